@@ -1,0 +1,116 @@
+"""Exceptions and the stable codes that users' scripts rely on.
+
+Bad *rows* never raise: they become rows of the ``rejects`` output with a
+:class:`RejectCode`. Exceptions are for broken contracts: a file that is not a
+manifest (:class:`InputSchemaError`, exit code 3), a rule pack that does not
+validate (:class:`RulePackError`, exit code 4), a wrong call (:class:`UsageError`,
+exit code 2).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RejectCode(StrEnum):
+    """Why an input line was rejected (stable kebab-case strings)."""
+
+    MISSING_FIELD = "missing-field"
+    INVALID_HTS = "invalid-hts"
+    UNKNOWN_COUNTRY = "unknown-country"
+    UNKNOWN_CURRENCY = "unknown-currency"
+    MISSING_FX_RATE = "missing-fx-rate"
+    NEGATIVE_VALUE = "negative-value"
+    NON_FINITE_VALUE = "non-finite-value"
+    INVALID_VALUE = "invalid-value"
+    INVALID_NUMBER = "invalid-number"
+    INVALID_DATE = "invalid-date"
+    DATE_OUTSIDE_PACK = "date-outside-pack"
+    DUPLICATE_LINE = "duplicate-line"
+    INVALID_MODE = "invalid-mode"
+    INVALID_FLAG = "invalid-flag"
+
+
+class ReasonCode(StrEnum):
+    """Why a package is or is not eligible for de minimis (stable kebab-case)."""
+
+    ELIGIBLE = "dm-eligible"
+    OVER_THRESHOLD = "dm-over-threshold"
+    SUSPENDED_ORIGIN = "dm-suspended-origin"
+    SUSPENDED_ALL = "dm-suspended-all"
+    REPEALED = "dm-repealed"
+    EXCLUDED_ADCVD = "dm-excluded-adcvd"
+    EXCLUDED_EXCISE = "dm-excluded-excise"
+    EXCLUDED_QUOTA = "dm-excluded-quota"
+
+
+#: Precedence when several reasons apply: the first in this tuple is reported.
+REASON_PRECEDENCE: tuple[ReasonCode, ...] = (
+    ReasonCode.REPEALED,
+    ReasonCode.SUSPENDED_ALL,
+    ReasonCode.SUSPENDED_ORIGIN,
+    ReasonCode.EXCLUDED_EXCISE,
+    ReasonCode.EXCLUDED_ADCVD,
+    ReasonCode.EXCLUDED_QUOTA,
+    ReasonCode.OVER_THRESHOLD,
+    ReasonCode.ELIGIBLE,
+)
+
+
+class EntryType(StrEnum):
+    """How a package enters: duty-free release, informal, formal or postal."""
+
+    DE_MINIMIS = "de-minimis"
+    INFORMAL = "informal"
+    FORMAL = "formal"
+    POSTAL = "postal"
+
+
+class DutyStatus(StrEnum):
+    """Whether a line's duty could be computed (never guessed)."""
+
+    EXEMPT = "exempt"
+    ASSESSED = "assessed"
+    NO_TARIFF_LINE = "no-tariff-line"
+    NOT_COMPUTABLE = "not-computable"
+    NEEDS_QUANTITY = "needs-quantity"
+
+
+class ScreeningError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_code = 70
+
+
+class UsageError(ScreeningError):
+    """The call itself is wrong (bad option, unknown output format)."""
+
+    exit_code = 2
+
+
+class InputSchemaError(ScreeningError):
+    """An input is not a manifest: unreadable, or lacking required columns.
+
+    Attributes:
+        source: the file (or in-memory source label) at fault.
+        missing: the canonical columns it lacks, if that is the problem.
+    """
+
+    exit_code = 3
+
+    def __init__(self, source: str, message: str, *, missing: tuple[str, ...] = ()) -> None:
+        self.source = source
+        self.missing = missing
+        super().__init__(f"{source}: {message}")
+
+
+class RulePackError(ScreeningError):
+    """A rule pack failed to load or validate; the message names file and key path."""
+
+    exit_code = 4
+
+    def __init__(self, file: str, key_path: str, message: str) -> None:
+        self.file = file
+        self.key_path = key_path
+        where = f"{file} [{key_path}]" if key_path else file
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,28 @@
+"""HTS code expressions: normalise to digits and take prefixes."""
+
+from __future__ import annotations
+
+import polars as pl
+
+#: A valid code after removing dots and blanks: 6, 8 or 10 digits.
+VALID_HTS_DIGITS = r"^\d{6}(\d{2}){0,2}$"
+
+
+def hts_digits(code: pl.Expr) -> pl.Expr:
+    """``'6109.10.00.12'`` → ``'6109100012'`` (dots and blanks removed, nothing else changed)."""
+    return code.str.replace_all(r"[.\s]", "")
+
+
+def hts_prefix(digits: pl.Expr, length: int) -> pl.Expr:
+    """The first ``length`` digits, or null when the code is shorter."""
+    return pl.when(digits.str.len_chars() >= length).then(digits.str.slice(0, length)).otherwise(None)
+
+
+def dotted(digits: pl.Expr) -> pl.Expr:
+    """``'61091000'`` → ``'6109.10.00'`` (4.2.2.2 grouping)."""
+    return pl.concat_str(
+        digits.str.slice(0, 4),
+        pl.when(digits.str.len_chars() > 4).then(pl.lit(".") + digits.str.slice(4, 2)).otherwise(pl.lit("")),
+        pl.when(digits.str.len_chars() > 6).then(pl.lit(".") + digits.str.slice(6, 2)).otherwise(pl.lit("")),
+        pl.when(digits.str.len_chars() > 8).then(pl.lit(".") + digits.str.slice(8, 2)).otherwise(pl.lit("")),
+    )

@@ -1,0 +1,26 @@
+"""Exact money: integer cents, rounded half up, and decimal dollars for output."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+from screening.schema import MONEY
+
+_HALF = pl.lit(Decimal("0.5"), dtype=pl.Decimal(4, 1))
+
+
+def to_cents_half_up(dollars: pl.Expr) -> pl.Expr:
+    """Non-negative decimal dollars → integer cents, rounding half up (not half to even)."""
+    return ((dollars * 100) + _HALF).floor().cast(pl.Int64())
+
+
+def apply_rate_half_up(cents: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """``cents × rate`` (an exact decimal rate) → integer cents, rounding half up."""
+    return ((cents.cast(pl.Decimal(38, 0)) * rate) + _HALF).floor().cast(pl.Int64())
+
+
+def cents_to_money(cents: pl.Expr) -> pl.Expr:
+    """Integer cents → exact decimal dollars (``Decimal(18, 2)``)."""
+    return (cents.cast(pl.Decimal(18, 0)).cast(MONEY) / 100).cast(MONEY)

@@ -1,0 +1,31 @@
+"""Party expressions: the consignee key that decides "one person"."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+def normalised_name(name: pl.Expr) -> pl.Expr:
+    """Lower case, punctuation to blanks, runs of blanks collapsed: ``'anna  KELLER'`` → ``'anna keller'``."""
+    return name.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+
+
+def zip5(postal_code: pl.Expr) -> pl.Expr:
+    """The first five digits of a U.S. ZIP (``'20001-4321'`` → ``'20001'``), else the code without blanks."""
+    cleaned = postal_code.str.to_uppercase().str.replace_all(r"\s", "")
+    return pl.coalesce(cleaned.str.extract(r"^(\d{5})", 1), cleaned)
+
+
+def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
+    """``id:<consignee_id>`` when given, else ``name:<normalised name>|<zip5>`` (DESIGN §4)."""
+    given_id = consignee_id.str.strip_chars()
+    by_name = pl.concat_str(
+        pl.lit("name:"),
+        normalised_name(name),
+        pl.lit("|"),
+        zip5(postal_code).fill_null(""),
+        ignore_nulls=False,
+    )
+    return (
+        pl.when(given_id.is_not_null() & (given_id != "")).then(pl.lit("id:") + given_id).otherwise(by_name)
+    )

@@ -1,0 +1,71 @@
+"""Column mapping: carriers' own headers onto the canonical names, from a TOML file.
+
+```toml
+[columns]                 # canonical name = the header in your file
+package_id = "HAWB"
+declared_value = "Value"
+
+[defaults]                # a constant for a canonical column your file lacks
+mode = "express"
+currency = "USD"
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from screening.errors import InputSchemaError, UsageError
+from screening.schema import MANIFEST
+
+
+class ColumnMapping(BaseModel):
+    """Renames (canonical → source header) and constant defaults for absent canonical columns."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    columns: dict[str, str] = {}
+    defaults: dict[str, str | int | float | bool] = {}
+
+    @field_validator("columns", "defaults")
+    @classmethod
+    def _canonical_keys(cls, value: dict[str, object]) -> dict[str, object]:
+        unknown = sorted(set(value) - set(MANIFEST))
+        if unknown:
+            raise ValueError(f"not canonical column names: {unknown}")
+        return value
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ColumnMapping:
+        """Load a mapping file. Raises :class:`UsageError` naming the file when it is invalid."""
+        try:
+            with Path(path).open("rb") as handle:
+                return cls.model_validate(tomllib.load(handle))
+        except FileNotFoundError as exc:
+            raise UsageError(f"{path}: mapping file not found") from exc
+        except (tomllib.TOMLDecodeError, ValidationError) as exc:
+            raise UsageError(f"{path}: invalid column mapping: {exc}") from exc
+
+    def apply(self, frame: pl.LazyFrame, *, label: str) -> pl.LazyFrame:
+        """Rename mapped headers to canonical names and add defaults for columns still absent."""
+        if not self.columns and not self.defaults:
+            return frame
+        try:
+            names = frame.collect_schema().names()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputSchemaError(label, f"cannot be read: {exc}") from exc
+        renames = {source: canonical for canonical, source in self.columns.items() if source in names}
+        clashes = [c for c in renames.values() if c in names and c not in renames]
+        if clashes:
+            raise InputSchemaError(label, f"mapping targets {clashes} also exist as columns in the file")
+        mapped = frame.rename(renames)
+        present = set(mapped.collect_schema().names())
+        return mapped.with_columns(
+            pl.lit(str(value) if not isinstance(value, bool) else str(value).lower()).alias(name)
+            for name, value in self.defaults.items()
+            if name not in present
+        )

@@ -1,0 +1,121 @@
+"""Atomic output: a complete new set of files, or the previous set, never a mix.
+
+The new set is written to a hidden sibling folder, flushed to disk, then
+swapped with the output folder in one ``renameat2(RENAME_EXCHANGE)`` call on
+Linux (two renames elsewhere); the old set is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+
+from screening.errors import UsageError
+
+OutputFormat = Literal["parquet", "csv"]
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
+    """Write one frame as ``path.<fmt>``; CSV text that starts like a formula is prefixed with ``'``."""
+    target = path.with_suffix(f".{fmt}")
+    if fmt == "parquet":
+        frame.write_parquet(target, compression="zstd", statistics=True)
+    else:
+        neutralise = [
+            pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+            for c, t in frame.schema.items()
+            if t == pl.String()
+        ]
+        flat = frame.with_columns(
+            pl.col(c).list.join("|") for c, t in frame.schema.items() if isinstance(t, pl.List)
+        ).with_columns(neutralise)
+        flat.write_csv(target)
+    _fsync(target)
+    return target
+
+
+def _formula_like(text: pl.Expr) -> pl.Expr:
+    return text.str.contains(r"^[=+\-@\t\r]")
+
+
+def write_json(data: Mapping[str, Any], path: Path) -> Path:
+    """Write JSON with sorted keys (byte-stable for equal data)."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    _fsync(path)
+    return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def staging_dir(out: Path) -> Path:
+    """A fresh hidden folder beside ``out`` to write the new set into."""
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = parent / f".{out.name}.staging-{uuid.uuid4().hex[:12]}"
+        staging.mkdir()
+    except OSError as exc:
+        raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
+    return staging
+
+
+def publish(staging: Path, out: Path) -> None:
+    """Make ``staging`` the output folder ``out`` atomically, then remove the previous set."""
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder")
+    if not out.exists():
+        os.rename(staging, out)
+        _fsync_dir(out.parent)
+        return
+    if _exchange(staging, out):
+        shutil.rmtree(staging)
+    else:
+        retired = out.parent / f".{out.name}.retired-{uuid.uuid4().hex[:12]}"
+        os.rename(out, retired)
+        os.rename(staging, out)
+        shutil.rmtree(retired)
+    _fsync_dir(out.parent)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with renameat2 (Linux); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(result == 0)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def discard(staging: Path) -> None:
+    """Remove an unfinished staging folder (after a failure)."""
+    shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,256 @@
+"""Wire the stages into one lazy plan per run, collected once.
+
+The plan is collected at two checkpoints: after validation (the distinct arrival
+dates are needed to resolve the pack, DESIGN §1) and after the line decisions
+(every later output derives from them). Each checkpoint keeps the lazy plans
+shallow: a plan that joins a frame with tables derived from itself repeats work
+for every such join when it is not materialised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from screening.exprs.money import cents_to_money
+from screening.io.mapping import ColumnMapping
+from screening.io.sources import Source, open_sources
+from screening.result import Result, build_summary
+from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.resolve import ResolvedRules, known_countries, pack_currencies, resolve
+from screening.schema import (
+    COMPONENT_SCHEMA,
+    LINE_DERIVED_COLUMNS,
+    MANIFEST_COLUMNS,
+    PACKAGE_COLUMNS,
+    ROW_COL,
+    SOURCE_COL,
+)
+from screening.stages import aggregate, assess, decide, enrich, normalise, packages
+
+FX_COLUMNS = ("fx_usd_per_unit", "fx_rate_date", "fx_source")
+
+
+def screen(
+    source: Any,
+    *,
+    rules: str | Path | RulePack = "rules/us",
+    mapping: str | Path | ColumnMapping | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Result:
+    """Screen manifests: decisions, duties, fees and packages for every valid line.
+
+    Args:
+        source: a path, glob or folder (or a list of them), or in-memory data: a polars
+            DataFrame/LazyFrame, a pyarrow Table/RecordBatch/RecordBatchReader, or any object
+            with ``__arrow_c_stream__``; or a list mixing these.
+        rules: a rule-pack folder or a loaded :class:`RulePack`.
+        mapping: a column-mapping TOML file or a :class:`ColumnMapping`.
+        on_stage: called with a short description as each stage starts (for progress display).
+
+    Returns:
+        A :class:`Result` with ``lines``, ``packages``, ``components``, ``rejects`` and ``summary``.
+        Collects the whole plan once.
+
+    Raises:
+        InputSchemaError: an input cannot be read or lacks required columns.
+        RulePackError: the rule pack does not validate.
+    """
+    started = time.perf_counter()
+    report = on_stage or _silent
+    report("loading rules")
+    pack = rules if isinstance(rules, RulePack) else load_rules(rules)
+    column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
+    specs = list(source) if isinstance(source, list | tuple) else [source]
+    sources = open_sources(specs, column_mapping)
+    plan = build_plan(sources, pack, report)
+    report("assessing duties and fees")
+    frames = pl.collect_all(
+        [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="streaming"
+    )
+    lines, packages_out, components, rejects, input_counts = frames
+    result = Result(
+        lines=lines,
+        packages=packages_out,
+        components=components,
+        rejects=rejects,
+        summary=build_summary(
+            pack=pack,
+            sources=sources,
+            input_counts=input_counts,
+            lines=lines,
+            packages=packages_out,
+            rejects=rejects,
+            dates=plan.dates,
+        ),
+        wall_seconds=time.perf_counter() - started,
+    )
+    result.check_conservation()
+    return result
+
+
+class Plan:
+    """The lazy outputs of one run (nothing collected yet except the dates)."""
+
+    def __init__(
+        self,
+        *,
+        lines: pl.LazyFrame,
+        packages: pl.LazyFrame,
+        components: pl.LazyFrame,
+        rejects: pl.LazyFrame,
+        input_counts: pl.LazyFrame,
+        dates: list[dt.date],
+    ) -> None:
+        self.lines = lines
+        self.packages = packages
+        self.components = components
+        self.rejects = rejects
+        self.input_counts = input_counts
+        self.dates = dates
+
+
+def _silent(_stage: str) -> None:
+    return None
+
+
+def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str], None] = _silent) -> Plan:
+    """The lazy plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess."""
+    vocabulary = normalise.Vocabulary(
+        countries=known_countries(),
+        currencies=pack_currencies(pack),
+        covers_from=pack.meta.covers_from,
+        covers_to=pack.meta.covers_to,
+    )
+    raw_columns = _union(normalise.canonical_present(s.frame.collect_schema()) for s in sources)
+    passthrough = _union(normalise.passthrough_columns(s.frame.collect_schema()) for s in sources)
+    checked = pl.concat(
+        [_uniform(normalise.normalise(s.frame, vocabulary), raw_columns) for s in sources],
+        how="diagonal_relaxed",
+    )
+    report("reading and validating input")
+    checked = normalise.mark_duplicates(checked).collect(engine="streaming").lazy()
+    dates = _arrival_dates(checked)
+    resolved = resolve(pack, dates)
+    checked = enrich.attach_fx(checked, resolved.fx)
+    valid = normalise.valid_lines(checked, [*FX_COLUMNS, *passthrough])
+    report("deciding de minimis and entry types")
+    lines = _decide(valid, resolved).collect(engine="streaming").lazy()
+    line_components = assess.line_components(lines, resolved.measures)
+    lines = assess.settle_line_duty(lines, line_components)
+    package_frame = packages.package_rows(lines)
+    fee_components = assess.fee_components(package_frame, resolved.fees)
+    schedule_dates = resolved.fees["arrival_date"].unique()
+    package_frame = packages.settle_fees(package_frame, fee_components, schedule_dates)
+    components = pl.concat([line_components, fee_components], how="vertical")
+    return Plan(
+        lines=_lines_output(lines, passthrough),
+        packages=_packages_output(package_frame),
+        components=_components_output(components, resolved),
+        rejects=normalise.reject_rows(checked, raw_columns).sort(SOURCE_COL, ROW_COL),
+        input_counts=pl.concat(
+            [s.frame.select(pl.lit(s.label).alias(SOURCE_COL), pl.len().alias("rows")) for s in sources]
+        ),
+        dates=dates,
+    )
+
+
+def _union(groups: Any) -> list[str]:
+    out: list[str] = []
+    for group in groups:
+        out += [c for c in group if c not in out]
+    return out
+
+
+def _uniform(checked: pl.LazyFrame, raw_columns: Sequence[str]) -> pl.LazyFrame:
+    """Input canonical columns as text, so that sources of different types concatenate."""
+    present = set(checked.collect_schema().names())
+    return checked.with_columns(
+        (pl.col(c).cast(pl.String()) if c in present else pl.lit(None, dtype=pl.String())).alias(c)
+        for c in raw_columns
+    )
+
+
+def _arrival_dates(checked: pl.LazyFrame) -> list[dt.date]:
+    """The distinct arrival dates of rows that passed validation (a small collect)."""
+    dates = (
+        checked.filter(pl.col("reject_code").is_null())
+        .select(normalise.parsed("arrival_date").unique())
+        .collect()
+        .to_series()
+        .drop_nulls()
+        .sort()
+    )
+    return list(dates.to_list())
+
+
+def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
+    lines = enrich.add_value_and_keys(valid)
+    lines = enrich.attach_tariff(lines, resolved.tariff)
+    totals = aggregate.consignee_day_totals(lines)
+    lines = aggregate.attach_consignee_day(lines, totals)
+    lines = decide.attach_day_rules(lines, resolved.days)
+    lines = decide.attach_suspensions(lines, resolved.suspensions)
+    lines = decide.attach_exclusions(lines, resolved.never_eligible)
+    lines = decide.decide_eligibility(lines)
+    lines = decide.attach_postal_regimes(lines, resolved.postal)
+    lines = decide.decide_entry_type(lines)
+    return assess.add_duty_columns(lines)
+
+
+def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:
+    money = {
+        "value_usd": "value_usd_cents",
+        "consignee_day_value_usd": "consignee_day_value_cents",
+        "duty_usd": "duty_cents",
+    }
+    derived = [
+        cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c)
+        for c in LINE_DERIVED_COLUMNS
+        if c not in (SOURCE_COL, ROW_COL)
+    ]
+    return lines.select(
+        pl.col(SOURCE_COL),
+        pl.col(ROW_COL),
+        *[pl.col(c.name) for c in MANIFEST_COLUMNS],
+        *derived,
+        *[pl.col(c) for c in passthrough],
+    ).sort("package_id", "line_no")
+
+
+def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
+    money = {
+        "value_usd": "value_cents",
+        "consignee_day_value_usd": "consignee_day_value_cents",
+        "duty_usd": "duty_cents",
+        "fees_usd": "fees_cents",
+        "total_due_usd": "total_due_cents",
+    }
+    return frame.select(
+        *[cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c) for c in PACKAGE_COLUMNS],
+        pl.col("fee_status"),
+    ).sort("package_id")
+
+
+def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
+    citations = resolved.citations.lazy().rename({"rule_id": "measure_id"})
+    with_citation = components.join(citations, on="measure_id", how="left")
+    out = with_citation.select(
+        pl.col("package_id"),
+        pl.col("line_no"),
+        pl.col("component"),
+        pl.col("measure_id"),
+        pl.col("heading"),
+        cents_to_money(pl.col("base_cents")).alias("base_usd"),
+        pl.col("rate"),
+        cents_to_money(pl.col("amount_cents")).alias("amount_usd"),
+        pl.col("citation"),
+        pl.col("confidence"),
+    )
+    assert list(out.collect_schema().names()) == list(COMPONENT_SCHEMA), "components columns drifted"
+    return out.sort("package_id", "line_no", "component", "measure_id", nulls_last=True)

@@ -1,0 +1,147 @@
+"""The result of a run: one polars frame per output, the summary with provenance, and writing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from screening.errors import ScreeningError
+from screening.io.sources import Source
+from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frame, write_json
+from screening.rulepack.loader import RulePack
+
+OUTPUTS = ("lines", "packages", "components", "rejects")
+
+
+def engine_version() -> str:
+    """The installed version of this package (``0+unknown`` when run from a plain checkout)."""
+    try:
+        return metadata.version("screening")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass(frozen=True)
+class Result:
+    """Frames for each output plus the run summary.
+
+    ``summary`` is deterministic (no clock readings); ``wall_seconds`` is kept apart.
+    """
+
+    lines: pl.DataFrame
+    packages: pl.DataFrame
+    components: pl.DataFrame
+    rejects: pl.DataFrame
+    summary: dict[str, Any]
+    wall_seconds: float = field(default=0.0, compare=False)
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """The four tabular outputs by name."""
+        return {name: getattr(self, name) for name in OUTPUTS}
+
+    def check_conservation(self) -> None:
+        """Every input row is in exactly one of lines and rejects; raise an internal error otherwise."""
+        counts = self.summary["counts"]
+        if counts["input_rows"] != counts["lines"] + counts["rejected"]:
+            raise ScreeningError(
+                f"internal error: {counts['input_rows']} input rows but {counts['lines']} lines + "
+                f"{counts['rejected']} rejects"
+            )
+
+    def write(self, out: str | Path, *, fmt: OutputFormat = "parquet") -> Path:
+        """Write every output and ``summary.json`` into folder ``out``, atomically.
+
+        The folder afterwards holds the complete new set; on failure it keeps the previous one.
+        """
+        target = Path(out)
+        staging = staging_dir(target)
+        try:
+            for name, frame in self.frames().items():
+                write_frame(frame, staging / name, fmt)
+            write_json(self.summary, staging / "summary.json")
+            publish(staging, target)
+        except BaseException:
+            discard(staging)
+            raise
+        return target
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:`` of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _money(cents_frame: pl.DataFrame, column: str) -> str:
+    total = cents_frame[column].drop_nulls().sum() if cents_frame.height else Decimal(0)
+    return f"{Decimal(total):.2f}"
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    if frame.height == 0:
+        return {}
+    grouped = frame.group_by(column).len().sort(column, nulls_last=True)
+    return {str(k): int(v) for k, v in grouped.iter_rows()}
+
+
+def build_summary(
+    *,
+    pack: RulePack,
+    sources: Sequence[Source],
+    input_counts: pl.DataFrame,
+    lines: pl.DataFrame,
+    packages: pl.DataFrame,
+    rejects: pl.DataFrame,
+    dates: Sequence[dt.date],
+) -> dict[str, Any]:
+    """Counts, money totals and provenance. Contains no names or addresses of people."""
+    rows_by_source = {str(s): int(n) for s, n in input_counts.iter_rows()}
+    inputs = []
+    for source in sources:
+        entry: dict[str, Any] = {"source": source.label, "rows": rows_by_source.get(source.label, 0)}
+        if source.path is not None:
+            entry["bytes"] = source.path.stat().st_size
+            entry["sha256"] = file_digest(source.path)
+        inputs.append(entry)
+    unknown_duty = int(packages["duty_usd"].is_null().sum()) if packages.height else 0
+    return {
+        "engine": {"name": "screening", "version": engine_version()},
+        "rules": {
+            "id": pack.meta.id,
+            "name": pack.meta.name,
+            "content_hash": pack.content_hash,
+            "fx_official": pack.fx.rates.official,
+            "fx_note": "approximation of certified rates" if not pack.fx.rates.official else "certified",
+        },
+        "inputs": inputs,
+        "dates_resolved": [d.isoformat() for d in dates],
+        "counts": {
+            "input_rows": sum(rows_by_source.values()),
+            "lines": lines.height,
+            "rejected": rejects.height,
+            "packages": packages.height,
+            "rejects_by_code": _counts(rejects, "code"),
+            "packages_by_reason": _counts(packages, "de_minimis_reason"),
+            "packages_by_entry_type": _counts(packages, "entry_type"),
+            "packages_by_duty_status": _counts(packages, "duty_status"),
+            "packages_by_fee_status": _counts(packages, "fee_status"),
+        },
+        "money": {
+            "value_usd": _money(packages, "value_usd"),
+            "duty_usd": _money(packages, "duty_usd"),
+            "fees_usd": _money(packages, "fees_usd"),
+            "total_due_usd": _money(packages, "total_due_usd"),
+            "packages_with_unknown_duty": unknown_duty,
+        },
+    }

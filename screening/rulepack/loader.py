@@ -1,0 +1,227 @@
+"""Load a rule pack folder, validate it, and compute its content hash.
+
+A pack is data: loading one reads TOML and CSV files and never executes code.
+Every error raised here is a :class:`~screening.errors.RulePackError` naming the
+file and the key path (for example ``de_minimis.toml [suspensions[2].effective_to]``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import polars as pl
+from pydantic import BaseModel, ValidationError
+
+from screening.errors import RulePackError
+from screening.rulepack.models import (
+    DeMinimisRules,
+    FeeRules,
+    FxRules,
+    PackMeta,
+    Rule,
+    TariffRules,
+)
+from screening.rulepack.tables import read_fx_table, read_mfn_table
+
+M = TypeVar("M", bound=BaseModel)
+
+PACK_FILES = ("pack.toml", "de_minimis.toml", "fees.toml", "tariff.toml", "fx.toml")
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A loaded, validated rule pack.
+
+    Attributes:
+        root: the pack folder.
+        meta: identity and coverage.
+        de_minimis: thresholds, suspensions, never-eligible classes, entry limits.
+        fees: user fees by fiscal year.
+        tariff: additional measures and postal regimes (the MFN table is in ``mfn``).
+        fx: the exchange-rate table's description (its rows are in ``fx_rates``).
+        mfn: tariff lines (``hts``, period, parsed rate columns).
+        fx_rates: ``currency, date, usd_per_unit, source`` rows.
+        content_hash: ``sha256:`` of every file in the pack; the pack's version.
+    """
+
+    root: Path
+    meta: PackMeta
+    de_minimis: DeMinimisRules
+    fees: FeeRules
+    tariff: TariffRules
+    fx: FxRules
+    mfn: pl.DataFrame
+    fx_rates: pl.DataFrame
+    content_hash: str
+
+    def all_rules(self) -> Iterable[Rule]:
+        """Every dated rule of the pack, in file order."""
+        yield from self.de_minimis.thresholds
+        yield from self.de_minimis.suspensions
+        yield from self.de_minimis.never_eligible
+        yield from self.de_minimis.entry_limits
+        yield from self.fees.fees
+        yield from self.tariff.measures
+        yield from self.tariff.postal
+
+
+def load_rules(path: str | Path) -> RulePack:
+    """Load and validate the rule pack in folder ``path``.
+
+    Raises:
+        RulePackError: a file is missing or malformed, a key is unknown, a value
+            does not validate, ids repeat, or periods of one key overlap.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise RulePackError(str(root), "", "rule pack folder not found")
+    meta = _model(root, "pack.toml", PackMeta, key="pack")
+    de_minimis = _model(root, "de_minimis.toml", DeMinimisRules)
+    fees = _model(root, "fees.toml", FeeRules)
+    tariff = _model(root, "tariff.toml", TariffRules)
+    fx = _model(root, "fx.toml", FxRules)
+    mfn = read_mfn_table(root, tariff.mfn.file)
+    fx_rates = read_fx_table(root, fx.rates.file)
+    pack = RulePack(
+        root=root,
+        meta=meta,
+        de_minimis=de_minimis,
+        fees=fees,
+        tariff=tariff,
+        fx=fx,
+        mfn=mfn,
+        fx_rates=fx_rates,
+        content_hash=content_hash(root),
+    )
+    check_pack(pack)
+    return pack
+
+
+def content_hash(root: Path) -> str:
+    """SHA-256 over the relative path and bytes of every file in the pack, in sorted order."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+        digest.update(b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def read_toml(root: Path, name: str) -> dict[str, Any]:
+    """Parse one TOML file of the pack, mapping errors to :class:`RulePackError`."""
+    file = root / name
+    if not file.is_file():
+        raise RulePackError(str(file), "", "file missing from the rule pack")
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise RulePackError(str(file), "", f"malformed TOML: {exc}") from exc
+
+
+def _model(root: Path, name: str, model: type[M], *, key: str | None = None) -> M:
+    data = read_toml(root, name)
+    if key is not None:
+        if key not in data:
+            raise RulePackError(str(root / name), key, "missing table")
+        data = data[key]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise RulePackError(str(root / name), *_describe(exc, data)) from exc
+
+
+def _describe(exc: ValidationError, data: Mapping[str, Any]) -> tuple[str, str]:
+    """The first error's key path (with the entry id when there is one) and message."""
+    first = exc.errors()[0]
+    path = _key_path(first["loc"])
+    entry = _entry_id(data, first["loc"])
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    where = f"{path} (id {entry})" if entry else path
+    return where, f"{first['msg']}{more}"
+
+
+def _key_path(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _entry_id(data: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
+    node: Any = data
+    found: str | None = None
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, Mapping) and isinstance(node.get("id"), str):
+            found = node["id"]
+    return found
+
+
+def check_pack(pack: RulePack) -> None:
+    """Cross-entry checks: unique ids and no overlapping periods per key."""
+    seen: dict[str, str] = {}
+    for rule in pack.all_rules():
+        if rule.id in seen:
+            raise RulePackError(str(pack.root), rule.id, f"duplicate id (first in {seen[rule.id]})")
+        seen[rule.id] = type(rule).__name__
+    files = {
+        "thresholds": "de_minimis.toml",
+        "suspensions": "de_minimis.toml",
+        "entry_limits": "de_minimis.toml",
+        "fees": "fees.toml",
+        "measures": "tariff.toml",
+        "postal": "tariff.toml",
+    }
+    keyed: dict[str, list[tuple[str, Rule]]] = {
+        "thresholds": [("threshold", r) for r in pack.de_minimis.thresholds],
+        "entry_limits": [("informal-limit", r) for r in pack.de_minimis.entry_limits],
+        "suspensions": [
+            (f"{origin}/{mode}", r)
+            for r in pack.de_minimis.suspensions
+            if r.in_force_as_written
+            for origin in _expand_star(r.origins, pack)
+            for mode in r.modes
+        ],
+        "fees": [(f"{r.component}/{mode}", r) for r in pack.fees.fees for mode in r.modes],
+        "measures": [(f"{r.heading}/{origin}", r) for r in pack.tariff.measures for origin in r.origins],
+        "postal": [(origin, r) for r in pack.tariff.postal for origin in _expand_star(r.origins, pack)],
+    }
+    for section, entries in keyed.items():
+        _check_overlaps(str(pack.root / files[section]), section, entries)
+
+
+def _expand_star(origins: tuple[str, ...], pack: RulePack) -> tuple[str, ...]:
+    """'*' stands for every origin: check it against each origin named anywhere in the pack."""
+    if "*" not in origins:
+        return origins
+    named = {o for s in pack.de_minimis.suspensions for o in s.origins} | {
+        o for p in pack.tariff.postal for o in p.origins
+    }
+    return tuple(sorted(named | {"*"}))
+
+
+def _check_overlaps(file: str, section: str, entries: list[tuple[str, Rule]]) -> None:
+    by_key: dict[str, list[Rule]] = {}
+    for key, rule in entries:
+        by_key.setdefault(key, []).append(rule)
+    for key, rules in by_key.items():
+        ordered = sorted(rules, key=lambda r: r.effective_from)
+        for earlier, later in itertools.pairwise(ordered):
+            if earlier.effective_to is None or earlier.effective_to > later.effective_from:
+                raise RulePackError(
+                    file,
+                    f"{section} ({key})",
+                    f"periods overlap: {earlier.id} [{earlier.effective_from}, {earlier.effective_to or '…'})"
+                    f" and {later.id} from {later.effective_from}",
+                )

@@ -1,0 +1,256 @@
+"""Rule-pack models: frozen pydantic classes, extra keys forbidden.
+
+Every dated entry has a half-open period ``[effective_from, effective_to)``, an
+id, a citation and a confidence. Money and rates are decimal strings in the
+files and :class:`~decimal.Decimal` here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+Confidence = Literal["confirmed", "unconfirmed", "conflict"]
+Mode = Literal["express", "postal", "cargo"]
+ALL_MODES: tuple[Mode, ...] = ("express", "postal", "cargo")
+EntryTypeName = Literal["de-minimis", "informal", "formal", "postal"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+_COUNTRY = re.compile(r"^([A-Z]{2}|\*)$")
+_HTS_PREFIX = re.compile(r"^\d{2,10}$")
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"id {value!r} must be lower-case kebab-case (letters, digits, '-', '.')")
+    return value
+
+
+def _check_countries(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in values if not _COUNTRY.match(v)]
+    if bad:
+        raise ValueError(f"countries must be ISO alpha-2 codes or '*': {bad}")
+    return values
+
+
+def _check_prefixes(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in values if not _HTS_PREFIX.match(v)]
+    if bad:
+        raise ValueError(f"HTS prefixes must be 2 to 10 digits without dots: {bad}")
+    return values
+
+
+RuleId = Annotated[str, AfterValidator(_check_id)]
+Countries = Annotated[tuple[str, ...], AfterValidator(_check_countries)]
+HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_check_prefixes)]
+NonNegative = Annotated[Decimal, Field(ge=0)]
+
+
+class Frozen(BaseModel):
+    """Base for all pack models: immutable, no unknown keys, decimals kept exact."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Citation(Frozen):
+    """Where a rule comes from: the instrument, a link and a pinpoint."""
+
+    instrument: str = Field(min_length=3)
+    url: str | None = None
+    pinpoint: str | None = None
+    sources: tuple[str, ...] = ()
+
+    def render(self) -> str:
+        """One line: instrument, pinpoint and URL."""
+        parts = [self.instrument]
+        if self.pinpoint:
+            parts.append(self.pinpoint)
+        if self.url:
+            parts.append(self.url)
+        return "; ".join(parts)
+
+
+class Rule(Frozen):
+    """A dated, cited entry."""
+
+    id: RuleId
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    effective_time: str | None = Field(
+        default=None, description="time of day the instrument states, e.g. '12:01 a.m. EDT' (informational)"
+    )
+    citation: Citation
+    confidence: Confidence = "confirmed"
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _period_not_inverted(self) -> Rule:
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise ValueError(
+                f"effective_to {self.effective_to} must be after effective_from {self.effective_from}"
+            )
+        return self
+
+    def in_force(self, day: dt.date) -> bool:
+        """Whether the half-open period covers ``day``."""
+        return self.effective_from <= day and (self.effective_to is None or day < self.effective_to)
+
+
+class Threshold(Rule):
+    """The de minimis value limit for one person on one day."""
+
+    amount_usd: NonNegative
+
+
+class Suspension(Rule):
+    """A period in which de minimis is unavailable for some origins and modes."""
+
+    origins: Countries
+    modes: tuple[Mode, ...] = ALL_MODES
+    reason: Literal["dm-suspended-origin", "dm-suspended-all", "dm-repealed"]
+    in_force_as_written: bool = Field(
+        default=True,
+        description="false for orders that were paused or superseded before taking effect; kept for the record",
+    )
+
+
+class NeverEligible(Rule):
+    """Goods that can never take de minimis (excise, AD/CVD, quota), by HTS prefix and origin."""
+
+    reason: Literal["dm-excluded-excise", "dm-excluded-adcvd", "dm-excluded-quota"]
+    hts_prefixes: HtsPrefixes
+    origins: Countries = ("*",)
+
+
+class EntryLimit(Rule):
+    """The highest package value that may use an informal entry."""
+
+    informal_max_usd: NonNegative
+
+
+class Fee(Rule):
+    """A user fee (MPF, express consignment, dutiable mail) for a fiscal year."""
+
+    component: Literal["mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail"]
+    kind: Literal["flat", "ad_valorem"]
+    amount_usd: NonNegative | None = None
+    rate: NonNegative | None = None
+    min_usd: NonNegative | None = None
+    max_usd: NonNegative | None = None
+    entry_types: tuple[EntryTypeName, ...]
+    modes: tuple[Mode, ...] = ALL_MODES
+
+    @model_validator(mode="after")
+    def _amount_matches_kind(self) -> Fee:
+        if self.kind == "flat" and self.amount_usd is None:
+            raise ValueError("a flat fee needs amount_usd")
+        if self.kind == "ad_valorem" and self.rate is None:
+            raise ValueError("an ad valorem fee needs rate")
+        return self
+
+
+class Measure(Rule):
+    """An additional duty (Chapter 99) scoped by origin, HTS prefixes, mode and date."""
+
+    component: str = Field(pattern=r"^[a-z0-9_]+$")
+    heading: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}$")
+    origins: Countries
+    origins_exclude: Countries = ()
+    hts_include: HtsPrefixes = Field(default=(), description="empty: every HTS code")
+    hts_exclude: HtsPrefixes = ()
+    modes: tuple[Mode, ...] = ALL_MODES
+    rate: NonNegative
+    base: Literal["value", "metal_content"] = "value"
+    stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")
+    priority: int = Field(default=100, description="lower wins inside a stacking group")
+    not_with: tuple[str, ...] = Field(
+        default=(), description="stacking groups whose presence on the line removes this measure"
+    )
+    usmca_exempt: bool = False
+
+
+class RateBand(Frozen):
+    """Per-item postal duty by the origin's rate band."""
+
+    max_rate: Decimal | None = None
+    max_inclusive: bool = False
+    usd: NonNegative
+
+
+class PostalRegime(Rule):
+    """How duty on international mail was computed in a period."""
+
+    origins: Countries
+    method: Literal["flat-ad-valorem", "origin-rate", "all-duties"]
+    ad_valorem_rate: NonNegative | None = None
+    origin_rates: dict[str, NonNegative] = Field(default_factory=dict)
+    specific_per_item_usd: NonNegative | None = None
+    specific_bands: tuple[RateBand, ...] = ()
+
+    @model_validator(mode="after")
+    def _rate_matches_method(self) -> PostalRegime:
+        if self.method == "flat-ad-valorem" and self.ad_valorem_rate is None:
+            raise ValueError("method flat-ad-valorem needs ad_valorem_rate")
+        if self.method == "origin-rate" and not self.origin_rates:
+            raise ValueError("method origin-rate needs origin_rates")
+        return self
+
+
+class Table(Frozen):
+    """A big table kept in CSV or Parquet beside the TOML files."""
+
+    file: str
+    citation: Citation
+    confidence: Confidence = "confirmed"
+    note: str | None = None
+
+
+class FxTable(Table):
+    """Exchange rates: ``currency, date, usd_per_unit, source`` rows."""
+
+    official: bool = Field(description="true only for rates certified under 19 CFR 159.32-159.36")
+    max_staleness_days: int = Field(default=7, ge=0)
+
+
+class PackMeta(Frozen):
+    """Identity and coverage of a pack."""
+
+    id: RuleId
+    name: str
+    jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
+    covers_from: dt.date
+    covers_to: dt.date | None = None
+    description: str = ""
+
+
+class DeMinimisRules(Frozen):
+    """Contents of ``de_minimis.toml``."""
+
+    thresholds: tuple[Threshold, ...]
+    suspensions: tuple[Suspension, ...] = ()
+    never_eligible: tuple[NeverEligible, ...] = ()
+    entry_limits: tuple[EntryLimit, ...]
+
+
+class FeeRules(Frozen):
+    """Contents of ``fees.toml``."""
+
+    fees: tuple[Fee, ...]
+
+
+class TariffRules(Frozen):
+    """Contents of ``tariff.toml``: the MFN table, additional measures and postal regimes."""
+
+    mfn: Table
+    measures: tuple[Measure, ...] = ()
+    postal: tuple[PostalRegime, ...] = ()
+
+
+class FxRules(Frozen):
+    """Contents of ``fx.toml``."""
+
+    rates: FxTable

@@ -1,0 +1,356 @@
+"""Resolve a pack for the handful of arrival dates in a run: small tables joined by date.
+
+Stages never compare dates against rule periods row by row: they join these
+tables on ``arrival_date`` (and origin, mode, HTS prefix) instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+import polars as pl
+
+from screening.rulepack.loader import RulePack
+from screening.rulepack.models import Rule
+from screening.schema import RATE
+
+#: Integer cents of a decimal dollar amount from the pack (amounts are exact to the cent).
+CENTS = pl.Int64()
+
+
+@cache
+def known_countries() -> tuple[str, ...]:
+    """ISO 3166-1 alpha-2 codes (from Debian iso-codes; see screening/reference/PROVENANCE.md)."""
+    text = resources.files("screening.reference").joinpath("countries.csv").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines()[1:] if line)
+
+
+@cache
+def known_currencies() -> tuple[str, ...]:
+    """ISO 4217 alphabetic codes (from Debian iso-codes)."""
+    text = resources.files("screening.reference").joinpath("currencies.csv").read_text(encoding="utf-8")
+    return tuple(line for line in text.splitlines()[1:] if line)
+
+
+@dataclass(frozen=True)
+class ResolvedRules:
+    """The pack's rules in force on each arrival date of a run, as small frames."""
+
+    days: pl.DataFrame
+    suspensions: pl.DataFrame
+    never_eligible: pl.DataFrame
+    fx: pl.DataFrame
+    tariff: pl.DataFrame
+    measures: pl.DataFrame
+    postal: pl.DataFrame
+    fees: pl.DataFrame
+    citations: pl.DataFrame
+
+
+def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
+    """Tables of what is in force on each of ``dates`` (does not touch the manifest)."""
+    days = sorted(set(dates))
+    return ResolvedRules(
+        days=_days(pack, days),
+        suspensions=_suspensions(pack, days),
+        never_eligible=_never_eligible(pack, days),
+        fx=_fx(pack, days),
+        tariff=_tariff(pack, days),
+        measures=_measures(pack, days),
+        postal=_postal(pack, days),
+        fees=_fees(pack, days),
+        citations=citation_table(pack),
+    )
+
+
+def cents(amount: Decimal | None) -> int | None:
+    """Exact integer cents of a dollar amount (pack amounts are whole cents)."""
+    return None if amount is None else int((amount * 100).to_integral_value())
+
+
+def _in_force(rules: Sequence[Rule], day: dt.date) -> list[Rule]:
+    return [r for r in rules if r.in_force(day)]
+
+
+def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = []
+    for day in days:
+        threshold = _in_force(pack.de_minimis.thresholds, day)
+        limit = _in_force(pack.de_minimis.entry_limits, day)
+        rows.append(
+            {
+                "arrival_date": day,
+                "threshold_cents": cents(threshold[0].amount_usd) if threshold else None,  # type: ignore[attr-defined]
+                "threshold_rule_id": threshold[0].id if threshold else None,
+                "informal_max_cents": cents(limit[0].informal_max_usd) if limit else None,  # type: ignore[attr-defined]
+                "entry_limit_rule_id": limit[0].id if limit else None,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "threshold_cents": CENTS,
+            "threshold_rule_id": pl.String(),
+            "informal_max_cents": CENTS,
+            "entry_limit_rule_id": pl.String(),
+        },
+    )
+
+
+def _expand(origins: tuple[str, ...]) -> tuple[str, ...]:
+    return known_countries() if "*" in origins else origins
+
+
+def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = [
+        {
+            "arrival_date": day,
+            "country_of_origin": origin,
+            "mode": mode,
+            "suspension_reason": rule.reason,
+            "suspension_rule_id": rule.id,
+        }
+        for day in days
+        for rule in pack.de_minimis.suspensions
+        if rule.in_force_as_written and rule.in_force(day)
+        for origin in _expand(rule.origins)
+        for mode in rule.modes
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "country_of_origin": pl.String(),
+            "mode": pl.String(),
+            "suspension_reason": pl.String(),
+            "suspension_rule_id": pl.String(),
+        },
+    )
+
+
+def _never_eligible(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = [
+        {
+            "arrival_date": day,
+            "hts_prefix": prefix,
+            "origin": origin,
+            "exclusion_reason": rule.reason,
+            "exclusion_rule_id": rule.id,
+        }
+        for day in days
+        for rule in pack.de_minimis.never_eligible
+        if rule.in_force(day)
+        for prefix in rule.hts_prefixes
+        for origin in rule.origins
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "hts_prefix": pl.String(),
+            "origin": pl.String(),
+            "exclusion_reason": pl.String(),
+            "exclusion_rule_id": pl.String(),
+        },
+    )
+
+
+def _fx(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    currencies = sorted(set(pack.fx_rates["currency"].unique().to_list()))
+    wanted = pl.DataFrame(
+        [(day, cur) for day in days for cur in currencies],
+        schema={"arrival_date": pl.Date(), "currency": pl.String()},
+        orient="row",
+    ).sort("arrival_date")
+    rates = pack.fx_rates.rename({"date": "fx_rate_date", "usd_per_unit": "fx_usd_per_unit"}).sort(
+        "fx_rate_date"
+    )
+    stale = pl.duration(days=pack.fx.rates.max_staleness_days)
+    matched = wanted.join_asof(
+        rates,
+        left_on="arrival_date",
+        right_on="fx_rate_date",
+        by="currency",
+        strategy="backward",
+        check_sortedness=False,
+    ).filter(
+        pl.col("fx_rate_date").is_not_null() & (pl.col("arrival_date") - pl.col("fx_rate_date") <= stale)
+    )
+    usd = pl.DataFrame(
+        {
+            "arrival_date": days,
+            "currency": ["USD"] * len(days),
+            "fx_rate_date": days,
+            "fx_usd_per_unit": [Decimal(1)] * len(days),
+            "source": ["identity"] * len(days),
+        },
+        schema={
+            "arrival_date": pl.Date(),
+            "currency": pl.String(),
+            "fx_rate_date": pl.Date(),
+            "fx_usd_per_unit": pl.Decimal(24, 10),
+            "source": pl.String(),
+        },
+    )
+    columns = ["arrival_date", "currency", "fx_usd_per_unit", "fx_rate_date", "source"]
+    return pl.concat([matched.select(columns), usd.select(columns)]).rename({"source": "fx_source"})
+
+
+def pack_currencies(pack: RulePack) -> list[str]:
+    """Currencies the pack can convert (its FX table, plus USD)."""
+    return sorted({*pack.fx_rates["currency"].unique().to_list(), "USD"})
+
+
+def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    frames = [
+        pack.mfn.filter(
+            (pl.col("effective_from") <= day)
+            & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
+        ).with_columns(arrival_date=pl.lit(day, dtype=pl.Date()))
+        for day in days
+    ]
+    if not frames:
+        return pack.mfn.clear().with_columns(arrival_date=pl.lit(None, dtype=pl.Date()))
+    return pl.concat(frames).drop("effective_from", "effective_to")
+
+
+def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = [
+        {
+            "arrival_date": day,
+            "measure_id": m.id,
+            "component": m.component,
+            "heading": m.heading,
+            "origins": list(m.origins),
+            "origins_exclude": list(m.origins_exclude),
+            "hts_include": list(m.hts_include),
+            "hts_exclude": list(m.hts_exclude),
+            "modes": list(m.modes),
+            "rate": m.rate,
+            "base": m.base,
+            "stacking_group": m.stacking_group,
+            "priority": m.priority,
+            "not_with": list(m.not_with),
+            "usmca_exempt": m.usmca_exempt,
+        }
+        for day in days
+        for m in pack.tariff.measures
+        if m.in_force(day)
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "measure_id": pl.String(),
+            "component": pl.String(),
+            "heading": pl.String(),
+            "origins": pl.List(pl.String()),
+            "origins_exclude": pl.List(pl.String()),
+            "hts_include": pl.List(pl.String()),
+            "hts_exclude": pl.List(pl.String()),
+            "modes": pl.List(pl.String()),
+            "rate": RATE,
+            "base": pl.String(),
+            "stacking_group": pl.String(),
+            "priority": pl.Int64(),
+            "not_with": pl.List(pl.String()),
+            "usmca_exempt": pl.Boolean(),
+        },
+    )
+
+
+def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = []
+    for day in days:
+        for regime in pack.tariff.postal:
+            if not regime.in_force(day):
+                continue
+            for origin in _expand(regime.origins):
+                rate = (
+                    regime.origin_rates.get(origin)
+                    if regime.method == "origin-rate"
+                    else regime.ad_valorem_rate
+                )
+                rows.append(
+                    {
+                        "arrival_date": day,
+                        "country_of_origin": origin,
+                        "postal_regime_id": regime.id,
+                        "postal_method": regime.method,
+                        "postal_rate": rate,
+                    }
+                )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "country_of_origin": pl.String(),
+            "postal_regime_id": pl.String(),
+            "postal_method": pl.String(),
+            "postal_rate": RATE,
+        },
+    )
+
+
+def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    rows = [
+        {
+            "arrival_date": day,
+            "fee_rule_id": fee.id,
+            "component": fee.component,
+            "kind": fee.kind,
+            "amount_cents": cents(fee.amount_usd),
+            "rate": fee.rate,
+            "min_cents": cents(fee.min_usd),
+            "max_cents": cents(fee.max_usd),
+            "entry_type": entry_type,
+            "mode": mode,
+        }
+        for day in days
+        for fee in pack.fees.fees
+        if fee.in_force(day)
+        for entry_type in fee.entry_types
+        for mode in fee.modes
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "fee_rule_id": pl.String(),
+            "component": pl.String(),
+            "kind": pl.String(),
+            "amount_cents": CENTS,
+            "rate": RATE,
+            "min_cents": CENTS,
+            "max_cents": CENTS,
+            "entry_type": pl.String(),
+            "mode": pl.String(),
+        },
+    )
+
+
+def fee_schedule_days(pack: RulePack, days: Iterable[dt.date]) -> pl.DataFrame:
+    """Which arrival dates have any fee schedule in force (``has_fee_schedule``)."""
+    return pl.DataFrame(
+        [(d, any(f.in_force(d) for f in pack.fees.fees)) for d in sorted(set(days))],
+        schema={"arrival_date": pl.Date(), "has_fee_schedule": pl.Boolean()},
+        orient="row",
+    )
+
+
+def citation_table(pack: RulePack) -> pl.DataFrame:
+    """``rule_id, citation, confidence`` for every dated rule and the pack's tables."""
+    rows = [(r.id, r.citation.render(), r.confidence) for r in pack.all_rules()]
+    rows.append(("mfn", pack.tariff.mfn.citation.render(), pack.tariff.mfn.confidence))
+    rows.append(("fx", pack.fx.rates.citation.render(), pack.fx.rates.confidence))
+    return pl.DataFrame(
+        rows,
+        schema={"rule_id": pl.String(), "citation": pl.String(), "confidence": pl.String()},
+        orient="row",
+    )

@@ -1,0 +1,105 @@
+"""Readers for the pack's big tables (CSV or Parquet), with their column contracts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from screening.errors import RulePackError
+from screening.exprs.parse import coerce
+
+#: Tariff-line table: one row per HTS line and period; rates as decimal strings.
+MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "hts": pl.String(),
+    "effective_from": pl.Date(),
+    "effective_to": pl.Date(),
+    "general": pl.String(),
+    "status": pl.String(),
+    "ad_valorem": pl.Decimal(18, 8),
+    "specific_usd": pl.Decimal(18, 8),
+    "specific_unit": pl.String(),
+    "revision": pl.String(),
+}
+
+#: Exchange-rate table: U.S. dollars per unit of ``currency`` on ``date``.
+FX_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "currency": pl.String(),
+    "date": pl.Date(),
+    "usd_per_unit": pl.Decimal(24, 10),
+    "source": pl.String(),
+}
+
+RATE_STATUSES: Final = ("computable", "not-computable")
+
+
+def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Read ``root/name`` (CSV or Parquet) and cast it to ``schema``.
+
+    Raises:
+        RulePackError: the file is missing, lacks columns, or has values that do not cast.
+    """
+    file = root / name
+    if not file.is_file():
+        raise RulePackError(str(file), "", "table file missing from the rule pack")
+    try:
+        raw = (
+            pl.read_parquet(file)
+            if file.suffix == ".parquet"
+            else pl.read_csv(file, infer_schema=False, null_values=[""])
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise RulePackError(str(file), "", f"unreadable table: {exc}") from exc
+    missing = [c for c in schema if c not in raw.columns]
+    if missing:
+        raise RulePackError(str(file), "", f"missing columns {missing}")
+    typed = raw.select(coerce(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items())
+    for column, dtype in schema.items():
+        broken = raw.with_row_index("index").filter(pl.col(column).is_not_null() & typed[column].is_null())
+        if broken.height:
+            line = int(broken["index"][0]) + 2  # 1-based, after the header line
+            raise RulePackError(str(file), f"row {line}.{column}", f"value {broken[column][0]!r} is not {dtype}")
+    return typed
+
+
+def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
+    """The tariff-line table, checked: digits-only HTS of 6/8/10 digits, known statuses."""
+    table = read_table(root, name, MFN_SCHEMA)
+    bad_hts = table.filter(~pl.col("hts").str.contains(r"^(\d{6}|\d{8}|\d{10})$"))
+    if bad_hts.height:
+        raise RulePackError(str(root / name), "hts", f"not 6, 8 or 10 digits: {bad_hts['hts'][0]!r}")
+    bad_status = table.filter(~pl.col("status").is_in(RATE_STATUSES))
+    if bad_status.height:
+        raise RulePackError(str(root / name), "status", f"unknown status {bad_status['status'][0]!r}")
+    _check_table_periods(root / name, table, "hts")
+    return table
+
+
+def read_fx_table(root: Path, name: str) -> pl.DataFrame:
+    """The exchange-rate table, checked: positive rates, one rate per currency and date."""
+    table = read_table(root, name, FX_SCHEMA)
+    if table.filter(pl.col("usd_per_unit") <= 0).height:
+        raise RulePackError(str(root / name), "usd_per_unit", "rates must be positive")
+    if table.select(pl.struct("currency", "date").is_duplicated().any()).item():
+        raise RulePackError(str(root / name), "currency,date", "more than one rate for a currency and date")
+    return table.sort("currency", "date")
+
+
+def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:
+    """Half-open periods per key must not be inverted or overlap."""
+    inverted = table.filter(pl.col("effective_to") <= pl.col("effective_from"))
+    if inverted.height:
+        raise RulePackError(
+            str(file), f"{key}={inverted[key][0]}", "effective_to is not after effective_from"
+        )
+    overlaps = (
+        table.sort(key, "effective_from")
+        .with_columns(next_from=pl.col("effective_from").shift(-1).over(key))
+        .filter(
+            pl.col("next_from").is_not_null()
+            & (pl.col("effective_to").is_null() | (pl.col("effective_to") > pl.col("next_from")))
+        )
+    )
+    if overlaps.height:
+        raise RulePackError(str(file), f"{key}={overlaps[key][0]}", "periods overlap")

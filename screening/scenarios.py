@@ -1,0 +1,99 @@
+"""Golden scenarios of a rule pack: small manifests with the package decisions they must produce.
+
+A scenario file (``<pack>/scenarios/*.toml``) holds ``[scenario]`` (id, description,
+citation of what it checks), ``[[lines]]`` (canonical manifest rows) and
+``[[expect]]`` (per package: any of the ``packages`` output columns, as text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from screening.errors import RulePackError
+from screening.pipeline import screen
+from screening.rulepack.loader import RulePack, read_toml
+
+
+class ScenarioMeta(BaseModel):
+    """What a scenario checks and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    description: str
+    source: str = ""
+
+
+class Scenario(BaseModel):
+    """One scenario file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    scenario: ScenarioMeta
+    lines: list[dict[str, Any]] = Field(min_length=1)
+    expect: list[dict[str, Any]] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A scenario's result: the mismatches found (empty when it passes)."""
+
+    file: Path
+    scenario_id: str
+    mismatches: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation held."""
+        return not self.mismatches
+
+
+def load_scenarios(pack: RulePack) -> list[tuple[Path, Scenario]]:
+    """Every scenario file of the pack, validated. Raises :class:`RulePackError` on a bad file."""
+    folder = pack.root / "scenarios"
+    out = []
+    for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            out.append((file, Scenario.model_validate(read_toml(folder, file.name))))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise RulePackError(str(file), ".".join(map(str, first["loc"])), first["msg"]) from exc
+    return out
+
+
+def run_scenario(pack: RulePack, file: Path, scenario: Scenario) -> Outcome:
+    """Screen the scenario's lines under ``pack`` and compare with its expectations."""
+    manifest = pl.DataFrame([{k: _text(v) for k, v in row.items()} for row in scenario.lines])
+    result = screen(manifest, rules=pack)
+    packages = result.packages.with_columns(pl.all().cast(pl.String()))
+    rows = {r["package_id"]: r for r in packages.to_dicts()}
+    mismatches = []
+    for expected in scenario.expect:
+        package_id = str(expected.get("package_id"))
+        actual = rows.get(package_id)
+        if actual is None:
+            rejected = result.rejects.filter(pl.col("package_id") == package_id)["code"].to_list()
+            mismatches.append(f"{package_id}: no package in the output (rejects: {rejected})")
+            continue
+        for column, value in expected.items():
+            if column not in actual:
+                mismatches.append(f"{package_id}: unknown column {column!r}")
+            elif actual[column] != _text(value):
+                mismatches.append(f"{package_id}.{column}: expected {_text(value)!r}, got {actual[column]!r}")
+    return Outcome(file, scenario.scenario.id, tuple(mismatches))
+
+
+def run_scenarios(pack: RulePack) -> list[Outcome]:
+    """Run every scenario of the pack."""
+    return [run_scenario(pack, file, scenario) for file, scenario in load_scenarios(pack)]
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)

@@ -1,0 +1,21 @@
+"""Aggregate: consignee-day totals ("one person on one day", DESIGN §4)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+CONSIGNEE_DAY = ("consignee_key", "arrival_date")
+
+
+def consignee_day_totals(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per consignee and arrival date: value (cents), distinct packages, lines."""
+    return lines.group_by(CONSIGNEE_DAY).agg(
+        pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
+        pl.col("package_id").n_unique().alias("consignee_day_packages"),
+        pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
+    )
+
+
+def attach_consignee_day(lines: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
+    """Join each line to its consignee-day totals."""
+    return lines.join(totals, on=list(CONSIGNEE_DAY), how="left", maintain_order="left")

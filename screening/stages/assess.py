@@ -1,0 +1,219 @@
+"""Assess: duty components per line, fee components per package, in the long ``components`` form.
+
+Each component is rounded to the cent (half up) on its own; a line's duty is the
+sum of its components. A line whose duty cannot be computed gets a status
+(``no-tariff-line``, ``not-computable``, ``needs-quantity``) and a null duty,
+never a guess.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from screening.errors import DutyStatus, EntryType
+from screening.exprs.hts import dotted
+from screening.exprs.money import apply_rate_half_up
+from screening.schema import RATE
+
+MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
+USMCA_ORIGINS = ("CA", "MX")
+
+#: Units whose specific rate is per several units of the reported quantity.
+UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
+
+COMPONENT_COLUMNS = (
+    "package_id",
+    "line_no",
+    "component",
+    "measure_id",
+    "heading",
+    "base_cents",
+    "rate",
+    "amount_cents",
+)
+
+
+def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame:
+    """Measures that apply to each distinct measure key, after stacking rules.
+
+    Scope: origin listed (or ``*``) and not excluded, mode listed, an included HTS
+    prefix (or none listed) and no excluded one, and not a USMCA claim on a
+    USMCA-exempt measure. Stacking: inside a stacking group only the lowest
+    priority applies; a measure is dropped where a ``not_with`` group is present.
+    """
+    candidates = keys.join(measures.lazy(), on="arrival_date", how="inner").filter(
+        (pl.col("origins").list.contains(pl.col("country_of_origin")) | pl.col("origins").list.contains("*"))
+        & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
+        & pl.col("modes").list.contains(pl.col("mode"))
+        & ~(
+            pl.col("usmca_exempt")
+            & pl.col("usmca_claim").fill_null(False)
+            & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+        )
+    )
+    included = _prefix_match(candidates, "hts_include", keep_empty=True)
+    excluded = _prefix_match(candidates, "hts_exclude", keep_empty=False)
+    key_and_measure = [*MEASURE_KEY, "measure_id"]
+    in_scope = candidates.join(included, on=key_and_measure, how="semi").join(
+        excluded, on=key_and_measure, how="anti"
+    )
+    winners = in_scope.filter(
+        pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
+    )
+    groups = winners.group_by(MEASURE_KEY).agg(pl.col("stacking_group").unique().alias("groups_present"))
+    return (
+        winners.join(groups, on=list(MEASURE_KEY), how="left")
+        .filter(pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0)
+        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "base")
+    )
+
+
+def _prefix_match(candidates: pl.LazyFrame, column: str, *, keep_empty: bool) -> pl.LazyFrame:
+    """(key, measure) pairs whose HTS code starts with one of ``column``'s prefixes (or the list is empty)."""
+    exploded = candidates.select(*MEASURE_KEY, "measure_id", pl.col(column).alias("prefix")).explode("prefix")
+    hit = pl.col("hts_digits").str.starts_with(pl.col("prefix").fill_null(""))
+    condition = (pl.col("prefix").is_null() | hit) if keep_empty else (pl.col("prefix").is_not_null() & hit)
+    return exploded.filter(condition).select(*MEASURE_KEY, "measure_id").unique()
+
+
+def _specific_quantity() -> pl.Expr:
+    """Quantity in the rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
+    unit = pl.col("specific_unit")
+    divisor = unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
+    by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
+    return pl.when(unit == "kg").then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
+
+
+def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Per-line MFN / postal amounts (cents) and the line's preliminary duty status."""
+    dutiable = ~pl.col("de_minimis_eligible")
+    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("postal_method").is_in(
+        ["flat-ad-valorem", "origin-rate"]
+    )
+    quantity = _specific_quantity()
+    specific_cents = apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity * pl.col("specific_usd"))
+    status = (
+        pl.when(~dutiable)
+        .then(pl.lit(str(DutyStatus.EXEMPT)))
+        .when(postal_flat & pl.col("postal_rate").is_null())
+        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .when(postal_flat)
+        .then(pl.lit(str(DutyStatus.ASSESSED)))
+        .when(pl.col("tariff_line").is_null())
+        .then(pl.lit(str(DutyStatus.NO_TARIFF_LINE)))
+        .when(pl.col("mfn_status") != "computable")
+        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .when(pl.col("specific_usd").is_not_null() & quantity.is_null())
+        .then(pl.lit(str(DutyStatus.NEEDS_QUANTITY)))
+        .otherwise(pl.lit(str(DutyStatus.ASSESSED)))
+    )
+    mfn_applies = dutiable & ~postal_flat
+    return lines.with_columns(
+        status.alias("duty_status"),
+        mfn_applies.alias("mfn_applies"),
+        pl.when(dutiable & postal_flat)
+        .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
+        .alias("postal_cents"),
+        pl.when(mfn_applies & pl.col("ad_valorem").is_not_null())
+        .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("ad_valorem")))
+        .alias("mfn_cents"),
+        pl.when(mfn_applies & pl.col("specific_usd").is_not_null())
+        .then(specific_cents)
+        .alias("mfn_specific_cents"),
+    )
+
+
+def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame:
+    """The duty components of every dutiable line (MFN, specific, Chapter 99 measures, postal)."""
+    mfn = lines.filter(pl.col("mfn_cents").is_not_null()).select(
+        "package_id",
+        "line_no",
+        component=pl.lit("mfn"),
+        measure_id=pl.lit("mfn"),
+        heading=dotted(pl.col("tariff_line")),
+        base_cents=pl.col("value_usd_cents"),
+        rate=pl.col("ad_valorem").cast(RATE),
+        amount_cents=pl.col("mfn_cents"),
+    )
+    specific = lines.filter(pl.col("mfn_specific_cents").is_not_null()).select(
+        "package_id",
+        "line_no",
+        component=pl.lit("mfn_specific"),
+        measure_id=pl.lit("mfn"),
+        heading=dotted(pl.col("tariff_line")),
+        base_cents=pl.lit(None, dtype=pl.Int64()),
+        rate=pl.col("specific_usd").cast(RATE),
+        amount_cents=pl.col("mfn_specific_cents"),
+    )
+    postal = lines.filter(pl.col("postal_cents").is_not_null()).select(
+        "package_id",
+        "line_no",
+        component=pl.lit("postal_ad_valorem"),
+        measure_id=pl.col("postal_regime_id"),
+        heading=pl.lit(None, dtype=pl.String()),
+        base_cents=pl.col("value_usd_cents"),
+        rate=pl.col("postal_rate").cast(RATE),
+        amount_cents=pl.col("postal_cents"),
+    )
+    dutiable = lines.filter(pl.col("mfn_applies"))
+    keys = dutiable.select(MEASURE_KEY).unique()
+    applied = dutiable.select("package_id", "line_no", "value_usd_cents", *MEASURE_KEY).join(
+        measures_for_keys(keys, measures), on=list(MEASURE_KEY), how="inner"
+    )
+    chapter99 = applied.select(
+        "package_id",
+        "line_no",
+        "component",
+        "measure_id",
+        "heading",
+        base_cents=pl.col("value_usd_cents"),
+        rate=pl.col("rate").cast(RATE),
+        amount_cents=pl.when(pl.col("base") == "value").then(
+            apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate"))
+        ),
+    )
+    return pl.concat([mfn, specific, postal, chapter99], how="vertical")
+
+
+def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFrame:
+    """``duty_cents`` per line: the sum of its components when assessed, 0 when exempt, else null."""
+    per_line = components.group_by("package_id", "line_no").agg(
+        pl.col("amount_cents").sum().alias("component_cents"),
+        pl.col("amount_cents").is_null().any().alias("component_missing"),
+    )
+    joined = lines.join(per_line, on=["package_id", "line_no"], how="left", maintain_order="left")
+    status = (
+        pl.when(
+            (pl.col("duty_status") == str(DutyStatus.ASSESSED)) & pl.col("component_missing").fill_null(False)
+        )
+        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .otherwise(pl.col("duty_status"))
+    )
+    return joined.with_columns(status.alias("duty_status")).with_columns(
+        pl.when(pl.col("duty_status") == str(DutyStatus.EXEMPT))
+        .then(pl.lit(0, dtype=pl.Int64()))
+        .when(pl.col("duty_status") == str(DutyStatus.ASSESSED))
+        .then(pl.col("component_cents").fill_null(0))
+        .otherwise(None)
+        .alias("duty_cents")
+    )
+
+
+def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
+    """One component per fee in force for the package's date, entry type and mode."""
+    joined = packages.select("package_id", "arrival_date", "entry_type", "mode", "value_cents").join(
+        fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner"
+    )
+    ad_valorem = apply_rate_half_up(pl.col("value_cents"), pl.col("rate")).clip(
+        pl.col("min_cents"), pl.col("max_cents")
+    )
+    return joined.select(
+        "package_id",
+        line_no=pl.lit(None, dtype=pl.Int64()),
+        component=pl.col("component"),
+        measure_id=pl.col("fee_rule_id"),
+        heading=pl.lit(None, dtype=pl.String()),
+        base_cents=pl.when(pl.col("kind") == "ad_valorem").then(pl.col("value_cents")),
+        rate=pl.col("rate").cast(RATE),
+        amount_cents=pl.when(pl.col("kind") == "flat").then(pl.col("amount_cents")).otherwise(ad_valorem),
+    )

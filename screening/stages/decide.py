@@ -1,0 +1,126 @@
+"""Decide: de minimis eligibility with its reason and rule, and the entry type.
+
+A line's own reason comes from, in precedence order: repeal or suspension for
+its origin and mode, a never-eligible class for its HTS code, or its
+consignee-day total above the threshold. A package takes the most severe
+reason of its lines (:data:`~screening.errors.REASON_PRECEDENCE`), and every
+line carries its package's decision.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from screening.errors import REASON_PRECEDENCE, EntryType, ReasonCode
+from screening.exprs.hts import hts_prefix
+
+PACKAGE = "package_id"
+_RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
+
+
+def attach_day_rules(lines: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
+    """Threshold and informal-entry limit in force on each arrival date."""
+    return lines.join(days.lazy(), on="arrival_date", how="left", maintain_order="left")
+
+
+def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.LazyFrame:
+    """Suspension or repeal in force for (arrival_date, origin, mode), if any."""
+    return lines.join(
+        suspensions.lazy(),
+        on=["arrival_date", "country_of_origin", "mode"],
+        how="left",
+        maintain_order="left",
+    )
+
+
+def exclusions_for_keys(keys: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
+    """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it."""
+    lengths = sorted(set(never_eligible["hts_prefix"].str.len_chars().to_list())) or [2]
+    candidates = keys.with_columns(
+        pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in lengths).alias("hts_prefix")
+    ).explode("hts_prefix")
+    matched = candidates.join(never_eligible.lazy(), on=["arrival_date", "hts_prefix"], how="inner").filter(
+        (pl.col("origin") == "*") | (pl.col("origin") == pl.col("country_of_origin"))
+    )
+    rank = pl.col("exclusion_reason").replace_strict(_RANK, return_dtype=pl.Int64())
+    return (
+        matched.sort("arrival_date", "hts_digits", "country_of_origin", rank, "exclusion_rule_id")
+        .unique(["arrival_date", "hts_digits", "country_of_origin"], keep="first", maintain_order=True)
+        .select("arrival_date", "hts_digits", "country_of_origin", "exclusion_reason", "exclusion_rule_id")
+    )
+
+
+def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
+    """Left-join the never-eligible class of each line's HTS code and origin."""
+    keys = lines.select("arrival_date", "hts_digits", "country_of_origin").unique()
+    return lines.join(
+        exclusions_for_keys(keys, never_eligible),
+        on=["arrival_date", "hts_digits", "country_of_origin"],
+        how="left",
+        maintain_order="left",
+    )
+
+
+def line_reason() -> tuple[pl.Expr, pl.Expr]:
+    """The line's own reason code and the id of the rule that made it."""
+    over = pl.col("consignee_day_value_cents") > pl.col("threshold_cents")
+    reason = (
+        pl.when(pl.col("suspension_reason").is_not_null())
+        .then(pl.col("suspension_reason"))
+        .when(pl.col("exclusion_reason").is_not_null())
+        .then(pl.col("exclusion_reason"))
+        .when(over)
+        .then(pl.lit(str(ReasonCode.OVER_THRESHOLD)))
+        .otherwise(pl.lit(str(ReasonCode.ELIGIBLE)))
+    )
+    rule = (
+        pl.when(pl.col("suspension_reason").is_not_null())
+        .then(pl.col("suspension_rule_id"))
+        .when(pl.col("exclusion_reason").is_not_null())
+        .then(pl.col("exclusion_rule_id"))
+        .otherwise(pl.col("threshold_rule_id"))
+    )
+    return reason.alias("line_reason"), rule.alias("line_rule_id")
+
+
+def decide_eligibility(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``de_minimis_reason``, ``de_minimis_rule_id`` and ``de_minimis_eligible`` per package, on every line."""
+    reason, rule = line_reason()
+    ranked = lines.with_columns(reason, rule).with_columns(
+        pl.col("line_reason").replace_strict(_RANK, return_dtype=pl.Int64()).alias("line_reason_rank")
+    )
+    order = [pl.col("line_reason_rank"), pl.col("line_no")]
+    return ranked.with_columns(
+        pl.col("line_reason").sort_by(order).first().over(PACKAGE).alias("de_minimis_reason"),
+        pl.col("line_rule_id").sort_by(order).first().over(PACKAGE).alias("de_minimis_rule_id"),
+    ).with_columns((pl.col("de_minimis_reason") == str(ReasonCode.ELIGIBLE)).alias("de_minimis_eligible"))
+
+
+def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
+    """The postal duty regime in force for (arrival_date, origin), for postal-mode lines."""
+    joined = lines.join(
+        postal.lazy(), on=["arrival_date", "country_of_origin"], how="left", maintain_order="left"
+    )
+    not_postal = pl.col("mode") != "postal"
+    return joined.with_columns(
+        pl.when(not_postal).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("postal_regime_id", "postal_method", "postal_rate")
+    )
+
+
+def decide_entry_type(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``package_value_cents`` and ``entry_type``: de-minimis, formal (over the informal limit), postal, informal."""
+    with_value = lines.with_columns(
+        pl.col("value_usd_cents").sum().over(PACKAGE).alias("package_value_cents")
+    )
+    postal = (pl.col("mode") == "postal") & pl.col("postal_regime_id").is_not_null().any().over(PACKAGE)
+    entry_type = (
+        pl.when(pl.col("de_minimis_eligible"))
+        .then(pl.lit(str(EntryType.DE_MINIMIS)))
+        .when(pl.col("package_value_cents") > pl.col("informal_max_cents"))
+        .then(pl.lit(str(EntryType.FORMAL)))
+        .when(postal)
+        .then(pl.lit(str(EntryType.POSTAL)))
+        .otherwise(pl.lit(str(EntryType.INFORMAL)))
+    )
+    return with_value.with_columns(entry_type.alias("entry_type"))

@@ -1,0 +1,328 @@
+"""Normalise: type and clean the canonical columns, and code every bad row.
+
+A bad row is data, not an exception: it gets ``reject_code``, ``reject_field``,
+``reject_message`` and ``reject_value`` (the first failing check wins, in the
+order of :func:`checks`) and later goes to the ``rejects`` output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from screening.errors import RejectCode
+from screening.exprs.hts import VALID_HTS_DIGITS, hts_digits
+from screening.exprs.parse import coerce
+from screening.schema import MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL
+
+PARSED = "__parsed_"
+REJECT_COLUMNS = ("reject_code", "reject_field", "reject_message", "reject_value")
+
+_TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
+_UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What counts as known: countries, currencies, and the pack's date coverage."""
+
+    countries: Sequence[str]
+    currencies: Sequence[str]
+    covers_from: dt.date
+    covers_to: dt.date | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One vectorised check: rows where ``failed`` is true get ``code`` for ``field``."""
+
+    field: str
+    code: RejectCode
+    failed: pl.Expr
+    message: pl.Expr
+
+
+def parsed(name: str) -> pl.Expr:
+    """The typed, cleaned version of canonical column ``name``."""
+    return pl.col(PARSED + name)
+
+
+def raw_text(name: str) -> pl.Expr:
+    """The input value of ``name`` as text, for messages."""
+    return pl.col(name).cast(pl.String())
+
+
+def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """Add ``__parsed_<col>`` for every canonical column; absent optional columns become defaults."""
+    exprs = []
+    for column in MANIFEST_COLUMNS:
+        if column.name in schema:
+            value = coerce(pl.col(column.name), schema[column.name], column.dtype)
+        else:
+            value = (
+                pl.lit(column.default, dtype=column.dtype)
+                if column.default is not None
+                else pl.lit(None, dtype=column.dtype)
+            )
+        if column.name in _TEXT_FIELDS:
+            value = value.str.strip_chars()
+            value = pl.when(value == "").then(None).otherwise(value)
+        if column.name in _UPPER_FIELDS:
+            value = value.str.to_uppercase()
+        if column.name == "mode":
+            value = value.str.to_lowercase()
+        exprs.append(value.alias(PARSED + column.name))
+    return frame.with_columns(exprs)
+
+
+def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
+    """The ordered list of checks for an input with ``schema``."""
+    out: list[Check] = []
+    present = set(schema.names())
+    for name in (c.name for c in MANIFEST_COLUMNS if c.required):
+        out.append(
+            Check(
+                name,
+                RejectCode.MISSING_FIELD,
+                parsed(name).is_null() & _raw_blank(name, schema),
+                pl.lit(f"{name} is required but empty"),
+            )
+        )
+    out += _parse_checks(present)
+    date = parsed("arrival_date")
+    outside = date < vocabulary.covers_from
+    if vocabulary.covers_to is not None:
+        outside = outside | (date >= vocabulary.covers_to)
+    out.append(
+        Check(
+            "arrival_date",
+            RejectCode.DATE_OUTSIDE_PACK,
+            outside,
+            pl.format(
+                "arrival_date {} is outside the rule pack's coverage (from {})",
+                date,
+                pl.lit(vocabulary.covers_from.isoformat()),
+            ),
+        )
+    )
+    out.append(
+        Check(
+            "mode",
+            RejectCode.INVALID_MODE,
+            ~parsed("mode").is_in(MODES),
+            pl.format("mode {} is not one of {}", raw_text("mode"), pl.lit(", ".join(MODES))),
+        )
+    )
+    for name in ("country_of_origin", "shipper_country", "country_of_export"):
+        value = parsed(name)
+        out.append(
+            Check(
+                name,
+                RejectCode.UNKNOWN_COUNTRY,
+                value.is_not_null() & ~value.is_in(vocabulary.countries),
+                pl.format("{} {} is not an ISO 3166-1 alpha-2 country code", pl.lit(name), raw_text(name)),
+            )
+        )
+    digits = hts_digits(parsed("hts_code"))
+    out.append(
+        Check(
+            "hts_code",
+            RejectCode.INVALID_HTS,
+            ~digits.str.contains(VALID_HTS_DIGITS),
+            pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", raw_text("hts_code")),
+        )
+    )
+    out += _value_checks(schema)
+    currency = parsed("currency")
+    out.append(
+        Check(
+            "currency",
+            RejectCode.UNKNOWN_CURRENCY,
+            ~currency.is_in(vocabulary.currencies),
+            pl.format(
+                "currency {} is not an ISO 4217 code the rule pack has rates for", raw_text("currency")
+            ),
+        )
+    )
+    return out
+
+
+def _raw_blank(name: str, schema: pl.Schema) -> pl.Expr:
+    """True where the input has no value for ``name`` (null or blank text), or lacks the column."""
+    if name not in schema:
+        return pl.lit(True)
+    if schema[name] == pl.String():
+        return pl.col(name).is_null() | (pl.col(name).str.strip_chars() == "")
+    return pl.col(name).is_null()
+
+
+def _parse_checks(present: set[str]) -> list[Check]:
+    """A value that is present but does not parse as its type."""
+    specs = [
+        ("arrival_date", RejectCode.INVALID_DATE, "is not a valid ISO date (YYYY-MM-DD)"),
+        ("line_no", RejectCode.INVALID_NUMBER, "is not a whole number"),
+        ("quantity", RejectCode.INVALID_NUMBER, "is not a number"),
+        ("gross_weight_kg", RejectCode.INVALID_NUMBER, "is not a number"),
+        ("usmca_claim", RejectCode.INVALID_FLAG, "is not true/false"),
+        ("gift", RejectCode.INVALID_FLAG, "is not true/false"),
+    ]
+    out = []
+    for name, code, text in specs:
+        if name not in present:
+            continue
+        raw = raw_text(name)
+        given = raw.is_not_null() & (raw.str.strip_chars() != "")
+        out.append(
+            Check(name, code, given & parsed(name).is_null(), pl.format("{} {} " + text, pl.lit(name), raw))
+        )
+    for name in ("quantity", "gross_weight_kg"):
+        value = parsed(name)
+        out.append(
+            Check(
+                name,
+                RejectCode.INVALID_NUMBER,
+                value.is_not_null() & (~value.is_finite() | (value < 0)),
+                pl.format("{} {} must be a finite number not below zero", pl.lit(name), raw_text(name)),
+            )
+        )
+    out.append(
+        Check(
+            "line_no",
+            RejectCode.INVALID_NUMBER,
+            parsed("line_no") < 1,
+            pl.format("line_no {} must be 1 or more", raw_text("line_no")),
+        )
+    )
+    return out
+
+
+def _value_checks(schema: pl.Schema) -> list[Check]:
+    """declared_value: parses, is finite, is not negative."""
+    raw = raw_text("declared_value")
+    as_float = (
+        raw.str.strip_chars().cast(pl.Float64(), strict=False)
+        if schema.get("declared_value") == pl.String()
+        else pl.col("declared_value").cast(pl.Float64(), strict=False)
+    )
+    non_finite = as_float.is_not_null() & ~as_float.is_finite()
+    return [
+        Check(
+            "declared_value",
+            RejectCode.NON_FINITE_VALUE,
+            non_finite,
+            pl.format("declared_value {} is not a finite number", raw),
+        ),
+        Check(
+            "declared_value",
+            RejectCode.INVALID_VALUE,
+            parsed("declared_value").is_null(),
+            pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
+        ),
+        Check(
+            "declared_value",
+            RejectCode.NEGATIVE_VALUE,
+            parsed("declared_value") < 0,
+            pl.format("declared_value {} is negative", raw),
+        ),
+    ]
+
+
+def apply_checks(frame: pl.LazyFrame, ordered: Sequence[Check]) -> pl.LazyFrame:
+    """Set the reject columns from the first failing check of each row."""
+    present = set(frame.collect_schema().names())
+
+    def value_of(check: Check, column: str) -> pl.Expr:
+        if column == "reject_code":
+            return pl.lit(str(check.code))
+        if column == "reject_field":
+            return pl.lit(check.field)
+        if column == "reject_message":
+            return check.message
+        return raw_text(check.field) if check.field in present else pl.lit(None, dtype=pl.String())
+
+    def first_failure(column: str) -> pl.Expr:
+        head, *rest = ordered
+        chain: Any = pl.when(head.failed.fill_null(False)).then(value_of(head, column))
+        for check in rest:
+            chain = chain.when(check.failed.fill_null(False)).then(value_of(check, column))
+        first: pl.Expr = chain.otherwise(None).cast(pl.String()).alias(column)
+        return first
+
+    return frame.with_columns(first_failure(column) for column in REJECT_COLUMNS)
+
+
+def mark_duplicates(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Reject a later copy of (package_id, line_no) among otherwise valid rows; the first one stays."""
+    ok = pl.col("reject_code").is_null()
+    keys = [parsed("package_id"), parsed("line_no"), ok]
+    later_copy = ok & (pl.int_range(pl.len()).over(keys, order_by=[pl.col(SOURCE_COL), pl.col(ROW_COL)]) > 0)
+    message = pl.format(
+        "package {} line {} appears more than once; the first occurrence is kept",
+        parsed("package_id"),
+        parsed("line_no"),
+    )
+    return frame.with_columns(
+        pl.when(later_copy)
+        .then(pl.lit(str(RejectCode.DUPLICATE_LINE)))
+        .otherwise(pl.col("reject_code"))
+        .alias("reject_code"),
+        pl.when(later_copy).then(pl.lit("line_no")).otherwise(pl.col("reject_field")).alias("reject_field"),
+        pl.when(later_copy).then(message).otherwise(pl.col("reject_message")).alias("reject_message"),
+        pl.when(later_copy)
+        .then(parsed("line_no").cast(pl.String()))
+        .otherwise(pl.col("reject_value"))
+        .alias("reject_value"),
+    )
+
+
+def normalise(frame: pl.LazyFrame, vocabulary: Vocabulary) -> pl.LazyFrame:
+    """Typed canonical columns (``__parsed_*``) plus the reject columns; the input columns are kept."""
+    schema = frame.collect_schema()
+    with_parsed = add_parsed_columns(frame, schema)
+    return apply_checks(with_parsed, checks(schema, vocabulary))
+
+
+def valid_lines(checked: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:
+    """Rows without a reject code, with canonical names bound to the typed values."""
+    return checked.filter(pl.col("reject_code").is_null()).select(
+        pl.col(SOURCE_COL),
+        pl.col(ROW_COL),
+        *[parsed(c.name).alias(c.name) for c in MANIFEST_COLUMNS],
+        *[pl.col(c) for c in passthrough],
+    )
+
+
+def reject_rows(checked: pl.LazyFrame, raw_columns: Sequence[str]) -> pl.LazyFrame:
+    """Rows with a reject code, as the ``rejects`` output (raw values kept as JSON text)."""
+    raw = (
+        pl.struct([raw_text(c).alias(c) for c in raw_columns]).struct.json_encode()
+        if raw_columns
+        else pl.lit(None, dtype=pl.String())
+    )
+    return checked.filter(pl.col("reject_code").is_not_null()).select(
+        pl.col(SOURCE_COL),
+        pl.col(ROW_COL),
+        parsed("package_id").alias("package_id"),
+        (raw_text("line_no") if "line_no" in raw_columns else pl.lit(None, dtype=pl.String())).alias(
+            "line_no"
+        ),
+        pl.col("reject_field").alias("field"),
+        pl.col("reject_code").alias("code"),
+        pl.col("reject_message").alias("message"),
+        pl.col("reject_value").alias("value"),
+        raw.alias("raw"),
+    )
+
+
+def canonical_present(schema: pl.Schema) -> list[str]:
+    """Canonical columns the input actually has, in schema order."""
+    return [c.name for c in MANIFEST_COLUMNS if c.name in schema]
+
+
+def passthrough_columns(schema: pl.Schema) -> list[str]:
+    """Input columns that are neither canonical nor lineage: they pass through untouched."""
+    return [c for c in schema.names() if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]

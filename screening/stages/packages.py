@@ -1,0 +1,71 @@
+"""Packages: one row per package, with its decision, entry type, duty, fees and total due."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from screening.errors import DutyStatus, EntryType
+
+#: Worst first: the package's duty status is the first of these found on its lines.
+DUTY_STATUS_ORDER = (
+    DutyStatus.NO_TARIFF_LINE,
+    DutyStatus.NOT_COMPUTABLE,
+    DutyStatus.NEEDS_QUANTITY,
+    DutyStatus.ASSESSED,
+    DutyStatus.EXEMPT,
+)
+_STATUS_RANK = {str(s): i for i, s in enumerate(DUTY_STATUS_ORDER)}
+
+#: Package attributes are those of its lowest-numbered line.
+FROM_FIRST_LINE = (
+    "consignee_key",
+    "arrival_date",
+    "mode",
+    "port_of_entry",
+    "country_of_origin",
+    "consignee_day_value_cents",
+    "de_minimis_eligible",
+    "de_minimis_reason",
+    "de_minimis_rule_id",
+    "entry_type",
+)
+
+
+def package_rows(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status."""
+    rank = pl.col("duty_status").replace_strict(_STATUS_RANK, return_dtype=pl.Int64())
+    return lines.group_by("package_id").agg(
+        *[pl.col(c).sort_by("line_no").first() for c in FROM_FIRST_LINE],
+        pl.len().cast(pl.Int64()).alias("lines"),
+        pl.col("value_usd_cents").sum().alias("value_cents"),
+        pl.col("duty_status").sort_by(rank).first().alias("duty_status"),
+        pl.when(pl.col("duty_cents").is_null().any())
+        .then(None)
+        .otherwise(pl.col("duty_cents").sum())
+        .alias("duty_cents"),
+    )
+
+
+def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule_dates: pl.Series) -> pl.LazyFrame:
+    """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown)."""
+    per_package = fees.group_by("package_id").agg(pl.col("amount_cents").sum().alias("fee_cents"))
+    has_schedule = pl.col("arrival_date").is_in(schedule_dates.implode())
+    fee_status = (
+        pl.when(pl.col("entry_type") == str(EntryType.DE_MINIMIS))
+        .then(pl.lit("none-due"))
+        .when(has_schedule)
+        .then(pl.lit("assessed"))
+        .otherwise(pl.lit("no-fee-schedule"))
+    )
+    return (
+        packages.join(per_package, on="package_id", how="left", maintain_order="left")
+        .with_columns(fee_status.alias("fee_status"))
+        .with_columns(
+            pl.when(pl.col("fee_status") == "no-fee-schedule")
+            .then(None)
+            .otherwise(pl.col("fee_cents").fill_null(0))
+            .alias("fees_cents")
+        )
+        .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
+        .drop("fee_cents")
+    )
