@@ -46,7 +46,7 @@ MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
     Column("country_of_export", pl.String(), False, "ISO 3166-1 alpha-2"),
     Column("hts_code", pl.String(), True, "6 to 10 digits, dots allowed"),
     Column("description", pl.String(), True, "goods description"),
-    Column("quantity", pl.Float64(), False, "units, for specific duties", 1.0),
+    Column("quantity", pl.Float64(), False, "units in the tariff line's unit of quantity (specific duties)"),
     Column("declared_value", pl.Decimal(24, 6), True, "fair retail value in currency"),
     Column("currency", pl.String(), True, "ISO 4217"),
     Column("gross_weight_kg", pl.Float64(), False, "gross weight in kilograms"),

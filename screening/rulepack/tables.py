@@ -59,7 +59,9 @@ def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.Data
         broken = raw.with_row_index("index").filter(pl.col(column).is_not_null() & typed[column].is_null())
         if broken.height:
             line = int(broken["index"][0]) + 2  # 1-based, after the header line
-            raise RulePackError(str(file), f"row {line}.{column}", f"value {broken[column][0]!r} is not {dtype}")
+            raise RulePackError(
+                str(file), f"row {line}.{column}", f"value {broken[column][0]!r} is not {dtype}"
+            )
     return typed
 
 

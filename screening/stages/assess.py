@@ -70,7 +70,9 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFram
 
 def _prefix_match(candidates: pl.LazyFrame, column: str, *, keep_empty: bool) -> pl.LazyFrame:
     """(key, measure) pairs whose HTS code starts with one of ``column``'s prefixes (or the list is empty)."""
-    exploded = candidates.select(*MEASURE_KEY, "measure_id", pl.col(column).alias("prefix")).explode("prefix")
+    exploded = candidates.select(*MEASURE_KEY, "measure_id", pl.col(column).alias("prefix")).explode(
+        "prefix", empty_as_null=True
+    )
     hit = pl.col("hts_digits").str.starts_with(pl.col("prefix").fill_null(""))
     condition = (pl.col("prefix").is_null() | hit) if keep_empty else (pl.col("prefix").is_not_null() & hit)
     return exploded.filter(condition).select(*MEASURE_KEY, "measure_id").unique()

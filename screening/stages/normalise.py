@@ -83,6 +83,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
     """The ordered list of checks for an input with ``schema``."""
     out: list[Check] = []
     present = set(schema.names())
+
+    def shown(name: str) -> pl.Expr:
+        """The input text of ``name`` for messages (the typed value when the input lacks the column)."""
+        return raw_text(name) if name in present else parsed(name).cast(pl.String())
+
     for name in (c.name for c in MANIFEST_COLUMNS if c.required):
         out.append(
             Check(
@@ -114,7 +119,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             "mode",
             RejectCode.INVALID_MODE,
             ~parsed("mode").is_in(MODES),
-            pl.format("mode {} is not one of {}", raw_text("mode"), pl.lit(", ".join(MODES))),
+            pl.format("mode {} is not one of {}", shown("mode"), pl.lit(", ".join(MODES))),
         )
     )
     for name in ("country_of_origin", "shipper_country", "country_of_export"):
@@ -124,7 +129,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 name,
                 RejectCode.UNKNOWN_COUNTRY,
                 value.is_not_null() & ~value.is_in(vocabulary.countries),
-                pl.format("{} {} is not an ISO 3166-1 alpha-2 country code", pl.lit(name), raw_text(name)),
+                pl.format("{} {} is not an ISO 3166-1 alpha-2 country code", pl.lit(name), shown(name)),
             )
         )
     digits = hts_digits(parsed("hts_code"))
@@ -133,7 +138,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             "hts_code",
             RejectCode.INVALID_HTS,
             ~digits.str.contains(VALID_HTS_DIGITS),
-            pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", raw_text("hts_code")),
+            pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", shown("hts_code")),
         )
     )
     out += _value_checks(schema)
@@ -143,9 +148,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             "currency",
             RejectCode.UNKNOWN_CURRENCY,
             ~currency.is_in(vocabulary.currencies),
-            pl.format(
-                "currency {} is not an ISO 4217 code the rule pack has rates for", raw_text("currency")
-            ),
+            pl.format("currency {} is not an ISO 4217 code the rule pack has rates for", shown("currency")),
         )
     )
     return out
@@ -186,7 +189,9 @@ def _parse_checks(present: set[str]) -> list[Check]:
                 name,
                 RejectCode.INVALID_NUMBER,
                 value.is_not_null() & (~value.is_finite() | (value < 0)),
-                pl.format("{} {} must be a finite number not below zero", pl.lit(name), raw_text(name)),
+                pl.format(
+                    "{} {} must be a finite number not below zero", pl.lit(name), value.cast(pl.String())
+                ),
             )
         )
     out.append(
@@ -194,7 +199,7 @@ def _parse_checks(present: set[str]) -> list[Check]:
             "line_no",
             RejectCode.INVALID_NUMBER,
             parsed("line_no") < 1,
-            pl.format("line_no {} must be 1 or more", raw_text("line_no")),
+            pl.format("line_no {} must be 1 or more", parsed("line_no").cast(pl.String())),
         )
     )
     return out
