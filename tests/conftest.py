@@ -1,0 +1,61 @@
+"""Shared fixtures: the U.S. pack (loaded once) and a builder for small manifests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import screening
+
+ROOT = Path(__file__).resolve().parent.parent
+US_PACK = ROOT / "rules" / "us"
+SAMPLE = ROOT / "sample_data"
+
+#: A valid line; tests override the fields they care about.
+BASE_LINE: dict[str, Any] = {
+    "package_id": "P1",
+    "line_no": "1",
+    "arrival_date": "2025-03-10",
+    "mode": "express",
+    "shipper_name": "Nordlicht Versand GmbH",
+    "shipper_country": "DE",
+    "consignee_name": "Anna Keller",
+    "consignee_postal_code": "20001",
+    "country_of_origin": "DE",
+    "hts_code": "6109.10.00.12",
+    "description": "cotton t-shirt",
+    "quantity": "1",
+    "declared_value": "100.00",
+    "currency": "USD",
+}
+
+
+@pytest.fixture(scope="session")
+def us_pack() -> screening.RulePack:
+    """The bundled U.S. rule pack."""
+    return screening.load_rules(US_PACK)
+
+
+@pytest.fixture
+def manifest() -> Callable[..., pl.DataFrame]:
+    """Build a manifest frame from line overrides: ``manifest({"declared_value": "450"}, {...})``."""
+
+    def build(*overrides: dict[str, Any]) -> pl.DataFrame:
+        rows = [{**BASE_LINE, **o} for o in overrides]
+        return pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String()))
+
+    return build
+
+
+@pytest.fixture
+def screen_lines(us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]) -> Callable[..., screening.Result]:
+    """Screen a few lines given as overrides of a valid base line."""
+
+    def run(*overrides: dict[str, Any]) -> screening.Result:
+        return screening.screen(manifest(*overrides), rules=us_pack)
+
+    return run

@@ -1,0 +1,128 @@
+"""The `screen` command on the bundled sample data: outputs, conservation, determinism, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ..conftest import ROOT, SAMPLE, US_PACK
+
+SAMPLE_PARQUET = SAMPLE / "manifest_10k.parquet"
+OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
+
+
+def screen(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "screening", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    done = screen("run", SAMPLE_PARQUET, "--rules", US_PACK, "--out", out, "--quiet")
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_run_writes_every_output(sample_run: Path) -> None:
+    assert {p.name for p in sample_run.iterdir()} == OUTPUT_FILES
+
+
+def test_lines_plus_rejects_equal_the_input(sample_run: Path) -> None:
+    rows = pl.scan_parquet(SAMPLE_PARQUET).select(pl.len()).collect().item()
+    lines = pl.read_parquet(sample_run / "lines.parquet").height
+    rejects = pl.read_parquet(sample_run / "rejects.parquet").height
+    summary = json.loads((sample_run / "summary.json").read_text())
+    assert rows == 10_000
+    assert lines + rejects == rows
+    assert summary["counts"]["input_rows"] == rows
+    assert summary["counts"]["lines"] == lines
+    assert summary["counts"]["rejected"] == rejects > 0
+
+
+def test_second_run_writes_byte_identical_files(sample_run: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    done = screen("run", SAMPLE_PARQUET, "--rules", US_PACK, "--out", again, "--quiet")
+    assert done.returncode == 0, done.stderr
+    for name in OUTPUT_FILES:
+        assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name
+
+
+def test_csv_and_parquet_samples_give_the_same_packages(sample_run: Path, tmp_path: Path) -> None:
+    done = screen("run", SAMPLE / "manifest_10k.csv", "--rules", US_PACK, "--out", tmp_path / "csv", "--quiet")
+    assert done.returncode == 0, done.stderr
+    from_csv = pl.read_parquet(tmp_path / "csv" / "packages.parquet")
+    from_parquet = pl.read_parquet(sample_run / "packages.parquet")
+    # The CSV sample also carries invalid dates (a Parquet date column cannot hold them).
+    common = from_parquet.join(from_csv.select("package_id"), on="package_id", how="semi")
+    assert from_csv.filter(pl.col("package_id").is_in(common["package_id"].implode())).equals(common)
+    assert from_csv.height >= from_parquet.height - 60
+
+
+def test_summary_carries_provenance_and_no_person_names(sample_run: Path) -> None:
+    text = (sample_run / "summary.json").read_text()
+    summary = json.loads(text)
+    assert summary["rules"]["content_hash"].startswith("sha256:")
+    assert summary["inputs"][0]["sha256"].startswith("sha256:")
+    assert summary["dates_resolved"] == ["2025-05-01", "2025-05-02", "2025-08-28", "2025-08-29"]
+    names = pl.read_parquet(SAMPLE_PARQUET, columns=["consignee_name"])["consignee_name"].drop_nulls().unique()
+    assert not [n for n in names.to_list() if n in text]
+
+
+def test_json_flag_prints_the_summary(tmp_path: Path) -> None:
+    done = screen("run", SAMPLE / "handchecked" / "manifest.csv", "--out", tmp_path / "o", "--json")
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert printed["counts"]["input_rows"] == 35
+    assert printed["counts"]["rejected"] == 3
+
+
+def test_missing_required_columns_exit_3_naming_file_and_columns(tmp_path: Path) -> None:
+    bad = tmp_path / "not_a_manifest.csv"
+    bad.write_text("tracking,amount\nA1,10\n")
+    done = screen("run", bad, "--out", tmp_path / "o")
+    assert done.returncode == 3
+    assert "not_a_manifest.csv" in done.stderr
+    assert "package_id" in done.stderr
+    assert "declared_value" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_file_exits_3(tmp_path: Path) -> None:
+    done = screen("run", tmp_path / "nope.parquet", "--out", tmp_path / "o")
+    assert done.returncode == 3
+    assert "nope.parquet" in done.stderr
+
+
+def test_broken_rule_pack_exits_4(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "pack.toml").write_text("[pack\n")
+    done = screen("run", SAMPLE / "handchecked" / "manifest.csv", "--rules", pack, "--out", tmp_path / "o")
+    assert done.returncode == 4
+    assert "pack.toml" in done.stderr
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    assert screen("run", "--out", tmp_path / "o").returncode == 2
+    assert screen("run", SAMPLE_PARQUET, "--out", tmp_path / "o", "--format", "xlsx").returncode == 2
+
+
+def test_rules_check_passes_on_the_us_pack() -> None:
+    done = screen("rules", "check", US_PACK)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 failed" in done.stdout
+
+
+def test_generate_writes_a_seeded_manifest(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    assert screen("generate", "--rows", "2000", "--seed", "7", "--out", first).returncode == 0
+    assert screen("generate", "--rows", "2000", "--seed", "7", "--out", second).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert pl.read_parquet(first).height == 2000

@@ -1,0 +1,121 @@
+"""The de minimis decisions users rely on (issue #2 acceptance), one test each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import polars as pl
+
+import screening
+
+Screen = Callable[..., screening.Result]
+
+
+def reasons(result: screening.Result) -> dict[str, str]:
+    return dict(result.packages.select("package_id", "de_minimis_reason").iter_rows())
+
+
+def test_two_packages_same_person_same_day_over_800_are_both_over_threshold(screen_lines: Screen) -> None:
+    result = screen_lines({"package_id": "P1", "declared_value": "450"}, {"package_id": "P2", "declared_value": "400"})
+    assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-over-threshold"}
+
+
+def test_same_packages_on_different_days_are_both_eligible(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "450", "arrival_date": "2025-03-10"},
+        {"package_id": "P2", "declared_value": "400", "arrival_date": "2025-03-11"},
+    )
+    assert reasons(result) == {"P1": "dm-eligible", "P2": "dm-eligible"}
+
+
+def test_aggregate_of_exactly_800_is_eligible_and_800_01_is_not(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "consignee_name": "A", "declared_value": "500.00"},
+        {"package_id": "P2", "consignee_name": "A", "declared_value": "300.00"},
+        {"package_id": "P3", "consignee_name": "B", "declared_value": "500.00"},
+        {"package_id": "P4", "consignee_name": "B", "declared_value": "300.01"},
+    )
+    assert reasons(result) == {
+        "P1": "dm-eligible",
+        "P2": "dm-eligible",
+        "P3": "dm-over-threshold",
+        "P4": "dm-over-threshold",
+    }
+
+
+def test_name_case_spacing_and_zip4_are_one_person(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "consignee_name": "Anna Keller", "consignee_postal_code": "20001", "declared_value": "450"},
+        {
+            "package_id": "P2",
+            "consignee_name": "anna  KELLER",
+            "consignee_postal_code": "20001-4321",
+            "declared_value": "400",
+        },
+    )
+    assert result.packages["consignee_key"].n_unique() == 1
+    assert set(reasons(result).values()) == {"dm-over-threshold"}
+
+
+def test_cn_origin_is_eligible_on_2025_05_01_and_suspended_on_2025_05_02(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "country_of_origin": "CN", "arrival_date": "2025-05-01"},
+        {"package_id": "P2", "country_of_origin": "CN", "arrival_date": "2025-05-02", "consignee_name": "Other"},
+    )
+    assert reasons(result) == {"P1": "dm-eligible", "P2": "dm-suspended-origin"}
+
+
+def test_any_origin_on_2025_08_29_is_suspended_for_all(screen_lines: Screen) -> None:
+    origins = ["DE", "JP", "GB", "CA", "MX", "CN", "BR"]
+    result = screen_lines(
+        *[
+            {"package_id": f"P{i}", "country_of_origin": o, "arrival_date": "2025-08-29", "consignee_name": o}
+            for i, o in enumerate(origins)
+        ]
+    )
+    assert set(reasons(result).values()) == {"dm-suspended-all"}
+
+
+def test_wine_is_excluded_as_excise(screen_lines: Screen) -> None:
+    result = screen_lines({"hts_code": "2204.21.50.40", "quantity": "1", "declared_value": "20"})
+    assert reasons(result) == {"P1": "dm-excluded-excise"}
+    assert result.packages["de_minimis_rule_id"].to_list() == ["excise-alcohol"]
+
+
+def test_package_over_2500_is_a_formal_entry_and_2500_is_informal(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "consignee_name": "A", "declared_value": "2500.01"},
+        {"package_id": "P2", "consignee_name": "B", "declared_value": "2500.00"},
+    )
+    entry = dict(result.packages.select("package_id", "entry_type").iter_rows())
+    assert entry == {"P1": "formal", "P2": "informal"}
+
+
+def test_a_package_takes_its_most_severe_line_reason(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"line_no": "1", "declared_value": "10"},
+        {"line_no": "2", "declared_value": "10", "hts_code": "2204.21.50.40"},
+    )
+    assert reasons(result) == {"P1": "dm-excluded-excise"}
+    assert result.lines["de_minimis_reason"].to_list() == ["dm-excluded-excise"] * 2
+
+
+def test_eligible_packages_owe_nothing_and_ineligible_ones_owe_mfn(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "consignee_name": "A", "declared_value": "100"},
+        {"package_id": "P2", "consignee_name": "B", "declared_value": "1000"},
+    )
+    due = dict(result.packages.select("package_id", "duty_usd").iter_rows())
+    assert due == {"P1": Decimal("0.00"), "P2": Decimal("165.00")}
+    mfn = result.components.filter(pl.col("component") == "mfn")
+    assert mfn["package_id"].to_list() == ["P2"]
+    assert mfn["heading"].to_list() == ["6109.10.00"]
+
+
+def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Screen) -> None:
+    result = screen_lines({"hts_code": "2204.21.50.40", "quantity": None, "declared_value": "20"})
+    package = result.packages.row(0, named=True)
+    assert package["duty_status"] == "needs-quantity"
+    assert package["duty_usd"] is None
+    assert package["total_due_usd"] is None
