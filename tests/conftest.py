@@ -52,7 +52,9 @@ def manifest() -> Callable[..., pl.DataFrame]:
 
 
 @pytest.fixture
-def screen_lines(us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]) -> Callable[..., screening.Result]:
+def screen_lines(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> Callable[..., screening.Result]:
     """Screen a few lines given as overrides of a valid base line."""
 
     def run(*overrides: dict[str, Any]) -> screening.Result:

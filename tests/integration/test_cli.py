@@ -18,7 +18,11 @@ OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "reje
 
 def screen(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "screening", *map(str, args)], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "screening", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -55,7 +59,9 @@ def test_second_run_writes_byte_identical_files(sample_run: Path, tmp_path: Path
 
 
 def test_csv_and_parquet_samples_give_the_same_packages(sample_run: Path, tmp_path: Path) -> None:
-    done = screen("run", SAMPLE / "manifest_10k.csv", "--rules", US_PACK, "--out", tmp_path / "csv", "--quiet")
+    done = screen(
+        "run", SAMPLE / "manifest_10k.csv", "--rules", US_PACK, "--out", tmp_path / "csv", "--quiet"
+    )
     assert done.returncode == 0, done.stderr
     from_csv = pl.read_parquet(tmp_path / "csv" / "packages.parquet")
     from_parquet = pl.read_parquet(sample_run / "packages.parquet")
@@ -71,7 +77,9 @@ def test_summary_carries_provenance_and_no_person_names(sample_run: Path) -> Non
     assert summary["rules"]["content_hash"].startswith("sha256:")
     assert summary["inputs"][0]["sha256"].startswith("sha256:")
     assert summary["dates_resolved"] == ["2025-05-01", "2025-05-02", "2025-08-28", "2025-08-29"]
-    names = pl.read_parquet(SAMPLE_PARQUET, columns=["consignee_name"])["consignee_name"].drop_nulls().unique()
+    names = (
+        pl.read_parquet(SAMPLE_PARQUET, columns=["consignee_name"])["consignee_name"].drop_nulls().unique()
+    )
     assert not [n for n in names.to_list() if n in text]
 
 

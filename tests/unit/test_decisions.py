@@ -17,7 +17,9 @@ def reasons(result: screening.Result) -> dict[str, str]:
 
 
 def test_two_packages_same_person_same_day_over_800_are_both_over_threshold(screen_lines: Screen) -> None:
-    result = screen_lines({"package_id": "P1", "declared_value": "450"}, {"package_id": "P2", "declared_value": "400"})
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "450"}, {"package_id": "P2", "declared_value": "400"}
+    )
     assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-over-threshold"}
 
 
@@ -46,7 +48,12 @@ def test_aggregate_of_exactly_800_is_eligible_and_800_01_is_not(screen_lines: Sc
 
 def test_name_case_spacing_and_zip4_are_one_person(screen_lines: Screen) -> None:
     result = screen_lines(
-        {"package_id": "P1", "consignee_name": "Anna Keller", "consignee_postal_code": "20001", "declared_value": "450"},
+        {
+            "package_id": "P1",
+            "consignee_name": "Anna Keller",
+            "consignee_postal_code": "20001",
+            "declared_value": "450",
+        },
         {
             "package_id": "P2",
             "consignee_name": "anna  KELLER",
@@ -61,7 +68,12 @@ def test_name_case_spacing_and_zip4_are_one_person(screen_lines: Screen) -> None
 def test_cn_origin_is_eligible_on_2025_05_01_and_suspended_on_2025_05_02(screen_lines: Screen) -> None:
     result = screen_lines(
         {"package_id": "P1", "country_of_origin": "CN", "arrival_date": "2025-05-01"},
-        {"package_id": "P2", "country_of_origin": "CN", "arrival_date": "2025-05-02", "consignee_name": "Other"},
+        {
+            "package_id": "P2",
+            "country_of_origin": "CN",
+            "arrival_date": "2025-05-02",
+            "consignee_name": "Other",
+        },
     )
     assert reasons(result) == {"P1": "dm-eligible", "P2": "dm-suspended-origin"}
 

@@ -6,7 +6,9 @@ import re
 from pathlib import Path
 
 STAGES = Path(__file__).resolve().parents[2] / "screening" / "stages"
-FORBIDDEN = re.compile(r"map_elements|map_rows|iter_rows|\.apply\(|to_dicts\(|\.rows\(|for \w+ in .*\.(iter_rows|rows)\(")
+FORBIDDEN = re.compile(
+    r"map_elements|map_rows|iter_rows|\.apply\(|to_dicts\(|\.rows\(|for \w+ in .*\.(iter_rows|rows)\("
+)
 
 
 def test_stages_have_no_per_row_python() -> None:

@@ -1,0 +1,182 @@
+"""Tests of resolving the bundled pack for given arrival dates: what is in force on each day."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.resolve import ResolvedRules, known_countries, resolve
+
+PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
+D = dt.date
+MODES = {"express", "postal", "cargo"}
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_rules(PACK)
+
+
+def on(pack: RulePack, *days: dt.date) -> ResolvedRules:
+    return resolve(pack, days)
+
+
+def suspended(resolved: ResolvedRules, day: dt.date) -> pl.DataFrame:
+    return resolved.suspensions.filter(pl.col("arrival_date") == day)
+
+
+def fx_row(resolved: ResolvedRules, day: dt.date, currency: str) -> dict[str, object]:
+    rows = resolved.fx.filter((pl.col("arrival_date") == day) & (pl.col("currency") == currency))
+    assert rows.height == 1, rows
+    return rows.row(0, named=True)
+
+
+# --- Thresholds and entry limits -------------------------------------------------------------------------
+
+
+def test_threshold_on_2025_03_10(pack: RulePack) -> None:
+    days = on(pack, D(2025, 3, 10)).days
+    assert days.height == 1
+    row = days.row(0, named=True)
+    assert row["threshold_cents"] == 80000
+    assert row["threshold_rule_id"] == "threshold-800"
+    assert row["informal_max_cents"] == 250000
+    assert row["entry_limit_rule_id"] == "informal-limit-2500"
+
+
+def test_days_are_sorted_and_deduplicated(pack: RulePack) -> None:
+    days = resolve(pack, [D(2025, 5, 2), D(2025, 3, 10), D(2025, 5, 2)]).days
+    assert days["arrival_date"].to_list() == [D(2025, 3, 10), D(2025, 5, 2)]
+
+
+def test_no_threshold_before_the_pack_covers(pack: RulePack) -> None:
+    row = on(pack, D(2016, 3, 9)).days.row(0, named=True)
+    assert row["threshold_cents"] is None
+    assert row["threshold_rule_id"] is None
+
+
+# --- Suspensions -----------------------------------------------------------------------------------------
+
+
+def test_cn_and_hk_suspended_on_2025_05_02(pack: RulePack) -> None:
+    table = suspended(on(pack, D(2025, 5, 2)), D(2025, 5, 2))
+    assert set(table["country_of_origin"]) == {"CN", "HK"}
+    assert "DE" not in set(table["country_of_origin"])
+    assert set(table["suspension_rule_id"]) == {"eo14256-cn-hk"}
+    assert set(table["suspension_reason"]) == {"dm-suspended-origin"}
+    # Every mode, for each of the two origins.
+    for origin in ("CN", "HK"):
+        assert set(table.filter(pl.col("country_of_origin") == origin)["mode"]) == MODES
+
+
+def test_every_known_country_suspended_on_2025_08_29(pack: RulePack) -> None:
+    table = suspended(on(pack, D(2025, 8, 29)), D(2025, 8, 29))
+    assert set(table["suspension_reason"]) == {"dm-suspended-all"}
+    assert set(table["suspension_rule_id"]) == {"eo14324-all"}
+    countries = set(known_countries())
+    assert {"DE", "CN", "CA", "GB", "US"} <= countries
+    for mode in MODES:
+        assert set(table.filter(pl.col("mode") == mode)["country_of_origin"]) == countries
+    # One row per country and mode: the eo14256 order ended the same day (half-open periods).
+    assert table.height == len(countries) * len(MODES)
+
+
+def test_day_before_all_countries_only_cn_hk(pack: RulePack) -> None:
+    table = suspended(on(pack, D(2025, 8, 28)), D(2025, 8, 28))
+    assert set(table["country_of_origin"]) == {"CN", "HK"}
+    assert set(table["suspension_rule_id"]) == {"eo14256-cn-hk"}
+
+
+def test_cn_suspended_but_paused_ca_order_not_applied_on_2025_02_04(pack: RulePack) -> None:
+    table = suspended(on(pack, D(2025, 2, 4)), D(2025, 2, 4))
+    origins = set(table["country_of_origin"])
+    assert "CN" in origins
+    assert "CA" not in origins
+    assert "MX" not in origins
+    assert set(table["suspension_rule_id"]) == {"eo14195-cn-hk"}
+
+
+def test_first_cn_suspension_lasted_one_day(pack: RulePack) -> None:
+    assert suspended(on(pack, D(2025, 2, 5)), D(2025, 2, 5)).height == 0
+
+
+def test_repealed_on_2027_07_01(pack: RulePack) -> None:
+    table = suspended(on(pack, D(2027, 7, 1)), D(2027, 7, 1))
+    assert set(table["suspension_reason"]) == {"dm-repealed"}
+    assert set(table["suspension_rule_id"]) == {"obbba-repeal"}
+    assert set(table["country_of_origin"]) == set(known_countries())
+
+
+def test_nothing_suspended_on_2025_03_10(pack: RulePack) -> None:
+    assert suspended(on(pack, D(2025, 3, 10)), D(2025, 3, 10)).height == 0
+
+
+# --- Exchange rates --------------------------------------------------------------------------------------
+
+
+def test_eur_rate_on_2025_03_10(pack: RulePack) -> None:
+    row = fx_row(on(pack, D(2025, 3, 10)), D(2025, 3, 10), "EUR")
+    assert row["fx_usd_per_unit"] == Decimal("1.0845")
+    assert row["fx_rate_date"] == D(2025, 3, 10)
+
+
+def test_saturday_uses_fridays_rate(pack: RulePack) -> None:
+    row = fx_row(on(pack, D(2025, 3, 8)), D(2025, 3, 8), "EUR")
+    assert row["fx_rate_date"] == D(2025, 3, 7)
+    assert row["fx_usd_per_unit"] == Decimal("1.0857")
+
+
+def test_usd_is_one_on_its_own_date(pack: RulePack) -> None:
+    resolved = on(pack, D(2025, 3, 8), D(2026, 11, 20))
+    for day in (D(2025, 3, 8), D(2026, 11, 20)):
+        row = fx_row(resolved, day, "USD")
+        assert row["fx_usd_per_unit"] == Decimal(1)
+        assert row["fx_rate_date"] == day
+
+
+def test_fx_table_ends_on_2026_10_30(pack: RulePack) -> None:
+    assert pack.fx_rates["date"].max() == D(2026, 10, 30)
+    assert pack.fx.rates.max_staleness_days == 7
+
+
+def test_no_fx_more_than_seven_days_after_the_table_ends(pack: RulePack) -> None:
+    resolved = on(pack, D(2026, 11, 6), D(2026, 11, 7), D(2026, 11, 20))
+    # Exactly seven days old: still used.
+    assert fx_row(resolved, D(2026, 11, 6), "EUR")["fx_rate_date"] == D(2026, 10, 30)
+    for day in (D(2026, 11, 7), D(2026, 11, 20)):
+        rows = resolved.fx.filter(pl.col("arrival_date") == day)
+        assert rows["currency"].to_list() == ["USD"], rows
+
+
+# --- Fees ------------------------------------------------------------------------------------------------
+
+
+def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
+    fees = on(pack, D(2025, 10, 1)).fees
+    assert set(fees["fee_rule_id"]) == {
+        "mpf-informal-fy2026",
+        "mpf-formal-fy2026",
+        "express-consignment-fy2026",
+        "dutiable-mail-fy2026",
+    }
+    mpf = fees.filter(pl.col("component") == "mpf_informal")
+    assert set(mpf["amount_cents"]) == {269}
+    assert set(mpf["mode"]) == {"express", "cargo"}
+    formal = fees.filter(pl.col("component") == "mpf_formal").row(0, named=True)
+    assert formal["rate"] == Decimal("0.003464")
+    assert (formal["min_cents"], formal["max_cents"]) == (3358, 65150)
+
+
+def test_fees_on_2025_09_30_are_fy2025(pack: RulePack) -> None:
+    mpf = on(pack, D(2025, 9, 30)).fees.filter(pl.col("component") == "mpf_informal")
+    assert set(mpf["amount_cents"]) == {262}
+    assert set(mpf["fee_rule_id"]) == {"mpf-informal-fy2025"}
+
+
+def test_no_fees_after_fy2026(pack: RulePack) -> None:
+    assert on(pack, D(2026, 10, 1)).fees.height == 0
