@@ -22,10 +22,12 @@ from screening.io.mapping import ColumnMapping
 from screening.io.sources import Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
-from screening.rulepack.resolve import ResolvedRules, known_countries, pack_currencies, resolve
+from screening.rulepack.reference import known_countries
+from screening.rulepack.resolve import ResolvedRules, pack_currencies, resolve
 from screening.schema import (
     COMPONENT_SCHEMA,
     LINE_DERIVED_COLUMNS,
+    MANIFEST,
     MANIFEST_COLUMNS,
     PACKAGE_COLUMNS,
     ROW_COL,
@@ -127,18 +129,22 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
         covers_from=pack.meta.covers_from,
         covers_to=pack.meta.covers_to,
     )
-    raw_columns = _union(normalise.canonical_present(s.frame.collect_schema()) for s in sources)
-    passthrough = _union(normalise.passthrough_columns(s.frame.collect_schema()) for s in sources)
-    checked = pl.concat(
-        [_uniform(normalise.normalise(s.frame, vocabulary), raw_columns) for s in sources],
-        how="diagonal_relaxed",
-    )
+    parts = [normalise.split_source(s.frame, vocabulary) for s in sources]
     report("reading and validating input")
-    checked = normalise.mark_duplicates(checked).collect(engine="streaming").lazy()
-    dates = _arrival_dates(checked)
+    candidates: pl.DataFrame
+    source_rejects: pl.DataFrame
+    candidates, source_rejects = pl.collect_all(
+        [
+            pl.concat([c for c, _ in parts], how="diagonal_relaxed"),
+            pl.concat([r for _, r in parts], how="vertical"),
+        ],
+        engine="streaming",
+    )
+    kept, duplicate_rejects = normalise.split_duplicates(candidates)
+    dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     resolved = resolve(pack, dates)
-    checked = enrich.attach_fx(checked, resolved.fx)
-    valid = normalise.valid_lines(checked, [*FX_COLUMNS, *passthrough])
+    valid, fx_rejects = enrich.split_fx(kept, resolved.fx)
+    passthrough = [c for c in kept.columns if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]
     report("deciding de minimis and entry types")
     lines = _decide(valid, resolved).collect(engine="streaming").lazy()
     line_components = assess.line_components(lines, resolved.measures)
@@ -152,41 +158,12 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
         lines=_lines_output(lines, passthrough),
         packages=_packages_output(package_frame),
         components=_components_output(components, resolved),
-        rejects=normalise.reject_rows(checked, raw_columns).sort(SOURCE_COL, ROW_COL),
+        rejects=pl.concat([source_rejects, duplicate_rejects, fx_rejects]).lazy().sort(SOURCE_COL, ROW_COL),
         input_counts=pl.concat(
             [s.frame.select(pl.lit(s.label).alias(SOURCE_COL), pl.len().alias("rows")) for s in sources]
         ),
         dates=dates,
     )
-
-
-def _union(groups: Any) -> list[str]:
-    out: list[str] = []
-    for group in groups:
-        out += [c for c in group if c not in out]
-    return out
-
-
-def _uniform(checked: pl.LazyFrame, raw_columns: Sequence[str]) -> pl.LazyFrame:
-    """Input canonical columns as text, so that sources of different types concatenate."""
-    present = set(checked.collect_schema().names())
-    return checked.with_columns(
-        (pl.col(c).cast(pl.String()) if c in present else pl.lit(None, dtype=pl.String())).alias(c)
-        for c in raw_columns
-    )
-
-
-def _arrival_dates(checked: pl.LazyFrame) -> list[dt.date]:
-    """The distinct arrival dates of rows that passed validation (a small collect)."""
-    dates = (
-        checked.filter(pl.col("reject_code").is_null())
-        .select(normalise.parsed("arrival_date").unique())
-        .collect()
-        .to_series()
-        .drop_nulls()
-        .sort()
-    )
-    return list(dates.to_list())
 
 
 def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from screening.errors import ScreeningError
+from screening.errors import ScreeningError, UsageError
 from screening.io.sources import Source
 from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frame, write_json
 from screening.rulepack.loader import RulePack
@@ -61,6 +61,8 @@ class Result:
 
         The folder afterwards holds the complete new set; on failure it keeps the previous one.
         """
+        if fmt not in ("parquet", "csv"):
+            raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
         staging = staging_dir(target)
         try:

@@ -27,6 +27,7 @@ from screening.rulepack.models import (
     Rule,
     TariffRules,
 )
+from screening.rulepack.reference import known_countries
 from screening.rulepack.tables import read_fx_table, read_mfn_table
 
 M = TypeVar("M", bound=BaseModel)
@@ -168,13 +169,33 @@ def _entry_id(data: Mapping[str, Any], loc: Sequence[int | str]) -> str | None:
     return found
 
 
+def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
+    """Every dated rule with the file and key path it was read from."""
+    sections: list[tuple[str, str, Sequence[Rule]]] = [
+        ("de_minimis.toml", "thresholds", pack.de_minimis.thresholds),
+        ("de_minimis.toml", "suspensions", pack.de_minimis.suspensions),
+        ("de_minimis.toml", "never_eligible", pack.de_minimis.never_eligible),
+        ("de_minimis.toml", "entry_limits", pack.de_minimis.entry_limits),
+        ("fees.toml", "fees", pack.fees.fees),
+        ("tariff.toml", "measures", pack.tariff.measures),
+        ("tariff.toml", "postal", pack.tariff.postal),
+    ]
+    for file, section, rules in sections:
+        for index, rule in enumerate(rules):
+            yield str(pack.root / file), f"{section}[{index}] (id {rule.id})", rule
+
+
 def check_pack(pack: RulePack) -> None:
-    """Cross-entry checks: unique ids and no overlapping periods per key."""
+    """Cross-entry checks: unique ids, assigned country codes, no overlapping periods per key."""
     seen: dict[str, str] = {}
-    for rule in pack.all_rules():
+    countries = set(known_countries()) | {"*"}
+    for file, where, rule in located_rules(pack):
         if rule.id in seen:
-            raise RulePackError(str(pack.root), rule.id, f"duplicate id (first in {seen[rule.id]})")
-        seen[rule.id] = type(rule).__name__
+            raise RulePackError(file, where, f"duplicate id: also used at {seen[rule.id]}")
+        seen[rule.id] = f"{Path(file).name} {where}"
+        unknown = sorted(set(_countries_of(rule)) - countries)
+        if unknown:
+            raise RulePackError(file, where, f"unassigned ISO 3166-1 country codes {unknown}")
     files = {
         "thresholds": "de_minimis.toml",
         "suspensions": "de_minimis.toml",
@@ -199,6 +220,13 @@ def check_pack(pack: RulePack) -> None:
     }
     for section, entries in keyed.items():
         _check_overlaps(str(pack.root / files[section]), section, entries)
+
+
+def _countries_of(rule: Rule) -> tuple[str, ...]:
+    """Country codes a rule names (origins, exclusions, per-origin rates)."""
+    named: tuple[str, ...] = tuple(getattr(rule, "origins", ())) + tuple(getattr(rule, "origins_exclude", ()))
+    rates = getattr(rule, "origin_rates", {})
+    return named + tuple(rates)
 
 
 def _expand_star(origins: tuple[str, ...], pack: RulePack) -> tuple[str, ...]:

@@ -10,31 +10,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 
 import polars as pl
 
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import Rule
+from screening.rulepack.reference import known_countries
 from screening.schema import RATE
 
 #: Integer cents of a decimal dollar amount from the pack (amounts are exact to the cent).
 CENTS = pl.Int64()
-
-
-@cache
-def known_countries() -> tuple[str, ...]:
-    """ISO 3166-1 alpha-2 codes (from Debian iso-codes; see screening/reference/PROVENANCE.md)."""
-    text = resources.files("screening.reference").joinpath("countries.csv").read_text(encoding="utf-8")
-    return tuple(line for line in text.splitlines()[1:] if line)
-
-
-@cache
-def known_currencies() -> tuple[str, ...]:
-    """ISO 4217 alphabetic codes (from Debian iso-codes)."""
-    text = resources.files("screening.reference").joinpath("currencies.csv").read_text(encoding="utf-8")
-    return tuple(line for line in text.splitlines()[1:] if line)
 
 
 @dataclass(frozen=True)

@@ -12,34 +12,23 @@ from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, hts_prefix
 from screening.exprs.money import to_cents_half_up
 from screening.exprs.parties import consignee_key
-from screening.stages.normalise import parsed
+from screening.stages.normalise import rejects_from_lines
 
 TARIFF_PREFIX_LENGTHS = (10, 8, 6)
 
 
-def attach_fx(checked: pl.LazyFrame, fx: pl.DataFrame) -> pl.LazyFrame:
-    """Join the rate in force for (arrival_date, currency); rows without one get ``missing-fx-rate``."""
-    rates = fx.lazy().rename({"arrival_date": PARSED_DATE, "currency": PARSED_CURRENCY})
-    joined = checked.join(rates, on=[PARSED_DATE, PARSED_CURRENCY], how="left", maintain_order="left")
-    missing = pl.col("reject_code").is_null() & pl.col("fx_usd_per_unit").is_null()
+def split_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Join the rate in force for (arrival_date, currency); lines without one become ``missing-fx-rate`` rejects."""
+    keys = ["arrival_date", "currency"]
+    missing = lines.join(fx.select(keys), on=keys, how="anti", maintain_order="left")
     message = pl.format(
-        "no exchange rate for {} within the pack's staleness limit of arrival_date {}",
-        parsed("currency"),
-        parsed("arrival_date"),
+        "no exchange rate for {} within the rule pack's staleness limit before arrival_date {}",
+        pl.col("currency"),
+        pl.col("arrival_date"),
     )
-    return joined.with_columns(
-        pl.when(missing)
-        .then(pl.lit(str(RejectCode.MISSING_FX_RATE)))
-        .otherwise(pl.col("reject_code"))
-        .alias("reject_code"),
-        pl.when(missing).then(pl.lit("currency")).otherwise(pl.col("reject_field")).alias("reject_field"),
-        pl.when(missing).then(message).otherwise(pl.col("reject_message")).alias("reject_message"),
-        pl.when(missing).then(parsed("currency")).otherwise(pl.col("reject_value")).alias("reject_value"),
-    )
-
-
-PARSED_DATE = "__parsed_arrival_date"
-PARSED_CURRENCY = "__parsed_currency"
+    rejects = rejects_from_lines(missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message)
+    valid = lines.lazy().join(fx.lazy(), on=keys, how="inner", maintain_order="left")
+    return valid, rejects
 
 
 def add_value_and_keys(lines: pl.LazyFrame) -> pl.LazyFrame:

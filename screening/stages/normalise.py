@@ -1,8 +1,8 @@
-"""Normalise: type and clean the canonical columns, and code every bad row.
+"""Normalise: type and clean the canonical columns, and split off every bad row.
 
-A bad row is data, not an exception: it gets ``reject_code``, ``reject_field``,
-``reject_message`` and ``reject_value`` (the first failing check wins, in the
-order of :func:`checks`) and later goes to the ``rejects`` output.
+A bad row is data, not an exception: it becomes a row of the ``rejects`` output
+with the code, field, message and input value of the first failing check (in
+the order of :func:`checks`). Messages are built for rejected rows only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from screening.exprs.parse import coerce
 from screening.schema import MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL
 
 PARSED = "__parsed_"
-REJECT_COLUMNS = ("reject_code", "reject_field", "reject_message", "reject_value")
+CHECK_INDEX = "__failed_check"
+#: Values above this (in any currency) are refused: no parcel is worth a trillion, and cents must fit Int64.
+MAX_DECLARED_VALUE = 10**12
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
@@ -214,6 +216,7 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
         else pl.col("declared_value").cast(pl.Float64(), strict=False)
     )
     non_finite = as_float.is_not_null() & ~as_float.is_finite()
+    value = parsed("declared_value")
     return [
         Check(
             "declared_value",
@@ -224,103 +227,119 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
         Check(
             "declared_value",
             RejectCode.INVALID_VALUE,
-            parsed("declared_value").is_null(),
+            value.is_null(),
             pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
         ),
         Check(
             "declared_value",
+            RejectCode.INVALID_VALUE,
+            value.abs() > MAX_DECLARED_VALUE,
+            pl.format(
+                "declared_value {} is implausibly large (over 10^12); check the decimal separator", raw
+            ),
+        ),
+        Check(
+            "declared_value",
             RejectCode.NEGATIVE_VALUE,
-            parsed("declared_value") < 0,
+            value < 0,
             pl.format("declared_value {} is negative", raw),
         ),
     ]
 
 
-def apply_checks(frame: pl.LazyFrame, ordered: Sequence[Check]) -> pl.LazyFrame:
-    """Set the reject columns from the first failing check of each row."""
-    present = set(frame.collect_schema().names())
-
-    def value_of(check: Check, column: str) -> pl.Expr:
-        if column == "reject_code":
-            return pl.lit(str(check.code))
-        if column == "reject_field":
-            return pl.lit(check.field)
-        if column == "reject_message":
-            return check.message
-        return raw_text(check.field) if check.field in present else pl.lit(None, dtype=pl.String())
-
-    def first_failure(column: str) -> pl.Expr:
-        head, *rest = ordered
-        chain: Any = pl.when(head.failed.fill_null(False)).then(value_of(head, column))
-        for check in rest:
-            chain = chain.when(check.failed.fill_null(False)).then(value_of(check, column))
-        first: pl.Expr = chain.otherwise(None).cast(pl.String()).alias(column)
-        return first
-
-    return frame.with_columns(first_failure(column) for column in REJECT_COLUMNS)
+def first_failed_check(ordered: Sequence[Check]) -> pl.Expr:
+    """The index of the first failing check of each row, or null when all pass."""
+    chain: Any = pl.when(ordered[0].failed.fill_null(False)).then(0)
+    for index, check in enumerate(ordered[1:], start=1):
+        chain = chain.when(check.failed.fill_null(False)).then(index)
+    first: pl.Expr = chain.otherwise(None).cast(pl.Int32()).alias(CHECK_INDEX)
+    return first
 
 
-def mark_duplicates(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Reject a later copy of (package_id, line_no) among otherwise valid rows; the first one stays."""
-    ok = pl.col("reject_code").is_null()
-    keys = [parsed("package_id"), parsed("line_no"), ok]
-    later_copy = ok & (pl.int_range(pl.len()).over(keys, order_by=[pl.col(SOURCE_COL), pl.col(ROW_COL)]) > 0)
-    message = pl.format(
-        "package {} line {} appears more than once; the first occurrence is kept",
-        parsed("package_id"),
-        parsed("line_no"),
-    )
-    return frame.with_columns(
-        pl.when(later_copy)
-        .then(pl.lit(str(RejectCode.DUPLICATE_LINE)))
-        .otherwise(pl.col("reject_code"))
-        .alias("reject_code"),
-        pl.when(later_copy).then(pl.lit("line_no")).otherwise(pl.col("reject_field")).alias("reject_field"),
-        pl.when(later_copy).then(message).otherwise(pl.col("reject_message")).alias("reject_message"),
-        pl.when(later_copy)
-        .then(parsed("line_no").cast(pl.String()))
-        .otherwise(pl.col("reject_value"))
-        .alias("reject_value"),
-    )
+def _pick(ordered: Sequence[Check], value: Any) -> pl.Expr:
+    """A per-row choice among the checks' values by the failed check's index."""
+    index = pl.col(CHECK_INDEX)
+    chain: Any = pl.when(index == 0).then(value(ordered[0]))
+    for i, check in enumerate(ordered[1:], start=1):
+        chain = chain.when(index == i).then(value(check))
+    picked: pl.Expr = chain.otherwise(None).cast(pl.String())
+    return picked
 
 
-def normalise(frame: pl.LazyFrame, vocabulary: Vocabulary) -> pl.LazyFrame:
-    """Typed canonical columns (``__parsed_*``) plus the reject columns; the input columns are kept."""
+def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Split one source into typed candidate lines and its rejects (``rejects`` output columns).
+
+    Candidates have the canonical names bound to typed, cleaned values, then ``source``,
+    ``row`` and the passthrough columns. Duplicates and FX are checked later, across sources.
+    """
     schema = frame.collect_schema()
-    with_parsed = add_parsed_columns(frame, schema)
-    return apply_checks(with_parsed, checks(schema, vocabulary))
-
-
-def valid_lines(checked: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:
-    """Rows without a reject code, with canonical names bound to the typed values."""
-    return checked.filter(pl.col("reject_code").is_null()).select(
+    ordered = checks(schema, vocabulary)
+    present = set(schema.names())
+    checked = add_parsed_columns(frame, schema).with_columns(first_failed_check(ordered))
+    candidates = checked.filter(pl.col(CHECK_INDEX).is_null()).select(
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         *[parsed(c.name).alias(c.name) for c in MANIFEST_COLUMNS],
-        *[pl.col(c) for c in passthrough],
+        *[pl.col(c) for c in passthrough_columns(schema)],
     )
-
-
-def reject_rows(checked: pl.LazyFrame, raw_columns: Sequence[str]) -> pl.LazyFrame:
-    """Rows with a reject code, as the ``rejects`` output (raw values kept as JSON text)."""
-    raw = (
-        pl.struct([raw_text(c).alias(c) for c in raw_columns]).struct.json_encode()
-        if raw_columns
-        else pl.lit(None, dtype=pl.String())
-    )
-    return checked.filter(pl.col("reject_code").is_not_null()).select(
+    raw_columns = canonical_present(schema)
+    rejected = checked.filter(pl.col(CHECK_INDEX).is_not_null())
+    rejects = rejected.select(
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         parsed("package_id").alias("package_id"),
-        (raw_text("line_no") if "line_no" in raw_columns else pl.lit(None, dtype=pl.String())).alias(
-            "line_no"
-        ),
-        pl.col("reject_field").alias("field"),
-        pl.col("reject_code").alias("code"),
-        pl.col("reject_message").alias("message"),
-        pl.col("reject_value").alias("value"),
-        raw.alias("raw"),
+        (raw_text("line_no") if "line_no" in present else pl.lit(None, dtype=pl.String())).alias("line_no"),
+        _pick(ordered, lambda c: pl.lit(c.field)).alias("field"),
+        _pick(ordered, lambda c: pl.lit(str(c.code))).alias("code"),
+        _pick(ordered, lambda c: c.message).alias("message"),
+        _pick(
+            ordered, lambda c: raw_text(c.field) if c.field in present else pl.lit(None, pl.String())
+        ).alias("value"),
+        _raw_json(raw_text(c) for c in raw_columns).alias("raw"),
     )
+    return candidates, rejects
+
+
+def _raw_json(columns: Any) -> pl.Expr:
+    exprs = list(columns)
+    if not exprs:
+        return pl.lit(None, dtype=pl.String())
+    return pl.struct(exprs).struct.json_encode()
+
+
+def rejects_from_lines(
+    lines: pl.DataFrame, *, code: RejectCode, field: str, message: pl.Expr
+) -> pl.DataFrame:
+    """Rejects (``rejects`` output columns) for typed candidate lines found bad later (few rows, eager)."""
+    return lines.select(
+        pl.col(SOURCE_COL),
+        pl.col(ROW_COL),
+        pl.col("package_id"),
+        pl.col("line_no").cast(pl.String()),
+        pl.lit(field).alias("field"),
+        pl.lit(str(code)).alias("code"),
+        message.alias("message"),
+        pl.col(field).cast(pl.String()).alias("value"),
+        _raw_json(pl.col(c.name).cast(pl.String()) for c in MANIFEST_COLUMNS).alias("raw"),
+    )
+
+
+def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep the first (package_id, line_no) in input order; later copies become ``duplicate-line`` rejects.
+
+    Eager on purpose: "first" is defined by the frame's row order (sources in the order given,
+    rows in file order), which an in-memory frame guarantees.
+    """
+    later_copy = candidates.select(~pl.struct("package_id", "line_no").is_first_distinct()).to_series()
+    message = pl.format(
+        "package {} line {} appears more than once; the first occurrence is kept",
+        pl.col("package_id"),
+        pl.col("line_no"),
+    )
+    rejects = rejects_from_lines(
+        candidates.filter(later_copy), code=RejectCode.DUPLICATE_LINE, field="line_no", message=message
+    )
+    return candidates.filter(~later_copy), rejects
 
 
 def canonical_present(schema: pl.Schema) -> list[str]:

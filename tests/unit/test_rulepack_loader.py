@@ -213,14 +213,11 @@ def test_duplicate_id(tmp_path: Path) -> None:
     assert "duplicate id" in str(exc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: check_pack raises the duplicate-id RulePackError with the pack folder as file, "
-    "so the message never names de_minimis.toml (loader docstring: errors name the file and key path)",
-)
-def test_duplicate_id_names_the_file(tmp_path: Path) -> None:
-    exc = load_error(_duplicate_id_pack(tmp_path))
-    assert "de_minimis.toml" in str(exc)
+def test_duplicate_id_names_the_file_and_entry(tmp_path: Path) -> None:
+    message = str(load_error(_duplicate_id_pack(tmp_path)))
+    assert "de_minimis.toml" in message
+    assert "suspensions[" in message
+    assert "eo14195-cn-hk" in message
 
 
 def test_duplicate_id_across_files(tmp_path: Path) -> None:
@@ -271,17 +268,23 @@ def test_bad_country_code(tmp_path: Path, code: str) -> None:
     assert code in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="library bug: models._check_countries checks only the shape [A-Z]{2}, so a well-formed but "
-    "unassigned code such as 'UK' (the ISO code is GB) loads and the suspension silently matches nothing",
-)
 def test_unassigned_country_code_is_rejected(tmp_path: Path) -> None:
+    # Well-formed but not an ISO 3166-1 code (the United Kingdom is GB): it would silently match nothing.
     copy = copy_pack(tmp_path)
     edit(copy, "de_minimis.toml", replace('origins = ["CA"]', 'origins = ["UK"]'))
     message = str(load_error(copy))
     assert "de_minimis.toml" in message
     assert "eo14193-ca" in message
+    assert "UK" in message
+
+
+def test_unassigned_country_code_in_postal_rates_is_rejected(tmp_path: Path) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", replace('BR = "0.50" }', 'BR = "0.50", XX = "0.10" }', 1))
+    message = str(load_error(copy))
+    assert "tariff.toml" in message
+    assert "postal-all-ieepa-rate" in message
+    assert "XX" in message
 
 
 def test_mfn_row_with_a_bad_date(tmp_path: Path) -> None:

@@ -1,0 +1,294 @@
+"""Tests of the expression helpers: money rounding, HTS codes, the consignee key and text parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from screening.exprs.hts import dotted, hts_digits, hts_prefix
+from screening.exprs.money import apply_rate_half_up, cents_to_money, to_cents_half_up
+from screening.exprs.parse import parse_text
+from screening.exprs.parties import consignee_key, normalised_name, zip5
+from screening.schema import MONEY, RATE
+
+VALUE = pl.Decimal(24, 6)  # the manifest's declared_value type
+
+
+def column(values: list[object], dtype: pl.DataType, expr: pl.Expr) -> list[object]:
+    """Evaluate ``expr`` (over column ``x``) on ``values``."""
+    return pl.DataFrame({"x": values}, schema={"x": dtype}).select(expr.alias("y"))["y"].to_list()
+
+
+def cents_of(values: list[Decimal]) -> list[object]:
+    return column(list(values), VALUE, to_cents_half_up(pl.col("x")))
+
+
+def keys(ids: list[str | None], names: list[str | None], zips: list[str | None]) -> list[str]:
+    frame = pl.DataFrame(
+        {"id": ids, "name": names, "zip": zips},
+        schema={"id": pl.String(), "name": pl.String(), "zip": pl.String()},
+    )
+    return frame.select(consignee_key(pl.col("id"), pl.col("name"), pl.col("zip")).alias("k"))["k"].to_list()
+
+
+# --- Money -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dollars", "cents"),
+    [
+        ("0.125", 13),
+        ("800.005", 80001),
+        ("2.675", 268),  # 267.4999… as a binary float; exact as a decimal
+        ("0.005", 1),
+        ("0.004999", 0),
+        ("0.015", 2),
+        ("0.025", 3),  # half to even would give 2
+        ("0", 0),
+        ("800.00", 80000),
+        ("799.994999", 79999),
+    ],
+)
+def test_to_cents_rounds_half_up(dollars: str, cents: int) -> None:
+    assert cents_of([Decimal(dollars)]) == [cents]
+
+
+def test_to_cents_keeps_nulls() -> None:
+    assert cents_of([None, Decimal("1.00")]) == [None, 100]  # type: ignore[list-item]
+
+
+def test_to_cents_returns_int64() -> None:
+    frame = pl.DataFrame({"x": [Decimal("1.5")]}, schema={"x": VALUE})
+    assert frame.select(to_cents_half_up(pl.col("x"))).dtypes == [pl.Int64()]
+
+
+@pytest.mark.parametrize(
+    ("cents", "rate", "expected"),
+    [
+        (80001, "0.165", 13200),  # 13200.165
+        (80000, "0.165", 13200),
+        (100, "0.165", 17),  # 16.5 → 17 (half up)
+        (300, "0.165", 50),  # 49.5 → 50
+        (1, "0.165", 0),
+        (0, "0.165", 0),
+        (12345, "0", 0),
+        (12345, "1.20", 14814),
+        (10000, "0.003464", 35),  # 34.64
+    ],
+)
+def test_apply_rate_half_up(cents: int, rate: str, expected: int) -> None:
+    frame = pl.DataFrame({"c": [cents], "r": [Decimal(rate)]}, schema={"c": pl.Int64(), "r": RATE})
+    out = frame.select(apply_rate_half_up(pl.col("c"), pl.col("r")).alias("y"))
+    assert out.dtypes == [pl.Int64()]
+    assert out["y"].to_list() == [expected]
+
+
+def test_apply_rate_with_a_literal_rate() -> None:
+    out = column([80001], pl.Int64(), apply_rate_half_up(pl.col("x"), pl.lit(Decimal("0.165"), dtype=RATE)))
+    assert out == [13200]
+
+
+def test_cents_to_money_is_decimal_18_2() -> None:
+    frame = pl.DataFrame({"x": [80001, 0, 1, 5, None]}, schema={"x": pl.Int64()})
+    out = frame.select(cents_to_money(pl.col("x")).alias("y"))
+    assert out.schema["y"] == MONEY
+    assert out.schema["y"] == pl.Decimal(18, 2)
+    assert out["y"].to_list() == [Decimal("800.01"), Decimal("0.00"), Decimal("0.01"), Decimal("0.05"), None]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(
+        min_value=Decimal(0),
+        max_value=Decimal("999999999.999999"),
+        places=6,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
+def test_cents_half_up_matches_decimal_quantize(dollars: Decimal) -> None:
+    expected = int(dollars.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
+    assert cents_of([dollars]) == [expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents=st.integers(min_value=0, max_value=10**12),
+    rate=st.decimals(min_value=Decimal(0), max_value=Decimal(5), places=8),
+)
+def test_apply_rate_half_up_matches_decimal_quantize(cents: int, rate: Decimal) -> None:
+    expected = int((Decimal(cents) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    frame = pl.DataFrame({"c": [cents], "r": [rate]}, schema={"c": pl.Int64(), "r": RATE})
+    assert frame.select(apply_rate_half_up(pl.col("c"), pl.col("r")))[:, 0].to_list() == [expected]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_cents_to_money_is_exact_division_by_100(cents: int) -> None:
+    assert column([cents], pl.Int64(), cents_to_money(pl.col("x"))) == [Decimal(cents) / 100]
+
+
+# --- HTS -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "digits"),
+    [
+        ("6109.10.00.12", "6109100012"),
+        ("6109.10.00", "61091000"),
+        ("6109 10 00 12", "6109100012"),
+        ("610910", "610910"),
+        (" 6109.10 ", "610910"),
+        ("6109-10", "6109-10"),  # only dots and blanks are removed; validation rejects the rest
+    ],
+)
+def test_hts_digits(code: str, digits: str) -> None:
+    assert column([code], pl.String(), hts_digits(pl.col("x"))) == [digits]
+
+
+@pytest.mark.parametrize(
+    ("digits", "text"),
+    [
+        ("6109100012", "6109.10.00.12"),
+        ("61091000", "6109.10.00"),
+        ("610910", "6109.10"),
+        ("6109", "6109"),
+    ],
+)
+def test_dotted(digits: str, text: str) -> None:
+    assert column([digits], pl.String(), dotted(pl.col("x"))) == [text]
+
+
+def test_hts_prefix_is_null_when_too_short() -> None:
+    assert column(["6109100012", "610910"], pl.String(), hts_prefix(pl.col("x"), 8)) == ["61091000", None]
+
+
+@given(st.from_regex(r"\A\d{6}(\d{2}){0,2}\Z"))
+def test_dotted_then_digits_round_trips(digits: str) -> None:
+    frame = pl.DataFrame({"x": [digits]})
+    out = frame.select(hts_digits(dotted(pl.col("x"))))[:, 0].to_list()
+    assert out == [digits]
+
+
+# --- Consignee key ---------------------------------------------------------------------------------------
+
+
+def test_same_person_spelt_differently_has_one_key() -> None:
+    a, b = keys([None, None], ["Anna Keller", "anna  KELLER"], ["20001", "20001-4321"])
+    assert a == b
+    assert a == "name:anna keller|20001"
+
+
+def test_different_zip_is_a_different_person() -> None:
+    a, b = keys([None, None], ["Anna Keller", "Anna Keller"], ["20001", "20002"])
+    assert a != b
+
+
+def test_consignee_id_wins_when_given() -> None:
+    a, b, c = keys(["C-1", " C-1 ", "C-2"], ["Anna Keller", "Bob Stone", "Anna Keller"], ["20001"] * 3)
+    assert a == b == "id:C-1"
+    assert c == "id:C-2"
+
+
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_blank_consignee_id_falls_back_to_name(blank: str | None) -> None:
+    (key,) = keys([blank], ["Anna Keller"], ["20001"])
+    assert key == "name:anna keller|20001"
+
+
+def test_missing_postal_code_still_gives_a_key() -> None:
+    (key,) = keys([None], ["Anna Keller"], [None])
+    assert key == "name:anna keller|"
+
+
+def test_normalised_name_and_zip5() -> None:
+    assert column(["  Anna-Maria  O'Neil "], pl.String(), normalised_name(pl.col("x"))) == [
+        "anna maria o neil"
+    ]
+    assert column(["20001-4321", "SW1A 1AA", " 20001"], pl.String(), zip5(pl.col("x"))) == [
+        "20001",
+        "SW1A1AA",
+        "20001",
+    ]
+
+
+def _simple_case(char: str) -> bool:
+    """Letters whose upper and lower forms are single characters that map back to each other."""
+    upper, lower = char.upper(), char.lower()
+    return len(upper) == 1 and len(lower) == 1 and upper.lower() == lower and lower.upper() == upper
+
+
+#: Letters with a simple, context-free case mapping (no final sigma, dotted/dotless i, long s, sharp s,
+#: titlecase digraphs or Greek symbol variants, whose case forms are different letters or strings).
+_LETTERS = st.characters(categories=["Lu", "Ll"], exclude_characters="Σσςİıſẞßǅǈǋǲϐϑϕϖϰϱϵẛιΐΰ").filter(
+    _simple_case
+)
+_WORDS = st.lists(st.text(_LETTERS, min_size=1, max_size=8), min_size=1, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    words=_WORDS,
+    cases=st.lists(st.booleans(), min_size=40, max_size=40),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\t", " \t ", "   "]), min_size=5, max_size=5),
+    zip_code=st.from_regex(r"\A\d{5}\Z"),
+    plus4=st.from_regex(r"\A\d{4}\Z"),
+)
+def test_consignee_key_is_invariant_under_case_and_spacing(
+    words: list[str], cases: list[bool], gaps: list[str], zip_code: str, plus4: str
+) -> None:
+    plain = " ".join(words)
+    flipped = "".join(c.upper() if cases[i % len(cases)] else c.lower() for i, c in enumerate(plain))
+    spaced = gaps[0] + "".join(w + gaps[(i + 1) % len(gaps)] for i, w in enumerate(flipped.split(" ")))
+    a, b = keys([None, None], [plain, spaced], [zip_code, f"{zip_code}-{plus4}"])
+    assert a == b
+    assert a.startswith("name:")
+    assert a.endswith(f"|{zip_code}")
+
+
+# --- Text parsing ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-03-10", "2025-03-10"),
+        (" 2025-03-10 ", "2025-03-10"),
+        ("2024-02-29", "2024-02-29"),
+        ("2025-02-30", None),
+        ("2025-02-29", None),
+        ("03/10/2025", None),
+        ("10.03.2025", None),
+        ("20250310", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_text_dates(text: str | None, expected: str | None) -> None:
+    out = column([text], pl.String(), parse_text(pl.col("x"), pl.Date()))
+    assert out == [dt.date.fromisoformat(expected) if expected else None]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        *[(t, True) for t in ("yes", "YES", "Yes", "1", "true", "TRUE", "True", " yes ")],
+        *[(t, False) for t in ("no", "NO", "No", "0", "false", "FALSE", "False")],
+        ("maybe", None),
+        ("2", None),
+        ("oui", None),
+        (None, None),
+    ],
+)
+def test_parse_text_booleans(text: str | None, expected: bool | None) -> None:
+    assert column([text], pl.String(), parse_text(pl.col("x"), pl.Boolean())) == [expected]
+
+
+def test_parse_text_numbers() -> None:
+    out = column([" 12.50 ", "abc", "1e3"], pl.String(), parse_text(pl.col("x"), pl.Float64()))
+    assert out == [12.5, None, 1000.0]

@@ -1,0 +1,359 @@
+"""Tests of input and output: column mapping, opening sources, in-memory inputs and writing results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pytest
+from polars.testing import assert_frame_equal
+from pydantic import ValidationError
+
+import screening
+from screening.errors import InputSchemaError, UsageError
+from screening.io.mapping import ColumnMapping
+from screening.io.sources import open_sources
+from screening.result import Result
+from screening.rulepack.loader import RulePack, load_rules
+from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+
+PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
+OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
+
+
+_NAMES = ("Anna Keller", "Bob Stone", "Chen Li", "Dana Ruiz")
+
+
+def manifest(n: int = 3, **columns: list[Any]) -> pl.DataFrame:
+    """A small valid manifest (all required canonical columns, text values), with overrides."""
+    data: dict[str, list[Any]] = {
+        "package_id": [f"P{i}" for i in range(n)],
+        "arrival_date": ["2025-03-10"] * n,
+        "mode": ["express"] * n,
+        "shipper_name": ["Berlin Shirts GmbH"] * n,
+        "consignee_name": [_NAMES[i % len(_NAMES)] for i in range(n)],
+        "country_of_origin": ["DE"] * n,
+        "hts_code": ["6109.10.00.12"] * n,
+        "description": ["cotton t-shirt"] * n,
+        "declared_value": [f"{10 * (i + 1)}.00" for i in range(n)],
+        "currency": ["EUR"] * n,
+    }
+    data.update(columns)
+    return pl.DataFrame(data)
+
+
+@pytest.fixture(scope="module")
+def pack() -> RulePack:
+    return load_rules(PACK_PATH)
+
+
+def screen(source: Any, pack: RulePack, **kwargs: Any) -> Result:
+    return screening.screen(source, rules=pack, **kwargs)
+
+
+# --- Column mapping --------------------------------------------------------------------------------------
+
+_CARRIER_HEADERS = {
+    "package_id": "HAWB",
+    "declared_value": "Value",
+    "arrival_date": "Arrived",
+    "shipper_name": "Shipper",
+    "consignee_name": "Receiver",
+    "country_of_origin": "Origin",
+    "hts_code": "HS",
+    "description": "Goods",
+}
+
+
+def carrier_csv(path: Path) -> Path:
+    """A manifest as a carrier might send it: its own headers, no mode or currency column."""
+    manifest().drop("mode", "currency").rename(_CARRIER_HEADERS).write_csv(path)
+    return path
+
+
+def test_mapping_renames_and_defaults(tmp_path: Path, pack: RulePack) -> None:
+    source = carrier_csv(tmp_path / "carrier.csv")
+    mapping = ColumnMapping(columns=_CARRIER_HEADERS, defaults={"mode": "express", "currency": "EUR"})
+    result = screen(source, pack, mapping=mapping)
+    assert result.rejects.height == 0
+    assert result.lines.height == 3
+    for canonical in REQUIRED_COLUMNS:
+        assert canonical in result.lines.columns
+    for header in _CARRIER_HEADERS.values():
+        assert header not in result.lines.columns
+    assert result.lines["package_id"].to_list() == ["P0", "P1", "P2"]
+    assert set(result.lines["mode"]) == {"express"}
+    assert set(result.lines["currency"]) == {"EUR"}
+    assert result.packages["package_id"].to_list() == ["P0", "P1", "P2"]
+
+
+def test_mapping_from_toml_gives_the_same_result(tmp_path: Path, pack: RulePack) -> None:
+    source = carrier_csv(tmp_path / "carrier.csv")
+    toml = tmp_path / "mapping.toml"
+    toml.write_text(
+        "[columns]\n"
+        + "".join(f'{canonical} = "{header}"\n' for canonical, header in _CARRIER_HEADERS.items())
+        + '[defaults]\nmode = "express"\ncurrency = "EUR"\n',
+        encoding="utf-8",
+    )
+    from_file = screen(source, pack, mapping=toml)
+    from_object = screen(
+        source,
+        pack,
+        mapping=ColumnMapping(columns=_CARRIER_HEADERS, defaults={"mode": "express", "currency": "EUR"}),
+    )
+    assert_frame_equal(from_file.packages, from_object.packages)
+    assert_frame_equal(from_file.lines, from_object.lines)
+
+
+def test_default_does_not_override_a_present_column(tmp_path: Path, pack: RulePack) -> None:
+    source = tmp_path / "m.csv"
+    manifest(mode=["postal", "postal", "postal"]).write_csv(source)
+    result = screen(source, pack, mapping=ColumnMapping(defaults={"mode": "express"}))
+    assert set(result.lines["mode"]) == {"postal"}
+
+
+def test_unknown_canonical_key_is_refused_at_construction() -> None:
+    with pytest.raises(ValidationError, match="hawb_number"):
+        ColumnMapping(columns={"hawb_number": "HAWB"})
+    with pytest.raises(ValidationError, match="origin"):
+        ColumnMapping(defaults={"origin": "CN"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[columns]\nhawb_number = "HAWB"\n',
+        '[defaults]\norigin = "CN"\n',
+        '[colums]\npackage_id = "HAWB"\n',
+        "[columns\n",
+    ],
+)
+def test_invalid_mapping_file_raises_usage_error(tmp_path: Path, text: str) -> None:
+    toml = tmp_path / "mapping.toml"
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError) as info:
+        ColumnMapping.from_toml(toml)
+    assert info.value.exit_code == 2
+    assert "mapping.toml" in str(info.value)
+
+
+def test_missing_mapping_file_raises_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"nowhere\.toml"):
+        ColumnMapping.from_toml(tmp_path / "nowhere.toml")
+
+
+def test_mapping_onto_a_column_that_already_exists(tmp_path: Path) -> None:
+    source = tmp_path / "m.csv"
+    manifest().with_columns(HAWB=pl.lit("X")).write_csv(source)
+    with pytest.raises(InputSchemaError, match="package_id"):
+        open_sources([source], ColumnMapping(columns={"package_id": "HAWB"}))
+
+
+# --- Opening sources -------------------------------------------------------------------------------------
+
+
+def write_parts(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    first, second = folder / "a.csv", folder / "b.csv"
+    manifest(2).write_csv(first)
+    manifest(2, package_id=["Q0", "Q1"]).write_csv(second)
+    (folder / "README.txt").write_text("not a manifest", encoding="utf-8")
+    return [first, second]
+
+
+def test_open_sources_with_a_glob(tmp_path: Path) -> None:
+    paths = write_parts(tmp_path / "in")
+    sources = open_sources([str(tmp_path / "in" / "*.csv")])
+    assert [s.path for s in sources] == paths
+    assert [s.label for s in sources] == [str(p) for p in paths]
+
+
+def test_open_sources_with_a_folder(tmp_path: Path) -> None:
+    paths = write_parts(tmp_path / "in")
+    sources = open_sources([tmp_path / "in"])
+    assert [s.path for s in sources] == paths  # sorted; README.txt ignored
+
+
+def test_open_sources_with_several_paths(tmp_path: Path) -> None:
+    first, second = write_parts(tmp_path / "in")
+    sources = open_sources([second, str(first)])
+    assert [s.path for s in sources] == [second, first]
+
+
+def test_sources_carry_lineage(tmp_path: Path) -> None:
+    first, _ = write_parts(tmp_path / "in")
+    (source,) = open_sources([first])
+    frame = source.frame.collect()
+    assert frame.columns[:2] == [SOURCE_COL, ROW_COL]
+    assert frame[SOURCE_COL].to_list() == [str(first)] * 2
+    assert frame[ROW_COL].to_list() == [1, 2]  # 1-based data rows; the CSV header is not counted
+
+
+def test_screening_a_folder_reads_every_file(tmp_path: Path, pack: RulePack) -> None:
+    write_parts(tmp_path / "in")
+    result = screen(tmp_path / "in", pack)
+    assert result.packages["package_id"].to_list() == ["P0", "P1", "Q0", "Q1"]
+    assert result.summary["counts"]["input_rows"] == 4
+
+
+@pytest.mark.parametrize("name", ["missing.csv", "missing-folder", "nothing-*.csv"])
+def test_missing_path(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with pytest.raises(InputSchemaError) as info:
+        open_sources([path])
+    assert info.value.exit_code == 3
+    assert str(path) in str(info.value)
+    assert info.value.source == str(path)
+
+
+def test_folder_without_manifests(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    with pytest.raises(InputSchemaError, match="no manifest files"):
+        open_sources([tmp_path])
+
+
+def test_parquet_lacking_required_columns(tmp_path: Path) -> None:
+    path = tmp_path / "partial.parquet"
+    manifest().drop("hts_code", "currency").write_parquet(path)
+    with pytest.raises(InputSchemaError) as info:
+        open_sources([path])
+    exc = info.value
+    assert exc.exit_code == 3
+    assert exc.missing == ("hts_code", "currency")
+    message = str(exc)
+    assert str(path) in message
+    assert "hts_code" in message
+    assert "currency" in message
+    assert "package_id" not in message.split("it has", maxsplit=1)[0]
+
+
+def test_no_input() -> None:
+    with pytest.raises(InputSchemaError):
+        open_sources([])
+
+
+def test_unsupported_in_memory_object() -> None:
+    with pytest.raises(TypeError):
+        open_sources([object()])
+
+
+# --- In-memory inputs ------------------------------------------------------------------------------------
+
+
+class ArrowStream:
+    """An object that exposes only the Arrow PyCapsule stream interface."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self._table = table
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self._table.__arrow_c_stream__(requested_schema)
+
+
+def _in_memory_variants(frame: pl.DataFrame) -> dict[str, Any]:
+    table = frame.to_arrow()
+    return {
+        "pyarrow-table": table,
+        "record-batch-reader": pa.RecordBatchReader.from_batches(table.schema, table.to_batches()),
+        "polars-dataframe": frame,
+        "polars-lazyframe": frame.lazy(),
+        "arrow-c-stream": ArrowStream(table),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind", ["pyarrow-table", "record-batch-reader", "polars-dataframe", "polars-lazyframe", "arrow-c-stream"]
+)
+def test_in_memory_inputs_screen_like_a_file(tmp_path: Path, pack: RulePack, kind: str) -> None:
+    frame = manifest(4, currency=["EUR", "USD", "GBP", "EUR"], country_of_origin=["DE", "CN", "GB", "DE"])
+    path = tmp_path / "m.parquet"
+    frame.write_parquet(path)
+    from_file = screen(path, pack)
+    from_memory = screen(_in_memory_variants(frame)[kind], pack)
+    assert from_file.packages.height == 4
+    assert_frame_equal(from_memory.packages, from_file.packages)
+    assert_frame_equal(from_memory.lines.drop(SOURCE_COL), from_file.lines.drop(SOURCE_COL))
+    assert set(from_memory.lines[SOURCE_COL]) == {"<memory:0>"}
+
+
+def test_in_memory_typed_columns_screen_like_text(tmp_path: Path, pack: RulePack) -> None:
+    text = manifest()
+    typed = text.with_columns(
+        pl.col("arrival_date").str.to_date(),
+        pl.col("declared_value").cast(pl.Decimal(24, 6)),
+    )
+    assert_frame_equal(screen(typed, pack).packages, screen(text, pack).packages)
+
+
+def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
+    frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
+    path = tmp_path / "m.csv"
+    frame.write_csv(path)
+    for source in (path, frame):
+        result = screen(source, pack)
+        assert result.lines.columns[-2:] == ["order_ref", "weight_note"]
+        assert result.lines["order_ref"].to_list() == ["A-1", "A-2", "A-3"]
+        assert result.lines["weight_note"].to_list() == ["light", None, "heavy"]
+        assert "order_ref" not in result.packages.columns
+
+
+def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
+    frame = manifest(currency=["USD"] * 3, declared_value=["100000000000000000", "1.00", "2.00"])
+    result = screen(frame, pack)
+    assert result.lines.height + result.rejects.height == 3
+    assert result.rejects["package_id"].to_list() == ["P0"]
+
+
+# --- Writing results -------------------------------------------------------------------------------------
+
+
+def test_write_twice_leaves_one_complete_set(tmp_path: Path, pack: RulePack) -> None:
+    result = screen(manifest(), pack)
+    parent = tmp_path / "work"
+    parent.mkdir()
+    out = parent / "out"
+    assert result.write(out) == out
+    first = (out / "summary.json").read_bytes()
+    result.write(out)
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    assert [p.name for p in parent.iterdir()] == ["out"]  # no staging or retired folders beside it
+    assert (out / "summary.json").read_bytes() == first
+    assert_frame_equal(pl.read_parquet(out / "packages.parquet"), result.packages)
+    assert_frame_equal(pl.read_parquet(out / "lines.parquet"), result.lines)
+
+
+def test_write_replaces_a_previous_csv_set(tmp_path: Path, pack: RulePack) -> None:
+    result = screen(manifest(), pack)
+    out = tmp_path / "out"
+    result.write(out, fmt="csv")
+    result.write(out)
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+
+
+def test_csv_output_neutralises_formulas(tmp_path: Path, pack: RulePack) -> None:
+    descriptions = ['=HYPERLINK("http://x","y")', "+1 shirt", "cotton t-shirt"]
+    result = screen(manifest(description=descriptions), pack)
+    out = tmp_path / "out"
+    result.write(out, fmt="csv")
+    assert {p.name for p in out.iterdir()} == {n.replace(".parquet", ".csv") for n in OUTPUT_FILES}
+    lines = pl.read_csv(out / "lines.csv", infer_schema=False).sort("package_id")
+    assert lines["description"].to_list() == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+1 shirt",
+        "cotton t-shirt",
+    ]
+    # The in-memory result is untouched.
+    assert result.lines.sort("package_id")["description"].to_list() == descriptions
+
+
+def test_unknown_output_format_raises_usage_error(tmp_path: Path, pack: RulePack) -> None:
+    result = screen(manifest(), pack)
+    out = tmp_path / "out"
+    result.write(out)
+    with pytest.raises(UsageError):
+        result.write(out, fmt="xlsx")  # type: ignore[arg-type]
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
