@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from screening.errors import InputSchemaError
 from screening.exprs.money import cents_to_money
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import Source, open_sources
@@ -131,15 +132,7 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
     )
     parts = [normalise.split_source(s.frame, vocabulary) for s in sources]
     report("reading and validating input")
-    candidates: pl.DataFrame
-    source_rejects: pl.DataFrame
-    candidates, source_rejects = pl.collect_all(
-        [
-            pl.concat([c for c, _ in parts], how="diagonal_relaxed"),
-            pl.concat([r for _, r in parts], how="vertical"),
-        ],
-        engine="streaming",
-    )
+    candidates, source_rejects = _collect_checked(sources, parts)
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     resolved = resolve(pack, dates)
@@ -164,6 +157,35 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
         ),
         dates=dates,
     )
+
+
+def _collect_checked(
+    sources: Sequence[Source], parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Collect every source's candidates and rejects; a source that cannot be read raises InputSchemaError."""
+    try:
+        candidates, rejects = pl.collect_all(
+            [
+                pl.concat([c for c, _ in parts], how="diagonal_relaxed"),
+                pl.concat([r for _, r in parts], how="vertical"),
+            ],
+            engine="streaming",
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        for source, (candidate, _) in zip(sources, parts, strict=True):
+            try:
+                candidate.select(pl.len()).collect()
+            except (pl.exceptions.PolarsError, OSError) as per_source:
+                raise InputSchemaError(source.label, f"cannot be read: {_first_line(per_source)}") from exc
+        raise InputSchemaError(
+            ", ".join(s.label for s in sources), f"cannot be read: {_first_line(exc)}"
+        ) from exc
+    return candidates, rejects
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:

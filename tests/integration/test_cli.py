@@ -134,3 +134,40 @@ def test_generate_writes_a_seeded_manifest(tmp_path: Path) -> None:
     assert screen("generate", "--rows", "2000", "--seed", "7", "--out", second).returncode == 0
     assert first.read_bytes() == second.read_bytes()
     assert pl.read_parquet(first).height == 2000
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".arrow", ".ndjson", ".parquet"])
+def test_every_input_format_screens_to_the_same_packages(tmp_path: Path, suffix: str) -> None:
+    frame = pl.read_csv(SAMPLE / "handchecked" / "manifest.csv", infer_schema=False)
+    path = tmp_path / f"manifest{suffix}"
+    writers = {
+        ".csv": lambda: frame.write_csv(path),
+        ".tsv": lambda: frame.write_csv(path, separator="\t"),
+        ".arrow": lambda: frame.write_ipc(path),
+        ".ndjson": lambda: frame.write_ndjson(path),
+        ".parquet": lambda: frame.write_parquet(path),
+    }
+    writers[suffix]()
+    done = screen("run", path, "--out", tmp_path / "o", "--quiet")
+    assert done.returncode == 0, done.stderr
+    reference = screen("run", SAMPLE / "handchecked" / "manifest.csv", "--out", tmp_path / "ref", "--quiet")
+    assert reference.returncode == 0
+    got = pl.read_parquet(tmp_path / "o" / "packages.parquet")
+    assert got.equals(pl.read_parquet(tmp_path / "ref" / "packages.parquet"))
+
+
+def test_a_file_that_is_not_a_manifest_at_all_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "photo.parquet"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    done = screen("run", bad, "--out", tmp_path / "o")
+    assert done.returncode == 3, done.stderr
+    assert "photo.parquet" in done.stderr
+
+
+def test_a_truncated_parquet_file_exits_3(tmp_path: Path) -> None:
+    data = SAMPLE_PARQUET.read_bytes()
+    bad = tmp_path / "truncated.parquet"
+    bad.write_bytes(data[: len(data) // 2])
+    done = screen("run", bad, "--out", tmp_path / "o")
+    assert done.returncode == 3, done.stderr
+    assert "truncated.parquet" in done.stderr
