@@ -74,6 +74,7 @@ class DutyStatus(StrEnum):
     NO_TARIFF_LINE = "no-tariff-line"
     NOT_COMPUTABLE = "not-computable"
     NEEDS_QUANTITY = "needs-quantity"
+    PACK_INCOMPLETE = "pack-incomplete"
 
 
 class ScreeningError(Exception):

@@ -69,6 +69,7 @@ class RulePack:
         yield from self.de_minimis.entry_limits
         yield from self.fees.fees
         yield from self.tariff.measures
+        yield from self.tariff.gaps
         yield from self.tariff.postal
 
 
@@ -178,6 +179,7 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
         ("de_minimis.toml", "entry_limits", pack.de_minimis.entry_limits),
         ("fees.toml", "fees", pack.fees.fees),
         ("tariff.toml", "measures", pack.tariff.measures),
+        ("tariff.toml", "gaps", pack.tariff.gaps),
         ("tariff.toml", "postal", pack.tariff.postal),
     ]
     for file, section, rules in sections:

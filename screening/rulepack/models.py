@@ -173,6 +173,24 @@ class Measure(Rule):
     usmca_exempt: bool = False
 
 
+class CoverageGap(Rule):
+    """A duty the law imposes in this scope that the pack does not encode yet.
+
+    Lines in scope get ``duty_status = pack-incomplete`` and no duty total: the
+    engine shows what it knows (the other components) and does not present a sum
+    it knows to be short.
+    """
+
+    component: str = Field(pattern=r"^[a-z0-9_]+$")
+    heading: str | None = None
+    origins: Countries
+    origins_exclude: Countries = ()
+    hts_include: HtsPrefixes = Field(default=(), description="empty: every HTS code")
+    hts_exclude: HtsPrefixes = ()
+    modes: tuple[Mode, ...] = ALL_MODES
+    usmca_exempt: bool = False
+
+
 class RateBand(Frozen):
     """Per-item postal duty by the origin's rate band."""
 
@@ -247,6 +265,7 @@ class TariffRules(Frozen):
 
     mfn: Table
     measures: tuple[Measure, ...] = ()
+    gaps: tuple[CoverageGap, ...] = ()
     postal: tuple[PostalRegime, ...] = ()
 
 

@@ -206,7 +206,8 @@ def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
 
 
 def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    rows = [
+    """Measures in force per date; coverage gaps ride along as rate-less measures with ``gap`` true."""
+    rows: list[dict[str, object]] = [
         {
             "arrival_date": day,
             "measure_id": m.id,
@@ -223,10 +224,34 @@ def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "priority": m.priority,
             "not_with": list(m.not_with),
             "usmca_exempt": m.usmca_exempt,
+            "gap": False,
         }
         for day in days
         for m in pack.tariff.measures
         if m.in_force(day)
+    ]
+    rows += [
+        {
+            "arrival_date": day,
+            "measure_id": g.id,
+            "component": g.component,
+            "heading": g.heading,
+            "origins": list(g.origins),
+            "origins_exclude": list(g.origins_exclude),
+            "hts_include": list(g.hts_include),
+            "hts_exclude": list(g.hts_exclude),
+            "modes": list(g.modes),
+            "rate": None,
+            "base": "value",
+            "stacking_group": f"gap_{g.id.replace('-', '_')}",
+            "priority": 0,
+            "not_with": [],
+            "usmca_exempt": g.usmca_exempt,
+            "gap": True,
+        }
+        for day in days
+        for g in pack.tariff.gaps
+        if g.in_force(day)
     ]
     return pl.DataFrame(
         rows,
@@ -246,6 +271,7 @@ def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "priority": pl.Int64(),
             "not_with": pl.List(pl.String()),
             "usmca_exempt": pl.Boolean(),
+            "gap": pl.Boolean(),
         },
     )
 

@@ -64,7 +64,7 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFram
     return (
         winners.join(groups, on=list(MEASURE_KEY), how="left")
         .filter(pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0)
-        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "base")
+        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "base", "gap")
     )
 
 
@@ -136,6 +136,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame
         base_cents=pl.col("value_usd_cents"),
         rate=pl.col("ad_valorem").cast(RATE),
         amount_cents=pl.col("mfn_cents"),
+        gap=pl.lit(False),
     )
     specific = lines.filter(pl.col("mfn_specific_cents").is_not_null()).select(
         "package_id",
@@ -146,6 +147,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame
         base_cents=pl.lit(None, dtype=pl.Int64()),
         rate=pl.col("specific_usd").cast(RATE),
         amount_cents=pl.col("mfn_specific_cents"),
+        gap=pl.lit(False),
     )
     postal = lines.filter(pl.col("postal_cents").is_not_null()).select(
         "package_id",
@@ -156,6 +158,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame
         base_cents=pl.col("value_usd_cents"),
         rate=pl.col("postal_rate").cast(RATE),
         amount_cents=pl.col("postal_cents"),
+        gap=pl.lit(False),
     )
     dutiable = lines.filter(pl.col("mfn_applies"))
     keys = dutiable.select(MEASURE_KEY).unique()
@@ -173,21 +176,28 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame
         amount_cents=pl.when(pl.col("base") == "value").then(
             apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate"))
         ),
+        gap=pl.col("gap"),
     )
     return pl.concat([mfn, specific, postal, chapter99], how="vertical")
 
 
 def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFrame:
-    """``duty_cents`` per line: the sum of its components when assessed, 0 when exempt, else null."""
+    """``duty_cents`` per line: the sum of its components when assessed, 0 when exempt, else null.
+
+    A line in a coverage gap of the pack is ``pack-incomplete``; a component without an
+    amount (e.g. a metal-content base with no metal share) makes it ``not-computable``.
+    """
     per_line = components.group_by("package_id", "line_no").agg(
         pl.col("amount_cents").sum().alias("component_cents"),
         pl.col("amount_cents").is_null().any().alias("component_missing"),
+        pl.col("gap").any().alias("in_gap"),
     )
     joined = lines.join(per_line, on=["package_id", "line_no"], how="left", maintain_order="left")
+    assessed = pl.col("duty_status") == str(DutyStatus.ASSESSED)
     status = (
-        pl.when(
-            (pl.col("duty_status") == str(DutyStatus.ASSESSED)) & pl.col("component_missing").fill_null(False)
-        )
+        pl.when(assessed & pl.col("in_gap").fill_null(False))
+        .then(pl.lit(str(DutyStatus.PACK_INCOMPLETE)))
+        .when(assessed & pl.col("component_missing").fill_null(False))
         .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
         .otherwise(pl.col("duty_status"))
     )
@@ -218,4 +228,5 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         base_cents=pl.when(pl.col("kind") == "ad_valorem").then(pl.col("value_cents")),
         rate=pl.col("rate").cast(RATE),
         amount_cents=pl.when(pl.col("kind") == "flat").then(pl.col("amount_cents")).otherwise(ad_valorem),
+        gap=pl.lit(False),
     )

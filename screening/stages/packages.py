@@ -11,6 +11,7 @@ DUTY_STATUS_ORDER = (
     DutyStatus.NO_TARIFF_LINE,
     DutyStatus.NOT_COMPUTABLE,
     DutyStatus.NEEDS_QUANTITY,
+    DutyStatus.PACK_INCOMPLETE,
     DutyStatus.ASSESSED,
     DutyStatus.EXEMPT,
 )

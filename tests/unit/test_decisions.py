@@ -131,3 +131,14 @@ def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Scree
     assert package["duty_status"] == "needs-quantity"
     assert package["duty_usd"] is None
     assert package["total_due_usd"] is None
+
+
+def test_a_duty_the_pack_does_not_encode_yields_pack_incomplete_not_a_short_sum(screen_lines: Screen) -> None:
+    result = screen_lines({"country_of_origin": "CN", "arrival_date": "2025-05-02", "declared_value": "100"})
+    package = result.packages.row(0, named=True)
+    assert package["duty_status"] == "pack-incomplete"
+    assert package["duty_usd"] is None
+    gaps = result.components.filter(pl.col("amount_usd").is_null())
+    assert sorted(gaps["measure_id"].to_list()) == ["gap-ieepa-reciprocal", "gap-s301-china"]
+    known = result.components.filter(pl.col("component") == "ieepa_fentanyl")["amount_usd"].to_list()
+    assert known == [Decimal("20.00")]
