@@ -57,6 +57,7 @@ def write_json(data: Mapping[str, Any], path: Path) -> Path:
 
 
 def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') bytes to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -83,7 +84,7 @@ def publish(staging: Path, out: Path) -> None:
         raise UsageError(f"{out}: exists and is not a folder")
     if not out.exists():
         os.rename(staging, out)
-        _fsync_dir(out.parent)
+        _fsync(out.parent)
         return
     if _exchange(staging, out):
         shutil.rmtree(staging)
@@ -92,7 +93,7 @@ def publish(staging: Path, out: Path) -> None:
         os.rename(out, retired)
         os.rename(staging, out)
         shutil.rmtree(retired)
-    _fsync_dir(out.parent)
+    _fsync(out.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -106,14 +107,6 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return bool(result == 0)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def discard(staging: Path) -> None:
