@@ -36,7 +36,26 @@ from screening.schema import (
 )
 from screening.stages import aggregate, assess, decide, enrich, normalise, packages
 
-FX_COLUMNS = ("fx_usd_per_unit", "fx_rate_date", "fx_source")
+#: Columns the decision stages join in only to decide; dropped before the lines are materialised.
+DECISION_SCAFFOLDING = (
+    "fx_source",
+    "threshold_cents",
+    "informal_max_cents",
+    "entry_limit_rule_id",
+    "suspension_reason",
+    "suspension_rule_id",
+    "exclusion_reason",
+    "exclusion_rule_id",
+    "line_reason",
+    "line_rule_id",
+    "line_reason_rank",
+    "mfn_text",
+    "mfn_status",
+    "mfn_revision",
+    "specific_unit",
+    "postal_method",
+    "package_value_cents",
+)
 
 
 def screen(
@@ -74,7 +93,7 @@ def screen(
     plan = build_plan(sources, pack, report)
     report("assessing duties and fees")
     frames = pl.collect_all(
-        [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="streaming"
+        [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="in-memory"
     )
     lines, packages_out, components, rejects, input_counts = frames
     result = Result(
@@ -199,7 +218,7 @@ def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
     lines = decide.decide_eligibility(lines)
     lines = decide.attach_postal_regimes(lines, resolved.postal)
     lines = decide.decide_entry_type(lines)
-    return assess.add_duty_columns(lines)
+    return assess.add_duty_columns(lines).drop(DECISION_SCAFFOLDING)
 
 
 def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:
