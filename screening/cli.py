@@ -132,7 +132,8 @@ def print_summary(result: Result, out_dir: Path) -> None:
         f"value ${money['value_usd']}  duty ${money['duty_usd']}  fees ${money['fees_usd']}  "
         f"total due ${money['total_due_usd']}"
         + (
-            f"  ({money['packages_with_unknown_duty']:,} packages with duty not computable)"
+            f"  (sums of known amounts; {money['packages_with_unknown_duty']:,} packages have no duty total:"
+            " see duty status)"
             if money["packages_with_unknown_duty"]
             else ""
         ),
