@@ -159,7 +159,7 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
     passthrough = [c for c in kept.columns if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]
     report("deciding de minimis and entry types")
     lines = _decide(valid, resolved).collect(engine="streaming").lazy()
-    line_components = assess.line_components(lines, resolved.measures)
+    line_components = assess.line_components(lines, resolved.measures, resolved.measure_scope)
     lines = assess.settle_line_duty(lines, line_components)
     package_frame = packages.package_rows(lines)
     fee_components = assess.fee_components(package_frame, resolved.fees)

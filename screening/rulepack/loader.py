@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,12 +23,13 @@ from screening.rulepack.models import (
     DeMinimisRules,
     FeeRules,
     FxRules,
+    MeasureFile,
     PackMeta,
     Rule,
     TariffRules,
 )
 from screening.rulepack.reference import known_countries
-from screening.rulepack.tables import read_fx_table, read_mfn_table
+from screening.rulepack.tables import read_fx_table, read_mfn_table, read_prefix_table
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,6 +50,8 @@ class RulePack:
         mfn: tariff lines (``hts``, period, parsed rate columns).
         fx_rates: ``currency, date, usd_per_unit, source`` rows.
         content_hash: ``sha256:`` of every file in the pack; the pack's version.
+        measure_scope: ``measure_id, hts_prefix, kind`` (include/exclude) for measures and gaps.
+        measure_files: the file (relative to ``root``) each measure and gap was read from.
     """
 
     root: Path
@@ -60,6 +63,8 @@ class RulePack:
     mfn: pl.DataFrame
     fx_rates: pl.DataFrame
     content_hash: str
+    measure_scope: pl.DataFrame = field(default_factory=pl.DataFrame)
+    measure_files: dict[str, str] = field(default_factory=dict)
 
     def all_rules(self) -> Iterable[Rule]:
         """Every dated rule of the pack, in file order."""
@@ -86,7 +91,7 @@ def load_rules(path: str | Path) -> RulePack:
     meta = _model(root, "pack.toml", PackMeta, key="pack")
     de_minimis = _model(root, "de_minimis.toml", DeMinimisRules)
     fees = _model(root, "fees.toml", FeeRules)
-    tariff = _model(root, "tariff.toml", TariffRules)
+    tariff, measure_files = _tariff_with_measure_files(root)
     fx = _model(root, "fx.toml", FxRules)
     mfn = read_mfn_table(root, tariff.mfn.file)
     fx_rates = read_fx_table(root, fx.rates.file)
@@ -100,9 +105,53 @@ def load_rules(path: str | Path) -> RulePack:
         mfn=mfn,
         fx_rates=fx_rates,
         content_hash=content_hash(root),
+        measure_scope=_measure_scope(root, tariff, measure_files),
+        measure_files=measure_files,
     )
     check_pack(pack)
     return pack
+
+
+def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]:
+    """``tariff.toml`` plus every ``measures/*.toml`` (one file per program), merged."""
+    tariff = _model(root, "tariff.toml", TariffRules)
+    files = {r.id: "tariff.toml" for r in (*tariff.measures, *tariff.gaps)}
+    measures, gaps = list(tariff.measures), list(tariff.gaps)
+    folder = root / "measures"
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        name = f"measures/{path.name}"
+        extra = _model(root, name, MeasureFile)
+        for rule in (*extra.measures, *extra.gaps):
+            if rule.id in files:
+                raise RulePackError(str(path), rule.id, f"duplicate id (also in {files[rule.id]})")
+            files[rule.id] = name
+        measures += extra.measures
+        gaps += extra.gaps
+    merged = tariff.model_copy(update={"measures": tuple(measures), "gaps": tuple(gaps)})
+    return merged, files
+
+
+def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl.DataFrame:
+    """``measure_id, hts_prefix, kind`` rows from inline prefixes and prefix tables."""
+    frames = []
+    for rule in (*tariff.measures, *tariff.gaps):
+        for kind, inline, table in (
+            ("include", rule.hts_include, rule.hts_include_file),
+            ("exclude", rule.hts_exclude, rule.hts_exclude_file),
+        ):
+            prefixes = list(inline)
+            if table is not None:
+                prefixes += read_prefix_table(root, table, where=f"{files[rule.id]} (id {rule.id})")
+            if prefixes:
+                frames.append(
+                    pl.DataFrame({"hts_prefix": prefixes}).with_columns(
+                        measure_id=pl.lit(rule.id), kind=pl.lit(kind)
+                    )
+                )
+    schema = {"measure_id": pl.String(), "hts_prefix": pl.String(), "kind": pl.String()}
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).select(list(schema)).unique(maintain_order=True)
 
 
 def content_hash(root: Path) -> str:
@@ -184,7 +233,8 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
     ]
     for file, section, rules in sections:
         for index, rule in enumerate(rules):
-            yield str(pack.root / file), f"{section}[{index}] (id {rule.id})", rule
+            source = pack.measure_files.get(rule.id, file) if section in ("measures", "gaps") else file
+            yield str(pack.root / source), f"{section}[{index}] (id {rule.id})", rule
 
 
 def check_pack(pack: RulePack) -> None:

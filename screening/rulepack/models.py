@@ -153,16 +153,32 @@ class Fee(Rule):
         return self
 
 
-class Measure(Rule):
-    """An additional duty (Chapter 99) scoped by origin, HTS prefixes, mode and date."""
+class Scoped(Rule):
+    """Where a duty applies: origins, HTS prefixes (inline or in a CSV table), modes, USMCA."""
 
     component: str = Field(pattern=r"^[a-z0-9_]+$")
-    heading: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}$")
+    heading: str | None = Field(default=None, pattern=r"^\d{4}\.\d{2}\.\d{2}$")
     origins: Countries
     origins_exclude: Countries = ()
-    hts_include: HtsPrefixes = Field(default=(), description="empty: every HTS code")
+    hts_include: HtsPrefixes = Field(default=(), description="empty (and no include file): every HTS code")
     hts_exclude: HtsPrefixes = ()
+    hts_include_file: str | None = Field(
+        default=None, description="CSV in the pack with an `hts_prefix` column"
+    )
+    hts_exclude_file: str | None = None
     modes: tuple[Mode, ...] = ALL_MODES
+    usmca_exempt: bool = False
+
+    @property
+    def has_include(self) -> bool:
+        """Whether the scope is limited to listed HTS prefixes."""
+        return bool(self.hts_include) or self.hts_include_file is not None
+
+
+class Measure(Scoped):
+    """An additional duty (Chapter 99) scoped by origin, HTS prefixes, mode and date."""
+
+    heading: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}$")
     rate: NonNegative
     base: Literal["value", "metal_content"] = "value"
     stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -170,25 +186,15 @@ class Measure(Rule):
     not_with: tuple[str, ...] = Field(
         default=(), description="stacking groups whose presence on the line removes this measure"
     )
-    usmca_exempt: bool = False
 
 
-class CoverageGap(Rule):
+class CoverageGap(Scoped):
     """A duty the law imposes in this scope that the pack does not encode yet.
 
     Lines in scope get ``duty_status = pack-incomplete`` and no duty total: the
     engine shows what it knows (the other components) and does not present a sum
     it knows to be short.
     """
-
-    component: str = Field(pattern=r"^[a-z0-9_]+$")
-    heading: str | None = None
-    origins: Countries
-    origins_exclude: Countries = ()
-    hts_include: HtsPrefixes = Field(default=(), description="empty: every HTS code")
-    hts_exclude: HtsPrefixes = ()
-    modes: tuple[Mode, ...] = ALL_MODES
-    usmca_exempt: bool = False
 
 
 class RateBand(Frozen):
@@ -260,12 +266,20 @@ class FeeRules(Frozen):
     fees: tuple[Fee, ...]
 
 
-class TariffRules(Frozen):
-    """Contents of ``tariff.toml``: the MFN table, additional measures and postal regimes."""
+class MeasureFile(Frozen):
+    """Contents of a ``measures/*.toml`` file: measures and gaps of one program."""
 
-    mfn: Table
     measures: tuple[Measure, ...] = ()
     gaps: tuple[CoverageGap, ...] = ()
+
+
+class TariffRules(MeasureFile):
+    """Contents of ``tariff.toml``: the MFN table, additional measures, gaps and postal regimes.
+
+    Measures and gaps may also live in ``measures/*.toml`` files beside it (one per program).
+    """
+
+    mfn: Table
     postal: tuple[PostalRegime, ...] = ()
 
 

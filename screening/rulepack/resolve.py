@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import Rule
+from screening.rulepack.models import Measure, Rule, Scoped
 from screening.rulepack.reference import known_countries
 from screening.schema import RATE
 
@@ -32,6 +32,7 @@ class ResolvedRules:
     fx: pl.DataFrame
     tariff: pl.DataFrame
     measures: pl.DataFrame
+    measure_scope: pl.DataFrame
     postal: pl.DataFrame
     fees: pl.DataFrame
     citations: pl.DataFrame
@@ -47,6 +48,7 @@ def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
         fx=_fx(pack, days),
         tariff=_tariff(pack, days),
         measures=_measures(pack, days),
+        measure_scope=pack.measure_scope,
         postal=_postal(pack, days),
         fees=_fees(pack, days),
         citations=citation_table(pack),
@@ -206,74 +208,67 @@ def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
 
 
 def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    """Measures in force per date; coverage gaps ride along as rate-less measures with ``gap`` true."""
-    rows: list[dict[str, object]] = [
-        {
-            "arrival_date": day,
-            "measure_id": m.id,
-            "component": m.component,
-            "heading": m.heading,
-            "origins": list(m.origins),
-            "origins_exclude": list(m.origins_exclude),
-            "hts_include": list(m.hts_include),
-            "hts_exclude": list(m.hts_exclude),
-            "modes": list(m.modes),
-            "rate": m.rate,
-            "base": m.base,
-            "stacking_group": m.stacking_group,
-            "priority": m.priority,
-            "not_with": list(m.not_with),
-            "usmca_exempt": m.usmca_exempt,
+    """Measures in force per date; coverage gaps ride along as rate-less measures with ``gap`` true.
+
+    HTS scope is not here: :attr:`ResolvedRules.measure_scope` holds the prefixes.
+    """
+    rows = [
+        _measure_row(day, rule)
+        for day in days
+        for rule in (*pack.tariff.measures, *pack.tariff.gaps)
+        if rule.in_force(day)
+    ]
+    return pl.DataFrame(rows, schema=MEASURE_SCHEMA)
+
+
+MEASURE_SCHEMA: dict[str, pl.DataType] = {
+    "arrival_date": pl.Date(),
+    "measure_id": pl.String(),
+    "component": pl.String(),
+    "heading": pl.String(),
+    "origins": pl.List(pl.String()),
+    "origins_exclude": pl.List(pl.String()),
+    "has_include": pl.Boolean(),
+    "modes": pl.List(pl.String()),
+    "rate": RATE,
+    "base": pl.String(),
+    "stacking_group": pl.String(),
+    "priority": pl.Int64(),
+    "not_with": pl.List(pl.String()),
+    "usmca_exempt": pl.Boolean(),
+    "gap": pl.Boolean(),
+}
+
+
+def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
+    row: dict[str, object] = {
+        "arrival_date": day,
+        "measure_id": rule.id,
+        "component": rule.component,
+        "heading": rule.heading,
+        "origins": list(rule.origins),
+        "origins_exclude": list(rule.origins_exclude),
+        "has_include": rule.has_include,
+        "modes": list(rule.modes),
+        "usmca_exempt": rule.usmca_exempt,
+    }
+    if isinstance(rule, Measure):
+        return row | {
+            "rate": rule.rate,
+            "base": rule.base,
+            "stacking_group": rule.stacking_group,
+            "priority": rule.priority,
+            "not_with": list(rule.not_with),
             "gap": False,
         }
-        for day in days
-        for m in pack.tariff.measures
-        if m.in_force(day)
-    ]
-    rows += [
-        {
-            "arrival_date": day,
-            "measure_id": g.id,
-            "component": g.component,
-            "heading": g.heading,
-            "origins": list(g.origins),
-            "origins_exclude": list(g.origins_exclude),
-            "hts_include": list(g.hts_include),
-            "hts_exclude": list(g.hts_exclude),
-            "modes": list(g.modes),
-            "rate": None,
-            "base": "value",
-            "stacking_group": f"gap_{g.id.replace('-', '_')}",
-            "priority": 0,
-            "not_with": [],
-            "usmca_exempt": g.usmca_exempt,
-            "gap": True,
-        }
-        for day in days
-        for g in pack.tariff.gaps
-        if g.in_force(day)
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "arrival_date": pl.Date(),
-            "measure_id": pl.String(),
-            "component": pl.String(),
-            "heading": pl.String(),
-            "origins": pl.List(pl.String()),
-            "origins_exclude": pl.List(pl.String()),
-            "hts_include": pl.List(pl.String()),
-            "hts_exclude": pl.List(pl.String()),
-            "modes": pl.List(pl.String()),
-            "rate": RATE,
-            "base": pl.String(),
-            "stacking_group": pl.String(),
-            "priority": pl.Int64(),
-            "not_with": pl.List(pl.String()),
-            "usmca_exempt": pl.Boolean(),
-            "gap": pl.Boolean(),
-        },
-    )
+    return row | {
+        "rate": None,
+        "base": "value",
+        "stacking_group": "gap_" + rule.id.replace("-", "_"),
+        "priority": 0,
+        "not_with": [],
+        "gap": True,
+    }
 
 
 def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:

@@ -105,3 +105,18 @@ def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:
     )
     if overlaps.height:
         raise RulePackError(str(file), f"{key}={overlaps[key][0]}", "periods overlap")
+
+
+def read_prefix_table(root: Path, name: str, *, where: str) -> list[str]:
+    """The ``hts_prefix`` column of a scope table: 2 to 10 digits, no dots.
+
+    Raises:
+        RulePackError: the file is missing, lacks the column, or holds a malformed prefix.
+    """
+    table = read_table(root, name, {"hts_prefix": pl.String()})
+    bad = table.filter(~pl.col("hts_prefix").str.contains(r"^\d{2,10}$"))
+    if bad.height:
+        raise RulePackError(
+            str(root / name), where, f"not an HTS prefix of 2-10 digits: {bad['hts_prefix'][0]!r}"
+        )
+    return list(table["hts_prefix"].to_list())

@@ -33,13 +33,15 @@ COMPONENT_COLUMNS = (
 )
 
 
-def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame:
+def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:
     """Measures that apply to each distinct measure key, after stacking rules.
 
     Scope: origin listed (or ``*``) and not excluded, mode listed, an included HTS
-    prefix (or none listed) and no excluded one, and not a USMCA claim on a
-    USMCA-exempt measure. Stacking: inside a stacking group only the lowest
-    priority applies; a measure is dropped where a ``not_with`` group is present.
+    prefix (or no include list) and no excluded one, and not a USMCA claim on a
+    USMCA-exempt measure. Prefixes are matched by joining the key's own prefixes
+    (2, 4, … 10 digits) to the scope table, so long product lists stay cheap.
+    Stacking: inside a stacking group only the lowest priority applies; a measure
+    is dropped where a ``not_with`` group is present on the same key.
     """
     candidates = keys.join(measures.lazy(), on="arrival_date", how="inner").filter(
         (pl.col("origins").list.contains(pl.col("country_of_origin")) | pl.col("origins").list.contains("*"))
@@ -51,11 +53,15 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFram
             & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
         )
     )
-    included = _prefix_match(candidates, "hts_include", keep_empty=True)
-    excluded = _prefix_match(candidates, "hts_exclude", keep_empty=False)
+    hits = _scope_hits(keys.select("hts_digits").unique(), scope)
     key_and_measure = [*MEASURE_KEY, "measure_id"]
-    in_scope = candidates.join(included, on=key_and_measure, how="semi").join(
-        excluded, on=key_and_measure, how="anti"
+    in_scope = (
+        candidates.join(hits, on=["hts_digits", "measure_id"], how="left")
+        .filter(
+            (~pl.col("has_include") | pl.col("included").fill_null(False))
+            & ~pl.col("excluded").fill_null(False)
+        )
+        .unique(key_and_measure, maintain_order=True)
     )
     winners = in_scope.filter(
         pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
@@ -68,14 +74,16 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFram
     )
 
 
-def _prefix_match(candidates: pl.LazyFrame, column: str, *, keep_empty: bool) -> pl.LazyFrame:
-    """(key, measure) pairs whose HTS code starts with one of ``column``'s prefixes (or the list is empty)."""
-    exploded = candidates.select(*MEASURE_KEY, "measure_id", pl.col(column).alias("prefix")).explode(
-        "prefix", empty_as_null=True
+def _scope_hits(codes: pl.LazyFrame, scope: pl.DataFrame) -> pl.LazyFrame:
+    """Per (hts_digits, measure_id): whether an include prefix and whether an exclude prefix matches."""
+    prefixes = codes.with_columns(
+        pl.concat_list(pl.col("hts_digits").str.slice(0, n) for n in range(2, 11, 2)).alias("hts_prefix")
+    ).explode("hts_prefix")
+    matched = prefixes.join(scope.lazy(), on="hts_prefix", how="inner")
+    return matched.group_by("hts_digits", "measure_id").agg(
+        (pl.col("kind") == "include").any().alias("included"),
+        (pl.col("kind") == "exclude").any().alias("excluded"),
     )
-    hit = pl.col("hts_digits").str.starts_with(pl.col("prefix").fill_null(""))
-    condition = (pl.col("prefix").is_null() | hit) if keep_empty else (pl.col("prefix").is_not_null() & hit)
-    return exploded.filter(condition).select(*MEASURE_KEY, "measure_id").unique()
 
 
 def _specific_quantity() -> pl.Expr:
@@ -125,7 +133,7 @@ def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame:
+def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:
     """The duty components of every dutiable line (MFN, specific, Chapter 99 measures, postal)."""
     mfn = lines.filter(pl.col("mfn_cents").is_not_null()).select(
         "package_id",
@@ -163,7 +171,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame) -> pl.LazyFrame
     dutiable = lines.filter(pl.col("mfn_applies"))
     keys = dutiable.select(MEASURE_KEY).unique()
     applied = dutiable.select("package_id", "line_no", "value_usd_cents", *MEASURE_KEY).join(
-        measures_for_keys(keys, measures), on=list(MEASURE_KEY), how="inner"
+        measures_for_keys(keys, measures, scope), on=list(MEASURE_KEY), how="inner"
     )
     chapter99 = applied.select(
         "package_id",
