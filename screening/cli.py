@@ -6,6 +6,7 @@ Exit codes: 0 ran (findings and rejects are data), 2 usage, 3 input schema error
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import time
@@ -20,10 +21,12 @@ from rich.console import Console
 from rich.table import Table
 
 from screening.errors import ScreeningError
-from screening.generate import DEFAULT_DATES, generate_manifest
+from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.pipeline import screen
 from screening.result import Result
-from screening.rulepack.loader import load_rules
+from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
+from screening.rulepack.loader import RulePack, load_rules
+from screening.rules_show import rules_in_force
 from screening.scenarios import run_scenarios
 
 P = ParamSpec("P")
@@ -172,6 +175,60 @@ def rules_check(pack: Path) -> None:
         sys.exit(4)
 
 
+@rules_group.command("show")
+@click.argument("pack", type=click.Path(path_type=Path), default="rules/us")
+@click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
+@click.option("--origin", help="ISO 3166-1 alpha-2 country of origin")
+@click.option("--hts", help="HTS code (dots allowed)")
+@click.option("--mode", type=click.Choice(["express", "postal", "cargo"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+@exits_cleanly
+def rules_show(
+    pack: Path, day: dt.datetime, origin: str | None, hts: str | None, mode: str | None, as_json: bool
+) -> None:
+    """What PACK has in force on --date, each rule with its confidence and citation."""
+    loaded = load_rules(pack)
+    entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
+    if as_json:
+        click.echo(json.dumps([vars(e) for e in entries], indent=2))
+        return
+    out.print(
+        f"[bold]{loaded.meta.id}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)", highlight=False
+    )
+    for entry in entries:
+        mark = "" if entry.confidence == "confirmed" else f" [yellow]{entry.confidence}[/]"
+        out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.period}", highlight=False)
+        out.print(f"    {entry.summary}", highlight=False)
+        if entry.citation:
+            out.print(f"    [dim]{entry.citation}[/]", highlight=False)
+
+
+@rules_group.command("import-hts")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--revision", "label", required=True, help="Label, e.g. 2026-rev-10")
+@click.option("--effective-from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--pack", "pack_path", type=click.Path(path_type=Path), default="rules/us", show_default=True)
+@click.option("--replace", is_flag=True, help="Start the table afresh instead of merging into it.")
+@exits_cleanly
+def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool) -> None:
+    """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision."""
+    loaded = load_rules(pack_path)
+    revision = Revision(label, export, start.date())
+    lines = read_rate_lines(export)
+    merged = merge_revision(None if replace else loaded.mfn, lines, revision)
+    target = pack_path / loaded.tariff.mfn.file
+    staging = target.with_name(f".{target.name}.staging")
+    write_mfn_csv(merged, staging)
+    staging.replace(target)
+    cov = coverage(lines)
+    out.print(
+        f"imported {label}: {lines.height:,} rate lines; table now {merged.height:,} rows → {target}\n"
+        f"parse coverage (chapters 1-97, lines with a general rate): {cov.computable:,} of {cov.rate_lines:,} "
+        f"computable ({cov.share:.2%})",
+        highlight=False,
+    )
+
+
 @main.command("generate")
 @click.option("--rows", type=click.IntRange(min=0), required=True, help="Number of manifest lines.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -184,7 +241,7 @@ def rules_check(pack: Path) -> None:
 def generate_command(rows: int, seed: int, out_file: Path, rules_path: str, bad_share: float) -> None:
     """Write a SYNTHETIC manifest (seeded; streamed in chunks, so any size fits in memory)."""
     pack = load_rules(rules_path)
-    codes = sorted(code.ljust(10, "0") for code in pack.mfn["hts"].unique().to_list())
+    codes = in_pack(COMMON_HTS_CODES, pack)
     with stage_progress(err.is_terminal) as progress:
         written = generate_manifest(
             out_file,
@@ -196,6 +253,12 @@ def generate_command(rows: int, seed: int, out_file: Path, rules_path: str, bad_
             on_progress=lambda n: progress(f"generated {n:,} of {rows:,} rows"),
         )
     out.print(f"wrote {written:,} synthetic rows to {out_file}", highlight=False)
+
+
+def in_pack(codes: tuple[str, ...], pack: RulePack) -> list[str]:
+    """The codes that have a tariff line (by 8- or 10-digit prefix) in the pack."""
+    lines = set(pack.mfn["hts"].to_list())
+    return [code for code in codes if code in lines or code[:8] in lines]
 
 
 def entry_point(argv: list[str] | None = None) -> Any:

@@ -40,6 +40,17 @@ DEFAULT_DATES: Final[tuple[datetime.date, ...]] = (
 )
 GENERATOR: Final = "screening.generate v1"
 
+#: Real 10-digit HTSUS codes of goods common in low-value e-commerce parcels (apparel, footwear, bags,
+#: electronics, toys, cosmetics, jewellery, wine and tobacco for the excise rules, ...).
+COMMON_HTS_CODES: Final[tuple[str, ...]] = (
+    "6109100012", "6109100040", "6110202079", "6110303059", "6402993165", "6404199060", "6403999065",
+    "4202221500", "8517620090", "8517130000", "8518301000", "8471300100", "8543708800", "8544429090",
+    "9503000073", "9503000090", "3304100000", "3305100000", "7117909000", "7113115000", "9004100000",
+    "6117808710", "9506910030", "8214100000", "8215990500", "6307909891", "8523510000", "2204215040",
+    "2403110000", "2106909998", "0902101050", "4901990050", "8516310000", "6506106030", "9617001000",
+    "6912005000",
+)  # fmt: skip
+
 # fmt: off
 # Origin mix (weights in percent): CN leads, then HK and a tail.
 _ORIGIN_WEIGHTS: Final = {

@@ -1,8 +1,10 @@
 """Turn USITC HTSUS JSON exports into the pack's tariff-line table.
 
-Rate lines are the 8-digit lines (and the rare 10-digit line with its own rate);
-10-digit statistical lines inherit the rate of their 8-digit parent, which the
-engine finds by longest prefix. Successive revisions become half-open periods.
+Rate lines are the 8-digit lines (and the 10-digit lines that carry their own
+rate); other 10-digit statistical lines inherit the rate of their 8-digit parent,
+which the engine finds by longest prefix. Revisions are merged in date order
+into half-open periods: a line whose rate texts did not change keeps its period
+open; a changed or deleted line is closed where the new revision starts.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from pathlib import Path
 
 import polars as pl
 
-from screening.rulepack.rates import parse_general_rate
+from screening.errors import RulePackError
+from screening.rulepack.rates import ParsedRate, parse_general_rate, parse_special_rate
 from screening.rulepack.tables import MFN_SCHEMA
+
+TEXT_COLUMNS = ("general", "usmca_text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,84 +34,134 @@ class Revision:
     effective_from: dt.date
 
 
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """How many rate lines (chapters 1-97) parse into a computable rate."""
+
+    rate_lines: int
+    computable: int
+
+    @property
+    def share(self) -> float:
+        """Computable share of rate lines (1.0 when there are none)."""
+        return self.computable / self.rate_lines if self.rate_lines else 1.0
+
+
 def read_rate_lines(path: Path) -> pl.DataFrame:
-    """Rate lines of one export: ``hts`` (digits), ``general`` (raw text), ``units``."""
+    """Rate lines of one export: ``hts`` (digits), ``general`` and ``usmca_text`` (null: no USMCA preference)."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        rows = json.load(handle)
-    records = [
-        {"hts": r["htsno"].replace(".", ""), "general": (r.get("general") or "").strip()}
-        for r in rows
-        if r.get("htsno") and not r["htsno"].startswith("99")
-    ]
-    table = pl.DataFrame(records, schema={"hts": pl.String(), "general": pl.String()})
-    return table.filter(
-        (pl.col("hts").str.len_chars() == 8)
-        | ((pl.col("hts").str.len_chars() == 10) & (pl.col("general") != ""))
-    ).unique("hts", keep="first")
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            rows = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise RulePackError(str(path), "", f"not a readable USITC JSON export: {exc}") from exc
+    records = []
+    for row in rows:
+        code = (row.get("htsno") or "").replace(".", "")
+        general = (row.get("general") or "").strip()
+        if not code or code.startswith(("98", "99")) or len(code) not in (8, 10):
+            continue
+        if len(code) == 10 and not general:
+            continue
+        special = parse_special_rate(row.get("special") or "")
+        records.append({"hts": code, "general": general, "usmca_text": special[0] if special else None})
+    schema = {"hts": pl.String(), "general": pl.String(), "usmca_text": pl.String()}
+    return pl.DataFrame(records, schema=schema).unique("hts", keep="first", maintain_order=True)
+
+
+def coverage(lines: pl.DataFrame) -> Coverage:
+    """Parse coverage of a revision's rate lines (lines with a general rate text)."""
+    rated = lines.filter(pl.col("general") != "")
+    parsed = _parsed_texts(rated["general"])
+    computable = rated.join(parsed, left_on="general", right_on="text").filter(
+        pl.col("status") == "computable"
+    )
+    return Coverage(rate_lines=rated.height, computable=computable.height)
 
 
 def build_mfn_table(revisions: Sequence[Revision], *, only: Iterable[str] | None = None) -> pl.DataFrame:
-    """Merge revisions into effective-dated rows, optionally only the lines covering ``only`` codes.
+    """Merge revisions (any order given; applied by date), optionally only the lines covering ``only``."""
+    table: pl.DataFrame | None = None
+    for revision in sorted(revisions, key=lambda r: r.effective_from):
+        lines = read_rate_lines(revision.path)
+        if only is not None:
+            wanted = sorted({code[:8] for code in only} | set(only))
+            lines = lines.filter(pl.col("hts").is_in(wanted))
+        table = merge_revision(table, lines, revision)
+    assert table is not None, "no revisions given"
+    return table
 
-    A line whose rate text is unchanged from one revision to the next keeps one
-    open period; a change closes the old period where the next revision starts.
+
+def merge_revision(existing: pl.DataFrame | None, lines: pl.DataFrame, revision: Revision) -> pl.DataFrame:
+    """Add one revision to the table: close changed or deleted open lines, open new ones.
+
+    Raises:
+        RulePackError: the revision is not later than every period already in the table.
     """
-    frames = [
-        read_rate_lines(r.path).with_columns(
-            revision=pl.lit(r.label), effective_from=pl.lit(r.effective_from, dtype=pl.Date())
+    start = revision.effective_from
+    new = _with_parsed_rates(lines).with_columns(
+        effective_from=pl.lit(start, dtype=pl.Date()),
+        effective_to=pl.lit(None, dtype=pl.Date()),
+        revision=pl.lit(revision.label),
+    )
+    if existing is None or existing.height == 0:
+        return new.select(list(MFN_SCHEMA)).sort("hts", "effective_from")
+    latest = existing.select(pl.col("effective_from").max()).item()
+    if isinstance(latest, dt.date) and latest >= start:
+        raise RulePackError(
+            revision.label, "effective_from", f"must be after the latest period start {latest.isoformat()}"
         )
-        for r in sorted(revisions, key=lambda r: r.effective_from)
-    ]
-    lines = pl.concat(frames)
-    if only is not None:
-        wanted = sorted({code[:8] for code in only} | set(only))
-        lines = lines.filter(pl.col("hts").is_in(wanted))
-    ends = {r.effective_from: _next_start(r, revisions) for r in revisions}
-    merged: list[dict[str, object]] = []
-    for (hts,), group in lines.sort("hts", "effective_from").group_by("hts", maintain_order=True):
-        merged.extend(_periods(str(hts), group.to_dicts(), ends))
-    return _with_parsed_rates(pl.DataFrame(merged))
+    is_open = pl.col("effective_to").is_null()
+    open_rows = existing.filter(is_open)
+    same = open_rows.join(
+        new.select("hts", *TEXT_COLUMNS), on=["hts", *TEXT_COLUMNS], how="semi", nulls_equal=True
+    )
+    extended = same.with_columns(
+        pl.concat_str(pl.col("revision"), pl.lit(f";{revision.label}")).alias("revision")
+    )
+    closed = open_rows.join(same.select("hts"), on="hts", how="anti").with_columns(
+        pl.lit(start, dtype=pl.Date()).alias("effective_to")
+    )
+    opened = new.join(same.select("hts"), on="hts", how="anti")
+    return (
+        pl.concat([existing.filter(~is_open), closed, extended, opened.select(list(MFN_SCHEMA))])
+        .select(list(MFN_SCHEMA))
+        .sort("hts", "effective_from")
+    )
 
 
-def _next_start(revision: Revision, revisions: Sequence[Revision]) -> dt.date | None:
-    later = [r.effective_from for r in revisions if r.effective_from > revision.effective_from]
-    return min(later) if later else None
+def _parsed_texts(texts: pl.Series) -> pl.DataFrame:
+    """One parsed row per distinct rate text (a few hundred), to join onto the lines."""
+    distinct = [t for t in texts.unique().to_list() if t is not None]
+    parsed = [parse_general_rate(t) for t in distinct]
+    return _rate_frame(distinct, parsed)
 
 
-def _periods(
-    hts: str, rows: list[dict[str, object]], ends: dict[dt.date, dt.date | None]
-) -> list[dict[str, object]]:
-    out: list[dict[str, object]] = []
-    for row in rows:
-        start = row["effective_from"]
-        assert isinstance(start, dt.date)
-        if out and out[-1]["general"] == row["general"] and out[-1]["effective_to"] == start:
-            out[-1]["effective_to"] = ends[start]
-            out[-1]["revision"] = f"{out[-1]['revision']};{row['revision']}"
-            continue
-        out.append(
-            {
-                "hts": hts,
-                "effective_from": start,
-                "effective_to": ends[start],
-                "general": row["general"],
-                "revision": row["revision"],
-            }
-        )
-    return out
+def _rate_frame(texts: list[str], parsed: list[ParsedRate]) -> pl.DataFrame:
+    decimal = pl.Decimal(18, 8)
+    return pl.DataFrame(
+        {
+            "text": pl.Series(texts, dtype=pl.String()),
+            "status": pl.Series([p.status for p in parsed], dtype=pl.String()),
+            "ad_valorem": pl.Series([p.ad_valorem for p in parsed], dtype=decimal),
+            "specific_usd": pl.Series([p.specific_usd for p in parsed], dtype=decimal),
+            "specific_unit": pl.Series([p.specific_unit for p in parsed], dtype=pl.String()),
+            "specific2_usd": pl.Series([p.specific2_usd for p in parsed], dtype=decimal),
+            "specific2_unit": pl.Series([p.specific2_unit for p in parsed], dtype=pl.String()),
+        }
+    )
 
 
-def _with_parsed_rates(table: pl.DataFrame) -> pl.DataFrame:
-    parsed = [parse_general_rate(text) for text in table["general"].to_list()]
-    return table.with_columns(
-        status=pl.Series([p.status for p in parsed], dtype=pl.String()),
-        ad_valorem=pl.Series([p.ad_valorem for p in parsed], dtype=pl.Decimal(18, 8)),
-        specific_usd=pl.Series([p.specific_usd for p in parsed], dtype=pl.Decimal(18, 8)),
-        specific_unit=pl.Series([p.specific_unit for p in parsed], dtype=pl.String()),
-    ).select(list(MFN_SCHEMA))
+def _with_parsed_rates(lines: pl.DataFrame) -> pl.DataFrame:
+    general = _parsed_texts(lines["general"])
+    usmca = _parsed_texts(lines["usmca_text"]).rename(lambda c: c if c == "text" else f"usmca_{c}")
+    return (
+        lines.join(general, left_on="general", right_on="text", how="left")
+        .join(usmca, left_on="usmca_text", right_on="text", how="left")
+        .with_columns(pl.col("status").fill_null("not-computable"))
+    )
 
 
 def write_mfn_csv(table: pl.DataFrame, path: Path) -> None:
     """Write the table as the pack's CSV (sorted, decimals as plain strings)."""
-    table.sort("hts", "effective_from").write_csv(path)
+    table.select(list(MFN_SCHEMA)).sort("hts", "effective_from").write_csv(path)

@@ -354,6 +354,13 @@ def citation_table(pack: RulePack) -> pl.DataFrame:
     """``rule_id, citation, confidence`` for every dated rule and the pack's tables."""
     rows = [(r.id, r.citation.render(), r.confidence) for r in pack.all_rules()]
     rows.append(("mfn", pack.tariff.mfn.citation.render(), pack.tariff.mfn.confidence))
+    rows.append(
+        (
+            "usmca",
+            f"{pack.tariff.mfn.citation.render()}; column 1 special, program S/S+ (USMCA, General Note 11)",
+            pack.tariff.mfn.confidence,
+        )
+    )
     rows.append(("fx", pack.fx.rates.citation.render(), pack.fx.rates.confidence))
     return pl.DataFrame(
         rows,

@@ -20,6 +20,15 @@ MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "ad_valorem": pl.Decimal(18, 8),
     "specific_usd": pl.Decimal(18, 8),
     "specific_unit": pl.String(),
+    "specific2_usd": pl.Decimal(18, 8),
+    "specific2_unit": pl.String(),
+    "usmca_text": pl.String(),
+    "usmca_status": pl.String(),
+    "usmca_ad_valorem": pl.Decimal(18, 8),
+    "usmca_specific_usd": pl.Decimal(18, 8),
+    "usmca_specific_unit": pl.String(),
+    "usmca_specific2_usd": pl.Decimal(18, 8),
+    "usmca_specific2_unit": pl.String(),
     "revision": pl.String(),
 }
 
@@ -71,7 +80,10 @@ def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
     bad_hts = table.filter(~pl.col("hts").str.contains(r"^(\d{6}|\d{8}|\d{10})$"))
     if bad_hts.height:
         raise RulePackError(str(root / name), "hts", f"not 6, 8 or 10 digits: {bad_hts['hts'][0]!r}")
-    bad_status = table.filter(~pl.col("status").is_in(RATE_STATUSES))
+    bad_status = table.filter(
+        ~pl.col("status").is_in(RATE_STATUSES)
+        | ~pl.col("usmca_status").fill_null("computable").is_in(RATE_STATUSES)
+    )
     if bad_status.height:
         raise RulePackError(str(root / name), "status", f"unknown status {bad_status['status'][0]!r}")
     _check_table_periods(root / name, table, "hts")

@@ -86,12 +86,43 @@ def _scope_hits(codes: pl.LazyFrame, scope: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def _specific_quantity() -> pl.Expr:
-    """Quantity in the rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
-    unit = pl.col("specific_unit")
+RATE_FIELDS = ("status", "ad_valorem", "specific_usd", "specific_unit", "specific2_usd", "specific2_unit")
+
+
+def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``rate_program`` (``mfn`` or ``usmca``) and the ``rate_*`` columns of the rate that applies.
+
+    A USMCA claim on CA/MX goods takes the special rate of program S/S+ where the
+    tariff line lists one; otherwise the column-1 general rate applies.
+    """
+    usmca = (
+        pl.col("usmca_claim").fill_null(False)
+        & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+        & pl.col("usmca_status").is_not_null()
+    )
+    general = {"status": "mfn_status"}
+    return lines.with_columns(
+        pl.when(usmca).then(pl.lit("usmca")).otherwise(pl.lit("mfn")).alias("rate_program"),
+        *[
+            pl.when(usmca)
+            .then(pl.col(f"usmca_{field}"))
+            .otherwise(pl.col(general.get(field, field)))
+            .alias(f"rate_{field}")
+            for field in RATE_FIELDS
+        ],
+    )
+
+
+def _quantity_in(unit: pl.Expr) -> pl.Expr:
+    """Quantity in a specific rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
     divisor = unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
     by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
     return pl.when(unit == "kg").then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
+
+
+def _specific_cents(amount: str, unit: str) -> pl.Expr:
+    """Cents of one specific component (half up), null where its quantity is missing."""
+    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), _quantity_in(pl.col(unit)) * pl.col(amount))
 
 
 def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -100,8 +131,9 @@ def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
     postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("postal_method").is_in(
         ["flat-ad-valorem", "origin-rate"]
     )
-    quantity = _specific_quantity()
-    specific_cents = apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity * pl.col("specific_usd"))
+    missing_quantity = (
+        pl.col("rate_specific_usd").is_not_null() & _quantity_in(pl.col("rate_specific_unit")).is_null()
+    ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_in(pl.col("rate_specific2_unit")).is_null())
     status = (
         pl.when(~dutiable)
         .then(pl.lit(str(DutyStatus.EXEMPT)))
@@ -111,25 +143,28 @@ def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.lit(str(DutyStatus.ASSESSED)))
         .when(pl.col("tariff_line").is_null())
         .then(pl.lit(str(DutyStatus.NO_TARIFF_LINE)))
-        .when(pl.col("mfn_status") != "computable")
+        .when(pl.col("rate_status") != "computable")
         .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
-        .when(pl.col("specific_usd").is_not_null() & quantity.is_null())
+        .when(missing_quantity)
         .then(pl.lit(str(DutyStatus.NEEDS_QUANTITY)))
         .otherwise(pl.lit(str(DutyStatus.ASSESSED)))
     )
     mfn_applies = dutiable & ~postal_flat
-    return lines.with_columns(
+    return select_rate_program(lines).with_columns(
         status.alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
         pl.when(dutiable & postal_flat)
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
         .alias("postal_cents"),
-        pl.when(mfn_applies & pl.col("ad_valorem").is_not_null())
-        .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("ad_valorem")))
+        pl.when(mfn_applies & pl.col("rate_ad_valorem").is_not_null())
+        .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate_ad_valorem")))
         .alias("mfn_cents"),
-        pl.when(mfn_applies & pl.col("specific_usd").is_not_null())
-        .then(specific_cents)
+        pl.when(mfn_applies & pl.col("rate_specific_usd").is_not_null())
+        .then(_specific_cents("rate_specific_usd", "rate_specific_unit"))
         .alias("mfn_specific_cents"),
+        pl.when(mfn_applies & pl.col("rate_specific2_usd").is_not_null())
+        .then(_specific_cents("rate_specific2_usd", "rate_specific2_unit"))
+        .alias("mfn_specific2_cents"),
     )
 
 
@@ -139,23 +174,26 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         "package_id",
         "line_no",
         component=pl.lit("mfn"),
-        measure_id=pl.lit("mfn"),
+        measure_id=pl.col("rate_program"),
         heading=dotted(pl.col("tariff_line")),
         base_cents=pl.col("value_usd_cents"),
-        rate=pl.col("ad_valorem").cast(RATE),
+        rate=pl.col("rate_ad_valorem").cast(RATE),
         amount_cents=pl.col("mfn_cents"),
         gap=pl.lit(False),
     )
-    specific = lines.filter(pl.col("mfn_specific_cents").is_not_null()).select(
-        "package_id",
-        "line_no",
-        component=pl.lit("mfn_specific"),
-        measure_id=pl.lit("mfn"),
-        heading=dotted(pl.col("tariff_line")),
-        base_cents=pl.lit(None, dtype=pl.Int64()),
-        rate=pl.col("specific_usd").cast(RATE),
-        amount_cents=pl.col("mfn_specific_cents"),
-        gap=pl.lit(False),
+    specific, specific2 = (
+        lines.filter(pl.col(f"mfn_{name}_cents").is_not_null()).select(
+            "package_id",
+            "line_no",
+            component=pl.lit(component),
+            measure_id=pl.col("rate_program"),
+            heading=dotted(pl.col("tariff_line")),
+            base_cents=pl.lit(None, dtype=pl.Int64()),
+            rate=pl.col(f"rate_{name}_usd").cast(RATE),
+            amount_cents=pl.col(f"mfn_{name}_cents"),
+            gap=pl.lit(False),
+        )
+        for name, component in (("specific", "mfn_specific"), ("specific2", "mfn_specific_2"))
     )
     postal = lines.filter(pl.col("postal_cents").is_not_null()).select(
         "package_id",
@@ -186,7 +224,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         ),
         gap=pl.col("gap"),
     )
-    return pl.concat([mfn, specific, postal, chapter99], how="vertical")
+    return pl.concat([mfn, specific, specific2, postal, chapter99], how="vertical")
 
 
 def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFrame:

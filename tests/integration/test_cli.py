@@ -171,3 +171,68 @@ def test_a_truncated_parquet_file_exits_3(tmp_path: Path) -> None:
     done = screen("run", bad, "--out", tmp_path / "o")
     assert done.returncode == 3, done.stderr
     assert "truncated.parquet" in done.stderr
+
+
+def test_rules_show_lists_what_is_in_force_with_citations() -> None:
+    done = screen("rules", "show", US_PACK, "--date", "2025-05-02", "--origin", "CN", "--json")
+    assert done.returncode == 0, done.stderr
+    entries = {e["rule_id"]: e for e in json.loads(done.stdout)}
+    assert entries["eo14256-cn-hk"]["kind"] == "suspension"
+    assert "Executive Order 14256" in entries["eo14256-cn-hk"]["citation"]
+    assert entries["threshold-800"]["confidence"] == "confirmed"
+    assert "eo14324-all" not in entries  # starts 2025-08-29
+
+
+def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
+    done = screen(
+        "rules",
+        "show",
+        US_PACK,
+        "--date",
+        "2026-03-10",
+        "--origin",
+        "DE",
+        "--hts",
+        "6109.10.00.12",
+        "--mode",
+        "express",
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    entries = {e["rule_id"]: e for e in json.loads(done.stdout)}
+    assert entries["mfn"]["summary"].startswith("61091000: 16.5%")
+    assert entries["s122-surcharge"]["kind"] == "measure"
+
+
+def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
+    import shutil
+
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack)
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(
+            [
+                {"htsno": "6109.10.00", "general": "12%", "special": "Free (S)", "indent": "1"},
+                {"htsno": "9503.00.00", "general": "Free", "special": "", "indent": "1"},
+            ]
+        )
+    )
+    done = screen(
+        "rules",
+        "import-hts",
+        export,
+        "--revision",
+        "test-rev",
+        "--effective-from",
+        "2027-01-01",
+        "--pack",
+        pack,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 of 2 computable" in done.stdout
+    table = pl.read_csv(pack / "tariff" / "mfn.csv", infer_schema=False).filter(pl.col("hts") == "61091000")
+    assert table.select("effective_from", "effective_to", "general").rows() == [
+        ("2025-01-01", "2027-01-01", "16.5%"),
+        ("2027-01-01", None, "12%"),
+    ]

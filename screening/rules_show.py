@@ -1,0 +1,167 @@
+"""What a rule pack has in force on a date, optionally for one origin, HTS code and mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from screening.exprs.hts import hts_digits
+from screening.rulepack.loader import RulePack
+from screening.rulepack.models import Rule, Scoped, Suspension
+from screening.rulepack.resolve import resolve
+from screening.stages.assess import measures_for_keys
+from screening.stages.enrich import tariff_lines_for_keys
+
+
+@dataclass(frozen=True)
+class InForce:
+    """One rule in force: what it is, what it says, and where it comes from."""
+
+    kind: str
+    rule_id: str
+    summary: str
+    confidence: str
+    citation: str
+    period: str
+
+
+def rules_in_force(
+    pack: RulePack,
+    day: dt.date,
+    *,
+    origin: str | None = None,
+    hts: str | None = None,
+    mode: str | None = None,
+) -> list[InForce]:
+    """Every rule of ``pack`` in force on ``day`` that concerns the given origin, HTS code and mode."""
+    out: list[InForce] = []
+    dm = pack.de_minimis
+    out += [
+        _entry("threshold", r, f"${r.amount_usd} per person per day")
+        for r in dm.thresholds
+        if r.in_force(day)
+    ]
+    out += [
+        _entry("suspension", r, f"{r.reason} for {', '.join(r.origins)} ({', '.join(r.modes)})")
+        for r in dm.suspensions
+        if r.in_force(day)
+        and r.in_force_as_written
+        and _origin_ok(r, origin)
+        and (mode is None or mode in r.modes)
+    ]
+    out += [
+        _entry("never-eligible", r, f"{r.reason}: HTS {', '.join(r.hts_prefixes)}")
+        for r in dm.never_eligible
+        if r.in_force(day) and (hts is None or hts_digits_of(hts).startswith(r.hts_prefixes))
+    ]
+    out += [
+        _entry("entry-limit", r, f"informal up to ${r.informal_max_usd}")
+        for r in dm.entry_limits
+        if r.in_force(day)
+    ]
+    out += [
+        _entry(
+            "fee",
+            r,
+            f"{r.component} {_fee_text(r.amount_usd, r.rate, r.min_usd, r.max_usd)} on {', '.join(r.entry_types)}",
+        )
+        for r in pack.fees.fees
+        if r.in_force(day) and (mode is None or mode in r.modes)
+    ]
+    out += _measures(pack, day, origin=origin, hts=hts, mode=mode)
+    out += [
+        _entry(
+            "postal", r, f"{r.method}" + (f" {r.ad_valorem_rate}" if r.ad_valorem_rate is not None else "")
+        )
+        for r in pack.tariff.postal
+        if r.in_force(day)
+        and (origin is None or "*" in r.origins or origin in r.origins)
+        and mode in (None, "postal")
+    ]
+    if hts is not None:
+        out += _tariff_line(pack, day, hts)
+    return out
+
+
+def hts_digits_of(code: str) -> str:
+    """``'6109.10.00.12'`` → ``'6109100012'``."""
+    return "".join(ch for ch in code if ch.isdigit())
+
+
+def _origin_ok(rule: Suspension, origin: str | None) -> bool:
+    return origin is None or "*" in rule.origins or origin in rule.origins
+
+
+def _fee_text(amount: object, rate: object, low: object, high: object) -> str:
+    if amount is not None:
+        return f"${amount}"
+    bounds = f" (min ${low}, max ${high})" if low is not None else ""
+    return f"{rate} of value{bounds}"
+
+
+def _entry(kind: str, rule: Rule, summary: str) -> InForce:
+    period = f"{rule.effective_from} → {rule.effective_to or 'open'}"
+    return InForce(kind, rule.id, summary, rule.confidence, rule.citation.render(), period)
+
+
+def _measures(
+    pack: RulePack, day: dt.date, *, origin: str | None, hts: str | None, mode: str | None
+) -> list[InForce]:
+    rules: dict[str, Scoped] = {
+        r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.in_force(day)
+    }
+    if origin is not None and hts is not None and mode is not None:
+        resolved = resolve(pack, [day])
+        key = pl.LazyFrame(
+            {
+                "arrival_date": [day],
+                "hts_digits": [hts_digits_of(hts)],
+                "country_of_origin": [origin],
+                "mode": [mode],
+                "usmca_claim": [False],
+            }
+        )
+        applied = measures_for_keys(key, resolved.measures, resolved.measure_scope).collect()
+        wanted = set(applied["measure_id"].to_list())
+    else:
+        wanted = {r.id for r in rules.values() if origin is None or "*" in r.origins or origin in r.origins}
+    return [
+        _entry(
+            "gap" if rid not in {m.id for m in pack.tariff.measures} else "measure",
+            rules[rid],
+            _measure_text(rules[rid]),
+        )
+        for rid in sorted(wanted)
+        if rid in rules
+    ]
+
+
+def _measure_text(rule: Scoped) -> str:
+    rate = getattr(rule, "rate", None)
+    heading = f" {rule.heading}" if rule.heading else ""
+    what = f"{rate}" if rate is not None else "not encoded (pack-incomplete)"
+    return f"{rule.component}{heading}: {what}"
+
+
+def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
+    resolved = resolve(pack, [day])
+    key = pl.LazyFrame({"arrival_date": [day], "hts_code": [hts]}).select(
+        "arrival_date", hts_digits(pl.col("hts_code")).alias("hts_digits")
+    )
+    found = tariff_lines_for_keys(key, resolved.tariff).collect()
+    if found.height == 0:
+        return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]
+    row = found.row(0, named=True)
+    usmca = f"; USMCA {row['usmca_text']}" if row["usmca_text"] else ""
+    return [
+        InForce(
+            "tariff-line",
+            "mfn",
+            f"{row['tariff_line']}: {row['mfn_text']} ({row['mfn_status']}){usmca}",
+            pack.tariff.mfn.confidence,
+            f"{pack.tariff.mfn.citation.render()}; {row['mfn_revision']}",
+            "",
+        )
+    ]
