@@ -39,6 +39,8 @@ DEFAULT_DATES: Final[tuple[datetime.date, ...]] = (
     datetime.date(2025, 8, 29),
 )
 GENERATOR: Final = "screening.generate v1"
+#: Canonical columns the generator fills (a synthetic parcel has no known metal content share).
+GENERATED: Final = frozenset(c.name for c in MANIFEST_COLUMNS) - {"metal_content_share"}
 
 #: Real 10-digit HTSUS codes of goods common in low-value e-commerce parcels (apparel, footwear, bags,
 #: electronics, toys, cosmetics, jewellery, wine and tobacco for the excise rules, ...).
@@ -345,7 +347,9 @@ def _duplicate_sources(kind: IntArray) -> IntArray:
 
 def _arrow_schema(csv: bool) -> Any:
     types = _ARROW_TYPES | ({"arrival_date": pa.string()} if csv else {})
-    return pa.schema([pa.field(c.name, types.get(c.name, pa.string())) for c in MANIFEST_COLUMNS])
+    return pa.schema(
+        [pa.field(c.name, types.get(c.name, pa.string())) for c in MANIFEST_COLUMNS if c.name in GENERATED]
+    )
 
 
 def _chunk(setup: _Setup, index: int, n: int, first_package: int) -> tuple[Any, int]:

@@ -283,6 +283,7 @@ def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.
         cents_to_money(pl.col("amount_cents")).alias("amount_usd"),
         pl.col("citation"),
         pl.col("confidence"),
+        pl.col("assumption"),
     )
     assert list(out.collect_schema().names()) == list(COMPONENT_SCHEMA), "components columns drifted"
     return out.sort("package_id", "line_no", "component", "measure_id", nulls_last=True)

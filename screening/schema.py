@@ -50,6 +50,9 @@ MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
     Column("declared_value", pl.Decimal(24, 6), True, "fair retail value in currency"),
     Column("currency", pl.String(), True, "ISO 4217"),
     Column("gross_weight_kg", pl.Float64(), False, "gross weight in kilograms"),
+    Column(
+        "metal_content_share", pl.Float64(), False, "share of value that is steel/aluminum/copper (0 to 1)"
+    ),
     Column("usmca_claim", pl.Boolean(), False, "USMCA preference claimed", False),
     Column("gift", pl.Boolean(), False, "bona fide gift", False),
 )
@@ -87,6 +90,7 @@ COMPONENT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "amount_usd": MONEY,
     "citation": pl.String(),
     "confidence": pl.String(),
+    "assumption": pl.String(),
 }
 
 #: The ``lines`` output: the canonical columns, then these derived ones, then passthrough.

@@ -180,6 +180,10 @@ class Measure(Scoped):
 
     heading: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}$")
     rate: NonNegative
+    rate_rule: Literal["fixed", "top_up"] = Field(
+        default="fixed",
+        description="top_up: max(0, rate - the line's MFN ad valorem rate), e.g. '15% all-in'",
+    )
     base: Literal["value", "metal_content"] = "value"
     stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")
     priority: int = Field(default=100, description="lower wins inside a stacking group")

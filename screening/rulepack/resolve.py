@@ -231,6 +231,7 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "has_include": pl.Boolean(),
     "modes": pl.List(pl.String()),
     "rate": RATE,
+    "rate_rule": pl.String(),
     "base": pl.String(),
     "stacking_group": pl.String(),
     "priority": pl.Int64(),
@@ -255,6 +256,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
     if isinstance(rule, Measure):
         return row | {
             "rate": rule.rate,
+            "rate_rule": rule.rate_rule,
             "base": rule.base,
             "stacking_group": rule.stacking_group,
             "priority": rule.priority,
@@ -263,6 +265,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
         }
     return row | {
         "rate": None,
+        "rate_rule": "fixed",
         "base": "value",
         "stacking_group": "gap_" + rule.id.replace("-", "_"),
         "priority": 0,

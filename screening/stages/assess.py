@@ -70,7 +70,7 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     return (
         winners.join(groups, on=list(MEASURE_KEY), how="left")
         .filter(pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0)
-        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "base", "gap")
+        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "rate_rule", "base", "gap")
     )
 
 
@@ -180,6 +180,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         rate=pl.col("rate_ad_valorem").cast(RATE),
         amount_cents=pl.col("mfn_cents"),
         gap=pl.lit(False),
+        assumption=pl.lit(None, dtype=pl.String()),
     )
     specific, specific2 = (
         lines.filter(pl.col(f"mfn_{name}_cents").is_not_null()).select(
@@ -192,6 +193,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
             rate=pl.col(f"rate_{name}_usd").cast(RATE),
             amount_cents=pl.col(f"mfn_{name}_cents"),
             gap=pl.lit(False),
+            assumption=pl.lit(None, dtype=pl.String()),
         )
         for name, component in (("specific", "mfn_specific"), ("specific2", "mfn_specific_2"))
     )
@@ -205,26 +207,62 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         rate=pl.col("postal_rate").cast(RATE),
         amount_cents=pl.col("postal_cents"),
         gap=pl.lit(False),
+        assumption=pl.lit(None, dtype=pl.String()),
     )
     dutiable = lines.filter(pl.col("mfn_applies"))
     keys = dutiable.select(MEASURE_KEY).unique()
-    applied = dutiable.select("package_id", "line_no", "value_usd_cents", *MEASURE_KEY).join(
-        measures_for_keys(keys, measures, scope), on=list(MEASURE_KEY), how="inner"
-    )
+    applied = dutiable.select(
+        "package_id",
+        "line_no",
+        "value_usd_cents",
+        "metal_content_share",
+        "rate_ad_valorem",
+        "rate_specific_usd",
+        *MEASURE_KEY,
+    ).join(measures_for_keys(keys, measures, scope), on=list(MEASURE_KEY), how="inner")
     chapter99 = applied.select(
         "package_id",
         "line_no",
         "component",
         "measure_id",
         "heading",
-        base_cents=pl.col("value_usd_cents"),
-        rate=pl.col("rate").cast(RATE),
-        amount_cents=pl.when(pl.col("base") == "value").then(
-            apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate"))
-        ),
+        base_cents=_measure_base_cents(),
+        rate=_measure_rate().cast(RATE),
+        amount_cents=apply_rate_half_up(_measure_base_cents(), _measure_rate()),
         gap=pl.col("gap"),
+        assumption=pl.when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
+        .then(pl.lit("metal content share not given: full value assumed"))
+        .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())
+        .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed")),
     )
     return pl.concat([mfn, specific, specific2, postal, chapter99], how="vertical")
+
+
+def _measure_rate() -> pl.Expr:
+    """A fixed rate, or a top-up to ``rate`` over the line's MFN ad valorem rate ("all-in" formulas).
+
+    A top-up over an MFN rate with a specific part is left null (its ad valorem
+    equivalent is unknown), which makes the line ``not-computable``.
+    """
+    top_up = (pl.col("rate") - pl.col("rate_ad_valorem").fill_null(0)).clip(lower_bound=0)
+    return (
+        pl.when(pl.col("rate_rule") != "top_up")
+        .then(pl.col("rate"))
+        .when(pl.col("rate_specific_usd").is_null())
+        .then(top_up)
+        .otherwise(None)
+    )
+
+
+def _measure_base_cents() -> pl.Expr:
+    """Full value, or the metal content share of it (full value when the share is not given)."""
+    share = pl.col("metal_content_share").cast(pl.Decimal(18, 6))
+    metal = pl.when(share.is_not_null()).then(apply_rate_half_up(pl.col("value_usd_cents"), share))
+    return (
+        pl.when(pl.col("base") == "metal_content")
+        .then(metal.otherwise(pl.col("value_usd_cents")))
+        .otherwise(pl.col("value_usd_cents"))
+    )
 
 
 def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFrame:
@@ -275,4 +313,5 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         rate=pl.col("rate").cast(RATE),
         amount_cents=pl.when(pl.col("kind") == "flat").then(pl.col("amount_cents")).otherwise(ad_valorem),
         gap=pl.lit(False),
+        assumption=pl.lit(None, dtype=pl.String()),
     )

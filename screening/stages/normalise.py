@@ -172,6 +172,7 @@ def _parse_checks(present: set[str]) -> list[Check]:
         ("line_no", RejectCode.INVALID_NUMBER, "is not a whole number"),
         ("quantity", RejectCode.INVALID_NUMBER, "is not a number"),
         ("gross_weight_kg", RejectCode.INVALID_NUMBER, "is not a number"),
+        ("metal_content_share", RejectCode.INVALID_NUMBER, "is not a number"),
         ("usmca_claim", RejectCode.INVALID_FLAG, "is not true/false"),
         ("gift", RejectCode.INVALID_FLAG, "is not true/false"),
     ]
@@ -184,6 +185,15 @@ def _parse_checks(present: set[str]) -> list[Check]:
         out.append(
             Check(name, code, given & parsed(name).is_null(), pl.format("{} {} " + text, pl.lit(name), raw))
         )
+    share = parsed("metal_content_share")
+    out.append(
+        Check(
+            "metal_content_share",
+            RejectCode.INVALID_NUMBER,
+            share.is_not_null() & (~share.is_finite() | (share < 0) | (share > 1)),
+            pl.format("metal_content_share {} must be a number from 0 to 1", share.cast(pl.String())),
+        )
+    )
     for name in ("quantity", "gross_weight_kg"):
         value = parsed(name)
         out.append(
