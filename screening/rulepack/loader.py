@@ -132,23 +132,30 @@ def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]
 
 
 def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl.DataFrame:
-    """``measure_id, hts_prefix, kind`` rows from inline prefixes and prefix tables."""
+    """``measure_id, hts_prefix, kind, effective_from, effective_to`` from inline prefixes and tables."""
     frames = []
     for rule in (*tariff.measures, *tariff.gaps):
         for kind, inline, table in (
             ("include", rule.hts_include, rule.hts_include_file),
             ("exclude", rule.hts_exclude, rule.hts_exclude_file),
         ):
-            prefixes = list(inline)
-            if table is not None:
-                prefixes += read_prefix_table(root, table, where=f"{files[rule.id]} (id {rule.id})")
-            if prefixes:
-                frames.append(
-                    pl.DataFrame({"hts_prefix": prefixes}).with_columns(
-                        measure_id=pl.lit(rule.id), kind=pl.lit(kind)
-                    )
+            parts = [
+                pl.DataFrame({"hts_prefix": list(inline)}, schema={"hts_prefix": pl.String()}).with_columns(
+                    effective_from=pl.lit(None, dtype=pl.Date()), effective_to=pl.lit(None, dtype=pl.Date())
                 )
-    schema = {"measure_id": pl.String(), "hts_prefix": pl.String(), "kind": pl.String()}
+            ]
+            if table is not None:
+                parts.append(read_prefix_table(root, table, where=f"{files[rule.id]} (id {rule.id})"))
+            rows = pl.concat(parts)
+            if rows.height:
+                frames.append(rows.with_columns(measure_id=pl.lit(rule.id), kind=pl.lit(kind)))
+    schema = {
+        "measure_id": pl.String(),
+        "hts_prefix": pl.String(),
+        "kind": pl.String(),
+        "effective_from": pl.Date(),
+        "effective_to": pl.Date(),
+    }
     if not frames:
         return pl.DataFrame(schema=schema)
     return pl.concat(frames).select(list(schema)).unique(maintain_order=True)

@@ -119,16 +119,36 @@ def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:
         raise RulePackError(str(file), f"{key}={overlaps[key][0]}", "periods overlap")
 
 
-def read_prefix_table(root: Path, name: str, *, where: str) -> list[str]:
-    """The ``hts_prefix`` column of a scope table: 2 to 10 digits, no dots.
+SCOPE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "hts_prefix": pl.String(),
+    "effective_from": pl.Date(),
+    "effective_to": pl.Date(),
+}
+
+
+def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
+    """A scope table: ``hts_prefix`` (2 to 10 digits, no dots) and optional ``effective_from`` /
+    ``effective_to`` (half-open; empty = unbounded) for prefixes that joined or left the list later.
 
     Raises:
-        RulePackError: the file is missing, lacks the column, or holds a malformed prefix.
+        RulePackError: the file is missing, lacks the column, or holds a malformed prefix or period.
     """
-    table = read_table(root, name, {"hts_prefix": pl.String()})
+    file = root / name
+    try:
+        header = (
+            pl.read_csv(file, n_rows=0).columns if file.suffix != ".parquet" else pl.read_parquet_schema(file)
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        header = []
+    schema = {c: t for c, t in SCOPE_SCHEMA.items() if c == "hts_prefix" or c in header}
+    table = read_table(root, name, schema)
+    for column in ("effective_from", "effective_to"):
+        if column not in table.columns:
+            table = table.with_columns(pl.lit(None, dtype=pl.Date()).alias(column))
     bad = table.filter(~pl.col("hts_prefix").str.contains(r"^\d{2,10}$"))
     if bad.height:
-        raise RulePackError(
-            str(root / name), where, f"not an HTS prefix of 2-10 digits: {bad['hts_prefix'][0]!r}"
-        )
-    return list(table["hts_prefix"].to_list())
+        raise RulePackError(str(file), where, f"not an HTS prefix of 2-10 digits: {bad['hts_prefix'][0]!r}")
+    inverted = table.filter(pl.col("effective_to") <= pl.col("effective_from"))
+    if inverted.height:
+        raise RulePackError(str(file), where, f"inverted period for prefix {inverted['hts_prefix'][0]!r}")
+    return table.select(list(SCOPE_SCHEMA))

@@ -53,10 +53,10 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
             & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
         )
     )
-    hits = _scope_hits(keys.select("hts_digits").unique(), scope)
+    hits = _scope_hits(keys.select("arrival_date", "hts_digits").unique(), scope)
     key_and_measure = [*MEASURE_KEY, "measure_id"]
     in_scope = (
-        candidates.join(hits, on=["hts_digits", "measure_id"], how="left")
+        candidates.join(hits, on=["arrival_date", "hts_digits", "measure_id"], how="left")
         .filter(
             (~pl.col("has_include") | pl.col("included").fill_null(False))
             & ~pl.col("excluded").fill_null(False)
@@ -75,12 +75,19 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
 
 
 def _scope_hits(codes: pl.LazyFrame, scope: pl.DataFrame) -> pl.LazyFrame:
-    """Per (hts_digits, measure_id): whether an include prefix and whether an exclude prefix matches."""
+    """Per (arrival_date, hts_digits, measure_id): whether an include and whether an exclude prefix matches.
+
+    A scope row with a period counts only for arrival dates inside it.
+    """
     prefixes = codes.with_columns(
         pl.concat_list(pl.col("hts_digits").str.slice(0, n) for n in range(2, 11, 2)).alias("hts_prefix")
     ).explode("hts_prefix")
-    matched = prefixes.join(scope.lazy(), on="hts_prefix", how="inner")
-    return matched.group_by("hts_digits", "measure_id").agg(
+    day = pl.col("arrival_date")
+    matched = prefixes.join(scope.lazy(), on="hts_prefix", how="inner").filter(
+        (pl.col("effective_from").is_null() | (pl.col("effective_from") <= day))
+        & (pl.col("effective_to").is_null() | (day < pl.col("effective_to")))
+    )
+    return matched.group_by("arrival_date", "hts_digits", "measure_id").agg(
         (pl.col("kind") == "include").any().alias("included"),
         (pl.col("kind") == "exclude").any().alias("excluded"),
     )

@@ -76,3 +76,14 @@ def test_an_id_repeated_across_measure_files_is_refused(tmp_path: Path) -> None:
         screening.load_rules(root)
     assert "dup.toml" in str(caught.value)
     assert "s122-surcharge" in str(caught.value)
+
+
+def test_a_dated_scope_row_counts_only_inside_its_period(tmp_path: Path) -> None:
+    pack = pack_with_measure(tmp_path, "hts_prefix,effective_from,effective_to\n6109,2025-06-01,\n")
+    rows = [
+        {**BASE_LINE, "package_id": p, "consignee_name": p, "declared_value": "1000", "arrival_date": d}
+        for p, d in (("BEFORE", "2025-05-30"), ("AFTER", "2025-06-02"))
+    ]
+    result = screening.screen(pl.DataFrame(rows), rules=pack)
+    applied = result.components.filter(pl.col("measure_id") == "test-duty")
+    assert applied["package_id"].to_list() == ["AFTER"]

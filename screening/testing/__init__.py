@@ -1,0 +1,63 @@
+"""Test support: Hypothesis strategies for SYNTHETIC manifests and small rule packs, and settings profiles.
+
+Public, so that users can property-test their own mappings, packs and pipelines::
+
+    from hypothesis import given
+    from screening.testing import manifests, load_profile
+
+Needs Hypothesis (a ``dev`` extra), not pytest. Depends only on :mod:`screening.schema` and
+:mod:`screening.errors` within this package.
+"""
+
+from screening.testing.profiles import PROFILES, load_profile
+from screening.testing.strategies import (
+    BOUNDARY_VALUES,
+    BREAKAGES,
+    COLUMNS,
+    DEFAULT_CURRENCIES,
+    DEFAULT_HTS_CODES,
+    DEFAULT_ORIGINS,
+    RULE_CHANGE_DATES,
+    BrokenRow,
+    DeMinimisPack,
+    LabelledManifest,
+    Person,
+    Row,
+    RowLabel,
+    SuspensionSpec,
+    broken_rows,
+    de_minimis_packs,
+    declared_values,
+    labelled_manifests,
+    manifest_rows,
+    manifests,
+    persons,
+    to_frame,
+)
+
+__all__ = [
+    "BOUNDARY_VALUES",
+    "BREAKAGES",
+    "COLUMNS",
+    "DEFAULT_CURRENCIES",
+    "DEFAULT_HTS_CODES",
+    "DEFAULT_ORIGINS",
+    "PROFILES",
+    "RULE_CHANGE_DATES",
+    "BrokenRow",
+    "DeMinimisPack",
+    "LabelledManifest",
+    "Person",
+    "Row",
+    "RowLabel",
+    "SuspensionSpec",
+    "broken_rows",
+    "de_minimis_packs",
+    "declared_values",
+    "labelled_manifests",
+    "load_profile",
+    "manifest_rows",
+    "manifests",
+    "persons",
+    "to_frame",
+]
