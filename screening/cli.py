@@ -28,6 +28,7 @@ from screening.rulepack.hts_import import Revision, coverage, merge_revision, re
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rules_show import rules_in_force
 from screening.scenarios import run_scenarios
+from screening.stages.assess import PostalMethod
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,6 +84,13 @@ def main() -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--mapping", type=click.Path(path_type=Path), help="Column-mapping TOML for your headers.")
+@click.option(
+    "--postal-method",
+    type=click.Choice(["ad-valorem", "specific"]),
+    default="ad-valorem",
+    show_default=True,
+    help="How postal duty is computed where the regime offers a per-item amount.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @exits_cleanly
@@ -92,12 +100,16 @@ def run_command(
     out_dir: Path,
     fmt: str,
     mapping: Path | None,
+    postal_method: str,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Screen MANIFESTS (files, globs or folders) and write the outputs to --out."""
     with stage_progress(not quiet and not as_json and err.is_terminal) as progress:
-        result = screen(list(manifests), rules=rules_path, mapping=mapping, on_stage=progress)
+        method: PostalMethod = "specific" if postal_method == "specific" else "ad-valorem"
+        result = screen(
+            list(manifests), rules=rules_path, mapping=mapping, postal_method=method, on_stage=progress
+        )
         progress("writing outputs")
         result.write(out_dir, fmt="csv" if fmt == "csv" else "parquet")
     if as_json:

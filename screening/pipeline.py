@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from screening.errors import InputSchemaError
+from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import Source, open_sources
@@ -35,6 +35,7 @@ from screening.schema import (
     SOURCE_COL,
 )
 from screening.stages import aggregate, assess, decide, enrich, normalise, packages
+from screening.stages.assess import PostalMethod
 
 #: Columns the decision stages join in only to decide; dropped before the lines are materialised.
 DECISION_SCAFFOLDING = (
@@ -68,6 +69,7 @@ DECISION_SCAFFOLDING = (
     "rate_specific_unit",
     "rate_specific2_unit",
     "postal_method",
+    "postal_specific_offered",
     "package_value_cents",
 )
 
@@ -77,6 +79,7 @@ def screen(
     *,
     rules: str | Path | RulePack = "rules/us",
     mapping: str | Path | ColumnMapping | None = None,
+    postal_method: PostalMethod = "ad-valorem",
     on_stage: Callable[[str], None] | None = None,
 ) -> Result:
     """Screen manifests: decisions, duties, fees and packages for every valid line.
@@ -87,6 +90,8 @@ def screen(
             with ``__arrow_c_stream__``; or a list mixing these.
         rules: a rule-pack folder or a loaded :class:`RulePack`.
         mapping: a column-mapping TOML file or a :class:`ColumnMapping`.
+        postal_method: ``ad-valorem`` or ``specific`` (per postal item, where the regime offers it);
+            recorded in the summary.
         on_stage: called with a short description as each stage starts (for progress display).
 
     Returns:
@@ -104,7 +109,9 @@ def screen(
     column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
     specs = list(source) if isinstance(source, list | tuple) else [source]
     sources = open_sources(specs, column_mapping)
-    plan = build_plan(sources, pack, report)
+    if postal_method not in ("ad-valorem", "specific"):
+        raise UsageError(f"postal_method must be 'ad-valorem' or 'specific', not {postal_method!r}")
+    plan = build_plan(sources, pack, report, postal_method=postal_method)
     report("assessing duties and fees")
     frames = pl.collect_all(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="in-memory"
@@ -123,6 +130,7 @@ def screen(
             packages=packages_out,
             rejects=rejects,
             dates=plan.dates,
+            options={"postal_method": postal_method},
         ),
         wall_seconds=time.perf_counter() - started,
     )
@@ -155,7 +163,13 @@ def _silent(_stage: str) -> None:
     return None
 
 
-def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str], None] = _silent) -> Plan:
+def build_plan(
+    sources: Sequence[Source],
+    pack: RulePack,
+    report: Callable[[str], None] = _silent,
+    *,
+    postal_method: PostalMethod = "ad-valorem",
+) -> Plan:
     """The lazy plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess."""
     vocabulary = normalise.Vocabulary(
         countries=known_countries(),
@@ -172,14 +186,15 @@ def build_plan(sources: Sequence[Source], pack: RulePack, report: Callable[[str]
     valid, fx_rejects = enrich.split_fx(kept, resolved.fx)
     passthrough = [c for c in kept.columns if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]
     report("deciding de minimis and entry types")
-    lines = _decide(valid, resolved).collect(engine="streaming").lazy()
+    lines = _decide(valid, resolved, postal_method).collect(engine="streaming").lazy()
     line_components = assess.line_components(lines, resolved.measures, resolved.measure_scope)
     lines = assess.settle_line_duty(lines, line_components)
-    package_frame = packages.package_rows(lines)
+    package_duties = assess.package_duty_components(lines)
+    package_frame = packages.package_rows(lines, package_duties)
     fee_components = assess.fee_components(package_frame, resolved.fees)
     schedule_dates = resolved.fees["arrival_date"].unique()
     package_frame = packages.settle_fees(package_frame, fee_components, schedule_dates)
-    components = pl.concat([line_components, fee_components], how="vertical")
+    components = pl.concat([line_components, package_duties, fee_components], how="vertical")
     return Plan(
         lines=_lines_output(lines, passthrough),
         packages=_packages_output(package_frame),
@@ -221,7 +236,7 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
+def _decide(valid: pl.LazyFrame, resolved: ResolvedRules, postal_method: PostalMethod) -> pl.LazyFrame:
     lines = enrich.add_value_and_keys(valid)
     lines = enrich.attach_tariff(lines, resolved.tariff)
     totals = aggregate.consignee_day_totals(lines)
@@ -232,7 +247,7 @@ def _decide(valid: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
     lines = decide.decide_eligibility(lines)
     lines = decide.attach_postal_regimes(lines, resolved.postal)
     lines = decide.decide_entry_type(lines)
-    return assess.add_duty_columns(lines).drop(DECISION_SCAFFOLDING)
+    return assess.add_duty_columns(lines, postal_method).drop(DECISION_SCAFFOLDING)
 
 
 def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:

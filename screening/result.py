@@ -106,6 +106,7 @@ def build_summary(
     packages: pl.DataFrame,
     rejects: pl.DataFrame,
     dates: Sequence[dt.date],
+    options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Counts, money totals and provenance. Contains no names or addresses of people."""
     rows_by_source = {str(s): int(n) for s, n in input_counts.iter_rows()}
@@ -127,6 +128,7 @@ def build_summary(
             "fx_note": "approximation of certified rates" if not pack.fx.rates.official else "certified",
         },
         "inputs": inputs,
+        "options": dict(options or {}),
         "dates_resolved": [d.isoformat() for d in dates],
         "counts": {
             "input_rows": sum(rows_by_source.values()),

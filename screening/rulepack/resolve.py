@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import Measure, Rule, Scoped
+from screening.rulepack.models import Measure, PostalRegime, Rule, Scoped
 from screening.rulepack.reference import known_countries
 from screening.schema import RATE
 
@@ -293,6 +293,10 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                         "postal_regime_id": regime.id,
                         "postal_method": regime.method,
                         "postal_rate": rate,
+                        "postal_item_cents": cents(_per_item(regime, rate)),
+                        "postal_specific_offered": bool(
+                            regime.specific_per_item_usd or regime.specific_bands
+                        ),
                     }
                 )
     return pl.DataFrame(
@@ -303,8 +307,22 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "postal_regime_id": pl.String(),
             "postal_method": pl.String(),
             "postal_rate": RATE,
+            "postal_item_cents": CENTS,
+            "postal_specific_offered": pl.Boolean(),
         },
     )
+
+
+def _per_item(regime: PostalRegime, rate: Decimal | None) -> Decimal | None:
+    """The specific-method duty per postal item: a flat amount, or the band of the origin's rate."""
+    if regime.specific_per_item_usd is not None:
+        return regime.specific_per_item_usd
+    if not regime.specific_bands or rate is None:
+        return None
+    for band in regime.specific_bands:
+        if band.max_rate is None or rate < band.max_rate or (band.max_inclusive and rate == band.max_rate):
+            return band.usd
+    return None
 
 
 def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:

@@ -8,6 +8,8 @@ never a guess.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 
 from screening.errors import DutyStatus, EntryType
@@ -132,11 +134,22 @@ def _specific_cents(amount: str, unit: str) -> pl.Expr:
     return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), _quantity_in(pl.col(unit)) * pl.col(amount))
 
 
-def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Per-line MFN / postal amounts (cents) and the line's preliminary duty status."""
+PostalMethod = Literal["ad-valorem", "specific"]
+
+
+def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valorem") -> pl.LazyFrame:
+    """Per-line MFN / postal amounts (cents) and the line's preliminary duty status.
+
+    Under a flat postal regime the postal duty replaces the others: ad valorem on each
+    line, or (``postal_method="specific"``, where the regime offers it) an amount per
+    postal item, charged once per package by :func:`package_duty_components`.
+    """
     dutiable = ~pl.col("de_minimis_eligible")
     postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("postal_method").is_in(
         ["flat-ad-valorem", "origin-rate"]
+    )
+    per_item = (
+        postal_flat & pl.lit(postal_method == "specific") & pl.col("postal_specific_offered").fill_null(False)
     )
     missing_quantity = (
         pl.col("rate_specific_usd").is_not_null() & _quantity_in(pl.col("rate_specific_unit")).is_null()
@@ -144,6 +157,10 @@ def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
     status = (
         pl.when(~dutiable)
         .then(pl.lit(str(DutyStatus.EXEMPT)))
+        .when(per_item & pl.col("postal_item_cents").is_null().any().over("package_id"))
+        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .when(per_item)
+        .then(pl.lit(str(DutyStatus.ASSESSED)))
         .when(postal_flat & pl.col("postal_rate").is_null())
         .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
         .when(postal_flat)
@@ -160,7 +177,8 @@ def add_duty_columns(lines: pl.LazyFrame) -> pl.LazyFrame:
     return select_rate_program(lines).with_columns(
         status.alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
-        pl.when(dutiable & postal_flat)
+        (dutiable & per_item).alias("postal_per_item"),
+        pl.when(dutiable & postal_flat & ~per_item)
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
         .alias("postal_cents"),
         pl.when(mfn_applies & pl.col("rate_ad_valorem").is_not_null())
@@ -269,6 +287,25 @@ def _measure_base_cents() -> pl.Expr:
         pl.when(pl.col("base") == "metal_content")
         .then(metal.otherwise(pl.col("value_usd_cents")))
         .otherwise(pl.col("value_usd_cents"))
+    )
+
+
+def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Duties charged per package: the postal specific amount per item (the highest band of its lines)."""
+    per_item = lines.filter(pl.col("postal_per_item"))
+    return per_item.group_by("package_id").agg(
+        pl.lit(None, dtype=pl.Int64()).alias("line_no"),
+        pl.lit("postal_specific").alias("component"),
+        pl.col("postal_regime_id").sort_by("line_no").first().alias("measure_id"),
+        pl.lit(None, dtype=pl.String()).alias("heading"),
+        pl.lit(None, dtype=pl.Int64()).alias("base_cents"),
+        pl.lit(None, dtype=RATE).alias("rate"),
+        pl.when(pl.col("postal_item_cents").is_null().any())
+        .then(None)
+        .otherwise(pl.col("postal_item_cents").max())
+        .alias("amount_cents"),
+        pl.lit(False).alias("gap"),
+        pl.lit(None, dtype=pl.String()).alias("assumption"),
     )
 
 

@@ -104,16 +104,32 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
     not_postal = pl.col("mode") != "postal"
     return joined.with_columns(
         pl.when(not_postal).then(None).otherwise(pl.col(c)).alias(c)
-        for c in ("postal_regime_id", "postal_method", "postal_rate")
+        for c in (
+            "postal_regime_id",
+            "postal_method",
+            "postal_rate",
+            "postal_item_cents",
+            "postal_specific_offered",
+        )
     )
 
 
 def decide_entry_type(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``package_value_cents`` and ``entry_type``: de-minimis, formal (over the informal limit), postal, informal."""
+    """``package_value_cents`` and ``entry_type``: de-minimis, formal (over the informal limit), postal, informal.
+
+    AD/CVD and quota goods cannot use the postal method: such a mail package is an informal (or formal) entry.
+    """
     with_value = lines.with_columns(
         pl.col("value_usd_cents").sum().over(PACKAGE).alias("package_value_cents")
     )
-    postal = (pl.col("mode") == "postal") & pl.col("postal_regime_id").is_not_null().any().over(PACKAGE)
+    barred = pl.col("exclusion_reason").is_in(
+        [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
+    )
+    postal = (
+        (pl.col("mode") == "postal")
+        & pl.col("postal_regime_id").is_not_null().any().over(PACKAGE)
+        & ~barred.fill_null(False).any().over(PACKAGE)
+    )
     entry_type = (
         pl.when(pl.col("de_minimis_eligible"))
         .then(pl.lit(str(EntryType.DE_MINIMIS)))

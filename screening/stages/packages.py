@@ -32,10 +32,18 @@ FROM_FIRST_LINE = (
 )
 
 
-def package_rows(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status."""
+def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFrame:
+    """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status.
+
+    ``package_duties`` are duty components charged per package (e.g. postal per item); they add to
+    the lines' duty, and an unknown one makes the package's duty unknown.
+    """
     rank = pl.col("duty_status").replace_strict(_STATUS_RANK, return_dtype=pl.Int64())
-    return lines.group_by("package_id").agg(
+    extra = package_duties.group_by("package_id").agg(
+        pl.col("amount_cents").sum().alias("package_duty_cents"),
+        pl.col("amount_cents").is_null().any().alias("package_duty_unknown"),
+    )
+    rolled = lines.group_by("package_id").agg(
         *[pl.col(c).sort_by("line_no").first() for c in FROM_FIRST_LINE],
         pl.len().cast(pl.Int64()).alias("lines"),
         pl.col("value_usd_cents").sum().alias("value_cents"),
@@ -44,6 +52,16 @@ def package_rows(lines: pl.LazyFrame) -> pl.LazyFrame:
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
         .alias("duty_cents"),
+    )
+    return (
+        rolled.join(extra, on="package_id", how="left")
+        .with_columns(
+            pl.when(pl.col("package_duty_unknown").fill_null(False))
+            .then(None)
+            .otherwise(pl.col("duty_cents") + pl.col("package_duty_cents").fill_null(0))
+            .alias("duty_cents")
+        )
+        .drop("package_duty_cents", "package_duty_unknown")
     )
 
 

@@ -231,7 +231,8 @@ def _variant(draw: st.DrawFn, text: str, messy: bool, *, lower: bool = True) -> 
 
 def _hts_text(draw: st.DrawFn, code: str, messy: bool) -> str:
     """A 10-digit code as 10, 8 or 6 digits, plain or dotted (``6109.10.00.12``)."""
-    digits = draw(st.sampled_from((code, code, code[:8], code[:6]))) if messy else code
+    # Mostly the full code; sometimes 8 digits; rarely 6 (which no tariff line of a pack matches).
+    digits = draw(st.sampled_from((code, code, code, code, code[:8], code[:8], code[:6]))) if messy else code
     if not messy:
         return digits
     groups = [digits[:4], digits[4:6], digits[6:8], digits[8:10]]
