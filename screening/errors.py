@@ -42,6 +42,7 @@ class ReasonCode(StrEnum):
     EXCLUDED_ADCVD = "dm-excluded-adcvd"
     EXCLUDED_EXCISE = "dm-excluded-excise"
     EXCLUDED_QUOTA = "dm-excluded-quota"
+    GIFT_EXEMPT = "gift-exempt"
 
 
 #: Precedence when several reasons apply: the first in this tuple is reported.
@@ -53,8 +54,12 @@ REASON_PRECEDENCE: tuple[ReasonCode, ...] = (
     ReasonCode.EXCLUDED_ADCVD,
     ReasonCode.EXCLUDED_QUOTA,
     ReasonCode.OVER_THRESHOLD,
+    ReasonCode.GIFT_EXEMPT,
     ReasonCode.ELIGIBLE,
 )
+
+#: Reasons that release a package free of duty under 19 U.S.C. 1321.
+DUTY_FREE_REASONS: tuple[ReasonCode, ...] = (ReasonCode.ELIGIBLE, ReasonCode.GIFT_EXEMPT)
 
 
 class EntryType(StrEnum):

@@ -70,6 +70,9 @@ DECISION_SCAFFOLDING = (
     "rate_specific2_unit",
     "postal_method",
     "postal_specific_offered",
+    "consignee_day_gift_cents",
+    "gift_limit_cents",
+    "gift_rule_id",
     "package_value_cents",
 )
 
@@ -244,6 +247,7 @@ def _decide(valid: pl.LazyFrame, resolved: ResolvedRules, postal_method: PostalM
     lines = decide.attach_day_rules(lines, resolved.days)
     lines = decide.attach_suspensions(lines, resolved.suspensions)
     lines = decide.attach_exclusions(lines, resolved.never_eligible)
+    lines = decide.attach_gift_limits(lines, resolved.gifts)
     lines = decide.decide_eligibility(lines)
     lines = decide.attach_postal_regimes(lines, resolved.postal)
     lines = decide.decide_entry_type(lines)

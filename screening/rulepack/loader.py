@@ -71,6 +71,7 @@ class RulePack:
         yield from self.de_minimis.thresholds
         yield from self.de_minimis.suspensions
         yield from self.de_minimis.never_eligible
+        yield from self.de_minimis.gifts
         yield from self.de_minimis.entry_limits
         yield from self.fees.fees
         yield from self.tariff.measures
@@ -232,6 +233,7 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
         ("de_minimis.toml", "thresholds", pack.de_minimis.thresholds),
         ("de_minimis.toml", "suspensions", pack.de_minimis.suspensions),
         ("de_minimis.toml", "never_eligible", pack.de_minimis.never_eligible),
+        ("de_minimis.toml", "gifts", pack.de_minimis.gifts),
         ("de_minimis.toml", "entry_limits", pack.de_minimis.entry_limits),
         ("fees.toml", "fees", pack.fees.fees),
         ("tariff.toml", "measures", pack.tariff.measures),
@@ -259,6 +261,7 @@ def check_pack(pack: RulePack) -> None:
         "thresholds": "de_minimis.toml",
         "suspensions": "de_minimis.toml",
         "entry_limits": "de_minimis.toml",
+        "gifts": "de_minimis.toml",
         "fees": "fees.toml",
         "measures": "tariff.toml",
         "postal": "tariff.toml",
@@ -266,6 +269,7 @@ def check_pack(pack: RulePack) -> None:
     keyed: dict[str, list[tuple[str, Rule]]] = {
         "thresholds": [("threshold", r) for r in pack.de_minimis.thresholds],
         "entry_limits": [("informal-limit", r) for r in pack.de_minimis.entry_limits],
+        "gifts": [("gift", r) for r in pack.de_minimis.gifts],
         "suspensions": [
             (f"{origin}/{mode}", r)
             for r in pack.de_minimis.suspensions
@@ -284,8 +288,8 @@ def check_pack(pack: RulePack) -> None:
 def _countries_of(rule: Rule) -> tuple[str, ...]:
     """Country codes a rule names (origins, exclusions, per-origin rates)."""
     named: tuple[str, ...] = tuple(getattr(rule, "origins", ())) + tuple(getattr(rule, "origins_exclude", ()))
-    rates = getattr(rule, "origin_rates", {})
-    return named + tuple(rates)
+    keyed = {**getattr(rule, "origin_rates", {}), **getattr(rule, "origin_limits", {})}
+    return named + tuple(keyed)
 
 
 def _expand_star(origins: tuple[str, ...], pack: RulePack) -> tuple[str, ...]:

@@ -126,6 +126,15 @@ class NeverEligible(Rule):
     origins: Countries = ("*",)
 
 
+class GiftExemption(Rule):
+    """Bona fide gifts: duty-free up to an aggregate value per person per day (by origin)."""
+
+    limit_usd: NonNegative
+    origin_limits: dict[str, NonNegative] = Field(
+        default_factory=dict, description="higher limits for some origins (e.g. U.S. insular possessions)"
+    )
+
+
 class EntryLimit(Rule):
     """The highest package value that may use an informal entry."""
 
@@ -261,6 +270,7 @@ class DeMinimisRules(Frozen):
     thresholds: tuple[Threshold, ...]
     suspensions: tuple[Suspension, ...] = ()
     never_eligible: tuple[NeverEligible, ...] = ()
+    gifts: tuple[GiftExemption, ...] = ()
     entry_limits: tuple[EntryLimit, ...]
 
 

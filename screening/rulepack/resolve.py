@@ -33,6 +33,7 @@ class ResolvedRules:
     tariff: pl.DataFrame
     measures: pl.DataFrame
     measure_scope: pl.DataFrame
+    gifts: pl.DataFrame
     postal: pl.DataFrame
     fees: pl.DataFrame
     citations: pl.DataFrame
@@ -49,6 +50,7 @@ def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
         tariff=_tariff(pack, days),
         measures=_measures(pack, days),
         measure_scope=pack.measure_scope,
+        gifts=_gifts(pack, days),
         postal=_postal(pack, days),
         fees=_fees(pack, days),
         citations=citation_table(pack),
@@ -117,6 +119,31 @@ def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "mode": pl.String(),
             "suspension_reason": pl.String(),
             "suspension_rule_id": pl.String(),
+        },
+    )
+
+
+def _gifts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    """The bona fide gift limit per (arrival_date, origin)."""
+    rows = [
+        {
+            "arrival_date": day,
+            "country_of_origin": origin,
+            "gift_limit_cents": cents(rule.origin_limits.get(origin, rule.limit_usd)),
+            "gift_rule_id": rule.id,
+        }
+        for day in days
+        for rule in pack.de_minimis.gifts
+        if rule.in_force(day)
+        for origin in known_countries()
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "country_of_origin": pl.String(),
+            "gift_limit_cents": CENTS,
+            "gift_rule_id": pl.String(),
         },
     )
 

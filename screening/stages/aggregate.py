@@ -8,9 +8,10 @@ CONSIGNEE_DAY = ("consignee_key", "arrival_date")
 
 
 def consignee_day_totals(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per consignee and arrival date: value (cents), distinct packages, lines."""
+    """One row per consignee and arrival date: value and gift value (cents), distinct packages, lines."""
     return lines.group_by(CONSIGNEE_DAY).agg(
         pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
+        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
         pl.col("package_id").n_unique().alias("consignee_day_packages"),
         pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from screening.errors import REASON_PRECEDENCE, EntryType, ReasonCode
+from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
 
 PACKAGE = "package_id"
@@ -61,11 +61,29 @@ def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.L
     )
 
 
+def attach_gift_limits(lines: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
+    """The bona fide gift limit in force for (arrival_date, origin)."""
+    return lines.join(
+        gifts.lazy(), on=["arrival_date", "country_of_origin"], how="left", maintain_order="left"
+    )
+
+
 def line_reason() -> tuple[pl.Expr, pl.Expr]:
-    """The line's own reason code and the id of the rule that made it."""
+    """The line's own reason code and the id of the rule that made it.
+
+    A bona fide gift within the person-day gift limit is duty-free whatever the de minimis
+    suspension (the gift exemption is kept, DOMAIN.md §2), but not for never-eligible goods.
+    """
     over = pl.col("consignee_day_value_cents") > pl.col("threshold_cents")
+    gift = (
+        pl.col("gift").fill_null(False)
+        & (pl.col("consignee_day_gift_cents") <= pl.col("gift_limit_cents")).fill_null(False)
+        & pl.col("exclusion_reason").is_null()
+    )
     reason = (
-        pl.when(pl.col("suspension_reason").is_not_null())
+        pl.when(gift)
+        .then(pl.lit(str(ReasonCode.GIFT_EXEMPT)))
+        .when(pl.col("suspension_reason").is_not_null())
         .then(pl.col("suspension_reason"))
         .when(pl.col("exclusion_reason").is_not_null())
         .then(pl.col("exclusion_reason"))
@@ -74,7 +92,9 @@ def line_reason() -> tuple[pl.Expr, pl.Expr]:
         .otherwise(pl.lit(str(ReasonCode.ELIGIBLE)))
     )
     rule = (
-        pl.when(pl.col("suspension_reason").is_not_null())
+        pl.when(gift)
+        .then(pl.col("gift_rule_id"))
+        .when(pl.col("suspension_reason").is_not_null())
         .then(pl.col("suspension_rule_id"))
         .when(pl.col("exclusion_reason").is_not_null())
         .then(pl.col("exclusion_rule_id"))
@@ -93,7 +113,9 @@ def decide_eligibility(lines: pl.LazyFrame) -> pl.LazyFrame:
     return ranked.with_columns(
         pl.col("line_reason").sort_by(order).first().over(PACKAGE).alias("de_minimis_reason"),
         pl.col("line_rule_id").sort_by(order).first().over(PACKAGE).alias("de_minimis_rule_id"),
-    ).with_columns((pl.col("de_minimis_reason") == str(ReasonCode.ELIGIBLE)).alias("de_minimis_eligible"))
+    ).with_columns(
+        pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
+    )
 
 
 def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
