@@ -289,7 +289,12 @@ def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
-    citations = resolved.citations.lazy().rename({"rule_id": "measure_id"})
+    # Citations repeat on every component row: an Enum over the pack's citations stores each once
+    # (fixed categories keep the Parquet bytes deterministic).
+    texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
+    citations = resolved.citations.lazy().rename({"rule_id": "measure_id"}).with_columns(
+        pl.col("citation").cast(texts)
+    )
     with_citation = components.join(citations, on="measure_id", how="left")
     out = with_citation.select(
         pl.col("package_id"),
