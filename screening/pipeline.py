@@ -292,8 +292,10 @@ def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
-    citations = resolved.citations.lazy().rename({"rule_id": "measure_id"}).with_columns(
-        pl.col("citation").cast(texts)
+    citations = (
+        resolved.citations.lazy()
+        .rename({"rule_id": "measure_id"})
+        .with_columns(pl.col("citation").cast(texts))
     )
     with_citation = components.join(citations, on="measure_id", how="left")
     out = with_citation.select(

@@ -70,6 +70,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
                 if column.default is not None
                 else pl.lit(None, dtype=column.dtype)
             )
+        if column.default is not None:
+            value = value.fill_null(pl.lit(column.default, dtype=column.dtype))
         if column.name in _TEXT_FIELDS:
             value = value.str.strip_chars()
             value = pl.when(value == "").then(None).otherwise(value)

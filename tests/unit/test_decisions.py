@@ -134,11 +134,25 @@ def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Scree
 
 
 def test_a_duty_the_pack_does_not_encode_yields_pack_incomplete_not_a_short_sum(screen_lines: Screen) -> None:
-    result = screen_lines({"country_of_origin": "CN", "arrival_date": "2025-05-02", "declared_value": "100"})
+    # Copper articles from KR on 2025-09-15: the copper-content duty is encoded, the duties on the
+    # non-copper remainder (reciprocal) are a declared gap of the pack.
+    result = screen_lines(
+        {
+            "country_of_origin": "KR",
+            "arrival_date": "2025-09-15",
+            "hts_code": "7418.10.00.10",
+            "declared_value": "100",
+        }
+    )
     package = result.packages.row(0, named=True)
     assert package["duty_status"] == "pack-incomplete"
     assert package["duty_usd"] is None
     gaps = result.components.filter(pl.col("amount_usd").is_null())
-    assert sorted(gaps["measure_id"].to_list()) == ["gap-ieepa-reciprocal", "gap-s301-china"]
-    known = result.components.filter(pl.col("component") == "ieepa_fentanyl")["amount_usd"].to_list()
-    assert known == [Decimal("20.00")]
+    assert gaps["measure_id"].to_list() == ["gap-s232-non-metal-content"]
+    known = dict(
+        result.components.filter(pl.col("amount_usd").is_not_null())
+        .select("measure_id", "amount_usd")
+        .iter_rows()
+    )
+    assert known["mfn"] == Decimal("3.00")
+    assert known["s232-copper-50"] == Decimal("50.00")

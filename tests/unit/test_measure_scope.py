@@ -32,7 +32,7 @@ citation = { instrument = "Test instrument (synthetic)" }
 def pack_with_measure(tmp_path: Path, scope_csv: str) -> screening.RulePack:
     root = tmp_path / "us"
     shutil.copytree(US_PACK, root)
-    (root / "measures").mkdir()
+    (root / "measures").mkdir(exist_ok=True)
     (root / "measures" / "test.toml").write_text(MEASURE)
     (root / "measures" / "test_scope.csv").write_text(scope_csv)
     return screening.load_rules(root)
@@ -66,7 +66,7 @@ def test_a_malformed_prefix_table_names_the_file_and_measure(tmp_path: Path) -> 
 def test_an_id_repeated_across_measure_files_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "us"
     shutil.copytree(US_PACK, root)
-    (root / "measures").mkdir()
+    (root / "measures").mkdir(exist_ok=True)
     (root / "measures" / "dup.toml").write_text(
         MEASURE.replace("test-duty", "s122-surcharge").replace(
             'hts_include_file = "measures/test_scope.csv"\n', ""

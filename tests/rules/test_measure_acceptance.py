@@ -1,0 +1,167 @@
+"""Acceptance of the Chapter 99 measures (rules/us/measures): four hand-computed $100 t-shirt lines, the
+Section 301 list dates before the MFN table starts, and the generated pack being reproducible.
+
+Every expected amount is worked out by hand from the instruments (see each test's docstring), not copied
+from the engine's output.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import screening
+
+from ..conftest import ROOT, US_PACK
+
+Screen = Callable[..., screening.Result]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def _line_components(result: screening.Result) -> dict[str, tuple[str, str | None, Decimal]]:
+    """measure_id -> (component, heading, amount) for the duty components of the only line."""
+    duty = result.components.filter(pl.col("line_no").is_not_null())
+    assert duty["citation"].null_count() == 0
+    assert all(c.strip() for c in duty["citation"].to_list()), "every component carries a citation"
+    return {r["measure_id"]: (r["component"], r["heading"], r["amount_usd"]) for r in duty.to_dicts()}
+
+
+def _package(result: screening.Result) -> dict[str, object]:
+    assert result.packages.height == 1
+    return result.packages.row(0, named=True)
+
+
+def test_de_t_shirt_on_2025_09_15_pays_mfn_only(screen_lines: Screen) -> None:
+    """DE, $100 of 6109.10.00.12: MFN 16.5% = 16.50; the EU '15% all-in' reciprocal is 15% minus MFN,
+    floored at 0, so 0.00 (9903.02.19/.20). Duty 16.50."""
+    result = screen_lines(
+        {"country_of_origin": "DE", "arrival_date": "2025-09-15", "declared_value": "100.00"}
+    )
+    package = _package(result)
+    assert package["duty_status"] == "assessed"
+    assert package["duty_usd"] == Decimal("16.50")
+    assert _line_components(result) == {
+        "mfn": ("mfn", "6109.10.00", Decimal("16.50")),
+        "ieepa-reciprocal-eu-all-in": ("ieepa_reciprocal", "9903.02.20", Decimal("0.00")),
+    }
+
+
+def test_cn_t_shirt_on_2025_06_01_stacks_mfn_301_fentanyl_reciprocal(screen_lines: Screen) -> None:
+    """CN, $100: MFN 16.50 + Section 301 List 4A 7.5% (9903.88.15) 7.50 + IEEPA fentanyl 20% (9903.01.24)
+    20.00 + reciprocal 10% (9903.01.25, from 2025-05-14) 10.00 = 54.00."""
+    result = screen_lines(
+        {"country_of_origin": "CN", "arrival_date": "2025-06-01", "declared_value": "100.00"}
+    )
+    package = _package(result)
+    assert package["duty_status"] == "assessed"
+    assert package["duty_usd"] == Decimal("54.00")
+    assert _line_components(result) == {
+        "mfn": ("mfn", "6109.10.00", Decimal("16.50")),
+        "s301-list4a": ("s301", "9903.88.15", Decimal("7.50")),
+        "ieepa-fentanyl-cn-20": ("ieepa_fentanyl", "9903.01.24", Decimal("20.00")),
+        "ieepa-reciprocal-baseline": ("ieepa_reciprocal", "9903.01.25", Decimal("10.00")),
+    }
+
+
+def test_cn_t_shirt_on_2026_03_10_pays_mfn_301_and_section_122(screen_lines: Screen) -> None:
+    """CN, $100, after the IEEPA duties ended (2026-02-24): MFN 16.50 + 301 List 4A 7.50 + Section 122
+    10% (9903.03.01) 10.00 = 34.00."""
+    result = screen_lines(
+        {"country_of_origin": "CN", "arrival_date": "2026-03-10", "declared_value": "100.00"}
+    )
+    package = _package(result)
+    assert package["duty_status"] == "assessed"
+    assert package["duty_usd"] == Decimal("34.00")
+    assert _line_components(result) == {
+        "mfn": ("mfn", "6109.10.00", Decimal("16.50")),
+        "s301-list4a": ("s301", "9903.88.15", Decimal("7.50")),
+        "s122-surcharge": ("s122", "9903.03.01", Decimal("10.00")),
+    }
+
+
+def test_vn_t_shirt_on_2025_09_15_pays_the_annex_i_rate(screen_lines: Screen) -> None:
+    """VN, $100: MFN 16.50 + reciprocal Annex I 20% (9903.02.69, from 2025-08-07) 20.00 = 36.50."""
+    result = screen_lines(
+        {"country_of_origin": "VN", "arrival_date": "2025-09-15", "declared_value": "100.00"}
+    )
+    package = _package(result)
+    assert package["duty_status"] == "assessed"
+    assert package["duty_usd"] == Decimal("36.50")
+    assert _line_components(result) == {
+        "mfn": ("mfn", "6109.10.00", Decimal("16.50")),
+        "ieepa-reciprocal-vn-annex-i": ("ieepa_reciprocal", "9903.02.69", Decimal("20.00")),
+    }
+
+
+@pytest.mark.parametrize(
+    ("hts", "before", "on", "measure", "amount"),
+    [
+        ("4011.30.00.10", "2018-07-05", "2018-07-06", "s301-list1", "250.00"),  # List 1, 25%
+        ("3403.19.10.00", "2018-08-22", "2018-08-23", "s301-list2", "250.00"),  # List 2, 25%
+        ("0203.29.20.00", "2018-09-23", "2018-09-24", "s301-list3-10", "100.00"),  # List 3, 10%
+        ("0203.29.20.00", "2019-05-09", "2019-05-10", "s301-list3-25", "250.00"),  # List 3 raised to 25%
+        ("0101.21.00.10", "2019-08-31", "2019-09-01", "s301-list4a-15", "150.00"),  # List 4A, 15%
+        ("0101.21.00.10", "2020-02-13", "2020-02-14", "s301-list4a", "75.00"),  # List 4A cut to 7.5%
+        ("8541.42.00.10", "2024-09-26", "2024-09-27", "s301-review-02", "500.00"),  # solar cells 50%
+        ("8541.10.00.60", "2024-12-31", "2025-01-01", "s301-review-05", "500.00"),  # semiconductors 50%
+    ],
+)
+def test_section_301_dates_before_the_mfn_table(
+    screen_lines: Screen, hts: str, before: str, on: str, measure: str, amount: str
+) -> None:
+    """$1,000 of CN goods (over $800, so dutiable): the 301 component starts on its effective date. The MFN
+    table starts in 2025, so these lines have no tariff line and no total; the Chapter 99 component is still
+    listed (a rate change replaces the previous measure of the same heading)."""
+    result = screen_lines(
+        {"package_id": "B", "consignee_name": "B", "country_of_origin": "CN", "hts_code": hts,
+         "arrival_date": before, "declared_value": "1000.00"},
+        {"package_id": "O", "consignee_name": "O", "country_of_origin": "CN", "hts_code": hts,
+         "arrival_date": on, "declared_value": "1000.00"},
+    )  # fmt: skip
+    s301 = result.components.filter(pl.col("component") == "s301")
+    by_package = {r["package_id"]: (r["measure_id"], r["amount_usd"]) for r in s301.to_dicts()}
+    assert by_package.get("O") == (measure, Decimal(amount))
+    assert by_package.get("B", (None,))[0] != measure
+
+
+def test_a_blank_usmca_claim_beside_a_given_one_keeps_the_line_s_measures(screen_lines: Screen) -> None:
+    """CN t-shirt on 2025-06-01 ($100, duty 54.00 as above) screened beside a MX line with a USMCA claim.
+    The CN line has no usmca_claim value (null, as an empty CSV cell reads); its Chapter 99 measures must
+    still apply."""
+    result = screen_lines(
+        {"package_id": "CN", "consignee_name": "A", "country_of_origin": "CN", "arrival_date": "2025-06-01",
+         "declared_value": "100.00", "usmca_claim": None},
+        {"package_id": "MX", "consignee_name": "B", "country_of_origin": "MX", "arrival_date": "2026-03-10",
+         "declared_value": "100.00", "usmca_claim": "true"},
+    )  # fmt: skip
+    duties = dict(result.packages.select("package_id", "duty_usd").iter_rows())
+    assert duties == {"CN": Decimal("54.00"), "MX": Decimal("0.00")}
+
+
+@pytest.mark.skipif(not (SHARED / "tariff_programs_yale").is_dir(), reason="../shared/data not available")
+def test_the_measures_folder_is_what_the_build_script_writes(tmp_path: Path) -> None:
+    """tools/build_us_measures.py regenerates rules/us/measures byte for byte from ../shared/data."""
+    pack = tmp_path / "us"
+    (pack / "measures").mkdir(parents=True)
+    shutil.copy(US_PACK / "measures" / "PROVENANCE.md", pack / "measures" / "PROVENANCE.md")
+    script = ROOT / "tools" / "build_us_measures.py"
+    subprocess.run(
+        [sys.executable, str(script), "--shared", str(SHARED), "--pack", str(pack)],
+        check=True,
+        capture_output=True,
+    )
+    built = sorted(p.name for p in (pack / "measures").iterdir())
+    shipped = sorted(p.name for p in (US_PACK / "measures").iterdir())
+    assert built == shipped
+    _match, mismatch, errors = filecmp.cmpfiles(
+        pack / "measures", US_PACK / "measures", shipped, shallow=False
+    )
+    assert (mismatch, errors) == ([], [])

@@ -1,0 +1,1554 @@
+"""Regenerate the U.S. pack's Chapter 99 measures (rules/us/measures/) from the public data in ../shared/data.
+
+    python tools/build_us_measures.py [--shared ../shared/data] [--pack rules/us]
+
+Writes one TOML file per program (s301, ieepa_reciprocal, ieepa_fentanyl, s232, s122) and the prefix
+tables they use (``*.csv``, column ``hts_prefix`` with optional ``effective_from``/``effective_to`` and a
+``source`` column saying where each row comes from). Every run rewrites the whole folder's generated files,
+so the pack is reproducible from:
+
+- ``tariff_programs_yale/`` (Yale Budget Lab tariff-rate tracker resources, MIT; see its PROVENANCE.md):
+  Section 301 product lists, Section 232 derivative and copper lists, the IEEPA reciprocal Annex II list,
+  the Section 122 exemption list, the 2026 Section 232 metals annex, and ``master_tariff_list.json``
+  (cross-check of country rates and dates only);
+- ``usitc_hts/`` (USITC HTSUS JSON exports 2025 Rev 32 and 2026 Rev 10, public domain): the Chapter 99
+  heading texts (country-rate headings of the reciprocal annexes) and the footnotes of chapters 1-97 that
+  point tariff lines to Section 301 headings (used to sharpen the Yale lists to 10 digits where the HTS
+  itself splits an 8-digit line).
+
+Facts that are not tabular (rates, dates, stacking, citations) are written out below, each with the
+DOMAIN.md source tags it rests on. The legal instruments are cited, not the Yale files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import gzip
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------------------------------------
+# Small helpers: dates, TOML output, CSV output
+# --------------------------------------------------------------------------------------------------------
+
+D = dt.date.fromisoformat
+
+#: ISO codes of the 27 EU member states (the EU "15% all-in" formulas apply to products of the EU).
+EU27 = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+    "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+)  # fmt: skip
+
+#: Countries of HTSUS general note 3(b) (column 2): no reciprocal duty (heading 9903.01.29).
+COLUMN2 = ("CU", "KP", "RU", "BY")
+
+#: Stacking groups of the Section 232 programs encoded as measures.
+S232_GROUPS = ("s232_steel", "s232_aluminum", "s232_copper", "s232_autos", "s232_wood")
+
+IEEPA_END = D("2026-02-24")
+IEEPA_END_TIME = "12:00 a.m. EST on 2026-02-24 (CSMS 67834313)"
+METALS_RESTRUCTURE = D("2026-04-06")
+
+
+def cite(instrument: str, url: str, sources: Iterable[str], pinpoint: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"instrument": instrument}
+    if pinpoint:
+        out["pinpoint"] = pinpoint
+    out["url"] = url
+    out["sources"] = list(sources)
+    return out
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+#: Key order of every written entry (readers see id, scope, rate, period, then the record).
+KEY_ORDER = (
+    "id", "component", "heading", "origins", "origins_exclude", "modes", "hts_include", "hts_include_file",
+    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with",
+    "usmca_exempt", "effective_from", "effective_to", "effective_time", "confidence", "note", "citation",
+)  # fmt: skip
+
+
+def toml_entries(table: str, entries: Iterable[dict[str, Any]]) -> str:
+    blocks = []
+    for entry in entries:
+        unknown = set(entry) - set(KEY_ORDER)
+        if unknown:
+            raise KeyError(f"{entry.get('id')}: unknown keys {unknown}")
+        # table paths are relative to the pack root
+        relative = {k: (f"measures/{v}" if k.endswith("_file") else v) for k, v in entry.items()}
+        lines = [f"[[{table}]]"]
+        lines += [f"{key} = {_toml_value(relative[key])}" for key in KEY_ORDER if key in relative]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def write_toml(path: Path, header: str, measures: list[dict[str, Any]], gaps: list[dict[str, Any]]) -> None:
+    parts = [header.rstrip() + "\n"]
+    if measures:
+        parts.append(toml_entries("measures", measures) + "\n")
+    if gaps:
+        parts.append(
+            "# --- Coverage gaps of this program " + "-" * 70 + "\n\n" + toml_entries("gaps", gaps) + "\n"
+        )
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+class Table:
+    """A prefix table: rows of (hts_prefix, effective_from, effective_to, source), written sorted."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str], str] = {}
+
+    def add(self, prefix: str, source: str, start: dt.date | None = None, end: dt.date | None = None) -> None:
+        if not re.fullmatch(r"\d{2,10}", prefix):
+            raise ValueError(f"bad HTS prefix {prefix!r}")
+        key = (prefix, start.isoformat() if start else "", end.isoformat() if end else "")
+        self.rows[key] = self.rows.get(key) or source
+
+    def prefixes(self) -> set[str]:
+        return {p for p, _, _ in self.rows}
+
+    def write(self, path: Path) -> int:
+        dated = any(s or e for _, s, e in self.rows)
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(
+                ["hts_prefix", "effective_from", "effective_to", "source"]
+                if dated
+                else ["hts_prefix", "source"]
+            )
+            for (prefix, start, end), source in sorted(self.rows.items()):
+                writer.writerow([prefix, start, end, source] if dated else [prefix, source])
+        return len(self.rows)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The HTSUS exports: 8/10-digit lines, their footnotes, Chapter 99 heading texts
+# --------------------------------------------------------------------------------------------------------
+
+
+class Hts:
+    """One USITC JSON export: tariff lines (digits), their footnote texts, Chapter 99 general/description."""
+
+    def __init__(self, path: Path) -> None:
+        with gzip.open(path) as handle:
+            rows = json.loads(handle.read())
+        self.footnotes: dict[str, str] = {}
+        self.children: dict[str, list[str]] = defaultdict(list)
+        self.ch99: dict[str, tuple[str, str]] = {}
+        self.codes: set[str] = set()
+        for row in rows:
+            dotted = row.get("htsno") or ""
+            digits = dotted.replace(".", "")
+            if not digits:
+                continue
+            text = " ".join(f.get("value", "") for f in row.get("footnotes") or [])
+            if digits.startswith("99"):
+                self.ch99[dotted] = (
+                    row.get("general") or "",
+                    re.sub(r"<[^>]+>", "", row.get("description") or ""),
+                )
+                continue
+            self.codes.add(digits)
+            self.footnotes[digits] = text
+            if len(digits) == 10:
+                self.children[digits[:8]].append(digits)
+
+    def six_digit(self) -> set[str]:
+        return {c[:6] for c in self.codes if len(c) >= 8}
+
+    def lines_naming(self, heading: str) -> tuple[set[str], set[str]]:
+        """8-digit and 10-digit lines whose footnotes name ``heading`` (e.g. 'See 9903.88.15')."""
+        pattern = re.compile(re.escape(heading) + r"(?!\d)")
+        hit = {c for c, text in self.footnotes.items() if pattern.search(text)}
+        return {c for c in hit if len(c) == 8}, {c for c in hit if len(c) == 10}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Section 301 (China)
+# --------------------------------------------------------------------------------------------------------
+
+S301_URL = "https://ilogixchb.com/section301"
+S301_SOURCES = ["S107", "S108", "S109", "S110"]
+
+#: (measure id, Yale list, heading, rate, from, to, priority, instrument, confidence, note)
+S301_MEASURES: list[tuple[str, str, str, str, str, str | None, int, str, str, str]] = [
+    ("s301-list1", "1", "9903.88.01", "0.25", "2018-07-06", None, 40,
+     "USTR Notice of Action, 83 FR 28710 (2018-06-20): List 1 ($34 billion)", "confirmed", ""),
+    ("s301-list2", "2", "9903.88.02", "0.25", "2018-08-23", None, 41,
+     "USTR Notice of Action, 83 FR 40823 (2018-08-16): List 2 ($16 billion)", "confirmed", ""),
+    ("s301-list3-10", "3", "9903.88.03", "0.10", "2018-09-24", "2019-05-10", 42,
+     "USTR Notice of Modification, 83 FR 47974 (2018-09-21): List 3 ($200 billion) at 10%", "confirmed", ""),
+    ("s301-list3-25", "3", "9903.88.03", "0.25", "2019-05-10", None, 42,
+     "USTR Notice of Modification, 84 FR 20459 (2019-05-09): List 3 raised to 25%", "confirmed", ""),
+    ("s301-list3-addl-10", "3_addl", "9903.88.04", "0.10", "2018-09-24", "2019-05-10", 43,
+     "USTR Notice of Modification, 83 FR 47974 (2018-09-21): List 3 products of U.S. note 20(g)", "unconfirmed",
+     "Heading 9903.88.04 carries List 3 products described in U.S. note 20(g) (partial 8-digit lines); DOMAIN gives "
+     "'9903.88.03 (and .04)' with the List 3 dates, the product list is the Yale tracker's."),
+    ("s301-list3-addl-25", "3_addl", "9903.88.04", "0.25", "2019-05-10", None, 43,
+     "USTR Notice of Modification, 84 FR 20459 (2019-05-09): List 3 raised to 25%", "unconfirmed",
+     "Heading 9903.88.04 carries List 3 products described in U.S. note 20(g) (partial 8-digit lines)."),
+    ("s301-list4a-15", "4A", "9903.88.15", "0.15", "2019-09-01", "2020-02-14", 50,
+     "USTR Notice of Modification, 84 FR 43304 (2019-08-20) and 84 FR 45821 (2019-08-30): List 4A at 15%", "unconfirmed",
+     "DOMAIN.md gives List 4A only at 7.5% from 2020-02-14; the 15% period 2019-09-01 to 2020-02-13 is from the "
+     "USTR notices and is UNCONFIRMED in DOMAIN."),
+    ("s301-list4a", "4A", "9903.88.15", "0.075", "2020-02-14", None, 50,
+     "USTR Notice of Modification, 85 FR 3741 (2020-01-22): List 4A reduced to 7.5% (Phase One agreement)", "confirmed", ""),
+]  # fmt: skip
+
+#: 2024 four-year review (89 FR 76581): heading, Yale list, rate, from, priority.
+#: Priorities order the 301 stacking group by rate (the review rates replace, not add to, a List rate).
+S301_REVIEW: list[tuple[str, str, str, str, int, str]] = [
+    ("9903.91.03", "biden_100", "1.00", "2024-09-27", 1, "EVs, syringes and needles 100% (2024)"),
+    ("9903.91.08", "biden_jan26", "1.00", "2026-01-01", 2, "medical gloves 100% (2026)"),
+    ("9903.91.02", "biden_50", "0.50", "2024-09-27", 3, "solar cells 50% (2024)"),
+    (
+        "9903.91.05",
+        "biden_50_jan25",
+        "0.50",
+        "2025-01-01",
+        4,
+        "semiconductors, polysilicon/wafers, medical gloves 50% (2025)",
+    ),
+    ("9903.91.07", "biden_jan26", "0.50", "2026-01-01", 5, "textile face masks 50% (2026)"),
+    (
+        "9903.91.01",
+        "biden_25",
+        "0.25",
+        "2024-09-27",
+        6,
+        "steel/aluminum products, critical minerals, EV batteries, masks 25% (2024)",
+    ),
+    ("9903.91.11", "biden_25_jan25", "0.25", "2025-01-01", 7, "tungsten products 25% (2025)"),
+    (
+        "9903.91.06",
+        "biden_jan26",
+        "0.25",
+        "2026-01-01",
+        8,
+        "non-EV lithium-ion batteries, natural graphite, permanent magnets 25% (2026)",
+    ),
+]
+
+
+#: 8-digit lines that the HTS footnotes give to a review heading and to List 4A at once, where the statistical
+#: lines say which products the review covers: (heading, 8-digit line) -> the covered 10-digit lines.
+S301_SPLITS = {
+    # Face masks (2024 review, 25%): the mask statistical lines of 6307.90.98 (the same lines 9903.91.07 names in 2026).
+    ("9903.91.01", "63079098"): ["6307909842", "6307909844", "6307909850", "6307909870", "6307909875"],
+    # Lithium-ion EV batteries (2024 review, 25%): 8507.60.00.10 'of a kind used as the primary source of
+    # electrical power for electrically powered vehicles'; other lithium-ion batteries stay on List 4A until 2026.
+    ("9903.91.01", "85076000"): ["8507600010"],
+}
+
+
+def s301_scope(heading: str, yale: set[str], revisions: list[Hts]) -> Table:
+    """Prefixes for one 301 heading: the Yale 8-digit list, sharpened with the HTS footnotes.
+
+    An 8-digit line whose own footnote names the heading, or whose 10-digit lines all do, is listed at 8
+    digits. Where the HTS names the heading only on some 10-digit lines of an 8-digit line, those 10-digit
+    lines are listed instead. Yale lines the HTS does not mention stay at 8 digits; lines the HTS names but
+    Yale lacks are added.
+    """
+    fn8: set[str] = set()
+    fn10: set[str] = set()
+    partial10: dict[str, set[str]] = defaultdict(set)
+    for hts in revisions:
+        eight, ten = hts.lines_naming(heading)
+        fn8 |= eight
+        fn10 |= ten
+        for code in ten:
+            if code[:8] in eight:
+                continue
+            siblings = hts.children.get(code[:8], [])
+            if any(s not in ten for s in siblings):
+                partial10[code[:8]].add(code)
+    full = fn8 | ({c[:8] for c in fn10} - set(partial10))
+    table = Table()
+    for p8 in sorted(yale | full | set(partial10)):
+        if (heading, p8) in S301_SPLITS:
+            for p10 in S301_SPLITS[heading, p8]:
+                table.add(p10, "hts-statistical-line")
+        elif p8 in full:
+            table.add(p8, "yale+hts" if p8 in yale else "hts-footnote")
+        elif p8 in partial10:
+            for p10 in sorted(partial10[p8]):
+                table.add(p10, "yale+hts-10-digit" if p8 in yale else "hts-footnote-10-digit")
+        else:
+            table.add(p8, "yale")
+    return table
+
+
+def build_s301(shared: Path, out: Path, revisions: list[Hts], report: list[str]) -> tuple[list, list]:
+    yale: dict[str, set[str]] = defaultdict(set)
+    with (shared / "tariff_programs_yale" / "s301_product_lists.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            if row["list"] != "4B":  # List 4B (9903.88.16) is suspended: not encoded
+                yale[row["ch99_code"]].add(row["hts8"])
+    measures: list[dict[str, Any]] = []
+    written: dict[str, str] = {}
+
+    def scope_file(heading: str) -> str:
+        if heading in written:
+            return written[heading]
+        name = f"s301_{heading.replace('.', '_')}.csv"
+        table = s301_scope(heading, yale[heading], revisions)
+        count = table.write(out / name)
+        report.append(f"s301 {heading}: {count} prefixes ({name})")
+        written[heading] = name
+        return name
+
+    common_note = (
+        "Origin CN only: Hong Kong-origin goods are a separate country of origin for duty purposes and are not "
+        "charged (DOMAIN.md 3a: HK coverage UNCONFIRMED). Product exclusions (9903.88.69/.70, extended to "
+        "2026-11-10; status after that UNCONFIRMED) are described below the 10-digit level and are NOT encoded: an "
+        "excluded product is charged. One 301 rate per line: where a line is on two lists the higher rate is "
+        "charged (stacking group s301, priority by rate)."
+    )
+    for mid, _list, heading, rate, start, end, prio, instrument, conf, note in S301_MEASURES:
+        entry: dict[str, Any] = {
+            "id": mid, "component": "s301", "heading": heading, "origins": ["CN"],
+            "hts_include_file": scope_file(heading), "rate": rate, "stacking_group": "s301",
+            "priority": prio, "effective_from": D(start),
+        }  # fmt: skip
+        if end:
+            entry["effective_to"] = D(end)
+        entry["effective_time"] = (
+            "12:01 a.m. EST" if D(start).month in (1, 2, 3, 11, 12) else "12:01 a.m. EDT"
+        )
+        entry["confidence"] = conf
+        entry["note"] = (note + " " if note else "") + common_note
+        entry["citation"] = cite(
+            instrument + "; Section 301, Trade Act of 1974 (19 U.S.C. 2411)",
+            S301_URL,
+            S301_SOURCES,
+            f"heading {heading}; HTSUS subchapter III U.S. note 20",
+        )
+        measures.append(entry)
+
+    review_note = (
+        "2024 four-year review (89 FR 76581): the increased rate replaces, not adds to, a List 1-4A rate on the "
+        "same line (one 301 rate per line: stacking group s301). Rates and dates per DOMAIN.md 3d; the 9903.91.xx "
+        "headings are UNCONFIRMED in DOMAIN (they are those of the HTSUS 2025/2026 text and the Yale list)."
+    )
+    for heading, _list, rate, start, prio, what in S301_REVIEW:
+        entry = {
+            "id": "s301-review-" + heading.split(".")[-1],
+            "component": "s301", "heading": heading, "origins": ["CN"],
+            "hts_include_file": scope_file(heading), "rate": rate, "stacking_group": "s301",
+            "priority": prio, "effective_from": D(start), "confidence": "unconfirmed",
+            "note": f"{what}. {review_note} {common_note}",
+            "citation": cite("USTR Notice of Modification (four-year review), 89 FR 76581 (2024-09-18); CSMS 62411889",
+                             "https://greatlakescustomslaw.com/tag/trade/", ["S109", "S138", "S110"],
+                             f"heading {heading}; HTSUS subchapter III U.S. note 31"),
+        }  # fmt: skip
+        if heading == "9903.91.03":
+            enteral = Table()
+            enteral.add("9018310080", "hts-9903.91.10", None, D("2026-01-01"))
+            enteral.write(out / "s301_9903_91_03_exclude.csv")
+            entry["hts_exclude_file"] = "s301_9903_91_03_exclude.csv"
+            entry["note"] += (
+                " Enteral syringes (9018.31.0080) are excepted before 2026-01-01 (heading 9903.91.10)."
+            )
+        measures.append(entry)
+
+    chassis = Table()
+    for p in ("8716390090", "87169030", "87169050"):
+        chassis.add(p, "hts-9903.91.12-text")
+    chassis.write(out / "s301_9903_91_12.csv")
+    gaps = [{
+        "id": "gap-s301-chassis-2026-11-10", "component": "s301", "origins": ["CN"],
+        "hts_include_file": "s301_9903_91_12.csv", "effective_from": D("2026-11-10"), "confidence": "unconfirmed",
+        "note": ("Intermodal chassis and parts (8716.39.0090, 8716.90.30, 8716.90.50) of China: +100% for entries on or "
+                 "after 2026-11-10 per the HTSUS 2026 Rev 10 text of heading 9903.91.12 (maritime 301 action, deferred "
+                 "to that date under the 2025-11-04 US-China arrangement). Not in DOMAIN.md; whether it took effect on "
+                 "2026-11-10 or was deferred again is UNCONFIRMED (DOMAIN.md 0, line 14: nothing found after "
+                 "mid-2026), so these lines are flagged rather than charged. Ship-to-shore cranes (9903.92.10, "
+                 "9903.91.14) are described below the HTS line and are not encoded (a crane in a parcel is not "
+                 "plausible)."),
+        "citation": cite("HTSUS 2026 Revision 10, heading 9903.91.12; USTR maritime Section 301 action", "https://hts.usitc.gov/",
+                         ["S30"], "heading 9903.91.12"),
+    }]  # fmt: skip
+    return measures, gaps
+
+
+# --------------------------------------------------------------------------------------------------------
+# IEEPA reciprocal duties (EO 14257 as amended), 2025-04-05 to 2026-02-24
+# --------------------------------------------------------------------------------------------------------
+
+#: Country names used in the Chapter 99 heading texts and master_tariff_list.json, to ISO 3166-1 alpha-2.
+COUNTRY_NAMES = {
+    "Afghanistan": "AF", "Algeria": "DZ", "Angola": "AO", "Bangladesh": "BD", "Bolivia": "BO",
+    "Bosnia and Herzegovina": "BA", "Botswana": "BW", "Brazil": "BR", "Brunei": "BN", "Cambodia": "KH",
+    "Cameroon": "CM", "Chad": "TD", "China": "CN", "Costa Rica": "CR", "Côte d`Ivoire": "CI", "Côte d’Ivoire": "CI",
+    "Democratic Republic of the Congo": "CD", "the Democratic Republic of the Congo": "CD", "Ecuador": "EC",
+    "Equatorial Guinea": "GQ", "Falkland Islands": "FK", "Fiji": "FJ", "Ghana": "GH", "Guyana": "GY",
+    "Iceland": "IS", "India": "IN", "Indonesia": "ID", "Iraq": "IQ", "Israel": "IL", "Japan": "JP", "Jordan": "JO",
+    "Kazakhstan": "KZ", "Laos": "LA", "Lesotho": "LS", "Libya": "LY", "Liechtenstein": "LI", "Madagascar": "MG",
+    "Malawi": "MW", "Malaysia": "MY", "Mauritius": "MU", "Moldova": "MD", "Mozambique": "MZ", "Myanmar": "MM",
+    "Myanmar (Burma)": "MM", "Namibia": "NA", "Nauru": "NR", "New Zealand": "NZ", "Nicaragua": "NI", "Nigeria": "NG",
+    "North Macedonia": "MK", "Norway": "NO", "Pakistan": "PK", "Papua New Guinea": "PG", "Philippines": "PH",
+    "the Philippines": "PH", "Serbia": "RS", "South Africa": "ZA", "South Korea": "KR", "Sri Lanka": "LK",
+    "Switzerland": "CH", "Syria": "SY", "Taiwan": "TW", "Thailand": "TH", "Trinidad and Tobago": "TT",
+    "Tunisia": "TN", "Turkey": "TR", "Uganda": "UG", "the United Kingdom": "GB", "Vanuatu": "VU",
+    "Venezuela": "VE", "Vietnam": "VN", "Zambia": "ZM", "Zimbabwe": "ZW",
+    # master_tariff_list.json spellings
+    "Sweden": "SE", "Finland": "FI", "Denmark, except Greenland": "DK", "Ireland": "IE", "Netherlands": "NL",
+    "Belgium": "BE", "Luxembourg": "LU", "France": "FR", "Germany (Federal Republic of Germany)": "DE",
+    "Austria": "AT", "Czech Republic": "CZ", "Slovakia": "SK", "Hungary": "HU", "Estonia": "EE", "Latvia": "LV",
+    "Lithuania": "LT", "Poland": "PL", "Spain": "ES", "Portugal": "PT", "Malta": "MT", "Italy": "IT",
+    "Croatia": "HR", "Slovenia": "SI", "Greece": "GR", "Romania": "RO", "Bulgaria": "BG", "Cyprus": "CY",
+    "Syria (Syrian Arab Republic)": "SY", "Moldova (Republic of Moldova)": "MD", "Burma (Myanmar)": "MM",
+    "Laos (Lao People's Democratic Republic)": "LA", "South Korea (Republic of Korea)": "KR",
+    "Congo, Democratic Republic of the Congo (formerly Za": "CD", "Macao": "MO", "Hong Kong": "HK",
+    "Canada": "CA", "Mexico": "MX", "United Kingdom": "GB", "Russia": "RU",
+}  # fmt: skip
+
+RECIP_URL = "https://www.mallorygroup.com/ieepa-reciprocal-tariffs"
+ANNEX_I_INSTRUMENT = "Executive Order 14326 'Further Modifying the Reciprocal Tariff Rates' (2025-07-31; 90 FR 37963, FR Doc 2025-15010); CSMS 65829726"
+ANNEX_I_URL = "https://www.federalregister.gov/documents/2025/08/06/2025-15010/further-modifying-the-reciprocal-tariff-rates"
+
+
+def _countries(text: str) -> list[str]:
+    """ISO codes of 'X', 'X or Y', 'X, Y, or Z' as written in a heading ('the European Union' = EU27)."""
+    names = [n.strip() for n in re.split(r",\s*or\s+|,\s*|\s+or\s+", text) if n.strip()]
+    codes: list[str] = []
+    for name in names:
+        codes += list(EU27) if name == "the European Union" else [COUNTRY_NAMES[name]]
+    return codes
+
+
+def _rate(general: str) -> str:
+    match = re.search(r"(\d+(?:\.\d+)?)%", general)
+    if not match:
+        raise ValueError(f"no rate in {general!r}")
+    rate = Decimal(match.group(1)) / 100
+    return f"{rate:.2f}" if rate == rate.quantize(Decimal("0.01")) else format(rate, "f")
+
+
+def country_headings(hts: Hts, first: str, last: str) -> list[tuple[str, str, list[str]]]:
+    """(heading, rate, ISO codes) for the country-rate headings first..last of the HTSUS Chapter 99."""
+    out = []
+    for heading, (general, description) in sorted(hts.ch99.items()):
+        if not first <= heading <= last:
+            continue
+        match = re.search(
+            r"articles the product of (.+?)(?:,? as provided| with an|, that are|$)", description
+        )
+        if not match or "%" not in general:
+            continue
+        names = match.group(1).replace(", including Hong Kong and Macau", "")
+        out.append((heading, _rate(general), _countries(names)))
+    return out
+
+
+def master_adjustments(shared: Path, authority: str, name: str) -> list[tuple[str, str, str]]:
+    """(ISO, date, rate) country adjustments of one program in master_tariff_list.json (cross-check only)."""
+    data = json.loads((shared / "tariff_programs_yale" / "master_tariff_list.json").read_text())
+    out = []
+    for program in data:
+        if program["tariff_authority"] == authority and program["tariff_name"] == name:
+            for item in program["effective_date"]:
+                if "country_name" in item:
+                    out.append(
+                        (COUNTRY_NAMES[item["country_name"]], item["adjust_date"], str(item["adjust_rate"]))
+                    )
+    return out
+
+
+def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in order)
+    shared: Path, out: Path, hts26: Hts, report: list[str]
+) -> tuple[list, list]:
+    not_with = [*S232_GROUPS, "ieepa_reciprocal_exempt"]
+    annex_ii_note = (
+        "Annex II products (heading 9903.01.32, dated list) are exempt through the zero-rate measure "
+        "ieepa-reciprocal-annex-ii, and Section 232 goods (9903.01.33) through not_with the s232 groups. Goods in "
+        "transit, the U.S.-content rule (9903.01.34), transshipment (+40%, 9903.02.01) and 50 U.S.C. 1702(b) "
+        "items cannot be seen in a manifest and are not encoded. For a 232 derivative on a metal-content base "
+        "the whole line is treated as 232-covered (the non-metal content's reciprocal duty is the coverage gap "
+        "gap-s232-non-metal-content)."
+    )
+    measures: list[dict[str, Any]] = []
+
+    # Annex II exemption list (dated), as a zero-rate measure that the reciprocal measures are not_with.
+    annex = Table()
+    with (shared / "tariff_programs_yale" / "ieepa_exempt_products.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            code = row["hts10"]
+            source = "yale-annex-ii"
+            if len(code) > 10:
+                code, source = code[:10], "yale-annex-ii-truncated-from-" + row["hts10"]
+            start = None if row["effective_date_start"] == "NA" else D(row["effective_date_start"])
+            end = None if row["effective_date_end"] == "NA" else D(row["effective_date_end"])
+            annex.add(code, source, start, end)
+    report.append(
+        f"ieepa reciprocal Annex II: {annex.write(out / 'ieepa_reciprocal_annex_ii.csv')} dated prefixes"
+    )
+    measures.append({
+        "id": "ieepa-reciprocal-annex-ii", "component": "ieepa_reciprocal", "heading": "9903.01.32",
+        "origins": ["*"], "origins_exclude": ["CA", "MX", *COLUMN2],
+        "hts_include_file": "ieepa_reciprocal_annex_ii.csv", "rate": "0", "stacking_group": "ieepa_reciprocal_exempt",
+        "priority": 0, "effective_from": D("2025-04-05"), "effective_to": IEEPA_END,
+        "effective_time": "12:01 a.m. EDT on 2025-04-05 to " + IEEPA_END_TIME, "confidence": "unconfirmed",
+        "note": ("Annex II of EO 14257 as amended (energy, pharmaceuticals, semiconductors, critical minerals, the "
+                 "2025-04-11 electronics memorandum retroactive to 2025-04-05, later additions and removals with "
+                 "their dates, e.g. agricultural products from 2025-11-13): these lines report 9903.01.32 and owe "
+                 "no reciprocal duty. This zero-rate measure marks them; every reciprocal measure (and the India "
+                 "Russian-oil duty, 9903.01.86) is not_with its group. The list is the Yale tracker's compilation of "
+                 "the annex (one 12-digit entry truncated to 10 digits); UNCONFIRMED against the annex text."),
+        "citation": cite("Executive Order 14257 (90 FR 15041), Annex II, as amended (EO 14346 etc.); HTSUS subchapter III U.S. note 2(v)(iii)",
+                         RECIP_URL, ["S18", "S111", "S113"], "heading 9903.01.32"),
+    })  # fmt: skip
+
+    base = {"component": "ieepa_reciprocal", "stacking_group": "ieepa_reciprocal", "not_with": not_with}
+    measures.append({
+        "id": "ieepa-reciprocal-baseline", **base, "heading": "9903.01.25", "origins": ["*"],
+        "origins_exclude": ["CA", "MX", *COLUMN2], "rate": "0.10", "priority": 100,
+        "effective_from": D("2025-04-05"), "effective_to": IEEPA_END,
+        "effective_time": "12:01 a.m. EDT on 2025-04-05 to " + IEEPA_END_TIME, "confidence": "confirmed",
+        "note": ("10% baseline for every origin without its own rate (country rates share the stacking group with "
+                 "priority 10 and replace it). CA and MX are outside the reciprocal regime (IEEPA border duties "
+                 "instead); column-2 countries (CU, KP, RU, BY: 9903.01.29) are exempt. CN/HK/MO pay this 10% "
+                 "from 2025-05-14 (EO 14298; held at 10% by the 2025-11-04 orders). All IEEPA duties stopped for "
+                 "entries from 2026-02-24 12:00 a.m. EST (Learning Resources v. Trump; CSMS 67834313). " + annex_ii_note),
+        "citation": cite("Executive Order 14257 (90 FR 15041), 2025-04-02; ended by EO 'Ending Certain Tariff Actions' (2026-02-20), CSMS 67834313",
+                         "https://www.thompsoncoburn.com/insights/trump-imposes-10-reciprocal-tariffs-on-all-countries-enhanced-tariffs-on-certain-countries-with-higher-u-s-trade-deficit/",
+                         ["S05", "S111", "S113", "S37"], "heading 9903.01.25"),
+    })  # fmt: skip
+
+    # China, Hong Kong, Macau: 84% on 2025-04-09, 125% 2025-04-10 to 2025-05-13, then the 10% baseline.
+    cn = ["CN", "HK", "MO"]
+    cn_note = (
+        "Heading 9903.01.63 covers 'articles the product of China, including Hong Kong and Macau'. DOMAIN.md 3c "
+        "lists 34% for 04-09 then 84% and 125%; the 34% announced on 2025-04-02 for 2025-04-09 was raised to 84% by "
+        "EO 14259 (signed 2025-04-08) before it took effect, so 84% applied on 2025-04-09 (master_tariff_list.json "
+        "agrees: 84% from 04-09, 125% from 04-10, 10% from 05-14); the heading text now reads 34% (suspended "
+        "to 10% by EO 14298). Macau is not named in DOMAIN.md 3c but is in the heading text and the Geneva row. "
+    )
+    measures.append({
+        "id": "ieepa-reciprocal-cn-84", **base, "heading": "9903.01.63", "origins": cn, "rate": "0.84",
+        "priority": 10, "effective_from": D("2025-04-09"), "effective_to": D("2025-04-10"),
+        "effective_time": "12:01 a.m. EDT", "confidence": "conflict",
+        "note": cn_note + annex_ii_note,
+        "citation": cite("Executive Order 14259 (2025-04-08; FR Doc 2025-06378)", RECIP_URL,
+                         ["S14", "S15", "S113"], "heading 9903.01.63"),
+    })  # fmt: skip
+    measures.append({
+        "id": "ieepa-reciprocal-cn-125", **base, "heading": "9903.01.63", "origins": cn, "rate": "1.25",
+        "priority": 10, "effective_from": D("2025-04-10"), "effective_to": D("2025-05-14"),
+        "effective_time": "12:01 a.m. EDT", "confidence": "confirmed",
+        "note": "125% until EO 14298 (Geneva, 2025-05-12) cut it to 10% from 2025-05-14 12:01 a.m. EDT. " + cn_note + annex_ii_note,
+        "citation": cite("Executive Order 14266 (2025-04-09); Executive Order 14298 (2025-05-12)",
+                         "https://www.greenworldwide.com/new-executive-order-on-china-trade-temporary-tariff-relief-for-u-s-importers-begins-may-14/",
+                         ["S14", "S15", "S16", "S113"], "heading 9903.01.63"),
+    })  # fmt: skip
+
+    # 2025-04-09 only: the country-specific rates took effect at 12:01 a.m. EDT and were paused from 2025-04-10.
+    for heading, rate, codes in country_headings(hts26, "9903.01.43", "9903.01.76"):
+        if "CN" in codes:
+            continue
+        measures.append({
+            "id": f"ieepa-reciprocal-{heading.split('.')[-1]}-2025-04-09", **base, "heading": heading,
+            "origins": codes, "rate": rate, "priority": 10,
+            "effective_from": D("2025-04-09"), "effective_to": D("2025-04-10"), "effective_time": "12:01 a.m. EDT",
+            "confidence": "conflict",
+            "note": ("Country-specific rate of EO 14257 Annex I in force for entries on 2025-04-09 only: the 90-day "
+                     "pause (EO 14266) applied from 2025-04-10. DOMAIN.md 3c shows only the 10% baseline in force "
+                     "from 04-05 to 08-06 while its timeline dates the pause from 04-10 (CONFLICT); rate and "
+                     "countries are from the HTSUS text of this heading. Goods loaded before 04-09 and entered "
+                     "before 05-27 kept 10% (not detectable). " + annex_ii_note),
+            "citation": cite("Executive Order 14257 (90 FR 15041), Annex I; paused by EO 14266 (2025-04-09)", RECIP_URL,
+                             ["S111", "S112", "S113"], f"heading {heading}"),
+        })  # fmt: skip
+
+    # From 2025-08-07: Annex I of EO 14326 (headings 9903.02.02-.71), with later changes.
+    eu_jp = {"EU": ("9903.02.20", list(EU27)), "JP": ("9903.02.73", ["JP"])}
+    later_top_up = {  # origin: (first heading end, top-up heading, top-up start, instrument, note)
+        "CH": (
+            "9903.02.83",
+            "2025-11-14",
+            "Implementing the U.S.-Switzerland-Liechtenstein framework (FR Doc 2025-23316)",
+        ),
+        "LI": (
+            "9903.02.88",
+            "2025-11-14",
+            "Implementing the U.S.-Switzerland-Liechtenstein framework (FR Doc 2025-23316)",
+        ),
+        "KR": (
+            "9903.02.80",
+            "2025-11-14",
+            "Implementing the U.S.-Korea Strategic Trade and Investment Deal (FR Doc 2025-21940)",
+        ),
+    }
+    encoded: dict[str, str] = {}
+    for heading, rate, codes in country_headings(hts26, "9903.02.02", "9903.02.71"):
+        if len(codes) > 1:
+            continue  # the European Union: the all-in formula (9903.02.19/.20), below
+        (code,) = codes
+        if code == "JP":
+            continue  # replaced retroactively by the JP all-in formula (9903.02.73)
+        end = D(later_top_up[code][1]) if code in later_top_up else IEEPA_END
+        note = (
+            f"Annex I rate of EO 14326 for {code} from 2025-08-07 (goods loaded before 08-07 and entered before "
+            "10-05 kept the earlier rate: not detectable). "
+        )
+        conf = "confirmed"
+        if code == "IN":
+            conf = "unconfirmed"
+            note += (
+                "A cut to 18% was announced in February 2026 with an unclear implementing date (DOMAIN.md 3c): "
+                "25% is kept to 2026-02-24 (master_tariff_list.json also keeps 25%). The separate 25% "
+                "Russian-oil duty is ieepa-india-russian-oil. "
+            )
+        if code == "TW":
+            note += "A later Taiwan deal is UNCONFIRMED (DOMAIN.md 3c); 20% is kept. "
+        if code == "VN":
+            note += "Transshipped goods 40% (9903.02.01): not detectable. "
+        if code == "BR":
+            note += "The separate 40% Brazil duty is ieepa-brazil-40. "
+        if code in later_top_up:
+            note += (
+                f"Replaced from {later_top_up[code][1]} by the 15% all-in formula ({later_top_up[code][0]}). "
+            )
+            conf = "unconfirmed" if code != "CH" else "confirmed"
+        encoded[code] = rate
+        measures.append({
+            "id": f"ieepa-reciprocal-{code.lower()}-annex-i", **base, "heading": heading, "origins": [code],
+            "rate": rate, "priority": 10, "effective_from": D("2025-08-07"), "effective_to": end,
+            "effective_time": "12:01 a.m. EDT", "confidence": conf, "note": note + annex_ii_note,
+            "citation": cite(ANNEX_I_INSTRUMENT, ANNEX_I_URL, ["S114", "S115", "S18"], f"heading {heading}"),
+        })  # fmt: skip
+    for key, (heading, origins) in eu_jp.items():
+        what = "European Union" if key == "EU" else "Japan"
+        measures.append({
+            "id": f"ieepa-reciprocal-{key.lower()}-all-in", **base, "heading": heading, "origins": origins,
+            "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D("2025-08-07"),
+            "effective_to": IEEPA_END, "effective_time": "12:01 a.m. EDT",
+            "confidence": "confirmed" if key == "EU" else "unconfirmed",
+            "note": (f"'15% all-in' for products of the {what}: the reciprocal duty is 15% minus the column 1 rate "
+                     f"where that rate is below 15% (heading {heading}) and 0 where it is 15% or more (heading "
+                     f"{'9903.02.19' if key == 'EU' else '9903.02.72'}; shown under {heading} at rate 0). "
+                     + ("The EU exemptions of 9903.02.74-.77 (from 2025-09-01: certain natural resources, civil "
+                        "aircraft, generic pharmaceuticals) are not encoded. " if key == "EU" else
+                        "The Annex I rate of 15% (9903.02.30) was replaced retroactively to 2025-08-07 by this formula "
+                        "(DOMAIN.md 3c); the implementing date of the retroactive formula is UNCONFIRMED. ")
+                     + annex_ii_note),
+            "citation": cite(ANNEX_I_INSTRUMENT + ("" if key == "EU" else "; EO implementing the U.S.-Japan agreement (FR Doc 2025-17908)"),
+                             ANNEX_I_URL, ["S115", "S105", "S23"], f"heading {heading}"),
+        })  # fmt: skip
+    for code, (heading, start, instrument) in later_top_up.items():
+        measures.append({
+            "id": f"ieepa-reciprocal-{code.lower()}-all-in", **base, "heading": heading, "origins": [code],
+            "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D(start),
+            "effective_to": IEEPA_END, "confidence": "unconfirmed" if code != "CH" else "confirmed",
+            "note": (f"'15% all-in' formula for {code} from {start} (15% minus the column 1 rate, 0 where that is 15% or "
+                     "more), per the HTSUS 2026 Rev 10 heading text"
+                     + (" and master_tariff_list.json (Switzerland 39% -> 15% from 2025-11-14)." if code == "CH" else
+                        "; the date is the framework's (legally retroactive per the HTS change record), UNCONFIRMED "
+                        "in DOMAIN.md.") + " " + annex_ii_note),
+            "citation": cite(instrument, "https://hts.usitc.gov/", ["S18"], f"heading {heading}"),
+        })  # fmt: skip
+
+    # Cross-check against master_tariff_list.json (fork data): report differences.
+    for code, date, rate in master_adjustments(shared, "ieepa", "reciprocal"):
+        if date == "2025-08-07" and code not in EU27 and code != "JP":
+            mine = encoded.get(code)
+            if mine is None or abs(float(mine) - float(rate)) > 1e-9:
+                report.append(f"reciprocal cross-check: master {code} {rate} on {date}, encoded {mine}")
+
+    measures.append({
+        "id": "ieepa-india-russian-oil", "component": "ieepa_india", "heading": "9903.01.84", "origins": ["IN"],
+        "rate": "0.25", "stacking_group": "ieepa_india", "not_with": not_with,
+        "effective_from": D("2025-08-27"), "effective_to": D("2026-02-07"), "effective_time": "12:01 a.m. EDT",
+        "confidence": "confirmed",
+        "note": ("Additional 25% on products of India (Russian-oil order, EO 14329), on top of the 25% reciprocal "
+                 "rate (50% together); removed from 2026-02-07 (DOMAIN.md 1). Exempt: Annex II products (9903.01.86) "
+                 "and Section 232 goods (9903.01.87); in-transit goods not detectable."),
+        "citation": cite("Executive Order 14329 (2025-08-06); notice FR Doc 2025-16419; removed by EO of 2026-02-06",
+                         "https://www.federalregister.gov/documents/2025/08/27/2025-16419/notice-of-implementation-of-additional-duties-on-products-of-india-pursuant-to-the-presidents",
+                         ["S114", "S118", "S119"], "heading 9903.01.84"),
+    })  # fmt: skip
+    measures.append({
+        "id": "ieepa-brazil-40", "component": "ieepa_brazil", "heading": "9903.01.77", "origins": ["BR"],
+        "rate": "0.40", "stacking_group": "ieepa_brazil", "not_with": list(S232_GROUPS),
+        "effective_from": D("2025-08-06"), "effective_to": IEEPA_END,
+        "effective_time": "12:01 a.m. EDT on 2025-08-06 to " + IEEPA_END_TIME, "confidence": "unconfirmed",
+        "note": ("40% on products of Brazil (EO 14323), in addition to the 10% reciprocal rate (Annex I, 9903.02.09). "
+                 "master_tariff_list.json dates the combined 50% from 2025-08-07 (the Annex I date); EO 14323 and "
+                 "CSMS 65807735 give 2025-08-06 12:01 a.m. EDT, used here. Not on Section 232 goods (9903.01.83). "
+                 "The order's own exemption annex (9903.01.81: civil aircraft, energy, orange juice, wood pulp, "
+                 "etc.) and the November 2025 agricultural exemptions are NOT in the data and not encoded, so "
+                 "those goods are over-charged here. Ended 2026-02-24 (DOMAIN.md 3g)."),
+        "citation": cite("Executive Order 14323 'Addressing Threats to the United States by the Government of Brazil' (2025-07-30; 90 FR 37739); CSMS 65807735",
+                         "https://www.mondaq.com/unitedstates/international-trade-investment/1661550/administration-implements-40-ieepa-tariffs-on-brazil",
+                         ["S120", "S37", "S48"], "heading 9903.01.77"),
+    })  # fmt: skip
+    return measures, []
+
+
+# --------------------------------------------------------------------------------------------------------
+# IEEPA "fentanyl / border" duties on CA and MX (the CN/HK measures are in tariff.toml)
+# --------------------------------------------------------------------------------------------------------
+
+
+def build_fentanyl() -> tuple[list, list]:
+    # The CN/HK fentanyl measures (ieepa-fentanyl-cn-10, -cn-20, -cn-10-nov) stay in tariff.toml, where the loader
+    # tests expect them; they stack with 232, 301 and the reciprocal duty (EO 14289 orders only the CA/MX duties).
+    measures: list[dict[str, Any]] = []
+    border_not_with = ["s232_autos", "s232_steel", "s232_aluminum", "s232_wood"]
+    stacking = (
+        "Not charged where a Section 232 autos/parts, steel/aluminum or wood duty applies (EO 14289 as amended "
+        "2025-06-04: autos > steel/aluminum > CA > MX, only the highest-priority duty; wood > CA/MX): not_with "
+        "those groups. The ordering before 2025-06-04 (EO 14289 first ranked CA/MX above steel/aluminum) is not "
+        "modelled separately. Copper 232 goods are not exempted here (DOMAIN.md is silent: UNCONFIRMED). "
+    )
+    ca_url = "https://www.mondaq.com/canada/international-trade-investment/1662276/ieepa-tariffs-on-canada-increased-to-35"
+    mx_url = "https://www.mondaq.com/uk/international-trade-investment/1677524/fentanyl-tariffs"
+    periods = [
+        ("ca-25-pre-usmca", "CA", "9903.01.10", "0.25", "2025-03-04", "2025-03-07", False, "12:01 a.m. EST"),
+        ("ca-25", "CA", "9903.01.10", "0.25", "2025-03-07", "2025-08-01", True, "12:01 a.m. EST"),
+        (
+            "ca-35",
+            "CA",
+            "9903.01.10",
+            "0.35",
+            "2025-08-01",
+            None,
+            True,
+            "12:01 a.m. EDT on 2025-08-01 to " + IEEPA_END_TIME,
+        ),
+        ("mx-25-pre-usmca", "MX", "9903.01.01", "0.25", "2025-03-04", "2025-03-07", False, "12:01 a.m. EST"),
+        (
+            "mx-25",
+            "MX",
+            "9903.01.01",
+            "0.25",
+            "2025-03-07",
+            None,
+            True,
+            "12:01 a.m. EST on 2025-03-07 to " + IEEPA_END_TIME,
+        ),
+    ]
+    for suffix, origin, heading, rate, start, end, usmca, time in periods:
+        if origin == "CA":
+            what = (
+                "Canada: 25% from 2025-03-04 (EO 14193 as amended by EO 14226), 35% from 2025-08-01 (EO of "
+                "2025-07-31, CSMS 65798609). Transshipped goods 40% (9903.01.16) cannot be detected from a "
+                "manifest and are charged the ordinary rate. Energy and potash at 10% (9903.01.13/.15) are the "
+                "gap gap-ieepa-ca-mx-energy-potash. "
+            )
+            instrument = "Executive Orders 14193 and 14226 (CA), as amended 2025-07-31; CSMS 65798609"
+            sources = ["S116", "S117", "S37b", "S10"]
+            url = ca_url
+        else:
+            what = (
+                "Mexico: 25% from 2025-03-04 (EO 14194 as amended by EO 14227), unchanged to the end (90-day "
+                "extension of 2025-07-31). DOMAIN.md marks the heading 9903.01.01 UNCONFIRMED; the HTSUS 2026 "
+                "Rev 10 text of 9903.01.01 reads '+25% ... articles the product of Mexico', which confirms it. "
+                "Potash at 10% (9903.01.05) is the gap gap-ieepa-ca-mx-energy-potash. "
+            )
+            instrument = "Executive Orders 14194 and 14227 (MX; 90 FR 11371), as amended"
+            sources = ["S117", "S137", "S10"]
+            url = mx_url
+        usmca_text = (
+            "USMCA-qualifying goods (usmca_claim) are exempt from 2025-03-07 (9903.01.04/.14); this period, "
+            "2025-03-04 to 2025-03-06, charges them."
+            if not usmca
+            else "USMCA-qualifying goods (usmca_claim true) are exempt (9903.01.04/.14/.26/.27)."
+        )
+        entry = {
+            "id": f"ieepa-fentanyl-{suffix}", "component": "ieepa_fentanyl", "heading": heading, "origins": [origin],
+            "rate": rate, "stacking_group": "ieepa_fentanyl", "not_with": border_not_with, "usmca_exempt": usmca,
+            "effective_from": D(start), "effective_to": D(end) if end else IEEPA_END, "effective_time": time,
+            "confidence": "confirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
+            "citation": cite(instrument, url, sources, f"heading {heading}"),
+        }  # fmt: skip
+        measures.append(entry)
+    gaps = [
+        {
+            "id": "gap-ieepa-ca-mx-energy-potash", "component": "ieepa_fentanyl", "origins": ["CA", "MX"],
+            "hts_include": ["27", "2612", "2844", "3104"], "usmca_exempt": True,
+            "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
+            "note": ("Canadian energy and energy resources (crude oil, natural gas, refined products, uranium, coal, "
+                     "biofuels, critical minerals as defined by 30 U.S.C. 1606(a)(3): 9903.01.13) and Canadian and "
+                     "Mexican potash (9903.01.15, 9903.01.05) paid 10%, not 25/35%. The product scope is a "
+                     "definition, not an HTS list, and is not in the data: lines in chapter 27, uranium (2612, "
+                     "2844) and potassic fertilisers (3104) are flagged (critical minerals elsewhere are NOT "
+                     "flagged and are charged the full rate)."),
+            "citation": cite("Executive Orders 14193/14226 (CA) and 14194/14227 (MX), as amended", mx_url,
+                             ["S10", "S117"], "headings 9903.01.05, 9903.01.13, 9903.01.15"),
+        },
+    ]  # fmt: skip
+    return measures, gaps
+
+
+# --------------------------------------------------------------------------------------------------------
+# Section 232 (steel, aluminum, copper, autos, wood) and the programs kept as gaps
+# --------------------------------------------------------------------------------------------------------
+
+S232_URL = "https://www.strtrade.com/trade-news-resources/str-trade-report/trade-report/june/section-232-tariffs-on-steel-and-aluminum-doubled-to-50-percent"
+METALS_INSTRUMENT = "Proclamations 9704/9705 (2018) as amended by Proclamations 10895/10896 (2025-02-10, eff. 2025-03-12) and 10947 (2025-06-03, eff. 2025-06-04)"
+
+#: Steel articles, Proclamation 9705 clause 1 (6-digit ranges, inclusive).
+STEEL_ARTICLE_RANGES = [
+    ("720610", "721650"),
+    ("721699", "730110"),
+    ("730210", "730210"),
+    ("730240", "730290"),
+    ("730410", "730690"),
+]
+ALUMINUM_ARTICLES = ["7601", "7604", "7605", "7606", "7607", "7608", "7609", "7616995160", "7616995170"]
+#: Derivatives of Proclamations 9980 (2020): steel nails/tacks, bumper and body stampings; aluminum stranded wire and stampings.
+STEEL_DERIVATIVES_2020_OTHER = ["87081030", "87082921"]
+PASSENGER_VEHICLES = [
+    "870321",
+    "870322",
+    "870323",
+    "870324",
+    "870331",
+    "870332",
+    "870333",
+    "870340",
+    "870350",
+    "870360",
+    "870370",
+    "870380",
+    "870390",
+]
+LIGHT_TRUCKS = ["870421", "870431", "870441", "870451"]
+#: Approximate auto-parts scope (Annex I of Proclamation 10908 is not in the data): flagged as a gap.
+AUTO_PARTS_APPROX = [
+    "8706", "8707", "8708", "401110", "401120", "840734", "840820", "840991", "840999", "841330", "841459",
+    "842123", "842131", "848310", "850710", "851110", "851140", "851150", "851180", "851220", "851230",
+    "851240", "854430", "700711", "700721", "700910", "940120",
+]  # fmt: skip
+SOFTWOOD = [
+    "440311",
+    "440321",
+    "440322",
+    "440323",
+    "440324",
+    "440325",
+    "440326",
+    "440711",
+    "440712",
+    "440713",
+    "440714",
+    "440719",
+]
+UPHOLSTERED_WOOD = ["940161"]
+KITCHEN_CABINETS = ["940340"]
+
+
+def _in_ranges(code6: str) -> bool:
+    return any(lo <= code6 <= hi for lo, hi in STEEL_ARTICLE_RANGES)
+
+
+def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
+    shared: Path, out: Path, hts25: Hts, report: list[str]
+) -> tuple[list, list]:
+    yale = shared / "tariff_programs_yale"
+    six = hts25.six_digit()
+    tables: dict[str, Table] = defaultdict(Table)
+    for code in sorted(six):
+        if code.startswith(("72", "73")) and _in_ranges(code):
+            tables["s232_steel_articles.csv"].add(code, "proclamation-9705-clause-1")
+        elif code.startswith("73") and not code.startswith("7303"):
+            tables["s232_steel_derivatives_ch73.csv"].add(code, "ch73-remainder")
+    for code in STEEL_DERIVATIVES_2020_OTHER:
+        tables["s232_steel_derivatives_other.csv"].add(code, "proclamation-9980")
+    for code in ALUMINUM_ARTICLES:
+        tables["s232_aluminum_articles.csv"].add(code, "proclamation-9704-clause-1")
+    alu_by_heading: dict[str, str] = {
+        "9903.85.04": "s232_aluminum_derivatives_9903_85_04.csv",
+        "9903.85.07": "s232_aluminum_derivatives_9903_85_07.csv",
+        "9903.85.08": "s232_aluminum_derivatives_9903_85_08.csv",
+    }
+    with (yale / "s232_derivative_products.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            start = D(row["effective_date"]) if row["effective_date"] else None
+            if row["derivative_type"] == "steel":
+                tables["s232_steel_derivatives_9903_81_91.csv"].add(
+                    row["hts_prefix"], "yale-derivatives", start
+                )
+            else:
+                tables[alu_by_heading[row["ch99_code"]]].add(row["hts_prefix"], "yale-derivatives", start)
+    with (yale / "s232_copper_products.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            tables["s232_copper.csv"].add(row["hts10"], "yale-copper")
+    # Gap scopes.
+    derivative_files = [
+        "s232_steel_derivatives_ch73.csv",
+        "s232_steel_derivatives_other.csv",
+        "s232_steel_derivatives_9903_81_91.csv",
+        *alu_by_heading.values(),
+    ]
+    for name in derivative_files:
+        for (prefix, start, _end), _src in tables[name].rows.items():
+            tables["s232_non_metal_content.csv"].add(
+                prefix, name.removesuffix(".csv"), D(start) if start else None
+            )
+    for (prefix, _s, _e), _src in tables["s232_copper.csv"].rows.items():
+        tables["s232_non_metal_content.csv"].add(prefix, "s232_copper", D("2025-08-01"))
+    for name in ("s232_steel_articles.csv", "s232_aluminum_articles.csv"):
+        for (prefix, _s, _e), _src in tables[name].rows.items():
+            tables["s232_metals_before_2025_03_12.csv"].add(prefix, name.removesuffix(".csv"))
+    for prefix in [
+        "73170030",
+        "73170055",
+        "73170065",
+        *STEEL_DERIVATIVES_2020_OTHER,
+        "76141050",
+        "76149020",
+        "76149040",
+        "76149050",
+    ]:
+        tables["s232_metals_before_2025_03_12.csv"].add(prefix, "proclamation-9980", D("2020-02-08"))
+    with (yale / "s232_annex_products.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            tables["s232_metals_annex_2026.csv"].add(
+                row["hts_prefix"], f"yale-annex-{row['annex']}-{row['metal_type']}", D(row["effective_date"])
+            )
+    for name, table in sorted(tables.items()):
+        report.append(f"s232 {name}: {table.write(out / name)} prefixes")
+
+    measures: list[dict[str, Any]] = []
+    steel_url, alu_sources = S232_URL, ["S96", "S97", "S98", "S104"]
+    content_note = (
+        "Base: metal content (value x metal_content_share; full value with an assumption note when the share is "
+        "not given), per DOMAIN.md 3e for derivatives. The non-metal content owes the other duties (reciprocal, "
+        "IEEPA CA/MX, Section 122) from 2025-06-04: the gap gap-s232-non-metal-content flags those lines. "
+    )
+    period_note = (
+        "25% from 2025-03-12 (country exemptions, quotas and TRQs ended), 50% from 2025-06-04 12:01 a.m. EDT. "
+        "Ends 2026-04-06, when the metals regime was restructured into annex tiers under 9903.82 (HTSUS 2026 Rev "
+        "5; not in DOMAIN.md): gap gap-s232-metals-annex-2026. Earlier periods: gap-s232-metals-before-2025-03-12. "
+        "Exact Chapter 99 lines are UNCONFIRMED in DOMAIN.md; headings here are those of the HTSUS 2025 text. "
+        "Stacking: autos > steel/aluminum > IEEPA CA > IEEPA MX (EO 14289 as amended): not_with s232_autos; "
+        "reciprocal, Brazil/India IEEPA and Section 122 are not_with this group. "
+    )
+
+    def metal(
+        mid: str,
+        group: str,
+        heading: str,
+        rate: str,
+        start: str,
+        end: dt.date,
+        prio: int,
+        scope: str,
+        base_kind: str,
+        origins: list[str],
+        instrument: str,
+        note: str,
+        conf: str = "unconfirmed",
+    ) -> None:
+        entry: dict[str, Any] = {
+            "id": mid, "component": "s232", "heading": heading, "origins": origins, "hts_include_file": scope,
+            "rate": rate, "base": base_kind, "stacking_group": group, "priority": prio, "not_with": ["s232_autos"],
+            "effective_from": D(start), "effective_to": end, "effective_time": "12:01 a.m. EDT",
+            "confidence": conf, "note": note,
+            "citation": cite(instrument, steel_url, alu_sources, f"heading {heading}; HTSUS subchapter III U.S. notes 16 and 19"),
+        }  # fmt: skip
+        measures.append(entry)
+
+    for rate, start, end in (
+        ("0.25", "2025-03-12", D("2025-06-04")),
+        ("0.50", "2025-06-04", METALS_RESTRUCTURE),
+    ):
+        tag = rate.replace("0.", "")
+        metal(
+            f"s232-steel-articles-{tag}",
+            "s232_steel",
+            "9903.81.87",
+            rate,
+            start,
+            end,
+            100,
+            "s232_steel_articles.csv",
+            "value",
+            ["*"],
+            METALS_INSTRUMENT,
+            "Steel articles (Proclamation 9705 clause 1: 7206.10-7216.50, 7216.99-7301.10, 7302.10, 7302.40-7302.90, 7304.10-7306.90), full value. "
+            + period_note,
+        )
+        metal(
+            f"s232-steel-derivatives-ch73-{tag}",
+            "s232_steel",
+            "9903.81.89",
+            rate,
+            start,
+            end,
+            101,
+            "s232_steel_derivatives_ch73.csv",
+            "metal_content",
+            ["*"],
+            METALS_INSTRUMENT,
+            "Derivative iron or steel articles of chapter 73 (all of chapter 73 outside the steel articles, except 7303 cast-iron tubes): the list of U.S. note 16 is not in the data; the scope is an approximation corroborated by the 2026 annex (chapter 73 in annexes 1a/1b), UNCONFIRMED. "
+            + content_note
+            + period_note,
+        )
+        metal(
+            f"s232-steel-derivatives-other-{tag}",
+            "s232_steel",
+            "9903.81.90",
+            rate,
+            start,
+            end,
+            102,
+            "s232_steel_derivatives_other.csv",
+            "metal_content",
+            ["*"],
+            METALS_INSTRUMENT,
+            "Derivative steel articles outside chapter 73 known from Proclamation 9980 (bumper and body stampings 8708.10.30, 8708.29.21). Other non-chapter-73 derivatives listed in March 2025 are not in the data and NOT encoded (understated if imported). "
+            + content_note
+            + period_note,
+        )
+        metal(
+            f"s232-aluminum-articles-{tag}",
+            "s232_aluminum",
+            "9903.85.02",
+            rate,
+            start,
+            end,
+            100,
+            "s232_aluminum_articles.csv",
+            "value",
+            ["*"],
+            METALS_INSTRUMENT,
+            "Aluminum articles (Proclamation 9704 clause 1: 7601, 7604-7609, castings and forgings 7616.99.51.60/.70), full value. DOMAIN.md: 10% -> 25% (2025-03-12) -> 50%; master_tariff_list.json dates the 25% from 2025-03-07 (CONFLICT; DOMAIN's 2025-03-12 used). "
+            + period_note,
+        )
+        for heading, name in alu_by_heading.items():
+            metal(
+                f"s232-aluminum-derivatives-{heading.split('.')[-1]}-{tag}",
+                "s232_aluminum",
+                heading,
+                rate,
+                start,
+                end,
+                100 + int(heading[-2:]),
+                name,
+                "metal_content",
+                ["*"],
+                METALS_INSTRUMENT + "; BIS inclusions 90 FR (FR Doc 2025-15819, eff. 2025-08-18)",
+                f"Derivative aluminum articles of heading {heading} (Yale derivative list; rows dated 2025-08-18 are the BIS inclusions). "
+                + content_note
+                + period_note,
+            )
+    metal(
+        "s232-steel-derivatives-inclusions-50",
+        "s232_steel",
+        "9903.81.91",
+        "0.50",
+        "2025-08-18",
+        METALS_RESTRUCTURE,
+        103,
+        "s232_steel_derivatives_9903_81_91.csv",
+        "metal_content",
+        ["*"],
+        METALS_INSTRUMENT + "; BIS inclusions (FR Doc 2025-15819, eff. 2025-08-18)",
+        "407 derivative HTS lines added from 2025-08-18 at 50% of the steel content (DOMAIN.md 3e) (steel rows of the Yale derivative list). "
+        + content_note
+        + period_note,
+    )
+    # United Kingdom 25% from 2025-06-04 (same scopes), Russia aluminum 200%.
+    gb = [
+        ("s232-steel-articles-gb", "s232_steel", "9903.81.94", "s232_steel_articles.csv", "value"),
+        (
+            "s232-steel-derivatives-ch73-gb",
+            "s232_steel",
+            "9903.81.96",
+            "s232_steel_derivatives_ch73.csv",
+            "metal_content",
+        ),
+        (
+            "s232-steel-derivatives-other-gb",
+            "s232_steel",
+            "9903.81.97",
+            "s232_steel_derivatives_other.csv",
+            "metal_content",
+        ),
+        (
+            "s232-steel-derivatives-inclusions-gb",
+            "s232_steel",
+            "9903.81.98",
+            "s232_steel_derivatives_9903_81_91.csv",
+            "metal_content",
+        ),
+        ("s232-aluminum-articles-gb", "s232_aluminum", "9903.85.12", "s232_aluminum_articles.csv", "value"),
+        (
+            "s232-aluminum-derivatives-04-gb",
+            "s232_aluminum",
+            "9903.85.13",
+            alu_by_heading["9903.85.04"],
+            "metal_content",
+        ),
+        (
+            "s232-aluminum-derivatives-07-gb",
+            "s232_aluminum",
+            "9903.85.14",
+            alu_by_heading["9903.85.07"],
+            "metal_content",
+        ),
+        (
+            "s232-aluminum-derivatives-08-gb",
+            "s232_aluminum",
+            "9903.85.15",
+            alu_by_heading["9903.85.08"],
+            "metal_content",
+        ),
+    ]
+    for i, (mid, group, heading, scope, base_kind) in enumerate(gb):
+        metal(
+            mid,
+            group,
+            heading,
+            "0.25",
+            "2025-06-04",
+            METALS_RESTRUCTURE,
+            10 + i,
+            scope,
+            base_kind,
+            ["GB"],
+            METALS_INSTRUMENT,
+            "United Kingdom kept at 25% when the rate went to 50% on 2025-06-04 (DOMAIN.md 3e; master_tariff_list.json). "
+            + (content_note if base_kind == "metal_content" else "")
+            + period_note,
+        )
+    for i, (mid, heading, scopes) in enumerate(
+        [
+            ("s232-aluminum-articles-ru", "9903.85.67", ["s232_aluminum_articles.csv"]),
+            ("s232-aluminum-derivatives-ru", "9903.85.68", list(alu_by_heading.values())),
+        ]
+    ):
+        if len(scopes) > 1:
+            merged = Table()
+            for name in scopes:
+                for (prefix, start, _e), _src in tables[name].rows.items():
+                    merged.add(prefix, name.removesuffix(".csv"), D(start) if start else None)
+            merged.write(out / "s232_aluminum_derivatives_all.csv")
+            scope = "s232_aluminum_derivatives_all.csv"
+        else:
+            scope = scopes[0]
+        metal(
+            mid,
+            "s232_aluminum",
+            heading,
+            "2.00",
+            "2025-03-12",
+            METALS_RESTRUCTURE,
+            1 + i,
+            scope,
+            "value",
+            ["RU"],
+            "Proclamation 10522 (2023-02-24; FR Doc 2023-04470), 200% on aluminum of Russia, from 2023-03-10",
+            "Russia: 200% on aluminum articles and derivatives (products of Russia; aluminum smelted or cast in Russia is not detectable), from 2023-03-10; encoded from 2025-03-12 (earlier periods are a gap), on full value per the heading text. Column 2 MFN rates for Russia are not applied by the engine. "
+            + period_note,
+        )
+
+    copper_note = (
+        "50% on the copper content of semi-finished copper and intensive copper derivatives (copper list of the "
+        "Yale tracker), value x metal_content_share (full value with an assumption note when not given; the "
+        "engine has one share column, so a line also under steel/aluminum uses the same share). Non-copper "
+        "content (9903.78.02) owes the other duties: gap gap-s232-non-metal-content. Not stacked on autos "
+        "(not_with s232_autos). Ends 2026-04-06 (copper moved into the 2026 metals annex): gap-s232-metals-annex-2026."
+    )
+    measures.append({
+        "id": "s232-copper-50", "component": "s232", "heading": "9903.78.01", "origins": ["*"],
+        "hts_include_file": "s232_copper.csv", "rate": "0.50", "base": "metal_content", "stacking_group": "s232_copper",
+        "not_with": ["s232_autos"], "effective_from": D("2025-08-01"), "effective_to": METALS_RESTRUCTURE,
+        "effective_time": "12:01 a.m. EDT", "confidence": "confirmed", "note": copper_note,
+        "citation": cite("Proclamation 10962 'Adjusting Imports of Copper into the United States' (2025-07-30; FR Doc 2025-14893); CSMS 65794272",
+                         "https://www.mallorygroup.com/customs-guidance-tariffs-on-copper", ["S99", "S100"], "heading 9903.78.01"),
+    })  # fmt: skip
+
+    autos_cite = (
+        "Proclamation 10908 'Adjusting Imports of Automobiles and Automobile Parts' (2025-03-26; FR Doc 2025-05930)",
+        "https://www.thompsonhinesmartrade.com/category/section-232-investigations/page/2/",
+    )
+    autos_note = (
+        "Passenger vehicles (8703.21-8703.90; light trucks are the gap gap-s232-light-trucks), full value. "
+        "USMCA vehicles of CA/MX pay on non-U.S. content only (9903.94.03): gap gap-s232-autos-usmca-content. "
+        "Takes priority over steel/aluminum/copper 232 and IEEPA CA/MX (EO 14289); no reciprocal (9903.01.33). "
+    )
+    measures.append({
+        "id": "s232-autos-25", "component": "s232", "heading": "9903.94.01", "origins": ["*"],
+        "hts_include": PASSENGER_VEHICLES, "rate": "0.25", "stacking_group": "s232_autos", "priority": 100,
+        "effective_from": D("2025-04-03"), "effective_time": "12:01 a.m. EDT", "confidence": "confirmed",
+        "note": "25% from 2025-04-03 (DOMAIN.md 3e). " + autos_note,
+        "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], "heading 9903.94.01"),
+    })  # fmt: skip
+    autos_country = [
+        (
+            "gb",
+            ["GB"],
+            "9903.94.31",
+            "0.075",
+            "fixed",
+            "2025-06-30",
+            "United Kingdom: +7.5% (10% with the 2.5% MFN rate) within the 100,000-vehicle annual quota (quota not tracked); from 2025-06-30 per the heading text (master_tariff_list.json: 2025-07-01, UNCONFIRMED).",
+            "Executive Order implementing the U.S.-UK Economic Prosperity Deal (2025-06-16)",
+        ),
+        (
+            "jp",
+            ["JP"],
+            "9903.94.41",
+            "0.15",
+            "top_up",
+            "2025-09-16",
+            "Japan: 15% all-in (15% minus the column 1 rate) from 2025-09-16 (DOMAIN.md 3e; FR Doc 2025-17908).",
+            "Implementing the U.S.-Japan agreement (FR Doc 2025-17908)",
+        ),
+        (
+            "eu",
+            list(EU27),
+            "9903.94.51",
+            "0.15",
+            "top_up",
+            "2025-09-25",
+            "European Union: 15% all-in from 2025-09-25 (FR Doc 2025-18660; said to be retroactive to 2025-08-01, not modelled: UNCONFIRMED).",
+            "Implementing the U.S.-EU framework (FR Doc 2025-18660)",
+        ),
+        (
+            "kr",
+            ["KR"],
+            "9903.94.61",
+            "0.15",
+            "top_up",
+            "2025-12-05",
+            "South Korea: 15% all-in from 2025-12-05 per master_tariff_list.json (FR Doc 2025-21940; an earlier legal effective date is UNCONFIRMED).",
+            "Implementing the U.S.-Korea deal (FR Doc 2025-21940)",
+        ),
+    ]
+    for code, origins, heading, rate, rule, start, text, instrument in autos_country:
+        entry = {
+            "id": f"s232-autos-{code}", "component": "s232", "heading": heading, "origins": origins,
+            "hts_include": PASSENGER_VEHICLES, "rate": rate, "stacking_group": "s232_autos", "priority": 10,
+            "effective_from": D(start), "confidence": "unconfirmed" if code in ("gb", "kr", "eu") else "confirmed",
+            "note": text + " Replaces the 25% in the s232_autos group. " + autos_note,
+            "citation": cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], f"heading {heading}"),
+        }  # fmt: skip
+        if rule == "top_up":
+            entry["rate_rule"] = "top_up"
+        measures.append(entry)
+
+    wood_cite = (
+        "Proclamation 10976 'Adjusting Imports of Timber, Lumber, and Their Derivative Products' (2025-09-29; FR Doc 2025-19482); CSMS 66492057; "
+        "deferral proclamation of 2025-12-31",
+        "https://www.universallogistics.ca/route-newsletter-articles/new-us-section-232-tariffs-on-imports-october-2025",
+    )
+    wood_sources = ["S101", "S102", "S103", "S140"]
+    wood_note = (
+        "Product scope: U.S. note 37 lists are not in the data; the HTS lines used here are an approximation "
+        "(UNCONFIRMED). Wood-232 goods pay no reciprocal, Brazil or India IEEPA duty and no IEEPA CA/MX duty "
+        "(order autos > wood > CA/MX) and no Section 122 surcharge: those measures are not_with s232_wood. "
+    )
+    increase = (
+        "The increase on 2027-01-01 is a CONFLICT: four sources give upholstered 30% and cabinets/vanities 50% "
+        "[S101][S102][S140], ITCU gives the reverse [S103]; from 2027-01-01 the gap gap-s232-wood-2027 applies. "
+    )
+    wood = [
+        (
+            "s232-wood-softwood-10",
+            "9903.76.01",
+            SOFTWOOD,
+            "0.10",
+            102,
+            None,
+            "Softwood timber (coniferous logs 4403.11, 4403.21-.26) and lumber (coniferous sawn wood 4407.11-.19), 10%, all origins (the UK/EU/JP caps cover only upholstered furniture and cabinets). ",
+        ),
+        (
+            "s232-wood-upholstered-25",
+            "9903.76.02",
+            UPHOLSTERED_WOOD,
+            "0.25",
+            100,
+            D("2027-01-01"),
+            "Upholstered wooden furniture: seats with wooden frames, upholstered (9401.61), 25%; parts are the gap gap-s232-wood-vanities-parts. "
+            + increase,
+        ),
+        (
+            "s232-wood-cabinets-25",
+            "9903.76.03",
+            KITCHEN_CABINETS,
+            "0.25",
+            101,
+            D("2027-01-01"),
+            "Kitchen cabinets: wooden furniture of a kind used in the kitchen (9403.40), 25%; vanities and parts are the gap gap-s232-wood-vanities-parts. "
+            + increase,
+        ),
+    ]
+    for mid, heading, scope, rate, prio, end, text in wood:
+        entry = {
+            "id": mid, "component": "s232", "heading": heading, "origins": ["*"], "hts_include": scope, "rate": rate,
+            "stacking_group": "s232_wood", "priority": prio, "not_with": ["s232_autos"],
+            "effective_from": D("2025-10-14"), "effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed",
+            "note": text + wood_note, "citation": cite(wood_cite[0], wood_cite[1], wood_sources, f"heading {heading}"),
+        }  # fmt: skip
+        if end:
+            entry["effective_to"] = end
+        measures.append(entry)
+    wood_caps = [
+        (
+            "gb",
+            ["GB"],
+            "9903.76.20",
+            "0.10",
+            "fixed",
+            "2025-10-14",
+            "United Kingdom: 10% (DOMAIN.md 3e: UK <= 10%).",
+        ),
+        ("jp", ["JP"], "9903.76.21", "0.15", "top_up", "2025-10-14", "Japan: 15% including MFN."),
+        (
+            "eu",
+            list(EU27),
+            "9903.76.22",
+            "0.15",
+            "top_up",
+            "2025-10-14",
+            "European Union: 15% including MFN.",
+        ),
+        (
+            "kr",
+            ["KR"],
+            "9903.76.23",
+            "0.15",
+            "top_up",
+            "2025-12-05",
+            "South Korea: 15% including MFN from 2025-12-05 (master_tariff_list.json; not in DOMAIN.md).",
+        ),
+        (
+            "tw",
+            ["TW"],
+            "9903.76.24",
+            "0.15",
+            "top_up",
+            "2026-05-01",
+            "Taiwan: 15% including MFN from 2026-05-01 (master_tariff_list.json, HTSUS 2026 Rev 9; not in DOMAIN.md).",
+        ),
+    ]
+    for code, origins, heading, rate, rule, start, text in wood_caps:
+        entry = {
+            "id": f"s232-wood-{code}", "component": "s232", "heading": heading, "origins": origins,
+            "hts_include": UPHOLSTERED_WOOD + KITCHEN_CABINETS, "rate": rate, "stacking_group": "s232_wood",
+            "priority": 10, "not_with": ["s232_autos"], "effective_from": D(start), "effective_time": "12:01 a.m. EDT",
+            "confidence": "unconfirmed" if code in ("kr", "tw") else "confirmed",
+            "note": text + " Cap on upholstered furniture and kitchen cabinets (U.S. note 37(d),(f)); replaces the 25% in the s232_wood group and continues after 2027-01-01. " + wood_note,
+            "citation": cite(wood_cite[0], wood_cite[1], wood_sources, f"heading {heading}"),
+        }  # fmt: skip
+        if rule == "top_up":
+            entry["rate_rule"] = "top_up"
+        measures.append(entry)
+
+    gap_cite = cite(
+        "Section 232, Trade Expansion Act of 1962 (19 U.S.C. 1862); proclamations of 2018-2026",
+        S232_URL,
+        ["S96", "S99", "S101", "S104", "S23"],
+    )
+    gaps = [
+        {
+            "id": "gap-s232-metals-before-2025-03-12", "component": "s232", "origins": ["*"],
+            "hts_include_file": "s232_metals_before_2025_03_12.csv", "effective_from": D("2018-03-23"),
+            "effective_to": D("2025-03-12"), "confidence": "unconfirmed",
+            "note": ("Steel 25% and aluminum 10% (2018-03-23) with country exemptions, absolute quotas and TRQs (AR, AU, "
+                     "BR, CA, MX, KR, EU, JP, UK) and the 2020 derivatives: not encoded before 2025-03-12."),
+            "citation": gap_cite,
+        },
+        {
+            "id": "gap-s232-non-metal-content", "component": "s232", "origins": ["*"], "usmca_exempt": True,
+            "hts_include_file": "s232_non_metal_content.csv", "effective_from": D("2025-06-04"),
+            "effective_to": METALS_RESTRUCTURE, "confidence": "confirmed",
+            "note": ("For steel/aluminum derivatives and copper articles on a metal-content base, the NON-metal content "
+                     "owes the reciprocal duty (or IEEPA CA/MX, Brazil, India) from 2025-06-04 and the Section 122 "
+                     "surcharge from 2026-02-24 (9903.03.06 exempts only the 232 portion). The engine cannot apply a "
+                     "duty to value x (1 - metal_content_share), so these lines are flagged pack-incomplete. "
+                     "USMCA-claimed CA/MX lines are not flagged: they owe none of those duties."),
+            "citation": cite("Proclamation 10947 (2025-06-03) cl. on non-steel/aluminum content; Proclamation 10962 (copper); CSMS 65236374",
+                             "https://www.thompsonhinesmartrade.com/2025/06/section-232-aluminum-and-steel-tariffs-increased-to-50-except-for-uk-significant-changes-made-to-calculating-and-stacking-of-tariffs/",
+                             ["S97", "S99", "S139", "S36"]),
+        },
+        {
+            "id": "gap-s232-metals-annex-2026", "component": "s232", "origins": ["*"],
+            "hts_include_file": "s232_metals_annex_2026.csv", "effective_from": METALS_RESTRUCTURE,
+            "confidence": "unconfirmed",
+            "note": ("From 2026-04-06 the steel/aluminum/copper duties were restructured into annex tiers (50/25/15%/0, "
+                     "headings 9903.82.01-.26; expanded 2026-06-08 by Proclamation 11032) per the HTSUS 2026 Rev 5-10 "
+                     "and the Yale annex list. Not in DOMAIN.md (which still cites 9903.81/.85 with exact lines "
+                     "UNCONFIRMED); rates per annex and base not encoded. Russia's 200% aluminum duty "
+                     "(9903.85.67/.68) continues in this period and is also not encoded."),
+            "citation": cite("Proclamations of 2026 restructuring Section 232 metals duties (incl. Proclamation 11032)",
+                             "https://hts.usitc.gov/", ["S96", "S104"], "headings 9903.82.01-9903.82.26"),
+        },
+        {
+            "id": "gap-s232-light-trucks", "component": "s232", "origins": ["*"], "hts_include": LIGHT_TRUCKS,
+            "effective_from": D("2025-04-03"), "confidence": "unconfirmed",
+            "note": "Light trucks (8704.21/.31/.41/.51) under the autos 232 (25%, 9903.94.01) and the country deals: scope per U.S. note 33 not in the data.",
+            "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105"], "heading 9903.94.01"),
+        },
+        {
+            "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
+            "hts_include": PASSENGER_VEHICLES, "effective_from": D("2025-04-03"), "confidence": "confirmed",
+            "note": "USMCA-qualifying vehicles of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03); the U.S. content share is not a manifest field, so CA/MX passenger vehicles are flagged (claims cannot be told apart by a gap).",
+            "citation": cite(autos_cite[0], autos_cite[1], ["S104"], "heading 9903.94.03"),
+        },
+        {
+            "id": "gap-s232-auto-parts", "component": "s232", "origins": ["*"], "usmca_exempt": True,
+            "hts_include": AUTO_PARTS_APPROX, "effective_from": D("2025-05-03"), "confidence": "unconfirmed",
+            "note": ("Automobile parts 25% from 2025-05-03 (9903.94.05), UK 10% (9903.94.32/.33), JP/EU/KR/TW 15% all-in, "
+                     "USMCA-compliant parts of CA/MX exempt. The parts list (Annex I of Proclamation 10908 and later "
+                     "inclusions) is not in the data: the prefixes here are an approximation of the main parts "
+                     "headings (8706-8708, tires, engines and engine parts, batteries, ignition/lighting, wiring sets, "
+                     "safety glass, mirrors, vehicle seats); parts elsewhere are NOT flagged."),
+            "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105"], "headings 9903.94.05-9903.94.69"),
+        },
+        {
+            "id": "gap-s232-medium-heavy-vehicles", "component": "s232", "origins": ["*"],
+            "hts_include": ["870120", "8702", "870422", "870423", "870432", "870442", "870443", "870452"],
+            "effective_from": D("2025-11-01"), "confidence": "unconfirmed",
+            "note": "Medium/heavy-duty vehicles and parts 25%, buses 10% from 2025-11-01 (9903.74.xx; DOMAIN.md 3e: trucks 25%, proclamation not read). Vehicle scope approximated; MHD parts are NOT flagged.",
+            "citation": cite("Proclamation 'Adjusting Imports of Medium- and Heavy-Duty Vehicles, Parts and Buses' (FR Doc 2025-19639)",
+                             "https://www.federalregister.gov/documents/2025/10/22/2025-19639/", ["S23"], "headings 9903.74.01-9903.74.11"),
+        },
+        {
+            "id": "gap-s232-semiconductors", "component": "s232", "origins": ["*"], "hts_include": ["8541", "8542"],
+            "effective_from": D("2026-01-15"), "confidence": "unconfirmed",
+            "note": "Section 232 semiconductors 25% from 2026-01-15 (9903.79; master_tariff_list.json, HTSUS 2026 Rev 1; not in DOMAIN.md). Scope and rules not in the data.",
+            "citation": cite("Proclamation 'Adjusting Imports of Semiconductors, Semiconductor Manufacturing Equipment, and Their Derivative Products' (FR Doc 2026-01052)",
+                             "https://www.federalregister.gov/documents/2026/01/20/2026-01052/", ["S23"], "heading 9903.79"),
+        },
+        {
+            "id": "gap-s232-pharmaceuticals", "component": "s232", "origins": ["*"], "hts_include": ["3003", "3004"],
+            "effective_from": D("2026-09-29"), "confidence": "unconfirmed",
+            "note": "Branded pharmaceuticals 100% announced (DOMAIN.md 3e: UNCONFIRMED); master_tariff_list.json gives 100% from 2026-09-29 with 15% caps for the EU, JP, KR, CH, LI and 10% for the UK. Scope not in the data.",
+            "citation": cite("Proclamation 'Adjusting Imports of Pharmaceuticals and Pharmaceutical Ingredients' (FR Doc 2026-06956)",
+                             "https://www.federalregister.gov/documents/2026/04/09/2026-06956/", ["S141"]),
+        },
+        {
+            "id": "gap-s232-wood-vanities-parts", "component": "s232", "origins": ["*"],
+            "hts_include": ["940360", "940391", "940199"], "effective_from": D("2025-10-14"), "confidence": "unconfirmed",
+            "note": "Vanities (within other wooden furniture, 9403.60) and parts of kitchen cabinets, vanities and upholstered wooden furniture (9403.91, 9401.99) owe the wood 232 duty (25%, caps for UK/EU/JP/KR/TW); they are described below the HTS line, so these lines are flagged.",
+            "citation": cite(wood_cite[0], wood_cite[1], wood_sources, "headings 9903.76.02-9903.76.03"),
+        },
+        {
+            "id": "gap-s232-wood-2027", "component": "s232", "origins": ["*"],
+            "origins_exclude": ["GB", "JP", "KR", "TW", *EU27], "hts_include": UPHOLSTERED_WOOD + KITCHEN_CABINETS,
+            "effective_from": D("2027-01-01"), "confidence": "conflict",
+            "note": "Deferred increases from 2027-01-01 (DOMAIN.md 1 and 3e): upholstered 25% -> 30% and cabinets/vanities 25% -> 50% per [S101][S102][S140], the reverse per ITCU [S103] (CONFLICT). Origins with caps keep them (measures s232-wood-gb/jp/eu/kr/tw).",
+            "citation": cite(wood_cite[0], "https://www.greenworldwide.com/section-232-wood-products-tariffs-remain-unchanged-through-2026", wood_sources),
+        },
+    ]  # fmt: skip
+    return measures, gaps
+
+
+# --------------------------------------------------------------------------------------------------------
+# Section 122 surcharge (moved from tariff.toml, id kept) with its product exemptions
+# --------------------------------------------------------------------------------------------------------
+
+
+def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
+    exempt = Table()
+    with (shared / "tariff_programs_yale" / "s122_exempt_products.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            exempt.add(row["hts8"], "yale-s122-annex")
+    report.append(f"s122 exemptions: {exempt.write(out / 's122_exempt.csv')} prefixes")
+    measure = {
+        "id": "s122-surcharge", "component": "s122", "heading": "9903.03.01", "origins": ["*"],
+        "hts_exclude_file": "s122_exempt.csv", "rate": "0.10", "stacking_group": "s122", "not_with": list(S232_GROUPS),
+        "usmca_exempt": True, "effective_from": D("2026-02-24"), "effective_to": D("2026-07-24"),
+        "effective_time": "12:01 a.m. EST to 12:01 a.m. EDT", "confidence": "unconfirmed",
+        "note": ("10% temporary import surcharge (Trade Act of 1974 sec. 122, 19 U.S.C. 2132). Exempt: the annex "
+                 "products (9903.03.03/.04: energy, critical minerals, pharmaceuticals, certain electronics, ...) and "
+                 "civil aircraft (9903.03.05), as listed in s122_exempt.csv (the Yale tracker's compilation of the "
+                 "annex, UNCONFIRMED against it); Section 232 goods (9903.03.06: not_with the s232 groups; for "
+                 "metal-content derivatives the non-232 portion is the gap gap-s232-non-metal-content); USMCA goods of "
+                 "CA/MX (9903.03.07/.08, when usmca_claim is true). NOT encoded: CAFTA-DR textiles and apparel of "
+                 "CR/DO/SV/GT/HN/NI (9903.03.09: no CAFTA-DR claim field), goods in transit (9903.03.02), donations "
+                 "and informational materials (9903.03.10/.11). The 15% announced on 2026-02-21 was never proclaimed "
+                 "(CONFLICT in some sources). Its lapse on 2026-07-24 is UNCONFIRMED."),
+        "citation": cite("Proclamation 'Imposing a Temporary Import Surcharge' (2026-02-20; FR Doc 2026-03824); CSMS 67844987",
+                         "https://www.craneww.com/knowledge-center/trade-advisory-notices/temporary-10-import-duty-imposed-under-section-122-of-the-trade-act-of-1974",
+                         ["S33", "S34", "S35", "S36"], "heading 9903.03.01"),
+    }  # fmt: skip
+    return [measure], []
+
+
+# --------------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------------
+
+HEADER = """# {title}
+# GENERATED by tools/build_us_measures.py from ../shared/data (see PROVENANCE.md in this folder): edit the
+# script, not this file. Rates, dates and stacking follow ../shared/DOMAIN.md (source tags [Sn] in `sources`);
+# uncertain facts carry confidence "unconfirmed"/"conflict" with the reason in `note`.
+# stacking_group: only the lowest priority number inside a group applies to a line; not_with: the measure is
+# dropped from a line that also carries a measure of one of these groups.
+"""
+
+PROGRAMS = {
+    "s301.toml": "Section 301 (China): Lists 1, 2, 3, 4A and the 2024 four-year-review increases.",
+    "ieepa_reciprocal.toml": "IEEPA reciprocal duties (EO 14257 as amended), Brazil and India IEEPA duties: 2025-04-05 to 2026-02-24.",
+    "ieepa_fentanyl.toml": "IEEPA 'fentanyl/border' duties on CA and MX, 2025-03-04 to 2026-02-24 (CN/HK: tariff.toml).",
+    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, wood; other 232 programs as coverage gaps.",
+    "s122.toml": "Section 122 temporary import surcharge: 2026-02-24 to 2026-07-24.",
+}
+
+KEEP = {"PROVENANCE.md", "LICENSE-MIT-Budget-Lab-Yale.txt"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--pack", type=Path, default=ROOT / "rules" / "us")
+    args = parser.parse_args()
+    out = args.pack / "measures"
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():
+        if stale.name not in KEEP and stale.suffix in (".csv", ".toml"):
+            stale.unlink()
+    hts25 = Hts(args.shared / "usitc_hts" / "hts_2025_rev_32.json.gz")
+    hts26 = Hts(args.shared / "usitc_hts" / "hts_2026_rev_10.json.gz")
+    report: list[str] = []
+    built = {
+        "s301.toml": build_s301(args.shared, out, [hts25, hts26], report),
+        "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, hts26, report),
+        "ieepa_fentanyl.toml": build_fentanyl(),
+        "s232.toml": build_s232(args.shared, out, hts25, report),
+        "s122.toml": build_s122(args.shared, out, report),
+    }
+    for name, (measures, gaps) in built.items():
+        write_toml(out / name, HEADER.format(title=PROGRAMS[name]), measures, gaps)
+        report.append(f"{name}: {len(measures)} measures, {len(gaps)} gaps")
+    licence = args.shared / "tariff_programs_yale" / "LICENSE-MIT-Budget-Lab-Yale.txt"
+    (out / "LICENSE-MIT-Budget-Lab-Yale.txt").write_bytes(licence.read_bytes())
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()
