@@ -37,6 +37,29 @@ from screening.schema import (
 from screening.stages import aggregate, assess, decide, enrich, normalise, packages
 from screening.stages.assess import PostalMethod
 
+#: Lines are kept and written in this order.
+PACKAGE_ORDER = ["package_id", "line_no"]
+#: A per-run line identifier linking the narrow decision frame to the wide input columns.
+LINE_ID = "__line"
+#: Canonical columns the decision and duty stages read (the others only pass to the output).
+DECISION_INPUTS = (
+    "package_id",
+    "line_no",
+    "arrival_date",
+    "mode",
+    "port_of_entry",
+    "consignee_key",
+    "country_of_origin",
+    "hts_code",
+    "quantity",
+    "declared_value",
+    "currency",
+    "gross_weight_kg",
+    "metal_content_share",
+    "usmca_claim",
+    "gift",
+)
+
 #: Columns the decision stages join in only to decide; dropped before the lines are materialised.
 DECISION_SCAFFOLDING = (
     "fx_source",
@@ -70,6 +93,7 @@ DECISION_SCAFFOLDING = (
     "rate_specific2_unit",
     "postal_method",
     "postal_specific_offered",
+    "package_postal_item_unknown",
     "consignee_day_gift_cents",
     "gift_limit_cents",
     "gift_rule_id",
@@ -184,12 +208,21 @@ def build_plan(
     report("reading and validating input")
     candidates, source_rejects = _collect_checked(sources, parts)
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
+    kept = kept.with_row_index(LINE_ID).with_columns(enrich.consignee_key_column())
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     resolved = resolve(pack, dates)
-    valid, fx_rejects = enrich.split_fx(kept, resolved.fx)
-    passthrough = [c for c in kept.columns if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]
+    # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
+    narrow = kept.select(LINE_ID, *DECISION_INPUTS)
+    wide = kept.select(LINE_ID, *[c for c in kept.columns if c not in (LINE_ID, *DECISION_INPUTS)])
+    valid, fx_rejects = enrich.split_fx(narrow, resolved.fx, raw=kept)
+    passthrough = [
+        c
+        for c in kept.columns
+        if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, LINE_ID, "consignee_key")
+    ]
     report("deciding de minimis and entry types")
-    lines = _decide(valid, resolved, postal_method).collect(engine="streaming").lazy()
+    # Materialised in output order: later stages (package roll-up, outputs) rely on it.
+    lines = _decide(valid, resolved, postal_method).sort(PACKAGE_ORDER).collect(engine="streaming").lazy()
     line_components = assess.line_components(lines, resolved.measures, resolved.measure_scope)
     lines = assess.settle_line_duty(lines, line_components)
     package_duties = assess.package_duty_components(lines)
@@ -199,7 +232,9 @@ def build_plan(
     package_frame = packages.settle_fees(package_frame, fee_components, schedule_dates)
     components = pl.concat([line_components, package_duties, fee_components], how="vertical")
     return Plan(
-        lines=_lines_output(lines, passthrough),
+        lines=_lines_output(
+            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left"), passthrough
+        ),
         packages=_packages_output(package_frame),
         components=_components_output(components, resolved),
         rejects=pl.concat([source_rejects, duplicate_rejects, fx_rejects]).lazy().sort(SOURCE_COL, ROW_COL),
@@ -248,9 +283,8 @@ def _decide(valid: pl.LazyFrame, resolved: ResolvedRules, postal_method: PostalM
     lines = decide.attach_suspensions(lines, resolved.suspensions)
     lines = decide.attach_exclusions(lines, resolved.never_eligible)
     lines = decide.attach_gift_limits(lines, resolved.gifts)
-    lines = decide.decide_eligibility(lines)
     lines = decide.attach_postal_regimes(lines, resolved.postal)
-    lines = decide.decide_entry_type(lines)
+    lines = decide.decide_packages(lines)
     return assess.add_duty_columns(lines, postal_method).drop(DECISION_SCAFFOLDING)
 
 
@@ -271,7 +305,7 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
         *[pl.col(c.name) for c in MANIFEST_COLUMNS],
         *derived,
         *[pl.col(c) for c in passthrough],
-    ).sort("package_id", "line_no")
+    )
 
 
 def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:

@@ -157,7 +157,7 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
     status = (
         pl.when(~dutiable)
         .then(pl.lit(str(DutyStatus.EXEMPT)))
-        .when(per_item & pl.col("postal_item_cents").is_null().any().over("package_id"))
+        .when(per_item & pl.col("package_postal_item_unknown"))
         .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
         .when(per_item)
         .then(pl.lit(str(DutyStatus.ASSESSED)))

@@ -103,21 +103,6 @@ def line_reason() -> tuple[pl.Expr, pl.Expr]:
     return reason.alias("line_reason"), rule.alias("line_rule_id")
 
 
-def decide_eligibility(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``de_minimis_reason``, ``de_minimis_rule_id`` and ``de_minimis_eligible`` per package, on every line."""
-    reason, rule = line_reason()
-    ranked = lines.with_columns(reason, rule).with_columns(
-        pl.col("line_reason").replace_strict(_RANK, return_dtype=pl.Int64()).alias("line_reason_rank")
-    )
-    order = [pl.col("line_reason_rank"), pl.col("line_no")]
-    return ranked.with_columns(
-        pl.col("line_reason").sort_by(order).first().over(PACKAGE).alias("de_minimis_reason"),
-        pl.col("line_rule_id").sort_by(order).first().over(PACKAGE).alias("de_minimis_rule_id"),
-    ).with_columns(
-        pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
-    )
-
-
 def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
     """The postal duty regime in force for (arrival_date, origin), for postal-mode lines."""
     joined = lines.join(
@@ -136,21 +121,38 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
     )
 
 
-def decide_entry_type(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``package_value_cents`` and ``entry_type``: de-minimis, formal (over the informal limit), postal, informal.
+def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Package decisions on every line, from one aggregation per package.
 
-    AD/CVD and quota goods cannot use the postal method: such a mail package is an informal (or formal) entry.
+    Adds ``de_minimis_reason`` and ``de_minimis_rule_id`` (the most severe line reason, then the
+    lowest line number), ``de_minimis_eligible``, ``package_value_cents``, ``entry_type``
+    (de-minimis; formal over the informal limit; postal under a postal regime, except that AD/CVD
+    and quota goods cannot use the postal method; else informal) and ``package_postal_item_unknown``.
+    Expects :func:`attach_postal_regimes` to have run.
     """
-    with_value = lines.with_columns(
-        pl.col("value_usd_cents").sum().over(PACKAGE).alias("package_value_cents")
+    reason, rule = line_reason()
+    ranked = lines.with_columns(reason, rule).with_columns(
+        pl.col("line_reason").replace_strict(_RANK, return_dtype=pl.Int64()).alias("line_reason_rank")
     )
+    first_worst = (pl.col("line_reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
     barred = pl.col("exclusion_reason").is_in(
         [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
     )
+    facts = ranked.group_by(PACKAGE).agg(
+        pl.col("line_reason").get(first_worst).alias("de_minimis_reason"),
+        pl.col("line_rule_id").get(first_worst).alias("de_minimis_rule_id"),
+        pl.col("value_usd_cents").sum().alias("package_value_cents"),
+        pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
+        barred.fill_null(False).any().alias("package_barred_from_postal"),
+        pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
+    )
+    decided = ranked.join(facts, on=PACKAGE, how="left", maintain_order="left").with_columns(
+        pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
+    )
     postal = (
         (pl.col("mode") == "postal")
-        & pl.col("postal_regime_id").is_not_null().any().over(PACKAGE)
-        & ~barred.fill_null(False).any().over(PACKAGE)
+        & pl.col("package_has_postal_regime")
+        & ~pl.col("package_barred_from_postal")
     )
     entry_type = (
         pl.when(pl.col("de_minimis_eligible"))
@@ -161,4 +163,6 @@ def decide_entry_type(lines: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.lit(str(EntryType.POSTAL)))
         .otherwise(pl.lit(str(EntryType.INFORMAL)))
     )
-    return with_value.with_columns(entry_type.alias("entry_type"))
+    return decided.with_columns(entry_type.alias("entry_type")).drop(
+        "package_has_postal_regime", "package_barred_from_postal"
+    )

@@ -17,10 +17,18 @@ from screening.stages.normalise import rejects_from_lines
 TARIFF_PREFIX_LENGTHS = (10, 8, 6)
 
 
-def split_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """Join the rate in force for (arrival_date, currency); lines without one become ``missing-fx-rate`` rejects."""
+def split_fx(
+    lines: pl.DataFrame, fx: pl.DataFrame, *, raw: pl.DataFrame | None = None
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """Join the rate in force for (arrival_date, currency); lines without one become ``missing-fx-rate`` rejects.
+
+    ``raw`` (the full typed lines, when ``lines`` is a narrow projection of them with the same
+    rows) supplies the columns of the reject rows.
+    """
     keys = ["arrival_date", "currency"]
-    missing = lines.join(fx.select(keys), on=keys, how="anti", maintain_order="left")
+    missing = (raw if raw is not None else lines).join(
+        fx.select(keys), on=keys, how="anti", maintain_order="left"
+    )
     message = pl.format(
         "no exchange rate for {} within the rule pack's staleness limit before arrival_date {}",
         pl.col("currency"),
@@ -31,14 +39,23 @@ def split_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> tuple[pl.LazyFrame, pl.Da
     return valid, rejects
 
 
+def consignee_key_column() -> pl.Expr:
+    """``consignee_key`` from the consignee id, name and postal code (DESIGN §4)."""
+    return consignee_key(
+        pl.col("consignee_id"), pl.col("consignee_name"), pl.col("consignee_postal_code")
+    ).alias("consignee_key")
+
+
 def add_value_and_keys(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``value_usd_cents`` (half up), ``hts_digits`` and ``consignee_key``."""
-    return lines.with_columns(
+    """``value_usd_cents`` (half up) and ``hts_digits``; ``consignee_key`` unless already present."""
+    keyed = (
+        lines
+        if "consignee_key" in lines.collect_schema().names()
+        else lines.with_columns(consignee_key_column())
+    )
+    return keyed.with_columns(
         to_cents_half_up(pl.col("declared_value") * pl.col("fx_usd_per_unit")).alias("value_usd_cents"),
         hts_digits(pl.col("hts_code")).alias("hts_digits"),
-        consignee_key(
-            pl.col("consignee_id"), pl.col("consignee_name"), pl.col("consignee_postal_code")
-        ).alias("consignee_key"),
     )
 
 

@@ -35,6 +35,8 @@ FROM_FIRST_LINE = (
 def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFrame:
     """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status.
 
+    ``lines`` must be sorted by package and line number: package attributes are its first line's.
+
     ``package_duties`` are duty components charged per package (e.g. postal per item); they add to
     the lines' duty, and an unknown one makes the package's duty unknown.
     """
@@ -43,8 +45,8 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         pl.col("amount_cents").sum().alias("package_duty_cents"),
         pl.col("amount_cents").is_null().any().alias("package_duty_unknown"),
     )
-    rolled = lines.group_by("package_id").agg(
-        *[pl.col(c).sort_by("line_no").first() for c in FROM_FIRST_LINE],
+    rolled = lines.group_by("package_id", maintain_order=True).agg(
+        *[pl.col(c).first() for c in FROM_FIRST_LINE],
         pl.len().cast(pl.Int64()).alias("lines"),
         pl.col("value_usd_cents").sum().alias("value_cents"),
         pl.col("duty_status").sort_by(rank).first().alias("duty_status"),

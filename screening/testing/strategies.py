@@ -82,9 +82,12 @@ _CARRIERS: Final = {"express": ("DHL", "FDX", "UPS"), "postal": ("USPS",), "carg
 _PORTS: Final = ("4701", "2720", "3901", "5206", "1704")
 # fmt: on
 
-#: Where a broken row breaks: each kind's field, the reject code it must get, and values that break it.
-#: With every other field valid, that code is the first failing check (README, "Codes").
-BREAKAGES: Final[tuple[tuple[str, RejectCode, tuple[str | None, ...]], ...]] = (
+#: One way to break a row: the field, the reject code it must get, and values that break it.
+Breakage = tuple[str, RejectCode, tuple[str | None, ...]]
+
+#: Every way :func:`broken_rows` breaks a row (plus a date before the pack's coverage). With every other
+#: field valid, the code is the first failing check (README, "Codes").
+BREAKAGES: Final[tuple[Breakage, ...]] = (
     *((name, RejectCode.MISSING_FIELD, (None, "", "   ")) for name in REQUIRED_COLUMNS),
     (
         "arrival_date",
@@ -340,24 +343,25 @@ def broken_rows(
     draw: st.DrawFn,
     *,
     valid: st.SearchStrategy[Row] | None = None,
-    before_coverage: dt.date = dt.date(2016, 3, 9),
+    breakages: Sequence[Breakage] = BREAKAGES,
+    before_coverage: dt.date | None = dt.date(2016, 3, 9),
 ) -> BrokenRow:
     """A valid row (from ``valid``, default :func:`manifest_rows`) broken in exactly one field.
 
-    Also draws dates before the pack's coverage (on or before ``before_coverage``; ``date-outside-pack``).
-    The returned :class:`BrokenRow` says which field broke and the reject code it must get.
+    The breakage is one of ``breakages`` (default: all of :data:`BREAKAGES`) or, unless
+    ``before_coverage`` is None, a date on or before it (``date-outside-pack``). The returned
+    :class:`BrokenRow` says which field broke and the reject code it must get.
     """
     row = dict(draw(valid if valid is not None else manifest_rows()))
-    outside = (
-        "arrival_date",
-        RejectCode.DATE_OUTSIDE_PACK,
-        tuple(
-            d.isoformat()
-            for d in (before_coverage, before_coverage.replace(year=before_coverage.year - 15))
-            if d >= dt.date(1000, 1, 1)
-        ),
-    )
-    field, code, values = draw(st.sampled_from((*BREAKAGES, outside)))
+    kinds = list(breakages)
+    if before_coverage is not None:
+        earlier = before_coverage.replace(year=max(1, before_coverage.year - 15))
+        kinds.append(
+            ("arrival_date", RejectCode.DATE_OUTSIDE_PACK, (before_coverage.isoformat(), earlier.isoformat()))
+        )
+    if not kinds:
+        raise ValueError("no breakage to draw from")
+    field, code, values = draw(st.sampled_from(kinds))
     row[field] = draw(st.sampled_from(values))
     return BrokenRow(row=row, field=field, code=code)
 
@@ -378,6 +382,7 @@ def _labelled_manifests(
     origins: Sequence[str],
     modes: Sequence[str],
     messy: bool,
+    breakages: Sequence[Breakage],
 ) -> LabelledManifest:
     people = draw(st.lists(persons(), min_size=1, max_size=max_consignees))
     # Skew: the first person is drawn about half the time, so a few people get many packages.
@@ -405,7 +410,7 @@ def _labelled_manifests(
         hts_codes=hts_codes, dates=dates, currencies=currencies, origins=origins, modes=modes, messy=messy
     )
     for n in range(draw(st.integers(min_value=0, max_value=max_broken))):
-        broken = draw(broken_rows(valid=valid))
+        broken = draw(broken_rows(valid=valid, breakages=breakages))
         if broken.field != "package_id":
             broken.row["package_id"] = f"BAD{n + 1:04d}"
         at = draw(st.integers(min_value=0, max_value=len(rows)))
@@ -435,13 +440,14 @@ def labelled_manifests(
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,
     messy: bool = True,
+    breakages: Sequence[Breakage] = BREAKAGES,
 ) -> st.SearchStrategy[LabelledManifest]:
     """Manifests with, for each row, what must become of it (see :class:`RowLabel`).
 
     Packages have 1 to ``max_lines`` lines sharing one date, mode, origin, currency and consignee, drawn
     from at most ``max_consignees`` people (skewed: one person gets about half of the packages). Up to
-    ``max_broken`` broken rows (:func:`broken_rows`, package ids ``BADnnnn``) are inserted anywhere, and up
-    to ``max_duplicates`` exact copies of earlier valid rows somewhere after their original.
+    ``max_broken`` broken rows (:func:`broken_rows` with ``breakages``, package ids ``BADnnnn``) are inserted
+    anywhere, and up to ``max_duplicates`` exact copies of earlier valid rows somewhere after their original.
     """
     if min_packages < 0 or max_packages < min_packages or max_lines < 1 or max_consignees < 1:
         raise ValueError("need 0 <= min_packages <= max_packages, max_lines >= 1 and max_consignees >= 1")
@@ -460,6 +466,7 @@ def labelled_manifests(
         origins=tuple(origins),
         modes=tuple(modes),
         messy=messy,
+        breakages=tuple(breakages),
     )
 
 

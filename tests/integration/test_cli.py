@@ -236,3 +236,12 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
         ("2025-01-01", "2027-01-01", "16.5%"),
         ("2027-01-01", None, "12%"),
     ]
+
+
+def test_outputs_are_sorted_by_their_keys(sample_run: Path) -> None:
+    lines = pl.read_parquet(sample_run / "lines.parquet", columns=["package_id", "line_no"])
+    assert lines.equals(lines.sort("package_id", "line_no"))
+    packages = pl.read_parquet(sample_run / "packages.parquet", columns=["package_id"])
+    assert packages.equals(packages.sort("package_id"))
+    rejects = pl.read_parquet(sample_run / "rejects.parquet", columns=["source", "row"])
+    assert rejects.equals(rejects.sort("source", "row"))
