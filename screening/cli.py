@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from screening.errors import ScreeningError
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
@@ -46,12 +47,16 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except ScreeningError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
-        except Exception as exc:
-            err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        except BaseException as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            err.print(
+                Text.assemble(("internal error: ", "bold red"), f"{type(exc).__name__}: {first}"),
+                highlight=False,
+            )
             sys.exit(EXIT_INTERNAL)
 
     return wrapper

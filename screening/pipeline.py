@@ -262,16 +262,18 @@ def _collect_checked(
             try:
                 candidate.select(pl.len()).collect()
             except (pl.exceptions.PolarsError, OSError) as per_source:
-                raise InputSchemaError(source.label, f"cannot be read: {_first_line(per_source)}") from exc
+                raise InputSchemaError(source.label, f"cannot be read: {_read_error(per_source)}") from exc
         raise InputSchemaError(
-            ", ".join(s.label for s in sources), f"cannot be read: {_first_line(exc)}"
+            ", ".join(s.label for s in sources), f"cannot be read: {_read_error(exc)}"
         ) from exc
     return candidates, rejects
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _read_error(exc: BaseException) -> str:
+    """What went wrong reading a file, without quoting its content (it may hold names and addresses)."""
+    if isinstance(exc, pl.exceptions.ComputeError):
+        return "malformed data (unbalanced quotes, rows with more fields than the header, or bad encoding)"
+    return type(exc).__name__
 
 
 def _decide(valid: pl.LazyFrame, resolved: ResolvedRules, postal_method: PostalMethod) -> pl.LazyFrame:

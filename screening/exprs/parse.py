@@ -29,13 +29,27 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def coerce(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
-    """Bring a column of type ``source`` to ``target``: parse text, cast anything else leniently."""
+    """Bring a column of type ``source`` to ``target``: parse text, convert other types strictly.
+
+    Values that do not convert become null (and the row is rejected by the checks).
+    """
     if source == target:
         return expr
     if source == pl.String():
         return parse_text(expr, target)
     if target == pl.String():
         return expr.cast(pl.String())
+    return _from_typed(expr, source, target)
+
+
+def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    if target == pl.Date():
+        # Datetimes give their date; numbers are not dates (no guessing at days since 1970).
+        return expr.dt.date() if isinstance(source, pl.Datetime) else pl.lit(None, dtype=pl.Date())
     if isinstance(target, pl.Decimal) and source.is_float():
-        return pl.when(expr.is_finite()).then(expr.round(6)).cast(target, strict=False)
+        plausible = expr.is_finite() & (expr.abs() < 1e15)
+        return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)
+    if target.is_integer() and source.is_float():
+        whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2**53)
+        return pl.when(whole).then(expr).otherwise(None).cast(target, strict=False)
     return expr.cast(target, strict=False)

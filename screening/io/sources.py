@@ -8,6 +8,7 @@ columns, after the column mapping is applied.
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import pyarrow as pa
 
 from screening.errors import InputSchemaError
 from screening.io.mapping import ColumnMapping
-from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+from screening.schema import MANIFEST, REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
 SUFFIXES = {
     ".parquet": "parquet",
@@ -144,6 +145,12 @@ def require_columns(source: Source) -> None:
         names = set(source.frame.collect_schema().names())
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(source.label, f"cannot be read: {_first_line(exc)}") from exc
+    repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
+    if repeated:
+        raise InputSchemaError(
+            source.label, f"repeated column headers {repeated}: each column must appear once"
+        )
+    check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
         present = sorted(names - {SOURCE_COL, ROW_COL})
@@ -154,6 +161,30 @@ def require_columns(source: Source) -> None:
             "Map your headers with --mapping (see README, 'Column mapping').",
             missing=missing,
         )
+
+
+_DUPLICATED = re.compile(r"^(.*)_duplicated_\d+$")
+_NUMERIC_TARGETS = ("quantity", "declared_value", "gross_weight_kg", "metal_content_share", "line_no")
+
+
+def check_types(source: Source) -> None:
+    """Raise :class:`InputSchemaError` naming a canonical column whose input type cannot hold its values."""
+    schema = source.frame.collect_schema()
+    for name, dtype in schema.items():
+        if name not in MANIFEST or dtype == pl.String():
+            continue
+        nested = isinstance(dtype, pl.List | pl.Array | pl.Struct) or dtype in (pl.Binary(), pl.Object())
+        target = MANIFEST[name].dtype
+        wrong = (
+            nested
+            or (name in _NUMERIC_TARGETS and not dtype.is_numeric())
+            or (target == pl.Boolean() and not (dtype == pl.Boolean() or dtype.is_integer()))
+            or (target == pl.Date() and not (dtype.is_temporal() or dtype.is_numeric()))
+        )
+        if wrong:
+            raise InputSchemaError(
+                source.label, f"column {name!r} has type {dtype}; expected text or {target}", missing=()
+            )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,17 +32,27 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
     if fmt == "parquet":
         frame.write_parquet(target, compression="zstd", statistics=True)
     else:
-        neutralise = [
-            pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-            for c, t in frame.schema.items()
-            if t == pl.String()
-        ]
         flat = frame.with_columns(
-            pl.col(c).list.join("|") for c, t in frame.schema.items() if isinstance(t, pl.List)
-        ).with_columns(neutralise)
-        flat.write_csv(target)
+            _as_json(c) for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)
+        )
+        flat = flat.with_columns(
+            pl.col(c).cast(pl.String())
+            for c, t in flat.schema.items()
+            if isinstance(t, pl.Enum | pl.Categorical)
+        )
+        flat.with_columns(
+            pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+            for c, t in flat.schema.items()
+            if t == pl.String()
+        ).write_csv(target)
     _fsync(target)
     return target
+
+
+def _as_json(column: str) -> pl.Expr:
+    """A nested column as JSON text (CSV holds no nested data)."""
+    wrapped = pl.struct(pl.col(column).alias("v")).struct.json_encode()
+    return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}").alias(column)
 
 
 def _formula_like(text: pl.Expr) -> pl.Expr:

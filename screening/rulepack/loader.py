@@ -194,7 +194,8 @@ def _model(root: Path, name: str, model: type[M], *, key: str | None = None) -> 
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise RulePackError(str(root / name), *_describe(exc, data)) from exc
+        where, message = _describe(exc, data)
+        raise RulePackError(str(root / name), f"{key}.{where}" if key else where, message) from exc
 
 
 def _describe(exc: ValidationError, data: Mapping[str, Any]) -> tuple[str, str]:

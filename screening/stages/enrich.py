@@ -30,7 +30,7 @@ def split_fx(
         fx.select(keys), on=keys, how="anti", maintain_order="left"
     )
     message = pl.format(
-        "no exchange rate for {} within the rule pack's staleness limit before arrival_date {}",
+        "currency {}: no exchange rate within the rule pack's staleness limit before arrival_date {}",
         pl.col("currency"),
         pl.col("arrival_date"),
     )

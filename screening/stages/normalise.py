@@ -17,7 +17,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.hts import VALID_HTS_DIGITS, hts_digits
 from screening.exprs.parse import coerce
-from screening.schema import MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL
+from screening.schema import MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
 
 PARSED = "__parsed_"
 CHECK_INDEX = "__failed_check"
@@ -70,8 +70,6 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
                 if column.default is not None
                 else pl.lit(None, dtype=column.dtype)
             )
-        if column.default is not None:
-            value = value.fill_null(pl.lit(column.default, dtype=column.dtype))
         if column.name in _TEXT_FIELDS:
             value = value.str.strip_chars()
             value = pl.when(value == "").then(None).otherwise(value)
@@ -103,6 +101,14 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
         )
     out += _parse_checks(present)
     date = parsed("arrival_date")
+    out.append(
+        Check(
+            "arrival_date",
+            RejectCode.INVALID_DATE,
+            (date < dt.date(1900, 1, 1)) | (date >= dt.date(2200, 1, 1)),
+            pl.format("arrival_date {} is not a plausible arrival date", shown("arrival_date")),
+        )
+    )
     outside = date < vocabulary.covers_from
     if vocabulary.covers_to is not None:
         outside = outside | (date >= vocabulary.covers_to)
@@ -291,7 +297,7 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
     candidates = checked.filter(pl.col(CHECK_INDEX).is_null()).select(
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
-        *[parsed(c.name).alias(c.name) for c in MANIFEST_COLUMNS],
+        *[_with_default(c) for c in MANIFEST_COLUMNS],
         *[pl.col(c) for c in passthrough_columns(schema)],
     )
     raw_columns = canonical_present(schema)
@@ -312,6 +318,14 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
     return candidates, rejects
 
 
+def _with_default(column: Column) -> pl.Expr:
+    """The typed value, or the column's default where the input left it blank (checks have passed)."""
+    value = parsed(column.name)
+    if column.default is not None:
+        value = value.fill_null(pl.lit(column.default, dtype=column.dtype))
+    return value.alias(column.name)
+
+
 def _raw_json(columns: Any) -> pl.Expr:
     exprs = list(columns)
     if not exprs:
@@ -323,7 +337,8 @@ def rejects_from_lines(
     lines: pl.DataFrame, *, code: RejectCode, field: str, message: pl.Expr
 ) -> pl.DataFrame:
     """Rejects (``rejects`` output columns) for typed candidate lines found bad later (few rows, eager)."""
-    return lines.select(
+    # rechunk: polars 2.1 can panic formatting strings of a freshly filtered frame ("i < self.len()").
+    return lines.rechunk().select(
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         pl.col("package_id"),
@@ -342,11 +357,13 @@ def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     Eager on purpose: "first" is defined by the frame's row order (sources in the order given,
     rows in file order), which an in-memory frame guarantees.
     """
-    later_copy = candidates.select(~pl.struct("package_id", "line_no").is_first_distinct()).to_series()
+    later_copy = candidates.select(
+        (pl.int_range(pl.len()).over("package_id", "line_no") > 0).alias("later_copy")
+    ).to_series()
     message = pl.format(
-        "package {} line {} appears more than once; the first occurrence is kept",
-        pl.col("package_id"),
+        "line_no {} of package {} appears more than once; the first occurrence is kept",
         pl.col("line_no"),
+        pl.col("package_id"),
     )
     rejects = rejects_from_lines(
         candidates.filter(later_copy), code=RejectCode.DUPLICATE_LINE, field="line_no", message=message

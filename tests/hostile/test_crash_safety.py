@@ -1,0 +1,216 @@
+"""Crash safety, for real: SIGKILL ``screen run`` at several points of writing its outputs.
+
+README: "a crash leaves the previous set or none, never a mix". Each test starts the CLI on a SYNTHETIC
+200,000-row manifest and watches the file system: it sends SIGKILL the moment the run reaches a point of
+writing (the hidden staging folder appears beside ``--out``; a given file appears in it; the output folder
+is swapped for the new set). Afterwards the output folder must hold exactly the previous complete set
+(byte for byte), or no folder where there was none; after the swap, exactly the new complete set, and a
+rerun writes the same bytes. Staging leftovers may stay beside the output, hidden; they are never it.
+
+The runs use a private copy of the rule pack, so edits to ``rules/us`` during the test change nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import screening
+from screening.generate import generate_manifest
+
+from ..conftest import ROOT, US_PACK
+
+ROWS = 200_000
+OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
+TIMEOUT = 600.0
+
+#: A point of a run: called with the output folder, true once the run has reached it.
+Point = Callable[[Path], bool]
+
+
+def staging_folders(parent: Path) -> list[Path]:
+    return [p for p in parent.iterdir() if ".staging-" in p.name]
+
+
+def staging_created(out: Path) -> bool:
+    return bool(staging_folders(out.parent))
+
+
+def staged(name: str) -> Point:
+    """The run has begun writing ``name`` into its staging folder (so every file before it is complete)."""
+
+    def reached(out: Path) -> bool:
+        for folder in staging_folders(out.parent):
+            try:
+                if name in os.listdir(folder):
+                    return True
+            except FileNotFoundError:
+                continue
+        return False
+
+    return reached
+
+
+def swapped(inode: int) -> Point:
+    """The output folder is no longer the one that was there (the new set has been published)."""
+
+    def reached(out: Path) -> bool:
+        try:
+            return os.stat(out).st_ino != inode
+        except FileNotFoundError:
+            return False
+
+    return reached
+
+
+def command(manifest: Path, pack: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "screening", "run", str(manifest), "--rules", str(pack), "--out", str(out)]
+
+
+def run(manifest: Path, pack: Path, out: Path) -> None:
+    done = subprocess.run(
+        [*command(manifest, pack, out), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def kill_at(manifest: Path, pack: Path, out: Path, point: Point | float) -> bool:
+    """Run the CLI and SIGKILL it as soon as ``point`` is reached (a number: seconds after the start).
+
+    Returns whether the process was still running when killed.
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [*command(manifest, pack, out), "--quiet"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while proc.poll() is None:
+            elapsed = time.monotonic() - started
+            assert elapsed < TIMEOUT, "the run neither reached the point nor ended"
+            if point(out) if callable(point) else elapsed >= point:
+                break
+            time.sleep(0.0005)
+        alive = proc.poll() is None
+        if alive:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        return alive and proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def assert_complete_set(out: Path, want: dict[str, bytes]) -> None:
+    assert out.is_dir()
+    assert all(p.is_file() for p in out.iterdir()), "a folder inside the output"
+    got = snapshot(out)
+    assert set(got) == OUTPUT_FILES, f"output holds {sorted(got)}"
+    assert got == want, "the output is not the expected complete set (a mix, a partial set or other bytes)"
+
+
+def assert_nothing_else_visible(parent: Path, out: Path) -> None:
+    visible = [p.name for p in parent.iterdir() if not p.name.startswith(".") and p != out]
+    assert not visible, f"leftovers visible beside the output: {visible}"
+
+
+# --- Fixtures ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the U.S. pack (the runs of one test must see the same pack bytes)."""
+    target = tmp_path_factory.mktemp("pack") / "us"
+    shutil.copytree(US_PACK, target, ignore=shutil.ignore_patterns("scenarios"))
+    return target
+
+
+def _codes(pack: Path) -> list[str]:
+    return sorted(code.ljust(10, "0") for code in screening.load_rules(pack).mfn["hts"].unique().to_list())
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory, pack: Path) -> Path:
+    path = tmp_path_factory.mktemp("crash") / "manifest_200k.parquet"
+    assert generate_manifest(path, rows=ROWS, seed=20250829, hts_codes=_codes(pack)) == ROWS
+    return path
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory: pytest.TempPathFactory, pack: Path) -> Path:
+    """A complete earlier result (of another, smaller manifest) that a new run replaces."""
+    folder = tmp_path_factory.mktemp("previous")
+    small = folder / "manifest_2k.parquet"
+    generate_manifest(small, rows=2_000, seed=7, hts_codes=_codes(pack))
+    run(small, pack, folder / "out")
+    assert {p.name for p in (folder / "out").iterdir()} == OUTPUT_FILES
+    return folder / "out"
+
+
+# --- Tests ---------------------------------------------------------------------------------------------------
+
+#: Kills before the swap: the previous set must survive byte for byte. (The writing itself is also cut
+#: at its start in the test without a previous set, and during the removal of the old set after the swap.)
+BEFORE_THE_SWAP = [
+    pytest.param(1.0, id="before_writing"),
+    pytest.param(staged("packages.parquet"), id="lines_written_packages_begun"),
+]
+
+
+@pytest.mark.parametrize("point", BEFORE_THE_SWAP)
+def test_sigkill_while_writing_leaves_the_previous_complete_set(
+    manifest: Path, pack: Path, previous: Path, tmp_path: Path, point: Point | float
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(previous, out)
+    before = snapshot(out)
+    assert kill_at(manifest, pack, out, point), "the run ended before it could be killed"
+    assert_complete_set(out, before)
+    assert_nothing_else_visible(tmp_path, out)
+
+
+def test_sigkill_while_writing_without_a_previous_set_leaves_none(
+    manifest: Path, pack: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert kill_at(manifest, pack, out, staging_created)
+    assert not out.exists(), "a partial output folder appeared"
+    assert_nothing_else_visible(tmp_path, out)
+
+
+def test_sigkill_after_the_swap_then_rerun_gives_the_same_bytes(
+    manifest: Path, pack: Path, previous: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(previous, out)
+    killed = kill_at(manifest, pack, out, swapped(os.stat(out).st_ino))
+    # Killed while removing the old set (or just done): the output is the complete new set.
+    published = snapshot(out)
+    assert set(published) == OUTPUT_FILES
+    assert published != snapshot(previous)
+    assert_nothing_else_visible(tmp_path, out)
+    run(manifest, pack, out)
+    assert_complete_set(out, published)
+    assert_nothing_else_visible(tmp_path, out)
+    if not killed:  # the run ended on its own before the kill: it must have cleaned up after itself
+        assert not staging_folders(tmp_path)

@@ -1,0 +1,850 @@
+"""Hostile input catalogue: every case is a row of a table, documented in docs/hostile_inputs.md.
+
+Row-level cases are files (CSV or Parquet) screened through the Python API: each asserts the exact
+rejects (row, field, code), that lines + rejects == the rows written (counted here, not by the engine),
+and, in a second test, that every reject names its file (``source``), row and field (in the message).
+File-level cases run the CLI and assert the exit code, that stderr names the file (and the column, where
+one is at fault) and that no output folder appears.
+
+A case the engine gets wrong carries ``bug=``: its test states the right behaviour and is a strict xfail.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import screening
+from screening.cli import main
+from screening.errors import RejectCode
+
+from ..conftest import BASE_LINE, ROOT, SAMPLE, US_PACK
+
+#: The code a row whose field count differs from the header should get. README defines none yet (see report).
+MALFORMED_ROW = "malformed-row"
+#: Since "blank flags take their defaults" (0fd54db) the default fills every null after parsing, unparseable too.
+DEFAULTED_BUG = "an unparseable value silently takes the column's default (line 1, false) instead of a reject"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: The conftest's valid line plus the optional text columns some cases attack.
+LINE: dict[str, str | None] = {
+    **BASE_LINE,
+    "carrier": "DHL",
+    "consignee_address": "1 Maple St",
+    "gift": "false",
+}
+COLUMNS = list(LINE)
+
+# --- Building hostile files ----------------------------------------------------------------------------------
+
+
+def values(**overrides: str | None) -> list[str | None]:
+    """LINE's values in column order, with overrides (of existing columns only)."""
+    unknown = set(overrides) - set(LINE)
+    assert not unknown, f"not a column of LINE: {unknown}"
+    row = {**LINE, **overrides}
+    return [row[c] for c in COLUMNS]
+
+
+def quote(value: str | None) -> str:
+    if value is None:
+        return ""
+    if any(ch in value for ch in ',"\n\r'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def line(**overrides: str | None) -> str:
+    """One CSV data line (RFC 4180 quoting) from LINE with overrides."""
+    return ",".join(quote(v) for v in values(**overrides))
+
+
+def raw_line(**overrides: str | None) -> str:
+    """One CSV data line with NO quoting at all (to write malformed CSV on purpose)."""
+    return ",".join("" if v is None else v for v in values(**overrides))
+
+
+HEADER = ",".join(COLUMNS)
+
+
+def three(middle: str) -> list[str]:
+    """A valid row P1, the hostile row (package P2), a valid row P3."""
+    return [line(package_id="P1"), middle, line(package_id="P3")]
+
+
+def write_csv(
+    name: str,
+    lines: Sequence[str],
+    *,
+    header: str = HEADER,
+    bom: bool = False,
+    newline: str = "\n",
+    encoding: str = "utf-8",
+) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        path = tmp / name
+        text = newline.join([header, *lines]) + newline
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+        return path
+
+    return build
+
+
+def write_bytes(name: str, data: bytes) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        path = tmp / name
+        path.write_bytes(data)
+        return path
+
+    return build
+
+
+def base_frame(n: int = 3) -> pl.DataFrame:
+    rows = [{**LINE, "package_id": f"P{i + 1}"} for i in range(n)]
+    return pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String()))
+
+
+def write_parquet(name: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        path = tmp / name
+        change(base_frame()).write_parquet(path)
+        return path
+
+    return build
+
+
+def column(
+    name: str, data: list[Any], dtype: pl.DataType | None = None
+) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    return lambda frame: frame.with_columns(pl.Series(name, data, dtype=dtype))
+
+
+# --- Checks on results ---------------------------------------------------------------------------------------
+
+
+def line_value(name: str, expected: object, package: str = "P2") -> Callable[[screening.Result], None]:
+    def check(result: screening.Result) -> None:
+        got = result.lines.filter(pl.col("package_id") == package)[name].to_list()
+        assert got == [expected], f"{name} of {package}: {got!r}"
+
+    return check
+
+
+def all_of(*checks: Callable[[screening.Result], None]) -> Callable[[screening.Result], None]:
+    def check(result: screening.Result) -> None:
+        for each in checks:
+            each(result)
+
+    return check
+
+
+def csv_outputs_neutralise_formulas(result: screening.Result, tmp: Path) -> None:
+    """Every text cell of every CSV output that a spreadsheet would read as a formula starts with '."""
+    out = result.write(tmp / "csv_out", fmt="csv")
+    for path in sorted(out.glob("*.csv")):
+        frame = pl.read_csv(path, infer_schema=False)
+        for name in frame.columns:
+            bad = [v for v in frame[name].drop_nulls().to_list() if v.startswith(FORMULA_START)]
+            assert not bad, f"{path.name}.{name} holds formula-like cells {bad[:3]}"
+
+
+def _package_value(name: str, expected: object, package: str = "P2") -> Callable[[screening.Result], None]:
+    def check(result: screening.Result) -> None:
+        got = result.packages.filter(pl.col("package_id") == package)[name].to_list()
+        assert got == [expected], f"{name} of {package}: {got!r}"
+
+    return check
+
+
+def _same_consignee_key(result: screening.Result) -> None:
+    keys = result.lines.sort("package_id")["consignee_key"].to_list()
+    assert keys == ["name:anna keller|20001"] * 2, keys
+
+
+# --- The catalogue: row-level cases --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowCase:
+    """A hostile file that must be screened: ``rows`` data rows in, these rejects out, the rest lines."""
+
+    id: str
+    input: str
+    build: Callable[[Path], Path]
+    rows: int
+    rejects: tuple[tuple[int, str | None, str], ...] = ()
+    check: Callable[[screening.Result], None] | None = None
+    check_outputs: Callable[[screening.Result, Path], None] | None = None
+    bug: str | None = None
+    message_bug: str | None = None
+
+
+def value_case(case_id: str, text: str, code: RejectCode, what: str) -> RowCase:
+    return RowCase(
+        case_id,
+        f"declared_value {what} ({text!r})",
+        write_csv(f"{case_id}.csv", three(line(package_id="P2", declared_value=text))),
+        3,
+        ((2, "declared_value", code),),
+    )
+
+
+def field_case(case_id: str, name: str, text: str, code: RejectCode, what: str) -> RowCase:
+    return RowCase(
+        case_id,
+        f"{what} ({name} {text!r})",
+        write_csv(f"{case_id}.csv", three(line(**{"package_id": "P2", name: text}))),
+        3,
+        ((2, name, code),),
+    )
+
+
+def accepted_case(
+    case_id: str, name: str, text: str, what: str, check: Callable[[screening.Result], None]
+) -> RowCase:
+    return RowCase(
+        case_id,
+        f"{what} ({name} {text!r}): screened as a line",
+        write_csv(f"{case_id}.csv", three(line(package_id="P2", **{name: text}))),
+        3,
+        (),
+        check,
+    )
+
+
+_FORMULAS = {
+    "description": '=HYPERLINK("http://example.invalid","click")',
+    "consignee_name": "+cmd|' /C calc'!A0",
+    "shipper_name": "-2+3",
+    "carrier": "@SUM(1+1)",
+    "consignee_address": "\t=1+1",
+}
+_LATIN1_NAME = "J\u00fcrgen M\u00fcller"
+_ONE_MB = "cotton t-shirt " * (1 << 16)
+
+ROW_CASES: tuple[RowCase, ...] = (
+    # Numbers
+    value_case("value_nan", "NaN", RejectCode.NON_FINITE_VALUE, "not a number"),
+    value_case("value_inf", "inf", RejectCode.NON_FINITE_VALUE, "infinite"),
+    value_case("value_minus_inf", "-inf", RejectCode.NON_FINITE_VALUE, "minus infinity"),
+    value_case("value_negative", "-12.50", RejectCode.NEGATIVE_VALUE, "negative"),
+    RowCase(
+        "value_zero",
+        "declared_value zero ('0'): screened, $0.00, eligible",
+        write_csv("value_zero.csv", three(line(package_id="P2", declared_value="0"))),
+        3,
+        check=all_of(line_value("value_usd", Decimal("0.00")), line_value("de_minimis_eligible", True)),
+    ),
+    value_case("value_absurd_exponent", "1e300", RejectCode.INVALID_VALUE, "absurdly large"),
+    value_case("value_absurd_digits", "10000000000000", RejectCode.INVALID_VALUE, "over 10^12"),
+    value_case(
+        "value_thousands_separator", "1,234.50", RejectCode.INVALID_VALUE, "with a thousands separator"
+    ),
+    value_case("value_currency_symbol", "$12.00", RejectCode.INVALID_VALUE, "with a currency symbol"),
+    value_case("value_currency_suffix", "12.00 EUR", RejectCode.INVALID_VALUE, "with a currency code"),
+    replace(
+        field_case("line_no_fraction", "line_no", "1.5", RejectCode.INVALID_NUMBER, "fractional line number"),
+    ),
+    field_case("line_no_zero", "line_no", "0", RejectCode.INVALID_NUMBER, "line number zero"),
+    field_case("quantity_negative", "quantity", "-1", RejectCode.INVALID_NUMBER, "negative quantity"),
+    field_case("quantity_infinite", "quantity", "inf", RejectCode.INVALID_NUMBER, "infinite quantity"),
+    replace(
+        field_case("flag_not_boolean", "gift", "maybe", RejectCode.INVALID_FLAG, "gift flag not a boolean"),
+    ),
+    field_case("mode_unknown", "mode", "sea", RejectCode.INVALID_MODE, "unknown mode"),
+    # Codes
+    field_case("country_unknown", "country_of_origin", "XX", RejectCode.UNKNOWN_COUNTRY, "unknown country"),
+    field_case(
+        "country_not_iso", "shipper_country", "UK", RejectCode.UNKNOWN_COUNTRY, "UK is not ISO 3166-1"
+    ),
+    accepted_case(
+        "country_lower_case",
+        "country_of_origin",
+        "de",
+        "lower-case country",
+        line_value("country_of_origin", "DE"),
+    ),
+    accepted_case(
+        "country_padded",
+        "country_of_origin",
+        "  DE ",
+        "padded country",
+        line_value("country_of_origin", "DE"),
+    ),
+    field_case("currency_unknown", "currency", "ZZZ", RejectCode.UNKNOWN_CURRENCY, "unknown currency"),
+    accepted_case(
+        "currency_lower_case", "currency", "eur", "lower-case currency", line_value("currency", "EUR")
+    ),
+    accepted_case("currency_padded", "currency", " EUR  ", "padded currency", line_value("currency", "EUR")),
+    field_case(
+        "hts_letters", "hts_code", "6109.1O.00.12", RejectCode.INVALID_HTS, "HTS code with a letter O"
+    ),
+    field_case("hts_too_few_digits", "hts_code", "6109", RejectCode.INVALID_HTS, "HTS code of 4 digits"),
+    field_case("hts_nine_digits", "hts_code", "6109.10.00.1", RejectCode.INVALID_HTS, "HTS code of 9 digits"),
+    accepted_case(
+        "hts_dots_in_odd_places",
+        "hts_code",
+        "61.0910.0012",
+        "dots in odd places (README: dots allowed; the digits count)",
+        line_value("hts_digits", "6109100012"),
+    ),
+    # Dates
+    field_case("date_us_format", "arrival_date", "03/10/2025", RejectCode.INVALID_DATE, "U.S. date format"),
+    field_case("date_compact", "arrival_date", "20250310", RejectCode.INVALID_DATE, "compact date"),
+    field_case("date_dotted", "arrival_date", "10.03.2025", RejectCode.INVALID_DATE, "day-first dotted date"),
+    field_case(
+        "date_with_time", "arrival_date", "2025-03-10T12:00:00", RejectCode.INVALID_DATE, "date and time"
+    ),
+    field_case("date_impossible_day", "arrival_date", "2025-02-30", RejectCode.INVALID_DATE, "30 February"),
+    field_case("date_impossible_month", "arrival_date", "2025-13-01", RejectCode.INVALID_DATE, "month 13"),
+    field_case(
+        "date_before_pack", "arrival_date", "1999-12-31", RejectCode.DATE_OUTSIDE_PACK, "before coverage"
+    ),
+    RowCase(
+        "date_far_future_usd",
+        "arrival_date 2999-01-01 in USD: not a plausible arrival date (the engine accepts 1900-2199)",
+        write_csv("date_far_future_usd.csv", three(line(package_id="P2", arrival_date="2999-01-01"))),
+        3,
+        ((2, "arrival_date", RejectCode.INVALID_DATE),),
+    ),
+    RowCase(
+        "date_far_future_fx",
+        "arrival_date 2026-11-20 in EUR: no exchange rate within 7 days (the pack's rates end 2026-10-30)",
+        write_csv(
+            "date_far_future_fx.csv", three(line(package_id="P2", arrival_date="2026-11-20", currency="EUR"))
+        ),
+        3,
+        ((2, "currency", RejectCode.MISSING_FX_RATE),),
+    ),
+    RowCase(
+        "date_year_10000",
+        "arrival_date '+10000-01-01' (parsed as year 10000)",
+        write_csv("date_year_10000.csv", three(line(package_id="P2", arrival_date="+10000-01-01"))),
+        3,
+        ((2, "arrival_date", RejectCode.INVALID_DATE),),
+    ),
+    # Missing and repeated
+    RowCase(
+        "package_id_null",
+        "package_id null (Parquet)",
+        write_parquet("package_id_null.parquet", column("package_id", ["P1", None, "P3"])),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+    ),
+    field_case("package_id_blank", "package_id", "   ", RejectCode.MISSING_FIELD, "blank package_id"),
+    RowCase(
+        "duplicate_line",
+        "the same package and line twice",
+        write_csv(
+            "duplicate_line.csv", [line(package_id="P1"), line(package_id="P1"), line(package_id="P3")]
+        ),
+        3,
+        ((2, "line_no", RejectCode.DUPLICATE_LINE),),
+    ),
+    RowCase(
+        "duplicate_lines_interleaved",
+        "two packages each repeated, interleaved: P1, P2, P1, P2 (Parquet)",
+        write_parquet(
+            "duplicate_lines_interleaved.parquet",
+            lambda _: base_frame(4).with_columns(pl.Series("package_id", ["P1", "P2", "P1", "P2"])),
+        ),
+        4,
+        ((3, "line_no", RejectCode.DUPLICATE_LINE), (4, "line_no", RejectCode.DUPLICATE_LINE)),
+    ),
+    RowCase(
+        "blank_line_in_csv",
+        "an empty line between two rows (counted as a row with every field empty)",
+        write_csv("blank_line_in_csv.csv", [line(package_id="P1"), "", line(package_id="P3")]),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+    ),
+    # Text
+    RowCase(
+        "description_1mb",
+        "a 1 MB description",
+        write_csv("description_1mb.csv", three(line(package_id="P2", description=_ONE_MB))),
+        3,
+        check=line_value("description", _ONE_MB.strip()),
+    ),
+    RowCase(
+        "control_characters_in_names",
+        "BEL, ESC and NUL in names",
+        write_csv(
+            "control_characters_in_names.csv",
+            three(
+                line(package_id="P2", consignee_name="Anna\x07 Kel\x00ler\x1b", shipper_name="Nord\x01licht")
+            ),
+        ),
+        3,
+        check=line_value("consignee_name", "Anna\x07 Kel\x00ler\x1b"),
+    ),
+    RowCase(
+        "emoji_in_names",
+        "emoji in the consignee's name: the same person as without",
+        write_csv(
+            "emoji_in_names.csv",
+            [
+                line(package_id="P1"),
+                line(package_id="P2", consignee_name="Anna \U0001f600 Keller \U0001f9f8"),
+            ],
+        ),
+        2,
+        check=_same_consignee_key,
+    ),
+    RowCase(
+        "formula_injection",
+        "text fields starting with =, +, -, @ and a tab; an HTS code '=1+1' (CSV output)",
+        write_csv(
+            "formula_injection.csv",
+            [*three(line(package_id="P2", **_FORMULAS)), line(package_id="P4", hts_code="=1+1")],
+        ),
+        4,
+        ((4, "hts_code", RejectCode.INVALID_HTS),),
+        check_outputs=csv_outputs_neutralise_formulas,
+    ),
+    RowCase(
+        "formula_in_list_column",
+        "a passthrough List column holding '=cmd' (Parquet in, CSV out)",
+        write_parquet("formula_in_list_column.parquet", column("tags", [["=cmd"], ["+x", "ok"], ["@y"]])),
+        3,
+        check_outputs=csv_outputs_neutralise_formulas,
+    ),
+    # Encodings and CSV syntax
+    RowCase(
+        "byte_order_mark",
+        "UTF-8 byte-order mark before the header",
+        write_csv("byte_order_mark.csv", three(line(package_id="P2")), bom=True),
+        3,
+        check=line_value("package_id", "P1", package="P1"),
+    ),
+    RowCase(
+        "crlf_line_ends",
+        "CRLF line ends (no stray carriage return in the last field)",
+        write_csv("crlf_line_ends.csv", three(line(package_id="P2", currency="EUR")), newline="\r\n"),
+        3,
+        check=line_value("currency", "EUR"),
+    ),
+    RowCase(
+        "latin1_bytes",
+        "a Latin-1 encoded name (read lossily: U+FFFD replaces the bytes, the row is kept)",
+        write_csv(
+            "latin1_bytes.csv", three(line(package_id="P2", consignee_name=_LATIN1_NAME)), encoding="latin-1"
+        ),
+        3,
+        check=line_value("consignee_name", "J\ufffdrgen M\ufffdller"),
+    ),
+    RowCase(
+        "invalid_utf8_in_hts",
+        "invalid UTF-8 bytes inside the HTS code",
+        write_bytes(
+            "invalid_utf8_in_hts.csv",
+            "\n".join([HEADER, *three(line(package_id="P2", hts_code="6109@@10.00")), ""])
+            .encode()
+            .replace(b"@@", b"\xff\xfe"),
+        ),
+        3,
+        ((2, "hts_code", RejectCode.INVALID_HTS),),
+    ),
+    RowCase(
+        "quoted_newline",
+        "a quoted description holding a line break (rows are records, not lines)",
+        write_csv("quoted_newline.csv", three(line(package_id="P2", description="cotton\nshirt, blue"))),
+        3,
+        check=line_value("description", "cotton\nshirt, blue"),
+    ),
+    RowCase(
+        "ragged_row_short",
+        "a row with 5 of 17 fields (the missing ones read as empty)",
+        write_csv("ragged_row_short.csv", three(",".join(raw_line(package_id="P2").split(",")[:5]))),
+        3,
+        ((2, "consignee_name", RejectCode.MISSING_FIELD),),
+    ),
+    RowCase(
+        "ragged_row_long",
+        "a row with 2 fields more than the header",
+        write_csv("ragged_row_long.csv", three(raw_line(package_id="P2") + ",extra,more")),
+        3,
+        ((2, None, MALFORMED_ROW),),
+        bug="one ragged row makes the whole file unreadable (exit 3) instead of one reject",
+    ),
+    RowCase(
+        "stray_quote",
+        'a bare double quote inside an unquoted field (cotton 12" shirt)',
+        write_csv("stray_quote.csv", three(raw_line(package_id="P2", description='cotton 12" shirt'))),
+        3,
+        check=line_value("description", 'cotton 12" shirt'),
+        bug="a stray quote makes the whole file unreadable ('CSV malformed: expected 0 rows')",
+    ),
+    RowCase(
+        "header_only",
+        "a header and no rows",
+        write_csv("header_only.csv", []),
+        0,
+    ),
+    # Typed columns (Parquet) of the wrong type
+    RowCase(
+        "wrong_type_date_as_integer",
+        "arrival_date as Int64 20250310 (Parquet)",
+        write_parquet(
+            "wrong_type_date_as_integer.parquet", column("arrival_date", [20250310, 20250310, 20250310])
+        ),
+        3,
+        tuple((row, "arrival_date", RejectCode.INVALID_DATE) for row in (1, 2, 3)),
+    ),
+    RowCase(
+        "wrong_type_date_as_day_number",
+        "arrival_date as Int32 day numbers (20157) (Parquet)",
+        write_parquet(
+            "wrong_type_date_as_day_number.parquet",
+            column("arrival_date", [20157, 20157, 20157], pl.Int32()),
+        ),
+        3,
+        tuple((row, "arrival_date", RejectCode.INVALID_DATE) for row in (1, 2, 3)),
+    ),
+    RowCase(
+        "wrong_type_value_float_huge",
+        "declared_value Float64 1e20 in one row (Parquet)",
+        write_parquet("wrong_type_value_float_huge.parquet", column("declared_value", [1.0, 1e20, 2.0])),
+        3,
+        ((2, "declared_value", RejectCode.INVALID_VALUE),),
+    ),
+    RowCase(
+        "wrong_type_line_no_float",
+        "line_no Float64 with 1.5 (Parquet)",
+        write_parquet("wrong_type_line_no_float.parquet", column("line_no", [1.0, 1.5, 2.0])),
+        3,
+        ((2, "line_no", RejectCode.INVALID_NUMBER),),
+    ),
+    RowCase(
+        "wrong_type_country_as_integer",
+        "country_of_origin as Int64 (Parquet)",
+        write_parquet("wrong_type_country_as_integer.parquet", column("country_of_origin", [1, 2, 3])),
+        3,
+        tuple((row, "country_of_origin", RejectCode.UNKNOWN_COUNTRY) for row in (1, 2, 3)),
+    ),
+)
+
+
+def _params(cases: Sequence[Any], bug: Callable[[Any], str | None]) -> list[Any]:
+    return [
+        pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=f"BUG: {bug(case)}")])
+        if bug(case)
+        else pytest.param(case, id=case.id)
+        for case in cases
+    ]
+
+
+def run_case(case: RowCase, tmp_path: Path, pack: screening.RulePack) -> tuple[Path, screening.Result]:
+    path = case.build(tmp_path)
+    return path, screening.screen(path, rules=pack)
+
+
+@pytest.mark.parametrize("case", _params(ROW_CASES, lambda c: c.bug))
+def test_hostile_row_input(case: RowCase, tmp_path: Path, us_pack: screening.RulePack) -> None:
+    path, result = run_case(case, tmp_path, us_pack)
+    got = sorted(result.rejects.select("row", "field", "code").rows(), key=lambda r: r[0])
+    assert got == [(row, fld, str(code)) for row, fld, code in case.rejects]
+    assert result.lines.height + result.rejects.height == case.rows, "rows lost or invented"
+    assert sorted([*result.lines["row"], *result.rejects["row"]]) == list(range(1, case.rows + 1))
+    assert set(result.rejects["source"]) <= {str(path)}
+    assert result.summary["counts"]["input_rows"] == case.rows
+    if case.check is not None:
+        case.check(result)
+    if case.check_outputs is not None:
+        case.check_outputs(result, tmp_path)
+
+
+_WITH_REJECTS = [c for c in ROW_CASES if c.rejects]
+
+
+@pytest.mark.parametrize("case", _params(_WITH_REJECTS, lambda c: c.bug or c.message_bug))
+def test_hostile_row_input_reject_names_file_row_and_field(
+    case: RowCase, tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    path, result = run_case(case, tmp_path, us_pack)
+    assert result.rejects.height == len(case.rejects)
+    for reject in result.rejects.iter_rows(named=True):
+        assert reject["source"] == str(path)
+        assert isinstance(reject["row"], int)
+        assert reject["row"] >= 1
+        if reject["field"] is None:
+            assert "field" in reject["message"], reject["message"]
+        else:
+            assert reject["field"] in reject["message"], reject["message"]
+
+
+# --- The catalogue: file-level cases (CLI) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileCase:
+    """A hostile input or output the CLI must refuse (or survive) with an exit code and a message."""
+
+    id: str
+    input: str
+    build: Callable[[Path], list[str]]
+    exit_code: int
+    names: Callable[[Path], list[str]] = field(default=lambda _tmp: [])
+    out: Callable[[Path], Path] = field(default=lambda tmp: tmp / "out")
+    extra: tuple[str, ...] = ()
+    bug: str | None = None
+    #: Run ``python -m screening`` in a process of its own (else the click command in this process: faster).
+    process: bool = False
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str | Path, process: bool = False) -> Ran:
+    if not process:
+        done = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+        return Ran(done.exit_code, done.stdout, done.stderr)
+    env = {**os.environ, "RUST_BACKTRACE": "0", "COLUMNS": "400"}
+    ran = subprocess.run(
+        [sys.executable, "-m", "screening", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+    return Ran(ran.returncode, ran.stdout, ran.stderr)
+
+
+def one(build: Callable[[Path], Path]) -> Callable[[Path], list[str]]:
+    return lambda tmp: [str(build(tmp))]
+
+
+def named(*parts: str) -> Callable[[Path], list[str]]:
+    return lambda tmp: [str(tmp / p) if "/" in p or "." in p else p for p in parts]
+
+
+def _truncated_parquet(tmp: Path) -> Path:
+    data = (SAMPLE / "manifest_10k.parquet").read_bytes()
+    path = tmp / "truncated.parquet"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def _file_in_the_way(tmp: Path) -> Path:
+    blocker = tmp / "blocker.txt"
+    blocker.write_text("not a folder\n")
+    return blocker
+
+
+def _read_only_folder(tmp: Path) -> Path:
+    folder = tmp / "read_only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder / "out"
+
+
+def _empty_folder(tmp: Path) -> Path:
+    folder = tmp / "empty_dir"
+    folder.mkdir()
+    return folder
+
+
+def _struct_column(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(meta=pl.struct(pl.lit(1).alias("a"), pl.lit("x").alias("b")))
+
+
+_VALID_CSV = write_csv("valid.csv", [line(package_id="P1")])
+
+FILE_CASES: tuple[FileCase, ...] = (
+    FileCase(
+        "missing_required_columns",
+        "a CSV with headers tracking,amount",
+        one(write_bytes("not_a_manifest.csv", b"tracking,amount\nA1,10\n")),
+        3,
+        named("not_a_manifest.csv", "package_id", "declared_value"),
+    ),
+    FileCase(
+        "unexpected_parquet_schema",
+        "a Parquet file whose columns are all upper case (PACKAGE_ID, ...)",
+        one(write_parquet("upper_case.parquet", lambda f: f.rename({c: c.upper() for c in f.columns}))),
+        3,
+        named("upper_case.parquet", "package_id"),
+    ),
+    FileCase(
+        "empty_file", "a CSV file of 0 bytes", one(write_bytes("empty.csv", b"")), 3, named("empty.csv")
+    ),
+    FileCase(
+        "truncated_parquet",
+        "the first half of a Parquet file",
+        one(_truncated_parquet),
+        3,
+        named("truncated.parquet"),
+    ),
+    FileCase(
+        "not_parquet_at_all",
+        "PNG bytes in a .parquet file",
+        one(write_bytes("photo.parquet", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)),
+        3,
+        named("photo.parquet"),
+    ),
+    FileCase(
+        "unknown_suffix",
+        "a manifest named .xlsx",
+        one(write_bytes("manifest.xlsx", b"PK\x03\x04")),
+        3,
+        named("manifest.xlsx"),
+    ),
+    FileCase(
+        "path_does_not_exist",
+        "a path that does not exist",
+        lambda tmp: [str(tmp / "nope.parquet")],
+        3,
+        named("nope.parquet"),
+    ),
+    FileCase(
+        "empty_folder",
+        "a folder without manifest files",
+        lambda tmp: [str(_empty_folder(tmp))],
+        3,
+        named("empty_dir"),
+    ),
+    FileCase(
+        "glob_matches_nothing",
+        "a glob that matches no file",
+        lambda tmp: [str(tmp / "*.nothing.csv")],
+        3,
+        named("*.nothing.csv"),
+    ),
+    FileCase(
+        "unterminated_quote",
+        "a quoted field never closed (the rest of the file would be one field)",
+        one(write_csv("unterminated.csv", three(raw_line(package_id="P2", description='"cotton t-shirt')))),
+        3,
+        named("unterminated.csv"),
+    ),
+    FileCase(
+        "duplicate_header",
+        "package_id twice in the header",
+        one(
+            write_csv(
+                "duplicate_header.csv",
+                [line(package_id="P1") + ",P9"],
+                header=HEADER + ",package_id",
+            )
+        ),
+        3,
+        named("duplicate_header.csv", "package_id"),
+    ),
+    FileCase(
+        "wrong_type_value_boolean",
+        "declared_value as a Boolean column (Parquet)",
+        one(write_parquet("bool_value.parquet", column("declared_value", [True, False, None]))),
+        3,
+        named("bool_value.parquet", "declared_value"),
+    ),
+    FileCase(
+        "wrong_type_value_list",
+        "declared_value as a List column (Parquet)",
+        one(write_parquet("list_value.parquet", column("declared_value", [[1.0], [2.0], [3.0]]))),
+        3,
+        named("list_value.parquet", "declared_value"),
+    ),
+    FileCase(
+        "wrong_type_name_binary",
+        "consignee_name as Binary holding invalid UTF-8 (Parquet)",
+        one(write_parquet("binary_name.parquet", column("consignee_name", [b"Anna", b"\xff\xfe", b"Ben"]))),
+        3,
+        named("binary_name.parquet", "consignee_name"),
+    ),
+    FileCase(
+        "struct_column_to_csv",
+        "an extra Struct column passed through, written with --format csv",
+        one(write_parquet("struct_column.parquet", _struct_column)),
+        0,
+        extra=("--format", "csv"),
+    ),
+    FileCase(
+        "interleaved_duplicates_cli",
+        "P1, P2, P1, P2 in a Parquet file, through the CLI",
+        one(
+            write_parquet(
+                "interleaved.parquet",
+                lambda _: base_frame(4).with_columns(pl.Series("package_id", ["P1", "P2", "P1", "P2"])),
+            )
+        ),
+        0,
+        process=True,
+    ),
+    FileCase(
+        "output_parent_is_a_file",
+        "--out below a regular file",
+        one(_VALID_CSV),
+        2,
+        lambda tmp: [str(tmp / "blocker.txt")],
+        out=lambda tmp: _file_in_the_way(tmp) / "out",
+    ),
+    FileCase(
+        "output_is_a_file",
+        "--out naming an existing regular file",
+        one(_VALID_CSV),
+        2,
+        lambda tmp: [str(tmp / "blocker.txt")],
+        out=_file_in_the_way,
+    ),
+    FileCase(
+        "output_folder_read_only",
+        "--out inside a read-only folder (skipped as root, who may write anywhere)",
+        one(_VALID_CSV),
+        2,
+        lambda tmp: [str(tmp / "read_only")],
+        out=_read_only_folder,
+    ),
+)
+
+
+@pytest.mark.parametrize("case", _params(FILE_CASES, lambda c: c.bug))
+def test_hostile_file_input(case: FileCase, tmp_path: Path) -> None:
+    if case.id == "output_folder_read_only" and os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")
+    inputs = case.build(tmp_path)
+    out = case.out(tmp_path)
+    before = out.read_bytes() if out.is_file() else None
+    done = cli("run", *inputs, "--rules", US_PACK, "--out", out, "--quiet", *case.extra, process=case.process)
+    assert done.returncode == case.exit_code, done.stderr[-2000:]
+    if case.exit_code == 0:
+        assert {p.name for p in out.iterdir()} >= {"summary.json"}
+        return
+    assert "Traceback" not in done.stderr
+    message = " ".join(done.stderr.split())
+    for name in case.names(tmp_path):
+        assert name in message, f"stderr does not name {name!r}: {done.stderr!r}"
+    if before is not None:
+        assert out.read_bytes() == before, "the file in the way was changed"
+    else:
+        assert not out.exists(), "an output folder appeared although the run failed"
+    leftovers = [p.name for p in out.parent.iterdir() if ".staging-" in p.name] if out.parent.is_dir() else []
+    assert not leftovers, leftovers
+
+
+def test_catalogue_has_at_least_35_cases() -> None:
+    assert len(ROW_CASES) + len(FILE_CASES) >= 35
+    ids = [c.id for c in (*ROW_CASES, *FILE_CASES)]
+    assert len(ids) == len(set(ids))
+
+
+def test_docs_table_lists_every_case() -> None:
+    from .test_rule_pack_hostility import CASES as PACK_CASES
+
+    table = (ROOT / "docs" / "hostile_inputs.md").read_text(encoding="utf-8")
+    missing = [c.id for c in (*ROW_CASES, *FILE_CASES, *PACK_CASES) if f"`{c.id}`" not in table]
+    assert not missing, f"docs/hostile_inputs.md lacks {missing}"

@@ -1,0 +1,388 @@
+"""Hostile rule packs: each is refused with exit code 4 and a message naming the file and the key path.
+
+Every case copies the bundled U.S. pack and breaks it by APPENDING a hostile entry (or editing a table by
+column name), so the cases keep working while the real pack's entries change. Each case is checked twice:
+through the Python API (``RulePackError``: exit code 4, file and key path in the message) and through the
+``screen run`` command (exit code 4, file and key path on stderr). A case the engine gets wrong carries a
+strict xfail with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import screening
+from screening.cli import main
+
+from ..conftest import ROOT, SAMPLE, US_PACK
+
+MANIFEST = SAMPLE / "handchecked" / "manifest.csv"
+CITE = 'citation = { instrument = "Hypothetical instrument for tests" }\n'
+#: Key paths in square brackets are read as rich markup by the CLI and vanish from stderr.
+RICH_MARKUP = "the CLI prints errors as rich markup, so a bracketed key path such as [{}] is swallowed"
+
+Edit = Callable[[Path], None]
+
+
+def append(name: str, text: str) -> Edit:
+    def edit(pack: Path) -> None:
+        path = pack / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.write_text(before + "\n" + text, encoding="utf-8")
+
+    return edit
+
+
+def substitute(name: str, pattern: str, replacement: str) -> Edit:
+    def edit(pack: Path) -> None:
+        path = pack / name
+        before = path.read_text(encoding="utf-8")
+        after, count = re.subn(pattern, replacement, before, count=1, flags=re.MULTILINE)
+        assert count == 1, f"{pattern!r} not found in {name}"
+        path.write_text(after, encoding="utf-8")
+
+    return edit
+
+
+def table_cell(name: str, column: str, value: str) -> Edit:
+    """Set ``column`` of the first data row of CSV table ``name`` (by header, whatever the other columns)."""
+
+    def edit(pack: Path) -> None:
+        path = pack / name
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        rows[1][rows[0].index(column)] = value
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(rows)
+        path.write_text(out.getvalue(), encoding="utf-8")
+
+    return edit
+
+
+def repeat_first_row(name: str) -> Edit:
+    def edit(pack: Path) -> None:
+        path = pack / name
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+
+    return edit
+
+
+def remove(name: str) -> Edit:
+    return lambda pack: (pack / name).unlink()
+
+
+def both(*edits: Edit) -> Edit:
+    def edit(pack: Path) -> None:
+        for each in edits:
+            each(pack)
+
+    return edit
+
+
+def suspension(extra: str, *, origins: str = '["DE"]', start: str = "2031-01-01") -> str:
+    return (
+        f'[[suspensions]]\nid = "hostile-suspension"\norigins = {origins}\nreason = "dm-suspended-origin"\n'
+        f"effective_from = {start}\n{extra}{CITE}"
+    )
+
+
+def measure(extra: str, *, rate: str = '"0.10"', cite: bool = True, ident: str = "hostile-measure") -> str:
+    return (
+        f'[[measures]]\nid = "{ident}"\ncomponent = "hostile"\nheading = "9903.99.99"\norigins = ["DE"]\n'
+        f'rate = {rate}\nstacking_group = "hostile"\neffective_from = 2031-01-01\n{extra}'
+        + (CITE if cite else "")
+    )
+
+
+def never_eligible(ident: str, prefix: str) -> str:
+    return (
+        f'[[never_eligible]]\nid = "{ident}"\nreason = "dm-excluded-quota"\nhts_prefixes = ["{prefix}"]\n'
+        f"effective_from = 2031-01-01\n{CITE}"
+    )
+
+
+def fee(extra: str, *, ident: str = "hostile-fee", rate: str = '"0.001"') -> str:
+    return (
+        f'[[fees]]\nid = "{ident}"\ncomponent = "mpf_formal"\nkind = "ad_valorem"\nrate = {rate}\n'
+        f'entry_types = ["formal"]\nmodes = ["cargo"]\neffective_from = 2031-01-01\n{extra}{CITE}'
+    )
+
+
+@dataclass(frozen=True)
+class PackCase:
+    """A broken pack: which file breaks how, and what the message must name."""
+
+    id: str
+    breakage: str
+    edit: Edit
+    file: str
+    names: tuple[str, ...]
+    api_bug: str | None = None
+    cli_bug: str | None = None
+
+
+CASES: tuple[PackCase, ...] = (
+    PackCase(
+        "malformed_toml",
+        "an unclosed array-of-tables header",
+        append("de_minimis.toml", "[[thresholds]\nid = 1\n"),
+        "de_minimis.toml",
+        ("malformed TOML", "at line"),
+    ),
+    PackCase(
+        "malformed_toml_string",
+        "an unterminated string in tariff.toml",
+        append("tariff.toml", 'note = "never closed\n'),
+        "tariff.toml",
+        ("malformed TOML", "at line"),
+    ),
+    PackCase(
+        "malformed_measures_file",
+        "a measures/*.toml file that is not TOML",
+        append("measures/hostile.toml", "[[measures]\n"),
+        "hostile.toml",
+        ("malformed TOML",),
+    ),
+    PackCase(
+        "unknown_key_in_entry",
+        "an unknown key in a suspension",
+        append("de_minimis.toml", suspension('colour = "red"\n')),
+        "de_minimis.toml",
+        ("suspensions[", "].colour", "hostile-suspension"),
+    ),
+    PackCase(
+        "unknown_top_level_table",
+        "an unknown table [extras] in fees.toml",
+        append("fees.toml", "[extras]\nx = 1\n"),
+        "fees.toml",
+        ("extras",),
+    ),
+    PackCase(
+        "unknown_key_in_pack_table",
+        "an unknown key in the [pack] table",
+        substitute("pack.toml", r"^\[pack\]\n", '[pack]\nowner = "someone"\n'),
+        "pack.toml",
+        ("pack.owner",),
+    ),
+    PackCase(
+        "inverted_period",
+        "a suspension that ends before it starts",
+        append("de_minimis.toml", suspension("effective_to = 2030-01-01\n")),
+        "de_minimis.toml",
+        ("suspensions[", "hostile-suspension", "effective_to"),
+    ),
+    PackCase(
+        "empty_period",
+        "a suspension that ends on its first day",
+        append("de_minimis.toml", suspension("effective_to = 2031-01-01\n")),
+        "de_minimis.toml",
+        ("suspensions[", "hostile-suspension", "effective_to"),
+    ),
+    PackCase(
+        "overlapping_thresholds",
+        "a second open-ended threshold overlapping the first",
+        append(
+            "de_minimis.toml",
+            f'[[thresholds]]\nid = "hostile-threshold"\namount_usd = "100.00"\neffective_from = 2030-01-01\n{CITE}',
+        ),
+        "de_minimis.toml",
+        ("thresholds", "hostile-threshold", "overlap"),
+    ),
+    PackCase(
+        "overlapping_suspensions",
+        "a second CN suspension overlapping one in force",
+        append("de_minimis.toml", suspension("", origins='["CN"]', start="2025-06-01")),
+        "de_minimis.toml",
+        ("suspensions", "hostile-suspension", "overlap"),
+    ),
+    PackCase(
+        "overlapping_tariff_lines",
+        "the first tariff line of mfn.csv twice",
+        repeat_first_row("tariff/mfn.csv"),
+        "mfn.csv",
+        ("hts=", "overlap"),
+    ),
+    PackCase(
+        "measure_without_citation",
+        "a Chapter 99 measure without a citation",
+        append("tariff.toml", measure("", cite=False)),
+        "tariff.toml",
+        ("measures[", "].citation", "hostile-measure"),
+    ),
+    PackCase(
+        "measure_rate_does_not_parse",
+        "a measure rate 'ten percent'",
+        append("tariff.toml", measure("", rate='"ten percent"')),
+        "tariff.toml",
+        ("measures[", "].rate", "hostile-measure"),
+    ),
+    PackCase(
+        "measure_rate_percent_sign",
+        "a measure rate '10%'",
+        append("tariff.toml", measure("", rate='"10%"')),
+        "tariff.toml",
+        ("measures[", "].rate", "hostile-measure"),
+    ),
+    PackCase(
+        "fee_rate_does_not_parse",
+        "a fee rate '0,35 %'",
+        append("fees.toml", fee("", rate='"0,35 %"')),
+        "fees.toml",
+        ("fees[", "].rate", "hostile-fee"),
+    ),
+    PackCase(
+        "tariff_rate_does_not_parse",
+        "ad_valorem 'sixteen' in the first row of mfn.csv",
+        table_cell("tariff/mfn.csv", "ad_valorem", "sixteen"),
+        "mfn.csv",
+        ("row 2.ad_valorem", "sixteen"),
+    ),
+    PackCase(
+        "duplicate_id_in_one_file",
+        "two never-eligible classes with one id",
+        append(
+            "de_minimis.toml", never_eligible("hostile-twin", "0101") + never_eligible("hostile-twin", "0102")
+        ),
+        "de_minimis.toml",
+        ("never_eligible[", "hostile-twin", "duplicate id"),
+    ),
+    PackCase(
+        "duplicate_id_across_files",
+        "a fee with the id of a never-eligible class",
+        both(
+            append("de_minimis.toml", never_eligible("hostile-twin", "0101")),
+            append("fees.toml", fee("", ident="hostile-twin")),
+        ),
+        "fees.toml",
+        ("fees[", "hostile-twin", "duplicate id"),
+    ),
+    PackCase(
+        "duplicate_id_across_measure_files",
+        "one measure id in two measures/*.toml files",
+        both(
+            append("measures/hostile_a.toml", measure("", ident="hostile-twin-measure")),
+            append("measures/hostile_b.toml", measure("", ident="hostile-twin-measure")),
+        ),
+        "hostile_b.toml",
+        ("hostile-twin-measure", "duplicate id"),
+    ),
+    PackCase(
+        "date_does_not_parse",
+        "effective_from = 'yesterday'",
+        append(
+            "de_minimis.toml",
+            f'[[thresholds]]\nid = "hostile-threshold"\namount_usd = "1.00"\neffective_from = "yesterday"\n{CITE}',
+        ),
+        "de_minimis.toml",
+        ("thresholds[", "].effective_from", "hostile-threshold"),
+    ),
+    PackCase(
+        "negative_amount",
+        "a threshold of -800.00",
+        append(
+            "de_minimis.toml",
+            f'[[thresholds]]\nid = "hostile-threshold"\namount_usd = "-800.00"\neffective_from = 2030-01-01\n{CITE}',
+        ),
+        "de_minimis.toml",
+        ("thresholds[", "].amount_usd", "hostile-threshold"),
+    ),
+    PackCase(
+        "country_name_not_code",
+        "origins = ['Canada']",
+        append("de_minimis.toml", suspension("", origins='["Canada"]')),
+        "de_minimis.toml",
+        ("suspensions[", "].origins", "hostile-suspension", "Canada"),
+    ),
+    PackCase(
+        "negative_staleness",
+        "max_staleness_days = -1",
+        substitute("fx.toml", r"max_staleness_days = \d+", "max_staleness_days = -1"),
+        "fx.toml",
+        ("rates.max_staleness_days",),
+    ),
+    PackCase(
+        "missing_file",
+        "fees.toml deleted",
+        remove("fees.toml"),
+        "fees.toml",
+        ("missing",),
+    ),
+)
+
+
+def _params(bug: Callable[[PackCase], str | None]) -> list[object]:
+    return [
+        pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=f"BUG: {bug(case)}")])
+        if bug(case)
+        else pytest.param(case, id=case.id)
+        for case in CASES
+    ]
+
+
+def broken_pack(case: PackCase, tmp_path: Path) -> Path:
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    case.edit(pack)
+    return pack
+
+
+@pytest.mark.parametrize("case", _params(lambda c: c.api_bug))
+def test_rule_pack_refused_by_the_api(case: PackCase, tmp_path: Path) -> None:
+    pack = broken_pack(case, tmp_path)
+    with pytest.raises(screening.RulePackError) as info:
+        screening.load_rules(pack)
+    assert info.value.exit_code == 4
+    message = str(info.value)
+    assert case.file in message
+    for name in case.names:
+        assert name in message, f"{name!r} not in {message!r}"
+
+
+@pytest.mark.parametrize("case", _params(lambda c: c.api_bug or c.cli_bug))
+def test_rule_pack_refused_by_the_cli_with_exit_4(case: PackCase, tmp_path: Path) -> None:
+    pack = broken_pack(case, tmp_path)
+    out = tmp_path / "out"
+    done = CliRunner().invoke(
+        main, ["run", str(MANIFEST), "--rules", str(pack), "--out", str(out), "--quiet"]
+    )
+    assert done.exit_code == 4, done.output
+    stderr = " ".join(done.stderr.split())
+    assert case.file in stderr
+    for name in case.names:
+        assert name in stderr, f"{name!r} not on stderr: {done.stderr!r}"
+    assert not out.exists()
+
+
+def test_rules_check_exits_4_in_a_real_process(tmp_path: Path) -> None:
+    case = next(c for c in CASES if c.id == "unknown_key_in_entry")
+    pack = broken_pack(case, tmp_path)
+    env = {**os.environ, "COLUMNS": "400"}
+    for args in (
+        ["rules", "check", str(pack)],
+        ["run", str(MANIFEST), "--rules", str(pack), "--out", str(tmp_path / "o")],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "screening", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert done.returncode == 4, done.stdout + done.stderr
+        assert "de_minimis.toml" in done.stderr
+        assert "].colour (id hostile-suspension)" in done.stderr
+    assert not (tmp_path / "o").exists()

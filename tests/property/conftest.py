@@ -1,0 +1,34 @@
+"""Property tests: load the Hypothesis profile named by $HYPOTHESIS_PROFILE (default ``ci``).
+
+``ci`` is derandomized with 25 examples per test; run ``HYPOTHESIS_PROFILE=thorough pytest tests/property``
+for 500. See :mod:`screening.testing.profiles`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+import screening
+from screening.testing.profiles import load_profile
+
+load_profile()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _QuietPack(screening.RulePack):
+    """The pack with a one-line repr: Hypothesis prints every argument of a failing example."""
+
+    def __repr__(self) -> str:
+        return f"<RulePack {self.meta.id} {self.content_hash[:19]}>"
+
+    def _repr_pretty_(self, printer: Any, _cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+@pytest.fixture(scope="session")
+def pack(us_pack: screening.RulePack) -> screening.RulePack:
+    """The session's U.S. pack (``us_pack``), printed briefly in Hypothesis reports."""
+    return _QuietPack(**{f.name: getattr(us_pack, f.name) for f in dataclasses.fields(us_pack)})
