@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from screening.errors import ScreeningError
+from screening.errors import ScreeningError, UsageError
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.pipeline import screen
 from screening.result import Result
@@ -96,6 +97,12 @@ def main() -> None:
     show_default=True,
     help="How postal duty is computed where the regime offers a per-item amount.",
 )
+@click.option(
+    "--pseudonymise-key-env",
+    "key_env",
+    metavar="VAR",
+    help="Replace party fields in the outputs by keyed hashes, with the key read from environment variable VAR.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @exits_cleanly
@@ -106,14 +113,25 @@ def run_command(
     fmt: str,
     mapping: Path | None,
     postal_method: str,
+    key_env: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Screen MANIFESTS (files, globs or folders) and write the outputs to --out."""
     with stage_progress(not quiet and not as_json and err.is_terminal) as progress:
         method: PostalMethod = "specific" if postal_method == "specific" else "ad-valorem"
+        key = None
+        if key_env is not None:
+            key = os.environ.get(key_env)
+            if not key:
+                raise UsageError(f"environment variable {key_env} holds no pseudonymisation key")
         result = screen(
-            list(manifests), rules=rules_path, mapping=mapping, postal_method=method, on_stage=progress
+            list(manifests),
+            rules=rules_path,
+            mapping=mapping,
+            postal_method=method,
+            pseudonymise_key=key,
+            on_stage=progress,
         )
         progress("writing outputs")
         result.write(out_dir, fmt="csv" if fmt == "csv" else "parquet")

@@ -20,6 +20,7 @@ import polars as pl
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
 from screening.io.mapping import ColumnMapping
+from screening.io.privacy import pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
@@ -107,6 +108,7 @@ def screen(
     rules: str | Path | RulePack = "rules/us",
     mapping: str | Path | ColumnMapping | None = None,
     postal_method: PostalMethod = "ad-valorem",
+    pseudonymise_key: str | bytes | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> Result:
     """Screen manifests: decisions, duties, fees and packages for every valid line.
@@ -119,6 +121,9 @@ def screen(
         mapping: a column-mapping TOML file or a :class:`ColumnMapping`.
         postal_method: ``ad-valorem`` or ``specific`` (per postal item, where the regime offers it);
             recorded in the summary.
+        pseudonymise_key: when given, party fields (names, addresses, postal codes, consignee ids and
+            keys) in ``lines``, ``packages`` and ``rejects`` are replaced by keyed hashes (HMAC-SHA256);
+            decisions are made on the real values first.
         on_stage: called with a short description as each stage starts (for progress display).
 
     Returns:
@@ -144,6 +149,12 @@ def screen(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="in-memory"
     )
     lines, packages_out, components, rejects, input_counts = frames
+    if pseudonymise_key is not None:
+        key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
+        if not key:
+            raise UsageError("the pseudonymisation key is empty")
+        lines, packages_out = pseudonymise_frame(lines, key), pseudonymise_frame(packages_out, key)
+        rejects = pseudonymise_rejects(rejects, key)
     result = Result(
         lines=lines,
         packages=packages_out,
@@ -157,7 +168,10 @@ def screen(
             packages=packages_out,
             rejects=rejects,
             dates=plan.dates,
-            options={"postal_method": postal_method},
+            options={
+                "postal_method": postal_method,
+                "pseudonymised": str(pseudonymise_key is not None).lower(),
+            },
         ),
         wall_seconds=time.perf_counter() - started,
     )

@@ -1,0 +1,62 @@
+"""--pseudonymise-key-env: party fields leave the outputs as keyed hashes; decisions do not change."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+from ..conftest import ROOT, SAMPLE
+
+MANIFEST = SAMPLE / "handchecked" / "manifest.csv"
+PARTY_COLUMNS = ["shipper_name", "consignee_name", "consignee_address", "consignee_postal_code"]
+
+
+def run(out: Path, key: str | None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SCREEN_TEST_KEY": key} if key is not None else dict(os.environ)
+    args = ["run", str(MANIFEST), "--out", str(out), "--quiet"]
+    if key is not None:
+        args += ["--pseudonymise-key-env", "SCREEN_TEST_KEY"]
+    return subprocess.run(
+        [sys.executable, "-m", "screening", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_names_and_addresses_leave_no_trace_in_any_output(tmp_path: Path) -> None:
+    assert run(tmp_path / "o", "k1").returncode == 0
+    source = pl.read_csv(MANIFEST, infer_schema=False)
+    names = [c for c in ("shipper_name", "consignee_name") if c in source.columns]
+    secrets = {v for c in names for v in source[c].drop_nulls()}
+    for file in (tmp_path / "o").iterdir():
+        text = file.read_bytes()
+        if file.suffix == ".parquet":
+            frame = pl.read_parquet(file)
+            text = frame.select(pl.all().cast(pl.String)).write_csv().encode()
+        assert not [s for s in secrets if s.encode() in text], file.name
+    lines = pl.read_parquet(tmp_path / "o" / "lines.parquet")
+    for column in PARTY_COLUMNS:
+        assert lines[column].drop_nulls().str.starts_with("p:").all(), column
+
+
+def test_same_key_same_pseudonyms_and_same_decisions(tmp_path: Path) -> None:
+    for name, key in (("a", "k1"), ("b", "k1"), ("c", "k2"), ("plain", None)):
+        assert run(tmp_path / name, key).returncode == 0
+    a, b, c, plain = (pl.read_parquet(tmp_path / n / "packages.parquet") for n in ("a", "b", "c", "plain"))
+    assert a.equals(b)
+    assert not a["consignee_key"].equals(c["consignee_key"])
+    assert a.drop("consignee_key").equals(plain.drop("consignee_key"))
+    assert a["consignee_key"].str.starts_with("p:").all()
+
+
+def test_an_empty_key_is_a_usage_error(tmp_path: Path) -> None:
+    done = run(tmp_path / "o", "")
+    assert done.returncode == 2
+    assert "SCREEN_TEST_KEY" in done.stderr
