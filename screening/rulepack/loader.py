@@ -33,8 +33,6 @@ from screening.rulepack.tables import read_fx_table, read_mfn_table, read_prefix
 
 M = TypeVar("M", bound=BaseModel)
 
-PACK_FILES = ("pack.toml", "de_minimis.toml", "fees.toml", "tariff.toml", "fx.toml")
-
 
 @dataclass(frozen=True)
 class RulePack:

@@ -389,15 +389,6 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
     )
 
 
-def fee_schedule_days(pack: RulePack, days: Iterable[dt.date]) -> pl.DataFrame:
-    """Which arrival dates have any fee schedule in force (``has_fee_schedule``)."""
-    return pl.DataFrame(
-        [(d, any(f.in_force(d) for f in pack.fees.fees)) for d in sorted(set(days))],
-        schema={"arrival_date": pl.Date(), "has_fee_schedule": pl.Boolean()},
-        orient="row",
-    )
-
-
 def citation_table(pack: RulePack) -> pl.DataFrame:
     """``rule_id, citation, confidence`` for every dated rule and the pack's tables."""
     rows = [(r.id, r.citation.render(), r.confidence) for r in pack.all_rules()]
