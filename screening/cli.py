@@ -23,11 +23,13 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.errors import ScreeningError, UsageError
+from screening.explain import explain_package, render_text
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.pipeline import screen
 from screening.result import Result
 from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
 from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
 from screening.rules_show import rules_in_force
 from screening.scenarios import run_scenarios
 from screening.stages.assess import PostalMethod
@@ -103,6 +105,13 @@ def main() -> None:
     metavar="VAR",
     help="Replace party fields in the outputs by keyed hashes, with the key read from environment variable VAR.",
 )
+@click.option("--seed", help="Seed of the random compliance sample (default: the pack's).")
+@click.option(
+    "--history",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (or packages file) of an earlier run, for rules that look back across days. Repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @exits_cleanly
@@ -114,6 +123,8 @@ def run_command(
     mapping: Path | None,
     postal_method: str,
     key_env: str | None,
+    seed: str | None,
+    history: tuple[Path, ...],
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -131,6 +142,8 @@ def run_command(
             mapping=mapping,
             postal_method=method,
             pseudonymise_key=key,
+            seed=seed,
+            history=list(history),
             on_stage=progress,
         )
         progress("writing outputs")
@@ -177,8 +190,39 @@ def print_summary(result: Result, out_dir: Path) -> None:
         ),
         highlight=False,
     )
+    risk = summary.get("risk") or {}
+    if risk:
+        dispositions = ", ".join(f"{d} {n:,}" for d, n in risk["packages_by_disposition"].items())
+        out.print(
+            f"risk: {risk['packages_flagged']:,} packages flagged; {dispositions}; "
+            f"random sample {risk['random_sample']['packages']:,} (seed {risk['random_sample']['seed']})",
+            highlight=False,
+        )
+        listing = risk.get("screening_list")
+        if listing:
+            out.print(
+                f"screening list {listing['source']} published {listing['published']}"
+                f" ({listing['age_days_at_latest_arrival']} days before the latest arrival)",
+                highlight=False,
+            )
     rules = summary["rules"]
     out.print(f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/", highlight=False)
+
+
+@main.command("explain")
+@click.argument("package_id")
+@click.option(
+    "--run", "run_dir", required=True, type=click.Path(path_type=Path), help="Output folder of a run."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@exits_cleanly
+def explain_command(package_id: str, run_dir: Path, as_json: bool) -> None:
+    """Explain PACKAGE_ID: decision, duty and fee components, flags, queue, with rules and citations."""
+    explained = explain_package(run_dir, package_id)
+    if as_json:
+        click.echo(json.dumps(explained, indent=2, default=str))
+    else:
+        click.echo(render_text(explained))
 
 
 @main.group("rules")
@@ -261,6 +305,25 @@ def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Pa
         f"parse coverage (chapters 1-97, lines with a general rate): {cov.computable:,} of {cov.rate_lines:,} "
         f"computable ({cov.share:.2%})",
         highlight=False,
+    )
+
+
+@rules_group.command("import-sdn")
+@click.argument("sdn_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path), help="Screening-list CSV.")
+@exits_cleanly
+def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
+    """Convert OFAC's SDN_CSV (sdn.csv layout) into a screening-list CSV for a pack's risk.toml."""
+    entries = read_ofac_sdn(sdn_csv)
+    staging = out_file.with_name(f".{out_file.name}.staging")
+    write_screening_list(entries, staging)
+    staging.replace(out_file)
+    aliases = int(entries["aliases"].list.len().sum())
+    out.print(
+        f"imported {entries.height:,} entries ({aliases:,} aliases) → {out_file}\n"
+        "set [denied_parties] file and published in the pack's risk.toml to use it",
+        highlight=False,
+        markup=False,
     )
 
 

@@ -15,6 +15,7 @@ from enum import StrEnum
 class RejectCode(StrEnum):
     """Why an input line was rejected (stable kebab-case strings)."""
 
+    MALFORMED_ROW = "malformed-row"
     MISSING_FIELD = "missing-field"
     INVALID_HTS = "invalid-hts"
     UNKNOWN_COUNTRY = "unknown-country"

@@ -19,23 +19,28 @@ import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
+from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
-from screening.io.privacy import pseudonymise_frame, pseudonymise_rejects
+from screening.io.privacy import pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies, resolve
+from screening.rulepack.risk_resolve import resolve_risk
+from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import (
     COMPONENT_SCHEMA,
+    FLAG_SCHEMA,
     LINE_DERIVED_COLUMNS,
     MANIFEST,
     MANIFEST_COLUMNS,
     PACKAGE_COLUMNS,
+    QUEUE_SCHEMA,
     ROW_COL,
     SOURCE_COL,
 )
-from screening.stages import aggregate, assess, decide, enrich, normalise, packages
+from screening.stages import aggregate, assess, decide, denied, enrich, normalise, packages, risk, route
 from screening.stages.assess import PostalMethod
 
 #: Lines are kept and written in this order.
@@ -109,6 +114,8 @@ def screen(
     mapping: str | Path | ColumnMapping | None = None,
     postal_method: PostalMethod = "ad-valorem",
     pseudonymise_key: str | bytes | None = None,
+    seed: str | None = None,
+    history: Sequence[str | Path] = (),
     on_stage: Callable[[str], None] | None = None,
 ) -> Result:
     """Screen manifests: decisions, duties, fees and packages for every valid line.
@@ -124,10 +131,15 @@ def screen(
         pseudonymise_key: when given, party fields (names, addresses, postal codes, consignee ids and
             keys) in ``lines``, ``packages`` and ``rejects`` are replaced by keyed hashes (HMAC-SHA256);
             decisions are made on the real values first.
+        seed: the random compliance sample's seed (default: the pack's); the same seed, pack and
+            packages give the same sample on every machine.
+        history: ``packages`` outputs (files or run folders) of earlier runs, for rules that look
+            back across days (``consignee_prior_*`` columns).
         on_stage: called with a short description as each stage starts (for progress display).
 
     Returns:
-        A :class:`Result` with ``lines``, ``packages``, ``components``, ``rejects`` and ``summary``.
+        A :class:`Result` with ``lines``, ``packages``, ``components``, ``flags``, ``queues``,
+        ``rejects`` and ``summary``.
         Collects the whole plan once.
 
     Raises:
@@ -143,14 +155,17 @@ def screen(
     sources = open_sources(specs, column_mapping)
     if postal_method not in ("ad-valorem", "specific"):
         raise UsageError(f"postal_method must be 'ad-valorem' or 'specific', not {postal_method!r}")
-    plan = build_plan(sources, pack, report, postal_method=postal_method)
-    report("assessing duties and fees")
+    history_frame = read_history(history) if history else None
+    key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
+    plan = build_plan(
+        sources, pack, report, postal_method=postal_method, seed=seed, history=history_frame, history_key=key
+    )
+    report("writing outputs")
     frames = pl.collect_all(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="in-memory"
     )
     lines, packages_out, components, rejects, input_counts = frames
-    if pseudonymise_key is not None:
-        key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
+    if key is not None:
         if not key:
             raise UsageError("the pseudonymisation key is empty")
         lines, packages_out = pseudonymise_frame(lines, key), pseudonymise_frame(packages_out, key)
@@ -159,6 +174,8 @@ def screen(
         lines=lines,
         packages=packages_out,
         components=components,
+        flags=plan.flags,
+        queues=plan.queues,
         rejects=rejects,
         summary=build_summary(
             pack=pack,
@@ -168,9 +185,13 @@ def screen(
             packages=packages_out,
             rejects=rejects,
             dates=plan.dates,
+            risk=plan.risk,
+            citations=plan.citations,
             options={
                 "postal_method": postal_method,
                 "pseudonymised": str(pseudonymise_key is not None).lower(),
+                "seed": plan.risk.seed,
+                "history_sources": str(len(history)),
             },
         ),
         wall_seconds=time.perf_counter() - started,
@@ -188,13 +209,21 @@ class Plan:
         lines: pl.LazyFrame,
         packages: pl.LazyFrame,
         components: pl.LazyFrame,
+        flags: pl.DataFrame,
+        queues: pl.DataFrame,
         rejects: pl.LazyFrame,
         input_counts: pl.LazyFrame,
         dates: list[dt.date],
+        risk: ResolvedRisk,
+        citations: pl.DataFrame,
     ) -> None:
         self.lines = lines
         self.packages = packages
         self.components = components
+        self.flags = flags
+        self.queues = queues
+        self.risk = risk
+        self.citations = citations
         self.rejects = rejects
         self.input_counts = input_counts
         self.dates = dates
@@ -210,8 +239,11 @@ def build_plan(
     report: Callable[[str], None] = _silent,
     *,
     postal_method: PostalMethod = "ad-valorem",
+    seed: str | None = None,
+    history: pl.LazyFrame | None = None,
+    history_key: bytes | None = None,
 ) -> Plan:
-    """The lazy plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess."""
+    """The plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess, risk, route."""
     vocabulary = normalise.Vocabulary(
         countries=known_countries(),
         currencies=pack_currencies(pack),
@@ -245,18 +277,95 @@ def build_plan(
     schedule_dates = resolved.fees["arrival_date"].unique()
     package_frame = packages.settle_fees(package_frame, fee_components, schedule_dates)
     components = pl.concat([line_components, package_duties, fee_components], how="vertical")
+    report("flagging risks")
+    risk_inputs = resolve_risk(pack, dates, seed=seed)
+    if history is not None and history_key:
+        history = _unpseudonymise_keys(history, kept["consignee_key"], history_key)
+    line_flags = _flag_lines(lines, wide, resolved, risk_inputs, history)
+    flags = risk.package_flags(line_flags.lazy(), risk_inputs).sort("package_id", "rule_id").collect()
+    report("routing to queues")
+    routed = route.route_packages(_scored(package_frame, flags).collect(), risk_inputs)
     return Plan(
         lines=_lines_output(
-            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left"), passthrough
+            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left").join(
+                line_flags.lazy().select(LINE_ID, "risk_flags"), on=LINE_ID, how="left", maintain_order="left"
+            ),
+            passthrough,
         ),
-        packages=_packages_output(package_frame),
+        packages=_packages_output(routed.lazy()),
         components=_components_output(components, resolved),
+        flags=_flags_output(flags),
+        queues=route.queue_table(routed).select(list(QUEUE_SCHEMA)),
         rejects=pl.concat([source_rejects, duplicate_rejects, fx_rejects]).lazy().sort(SOURCE_COL, ROW_COL),
         input_counts=pl.concat(
             [s.frame.select(pl.lit(s.label).alias(SOURCE_COL), pl.len().alias("rows")) for s in sources]
         ),
         dates=dates,
+        risk=risk_inputs,
+        citations=resolved.citations,
     )
+
+
+def _unpseudonymise_keys(history: pl.LazyFrame, keys: pl.Series, key: bytes) -> pl.LazyFrame:
+    """History written with the same pseudonymisation key: map its pseudonymous consignee keys back to
+    this run's real keys (one HMAC per distinct consignee of the run; unknown pseudonyms stay as they are)."""
+    back = {pseudonym(k, key): k for k in keys.unique().drop_nulls().to_list()}
+    return history.with_columns(pl.col("consignee_key").replace(back))
+
+
+def _flag_lines(
+    lines: pl.LazyFrame,
+    wide: pl.DataFrame,
+    resolved: ResolvedRules,
+    risk_inputs: ResolvedRisk,
+    history: pl.LazyFrame | None,
+) -> pl.DataFrame:
+    """Each line's fired risk rules (materialised: the flags feed three outputs)."""
+    text = wide.lazy().select(LINE_ID, *risk.RISK_TEXT_INPUTS)
+    with_text = lines.join(text, on=LINE_ID, how="left", maintain_order="left")
+    frame = risk.risk_columns(
+        with_text,
+        risk_inputs,
+        days=resolved.days,
+        tariff_dates=resolved.tariff["arrival_date"].unique().to_list(),
+        denied=_denied_matches(wide, risk_inputs),
+        history=history,
+    )
+    return risk.flag_lines(frame, risk_inputs).collect()
+
+
+def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk) -> pl.LazyFrame:
+    """Screening-list matches for the distinct shipper and consignee names of the run."""
+    settings = risk_inputs.denied
+    if settings is None:
+        return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
+    names = pl.concat(
+        [
+            wide.select(pl.col("shipper_name").alias("party_name")),
+            wide.select(pl.col("consignee_name").alias("party_name")),
+        ]
+    ).unique()
+    return denied.match_parties(
+        names.lazy(),
+        risk_inputs.screening_list,
+        legal_suffixes=settings.legal_suffixes,
+        generic_tokens=settings.generic_tokens,
+        threshold=settings.threshold,
+    )
+
+
+def _scored(package_frame: pl.LazyFrame, flags: pl.DataFrame) -> pl.LazyFrame:
+    scores = risk.package_scores(flags.lazy())
+    return package_frame.join(scores, on="package_id", how="left", maintain_order="left").with_columns(
+        pl.col("risk_score").fill_null(0),
+        pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+    )
+
+
+def _flags_output(flags: pl.DataFrame) -> pl.DataFrame:
+    out = flags.select(list(FLAG_SCHEMA))
+    assert out.schema == pl.Schema(FLAG_SCHEMA), "flags columns drifted"
+    return out
 
 
 def _collect_checked(
@@ -286,7 +395,7 @@ def _collect_checked(
 def _read_error(exc: BaseException) -> str:
     """What went wrong reading a file, without quoting its content (it may hold names and addresses)."""
     if isinstance(exc, pl.exceptions.ComputeError):
-        return "malformed data (unbalanced quotes, rows with more fields than the header, or bad encoding)"
+        return "malformed data (a quote that is never closed, or bad encoding)"
     return type(exc).__name__
 
 

@@ -17,8 +17,9 @@ from screening.errors import ScreeningError, UsageError
 from screening.io.sources import Source
 from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frame, write_json
 from screening.rulepack.loader import RulePack
+from screening.rulepack.risk_tables import ResolvedRisk
 
-OUTPUTS = ("lines", "packages", "components", "rejects")
+OUTPUTS = ("lines", "packages", "components", "flags", "queues", "rejects")
 
 
 def engine_version() -> str:
@@ -39,12 +40,14 @@ class Result:
     lines: pl.DataFrame
     packages: pl.DataFrame
     components: pl.DataFrame
+    flags: pl.DataFrame
+    queues: pl.DataFrame
     rejects: pl.DataFrame
     summary: dict[str, Any]
     wall_seconds: float = field(default=0.0, compare=False)
 
     def frames(self) -> dict[str, pl.DataFrame]:
-        """The four tabular outputs by name."""
+        """The tabular outputs by name."""
         return {name: getattr(self, name) for name in OUTPUTS}
 
     def check_conservation(self) -> None:
@@ -106,6 +109,8 @@ def build_summary(
     packages: pl.DataFrame,
     rejects: pl.DataFrame,
     dates: Sequence[dt.date],
+    risk: ResolvedRisk | None = None,
+    citations: pl.DataFrame | None = None,
     options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Counts, money totals and provenance. Contains no names or addresses of people."""
@@ -148,4 +153,62 @@ def build_summary(
             "total_due_usd": _money(packages, "total_due_usd"),
             "packages_with_unknown_duty": unknown_duty,
         },
+        "risk": risk_summary(packages, risk, dates),
+        "decision_rules": _decision_rules(packages, citations),
     }
+
+
+def _decision_rules(packages: pl.DataFrame, citations: pl.DataFrame | None) -> dict[str, str]:
+    """Citation of each de minimis rule that decided a package of the run (for ``screen explain``)."""
+    if citations is None or not packages.height:
+        return {}
+    used = packages["de_minimis_rule_id"].drop_nulls().unique().sort()
+    rows = citations.filter(pl.col("rule_id").is_in(used.implode())).sort("rule_id")
+    return {
+        str(rule_id): str(citation) for rule_id, citation in rows.select("rule_id", "citation").iter_rows()
+    }
+
+
+def risk_summary(
+    packages: pl.DataFrame, risk: ResolvedRisk | None, dates: Sequence[dt.date]
+) -> dict[str, Any]:
+    """Flag counts, queue loads (targeted apart from the random sample) and the screening list's age."""
+    if risk is None or "risk_flags" not in packages.columns:
+        return {}
+    fired = packages.select(pl.col("risk_flags").explode().alias("rule_id")).drop_nulls()
+    loads: dict[str, dict[str, int]] = {}
+    if packages.height:
+        grouped = (
+            packages.filter(pl.col("queue").is_not_null())
+            .group_by("queue", "disposition")
+            .len()
+            .sort("queue", "disposition")
+        )
+        for queue, disposition, count in grouped.iter_rows():
+            loads.setdefault(str(queue), {})[str(disposition)] = int(count)
+    summary: dict[str, Any] = {
+        "rules": risk.rules.height,
+        "rule_catalogue": {
+            str(row["rule_id"]): {k: v for k, v in row.items() if k != "rule_id"}
+            for row in risk.rules.to_dicts()
+        },
+        "packages_flagged": int((packages["risk_flags"].list.len() > 0).sum()) if packages.height else 0,
+        "flags_by_rule": _counts(fired, "rule_id"),
+        "packages_by_disposition": _counts(packages, "disposition"),
+        "queues": loads,
+        "random_sample": {
+            "seed": risk.seed,
+            "packages": int(packages["random_sample"].sum()) if packages.height else 0,
+            "note": "chosen by FNV-1a 64 of seed:package_id; reported apart from targeted exams",
+        },
+    }
+    if risk.denied is not None:
+        latest = max(dates) if dates else None
+        summary["screening_list"] = {
+            "source": risk.denied.source,
+            "file": risk.denied.file,
+            "published": risk.denied.published.isoformat(),
+            "entries": risk.screening_list.height,
+            "age_days_at_latest_arrival": (latest - risk.denied.published).days if latest else None,
+        }
+    return summary

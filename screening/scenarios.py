@@ -70,7 +70,10 @@ def run_scenario(pack: RulePack, file: Path, scenario: Scenario) -> Outcome:
     """Screen the scenario's lines under ``pack`` and compare with its expectations."""
     manifest = pl.DataFrame([{k: _text(v) for k, v in row.items()} for row in scenario.lines])
     result = screen(manifest, rules=pack, postal_method=scenario.scenario.postal_method)
-    packages = result.packages.with_columns(pl.all().cast(pl.String()))
+    packages = result.packages.with_columns(
+        pl.col(c).list.join(",") if isinstance(t, pl.List) else pl.col(c).cast(pl.String())
+        for c, t in result.packages.schema.items()
+    )
     rows = {r["package_id"]: r for r in packages.to_dicts()}
     mismatches = []
     for expected in scenario.expect:

@@ -64,6 +64,8 @@ MODES: Final[tuple[str, ...]] = ("express", "postal", "cargo")
 #: Lineage columns added to every input row: the source label and its 1-based data row.
 SOURCE_COL: Final = "source"
 ROW_COL: Final = "row"
+#: Internal column of a CSV source: null for a record read as a row, else why it cannot be one.
+MALFORMED_COL: Final = "__malformed_row"
 
 #: Columns of the ``rejects`` output, in order.
 REJECT_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -111,6 +113,7 @@ LINE_DERIVED_COLUMNS: Final[tuple[str, ...]] = (
     "tariff_line",
     "duty_status",
     "duty_usd",
+    "risk_flags",
 )
 
 #: Columns of the ``packages`` output, in order.
@@ -132,4 +135,99 @@ PACKAGE_COLUMNS: Final[tuple[str, ...]] = (
     "duty_usd",
     "fees_usd",
     "total_due_usd",
+    "risk_score",
+    "risk_flags",
+    "queue",
+    "queue_rank",
+    "disposition",
+    "random_sample",
 )
+
+#: Columns of the ``flags`` output: one row per package and risk rule that fired (its contribution).
+FLAG_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "package_id": pl.String(),
+    "rule_id": pl.String(),
+    "severity": pl.String(),
+    "weight": pl.Int64(),
+    "queue": pl.String(),
+    "line_nos": pl.List(pl.Int64()),
+    "detail": pl.String(),
+}
+
+#: Columns of the ``queues`` output: per queue, port and day, the routed packages in rank order.
+QUEUE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "queue": pl.String(),
+    "port_of_entry": pl.String(),
+    "arrival_date": pl.Date(),
+    "queue_rank": pl.Int64(),
+    "package_id": pl.String(),
+    "risk_score": pl.Int64(),
+    "risk_flags": pl.List(pl.String()),
+    "disposition": pl.String(),
+    "capacity": pl.Int64(),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RiskColumn:
+    """A column that risk-rule conditions may name (the whitelist of DESIGN §5)."""
+
+    name: str
+    dtype: pl.DataType
+    doc: str
+
+
+#: Every column a risk condition may use, line grain (one row per valid line). Money as float dollars
+#: here: conditions compare, they never compute amounts owed.
+RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
+    RiskColumn("package_id", pl.String(), "house bill / tracking number"),
+    RiskColumn("line_no", pl.Int64(), "line within the package"),
+    RiskColumn("arrival_date", pl.Date(), "arrival date"),
+    RiskColumn("mode", pl.String(), "express, postal or cargo"),
+    RiskColumn("carrier", pl.String(), "carrier or filer code"),
+    RiskColumn("port_of_entry", pl.String(), "4-digit port code"),
+    RiskColumn("shipper_name", pl.String(), "shipper as declared"),
+    RiskColumn("shipper_country", pl.String(), "shipper's ISO country"),
+    RiskColumn("consignee_name", pl.String(), "consignee as declared"),
+    RiskColumn("consignee_postal_code", pl.String(), "consignee postal code"),
+    RiskColumn("country_of_origin", pl.String(), "ISO country of origin"),
+    RiskColumn("country_of_export", pl.String(), "ISO country of export (null when not given)"),
+    RiskColumn("hts_code", pl.String(), "HTS digits without dots"),
+    RiskColumn("hts_chapter", pl.String(), "first 2 HTS digits"),
+    RiskColumn("hts_heading", pl.String(), "first 4 HTS digits"),
+    RiskColumn("hts_subheading", pl.String(), "first 6 HTS digits"),
+    RiskColumn("description", pl.String(), "goods description as declared"),
+    RiskColumn("description_norm", pl.String(), "description lower-cased, punctuation to blanks"),
+    RiskColumn("description_length", pl.Int64(), "characters of description_norm"),
+    RiskColumn("description_family", pl.String(), "first keyword family the description matches"),
+    RiskColumn("hts_description_mismatch", pl.Boolean(), "description family's chapters exclude the HTS"),
+    RiskColumn("shipper_name_norm", pl.String(), "shipper name lower-cased, punctuation to blanks"),
+    RiskColumn("consignee_name_norm", pl.String(), "consignee name lower-cased, punctuation to blanks"),
+    RiskColumn("quantity", pl.Float64(), "units"),
+    RiskColumn("gross_weight_kg", pl.Float64(), "gross weight of the line"),
+    RiskColumn("usmca_claim", pl.Boolean(), "USMCA claimed"),
+    RiskColumn("gift", pl.Boolean(), "declared a gift"),
+    RiskColumn("value_usd", pl.Float64(), "line value in USD"),
+    RiskColumn("value_per_kg_usd", pl.Float64(), "line value per kg (null without a weight)"),
+    RiskColumn("chapter_min_usd_per_kg", pl.Float64(), "pack's plausible minimum value per kg"),
+    RiskColumn("package_value_usd", pl.Float64(), "package value in USD"),
+    RiskColumn("package_lines", pl.Int64(), "lines in the package"),
+    RiskColumn("consignee_day_value_usd", pl.Float64(), "consignee-day value in USD"),
+    RiskColumn("consignee_day_packages", pl.Int64(), "consignee-day packages"),
+    RiskColumn("consignee_day_lines", pl.Int64(), "consignee-day lines"),
+    RiskColumn("shipper_consignee_day_packages", pl.Int64(), "packages from this shipper to this consignee"),
+    RiskColumn("shipper_consignee_day_value_usd", pl.Float64(), "their value in USD"),
+    RiskColumn("consignee_prior_days", pl.Int64(), "earlier days with packages (history input)"),
+    RiskColumn("consignee_prior_packages", pl.Int64(), "earlier packages (history input)"),
+    RiskColumn("consignee_prior_value_usd", pl.Float64(), "value of earlier packages (history input)"),
+    RiskColumn("threshold_usd", pl.Float64(), "de minimis threshold in force (null: none)"),
+    RiskColumn("de_minimis_in_force", pl.Boolean(), "threshold in force, origin and mode not suspended"),
+    RiskColumn("de_minimis_eligible", pl.Boolean(), "package decision"),
+    RiskColumn("de_minimis_reason", pl.String(), "package reason code"),
+    RiskColumn("duty_status", pl.String(), "line duty status"),
+    RiskColumn("hts_in_force", pl.Boolean(), "the HTS code has a tariff line in force on the date"),
+    RiskColumn("tariff_covers_date", pl.Boolean(), "the pack's tariff table covers the date"),
+    RiskColumn("denied_party_match", pl.Boolean(), "shipper or consignee matches the screening list"),
+    RiskColumn("denied_party_score", pl.Float64(), "best match score of shipper or consignee (0 to 1)"),
+)
+RISK_COLUMN_TYPES: Final[dict[str, pl.DataType]] = {c.name: c.dtype for c in RISK_COLUMNS}

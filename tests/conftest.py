@@ -10,10 +10,13 @@ import polars as pl
 import pytest
 
 import screening
+from screening.result import OUTPUTS
 
 ROOT = Path(__file__).resolve().parent.parent
 US_PACK = ROOT / "rules" / "us"
 SAMPLE = ROOT / "sample_data"
+#: The files of a run's output folder (Parquet format).
+OUTPUT_FILES = frozenset({*(f"{name}.parquet" for name in OUTPUTS), "summary.json"})
 
 #: A valid line; tests override the fields they care about.
 BASE_LINE: dict[str, Any] = {

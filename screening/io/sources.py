@@ -3,23 +3,30 @@
 Every source becomes a lazy frame with ``source`` (its label) and ``row`` (the
 1-based data row in that source; a CSV header is not counted) ahead of its own
 columns, after the column mapping is applied.
+
+A CSV (or TSV) source also has :data:`MALFORMED_COL`: null for a record read as a row, else why the
+record cannot be one (more fields than the header). Polars' reader reads the file; only when it fails
+does :func:`read_csv_tolerant` read it again, record by record, so that one bad record becomes one reject
+instead of failing the file.
 """
 
 from __future__ import annotations
 
+import codecs
 import glob
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
+from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError
 from screening.io.mapping import ColumnMapping
-from screening.schema import MANIFEST, REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+from screening.schema import MALFORMED_COL, MANIFEST, REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
 SUFFIXES = {
     ".parquet": "parquet",
@@ -81,14 +88,268 @@ def scan_file(path: Path) -> pl.LazyFrame:
             return pl.scan_ipc(path)
         if kind == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=None)
-        return pl.scan_csv(
-            path,
-            separator="\t" if kind == "tsv" else ",",
-            infer_schema=False,
-            encoding="utf8-lossy",
-        )
+        return scan_csv(path, "\t" if kind == "tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(str(path), f"cannot be read: {exc}") from exc
+        raise InputSchemaError(str(path), f"cannot be read: {_first_line(exc)}") from exc
+
+
+def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
+    """A lazy read of a CSV file as text, plus :data:`MALFORMED_COL`, that survives malformed records.
+
+    The header is read now (a file without one raises). The data are read when the frame is collected:
+    by polars' reader, and only if that fails by :func:`read_csv_tolerant`.
+    """
+    names = _polars_csv(path, separator).collect_schema().names()
+    reader = _CsvReader(path, separator, names)
+    schema = {**dict.fromkeys(names, pl.String()), MALFORMED_COL: pl.String()}
+    return register_io_source(reader, schema=schema, is_pure=True, explain_name="CSV (tolerant)")
+
+
+def _polars_csv(path: Path, separator: str) -> pl.LazyFrame:
+    return pl.scan_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
+
+
+class _CsvReader:
+    """The IO source of one CSV file: polars' reader first, :func:`read_csv_tolerant` where it fails.
+
+    The first read of every column decides which reader the file needs; later reads (a row count, a
+    few columns) use the same one, so every read of a file sees the same rows.
+    """
+
+    def __init__(self, path: Path, separator: str, names: list[str]) -> None:
+        self.path = path
+        self.separator = separator
+        self.names = names
+        #: Whether the file needs the tolerant reader; None until a read of every column decides.
+        self.tolerant: bool | None = None
+        #: The number of data rows, once a read of every column has counted them.
+        self.rows: int | None = None
+
+    def __call__(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        _batch: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        for batch in self.read(with_columns):
+            frame = batch
+            if with_columns is not None:
+                # drop, not select: a frame of no columns keeps its height (a row count projects nothing).
+                frame = frame.drop([c for c in frame.columns if c not in with_columns])
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            if n_rows is not None:
+                frame = frame.head(n_rows)
+                n_rows -= frame.height
+            yield frame
+            if n_rows == 0:
+                return
+
+    def read(self, columns: list[str] | None) -> list[pl.DataFrame]:
+        """The file's rows in batches; polars' reader fails before the first batch is handed on."""
+        if columns == [] and self.rows is not None:
+            return [pl.DataFrame(height=self.rows)]
+        if self.tolerant:
+            return [self.read_tolerant()]
+        if self.tolerant is False and columns is not None:
+            return [self.read_narrow(columns)]
+        try:
+            # Batches as polars' reader makes them: polars 2.1 can panic formatting strings of one big
+            # collected frame later in the plan ("i < self.len()").
+            batches = list(_polars_csv(self.path, self.separator).collect_batches())
+        except pl.exceptions.ComputeError:
+            self.tolerant = True
+            return [self.read_tolerant()]
+        self.tolerant = False
+        self.rows = sum(batch.height for batch in batches)
+        return [batch.with_columns(_WELL_FORMED) for batch in batches]
+
+    def read_narrow(self, columns: list[str]) -> pl.DataFrame:
+        """Some columns of a file polars has read whole before (a row count reads none)."""
+        wanted = [c for c in columns if c in self.names]
+        scan = _polars_csv(self.path, self.separator)
+        if wanted:
+            frame = scan.select(wanted).collect()
+        else:
+            frame = pl.DataFrame(height=scan.select(pl.len()).collect().item())
+        return frame.with_columns(_WELL_FORMED)
+
+    def read_tolerant(self) -> pl.DataFrame:
+        frame = read_csv_tolerant(self.path.read_bytes(), self.names, self.separator, label=str(self.path))
+        self.rows = frame.height
+        return frame.rechunk()
+
+
+_WELL_FORMED = pl.lit(None, dtype=pl.String()).alias(MALFORMED_COL)
+
+
+def read_csv_tolerant(data: bytes, names: Sequence[str], separator: str = ",", *, label: str) -> pl.DataFrame:
+    """The data rows of CSV ``data`` as text columns ``names`` plus :data:`MALFORMED_COL`, vectorised.
+
+    Records are read as Python's ``csv`` module reads them: a field that starts with a quote is quoted
+    (``""`` inside is one quote; text after the closing quote is kept), a quote anywhere else is a literal
+    character, and a line break inside quotes continues the record. As with polars, an empty unquoted
+    field is null, missing trailing fields are null and an empty line is a row of nulls. A record with
+    more fields than the header keeps its first ``len(names)`` fields and gets a message in
+    :data:`MALFORMED_COL`. Bytes that are not UTF-8 become U+FFFD; a line break inside a quoted field
+    reads as a line feed.
+
+    Records that are plain RFC 4180 with no more fields than the header (almost all, as a rule) are
+    handed back to polars' reader; only the others are split here, field by field.
+
+    Raises:
+        InputSchemaError: a quoted field is never closed (the rest of the file would be one field).
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        data = data.decode("utf-8", errors="replace").encode("utf-8")
+    grammar = _CsvGrammar(separator, len(names))
+    lines = _lines_in_records(pl.read_lines(data, name="line"), grammar)
+    last = lines.tail(1)
+    if last.height and last["inside_after"][0]:
+        unclosed = last["record"][0]
+        where = f"in row {unclosed}" if unclosed else "in the header"
+        raise InputSchemaError(
+            label, f"a quoted field {where} is never closed (the rest of the file would be one field)"
+        )
+    records = _records(lines).slice(1)  # record 0 is the header
+    plain = (
+        records.select(pl.col("text").str.contains(grammar.plain_record)).to_series()
+        if grammar.plain_record
+        else pl.repeat(False, records.height, eager=True)
+    )
+    parts = [_split(records.filter(~plain), names, grammar)]
+    if plain.any():
+        # Plain records go back to polars' reader, under a header of placeholder names.
+        header = separator.join(f"c{i}" for i in range(len(names)))
+        body = records.select(pl.col("text").filter(plain).str.join("\n")).item()
+        read = pl.read_csv(f"{header}\n{body}\n".encode(), separator=separator, infer_schema=False)
+        parts.insert(
+            0,
+            read.rename(dict(zip(read.columns, names, strict=True))).with_columns(
+                _WELL_FORMED, records["record"].filter(plain)
+            ),
+        )
+    return pl.concat(parts, how="vertical").sort("record").drop("record")
+
+
+def _lines_in_records(lines: pl.DataFrame, grammar: _CsvGrammar) -> pl.DataFrame:
+    """Physical lines with ``record`` (0 for the header) and ``inside_after`` (a quoted field runs on).
+
+    Each line maps the quoting state at its start to the state at its end: f0 from a record's start,
+    f1 from inside a quoted field. Where f0 == f1 that is a constant; else the identity or the
+    negation. So the state after a line is the last constant's value, flipped once per negation since.
+    """
+    f0, f1 = pl.col("f0"), pl.col("f1")
+    return (
+        lines.lazy()
+        .with_columns(
+            f0=pl.col("line").str.contains(grammar.ends_quoted_from_start),
+            f1=pl.col("line").str.contains(grammar.ends_quoted_from_inside),
+        )
+        .with_columns(constant=f0 == f1, value=f0, flips=(f0 & ~f1).cast(pl.Int64()).cum_sum())
+        .with_columns(
+            base=pl.when("constant").then("value").forward_fill().fill_null(False),
+            flips_at_base=pl.when("constant").then("flips").forward_fill().fill_null(0),
+        )
+        .select(
+            "line",
+            inside_after=pl.col("base") ^ ((pl.col("flips") - pl.col("flips_at_base")) % 2 == 1),
+        )
+        .with_columns(starts=~pl.col("inside_after").shift(1, fill_value=False))
+        .with_columns(record=pl.col("starts").cast(pl.Int64()).cum_sum() - 1)
+        .collect()
+    )
+
+
+def _records(lines: pl.DataFrame) -> pl.DataFrame:
+    """``record`` and its ``text`` (lines joined by a line feed), in file order."""
+    whole = pl.col("starts") & ~pl.col("inside_after")
+    single = lines.filter(whole).select("record", text="line")
+    spread = (
+        lines.filter(~whole)
+        .group_by("record", maintain_order=True)
+        .agg(pl.col("line").str.join("\n").alias("text"))
+    )
+    return single.merge_sorted(spread, key="record") if spread.height else single
+
+
+def _split(records: pl.DataFrame, names: Sequence[str], grammar: _CsvGrammar) -> pl.DataFrame:
+    """Records split field by field: ``names``, :data:`MALFORMED_COL` and ``record``."""
+    fields = records.select(
+        "record",
+        (pl.col("text") + pl.lit(grammar.separator))
+        .str.extract_all(grammar.field)
+        .list.eval(grammar.value(pl.element()))
+        .alias("fields"),
+    )
+    count = pl.col("fields").list.len()
+    width = len(names)
+    return fields.select(
+        *[pl.col("fields").list.get(i, null_on_oob=True).alias(name) for i, name in enumerate(names)],
+        pl.when(count > width)
+        .then(
+            pl.format(
+                "the record has {} fields but the header has {}; a field holding '{}' must be quoted",
+                count,
+                pl.lit(width),
+                pl.lit(_shown(grammar.separator)),
+            )
+        )
+        .otherwise(None)
+        .alias(MALFORMED_COL),
+        "record",
+    )
+
+
+def _shown(separator: str) -> str:
+    return "\\t" if separator == "\t" else separator
+
+
+_WIDEST_PLAIN = 1000
+
+
+class _CsvGrammar:
+    """Regular expressions for the records of one separator (Python ``csv`` semantics, non-strict)."""
+
+    def __init__(self, separator: str, width: int) -> None:
+        sep = f"\\x{{{ord(separator):x}}}"  # the regex escape of any one character
+        closed = f'"(?:[^"]|"")*"(?:[^{sep}"][^{sep}]*)?'  # a quoted field, with any text after it
+        unquoted = f'[^{sep}"][^{sep}]*'
+        field = f"(?:{closed}|{unquoted})?"
+        still_open = '"(?:[^"]|"")*'  # a quoted field not closed by the line's end
+        #: A line that, read from a record's start, ends inside a quoted field.
+        self.ends_quoted_from_start = f"^(?:{field}{sep})*{still_open}$"
+        #: A line that, read from inside a quoted field, ends inside one (the same or a later one).
+        self.ends_quoted_from_inside = (
+            f'^(?:[^"]|"")*(?:"(?:[^{sep}"][^{sep}]*)?{sep}(?:{field}{sep})*{still_open})?$'
+        )
+        #: One field and the separator after it (a record is matched with a separator appended).
+        self.field = f"(?s){field}{sep}"
+        #: A record of RFC 4180 fields (quotes only around a whole field), at most ``width`` of them
+        #: (None for a header so wide that the pattern would pass the regex engine's size limit).
+        strict = f'(?:"(?:[^"]|"")*"|[^{sep}"]*)'
+        self.plain_record = (
+            f"^(?:{strict}{sep}){{0,{width - 1}}}{strict}$" if 0 < width <= _WIDEST_PLAIN else None
+        )
+        self.separator = separator
+
+    def value(self, token: pl.Expr) -> pl.Expr:
+        """A field's value from its token: unquoted, ``""`` read as ``"``; empty and unquoted is null."""
+        body = token.str.strip_suffix(self.separator)
+        quoted = body.str.extract(r'(?s)^"((?:[^"]|"")*)"', 1).str.replace_all('""', '"', literal=True)
+        after = body.str.extract(r'(?s)^"(?:[^"]|"")*"(.*)$', 1)
+        return (
+            pl.when(body.str.starts_with('"'))
+            .then(quoted + after)
+            .when(body == "")
+            .then(None)
+            .otherwise(body)
+        )
 
 
 def from_memory(obj: Any) -> pl.LazyFrame:
@@ -153,7 +414,7 @@ def require_columns(source: Source) -> None:
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
-        present = sorted(names - {SOURCE_COL, ROW_COL})
+        present = sorted(names - {SOURCE_COL, ROW_COL, MALFORMED_COL})
         hint = f"; it has {present[:12]}" if present else "; it has no columns"
         raise InputSchemaError(
             source.label,

@@ -19,6 +19,7 @@ import polars as pl
 from pydantic import BaseModel, ValidationError
 
 from screening.errors import RulePackError
+from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.rulepack.models import (
     DeMinimisRules,
     FeeRules,
@@ -29,7 +30,15 @@ from screening.rulepack.models import (
     TariffRules,
 )
 from screening.rulepack.reference import known_countries
-from screening.rulepack.tables import read_fx_table, read_mfn_table, read_prefix_table
+from screening.rulepack.risk_models import QueueRules, RiskRules
+from screening.rulepack.screening_list import read_screening_list
+from screening.rulepack.tables import (
+    read_fx_table,
+    read_mfn_table,
+    read_prefix_table,
+    read_value_per_kg_table,
+)
+from screening.schema import RISK_COLUMN_TYPES
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,6 +59,11 @@ class RulePack:
         content_hash: ``sha256:`` of every file in the pack; the pack's version.
         measure_scope: ``measure_id, hts_prefix, kind`` (include/exclude) for measures and gaps.
         measure_files: the file (relative to ``root``) each measure and gap was read from.
+        risk: risk rules, keyword families and screening-list settings (``risk.toml``; optional).
+        queues: inspection queues and random sampling (``queues.toml``; optional).
+        conditions: each risk rule's compiled condition, by rule id.
+        value_per_kg: ``chapter, min_usd_per_kg`` rows (empty without a table).
+        screening_list: ``entry_id, name, aliases, program, entity_type, source`` rows (empty without one).
     """
 
     root: Path
@@ -63,6 +77,11 @@ class RulePack:
     content_hash: str
     measure_scope: pl.DataFrame = field(default_factory=pl.DataFrame)
     measure_files: dict[str, str] = field(default_factory=dict)
+    risk: RiskRules = field(default_factory=RiskRules)
+    queues: QueueRules = field(default_factory=QueueRules)
+    conditions: dict[str, pl.Expr] = field(default_factory=dict)
+    value_per_kg: pl.DataFrame = field(default_factory=pl.DataFrame)
+    screening_list: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def all_rules(self) -> Iterable[Rule]:
         """Every dated rule of the pack, in file order."""
@@ -75,6 +94,8 @@ class RulePack:
         yield from self.tariff.measures
         yield from self.tariff.gaps
         yield from self.tariff.postal
+        yield from self.risk.rules
+        yield from self.queues.sampling.rates if self.queues.sampling else ()
 
 
 def load_rules(path: str | Path) -> RulePack:
@@ -94,6 +115,8 @@ def load_rules(path: str | Path) -> RulePack:
     fx = _model(root, "fx.toml", FxRules)
     mfn = read_mfn_table(root, tariff.mfn.file)
     fx_rates = read_fx_table(root, fx.rates.file)
+    risk = _optional_model(root, "risk.toml", RiskRules)
+    queues = _optional_model(root, "queues.toml", QueueRules)
     pack = RulePack(
         root=root,
         meta=meta,
@@ -106,9 +129,75 @@ def load_rules(path: str | Path) -> RulePack:
         content_hash=content_hash(root),
         measure_scope=_measure_scope(root, tariff, measure_files),
         measure_files=measure_files,
+        risk=risk,
+        queues=queues,
+        conditions=_compile_conditions(root, risk),
+        value_per_kg=(
+            read_value_per_kg_table(root, risk.value_per_kg.file) if risk.value_per_kg else pl.DataFrame()
+        ),
+        screening_list=_screening_list(root, risk),
     )
     check_pack(pack)
+    check_routing(pack)
     return pack
+
+
+def _screening_list(root: Path, risk: RiskRules) -> pl.DataFrame:
+    if risk.denied_parties is None:
+        return pl.DataFrame()
+    return read_screening_list(root / risk.denied_parties.file)
+
+
+def _optional_model(root: Path, name: str, model: type[M]) -> M:
+    """A model from an optional file: its defaults when the pack does not have the file."""
+    if not (root / name).is_file():
+        return model.model_validate({})
+    return _model(root, name, model)
+
+
+def _compile_conditions(root: Path, risk: RiskRules) -> dict[str, pl.Expr]:
+    """Compile every risk condition; refuse the pack on the first one that is not allowed."""
+    compiled = {}
+    for index, rule in enumerate(risk.rules):
+        try:
+            compiled[rule.id] = compile_condition(rule.condition, RISK_COLUMN_TYPES)
+        except ConditionError as exc:
+            raise RulePackError(
+                str(root / "risk.toml"),
+                f"rules[{index}].condition (id {rule.id})",
+                f"condition refused: {exc}",
+            ) from exc
+    return compiled
+
+
+def check_routing(pack: RulePack) -> None:
+    """Queues are unique by name and priority; every rule's queue and every route exists."""
+    file = str(pack.root / "queues.toml")
+    names: dict[str, int] = {}
+    priorities: dict[int, str] = {}
+    for index, queue in enumerate(pack.queues.queues):
+        if queue.name in names:
+            raise RulePackError(file, f"queues[{index}]", f"duplicate queue name {queue.name!r}")
+        if queue.priority in priorities:
+            raise RulePackError(
+                file,
+                f"queues[{index}]",
+                f"priority {queue.priority} also used by {priorities[queue.priority]!r}: priorities must differ",
+            )
+        names[queue.name] = index
+        priorities[queue.priority] = queue.name
+    rule_ids = {r.id for r in pack.risk.rules}
+    for index, queue in enumerate(pack.queues.queues):
+        unknown = sorted(set(queue.routes) - rule_ids)
+        if unknown:
+            raise RulePackError(file, f"queues[{index}].routes", f"unknown risk rule ids {unknown}")
+    for index, rule in enumerate(pack.risk.rules):
+        if rule.queue not in names:
+            raise RulePackError(
+                str(pack.root / "risk.toml"),
+                f"rules[{index}].queue (id {rule.id})",
+                f"queue {rule.queue!r} is not defined in queues.toml",
+            )
 
 
 def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]:
@@ -238,6 +327,8 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
         ("tariff.toml", "measures", pack.tariff.measures),
         ("tariff.toml", "gaps", pack.tariff.gaps),
         ("tariff.toml", "postal", pack.tariff.postal),
+        ("risk.toml", "rules", pack.risk.rules),
+        ("queues.toml", "sampling.rates", pack.queues.sampling.rates if pack.queues.sampling else ()),
     ]
     for file, section, rules in sections:
         for index, rule in enumerate(rules):
@@ -264,6 +355,7 @@ def check_pack(pack: RulePack) -> None:
         "fees": "fees.toml",
         "measures": "tariff.toml",
         "postal": "tariff.toml",
+        "sampling.rates": "queues.toml",
     }
     keyed: dict[str, list[tuple[str, Rule]]] = {
         "thresholds": [("threshold", r) for r in pack.de_minimis.thresholds],
@@ -279,6 +371,9 @@ def check_pack(pack: RulePack) -> None:
         "fees": [(f"{r.component}/{mode}", r) for r in pack.fees.fees for mode in r.modes],
         "measures": [(f"{r.heading}/{origin}", r) for r in pack.tariff.measures for origin in r.origins],
         "postal": [(origin, r) for r in pack.tariff.postal for origin in _expand_star(r.origins, pack)],
+        "sampling.rates": [
+            (f"{r.mode}/{r.origin}", r) for r in (pack.queues.sampling.rates if pack.queues.sampling else ())
+        ],
     }
     for section, entries in keyed.items():
         _check_overlaps(str(pack.root / files[section]), section, entries)

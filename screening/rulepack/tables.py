@@ -152,3 +152,23 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
     if inverted.height:
         raise RulePackError(str(file), where, f"inverted period for prefix {inverted['hts_prefix'][0]!r}")
     return table.select(list(SCOPE_SCHEMA))
+
+
+#: Plausible minimum value per kg by HTS chapter (risk: implausible value for the weight).
+VALUE_PER_KG_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "chapter": pl.String(),
+    "min_usd_per_kg": pl.Float64(),
+}
+
+
+def read_value_per_kg_table(root: Path, name: str) -> pl.DataFrame:
+    """``chapter`` (2 digits, unique) and ``min_usd_per_kg`` (positive)."""
+    table = read_table(root, name, VALUE_PER_KG_SCHEMA)
+    bad = table.filter(~pl.col("chapter").str.contains(r"^\d{2}$") | (pl.col("min_usd_per_kg") <= 0))
+    if bad.height:
+        raise RulePackError(
+            str(root / name), f"chapter={bad['chapter'][0]}", "chapter must be 2 digits, value > 0"
+        )
+    if table["chapter"].is_duplicated().any():
+        raise RulePackError(str(root / name), "chapter", "one row per chapter")
+    return table

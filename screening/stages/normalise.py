@@ -17,7 +17,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.hts import VALID_HTS_DIGITS, hts_digits
 from screening.exprs.parse import coerce
-from screening.schema import MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
+from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
 
 PARSED = "__parsed_"
 CHECK_INDEX = "__failed_check"
@@ -40,9 +40,9 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class Check:
-    """One vectorised check: rows where ``failed`` is true get ``code`` for ``field``."""
+    """One vectorised check: rows where ``failed`` is true get ``code`` for ``field`` (None: the record)."""
 
-    field: str
+    field: str | None
     code: RejectCode
     failed: pl.Expr
     message: pl.Expr
@@ -85,6 +85,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
     """The ordered list of checks for an input with ``schema``."""
     out: list[Check] = []
     present = set(schema.names())
+    if MALFORMED_COL in present:
+        # Its fields cannot be trusted: no other check is meaningful.
+        out.append(
+            Check(None, RejectCode.MALFORMED_ROW, pl.col(MALFORMED_COL).is_not_null(), pl.col(MALFORMED_COL))
+        )
 
     def shown(name: str) -> pl.Expr:
         """The input text of ``name`` for messages (the typed value when the input lacks the column)."""
@@ -378,4 +383,4 @@ def canonical_present(schema: pl.Schema) -> list[str]:
 
 def passthrough_columns(schema: pl.Schema) -> list[str]:
     """Input columns that are neither canonical nor lineage: they pass through untouched."""
-    return [c for c in schema.names() if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL)]
+    return [c for c in schema.names() if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, MALFORMED_COL)]

@@ -26,10 +26,9 @@ import pytest
 import screening
 from screening.generate import generate_manifest
 
-from ..conftest import ROOT, US_PACK
+from ..conftest import OUTPUT_FILES, ROOT, US_PACK
 
 ROWS = 200_000
-OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
 TIMEOUT = 600.0
 
 #: A point of a run: called with the output folder, true once the run has reached it.

@@ -10,10 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ..conftest import ROOT, SAMPLE, US_PACK
+from ..conftest import OUTPUT_FILES, ROOT, SAMPLE, US_PACK
 
 SAMPLE_PARQUET = SAMPLE / "manifest_10k.parquet"
-OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
 
 
 def screen(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -245,3 +244,59 @@ def test_outputs_are_sorted_by_their_keys(sample_run: Path) -> None:
     assert packages.equals(packages.sort("package_id"))
     rejects = pl.read_parquet(sample_run / "rejects.parquet", columns=["source", "row"])
     assert rejects.equals(rejects.sort("source", "row"))
+
+
+def test_explain_prints_the_decision_flags_queue_and_a_citation_url(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert screen("run", str(SAMPLE / "manifest_10k.parquet"), "--out", str(out), "--quiet").returncode == 0
+    packages = pl.read_parquet(out / "packages.parquet")
+    flagged = packages.filter(pl.col("queue").is_not_null()).sort(
+        "risk_score", "package_id", descending=[True, False]
+    )
+    package_id = flagged["package_id"][0]
+    done = screen("explain", package_id, "--run", str(out))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert f"Package {package_id}" in text
+    assert "https://" in text
+    assert flagged["queue"][0] in text
+    assert "why:" in text
+    assert "source:" in text
+    as_json = json.loads(screen("explain", package_id, "--run", str(out), "--json").stdout)
+    assert as_json["queue"]["queue"] == flagged["queue"][0]
+    assert {f["rule_id"] for f in as_json["flags"]} == set(flagged["risk_flags"][0])
+    assert sum(f["weight"] for f in as_json["flags"]) == flagged["risk_score"][0]
+
+
+def test_explain_of_an_unknown_package_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert (
+        screen("run", str(SAMPLE / "handchecked" / "manifest.csv"), "--out", str(out), "--quiet").returncode
+        == 0
+    )
+    done = screen("explain", "NO-SUCH-PACKAGE", "--run", str(out))
+    assert done.returncode == 2
+    assert "NO-SUCH-PACKAGE" in done.stderr
+
+
+def test_explain_reads_csv_outputs_too(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = screen(
+        "run", str(SAMPLE / "handchecked" / "manifest.csv"), "--out", str(out), "--format", "csv", "--quiet"
+    )
+    assert run.returncode == 0
+    package_id = pl.read_csv(out / "packages.csv", infer_schema=False)["package_id"][0]
+    done = screen("explain", package_id, "--run", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "DECISION" in done.stdout
+
+
+def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
+    target = tmp_path / "list.csv"
+    done = screen(
+        "rules", "import-sdn", str(ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"), "--out", str(target)
+    )
+    assert done.returncode == 0, done.stderr
+    listing = pl.read_csv(target)
+    assert {"entry_id", "name", "aliases", "program"} <= set(listing.columns)
+    assert "ofac-sdn-306" in listing["entry_id"].to_list()

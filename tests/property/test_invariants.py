@@ -30,6 +30,8 @@ from screening.exprs.parties import consignee_key
 from screening.result import OUTPUTS
 from screening.rulepack.loader import check_pack
 from screening.rulepack.models import DeMinimisRules
+from screening.rulepack.risk_resolve import resolve_risk
+from screening.stages import route
 from screening.testing import (
     BREAKAGES,
     COLUMNS,
@@ -41,11 +43,16 @@ from screening.testing import (
     manifests,
 )
 
+from ..conftest import OUTPUT_FILES as RUN_FILES
+
 LINEAGE = ("source", "row")
 #: The global row (0-based position in the whole manifest) that lineage maps to.
 GROW = "__global_row"
-OUTPUT_FILES = ("lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json")
+OUTPUT_FILES = tuple(sorted(RUN_FILES))
 COMPONENT_KEYS = ("package_id", "line_no", "component", "measure_id")
+QUEUE_KEYS = ("queue", "port_of_entry", "arrival_date", "queue_rank")
+#: Package columns set by routing (they depend on every package of a port and day).
+ROUTING = ("queue", "queue_rank", "disposition", "random_sample")
 
 
 # --- Helpers -------------------------------------------------------------------------------------------------
@@ -77,6 +84,8 @@ def by_global_row(result: screening.Result, positions: dict[str, Sequence[int]])
         "rejects": with_global_rows(result.rejects, positions),
         "packages": result.packages.sort("package_id"),
         "components": result.components.sort(COMPONENT_KEYS, nulls_last=True),
+        "flags": result.flags.sort("package_id", "rule_id"),
+        "queues": result.queues,
     }
 
 
@@ -86,6 +95,8 @@ def concat_parts(parts: Sequence[dict[str, pl.DataFrame]]) -> dict[str, pl.DataF
     out["rejects"] = out["rejects"].sort(GROW)
     out["packages"] = out["packages"].sort("package_id")
     out["components"] = out["components"].sort(COMPONENT_KEYS, nulls_last=True)
+    out["flags"] = out["flags"].sort("package_id", "rule_id")
+    out["queues"] = out["queues"].sort(QUEUE_KEYS, nulls_last=True)
     return out
 
 
@@ -104,6 +115,8 @@ def without_lineage(result: screening.Result) -> dict[str, pl.DataFrame]:
         "rejects": result.rejects.drop(*LINEAGE).sort(pl.all(), nulls_last=True),
         "packages": result.packages.sort("package_id"),
         "components": result.components.sort(COMPONENT_KEYS, nulls_last=True),
+        "flags": result.flags.sort("package_id", "rule_id"),
+        "queues": result.queues,
     }
 
 
@@ -268,7 +281,14 @@ def test_partition_invariance_by_consignee_hash(
         result = screen(rows.drop("__position"), pack)
         results.append(by_global_row(result, {"<memory:0>": rows["__position"].cast(pl.Int64()).to_list()}))
         totals = [a + b for a, b in zip(totals, counts(result), strict=True)]
-    assert_same_outputs(concat_parts(results), whole)
+    combined = concat_parts(results)
+    # Queue ranks share one capacity per port and day across partitions: a partitioned run routes once
+    # more over its combined packages (DESIGN §6), and must then agree with the whole run.
+    risk = resolve_risk(pack, sorted(set(whole_result.packages["arrival_date"].to_list())))
+    rerouted = route.route_packages(combined["packages"].drop(*ROUTING), risk)
+    combined["packages"] = rerouted.select(whole["packages"].columns)
+    combined["queues"] = route.queue_table(rerouted)
+    assert_same_outputs(combined, whole)
     assert tuple(totals) == counts(whole_result)
 
 
@@ -386,6 +406,7 @@ def decisions(result: screening.Result) -> dict[str, pl.DataFrame]:
     outputs = without_lineage(result)
     outputs["lines"] = outputs["lines"].drop("arrival_date", "fx_rate_date")
     outputs["packages"] = outputs["packages"].drop("arrival_date")
+    outputs["queues"] = outputs["queues"].drop("arrival_date")
     outputs["rejects"] = outputs["rejects"].select("package_id", "line_no", "field", "code")
     return outputs
 

@@ -19,8 +19,9 @@ from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
+from ..conftest import OUTPUT_FILES
+
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
-OUTPUT_FILES = {"lines.parquet", "packages.parquet", "components.parquet", "rejects.parquet", "summary.json"}
 
 
 _NAMES = ("Anna Keller", "Bob Stone", "Chen Li", "Dana Ruiz")

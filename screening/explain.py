@@ -1,0 +1,176 @@
+"""``screen explain``: one package's decision, duties, fees, flags and queue, from a run's output folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from screening.errors import UsageError
+
+
+def _read(run: Path, name: str) -> pl.DataFrame:
+    for suffix in (".parquet", ".csv"):
+        file = run / f"{name}{suffix}"
+        if file.is_file():
+            if suffix == ".parquet":
+                return pl.read_parquet(file)
+            text = pl.read_csv(file, infer_schema=False)
+            nested = {"risk_flags": pl.List(pl.String()), "line_nos": pl.List(pl.Int64())}
+            return text.with_columns(
+                pl.col(c).str.json_decode(t) for c, t in nested.items() if c in text.columns
+            )
+    raise UsageError(f"{run}: no {name}.parquet or {name}.csv (is this a `screen run` output folder?)")
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (dates and decimals as text)."""
+    plain = frame.with_columns(
+        pl.col(c).cast(pl.String())
+        for c, t in frame.schema.items()
+        if t in (pl.Date, pl.Datetime) or t.is_decimal()
+    )
+    return plain.to_dicts()
+
+
+def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
+    """Everything the run decided about ``package_id``, with reasons, measures and citations.
+
+    Raises:
+        UsageError: the folder is not a run output, or the package is not in it (rejected rows are
+            listed when the package id appears among the rejects).
+    """
+    folder = Path(run)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: run folder not found")
+    summary_file = folder / "summary.json"
+    if not summary_file.is_file():
+        raise UsageError(f"{folder}: no summary.json (is this a `screen run` output folder?)")
+    summary = json.loads(summary_file.read_text())
+    packages = _read(folder, "packages").filter(pl.col("package_id") == package_id)
+    if packages.height == 0:
+        rejects = _read(folder, "rejects").filter(pl.col("package_id") == package_id)
+        if rejects.height:
+            return {"package_id": package_id, "rejected": _rows(rejects.drop("raw"))}
+        raise UsageError(f"package {package_id!r} is not in {folder}")
+    catalogue = summary.get("risk", {}).get("rule_catalogue", {})
+    flags = _read(folder, "flags").filter(pl.col("package_id") == package_id)
+    flag_rows = [
+        {
+            **row,
+            **{k: catalogue.get(row["rule_id"], {}).get(k) for k in ("description", "rationale", "citation")},
+        }
+        for row in _rows(flags)
+    ]
+    package = _rows(packages)[0]
+    queue_rows = _read(folder, "queues").filter(pl.col("package_id") == package_id)
+    queue = _rows(queue_rows)[0] if queue_rows.height else None
+    rule_id = package.get("de_minimis_rule_id")
+    return {
+        "package_id": package_id,
+        "package": package,
+        "decision": {
+            "eligible": package.get("de_minimis_eligible"),
+            "reason": package.get("de_minimis_reason"),
+            "rule_id": rule_id,
+            "citation": summary.get("decision_rules", {}).get(rule_id) if rule_id else None,
+        },
+        "lines": _rows(
+            _read(folder, "lines")
+            .filter(pl.col("package_id") == package_id)
+            .select(
+                "line_no",
+                "hts_code",
+                "description",
+                "country_of_origin",
+                "value_usd",
+                "duty_status",
+                "duty_usd",
+                "risk_flags",
+            )
+        ),
+        "components": _rows(_read(folder, "components").filter(pl.col("package_id") == package_id)),
+        "flags": flag_rows,
+        "queue": queue,
+        "rules": {"id": summary["rules"]["id"], "content_hash": summary["rules"]["content_hash"]},
+    }
+
+
+def render_text(explained: dict[str, Any]) -> str:
+    """The explanation as plain text for an officer."""
+    if "rejected" in explained:
+        lines = [f"Package {explained['package_id']}: rejected, not screened"]
+        lines += [
+            f"  {r['source']} row {r['row']}, field {r['field']}: {r['code']}: {r['message']}"
+            for r in explained["rejected"]
+        ]
+        return "\n".join(lines)
+    p, d = explained["package"], explained["decision"]
+    out = [
+        f"Package {p['package_id']}  arrived {p['arrival_date']} by {p['mode']}"
+        f" at port {p.get('port_of_entry') or '(none)'}; origin {p['country_of_origin']}; {p['lines']} line(s)",
+        "",
+        "DECISION",
+        f"  de minimis: {'eligible' if d['eligible'] in (True, 'true') else 'not eligible'}  ({d['reason']})",
+        f"  rule: {d['rule_id']}",
+    ]
+    if d["citation"]:
+        out.append(f"  source: {d['citation']}")
+    out += [
+        f"  entry type: {p['entry_type']}",
+        f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}",
+        f"  duty ${p['duty_usd'] if p['duty_usd'] is not None else '(not computed)'} ({p['duty_status']})"
+        f"   fees ${p['fees_usd'] if p['fees_usd'] is not None else '(unknown)'}"
+        f"   total due ${p['total_due_usd'] if p['total_due_usd'] is not None else '(unknown)'}",
+        "",
+        "LINES",
+    ]
+    for line in explained["lines"]:
+        flags = ", ".join(line["risk_flags"] or []) or "-"
+        out.append(
+            f"  {line['line_no']}. {line['hts_code']}  {line['description']!r}  origin {line['country_of_origin']}"
+            f"  value ${line['value_usd']}  duty ${line['duty_usd'] if line['duty_usd'] is not None else '?'}"
+            f" ({line['duty_status']})  flags: {flags}"
+        )
+    out += ["", "DUTIES AND FEES"]
+    if not explained["components"]:
+        out.append("  none")
+    for c in explained["components"]:
+        where = f"line {c['line_no']}" if c["line_no"] is not None else "package"
+        heading = f" {c['heading']}" if c["heading"] else ""
+        amount = f"${c['amount_usd']}" if c["amount_usd"] is not None else "(not computed)"
+        out.append(
+            f"  {where}: {c['component']}{heading} [{c['measure_id']}]  base ${c['base_usd']} x rate {c['rate']}"
+            f" = {amount}"
+        )
+        if c["citation"]:
+            out.append(f"      source: {c['citation']}")
+        if c.get("assumption"):
+            out.append(f"      assumption: {c['assumption']}")
+    out += ["", f"RISK  score {p['risk_score']}"]
+    if not explained["flags"]:
+        out.append("  no risk rule fired")
+    for f in explained["flags"]:
+        out.append(
+            f"  +{f['weight']} {f['rule_id']} ({f['severity']}, queue {f['queue']}) on line(s) "
+            f"{', '.join(str(n) for n in f['line_nos'] or [])}: {f['description']}"
+        )
+        if f.get("detail"):
+            out.append(f"      match: {f['detail']}")
+        out.append(f"      why: {f['rationale']}")
+        out.append(f"      source: {f['citation']}")
+    out += ["", "ROUTING"]
+    q = explained["queue"]
+    if q:
+        out.append(
+            f"  queue {q['queue']} at port {q['port_of_entry'] or '(none)'} on {q['arrival_date']}: rank {q['queue_rank']}"
+            f" of capacity {q['capacity']} → {p['disposition']}"
+        )
+    else:
+        out.append(f"  no queue → {p['disposition']}")
+    sampled = p["random_sample"] in (True, "true")
+    out.append(f"  random compliance sample: {'yes' if sampled else 'no'}")
+    out.append(f"\nrule pack {explained['rules']['id']} {explained['rules']['content_hash']}")
+    return "\n".join(out)

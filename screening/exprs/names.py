@@ -1,0 +1,57 @@
+"""Name expressions for denied-party screening: one normal form for party and list names.
+
+Pure expression builders: the legal-suffix list comes from rule-pack data and is passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import polars as pl
+
+#: Dotted initials such as ``S.A.``, ``L.L.C.``, ``U.S.A.``: two single letters joined by a dot.
+_DOTTED_PAIR = r"\b(\p{L})\.(\p{L})\b\.?"
+#: Apostrophes inside words are dropped (``QA'IDA`` → ``QAIDA``, ``O'BRIEN`` → ``OBRIEN``).
+_APOSTROPHES = r"['\u2018\u2019\u02bc`´]"
+
+
+def suffix_pattern(legal_suffixes: Sequence[str]) -> str | None:
+    """The regex matching any of ``legal_suffixes`` as a whole upper-case token (``None`` when empty)."""
+    words = sorted({w.strip().upper() for w in legal_suffixes if w.strip()}, key=lambda w: (-len(w), w))
+    if not words:
+        return None
+    return r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
+
+
+def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
+    """Canonical form of a party name: ``'Banco Nacional de Cuba, S.A.'`` → ``'BANCO NACIONAL DE CUBA'``.
+
+    Steps: Unicode NFKD with combining marks removed (``É`` → ``E``), upper case, dotted initials
+    joined (``S.A.`` → ``SA``), apostrophes removed, every other character that is not a letter or a
+    digit replaced by a blank, whole tokens in ``legal_suffixes`` (case-insensitive) dropped wherever
+    they stand, blanks collapsed and stripped. A name that is nothing but suffixes becomes ``''``;
+    null stays null.
+
+    Args:
+        expr: a string expression.
+        legal_suffixes: words such as ``LTD``, ``LLC``, ``GMBH`` (from rule-pack data).
+    """
+    cleaned = (
+        expr.cast(pl.String())
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{M}+", "")
+        .str.to_uppercase()
+        .str.replace_all(_DOTTED_PAIR, "${1}${2}")
+        .str.replace_all(_APOSTROPHES, "")
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+    )
+    pattern = suffix_pattern(legal_suffixes)
+    if pattern is not None:
+        cleaned = cleaned.str.replace_all(pattern, " ")
+    return cleaned.str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def name_tokens(expr: pl.Expr) -> pl.Expr:
+    """The blank-separated tokens of a (normalised) name as ``list[str]``; ``''`` gives ``[]``."""
+    return expr.str.extract_all(r"\S+")

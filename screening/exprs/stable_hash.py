@@ -1,0 +1,47 @@
+"""A hash that is the same on every machine, run and library version: 64-bit FNV-1a over UTF-8.
+
+polars' own ``hash`` may change between versions, so random sampling cannot use it. This
+one is computed with numpy over the Arrow buffers, one vector step per byte position (a
+loop over at most the longest string's length, never over rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+FNV_OFFSET_BASIS = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def fnv1a64(values: pl.Series, *, prefix: str = "") -> pl.Series:
+    """FNV-1a (64-bit) of ``prefix + value`` for each string; null for a null value.
+
+    >>> fnv1a64(pl.Series(["a"])).item() == 0xAF63DC4C8601EC8C
+    True
+    """
+    start = int(FNV_OFFSET_BASIS)
+    for byte in prefix.encode():
+        start = ((start ^ byte) * int(FNV_PRIME)) % (1 << 64)
+    state = np.uint64(start)
+    array = pa.array(values.cast(pl.String()).to_arrow()).cast(pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    count = len(array)
+    offsets_buffer, data_buffer = array.buffers()[1], array.buffers()[2]
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64, count=count + 1, offset=array.offset * 8)
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    )
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    hashes = np.full(count, state, dtype=np.uint64)
+    longest = int(lengths.max()) if count else 0
+    with np.errstate(over="ignore"):
+        for position in range(longest):
+            active = np.nonzero(lengths > position)[0]
+            octets = data[starts[active] + position].astype(np.uint64)
+            hashes[active] = (hashes[active] ^ octets) * FNV_PRIME
+    result = pl.Series(values.name, hashes, dtype=pl.UInt64())
+    return result.set(values.is_null(), None) if values.null_count() else result

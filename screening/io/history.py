@@ -1,0 +1,56 @@
+"""History input: the ``packages`` outputs of earlier runs, for risk rules that look across days.
+
+A history source is a run folder (its ``packages.parquet`` or ``packages.csv``) or a packages
+file. Only ``consignee_key``, ``arrival_date``, ``package_id`` and ``value_usd`` are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from screening.errors import InputSchemaError
+
+NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
+
+
+def _packages_file(path: Path) -> Path:
+    if path.is_dir():
+        for name in ("packages.parquet", "packages.csv"):
+            if (path / name).is_file():
+                return path / name
+        raise InputSchemaError(str(path), "history folder holds no packages.parquet or packages.csv")
+    if not path.is_file():
+        raise InputSchemaError(str(path), "history file not found")
+    return path
+
+
+def read_history(paths: Sequence[str | Path]) -> pl.LazyFrame:
+    """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``.
+
+    Raises:
+        InputSchemaError: a history source is missing, unreadable or lacks the needed columns.
+    """
+    frames = []
+    for spec in paths:
+        file = _packages_file(Path(spec))
+        try:
+            raw = (
+                pl.read_parquet(file, columns=list(NEEDED))
+                if file.suffix == ".parquet"
+                else pl.read_csv(file, columns=list(NEEDED), infer_schema=False)
+            )
+            typed = raw.select(
+                pl.col("consignee_key").cast(pl.String()),
+                pl.col("arrival_date").cast(pl.String()).str.to_date("%Y-%m-%d"),
+                pl.col("package_id").cast(pl.String()),
+                (pl.col("value_usd").cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64()).alias("value_usd_cents"),
+            )
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputSchemaError(
+                str(file), f"not a packages output of an earlier run (needs {', '.join(NEEDED)})"
+            ) from exc
+        frames.append(typed)
+    return pl.concat(frames).lazy()

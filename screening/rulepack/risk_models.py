@@ -1,0 +1,154 @@
+"""Risk and routing models: ``risk.toml`` (flags, keyword families, screening list) and ``queues.toml``.
+
+Risk rules are dated and cited like every other rule. Their conditions are SQL boolean
+expressions checked against a column whitelist when the pack loads (see
+:mod:`screening.rulepack.conditions`); nothing in a pack is ever executed as code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from screening.rulepack.models import Citation, Frozen, Mode, Rule
+
+Severity = Literal["low", "medium", "high", "critical"]
+
+_QUEUE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+_CHAPTER = re.compile(r"^\d{2}$")
+
+
+def _check_queue(value: str) -> str:
+    if not _QUEUE.match(value):
+        raise ValueError(f"queue name {value!r} must be lower-case kebab-case")
+    return value
+
+
+def _check_chapters(values: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [v for v in values if not _CHAPTER.match(v)]
+    if bad:
+        raise ValueError(f"HTS chapters must be two digits: {bad}")
+    return values
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression: {exc}") from exc
+    return value
+
+
+QueueName = Annotated[str, AfterValidator(_check_queue)]
+Chapters = Annotated[tuple[str, ...], AfterValidator(_check_chapters)]
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+
+class RiskRule(Rule):
+    """A flag: a SQL boolean condition over the risk columns, its weight, severity and target queue."""
+
+    description: str = Field(min_length=3)
+    condition: str = Field(min_length=1, description="SQL boolean expression over the whitelisted columns")
+    weight: int = Field(ge=0, le=1000, description="points added to the package's risk score")
+    severity: Severity
+    queue: QueueName
+    rationale: str = Field(min_length=3, description="why this pattern is a risk, for the officer")
+
+
+class KeywordFamily(Frozen):
+    """Description keywords that belong to some HTS chapters (``hts_description_mismatch``)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    pattern: Pattern = Field(description="regular expression over description_norm (lower case)")
+    chapters: Chapters
+
+
+class ValuePerKgTable(Frozen):
+    """Plausible minimum value per kg by HTS chapter: a CSV with ``chapter, min_usd_per_kg``."""
+
+    file: str
+    citation: Citation
+    confidence: Literal["confirmed", "unconfirmed", "conflict"] = "unconfirmed"
+    note: str | None = None
+
+
+class DeniedParties(Frozen):
+    """The screening list and how names are compared with it."""
+
+    file: str = Field(description="screening-list CSV in the pack (entry_id, name, aliases, program, ...)")
+    published: dt.date = Field(description="date the list was published; outputs state its age")
+    source: str
+    citation: Citation
+    threshold: float = Field(gt=0, le=1, description="token score (Dice) at or above which a name matches")
+    legal_suffixes: tuple[str, ...] = Field(description="tokens dropped before comparing (CORP, LTD, ...)")
+    generic_tokens: tuple[str, ...] = Field(
+        default=(), description="tokens that never count towards a match (TRADING, GROUP, ...)"
+    )
+
+
+class RiskSettings(Frozen):
+    """Windows used by derived risk columns."""
+
+    history_days: int = Field(default=30, ge=1, le=366, description="look-back for consignee_prior_*")
+
+
+class RiskRules(Frozen):
+    """Contents of ``risk.toml``."""
+
+    settings: RiskSettings = RiskSettings()
+    rules: tuple[RiskRule, ...] = ()
+    keyword_families: tuple[KeywordFamily, ...] = ()
+    value_per_kg: ValuePerKgTable | None = None
+    denied_parties: DeniedParties | None = None
+
+
+class Queue(Frozen):
+    """An inspection queue with a daily capacity per port."""
+
+    name: QueueName
+    priority: int = Field(ge=1, description="1 is the highest; a package goes to its highest-priority queue")
+    capacity_per_port_day: int = Field(ge=0)
+    capacity_by_port: dict[str, int] = Field(default_factory=dict, description="overrides by port code")
+    routes: tuple[str, ...] = Field(
+        default=(), description="ids of risk rules routed here besides those naming this queue"
+    )
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _non_negative_overrides(self) -> Queue:
+        bad = {port: n for port, n in self.capacity_by_port.items() if n < 0}
+        if bad:
+            raise ValueError(f"capacities must not be negative: {bad}")
+        return self
+
+
+class SampleRate(Rule):
+    """The random compliance-sample rate for a stratum (mode × origin; ``*`` for any)."""
+
+    mode: Mode | Literal["*"] = "*"
+    origin: str = Field(default="*", pattern=r"^([A-Z]{2}|\*)$")
+    rate: Decimal = Field(ge=0, le=1, description="share of packages sampled, at most 6 decimals")
+
+    @model_validator(mode="after")
+    def _micro_precision(self) -> SampleRate:
+        if (self.rate * 1_000_000) % 1 != 0:
+            raise ValueError("rate must have at most 6 decimals (sampling is decided in parts per million)")
+        return self
+
+
+class Sampling(Frozen):
+    """Random compliance sampling: the default seed and the rates by stratum."""
+
+    seed: str = Field(min_length=1, description="mixed into the hash; `screen run --seed` overrides it")
+    rates: tuple[SampleRate, ...] = ()
+
+
+class QueueRules(Frozen):
+    """Contents of ``queues.toml``."""
+
+    queues: tuple[Queue, ...] = ()
+    sampling: Sampling | None = None

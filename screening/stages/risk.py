@@ -1,0 +1,273 @@
+"""Risk: the whitelisted risk columns, each rule's condition per line, package flags and scores.
+
+Conditions are evaluated per line over :data:`~screening.schema.RISK_COLUMNS`; a package
+carries every rule that fired on any of its lines, once, and its score is the sum of those
+rules' weights (each rule's contribution is a row of the ``flags`` output).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import polars as pl
+
+from screening.errors import ReasonCode
+from screening.exprs.hts import hts_prefix
+from screening.exprs.parties import normalised_name
+from screening.rulepack.risk_models import KeywordFamily
+from screening.rulepack.risk_tables import ResolvedRisk
+from screening.schema import RISK_COLUMN_TYPES
+
+#: Reasons under which the de minimis rule itself does not run (suspended or repealed).
+NOT_IN_FORCE = (ReasonCode.SUSPENDED_ALL, ReasonCode.SUSPENDED_ORIGIN, ReasonCode.REPEALED)
+
+#: Text columns of the manifest that risk needs beside the decision columns.
+RISK_TEXT_INPUTS = (
+    "carrier",
+    "shipper_name",
+    "shipper_country",
+    "consignee_name",
+    "consignee_postal_code",
+    "country_of_export",
+    "description",
+)
+
+HISTORY_SCHEMA = {
+    "consignee_key": pl.String(),
+    "arrival_date": pl.Date(),
+    "package_id": pl.String(),
+    "value_usd_cents": pl.Int64(),
+}
+
+
+def _dollars(cents: str, name: str) -> pl.Expr:
+    return (pl.col(cents).cast(pl.Float64()) / 100).alias(name)
+
+
+def description_columns(families: Sequence[KeywordFamily]) -> list[pl.Expr]:
+    """``description_norm``, ``description_length``, ``description_family``, ``hts_description_mismatch``."""
+    norm = pl.col("description_norm")
+    chapter = pl.col("hts_chapter")
+    matches = [norm.str.contains(f.pattern) for f in families]
+    family = (
+        pl.coalesce([pl.when(m).then(pl.lit(f.name)) for m, f in zip(matches, families, strict=True)])
+        if families
+        else pl.lit(None, dtype=pl.String())
+    )
+    mismatch = (
+        pl.any_horizontal(matches)
+        & ~pl.any_horizontal(
+            [m & chapter.is_in(list(f.chapters)) for m, f in zip(matches, families, strict=True)]
+        )
+        if families
+        else pl.lit(False)
+    )
+    return [
+        family.alias("description_family"),
+        mismatch.fill_null(False).alias("hts_description_mismatch"),
+    ]
+
+
+def consignee_history(current: pl.LazyFrame, history: pl.LazyFrame, days: int) -> pl.LazyFrame:
+    """Per consignee-day of the run: earlier days, packages and value in the ``days`` before it."""
+    pairs = current.select("consignee_key", "arrival_date").unique()
+    earlier = history.select(
+        "consignee_key",
+        pl.col("arrival_date").alias("prior_date"),
+        "package_id",
+        "value_usd_cents",
+    ).unique(subset=["consignee_key", "prior_date", "package_id"], keep="first")
+    window = (pl.col("prior_date") < pl.col("arrival_date")) & (
+        pl.col("prior_date") >= pl.col("arrival_date") - pl.duration(days=days)
+    )
+    return (
+        pairs.join(earlier, on="consignee_key", how="inner")
+        .filter(window)
+        .group_by("consignee_key", "arrival_date")
+        .agg(
+            pl.col("prior_date").n_unique().cast(pl.Int64()).alias("consignee_prior_days"),
+            pl.col("package_id").n_unique().cast(pl.Int64()).alias("consignee_prior_packages"),
+            (pl.col("value_usd_cents").sum().cast(pl.Float64()) / 100).alias("consignee_prior_value_usd"),
+        )
+    )
+
+
+def risk_columns(
+    lines: pl.LazyFrame,
+    risk: ResolvedRisk,
+    *,
+    days: pl.DataFrame,
+    tariff_dates: Sequence[dt.date],
+    denied: pl.LazyFrame,
+    history: pl.LazyFrame | None,
+) -> pl.LazyFrame:
+    """The line frame with every whitelisted risk column (plus ``__line`` and the match details).
+
+    ``lines`` holds the decided lines with the text columns of :data:`RISK_TEXT_INPUTS`;
+    ``denied`` is the output of :func:`screening.stages.denied.match_parties` for the run's names.
+    """
+    digits = pl.col("hts_digits")
+    base = lines.with_columns(
+        digits.alias("hts_code"),
+        hts_prefix(digits, 2).alias("hts_chapter"),
+        hts_prefix(digits, 4).alias("hts_heading"),
+        hts_prefix(digits, 6).alias("hts_subheading"),
+        normalised_name(pl.col("description")).alias("description_norm"),
+        normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"),
+        normalised_name(pl.col("consignee_name")).alias("consignee_name_norm"),
+        _dollars("value_usd_cents", "value_usd"),
+        _dollars("consignee_day_value_cents", "consignee_day_value_usd"),
+        pl.col("tariff_line").is_not_null().alias("hts_in_force"),
+        pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
+    ).with_columns(
+        pl.col("description_norm").str.len_chars().cast(pl.Int64()).alias("description_length"),
+        *description_columns(risk.families),
+        pl.when(pl.col("gross_weight_kg") > 0)
+        .then(pl.col("value_usd") / pl.col("gross_weight_kg"))
+        .alias("value_per_kg_usd"),
+        (pl.col("value_usd_cents").sum().over("package_id").cast(pl.Float64()) / 100).alias(
+            "package_value_usd"
+        ),
+        pl.len().over("package_id").cast(pl.Int64()).alias("package_lines"),
+        pl.concat_str(
+            pl.col("shipper_name_norm"), pl.col("shipper_country").fill_null(""), separator="|"
+        ).alias("__shipper_key"),
+    )
+    shipper_consignee = ["__shipper_key", "consignee_key", "arrival_date"]
+    base = base.with_columns(
+        pl.col("package_id")
+        .n_unique()
+        .over(shipper_consignee)
+        .cast(pl.Int64())
+        .alias("shipper_consignee_day_packages"),
+        (pl.col("value_usd_cents").sum().over(shipper_consignee).cast(pl.Float64()) / 100).alias(
+            "shipper_consignee_day_value_usd"
+        ),
+    )
+    thresholds = days.lazy().select(
+        "arrival_date", (pl.col("threshold_cents").cast(pl.Float64()) / 100).alias("threshold_usd")
+    )
+    base = (
+        base.join(thresholds, on="arrival_date", how="left", maintain_order="left")
+        .join(
+            risk.value_per_kg.lazy().rename(
+                {"chapter": "hts_chapter", "min_usd_per_kg": "chapter_min_usd_per_kg"}
+            ),
+            on="hts_chapter",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(
+            (
+                pl.col("threshold_usd").is_not_null()
+                & ~pl.col("de_minimis_reason").is_in([str(r) for r in NOT_IN_FORCE])
+            ).alias("de_minimis_in_force")
+        )
+    )
+    base = _attach_denied(base, denied)
+    if history is not None:
+        prior = consignee_history(base, history, risk.history_days)
+        base = base.join(prior, on=["consignee_key", "arrival_date"], how="left", maintain_order="left")
+    else:
+        base = base.with_columns(
+            pl.lit(None, dtype=pl.Int64()).alias("consignee_prior_days"),
+            pl.lit(None, dtype=pl.Int64()).alias("consignee_prior_packages"),
+            pl.lit(None, dtype=pl.Float64()).alias("consignee_prior_value_usd"),
+        )
+    return base.with_columns(
+        pl.col("consignee_prior_days").fill_null(0),
+        pl.col("consignee_prior_packages").fill_null(0),
+        pl.col("consignee_prior_value_usd").fill_null(0.0),
+    )
+
+
+def _attach_denied(base: pl.LazyFrame, denied: pl.LazyFrame) -> pl.LazyFrame:
+    """Best screening-list match of the shipper and of the consignee, and a readable detail."""
+    for party in ("shipper", "consignee"):
+        matches = denied.select(
+            pl.col("party_name").alias(f"{party}_name"),
+            pl.col("denied_score").alias(f"__{party}_score"),
+            pl.format(
+                "{} matches {} {} '{}' [{}] ({}, score {})",
+                pl.lit(party),
+                pl.col("denied_source"),
+                pl.col("denied_entry_id"),
+                pl.col("denied_name"),
+                pl.col("denied_program").fill_null(""),
+                pl.col("denied_match"),
+                pl.col("denied_score").round(2).cast(pl.String()),
+            ).alias(f"__{party}_detail"),
+        )
+        base = base.join(matches, on=f"{party}_name", how="left", maintain_order="left", nulls_equal=False)
+    return base.with_columns(
+        pl.max_horizontal(pl.col("__shipper_score"), pl.col("__consignee_score")).alias("denied_party_score"),
+        (pl.col("__shipper_score").is_not_null() | pl.col("__consignee_score").is_not_null()).alias(
+            "denied_party_match"
+        ),
+        pl.concat_str(
+            pl.col("__shipper_detail"), pl.col("__consignee_detail"), separator="; ", ignore_nulls=True
+        )
+        .replace("", None)
+        .alias("__denied_detail"),
+    ).drop("__shipper_score", "__consignee_score", "__shipper_detail", "__consignee_detail")
+
+
+def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
+    """``__line, package_id, line_no, risk_flags, __denied_detail``: the rules that fired on each line.
+
+    A rule fires on a line when its condition holds and the rule is in force on the arrival date.
+    """
+    missing = sorted(set(RISK_COLUMN_TYPES) - set(frame.collect_schema().names()))
+    assert not missing, f"risk columns not derived: {missing}"
+    checks = []
+    for rule_id in risk.rules["rule_id"].to_list():
+        dates = risk.in_force.filter(pl.col("rule_id") == rule_id)["arrival_date"]
+        fires = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
+        checks.append(pl.when(fires).then(pl.lit(rule_id)))
+    flags = (
+        pl.concat_list(checks).list.drop_nulls() if checks else pl.lit([], dtype=pl.List(pl.String()))
+    ).alias("risk_flags")
+    return frame.select("__line", "package_id", "line_no", flags, "__denied_detail")
+
+
+def package_flags(line_flags: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
+    """The ``flags`` output: one row per package and rule, with its weight (its contribution)."""
+    fired = (
+        line_flags.filter(pl.col("risk_flags").list.len() > 0)
+        .explode("risk_flags")
+        .rename({"risk_flags": "rule_id"})
+    )
+    grouped = fired.group_by("package_id", "rule_id").agg(
+        pl.col("line_no").unique().sort().alias("line_nos"),
+        pl.col("__denied_detail").drop_nulls().unique().sort().str.join("; ").alias("__denied_detail"),
+    )
+    meta = risk.rules.lazy().select("rule_id", "severity", "weight", "queue")
+    return grouped.join(meta, on="rule_id", how="left").select(
+        "package_id",
+        "rule_id",
+        "severity",
+        "weight",
+        "queue",
+        "line_nos",
+        pl.when(pl.col("rule_id").is_in(_denied_rule_ids(risk)))
+        .then(pl.col("__denied_detail").replace("", None))
+        .alias("detail"),
+    )
+
+
+def _denied_rule_ids(risk: ResolvedRisk) -> list[str]:
+    """Rules whose condition names ``denied_party_match``: their flags carry the match detail."""
+    return [rid for rid, expr in risk.conditions.items() if "denied_party_match" in expr.meta.root_names()]
+
+
+def package_scores(flags: pl.LazyFrame) -> pl.LazyFrame:
+    """``package_id, risk_score, risk_flags``: weights summed; flags by contribution, then id."""
+    return (
+        flags.sort("package_id", "weight", "rule_id", descending=[False, True, False])
+        .group_by("package_id", maintain_order=True)
+        .agg(
+            pl.col("weight").sum().cast(pl.Int64()).alias("risk_score"),
+            pl.col("rule_id").alias("risk_flags"),
+        )
+    )

@@ -1,0 +1,120 @@
+"""Route: each flagged package to its highest-priority queue, ranked within port and day under capacity,
+plus the random compliance sample (stratified by mode and origin, by a stable hash).
+
+Dispositions: ``inspect`` (targeted, within the queue's capacity for the port and day), ``sample``
+(picked by the random compliance sample and not inspected as targeted), ``deferred`` (flagged
+beyond capacity: kept in the queue, never dropped), ``release`` (neither).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from screening.exprs.stable_hash import fnv1a64
+from screening.rulepack.risk_tables import PPM, ResolvedRisk
+
+QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
+
+
+def assign_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``package_id, queue, queue_rank, capacity, targeted`` for every flagged package.
+
+    ``packages`` has ``package_id, arrival_date, port_of_entry, risk_score, risk_flags``. Within a
+    queue, port and day: highest score first, then package id (a stable tie-break).
+    """
+    flagged = packages.filter(pl.col("risk_flags").list.len() > 0)
+    chosen = (
+        flagged.select("package_id", pl.col("risk_flags").alias("rule_id"))
+        .explode("rule_id")
+        .join(risk.routes, on="rule_id", how="inner")
+        .sort("package_id", "priority", "queue")
+        .group_by("package_id", maintain_order=True)
+        .agg(pl.col("queue").first())
+    )
+    defaults = risk.capacities.filter(pl.col("port_of_entry").is_null()).select(
+        "queue", pl.col("capacity").alias("__default_capacity")
+    )
+    by_port = risk.capacities.filter(pl.col("port_of_entry").is_not_null())
+    ranked = (
+        flagged.join(chosen, on="package_id", how="inner")
+        .sort([*QUEUE_GROUP, "risk_score", "package_id"], descending=[False, False, False, True, False])
+        .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
+        .join(defaults, on="queue", how="left")
+        .join(by_port, on=["queue", "port_of_entry"], how="left")
+        .with_columns(pl.coalesce("capacity", "__default_capacity").alias("capacity"))
+    )
+    return ranked.select(
+        "package_id",
+        "queue",
+        "queue_rank",
+        "capacity",
+        (pl.col("queue_rank") <= pl.col("capacity")).alias("targeted"),
+    )
+
+
+def random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.Series:
+    """Whether each package is in the random compliance sample (same order as ``packages``).
+
+    The rate is the most specific stratum in force on the arrival date: mode and origin, then
+    origin, then mode, then any. A package is chosen when the 64-bit FNV-1a hash of
+    ``seed + ':' + package_id`` modulo one million is below the rate in parts per million.
+    """
+    rates = risk.sample_rates
+    keyed = packages.select(
+        "package_id", "arrival_date", "mode", pl.col("country_of_origin").alias("origin")
+    ).with_row_index("__order")
+    tiers = [("mode", "origin"), ("origin",), ("mode",), ()]
+    found = keyed.with_columns(pl.lit(None, dtype=pl.Int64()).alias("rate_ppm"))
+    for tier in tiers:
+        wanted = rates.filter(
+            *[pl.col(c) != "*" for c in tier],
+            *[pl.col(c) == "*" for c in ("mode", "origin") if c not in tier],
+        ).select("arrival_date", *tier, pl.col("rate_ppm").alias("__tier_rate"))
+        found = (
+            found.join(wanted, on=["arrival_date", *tier], how="left", maintain_order="left")
+            .with_columns(pl.coalesce("rate_ppm", "__tier_rate").alias("rate_ppm"))
+            .drop("__tier_rate")
+        )
+    bucket = (fnv1a64(found["package_id"], prefix=f"{risk.seed}:") % PPM).cast(pl.Int64())
+    chosen = found.select(
+        "__order",
+        (pl.Series(bucket) < pl.col("rate_ppm").fill_null(0)).fill_null(False).alias("random_sample"),
+    )
+    return chosen.sort("__order")["random_sample"]
+
+
+def route_packages(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``packages`` with ``queue``, ``queue_rank``, ``disposition`` and ``random_sample``."""
+    assigned = assign_queues(packages, risk)
+    routed = packages.with_columns(random_sample(packages, risk)).join(
+        assigned, on="package_id", how="left", maintain_order="left"
+    )
+    disposition = (
+        pl.when(pl.col("targeted").fill_null(False))
+        .then(pl.lit("inspect"))
+        .when(pl.col("random_sample"))
+        .then(pl.lit("sample"))
+        .when(pl.col("queue").is_not_null())
+        .then(pl.lit("deferred"))
+        .otherwise(pl.lit("release"))
+    )
+    return routed.with_columns(disposition.alias("disposition")).drop("targeted")
+
+
+def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
+    """The ``queues`` output: routed packages by queue, port and day, in rank order."""
+    return (
+        routed.filter(pl.col("queue").is_not_null())
+        .select(
+            "queue",
+            "port_of_entry",
+            "arrival_date",
+            "queue_rank",
+            "package_id",
+            "risk_score",
+            "risk_flags",
+            "disposition",
+            "capacity",
+        )
+        .sort("queue", "port_of_entry", "arrival_date", "queue_rank", nulls_last=True)
+    )

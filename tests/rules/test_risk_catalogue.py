@@ -1,0 +1,321 @@
+"""The U.S. pack's risk catalogue: each rule fires on the pattern it names and stays quiet otherwise.
+
+Lines are synthetic; 2025-03-10 is a date on which the $800 exemption was in force for German goods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import screening
+
+Screen = Callable[..., screening.Result]
+
+
+def flags(result: screening.Result, package_id: str = "P1") -> set[str]:
+    row = result.packages.filter(pl.col("package_id") == package_id)
+    assert row.height == 1, f"{package_id} not screened: {result.rejects.select('code', 'message').rows()}"
+    return set(row["risk_flags"][0])
+
+
+def test_the_catalogue_has_at_least_14_rules(us_pack: screening.RulePack) -> None:
+    assert len(us_pack.risk.rules) >= 14
+    assert all(r.citation.instrument and r.rationale for r in us_pack.risk.rules)
+
+
+def test_a_plain_line_raises_no_flag(screen_lines: Screen) -> None:
+    result = screen_lines({"gross_weight_kg": "0.3"})
+    assert flags(result) == set()
+    assert result.packages["disposition"][0] in ("release", "sample")
+
+
+# --- value just under the threshold -------------------------------------------------------------
+
+
+def test_value_just_under_threshold_fires(screen_lines: Screen) -> None:
+    assert "value-just-under-threshold" in flags(screen_lines({"declared_value": "790.00"}))
+
+
+def test_value_just_under_threshold_quiet_below_band_and_when_suspended(screen_lines: Screen) -> None:
+    assert "value-just-under-threshold" not in flags(screen_lines({"declared_value": "700.00"}))
+    suspended = screen_lines({"declared_value": "790.00", "arrival_date": "2025-09-02"})
+    assert "value-just-under-threshold" not in flags(suspended)
+
+
+# --- structuring ---------------------------------------------------------------------------------
+
+
+def test_structuring_consignee_day_fires_on_each_package(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "500.00"},
+        {"package_id": "P2", "declared_value": "400.00", "shipper_name": "Rheinblick Handel GmbH"},
+    )
+    for package in ("P1", "P2"):
+        assert "structuring-consignee-day" in flags(result, package)
+        assert "structuring-shipper-split" not in flags(result, package)
+
+
+def test_structuring_consignee_day_quiet_under_the_threshold_together(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "300.00"},
+        {"package_id": "P2", "declared_value": "400.00"},
+    )
+    assert not {"structuring-consignee-day", "structuring-shipper-split"} & (
+        flags(result, "P1") | flags(result, "P2")
+    )
+
+
+def test_structuring_shipper_split_fires(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "500.00"},
+        {"package_id": "P2", "declared_value": "400.00"},
+    )
+    assert {"structuring-shipper-split", "structuring-consignee-day"} <= flags(result, "P2")
+
+
+def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Screen) -> None:
+    result = screen_lines({"declared_value": "900.00"})
+    assert not {"structuring-consignee-day", "structuring-shipper-split"} & flags(result)
+
+
+# --- descriptions and parties --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("description", ["gift", "Goods", "spare parts", "ACCESSORIES", "abc"])
+def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
+    assert "vague-description" in flags(screen_lines({"description": description}))
+
+
+@pytest.mark.parametrize("description", ["cotton t-shirt", "gift box of soap bars", "car parts: brake pads"])
+def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
+    assert "vague-description" not in flags(screen_lines({"description": description}))
+
+
+@pytest.mark.parametrize("name", ["Mickey Mouse", "N/A", "test", "XXXX", "john doe"])
+def test_placeholder_party_fires(screen_lines: Screen, name: str) -> None:
+    assert "placeholder-party" in flags(screen_lines({"consignee_name": name}))
+
+
+@pytest.mark.parametrize("name", ["Anna Keller", "Testa Rossi", "Nadia Abbot"])
+def test_placeholder_party_quiet(screen_lines: Screen, name: str) -> None:
+    assert "placeholder-party" not in flags(screen_lines({"consignee_name": name}))
+
+
+def test_hts_description_mismatch_fires(screen_lines: Screen) -> None:
+    result = screen_lines({"description": "smartphone", "hts_code": "6109.10.00.12"})
+    assert "hts-description-mismatch" in flags(result)
+
+
+def test_hts_description_mismatch_quiet_when_chapter_fits(screen_lines: Screen) -> None:
+    assert "hts-description-mismatch" not in flags(
+        screen_lines({"description": "smartphone", "hts_code": "8517.13.00.00"})
+    )
+    assert "hts-description-mismatch" not in flags(screen_lines({"description": "cotton t-shirt"}))
+
+
+# --- high-risk goods -----------------------------------------------------------------------------
+
+
+def test_opioid_precursor_heading_fires(screen_lines: Screen) -> None:
+    result = screen_lines({"hts_code": "2933.11.00.00", "description": "chemical compound"})
+    assert "high-risk-opioid-precursor" in flags(result)
+    assert result.packages["queue"][0] == "narcotics"
+
+
+def test_opioid_precursor_quiet_elsewhere_in_chapter_29(screen_lines: Screen) -> None:
+    assert "high-risk-opioid-precursor" not in flags(
+        screen_lines({"hts_code": "2106.90.99.98", "description": "protein powder"})
+    )
+
+
+def test_pill_press_fires(screen_lines: Screen) -> None:
+    result = screen_lines({"hts_code": "8479.89.95.00", "description": "TDP-5 tablet press machine"})
+    assert "high-risk-pill-press" in flags(result)
+
+
+def test_pill_press_quiet_for_other_presses(screen_lines: Screen) -> None:
+    assert "high-risk-pill-press" not in flags(
+        screen_lines({"hts_code": "8479.89.95.00", "description": "garlic press"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("hts", "description"), [("8543.40.00.00", "electronic device"), ("8543.70.88.00", "disposable vape pen")]
+)
+def test_e_cigarette_fires(screen_lines: Screen, hts: str, description: str) -> None:
+    assert "high-risk-e-cigarette" in flags(screen_lines({"hts_code": hts, "description": description}))
+
+
+def test_e_cigarette_quiet(screen_lines: Screen) -> None:
+    assert "high-risk-e-cigarette" not in flags(
+        screen_lines({"hts_code": "6912.00.50.00", "description": "flower vase"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("hts", "description"),
+    [("9305.10.20.00", "grip"), ("8479.89.95.00", "glock switch"), ("8479.89.95.00", "solvent trap kit")],
+)
+def test_weapon_parts_fire(screen_lines: Screen, hts: str, description: str) -> None:
+    assert "high-risk-weapon-parts" in flags(screen_lines({"hts_code": hts, "description": description}))
+
+
+def test_weapon_parts_quiet(screen_lines: Screen) -> None:
+    assert "high-risk-weapon-parts" not in flags(
+        screen_lines({"description": "light switch cover", "hts_code": "3926.90.99.90"})
+    )
+
+
+# --- value, origin and tariff --------------------------------------------------------------------
+
+
+def test_implausible_value_per_kg_fires(screen_lines: Screen) -> None:
+    result = screen_lines({"declared_value": "1.00", "gross_weight_kg": "5"})
+    assert "implausible-value-per-kg" in flags(result)
+
+
+@pytest.mark.parametrize("weight", ["0.3", None])
+def test_implausible_value_per_kg_quiet(screen_lines: Screen, weight: str | None) -> None:
+    assert "implausible-value-per-kg" not in flags(
+        screen_lines({"declared_value": "20.00", "gross_weight_kg": weight})
+    )
+
+
+def test_transshipment_fires(screen_lines: Screen) -> None:
+    result = screen_lines({"country_of_origin": "CN", "country_of_export": "MX", "shipper_country": "MX"})
+    assert "transshipment-cn-hk" in flags(result)
+    assert result.packages["queue"][0] == "origin"
+
+
+@pytest.mark.parametrize("export", ["CN", None])
+def test_transshipment_quiet(screen_lines: Screen, export: str | None) -> None:
+    result = screen_lines({"country_of_origin": "CN", "country_of_export": export, "shipper_country": "CN"})
+    assert "transshipment-cn-hk" not in flags(result)
+
+
+def test_origin_contradicting_shipper_fires(screen_lines: Screen) -> None:
+    assert "origin-contradicts-shipper" in flags(
+        screen_lines({"shipper_country": "CN", "country_of_origin": "VN"})
+    )
+
+
+def test_origin_contradicting_shipper_quiet(screen_lines: Screen) -> None:
+    assert "origin-contradicts-shipper" not in flags(
+        screen_lines({"shipper_country": "CN", "country_of_origin": "CN"})
+    )
+    assert "origin-contradicts-shipper" not in flags(
+        screen_lines({"shipper_country": "DE", "country_of_origin": "FR"})
+    )
+
+
+def test_hts_unknown_on_date_fires(screen_lines: Screen) -> None:
+    assert "hts-unknown-on-date" in flags(screen_lines({"hts_code": "6199.00.00.00"}))
+
+
+def test_hts_unknown_on_date_quiet_for_known_codes_and_dates_before_the_table(screen_lines: Screen) -> None:
+    assert "hts-unknown-on-date" not in flags(screen_lines({}))
+    # The pack's tariff table starts 2025-01-01: earlier dates are a pack gap, not a suspicious code.
+    assert "hts-unknown-on-date" not in flags(
+        screen_lines({"hts_code": "6199.00.00.00", "arrival_date": "2020-06-01"})
+    )
+
+
+def test_duty_not_computable_fires(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"hts_code": "1701.12.05.00", "description": "cane sugar", "arrival_date": "2025-09-02"}
+    )
+    assert result.lines["duty_status"][0] == "not-computable"
+    assert "duty-not-computable" in flags(result)
+
+
+def test_duty_not_computable_quiet_when_assessed(screen_lines: Screen) -> None:
+    result = screen_lines({"arrival_date": "2025-09-02"})
+    assert result.lines["duty_status"][0] == "assessed"
+    assert "duty-not-computable" not in flags(result)
+
+
+# --- history and screening list ------------------------------------------------------------------
+
+
+def _history(tmp_path: Path, days: list[str]) -> Path:
+    history = pl.DataFrame(
+        {
+            "package_id": [f"H{i}" for i in range(len(days))],
+            "consignee_key": ["name:anna keller|20001"] * len(days),
+            "arrival_date": days,
+            "value_usd": ["120.00"] * len(days),
+        }
+    )
+    file = tmp_path / "packages.parquet"
+    history.write_parquet(file)
+    return tmp_path
+
+
+def test_repeat_consignee_fires_with_history(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    run = _history(tmp_path, ["2025-03-01", "2025-03-04", "2025-03-07"])
+    result = screening.screen(manifest({}), rules=us_pack, history=[run])
+    assert "repeat-consignee" in flags(result)
+
+
+def test_repeat_consignee_quiet_with_too_little_or_too_old_history(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    run = _history(tmp_path, ["2025-01-02", "2025-03-04", "2025-03-07", "2025-03-10", "2025-03-11"])
+    result = screening.screen(manifest({}), rules=us_pack, history=[run])
+    assert "repeat-consignee" not in flags(result)  # one day too old, one same-day, one later
+    assert "repeat-consignee" not in flags(screening.screen(manifest({}), rules=us_pack))
+
+
+@pytest.mark.parametrize(
+    ("field", "name"),
+    [("consignee_name", "Banco Nacional de Cuba, S.A."), ("shipper_name", "AEROCARIBBEAN AIRLINES")],
+)
+def test_denied_party_fires(screen_lines: Screen, field: str, name: str) -> None:
+    result = screen_lines({field: name})
+    assert "denied-party" in flags(result)
+    assert result.packages["queue"][0] == "denied-party"
+    detail = result.flags.filter(pl.col("rule_id") == "denied-party")["detail"][0]
+    assert "OFAC SDN" in detail
+
+
+@pytest.mark.parametrize("name", ["Anna Keller", "Sunshine Trading Co Ltd", "Cuba Libre Cafe"])
+def test_denied_party_quiet(screen_lines: Screen, name: str) -> None:
+    assert "denied-party" not in flags(screen_lines({"shipper_name": name}))
+
+
+def test_score_is_the_sum_of_contributions(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"description": "gift", "declared_value": "790.00", "consignee_name": "Mickey Mouse"}
+    )
+    contributions: dict[str, Any] = dict(result.flags.select("rule_id", "weight").iter_rows())
+    assert set(contributions) == {"vague-description", "value-just-under-threshold", "placeholder-party"}
+    assert result.packages["risk_score"][0] == sum(contributions.values())
+    # Flags are listed by contribution, largest first.
+    assert list(result.packages["risk_flags"][0]) == sorted(
+        contributions, key=lambda r: (-contributions[r], r)
+    )
+
+
+def test_pseudonymised_history_matches_when_the_same_key_is_used(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    earlier = [
+        {"package_id": f"E{i}", "arrival_date": day}
+        for i, day in enumerate(["2025-03-01", "2025-03-04", "2025-03-07"])
+    ]
+    screening.screen(manifest(*earlier), rules=us_pack, pseudonymise_key="k1").write(tmp_path / "earlier")
+    same_key = screening.screen(
+        manifest({}), rules=us_pack, history=[tmp_path / "earlier"], pseudonymise_key="k1"
+    )
+    assert "repeat-consignee" in flags(same_key)
+    other_key = screening.screen(
+        manifest({}), rules=us_pack, history=[tmp_path / "earlier"], pseudonymise_key="k2"
+    )
+    assert "repeat-consignee" not in flags(other_key)

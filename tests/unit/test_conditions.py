@@ -1,0 +1,116 @@
+"""Risk conditions are data: only whitelisted columns, keywords and functions; never code."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import screening
+from screening.rulepack.conditions import ConditionError, compile_condition
+from screening.schema import RISK_COLUMN_TYPES
+
+from ..conftest import ROOT, US_PACK
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "value_usd > 100",
+        "hts_heading IN ('2933', '2934') OR NOT gift",
+        "REGEXP_LIKE(description_norm, '^gift$') AND LENGTH(description_norm) < 10",
+        "COALESCE(country_of_export, country_of_origin) = 'MX'",
+        "package_value_usd BETWEEN 0.9 * threshold_usd AND threshold_usd",
+        "CASE WHEN mode = 'postal' THEN value_usd > 50 ELSE FALSE END",
+        "description ILIKE '%vape%'",
+    ],
+)
+def test_allowed_conditions_compile_to_boolean_expressions(condition: str) -> None:
+    expr = compile_condition(condition, RISK_COLUMN_TYPES)
+    empty = pl.DataFrame(schema=RISK_COLUMN_TYPES)
+    assert empty.select(expr.alias("flag")).schema["flag"] == pl.Boolean()
+
+
+@pytest.mark.parametrize(
+    ("condition", "reason"),
+    [
+        ("secret_column > 1", "unknown column"),
+        ("value_usd > (SELECT 1)", "subqueries"),
+        ("value_usd IN (SELECT value_usd FROM lines)", "subqueries"),
+        ("EXISTS (SELECT 1)", "subqueries"),
+        ("__import__('os').system('true')", "unexpected character"),
+        ("eval('1') = 1", "function 'eval'"),
+        ("READ_CSV('x') = 1", "function 'READ_CSV'"),
+        ("value_usd > 1; DROP TABLE lines", "unexpected character ';'"),
+        ("value_usd > 1 -- comment", "comments"),
+        ("value_usd > 1 /* c */", "comments"),
+        ('"value_usd" > 1', "unexpected character"),
+        ("value_usd + 1", "boolean"),
+        ("description_norm > 3", "type-check"),
+        ("value_usd >", "parse"),
+    ],
+)
+def test_refused_conditions_say_why(condition: str, reason: str) -> None:
+    with pytest.raises(ConditionError, match=reason):
+        compile_condition(condition, RISK_COLUMN_TYPES)
+
+
+def test_nulls_count_as_false() -> None:
+    expr = compile_condition("country_of_export = 'MX'", RISK_COLUMN_TYPES)
+    frame = pl.DataFrame({"country_of_export": ["MX", None, "CA"]})
+    assert frame.select(expr.alias("f"))["f"].to_list() == [True, False, False]
+
+
+def _pack_with_condition(tmp_path: Path, condition: str) -> Path:
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    text = (pack / "risk.toml").read_text()
+    old = "condition = '''hts_description_mismatch'''"
+    assert old in text
+    (pack / "risk.toml").write_text(text.replace(old, f"condition = '''{condition}'''"))
+    return pack
+
+
+def test_loading_a_pack_with_a_refused_condition_names_file_rule_and_reason(tmp_path: Path) -> None:
+    pack = _pack_with_condition(tmp_path, "exec(1)")
+    with pytest.raises(screening.RulePackError) as caught:
+        screening.load_rules(pack)
+    message = str(caught.value)
+    assert "risk.toml" in message
+    assert "hts-description-mismatch" in message
+    assert "function 'exec' is not allowed" in message
+
+
+def test_the_cli_exits_4_on_a_refused_condition(tmp_path: Path) -> None:
+    pack = _pack_with_condition(tmp_path, "salary > 1")
+    done = subprocess.run(
+        [sys.executable, "-m", "screening", "rules", "check", str(pack)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 4
+    assert "unknown column 'salary'" in done.stderr
+
+
+def test_a_rule_naming_an_undefined_queue_is_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    text = (pack / "risk.toml").read_text()
+    (pack / "risk.toml").write_text(text.replace('queue = "weapons"', 'queue = "armoury"'))
+    with pytest.raises(screening.RulePackError, match="queue 'armoury' is not defined"):
+        screening.load_rules(pack)
+
+
+def test_duplicate_queue_priorities_are_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    text = (pack / "queues.toml").read_text()
+    (pack / "queues.toml").write_text(text.replace("priority = 3", "priority = 2", 1))
+    with pytest.raises(screening.RulePackError, match="priorities must differ"):
+        screening.load_rules(pack)

@@ -1,0 +1,373 @@
+"""Tests of denied-party screening: name normalisation and ``match_parties`` against the SDN list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from screening.exprs.names import name_tokens, normalise_name
+from screening.rulepack.screening_list import read_screening_list
+from screening.stages.denied import DENIED_SCHEMA, match_parties
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK_LIST = ROOT / "rules" / "us" / "screening" / "ofac_sdn_2024-05-03.csv"
+
+LEGAL_SUFFIXES = [
+    *("CORP", "CORPORATION", "LTD", "LIMITED", "CO", "COMPANY", "LLC", "INC", "INCORPORATED", "GMBH"),
+    *("SA", "SRL", "PLC", "LLP", "BV", "AG", "OOO", "PJSC", "JSC"),
+]
+GENERIC_TOKENS = ["TRADING", "INTERNATIONAL", "GROUP", "GLOBAL", "INDUSTRIAL", "THE", "AND", "OF"]
+THRESHOLD = 0.8
+
+
+@pytest.fixture(scope="module")
+def sdn() -> pl.DataFrame:
+    return read_screening_list(PACK_LIST)
+
+
+def normalised(values: Sequence[str | None], suffixes: Sequence[str] = LEGAL_SUFFIXES) -> list[object]:
+    frame = pl.DataFrame({"x": list(values)}, schema={"x": pl.String()})
+    return frame.select(normalise_name(pl.col("x"), suffixes).alias("y"))["y"].to_list()
+
+
+def entries(*rows: tuple[str, str, list[str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "entry_id": [r[0] for r in rows],
+            "name": [r[1] for r in rows],
+            "aliases": [r[2] for r in rows],
+            "program": ["TEST"] * len(rows),
+            "entity_type": ["entity"] * len(rows),
+            "source": ["test list"] * len(rows),
+        },
+        schema={
+            "entry_id": pl.String(),
+            "name": pl.String(),
+            "aliases": pl.List(pl.String()),
+            "program": pl.String(),
+            "entity_type": pl.String(),
+            "source": pl.String(),
+        },
+    )
+
+
+def screen(
+    names: Sequence[str | None], table: pl.DataFrame, *, threshold: float = THRESHOLD, **options: int
+) -> pl.DataFrame:
+    frame = pl.LazyFrame({"party_name": list(names)}, schema={"party_name": pl.String()})
+    result = match_parties(
+        frame,
+        table,
+        legal_suffixes=LEGAL_SUFFIXES,
+        generic_tokens=GENERIC_TOKENS,
+        threshold=threshold,
+        **options,
+    )
+    assert isinstance(result, pl.LazyFrame)
+    return result.collect()
+
+
+def hits(result: pl.DataFrame) -> dict[str, tuple[str, float, str]]:
+    return {
+        r["party_name"]: (r["denied_entry_id"], round(r["denied_score"], 4), r["denied_match"])
+        for r in result.to_dicts()
+    }
+
+
+# --- Names ------------------------------------------------------------------------------------------------
+
+
+def test_normalise_name() -> None:
+    assert normalised(
+        [
+            "Banco Nacional de Cuba, S.A.",
+            "ANGLO-CARIBBEAN CO., LTD.",
+            "  acme   widgets  gmbh ",
+            "Société Générale",
+            "AL QA'IDA",
+            "U.S.A. Imports L.L.C.",
+            "Corp. Ltd.",
+            None,
+        ]
+    ) == [
+        "BANCO NACIONAL DE CUBA",
+        "ANGLO CARIBBEAN",
+        "ACME WIDGETS",
+        "SOCIETE GENERALE",
+        "AL QAIDA",
+        "USA IMPORTS",
+        "",
+        None,
+    ]
+
+
+def test_legal_suffixes_come_from_the_caller() -> None:
+    assert normalised(["Acme Widgets GmbH"], []) == ["ACME WIDGETS GMBH"]
+    assert normalised(["Acme Widgets GmbH"], ["gmbh"]) == ["ACME WIDGETS"]
+    # whole tokens only: CO inside COBRA and SA inside SAND stay
+    assert normalised(["Hidden Cobra", "Sand Swan S.A."]) == ["HIDDEN COBRA", "SAND SWAN"]
+
+
+def test_name_tokens() -> None:
+    frame = pl.DataFrame({"x": ["CASTRO RUZ FIDEL", "", None]}, schema={"x": pl.String()})
+    assert frame.select(name_tokens(pl.col("x")))["x"].to_list() == [["CASTRO", "RUZ", "FIDEL"], [], None]
+
+
+# --- Matching against the SDN list in the pack ------------------------------------------------------------
+
+
+def test_exact_match(sdn: pl.DataFrame) -> None:
+    result = screen(["BANCO NACIONAL DE CUBA"], sdn)
+    assert result.schema == pl.Schema(DENIED_SCHEMA)
+    assert result.to_dicts() == [
+        {
+            "party_name": "BANCO NACIONAL DE CUBA",
+            "denied_entry_id": "ofac-sdn-306",
+            "denied_name": "BANCO NACIONAL DE CUBA",
+            "denied_program": "CUBA",
+            "denied_source": "OFAC SDN",
+            "denied_score": 1.0,
+            "denied_match": "exact",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Banco Nacional de Cuba, S.A.", "banco  nacional de cuba ltd", "Banco-Nacional de Cuba Inc."],
+)
+def test_punctuation_case_and_suffix_do_not_matter(sdn: pl.DataFrame, name: str) -> None:
+    assert hits(screen([name], sdn)) == {name: ("ofac-sdn-306", 1.0, "exact")}
+
+
+def test_reordered_individual_name_matches(sdn: pl.DataFrame) -> None:
+    found = hits(screen(["Hasan Nasrallah", "nasrallah hasan"], sdn))
+    assert found["Hasan Nasrallah"] == ("ofac-sdn-2686", 1.0, "fuzzy")  # published as "NASRALLAH, Hasan"
+    assert found["nasrallah hasan"] == ("ofac-sdn-2686", 1.0, "exact")
+
+
+def test_alias_matches(sdn: pl.DataFrame) -> None:
+    result = screen(["BNC", "The New Romantic Cyber Army Team"], sdn)
+    found = hits(result)
+    assert found["BNC"] == ("ofac-sdn-306", 1.0, "exact")
+    assert found["The New Romantic Cyber Army Team"] == ("ofac-sdn-27307", 1.0, "exact")
+    # the reported name is the entry's primary name, not the alias
+    assert result.filter(pl.col("party_name") == "BNC")["denied_name"].item() == "BANCO NACIONAL DE CUBA"
+
+
+def test_partial_overlap_scores_by_dice(sdn: pl.DataFrame) -> None:
+    # 4 of the 5 tokens of BANK MARKAZI JOMHOURI ISLAMI IRAN: 2*4/(4+5)
+    found = hits(screen(["Bank Markazi Jomhouri Islami", "Bank Markazi Iran"], sdn))
+    assert found == {"Bank Markazi Jomhouri Islami": ("ofac-sdn-4632", round(8 / 9, 4), "fuzzy")}
+    # 3 of 5: 2*3/(3+5) = 0.75 passes a lower threshold
+    assert hits(screen(["Bank Markazi Iran"], sdn, threshold=0.75)) == {
+        "Bank Markazi Iran": ("ofac-sdn-4632", 0.75, "fuzzy")
+    }
+
+
+def test_unrelated_names_do_not_match(sdn: pl.DataFrame) -> None:
+    names = [
+        "Anna Keller",
+        "Nordlicht Versand GmbH",
+        "Acme Widgets Ltd",
+        "Maria Garcia Lopez",
+        "Hans Zimmermann",
+    ]
+    assert screen(names, sdn).height == 0
+
+
+def test_nulls_and_duplicates(sdn: pl.DataFrame) -> None:
+    result = screen([None, "BNC", None, "BNC", "bnc"], sdn)
+    assert result["party_name"].to_list() == ["BNC", "bnc"]
+
+
+def test_empty_input(sdn: pl.DataFrame) -> None:
+    result = screen([], sdn)
+    assert result.height == 0
+    assert result.schema == pl.Schema(DENIED_SCHEMA)
+    assert screen([None, None], sdn).height == 0
+
+
+def test_deterministic_under_row_shuffles(sdn: pl.DataFrame) -> None:
+    names = [
+        "BANCO NACIONAL DE CUBA",
+        "Hasan Nasrallah",
+        "Bank Markazi Jomhouri Islami",
+        "Anna Keller",
+        "Lazarus Group",
+        None,
+        *sdn["name"].sample(300, seed=3).to_list(),
+        *(f"Customer {i} Example" for i in range(300)),
+    ]
+    expected = screen(names, sdn)
+    assert expected.height >= 303
+    frame = pl.DataFrame({"party_name": names}, schema={"party_name": pl.String()})
+    for seed in range(3):
+        shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)["party_name"].to_list()
+        table = sdn.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert screen(shuffled, table).equals(expected)
+
+
+# --- Matching rules on small lists ------------------------------------------------------------------------
+
+
+def test_suffix_or_generic_overlap_never_matches() -> None:
+    table = entries(
+        ("t-1", "SUNSHINE TRADING CO LTD", []),
+        ("t-2", "GLOBAL TRADING GROUP LTD", ["INTERNATIONAL TRADING CO"]),
+        ("t-3", "THE ORIENT STAR SHIPPING AND TRADING COMPANY LIMITED", []),
+    )
+    names = [
+        "ACME TRADING CO LTD",
+        "Global Trading Group Inc.",  # same normal form as t-2, but nothing significant in it
+        "International Trading Company",
+        "Orient Trading Co Ltd",
+        "The Star Trading Company",
+    ]
+    assert screen(names, table, threshold=0.01).height == 0
+    # with a real word in common it does match
+    assert hits(screen(["Sunshine Trading Limited"], table)) == {
+        "Sunshine Trading Limited": ("t-1", 1.0, "exact")
+    }
+
+
+def test_one_shared_token_is_not_enough() -> None:
+    table = entries(("t-1", "CIMEX", []), ("t-2", "CIMEX IBERICA", []))
+    found = hits(screen(["Cimex Tours", "CIMEX"], table, threshold=0.5))
+    assert found == {"CIMEX": ("t-1", 1.0, "exact")}
+
+
+def test_single_character_tokens_do_not_count() -> None:
+    table = entries(("t-1", "A B DELTA EXPORTS", []))
+    assert screen(["A B Omega", "X Y DELTA EXPORTS"], table, threshold=0.5)["party_name"].to_list() == [
+        "X Y DELTA EXPORTS"
+    ]
+
+
+def test_best_match_is_chosen_deterministically() -> None:
+    table = entries(
+        ("t-9", "ORIENT STAR SHIPPING", []),
+        ("t-10", "ORIENT STAR SHIPPING", []),
+        ("t-2", "SHIPPING ORIENT STAR", []),
+        ("t-1", "ORIENT STAR LINES", []),
+    )
+    found = hits(
+        screen(
+            [
+                "Orient Star Shipping",
+                "Star Orient Shipping",
+                "Orient Star Lines",
+                "Orient Star Shipping Lines",
+            ],
+            table,
+        )
+    )
+    assert found == {
+        # exact on t-9 and t-10 (smaller id in string order wins); fuzzy 1.0 on t-2 loses to exact
+        "Orient Star Shipping": ("t-10", 1.0, "exact"),
+        # fuzzy 1.0 on t-2, t-9, t-10: the smallest id
+        "Star Orient Shipping": ("t-10", 1.0, "fuzzy"),
+        "Orient Star Lines": ("t-1", 1.0, "exact"),
+        # 2*3/(4+3) against all four: the smallest id
+        "Orient Star Shipping Lines": ("t-1", round(6 / 7, 4), "fuzzy"),
+    }
+
+
+def test_common_tokens_are_not_join_keys_but_still_count() -> None:
+    table = entries(
+        ("t-1", "ALPHA BETA", []),
+        ("t-2", "ALPHA GAMMA", []),
+        ("t-3", "ALPHA DELTA EPSILON", []),
+    )
+    # ALPHA is in 3 entries: with max_token_entries=2 it is no join key
+    found = hits(screen(["Alpha Beta Zeta", "Gamma Alpha", "Alpha Omega"], table, max_token_entries=2))
+    assert found == {
+        "Alpha Beta Zeta": ("t-1", 0.8, "fuzzy"),  # found through BETA; ALPHA still shared: 2*2/(3+2)
+        "Gamma Alpha": ("t-2", 1.0, "fuzzy"),  # same token set
+    }
+    # a pair whose shared tokens are all common is not a candidate (unless the token sets are equal)
+    table = entries(
+        ("t-3", "ALPHA DELTA EPSILON", []), ("t-4", "DELTA EPSILON OMEGA", []), ("t-5", "ALPHA SIGMA", [])
+    )
+    assert screen(["Alpha Delta Epsilon Zeta"], table, max_token_entries=1).height == 0
+    assert hits(screen(["Epsilon Delta Alpha"], table, max_token_entries=1)) == {
+        "Epsilon Delta Alpha": ("t-3", 1.0, "fuzzy")
+    }
+    assert hits(screen(["Alpha Delta Epsilon Zeta"], table)) == {
+        "Alpha Delta Epsilon Zeta": ("t-3", round(6 / 7, 4), "fuzzy")
+    }
+
+
+def test_bad_arguments_raise() -> None:
+    table = entries(("t-1", "ALPHA BETA", []))
+    with pytest.raises(ValueError, match="threshold"):
+        screen(["x"], table, threshold=0.0)
+    with pytest.raises(ValueError, match="threshold"):
+        screen(["x"], table, threshold=1.5)
+    with pytest.raises(ValueError, match="max_token_entries"):
+        screen(["x"], table, max_token_entries=0)
+
+
+def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Every party against every list name (cross join), no index and no guards: the reference."""
+    generic = set(GENERIC_TOKENS)
+
+    def side(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+        return frame.with_columns(norm=normalise_name(pl.col(column), LEGAL_SUFFIXES)).with_columns(
+            tokens=name_tokens(pl.col("norm")).list.eval(
+                pl.element().filter(~pl.element().is_in(list(generic)) & (pl.element().str.len_chars() > 1))
+            )
+        )
+
+    parties = side(pl.DataFrame({"party_name": names}).unique(), "party_name")
+    list_names = side(
+        table.select("entry_id", variant=pl.concat_list("name", "aliases")).explode("variant"), "variant"
+    )
+    pairs = parties.join(list_names, how="cross", suffix="_e").with_columns(
+        shared=pl.col("tokens").list.set_intersection("tokens_e").list.unique().list.len(),
+        total=pl.col("tokens").list.unique().list.len() + pl.col("tokens_e").list.unique().list.len(),
+    )
+    exact = pairs.filter((pl.col("norm") == pl.col("norm_e")) & (pl.col("tokens").list.len() > 0))
+    fuzzy = pairs.filter(
+        (pl.col("shared") >= 2) & (2.0 * pl.col("shared") / pl.col("total") >= threshold)
+    ).with_columns(score=2.0 * pl.col("shared") / pl.col("total"))
+    return (
+        pl.concat(
+            [
+                exact.select("party_name", "entry_id", score=pl.lit(1.0), rank=pl.lit(0)),
+                fuzzy.select("party_name", "entry_id", "score", rank=pl.lit(1)),
+            ]
+        )
+        .sort(["party_name", "score", "rank", "entry_id"], descending=[False, True, False, False])
+        .unique("party_name", keep="first", maintain_order=True)
+        .select("party_name", "entry_id", pl.col("score").round(9))
+    )
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.67, 0.8, 0.9, 1.0])
+def test_index_and_prefix_filter_lose_no_pair(sdn: pl.DataFrame, threshold: float) -> None:
+    """With the common-token guard off, the indexed search finds what a full cross join finds."""
+    table = sdn.sample(200, seed=11)
+    words = table.select(
+        w=normalise_name(pl.col("name"), LEGAL_SUFFIXES)
+        .str.split(" ")
+        .list.eval(pl.element().shuffle(seed=4))
+    )["w"]
+    extra = pl.Series(["SMITH", "AL", "BANK", "NEW", "ZZQX", "MUHAMMAD", "TECH", "SHIPPING"] * 25)
+    names = pl.concat(
+        [
+            words.list.join(" "),  # reordered
+            words.list.slice(1).list.join(" "),  # first word dropped
+            words.list.join(" ") + " " + extra,  # one word added
+            extra + " " + words.list.slice(0, 2).list.join(" "),  # two words kept, one added
+        ]
+    ).to_list()
+    expected = brute_force(names, table, threshold)
+    got = screen(names, table, threshold=threshold, max_token_entries=10**9).select(
+        "party_name", entry_id="denied_entry_id", score=pl.col("denied_score").round(9)
+    )
+    assert expected.height > 150
+    assert got.sort("party_name").equals(expected.sort("party_name"))

@@ -1,0 +1,161 @@
+"""Routing: capacity per queue, port and day; stable ranks; a reproducible stratified random sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import polars as pl
+import pytest
+
+import screening
+from screening.exprs.stable_hash import fnv1a64
+from screening.rulepack.risk_resolve import resolve_risk
+from screening.stages.route import random_sample, route_packages
+
+from ..conftest import SAMPLE
+
+
+def _fnv_reference(text: str) -> int:
+    """FNV-1a 64 written out byte by byte (the published algorithm)."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x100000001B3) % (1 << 64)
+    return value
+
+
+def test_the_hash_is_fnv1a64_whatever_the_library_version() -> None:
+    ids = ["SYN0000000001", "ß-ü-中", "", "x" * 70]
+    assert fnv1a64(pl.Series(ids), prefix="seed:").to_list() == [_fnv_reference("seed:" + i) for i in ids]
+    # Published test vectors of FNV-1a 64.
+    assert fnv1a64(pl.Series(["", "a", "foobar"])).to_list() == [
+        0xCBF29CE484222325,
+        0xAF63DC4C8601EC8C,
+        0x85944171F73967E8,
+    ]
+
+
+def test_the_hash_of_a_slice_and_of_nulls() -> None:
+    series = pl.Series(["a", None, "foobar", "b"]).slice(1, 3)
+    assert fnv1a64(series).to_list() == [None, 0x85944171F73967E8, _fnv_reference("b")]
+
+
+@pytest.fixture(scope="module")
+def sample_run(us_pack: screening.RulePack) -> screening.Result:
+    return screening.screen(SAMPLE / "manifest_10k.parquet", rules=us_pack)
+
+
+def test_no_queue_holds_more_than_its_capacity_per_port_and_day(sample_run: screening.Result) -> None:
+    queues = sample_run.queues
+    assert queues.height > 0
+    loads = (
+        queues.filter(pl.col("disposition") == "inspect")
+        .group_by("queue", "port_of_entry", "arrival_date")
+        .agg(pl.len().alias("inspected"), pl.col("capacity").first())
+    )
+    assert (loads["inspected"] <= loads["capacity"]).all()
+    # Beyond capacity packages are deferred (or sampled), never dropped: every flagged package is queued.
+    flagged = sample_run.packages.filter(pl.col("risk_flags").list.len() > 0)
+    assert set(flagged["package_id"]) == set(queues["package_id"])
+    assert (
+        queues.filter(pl.col("queue_rank") > pl.col("capacity"))["disposition"]
+        .is_in(["deferred", "sample"])
+        .all()
+    )
+
+
+def test_ranks_follow_score_then_package_id(sample_run: screening.Result) -> None:
+    for _, group in sample_run.queues.group_by("queue", "port_of_entry", "arrival_date"):
+        ordered = group.sort("queue_rank")
+        assert ordered["queue_rank"].to_list() == list(range(1, group.height + 1))
+        keys = list(zip((-ordered["risk_score"]).to_list(), ordered["package_id"].to_list(), strict=True))
+        assert keys == sorted(keys)
+
+
+def test_each_package_goes_to_its_highest_priority_queue(
+    sample_run: screening.Result, us_pack: screening.RulePack
+) -> None:
+    priority = {q.name: q.priority for q in us_pack.queues.queues}
+    own = {r.id: r.queue for r in us_pack.risk.rules}
+    extra = {rid: q.name for q in us_pack.queues.queues for rid in q.routes}
+    for row in sample_run.packages.filter(pl.col("queue").is_not_null()).iter_rows(named=True):
+        candidates = {own[f] for f in row["risk_flags"]} | {extra[f] for f in row["risk_flags"] if f in extra}
+        assert row["queue"] == min(candidates, key=lambda q: priority[q])
+
+
+def test_reruns_and_shuffled_input_give_the_same_ranks_and_sample(
+    sample_run: screening.Result, us_pack: screening.RulePack
+) -> None:
+    shuffled = pl.read_parquet(SAMPLE / "manifest_10k.parquet").sample(fraction=1.0, shuffle=True, seed=7)
+    again = screening.screen(shuffled, rules=us_pack)
+    columns = [
+        "package_id",
+        "risk_score",
+        "risk_flags",
+        "queue",
+        "queue_rank",
+        "disposition",
+        "random_sample",
+    ]
+    assert again.packages.select(columns).equals(sample_run.packages.select(columns))
+    assert again.queues.equals(sample_run.queues)
+
+
+def test_the_seed_changes_the_sample_and_nothing_else(
+    sample_run: screening.Result, us_pack: screening.RulePack
+) -> None:
+    other = screening.screen(SAMPLE / "manifest_10k.parquet", rules=us_pack, seed="another seed")
+    assert not other.packages["random_sample"].equals(sample_run.packages["random_sample"])
+    assert other.packages.select("package_id", "risk_score", "queue", "queue_rank").equals(
+        sample_run.packages.select("package_id", "risk_score", "queue", "queue_rank")
+    )
+    assert other.summary["risk"]["random_sample"]["seed"] == "another seed"
+
+
+def test_sample_rates_follow_the_most_specific_stratum(us_pack: screening.RulePack) -> None:
+    day = dt.date(2025, 6, 1)
+    risk = resolve_risk(us_pack, [day], seed="strata")
+    n = 200_000
+    packages = pl.DataFrame(
+        {
+            "package_id": [f"PKG{i:07d}" for i in range(n)],
+            "arrival_date": [day] * n,
+            "mode": ["postal", "express", "express", "cargo"] * (n // 4),
+            "country_of_origin": ["DE", "DE", "CN", "GB"] * (n // 4),
+        }
+    )
+    chosen = packages.with_columns(random_sample(packages, risk).alias("s"))
+    share = (
+        chosen.group_by("mode", "country_of_origin").agg(pl.col("s").mean()).sort("mode", "country_of_origin")
+    )
+    rates = {(m, o): r for m, o, r in share.iter_rows()}
+    # Pack: base 0.5 %, postal 1 %, CN 0.8 %; 50,000 packages per stratum.
+    assert rates[("postal", "DE")] == pytest.approx(0.01, abs=0.002)
+    assert rates[("express", "CN")] == pytest.approx(0.008, abs=0.002)
+    assert rates[("express", "DE")] == pytest.approx(0.005, abs=0.0015)
+    assert rates[("cargo", "GB")] == pytest.approx(0.005, abs=0.0015)
+
+
+def test_capacity_zero_defers_everything(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    risk = resolve_risk(us_pack, [dt.date(2025, 3, 10)])
+    zero = risk.capacities.with_columns(pl.lit(0, dtype=pl.Int64()).alias("capacity"))
+    packages = pl.DataFrame(
+        {
+            "package_id": ["A", "B"],
+            "arrival_date": [dt.date(2025, 3, 10)] * 2,
+            "mode": ["express"] * 2,
+            "port_of_entry": ["4701"] * 2,
+            "country_of_origin": ["DE"] * 2,
+            "risk_score": [20, 30],
+            "risk_flags": [["vague-description"], ["structuring-consignee-day"]],
+        }
+    )
+    no_sample = risk.sample_rates.with_columns(pl.lit(0, dtype=pl.Int64()).alias("rate_ppm"))
+    routed = route_packages(
+        packages,
+        type(risk)(**{**risk.__dict__, "capacities": zero, "sample_rates": no_sample}),
+    )
+    assert routed["disposition"].to_list() == ["deferred", "deferred"]
+    assert routed["queue"].to_list() == ["documentation", "structuring"]
