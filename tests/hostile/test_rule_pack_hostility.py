@@ -134,6 +134,21 @@ class PackCase:
     cli_bug: str | None = None
 
 
+def risk_rule(condition: str) -> str:
+    """A risk rule with ``condition``, appended to risk.toml."""
+    return (
+        "[[rules]]\n"
+        'id = "hostile-risk"\n'
+        'description = "hostile risk rule"\n'
+        f"condition = '''{condition}'''\n"
+        "weight = 1\n"
+        'severity = "low"\n'
+        'queue = "documentation"\n'
+        'rationale = "for tests"\n'
+        "effective_from = 2016-03-10\n" + CITE
+    )
+
+
 CASES: tuple[PackCase, ...] = (
     PackCase(
         "malformed_toml",
@@ -319,6 +334,34 @@ CASES: tuple[PackCase, ...] = (
         remove("fees.toml"),
         "fees.toml",
         ("missing",),
+    ),
+    PackCase(
+        "risk_condition_runs_code",
+        "a risk condition calling Python: __import__('os').system('true')",
+        append("risk.toml", risk_rule("__import__('os').system('true')")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "condition refused"),
+    ),
+    PackCase(
+        "risk_condition_unknown_function",
+        "a risk condition calling a function outside the allow-list: read_csv('x') = 1",
+        append("risk.toml", risk_rule("read_csv('x') = 1")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "function 'read_csv' is not allowed"),
+    ),
+    PackCase(
+        "risk_condition_column_outside_whitelist",
+        "a risk condition reading a column outside the whitelist: consignee_address",
+        append("risk.toml", risk_rule("consignee_address LIKE '%Main St%'")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "unknown column 'consignee_address'"),
+    ),
+    PackCase(
+        "risk_condition_subquery",
+        "a risk condition with a subquery: value_usd > (SELECT 1)",
+        append("risk.toml", risk_rule("value_usd > (SELECT 1)")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "subqueries are not allowed"),
     ),
 )
 
