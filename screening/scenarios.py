@@ -70,10 +70,7 @@ def run_scenario(pack: RulePack, file: Path, scenario: Scenario) -> Outcome:
     """Screen the scenario's lines under ``pack`` and compare with its expectations."""
     manifest = pl.DataFrame([{k: _text(v) for k, v in row.items()} for row in scenario.lines])
     result = screen(manifest, rules=pack, postal_method=scenario.scenario.postal_method)
-    packages = result.packages.with_columns(
-        pl.col(c).list.join(",") if isinstance(t, pl.List) else pl.col(c).cast(pl.String())
-        for c, t in result.packages.schema.items()
-    )
+    packages = as_text(result.packages)
     rows = {r["package_id"]: r for r in packages.to_dicts()}
     mismatches = []
     for expected in scenario.expect:
@@ -89,6 +86,14 @@ def run_scenario(pack: RulePack, file: Path, scenario: Scenario) -> Outcome:
             elif actual[column] != _expected(value):
                 mismatches.append(f"{package_id}.{column}: expected {_text(value)!r}, got {actual[column]!r}")
     return Outcome(file, scenario.scenario.id, tuple(mismatches))
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every column as text, as scenarios write expectations (lists joined with ``,``)."""
+    return frame.with_columns(
+        pl.col(c).list.join(",") if isinstance(t, pl.List) else pl.col(c).cast(pl.String())
+        for c, t in frame.schema.items()
+    )
 
 
 def run_scenarios(pack: RulePack) -> list[Outcome]:

@@ -98,5 +98,4 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: str | None =
         capacities=capacities,
         sample_rates=sample_rates,
         seed=seed if seed is not None else (sampling.seed if sampling else "screening"),
-        queue_names=tuple(q.name for q in sorted(queues.queues, key=lambda q: q.priority)),
     )

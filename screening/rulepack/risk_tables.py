@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -44,4 +44,3 @@ class ResolvedRisk:
     capacities: pl.DataFrame
     sample_rates: pl.DataFrame
     seed: str
-    queue_names: tuple[str, ...] = field(default=())

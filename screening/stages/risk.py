@@ -33,13 +33,6 @@ RISK_TEXT_INPUTS = (
     "description",
 )
 
-HISTORY_SCHEMA = {
-    "consignee_key": pl.String(),
-    "arrival_date": pl.Date(),
-    "package_id": pl.String(),
-    "value_usd_cents": pl.Int64(),
-}
-
 
 def _dollars(cents: str, name: str) -> pl.Expr:
     return (pl.col(cents).cast(pl.Float64()) / 100).alias(name)

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.scenarios import as_text
 
 from ..conftest import SAMPLE
 
@@ -21,10 +22,7 @@ def result(us_pack: screening.RulePack) -> screening.Result:
 
 @pytest.mark.parametrize("expected", EXPECTED.to_dicts(), ids=EXPECTED["package_id"].to_list())
 def test_package_matches_hand_computation(result: screening.Result, expected: dict[str, str | None]) -> None:
-    packages = result.packages.with_columns(
-        pl.col(c).list.join(",") if isinstance(t, pl.List) else pl.col(c).cast(pl.String())
-        for c, t in result.packages.schema.items()
-    )
+    packages = as_text(result.packages)
     actual = packages.filter(pl.col("package_id") == expected["package_id"]).to_dicts()
     assert len(actual) == 1, f"package {expected['package_id']} missing"
     for column in CHECKED_COLUMNS:

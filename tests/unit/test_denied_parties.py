@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from screening.exprs.names import name_tokens, normalise_name
-from screening.rulepack.screening_list import read_screening_list
+from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import DENIED_SCHEMA, match_parties
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,14 +43,7 @@ def entries(*rows: tuple[str, str, list[str]]) -> pl.DataFrame:
             "entity_type": ["entity"] * len(rows),
             "source": ["test list"] * len(rows),
         },
-        schema={
-            "entry_id": pl.String(),
-            "name": pl.String(),
-            "aliases": pl.List(pl.String()),
-            "program": pl.String(),
-            "entity_type": pl.String(),
-            "source": pl.String(),
-        },
+        schema=SCREENING_LIST_SCHEMA,
     )
 
 
