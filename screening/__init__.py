@@ -20,6 +20,7 @@ from screening.io.mapping import ColumnMapping
 from screening.pipeline import screen
 from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
+from screening.screener import Screener, screen_batches
 
 __all__ = [
     "ColumnMapping",
@@ -31,8 +32,10 @@ __all__ = [
     "Result",
     "RulePack",
     "RulePackError",
+    "Screener",
     "ScreeningError",
     "UsageError",
     "load_rules",
     "screen",
+    "screen_batches",
 ]

@@ -13,7 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -40,9 +40,25 @@ from screening.schema import (
     ROW_COL,
     SOURCE_COL,
 )
-from screening.stages import aggregate, assess, decide, denied, enrich, normalise, packages, risk, route
+from screening.stages import (
+    aggregate,
+    assess,
+    decide,
+    denied,
+    enrich,
+    normalise,
+    packages,
+    risk,
+    route,
+    running,
+)
 from screening.stages.assess import PostalMethod
+from screening.stages.running import RunningState
 
+#: Engine for plans over frames already in memory: the streaming engine re-splits in-memory frames into
+#: morsels and gathers every column through each join, 2 to 4 times slower here (DESIGN §7 applies to
+#: plans that start from files).
+IN_MEMORY: Final = "in-memory"
 #: Lines are kept and written in this order.
 PACKAGE_ORDER = ["package_id", "line_no"]
 #: A per-run line identifier linking the narrow decision frame to the wide input columns.
@@ -153,16 +169,40 @@ def screen(
     column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
     specs = list(source) if isinstance(source, list | tuple) else [source]
     sources = open_sources(specs, column_mapping)
-    if postal_method not in ("ad-valorem", "specific"):
-        raise UsageError(f"postal_method must be 'ad-valorem' or 'specific', not {postal_method!r}")
+    check_postal_method(postal_method)
     history_frame = read_history(history) if history else None
     key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
     plan = build_plan(
         sources, pack, report, postal_method=postal_method, seed=seed, history=history_frame, history_key=key
     )
     report("writing outputs")
+    options = {
+        "postal_method": postal_method,
+        "pseudonymised": str(pseudonymise_key is not None).lower(),
+        "seed": plan.risk.seed,
+        "history_sources": str(len(history)),
+    }
+    return collect_result(plan, pack, sources, options=options, key=key, started=started)
+
+
+def check_postal_method(postal_method: str) -> None:
+    """Raise :class:`UsageError` for an unknown postal method."""
+    if postal_method not in ("ad-valorem", "specific"):
+        raise UsageError(f"postal_method must be 'ad-valorem' or 'specific', not {postal_method!r}")
+
+
+def collect_result(
+    plan: Plan,
+    pack: RulePack,
+    sources: Sequence[Source],
+    *,
+    options: dict[str, str],
+    key: bytes | None,
+    started: float,
+) -> Result:
+    """Collect a plan's outputs into a checked :class:`Result` (pseudonymised when ``key`` is given)."""
     frames = pl.collect_all(
-        [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine="in-memory"
+        [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine=IN_MEMORY
     )
     lines, packages_out, components, rejects, input_counts = frames
     if key is not None:
@@ -181,18 +221,13 @@ def screen(
             pack=pack,
             sources=sources,
             input_counts=input_counts,
-            lines=lines,
+            line_count=lines.height,
             packages=packages_out,
             rejects=rejects,
             dates=plan.dates,
             risk=plan.risk,
             citations=plan.citations,
-            options={
-                "postal_method": postal_method,
-                "pseudonymised": str(pseudonymise_key is not None).lower(),
-                "seed": plan.risk.seed,
-                "history_sources": str(len(history)),
-            },
+            options=options,
         ),
         wall_seconds=time.perf_counter() - started,
     )
@@ -216,6 +251,7 @@ class Plan:
         dates: list[dt.date],
         risk: ResolvedRisk,
         citations: pl.DataFrame,
+        next_state: RunningState | None = None,
     ) -> None:
         self.lines = lines
         self.packages = packages
@@ -227,6 +263,7 @@ class Plan:
         self.rejects = rejects
         self.input_counts = input_counts
         self.dates = dates
+        self.next_state = next_state
 
 
 def _silent(_stage: str) -> None:
@@ -242,8 +279,14 @@ def build_plan(
     seed: str | None = None,
     history: pl.LazyFrame | None = None,
     history_key: bytes | None = None,
+    state: RunningState | None = None,
 ) -> Plan:
-    """The plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess, risk, route."""
+    """The plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess, risk, route.
+
+    With ``state`` (incremental mode, :class:`screening.screener.Screener`), packages are judged
+    against the running consignee-day totals, lines seen in earlier batches are duplicates, queue
+    ranks continue from earlier batches, and the plan carries the state after this batch.
+    """
     vocabulary = normalise.Vocabulary(
         countries=known_countries(),
         currencies=pack_currencies(pack),
@@ -254,6 +297,9 @@ def build_plan(
     report("reading and validating input")
     candidates, source_rejects = _collect_checked(sources, parts)
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
+    if state is not None:
+        kept, earlier_copies = normalise.split_seen(kept, state.seen_lines)
+        duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     kept = kept.with_row_index(LINE_ID).with_columns(enrich.consignee_key_column())
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     resolved = resolve(pack, dates)
@@ -268,28 +314,38 @@ def build_plan(
     ]
     report("deciding de minimis and entry types")
     # Materialised in output order: later stages (package roll-up, outputs) rely on it.
-    lines = _decide(valid, resolved, postal_method).sort(PACKAGE_ORDER).collect(engine="streaming").lazy()
-    line_components = assess.line_components(lines, resolved.measures, resolved.measure_scope)
-    lines = assess.settle_line_duty(lines, line_components)
-    package_duties = assess.package_duty_components(lines)
+    prior = state.consignee_days if state is not None else None
+    decided = _decide(valid, resolved, postal_method, prior).sort(PACKAGE_ORDER).collect(engine=IN_MEMORY)
+    lines = decided.lazy()
+    # Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
+    # would recompute the joins behind them for each reader.
+    line_components = _materialise(assess.line_components(lines, resolved.measures, resolved.measure_scope))
+    lines = _materialise(assess.settle_line_duty(lines, line_components))
+    package_duties = _materialise(assess.package_duty_components(lines))
     package_frame = packages.package_rows(lines, package_duties)
-    fee_components = assess.fee_components(package_frame, resolved.fees)
+    fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule_dates = resolved.fees["arrival_date"].unique()
-    package_frame = packages.settle_fees(package_frame, fee_components, schedule_dates)
+    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
     components = pl.concat([line_components, package_duties, fee_components], how="vertical")
     report("flagging risks")
     risk_inputs = resolve_risk(pack, dates, seed=seed)
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, kept["consignee_key"], history_key)
-    line_flags = _flag_lines(lines, wide, resolved, risk_inputs, history)
-    flags = risk.package_flags(line_flags.lazy(), risk_inputs).sort("package_id", "rule_id").collect()
+    fired = _flag_lines(lines, wide, resolved, risk_inputs, history)
+    flags = (
+        risk.package_flags(fired.lazy(), risk_inputs).sort("package_id", "rule_id").collect(engine=IN_MEMORY)
+    )
     report("routing to queues")
-    routed = route.route_packages(_scored(package_frame, flags).collect(), risk_inputs)
+    queue_load = state.queue_load if state is not None else None
+    routed = route.route_packages(
+        _scored(package_frame, flags).collect(engine=IN_MEMORY), risk_inputs, queue_load
+    )
+    line_flags = risk.line_risk_flags(fired)
     return Plan(
         lines=_lines_output(
-            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left").join(
-                line_flags.lazy().select(LINE_ID, "risk_flags"), on=LINE_ID, how="left", maintain_order="left"
-            ),
+            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left")
+            .join(line_flags.lazy(), on=LINE_ID, how="left", maintain_order="left")
+            .with_columns(pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String())))),
             passthrough,
         ),
         packages=_packages_output(routed.lazy()),
@@ -303,7 +359,31 @@ def build_plan(
         dates=dates,
         risk=risk_inputs,
         citations=resolved.citations,
+        next_state=None if state is None else _advance(state, sources, kept, decided, routed),
     )
+
+
+def _advance(
+    state: RunningState,
+    sources: Sequence[Source],
+    kept: pl.DataFrame,
+    decided: pl.DataFrame,
+    routed: pl.DataFrame,
+) -> RunningState:
+    """The running state after this batch."""
+    rows = sum(s.frame.select(pl.len()).collect().item() for s in sources)
+    return RunningState(
+        consignee_days=running.advance_consignee_days(state.consignee_days, decided),
+        seen_lines=running.advance_seen_lines(state.seen_lines, kept),
+        queue_load=running.advance_queue_load(state.queue_load, routed),
+        rows_seen=state.rows_seen + rows,
+        batches=state.batches + 1,
+    )
+
+
+def _materialise(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Collect a plan that several later plans read, so that it is computed once."""
+    return frame.collect(engine=IN_MEMORY).lazy()
 
 
 def _unpseudonymise_keys(history: pl.LazyFrame, keys: pl.Series, key: bytes) -> pl.LazyFrame:
@@ -331,7 +411,7 @@ def _flag_lines(
         denied=_denied_matches(wide, risk_inputs),
         history=history,
     )
-    return risk.flag_lines(frame, risk_inputs).collect()
+    return risk.flag_lines(frame, risk_inputs)
 
 
 def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk) -> pl.LazyFrame:
@@ -378,7 +458,9 @@ def _collect_checked(
                 pl.concat([c for c, _ in parts], how="diagonal_relaxed"),
                 pl.concat([r for _, r in parts], how="vertical"),
             ],
-            engine="streaming",
+            # Files stream; frames already in memory run in memory (faster, and polars 2.1's streaming
+            # engine can panic formatting strings of in-memory batches).
+            engine="streaming" if any(s.path is not None for s in sources) else IN_MEMORY,
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         for source, (candidate, _) in zip(sources, parts, strict=True):
@@ -399,11 +481,19 @@ def _read_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _decide(valid: pl.LazyFrame, resolved: ResolvedRules, postal_method: PostalMethod) -> pl.LazyFrame:
+def _decide(
+    valid: pl.LazyFrame,
+    resolved: ResolvedRules,
+    postal_method: PostalMethod,
+    prior: pl.DataFrame | None = None,
+) -> pl.LazyFrame:
+    """Line decisions; with ``prior`` (incremental mode) against running totals on top of it."""
     lines = enrich.add_value_and_keys(valid)
     lines = enrich.attach_tariff(lines, resolved.tariff)
-    totals = aggregate.consignee_day_totals(lines)
-    lines = aggregate.attach_consignee_day(lines, totals)
+    if prior is None:
+        lines = aggregate.attach_consignee_day(lines, aggregate.consignee_day_totals(lines))
+    else:
+        lines = running.attach_running(lines, running.running_totals(lines, prior))
     lines = decide.attach_day_rules(lines, resolved.days)
     lines = decide.attach_suspensions(lines, resolved.suspensions)
     lines = decide.attach_exclusions(lines, resolved.never_eligible)

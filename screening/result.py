@@ -52,12 +52,7 @@ class Result:
 
     def check_conservation(self) -> None:
         """Every input row is in exactly one of lines and rejects; raise an internal error otherwise."""
-        counts = self.summary["counts"]
-        if counts["input_rows"] != counts["lines"] + counts["rejected"]:
-            raise ScreeningError(
-                f"internal error: {counts['input_rows']} input rows but {counts['lines']} lines + "
-                f"{counts['rejected']} rejects"
-            )
+        check_conservation(self.summary)
 
     def write(self, out: str | Path, *, fmt: OutputFormat = "parquet") -> Path:
         """Write every output and ``summary.json`` into folder ``out``, atomically.
@@ -77,6 +72,16 @@ class Result:
             discard(staging)
             raise
         return target
+
+
+def check_conservation(summary: dict[str, Any]) -> None:
+    """Raise an internal error unless the summary's input rows equal its lines plus rejects."""
+    counts = summary["counts"]
+    if counts["input_rows"] != counts["lines"] + counts["rejected"]:
+        raise ScreeningError(
+            f"internal error: {counts['input_rows']} input rows but {counts['lines']} lines + "
+            f"{counts['rejected']} rejects"
+        )
 
 
 def file_digest(path: Path) -> str:
@@ -105,7 +110,7 @@ def build_summary(
     pack: RulePack,
     sources: Sequence[Source],
     input_counts: pl.DataFrame,
-    lines: pl.DataFrame,
+    line_count: int,
     packages: pl.DataFrame,
     rejects: pl.DataFrame,
     dates: Sequence[dt.date],
@@ -137,7 +142,7 @@ def build_summary(
         "dates_resolved": [d.isoformat() for d in dates],
         "counts": {
             "input_rows": sum(rows_by_source.values()),
-            "lines": lines.height,
+            "lines": line_count,
             "rejected": rejects.height,
             "packages": packages.height,
             "rejects_by_code": _counts(rejects, "code"),
@@ -162,7 +167,7 @@ def _decision_rules(packages: pl.DataFrame, citations: pl.DataFrame | None) -> d
     """Citation of each de minimis rule that decided a package of the run (for ``screen explain``)."""
     if citations is None or not packages.height:
         return {}
-    used = packages["de_minimis_rule_id"].drop_nulls().unique().sort()
+    used = packages["de_minimis_rule_id"].drop_nulls().cast(pl.String()).unique().sort()
     rows = citations.filter(pl.col("rule_id").is_in(used.implode())).sort("rule_id")
     return {
         str(rule_id): str(citation) for rule_id, citation in rows.select("rule_id", "citation").iter_rows()

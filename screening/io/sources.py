@@ -367,9 +367,9 @@ def from_memory(obj: Any) -> pl.LazyFrame:
     raise TypeError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
 
 
-def with_lineage(frame: pl.LazyFrame, label: str) -> pl.LazyFrame:
-    """Prefix ``source`` and ``row`` (1-based) to a frame."""
-    return frame.with_row_index(ROW_COL, offset=1).select(
+def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.LazyFrame:
+    """Prefix ``source`` and ``row`` (``first_row``, then counting up) to a frame."""
+    return frame.with_row_index(ROW_COL, offset=first_row).select(
         pl.lit(label).alias(SOURCE_COL), pl.col(ROW_COL).cast(pl.Int64()), pl.all().exclude(ROW_COL)
     )
 

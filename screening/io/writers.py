@@ -45,7 +45,7 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
             for c, t in flat.schema.items()
             if t == pl.String()
         ).write_csv(target)
-    _fsync(target)
+    flush_to_disk(target)
     return target
 
 
@@ -62,11 +62,11 @@ def _formula_like(text: pl.Expr) -> pl.Expr:
 def write_json(data: Mapping[str, Any], path: Path) -> Path:
     """Write JSON with sorted keys (byte-stable for equal data)."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    _fsync(path)
+    flush_to_disk(path)
     return path
 
 
-def _fsync(path: Path) -> None:
+def flush_to_disk(path: Path) -> None:
     """Flush a file's (or a folder's entries') bytes to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -94,7 +94,7 @@ def publish(staging: Path, out: Path) -> None:
         raise UsageError(f"{out}: exists and is not a folder")
     if not out.exists():
         os.rename(staging, out)
-        _fsync(out.parent)
+        flush_to_disk(out.parent)
         return
     if _exchange(staging, out):
         shutil.rmtree(staging)
@@ -103,7 +103,7 @@ def publish(staging: Path, out: Path) -> None:
         os.rename(out, retired)
         os.rename(staging, out)
         shutil.rmtree(retired)
-    _fsync(out.parent)
+    flush_to_disk(out.parent)
 
 
 def _exchange(a: Path, b: Path) -> bool:

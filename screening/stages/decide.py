@@ -138,15 +138,15 @@ def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
     barred = pl.col("exclusion_reason").is_in(
         [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
     )
-    facts = ranked.group_by(PACKAGE).agg(
-        pl.col("line_reason").get(first_worst).alias("de_minimis_reason"),
-        pl.col("line_rule_id").get(first_worst).alias("de_minimis_rule_id"),
-        pl.col("value_usd_cents").sum().alias("package_value_cents"),
-        pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
-        barred.fill_null(False).any().alias("package_barred_from_postal"),
-        pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
-    )
-    decided = ranked.join(facts, on=PACKAGE, how="left", maintain_order="left").with_columns(
+    # Window expressions over the package broadcast to its lines without a group-by and join back.
+    decided = ranked.with_columns(
+        pl.col("line_reason").get(first_worst).over(PACKAGE).alias("de_minimis_reason"),
+        pl.col("line_rule_id").get(first_worst).over(PACKAGE).alias("de_minimis_rule_id"),
+        pl.col("value_usd_cents").sum().over(PACKAGE).alias("package_value_cents"),
+        pl.col("postal_regime_id").is_not_null().any().over(PACKAGE).alias("package_has_postal_regime"),
+        barred.fill_null(False).any().over(PACKAGE).alias("package_barred_from_postal"),
+        pl.col("postal_item_cents").is_null().any().over(PACKAGE).alias("package_postal_item_unknown"),
+    ).with_columns(
         pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
     )
     postal = (

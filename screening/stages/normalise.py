@@ -363,7 +363,7 @@ def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     rows in file order), which an in-memory frame guarantees.
     """
     later_copy = candidates.select(
-        (pl.int_range(pl.len()).over("package_id", "line_no") > 0).alias("later_copy")
+        (~pl.struct("package_id", "line_no").is_first_distinct()).alias("later_copy")
     ).to_series()
     message = pl.format(
         "line_no {} of package {} appears more than once; the first occurrence is kept",
@@ -374,6 +374,22 @@ def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
         candidates.filter(later_copy), code=RejectCode.DUPLICATE_LINE, field="line_no", message=message
     )
     return candidates.filter(~later_copy), rejects
+
+
+def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lines already screened in an earlier batch become ``duplicate-line`` rejects (incremental mode)."""
+    keys = ["package_id", "line_no"]
+    # Narrow the (large) seen set to this batch's packages first: a scan is cheaper than hashing it all.
+    relevant = seen.filter(pl.col("package_id").is_in(kept["package_id"].unique().implode()))
+    earlier = kept.join(relevant, on=keys, how="semi", maintain_order="left")
+    new = kept.join(relevant, on=keys, how="anti", maintain_order="left")
+    message = pl.format(
+        "line_no {} of package {} was screened in an earlier batch; the first occurrence is kept",
+        pl.col("line_no"),
+        pl.col("package_id"),
+    )
+    rejects = rejects_from_lines(earlier, code=RejectCode.DUPLICATE_LINE, field="line_no", message=message)
+    return new, rejects
 
 
 def canonical_present(schema: pl.Schema) -> list[str]:

@@ -34,6 +34,18 @@ RISK_TEXT_INPUTS = (
 )
 
 
+#: The long form of fired rules per line (:func:`flag_lines`).
+LINE_FLAG_SCHEMA = pl.Schema(
+    {
+        "__line": pl.UInt32(),
+        "package_id": pl.String(),
+        "line_no": pl.Int64(),
+        "rule_id": pl.String(),
+        "__denied_detail": pl.String(),
+    }
+)
+
+
 def _dollars(cents: str, name: str) -> pl.Expr:
     return (pl.col(cents).cast(pl.Float64()) / 100).alias(name)
 
@@ -60,6 +72,17 @@ def description_columns(families: Sequence[KeywordFamily]) -> list[pl.Expr]:
         family.alias("description_family"),
         mismatch.fill_null(False).alias("hts_description_mismatch"),
     ]
+
+
+def _per_distinct(frame: pl.LazyFrame, keys: list[str], *steps: Sequence[pl.Expr]) -> pl.LazyFrame:
+    """Text features computed once per distinct key (names and descriptions repeat a lot), joined back.
+
+    Each of ``steps`` is one ``with_columns`` over the distinct keys (a later step may use an earlier one).
+    """
+    table = frame.select(keys).unique()
+    for exprs in steps:
+        table = table.with_columns(exprs)
+    return frame.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)
 
 
 def consignee_history(current: pl.LazyFrame, history: pl.LazyFrame, days: int) -> pl.LazyFrame:
@@ -106,16 +129,24 @@ def risk_columns(
         hts_prefix(digits, 2).alias("hts_chapter"),
         hts_prefix(digits, 4).alias("hts_heading"),
         hts_prefix(digits, 6).alias("hts_subheading"),
-        normalised_name(pl.col("description")).alias("description_norm"),
-        normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"),
-        normalised_name(pl.col("consignee_name")).alias("consignee_name_norm"),
         _dollars("value_usd_cents", "value_usd"),
         _dollars("consignee_day_value_cents", "consignee_day_value_usd"),
         pl.col("tariff_line").is_not_null().alias("hts_in_force"),
         pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
-    ).with_columns(
-        pl.col("description_norm").str.len_chars().cast(pl.Int64()).alias("description_length"),
-        *description_columns(risk.families),
+    )
+    base = _per_distinct(
+        base,
+        ["description", "hts_chapter"],
+        [normalised_name(pl.col("description")).alias("description_norm")],
+        [
+            pl.col("description_norm").str.len_chars().cast(pl.Int64()).alias("description_length"),
+            *description_columns(risk.families),
+        ],
+    )
+    for party in ("shipper", "consignee"):
+        name = f"{party}_name"
+        base = _per_distinct(base, [name], [normalised_name(pl.col(name)).alias(f"{name}_norm")])
+    base = base.with_columns(
         pl.when(pl.col("gross_weight_kg") > 0)
         .then(pl.col("value_usd") / pl.col("gross_weight_kg"))
         .alias("value_per_kg_usd"),
@@ -206,32 +237,50 @@ def _attach_denied(base: pl.LazyFrame, denied: pl.LazyFrame) -> pl.LazyFrame:
     ).drop("__shipper_score", "__consignee_score", "__shipper_detail", "__consignee_detail")
 
 
-def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
-    """``__line, package_id, line_no, risk_flags, __denied_detail``: the rules that fired on each line.
+def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``__line, package_id, line_no, rule_id, __denied_detail``: one row per line and rule that fired on it.
 
     A rule fires on a line when its condition holds and the rule is in force on the arrival date.
+    Rows come in line order, then catalogue order. The conditions are evaluated once as booleans;
+    only the (few) firing pairs are materialised as rows.
     """
     missing = sorted(set(RISK_COLUMN_TYPES) - set(frame.collect_schema().names()))
     assert not missing, f"risk columns not derived: {missing}"
-    checks = []
-    for rule_id in risk.rules["rule_id"].to_list():
+    rule_ids = risk.rules["rule_id"].to_list()
+    fires = []
+    for index, rule_id in enumerate(rule_ids):
         dates = risk.in_force.filter(pl.col("rule_id") == rule_id)["arrival_date"]
-        fires = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
-        checks.append(pl.when(fires).then(pl.lit(rule_id)))
-    flags = (
-        pl.concat_list(checks).list.drop_nulls() if checks else pl.lit([], dtype=pl.List(pl.String()))
-    ).alias("risk_flags")
-    return frame.select("__line", "package_id", "line_no", flags, "__denied_detail")
+        condition = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
+        fires.append(condition.fill_null(False).alias(f"__fires_{index}"))
+    evaluated = frame.select("__line", "package_id", "line_no", "__denied_detail", *fires).collect(
+        engine="in-memory"
+    )
+    keep = ["__line", "package_id", "line_no"]
+    fired = [
+        evaluated.filter(pl.col(f"__fires_{index}")).select(
+            *keep, pl.lit(rule_id).alias("rule_id"), pl.lit(index, dtype=pl.Int32()).alias("__rule_order")
+        )
+        for index, rule_id in enumerate(rule_ids)
+    ]
+    if not fired:
+        return pl.DataFrame(schema=LINE_FLAG_SCHEMA)
+    long = pl.concat(fired).sort("__line", "__rule_order")
+    detail = evaluated.filter(pl.col("__denied_detail").is_not_null()).select("__line", "__denied_detail")
+    return (
+        long.join(detail, on="__line", how="left", maintain_order="left")
+        .select(list(LINE_FLAG_SCHEMA))
+        .cast(LINE_FLAG_SCHEMA)
+    )
+
+
+def line_risk_flags(fired: pl.DataFrame) -> pl.DataFrame:
+    """``__line, risk_flags``: the rules that fired on each flagged line, in catalogue order."""
+    return fired.group_by("__line", maintain_order=True).agg(pl.col("rule_id").alias("risk_flags"))
 
 
 def package_flags(line_flags: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
     """The ``flags`` output: one row per package and rule, with its weight (its contribution)."""
-    fired = (
-        line_flags.filter(pl.col("risk_flags").list.len() > 0)
-        .explode("risk_flags")
-        .rename({"risk_flags": "rule_id"})
-    )
-    grouped = fired.group_by("package_id", "rule_id").agg(
+    grouped = line_flags.group_by("package_id", "rule_id").agg(
         pl.col("line_no").unique().sort().alias("line_nos"),
         pl.col("__denied_detail").drop_nulls().unique().sort().str.join("; ").alias("__denied_detail"),
     )

@@ -14,13 +14,23 @@ from screening.exprs.stable_hash import fnv1a64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
 
 QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
+_QUEUE_LOAD = {
+    "queue": pl.String(),
+    "port_of_entry": pl.String(),
+    "arrival_date": pl.Date(),
+    "queue_seen": pl.Int64(),
+}
 
 
-def assign_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+def assign_queues(
+    packages: pl.DataFrame, risk: ResolvedRisk, queue_load: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """``package_id, queue, queue_rank, capacity, targeted`` for every flagged package.
 
     ``packages`` has ``package_id, arrival_date, port_of_entry, risk_score, risk_flags``. Within a
-    queue, port and day: highest score first, then package id (a stable tie-break).
+    queue, port and day: highest score first, then package id (a stable tie-break). ``queue_load``
+    (incremental mode) counts the packages earlier batches put in each queue, port and day: these
+    packages rank after them.
     """
     flagged = packages.filter(pl.col("risk_flags").list.len() > 0)
     chosen = (
@@ -39,6 +49,14 @@ def assign_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
         flagged.join(chosen, on="package_id", how="inner")
         .sort([*QUEUE_GROUP, "risk_score", "package_id"], descending=[False, False, False, True, False])
         .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
+        .join(
+            queue_load if queue_load is not None else pl.DataFrame(schema=_QUEUE_LOAD),
+            on=list(QUEUE_GROUP),
+            how="left",
+            maintain_order="left",
+            nulls_equal=True,
+        )
+        .with_columns((pl.col("queue_rank") + pl.col("queue_seen").fill_null(0)).alias("queue_rank"))
         .join(defaults, on="queue", how="left")
         .join(by_port, on=["queue", "port_of_entry"], how="left")
         .with_columns(pl.coalesce("capacity", "__default_capacity").alias("capacity"))
@@ -83,9 +101,11 @@ def random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.Series:
     return chosen.sort("__order")["random_sample"]
 
 
-def route_packages(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+def route_packages(
+    packages: pl.DataFrame, risk: ResolvedRisk, queue_load: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """``packages`` with ``queue``, ``queue_rank``, ``disposition`` and ``random_sample``."""
-    assigned = assign_queues(packages, risk)
+    assigned = assign_queues(packages, risk, queue_load)
     routed = packages.with_columns(random_sample(packages, risk)).join(
         assigned, on="package_id", how="left", maintain_order="left"
     )

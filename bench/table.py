@@ -1,0 +1,95 @@
+"""Print the comparison table from a pytest-benchmark JSON file (``--benchmark-json``).
+
+    python -m bench.table bench.json
+
+Wall time is the median of the timed rounds; CPU time and peak memory (whole process) come from
+one run in a fresh process. The per-row baseline runs on a slice: its lines per second are
+measured, its wall time on the whole file is extrapolated (marked ``≈``). ``× engine`` is the
+contender's wall time over the whole-day engine's (below 1: the contender is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+ORDER = ("floor", "engine", "engine-batches", "duckdb", "per-row")
+LABELS = {
+    "floor": "floor: polars read → write Parquet (zstd)",
+    "engine": "screening, whole day, all outputs",
+    "engine-batches": "screening.Screener, 50k-line batches, all outputs",
+    "duckdb": "DuckDB SQL, core decisions only",
+    "per-row": "per-row Python + pydantic, core decisions only",
+}
+
+
+def rows_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per contender: wall (s, whole file), cpu (s), peak (bytes), lines per second, extrapolated?"""
+    out: dict[str, dict[str, Any]] = {}
+    for bench in report["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "contender" not in info:
+            continue
+        median = float(bench["stats"]["median"])
+        scale = info["manifest_rows"] / info["rows_processed"]
+        out[info["contender"]] = {
+            "rows": info["manifest_rows"],
+            "wall_s": median * scale,
+            "cpu_s": float(info["cpu_s"]) * scale,
+            "peak_rss_bytes": int(info["peak_rss_bytes"]),
+            "lines_per_s": info["rows_processed"] / median,
+            "extrapolated": scale != 1,
+        }
+    return out
+
+
+def render(report: dict[str, Any]) -> str:
+    """The table as Markdown, with the machine and versions above it."""
+    rows = rows_of(report)
+    machine = report.get("machine_info", {})
+    lines_in = next(iter(rows.values()))["rows"] if rows else 0
+    floor = rows.get("floor", {}).get("wall_s")
+    engine = rows.get("engine", {}).get("wall_s")
+    head = [
+        f"{lines_in:,} lines · {machine.get('cpu', {}).get('count', '?')} cores · "
+        f"Python {machine.get('python_version', platform.python_version())} · {report.get('datetime', '')[:10]}",
+        "",
+        "| contender | wall s | × floor | × engine | CPU s | peak RSS | lines/s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    body = []
+    for name in ORDER:
+        if name not in rows:
+            continue
+        row = rows[name]
+        approx = "≈" if row["extrapolated"] else ""
+        ratio = f"{approx}{row['wall_s'] / floor:.2f}" if floor else "n/a"
+        faster = (
+            f"{approx}{row['wall_s'] / engine:.2f}×" if engine and name not in ("engine", "floor") else ""
+        )
+        body.append(
+            f"| {LABELS[name]} | {approx}{row['wall_s']:.2f} | {ratio} | {faster} | {approx}{row['cpu_s']:.2f} | "
+            f"{row['peak_rss_bytes'] / 2**30:.2f} GiB | {row['lines_per_s']:,.0f} |"
+        )
+    stages = next(
+        (b["extra_info"]["stages"] for b in report["benchmarks"] if "stages" in b.get("extra_info", {})), None
+    )
+    if stages:
+        total = sum(stages.values())
+        body += ["", "| engine stage | s | share |", "|---|---:|---:|"]
+        body += [f"| {name} | {sec:.2f} | {sec / total:.0%} |" for name, sec in stages.items()]
+    return "\n".join(head + body)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="pytest-benchmark JSON (--benchmark-json)")
+    args = parser.parse_args(argv)
+    print(render(json.loads(args.report.read_text())))
+
+
+if __name__ == "__main__":
+    main()

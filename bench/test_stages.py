@@ -1,0 +1,50 @@
+"""Where the engine's time goes: one whole-day run with each stage timed (``extra_info["stages"]``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
+
+import screening
+
+from .conftest import BENCH_ROWS
+
+
+class StageClock:
+    """Seconds spent in each stage the engine reports through ``on_stage``."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._stage: str | None = None
+        self._since = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        if self._stage is not None:
+            self.seconds[self._stage] = self.seconds.get(self._stage, 0.0) + now - self._since
+        self._stage, self._since = stage, now
+
+
+@pytest.mark.benchmark(group=f"stages-{BENCH_ROWS}")
+def test_engine_stages(
+    benchmark: BenchmarkFixture, bench_manifest: Path, us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    clocks: list[StageClock] = []
+
+    def run() -> screening.Result:
+        clock = StageClock()
+        clocks.append(clock)
+        result = screening.screen(bench_manifest, rules=us_pack, on_stage=clock)
+        clock("writing files")
+        result.write(tmp_path / "out")
+        clock("done")
+        return result
+
+    result = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert result.summary["counts"]["input_rows"] == BENCH_ROWS
+    stages = clocks[-1].seconds
+    assert set(stages) >= {"reading and validating input", "flagging risks", "writing files"}
+    benchmark.extra_info["stages"] = {name: round(seconds, 3) for name, seconds in stages.items()}

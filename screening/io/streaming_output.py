@@ -1,0 +1,94 @@
+"""Outputs written batch by batch (incremental runs), published atomically at the end.
+
+Each output is one Parquet file grown by a row group per batch, in a hidden staging folder; the
+folder replaces the output folder only when :meth:`StreamingOutput.publish` runs, so a crash
+leaves the previous set. Memory follows one batch, not the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
+
+from screening.errors import ScreeningError
+from screening.io.writers import discard, flush_to_disk, publish, staging_dir, write_json
+
+
+class StreamingOutput:
+    """Parquet outputs appended per batch into a staging folder beside ``out``."""
+
+    def __init__(self, out: str | Path, names: Sequence[str]) -> None:
+        self.out = Path(out)
+        self.names = tuple(names)
+        self.staging = staging_dir(self.out)
+        self._writers: dict[str, Any] = {}
+        self._empty: dict[str, pl.DataFrame] = {}
+
+    def __enter__(self) -> StreamingOutput:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if kind is not None:
+            self.abort()
+
+    def append(self, frames: Mapping[str, pl.DataFrame]) -> None:
+        """Write one batch's frames (every name of ``names``)."""
+        for name in self.names:
+            frame = frames[name]
+            if name not in self._writers:
+                if frame.is_empty() and name not in self._empty:
+                    self._empty[name] = frame.clear()
+                    continue
+                table = frame.to_arrow()
+                self._writers[name] = pq.ParquetWriter(
+                    self.staging / f"{name}.parquet", table.schema, compression="zstd"
+                )
+            elif frame.is_empty():
+                continue
+            writer = self._writers[name]
+            table = frame.to_arrow()
+            if table.schema != writer.schema:
+                try:
+                    table = table.cast(writer.schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise ScreeningError(
+                        f"internal error: {name} columns changed between batches: {exc}"
+                    ) from exc
+            writer.write_table(table)
+
+    def staged(self, name: str) -> Path:
+        """The staged file of output ``name`` (complete once :meth:`close_files` ran)."""
+        return self.staging / f"{name}.parquet"
+
+    def close_files(self) -> None:
+        """Finish every file; outputs that never had a row are written empty."""
+        for name, writer in self._writers.items():
+            writer.close()
+            flush_to_disk(self.staged(name))
+        for name, empty in self._empty.items():
+            if name not in self._writers:
+                empty.write_parquet(self.staged(name), compression="zstd")
+        self._writers.clear()
+
+    def publish(self, summary: Mapping[str, Any]) -> Path:
+        """Write ``summary.json`` and swap the staging folder in as the output folder."""
+        write_json(summary, self.staging / "summary.json")
+        publish(self.staging, self.out)
+        return self.out
+
+    def abort(self) -> None:
+        """Drop the staging folder (the previous output set stays)."""
+        for writer in self._writers.values():
+            with contextlib.suppress(OSError, pa.ArrowException):
+                writer.close()
+        self._writers.clear()
+        discard(self.staging)

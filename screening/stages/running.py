@@ -1,0 +1,152 @@
+"""Running totals for incremental screening (DESIGN §4).
+
+Whole-day mode judges every package against the day's final consignee-day totals. Incremental
+mode judges each package against everything seen that day up to and including itself: the
+totals carried from earlier batches plus the packages of this batch that arrived before it (a
+package arrives with its first line). After the last batch the carried totals equal the
+whole-day totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from screening.stages.aggregate import CONSIGNEE_DAY
+
+#: Which line came first in the batch (row order of the valid lines).
+ARRIVAL = "__line"
+
+#: The carried consignee-day totals.
+CONSIGNEE_DAY_SCHEMA = pl.Schema(
+    {
+        "consignee_key": pl.String(),
+        "arrival_date": pl.Date(),
+        "consignee_day_value_cents": pl.Int64(),
+        "consignee_day_gift_cents": pl.Int64(),
+        "consignee_day_packages": pl.Int64(),
+        "consignee_day_lines": pl.Int64(),
+    }
+)
+#: Lines already screened, so that a line repeated in a later batch is a ``duplicate-line`` reject.
+SEEN_LINES_SCHEMA = pl.Schema({"package_id": pl.String(), "line_no": pl.Int64()})
+#: Packages ranked so far in each queue, port and day (later batches rank after them).
+QUEUE_LOAD_SCHEMA = pl.Schema(
+    {
+        "queue": pl.String(),
+        "port_of_entry": pl.String(),
+        "arrival_date": pl.Date(),
+        "queue_seen": pl.Int64(),
+    }
+)
+_TOTALS = [c for c in CONSIGNEE_DAY_SCHEMA if c not in CONSIGNEE_DAY]
+
+
+@dataclass(frozen=True)
+class RunningState:
+    """What incremental screening carries from one batch to the next."""
+
+    consignee_days: pl.DataFrame
+    seen_lines: pl.DataFrame
+    queue_load: pl.DataFrame
+    rows_seen: int = 0
+    batches: int = 0
+
+    @classmethod
+    def empty(cls) -> RunningState:
+        """The state before the first batch."""
+        return cls(
+            consignee_days=pl.DataFrame(schema=CONSIGNEE_DAY_SCHEMA),
+            seen_lines=pl.DataFrame(schema=SEEN_LINES_SCHEMA),
+            queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
+        )
+
+
+def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
+    """Per consignee-day and package of the batch: the totals up to and including that package.
+
+    ``lines`` has ``__line`` (arrival order), ``consignee_key``, ``arrival_date``, ``package_id``,
+    ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches.
+    """
+    per_package = lines.group_by(*CONSIGNEE_DAY, "package_id").agg(
+        pl.col(ARRIVAL).min().alias("__arrival"),
+        pl.col("value_usd_cents").sum().alias("__value"),
+        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("__gift"),
+        pl.len().cast(pl.Int64()).alias("__lines"),
+    )
+    cumulative = per_package.sort("__arrival").with_columns(
+        pl.col("__value").cum_sum().over(CONSIGNEE_DAY).alias("__value"),
+        pl.col("__gift").cum_sum().over(CONSIGNEE_DAY).alias("__gift"),
+        (pl.int_range(pl.len()).over(CONSIGNEE_DAY) + 1).cast(pl.Int64()).alias("__packages"),
+        pl.col("__lines").cum_sum().over(CONSIGNEE_DAY).alias("__lines"),
+    )
+    batch_days = lines.select(CONSIGNEE_DAY).unique()
+    before = (
+        prior.lazy()
+        .join(batch_days, on=list(CONSIGNEE_DAY), how="semi")
+        .select(*CONSIGNEE_DAY, *[pl.col(c).alias(f"__prior_{c}") for c in _TOTALS])
+    )
+    joined = cumulative.join(before, on=list(CONSIGNEE_DAY), how="left", maintain_order="left")
+    running = {
+        "consignee_day_value_cents": "__value",
+        "consignee_day_gift_cents": "__gift",
+        "consignee_day_packages": "__packages",
+        "consignee_day_lines": "__lines",
+    }
+    return joined.select(
+        *CONSIGNEE_DAY,
+        "package_id",
+        *[(pl.col(f"__prior_{c}").fill_null(0) + pl.col(own)).alias(c) for c, own in running.items()],
+    )
+
+
+def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
+    """Join each line to the running totals of its package."""
+    return lines.join(running, on=[*CONSIGNEE_DAY, "package_id"], how="left", maintain_order="left")
+
+
+def advance_consignee_days(prior: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The carried totals after a batch whose decided lines are ``lines``."""
+    batch = lines.group_by(CONSIGNEE_DAY).agg(
+        pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
+        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
+        pl.col("package_id").n_unique().cast(pl.Int64()).alias("consignee_day_packages"),
+        pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
+    )
+    batch = batch.select(list(CONSIGNEE_DAY_SCHEMA)).cast(CONSIGNEE_DAY_SCHEMA)
+    # Only the batch's consignee-days change: re-aggregate those and keep the rest as they are (a semi or
+    # anti join that scans the large state is much cheaper than grouping all of it again). The table stays
+    # unsorted; :func:`sorted_state` orders it for saving.
+    keys = batch.select(CONSIGNEE_DAY)
+    touched = prior.join(keys, on=list(CONSIGNEE_DAY), how="semi")
+    untouched = prior.join(keys, on=list(CONSIGNEE_DAY), how="anti")
+    updated = pl.concat([touched, batch]).group_by(CONSIGNEE_DAY).agg(pl.col(_TOTALS).sum())
+    return pl.concat([untouched, updated.select(list(CONSIGNEE_DAY_SCHEMA))])
+
+
+def advance_seen_lines(prior: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Lines seen after a batch whose kept (non-duplicate) lines are ``kept``."""
+    return pl.concat([prior, kept.select(list(SEEN_LINES_SCHEMA)).cast(SEEN_LINES_SCHEMA)])
+
+
+def advance_queue_load(prior: pl.DataFrame, routed: pl.DataFrame) -> pl.DataFrame:
+    """Packages ranked per queue, port and day after a batch routed as ``routed``."""
+    batch = (
+        routed.filter(pl.col("queue").is_not_null())
+        .group_by("queue", "port_of_entry", "arrival_date")
+        .agg(pl.len().cast(pl.Int64()).alias("queue_seen"))
+    )
+    both = pl.concat([prior, batch.select(list(QUEUE_LOAD_SCHEMA)).cast(QUEUE_LOAD_SCHEMA)])
+    return both.group_by("queue", "port_of_entry", "arrival_date").agg(pl.col("queue_seen").sum())
+
+
+def sorted_state(state: RunningState) -> RunningState:
+    """The same state with every table in key order (a saved state's bytes depend only on its content)."""
+    return RunningState(
+        consignee_days=state.consignee_days.sort(CONSIGNEE_DAY),
+        seen_lines=state.seen_lines.sort("package_id", "line_no"),
+        queue_load=state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
+        rows_seen=state.rows_seen,
+        batches=state.batches,
+    )

@@ -1,0 +1,262 @@
+"""The incremental Screener: running totals, resumable state, batches on the command line."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import screening
+from screening.cli import main
+from screening.io.streaming_output import StreamingOutput
+
+from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
+
+SAMPLE_CSV = SAMPLE / "manifest_10k.csv"
+
+
+def three_packages(manifest: Callable[..., pl.DataFrame]) -> pl.DataFrame:
+    """One person, one day before the 2025-08-29 suspension: $300, then $400, then $200."""
+    return manifest(
+        {"package_id": "P1", "declared_value": "300"},
+        {"package_id": "P2", "declared_value": "400"},
+        {"package_id": "P3", "declared_value": "200"},
+    )
+
+
+def test_each_package_is_judged_on_the_running_total_including_itself(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    frame = three_packages(manifest)
+    incremental = screening.Screener(us_pack).screen(frame)
+    decided = incremental.lines.select("package_id", "consignee_day_value_usd", "de_minimis_reason")
+    assert decided["consignee_day_value_usd"].cast(pl.Float64()).to_list() == [300.0, 700.0, 900.0]
+    assert decided["de_minimis_reason"].to_list() == ["dm-eligible", "dm-eligible", "dm-over-threshold"]
+    # The whole day judges all three on the final $900.
+    whole = screening.screen(frame, rules=us_pack)
+    assert whole.lines["de_minimis_reason"].unique().to_list() == ["dm-over-threshold"]
+
+
+def test_totals_carry_across_batches_and_equal_the_whole_day(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    frame = three_packages(manifest)
+    screener = screening.Screener(us_pack)
+    first = screener.screen(frame.head(2))
+    second = screener.screen(frame.tail(1).to_arrow())
+    assert first.lines["de_minimis_reason"].to_list() == ["dm-eligible", "dm-eligible"]
+    assert second.lines["consignee_day_value_usd"].cast(pl.Float64()).to_list() == [900.0]
+    assert second.lines["de_minimis_reason"].to_list() == ["dm-over-threshold"]
+    totals = screener.totals()
+    assert totals.height == 1
+    assert totals.row(0, named=True) | {"consignee_key": None} == {
+        "consignee_key": None,
+        "arrival_date": frame["arrival_date"].str.to_date()[0],
+        "consignee_day_value_cents": 90_000,
+        "consignee_day_gift_cents": 0,
+        "consignee_day_packages": 3,
+        "consignee_day_lines": 3,
+    }
+
+
+def test_a_line_seen_in_an_earlier_batch_is_a_duplicate_and_rows_count_on(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    frame = three_packages(manifest)
+    screener = screening.Screener(us_pack, label="hourly")
+    screener.screen(frame)
+    again = screener.screen(frame.head(1))
+    assert again.lines.is_empty()
+    assert again.rejects.select("source", "row", "code").to_dicts() == [
+        {"source": "hourly", "row": 4, "code": "duplicate-line"}
+    ]
+    assert screener.totals()["consignee_day_value_cents"].to_list() == [90_000]
+
+
+def test_saved_and_restored_state_gives_the_same_results_as_one_screener(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    batches = [sample.slice(i, 2500) for i in range(0, sample.height, 2500)]
+    straight = screening.Screener(us_pack)
+    expected = [straight.screen(b) for b in batches]
+    first = screening.Screener(us_pack)
+    got = [first.screen(b) for b in batches[:2]]
+    first.save_state(tmp_path / "day.state")
+    resumed = screening.Screener.restore(tmp_path / "day.state", us_pack)
+    got += [resumed.screen(b) for b in batches[2:]]
+    for want, have in zip(expected, got, strict=True):
+        for name, frame in want.frames().items():
+            assert frame.equals(getattr(have, name)), name
+    assert resumed.totals().equals(straight.totals())
+    assert resumed.state.rows_seen == sample.height
+
+
+def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RulePack, tmp_path: Path) -> None:
+    screener = screening.Screener(us_pack)
+    path = screener.save_state(tmp_path / "day.state")
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read("meta.json"))
+        members = {n: archive.read(n) for n in archive.namelist()}
+    meta["rules_content_hash"] = "sha256:other"
+    with zipfile.ZipFile(tmp_path / "other.state", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, json.dumps(meta) if name == "meta.json" else data)
+    with pytest.raises(screening.UsageError, match="saved under rule pack"):
+        screening.Screener.restore(tmp_path / "other.state", us_pack)
+    (tmp_path / "junk.state").write_text("not a zip")
+    with pytest.raises(screening.UsageError, match="not a screening state file"):
+        screening.Screener.restore(tmp_path / "junk.state", us_pack)
+    with pytest.raises(screening.UsageError, match="options"):
+        screening.Screener.restore(path, us_pack, seed="another")
+
+
+def test_queue_ranks_continue_across_batches(us_pack: screening.RulePack) -> None:
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    result = screening.screen_batches(
+        [sample.slice(i, 1000) for i in range(0, sample.height, 1000)], rules=us_pack
+    )
+    ranks = result.queues.group_by("queue", "port_of_entry", "arrival_date").agg(
+        pl.col("queue_rank").sort().alias("ranks"), pl.len().alias("n")
+    )
+    for row in ranks.iter_rows(named=True):
+        assert row["ranks"] == list(range(1, row["n"] + 1))
+    counts = result.summary["counts"]
+    assert counts["input_rows"] == sample.height == counts["lines"] + counts["rejected"]
+
+
+def test_cli_batch_size_conserves_rows_and_names_rejects_as_the_whole_day_run(tmp_path: Path) -> None:
+    runner = CliRunner()
+    whole = runner.invoke(
+        main, ["run", str(SAMPLE_CSV), "--rules", str(US_PACK), "--out", str(tmp_path / "w"), "-q"]
+    )
+    assert whole.exit_code == 0, whole.output
+    batched = runner.invoke(
+        main,
+        [
+            "run",
+            str(SAMPLE_CSV),
+            "--rules",
+            str(US_PACK),
+            "--out",
+            str(tmp_path / "b"),
+            "--batch-size",
+            "2000",
+            "-q",
+        ],
+    )
+    assert batched.exit_code == 0, batched.output
+    keys = ["source", "row", "code"]
+    assert (
+        pl.read_parquet(tmp_path / "b" / "rejects.parquet")
+        .select(keys)
+        .equals(pl.read_parquet(tmp_path / "w" / "rejects.parquet").select(keys))
+    )
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["counts"]["input_rows"] == 10_000
+    assert summary["options"]["mode"] == "incremental"
+    assert summary["inputs"][0]["sha256"]
+
+
+def test_cli_state_file_lets_a_second_file_resume_the_day(tmp_path: Path) -> None:
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(6000).write_csv(tmp_path / "a.csv")
+    sample.tail(4000).write_csv(tmp_path / "b.csv")
+    runner = CliRunner()
+
+    def run(files: list[Path], out: str, *extra: str) -> None:
+        args = [
+            "run",
+            *map(str, files),
+            "--rules",
+            str(US_PACK),
+            "--out",
+            str(tmp_path / out),
+            "--batch-size",
+            "3000",
+        ]
+        outcome = runner.invoke(main, [*args, *extra, "-q"])
+        assert outcome.exit_code == 0, outcome.output
+
+    run([tmp_path / "a.csv", tmp_path / "b.csv"], "together")
+    state = tmp_path / "day.state"
+    run([tmp_path / "a.csv"], "morning", "--state", str(state))
+    run([tmp_path / "b.csv"], "afternoon", "--state", str(state))
+    together = pl.read_parquet(tmp_path / "together" / "packages.parquet")
+    parts = pl.concat(
+        [pl.read_parquet(tmp_path / out / "packages.parquet") for out in ("morning", "afternoon")]
+    )
+    decision = ["package_id", "value_usd", "de_minimis_reason", "entry_type", "duty_usd"]
+    assert parts.select(decision).sort("package_id").equals(together.select(decision).sort("package_id"))
+
+
+def test_cli_state_needs_batch_size(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(
+        main, ["run", str(SAMPLE_CSV), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"), "-q"]
+    )
+    assert outcome.exit_code == 2
+    assert "--state needs --batch-size" in outcome.output
+
+
+def test_batched_outputs_appear_whole_or_not_at_all(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text('{"previous": true}')
+    frames = {"lines": pl.DataFrame({"a": [1, 2]}), "rejects": pl.DataFrame({"b": ["x"]})}
+
+    def crash_between_batches() -> None:
+        with StreamingOutput(out, ["lines", "rejects"]) as output:
+            output.append(frames)
+            raise RuntimeError("crash between batches")
+
+    with pytest.raises(RuntimeError):
+        crash_between_batches()
+    assert json.loads((out / "summary.json").read_text()) == {"previous": True}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    with StreamingOutput(out, ["lines", "rejects"]) as output:
+        output.append(frames)
+        output.append(
+            {"lines": pl.DataFrame({"a": [3]}), "rejects": pl.DataFrame({"b": []}, schema={"b": pl.String()})}
+        )
+        output.close_files()
+        output.publish({"batches": 2})
+    assert pl.read_parquet(out / "lines.parquet")["a"].to_list() == [1, 2, 3]
+    assert pl.read_parquet(out / "rejects.parquet")["b"].to_list() == ["x"]
+    assert json.loads((out / "summary.json").read_text()) == {"batches": 2}
+
+
+def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(SAMPLE / "manifest_10k.parquet"),
+            "--rules",
+            str(US_PACK),
+            "--out",
+            str(tmp_path / "o"),
+            "--batch-size",
+            "4000",
+            "-q",
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert {p.name for p in (tmp_path / "o").iterdir()} == OUTPUT_FILES
+    lines = pl.read_parquet(tmp_path / "o" / "lines.parquet")
+    rejects = pl.read_parquet(tmp_path / "o" / "rejects.parquet")
+    packages = pl.read_parquet(tmp_path / "o" / "packages.parquet")
+    assert lines.height + rejects.height == 10_000
+    # The summary is built from the staged files read back compactly: it must agree with the files.
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    by_reason = dict(packages.group_by("de_minimis_reason").len().iter_rows())
+    assert summary["counts"]["packages_by_reason"] == by_reason
+    assert summary["counts"]["packages"] == packages.height
+    assert summary["money"]["duty_usd"] == f"{packages['duty_usd'].drop_nulls().sum():.2f}"
+    flagged = int((packages["risk_flags"].list.len() > 0).sum())
+    assert summary["risk"]["packages_flagged"] == flagged
+    assert set(summary["decision_rules"]) == set(packages["de_minimis_rule_id"].drop_nulls().unique())
