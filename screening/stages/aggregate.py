@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from screening.stages.lookup import attach
+
 CONSIGNEE_DAY = ("consignee_key", "arrival_date")
 
 
@@ -19,4 +21,4 @@ def consignee_day_totals(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def attach_consignee_day(lines: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
     """Join each line to its consignee-day totals."""
-    return lines.join(totals, on=list(CONSIGNEE_DAY), how="left", maintain_order="left")
+    return attach(lines, totals, list(CONSIGNEE_DAY))

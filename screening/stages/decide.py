@@ -13,6 +13,7 @@ import polars as pl
 
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
+from screening.stages.lookup import attach
 
 PACKAGE = "package_id"
 _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
@@ -20,17 +21,12 @@ _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
 
 def attach_day_rules(lines: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
     """Threshold and informal-entry limit in force on each arrival date."""
-    return lines.join(days.lazy(), on="arrival_date", how="left", maintain_order="left")
+    return attach(lines, days.lazy(), "arrival_date")
 
 
 def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.LazyFrame:
     """Suspension or repeal in force for (arrival_date, origin, mode), if any."""
-    return lines.join(
-        suspensions.lazy(),
-        on=["arrival_date", "country_of_origin", "mode"],
-        how="left",
-        maintain_order="left",
-    )
+    return attach(lines, suspensions.lazy(), ["arrival_date", "country_of_origin", "mode"])
 
 
 def exclusions_for_keys(keys: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
@@ -52,20 +48,16 @@ def exclusions_for_keys(keys: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.
 
 def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
     """Left-join the never-eligible class of each line's HTS code and origin."""
-    keys = lines.select("arrival_date", "hts_digits", "country_of_origin").unique()
-    return lines.join(
-        exclusions_for_keys(keys, never_eligible),
-        on=["arrival_date", "hts_digits", "country_of_origin"],
-        how="left",
-        maintain_order="left",
+    rows = lines.collect(engine="in-memory").lazy()
+    keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()
+    return attach(
+        rows, exclusions_for_keys(keys, never_eligible), ["arrival_date", "hts_digits", "country_of_origin"]
     )
 
 
 def attach_gift_limits(lines: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
     """The bona fide gift limit in force for (arrival_date, origin)."""
-    return lines.join(
-        gifts.lazy(), on=["arrival_date", "country_of_origin"], how="left", maintain_order="left"
-    )
+    return attach(lines, gifts.lazy(), ["arrival_date", "country_of_origin"])
 
 
 def line_reason() -> tuple[pl.Expr, pl.Expr]:
@@ -105,9 +97,7 @@ def line_reason() -> tuple[pl.Expr, pl.Expr]:
 
 def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
     """The postal duty regime in force for (arrival_date, origin), for postal-mode lines."""
-    joined = lines.join(
-        postal.lazy(), on=["arrival_date", "country_of_origin"], how="left", maintain_order="left"
-    )
+    joined = attach(lines, postal.lazy(), ["arrival_date", "country_of_origin"])
     not_postal = pl.col("mode") != "postal"
     return joined.with_columns(
         pl.when(not_postal).then(None).otherwise(pl.col(c)).alias(c)
@@ -138,15 +128,16 @@ def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
     barred = pl.col("exclusion_reason").is_in(
         [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
     )
-    # Window expressions over the package broadcast to its lines without a group-by and join back.
-    decided = ranked.with_columns(
-        pl.col("line_reason").get(first_worst).over(PACKAGE).alias("de_minimis_reason"),
-        pl.col("line_rule_id").get(first_worst).over(PACKAGE).alias("de_minimis_rule_id"),
-        pl.col("value_usd_cents").sum().over(PACKAGE).alias("package_value_cents"),
-        pl.col("postal_regime_id").is_not_null().any().over(PACKAGE).alias("package_has_postal_regime"),
-        barred.fill_null(False).any().over(PACKAGE).alias("package_barred_from_postal"),
-        pl.col("postal_item_cents").is_null().any().over(PACKAGE).alias("package_postal_item_unknown"),
-    ).with_columns(
+    # One group-by per package, joined back (faster in memory than six window expressions).
+    facts = ranked.group_by(PACKAGE).agg(
+        pl.col("line_reason").get(first_worst).alias("de_minimis_reason"),
+        pl.col("line_rule_id").get(first_worst).alias("de_minimis_rule_id"),
+        pl.col("value_usd_cents").sum().alias("package_value_cents"),
+        pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
+        barred.fill_null(False).any().alias("package_barred_from_postal"),
+        pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
+    )
+    decided = ranked.join(facts, on=PACKAGE, how="left", maintain_order="left").with_columns(
         pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
     )
     postal = (

@@ -12,6 +12,7 @@ from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, hts_prefix
 from screening.exprs.money import to_cents_half_up
 from screening.exprs.parties import consignee_key
+from screening.stages.lookup import attach
 from screening.stages.normalise import rejects_from_lines
 
 TARIFF_PREFIX_LENGTHS = (10, 8, 6)
@@ -78,10 +79,6 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFr
 
 def attach_tariff(lines: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:
     """Left-join the tariff line in force (null columns where the pack has none)."""
-    keys = lines.select("arrival_date", "hts_digits").unique()
-    return lines.join(
-        tariff_lines_for_keys(keys, tariff),
-        on=["arrival_date", "hts_digits"],
-        how="left",
-        maintain_order="left",
-    )
+    rows = lines.collect(engine="in-memory").lazy()
+    keys = rows.select("arrival_date", "hts_digits").unique()
+    return attach(rows, tariff_lines_for_keys(keys, tariff), ["arrival_date", "hts_digits"])

@@ -18,6 +18,7 @@ from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import RISK_COLUMN_TYPES
+from screening.stages.lookup import attach
 
 #: Reasons under which the de minimis rule itself does not run (suspended or repealed).
 NOT_IN_FORCE = (ReasonCode.SUSPENDED_ALL, ReasonCode.SUSPENDED_ORIGIN, ReasonCode.REPEALED)
@@ -50,28 +51,38 @@ def _dollars(cents: str, name: str) -> pl.Expr:
     return (pl.col(cents).cast(pl.Float64()) / 100).alias(name)
 
 
+#: Matched keyword families of a description as bits of one integer (computed per distinct description).
+FAMILY_MASK = "__family_mask"
+
+
 def description_columns(families: Sequence[KeywordFamily]) -> list[pl.Expr]:
-    """``description_norm``, ``description_length``, ``description_family``, ``hts_description_mismatch``."""
+    """``description_family`` (the first family whose keywords match) and the bitmask of all that match.
+
+    Reads ``description_norm``; meant for the distinct descriptions of a run (see :func:`mismatch_column`).
+    """
+    if len(families) > 62:
+        raise ValueError("at most 62 keyword families")
     norm = pl.col("description_norm")
-    chapter = pl.col("hts_chapter")
-    matches = [norm.str.contains(f.pattern) for f in families]
+    matches = [norm.str.contains(f.pattern).fill_null(False) for f in families]
     family = (
         pl.coalesce([pl.when(m).then(pl.lit(f.name)) for m, f in zip(matches, families, strict=True)])
         if families
         else pl.lit(None, dtype=pl.String())
     )
-    mismatch = (
-        pl.any_horizontal(matches)
-        & ~pl.any_horizontal(
-            [m & chapter.is_in(list(f.chapters)) for m, f in zip(matches, families, strict=True)]
-        )
-        if families
-        else pl.lit(False)
+    mask = pl.sum_horizontal(
+        pl.lit(0, dtype=pl.Int64()),
+        *[pl.when(m).then(pl.lit(1 << i, dtype=pl.Int64())).otherwise(0) for i, m in enumerate(matches)],
     )
-    return [
-        family.alias("description_family"),
-        mismatch.fill_null(False).alias("hts_description_mismatch"),
-    ]
+    return [family.alias("description_family"), mask.alias(FAMILY_MASK)]
+
+
+def mismatch_column(families: Sequence[KeywordFamily]) -> pl.Expr:
+    """``hts_description_mismatch``: the description names a family, and no matching family covers the
+    line's HTS chapter."""
+    mask, chapter = pl.col(FAMILY_MASK), pl.col("hts_chapter")
+    covered = [((mask & (1 << i)) != 0) & chapter.is_in(list(f.chapters)) for i, f in enumerate(families)]
+    matched = (mask != 0) & ~pl.any_horizontal(covered) if families else pl.lit(False)
+    return matched.fill_null(False).alias("hts_description_mismatch")
 
 
 def _per_distinct(frame: pl.LazyFrame, keys: list[str], *steps: Sequence[pl.Expr]) -> pl.LazyFrame:
@@ -79,10 +90,11 @@ def _per_distinct(frame: pl.LazyFrame, keys: list[str], *steps: Sequence[pl.Expr
 
     Each of ``steps`` is one ``with_columns`` over the distinct keys (a later step may use an earlier one).
     """
-    table = frame.select(keys).unique()
+    rows = frame.collect(engine="in-memory").lazy()
+    table = rows.select(keys).unique()
     for exprs in steps:
         table = table.with_columns(exprs)
-    return frame.join(table, on=keys, how="left", maintain_order="left", nulls_equal=True)
+    return attach(rows, table, keys, nulls_equal=True)
 
 
 def consignee_history(current: pl.LazyFrame, history: pl.LazyFrame, days: int) -> pl.LazyFrame:
@@ -136,13 +148,13 @@ def risk_columns(
     )
     base = _per_distinct(
         base,
-        ["description", "hts_chapter"],
+        ["description"],
         [normalised_name(pl.col("description")).alias("description_norm")],
         [
             pl.col("description_norm").str.len_chars().cast(pl.Int64()).alias("description_length"),
             *description_columns(risk.families),
         ],
-    )
+    ).with_columns(mismatch_column(risk.families))
     for party in ("shipper", "consignee"):
         name = f"{party}_name"
         base = _per_distinct(base, [name], [normalised_name(pl.col(name)).alias(f"{name}_norm")])
@@ -172,27 +184,24 @@ def risk_columns(
     thresholds = days.lazy().select(
         "arrival_date", (pl.col("threshold_cents").cast(pl.Float64()) / 100).alias("threshold_usd")
     )
-    base = (
-        base.join(thresholds, on="arrival_date", how="left", maintain_order="left")
-        .join(
-            risk.value_per_kg.lazy().rename(
-                {"chapter": "hts_chapter", "min_usd_per_kg": "chapter_min_usd_per_kg"}
-            ),
-            on="hts_chapter",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(
-            (
-                pl.col("threshold_usd").is_not_null()
-                & ~pl.col("de_minimis_reason").is_in([str(r) for r in NOT_IN_FORCE])
-            ).alias("de_minimis_in_force")
-        )
+    base = attach(base, thresholds, "arrival_date")
+    base = attach(
+        base,
+        risk.value_per_kg.lazy().rename(
+            {"chapter": "hts_chapter", "min_usd_per_kg": "chapter_min_usd_per_kg"}
+        ),
+        "hts_chapter",
+    )
+    base = base.with_columns(
+        (
+            pl.col("threshold_usd").is_not_null()
+            & ~pl.col("de_minimis_reason").is_in([str(r) for r in NOT_IN_FORCE])
+        ).alias("de_minimis_in_force")
     )
     base = _attach_denied(base, denied)
     if history is not None:
         prior = consignee_history(base, history, risk.history_days)
-        base = base.join(prior, on=["consignee_key", "arrival_date"], how="left", maintain_order="left")
+        base = attach(base, prior, ["consignee_key", "arrival_date"])
     else:
         base = base.with_columns(
             pl.lit(None, dtype=pl.Int64()).alias("consignee_prior_days"),
@@ -223,7 +232,7 @@ def _attach_denied(base: pl.LazyFrame, denied: pl.LazyFrame) -> pl.LazyFrame:
                 pl.col("denied_score").round(2).cast(pl.String()),
             ).alias(f"__{party}_detail"),
         )
-        base = base.join(matches, on=f"{party}_name", how="left", maintain_order="left", nulls_equal=False)
+        base = attach(base, matches, f"{party}_name")
     return base.with_columns(
         pl.max_horizontal(pl.col("__shipper_score"), pl.col("__consignee_score")).alias("denied_party_score"),
         (pl.col("__shipper_score").is_not_null() | pl.col("__consignee_score").is_not_null()).alias(

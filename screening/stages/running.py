@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from screening.stages.aggregate import CONSIGNEE_DAY
+from screening.stages.lookup import attach
 
 #: Which line came first in the batch (row order of the valid lines).
 ARRIVAL = "__line"
@@ -103,7 +104,7 @@ def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
 
 def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
     """Join each line to the running totals of its package."""
-    return lines.join(running, on=[*CONSIGNEE_DAY, "package_id"], how="left", maintain_order="left")
+    return attach(lines, running, [*CONSIGNEE_DAY, "package_id"])
 
 
 def advance_consignee_days(prior: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
