@@ -22,7 +22,7 @@ from typing import Any
 
 import polars as pl
 
-from screening.errors import UsageError
+from screening.errors import InputSchemaError, UsageError
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import Source, expand_paths, from_memory, require_columns, scan_file, with_lineage
@@ -197,6 +197,23 @@ def screen_batches(
     return combine(parts, screener, started)
 
 
+def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterator[pl.DataFrame]:
+    """The rows of a manifest file in batches (as read: the screener maps the columns); a file that cannot
+    be read, or lacks required columns after ``mapping``, raises :class:`InputSchemaError`."""
+    label = str(path)
+    try:
+        require_columns(Source(label, path, with_lineage(mapping.apply(scan_file(path), label=label), label)))
+        batches = iter(scan_file(path).collect_batches(chunk_size=batch_size))
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            yield batch
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputSchemaError(label, f"cannot be read: {type(exc).__name__}") from exc
+
+
 def _read_compact(path: Path, columns: Sequence[str]) -> pl.DataFrame:
     """Columns of a staged output with text as categoricals: a day's packages read back for the summary
     take a few bytes per value instead of a string each."""
@@ -334,7 +351,7 @@ def screen_files_in_batches(
         for path in expand_paths(list(specs)):
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1
-            for batch in scan_file(path).collect_batches(chunk_size=batch_size):
+            for batch in _file_batches(path, batch_size, screener.mapping):
                 report(f"screening {path.name} from row {row:,}")
                 part = screener.screen(batch, source=str(path), first_row=row)
                 output.append(part.frames())

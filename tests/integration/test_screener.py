@@ -260,3 +260,35 @@ def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
     flagged = int((packages["risk_flags"].list.len() > 0).sum())
     assert summary["risk"]["packages_flagged"] == flagged
     assert set(summary["decision_rules"]) == set(packages["de_minimis_rule_id"].drop_nulls().unique())
+
+
+def test_cli_batch_size_applies_the_column_mapping(tmp_path: Path) -> None:
+    kcs = SAMPLE / "kcs_synthetic"
+    args = [
+        "run",
+        str(kcs / "df_syn_valid_eng.csv"),
+        "--rules",
+        str(US_PACK),
+        "--mapping",
+        str(kcs / "mapping.toml"),
+    ]
+    runner = CliRunner()
+    whole = runner.invoke(main, [*args, "--out", str(tmp_path / "w"), "--json", "-q"])
+    batched = runner.invoke(
+        main, [*args, "--out", str(tmp_path / "b"), "--batch-size", "3000", "--json", "-q"]
+    )
+    assert whole.exit_code == 0, whole.output
+    assert batched.exit_code == 0, batched.output
+    for key in ("input_rows", "lines", "rejected", "rejects_by_code"):
+        assert json.loads(batched.output)["counts"][key] == json.loads(whole.output)["counts"][key]
+
+
+def test_cli_batch_size_names_an_unreadable_file_and_exits_3(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes((SAMPLE / "manifest_10k.parquet").read_bytes()[:5000])
+    outcome = CliRunner().invoke(
+        main, ["run", str(broken), "--out", str(tmp_path / "o"), "--batch-size", "100", "-q"]
+    )
+    assert outcome.exit_code == 3
+    assert "broken.parquet" in outcome.output
+    assert not (tmp_path / "o").exists()
