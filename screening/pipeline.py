@@ -467,14 +467,14 @@ def _collect_checked(
             try:
                 candidate.select(pl.len()).collect()
             except (pl.exceptions.PolarsError, OSError) as per_source:
-                raise InputSchemaError(source.label, f"cannot be read: {_read_error(per_source)}") from exc
+                raise InputSchemaError(source.label, f"cannot be read: {read_error(per_source)}") from exc
         raise InputSchemaError(
-            ", ".join(s.label for s in sources), f"cannot be read: {_read_error(exc)}"
+            ", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}"
         ) from exc
     return candidates, rejects
 
 
-def _read_error(exc: BaseException) -> str:
+def read_error(exc: BaseException) -> str:
     """What went wrong reading a file, without quoting its content (it may hold names and addresses)."""
     if isinstance(exc, pl.exceptions.ComputeError):
         return "malformed data (a quote that is never closed, or bad encoding)"

@@ -28,7 +28,7 @@ from screening.io.mapping import ColumnMapping
 from screening.io.sources import Source, expand_paths, from_memory, require_columns, scan_file, with_lineage
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
-from screening.pipeline import build_plan, check_postal_method, collect_result
+from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import OUTPUTS, Result, build_summary, check_conservation, engine_version
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.risk_resolve import resolve_risk
@@ -211,7 +211,7 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
                 return
             yield batch
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(label, f"cannot be read: {type(exc).__name__}") from exc
+        raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
 
 
 def _read_compact(path: Path, columns: Sequence[str]) -> pl.DataFrame:
