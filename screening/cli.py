@@ -329,8 +329,10 @@ def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Pa
     cov = coverage(lines)
     out.print(
         f"imported {label}: {lines.height:,} rate lines; table now {merged.height:,} rows → {target}\n"
-        f"parse coverage (chapters 1-97, lines with a general rate): {cov.computable:,} of {cov.rate_lines:,} "
-        f"computable ({cov.share:.2%})",
+        f"parse coverage (chapters 1-97, lines with a general rate): {cov.parsed:,} of {cov.rate_lines:,} "
+        f"parsed ({cov.share:.2%}): {cov.computable:,} computable from value, quantity and weight "
+        f"({cov.computable_share:.2%}), {cov.needs_part_values:,} need part values; "
+        f"{cov.rate_lines - cov.parsed:,} not-computable",
         highlight=False,
     )
 

@@ -30,6 +30,7 @@ class RejectCode(StrEnum):
     DUPLICATE_LINE = "duplicate-line"
     INVALID_MODE = "invalid-mode"
     INVALID_FLAG = "invalid-flag"
+    INVALID_PART_VALUES = "invalid-part-values"
 
 
 class ReasonCode(StrEnum):
@@ -80,6 +81,7 @@ class DutyStatus(StrEnum):
     NO_TARIFF_LINE = "no-tariff-line"
     NOT_COMPUTABLE = "not-computable"
     NEEDS_QUANTITY = "needs-quantity"
+    NEEDS_PART_VALUES = "needs-part-values"
     PACK_INCOMPLETE = "pack-incomplete"
 
 

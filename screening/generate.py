@@ -40,7 +40,7 @@ DEFAULT_DATES: Final[tuple[datetime.date, ...]] = (
 )
 GENERATOR: Final = "screening.generate v1"
 #: Canonical columns the generator fills (a synthetic parcel has no known metal content share).
-GENERATED: Final = frozenset(c.name for c in MANIFEST_COLUMNS) - {"metal_content_share"}
+GENERATED: Final = frozenset(c.name for c in MANIFEST_COLUMNS) - {"metal_content_share", "part_values"}
 
 #: Real 10-digit HTSUS codes of goods common in low-value e-commerce parcels (apparel, footwear, bags,
 #: electronics, toys, cosmetics, jewellery, wine and tobacco for the excise rules, ...).

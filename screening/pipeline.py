@@ -48,6 +48,7 @@ from screening.stages import (
     enrich,
     normalise,
     packages,
+    part_rates,
     risk,
     route,
     running,
@@ -78,6 +79,7 @@ DECISION_INPUTS = (
     "currency",
     "gross_weight_kg",
     "metal_content_share",
+    "part_values",
     "usmca_claim",
     "gift",
 )
@@ -110,7 +112,6 @@ DECISION_SCAFFOLDING = (
     "usmca_specific_unit",
     "usmca_specific2_usd",
     "usmca_specific2_unit",
-    "rate_status",
     "rate_specific_unit",
     "rate_specific2_unit",
     "postal_method",
@@ -319,7 +320,15 @@ def build_plan(
     lines = decided.lazy()
     # Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
     # would recompute the joins behind them for each reader.
-    line_components = _materialise(assess.line_components(lines, resolved.measures, resolved.measure_scope))
+    line_components = _materialise(
+        pl.concat(
+            [
+                assess.line_components(lines, resolved.measures, resolved.measure_scope),
+                part_rates.charged_part_components(lines, resolved.tariff_parts),
+            ],
+            how="vertical",
+        )
+    )
     lines = _materialise(assess.settle_line_duty(lines, line_components))
     package_duties = _materialise(assess.package_duty_components(lines))
     package_frame = packages.package_rows(lines, package_duties)
@@ -500,7 +509,8 @@ def _decide(
     lines = decide.attach_gift_limits(lines, resolved.gifts)
     lines = decide.attach_postal_regimes(lines, resolved.postal)
     lines = decide.decide_packages(lines)
-    return assess.add_duty_columns(lines, postal_method).drop(DECISION_SCAFFOLDING)
+    lines = part_rates.settle_part_rates(assess.add_duty_columns(lines, postal_method), resolved.tariff_parts)
+    return lines.drop(DECISION_SCAFFOLDING)
 
 
 def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:

@@ -9,7 +9,7 @@ import polars as pl
 
 from screening.exprs.hts import hts_digits
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import Rule, Scoped, Suspension
+from screening.rulepack.models import NeverEligible, Rule, Scoped, Suspension
 from screening.rulepack.resolve import resolve
 from screening.stages.assess import measures_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
@@ -52,9 +52,11 @@ def rules_in_force(
         and (mode is None or mode in r.modes)
     ]
     out += [
-        _entry("never-eligible", r, f"{r.reason}: HTS {', '.join(r.hts_prefixes)}")
+        _entry("never-eligible", r, _never_eligible_text(r, hts))
         for r in dm.never_eligible
-        if r.in_force(day) and (hts is None or hts_digits_of(hts).startswith(r.hts_prefixes))
+        if r.in_force(day)
+        and (hts is None or hts_digits_of(hts).startswith(r.hts_prefixes))
+        and (origin is None or "*" in r.origins or origin in r.origins)
     ]
     out += [
         _entry("entry-limit", r, f"informal up to ${r.informal_max_usd}")
@@ -83,6 +85,22 @@ def rules_in_force(
     if hts is not None:
         out += _tariff_line(pack, day, hts)
     return out
+
+
+#: Prefix lists longer than this are shortened in summaries (the pack file has them all).
+SHOWN_PREFIXES = 12
+
+
+def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
+    """Reason, origins and HTS prefixes: the matching prefix when a code is asked for, else the list (shortened)."""
+    origins = "" if "*" in rule.origins else f" from {', '.join(rule.origins)}"
+    prefixes = rule.hts_prefixes
+    if hts is not None:
+        shown = [max((p for p in prefixes if hts_digits_of(hts).startswith(p)), key=len)]
+    else:
+        shown = list(prefixes[:SHOWN_PREFIXES])
+    more = f" … ({len(prefixes):,} prefixes)" if len(prefixes) > len(shown) else ""
+    return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}"
 
 
 def hts_digits_of(code: str) -> str:

@@ -53,6 +53,12 @@ MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
     Column(
         "metal_content_share", pl.Float64(), False, "share of value that is steel/aluminum/copper (0 to 1)"
     ),
+    Column(
+        "part_values",
+        pl.String(),
+        False,
+        "values (in currency) and counts of the parts a rate is charged on: 'case=12.50; battery=0.40; jewel=17'",
+    ),
     Column("usmca_claim", pl.Boolean(), False, "USMCA preference claimed", False),
     Column("gift", pl.Boolean(), False, "bona fide gift", False),
 )

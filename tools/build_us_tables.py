@@ -3,7 +3,8 @@
     python tools/build_us_tables.py [--shared ../shared/data]
 
 Writes rules/us/tariff/mfn.csv (every MFN rate line of two USITC HTSUS exports,
-merged into periods) and rules/us/fx/usd_rates.parquet
+merged into periods), rules/us/never_eligible/quota_trq.csv (the 8-digit lines under a
+tariff-rate quota in either export) and rules/us/fx/usd_rates.parquet
 (USD cross rates derived from ECB reference rates since 2016-01-01).
 """
 
@@ -13,8 +14,15 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+import polars as pl
+
 from screening.rulepack.fx_import import usd_rates_from_ecb
-from screening.rulepack.hts_import import Revision, build_mfn_table, write_mfn_csv
+from screening.rulepack.hts_import import (
+    Revision,
+    build_mfn_table,
+    tariff_rate_quota_lines,
+    write_mfn_csv,
+)
 
 
 def main() -> None:
@@ -28,6 +36,11 @@ def main() -> None:
         Revision("2026-rev-10", hts / "hts_2026_rev_10.json.gz", dt.date(2026, 1, 1)),
     ]
     write_mfn_csv(build_mfn_table(revisions), args.pack / "tariff" / "mfn.csv")
+    quota = sorted({code for revision in revisions for code in tariff_rate_quota_lines(revision.path)})
+    (args.pack / "never_eligible").mkdir(exist_ok=True)
+    pl.DataFrame({"hts_prefix": quota}, schema={"hts_prefix": pl.String()}).write_csv(
+        args.pack / "never_eligible" / "quota_trq.csv"
+    )
     rates = usd_rates_from_ecb(args.shared / "fx_ecb" / "eurofxref-hist.csv", since=dt.date(2016, 1, 1))
     rates.write_parquet(args.pack / "fx" / "usd_rates.parquet", compression="zstd", statistics=False)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Final
 
 import polars as pl
 
@@ -36,25 +38,37 @@ class Revision:
 
 @dataclass(frozen=True, slots=True)
 class Coverage:
-    """How many rate lines (chapters 1-97) parse into a computable rate."""
+    """How many rate lines (chapters 1-97) parse into a structured rate.
+
+    ``computable`` rates draw only on value, quantity and gross weight;
+    ``needs_part_values`` rates are fully structured but charged on parts of the good
+    (watch cases, batteries, jewels) that a manifest line does not carry. Both are
+    parsed; the rest keep their text as ``not-computable``.
+    """
 
     rate_lines: int
     computable: int
+    needs_part_values: int = 0
+
+    @property
+    def parsed(self) -> int:
+        """Rate lines parsed into a structured rate (computable or needing part values)."""
+        return self.computable + self.needs_part_values
 
     @property
     def share(self) -> float:
-        """Computable share of rate lines (1.0 when there are none)."""
+        """Parsed (structured) share of rate lines (1.0 when there are none)."""
+        return self.parsed / self.rate_lines if self.rate_lines else 1.0
+
+    @property
+    def computable_share(self) -> float:
+        """Share of rate lines the engine computes from value, quantity and weight alone."""
         return self.computable / self.rate_lines if self.rate_lines else 1.0
 
 
 def read_rate_lines(path: Path) -> pl.DataFrame:
     """Rate lines of one export: ``hts`` (digits), ``general`` and ``usmca_text`` (null: no USMCA preference)."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            rows = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise RulePackError(str(path), "", f"not a readable USITC JSON export: {exc}") from exc
+    rows = _export_rows(path)
     records = []
     for row in rows:
         code = (row.get("htsno") or "").replace(".", "")
@@ -69,14 +83,64 @@ def read_rate_lines(path: Path) -> pl.DataFrame:
     return pl.DataFrame(records, schema=schema).unique("hts", keep="first", maintain_order=True)
 
 
+#: An in-quota line of a tariff-rate quota: "Described in additional U.S. note 3 to this chapter and
+#: entered pursuant to its provisions" (also "U.S. note 20 to this subchapter", "U.S.note 18").
+_IN_QUOTA: Final = re.compile(
+    r"described in (?:additional )?u\.s\.\s?note \d+ to (?:this (?:chapter|subchapter)|chapter \d+) "
+    r"and entered pursuant to its provisions",
+    re.IGNORECASE,
+)
+
+
+def tariff_rate_quota_lines(path: Path) -> list[str]:
+    """8-digit lines (chapters 1-97) of the export under a tariff-rate quota, sorted.
+
+    A quota's in-quota line is described by an additional U.S. note "and entered pursuant
+    to its provisions"; its over-quota ("Other") lines are its siblings under the same
+    parent row within the same 6-digit subheading. Both are quota goods.
+    """
+    rows = _export_rows(path)
+    indents = [int(row.get("indent") or 0) for row in rows]
+    codes = [(row.get("htsno") or "").replace(".", "") for row in rows]
+    quota: set[str] = set()
+    for index, row in enumerate(rows):
+        code = codes[index]
+        if not code or code.startswith(("98", "99")) or not _IN_QUOTA.search(row.get("description") or ""):
+            continue
+        depth = indents[index]
+        start = index
+        while start > 0 and indents[start - 1] >= depth:
+            start -= 1
+        end = index + 1
+        while end < len(rows) and indents[end] >= depth:
+            end += 1
+        quota.update(c[:8] for c in codes[start:end] if len(c) >= 8 and c[:6] == code[:6])
+    return sorted(quota)
+
+
+def _export_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a USITC JSON export (gzip or plain)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            rows = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise RulePackError(str(path), "", f"not a readable USITC JSON export: {exc}") from exc
+    if not isinstance(rows, list):
+        raise RulePackError(str(path), "", "not a USITC JSON export: expected a list of rows")
+    return rows
+
+
 def coverage(lines: pl.DataFrame) -> Coverage:
     """Parse coverage of a revision's rate lines (lines with a general rate text)."""
     rated = lines.filter(pl.col("general") != "")
     parsed = _parsed_texts(rated["general"])
-    computable = rated.join(parsed, left_on="general", right_on="text").filter(
-        pl.col("status") == "computable"
+    statuses = rated.join(parsed, left_on="general", right_on="text")["status"]
+    return Coverage(
+        rate_lines=rated.height,
+        computable=int((statuses == "computable").sum()),
+        needs_part_values=int((statuses == "needs-part-values").sum()),
     )
-    return Coverage(rate_lines=rated.height, computable=computable.height)
 
 
 def build_mfn_table(revisions: Sequence[Revision], *, only: Iterable[str] | None = None) -> pl.DataFrame:
@@ -148,6 +212,7 @@ def _rate_frame(texts: list[str], parsed: list[ParsedRate]) -> pl.DataFrame:
             "specific_unit": pl.Series([p.specific_unit for p in parsed], dtype=pl.String()),
             "specific2_usd": pl.Series([p.specific2_usd for p in parsed], dtype=decimal),
             "specific2_unit": pl.Series([p.specific2_unit for p in parsed], dtype=pl.String()),
+            "parts": pl.Series([p.parts for p in parsed], dtype=pl.String()),
         }
     )
 

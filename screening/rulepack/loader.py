@@ -109,7 +109,7 @@ def load_rules(path: str | Path) -> RulePack:
     if not root.is_dir():
         raise RulePackError(str(root), "", "rule pack folder not found")
     meta = _model(root, "pack.toml", PackMeta, key="pack")
-    de_minimis = _model(root, "de_minimis.toml", DeMinimisRules)
+    de_minimis = _with_prefix_files(root, _model(root, "de_minimis.toml", DeMinimisRules))
     fees = _model(root, "fees.toml", FeeRules)
     tariff, measure_files = _tariff_with_measure_files(root)
     fx = _model(root, "fx.toml", FxRules)
@@ -198,6 +198,28 @@ def check_routing(pack: RulePack) -> None:
                 f"rules[{index}].queue (id {rule.id})",
                 f"queue {rule.queue!r} is not defined in queues.toml",
             )
+
+
+def _with_prefix_files(root: Path, rules: DeMinimisRules) -> DeMinimisRules:
+    """Never-eligible classes with their ``hts_prefixes_file`` read into ``hts_prefixes``.
+
+    Raises:
+        RulePackError: the table is missing or malformed, or dates its prefixes (a class is dated as a whole).
+    """
+    classes = []
+    for index, rule in enumerate(rules.never_eligible):
+        if rule.hts_prefixes_file is None:
+            classes.append(rule)
+            continue
+        where = f"de_minimis.toml never_eligible[{index}] (id {rule.id})"
+        table = read_prefix_table(root, rule.hts_prefixes_file, where=where)
+        if table.filter(pl.col("effective_from").is_not_null() | pl.col("effective_to").is_not_null()).height:
+            raise RulePackError(
+                str(root / rule.hts_prefixes_file), where, "prefixes may not carry their own periods here"
+            )
+        prefixes = tuple(dict.fromkeys([*rule.hts_prefixes, *table["hts_prefix"].to_list()]))
+        classes.append(rule.model_copy(update={"hts_prefixes": prefixes}))
+    return rules.model_copy(update={"never_eligible": tuple(classes)})
 
 
 def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]:

@@ -122,8 +122,17 @@ class NeverEligible(Rule):
     """Goods that can never take de minimis (excise, AD/CVD, quota), by HTS prefix and origin."""
 
     reason: Literal["dm-excluded-excise", "dm-excluded-adcvd", "dm-excluded-quota"]
-    hts_prefixes: HtsPrefixes
+    hts_prefixes: HtsPrefixes = ()
+    hts_prefixes_file: str | None = Field(
+        default=None, description="CSV in the pack with an `hts_prefix` column (added to hts_prefixes)"
+    )
     origins: Countries = ("*",)
+
+    @model_validator(mode="after")
+    def _has_prefixes(self) -> NeverEligible:
+        if not self.hts_prefixes and self.hts_prefixes_file is None:
+            raise ValueError("give hts_prefixes or hts_prefixes_file")
+        return self
 
 
 class GiftExemption(Rule):

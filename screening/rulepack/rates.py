@@ -1,16 +1,29 @@
 """Parse HTSUS column-1 rate text into a structured rate.
 
-Handles ``Free``, ad valorem (``6.8%``), specific (``1¢/kg``, ``$1.02/doz.``,
-``10.5¢/bbl``, ``3.7¢/kg on drained weight``) and compound rates of one ad
-valorem part and up to two specific parts (``13.5¢/kg + 6.3% + 1.9¢/article``).
-Conditional or derived text (``The rate applicable to ...``, ``... on the
-battery``, ``less ... for each degree``) keeps its text and is
-``not-computable``: never guessed. The special-rate column is searched for the
-rate that lists a program (USMCA: ``S`` or ``S+``).
+Every rate is read as a sum of components: ad valorem on the line's value
+(``6.8%``), specific per unit (``1¢/kg``, ``$1.02/doz.``, ``10.5¢/bbl``,
+``3.7¢/kg on drained weight``, ``2¢/jewel``), and ad valorem on the value of a
+named part of the good (``6% on the case``, ``5.3% on the battery``,
+``2.5% on the value of the lead content``). The result has one of three statuses:
+
+- ``computable``: the components draw only on the line's value, ``quantity`` and
+  ``gross_weight_kg`` (at most one ad valorem part and two specific parts, of
+  which at most one is a count), so the engine computes the duty;
+- ``needs-part-values``: fully parsed, but some component is charged on the value
+  of a part (watch cases, straps, batteries, movements, lead content) or on a
+  second count (jewels, proof liters beside liters) that a manifest line does not
+  carry; the structure is kept in ``parts`` (JSON) and the engine queues the line;
+- ``not-computable``: conditional or derived text (``The rate applicable to
+  ...``, ``less ... for each degree``, ``See additional U.S. note``) keeps its
+  text and is never guessed.
+
+The special-rate column is searched for the rate that lists a program (USMCA:
+``S`` or ``S+``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +31,7 @@ from typing import Final
 
 _NUMBER: Final = r"(\d+(?:\.\d+)?)"
 _AD_VALOREM: Final = re.compile(rf"^{_NUMBER}%$")
+_AD_VALOREM_ON_PART: Final = re.compile(rf"^{_NUMBER}% on (?:the )?(?:value of the )?(.+?)(?:, if any)?$")
 _SPECIFIC: Final = re.compile(rf"^(?:{_NUMBER}¢|\${_NUMBER})\s*(?:/\s*(.+?)|\s(each))$")
 _CONTENT: Final = re.compile(r"^kg on (\w+) content$")
 _SPECIAL_GROUP: Final = re.compile(r"([^()]*?)\s*\(([^)]*)\)")
@@ -36,7 +50,6 @@ UNITS: Final[dict[str, str]] = {
     "each": "each",
     "article": "each",
     "head": "head",
-    "jewel": "jewel",
     "doz": "dozen",
     "dozen": "dozen",
     "pair": "pair",
@@ -48,6 +61,7 @@ UNITS: Final[dict[str, str]] = {
     "m3": "m3",
     "gross": "gross",
     "1000": "thousand",
+    "1,000 pins": "thousand",
     "thousand": "thousand",
     "bbl": "barrel",
     "t": "metric-ton",
@@ -58,10 +72,45 @@ UNITS: Final[dict[str, str]] = {
     "kg on contents and container": "kg-contents-and-container",
 }
 
+#: Counts a rate may be charged on that are not the article count a manifest reports
+#: (jewels in a watch movement): parsed, but they need a part value from the filer.
+PART_COUNTS: Final[dict[str, str]] = {
+    "jewel": "jewel",
+    "jewel over 7": "jewel-over-7",
+}
+
+#: Parts of a good whose own value is the base of an ad valorem component.
+#: ``value`` means the whole line (``6.5% on the entire set``).
+PARTS: Final[dict[str, str]] = {
+    "entire set": "value",
+    "case": "case",
+    "strap, band or bracelet": "strap",
+    "case and strap, band or bracelet": "case-and-strap",
+    "movement": "movement",
+    "movement and case": "movement-and-case",
+    "battery": "battery",
+    "apparatus": "apparatus",
+    "lead content": "lead-content",
+    "rifle": "rifle",
+    "telescopic sight": "telescopic-sight",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RateComponent:
+    """One part of a rate: ``amount`` per ``unit`` (specific) or a fraction of ``base``'s value."""
+
+    kind: str  # "ad_valorem" or "specific"
+    amount: Decimal
+    base: str  # ad valorem: "value" or a part of PARTS; specific: a unit of UNITS or PART_COUNTS
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedRate:
-    """A structured rate: an ad valorem fraction and up to two specific amounts per unit."""
+    """A structured rate: an ad valorem fraction and up to two specific amounts per unit.
+
+    ``parts`` holds the whole structure as JSON when the status is ``needs-part-values``.
+    """
 
     status: str
     ad_valorem: Decimal | None = None
@@ -69,6 +118,7 @@ class ParsedRate:
     specific_unit: str | None = None
     specific2_usd: Decimal | None = None
     specific2_unit: str | None = None
+    parts: str | None = None
 
 
 NOT_COMPUTABLE: Final = ParsedRate(status="not-computable")
@@ -81,29 +131,106 @@ def parse_general_rate(text: str) -> ParsedRate:
         return NOT_COMPUTABLE
     if cleaned.lower() == "free":
         return ParsedRate(status="computable", ad_valorem=Decimal(0))
-    parts = [p.strip() for p in cleaned.split("+")]
-    ad_valorem: Decimal | None = None
-    specifics: list[tuple[Decimal, str]] = []
-    for part in parts:
-        if (m := _AD_VALOREM.match(part)) and ad_valorem is None:
-            ad_valorem = Decimal(m.group(1)) / 100
-        elif (s := _parse_specific(part)) and len(specifics) < 2:
-            specifics.append(s)
-        else:
+    components: list[RateComponent] = []
+    for part in (p.strip() for p in cleaned.split("+")):
+        component = _parse_component(part)
+        if component is None:
             return NOT_COMPUTABLE
-    units = [unit for _, unit in specifics]
+        components.append(component)
+    if not _well_formed(components):
+        return NOT_COMPUTABLE
+    return _flat(components) or _needs_part_values(components)
+
+
+def _well_formed(components: list[RateComponent]) -> bool:
+    """At most one ad valorem part on each base and one specific part per unit (``2% + 3%`` is not a rate)."""
+    keys = [(c.kind, c.base) for c in components]
+    return len(keys) == len(set(keys))
+
+
+def _parse_component(part: str) -> RateComponent | None:
+    if m := _AD_VALOREM.match(part):
+        return RateComponent("ad_valorem", Decimal(m.group(1)) / 100, "value")
+    if m := _AD_VALOREM_ON_PART.match(part):
+        base = PARTS.get(m.group(2).strip().lower())
+        return None if base is None else RateComponent("ad_valorem", Decimal(m.group(1)) / 100, base)
+    if s := _parse_specific(part):
+        return RateComponent("specific", s[0], s[1])
+    return None
+
+
+def _flat(components: list[RateComponent]) -> ParsedRate | None:
+    """The engine's flat form (value, quantity and gross weight only), or None if the rate needs more."""
+    ad_valorem = [c for c in components if c.kind == "ad_valorem"]
+    specifics = [c for c in components if c.kind == "specific"]
+    if len(ad_valorem) > 1 or any(c.base != "value" for c in ad_valorem) or len(specifics) > 2:
+        return None
+    units = [c.base for c in specifics]
+    if any(unit in PART_COUNTS.values() for unit in units):
+        return None
     if len(units) == 2 and (units[0] == units[1] or "kg" not in units):
-        return NOT_COMPUTABLE  # only weight + one count can come from the line (gross weight, quantity)
-    first = specifics[0] if specifics else (None, None)
-    second = specifics[1] if len(specifics) > 1 else (None, None)
+        return None  # only weight + one count can come from the line (gross weight, quantity)
+    first = specifics[0] if specifics else None
+    second = specifics[1] if len(specifics) > 1 else None
     return ParsedRate(
         status="computable",
-        ad_valorem=ad_valorem,
-        specific_usd=first[0],
-        specific_unit=first[1],
-        specific2_usd=second[0],
-        specific2_unit=second[1],
+        ad_valorem=ad_valorem[0].amount if ad_valorem else None,
+        specific_usd=first.amount if first else None,
+        specific_unit=first.base if first else None,
+        specific2_usd=second.amount if second else None,
+        specific2_unit=second.base if second else None,
     )
+
+
+def _needs_part_values(components: list[RateComponent]) -> ParsedRate:
+    structure = [
+        {"kind": c.kind, "amount": format(c.amount.normalize(), "f"), "base": c.base} for c in components
+    ]
+    return ParsedRate(status="needs-part-values", parts=json.dumps(structure, separators=(",", ":")))
+
+
+@dataclass(frozen=True, slots=True)
+class PartComponent:
+    """One component of a ``needs-part-values`` rate and where its base comes from on a line.
+
+    ``source``: ``value`` (the line's value), ``quantity`` or ``weight`` (the line's
+    ``quantity`` or ``gross_weight_kg``), or ``part`` (the ``part_values`` entry named
+    ``part``, less ``over`` for counts such as jewels over 7).
+    """
+
+    index: int
+    kind: str
+    amount: Decimal
+    base: str
+    source: str
+    part: str | None = None
+    over: int = 0
+
+
+def part_components(parts: str) -> list[PartComponent]:
+    """The components of a ``needs-part-values`` rate (its ``parts`` JSON), each with its source.
+
+    The first count unit of a rate may come from ``quantity``; a second count (proof
+    liters beside liters, lead beside copper content) only from ``part_values``.
+    """
+    out: list[PartComponent] = []
+    counted = False
+    for index, item in enumerate(json.loads(parts)):
+        kind, amount, base = item["kind"], Decimal(item["amount"]), item["base"]
+        if kind == "ad_valorem":
+            source, part = ("value", None) if base == "value" else ("part", base)
+            out.append(PartComponent(index, kind, amount, base, source, part))
+        elif base == "kg":
+            out.append(PartComponent(index, kind, amount, base, "weight"))
+        elif base in PART_COUNTS.values():
+            over = int(base.rsplit("-", 1)[1]) if "-over-" in base else 0
+            out.append(PartComponent(index, kind, amount, base, "part", "jewel", over))
+        elif not counted:
+            counted = True
+            out.append(PartComponent(index, kind, amount, base, "quantity"))
+        else:
+            out.append(PartComponent(index, kind, amount, base, "part", base))
+    return out
 
 
 def _parse_specific(part: str) -> tuple[Decimal, str] | None:
@@ -122,6 +249,8 @@ def _unit(text: str) -> str | None:
     key = text.strip().rstrip(".").lower()
     if key in UNITS:
         return UNITS[key]
+    if key in PART_COUNTS:
+        return PART_COUNTS[key]
     if content := _CONTENT.match(key):
         return f"kg-{content.group(1)}-content"
     return None

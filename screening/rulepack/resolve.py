@@ -15,6 +15,7 @@ import polars as pl
 
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import Measure, PostalRegime, Rule, Scoped
+from screening.rulepack.rates import part_components
 from screening.rulepack.reference import known_countries
 from screening.schema import RATE
 
@@ -31,6 +32,7 @@ class ResolvedRules:
     never_eligible: pl.DataFrame
     fx: pl.DataFrame
     tariff: pl.DataFrame
+    tariff_parts: pl.DataFrame
     measures: pl.DataFrame
     measure_scope: pl.DataFrame
     gifts: pl.DataFrame
@@ -48,6 +50,7 @@ def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
         never_eligible=_never_eligible(pack, days),
         fx=_fx(pack, days),
         tariff=_tariff(pack, days),
+        tariff_parts=_tariff_parts(pack, days),
         measures=_measures(pack, days),
         measure_scope=pack.measure_scope,
         gifts=_gifts(pack, days),
@@ -222,16 +225,72 @@ def pack_currencies(pack: RulePack) -> list[str]:
 
 
 def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    """Tariff lines in force per date; the part-value structure stays in the pack (the engine queues those)."""
+    mfn = pack.mfn.drop("parts", "usmca_parts")
     frames = [
-        pack.mfn.filter(
+        mfn.filter(
             (pl.col("effective_from") <= day)
             & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
         ).with_columns(arrival_date=pl.lit(day, dtype=pl.Date()))
         for day in days
     ]
     if not frames:
-        return pack.mfn.clear().with_columns(arrival_date=pl.lit(None, dtype=pl.Date()))
+        return mfn.clear().with_columns(arrival_date=pl.lit(None, dtype=pl.Date()))
     return pl.concat(frames).drop("effective_from", "effective_to")
+
+
+#: Components of the ``needs-part-values`` rates in force, one row per component.
+TARIFF_PARTS_SCHEMA: dict[str, pl.DataType] = {
+    "arrival_date": pl.Date(),
+    "tariff_line": pl.String(),
+    "rate_program": pl.String(),
+    "part_index": pl.Int64(),
+    "part_kind": pl.String(),
+    "part_rate": pl.Decimal(18, 8),
+    "part_base": pl.String(),
+    "part_source": pl.String(),
+    "part_name": pl.String(),
+    "part_over": pl.Int64(),
+}
+
+
+def _tariff_parts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    """Per date, tariff line and program (``mfn``, ``usmca``), the components of its part-value rate.
+
+    Each distinct rate text is broken into components once (a few dozen texts), then joined.
+    """
+    frames = []
+    for program, column in (("mfn", "parts"), ("usmca", "usmca_parts")):
+        lines = pack.mfn.filter(pl.col(column).is_not_null()).select(
+            "hts", "effective_from", "effective_to", column
+        )
+        texts = lines[column].unique().sort().to_list()
+        components = pl.DataFrame(
+            [
+                (text, c.index, c.kind, c.amount, c.base, c.source, c.part, c.over)
+                for text in texts
+                for c in part_components(text)
+            ],
+            schema={
+                column: pl.String(),
+                **{k: TARIFF_PARTS_SCHEMA[k] for k in list(TARIFF_PARTS_SCHEMA)[3:]},
+            },
+            orient="row",
+        )
+        for day in days:
+            in_force = lines.filter(
+                (pl.col("effective_from") <= day)
+                & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
+            )
+            frames.append(
+                in_force.join(components, on=column).select(
+                    arrival_date=pl.lit(day, dtype=pl.Date()),
+                    tariff_line=pl.col("hts"),
+                    rate_program=pl.lit(program),
+                    **{k: pl.col(k) for k in list(TARIFF_PARTS_SCHEMA)[3:]},
+                )
+            )
+    return pl.concat(frames) if frames else pl.DataFrame(schema=TARIFF_PARTS_SCHEMA)
 
 
 def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:

@@ -22,6 +22,7 @@ MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "specific_unit": pl.String(),
     "specific2_usd": pl.Decimal(18, 8),
     "specific2_unit": pl.String(),
+    "parts": pl.String(),
     "usmca_text": pl.String(),
     "usmca_status": pl.String(),
     "usmca_ad_valorem": pl.Decimal(18, 8),
@@ -29,6 +30,7 @@ MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "usmca_specific_unit": pl.String(),
     "usmca_specific2_usd": pl.Decimal(18, 8),
     "usmca_specific2_unit": pl.String(),
+    "usmca_parts": pl.String(),
     "revision": pl.String(),
 }
 
@@ -40,7 +42,7 @@ FX_SCHEMA: Final[dict[str, pl.DataType]] = {
     "source": pl.String(),
 }
 
-RATE_STATUSES: Final = ("computable", "not-computable")
+RATE_STATUSES: Final = ("computable", "needs-part-values", "not-computable")
 
 
 def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:

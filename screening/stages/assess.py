@@ -2,7 +2,7 @@
 
 Each component is rounded to the cent (half up) on its own; a line's duty is the
 sum of its components. A line whose duty cannot be computed gets a status
-(``no-tariff-line``, ``not-computable``, ``needs-quantity``) and a null duty,
+(``no-tariff-line``, ``not-computable``, ``needs-part-values``, ``needs-quantity``) and a null duty,
 never a guess.
 """
 
@@ -122,7 +122,7 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _quantity_in(unit: pl.Expr) -> pl.Expr:
+def quantity_in(unit: pl.Expr) -> pl.Expr:
     """Quantity in a specific rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
     divisor = unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
     by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
@@ -131,7 +131,7 @@ def _quantity_in(unit: pl.Expr) -> pl.Expr:
 
 def _specific_cents(amount: str, unit: str) -> pl.Expr:
     """Cents of one specific component (half up), null where its quantity is missing."""
-    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), _quantity_in(pl.col(unit)) * pl.col(amount))
+    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity_in(pl.col(unit)) * pl.col(amount))
 
 
 PostalMethod = Literal["ad-valorem", "specific"]
@@ -152,8 +152,8 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
         postal_flat & pl.lit(postal_method == "specific") & pl.col("postal_specific_offered").fill_null(False)
     )
     missing_quantity = (
-        pl.col("rate_specific_usd").is_not_null() & _quantity_in(pl.col("rate_specific_unit")).is_null()
-    ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_in(pl.col("rate_specific2_unit")).is_null())
+        pl.col("rate_specific_usd").is_not_null() & quantity_in(pl.col("rate_specific_unit")).is_null()
+    ) | (pl.col("rate_specific2_usd").is_not_null() & quantity_in(pl.col("rate_specific2_unit")).is_null())
     status = (
         pl.when(~dutiable)
         .then(pl.lit(str(DutyStatus.EXEMPT)))
@@ -167,6 +167,8 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
         .then(pl.lit(str(DutyStatus.ASSESSED)))
         .when(pl.col("tariff_line").is_null())
         .then(pl.lit(str(DutyStatus.NO_TARIFF_LINE)))
+        .when(pl.col("rate_status") == "needs-part-values")
+        .then(pl.lit(str(DutyStatus.NEEDS_PART_VALUES)))
         .when(pl.col("rate_status") != "computable")
         .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
         .when(missing_quantity)
@@ -241,6 +243,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         "line_no",
         "value_usd_cents",
         "metal_content_share",
+        "rate_status",
         "rate_ad_valorem",
         "rate_specific_usd",
         *MEASURE_KEY,
@@ -258,7 +261,9 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         assumption=pl.when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
         .then(pl.lit("metal content share not given: full value assumed"))
         .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())
-        .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed")),
+        .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed"))
+        .when((pl.col("rate_rule") == "top_up") & (pl.col("rate_status") != "computable"))
+        .then(pl.lit("top-up needs the MFN rate, which is not computed for this line")),
     )
     return pl.concat([mfn, specific, specific2, postal, chapter99], how="vertical")
 
@@ -266,14 +271,15 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
 def _measure_rate() -> pl.Expr:
     """A fixed rate, or a top-up to ``rate`` over the line's MFN ad valorem rate ("all-in" formulas).
 
-    A top-up over an MFN rate with a specific part is left null (its ad valorem
-    equivalent is unknown), which makes the line ``not-computable``.
+    A top-up over an MFN rate with a specific part, or over a rate the engine does not
+    compute (``not-computable``, ``needs-part-values``), is left null: its ad valorem
+    equivalent is unknown.
     """
     top_up = (pl.col("rate") - pl.col("rate_ad_valorem").fill_null(0)).clip(lower_bound=0)
     return (
         pl.when(pl.col("rate_rule") != "top_up")
         .then(pl.col("rate"))
-        .when(pl.col("rate_specific_usd").is_null())
+        .when(pl.col("rate_specific_usd").is_null() & (pl.col("rate_status") == "computable"))
         .then(top_up)
         .otherwise(None)
     )

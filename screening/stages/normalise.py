@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -21,6 +21,9 @@ from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, R
 
 PARSED = "__parsed_"
 CHECK_INDEX = "__failed_check"
+_PART: Final = r"\s*[a-z][a-z0-9-]*\s*=\s*\d+(?:\.\d+)?\s*"
+#: ``part_values``: ``name=number`` pairs separated by ``;`` (a trailing ``;`` is allowed).
+PART_VALUES_PATTERN: Final = rf"^{_PART}(?:;{_PART})*;?\s*$"
 #: Values above this (in any currency) are refused: no parcel is worth a trillion, and cents must fit Int64.
 MAX_DECLARED_VALUE = 10**12
 
@@ -225,6 +228,18 @@ def _parse_checks(present: set[str]) -> list[Check]:
             RejectCode.INVALID_NUMBER,
             parsed("line_no") < 1,
             pl.format("line_no {} must be 1 or more", parsed("line_no").cast(pl.String())),
+        )
+    )
+    parts = parsed("part_values")
+    out.append(
+        Check(
+            "part_values",
+            RejectCode.INVALID_PART_VALUES,
+            parts.is_not_null() & ~parts.str.to_lowercase().str.contains(PART_VALUES_PATTERN),
+            pl.format(
+                "part_values {} must be name=number pairs separated by ';' (e.g. case=12.50; jewel=17)",
+                parts,
+            ),
         )
     )
     return out

@@ -10,6 +10,7 @@ from screening.errors import DutyStatus, EntryType
 DUTY_STATUS_ORDER = (
     DutyStatus.NO_TARIFF_LINE,
     DutyStatus.NOT_COMPUTABLE,
+    DutyStatus.NEEDS_PART_VALUES,
     DutyStatus.NEEDS_QUANTITY,
     DutyStatus.PACK_INCOMPLETE,
     DutyStatus.ASSESSED,

@@ -99,6 +99,7 @@ BREAKAGES: Final[tuple[Breakage, ...]] = (
     ("gross_weight_kg", RejectCode.INVALID_NUMBER, ("-0.5", "heavy")),
     ("usmca_claim", RejectCode.INVALID_FLAG, ("maybe", "2", "si")),
     ("gift", RejectCode.INVALID_FLAG, ("perhaps", "-1")),
+    ("part_values", RejectCode.INVALID_PART_VALUES, ("case", "case=abc", "=5", "case=1,5", "case=-2")),
     ("mode", RejectCode.INVALID_MODE, ("sea", "air", "rail", "courier", "EXP")),
     ("country_of_origin", RejectCode.UNKNOWN_COUNTRY, ("XX", "UK", "DEU", "D", "12")),
     ("shipper_country", RejectCode.UNKNOWN_COUNTRY, ("ZZ", "EU")),

@@ -203,6 +203,23 @@ def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
     assert entries["s122-surcharge"]["kind"] == "measure"
 
 
+def test_rules_show_names_the_ad_cvd_order_and_quota_class_of_a_line() -> None:
+    def shown(origin: str, hts: str) -> dict[str, dict[str, str]]:
+        done = screen(
+            "rules", "show", US_PACK, "--date", "2025-03-10", "--origin", origin, "--hts", hts, "--json"
+        )
+        assert done.returncode == 0, done.stderr
+        return {e["rule_id"]: e for e in json.loads(done.stdout)}
+
+    honey = shown("CN", "0409.00.00.35")
+    assert honey["adcvd-cn-honey"]["summary"] == "dm-excluded-adcvd from CN: HTS 04090000"
+    assert honey["adcvd-cn-honey"]["confidence"] == "unconfirmed"
+    assert "66 FR 63670" in honey["adcvd-cn-honey"]["citation"]
+    assert "adcvd-cn-honey" not in shown("VN", "0409.00.00.35")  # the order covers China only
+    cheese = shown("FR", "0406.90.12.00")["quota-trq"]["summary"]
+    assert cheese == "dm-excluded-quota: HTS 04069012 … (430 prefixes)"
+
+
 def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
     import shutil
 
@@ -229,7 +246,7 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
         pack,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 of 2 computable" in done.stdout
+    assert "2 of 2 parsed (100.00%): 2 computable" in " ".join(done.stdout.split())
     table = pl.read_csv(pack / "tariff" / "mfn.csv", infer_schema=False).filter(pl.col("hts") == "61091000")
     assert table.select("effective_from", "effective_to", "general").rows() == [
         ("2025-01-01", "2027-01-01", "16.5%"),

@@ -133,6 +133,17 @@ def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Scree
     assert package["total_due_usd"] is None
 
 
+def test_a_watch_rate_on_case_strap_and_battery_values_is_queued_not_guessed(screen_lines: Screen) -> None:
+    # 9102.11.10: 44¢ each + 6% on the case + 14% on the strap + 5.3% on the battery; a manifest line has
+    # only the watch's value, so no part of the duty is charged and the line waits for the part values.
+    result = screen_lines({"hts_code": "9102.11.10.00", "quantity": "1", "declared_value": "1000"})
+    package = result.packages.row(0, named=True)
+    assert package["duty_status"] == "needs-part-values"
+    assert (package["duty_usd"], package["total_due_usd"]) == (None, None)
+    assert result.components.filter(pl.col("component").str.starts_with("mfn")).height == 0
+    assert "duty-not-computable" in package["risk_flags"]
+
+
 def test_a_duty_the_pack_does_not_encode_yields_pack_incomplete_not_a_short_sum(screen_lines: Screen) -> None:
     # Copper articles from KR on 2025-09-15: the copper-content duty is encoded, the duties on the
     # non-copper remainder (reciprocal) are a declared gap of the pack.

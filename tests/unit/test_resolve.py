@@ -178,5 +178,19 @@ def test_fees_on_2025_09_30_are_fy2025(pack: RulePack) -> None:
     assert set(mpf["fee_rule_id"]) == {"mpf-informal-fy2025"}
 
 
-def test_no_fees_after_fy2026(pack: RulePack) -> None:
-    assert on(pack, D(2026, 10, 1)).fees.height == 0
+def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RulePack) -> None:
+    fees = on(pack, D(2026, 10, 1)).fees
+    assert set(fees["fee_rule_id"]) == {
+        "mpf-informal-fy2027",
+        "mpf-formal-fy2027",
+        "express-consignment-fy2027",
+        "dutiable-mail-fy2027",
+    }
+    assert set(fees.filter(pl.col("component") == "mpf_informal")["amount_cents"]) == {269}
+    fy2027 = [f for f in pack.fees.fees if f.id.endswith("fy2027")]
+    assert fy2027
+    assert {f.confidence for f in fy2027} == {"unconfirmed"}
+
+
+def test_no_fees_after_fy2027(pack: RulePack) -> None:
+    assert on(pack, D(2027, 10, 1)).fees.height == 0

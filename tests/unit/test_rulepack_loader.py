@@ -314,3 +314,24 @@ def test_missing_pack_toml(tmp_path: Path) -> None:
 def test_missing_pack_folder(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     assert str(missing) in str(load_error(missing))
+
+
+def test_never_eligible_prefixes_may_come_from_a_table(pack: RulePack) -> None:
+    quota = next(r for r in pack.de_minimis.never_eligible if r.id == "quota-trq")
+    assert quota.hts_prefixes_file == "never_eligible/quota_trq.csv"
+    assert len(quota.hts_prefixes) == 430
+    assert "04069012" in quota.hts_prefixes  # cheese, over-quota line
+
+
+def test_a_never_eligible_table_may_not_date_its_prefixes(tmp_path: Path) -> None:
+    pack = copy_pack(tmp_path)
+    (pack / "never_eligible" / "quota_trq.csv").write_text("hts_prefix,effective_from\n04069012,2025-01-01\n")
+    error = load_error(pack)
+    assert "quota_trq.csv" in error.file
+    assert "may not carry their own periods" in str(error)
+
+
+def test_a_never_eligible_class_needs_some_prefixes(tmp_path: Path) -> None:
+    pack = copy_pack(tmp_path)
+    edit(pack, "de_minimis.toml", replace('hts_prefixes_file = "never_eligible/quota_trq.csv"\n', "", 1))
+    assert "hts_prefixes" in str(load_error(pack))

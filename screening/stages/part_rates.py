@@ -1,0 +1,127 @@
+"""Part-value rates: MFN rates charged on parts of a good (watch cases, straps, batteries, jewels).
+
+A tariff line whose rate is ``needs-part-values`` (see :mod:`screening.rulepack.rates`)
+is computed from the line's optional ``part_values`` column (``case=12.50;
+battery=0.40; jewel=17``: values in the line's currency, counts as numbers), beside
+its value, ``quantity`` and ``gross_weight_kg``. Every component must have its base:
+a line missing one keeps ``duty_status = needs-part-values`` and no part component is
+charged. Each component is rounded half up to the cent on its own.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from screening.errors import DutyStatus
+from screening.exprs.hts import dotted
+from screening.exprs.money import apply_rate_half_up, to_cents_half_up
+from screening.schema import RATE
+from screening.stages.assess import quantity_in
+
+LINE_KEY = ("package_id", "line_no")
+#: The tariff-line status of a rate charged on parts of the good.
+PART_VALUE_STATUS = "needs-part-values"
+_AMOUNT = pl.Decimal(24, 6)
+
+
+def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per line and named part: ``part_name``, ``part_amount`` (the first value of a repeated name)."""
+    pair = pl.col("pair")
+    return (
+        lines.filter(pl.col("part_values").is_not_null())
+        .select(*LINE_KEY, pl.col("part_values").str.to_lowercase().str.split(";").alias("pair"))
+        .explode("pair")
+        .select(
+            *LINE_KEY,
+            pair.str.extract(r"^\s*([a-z][a-z0-9-]*)\s*=").alias("part_name"),
+            pair.str.extract(r"=\s*(\d+(?:\.\d+)?)\s*$").cast(_AMOUNT).alias("part_amount"),
+        )
+        .filter(pl.col("part_name").is_not_null())
+        .unique([*LINE_KEY, "part_name"], keep="first", maintain_order=True)
+    )
+
+
+def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
+    """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is missing."""
+    applicable = lines.filter(pl.col("mfn_applies") & (pl.col("rate_status") == PART_VALUE_STATUS)).select(
+        *LINE_KEY,
+        "arrival_date",
+        "tariff_line",
+        "rate_program",
+        "value_usd_cents",
+        "fx_usd_per_unit",
+        "quantity",
+        "gross_weight_kg",
+        "part_values",
+    )
+    given = part_values_long(applicable)
+    joined = applicable.join(
+        tariff_parts.lazy(), on=["arrival_date", "tariff_line", "rate_program"], how="inner"
+    ).join(given, on=[*LINE_KEY, "part_name"], how="left")
+    source = pl.col("part_source")
+    part_count = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
+    count = (
+        pl.when(source == "part")
+        .then(part_count)
+        .when(source == "weight")
+        .then(pl.col("gross_weight_kg").cast(_AMOUNT))
+        .otherwise(quantity_in(pl.col("part_base")))
+    )
+    base_cents = (
+        pl.when(source == "value")
+        .then(pl.col("value_usd_cents"))
+        .otherwise(to_cents_half_up(pl.col("part_amount") * pl.col("fx_usd_per_unit")))
+    )
+    ad_valorem = pl.col("part_kind") == "ad_valorem"
+    name = (
+        pl.when(source == "value")
+        .then(pl.lit("mfn"))
+        .when(source == "part")
+        .then(pl.format("mfn_part_{}", pl.col("part_name")))
+        .otherwise(pl.lit("mfn_specific"))
+    )
+    return joined.select(
+        *LINE_KEY,
+        "part_index",
+        component=name,
+        measure_id=pl.col("rate_program"),
+        heading=dotted(pl.col("tariff_line")),
+        base_cents=pl.when(ad_valorem).then(base_cents),
+        rate=pl.col("part_rate").cast(RATE),
+        amount_cents=pl.when(ad_valorem)
+        .then(apply_rate_half_up(base_cents, pl.col("part_rate")))
+        .otherwise(apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), count * pl.col("part_rate"))),
+    )
+
+
+def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
+    """``duty_status`` ``assessed`` for part-value lines whose every component has its base."""
+    complete = (
+        part_rate_components(lines, tariff_parts)
+        .group_by(*LINE_KEY)
+        .agg(pl.col("amount_cents").is_not_null().all().alias("parts_complete"))
+    )
+    joined = lines.join(complete, on=list(LINE_KEY), how="left", maintain_order="left")
+    return joined.with_columns(
+        pl.when(
+            (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES))
+            & pl.col("parts_complete").fill_null(False)
+        )
+        .then(pl.lit(str(DutyStatus.ASSESSED)))
+        .otherwise(pl.col("duty_status"))
+        .alias("duty_status"),
+        (
+            (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES))
+            & pl.col("parts_complete").fill_null(False)
+        ).alias("part_rate_applies"),
+    ).drop("parts_complete")
+
+
+def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
+    """The part-rate components charged: those of lines whose every component has its base."""
+    return (
+        part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts)
+        .sort(*LINE_KEY, "part_index")
+        .drop("part_index")
+        .with_columns(gap=pl.lit(False), assumption=pl.lit(None, dtype=pl.String()))
+    )

@@ -1,0 +1,100 @@
+"""Rates charged on parts of a good (watches, jewels): computed from ``part_values``, never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+import screening
+from screening.rulepack.rates import PartComponent, part_components
+
+Screen = Callable[..., screening.Result]
+
+#: 9102.11.10: 44 cents each + 6% on the case + 14% on the strap, band or bracelet + 5.3% on the battery.
+WATCH: dict[str, Any] = {
+    "hts_code": "9102.11.10.00",
+    "country_of_origin": "CH",
+    "declared_value": "1000.00",
+    "quantity": "1",
+}
+
+
+def duty(result: screening.Result, package_id: str = "P1") -> tuple[str, Decimal | None]:
+    row = result.packages.filter(pl.col("package_id") == package_id).row(0, named=True)
+    return row["duty_status"], row["duty_usd"]
+
+
+def test_a_watch_with_its_part_values_is_assessed_component_by_component(screen_lines: Screen) -> None:
+    result = screen_lines({**WATCH, "part_values": "case=300; strap=50; battery=2.00"})
+    # 0.44 + 6% x 300 + 14% x 50 + 5.3% x 2.00 (0.106, half up 0.11) = 25.55
+    assert duty(result) == ("assessed", Decimal("25.55"))
+    parts = result.components.filter(pl.col("component").str.starts_with("mfn")).sort("component")
+    assert parts.select("component", "base_usd", "amount_usd").rows() == [
+        ("mfn_part_battery", Decimal("2.00"), Decimal("0.11")),
+        ("mfn_part_case", Decimal("300.00"), Decimal("18.00")),
+        ("mfn_part_strap", Decimal("50.00"), Decimal("7.00")),
+        ("mfn_specific", None, Decimal("0.44")),
+    ]
+    assert set(parts["heading"]) == {"9102.11.10"}
+
+
+def test_a_missing_part_charges_no_part_of_the_rate(screen_lines: Screen) -> None:
+    result = screen_lines({**WATCH, "part_values": "case=300; strap=50"})
+    assert duty(result) == ("needs-part-values", None)
+    assert result.components.filter(pl.col("component").str.starts_with("mfn")).height == 0
+
+
+def test_part_values_are_in_the_lines_currency(screen_lines: Screen) -> None:
+    usd = screen_lines({**WATCH, "part_values": "case=300;strap=50;battery=2"})
+    eur = screen_lines({**WATCH, "currency": "EUR", "part_values": "Case = 300 ; STRAP=50 ; battery=2 ;"})
+    rate = eur.lines["fx_usd_per_unit"][0]
+    case = eur.components.filter(pl.col("component") == "mfn_part_case").row(0, named=True)
+    assert case["base_usd"] == (Decimal(300) * rate).quantize(Decimal("0.01"))
+    assert duty(eur)[1] is not None
+    assert duty(usd)[1] is not None
+    assert duty(eur)[1] > duty(usd)[1]  # type: ignore[operator]
+
+
+def test_jewels_over_seven_are_counted_from_part_values(screen_lines: Screen) -> None:
+    # 9105.19.30: 43 cents each + 2.8 cents/jewel over 7 + 3.7% on the case.
+    line = {
+        "hts_code": "9105.19.30.00",
+        "country_of_origin": "CH",
+        "declared_value": "900.00",
+        "quantity": "2",
+    }
+    result = screen_lines({**line, "part_values": "jewel=17; case=100"})
+    # 2 x 0.43 = 0.86; (17 - 7) x 0.028 = 0.28; 3.7% x 100 = 3.70 -> 4.84
+    assert duty(result) == ("assessed", Decimal("4.84"))
+    few = screen_lines({**line, "part_values": "jewel=5; case=100"})
+    assert duty(few) == ("assessed", Decimal("4.56"))  # no jewel over 7: 0.86 + 0 + 3.70
+
+
+def test_malformed_part_values_are_rejected_with_their_own_code(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {**WATCH, "package_id": "OK", "part_values": "case=1"},
+        {**WATCH, "package_id": "BAD", "part_values": "case: 12"},
+    )
+    assert result.rejects.select("package_id", "field", "code").rows() == [
+        ("BAD", "part_values", "invalid-part-values")
+    ]
+
+
+def test_part_values_are_ignored_by_ordinary_rates(screen_lines: Screen) -> None:
+    plain = screen_lines({"declared_value": "1000", "part_values": None})
+    with_parts = screen_lines({"declared_value": "1000", "part_values": "case=300"})
+    assert duty(plain) == duty(with_parts) == ("assessed", Decimal("165.00"))
+
+
+def test_a_second_count_comes_only_from_part_values() -> None:
+    components = part_components(
+        '[{"kind":"specific","amount":"0.044","base":"liter"},'
+        '{"kind":"specific","amount":"0.314","base":"proof-liter"}]'
+    )
+    assert components == [
+        PartComponent(0, "specific", Decimal("0.044"), "liter", "quantity"),
+        PartComponent(1, "specific", Decimal("0.314"), "proof-liter", "part", "proof-liter"),
+    ]
