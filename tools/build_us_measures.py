@@ -840,7 +840,8 @@ PASSENGER_VEHICLES = [
     "870390",
 ]
 LIGHT_TRUCKS = ["870421", "870431", "870441", "870451"]
-#: Approximate auto-parts scope (Annex I of Proclamation 10908 is not in the data): flagged as a gap.
+#: Approximate auto-parts scope: Annex I of Proclamation 10908 (U.S. note 33(g)) is not in the data, so the
+#: measures use the main parts headings; parts classified elsewhere are not charged (understated).
 AUTO_PARTS_APPROX = [
     "8706", "8707", "8708", "401110", "401120", "840734", "840820", "840991", "840999", "841330", "841459",
     "842123", "842131", "848310", "850710", "851110", "851140", "851150", "851180", "851220", "851230",
@@ -1257,6 +1258,83 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             entry["rate_rule"] = "top_up"
         measures.append(entry)
 
+    parts_note = (
+        "Scope APPROXIMATE: Annex I of Proclamation 10908 (U.S. note 33(g)) and the later inclusions (note 33(p), "
+        "9903.94.07) are not in the data; the prefixes are the main parts headings (8706-8708, tires 4011.10/.20, "
+        "engines and engine parts, pumps, filters, transmission shafts, batteries, ignition/lighting, wiring sets, "
+        "safety glass, mirrors, vehicle seats), whole prefixes although the annex lists some lines only in part. "
+        "Parts classified elsewhere are NOT charged (total understated); lines of these prefixes that are not "
+        "annex parts are overcharged. Full value. USMCA-compliant parts of CA/MX (usmca_claim) are exempt "
+        "(usmca_exempt); non-USMCA parts of CA/MX pay the 232 and no IEEPA CA/MX duty. Same group as vehicles "
+        "(s232_autos): takes priority over steel/aluminum/copper 232 and IEEPA CA/MX (EO 14289); no reciprocal "
+        "(9903.01.33), no Brazil/India IEEPA, no Section 122 (9903.03.06); China's IEEPA fentanyl duty and "
+        "Section 301 stack. Taiwan parts (9903.94.66-.69, 15% all-in from 2026-05-01 per master_tariff_list.json "
+        "and the HTSUS 2026 headings) are NOT given a country rate here (no Taiwan vehicle deal in this pack): "
+        "they pay the base 25%. "
+    )
+    parts_cite = (autos_cite[0], autos_cite[1], ["S104", "S105"])
+    measures.append({
+        "id": "s232-auto-parts-25", "component": "s232", "heading": "9903.94.05", "origins": ["*"],
+        "hts_include": AUTO_PARTS_APPROX, "rate": "0.25", "stacking_group": "s232_autos", "priority": 100,
+        "usmca_exempt": True, "effective_from": D("2025-05-03"), "effective_time": "12:01 a.m. EDT",
+        "confidence": "unconfirmed",
+        "note": "Automobile parts 25% from 2025-05-03 (DOMAIN.md 3e: autos / auto parts 25%, 2025-04-03 / 2025-05-03). " + parts_note,
+        "citation": cite(parts_cite[0], parts_cite[1], parts_cite[2], "heading 9903.94.05; U.S. note 33(g)"),
+    })  # fmt: skip
+    parts_country = [
+        (
+            "gb",
+            ["GB"],
+            "9903.94.32",
+            "0.10",
+            "fixed",
+            "2025-06-30",
+            "United Kingdom: 10% instead of 25% from 2025-06-30 (DOMAIN.md 3e: UK parts 10%; start per the heading text, as for UK vehicles; master_tariff_list.json: 2025-07-01). Read as 10% in addition to the column 1 rate (the heading's rate column says '10%', as additional-duty headings do; U.S. note 33(j) not read: UNCONFIRMED). 9903.94.33 (UK parts added by inclusion, note 33(q)) has the same rate and is covered by the same prefixes.",
+            "Executive Order 14309 implementing the U.S.-UK Economic Prosperity Deal (2025-06-16; 90 FR 26419); CSMS 65475725",
+        ),
+        (
+            "jp",
+            ["JP"],
+            "9903.94.43",
+            "0.15",
+            "top_up",
+            "2025-09-16",
+            "Japan: 15% all-in (15% minus the column 1 rate, nothing added where that rate is 15% or more: 9903.94.42) from 2025-09-16 (DOMAIN.md 3e; FR Doc 2025-17908), as for Japanese vehicles. 9903.94.54/.55 (inclusion parts) follow the same rule.",
+            "Implementing the U.S.-Japan agreement (FR Doc 2025-17908)",
+        ),
+        (
+            "eu",
+            list(EU27),
+            "9903.94.53",
+            "0.15",
+            "top_up",
+            "2025-09-25",
+            "European Union: 15% all-in (9903.94.52/.53; .44/.45 for inclusion parts) from 2025-09-25 (FR Doc 2025-18660; said to be retroactive to 2025-08-01, not modelled: UNCONFIRMED), as for EU vehicles.",
+            "Implementing the U.S.-EU framework (FR Doc 2025-18660)",
+        ),
+        (
+            "kr",
+            ["KR"],
+            "9903.94.63",
+            "0.15",
+            "top_up",
+            "2025-12-05",
+            "South Korea: 15% all-in (9903.94.62/.63; .64/.65 for inclusion parts) from 2025-12-05 per master_tariff_list.json (auto_parts entry; FR Doc 2025-21940, the same instrument as the Korean vehicle rate; an earlier legal effective date is UNCONFIRMED).",
+            "Implementing the U.S.-Korea deal (FR Doc 2025-21940)",
+        ),
+    ]
+    for code, origins, heading, rate, rule, start, text, instrument in parts_country:
+        entry = {
+            "id": f"s232-auto-parts-{code}", "component": "s232", "heading": heading, "origins": origins,
+            "hts_include": AUTO_PARTS_APPROX, "rate": rate, "stacking_group": "s232_autos", "priority": 10,
+            "effective_from": D(start), "confidence": "unconfirmed",
+            "note": text + " Replaces the 25% in the s232_autos group. " + parts_note,
+            "citation": cite(instrument + "; " + parts_cite[0], parts_cite[1], parts_cite[2], f"heading {heading}"),
+        }  # fmt: skip
+        if rule == "top_up":
+            entry["rate_rule"] = "top_up"
+        measures.append(entry)
+
     wood_cite = (
         "Proclamation 10976 'Adjusting Imports of Timber, Lumber, and Their Derivative Products' (2025-09-29; FR Doc 2025-19482); CSMS 66492057; "
         "deferral proclamation of 2025-12-31",
@@ -1381,13 +1459,15 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         },
         {
             "id": "gap-s232-non-metal-content", "component": "s232", "origins": ["*"], "usmca_exempt": True,
-            "hts_include_file": "s232_non_metal_content.csv", "effective_from": D("2025-06-04"),
-            "effective_to": METALS_RESTRUCTURE, "confidence": "confirmed",
+            "hts_include_file": "s232_non_metal_content.csv", "hts_exclude": AUTO_PARTS_APPROX,
+            "effective_from": D("2025-06-04"), "effective_to": METALS_RESTRUCTURE, "confidence": "confirmed",
             "note": ("For steel/aluminum derivatives and copper articles on a metal-content base, the NON-metal content "
                      "owes the reciprocal duty (or IEEPA CA/MX, Brazil, India) from 2025-06-04 and the Section 122 "
                      "surcharge from 2026-02-24 (9903.03.06 exempts only the 232 portion). The engine cannot apply a "
                      "duty to value x (1 - metal_content_share), so these lines are flagged pack-incomplete. "
-                     "USMCA-claimed CA/MX lines are not flagged: they owe none of those duties."),
+                     "USMCA-claimed CA/MX lines are not flagged: they owe none of those duties. Nor are the auto-parts "
+                     "prefixes (hts_exclude): the auto-parts 232 (s232_autos group, from 2025-05-03, full value) "
+                     "replaces the metal duties there and none of those other duties applies."),
             "citation": cite("Proclamation 10947 (2025-06-03) cl. on non-steel/aluminum content; Proclamation 10962 (copper); CSMS 65236374",
                              "https://www.thompsonhinesmartrade.com/2025/06/section-232-aluminum-and-steel-tariffs-increased-to-50-except-for-uk-significant-changes-made-to-calculating-and-stacking-of-tariffs/",
                              ["S97", "S99", "S139", "S36"]),
@@ -1415,16 +1495,6 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "hts_include": PASSENGER_VEHICLES, "effective_from": D("2025-04-03"), "confidence": "confirmed",
             "note": "USMCA-qualifying vehicles of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03); the U.S. content share is not a manifest field, so CA/MX passenger vehicles are flagged (claims cannot be told apart by a gap).",
             "citation": cite(autos_cite[0], autos_cite[1], ["S104"], "heading 9903.94.03"),
-        },
-        {
-            "id": "gap-s232-auto-parts", "component": "s232", "origins": ["*"], "usmca_exempt": True,
-            "hts_include": AUTO_PARTS_APPROX, "effective_from": D("2025-05-03"), "confidence": "unconfirmed",
-            "note": ("Automobile parts 25% from 2025-05-03 (9903.94.05), UK 10% (9903.94.32/.33), JP/EU/KR/TW 15% all-in, "
-                     "USMCA-compliant parts of CA/MX exempt. The parts list (Annex I of Proclamation 10908 and later "
-                     "inclusions) is not in the data: the prefixes here are an approximation of the main parts "
-                     "headings (8706-8708, tires, engines and engine parts, batteries, ignition/lighting, wiring sets, "
-                     "safety glass, mirrors, vehicle seats); parts elsewhere are NOT flagged."),
-            "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105"], "headings 9903.94.05-9903.94.69"),
         },
         {
             "id": "gap-s232-medium-heavy-vehicles", "component": "s232", "origins": ["*"],
@@ -1513,7 +1583,7 @@ PROGRAMS = {
     "s301.toml": "Section 301 (China): Lists 1, 2, 3, 4A and the 2024 four-year-review increases.",
     "ieepa_reciprocal.toml": "IEEPA reciprocal duties (EO 14257 as amended), Brazil and India IEEPA duties: 2025-04-05 to 2026-02-24.",
     "ieepa_fentanyl.toml": "IEEPA 'fentanyl/border' duties on CA and MX, 2025-03-04 to 2026-02-24 (CN/HK: tariff.toml).",
-    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, wood; other 232 programs as coverage gaps.",
+    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, auto parts, wood; other 232 programs as coverage gaps.",
     "s122.toml": "Section 122 temporary import surcharge: 2026-02-24 to 2026-07-24.",
 }
 
