@@ -173,6 +173,13 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
         return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]
     row = found.row(0, named=True)
     usmca = f"; USMCA {row['usmca_text']}" if row["usmca_text"] else ""
+    units = pack.mfn.filter(
+        (pl.col("hts") == row["tariff_line"])
+        & (pl.col("effective_from") <= day)
+        & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
+    )["units"]
+    if units.len() and units[0]:
+        usmca += f"; units of quantity {', '.join(units[0].split('|'))}"
     return [
         InForce(
             "tariff-line",

@@ -503,7 +503,13 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             if len(code) > 10:
                 code, source = code[:10], "yale-annex-ii-truncated-from-" + row["hts10"]
             start = None if row["effective_date_start"] == "NA" else D(row["effective_date_start"])
-            end = None if row["effective_date_end"] == "NA" else D(row["effective_date_end"])
+            # The tracker's end date is the last exempt day (removals end 2025-07-31, 09-07, 10-13, the eves of
+            # the copper, EO 14346 and wood actions); the pack's periods end on the first day without the rule.
+            end = (
+                None
+                if row["effective_date_end"] == "NA"
+                else D(row["effective_date_end"]) + dt.timedelta(days=1)
+            )
             annex.add(code, source, start, end)
     report.append(
         f"ieepa reciprocal Annex II: {annex.write(out / 'ieepa_reciprocal_annex_ii.csv')} dated prefixes"
@@ -839,6 +845,8 @@ PASSENGER_VEHICLES = [
     "870380",
     "870390",
 ]
+#: Approximate light-truck scope: the list of U.S. note 33(b) is not in the data; the goods vehicles of G.V.W.
+#: not exceeding 5 tonnes stand in for "light trucks" (every line of these prefixes has a 25% column 1 rate).
 LIGHT_TRUCKS = ["870421", "870431", "870441", "870451"]
 #: Approximate auto-parts scope: Annex I of Proclamation 10908 (U.S. note 33(g)) is not in the data, so the
 #: measures use the main parts headings; parts classified elsewhere are not charged (understated).
@@ -1192,17 +1200,32 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "Proclamation 10908 'Adjusting Imports of Automobiles and Automobile Parts' (2025-03-26; FR Doc 2025-05930)",
         "https://www.thompsonhinesmartrade.com/category/section-232-investigations/page/2/",
     )
-    autos_note = (
-        "Passenger vehicles (8703.21-8703.90; light trucks are the gap gap-s232-light-trucks), full value. "
+    vehicles_rule = (
         "USMCA vehicles of CA/MX pay on non-U.S. content only (9903.94.03): gap gap-s232-autos-usmca-content. "
         "Takes priority over steel/aluminum/copper 232 and IEEPA CA/MX (EO 14289); no reciprocal (9903.01.33). "
     )
+    trucks_scope = (
+        "Light trucks, scope APPROXIMATE: the list of U.S. note 33(b) is not in the data; the prefixes "
+        "8704.21/.31/.41/.51 (goods vehicles of G.V.W. not exceeding 5 tonnes) stand in for 'light trucks'. Light "
+        "trucks classified elsewhere are NOT charged; lines of these prefixes that are not note-33 light trucks are "
+        "overcharged. Every line of these prefixes has a 25% column 1 rate. "
+    )
+    autos_note = (
+        "Passenger vehicles (8703.21-8703.90), full value; light trucks of JP/EU/KR have their own measures "
+        "(s232-light-trucks-jp/eu/kr), other light trucks pay the 25% of s232-autos-25. " + vehicles_rule
+    )
+    # One base measure for passenger vehicles and light trucks: heading 9903.94.01 names both, and a heading
+    # may carry only one measure per origin and period.
     measures.append({
         "id": "s232-autos-25", "component": "s232", "heading": "9903.94.01", "origins": ["*"],
-        "hts_include": PASSENGER_VEHICLES, "rate": "0.25", "stacking_group": "s232_autos", "priority": 100,
-        "effective_from": D("2025-04-03"), "effective_time": "12:01 a.m. EDT", "confidence": "confirmed",
-        "note": "25% from 2025-04-03 (DOMAIN.md 3e). " + autos_note,
-        "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], "heading 9903.94.01"),
+        "hts_include": PASSENGER_VEHICLES + LIGHT_TRUCKS, "rate": "0.25", "stacking_group": "s232_autos",
+        "priority": 100, "effective_from": D("2025-04-03"), "effective_time": "12:01 a.m. EDT",
+        "confidence": "unconfirmed",
+        "note": ("25% from 2025-04-03 (DOMAIN.md 3e). Passenger vehicles (8703.21-8703.90) and light trucks (heading "
+                 "9903.94.01 names both), full value. " + trucks_scope + "Unconfirmed for the light-truck scope "
+                 "only. The UK vehicle rate (9903.94.31) names passenger vehicles only, so UK light trucks pay this "
+                 "25%. " + vehicles_rule),
+        "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], "heading 9903.94.01; U.S. note 33(b)"),
     })  # fmt: skip
     autos_country = [
         (
@@ -1212,7 +1235,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "0.075",
             "fixed",
             "2025-06-30",
-            "United Kingdom: +7.5% (10% with the 2.5% MFN rate) within the 100,000-vehicle annual quota (quota not tracked); from 2025-06-30 per the heading text (master_tariff_list.json: 2025-07-01, UNCONFIRMED).",
+            "United Kingdom: +7.5% (10% with the 2.5% MFN rate) within the 100,000-vehicle annual quota (quota not tracked); from 2025-06-30 per the heading text (master_tariff_list.json: 2025-07-01, UNCONFIRMED). The heading names passenger vehicles only (not light trucks); cargo vans, passenger vehicles under note 33, classified in 8704 are charged 25% as light trucks (note 33(i) not read: UNCONFIRMED).",
             "Executive Order implementing the U.S.-UK Economic Prosperity Deal (2025-06-16)",
         ),
         (
@@ -1257,6 +1280,25 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         if rule == "top_up":
             entry["rate_rule"] = "top_up"
         measures.append(entry)
+
+    # Light trucks of the country deals: the JP/EU/KR headings name "passenger vehicles and light trucks", with a
+    # separate heading where the column 1 rate is 15% or more (all light-truck lines: 25%).
+    trucks_heading = {"jp": "9903.94.40", "eu": "9903.94.50", "kr": "9903.94.60"}
+    for code, origins, heading, rate, rule, start, text, instrument in autos_country:
+        if code not in trucks_heading:
+            continue
+        assert rule == "top_up", code
+        measures.append({
+            "id": f"s232-light-trucks-{code}", "component": "s232", "heading": trucks_heading[code], "origins": origins,
+            "hts_include": LIGHT_TRUCKS, "rate": rate, "rate_rule": rule, "stacking_group": "s232_autos",
+            "priority": 10, "effective_from": D(start), "confidence": "unconfirmed",
+            "note": (text + f" Light trucks: heading {trucks_heading[code]} (column 1 rate of 15% or more: nothing "
+                     f"added; {heading} for a rate under 15% applies to none of these lines), so the 15% all-in "
+                     "computes 0. Replaces the 25% of s232-autos-25 in the s232_autos group. " + trucks_scope
+                     + "Full value. " + vehicles_rule),
+            "citation": cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"],
+                             f"heading {trucks_heading[code]}; U.S. note 33(b)"),
+        })  # fmt: skip
 
     parts_note = (
         "Scope APPROXIMATE: Annex I of Proclamation 10908 (U.S. note 33(g)) and the later inclusions (note 33(p), "
@@ -1485,15 +1527,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
                              "https://hts.usitc.gov/", ["S96", "S104"], "headings 9903.82.01-9903.82.26"),
         },
         {
-            "id": "gap-s232-light-trucks", "component": "s232", "origins": ["*"], "hts_include": LIGHT_TRUCKS,
-            "effective_from": D("2025-04-03"), "confidence": "unconfirmed",
-            "note": "Light trucks (8704.21/.31/.41/.51) under the autos 232 (25%, 9903.94.01) and the country deals: scope per U.S. note 33 not in the data.",
-            "citation": cite(autos_cite[0], autos_cite[1], ["S104", "S105"], "heading 9903.94.01"),
-        },
-        {
             "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
-            "hts_include": PASSENGER_VEHICLES, "effective_from": D("2025-04-03"), "confidence": "confirmed",
-            "note": "USMCA-qualifying vehicles of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03); the U.S. content share is not a manifest field, so CA/MX passenger vehicles are flagged (claims cannot be told apart by a gap).",
+            "hts_include": PASSENGER_VEHICLES + LIGHT_TRUCKS, "effective_from": D("2025-04-03"), "confidence": "confirmed",
+            "note": "USMCA-qualifying passenger vehicles and light trucks of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03, 'certain passenger vehicles and light trucks'); the U.S. content share is not a manifest field, so CA/MX passenger vehicles and light trucks are flagged (claims cannot be told apart by a gap). Light trucks: the approximate prefixes of s232-autos-25 (8704.21/.31/.41/.51).",
             "citation": cite(autos_cite[0], autos_cite[1], ["S104"], "heading 9903.94.03"),
         },
         {
@@ -1583,7 +1619,7 @@ PROGRAMS = {
     "s301.toml": "Section 301 (China): Lists 1, 2, 3, 4A and the 2024 four-year-review increases.",
     "ieepa_reciprocal.toml": "IEEPA reciprocal duties (EO 14257 as amended), Brazil and India IEEPA duties: 2025-04-05 to 2026-02-24.",
     "ieepa_fentanyl.toml": "IEEPA 'fentanyl/border' duties on CA and MX, 2025-03-04 to 2026-02-24 (CN/HK: tariff.toml).",
-    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, auto parts, wood; other 232 programs as coverage gaps.",
+    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, light trucks, auto parts, wood; other 232 programs as coverage gaps.",
     "s122.toml": "Section 122 temporary import surcharge: 2026-02-24 to 2026-07-24.",
 }
 

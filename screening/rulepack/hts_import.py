@@ -67,20 +67,42 @@ class Coverage:
 
 
 def read_rate_lines(path: Path) -> pl.DataFrame:
-    """Rate lines of one export: ``hts`` (digits), ``general`` and ``usmca_text`` (null: no USMCA preference)."""
+    """Rate lines of one export: ``hts`` (digits), ``general``, ``usmca_text`` (null: no USMCA preference) and
+    ``units``: the units of quantity (``doz.|kg``), the line's own or, for an 8-digit line, those of its
+    10-digit statistical lines."""
     rows = _export_rows(path)
     records = []
+    child_units: dict[str, list[str]] = {}
     for row in rows:
         code = (row.get("htsno") or "").replace(".", "")
         general = (row.get("general") or "").strip()
         if not code or code.startswith(("98", "99")) or len(code) not in (8, 10):
             continue
+        units = [" ".join(str(u).split()) for u in row.get("units") or [] if str(u).strip()]
         if len(code) == 10 and not general:
+            known = child_units.setdefault(code[:8], [])
+            known += [u for u in units if u not in known]
             continue
         special = parse_special_rate(row.get("special") or "")
-        records.append({"hts": code, "general": general, "usmca_text": special[0] if special else None})
-    schema = {"hts": pl.String(), "general": pl.String(), "usmca_text": pl.String()}
-    return pl.DataFrame(records, schema=schema).unique("hts", keep="first", maintain_order=True)
+        records.append(
+            {
+                "hts": code,
+                "general": general,
+                "usmca_text": special[0] if special else None,
+                "units": "|".join(units) or None,
+            }
+        )
+    schema = {"hts": pl.String(), "general": pl.String(), "usmca_text": pl.String(), "units": pl.String()}
+    inherited = pl.DataFrame(
+        {"hts": list(child_units), "child_units": ["|".join(u) or None for u in child_units.values()]},
+        schema={"hts": pl.String(), "child_units": pl.String()},
+    )
+    return (
+        pl.DataFrame(records, schema=schema)
+        .unique("hts", keep="first", maintain_order=True)
+        .join(inherited, on="hts", how="left", maintain_order="left")
+        .select("hts", "general", "usmca_text", pl.coalesce("units", "child_units").alias("units"))
+    )
 
 
 #: An in-quota line of a tariff-rate quota: "Described in additional U.S. note 3 to this chapter and
@@ -180,15 +202,17 @@ def merge_revision(existing: pl.DataFrame | None, lines: pl.DataFrame, revision:
     same = open_rows.join(
         new.select("hts", *TEXT_COLUMNS), on=["hts", *TEXT_COLUMNS], how="semi", nulls_equal=True
     )
-    extended = same.with_columns(
-        pl.concat_str(pl.col("revision"), pl.lit(f";{revision.label}")).alias("revision")
+    extended = (
+        same.drop("units")
+        .join(new.select("hts", "units"), on="hts", how="left")
+        .with_columns(pl.concat_str(pl.col("revision"), pl.lit(f";{revision.label}")).alias("revision"))
     )
     closed = open_rows.join(same.select("hts"), on="hts", how="anti").with_columns(
         pl.lit(start, dtype=pl.Date()).alias("effective_to")
     )
     opened = new.join(same.select("hts"), on="hts", how="anti")
     return (
-        pl.concat([existing.filter(~is_open), closed, extended, opened.select(list(MFN_SCHEMA))])
+        pl.concat([f.select(list(MFN_SCHEMA)) for f in (existing.filter(~is_open), closed, extended, opened)])
         .select(list(MFN_SCHEMA))
         .sort("hts", "effective_from")
     )

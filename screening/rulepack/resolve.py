@@ -226,7 +226,7 @@ def pack_currencies(pack: RulePack) -> list[str]:
 
 def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
     """Tariff lines in force per date; the part-value structure stays in the pack (the engine queues those)."""
-    mfn = pack.mfn.drop("parts", "usmca_parts")
+    mfn = pack.mfn.drop("parts", "usmca_parts", "units")
     frames = [
         mfn.filter(
             (pl.col("effective_from") <= day)

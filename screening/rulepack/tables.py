@@ -31,6 +31,7 @@ MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "usmca_specific2_usd": pl.Decimal(18, 8),
     "usmca_specific2_unit": pl.String(),
     "usmca_parts": pl.String(),
+    "units": pl.String(),
     "revision": pl.String(),
 }
 

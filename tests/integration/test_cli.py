@@ -200,6 +200,7 @@ def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
     assert done.returncode == 0, done.stderr
     entries = {e["rule_id"]: e for e in json.loads(done.stdout)}
     assert entries["mfn"]["summary"].startswith("61091000: 16.5%")
+    assert entries["mfn"]["summary"].endswith("units of quantity doz., kg")
     assert entries["s122-surcharge"]["kind"] == "measure"
 
 

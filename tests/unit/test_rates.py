@@ -228,3 +228,16 @@ def test_the_2026_schedule_has_its_tariff_rate_quotas_in_the_expected_chapters()
     chapters = {code[:2] for code in lines}
     assert {"02", "04", "17", "18", "52"} <= chapters  # beef, dairy, sugar, cocoa, cotton
     assert not chapters & {"61", "62", "85", "98", "99"}
+
+
+def test_rate_lines_carry_their_units_of_quantity(tmp_path: Path) -> None:
+    rows = [
+        {"htsno": "6109.10.00", "indent": "1", "general": "16.5%", "special": "Free (S)", "units": []},
+        {"htsno": "6109.10.00.12", "indent": "2", "general": "", "units": ["doz.", "kg"]},
+        {"htsno": "6109.10.00.14", "indent": "2", "general": "", "units": ["doz.", "kg"]},
+        {"htsno": "0101.21.00", "indent": "1", "general": "Free", "special": "", "units": ["No."]},
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(rows))
+    lines = read_rate_lines(export)
+    assert dict(lines.select("hts", "units").iter_rows()) == {"61091000": "doz.|kg", "01012100": "No."}
