@@ -41,6 +41,7 @@ LINE: dict[str, str | None] = {
     "carrier": "DHL",
     "consignee_address": "1 Maple St",
     "gift": "false",
+    "part_values": None,
 }
 COLUMNS = list(LINE)
 
@@ -259,6 +260,13 @@ ROW_CASES: tuple[RowCase, ...] = (
     field_case("quantity_infinite", "quantity", "inf", RejectCode.INVALID_NUMBER, "infinite quantity"),
     replace(
         field_case("flag_not_boolean", "gift", "maybe", RejectCode.INVALID_FLAG, "gift flag not a boolean"),
+    ),
+    field_case(
+        "part_values_malformed",
+        "part_values",
+        "case: 12",
+        RejectCode.INVALID_PART_VALUES,
+        "part values not name=number pairs",
     ),
     field_case("mode_unknown", "mode", "sea", RejectCode.INVALID_MODE, "unknown mode"),
     # Codes
