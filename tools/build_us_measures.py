@@ -26,10 +26,11 @@ import argparse
 import csv
 import datetime as dt
 import gzip
+import itertools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ EU27 = (
 COLUMN2 = ("CU", "KP", "RU", "BY")
 
 #: Stacking groups of the Section 232 programs encoded as measures.
-S232_GROUPS = ("s232_steel", "s232_aluminum", "s232_copper", "s232_autos", "s232_wood")
+S232_GROUPS = ("s232_steel", "s232_aluminum", "s232_copper", "s232_metals", "s232_autos", "s232_wood")
 
 IEEPA_END = D("2026-02-24")
 IEEPA_END_TIME = "12:00 a.m. EST on 2026-02-24 (CSMS 67834313)"
@@ -877,8 +878,254 @@ def _in_ranges(code6: str) -> bool:
     return any(lo <= code6 <= hi for lo, hi in STEEL_ARTICLE_RANGES)
 
 
+# --- Section 232 metals from 2026-04-06: the annex regime (headings 9903.82.01-.26) -------------------------
+
+METALS_1C = D("2026-06-08")
+#: Annex IV part B of Proclamation 11021: (c)(ix)/(x) join (c)(vi)/(vii) and 9903.82.07/.08/.10/.11/.12/.17
+#: end; the temporary Annex I-C list of Proclamation 11032 runs to 2027-12-31 (Yale: then part of Annex I-B).
+METALS_FOLD = D("2028-01-01")
+#: Countries of heading 9903.82.22 (Annex I-C, 15% from 2026-06-08).
+ANNEX_1C_PARTNERS = ("AR", "EC", "SV", "GT", "JP", "KR", "LI", "CH", "TW", "GB", *EU27)
+#: Derivative-steel lines of chapter 76 on the (c)(iv) list (note 16(c) as quoted from the proclamation
+#: annexes in the research notes); the rest of chapter 76 on Annex I-A is (c)(i)/(ii) aluminum.
+STEEL_LINES_OF_CH76 = ("76141010", "7616995150", "7616995175")
+#: Also on the (c)(viii) copper list (research notes: "Copper Articles 8544.42.10 8544.42.20 8544.42.90 ...").
+ALSO_COPPER = ("85444290",)
+
+
+def _note16_metal(prefix: str, annex: str, metal: str) -> str:
+    """The Yale list labels the (c)(i) aluminum articles (7601, 7604-7609, 7616.99.51.60/.70) 'steel' and two
+    (c)(iv) lines 'aluminum': on Annex I-A the metal of a chapter 76 line follows the note 16(c) lists."""
+    if annex == "1a" and prefix.startswith("76"):
+        return "steel" if prefix in STEEL_LINES_OF_CH76 else "aluminum"
+    return metal
+
+
+#: Prefixes whose metal was set by _note16_metal / ALSO_COPPER (marked in the tables' source column).
+FIXED_METAL: set[str] = set()
+Members = frozenset[tuple[str, str]]
+Segment = tuple[dt.date, dt.date | None, Members]
+
+
+def annex_segments(path: Path) -> dict[str, list[Segment]]:
+    """Per listed prefix, its (annex, metal) memberships over time.
+
+    A row dated 2026-06-08 replaces the prefix's earlier rows (Proclamation 11032 moved lines between lists);
+    from 2028-01-01 Annex III and Annex I-C lines count as Annex I-B (METALS_FOLD).
+    """
+    dated: dict[str, dict[dt.date, set[tuple[str, str]]]] = defaultdict(lambda: defaultdict(set))
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            prefix, annex, metal = row["hts_prefix"], row["annex"], row["metal_type"]
+            fixed = _note16_metal(prefix, annex, metal)
+            if fixed != metal:
+                FIXED_METAL.add(prefix)
+            dated[prefix][D(row["effective_date"])].add((annex, fixed))
+            if prefix in ALSO_COPPER:
+                FIXED_METAL.add(prefix)
+                dated[prefix][D(row["effective_date"])].add((annex, "copper"))
+    out: dict[str, list[Segment]] = {}
+    for prefix, by_date in dated.items():
+        days = sorted(by_date)
+        segments: list[Segment] = []
+        for i, start in enumerate(days):
+            end = days[i + 1] if i + 1 < len(days) else None
+            members: Members = frozenset(by_date[start])
+            folded = frozenset(("1b" if annex in ("3", "1c") else annex, m) for annex, m in members)
+            if folded == members or (end is not None and end <= METALS_FOLD):
+                segments.append((start, end, members))
+                continue
+            if start < METALS_FOLD:
+                segments.append((start, METALS_FOLD, members))
+            segments.append((max(start, METALS_FOLD), end, folded))
+        out[prefix] = segments
+    return out
+
+
+def _label(prefix: str, members: Members, start: dt.date) -> str:
+    text = "+".join(f"{annex}-{metal}" for annex, metal in sorted(members))
+    if prefix in FIXED_METAL:
+        text += " (metal per note 16(c))"
+    return text + (" (Annex IV part B, 2028)" if start == METALS_FOLD else "")
+
+
+def _merge(rows: list[tuple[dt.date, dt.date | None, str]]) -> list[tuple[dt.date, dt.date | None, str]]:
+    """Join touching periods of one prefix (sources joined with ' then ')."""
+    merged: list[tuple[dt.date, dt.date | None, str]] = []
+    for start, end, source in sorted(rows, key=lambda r: (r[0], r[1] or dt.date.max, r[2])):
+        if merged and merged[-1][1] == start:
+            first, _, text = merged[-1]
+            merged[-1] = (first, end, text if source == text else f"{text} then {source}")
+        else:
+            merged.append((start, end, source))
+    return merged
+
+
+def _overlap(a: tuple[dt.date, dt.date | None], b: tuple[dt.date, dt.date | None]) -> tuple | None:
+    start = max(a[0], b[0])
+    ends = [e for e in (a[1], b[1]) if e is not None]
+    end = min(ends) if ends else None
+    return (start, end) if end is None or start < end else None
+
+
+Keep = Callable[[str, Members], bool]
+
+
+def hts_tree(codes: Iterable[str]) -> dict[str, set[str]]:
+    """Prefix -> its next-level (two more digits) prefixes, over the lines of the schedules."""
+    tree: dict[str, set[str]] = defaultdict(set)
+    for code in codes:
+        for n in range(4, len(code) + 1, 2):
+            tree[code[: n - 2]].add(code[:n])
+    return tree
+
+
+def annex_scope(  # noqa: PLR0912 (nested periods and prefixes, written out in order)
+    segments: dict[str, list[Segment]], keep: Keep, tree: dict[str, set[str]]
+) -> tuple[Table, Table]:
+    """Include and exclude tables for the lines whose MOST SPECIFIC listed prefix satisfies ``keep``.
+
+    The Yale list nests prefixes of different annexes (8501 on Annex I-B, 8501.53.40 on Annex II; 7326.90 on
+    I-B, 7326.90.10 on I-A): the most specific listing governs, so a listed prefix that does not satisfy
+    ``keep`` under one that does is excluded for the overlapping period. Where such a prefix itself has a
+    listed descendant that satisfies ``keep`` (870829 I-B > 8708.29.21 Annex II > 8708.29.21.20 Annex III),
+    the exclusion is spelled out as the prefix's other branches in the schedules.
+    """
+    include, exclude = Table(), Table()
+    for prefix, segs in segments.items():
+        rows = [(s, e, "yale-annex-" + _label(prefix, m, s)) for s, e, m in segs if keep(prefix, m)]
+        for start, end, source in _merge(rows):
+            include.add(prefix, source, start, end)
+    bounds = sorted({d for segs in segments.values() for s, e, _ in segs for d in (s, e) if d is not None})
+    periods = [(a, b) for a, b in itertools.pairwise([*bounds, None])]
+
+    def spare(prefix: str, period: tuple[dt.date, dt.date | None]) -> set[str]:
+        """Listed descendants of ``prefix`` that satisfy ``keep`` within ``period``."""
+        return {
+            d
+            for d, segs in segments.items()
+            if d != prefix and d.startswith(prefix)
+            for s, e, m in segs
+            if keep(d, m) and _overlap((s, e), period)
+        }
+
+    def branches(prefix: str, keepers: set[str]) -> list[str]:
+        out: list[str] = []
+        for child in sorted(tree.get(prefix, ())):
+            if child in keepers:
+                continue
+            out += branches(child, keepers) if any(k.startswith(child) for k in keepers) else [child]
+        return out
+
+    rows_by_prefix: dict[str, list[tuple[dt.date, dt.date | None, str]]] = defaultdict(list)
+    for child, segs in segments.items():
+        for n in range(4, len(child), 2):
+            parent = child[:n]
+            for s1, e1, m1 in segs:
+                if keep(child, m1):
+                    continue
+                for s2, e2, m2 in segments.get(parent, []):
+                    both = _overlap((s1, e1), (s2, e2)) if keep(parent, m2) else None
+                    if not both:
+                        continue
+                    source = f"listed-more-specifically:{_label(child, m1, s1)}(under {parent})"
+                    for period in periods:
+                        part = _overlap(both, period)
+                        if not part:
+                            continue
+                        keepers = spare(child, part)
+                        if not keepers:
+                            rows_by_prefix[child].append((*part, source))
+                        for prefix in branches(child, keepers) if keepers else []:
+                            rows_by_prefix[prefix].append((*part, f"{source[:-1]}, branch of {child})"))
+    for prefix, rows in rows_by_prefix.items():
+        for start, end, source in _merge(sorted(set(rows), key=lambda r: (r[0], r[1] or dt.date.max, r[2]))):
+            exclude.add(prefix, source, start, end)
+    return include, exclude
+
+
+def check_annex_scope(
+    segments: dict[str, list[Segment]], keep: Keep, include: Table, exclude: Table, codes: Iterable[str]
+) -> None:
+    """Every line (leaf) of the schedules: include-and-not-exclude equals 'most specific listing satisfies keep'."""
+
+    def active(rows: dict[str, list[tuple[str, str]]], code: str, day: dt.date) -> bool:
+        return any(
+            (not s or D(s) <= day) and (not e or day < D(e))
+            for n in range(2, len(code) + 1, 2)
+            for s, e in rows.get(code[:n], [])
+        )
+
+    by_prefix: list[dict[str, list[tuple[str, str]]]] = []
+    for table in (include, exclude):
+        index: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for prefix, start, end in table.rows:
+            index[prefix].append((start, end))
+        by_prefix.append(index)
+    for code in codes:
+        for day in (METALS_RESTRUCTURE, METALS_1C - dt.timedelta(days=1), METALS_1C, METALS_FOLD):
+            truth = False
+            for n in range(len(code), 3, -2):
+                hit = [m for s, e, m in segments.get(code[:n], []) if s <= day and (e is None or day < e)]
+                if hit:
+                    truth = keep(code[:n], hit[0])
+                    break
+            engine = active(by_prefix[0], code, day) and not active(by_prefix[1], code, day)
+            if truth != engine:
+                raise AssertionError(f"annex scope mismatch for {code} on {day}: expected {truth}")
+
+
+def _is_aluminum_article(prefix: str) -> bool:
+    """(c)(i) articles of aluminum (9903.85.67 for Russia) as against derivative aluminum articles (9903.85.68)."""
+    return prefix.startswith(tuple(ALUMINUM_ARTICLES))
+
+
+#: Scope tables of the annex measures: key -> (file stem, which lines).
+ANNEX_SCOPES: dict[str, tuple[str, Keep]] = {
+    "1a": ("s232_metals_2026_annex_1a", lambda _p, m: any(a == "1a" for a, _ in m)),
+    "1b": ("s232_metals_2026_annex_1b_1c", lambda _p, m: any(a in ("1b", "1c") for a, _ in m)),
+    "1c": ("s232_metals_2026_annex_1c", lambda _p, m: any(a == "1c" for a, _ in m)),
+    "3": ("s232_metals_2026_annex_3", lambda _p, m: any(a == "3" for a, _ in m)),
+    "ru-al-articles": (
+        "s232_metals_2026_ru_aluminum_articles",
+        lambda p, m: _is_aluminum_article(p) and ("1a", "aluminum") in m,
+    ),
+    "ru-al-derivatives": (
+        "s232_metals_2026_ru_aluminum_derivatives",
+        lambda p, m: not _is_aluminum_article(p) and any(a != "2" and x == "aluminum" for a, x in m),
+    ),
+}
+
+
+def metals_annex_tables(
+    path: Path, codes: set[str], tables: dict[str, Table]
+) -> tuple[dict[str, tuple[str, str | None]], list[str]]:
+    """Add the annex scope tables to ``tables``: key -> (include file, exclude file or None), and the copper-only
+    Annex I-B prefixes ((c)(viii), left out of the UK rate 9903.82.05)."""
+    segments = annex_segments(path)
+    tree = hts_tree(codes | set(segments))
+    files: dict[str, tuple[str, str | None]] = {}
+    for key, (stem, keep) in ANNEX_SCOPES.items():
+        include, exclude = annex_scope(segments, keep, tree)
+        check_annex_scope(
+            segments, keep, include, exclude, sorted(c for c in codes | set(segments) if c not in tree)
+        )
+        tables[f"{stem}.csv"] = include
+        if exclude.rows:
+            tables[f"{stem}_exclude.csv"] = exclude
+        files[key] = (f"{stem}.csv", f"{stem}_exclude.csv" if exclude.rows else None)
+    # The UK rates leave out the copper lists ((c)(v), (c)(viii)): inline exclusions, checked here.
+    copper_only = {p for p, segs in segments.items() if all(m == "copper" for s in segs for _, m in s[2])}
+    non_copper = set(segments) - copper_only
+    assert {p for p in copper_only if any(a == "1a" for s in segments[p] for a, _ in s[2])} == {
+        p for p in copper_only if p.startswith("74")
+    }
+    assert not any(p.startswith("74") for p in non_copper)
+    return files, sorted(p for p in copper_only if not p.startswith("74"))
+
+
 def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
-    shared: Path, out: Path, hts25: Hts, report: list[str]
+    shared: Path, out: Path, hts25: Hts, hts26: Hts, report: list[str]
 ) -> tuple[list, list]:
     yale = shared / "tariff_programs_yale"
     six = hts25.six_digit()
@@ -937,11 +1184,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "76149050",
     ]:
         tables["s232_metals_before_2025_03_12.csv"].add(prefix, "proclamation-9980", D("2020-02-08"))
-    with (yale / "s232_annex_products.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            tables["s232_metals_annex_2026.csv"].add(
-                row["hts_prefix"], f"yale-annex-{row['annex']}-{row['metal_type']}", D(row["effective_date"])
-            )
+    annex_files, annex_1b_copper = metals_annex_tables(
+        yale / "s232_annex_products.csv", hts25.codes | hts26.codes, tables
+    )
     for name, table in sorted(tables.items()):
         report.append(f"s232 {name}: {table.write(out / name)} prefixes")
 
@@ -954,8 +1199,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     )
     period_note = (
         "25% from 2025-03-12 (country exemptions, quotas and TRQs ended), 50% from 2025-06-04 12:01 a.m. EDT. "
-        "Ends 2026-04-06, when the metals regime was restructured into annex tiers under 9903.82 (HTSUS 2026 Rev "
-        "5; not in DOMAIN.md): gap gap-s232-metals-annex-2026. Earlier periods: gap-s232-metals-before-2025-03-12. "
+        "Ends 2026-04-06, when the metals regime was restructured into annex tiers under 9903.82 (Proclamation "
+        "11021, HTSUS 2026 Rev 5; not in DOMAIN.md): measures s232-metals-* (group s232_metals). Earlier periods: "
+        "gap-s232-metals-before-2025-03-12. "
         "Exact Chapter 99 lines are UNCONFIRMED in DOMAIN.md; headings here are those of the HTSUS 2025 text. "
         "Stacking: autos > steel/aluminum > IEEPA CA > IEEPA MX (EO 14289 as amended): not_with s232_autos; "
         "reciprocal, Brazil/India IEEPA and Section 122 are not_with this group. "
@@ -1185,7 +1431,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "Yale tracker), value x metal_content_share (full value with an assumption note when not given; the "
         "engine has one share column, so a line also under steel/aluminum uses the same share). Non-copper "
         "content (9903.78.02) owes the other duties: gap gap-s232-non-metal-content. Not stacked on autos "
-        "(not_with s232_autos). Ends 2026-04-06 (copper moved into the 2026 metals annex): gap-s232-metals-annex-2026."
+        "(not_with s232_autos). Ends 2026-04-06 (copper moved into the 2026 metals annexes, (c)(v) and (c)(viii) of "
+        "U.S. note 16): measures s232-metals-1a-50 / s232-metals-1b-25."
     )
     measures.append({
         "id": "s232-copper-50", "component": "s232", "heading": "9903.78.01", "origins": ["*"],
@@ -1195,6 +1442,176 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "citation": cite("Proclamation 10962 'Adjusting Imports of Copper into the United States' (2025-07-30; FR Doc 2025-14893); CSMS 65794272",
                          "https://www.mallorygroup.com/customs-guidance-tariffs-on-copper", ["S99", "S100"], "heading 9903.78.01"),
     })  # fmt: skip
+
+    # --- Metals from 2026-04-06: the annex regime of Proclamation 11021 (U.S. note 16, headings 9903.82) ---
+    p11021 = (
+        "Proclamation 11021 'Strengthening Actions Taken To Adjust Imports of Aluminum, Steel, and Copper Into the "
+        "United States' (2026-04-02; 91 FR 18201, FR Doc 2026-06960); CSMS 68253075; technical corrections CSMS 68554727"
+    )
+    p11021_url = "https://www.federalregister.gov/documents/2026/04/09/2026-06960/strengthening-actions-taken-to-adjust-imports-of-aluminum-steel-and-copper-into-the-united-states"
+    p11032 = (
+        "Proclamation 11032 'Further Adjusting the Tariff Regimes for Imports of Aluminum, Steel, and Copper Into the "
+        "United States' (2026-06-01; 91 FR 34085, FR Doc 2026-11314, eff. 2026-06-08); CSMS 68855869"
+    )
+    p11032_url = "https://www.federalregister.gov/documents/2026/06/04/2026-11314/further-adjusting-the-tariff-regimes-for-imports-of-aluminum-steel-and-copper-into-the-united-states"
+    annex_note = (
+        "Regime of Proclamation 11021 from 2026-04-06 12:01 a.m. EDT (HTSUS 2026 Rev 5, U.S. note 16; amended by "
+        "Proclamation 11032 from 2026-06-08, Rev 10). NOT in DOMAIN.md (which cites 9903.81/.85 with exact lines "
+        "UNCONFIRMED): rates, headings and lists from the proclamation's annex text and the HTSUS heading texts "
+        "(research notes of 2026-12-01; CSMS texts not read). Base: FULL customs value (note 16(c): 'Headings "
+        "9903.82.02-9903.82.17 apply to the full customs value'; no non-metal remainder). Scope: the Yale annex list; "
+        "where prefixes of different annexes nest, the most specific listing governs (the *_exclude tables); a line "
+        "on no list (incl. Annex II) owes no metals duty. APPROXIMATED: (1) 9903.82.03 (outside chapters 72, 73, 74 "
+        "and 76, listed metal under 15% of the article's WEIGHT: no duty) and 9903.82.01 (no aluminum, steel or "
+        "copper: no duty) need the metal weight, filed as a second quantity on the entry (CSMS 68253075) but not a "
+        "manifest field: the duty is CHARGED on every listed line, overstated for a line that qualifies; (2) "
+        "reductions the importer must claim and a manifest cannot show are not applied (overstated if claimed): "
+        "U.S.-smelted/melted metal (9903.82.06 +10%; .07/.08 10% total), motorcycle parts (.13), CA/MX limited "
+        "quantities (.18/.19, from 2026-04-23), and from 2026-06-08 parts for agricultural/industrial equipment "
+        "(.23-.26); (3) aluminum smelted or cast in Russia in goods of other origins (200%, 9903.85.67/.68) is not "
+        "detectable (understated). No USMCA exemption (note 16(b): collected in addition to any special rate). "
+        "Stacking: one 9903.82 heading per line, so one group s232_metals (lowest priority wins: Russian aluminum "
+        "1-2, Russia and column 2 5-6, country rates 9-10, general 100); not_with s232_autos (autos > metals, "
+        "carried over from EO 14289, UNCONFIRMED for 2026); Section 122 is not_with this group (9903.03.06); "
+        "Section 301 stacks. "
+    )
+
+    def annex_measure(
+        mid: str,
+        heading: str,
+        origins: list[str],
+        scope: str,
+        rate: str,
+        prio: int,
+        text: str,
+        *,
+        rule: str = "fixed",
+        start: dt.date = METALS_RESTRUCTURE,
+        end: dt.date | None = None,
+        exclude: list[str] | None = None,
+        instrument: str = p11021,
+        url: str = p11021_url,
+        sources: tuple[str, ...] = ("S96", "S104"),
+        pinpoint: str = "",
+    ) -> None:
+        include_file, exclude_file = annex_files[scope]
+        entry: dict[str, Any] = {
+            "id": mid, "component": "s232", "heading": heading, "origins": origins, "hts_include_file": include_file,
+        }  # fmt: skip
+        if exclude:
+            entry["hts_exclude"] = exclude
+        if exclude_file:
+            entry["hts_exclude_file"] = exclude_file
+        entry |= {"rate": rate}
+        if rule != "fixed":
+            entry["rate_rule"] = rule
+        entry |= {
+            "base": "value", "stacking_group": "s232_metals", "priority": prio, "not_with": ["s232_autos"],
+            "effective_from": start,
+        }  # fmt: skip
+        if end:
+            entry["effective_to"] = end
+        entry |= {
+            "effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed", "note": text + " " + annex_note,
+            "citation": cite(instrument, url, sources, f"heading {heading}; HTSUS subchapter III U.S. note 16{pinpoint}"),
+        }  # fmt: skip
+        measures.append(entry)
+
+    amended = p11021 + "; as amended by " + p11032
+    annex_measure(
+        "s232-metals-1a-50", "9903.82.02", ["*"], "1a", "0.50", 100,
+        "Annex I-A (note 16(c)(i)-(v): articles of aluminum, derivative aluminum of (c)(ii), articles of steel, "
+        "derivative steel of (c)(iv), copper articles of (c)(v)): the column 1 rate + 50% of the full value.",
+        sources=("S96", "S104", "S99"), pinpoint="(c)(i)-(v)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-1b-25", "9903.82.09", ["*"], "1b", "0.25", 100,
+        "Annex I-B (note 16(c)(vi)-(viii): derivative aluminum and steel articles, copper articles): + 25% of the "
+        "full value. From 2026-06-08 the heading also names Annex I-C ((c)(xi), mobile industrial equipment; the "
+        "partner countries have 9903.82.22) and Proclamation 11032 moves lines between the lists (dated rows). From "
+        "2028-01-01 Annex III joins I-B (Annex IV part B of Proclamation 11021: (c)(ix)/(x) into (c)(vi)/(vii)); "
+        "Annex I-C is temporary to 2027-12-31 and counted as I-B afterwards (Yale's reading, UNCONFIRMED).",
+        instrument=amended, sources=("S96", "S104", "S99"), pinpoint="(c)(vi)-(viii), (xi)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-annex-3-15", "9903.82.10", ["*"], "3", "0.15", 100,
+        "Annex III (note 16(c)(ix)-(x)): a column 1 rate under 15% is topped up to 15% in total (9903.82.10, note "
+        "16(f)); at 15% or more nothing is added (9903.82.11), which the top-up computes as 0 under this heading. "
+        "The ad valorem equivalent of a specific or compound column 1 rate is not computed (the line is left "
+        "not-computable). Proclamation 11032 moves lines from (c)(vii) to (c)(x) on 2026-06-08 (dated rows). Ends "
+        "2028-01-01 (Annex IV part B: .07/.08/.10/.11/.12/.17 terminated; the lines then pay 9903.82.09).",
+        rule="top_up", end=METALS_FOLD, instrument=amended, pinpoint="(c)(ix)-(x), (f)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-gb-1a-25", "9903.82.04", ["GB"], "1a", "0.25", 10,
+        "United Kingdom, (c)(i)-(iv): + 25% instead of 50%. Note 16(d) requires at least 95% of the aluminum "
+        "smelted or cast, or of the steel melted and poured, in the UK: ASSUMED for UK-origin goods (not a manifest "
+        "field). UK copper of (c)(v) (chapter 74, hts_exclude) has no UK rate and pays 9903.82.02.",
+        exclude=["74"], pinpoint="(c)(i)-(iv), (d)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-gb-1b-15", "9903.82.05", ["GB"], "1b", "0.15", 10,
+        "United Kingdom, (c)(vi)-(vii): + 15% instead of 25% (separable from the copper list (c)(viii) by the "
+        "metal of each annex row: 8544.42.10, 8544.42.20 and 8544.49.10 are excluded and pay 9903.82.09; 8544.42.90 "
+        "is also on the aluminum list (c)(vi) and keeps the UK rate). Note 16(d) UK-metal condition ASSUMED as for "
+        "9903.82.04. UK Annex I-C lines take 9903.82.22 (priority 9) from 2026-06-08 to 2028-01-01; UK Annex III "
+        "lines pay 9903.82.10 until 2028-01-01 and this heading afterwards.",
+        exclude=annex_1b_copper, pinpoint="(c)(vi)-(vii), (d)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-1c-partners-15", "9903.82.22", list(ANNEX_1C_PARTNERS), "1c", "0.15", 9,
+        "Annex I-C (note 16(c)(xi), mobile industrial equipment) of Argentina, Ecuador, El Salvador, Guatemala, "
+        "Japan, Korea, Liechtenstein, Switzerland, Taiwan, the UK and EU members: 15% instead of 9903.82.09's 25%, "
+        "read as 15% IN TOTAL with the column 1 rate (top_up). Support: the heading's rate column reads a bare "
+        "'15%' in the HTSUS 2026 Rev 10 export (../shared/data/usitc_hts), the form of the all-in headings "
+        "9903.82.10, 9903.94.41/.43, 9903.76.21/.22 and 9903.02.20, against 'The duty provided in the applicable "
+        "subheading + 15%' of the additive 9903.82.05; secondary summaries: '15% inclusive of MFN'. No note-16 "
+        "text on (c)(xi) or .22 was read: UNCONFIRMED. Temporary: ends 2028-01-01 (Proclamation 11032, to "
+        "2027-12-31). USMCA goods of CA/MX (.20/.21): gap gap-s232-metals-1c-usmca-content.",
+        rule="top_up", start=METALS_1C, end=METALS_FOLD, instrument=p11032, url=p11032_url, pinpoint="(c)(xi)",
+    )  # fmt: skip
+    russia_alu = (
+        "Russia: 200% on the full value (Proclamation 10522, 2023-03-10; kept by Proclamation 11021: 9903.82.02, "
+        ".06, .07-.12 all except 9903.85.67/.68); continues the measures of the same heading that end on "
+        "2026-04-06. Scope APPROXIMATE: the note 19 lists are not in the data, so the aluminum lines of Annexes I-A, "
+        "I-B and III stand in (as in the Yale tracker; UNCONFIRMED). Products of Russia only; column 2 MFN rates "
+        "for Russia are not applied by the engine."
+    )
+    ru_instrument = "Proclamation 10522 (2023-02-24; FR Doc 2023-04470); " + p11021
+    annex_measure(
+        "s232-metals-ru-aluminum-articles-200", "9903.85.67", ["RU"], "ru-al-articles", "2.00", 1,
+        "Aluminum articles ((c)(i): 7601, 7604-7609, 7616.99.51.60/.70). " + russia_alu,
+        instrument=ru_instrument, sources=("S96", "S97", "S104"), pinpoint="(c)(i); note 19",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-ru-aluminum-derivatives-200", "9903.85.68", ["RU"], "ru-al-derivatives", "2.00", 2,
+        "Derivative aluminum articles (the other aluminum lines of Annexes I-A, I-B and III). " + russia_alu,
+        instrument=ru_instrument, sources=("S96", "S97", "S104"), pinpoint="(c)(ii), (vi), (ix); note 19",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-ru-1a-50", "9903.82.14", ["RU"], "1a", "0.50", 5,
+        "Russia, steel and copper of (c)(iii)-(v): + 50% (the general rate, own heading); Russian aluminum lines "
+        "pay 9903.85.67/.68 (priority 1-2). Column 2 MFN rates for Russia are not applied by the engine.",
+        sources=("S96", "S104", "S99"), pinpoint="(c)(iii)-(v)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-ru-1b-25", "9903.82.16", ["RU"], "1b", "0.25", 5,
+        "Russia, derivative steel and copper of (c)(vii)-(viii), and (c)(xi) from 2026-06-08: + 25%; Russian "
+        "aluminum lines pay 9903.85.68. The U.S.-content alternative 9903.82.15 (+10%) is not applied.",
+        instrument=amended, sources=("S96", "S104", "S99"), pinpoint="(c)(vii)-(viii), (xi)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-ru-annex-3-25", "9903.82.17", ["RU"], "3", "0.25", 5,
+        "Russia, derivative steel of Annex III (c)(x): + 25% instead of the 15% total; Russian aluminum of (c)(ix) "
+        "pays 9903.85.68. Terminated 2028-01-01 (Annex IV part B).",
+        end=METALS_FOLD, instrument=amended, pinpoint="(c)(x)",
+    )  # fmt: skip
+    annex_measure(
+        "s232-metals-column2-annex-3-25", "9903.82.12", ["BY", "CU", "KP"], "3", "0.25", 6,
+        "Countries of general note 3(b) other than Russia (Belarus, Cuba, North Korea), Annex III (c)(ix)-(x): "
+        "+ 25% instead of the 15% total (Russia: 9903.82.17 and 9903.85.68). Terminated 2028-01-01.",
+        end=METALS_FOLD, instrument=amended, pinpoint="(c)(ix)-(x)",
+    )  # fmt: skip
 
     autos_cite = (
         "Proclamation 10908 'Adjusting Imports of Automobiles and Automobile Parts' (2025-03-26; FR Doc 2025-05930)",
@@ -1509,22 +1926,28 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
                      "duty to value x (1 - metal_content_share), so these lines are flagged pack-incomplete. "
                      "USMCA-claimed CA/MX lines are not flagged: they owe none of those duties. Nor are the auto-parts "
                      "prefixes (hts_exclude): the auto-parts 232 (s232_autos group, from 2025-05-03, full value) "
-                     "replaces the metal duties there and none of those other duties applies."),
+                     "replaces the metal duties there and none of those other duties applies. Ends 2026-04-06: "
+                     "from then on the 232 duty is charged on the full customs value (U.S. note 16(c) of Proclamation "
+                     "11021), so no non-metal remainder is left to owe Section 122."),
             "citation": cite("Proclamation 10947 (2025-06-03) cl. on non-steel/aluminum content; Proclamation 10962 (copper); CSMS 65236374",
                              "https://www.thompsonhinesmartrade.com/2025/06/section-232-aluminum-and-steel-tariffs-increased-to-50-except-for-uk-significant-changes-made-to-calculating-and-stacking-of-tariffs/",
                              ["S97", "S99", "S139", "S36"]),
         },
         {
-            "id": "gap-s232-metals-annex-2026", "component": "s232", "origins": ["*"],
-            "hts_include_file": "s232_metals_annex_2026.csv", "effective_from": METALS_RESTRUCTURE,
+            "id": "gap-s232-metals-1c-usmca-content", "component": "s232", "origins": ["CA", "MX"],
+            "hts_include_file": annex_files["1c"][0], "effective_from": METALS_1C, "effective_to": METALS_FOLD,
             "confidence": "unconfirmed",
-            "note": ("From 2026-04-06 the steel/aluminum/copper duties were restructured into annex tiers (50/25/15%/0, "
-                     "headings 9903.82.01-.26; expanded 2026-06-08 by Proclamation 11032) per the HTSUS 2026 Rev 5-10 "
-                     "and the Yale annex list. Not in DOMAIN.md (which still cites 9903.81/.85 with exact lines "
-                     "UNCONFIRMED); rates per annex and base not encoded. Russia's 200% aluminum duty "
-                     "(9903.85.67/.68) continues in this period and is also not encoded."),
-            "citation": cite("Proclamations of 2026 restructuring Section 232 metals duties (incl. Proclamation 11032)",
-                             "https://hts.usitc.gov/", ["S96", "S104"], "headings 9903.82.01-9903.82.26"),
+            "note": ("What stays of the former gap gap-s232-metals-annex-2026 (the annex regime is encoded as the "
+                     "s232-metals-* measures from 2026-04-06). USMCA goods of Canada/Mexico on Annex I-C ((c)(xi), "
+                     "mobile industrial equipment, 2026-06-08 to 2027-12-31) pay 25% on the non-U.S. content and on "
+                     "U.S. content above 40% of the value (9903.82.20) and nothing on U.S. content up to 40% "
+                     "(9903.82.21; note 16(j), quoted from HTSUS Rev 10 by a third party); secondary sources add a "
+                     "15% minimum (UNCONFIRMED). The U.S. content share is not a manifest field and a gap cannot tell "
+                     "USMCA claims apart, so every CA/MX Annex I-C line is flagged (non-USMCA lines would pay "
+                     "9903.82.09's 25%), as for gap-s232-autos-usmca-content. Russia, the column 2 countries and the "
+                     "UK are encoded; the claim-only reductions (.01, .03, .06-.08, .13, .18/.19, .23-.26) are "
+                     "charged at the default rate and said so in the measures' notes."),
+            "citation": cite(p11032, p11032_url, ["S96", "S104"], "headings 9903.82.20-9903.82.21; U.S. note 16(j)"),
         },
         {
             "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
@@ -1591,7 +2014,7 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
                  "products (9903.03.03/.04: energy, critical minerals, pharmaceuticals, certain electronics, ...) and "
                  "civil aircraft (9903.03.05), as listed in s122_exempt.csv (the Yale tracker's compilation of the "
                  "annex, UNCONFIRMED against it); Section 232 goods (9903.03.06: not_with the s232 groups; for "
-                 "metal-content derivatives the non-232 portion is the gap gap-s232-non-metal-content); USMCA goods of "
+                 "metal-content derivatives the non-232 portion is the gap gap-s232-non-metal-content, to 2026-04-06; from then on the metals 232 is on the full value, group s232_metals); USMCA goods of "
                  "CA/MX (9903.03.07/.08, when usmca_claim is true). NOT encoded: CAFTA-DR textiles and apparel of "
                  "CR/DO/SV/GT/HN/NI (9903.03.09: no CAFTA-DR claim field), goods in transit (9903.03.02), donations "
                  "and informational materials (9903.03.10/.11). The 15% announced on 2026-02-21 was never proclaimed "
@@ -1619,7 +2042,7 @@ PROGRAMS = {
     "s301.toml": "Section 301 (China): Lists 1, 2, 3, 4A and the 2024 four-year-review increases.",
     "ieepa_reciprocal.toml": "IEEPA reciprocal duties (EO 14257 as amended), Brazil and India IEEPA duties: 2025-04-05 to 2026-02-24.",
     "ieepa_fentanyl.toml": "IEEPA 'fentanyl/border' duties on CA and MX, 2025-03-04 to 2026-02-24 (CN/HK: tariff.toml).",
-    "s232.toml": "Section 232: steel, aluminum, copper, passenger vehicles, light trucks, auto parts, wood; other 232 programs as coverage gaps.",
+    "s232.toml": "Section 232: steel, aluminum, copper (annex regime from 2026-04-06), passenger vehicles, light trucks, auto parts, wood; other 232 programs as coverage gaps.",
     "s122.toml": "Section 122 temporary import surcharge: 2026-02-24 to 2026-07-24.",
 }
 
@@ -1645,7 +2068,7 @@ def main() -> None:
         "s301.toml": build_s301(args.shared, out, [hts25, hts26], report),
         "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, hts26, report),
         "ieepa_fentanyl.toml": build_fentanyl(),
-        "s232.toml": build_s232(args.shared, out, hts25, report),
+        "s232.toml": build_s232(args.shared, out, hts25, hts26, report),
         "s122.toml": build_s122(args.shared, out, report),
     }
     for name, (measures, gaps) in built.items():
