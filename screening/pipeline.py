@@ -36,6 +36,7 @@ from screening.schema import (
     MANIFEST,
     MANIFEST_COLUMNS,
     PACKAGE_COLUMNS,
+    PACKAGE_KEY,
     QUEUE_SCHEMA,
     ROW_COL,
     SOURCE_COL,
@@ -305,7 +306,13 @@ def build_plan(
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     resolved = resolve(pack, dates)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
-    narrow = kept.select(LINE_ID, *DECISION_INPUTS)
+    # The narrow lines are put in output order here, once: every later step keeps the row order, and
+    # package group-bys and joins use the integer PACKAGE_KEY of that order.
+    narrow = (
+        kept.select(LINE_ID, *DECISION_INPUTS)
+        .sort(PACKAGE_ORDER)
+        .with_columns(pl.col("package_id").rle_id().alias(PACKAGE_KEY))
+    )
     wide = kept.select(LINE_ID, *[c for c in kept.columns if c not in (LINE_ID, *DECISION_INPUTS)])
     valid, fx_rejects = enrich.split_fx(narrow, resolved.fx, raw=kept)
     passthrough = [
@@ -314,9 +321,10 @@ def build_plan(
         if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, LINE_ID, "consignee_key")
     ]
     report("deciding de minimis and entry types")
-    # Materialised in output order: later stages (package roll-up, outputs) rely on it.
+    # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
+    # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
-    decided = _decide(valid, resolved, postal_method, prior).sort(PACKAGE_ORDER).collect(engine=IN_MEMORY)
+    decided = _decide(valid, resolved, postal_method, prior).collect(engine=IN_MEMORY)
     lines = decided.lazy()
     # Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
     # would recompute the joins behind them for each reader.
@@ -557,7 +565,9 @@ def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.
         .with_columns(pl.col("citation").cast(texts))
     )
     with_citation = components.join(citations, on="measure_id", how="left")
-    out = with_citation.select(
+    # The integer package key sorts as package_id does (DESIGN: deterministic output order).
+    ordered = with_citation.sort(PACKAGE_KEY, "line_no", "component", "measure_id", nulls_last=True)
+    out = ordered.select(
         pl.col("package_id"),
         pl.col("line_no"),
         pl.col("component"),
@@ -571,4 +581,4 @@ def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.
         pl.col("assumption"),
     )
     assert list(out.collect_schema().names()) == list(COMPONENT_SCHEMA), "components columns drifted"
-    return out.sort("package_id", "line_no", "component", "measure_id", nulls_last=True)
+    return out

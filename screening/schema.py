@@ -72,6 +72,10 @@ SOURCE_COL: Final = "source"
 ROW_COL: Final = "row"
 #: Internal column of a CSV source: null for a record read as a row, else why it cannot be one.
 MALFORMED_COL: Final = "__malformed_row"
+#: Internal integer package key of the decided lines: lines are in (package_id, line_no) order and this
+#: numbers their packages 0, 1, 2, ... in that order, so grouping, joining or sorting on it is the same as on
+#: ``package_id``, without hashing or comparing strings.
+PACKAGE_KEY: Final = "__pkg"
 
 #: Columns of the ``rejects`` output, in order.
 REJECT_SCHEMA: Final[dict[str, pl.DataType]] = {

@@ -15,7 +15,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up
-from screening.schema import RATE
+from screening.schema import PACKAGE_KEY, RATE
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
 USMCA_ORIGINS = ("CA", "MX")
@@ -24,6 +24,7 @@ USMCA_ORIGINS = ("CA", "MX")
 UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
 
 COMPONENT_COLUMNS = (
+    PACKAGE_KEY,
     "package_id",
     "line_no",
     "component",
@@ -198,6 +199,7 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
 def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:
     """The duty components of every dutiable line (MFN, specific, Chapter 99 measures, postal)."""
     mfn = lines.filter(pl.col("mfn_cents").is_not_null()).select(
+        PACKAGE_KEY,
         "package_id",
         "line_no",
         component=pl.lit("mfn"),
@@ -211,6 +213,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
     )
     specific, specific2 = (
         lines.filter(pl.col(f"mfn_{name}_cents").is_not_null()).select(
+            PACKAGE_KEY,
             "package_id",
             "line_no",
             component=pl.lit(component),
@@ -225,6 +228,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         for name, component in (("specific", "mfn_specific"), ("specific2", "mfn_specific_2"))
     )
     postal = lines.filter(pl.col("postal_cents").is_not_null()).select(
+        PACKAGE_KEY,
         "package_id",
         "line_no",
         component=pl.lit("postal_ad_valorem"),
@@ -239,6 +243,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
     dutiable = lines.filter(pl.col("mfn_applies"))
     keys = dutiable.select(MEASURE_KEY).unique()
     applied = dutiable.select(
+        PACKAGE_KEY,
         "package_id",
         "line_no",
         "value_usd_cents",
@@ -249,6 +254,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         *MEASURE_KEY,
     ).join(measures_for_keys(keys, measures, scope), on=list(MEASURE_KEY), how="inner")
     chapter99 = applied.select(
+        PACKAGE_KEY,
         "package_id",
         "line_no",
         "component",
@@ -299,7 +305,8 @@ def _measure_base_cents() -> pl.Expr:
 def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Duties charged per package: the postal specific amount per item (the highest band of its lines)."""
     per_item = lines.filter(pl.col("postal_per_item"))
-    return per_item.group_by("package_id").agg(
+    return per_item.group_by(PACKAGE_KEY).agg(
+        pl.col("package_id").first(),
         pl.lit(None, dtype=pl.Int64()).alias("line_no"),
         pl.lit("postal_specific").alias("component"),
         pl.col("postal_regime_id").sort_by("line_no").first().alias("measure_id"),
@@ -321,12 +328,12 @@ def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFr
     A line in a coverage gap of the pack is ``pack-incomplete``; a component without an
     amount (e.g. a metal-content base with no metal share) makes it ``not-computable``.
     """
-    per_line = components.group_by("package_id", "line_no").agg(
+    per_line = components.group_by(PACKAGE_KEY, "line_no").agg(
         pl.col("amount_cents").sum().alias("component_cents"),
         pl.col("amount_cents").is_null().any().alias("component_missing"),
         pl.col("gap").any().alias("in_gap"),
     )
-    joined = lines.join(per_line, on=["package_id", "line_no"], how="left", maintain_order="left")
+    joined = lines.join(per_line, on=[PACKAGE_KEY, "line_no"], how="left", maintain_order="left")
     assessed = pl.col("duty_status") == str(DutyStatus.ASSESSED)
     status = (
         pl.when(assessed & pl.col("in_gap").fill_null(False))
@@ -347,13 +354,14 @@ def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFr
 
 def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     """One component per fee in force for the package's date, entry type and mode."""
-    joined = packages.select("package_id", "arrival_date", "entry_type", "mode", "value_cents").join(
-        fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner"
-    )
+    joined = packages.select(
+        PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents"
+    ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
     ad_valorem = apply_rate_half_up(pl.col("value_cents"), pl.col("rate")).clip(
         pl.col("min_cents"), pl.col("max_cents")
     )
     return joined.select(
+        PACKAGE_KEY,
         "package_id",
         line_no=pl.lit(None, dtype=pl.Int64()),
         component=pl.col("component"),

@@ -13,9 +13,9 @@ import polars as pl
 
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
+from screening.schema import PACKAGE_KEY
 from screening.stages.lookup import attach
 
-PACKAGE = "package_id"
 _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
 
 
@@ -118,7 +118,8 @@ def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
     lowest line number), ``de_minimis_eligible``, ``package_value_cents``, ``entry_type``
     (de-minimis; formal over the informal limit; postal under a postal regime, except that AD/CVD
     and quota goods cannot use the postal method; else informal) and ``package_postal_item_unknown``.
-    Expects :func:`attach_postal_regimes` to have run.
+    Expects :func:`attach_postal_regimes` to have run, and the lines in package order with
+    :data:`~screening.schema.PACKAGE_KEY`.
     """
     reason, rule = line_reason()
     ranked = lines.with_columns(reason, rule).with_columns(
@@ -128,8 +129,10 @@ def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
     barred = pl.col("exclusion_reason").is_in(
         [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
     )
-    # One group-by per package, joined back (faster in memory than six window expressions).
-    facts = ranked.group_by(PACKAGE).agg(
+    # One group-by per package, joined back (faster in memory than six window expressions); on the integer
+    # package key of the sorted lines, which polars groups as slices.
+    ranked = ranked.with_columns(pl.col(PACKAGE_KEY).set_sorted())
+    facts = ranked.group_by(PACKAGE_KEY).agg(
         pl.col("line_reason").get(first_worst).alias("de_minimis_reason"),
         pl.col("line_rule_id").get(first_worst).alias("de_minimis_rule_id"),
         pl.col("value_usd_cents").sum().alias("package_value_cents"),
@@ -137,7 +140,7 @@ def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
         barred.fill_null(False).any().alias("package_barred_from_postal"),
         pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
     )
-    decided = ranked.join(facts, on=PACKAGE, how="left", maintain_order="left").with_columns(
+    decided = ranked.join(facts, on=PACKAGE_KEY, how="left", maintain_order="left").with_columns(
         pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
     )
     postal = (

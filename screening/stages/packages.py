@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from screening.errors import DutyStatus, EntryType
+from screening.schema import PACKAGE_KEY
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -36,17 +37,20 @@ FROM_FIRST_LINE = (
 def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFrame:
     """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status.
 
-    ``lines`` must be sorted by package and line number: package attributes are its first line's.
+    ``lines`` must be sorted by package and line number, with :data:`~screening.schema.PACKAGE_KEY`:
+    package attributes are its first line's.
 
     ``package_duties`` are duty components charged per package (e.g. postal per item); they add to
     the lines' duty, and an unknown one makes the package's duty unknown.
     """
     rank = pl.col("duty_status").replace_strict(_STATUS_RANK, return_dtype=pl.Int64())
-    extra = package_duties.group_by("package_id").agg(
+    extra = package_duties.group_by(PACKAGE_KEY).agg(
         pl.col("amount_cents").sum().alias("package_duty_cents"),
         pl.col("amount_cents").is_null().any().alias("package_duty_unknown"),
     )
-    rolled = lines.group_by("package_id", maintain_order=True).agg(
+    in_order = lines.with_columns(pl.col(PACKAGE_KEY).set_sorted())
+    rolled = in_order.group_by(PACKAGE_KEY, maintain_order=True).agg(
+        pl.col("package_id").first(),
         *[pl.col(c).first() for c in FROM_FIRST_LINE],
         pl.len().cast(pl.Int64()).alias("lines"),
         pl.col("value_usd_cents").sum().alias("value_cents"),
@@ -57,7 +61,7 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         .alias("duty_cents"),
     )
     return (
-        rolled.join(extra, on="package_id", how="left")
+        rolled.join(extra, on=PACKAGE_KEY, how="left")
         .with_columns(
             pl.when(pl.col("package_duty_unknown").fill_null(False))
             .then(None)
@@ -70,7 +74,7 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
 
 def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule_dates: pl.Series) -> pl.LazyFrame:
     """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown)."""
-    per_package = fees.group_by("package_id").agg(pl.col("amount_cents").sum().alias("fee_cents"))
+    per_package = fees.group_by(PACKAGE_KEY).agg(pl.col("amount_cents").sum().alias("fee_cents"))
     has_schedule = pl.col("arrival_date").is_in(schedule_dates.implode())
     fee_status = (
         pl.when(pl.col("entry_type") == str(EntryType.DE_MINIMIS))
@@ -80,7 +84,7 @@ def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule_dates: pl.S
         .otherwise(pl.lit("no-fee-schedule"))
     )
     return (
-        packages.join(per_package, on="package_id", how="left", maintain_order="left")
+        packages.join(per_package, on=PACKAGE_KEY, how="left", maintain_order="left")
         .with_columns(fee_status.alias("fee_status"))
         .with_columns(
             pl.when(pl.col("fee_status") == "no-fee-schedule")
