@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from screening.schema import PACKAGE_KEY
 from screening.stages.lookup import attach
 
 CONSIGNEE_DAY = ("consignee_key", "arrival_date")
@@ -14,7 +15,7 @@ def consignee_day_totals(lines: pl.LazyFrame) -> pl.LazyFrame:
     return lines.group_by(CONSIGNEE_DAY).agg(
         pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
-        pl.col("package_id").n_unique().alias("consignee_day_packages"),
+        pl.col(PACKAGE_KEY).n_unique().alias("consignee_day_packages"),
         pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
     )
 

@@ -107,7 +107,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 pl.lit(f"{name} is required but empty"),
             )
         )
-    out += _parse_checks(present)
+    out += _parse_checks(schema)
     date = parsed("arrival_date")
     out.append(
         Check(
@@ -181,7 +181,18 @@ def _raw_blank(name: str, schema: pl.Schema) -> pl.Expr:
     return pl.col(name).is_null()
 
 
-def _parse_checks(present: set[str]) -> list[Check]:
+def _given(name: str, dtype: pl.DataType) -> pl.Expr:
+    """True where the input has a value for ``name`` (not null, and for text not blank).
+
+    A number, date, time or boolean is never blank as text: those need no formatting as text to tell.
+    """
+    if dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean():
+        return pl.col(name).is_not_null()
+    raw = raw_text(name)
+    return raw.is_not_null() & (raw.str.strip_chars() != "")
+
+
+def _parse_checks(schema: pl.Schema) -> list[Check]:
     """A value that is present but does not parse as its type."""
     specs = [
         ("arrival_date", RejectCode.INVALID_DATE, "is not a valid ISO date (YYYY-MM-DD)"),
@@ -194,10 +205,10 @@ def _parse_checks(present: set[str]) -> list[Check]:
     ]
     out = []
     for name, code, text in specs:
-        if name not in present:
+        if name not in schema:
             continue
         raw = raw_text(name)
-        given = raw.is_not_null() & (raw.str.strip_chars() != "")
+        given = _given(name, schema[name])
         out.append(
             Check(name, code, given & parsed(name).is_null(), pl.format("{} {} " + text, pl.lit(name), raw))
         )

@@ -17,7 +17,7 @@ from screening.exprs.hts import hts_prefix
 from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
-from screening.schema import RISK_COLUMN_TYPES
+from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
 from screening.stages.lookup import attach
 
 #: Reasons under which the de minimis rule itself does not run (suspended or repealed).
@@ -162,17 +162,17 @@ def risk_columns(
         pl.when(pl.col("gross_weight_kg") > 0)
         .then(pl.col("value_usd") / pl.col("gross_weight_kg"))
         .alias("value_per_kg_usd"),
-        (pl.col("value_usd_cents").sum().over("package_id").cast(pl.Float64()) / 100).alias(
+        (pl.col("value_usd_cents").sum().over(PACKAGE_KEY).cast(pl.Float64()) / 100).alias(
             "package_value_usd"
         ),
-        pl.len().over("package_id").cast(pl.Int64()).alias("package_lines"),
+        pl.len().over(PACKAGE_KEY).cast(pl.Int64()).alias("package_lines"),
         pl.concat_str(
             pl.col("shipper_name_norm"), pl.col("shipper_country").fill_null(""), separator="|"
         ).alias("__shipper_key"),
     )
     shipper_consignee = ["__shipper_key", "consignee_key", "arrival_date"]
     base = base.with_columns(
-        pl.col("package_id")
+        pl.col(PACKAGE_KEY)
         .n_unique()
         .over(shipper_consignee)
         .cast(pl.Int64())
