@@ -349,9 +349,7 @@ def build_plan(
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, kept["consignee_key"], history_key)
     fired = _flag_lines(lines, wide, resolved, risk_inputs, history)
-    flags = (
-        risk.package_flags(fired.lazy(), risk_inputs).sort("package_id", "rule_id").collect(engine=IN_MEMORY)
-    )
+    flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     report("routing to queues")
     queue_load = state.queue_load if state is not None else None
     routed = route.route_packages(
@@ -453,7 +451,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk) -> pl.LazyFra
 
 def _scored(package_frame: pl.LazyFrame, flags: pl.DataFrame) -> pl.LazyFrame:
     scores = risk.package_scores(flags.lazy())
-    return package_frame.join(scores, on="package_id", how="left", maintain_order="left").with_columns(
+    return package_frame.join(scores, on=PACKAGE_KEY, how="left", maintain_order="left").with_columns(
         pl.col("risk_score").fill_null(0),
         pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
     )

@@ -39,6 +39,7 @@ RISK_TEXT_INPUTS = (
 LINE_FLAG_SCHEMA = pl.Schema(
     {
         "__line": pl.UInt32(),
+        PACKAGE_KEY: pl.UInt32(),
         "package_id": pl.String(),
         "line_no": pl.Int64(),
         "rule_id": pl.String(),
@@ -250,8 +251,8 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
     """``__line, package_id, line_no, rule_id, __denied_detail``: one row per line and rule that fired on it.
 
     A rule fires on a line when its condition holds and the rule is in force on the arrival date.
-    Rows come in line order, then catalogue order. The conditions are evaluated once as booleans;
-    only the (few) firing pairs are materialised as rows.
+    Rows come in output line order (package, line number), then catalogue order. The conditions are
+    evaluated once as booleans; only the (few) firing pairs are materialised as rows.
     """
     missing = sorted(set(RISK_COLUMN_TYPES) - set(frame.collect_schema().names()))
     assert not missing, f"risk columns not derived: {missing}"
@@ -261,10 +262,10 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
         dates = risk.in_force.filter(pl.col("rule_id") == rule_id)["arrival_date"]
         condition = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
         fires.append(condition.fill_null(False).alias(f"__fires_{index}"))
-    evaluated = frame.select("__line", "package_id", "line_no", "__denied_detail", *fires).collect(
-        engine="in-memory"
-    )
-    keep = ["__line", "package_id", "line_no"]
+    evaluated = frame.select(
+        "__line", PACKAGE_KEY, "package_id", "line_no", "__denied_detail", *fires
+    ).collect(engine="in-memory")
+    keep = ["__line", PACKAGE_KEY, "package_id", "line_no"]
     fired = [
         evaluated.filter(pl.col(f"__fires_{index}")).select(
             *keep, pl.lit(rule_id).alias("rule_id"), pl.lit(index, dtype=pl.Int32()).alias("__rule_order")
@@ -273,7 +274,7 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
     ]
     if not fired:
         return pl.DataFrame(schema=LINE_FLAG_SCHEMA)
-    long = pl.concat(fired).sort("__line", "__rule_order")
+    long = pl.concat(fired).sort(PACKAGE_KEY, "line_no", "__rule_order")
     detail = evaluated.filter(pl.col("__denied_detail").is_not_null()).select("__line", "__denied_detail")
     return (
         long.join(detail, on="__line", how="left", maintain_order="left")
@@ -288,13 +289,24 @@ def line_risk_flags(fired: pl.DataFrame) -> pl.DataFrame:
 
 
 def package_flags(line_flags: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
-    """The ``flags`` output: one row per package and rule, with its weight (its contribution)."""
-    grouped = line_flags.group_by("package_id", "rule_id").agg(
-        pl.col("line_no").unique().sort().alias("line_nos"),
-        pl.col("__denied_detail").drop_nulls().unique().sort().str.join("; ").alias("__denied_detail"),
+    """The ``flags`` output: one row per package and rule, with its weight (its contribution), in package
+    and rule order.
+
+    ``line_flags`` come from :func:`flag_lines`: in line order, at most one row per line and rule, so
+    each package-rule group's line numbers are already sorted and distinct.
+    """
+    keys = [PACKAGE_KEY, "rule_id"]
+    grouped = line_flags.group_by(keys).agg(pl.col("package_id").first(), pl.col("line_no").alias("line_nos"))
+    # Few lines carry a match detail: aggregate those apart (a list per group for every group is slow).
+    details = (
+        line_flags.filter(pl.col("__denied_detail").is_not_null())
+        .group_by(keys)
+        .agg(pl.col("__denied_detail").unique().sort().str.join("; "))
     )
     meta = risk.rules.lazy().select("rule_id", "severity", "weight", "queue")
-    return grouped.join(meta, on="rule_id", how="left").select(
+    joined = grouped.join(details, on=keys, how="left").join(meta, on="rule_id", how="left")
+    return joined.sort(keys).select(
+        PACKAGE_KEY,
         "package_id",
         "rule_id",
         "severity",
@@ -313,10 +325,10 @@ def _denied_rule_ids(risk: ResolvedRisk) -> list[str]:
 
 
 def package_scores(flags: pl.LazyFrame) -> pl.LazyFrame:
-    """``package_id, risk_score, risk_flags``: weights summed; flags by contribution, then id."""
+    """``PACKAGE_KEY, risk_score, risk_flags``: weights summed; flags by contribution, then id."""
     return (
-        flags.sort("package_id", "weight", "rule_id", descending=[False, True, False])
-        .group_by("package_id", maintain_order=True)
+        flags.sort(PACKAGE_KEY, "weight", "rule_id", descending=[False, True, False])
+        .group_by(PACKAGE_KEY, maintain_order=True)
         .agg(
             pl.col("weight").sum().cast(pl.Int64()).alias("risk_score"),
             pl.col("rule_id").alias("risk_flags"),
