@@ -343,7 +343,9 @@ def build_plan(
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule_dates = resolved.fees["arrival_date"].unique()
     package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
-    components = pl.concat([line_components, package_duties, fee_components], how="vertical")
+    components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
+        engine=IN_MEMORY
+    )
     report("flagging risks")
     risk_inputs = resolve_risk(pack, dates, seed=seed)
     if history is not None and history_key:
@@ -553,7 +555,7 @@ def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
     ).sort("package_id")
 
 
-def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.LazyFrame:
+def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.LazyFrame:
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
@@ -562,9 +564,17 @@ def _components_output(components: pl.LazyFrame, resolved: ResolvedRules) -> pl.
         .rename({"rule_id": "measure_id"})
         .with_columns(pl.col("citation").cast(texts))
     )
-    with_citation = components.join(citations, on="measure_id", how="left")
-    # The integer package key sorts as package_id does (DESIGN: deterministic output order).
-    ordered = with_citation.sort(PACKAGE_KEY, "line_no", "component", "measure_id", nulls_last=True)
+    with_citation = components.lazy().join(citations, on="measure_id", how="left")
+    # Output order: package_id, line_no, component, measure_id. Sorting on strings is slow, so each sort key
+    # is an integer that sorts the same way: the package key, and the codes of component and measure id in
+    # Enums of their own distinct values, sorted.
+    codes = [
+        pl.col(c).cast(pl.Enum(components[c].unique().drop_nulls().sort())).to_physical().alias(f"__{c}_code")
+        for c in ("component", "measure_id")
+    ]
+    ordered = with_citation.with_columns(codes).sort(
+        PACKAGE_KEY, "line_no", "__component_code", "__measure_id_code", nulls_last=True
+    )
     out = ordered.select(
         pl.col("package_id"),
         pl.col("line_no"),
