@@ -508,7 +508,7 @@ def _decide(
     lines = enrich.add_value_and_keys(valid)
     lines = enrich.attach_tariff(lines, resolved.tariff)
     if prior is None:
-        lines = aggregate.attach_consignee_day(lines, aggregate.consignee_day_totals(lines))
+        lines = aggregate.attach_consignee_day(lines)
     else:
         lines = running.attach_running(lines, running.running_totals(lines, prior))
     lines = decide.attach_day_rules(lines, resolved.days)
