@@ -15,7 +15,7 @@ import polars as pl
 from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up, to_cents_half_up
-from screening.schema import RATE
+from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.assess import quantity_in
 
 LINE_KEY = ("package_id", "line_no")
@@ -44,6 +44,7 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
 def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
     """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is missing."""
     applicable = lines.filter(pl.col("mfn_applies") & (pl.col("rate_status") == PART_VALUE_STATUS)).select(
+        PACKAGE_KEY,
         *LINE_KEY,
         "arrival_date",
         "tariff_line",
@@ -81,6 +82,7 @@ def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.
         .otherwise(pl.lit("mfn_specific"))
     )
     return joined.select(
+        PACKAGE_KEY,
         *LINE_KEY,
         "part_index",
         component=name,
