@@ -98,25 +98,26 @@ def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.
 
 def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
     """``duty_status`` ``assessed`` for part-value lines whose every component has its base."""
+    key = [PACKAGE_KEY, "line_no"]  # integers: the join runs over every line
     complete = (
         part_rate_components(lines, tariff_parts)
-        .group_by(*LINE_KEY)
+        .group_by(key)
         .agg(pl.col("amount_cents").is_not_null().all().alias("parts_complete"))
     )
-    joined = lines.join(complete, on=list(LINE_KEY), how="left", maintain_order="left")
-    return joined.with_columns(
-        pl.when(
-            (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES))
-            & pl.col("parts_complete").fill_null(False)
+    applies = (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES)) & pl.col(
+        "parts_complete"
+    ).fill_null(False)
+    return (
+        lines.join(complete, on=key, how="left", maintain_order="left")
+        .with_columns(
+            pl.when(applies)
+            .then(pl.lit(str(DutyStatus.ASSESSED)))
+            .otherwise(pl.col("duty_status"))
+            .alias("duty_status"),
+            applies.alias("part_rate_applies"),
         )
-        .then(pl.lit(str(DutyStatus.ASSESSED)))
-        .otherwise(pl.col("duty_status"))
-        .alias("duty_status"),
-        (
-            (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES))
-            & pl.col("parts_complete").fill_null(False)
-        ).alias("part_rate_applies"),
-    ).drop("parts_complete")
+        .drop("parts_complete")
+    )
 
 
 def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
