@@ -224,15 +224,18 @@ def pack_currencies(pack: RulePack) -> list[str]:
     return sorted({*pack.fx_rates["currency"].unique().to_list(), "USD"})
 
 
+def _in_force_on(day: dt.date) -> pl.Expr:
+    """Rows of a dated pack table whose half-open period holds ``day``."""
+    return (pl.col("effective_from") <= day) & (
+        pl.col("effective_to").is_null() | (pl.col("effective_to") > day)
+    )
+
+
 def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    """Tariff lines in force per date; the part-value structure stays in the pack (the engine queues those)."""
+    """Tariff lines in force per date, without the part-value structure (:func:`_tariff_parts`) and units."""
     mfn = pack.mfn.drop("parts", "usmca_parts", "units")
     frames = [
-        mfn.filter(
-            (pl.col("effective_from") <= day)
-            & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
-        ).with_columns(arrival_date=pl.lit(day, dtype=pl.Date()))
-        for day in days
+        mfn.filter(_in_force_on(day)).with_columns(arrival_date=pl.lit(day, dtype=pl.Date())) for day in days
     ]
     if not frames:
         return mfn.clear().with_columns(arrival_date=pl.lit(None, dtype=pl.Date()))
@@ -278,12 +281,10 @@ def _tariff_parts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             orient="row",
         )
         for day in days:
-            in_force = lines.filter(
-                (pl.col("effective_from") <= day)
-                & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
-            )
             frames.append(
-                in_force.join(components, on=column).select(
+                lines.filter(_in_force_on(day))
+                .join(components, on=column)
+                .select(
                     arrival_date=pl.lit(day, dtype=pl.Date()),
                     tariff_line=pl.col("hts"),
                     rate_program=pl.lit(program),
