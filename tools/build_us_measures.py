@@ -1124,6 +1124,29 @@ def metals_annex_tables(
     return files, sorted(p for p in copper_only if not p.startswith("74"))
 
 
+def autos_country_deal(
+    rule_id: str,
+    heading: str,
+    origins: list[str],
+    scope: Iterable[str],
+    rate: str,
+    rule: str,
+    start: str,
+    confidence: str,
+    note: str,
+    citation: dict[str, Any],
+) -> dict[str, Any]:
+    """A country's rate replacing the 25% of the s232_autos group (vehicles or parts); ``rule`` fixed or top_up."""
+    entry: dict[str, Any] = {
+        "id": rule_id, "component": "s232", "heading": heading, "origins": origins, "hts_include": scope,
+        "rate": rate, "stacking_group": "s232_autos", "priority": 10, "effective_from": D(start),
+        "confidence": confidence, "note": note, "citation": citation,
+    }  # fmt: skip
+    if rule == "top_up":
+        entry["rate_rule"] = "top_up"
+    return entry
+
+
 def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     shared: Path, out: Path, hts25: Hts, hts26: Hts, report: list[str]
 ) -> tuple[list, list]:
@@ -1687,16 +1710,11 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         ),
     ]
     for code, origins, heading, rate, rule, start, text, instrument in autos_country:
-        entry = {
-            "id": f"s232-autos-{code}", "component": "s232", "heading": heading, "origins": origins,
-            "hts_include": PASSENGER_VEHICLES, "rate": rate, "stacking_group": "s232_autos", "priority": 10,
-            "effective_from": D(start), "confidence": "unconfirmed" if code in ("gb", "kr", "eu") else "confirmed",
-            "note": text + " Replaces the 25% in the s232_autos group. " + autos_note,
-            "citation": cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], f"heading {heading}"),
-        }  # fmt: skip
-        if rule == "top_up":
-            entry["rate_rule"] = "top_up"
-        measures.append(entry)
+        measures.append(autos_country_deal(
+            f"s232-autos-{code}", heading, origins, PASSENGER_VEHICLES, rate, rule, start,
+            "unconfirmed" if code in ("gb", "kr", "eu") else "confirmed", text + " Replaces the 25% in the s232_autos group. " + autos_note,
+            cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], f"heading {heading}"),
+        ))  # fmt: skip
 
     # Light trucks of the country deals: the JP/EU/KR headings name "passenger vehicles and light trucks", with a
     # separate heading where the column 1 rate is 15% or more (all light-truck lines: 25%).
@@ -1783,16 +1801,11 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         ),
     ]
     for code, origins, heading, rate, rule, start, text, instrument in parts_country:
-        entry = {
-            "id": f"s232-auto-parts-{code}", "component": "s232", "heading": heading, "origins": origins,
-            "hts_include": AUTO_PARTS_APPROX, "rate": rate, "stacking_group": "s232_autos", "priority": 10,
-            "effective_from": D(start), "confidence": "unconfirmed",
-            "note": text + " Replaces the 25% in the s232_autos group. " + parts_note,
-            "citation": cite(instrument + "; " + parts_cite[0], parts_cite[1], parts_cite[2], f"heading {heading}"),
-        }  # fmt: skip
-        if rule == "top_up":
-            entry["rate_rule"] = "top_up"
-        measures.append(entry)
+        measures.append(autos_country_deal(
+            f"s232-auto-parts-{code}", heading, origins, AUTO_PARTS_APPROX, rate, rule, start, "unconfirmed",
+            text + " Replaces the 25% in the s232_autos group. " + parts_note,
+            cite(instrument + "; " + parts_cite[0], parts_cite[1], parts_cite[2], f"heading {heading}"),
+        ))  # fmt: skip
 
     wood_cite = (
         "Proclamation 10976 'Adjusting Imports of Timber, Lumber, and Their Derivative Products' (2025-09-29; FR Doc 2025-19482); CSMS 66492057; "
