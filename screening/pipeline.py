@@ -359,12 +359,7 @@ def build_plan(
     )
     line_flags = risk.line_risk_flags(fired)
     return Plan(
-        lines=_lines_output(
-            lines.join(wide.lazy(), on=LINE_ID, how="left", maintain_order="left")
-            .join(line_flags.lazy(), on=LINE_ID, how="left", maintain_order="left")
-            .with_columns(pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String())))),
-            passthrough,
-        ),
+        lines=_lines_output(_with_wide_columns(lines, wide, line_flags), passthrough),
         packages=_packages_output(routed.lazy()),
         components=_components_output(components, resolved),
         flags=_flags_output(flags),
@@ -378,6 +373,23 @@ def build_plan(
         citations=resolved.citations,
         next_state=None if state is None else _advance(state, sources, kept, decided, routed),
     )
+
+
+def _with_wide_columns(lines: pl.LazyFrame, wide: pl.DataFrame, line_flags: pl.DataFrame) -> pl.LazyFrame:
+    """The decided lines with their wide input columns and risk flags beside them.
+
+    ``wide`` holds row ``i`` at line id ``i``: its rows are gathered by line id (no hash join of the
+    whole day). Flags are looked up on the line id alone and set beside the lines.
+    """
+    decided = lines.collect(engine=IN_MEMORY)
+    line_ids = decided[LINE_ID]
+    gathered = wide.drop(LINE_ID).select(pl.all().gather(line_ids))
+    flags = (
+        line_ids.to_frame()
+        .join(line_flags, on=LINE_ID, how="left", maintain_order="left")
+        .select(pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
+    )
+    return decided.hstack(gathered).hstack(flags).lazy()
 
 
 def _advance(
@@ -549,22 +561,25 @@ def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
         "fees_usd": "fees_cents",
         "total_due_usd": "total_due_cents",
     }
-    return frame.select(
+    # The package key numbers packages in package id order: sorting on it is sorting on the id.
+    return frame.sort(PACKAGE_KEY).select(
         *[cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c) for c in PACKAGE_COLUMNS],
         pl.col("fee_status"),
-    ).sort("package_id")
+    )
 
 
 def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.LazyFrame:
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
-    citations = (
-        resolved.citations.lazy()
-        .rename({"rule_id": "measure_id"})
-        .with_columns(pl.col("citation").cast(texts))
+    # Lookup expressions, not a join: no gather of the component rows.
+    rule_ids = resolved.citations["rule_id"]
+    with_citation = components.lazy().with_columns(
+        pl.col("measure_id")
+        .replace_strict(rule_ids, resolved.citations[c], default=None, return_dtype=dtype)
+        .alias(c)
+        for c, dtype in (("citation", texts), ("confidence", resolved.citations["confidence"].dtype))
     )
-    with_citation = components.lazy().join(citations, on="measure_id", how="left")
     # Output order: package_id, line_no, component, measure_id. Sorting on strings is slow, so each sort key
     # is an integer that sorts the same way: the package key, and the codes of component and measure id in
     # Enums of their own distinct values, sorted.

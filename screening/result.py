@@ -15,7 +15,7 @@ import polars as pl
 
 from screening.errors import ScreeningError, UsageError
 from screening.io.sources import Source
-from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frame, write_json
+from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frames, write_json
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
 
@@ -64,8 +64,7 @@ class Result:
         target = Path(out)
         staging = staging_dir(target)
         try:
-            for name, frame in self.frames().items():
-                write_frame(frame, staging / name, fmt)
+            write_frames(self.frames(), staging, fmt)
             write_json(self.summary, staging / "summary.json")
             publish(staging, target)
         except BaseException:

@@ -14,6 +14,8 @@ from screening.exprs.stable_hash import fnv1a64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
 
 QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
+#: A package's row number in the frame being routed.
+_ROW = "__row"
 _QUEUE_LOAD = {
     "queue": pl.String(),
     "port_of_entry": pl.String(),
@@ -25,28 +27,35 @@ _QUEUE_LOAD = {
 def assign_queues(
     packages: pl.DataFrame, risk: ResolvedRisk, queue_load: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """``package_id, queue, queue_rank, capacity, targeted`` for every flagged package.
+    """``__row, queue, queue_rank, capacity, targeted`` for every flagged package (``__row``: its row in ``packages``).
 
     ``packages`` has ``package_id, arrival_date, port_of_entry, risk_score, risk_flags``. Within a
     queue, port and day: highest score first, then package id (a stable tie-break). ``queue_load``
     (incremental mode) counts the packages earlier batches put in each queue, port and day: these
     packages rank after them.
     """
-    flagged = packages.filter(pl.col("risk_flags").list.len() > 0)
+    # Only the columns routing reads go through the explode, sorts and joins (wide rows cost more to
+    # gather than to sort), linked back to ``packages`` by row number.
+    flagged = (
+        packages.select("package_id", "arrival_date", "port_of_entry", "risk_score", "risk_flags")
+        .with_row_index(_ROW)
+        .filter(pl.col("risk_flags").list.len() > 0)
+    )
     chosen = (
-        flagged.select("package_id", pl.col("risk_flags").alias("rule_id"))
+        flagged.select(_ROW, pl.col("risk_flags").alias("rule_id"))
         .explode("rule_id")
         .join(risk.routes, on="rule_id", how="inner")
-        .sort("package_id", "priority", "queue")
-        .group_by("package_id", maintain_order=True)
-        .agg(pl.col("queue").first())
+        .sort(_ROW, "priority", "queue")
+        .unique(_ROW, keep="first", maintain_order=True)
+        .select(_ROW, "queue")
     )
     defaults = risk.capacities.filter(pl.col("port_of_entry").is_null()).select(
         "queue", pl.col("capacity").alias("__default_capacity")
     )
     by_port = risk.capacities.filter(pl.col("port_of_entry").is_not_null())
     ranked = (
-        flagged.join(chosen, on="package_id", how="inner")
+        flagged.drop("risk_flags")
+        .join(chosen, on=_ROW, how="inner", maintain_order="left")
         .sort([*QUEUE_GROUP, "risk_score", "package_id"], descending=[False, False, False, True, False])
         .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
         .join(
@@ -57,12 +66,12 @@ def assign_queues(
             nulls_equal=True,
         )
         .with_columns((pl.col("queue_rank") + pl.col("queue_seen").fill_null(0)).alias("queue_rank"))
-        .join(defaults, on="queue", how="left")
-        .join(by_port, on=["queue", "port_of_entry"], how="left")
+        .join(defaults, on="queue", how="left", maintain_order="left")
+        .join(by_port, on=["queue", "port_of_entry"], how="left", maintain_order="left")
         .with_columns(pl.coalesce("capacity", "__default_capacity").alias("capacity"))
     )
     return ranked.select(
-        "package_id",
+        _ROW,
         "queue",
         "queue_rank",
         "capacity",
@@ -106,9 +115,10 @@ def route_packages(
 ) -> pl.DataFrame:
     """``packages`` with ``queue``, ``queue_rank``, ``disposition`` and ``random_sample``."""
     assigned = assign_queues(packages, risk, queue_load)
-    routed = packages.with_columns(random_sample(packages, risk)).join(
-        assigned, on="package_id", how="left", maintain_order="left"
-    )
+    # Looked up by row number alone, then set beside the packages (no wide rows through the join).
+    rows = pl.select(pl.int_range(packages.height, dtype=pl.get_index_type()).alias(_ROW))
+    queued = rows.join(assigned, on=_ROW, how="left", maintain_order="left").drop(_ROW)
+    routed = packages.with_columns(random_sample(packages, risk)).hstack(queued)
     disposition = (
         pl.when(pl.col("targeted").fill_null(False))
         .then(pl.lit("inspect"))
