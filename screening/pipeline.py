@@ -26,8 +26,8 @@ from screening.io.sources import Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
-from screening.rulepack.resolve import ResolvedRules, pack_currencies, resolve
-from screening.rulepack.risk_resolve import resolve_risk
+from screening.rulepack.resolve import ResolvedRules, pack_currencies
+from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import (
     COMPONENT_SCHEMA,
@@ -282,12 +282,14 @@ def build_plan(
     history: pl.LazyFrame | None = None,
     history_key: bytes | None = None,
     state: RunningState | None = None,
+    cache: ResolvedCache | None = None,
 ) -> Plan:
     """The plan for ``sources`` under ``pack``: normalise, enrich, aggregate, decide, assess, risk, route.
 
     With ``state`` (incremental mode, :class:`screening.screener.Screener`), packages are judged
     against the running consignee-day totals, lines seen in earlier batches are duplicates, queue
-    ranks continue from earlier batches, and the plan carries the state after this batch.
+    ranks continue from earlier batches, and the plan carries the state after this batch. ``cache``
+    (of ``pack`` with ``seed``) keeps resolved tables from one batch to the next.
     """
     vocabulary = normalise.Vocabulary(
         countries=known_countries(),
@@ -304,7 +306,8 @@ def build_plan(
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     kept = kept.with_row_index(LINE_ID).with_columns(enrich.consignee_key_column())
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
-    resolved = resolve(pack, dates)
+    tables = cache if cache is not None else ResolvedCache(pack, seed=seed)
+    resolved = tables.rules(dates)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
     # package group-bys and joins use the integer PACKAGE_KEY of that order.
@@ -347,7 +350,7 @@ def build_plan(
         engine=IN_MEMORY
     )
     report("flagging risks")
-    risk_inputs = resolve_risk(pack, dates, seed=seed)
+    risk_inputs = tables.risk(dates)
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, kept["consignee_key"], history_key)
     fired = _flag_lines(lines, wide, resolved, risk_inputs, history)

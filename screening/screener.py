@@ -31,6 +31,7 @@ from screening.io.streaming_output import StreamingOutput
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import OUTPUTS, Result, build_summary, check_conservation, engine_version
 from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
@@ -88,6 +89,7 @@ class Screener:
         self.last_risk: ResolvedRisk | None = None
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
+        self._resolved = ResolvedCache(self.pack, seed=seed)
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
         """Screen one batch (a pyarrow Table or RecordBatch, a polars frame, or any Arrow stream).
@@ -110,6 +112,7 @@ class Screener:
             seed=self.seed,
             history=self._history,
             state=self.state,
+            cache=self._resolved,
         )
         result = collect_result(
             plan, self.pack, [source_], options=self._options(), key=None, started=started

@@ -2,13 +2,15 @@
 
 Each output is one Parquet file grown by a row group per batch, in a hidden staging folder; the
 folder replaces the output folder only when :meth:`StreamingOutput.publish` runs, so a crash
-leaves the previous set. Memory follows one batch, not the run.
+leaves the previous set. Memory follows one batch, not the run: a batch is encoded and written in a
+background thread while the next one is screened, and at most one batch waits to be written.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +32,9 @@ class StreamingOutput:
         self.staging = staging_dir(self.out)
         self._writers: dict[str, Any] = {}
         self._empty: dict[str, pl.DataFrame] = {}
+        # One writing thread keeps each file's row groups in batch order.
+        self._writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-output")
+        self._pending: Future[None] | None = None
 
     def __enter__(self) -> StreamingOutput:
         return self
@@ -41,7 +46,19 @@ class StreamingOutput:
             self.abort()
 
     def append(self, frames: Mapping[str, pl.DataFrame]) -> None:
-        """Write one batch's frames (every name of ``names``)."""
+        """Queue one batch's frames (every name of ``names``) for writing; returns once the previous
+        batch is written (its errors are raised here)."""
+        batch = {name: frames[name] for name in self.names}
+        self._finish_pending()
+        self._pending = self._writer_thread.submit(self._write_batch, batch)
+
+    def _finish_pending(self) -> None:
+        """Wait for the batch being written; raise what writing it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write_batch(self, frames: Mapping[str, pl.DataFrame]) -> None:
         for name in self.names:
             frame = frames[name]
             if name not in self._writers:
@@ -71,6 +88,8 @@ class StreamingOutput:
 
     def close_files(self) -> None:
         """Finish every file; outputs that never had a row are written empty."""
+        self._finish_pending()
+        self._writer_thread.shutdown()
         for name, writer in self._writers.items():
             writer.close()
             flush_to_disk(self.staged(name))
@@ -87,6 +106,9 @@ class StreamingOutput:
 
     def abort(self) -> None:
         """Drop the staging folder (the previous output set stays)."""
+        with contextlib.suppress(Exception):
+            self._finish_pending()
+        self._writer_thread.shutdown()
         for writer in self._writers.values():
             with contextlib.suppress(OSError, pa.ArrowException):
                 writer.close()
