@@ -76,11 +76,14 @@ def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("__gift"),
         pl.len().cast(pl.Int64()).alias("__lines"),
     )
-    cumulative = per_package.sort("__arrival").with_columns(
-        pl.col("__value").cum_sum().over(CONSIGNEE_DAY).alias("__value"),
-        pl.col("__gift").cum_sum().over(CONSIGNEE_DAY).alias("__gift"),
-        (pl.int_range(pl.len()).over(CONSIGNEE_DAY) + 1).cast(pl.Int64()).alias("__packages"),
-        pl.col("__lines").cum_sum().over(CONSIGNEE_DAY).alias("__lines"),
+    # Each consignee-day's packages side by side in arrival order: a running sum restarts at the first
+    # package of each consignee-day (segmented sums, no window groups to build).
+    first = pl.struct(*CONSIGNEE_DAY).is_first_distinct()
+    cumulative = per_package.sort(*CONSIGNEE_DAY, "__arrival").with_columns(
+        _running_within(pl.col("__value"), first).alias("__value"),
+        _running_within(pl.col("__gift"), first).alias("__gift"),
+        _running_within(pl.repeat(1, pl.len(), dtype=pl.Int64()), first).alias("__packages"),
+        _running_within(pl.col("__lines"), first).alias("__lines"),
     )
     batch_days = lines.select(CONSIGNEE_DAY).unique()
     before = (
@@ -100,6 +103,13 @@ def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
         "package_id",
         *[(pl.col(f"__prior_{c}").fill_null(0) + pl.col(own)).alias(c) for c, own in running.items()],
     )
+
+
+def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
+    """The running sum of ``value`` restarting where ``starts`` is true (rows grouped, in order)."""
+    total = value.cum_sum()
+    before_group = pl.when(starts).then(total - value).forward_fill()
+    return total - before_group
 
 
 def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
