@@ -301,6 +301,7 @@ def build_plan(
     report("reading and validating input")
     candidates, source_rejects = _collect_checked(sources, parts)
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
+    del candidates  # a whole typed copy of the input: free it before the decisions
     if state is not None:
         kept, earlier_copies = normalise.split_seen(kept, state.seen_lines)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
@@ -323,6 +324,7 @@ def build_plan(
         for c in kept.columns
         if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, LINE_ID, "consignee_key")
     ]
+    del kept  # its columns live on in ``narrow`` (sorted) and ``wide``
     report("deciding de minimis and entry types")
     # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
     # stages (package roll-up, outputs) rely on it.
@@ -352,7 +354,7 @@ def build_plan(
     report("flagging risks")
     risk_inputs = tables.risk(dates)
     if history is not None and history_key:
-        history = _unpseudonymise_keys(history, kept["consignee_key"], history_key)
+        history = _unpseudonymise_keys(history, narrow["consignee_key"], history_key)
     fired = _flag_lines(lines, wide, resolved, risk_inputs, history)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     report("routing to queues")
@@ -374,7 +376,7 @@ def build_plan(
         dates=dates,
         risk=risk_inputs,
         citations=resolved.citations,
-        next_state=None if state is None else _advance(state, sources, kept, decided, routed),
+        next_state=None if state is None else _advance(state, sources, narrow, lines, routed),
     )
 
 
@@ -399,13 +401,13 @@ def _advance(
     state: RunningState,
     sources: Sequence[Source],
     kept: pl.DataFrame,
-    decided: pl.DataFrame,
+    lines: pl.LazyFrame,
     routed: pl.DataFrame,
 ) -> RunningState:
-    """The running state after this batch."""
+    """The running state after this batch (``kept``: its new lines; ``lines``: those decided)."""
     rows = sum(s.frame.select(pl.len()).collect().item() for s in sources)
     return RunningState(
-        consignee_days=running.advance_consignee_days(state.consignee_days, decided),
+        consignee_days=running.advance_consignee_days(state.consignee_days, lines.collect(engine=IN_MEMORY)),
         seen_lines=running.advance_seen_lines(state.seen_lines, kept),
         queue_load=running.advance_queue_load(state.queue_load, routed),
         rows_seen=state.rows_seen + rows,
