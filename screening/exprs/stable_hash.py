@@ -36,12 +36,21 @@ def fnv1a64(values: pl.Series, *, prefix: str = "") -> pl.Series:
     )
     starts = offsets[:-1]
     lengths = offsets[1:] - starts
-    hashes = np.full(count, state, dtype=np.uint64)
-    longest = int(lengths.max()) if count else 0
+    # Longest strings first: at byte position p the strings still going are a prefix of that order,
+    # so each step works on a slice (no index of the active rows to find or scatter back through).
+    order = np.argsort(-lengths, kind="stable")
+    ordered_starts = starts[order]
+    ordered_lengths = lengths[order]
+    longest = int(ordered_lengths[0]) if count else 0
+    # going[p]: how many strings are longer than p.
+    going = np.searchsorted(-ordered_lengths, -np.arange(longest), side="left")
+    ordered = np.full(count, state, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for position in range(longest):
-            active = np.nonzero(lengths > position)[0]
-            octets = data[starts[active] + position].astype(np.uint64)
-            hashes[active] = (hashes[active] ^ octets) * FNV_PRIME
+            active = int(going[position])
+            octets = data[ordered_starts[:active] + position].astype(np.uint64)
+            ordered[:active] = (ordered[:active] ^ octets) * FNV_PRIME
+    hashes = np.empty(count, dtype=np.uint64)
+    hashes[order] = ordered
     result = pl.Series(values.name, hashes, dtype=pl.UInt64())
     return result.set(values.is_null(), None) if values.null_count() else result
