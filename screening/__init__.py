@@ -4,6 +4,7 @@ import screening
 result = screening.screen("manifest.parquet", rules="rules/us")
 result.packages          # polars DataFrame, one row per package
 result.write("out/")     # lines, packages, components, rejects, summary.json (atomic)
+screening.screen_to_folder("manifest.parquet", "out/", rules="rules/us")   # the same files, less memory
 """
 
 from screening.errors import (
@@ -16,6 +17,7 @@ from screening.errors import (
     ScreeningError,
     UsageError,
 )
+from screening.folder_run import screen_to_folder
 from screening.io.mapping import ColumnMapping
 from screening.pipeline import screen
 from screening.result import Result
@@ -38,4 +40,5 @@ __all__ = [
     "load_rules",
     "screen",
     "screen_batches",
+    "screen_to_folder",
 ]

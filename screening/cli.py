@@ -24,8 +24,8 @@ from rich.text import Text
 
 from screening.errors import ScreeningError, UsageError
 from screening.explain import explain_package, render_text
+from screening.folder_run import screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
-from screening.pipeline import screen
 from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
@@ -172,10 +172,14 @@ def run_command(
                 **common,
             )
         else:
-            result = screen(list(manifests), pseudonymise_key=key, on_stage=progress, **common)
-            progress("writing outputs")
-            result.write(out_dir, fmt="csv" if fmt == "csv" else "parquet")
-            summary, wall_seconds = result.summary, result.wall_seconds
+            summary, wall_seconds = screen_to_folder(
+                list(manifests),
+                out_dir,
+                fmt="csv" if fmt == "csv" else "parquet",
+                pseudonymise_key=key,
+                on_stage=progress,
+                **common,
+            )
     if as_json:
         click.echo(json.dumps({**summary, "wall_seconds": round(wall_seconds, 3)}, indent=2))
     else:

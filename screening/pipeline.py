@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -164,6 +165,46 @@ def screen(
         InputSchemaError: an input cannot be read or lacks required columns.
         RulePackError: the rule pack does not validate.
     """
+    run = prepare_run(
+        source,
+        rules=rules,
+        mapping=mapping,
+        postal_method=postal_method,
+        pseudonymise_key=pseudonymise_key,
+        seed=seed,
+        history=history,
+        on_stage=on_stage,
+    )
+    return collect_result(
+        run.plan, run.pack, run.sources, options=run.options, key=run.key, started=run.started
+    )
+
+
+@dataclass
+class PreparedRun:
+    """A whole-day run planned and ready to collect: the plan, its pack and sources, and the options
+    the summary records (``key``: the pseudonymisation key, when given)."""
+
+    pack: RulePack
+    sources: list[Source]
+    plan: Plan
+    options: dict[str, str]
+    key: bytes | None
+    started: float
+
+
+def prepare_run(
+    source: Any,
+    *,
+    rules: str | Path | RulePack = "rules/us",
+    mapping: str | Path | ColumnMapping | None = None,
+    postal_method: PostalMethod = "ad-valorem",
+    pseudonymise_key: str | bytes | None = None,
+    seed: str | None = None,
+    history: Sequence[str | Path] = (),
+    on_stage: Callable[[str], None] | None = None,
+) -> PreparedRun:
+    """Load the pack, open the sources and build the plan of a whole-day run (arguments as :func:`screen`)."""
     started = time.perf_counter()
     report = on_stage or _silent
     report("loading rules")
@@ -174,6 +215,8 @@ def screen(
     check_postal_method(postal_method)
     history_frame = read_history(history) if history else None
     key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
+    if key is not None and not key:
+        raise UsageError("the pseudonymisation key is empty")
     plan = build_plan(
         sources, pack, report, postal_method=postal_method, seed=seed, history=history_frame, history_key=key
     )
@@ -184,7 +227,7 @@ def screen(
         "seed": plan.risk.seed,
         "history_sources": str(len(history)),
     }
-    return collect_result(plan, pack, sources, options=options, key=key, started=started)
+    return PreparedRun(pack=pack, sources=list(sources), plan=plan, options=options, key=key, started=started)
 
 
 def check_postal_method(postal_method: str) -> None:
@@ -206,12 +249,12 @@ def collect_result(
     frames = pl.collect_all(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine=IN_MEMORY
     )
-    lines, packages_out, components, rejects, input_counts = frames
-    if key is not None:
-        if not key:
-            raise UsageError("the pseudonymisation key is empty")
-        lines, packages_out = pseudonymise_frame(lines, key), pseudonymise_frame(packages_out, key)
-        rejects = pseudonymise_rejects(rejects, key)
+    lines, packages_out, components, rejects, input_counts = (
+        pseudonymised(name, frame, key)
+        for name, frame in zip(
+            ("lines", "packages", "components", "rejects", "input_counts"), frames, strict=True
+        )
+    )
     result = Result(
         lines=lines,
         packages=packages_out,
@@ -235,6 +278,17 @@ def collect_result(
     )
     result.check_conservation()
     return result
+
+
+def pseudonymised(output: str, frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
+    """``frame`` of ``output`` with its party fields pseudonymised when ``key`` is given."""
+    if key is None:
+        return frame
+    if output == "rejects":
+        return pseudonymise_rejects(frame, key)
+    if output in ("lines", "packages"):
+        return pseudonymise_frame(frame, key)
+    return frame
 
 
 class Plan:
@@ -266,6 +320,23 @@ class Plan:
         self.input_counts = input_counts
         self.dates = dates
         self.next_state = next_state
+
+    def take_outputs(self) -> dict[str, pl.LazyFrame | pl.DataFrame]:
+        """The outputs by name (and ``input_counts``), handed over: the plan lets go of them, so each
+        can be freed once collected and written."""
+        outputs: dict[str, pl.LazyFrame | pl.DataFrame] = {
+            "lines": self.lines,
+            "packages": self.packages,
+            "components": self.components,
+            "flags": self.flags,
+            "queues": self.queues,
+            "rejects": self.rejects,
+            "input_counts": self.input_counts,
+        }
+        empty = pl.LazyFrame()
+        self.lines = self.packages = self.components = self.rejects = self.input_counts = empty
+        self.flags = self.queues = pl.DataFrame()
+        return outputs
 
 
 def _silent(_stage: str) -> None:
