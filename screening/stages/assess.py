@@ -14,8 +14,10 @@ import polars as pl
 
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
+from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up
 from screening.schema import PACKAGE_KEY, RATE
+from screening.stages.enrich import gather_goods
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
 USMCA_ORIGINS = ("CA", "MX")
@@ -125,60 +127,155 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def quantity_in(unit: pl.Expr) -> pl.Expr:
     """Quantity in a specific rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
-    divisor = unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
+    return _quantity(unit == "kg", _unit_divisor(unit))
+
+
+def _unit_divisor(unit: pl.Expr) -> pl.Expr:
+    return unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
+
+
+def _quantity(by_weight: pl.Expr, divisor: pl.Expr) -> pl.Expr:
+    """:func:`quantity_in` from the unit's parts: whether it is by weight, and its divisor."""
     by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
-    return pl.when(unit == "kg").then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
+    return pl.when(by_weight).then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
 
 
-def _specific_cents(amount: str, unit: str) -> pl.Expr:
-    """Cents of one specific component (half up), null where its quantity is missing."""
-    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity_in(pl.col(unit)) * pl.col(amount))
+def _quantity_missing(by_weight: pl.Expr) -> pl.Expr:
+    """Whether :func:`_quantity` is null: the weight for a rate by weight, else the quantity, not given."""
+    return (
+        pl.when(by_weight).then(pl.col("gross_weight_kg").is_null()).otherwise(pl.col("quantity").is_null())
+    )
+
+
+def _specific_cents(rate: str) -> pl.Expr:
+    """Cents of one specific component (half up), null where its quantity is missing.
+
+    ``rate`` is ``specific`` or ``specific2``; reads the rate's unit facts of :func:`add_goods_duty_facts`.
+    """
+    quantity = _quantity(pl.col(f"__{rate}_by_weight"), pl.col(f"__{rate}_divisor"))
+    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity * pl.col(f"rate_{rate}_usd"))
 
 
 PostalMethod = Literal["ad-valorem", "specific"]
 
 
-def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valorem") -> pl.LazyFrame:
+#: Duty statuses by position: the status cascade picks positions, turned into text once
+#: (:mod:`screening.exprs.labels`).
+_STATUSES = tuple(str(s) for s in DutyStatus)
+
+
+def _status_position(status: DutyStatus) -> pl.Expr:
+    return pl.lit(_STATUSES.index(str(status)), dtype=pl.UInt8())
+
+
+def add_goods_duty_facts(goods: pl.LazyFrame) -> pl.LazyFrame:
+    """The goods-level part of the duty columns, on the goods table (after :func:`select_rate_program` and
+    the postal regimes).
+
+    Adds ``__flat_postal_method`` (the regime charges a flat ad valorem or the origin's rate),
+    ``__specific_offered``, ``__mfn_status`` (the MFN status when it does not depend on the line's
+    quantity: no tariff line, part values needed, not computable; else null; as a position in
+    :data:`_STATUSES`) and, for the specific
+    rates ``specific`` and ``specific2``, ``__{rate}_by_weight`` and ``__{rate}_divisor`` (the unit).
+    """
+    mfn_status = (
+        pl.when(pl.col("tariff_line").is_null())
+        .then(_status_position(DutyStatus.NO_TARIFF_LINE))
+        .when(pl.col("rate_status") == "needs-part-values")
+        .then(_status_position(DutyStatus.NEEDS_PART_VALUES))
+        .when(pl.col("rate_status") != "computable")
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
+    )
+    return goods.with_columns(
+        pl.col("postal_method").is_in(["flat-ad-valorem", "origin-rate"]).alias("__flat_postal_method"),
+        pl.col("postal_specific_offered").fill_null(False).alias("__specific_offered"),
+        mfn_status.alias("__mfn_status"),
+        *[
+            expr
+            for rate in ("specific", "specific2")
+            for expr in (
+                (pl.col(f"rate_{rate}_unit") == "kg").alias(f"__{rate}_by_weight"),
+                _unit_divisor(pl.col(f"rate_{rate}_unit")).alias(f"__{rate}_divisor"),
+            )
+        ],
+    )
+
+
+#: Goods columns the duty columns keep (they pass to the output) and those they only read.
+DUTY_GOODS_OUTPUT = (
+    "rate_program",
+    "rate_status",
+    "rate_ad_valorem",
+    "rate_specific_usd",
+    "rate_specific2_usd",
+)
+_DUTY_GOODS_INPUT = (
+    "__flat_postal_method",
+    "__specific_offered",
+    "__mfn_status",
+    "__specific_by_weight",
+    "__specific_divisor",
+    "__specific2_by_weight",
+    "__specific2_divisor",
+)
+#: The duty columns, in order.
+DUTY_COLUMNS = (
+    "duty_status",
+    "mfn_applies",
+    "postal_per_item",
+    "postal_cents",
+    "mfn_cents",
+    "mfn_specific_cents",
+    "mfn_specific2_cents",
+)
+
+
+def add_duty_columns(
+    lines: pl.DataFrame, goods: pl.DataFrame, postal_method: PostalMethod = "ad-valorem"
+) -> pl.DataFrame:
     """Per-line MFN / postal amounts (cents) and the line's preliminary duty status.
+
+    ``goods`` is the goods table after :func:`add_goods_duty_facts`; the lines carry their goods code
+    and package decisions. Adds the goods columns :data:`DUTY_GOODS_OUTPUT`, then :data:`DUTY_COLUMNS`.
 
     Under a flat postal regime the postal duty replaces the others: ad valorem on each
     line, or (``postal_method="specific"``, where the regime offers it) an amount per
     postal item, charged once per package by :func:`package_duty_components`.
     """
+    with_goods = gather_goods(lines, goods, [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT])
+    return with_goods.with_columns(duty_columns(postal_method)).select(
+        *lines.columns, *DUTY_GOODS_OUTPUT, *DUTY_COLUMNS
+    )
+
+
+def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
+    """The expressions of :data:`DUTY_COLUMNS` (see :func:`add_duty_columns`)."""
     dutiable = ~pl.col("de_minimis_eligible")
-    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("postal_method").is_in(
-        ["flat-ad-valorem", "origin-rate"]
-    )
-    per_item = (
-        postal_flat & pl.lit(postal_method == "specific") & pl.col("postal_specific_offered").fill_null(False)
-    )
+    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("__flat_postal_method")
+    per_item = postal_flat & pl.lit(postal_method == "specific") & pl.col("__specific_offered")
     missing_quantity = (
-        pl.col("rate_specific_usd").is_not_null() & quantity_in(pl.col("rate_specific_unit")).is_null()
-    ) | (pl.col("rate_specific2_usd").is_not_null() & quantity_in(pl.col("rate_specific2_unit")).is_null())
+        pl.col("rate_specific_usd").is_not_null() & _quantity_missing(pl.col("__specific_by_weight"))
+    ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_missing(pl.col("__specific2_by_weight")))
     status = (
         pl.when(~dutiable)
-        .then(pl.lit(str(DutyStatus.EXEMPT)))
+        .then(_status_position(DutyStatus.EXEMPT))
         .when(per_item & pl.col("package_postal_item_unknown"))
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(per_item)
-        .then(pl.lit(str(DutyStatus.ASSESSED)))
+        .then(_status_position(DutyStatus.ASSESSED))
         .when(postal_flat & pl.col("postal_rate").is_null())
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(postal_flat)
-        .then(pl.lit(str(DutyStatus.ASSESSED)))
-        .when(pl.col("tariff_line").is_null())
-        .then(pl.lit(str(DutyStatus.NO_TARIFF_LINE)))
-        .when(pl.col("rate_status") == "needs-part-values")
-        .then(pl.lit(str(DutyStatus.NEEDS_PART_VALUES)))
-        .when(pl.col("rate_status") != "computable")
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.ASSESSED))
+        .when(pl.col("__mfn_status").is_not_null())
+        .then(pl.col("__mfn_status"))
         .when(missing_quantity)
-        .then(pl.lit(str(DutyStatus.NEEDS_QUANTITY)))
-        .otherwise(pl.lit(str(DutyStatus.ASSESSED)))
+        .then(_status_position(DutyStatus.NEEDS_QUANTITY))
+        .otherwise(_status_position(DutyStatus.ASSESSED))
     )
     mfn_applies = dutiable & ~postal_flat
-    return select_rate_program(lines).with_columns(
-        status.alias("duty_status"),
+    return [
+        label_at(status, _STATUSES).alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
         (dutiable & per_item).alias("postal_per_item"),
         pl.when(dutiable & postal_flat & ~per_item)
@@ -188,12 +285,12 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate_ad_valorem")))
         .alias("mfn_cents"),
         pl.when(mfn_applies & pl.col("rate_specific_usd").is_not_null())
-        .then(_specific_cents("rate_specific_usd", "rate_specific_unit"))
+        .then(_specific_cents("specific"))
         .alias("mfn_specific_cents"),
         pl.when(mfn_applies & pl.col("rate_specific2_usd").is_not_null())
-        .then(_specific_cents("rate_specific2_usd", "rate_specific2_unit"))
+        .then(_specific_cents("specific2"))
         .alias("mfn_specific2_cents"),
-    )
+    ]
 
 
 def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:

@@ -17,6 +17,7 @@ from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up, to_cents_half_up
 from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.assess import quantity_in
+from screening.stages.lookup import attach
 
 LINE_KEY = ("package_id", "line_no")
 #: The tariff-line status of a rate charged on parts of the good.
@@ -96,11 +97,11 @@ def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.
     )
 
 
-def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
-    """``duty_status`` ``assessed`` for part-value lines whose every component has its base."""
-    key = [PACKAGE_KEY, "line_no"]  # integers: the join runs over every line
+def settle_part_rates(lines: pl.DataFrame, tariff_parts: pl.DataFrame) -> pl.DataFrame:
+    """``duty_status`` ``assessed`` for part-value lines whose every component has its base; ``part_rate_applies``."""
+    key = [PACKAGE_KEY, "line_no"]  # integers: the lookup runs over every line
     complete = (
-        part_rate_components(lines, tariff_parts)
+        part_rate_components(lines.lazy(), tariff_parts)
         .group_by(key)
         .agg(pl.col("amount_cents").is_not_null().all().alias("parts_complete"))
     )
@@ -108,7 +109,7 @@ def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.Laz
         "parts_complete"
     ).fill_null(False)
     return (
-        lines.join(complete, on=key, how="left", maintain_order="left")
+        attach(lines.lazy(), complete, key)
         .with_columns(
             pl.when(applies)
             .then(pl.lit(str(DutyStatus.ASSESSED)))
@@ -117,6 +118,7 @@ def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.Laz
             applies.alias("part_rate_applies"),
         )
         .drop("parts_complete")
+        .collect(engine="in-memory")
     )
 
 
