@@ -288,28 +288,8 @@ def build_plan(
     # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
-    decided = _decide(valid, resolved, postal_method, prior)
-    lines = decided.lazy()
-    # Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
-    # would recompute the joins behind them for each reader.
-    line_components = _materialise(
-        pl.concat(
-            [
-                assess.line_components(lines, resolved.measures, resolved.measure_scope),
-                part_rates.charged_part_components(lines, resolved.tariff_parts),
-            ],
-            how="vertical",
-        )
-    )
-    lines = _materialise(assess.settle_line_duty(lines, line_components))
-    package_duties = _materialise(assess.package_duty_components(lines))
-    package_frame = packages.package_rows(lines, package_duties)
-    fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
-    schedule_dates = resolved.fees["arrival_date"].unique()
-    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
-    components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
-        engine=IN_MEMORY
-    )
+    decided, goods = _decide(valid, resolved, postal_method, prior)
+    lines, package_frame, components = _assess(decided, goods, resolved)
     report("flagging risks")
     risk_inputs = resolve_risk(pack, dates, seed=seed)
     if history is not None and history_key:
@@ -467,12 +447,13 @@ def _decide(
     resolved: ResolvedRules,
     postal_method: PostalMethod,
     prior: pl.DataFrame | None = None,
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it.
 
     Every lookup that depends only on the goods runs once per distinct goods of the run
     (:func:`_goods_facts`), and the lines gather the columns they need by their goods code (kept as the
-    last column, :data:`~screening.stages.enrich.GOODS_CODE`, for the duty components).
+    last column, :data:`~screening.stages.enrich.GOODS_CODE`, for the duty components). Returns the
+    decided lines and the goods table.
     """
     lines = enrich.add_value(valid).collect(engine=IN_MEMORY)
     codes, goods = enrich.goods_codes(lines)
@@ -486,7 +467,43 @@ def _decide(
     lines = decide.decide_lines(lines, facts)
     lines = assess.add_duty_columns(lines, facts, postal_method)
     lines = part_rates.settle_part_rates(lines, resolved.tariff_parts)
-    return lines.select(pl.exclude(*DECISION_SCAFFOLDING, enrich.GOODS_CODE), pl.col(enrich.GOODS_CODE))
+    return lines.select(
+        pl.exclude(*DECISION_SCAFFOLDING, enrich.GOODS_CODE), pl.col(enrich.GOODS_CODE)
+    ), facts
+
+
+def _assess(
+    decided: pl.DataFrame, goods: pl.DataFrame, resolved: ResolvedRules
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.DataFrame]:
+    """Duties and fees: the settled lines, the packages with their fees, and every component.
+
+    Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
+    would recompute the joins behind them for each reader.
+    """
+    lines = decided.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32()).alias(assess.LINE_ROW))
+    dutiable_goods = decided.select(pl.col(enrich.GOODS_CODE).filter(pl.col("mfn_applies"))).to_series()
+    by_goods = assess.goods_measures(goods, dutiable_goods, resolved.measures, resolved.measure_scope)
+    measured = _materialise(assess.measure_components(lines.lazy(), by_goods))
+    charged_parts = _materialise(part_rates.charged_part_components(lines.lazy(), resolved.tariff_parts))
+    line_components = pl.concat(
+        [
+            assess.own_components(lines.lazy(), goods),
+            measured.drop(assess.LINE_ROW),
+            charged_parts.drop(assess.LINE_ROW),
+        ],
+        how="vertical",
+    )
+    settled = assess.settle_line_duty(lines, pl.concat([measured, charged_parts], how="vertical"))
+    settled_lines = settled.drop(assess.LINE_ROW, enrich.GOODS_CODE).lazy()
+    package_duties = _materialise(assess.package_duty_components(settled_lines))
+    package_frame = packages.package_rows(settled_lines, package_duties)
+    fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
+    schedule_dates = resolved.fees["arrival_date"].unique()
+    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
+    components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
+        engine=IN_MEMORY
+    )
+    return settled_lines, package_frame, components
 
 
 def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:

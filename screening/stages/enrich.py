@@ -81,6 +81,11 @@ def gather_goods(lines: pl.DataFrame, goods: pl.DataFrame, columns: Sequence[str
     return lines.hstack(goods.select(pl.col(columns).gather(lines[GOODS_CODE])))
 
 
+def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
+    """Column ``name`` of the goods table for each row, by the row's goods code (an expression)."""
+    return pl.lit(goods[name]).gather(pl.col(GOODS_CODE)).alias(name)
+
+
 def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:
     """For each distinct (arrival_date, hts_digits), the longest tariff line in force that prefixes it."""
     candidates = keys.with_columns(
