@@ -460,7 +460,7 @@ def _decide(
     facts = _goods_facts(goods, resolved)
     lines = enrich.gather_goods(lines.with_columns(codes), facts, ["hts_digits", "tariff_line"])
     if prior is None:
-        lines = lines.with_columns(aggregate.consignee_day_totals())
+        lines = aggregate.attach_consignee_day(lines)
     else:
         running_totals = running.running_totals(lines.lazy(), prior)
         lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)

@@ -4,6 +4,9 @@ A polars join gathers every column of both sides; with dozens of line columns th
 more than the lookup itself. Only the key columns go through the join here, and the looked-up
 columns are set beside the frame's own (DESIGN §7: narrow rows through the joins). The frame is
 materialised first: a lazy plan that read its input twice at every lookup would grow with each one.
+
+Where many lookups share a key, :func:`dense_codes` numbers its distinct values once: the lookups
+then run on the small table of distinct keys, and the rows gather the results by their code.
 """
 
 from __future__ import annotations
