@@ -86,44 +86,8 @@ DECISION_INPUTS = (
     "gift",
 )
 
-#: Columns the decision stages join in only to decide; dropped before the lines are materialised.
-DECISION_SCAFFOLDING = (
-    "fx_source",
-    "threshold_cents",
-    "informal_max_cents",
-    "entry_limit_rule_id",
-    "suspension_reason",
-    "suspension_rule_id",
-    "exclusion_reason",
-    "exclusion_rule_id",
-    "line_reason",
-    "line_rule_id",
-    "line_reason_rank",
-    "mfn_text",
-    "mfn_status",
-    "mfn_revision",
-    "specific_unit",
-    "ad_valorem",
-    "specific_usd",
-    "specific2_usd",
-    "specific2_unit",
-    "usmca_text",
-    "usmca_status",
-    "usmca_ad_valorem",
-    "usmca_specific_usd",
-    "usmca_specific_unit",
-    "usmca_specific2_usd",
-    "usmca_specific2_unit",
-    "rate_specific_unit",
-    "rate_specific2_unit",
-    "postal_method",
-    "postal_specific_offered",
-    "package_postal_item_unknown",
-    "consignee_day_gift_cents",
-    "gift_limit_cents",
-    "gift_rule_id",
-    "package_value_cents",
-)
+#: Columns the decision stages read but do not keep; dropped before the lines are materialised.
+DECISION_SCAFFOLDING = ("fx_source", "consignee_day_gift_cents", "package_postal_item_unknown")
 
 
 def screen(
@@ -400,28 +364,8 @@ def build_plan(
     # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
-    decided = _decide(valid, resolved, postal_method, prior).collect(engine=IN_MEMORY)
-    lines = decided.lazy()
-    # Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
-    # would recompute the joins behind them for each reader.
-    line_components = _materialise(
-        pl.concat(
-            [
-                assess.line_components(lines, resolved.measures, resolved.measure_scope),
-                part_rates.charged_part_components(lines, resolved.tariff_parts),
-            ],
-            how="vertical",
-        )
-    )
-    lines = _materialise(assess.settle_line_duty(lines, line_components))
-    package_duties = _materialise(assess.package_duty_components(lines))
-    package_frame = packages.package_rows(lines, package_duties)
-    fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
-    schedule_dates = resolved.fees["arrival_date"].unique()
-    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
-    components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
-        engine=IN_MEMORY
-    )
+    decided, goods = _decide(valid, resolved, postal_method, prior)
+    lines, package_frame, components = _assess(decided, goods, resolved)
     report("flagging risks")
     risk_inputs = tables.risk(dates)
     if history is not None and history_key:
@@ -591,22 +535,77 @@ def _decide(
     resolved: ResolvedRules,
     postal_method: PostalMethod,
     prior: pl.DataFrame | None = None,
-) -> pl.LazyFrame:
-    """Line decisions; with ``prior`` (incremental mode) against running totals on top of it."""
-    lines = enrich.add_value_and_keys(valid)
-    lines = enrich.attach_tariff(lines, resolved.tariff)
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it.
+
+    Every lookup that depends only on the goods runs once per distinct goods of the run
+    (:func:`_goods_facts`), and the lines gather the columns they need by their goods code (kept as the
+    last column, :data:`~screening.stages.enrich.GOODS_CODE`, for the duty components). Returns the
+    decided lines and the goods table.
+    """
+    lines = enrich.add_value(valid).collect(engine=IN_MEMORY)
+    codes, goods = enrich.goods_codes(lines)
+    facts = _goods_facts(goods, resolved)
+    lines = enrich.gather_goods(lines.with_columns(codes), facts, ["hts_digits", "tariff_line"])
     if prior is None:
         lines = aggregate.attach_consignee_day(lines)
     else:
-        lines = running.attach_running(lines, running.running_totals(lines, prior))
-    lines = decide.attach_day_rules(lines, resolved.days)
-    lines = decide.attach_suspensions(lines, resolved.suspensions)
-    lines = decide.attach_exclusions(lines, resolved.never_eligible)
-    lines = decide.attach_gift_limits(lines, resolved.gifts)
-    lines = decide.attach_postal_regimes(lines, resolved.postal)
-    lines = decide.decide_packages(lines)
-    lines = part_rates.settle_part_rates(assess.add_duty_columns(lines, postal_method), resolved.tariff_parts)
-    return lines.drop(DECISION_SCAFFOLDING)
+        running_totals = running.running_totals(lines.lazy(), prior)
+        lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)
+    lines = decide.decide_lines(lines, facts)
+    lines = assess.add_duty_columns(lines, facts, postal_method)
+    lines = part_rates.settle_part_rates(lines, resolved.tariff_parts)
+    return lines.select(
+        pl.exclude(*DECISION_SCAFFOLDING, enrich.GOODS_CODE), pl.col(enrich.GOODS_CODE)
+    ), facts
+
+
+def _assess(
+    decided: pl.DataFrame, goods: pl.DataFrame, resolved: ResolvedRules
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.DataFrame]:
+    """Duties and fees: the settled lines, the packages with their fees, and every component.
+
+    Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
+    would recompute the joins behind them for each reader.
+    """
+    lines = decided.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32()).alias(assess.LINE_ROW))
+    dutiable_goods = decided.select(pl.col(enrich.GOODS_CODE).filter(pl.col("mfn_applies"))).to_series()
+    by_goods = assess.goods_measures(goods, dutiable_goods, resolved.measures, resolved.measure_scope)
+    measured = _materialise(assess.measure_components(lines.lazy(), by_goods))
+    charged_parts = _materialise(part_rates.charged_part_components(lines.lazy(), resolved.tariff_parts))
+    line_components = pl.concat(
+        [
+            assess.own_components(lines.lazy(), goods),
+            measured.drop(assess.LINE_ROW),
+            charged_parts.drop(assess.LINE_ROW),
+        ],
+        how="vertical",
+    )
+    settled = assess.settle_line_duty(lines, pl.concat([measured, charged_parts], how="vertical"))
+    settled_lines = settled.drop(assess.LINE_ROW, enrich.GOODS_CODE).lazy()
+    package_duties = _materialise(assess.package_duty_components(settled_lines))
+    package_frame = packages.package_rows(settled_lines, package_duties)
+    fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
+    schedule_dates = resolved.fees["arrival_date"].unique()
+    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
+    components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
+        engine=IN_MEMORY
+    )
+    return settled_lines, package_frame, components
+
+
+def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
+    """The goods table with every goods-level lookup: tariff line and rate program, day rules,
+    suspensions, exclusions, gift limits, postal regimes (row ``i`` is still goods code ``i``)."""
+    facts = enrich.attach_tariff(goods.lazy(), resolved.tariff)
+    facts = decide.attach_day_rules(facts, resolved.days)
+    facts = decide.attach_suspensions(facts, resolved.suspensions)
+    facts = decide.attach_exclusions(facts, resolved.never_eligible)
+    facts = decide.attach_gift_limits(facts, resolved.gifts)
+    facts = decide.attach_postal_regimes(facts, resolved.postal)
+    facts = assess.add_goods_duty_facts(assess.select_rate_program(facts))
+    facts = decide.add_goods_reasons(facts)
+    return facts.collect(engine=IN_MEMORY)
 
 
 def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFrame:

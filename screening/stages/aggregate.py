@@ -24,6 +24,6 @@ def consignee_day_totals() -> list[pl.Expr]:
     ]
 
 
-def attach_consignee_day(lines: pl.LazyFrame) -> pl.LazyFrame:
+def attach_consignee_day(lines: pl.DataFrame) -> pl.DataFrame:
     """Each line with its consignee-day totals."""
     return lines.with_columns(consignee_day_totals())

@@ -14,8 +14,11 @@ import polars as pl
 
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
+from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up
 from screening.schema import PACKAGE_KEY, RATE
+from screening.stages.enrich import GOODS_CODE, gather_goods, goods_column
+from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
 USMCA_ORIGINS = ("CA", "MX")
@@ -46,16 +49,29 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     Stacking: inside a stacking group only the lowest priority applies; a measure
     is dropped where a ``not_with`` group is present on the same key.
     """
-    candidates = keys.join(measures.lazy(), on="arrival_date", how="inner").filter(
-        (pl.col("origins").list.contains(pl.col("country_of_origin")) | pl.col("origins").list.contains("*"))
-        & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
-        & pl.col("modes").list.contains(pl.col("mode"))
-        & ~(
-            pl.col("usmca_exempt")
-            & pl.col("usmca_claim").fill_null(False)
-            & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+    # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
+    # (date, origin, mode, claim), then join the measures that pass to the keys.
+    place = ["arrival_date", "country_of_origin", "mode", "usmca_claim"]
+    by_place = (
+        keys.select(place)
+        .unique()
+        .join(measures.lazy(), on="arrival_date", how="inner")
+        .filter(
+            (
+                pl.col("origins").list.contains(pl.col("country_of_origin"))
+                | pl.col("origins").list.contains("*")
+            )
+            & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
+            & pl.col("modes").list.contains(pl.col("mode"))
+            & ~(
+                pl.col("usmca_exempt")
+                & pl.col("usmca_claim").fill_null(False)
+                & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+            )
         )
+        .drop("origins", "origins_exclude", "modes")
     )
+    candidates = keys.join(by_place, on=place, how="inner", nulls_equal=True)
     hits = _scope_hits(keys.select("arrival_date", "hts_digits").unique(), scope)
     key_and_measure = [*MEASURE_KEY, "measure_id"]
     in_scope = (
@@ -125,60 +141,156 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def quantity_in(unit: pl.Expr) -> pl.Expr:
     """Quantity in a specific rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
-    divisor = unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
+    return _quantity(unit == "kg", _unit_divisor(unit))
+
+
+def _unit_divisor(unit: pl.Expr) -> pl.Expr:
+    return unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
+
+
+def _quantity(by_weight: pl.Expr, divisor: pl.Expr) -> pl.Expr:
+    """:func:`quantity_in` from the unit's parts: whether it is by weight, and its divisor."""
     by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
-    return pl.when(unit == "kg").then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
+    return pl.when(by_weight).then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
 
 
-def _specific_cents(amount: str, unit: str) -> pl.Expr:
-    """Cents of one specific component (half up), null where its quantity is missing."""
-    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity_in(pl.col(unit)) * pl.col(amount))
+def _quantity_missing(by_weight: pl.Expr) -> pl.Expr:
+    """Whether :func:`_quantity` is null: the weight for a rate by weight, else the quantity, not given."""
+    return (
+        pl.when(by_weight).then(pl.col("gross_weight_kg").is_null()).otherwise(pl.col("quantity").is_null())
+    )
+
+
+def _specific_cents(rate: str) -> pl.Expr:
+    """Cents of one specific component (half up), null where its quantity is missing.
+
+    ``rate`` is ``specific`` or ``specific2``; reads the rate's unit facts of :func:`add_goods_duty_facts`.
+    """
+    quantity = _quantity(pl.col(f"__{rate}_by_weight"), pl.col(f"__{rate}_divisor"))
+    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity * pl.col(f"rate_{rate}_usd"))
 
 
 PostalMethod = Literal["ad-valorem", "specific"]
 
 
-def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valorem") -> pl.LazyFrame:
+#: Duty statuses by position: the status cascade picks positions, turned into text once
+#: (:mod:`screening.exprs.labels`).
+_STATUSES = tuple(str(s) for s in DutyStatus)
+
+
+def _status_position(status: DutyStatus) -> pl.Expr:
+    return pl.lit(_STATUSES.index(str(status)), dtype=pl.UInt8())
+
+
+def add_goods_duty_facts(goods: pl.LazyFrame) -> pl.LazyFrame:
+    """The goods-level part of the duty columns, on the goods table (after :func:`select_rate_program` and
+    the postal regimes).
+
+    Adds ``__heading`` (the tariff line, dotted), ``__flat_postal_method`` (the regime charges a flat ad valorem or the origin's rate),
+    ``__specific_offered``, ``__mfn_status`` (the MFN status when it does not depend on the line's
+    quantity: no tariff line, part values needed, not computable; else null; as a position in
+    :data:`_STATUSES`) and, for the specific
+    rates ``specific`` and ``specific2``, ``__{rate}_by_weight`` and ``__{rate}_divisor`` (the unit).
+    """
+    mfn_status = (
+        pl.when(pl.col("tariff_line").is_null())
+        .then(_status_position(DutyStatus.NO_TARIFF_LINE))
+        .when(pl.col("rate_status") == "needs-part-values")
+        .then(_status_position(DutyStatus.NEEDS_PART_VALUES))
+        .when(pl.col("rate_status") != "computable")
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
+    )
+    return goods.with_columns(
+        dotted(pl.col("tariff_line")).alias("__heading"),
+        pl.col("postal_method").is_in(["flat-ad-valorem", "origin-rate"]).alias("__flat_postal_method"),
+        pl.col("postal_specific_offered").fill_null(False).alias("__specific_offered"),
+        mfn_status.alias("__mfn_status"),
+        *[
+            expr
+            for rate in ("specific", "specific2")
+            for expr in (
+                (pl.col(f"rate_{rate}_unit") == "kg").alias(f"__{rate}_by_weight"),
+                _unit_divisor(pl.col(f"rate_{rate}_unit")).alias(f"__{rate}_divisor"),
+            )
+        ],
+    )
+
+
+#: Goods columns the duty columns keep (they pass to the output) and those they only read.
+DUTY_GOODS_OUTPUT = (
+    "rate_program",
+    "rate_status",
+    "rate_ad_valorem",
+    "rate_specific_usd",
+    "rate_specific2_usd",
+)
+_DUTY_GOODS_INPUT = (
+    "__flat_postal_method",
+    "__specific_offered",
+    "__mfn_status",
+    "__specific_by_weight",
+    "__specific_divisor",
+    "__specific2_by_weight",
+    "__specific2_divisor",
+)
+#: The duty columns, in order.
+DUTY_COLUMNS = (
+    "duty_status",
+    "mfn_applies",
+    "postal_per_item",
+    "postal_cents",
+    "mfn_cents",
+    "mfn_specific_cents",
+    "mfn_specific2_cents",
+)
+
+
+def add_duty_columns(
+    lines: pl.DataFrame, goods: pl.DataFrame, postal_method: PostalMethod = "ad-valorem"
+) -> pl.DataFrame:
     """Per-line MFN / postal amounts (cents) and the line's preliminary duty status.
+
+    ``goods`` is the goods table after :func:`add_goods_duty_facts`; the lines carry their goods code
+    and package decisions. Adds the goods columns :data:`DUTY_GOODS_OUTPUT`, then :data:`DUTY_COLUMNS`.
 
     Under a flat postal regime the postal duty replaces the others: ad valorem on each
     line, or (``postal_method="specific"``, where the regime offers it) an amount per
     postal item, charged once per package by :func:`package_duty_components`.
     """
+    with_goods = gather_goods(lines, goods, [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT])
+    return with_goods.with_columns(duty_columns(postal_method)).select(
+        *lines.columns, *DUTY_GOODS_OUTPUT, *DUTY_COLUMNS
+    )
+
+
+def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
+    """The expressions of :data:`DUTY_COLUMNS` (see :func:`add_duty_columns`)."""
     dutiable = ~pl.col("de_minimis_eligible")
-    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("postal_method").is_in(
-        ["flat-ad-valorem", "origin-rate"]
-    )
-    per_item = (
-        postal_flat & pl.lit(postal_method == "specific") & pl.col("postal_specific_offered").fill_null(False)
-    )
+    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("__flat_postal_method")
+    per_item = postal_flat & pl.lit(postal_method == "specific") & pl.col("__specific_offered")
     missing_quantity = (
-        pl.col("rate_specific_usd").is_not_null() & quantity_in(pl.col("rate_specific_unit")).is_null()
-    ) | (pl.col("rate_specific2_usd").is_not_null() & quantity_in(pl.col("rate_specific2_unit")).is_null())
+        pl.col("rate_specific_usd").is_not_null() & _quantity_missing(pl.col("__specific_by_weight"))
+    ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_missing(pl.col("__specific2_by_weight")))
     status = (
         pl.when(~dutiable)
-        .then(pl.lit(str(DutyStatus.EXEMPT)))
+        .then(_status_position(DutyStatus.EXEMPT))
         .when(per_item & pl.col("package_postal_item_unknown"))
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(per_item)
-        .then(pl.lit(str(DutyStatus.ASSESSED)))
+        .then(_status_position(DutyStatus.ASSESSED))
         .when(postal_flat & pl.col("postal_rate").is_null())
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(postal_flat)
-        .then(pl.lit(str(DutyStatus.ASSESSED)))
-        .when(pl.col("tariff_line").is_null())
-        .then(pl.lit(str(DutyStatus.NO_TARIFF_LINE)))
-        .when(pl.col("rate_status") == "needs-part-values")
-        .then(pl.lit(str(DutyStatus.NEEDS_PART_VALUES)))
-        .when(pl.col("rate_status") != "computable")
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
+        .then(_status_position(DutyStatus.ASSESSED))
+        .when(pl.col("__mfn_status").is_not_null())
+        .then(pl.col("__mfn_status"))
         .when(missing_quantity)
-        .then(pl.lit(str(DutyStatus.NEEDS_QUANTITY)))
-        .otherwise(pl.lit(str(DutyStatus.ASSESSED)))
+        .then(_status_position(DutyStatus.NEEDS_QUANTITY))
+        .otherwise(_status_position(DutyStatus.ASSESSED))
     )
     mfn_applies = dutiable & ~postal_flat
-    return select_rate_program(lines).with_columns(
-        status.alias("duty_status"),
+    return [
+        label_at(status, _STATUSES).alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
         (dutiable & per_item).alias("postal_per_item"),
         pl.when(dutiable & postal_flat & ~per_item)
@@ -188,23 +300,31 @@ def add_duty_columns(lines: pl.LazyFrame, postal_method: PostalMethod = "ad-valo
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate_ad_valorem")))
         .alias("mfn_cents"),
         pl.when(mfn_applies & pl.col("rate_specific_usd").is_not_null())
-        .then(_specific_cents("rate_specific_usd", "rate_specific_unit"))
+        .then(_specific_cents("specific"))
         .alias("mfn_specific_cents"),
         pl.when(mfn_applies & pl.col("rate_specific2_usd").is_not_null())
-        .then(_specific_cents("rate_specific2_usd", "rate_specific2_unit"))
+        .then(_specific_cents("specific2"))
         .alias("mfn_specific2_cents"),
-    )
+    ]
 
 
-def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:
-    """The duty components of every dutiable line (MFN, specific, Chapter 99 measures, postal)."""
+#: Internal column: a line's position in the decided lines; the components charged beside its own
+#: duty columns carry it, so that settling them needs no join on the line's key.
+LINE_ROW = "__row"
+
+
+def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
+    """The components the line's own duty columns give: MFN ad valorem and specific, postal ad valorem.
+
+    ``goods`` is the goods table after :func:`add_goods_duty_facts` (the heading of each tariff line).
+    """
     mfn = lines.filter(pl.col("mfn_cents").is_not_null()).select(
         PACKAGE_KEY,
         "package_id",
         "line_no",
         component=pl.lit("mfn"),
         measure_id=pl.col("rate_program"),
-        heading=dotted(pl.col("tariff_line")),
+        heading=goods_column(goods, "__heading"),
         base_cents=pl.col("value_usd_cents"),
         rate=pl.col("rate_ad_valorem").cast(RATE),
         amount_cents=pl.col("mfn_cents"),
@@ -218,7 +338,7 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
             "line_no",
             component=pl.lit(component),
             measure_id=pl.col("rate_program"),
-            heading=dotted(pl.col("tariff_line")),
+            heading=goods_column(goods, "__heading"),
             base_cents=pl.lit(None, dtype=pl.Int64()),
             rate=pl.col(f"rate_{name}_usd").cast(RATE),
             amount_cents=pl.col(f"mfn_{name}_cents"),
@@ -240,9 +360,33 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         gap=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),
     )
+    return pl.concat([mfn, specific, specific2, postal], how="vertical")
+
+
+def goods_measures(
+    goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame
+) -> pl.DataFrame:
+    """The Chapter 99 measures that apply to each of the goods ``codes`` (see :func:`measures_for_keys`)."""
+    chosen = goods.with_row_index(GOODS_CODE)[codes.unique()]
+    applying = measures_for_keys(chosen.select(MEASURE_KEY).unique().lazy(), measures, scope)
+    return (
+        chosen.lazy()
+        .select(GOODS_CODE, *MEASURE_KEY)
+        .join(applying, on=list(MEASURE_KEY), how="inner")
+        .drop(MEASURE_KEY)
+        .collect(engine="in-memory")
+    )
+
+
+def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFrame:
+    """The Chapter 99 components of every line the MFN duty applies to, in line order, with :data:`LINE_ROW`.
+
+    ``by_goods`` is :func:`goods_measures` (for the goods of those lines): the measures are joined to the
+    lines on the integer goods code.
+    """
     dutiable = lines.filter(pl.col("mfn_applies"))
-    keys = dutiable.select(MEASURE_KEY).unique()
     applied = dutiable.select(
+        LINE_ROW,
         PACKAGE_KEY,
         "package_id",
         "line_no",
@@ -251,9 +395,10 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         "rate_status",
         "rate_ad_valorem",
         "rate_specific_usd",
-        *MEASURE_KEY,
-    ).join(measures_for_keys(keys, measures, scope), on=list(MEASURE_KEY), how="inner")
-    chapter99 = applied.select(
+        GOODS_CODE,
+    ).join(by_goods.lazy(), on=GOODS_CODE, how="inner", maintain_order="left")
+    return applied.select(
+        LINE_ROW,
         PACKAGE_KEY,
         "package_id",
         "line_no",
@@ -271,7 +416,6 @@ def line_components(lines: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataF
         .when((pl.col("rate_rule") == "top_up") & (pl.col("rate_status") != "computable"))
         .then(pl.lit("top-up needs the MFN rate, which is not computed for this line")),
     )
-    return pl.concat([mfn, specific, specific2, postal, chapter99], how="vertical")
 
 
 def _measure_rate() -> pl.Expr:
@@ -322,33 +466,66 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def settle_line_duty(lines: pl.LazyFrame, components: pl.LazyFrame) -> pl.LazyFrame:
+def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame:
     """``duty_cents`` per line: the sum of its components when assessed, 0 when exempt, else null.
 
     A line in a coverage gap of the pack is ``pack-incomplete``; a component without an
     amount (e.g. a metal-content base with no metal share) makes it ``not-computable``.
+
+    The line's own components (:func:`own_components`) are its duty columns; ``charged`` holds the
+    others (Chapter 99 measures and part-value rates), each with the :data:`LINE_ROW` of ``lines``.
+    Adds ``component_cents``, ``component_missing`` and ``in_gap`` (null for a line without
+    components), then ``duty_cents``.
     """
-    per_line = components.group_by(PACKAGE_KEY, "line_no").agg(
-        pl.col("amount_cents").sum().alias("component_cents"),
-        pl.col("amount_cents").is_null().any().alias("component_missing"),
-        pl.col("gap").any().alias("in_gap"),
+    per_line = (
+        charged.select(LINE_ROW, "amount_cents", "gap")
+        .sort(LINE_ROW)  # already in line order but for the few part-value components: a cheap sort
+        .group_by(LINE_ROW)
+        .agg(
+            pl.col("amount_cents").sum().alias("__charged_cents"),
+            pl.col("amount_cents").is_null().any().alias("__charged_missing"),
+            pl.col("gap").any().alias("__charged_gap"),
+        )
     )
-    joined = lines.join(per_line, on=[PACKAGE_KEY, "line_no"], how="left", maintain_order="left")
+    own = ["mfn_cents", "mfn_specific_cents", "mfn_specific2_cents", "postal_cents"]
+    # A sum is never null: a charged component of the line is there exactly where its sum is.
+    has_component = pl.any_horizontal(*[pl.col(c).is_not_null() for c in [*own, "__charged_cents"]])
+    # The own components always have an amount and are never in a gap.
+    component_cents = pl.sum_horizontal(*own, pl.col("__charged_cents"))
     assessed = pl.col("duty_status") == str(DutyStatus.ASSESSED)
     status = (
         pl.when(assessed & pl.col("in_gap").fill_null(False))
-        .then(pl.lit(str(DutyStatus.PACK_INCOMPLETE)))
+        .then(_status_position(DutyStatus.PACK_INCOMPLETE))
         .when(assessed & pl.col("component_missing").fill_null(False))
-        .then(pl.lit(str(DutyStatus.NOT_COMPUTABLE)))
-        .otherwise(pl.col("duty_status"))
+        .then(_status_position(DutyStatus.NOT_COMPUTABLE))
     )
-    return joined.with_columns(status.alias("duty_status")).with_columns(
-        pl.when(pl.col("duty_status") == str(DutyStatus.EXEMPT))
-        .then(pl.lit(0, dtype=pl.Int64()))
-        .when(pl.col("duty_status") == str(DutyStatus.ASSESSED))
-        .then(pl.col("component_cents").fill_null(0))
-        .otherwise(None)
-        .alias("duty_cents")
+    settled = (
+        attach(lines.lazy(), per_line, LINE_ROW)
+        .with_columns(
+            pl.when(has_component).then(component_cents).alias("component_cents"),
+            pl.when(has_component)
+            .then(pl.col("__charged_missing").fill_null(False))
+            .alias("component_missing"),
+            pl.when(has_component).then(pl.col("__charged_gap").fill_null(False)).alias("in_gap"),
+        )
+        .with_columns(
+            pl.when(status.is_null())
+            .then(pl.col("duty_status"))
+            .otherwise(label_at(status, _STATUSES))
+            .alias("duty_status")
+        )
+    )
+    return (
+        settled.with_columns(
+            pl.when(pl.col("duty_status") == str(DutyStatus.EXEMPT))
+            .then(pl.lit(0, dtype=pl.Int64()))
+            .when(pl.col("duty_status") == str(DutyStatus.ASSESSED))
+            .then(pl.col("component_cents").fill_null(0))
+            .otherwise(None)
+            .alias("duty_cents")
+        )
+        .drop("__charged_cents", "__charged_missing", "__charged_gap")
+        .collect(engine="in-memory")
     )
 
 

@@ -5,6 +5,10 @@ its origin and mode, a never-eligible class for its HTS code, or its
 consignee-day total above the threshold. A package takes the most severe
 reason of its lines (:data:`~screening.errors.REASON_PRECEDENCE`), and every
 line carries its package's decision.
+
+The lookups (``attach_*``) run on the table of distinct goods
+(:func:`screening.stages.enrich.goods_codes`); :func:`decide_lines` gathers what
+each line needs by its goods code.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import polars as pl
 
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
+from screening.exprs.labels import first_label, label_at
 from screening.schema import PACKAGE_KEY
+from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.lookup import attach
 
 _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
@@ -60,41 +66,6 @@ def attach_gift_limits(lines: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame
     return attach(lines, gifts.lazy(), ["arrival_date", "country_of_origin"])
 
 
-def line_reason() -> tuple[pl.Expr, pl.Expr]:
-    """The line's own reason code and the id of the rule that made it.
-
-    A bona fide gift within the person-day gift limit is duty-free whatever the de minimis
-    suspension (the gift exemption is kept, DOMAIN.md §2), but not for never-eligible goods.
-    """
-    over = pl.col("consignee_day_value_cents") > pl.col("threshold_cents")
-    gift = (
-        pl.col("gift").fill_null(False)
-        & (pl.col("consignee_day_gift_cents") <= pl.col("gift_limit_cents")).fill_null(False)
-        & pl.col("exclusion_reason").is_null()
-    )
-    reason = (
-        pl.when(gift)
-        .then(pl.lit(str(ReasonCode.GIFT_EXEMPT)))
-        .when(pl.col("suspension_reason").is_not_null())
-        .then(pl.col("suspension_reason"))
-        .when(pl.col("exclusion_reason").is_not_null())
-        .then(pl.col("exclusion_reason"))
-        .when(over)
-        .then(pl.lit(str(ReasonCode.OVER_THRESHOLD)))
-        .otherwise(pl.lit(str(ReasonCode.ELIGIBLE)))
-    )
-    rule = (
-        pl.when(gift)
-        .then(pl.col("gift_rule_id"))
-        .when(pl.col("suspension_reason").is_not_null())
-        .then(pl.col("suspension_rule_id"))
-        .when(pl.col("exclusion_reason").is_not_null())
-        .then(pl.col("exclusion_rule_id"))
-        .otherwise(pl.col("threshold_rule_id"))
-    )
-    return reason.alias("line_reason"), rule.alias("line_rule_id")
-
-
 def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
     """The postal duty regime in force for (arrival_date, origin), for postal-mode lines."""
     joined = attach(lines, postal.lazy(), ["arrival_date", "country_of_origin"])
@@ -111,52 +82,150 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
     )
 
 
-def decide_packages(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Package decisions on every line, from one aggregation per package.
+def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
+    """The goods-level part of the line decisions, on the goods table (after the lookups above).
 
-    Adds ``de_minimis_reason`` and ``de_minimis_rule_id`` (the most severe line reason, then the
-    lowest line number), ``de_minimis_eligible``, ``package_value_cents``, ``entry_type``
-    (de-minimis; formal over the informal limit; postal under a postal regime, except that AD/CVD
-    and quota goods cannot use the postal method; else informal) and ``package_postal_item_unknown``.
-    Expects :func:`attach_postal_regimes` to have run, and the lines in package order with
-    :data:`~screening.schema.PACKAGE_KEY`.
+    Adds ``__base_rank`` and ``__base_rule_id``: the suspension, else the exclusion, that makes any
+    line of these goods ineligible (its rank in :data:`~screening.errors.REASON_PRECEDENCE`, null
+    where none applies) and its rule; ``__no_exclusion``; ``__barred_from_postal`` (AD/CVD and quota
+    goods cannot use the postal method); ``__postal_mode``.
     """
-    reason, rule = line_reason()
-    ranked = lines.with_columns(reason, rule).with_columns(
-        pl.col("line_reason").replace_strict(_RANK, return_dtype=pl.Int64()).alias("line_reason_rank")
-    )
-    first_worst = (pl.col("line_reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
+    suspended = pl.col("suspension_reason").is_not_null()
+    excluded = pl.col("exclusion_reason").is_not_null()
+    base_reason = pl.when(suspended).then(pl.col("suspension_reason")).otherwise(pl.col("exclusion_reason"))
     barred = pl.col("exclusion_reason").is_in(
         [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
     )
-    # One group-by per package, joined back (faster in memory than six window expressions); on the integer
-    # package key of the sorted lines, which polars groups as slices.
-    ranked = ranked.with_columns(pl.col(PACKAGE_KEY).set_sorted())
-    facts = ranked.group_by(PACKAGE_KEY).agg(
-        pl.col("line_reason").get(first_worst).alias("de_minimis_reason"),
-        pl.col("line_rule_id").get(first_worst).alias("de_minimis_rule_id"),
-        pl.col("value_usd_cents").sum().alias("package_value_cents"),
-        pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
-        barred.fill_null(False).any().alias("package_barred_from_postal"),
-        pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
+    return goods.with_columns(
+        base_reason.replace_strict(_RANK, return_dtype=pl.Int64()).alias("__base_rank"),
+        pl.when(suspended)
+        .then(pl.col("suspension_rule_id"))
+        .when(excluded)
+        .then(pl.col("exclusion_rule_id"))
+        .alias("__base_rule_id"),
+        (~excluded).alias("__no_exclusion"),
+        barred.fill_null(False).alias("__barred_from_postal"),
+        (pl.col("mode") == "postal").alias("__postal_mode"),
     )
-    decided = ranked.join(facts, on=PACKAGE_KEY, how="left", maintain_order="left").with_columns(
-        pl.col("de_minimis_reason").is_in([str(r) for r in DUTY_FREE_REASONS]).alias("de_minimis_eligible")
+
+
+#: Goods columns the line decisions keep (they pass to the output) and those they only read.
+DECISION_GOODS_OUTPUT = ("threshold_rule_id", "postal_regime_id", "postal_rate", "postal_item_cents")
+_DECISION_GOODS_INPUT = (
+    "threshold_cents",
+    "informal_max_cents",
+    "gift_limit_cents",
+    "__base_rank",
+    "__no_exclusion",
+    "__barred_from_postal",
+    "__postal_mode",
+)
+#: Where a line's rule id comes from: the gift limit, the suspension or exclusion, or the threshold.
+_GIFT_RULE, _BASE_RULE, _THRESHOLD_RULE = 0, 1, 2
+
+
+def line_reason_rank() -> tuple[pl.Expr, pl.Expr]:
+    """The rank of the line's own reason (:data:`~screening.errors.REASON_PRECEDENCE`) and where its rule comes from.
+
+    In precedence order: a bona fide gift within the person-day gift limit is duty-free whatever the
+    de minimis suspension (the gift exemption is kept, DOMAIN.md §2), but not for never-eligible goods;
+    then a suspension or repeal, then a never-eligible class, then the consignee-day total above the
+    threshold. Reads the goods columns of :func:`add_goods_reasons` gathered to the line.
+    """
+    over = pl.col("consignee_day_value_cents") > pl.col("threshold_cents")
+    gift = (
+        pl.col("gift").fill_null(False)
+        & (pl.col("consignee_day_gift_cents") <= pl.col("gift_limit_cents")).fill_null(False)
+        & pl.col("__no_exclusion")
     )
+    has_base = pl.col("__base_rank").is_not_null()
+    rank = (
+        pl.when(gift)
+        .then(pl.lit(_RANK[str(ReasonCode.GIFT_EXEMPT)], dtype=pl.Int64()))
+        .when(has_base)
+        .then(pl.col("__base_rank"))
+        .when(over)
+        .then(pl.lit(_RANK[str(ReasonCode.OVER_THRESHOLD)], dtype=pl.Int64()))
+        .otherwise(pl.lit(_RANK[str(ReasonCode.ELIGIBLE)], dtype=pl.Int64()))
+    )
+    source = pl.when(gift).then(_GIFT_RULE).when(has_base).then(_BASE_RULE).otherwise(_THRESHOLD_RULE)
+    return rank.alias("__reason_rank"), source.cast(pl.Int8()).alias("__rule_source")
+
+
+def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
+    """Package decisions on every line, from one aggregation per package.
+
+    Adds the goods columns :data:`DECISION_GOODS_OUTPUT`, then ``de_minimis_reason`` and
+    ``de_minimis_rule_id`` (the most severe line reason, then the lowest line number),
+    ``de_minimis_eligible``, ``entry_type`` (de-minimis; formal over the informal limit; postal under
+    a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal)
+    and ``package_postal_item_unknown``. Expects the lines in package order with
+    :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
+    goods table after :func:`add_goods_reasons`.
+    """
+    with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT])
+    ranked = with_goods.with_columns(*line_reason_rank())
+    packages = _package_decisions(ranked, goods)
+    # The package table has one row per package in line order: a line's row there is its package's
+    # position (the run number of its package key), a gather instead of a join.
+    position = ranked[PACKAGE_KEY].rle_id()
+    per_line = ranked.hstack(packages.select(pl.all().gather(position)))
     postal = (
-        (pl.col("mode") == "postal")
-        & pl.col("package_has_postal_regime")
-        & ~pl.col("package_barred_from_postal")
+        pl.col("__postal_mode") & pl.col("package_has_postal_regime") & ~pl.col("package_barred_from_postal")
     )
-    entry_type = (
-        pl.when(pl.col("de_minimis_eligible"))
-        .then(pl.lit(str(EntryType.DE_MINIMIS)))
-        .when(pl.col("package_value_cents") > pl.col("informal_max_cents"))
-        .then(pl.lit(str(EntryType.FORMAL)))
-        .when(postal)
-        .then(pl.lit(str(EntryType.POSTAL)))
-        .otherwise(pl.lit(str(EntryType.INFORMAL)))
+    entry_type = first_label(
+        [
+            (pl.col("de_minimis_eligible"), str(EntryType.DE_MINIMIS)),
+            (pl.col("package_value_cents") > pl.col("informal_max_cents"), str(EntryType.FORMAL)),
+            (postal, str(EntryType.POSTAL)),
+        ],
+        otherwise=str(EntryType.INFORMAL),
     )
-    return decided.with_columns(entry_type.alias("entry_type")).drop(
-        "package_has_postal_regime", "package_barred_from_postal"
+    return per_line.with_columns(entry_type.alias("entry_type")).select(
+        *lines.columns,
+        *DECISION_GOODS_OUTPUT,
+        "de_minimis_reason",
+        "de_minimis_rule_id",
+        "package_postal_item_unknown",
+        "de_minimis_eligible",
+        "entry_type",
+    )
+
+
+def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
+    """One row per package, in line order: its reason, rule, eligibility, value and postal facts."""
+    first_worst = (pl.col("__reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
+    # On the integer package key of the sorted lines, which polars groups as slices.
+    facts = (
+        lines.lazy()
+        .with_columns(pl.col(PACKAGE_KEY).set_sorted())
+        .group_by(PACKAGE_KEY, maintain_order=True)
+        .agg(
+            pl.col("__reason_rank").get(first_worst),
+            pl.col("__rule_source").get(first_worst),
+            pl.col(GOODS_CODE).get(first_worst),
+            pl.col("value_usd_cents").sum().alias("package_value_cents"),
+            pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
+            pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
+            pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
+        )
+        .collect(engine="in-memory")
+    )
+    rules = gather_goods(facts, goods, ["gift_rule_id", "__base_rule_id", "threshold_rule_id"])
+    source = pl.col("__rule_source")
+    return rules.select(
+        label_at(pl.col("__reason_rank"), [str(r) for r in REASON_PRECEDENCE]).alias("de_minimis_reason"),
+        pl.when(source == _GIFT_RULE)
+        .then(pl.col("gift_rule_id"))
+        .when(source == _BASE_RULE)
+        .then(pl.col("__base_rule_id"))
+        .otherwise(pl.col("threshold_rule_id"))
+        .alias("de_minimis_rule_id"),
+        pl.col("__reason_rank")
+        .is_in([_RANK[str(r)] for r in DUTY_FREE_REASONS])
+        .alias("de_minimis_eligible"),
+        "package_value_cents",
+        "package_has_postal_regime",
+        "package_barred_from_postal",
+        "package_postal_item_unknown",
     )

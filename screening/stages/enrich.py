@@ -1,10 +1,13 @@
-"""Enrich: value in U.S. dollars (dated FX), the consignee key, and the tariff line in force.
+"""Enrich: value in U.S. dollars (dated FX), the consignee key, the goods code, and the tariff line in force.
 
-HTS-dependent lookups run on the distinct ``(arrival_date, hts_digits)`` keys of
-the run, a small table, and are joined back to the lines.
+Lookups that depend only on the goods (arrival date, HTS code, origin, mode, USMCA claim) run on
+the distinct goods of the run, a small table numbered by :func:`goods_codes`; the lines reach the
+results by their goods code, an integer gather instead of a join on strings over every line.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -12,10 +15,15 @@ from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, hts_prefix
 from screening.exprs.money import to_cents_half_up
 from screening.exprs.parties import consignee_key
-from screening.stages.lookup import attach
+from screening.stages.lookup import attach, dense_codes
 from screening.stages.normalise import rejects_from_lines
 
 TARIFF_PREFIX_LENGTHS = (10, 8, 6)
+#: What the goods-level lookups depend on: tariff line, rate program, measures, suspensions,
+#: exclusions, gift limits, postal regimes and the day's rules.
+GOODS_KEY = ("arrival_date", "hts_code", "country_of_origin", "mode", "usmca_claim")
+#: Internal column: a line's row in the table of distinct goods (see :func:`goods_codes`).
+GOODS_CODE = "__goods"
 
 
 def split_fx(
@@ -47,17 +55,35 @@ def consignee_key_column() -> pl.Expr:
     ).alias("consignee_key")
 
 
-def add_value_and_keys(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``value_usd_cents`` (half up) and ``hts_digits``; ``consignee_key`` unless already present."""
+def add_value(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``value_usd_cents`` (half up); ``consignee_key`` unless already present."""
     keyed = (
         lines
         if "consignee_key" in lines.collect_schema().names()
         else lines.with_columns(consignee_key_column())
     )
     return keyed.with_columns(
-        to_cents_half_up(pl.col("declared_value") * pl.col("fx_usd_per_unit")).alias("value_usd_cents"),
-        hts_digits(pl.col("hts_code")).alias("hts_digits"),
+        to_cents_half_up(pl.col("declared_value") * pl.col("fx_usd_per_unit")).alias("value_usd_cents")
     )
+
+
+def goods_codes(lines: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Each line's goods code (:data:`GOODS_CODE`), and the distinct goods with their ``hts_digits``.
+
+    Row ``i`` of the goods table is goods code ``i``.
+    """
+    codes, goods = dense_codes(lines, GOODS_KEY)
+    return codes.alias(GOODS_CODE), goods.with_columns(hts_digits(pl.col("hts_code")).alias("hts_digits"))
+
+
+def gather_goods(lines: pl.DataFrame, goods: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``lines`` with ``columns`` of the goods table added, each line's from its goods code."""
+    return lines.hstack(goods.select(pl.col(columns).gather(lines[GOODS_CODE])))
+
+
+def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
+    """Column ``name`` of the goods table for each row, by the row's goods code (an expression)."""
+    return pl.lit(goods[name]).gather(pl.col(GOODS_CODE)).alias(name)
 
 
 def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from screening.errors import DutyStatus, EntryType
+from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 
 #: Worst first: the package's duty status is the first of these found on its lines.
@@ -18,6 +19,7 @@ DUTY_STATUS_ORDER = (
     DutyStatus.EXEMPT,
 )
 _STATUS_RANK = {str(s): i for i, s in enumerate(DUTY_STATUS_ORDER)}
+_STATUS_LABELS = [str(s) for s in DUTY_STATUS_ORDER]
 
 #: Package attributes are those of its lowest-numbered line.
 FROM_FIRST_LINE = (
@@ -54,7 +56,7 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         *[pl.col(c).first() for c in FROM_FIRST_LINE],
         pl.len().cast(pl.Int64()).alias("lines"),
         pl.col("value_usd_cents").sum().alias("value_cents"),
-        pl.col("duty_status").sort_by(rank).first().alias("duty_status"),
+        rank.min().alias("duty_status"),  # the worst status's rank; labelled below
         pl.when(pl.col("duty_cents").is_null().any())
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
@@ -63,10 +65,11 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
     return (
         rolled.join(extra, on=PACKAGE_KEY, how="left")
         .with_columns(
+            label_at(pl.col("duty_status"), _STATUS_LABELS).alias("duty_status"),
             pl.when(pl.col("package_duty_unknown").fill_null(False))
             .then(None)
             .otherwise(pl.col("duty_cents") + pl.col("package_duty_cents").fill_null(0))
-            .alias("duty_cents")
+            .alias("duty_cents"),
         )
         .drop("package_duty_cents", "package_duty_unknown")
     )

@@ -10,13 +10,16 @@ charged. Each component is rounded half up to the cent on its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up, to_cents_half_up
 from screening.schema import PACKAGE_KEY, RATE
-from screening.stages.assess import quantity_in
+from screening.stages.assess import LINE_ROW, quantity_in
+from screening.stages.lookup import attach
 
 LINE_KEY = ("package_id", "line_no")
 #: The tariff-line status of a rate charged on parts of the good.
@@ -41,9 +44,15 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
-    """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is missing."""
+def part_rate_components(
+    lines: pl.LazyFrame, tariff_parts: pl.DataFrame, carry: Sequence[str] = ()
+) -> pl.LazyFrame:
+    """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is missing.
+
+    The line columns ``carry`` come first in each component.
+    """
     applicable = lines.filter(pl.col("mfn_applies") & (pl.col("rate_status") == PART_VALUE_STATUS)).select(
+        *carry,
         PACKAGE_KEY,
         *LINE_KEY,
         "arrival_date",
@@ -82,6 +91,7 @@ def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.
         .otherwise(pl.lit("mfn_specific"))
     )
     return joined.select(
+        *carry,
         PACKAGE_KEY,
         *LINE_KEY,
         "part_index",
@@ -96,11 +106,11 @@ def part_rate_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.
     )
 
 
-def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
-    """``duty_status`` ``assessed`` for part-value lines whose every component has its base."""
-    key = [PACKAGE_KEY, "line_no"]  # integers: the join runs over every line
+def settle_part_rates(lines: pl.DataFrame, tariff_parts: pl.DataFrame) -> pl.DataFrame:
+    """``duty_status`` ``assessed`` for part-value lines whose every component has its base; ``part_rate_applies``."""
+    key = [PACKAGE_KEY, "line_no"]  # integers: the lookup runs over every line
     complete = (
-        part_rate_components(lines, tariff_parts)
+        part_rate_components(lines.lazy(), tariff_parts)
         .group_by(key)
         .agg(pl.col("amount_cents").is_not_null().all().alias("parts_complete"))
     )
@@ -108,7 +118,7 @@ def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.Laz
         "parts_complete"
     ).fill_null(False)
     return (
-        lines.join(complete, on=key, how="left", maintain_order="left")
+        attach(lines.lazy(), complete, key)
         .with_columns(
             pl.when(applies)
             .then(pl.lit(str(DutyStatus.ASSESSED)))
@@ -117,13 +127,17 @@ def settle_part_rates(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.Laz
             applies.alias("part_rate_applies"),
         )
         .drop("parts_complete")
+        .collect(engine="in-memory")
     )
 
 
 def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
-    """The part-rate components charged: those of lines whose every component has its base."""
+    """The part-rate components charged: those of lines whose every component has its base.
+
+    In line order, with the line's :data:`~screening.stages.assess.LINE_ROW`.
+    """
     return (
-        part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts)
+        part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts, carry=[LINE_ROW])
         .sort(*LINE_KEY, "part_index")
         .drop("part_index")
         .with_columns(gap=pl.lit(False), assumption=pl.lit(None, dtype=pl.String()))
