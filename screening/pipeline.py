@@ -366,10 +366,14 @@ def build_plan(
     prior = state.consignee_days if state is not None else None
     decided, goods = _decide(valid, resolved, postal_method, prior)
     lines, package_frame, components = _assess(decided, goods, resolved)
+    # What later steps need of the narrow input; the rest is freed before the risk stage.
+    consignee_keys = narrow["consignee_key"]
+    seen_now = narrow.select("package_id", "line_no") if state is not None else None
+    del decided, goods, valid, narrow
     report("flagging risks")
     risk_inputs = tables.risk(dates)
     if history is not None and history_key:
-        history = _unpseudonymise_keys(history, narrow["consignee_key"], history_key)
+        history = _unpseudonymise_keys(history, consignee_keys, history_key)
     fired = _flag_lines(lines, wide, resolved, risk_inputs, history)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     report("routing to queues")
@@ -391,7 +395,9 @@ def build_plan(
         dates=dates,
         risk=risk_inputs,
         citations=resolved.citations,
-        next_state=None if state is None else _advance(state, sources, narrow, lines, routed),
+        next_state=None
+        if seen_now is None or state is None
+        else _advance(state, sources, seen_now, lines, routed),
     )
 
 
