@@ -26,6 +26,8 @@ _PART: Final = r"\s*[a-z][a-z0-9-]*\s*=\s*\d+(?:\.\d+)?\s*"
 PART_VALUES_PATTERN: Final = rf"^{_PART}(?:;{_PART})*;?\s*$"
 #: Values above this (in any currency) are refused: no parcel is worth a trillion, and cents must fit Int64.
 MAX_DECLARED_VALUE = 10**12
+#: Quantities and weights above this are data errors (and would overflow the exact duty arithmetic).
+MAX_MEASURE = 1e12
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
@@ -230,6 +232,18 @@ def _parse_checks(schema: pl.Schema) -> list[Check]:
                 value.is_not_null() & (~value.is_finite() | (value < 0)),
                 pl.format(
                     "{} {} must be a finite number not below zero", pl.lit(name), value.cast(pl.String())
+                ),
+            )
+        )
+        out.append(
+            Check(
+                name,
+                RejectCode.INVALID_NUMBER,
+                value > MAX_MEASURE,
+                pl.format(
+                    "{} {} is implausibly large (over 10^12); check the unit and the decimal separator",
+                    pl.lit(name),
+                    value.cast(pl.String()),
                 ),
             )
         )

@@ -258,6 +258,7 @@ ROW_CASES: tuple[RowCase, ...] = (
     field_case("line_no_zero", "line_no", "0", RejectCode.INVALID_NUMBER, "line number zero"),
     field_case("quantity_negative", "quantity", "-1", RejectCode.INVALID_NUMBER, "negative quantity"),
     field_case("quantity_infinite", "quantity", "inf", RejectCode.INVALID_NUMBER, "infinite quantity"),
+    field_case("quantity_absurd", "quantity", "1e18", RejectCode.INVALID_NUMBER, "quantity of 10^18"),
     replace(
         field_case("flag_not_boolean", "gift", "maybe", RejectCode.INVALID_FLAG, "gift flag not a boolean"),
     ),
