@@ -111,6 +111,10 @@ def consignee_history(current: pl.LazyFrame, history: pl.LazyFrame, days: int) -
     )
 
 
+#: Text columns whose features are computed once per distinct value and gathered by integer code.
+CODED_TEXT = ("description", "shipper_name", "consignee_name")
+
+
 #: Columns of the decided lines that the risk columns are derived from (besides the line and package keys).
 LINE_INPUTS = (
     "package_id",
@@ -157,25 +161,11 @@ def risk_columns(
     gathered by integer codes. A reader that selects a few columns (:func:`flag_lines`) computes
     only what they need (DESIGN §7).
     """
-    rows = _text_rows(lines, text)
-    descriptions = _Distinct.of(text, "description")
-    parties = {party: _Distinct.of(text, f"{party}_name") for party in ("shipper", "consignee")}
-    text_in_line_order = text.lazy().select(
-        *(pl.col(column).gather(rows) for column in RISK_TEXT_INPUTS),
-        *(coded.code.gather(rows) for coded in (descriptions, *parties.values())),
-    )
-    base = pl.concat(
-        [_marked_package_order(lines.select("__line", PACKAGE_KEY, *LINE_INPUTS)), text_in_line_order],
-        how="horizontal",
-    )
-    matches = denied.collect(engine="in-memory")
+    # Numbered once: the codes gathered into the lines must match the rows of the features.
+    coded = {column: _Distinct.of(text, column) for column in CODED_TEXT}
+    base = _with_text(_marked_package_order(lines.select("__line", PACKAGE_KEY, *LINE_INPUTS)), text, coded)
     base = _line_values(base, tariff_dates).with_columns(
-        *descriptions.gather(_description_features(descriptions, risk.families)),
-        *(
-            feature
-            for party, coded in parties.items()
-            for feature in coded.gather(_party_features(coded, party, matches))
-        ),
+        _text_features(coded, risk.families, denied.collect(engine="in-memory"))
     )
     base = _package_totals(base.with_columns(mismatch_column(risk.families)))
     thresholds = days.select(
@@ -198,6 +188,28 @@ def risk_columns(
     return base.select("__line", PACKAGE_KEY, *RISK_COLUMN_TYPES, "__denied_detail")
 
 
+def _with_text(lines: pl.LazyFrame, text: pl.DataFrame, coded: dict[str, _Distinct]) -> pl.LazyFrame:
+    """``lines`` with the text columns and the codes of :data:`CODED_TEXT` beside them, in line order."""
+    rows = _text_rows(lines, text)
+    text_in_line_order = text.lazy().select(
+        *(pl.col(column).gather(rows) for column in RISK_TEXT_INPUTS),
+        *(distinct.code.gather(rows) for distinct in coded.values()),
+    )
+    return pl.concat([lines, text_in_line_order], how="horizontal")
+
+
+def _text_features(
+    coded: dict[str, _Distinct], families: Sequence[KeywordFamily], matches: pl.DataFrame
+) -> list[pl.Expr]:
+    """The description and party-name features per line, gathered by code (see :func:`_with_text`)."""
+    descriptions = coded["description"]
+    features = descriptions.gather(_description_features(descriptions, families))
+    for party in ("shipper", "consignee"):
+        names = coded[f"{party}_name"]
+        features += names.gather(_party_features(names, party, matches))
+    return features
+
+
 def _text_rows(lines: pl.LazyFrame, text: pl.DataFrame) -> pl.Series:
     """Each line's row in ``text``, in the order of ``lines`` (a gather instead of a join on ``__line``)."""
     row_indexed = text.select((pl.col("__line") == pl.int_range(pl.len(), dtype=pl.UInt32())).all()).item()
@@ -208,7 +220,8 @@ def _text_rows(lines: pl.LazyFrame, text: pl.DataFrame) -> pl.Series:
 
 class _Distinct(NamedTuple):
     """A text column's distinct values (null last), and the expression of each row's code: its row
-    among them. Features computed once per value are gathered into the lines by code."""
+    among them. Features computed once per value are gathered into the lines by code. The values
+    come in no fixed order: codes and features must come from the same instance."""
 
     values: pl.DataFrame
     code: pl.Expr
