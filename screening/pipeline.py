@@ -456,10 +456,9 @@ def _flag_lines(
     history: pl.LazyFrame | None,
 ) -> pl.DataFrame:
     """Each line's fired risk rules (materialised: the flags feed three outputs)."""
-    text = wide.lazy().select(LINE_ID, *risk.RISK_TEXT_INPUTS)
-    with_text = lines.join(text, on=LINE_ID, how="left", maintain_order="left")
     frame = risk.risk_columns(
-        with_text,
+        lines,
+        wide.select(LINE_ID, *risk.RISK_TEXT_INPUTS),
         risk_inputs,
         days=resolved.days,
         tariff_dates=resolved.tariff["arrival_date"].unique().to_list(),

@@ -1,9 +1,11 @@
-"""Left-join a lookup table onto the wide line frame without carrying the wide rows through the join.
+"""Look lookup tables up for each line without carrying wide rows through joins.
 
 A polars join gathers every column of both sides; with dozens of line columns that gather costs
-more than the lookup itself. Only the key columns go through the join here, and the looked-up
-columns are set beside the frame's own (DESIGN §7: narrow rows through the joins). The frame is
-materialised first: a lazy plan that read its input twice at every lookup would grow with each one.
+more than the lookup itself. :func:`attach` sends only the key columns through the join and sets
+the looked-up columns beside the frame's own (DESIGN §7: narrow rows through the joins); the frame
+is materialised first: a lazy plan that read its input twice at every lookup would grow with each
+one. :func:`lookup` is the lazy join for frames already narrow, and :func:`mapped` looks a small
+table up inside an expression, with no join at all.
 
 Where many lookups share a key, :func:`dense_codes` numbers its distinct values once: the lookups
 then run on the small table of distinct keys, and the rows gather the results by their code.
@@ -90,3 +92,31 @@ def _ordinal(name: str, dtype: pl.DataType) -> pl.Expr:
     else:
         raise TypeError(f"cannot number values of type {dtype}")
     return codes.cast(pl.UInt64())
+
+
+def lookup(
+    frame: pl.LazyFrame, table: pl.LazyFrame, on: str | Sequence[str], *, nulls_equal: bool = False
+) -> pl.LazyFrame:
+    """``frame`` left-joined to ``table`` (unique on ``on``), lazily, keeping the frame's row order.
+
+    For narrow frames that one plan carries through several lookups (the risk features): nothing is
+    materialised here. A table with repeated keys fails the join (``validate``) instead of
+    duplicating rows, as :func:`attach` does.
+    """
+    return frame.join(
+        table, on=on, how="left", maintain_order="left", nulls_equal=nulls_equal, validate="m:1"
+    )
+
+
+def mapped(key: pl.Expr, table: pl.DataFrame, on: str, value: str) -> pl.Expr:
+    """``table[value]`` where ``table[on]`` equals ``key`` (null where none does), as an expression.
+
+    For small tables: a lookup inside ``with_columns``, with no join gathering the frame's rows. A
+    null key finds nothing, as in a join. ``table[on]`` must be unique.
+    """
+    known = table.filter(pl.col(on).is_not_null())
+    if known.get_column(on).is_duplicated().any():
+        raise ValueError(f"lookup table has repeated keys in {on!r}")
+    return key.replace_strict(
+        known.get_column(on), known.get_column(value), default=None, return_dtype=table.schema[value]
+    )
