@@ -350,7 +350,7 @@ def build_plan(
     narrow = (
         kept.select(LINE_ID, *DECISION_INPUTS)
         .sort(PACKAGE_ORDER)
-        .with_columns(pl.col("package_id").rle_id().alias(PACKAGE_KEY))
+        .with_columns(pl.col("package_id").rle_id().set_sorted().alias(PACKAGE_KEY))
     )
     wide = kept.select(LINE_ID, *[c for c in kept.columns if c not in (LINE_ID, *DECISION_INPUTS)])
     valid, fx_rejects = enrich.split_fx(narrow, resolved.fx, raw=kept)
@@ -374,7 +374,7 @@ def build_plan(
     risk_inputs = tables.risk(dates)
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, consignee_keys, history_key)
-    fired = _flag_lines(lines, wide, resolved, risk_inputs, history)
+    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     report("routing to queues")
     queue_load = state.queue_load if state is not None else None
@@ -454,6 +454,7 @@ def _flag_lines(
     resolved: ResolvedRules,
     risk_inputs: ResolvedRisk,
     history: pl.LazyFrame | None,
+    tables: ResolvedCache,
 ) -> pl.DataFrame:
     """Each line's fired risk rules (materialised: the flags feed three outputs)."""
     frame = risk.risk_columns(
@@ -462,17 +463,26 @@ def _flag_lines(
         risk_inputs,
         days=resolved.days,
         tariff_dates=resolved.tariff["arrival_date"].unique().to_list(),
-        denied=_denied_matches(wide, risk_inputs),
+        denied=_denied_matches(wide, risk_inputs, tables),
         history=history,
     )
     return risk.flag_lines(frame, risk_inputs)
 
 
-def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk) -> pl.LazyFrame:
-    """Screening-list matches for the distinct shipper and consignee names of the run."""
+def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache) -> pl.LazyFrame:
+    """Screening-list matches for the distinct shipper and consignee names of the run (the list's
+    index is built once per cache: batches of a day reuse it)."""
     settings = risk_inputs.denied
     if settings is None:
         return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
+    index = tables.derived(
+        "screening-list index",
+        lambda: denied.entry_names(
+            risk_inputs.screening_list,
+            legal_suffixes=settings.legal_suffixes,
+            generic_tokens=settings.generic_tokens,
+        ),
+    )
     names = pl.concat(
         [
             wide.select(pl.col("shipper_name").alias("party_name")),
@@ -485,6 +495,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk) -> pl.LazyFra
         legal_suffixes=settings.legal_suffixes,
         generic_tokens=settings.generic_tokens,
         threshold=settings.threshold,
+        index=index,
     )
 
 

@@ -85,6 +85,7 @@ def match_parties(
     generic_tokens: Sequence[str],
     threshold: float,
     max_token_entries: int = MAX_TOKEN_ENTRIES,
+    index: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Screen the distinct party names in ``names`` (column ``party_name``) against ``entries``.
 
@@ -124,6 +125,9 @@ def match_parties(
         one: highest score, then exact before fuzzy, then the smallest ``entry_id`` (string order).
         Rows are sorted by ``party_name``; the result does not depend on the input's row order.
 
+    ``index``: :func:`entry_names` of ``entries`` with the same suffixes and generic words, when the
+    caller keeps it from an earlier call (batches screened one after another); built here otherwise.
+
     Raises:
         ValueError: ``threshold`` is not in (0, 1] or ``max_token_entries`` is not positive.
     """
@@ -132,7 +136,8 @@ def match_parties(
     if max_token_entries < 1:
         raise ValueError(f"max_token_entries must be positive, got {max_token_entries}")
     generic = sorted({t.strip().upper() for t in generic_tokens if t.strip()})
-    index = entry_names(entries, legal_suffixes=legal_suffixes, generic_tokens=generic)
+    if index is None:
+        index = entry_names(entries, legal_suffixes=legal_suffixes, generic_tokens=generic)
     list_names = index.lazy()
 
     parties = _prepare(
