@@ -37,8 +37,10 @@ def test_table_scales_a_sliced_baseline_to_the_whole_file_and_marks_it() -> None
     assert rows["per-row"]["extrapolated"] is True
     assert rows["engine"]["lines_per_s"] == 500
     text = render(measured)
-    assert "| screening, whole day, all outputs | 2.00 | 4.00 |" in text
+    assert "| screening, whole day, all outputs | 2.00 | 4.00 |  |  | 4.00 |" in text
     assert "≈10.00 | ≈20.00 |" in text
+    measured["benchmarks"][1]["extra_info"]["fresh_process_wall_s"] = 1.5
+    assert "| screening, whole day, all outputs | 2.00 | 4.00 |  | 1.50 | 4.00 |" in render(measured)
 
 
 def test_regression_check_flags_only_slowdowns_beyond_the_threshold() -> None:
