@@ -340,7 +340,7 @@ def build_plan(
     if state is not None:
         kept, earlier_copies = normalise.split_seen(kept, state.seen_lines)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
-    kept = kept.with_row_index(LINE_ID).with_columns(enrich.consignee_key_column())
+    kept = kept.with_row_index(LINE_ID)
     dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
     tables = cache if cache is not None else ResolvedCache(pack, seed=seed)
     resolved = tables.rules(dates)

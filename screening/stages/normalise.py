@@ -17,6 +17,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.hts import VALID_HTS_DIGITS, hts_digits
 from screening.exprs.parse import coerce
+from screening.exprs.parties import consignee_key
 from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
 
 PARSED = "__parsed_"
@@ -333,7 +334,7 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
     """Split one source into typed candidate lines and its rejects (``rejects`` output columns).
 
     Candidates have the canonical names bound to typed, cleaned values, then ``source``,
-    ``row`` and the passthrough columns. Duplicates and FX are checked later, across sources.
+    ``row``, the passthrough columns and the ``consignee_key`` (DESIGN §4). Duplicates and FX are checked later, across sources.
     """
     schema = frame.collect_schema()
     ordered = checks(schema, vocabulary)
@@ -344,6 +345,10 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
         pl.col(ROW_COL),
         *[_with_default(c) for c in MANIFEST_COLUMNS],
         *[pl.col(c) for c in passthrough_columns(schema)],
+        # Here, not later on the whole frame: a file's rows are keyed morsel by morsel, on every core.
+        consignee_key(
+            parsed("consignee_id"), parsed("consignee_name"), parsed("consignee_postal_code")
+        ).alias("consignee_key"),
     )
     raw_columns = canonical_present(schema)
     rejected = checked.filter(pl.col(CHECK_INDEX).is_not_null())

@@ -53,10 +53,12 @@ def assign_queues(
         "queue", pl.col("capacity").alias("__default_capacity")
     )
     by_port = risk.capacities.filter(pl.col("port_of_entry").is_not_null())
+    queued = flagged.drop("risk_flags").join(chosen, on=_ROW, how="inner", maintain_order="left")
     ranked = (
-        flagged.drop("risk_flags")
-        .join(chosen, on=_ROW, how="inner", maintain_order="left")
-        .sort([*QUEUE_GROUP, "risk_score", "package_id"], descending=[False, False, False, True, False])
+        queued.sort(
+            [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "risk_score", "package_id"],
+            descending=[False, False, False, True, False],
+        )
         .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
         .join(
             queue_load if queue_load is not None else pl.DataFrame(schema=_QUEUE_LOAD),
@@ -133,18 +135,26 @@ def route_packages(
 
 def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
     """The ``queues`` output: routed packages by queue, port and day, in rank order."""
-    return (
-        routed.filter(pl.col("queue").is_not_null())
-        .select(
-            "queue",
-            "port_of_entry",
-            "arrival_date",
-            "queue_rank",
-            "package_id",
-            "risk_score",
-            "risk_flags",
-            "disposition",
-            "capacity",
-        )
-        .sort("queue", "port_of_entry", "arrival_date", "queue_rank", nulls_last=True)
+    queued = routed.select(
+        "queue",
+        "port_of_entry",
+        "arrival_date",
+        "queue_rank",
+        "package_id",
+        "risk_score",
+        "risk_flags",
+        "disposition",
+        "capacity",
+    ).filter(pl.col("queue").is_not_null())
+    return queued.sort(
+        [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "queue_rank"], nulls_last=True
     )
+
+
+def _sort_codes(frame: pl.DataFrame, columns: list[str]) -> list[pl.Expr]:
+    """Integer sort keys that order as the text columns do (null stays null): sorting on a few codes
+    is much cheaper than on strings."""
+    return [
+        pl.col(c).cast(pl.Enum(frame[c].unique().drop_nulls().sort())).to_physical().alias(f"__{c}_code")
+        for c in columns
+    ]
