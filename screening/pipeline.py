@@ -405,15 +405,20 @@ def _with_wide_columns(lines: pl.LazyFrame, wide: pl.DataFrame, line_flags: pl.D
     """The decided lines with their wide input columns and risk flags beside them.
 
     ``wide`` holds row ``i`` at line id ``i``: its rows are gathered by line id (no hash join of the
-    whole day). Flags are looked up on the line id alone and set beside the lines.
+    whole day). Flags are found by line id the same way and set beside the lines.
     """
     decided = lines.collect(engine=IN_MEMORY)
     line_ids = decided[LINE_ID]
     gathered = wide.drop(LINE_ID).select(pl.all().gather(line_ids))
+    # Which row of ``line_flags`` (if any) holds each line id: a scatter and a gather, no hash join.
+    flag_row = pl.repeat(None, wide.height, dtype=pl.get_index_type(), eager=True).scatter(
+        line_flags[LINE_ID], pl.int_range(line_flags.height, dtype=pl.get_index_type(), eager=True)
+    )
     flags = (
-        line_ids.to_frame()
-        .join(line_flags, on=LINE_ID, how="left", maintain_order="left")
-        .select(pl.col("risk_flags").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
+        line_flags["risk_flags"]
+        .gather(flag_row.gather(line_ids))
+        .fill_null(pl.lit([], dtype=pl.List(pl.String())))
+        .to_frame()
     )
     return decided.hstack(gathered).hstack(flags).lazy()
 
