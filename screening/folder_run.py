@@ -8,52 +8,30 @@ set is published atomically, as :meth:`screening.Result.write` does.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import polars as pl
 
-from screening.io.mapping import ColumnMapping
 from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frame, write_json
-from screening.pipeline import IN_MEMORY, PreparedRun, prepare_run, pseudonymised
+from screening.pipeline import IN_MEMORY, PreparedRun, RunOptions, prepare_run, pseudonymised
 from screening.result import build_summary, check_conservation
-from screening.rulepack.loader import RulePack
-from screening.stages.assess import PostalMethod
 
 #: Outputs in the order they are collected: the largest first, to free the plan's frames early.
 _ORDER = ("lines", "components", "packages", "flags", "queues", "rejects")
 
 
 def screen_to_folder(
-    source: Any,
-    out: str | Path,
-    *,
-    fmt: OutputFormat = "parquet",
-    rules: str | Path | RulePack = "rules/us",
-    mapping: str | Path | ColumnMapping | None = None,
-    postal_method: PostalMethod = "ad-valorem",
-    pseudonymise_key: str | bytes | None = None,
-    seed: str | None = None,
-    history: Sequence[str | Path] = (),
-    on_stage: Callable[[str], None] | None = None,
+    source: Any, out: str | Path, *, fmt: OutputFormat = "parquet", **options: Unpack[RunOptions]
 ) -> tuple[dict[str, Any], float]:
-    """Screen ``source`` as :func:`screening.screen` does and write every output into folder ``out``.
+    """Screen ``source`` as :func:`screening.screen` does (the same keyword options) and write every
+    output into folder ``out``.
 
     The folder afterwards holds the complete new set (the same files ``screen(...).write(out)``
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
     """
-    run = prepare_run(
-        source,
-        rules=rules,
-        mapping=mapping,
-        postal_method=postal_method,
-        pseudonymise_key=pseudonymise_key,
-        seed=seed,
-        history=history,
-        on_stage=on_stage,
-    )
+    run = prepare_run(source, **options)
     target = Path(out)
     staging = staging_dir(target)
     try:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import polars as pl
 
@@ -157,20 +157,28 @@ class PreparedRun:
     started: float
 
 
-def prepare_run(
-    source: Any,
-    *,
-    rules: str | Path | RulePack = "rules/us",
-    mapping: str | Path | ColumnMapping | None = None,
-    postal_method: PostalMethod = "ad-valorem",
-    pseudonymise_key: str | bytes | None = None,
-    seed: str | None = None,
-    history: Sequence[str | Path] = (),
-    on_stage: Callable[[str], None] | None = None,
-) -> PreparedRun:
+class RunOptions(TypedDict, total=False):
+    """The options of a whole-day run, as the keyword arguments of :func:`screen` (same defaults)."""
+
+    rules: str | Path | RulePack
+    mapping: str | Path | ColumnMapping | None
+    postal_method: PostalMethod
+    pseudonymise_key: str | bytes | None
+    seed: str | None
+    history: Sequence[str | Path]
+    on_stage: Callable[[str], None] | None
+
+
+def prepare_run(source: Any, **options: Unpack[RunOptions]) -> PreparedRun:
     """Load the pack, open the sources and build the plan of a whole-day run (arguments as :func:`screen`)."""
     started = time.perf_counter()
-    report = on_stage or _silent
+    rules = options.get("rules", "rules/us")
+    mapping = options.get("mapping")
+    postal_method = options.get("postal_method", "ad-valorem")
+    pseudonymise_key = options.get("pseudonymise_key")
+    seed = options.get("seed")
+    history = options.get("history", ())
+    report = options.get("on_stage") or _silent
     report("loading rules")
     pack = rules if isinstance(rules, RulePack) else load_rules(rules)
     column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
@@ -185,13 +193,15 @@ def prepare_run(
         sources, pack, report, postal_method=postal_method, seed=seed, history=history_frame, history_key=key
     )
     report("writing outputs")
-    options = {
+    recorded = {
         "postal_method": postal_method,
         "pseudonymised": str(pseudonymise_key is not None).lower(),
         "seed": plan.risk.seed,
         "history_sources": str(len(history)),
     }
-    return PreparedRun(pack=pack, sources=list(sources), plan=plan, options=options, key=key, started=started)
+    return PreparedRun(
+        pack=pack, sources=list(sources), plan=plan, options=recorded, key=key, started=started
+    )
 
 
 def check_postal_method(postal_method: str) -> None:
