@@ -145,6 +145,22 @@ def screen(
 
 
 @dataclass
+class RunInputs:
+    """What a whole-day run reads, loaded and checked: the pack, the opened sources, the history, the
+    pseudonymisation key (``key``), the options the summary records, and when the run started."""
+
+    pack: RulePack
+    sources: list[Source]
+    postal_method: PostalMethod
+    seed: str | None
+    history: pl.LazyFrame | None
+    key: bytes | None
+    report: Callable[[str], None]
+    options: dict[str, str]
+    started: float
+
+
+@dataclass
 class PreparedRun:
     """A whole-day run planned and ready to collect: the plan, its pack and sources, and the options
     the summary records (``key``: the pseudonymisation key, when given)."""
@@ -169,14 +185,16 @@ class RunOptions(TypedDict, total=False):
     on_stage: Callable[[str], None] | None
 
 
-def prepare_run(source: Any, **options: Unpack[RunOptions]) -> PreparedRun:
-    """Load the pack, open the sources and build the plan of a whole-day run (arguments as :func:`screen`)."""
+def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
+    """Load the pack, open the sources and the history, and check the options (arguments as :func:`screen`).
+
+    The recorded options lack the ``seed`` until the run resolves it (the pack's unless given).
+    """
     started = time.perf_counter()
     rules = options.get("rules", "rules/us")
     mapping = options.get("mapping")
     postal_method = options.get("postal_method", "ad-valorem")
     pseudonymise_key = options.get("pseudonymise_key")
-    seed = options.get("seed")
     history = options.get("history", ())
     report = options.get("on_stage") or _silent
     report("loading rules")
@@ -189,19 +207,51 @@ def prepare_run(source: Any, **options: Unpack[RunOptions]) -> PreparedRun:
     key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
     if key is not None and not key:
         raise UsageError("the pseudonymisation key is empty")
-    plan = build_plan(
-        sources, pack, report, postal_method=postal_method, seed=seed, history=history_frame, history_key=key
-    )
-    report("writing outputs")
     recorded = {
         "postal_method": postal_method,
         "pseudonymised": str(pseudonymise_key is not None).lower(),
-        "seed": plan.risk.seed,
         "history_sources": str(len(history)),
     }
-    return PreparedRun(
-        pack=pack, sources=list(sources), plan=plan, options=recorded, key=key, started=started
+    return RunInputs(
+        pack=pack,
+        sources=list(sources),
+        postal_method=postal_method,
+        seed=options.get("seed"),
+        history=history_frame,
+        key=key,
+        report=report,
+        options=recorded,
+        started=started,
     )
+
+
+def prepare_run(source: Any, **options: Unpack[RunOptions]) -> PreparedRun:
+    """Load the pack, open the sources and build the plan of a whole-day run (arguments as :func:`screen`)."""
+    inputs = run_inputs(source, **options)
+    plan = build_plan(
+        inputs.sources,
+        inputs.pack,
+        inputs.report,
+        postal_method=inputs.postal_method,
+        seed=inputs.seed,
+        history=inputs.history,
+        history_key=inputs.key,
+    )
+    inputs.report("writing outputs")
+    return PreparedRun(
+        pack=inputs.pack,
+        sources=inputs.sources,
+        plan=plan,
+        options=recorded_options(inputs, plan.risk),
+        key=inputs.key,
+        started=inputs.started,
+    )
+
+
+def recorded_options(inputs: RunInputs, risk_inputs: ResolvedRisk) -> dict[str, str]:
+    """The options a run's summary records, with the seed the run used."""
+    recorded = {**inputs.options, "seed": risk_inputs.seed}
+    return {name: recorded[name] for name in ("postal_method", "pseudonymised", "seed", "history_sources")}
 
 
 def check_postal_method(postal_method: str) -> None:
@@ -336,24 +386,131 @@ def build_plan(
     ranks continue from earlier batches, and the plan carries the state after this batch. ``cache``
     (of ``pack`` with ``seed``) keeps resolved tables from one batch to the next.
     """
-    vocabulary = normalise.Vocabulary(
+    parts = [normalise.split_source(s.frame, run_vocabulary(pack)) for s in sources]
+    report("reading and validating input")
+    candidates, source_rejects = _collect_checked(sources, parts)
+    screened = screen_candidates(
+        candidates,
+        cache if cache is not None else ResolvedCache(pack, seed=seed),
+        report,
+        postal_method=postal_method,
+        history=history,
+        history_key=history_key,
+        state=state,
+    )
+    del candidates
+    report("routing to queues")
+    queue_load = state.queue_load if state is not None else None
+    routed = route.route_packages(screened.scored, screened.risk, queue_load)
+    return Plan(
+        lines=screened.lines,
+        packages=packages_output(routed),
+        components=screened.components,
+        flags=screened.flags,
+        queues=queues_output(routed),
+        rejects=sorted_rejects([source_rejects, screened.rejects]),
+        input_counts=input_counts(sources),
+        dates=screened.dates,
+        risk=screened.risk,
+        citations=screened.citations,
+        next_state=None
+        if screened.seen_now is None or state is None
+        else _advance(state, sources, screened.seen_now, screened.decided, routed),
+    )
+
+
+def run_vocabulary(pack: RulePack) -> normalise.Vocabulary:
+    """The values validation accepts under ``pack`` (countries, currencies, dates covered)."""
+    return normalise.Vocabulary(
         countries=known_countries(),
         currencies=pack_currencies(pack),
         covers_from=pack.meta.covers_from,
         covers_to=pack.meta.covers_to,
     )
-    parts = [normalise.split_source(s.frame, vocabulary) for s in sources]
-    report("reading and validating input")
-    candidates, source_rejects = _collect_checked(sources, parts)
+
+
+def input_counts(sources: Sequence[Source]) -> pl.LazyFrame:
+    """Rows read per source (``source``, ``rows``), for the summary's conservation check."""
+    return pl.concat(
+        [s.frame.select(pl.lit(s.label).alias(SOURCE_COL), pl.len().alias("rows")) for s in sources]
+    )
+
+
+def sorted_rejects(parts: Sequence[pl.DataFrame]) -> pl.LazyFrame:
+    """The ``rejects`` output from its parts: in input order (source, then row)."""
+    return pl.concat(parts).lazy().sort(SOURCE_COL, ROW_COL)
+
+
+def packages_output(routed: pl.DataFrame) -> pl.LazyFrame:
+    """The ``packages`` output of the routed packages."""
+    return _packages_output(routed.lazy())
+
+
+def queues_output(routed: pl.DataFrame) -> pl.DataFrame:
+    """The ``queues`` output of the routed packages."""
+    return route.queue_table(routed).select(list(QUEUE_SCHEMA))
+
+
+@dataclass
+class DayTotals:
+    """Totals over a whole day, computed before its packages are screened part by part.
+
+    ``consignee_days``: :data:`~screening.stages.aggregate.CONSIGNEE_DAY` and the consignee-day
+    totals; ``shipper_consignee_days``: the shipper-consignee-day totals of the risk stage. Both hold
+    only the keys whose lines span parts (:func:`~screening.stages.aggregate.spanning_totals`); a
+    key in one part has its totals over that part. A part (whole packages of the day) is judged
+    exactly as the whole day would judge it.
+    """
+
+    consignee_days: pl.DataFrame
+    shipper_consignee_days: pl.DataFrame
+
+
+@dataclass
+class Screened:
+    """One set of candidate lines screened up to routing: the outputs that need no routing, the packages
+    scored for it, and what the run's summary and state need."""
+
+    lines: pl.LazyFrame
+    components: pl.LazyFrame
+    flags: pl.DataFrame
+    #: The packages with their risk scores, before routing (package key from 0, in package order).
+    scored: pl.DataFrame
+    #: Duplicate and missing-rate rejects (the validation rejects come before).
+    rejects: pl.DataFrame
+    dates: list[dt.date]
+    risk: ResolvedRisk
+    citations: pl.DataFrame
+    #: The decided lines and the new line keys (incremental mode).
+    decided: pl.LazyFrame
+    seen_now: pl.DataFrame | None
+
+
+def screen_candidates(
+    candidates: pl.DataFrame,
+    tables: ResolvedCache,
+    report: Callable[[str], None] = _silent,
+    *,
+    postal_method: PostalMethod = "ad-valorem",
+    history: pl.LazyFrame | None = None,
+    history_key: bytes | None = None,
+    state: RunningState | None = None,
+    day: DayTotals | None = None,
+    dates: Sequence[dt.date] | None = None,
+) -> Screened:
+    """Screen validated candidate lines (whole packages) up to routing.
+
+    ``day`` and ``dates`` (a part of a day screened in parts): the consignee-day and
+    shipper-consignee-day totals and the arrival dates of the whole day, instead of those of
+    ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`.
+    """
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
-    del candidates  # a whole typed copy of the input: free it before the decisions
     if state is not None:
         kept, earlier_copies = normalise.split_seen(kept, state.seen_lines)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     kept = kept.with_row_index(LINE_ID)
-    dates = sorted(kept["arrival_date"].unique().drop_nulls().to_list())
-    tables = cache if cache is not None else ResolvedCache(pack, seed=seed)
-    resolved = tables.rules(dates)
+    run_dates = list(dates) if dates is not None else distinct_dates(kept)
+    resolved = tables.rules(run_dates)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
     # package group-bys and joins use the integer PACKAGE_KEY of that order.
@@ -374,41 +531,39 @@ def build_plan(
     # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
-    decided, goods = _decide(valid, resolved, postal_method, prior)
+    day_table = day.consignee_days if day is not None else None
+    decided, goods = _decide(valid, resolved, postal_method, prior, day_table)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.
     consignee_keys = narrow["consignee_key"]
     seen_now = narrow.select("package_id", "line_no") if state is not None else None
     del decided, goods, valid, narrow
     report("flagging risks")
-    risk_inputs = tables.risk(dates)
+    risk_inputs = tables.risk(run_dates)
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, consignee_keys, history_key)
-    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables)
+    shipper_days = day.shipper_consignee_days if day is not None else None
+    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables, shipper_days)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
-    report("routing to queues")
-    queue_load = state.queue_load if state is not None else None
-    routed = route.route_packages(
-        _scored(package_frame, flags).collect(engine=IN_MEMORY), risk_inputs, queue_load
-    )
+    scored = _scored(package_frame, flags).collect(engine=IN_MEMORY)
     line_flags = risk.line_risk_flags(fired)
-    return Plan(
+    return Screened(
         lines=_lines_output(_with_wide_columns(lines, wide, line_flags), passthrough),
-        packages=_packages_output(routed.lazy()),
         components=_components_output(components, resolved),
         flags=_flags_output(flags),
-        queues=route.queue_table(routed).select(list(QUEUE_SCHEMA)),
-        rejects=pl.concat([source_rejects, duplicate_rejects, fx_rejects]).lazy().sort(SOURCE_COL, ROW_COL),
-        input_counts=pl.concat(
-            [s.frame.select(pl.lit(s.label).alias(SOURCE_COL), pl.len().alias("rows")) for s in sources]
-        ),
-        dates=dates,
+        scored=scored,
+        rejects=pl.concat([duplicate_rejects, fx_rejects]),
+        dates=run_dates,
         risk=risk_inputs,
         citations=resolved.citations,
-        next_state=None
-        if seen_now is None or state is None
-        else _advance(state, sources, seen_now, lines, routed),
+        decided=lines,
+        seen_now=seen_now,
     )
+
+
+def distinct_dates(lines: pl.DataFrame) -> list[dt.date]:
+    """The distinct arrival dates of ``lines``, sorted (the dates a rule pack is resolved for)."""
+    return sorted(lines["arrival_date"].unique().drop_nulls().to_list())
 
 
 def _with_wide_columns(lines: pl.LazyFrame, wide: pl.DataFrame, line_flags: pl.DataFrame) -> pl.LazyFrame:
@@ -470,8 +625,10 @@ def _flag_lines(
     risk_inputs: ResolvedRisk,
     history: pl.LazyFrame | None,
     tables: ResolvedCache,
+    shipper_days: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Each line's fired risk rules (materialised: the flags feed three outputs)."""
+    """Each line's fired risk rules (materialised: the flags feed three outputs); ``shipper_days``: the
+    whole day's shipper-consignee-day totals (a part of a day), else those of ``lines``."""
     frame = risk.risk_columns(
         lines,
         wide.select(LINE_ID, *risk.RISK_TEXT_INPUTS),
@@ -480,6 +637,7 @@ def _flag_lines(
         tariff_dates=resolved.tariff["arrival_date"].unique().to_list(),
         denied=_denied_matches(wide, risk_inputs, tables),
         history=history,
+        shipper_days=shipper_days,
     )
     return risk.flag_lines(frame, risk_inputs)
 
@@ -532,16 +690,39 @@ def _collect_checked(
     sources: Sequence[Source], parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Collect every source's candidates and rejects; a source that cannot be read raises InputSchemaError."""
+    candidates, rejects = validate_sources(sources, parts)
+    assert candidates is not None
+    return candidates, rejects
+
+
+def validate_sources(
+    sources: Sequence[Source],
+    parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]],
+    *,
+    into: Path | None = None,
+    columns: Sequence[pl.Expr] = (),
+) -> tuple[pl.DataFrame | None, pl.DataFrame]:
+    """Validate every source (``parts``: :func:`normalise.split_source` of each): the candidates and the rejects.
+
+    With ``into``, the candidates (and ``columns`` computed beside them) are written to that Parquet
+    file as they are validated, instead of being returned: memory stays bounded whatever the input's
+    size. A source that cannot be read raises :class:`InputSchemaError`.
+    """
+    candidates = pl.concat([c for c, _ in parts], how="diagonal_relaxed").with_columns(columns)
+    rejects = pl.concat([r for _, r in parts], how="vertical")
+    # Files stream; frames already in memory run in memory (faster, and polars 2.1's streaming
+    # engine can panic formatting strings of in-memory batches).
+    streaming = any(s.path is not None for s in sources)
     try:
-        candidates, rejects = pl.collect_all(
-            [
-                pl.concat([c for c, _ in parts], how="diagonal_relaxed"),
-                pl.concat([r for _, r in parts], how="vertical"),
-            ],
-            # Files stream; frames already in memory run in memory (faster, and polars 2.1's streaming
-            # engine can panic formatting strings of in-memory batches).
-            engine="streaming" if any(s.path is not None for s in sources) else IN_MEMORY,
-        )
+        if into is None:
+            kept, found = pl.collect_all(
+                [candidates, rejects], engine="streaming" if streaming else IN_MEMORY
+            )
+            return kept, found
+        # A temporary file read back soon: fast compression, not small files.
+        sink = candidates.sink_parquet(into, compression="lz4", lazy=True)
+        _, found = pl.collect_all([sink, rejects], engine="streaming" if streaming else IN_MEMORY)
+        return None, found
     except (pl.exceptions.PolarsError, OSError) as exc:
         for source, (candidate, _) in zip(sources, parts, strict=True):
             try:
@@ -551,7 +732,6 @@ def _collect_checked(
         raise InputSchemaError(
             ", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}"
         ) from exc
-    return candidates, rejects
 
 
 def read_error(exc: BaseException) -> str:
@@ -566,8 +746,10 @@ def _decide(
     resolved: ResolvedRules,
     postal_method: PostalMethod,
     prior: pl.DataFrame | None = None,
+    day: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it.
+    """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it,
+    with ``day`` (a part of a day) against the whole day's consignee-day totals.
 
     Every lookup that depends only on the goods runs once per distinct goods of the run
     (:func:`_goods_facts`), and the lines gather the columns they need by their goods code (kept as the
@@ -578,7 +760,9 @@ def _decide(
     codes, goods = enrich.goods_codes(lines)
     facts = _goods_facts(goods, resolved)
     lines = enrich.gather_goods(lines.with_columns(codes), facts, ["hts_digits", "tariff_line"])
-    if prior is None:
+    if day is not None:
+        lines = aggregate.attach_day_totals(lines, day)
+    elif prior is None:
         lines = aggregate.attach_consignee_day(lines)
     else:
         running_totals = running.running_totals(lines.lazy(), prior)

@@ -353,18 +353,31 @@ class _CsvGrammar:
 
 
 def from_memory(obj: Any) -> pl.LazyFrame:
-    """A lazy frame from a polars frame, a pyarrow Table/RecordBatch/RecordBatchReader or an Arrow stream."""
+    """A lazy frame from a polars frame, a pyarrow Table/RecordBatch/RecordBatchReader or an Arrow stream.
+
+    The data is made contiguous (one chunk per column): polars 2.1 panics ("i < self.len()") formatting
+    strings of frames in several chunks, as tables of several record batches are. A frame already in one
+    chunk is not copied.
+    """
     if isinstance(obj, pl.LazyFrame):
-        return obj
-    if isinstance(obj, pl.DataFrame):
-        return obj.lazy()
-    if isinstance(obj, pa.RecordBatchReader):
-        return pl.from_arrow(obj.read_all()).lazy()  # type: ignore[union-attr]
-    if isinstance(obj, pa.Table | pa.RecordBatch):
-        return pl.from_arrow(obj).lazy()  # type: ignore[union-attr]
-    if hasattr(obj, "__arrow_c_stream__"):
-        return pl.from_arrow(pa.RecordBatchReader.from_stream(obj).read_all()).lazy()  # type: ignore[union-attr]
-    raise TypeError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
+        frame = obj.collect(engine="in-memory")
+    elif isinstance(obj, pl.DataFrame):
+        frame = obj
+    elif isinstance(obj, pa.RecordBatchReader):
+        frame = _from_arrow(obj.read_all())
+    elif isinstance(obj, pa.Table | pa.RecordBatch):
+        frame = _from_arrow(obj)
+    elif hasattr(obj, "__arrow_c_stream__"):
+        frame = _from_arrow(pa.RecordBatchReader.from_stream(obj).read_all())
+    else:
+        raise TypeError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
+    return frame.rechunk().lazy()
+
+
+def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+    frame = pl.from_arrow(data)
+    assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
+    return frame
 
 
 def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.LazyFrame:

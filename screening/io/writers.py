@@ -35,21 +35,26 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
     if fmt == "parquet":
         frame.write_parquet(target, compression="zstd", statistics=True)
     else:
-        flat = frame.with_columns(
-            _as_json(c) for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)
-        )
-        flat = flat.with_columns(
-            pl.col(c).cast(pl.String())
-            for c, t in flat.schema.items()
-            if isinstance(t, pl.Enum | pl.Categorical)
-        )
-        flat.with_columns(
-            pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-            for c, t in flat.schema.items()
-            if t == pl.String()
-        ).write_csv(target)
+        csv_ready(frame.lazy()).collect(engine="in-memory").write_csv(target)
     flush_to_disk(target)
     return target
+
+
+def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` as CSV holds it: nested columns as JSON text, categories as text, and text that starts
+    like a spreadsheet formula prefixed with ``'``."""
+    schema = frame.collect_schema()
+    flat = frame.with_columns(
+        _as_json(c) for c, t in schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)
+    )
+    flat = flat.with_columns(
+        pl.col(c).cast(pl.String()) for c, t in schema.items() if isinstance(t, pl.Enum | pl.Categorical)
+    )
+    return flat.with_columns(
+        pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, t in flat.collect_schema().items()
+        if t == pl.String()
+    )
 
 
 def write_frames(frames: Mapping[str, pl.DataFrame], folder: Path, fmt: OutputFormat) -> list[Path]:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from screening.schema import PACKAGE_KEY
+from screening.stages.lookup import lookup
 
 CONSIGNEE_DAY = ("consignee_key", "arrival_date")
+#: The consignee-day totals of each line, with the types :func:`consignee_day_totals` gives them.
+CONSIGNEE_DAY_TOTALS = pl.Schema(
+    {
+        "consignee_day_value_cents": pl.Int64(),
+        "consignee_day_gift_cents": pl.Int64(),
+        "consignee_day_packages": pl.get_index_type(),
+        "consignee_day_lines": pl.Int64(),
+    }
+)
 
 
 def consignee_day_totals() -> list[pl.Expr]:
@@ -27,3 +39,58 @@ def consignee_day_totals() -> list[pl.Expr]:
 def attach_consignee_day(lines: pl.DataFrame) -> pl.DataFrame:
     """Each line with its consignee-day totals."""
     return lines.with_columns(consignee_day_totals())
+
+
+def consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
+    """The consignee-day totals of ``lines`` (whole packages, valued), one row per consignee-day.
+
+    Partial tables of disjoint sets of packages add up to the totals of their union
+    (:func:`spanning_totals`): a day screened in parts is judged against the totals of the whole day.
+    """
+    return lines.group_by(CONSIGNEE_DAY).agg(
+        pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
+        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
+        pl.col("package_id").n_unique().alias("consignee_day_packages"),
+        pl.len().alias("consignee_day_lines"),
+    )
+
+
+def spanning_totals(partials: Sequence[pl.DataFrame], keys: Sequence[str], totals: pl.Schema) -> pl.DataFrame:
+    """The keys found in more than one of ``partials`` (totals of disjoint sets of packages, columns
+    ``keys`` and ``totals``), with the totals summed.
+
+    A key found in one part only has all its lines in that part: a window over the part gives its
+    totals (:func:`attach_day_totals`). The table holds the others, fewer and smaller to look up. Null
+    keys form one group, as in a window over them; rows come in no particular order.
+    """
+    names = list(totals.names())
+    return (
+        pl.concat([p.select(*keys, *names) for p in partials])
+        .group_by(keys)
+        .agg(pl.col(names).sum(), pl.len().alias("__parts"))
+        .filter(pl.col("__parts") > 1)
+        .select(*keys, *names)
+        .cast(totals)
+    )
+
+
+def with_day_totals(frame: pl.LazyFrame, table: pl.DataFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    """``frame`` (a part of a day, with its totals per key computed over the part) with the totals of
+    the keys in ``table`` (:func:`spanning_totals`) replaced by the whole day's."""
+    names = [c for c in table.columns if c not in keys]
+    day = table.rename({c: f"__day_{c}" for c in names}).lazy()
+    return (
+        lookup(frame, day, list(keys), nulls_equal=True)
+        .with_columns(pl.coalesce(f"__day_{c}", c).alias(c) for c in names)
+        .drop(f"__day_{c}" for c in names)
+    )
+
+
+def attach_day_totals(lines: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """Each line with its consignee-day totals over the whole day: those of its part, or of ``table``
+    (:func:`spanning_totals` of every part's :func:`consignee_day_partials`) for consignee-days that
+    span parts."""
+    totals = table.select(*CONSIGNEE_DAY, *CONSIGNEE_DAY_TOTALS.names())
+    return with_day_totals(attach_consignee_day(lines).lazy(), totals, CONSIGNEE_DAY).collect(
+        engine="in-memory"
+    )

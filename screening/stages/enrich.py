@@ -44,8 +44,12 @@ def split_fx(
         pl.col("arrival_date"),
     )
     rejects = rejects_from_lines(missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message)
-    valid = lines.lazy().join(fx.lazy(), on=keys, how="inner", maintain_order="left")
-    return valid, rejects
+    return with_fx(lines, fx), rejects
+
+
+def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:
+    """The lines that have a rate in force for their (arrival_date, currency), with the rate (see :func:`split_fx`)."""
+    return lines.lazy().join(fx.lazy(), on=["arrival_date", "currency"], how="inner", maintain_order="left")
 
 
 def consignee_key_column() -> pl.Expr:

@@ -407,9 +407,7 @@ def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     Eager on purpose: "first" is defined by the frame's row order (sources in the order given,
     rows in file order), which an in-memory frame guarantees.
     """
-    later_copy = candidates.select(
-        (~pl.struct("package_id", "line_no").is_first_distinct()).alias("later_copy")
-    ).to_series()
+    later_copy = later_copies(candidates)
     message = pl.format(
         "line_no {} of package {} appears more than once; the first occurrence is kept",
         pl.col("line_no"),
@@ -419,6 +417,13 @@ def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
         candidates.filter(later_copy), code=RejectCode.DUPLICATE_LINE, field="line_no", message=message
     )
     return candidates.filter(~later_copy), rejects
+
+
+def later_copies(candidates: pl.DataFrame) -> pl.Series:
+    """Whether each line repeats the (package_id, line_no) of a line before it (see :func:`split_duplicates`)."""
+    return candidates.select(
+        (~pl.struct("package_id", "line_no").is_first_distinct()).alias("later_copy")
+    ).to_series()
 
 
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

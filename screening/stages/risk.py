@@ -19,6 +19,7 @@ from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
+from screening.stages.aggregate import with_day_totals
 from screening.stages.lookup import lookup, mapped
 
 #: Reasons under which the de minimis rule itself does not run (suspended or repealed).
@@ -149,12 +150,15 @@ def risk_columns(
     tariff_dates: Sequence[dt.date],
     denied: pl.LazyFrame,
     history: pl.LazyFrame | None,
+    shipper_days: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Every whitelisted risk column per line, with ``__line``, the package key and ``__denied_detail``.
 
     ``lines`` holds the decided lines (:data:`LINE_INPUTS` and the keys), materialised; ``text`` the
     text columns of :data:`RISK_TEXT_INPUTS`, line ``i`` in row ``i``; ``denied`` is the output of
-    :func:`screening.stages.denied.match_parties` for the run's names.
+    :func:`screening.stages.denied.match_parties` for the run's names; ``shipper_days`` (when ``lines``
+    are a part of a day) the whole day's totals of the shipper-consignee-days that span parts
+    (:func:`screening.stages.aggregate.spanning_totals` of :func:`shipper_consignee_day_partials`).
 
     One lazy plan over narrow rows, with no join as long as the lines: the text columns are put in
     line order by position, and the text features are computed once per distinct value and
@@ -167,7 +171,7 @@ def risk_columns(
     base = _line_values(base, tariff_dates).with_columns(
         _text_features(coded, risk.families, denied.collect(engine="in-memory"))
     )
-    base = _package_totals(base.with_columns(mismatch_column(risk.families)))
+    base = _package_totals(base.with_columns(mismatch_column(risk.families)), shipper_days)
     thresholds = days.select(
         "arrival_date", (pl.col("threshold_cents").cast(pl.Float64()) / 100).alias("threshold_usd")
     )
@@ -293,31 +297,58 @@ def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.Lazy
     )
 
 
-def _package_totals(base: pl.LazyFrame) -> pl.LazyFrame:
-    """Package value and lines, and the packages and value from one shipper to one consignee on a day."""
-    shipper_key = pl.concat_str(
+#: The shipper-consignee-day of a line: the shipper's normal name and country, the consignee, the day.
+SHIPPER_CONSIGNEE_DAY = ("__shipper_key", "consignee_key", "arrival_date")
+#: The shipper-consignee-day totals, with the types the window expressions of :func:`_package_totals` give.
+SHIPPER_CONSIGNEE_DAY_TOTALS = pl.Schema(
+    {"shipper_consignee_day_packages": pl.get_index_type(), "shipper_consignee_day_value_usd": pl.Int64()}
+)
+
+
+def _shipper_key() -> pl.Expr:
+    """The shipper of a line as one key (reads ``shipper_name_norm`` and ``shipper_country``)."""
+    return pl.concat_str(
         pl.col("shipper_name_norm"), pl.col("shipper_country").fill_null(""), separator="|"
+    ).alias("__shipper_key")
+
+
+def shipper_consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
+    """Packages and value (cents) per shipper-consignee-day of ``lines`` (whole packages, valued).
+
+    Partial tables of disjoint sets of packages add up to the totals of their union (see
+    :func:`screening.stages.aggregate.spanning_totals`).
+    """
+    names = lines.select(pl.col("shipper_name").unique())
+    normal = names.with_columns(normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"))
+    keyed = lines.join(normal, on="shipper_name", how="left", nulls_equal=True).with_columns(_shipper_key())
+    return keyed.group_by(SHIPPER_CONSIGNEE_DAY).agg(
+        pl.col("package_id").n_unique().alias("shipper_consignee_day_packages"),
+        pl.col("value_usd_cents").sum().alias("shipper_consignee_day_value_usd"),
     )
+
+
+def _package_totals(base: pl.LazyFrame, shipper_days: pl.DataFrame | None) -> pl.LazyFrame:
+    """Package value and lines, and the packages and value from one shipper to one consignee on a day
+    (over ``base``; over the whole day for the keys in ``shipper_days`` when given)."""
     # Windows over the same key columns share their groups, but only as bare window expressions:
     # wrapped in a cast or an arithmetic they each find them again (twice the time), so the sums are
     # turned into dollars in a later step.
-    shipper_consignee = ["__shipper_key", "consignee_key", "arrival_date"]
-    return (
-        base.with_columns(shipper_key.alias("__shipper_key"))
-        .with_columns(
-            pl.col("value_usd_cents").sum().over(PACKAGE_KEY).alias("package_value_usd"),
-            pl.len().over(PACKAGE_KEY).alias("package_lines"),
-            pl.col(PACKAGE_KEY).n_unique().over(shipper_consignee).alias("shipper_consignee_day_packages"),
-            pl.col("value_usd_cents").sum().over(shipper_consignee).alias("shipper_consignee_day_value_usd"),
-        )
-        .with_columns(
-            _dollars("package_value_usd", "package_value_usd"),
-            pl.col("package_lines").cast(pl.Int64()),
-            pl.col("shipper_consignee_day_packages").cast(pl.Int64()),
-            _dollars("shipper_consignee_day_value_usd", "shipper_consignee_day_value_usd"),
-        )
-        .drop("__shipper_key")
+    keys = list(SHIPPER_CONSIGNEE_DAY)
+    totals = base.with_columns(_shipper_key()).with_columns(
+        pl.col("value_usd_cents").sum().over(PACKAGE_KEY).alias("package_value_usd"),
+        pl.len().over(PACKAGE_KEY).alias("package_lines"),
+        pl.col(PACKAGE_KEY).n_unique().over(keys).alias("shipper_consignee_day_packages"),
+        pl.col("value_usd_cents").sum().over(keys).alias("shipper_consignee_day_value_usd"),
     )
+    if shipper_days is not None:
+        table = shipper_days.select(*keys, *SHIPPER_CONSIGNEE_DAY_TOTALS.names())
+        totals = with_day_totals(totals, table, keys)
+    return totals.with_columns(
+        _dollars("package_value_usd", "package_value_usd"),
+        pl.col("package_lines").cast(pl.Int64()),
+        pl.col("shipper_consignee_day_packages").cast(pl.Int64()),
+        _dollars("shipper_consignee_day_value_usd", "shipper_consignee_day_value_usd"),
+    ).drop("__shipper_key")
 
 
 def _marked_package_order(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import screening
 from screening import folder_run
+from screening.day_parts import day_totals, split_day
+from screening.io.appending import AppendingFile
+from screening.io.sources import open_sources
 from screening.io.writers import OutputFormat
+from screening.rulepack.resolved_cache import ResolvedCache
 
 from ..conftest import OUTPUT_FILES, SAMPLE
 
@@ -44,21 +52,96 @@ def test_the_folder_holds_the_same_bytes_as_a_written_result(
     assert wall > 0
 
 
-def test_a_failed_write_keeps_the_previous_set(
-    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _read(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_day_in_many_parts_gives_the_whole_days_outputs(
+    us_pack: screening.RulePack, tmp_path: Path, fmt: OutputFormat
 ) -> None:
+    """Parts of 1,500 lines (seven parts of the 10k sample): consignee-days, shipper-consignee-days and
+    queues span parts, and every output is the whole day's, row for row."""
+    source = SAMPLE / "manifest_10k.csv"
+    whole = screening.screen(source, rules=us_pack)
+    whole.write(tmp_path / "whole", fmt=fmt)
+    stages: list[str] = []
+    summary, _ = screening.screen_to_folder(
+        source, tmp_path / "parts", rules=us_pack, fmt=fmt, part_lines=1_500, on_stage=stages.append
+    )
+    assert "screening part 7 of 7" in stages
+    for name in sorted(p.name for p in (tmp_path / "whole").iterdir()):
+        if name == "summary.json":
+            continue
+        assert_frame_equal(_read(tmp_path / "parts" / name), _read(tmp_path / "whole" / name))
+        if fmt == "csv":  # text has one spelling: the same bytes
+            assert (tmp_path / "parts" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    for section in ("counts", "money", "risk", "dates_resolved", "options", "decision_rules"):
+        assert json.loads(json.dumps(summary[section], default=str)) == json.loads(
+            json.dumps(whole.summary[section], default=str)
+        ), section
+    # Consignee-days and shipper-consignee-days do span parts here: the equality above is not by luck.
+    with tempfile.TemporaryDirectory() as work:
+        parts = split_day(open_sources([source], None), us_pack, Path(work), 1_500)
+        totals, _ = day_totals(parts, ResolvedCache(us_pack))
+    assert totals.consignee_days.height > 0
+    assert totals.shipper_consignee_days.height > 0
+
+
+def test_a_frame_in_memory_is_screened_in_parts_too(us_pack: screening.RulePack, tmp_path: Path) -> None:
+    frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(3_000)
+    whole = screening.screen(frame, rules=us_pack)
+    summary, _ = screening.screen_to_folder(frame, tmp_path / "parts", rules=us_pack, part_lines=700)
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "lines.parquet"), whole.lines)
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "packages.parquet"), whole.packages)
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "rejects.parquet"), whole.rejects)
+    assert summary["counts"]["input_rows"] == 3_000
+
+
+def _keeps_previous_set(out: Path) -> None:
+    assert sorted(p.name for p in out.parent.iterdir()) == ["run"]
+    assert json.loads((out / "summary.json").read_text()) == {"previous": True}
+
+
+@pytest.fixture
+def previous_run(tmp_path: Path) -> Path:
     out = tmp_path / "run"
     out.mkdir()
     (out / "summary.json").write_text('{"previous": true}')
-    real = folder_run.write_frame
+    return out
 
-    def fail_on_packages(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
-        if path.name == "packages":
+
+def test_a_failed_write_keeps_the_previous_set(
+    us_pack: screening.RulePack, previous_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = folder_run.write_frames
+
+    def fail_on_packages(frames: dict[str, pl.DataFrame], folder: Path, fmt: OutputFormat) -> list[Path]:
+        if "packages" in frames:
             raise OSError("disk full")
-        return real(frame, path, fmt)
+        return real(frames, folder, fmt)
 
-    monkeypatch.setattr(folder_run, "write_frame", fail_on_packages)
+    monkeypatch.setattr(folder_run, "write_frames", fail_on_packages)
     with pytest.raises(OSError, match="disk full"):
-        screening.screen_to_folder(SAMPLE / "manifest_10k.parquet", out, rules=us_pack)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
-    assert json.loads((out / "summary.json").read_text()) == {"previous": True}
+        screening.screen_to_folder(SAMPLE / "manifest_10k.parquet", previous_run, rules=us_pack)
+    _keeps_previous_set(previous_run)
+
+
+def test_a_part_that_fails_to_write_stops_the_run_and_keeps_the_previous_set(
+    us_pack: screening.RulePack, previous_run: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writing thread's error reaches the run (no hang, no half-written set)."""
+    real = AppendingFile._frames
+
+    def fail_on_third_part(self: AppendingFile, *args: Any) -> Iterator[pl.DataFrame]:
+        for index, frame in enumerate(real(self, *args)):
+            if index == 2 and self.path.stem == "lines":
+                raise OSError("disk full")
+            yield frame
+
+    monkeypatch.setattr(AppendingFile, "_frames", fail_on_third_part)
+    with pytest.raises((OSError, pl.exceptions.PolarsError), match="disk full"):
+        screening.screen_to_folder(
+            SAMPLE / "manifest_10k.parquet", previous_run, rules=us_pack, part_lines=2_000
+        )
+    _keeps_previous_set(previous_run)

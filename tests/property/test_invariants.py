@@ -250,6 +250,28 @@ def test_batch_size_invariance(
     assert_same_outputs(batched, whole)
 
 
+@given(
+    manifest=labelled_manifests(max_broken=2, max_duplicates=1),
+    part_lines=st.integers(min_value=1, max_value=30),
+    as_file=st.booleans(),
+)
+def test_part_size_invariance_of_a_folder_run(
+    pack: screening.RulePack, manifest: LabelledManifest, part_lines: int, as_file: bool
+) -> None:
+    """``screen run`` screens a day in parts of whole packages against the whole day's totals: any part
+    size (down to one line a part) writes the outputs of the whole day, row for row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source: object = manifest.frame
+        if as_file:
+            source = folder / "manifest.csv"
+            manifest.frame.write_csv(source)
+        whole = screen(source, pack)
+        screening.screen_to_folder(source, folder / "out", rules=pack, part_lines=part_lines)
+        written = {name: pl.read_parquet(folder / "out" / f"{name}.parquet") for name in OUTPUTS}
+    assert_same_outputs(written, {name: getattr(whole, name) for name in OUTPUTS})
+
+
 # --- Partition -----------------------------------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
-from ..conftest import OUTPUT_FILES
+from ..conftest import OUTPUT_FILES, SAMPLE
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -278,6 +278,29 @@ def test_in_memory_inputs_screen_like_a_file(tmp_path: Path, pack: RulePack, kin
     assert_frame_equal(from_memory.packages, from_file.packages)
     assert_frame_equal(from_memory.lines.drop(SOURCE_COL), from_file.lines.drop(SOURCE_COL))
     assert set(from_memory.lines[SOURCE_COL]) == {"<memory:0>"}
+
+
+@pytest.mark.parametrize(
+    "kind", ["pyarrow-table", "record-batch-reader", "polars-dataframe", "polars-lazyframe"]
+)
+def test_in_memory_inputs_in_several_chunks_screen_like_a_file(pack: RulePack, kind: str) -> None:
+    """Tables of several record batches (as Flight streams and readers deliver them) and frames in
+    several chunks: polars 2.1 panicked formatting their strings until inputs were made contiguous."""
+    source = SAMPLE / "manifest_10k.csv"
+    # As polars' CSV reader leaves it: several chunks, each with its own string buffers.
+    chunked = pl.concat(
+        [
+            pl.read_csv(source, infer_schema=False, skip_rows_after_header=skip, n_rows=rows)
+            for skip, rows in ((0, 2_500), (2_500, 3_500), (6_000, None))
+        ],
+        rechunk=False,
+    )
+    assert chunked.n_chunks() > 1
+    assert chunked.height == 10_000
+    from_file = screen(source, pack)
+    from_memory = screen(_in_memory_variants(chunked)[kind], pack)
+    assert_frame_equal(from_memory.packages, from_file.packages)
+    assert_frame_equal(from_memory.rejects.drop(SOURCE_COL), from_file.rejects.drop(SOURCE_COL))
 
 
 def test_in_memory_typed_columns_screen_like_text(tmp_path: Path, pack: RulePack) -> None:
