@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Unpack
 
@@ -34,7 +35,7 @@ from screening.pipeline import (
     screen_candidates,
     sorted_rejects,
 )
-from screening.result import build_summary, check_conservation
+from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conservation, read_compact
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.schema import PACKAGE_KEY
 from screening.stages import route
@@ -84,91 +85,139 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     if inputs.history is not None:
         # Every part reads it: once from its files.
         inputs.history = inputs.history.collect(engine=IN_MEMORY).lazy()
-    scored, rejects, line_count = _screen_parts(inputs, parts, tables, totals, dates, staging, fmt)
-    shutil.rmtree(work)
+    day = _Day(inputs, tables, totals, dates, work)
+    screened = _screen_parts(day, parts, staging, fmt)
     inputs.report("routing to queues")
-    risk_inputs = tables.risk(dates)
-    routed = route.route_packages(pl.concat(scored), risk_inputs, None)
-    del scored
-    packages = pseudonymised("packages", packages_output(routed).collect(engine=IN_MEMORY), inputs.key)
-    all_rejects = pseudonymised("rejects", sorted_rejects(rejects).collect(engine=IN_MEMORY), inputs.key)
+    flagged = pl.concat(screened.flagged)
+    by_key = route.queues_by_key(flagged, day.risk)
+    queues = queues_output(route.with_dispositions(flagged, route.queued_by_key(flagged, by_key)))
+    del flagged
     inputs.report("writing outputs")
-    write_frames(
-        {"packages": packages, "queues": queues_output(routed), "rejects": all_rejects}, staging, fmt
-    )
+    summary_packages = _write_packages(day, screened.package_files, by_key, staging, fmt)
+    rejects = pseudonymised("rejects", sorted_rejects(screened.rejects).collect(engine=IN_MEMORY), inputs.key)
+    write_frames({"queues": queues, "rejects": rejects}, staging, fmt)
     summary = build_summary(
         pack=inputs.pack,
         sources=inputs.sources,
         input_counts=input_counts(inputs.sources).collect(engine=IN_MEMORY),
-        line_count=line_count,
-        packages=packages,
-        rejects=all_rejects,
+        line_count=screened.line_count,
+        packages=read_compact(summary_packages, SUMMARY_PACKAGE_COLUMNS),
+        rejects=rejects,
         dates=dates,
-        risk=risk_inputs,
+        risk=day.risk,
         citations=tables.rules(dates).citations,
-        options=recorded_options(inputs, risk_inputs),
+        options=recorded_options(inputs, day.risk),
     )
     check_conservation(summary)
+    shutil.rmtree(work)
     return summary
 
 
-def _screen_parts(
-    inputs: RunInputs,
-    parts: DayParts,
-    tables: ResolvedCache,
-    totals: DayTotals,
-    dates: list[dt.date],
-    staging: Path,
-    fmt: OutputFormat,
-) -> tuple[list[pl.DataFrame], list[pl.DataFrame], int]:
-    """Screen each part, appending its lines, components and flags to their files.
+class _Day:
+    """What every part of a day is screened with: the run's inputs, the resolved tables, the whole day's
+    totals and dates, the day's risk tables, and the folder for temporary files."""
 
-    Returns the scored packages of every part (package keys numbered across the day), the rejects
-    (validation's first) and the number of lines written.
-    """
+    def __init__(
+        self, inputs: RunInputs, tables: ResolvedCache, totals: DayTotals, dates: list[dt.date], work: Path
+    ) -> None:
+        self.inputs = inputs
+        self.tables = tables
+        self.totals = totals
+        self.dates = dates
+        self.risk = tables.risk(dates)
+        self.work = work
+
+
+@dataclass
+class _Screened:
+    """The parts screened: the flagged packages for routing, each part's packages (in a temporary file,
+    with their random sample), the rejects (validation's first) and the number of lines written."""
+
+    flagged: list[pl.DataFrame]
+    package_files: list[Path]
+    rejects: list[pl.DataFrame]
+    line_count: int
+
+
+def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) -> _Screened:
+    """Screen each part, appending its lines, components and flags to their files; its packages wait in
+    a temporary file for the day's routing (package keys numbered across the day)."""
+    inputs = day.inputs
     files: dict[str, AppendingFile] = {}
-    scored: list[pl.DataFrame] = []
-    rejects = [parts.source_rejects]
-    line_count = packages_before = 0
+    screened = _Screened(flagged=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
+    packages_before = 0
     try:
         for index in range(parts.count):
             inputs.report(f"screening part {index + 1} of {parts.count}")
-            screened = screen_candidates(
+            part = screen_candidates(
                 parts.part(index),
-                tables,
+                day.tables,
                 postal_method=inputs.postal_method,
                 history=inputs.history,
                 history_key=inputs.key,
-                day=totals,
-                dates=dates,
+                day=day.totals,
+                dates=day.dates,
             )
             outputs: dict[str, pl.LazyFrame | pl.DataFrame] = {
-                "lines": screened.lines,
-                "components": screened.components,
-                "flags": screened.flags,
+                "lines": part.lines,
+                "components": part.components,
+                "flags": part.flags,
             }
             for name, output in outputs.items():
                 frame = pseudonymised(name, _collected(output), inputs.key)
-                line_count += frame.height if name == "lines" else 0
+                screened.line_count += frame.height if name == "lines" else 0
                 if name not in files:
                     files[name] = AppendingFile(staging / name, fmt, frame.schema)
                 files[name].append(frame)
                 del frame
-            scored.append(
-                screened.scored.with_columns(
-                    (pl.col(PACKAGE_KEY) + packages_before).cast(screened.scored.schema[PACKAGE_KEY])
-                )
+            key = part.scored.schema[PACKAGE_KEY]
+            sampled = route.with_random_sample(
+                part.scored.with_columns((pl.col(PACKAGE_KEY) + packages_before).cast(key)), day.risk
             )
-            packages_before += screened.scored.height
-            rejects.append(screened.rejects)
-            del screened
+            packages_before += sampled.height
+            screened.flagged.append(route.flagged_for_routing(sampled))
+            path = day.work / f"packages-{index:05d}.parquet"
+            sampled.write_parquet(path, compression="lz4")
+            screened.package_files.append(path)
+            screened.rejects.append(part.rejects)
+            del part, sampled
         for file in files.values():
             file.close()
     except BaseException:
         for file in files.values():
             file.abort()
         raise
-    return scored, rejects, line_count
+    return screened
+
+
+def _write_packages(
+    day: _Day, package_files: list[Path], by_key: pl.DataFrame, staging: Path, fmt: OutputFormat
+) -> Path:
+    """Write each part's routed packages to the ``packages`` output, and the columns the summary reads to
+    a temporary Parquet file (whatever the output format); that file's path."""
+    outputs: dict[str, AppendingFile] = {}
+    summary_path = day.work / "summary-packages"
+    try:
+        for path in package_files:
+            sampled = pl.read_parquet(path)
+            routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
+            frame = pseudonymised(
+                "packages", packages_output(routed).collect(engine=IN_MEMORY), day.inputs.key
+            )
+            if not outputs:
+                outputs["packages"] = AppendingFile(staging / "packages", fmt, frame.schema)
+                columns = frame.select(SUMMARY_PACKAGE_COLUMNS).schema
+                outputs["summary"] = AppendingFile(summary_path, "parquet", columns)
+            outputs["packages"].append(frame)
+            outputs["summary"].append(frame.select(SUMMARY_PACKAGE_COLUMNS))
+            path.unlink()
+        for file in outputs.values():
+            file.close()
+    except BaseException:
+        for file in outputs.values():
+            file.abort()
+        raise
+    return summary_path.with_suffix(".parquet")
 
 
 def _collected(frame: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:

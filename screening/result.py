@@ -104,6 +104,40 @@ def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
     return {str(k): int(v) for k, v in grouped.iter_rows()}
 
 
+#: The package columns a run summary reads (:func:`build_summary`).
+SUMMARY_PACKAGE_COLUMNS = (
+    "de_minimis_reason",
+    "de_minimis_rule_id",
+    "entry_type",
+    "duty_status",
+    "fee_status",
+    "value_usd",
+    "duty_usd",
+    "fees_usd",
+    "total_due_usd",
+    "risk_flags",
+    "queue",
+    "disposition",
+    "random_sample",
+)
+
+
+def read_compact(path: Path, columns: Sequence[str]) -> pl.DataFrame:
+    """Columns of a Parquet output with text as categoricals: a day's packages read back for the summary
+    take a few bytes per value instead of a string each."""
+    schema = pl.read_parquet_schema(path)
+
+    def compact(name: str) -> pl.Expr:
+        dtype = schema[name]
+        if dtype == pl.String():
+            return pl.col(name).cast(pl.Categorical())
+        if dtype == pl.List(pl.String()):
+            return pl.col(name).cast(pl.List(pl.Categorical()))
+        return pl.col(name)
+
+    return pl.scan_parquet(path).select([compact(c) for c in columns]).collect(engine="streaming")
+
+
 def build_summary(
     *,
     pack: RulePack,

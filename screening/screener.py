@@ -29,7 +29,15 @@ from screening.io.sources import Source, expand_paths, from_memory, require_colu
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
-from screening.result import OUTPUTS, Result, build_summary, check_conservation, engine_version
+from screening.result import (
+    OUTPUTS,
+    SUMMARY_PACKAGE_COLUMNS,
+    Result,
+    build_summary,
+    check_conservation,
+    engine_version,
+    read_compact,
+)
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_resolve import resolve_risk
@@ -217,22 +225,6 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
         raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
 
 
-def _read_compact(path: Path, columns: Sequence[str]) -> pl.DataFrame:
-    """Columns of a staged output with text as categoricals: a day's packages read back for the summary
-    take a few bytes per value instead of a string each."""
-    schema = pl.read_parquet_schema(path)
-
-    def compact(name: str) -> pl.Expr:
-        dtype = schema[name]
-        if dtype == pl.String():
-            return pl.col(name).cast(pl.Categorical())
-        if dtype == pl.List(pl.String()):
-            return pl.col(name).cast(pl.List(pl.Categorical()))
-        return pl.col(name)
-
-    return pl.scan_parquet(path).select([compact(c) for c in columns]).collect(engine="streaming")
-
-
 def _run_summary(
     screener: Screener,
     *,
@@ -304,24 +296,6 @@ def combine(
     return result
 
 
-#: Package columns the run summary reads back from the staged ``packages`` file.
-_SUMMARY_PACKAGE_COLUMNS = (
-    "de_minimis_reason",
-    "de_minimis_rule_id",
-    "entry_type",
-    "duty_status",
-    "fee_status",
-    "value_usd",
-    "duty_usd",
-    "fees_usd",
-    "total_due_usd",
-    "risk_flags",
-    "queue",
-    "disposition",
-    "random_sample",
-)
-
-
 def screen_files_in_batches(
     specs: Sequence[str | Path],
     *,
@@ -365,7 +339,7 @@ def screen_files_in_batches(
             raise UsageError("the manifests hold no rows")
         report("writing outputs")
         output.close_files()
-        packages = _read_compact(output.staged("packages"), _SUMMARY_PACKAGE_COLUMNS)
+        packages = read_compact(output.staged("packages"), SUMMARY_PACKAGE_COLUMNS)
         rejects = pl.read_parquet(output.staged("rejects"), columns=["code"])
         line_count = pl.scan_parquet(output.staged("lines")).select(pl.len()).collect().item()
         summary = _run_summary(

@@ -12,6 +12,7 @@ import polars as pl
 
 from screening.exprs.stable_hash import fnv1a64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
+from screening.schema import PACKAGE_KEY
 
 QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
 #: A package's row number in the frame being routed.
@@ -120,7 +121,18 @@ def route_packages(
     # Looked up by row number alone, then set beside the packages (no wide rows through the join).
     rows = pl.select(pl.int_range(packages.height, dtype=pl.get_index_type()).alias(_ROW))
     queued = rows.join(assigned, on=_ROW, how="left", maintain_order="left").drop(_ROW)
-    routed = packages.with_columns(random_sample(packages, risk)).hstack(queued)
+    return with_dispositions(with_random_sample(packages, risk), queued)
+
+
+def with_random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``packages`` with ``random_sample`` (each package's own draw: see :func:`random_sample`)."""
+    return packages.with_columns(random_sample(packages, risk))
+
+
+def with_dispositions(sampled: pl.DataFrame, queued: pl.DataFrame) -> pl.DataFrame:
+    """Packages with ``random_sample`` and, beside them, ``queued``: each one's ``queue, queue_rank,
+    capacity, targeted`` (null where not queued); with the ``disposition`` they give."""
+    routed = sampled.hstack(queued)
     disposition = (
         pl.when(pl.col("targeted").fill_null(False))
         .then(pl.lit("inspect"))
@@ -131,6 +143,41 @@ def route_packages(
         .otherwise(pl.lit("release"))
     )
     return routed.with_columns(disposition.alias("disposition")).drop("targeted")
+
+
+#: What routing a day in parts keeps of each flagged package (:func:`queues_by_key`).
+ROUTING_INPUTS = (
+    PACKAGE_KEY,
+    "package_id",
+    "arrival_date",
+    "port_of_entry",
+    "risk_score",
+    "risk_flags",
+    "random_sample",
+)
+
+
+def flagged_for_routing(sampled: pl.DataFrame) -> pl.DataFrame:
+    """The flagged packages of ``sampled`` (packages with ``random_sample``), narrowed to :data:`ROUTING_INPUTS`."""
+    return sampled.filter(pl.col("risk_flags").list.len() > 0).select(ROUTING_INPUTS)
+
+
+def queues_by_key(flagged: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every flagged package of a day
+    (``flagged``: :func:`flagged_for_routing` of all its packages, with keys unique across the day)."""
+    assigned = assign_queues(flagged, risk)
+    keys = flagged.get_column(PACKAGE_KEY).gather(assigned.get_column(_ROW))
+    return assigned.select(pl.lit(keys).alias(PACKAGE_KEY), pl.exclude(_ROW))
+
+
+def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
+    """``queue, queue_rank, capacity, targeted`` of each of ``packages`` from :func:`queues_by_key` (null
+    where not queued), for :func:`with_dispositions`."""
+    return (
+        packages.select(PACKAGE_KEY)
+        .join(by_key, on=PACKAGE_KEY, how="left", maintain_order="left")
+        .drop(PACKAGE_KEY)
+    )
 
 
 def queue_table(routed: pl.DataFrame) -> pl.DataFrame:

@@ -116,12 +116,12 @@ def test_a_failed_write_keeps_the_previous_set(
 ) -> None:
     real = folder_run.write_frames
 
-    def fail_on_packages(frames: dict[str, pl.DataFrame], folder: Path, fmt: OutputFormat) -> list[Path]:
-        if "packages" in frames:
+    def fail_on_rejects(frames: dict[str, pl.DataFrame], folder: Path, fmt: OutputFormat) -> list[Path]:
+        if "rejects" in frames:
             raise OSError("disk full")
         return real(frames, folder, fmt)
 
-    monkeypatch.setattr(folder_run, "write_frames", fail_on_packages)
+    monkeypatch.setattr(folder_run, "write_frames", fail_on_rejects)
     with pytest.raises(OSError, match="disk full"):
         screening.screen_to_folder(SAMPLE / "manifest_10k.parquet", previous_run, rules=us_pack)
     _keeps_previous_set(previous_run)
