@@ -24,7 +24,7 @@ from rich.text import Text
 
 from screening.errors import ScreeningError, UsageError
 from screening.explain import explain_package, render_text
-from screening.folder_run import screen_to_folder
+from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
 from screening.rulepack.loader import RulePack, load_rules
@@ -118,6 +118,14 @@ def main() -> None:
     help="Screen incrementally in batches of N lines (each package judged on the day's running totals).",
 )
 @click.option(
+    "--part-lines",
+    type=click.IntRange(min=1),
+    default=PART_LINES,
+    show_default=True,
+    help="Without --batch-size: screen the day in parts of about N lines (whole packages), each judged on "
+    "the whole day's totals. Smaller parts use less memory; the outputs are the same.",
+)
+@click.option(
     "--state",
     "state_path",
     type=click.Path(path_type=Path),
@@ -137,6 +145,7 @@ def run_command(
     seed: str | None,
     history: tuple[Path, ...],
     batch_size: int | None,
+    part_lines: int,
     state_path: Path | None,
     as_json: bool,
     quiet: bool,
@@ -176,6 +185,7 @@ def run_command(
                 list(manifests),
                 out_dir,
                 fmt="csv" if fmt == "csv" else "parquet",
+                part_lines=part_lines,
                 pseudonymise_key=key,
                 on_stage=progress,
                 **common,

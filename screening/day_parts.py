@@ -23,20 +23,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+import polars.selectors as cs
 
 from screening.io.sources import Source
-from screening.pipeline import IN_MEMORY, DayTotals, run_vocabulary, validate_sources
+from screening.pipeline import IN_MEMORY, DayTotals, run_vocabulary, validate_into, validate_sources
 from screening.rulepack.loader import RulePack
 from screening.rulepack.resolved_cache import ResolvedCache
-from screening.schema import ROW_COL, SOURCE_COL
 from screening.stages import aggregate, enrich, normalise, risk
 
 #: The part of each validated line (in the temporary file).
 PART = "__part"
+#: Lines whose narrow columns are read at once for the day's totals (:func:`day_totals`).
+TOTALS_LINES = 250_000
 #: Columns the whole day's totals are computed from.
 DAY_INPUTS = (
-    SOURCE_COL,
-    ROW_COL,
     "package_id",
     "line_no",
     "arrival_date",
@@ -56,22 +56,39 @@ class DayParts:
     in memory, in ``frame``."""
 
     count: int
+    #: Lines a part holds, about.
+    part_lines: int
     source_rejects: pl.DataFrame
     file: Path | None
     frame: pl.DataFrame | None
 
-    def part(self, index: int, columns: Sequence[str] | None = None) -> pl.DataFrame:
-        """The validated lines of part ``index`` (``columns`` of them), in input order."""
-        lines = pl.scan_parquet(self.file) if self.file is not None else self._frame().lazy()
-        chosen = lines.filter(pl.col(PART) == index)
-        chosen = chosen.select(columns) if columns is not None else chosen.drop(PART)
+    def part(self, index: int) -> pl.DataFrame:
+        """The validated lines of part ``index``, in input order."""
+        return self._lines().filter(pl.col(PART) == index).drop(PART).collect(engine=IN_MEMORY)
+
+    def lines_of(self, first: int, last: int, columns: Sequence[str]) -> pl.DataFrame:
+        """``columns`` and :data:`PART` of the validated lines of parts ``first`` to ``last``, in input order."""
+        chosen = self._lines().filter(pl.col(PART).is_between(first, last)).select(*columns, PART)
         return chosen.collect(engine=IN_MEMORY)
+
+    def chunks(self, lines: int) -> list[tuple[int, int]]:
+        """Consecutive ranges of parts (first, last) of about ``lines`` lines each."""
+        step = max(1, lines // self.part_lines)
+        return [(first, min(first + step, self.count) - 1) for first in range(0, self.count, step)]
 
     def arrival_dates(self) -> list[dt.date]:
         """Every arrival date of the validated lines (duplicates included), sorted."""
-        lines = pl.scan_parquet(self.file) if self.file is not None else self._frame().lazy()
-        found = lines.select(pl.col("arrival_date").unique().drop_nulls().sort()).collect(engine=IN_MEMORY)
-        return found.to_series().to_list()
+        dates = self._lines().select(pl.col("arrival_date").unique().drop_nulls().sort())
+        return dates.collect(engine=IN_MEMORY).to_series().to_list()
+
+    def _lines(self) -> pl.LazyFrame:
+        """The validated lines: the file's rows that passed every check, without what rejects needed."""
+        if self.file is None:
+            return self._frame().lazy()
+        rows = pl.scan_parquet(self.file)
+        return rows.filter(pl.col(normalise.CHECK_INDEX).is_null()).drop(
+            normalise.CHECK_INDEX, cs.starts_with(normalise.HELD)
+        )
 
     def _frame(self) -> pl.DataFrame:
         assert self.frame is not None, "a day in parts holds its lines in a file or a frame"
@@ -85,10 +102,16 @@ def split_day(sources: Sequence[Source], pack: RulePack, workdir: Path, part_lin
     part = pl.sum_horizontal(
         pl.lit(0, dtype=pl.UInt32()), *[(pl.col("package_id") >= b).cast(pl.UInt32()) for b in bounds]
     ).alias(PART)
-    checked = [normalise.split_source(s.frame, run_vocabulary(pack)) for s in sources]
-    into = workdir / "validated.parquet" if any(s.path is not None for s in sources) else None
-    candidates, rejects = validate_sources(sources, checked, into=into, columns=[part])
-    return DayParts(count=len(bounds) + 1, source_rejects=rejects, file=into, frame=candidates)
+    vocabulary = run_vocabulary(pack)
+    checked = [normalise.check_source(s.frame, vocabulary, tag=str(i)) for i, s in enumerate(sources)]
+    if any(s.path is not None for s in sources):
+        into = workdir / "validated.parquet"
+        rejects = validate_into(sources, checked, into, columns=[part])
+        return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, file=into, frame=None)
+    candidates, rejects = validate_sources(
+        sources, [(c.candidates(), c.rejects()) for c in checked], columns=[part]
+    )
+    return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, file=None, frame=candidates)
 
 
 def _part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
@@ -114,31 +137,88 @@ def _part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
     return sorted(set(ids.gather(cuts).to_list())) if cuts else []
 
 
-def day_totals(parts: DayParts, tables: ResolvedCache) -> tuple[DayTotals, list[dt.date]]:
+def day_totals(
+    parts: DayParts, tables: ResolvedCache, workdir: Path, chunk_lines: int = TOTALS_LINES
+) -> tuple[DayTotals, list[dt.date]]:
     """The whole day's consignee-day and shipper-consignee-day totals, and its arrival dates, from every part.
 
     Computed over the lines the decisions see: duplicates dropped, lines without an exchange rate
-    left out, exactly as :func:`screening.pipeline.screen_candidates` does for each part.
+    left out, exactly as :func:`screening.pipeline.screen_candidates` does for each part. The narrow
+    columns of consecutive parts of about ``chunk_lines`` lines are read together; their partial totals
+    wait in ``workdir`` (see :class:`_Partials`).
     """
     # Rates are resolved per arrival date, alone: those of every date read (duplicates included) hold
     # the rates of the dates kept.
     fx = tables.rules(parts.arrival_dates()).fx
     dates: set[dt.date] = set()
-    consignee_days, shipper_days = [], []
-    for index in range(parts.count):
-        lines = parts.part(index, DAY_INPUTS)
+    consignee_days = _Partials(
+        workdir / "consignee-days", aggregate.CONSIGNEE_DAY, aggregate.CONSIGNEE_DAY_TOTALS
+    )
+    shipper_days = _Partials(
+        workdir / "shipper-consignee-days", risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
+    )
+    for first, last in parts.chunks(chunk_lines):
+        lines = parts.lines_of(first, last, DAY_INPUTS)
         kept = lines.filter(~normalise.later_copies(lines))
         del lines
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)
-        consignee_days.append(aggregate.consignee_day_partials(valued))
-        shipper_days.append(risk.shipper_consignee_day_partials(valued))
+        del kept
+        consignee_days.add(aggregate.consignee_day_partials(valued, PART))
+        shipper_days.add(risk.shipper_consignee_day_partials(valued, PART))
     totals = DayTotals(
-        consignee_days=aggregate.spanning_totals(
-            consignee_days, aggregate.CONSIGNEE_DAY, aggregate.CONSIGNEE_DAY_TOTALS
-        ),
-        shipper_consignee_days=aggregate.spanning_totals(
-            shipper_days, risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
-        ),
+        consignee_days=consignee_days.spanning(), shipper_consignee_days=shipper_days.spanning()
     )
     return totals, sorted(dates)
+
+
+#: A hash of a partial table's key columns (:class:`_Partials`).
+_KEY_HASH = "__key_hash"
+
+
+class _Partials:
+    """Partial totals of one kind of key (a consignee-day, a shipper-consignee-day), chunk by chunk.
+
+    A day has millions of keys but few span parts. Each chunk's partial table is written to a
+    Parquet file in ``folder``; memory keeps a 64-bit hash of each key and the parts it was seen in.
+    A hash seen in more than one part is a key in several parts, or several keys sharing the hash: the
+    partial rows of those hashes are then read back and summed by the key itself, which keeps exactly
+    the keys in several parts (:func:`screening.stages.aggregate.spanning_totals`).
+    """
+
+    def __init__(self, folder: Path, keys: Sequence[str], totals: pl.Schema) -> None:
+        self.folder = folder
+        self.keys = list(keys)
+        self.totals = totals
+        self.files: list[Path] = []
+        self.seen: list[pl.DataFrame] = []
+        folder.mkdir()
+
+    def add(self, partial: pl.DataFrame) -> None:
+        """Keep one chunk's partial totals (:func:`~screening.stages.aggregate.consignee_day_partials` or
+        :func:`~screening.stages.risk.shipper_consignee_day_partials`)."""
+        hashed = partial.with_columns(pl.struct(self.keys).hash().alias(_KEY_HASH))
+        path = self.folder / f"{len(self.files):05d}.parquet"
+        hashed.write_parquet(path, compression="lz4")
+        self.files.append(path)
+        self.seen.append(hashed.select(_KEY_HASH, aggregate.PARTS_SEEN))
+
+    def spanning(self) -> pl.DataFrame:
+        """The exact totals of the keys with lines in more than one part."""
+        if not self.files:
+            return pl.DataFrame(schema={**{k: pl.String() for k in self.keys}, **self.totals})
+        seen = (
+            pl.concat(self.seen)
+            .group_by(_KEY_HASH)
+            .agg(pl.col(aggregate.PARTS_SEEN).sum())
+            .filter(pl.col(aggregate.PARTS_SEEN) > 1)
+            .get_column(_KEY_HASH)
+        )
+        self.seen.clear()
+        candidates = (
+            pl.scan_parquet(self.files)
+            .filter(pl.col(_KEY_HASH).is_in(seen.implode()))
+            .drop(_KEY_HASH)
+            .collect(engine=IN_MEMORY)
+        )
+        return aggregate.spanning_totals([candidates], self.keys, self.totals)

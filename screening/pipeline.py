@@ -690,48 +690,70 @@ def _collect_checked(
     sources: Sequence[Source], parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Collect every source's candidates and rejects; a source that cannot be read raises InputSchemaError."""
-    candidates, rejects = validate_sources(sources, parts)
-    assert candidates is not None
-    return candidates, rejects
+    return validate_sources(sources, parts)
 
 
 def validate_sources(
     sources: Sequence[Source],
     parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]],
     *,
-    into: Path | None = None,
     columns: Sequence[pl.Expr] = (),
-) -> tuple[pl.DataFrame | None, pl.DataFrame]:
-    """Validate every source (``parts``: :func:`normalise.split_source` of each): the candidates and the rejects.
-
-    With ``into``, the candidates (and ``columns`` computed beside them) are written to that Parquet
-    file as they are validated, instead of being returned: memory stays bounded whatever the input's
-    size. A source that cannot be read raises :class:`InputSchemaError`.
-    """
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate every source (``parts``: :func:`normalise.split_source` of each): the candidates (with
+    ``columns`` computed beside them) and the rejects. A source that cannot be read raises
+    :class:`InputSchemaError`."""
     candidates = pl.concat([c for c, _ in parts], how="diagonal_relaxed").with_columns(columns)
     rejects = pl.concat([r for _, r in parts], how="vertical")
-    # Files stream; frames already in memory run in memory (faster, and polars 2.1's streaming
-    # engine can panic formatting strings of in-memory batches).
-    streaming = any(s.path is not None for s in sources)
     try:
-        if into is None:
-            kept, found = pl.collect_all(
-                [candidates, rejects], engine="streaming" if streaming else IN_MEMORY
-            )
-            return kept, found
-        # A temporary file read back soon: fast compression, not small files.
-        sink = candidates.sink_parquet(into, compression="lz4", lazy=True)
-        _, found = pl.collect_all([sink, rejects], engine="streaming" if streaming else IN_MEMORY)
-        return None, found
+        kept, found = pl.collect_all(
+            [candidates, rejects],
+            # Files stream; frames already in memory run in memory (faster, and polars 2.1's streaming
+            # engine can panic formatting strings of in-memory batches).
+            engine="streaming" if any(s.path is not None for s in sources) else IN_MEMORY,
+        )
     except (pl.exceptions.PolarsError, OSError) as exc:
-        for source, (candidate, _) in zip(sources, parts, strict=True):
-            try:
-                candidate.select(pl.len()).collect()
-            except (pl.exceptions.PolarsError, OSError) as per_source:
-                raise InputSchemaError(source.label, f"cannot be read: {read_error(per_source)}") from exc
-        raise InputSchemaError(
-            ", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}"
-        ) from exc
+        raise _unreadable(sources, [c for c, _ in parts], exc) from exc
+    return kept, found
+
+
+def validate_into(
+    sources: Sequence[Source],
+    checked: Sequence[normalise.CheckedSource],
+    into: Path,
+    *,
+    columns: Sequence[pl.Expr] = (),
+) -> pl.DataFrame:
+    """Validate every source (``checked``: :func:`normalise.check_source` of each) in one streaming pass
+    into the Parquet file ``into``; returns the rejects.
+
+    The file holds every row: the candidate columns and ``columns`` beside them, the failed check
+    (:data:`normalise.CHECK_INDEX`, null for candidates) and the columns rejects are built from. Memory
+    stays bounded whatever the input's size. A source that cannot be read raises :class:`InputSchemaError`.
+    """
+    rows = pl.concat([c.candidates_and_held() for c in checked], how="diagonal_relaxed").with_columns(columns)
+    try:
+        # A temporary file read back soon: fast compression, not small files.
+        rows.sink_parquet(into, compression="lz4", engine="streaming")
+        written = pl.scan_parquet(into).filter(pl.col(normalise.CHECK_INDEX).is_not_null())
+        rejects = [
+            c.rejects_from_held(written.filter(pl.col(SOURCE_COL) == s.label))
+            for s, c in zip(sources, checked, strict=True)
+        ]
+        return pl.concat(rejects, how="vertical").collect(engine=IN_MEMORY)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise _unreadable(sources, [c.candidates() for c in checked], exc) from exc
+
+
+def _unreadable(
+    sources: Sequence[Source], candidates: Sequence[pl.LazyFrame], exc: BaseException
+) -> InputSchemaError:
+    """The error for a failed validation: naming the source that cannot be read (or all of them)."""
+    for source, candidate in zip(sources, candidates, strict=True):
+        try:
+            candidate.select(pl.len()).collect()
+        except (pl.exceptions.PolarsError, OSError) as per_source:
+            return InputSchemaError(source.label, f"cannot be read: {read_error(per_source)}")
+    return InputSchemaError(", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}")
 
 
 def read_error(exc: BaseException) -> str:

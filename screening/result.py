@@ -92,9 +92,86 @@ def file_digest(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _money(cents_frame: pl.DataFrame, column: str) -> str:
-    total = cents_frame[column].drop_nulls().sum() if cents_frame.height else Decimal(0)
-    return f"{Decimal(total):.2f}"
+#: The money columns the summary totals.
+_MONEY = ("value_usd", "duty_usd", "fees_usd", "total_due_usd")
+
+
+@dataclass(frozen=True)
+class _PackageFacts:
+    """What the summary says about the packages: counts and sums, collected in one pass."""
+
+    count: int
+    unknown_duty: int
+    sums: dict[str, Decimal]
+    #: Packages per value of each counted column (and flags per rule, under ``rule_id``).
+    counts: dict[str, dict[str, int]]
+    #: Whether the packages were flagged and routed (they have ``risk_flags``).
+    routed: bool
+    flagged: int
+    sampled: int
+    #: Routed packages per queue and disposition.
+    loads: pl.DataFrame
+    #: The de minimis rules that decided packages.
+    rule_ids: list[str]
+
+    @classmethod
+    def of(cls, packages: pl.DataFrame | pl.LazyFrame) -> _PackageFacts:
+        """The facts of ``packages`` (a lazy frame is read streaming)."""
+        frame = packages.lazy()
+        routed = "risk_flags" in frame.collect_schema().names()
+        counted = ["de_minimis_reason", "entry_type", "duty_status", "fee_status"]
+        queries = {
+            "totals": frame.select(
+                pl.len().alias("count"),
+                pl.col("duty_usd").is_null().sum().alias("unknown_duty"),
+                *[pl.col(c).drop_nulls().sum() for c in _MONEY],
+            ),
+            **{c: _grouped(frame, c) for c in counted},
+            "rule_ids": frame.select(
+                pl.col("de_minimis_rule_id").drop_nulls().cast(pl.String()).unique().sort()
+            ),
+        }
+        if routed:
+            queries |= {
+                "risk": frame.select(
+                    (pl.col("risk_flags").list.len() > 0).sum().alias("flagged"),
+                    pl.col("random_sample").sum().alias("sampled"),
+                ),
+                "rule_id": _grouped(
+                    frame.select(pl.col("risk_flags").explode().alias("rule_id")).drop_nulls(), "rule_id"
+                ),
+                "disposition": _grouped(frame, "disposition"),
+                "loads": frame.filter(pl.col("queue").is_not_null())
+                .group_by("queue", "disposition")
+                .len()
+                .sort("queue", "disposition"),
+            }
+        lazies = list(queries.values())
+        collected = (
+            pl.collect_all(lazies, engine="in-memory")
+            if isinstance(packages, pl.DataFrame)
+            else pl.collect_all(lazies, engine="streaming")
+        )
+        found = dict(zip(queries, collected, strict=True))
+        totals = found["totals"].row(0, named=True)
+        count = int(totals["count"])
+        risk = found["risk"].row(0, named=True) if routed else {"flagged": 0, "sampled": 0}
+        names = [*counted, *(("rule_id", "disposition") if routed else ())]
+        return cls(
+            count=count,
+            unknown_duty=int(totals["unknown_duty"]) if count else 0,
+            sums={c: Decimal(totals[c] or 0) if count else Decimal(0) for c in _MONEY},
+            counts={c: {str(k): int(v) for k, v in found[c].iter_rows()} if count else {} for c in names},
+            routed=routed,
+            flagged=int(risk["flagged"] or 0) if count else 0,
+            sampled=int(risk["sampled"] or 0) if count else 0,
+            loads=found["loads"] if routed and count else pl.DataFrame(),
+            rule_ids=found["rule_ids"].to_series().to_list(),
+        )
+
+
+def _grouped(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    return frame.group_by(column).len().sort(column, nulls_last=True)
 
 
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
@@ -122,36 +199,24 @@ SUMMARY_PACKAGE_COLUMNS = (
 )
 
 
-def read_compact(path: Path, columns: Sequence[str]) -> pl.DataFrame:
-    """Columns of a Parquet output with text as categoricals: a day's packages read back for the summary
-    take a few bytes per value instead of a string each."""
-    schema = pl.read_parquet_schema(path)
-
-    def compact(name: str) -> pl.Expr:
-        dtype = schema[name]
-        if dtype == pl.String():
-            return pl.col(name).cast(pl.Categorical())
-        if dtype == pl.List(pl.String()):
-            return pl.col(name).cast(pl.List(pl.Categorical()))
-        return pl.col(name)
-
-    return pl.scan_parquet(path).select([compact(c) for c in columns]).collect(engine="streaming")
-
-
 def build_summary(
     *,
     pack: RulePack,
     sources: Sequence[Source],
     input_counts: pl.DataFrame,
     line_count: int,
-    packages: pl.DataFrame,
+    packages: pl.DataFrame | pl.LazyFrame,
     rejects: pl.DataFrame,
     dates: Sequence[dt.date],
     risk: ResolvedRisk | None = None,
     citations: pl.DataFrame | None = None,
     options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Counts, money totals and provenance. Contains no names or addresses of people."""
+    """Counts, money totals and provenance. Contains no names or addresses of people.
+
+    ``packages`` (the columns of :data:`SUMMARY_PACKAGE_COLUMNS` at least) may be lazy, a scan of a
+    written output: only its counts and sums are collected (streaming).
+    """
     rows_by_source = {str(s): int(n) for s, n in input_counts.iter_rows()}
     inputs = []
     for source in sources:
@@ -160,7 +225,7 @@ def build_summary(
             entry["bytes"] = source.path.stat().st_size
             entry["sha256"] = file_digest(source.path)
         inputs.append(entry)
-    unknown_duty = int(packages["duty_usd"].is_null().sum()) if packages.height else 0
+    facts = _PackageFacts.of(packages)
     return {
         "engine": {"name": "screening", "version": engine_version()},
         "rules": {
@@ -177,66 +242,52 @@ def build_summary(
             "input_rows": sum(rows_by_source.values()),
             "lines": line_count,
             "rejected": rejects.height,
-            "packages": packages.height,
+            "packages": facts.count,
             "rejects_by_code": _counts(rejects, "code"),
-            "packages_by_reason": _counts(packages, "de_minimis_reason"),
-            "packages_by_entry_type": _counts(packages, "entry_type"),
-            "packages_by_duty_status": _counts(packages, "duty_status"),
-            "packages_by_fee_status": _counts(packages, "fee_status"),
+            "packages_by_reason": facts.counts["de_minimis_reason"],
+            "packages_by_entry_type": facts.counts["entry_type"],
+            "packages_by_duty_status": facts.counts["duty_status"],
+            "packages_by_fee_status": facts.counts["fee_status"],
         },
         "money": {
-            "value_usd": _money(packages, "value_usd"),
-            "duty_usd": _money(packages, "duty_usd"),
-            "fees_usd": _money(packages, "fees_usd"),
-            "total_due_usd": _money(packages, "total_due_usd"),
-            "packages_with_unknown_duty": unknown_duty,
+            **{column: f"{facts.sums[column]:.2f}" for column in _MONEY},
+            "packages_with_unknown_duty": facts.unknown_duty,
         },
-        "risk": risk_summary(packages, risk, dates),
-        "decision_rules": _decision_rules(packages, citations),
+        "risk": risk_summary(facts, risk, dates),
+        "decision_rules": _decision_rules(facts, citations),
     }
 
 
-def _decision_rules(packages: pl.DataFrame, citations: pl.DataFrame | None) -> dict[str, str]:
+def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dict[str, str]:
     """Citation of each de minimis rule that decided a package of the run (for ``screen explain``)."""
-    if citations is None or not packages.height:
+    if citations is None or not facts.count:
         return {}
-    used = packages["de_minimis_rule_id"].drop_nulls().cast(pl.String()).unique().sort()
-    rows = citations.filter(pl.col("rule_id").is_in(used.implode())).sort("rule_id")
+    rows = citations.filter(pl.col("rule_id").is_in(facts.rule_ids)).sort("rule_id")
     return {
         str(rule_id): str(citation) for rule_id, citation in rows.select("rule_id", "citation").iter_rows()
     }
 
 
-def risk_summary(
-    packages: pl.DataFrame, risk: ResolvedRisk | None, dates: Sequence[dt.date]
-) -> dict[str, Any]:
+def risk_summary(facts: _PackageFacts, risk: ResolvedRisk | None, dates: Sequence[dt.date]) -> dict[str, Any]:
     """Flag counts, queue loads (targeted apart from the random sample) and the screening list's age."""
-    if risk is None or "risk_flags" not in packages.columns:
+    if risk is None or not facts.routed:
         return {}
-    fired = packages.select(pl.col("risk_flags").explode().alias("rule_id")).drop_nulls()
     loads: dict[str, dict[str, int]] = {}
-    if packages.height:
-        grouped = (
-            packages.filter(pl.col("queue").is_not_null())
-            .group_by("queue", "disposition")
-            .len()
-            .sort("queue", "disposition")
-        )
-        for queue, disposition, count in grouped.iter_rows():
-            loads.setdefault(str(queue), {})[str(disposition)] = int(count)
+    for queue, disposition, count in facts.loads.iter_rows():
+        loads.setdefault(str(queue), {})[str(disposition)] = int(count)
     summary: dict[str, Any] = {
         "rules": risk.rules.height,
         "rule_catalogue": {
             str(row["rule_id"]): {k: v for k, v in row.items() if k != "rule_id"}
             for row in risk.rules.to_dicts()
         },
-        "packages_flagged": int((packages["risk_flags"].list.len() > 0).sum()) if packages.height else 0,
-        "flags_by_rule": _counts(fired, "rule_id"),
-        "packages_by_disposition": _counts(packages, "disposition"),
+        "packages_flagged": facts.flagged,
+        "flags_by_rule": facts.counts["rule_id"],
+        "packages_by_disposition": facts.counts["disposition"],
         "queues": loads,
         "random_sample": {
             "seed": risk.seed,
-            "packages": int(packages["random_sample"].sum()) if packages.height else 0,
+            "packages": facts.sampled,
             "note": "chosen by FNV-1a 64 of seed:package_id; reported apart from targeted exams",
         },
     }

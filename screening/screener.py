@@ -36,7 +36,6 @@ from screening.result import (
     build_summary,
     check_conservation,
     engine_version,
-    read_compact,
 )
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
@@ -231,7 +230,7 @@ def _run_summary(
     sources: Sequence[Source],
     rows: dict[str, int],
     line_count: int,
-    packages: pl.DataFrame,
+    packages: pl.DataFrame | pl.LazyFrame,
     rejects: pl.DataFrame,
     dates: Iterable[str],
 ) -> dict[str, Any]:
@@ -339,7 +338,7 @@ def screen_files_in_batches(
             raise UsageError("the manifests hold no rows")
         report("writing outputs")
         output.close_files()
-        packages = read_compact(output.staged("packages"), SUMMARY_PACKAGE_COLUMNS)
+        packages = pl.scan_parquet(output.staged("packages")).select(SUMMARY_PACKAGE_COLUMNS)
         rejects = pl.read_parquet(output.staged("rejects"), columns=["code"])
         line_count = pl.scan_parquet(output.staged("lines")).select(pl.len()).collect().item()
         summary = _run_summary(

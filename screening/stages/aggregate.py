@@ -41,8 +41,13 @@ def attach_consignee_day(lines: pl.DataFrame) -> pl.DataFrame:
     return lines.with_columns(consignee_day_totals())
 
 
-def consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
-    """The consignee-day totals of ``lines`` (whole packages, valued), one row per consignee-day.
+#: Beside partial totals: in how many parts of the day a key has lines (:func:`spanning_totals`).
+PARTS_SEEN = "__parts"
+
+
+def consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFrame:
+    """The consignee-day totals of ``lines`` (whole packages, valued), one row per consignee-day, and
+    the number of parts (column ``part``) it has lines in.
 
     Partial tables of disjoint sets of packages add up to the totals of their union
     (:func:`spanning_totals`): a day screened in parts is judged against the totals of the whole day.
@@ -52,23 +57,25 @@ def consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
         pl.col("package_id").n_unique().alias("consignee_day_packages"),
         pl.len().alias("consignee_day_lines"),
+        pl.col(part).n_unique().alias(PARTS_SEEN),
     )
 
 
 def spanning_totals(partials: Sequence[pl.DataFrame], keys: Sequence[str], totals: pl.Schema) -> pl.DataFrame:
-    """The keys found in more than one of ``partials`` (totals of disjoint sets of packages, columns
-    ``keys`` and ``totals``), with the totals summed.
+    """The keys with lines in more than one part, with their totals summed over ``partials``.
 
-    A key found in one part only has all its lines in that part: a window over the part gives its
-    totals (:func:`attach_day_totals`). The table holds the others, fewer and smaller to look up. Null
-    keys form one group, as in a window over them; rows come in no particular order.
+    ``partials`` hold the totals of disjoint sets of packages (columns ``keys``, ``totals`` and
+    :data:`PARTS_SEEN`, the parts each set's lines of a key fall in). A key in one part only has
+    all its lines in that part: a window over the part gives its totals (:func:`attach_day_totals`).
+    The table holds the others, fewer and smaller to look up. Null keys form one group, as in a
+    window over them; rows come in no particular order.
     """
     names = list(totals.names())
     return (
-        pl.concat([p.select(*keys, *names) for p in partials])
+        pl.concat([p.select(*keys, *names, PARTS_SEEN) for p in partials])
         .group_by(keys)
-        .agg(pl.col(names).sum(), pl.len().alias("__parts"))
-        .filter(pl.col("__parts") > 1)
+        .agg(pl.col(names).sum(), pl.col(PARTS_SEEN).sum())
+        .filter(pl.col(PARTS_SEEN) > 1)
         .select(*keys, *names)
         .cast(totals)
     )

@@ -336,11 +336,70 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
     Candidates have the canonical names bound to typed, cleaned values, then ``source``,
     ``row``, the passthrough columns and the ``consignee_key`` (DESIGN §4). Duplicates and FX are checked later, across sources.
     """
+    checked = check_source(frame, vocabulary)
+    return checked.candidates(), checked.rejects()
+
+
+#: Prefix of the columns a rejected row keeps for its reject (:meth:`CheckedSource.candidates_and_held`).
+HELD = "__held_"
+
+
+@dataclass(frozen=True)
+class CheckedSource:
+    """One source typed and checked, not yet split: ``checked`` has the input columns, their typed
+    versions and each row's first failed check; the candidates and the rejects are two projections of it."""
+
+    checked: pl.LazyFrame
+    candidate_columns: tuple[pl.Expr, ...]
+    reject_columns: tuple[pl.Expr, ...]
+    #: Distinguishes the held columns of this source from those of other sources in one frame.
+    tag: str = ""
+
+    def candidates(self) -> pl.LazyFrame:
+        """The rows that pass every check, typed (see :func:`split_source`)."""
+        return self.checked.filter(pl.col(CHECK_INDEX).is_null()).select(self.candidate_columns)
+
+    def rejects(self) -> pl.LazyFrame:
+        """The rows that fail a check, as ``rejects`` rows."""
+        return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(self.reject_columns)
+
+    def held(self) -> dict[str, str]:
+        """The columns a reject is built from, each with the name it is held under."""
+        read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
+        read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
+        return {name: f"{HELD}{self.tag}_{name}" for name in sorted(read)}
+
+    def candidates_and_held(self) -> pl.LazyFrame:
+        """Every row in one frame: the candidate columns, the failed check, and for rejected rows only
+        (null elsewhere) the columns their reject is built from (:meth:`held`).
+
+        One projection for both outcomes: a file can be validated in one streaming pass whose rows all
+        go to one sink (a plan with two outputs buffers the rows between them), and the few rejects are
+        built afterwards from the held columns (:meth:`rejects_from_held`).
+        """
+        rejected = pl.col(CHECK_INDEX).is_not_null()
+        return self.checked.select(
+            *self.candidate_columns,
+            pl.col(CHECK_INDEX),
+            *[pl.when(rejected).then(pl.col(name)).alias(alias) for name, alias in self.held().items()],
+        )
+
+    def rejects_from_held(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held`."""
+        held = self.held()
+        restored = rows.select(
+            SOURCE_COL, ROW_COL, CHECK_INDEX, *[pl.col(alias).alias(name) for name, alias in held.items()]
+        )
+        return restored.select(self.reject_columns)
+
+
+def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> CheckedSource:
+    """Type and check one source (see :func:`split_source`); ``tag`` names its held columns apart."""
     schema = frame.collect_schema()
     ordered = checks(schema, vocabulary)
     present = set(schema.names())
     checked = add_parsed_columns(frame, schema).with_columns(first_failed_check(ordered))
-    candidates = checked.filter(pl.col(CHECK_INDEX).is_null()).select(
+    candidates = (
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         *[_with_default(c) for c in MANIFEST_COLUMNS],
@@ -351,8 +410,7 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
         ).alias("consignee_key"),
     )
     raw_columns = canonical_present(schema)
-    rejected = checked.filter(pl.col(CHECK_INDEX).is_not_null())
-    rejects = rejected.select(
+    rejects = (
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         parsed("package_id").alias("package_id"),
@@ -365,7 +423,7 @@ def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFr
         ).alias("value"),
         _raw_json(raw_text(c) for c in raw_columns).alias("raw"),
     )
-    return candidates, rejects
+    return CheckedSource(checked, candidates, rejects, tag)
 
 
 def _with_default(column: Column) -> pl.Expr:

@@ -19,7 +19,7 @@ from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
-from screening.stages.aggregate import with_day_totals
+from screening.stages.aggregate import PARTS_SEEN, with_day_totals
 from screening.stages.lookup import lookup, mapped
 
 #: Reasons under which the de minimis rule itself does not run (suspended or repealed).
@@ -312,8 +312,9 @@ def _shipper_key() -> pl.Expr:
     ).alias("__shipper_key")
 
 
-def shipper_consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
-    """Packages and value (cents) per shipper-consignee-day of ``lines`` (whole packages, valued).
+def shipper_consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFrame:
+    """Packages and value (cents) per shipper-consignee-day of ``lines`` (whole packages, valued), and the
+    number of parts (column ``part``) each has lines in.
 
     Partial tables of disjoint sets of packages add up to the totals of their union (see
     :func:`screening.stages.aggregate.spanning_totals`).
@@ -324,6 +325,7 @@ def shipper_consignee_day_partials(lines: pl.DataFrame) -> pl.DataFrame:
     return keyed.group_by(SHIPPER_CONSIGNEE_DAY).agg(
         pl.col("package_id").n_unique().alias("shipper_consignee_day_packages"),
         pl.col("value_usd_cents").sum().alias("shipper_consignee_day_value_usd"),
+        pl.col(part).n_unique().alias(PARTS_SEEN),
     )
 
 

@@ -57,6 +57,17 @@ def test_second_run_writes_byte_identical_files(sample_run: Path, tmp_path: Path
         assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name
 
 
+def test_smaller_parts_write_the_same_outputs(sample_run: Path, tmp_path: Path) -> None:
+    """``--part-lines``: the day in parts of about 2,000 lines, each judged on the whole day's totals."""
+    parts = tmp_path / "parts"
+    done = screen(
+        "run", SAMPLE_PARQUET, "--rules", US_PACK, "--out", parts, "--quiet", "--part-lines", "2000"
+    )
+    assert done.returncode == 0, done.stderr
+    for name in sorted(OUTPUT_FILES - {"summary.json"}):
+        assert pl.read_parquet(parts / name).equals(pl.read_parquet(sample_run / name)), name
+
+
 def test_csv_and_parquet_samples_give_the_same_packages(sample_run: Path, tmp_path: Path) -> None:
     done = screen(
         "run", SAMPLE / "manifest_10k.csv", "--rules", US_PACK, "--out", tmp_path / "csv", "--quiet"

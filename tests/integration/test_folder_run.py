@@ -69,7 +69,7 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
     summary, _ = screening.screen_to_folder(
         source, tmp_path / "parts", rules=us_pack, fmt=fmt, part_lines=1_500, on_stage=stages.append
     )
-    assert "screening part 7 of 7" in stages
+    assert "part 7 of 7: flagging risks" in stages
     for name in sorted(p.name for p in (tmp_path / "whole").iterdir()):
         if name == "summary.json":
             continue
@@ -83,7 +83,7 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
     # Consignee-days and shipper-consignee-days do span parts here: the equality above is not by luck.
     with tempfile.TemporaryDirectory() as work:
         parts = split_day(open_sources([source], None), us_pack, Path(work), 1_500)
-        totals, _ = day_totals(parts, ResolvedCache(us_pack))
+        totals, _ = day_totals(parts, ResolvedCache(us_pack), Path(work))
     assert totals.consignee_days.height > 0
     assert totals.shipper_consignee_days.height > 0
 
