@@ -20,7 +20,7 @@ from typing import Any, Final, Unpack
 import polars as pl
 
 from screening.day_parts import DayParts, day_totals, split_day
-from screening.io.appending import AppendingFile
+from screening.io.appending import AppendingFiles
 from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frames, write_json
 from screening.pipeline import (
     IN_MEMORY,
@@ -150,10 +150,9 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
     """Screen each part, appending its lines, components and flags to their files; its packages wait in
     a temporary file for the day's routing (package keys numbered across the day)."""
     inputs = day.inputs
-    files: dict[str, AppendingFile] = {}
     screened = _Screened(flagged=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
     packages_before = 0
-    try:
+    with AppendingFiles() as files:
         for index in range(parts.count):
             label = f"part {index + 1} of {parts.count}: "
             inputs.report(label + PART_READING)
@@ -176,9 +175,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
             for name, output in outputs.items():
                 frame = pseudonymised(name, _collected(output), inputs.key)
                 screened.line_count += frame.height if name == "lines" else 0
-                if name not in files:
-                    files[name] = AppendingFile(staging / name, fmt, frame.schema)
-                files[name].append(frame)
+                files.append(staging / name, fmt, frame)
                 del frame
             key = part.scored.schema[PACKAGE_KEY]
             sampled = route.with_random_sample(
@@ -191,12 +188,6 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
             screened.package_files.append(path)
             screened.rejects.append(part.rejects)
             del part, sampled
-        for file in files.values():
-            file.close()
-    except BaseException:
-        for file in files.values():
-            file.abort()
-        raise
     return screened
 
 
@@ -205,28 +196,17 @@ def _write_packages(
 ) -> Path:
     """Write each part's routed packages to the ``packages`` output, and the columns the summary reads to
     a temporary Parquet file (whatever the output format); that file's path."""
-    outputs: dict[str, AppendingFile] = {}
     summary_path = day.work / "summary-packages"
-    try:
+    with AppendingFiles() as files:
         for path in package_files:
             sampled = pl.read_parquet(path)
             routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
             frame = pseudonymised(
                 "packages", packages_output(routed).collect(engine=IN_MEMORY), day.inputs.key
             )
-            if not outputs:
-                outputs["packages"] = AppendingFile(staging / "packages", fmt, frame.schema)
-                columns = frame.select(SUMMARY_PACKAGE_COLUMNS).schema
-                outputs["summary"] = AppendingFile(summary_path, "parquet", columns)
-            outputs["packages"].append(frame)
-            outputs["summary"].append(frame.select(SUMMARY_PACKAGE_COLUMNS))
+            files.append(staging / "packages", fmt, frame)
+            files.append(summary_path, "parquet", frame.select(SUMMARY_PACKAGE_COLUMNS))
             path.unlink()
-        for file in outputs.values():
-            file.close()
-    except BaseException:
-        for file in outputs.values():
-            file.abort()
-        raise
     return summary_path.with_suffix(".parquet")
 
 

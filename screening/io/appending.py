@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import polars as pl
@@ -97,3 +98,43 @@ class AppendingFile:
                 self._parts.get_nowait()
             except queue.Empty:
                 return
+
+
+class AppendingFiles:
+    """Several outputs written part by part, each an :class:`AppendingFile` opened at its first part.
+
+    A context manager: on leaving, every file is finished, or, after an error, every file is abandoned
+    (its staging folder is the caller's to remove).
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[Path, AppendingFile] = {}
+
+    def __enter__(self) -> AppendingFiles:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        files = list(self._files.values())
+        if kind is None:
+            try:
+                for file in files:
+                    file.close()
+            except BaseException:
+                self._abort(files)
+                raise
+        else:
+            self._abort(files)
+
+    def append(self, path: Path, fmt: OutputFormat, frame: pl.DataFrame) -> None:
+        """Append ``frame`` to ``path.<fmt>`` (opened with ``frame``'s columns at its first part)."""
+        file = self._files.get(path)
+        if file is None:
+            file = self._files[path] = AppendingFile(path, fmt, frame.schema)
+        file.append(frame)
+
+    @staticmethod
+    def _abort(files: list[AppendingFile]) -> None:
+        for file in files:
+            file.abort()

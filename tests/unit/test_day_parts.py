@@ -4,6 +4,7 @@ totals; parts are written one after another into one file."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from screening.errors import ScreeningError
-from screening.io.appending import AppendingFile
+from screening.io.appending import AppendingFile, AppendingFiles
 from screening.schema import PACKAGE_KEY
 from screening.stages import aggregate
 
@@ -123,3 +124,23 @@ def test_a_failing_writer_raises_in_the_appending_thread(tmp_path: Path) -> None
 
     with pytest.raises((OSError, pl.exceptions.PolarsError)):
         append_then_close()
+
+
+def test_appending_files_finish_together_or_stop_together(tmp_path: Path) -> None:
+    part = pl.DataFrame({"n": [1, 2]})
+    with AppendingFiles() as files:
+        for _ in range(3):
+            files.append(tmp_path / "a", "parquet", part)
+            files.append(tmp_path / "b", "csv", part)
+    assert pl.read_parquet(tmp_path / "a.parquet")["n"].to_list() == [1, 2] * 3
+    assert pl.read_csv(tmp_path / "b.csv")["n"].to_list() == [1, 2] * 3
+
+    def fail_midway() -> None:
+        with AppendingFiles() as failing:
+            failing.append(tmp_path / "c", "parquet", part)
+            raise RuntimeError("screening failed")
+
+    with pytest.raises(RuntimeError, match="screening failed"):
+        fail_midway()
+    # The writing threads stopped: no thread named after the file is left running.
+    assert not [t for t in threading.enumerate() if t.name == "screening-c" and t.is_alive()]
