@@ -129,7 +129,7 @@ def screen(
         InputSchemaError: an input cannot be read or lacks required columns.
         RulePackError: the rule pack does not validate.
     """
-    run = prepare_run(
+    inputs = run_inputs(
         source,
         rules=rules,
         mapping=mapping,
@@ -139,8 +139,23 @@ def screen(
         history=history,
         on_stage=on_stage,
     )
+    plan = build_plan(
+        inputs.sources,
+        inputs.pack,
+        inputs.report,
+        postal_method=inputs.postal_method,
+        seed=inputs.seed,
+        history=inputs.history,
+        history_key=inputs.key,
+    )
+    inputs.report("writing outputs")
     return collect_result(
-        run.plan, run.pack, run.sources, options=run.options, key=run.key, started=run.started
+        plan,
+        inputs.pack,
+        inputs.sources,
+        options=recorded_options(inputs, plan.risk),
+        key=inputs.key,
+        started=inputs.started,
     )
 
 
@@ -157,19 +172,6 @@ class RunInputs:
     key: bytes | None
     report: Callable[[str], None]
     options: dict[str, str]
-    started: float
-
-
-@dataclass
-class PreparedRun:
-    """A whole-day run planned and ready to collect: the plan, its pack and sources, and the options
-    the summary records (``key``: the pseudonymisation key, when given)."""
-
-    pack: RulePack
-    sources: list[Source]
-    plan: Plan
-    options: dict[str, str]
-    key: bytes | None
     started: float
 
 
@@ -222,29 +224,6 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
         report=report,
         options=recorded,
         started=started,
-    )
-
-
-def prepare_run(source: Any, **options: Unpack[RunOptions]) -> PreparedRun:
-    """Load the pack, open the sources and build the plan of a whole-day run (arguments as :func:`screen`)."""
-    inputs = run_inputs(source, **options)
-    plan = build_plan(
-        inputs.sources,
-        inputs.pack,
-        inputs.report,
-        postal_method=inputs.postal_method,
-        seed=inputs.seed,
-        history=inputs.history,
-        history_key=inputs.key,
-    )
-    inputs.report("writing outputs")
-    return PreparedRun(
-        pack=inputs.pack,
-        sources=inputs.sources,
-        plan=plan,
-        options=recorded_options(inputs, plan.risk),
-        key=inputs.key,
-        started=inputs.started,
     )
 
 
@@ -344,23 +323,6 @@ class Plan:
         self.input_counts = input_counts
         self.dates = dates
         self.next_state = next_state
-
-    def take_outputs(self) -> dict[str, pl.LazyFrame | pl.DataFrame]:
-        """The outputs by name (and ``input_counts``), handed over: the plan lets go of them, so each
-        can be freed once collected and written."""
-        outputs: dict[str, pl.LazyFrame | pl.DataFrame] = {
-            "lines": self.lines,
-            "packages": self.packages,
-            "components": self.components,
-            "flags": self.flags,
-            "queues": self.queues,
-            "rejects": self.rejects,
-            "input_counts": self.input_counts,
-        }
-        empty = pl.LazyFrame()
-        self.lines = self.packages = self.components = self.rejects = self.input_counts = empty
-        self.flags = self.queues = pl.DataFrame()
-        return outputs
 
 
 def _silent(_stage: str) -> None:
