@@ -52,23 +52,22 @@ DAY_INPUTS = (
 @dataclass
 class DayParts:
     """A day's validated lines cut into ``count`` parts of whole packages, in package id order, and the
-    rejects of validation. The lines are in a temporary Parquet file (``file``) or, for inputs already
-    in memory, in ``frame``."""
+    rejects of validation. ``lines`` reads the validated lines with their :data:`PART` (from a temporary
+    Parquet file, or, for inputs already in memory, from a frame)."""
 
     count: int
     #: Lines a part holds, about.
     part_lines: int
     source_rejects: pl.DataFrame
-    file: Path | None
-    frame: pl.DataFrame | None
+    lines: pl.LazyFrame
 
     def part(self, index: int) -> pl.DataFrame:
         """The validated lines of part ``index``, in input order."""
-        return self._lines().filter(pl.col(PART) == index).drop(PART).collect(engine=IN_MEMORY)
+        return self.lines.filter(pl.col(PART) == index).drop(PART).collect(engine=IN_MEMORY)
 
     def lines_of(self, first: int, last: int, columns: Sequence[str]) -> pl.DataFrame:
         """``columns`` and :data:`PART` of the validated lines of parts ``first`` to ``last``, in input order."""
-        chosen = self._lines().filter(pl.col(PART).is_between(first, last)).select(*columns, PART)
+        chosen = self.lines.filter(pl.col(PART).is_between(first, last)).select(*columns, PART)
         return chosen.collect(engine=IN_MEMORY)
 
     def chunks(self, lines: int) -> list[tuple[int, int]]:
@@ -78,21 +77,8 @@ class DayParts:
 
     def arrival_dates(self) -> list[dt.date]:
         """Every arrival date of the validated lines (duplicates included), sorted."""
-        dates = self._lines().select(pl.col("arrival_date").unique().drop_nulls().sort())
+        dates = self.lines.select(pl.col("arrival_date").unique().drop_nulls().sort())
         return dates.collect(engine=IN_MEMORY).to_series().to_list()
-
-    def _lines(self) -> pl.LazyFrame:
-        """The validated lines: the file's rows that passed every check, without what rejects needed."""
-        if self.file is None:
-            return self._frame().lazy()
-        rows = pl.scan_parquet(self.file)
-        return rows.filter(pl.col(normalise.CHECK_INDEX).is_null()).drop(
-            normalise.CHECK_INDEX, cs.starts_with(normalise.HELD)
-        )
-
-    def _frame(self) -> pl.DataFrame:
-        assert self.frame is not None, "a day in parts holds its lines in a file or a frame"
-        return self.frame
 
 
 def split_day(sources: Sequence[Source], pack: RulePack, workdir: Path, part_lines: int) -> DayParts:
@@ -107,11 +93,17 @@ def split_day(sources: Sequence[Source], pack: RulePack, workdir: Path, part_lin
     if any(s.path is not None for s in sources):
         into = workdir / "validated.parquet"
         rejects = validate_into(sources, checked, into, columns=[part])
-        return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, file=into, frame=None)
+        # The file's rows that passed every check, without what the rejects were built from.
+        lines = (
+            pl.scan_parquet(into)
+            .filter(pl.col(normalise.CHECK_INDEX).is_null())
+            .drop(normalise.CHECK_INDEX, cs.starts_with(normalise.HELD))
+        )
+        return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, lines=lines)
     candidates, rejects = validate_sources(
         sources, [(c.candidates(), c.rejects()) for c in checked], columns=[part]
     )
-    return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, file=None, frame=candidates)
+    return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, lines=candidates.lazy())
 
 
 def _part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:

@@ -350,7 +350,7 @@ def build_plan(
     """
     parts = [normalise.split_source(s.frame, run_vocabulary(pack)) for s in sources]
     report("reading and validating input")
-    candidates, source_rejects = _collect_checked(sources, parts)
+    candidates, source_rejects = validate_sources(sources, parts)
     screened = screen_candidates(
         candidates,
         cache if cache is not None else ResolvedCache(pack, seed=seed),
@@ -401,11 +401,6 @@ def input_counts(sources: Sequence[Source]) -> pl.LazyFrame:
 def sorted_rejects(parts: Sequence[pl.DataFrame]) -> pl.LazyFrame:
     """The ``rejects`` output from its parts: in input order (source, then row)."""
     return pl.concat(parts).lazy().sort(SOURCE_COL, ROW_COL)
-
-
-def packages_output(routed: pl.DataFrame) -> pl.LazyFrame:
-    """The ``packages`` output of the routed packages."""
-    return _packages_output(routed.lazy())
 
 
 def queues_output(routed: pl.DataFrame) -> pl.DataFrame:
@@ -648,13 +643,6 @@ def _flags_output(flags: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _collect_checked(
-    sources: Sequence[Source], parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Collect every source's candidates and rejects; a source that cannot be read raises InputSchemaError."""
-    return validate_sources(sources, parts)
-
-
 def validate_sources(
     sources: Sequence[Source],
     parts: Sequence[tuple[pl.LazyFrame, pl.LazyFrame]],
@@ -827,7 +815,8 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
     )
 
 
-def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
+def packages_output(routed: pl.DataFrame) -> pl.LazyFrame:
+    """The ``packages`` output of the routed packages."""
     money = {
         "value_usd": "value_cents",
         "consignee_day_value_usd": "consignee_day_value_cents",
@@ -836,9 +825,16 @@ def _packages_output(frame: pl.LazyFrame) -> pl.LazyFrame:
         "total_due_usd": "total_due_cents",
     }
     # The package key numbers packages in package id order: sorting on it is sorting on the id.
-    return frame.sort(PACKAGE_KEY).select(
-        *[cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c) for c in PACKAGE_COLUMNS],
-        pl.col("fee_status"),
+    return (
+        routed.lazy()
+        .sort(PACKAGE_KEY)
+        .select(
+            *[
+                cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c)
+                for c in PACKAGE_COLUMNS
+            ],
+            pl.col("fee_status"),
+        )
     )
 
 

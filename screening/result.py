@@ -161,7 +161,7 @@ class _PackageFacts:
             count=count,
             unknown_duty=int(totals["unknown_duty"]) if count else 0,
             sums={c: Decimal(totals[c] or 0) if count else Decimal(0) for c in _MONEY},
-            counts={c: {str(k): int(v) for k, v in found[c].iter_rows()} if count else {} for c in names},
+            counts={c: _as_counts(found[c]) if count else {} for c in names},
             routed=routed,
             flagged=int(risk["flagged"] or 0) if count else 0,
             sampled=int(risk["sampled"] or 0) if count else 0,
@@ -171,14 +171,17 @@ class _PackageFacts:
 
 
 def _grouped(frame: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """Rows per value of ``column``, in value order (null last)."""
     return frame.group_by(column).len().sort(column, nulls_last=True)
 
 
-def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    if frame.height == 0:
-        return {}
-    grouped = frame.group_by(column).len().sort(column, nulls_last=True)
+def _as_counts(grouped: pl.DataFrame) -> dict[str, int]:
+    """A :func:`_grouped` table as ``{value: rows}`` (a few rows: one per distinct value)."""
     return {str(k): int(v) for k, v in grouped.iter_rows()}
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    return _as_counts(_grouped(frame.lazy(), column).collect(engine="in-memory")) if frame.height else {}
 
 
 #: The package columns a run summary reads (:func:`build_summary`).
