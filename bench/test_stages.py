@@ -53,5 +53,7 @@ def test_engine_stages(
     summary = benchmark.pedantic(run, rounds=1, iterations=1)
     assert summary["counts"]["input_rows"] == BENCH_ROWS
     stages = clocks[-1].seconds
-    assert set(stages) >= {"reading and validating input", "parts: flagging risks", "writing outputs"}
+    assert set(stages) >= {"reading and validating input", "writing outputs"}
+    # In parts when the day is larger than one part, else in memory.
+    assert stages.keys() & {"parts: flagging risks", "flagging risks"}
     benchmark.extra_info["stages"] = {name: round(seconds, 3) for name, seconds in stages.items()}

@@ -81,10 +81,12 @@ class DayParts:
         return dates.collect(engine=IN_MEMORY).to_series().to_list()
 
 
-def split_day(sources: Sequence[Source], pack: RulePack, workdir: Path, part_lines: int) -> DayParts:
+def split_day(
+    sources: Sequence[Source], pack: RulePack, workdir: Path, part_lines: int, bounds: Sequence[str]
+) -> DayParts:
     """Validate ``sources`` under ``pack`` and cut the valid lines into parts of about ``part_lines``
-    lines (whole packages). Files are validated streaming into ``workdir``."""
-    bounds = _part_bounds(sources, part_lines)
+    lines (whole packages) at ``bounds`` (:func:`part_bounds`). Files are validated streaming into
+    ``workdir``."""
     part = pl.sum_horizontal(
         pl.lit(0, dtype=pl.UInt32()), *[(pl.col("package_id") >= b).cast(pl.UInt32()) for b in bounds]
     ).alias(PART)
@@ -106,7 +108,7 @@ def split_day(sources: Sequence[Source], pack: RulePack, workdir: Path, part_lin
     return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, lines=candidates.lazy())
 
 
-def _part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
+def part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
     """Package ids that start a new part: cut points of the sorted package ids, about ``part_lines``
     lines apart (none when the day is smaller). Read from the raw package ids (cheap: one column);
     a package's lines always fall in one part, whatever the cut points."""

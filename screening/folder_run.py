@@ -19,7 +19,7 @@ from typing import Any, Final, Unpack
 
 import polars as pl
 
-from screening.day_parts import DayParts, day_totals, split_day
+from screening.day_parts import DayParts, day_totals, part_bounds, split_day
 from screening.io.appending import AppendingFiles
 from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frames, write_json
 from screening.pipeline import (
@@ -34,6 +34,7 @@ from screening.pipeline import (
     recorded_options,
     run_inputs,
     screen_candidates,
+    screen_inputs,
     sorted_rejects,
 )
 from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conservation
@@ -82,10 +83,13 @@ def screen_to_folder(
 
 def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_lines: int) -> dict[str, Any]:
     """Screen the day part by part into ``staging``; the checked summary of the run."""
+    bounds = part_bounds(inputs.sources, part_lines)
+    if not bounds:
+        return _screen_whole(inputs, staging, fmt)
     work = staging / ".parts"
     work.mkdir()
     inputs.report("reading and validating input")
-    parts = split_day(inputs.sources, inputs.pack, work, part_lines)
+    parts = split_day(inputs.sources, inputs.pack, work, part_lines, bounds)
     tables = ResolvedCache(inputs.pack, seed=inputs.seed)
     inputs.report("totalling consignee-days")
     totals, dates = day_totals(parts, tables, work)
@@ -118,6 +122,14 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     check_conservation(summary)
     shutil.rmtree(work)
     return summary
+
+
+def _screen_whole(inputs: RunInputs, staging: Path, fmt: OutputFormat) -> dict[str, Any]:
+    """Screen a day that fits in one part in memory, as :func:`screening.screen` does, into ``staging``
+    (no temporary files, no totals pass: the part is the day); the checked summary of the run."""
+    result = screen_inputs(inputs)
+    write_frames(result.frames(), staging, fmt)
+    return result.summary
 
 
 class _Day:

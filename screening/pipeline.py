@@ -56,6 +56,7 @@ from screening.stages import (
     running,
 )
 from screening.stages.assess import PostalMethod
+from screening.stages.keyed_rows import KeyedRows
 from screening.stages.running import RunningState
 
 #: Engine for plans over frames already in memory: the streaming engine re-splits in-memory frames into
@@ -139,6 +140,11 @@ def screen(
         history=history,
         on_stage=on_stage,
     )
+    return screen_inputs(inputs)
+
+
+def screen_inputs(inputs: RunInputs) -> Result:
+    """Screen a run's loaded inputs (:func:`run_inputs`) in memory, as :func:`screen` does."""
     plan = build_plan(
         inputs.sources,
         inputs.pack,
@@ -717,7 +723,7 @@ def _decide(
     valid: pl.LazyFrame,
     resolved: ResolvedRules,
     postal_method: PostalMethod,
-    prior: pl.DataFrame | None = None,
+    prior: KeyedRows | None = None,
     day: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it,

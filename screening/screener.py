@@ -48,7 +48,8 @@ from screening.stages.running import (
     QUEUE_LOAD_SCHEMA,
     SEEN_LINES_SCHEMA,
     RunningState,
-    sorted_state,
+    consignee_day_rows,
+    state_tables,
 )
 
 #: Version of the state file layout; a file of another version is refused.
@@ -136,7 +137,7 @@ class Screener:
 
     def totals(self) -> pl.DataFrame:
         """The consignee-day totals seen so far (``value`` and ``gift`` in cents, packages, lines), in key order."""
-        return self.state.consignee_days.sort("consignee_key", "arrival_date")
+        return self.state.consignee_days.table().sort("consignee_key", "arrival_date")
 
     def save_state(self, path: str | Path) -> Path:
         """Write the running state to ``path`` (atomically), to resume with :meth:`restore`."""
@@ -149,9 +150,7 @@ class Screener:
             "rows_seen": self.state.rows_seen,
             "batches": self.state.batches,
         }
-        ordered = sorted_state(self.state)
-        tables = {name: getattr(ordered, name) for name in _TABLES}
-        return write_state_file(path, tables, meta)
+        return write_state_file(path, state_tables(self.state), meta)
 
     @classmethod
     def restore(cls, path: str | Path, rules: str | Path | RulePack = "rules/us", **options: Any) -> Screener:
@@ -174,8 +173,11 @@ class Screener:
         missing = sorted(set(_TABLES) - set(tables))
         if missing:
             raise UsageError(f"{path}: state file lacks {missing}")
+        typed = {name: tables[name].select(list(schema)).cast(schema) for name, schema in _TABLES.items()}
         screener.state = RunningState(
-            **{name: tables[name].select(list(schema)).cast(schema) for name, schema in _TABLES.items()},
+            consignee_days=consignee_day_rows(typed["consignee_days"]),
+            seen_lines=typed["seen_lines"],
+            queue_load=typed["queue_load"],
             rows_seen=int(meta["rows_seen"]),
             batches=int(meta["batches"]),
         )

@@ -19,7 +19,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from screening.errors import ScreeningError
-from screening.io.writers import OutputFormat, csv_ready, flush_to_disk
+from screening.io.writers import PARQUET_CODEC, PARQUET_LEVEL, OutputFormat, csv_ready, flush_to_disk
 
 #: Seconds between checks that the writing thread is still alive while a part waits to be queued.
 _POLL = 0.2
@@ -80,7 +80,9 @@ class AppendingFile:
         try:
             frames = register_io_source(self._frames, schema=self.schema)
             if self._fmt == "parquet":
-                frames.sink_parquet(self.path, compression="zstd", statistics=True)
+                frames.sink_parquet(
+                    self.path, compression=PARQUET_CODEC, compression_level=PARQUET_LEVEL, statistics=True
+                )
             else:
                 csv_ready(frames).sink_csv(self.path)
         except BaseException as exc:  # handed to the appending thread

@@ -20,7 +20,15 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import ScreeningError
-from screening.io.writers import discard, flush_to_disk, publish, staging_dir, write_json
+from screening.io.writers import (
+    PARQUET_CODEC,
+    PARQUET_LEVEL,
+    discard,
+    flush_to_disk,
+    publish,
+    staging_dir,
+    write_json,
+)
 
 
 class StreamingOutput:
@@ -67,7 +75,10 @@ class StreamingOutput:
                     continue
                 table = frame.to_arrow()
                 self._writers[name] = pq.ParquetWriter(
-                    self.staging / f"{name}.parquet", table.schema, compression="zstd"
+                    self.staging / f"{name}.parquet",
+                    table.schema,
+                    compression=PARQUET_CODEC,
+                    compression_level=PARQUET_LEVEL,
                 )
             elif frame.is_empty():
                 continue
@@ -95,7 +106,9 @@ class StreamingOutput:
             flush_to_disk(self.staged(name))
         for name, empty in self._empty.items():
             if name not in self._writers:
-                empty.write_parquet(self.staged(name), compression="zstd")
+                empty.write_parquet(
+                    self.staged(name), compression=PARQUET_CODEC, compression_level=PARQUET_LEVEL
+                )
         self._writers.clear()
 
     def publish(self, summary: Mapping[str, Any]) -> Path:

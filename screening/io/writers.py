@@ -16,13 +16,17 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
 from screening.errors import UsageError
 
 OutputFormat = Literal["parquet", "csv"]
+#: Parquet outputs: zstd at its fastest level. On the engine's outputs it writes files within a few
+#: per cent of the default level's size in about four fifths of the time (measured on the 1M sample).
+PARQUET_CODEC: Final = "zstd"
+PARQUET_LEVEL: Final = 1
 #: Output files written at the same time.
 _WRITERS = 3
 _RENAME_EXCHANGE = 2
@@ -33,7 +37,9 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
     """Write one frame as ``path.<fmt>``; CSV text that starts like a formula is prefixed with ``'``."""
     target = path.with_suffix(f".{fmt}")
     if fmt == "parquet":
-        frame.write_parquet(target, compression="zstd", statistics=True)
+        frame.write_parquet(
+            target, compression=PARQUET_CODEC, compression_level=PARQUET_LEVEL, statistics=True
+        )
     else:
         csv_ready(frame.lazy()).collect(engine="in-memory").write_csv(target)
     flush_to_disk(target)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from screening.stages.aggregate import CONSIGNEE_DAY
+from screening.stages.keyed_rows import KeyedRows
 from screening.stages.lookup import attach
 
 #: Which line came first in the batch (row order of the valid lines).
@@ -44,11 +45,28 @@ QUEUE_LOAD_SCHEMA = pl.Schema(
 _TOTALS = [c for c in CONSIGNEE_DAY_SCHEMA if c not in CONSIGNEE_DAY]
 
 
+def _summed_by_consignee_day(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.group_by(CONSIGNEE_DAY).agg(pl.col(_TOTALS).sum())
+
+
+def consignee_day_rows(table: pl.DataFrame | None = None) -> KeyedRows:
+    """Carried consignee-day totals (``table``: rows of :data:`CONSIGNEE_DAY_SCHEMA`, none by default),
+    held for lookups by key; a consignee-day's totals are the sum of its rows."""
+    empty = pl.DataFrame(schema=CONSIGNEE_DAY_SCHEMA)
+    return KeyedRows.of(
+        empty if table is None else table, CONSIGNEE_DAY, CONSIGNEE_DAY_SCHEMA, _summed_by_consignee_day
+    )
+
+
 @dataclass(frozen=True)
 class RunningState:
-    """What incremental screening carries from one batch to the next."""
+    """What incremental screening carries from one batch to the next.
 
-    consignee_days: pl.DataFrame
+    ``consignee_days`` grows with the day and is looked up by key
+    (:class:`~screening.stages.keyed_rows.KeyedRows`), so a batch costs what its own keys cost.
+    """
+
+    consignee_days: KeyedRows
     seen_lines: pl.DataFrame
     queue_load: pl.DataFrame
     rows_seen: int = 0
@@ -58,17 +76,18 @@ class RunningState:
     def empty(cls) -> RunningState:
         """The state before the first batch."""
         return cls(
-            consignee_days=pl.DataFrame(schema=CONSIGNEE_DAY_SCHEMA),
+            consignee_days=consignee_day_rows(),
             seen_lines=pl.DataFrame(schema=SEEN_LINES_SCHEMA),
             queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
         )
 
 
-def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
+def running_totals(lines: pl.LazyFrame, prior: KeyedRows) -> pl.LazyFrame:
     """Per consignee-day and package of the batch: the totals up to and including that package.
 
     ``lines`` has ``__line`` (arrival order), ``consignee_key``, ``arrival_date``, ``package_id``,
-    ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches.
+    ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches
+    (:func:`consignee_day_rows`).
     """
     per_package = lines.group_by(*CONSIGNEE_DAY, "package_id").agg(
         pl.col(ARRIVAL).min().alias("__arrival"),
@@ -85,10 +104,10 @@ def running_totals(lines: pl.LazyFrame, prior: pl.DataFrame) -> pl.LazyFrame:
         _running_within(pl.repeat(1, pl.len(), dtype=pl.Int64()), first).alias("__packages"),
         _running_within(pl.col("__lines"), first).alias("__lines"),
     )
-    batch_days = lines.select(CONSIGNEE_DAY).unique()
+    batch_days = lines.select(CONSIGNEE_DAY).collect(engine="in-memory")
     before = (
-        prior.lazy()
-        .join(batch_days, on=list(CONSIGNEE_DAY), how="semi")
+        _summed_by_consignee_day(prior.matching(batch_days))
+        .lazy()
         .select(*CONSIGNEE_DAY, *[pl.col(c).alias(f"__prior_{c}") for c in _TOTALS])
     )
     joined = cumulative.join(before, on=list(CONSIGNEE_DAY), how="left", maintain_order="left")
@@ -117,23 +136,16 @@ def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
     return attach(lines, running, [*CONSIGNEE_DAY, "package_id"])
 
 
-def advance_consignee_days(prior: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """The carried totals after a batch whose decided lines are ``lines``."""
+def advance_consignee_days(prior: KeyedRows, lines: pl.DataFrame) -> KeyedRows:
+    """The carried totals after a batch whose decided lines are ``lines``: the batch's own totals are
+    added as rows of their own (a consignee-day's totals are the sum of its rows)."""
     batch = lines.group_by(CONSIGNEE_DAY).agg(
         pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
         pl.col("package_id").n_unique().cast(pl.Int64()).alias("consignee_day_packages"),
         pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
     )
-    batch = batch.select(list(CONSIGNEE_DAY_SCHEMA)).cast(CONSIGNEE_DAY_SCHEMA)
-    # Only the batch's consignee-days change: re-aggregate those and keep the rest as they are (a semi or
-    # anti join that scans the large state is much cheaper than grouping all of it again). The table stays
-    # unsorted; :func:`sorted_state` orders it for saving.
-    keys = batch.select(CONSIGNEE_DAY)
-    touched = prior.join(keys, on=list(CONSIGNEE_DAY), how="semi")
-    untouched = prior.join(keys, on=list(CONSIGNEE_DAY), how="anti")
-    updated = pl.concat([touched, batch]).group_by(CONSIGNEE_DAY).agg(pl.col(_TOTALS).sum())
-    return pl.concat([untouched, updated.select(list(CONSIGNEE_DAY_SCHEMA))])
+    return prior.plus(batch)
 
 
 def advance_seen_lines(prior: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
@@ -152,12 +164,10 @@ def advance_queue_load(prior: pl.DataFrame, routed: pl.DataFrame) -> pl.DataFram
     return both.group_by("queue", "port_of_entry", "arrival_date").agg(pl.col("queue_seen").sum())
 
 
-def sorted_state(state: RunningState) -> RunningState:
-    """The same state with every table in key order (a saved state's bytes depend only on its content)."""
-    return RunningState(
-        consignee_days=state.consignee_days.sort(CONSIGNEE_DAY),
-        seen_lines=state.seen_lines.sort("package_id", "line_no"),
-        queue_load=state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
-        rows_seen=state.rows_seen,
-        batches=state.batches,
-    )
+def state_tables(state: RunningState) -> dict[str, pl.DataFrame]:
+    """The state's tables, each in key order (a saved state's bytes depend only on its content)."""
+    return {
+        "consignee_days": state.consignee_days.table().sort(CONSIGNEE_DAY),
+        "seen_lines": state.seen_lines.sort("package_id", "line_no"),
+        "queue_load": state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
+    }

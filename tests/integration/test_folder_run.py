@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 import screening
 from screening import folder_run
-from screening.day_parts import day_totals, split_day
+from screening.day_parts import day_totals, part_bounds, split_day
 from screening.io.appending import AppendingFile
 from screening.io.sources import open_sources
 from screening.io.writers import OutputFormat
@@ -27,15 +27,20 @@ from ..conftest import OUTPUT_FILES, SAMPLE
 def test_the_folder_holds_the_same_bytes_as_a_written_result(
     us_pack: screening.RulePack, tmp_path: Path, fmt: OutputFormat
 ) -> None:
+    """A day that fits in one part (the 10k sample) is screened in memory, with no temporary files."""
     source = SAMPLE / "manifest_10k.parquet"
     screening.screen(source, rules=us_pack, pseudonymise_key="k").write(tmp_path / "result", fmt=fmt)
+    stages: list[str] = []
     summary, wall = screening.screen_to_folder(
         source,
         tmp_path / "folder",
         rules=us_pack,
         pseudonymise_key="k",
         fmt=fmt,
+        on_stage=stages.append,
     )
+    assert "flagging risks" in stages
+    assert not any(stage.startswith("part ") for stage in stages)
     names = sorted(p.name for p in (tmp_path / "result").iterdir())
     assert names == sorted(p.name for p in (tmp_path / "folder").iterdir())
     assert len(names) == len(OUTPUT_FILES)
@@ -82,7 +87,8 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
         ), section
     # Consignee-days and shipper-consignee-days do span parts here: the equality above is not by luck.
     with tempfile.TemporaryDirectory() as work:
-        parts = split_day(open_sources([source], None), us_pack, Path(work), 1_500)
+        sources = open_sources([source], None)
+        parts = split_day(sources, us_pack, Path(work), 1_500, part_bounds(sources, 1_500))
         totals, _ = day_totals(parts, ResolvedCache(us_pack), Path(work))
     assert totals.consignee_days.height > 0
     assert totals.shipper_consignee_days.height > 0
