@@ -607,7 +607,7 @@ def _flag_lines(
 
 def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache) -> pl.LazyFrame:
     """Screening-list matches for the distinct shipper and consignee names of the run (the list's
-    index is built once per cache: batches of a day reuse it)."""
+    index and prefix tokens are built once per cache: batches and parts of a day reuse them)."""
     settings = risk_inputs.denied
     if settings is None:
         return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
@@ -617,6 +617,12 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
             risk_inputs.screening_list,
             legal_suffixes=settings.legal_suffixes,
             generic_tokens=settings.generic_tokens,
+        ),
+    )
+    prefixes = tables.derived(
+        "screening-list prefixes",
+        lambda: denied.entry_prefixes(
+            index, threshold=settings.threshold, max_token_entries=denied.MAX_TOKEN_ENTRIES
         ),
     )
     names = pl.concat(
@@ -632,6 +638,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
         generic_tokens=settings.generic_tokens,
         threshold=settings.threshold,
         index=index,
+        prefixes=prefixes,
     )
 
 

@@ -7,7 +7,7 @@ the legal-suffix and generic-word lists from the rule pack.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, NamedTuple
 
 import polars as pl
 
@@ -86,6 +86,7 @@ def match_parties(
     threshold: float,
     max_token_entries: int = MAX_TOKEN_ENTRIES,
     index: pl.DataFrame | None = None,
+    prefixes: EntryPrefixes | None = None,
 ) -> pl.LazyFrame:
     """Screen the distinct party names in ``names`` (column ``party_name``) against ``entries``.
 
@@ -127,6 +128,8 @@ def match_parties(
 
     ``index``: :func:`entry_names` of ``entries`` with the same suffixes and generic words, when the
     caller keeps it from an earlier call (batches screened one after another); built here otherwise.
+    ``prefixes``: :func:`entry_prefixes` of that index with the same ``threshold`` and
+    ``max_token_entries``, kept the same way.
 
     Raises:
         ValueError: ``threshold`` is not in (0, 1] or ``max_token_entries`` is not positive.
@@ -157,7 +160,9 @@ def match_parties(
         .join(list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner")
         .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
     )
-    fuzzy = _fuzzy(parties, index, threshold=threshold, max_token_entries=max_token_entries)
+    if prefixes is None:
+        prefixes = entry_prefixes(index, threshold=threshold, max_token_entries=max_token_entries)
+    fuzzy = _fuzzy(parties, index, prefixes, threshold=threshold)
 
     kind_rank = pl.col("kind").replace_strict(_KIND_RANK, return_dtype=pl.UInt8())
     meta = entries.lazy().select(
@@ -203,30 +208,25 @@ def _min_shared(n_tokens: pl.Expr, threshold: float) -> pl.Expr:
     return pl.max_horizontal(bound, pl.lit(2, pl.Int64()))
 
 
-def _fuzzy(
-    parties: pl.LazyFrame, index: pl.DataFrame, *, threshold: float, max_token_entries: int
-) -> pl.LazyFrame:
-    """Token-overlap candidates through a prefix-filtered inverted index, scored by Dice.
+class EntryPrefixes(NamedTuple):
+    """The list side of fuzzy matching (:func:`entry_prefixes`): how many entries hold each token, and
+    each list name's prefix tokens."""
 
-    Tokens are put in one global order: by how many list entries hold them (fewest first; tokens
-    the list does not know count 0), ties by text. A name of ``n`` tokens that shares at least
-    ``a`` tokens with its partner (``a`` = :func:`_min_shared`) has its first shared token (in that
-    order) among its first ``n - a + 1`` tokens, its *prefix*. That holds on both sides, so only
-    prefix tokens are joined and no pair is lost, while common words sit at the end of the order
-    and rarely enter the join. Tokens held by more than ``max_token_entries`` entries are never
-    join keys; since the first shared token is the one found, a pair is a candidate exactly when
-    it shares at least one token that is not common. Candidates whose sizes alone rule out
-    ``threshold`` are dropped; the rest are scored on their full token lists
-    (``list.set_intersection``), common tokens included. Pairs are keyed by one ``UInt64``
-    (``party_key * 2**32 + name_key``).
-    """
+    frequency: pl.DataFrame
+    prefixes: pl.DataFrame
+
+
+def entry_prefixes(index: pl.DataFrame, *, threshold: float, max_token_entries: int) -> EntryPrefixes:
+    """Token frequencies and prefix tokens of the list names in ``index`` (:func:`entry_names`), for
+    :func:`match_parties` with the same ``threshold`` and ``max_token_entries`` (see :func:`_fuzzy`):
+    built once by a caller that screens many sets of names against one list."""
     frequency = (
         index.select("entry_id", token="tokens")
         .explode("token")
         .group_by("token")
         .agg(entries=pl.col("entry_id").n_unique())
     )
-    entry_prefix = (
+    prefixes = (
         index.filter(pl.col("n_tokens") >= 2)
         .select("name_key", n_entry="n_tokens", token="tokens")
         .explode("token")
@@ -241,6 +241,27 @@ def _fuzzy(
         )
         .select("token", "name_key", "n_entry")
     )
+    return EntryPrefixes(frequency, prefixes)
+
+
+def _fuzzy(
+    parties: pl.LazyFrame, index: pl.DataFrame, entry_side: EntryPrefixes, *, threshold: float
+) -> pl.LazyFrame:
+    """Token-overlap candidates through a prefix-filtered inverted index, scored by Dice.
+
+    Tokens are put in one global order: by how many list entries hold them (fewest first; tokens
+    the list does not know count 0), ties by text. A name of ``n`` tokens that shares at least
+    ``a`` tokens with its partner (``a`` = :func:`_min_shared`) has its first shared token (in that
+    order) among its first ``n - a + 1`` tokens, its *prefix*. That holds on both sides, so only
+    prefix tokens are joined and no pair is lost, while common words sit at the end of the order
+    and rarely enter the join. Tokens held by more than ``max_token_entries`` entries are never
+    join keys (``entry_side``, :func:`entry_prefixes`); since the first shared token is the one found,
+    a pair is a candidate exactly when it shares at least one token that is not common. Candidates
+    whose sizes alone rule out ``threshold`` are dropped; the rest are scored on their full token lists
+    (``list.set_intersection``), common tokens included. Pairs are keyed by one ``UInt64``
+    (``party_key * 2**32 + name_key``).
+    """
+    frequency, entry_prefix = entry_side
     party_prefix = (
         parties.filter(pl.col("n_tokens") >= 2)
         .select("party_key", n_party="n_tokens", token="tokens")

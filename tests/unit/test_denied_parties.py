@@ -10,7 +10,13 @@ import pytest
 
 from screening.exprs.names import name_tokens, normalise_name
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
-from screening.stages.denied import DENIED_SCHEMA, match_parties
+from screening.stages.denied import (
+    DENIED_SCHEMA,
+    MAX_TOKEN_ENTRIES,
+    entry_names,
+    entry_prefixes,
+    match_parties,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_LIST = ROOT / "rules" / "us" / "screening" / "ofac_sdn_2024-05-03.csv"
@@ -202,6 +208,31 @@ def test_deterministic_under_row_shuffles(sdn: pl.DataFrame) -> None:
         shuffled = frame.sample(fraction=1.0, shuffle=True, seed=seed)["party_name"].to_list()
         table = sdn.sample(fraction=1.0, shuffle=True, seed=seed)
         assert screen(shuffled, table).equals(expected)
+
+
+def test_a_kept_index_and_prefixes_match_as_a_fresh_build(sdn: pl.DataFrame) -> None:
+    """Batches reuse the list's index and prefix tokens: the matches are those of a fresh build."""
+    names = [
+        "BANCO NACIONAL DE CUBA",
+        "Hasan Nasrallah",
+        *sdn["name"].sample(200, seed=5).to_list(),
+        "Anna Keller",
+    ]
+    expected = screen(names, sdn)
+    index = entry_names(sdn, legal_suffixes=LEGAL_SUFFIXES, generic_tokens=GENERIC_TOKENS)
+    prefixes = entry_prefixes(index, threshold=THRESHOLD, max_token_entries=MAX_TOKEN_ENTRIES)
+    for batch in (names, names[::-1]):
+        kept = match_parties(
+            pl.LazyFrame({"party_name": batch}),
+            sdn,
+            legal_suffixes=LEGAL_SUFFIXES,
+            generic_tokens=GENERIC_TOKENS,
+            threshold=THRESHOLD,
+            index=index,
+            prefixes=prefixes,
+        ).collect()
+        assert kept.equals(expected)
+    assert expected.height >= 200
 
 
 # --- Matching rules on small lists ------------------------------------------------------------------------
