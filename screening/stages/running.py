@@ -64,6 +64,7 @@ class RunningState:
 
     ``consignee_days`` grows with the day and is looked up by key
     (:class:`~screening.stages.keyed_rows.KeyedRows`), so a batch costs what its own keys cost.
+    ``seen_lines`` is only appended to; a batch scans it for its own package ids, which is cheap.
     """
 
     consignee_days: KeyedRows
