@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import screening
 from screening.exprs.stable_hash import fnv1a64
@@ -33,6 +35,13 @@ def test_the_hash_is_fnv1a64_whatever_the_library_version() -> None:
         0xAF63DC4C8601EC8C,
         0x85944171F73967E8,
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.text(max_size=40)), max_size=30), prefix=st.text(max_size=5))
+def test_the_hash_equals_the_published_algorithm_for_any_text(texts: list[str | None], prefix: str) -> None:
+    expected = [None if t is None else _fnv_reference(prefix + t) for t in texts]
+    assert fnv1a64(pl.Series(texts, dtype=pl.String()), prefix=prefix).to_list() == expected
 
 
 def test_the_hash_of_a_slice_and_of_nulls() -> None:
