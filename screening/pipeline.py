@@ -469,7 +469,7 @@ def screen_candidates(
     """
     kept, duplicate_rejects = normalise.split_duplicates(candidates)
     if state is not None:
-        kept, earlier_copies = normalise.split_seen(kept, state.seen_lines)
+        kept, earlier_copies = normalise.split_seen(kept, running.seen_of(state.seen_lines, kept))
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     kept = kept.with_row_index(LINE_ID)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)

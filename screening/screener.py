@@ -49,6 +49,7 @@ from screening.stages.running import (
     SEEN_LINES_SCHEMA,
     RunningState,
     consignee_day_rows,
+    seen_line_table,
     state_tables,
 )
 
@@ -176,7 +177,7 @@ class Screener:
         typed = {name: tables[name].select(list(schema)).cast(schema) for name, schema in _TABLES.items()}
         screener.state = RunningState(
             consignee_days=consignee_day_rows(typed["consignee_days"]),
-            seen_lines=typed["seen_lines"],
+            seen_lines=seen_line_table(typed["seen_lines"]),
             queue_load=typed["queue_load"],
             rows_seen=int(meta["rows_seen"]),
             batches=int(meta["batches"]),

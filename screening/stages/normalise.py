@@ -485,12 +485,14 @@ def later_copies(candidates: pl.DataFrame) -> pl.Series:
 
 
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Lines already screened in an earlier batch become ``duplicate-line`` rejects (incremental mode)."""
+    """Lines already screened in an earlier batch become ``duplicate-line`` rejects (incremental mode).
+
+    ``seen``: ``package_id`` and ``line_no`` of the lines screened before, at least those of the packages
+    of ``kept`` (see :func:`screening.stages.running.seen_of`).
+    """
     keys = ["package_id", "line_no"]
-    # Narrow the (large) seen set to this batch's packages first: a scan is cheaper than hashing it all.
-    relevant = seen.filter(pl.col("package_id").is_in(kept["package_id"].unique().implode()))
-    earlier = kept.join(relevant, on=keys, how="semi", maintain_order="left")
-    new = kept.join(relevant, on=keys, how="anti", maintain_order="left")
+    earlier = kept.join(seen, on=keys, how="semi", maintain_order="left")
+    new = kept.join(seen, on=keys, how="anti", maintain_order="left")
     message = pl.format(
         "line_no {} of package {} was screened in an earlier batch; the first occurrence is kept",
         pl.col("line_no"),

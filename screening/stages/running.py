@@ -33,6 +33,8 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
 )
 #: Lines already screened, so that a line repeated in a later batch is a ``duplicate-line`` reject.
 SEEN_LINES_SCHEMA = pl.Schema({"package_id": pl.String(), "line_no": pl.Int64()})
+#: Beside the lines seen, in memory only: a hash of the package id (a batch finds its packages by it).
+PACKAGE_HASH = "__package_hash"
 #: Packages ranked so far in each queue, port and day (later batches rank after them).
 QUEUE_LOAD_SCHEMA = pl.Schema(
     {
@@ -64,7 +66,8 @@ class RunningState:
 
     ``consignee_days`` grows with the day and is looked up by key
     (:class:`~screening.stages.keyed_rows.KeyedRows`), so a batch costs what its own keys cost.
-    ``seen_lines`` is only appended to; a batch scans it for its own package ids, which is cheap.
+    ``seen_lines`` (:func:`seen_line_table`) is only appended to; a batch scans its package hashes for
+    its own (:func:`seen_of`), which is cheap.
     """
 
     consignee_days: KeyedRows
@@ -78,7 +81,7 @@ class RunningState:
         """The state before the first batch."""
         return cls(
             consignee_days=consignee_day_rows(),
-            seen_lines=pl.DataFrame(schema=SEEN_LINES_SCHEMA),
+            seen_lines=seen_line_table(pl.DataFrame(schema=SEEN_LINES_SCHEMA)),
             queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
         )
 
@@ -149,9 +152,22 @@ def advance_consignee_days(prior: KeyedRows, lines: pl.DataFrame) -> KeyedRows:
     return prior.plus(batch)
 
 
+def seen_line_table(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` (``package_id``, ``line_no``) as the state holds them: with the hash of each package id."""
+    typed = lines.select(list(SEEN_LINES_SCHEMA)).cast(SEEN_LINES_SCHEMA)
+    return typed.with_columns(pl.col("package_id").hash().alias(PACKAGE_HASH))
+
+
+def seen_of(seen: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines seen (``package_id``, ``line_no``) of the packages of ``lines``, and perhaps a few
+    others (whose package hash is the same): a scan of integers, not of the seen package ids."""
+    hashes = lines.get_column("package_id").unique().hash()
+    return seen.filter(pl.col(PACKAGE_HASH).is_in(hashes.implode())).select(list(SEEN_LINES_SCHEMA))
+
+
 def advance_seen_lines(prior: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
     """Lines seen after a batch whose kept (non-duplicate) lines are ``kept``."""
-    return pl.concat([prior, kept.select(list(SEEN_LINES_SCHEMA)).cast(SEEN_LINES_SCHEMA)])
+    return pl.concat([prior, seen_line_table(kept)])
 
 
 def advance_queue_load(prior: pl.DataFrame, routed: pl.DataFrame) -> pl.DataFrame:
@@ -169,6 +185,6 @@ def state_tables(state: RunningState) -> dict[str, pl.DataFrame]:
     """The state's tables, each in key order (a saved state's bytes depend only on its content)."""
     return {
         "consignee_days": state.consignee_days.table().sort(CONSIGNEE_DAY),
-        "seen_lines": state.seen_lines.sort("package_id", "line_no"),
+        "seen_lines": state.seen_lines.select(list(SEEN_LINES_SCHEMA)).sort("package_id", "line_no"),
         "queue_load": state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
     }
