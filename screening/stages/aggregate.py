@@ -52,13 +52,19 @@ def consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFrame:
     Partial tables of disjoint sets of packages add up to the totals of their union
     (:func:`spanning_totals`): a day screened in parts is judged against the totals of the whole day.
     """
-    return lines.group_by(CONSIGNEE_DAY).agg(
+    return lines.group_by(CONSIGNEE_DAY).agg(*consignee_day_sums(), pl.col(part).n_unique().alias(PARTS_SEEN))
+
+
+def consignee_day_sums() -> list[pl.Expr]:
+    """The consignee-day totals of a group of whole packages (``package_id``, ``value_usd_cents``,
+    ``gift``): the aggregations of a group-by on :data:`CONSIGNEE_DAY`, named as
+    :data:`CONSIGNEE_DAY_TOTALS`."""
+    return [
         pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
         pl.col("package_id").n_unique().alias("consignee_day_packages"),
         pl.len().alias("consignee_day_lines"),
-        pl.col(part).n_unique().alias(PARTS_SEEN),
-    )
+    ]
 
 
 def spanning_totals(partials: Sequence[pl.DataFrame], keys: Sequence[str], totals: pl.Schema) -> pl.DataFrame:

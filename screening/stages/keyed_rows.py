@@ -106,11 +106,6 @@ class KeyedRows:
         """``table`` (columns of ``schema``) as the first rows."""
         return cls(keys, schema, merge).plus(table)
 
-    @property
-    def height(self) -> int:
-        """Rows held."""
-        return self.rows.height
-
     def plus(self, rows: pl.DataFrame) -> KeyedRows:
         """These rows and ``rows`` (columns of the schema) after them."""
         added = rows.select(list(self.schema)).cast(self.schema)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from screening.stages.aggregate import CONSIGNEE_DAY
+from screening.stages.aggregate import CONSIGNEE_DAY, consignee_day_sums
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.lookup import attach
 
@@ -143,13 +143,7 @@ def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
 def advance_consignee_days(prior: KeyedRows, lines: pl.DataFrame) -> KeyedRows:
     """The carried totals after a batch whose decided lines are ``lines``: the batch's own totals are
     added as rows of their own (a consignee-day's totals are the sum of its rows)."""
-    batch = lines.group_by(CONSIGNEE_DAY).agg(
-        pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
-        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
-        pl.col("package_id").n_unique().cast(pl.Int64()).alias("consignee_day_packages"),
-        pl.len().cast(pl.Int64()).alias("consignee_day_lines"),
-    )
-    return prior.plus(batch)
+    return prior.plus(lines.group_by(CONSIGNEE_DAY).agg(consignee_day_sums()))
 
 
 def seen_line_table(lines: pl.DataFrame) -> pl.DataFrame:

@@ -68,7 +68,7 @@ def test_rows_added_in_many_batches_are_found_by_key() -> None:
             schema=SCHEMA,
         )
         table = table.plus(rows)
-    assert table.height == 640
+    assert table.rows.height == 640
     query = pl.DataFrame(
         {"key": ["k63-9", "k0-0", "k64-0"], "day": [0, 0, 0]}, schema={"key": pl.String(), "day": pl.Int32()}
     )
