@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import screening
-from screening import folder_run
+from screening import folder_run, pipeline
 from screening.day_parts import day_totals, part_bounds, split_day
 from screening.io.appending import AppendingFile
 from screening.io.sources import open_sources
@@ -92,6 +93,22 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
         totals, _ = day_totals(parts, ResolvedCache(us_pack), Path(work))
     assert totals.consignee_days.height > 0
     assert totals.shipper_consignee_days.height > 0
+
+
+def test_small_validation_morsels_keep_the_input_order_and_the_callers_polars_setting(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation pass streams in morsels of its own size: many morsels give the whole day's lines
+    and rejects (first copies kept by input order), and the caller's own polars setting comes back."""
+    source = SAMPLE / "manifest_10k.csv"
+    whole = screening.screen(source, rules=us_pack)
+    monkeypatch.setattr(pipeline, "VALIDATION_MORSEL_ROWS", 997)
+    with pl.Config(streaming_chunk_size=12_345):
+        screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=2_500)
+        assert os.environ["POLARS_IDEAL_MORSEL_SIZE"] == "12345"
+    assert "POLARS_IDEAL_MORSEL_SIZE" not in os.environ
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "lines.parquet"), whole.lines)
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "rejects.parquet"), whole.rejects)
 
 
 def test_a_frame_in_memory_is_screened_in_parts_too(us_pack: screening.RulePack, tmp_path: Path) -> None:

@@ -230,6 +230,23 @@ def test_batched_outputs_appear_whole_or_not_at_all(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text()) == {"batches": 2}
 
 
+def test_batched_outputs_take_their_columns_from_the_first_rows(tmp_path: Path) -> None:
+    """An output empty in the first batch gets the later batches' rows; one that never gets a row is
+    written empty, with its columns."""
+    out = tmp_path / "run"
+    empty_flags = pl.DataFrame(schema={"rule_id": pl.String(), "weight": pl.Int64()})
+    with StreamingOutput(out, ["lines", "flags"]) as output:
+        output.append({"lines": pl.DataFrame(schema={"a": pl.Int64()}), "flags": empty_flags})
+        output.append({"lines": pl.DataFrame({"a": [1, 2]}), "flags": empty_flags})
+        output.append({"lines": pl.DataFrame({"a": [3]}), "flags": empty_flags})
+        output.close_files()
+        output.publish({"batches": 3})
+    assert pl.read_parquet(out / "lines.parquet")["a"].to_list() == [1, 2, 3]
+    flags = pl.read_parquet(out / "flags.parquet")
+    assert flags.is_empty()
+    assert flags.schema == empty_flags.schema
+
+
 def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(
         main,
