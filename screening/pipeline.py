@@ -846,15 +846,9 @@ def packages_output(routed: pl.DataFrame) -> pl.LazyFrame:
     # The package key numbers packages in package id order: sorting on it is sorting on the id. A day's
     # parts come back from their files in key order, unflagged: checked in one pass, not sorted again.
     in_order = routed if routed.get_column(PACKAGE_KEY).is_sorted() else routed.sort(PACKAGE_KEY)
-    return (
-        in_order.lazy()
-        .select(
-            *[
-                cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c)
-                for c in PACKAGE_COLUMNS
-            ],
-            pl.col("fee_status"),
-        )
+    return in_order.lazy().select(
+        *[cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c) for c in PACKAGE_COLUMNS],
+        pl.col("fee_status"),
     )
 
 
