@@ -118,24 +118,16 @@ class AppendingFiles:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
-
-    def close(self) -> None:
-        """Finish every file (flushed to disk); after an error, abandon them all and raise it."""
         files = list(self._files.values())
-        try:
-            for file in files:
-                file.close()
-        except BaseException:
+        if kind is None:
+            try:
+                for file in files:
+                    file.close()
+            except BaseException:
+                self._abort(files)
+                raise
+        else:
             self._abort(files)
-            raise
-
-    def abort(self) -> None:
-        """Stop writing every file (unfinished: the caller removes their folder)."""
-        self._abort(list(self._files.values()))
 
     def append(self, path: Path, fmt: OutputFormat, frame: pl.DataFrame) -> None:
         """Append ``frame`` to ``path.<fmt>`` (opened with ``frame``'s columns at its first part)."""

@@ -1,23 +1,25 @@
 """Outputs written batch by batch (incremental runs), published atomically at the end.
 
-Each output is one Parquet file grown batch by batch in a hidden staging folder, by polars' own writer
-(:class:`~screening.io.appending.AppendingFile`: the same encoding as a whole-day run's outputs); the
-folder replaces the output folder only when :meth:`StreamingOutput.publish` runs, so a crash leaves the
-previous set. Memory follows a batch, not the run: a batch is encoded and written in background threads
-while the next one is screened, and at most one batch per output waits to be written.
+Each output is one Parquet file grown by a row group per batch, in a hidden staging folder; the
+folder replaces the output folder only when :meth:`StreamingOutput.publish` runs, so a crash
+leaves the previous set. Memory follows one batch, not the run: a batch is encoded and written in a
+background thread while the next one is screened, and at most one batch waits to be written.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
-from screening.io.appending import AppendingFiles
+from screening.errors import ScreeningError
 from screening.io.writers import (
     PARQUET_CODEC,
     PARQUET_LEVEL,
@@ -36,9 +38,11 @@ class StreamingOutput:
         self.out = Path(out)
         self.names = tuple(names)
         self.staging = staging_dir(self.out)
-        self._files = AppendingFiles()
-        self._opened: set[str] = set()
+        self._writers: dict[str, Any] = {}
         self._empty: dict[str, pl.DataFrame] = {}
+        # One writing thread keeps each file's row groups in batch order.
+        self._writer_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening-output")
+        self._pending: Future[None] | None = None
 
     def __enter__(self) -> StreamingOutput:
         return self
@@ -50,17 +54,44 @@ class StreamingOutput:
             self.abort()
 
     def append(self, frames: Mapping[str, pl.DataFrame]) -> None:
-        """Queue one batch's frames (every name of ``names``) for writing; waits while an earlier batch
-        of an output is still queued (writing errors are raised here)."""
+        """Queue one batch's frames (every name of ``names``) for writing; returns once the previous
+        batch is written (its errors are raised here)."""
+        batch = {name: frames[name] for name in self.names}
+        self._finish_pending()
+        self._pending = self._writer_thread.submit(self._write_batch, batch)
+
+    def _finish_pending(self) -> None:
+        """Wait for the batch being written; raise what writing it raised."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def _write_batch(self, frames: Mapping[str, pl.DataFrame]) -> None:
         for name in self.names:
             frame = frames[name]
-            if frame.is_empty():
-                # A file is opened with the columns of its first rows: an empty frame may lack the
-                # types rows give (all null); it is kept in case the output never gets a row.
-                self._empty.setdefault(name, frame)
+            if name not in self._writers:
+                if frame.is_empty() and name not in self._empty:
+                    self._empty[name] = frame.clear()
+                    continue
+                table = frame.to_arrow()
+                self._writers[name] = pq.ParquetWriter(
+                    self.staging / f"{name}.parquet",
+                    table.schema,
+                    compression=PARQUET_CODEC,
+                    compression_level=PARQUET_LEVEL,
+                )
+            elif frame.is_empty():
                 continue
-            self._files.append(self.staging / name, "parquet", frame)
-            self._opened.add(name)
+            writer = self._writers[name]
+            table = frame.to_arrow()
+            if table.schema != writer.schema:
+                try:
+                    table = table.cast(writer.schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise ScreeningError(
+                        f"internal error: {name} columns changed between batches: {exc}"
+                    ) from exc
+            writer.write_table(table)
 
     def staged(self, name: str) -> Path:
         """The staged file of output ``name`` (complete once :meth:`close_files` ran)."""
@@ -68,13 +99,17 @@ class StreamingOutput:
 
     def close_files(self) -> None:
         """Finish every file; outputs that never had a row are written empty."""
-        self._files.close()
+        self._finish_pending()
+        self._writer_thread.shutdown()
+        for name, writer in self._writers.items():
+            writer.close()
+            flush_to_disk(self.staged(name))
         for name, empty in self._empty.items():
-            if name not in self._opened:
+            if name not in self._writers:
                 empty.write_parquet(
                     self.staged(name), compression=PARQUET_CODEC, compression_level=PARQUET_LEVEL
                 )
-                flush_to_disk(self.staged(name))
+        self._writers.clear()
 
     def publish(self, summary: Mapping[str, Any]) -> Path:
         """Write ``summary.json`` and swap the staging folder in as the output folder."""
@@ -85,5 +120,10 @@ class StreamingOutput:
     def abort(self) -> None:
         """Drop the staging folder (the previous output set stays)."""
         with contextlib.suppress(Exception):
-            self._files.abort()
+            self._finish_pending()
+        self._writer_thread.shutdown()
+        for writer in self._writers.values():
+            with contextlib.suppress(OSError, pa.ArrowException):
+                writer.close()
+        self._writers.clear()
         discard(self.staging)
