@@ -64,7 +64,7 @@ from screening.stages.running import RunningState
 #: plans that start from files).
 IN_MEMORY: Final = "in-memory"
 #: Rows per morsel of the streaming validation pass (:func:`validate_into`). Polars' default morsels of
-#: a 22-column manifest left 0.7 to 1.6 GB in flight at 4M lines, varying from run to run; morsels of
+#: a 22-column manifest left up to 1.6 GB in flight at 4M lines, varying from run to run; morsels of
 #: 40,000 rows kept it under 0.5 GB in every run measured, at the same CPU time.
 VALIDATION_MORSEL_ROWS: Final = 40_000
 #: Lines are kept and written in this order.
