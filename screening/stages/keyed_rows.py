@@ -53,9 +53,9 @@ class _HashIndex:
     def positions_of(self, hashes: np.ndarray) -> np.ndarray:
         """The positions of every entry whose hash is one of ``hashes`` (each entry once)."""
         hashes = np.sort(hashes)
-        first = np.ones(len(hashes), dtype=bool)
-        first[1:] = hashes[1:] != hashes[:-1]
-        hashes = hashes[first]  # each hash once
+        distinct = np.ones(len(hashes), dtype=bool)
+        distinct[1:] = hashes[1:] != hashes[:-1]
+        hashes = hashes[distinct]  # each hash once
         bounds = _bucket_bounds(hashes)
         found = [np.empty(0, np.int64)]
         for bucket in np.flatnonzero(np.diff(bounds)):
