@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import RejectCode
-from screening.exprs.hts import VALID_HTS_DIGITS, hts_digits
+from screening.exprs.hts import is_valid_hts_code
 from screening.exprs.parse import coerce
 from screening.exprs.parties import consignee_key
 from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
@@ -77,8 +77,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
                 else pl.lit(None, dtype=column.dtype)
             )
         if column.name in _TEXT_FIELDS:
-            value = value.str.strip_chars()
-            value = pl.when(value == "").then(None).otherwise(value)
+            # ``replace`` keeps the text's buffers; a ``when`` would copy every value once more.
+            value = value.str.strip_chars().replace("", None)
         if column.name in _UPPER_FIELDS:
             value = value.str.to_uppercase()
         if column.name == "mode":
@@ -106,7 +106,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             Check(
                 name,
                 RejectCode.MISSING_FIELD,
-                parsed(name).is_null() & _raw_blank(name, schema),
+                _missing(name, schema),
                 pl.lit(f"{name} is required but empty"),
             )
         )
@@ -153,12 +153,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 pl.format("{} {} is not an ISO 3166-1 alpha-2 country code", pl.lit(name), shown(name)),
             )
         )
-    digits = hts_digits(parsed("hts_code"))
     out.append(
         Check(
             "hts_code",
             RejectCode.INVALID_HTS,
-            ~digits.str.contains(VALID_HTS_DIGITS),
+            ~is_valid_hts_code(parsed("hts_code")),
             pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", shown("hts_code")),
         )
     )
@@ -173,6 +172,15 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
         )
     )
     return out
+
+
+def _missing(name: str, schema: pl.Schema) -> pl.Expr:
+    """True where the input gives no value for ``name``: its parsed value is null and its input is blank
+    (a value that does not parse is invalid, not missing)."""
+    if name in _TEXT_FIELDS and schema.get(name) == pl.String():
+        # Parsed text is the stripped input, null where that is empty: null already means blank.
+        return parsed(name).is_null()
+    return parsed(name).is_null() & _raw_blank(name, schema)
 
 
 def _raw_blank(name: str, schema: pl.Schema) -> pl.Expr:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screening.exprs.hts import dotted, hts_digits, hts_prefix
+from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
 from screening.exprs.money import apply_rate_half_up, cents_to_money, to_cents_half_up
 from screening.exprs.parse import parse_text
 from screening.exprs.parties import consignee_key, normalised_name, zip5
@@ -173,6 +173,33 @@ def test_dotted_then_digits_round_trips(digits: str) -> None:
     frame = pl.DataFrame({"x": [digits]})
     out = frame.select(hts_digits(dotted(pl.col("x"))))[:, 0].to_list()
     assert out == [digits]
+
+
+#: Text that looks like an HTS code, often: digits (ASCII and other scripts'), dots, blanks of every
+#: kind, and a few other characters.
+_HTS_LIKE = st.text(st.sampled_from(list("0123456789..  \t\n\u00a0\u0663-xA")), max_size=16)
+
+
+@settings(max_examples=400, deadline=None)
+@given(codes=st.lists(_HTS_LIKE | st.from_regex(r"\A[\d.\s]{4,14}\Z"), min_size=1, max_size=20))
+def test_valid_hts_code_is_the_digits_check_in_one_pass(codes: list[str]) -> None:
+    one_pass = column(list(codes), pl.String(), is_valid_hts_code(pl.col("x")))
+    by_digits = column(list(codes), pl.String(), hts_digits(pl.col("x")).str.contains(VALID_HTS_DIGITS))
+    assert one_pass == by_digits
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("6109.10.00.12", True),
+        ("610910", True),
+        (" 6109 10 00 ", True),
+        ("6109.1", False),
+        ("6109-10", False),
+    ],
+)
+def test_valid_hts_code(code: str, valid: bool) -> None:
+    assert column([code], pl.String(), is_valid_hts_code(pl.col("x"))) == [valid]
 
 
 # --- Consignee key ---------------------------------------------------------------------------------------
