@@ -89,12 +89,21 @@ def random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.Series:
     origin, then mode, then any. A package is chosen when the 64-bit FNV-1a hash of
     ``seed + ':' + package_id`` modulo one million is below the rate in parts per million.
     """
-    rates = risk.sample_rates
-    keyed = packages.select(
-        "package_id", "arrival_date", "mode", pl.col("country_of_origin").alias("origin")
-    ).with_row_index("__order")
+    strata = ["arrival_date", "mode", "origin"]
+    keyed = packages.select("package_id", "arrival_date", "mode", pl.col("country_of_origin").alias("origin"))
+    # A day has few strata (dates x modes x origins): each one's rate is found once, then looked up.
+    rates = _stratum_rates(keyed.select(strata).unique(), risk.sample_rates)
+    found = keyed.join(rates, on=strata, how="left", maintain_order="left", nulls_equal=True)
+    bucket = (fnv1a64(found["package_id"], prefix=f"{risk.seed}:") % PPM).cast(pl.Int64())
+    return found.select(
+        (pl.Series(bucket) < pl.col("rate_ppm").fill_null(0)).fill_null(False).alias("random_sample")
+    ).to_series()
+
+
+def _stratum_rates(strata: pl.DataFrame, rates: pl.DataFrame) -> pl.DataFrame:
+    """``strata`` (arrival date, mode, origin) with the ``rate_ppm`` of the most specific rate in force."""
     tiers = [("mode", "origin"), ("origin",), ("mode",), ()]
-    found = keyed.with_columns(pl.lit(None, dtype=pl.Int64()).alias("rate_ppm"))
+    found = strata.with_columns(pl.lit(None, dtype=pl.Int64()).alias("rate_ppm"))
     for tier in tiers:
         wanted = rates.filter(
             *[pl.col(c) != "*" for c in tier],
@@ -105,12 +114,7 @@ def random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.Series:
             .with_columns(pl.coalesce("rate_ppm", "__tier_rate").alias("rate_ppm"))
             .drop("__tier_rate")
         )
-    bucket = (fnv1a64(found["package_id"], prefix=f"{risk.seed}:") % PPM).cast(pl.Int64())
-    chosen = found.select(
-        "__order",
-        (pl.Series(bucket) < pl.col("rate_ppm").fill_null(0)).fill_null(False).alias("random_sample"),
-    )
-    return chosen.sort("__order")["random_sample"]
+    return found
 
 
 def route_packages(
