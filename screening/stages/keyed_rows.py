@@ -1,12 +1,13 @@
 """A table that grows batch by batch and is looked up by key, at a cost that follows the batch.
 
-Incremental screening carries the consignee-day totals across a day's batches: each batch looks up
-its own keys and adds its rows. A join against the whole table hashes all of it for every batch,
-so a day of many batches costs the square of its size. Here the rows
-are only appended, and an index keeps a 64-bit hash of each row's key in sorted order beside the
-row's position, in buckets by the hash's top bits: a lookup is a binary search per key of the batch,
-and adding a batch inserts its hashes into small arrays (no hashing of the table, and no move of the
-whole index).
+Incremental screening carries the consignee-day totals and the lines seen across a day's batches:
+each batch looks up its own keys and adds its rows. A join against the whole table hashes all of it
+for every batch, so a day of many batches costs the square of its size. Here the rows are only
+appended, and an index keeps a 64-bit hash of each row's key beside the row's position, in sorted
+runs whose sizes at least double from the newest to the oldest (as a binary counter's bits): a lookup
+is a binary search per key of the batch in each of the few runs, and a batch's hashes are sorted on
+their own and merged into older runs only when those are no larger, so each hash is copied a
+logarithmic number of times over the day, not once per batch.
 
 Rows are additive partials: a key may have several rows, and a reader sums them (or keeps them
 all). The hash only narrows the search; keys are then compared exactly, so a collision cannot
@@ -23,62 +24,50 @@ import polars as pl
 
 #: How a table's rows are combined into one table (for instance, sums by key).
 Merge = Callable[[pl.DataFrame], pl.DataFrame]
+#: Key hashes in sorted order, and beside each the position of its row.
+_Run = tuple[np.ndarray, np.ndarray]
 
 
 class _HashIndex:
-    """Key hashes, sorted, beside the position of their row; in :data:`_BUCKETS` buckets by the top bits
-    of the hash, so that an insertion moves a few kilobytes, not the whole index. Immutable: adding
-    hashes returns a new index that shares the buckets it did not change."""
+    """Key hashes beside the position of their row, in sorted runs, oldest first, each larger than the
+    next (so there are at most about log2 of the entries). Immutable: adding hashes returns a new index that shares the
+    runs it did not merge."""
 
-    def __init__(self, buckets: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-        empty = (np.empty(0, np.uint64), np.empty(0, np.int64))
-        self.buckets = buckets if buckets is not None else [empty] * _BUCKETS
+    def __init__(self, runs: tuple[_Run, ...] = ()) -> None:
+        self.runs = runs
 
     def plus(self, hashes: np.ndarray, positions: np.ndarray) -> _HashIndex:
         """This index and ``hashes`` at ``positions``."""
         order = np.argsort(hashes, kind="stable")
-        hashes, positions = hashes[order], positions[order]
-        bounds = _bucket_bounds(hashes)
-        buckets = list(self.buckets)
-        for bucket in np.flatnonzero(np.diff(bounds)):
-            new = slice(bounds[bucket], bounds[bucket + 1])
-            held, held_positions = buckets[bucket]
-            at = np.searchsorted(held, hashes[new], side="right")
-            buckets[bucket] = (
-                np.insert(held, at, hashes[new]),
-                np.insert(held_positions, at, positions[new]),
-            )
-        return _HashIndex(buckets)
+        runs = [*self.runs, (hashes[order], positions[order])]
+        while len(runs) > 1 and len(runs[-2][0]) <= len(runs[-1][0]):
+            newer = runs.pop()
+            runs.append(_merged(runs.pop(), newer))
+        return _HashIndex(tuple(runs))
 
     def positions_of(self, hashes: np.ndarray) -> np.ndarray:
         """The positions of every entry whose hash is one of ``hashes`` (each entry once)."""
-        hashes = np.sort(hashes)
-        distinct = np.ones(len(hashes), dtype=bool)
-        distinct[1:] = hashes[1:] != hashes[:-1]
-        hashes = hashes[distinct]  # each hash once
-        bounds = _bucket_bounds(hashes)
+        wanted = np.unique(hashes)  # sorted, each hash once
         found = [np.empty(0, np.int64)]
-        for bucket in np.flatnonzero(np.diff(bounds)):
-            held, held_positions = self.buckets[bucket]
-            wanted = hashes[bounds[bucket] : bounds[bucket + 1]]
-            first = np.searchsorted(held, wanted, side="left")
-            counts = np.searchsorted(held, wanted, side="right") - first
-            # Every entry of every hash found: each run [first, first + count) laid end to end.
-            offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-            found.append(held_positions[np.repeat(first, counts) + offsets])
+        for held, held_positions in self.runs:
+            # One binary search per hash (the first entry not below it), then a step along the run per
+            # entry of the same hash: a key has few entries, and each step reads a neighbour.
+            at = np.searchsorted(held, wanted, side="left")
+            hash_of = wanted
+            while len(at):
+                inside = at < len(held)
+                at, hash_of = at[inside], hash_of[inside]
+                equal = held[at] == hash_of
+                at, hash_of = at[equal], hash_of[equal]
+                found.append(held_positions[at])
+                at = at + 1
         return np.concatenate(found)
 
 
-#: Buckets of a :class:`_HashIndex` (by the top 6 bits of the hash): a day's four million keys make
-#: buckets of about 60,000 entries (half a megabyte each).
-_BUCKET_BITS = 6
-_BUCKETS = 1 << _BUCKET_BITS
-_BUCKET_STARTS = np.arange(_BUCKETS, dtype=np.uint64) << np.uint64(64 - _BUCKET_BITS)
-
-
-def _bucket_bounds(sorted_hashes: np.ndarray) -> np.ndarray:
-    """Where each bucket starts in ``sorted_hashes``, and their length at the end."""
-    return np.append(np.searchsorted(sorted_hashes, _BUCKET_STARTS), len(sorted_hashes))
+def _merged(older: _Run, newer: _Run) -> _Run:
+    """One sorted run of the entries of two."""
+    at = np.searchsorted(older[0], newer[0], side="right")
+    return np.insert(older[0], at, newer[0]), np.insert(older[1], at, newer[1])
 
 
 class KeyedRows:
@@ -119,7 +108,7 @@ class KeyedRows:
         A key with a null never matches (as in a join). Rows come in no particular order.
         """
         wanted = query.select(self.keys).drop_nulls().unique()
-        rows = self.index.positions_of(self._hash(wanted))
+        rows = np.sort(self.index.positions_of(self._hash(wanted)))  # gathered in the order they came
         found = self.rows[pl.Series(rows, dtype=pl.Int64())]
         return found.join(wanted, on=self.keys, how="semi")
 

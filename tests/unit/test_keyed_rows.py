@@ -73,7 +73,10 @@ def test_rows_added_in_many_batches_are_found_by_key() -> None:
         {"key": ["k63-9", "k0-0", "k64-0"], "day": [0, 0, 0]}, schema={"key": pl.String(), "day": pl.Int32()}
     )
     assert sorted(table.matching(query)["value"].to_list()) == [0, 9]
-    # The index is in hash order within each bucket, and names each row once.
-    buckets = table.index.buckets
-    assert all((np.diff(hashes.astype(np.float64)) >= 0).all() for hashes, _ in buckets)
-    assert sorted(np.concatenate([positions for _, positions in buckets]).tolist()) == list(range(640))
+    # Each run of the index is in hash order and larger than the next; together they name each row once.
+    runs = table.index.runs
+    assert all((np.diff(hashes.astype(np.float64)) >= 0).all() for hashes, _ in runs)
+    sizes = [len(hashes) for hashes, _ in runs]
+    assert sizes == sorted(set(sizes), reverse=True)
+    assert len(runs) <= 7  # 64 batches: at most log2(64) + 1 runs
+    assert sorted(np.concatenate([positions for _, positions in runs]).tolist()) == list(range(640))
