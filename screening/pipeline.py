@@ -697,7 +697,7 @@ def validate_into(
     (:data:`normalise.CHECK_INDEX`, null for candidates) and the columns rejects are built from. Memory
     stays bounded whatever the input's size. A source that cannot be read raises :class:`InputSchemaError`.
     """
-    rows = pl.concat([c.candidates_and_held() for c in checked], how="diagonal_relaxed").with_columns(columns)
+    rows = validation_rows(checked, columns=columns)
     try:
         # A temporary file read back soon: fast compression, not small files. The morsel size is
         # polars' process-wide setting, restored on leaving the block.
@@ -711,6 +711,14 @@ def validate_into(
         return pl.concat(rejects, how="vertical").collect(engine=IN_MEMORY)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(sources, [c.candidates() for c in checked], exc) from exc
+
+
+def validation_rows(
+    checked: Sequence[normalise.CheckedSource], *, columns: Sequence[pl.Expr] = ()
+) -> pl.LazyFrame:
+    """The plan :func:`validate_into` streams into its file: every row of every source (``checked``), with
+    the candidate columns, ``columns``, the failed check and the held columns of rejected rows."""
+    return pl.concat([c.candidates_and_held() for c in checked], how="diagonal_relaxed").with_columns(columns)
 
 
 def _unreadable(
