@@ -25,7 +25,15 @@ import polars as pl
 from screening.errors import InputSchemaError, UsageError
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
-from screening.io.sources import Source, expand_paths, from_memory, require_columns, scan_file, with_lineage
+from screening.io.sources import (
+    SUFFIXES,
+    Source,
+    expand_paths,
+    from_memory,
+    require_columns,
+    scan_file,
+    with_lineage,
+)
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
@@ -216,7 +224,15 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
     label = str(path)
     try:
         require_columns(Source(label, path, with_lineage(mapping.apply(scan_file(path), label=label), label)))
-        batches = iter(scan_file(path).collect_batches(chunk_size=batch_size))
+        scan = scan_file(path)
+        if SUFFIXES.get(path.suffix.lower()) in _SLICED_FORMATS:
+            # Read batch by batch: polars' batch reader reads ahead, and held about 0.7 GB of a 4M-line
+            # Parquet file in flight (0.17 GB read this way, for about 0.6 s more at 4M lines).
+            rows = scan.select(pl.len()).collect().item()
+            for first in range(0, rows, batch_size):
+                yield scan.slice(first, batch_size).collect()
+            return
+        batches = iter(scan.collect_batches(chunk_size=batch_size))
         while True:
             try:
                 batch = next(batches)
@@ -225,6 +241,11 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
             yield batch
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
+
+
+#: File formats read batch by batch as slices (:func:`_file_batches`): a slice reads only its own rows.
+#: Text formats are read in one pass (a slice would parse the file again from its start).
+_SLICED_FORMATS = ("parquet", "ipc")
 
 
 def _run_summary(

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 
 import screening
 from screening.cli import main
+from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
+from screening.screener import _file_batches
 
 from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
 
@@ -309,3 +311,23 @@ def test_cli_batch_size_names_an_unreadable_file_and_exits_3(tmp_path: Path) -> 
     assert outcome.exit_code == 3
     assert "broken.parquet" in outcome.output
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".csv"])
+def test_files_are_read_in_batches_of_every_row_in_order(tmp_path: Path, suffix: str) -> None:
+    source = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    path = tmp_path / f"manifest{suffix}"
+    if suffix == ".parquet":
+        source.write_parquet(path, row_group_size=3_000)  # batches that cross row groups
+    elif suffix == ".arrow":
+        source.write_ipc(path)
+    else:
+        source.write_csv(path)
+    batches = list(_file_batches(path, 777, ColumnMapping()))
+    assert sum(b.height for b in batches) == 10_000
+    read = pl.concat(batches, how="vertical_relaxed")
+    assert read["package_id"].to_list() == source["package_id"].to_list()
+    assert read["line_no"].cast(pl.Int64()).to_list() == source["line_no"].cast(pl.Int64()).to_list()
+    if suffix != ".csv":
+        # Parquet and Arrow files are read as slices of exactly the batch size.
+        assert [b.height for b in batches] == [777] * 12 + [10_000 - 777 * 12]
