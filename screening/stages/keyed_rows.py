@@ -1,13 +1,13 @@
 """A table that grows batch by batch and is looked up by key, at a cost that follows the batch.
 
-Incremental screening carries the consignee-day totals and the lines seen across a day's batches:
-each batch looks up its own keys and adds its rows. A join against the whole table hashes all of it
-for every batch, so a day of many batches costs the square of its size. Here the rows are only
-appended, and an index keeps a 64-bit hash of each row's key beside the row's position, in sorted
-runs whose sizes at least double from the newest to the oldest (as a binary counter's bits): a lookup
-is a binary search per key of the batch in each of the few runs, and a batch's hashes are sorted on
-their own and merged into older runs only when those are no larger, so each hash is copied a
-logarithmic number of times over the day, not once per batch.
+Incremental screening carries the consignee-day totals across a day's batches: each batch looks up
+its own keys and adds its rows. A join against the whole table hashes all of it for every batch, so a
+day of many batches costs the square of its size. Here the rows are only appended, and an index keeps
+a 64-bit hash of each row's key beside the row's position, in sorted runs, each larger than the next
+(with batches of one size, the runs are a binary counter's bits): a lookup is a binary search per key
+of the batch in each of the few runs, and a batch's hashes are sorted on their own and merged into
+older runs only when those are no larger, so each hash is copied a logarithmic number of times over
+the day, not once per batch.
 
 Rows are additive partials: a key may have several rows, and a reader sums them (or keeps them
 all). The hash only narrows the search; keys are then compared exactly, so a collision cannot
