@@ -30,8 +30,8 @@ _Run = tuple[np.ndarray, np.ndarray]
 
 class _HashIndex:
     """Key hashes beside the position of their row, in sorted runs, oldest first, each larger than the
-    next (so there are at most about log2 of the entries). Immutable: adding hashes returns a new index that shares the
-    runs it did not merge."""
+    next (so there are at most about log2 of the entries). Immutable: adding hashes returns a new index
+    that shares the runs it did not merge."""
 
     def __init__(self, runs: tuple[_Run, ...] = ()) -> None:
         self.runs = runs
