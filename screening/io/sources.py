@@ -146,24 +146,29 @@ class _CsvReader:
             if n_rows == 0:
                 return
 
-    def read(self, columns: list[str] | None) -> list[pl.DataFrame]:
+    def read(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
         """The file's rows in batches; polars' reader fails before the first batch is handed on."""
         if columns == [] and self.rows is not None:
-            return [pl.DataFrame(height=self.rows)]
+            return iter([pl.DataFrame(height=self.rows)])
         if self.tolerant:
-            return [self.read_tolerant()]
+            return iter([self.read_tolerant()])
         if self.tolerant is False and columns is not None:
-            return [self.read_narrow(columns)]
+            return iter([self.read_narrow(columns)])
         try:
-            # Batches as polars' reader makes them: polars 2.1 can panic formatting strings of one big
-            # collected frame later in the plan ("i < self.len()").
-            batches = list(_polars_csv(self.path, self.separator).collect_batches())
+            # A first pass parses every record and keeps only the count: a malformed record fails it
+            # before any row is handed on, and memory follows a batch, not the file.
+            rows = sum(batch.height for batch in self._polars_batches())
         except pl.exceptions.ComputeError:
             self.tolerant = True
-            return [self.read_tolerant()]
+            return iter([self.read_tolerant()])
         self.tolerant = False
-        self.rows = sum(batch.height for batch in batches)
-        return [batch.with_columns(_WELL_FORMED) for batch in batches]
+        self.rows = rows
+        return (batch.with_columns(_WELL_FORMED) for batch in self._polars_batches())
+
+    def _polars_batches(self) -> Iterator[pl.DataFrame]:
+        # Batches as polars' reader makes them: polars 2.1 can panic formatting strings of one big
+        # collected frame later in the plan ("i < self.len()").
+        return _polars_csv(self.path, self.separator).collect_batches()
 
     def read_narrow(self, columns: list[str]) -> pl.DataFrame:
         """Some columns of a file polars has read whole before (a row count reads none)."""
