@@ -864,22 +864,36 @@ def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
-    # Lookup expressions, not a join: no gather of the component rows.
-    rule_ids = resolved.citations["rule_id"]
-    with_citation = components.lazy().with_columns(
-        pl.col("measure_id")
-        .replace_strict(rule_ids, resolved.citations[c], default=None, return_dtype=dtype)
-        .alias(c)
-        for c, dtype in (("citation", texts), ("confidence", resolved.citations["confidence"].dtype))
-    )
     # Output order: package_id, line_no, component, measure_id. Sorting on strings is slow, so each sort key
     # is an integer that sorts the same way: the package key, and the codes of component and measure id in
     # Enums of their own distinct values, sorted.
+    distinct = {c: components[c].unique().drop_nulls().sort() for c in ("component", "measure_id")}
     codes = [
-        pl.col(c).cast(pl.Enum(components[c].unique().drop_nulls().sort())).to_physical().alias(f"__{c}_code")
-        for c in ("component", "measure_id")
+        pl.col(c).cast(pl.Enum(values)).to_physical().alias(f"__{c}_code") for c, values in distinct.items()
     ]
-    ordered = with_citation.with_columns(codes).sort(
+    # A measure's citation and confidence are found once per distinct measure id (row i: code i), and
+    # gathered by its code: one pass over the component rows' strings instead of one per looked-up column.
+    measures = (
+        distinct["measure_id"]
+        .to_frame()
+        .join(
+            resolved.citations.rename({"rule_id": "measure_id"}),
+            on="measure_id",
+            how="left",
+            maintain_order="left",
+            validate="m:1",
+        )
+        .with_columns(pl.col("citation").cast(texts))
+    )
+    with_citation = (
+        components.lazy()
+        .with_columns(codes)
+        .with_columns(
+            pl.lit(measures[c]).gather(pl.col("__measure_id_code")).alias(c)
+            for c in ("citation", "confidence")
+        )
+    )
+    ordered = with_citation.sort(
         PACKAGE_KEY, "line_no", "__component_code", "__measure_id_code", nulls_last=True
     )
     out = ordered.select(
