@@ -885,14 +885,12 @@ def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.
         )
         .with_columns(pl.col("citation").cast(texts))
     )
-    with_citation = (
-        components.lazy()
-        .with_columns(codes)
-        .with_columns(
-            pl.lit(measures[c]).gather(pl.col("__measure_id_code")).alias(c)
-            for c in ("citation", "confidence")
-        )
-    )
+    coded = components.with_columns(codes)
+    # Gathered as Series: a literal of an empty Series would lose its type.
+    measure_codes = coded.get_column("__measure_id_code")
+    with_citation = coded.with_columns(
+        measures.get_column(c).gather(measure_codes) for c in ("citation", "confidence")
+    ).lazy()
     ordered = with_citation.sort(
         PACKAGE_KEY, "line_no", "__component_code", "__measure_id_code", nulls_last=True
     )
