@@ -18,15 +18,23 @@ Routing (ranks and quotas across the day) runs once, on all the packages, at the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import polars.selectors as cs
 
+from screening import pipeline
 from screening.io.sources import Source
-from screening.pipeline import IN_MEMORY, DayTotals, run_vocabulary, validate_into, validate_sources
+from screening.pipeline import (
+    IN_MEMORY,
+    DayTotals,
+    run_vocabulary,
+    validate_into,
+    validate_sources,
+    validated_files,
+)
 from screening.rulepack.loader import RulePack
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.stages import aggregate, enrich, normalise, risk
@@ -52,23 +60,24 @@ DAY_INPUTS = (
 @dataclass
 class DayParts:
     """A day's validated lines cut into ``count`` parts of whole packages, in package id order, and the
-    rejects of validation. ``lines`` reads the validated lines with their :data:`PART` (from a temporary
-    Parquet file, or, for inputs already in memory, from a frame)."""
+    rejects of validation. ``lines(first, last)`` reads the validated lines of parts ``first`` to ``last``
+    with their :data:`PART` (from temporary Parquet files, one set per part, or, for inputs already in
+    memory, from a frame)."""
 
     count: int
     #: Lines a part holds, about.
     part_lines: int
     source_rejects: pl.DataFrame
-    lines: pl.LazyFrame
+    lines: Callable[[int, int], pl.LazyFrame]
 
     def part(self, index: int) -> pl.DataFrame:
         """The validated lines of part ``index``, in input order."""
-        return self.lines.filter(pl.col(PART) == index).drop(PART).collect(engine=IN_MEMORY)
+        return self.lines(index, index).drop(PART).collect(engine=IN_MEMORY)
 
     def lines_of(self, first: int, last: int, columns: Sequence[str]) -> pl.DataFrame:
-        """``columns`` and :data:`PART` of the validated lines of parts ``first`` to ``last``, in input order."""
-        chosen = self.lines.filter(pl.col(PART).is_between(first, last)).select(*columns, PART)
-        return chosen.collect(engine=IN_MEMORY)
+        """``columns`` and :data:`PART` of the validated lines of parts ``first`` to ``last``, in input order
+        within each part."""
+        return self.lines(first, last).select(*columns, PART).collect(engine=IN_MEMORY)
 
     def chunks(self, lines: int) -> list[tuple[int, int]]:
         """Consecutive ranges of parts (first, last) of about ``lines`` lines each."""
@@ -77,41 +86,74 @@ class DayParts:
 
     def arrival_dates(self) -> list[dt.date]:
         """Every arrival date of the validated lines (duplicates included), sorted."""
-        dates = self.lines.select(pl.col("arrival_date").unique().drop_nulls().sort())
+        dates = self.lines(0, self.count - 1).select(pl.col("arrival_date").unique().drop_nulls().sort())
         return dates.collect(engine=IN_MEMORY).to_series().to_list()
 
 
+@dataclass(frozen=True)
+class PartBounds:
+    """Where a day is cut into parts (:func:`part_bounds`)."""
+
+    #: Package ids that start a new part, in order (none: the day is one part).
+    cuts: list[str]
+    #: The input's order mixes the parts: most stretches of rows hold lines of several parts.
+    scattered: bool = False
+
+
 def split_day(
-    sources: Sequence[Source], pack: RulePack, workdir: Path, part_lines: int, bounds: Sequence[str]
+    sources: Sequence[Source], pack: RulePack, workdir: Path, part_lines: int, bounds: PartBounds
 ) -> DayParts:
     """Validate ``sources`` under ``pack`` and cut the valid lines into parts of about ``part_lines``
-    lines (whole packages) at ``bounds`` (:func:`part_bounds`). Files are validated streaming into
-    ``workdir``."""
+    lines (whole packages) at ``bounds`` (:func:`part_bounds`).
+
+    Files are validated streaming into ``workdir``. When the input comes roughly in package id order,
+    into one file whose row groups a part's read mostly skips; when its order scatters the parts
+    (``bounds.scattered``), each part into files of its own (slower to write, but a part is then read
+    without decoding the whole day, a cost that would grow with the square of the day's size).
+    """
     part = pl.sum_horizontal(
-        pl.lit(0, dtype=pl.UInt32()), *[(pl.col("package_id") >= b).cast(pl.UInt32()) for b in bounds]
+        pl.lit(0, dtype=pl.UInt32()), *[(pl.col("package_id") >= b).cast(pl.UInt32()) for b in bounds.cuts]
     ).alias(PART)
+    count = len(bounds.cuts) + 1
     vocabulary = run_vocabulary(pack)
     checked = [normalise.check_source(s.frame, vocabulary, tag=str(i)) for i, s in enumerate(sources)]
     if any(s.path is not None for s in sources):
-        into = workdir / "validated.parquet"
-        rejects = validate_into(sources, checked, into, columns=[part])
-        # The file's rows that passed every check, without what the rejects were built from.
-        lines = (
-            pl.scan_parquet(into)
-            .filter(pl.col(normalise.CHECK_INDEX).is_null())
-            .drop(normalise.CHECK_INDEX, cs.starts_with(normalise.HELD))
-        )
-        return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, lines=lines)
+        into = workdir / "validated"
+        by_part = bounds.scattered
+        rejects = validate_into(sources, checked, into, columns=[part], partition=PART if by_part else None)
+        schema = pl.scan_parquet(validated_files(into)).collect_schema()
+
+        def from_files(first: int, last: int) -> pl.LazyFrame:
+            if by_part:
+                files = [f for index in range(first, last + 1) for f in validated_files(into, index)]
+            else:
+                files = validated_files(into)
+            written = pl.scan_parquet(files) if files else pl.LazyFrame(schema=schema)
+            # The rows of the parts that passed every check, without what the rejects were built from.
+            chosen = pl.col(normalise.CHECK_INDEX).is_null() & pl.col(PART).is_between(first, last)
+            return written.filter(chosen).drop(normalise.CHECK_INDEX, cs.starts_with(normalise.HELD))
+
+        return DayParts(count, part_lines, source_rejects=rejects, lines=from_files)
     candidates, rejects = validate_sources(
         sources, [(c.candidates(), c.rejects()) for c in checked], columns=[part]
     )
-    return DayParts(len(bounds) + 1, part_lines, source_rejects=rejects, lines=candidates.lazy())
+
+    def from_memory(first: int, last: int) -> pl.LazyFrame:
+        return candidates.lazy().filter(pl.col(PART).is_between(first, last))
+
+    return DayParts(count, part_lines, source_rejects=rejects, lines=from_memory)
 
 
-def part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
+def part_bounds(sources: Sequence[Source], part_lines: int) -> PartBounds:
     """Package ids that start a new part: cut points of the sorted package ids, about ``part_lines``
     lines apart (none when the day is smaller). Read from the raw package ids (cheap: one column);
-    a package's lines always fall in one part, whatever the cut points."""
+    a package's lines always fall in one part, whatever the cut points.
+
+    The input is ``scattered`` when its stretches of rows (a row group of the validated file, of
+    :data:`~screening.pipeline.VALIDATION_MORSEL_ROWS`) hold lines of more than three parts each on
+    average: reading each part from one file would then decode the day over three times (the cost of
+    writing files per part instead is less than that).
+    """
     if part_lines < 1:
         raise ValueError("part_lines must be at least 1")
     readable = [s for s in sources if "package_id" in s.frame.collect_schema().names()]
@@ -120,15 +162,23 @@ def part_bounds(sources: Sequence[Source], part_lines: int) -> list[str]:
         ids = (
             pl.concat([s.frame.select(pl.col("package_id").cast(pl.String())) for s in readable])
             .drop_nulls()
-            .sort("package_id")
             .collect(engine="streaming" if streaming else IN_MEMORY)
             .to_series()
         )
     except (pl.exceptions.PolarsError, OSError):
-        return []  # validation names the source that cannot be read
+        return PartBounds([])  # validation names the source that cannot be read
+    ordered = ids.sort()
     count = -(-ids.len() // part_lines)
     cuts = [ids.len() * i // count for i in range(1, count)]
-    return sorted(set(ids.gather(cuts).to_list())) if cuts else []
+    bounds = sorted(set(ordered.gather(cuts).to_list())) if cuts else []
+    del ordered
+    if not bounds:
+        return PartBounds([])
+    parts = pl.Series(bounds, dtype=pl.String()).search_sorted(ids, side="right")
+    rows = pipeline.VALIDATION_MORSEL_ROWS
+    stretch = pl.int_range(ids.len(), dtype=pl.get_index_type(), eager=True) // rows
+    pairs = pl.DataFrame({"stretch": stretch, "part": parts}).n_unique()
+    return PartBounds(bounds, scattered=pairs > 3 * -(-ids.len() // rows))
 
 
 def day_totals(

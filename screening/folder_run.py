@@ -84,7 +84,7 @@ def screen_to_folder(
 def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_lines: int) -> dict[str, Any]:
     """Screen the day part by part into ``staging``; the checked summary of the run."""
     bounds = part_bounds(inputs.sources, part_lines)
-    if not bounds:
+    if not bounds.cuts:
         return _screen_whole(inputs, staging, fmt)
     work = staging / ".parts"
     work.mkdir()

@@ -15,9 +15,9 @@ from polars.testing import assert_frame_equal
 
 import screening
 from screening import folder_run, pipeline
-from screening.day_parts import day_totals, part_bounds, split_day
+from screening.day_parts import PartBounds, day_totals, part_bounds, split_day
 from screening.io.appending import AppendingFile
-from screening.io.sources import open_sources
+from screening.io.sources import Source, open_sources
 from screening.io.writers import OutputFormat
 from screening.rulepack.resolved_cache import ResolvedCache
 
@@ -95,20 +95,61 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
     assert totals.shipper_consignee_days.height > 0
 
 
+@pytest.mark.parametrize("order", ["package id order", "shuffled"])
 def test_small_validation_morsels_keep_the_input_order_and_the_callers_polars_setting(
-    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str
 ) -> None:
     """The validation pass streams in morsels of its own size: many morsels give the whole day's lines
-    and rejects (first copies kept by input order), and the caller's own polars setting comes back."""
-    source = SAMPLE / "manifest_10k.csv"
+    and rejects (first copies kept by input order), and the caller's own polars setting comes back.
+    Input in package id order is validated into one file; shuffled input, whose stretches of rows mix
+    the parts, into files per part: the same outputs either way."""
+    frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False)
+    if order == "shuffled":
+        frame = frame.sample(fraction=1.0, shuffle=True, seed=7)
+    source = tmp_path / "manifest.parquet"
+    frame.write_parquet(source)
     whole = screening.screen(source, rules=us_pack)
     monkeypatch.setattr(pipeline, "VALIDATION_MORSEL_ROWS", 997)
+    monkeypatch.setattr(pipeline, "PARTITIONED_MORSEL_ROWS", 997)
+    layouts: list[bool] = []
+
+    def recorded_bounds(*args: Any) -> PartBounds:
+        bounds = part_bounds(*args)
+        layouts.append(bounds.scattered)
+        return bounds
+
+    monkeypatch.setattr(folder_run, "part_bounds", recorded_bounds)
     with pl.Config(streaming_chunk_size=12_345):
         screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=2_500)
         assert os.environ["POLARS_IDEAL_MORSEL_SIZE"] == "12345"
     assert "POLARS_IDEAL_MORSEL_SIZE" not in os.environ
+    assert layouts == [order == "shuffled"]
     assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "lines.parquet"), whole.lines)
+    assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "packages.parquet"), whole.packages)
     assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "rejects.parquet"), whole.rejects)
+
+
+def _ids_source(ids: list[str]) -> list[Source]:
+    return [Source("ids", None, pl.LazyFrame({"package_id": ids}))]
+
+
+def test_part_bounds_cut_whole_packages_and_tell_a_scattered_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cuts fall between packages, about ``part_lines`` lines apart; an input is scattered when its
+    stretches of rows (here of 100) hold more than three parts each on average."""
+    monkeypatch.setattr(pipeline, "VALIDATION_MORSEL_ROWS", 100)
+    ids = [f"P{i // 3:05d}" for i in range(3_000)]  # synthetic: packages of three lines
+    in_order = part_bounds(_ids_source(ids), 500)
+    assert len(in_order.cuts) == 5
+    # Each cut is the package holding line 500 k: its first line is at most two lines before.
+    assert [500 * k - int(cut[1:]) * 3 for k, cut in enumerate(in_order.cuts, start=1)] == [2, 1, 0, 2, 1]
+    assert not in_order.scattered
+    # Two sorted halves interleaved row by row: each stretch holds two or three parts, not scattered.
+    interleaved = [ids[i // 2 + (i % 2) * 1_500] for i in range(3_000)]
+    assert not part_bounds(_ids_source(interleaved), 500).scattered
+    shuffled = pl.Series(ids).shuffle(seed=3).to_list()
+    mixed = part_bounds(_ids_source(shuffled), 500)
+    assert mixed.cuts == in_order.cuts
+    assert mixed.scattered
 
 
 def test_a_frame_in_memory_is_screened_in_parts_too(us_pack: screening.RulePack, tmp_path: Path) -> None:
