@@ -99,12 +99,10 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     day = _Day(inputs, tables, totals, dates, work)
     screened = _screen_parts(day, parts, staging, fmt)
     inputs.report("routing to queues")
-    flagged = pl.concat(screened.flagged)
-    by_key = route.queues_by_key(flagged, day.risk)
-    queues = queues_output(route.with_dispositions(flagged, route.queued_by_key(flagged, by_key)))
-    del flagged
+    by_key = route.queues_by_key(pl.concat(screened.queued), day.risk)
+    screened.queued.clear()
     inputs.report("writing outputs")
-    summary_packages = _write_packages(day, screened.package_files, by_key, staging, fmt)
+    summary_packages, queues = _write_packages(day, screened.package_files, by_key, staging, fmt)
     rejects = pseudonymised("rejects", sorted_rejects(screened.rejects).collect(engine=IN_MEMORY), inputs.key)
     write_frames({"queues": queues, "rejects": rejects}, staging, fmt)
     summary = build_summary(
@@ -149,10 +147,11 @@ class _Day:
 
 @dataclass
 class _Screened:
-    """The parts screened: the flagged packages for routing, each part's packages (in a temporary file,
-    with their random sample), the rejects (validation's first) and the number of lines written."""
+    """The parts screened: what routing needs of the packages that go to a queue, each part's packages (in
+    a temporary file, with their random sample), the rejects (validation's first) and the number of lines
+    written."""
 
-    flagged: list[pl.DataFrame]
+    queued: list[pl.DataFrame]
     package_files: list[Path]
     rejects: list[pl.DataFrame]
     line_count: int
@@ -162,7 +161,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
     """Screen each part, appending its lines, components and flags to their files; its packages wait in
     a temporary file for the day's routing (package keys numbered across the day)."""
     inputs = day.inputs
-    screened = _Screened(flagged=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
+    screened = _Screened(queued=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
     packages_before = 0
     with AppendingFiles() as files:
         for index in range(parts.count):
@@ -194,7 +193,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 part.scored.with_columns((pl.col(PACKAGE_KEY) + packages_before).cast(key)), day.risk
             )
             packages_before += sampled.height
-            screened.flagged.append(route.flagged_for_routing(sampled))
+            screened.queued.append(route.queued_for_routing(sampled, day.risk))
             path = day.work / f"packages-{index:05d}.parquet"
             sampled.write_parquet(path, compression="lz4")
             screened.package_files.append(path)
@@ -205,21 +204,24 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
 
 def _write_packages(
     day: _Day, package_files: list[Path], by_key: pl.DataFrame, staging: Path, fmt: OutputFormat
-) -> Path:
+) -> tuple[Path, pl.DataFrame]:
     """Write each part's routed packages to the ``packages`` output, and the columns the summary reads to
-    a temporary Parquet file (whatever the output format); that file's path."""
+    a temporary Parquet file (whatever the output format); that file's path, and the ``queues`` output
+    (from the queued packages of every part)."""
     summary_path = day.work / "summary-packages"
+    queued: list[pl.DataFrame] = []
     with AppendingFiles() as files:
         for path in package_files:
             sampled = pl.read_parquet(path)
             routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
+            queued.append(route.queue_rows(routed))
             frame = pseudonymised(
                 "packages", packages_output(routed).collect(engine=IN_MEMORY), day.inputs.key
             )
             files.append(staging / "packages", fmt, frame)
             files.append(summary_path, "parquet", frame.select(SUMMARY_PACKAGE_COLUMNS))
             path.unlink()
-    return summary_path.with_suffix(".parquet")
+    return summary_path.with_suffix(".parquet"), queues_output(pl.concat(queued))
 
 
 def _prefixed(report: Callable[[str], None], label: str) -> Callable[[str], None]:

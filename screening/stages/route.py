@@ -35,13 +35,21 @@ def assign_queues(
     (incremental mode) counts the packages earlier batches put in each queue, port and day: these
     packages rank after them.
     """
+    queued = chosen_queues(packages.select("package_id", *_QUEUE_INPUTS), risk)
+    return rank_in_queues(queued, risk, "package_id", queue_load).drop("package_id")
+
+
+#: What choosing a package's queue and ranking it read, besides its identity.
+_QUEUE_INPUTS = ("arrival_date", "port_of_entry", "risk_score", "risk_flags")
+
+
+def chosen_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """The flagged packages of ``packages`` that a route sends to a queue: ``__row`` (the package's row),
+    ``queue`` (the route of highest priority among its flags, then the first queue by name), and
+    ``packages``' columns but ``risk_flags``."""
     # Only the columns routing reads go through the explode, sorts and joins (wide rows cost more to
     # gather than to sort), linked back to ``packages`` by row number.
-    flagged = (
-        packages.select("package_id", "arrival_date", "port_of_entry", "risk_score", "risk_flags")
-        .with_row_index(_ROW)
-        .filter(pl.col("risk_flags").list.len() > 0)
-    )
+    flagged = packages.with_row_index(_ROW).filter(pl.col("risk_flags").list.len() > 0)
     chosen = (
         flagged.select(_ROW, pl.col("risk_flags").alias("rule_id"))
         .explode("rule_id")
@@ -50,14 +58,22 @@ def assign_queues(
         .unique(_ROW, keep="first", maintain_order=True)
         .select(_ROW, "queue")
     )
+    return flagged.drop("risk_flags").join(chosen, on=_ROW, how="inner", maintain_order="left")
+
+
+def rank_in_queues(
+    queued: pl.DataFrame, risk: ResolvedRisk, tie_break: str, queue_load: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """``queued`` (:func:`chosen_queues`) with ``queue_rank, capacity, targeted``: within a queue, port and
+    day, highest score first, then ascending ``tie_break`` (unique per package); ``queue_load`` as in
+    :func:`assign_queues`."""
     defaults = risk.capacities.filter(pl.col("port_of_entry").is_null()).select(
         "queue", pl.col("capacity").alias("__default_capacity")
     )
     by_port = risk.capacities.filter(pl.col("port_of_entry").is_not_null())
-    queued = flagged.drop("risk_flags").join(chosen, on=_ROW, how="inner", maintain_order="left")
     ranked = (
         queued.sort(
-            [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "risk_score", "package_id"],
+            [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "risk_score", tie_break],
             descending=[False, False, False, True, False],
         )
         .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
@@ -75,6 +91,7 @@ def assign_queues(
     )
     return ranked.select(
         _ROW,
+        tie_break,
         "queue",
         "queue_rank",
         "capacity",
@@ -149,29 +166,19 @@ def with_dispositions(sampled: pl.DataFrame, queued: pl.DataFrame) -> pl.DataFra
     return routed.with_columns(disposition.alias("disposition")).drop("targeted")
 
 
-#: What routing a day in parts keeps of each flagged package (:func:`queues_by_key`).
-ROUTING_INPUTS = (
-    PACKAGE_KEY,
-    "package_id",
-    "arrival_date",
-    "port_of_entry",
-    "risk_score",
-    "risk_flags",
-    "random_sample",
-)
+def queued_for_routing(sampled: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """What routing a day in parts keeps of each package of a part that goes to a queue: its key (unique
+    across the day, in package id order), queue, port, day and score (:func:`queues_by_key`)."""
+    queued = chosen_queues(sampled.select(PACKAGE_KEY, *_QUEUE_INPUTS), risk)
+    return queued.select(PACKAGE_KEY, "queue", "port_of_entry", "arrival_date", "risk_score")
 
 
-def flagged_for_routing(sampled: pl.DataFrame) -> pl.DataFrame:
-    """The flagged packages of ``sampled`` (packages with ``random_sample``), narrowed to :data:`ROUTING_INPUTS`."""
-    return sampled.filter(pl.col("risk_flags").list.len() > 0).select(ROUTING_INPUTS)
-
-
-def queues_by_key(flagged: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
-    """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every flagged package of a day
-    (``flagged``: :func:`flagged_for_routing` of all its packages, with keys unique across the day)."""
-    assigned = assign_queues(flagged, risk)
-    keys = flagged.get_column(PACKAGE_KEY).gather(assigned.get_column(_ROW))
-    return assigned.select(pl.lit(keys).alias(PACKAGE_KEY), pl.exclude(_ROW))
+def queues_by_key(queued: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
+    """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every queued package of a day (``queued``:
+    :func:`queued_for_routing` of all its parts). The package key orders as the package id: the same
+    ranks as :func:`assign_queues` over the whole day."""
+    ranked = rank_in_queues(queued.with_row_index(_ROW), risk, PACKAGE_KEY)
+    return ranked.select(PACKAGE_KEY, "queue", "queue_rank", "capacity", "targeted")
 
 
 def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
@@ -184,9 +191,9 @@ def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
-    """The ``queues`` output: routed packages by queue, port and day, in rank order."""
-    queued = routed.select(
+def queue_rows(routed: pl.DataFrame) -> pl.DataFrame:
+    """The routed packages that went to a queue, with the columns of the ``queues`` output, in no set order."""
+    return routed.select(
         "queue",
         "port_of_entry",
         "arrival_date",
@@ -197,6 +204,11 @@ def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
         "disposition",
         "capacity",
     ).filter(pl.col("queue").is_not_null())
+
+
+def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
+    """The ``queues`` output: routed packages by queue, port and day, in rank order."""
+    queued = queue_rows(routed)
     return queued.sort(
         [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "queue_rank"], nulls_last=True
     )
