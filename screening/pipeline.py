@@ -730,18 +730,14 @@ def validate_into(
         raise _unreadable(sources, [c.candidates() for c in checked], exc) from exc
 
 
-#: The partition key of :func:`validate_into`'s files (named in their file names, not kept as a column).
-_PARTITION = "__partition"
-
-
 def _partitioned(into: Path, partition: str) -> pl.PartitionBy:
     """Files in ``into`` for each value of column ``partition`` (polars' partitioned sink is marked unstable)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pl.exceptions.UnstableWarning)
         return pl.PartitionBy(
             into,
-            key=pl.col(partition).alias(_PARTITION),
-            include_key=False,
+            key=partition,
+            include_key=True,
             file_path_provider=lambda args: _partition_file_name(
                 args.partition_keys.item(0, 0), args.index_in_partition
             ),

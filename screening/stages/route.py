@@ -64,9 +64,9 @@ def chosen_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
 def rank_in_queues(
     queued: pl.DataFrame, risk: ResolvedRisk, tie_break: str, queue_load: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """``queued`` (:func:`chosen_queues`) with ``queue_rank, capacity, targeted``: within a queue, port and
-    day, highest score first, then ascending ``tie_break`` (unique per package); ``queue_load`` as in
-    :func:`assign_queues`."""
+    """Each of ``queued`` (:func:`chosen_queues`) by its identifying columns (those but queue, port, day and
+    score), with ``queue, queue_rank, capacity, targeted``: within a queue, port and day, highest score
+    first, then ascending ``tie_break`` (unique per package); ``queue_load`` as in :func:`assign_queues`."""
     defaults = risk.capacities.filter(pl.col("port_of_entry").is_null()).select(
         "queue", pl.col("capacity").alias("__default_capacity")
     )
@@ -89,9 +89,9 @@ def rank_in_queues(
         .join(by_port, on=["queue", "port_of_entry"], how="left", maintain_order="left")
         .with_columns(pl.coalesce("capacity", "__default_capacity").alias("capacity"))
     )
+    identity = [c for c in queued.columns if c not in (*QUEUE_GROUP, "risk_score")]
     return ranked.select(
-        _ROW,
-        tie_break,
+        *identity,
         "queue",
         "queue_rank",
         "capacity",
@@ -177,8 +177,7 @@ def queues_by_key(queued: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
     """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every queued package of a day (``queued``:
     :func:`queued_for_routing` of all its parts). The package key orders as the package id: the same
     ranks as :func:`assign_queues` over the whole day."""
-    ranked = rank_in_queues(queued.with_row_index(_ROW), risk, PACKAGE_KEY)
-    return ranked.select(PACKAGE_KEY, "queue", "queue_rank", "capacity", "targeted")
+    return rank_in_queues(queued, risk, PACKAGE_KEY)
 
 
 def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
