@@ -8,6 +8,8 @@ beyond capacity: kept in the queue, never dropped), ``release`` (neither).
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
 
 from screening.exprs.stable_hash import fnv1a64
@@ -175,17 +177,26 @@ def queued_for_routing(sampled: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFram
 
 def queues_by_key(queued: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
     """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every queued package of a day (``queued``:
-    :func:`queued_for_routing` of all its parts). The package key orders as the package id: the same
-    ranks as :func:`assign_queues` over the whole day."""
-    return rank_in_queues(queued, risk, PACKAGE_KEY)
+    :func:`queued_for_routing` of all its parts), in key order. The package key orders as the package id:
+    the same ranks as :func:`assign_queues` over the whole day."""
+    ranked = rank_in_queues(queued, risk, PACKAGE_KEY)
+    return ranked.sort(PACKAGE_KEY).with_columns(pl.col(PACKAGE_KEY).set_sorted())
 
 
 def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
     """``queue, queue_rank, capacity, targeted`` of each of ``packages`` from :func:`queues_by_key` (null
     where not queued), for :func:`with_dispositions`."""
+    keys = packages.get_column(PACKAGE_KEY)
+    if keys.is_empty():
+        return by_key.clear().drop(PACKAGE_KEY)
+    # Only the rows of ``by_key`` within ``packages``' keys go into the join (``by_key`` is in key order):
+    # a part's lookup does not hash the queued packages of the whole day.
+    sorted_keys = by_key.get_column(PACKAGE_KEY)
+    first = sorted_keys.search_sorted(cast(int, keys.min()), side="left")
+    last = sorted_keys.search_sorted(cast(int, keys.max()), side="right")
     return (
         packages.select(PACKAGE_KEY)
-        .join(by_key, on=PACKAGE_KEY, how="left", maintain_order="left")
+        .join(by_key.slice(first, last - first), on=PACKAGE_KEY, how="left", maintain_order="left")
         .drop(PACKAGE_KEY)
     )
 
