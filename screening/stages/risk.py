@@ -405,29 +405,36 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
     missing = sorted(set(RISK_COLUMN_TYPES) - set(frame.collect_schema().names()))
     assert not missing, f"risk columns not derived: {missing}"
     rule_ids = risk.rules["rule_id"].to_list()
+    if not rule_ids:
+        return pl.DataFrame(schema=LINE_FLAG_SCHEMA)
+    by_rule = risk.in_force.group_by("rule_id").agg("arrival_date")
+    in_force = dict(zip(by_rule["rule_id"].to_list(), by_rule["arrival_date"].to_list(), strict=True))
     fires = []
     for index, rule_id in enumerate(rule_ids):
-        dates = risk.in_force.filter(pl.col("rule_id") == rule_id)["arrival_date"]
+        dates = pl.Series(in_force.get(rule_id, []), dtype=pl.Date())
         condition = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
         fires.append(condition.fill_null(False).alias(f"__fires_{index}"))
     evaluated = frame.select(
         "__line", PACKAGE_KEY, "package_id", "line_no", "__denied_detail", *fires
     ).collect(engine="in-memory")
     keep = ["__line", PACKAGE_KEY, "package_id", "line_no"]
-    fired = [
-        evaluated.filter(pl.col(f"__fires_{index}")).select(
-            *keep, pl.lit(rule_id).alias("rule_id"), pl.lit(index, dtype=pl.Int32()).alias("__rule_order")
-        )
-        for index, rule_id in enumerate(rule_ids)
-    ]
-    if not fired:
-        return pl.DataFrame(schema=LINE_FLAG_SCHEMA)
-    long = pl.concat(fired).sort(PACKAGE_KEY, "line_no", "__rule_order")
-    detail = evaluated.filter(pl.col("__denied_detail").is_not_null()).select("__line", "__denied_detail")
+    # One plan for every rule (a filter each, stacked): run once, not once per rule.
+    rows = evaluated.lazy()
+    fired = pl.concat(
+        [
+            rows.filter(pl.col(f"__fires_{index}")).select(
+                *keep, pl.lit(rule_id).alias("rule_id"), pl.lit(index, dtype=pl.Int32()).alias("__rule_order")
+            )
+            for index, rule_id in enumerate(rule_ids)
+        ]
+    )
+    detail = rows.filter(pl.col("__denied_detail").is_not_null()).select("__line", "__denied_detail")
     return (
-        long.join(detail, on="__line", how="left", maintain_order="left")
+        fired.sort(PACKAGE_KEY, "line_no", "__rule_order")
+        .join(detail, on="__line", how="left", maintain_order="left")
         .select(list(LINE_FLAG_SCHEMA))
         .cast(LINE_FLAG_SCHEMA)
+        .collect(engine="in-memory")
     )
 
 
