@@ -374,10 +374,15 @@ class CheckedSource:
         return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(self.reject_columns)
 
     def held(self) -> dict[str, str]:
-        """The columns a reject is built from, each with the name it is held under."""
+        """The columns a reject is built from, each with the name it is held under (text columns are held
+        together, under :meth:`held_text`)."""
         read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
         read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
         return {name: f"{HELD}{self.tag}_{name}" for name in sorted(read)}
+
+    def held_text(self) -> str:
+        """The column that holds the text columns of :meth:`held`, as one JSON object per rejected row."""
+        return f"{HELD}{self.tag}_text"
 
     def candidates_and_held(self) -> pl.LazyFrame:
         """Every row in one frame: the candidate columns, the failed check, and for rejected rows only
@@ -385,22 +390,42 @@ class CheckedSource:
 
         One projection for both outcomes: a file can be validated in one streaming pass whose rows all
         go to one sink (a plan with two outputs buffers the rows between them), and the few rejects are
-        built afterwards from the held columns (:meth:`rejects_from_held`).
+        built afterwards from the held columns (:meth:`rejects_from_held`). The text columns are held
+        in one JSON column: a Parquet writer spends about as long on a text column that is almost all
+        null as on a full one (4M lines: a second less CPU than a column each).
         """
         rejected = pl.col(CHECK_INDEX).is_not_null()
+        text, other = self._held_by_kind()
+        held_text = pl.when(rejected).then(pl.struct(text)).struct.json_encode().alias(self.held_text())
         return self.checked.select(
             *self.candidate_columns,
             pl.col(CHECK_INDEX),
-            *[pl.when(rejected).then(pl.col(name)).alias(alias) for name, alias in self.held().items()],
+            *[pl.when(rejected).then(pl.col(name)).alias(alias) for name, alias in other.items()],
+            *([held_text] if text else []),
         )
 
     def rejects_from_held(self, rows: pl.LazyFrame) -> pl.LazyFrame:
         """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held`."""
-        held = self.held()
+        text, other = self._held_by_kind()
+        decoded = pl.col(self.held_text()).str.json_decode(pl.Struct({name: pl.String() for name in text}))
         restored = rows.select(
-            SOURCE_COL, ROW_COL, CHECK_INDEX, *[pl.col(alias).alias(name) for name, alias in held.items()]
+            SOURCE_COL,
+            ROW_COL,
+            CHECK_INDEX,
+            *[pl.col(alias).alias(name) for name, alias in other.items()],
+            *([decoded] if text else []),
         )
+        if text:
+            restored = restored.unnest(self.held_text())
         return restored.select(self.reject_columns)
+
+    def _held_by_kind(self) -> tuple[list[str], dict[str, str]]:
+        """The text columns of :meth:`held` (held together, under :meth:`held_text`), and the others with
+        the names they are held under."""
+        schema = self.checked.collect_schema()
+        held = self.held()
+        text = [name for name in held if schema[name] == pl.String()]
+        return text, {name: alias for name, alias in held.items() if name not in text}
 
 
 def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> CheckedSource:

@@ -162,6 +162,48 @@ def test_a_frame_in_memory_is_screened_in_parts_too(us_pack: screening.RulePack,
     assert summary["counts"]["input_rows"] == 3_000
 
 
+#: Text a rejected row must keep exactly in its reject (held in JSON between validation and the rejects).
+_AWKWARD_TEXT = [
+    'quote " and backslash \\ and slash /',
+    "tab\tnew\nline",
+    "  padded  ",
+    "Ünïcödé 漢字 — emoji 📦",
+    '{"json": "look-alike", "n": 1}',
+    "null",
+    "",
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_rejects_of_a_day_in_parts_keep_every_input_text_exactly(
+    us_pack: screening.RulePack, tmp_path: Path, suffix: str
+) -> None:
+    """Rejected rows with awkward text in every text field: the rejects of a run in parts (which validates
+    into files) equal those of the whole day in memory, raw values and messages included."""
+    frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(2_000)
+    awkward = pl.Series(_AWKWARD_TEXT * (2_000 // len(_AWKWARD_TEXT) + 1)).head(2_000)
+    bad = pl.int_range(pl.len()) % 9 == 0  # every ninth row fails: a bad HTS code
+    frame = frame.with_columns(
+        pl.when(bad).then(pl.lit("bad")).otherwise(pl.col("hts_code")).alias("hts_code"),
+        *[
+            pl.when(bad).then(pl.lit(awkward)).otherwise(pl.col(c)).alias(c)
+            for c in ("description", "consignee_name", "consignee_address", "carrier")
+        ],
+    )
+    path = tmp_path / f"manifest{suffix}"
+    if suffix == ".csv":
+        frame.write_csv(path)
+    else:
+        frame.write_parquet(path)
+    whole = screening.screen(path, rules=us_pack)
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=300)
+    rejects = pl.read_parquet(tmp_path / "parts" / "rejects.parquet")
+    assert rejects.height == whole.rejects.height >= 2_000 // 9
+    assert_frame_equal(rejects, whole.rejects)
+    # Every awkward text is in a reject's raw values (a blank one fails as missing instead).
+    assert set(_AWKWARD_TEXT) - {""} <= {json.loads(r)["description"] for r in rejects["raw"]}
+
+
 def _keeps_previous_set(out: Path) -> None:
     assert sorted(p.name for p in out.parent.iterdir()) == ["run"]
     assert json.loads((out / "summary.json").read_text()) == {"previous": True}
