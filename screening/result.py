@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,10 @@ from screening.rulepack.risk_tables import ResolvedRisk
 OUTPUTS = ("lines", "packages", "components", "flags", "queues", "rejects")
 
 
+@functools.cache
 def engine_version() -> str:
-    """The installed version of this package (``0+unknown`` when run from a plain checkout)."""
+    """The installed version of this package (``0+unknown`` when run from a plain checkout); looked up once
+    per process (every batch's summary names it)."""
     try:
         return metadata.version("screening")
     except metadata.PackageNotFoundError:
