@@ -373,20 +373,14 @@ class CheckedSource:
         """The rows that fail a check, as ``rejects`` rows."""
         return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(self.reject_columns)
 
-    def held(self) -> dict[str, str]:
-        """The columns a reject is built from, each with the name it is held under (text columns are held
-        together, under :meth:`held_text`)."""
-        read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
-        read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
-        return {name: f"{HELD}{self.tag}_{name}" for name in sorted(read)}
-
     def held_text(self) -> str:
-        """The column that holds the text columns of :meth:`held`, as one JSON object per rejected row."""
+        """The column that holds a rejected row's text columns (:meth:`candidates_and_held`), as one JSON
+        object."""
         return f"{HELD}{self.tag}_text"
 
     def candidates_and_held(self) -> pl.LazyFrame:
         """Every row in one frame: the candidate columns, the failed check, and for rejected rows only
-        (null elsewhere) the columns their reject is built from (:meth:`held`).
+        (null elsewhere) the columns their reject is built from (:meth:`_held`).
 
         One projection for both outcomes: a file can be validated in one streaming pass whose rows all
         go to one sink (a plan with two outputs buffers the rows between them), and the few rejects are
@@ -395,7 +389,7 @@ class CheckedSource:
         null as on a full one (4M lines: a second less CPU than a column each).
         """
         rejected = pl.col(CHECK_INDEX).is_not_null()
-        text, other = self._held_by_kind()
+        text, other = self._held()
         held_text = pl.when(rejected).then(pl.struct(text)).struct.json_encode().alias(self.held_text())
         return self.checked.select(
             *self.candidate_columns,
@@ -406,7 +400,7 @@ class CheckedSource:
 
     def rejects_from_held(self, rows: pl.LazyFrame) -> pl.LazyFrame:
         """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held`."""
-        text, other = self._held_by_kind()
+        text, other = self._held()
         decoded = pl.col(self.held_text()).str.json_decode(pl.Struct({name: pl.String() for name in text}))
         restored = rows.select(
             SOURCE_COL,
@@ -419,13 +413,14 @@ class CheckedSource:
             restored = restored.unnest(self.held_text())
         return restored.select(self.reject_columns)
 
-    def _held_by_kind(self) -> tuple[list[str], dict[str, str]]:
-        """The text columns of :meth:`held` (held together, under :meth:`held_text`), and the others with
-        the names they are held under."""
+    def _held(self) -> tuple[list[str], dict[str, str]]:
+        """The columns a reject is built from: the text ones (held together, under :meth:`held_text`), and
+        the others, each with the name it is held under."""
+        read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
+        read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
         schema = self.checked.collect_schema()
-        held = self.held()
-        text = [name for name in held if schema[name] == pl.String()]
-        return text, {name: alias for name, alias in held.items() if name not in text}
+        text = [name for name in sorted(read) if schema[name] == pl.String()]
+        return text, {name: f"{HELD}{self.tag}_{name}" for name in sorted(read) if name not in text}
 
 
 def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> CheckedSource:
