@@ -373,7 +373,7 @@ class CheckedSource:
         """The rows that fail a check, as ``rejects`` rows."""
         return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(self.reject_columns)
 
-    def held_text(self) -> str:
+    def _held_text(self) -> str:
         """The column that holds a rejected row's text columns (:meth:`candidates_and_held`), as one JSON
         object."""
         return f"{HELD}{self.tag}_text"
@@ -390,7 +390,7 @@ class CheckedSource:
         """
         rejected = pl.col(CHECK_INDEX).is_not_null()
         text, other = self._held()
-        held_text = pl.when(rejected).then(pl.struct(text)).struct.json_encode().alias(self.held_text())
+        held_text = pl.when(rejected).then(pl.struct(text)).struct.json_encode().alias(self._held_text())
         return self.checked.select(
             *self.candidate_columns,
             pl.col(CHECK_INDEX),
@@ -401,7 +401,7 @@ class CheckedSource:
     def rejects_from_held(self, rows: pl.LazyFrame) -> pl.LazyFrame:
         """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held`."""
         text, other = self._held()
-        decoded = pl.col(self.held_text()).str.json_decode(pl.Struct({name: pl.String() for name in text}))
+        decoded = pl.col(self._held_text()).str.json_decode(pl.Struct({name: pl.String() for name in text}))
         restored = rows.select(
             SOURCE_COL,
             ROW_COL,
@@ -410,17 +410,18 @@ class CheckedSource:
             *([decoded] if text else []),
         )
         if text:
-            restored = restored.unnest(self.held_text())
+            restored = restored.unnest(self._held_text())
         return restored.select(self.reject_columns)
 
     def _held(self) -> tuple[list[str], dict[str, str]]:
-        """The columns a reject is built from: the text ones (held together, under :meth:`held_text`), and
+        """The columns a reject is built from: the text ones (held together, under :meth:`_held_text`), and
         the others, each with the name it is held under."""
         read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
         read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
         schema = self.checked.collect_schema()
-        text = [name for name in sorted(read) if schema[name] == pl.String()]
-        return text, {name: f"{HELD}{self.tag}_{name}" for name in sorted(read) if name not in text}
+        names = sorted(read)
+        text = [name for name in names if schema[name] == pl.String()]
+        return text, {name: f"{HELD}{self.tag}_{name}" for name in names if name not in text}
 
 
 def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> CheckedSource:

@@ -178,7 +178,7 @@ _AWKWARD_TEXT = [
 def test_rejects_of_a_day_in_parts_keep_every_input_text_exactly(
     us_pack: screening.RulePack, tmp_path: Path, suffix: str
 ) -> None:
-    """Rejected rows with awkward text in every text field: the rejects of a run in parts (which validates
+    """Rejected rows with awkward text in four text fields: the rejects of a run in parts (which validates
     into files) equal those of the whole day in memory, raw values and messages included."""
     frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(2_000)
     awkward = pl.Series(_AWKWARD_TEXT * (2_000 // len(_AWKWARD_TEXT) + 1)).head(2_000)
