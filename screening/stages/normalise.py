@@ -390,7 +390,9 @@ class CheckedSource:
         """
         rejected = pl.col(CHECK_INDEX).is_not_null()
         text, other = self._held()
-        held_text = pl.when(rejected).then(pl.struct(text)).struct.json_encode().alias(self._held_text())
+        # A null struct encodes as the text "null": masked again, the other rows hold a real null.
+        encoded = pl.when(rejected).then(pl.struct(text)).struct.json_encode()
+        held_text = pl.when(rejected).then(encoded).alias(self._held_text())
         return self.checked.select(
             *self.candidate_columns,
             pl.col(CHECK_INDEX),

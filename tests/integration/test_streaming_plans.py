@@ -55,3 +55,24 @@ def test_validating_files_streams_every_step(us_pack: screening.RulePack) -> Non
     checked = [normalise.check_source(s.frame, vocabulary, tag=str(i)) for i, s in enumerate(inputs.sources)]
     part = (pl.col("package_id") >= "P").cast(pl.UInt32()).alias(PART)
     assert _marked_nodes(validation_rows(checked, columns=[part])) == []
+
+
+def test_rows_that_pass_hold_nothing_for_a_reject(us_pack: screening.RulePack) -> None:
+    # The held columns are null on every row that passed (the sample has rows of both kinds), and the
+    # rejected rows' held columns give back exactly the rejects the checks build directly.
+    inputs = run_inputs(SAMPLE, rules=us_pack)
+    vocabulary = run_vocabulary(us_pack)
+    for index, source in enumerate(inputs.sources):
+        checked = normalise.check_source(source.frame, vocabulary, tag=str(index))
+        rows = checked.candidates_and_held().collect()
+        passed = rows.filter(pl.col(normalise.CHECK_INDEX).is_null())
+        rejected = rows.filter(pl.col(normalise.CHECK_INDEX).is_not_null())
+        assert passed.height > 0, source.name
+        assert rejected.height > 0, source.name
+        held = [c for c in rows.columns if c.startswith(normalise.HELD)]
+        text = f"{normalise.HELD}{index}_text"
+        assert text in held
+        assert passed.select(pl.col(held).null_count()).row(0) == (passed.height,) * len(held)
+        assert rejected.get_column(text).null_count() == 0
+        rebuilt = checked.rejects_from_held(rejected.lazy()).collect()
+        assert rebuilt.equals(checked.rejects().collect())
