@@ -17,9 +17,17 @@ def to_cents_half_up(dollars: pl.Expr) -> pl.Expr:
     return ((dollars * 100) + _HALF).floor().cast(pl.Int64())
 
 
-def apply_rate_half_up(cents: pl.Expr, rate: pl.Expr) -> pl.Expr:
-    """``cents × rate`` (an exact decimal rate) → integer cents, rounding half up."""
-    return ((cents.cast(pl.Decimal(38, 0)) * rate) + _HALF).floor().cast(pl.Int64())
+def apply_rate_half_up(cents: pl.Expr, rate: pl.Expr, per: pl.Expr | None = None) -> pl.Expr:
+    """``cents × rate`` (an exact decimal rate), divided by the integer ``per`` when given (a rate per dozen:
+    12) → integer cents, rounding half up.
+
+    The division comes last: a quotient taken first (5 of a rate per gross: 5/144) is cut to the decimal's
+    scale and can round a half cent down. Cut last, a quotient never falls below a half cent it reaches.
+    """
+    product = cents.cast(pl.Decimal(38, 0)) * rate
+    if per is not None:
+        product = product / per.cast(pl.Decimal(38, 0))
+    return (product + _HALF).floor().cast(pl.Int64())
 
 
 def cents_to_money(cents: pl.Expr) -> pl.Expr:

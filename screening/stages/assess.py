@@ -139,19 +139,25 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def quantity_in(unit: pl.Expr) -> pl.Expr:
-    """Quantity in a specific rate's unit: gross weight for kg, else ``quantity`` (divided for dozens etc.)."""
-    return _quantity(unit == "kg", _unit_divisor(unit))
+def quantity_in(unit: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """What a specific rate in ``unit`` is charged on: the quantity (gross weight for kg, else ``quantity``)
+    and the count it is charged per (12 for a dozen, 144 for a gross; else 1). The amount is
+    quantity × rate / count, divided last (:func:`~screening.exprs.money.apply_rate_half_up`)."""
+    return _quantity(unit == "kg"), _unit_divisor(unit)
 
 
 def _unit_divisor(unit: pl.Expr) -> pl.Expr:
     return unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
 
 
-def _quantity(by_weight: pl.Expr, divisor: pl.Expr) -> pl.Expr:
-    """:func:`quantity_in` from the unit's parts: whether it is by weight, and its divisor."""
-    by_count = pl.col("quantity").cast(pl.Decimal(24, 6)) / divisor.cast(pl.Decimal(24, 0))
-    return pl.when(by_weight).then(pl.col("gross_weight_kg").cast(pl.Decimal(24, 6))).otherwise(by_count)
+def _quantity(by_weight: pl.Expr) -> pl.Expr:
+    """The quantity of :func:`quantity_in`, from whether the unit is by weight."""
+    return (
+        pl.when(by_weight)
+        .then(pl.col("gross_weight_kg"))
+        .otherwise(pl.col("quantity"))
+        .cast(pl.Decimal(24, 6))
+    )
 
 
 def _quantity_missing(by_weight: pl.Expr) -> pl.Expr:
@@ -166,8 +172,10 @@ def _specific_cents(rate: str) -> pl.Expr:
 
     ``rate`` is ``specific`` or ``specific2``; reads the rate's unit facts of :func:`add_goods_duty_facts`.
     """
-    quantity = _quantity(pl.col(f"__{rate}_by_weight"), pl.col(f"__{rate}_divisor"))
-    return apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), quantity * pl.col(f"rate_{rate}_usd"))
+    quantity = _quantity(pl.col(f"__{rate}_by_weight"))
+    return apply_rate_half_up(
+        pl.lit(100, dtype=pl.Int64()), quantity * pl.col(f"rate_{rate}_usd"), per=pl.col(f"__{rate}_divisor")
+    )
 
 
 PostalMethod = Literal["ad-valorem", "specific"]
@@ -202,7 +210,12 @@ def add_goods_duty_facts(goods: pl.LazyFrame) -> pl.LazyFrame:
     )
     return goods.with_columns(
         dotted(pl.col("tariff_line")).alias("__heading"),
-        pl.col("postal_method").is_in(["flat-ad-valorem", "origin-rate"]).alias("__flat_postal_method"),
+        # No postal regime for the goods' origin (a regime limited to some origins): false, not null, so
+        # the line pays the duties of any other line instead of none at all.
+        pl.col("postal_method")
+        .is_in(["flat-ad-valorem", "origin-rate"])
+        .fill_null(False)
+        .alias("__flat_postal_method"),
         pl.col("postal_specific_offered").fill_null(False).alias("__specific_offered"),
         mfn_status.alias("__mfn_status"),
         *[

@@ -207,7 +207,10 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             pl.col("value_usd_cents").sum().alias("package_value_cents"),
             pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
-            pl.col("postal_item_cents").is_null().any().alias("package_postal_item_unknown"),
+            # Lines of an origin without a postal regime pay their own duties, not the amount per item.
+            (pl.col("postal_regime_id").is_not_null() & pl.col("postal_item_cents").is_null())
+            .any()
+            .alias("package_postal_item_unknown"),
         )
         .collect(engine="in-memory")
     )

@@ -70,13 +70,16 @@ def part_rate_components(
     ).join(given, on=[*LINE_KEY, "part_name"], how="left")
     source = pl.col("part_source")
     part_count = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
+    quantity, per = quantity_in(pl.col("part_base"))
     count = (
         pl.when(source == "part")
         .then(part_count)
         .when(source == "weight")
         .then(pl.col("gross_weight_kg").cast(_AMOUNT))
-        .otherwise(quantity_in(pl.col("part_base")))
+        .otherwise(quantity)
     )
+    # A rate per dozen or gross is charged per that count, divided last (see apply_rate_half_up).
+    count_per = pl.when(source.is_in(["part", "weight"])).then(pl.lit(1, dtype=pl.Int64())).otherwise(per)
     base_cents = (
         pl.when(source == "value")
         .then(pl.col("value_usd_cents"))
@@ -102,7 +105,9 @@ def part_rate_components(
         rate=pl.col("part_rate").cast(RATE),
         amount_cents=pl.when(ad_valorem)
         .then(apply_rate_half_up(base_cents, pl.col("part_rate")))
-        .otherwise(apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), count * pl.col("part_rate"))),
+        .otherwise(
+            apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), count * pl.col("part_rate"), per=count_per)
+        ),
     )
 
 

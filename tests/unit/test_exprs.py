@@ -127,6 +127,34 @@ def test_apply_rate_half_up_matches_decimal_quantize(cents: int, rate: Decimal) 
     assert frame.select(apply_rate_half_up(pl.col("c"), pl.col("r")))[:, 0].to_list() == [expected]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    quantity=st.decimals(min_value=Decimal(0), max_value=Decimal(10_000), places=3),
+    rate=st.decimals(min_value=Decimal(0), max_value=Decimal(5), places=8),
+    per=st.sampled_from([1, 12, 144, 1000]),
+)
+def test_a_rate_per_dozen_or_gross_rounds_as_exact_arithmetic(
+    quantity: Decimal, rate: Decimal, per: int
+) -> None:
+    # A specific rate per count: 100 cents x quantity x rate / count, half up. The division must come last:
+    # 5 of a 0.144 rate per gross is 0.005 dollars exactly, 1 cent; 5/144 cut to six places first gave 0.
+    expected = int((100 * quantity * rate / per).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    frame = pl.DataFrame(
+        {"q": [quantity], "r": [rate], "d": [per]},
+        schema={"q": pl.Decimal(24, 6), "r": RATE, "d": pl.Int64()},
+    )
+    amount = apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), pl.col("q") * pl.col("r"), per=pl.col("d"))
+    assert frame.select(amount)[:, 0].to_list() == [expected]
+
+
+def test_five_combs_at_a_rate_per_gross_owe_a_cent() -> None:
+    frame = pl.DataFrame(
+        {"q": [Decimal(5)], "r": [Decimal("0.144")]}, schema={"q": pl.Decimal(24, 6), "r": RATE}
+    )
+    amount = apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), pl.col("q") * pl.col("r"), per=pl.lit(144))
+    assert frame.select(amount)[:, 0].to_list() == [1]
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_cents_to_money_is_exact_division_by_100(cents: int) -> None:
@@ -209,6 +237,13 @@ def test_same_person_spelt_differently_has_one_key() -> None:
     a, b = keys([None, None], ["Anna Keller", "anna  KELLER"], ["20001", "20001-4321"])
     assert a == b
     assert a == "name:anna keller|20001"
+
+
+def test_punctuation_is_a_blank_in_the_name_key_and_no_spelling_is_guessed() -> None:
+    # As the README states: an apostrophe is a blank, so O'Brien is O Brien; OBrien is another name.
+    a, b, c = keys([None] * 3, ["Sean O'Brien", "Sean O Brien", "Sean OBrien"], ["20001"] * 3)
+    assert a == b == "name:sean o brien|20001"
+    assert c == "name:sean obrien|20001"
 
 
 def test_different_zip_is_a_different_person() -> None:
