@@ -16,11 +16,17 @@ import polars as pl
 
 from screening.errors import ScreeningError, UsageError
 from screening.io.sources import Source
-from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frames, write_json
+from screening.io.writers import (
+    OUTPUTS,
+    OutputFormat,
+    discard,
+    publish,
+    staging_dir,
+    write_frames,
+    write_json,
+)
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
-
-OUTPUTS = ("lines", "packages", "components", "flags", "queues", "rejects")
 
 
 @functools.cache

@@ -36,9 +36,9 @@ from screening.io.sources import (
 )
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
+from screening.io.writers import OUTPUTS
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import (
-    OUTPUTS,
     SUMMARY_PACKAGE_COLUMNS,
     Result,
     build_summary,
@@ -51,6 +51,7 @@ from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
 from screening.stages.assess import PostalMethod
+from screening.stages.normalise import passthrough_columns
 from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
     QUEUE_LOAD_SCHEMA,
@@ -229,12 +230,46 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
             # Read batch by batch: polars' batch reader reads ahead, and held about 0.7 GB of a 4M-line
             # Parquet file in flight (0.17 GB read this way, for about 0.6 s more at 4M lines).
             rows = scan.select(pl.len()).collect().item()
-            for first in range(0, rows, batch_size):
+            # A file without rows is one empty batch: a quiet hour's job still writes its (empty) outputs.
+            for first in range(0, max(rows, 1), batch_size):
                 yield scan.slice(first, batch_size).collect()
         else:
-            yield from scan.collect_batches(chunk_size=batch_size)
+            read = 0
+            for batch in scan.collect_batches(chunk_size=batch_size):
+                read += 1
+                yield batch
+            if not read:
+                yield scan.head(0).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
+
+
+def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Schema:
+    """The columns that pass through to the outputs (neither canonical nor lineage) of all ``paths``, each
+    with the type that holds it in every file (as the whole-day run stacks the files), in order of first
+    appearance. Every batch gets them all, so each output file keeps one schema from batch to batch."""
+    frames = []
+    for path in paths:
+        try:
+            schema = mapping.apply(scan_file(path), label=str(path)).collect_schema()
+        except (pl.exceptions.PolarsError, OSError):
+            continue  # reading its batches names the file and what is wrong with it
+        frames.append(pl.LazyFrame(schema={name: schema[name] for name in passthrough_columns(schema)}))
+    if not frames:
+        return pl.Schema()
+    return pl.concat(frames, how="diagonal_relaxed").collect_schema()
+
+
+def _with_passthrough(batch: pl.DataFrame, passthrough: pl.Schema) -> pl.DataFrame:
+    """``batch`` (as read) with every column of ``passthrough``, typed as there (absent ones empty) and put
+    last in its order."""
+    if not passthrough:
+        return batch
+    absent = [
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in passthrough.items() if name not in batch
+    ]
+    others = [name for name in batch.columns if name not in passthrough]
+    return batch.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
 
 
 #: File formats read batch by batch as slices (:func:`_file_batches`): a slice reads only its own rows.
@@ -333,6 +368,8 @@ def screen_files_in_batches(
     """
     started = time.perf_counter()
     report = progress or (lambda _stage: None)
+    if state_path is not None and not state_path.resolve().parent.is_dir():
+        raise UsageError(f"{state_path}: the state's folder does not exist")
     report("loading rules")
     if state_path is not None and state_path.exists():
         screener = Screener.restore(state_path, rules, **options)
@@ -341,19 +378,24 @@ def screen_files_in_batches(
     sources: list[Source] = []
     dates: set[str] = set()
     rows: dict[str, int] = {}
+    screened = 0
+    paths = expand_paths(list(specs))
+    passthrough = _passthrough_schema(paths, screener.mapping)
     with StreamingOutput(out, OUTPUTS) as output:
-        for path in expand_paths(list(specs)):
+        for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1
-            for batch in _file_batches(path, batch_size, screener.mapping):
+            for read in _file_batches(path, batch_size, screener.mapping):
                 report(f"screening {path.name} from row {row:,}")
+                batch = _with_passthrough(read, passthrough)
                 part = screener.screen(batch, source=str(path), first_row=row)
                 output.append(part.frames())
                 dates.update(part.summary["dates_resolved"])
                 row += batch.height
+                screened += 1
             rows[str(path)] = row - 1
-        if not screener.state.batches:
-            raise UsageError("the manifests hold no rows")
+        if not screened:
+            raise UsageError("no manifest to screen")
         report("writing outputs")
         output.close_files()
         packages = pl.scan_parquet(output.staged("packages")).select(SUMMARY_PACKAGE_COLUMNS)
@@ -369,7 +411,10 @@ def screen_files_in_batches(
             dates=dates,
         )
         check_conservation(summary)
+        # Outputs first: a run that fails to publish leaves the state as it was, so running the job
+        # again screens its lines again instead of finding them all seen. (A failure to save the state
+        # after publishing leaves the outputs of a job that a rerun repeats exactly.)
+        output.publish(summary)
         if state_path is not None:
             screener.save_state(state_path)
-        output.publish(summary)
     return summary, time.perf_counter() - started

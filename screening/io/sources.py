@@ -51,7 +51,22 @@ class Source:
 
 
 def expand_paths(specs: Sequence[str | Path]) -> list[Path]:
-    """Files named by paths, globs and folders (a folder contributes its manifest files, sorted)."""
+    """Files named by paths, globs and folders (a folder contributes its manifest files, sorted); a file
+    reached twice (named again, or by its folder and by name) is read once, where first reached."""
+    return _first_reached(_named_files(specs), set())
+
+
+def _first_reached(files: Sequence[Path], seen: set[Path]) -> list[Path]:
+    """``files`` but those already in ``seen`` (resolved paths; each one kept is added to it)."""
+    once: list[Path] = []
+    for path in files:
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            once.append(path)
+    return once
+
+
+def _named_files(specs: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []
     for spec in specs:
         text = str(spec)
@@ -401,9 +416,10 @@ def open_sources(specs: Iterable[Any], mapping: ColumnMapping | None = None) -> 
     mapping = mapping or ColumnMapping()
     sources: list[Source] = []
     memory_index = 0
+    seen: set[Path] = set()
     for spec in specs:
         if isinstance(spec, str | Path):
-            for path in expand_paths([spec]):
+            for path in _first_reached(_named_files([spec]), seen):
                 frame = mapping.apply(scan_file(path), label=str(path))
                 sources.append(Source(str(path), path, with_lineage(frame, str(path))))
         else:
@@ -450,7 +466,9 @@ def check_types(source: Source) -> None:
     """Raise :class:`InputSchemaError` naming a canonical column whose input type cannot hold its values."""
     schema = source.frame.collect_schema()
     for name, dtype in schema.items():
-        if name not in MANIFEST or dtype == pl.String():
+        # A column without a single value (type Null: how Arrow writers store an all-empty column) is
+        # read as missing everywhere, whatever its type should be.
+        if name not in MANIFEST or dtype in (pl.String(), pl.Null()):
             continue
         nested = isinstance(dtype, pl.List | pl.Array | pl.Struct) or dtype in (pl.Binary(), pl.Object())
         target = MANIFEST[name].dtype

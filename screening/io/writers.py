@@ -27,6 +27,8 @@ OutputFormat = Literal["parquet", "csv"]
 #: per cent of the default level's size in about four fifths of the time (measured on the 1M sample).
 PARQUET_CODEC: Final = "zstd"
 PARQUET_LEVEL: Final = 1
+#: The outputs of a run, each ``<name>.parquet`` or ``<name>.csv`` in the output folder beside ``summary.json``.
+OUTPUTS: Final = ("lines", "packages", "components", "flags", "queues", "rejects")
 #: Output files written at the same time.
 _WRITERS = 3
 _RENAME_EXCHANGE = 2
@@ -100,8 +102,29 @@ def flush_to_disk(path: Path) -> None:
         os.close(fd)
 
 
+def check_replaceable(out: Path) -> None:
+    """Raise :class:`UsageError` unless ``out`` is absent, an empty folder or an earlier output set: a run
+    replaces its output folder whole, so a folder holding anything else (the manifests, the current
+    folder) is refused before any work, and nothing in it is touched."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder")
+    entries = sorted(entry.name for entry in out.iterdir())
+    known = {"summary.json", *(f"{name}.{ext}" for name in OUTPUTS for ext in ("parquet", "csv"))}
+    others = [name for name in entries if name not in known]
+    if entries and (others or "summary.json" not in entries):
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "") if others else "no summary.json"
+        raise UsageError(
+            f"{out}: folder exists and is not an earlier output set ({shown}); its files would be replaced: "
+            "name a new or empty folder"
+        )
+
+
 def staging_dir(out: Path) -> Path:
-    """A fresh hidden folder beside ``out`` to write the new set into."""
+    """A fresh hidden folder beside ``out`` to write the new set into (``out`` must be replaceable:
+    :func:`check_replaceable`)."""
+    check_replaceable(out.resolve())
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +138,7 @@ def staging_dir(out: Path) -> Path:
 def publish(staging: Path, out: Path) -> None:
     """Make ``staging`` the output folder ``out`` atomically, then remove the previous set."""
     out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a folder")
+    check_replaceable(out)  # again: something may have appeared there while the run worked
     if not out.exists():
         os.rename(staging, out)
         flush_to_disk(out.parent)

@@ -666,6 +666,26 @@ def _empty_folder(tmp: Path) -> Path:
     return folder
 
 
+def _manifest_in_its_folder(tmp: Path) -> list[str]:
+    """A valid CSV manifest in folder ``day`` beside a file of notes (``--out day`` must not touch them)."""
+    folder = tmp / "day"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the analyst's notes\n")
+    return [str(_VALID_CSV(folder))]
+
+
+def _same_file_twice(tmp: Path) -> list[str]:
+    path = _VALID_CSV(tmp)
+    return [str(path), str(tmp / "." / path.name)]
+
+
+def _files_with_different_extra_columns(tmp: Path) -> list[str]:
+    """A Parquet file with an extra integer column ``note``, and a CSV file without it."""
+    first = write_parquet("with_note.parquet", lambda f: f.with_columns(note=pl.lit(7)))(tmp)
+    second = write_csv("without_note.csv", [line(package_id="P9")])(tmp)
+    return [str(first), str(second)]
+
+
 def _struct_column(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(meta=pl.struct(pl.lit(1).alias("a"), pl.lit("x").alias("b")))
 
@@ -809,6 +829,57 @@ FILE_CASES: tuple[FileCase, ...] = (
         out=_file_in_the_way,
     ),
     FileCase(
+        "output_folder_holds_other_files",
+        "--out naming the folder that holds the manifest and other files (not an earlier output set)",
+        _manifest_in_its_folder,
+        2,
+        lambda tmp: [str(tmp / "day")],
+        out=lambda tmp: tmp / "day",
+    ),
+    FileCase(
+        "output_folder_holds_other_files_batches",
+        "the same, with --batch-size",
+        _manifest_in_its_folder,
+        2,
+        lambda tmp: [str(tmp / "day")],
+        out=lambda tmp: tmp / "day",
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "state_folder_missing",
+        "--batch-size with --state in a folder that does not exist",
+        one(_VALID_CSV),
+        2,
+        named("no_such_state_folder"),
+        extra=("--batch-size", "2", "--state", "no_such_state_folder/day.state"),
+    ),
+    FileCase(
+        "header_only_batches",
+        "a header and no rows, with --batch-size (a quiet hour)",
+        one(write_csv("header_only.csv", [])),
+        0,
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "same_file_twice",
+        "one file named twice (as valid.csv and ./valid.csv)",
+        _same_file_twice,
+        0,
+    ),
+    FileCase(
+        "all_empty_optional_column_parquet",
+        "gross_weight_kg without a value, stored with Arrow's Null type (Parquet)",
+        one(write_parquet("null_weight.parquet", lambda f: f.with_columns(gross_weight_kg=pl.lit(None)))),
+        0,
+    ),
+    FileCase(
+        "extra_columns_differ_between_files_batches",
+        "an extra column in one file only (and of another type than text), with --batch-size",
+        _files_with_different_extra_columns,
+        0,
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
         "output_folder_read_only",
         "--out inside a read-only folder (skipped as root, who may write anywhere)",
         one(_VALID_CSV),
@@ -826,6 +897,7 @@ def test_hostile_file_input(case: FileCase, tmp_path: Path) -> None:
     inputs = case.build(tmp_path)
     out = case.out(tmp_path)
     before = out.read_bytes() if out.is_file() else None
+    held = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else None
     done = cli("run", *inputs, "--rules", US_PACK, "--out", out, "--quiet", *case.extra, process=case.process)
     assert done.returncode == case.exit_code, done.stderr[-2000:]
     if case.exit_code == 0:
@@ -837,6 +909,8 @@ def test_hostile_file_input(case: FileCase, tmp_path: Path) -> None:
         assert name in message, f"stderr does not name {name!r}: {done.stderr!r}"
     if before is not None:
         assert out.read_bytes() == before, "the file in the way was changed"
+    elif held is not None:
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == held, "the folder in the way was changed"
     else:
         assert not out.exists(), "an output folder appeared although the run failed"
     leftovers = [p.name for p in out.parent.iterdir() if ".staging-" in p.name] if out.parent.is_dir() else []

@@ -6,6 +6,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -15,7 +16,7 @@ import screening
 from screening.cli import main
 from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
-from screening.screener import _file_batches
+from screening.screener import _file_batches, screen_files_in_batches
 
 from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
 
@@ -195,6 +196,53 @@ def test_cli_state_file_lets_a_second_file_resume_the_day(tmp_path: Path) -> Non
     )
     decision = ["package_id", "value_usd", "de_minimis_reason", "entry_type", "duty_usd"]
     assert parts.select(decision).sort("package_id").equals(together.select(decision).sort("package_id"))
+
+
+def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(600).write_csv(tmp_path / "a.csv")
+    sample.slice(600, 400).write_csv(tmp_path / "b.csv")
+    state = tmp_path / "day.state"
+
+    def job(file: str, out: str) -> dict[str, Any]:
+        summary, _ = screen_files_in_batches(
+            [tmp_path / file], out=tmp_path / out, batch_size=300, rules=US_PACK, state_path=state
+        )
+        return summary
+
+    job("a.csv", "morning")
+    saved = state.read_bytes()
+
+    def disk_full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(StreamingOutput, "publish", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            job("b.csv", "afternoon")
+    assert state.read_bytes() == saved, "the state took in lines whose outputs were never published"
+    again = job("b.csv", "afternoon")
+    rejects = pl.read_parquet(tmp_path / "afternoon" / "rejects.parquet")
+    assert again["counts"]["input_rows"] == 400
+    assert "duplicate-line" not in rejects["code"].to_list()
+
+
+def test_a_quiet_hour_resumes_the_state_and_writes_empty_outputs(tmp_path: Path) -> None:
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(300).write_csv(tmp_path / "a.csv")
+    sample.head(0).write_csv(tmp_path / "quiet.csv")
+    state = tmp_path / "day.state"
+    for file, out in (("a.csv", "morning"), ("quiet.csv", "noon")):
+        screen_files_in_batches(
+            [tmp_path / file], out=tmp_path / out, batch_size=100, rules=US_PACK, state_path=state
+        )
+    noon = tmp_path / "noon"
+    assert {p.name for p in noon.iterdir()} == OUTPUT_FILES
+    assert pl.read_parquet(noon / "lines.parquet").height == 0
+    assert json.loads((noon / "summary.json").read_text())["counts"]["input_rows"] == 0
+    assert screening.Screener.restore(state, US_PACK).state.rows_seen == 300
 
 
 def test_cli_state_needs_batch_size(tmp_path: Path) -> None:
