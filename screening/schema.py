@@ -218,7 +218,11 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn("usmca_claim", pl.Boolean(), "USMCA claimed"),
     RiskColumn("gift", pl.Boolean(), "declared a gift"),
     RiskColumn("value_usd", pl.Float64(), "line value in USD"),
-    RiskColumn("value_per_kg_usd", pl.Float64(), "line value per kg (null without a weight)"),
+    RiskColumn(
+        "value_per_kg_usd",
+        pl.Float64(),
+        "line value per kg, to a millionth of a dollar (null without a weight)",
+    ),
     RiskColumn("chapter_min_usd_per_kg", pl.Float64(), "pack's plausible minimum value per kg"),
     RiskColumn("package_value_usd", pl.Float64(), "package value in USD"),
     RiskColumn("package_lines", pl.Int64(), "lines in the package"),

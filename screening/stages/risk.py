@@ -189,7 +189,10 @@ def risk_columns(
         *_denied_columns(),
     )
     base = _prior_history(base, lines, history, risk.history_days)
-    return base.select("__line", PACKAGE_KEY, *RISK_COLUMN_TYPES, "__denied_detail")
+    # Typed as the whitelist declares (a window's count is unsigned; the incremental totals are not): the
+    # same condition must see the same values whatever the mode.
+    typed = [pl.col(name).cast(dtype) for name, dtype in RISK_COLUMN_TYPES.items()]
+    return base.select("__line", PACKAGE_KEY, *typed, "__denied_detail")
 
 
 def _with_text(lines: pl.LazyFrame, text: pl.DataFrame, coded: dict[str, _Distinct]) -> pl.LazyFrame:
@@ -291,8 +294,10 @@ def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.Lazy
         pl.col("tariff_line").is_not_null().alias("hts_in_force"),
         pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
     ).with_columns(
+        # To a millionth of a dollar: the division's float noise (0.35 / 0.035 = 9.999999999999998) would
+        # put a value exactly at a floor below it.
         pl.when(pl.col("gross_weight_kg") > 0)
-        .then(pl.col("value_usd") / pl.col("gross_weight_kg"))
+        .then((pl.col("value_usd") / pl.col("gross_weight_kg")).round(6))
         .alias("value_per_kg_usd"),
     )
 

@@ -186,6 +186,20 @@ def test_implausible_value_per_kg_quiet(screen_lines: Screen, weight: str | None
     )
 
 
+@pytest.mark.parametrize(
+    ("hts", "value", "weight"),
+    [("7113.19.50.80", "0.35", "0.035"), ("9004.10.00.00", "5.35", "1.07"), ("7113.19.50.80", "10.00", "1")],
+)
+def test_implausible_value_per_kg_quiet_exactly_at_the_floor(
+    screen_lines: Screen, hts: str, value: str, weight: str
+) -> None:
+    # Chapter 71's floor is $10/kg, chapter 90's $5/kg: each line is exactly at it ("below" is false), though
+    # a float division gives 9.999999999999998 and 4.999999999999999 for the first two.
+    result = screen_lines({"hts_code": hts, "declared_value": value, "gross_weight_kg": weight})
+    line = result.lines.row(0, named=True)
+    assert "implausible-value-per-kg" not in flags(result), line["risk_flags"]
+
+
 def test_transshipment_fires(screen_lines: Screen) -> None:
     result = screen_lines({"country_of_origin": "CN", "country_of_export": "MX", "shipper_country": "MX"})
     assert "transshipment-cn-hk" in flags(result)
@@ -231,6 +245,26 @@ def test_duty_not_computable_fires(screen_lines: Screen) -> None:
     )
     assert result.lines["duty_status"][0] == "not-computable"
     assert "duty-not-computable" in flags(result)
+
+
+def test_duty_not_computable_fires_on_a_date_the_tariff_does_not_cover(screen_lines: Screen) -> None:
+    # Over the threshold in 2024: dutiable, but the pack's tariff starts 2025-01-01. A person assesses it:
+    # it is queued, not released with no duty (DESIGN §4).
+    result = screen_lines({"declared_value": "900.00", "arrival_date": "2024-06-03"})
+    package = result.packages.row(0, named=True)
+    assert package["duty_status"] == "no-tariff-line"
+    assert package["duty_usd"] is None
+    assert "duty-not-computable" in flags(result)
+    assert package["queue"] == "revenue-review"
+
+
+def test_duty_not_computable_leaves_an_unknown_code_to_its_own_rule(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"hts_code": "6199.00.00.00", "declared_value": "900.00", "arrival_date": "2025-09-02"}
+    )
+    assert result.packages["duty_status"][0] == "no-tariff-line"
+    assert flags(result) >= {"hts-unknown-on-date"}
+    assert "duty-not-computable" not in flags(result)
 
 
 def test_duty_not_computable_quiet_when_assessed(screen_lines: Screen) -> None:

@@ -14,7 +14,7 @@ import screening
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.schema import RISK_COLUMN_TYPES
 
-from ..conftest import ROOT, US_PACK
+from ..conftest import BASE_LINE, ROOT, US_PACK
 
 
 @pytest.mark.parametrize(
@@ -73,6 +73,18 @@ def _pack_with_condition(tmp_path: Path, condition: str) -> Path:
     assert old in text
     (pack / "risk.toml").write_text(text.replace(old, f"condition = '''{condition}'''"))
     return pack
+
+
+def test_a_condition_sees_the_declared_types_in_every_mode(tmp_path: Path) -> None:
+    # consignee_day_packages is Int64 (schema.RISK_COLUMNS): counted by a window it came out unsigned, where
+    # 1 - 2 wraps to 4294967295 in a whole-day run, while the incremental totals were signed.
+    pack = screening.load_rules(_pack_with_condition(tmp_path, "consignee_day_packages - 2 < 0"))
+    manifest = pl.DataFrame([BASE_LINE], schema=dict.fromkeys(BASE_LINE, pl.String()))
+    fired = {
+        "whole day": screening.screen(manifest, rules=pack).packages["risk_flags"][0].to_list(),
+        "incremental": screening.Screener(pack).screen(manifest).packages["risk_flags"][0].to_list(),
+    }
+    assert fired == {"whole day": ["hts-description-mismatch"], "incremental": ["hts-description-mismatch"]}
 
 
 def test_loading_a_pack_with_a_refused_condition_names_file_rule_and_reason(tmp_path: Path) -> None:
