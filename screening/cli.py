@@ -120,10 +120,8 @@ def main() -> None:
 @click.option(
     "--part-lines",
     type=click.IntRange(min=1),
-    default=PART_LINES,
-    show_default=True,
     help="Without --batch-size: screen the day in parts of about N lines (whole packages), each judged on "
-    "the whole day's totals. Smaller parts use less memory; the outputs are the same.",
+    f"the whole day's totals. Smaller parts use less memory; the outputs are the same.  [default: {PART_LINES}]",
 )
 @click.option(
     "--state",
@@ -145,7 +143,7 @@ def run_command(
     seed: str | None,
     history: tuple[Path, ...],
     batch_size: int | None,
-    part_lines: int,
+    part_lines: int | None,
     state_path: Path | None,
     as_json: bool,
     quiet: bool,
@@ -160,6 +158,10 @@ def run_command(
                 raise UsageError(f"environment variable {key_env} holds no pseudonymisation key")
         if state_path is not None and batch_size is None:
             raise UsageError("--state needs --batch-size")
+        if part_lines is not None and batch_size is not None:
+            raise UsageError(
+                "--part-lines applies without --batch-size only (batches are screened as they come)"
+            )
         common: dict[str, Any] = {
             "rules": rules_path,
             "mapping": mapping,
@@ -185,7 +187,7 @@ def run_command(
                 list(manifests),
                 out_dir,
                 fmt="csv" if fmt == "csv" else "parquet",
-                part_lines=part_lines,
+                part_lines=part_lines or PART_LINES,
                 pseudonymise_key=key,
                 on_stage=progress,
                 **common,

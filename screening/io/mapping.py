@@ -39,6 +39,15 @@ class ColumnMapping(BaseModel):
             raise ValueError(f"not canonical column names: {unknown}")
         return value
 
+    @field_validator("columns")
+    @classmethod
+    def _one_name_per_header(cls, value: dict[str, str]) -> dict[str, str]:
+        shared = sorted({header for header in value.values() if list(value.values()).count(header) > 1})
+        if shared:
+            names = {header: sorted(c for c, h in value.items() if h == header) for header in shared}
+            raise ValueError(f"one header mapped to several canonical names: {names}")
+        return value
+
     @classmethod
     def from_toml(cls, path: str | Path) -> ColumnMapping:
         """Load a mapping file. Raises :class:`UsageError` naming the file when it is invalid."""

@@ -100,12 +100,26 @@ def scan_file(path: Path) -> pl.LazyFrame:
         if kind == "parquet":
             return pl.scan_parquet(path)
         if kind == "ipc":
-            return pl.scan_ipc(path)
+            return _scan_ipc(path)
         if kind == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=None)
         return scan_csv(path, "\t" if kind == "tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(str(path), f"cannot be read: {_first_line(exc)}") from exc
+
+
+#: The first bytes of an Arrow IPC *file*; the IPC *stream* format (what a Flight stream or
+#: ``RecordBatchStreamWriter`` saves) has no such magic and no footer.
+_IPC_FILE_MAGIC = b"ARROW1"
+
+
+def _scan_ipc(path: Path) -> pl.LazyFrame:
+    """An Arrow IPC file, scanned lazily; or an IPC stream, read whole (a stream cannot be scanned)."""
+    with path.open("rb") as handle:
+        magic = handle.read(len(_IPC_FILE_MAGIC))
+    if magic == _IPC_FILE_MAGIC:
+        return pl.scan_ipc(path)
+    return pl.read_ipc_stream(path).lazy()
 
 
 def scan_csv(path: Path, separator: str) -> pl.LazyFrame:

@@ -253,6 +253,26 @@ def test_cli_state_needs_batch_size(tmp_path: Path) -> None:
     assert "--state needs --batch-size" in outcome.output
 
 
+def test_cli_part_lines_applies_without_batch_size_only(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(SAMPLE_CSV),
+            "--out",
+            str(tmp_path / "o"),
+            "--batch-size",
+            "9",
+            "--part-lines",
+            "9",
+            "-q",
+        ],
+    )
+    assert outcome.exit_code == 2
+    assert "--part-lines applies without --batch-size only" in outcome.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_batched_outputs_appear_whole_or_not_at_all(tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()

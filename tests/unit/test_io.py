@@ -123,12 +123,19 @@ def test_unknown_canonical_key_is_refused_at_construction() -> None:
         ColumnMapping(defaults={"origin": "CN"})
 
 
+def test_one_header_mapped_to_two_canonical_names_is_refused() -> None:
+    # Renaming can give a header one name only: the other column would silently go missing.
+    with pytest.raises(ValidationError, match=r"'HAWB': \['package_id', 'shipper_name'\]"):
+        ColumnMapping(columns={"package_id": "HAWB", "shipper_name": "HAWB"})
+
+
 @pytest.mark.parametrize(
     "text",
     [
         '[columns]\nhawb_number = "HAWB"\n',
         '[defaults]\norigin = "CN"\n',
         '[colums]\npackage_id = "HAWB"\n',
+        '[columns]\npackage_id = "HAWB"\nline_no = "HAWB"\n',
         "[columns\n",
     ],
 )
@@ -198,6 +205,16 @@ def test_screening_a_folder_reads_every_file(tmp_path: Path, pack: RulePack) -> 
     result = screen(tmp_path / "in", pack)
     assert result.packages["package_id"].to_list() == ["P0", "P1", "Q0", "Q1"]
     assert result.summary["counts"]["input_rows"] == 4
+
+
+def test_an_arrow_ipc_stream_is_read_as_the_ipc_file_format_is(tmp_path: Path) -> None:
+    # A saved Flight stream (RecordBatchStreamWriter) has no footer: the file reader cannot scan it.
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(300)
+    frame.write_ipc(tmp_path / "as_file.arrow")
+    frame.write_ipc_stream(tmp_path / "as_stream.arrow")
+    (as_file,) = open_sources([tmp_path / "as_file.arrow"])
+    (as_stream,) = open_sources([tmp_path / "as_stream.arrow"])
+    assert_frame_equal(as_stream.frame.drop(SOURCE_COL).collect(), as_file.frame.drop(SOURCE_COL).collect())
 
 
 @pytest.mark.parametrize("name", ["missing.csv", "missing-folder", "nothing-*.csv"])
