@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from screening.errors import RejectCode
 from screening.schema import MANIFEST_COLUMNS
 
 #: Columns that name or locate a person or a shipper.
@@ -48,15 +49,25 @@ def pseudonymise_frame(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
 def pseudonymise_rejects(rejects: pl.DataFrame, key: bytes) -> pl.DataFrame:
     """Rejects: the offending ``value`` when it is a party field, and the party fields inside ``raw``.
 
-    ``raw`` is re-encoded with every canonical column (absent ones as null).
+    A malformed record's fields are in no known place (an unquoted comma in a name moves the address into
+    the next column), so every field of its ``raw`` and its ``value`` are replaced. ``raw`` is re-encoded
+    with every canonical column (absent ones as null).
     """
     if rejects.height == 0:
         return rejects
     fields = [c.name for c in MANIFEST_COLUMNS]
     raw_type = pl.Struct(dict.fromkeys(fields, pl.String()))
     unpacked = rejects.select(pl.col("raw").str.json_decode(raw_type).alias("__raw")).unnest("__raw")
-    hidden = pseudonymise_frame(unpacked, key)
-    party_value = pl.col("field").is_in(PARTY_FIELDS) & pl.col("value").is_not_null()
+    malformed = pl.lit(rejects["code"] == str(RejectCode.MALFORMED_ROW))
+    party = pseudonymise_frame(unpacked, key)
+    every_field = unpacked.with_columns(
+        pl.col(c).replace_strict(_mapping(unpacked[c].to_list(), key), default=None, return_dtype=pl.String())
+        for c in fields
+    )
+    hidden = every_field.with_columns(
+        pl.when(malformed).then(pl.col(c)).otherwise(party[c]).alias(c) for c in fields
+    )
+    party_value = (pl.col("field").is_in(PARTY_FIELDS) | malformed) & pl.col("value").is_not_null()
     values = _mapping(rejects.filter(party_value)["value"].to_list(), key)
     return rejects.with_columns(
         pl.when(party_value)

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from ..conftest import ROOT, SAMPLE
+import screening
+
+from ..conftest import ROOT, SAMPLE, US_PACK
 
 MANIFEST = SAMPLE / "handchecked" / "manifest.csv"
 PARTY_COLUMNS = ["shipper_name", "consignee_name", "consignee_address", "consignee_postal_code"]
@@ -59,3 +61,19 @@ def test_an_empty_key_is_a_usage_error(tmp_path: Path) -> None:
     done = run(tmp_path / "o", "")
     assert done.returncode == 2
     assert "SCREEN_TEST_KEY" in done.stderr
+
+
+def test_a_malformed_record_leaves_no_party_text_in_its_reject(tmp_path: Path) -> None:
+    # An unquoted comma in the name shifts the address into country_of_origin, a field that is not a party
+    # field: every field of a malformed record is replaced.
+    header = "package_id,line_no,arrival_date,mode,shipper_name,shipper_country,consignee_name,"
+    header += "consignee_postal_code,consignee_address,country_of_origin,hts_code,description,quantity,"
+    header += "declared_value,currency"
+    shifted = "P2,1,2025-03-10,express,Nordlicht GmbH,DE,Keller, Anna,20001,12 Elm Street,DE,"
+    shifted += "6109.10.00.12,cotton t-shirt,1,100.00,USD"
+    manifest = tmp_path / "shifted.csv"
+    manifest.write_text(f"{header}\n{shifted}\n")
+    result = screening.screen(manifest, rules=US_PACK, pseudonymise_key="k1")
+    assert result.rejects["code"].to_list() == ["malformed-row"]
+    text = result.rejects.write_ndjson()
+    assert not [s for s in ("Elm Street", "Keller", "Anna", "Nordlicht", "20001") if s in text], text

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.compute  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
-from ..conftest import OUTPUT_FILES, SAMPLE
+from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -205,6 +206,21 @@ def test_screening_a_folder_reads_every_file(tmp_path: Path, pack: RulePack) -> 
     result = screen(tmp_path / "in", pack)
     assert result.packages["package_id"].to_list() == ["P0", "P1", "Q0", "Q1"]
     assert result.summary["counts"]["input_rows"] == 4
+
+
+def test_dictionary_encoded_text_is_checked_as_text(pack: RulePack) -> None:
+    # A blank required field is missing whatever the column's Arrow type: dictionary-encoded columns (as
+    # Categorical) used to let "" through, and a package with no mode or origin was released duty-free.
+    blanks = ["consignee_name", "mode", "country_of_origin", "hts_code", "currency"]
+    rows = [{}, *({"package_id": f"B{i}", field: " "} for i, field in enumerate(blanks))]
+    plain = pl.DataFrame([{**BASE_LINE, **r} for r in rows], schema=dict.fromkeys(BASE_LINE, pl.String()))
+    encoded = pa.table({c: pa.compute.dictionary_encode(plain.to_arrow()[c]) for c in plain.columns})
+    for source in (plain, encoded, plain.with_columns(pl.all().cast(pl.Categorical()))):
+        result = screening.screen(source, rules=pack)
+        assert result.packages["package_id"].to_list() == ["P1"]
+        assert sorted(result.rejects.select("package_id", "code").rows()) == [
+            (f"B{i}", "missing-field") for i in range(len(blanks))
+        ]
 
 
 def test_an_arrow_ipc_stream_is_read_as_the_ipc_file_format_is(tmp_path: Path) -> None:
