@@ -391,19 +391,48 @@ def check_pack(pack: RulePack) -> None:
             for mode in r.modes
         ],
         "fees": [(f"{r.component}/{mode}", r) for r in pack.fees.fees for mode in r.modes],
-        "measures": [(f"{r.heading}/{origin}", r) for r in pack.tariff.measures for origin in r.origins],
+        "measures": [
+            (f"{r.heading}/{origin}", r)
+            for r in pack.tariff.measures
+            for origin in _expand_star(r.origins, pack)
+            if origin not in r.origins_exclude
+        ],
         "postal": [(origin, r) for r in pack.tariff.postal for origin in _expand_star(r.origins, pack)],
         "sampling.rates": [
             (f"{r.mode}/{r.origin}", r) for r in (pack.queues.sampling.rates if pack.queues.sampling else ())
         ],
     }
     for section, entries in keyed.items():
-        _check_overlaps(str(pack.root / files[section]), section, entries)
+        _check_overlaps(str(pack.root / files[section]), section, entries, pack.root, pack.measure_files)
+    for section in ("thresholds", "entry_limits"):
+        _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
+
+
+def _check_covered(file: str, section: str, rules: list[Rule], meta: PackMeta) -> None:
+    """Refuse a gap in ``rules`` (not overlapping) over the dates the pack covers: a date without a
+    threshold (or informal entry limit) in force would be decided without one."""
+    ordered = sorted(rules, key=lambda r: r.effective_from)
+    day = meta.covers_from
+    for rule in ordered:
+        if meta.covers_to is not None and day >= meta.covers_to:
+            return
+        if rule.effective_from > day:
+            raise RulePackError(file, section, f"no entry in force from {day} to {rule.effective_from}")
+        if rule.effective_to is None:
+            return
+        day = max(day, rule.effective_to)
+    if meta.covers_to is None or day < meta.covers_to:
+        until = meta.covers_to or "the open end of the pack"
+        raise RulePackError(file, section, f"no entry in force from {day} to {until}")
 
 
 def _countries_of(rule: Rule) -> tuple[str, ...]:
     """Country codes a rule names (origins, exclusions, per-origin rates)."""
-    named: tuple[str, ...] = tuple(getattr(rule, "origins", ())) + tuple(getattr(rule, "origins_exclude", ()))
+    named: tuple[str, ...] = (
+        tuple(getattr(rule, "origins", ()))
+        + tuple(getattr(rule, "origins_exclude", ()))
+        + tuple(o for o in [getattr(rule, "origin", None)] if isinstance(o, str))
+    )
     keyed = {**getattr(rule, "origin_rates", {}), **getattr(rule, "origin_limits", {})}
     return named + tuple(keyed)
 
@@ -412,13 +441,19 @@ def _expand_star(origins: tuple[str, ...], pack: RulePack) -> tuple[str, ...]:
     """'*' stands for every origin: check it against each origin named anywhere in the pack."""
     if "*" not in origins:
         return origins
-    named = {o for s in pack.de_minimis.suspensions for o in s.origins} | {
-        o for p in pack.tariff.postal for o in p.origins
-    }
+    named = (
+        {o for s in pack.de_minimis.suspensions for o in s.origins}
+        | {o for p in pack.tariff.postal for o in p.origins}
+        | {o for m in pack.tariff.measures for o in m.origins}
+    )
     return tuple(sorted(named | {"*"}))
 
 
-def _check_overlaps(file: str, section: str, entries: list[tuple[str, Rule]]) -> None:
+def _check_overlaps(
+    file: str, section: str, entries: list[tuple[str, Rule]], root: Path, own_files: Mapping[str, str]
+) -> None:
+    """Refuse two entries of one key in force on a day; named in ``file``, or in the later entry's own file
+    (``own_files``, by id: a measure's file under ``measures/``)."""
     by_key: dict[str, list[Rule]] = {}
     for key, rule in entries:
         by_key.setdefault(key, []).append(rule)
@@ -427,7 +462,7 @@ def _check_overlaps(file: str, section: str, entries: list[tuple[str, Rule]]) ->
         for earlier, later in itertools.pairwise(ordered):
             if earlier.effective_to is None or earlier.effective_to > later.effective_from:
                 raise RulePackError(
-                    file,
+                    str(root / own_files[later.id]) if later.id in own_files else file,
                     f"{section} ({key})",
                     f"periods overlap: {earlier.id} [{earlier.effective_from}, {earlier.effective_to or '…'})"
                     f" and {later.id} from {later.effective_from}",

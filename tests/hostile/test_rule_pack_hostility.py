@@ -357,6 +357,36 @@ CASES: tuple[PackCase, ...] = (
         ("].condition", "hostile-risk", "unknown column 'consignee_address'"),
     ),
     PackCase(
+        "threshold_gap",
+        "the pack covers dates before its first threshold (covers_from moved to 2010-01-01)",
+        substitute("pack.toml", r"^covers_from = .*$", "covers_from = 2010-01-01"),
+        "de_minimis.toml",
+        ("thresholds", "no entry in force from 2010-01-01"),
+    ),
+    PackCase(
+        "sampling_origin_unassigned",
+        "a sampling rate for origin ZZ (not an assigned country code)",
+        append(
+            "queues.toml",
+            '[[sampling.rates]]\nid = "hostile-sample"\norigin = "ZZ"\nrate = "0.5"\n'
+            f"effective_from = 2031-01-01\n{CITE}",
+        ),
+        "queues.toml",
+        ("hostile-sample", "unassigned ISO 3166-1 country codes ['ZZ']"),
+    ),
+    PackCase(
+        "measure_overlap_with_any_origin",
+        "two measures of one heading in force together, one for every origin (*), one for DE",
+        append(
+            "measures/hostile.toml",
+            measure("", ident="hostile-de")
+            + "\n"
+            + measure("", ident="hostile-any").replace('origins = ["DE"]', 'origins = ["*"]'),
+        ),
+        "hostile.toml",
+        ("9903.99.99/DE", "periods overlap", "hostile-any", "hostile-de"),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),
