@@ -196,16 +196,21 @@ class Hts:
 S301_URL = "https://ilogixchb.com/section301"
 S301_SOURCES = ["S107", "S108", "S109", "S110"]
 
+#: What DOMAIN.md leaves open about the Section 301 lists (their confidence is "unconfirmed" for it).
+S301_OPEN = (
+    "DOMAIN.md 3a marks UNCONFIRMED whether Hong Kong-origin goods are covered, and 3d the exclusions' "
+    "status after 2026-11-10."
+)
 #: (measure id, Yale list, heading, rate, from, to, priority, instrument, confidence, note)
 S301_MEASURES: list[tuple[str, str, str, str, str, str | None, int, str, str, str]] = [
     ("s301-list1", "1", "9903.88.01", "0.25", "2018-07-06", None, 40,
-     "USTR Notice of Action, 83 FR 28710 (2018-06-20): List 1 ($34 billion)", "confirmed", ""),
+     "USTR Notice of Action, 83 FR 28710 (2018-06-20): List 1 ($34 billion)", "unconfirmed", S301_OPEN),
     ("s301-list2", "2", "9903.88.02", "0.25", "2018-08-23", None, 41,
-     "USTR Notice of Action, 83 FR 40823 (2018-08-16): List 2 ($16 billion)", "confirmed", ""),
+     "USTR Notice of Action, 83 FR 40823 (2018-08-16): List 2 ($16 billion)", "unconfirmed", S301_OPEN),
     ("s301-list3-10", "3", "9903.88.03", "0.10", "2018-09-24", "2019-05-10", 42,
-     "USTR Notice of Modification, 83 FR 47974 (2018-09-21): List 3 ($200 billion) at 10%", "confirmed", ""),
+     "USTR Notice of Modification, 83 FR 47974 (2018-09-21): List 3 ($200 billion) at 10%", "unconfirmed", S301_OPEN),
     ("s301-list3-25", "3", "9903.88.03", "0.25", "2019-05-10", None, 42,
-     "USTR Notice of Modification, 84 FR 20459 (2019-05-09): List 3 raised to 25%", "confirmed", ""),
+     "USTR Notice of Modification, 84 FR 20459 (2019-05-09): List 3 raised to 25%", "unconfirmed", S301_OPEN),
     ("s301-list3-addl-10", "3_addl", "9903.88.04", "0.10", "2018-09-24", "2019-05-10", 43,
      "USTR Notice of Modification, 83 FR 47974 (2018-09-21): List 3 products of U.S. note 20(g)", "unconfirmed",
      "Heading 9903.88.04 carries List 3 products described in U.S. note 20(g) (partial 8-digit lines); DOMAIN gives "
@@ -218,7 +223,7 @@ S301_MEASURES: list[tuple[str, str, str, str, str, str | None, int, str, str, st
      "DOMAIN.md gives List 4A only at 7.5% from 2020-02-14; the 15% period 2019-09-01 to 2020-02-13 is from the "
      "USTR notices and is UNCONFIRMED in DOMAIN."),
     ("s301-list4a", "4A", "9903.88.15", "0.075", "2020-02-14", None, 50,
-     "USTR Notice of Modification, 85 FR 3741 (2020-01-22): List 4A reduced to 7.5% (Phase One agreement)", "confirmed", ""),
+     "USTR Notice of Modification, 85 FR 3741 (2020-01-22): List 4A reduced to 7.5% (Phase One agreement)", "unconfirmed", S301_OPEN),
 ]  # fmt: skip
 
 #: 2024 four-year review (89 FR 76581): heading, Yale list, rate, from, priority.
@@ -632,6 +637,7 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                 "Russian-oil duty is ieepa-india-russian-oil. "
             )
         if code == "TW":
+            conf = "unconfirmed"
             note += "A later Taiwan deal is UNCONFIRMED (DOMAIN.md 3c); 20% is kept. "
         if code == "VN":
             note += "Transshipped goods 40% (9903.02.01): not detectable. "
@@ -775,7 +781,8 @@ def build_fentanyl() -> tuple[list, list]:
             what = (
                 "Mexico: 25% from 2025-03-04 (EO 14194 as amended by EO 14227), unchanged to the end (90-day "
                 "extension of 2025-07-31). DOMAIN.md marks the heading 9903.01.01 UNCONFIRMED; the HTSUS 2026 "
-                "Rev 10 text of 9903.01.01 reads '+25% ... articles the product of Mexico', which confirms it. "
+                "Rev 10 text of 9903.01.01 reads '+25% ... articles the product of Mexico', which supports it; the "
+                "measure stays unconfirmed as DOMAIN.md has it. "
                 "Potash at 10% (9903.01.05) is the gap gap-ieepa-ca-mx-energy-potash. "
             )
             instrument = "Executive Orders 14194 and 14227 (MX; 90 FR 11371), as amended"
@@ -791,7 +798,7 @@ def build_fentanyl() -> tuple[list, list]:
             "id": f"ieepa-fentanyl-{suffix}", "component": "ieepa_fentanyl", "heading": heading, "origins": [origin],
             "rate": rate, "stacking_group": "ieepa_fentanyl", "not_with": border_not_with, "usmca_exempt": usmca,
             "effective_from": D(start), "effective_to": D(end) if end else IEEPA_END, "effective_time": time,
-            "confidence": "confirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
+            "confidence": "confirmed" if origin == "CA" else "unconfirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
             "citation": cite(instrument, url, sources, f"heading {heading}"),
         }  # fmt: skip
         measures.append(entry)
