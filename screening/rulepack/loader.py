@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -272,14 +273,29 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
 
 
 def content_hash(root: Path) -> str:
-    """SHA-256 over the relative path and bytes of every file in the pack, in sorted order."""
+    """SHA-256 over the relative path and bytes of every file in the pack (folders that are links
+    followed), in sorted order, each part preceded by its length so that no two packs frame alike."""
     digest = hashlib.sha256()
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(file.read_bytes())
-        digest.update(b"\0")
+    for name in sorted(_pack_files(root)):
+        data = (root / name).read_bytes()
+        path = name.encode()
+        digest.update(len(path).to_bytes(8, "big") + path + len(data).to_bytes(8, "big") + data)
     return "sha256:" + digest.hexdigest()
+
+
+def _pack_files(root: Path) -> list[str]:
+    """Every file below ``root``, as paths relative to it, following linked folders (once each)."""
+    files: list[str] = []
+    seen: set[Path] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = Path(folder).resolve()
+        if real in seen:
+            subfolders.clear()
+            continue
+        seen.add(real)
+        relative = Path(folder).relative_to(root)
+        files += [(relative / n).as_posix() for n in names if (Path(folder) / n).is_file()]
+    return files
 
 
 def read_toml(root: Path, name: str) -> dict[str, Any]:

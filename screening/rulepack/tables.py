@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Final
 
@@ -53,6 +54,9 @@ def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.Data
         RulePackError: the file is missing, lacks columns, or has values that do not cast.
     """
     file = root / name
+    if not Path(os.path.normpath(file)).is_relative_to(os.path.normpath(root)):
+        # The pack's content hash covers the pack's own files: a table elsewhere could change unseen.
+        raise RulePackError(str(file), "", "table file outside the rule pack folder")
     if not file.is_file():
         raise RulePackError(str(file), "", "table file missing from the rule pack")
     try:

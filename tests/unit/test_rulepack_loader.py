@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.errors import RulePackError
-from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.loader import RulePack, content_hash, load_rules
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -110,6 +110,34 @@ def test_content_hash_changes_when_a_table_byte_changes(pack: RulePack, tmp_path
     copy = copy_pack(tmp_path)
     edit(copy, "tariff/mfn.csv", replace("61091000,2025-01-01,,16.5%", "61091000,2025-01-01,,16.6%"))
     assert load_rules(copy).content_hash != pack.content_hash
+
+
+def test_a_table_outside_the_pack_folder_is_refused(tmp_path: Path) -> None:
+    # Its content would not be in the pack's hash: the rules could change under the same version.
+    copy = copy_pack(tmp_path)
+    shutil.copy(copy / "measures" / "s122_exempt.csv", tmp_path / "outside.csv")
+    edit(copy, "measures/s122.toml", replace('"measures/s122_exempt.csv"', '"../outside.csv"'))
+    with pytest.raises(RulePackError, match="table file outside the rule pack folder"):
+        load_rules(copy)
+
+
+def test_content_hash_covers_a_linked_folder(pack: RulePack, tmp_path: Path) -> None:
+    copy = copy_pack(tmp_path)
+    shutil.move(copy / "measures", tmp_path / "measures-elsewhere")
+    (copy / "measures").symlink_to(tmp_path / "measures-elsewhere", target_is_directory=True)
+    assert load_rules(copy).content_hash == pack.content_hash
+    edit(copy, "measures/s122.toml", replace('rate = "0.10"', 'rate = "0.15"', 1))
+    assert load_rules(copy).content_hash != pack.content_hash
+
+
+def test_content_hash_frames_each_file(tmp_path: Path) -> None:
+    # Two files, or one file holding both with the separators: different packs, different hashes.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x.csv").write_bytes(b"AAA")
+    (tmp_path / "a" / "y.csv").write_bytes(b"BBB")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.csv").write_bytes(b"AAA\0y.csv\0BBB")
+    assert content_hash(tmp_path / "a") != content_hash(tmp_path / "b")
 
 
 # --- Hostile packs ---------------------------------------------------------------------------------------
