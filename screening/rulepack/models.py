@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Confidence = Literal["confirmed", "unconfirmed", "conflict"]
 Mode = Literal["express", "postal", "cargo"]
@@ -47,7 +47,24 @@ def _check_prefixes(values: tuple[str, ...]) -> tuple[str, ...]:
 RuleId = Annotated[str, AfterValidator(_check_id)]
 Countries = Annotated[tuple[str, ...], AfterValidator(_check_countries)]
 HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_check_prefixes)]
-NonNegative = Annotated[Decimal, Field(ge=0)]
+
+
+def _not_a_float(value: object) -> object:
+    if isinstance(value, float):
+        raise ValueError(f'write {value!r} as a decimal string ("{value}"): a TOML float is not exact')
+    return value
+
+
+def _whole_cents(value: Decimal) -> Decimal:
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"a dollar amount in whole cents: {value} has a fraction of a cent")
+    return value
+
+
+#: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
+NonNegative = Annotated[Decimal, BeforeValidator(_not_a_float), Field(ge=0)]
+#: A dollar amount in whole cents.
+Usd = Annotated[Decimal, BeforeValidator(_not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
 
 
 class Frozen(BaseModel):
@@ -103,7 +120,7 @@ class Rule(Frozen):
 class Threshold(Rule):
     """The de minimis value limit for one person on one day."""
 
-    amount_usd: NonNegative
+    amount_usd: Usd
 
 
 class Suspension(Rule):
@@ -138,8 +155,8 @@ class NeverEligible(Rule):
 class GiftExemption(Rule):
     """Bona fide gifts: duty-free up to an aggregate value per person per day (by origin)."""
 
-    limit_usd: NonNegative
-    origin_limits: dict[str, NonNegative] = Field(
+    limit_usd: Usd
+    origin_limits: dict[str, Usd] = Field(
         default_factory=dict, description="higher limits for some origins (e.g. U.S. insular possessions)"
     )
 
@@ -147,7 +164,7 @@ class GiftExemption(Rule):
 class EntryLimit(Rule):
     """The highest package value that may use an informal entry."""
 
-    informal_max_usd: NonNegative
+    informal_max_usd: Usd
 
 
 class Fee(Rule):
@@ -155,10 +172,10 @@ class Fee(Rule):
 
     component: Literal["mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail"]
     kind: Literal["flat", "ad_valorem"]
-    amount_usd: NonNegative | None = None
+    amount_usd: Usd | None = None
     rate: NonNegative | None = None
-    min_usd: NonNegative | None = None
-    max_usd: NonNegative | None = None
+    min_usd: Usd | None = None
+    max_usd: Usd | None = None
     entry_types: tuple[EntryTypeName, ...]
     modes: tuple[Mode, ...] = ALL_MODES
 
@@ -224,7 +241,7 @@ class RateBand(Frozen):
 
     max_rate: Decimal | None = None
     max_inclusive: bool = False
-    usd: NonNegative
+    usd: Usd
 
 
 class PostalRegime(Rule):
@@ -234,7 +251,7 @@ class PostalRegime(Rule):
     method: Literal["flat-ad-valorem", "origin-rate", "all-duties"]
     ad_valorem_rate: NonNegative | None = None
     origin_rates: dict[str, NonNegative] = Field(default_factory=dict)
-    specific_per_item_usd: NonNegative | None = None
+    specific_per_item_usd: Usd | None = None
     specific_bands: tuple[RateBand, ...] = ()
 
     @model_validator(mode="after")

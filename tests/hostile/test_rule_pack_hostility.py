@@ -357,6 +357,24 @@ CASES: tuple[PackCase, ...] = (
         ("].condition", "hostile-risk", "unknown column 'consignee_address'"),
     ),
     PackCase(
+        "rate_as_toml_float",
+        "a measure rate written as a TOML float (0.1), not a decimal string",
+        append("measures/hostile.toml", measure("", rate="0.1")),
+        "hostile.toml",
+        ("].rate", "hostile-measure", "as a decimal string"),
+    ),
+    PackCase(
+        "fee_amount_below_a_cent",
+        "a flat fee of 2.625 dollars (a fraction of a cent)",
+        append(
+            "fees.toml",
+            '[[fees]]\nid = "hostile-fee"\ncomponent = "mpf_informal"\nkind = "flat"\namount_usd = "2.625"\n'
+            f'entry_types = ["informal"]\nmodes = ["cargo"]\neffective_from = 2031-01-01\n{CITE}',
+        ),
+        "fees.toml",
+        ("].amount_usd", "hostile-fee", "fraction of a cent"),
+    ),
+    PackCase(
         "threshold_gap",
         "the pack covers dates before its first threshold (covers_from moved to 2010-01-01)",
         substitute("pack.toml", r"^covers_from = .*$", "covers_from = 2010-01-01"),
