@@ -110,15 +110,20 @@ class Screener:
         self._resolved = ResolvedCache(self.pack, seed=seed)
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
-        """Screen one batch (a pyarrow Table or RecordBatch, a polars frame, or any Arrow stream).
+        """Screen one batch (a pyarrow Table or RecordBatch, a polars frame, any Arrow stream, or the path of
+        one manifest file, as an hourly file).
 
-        Returns the batch's :class:`Result`. Rejects name ``source`` (default: the screener's label)
-        and rows from ``first_row`` (default: counting across all batches so far, from 1).
+        Returns the batch's :class:`Result`. Rejects name ``source`` (default: the file's path, else the
+        screener's label) and rows from ``first_row`` (default: counting across all batches so far, from 1).
         """
         started = time.perf_counter()
-        label = source or self.label
-        # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
-        data = from_memory(batch).collect(engine="in-memory").rechunk()
+        if isinstance(batch, str | Path):
+            label = source or str(batch)
+            data = _read_one_file(Path(batch))
+        else:
+            label = source or self.label
+            # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
+            data = from_memory(batch).collect(engine="in-memory").rechunk()
         frame = self.mapping.apply(data.lazy(), label=label)
         first = first_row if first_row is not None else self.state.rows_seen + 1
         source_ = Source(label, None, with_lineage(frame, label, first_row=first))
@@ -244,6 +249,17 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
         raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
 
 
+def _read_one_file(path: Path) -> pl.DataFrame:
+    """The rows of one manifest file, as read (a batch for :meth:`Screener.screen`)."""
+    files = expand_paths([path])
+    if len(files) != 1:
+        raise UsageError(f"{path}: a batch is one file; screen the {len(files)} files one by one")
+    try:
+        return scan_file(files[0]).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc)}") from exc
+
+
 def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Schema:
     """The columns that pass through to the outputs (neither canonical nor lineage) of all ``paths``, each
     with the type that holds it in every file (as the whole-day run stacks the files), in order of first
@@ -314,7 +330,8 @@ def combine(
     """
 
     def stacked(name: str) -> pl.DataFrame:
-        return pl.concat([p.frames()[name] for p in parts], how="vertical")
+        # Batches may carry different extra columns (or in another order): each gets them all.
+        return pl.concat([p.frames()[name] for p in parts], how="diagonal_relaxed")
 
     lines, packages, rejects = stacked("lines"), stacked("packages"), stacked("rejects")
     queues = stacked("queues").sort("queue", "port_of_entry", "arrival_date", "queue_rank", nulls_last=True)

@@ -245,6 +245,25 @@ def test_a_quiet_hour_resumes_the_state_and_writes_empty_outputs(tmp_path: Path)
     assert screening.Screener.restore(state, US_PACK).state.rows_seen == 300
 
 
+def test_a_batch_can_be_a_file_path(us_pack: screening.RulePack, tmp_path: Path) -> None:
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(500)
+    frame.write_parquet(tmp_path / "hour-09.parquet")
+    from_path = screening.Screener(us_pack).screen(tmp_path / "hour-09.parquet")
+    from_frame = screening.Screener(us_pack).screen(frame)
+    assert from_path.packages.equals(from_frame.packages)
+    assert set(from_path.rejects["source"]) <= {str(tmp_path / "hour-09.parquet")}
+
+
+def test_screen_batches_stacks_batches_with_different_extra_columns(us_pack: screening.RulePack) -> None:
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(600)
+    first = frame.head(300).with_columns(note=pl.lit("dock 4"))
+    combined = screening.screen_batches([first, frame.tail(300)], rules=us_pack)
+    assert combined.lines.height + combined.rejects.height == 600
+    from_first = combined.lines["row"] <= first.height  # rows count on across batches
+    assert combined.lines.filter(from_first)["note"].to_list() == ["dock 4"] * int(from_first.sum())
+    assert combined.lines.filter(~from_first)["note"].null_count() == int((~from_first).sum())
+
+
 def test_cli_state_needs_batch_size(tmp_path: Path) -> None:
     outcome = CliRunner().invoke(
         main, ["run", str(SAMPLE_CSV), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s"), "-q"]
