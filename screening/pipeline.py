@@ -870,8 +870,14 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
         "consignee_day_value_usd": "consignee_day_value_cents",
         "duty_usd": "duty_cents",
     }
+    # Counts as Int64 in every mode (a window's count is unsigned, the incremental totals are not).
+    counts = ("consignee_day_packages", "consignee_day_lines")
     derived = [
-        cents_to_money(pl.col(money[c])).alias(c) if c in money else pl.col(c)
+        cents_to_money(pl.col(money[c])).alias(c)
+        if c in money
+        else pl.col(c).cast(pl.Int64())
+        if c in counts
+        else pl.col(c)
         for c in LINE_DERIVED_COLUMNS
         if c not in (SOURCE_COL, ROW_COL)
     ]

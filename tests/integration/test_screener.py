@@ -245,6 +245,13 @@ def test_a_quiet_hour_resumes_the_state_and_writes_empty_outputs(tmp_path: Path)
     assert screening.Screener.restore(state, US_PACK).state.rows_seen == 300
 
 
+def test_every_output_has_the_same_schema_whole_day_and_incremental(us_pack: screening.RulePack) -> None:
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(300)
+    whole = screening.screen(frame, rules=us_pack).frames()
+    batch = screening.Screener(us_pack).screen(frame).frames()
+    assert {n: f.schema for n, f in batch.items()} == {n: f.schema for n, f in whole.items()}
+
+
 def test_a_batch_can_be_a_file_path(us_pack: screening.RulePack, tmp_path: Path) -> None:
     frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(500)
     frame.write_parquet(tmp_path / "hour-09.parquet")
