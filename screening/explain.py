@@ -65,6 +65,8 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
         for row in _rows(flags)
     ]
     package = _rows(packages)[0]
+    # Lines of the package rejected by validation: the decision was made without them.
+    rejected_lines = _read(folder, "rejects").filter(pl.col("package_id") == package_id).drop("raw")
     queue_rows = _read(folder, "queues").filter(pl.col("package_id") == package_id)
     queue = _rows(queue_rows)[0] if queue_rows.height else None
     rule_id = package.get("de_minimis_rule_id")
@@ -91,6 +93,7 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
                 "risk_flags",
             )
         ),
+        "rejected_lines": _rows(rejected_lines),
         "components": _rows(_read(folder, "components").filter(pl.col("package_id") == package_id)),
         "flags": flag_rows,
         "queue": queue,
@@ -134,21 +137,12 @@ def render_text(explained: dict[str, Any]) -> str:
             f"  value ${line['value_usd']}  duty ${line['duty_usd'] if line['duty_usd'] is not None else '?'}"
             f" ({line['duty_status']})  flags: {flags}"
         )
-    out += ["", "DUTIES AND FEES"]
-    if not explained["components"]:
-        out.append("  none")
-    for c in explained["components"]:
-        where = f"line {c['line_no']}" if c["line_no"] is not None else "package"
-        heading = f" {c['heading']}" if c["heading"] else ""
-        amount = f"${c['amount_usd']}" if c["amount_usd"] is not None else "(not computed)"
+    for r in explained.get("rejected_lines", []):
         out.append(
-            f"  {where}: {c['component']}{heading} [{c['measure_id']}]  base ${c['base_usd']} x rate {c['rate']}"
-            f" = {amount}"
+            f"  line {r['line_no'] or '?'} REJECTED, not screened ({r['source']} row {r['row']}, field {r['field']}):"
+            f" {r['code']}: {r['message']}"
         )
-        if c["citation"]:
-            out.append(f"      source: {c['citation']}")
-        if c.get("assumption"):
-            out.append(f"      assumption: {c['assumption']}")
+    out += ["", "DUTIES AND FEES", *_component_lines(explained["components"])]
     out += ["", f"RISK  score {p['risk_score']}"]
     if not explained["flags"]:
         out.append("  no risk rule fired")
@@ -174,3 +168,26 @@ def render_text(explained: dict[str, Any]) -> str:
     out.append(f"  random compliance sample: {'yes' if sampled else 'no'}")
     out.append(f"\nrule pack {explained['rules']['id']} {explained['rules']['content_hash']}")
     return "\n".join(out)
+
+
+def _component_lines(components: list[dict[str, Any]]) -> list[str]:
+    """The duties and fees of a package, one line each with its source (and its confidence, unless settled)."""
+    if not components:
+        return ["  none"]
+    out = []
+    for c in components:
+        where = f"line {c['line_no']}" if c["line_no"] is not None else "package"
+        heading = f" {c['heading']}" if c["heading"] else ""
+        amount = f"${c['amount_usd']}" if c["amount_usd"] is not None else "(not computed)"
+        out.append(
+            f"  {where}: {c['component']}{heading} [{c['measure_id']}]  base ${c['base_usd']} x rate {c['rate']}"
+            f" = {amount}"
+        )
+        if c["citation"]:
+            settled = c.get("confidence") in (None, "confirmed")
+            out.append(
+                f"      source: {c['citation']}" + ("" if settled else f" (confidence: {c['confidence']})")
+            )
+        if c.get("assumption"):
+            out.append(f"      assumption: {c['assumption']}")
+    return out

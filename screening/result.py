@@ -275,12 +275,16 @@ def build_summary(
 
 
 def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dict[str, str]:
-    """Citation of each de minimis rule that decided a package of the run (for ``screen explain``)."""
+    """Citation of each de minimis rule that decided a package of the run (for ``screen explain``), with
+    its confidence where the pack does not hold it settled (``(confidence: unconfirmed)``)."""
     if citations is None or not facts.count:
         return {}
     rows = citations.filter(pl.col("rule_id").is_in(facts.rule_ids)).sort("rule_id")
     return {
-        str(rule_id): str(citation) for rule_id, citation in rows.select("rule_id", "citation").iter_rows()
+        str(rule_id): str(citation)
+        if confidence in (None, "confirmed")
+        else f"{citation} (confidence: {confidence})"
+        for rule_id, citation, confidence in rows.select("rule_id", "citation", "confidence").iter_rows()
     }
 
 

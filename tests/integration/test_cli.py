@@ -10,7 +10,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ..conftest import OUTPUT_FILES, ROOT, SAMPLE, US_PACK
+import screening
+from screening.explain import explain_package, render_text
+
+from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK
 
 SAMPLE_PARQUET = SAMPLE / "manifest_10k.parquet"
 
@@ -329,3 +332,19 @@ def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     listing = pl.read_csv(target)
     assert {"entry_id", "name", "aliases", "program"} <= set(listing.columns)
     assert "ofac-sdn-306" in listing["entry_id"].to_list()
+
+
+def test_explain_shows_the_rejected_lines_of_a_package_and_unsettled_sources(tmp_path: Path) -> None:
+    rows = [
+        {**BASE_LINE, "arrival_date": "2025-09-02"},
+        {**BASE_LINE, "arrival_date": "2025-09-02", "line_no": "2", "hts_code": "12"},
+    ]
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(BASE_LINE, pl.String()))
+    screening.screen(frame, rules=US_PACK).write(tmp_path / "out")
+    explained = explain_package(tmp_path / "out", "P1")
+    assert [(r["line_no"], r["code"]) for r in explained["rejected_lines"]] == [("2", "invalid-hts")]
+    text = render_text(explained)
+    assert "line 2 REJECTED, not screened" in text
+    unsettled = {c["measure_id"] for c in explained["components"] if c["confidence"] != "confirmed"}
+    assert unsettled, "the case needs a component the pack does not hold settled"
+    assert "(confidence: unconfirmed)" in text
