@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from screening.errors import UsageError
 from screening.exprs.hts import hts_digits
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import NeverEligible, Rule, Scoped, Suspension
+from screening.rulepack.models import GiftExemption, NeverEligible, Rule, Scoped, Suspension
+from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
 from screening.stages.assess import measures_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
@@ -35,7 +37,18 @@ def rules_in_force(
     hts: str | None = None,
     mode: str | None = None,
 ) -> list[InForce]:
-    """Every rule of ``pack`` in force on ``day`` that concerns the given origin, HTS code and mode."""
+    """Every rule of ``pack`` in force on ``day`` that concerns the given origin, HTS code and mode.
+
+    Raises:
+        UsageError: ``day`` is outside the dates the pack covers, or ``origin`` is not an assigned country
+            code (a run rejects such lines: ``date-outside-pack``, ``unknown-country``).
+    """
+    meta = pack.meta
+    if day < meta.covers_from or (meta.covers_to is not None and day >= meta.covers_to):
+        until = meta.covers_to or "open"
+        raise UsageError(f"{day} is outside the dates pack {meta.id} covers ({meta.covers_from} → {until})")
+    if origin is not None and origin not in known_countries():
+        raise UsageError(f"{origin!r} is not an assigned ISO 3166-1 country code")
     out: list[InForce] = []
     dm = pack.de_minimis
     out += [
@@ -43,6 +56,7 @@ def rules_in_force(
         for r in dm.thresholds
         if r.in_force(day)
     ]
+    out += [_entry("gift", r, _gift_text(r, origin)) for r in dm.gifts if r.in_force(day)]
     out += [
         _entry("suspension", r, f"{r.reason} for {', '.join(r.origins)} ({', '.join(r.modes)})")
         for r in dm.suspensions
@@ -108,6 +122,21 @@ def hts_digits_of(code: str) -> str:
     return "".join(ch for ch in code if ch.isdigit())
 
 
+def _gift_text(rule: GiftExemption, origin: str | None) -> str:
+    """The gift limit (the origin's own where it has one; else every origin's limit)."""
+    if origin is not None:
+        return f"bona fide gifts up to ${rule.origin_limits.get(origin, rule.limit_usd)} per person per day"
+    others = "".join(f"; ${limit} from {code}" for code, limit in sorted(rule.origin_limits.items()))
+    return f"bona fide gifts up to ${rule.limit_usd} per person per day{others}"
+
+
+def _concerns(rule: Scoped, origin: str | None, mode: str | None) -> bool:
+    """Whether a measure (or gap) applies to ``origin`` and ``mode`` (either unknown: any)."""
+    named = "*" in rule.origins or origin in rule.origins
+    by_origin = origin is None or (named and origin not in rule.origins_exclude)
+    return by_origin and (mode is None or mode in rule.modes)
+
+
 def _origin_ok(rule: Suspension, origin: str | None) -> bool:
     return origin is None or "*" in rule.origins or origin in rule.origins
 
@@ -144,7 +173,7 @@ def _measures(
         applied = measures_for_keys(key, resolved.measures, resolved.measure_scope).collect()
         wanted = set(applied["measure_id"].to_list())
     else:
-        wanted = {r.id for r in rules.values() if origin is None or "*" in r.origins or origin in r.origins}
+        wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}
     return [
         _entry(
             "gap" if rid not in {m.id for m in pack.tariff.measures} else "measure",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -194,6 +195,26 @@ def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     assert "Executive Order 14256" in entries["eo14256-cn-hk"]["citation"]
     assert entries["threshold-800"]["confidence"] == "confirmed"
     assert "eo14324-all" not in entries  # starts 2025-08-29
+
+
+def test_rules_show_for_an_origin_honours_exclusions_modes_and_gifts(us_pack: screening.RulePack) -> None:
+    from screening.rules_show import rules_in_force
+
+    canada = {e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="CA")}
+    assert "ieepa-reciprocal-baseline" not in canada  # CA is excluded from the reciprocal regime
+    assert canada["gift-100"].kind == "gift"
+    insular = {e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="VI")}
+    assert "$200" in insular["gift-100"].summary
+
+
+@pytest.mark.parametrize(
+    ("day", "origin", "says"),
+    [("2010-01-01", "DE", "outside the dates"), ("2025-06-01", "ZZ", "not an assigned")],
+)
+def test_rules_show_refuses_what_a_run_would_reject(day: str, origin: str, says: str) -> None:
+    done = screen("rules", "show", US_PACK, "--date", day, "--origin", origin)
+    assert done.returncode == 2
+    assert says in done.stderr
 
 
 def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
