@@ -422,6 +422,13 @@ def check_pack(pack: RulePack) -> None:
         _check_overlaps(str(pack.root / files[section]), section, entries, pack.root, pack.measure_files)
     for section in ("thresholds", "entry_limits"):
         _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
+    groups = {m.stacking_group for m in pack.tariff.measures}
+    for index, measure in enumerate(pack.tariff.measures):
+        unknown = sorted(set(measure.not_with) - groups)
+        if unknown:
+            file = str(pack.root / pack.measure_files.get(measure.id, files["measures"]))
+            where = f"measures[{index}].not_with (id {measure.id})"
+            raise RulePackError(file, where, f"no measure has stacking group {unknown}")
 
 
 def _check_covered(file: str, section: str, rules: list[Rule], meta: PackMeta) -> None:

@@ -81,6 +81,12 @@ class Citation(Frozen):
     pinpoint: str | None = None
     sources: tuple[str, ...] = ()
 
+    @model_validator(mode="after")
+    def _names_an_instrument(self) -> Citation:
+        if len(self.instrument.strip()) < 3:
+            raise ValueError("citation instrument is blank")
+        return self
+
     def render(self) -> str:
         """One line: instrument, pinpoint and URL."""
         parts = [self.instrument]
@@ -260,6 +266,11 @@ class PostalRegime(Rule):
             raise ValueError("method flat-ad-valorem needs ad_valorem_rate")
         if self.method == "origin-rate" and not self.origin_rates:
             raise ValueError("method origin-rate needs origin_rates")
+        limits = [band.max_rate for band in self.specific_bands]
+        bounded = [limit for limit in limits if limit is not None]
+        open_bands = len(limits) - len(bounded)
+        if bounded != sorted(set(bounded)) or limits[: len(bounded)] != bounded or open_bands > 1:
+            raise ValueError("specific_bands must rise by max_rate (the open band last)")
         return self
 
 
@@ -288,6 +299,12 @@ class PackMeta(Frozen):
     covers_from: dt.date
     covers_to: dt.date | None = None
     description: str = ""
+
+    @model_validator(mode="after")
+    def _covers_a_period(self) -> PackMeta:
+        if self.covers_to is not None and self.covers_to <= self.covers_from:
+            raise ValueError(f"covers_to {self.covers_to} is not after covers_from {self.covers_from}")
+        return self
 
 
 class DeMinimisRules(Frozen):

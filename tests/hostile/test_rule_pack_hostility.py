@@ -375,6 +375,40 @@ CASES: tuple[PackCase, ...] = (
         ("].amount_usd", "hostile-fee", "fraction of a cent"),
     ),
     PackCase(
+        "citation_instrument_blank",
+        "a measure whose citation names no instrument (blanks only)",
+        append("measures/hostile.toml", measure('citation = { instrument = "     " }\n', cite=False)),
+        "hostile.toml",
+        ("hostile-measure", "citation instrument is blank"),
+    ),
+    PackCase(
+        "coverage_ends_before_it_starts",
+        "pack.toml covers_to before covers_from",
+        substitute("pack.toml", r"^covers_from = .*$", "covers_from = 2016-03-10\ncovers_to = 2015-01-01"),
+        "pack.toml",
+        ("covers_to 2015-01-01 is not after covers_from 2016-03-10",),
+    ),
+    PackCase(
+        "postal_bands_out_of_order",
+        "postal per-item bands whose max_rate falls (0.25, then 0.16)",
+        append(
+            "tariff.toml",
+            '[[postal]]\nid = "hostile-postal"\norigins = ["DE"]\nmethod = "origin-rate"\n'
+            'origin_rates = { DE = "0.20" }\nspecific_bands = [\n  { max_rate = "0.25", usd = "160.00" },\n'
+            '  { max_rate = "0.16", usd = "80.00" },\n  { usd = "200.00" },\n]\n'
+            f"effective_from = 2031-01-01\n{CITE}",
+        ),
+        "tariff.toml",
+        ("hostile-postal", "specific_bands must rise by max_rate"),
+    ),
+    PackCase(
+        "not_with_unknown_group",
+        "a measure not_with a stacking group no measure has (a misspelling)",
+        append("measures/hostile.toml", measure('not_with = ["s232_stele"]\n')),
+        "hostile.toml",
+        ("not_with", "hostile-measure", "no measure has stacking group ['s232_stele']"),
+    ),
+    PackCase(
         "threshold_gap",
         "the pack covers dates before its first threshold (covers_from moved to 2010-01-01)",
         substitute("pack.toml", r"^covers_from = .*$", "covers_from = 2010-01-01"),
