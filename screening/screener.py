@@ -28,6 +28,7 @@ from screening.io.mapping import ColumnMapping
 from screening.io.sources import (
     SUFFIXES,
     Source,
+    decoded_text,
     expand_paths,
     from_memory,
     require_columns,
@@ -120,6 +121,7 @@ class Screener:
         if isinstance(batch, str | Path):
             label = source or str(batch)
             data = _read_one_file(Path(batch))
+            first_row = 1 if first_row is None else first_row  # rows of the file
         else:
             label = source or self.label
             # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
@@ -267,13 +269,19 @@ def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Sch
     frames = []
     for path in paths:
         try:
-            schema = mapping.apply(scan_file(path), label=str(path)).collect_schema()
+            schema = decoded_text(mapping.apply(scan_file(path), label=str(path))).collect_schema()
         except (pl.exceptions.PolarsError, OSError):
             continue  # reading its batches names the file and what is wrong with it
         frames.append(pl.LazyFrame(schema={name: schema[name] for name in passthrough_columns(schema)}))
     if not frames:
         return pl.Schema()
-    return pl.concat(frames, how="diagonal_relaxed").collect_schema()
+    try:
+        return pl.concat(frames, how="diagonal_relaxed").collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        names = ", ".join(str(p) for p in paths)
+        raise InputSchemaError(
+            names, f"extra columns of one name whose types do not stack: {read_error(exc)}"
+        ) from exc
 
 
 def _with_passthrough(batch: pl.DataFrame, passthrough: pl.Schema) -> pl.DataFrame:
@@ -281,11 +289,12 @@ def _with_passthrough(batch: pl.DataFrame, passthrough: pl.Schema) -> pl.DataFra
     last in its order."""
     if not passthrough:
         return batch
+    decoded = decoded_text(batch.lazy()).collect()
     absent = [
-        pl.lit(None, dtype=dtype).alias(name) for name, dtype in passthrough.items() if name not in batch
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in passthrough.items() if name not in decoded
     ]
-    others = [name for name in batch.columns if name not in passthrough]
-    return batch.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
+    others = [name for name in decoded.columns if name not in passthrough]
+    return decoded.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
 
 
 #: File formats read batch by batch as slices (:func:`_file_batches`): a slice reads only its own rows.

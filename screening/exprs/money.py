@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 import polars as pl
 
@@ -22,12 +23,26 @@ def apply_rate_half_up(cents: pl.Expr, rate: pl.Expr, per: pl.Expr | None = None
     12) → integer cents, rounding half up.
 
     The division comes last: a quotient taken first (5 of a rate per gross: 5/144) is cut to the decimal's
-    scale and can round a half cent down. Cut last, a quotient never falls below a half cent it reaches.
+    scale and can round a half cent down. The quotient is taken at 20 decimals: polars rounds it to its
+    scale, and a product of a few decimals divided by at most a thousand is never that close to a half cent
+    without being one.
     """
     product = cents.cast(pl.Decimal(38, 0)) * rate
     if per is not None:
-        product = product / per.cast(pl.Decimal(38, 0))
+        product = product.cast(pl.Decimal(38, _QUOTIENT_SCALE)) / per.cast(pl.Decimal(38, 0))
     return (product + _HALF).floor().cast(pl.Int64())
+
+
+#: Decimals of a quantity × rate product (:func:`exact_product`): 6 of a quantity and 8 of a rate.
+_PRODUCT_SCALE: Final = 14
+_QUOTIENT_SCALE: Final = 20
+
+
+def exact_product(quantity: pl.Expr, rate: pl.Expr) -> pl.Expr:
+    """``quantity × rate`` without rounding (polars gives a product the larger scale of the two, rounded:
+    3.694073 × 4.06055863 would come out 15.00000000 instead of 14.99999999999999)."""
+    wide = pl.Decimal(38, _PRODUCT_SCALE)
+    return quantity.cast(wide) * rate.cast(wide)
 
 
 def cents_to_money(cents: pl.Expr) -> pl.Expr:

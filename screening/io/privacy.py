@@ -58,18 +58,35 @@ def pseudonymise_rejects(rejects: pl.DataFrame, key: bytes) -> pl.DataFrame:
     fields = [c.name for c in MANIFEST_COLUMNS]
     raw_type = pl.Struct(dict.fromkeys(fields, pl.String()))
     unpacked = rejects.select(pl.col("raw").str.json_decode(raw_type).alias("__raw")).unnest("__raw")
-    malformed = pl.lit(rejects["code"] == str(RejectCode.MALFORMED_ROW))
-    party = pseudonymise_frame(unpacked, key)
-    every_field = unpacked.with_columns(
-        pl.col(c).replace_strict(_mapping(unpacked[c].to_list(), key), default=None, return_dtype=pl.String())
+    malformed_rows = rejects["code"] == str(RejectCode.MALFORMED_ROW)
+    malformed = pl.lit(malformed_rows)
+    shifted = unpacked.filter(malformed_rows)
+    every_field = {c: _mapping(shifted[c].to_list(), key) for c in fields}
+    hidden = pseudonymise_frame(unpacked, key).with_columns(
+        pl.when(malformed)
+        .then(unpacked[c].replace_strict(every_field[c], default=None, return_dtype=pl.String()))
+        .otherwise(pl.col(c))
+        .alias(c)
         for c in fields
-    )
-    hidden = every_field.with_columns(
-        pl.when(malformed).then(pl.col(c)).otherwise(party[c]).alias(c) for c in fields
     )
     party_value = (pl.col("field").is_in(PARTY_FIELDS) | malformed) & pl.col("value").is_not_null()
     values = _mapping(rejects.filter(party_value)["value"].to_list(), key)
+    # A malformed record's package id and line number come from shifted fields too.
+    keys = {
+        c: _mapping(rejects.filter(malformed_rows)[c].cast(pl.String()).to_list(), key)
+        for c in ("package_id", "line_no")
+        if c in rejects.columns
+    }
     return rejects.with_columns(
+        *[
+            pl.when(malformed)
+            .then(pl.col(c).cast(pl.String()).replace_strict(keys[c], default=None, return_dtype=pl.String()))
+            .otherwise(pl.col(c))
+            .cast(rejects.schema[c])
+            .alias(c)
+            for c in keys
+            if rejects.schema[c] == pl.String()
+        ],
         pl.when(party_value)
         .then(pl.col("value").replace_strict(values, default=None, return_dtype=pl.String()))
         .otherwise(pl.col("value"))

@@ -415,12 +415,17 @@ def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
     return frame
 
 
+def decoded_text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with its dictionary-encoded text columns (Categorical, Enum) as plain text."""
+    return frame.with_columns(cs.categorical().cast(pl.String()), cs.enum().cast(pl.String()))
+
+
 def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.LazyFrame:
     """Prefix ``source`` and ``row`` (``first_row``, then counting up) to a frame, with its dictionary-encoded
     text (Categorical, Enum: an Arrow dictionary column) decoded to text, as the checks read text: a
     blank value is then a missing field, as in a plain text column."""
     return (
-        frame.with_columns(cs.categorical().cast(pl.String()), cs.enum().cast(pl.String()))
+        decoded_text(frame)
         .with_row_index(ROW_COL, offset=first_row)
         .select(pl.lit(label).alias(SOURCE_COL), pl.col(ROW_COL).cast(pl.Int64()), pl.all().exclude(ROW_COL))
     )

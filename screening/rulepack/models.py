@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -49,22 +49,27 @@ Countries = Annotated[tuple[str, ...], AfterValidator(_check_countries)]
 HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_check_prefixes)]
 
 
-def _not_a_float(value: object) -> object:
+def not_a_float(value: object) -> object:
+    """Refuse a float before it becomes a Decimal (a TOML float is not the decimal written)."""
     if isinstance(value, float):
         raise ValueError(f'write {value!r} as a decimal string ("{value}"): a TOML float is not exact')
     return value
 
 
 def _whole_cents(value: Decimal) -> Decimal:
-    if value != value.quantize(Decimal("0.01")):
+    try:
+        cents = value.quantize(Decimal("0.01"))
+    except InvalidOperation as exc:  # more digits than a decimal context holds
+        raise ValueError(f"a dollar amount too large: {value}") from exc
+    if value != cents:
         raise ValueError(f"a dollar amount in whole cents: {value} has a fraction of a cent")
     return value
 
 
 #: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
-NonNegative = Annotated[Decimal, BeforeValidator(_not_a_float), Field(ge=0)]
+NonNegative = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0)]
 #: A dollar amount in whole cents.
-Usd = Annotated[Decimal, BeforeValidator(_not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
+Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
 
 
 class Frozen(BaseModel):
@@ -245,7 +250,7 @@ class CoverageGap(Scoped):
 class RateBand(Frozen):
     """Per-item postal duty by the origin's rate band."""
 
-    max_rate: Decimal | None = None
+    max_rate: Annotated[Decimal, BeforeValidator(not_a_float)] | None = None
     max_inclusive: bool = False
     usd: Usd
 

@@ -12,9 +12,9 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from screening.rulepack.models import Citation, Frozen, Mode, Rule
+from screening.rulepack.models import Citation, Frozen, Mode, Rule, not_a_float
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -131,7 +131,9 @@ class SampleRate(Rule):
 
     mode: Mode | Literal["*"] = "*"
     origin: str = Field(default="*", pattern=r"^([A-Z]{2}|\*)$")
-    rate: Decimal = Field(ge=0, le=1, description="share of packages sampled, at most 6 decimals")
+    rate: Annotated[Decimal, BeforeValidator(not_a_float)] = Field(
+        ge=0, le=1, description="share of packages sampled, at most 6 decimals"
+    )
 
     @model_validator(mode="after")
     def _micro_precision(self) -> SampleRate:

@@ -54,7 +54,7 @@ def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.Data
         RulePackError: the file is missing, lacks columns, or has values that do not cast.
     """
     file = root / name
-    if not Path(os.path.normpath(file)).is_relative_to(os.path.normpath(root)):
+    if not Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root)):
         # The pack's content hash covers the pack's own files: a table elsewhere could change unseen.
         raise RulePackError(str(file), "", "table file outside the rule pack folder")
     if not file.is_file():

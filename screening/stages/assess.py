@@ -15,7 +15,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
-from screening.exprs.money import apply_rate_half_up
+from screening.exprs.money import apply_rate_half_up, exact_product
 from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.enrich import GOODS_CODE, gather_goods, goods_column
 from screening.stages.lookup import attach
@@ -174,7 +174,9 @@ def _specific_cents(rate: str) -> pl.Expr:
     """
     quantity = _quantity(pl.col(f"__{rate}_by_weight"))
     return apply_rate_half_up(
-        pl.lit(100, dtype=pl.Int64()), quantity * pl.col(f"rate_{rate}_usd"), per=pl.col(f"__{rate}_divisor")
+        pl.lit(100, dtype=pl.Int64()),
+        exact_product(quantity, pl.col(f"rate_{rate}_usd")),
+        per=pl.col(f"__{rate}_divisor"),
     )
 
 

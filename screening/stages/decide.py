@@ -88,7 +88,8 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
     Adds ``__base_rank`` and ``__base_rule_id``: the suspension, else the exclusion, that makes any
     line of these goods ineligible (its rank in :data:`~screening.errors.REASON_PRECEDENCE`, null
     where none applies) and its rule; ``__no_exclusion``; ``__barred_from_postal`` (AD/CVD and quota
-    goods cannot use the postal method); ``__postal_mode``.
+    goods cannot use the postal method); ``__postal_mode``; ``__postal_item_unknown`` (goods a flat postal
+    regime would charge per item, with no amount per item for their origin).
     """
     suspended = pl.col("suspension_reason").is_not_null()
     excluded = pl.col("exclusion_reason").is_not_null()
@@ -106,6 +107,12 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
         (~excluded).alias("__no_exclusion"),
         barred.fill_null(False).alias("__barred_from_postal"),
         (pl.col("mode") == "postal").alias("__postal_mode"),
+        # Goods the regime would charge per postal item, with no amount known for their origin.
+        (
+            pl.col("postal_method").is_in(["flat-ad-valorem", "origin-rate"]).fill_null(False)
+            & pl.col("postal_specific_offered").fill_null(False)
+            & pl.col("postal_item_cents").is_null()
+        ).alias("__postal_item_unknown"),
     )
 
 
@@ -119,6 +126,7 @@ _DECISION_GOODS_INPUT = (
     "__no_exclusion",
     "__barred_from_postal",
     "__postal_mode",
+    "__postal_item_unknown",
 )
 #: Where a line's rule id comes from: the gift limit, the suspension or exclusion, or the threshold.
 _GIFT_RULE, _BASE_RULE, _THRESHOLD_RULE = 0, 1, 2
@@ -207,10 +215,9 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             pl.col("value_usd_cents").sum().alias("package_value_cents"),
             pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
-            # Lines of an origin without a postal regime pay their own duties, not the amount per item.
-            (pl.col("postal_regime_id").is_not_null() & pl.col("postal_item_cents").is_null())
-            .any()
-            .alias("package_postal_item_unknown"),
+            # Only lines charged per item count: others (no regime for their origin, a regime without an
+            # amount per item) pay their own duties.
+            pl.col("__postal_item_unknown").any().alias("package_postal_item_unknown"),
         )
         .collect(engine="in-memory")
     )

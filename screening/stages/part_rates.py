@@ -16,7 +16,7 @@ import polars as pl
 
 from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
-from screening.exprs.money import apply_rate_half_up, to_cents_half_up
+from screening.exprs.money import apply_rate_half_up, exact_product, to_cents_half_up
 from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.assess import LINE_ROW, quantity_in
 from screening.stages.lookup import attach
@@ -106,7 +106,9 @@ def part_rate_components(
         amount_cents=pl.when(ad_valorem)
         .then(apply_rate_half_up(base_cents, pl.col("part_rate")))
         .otherwise(
-            apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), count * pl.col("part_rate"), per=count_per)
+            apply_rate_half_up(
+                pl.lit(100, dtype=pl.Int64()), exact_product(count, pl.col("part_rate")), per=count_per
+            )
         ),
     )
 

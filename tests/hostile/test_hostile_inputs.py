@@ -676,7 +676,20 @@ def _manifest_in_its_folder(tmp: Path) -> list[str]:
 
 def _same_file_twice(tmp: Path) -> list[str]:
     path = _VALID_CSV(tmp)
-    return [str(path), str(tmp / "." / path.name)]
+    (tmp / "sub").mkdir()
+    return [str(path), str(tmp / "sub" / ".." / path.name)]
+
+
+def _files_with_enum_extras_of_other_categories(tmp: Path) -> list[str]:
+    """Two Parquet files whose extra column ``colour`` is an Enum of different categories."""
+    first = write_parquet("red.parquet", lambda f: f.with_columns(colour=pl.lit("red", pl.Enum(["red"]))))(
+        tmp
+    )
+    second = write_parquet(
+        "green.parquet",
+        lambda f: f.with_columns(pl.col("package_id") + "G", colour=pl.lit("green", pl.Enum(["green"]))),
+    )(tmp)
+    return [str(first), str(second)]
 
 
 def _files_with_different_extra_columns(tmp: Path) -> list[str]:
@@ -862,7 +875,7 @@ FILE_CASES: tuple[FileCase, ...] = (
     ),
     FileCase(
         "same_file_twice",
-        "one file named twice (as valid.csv and ./valid.csv)",
+        "one file named twice (as valid.csv and sub/../valid.csv)",
         _same_file_twice,
         0,
     ),
@@ -876,6 +889,13 @@ FILE_CASES: tuple[FileCase, ...] = (
         "extra_columns_differ_between_files_batches",
         "an extra column in one file only (and of another type than text), with --batch-size",
         _files_with_different_extra_columns,
+        0,
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "enum_extra_columns_differ_between_files_batches",
+        "an extra Enum column whose categories differ between two files, with --batch-size",
+        _files_with_enum_extras_of_other_categories,
         0,
         extra=("--batch-size", "2"),
     ),

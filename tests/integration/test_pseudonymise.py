@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 import screening
 
@@ -63,16 +64,20 @@ def test_an_empty_key_is_a_usage_error(tmp_path: Path) -> None:
     assert "SCREEN_TEST_KEY" in done.stderr
 
 
-def test_a_malformed_record_leaves_no_party_text_in_its_reject(tmp_path: Path) -> None:
-    # An unquoted comma in the name shifts the address into country_of_origin, a field that is not a party
-    # field: every field of a malformed record is replaced.
-    header = "package_id,line_no,arrival_date,mode,shipper_name,shipper_country,consignee_name,"
-    header += "consignee_postal_code,consignee_address,country_of_origin,hts_code,description,quantity,"
-    header += "declared_value,currency"
-    shifted = "P2,1,2025-03-10,express,Nordlicht GmbH,DE,Keller, Anna,20001,12 Elm Street,DE,"
-    shifted += "6109.10.00.12,cotton t-shirt,1,100.00,USD"
+@pytest.mark.parametrize("names_first", [False, True])
+def test_a_malformed_record_leaves_no_party_text_in_its_reject(tmp_path: Path, names_first: bool) -> None:
+    # An unquoted comma in the name shifts the fields after it (the address into country_of_origin, or, with
+    # the party columns first, into package_id): every field of a malformed record is replaced.
+    columns = ["package_id", "line_no", "arrival_date", "mode", "shipper_name", "shipper_country"]
+    columns += ["consignee_name", "consignee_postal_code", "consignee_address", "country_of_origin"]
+    columns += ["hts_code", "description", "quantity", "declared_value", "currency"]
+    values = ["P2", "1", "2025-03-10", "express", "Nordlicht GmbH", "DE", "Keller, Anna", "20001"]
+    values += ["12 Elm Street", "DE", "6109.10.00.12", "cotton t-shirt", "1", "100.00", "USD"]
+    order = sorted(range(len(columns)), key=lambda i: (columns[i] != "consignee_name") if names_first else i)
     manifest = tmp_path / "shifted.csv"
-    manifest.write_text(f"{header}\n{shifted}\n")
+    manifest.write_text(
+        ",".join(columns[i] for i in order) + "\n" + ",".join(values[i] for i in order) + "\n"
+    )
     result = screening.screen(manifest, rules=US_PACK, pseudonymise_key="k1")
     assert result.rejects["code"].to_list() == ["malformed-row"]
     text = result.rejects.write_ndjson()

@@ -259,6 +259,13 @@ def test_a_batch_can_be_a_file_path(us_pack: screening.RulePack, tmp_path: Path)
     from_frame = screening.Screener(us_pack).screen(frame)
     assert from_path.packages.equals(from_frame.packages)
     assert set(from_path.rejects["source"]) <= {str(tmp_path / "hour-09.parquet")}
+    # A second file's rejects name its own rows, from 1 (as screen run --batch-size does).
+    bad = frame.head(1).with_columns(pl.lit("12").alias("hts_code"))
+    bad.write_parquet(tmp_path / "hour-10.parquet")
+    screener = screening.Screener(us_pack)
+    screener.screen(tmp_path / "hour-09.parquet")
+    later = screener.screen(tmp_path / "hour-10.parquet")
+    assert later.rejects.select("source", "row").rows() == [(str(tmp_path / "hour-10.parquet"), 1)]
 
 
 def test_screen_batches_stacks_batches_with_different_extra_columns(us_pack: screening.RulePack) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 
 import screening
+
+from ..conftest import US_PACK
 
 Screen = Callable[..., screening.Result]
 
@@ -167,3 +171,25 @@ def test_a_duty_the_pack_does_not_encode_yields_pack_incomplete_not_a_short_sum(
     )
     assert known["mfn"] == Decimal("3.00")
     assert known["s232-copper-50"] == Decimal("50.00")
+
+
+def test_a_postal_line_under_a_regime_without_an_amount_per_item_pays_its_own_duties(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    # A hypothetical all-duties regime for DE beside the CN/HK regime (2025-06): the CN line is charged the
+    # $100 per item, the DE line its own duties; the item is not "not computable" for lacking a DE amount.
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    regime = (
+        '\n[[postal]]\nid = "postal-de-all-duties"\norigins = ["DE"]\nmethod = "all-duties"\n'
+        "effective_from = 2025-05-14\neffective_to = 2025-08-29\n"
+        'citation = { instrument = "Hypothetical regime for tests" }\n'
+    )
+    (pack / "tariff.toml").write_text((pack / "tariff.toml").read_text() + regime)
+    common = {"arrival_date": "2025-06-02", "mode": "postal", "declared_value": "50.00"}
+    lines = manifest(
+        {**common, "country_of_origin": "CN"}, {**common, "line_no": "2", "country_of_origin": "DE"}
+    )
+    result = screening.screen(lines, rules=screening.load_rules(pack), postal_method="specific")
+    package = result.packages.row(0, named=True)
+    assert (package["duty_status"], package["duty_usd"]) == ("assessed", Decimal("113.25"))

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
-from screening.exprs.money import apply_rate_half_up, cents_to_money, to_cents_half_up
+from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
 from screening.exprs.parse import parse_text
 from screening.exprs.parties import consignee_key, normalised_name, zip5
 from screening.schema import MONEY, RATE
@@ -129,7 +129,7 @@ def test_apply_rate_half_up_matches_decimal_quantize(cents: int, rate: Decimal) 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    quantity=st.decimals(min_value=Decimal(0), max_value=Decimal(10_000), places=3),
+    quantity=st.decimals(min_value=Decimal(0), max_value=Decimal(10_000), places=6),
     rate=st.decimals(min_value=Decimal(0), max_value=Decimal(5), places=8),
     per=st.sampled_from([1, 12, 144, 1000]),
 )
@@ -143,8 +143,22 @@ def test_a_rate_per_dozen_or_gross_rounds_as_exact_arithmetic(
         {"q": [quantity], "r": [rate], "d": [per]},
         schema={"q": pl.Decimal(24, 6), "r": RATE, "d": pl.Int64()},
     )
-    amount = apply_rate_half_up(pl.lit(100, dtype=pl.Int64()), pl.col("q") * pl.col("r"), per=pl.col("d"))
+    amount = apply_rate_half_up(
+        pl.lit(100, dtype=pl.Int64()), exact_product(pl.col("q"), pl.col("r")), per=pl.col("d")
+    )
     assert frame.select(amount)[:, 0].to_list() == [expected]
+
+
+def test_a_product_just_under_a_half_cent_rounds_down() -> None:
+    # 100 x 3.694073 x 4.06055863 / 1000 = 1.499999999999999 cents: 1, though polars rounds the plain product
+    # (15.00000000) and the quotient to their scales.
+    frame = pl.DataFrame(
+        {"q": [Decimal("3.694073")], "r": [Decimal("4.06055863")]}, schema={"q": pl.Decimal(24, 6), "r": RATE}
+    )
+    amount = apply_rate_half_up(
+        pl.lit(100, dtype=pl.Int64()), exact_product(pl.col("q"), pl.col("r")), per=pl.lit(1000)
+    )
+    assert frame.select(amount)[:, 0].to_list() == [1]
 
 
 def test_five_combs_at_a_rate_per_gross_owe_a_cent() -> None:

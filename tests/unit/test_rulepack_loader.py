@@ -121,6 +121,34 @@ def test_a_table_outside_the_pack_folder_is_refused(tmp_path: Path) -> None:
         load_rules(copy)
 
 
+def test_a_table_outside_the_pack_is_refused_from_a_relative_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = copy_pack(tmp_path)
+    shutil.copy(copy / "measures" / "s122_exempt.csv", tmp_path / "outside.csv")
+    edit(copy, "measures/s122.toml", replace('"measures/s122_exempt.csv"', '"../outside.csv"'))
+    monkeypatch.chdir(copy)
+    with pytest.raises(RulePackError, match="table file outside the rule pack folder"):
+        load_rules(".")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "says"),
+    [
+        ("de_minimis.toml", 'amount_usd = "800.00"', 'amount_usd = "1e30"', "too large"),
+        ("tariff.toml", 'max_rate = "0.16"', "max_rate = 0.16", "as a decimal string"),
+        ("queues.toml", 'rate = "0.005"', "rate = 0.005", "as a decimal string"),
+    ],
+)
+def test_amounts_and_rates_that_are_not_exact_decimals_are_refused(
+    tmp_path: Path, name: str, old: str, new: str, says: str
+) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, name, replace(old, new, 1))
+    with pytest.raises(RulePackError, match=says):
+        load_rules(copy)
+
+
 def test_content_hash_covers_a_linked_folder(pack: RulePack, tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
     shutil.move(copy / "measures", tmp_path / "measures-elsewhere")
