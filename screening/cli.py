@@ -235,7 +235,9 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
     )
     risk = summary.get("risk") or {}
     if risk:
-        dispositions = ", ".join(f"{d} {n:,}" for d, n in risk["packages_by_disposition"].items())
+        dispositions = (
+            ", ".join(f"{d} {n:,}" for d, n in risk["packages_by_disposition"].items()) or "no packages"
+        )
         out.print(
             f"risk: {risk['packages_flagged']:,} packages flagged; {dispositions}; "
             f"random sample {risk['random_sample']['packages']:,} (seed {risk['random_sample']['seed']})",
@@ -243,9 +245,10 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         )
         listing = risk.get("screening_list")
         if listing:
+            age = listing["age_days_at_latest_arrival"]
             out.print(
                 f"screening list {listing['source']} published {listing['published']}"
-                f" ({listing['age_days_at_latest_arrival']} days before the latest arrival)",
+                + (f" ({age} days before the latest arrival)" if age is not None else ""),
                 highlight=False,
             )
     rules = summary["rules"]
@@ -374,7 +377,7 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
 
 @main.command("generate")
 @click.option("--rows", type=click.IntRange(min=0), required=True, help="Number of manifest lines.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help=".parquet or .csv")
 @click.option(
     "--rules", "rules_path", default="rules/us", show_default=True, help="Pack whose HTS lines to use."
@@ -383,18 +386,25 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
 @exits_cleanly
 def generate_command(rows: int, seed: int, out_file: Path, rules_path: str, bad_share: float) -> None:
     """Write a SYNTHETIC manifest (seeded; streamed in chunks, so any size fits in memory)."""
+    if out_file.suffix.lower() not in (".parquet", ".csv"):
+        raise UsageError(f"{out_file}: the generator writes .parquet or .csv")
     pack = load_rules(rules_path)
     codes = in_pack(COMMON_HTS_CODES, pack)
+    if not codes:
+        raise UsageError(f"{rules_path}: the pack has a tariff line for none of the generator's HTS codes")
     with stage_progress(err.is_terminal) as progress:
-        written = generate_manifest(
-            out_file,
-            rows=rows,
-            seed=seed,
-            hts_codes=codes,
-            dates=DEFAULT_DATES,
-            bad_row_share=bad_share,
-            on_progress=lambda n: progress(f"generated {n:,} of {rows:,} rows"),
-        )
+        try:
+            written = generate_manifest(
+                out_file,
+                rows=rows,
+                seed=seed,
+                hts_codes=codes,
+                dates=DEFAULT_DATES,
+                bad_row_share=bad_share,
+                on_progress=lambda n: progress(f"generated {n:,} of {rows:,} rows"),
+            )
+        except OSError as exc:
+            raise UsageError(f"{out_file}: cannot be written: {exc.strerror or exc}") from exc
     out.print(f"wrote {written:,} synthetic rows to {out_file}", highlight=False)
 
 

@@ -8,21 +8,28 @@ from typing import Any
 
 import polars as pl
 
-from screening.errors import UsageError
+from screening.errors import InputSchemaError, UsageError
+from screening.pipeline import read_error
 
 
 def _read(run: Path, name: str) -> pl.DataFrame:
     for suffix in (".parquet", ".csv"):
         file = run / f"{name}{suffix}"
         if file.is_file():
-            if suffix == ".parquet":
-                return pl.read_parquet(file)
-            text = pl.read_csv(file, infer_schema=False)
-            nested = {"risk_flags": pl.List(pl.String()), "line_nos": pl.List(pl.Int64())}
-            return text.with_columns(
-                pl.col(c).str.json_decode(t) for c, t in nested.items() if c in text.columns
-            )
+            try:
+                return _read_output(file)
+            except (pl.exceptions.PolarsError, OSError) as exc:
+                raise InputSchemaError(str(file), f"cannot be read: {read_error(exc)}") from exc
     raise UsageError(f"{run}: no {name}.parquet or {name}.csv (is this a `screen run` output folder?)")
+
+
+def _read_output(file: Path) -> pl.DataFrame:
+    """One output file of a run (CSV: its nested columns decoded from JSON)."""
+    if file.suffix == ".parquet":
+        return pl.read_parquet(file)
+    text = pl.read_csv(file, infer_schema=False)
+    nested = {"risk_flags": pl.List(pl.String()), "line_nos": pl.List(pl.Int64())}
+    return text.with_columns(pl.col(c).str.json_decode(t) for c, t in nested.items() if c in text.columns)
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -48,7 +55,10 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
     summary_file = folder / "summary.json"
     if not summary_file.is_file():
         raise UsageError(f"{folder}: no summary.json (is this a `screen run` output folder?)")
-    summary = json.loads(summary_file.read_text())
+    try:
+        summary = json.loads(summary_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        raise InputSchemaError(str(summary_file), f"cannot be read: {exc}") from exc
     packages = _read(folder, "packages").filter(pl.col("package_id") == package_id)
     if packages.height == 0:
         rejects = _read(folder, "rejects").filter(pl.col("package_id") == package_id)

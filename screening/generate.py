@@ -371,7 +371,7 @@ def _chunk(setup: _Setup, index: int, n: int, first_package: int) -> tuple[Any, 
 
 
 def _open_writer(out: Path, schema: Any, seed: int) -> Any:
-    if out.suffix == ".csv":
+    if out.suffix.lower() == ".csv":
         return pacsv.CSVWriter(str(out), schema)
     meta = {"screening.synthetic": "true", "screening.generator": GENERATOR, "screening.seed": str(seed)}
     return pq.ParquetWriter(str(out), schema.with_metadata(meta), compression="zstd")
@@ -409,13 +409,13 @@ def generate_manifest(
     Raises:
         ValueError: If the suffix is not ``.parquet``/``.csv`` or an argument is out of range.
     """
-    if out.suffix not in (".parquet", ".csv"):
+    if out.suffix.lower() not in (".parquet", ".csv"):
         raise ValueError(f"unsupported output suffix {out.suffix!r}: use .parquet or .csv")
     if rows < 0 or seed < 0 or chunk_rows < 1 or not 0.0 <= bad_row_share <= 1.0:
         raise ValueError("need rows >= 0, seed >= 0, chunk_rows >= 1 and 0 <= bad_row_share <= 1")
     if not hts_codes or not all(code.isdigit() for code in hts_codes) or not dates:
         raise ValueError("need at least one date and one digits-only HTS code")
-    csv = out.suffix == ".csv"
+    csv = out.suffix.lower() == ".csv"
     setup = _make_setup(rows, seed, hts_codes, dates, bad_row_share, csv)
     writer = _open_writer(out, _arrow_schema(csv), seed)
     written, next_package = 0, 1

@@ -369,3 +369,31 @@ def test_explain_shows_the_rejected_lines_of_a_package_and_unsettled_sources(tmp
     unsettled = {c["measure_id"] for c in explained["components"] if c["confidence"] != "confirmed"}
     assert unsettled, "the case needs a component the pack does not hold settled"
     assert "(confidence: unconfirmed)" in text
+
+
+@pytest.mark.parametrize("target", ["x.arrow", "no_such_folder/x.parquet", "a_folder.parquet"])
+def test_generate_names_an_unwritable_output_as_a_usage_error(tmp_path: Path, target: str) -> None:
+    (tmp_path / "a_folder.parquet").mkdir()
+    done = screen("generate", "--rows", "5", "--out", tmp_path / target)
+    assert done.returncode == 2, done.stderr
+    assert target in done.stderr
+    assert "internal error" not in done.stderr
+
+
+def test_explain_names_a_damaged_run_file_with_exit_3(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert screen("run", SAMPLE / "handchecked" / "manifest.csv", "--out", out, "--quiet").returncode == 0
+    package_id = pl.read_parquet(out / "packages.parquet")["package_id"][0]
+    (out / "summary.json").write_text("{\n")
+    done = screen("explain", package_id, "--run", out)
+    assert done.returncode == 3, done.stderr
+    assert "summary.json" in done.stderr
+
+
+def test_the_printed_summary_of_a_run_without_packages_reads_plainly(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(BASE_LINE) + "\n")
+    done = screen("run", empty, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    assert "None" not in done.stdout
+    assert "; ;" not in done.stdout
