@@ -244,4 +244,6 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn("denied_party_match", pl.Boolean(), "shipper or consignee matches the screening list"),
     RiskColumn("denied_party_score", pl.Float64(), "best match score of shipper or consignee (0 to 1)"),
 )
+#: Postal regime methods whose duty replaces every other duty of a line (ad valorem, or an amount per item).
+FLAT_POSTAL_METHODS: Final = ("flat-ad-valorem", "origin-rate")
 RISK_COLUMN_TYPES: Final[dict[str, pl.DataType]] = {c.name: c.dtype for c in RISK_COLUMNS}

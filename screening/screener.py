@@ -289,12 +289,11 @@ def _with_passthrough(batch: pl.DataFrame, passthrough: pl.Schema) -> pl.DataFra
     last in its order."""
     if not passthrough:
         return batch
-    decoded = decoded_text(batch.lazy()).collect()
     absent = [
-        pl.lit(None, dtype=dtype).alias(name) for name, dtype in passthrough.items() if name not in decoded
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in passthrough.items() if name not in batch
     ]
-    others = [name for name in decoded.columns if name not in passthrough]
-    return decoded.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
+    others = [name for name in batch.columns if name not in passthrough]
+    return batch.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
 
 
 #: File formats read batch by batch as slices (:func:`_file_batches`): a slice reads only its own rows.

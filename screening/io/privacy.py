@@ -58,38 +58,24 @@ def pseudonymise_rejects(rejects: pl.DataFrame, key: bytes) -> pl.DataFrame:
     fields = [c.name for c in MANIFEST_COLUMNS]
     raw_type = pl.Struct(dict.fromkeys(fields, pl.String()))
     unpacked = rejects.select(pl.col("raw").str.json_decode(raw_type).alias("__raw")).unnest("__raw")
-    malformed_rows = rejects["code"] == str(RejectCode.MALFORMED_ROW)
-    malformed = pl.lit(malformed_rows)
-    shifted = unpacked.filter(malformed_rows)
-    every_field = {c: _mapping(shifted[c].to_list(), key) for c in fields}
-    hidden = pseudonymise_frame(unpacked, key).with_columns(
-        pl.when(malformed)
-        .then(unpacked[c].replace_strict(every_field[c], default=None, return_dtype=pl.String()))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c in fields
-    )
-    party_value = (pl.col("field").is_in(PARTY_FIELDS) | malformed) & pl.col("value").is_not_null()
+    malformed = rejects["code"] == str(RejectCode.MALFORMED_ROW)
+    party = pseudonymise_frame(unpacked, key)
+    hidden = pl.DataFrame({c: _pseudonyms_where(malformed, unpacked[c], party[c], key) for c in fields})
+    party_value = (pl.col("field").is_in(PARTY_FIELDS) | pl.lit(malformed)) & pl.col("value").is_not_null()
     values = _mapping(rejects.filter(party_value)["value"].to_list(), key)
-    # A malformed record's package id and line number come from shifted fields too.
-    keys = {
-        c: _mapping(rejects.filter(malformed_rows)[c].cast(pl.String()).to_list(), key)
-        for c in ("package_id", "line_no")
-        if c in rejects.columns
-    }
     return rejects.with_columns(
-        *[
-            pl.when(malformed)
-            .then(pl.col(c).cast(pl.String()).replace_strict(keys[c], default=None, return_dtype=pl.String()))
-            .otherwise(pl.col(c))
-            .cast(rejects.schema[c])
-            .alias(c)
-            for c in keys
-            if rejects.schema[c] == pl.String()
-        ],
+        # A malformed record's package id and line number come from shifted fields too.
+        *[_pseudonyms_where(malformed, rejects[c], rejects[c], key) for c in ("package_id", "line_no")],
         pl.when(party_value)
         .then(pl.col("value").replace_strict(values, default=None, return_dtype=pl.String()))
         .otherwise(pl.col("value"))
         .alias("value"),
         hidden.select(pl.struct(fields).struct.json_encode()).to_series().alias("raw"),
     )
+
+
+def _pseudonyms_where(rows: pl.Series, values: pl.Series, otherwise: pl.Series, key: bytes) -> pl.Series:
+    """The pseudonym of each of ``values`` on ``rows``, ``otherwise`` elsewhere (text columns)."""
+    pseudonyms = _mapping(values.filter(rows).to_list(), key)
+    replaced = values.replace_strict(pseudonyms, default=None, return_dtype=pl.String())
+    return pl.select(pl.when(pl.lit(rows)).then(replaced).otherwise(otherwise)).to_series().alias(values.name)

@@ -16,7 +16,7 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up, exact_product
-from screening.schema import PACKAGE_KEY, RATE
+from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
 from screening.stages.enrich import GOODS_CODE, gather_goods, goods_column
 from screening.stages.lookup import attach
 
@@ -215,7 +215,7 @@ def add_goods_duty_facts(goods: pl.LazyFrame) -> pl.LazyFrame:
         # No postal regime for the goods' origin (a regime limited to some origins): false, not null, so
         # the line pays the duties of any other line instead of none at all.
         pl.col("postal_method")
-        .is_in(["flat-ad-valorem", "origin-rate"])
+        .is_in(list(FLAT_POSTAL_METHODS))
         .fill_null(False)
         .alias("__flat_postal_method"),
         pl.col("postal_specific_offered").fill_null(False).alias("__specific_offered"),

@@ -18,7 +18,7 @@ import polars as pl
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.labels import first_label, label_at
-from screening.schema import PACKAGE_KEY
+from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
 from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.lookup import attach
 
@@ -109,7 +109,7 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("mode") == "postal").alias("__postal_mode"),
         # Goods the regime would charge per postal item, with no amount known for their origin.
         (
-            pl.col("postal_method").is_in(["flat-ad-valorem", "origin-rate"]).fill_null(False)
+            pl.col("postal_method").is_in(list(FLAT_POSTAL_METHODS)).fill_null(False)
             & pl.col("postal_specific_offered").fill_null(False)
             & pl.col("postal_item_cents").is_null()
         ).alias("__postal_item_unknown"),
