@@ -329,7 +329,7 @@ def rules_show(
 
 
 @rules_group.command("import-hts")
-@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("export", type=click.Path(path_type=Path))
 @click.option("--revision", "label", required=True, help="Label, e.g. 2026-rev-10")
 @click.option("--effective-from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--pack", "pack_path", type=click.Path(path_type=Path), default="rules/us", show_default=True)
@@ -357,7 +357,7 @@ def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Pa
 
 
 @rules_group.command("import-sdn")
-@click.argument("sdn_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("sdn_csv", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(path_type=Path), help="Screening-list CSV.")
 @exits_cleanly
 def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:

@@ -19,7 +19,7 @@ def _read(run: Path, name: str) -> pl.DataFrame:
             try:
                 return _read_output(file)
             except (pl.exceptions.PolarsError, OSError) as exc:
-                raise InputSchemaError(str(file), f"cannot be read: {read_error(exc)}") from exc
+                raise InputSchemaError(str(file), f"cannot be read: {read_error(exc, file)}") from exc
     raise UsageError(f"{run}: no {name}.parquet or {name}.csv (is this a `screen run` output folder?)")
 
 

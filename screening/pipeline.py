@@ -24,7 +24,7 @@ from screening.exprs.money import cents_to_money
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import pseudonym, pseudonymise_frame, pseudonymise_rejects
-from screening.io.sources import Source, open_sources
+from screening.io.sources import SUFFIXES, Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
@@ -769,17 +769,24 @@ def _unreadable(
     """The error for a failed validation: naming the source that cannot be read (or all of them)."""
     for source, candidate in zip(sources, candidates, strict=True):
         try:
-            candidate.select(pl.len()).collect()
+            # Every value decoded (a count alone reads only a Parquet file's footer), none kept.
+            candidate.select(pl.all().null_count()).collect(engine="streaming")
         except (pl.exceptions.PolarsError, OSError) as per_source:
-            return InputSchemaError(source.label, f"cannot be read: {read_error(per_source)}")
+            return InputSchemaError(source.label, f"cannot be read: {read_error(per_source, source.path)}")
     return InputSchemaError(", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}")
 
 
-def read_error(exc: BaseException) -> str:
-    """What went wrong reading a file, without quoting its content (it may hold names and addresses)."""
-    if isinstance(exc, pl.exceptions.ComputeError):
-        return "malformed data (a quote that is never closed, or bad encoding)"
-    return type(exc).__name__
+def read_error(exc: BaseException, path: Path | None = None) -> str:
+    """What went wrong reading a file (at ``path``; None: data in memory), without quoting its content (it
+    may hold names and addresses)."""
+    if not isinstance(exc, pl.exceptions.ComputeError):
+        return type(exc).__name__
+    kind = SUFFIXES.get(path.suffix.lower()) if path is not None else None
+    if kind == "parquet":
+        return "damaged data (not a valid Parquet file, or a corrupted page)"
+    if kind == "ipc":
+        return "damaged data (not a valid Arrow IPC file)"
+    return "malformed data (a quote that is never closed, or bad encoding)"
 
 
 def _decide(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from screening.errors import UsageError
-from screening.exprs.hts import hts_digits
+from screening.exprs.hts import VALID_HTS_CODE, hts_digits
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import GiftExemption, NeverEligible, Rule, Scoped, Suspension
 from screening.rulepack.reference import known_countries
@@ -49,6 +50,8 @@ def rules_in_force(
         raise UsageError(f"{day} is outside the dates pack {meta.id} covers ({meta.covers_from} → {until})")
     if origin is not None and origin not in known_countries():
         raise UsageError(f"{origin!r} is not an assigned ISO 3166-1 country code")
+    if hts is not None and not re.fullmatch(VALID_HTS_CODE, hts):
+        raise UsageError(f"HTS code {hts!r} must have 6, 8 or 10 digits (dots allowed)")
     out: list[InForce] = []
     dm = pack.de_minimis
     out += [

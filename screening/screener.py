@@ -248,7 +248,7 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
             if not read:
                 yield scan.head(0).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(label, f"cannot be read: {read_error(exc)}") from exc
+        raise InputSchemaError(label, f"cannot be read: {read_error(exc, path)}") from exc
 
 
 def _read_one_file(path: Path) -> pl.DataFrame:
@@ -259,7 +259,7 @@ def _read_one_file(path: Path) -> pl.DataFrame:
     try:
         return scan_file(files[0]).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc)}") from exc
+        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, files[0])}") from exc
 
 
 def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Schema:

@@ -7,7 +7,7 @@ import polars as pl
 #: A valid code after removing dots and blanks: 6, 8 or 10 digits.
 VALID_HTS_DIGITS = r"^\d{6}(\d{2}){0,2}$"
 #: A valid code as written: 6, 8 or 10 digits with dots and blanks anywhere (:func:`is_valid_hts_code`).
-_VALID_HTS_CODE = r"^(?:[.\s]*\d){6}(?:(?:[.\s]*\d){2}){0,2}[.\s]*$"
+VALID_HTS_CODE = r"^(?:[.\s]*\d){6}(?:(?:[.\s]*\d){2}){0,2}[.\s]*$"
 
 
 def hts_digits(code: pl.Expr) -> pl.Expr:
@@ -18,7 +18,7 @@ def hts_digits(code: pl.Expr) -> pl.Expr:
 def is_valid_hts_code(code: pl.Expr) -> pl.Expr:
     """Whether ``code`` has 6, 8 or 10 digits once dots and blanks are removed (``hts_digits`` matches
     :data:`VALID_HTS_DIGITS`), read in one pass without building the digits."""
-    return code.str.contains(_VALID_HTS_CODE)
+    return code.str.contains(VALID_HTS_CODE)
 
 
 def hts_prefix(digits: pl.Expr, length: int) -> pl.Expr:

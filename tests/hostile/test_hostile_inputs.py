@@ -647,6 +647,15 @@ def _truncated_parquet(tmp: Path) -> Path:
     return path
 
 
+def _corrupted_parquet(tmp: Path) -> Path:
+    data = bytearray((SAMPLE / "manifest_10k.parquet").read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 2000] = b"A" * 2000
+    path = tmp / "corrupted.parquet"
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _file_in_the_way(tmp: Path) -> Path:
     blocker = tmp / "blocker.txt"
     blocker.write_text("not a folder\n")
@@ -729,6 +738,21 @@ FILE_CASES: tuple[FileCase, ...] = (
         one(_truncated_parquet),
         3,
         named("truncated.parquet"),
+    ),
+    FileCase(
+        "corrupted_parquet_page",
+        "a Parquet file with 2,000 bytes of a data page overwritten (footer intact)",
+        one(_corrupted_parquet),
+        3,
+        named("corrupted.parquet", "not a valid Parquet file"),
+    ),
+    FileCase(
+        "corrupted_parquet_page_in_batches",
+        "the same, screened in batches",
+        one(_corrupted_parquet),
+        3,
+        named("corrupted.parquet", "not a valid Parquet file"),
+        extra=("--batch-size", "2000"),
     ),
     FileCase(
         "not_parquet_at_all",

@@ -208,11 +208,16 @@ def test_rules_show_for_an_origin_honours_exclusions_modes_and_gifts(us_pack: sc
 
 
 @pytest.mark.parametrize(
-    ("day", "origin", "says"),
-    [("2010-01-01", "DE", "outside the dates"), ("2025-06-01", "ZZ", "not an assigned")],
+    ("day", "origin", "hts", "says"),
+    [
+        ("2010-01-01", "DE", "6109.10.00", "outside the dates"),
+        ("2025-06-01", "ZZ", "6109.10.00", "not an assigned"),
+        ("2025-06-01", "DE", "abc", "must have 6, 8 or 10 digits"),
+        ("2025-06-01", "DE", "6109.1", "must have 6, 8 or 10 digits"),
+    ],
 )
-def test_rules_show_refuses_what_a_run_would_reject(day: str, origin: str, says: str) -> None:
-    done = screen("rules", "show", US_PACK, "--date", day, "--origin", origin)
+def test_rules_show_refuses_what_a_run_would_reject(day: str, origin: str, hts: str, says: str) -> None:
+    done = screen("rules", "show", US_PACK, "--date", day, "--origin", origin, "--hts", hts)
     assert done.returncode == 2
     assert says in done.stderr
 
@@ -353,6 +358,24 @@ def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     listing = pl.read_csv(target)
     assert {"entry_id", "name", "aliases", "program"} <= set(listing.columns)
     assert "ofac-sdn-306" in listing["entry_id"].to_list()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("import-hts", "--revision", "r", "--effective-from", "2027-01-01", "--pack", US_PACK),
+        ("import-sdn", "--out", "list.csv"),
+    ],
+)
+@pytest.mark.parametrize("missing", ["absent.json", "."])
+def test_an_import_of_a_missing_export_is_a_rule_data_error(
+    tmp_path: Path, command: tuple[str, ...], missing: str
+) -> None:
+    export = tmp_path / missing
+    done = screen("rules", command[0], export, *command[1:], cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert str(export) in done.stderr
+    assert not (tmp_path / "list.csv").exists()
 
 
 def test_explain_shows_the_rejected_lines_of_a_package_and_unsettled_sources(tmp_path: Path) -> None:

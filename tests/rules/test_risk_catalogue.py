@@ -239,6 +239,25 @@ def test_hts_unknown_on_date_quiet_for_known_codes_and_dates_before_the_table(sc
     )
 
 
+@pytest.mark.parametrize(
+    ("mode", "rule"), [("postal", "hts-code-short-postal"), ("express", "hts-code-short")]
+)
+@pytest.mark.parametrize("hts", ["6109.10", "6109.10.00"])
+def test_hts_code_short_fires_from_the_ten_digit_requirement(
+    screen_lines: Screen, mode: str, rule: str, hts: str
+) -> None:
+    result = screen_lines({"hts_code": hts, "mode": mode, "arrival_date": "2026-07-24"})
+    assert rule in flags(result)
+    assert result.packages["queue"][0] == "classification"
+
+
+def test_hts_code_short_quiet_for_ten_digits_and_before_the_requirement(screen_lines: Screen) -> None:
+    ten_digits = screen_lines({"hts_code": "6109.10.00.12", "mode": "postal", "arrival_date": "2026-07-24"})
+    before = screen_lines({"hts_code": "6109.10.00", "mode": "postal", "arrival_date": "2026-07-23"})
+    for result in (ten_digits, before):
+        assert not flags(result) & {"hts-code-short-postal", "hts-code-short"}
+
+
 def test_duty_not_computable_fires(screen_lines: Screen) -> None:
     result = screen_lines(
         {"hts_code": "1701.12.05.00", "description": "cane sugar", "arrival_date": "2025-09-02"}
