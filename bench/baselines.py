@@ -9,14 +9,18 @@
 - ``per-row``: the naive way: a pydantic model per line and dictionary lookups, on a 100,000-line slice.
 
 The DuckDB and per-row baselines read the same resolved pack tables as the engine (FX, thresholds,
-suspensions, the 8-digit MFN ad valorem rate), so their decisions agree with the engine's on the
-lines they can decide; they skip everything else the engine does (specific rates, Chapter 99
-measures, fees, risk, queues), which flatters them.
+suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
+engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
+and FX, then later copies of a package line), key consignees as the engine does and choose the entry
+type by the package's value. They skip everything else the engine does (excise, quota and AD/CVD
+classes, gifts, postal regimes, specific rates, Chapter 99 measures, fees, risk, queues), which
+flatters them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +29,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 import screening
+from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
+from screening.schema import MODES
 from screening.screener import screen_files_in_batches
 
 #: Lines of the per-row baseline's slice (its time is scaled to the whole file in the table).
@@ -70,42 +76,67 @@ def reference_tables(manifest: Path, pack: screening.RulePack | None) -> dict[st
         ),
         "days": resolved.days.select("arrival_date", "threshold_cents", "informal_max_cents"),
         "suspensions": resolved.suspensions.select("arrival_date", "country_of_origin", "mode").unique(),
-        "mfn": resolved.tariff.filter(pl.col("hts").str.len_chars() == 8, pl.col("status") == "computable")
-        .select("arrival_date", pl.col("hts").alias("hts8"), pl.col("ad_valorem").cast(pl.Float64()))
-        .unique(["arrival_date", "hts8"], keep="first"),
+        # Every tariff line (8 or 10 digits): a line's own rate governs, not its 8-digit parent's. A line
+        # whose rate needs more than value (parts, or not computable) has no ad valorem rate here.
+        "mfn": resolved.tariff.select(
+            "arrival_date",
+            "hts",
+            pl.when(pl.col("status") == "computable")
+            .then(pl.col("ad_valorem").cast(pl.Float64()))
+            .alias("ad_valorem"),
+        ).unique(["arrival_date", "hts"], keep="first"),
+        "countries": pl.DataFrame({"code": list(known_countries())}),
     }
 
 
 _DUCKDB_SCRIPT = """
-CREATE TEMP TABLE lines AS
-SELECT m.package_id, m.line_no, m.arrival_date, m.mode, m.country_of_origin,
-       regexp_replace(m.hts_code, '[^0-9]', '', 'g') AS hts_digits,
+CREATE TEMP TABLE checked AS
+SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upper(trim(m.country_of_origin)) AS country_of_origin,
+       regexp_replace(m.hts_code, '[.\\s]', '', 'g') AS hts_digits,
        CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT) AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
             ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^a-z0-9]+', ' ', 'g'))
-                 || '|' || coalesce(left(m.consignee_postal_code, 5), '') END AS consignee_key
-FROM read_parquet('{manifest}') m
+                 || '|' || coalesce(left(m.consignee_postal_code, 5), '') END AS consignee_key,
+       m.file_row_number AS file_row
+FROM read_parquet('{manifest}', file_row_number = true) m
 JOIN fx ON fx.arrival_date = m.arrival_date AND fx.currency = m.currency
-WHERE m.declared_value >= 0 AND isfinite(m.declared_value);
+WHERE coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
+  AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
+  AND lower(trim(m.mode)) IN {modes}
+  AND upper(trim(m.country_of_origin)) IN (SELECT code FROM countries)
+  AND regexp_full_match(regexp_replace(m.hts_code, '[.\\s]', '', 'g'), '[0-9]{{6}}([0-9]{{2}}){{0,2}}')
+  AND m.declared_value >= 0 AND isfinite(m.declared_value);
+
+CREATE TEMP TABLE lines AS
+SELECT * EXCLUDE (file_row) FROM checked
+QUALIFY row_number() OVER (PARTITION BY package_id, coalesce(line_no, 1) ORDER BY file_row) = 1;
 
 CREATE TEMP TABLE totals AS
 SELECT consignee_key, arrival_date, sum(value_cents) AS day_cents, count(DISTINCT package_id) AS day_packages
 FROM lines GROUP BY ALL;
 
+CREATE TEMP TABLE package_values AS
+SELECT package_id, sum(value_cents) AS package_cents FROM lines GROUP BY ALL;
+
 COPY (
-  SELECT l.*, t.day_cents, t.day_packages,
+  SELECT l.*, t.day_cents, t.day_packages, p.package_cents,
          (d.threshold_cents IS NOT NULL AND t.day_cents <= d.threshold_cents AND s.mode IS NULL) AS eligible,
          CASE WHEN d.threshold_cents IS NOT NULL AND t.day_cents <= d.threshold_cents AND s.mode IS NULL THEN 0
-              ELSE CAST(floor(l.value_cents * r.ad_valorem + 0.5) AS BIGINT) END AS duty_cents,
+              ELSE CAST(floor(l.value_cents * CASE WHEN r10.hts IS NOT NULL THEN r10.ad_valorem ELSE r8.ad_valorem END
+                                  + 0.5) AS BIGINT)
+              END AS duty_cents,
          CASE WHEN d.threshold_cents IS NOT NULL AND t.day_cents <= d.threshold_cents AND s.mode IS NULL
               THEN 'section-321'
-              WHEN t.day_cents <= d.informal_max_cents THEN 'informal' ELSE 'formal' END AS entry_type
+              WHEN p.package_cents <= d.informal_max_cents THEN 'informal' ELSE 'formal' END AS entry_type
   FROM lines l
   JOIN totals t USING (consignee_key, arrival_date)
+  JOIN package_values p USING (package_id)
   LEFT JOIN days d USING (arrival_date)
   LEFT JOIN suspensions s ON s.arrival_date = l.arrival_date AND s.country_of_origin = l.country_of_origin
        AND s.mode = l.mode
-  LEFT JOIN mfn r ON r.arrival_date = l.arrival_date AND r.hts8 = left(l.hts_digits, 8)
+  LEFT JOIN mfn r10 ON r10.arrival_date = l.arrival_date AND r10.hts = left(l.hts_digits, 10)
+       AND length(l.hts_digits) = 10
+  LEFT JOIN mfn r8 ON r8.arrival_date = l.arrival_date AND r8.hts = left(l.hts_digits, 8)
 ) TO '{out}' (FORMAT parquet, COMPRESSION zstd);
 """
 
@@ -119,7 +150,7 @@ def duckdb_baseline(manifest: Path, out: Path, pack: screening.RulePack | None) 
     for name, table in tables.items():
         connection.register(name, table)
     target = out / "duckdb.parquet"
-    connection.execute(_DUCKDB_SCRIPT.format(manifest=manifest, out=target))
+    connection.execute(_DUCKDB_SCRIPT.format(manifest=manifest, out=target, modes=tuple(MODES)))
     connection.close()
     return pl.scan_parquet(target).select(pl.len()).collect().item()
 
@@ -130,16 +161,49 @@ class _Line(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     package_id: str
-    line_no: int
+    line_no: int | None = None
     arrival_date: dt.date
     mode: str
+    shipper_name: str
+    consignee_name: str
     country_of_origin: str
     hts_code: str
+    description: str
     declared_value: float
     currency: str
     consignee_id: str | None = None
-    consignee_name: str | None = None
     consignee_postal_code: str | None = None
+
+
+_HTS_CODE = re.compile(r"\d{6}(\d{2}){0,2}")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _checked(row: dict[str, object], fx: dict[tuple[dt.date, str], float]) -> tuple[_Line, str, int] | None:
+    """A row that passes the checks the engine makes (the line, its HTS digits, its value in cents), or None."""
+    try:
+        line = _Line.model_validate(row)
+    except ValueError:
+        return None
+    digits = line.hts_code.replace(".", "").replace(" ", "")
+    rate = fx.get((line.arrival_date, line.currency))
+    if (
+        not all(
+            text.strip()
+            for text in (line.package_id, line.shipper_name, line.consignee_name, line.description)
+        )
+        or line.mode.strip().lower() not in MODES
+        or line.country_of_origin.strip().upper() not in _COUNTRIES
+        or not _HTS_CODE.fullmatch(digits)
+        or rate is None
+        or not 0 <= line.declared_value < float("inf")
+    ):
+        return None
+    cents = int(Decimal(line.declared_value * rate * 100 + 0.5).to_integral_value(rounding="ROUND_FLOOR"))
+    return line, digits, cents
+
+
+_COUNTRIES = frozenset(known_countries())
 
 
 def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
@@ -150,43 +214,42 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
     suspended = {
         (r["arrival_date"], r["country_of_origin"], r["mode"]) for r in tables["suspensions"].to_dicts()
     }
-    mfn = {(r["arrival_date"], r["hts8"]): r["ad_valorem"] for r in tables["mfn"].to_dicts()}
+    mfn = {(r["arrival_date"], r["hts"]): r["ad_valorem"] for r in tables["mfn"].to_dicts()}
     rows = pl.scan_parquet(manifest).head(PER_ROW_SLICE).collect().to_dicts()
-    lines: list[tuple[_Line, int, str]] = []
+    lines: list[tuple[_Line, str, int, str]] = []
+    seen: set[tuple[str, int]] = set()
     totals: dict[tuple[str, dt.date], int] = {}
+    package_totals: dict[str, int] = {}
     for row in rows:
-        try:
-            line = _Line.model_validate(row)
-        except ValueError:
+        checked = _checked(row, fx)
+        if checked is None:
             continue
-        rate = fx.get((line.arrival_date, line.currency))
-        if rate is None or not line.declared_value >= 0:
+        line, digits, cents = checked
+        if (line.package_id, line.line_no or 1) in seen:
             continue
-        cents = int(Decimal(line.declared_value * rate * 100 + 0.5).to_integral_value(rounding="ROUND_FLOOR"))
+        seen.add((line.package_id, line.line_no or 1))
         given = (line.consignee_id or "").strip()
-        key = (
-            f"id:{given}"
-            if given
-            else f"name:{(line.consignee_name or '').lower().strip()}|{(line.consignee_postal_code or '')[:5]}"
-        )
+        name = _NOT_ALNUM.sub(" ", line.consignee_name.lower()).strip()
+        key = f"id:{given}" if given else f"name:{name}|{(line.consignee_postal_code or '')[:5]}"
         totals[(key, line.arrival_date)] = totals.get((key, line.arrival_date), 0) + cents
-        lines.append((line, cents, key))
+        package_totals[line.package_id] = package_totals.get(line.package_id, 0) + cents
+        lines.append((line, digits, cents, key))
     decided = []
-    for line, cents, key in lines:
+    for line, digits, cents, key in lines:
         day = days.get(line.arrival_date)
         total = totals[(key, line.arrival_date)]
+        mode, origin = line.mode.strip().lower(), line.country_of_origin.strip().upper()
         eligible = (
             day is not None
+            and day["threshold_cents"] is not None
             and total <= day["threshold_cents"]
-            and (line.arrival_date, line.country_of_origin, line.mode) not in suspended
+            and (line.arrival_date, origin, mode) not in suspended
         )
-        rate = mfn.get((line.arrival_date, "".join(ch for ch in line.hts_code if ch.isdigit())[:8]))
+        own = (line.arrival_date, digits[:10]) if len(digits) == 10 else None
+        rate = mfn[own] if own in mfn else mfn.get((line.arrival_date, digits[:8]))
         duty = 0 if eligible else (None if rate is None else int(cents * rate + 0.5))
-        entry = (
-            "section-321"
-            if eligible
-            else ("informal" if day and total <= day["informal_max_cents"] else "formal")
-        )
+        informal = day is not None and package_totals[line.package_id] <= day["informal_max_cents"]
+        entry = "section-321" if eligible else ("informal" if informal else "formal")
         decided.append(
             {"package_id": line.package_id, "line_no": line.line_no, "value_cents": cents, "day_cents": total,
              "eligible": eligible, "duty_cents": duty, "entry_type": entry}

@@ -36,7 +36,7 @@ def test_contender(
     run = CONTENDERS[contender]
     rows = benchmark.pedantic(lambda: run(bench_manifest, tmp_path, us_pack), rounds=ROUNDS, iterations=1)
     expected = min(BENCH_ROWS, PER_ROW_SLICE) if contender == "per-row" else BENCH_ROWS
-    if contender == "duckdb":  # the SQL baseline drops rows it cannot decide instead of rejecting them
+    if contender == "duckdb":  # the SQL baseline drops the rows the engine rejects instead of reporting them
         assert 0.98 * BENCH_ROWS <= rows <= BENCH_ROWS
     else:
         assert rows == expected

@@ -177,6 +177,9 @@ QUEUE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "capacity": pl.Int64(),
 }
 
+#: The ``queues`` output's row order.
+QUEUE_ORDER: Final = ("queue", "port_of_entry", "arrival_date", "queue_rank")
+
 
 @dataclass(frozen=True, slots=True)
 class RiskColumn:

@@ -37,7 +37,7 @@ from screening.io.sources import (
 )
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
-from screening.io.writers import OUTPUTS
+from screening.io.writers import OUTPUTS, write_frame
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
@@ -50,7 +50,7 @@ from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
-from screening.schema import ROW_COL, SOURCE_COL
+from screening.schema import QUEUE_ORDER, ROW_COL, SOURCE_COL
 from screening.stages.assess import PostalMethod
 from screening.stages.normalise import passthrough_columns
 from screening.stages.running import (
@@ -342,7 +342,7 @@ def combine(
         return pl.concat([p.frames()[name] for p in parts], how="diagonal_relaxed")
 
     lines, packages, rejects = stacked("lines"), stacked("packages"), stacked("rejects")
-    queues = stacked("queues").sort("queue", "port_of_entry", "arrival_date", "queue_rank", nulls_last=True)
+    queues = stacked("queues").sort(QUEUE_ORDER, nulls_last=True, maintain_order=True)
     rows: dict[str, int] = {}
     for part in parts:
         for entry in part.summary["inputs"]:
@@ -423,6 +423,11 @@ def screen_files_in_batches(
             raise UsageError("no manifest to screen")
         report("writing outputs")
         output.close_files()
+        # Each batch's queue rows are in order; the run's are sorted together (a few per cent of packages).
+        queues = pl.read_parquet(output.staged("queues"))
+        write_frame(
+            queues.sort(QUEUE_ORDER, nulls_last=True, maintain_order=True), output.staged("queues"), "parquet"
+        )
         packages = pl.scan_parquet(output.staged("packages")).select(SUMMARY_PACKAGE_COLUMNS)
         rejects = pl.read_parquet(output.staged("rejects"), columns=["code"])
         line_count = pl.scan_parquet(output.staged("lines")).select(pl.len()).collect().item()

@@ -330,7 +330,7 @@ def build_s301(shared: Path, out: Path, revisions: list[Hts], report: list[str])
 
     common_note = (
         "Origin CN only: Hong Kong-origin goods are a separate country of origin for duty purposes and are not "
-        "charged (DOMAIN.md 3a: HK coverage UNCONFIRMED). Product exclusions (9903.88.69/.70, extended to "
+        "charged (DOMAIN.md 3a: HK coverage UNCONFIRMED; shown at rate 0 by the measure of the same id + '-hk'). Product exclusions (9903.88.69/.70, extended to "
         "2026-11-10; status after that UNCONFIRMED) are described below the 10-digit level and are NOT encoded: an "
         "excluded product is charged. One 301 rate per line: where a line is on two lists the higher rate is "
         "charged (stacking group s301, priority by rate)."
@@ -381,6 +381,24 @@ def build_s301(shared: Path, out: Path, revisions: list[Hts], report: list[str])
                 " Enteral syringes (9018.31.0080) are excepted before 2026-01-01 (heading 9903.91.10)."
             )
         measures.append(entry)
+
+    # Hong Kong: whether Section 301 covers HK-origin goods is UNCONFIRMED (DOMAIN.md 3a). Not charged, but each
+    # list is shown on HK lines at rate 0 and unconfirmed, so the doubt is visible in the components.
+    measures += [
+        {
+            **entry,
+            "id": entry["id"] + "-hk",
+            "origins": ["HK"],
+            "rate": "0",
+            "confidence": "unconfirmed",
+            "note": (
+                f"Hong Kong-origin goods on the lines of {entry['id']} (heading {entry['heading']}): whether Section 301 "
+                "covers them is UNCONFIRMED (DOMAIN.md 3a). Charged 0 (HK is a separate country of origin for duty "
+                f"purposes), shown so that the doubt is visible; if covered, the duty is that of {entry['id']}."
+            ),
+        }
+        for entry in list(measures)
+    ]
 
     chassis = Table()
     for p in ("8716390090", "87169030", "87169050"):
@@ -661,14 +679,14 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             "id": f"ieepa-reciprocal-{key.lower()}-all-in", **base, "heading": heading, "origins": origins,
             "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D("2025-08-07"),
             "effective_to": IEEPA_END, "effective_time": "12:01 a.m. EDT",
-            "confidence": "confirmed" if key == "EU" else "unconfirmed",
+            "confidence": "confirmed",
             "note": (f"'15% all-in' for products of the {what}: the reciprocal duty is 15% minus the column 1 rate "
                      f"where that rate is below 15% (heading {heading}) and 0 where it is 15% or more (heading "
                      f"{'9903.02.19' if key == 'EU' else '9903.02.72'}; shown under {heading} at rate 0). "
                      + ("The EU exemptions of 9903.02.74-.77 (from 2025-09-01: certain natural resources, civil "
                         "aircraft, generic pharmaceuticals) are not encoded. " if key == "EU" else
                         "The Annex I rate of 15% (9903.02.30) was replaced retroactively to 2025-08-07 by this formula "
-                        "(DOMAIN.md 3c); the implementing date of the retroactive formula is UNCONFIRMED. ")
+                        "(DOMAIN.md 3c). ")
                      + annex_ii_note),
             "citation": cite(ANNEX_I_INSTRUMENT + ("" if key == "EU" else "; EO implementing the U.S.-Japan agreement (FR Doc 2025-17908)"),
                              ANNEX_I_URL, ["S115", "S105", "S23"], f"heading {heading}"),

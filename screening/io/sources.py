@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 import polars.selectors as cs
@@ -28,6 +28,9 @@ from polars.io.plugins import register_io_source
 from screening.errors import InputSchemaError
 from screening.io.mapping import ColumnMapping
 from screening.schema import MALFORMED_COL, MANIFEST, REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+
+#: Names of the engine's own working columns start with this; an input column may not.
+RESERVED_PREFIX: Final = "__"
 
 SUFFIXES = {
     ".parquet": "parquet",
@@ -423,7 +426,21 @@ def decoded_text(frame: pl.LazyFrame) -> pl.LazyFrame:
 def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.LazyFrame:
     """Prefix ``source`` and ``row`` (``first_row``, then counting up) to a frame, with its dictionary-encoded
     text (Categorical, Enum: an Arrow dictionary column) decoded to text, as the checks read text: a
-    blank value is then a missing field, as in a plain text column."""
+    blank value is then a missing field, as in a plain text column.
+
+    Raises:
+        InputSchemaError: the frame has a column of its own named ``source`` or ``row``.
+    """
+    try:
+        names = frame.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError):
+        names = []  # unreadable: reported, naming the file, where the schema is checked (require_columns)
+    taken = [name for name in (SOURCE_COL, ROW_COL) if name in names]
+    if taken:
+        raise InputSchemaError(
+            label,
+            f"columns {taken} are the engine's lineage columns (each line's file and row): rename them",
+        )
     return (
         decoded_text(frame)
         .with_row_index(ROW_COL, offset=first_row)
@@ -469,11 +486,19 @@ def require_columns(source: Source) -> None:
         raise InputSchemaError(
             source.label, f"repeated column headers {repeated}: each column must appear once"
         )
+    reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != MALFORMED_COL)
+    if reserved:
+        raise InputSchemaError(
+            source.label,
+            f"column names starting with {RESERVED_PREFIX!r} are reserved for the engine's own columns: "
+            f"rename {reserved}",
+        )
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
         present = sorted(names - {SOURCE_COL, ROW_COL, MALFORMED_COL})
-        hint = f"; it has {present[:12]}" if present else "; it has no columns"
+        shown = f"{present[:12]}" + (f" and {len(present) - 12} more" if len(present) > 12 else "")
+        hint = f"; it has {shown}" if present else "; it has no columns"
         raise InputSchemaError(
             source.label,
             f"not a manifest: missing required columns {list(missing)}{hint}. "

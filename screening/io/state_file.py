@@ -28,11 +28,11 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
     staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex}")
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(_META, json.dumps(dict(meta), indent=2, sort_keys=True))
+            archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
             for name, frame in tables.items():
                 buffer = io.BytesIO()
                 frame.write_parquet(buffer, compression="zstd")
-                archive.writestr(f"{name}.parquet", buffer.getvalue())
+                archive.writestr(_entry(f"{name}.parquet"), buffer.getvalue())
         with staging.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, target)
@@ -40,6 +40,11 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
         staging.unlink(missing_ok=True)
         raise
     return target
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """An archive entry stamped with a fixed time, so a state's bytes depend only on its content."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
 
 
 def read_state_file(path: str | Path) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:

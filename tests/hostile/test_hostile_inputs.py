@@ -797,6 +797,29 @@ FILE_CASES: tuple[FileCase, ...] = (
         named("unterminated.csv"),
     ),
     FileCase(
+        "reserved_column_name",
+        "an extra column named __part (the engine's own names start with __)",
+        one(write_csv("reserved.csv", [line(package_id="P1") + ",x"], header=HEADER + ",__part")),
+        3,
+        named("reserved.csv", "__part", "reserved"),
+    ),
+    FileCase(
+        "reserved_column_name_in_parts",
+        "the same, screened in parts of one line",
+        one(write_csv("reserved.csv", [line(package_id="P1") + ",x"], header=HEADER + ",__failed_check")),
+        3,
+        named("reserved.csv", "__failed_check", "reserved"),
+        extra=("--part-lines", "1"),
+    ),
+    FileCase(
+        "lineage_column_name",
+        "an extra column named row (the engine's lineage column), screened in batches",
+        one(write_csv("lineage.csv", [line(package_id="P1") + ",7"], header=HEADER + ",row")),
+        3,
+        named("lineage.csv", "row", "lineage"),
+        extra=("--batch-size", "10"),
+    ),
+    FileCase(
         "duplicate_header",
         "package_id twice in the header",
         one(

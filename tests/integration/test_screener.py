@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import screening
 from screening.cli import main
 from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
+from screening.schema import QUEUE_ORDER
 from screening.screener import _file_batches, screen_files_in_batches
 
 from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
@@ -100,6 +102,17 @@ def test_saved_and_restored_state_gives_the_same_results_as_one_screener(
     assert resumed.state.rows_seen == sample.height
 
 
+def test_a_saved_state_s_bytes_depend_only_on_its_content(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screener = screening.Screener(us_pack)
+    screener.screen(pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(500))
+    first = screener.save_state(tmp_path / "first.state").read_bytes()
+    later = time.time() + 3_600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert screener.save_state(tmp_path / "second.state").read_bytes() == first
+
+
 def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RulePack, tmp_path: Path) -> None:
     screener = screening.Screener(us_pack)
     path = screener.save_state(tmp_path / "day.state")
@@ -117,6 +130,36 @@ def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RuleP
         screening.Screener.restore(tmp_path / "junk.state", us_pack)
     with pytest.raises(screening.UsageError, match="options"):
         screening.Screener.restore(path, us_pack, seed="another")
+
+
+def test_a_batched_run_writes_its_queues_in_the_documented_order(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    source = SAMPLE / "manifest_10k.parquet"
+    screen_files_in_batches([source], out=tmp_path / "out", batch_size=1_000, rules=us_pack)
+    written = pl.read_parquet(tmp_path / "out" / "queues.parquet")
+    assert written.height > 100
+    assert written.equals(written.sort(QUEUE_ORDER, nulls_last=True, maintain_order=True))
+    sample = pl.read_parquet(source)
+    in_memory = screening.screen_batches(
+        [sample.slice(i, 1_000) for i in range(0, sample.height, 1_000)], rules=us_pack
+    )
+    assert written.equals(in_memory.queues)
+
+
+def test_a_package_arrives_with_its_first_line_bringing_its_other_lines_of_the_batch(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """README: packages are judged in the order of their first lines; a package's later lines in the batch
+    come with it. One consignee on a day the $800 threshold applies (2025-03-10, DE goods)."""
+    batch = manifest(
+        {"package_id": "P1", "line_no": "1", "declared_value": "500.00"},
+        {"package_id": "P2", "line_no": "1", "declared_value": "400.00"},
+        {"package_id": "P1", "line_no": "2", "declared_value": "10.00"},
+    )
+    packages = screening.Screener(us_pack).screen(batch).packages.sort("package_id")
+    assert packages["consignee_day_value_usd"].cast(pl.String()).to_list() == ["510.00", "910.00"]
+    assert packages["de_minimis_reason"].to_list() == ["dm-eligible", "dm-over-threshold"]
 
 
 def test_queue_ranks_continue_across_batches(us_pack: screening.RulePack) -> None:

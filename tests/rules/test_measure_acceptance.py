@@ -165,3 +165,52 @@ def test_the_measures_folder_is_what_the_build_script_writes(tmp_path: Path) -> 
         pack / "measures", US_PACK / "measures", shipped, shallow=False
     )
     assert (mismatch, errors) == ([], [])
+
+
+def test_every_ad_cvd_order_is_also_a_coverage_gap(us_pack: screening.RulePack) -> None:
+    """An AD/CVD order's cash deposit is owed but not in the pack: its scope is a gap, so its lines are
+    ``pack-incomplete`` rather than a total short of the deposit (DOMAIN.md 0.4 and 3a)."""
+    orders = [r for r in us_pack.de_minimis.never_eligible if r.reason == "dm-excluded-adcvd"]
+    gaps = {g.id: g for g in us_pack.tariff.gaps if g.component == "adcvd"}
+    assert orders
+    assert set(gaps) == {f"gap-{o.id}" for o in orders}
+    for order in orders:
+        gap = gaps[f"gap-{order.id}"]
+        assert gap.origins == order.origins
+        assert gap.hts_include == order.hts_prefixes
+        assert (gap.effective_from, gap.effective_to) == (order.effective_from, order.effective_to)
+        assert gap.confidence == order.confidence
+
+
+def test_an_ad_cvd_line_shows_the_duties_it_knows_and_no_total(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {
+            "country_of_origin": "CN",
+            "hts_code": "0409.00.00.35",
+            "description": "natural honey, 1 kg jar",
+            "declared_value": "30.00",
+            "arrival_date": "2026-11-23",
+            "gross_weight_kg": "1.00",
+        }
+    )
+    package = _package(result)
+    assert package["de_minimis_reason"] == "dm-suspended-all"
+    assert package["duty_status"] == "pack-incomplete"
+    assert package["duty_usd"] is None
+    assert package["total_due_usd"] is None
+    components = result.components
+    assert "gap-adcvd-cn-honey" in components["measure_id"].to_list()
+    assert {"mfn", "s301-list3-25"} <= set(components["measure_id"].to_list())
+    assert package["queue"] == "revenue-review"
+
+
+def test_a_hong_kong_line_on_a_301_list_shows_the_unsettled_coverage(screen_lines: Screen) -> None:
+    """DOMAIN.md 3a: whether Section 301 covers HK-origin goods is UNCONFIRMED. Not charged, but visible."""
+    result = screen_lines({"country_of_origin": "HK", "arrival_date": "2026-11-23"})
+    components = {r["measure_id"]: r for r in result.components.to_dicts()}
+    assert components["s301-list4a-hk"]["amount_usd"] == Decimal("0.00")
+    assert components["s301-list4a-hk"]["confidence"] == "unconfirmed"
+    assert _package(result)["duty_usd"] == Decimal("16.50")
+    china = screen_lines({"country_of_origin": "CN", "arrival_date": "2026-11-23"})
+    assert "s301-list4a" in china.components["measure_id"].to_list()
+    assert not [m for m in china.components["measure_id"].to_list() if m.endswith("-hk")]

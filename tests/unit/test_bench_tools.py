@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from bench.compare import medians, regressions
+import polars as pl
+import pytest
+
+import screening
+from bench.baselines import duckdb_baseline, per_row
+from bench.compare import CompareError, compare, main, medians, regressions
 from bench.table import render, rows_of
+from screening.generate import COMMON_HTS_CODES, generate_manifest
+
+from ..conftest import US_PACK
 
 
 def report(*entries: tuple[str, float, int]) -> dict[str, Any]:
@@ -49,5 +59,85 @@ def test_regression_check_flags_only_slowdowns_beyond_the_threshold() -> None:
     found = regressions(baseline, current, threshold=0.15)
     assert len(found) == 1
     assert "engine" in found[0]
-    assert "+30%" in found[0]
+    assert "+30.0%" in found[0]
     assert regressions(baseline, baseline, threshold=0.0) == []
+
+
+def test_regression_check_fails_when_a_benchmark_of_the_baseline_is_missing() -> None:
+    baseline = report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000))
+    status, lines = compare(baseline, report(("floor", 1.0, 1_000)), threshold=0.15)
+    assert status == 1
+    assert any(line.startswith("missing: ") and "engine" in line for line in lines)
+    assert compare(baseline, baseline, threshold=0.15)[0] == 0
+
+
+def test_regression_check_refuses_runs_over_different_manifest_sizes() -> None:
+    small = report(("floor", 1.0, 1_000))
+    large = report(("floor", 0.5, 1_000))
+    large["benchmarks"][0]["extra_info"]["manifest_rows"] = 200_000
+    with pytest.raises(CompareError, match="different sizes"):
+        compare(small, large, threshold=0.15)
+    with pytest.raises(CompareError, match="no benchmark in common"):
+        compare(small, report(("engine", 1.0, 1_000)), threshold=0.15)
+
+
+def test_regression_check_warns_across_machines_and_exits_2_on_unreadable_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = report(("floor", 1.0, 1_000))
+    other["machine_info"]["cpu"]["count"] = 64
+    status, lines = compare(report(("floor", 1.0, 1_000)), other, threshold=0.15)
+    assert status == 0
+    assert lines[0].startswith("warning: measured on different machines")
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main([str(tmp_path / "absent.json"), str(tmp_path / "bad.json")]) == 2
+    assert "absent.json" in capsys.readouterr().err
+    (tmp_path / "ok.json").write_text(json.dumps(report(("floor", 1.0, 1_000))))
+    assert main([str(tmp_path / "ok.json"), str(tmp_path / "bad.json")]) == 2
+    assert "bad.json: not JSON" in capsys.readouterr().err
+
+
+def test_baselines_decide_as_the_engine_on_what_they_decide(tmp_path: Path) -> None:
+    """DuckDB and per-row Python keep the rows the engine keeps and agree with it on values, consignee-day
+    totals, eligibility (where only threshold and suspensions decide), entry type and MFN ad valorem duty
+    (SYNTHETIC manifest)."""
+    manifest = tmp_path / "manifest.parquet"
+    generate_manifest(manifest, rows=3_000, seed=7, hts_codes=COMMON_HTS_CODES)
+    pack = screening.load_rules(US_PACK)
+    screening.screen_to_folder(manifest, tmp_path / "run", rules=pack)
+    lines = pl.read_parquet(tmp_path / "run" / "lines.parquet")
+    packages = pl.read_parquet(tmp_path / "run" / "packages.parquet")
+    mfn = pl.read_parquet(tmp_path / "run" / "components.parquet").filter(
+        pl.col("measure_id") == "mfn", pl.col("component") == "mfn"
+    )
+    simple = packages.filter(
+        pl.col("de_minimis_reason").is_in(
+            ["dm-eligible", "dm-over-threshold", "dm-suspended-origin", "dm-suspended-all"]
+        ),
+        pl.col("entry_type") != "postal",
+    )
+    duckdb_baseline(manifest, tmp_path, pack)
+    per_row(manifest, tmp_path, pack)
+    for name in ("duckdb", "per_row"):
+        decided = pl.read_parquet(tmp_path / f"{name}.parquet")
+        assert (
+            decided.select("package_id", "line_no")
+            .sort(pl.all())
+            .equals(lines.select("package_id", "line_no").sort(pl.all()))
+        ), name
+        both = lines.join(decided, on=["package_id", "line_no"])
+        assert (both["value_usd"] * 100).cast(pl.Int64).equals(both["value_cents"], check_names=False)
+        assert (
+            (both["consignee_day_value_usd"] * 100)
+            .cast(pl.Int64)
+            .equals(both["day_cents"], check_names=False)
+        )
+        by_package = decided.group_by("package_id").agg(pl.col("eligible", "entry_type").first())
+        judged = simple.join(by_package, on="package_id")
+        assert judged.height > 1_000
+        assert judged["de_minimis_eligible"].equals(judged["eligible"], check_names=False)
+        entry = judged["entry_type_right"].replace("section-321", "de-minimis")
+        assert judged["entry_type"].equals(entry, check_names=False)
+        duties = decided.filter(~pl.col("eligible")).join(mfn, on=["package_id", "line_no"])
+        assert duties.height > 500
+        assert ((duties["amount_usd"] * 100).cast(pl.Int64) == duties["duty_cents"]).all()

@@ -414,3 +414,10 @@ def test_unknown_output_format_raises_usage_error(tmp_path: Path, pack: RulePack
         result.write(out, fmt="xlsx")  # type: ignore[arg-type]
     assert {p.name for p in out.iterdir()} == OUTPUT_FILES
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_file_lacking_required_columns_says_how_many_columns_are_not_shown(tmp_path: Path) -> None:
+    path = tmp_path / "wide.parquet"
+    pl.DataFrame({f"col{i:02d}": [1] for i in range(15)}).write_parquet(path)
+    with pytest.raises(InputSchemaError, match=r"it has \['col00', .*'col11'\] and 3 more\."):
+        open_sources([path])
