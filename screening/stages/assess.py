@@ -8,7 +8,7 @@ never a guess.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 import polars as pl
 
@@ -326,6 +326,11 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
 #: Internal column: a line's position in the decided lines; the components charged beside its own
 #: duty columns carry it, so that settling them needs no join on the line's key.
 LINE_ROW = "__row"
+#: What the engine assumes under a postal regime that charges every duty (the pack names the regime).
+ALL_DUTIES_POSTAL_ASSUMPTION: Final = (
+    "postal regime charging all duties: the line's duties are charged as for non-postal goods, in place of a "
+    "flat postal rate; fees are those the pack has for postal entries"
+)
 
 
 def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
@@ -375,7 +380,27 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         gap=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),
     )
-    return pl.concat([mfn, specific, specific2, postal], how="vertical")
+    # A postal regime that charges every duty (no flat rate) is named on each dutiable line at 0, so the
+    # regime, its citation and confidence (the duty basis of postal informal entry) show with the duties.
+    all_duties = lines.filter(
+        pl.col("mfn_applies"),
+        pl.col("entry_type") == str(EntryType.POSTAL),
+        pl.col("postal_regime_id").is_not_null(),
+        ~goods_column(goods, "__flat_postal_method"),
+    ).select(
+        PACKAGE_KEY,
+        "package_id",
+        "line_no",
+        component=pl.lit("postal_regime"),
+        measure_id=pl.col("postal_regime_id"),
+        heading=pl.lit(None, dtype=pl.String()),
+        base_cents=pl.col("value_usd_cents"),
+        rate=pl.lit(0, dtype=RATE),
+        amount_cents=pl.lit(0, dtype=pl.Int64()),
+        gap=pl.lit(False),
+        assumption=pl.lit(ALL_DUTIES_POSTAL_ASSUMPTION),
+    )
+    return pl.concat([mfn, specific, specific2, postal, all_duties], how="vertical")
 
 
 def goods_measures(

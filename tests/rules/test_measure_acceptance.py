@@ -214,3 +214,17 @@ def test_a_hong_kong_line_on_a_301_list_shows_the_unsettled_coverage(screen_line
     china = screen_lines({"country_of_origin": "CN", "arrival_date": "2026-11-23"})
     assert "s301-list4a" in china.components["measure_id"].to_list()
     assert not [m for m in china.components["measure_id"].to_list() if m.endswith("-hk")]
+
+
+def test_a_postal_line_under_the_all_duties_regime_names_the_unsettled_regime(screen_lines: Screen) -> None:
+    """DOMAIN.md 0.13: the duty basis for mail from 2026-07-24 is UNCONFIRMED: the regime shows on the line."""
+    result = screen_lines({"mode": "postal", "arrival_date": "2026-11-23"})
+    components = {r["component"]: r for r in result.components.to_dicts()}
+    regime = components["postal_regime"]
+    assert regime["measure_id"] == "postal-informal-entry"
+    assert regime["amount_usd"] == Decimal("0.00")
+    assert regime["confidence"] == "unconfirmed"
+    assert components["mfn"]["amount_usd"] == Decimal("16.50")
+    flat = screen_lines({"mode": "postal", "arrival_date": "2026-03-10"})
+    assert "postal_regime" not in flat.components["component"].to_list()
+    assert "postal_ad_valorem" in flat.components["component"].to_list()
