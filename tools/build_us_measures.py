@@ -2061,7 +2061,20 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
                          "https://www.craneww.com/knowledge-center/trade-advisory-notices/temporary-10-import-duty-imposed-under-section-122-of-the-trade-act-of-1974",
                          ["S33", "S34", "S35", "S36"], "heading 9903.03.01"),
     }  # fmt: skip
-    return [measure], []
+    # DOMAIN.md 0.6 and 0.12 ("least-sure fact 1"): no extension or replacement was found, but that the surcharge
+    # simply lapsed is UNCONFIRMED. Not charged from 2026-07-24; shown at rate 0 on the lines it covered, so the
+    # doubt is visible with their duties.
+    after = {
+        **measure, "id": "s122-after-2026-07-24", "rate": "0", "effective_from": D("2026-07-24"),
+        "effective_time": "12:01 a.m. EDT",
+        "note": ("The lines the Section 122 surcharge covered (same scope and exemptions as s122-surcharge), from "
+                 "2026-07-24 12:01 a.m. EDT, when it ended by its own terms (19 U.S.C. 2132: 150 days unless "
+                 "extended by Congress). No extension or replacement was found, but that it simply lapsed is "
+                 "UNCONFIRMED (DOMAIN.md section 0, lines 6 and 12): charged 0, shown so that the doubt is visible; "
+                 "if extended, the duty is that of s122-surcharge."),
+    }  # fmt: skip
+    del after["effective_to"]
+    return [measure, after], []
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -228,3 +228,16 @@ def test_a_postal_line_under_the_all_duties_regime_names_the_unsettled_regime(sc
     flat = screen_lines({"mode": "postal", "arrival_date": "2026-03-10"})
     assert "postal_regime" not in flat.components["component"].to_list()
     assert "postal_ad_valorem" in flat.components["component"].to_list()
+
+
+def test_lines_after_the_section_122_window_show_its_unsettled_lapse(screen_lines: Screen) -> None:
+    """DOMAIN.md 0.12: that the surcharge simply lapsed on 2026-07-24 is UNCONFIRMED: 0, visible, same scope."""
+    result = screen_lines({"arrival_date": "2026-11-23"})
+    components = {r["measure_id"]: r for r in result.components.to_dicts()}
+    assert components["s122-after-2026-07-24"]["amount_usd"] == Decimal("0.00")
+    assert components["s122-after-2026-07-24"]["confidence"] == "unconfirmed"
+    assert _package(result)["duty_usd"] == Decimal("16.50")
+    before = screen_lines({"arrival_date": "2026-07-23"})
+    assert "s122-surcharge" in before.components["measure_id"].to_list()
+    usmca = screen_lines({"arrival_date": "2026-11-23", "country_of_origin": "CA", "usmca_claim": "true"})
+    assert "s122-after-2026-07-24" not in usmca.components["measure_id"].to_list()
