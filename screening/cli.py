@@ -170,8 +170,6 @@ def run_command(
             "history": list(history),
         }
         if batch_size is not None:
-            if key is not None:
-                raise UsageError("--pseudonymise-key-env is not available with --batch-size yet")
             if fmt != "parquet":
                 raise UsageError("--batch-size writes Parquet only (outputs grow batch by batch)")
             summary, wall_seconds = screen_files_in_batches(
@@ -180,6 +178,7 @@ def run_command(
                 batch_size=batch_size,
                 state_path=state_path,
                 progress=progress,
+                pseudonymise_key=key,
                 **common,
             )
         else:

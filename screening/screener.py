@@ -15,6 +15,8 @@ line key seen, one per queue, port and day), not by the input.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -82,6 +84,9 @@ class Screener:
         seed: the random compliance sample's seed (default: the pack's).
         history: ``packages`` outputs of earlier days, for look-back rules.
         label: the ``source`` named in rejects; rows are numbered across batches from 1.
+        pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
+            keyed hashes, as :func:`screening.screen` makes them; decisions are made on the real values (the
+            running state, and a saved state file, hold the consignee keys in clear).
     """
 
     def __init__(
@@ -93,8 +98,12 @@ class Screener:
         seed: str | None = None,
         history: Sequence[str | Path] = (),
         label: str = "<stream>",
+        pseudonymise_key: str | bytes | None = None,
     ) -> None:
         check_postal_method(postal_method)
+        self._key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
+        if self._key is not None and not self._key:
+            raise UsageError("the pseudonymisation key is empty")
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
         self.mapping = (ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping) or (
             ColumnMapping()
@@ -136,11 +145,12 @@ class Screener:
             postal_method=self.postal_method,
             seed=self.seed,
             history=self._history,
+            history_key=self._key,
             state=self.state,
             cache=self._resolved,
         )
         result = collect_result(
-            plan, self.pack, [source_], options=self._options(), key=None, started=started
+            plan, self.pack, [source_], options=self._options(), key=self._key, started=started
         )
         assert plan.next_state is not None, "an incremental plan carries its next state"
         self.state = plan.next_state
@@ -164,6 +174,7 @@ class Screener:
             "rules_id": self.pack.meta.id,
             "rules_content_hash": self.pack.content_hash,
             "options": self._options(),
+            "pseudonym_key_id": self._key_id(),
             "rows_seen": self.state.rows_seen,
             "batches": self.state.batches,
         }
@@ -187,6 +198,10 @@ class Screener:
             )
         if meta.get("options") != screener._options():
             raise UsageError(f"{path}: saved with options {meta.get('options')}, not {screener._options()}")
+        if meta.get("pseudonym_key_id") != screener._key_id():
+            raise UsageError(
+                f"{path}: saved with another pseudonymisation key (the outputs so far hold its pseudonyms)"
+            )
         missing = sorted(set(_TABLES) - set(tables))
         if missing:
             raise UsageError(f"{path}: state file lacks {missing}")
@@ -200,10 +215,17 @@ class Screener:
         )
         return screener
 
+    def _key_id(self) -> str | None:
+        """A fingerprint of the pseudonymisation key (an HMAC of a fixed text; None without a key): a resumed
+        job must use the key its earlier batches used."""
+        if self._key is None:
+            return None
+        return hmac.new(self._key, b"screening state key id", hashlib.sha256).hexdigest()[:16]
+
     def _options(self) -> dict[str, str]:
         return {
             "postal_method": self.postal_method,
-            "pseudonymised": "false",
+            "pseudonymised": str(self._key is not None).lower(),
             "seed": self._seed,
             "history_sources": str(self._history_sources),
             "mode": "incremental",

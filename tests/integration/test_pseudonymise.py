@@ -82,3 +82,46 @@ def test_a_malformed_record_leaves_no_party_text_in_its_reject(tmp_path: Path, n
     assert result.rejects["code"].to_list() == ["malformed-row"]
     text = result.rejects.write_ndjson()
     assert not [s for s in ("Elm Street", "Keller", "Anna", "Nordlicht", "20001") if s in text], text
+
+
+def test_batches_are_pseudonymised_as_the_whole_day_is(tmp_path: Path) -> None:
+    env = {**os.environ, "SCREEN_TEST_KEY": "k1"}
+    args = ["run", str(MANIFEST), "--quiet", "--pseudonymise-key-env", "SCREEN_TEST_KEY"]
+    for out, extra in (("whole", []), ("batches", ["--batch-size", "7", "--state", str(tmp_path / "s")])):
+        done = subprocess.run(
+            [sys.executable, "-m", "screening", *args, "--out", str(tmp_path / out), *extra],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    source = pl.read_csv(MANIFEST, infer_schema=False)
+    secrets = {v for c in ("shipper_name", "consignee_name") for v in source[c].drop_nulls()}
+    for file in (tmp_path / "batches").iterdir():
+        text = pl.read_parquet(file).write_ndjson() if file.suffix == ".parquet" else file.read_text()
+        assert not [s for s in secrets if s in text], file.name
+    whole, batched = (pl.read_parquet(tmp_path / n / "lines.parquet") for n in ("whole", "batches"))
+    for column in PARTY_COLUMNS:
+        assert batched[column].drop_nulls().str.starts_with("p:").all(), column
+    pseudonyms = ["package_id", "line_no", *PARTY_COLUMNS, "consignee_key"]
+    assert (
+        batched.select(pseudonyms)
+        .sort("package_id", "line_no")
+        .equals(whole.select(pseudonyms).sort("package_id", "line_no"))
+    )
+
+
+def test_a_resumed_screener_must_use_the_key_of_its_earlier_batches(tmp_path: Path) -> None:
+    batch = pl.read_csv(MANIFEST, infer_schema=False)
+    screener = screening.Screener(US_PACK, pseudonymise_key="k1")
+    screener.screen(batch)
+    path = screener.save_state(tmp_path / "day.state")
+    assert screening.Screener.restore(path, US_PACK, pseudonymise_key="k1").state.rows_seen == batch.height
+    with pytest.raises(screening.UsageError, match="another pseudonymisation key"):
+        screening.Screener.restore(path, US_PACK, pseudonymise_key="k2")
+    with pytest.raises(screening.UsageError, match="options"):
+        screening.Screener.restore(path, US_PACK)
+    with pytest.raises(screening.UsageError, match="empty"):
+        screening.Screener(US_PACK, pseudonymise_key="")
