@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.history import read_history
@@ -33,8 +34,11 @@ from screening.io.sources import (
     decoded_text,
     expand_paths,
     from_memory,
+    ipc_stream_batches,
+    is_ipc_stream,
     require_columns,
     scan_file,
+    schema_frame,
     with_lineage,
 )
 from screening.io.state_file import read_state_file, write_state_file
@@ -253,6 +257,17 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
     be read, or lacks required columns after ``mapping``, raises :class:`InputSchemaError`."""
     label = str(path)
     try:
+        if is_ipc_stream(path):
+            # A stream cannot be sliced, nor held whole: its record batches are regrouped as they come.
+            columns = schema_frame(path)
+            require_columns(Source(label, path, with_lineage(mapping.apply(columns, label=label), label)))
+            read = 0
+            for batch in ipc_stream_batches(path, batch_size):
+                read += 1
+                yield batch
+            if not read:
+                yield columns.collect()
+            return
         scan = scan_file(path)
         require_columns(Source(label, path, with_lineage(mapping.apply(scan, label=label), label)))
         if SUFFIXES.get(path.suffix.lower()) in _SLICED_FORMATS:
@@ -269,7 +284,7 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
                 yield batch
             if not read:
                 yield scan.head(0).collect()
-    except (pl.exceptions.PolarsError, OSError) as exc:
+    except (pl.exceptions.PolarsError, OSError, pa.ArrowException) as exc:
         raise InputSchemaError(label, f"cannot be read: {read_error(exc, path)}") from exc
 
 
@@ -291,8 +306,8 @@ def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Sch
     frames = []
     for path in paths:
         try:
-            schema = decoded_text(mapping.apply(scan_file(path), label=str(path))).collect_schema()
-        except (pl.exceptions.PolarsError, OSError):
+            schema = decoded_text(mapping.apply(schema_frame(path), label=str(path))).collect_schema()
+        except (pl.exceptions.PolarsError, OSError, pa.ArrowException):
             continue  # reading its batches names the file and what is wrong with it
         frames.append(pl.LazyFrame(schema={name: schema[name] for name in passthrough_columns(schema)}))
     if not frames:

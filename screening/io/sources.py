@@ -126,6 +126,51 @@ def _scan_ipc(path: Path) -> pl.LazyFrame:
     return pl.read_ipc_stream(path).lazy()
 
 
+def is_ipc_stream(path: Path) -> bool:
+    """Whether ``path`` is an Arrow IPC *stream* (read whole by :func:`scan_file`; batch by batch by
+    :func:`ipc_stream_batches`)."""
+    if SUFFIXES.get(path.suffix.lower()) != "ipc":
+        return False
+    with path.open("rb") as handle:
+        return handle.read(len(_IPC_FILE_MAGIC)) != _IPC_FILE_MAGIC
+
+
+def schema_frame(path: Path) -> pl.LazyFrame:
+    """A frame with the columns of the file at ``path``, for its schema: as :func:`scan_file`, but an IPC
+    stream's schema is read without its rows."""
+    if not is_ipc_stream(path):
+        return scan_file(path)
+    with pa.ipc.open_stream(path) as reader:
+        empty = reader.schema.empty_table()
+    frame = pl.from_arrow(empty)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.lazy()
+
+
+def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
+    """The rows of an Arrow IPC stream in frames of exactly ``rows`` rows (the last may be shorter), read
+    as they come: memory follows one frame, not the stream."""
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    with pa.ipc.open_stream(path) as reader:
+        for batch in reader:
+            pending.append(batch)
+            held += batch.num_rows
+            while held >= rows:
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                yield _frame(table.slice(0, rows))
+                rest = table.slice(rows)
+                pending, held = rest.to_batches(), rest.num_rows
+        if held:
+            yield _frame(pa.Table.from_batches(pending, schema=reader.schema))
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table, rechunk=True)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
 def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
     """A lazy read of a CSV file as text, plus :data:`MALFORMED_COL`, that survives malformed records.
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -457,7 +458,7 @@ def test_cli_batch_size_names_an_unreadable_file_and_exits_3(tmp_path: Path) -> 
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".csv"])
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".csv", ".ipc"])
 def test_files_are_read_in_batches_of_every_row_in_order(tmp_path: Path, suffix: str) -> None:
     source = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
     path = tmp_path / f"manifest{suffix}"
@@ -465,6 +466,11 @@ def test_files_are_read_in_batches_of_every_row_in_order(tmp_path: Path, suffix:
         source.write_parquet(path, row_group_size=3_000)  # batches that cross row groups
     elif suffix == ".arrow":
         source.write_ipc(path)
+    elif suffix == ".ipc":  # an IPC stream (a saved Flight stream) of record batches of 333 rows
+        table = source.to_arrow()
+        with pa.ipc.new_stream(path, table.schema) as writer:
+            for batch in table.to_batches(max_chunksize=333):
+                writer.write_batch(batch)
     else:
         source.write_csv(path)
     batches = list(_file_batches(path, 777, ColumnMapping()))
@@ -473,5 +479,22 @@ def test_files_are_read_in_batches_of_every_row_in_order(tmp_path: Path, suffix:
     assert read["package_id"].to_list() == source["package_id"].to_list()
     assert read["line_no"].cast(pl.Int64()).to_list() == source["line_no"].cast(pl.Int64()).to_list()
     if suffix != ".csv":
-        # Parquet and Arrow files are read as slices of exactly the batch size.
+        # Parquet and Arrow files (and streams) are read as slices of exactly the batch size.
         assert [b.height for b in batches] == [777] * 12 + [10_000 - 777 * 12]
+
+
+def test_an_ipc_stream_is_screened_as_it_is_read_not_held_whole(tmp_path: Path) -> None:
+    """A stream's batches come as its record batches are read: a stream cut short mid-way (a Flight transfer
+    that broke) gives its first batches before the error naming the file."""
+    table = pl.read_parquet(SAMPLE / "manifest_10k.parquet").to_arrow()
+    whole = tmp_path / "whole.ipc"
+    with pa.ipc.new_stream(whole, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=1_000):
+            writer.write_batch(batch)
+    cut = tmp_path / "cut.ipc"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    batches = _file_batches(cut, 1_000, ColumnMapping())
+    first = next(batches)
+    assert first["package_id"].to_list() == table["package_id"].to_pylist()[:1_000]
+    with pytest.raises(screening.InputSchemaError, match=r"cut\.ipc"):
+        list(batches)
