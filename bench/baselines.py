@@ -95,10 +95,12 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
        regexp_replace(m.hts_code, '[.\\s]', '', 'g') AS hts_digits,
        CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT) AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
-            ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^a-z0-9]+', ' ', 'g'))
-                 || '|' || coalesce(left(m.consignee_postal_code, 5), '') END AS consignee_key,
+            ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))
+                 || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}') THEN left(m.postal, 5)
+                                         ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row
-FROM read_parquet('{manifest}', file_row_number = true) m
+FROM (SELECT *, regexp_replace(upper(consignee_postal_code), '\\s', '', 'g') AS postal
+      FROM read_parquet('{manifest}', file_row_number = true)) m
 JOIN fx ON fx.arrival_date = m.arrival_date AND fx.currency = m.currency
 WHERE coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
   AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
@@ -176,7 +178,17 @@ class _Line(BaseModel):
 
 
 _HTS_CODE = re.compile(r"\d{6}(\d{2}){0,2}")
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+#: What the engine's name key turns into blanks: anything but letters and digits (Unicode).
+_NOT_ALNUM = re.compile(r"[\W_]+")
+_BLANKS = re.compile(r"\s")
+_ZIP5 = re.compile(r"\d{5}")
+
+
+def _zip5(postal_code: str | None) -> str:
+    """The first five digits of a U.S. ZIP, else the code in capitals without blanks (as the engine keys)."""
+    cleaned = _BLANKS.sub("", (postal_code or "").upper())
+    found = _ZIP5.match(cleaned)
+    return found.group(0) if found else cleaned
 
 
 def _checked(row: dict[str, object], fx: dict[tuple[dt.date, str], float]) -> tuple[_Line, str, int] | None:
@@ -230,7 +242,7 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
         seen.add((line.package_id, line.line_no or 1))
         given = (line.consignee_id or "").strip()
         name = _NOT_ALNUM.sub(" ", line.consignee_name.lower()).strip()
-        key = f"id:{given}" if given else f"name:{name}|{(line.consignee_postal_code or '')[:5]}"
+        key = f"id:{given}" if given else f"name:{name}|{_zip5(line.consignee_postal_code)}"
         totals[(key, line.arrival_date)] = totals.get((key, line.arrival_date), 0) + cents
         package_totals[line.package_id] = package_totals.get(line.package_id, 0) + cents
         lines.append((line, digits, cents, key))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,12 @@ def load(path: Path) -> dict[str, Any]:
         raise CompareError(f"{path}: not JSON ({exc})") from exc
     if not isinstance(report, dict) or not isinstance(report.get("benchmarks"), list):
         raise CompareError(f"{path}: not a pytest-benchmark report (no 'benchmarks' list)")
+    for entry in report["benchmarks"]:
+        try:
+            float(entry["stats"]["median"])
+            str(entry["fullname"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CompareError(f"{path}: not a pytest-benchmark report (a benchmark lacks {exc})") from exc
     return report
 
 
@@ -48,12 +55,20 @@ def medians(report: dict[str, Any]) -> dict[str, float]:
 
 
 def manifest_sizes(report: dict[str, Any]) -> set[int]:
-    """The manifest sizes (lines) the report's end-to-end benchmarks ran on."""
-    return {
+    """The manifest sizes (lines) the report's benchmarks ran on: their groups are named for them
+    (``end-to-end-100000``, ``stages-100000``), and the end-to-end ones record them."""
+    sizes = {
         int(b["extra_info"]["manifest_rows"])
         for b in report["benchmarks"]
-        if "manifest_rows" in b.get("extra_info", {})
+        if "manifest_rows" in (b.get("extra_info") or {})
     }
+    return sizes | {
+        int(m.group(1)) for b in report["benchmarks"] if (m := _SIZED.search(b.get("group") or ""))
+    }
+
+
+#: A benchmark group named for the manifest size it ran on.
+_SIZED = re.compile(r"-(\d+)$")
 
 
 def machine(report: dict[str, Any]) -> tuple[object, ...]:

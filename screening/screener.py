@@ -35,6 +35,7 @@ from screening.io.sources import (
     expand_paths,
     from_memory,
     ipc_stream_batches,
+    is_csv,
     is_ipc_stream,
     require_columns,
     scan_file,
@@ -135,14 +136,19 @@ class Screener:
             label = source or str(batch)
             data = _read_one_file(Path(batch))
             first_row = 1 if first_row is None else first_row  # rows of the file
-        else:
-            label = source or self.label
-            # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
-            data = from_memory(batch).collect(engine="in-memory").rechunk()
-        frame = self.mapping.apply(data.lazy(), label=label)
+            return self._screen_rows(data, label, first_row, from_csv=is_csv(Path(batch)), started=started)
+        data = from_memory(batch).collect(engine="in-memory")
+        return self._screen_rows(data, source or self.label, first_row, from_csv=False, started=started)
+
+    def _screen_rows(
+        self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
+    ) -> Result:
+        """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine)."""
+        # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
+        frame = self.mapping.apply(data.rechunk().lazy(), label=label)
         first = first_row if first_row is not None else self.state.rows_seen + 1
         source_ = Source(label, None, with_lineage(frame, label, first_row=first))
-        require_columns(source_)
+        require_columns(source_, from_csv=from_csv)
         plan = build_plan(
             [source_],
             self.pack,
@@ -450,7 +456,9 @@ def screen_files_in_batches(
             for read in _file_batches(path, batch_size, screener.mapping):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
-                part = screener.screen(batch, source=str(path), first_row=row)
+                part = screener._screen_rows(
+                    batch, str(path), row, from_csv=is_csv(path), started=time.perf_counter()
+                )
                 output.append(part.frames())
                 dates.update(part.summary["dates_resolved"])
                 row += batch.height

@@ -126,6 +126,18 @@ def _scan_ipc(path: Path) -> pl.LazyFrame:
     return pl.read_ipc_stream(path).lazy()
 
 
+def is_csv(path: Path) -> bool:
+    """Whether ``path`` is read as CSV (or TSV), with :data:`MALFORMED_COL`."""
+    return SUFFIXES.get(path.suffix.lower()) in ("csv", "tsv")
+
+
+def _reserved_message(names: Sequence[str]) -> str:
+    return (
+        f"column names starting with {RESERVED_PREFIX!r} are reserved for the engine's own columns: "
+        f"rename {sorted(names)}"
+    )
+
+
 def is_ipc_stream(path: Path) -> bool:
     """Whether ``path`` is an Arrow IPC *stream* (read whole by :func:`scan_file`; batch by batch by
     :func:`ipc_stream_batches`)."""
@@ -178,6 +190,9 @@ def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
     by polars' reader, and only if that fails by :func:`read_csv_tolerant`.
     """
     names = _polars_csv(path, separator).collect_schema().names()
+    reserved = [name for name in names if name.startswith(RESERVED_PREFIX)]
+    if reserved:  # before MALFORMED_COL joins them (a header of that name would be taken for it)
+        raise InputSchemaError(str(path), _reserved_message(reserved))
     reader = _CsvReader(path, separator, names)
     schema = {**dict.fromkeys(names, pl.String()), MALFORMED_COL: pl.String()}
     return register_io_source(reader, schema=schema, is_pure=True, explain_name="CSV (tolerant)")
@@ -520,8 +535,9 @@ def open_sources(specs: Iterable[Any], mapping: ColumnMapping | None = None) -> 
     return sources
 
 
-def require_columns(source: Source) -> None:
-    """Raise :class:`InputSchemaError` naming the file and its missing required columns."""
+def require_columns(source: Source, *, from_csv: bool = False) -> None:
+    """Raise :class:`InputSchemaError` naming the file and its missing required columns, or columns of names the
+    engine uses itself; ``from_csv``: the rows were read from a CSV file (in memory now, e.g. a batch)."""
     try:
         names = set(source.frame.collect_schema().names())
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -531,13 +547,13 @@ def require_columns(source: Source) -> None:
         raise InputSchemaError(
             source.label, f"repeated column headers {repeated}: each column must appear once"
         )
-    reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != MALFORMED_COL)
+    # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
+    # other input it is the input's own.
+    from_csv = from_csv or (source.path is not None and is_csv(source.path))
+    own = MALFORMED_COL if from_csv else None
+    reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != own)
     if reserved:
-        raise InputSchemaError(
-            source.label,
-            f"column names starting with {RESERVED_PREFIX!r} are reserved for the engine's own columns: "
-            f"rename {reserved}",
-        )
+        raise InputSchemaError(source.label, _reserved_message(reserved))
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:

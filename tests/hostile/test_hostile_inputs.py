@@ -812,6 +812,25 @@ FILE_CASES: tuple[FileCase, ...] = (
         extra=("--part-lines", "1"),
     ),
     FileCase(
+        "engine_malformed_column_name_parquet",
+        "a Parquet column named __malformed_row (the engine's CSV column), screened in batches",
+        one(write_parquet("malformed_named.parquet", column("__malformed_row", ["my note"] * 3))),
+        3,
+        named("malformed_named.parquet", "__malformed_row", "reserved"),
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "engine_malformed_column_name_csv",
+        "a CSV header __malformed_row",
+        one(
+            write_csv(
+                "malformed_named.csv", [line(package_id="P1") + ",x"], header=HEADER + ",__malformed_row"
+            )
+        ),
+        3,
+        named("malformed_named.csv", "__malformed_row", "reserved"),
+    ),
+    FileCase(
         "lineage_column_name",
         "an extra column named row (the engine's lineage column), screened in batches",
         one(write_csv("lineage.csv", [line(package_id="P1") + ",7"], header=HEADER + ",row")),

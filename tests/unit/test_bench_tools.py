@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bench.compare import CompareError, compare, main, medians, regressions
 from bench.table import render, rows_of
 from screening.generate import COMMON_HTS_CODES, generate_manifest
 
-from ..conftest import US_PACK
+from ..conftest import BASE_LINE, US_PACK
 
 
 def report(*entries: tuple[str, float, int]) -> dict[str, Any]:
@@ -141,3 +142,44 @@ def test_baselines_decide_as_the_engine_on_what_they_decide(tmp_path: Path) -> N
         duties = decided.filter(~pl.col("eligible")).join(mfn, on=["package_id", "line_no"])
         assert duties.height > 500
         assert ((duties["amount_usd"] * 100).cast(pl.Int64) == duties["duty_cents"]).all()
+
+
+def test_baselines_key_consignees_as_the_engine_does(tmp_path: Path) -> None:
+    """Accented names and non-U.S. postal codes: four people, each $500, none merged (the engine's key)."""
+    people = [("Zoë Adams", "20001"), ("Zoé Adams", "20001"), ("Li Wei", "K1A 0B6"), ("Li Wei", "K1A 0C1")]
+    rows = [
+        {
+            **BASE_LINE,
+            "package_id": f"P{i}",
+            "consignee_name": name,
+            "consignee_postal_code": postal,
+            "declared_value": 500.0,
+            "line_no": 1,
+            "quantity": 1.0,
+            "arrival_date": dt.date(2025, 3, 10),
+            "consignee_id": None,
+        }
+        for i, (name, postal) in enumerate(people)
+    ]
+    manifest = tmp_path / "people.parquet"
+    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String()}).write_parquet(manifest)
+    pack = screening.load_rules(US_PACK)
+    engine = screening.screen(manifest, rules=pack).lines
+    assert engine["consignee_key"].n_unique() == 4
+    duckdb_baseline(manifest, tmp_path, pack)
+    per_row(manifest, tmp_path, pack)
+    for name in ("duckdb", "per_row"):
+        decided = pl.read_parquet(tmp_path / f"{name}.parquet")
+        assert decided["day_cents"].to_list() == [50_000] * 4, name
+        assert decided["eligible"].all(), name
+
+
+def test_regression_check_refuses_malformed_reports_and_stage_runs_of_another_size(tmp_path: Path) -> None:
+    (tmp_path / "odd.json").write_text(json.dumps({"benchmarks": [{"name": "x"}]}))
+    (tmp_path / "ok.json").write_text(json.dumps(report(("floor", 1.0, 1_000))))
+    assert main([str(tmp_path / "ok.json"), str(tmp_path / "odd.json")]) == 2
+    stage = {"fullname": "bench/test_stages.py::test_stage[decide]", "stats": {"median": 0.1}}
+    small = {"benchmarks": [{**stage, "group": "stages-5000"}]}
+    large = {"benchmarks": [{**stage, "group": "stages-100000"}]}
+    with pytest.raises(CompareError, match="different sizes"):
+        compare(small, large, threshold=0.15)
