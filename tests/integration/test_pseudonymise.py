@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -125,3 +126,22 @@ def test_a_resumed_screener_must_use_the_key_of_its_earlier_batches(tmp_path: Pa
         screening.Screener.restore(path, US_PACK)
     with pytest.raises(screening.UsageError, match="empty"):
         screening.Screener(US_PACK, pseudonymise_key="")
+
+
+def test_every_party_field_is_replaced_in_lines_packages_and_rejects(
+    manifest: Callable[..., pl.DataFrame],
+) -> None:
+    party = {
+        "shipper_name": "Vexmoor Trading",
+        "consignee_id": "CID-77421",
+        "consignee_name": "Quentin Marlowe",
+        "consignee_address": "17 Larkspur Row",
+        "consignee_postal_code": "20001",
+    }
+    frame = manifest({**party, "package_id": "P1"}, {**party, "package_id": "P2", "hts_code": "12"})
+    result = screening.screen(frame, rules=US_PACK, pseudonymise_key="k1")
+    assert result.rejects["code"].to_list() == ["invalid-hts"]
+    for column in [*party, "consignee_key"]:
+        assert result.lines[column].str.starts_with("p:").all(), column
+    text = " ".join(f.write_ndjson() for f in (result.lines, result.packages, result.rejects))
+    assert not [v for v in party.values() if v in text]

@@ -241,3 +241,14 @@ def test_lines_after_the_section_122_window_show_its_unsettled_lapse(screen_line
     assert "s122-surcharge" in before.components["measure_id"].to_list()
     usmca = screen_lines({"arrival_date": "2026-11-23", "country_of_origin": "CA", "usmca_claim": "true"})
     assert "s122-after-2026-07-24" not in usmca.components["measure_id"].to_list()
+
+
+@pytest.mark.parametrize(("day", "line"), [("2025-12-31", "0709.70.00.00"), ("2026-01-01", "0709.70.00")])
+def test_a_tariff_revision_ends_the_day_before_the_next_begins(
+    screen_lines: Screen, day: str, line: str
+) -> None:
+    """2025 Rev 32 rates 0709.70.00.00 on its own line; 2026 Rev 10 (from 2026-01-01) only at 8 digits:
+    periods are half-open, so on 2026-01-01 only the 2026 line is in force."""
+    result = screen_lines({"hts_code": "0709.70.00.00", "description": "spinach", "arrival_date": day})
+    mfn = result.components.filter(pl.col("measure_id") == "mfn")
+    assert mfn["heading"].to_list() == [line]

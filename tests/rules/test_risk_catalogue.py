@@ -5,6 +5,7 @@ Lines are synthetic; 2025-03-10 is a date on which the $800 exemption was in for
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ import polars as pl
 import pytest
 
 import screening
+
+from ..conftest import US_PACK
 
 Screen = Callable[..., screening.Result]
 
@@ -304,8 +307,8 @@ def _history(tmp_path: Path, days: list[str]) -> Path:
             "value_usd": ["120.00"] * len(days),
         }
     )
-    file = tmp_path / "packages.parquet"
-    history.write_parquet(file)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    history.write_parquet(tmp_path / "packages.parquet")
     return tmp_path
 
 
@@ -324,6 +327,20 @@ def test_repeat_consignee_quiet_with_too_little_or_too_old_history(
     result = screening.screen(manifest({}), rules=us_pack, history=[run])
     assert "repeat-consignee" not in flags(result)  # one day too old, one same-day, one later
     assert "repeat-consignee" not in flags(screening.screen(manifest({}), rules=us_pack))
+
+
+@pytest.mark.parametrize(("oldest", "fires"), [("2025-02-08", True), ("2025-02-07", False)])
+def test_repeat_consignee_window_is_the_30_days_before_the_arrival(
+    tmp_path: Path,
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    oldest: str,
+    fires: bool,
+) -> None:
+    # Arrival 2025-03-10: 2025-02-08 is 30 days before (inside the window), 2025-02-07 is 31 (outside).
+    run = _history(tmp_path, [oldest, "2025-03-04", "2025-03-07"])
+    result = screening.screen(manifest({}), rules=us_pack, history=[run])
+    assert ("repeat-consignee" in flags(result)) is fires
 
 
 @pytest.mark.parametrize(
@@ -372,3 +389,45 @@ def test_pseudonymised_history_matches_when_the_same_key_is_used(
         manifest({}), rules=us_pack, history=[tmp_path / "earlier"], pseudonymise_key="k2"
     )
     assert "repeat-consignee" not in flags(other_key)
+
+
+# --- the totals the structuring rules read -------------------------------------------------------
+
+
+def _probe_pack(tmp_path: Path, condition: str) -> screening.RulePack:
+    """The U.S. pack with one more rule, ``probe``, firing on ``condition`` (to read a risk column)."""
+    pack = tmp_path / "probe-pack"
+    shutil.copytree(US_PACK, pack)
+    with (pack / "risk.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            f"\n[[rules]]\nid = \"probe\"\ndescription = \"probe\"\ncondition = '''{condition}'''\n"
+            'weight = 1\nseverity = "low"\nqueue = "documentation"\nrationale = "test probe"\n'
+            'effective_from = 2016-03-10\ncitation = { instrument = "test" }\n'
+        )
+    return screening.load_rules(pack)
+
+
+def test_shipper_consignee_day_totals_count_packages_not_lines(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """One package of two lines is one package (SYNTHETIC lines)."""
+    pack = _probe_pack(
+        tmp_path,
+        "shipper_consignee_day_packages = 1 AND package_lines = 2 AND shipper_consignee_day_value_usd = 150",
+    )
+    lines = manifest(
+        {"line_no": "1", "declared_value": "100.00"}, {"line_no": "2", "declared_value": "50.00"}
+    )
+    assert "probe" in flags(screening.screen(lines, rules=pack))
+
+
+def test_history_counts_a_package_once_when_two_sources_hold_it(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """The same earlier run given twice (or two runs sharing packages): its packages and their value (two
+    packages of $120) count once."""
+    pack = _probe_pack(tmp_path, "consignee_prior_value_usd = 240 AND consignee_prior_packages = 2")
+    first = _history(tmp_path / "a", ["2025-03-04", "2025-03-07"])
+    second = _history(tmp_path / "b", ["2025-03-04", "2025-03-07"])
+    result = screening.screen(manifest({}), rules=pack, history=[first, second])
+    assert "probe" in flags(result)

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from screening.day_parts import DayParts
 from screening.errors import ScreeningError
 from screening.io.appending import AppendingFile, AppendingFiles
 from screening.schema import PACKAGE_KEY
@@ -144,3 +145,21 @@ def test_appending_files_finish_together_or_stop_together(tmp_path: Path) -> Non
         fail_midway()
     # The writing threads stopped: no thread named after the file is left running.
     assert not [t for t in threading.enumerate() if t.name == "screening-c" and t.is_alive()]
+
+
+@pytest.mark.parametrize(
+    ("count", "lines", "expected"),
+    [
+        (7, 2_500, [(0, 1), (2, 3), (4, 5), (6, 6)]),
+        (3, 10_000, [(0, 2)]),
+        (3, 500, [(0, 0), (1, 1), (2, 2)]),
+    ],
+)
+def test_chunks_cover_every_part_once_in_order(
+    count: int, lines: int, expected: list[tuple[int, int]]
+) -> None:
+    def no_lines(_first: int, _last: int) -> pl.LazyFrame:
+        return pl.LazyFrame()
+
+    parts = DayParts(count=count, part_lines=1_000, source_rejects=pl.DataFrame(), lines=no_lines)
+    assert parts.chunks(lines) == expected

@@ -193,3 +193,54 @@ def test_a_postal_line_under_a_regime_without_an_amount_per_item_pays_its_own_du
     result = screening.screen(lines, rules=screening.load_rules(pack), postal_method="specific")
     package = result.packages.row(0, named=True)
     assert (package["duty_status"], package["duty_usd"]) == ("assessed", Decimal("113.25"))
+
+
+def test_the_gift_limit_counts_the_day_s_gifts_only(screen_lines: Screen) -> None:
+    """$90 gift and a $50 purchase to one person while de minimis is suspended: the gifts total $90, within
+    the $100 limit, so the gift passes free; a second $20 gift takes the gifts to $110 and both lose it."""
+    day = {"arrival_date": "2025-09-02"}
+    within = screen_lines(
+        {**day, "package_id": "G1", "declared_value": "90.00", "gift": "true"},
+        {**day, "package_id": "B1", "declared_value": "50.00"},
+    )
+    assert reasons(within) == {"G1": "gift-exempt", "B1": "dm-suspended-all"}
+    over = screen_lines(
+        {**day, "package_id": "G1", "declared_value": "90.00", "gift": "true"},
+        {**day, "package_id": "G2", "declared_value": "20.00", "gift": "true"},
+        {**day, "package_id": "B1", "declared_value": "50.00"},
+    )
+    assert reasons(over) == {"G1": "dm-suspended-all", "G2": "dm-suspended-all", "B1": "dm-suspended-all"}
+
+
+def test_a_package_names_the_rule_of_its_lowest_numbered_worst_line(screen_lines: Screen) -> None:
+    """Two lines with the same (worst) reason from different rules: the package names line 1's rule, in
+    either order of the lines."""
+    wine = {"hts_code": "2204.21.50.40", "description": "red wine"}
+    cigars = {"hts_code": "2402.10.30.00", "description": "cigars"}
+    for first, second, rule in ((wine, cigars, "excise-alcohol"), (cigars, wine, "excise-tobacco")):
+        result = screen_lines({**first, "line_no": "1"}, {**second, "line_no": "2"})
+        package = result.packages.row(0, named=True)
+        assert package["de_minimis_reason"] == "dm-excluded-excise"
+        assert package["de_minimis_rule_id"] == rule
+
+
+def test_a_pack_covers_dates_before_its_covers_to_only(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack)
+    toml = pack / "pack.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "covers_from = 2016-03-10", "covers_from = 2016-03-10\ncovers_to = 2026-01-01"
+        )
+    )
+    result = screening.screen(
+        manifest(
+            {"package_id": "IN", "arrival_date": "2025-12-31"},
+            {"package_id": "OUT", "arrival_date": "2026-01-01"},
+        ),
+        rules=screening.load_rules(pack),
+    )
+    assert result.packages["package_id"].to_list() == ["IN"]
+    assert result.rejects.select("package_id", "code").rows() == [("OUT", "date-outside-pack")]

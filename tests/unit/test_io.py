@@ -16,6 +16,7 @@ import screening
 from screening.errors import InputSchemaError, UsageError
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
+from screening.io.writers import csv_ready
 from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
@@ -421,3 +422,46 @@ def test_a_file_lacking_required_columns_says_how_many_columns_are_not_shown(tmp
     pl.DataFrame({f"col{i:02d}": [1] for i in range(15)}).write_parquet(path)
     with pytest.raises(InputSchemaError, match=r"it has \['col00', .*'col11'\] and 3 more\."):
         open_sources([path])
+
+
+#: One way to fail each check, in the README's order of reject codes (the first failing one is reported).
+_FAILING = (
+    ("missing-field", {"description": ""}),
+    ("invalid-date", {"arrival_date": "2025-13-01"}),
+    ("invalid-number", {"quantity": "abc"}),
+    ("invalid-flag", {"gift": "maybe"}),
+    ("invalid-part-values", {"part_values": "case"}),
+    ("date-outside-pack", {"arrival_date": "2010-01-01"}),
+    ("invalid-mode", {"mode": "rail"}),
+    ("unknown-country", {"country_of_origin": "ZZ"}),
+    ("invalid-hts", {"hts_code": "12"}),
+    ("non-finite-value", {"declared_value": "NaN"}),
+    ("invalid-value", {"declared_value": "1,000"}),
+    ("negative-value", {"declared_value": "-5"}),
+    ("unknown-currency", {"currency": "XXX"}),
+)
+
+
+def test_a_row_failing_two_checks_is_rejected_for_the_first_in_the_readme_s_order(
+    us_pack: screening.RulePack,
+) -> None:
+    rows, expected = [], {}
+    for i, (first, early) in enumerate(_FAILING):
+        for later, late in _FAILING[i + 1 :]:
+            if set(early) & set(late):
+                continue  # one field cannot fail two ways at once
+            package = f"{first}+{later}"
+            rows.append(
+                {**BASE_LINE, "part_values": None, "gift": None, "package_id": package, **late, **early}
+            )
+            expected[package] = first
+    assert len(rows) > 60
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String()))
+    rejects = screening.screen(frame, rules=us_pack).rejects
+    assert dict(rejects.select("package_id", "code").iter_rows()) == expected
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_ready_quotes_every_formula_prefix(text: str) -> None:
+    ready = csv_ready(pl.LazyFrame({"cell": [text, "plain"]})).collect()
+    assert ready["cell"].to_list() == [f"'{text}", "plain"]

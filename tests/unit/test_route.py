@@ -168,3 +168,61 @@ def test_capacity_zero_defers_everything(
     )
     assert routed["disposition"].to_list() == ["deferred", "deferred"]
     assert routed["queue"].to_list() == ["documentation", "structuring"]
+
+
+def test_the_sample_is_the_published_hash_below_the_rate(us_pack: screening.RulePack) -> None:
+    """README: sampled when FNV-1a-64(``seed:package_id``) mod 1,000,000 is below the rate in parts per
+    million; with the rate set to one package's own bucket, that package is not sampled and every package
+    below it is."""
+    day = dt.date(2025, 3, 10)
+    risk = resolve_risk(us_pack, [day], seed="audit")
+    ids = [f"PKG{i:04d}" for i in range(2_000)]
+    buckets = [_fnv_reference(f"audit:{i}") % 1_000_000 for i in ids]
+    rate = sorted(buckets)[len(buckets) // 2]
+    rates = risk.sample_rates.with_columns(pl.lit(rate, dtype=pl.Int64()).alias("rate_ppm"))
+    packages = pl.DataFrame(
+        {
+            "package_id": ids,
+            "arrival_date": [day] * len(ids),
+            "mode": ["express"] * len(ids),
+            "country_of_origin": ["DE"] * len(ids),
+        }
+    )
+    sampled = random_sample(packages, type(risk)(**{**risk.__dict__, "sample_rates": rates}))
+    assert sampled.to_list() == [b < rate for b in buckets]
+    assert sampled[buckets.index(rate)] is False
+
+
+def test_a_queue_inspects_exactly_its_capacity(us_pack: screening.RulePack) -> None:
+    risk = resolve_risk(us_pack, [dt.date(2025, 3, 10)])
+    two = risk.capacities.with_columns(pl.lit(2, dtype=pl.Int64()).alias("capacity"))
+    no_sample = risk.sample_rates.with_columns(pl.lit(0, dtype=pl.Int64()).alias("rate_ppm"))
+    packages = pl.DataFrame(
+        {
+            "package_id": ["A", "B", "C"],
+            "arrival_date": [dt.date(2025, 3, 10)] * 3,
+            "mode": ["express"] * 3,
+            "port_of_entry": ["4701"] * 3,
+            "country_of_origin": ["DE"] * 3,
+            "risk_score": [30, 20, 10],
+            "risk_flags": [["vague-description"]] * 3,
+        }
+    )
+    routed = route_packages(
+        packages, type(risk)(**{**risk.__dict__, "capacities": two, "sample_rates": no_sample})
+    ).sort("package_id")
+    assert routed["queue_rank"].to_list() == [1, 2, 3]
+    assert routed["disposition"].to_list() == ["inspect", "inspect", "deferred"]
+
+
+def test_an_origin_stratum_outranks_a_mode_stratum(us_pack: screening.RulePack) -> None:
+    """README: the most specific stratum in force wins: mode and origin, then origin, then mode, then any.
+    The pack has postal 1 % and CN 0.8 %: a postal package from CN is drawn at the CN rate."""
+    day = dt.date(2025, 6, 1)
+    risk = resolve_risk(us_pack, [day], seed="strata")
+    ids = [f"PKG{i:05d}" for i in range(20_000)]
+    packages = pl.DataFrame(
+        {"package_id": ids, "arrival_date": [day] * len(ids), "mode": ["postal"] * len(ids)}
+    ).with_columns(country_of_origin=pl.lit("CN"))
+    expected = [_fnv_reference(f"strata:{i}") % 1_000_000 < 8_000 for i in ids]
+    assert random_sample(packages, risk).to_list() == expected
