@@ -431,3 +431,15 @@ def test_history_counts_a_package_once_when_two_sources_hold_it(
     second = _history(tmp_path / "b", ["2025-03-04", "2025-03-07"])
     result = screening.screen(manifest({}), rules=pack, history=[first, second])
     assert "probe" in flags(result)
+
+
+def test_a_shipper_is_its_name_and_country(tmp_path: Path, manifest: Callable[..., pl.DataFrame]) -> None:
+    """README: a shipper is its normalised name plus country: one name in two countries is two shippers."""
+    pack = _probe_pack(tmp_path, "shipper_consignee_day_packages = 1")
+    lines = manifest(
+        {"package_id": "P1", "shipper_name": "Acme Ltd", "shipper_country": "DE"},
+        {"package_id": "P2", "shipper_name": "ACME LTD.", "shipper_country": "CN"},
+    )
+    result = screening.screen(lines, rules=pack)
+    assert "probe" in flags(result, "P1")
+    assert "probe" in flags(result, "P2")

@@ -244,3 +244,17 @@ def test_a_pack_covers_dates_before_its_covers_to_only(
     )
     assert result.packages["package_id"].to_list() == ["IN"]
     assert result.rejects.select("package_id", "code").rows() == [("OUT", "date-outside-pack")]
+
+
+def test_mode_is_read_in_any_case(screen_lines: Screen) -> None:
+    result = screen_lines(
+        {"package_id": "A", "mode": "EXPRESS"},
+        {"package_id": "B", "mode": " Postal "},
+        {"package_id": "C", "mode": "cargo"},
+    )
+    assert result.rejects.height == 0
+    assert dict(result.packages.select("package_id", "mode").iter_rows()) == {
+        "A": "express",
+        "B": "postal",
+        "C": "cargo",
+    }
