@@ -23,7 +23,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
-from screening.io.privacy import pseudonym, pseudonymise_frame, pseudonymise_rejects
+from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
 from screening.result import Result, build_summary
 from screening.rulepack.loader import RulePack, load_rules
@@ -221,9 +221,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     sources = open_sources(specs, column_mapping)
     check_postal_method(postal_method)
     history_frame = read_history(history) if history else None
-    key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
-    if key is not None and not key:
-        raise UsageError("the pseudonymisation key is empty")
+    key = key_bytes(pseudonymise_key)
     recorded = {
         "postal_method": postal_method,
         "pseudonymised": str(pseudonymise_key is not None).lower(),

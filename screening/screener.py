@@ -28,6 +28,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 from screening.errors import InputSchemaError, UsageError
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
+from screening.io.privacy import key_bytes
 from screening.io.sources import (
     SUFFIXES,
     Source,
@@ -106,9 +107,7 @@ class Screener:
         pseudonymise_key: str | bytes | None = None,
     ) -> None:
         check_postal_method(postal_method)
-        self._key = pseudonymise_key.encode() if isinstance(pseudonymise_key, str) else pseudonymise_key
-        if self._key is not None and not self._key:
-            raise UsageError("the pseudonymisation key is empty")
+        self._key = key_bytes(pseudonymise_key)
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
         self.mapping = (ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping) or (
             ColumnMapping()

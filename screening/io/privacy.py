@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from screening.errors import RejectCode
+from screening.errors import RejectCode, UsageError
 from screening.schema import MANIFEST_COLUMNS
 
 #: Columns that name or locate a person or a shipper.
@@ -25,6 +25,14 @@ PARTY_FIELDS = (
     "consignee_postal_code",
     "consignee_key",
 )
+
+
+def key_bytes(key: str | bytes | None) -> bytes | None:
+    """A pseudonymisation key as bytes (None: no pseudonymisation); an empty key is a :class:`UsageError`."""
+    as_bytes = key.encode() if isinstance(key, str) else key
+    if as_bytes is not None and not as_bytes:
+        raise UsageError("the pseudonymisation key is empty")
+    return as_bytes
 
 
 def pseudonym(value: str, key: bytes) -> str:
