@@ -382,8 +382,17 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
     "--rules", "rules_path", default="rules/us", show_default=True, help="Pack whose HTS lines to use."
 )
 @click.option("--bad-share", type=click.FloatRange(0, 1), default=0.005, show_default=True)
+@click.option(
+    "--first-package",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Number of the first package: give files of one day ranges of their own.",
+)
 @exits_cleanly
-def generate_command(rows: int, seed: int, out_file: Path, rules_path: str, bad_share: float) -> None:
+def generate_command(
+    rows: int, seed: int, out_file: Path, rules_path: str, bad_share: float, first_package: int
+) -> None:
     """Write a SYNTHETIC manifest (seeded; streamed in chunks, so any size fits in memory)."""
     if out_file.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"{out_file}: the generator writes .parquet or .csv")
@@ -401,7 +410,10 @@ def generate_command(rows: int, seed: int, out_file: Path, rules_path: str, bad_
                 dates=DEFAULT_DATES,
                 bad_row_share=bad_share,
                 on_progress=lambda n: progress(f"generated {n:,} of {rows:,} rows"),
+                first_package=first_package,
             )
+        except ValueError as exc:
+            raise UsageError(f"{out_file}: {exc}") from exc
         except OSError as exc:
             raise UsageError(f"{out_file}: cannot be written: {exc.strerror or exc}") from exc
     out.print(f"wrote {written:,} synthetic rows to {out_file}", highlight=False)

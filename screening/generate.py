@@ -387,6 +387,7 @@ def generate_manifest(
     bad_row_share: float = 0.005,
     chunk_rows: int = 250_000,
     on_progress: Callable[[int], None] | None = None,
+    first_package: int = 1,
 ) -> int:
     """Write a synthetic manifest of exactly ``rows`` line rows to ``out``.
 
@@ -402,6 +403,8 @@ def generate_manifest(
         bad_row_share: Share of rows spoilt on purpose (bad values, codes, countries, duplicates...).
         chunk_rows: Rows generated and written at a time.
         on_progress: Called with the number of rows written so far after each chunk.
+        first_package: Number of the first package (``SYN`` and 10 digits): files meant to be screened
+            together (hourly files of one day) need ranges of their own, or their packages share ids.
 
     Returns:
         The number of rows written, always ``rows``.
@@ -415,10 +418,14 @@ def generate_manifest(
         raise ValueError("need rows >= 0, seed >= 0, chunk_rows >= 1 and 0 <= bad_row_share <= 1")
     if not hts_codes or not all(code.isdigit() for code in hts_codes) or not dates:
         raise ValueError("need at least one date and one digits-only HTS code")
+    if first_package < 1 or first_package + rows > 10**10:
+        raise ValueError(
+            "need 1 <= first_package and first_package + rows <= 10^10 (10-digit package numbers)"
+        )
     csv = out.suffix.lower() == ".csv"
     setup = _make_setup(rows, seed, hts_codes, dates, bad_row_share, csv)
     writer = _open_writer(out, _arrow_schema(csv), seed)
-    written, next_package = 0, 1
+    written, next_package = 0, first_package
     try:
         for index, start in enumerate(range(0, rows, chunk_rows)):
             table, packages = _chunk(setup, index, min(chunk_rows, rows - start), next_package)

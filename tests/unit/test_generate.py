@@ -193,3 +193,17 @@ def test_dates_come_from_the_arguments(tmp_path: Path) -> None:
 def test_rejects_unknown_suffix(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="suffix"):
         _write(tmp_path / name)
+
+
+def test_files_of_one_day_can_take_package_ranges_of_their_own(tmp_path: Path) -> None:
+    first = generate_manifest(tmp_path / "a.parquet", rows=500, seed=1, hts_codes=HTS)
+    assert first == 500
+    generate_manifest(tmp_path / "b.parquet", rows=500, seed=2, hts_codes=HTS, first_package=1_000_000)
+    a, b = (pl.read_parquet(tmp_path / n)["package_id"] for n in ("a.parquet", "b.parquet"))
+    assert a.min() == "SYN0000000001"
+    assert b.min() == "SYN0001000000"
+    assert not set(a) & set(b)
+    generate_manifest(tmp_path / "c.parquet", rows=500, seed=1, hts_codes=HTS, first_package=1)
+    assert (tmp_path / "c.parquet").read_bytes() == (tmp_path / "a.parquet").read_bytes()
+    with pytest.raises(ValueError, match="first_package"):
+        generate_manifest(tmp_path / "d.parquet", rows=10, seed=1, hts_codes=HTS, first_package=10**10 - 5)
