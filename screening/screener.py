@@ -26,7 +26,7 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
-from screening.io.history import read_history
+from screening.io.history import packages_file, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes
 from screening.io.sources import (
@@ -53,6 +53,7 @@ from screening.result import (
     build_summary,
     check_conservation,
     engine_version,
+    file_digest,
 )
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
@@ -117,6 +118,7 @@ class Screener:
         self.label = label
         self._history = read_history(history) if history else None
         self._history_sources = len(history)
+        self._history_id = _history_id(history)
         self.state = RunningState.empty()
         self.last_risk: ResolvedRisk | None = None
         self.citations: pl.DataFrame | None = None
@@ -184,6 +186,7 @@ class Screener:
             "rules_content_hash": self.pack.content_hash,
             "options": self._options(),
             "pseudonym_key_id": self._key_id(),
+            "history_id": self._history_id,
             "rows_seen": self.state.rows_seen,
             "batches": self.state.batches,
         }
@@ -207,6 +210,11 @@ class Screener:
             )
         if meta.get("options") != screener._options():
             raise UsageError(f"{path}: saved with options {meta.get('options')}, not {screener._options()}")
+        if meta.get("history_id") != screener._history_id:
+            raise UsageError(
+                f"{path}: saved with other history sources (their packages files differ): the day's earlier "
+                "batches were flagged against them"
+            )
         if meta.get("pseudonym_key_id") != screener._key_id():
             raise UsageError(
                 f"{path}: saved with another pseudonymisation key (the outputs so far hold its pseudonyms)"
@@ -239,6 +247,15 @@ class Screener:
             "history_sources": str(self._history_sources),
             "mode": "incremental",
         }
+
+
+def _history_id(history: Sequence[str | Path]) -> str | None:
+    """A digest of the history sources' packages files (None without history): a resumed job must read the
+    history its earlier batches read."""
+    if not history:
+        return None
+    digests = sorted(file_digest(packages_file(Path(source))) for source in history)
+    return "sha256:" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 def screen_batches(

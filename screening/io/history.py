@@ -16,7 +16,8 @@ from screening.errors import InputSchemaError
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
 
 
-def _packages_file(path: Path) -> Path:
+def packages_file(path: Path) -> Path:
+    """The packages file of a history source (a run folder's, or the file itself)."""
     if path.is_dir():
         for name in ("packages.parquet", "packages.csv"):
             if (path / name).is_file():
@@ -35,7 +36,7 @@ def read_history(paths: Sequence[str | Path]) -> pl.LazyFrame:
     """
     frames = []
     for spec in paths:
-        file = _packages_file(Path(spec))
+        file = packages_file(Path(spec))
         try:
             raw = (
                 pl.read_parquet(file, columns=list(NEEDED))

@@ -498,3 +498,28 @@ def test_an_ipc_stream_is_screened_as_it_is_read_not_held_whole(tmp_path: Path) 
     assert first["package_id"].to_list() == table["package_id"].to_pylist()[:1_000]
     with pytest.raises(screening.InputSchemaError, match=r"cut\.ipc"):
         list(batches)
+
+
+def test_a_resumed_screener_must_read_the_history_its_earlier_batches_read(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    def history(folder: str, value: str) -> Path:
+        run = tmp_path / folder
+        run.mkdir()
+        pl.DataFrame(
+            {
+                "package_id": ["H1"],
+                "consignee_key": ["name:x|1"],
+                "arrival_date": ["2025-03-01"],
+                "value_usd": [value],
+            }
+        ).write_parquet(run / "packages.parquet")
+        return run
+
+    first, same, other = history("a", "10.00"), history("b", "10.00"), history("c", "99.00")
+    screener = screening.Screener(us_pack, history=[first])
+    screener.screen(pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(100))
+    path = screener.save_state(tmp_path / "day.state")
+    assert screening.Screener.restore(path, us_pack, history=[same]).state.rows_seen == 100
+    with pytest.raises(screening.UsageError, match="other history sources"):
+        screening.Screener.restore(path, us_pack, history=[other])
