@@ -21,7 +21,16 @@ import polars as pl
 
 from screening.day_parts import DayParts, day_totals, part_bounds, split_day
 from screening.io.appending import AppendingFiles
-from screening.io.writers import OutputFormat, discard, publish, staging_dir, write_frames, write_json
+from screening.io.sorting import write_sorted
+from screening.io.writers import (
+    OutputFormat,
+    discard,
+    publish,
+    staging_dir,
+    write_frame,
+    write_frames,
+    write_json,
+)
 from screening.pipeline import (
     IN_MEMORY,
     DayTotals,
@@ -30,7 +39,6 @@ from screening.pipeline import (
     input_counts,
     packages_output,
     pseudonymised,
-    queues_output,
     recorded_options,
     run_inputs,
     screen_candidates,
@@ -39,7 +47,7 @@ from screening.pipeline import (
 )
 from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conservation
 from screening.rulepack.resolved_cache import ResolvedCache
-from screening.schema import PACKAGE_KEY
+from screening.schema import PACKAGE_KEY, QUEUE_ORDER, QUEUE_SCHEMA
 from screening.stages import route
 
 #: Lines per part by default. Peak memory follows the part: measured on 2 cores at 4M lines, parts of 150k,
@@ -103,9 +111,9 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     by_key = route.queues_by_key(pl.concat(screened.queued), day.risk)
     screened.queued.clear()
     inputs.report("writing outputs")
-    summary_packages, queues = _write_packages(day, screened.package_files, by_key, staging, fmt)
+    summary_packages = _write_packages(day, screened.package_files, by_key, staging, fmt)
     rejects = pseudonymised("rejects", sorted_rejects(screened.rejects).collect(engine=IN_MEMORY), inputs.key)
-    write_frames({"queues": queues, "rejects": rejects}, staging, fmt)
+    write_frame(rejects, staging / "rejects", fmt)
     summary = build_summary(
         pack=inputs.pack,
         sources=inputs.sources,
@@ -205,24 +213,25 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
 
 def _write_packages(
     day: _Day, package_files: list[Path], by_key: pl.DataFrame, staging: Path, fmt: OutputFormat
-) -> tuple[Path, pl.DataFrame]:
-    """Write each part's routed packages to the ``packages`` output, and the columns the summary reads to
-    a temporary Parquet file (whatever the output format); that file's path, and the ``queues`` output
-    (from the queued packages of every part)."""
+) -> Path:
+    """Write each part's routed packages to the ``packages`` output and its queued ones to the ``queues``
+    output (sorted across the day, a chunk at a time), and the columns the summary reads to a temporary
+    Parquet file (whatever the output format); that file's path."""
     summary_path = day.work / "summary-packages"
-    queued: list[pl.DataFrame] = []
+    queue_rows = day.work / "queue-rows"
     with AppendingFiles() as files:
         for path in package_files:
             sampled = pl.read_parquet(path)
             routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
-            queued.append(route.queue_rows(routed))
+            files.append(queue_rows, "parquet", route.queue_rows(routed).select(list(QUEUE_SCHEMA)))
             frame = pseudonymised(
                 "packages", packages_output(routed).collect(engine=IN_MEMORY), day.inputs.key
             )
             files.append(staging / "packages", fmt, frame)
             files.append(summary_path, "parquet", frame.select(SUMMARY_PACKAGE_COLUMNS))
             path.unlink()
-    return summary_path.with_suffix(".parquet"), queues_output(pl.concat(queued))
+    write_sorted([queue_rows.with_suffix(".parquet")], staging / "queues", fmt, QUEUE_ORDER, groups=3)
+    return summary_path.with_suffix(".parquet")
 
 
 def _prefixed(report: Callable[[str], None], label: str) -> Callable[[str], None]:

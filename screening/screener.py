@@ -29,6 +29,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.io.history import packages_file, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes
+from screening.io.sorting import write_sorted
 from screening.io.sources import (
     SUFFIXES,
     Source,
@@ -45,7 +46,7 @@ from screening.io.sources import (
 )
 from screening.io.state_file import read_state_file, write_state_file
 from screening.io.streaming_output import StreamingOutput
-from screening.io.writers import OUTPUTS, write_frame
+from screening.io.writers import OUTPUTS
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
@@ -484,11 +485,11 @@ def screen_files_in_batches(
             raise UsageError("no manifest to screen")
         report("writing outputs")
         output.close_files()
-        # Each batch's queue rows are in order; the run's are sorted together (a few per cent of packages).
-        queues = pl.read_parquet(output.staged("queues"))
-        write_frame(
-            queues.sort(QUEUE_ORDER, nulls_last=True, maintain_order=True), output.staged("queues"), "parquet"
-        )
+        # Each batch's queue rows are in order; the run's are sorted together, a chunk at a time (a
+        # quarter of the packages can be queued).
+        unsorted = output.staged("queues").rename(output.staging / ".queues-unsorted.parquet")
+        write_sorted([unsorted], output.staging / "queues", "parquet", QUEUE_ORDER, groups=3)
+        unsorted.unlink()
         packages = pl.scan_parquet(output.staged("packages")).select(SUMMARY_PACKAGE_COLUMNS)
         rejects = pl.read_parquet(output.staged("rejects"), columns=["code"])
         line_count = pl.scan_parquet(output.staged("lines")).select(pl.len()).collect().item()

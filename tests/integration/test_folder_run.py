@@ -16,6 +16,7 @@ from polars.testing import assert_frame_equal
 import screening
 from screening import folder_run, pipeline
 from screening.day_parts import PartBounds, day_totals, part_bounds, split_day
+from screening.io import sorting
 from screening.io.appending import AppendingFile
 from screening.io.sources import Source, open_sources
 from screening.io.writers import OutputFormat
@@ -62,12 +63,20 @@ def _read(path: Path) -> pl.DataFrame:
     return pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize(("fmt", "sort_chunk"), [("parquet", None), ("csv", None), ("parquet", 40)])
 def test_a_day_in_many_parts_gives_the_whole_days_outputs(
-    us_pack: screening.RulePack, tmp_path: Path, fmt: OutputFormat
+    us_pack: screening.RulePack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: OutputFormat,
+    sort_chunk: int | None,
 ) -> None:
     """Parts of 1,500 lines (seven parts of the 10k sample): consignee-days, shipper-consignee-days and
-    queues span parts, and every output is the whole day's, row for row."""
+    queues span parts, and every output is the whole day's, row for row. With ``sort_chunk``, the day's
+    queue rows are sorted in chunks of about that many rows, as a day of many queued packages is."""
+    if sort_chunk is not None:
+        monkeypatch.setattr(sorting, "SORT_WHOLE_ROWS", 0)
+        monkeypatch.setattr(sorting, "SORT_CHUNK_ROWS", sort_chunk)
     source = SAMPLE / "manifest_10k.csv"
     whole = screening.screen(source, rules=us_pack)
     whole.write(tmp_path / "whole", fmt=fmt)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import screening
 from screening.cli import main
+from screening.io import sorting
 from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
 from screening.schema import QUEUE_ORDER
@@ -133,9 +134,15 @@ def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RuleP
         screening.Screener.restore(path, us_pack, seed="another")
 
 
+@pytest.mark.parametrize("sort_chunk", [None, 40])
 def test_a_batched_run_writes_its_queues_in_the_documented_order(
-    us_pack: screening.RulePack, tmp_path: Path
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort_chunk: int | None
 ) -> None:
+    """The run's queue rows are sorted at its end: in one frame, or (``sort_chunk``) in chunks of about
+    that many rows, as a day of many queued packages is."""
+    if sort_chunk is not None:
+        monkeypatch.setattr(sorting, "SORT_WHOLE_ROWS", 0)
+        monkeypatch.setattr(sorting, "SORT_CHUNK_ROWS", sort_chunk)
     source = SAMPLE / "manifest_10k.parquet"
     screen_files_in_batches([source], out=tmp_path / "out", batch_size=1_000, rules=us_pack)
     written = pl.read_parquet(tmp_path / "out" / "queues.parquet")
