@@ -1,11 +1,11 @@
 """Parquet files rewritten in sorted order, a bounded number of rows at a time.
 
 Sorting a day's rows in one frame holds them twice over, and more while the file is encoded: the
-``queues`` of a 4M-line day (about a million rows) took about 470 MiB that way. Here the rows are
-cut into chunks of whole groups of the leading sort columns, in sorted group order. One pass reads
-the files a record batch at a time and spills each row into its chunk's temporary Arrow file; then
-each chunk is read, sorted and appended to the output. Memory follows a chunk, and the files are read
-once, whatever their size.
+``queues`` of a 4M-line day (about a million rows) took about 470 MiB that way, and three times as
+many rows three times as much. Here the rows are cut into chunks of whole groups of the leading sort
+columns, in sorted group order. One pass reads the files a row group at a time and spills each row
+into its chunk's temporary Arrow file; then each chunk is read, sorted and appended to the output.
+Memory follows a chunk, and the files are read once, whatever their size.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ from screening.io.writers import OutputFormat, write_frame
 
 #: Rows a chunk starts with, about (a chunk also holds the rest of the last group it starts).
 SORT_CHUNK_ROWS: Final = 250_000
-#: Files of at most this many rows are sorted in one frame: below it that takes less time and no more
-#: memory than chunks (measured on ``queues`` rows, 2 cores: 271k rows 0.15 s / 171 MiB in one frame
-#: against 0.40 s / 280 MiB in chunks of 250k; 1.08M rows 0.46 s / 470 MiB against 1.0 s / 390 MiB;
-#: 3.2M rows 1.9 s / 1.45 GiB against 3.5 s / 0.45 GiB).
+#: Files of at most this many rows are sorted in one frame: up to about here that is faster and needs no
+#: more memory than chunks. Measured on ``queues`` rows, 2 cores, one frame against chunks of 250k
+#: (peak above the interpreter's): 271k rows 0.13 s / 172 MiB against 0.27 s / 218 MiB; 600k rows 0.22 s /
+#: 287 MiB against 0.44 s / 264 MiB; 1.08M rows 0.46 s / 470 MiB against 0.71 s / 313 MiB; 3.2M rows
+#: 1.9 s / 1.45 GiB against 2.6 s / 350 MiB.
 SORT_WHOLE_ROWS: Final = 600_000
-#: Rows read at a time while spilling.
-_READ_ROWS: Final = 65_536
 _POSITION = "__position"
 _ROWS = "__rows"
 _CHUNK = "__chunk"
@@ -93,15 +92,22 @@ def _chunks(source: Sequence[Path], keys: list[str], chunk_rows: int) -> pl.Data
 
 
 def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder: Path) -> list[Path]:
-    """Read ``source`` a record batch at a time and append each row, with its place in ``source``, to
+    """Read ``source`` a row group at a time and append each row, with its place in ``source``, to
     its chunk's Arrow file in ``folder``; those files in chunk order."""
     writers: dict[int, Any] = {}
     position = 0
     try:
         for path in source:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=_READ_ROWS):
-                rows = pl.DataFrame(pl.from_arrow(batch)).with_row_index(_POSITION, offset=position)
-                position += rows.height
+            # A row group at a time: polars decodes only it (pyarrow's batch reader held more, in a pool
+            # of its own).
+            metadata = pq.ParquetFile(path).metadata
+            offset = 0
+            for group in range(metadata.num_row_groups):
+                count = metadata.row_group(group).num_rows
+                rows = pl.scan_parquet(path).slice(offset, count).collect()
+                rows = rows.with_row_index(_POSITION, offset=position)
+                offset += count
+                position += count
                 tagged = rows.join(chunks, on=keys, how="left", nulls_equal=True, maintain_order="left")
                 for (chunk,), members in tagged.partition_by(_CHUNK, as_dict=True).items():
                     table = members.drop(_CHUNK).to_arrow()
