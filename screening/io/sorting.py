@@ -3,7 +3,7 @@
 Sorting a day's rows in one frame holds them twice over, and more while the file is encoded: the
 ``queues`` of a 4M-line day (about a million rows) took about 470 MiB that way, and three times as
 many rows three times as much. Here the rows are cut into chunks of whole groups of the leading sort
-columns, in sorted group order. One pass reads the files a row group at a time and spills each row
+columns, in sorted group order. One pass reads the files a few row groups at a time and spills each row
 into its chunk's temporary Arrow file; then each chunk is read, sorted and appended to the output.
 Memory follows a chunk, and the files are read once, whatever their size.
 """
@@ -33,6 +33,8 @@ SORT_WHOLE_ROWS: Final = 600_000
 _POSITION = "__position"
 _ROWS = "__rows"
 _CHUNK = "__chunk"
+#: Rows of the input read at a time while spilling, at least (whole row groups).
+_READ_ROWS: Final = 65_536
 #: Spilled rows are read back once, soon: left uncompressed (about a fifth faster than lz4).
 _SPILL_OPTIONS: Final = pa.ipc.IpcWriteOptions(compression=None)
 
@@ -52,7 +54,8 @@ def write_sorted(
 
     Chunks are cut between groups of the first ``groups`` columns of ``by``, so a chunk holds at most
     ``chunk_rows`` rows plus one group; files of at most ``whole_rows`` rows in all are sorted in one
-    frame (by default :data:`SORT_CHUNK_ROWS` and :data:`SORT_WHOLE_ROWS`). Temporary files go to a hidden folder beside ``target``, removed afterwards. Returns the path
+    frame (by default :data:`SORT_CHUNK_ROWS` and :data:`SORT_WHOLE_ROWS`). Chunks are spilled to Arrow
+    IPC files, which do not hold Categorical or Int128 columns (the ``queues`` output has neither). Temporary files go to a hidden folder beside ``target``, removed afterwards. Returns the path
     written.
     """
     chunk_rows = SORT_CHUNK_ROWS if chunk_rows is None else chunk_rows
@@ -92,21 +95,15 @@ def _chunks(source: Sequence[Path], keys: list[str], chunk_rows: int) -> pl.Data
 
 
 def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder: Path) -> list[Path]:
-    """Read ``source`` a row group at a time and append each row, with its place in ``source``, to
-    its chunk's Arrow file in ``folder``; those files in chunk order."""
+    """Read ``source`` a stretch of whole row groups at a time and append each row, with its place in
+    ``source``, to its chunk's Arrow file in ``folder``; those files in chunk order."""
     writers: dict[int, Any] = {}
     position = 0
     try:
         for path in source:
-            # A row group at a time: polars decodes only it (pyarrow's batch reader held more, in a pool
-            # of its own).
-            metadata = pq.ParquetFile(path).metadata
-            offset = 0
-            for group in range(metadata.num_row_groups):
-                count = metadata.row_group(group).num_rows
+            for offset, count in _stretches(path):
                 rows = pl.scan_parquet(path).slice(offset, count).collect()
                 rows = rows.with_row_index(_POSITION, offset=position)
-                offset += count
                 position += count
                 tagged = rows.join(chunks, on=keys, how="left", nulls_equal=True, maintain_order="left")
                 for (chunk,), members in tagged.partition_by(_CHUNK, as_dict=True).items():
@@ -120,3 +117,21 @@ def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder
         for writer in writers.values():
             writer.close()
     return [folder / f"{chunk:08d}.arrow" for chunk in sorted(writers)]
+
+
+def _stretches(path: Path) -> list[tuple[int, int]]:
+    """``(offset, rows)`` of consecutive stretches of whole row groups of ``path``, each of at least
+    :data:`_READ_ROWS` rows but the last. Polars decodes only the row groups a slice covers (pyarrow's
+    batch reader held more, in a pool of its own); each slice also reads the file's footer, which grows
+    with its row groups, so a file of many small ones (a batched run's, one per batch) is read in few."""
+    metadata = pq.ParquetFile(path).metadata
+    stretches: list[tuple[int, int]] = []
+    start = rows = 0
+    for group in range(metadata.num_row_groups):
+        rows += metadata.row_group(group).num_rows
+        if rows >= _READ_ROWS:
+            stretches.append((start, rows))
+            start, rows = start + rows, 0
+    if rows:
+        stretches.append((start, rows))
+    return stretches

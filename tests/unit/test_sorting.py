@@ -8,6 +8,7 @@ import itertools
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,3 +130,25 @@ def test_arguments_checked(tmp_path: Path, groups: int, chunk_rows: int) -> None
         write_sorted(
             [tmp_path / "x.parquet"], tmp_path / "out", "parquet", ORDER, groups=groups, chunk_rows=chunk_rows
         )
+
+
+def test_a_file_of_many_row_groups_is_read_in_few_stretches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batched run's file holds a row group per batch; each read also parses the footer, which grows with
+    the row groups, so reading them one by one took time quadratic in their number."""
+    rows = [
+        (queue, "LAX", dt.date(2025, 8, 28), rank)
+        for rank in range(500)
+        for queue in ("origin", "documentation")
+    ]
+    source = tmp_path / "in.parquet"
+    frame_of(rows).write_parquet(source, row_group_size=10)
+    assert pq.ParquetFile(source).metadata.num_row_groups == 100
+    monkeypatch.setattr(sorting, "_READ_ROWS", 64)
+    stretches = sorting._stretches(source)
+    assert stretches == [(start, 70) for start in range(0, 980, 70)] + [(980, 20)]
+    written = write_sorted(
+        [source], tmp_path / "out", "parquet", ORDER, groups=3, chunk_rows=150, whole_rows=0
+    )
+    assert_frame_equal(pl.read_parquet(written), frame_of(rows).sort(ORDER, maintain_order=True))
