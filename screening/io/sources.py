@@ -118,12 +118,57 @@ _IPC_FILE_MAGIC = b"ARROW1"
 
 
 def _scan_ipc(path: Path) -> pl.LazyFrame:
-    """An Arrow IPC file, scanned lazily; or an IPC stream, read whole (a stream cannot be scanned)."""
+    """An Arrow IPC file or stream, scanned lazily (a stream record batch by record batch, each time the
+    frame is collected: it has no footer to find its rows by)."""
     with path.open("rb") as handle:
         magic = handle.read(len(_IPC_FILE_MAGIC))
     if magic == _IPC_FILE_MAGIC:
         return pl.scan_ipc(path)
-    return pl.read_ipc_stream(path).lazy()
+    schema = schema_frame(path).collect_schema()
+    return register_io_source(
+        _IpcStreamReader(path), schema=schema, is_pure=True, explain_name="Arrow IPC stream"
+    )
+
+
+class _IpcStreamReader:
+    """The IO source of one Arrow IPC stream: its record batches as they are read, so memory follows a
+    batch, not the stream."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(
+        self,
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        _batch: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        if n_rows == 0:
+            return
+        for batch in self.read():
+            frame = batch
+            if with_columns is not None:
+                # drop, not select: a frame of no columns keeps its height (a row count projects nothing).
+                frame = frame.drop([c for c in frame.columns if c not in with_columns])
+            if predicate is not None:
+                frame = frame.filter(predicate)
+            if n_rows is not None:
+                frame = frame.head(n_rows)
+                n_rows -= frame.height
+            yield frame
+            if n_rows == 0:
+                return
+
+    def read(self) -> Iterator[pl.DataFrame]:
+        """The stream's record batches as frames; a damaged or cut stream raises polars' ``ComputeError``
+        (worded by the caller as damaged data, without quoting the file)."""
+        try:
+            with pa.ipc.open_stream(self.path) as reader:
+                for batch in reader:
+                    yield _frame(pa.Table.from_batches([batch], schema=reader.schema))
+        except (pa.ArrowException, OSError) as exc:
+            raise pl.exceptions.ComputeError(f"{self.path}: damaged Arrow IPC stream") from exc
 
 
 def is_csv(path: Path) -> bool:
@@ -139,8 +184,8 @@ def _reserved_message(names: Sequence[str]) -> str:
 
 
 def is_ipc_stream(path: Path) -> bool:
-    """Whether ``path`` is an Arrow IPC *stream* (read whole by :func:`scan_file`; batch by batch by
-    :func:`ipc_stream_batches`)."""
+    """Whether ``path`` is an Arrow IPC *stream* (scanned record batch by record batch by :func:`scan_file`;
+    in frames of a set size by :func:`ipc_stream_batches`)."""
     if SUFFIXES.get(path.suffix.lower()) != "ipc":
         return False
     with path.open("rb") as handle:
@@ -161,20 +206,20 @@ def schema_frame(path: Path) -> pl.LazyFrame:
 
 def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
     """The rows of an Arrow IPC stream in frames of exactly ``rows`` rows (the last may be shorter), read
-    as they come: memory follows one frame, not the stream."""
-    pending: list[pa.RecordBatch] = []
+    as they come: memory follows one frame, not the stream. A damaged or cut stream raises polars'
+    ``ComputeError`` after the frames read before it."""
+    pending: list[pl.DataFrame] = []
     held = 0
-    with pa.ipc.open_stream(path) as reader:
-        for batch in reader:
-            pending.append(batch)
-            held += batch.num_rows
-            while held >= rows:
-                table = pa.Table.from_batches(pending, schema=reader.schema)
-                yield _frame(table.slice(0, rows))
-                rest = table.slice(rows)
-                pending, held = rest.to_batches(), rest.num_rows
-        if held:
-            yield _frame(pa.Table.from_batches(pending, schema=reader.schema))
+    for batch in _IpcStreamReader(path).read():
+        pending.append(batch)
+        held += batch.height
+        while held >= rows:
+            table = pl.concat(pending)
+            yield table.slice(0, rows).rechunk()
+            rest = table.slice(rows)
+            pending, held = [rest], rest.height
+    if held:
+        yield pl.concat(pending).rechunk()
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
