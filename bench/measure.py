@@ -20,7 +20,7 @@ from typing import Any
 
 import screening
 
-from .baselines import CONTENDERS
+from .baselines import CONTENDERS, FIXED_COST
 
 
 def measure_in_child(contender: str, manifest: Path, out: Path, rules: Path) -> dict[str, Any]:
@@ -67,11 +67,15 @@ def main(argv: list[str] | None = None) -> None:
     after = os.times()
     cpu = (after.user - before.user) + (after.system - before.system)
     peak = peak_rss_bytes()
-    print(
-        json.dumps(
-            {"contender": args.contender, "rows": rows, "wall_s": wall, "cpu_s": cpu, "peak_rss_bytes": peak}
-        )
-    )
+    fixed_wall, fixed_cpu = FIXED_COST.get(args.contender, (0.0, 0.0))
+    measured = {
+        "contender": args.contender,
+        "rows": rows,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_bytes": peak,
+    }
+    print(json.dumps({**measured, "fixed_wall_s": fixed_wall, "fixed_cpu_s": fixed_cpu}))
 
 
 if __name__ == "__main__":

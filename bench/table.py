@@ -4,8 +4,10 @@
 
 Wall time is the median of the timed rounds (in the benchmark's process, which made the manifest);
 the fresh-process wall time, CPU time and peak memory (whole process) come from one more run in a
-fresh process, as ``screen run`` starts. The per-row baseline runs on a slice: its lines per second are
-measured, its wall time on the whole file is extrapolated (marked ``≈``). ``× engine`` is the
+fresh process, as ``screen run`` starts. The per-row baseline runs on a slice: its time on the whole file
+is extrapolated (marked ``≈``): what it spends once per run (its pack tables, ``fixed_*`` in
+``extra_info``) counted once, the rest scaled by the file's lines over the slice's; lines per second
+are the file's lines over that time. ``× engine`` is the
 contender's wall time over the whole-day engine's (below 1: the contender is faster).
 """
 
@@ -36,18 +38,26 @@ def rows_of(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         median = float(bench["stats"]["median"])
         scale = info["manifest_rows"] / info["rows_processed"]
+        wall = _scaled(median, float(info.get("fixed_wall_s", 0.0)), scale)
         out[info["contender"]] = {
             "rows": info["manifest_rows"],
-            "wall_s": median * scale,
-            "cpu_s": float(info["cpu_s"]) * scale,
-            "fresh_wall_s": float(info["fresh_process_wall_s"]) * scale
+            "wall_s": wall,
+            "cpu_s": _scaled(float(info["cpu_s"]), float(info.get("fixed_cpu_s", 0.0)), scale),
+            "fresh_wall_s": _scaled(
+                float(info["fresh_process_wall_s"]), float(info.get("fresh_fixed_wall_s", 0.0)), scale
+            )
             if "fresh_process_wall_s" in info
             else None,
             "peak_rss_bytes": int(info["peak_rss_bytes"]),
-            "lines_per_s": info["rows_processed"] / median,
+            "lines_per_s": info["manifest_rows"] / wall,
             "extrapolated": scale != 1,
         }
     return out
+
+
+def _scaled(seconds: float, fixed: float, scale: float) -> float:
+    """A slice's time on the whole file: its fixed part once, the rest ``scale`` times."""
+    return fixed + (seconds - fixed) * scale
 
 
 def render(report: dict[str, Any]) -> str:

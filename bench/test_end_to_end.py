@@ -16,7 +16,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 import screening
 
-from .baselines import CONTENDERS, PER_ROW_SLICE
+from .baselines import CONTENDERS, FIXED_COST, PER_ROW_SLICE
 from .conftest import BENCH_ROWS, ROOT
 from .measure import measure_in_child
 
@@ -40,6 +40,7 @@ def test_contender(
         assert 0.98 * BENCH_ROWS <= rows <= BENCH_ROWS
     else:
         assert rows == expected
+    fixed_wall, _ = FIXED_COST.get(contender, (0.0, 0.0))  # of the last timed round
     child = measure_in_child(contender, bench_manifest, tmp_path / "child", ROOT / "rules" / "us")
     benchmark.extra_info.update(
         {
@@ -49,5 +50,8 @@ def test_contender(
             "cpu_s": child["cpu_s"],
             "peak_rss_bytes": child["peak_rss_bytes"],
             "fresh_process_wall_s": child["wall_s"],
+            "fixed_wall_s": fixed_wall,
+            "fresh_fixed_wall_s": child["fixed_wall_s"],
+            "fixed_cpu_s": child["fixed_cpu_s"],
         }
     )

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import screening
-from bench.baselines import duckdb_baseline, per_row
+from bench.baselines import FIXED_COST, duckdb_baseline, per_row
 from bench.compare import CompareError, compare, main, medians, regressions
 from bench.table import render, rows_of
 from screening.generate import COMMON_HTS_CODES, generate_manifest
@@ -52,6 +52,30 @@ def test_table_scales_a_sliced_baseline_to_the_whole_file_and_marks_it() -> None
     assert "≈10.00 | ≈20.00 |" in text
     measured["benchmarks"][1]["extra_info"]["fresh_process_wall_s"] = 1.5
     assert "| screening, whole day, all outputs | 2.00 | 4.00 |  | 1.50 | 4.00 |" in render(measured)
+
+
+def test_table_counts_a_sliced_baselines_fixed_cost_once() -> None:
+    """The per-row baseline resolves the pack's tables once per run, whatever its slice: only the rest of
+    its time grows with the file (scaling the whole of it overstated the per-row time at 4M lines)."""
+    measured = report(("engine", 2.0, 1_000), ("per-row", 1.0, 100))
+    info = measured["benchmarks"][1]["extra_info"]
+    info.update(fixed_wall_s=0.2, fixed_cpu_s=0.3, fresh_process_wall_s=1.2, fresh_fixed_wall_s=0.4)
+    row = rows_of(measured)["per-row"]
+    assert row["wall_s"] == pytest.approx(0.2 + 0.8 * 10)
+    assert row["cpu_s"] == pytest.approx(0.3 + (2.0 - 0.3) * 10)
+    assert row["fresh_wall_s"] == pytest.approx(0.4 + 0.8 * 10)
+    assert row["lines_per_s"] == pytest.approx(1_000 / 8.2)
+    assert "| ≈8.20 | n/a | ≈4.10× | ≈8.40 | ≈17.30 | 1.00 GiB | 122 |" in render(measured)
+
+
+def test_the_per_row_baseline_records_its_fixed_cost(tmp_path: Path, us_pack: screening.RulePack) -> None:
+    manifest = tmp_path / "m.parquet"
+    generate_manifest(manifest, rows=300, seed=7, hts_codes=COMMON_HTS_CODES)
+    FIXED_COST.pop("per-row", None)
+    per_row(manifest, tmp_path, us_pack)
+    wall, cpu = FIXED_COST["per-row"]
+    assert wall > 0
+    assert cpu > 0
 
 
 def test_regression_check_flags_only_slowdowns_beyond_the_threshold() -> None:
