@@ -77,6 +77,8 @@ def render(report: dict[str, Any]) -> str:
     body = []
     for name in ORDER:
         if name not in rows:
+            # Not run, or its test failed (a contender's measurements are recorded once its checks pass).
+            body.append(f"| {LABELS[name]} | not in this report |  |  |  |  |  |  |")
             continue
         row = rows[name]
         approx = "≈" if row["extrapolated"] else ""

@@ -54,6 +54,15 @@ def test_table_scales_a_sliced_baseline_to_the_whole_file_and_marks_it() -> None
     assert "| screening, whole day, all outputs | 2.00 | 4.00 |  | 1.50 | 4.00 |" in render(measured)
 
 
+def test_table_names_a_contender_missing_from_the_report() -> None:
+    """A contender whose checks failed (or that was not run) has no measurements: the table says so instead
+    of leaving its row out."""
+    text = render(report(("floor", 0.5, 1_000), ("engine", 2.0, 1_000)))
+    assert "| DuckDB SQL, core decisions only | not in this report |" in text
+    assert "| per-row Python + pydantic, core decisions only | not in this report |" in text
+    assert "| screening, whole day, all outputs | 2.00 |" in text
+
+
 def test_table_counts_a_sliced_baselines_fixed_cost_once() -> None:
     """The per-row baseline resolves the pack's tables once per run, whatever its slice: only the rest of
     its time grows with the file (scaling the whole of it overstated the per-row time at 4M lines)."""
