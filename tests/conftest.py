@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pytest
 
 import screening
@@ -64,3 +65,11 @@ def screen_lines(
         return screening.screen(manifest(*overrides), rules=us_pack)
 
     return run
+
+
+def write_ipc_stream(path: Path, table: pa.Table, batch_rows: int) -> Path:
+    """``table`` saved as an Arrow IPC stream (as a Flight stream is) of record batches of ``batch_rows``."""
+    with pa.ipc.new_stream(path, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=batch_rows):
+            writer.write_batch(batch)
+    return path

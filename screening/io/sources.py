@@ -130,12 +130,13 @@ def _scan_ipc(path: Path) -> pl.LazyFrame:
     )
 
 
-class _IpcStreamReader:
-    """The IO source of one Arrow IPC stream: its record batches as they are read, so memory follows a
-    batch, not the stream."""
+class _IoSource:
+    """A polars IO source (:func:`polars.io.plugins.register_io_source`) over the frames of
+    :meth:`batches`: it hands polars the asked columns, the rows the predicate keeps, at most ``n_rows``."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        """The source's rows in frames, with at least ``columns`` (None: every column)."""
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -146,7 +147,7 @@ class _IpcStreamReader:
     ) -> Iterator[pl.DataFrame]:
         if n_rows == 0:
             return
-        for batch in self.read():
+        for batch in self.batches(with_columns):
             frame = batch
             if with_columns is not None:
                 # drop, not select: a frame of no columns keeps its height (a row count projects nothing).
@@ -159,6 +160,18 @@ class _IpcStreamReader:
             yield frame
             if n_rows == 0:
                 return
+
+
+class _IpcStreamReader(_IoSource):
+    """The IO source of one Arrow IPC stream: its record batches as they are read, so memory follows a
+    batch, not the stream."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        del columns  # a stream's record batches hold every column
+        return self.read()
 
     def read(self) -> Iterator[pl.DataFrame]:
         """The stream's record batches as frames; a damaged or cut stream raises polars' ``ComputeError``
@@ -247,7 +260,7 @@ def _polars_csv(path: Path, separator: str) -> pl.LazyFrame:
     return pl.scan_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
 
 
-class _CsvReader:
+class _CsvReader(_IoSource):
     """The IO source of one CSV file: polars' reader first, :func:`read_csv_tolerant` where it fails.
 
     The first read of every column decides which reader the file needs; later reads (a row count, a
@@ -263,26 +276,8 @@ class _CsvReader:
         #: The number of data rows, once a read of every column has counted them.
         self.rows: int | None = None
 
-    def __call__(
-        self,
-        with_columns: list[str] | None,
-        predicate: pl.Expr | None,
-        n_rows: int | None,
-        _batch: int | None,
-    ) -> Iterator[pl.DataFrame]:
-        for batch in self.read(with_columns):
-            frame = batch
-            if with_columns is not None:
-                # drop, not select: a frame of no columns keeps its height (a row count projects nothing).
-                frame = frame.drop([c for c in frame.columns if c not in with_columns])
-            if predicate is not None:
-                frame = frame.filter(predicate)
-            if n_rows is not None:
-                frame = frame.head(n_rows)
-                n_rows -= frame.height
-            yield frame
-            if n_rows == 0:
-                return
+    def batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        return self.read(columns)
 
     def read(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
         """The file's rows in batches; polars' reader fails before the first batch is handed on."""

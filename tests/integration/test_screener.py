@@ -22,7 +22,7 @@ from screening.io.streaming_output import StreamingOutput
 from screening.schema import QUEUE_ORDER
 from screening.screener import _file_batches, screen_files_in_batches
 
-from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
+from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK, write_ipc_stream
 
 SAMPLE_CSV = SAMPLE / "manifest_10k.csv"
 
@@ -494,10 +494,7 @@ def test_an_ipc_stream_is_screened_as_it_is_read_not_held_whole(tmp_path: Path) 
     """A stream's batches come as its record batches are read: a stream cut short mid-way (a Flight transfer
     that broke) gives its first batches before the error naming the file."""
     table = pl.read_parquet(SAMPLE / "manifest_10k.parquet").to_arrow()
-    whole = tmp_path / "whole.ipc"
-    with pa.ipc.new_stream(whole, table.schema) as writer:
-        for batch in table.to_batches(max_chunksize=1_000):
-            writer.write_batch(batch)
+    whole = write_ipc_stream(tmp_path / "whole.ipc", table, 1_000)
     cut = tmp_path / "cut.ipc"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     batches = _file_batches(cut, 1_000, ColumnMapping())

@@ -22,7 +22,7 @@ from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
-from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE
+from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE, write_ipc_stream
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -240,10 +240,7 @@ def test_an_arrow_ipc_stream_is_scanned_record_batch_by_record_batch(tmp_path: P
     its record batches, never holding the stream (a 1M-line stream peaked at 1.41 GiB read whole, 1.07 GiB
     scanned; the same day as Parquet 1.08 GiB)."""
     table = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(2_500).to_arrow()
-    path = tmp_path / "stream.arrow"
-    with pa.ipc.new_stream(path, table.schema) as writer:
-        for batch in table.to_batches(max_chunksize=1_000):
-            writer.write_batch(batch)
+    path = write_ipc_stream(tmp_path / "stream.arrow", table, 1_000)
     scan = sources.scan_file(path)
     assert "Arrow IPC stream" in scan.explain()  # read by the source's own reader, not a frame in memory
     expected = pl.from_arrow(table)
@@ -259,10 +256,7 @@ def test_an_arrow_ipc_stream_is_scanned_record_batch_by_record_batch(tmp_path: P
 
 def test_a_damaged_arrow_ipc_stream_is_named_as_such(tmp_path: Path, pack: RulePack) -> None:
     table = pl.read_parquet(SAMPLE / "manifest_10k.parquet").to_arrow()
-    whole = tmp_path / "whole.arrow"
-    with pa.ipc.new_stream(whole, table.schema) as writer:
-        for batch in table.to_batches(max_chunksize=1_000):
-            writer.write_batch(batch)
+    whole = write_ipc_stream(tmp_path / "whole.arrow", table, 1_000)
     cut = tmp_path / "cut.arrow"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     for part_lines in (200_000, 3_000):  # the day in one part; in parts
