@@ -243,33 +243,57 @@ def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]
 
 
 def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl.DataFrame:
-    """``measure_id, hts_prefix, kind, effective_from, effective_to`` from inline prefixes and tables."""
-    frames = []
-    for rule in (*tariff.measures, *tariff.gaps):
-        for kind, inline, table in (
+    """``measure_id, hts_prefix, kind, effective_from, effective_to`` from inline prefixes and tables.
+
+    Rows come rule by rule, includes before excludes, inline prefixes before a table's; each table is read
+    once however many rules name it (an error names the first rule that does).
+    """
+    inline: dict[str, list[Any]] = {"order": [], "measure_id": [], "kind": [], "hts_prefix": []}
+    references: dict[str, list[Any]] = {"order": [], "measure_id": [], "kind": [], "table": []}
+    tables: dict[str, pl.DataFrame] = {}
+    for index, rule in enumerate((*tariff.measures, *tariff.gaps)):
+        for kind, prefixes, table in (
             ("include", rule.hts_include, rule.hts_include_file),
             ("exclude", rule.hts_exclude, rule.hts_exclude_file),
         ):
-            parts = [
-                pl.DataFrame({"hts_prefix": list(inline)}, schema={"hts_prefix": pl.String()}).with_columns(
-                    effective_from=pl.lit(None, dtype=pl.Date()), effective_to=pl.lit(None, dtype=pl.Date())
-                )
-            ]
+            order = 2 * index + (kind == "exclude")
+            for prefix in prefixes:
+                for column, value in zip(inline, (order, rule.id, kind, prefix), strict=True):
+                    inline[column].append(value)
             if table is not None:
-                parts.append(read_prefix_table(root, table, where=f"{files[rule.id]} (id {rule.id})"))
-            rows = pl.concat(parts)
-            if rows.height:
-                frames.append(rows.with_columns(measure_id=pl.lit(rule.id), kind=pl.lit(kind)))
-    schema = {
-        "measure_id": pl.String(),
-        "hts_prefix": pl.String(),
-        "kind": pl.String(),
-        "effective_from": pl.Date(),
-        "effective_to": pl.Date(),
-    }
-    if not frames:
-        return pl.DataFrame(schema=schema)
-    return pl.concat(frames).select(list(schema)).unique(maintain_order=True)
+                if table not in tables:
+                    where = f"{files[rule.id]} (id {rule.id})"
+                    tables[table] = read_prefix_table(root, table, where=where).with_columns(
+                        table=pl.lit(table)
+                    )
+                for column, value in zip(references, (order, rule.id, kind, table), strict=True):
+                    references[column].append(value)
+    schema = pl.Schema(
+        {
+            "measure_id": pl.String(),
+            "hts_prefix": pl.String(),
+            "kind": pl.String(),
+            "effective_from": pl.Date(),
+            "effective_to": pl.Date(),
+        }
+    )
+    key = {"order": pl.Int64(), "measure_id": pl.String(), "kind": pl.String()}
+    from_inline = pl.DataFrame(inline, schema={**key, "hts_prefix": pl.String()}).with_columns(
+        pl.lit(0).alias("source"),
+        pl.lit(None, dtype=pl.Date()).alias("effective_from"),
+        pl.lit(None, dtype=pl.Date()).alias("effective_to"),
+        pl.int_range(pl.len()).alias("row"),
+    )
+    named = pl.DataFrame(references, schema={**key, "table": pl.String()})
+    read = pl.concat([t.with_row_index("row") for t in tables.values()]) if tables else None
+    from_tables = (
+        named.join(read, on="table", how="inner").drop("table").with_columns(pl.lit(1).alias("source"))
+        if read is not None
+        else from_inline.clear()
+    )
+    rows = pl.concat([from_inline, from_tables.select(from_inline.columns)], how="vertical_relaxed")
+    ordered = rows.sort("order", "source", "row")
+    return ordered.select(schema.names()).cast(schema).unique(maintain_order=True)
 
 
 def content_hash(root: Path) -> str:

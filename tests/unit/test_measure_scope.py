@@ -87,3 +87,30 @@ def test_a_dated_scope_row_counts_only_inside_its_period(tmp_path: Path) -> None
     result = screening.screen(pl.DataFrame(rows), rules=pack)
     applied = result.components.filter(pl.col("measure_id") == "test-duty")
     assert applied["package_id"].to_list() == ["AFTER"]
+
+
+def test_a_table_named_by_two_measures_scopes_both_in_declaration_order(tmp_path: Path) -> None:
+    """A prefix table is read once however many measures (or sides of one) name it; each gets its rows, inline
+    prefixes before the table's, includes before excludes, measures in the order the pack declares them."""
+    second = (
+        MEASURE.replace('id = "test-duty"', 'id = "test-duty-2"').replace(
+            'heading = "9903.99.99"', 'heading = "9903.99.98"'
+        )
+    ).replace(
+        'hts_exclude = ["6109100040"]', 'hts_include = ["4202"]\nhts_exclude_file = "measures/test_scope.csv"'
+    )
+    root = tmp_path / "us"
+    shutil.copytree(US_PACK, root)
+    (root / "measures" / "test.toml").write_text(MEASURE + second)
+    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n6109\n6110\n")
+    scope = screening.load_rules(root).measure_scope.filter(pl.col("measure_id").str.starts_with("test-duty"))
+    assert scope.select("measure_id", "kind", "hts_prefix").rows() == [
+        ("test-duty", "include", "6109"),
+        ("test-duty", "include", "6110"),
+        ("test-duty", "exclude", "6109100040"),
+        ("test-duty-2", "include", "4202"),
+        ("test-duty-2", "include", "6109"),
+        ("test-duty-2", "include", "6110"),
+        ("test-duty-2", "exclude", "6109"),
+        ("test-duty-2", "exclude", "6110"),
+    ]
