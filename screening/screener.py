@@ -485,8 +485,8 @@ def screen_files_in_batches(
             raise UsageError("no manifest to screen")
         report("writing outputs")
         output.close_files()
-        # Each batch's queue rows are in order; the run's are sorted together, a chunk at a time (a
-        # quarter of the packages can be queued).
+        # Each batch's queue rows are in order; the run's are sorted together, a chunk at a time (over a
+        # third of a synthetic day's packages are queued: a million rows at 4M lines).
         unsorted = output.staged("queues").rename(output.staging / ".queues-unsorted.parquet")
         write_sorted([unsorted], output.staging / "queues", "parquet", QUEUE_ORDER, groups=3)
         unsorted.unlink()
