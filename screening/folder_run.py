@@ -47,7 +47,7 @@ from screening.pipeline import (
 )
 from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conservation
 from screening.rulepack.resolved_cache import ResolvedCache
-from screening.schema import PACKAGE_KEY, QUEUE_ORDER, QUEUE_SCHEMA
+from screening.schema import PACKAGE_KEY, QUEUE_ORDER
 from screening.stages import route
 
 #: Lines per part by default. Peak memory follows the part: measured on 2 cores at 4M lines, parts of 150k,
@@ -223,7 +223,7 @@ def _write_packages(
         for path in package_files:
             sampled = pl.read_parquet(path)
             routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
-            files.append(queue_rows, "parquet", route.queue_rows(routed).select(list(QUEUE_SCHEMA)))
+            files.append(queue_rows, "parquet", route.queue_rows(routed))
             frame = pseudonymised(
                 "packages", packages_output(routed).collect(engine=IN_MEMORY), day.inputs.key
             )

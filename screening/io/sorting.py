@@ -55,8 +55,8 @@ def write_sorted(
     Chunks are cut between groups of the first ``groups`` columns of ``by``, so a chunk holds at most
     ``chunk_rows`` rows plus one group; files of at most ``whole_rows`` rows in all are sorted in one
     frame (by default :data:`SORT_CHUNK_ROWS` and :data:`SORT_WHOLE_ROWS`). Chunks are spilled to Arrow
-    IPC files, which do not hold Categorical or Int128 columns (the ``queues`` output has neither). Temporary files go to a hidden folder beside ``target``, removed afterwards. Returns the path
-    written.
+    IPC files, which do not hold Categorical or Int128 columns (the ``queues`` output has neither), in a
+    hidden folder beside ``target``, removed afterwards. Returns the path written.
     """
     chunk_rows = SORT_CHUNK_ROWS if chunk_rows is None else chunk_rows
     whole_rows = SORT_WHOLE_ROWS if whole_rows is None else whole_rows
@@ -97,7 +97,7 @@ def _chunks(source: Sequence[Path], keys: list[str], chunk_rows: int) -> pl.Data
 def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder: Path) -> list[Path]:
     """Read ``source`` a stretch of whole row groups at a time and append each row, with its place in
     ``source``, to its chunk's Arrow file in ``folder``; those files in chunk order."""
-    writers: dict[int, Any] = {}
+    spills: dict[int, tuple[Path, Any]] = {}  # chunk: its file and writer
     position = 0
     try:
         for path in source:
@@ -108,15 +108,14 @@ def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder
                 tagged = rows.join(chunks, on=keys, how="left", nulls_equal=True, maintain_order="left")
                 for (chunk,), members in tagged.partition_by(_CHUNK, as_dict=True).items():
                     table = members.drop(_CHUNK).to_arrow()
-                    writer = writers.get(chunk)
-                    if writer is None:
+                    if chunk not in spills:
                         spill = folder / f"{chunk:08d}.arrow"
-                        writer = writers[chunk] = pa.ipc.new_file(spill, table.schema, options=_SPILL_OPTIONS)
-                    writer.write_table(table)
+                        spills[chunk] = spill, pa.ipc.new_file(spill, table.schema, options=_SPILL_OPTIONS)
+                    spills[chunk][1].write_table(table)
     finally:
-        for writer in writers.values():
+        for _, writer in spills.values():
             writer.close()
-    return [folder / f"{chunk:08d}.arrow" for chunk in sorted(writers)]
+    return [spills[chunk][0] for chunk in sorted(spills)]
 
 
 def _stretches(path: Path) -> list[tuple[int, int]]:

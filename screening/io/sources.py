@@ -170,12 +170,9 @@ class _IpcStreamReader(_IoSource):
         self.path = path
 
     def batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        """The stream's record batches as frames, every column; a damaged or cut stream raises polars'
+        ``ComputeError`` (worded by the caller as damaged data, without quoting the file)."""
         del columns  # a stream's record batches hold every column
-        return self.read()
-
-    def read(self) -> Iterator[pl.DataFrame]:
-        """The stream's record batches as frames; a damaged or cut stream raises polars' ``ComputeError``
-        (worded by the caller as damaged data, without quoting the file)."""
         try:
             with pa.ipc.open_stream(self.path) as reader:
                 for batch in reader:
@@ -223,7 +220,7 @@ def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
     ``ComputeError`` after the frames read before it."""
     pending: list[pl.DataFrame] = []
     held = 0
-    for batch in _IpcStreamReader(path).read():
+    for batch in _IpcStreamReader(path).batches(None):
         pending.append(batch)
         held += batch.height
         while held >= rows:

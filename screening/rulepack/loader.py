@@ -248,8 +248,9 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
     Rows come rule by rule, includes before excludes, inline prefixes before a table's; each table is read
     once however many rules name it (an error names the first rule that does).
     """
-    inline: dict[str, list[Any]] = {"order": [], "measure_id": [], "kind": [], "hts_prefix": []}
-    references: dict[str, list[Any]] = {"order": [], "measure_id": [], "kind": [], "table": []}
+    # (order, measure id, kind, prefix or table name): the order is the rule's, includes first.
+    inline: list[tuple[int, str, str, str]] = []
+    references: list[tuple[int, str, str, str]] = []
     tables: dict[str, pl.DataFrame] = {}
     for index, rule in enumerate((*tariff.measures, *tariff.gaps)):
         for kind, prefixes, table in (
@@ -257,17 +258,14 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
             ("exclude", rule.hts_exclude, rule.hts_exclude_file),
         ):
             order = 2 * index + (kind == "exclude")
-            for prefix in prefixes:
-                for column, value in zip(inline, (order, rule.id, kind, prefix), strict=True):
-                    inline[column].append(value)
+            inline += [(order, rule.id, kind, prefix) for prefix in prefixes]
             if table is not None:
                 if table not in tables:
                     where = f"{files[rule.id]} (id {rule.id})"
                     tables[table] = read_prefix_table(root, table, where=where).with_columns(
                         table=pl.lit(table)
                     )
-                for column, value in zip(references, (order, rule.id, kind, table), strict=True):
-                    references[column].append(value)
+                references.append((order, rule.id, kind, table))
     schema = pl.Schema(
         {
             "measure_id": pl.String(),
@@ -278,13 +276,13 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
         }
     )
     key = {"order": pl.Int64(), "measure_id": pl.String(), "kind": pl.String()}
-    from_inline = pl.DataFrame(inline, schema={**key, "hts_prefix": pl.String()}).with_columns(
+    from_inline = pl.DataFrame(inline, schema={**key, "hts_prefix": pl.String()}, orient="row").with_columns(
         pl.lit(0).alias("source"),
         pl.lit(None, dtype=pl.Date()).alias("effective_from"),
         pl.lit(None, dtype=pl.Date()).alias("effective_to"),
         pl.int_range(pl.len()).alias("row"),
     )
-    named = pl.DataFrame(references, schema={**key, "table": pl.String()})
+    named = pl.DataFrame(references, schema={**key, "table": pl.String()}, orient="row")
     read = pl.concat([t.with_row_index("row") for t in tables.values()]) if tables else None
     from_tables = (
         named.join(read, on="table", how="inner").drop("table").with_columns(pl.lit(1).alias("source"))

@@ -14,7 +14,7 @@ import polars as pl
 
 from screening.exprs.stable_hash import fnv1a64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
-from screening.schema import PACKAGE_KEY
+from screening.schema import PACKAGE_KEY, QUEUE_SCHEMA
 
 QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
 #: A package's row number in the frame being routed.
@@ -203,17 +203,7 @@ def queued_by_key(packages: pl.DataFrame, by_key: pl.DataFrame) -> pl.DataFrame:
 
 def queue_rows(routed: pl.DataFrame) -> pl.DataFrame:
     """The routed packages that went to a queue, with the columns of the ``queues`` output, in no set order."""
-    return routed.select(
-        "queue",
-        "port_of_entry",
-        "arrival_date",
-        "queue_rank",
-        "package_id",
-        "risk_score",
-        "risk_flags",
-        "disposition",
-        "capacity",
-    ).filter(pl.col("queue").is_not_null())
+    return routed.select(list(QUEUE_SCHEMA)).filter(pl.col("queue").is_not_null())
 
 
 def queue_table(routed: pl.DataFrame) -> pl.DataFrame:
