@@ -4,6 +4,8 @@
 - ``engine``: the whole-day engine as ``screen run`` runs it (``screening.screen_to_folder``), every output
   written (DESIGN §3.2).
 - ``engine-batches``: ``screening.Screener`` fed 50,000-line record batches, every output written.
+- ``screener``: ``screening.Screener`` as a library embeds it: 50,000-line Arrow record batches read from the
+  file, each batch's :class:`~screening.Result` handed back in memory (nothing written).
 - ``duckdb``: what a user would write instead: the core decisions (FX, consignee-day totals,
   eligibility with suspensions, MFN ad valorem duty, entry type) as one DuckDB SQL script.
 - ``per-row``: the naive way: a pydantic model per line and dictionary lookups, on a 100,000-line slice.
@@ -27,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 from pydantic import BaseModel, ConfigDict
 
 import screening
@@ -68,6 +71,18 @@ def engine_batches(manifest: Path, out: Path, pack: screening.RulePack | None) -
     summary, _wall = screen_files_in_batches([manifest], out=out / "run", batch_size=BATCH_ROWS, rules=pack)
     counts = summary["counts"]
     return int(counts["lines"]) + int(counts["rejected"])
+
+
+def screener_in_memory(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
+    """``screening.Screener`` embedded: Arrow record batches in, each batch's result out, in memory. The
+    caller holds one batch's result at a time (as a consumer forwarding results would)."""
+    assert pack is not None
+    screener = screening.Screener(pack)
+    rows = 0
+    for batch in pq.ParquetFile(manifest).iter_batches(batch_size=BATCH_ROWS):
+        counts = screener.screen(batch).summary["counts"]
+        rows += int(counts["lines"]) + int(counts["rejected"])
+    return rows
 
 
 def reference_tables(manifest: Path, pack: screening.RulePack | None) -> dict[str, pl.DataFrame]:
@@ -282,6 +297,7 @@ CONTENDERS: dict[str, Contender] = {
     "floor": floor,
     "engine": engine,
     "engine-batches": engine_batches,
+    "screener": screener_in_memory,
     "duckdb": duckdb_baseline,
     "per-row": per_row,
 }

@@ -19,11 +19,12 @@ import platform
 from pathlib import Path
 from typing import Any
 
-ORDER = ("floor", "engine", "engine-batches", "duckdb", "per-row")
+ORDER = ("floor", "engine", "engine-batches", "screener", "duckdb", "per-row")
 LABELS = {
     "floor": "floor: polars read → write Parquet (zstd)",
     "engine": "screening, whole day, all outputs",
     "engine-batches": "screening.Screener, 50k-line batches, all outputs",
+    "screener": "screening.Screener, 50k-line Arrow batches in memory, all results",
     "duckdb": "DuckDB SQL, core decisions only",
     "per-row": "per-row Python + pydantic, core decisions only",
 }

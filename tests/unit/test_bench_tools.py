@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 import screening
-from bench.baselines import FIXED_COST, duckdb_baseline, per_row
+from bench.baselines import FIXED_COST, duckdb_baseline, engine_batches, per_row, screener_in_memory
 from bench.compare import CompareError, compare, main, medians, regressions
 from bench.table import render, rows_of
 from screening.generate import COMMON_HTS_CODES, generate_manifest
@@ -85,6 +85,19 @@ def test_the_per_row_baseline_records_its_fixed_cost(tmp_path: Path, us_pack: sc
     wall, cpu = FIXED_COST["per-row"]
     assert wall > 0
     assert cpu > 0
+
+
+def test_the_in_memory_screener_contender_accounts_for_every_row_as_the_batched_run(
+    tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    """Several batches of the size the benchmark uses, with rows that are rejected: each row counted once."""
+    manifest = tmp_path / "m.parquet"
+    generate_manifest(manifest, rows=120_000, seed=11, hts_codes=COMMON_HTS_CODES)
+    rows = pl.scan_parquet(manifest).select(pl.len()).collect().item()
+    assert screener_in_memory(manifest, tmp_path / "a", us_pack) == rows
+    assert engine_batches(manifest, tmp_path / "b", us_pack) == rows
+    rejected = pl.scan_parquet(tmp_path / "b" / "run" / "rejects.parquet").select(pl.len()).collect().item()
+    assert rejected > 0
 
 
 def test_regression_check_flags_only_slowdowns_beyond_the_threshold() -> None:
