@@ -1,5 +1,6 @@
-"""End to end, every contender on the same manifest: the floor, the engine (whole day and in
-50,000-line batches), DuckDB SQL and per-row Python (see :mod:`bench.baselines`).
+"""End to end, every contender on the same manifest: the floor, the engine (whole day, and in
+50,000-line batches from the file to the output folder and from Arrow batches to results in memory),
+DuckDB SQL and per-row Python (see :mod:`bench.baselines`).
 
 Run: ``pytest bench --benchmark-only --benchmark-json=bench.json`` then ``python -m bench.table bench.json``.
 Each contender is timed in this process (pytest-benchmark, ``BENCH_ROUNDS`` rounds) and run once
