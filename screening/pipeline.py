@@ -401,6 +401,7 @@ def run_vocabulary(pack: RulePack) -> normalise.Vocabulary:
         currencies=pack_currencies(pack),
         covers_from=pack.meta.covers_from,
         covers_to=pack.meta.covers_to,
+        time_zone=pack.meta.time_zone,
     )
 
 

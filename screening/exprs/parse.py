@@ -28,10 +28,14 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return text.cast(dtype, strict=False)
 
 
-def coerce(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+def coerce(
+    expr: pl.Expr, source: pl.DataType, target: pl.DataType, *, time_zone: str | None = None
+) -> pl.Expr:
     """Bring a column of type ``source`` to ``target``: parse text, convert other types strictly.
 
-    Values that do not convert become null (and the row is rejected by the checks).
+    Values that do not convert become null (and the row is rejected by the checks). A timestamp becomes a
+    date as given when it has no time zone; with one, in ``time_zone`` when given (the rule pack's zone),
+    else in its own.
     """
     if source == target:
         return expr
@@ -39,13 +43,17 @@ def coerce(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
         return parse_text(expr, target)
     if target == pl.String():
         return expr.cast(pl.String())
-    return _from_typed(expr, source, target)
+    return _from_typed(expr, source, target, time_zone)
 
 
-def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType, time_zone: str | None) -> pl.Expr:
     if target == pl.Date():
         # Datetimes give their date; numbers are not dates (no guessing at days since 1970).
-        return expr.dt.date() if isinstance(source, pl.Datetime) else pl.lit(None, dtype=pl.Date())
+        if not isinstance(source, pl.Datetime):
+            return pl.lit(None, dtype=pl.Date())
+        if source.time_zone is not None and time_zone is not None:
+            expr = expr.dt.convert_time_zone(time_zone)
+        return expr.dt.date()
     if isinstance(target, pl.Decimal) and source.is_float():
         plausible = expr.is_finite() & (expr.abs() < 1e15)
         return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)

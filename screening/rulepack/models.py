@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal
 
+import polars as pl
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Confidence = Literal["confirmed", "unconfirmed", "conflict"]
@@ -303,12 +304,28 @@ class PackMeta(Frozen):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     covers_from: dt.date
     covers_to: dt.date | None = None
+    time_zone: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*$",
+        description="IANA zone in which the pack's dates and effective times are read (arrival timestamps that "
+        "carry a time zone are dated there); none: such timestamps are dated in their own zone",
+    )
     description: str = ""
 
     @model_validator(mode="after")
     def _covers_a_period(self) -> PackMeta:
         if self.covers_to is not None and self.covers_to <= self.covers_from:
             raise ValueError(f"covers_to {self.covers_to} is not after covers_from {self.covers_from}")
+        return self
+
+    @model_validator(mode="after")
+    def _known_time_zone(self) -> PackMeta:
+        if self.time_zone is not None:
+            # The zone the engine converts with must exist in polars' own time-zone database.
+            try:
+                pl.select(pl.lit(dt.datetime(2000, 1, 1)).dt.replace_time_zone(self.time_zone))
+            except pl.exceptions.PolarsError:
+                raise ValueError(f"time_zone {self.time_zone!r} is not a known IANA time zone") from None
         return self
 
 

@@ -42,6 +42,8 @@ class Vocabulary:
     currencies: Sequence[str]
     covers_from: dt.date
     covers_to: dt.date | None
+    #: The pack's zone: arrival timestamps with a time zone are dated there.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,13 @@ def raw_text(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String())
 
 
-def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
-    """Add ``__parsed_<col>`` for every canonical column; absent optional columns become defaults."""
+def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | None = None) -> pl.LazyFrame:
+    """Add ``__parsed_<col>`` for every canonical column; absent optional columns become defaults.
+    Timestamps with a time zone are dated in ``time_zone`` (the pack's)."""
     exprs = []
     for column in MANIFEST_COLUMNS:
         if column.name in schema:
-            value = coerce(pl.col(column.name), schema[column.name], column.dtype)
+            value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
         else:
             value = (
                 pl.lit(column.default, dtype=column.dtype)
@@ -432,7 +435,9 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> 
     schema = frame.collect_schema()
     ordered = checks(schema, vocabulary)
     present = set(schema.names())
-    checked = add_parsed_columns(frame, schema).with_columns(first_failed_check(ordered))
+    checked = add_parsed_columns(frame, schema, vocabulary.time_zone).with_columns(
+        first_failed_check(ordered)
+    )
     candidates = (
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),

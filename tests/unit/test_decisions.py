@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
+import pytest
 
 import screening
 
@@ -258,3 +261,51 @@ def test_mode_is_read_in_any_case(screen_lines: Screen) -> None:
         "B": "postal",
         "C": "cargo",
     }
+
+
+def test_an_arrival_timestamp_with_a_time_zone_is_dated_in_the_pack_s_zone(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], us_pack: screening.RulePack
+) -> None:
+    """EO 14324 took effect at 12:01 a.m. EDT on 2025-08-29 (DOMAIN §1): 03:00 UTC that day is still 08-28 in
+    the East, 22:00 PDT on 08-28 already 08-29. Timestamps without a zone keep the date they give."""
+    at = [
+        dt.datetime(2025, 8, 29, 3, 0, tzinfo=dt.UTC),
+        dt.datetime(2025, 8, 28, 22, 0, tzinfo=ZoneInfo("America/Los_Angeles")),
+        dt.datetime(2025, 8, 29, 3, 0, tzinfo=dt.UTC),
+    ]
+    frame = manifest(
+        {"package_id": "UTC", "consignee_name": "A"},
+        {"package_id": "PDT", "consignee_name": "B"},
+        {"package_id": "LOCAL", "consignee_name": "C"},
+    ).drop("arrival_date")
+    aware = frame.with_columns(pl.Series("arrival_date", at).dt.convert_time_zone("UTC"))
+    naive = aware.with_columns(pl.col("arrival_date").dt.replace_time_zone(None))
+    packages = screening.screen(aware, rules=us_pack).packages
+    assert packages.select("package_id", "arrival_date", "de_minimis_reason").rows() == [
+        ("LOCAL", dt.date(2025, 8, 28), "dm-eligible"),
+        ("PDT", dt.date(2025, 8, 29), "dm-suspended-all"),
+        ("UTC", dt.date(2025, 8, 28), "dm-eligible"),
+    ]
+    # As UTC wall times without their zone: each the date it shows.
+    local = screening.screen(naive, rules=us_pack).packages
+    assert local.select("package_id", "arrival_date").rows() == [
+        ("LOCAL", dt.date(2025, 8, 29)),
+        ("PDT", dt.date(2025, 8, 29)),
+        ("UTC", dt.date(2025, 8, 29)),
+    ]
+    # A pack without a zone dates such timestamps in their own zone.
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack)
+    toml = pack / "pack.toml"
+    toml.write_text(toml.read_text().replace('time_zone = "America/New_York"\n', ""))
+    own = screening.screen(aware, rules=screening.load_rules(pack)).packages
+    assert own.filter(pl.col("package_id") == "UTC")["arrival_date"].to_list() == [dt.date(2025, 8, 29)]
+
+
+def test_a_pack_s_time_zone_must_be_known(tmp_path: Path) -> None:
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack)
+    toml = pack / "pack.toml"
+    toml.write_text(toml.read_text().replace('"America/New_York"', '"America/Atlantis"'))
+    with pytest.raises(screening.RulePackError, match="America/Atlantis"):
+        screening.load_rules(pack)
