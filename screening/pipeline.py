@@ -862,7 +862,7 @@ def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
     facts = enrich.attach_tariff(goods.lazy(), resolved.tariff)
     facts = decide.attach_day_rules(facts, resolved.days)
     facts = decide.attach_suspensions(facts, resolved.suspensions)
-    facts = decide.attach_exclusions(facts, resolved.never_eligible)
+    facts = decide.attach_exclusions(facts, resolved.never_eligible, resolved.tariff)
     facts = decide.attach_gift_limits(facts, resolved.gifts)
     facts = decide.attach_postal_regimes(facts, resolved.postal)
     facts = assess.add_goods_duty_facts(assess.select_rate_program(facts))

@@ -35,29 +35,87 @@ def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.Laz
     return attach(lines, suspensions.lazy(), ["arrival_date", "country_of_origin", "mode"])
 
 
-def exclusions_for_keys(keys: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
-    """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it."""
+def exclusions_for_keys(
+    keys: pl.DataFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame
+) -> pl.LazyFrame:
+    """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it.
+
+    A class covers a code that one of its prefixes begins, and a code shorter than its prefixes (a
+    subheading of 6 digits, say, for a class of 8-digit lines) when every tariff line in force under the code
+    (``tariff``) is in the class: AD/CVD honey ``0409.00`` is the one line 0409.00.00. A code the class
+    covers only in part stays outside it (nothing is guessed).
+    """
     lengths = sorted(set(never_eligible["hts_prefix"].str.len_chars().to_list())) or [2]
-    candidates = keys.with_columns(
-        pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in lengths).alias("hts_prefix")
-    ).explode("hts_prefix")
-    matched = candidates.join(never_eligible.lazy(), on=["arrival_date", "hts_prefix"], how="inner").filter(
-        (pl.col("origin") == "*") | (pl.col("origin") == pl.col("country_of_origin"))
+    candidates = (
+        keys.lazy()
+        .with_columns(
+            pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in lengths).alias("hts_prefix")
+        )
+        .explode("hts_prefix")
     )
+    key = ["arrival_date", "hts_digits", "country_of_origin"]
+    found = [_in_class(candidates, never_eligible).select(*key, "exclusion_reason", "exclusion_rule_id")]
+    short = keys.filter(pl.col("hts_digits").str.len_chars() < max(lengths))
+    if not short.is_empty():
+        found.append(_covering_every_line(short.lazy(), never_eligible, tariff, lengths))
+    matched = pl.concat(found)
     rank = pl.col("exclusion_reason").replace_strict(_RANK, return_dtype=pl.Int64())
     return (
-        matched.sort("arrival_date", "hts_digits", "country_of_origin", rank, "exclusion_rule_id")
-        .unique(["arrival_date", "hts_digits", "country_of_origin"], keep="first", maintain_order=True)
-        .select("arrival_date", "hts_digits", "country_of_origin", "exclusion_reason", "exclusion_rule_id")
+        matched.sort(*key, rank, "exclusion_rule_id")
+        .unique(key, keep="first", maintain_order=True)
+        .select(*key, "exclusion_reason", "exclusion_rule_id")
     )
 
 
-def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
-    """Left-join the never-eligible class of each line's HTS code and origin."""
-    rows = lines.collect(engine="in-memory").lazy()
+def _in_class(candidates: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
+    """``candidates`` (each with an ``hts_prefix``) joined to the classes of that prefix, date and origin."""
+    return candidates.join(never_eligible.lazy(), on=["arrival_date", "hts_prefix"], how="inner").filter(
+        (pl.col("origin") == "*") | (pl.col("origin") == pl.col("country_of_origin"))
+    )
+
+
+def _covering_every_line(
+    short: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame, lengths: list[int]
+) -> pl.LazyFrame:
+    """The classes that hold every tariff line in force under each of ``short`` (codes shorter than the
+    longest class prefix)."""
+    key = ["arrival_date", "hts_digits", "country_of_origin"]
+    lines = tariff.lazy().select("arrival_date", pl.col("hts").alias("__line")).unique()
+    # Each short code with the tariff lines under it (codes have 6, 8 or 10 digits).
+    under = pl.concat(
+        [
+            short.filter(pl.col("hts_digits").str.len_chars() == n).join(
+                lines.with_columns(hts_prefix(pl.col("__line"), n).alias("hts_digits")),
+                on=["arrival_date", "hts_digits"],
+                how="inner",
+            )
+            for n in (6, 8)
+        ]
+    )
+    line_prefixes = pl.concat_list(hts_prefix(pl.col("__line"), n) for n in lengths).alias("hts_prefix")
+    covered = (
+        _in_class(under.with_columns(line_prefixes).explode("hts_prefix"), never_eligible)
+        .group_by(*key, "exclusion_reason", "exclusion_rule_id")
+        .agg(pl.col("__line").n_unique().alias("__covered"))
+    )
+    counts = under.group_by(key).agg(pl.col("__line").n_unique().alias("__lines"))
+    return (
+        covered.join(counts, on=key, how="inner")
+        .filter(pl.col("__covered") == pl.col("__lines"))
+        .select(*key, "exclusion_reason", "exclusion_rule_id")
+    )
+
+
+def attach_exclusions(
+    lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame
+) -> pl.LazyFrame:
+    """Left-join the never-eligible class of each line's HTS code and origin (see :func:`exclusions_for_keys`)."""
+    rows = lines.collect(engine="in-memory")
     keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()
     return attach(
-        rows, exclusions_for_keys(keys, never_eligible), ["arrival_date", "hts_digits", "country_of_origin"]
+        rows.lazy(),
+        exclusions_for_keys(keys, never_eligible, tariff),
+        ["arrival_date", "hts_digits", "country_of_origin"],
     )
 
 

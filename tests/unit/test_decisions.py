@@ -309,3 +309,25 @@ def test_a_pack_s_time_zone_must_be_known(tmp_path: Path) -> None:
     toml.write_text(toml.read_text().replace('"America/New_York"', '"America/Atlantis"'))
     with pytest.raises(screening.RulePackError, match="America/Atlantis"):
         screening.load_rules(pack)
+
+
+def test_a_subheading_is_never_eligible_when_every_tariff_line_under_it_is_in_the_class(
+    screen_lines: Screen,
+) -> None:
+    """AD/CVD honey from CN is 0409.00.00, the one tariff line of subheading 0409.00: a 6-digit code is in the
+    class. Of the six lines of 7317.00 the CN nails order names two: the subheading is not judged in it."""
+    result = screen_lines(
+        {"package_id": "H6", "consignee_name": "A", "country_of_origin": "CN", "hts_code": "0409.00"},
+        {"package_id": "H8", "consignee_name": "B", "country_of_origin": "CN", "hts_code": "0409.00.00"},
+        {"package_id": "DE", "consignee_name": "C", "country_of_origin": "DE", "hts_code": "0409.00"},
+        {"package_id": "N6", "consignee_name": "D", "country_of_origin": "CN", "hts_code": "7317.00"},
+        {"package_id": "N8", "consignee_name": "E", "country_of_origin": "CN", "hts_code": "7317.00.55"},
+    )
+    decided = result.packages.select("package_id", "de_minimis_reason", "de_minimis_rule_id").rows()
+    assert decided == [
+        ("DE", "dm-eligible", "threshold-800"),
+        ("H6", "dm-excluded-adcvd", "adcvd-cn-honey"),
+        ("H8", "dm-excluded-adcvd", "adcvd-cn-honey"),
+        ("N6", "dm-eligible", "threshold-800"),
+        ("N8", "dm-excluded-adcvd", "adcvd-cn-steel-nails"),
+    ]
