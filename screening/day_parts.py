@@ -210,7 +210,8 @@ def day_totals(
         workdir / "shipper-consignee-days", risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
     )
     for first, last in parts.chunks(chunk_lines):
-        lines = parts.lines_of(first, last, DAY_INPUTS)
+        # Numbered as each part numbers its lines (a package's lines are all in one part).
+        lines = normalise.number_lines(parts.lines_of(first, last, DAY_INPUTS))
         kept = lines.filter(~normalise.later_copies(lines))
         del lines
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())

@@ -475,9 +475,10 @@ def screen_candidates(
     shipper-consignee-day totals and the arrival dates of the whole day, instead of those of
     ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`.
     """
-    kept, duplicate_rejects = normalise.split_duplicates(candidates)
-    if state is not None:
-        kept, earlier_copies = normalise.split_seen(kept, running.seen_of(state.seen_lines, kept))
+    seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
+    kept, duplicate_rejects = normalise.split_duplicates(normalise.number_lines(candidates, seen))
+    if seen is not None:
+        kept, earlier_copies = normalise.split_seen(kept, seen)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     kept = kept.with_row_index(LINE_ID)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)

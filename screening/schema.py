@@ -31,7 +31,9 @@ class Column:
 
 MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
     Column("package_id", pl.String(), True, "house bill / tracking number of the package"),
-    Column("line_no", pl.Int64(), False, "line within the package", 1),
+    # No default: a line without a number is numbered after its package's numbered lines, in input order
+    # (screening.stages.normalise.number_lines): the first line of a package without numbers is line 1.
+    Column("line_no", pl.Int64(), False, "line within the package (numbered in input order when absent)"),
     Column("arrival_date", pl.Date(), True, "date of arrival in the importing country (ISO)"),
     Column("mode", pl.String(), True, "express, postal or cargo"),
     Column("carrier", pl.String(), False, "carrier or filer code"),

@@ -498,6 +498,30 @@ def rejects_from_lines(
     )
 
 
+def number_lines(candidates: pl.DataFrame, seen: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``candidates`` with a ``line_no`` for the lines that have none (a blank, or no such column): in input
+    order within each package, after the highest number of its lines here and in ``seen`` (the lines of
+    earlier batches, ``package_id, line_no``). A package without numbers gets 1, 2, 3, ...
+
+    A package's lines must all be in ``candidates`` (or ``seen``): a day in parts numbers each part alone.
+    Lines without numbers cannot be told from their copies, so none of them is a ``duplicate-line``.
+    """
+    if not candidates.get_column("line_no").has_nulls():
+        return candidates
+    unnumbered = pl.col("line_no").is_null()
+    highest = pl.col("line_no").max().over("package_id").fill_null(0)
+    if seen is not None and not seen.is_empty():
+        earlier = seen.group_by("package_id").agg(pl.col("line_no").max().alias("__seen_highest"))
+        found = candidates.select("package_id").join(
+            earlier, on="package_id", how="left", maintain_order="left"
+        )
+        highest = pl.max_horizontal(highest, pl.lit(found.get_column("__seen_highest")).fill_null(0))
+    numbered = highest + unnumbered.cast(pl.Int64()).cum_sum().over("package_id")
+    return candidates.with_columns(
+        pl.when(unnumbered).then(numbered).otherwise(pl.col("line_no")).alias("line_no")
+    )
+
+
 def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first (package_id, line_no) in input order; later copies become ``duplicate-line`` rejects.
 

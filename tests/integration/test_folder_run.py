@@ -260,3 +260,20 @@ def test_a_part_that_fails_to_write_stops_the_run_and_keeps_the_previous_set(
             SAMPLE / "manifest_10k.parquet", previous_run, rules=us_pack, part_lines=2_000
         )
     _keeps_previous_set(previous_run)
+
+
+def test_a_day_in_parts_numbers_lines_without_numbers_as_the_whole_day(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Each part numbers its packages' lines, and the totals pass numbers them the same way."""
+    frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(3_000).drop("line_no")
+    whole = screening.screen(frame, rules=us_pack)
+    assert whole.lines["line_no"].max() > 1
+    path = tmp_path / "unnumbered.parquet"
+    frame.sample(fraction=1.0, shuffle=True, seed=5).write_parquet(path)
+    shuffled = screening.screen(path, rules=us_pack)
+    summary, _ = screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=700)
+    assert summary["counts"]["input_rows"] == 3_000
+    for name in ("lines", "packages", "rejects"):
+        assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(shuffled, name))
+    assert whole.rejects.height == shuffled.rejects.height

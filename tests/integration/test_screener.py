@@ -527,3 +527,21 @@ def test_a_resumed_screener_must_read_the_history_its_earlier_batches_read(
     assert screening.Screener.restore(path, us_pack, history=[same]).state.rows_seen == 100
     with pytest.raises(screening.UsageError, match="other history sources"):
         screening.Screener.restore(path, us_pack, history=[other])
+
+
+def test_a_package_without_line_numbers_is_numbered_on_across_batches(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Its second batch's line follows the lines seen before: no line of it is taken for a copy."""
+    frame = manifest(
+        {"package_id": "P1", "declared_value": "500"},
+        {"package_id": "P1", "declared_value": "400"},
+        {"package_id": "P2", "consignee_name": "Z"},
+    ).drop("line_no")
+    screener = screening.Screener(us_pack)
+    first = screener.screen(frame.head(1))
+    second = screener.screen(frame.tail(2))
+    assert second.rejects.is_empty()
+    assert first.lines.select("package_id", "line_no").rows() == [("P1", 1)]
+    assert second.lines.select("package_id", "line_no").rows() == [("P1", 2), ("P2", 1)]
+    assert screener.totals()["consignee_day_value_cents"].sum() == 100_000

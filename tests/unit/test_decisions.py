@@ -331,3 +331,36 @@ def test_a_subheading_is_never_eligible_when_every_tariff_line_under_it_is_in_th
         ("N6", "dm-eligible", "threshold-800"),
         ("N8", "dm-excluded-adcvd", "adcvd-cn-steel-nails"),
     ]
+
+
+def test_lines_without_numbers_are_numbered_in_input_order_within_their_package(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Without a line_no column every line of a package was its line 1, and all but the first were rejected as
+    copies: a $500 + $400 package was judged on $500 and released."""
+    frame = manifest(
+        {"package_id": "P1", "declared_value": "500"},
+        {"package_id": "P2", "consignee_name": "Z"},
+        {"package_id": "P1", "declared_value": "400", "description": "socks"},
+    ).drop("line_no")
+    result = screening.screen(frame, rules=us_pack)
+    assert result.rejects.is_empty()
+    assert result.lines.select("package_id", "line_no", "description").rows() == [
+        ("P1", 1, "cotton t-shirt"),
+        ("P1", 2, "socks"),
+        ("P2", 1, "cotton t-shirt"),
+    ]
+    assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-eligible"}
+    # Blank numbers follow the package's highest given number.
+    mixed = screening.screen(
+        manifest(
+            {"line_no": ""},
+            {"line_no": "4"},
+            {"line_no": " "},
+            {"package_id": "P2", "consignee_name": "Z", "line_no": ""},
+        ),
+        rules=us_pack,
+    )
+    assert mixed.rejects.is_empty()
+    assert mixed.lines.select("package_id", "line_no").rows() == [("P1", 4), ("P1", 5), ("P1", 6), ("P2", 1)]
+    assert mixed.lines.filter(pl.col("line_no") == 5)["row"].to_list() == [1]
