@@ -93,8 +93,11 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows) -> pl.LazyFrame:
     ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches
     (:func:`consignee_day_rows`).
     """
-    per_package = lines.group_by(*CONSIGNEE_DAY, "package_id").agg(
-        pl.col(ARRIVAL).min().alias("__arrival"),
+    # A package arrives with its first line, whatever that line's consignee-day: a package whose lines fall on
+    # two consignee keys or dates comes, in each, where its first line came.
+    arrived = lines.with_columns(pl.col(ARRIVAL).min().over("package_id").alias("__arrival"))
+    per_package = arrived.group_by(*CONSIGNEE_DAY, "package_id").agg(
+        pl.col("__arrival").first(),
         pl.col("value_usd_cents").sum().alias("__value"),
         pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("__gift"),
         pl.len().cast(pl.Int64()).alias("__lines"),
