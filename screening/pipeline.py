@@ -504,7 +504,8 @@ def screen_candidates(
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
     day_table = day.consignee_days if day is not None else None
-    decided, goods = _decide(valid, resolved, postal_method, prior, day_table)
+    earlier = running.packages_in(seen) if seen is not None else None
+    decided, goods = _decide(valid, resolved, postal_method, prior, day_table, earlier)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.
     consignee_keys = narrow["consignee_key"]
@@ -569,8 +570,10 @@ def _advance(
 ) -> RunningState:
     """The running state after this batch (``kept``: its new lines; ``lines``: those decided)."""
     rows = sum(s.frame.select(pl.len()).collect().item() for s in sources)
+    decided = lines.collect(engine=IN_MEMORY)
+    earlier = running.packages_in(running.seen_of(state.seen_lines, decided))
     return RunningState(
-        consignee_days=running.advance_consignee_days(state.consignee_days, lines.collect(engine=IN_MEMORY)),
+        consignee_days=running.advance_consignee_days(state.consignee_days, decided, earlier),
         seen_lines=running.advance_seen_lines(state.seen_lines, kept),
         queue_load=running.advance_queue_load(state.queue_load, routed),
         rows_seen=state.rows_seen + rows,
@@ -795,9 +798,11 @@ def _decide(
     postal_method: PostalMethod,
     prior: KeyedRows | None = None,
     day: pl.DataFrame | None = None,
+    earlier: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it,
-    with ``day`` (a part of a day) against the whole day's consignee-day totals.
+    """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it
+    (``earlier``: the batch's packages with lines in earlier batches, counted there already), with ``day`` (a
+    part of a day) against the whole day's consignee-day totals.
 
     Every lookup that depends only on the goods runs once per distinct goods of the run
     (:func:`_goods_facts`), and the lines gather the columns they need by their goods code (kept as the
@@ -813,7 +818,7 @@ def _decide(
     elif prior is None:
         lines = aggregate.attach_consignee_day(lines)
     else:
-        running_totals = running.running_totals(lines.lazy(), prior)
+        running_totals = running.running_totals(lines.lazy(), prior, earlier)
         lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)
     lines = decide.decide_lines(lines, facts)
     lines = assess.add_duty_columns(lines, facts, postal_method)

@@ -86,12 +86,13 @@ class RunningState:
         )
 
 
-def running_totals(lines: pl.LazyFrame, prior: KeyedRows) -> pl.LazyFrame:
+def running_totals(lines: pl.LazyFrame, prior: KeyedRows, earlier: pl.Series | None = None) -> pl.LazyFrame:
     """Per consignee-day and package of the batch: the totals up to and including that package.
 
     ``lines`` has ``__line`` (arrival order), ``consignee_key``, ``arrival_date``, ``package_id``,
     ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches
-    (:func:`consignee_day_rows`).
+    (:func:`consignee_day_rows`); ``earlier`` the batch's packages with lines in earlier batches
+    (:func:`packages_in`), counted among the packages there already.
     """
     # A package arrives with its first line, whatever that line's consignee-day: a package whose lines fall on
     # two consignee keys or dates comes, in each, where its first line came.
@@ -108,7 +109,7 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows) -> pl.LazyFrame:
     cumulative = per_package.sort(*CONSIGNEE_DAY, "__arrival").with_columns(
         _running_within(pl.col("__value"), first).alias("__value"),
         _running_within(pl.col("__gift"), first).alias("__gift"),
-        _running_within(pl.repeat(1, pl.len(), dtype=pl.Int64()), first).alias("__packages"),
+        _running_within(_new_package(earlier), first).alias("__packages"),
         _running_within(pl.col("__lines"), first).alias("__lines"),
     )
     batch_days = lines.select(CONSIGNEE_DAY).collect(engine="in-memory")
@@ -131,6 +132,18 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows) -> pl.LazyFrame:
     )
 
 
+def _new_package(earlier: pl.Series | None) -> pl.Expr:
+    """1 for a package not counted in an earlier batch, else 0 (Int64)."""
+    if earlier is None or earlier.is_empty():
+        return pl.repeat(1, pl.len(), dtype=pl.Int64())
+    return (~pl.col("package_id").is_in(earlier.implode())).cast(pl.Int64())
+
+
+def packages_in(seen: pl.DataFrame) -> pl.Series:
+    """The distinct package ids of ``seen`` lines (:func:`seen_of`)."""
+    return seen.get_column("package_id").unique()
+
+
 def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     """The running sum of ``value`` restarting where ``starts`` is true (rows grouped, in order)."""
     total = value.cum_sum()
@@ -143,10 +156,22 @@ def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
     return attach(lines, running, [*CONSIGNEE_DAY, "package_id"])
 
 
-def advance_consignee_days(prior: KeyedRows, lines: pl.DataFrame) -> KeyedRows:
+def advance_consignee_days(
+    prior: KeyedRows, lines: pl.DataFrame, earlier: pl.Series | None = None
+) -> KeyedRows:
     """The carried totals after a batch whose decided lines are ``lines``: the batch's own totals are
-    added as rows of their own (a consignee-day's totals are the sum of its rows)."""
-    return prior.plus(lines.group_by(CONSIGNEE_DAY).agg(consignee_day_sums()))
+    added as rows of their own (a consignee-day's totals are the sum of its rows). A package of
+    ``earlier`` (with lines in earlier batches) is not counted again."""
+    sums = consignee_day_sums()
+    if earlier is not None and not earlier.is_empty():
+        new = ~pl.col("package_id").is_in(earlier.implode())
+        sums = [
+            pl.col("package_id").filter(new).n_unique().alias("consignee_day_packages")
+            if s.meta.output_name() == "consignee_day_packages"
+            else s
+            for s in sums
+        ]
+    return prior.plus(lines.group_by(CONSIGNEE_DAY).agg(sums))
 
 
 def seen_line_table(lines: pl.DataFrame) -> pl.DataFrame:

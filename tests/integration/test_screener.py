@@ -568,3 +568,25 @@ def test_a_package_arrives_with_its_first_line_even_when_another_consignee_day_h
         "P": "dm-eligible",
         "Q": "dm-over-threshold",
     }
+
+
+def test_a_package_split_across_batches_counts_once_among_the_day_s_packages(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A batch cut through a package (as ``--batch-size`` cuts a file) counted it again in the next batch."""
+    frame = manifest(
+        {"package_id": "P1"},
+        {"package_id": "P1", "line_no": "2"},
+        {"package_id": "P2"},
+        {"package_id": "P2", "line_no": "2"},
+    )
+    screener = screening.Screener(us_pack)
+    screener.screen(frame.head(1))
+    second = screener.screen(frame.slice(1, 2))
+    third = screener.screen(frame.tail(1))
+    assert second.lines["consignee_day_packages"].to_list() == [1, 2]
+    assert third.lines["consignee_day_packages"].to_list() == [2]
+    whole = screening.Screener(us_pack)
+    whole.screen(frame)
+    assert screener.totals().equals(whole.totals())
+    assert screener.totals()["consignee_day_packages"].to_list() == [2]
