@@ -13,7 +13,8 @@
 The DuckDB and per-row baselines read the same resolved pack tables as the engine (FX, thresholds,
 suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
 engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
-and FX, then later copies of a package line), key consignees as the engine does and choose the entry
+and FX, then later copies of a package line) with the other lines of their packages (the engine's
+``package-incomplete``), key consignees as the engine does and choose the entry
 type by the package's value. They skip everything else the engine does (excise, quota and AD/CVD
 classes, gifts, postal regimes, specific rates, Chapter 99 measures, fees, risk, queues), which
 flatters them.
@@ -110,7 +111,7 @@ def reference_tables(manifest: Path, pack: screening.RulePack | None) -> dict[st
 
 
 _DUCKDB_SCRIPT = """
-CREATE TEMP TABLE checked AS
+CREATE TEMP TABLE read AS
 SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upper(trim(m.country_of_origin)) AS country_of_origin,
        regexp_replace(m.hts_code, '[.\\s]', '', 'g') AS hts_digits,
        CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT) AS value_cents,
@@ -118,16 +119,22 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
             ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
-       m.file_row_number AS file_row
+       m.file_row_number AS file_row,
+       coalesce(coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
+         AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
+         AND lower(trim(m.mode)) IN {modes}
+         AND upper(trim(m.country_of_origin)) IN (SELECT code FROM countries)
+         AND regexp_full_match(regexp_replace(m.hts_code, '[.\\s]', '', 'g'), '[0-9]{{6}}([0-9]{{2}}){{0,2}}')
+         AND m.declared_value >= 0 AND isfinite(m.declared_value) AND fx.usd_per_unit IS NOT NULL, false) AS ok
 FROM (SELECT *, regexp_replace(upper(consignee_postal_code), '\\s', '', 'g') AS postal
       FROM read_parquet('{manifest}', file_row_number = true)) m
-JOIN fx ON fx.arrival_date = m.arrival_date AND fx.currency = m.currency
-WHERE coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
-  AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
-  AND lower(trim(m.mode)) IN {modes}
-  AND upper(trim(m.country_of_origin)) IN (SELECT code FROM countries)
-  AND regexp_full_match(regexp_replace(m.hts_code, '[.\\s]', '', 'g'), '[0-9]{{6}}([0-9]{{2}}){{0,2}}')
-  AND m.declared_value >= 0 AND isfinite(m.declared_value);
+LEFT JOIN fx ON fx.arrival_date = m.arrival_date AND fx.currency = m.currency;
+
+-- A package with a rejected line is screened not at all (the engine's package-incomplete).
+CREATE TEMP TABLE checked AS
+SELECT * EXCLUDE (ok) FROM read
+WHERE ok AND trim(package_id) NOT IN (
+  SELECT DISTINCT trim(package_id) FROM read WHERE NOT ok AND coalesce(trim(package_id), '') <> '');
 
 CREATE TEMP TABLE lines AS
 SELECT * EXCLUDE (file_row) FROM checked
@@ -255,9 +262,15 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
     seen: set[tuple[str, int]] = set()
     totals: dict[tuple[str, dt.date], int] = {}
     package_totals: dict[str, int] = {}
-    for row in rows:
-        checked = _checked(row, fx)
-        if checked is None:
+    checked_rows = [_checked(row, fx) for row in rows]
+    # A package with a rejected line is screened not at all (the engine's package-incomplete).
+    incomplete = {
+        str(row["package_id"]).strip()
+        for row, checked in zip(rows, checked_rows, strict=True)
+        if checked is None and str(row.get("package_id") or "").strip()
+    }
+    for checked in checked_rows:
+        if checked is None or checked[0].package_id.strip() in incomplete:
             continue
         line, digits, cents = checked
         if (line.package_id, line.line_no or 1) in seen:

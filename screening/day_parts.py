@@ -209,12 +209,17 @@ def day_totals(
     shipper_days = _Partials(
         workdir / "shipper-consignee-days", risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
     )
+    rejected = normalise.first_rejects([parts.source_rejects]).select("package_id")
     for first, last in parts.chunks(chunk_lines):
         # Numbered as each part numbers its lines (a package's lines are all in one part).
         lines = normalise.number_lines(parts.lines_of(first, last, DAY_INPUTS))
         kept = lines.filter(~normalise.later_copies(lines))
         del lines
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
+        # Packages screened not at all (a line rejected, or without a rate) count toward no total.
+        without_fx = enrich.lines_without_fx(kept, fx).select(pl.col("package_id").unique())
+        incomplete = pl.concat([rejected, without_fx]).get_column("package_id")
+        kept = kept.filter(~pl.col("package_id").is_in(incomplete.implode()))
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)
         del kept
         consignee_days.add(aggregate.consignee_day_partials(valued, PART))

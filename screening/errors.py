@@ -31,6 +31,7 @@ class RejectCode(StrEnum):
     INVALID_MODE = "invalid-mode"
     INVALID_FLAG = "invalid-flag"
     INVALID_PART_VALUES = "invalid-part-values"
+    PACKAGE_INCOMPLETE = "package-incomplete"
 
 
 class ReasonCode(StrEnum):

@@ -75,7 +75,8 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
         for row in _rows(flags)
     ]
     package = _rows(packages)[0]
-    # Lines of the package rejected by validation: the decision was made without them.
+    # Lines of a screened package among the rejects: copies of its lines (a package with a line rejected for
+    # anything else is not screened at all: ``package-incomplete``).
     rejected_lines = _read(folder, "rejects").filter(pl.col("package_id") == package_id).drop("raw")
     queue_rows = _read(folder, "queues").filter(pl.col("package_id") == package_id)
     queue = _rows(queue_rows)[0] if queue_rows.height else None

@@ -49,6 +49,7 @@ from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conse
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.schema import PACKAGE_KEY, QUEUE_ORDER
 from screening.stages import route
+from screening.stages.normalise import first_rejects
 
 #: Lines per part by default. Peak memory follows the part: measured on 2 cores at 4M lines, parts of 150k,
 #: 200k, 225k and 250k peaked at 1.07, 1.23, 1.35 and 1.44 GiB (500k: 2.3 GiB), parts of 200k taking about
@@ -172,6 +173,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
     inputs = day.inputs
     screened = _Screened(queued=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
     packages_before = 0
+    rejected = first_rejects([parts.source_rejects])
     with AppendingFiles() as files:
         for index in range(parts.count):
             label = f"part {index + 1} of {parts.count}: "
@@ -185,6 +187,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 history_key=inputs.key,
                 day=day.totals,
                 dates=day.dates,
+                rejected=rejected,
             )
             inputs.report(label + PART_WRITING)
             outputs: dict[str, pl.LazyFrame | pl.DataFrame] = {

@@ -372,6 +372,7 @@ def build_plan(
         history=history,
         history_key=history_key,
         state=state,
+        rejected=normalise.first_rejects([source_rejects]),
     )
     del candidates
     report("routing to queues")
@@ -468,21 +469,34 @@ def screen_candidates(
     state: RunningState | None = None,
     day: DayTotals | None = None,
     dates: Sequence[dt.date] | None = None,
+    rejected: pl.DataFrame | None = None,
 ) -> Screened:
     """Screen validated candidate lines (whole packages) up to routing.
 
     ``day`` and ``dates`` (a part of a day screened in parts): the consignee-day and
     shipper-consignee-day totals and the arrival dates of the whole day, instead of those of
-    ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`.
+    ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`. ``rejected``: the packages
+    whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`): their other lines
+    become ``package-incomplete`` rejects.
     """
     seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
     kept, duplicate_rejects = normalise.split_duplicates(normalise.number_lines(candidates, seen))
     if seen is not None:
         kept, earlier_copies = normalise.split_seen(kept, seen)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
-    kept = kept.with_row_index(LINE_ID)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
+    # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.
+    seen_now = kept.select("package_id", "line_no") if state is not None else None
+    # A package with a rejected line (in validation, here for want of a rate) is screened not at all.
+    without_fx = enrich.lines_without_fx(kept, resolved.fx)
+    fx_rejects = enrich.fx_rejects(without_fx)
+    if not without_fx.is_empty():
+        lineage = [SOURCE_COL, ROW_COL]
+        kept = kept.join(without_fx.select(lineage), on=lineage, how="anti", maintain_order="left")
+    incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
+    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete)
+    kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
     # package group-bys and joins use the integer PACKAGE_KEY of that order.
@@ -492,7 +506,7 @@ def screen_candidates(
         .with_columns(pl.col("package_id").rle_id().set_sorted().alias(PACKAGE_KEY))
     )
     wide = kept.select(LINE_ID, *[c for c in kept.columns if c not in (LINE_ID, *DECISION_INPUTS)])
-    valid, fx_rejects = enrich.split_fx(narrow, resolved.fx, raw=kept)
+    valid = enrich.with_fx(narrow, resolved.fx)
     passthrough = [
         c
         for c in kept.columns
@@ -509,7 +523,6 @@ def screen_candidates(
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.
     consignee_keys = narrow["consignee_key"]
-    seen_now = narrow.select("package_id", "line_no") if state is not None else None
     del decided, goods, valid, narrow
     report("flagging risks")
     risk_inputs = tables.risk(run_dates)
@@ -525,7 +538,7 @@ def screen_candidates(
         components=_components_output(components, resolved),
         flags=_flags_output(flags),
         scored=scored,
-        rejects=pl.concat([duplicate_rejects, fx_rejects]),
+        rejects=pl.concat([duplicate_rejects, fx_rejects, incomplete_rejects]),
         dates=run_dates,
         risk=risk_inputs,
         citations=resolved.citations,

@@ -34,17 +34,23 @@ def split_fx(
     ``raw`` (the full typed lines, when ``lines`` is a narrow projection of them with the same
     rows) supplies the columns of the reject rows.
     """
+    return with_fx(lines, fx), fx_rejects(lines_without_fx(raw if raw is not None else lines, fx))
+
+
+def lines_without_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.DataFrame:
+    """The lines with no rate in force for their (arrival_date, currency), in their order."""
     keys = ["arrival_date", "currency"]
-    missing = (raw if raw is not None else lines).join(
-        fx.select(keys), on=keys, how="anti", maintain_order="left"
-    )
+    return lines.join(fx.select(keys), on=keys, how="anti", maintain_order="left")
+
+
+def fx_rejects(missing: pl.DataFrame) -> pl.DataFrame:
+    """``missing-fx-rate`` rejects of ``missing`` (:func:`lines_without_fx`)."""
     message = pl.format(
         "currency {}: no exchange rate within the rule pack's staleness limit before arrival_date {}",
         pl.col("currency"),
         pl.col("arrival_date"),
     )
-    rejects = rejects_from_lines(missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message)
-    return with_fx(lines, fx), rejects
+    return rejects_from_lines(missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message)
 
 
 def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:

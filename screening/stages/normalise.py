@@ -522,6 +522,50 @@ def number_lines(candidates: pl.DataFrame, seen: pl.DataFrame | None = None) -> 
     )
 
 
+#: Columns naming a package's first rejected line (:func:`first_rejects`, :func:`split_incomplete`).
+FIRST_REJECT = ("package_id", SOURCE_COL, ROW_COL, "code")
+
+
+def first_rejects(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Per package with a rejected line (``rejects`` output rows; copies of a kept line do not count, nor rows
+    without a package id): the first such line's ``source``, ``row`` and ``code`` (sources in the order given)."""
+    found = pl.concat([r.select(FIRST_REJECT) for r in rejects], how="vertical")
+    return (
+        found.filter(pl.col("package_id").is_not_null() & (pl.col("code") != str(RejectCode.DUPLICATE_LINE)))
+        .sort(SOURCE_COL, ROW_COL)
+        .unique("package_id", keep="first", maintain_order=True)
+    )
+
+
+def split_incomplete(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``lines`` without those of the packages in ``rejected`` (:func:`first_rejects`), and those as
+    ``package-incomplete`` rejects: a package is screened whole or not at all, so none of it is decided,
+    released or charged on part of its value."""
+    incomplete = pl.col("package_id").is_in(rejected.get_column("package_id").implode())
+    if rejected.is_empty() or not lines.select(incomplete.any()).item():
+        return lines, rejects_from_lines(
+            lines.clear(), code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=pl.lit("")
+        )
+    named = lines.filter(incomplete).join(
+        rejected.select(
+            "package_id", pl.col(ROW_COL).alias("__first_row"), pl.col("code").alias("__first_code")
+        ),
+        on="package_id",
+        how="left",
+        maintain_order="left",
+    )
+    message = pl.format(
+        "package {} has a rejected line (row {}: {}); none of its lines is screened",
+        pl.col("package_id"),
+        pl.col("__first_row"),
+        pl.col("__first_code"),
+    )
+    rejects = rejects_from_lines(
+        named, code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message
+    )
+    return lines.filter(~incomplete), rejects
+
+
 def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first (package_id, line_no) in input order; later copies become ``duplicate-line`` rejects.
 

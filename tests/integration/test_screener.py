@@ -590,3 +590,20 @@ def test_a_package_split_across_batches_counts_once_among_the_day_s_packages(
     whole.screen(frame)
     assert screener.totals().equals(whole.totals())
     assert screener.totals()["consignee_day_packages"].to_list() == [2]
+
+
+def test_a_package_with_a_rejected_line_in_a_batch_is_not_screened_and_its_repeat_is_a_copy(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    frame = manifest(
+        {"package_id": "P1", "declared_value": "500"},
+        {"package_id": "P1", "line_no": "2", "hts_code": "6109"},
+        {"package_id": "P2", "declared_value": "350"},
+    )
+    screener = screening.Screener(us_pack)
+    first = screener.screen(frame)
+    assert first.packages["package_id"].to_list() == ["P2"]
+    assert first.rejects["code"].to_list() == ["package-incomplete", "invalid-hts"]
+    assert screener.totals()["consignee_day_value_cents"].to_list() == [35_000]
+    again = screener.screen(frame.head(1))
+    assert again.rejects["code"].to_list() == ["duplicate-line"]

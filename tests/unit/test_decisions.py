@@ -364,3 +364,36 @@ def test_lines_without_numbers_are_numbered_in_input_order_within_their_package(
     assert mixed.rejects.is_empty()
     assert mixed.lines.select("package_id", "line_no").rows() == [("P1", 4), ("P1", 5), ("P1", 6), ("P2", 1)]
     assert mixed.lines.filter(pl.col("line_no") == 5)["row"].to_list() == [1]
+
+
+def test_a_package_with_a_rejected_line_is_not_screened_and_counts_toward_no_total(
+    screen_lines: Screen,
+) -> None:
+    """P1's $400 line has a bad HTS code: its $500 line was judged alone and released as a $500 package. Now
+    neither is screened, and Anna's other package is judged without them. A missing rate (RUB after 2022)
+    rejects its package the same way; a copy of a kept line does not."""
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "500"},
+        {"package_id": "P1", "line_no": "2", "declared_value": "400", "hts_code": "6109"},
+        {"package_id": "P2", "declared_value": "350"},
+        {"package_id": "P3", "consignee_name": "Z", "line_no": "1"},
+        {"package_id": "P3", "consignee_name": "Z", "line_no": "2", "currency": "RUB"},
+        {"package_id": "P4", "consignee_name": "Y"},
+        {"package_id": "P4", "consignee_name": "Y"},
+    )
+    assert reasons(result) == {"P2": "dm-eligible", "P4": "dm-eligible"}
+    assert result.lines.filter(pl.col("package_id") == "P2")["consignee_day_value_usd"].to_list() == [
+        Decimal("350.00")
+    ]
+    rejected = result.rejects.select("row", "package_id", "code", "message").rows()
+    assert [(row, package, code) for row, package, code, _ in rejected] == [
+        (1, "P1", "package-incomplete"),
+        (2, "P1", "invalid-hts"),
+        (4, "P3", "package-incomplete"),
+        (5, "P3", "missing-fx-rate"),
+        (7, "P4", "duplicate-line"),
+    ]
+    assert (
+        rejected[0][3] == "package P1 has a rejected line (row 2: invalid-hts); none of its lines is screened"
+    )
+    assert result.summary["counts"]["input_rows"] == result.lines.height + result.rejects.height == 7
