@@ -391,7 +391,7 @@ def build_plan(
         citations=screened.citations,
         next_state=None
         if screened.seen_now is None or state is None
-        else _advance(state, sources, screened.seen_now, screened.decided, routed),
+        else _advance(state, sources, screened, routed),
     )
 
 
@@ -456,6 +456,8 @@ class Screened:
     #: The decided lines and the new line keys (incremental mode).
     decided: pl.LazyFrame
     seen_now: pl.DataFrame | None
+    #: The packages with lines in earlier batches (incremental mode), counted there already.
+    earlier: pl.Series | None = None
 
 
 def screen_candidates(
@@ -544,6 +546,7 @@ def screen_candidates(
         citations=resolved.citations,
         decided=lines,
         seen_now=seen_now,
+        earlier=earlier,
     )
 
 
@@ -575,19 +578,15 @@ def _with_wide_columns(lines: pl.LazyFrame, wide: pl.DataFrame, line_flags: pl.D
 
 
 def _advance(
-    state: RunningState,
-    sources: Sequence[Source],
-    kept: pl.DataFrame,
-    lines: pl.LazyFrame,
-    routed: pl.DataFrame,
+    state: RunningState, sources: Sequence[Source], screened: Screened, routed: pl.DataFrame
 ) -> RunningState:
-    """The running state after this batch (``kept``: its new lines; ``lines``: those decided)."""
+    """The running state after this batch (``screened``: its new lines and those decided)."""
+    assert screened.seen_now is not None, "an incremental batch keeps the lines it saw"
     rows = sum(s.frame.select(pl.len()).collect().item() for s in sources)
-    decided = lines.collect(engine=IN_MEMORY)
-    earlier = running.packages_in(running.seen_of(state.seen_lines, decided))
+    decided = screened.decided.collect(engine=IN_MEMORY)
     return RunningState(
-        consignee_days=running.advance_consignee_days(state.consignee_days, decided, earlier),
-        seen_lines=running.advance_seen_lines(state.seen_lines, kept),
+        consignee_days=running.advance_consignee_days(state.consignee_days, decided, screened.earlier),
+        seen_lines=running.advance_seen_lines(state.seen_lines, screened.seen_now),
         queue_load=running.advance_queue_load(state.queue_load, routed),
         rows_seen=state.rows_seen + rows,
         batches=state.batches + 1,

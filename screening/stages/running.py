@@ -162,16 +162,17 @@ def advance_consignee_days(
     """The carried totals after a batch whose decided lines are ``lines``: the batch's own totals are
     added as rows of their own (a consignee-day's totals are the sum of its rows). A package of
     ``earlier`` (with lines in earlier batches) is not counted again."""
-    sums = consignee_day_sums()
-    if earlier is not None and not earlier.is_empty():
-        new = ~pl.col("package_id").is_in(earlier.implode())
-        sums = [
-            pl.col("package_id").filter(new).n_unique().alias("consignee_day_packages")
-            if s.meta.output_name() == "consignee_day_packages"
-            else s
-            for s in sums
-        ]
-    return prior.plus(lines.group_by(CONSIGNEE_DAY).agg(sums))
+    batch = lines.group_by(CONSIGNEE_DAY).agg(consignee_day_sums())
+    again = lines.filter(pl.col("package_id").is_in(earlier.implode())) if earlier is not None else None
+    if again is not None and not again.is_empty():
+        counted = again.group_by(CONSIGNEE_DAY).agg(pl.col("package_id").n_unique().alias("__again"))
+        packages = "consignee_day_packages"
+        batch = (
+            batch.join(counted, on=list(CONSIGNEE_DAY), how="left", nulls_equal=True, maintain_order="left")
+            .with_columns((pl.col(packages) - pl.col("__again").fill_null(0)).cast(batch.schema[packages]))
+            .drop("__again")
+        )
+    return prior.plus(batch)
 
 
 def seen_line_table(lines: pl.DataFrame) -> pl.DataFrame:
