@@ -114,7 +114,8 @@ _DUCKDB_SCRIPT = """
 CREATE TEMP TABLE read AS
 SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upper(trim(m.country_of_origin)) AS country_of_origin,
        regexp_replace(m.hts_code, '[.\\s]', '', 'g') AS hts_digits,
-       CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT) AS value_cents,
+       CASE WHEN isfinite(m.declared_value) THEN CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT)
+            END AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
             ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}') THEN left(m.postal, 5)

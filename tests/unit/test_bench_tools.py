@@ -150,8 +150,23 @@ def test_baselines_decide_as_the_engine_on_what_they_decide(tmp_path: Path) -> N
     (SYNTHETIC manifest)."""
     manifest = tmp_path / "manifest.parquet"
     generate_manifest(manifest, rows=3_000, seed=7, hts_codes=COMMON_HTS_CODES)
+    # Values no number holds, on lines of packages with other lines (their packages are rejected whole).
+    generated = pl.read_parquet(manifest)
+    several = generated.filter(pl.col("package_id").is_duplicated())["package_id"].unique().sort().head(3)
+    assert several.len() == 3
+    bad = dict(zip(several.to_list(), [float("nan"), float("inf"), -float("inf")], strict=True))
+    first_line = pl.col("package_id").is_in(several.implode()) & pl.col("package_id").is_first_distinct()
+    generated.with_columns(
+        pl.when(first_line)
+        .then(pl.col("package_id").replace_strict(bad, default=None, return_dtype=pl.Float64()))
+        .otherwise(pl.col("declared_value"))
+        .alias("declared_value")
+    ).write_parquet(manifest)
     pack = screening.load_rules(US_PACK)
     screening.screen_to_folder(manifest, tmp_path / "run", rules=pack)
+    rejects = pl.read_parquet(tmp_path / "run" / "rejects.parquet")
+    incomplete = rejects.filter(pl.col("code") == "package-incomplete")["package_id"].unique()
+    assert set(several.to_list()) <= set(incomplete.to_list())
     lines = pl.read_parquet(tmp_path / "run" / "lines.parquet")
     packages = pl.read_parquet(tmp_path / "run" / "packages.parquet")
     mfn = pl.read_parquet(tmp_path / "run" / "components.parquet").filter(
