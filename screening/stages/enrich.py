@@ -26,17 +26,6 @@ GOODS_KEY = ("arrival_date", "hts_code", "country_of_origin", "mode", "usmca_cla
 GOODS_CODE = "__goods"
 
 
-def split_fx(
-    lines: pl.DataFrame, fx: pl.DataFrame, *, raw: pl.DataFrame | None = None
-) -> tuple[pl.LazyFrame, pl.DataFrame]:
-    """Join the rate in force for (arrival_date, currency); lines without one become ``missing-fx-rate`` rejects.
-
-    ``raw`` (the full typed lines, when ``lines`` is a narrow projection of them with the same
-    rows) supplies the columns of the reject rows.
-    """
-    return with_fx(lines, fx), fx_rejects(lines_without_fx(raw if raw is not None else lines, fx))
-
-
 def lines_without_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.DataFrame:
     """The lines with no rate in force for their (arrival_date, currency), in their order."""
     keys = ["arrival_date", "currency"]
@@ -54,7 +43,8 @@ def fx_rejects(missing: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:
-    """The lines that have a rate in force for their (arrival_date, currency), with the rate (see :func:`split_fx`)."""
+    """The lines that have a rate in force for their (arrival_date, currency), with the rate; the others are
+    :func:`lines_without_fx`."""
     return lines.lazy().join(fx.lazy(), on=["arrival_date", "currency"], how="inner", maintain_order="left")
 
 
