@@ -217,7 +217,7 @@ def day_totals(
         del lines
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
         # Packages screened not at all (a line rejected, or without a rate) count toward no total.
-        without_fx = enrich.lines_without_fx(kept, fx).select(pl.col("package_id").unique())
+        without_fx = kept.filter(~enrich.has_rate(kept, fx)).select(pl.col("package_id").unique())
         incomplete = pl.concat([rejected, without_fx]).get_column("package_id")
         kept = kept.filter(~pl.col("package_id").is_in(incomplete.implode()))
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)

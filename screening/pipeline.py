@@ -491,11 +491,9 @@ def screen_candidates(
     # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.
     seen_now = kept.select("package_id", "line_no") if state is not None else None
     # A package with a rejected line (in validation, here for want of a rate) is screened not at all.
-    without_fx = enrich.lines_without_fx(kept, resolved.fx)
-    fx_rejects = enrich.fx_rejects(without_fx)
-    if not without_fx.is_empty():
-        lineage = [SOURCE_COL, ROW_COL]
-        kept = kept.join(without_fx.select(lineage), on=lineage, how="anti", maintain_order="left")
+    rated = enrich.has_rate(kept, resolved.fx)
+    fx_rejects = enrich.fx_rejects(kept.filter(~rated))
+    kept = kept.filter(rated)
     incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
     kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete)
     kept = kept.with_row_index(LINE_ID)
@@ -520,7 +518,7 @@ def screen_candidates(
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
     day_table = day.consignee_days if day is not None else None
-    earlier = running.packages_in(seen) if seen is not None else None
+    earlier = seen.get_column("package_id").unique() if seen is not None else None
     decided, goods = _decide(valid, resolved, postal_method, prior, day_table, earlier)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.

@@ -26,14 +26,16 @@ GOODS_KEY = ("arrival_date", "hts_code", "country_of_origin", "mode", "usmca_cla
 GOODS_CODE = "__goods"
 
 
-def lines_without_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.DataFrame:
-    """The lines with no rate in force for their (arrival_date, currency), in their order."""
+def has_rate(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.Series:
+    """Whether each line has a rate in force for its (arrival_date, currency) (same order as ``lines``)."""
     keys = ["arrival_date", "currency"]
-    return lines.join(fx.select(keys), on=keys, how="anti", maintain_order="left")
+    rated = fx.select(keys).unique().with_columns(pl.lit(True).alias("__rated"))
+    found = lines.select(keys).join(rated, on=keys, how="left", maintain_order="left")
+    return found.get_column("__rated").is_not_null()
 
 
 def fx_rejects(missing: pl.DataFrame) -> pl.DataFrame:
-    """``missing-fx-rate`` rejects of ``missing`` (:func:`lines_without_fx`)."""
+    """``missing-fx-rate`` rejects of ``missing``, lines without a rate (:func:`has_rate`)."""
     message = pl.format(
         "currency {}: no exchange rate within the rule pack's staleness limit before arrival_date {}",
         pl.col("currency"),
@@ -43,8 +45,7 @@ def fx_rejects(missing: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:
-    """The lines that have a rate in force for their (arrival_date, currency), with the rate; the others are
-    :func:`lines_without_fx`."""
+    """The lines that have a rate in force for their (arrival_date, currency) (:func:`has_rate`), with the rate."""
     return lines.lazy().join(fx.lazy(), on=["arrival_date", "currency"], how="inner", maintain_order="left")
 
 

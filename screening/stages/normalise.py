@@ -541,8 +541,8 @@ def split_incomplete(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.Da
     """``lines`` without those of the packages in ``rejected`` (:func:`first_rejects`), and those as
     ``package-incomplete`` rejects: a package is screened whole or not at all, so none of it is decided,
     released or charged on part of its value."""
-    incomplete = pl.col("package_id").is_in(rejected.get_column("package_id").implode())
-    if rejected.is_empty() or not lines.select(incomplete.any()).item():
+    incomplete = lines.get_column("package_id").is_in(rejected.get_column("package_id").implode())
+    if not incomplete.any():
         return lines, rejects_from_lines(
             lines.clear(), code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=pl.lit("")
         )

@@ -92,7 +92,7 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows, earlier: pl.Series | N
     ``lines`` has ``__line`` (arrival order), ``consignee_key``, ``arrival_date``, ``package_id``,
     ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches
     (:func:`consignee_day_rows`); ``earlier`` the batch's packages with lines in earlier batches
-    (:func:`packages_in`), counted among the packages there already.
+    (``package_id`` values), counted among the packages there already.
     """
     # A package arrives with its first line, whatever that line's consignee-day: a package whose lines fall on
     # two consignee keys or dates comes, in each, where its first line came.
@@ -137,11 +137,6 @@ def _new_package(earlier: pl.Series | None) -> pl.Expr:
     if earlier is None or earlier.is_empty():
         return pl.repeat(1, pl.len(), dtype=pl.Int64())
     return (~pl.col("package_id").is_in(earlier.implode())).cast(pl.Int64())
-
-
-def packages_in(seen: pl.DataFrame) -> pl.Series:
-    """The distinct package ids of ``seen`` lines (:func:`seen_of`)."""
-    return seen.get_column("package_id").unique()
 
 
 def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
