@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -117,7 +118,7 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
        CASE WHEN isfinite(m.declared_value) THEN CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT)
             END AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
-            ELSE 'name:' || trim(regexp_replace(lower(m.consignee_name), '[^\\p{{L}}\\p{{N}}]+', ' ', 'g'))
+            ELSE 'name:' || trim(regexp_replace(lower(nfc_normalize(m.consignee_name)), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g'))
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row,
@@ -207,9 +208,16 @@ class _Line(BaseModel):
 
 _HTS_CODE = re.compile(r"\d{6}(\d{2}){0,2}")
 #: What the engine's name key turns into blanks: anything but letters and digits (Unicode).
-_NOT_ALNUM = re.compile(r"[\W_]+")
 _BLANKS = re.compile(r"\s")
-_ZIP5 = re.compile(r"\d{5}")
+_ZIP5 = re.compile(r"[0-9]{5}")
+
+
+def _name_key(name: str) -> str:
+    """The name as the engine keys it: composed (NFC), lower case, letters, marks and digits kept, the rest
+    one blank between words."""
+    text = unicodedata.normalize("NFC", name).lower()
+    kept = "".join(c if c.isalnum() or unicodedata.category(c).startswith("M") else " " for c in text)
+    return " ".join(kept.split())
 
 
 def _zip5(postal_code: str | None) -> str:
@@ -278,7 +286,7 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
             continue
         seen.add((line.package_id, line.line_no or 1))
         given = (line.consignee_id or "").strip()
-        name = _NOT_ALNUM.sub(" ", line.consignee_name.lower()).strip()
+        name = _name_key(line.consignee_name)
         key = f"id:{given}" if given else f"name:{name}|{_zip5(line.consignee_postal_code)}"
         totals[(key, line.arrival_date)] = totals.get((key, line.arrival_date), 0) + cents
         package_totals[line.package_id] = package_totals.get(line.package_id, 0) + cents

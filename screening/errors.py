@@ -84,6 +84,7 @@ class DutyStatus(StrEnum):
     NEEDS_QUANTITY = "needs-quantity"
     NEEDS_PART_VALUES = "needs-part-values"
     PACK_INCOMPLETE = "pack-incomplete"
+    NEEDS_LONGER_HTS = "needs-longer-hts"
 
 
 class ScreeningError(Exception):

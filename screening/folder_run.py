@@ -20,6 +20,7 @@ from typing import Any, Final, Unpack
 import polars as pl
 
 from screening.day_parts import DayParts, day_totals, part_bounds, split_day
+from screening.errors import UsageError
 from screening.io.appending import AppendingFiles
 from screening.io.sorting import write_sorted
 from screening.io.writers import (
@@ -78,6 +79,8 @@ def screen_to_folder(
     The folder afterwards holds the complete new set (the same data ``screen(...).write(out)``
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
     """
+    if fmt not in ("parquet", "csv"):
+        raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
     inputs = run_inputs(source, **options)
     target = Path(out)
     staging = staging_dir(target)

@@ -311,6 +311,32 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
         raise InputSchemaError(label, f"cannot be read: {read_error(exc, path)}") from exc
 
 
+def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.DataFrame]:
+    """``batches`` regrouped so that a batch never ends inside a run of consecutive rows of one package:
+    the rows of the last package of a batch (those after its last change of ``column``) move to the next
+    batch. A package whose lines are contiguous in the file is then screened in one batch (as one entry,
+    judged once), whatever the batch size. Rows keep their order; a file without ``column`` passes as is.
+    """
+    carried: pl.DataFrame | None = None
+    for batch in batches:
+        rows = batch if carried is None else pl.concat([carried, batch], how="vertical_relaxed")
+        carried = None
+        if column not in rows.columns or rows.height == 0:
+            yield rows
+            continue
+        ids = rows.get_column(column)
+        # Where the trailing run of the last row's package starts (nulls are one run, as equal).
+        other = ids.ne_missing(ids[rows.height - 1]).arg_true()
+        start = int(other[-1]) + 1 if other.len() else 0
+        if start == 0:
+            carried = rows  # one package so far: it goes on in the next batch
+            continue
+        carried = rows.slice(start)
+        yield rows.slice(0, start)
+    if carried is not None:
+        yield carried
+
+
 def _read_one_file(path: Path) -> pl.DataFrame:
     """The rows of one manifest file, as read (a batch for :meth:`Screener.screen`)."""
     files = expand_paths([path])
@@ -470,7 +496,8 @@ def screen_files_in_batches(
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1
-            for read in _file_batches(path, batch_size, screener.mapping):
+            package_header = screener.mapping.columns.get("package_id", "package_id")
+            for read in whole_packages(_file_batches(path, batch_size, screener.mapping), package_header):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
                 part = screener._screen_rows(

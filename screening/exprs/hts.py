@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 #: A valid code after removing dots and blanks: 6, 8 or 10 digits.
-VALID_HTS_DIGITS = r"^\d{6}(\d{2}){0,2}$"
+VALID_HTS_DIGITS = r"^[0-9]{6}([0-9]{2}){0,2}$"
 #: A valid code as written: 6, 8 or 10 digits with dots and blanks anywhere (:func:`is_valid_hts_code`).
-VALID_HTS_CODE = r"^(?:[.\s]*\d){6}(?:(?:[.\s]*\d){2}){0,2}[.\s]*$"
+VALID_HTS_CODE = r"^(?:[.\s]*[0-9]){6}(?:(?:[.\s]*[0-9]){2}){0,2}[.\s]*$"
 
 
 def hts_digits(code: pl.Expr) -> pl.Expr:

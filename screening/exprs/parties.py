@@ -6,14 +6,21 @@ import polars as pl
 
 
 def normalised_name(name: pl.Expr) -> pl.Expr:
-    """Lower case, punctuation to blanks, runs of blanks collapsed: ``'anna  KELLER'`` → ``'anna keller'``."""
-    return name.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+    """Composed (Unicode NFC), lower case, punctuation to blanks, runs of blanks collapsed:
+    ``'anna  KELLER'`` → ``'anna keller'``. Combining marks stay (a decomposed ``'Zoë'`` is ``'zoë'``, and the
+    vowel signs of Devanagari names keep different names apart)."""
+    return (
+        name.str.normalize("NFC")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
+        .str.strip_chars()
+    )
 
 
 def zip5(postal_code: pl.Expr) -> pl.Expr:
     """The first five digits of a U.S. ZIP (``'20001-4321'`` → ``'20001'``), else the code without blanks."""
     cleaned = postal_code.str.to_uppercase().str.replace_all(r"\s", "")
-    return pl.coalesce(cleaned.str.extract(r"^(\d{5})", 1), cleaned)
+    return pl.coalesce(cleaned.str.extract(r"^([0-9]{5})", 1), cleaned)
 
 
 def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:

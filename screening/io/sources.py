@@ -27,7 +27,14 @@ from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError
 from screening.io.mapping import ColumnMapping
-from screening.schema import MALFORMED_COL, MANIFEST, REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+from screening.schema import (
+    LINE_DERIVED_COLUMNS,
+    MALFORMED_COL,
+    MANIFEST,
+    REQUIRED_COLUMNS,
+    ROW_COL,
+    SOURCE_COL,
+)
 
 #: Names of the engine's own working columns start with this; an input column may not.
 RESERVED_PREFIX: Final = "__"
@@ -537,6 +544,13 @@ def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.Lazy
         raise InputSchemaError(
             label,
             f"columns {taken} are the engine's lineage columns (each line's file and row): rename them",
+        )
+    derived = [name for name in LINE_DERIVED_COLUMNS if name in names and name not in (SOURCE_COL, ROW_COL)]
+    if derived:
+        raise InputSchemaError(
+            label,
+            f"columns {derived} are names of columns the engine adds to the lines output (an earlier run's "
+            "lines screened again?): drop or rename them",
         )
     return (
         decoded_text(frame)

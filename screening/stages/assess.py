@@ -2,7 +2,8 @@
 
 Each component is rounded to the cent (half up) on its own; a line's duty is the
 sum of its components. A line whose duty cannot be computed gets a status
-(``no-tariff-line``, ``not-computable``, ``needs-part-values``, ``needs-quantity``) and a null duty,
+(``no-tariff-line``, ``not-computable``, ``needs-part-values``, ``needs-quantity``, ``needs-longer-hts``,
+``pack-incomplete``) and a null duty,
 never a guess.
 """
 
@@ -48,6 +49,11 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     (2, 4, … 10 digits) to the scope table, so long product lists stay cheap.
     Stacking: inside a stacking group only the lowest priority applies; a measure
     is dropped where a ``not_with`` group is present on the same key.
+
+    A code shorter than the measure's product list can leave its scope open: no include prefix of the code
+    but include entries below it (or an exclude entry below a code otherwise in scope) means the measure
+    applies to some of the goods the code covers and not to others. Such a measure is kept with
+    ``undetermined`` true: its amount is unknown until the longer code is declared (never guessed).
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
@@ -74,41 +80,93 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     candidates = keys.join(by_place, on=place, how="inner", nulls_equal=True)
     hits = _scope_hits(keys.select("arrival_date", "hts_digits").unique(), scope)
     key_and_measure = [*MEASURE_KEY, "measure_id"]
+    included = pl.col("included").fill_null(False)
+    excluded = pl.col("excluded").fill_null(False)
+    covered = ~pl.col("has_include") | included
+    undetermined = ~excluded & (
+        (~covered & pl.col("include_below").fill_null(False))
+        | (covered & pl.col("exclude_below").fill_null(False))
+    )
     in_scope = (
         candidates.join(hits, on=["arrival_date", "hts_digits", "measure_id"], how="left")
-        .filter(
-            (~pl.col("has_include") | pl.col("included").fill_null(False))
-            & ~pl.col("excluded").fill_null(False)
-        )
+        .with_columns(undetermined.alias("undetermined"))
+        .filter((covered | pl.col("undetermined")) & ~excluded)
         .unique(key_and_measure, maintain_order=True)
     )
     winners = in_scope.filter(
         pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
     )
     groups = winners.group_by(MEASURE_KEY).agg(pl.col("stacking_group").unique().alias("groups_present"))
-    return (
-        winners.join(groups, on=list(MEASURE_KEY), how="left")
-        .filter(pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0)
-        .select(*MEASURE_KEY, "measure_id", "component", "heading", "rate", "rate_rule", "base", "gap")
+    applying = winners.join(groups, on=list(MEASURE_KEY), how="left").filter(
+        pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0
+    )
+    # One metal content share cannot be the base of the content duties of several groups (steel and
+    # aluminum, say): how the share splits between them is not given.
+    on_content = pl.col("base") == "metal_content"
+    content_groups = pl.col("stacking_group").filter(on_content).n_unique().over(MEASURE_KEY)
+    return applying.with_columns((on_content & (content_groups > 1)).alias("shared_content")).select(
+        *MEASURE_KEY,
+        "measure_id",
+        "component",
+        "heading",
+        "rate",
+        "rate_rule",
+        "base",
+        "gap",
+        "undetermined",
+        "shared_content",
     )
 
 
 def _scope_hits(codes: pl.LazyFrame, scope: pl.DataFrame) -> pl.LazyFrame:
-    """Per (arrival_date, hts_digits, measure_id): whether an include and whether an exclude prefix matches.
+    """Per (arrival_date, hts_digits, measure_id): whether an include and whether an exclude prefix matches
+    (``included``, ``excluded``), and whether include or exclude entries lie below a shorter code
+    (``include_below``, ``exclude_below``: entries longer than the code that start with it).
 
     A scope row with a period counts only for arrival dates inside it.
     """
+    keys = ["arrival_date", "hts_digits", "measure_id"]
     prefixes = codes.with_columns(
         pl.concat_list(pl.col("hts_digits").str.slice(0, n) for n in range(2, 11, 2)).alias("hts_prefix")
     ).explode("hts_prefix")
-    day = pl.col("arrival_date")
-    matched = prefixes.join(scope.lazy(), on="hts_prefix", how="inner").filter(
-        (pl.col("effective_from").is_null() | (pl.col("effective_from") <= day))
-        & (pl.col("effective_to").is_null() | (day < pl.col("effective_to")))
-    )
-    return matched.group_by("arrival_date", "hts_digits", "measure_id").agg(
+    matched = _in_force_on_day(prefixes.join(scope.lazy(), on="hts_prefix", how="inner"))
+    direct = matched.group_by(keys).agg(
         (pl.col("kind") == "include").any().alias("included"),
         (pl.col("kind") == "exclude").any().alias("excluded"),
+    )
+    # Entries below a short code: the code is the entry's prefix of the code's own length.
+    entry_length = pl.col("hts_prefix").str.len_chars()
+    code_length = pl.col("hts_digits").str.len_chars()
+    below = (
+        _in_force_on_day(
+            pl.concat(
+                [
+                    codes.filter(code_length == n).join(
+                        scope.lazy()
+                        .filter(entry_length > n)
+                        .with_columns(pl.col("hts_prefix").str.slice(0, n).alias("hts_digits")),
+                        on="hts_digits",
+                        how="inner",
+                    )
+                    for n in range(2, 10, 2)
+                ]
+            )
+        )
+        .group_by(keys)
+        .agg(
+            (pl.col("kind") == "include").any().alias("include_below"),
+            (pl.col("kind") == "exclude").any().alias("exclude_below"),
+        )
+    )
+    return direct.join(below, on=keys, how="full", coalesce=True)
+
+
+def _in_force_on_day(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """``rows`` (scope entries joined to codes) whose period, if any, holds the arrival date."""
+    day = pl.col("arrival_date")
+    return rows.filter(
+        (pl.col("effective_from").is_null() | (pl.col("effective_from") <= day))
+        & (pl.col("effective_to").is_null() | (day < pl.col("effective_to")))
     )
 
 
@@ -326,6 +384,16 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
 #: Internal column: a line's position in the decided lines; the components charged beside its own
 #: duty columns carry it, so that settling them needs no join on the line's key.
 LINE_ROW = "__row"
+#: Why a measure's amount is unknown on a line whose code is shorter than the measure's product list.
+SHORT_CODE_ASSUMPTION: Final = (
+    "the measure lists some of the goods under the declared code and not others: whether it applies "
+    "depends on the longer code, not declared"
+)
+#: Why a metal-content measure's amount is unknown on a line under the content duties of several metals.
+SHARED_CONTENT_ASSUMPTION: Final = (
+    "the line is under the content duties of more than one metal and metal_content_share is one figure for "
+    "all of them: each metal's content is not given, so this duty is not computed"
+)
 #: What the engine assumes under a postal regime that charges every duty (the pack names the regime).
 ALL_DUTIES_POSTAL_ASSUMPTION: Final = (
     "postal regime charging all duties: the line's duties are charged as for non-postal goods, in place of a "
@@ -349,6 +417,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         rate=pl.col("rate_ad_valorem").cast(RATE),
         amount_cents=pl.col("mfn_cents"),
         gap=pl.lit(False),
+        undetermined=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),
     )
     specific, specific2 = (
@@ -363,6 +432,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
             rate=pl.col(f"rate_{name}_usd").cast(RATE),
             amount_cents=pl.col(f"mfn_{name}_cents"),
             gap=pl.lit(False),
+            undetermined=pl.lit(False),
             assumption=pl.lit(None, dtype=pl.String()),
         )
         for name, component in (("specific", "mfn_specific"), ("specific2", "mfn_specific_2"))
@@ -378,6 +448,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         rate=pl.col("postal_rate").cast(RATE),
         amount_cents=pl.col("postal_cents"),
         gap=pl.lit(False),
+        undetermined=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),
     )
     # A postal regime that charges every duty (no flat rate) is named on each dutiable line at 0, so the
@@ -398,6 +469,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         rate=pl.lit(0, dtype=RATE),
         amount_cents=pl.lit(0, dtype=pl.Int64()),
         gap=pl.lit(False),
+        undetermined=pl.lit(False),
         assumption=pl.lit(ALL_DUTIES_POSTAL_ASSUMPTION),
     )
     return pl.concat([mfn, specific, specific2, postal, all_duties], how="vertical")
@@ -447,9 +519,16 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         "heading",
         base_cents=_measure_base_cents(),
         rate=_measure_rate().cast(RATE),
-        amount_cents=apply_rate_half_up(_measure_base_cents(), _measure_rate()),
+        amount_cents=pl.when(~pl.col("undetermined") & ~pl.col("shared_content")).then(
+            apply_rate_half_up(_measure_base_cents(), _measure_rate())
+        ),
         gap=pl.col("gap"),
-        assumption=pl.when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
+        undetermined=pl.col("undetermined"),
+        assumption=pl.when(pl.col("undetermined"))
+        .then(pl.lit(SHORT_CODE_ASSUMPTION))
+        .when(pl.col("shared_content"))
+        .then(pl.lit(SHARED_CONTENT_ASSUMPTION))
+        .when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
         .then(pl.lit("metal content share not given: full value assumed"))
         .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())
         .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed"))
@@ -502,6 +581,7 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(pl.col("postal_item_cents").max())
         .alias("amount_cents"),
         pl.lit(False).alias("gap"),
+        pl.lit(False).alias("undetermined"),
         pl.lit(None, dtype=pl.String()).alias("assumption"),
     )
 
@@ -509,8 +589,9 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
 def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame:
     """``duty_cents`` per line: the sum of its components when assessed, 0 when exempt, else null.
 
-    A line in a coverage gap of the pack is ``pack-incomplete``; a component without an
-    amount (e.g. a metal-content base with no metal share) makes it ``not-computable``.
+    A line with a measure whose scope its short code leaves open is ``needs-longer-hts``; a line in a
+    coverage gap of the pack is ``pack-incomplete``; a component without an amount (e.g. a top-up over a
+    rate the engine does not compute) makes it ``not-computable``.
 
     The line's own components (:func:`own_components`) are its duty columns; ``charged`` holds the
     others (Chapter 99 measures and part-value rates), each with the :data:`LINE_ROW` of ``lines``.
@@ -518,13 +599,14 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
     components), then ``duty_cents``.
     """
     per_line = (
-        charged.select(LINE_ROW, "amount_cents", "gap")
+        charged.select(LINE_ROW, "amount_cents", "gap", "undetermined")
         .sort(LINE_ROW)  # already in line order but for the few part-value components: a cheap sort
         .group_by(LINE_ROW)
         .agg(
             pl.col("amount_cents").sum().alias("__charged_cents"),
             pl.col("amount_cents").is_null().any().alias("__charged_missing"),
             pl.col("gap").any().alias("__charged_gap"),
+            pl.col("undetermined").any().alias("__charged_undetermined"),
         )
     )
     own = ["mfn_cents", "mfn_specific_cents", "mfn_specific2_cents", "postal_cents"]
@@ -534,7 +616,9 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
     component_cents = pl.sum_horizontal(*own, pl.col("__charged_cents"))
     assessed = pl.col("duty_status") == str(DutyStatus.ASSESSED)
     status = (
-        pl.when(assessed & pl.col("in_gap").fill_null(False))
+        pl.when(assessed & pl.col("__charged_undetermined").fill_null(False))
+        .then(_status_position(DutyStatus.NEEDS_LONGER_HTS))
+        .when(assessed & pl.col("in_gap").fill_null(False))
         .then(_status_position(DutyStatus.PACK_INCOMPLETE))
         .when(assessed & pl.col("component_missing").fill_null(False))
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
@@ -564,7 +648,7 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
             .otherwise(None)
             .alias("duty_cents")
         )
-        .drop("__charged_cents", "__charged_missing", "__charged_gap")
+        .drop("__charged_cents", "__charged_missing", "__charged_gap", "__charged_undetermined")
         .collect(engine="in-memory")
     )
 
@@ -588,5 +672,6 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         rate=pl.col("rate").cast(RATE),
         amount_cents=pl.when(pl.col("kind") == "flat").then(pl.col("amount_cents")).otherwise(ad_valorem),
         gap=pl.lit(False),
+        undetermined=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),
     )

@@ -22,7 +22,7 @@ from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, R
 
 PARSED = "__parsed_"
 CHECK_INDEX = "__failed_check"
-_PART: Final = r"\s*[a-z][a-z0-9-]*\s*=\s*\d+(?:\.\d+)?\s*"
+_PART: Final = r"\s*[a-z][a-z0-9-]*\s*=\s*[0-9]+(?:\.[0-9]+)?\s*"
 #: ``part_values``: ``name=number`` pairs separated by ``;`` (a trailing ``;`` is allowed).
 PART_VALUES_PATTERN: Final = rf"^{_PART}(?:;{_PART})*;?\s*$"
 #: Values above this (in any currency) are refused: no parcel is worth a trillion, and cents must fit Int64.
@@ -548,15 +548,19 @@ def split_incomplete(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.Da
         )
     named = lines.filter(incomplete).join(
         rejected.select(
-            "package_id", pl.col(ROW_COL).alias("__first_row"), pl.col("code").alias("__first_code")
+            "package_id",
+            pl.col(SOURCE_COL).alias("__first_source"),
+            pl.col(ROW_COL).alias("__first_row"),
+            pl.col("code").alias("__first_code"),
         ),
         on="package_id",
         how="left",
         maintain_order="left",
     )
     message = pl.format(
-        "package {} has a rejected line (row {}: {}); none of its lines is screened",
+        "package {} has a rejected line ({} row {}: {}); none of its lines is screened",
         pl.col("package_id"),
+        pl.col("__first_source"),
         pl.col("__first_row"),
         pl.col("__first_code"),
     )
@@ -611,7 +615,8 @@ def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl
     earlier = kept.join(seen, on=keys, how="semi", maintain_order="left")
     new = kept.join(seen, on=keys, how="anti", maintain_order="left")
     message = pl.format(
-        "line_no {} of package {} was screened in an earlier batch; the first occurrence is kept",
+        "line_no {} of package {} came in an earlier batch (screened or rejected there); the first "
+        "occurrence is kept",
         pl.col("line_no"),
         pl.col("package_id"),
     )

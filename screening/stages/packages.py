@@ -14,6 +14,7 @@ DUTY_STATUS_ORDER = (
     DutyStatus.NOT_COMPUTABLE,
     DutyStatus.NEEDS_PART_VALUES,
     DutyStatus.NEEDS_QUANTITY,
+    DutyStatus.NEEDS_LONGER_HTS,
     DutyStatus.PACK_INCOMPLETE,
     DutyStatus.ASSESSED,
     DutyStatus.EXEMPT,

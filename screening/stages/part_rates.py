@@ -37,7 +37,7 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *LINE_KEY,
             pair.str.extract(r"^\s*([a-z][a-z0-9-]*)\s*=").alias("part_name"),
-            pair.str.extract(r"=\s*(\d+(?:\.\d+)?)\s*$").cast(_AMOUNT).alias("part_amount"),
+            pair.str.extract(r"=\s*([0-9]+(?:\.[0-9]+)?)\s*$").cast(_AMOUNT).alias("part_amount"),
         )
         .filter(pl.col("part_name").is_not_null())
         .unique([*LINE_KEY, "part_name"], keep="first", maintain_order=True)
@@ -147,5 +147,7 @@ def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> 
         part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts, carry=[LINE_ROW])
         .sort(*LINE_KEY, "part_index")
         .drop("part_index")
-        .with_columns(gap=pl.lit(False), assumption=pl.lit(None, dtype=pl.String()))
+        .with_columns(
+            gap=pl.lit(False), undetermined=pl.lit(False), assumption=pl.lit(None, dtype=pl.String())
+        )
     )

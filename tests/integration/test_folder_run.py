@@ -16,13 +16,14 @@ from polars.testing import assert_frame_equal
 import screening
 from screening import folder_run, pipeline
 from screening.day_parts import PartBounds, day_totals, part_bounds, split_day
+from screening.errors import UsageError
 from screening.io import sorting
 from screening.io.appending import AppendingFile
 from screening.io.sources import Source, open_sources
 from screening.io.writers import OutputFormat
 from screening.rulepack.resolved_cache import ResolvedCache
 
-from ..conftest import OUTPUT_FILES, SAMPLE
+from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -277,3 +278,12 @@ def test_a_day_in_parts_numbers_lines_without_numbers_as_the_whole_day(
     for name in ("lines", "packages", "rejects"):
         assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(shuffled, name))
     assert whole.rejects.height == shuffled.rejects.height
+
+
+def test_an_unknown_output_format_is_refused_before_any_work(tmp_path: Path) -> None:
+    """``fmt="xlsx"`` wrote CSV files named ``lines.xlsx`` over the previous output set."""
+    with pytest.raises(UsageError, match="unknown output format 'xlsx'"):
+        screening.screen_to_folder(
+            SAMPLE / "manifest_10k.parquet", tmp_path / "out", rules=US_PACK, fmt="xlsx"
+        )  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()

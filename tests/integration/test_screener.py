@@ -21,7 +21,7 @@ from screening.io import sorting
 from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
 from screening.schema import QUEUE_ORDER
-from screening.screener import _file_batches, screen_files_in_batches
+from screening.screener import _file_batches, screen_files_in_batches, whole_packages
 
 from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK, write_ipc_stream
 
@@ -150,9 +150,9 @@ def test_a_batched_run_writes_its_queues_in_the_documented_order(
     assert written.height > 100
     assert written.equals(written.sort(QUEUE_ORDER, nulls_last=True, maintain_order=True))
     sample = pl.read_parquet(source)
-    in_memory = screening.screen_batches(
-        [sample.slice(i, 1_000) for i in range(0, sample.height, 1_000)], rules=us_pack
-    )
+    # The batches the run screens: slices of 1,000 rows, each ending before its last package's lines.
+    slices = [sample.slice(i, 1_000) for i in range(0, sample.height, 1_000)]
+    in_memory = screening.screen_batches(list(whole_packages(slices, "package_id")), rules=us_pack)
     assert written.equals(in_memory.queues)
 
 
@@ -607,3 +607,31 @@ def test_a_package_with_a_rejected_line_in_a_batch_is_not_screened_and_its_repea
     assert screener.totals()["consignee_day_value_cents"].to_list() == [35_000]
     again = screener.screen(frame.head(1))
     assert again.rejects["code"].to_list() == ["duplicate-line"]
+
+
+def test_cli_batches_never_cut_a_package_whose_lines_are_together(
+    manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """A $3,000 package of three lines, cut by ``--batch-size 2``, was entered twice: two informal entries,
+    each with its own MPF and express fee, where the whole day makes one formal entry."""
+    frame = manifest(
+        *[
+            {"package_id": "Y1", "line_no": str(n), "arrival_date": "2026-03-02", "declared_value": "1000"}
+            for n in (1, 2, 3)
+        ],
+        {"package_id": "Y2", "arrival_date": "2026-03-02", "consignee_name": "Other Person"},
+    )
+    source = tmp_path / "day.parquet"
+    frame.write_parquet(source)
+    runner = CliRunner()
+    outputs = {}
+    for name, extra in (("whole", []), ("batched", ["--batch-size", "2"])):
+        out = tmp_path / name
+        run = runner.invoke(
+            main, ["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", *extra]
+        )
+        assert run.exit_code == 0, run.output
+        outputs[name] = pl.read_parquet(out / "packages.parquet").sort("package_id")
+    columns = ["package_id", "lines", "value_usd", "entry_type", "duty_usd", "fees_usd"]
+    assert outputs["batched"].select(columns).equals(outputs["whole"].select(columns))
+    assert outputs["batched"].filter(pl.col("package_id") == "Y1")["entry_type"].to_list() == ["formal"]

@@ -394,6 +394,7 @@ def test_a_package_with_a_rejected_line_is_not_screened_and_counts_toward_no_tot
         (7, "P4", "duplicate-line"),
     ]
     assert (
-        rejected[0][3] == "package P1 has a rejected line (row 2: invalid-hts); none of its lines is screened"
+        rejected[0][3]
+        == "package P1 has a rejected line (<memory:0> row 2: invalid-hts); none of its lines is screened"
     )
     assert result.summary["counts"]["input_rows"] == result.lines.height + result.rejects.height == 7

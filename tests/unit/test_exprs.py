@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
@@ -312,8 +313,8 @@ _WORDS = st.lists(st.text(_LETTERS, min_size=1, max_size=8), min_size=1, max_siz
     words=_WORDS,
     cases=st.lists(st.booleans(), min_size=40, max_size=40),
     gaps=st.lists(st.sampled_from([" ", "  ", "\t", " \t ", "   "]), min_size=5, max_size=5),
-    zip_code=st.from_regex(r"\A\d{5}\Z"),
-    plus4=st.from_regex(r"\A\d{4}\Z"),
+    zip_code=st.from_regex(r"\A[0-9]{5}\Z"),
+    plus4=st.from_regex(r"\A[0-9]{4}\Z"),
 )
 def test_consignee_key_is_invariant_under_case_and_spacing(
     words: list[str], cases: list[bool], gaps: list[str], zip_code: str, plus4: str
@@ -368,3 +369,17 @@ def test_parse_text_booleans(text: str | None, expected: bool | None) -> None:
 def test_parse_text_numbers() -> None:
     out = column([" 12.50 ", "abc", "1e3"], pl.String(), parse_text(pl.col("x"), pl.Float64()))
     assert out == [12.5, None, 1000.0]
+
+
+def test_consignee_key_is_the_same_for_composed_and_decomposed_names_and_keeps_marks() -> None:
+    composed, decomposed = (unicodedata.normalize(form, "Zoë Müller") for form in ("NFC", "NFD"))
+    a, b, c, d = keys([None] * 4, [composed, decomposed, "राम शर्मा", "रीम शर्मा"], ["20001"] * 4)
+    assert a == b == "name:zoë müller|20001"
+    assert c != d  # the vowel signs tell the two names apart
+
+
+def test_hts_codes_and_zips_take_ascii_digits_only() -> None:
+    frame = pl.DataFrame({"code": ["2402.20.8000", "２４０２.２０.８０００", "٢٤٠٢٢٠٨٠٠٠"]})
+    valid = frame.select(is_valid_hts_code(pl.col("code")))["code"].to_list()
+    assert valid == [True, False, False]
+    assert pl.select(zip5(pl.lit("２０００１"))).item() == "２０００１"  # not a U.S. ZIP: kept whole

@@ -114,3 +114,89 @@ def test_a_table_named_by_two_measures_scopes_both_in_declaration_order(tmp_path
         ("test-duty-2", "exclude", "6109"),
         ("test-duty-2", "exclude", "6110"),
     ]
+
+
+def test_a_code_shorter_than_the_scope_leaves_the_duty_open_instead_of_guessing(tmp_path: Path) -> None:
+    # The measure lists one 10-digit line under 9503.00.00 and excludes one under 6109.10.00 (in scope by 6109).
+    pack = pack_with_measure(tmp_path, "hts_prefix\n6109\n9503000073\n")
+    lines = [
+        {"package_id": "S1", "hts_code": "9503.00.00"},  # some lines under it listed, others not
+        {"package_id": "S2", "hts_code": "6109.10.00"},  # in scope, with an exclusion below it
+        {"package_id": "S3", "hts_code": "9503.00.00.73"},  # the listed line itself
+        {"package_id": "S4", "hts_code": "6110.20.20"},  # nothing listed under it
+    ]
+    rows = [{**BASE_LINE, "declared_value": "1000", "consignee_name": r["package_id"], **r} for r in lines]
+    result = screening.screen(pl.DataFrame(rows), rules=pack)
+    status = dict(result.packages.select("package_id", "duty_status").iter_rows())
+    assert status == {"S1": "needs-longer-hts", "S2": "needs-longer-hts", "S3": "assessed", "S4": "assessed"}
+    duty = dict(result.packages.select("package_id", "duty_usd").iter_rows())
+    assert duty["S1"] is None
+    assert duty["S2"] is None
+    applied = result.components.filter(pl.col("measure_id") == "test-duty").sort("package_id")
+    assert applied["package_id"].to_list() == ["S1", "S2", "S3"]
+    assert applied["amount_usd"].to_list() == [None, None, Decimal("250.00")]
+    assert "longer code" in str(applied["assumption"][0])
+    flagged = result.flags.filter(pl.col("rule_id") == "duty-not-computable")["package_id"].to_list()
+    assert sorted(flagged) == ["S1", "S2"]
+
+
+def test_an_eight_digit_code_under_a_ten_digit_exemption_list_is_not_charged_as_if_unlisted(
+    us_pack: screening.RulePack,
+) -> None:
+    # Annex II of EO 14257 lists 3004.20.00 at 10 digits: the 10-digit line is exempt from the reciprocal
+    # duty; the 8-digit code cannot say whether it is (it was charged the India rates in full).
+    base = {**BASE_LINE, "arrival_date": "2025-09-15", "country_of_origin": "IN", "declared_value": "500"}
+    rows = [
+        {**base, "package_id": "A8", "consignee_name": "A8", "hts_code": "3004.20.00"},
+        {**base, "package_id": "A10", "consignee_name": "A10", "hts_code": "3004.20.00.10"},
+    ]
+    result = screening.screen(pl.DataFrame(rows), rules=us_pack)
+    packages = {r["package_id"]: r for r in result.packages.iter_rows(named=True)}
+    assert (packages["A10"]["duty_status"], packages["A10"]["duty_usd"]) == ("assessed", Decimal("0.00"))
+    assert (packages["A8"]["duty_status"], packages["A8"]["duty_usd"]) == ("needs-longer-hts", None)
+    duties = result.components.filter(pl.col("package_id") == "A8", pl.col("line_no").is_not_null())
+    assert duties.filter(pl.col("amount_usd") > 0).height == 0
+    assert duties.filter(pl.col("amount_usd").is_null())["measure_id"].to_list() == [
+        "ieepa-reciprocal-annex-ii"
+    ]
+
+
+def test_one_metal_share_is_not_charged_once_per_metal(us_pack: screening.RulePack) -> None:
+    # 8708.10.30 (bumpers) is on the steel and the aluminum derivative lists of 2025-03-12: with one share
+    # for all metals, each duty was charged on the whole 60 % (twice the metal). One list alone is charged.
+    base = {**BASE_LINE, "arrival_date": "2025-04-01", "declared_value": "1000"}
+    rows = [
+        {
+            **base,
+            "package_id": "B1",
+            "consignee_name": "B1",
+            "hts_code": "8708.10.30",
+            "metal_content_share": 0.6,
+        },
+        {
+            **base,
+            "package_id": "B4",
+            "consignee_name": "B4",
+            "hts_code": "7326.90.86.88",
+            "metal_content_share": 0.5,
+        },
+    ]
+    frame = pl.DataFrame(rows).with_columns(pl.col("metal_content_share").cast(pl.Float64()))
+    result = screening.screen(frame, rules=us_pack)
+    packages = {r["package_id"]: r for r in result.packages.iter_rows(named=True)}
+    assert (packages["B1"]["duty_status"], packages["B1"]["duty_usd"]) == ("not-computable", None)
+    metal = result.components.filter(pl.col("measure_id").str.starts_with("s232-")).sort(
+        "package_id", "measure_id"
+    )
+    b1 = metal.filter(pl.col("package_id") == "B1")
+    assert b1["measure_id"].to_list() == [
+        "s232-aluminum-derivatives-04-25",
+        "s232-steel-derivatives-other-25",
+    ]
+    assert b1["amount_usd"].to_list() == [None, None]
+    assert all("more than one metal" in a for a in b1["assumption"].to_list())
+    b4 = metal.filter(pl.col("package_id") == "B4")
+    assert b4.select("measure_id", "base_usd", "amount_usd").rows() == [
+        ("s232-steel-derivatives-ch73-25", Decimal("500.00"), Decimal("125.00"))
+    ]
+    assert packages["B4"]["duty_status"] == "assessed"
