@@ -492,11 +492,11 @@ def screen_files_in_batches(
     screened = 0
     paths = expand_paths(list(specs))
     passthrough = _passthrough_schema(paths, screener.mapping)
+    package_header = screener.mapping.columns.get("package_id", "package_id")
     with StreamingOutput(out, OUTPUTS) as output:
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1
-            package_header = screener.mapping.columns.get("package_id", "package_id")
             for read in whole_packages(_file_batches(path, batch_size, screener.mapping), package_header):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
