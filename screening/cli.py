@@ -65,13 +65,30 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+#: Off a terminal (a batch job's log), progress is a plain line per stage, at most one in this many seconds.
+LOG_PROGRESS_SECONDS = 10.0
+
+
 @contextmanager
 def stage_progress(enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A spinner with the current stage and elapsed time on stderr (silent when disabled)."""
+    """The current stage and elapsed time on stderr: a spinner on a terminal; elsewhere (a log file) a plain
+    line as a stage starts, at most one per :data:`LOG_PROGRESS_SECONDS`. Silent when disabled."""
     if not enabled:
         yield lambda _stage: None
         return
     started = time.perf_counter()
+    if not err.is_terminal:
+        last_line = -LOG_PROGRESS_SECONDS
+
+        def log(stage: str) -> None:
+            nonlocal last_line
+            now = time.perf_counter() - started
+            if now - last_line >= LOG_PROGRESS_SECONDS:
+                last_line = now
+                err.print(f"screen: {now:7.1f}s  {stage}", highlight=False, markup=False, soft_wrap=True)
+
+        yield log
+        return
     with err.status("starting") as status:
 
         def update(stage: str) -> None:
@@ -88,7 +105,13 @@ def main() -> None:
 
 @main.command("run")
 @click.argument("manifests", nargs=-1, required=True)
-@click.option("--rules", "rules_path", default="rules/us", show_default=True, help="Rule pack folder.")
+@click.option(
+    "--rules",
+    "rules_path",
+    default="rules/us",
+    show_default=True,
+    help="Rule pack folder (rules/us: the one here, else the U.S. pack installed with screening).",
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
 @click.option("--mapping", type=click.Path(path_type=Path), help="Column-mapping TOML for your headers.")
@@ -149,7 +172,7 @@ def run_command(
     quiet: bool,
 ) -> None:
     """Screen MANIFESTS (files, globs or folders) and write the outputs to --out."""
-    with stage_progress(not quiet and not as_json and err.is_terminal) as progress:
+    with stage_progress(not quiet and not as_json) as progress:
         method: PostalMethod = "specific" if postal_method == "specific" else "ad-valorem"
         key = None
         if key_env is not None:
@@ -310,7 +333,8 @@ def rules_check(pack: Path) -> None:
 def rules_show(
     pack: Path, day: dt.datetime, origin: str | None, hts: str | None, mode: str | None, as_json: bool
 ) -> None:
-    """What PACK has in force on --date, each rule with its confidence and citation."""
+    """What PACK (default rules/us: the one here, else the installed U.S. pack) has in force on --date, each
+    rule with its confidence and citation."""
     loaded = load_rules(pack)
     entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
     if as_json:
@@ -336,6 +360,8 @@ def rules_show(
 @exits_cleanly
 def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool) -> None:
     """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision."""
+    if not pack_path.is_dir():  # never the pack installed with the package, which load_rules would find
+        raise UsageError(f"{pack_path}: rule pack folder not found")
     loaded = load_rules(pack_path)
     revision = Revision(label, export, start.date())
     lines = read_rate_lines(export)
@@ -400,7 +426,7 @@ def generate_command(
     codes = in_pack(COMMON_HTS_CODES, pack)
     if not codes:
         raise UsageError(f"{rules_path}: the pack has a tariff line for none of the generator's HTS codes")
-    with stage_progress(err.is_terminal) as progress:
+    with stage_progress(True) as progress:
         try:
             written = generate_manifest(
                 out_file,

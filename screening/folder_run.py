@@ -81,6 +81,8 @@ def screen_to_folder(
     """
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
+    if isinstance(part_lines, bool) or not isinstance(part_lines, int) or part_lines < 1:
+        raise UsageError(f"part_lines must be a whole number of at least 1, not {part_lines!r}")
     inputs = run_inputs(source, **options)
     target = Path(out)
     staging = staging_dir(target)

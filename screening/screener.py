@@ -202,8 +202,16 @@ class Screener:
         """
         screener = cls(rules, **options)
         tables, meta = read_state_file(path)
+        if not isinstance(meta, dict):
+            raise UsageError(f"{path}: not a screening state file (its header is not a JSON object)")
         if meta.get("format") != STATE_FORMAT:
             raise UsageError(f"{path}: state format {meta.get('format')!r}, this engine reads {STATE_FORMAT}")
+        if meta.get("engine_version") != engine_version():
+            raise UsageError(
+                f"{path}: saved by screening {meta.get('engine_version')}, this is {engine_version()}: the day's "
+                "earlier batches were decided by that version; resume with it, or screen the day again from its "
+                "first batch"
+            )
         if meta.get("rules_content_hash") != screener.pack.content_hash:
             raise UsageError(
                 f"{path}: saved under rule pack {meta.get('rules_id')} {meta.get('rules_content_hash')}, "
@@ -223,13 +231,17 @@ class Screener:
         missing = sorted(set(_TABLES) - set(tables))
         if missing:
             raise UsageError(f"{path}: state file lacks {missing}")
-        typed = {name: tables[name].select(list(schema)).cast(schema) for name, schema in _TABLES.items()}
+        counts = {name: _count(meta.get(name)) for name in ("rows_seen", "batches")}
+        bad_counts = [name for name, count in counts.items() if count is None]
+        if bad_counts:
+            raise UsageError(f"{path}: damaged state file ({', '.join(bad_counts)} not a count)")
+        typed = {name: _typed_table(path, name, tables[name], schema) for name, schema in _TABLES.items()}
         screener.state = RunningState(
             consignee_days=consignee_day_rows(typed["consignee_days"]),
             seen_lines=seen_line_table(typed["seen_lines"]),
             queue_load=typed["queue_load"],
-            rows_seen=int(meta["rows_seen"]),
-            batches=int(meta["batches"]),
+            rows_seen=counts["rows_seen"] or 0,
+            batches=counts["batches"] or 0,
         )
         return screener
 
@@ -248,6 +260,19 @@ class Screener:
             "history_sources": str(self._history_sources),
             "mode": "incremental",
         }
+
+
+def _count(value: object) -> int | None:
+    """``value`` when it is a count (a whole number, not below zero), else None."""
+    return value if type(value) is int and value >= 0 else None
+
+
+def _typed_table(path: str | Path, name: str, table: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    """A state table with its columns and types checked (a damaged table is a :class:`UsageError`)."""
+    try:
+        return table.select(list(schema)).cast(schema, strict=True)
+    except pl.exceptions.PolarsError as exc:
+        raise UsageError(f"{path}: damaged state file (table {name}: {type(exc).__name__})") from exc
 
 
 def _history_id(history: Sequence[str | Path]) -> str | None:

@@ -57,6 +57,9 @@ def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType, time_zo
     if isinstance(target, pl.Decimal) and source.is_float():
         plausible = expr.is_finite() & (expr.abs() < 1e15)
         return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)
+    if target == pl.Boolean() and source.is_integer():
+        # As in text: 1 and 0 only (a 2 or a -1 is not a yes/no answer).
+        return pl.when(expr == 1).then(True).when(expr == 0).then(False).otherwise(None)
     if target.is_integer() and source.is_float():
         whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2**53)
         return pl.when(whole).then(expr).otherwise(None).cast(target, strict=False)

@@ -29,6 +29,8 @@ PARTY_FIELDS = (
 
 def key_bytes(key: str | bytes | None) -> bytes | None:
     """A pseudonymisation key as bytes (None: no pseudonymisation); an empty key is a :class:`UsageError`."""
+    if key is not None and not isinstance(key, str | bytes):
+        raise UsageError(f"the pseudonymisation key must be text or bytes, not {type(key).__name__}")
     as_bytes = key.encode() if isinstance(key, str) else key
     if as_bytes is not None and not as_bytes:
         raise UsageError("the pseudonymisation key is empty")

@@ -25,7 +25,7 @@ import polars.selectors as cs
 import pyarrow as pa
 from polars.io.plugins import register_io_source
 
-from screening.errors import InputSchemaError
+from screening.errors import InputSchemaError, UsageError
 from screening.io.mapping import ColumnMapping
 from screening.schema import (
     LINE_DERIVED_COLUMNS,
@@ -512,7 +512,7 @@ def from_memory(obj: Any) -> pl.LazyFrame:
     elif hasattr(obj, "__arrow_c_stream__"):
         frame = _from_arrow(pa.RecordBatchReader.from_stream(obj).read_all())
     else:
-        raise TypeError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
+        raise UsageError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
     return frame.rechunk().lazy()
 
 

@@ -23,8 +23,14 @@ _META = "meta.json"
 
 
 def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Any]) -> Path:
-    """Write ``tables`` and ``meta`` to ``path`` atomically."""
+    """Write ``tables`` and ``meta`` to ``path`` atomically.
+
+    Raises:
+        UsageError: the folder of ``path`` does not exist.
+    """
     target = Path(path)
+    if not target.resolve().parent.is_dir():
+        raise UsageError(f"{target}: the state's folder does not exist")
     staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex}")
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import glob
+import hashlib
 import json
 import os
+import platform
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -33,6 +36,8 @@ OUTPUTS: Final = ("lines", "packages", "components", "flags", "queues", "rejects
 _WRITERS = 3
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+#: This machine, in staging folder names (runs on other machines sharing the disk keep theirs).
+_HOST_ID: Final = hashlib.sha256(platform.node().encode()).hexdigest()[:8]
 
 
 def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
@@ -123,16 +128,54 @@ def check_replaceable(out: Path) -> None:
 
 def staging_dir(out: Path) -> Path:
     """A fresh hidden folder beside ``out`` to write the new set into (``out`` must be replaceable:
-    :func:`check_replaceable`)."""
+    :func:`check_replaceable`).
+
+    Its name holds this machine's and process's ids, so that the next run into ``out`` can remove the staging
+    folders that runs killed before their cleanup left behind (:func:`remove_stale_staging`).
+    """
     check_replaceable(out.resolve())
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staging = parent / f".{out.name}.staging-{uuid.uuid4().hex[:12]}"
+        remove_stale_staging(parent, out.name)
+        staging = parent / f"{_staging_prefix(out.name)}{_HOST_ID}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         staging.mkdir()
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     return staging
+
+
+def remove_stale_staging(parent: Path, name: str) -> list[Path]:
+    """Remove the staging folders of output ``name`` in ``parent`` left by runs on this machine whose process
+    has ended (killed during their cleanup); the folders removed. A live run's folder, another machine's (on a
+    shared disk) and one of an unknown name are left alone."""
+    removed = []
+    prefix = _staging_prefix(name)
+    for path in sorted(parent.glob(f"{glob.escape(prefix)}*")):
+        host, _, rest = path.name.removeprefix(prefix).partition("-")
+        pid = rest.partition("-")[0]
+        if host == _HOST_ID and pid.isdigit() and path.is_dir() and not _process_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _staging_prefix(name: str) -> str:
+    return f".{name}.staging-"
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (one we may not signal runs too; off POSIX, where a
+    signal 0 is not a probe, every process counts as running)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def publish(staging: Path, out: Path) -> None:

@@ -99,14 +99,30 @@ class RulePack:
         yield from self.queues.sampling.rates if self.queues.sampling else ()
 
 
+#: The pack used when none is named: ``rules/us`` below the working directory when there is one, else the
+#: U.S. pack installed with this package (see :func:`pack_folder`).
+DEFAULT_PACK = "rules/us"
+
+
+def pack_folder(path: str | Path) -> Path:
+    """The folder of the pack named ``path``: itself, except that the default ``rules/us``, when the working
+    directory has none, is the U.S. pack installed with the package (inside the wheel, or the checkout's)."""
+    root = Path(path)
+    if root != Path(DEFAULT_PACK) or root.is_dir():
+        return root
+    package = Path(__file__).resolve().parents[1]
+    installed = (package / "_packs" / "us", package.parent / "rules" / "us")
+    return next((folder for folder in installed if (folder / "pack.toml").is_file()), root)
+
+
 def load_rules(path: str | Path) -> RulePack:
-    """Load and validate the rule pack in folder ``path``.
+    """Load and validate the rule pack in folder ``path`` (the default ``rules/us``: :func:`pack_folder`).
 
     Raises:
         RulePackError: a file is missing or malformed, a key is unknown, a value
             does not validate, ids repeat, or periods of one key overlap.
     """
-    root = Path(path)
+    root = pack_folder(path)
     if not root.is_dir():
         raise RulePackError(str(root), "", "rule pack folder not found")
     meta = _model(root, "pack.toml", PackMeta, key="pack")

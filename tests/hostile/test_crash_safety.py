@@ -5,7 +5,8 @@ README: "a crash leaves the previous set or none, never a mix". Each test starts
 writing (the hidden staging folder appears beside ``--out``; a given file appears in it; the output folder
 is swapped for the new set). Afterwards the output folder must hold exactly the previous complete set
 (byte for byte), or no folder where there was none; after the swap, exactly the new complete set, and a
-rerun writes the same bytes. Staging leftovers may stay beside the output, hidden; they are never it.
+rerun writes the same bytes. Staging leftovers may stay beside the output, hidden; they are never it, and
+the next run into the same output removes them.
 
 The runs use a private copy of the rule pack, so edits to ``rules/us`` during the test change nothing.
 """
@@ -189,12 +190,16 @@ def test_sigkill_while_writing_leaves_the_previous_complete_set(
 
 
 def test_sigkill_while_writing_without_a_previous_set_leaves_none(
-    manifest: Path, pack: Path, tmp_path: Path
+    manifest: Path, pack: Path, previous: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    assert kill_at(manifest, pack, out, staging_created)
+    assert kill_at(manifest, pack, out, staged("lines.parquet"))
     assert not out.exists(), "a partial output folder appeared"
     assert_nothing_else_visible(tmp_path, out)
+    assert staging_folders(tmp_path), "the killed run left no staging folder to clean up"
+    run(previous.parent / "manifest_2k.parquet", pack, out)  # the next run removes the killed run's folder
+    assert not staging_folders(tmp_path)
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
 
 
 def test_sigkill_after_the_swap_then_rerun_gives_the_same_bytes(

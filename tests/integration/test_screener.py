@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import zipfile
@@ -133,6 +134,75 @@ def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RuleP
         screening.Screener.restore(tmp_path / "junk.state", us_pack)
     with pytest.raises(screening.UsageError, match="options"):
         screening.Screener.restore(path, us_pack, seed="another")
+
+
+def _rewritten_state(
+    source: Path, target: Path, meta_change: Callable[[Any], Any], tables: dict[str, bytes]
+) -> Path:
+    """A copy of the state file ``source`` with its header changed and some tables replaced."""
+    with zipfile.ZipFile(source) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    meta = meta_change(json.loads(members.pop("meta.json")))
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("meta.json", json.dumps(meta))
+        for name, data in {**members, **tables}.items():
+            archive.writestr(name, data)
+    return target
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("meta_change", "tables", "message"),
+    [
+        (lambda meta: [meta], {}, "header is not a JSON object"),
+        (lambda meta: {**meta, "rows_seen": "12"}, {}, "rows_seen not a count"),
+        (lambda meta: {**meta, "batches": -1}, {}, "batches not a count"),
+        (lambda meta: {**meta, "engine_version": "0.0.1"}, {}, "saved by screening 0.0.1"),
+        (
+            lambda meta: meta,
+            {"seen_lines.parquet": _parquet(pl.DataFrame({"package_id": ["P"]}))},
+            "seen_lines",
+        ),
+        (
+            lambda meta: meta,
+            {"seen_lines.parquet": _parquet(pl.DataFrame({"package_id": ["P"], "line_no": ["one"]}))},
+            "seen_lines",
+        ),
+    ],
+    ids=[
+        "header-list",
+        "rows-seen-text",
+        "batches-negative",
+        "other-engine",
+        "column-missing",
+        "column-type",
+    ],
+)
+def test_restore_refuses_a_damaged_state_as_a_usage_error(
+    us_pack: screening.RulePack,
+    tmp_path: Path,
+    meta_change: Callable[[Any], Any],
+    tables: dict[str, bytes],
+    message: str,
+) -> None:
+    saved = screening.Screener(us_pack).save_state(tmp_path / "day.state")
+    damaged = _rewritten_state(saved, tmp_path / "damaged.state", meta_change, tables)
+    with pytest.raises(screening.UsageError, match=message):
+        screening.Screener.restore(damaged, us_pack)
+
+
+def test_save_state_into_a_missing_folder_names_the_target(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    target = tmp_path / "absent" / "day.state"
+    with pytest.raises(screening.UsageError, match=r"day\.state: the state's folder does not exist"):
+        screening.Screener(us_pack).save_state(target)
+    assert not (tmp_path / "absent").exists()
 
 
 @pytest.mark.parametrize("sort_chunk", [None, 40])

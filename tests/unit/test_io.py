@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.io import sources
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
-from screening.io.writers import csv_ready
+from screening.io.writers import _HOST_ID, csv_ready
 from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
@@ -303,8 +307,30 @@ def test_no_input() -> None:
 
 
 def test_unsupported_in_memory_object() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(UsageError, match="cannot read object"):
         open_sources([object()])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda pack, _out: screening.screen(42, rules=pack), "cannot read int"),
+        (lambda pack, _out: screening.Screener(pack, pseudonymise_key=3), "key must be text or bytes"),
+        (
+            lambda pack, out: screening.screen_to_folder(
+                SAMPLE / "manifest_10k.parquet", out, rules=pack, part_lines=0
+            ),
+            "part_lines",
+        ),
+    ],
+    ids=["source", "key", "part-lines"],
+)
+def test_a_wrong_call_is_a_usage_error(
+    pack: RulePack, tmp_path: Path, call: Callable[[RulePack, Path], object], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        call(pack, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 # --- In-memory inputs ------------------------------------------------------------------------------------
@@ -382,6 +408,18 @@ def test_in_memory_typed_columns_screen_like_text(tmp_path: Path, pack: RulePack
     assert_frame_equal(screen(typed, pack).packages, screen(text, pack).packages)
 
 
+@pytest.mark.parametrize("dtype", [pl.Int8, pl.Int64, pl.UInt32])
+def test_integer_flags_are_yes_no_only_at_one_and_zero_as_in_text(pack: RulePack, dtype: pl.DataType) -> None:
+    as_text = manifest(4, gift=["1", "0", "2", None])
+    as_integers = as_text.with_columns(pl.col("gift").cast(dtype))
+    from_text, from_integers = screen(as_text, pack), screen(as_integers, pack)
+    assert from_integers.rejects.select("row", "code", "field").to_dicts() == [
+        {"row": 3, "code": "invalid-flag", "field": "gift"}
+    ]
+    assert_frame_equal(from_integers.packages, from_text.packages)
+    assert_frame_equal(from_integers.rejects.drop("message"), from_text.rejects.drop("message"))
+
+
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
     frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
     path = tmp_path / "m.csv"
@@ -417,6 +455,28 @@ def test_write_twice_leaves_one_complete_set(tmp_path: Path, pack: RulePack) -> 
     assert (out / "summary.json").read_bytes() == first
     assert_frame_equal(pl.read_parquet(out / "packages.parquet"), result.packages)
     assert_frame_equal(pl.read_parquet(out / "lines.parquet"), result.lines)
+
+
+def test_a_write_removes_the_staging_folders_of_ended_runs_only(tmp_path: Path, pack: RulePack) -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], check=True, capture_output=True, text=True
+    )
+    dead_pid = int(ended.stdout)
+    parent = tmp_path / "work"
+    parent.mkdir()
+    left = {
+        "dead": parent / f".out.staging-{_HOST_ID}-{dead_pid}-0123456789ab",
+        "running": parent / f".out.staging-{_HOST_ID}-{os.getpid()}-0123456789ab",
+        "other machine": parent / f".out.staging-00000000-{dead_pid}-0123456789ab",
+        "other output": parent / f".other.staging-{_HOST_ID}-{dead_pid}-0123456789ab",
+        "older name": parent / ".out.staging-0123456789ab",
+    }
+    for folder in left.values():
+        (folder / ".parts").mkdir(parents=True)
+    screen(manifest(), pack).write(parent / "out")
+    assert sorted(p.name for p in parent.iterdir()) == sorted(
+        ["out", *(folder.name for kind, folder in left.items() if kind != "dead")]
+    )
 
 
 def test_write_replaces_a_previous_csv_set(tmp_path: Path, pack: RulePack) -> None:

@@ -391,3 +391,35 @@ def test_a_never_eligible_class_needs_some_prefixes(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     edit(pack, "de_minimis.toml", replace('hts_prefixes_file = "never_eligible/quota_trq.csv"\n', "", 1))
     assert "hts_prefixes" in str(load_error(pack))
+
+
+def test_the_default_pack_is_the_one_here_else_the_installed_us_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no rules/us here: the U.S. pack that comes with the package
+    assert load_rules("rules/us").content_hash == content_hash(PACK)
+    edited = tmp_path / "rules" / "us"
+    shutil.copytree(PACK, edited)
+    edit(edited, "pack.toml", lambda text: text + "\n# edited here\n")
+    local = load_rules("rules/us")  # a rules/us here is the one used
+    assert local.root == Path("rules/us")
+    assert local.content_hash == content_hash(edited) != content_hash(PACK)
+    with pytest.raises(RulePackError, match="not found"):
+        load_rules(tmp_path / "elsewhere" / "rules" / "us")  # only the default name falls back
+
+
+def test_import_hts_never_writes_into_the_installed_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from screening.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    export = tmp_path / "export.json"
+    export.write_text("[]")
+    done = CliRunner().invoke(
+        main, ["rules", "import-hts", str(export), "--revision", "r", "--effective-from", "2026-01-01"]
+    )
+    assert done.exit_code == 2
+    assert "rules/us: rule pack folder not found" in done.output
