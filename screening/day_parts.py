@@ -213,7 +213,7 @@ def day_totals(
     for first, last in parts.chunks(chunk_lines):
         # Numbered as each part numbers its lines (a package's lines are all in one part).
         lines = normalise.number_lines(parts.lines_of(first, last, DAY_INPUTS))
-        kept = lines.filter(~normalise.later_copies(lines))
+        kept = normalise.with_package_attributes(lines.filter(~normalise.later_copies(lines)))
         del lines
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
         # Packages screened not at all (a line rejected, or without a rate) count toward no total.

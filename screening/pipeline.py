@@ -486,6 +486,7 @@ def screen_candidates(
     if seen is not None:
         kept, earlier_copies = normalise.split_seen(kept, seen)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
+    kept = normalise.with_package_attributes(kept)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
     # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.

@@ -605,6 +605,34 @@ def later_copies(candidates: pl.DataFrame) -> pl.Series:
     return later.alias("later_copy")
 
 
+#: What a package has once, whatever its lines say: its lowest-numbered line's value is every line's.
+PACKAGE_ATTRIBUTES = (
+    "arrival_date",
+    "mode",
+    "port_of_entry",
+    "consignee_key",
+    "consignee_name",
+    "consignee_postal_code",
+    "shipper_name",
+    "shipper_country",
+)
+
+
+def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` (numbered, without copies) in package and line order, each line carrying its package's
+    attributes (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line.
+
+    A package arrives once, for one consignee, by one mode: a $500 line of 10 March and a $400 line of
+    11 March in one package make a $900 package of 10 March, not two packages under $800 on two days.
+    (Sorting input in package order is cheap; the first line of each package is found by position.)
+    """
+    ordered = lines.sort("package_id", "line_no", maintain_order=True)
+    present = [c for c in PACKAGE_ATTRIBUTES if c in ordered.columns]
+    package = pl.col("package_id")
+    first_row = pl.when(package.ne_missing(package.shift(1)).fill_null(True)).then(pl.int_range(pl.len()))
+    return ordered.with_columns(pl.col(present).gather(first_row.forward_fill()))
+
+
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Lines already screened in an earlier batch become ``duplicate-line`` rejects (incremental mode).
 

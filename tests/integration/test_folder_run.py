@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +280,47 @@ def test_a_day_in_parts_numbers_lines_without_numbers_as_the_whole_day(
     for name in ("lines", "packages", "rejects"):
         assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(shuffled, name))
     assert whole.rejects.height == shuffled.rejects.height
+
+
+def test_a_package_takes_the_date_consignee_and_mode_of_its_lowest_numbered_line(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Lines of one package naming another day, consignee or mode were totalled on their own: a $900 package
+    of $500 on 10 March and $400 on 11 March (or for another name) was released as de minimis. Whole day,
+    in parts and in batches alike, it is one $900 package of its line 1's day, consignee and mode."""
+    frame = manifest(
+        {"package_id": "P", "line_no": "2", "declared_value": "400", "arrival_date": "2025-03-11"},
+        {"package_id": "Q", "declared_value": "90", "consignee_name": "Bob Roe"},
+        {"package_id": "P", "line_no": "1", "declared_value": "500"},
+        {
+            "package_id": "P",
+            "line_no": "3",
+            "declared_value": "5",
+            "consignee_name": "Bob Roe",
+            "mode": "postal",
+        },
+    )
+    path = tmp_path / "day.parquet"
+    frame.write_parquet(path)
+    whole = screening.screen(path, rules=us_pack)
+    assert whole.rejects.is_empty()
+    assert whole.packages.select(
+        "package_id", "arrival_date", "mode", "value_usd", "de_minimis_reason"
+    ).rows() == [
+        ("P", dt.date(2025, 3, 10), "express", Decimal("905.00"), "dm-over-threshold"),
+        ("Q", dt.date(2025, 3, 10), "express", Decimal("90.00"), "dm-eligible"),
+    ]
+    assert (
+        whole.lines.filter(pl.col("package_id") == "P")["consignee_day_value_usd"].to_list()
+        == [Decimal("905.00")] * 3
+    )
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    for name in ("lines", "packages"):
+        assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(whole, name))
+    batched = screening.Screener(us_pack).screen(path)
+    assert_frame_equal(
+        batched.packages.drop("queue_rank", strict=False), whole.packages.drop("queue_rank", strict=False)
+    )
 
 
 def test_an_unknown_output_format_is_refused_before_any_work(tmp_path: Path) -> None:

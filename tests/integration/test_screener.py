@@ -621,18 +621,19 @@ def test_a_package_without_line_numbers_is_numbered_on_across_batches(
 def test_a_package_arrives_with_its_first_line_even_when_another_consignee_day_holds_it(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:
-    """P's first line names Carl, its second Bob: for Bob, P still came before Q and is judged on itself alone.
-    It was ordered by its first line among Bob's lines, after Q, and the two decisions were swapped."""
+    """P's first row (its line 2) names Carl, its line 1 Bob: P is Bob's (its lowest-numbered line's) and came
+    before Q, so it is judged on itself alone. It was ordered by its first line among Bob's lines, after Q, and
+    the two decisions were swapped."""
     frame = manifest(
         {"package_id": "P", "line_no": "2", "consignee_name": "Carl Dee", "declared_value": "10"},
         {"package_id": "Q", "consignee_name": "Bob Roe", "declared_value": "500"},
         {"package_id": "P", "line_no": "1", "consignee_name": "Bob Roe", "declared_value": "400"},
     )
     result = screening.Screener(us_pack).screen(frame)
-    bob = result.lines.filter(pl.col("consignee_name") == "Bob Roe")
-    assert bob.select("package_id", "consignee_day_value_usd").rows() == [
-        ("P", Decimal("400.00")),
-        ("Q", Decimal("900.00")),
+    assert result.lines.select("package_id", "consignee_name", "consignee_day_value_usd").rows() == [
+        ("P", "Bob Roe", Decimal("410.00")),
+        ("P", "Bob Roe", Decimal("410.00")),
+        ("Q", "Bob Roe", Decimal("910.00")),
     ]
     assert dict(result.packages.select("package_id", "de_minimis_reason").iter_rows()) == {
         "P": "dm-eligible",
