@@ -204,6 +204,11 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
     if found.height == 0:
         return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]
     row = found.row(0, named=True)
+    if row["tariff_line"] is None:
+        what = (
+            f"{hts} is shorter than the tariff lines under it, which charge differently: give the longer code"
+        )
+        return [InForce("tariff-line", "mfn", what, "confirmed", "", "")]
     usmca = f"; USMCA {row['usmca_text']}" if row["usmca_text"] else ""
     units = pack.mfn.filter(
         (pl.col("hts") == row["tariff_line"])

@@ -18,7 +18,7 @@ from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up, exact_product
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
-from screening.stages.enrich import GOODS_CODE, gather_goods, goods_column
+from screening.stages.enrich import GOODS_CODE, HTS_TOO_SHORT, gather_goods, goods_column
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
@@ -256,12 +256,15 @@ def add_goods_duty_facts(goods: pl.LazyFrame) -> pl.LazyFrame:
 
     Adds ``__heading`` (the tariff line, dotted), ``__flat_postal_method`` (the regime charges a flat ad valorem or the origin's rate),
     ``__specific_offered``, ``__mfn_status`` (the MFN status when it does not depend on the line's
-    quantity: no tariff line, part values needed, not computable; else null; as a position in
+    quantity: a code too short for its tariff lines, no tariff line, part values needed, not computable; else
+    null; as a position in
     :data:`_STATUSES`) and, for the specific
     rates ``specific`` and ``specific2``, ``__{rate}_by_weight`` and ``__{rate}_divisor`` (the unit).
     """
     mfn_status = (
-        pl.when(pl.col("tariff_line").is_null())
+        pl.when(pl.col(HTS_TOO_SHORT).fill_null(False))
+        .then(_status_position(DutyStatus.NEEDS_LONGER_HTS))
+        .when(pl.col("tariff_line").is_null())
         .then(_status_position(DutyStatus.NO_TARIFF_LINE))
         .when(pl.col("rate_status") == "needs-part-values")
         .then(_status_position(DutyStatus.NEEDS_PART_VALUES))

@@ -87,20 +87,50 @@ def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
     return pl.lit(goods[name]).gather(pl.col(GOODS_CODE)).alias(name)
 
 
+#: Internal goods column: true where the code is shorter than the tariff lines in force under it, and those
+#: lines charge differently (the longer code decides the rate; there is no tariff line).
+HTS_TOO_SHORT = "__hts_too_short"
+
+
 def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:
-    """For each distinct (arrival_date, hts_digits), the longest tariff line in force that prefixes it."""
+    """For each distinct (arrival_date, hts_digits), the longest tariff line in force that prefixes it.
+
+    A code with no such line but shorter than lines in force under it (``6109.10`` above ``6109.10.00``) takes
+    the first of them when they all charge alike; when they differ, it has no tariff line and
+    :data:`HTS_TOO_SHORT` is true.
+    """
+    key = ["arrival_date", "hts_digits"]
     candidates = keys.with_columns(
         pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in TARIFF_PREFIX_LENGTHS).alias("hts")
     ).explode("hts")
     matched = candidates.join(tariff.lazy(), on=["arrival_date", "hts"], how="inner")
-    return (
-        matched.sort(
-            "arrival_date", "hts_digits", pl.col("hts").str.len_chars(), descending=[False, False, True]
+    longest = matched.sort(
+        "arrival_date", "hts_digits", pl.col("hts").str.len_chars(), descending=[False, False, True]
+    ).unique(key, keep="first", maintain_order=True)
+    unmatched = keys.join(longest.select(key), on=key, how="anti")
+    below = pl.concat(
+        [
+            unmatched.filter(pl.col("hts_digits").str.len_chars() == n).join(
+                tariff.lazy().with_columns(hts_prefix(pl.col("hts"), n).alias("hts_digits")),
+                on=key,
+                how="inner",
+            )
+            for n in (6, 8)
+        ]
+    ).filter(pl.col("hts").str.len_chars() > pl.col("hts_digits").str.len_chars())
+    rate = [c for c in tariff.columns if c not in ("hts", "revision", "arrival_date")]
+    under = (
+        below.sort(*key, "hts")
+        .group_by(key, maintain_order=True)
+        .agg(pl.all().first(), (pl.struct(rate).n_unique() > 1).alias(HTS_TOO_SHORT))
+        .with_columns(
+            pl.when(~pl.col(HTS_TOO_SHORT)).then(pl.col(c)).alias(c) for c in ("hts", *rate, "revision")
         )
-        .unique(["arrival_date", "hts_digits"], keep="first", maintain_order=True)
-        .rename(
-            {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
-        )
+    )
+    return pl.concat(
+        [longest.with_columns(pl.lit(False).alias(HTS_TOO_SHORT)), under], how="diagonal"
+    ).rename(
+        {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
     )
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import polars as pl
 
-from screening.errors import ReasonCode
+from screening.errors import DutyStatus, ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
@@ -291,7 +291,10 @@ def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.Lazy
         hts_prefix(digits, 6).alias("hts_subheading"),
         _dollars("value_usd_cents", "value_usd"),
         _dollars("consignee_day_value_cents", "consignee_day_value_usd"),
-        pl.col("tariff_line").is_not_null().alias("hts_in_force"),
+        # A code too short for its tariff lines (which charge differently) exists too: it needs more digits.
+        (
+            pl.col("tariff_line").is_not_null() | (pl.col("duty_status") == str(DutyStatus.NEEDS_LONGER_HTS))
+        ).alias("hts_in_force"),
         pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
     ).with_columns(
         # To a millionth of a dollar: the division's float noise (0.35 / 0.035 = 9.999999999999998) would

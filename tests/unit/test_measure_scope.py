@@ -200,3 +200,29 @@ def test_one_metal_share_is_not_charged_once_per_metal(us_pack: screening.RulePa
         ("s232-steel-derivatives-ch73-25", Decimal("500.00"), Decimal("125.00"))
     ]
     assert packages["B4"]["duty_status"] == "assessed"
+
+
+def test_a_six_digit_code_takes_the_tariff_lines_under_it_when_they_charge_alike(
+    us_pack: screening.RulePack,
+) -> None:
+    """6109.10 was "no tariff line in force" (flagged as an unknown code, no duty, no revenue review) though its
+    one line 6109.10.00 is in force; 6110.20 holds lines of several rates and needs the longer code."""
+    lines = [
+        {"package_id": "ONE", "hts_code": "6109.10"},  # one 8-digit line under it: 16.5 %
+        {"package_id": "EIGHT", "hts_code": "6109.10.00"},
+        {"package_id": "MANY", "hts_code": "6110.20"},  # lines under it at different rates
+    ]
+    rows = [{**BASE_LINE, "declared_value": "900", "consignee_name": r["package_id"], **r} for r in lines]
+    result = screening.screen(pl.DataFrame(rows), rules=us_pack)
+    assert result.rejects.is_empty()
+    got = {r["package_id"]: r for r in result.lines.iter_rows(named=True)}
+    assert (got["ONE"]["tariff_line"], got["ONE"]["duty_status"]) == ("61091000", "assessed")
+    assert got["ONE"]["duty_usd"] == got["EIGHT"]["duty_usd"] > 0
+    assert (got["MANY"]["tariff_line"], got["MANY"]["duty_status"], got["MANY"]["duty_usd"]) == (
+        None,
+        "needs-longer-hts",
+        None,
+    )
+    flags = result.flags.select("package_id", "rule_id").rows()
+    assert ("MANY", "duty-not-computable") in flags
+    assert not [f for f in flags if f[1] == "hts-unknown-on-date"]
