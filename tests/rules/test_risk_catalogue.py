@@ -89,17 +89,22 @@ def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Scre
 # --- descriptions and parties --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("description", ["gift", "Goods", "spare parts", "ACCESSORIES", "abc"])
+@pytest.mark.parametrize(
+    "description", ["gift", "Goods", "spare parts", "ACCESSORIES", "abc", "x", "-", "N/A"]
+)
 def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
     assert "vague-description" in flags(screen_lines({"description": description}))
 
 
-@pytest.mark.parametrize("description", ["cotton t-shirt", "gift box of soap bars", "car parts: brake pads"])
+@pytest.mark.parametrize(
+    "description",
+    ["cotton t-shirt", "gift box of soap bars", "car parts: brake pads", "hat", "toy", "Tea", "手机壳"],
+)
 def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
     assert "vague-description" not in flags(screen_lines({"description": description}))
 
 
-@pytest.mark.parametrize("name", ["Mickey Mouse", "N/A", "test", "XXXX", "john doe"])
+@pytest.mark.parametrize("name", ["Mickey Mouse", "N/A", "test", "XXXX", "john doe", ".", "-", "???", "…"])
 def test_placeholder_party_fires(screen_lines: Screen, name: str) -> None:
     assert "placeholder-party" in flags(screen_lines({"consignee_name": name}))
 
@@ -141,10 +146,16 @@ def test_pill_press_fires(screen_lines: Screen) -> None:
     assert "high-risk-pill-press" in flags(result)
 
 
-def test_pill_press_quiet_for_other_presses(screen_lines: Screen) -> None:
+@pytest.mark.parametrize("description", ["garlic press", "capsule filler for coffee pods"])
+def test_pill_press_quiet_for_other_presses(screen_lines: Screen, description: str) -> None:
     assert "high-risk-pill-press" not in flags(
-        screen_lines({"hts_code": "8479.89.95.00", "description": "garlic press"})
+        screen_lines({"hts_code": "8479.89.95.00", "description": description})
     )
+
+
+def test_pill_press_fires_on_a_capsule_filling_machine(screen_lines: Screen) -> None:
+    result = screen_lines({"hts_code": "8422.30.91.80", "description": "capsule filling machine"})
+    assert "high-risk-pill-press" in flags(result)
 
 
 @pytest.mark.parametrize(
@@ -162,16 +173,29 @@ def test_e_cigarette_quiet(screen_lines: Screen) -> None:
 
 @pytest.mark.parametrize(
     ("hts", "description"),
-    [("9305.10.20.00", "grip"), ("8479.89.95.00", "glock switch"), ("8479.89.95.00", "solvent trap kit")],
+    [
+        ("9305.10.20.00", "grip"),
+        ("8479.89.95.00", "glock switch"),
+        ("8479.89.95.00", "solvent trap kit"),
+        ("8714.10.00.50", "9mm silencer"),
+        ("3926.90.99.89", "glock conversion kit"),
+    ],
 )
 def test_weapon_parts_fire(screen_lines: Screen, hts: str, description: str) -> None:
     assert "high-risk-weapon-parts" in flags(screen_lines({"hts_code": hts, "description": description}))
 
 
-def test_weapon_parts_quiet(screen_lines: Screen) -> None:
-    assert "high-risk-weapon-parts" not in flags(
-        screen_lines({"description": "light switch cover", "hts_code": "3926.90.99.90"})
-    )
+@pytest.mark.parametrize(
+    ("hts", "description"),
+    [
+        ("3926.90.99.90", "light switch cover"),
+        ("8536.30.80.00", "surge suppressor power strip"),
+        ("8714.10.00.50", "exhaust silencer for motorcycle"),
+        ("8504.40.95.50", "voltage conversion device 220V to 110V"),
+    ],
+)
+def test_weapon_parts_quiet(screen_lines: Screen, hts: str, description: str) -> None:
+    assert "high-risk-weapon-parts" not in flags(screen_lines({"description": description, "hts_code": hts}))
 
 
 # --- value, origin and tariff --------------------------------------------------------------------
