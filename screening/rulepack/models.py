@@ -180,10 +180,13 @@ class EntryLimit(Rule):
 
 
 class Fee(Rule):
-    """A user fee (MPF, express consignment, dutiable mail) for a fiscal year."""
+    """A user fee (MPF, express consignment, dutiable mail) for a fiscal year; ``unknown``: fees are owed but
+    which and how much is not known (the package's fees and total are left empty)."""
 
-    component: Literal["mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail"]
-    kind: Literal["flat", "ad_valorem"]
+    component: Literal[
+        "mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail", "postal_entry_fees"
+    ]
+    kind: Literal["flat", "ad_valorem", "unknown"]
     amount_usd: Usd | None = None
     rate: NonNegative | None = None
     min_usd: Usd | None = None

@@ -657,7 +657,8 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
 
 
 def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
-    """One component per fee in force for the package's date, entry type and mode."""
+    """One component per fee in force for the package's date, entry type and mode (no amount for a fee of
+    kind ``unknown``)."""
     joined = packages.select(
         PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents"
     ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
@@ -673,7 +674,10 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         heading=pl.lit(None, dtype=pl.String()),
         base_cents=pl.when(pl.col("kind") == "ad_valorem").then(pl.col("value_cents")),
         rate=pl.col("rate").cast(RATE),
-        amount_cents=pl.when(pl.col("kind") == "flat").then(pl.col("amount_cents")).otherwise(ad_valorem),
+        amount_cents=pl.when(pl.col("kind") == "flat")
+        .then(pl.col("amount_cents"))
+        .when(pl.col("kind") == "ad_valorem")
+        .then(ad_valorem),  # an unknown fee has no amount
         gap=pl.lit(False),
         undetermined=pl.lit(False),
         assumption=pl.lit(None, dtype=pl.String()),

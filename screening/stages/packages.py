@@ -77,25 +77,34 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
 
 
 def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule_dates: pl.Series) -> pl.LazyFrame:
-    """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown)."""
-    per_package = fees.group_by(PACKAGE_KEY).agg(pl.col("amount_cents").sum().alias("fee_cents"))
+    """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown).
+
+    ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``fees-unknown`` (a fee in force has no amount:
+    fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees for the date).
+    """
+    per_package = fees.group_by(PACKAGE_KEY).agg(
+        pl.col("amount_cents").sum().alias("fee_cents"),
+        pl.col("amount_cents").is_null().any().alias("__fee_unknown"),
+    )
     has_schedule = pl.col("arrival_date").is_in(schedule_dates.implode())
     fee_status = (
         pl.when(pl.col("entry_type") == str(EntryType.DE_MINIMIS))
         .then(pl.lit("none-due"))
-        .when(has_schedule)
-        .then(pl.lit("assessed"))
-        .otherwise(pl.lit("no-fee-schedule"))
+        .when(~has_schedule)
+        .then(pl.lit("no-fee-schedule"))
+        .when(pl.col("__fee_unknown").fill_null(False))
+        .then(pl.lit("fees-unknown"))
+        .otherwise(pl.lit("assessed"))
     )
     return (
         packages.join(per_package, on=PACKAGE_KEY, how="left", maintain_order="left")
         .with_columns(fee_status.alias("fee_status"))
         .with_columns(
-            pl.when(pl.col("fee_status") == "no-fee-schedule")
+            pl.when(pl.col("fee_status").is_in(["no-fee-schedule", "fees-unknown"]))
             .then(None)
             .otherwise(pl.col("fee_cents").fill_null(0))
             .alias("fees_cents")
         )
         .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
-        .drop("fee_cents")
+        .drop("fee_cents", "__fee_unknown")
     )
