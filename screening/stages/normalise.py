@@ -619,18 +619,25 @@ PACKAGE_ATTRIBUTES = (
 
 
 def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
-    """``lines`` (numbered, without copies) in package and line order, each line carrying its package's
-    attributes (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line.
+    """``lines`` (numbered, without copies), in their order, each line carrying its package's attributes
+    (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line.
 
     A package arrives once, for one consignee, by one mode: a $500 line of 10 March and a $400 line of
     11 March in one package make a $900 package of 10 March, not two packages under $800 on two days.
-    (Sorting input in package order is cheap; the first line of each package is found by position.)
+    The row order (the order of arrival, in batches) is kept: the first line of each package is found in a
+    permutation to package order (cheap on input in package order), not by sorting the lines.
     """
-    ordered = lines.sort("package_id", "line_no", maintain_order=True)
-    present = [c for c in PACKAGE_ATTRIBUTES if c in ordered.columns]
-    package = pl.col("package_id")
-    first_row = pl.when(package.ne_missing(package.shift(1)).fill_null(True)).then(pl.int_range(pl.len()))
-    return ordered.with_columns(pl.col(present).gather(first_row.forward_fill()))
+    present = [c for c in PACKAGE_ATTRIBUTES if c in lines.columns]
+    if not present or lines.height < 2:
+        return lines
+    order = lines.select(pl.arg_sort_by("package_id", "line_no", maintain_order=True)).to_series()
+    package = lines.get_column("package_id").gather(order)
+    starts = package.ne_missing(package.shift(1)).fill_null(True)
+    position = pl.Series(range(len(order)), dtype=order.dtype)
+    first_in_order = pl.select(pl.when(starts).then(position).forward_fill()).to_series()
+    # The row of each package's first line, for each row in package order, then for each row in input order.
+    first_row = order.gather(first_in_order).gather(order.arg_sort())
+    return lines.with_columns(pl.col(present).gather(first_row))
 
 
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -51,6 +51,21 @@ def test_each_package_is_judged_on_the_running_total_including_itself(
     assert whole.lines["de_minimis_reason"].unique().to_list() == ["dm-over-threshold"]
 
 
+def test_packages_are_judged_in_arrival_order_not_in_package_id_order(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """B arrives before A: B is judged on its own $500, A on $900 (sorting the lines by package to give each
+    line its package's attributes once judged A first)."""
+    frame = manifest(
+        {"package_id": "B", "declared_value": "500"}, {"package_id": "A", "declared_value": "400"}
+    )
+    result = screening.Screener(us_pack).screen(frame)
+    assert dict(result.packages.select("package_id", "de_minimis_reason").iter_rows()) == {
+        "B": "dm-eligible",
+        "A": "dm-over-threshold",
+    }
+
+
 def test_totals_carry_across_batches_and_equal_the_whole_day(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:

@@ -187,7 +187,9 @@ def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RuleP
         "dutiable-mail-fy2027",
         "postal-informal-entry-fees",  # of unknown amount (from 2026-07-24, to the end of FY2027)
     }
-    assert fees.filter(pl.col("fee_rule_id") == "postal-informal-entry-fees")["amount_cents"].to_list() == [None]
+    assert fees.filter(pl.col("fee_rule_id") == "postal-informal-entry-fees")["amount_cents"].to_list() == [
+        None
+    ]
     assert set(fees.filter(pl.col("component") == "mpf_informal")["amount_cents"]) == {269}
     fy2027 = [f for f in pack.fees.fees if f.id.endswith("fy2027")]
     assert fy2027
