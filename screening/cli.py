@@ -248,9 +248,10 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         f"value ${money['value_usd']}  duty ${money['duty_usd']}  fees ${money['fees_usd']}  "
         f"total due ${money['total_due_usd']}"
         + (
-            f"  (sums of known amounts; {money['packages_with_unknown_duty']:,} packages have no duty total:"
-            " see duty status)"
-            if money["packages_with_unknown_duty"]
+            f"  (sums of known amounts; {money['packages_with_unknown_total']:,} packages have no total due: "
+            f"{money['packages_with_unknown_duty']:,} no duty (see duty status), "
+            f"{money['packages_with_unknown_fees']:,} no fees (see fee status))"
+            if money["packages_with_unknown_total"]
             else ""
         ),
         highlight=False,

@@ -110,7 +110,10 @@ class _PackageFacts:
     """What the summary says about the packages: counts and sums, collected in one pass."""
 
     count: int
+    #: Packages with no duty, no fees and no total due (each left empty where it is not known).
     unknown_duty: int
+    unknown_fees: int
+    unknown_total: int
     sums: dict[str, Decimal]
     #: Packages per value of each counted column (and flags per rule, under ``rule_id``).
     counts: dict[str, dict[str, int]]
@@ -133,6 +136,8 @@ class _PackageFacts:
             "totals": frame.select(
                 pl.len().alias("count"),
                 pl.col("duty_usd").is_null().sum().alias("unknown_duty"),
+                pl.col("fees_usd").is_null().sum().alias("unknown_fees"),
+                pl.col("total_due_usd").is_null().sum().alias("unknown_total"),
                 *[pl.col(c).drop_nulls().sum() for c in _MONEY],
             ),
             **{c: _grouped(frame, c) for c in counted},
@@ -173,6 +178,8 @@ class _PackageFacts:
         return cls(
             count=count,
             unknown_duty=int(totals["unknown_duty"]) if count else 0,
+            unknown_fees=int(totals["unknown_fees"]) if count else 0,
+            unknown_total=int(totals["unknown_total"]) if count else 0,
             sums={c: Decimal(totals[c] or 0) if count else Decimal(0) for c in _MONEY},
             counts={c: _as_counts(found[c]) if count else {} for c in names},
             routed=routed,
@@ -268,6 +275,8 @@ def build_summary(
         "money": {
             **{column: f"{facts.sums[column]:.2f}" for column in _MONEY},
             "packages_with_unknown_duty": facts.unknown_duty,
+            "packages_with_unknown_fees": facts.unknown_fees,
+            "packages_with_unknown_total": facts.unknown_total,
         },
         "risk": risk_summary(facts, risk, dates),
         "decision_rules": _decision_rules(facts, citations),

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -54,8 +55,8 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
 
 
 def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` as CSV holds it: nested columns as JSON text, categories as text, and text that starts
-    like a spreadsheet formula prefixed with ``'``."""
+    """``frame`` as CSV holds it: nested columns as JSON text, categories as text, and text (headers too)
+    that starts like a spreadsheet formula prefixed with ``'``."""
     schema = frame.collect_schema()
     flat = frame.with_columns(
         _as_json(c) for c, t in schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)
@@ -63,11 +64,13 @@ def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
     flat = flat.with_columns(
         pl.col(c).cast(pl.String()) for c, t in schema.items() if isinstance(t, pl.Enum | pl.Categorical)
     )
-    return flat.with_columns(
+    neutral = flat.with_columns(
         pl.when(_formula_like(pl.col(c))).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
         for c, t in flat.collect_schema().items()
         if t == pl.String()
     )
+    # A header is a cell too: an input column named like a formula passes through to the outputs.
+    return neutral.rename({c: f"'{c}" for c in neutral.collect_schema().names() if _FORMULA.match(c)})
 
 
 def write_frames(frames: Mapping[str, pl.DataFrame], folder: Path, fmt: OutputFormat) -> list[Path]:
@@ -87,8 +90,13 @@ def _as_json(column: str) -> pl.Expr:
     return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}").alias(column)
 
 
+#: Text a spreadsheet would take for a formula: it starts with one of these.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA = re.compile(_FORMULA_START)
+
+
 def _formula_like(text: pl.Expr) -> pl.Expr:
-    return text.str.contains(r"^[=+\-@\t\r]")
+    return text.str.contains(_FORMULA_START)
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> Path:

@@ -443,3 +443,36 @@ def test_the_printed_summary_of_a_run_without_packages_reads_plainly(tmp_path: P
     assert done.returncode == 0, done.stderr
     assert "None" not in done.stdout
     assert "; ;" not in done.stdout
+
+
+def test_the_summary_counts_packages_whose_fees_or_total_are_unknown(tmp_path: Path) -> None:
+    """A postal package from 2026-07-24 owes fees of unknown amount: its total is empty, and the printed and
+    saved totals (sums of known amounts) say so rather than showing $0.00 due without a word."""
+    lines = [
+        {
+            **BASE_LINE,
+            "package_id": "POST",
+            "mode": "postal",
+            "arrival_date": "2026-08-10",
+            "currency": "USD",
+        },
+        {
+            **BASE_LINE,
+            "package_id": "EXPR",
+            "arrival_date": "2026-08-10",
+            "currency": "USD",
+            "consignee_name": "B",
+        },
+    ]
+    manifest = tmp_path / "m.csv"
+    pl.DataFrame(lines).write_csv(manifest)
+    done = screen("run", manifest, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    money = json.loads((tmp_path / "out" / "summary.json").read_text())["money"]
+    packages = pl.read_parquet(tmp_path / "out" / "packages.parquet")
+    post = packages.filter(pl.col("package_id") == "POST").row(0, named=True)
+    assert (post["fee_status"], post["fees_usd"], post["total_due_usd"]) == ("fees-unknown", None, None)
+    assert (money["packages_with_unknown_fees"], money["packages_with_unknown_total"]) == (1, 1)
+    assert money["packages_with_unknown_duty"] == 0
+    assert money["total_due_usd"] == f"{packages['total_due_usd'].drop_nulls().sum():.2f}"
+    assert "1 packages have no total due" in done.stdout

@@ -503,6 +503,15 @@ def test_csv_output_neutralises_formulas(tmp_path: Path, pack: RulePack) -> None
     assert result.lines.sort("package_id")["description"].to_list() == descriptions
 
 
+def test_csv_output_neutralises_a_header_named_like_a_formula(tmp_path: Path, pack: RulePack) -> None:
+    """An extra input column passes through to ``lines``; its name is a cell of the CSV header too."""
+    result = screen(manifest(**{'=HYPERLINK("http://x")': ["a", "b", "c"]}), pack)
+    result.write(tmp_path / "out", fmt="csv")
+    header = (tmp_path / "out" / "lines.csv").read_text().splitlines()[0]
+    assert header.endswith('"\'=HYPERLINK(""http://x"")"')
+    assert result.lines.columns[-1] == '=HYPERLINK("http://x")'
+
+
 def test_unknown_output_format_raises_usage_error(tmp_path: Path, pack: RulePack) -> None:
     result = screen(manifest(), pack)
     out = tmp_path / "out"
