@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,31 @@ import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
 from screening.pipeline import read_error
+
+#: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
+#: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
+_CSV_TYPES: dict[str, pl.DataType] = {
+    **dict.fromkeys(("usmca_claim", "gift", "de_minimis_eligible", "random_sample"), pl.Boolean()),
+    **dict.fromkeys(
+        (
+            "row",
+            "line_no",
+            "lines",
+            "consignee_day_packages",
+            "consignee_day_lines",
+            "risk_score",
+            "queue_rank",
+            "weight",
+            "capacity",
+        ),
+        pl.Int64(),
+    ),
+    **dict.fromkeys(("quantity", "gross_weight_kg", "metal_content_share"), pl.Float64()),
+    "risk_flags": pl.List(pl.String()),
+    "line_nos": pl.List(pl.Int64()),
+}
+#: A cell the CSV writer prefixed with ``'`` because it starts like a spreadsheet formula.
+_NEUTRALISED = r"^'[=+\-@\t\r]"
 
 
 def _read(run: Path, name: str) -> pl.DataFrame:
@@ -24,12 +50,35 @@ def _read(run: Path, name: str) -> pl.DataFrame:
 
 
 def _read_output(file: Path) -> pl.DataFrame:
-    """One output file of a run (CSV: its nested columns decoded from JSON)."""
+    """One output file of a run. A CSV file's cells and headers lose the ``'`` that kept them from reading as
+    formulas, and its columns take their output types (nested ones decoded from JSON; ``line_no`` of the
+    rejects stays text, as written in the input)."""
     if file.suffix == ".parquet":
         return pl.read_parquet(file)
     text = pl.read_csv(file, infer_schema=False)
-    nested = {"risk_flags": pl.List(pl.String()), "line_nos": pl.List(pl.Int64())}
-    return text.with_columns(pl.col(c).str.json_decode(t) for c, t in nested.items() if c in text.columns)
+    text = text.rename({c: c[1:] for c in text.columns if re.match(_NEUTRALISED, c)})
+    text = text.with_columns(
+        pl.when(pl.col(c).str.contains(_NEUTRALISED))
+        .then(pl.col(c).str.slice(1))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text.columns
+    )
+    typed = {
+        c: t
+        for c, t in _CSV_TYPES.items()
+        if c in text.columns and not (file.stem == "rejects" and c == "line_no")
+    }
+    return text.with_columns(
+        pl.col(c).str.json_decode(t) if isinstance(t, pl.List) else _parsed(pl.col(c), t)
+        for c, t in typed.items()
+    )
+
+
+def _parsed(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.Boolean():
+        return text.replace_strict({"true": True, "false": False}, default=None, return_dtype=pl.Boolean())
+    return text.cast(dtype)
 
 
 def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -70,7 +119,10 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
     flag_rows = [
         {
             **row,
-            **{k: catalogue.get(row["rule_id"], {}).get(k) for k in ("description", "rationale", "citation")},
+            **{
+                k: catalogue.get(row["rule_id"], {}).get(k)
+                for k in ("description", "rationale", "citation", "confidence")
+            },
         }
         for row in _rows(flags)
     ]
@@ -165,7 +217,10 @@ def render_text(explained: dict[str, Any]) -> str:
         if f.get("detail"):
             out.append(f"      match: {f['detail']}")
         out.append(f"      why: {f['rationale']}")
-        out.append(f"      source: {f['citation']}")
+        settled = f.get("confidence") in (None, "confirmed")
+        out.append(
+            f"      source: {f['citation']}" + ("" if settled else f" (confidence: {f['confidence']})")
+        )
     out += ["", "ROUTING"]
     q = explained["queue"]
     if q:
@@ -190,10 +245,13 @@ def _component_lines(components: list[dict[str, Any]]) -> list[str]:
         where = f"line {c['line_no']}" if c["line_no"] is not None else "package"
         heading = f" {c['heading']}" if c["heading"] else ""
         amount = f"${c['amount_usd']}" if c["amount_usd"] is not None else "(not computed)"
-        out.append(
-            f"  {where}: {c['component']}{heading} [{c['measure_id']}]  base ${c['base_usd']} x rate {c['rate']}"
-            f" = {amount}"
-        )
+        if c["base_usd"] is not None and c["rate"] is not None:
+            how = f"base ${c['base_usd']} x rate {c['rate']} = "
+        elif c["rate"] is not None:  # a specific rate: dollars per unit of the line's quantity or weight
+            how = f"${c['rate']} per unit = "
+        else:  # a flat fee, or an amount the pack does not give
+            how = ""
+        out.append(f"  {where}: {c['component']}{heading} [{c['measure_id']}]  {how}{amount}")
         if c["citation"]:
             settled = c.get("confidence") in (None, "confirmed")
             out.append(

@@ -362,6 +362,26 @@ def test_explain_reads_csv_outputs_too(tmp_path: Path) -> None:
     assert "DECISION" in done.stdout
 
 
+def test_explain_of_a_csv_run_says_what_the_parquet_run_says(tmp_path: Path) -> None:
+    """A CSV run gave strings for every typed field (``"eligible": "false"`` is truthy), and a package id or text
+    the CSV writer had neutralised (``'-P1``) was not found, or shown with its ``'``."""
+    lines = [
+        {**BASE_LINE, "package_id": "-P1", "description": "=cmd|' /C calc'!A0", "declared_value": "900"},
+        {**BASE_LINE, "package_id": "-P1", "line_no": "2", "declared_value": "5"},
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=US_PACK)
+    result.write(tmp_path / "parquet")
+    result.write(tmp_path / "csv", fmt="csv")
+    from_parquet = explain_package(tmp_path / "parquet", "-P1")
+    from_csv = explain_package(tmp_path / "csv", "-P1")
+    assert from_csv == from_parquet
+    assert from_csv["decision"]["eligible"] is False
+    assert from_csv["lines"][0]["description"] == "=cmd|' /C calc'!A0"
+    text = render_text(from_csv)
+    assert "None" not in text
+    assert text == render_text(from_parquet)
+
+
 def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     target = tmp_path / "list.csv"
     done = screen(
