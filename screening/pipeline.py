@@ -458,6 +458,8 @@ class Screened:
     seen_now: pl.DataFrame | None
     #: The packages with lines in earlier batches (incremental mode), counted there already.
     earlier: pl.Series | None = None
+    #: This batch's shipper-consignee-day totals (incremental mode), to add to the running state.
+    shipper_batch: pl.DataFrame | None = None
 
 
 def screen_candidates(
@@ -530,7 +532,10 @@ def screen_candidates(
     if history is not None and history_key:
         history = _unpseudonymise_keys(history, consignee_keys, history_key)
     shipper_days = day.shipper_consignee_days if day is not None else None
-    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables, shipper_days)
+    shipper_running, shipper_batch = (
+        _shipper_running(lines, wide, state, earlier) if state is not None else (None, None)
+    )
+    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables, shipper_days, shipper_running)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     scored = _scored(package_frame, flags).collect(engine=IN_MEMORY)
     line_flags = risk.line_risk_flags(fired)
@@ -546,7 +551,30 @@ def screen_candidates(
         decided=lines,
         seen_now=seen_now,
         earlier=earlier,
+        shipper_batch=shipper_batch,
     )
+
+
+def _shipper_running(
+    lines: pl.LazyFrame, wide: pl.DataFrame, state: RunningState, earlier: pl.Series | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Incremental mode: each package's shipper-consignee-day totals up to and including it (after the
+    earlier batches' and this batch's packages that came before it), and this batch's totals per key."""
+    packages = (
+        lines.group_by(PACKAGE_KEY)
+        .agg(
+            pl.col("package_id").first(),
+            pl.col("consignee_key").first(),
+            pl.col("arrival_date").first(),
+            pl.col(LINE_ID).min().alias("__arrival"),
+            pl.col("value_usd_cents").sum().alias("__value"),
+        )
+        .collect(engine=IN_MEMORY)
+    )
+    # Every line of a package names its first line's shipper (normalise.with_package_attributes).
+    shippers = wide.select("shipper_name", "shipper_country").gather(packages["__arrival"])
+    keyed = packages.with_columns(risk.shipper_key(shippers))
+    return running.shipper_running_totals(keyed, state.shipper_days, earlier)
 
 
 def distinct_dates(lines: pl.DataFrame) -> list[dt.date]:
@@ -587,6 +615,9 @@ def _advance(
         consignee_days=running.advance_consignee_days(state.consignee_days, decided, screened.earlier),
         seen_lines=running.advance_seen_lines(state.seen_lines, screened.seen_now),
         queue_load=running.advance_queue_load(state.queue_load, routed),
+        shipper_days=state.shipper_days.plus(screened.shipper_batch)
+        if screened.shipper_batch is not None
+        else state.shipper_days,
         rows_seen=state.rows_seen + rows,
         batches=state.batches + 1,
     )
@@ -612,9 +643,11 @@ def _flag_lines(
     history: pl.LazyFrame | None,
     tables: ResolvedCache,
     shipper_days: pl.DataFrame | None = None,
+    shipper_running: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Each line's fired risk rules (materialised: the flags feed three outputs); ``shipper_days``: the
-    whole day's shipper-consignee-day totals (a part of a day), else those of ``lines``."""
+    whole day's shipper-consignee-day totals (a part of a day), else those of ``lines``; ``shipper_running``:
+    each package's running totals (incremental mode)."""
     frame = risk.risk_columns(
         lines,
         wide.select(LINE_ID, *risk.RISK_TEXT_INPUTS),
@@ -624,6 +657,7 @@ def _flag_lines(
         denied=_denied_matches(wide, risk_inputs, tables),
         history=history,
         shipper_days=shipper_days,
+        shipper_running=shipper_running,
     )
     return risk.flag_lines(frame, risk_inputs)
 

@@ -151,6 +151,7 @@ def risk_columns(
     denied: pl.LazyFrame,
     history: pl.LazyFrame | None,
     shipper_days: pl.DataFrame | None = None,
+    shipper_running: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
     """Every whitelisted risk column per line, with ``__line``, the package key and ``__denied_detail``.
 
@@ -158,7 +159,9 @@ def risk_columns(
     text columns of :data:`RISK_TEXT_INPUTS`, line ``i`` in row ``i``; ``denied`` is the output of
     :func:`screening.stages.denied.match_parties` for the run's names; ``shipper_days`` (when ``lines``
     are a part of a day) the whole day's totals of the shipper-consignee-days that span parts
-    (:func:`screening.stages.aggregate.spanning_totals` of :func:`shipper_consignee_day_partials`).
+    (:func:`screening.stages.aggregate.spanning_totals` of :func:`shipper_consignee_day_partials`);
+    ``shipper_running`` (incremental mode) each package's running shipper-consignee-day totals
+    (:func:`screening.stages.running.shipper_running_totals`).
 
     One lazy plan over narrow rows, with no join as long as the lines: the text columns are put in
     line order by position, and the text features are computed once per distinct value and
@@ -171,7 +174,7 @@ def risk_columns(
     base = _line_values(base, tariff_dates).with_columns(
         _text_features(coded, risk.families, denied.collect(engine="in-memory"))
     )
-    base = _package_totals(base.with_columns(mismatch_column(risk.families)), shipper_days)
+    base = _package_totals(base.with_columns(mismatch_column(risk.families)), shipper_days, shipper_running)
     thresholds = days.select(
         "arrival_date", (pl.col("threshold_cents").cast(pl.Float64()) / 100).alias("threshold_usd")
     )
@@ -320,6 +323,15 @@ def _shipper_key() -> pl.Expr:
     ).alias("__shipper_key")
 
 
+def shipper_key(shippers: pl.DataFrame) -> pl.Series:
+    """The shipper key (as the shipper-consignee-day totals use it) of each row of ``shippers``
+    (``shipper_name``, ``shipper_country``); the names are normalised once each."""
+    names = shippers.select(pl.col("shipper_name").unique())
+    normal = names.with_columns(normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"))
+    keyed = shippers.join(normal, on="shipper_name", how="left", nulls_equal=True, maintain_order="left")
+    return keyed.select(_shipper_key()).to_series().alias("shipper_key")
+
+
 def shipper_consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFrame:
     """Packages and value (cents) per shipper-consignee-day of ``lines`` (whole packages, valued), and the
     number of parts (column ``part``) each has lines in.
@@ -337,9 +349,12 @@ def shipper_consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFra
     )
 
 
-def _package_totals(base: pl.LazyFrame, shipper_days: pl.DataFrame | None) -> pl.LazyFrame:
+def _package_totals(
+    base: pl.LazyFrame, shipper_days: pl.DataFrame | None, shipper_running: pl.DataFrame | None
+) -> pl.LazyFrame:
     """Package value and lines, and the packages and value from one shipper to one consignee on a day
-    (over ``base``; over the whole day for the keys in ``shipper_days`` when given)."""
+    (over ``base``; over the whole day for the keys in ``shipper_days`` when given; in incremental mode, the
+    running totals of each package in ``shipper_running``: ``PACKAGE_KEY`` and the two totals, in cents)."""
     # Windows over the same key columns share their groups, but only as bare window expressions:
     # wrapped in a cast or an arithmetic they each find them again (twice the time), so the sums are
     # turned into dollars in a later step.
@@ -353,6 +368,20 @@ def _package_totals(base: pl.LazyFrame, shipper_days: pl.DataFrame | None) -> pl
     if shipper_days is not None:
         table = shipper_days.select(*keys, *SHIPPER_CONSIGNEE_DAY_TOTALS.names())
         totals = with_day_totals(totals, table, keys)
+    if shipper_running is not None:
+        running = shipper_running.select(
+            PACKAGE_KEY,
+            pl.col("shipper_consignee_day_packages").alias("__running_packages"),
+            pl.col("shipper_consignee_day_value_cents").alias("__running_value"),
+        )
+        totals = (
+            lookup(totals, running.lazy(), PACKAGE_KEY)
+            .with_columns(
+                pl.col("__running_packages").alias("shipper_consignee_day_packages"),
+                pl.col("__running_value").alias("shipper_consignee_day_value_usd"),
+            )
+            .drop("__running_packages", "__running_value")
+        )
     return totals.with_columns(
         _dollars("package_value_usd", "package_value_usd"),
         pl.col("package_lines").cast(pl.Int64()),

@@ -45,6 +45,19 @@ QUEUE_LOAD_SCHEMA = pl.Schema(
     }
 )
 _TOTALS = [c for c in CONSIGNEE_DAY_SCHEMA if c not in CONSIGNEE_DAY]
+#: A shipper-consignee-day: the shipper (normalised name and country), the consignee, the day.
+SHIPPER_DAY = ("shipper_key", "consignee_key", "arrival_date")
+#: The carried shipper-consignee-day totals (value in cents).
+SHIPPER_DAY_SCHEMA = pl.Schema(
+    {
+        "shipper_key": pl.String(),
+        "consignee_key": pl.String(),
+        "arrival_date": pl.Date(),
+        "shipper_consignee_day_packages": pl.Int64(),
+        "shipper_consignee_day_value_cents": pl.Int64(),
+    }
+)
+_SHIPPER_TOTALS = [c for c in SHIPPER_DAY_SCHEMA if c not in SHIPPER_DAY]
 
 
 def _summed_by_consignee_day(rows: pl.DataFrame) -> pl.DataFrame:
@@ -57,6 +70,19 @@ def consignee_day_rows(table: pl.DataFrame | None = None) -> KeyedRows:
     empty = pl.DataFrame(schema=CONSIGNEE_DAY_SCHEMA)
     return KeyedRows.of(
         empty if table is None else table, CONSIGNEE_DAY, CONSIGNEE_DAY_SCHEMA, _summed_by_consignee_day
+    )
+
+
+def _summed_by_shipper_day(rows: pl.DataFrame) -> pl.DataFrame:
+    return rows.group_by(SHIPPER_DAY).agg(pl.col(_SHIPPER_TOTALS).sum())
+
+
+def shipper_day_rows(table: pl.DataFrame | None = None) -> KeyedRows:
+    """Carried shipper-consignee-day totals (``table``: rows of :data:`SHIPPER_DAY_SCHEMA`, none by default),
+    held for lookups by key; a key's totals are the sum of its rows."""
+    empty = pl.DataFrame(schema=SHIPPER_DAY_SCHEMA)
+    return KeyedRows.of(
+        empty if table is None else table, SHIPPER_DAY, SHIPPER_DAY_SCHEMA, _summed_by_shipper_day
     )
 
 
@@ -73,6 +99,8 @@ class RunningState:
     consignee_days: KeyedRows
     seen_lines: pl.DataFrame
     queue_load: pl.DataFrame
+    #: Packages and value from one shipper to one consignee on a day (for the structuring rules).
+    shipper_days: KeyedRows
     rows_seen: int = 0
     batches: int = 0
 
@@ -83,6 +111,7 @@ class RunningState:
             consignee_days=consignee_day_rows(),
             seen_lines=seen_line_table(pl.DataFrame(schema=SEEN_LINES_SCHEMA)),
             queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
+            shipper_days=shipper_day_rows(),
         )
 
 
@@ -146,6 +175,51 @@ def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     return total - before_group
 
 
+def shipper_running_totals(
+    packages: pl.DataFrame, prior: KeyedRows, earlier: pl.Series | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per package of the batch, its shipper-consignee-day's packages and value (cents) up to and including
+    it; and the batch's own totals per shipper-consignee-day (rows of :data:`SHIPPER_DAY_SCHEMA`, to add to
+    ``prior``).
+
+    ``packages`` has one row per package: ``package_id``, the :data:`SHIPPER_DAY` columns, ``__arrival``
+    (its first line's arrival order) and ``__value`` (cents) beside any other columns, which the first
+    table keeps. A package of ``earlier`` (with lines in earlier batches) is counted there already.
+    """
+    new_package = _new_package(earlier)
+    first = pl.struct(*SHIPPER_DAY).is_first_distinct()
+    ordered = packages.sort(*SHIPPER_DAY, "__arrival", nulls_last=True).with_columns(
+        new_package.alias("__new")
+    )
+    own = ordered.with_columns(
+        _running_within(pl.col("__new"), first).alias("__packages"),
+        _running_within(pl.col("__value"), first).alias("__value_so_far"),
+    )
+    before = (
+        _summed_by_shipper_day(prior.matching(packages.select(SHIPPER_DAY)))
+        .lazy()
+        .select(*SHIPPER_DAY, *[pl.col(c).alias(f"__prior_{c}") for c in _SHIPPER_TOTALS])
+    )
+    joined = own.lazy().join(
+        before, on=list(SHIPPER_DAY), how="left", maintain_order="left", nulls_equal=True
+    )
+    running = joined.with_columns(
+        (pl.col("__prior_shipper_consignee_day_packages").fill_null(0) + pl.col("__packages")).alias(
+            "shipper_consignee_day_packages"
+        ),
+        (pl.col("__prior_shipper_consignee_day_value_cents").fill_null(0) + pl.col("__value_so_far")).alias(
+            "shipper_consignee_day_value_cents"
+        ),
+    ).drop("__new", "__packages", "__value_so_far", *[f"__prior_{c}" for c in _SHIPPER_TOTALS])
+    batch = ordered.group_by(SHIPPER_DAY).agg(
+        pl.col("__new").sum().alias("shipper_consignee_day_packages"),
+        pl.col("__value").sum().alias("shipper_consignee_day_value_cents"),
+    )
+    return running.collect(engine="in-memory"), batch.select(list(SHIPPER_DAY_SCHEMA)).cast(
+        SHIPPER_DAY_SCHEMA
+    )
+
+
 def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
     """Join each line to the running totals of its package."""
     return attach(lines, running, [*CONSIGNEE_DAY, "package_id"])
@@ -205,4 +279,5 @@ def state_tables(state: RunningState) -> dict[str, pl.DataFrame]:
         "consignee_days": state.consignee_days.table().sort(CONSIGNEE_DAY),
         "seen_lines": state.seen_lines.select(list(SEEN_LINES_SCHEMA)).sort("package_id", "line_no"),
         "queue_load": state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
+        "shipper_days": state.shipper_days.table().sort(SHIPPER_DAY, nulls_last=True),
     }
