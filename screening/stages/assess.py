@@ -475,7 +475,61 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         undetermined=pl.lit(False),
         assumption=pl.lit(ALL_DUTIES_POSTAL_ASSUMPTION),
     )
-    return pl.concat([mfn, specific, specific2, postal, all_duties], how="vertical")
+    return pl.concat(
+        [mfn, specific, specific2, postal, all_duties, _open_own_duty(lines, goods)], how="vertical"
+    )
+
+
+#: Why a line's own duty (its tariff line's rate, or its flat postal regime's) has no amount, by the line's status.
+OPEN_DUTY_ASSUMPTIONS: Final = {
+    str(
+        DutyStatus.NO_TARIFF_LINE
+    ): "no tariff line of the pack is in force for the code on the date: the rate is not known",
+    str(DutyStatus.NOT_COMPUTABLE): "the tariff line's rate is not one the engine computes (see the line's "
+    "rate_status)",
+    str(
+        DutyStatus.NEEDS_QUANTITY
+    ): "the specific rate needs the quantity in its unit (gross_weight_kg for a rate per kg), not given",
+    str(
+        DutyStatus.NEEDS_PART_VALUES
+    ): "the rate is charged on the values of parts of the article (part_values), not given",
+    str(
+        DutyStatus.NEEDS_LONGER_HTS
+    ): "the tariff lines under the declared code charge differently: the longer code decides the rate",
+}
+#: Why a flat postal regime's duty has no amount.
+OPEN_POSTAL_ASSUMPTION: Final = "the postal regime gives no rate for the origin (or, charged per item, the package's postal item is not known)"
+
+
+def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
+    """A component without an amount for each dutiable line whose own duty is not computed, naming the rate (or
+    the postal regime) and why: the line's status alone would not say which rule left it open."""
+    flat_method = goods_column(goods, "__flat_postal_method").cast(pl.Boolean())  # typed in an empty run too
+    postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & flat_method
+    return lines.filter(pl.col("duty_status").is_in(list(OPEN_DUTY_ASSUMPTIONS))).select(
+        PACKAGE_KEY,
+        "package_id",
+        "line_no",
+        component=pl.when(postal_flat)
+        .then(pl.lit("postal_ad_valorem"))
+        .when(pl.col("duty_status") == str(DutyStatus.NEEDS_QUANTITY))
+        .then(pl.lit("mfn_specific"))
+        .otherwise(pl.lit("mfn")),
+        measure_id=pl.when(postal_flat)
+        .then(pl.col("postal_regime_id"))
+        .otherwise(pl.col("rate_program").fill_null("mfn")),
+        heading=pl.when(postal_flat)
+        .then(pl.lit(None, dtype=pl.String()))
+        .otherwise(goods_column(goods, "__heading")),
+        base_cents=pl.col("value_usd_cents"),
+        rate=pl.lit(None, dtype=RATE),
+        amount_cents=pl.lit(None, dtype=pl.Int64()),
+        gap=pl.lit(False),
+        undetermined=pl.lit(False),
+        assumption=pl.when(postal_flat)
+        .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
+        .otherwise(pl.col("duty_status").replace_strict(OPEN_DUTY_ASSUMPTIONS, default=None)),
+    )
 
 
 def goods_measures(

@@ -138,6 +138,12 @@ def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Scree
     assert package["duty_status"] == "needs-quantity"
     assert package["duty_usd"] is None
     assert package["total_due_usd"] is None
+    # The component that is open says which rate needs what.
+    open_duty = result.components.filter(pl.col("amount_usd").is_null(), pl.col("line_no").is_not_null())
+    assert open_duty.select("component", "measure_id", "heading").rows() == [
+        ("mfn_specific", "mfn", "2204.21.50")
+    ]
+    assert "quantity" in open_duty["assumption"][0]
 
 
 def test_a_watch_rate_on_case_strap_and_battery_values_is_queued_not_guessed(screen_lines: Screen) -> None:
@@ -147,7 +153,10 @@ def test_a_watch_rate_on_case_strap_and_battery_values_is_queued_not_guessed(scr
     package = result.packages.row(0, named=True)
     assert package["duty_status"] == "needs-part-values"
     assert (package["duty_usd"], package["total_due_usd"]) == (None, None)
-    assert result.components.filter(pl.col("component").str.starts_with("mfn")).height == 0
+    # Nothing is charged; one component without an amount names the rate and why it is open.
+    mfn = result.components.filter(pl.col("component").str.starts_with("mfn"))
+    assert mfn.select("measure_id", "heading", "amount_usd").rows() == [("mfn", "9102.11.10", None)]
+    assert "part_values" in mfn["assumption"][0]
     assert "duty-not-computable" in package["risk_flags"]
 
 

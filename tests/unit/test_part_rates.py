@@ -44,7 +44,10 @@ def test_a_watch_with_its_part_values_is_assessed_component_by_component(screen_
 def test_a_missing_part_charges_no_part_of_the_rate(screen_lines: Screen) -> None:
     result = screen_lines({**WATCH, "part_values": "case=300; strap=50"})
     assert duty(result) == ("needs-part-values", None)
-    assert result.components.filter(pl.col("component").str.starts_with("mfn")).height == 0
+    # No part is charged: one component without an amount says the part values are wanted.
+    mfn = result.components.filter(pl.col("component").str.starts_with("mfn"))
+    assert mfn.select("component", "amount_usd").rows() == [("mfn", None)]
+    assert "part_values" in mfn["assumption"][0]
 
 
 def test_part_values_are_in_the_lines_currency(screen_lines: Screen) -> None:
