@@ -160,6 +160,9 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
         "components": _rows(_read(folder, "components").filter(pl.col("package_id") == package_id)),
         "flags": flag_rows,
         "queue": queue,
+        # A package whose lines came in several batches of an incremental run was screened once per batch.
+        "parts": _rows(packages) if packages.height > 1 else [],
+        "queues": _rows(queue_rows) if queue_rows.height > 1 else [],
         "rules": {"id": summary["rules"]["id"], "content_hash": summary["rules"]["content_hash"]},
     }
 
@@ -178,6 +181,7 @@ def render_text(explained: dict[str, Any]) -> str:
         f"Package {p['package_id']}  arrived {p['arrival_date']} by {p['mode']}"
         f" at port {p.get('port_of_entry') or '(none)'}; origin {p['country_of_origin']}; {p['lines']} line(s)",
         "",
+        *_parts_note(explained),
         "DECISION",
         f"  de minimis: {'eligible' if d['eligible'] in (True, 'true') else 'not eligible'}  ({d['reason']})",
         f"  rule: {d['rule_id']}",
@@ -222,18 +226,37 @@ def render_text(explained: dict[str, Any]) -> str:
             f"      source: {f['citation']}" + ("" if settled else f" (confidence: {f['confidence']})")
         )
     out += ["", "ROUTING"]
-    q = explained["queue"]
-    if q:
+    queues = explained.get("queues") or ([explained["queue"]] if explained["queue"] else [])
+    for q in queues:
         out.append(
             f"  queue {q['queue']} at port {q['port_of_entry'] or '(none)'} on {q['arrival_date']}: rank {q['queue_rank']}"
-            f" of capacity {q['capacity']} → {p['disposition']}"
+            f" of capacity {q['capacity']} → {q.get('disposition') or p['disposition']}"
         )
-    else:
+    if not queues:
         out.append(f"  no queue → {p['disposition']}")
     sampled = p["random_sample"] in (True, "true")
     out.append(f"  random compliance sample: {'yes' if sampled else 'no'}")
     out.append(f"\nrule pack {explained['rules']['id']} {explained['rules']['content_hash']}")
     return "\n".join(out)
+
+
+def _parts_note(explained: dict[str, Any]) -> list[str]:
+    """For a package screened in parts (its lines in several batches): each part's figures; the sections
+    below show the first part's decision and every part's lines, duties, fees and flags."""
+    parts = explained.get("parts") or []
+    if not parts:
+        return []
+    out = [
+        f"  NOTE: screened in {len(parts)} parts (its lines came in several batches); each part is its own entry:"
+    ]
+    for n, part in enumerate(parts, start=1):
+        total = part["total_due_usd"] if part["total_due_usd"] is not None else "(unknown)"
+        out.append(
+            f"    part {n}: {part['lines']} line(s), value ${part['value_usd']}, consignee-day value"
+            f" ${part['consignee_day_value_usd']}, {part['de_minimis_reason']}, {part['entry_type']},"
+            f" total due ${total}, {part['disposition']}"
+        )
+    return [*out, ""]
 
 
 def _component_lines(components: list[dict[str, Any]]) -> list[str]:

@@ -382,6 +382,25 @@ def test_explain_of_a_csv_run_says_what_the_parquet_run_says(tmp_path: Path) -> 
     assert text == render_text(from_parquet)
 
 
+def test_explain_shows_every_part_of_a_package_screened_in_two_batches(tmp_path: Path) -> None:
+    """A package whose lines came in two batches has two package rows (each its own entry): the explanation
+    showed the first part's figures beside both parts' lines and fees, which did not add up."""
+    lines = [
+        {**BASE_LINE, "package_id": "A1", "declared_value": "1500"},
+        {**BASE_LINE, "package_id": "B1", "declared_value": "100", "consignee_name": "Bob Keller"},
+        {**BASE_LINE, "package_id": "A1", "line_no": "2", "declared_value": "1500"},
+    ]
+    manifest = tmp_path / "split.csv"
+    pl.DataFrame(lines).write_csv(manifest)
+    done = screen("run", manifest, "--out", tmp_path / "out", "--batch-size", "2", "--quiet")
+    assert done.returncode == 0, done.stderr
+    explained = explain_package(tmp_path / "out", "A1")
+    assert [part["lines"] for part in explained["parts"]] == [1, 1]
+    text = render_text(explained)
+    assert "screened in 2 parts" in text
+    assert text.count("part 1:") == text.count("part 2:") == 1
+
+
 def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     target = tmp_path / "list.csv"
     done = screen(
