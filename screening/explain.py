@@ -34,8 +34,8 @@ _CSV_TYPES: dict[str, pl.DataType] = {
     "risk_flags": pl.List(pl.String()),
     "line_nos": pl.List(pl.Int64()),
 }
-#: A cell the CSV writer prefixed with ``'`` because it starts like a spreadsheet formula.
-_NEUTRALISED = r"^'[=+\-@\t\r]"
+#: A cell the CSV writer prefixed with ``'`` because it starts like a spreadsheet formula (after any ``'``).
+_NEUTRALISED = r"^'+[=+\-@\t\r]"
 
 
 def _read(run: Path, name: str) -> pl.DataFrame:

@@ -327,16 +327,18 @@ def add_duty_columns(
     """Per-line MFN / postal amounts (cents) and the line's preliminary duty status.
 
     ``goods`` is the goods table after :func:`add_goods_duty_facts`; the lines carry their goods code
-    and package decisions. Adds the goods columns :data:`DUTY_GOODS_OUTPUT`, then :data:`DUTY_COLUMNS`.
+    and package decisions. Adds the goods columns :data:`DUTY_GOODS_OUTPUT` and
+    :data:`~screening.stages.enrich.HTS_TOO_SHORT` (for the risk columns; not an output), then
+    :data:`DUTY_COLUMNS`.
 
     Under a flat postal regime the postal duty replaces the others: ad valorem on each
     line, or (``postal_method="specific"``, where the regime offers it) an amount per
     postal item, charged once per package by :func:`package_duty_components`.
     """
-    with_goods = gather_goods(lines, goods, [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT])
-    return with_goods.with_columns(duty_columns(postal_method)).select(
-        *lines.columns, *DUTY_GOODS_OUTPUT, *DUTY_COLUMNS
-    )
+    with_goods = gather_goods(lines, goods, [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT])
+    return with_goods.with_columns(
+        *duty_columns(postal_method), pl.col(HTS_TOO_SHORT).fill_null(False)
+    ).select(*lines.columns, *DUTY_GOODS_OUTPUT, HTS_TOO_SHORT, *DUTY_COLUMNS)
 
 
 def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
@@ -482,20 +484,21 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
 
 #: Why a line's own duty (its tariff line's rate, or its flat postal regime's) has no amount, by the line's status.
 OPEN_DUTY_ASSUMPTIONS: Final = {
-    str(
-        DutyStatus.NO_TARIFF_LINE
-    ): "no tariff line of the pack is in force for the code on the date: the rate is not known",
-    str(DutyStatus.NOT_COMPUTABLE): "the tariff line's rate is not one the engine computes (see the line's "
-    "rate_status)",
-    str(
-        DutyStatus.NEEDS_QUANTITY
-    ): "the specific rate needs the quantity in its unit (gross_weight_kg for a rate per kg), not given",
-    str(
-        DutyStatus.NEEDS_PART_VALUES
-    ): "the rate is charged on the values of parts of the article (part_values), not given",
-    str(
-        DutyStatus.NEEDS_LONGER_HTS
-    ): "the tariff lines under the declared code charge differently: the longer code decides the rate",
+    str(DutyStatus.NO_TARIFF_LINE): (
+        "no tariff line of the pack is in force for the code on the date: the rate is not known"
+    ),
+    str(DutyStatus.NOT_COMPUTABLE): (
+        "the tariff line's rate is not one the engine computes (see the line's rate_status)"
+    ),
+    str(DutyStatus.NEEDS_QUANTITY): (
+        "the specific rate needs the quantity in its unit (for a rate per kg, gross_weight_kg), not given"
+    ),
+    str(DutyStatus.NEEDS_PART_VALUES): (
+        "the rate is charged on the values of parts of the article (part_values), not given"
+    ),
+    str(DutyStatus.NEEDS_LONGER_HTS): (
+        "the tariff lines under the declared code charge differently: the longer code decides the rate"
+    ),
 }
 #: Why a flat postal regime's duty has no amount.
 OPEN_POSTAL_ASSUMPTION: Final = "the postal regime gives no rate for the origin (or, charged per item, the package's postal item is not known)"
@@ -506,14 +509,19 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
     the postal regime) and why: the line's status alone would not say which rule left it open."""
     flat_method = goods_column(goods, "__flat_postal_method").cast(pl.Boolean())  # typed in an empty run too
     postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & flat_method
-    return lines.filter(pl.col("duty_status").is_in(list(OPEN_DUTY_ASSUMPTIONS))).select(
+    per_item = pl.col("postal_per_item").fill_null(False)
+    # Which specific rate lacks its quantity: the first one's when it does, else the second's.
+    first_missing = pl.col("rate_specific_usd").is_not_null() & pl.col("mfn_specific_cents").is_null()
+    return lines.filter(pl.col("duty_status").is_in(list(OPEN_DUTY_ASSUMPTIONS)), ~per_item).select(
         PACKAGE_KEY,
         "package_id",
         "line_no",
         component=pl.when(postal_flat)
         .then(pl.lit("postal_ad_valorem"))
-        .when(pl.col("duty_status") == str(DutyStatus.NEEDS_QUANTITY))
+        .when((pl.col("duty_status") == str(DutyStatus.NEEDS_QUANTITY)) & first_missing)
         .then(pl.lit("mfn_specific"))
+        .when(pl.col("duty_status") == str(DutyStatus.NEEDS_QUANTITY))
+        .then(pl.lit("mfn_specific_2"))
         .otherwise(pl.lit("mfn")),
         measure_id=pl.when(postal_flat)
         .then(pl.col("postal_regime_id"))

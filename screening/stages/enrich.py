@@ -96,8 +96,9 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFr
     """For each distinct (arrival_date, hts_digits), the longest tariff line in force that prefixes it.
 
     A code with no such line but shorter than lines in force under it (``6109.10`` above ``6109.10.00``) takes
-    their rate when they all charge alike (its tariff line is the one line under it, or the code itself when
-    several charge alike); when they differ, it has no tariff line and :data:`HTS_TOO_SHORT` is true.
+    their rate when they all charge alike (its tariff line is the first of them: lookups keyed on the tariff
+    line, such as the rates on parts, find it); when they differ, it has no tariff line and
+    :data:`HTS_TOO_SHORT` is true.
     """
     key = ["arrival_date", "hts_digits"]
     candidates = keys.with_columns(
@@ -122,17 +123,10 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFr
     under = (
         below.sort(*key, "hts")
         .group_by(key, maintain_order=True)
-        .agg(
-            pl.all().first(), pl.len().alias("__lines"), (pl.struct(rate).n_unique() > 1).alias(HTS_TOO_SHORT)
-        )
-        # The tariff line applied: the one line under the code, else the code itself (its lines charge alike).
-        .with_columns(
-            pl.when(pl.col("__lines") > 1).then(pl.col("hts_digits")).otherwise(pl.col("hts")).alias("hts")
-        )
+        .agg(pl.all().first(), (pl.struct(rate).n_unique() > 1).alias(HTS_TOO_SHORT))
         .with_columns(
             pl.when(~pl.col(HTS_TOO_SHORT)).then(pl.col(c)).alias(c) for c in ("hts", *rate, "revision")
         )
-        .drop("__lines")
     )
     return pl.concat(
         [longest.with_columns(pl.lit(False).alias(HTS_TOO_SHORT)), under], how="diagonal"

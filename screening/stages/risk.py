@@ -13,13 +13,14 @@ from typing import NamedTuple
 
 import polars as pl
 
-from screening.errors import DutyStatus, ReasonCode
+from screening.errors import ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
 from screening.stages.aggregate import PARTS_SEEN, with_day_totals
+from screening.stages.enrich import HTS_TOO_SHORT
 from screening.stages.lookup import lookup, mapped
 
 #: Reasons under which the de minimis rule itself does not run (suspended or repealed).
@@ -138,6 +139,7 @@ LINE_INPUTS = (
     "de_minimis_eligible",
     "de_minimis_reason",
     "duty_status",
+    HTS_TOO_SHORT,
 )
 
 
@@ -295,9 +297,7 @@ def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.Lazy
         _dollars("value_usd_cents", "value_usd"),
         _dollars("consignee_day_value_cents", "consignee_day_value_usd"),
         # A code too short for its tariff lines (which charge differently) exists too: it needs more digits.
-        (
-            pl.col("tariff_line").is_not_null() | (pl.col("duty_status") == str(DutyStatus.NEEDS_LONGER_HTS))
-        ).alias("hts_in_force"),
+        (pl.col("tariff_line").is_not_null() | pl.col(HTS_TOO_SHORT)).alias("hts_in_force"),
         pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
     ).with_columns(
         # To a millionth of a dollar: the division's float noise (0.35 / 0.035 = 9.999999999999998) would

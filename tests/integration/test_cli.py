@@ -367,7 +367,7 @@ def test_explain_of_a_csv_run_says_what_the_parquet_run_says(tmp_path: Path) -> 
     the CSV writer had neutralised (``'-P1``) was not found, or shown with its ``'``."""
     lines = [
         {**BASE_LINE, "package_id": "-P1", "description": "=cmd|' /C calc'!A0", "declared_value": "900"},
-        {**BASE_LINE, "package_id": "-P1", "line_no": "2", "declared_value": "5"},
+        {**BASE_LINE, "package_id": "-P1", "line_no": "2", "declared_value": "5", "description": "'=quoted"},
     ]
     result = screening.screen(pl.DataFrame(lines), rules=US_PACK)
     result.write(tmp_path / "parquet")
@@ -376,7 +376,7 @@ def test_explain_of_a_csv_run_says_what_the_parquet_run_says(tmp_path: Path) -> 
     from_csv = explain_package(tmp_path / "csv", "-P1")
     assert from_csv == from_parquet
     assert from_csv["decision"]["eligible"] is False
-    assert from_csv["lines"][0]["description"] == "=cmd|' /C calc'!A0"
+    assert [line["description"] for line in from_csv["lines"]] == ["=cmd|' /C calc'!A0", "'=quoted"]
     text = render_text(from_csv)
     assert "None" not in text
     assert text == render_text(from_parquet)

@@ -90,7 +90,8 @@ def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Scre
 
 
 @pytest.mark.parametrize(
-    "description", ["gift", "Goods", "spare parts", "ACCESSORIES", "abc", "x", "-", "N/A"]
+    "description",
+    ["gift", "Goods", "spare parts", "ACCESSORIES", "abc", "x", "-", "N/A", "123", "xyz", "a b"],
 )
 def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
     assert "vague-description" in flags(screen_lines({"description": description}))
@@ -98,7 +99,16 @@ def test_vague_description_fires(screen_lines: Screen, description: str) -> None
 
 @pytest.mark.parametrize(
     "description",
-    ["cotton t-shirt", "gift box of soap bars", "car parts: brake pads", "hat", "toy", "Tea", "手机壳"],
+    [
+        "cotton t-shirt",
+        "gift box of soap bars",
+        "car parts: brake pads",
+        "hat",
+        "toy",
+        "Tea",
+        "bag",
+        "手机壳",
+    ],
 )
 def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
     assert "vague-description" not in flags(screen_lines({"description": description}))
@@ -146,15 +156,21 @@ def test_pill_press_fires(screen_lines: Screen) -> None:
     assert "high-risk-pill-press" in flags(result)
 
 
-@pytest.mark.parametrize("description", ["garlic press", "capsule filler for coffee pods"])
+@pytest.mark.parametrize(
+    "description", ["garlic press", "capsule filler for coffee pods", "espresso capsule filler"]
+)
 def test_pill_press_quiet_for_other_presses(screen_lines: Screen, description: str) -> None:
     assert "high-risk-pill-press" not in flags(
         screen_lines({"hts_code": "8479.89.95.00", "description": description})
     )
 
 
-def test_pill_press_fires_on_a_capsule_filling_machine(screen_lines: Screen) -> None:
-    result = screen_lines({"hts_code": "8422.30.91.80", "description": "capsule filling machine"})
+@pytest.mark.parametrize(
+    "description",
+    ["capsule filling machine", "capsule filling machine for tea and herbal powder", "capsule filler pods"],
+)
+def test_pill_press_fires_on_a_capsule_filling_machine(screen_lines: Screen, description: str) -> None:
+    result = screen_lines({"hts_code": "8422.30.91.80", "description": description})
     assert "high-risk-pill-press" in flags(result)
 
 
@@ -179,6 +195,11 @@ def test_e_cigarette_quiet(screen_lines: Screen) -> None:
         ("8479.89.95.00", "solvent trap kit"),
         ("8714.10.00.50", "9mm silencer"),
         ("3926.90.99.89", "glock conversion kit"),
+        # Disguises: a gun word overrides the vehicle or electrical words that otherwise clear a silencer.
+        ("8714.10.00.50", "rifle silencer high power"),
+        ("8714.10.00.50", "pistol suppressor for car"),
+        ("8421.23.00.00", "fuel filter silencer for car 1/2x28"),
+        ("8479.89.95.00", "auto conversion device"),
     ],
 )
 def test_weapon_parts_fire(screen_lines: Screen, hts: str, description: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 import screening
 
-from ..conftest import US_PACK
+from ..conftest import BASE_LINE, US_PACK
 
 Screen = Callable[..., screening.Result]
 
@@ -407,3 +407,26 @@ def test_a_package_with_a_rejected_line_is_not_screened_and_counts_toward_no_tot
         == "package P1 has a rejected line (<memory:0> row 2: invalid-hts); none of its lines is screened"
     )
     assert result.summary["counts"]["input_rows"] == result.lines.height + result.rejects.height == 7
+
+
+def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal_duty_once(
+    us_pack: screening.RulePack, screen_lines: Screen
+) -> None:
+    # 6505.00.08: 13.5 cents/kg + 1.9 cents each; the weight is given, the count is not.
+    result = screen_lines(
+        {"hts_code": "6505.00.08.00", "quantity": None, "gross_weight_kg": "2", "declared_value": "900"}
+    )
+    own = result.components.filter(
+        pl.col("line_no").is_not_null(), pl.col("component").str.starts_with("mfn")
+    )
+    assert own.select("component", pl.col("amount_usd").is_null()).rows() == [
+        ("mfn", False),
+        ("mfn_specific", False),
+        ("mfn_specific_2", True),
+    ]
+    # Mail charged per item: the package's component names the open per-item duty; no line adds another.
+    postal = {**BASE_LINE, "mode": "postal", "country_of_origin": "DE", "arrival_date": "2025-09-15"}
+    per_item = screening.screen(pl.DataFrame([postal]), rules=us_pack, postal_method="specific")
+    assert per_item.components.filter(pl.col("amount_usd").is_null()).select(
+        "line_no", "component"
+    ).rows() == [(None, "postal_specific")]

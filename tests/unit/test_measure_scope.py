@@ -226,3 +226,34 @@ def test_a_six_digit_code_takes_the_tariff_lines_under_it_when_they_charge_alike
     flags = result.flags.select("package_id", "rule_id").rows()
     assert ("MANY", "duty-not-computable") in flags
     assert not [f for f in flags if f[1] == "hts-unknown-on-date"]
+
+
+def test_a_short_code_whose_lines_charge_alike_keeps_their_rates_on_parts_and_is_no_unknown_code(
+    us_pack: screening.RulePack,
+) -> None:
+    """7801.99 (its lines all charged on the lead content) lost its rate on parts when its tariff line was the
+    short code itself; a de minimis line with a code too short for its lines was flagged unknown on the date."""
+    lines = [
+        {
+            "package_id": "SHORT",
+            "hts_code": "7801.99",
+            "part_values": "lead-content=400",
+            "declared_value": "900",
+        },
+        {
+            "package_id": "LONG",
+            "hts_code": "7801.99.90",
+            "part_values": "lead-content=400",
+            "declared_value": "900",
+        },
+        {"package_id": "FREE", "hts_code": "6110.20", "declared_value": "100"},
+    ]
+    rows = [
+        {**BASE_LINE, "description": "unwrought lead", "consignee_name": r["package_id"], **r} for r in lines
+    ]
+    result = screening.screen(pl.DataFrame(rows), rules=us_pack)
+    got = {r["package_id"]: r for r in result.lines.iter_rows(named=True)}
+    assert (got["SHORT"]["duty_status"], got["SHORT"]["duty_usd"]) == ("assessed", got["LONG"]["duty_usd"])
+    assert got["SHORT"]["tariff_line"].startswith("780199")
+    assert got["FREE"]["duty_status"] == "exempt"
+    assert "hts-unknown-on-date" not in result.flags["rule_id"].to_list()
