@@ -609,12 +609,16 @@ def later_copies(candidates: pl.DataFrame) -> pl.Series:
 PACKAGE_ATTRIBUTES = (
     "arrival_date",
     "mode",
+    "carrier",
     "port_of_entry",
     "consignee_key",
+    "consignee_id",
     "consignee_name",
+    "consignee_address",
     "consignee_postal_code",
     "shipper_name",
     "shipper_country",
+    "country_of_export",
 )
 
 
