@@ -499,6 +499,9 @@ def screen_candidates(
     kept = kept.filter(rated)
     incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
     kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete)
+    if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
+        screened_packages = kept.get_column("package_id").unique().implode()
+        seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
@@ -521,7 +524,8 @@ def screen_candidates(
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
     day_table = day.consignee_days if day is not None else None
-    earlier = seen.get_column("package_id").unique() if seen is not None else None
+    # Packages counted in earlier batches (a package whose lines were all rejected there counts here).
+    earlier = seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None
     decided, goods = _decide(valid, resolved, postal_method, prior, day_table, earlier)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.

@@ -31,8 +31,9 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
         "consignee_day_lines": pl.Int64(),
     }
 )
-#: Lines already screened, so that a line repeated in a later batch is a ``duplicate-line`` reject.
-SEEN_LINES_SCHEMA = pl.Schema({"package_id": pl.String(), "line_no": pl.Int64()})
+#: Lines already seen, so that a line repeated in a later batch is a ``duplicate-line`` reject; ``counted``:
+#: the line was screened (its package counted in the totals), not rejected with its package.
+SEEN_LINES_SCHEMA = pl.Schema({"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean()})
 #: Beside the lines seen, in memory only: a hash of the package id (a batch finds its packages by it).
 PACKAGE_HASH = "__package_hash"
 #: Packages ranked so far in each queue, port and day (later batches rank after them).
@@ -277,7 +278,9 @@ def state_tables(state: RunningState) -> dict[str, pl.DataFrame]:
     """The state's tables, each in key order (a saved state's bytes depend only on its content)."""
     return {
         "consignee_days": state.consignee_days.table().sort(CONSIGNEE_DAY),
-        "seen_lines": state.seen_lines.select(list(SEEN_LINES_SCHEMA)).sort("package_id", "line_no"),
+        "seen_lines": state.seen_lines.select(list(SEEN_LINES_SCHEMA)).sort(
+            "package_id", "line_no", "counted"
+        ),
         "queue_load": state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
         "shipper_days": state.shipper_days.table().sort(SHIPPER_DAY, nulls_last=True),
     }

@@ -97,6 +97,23 @@ def test_a_shipper_s_split_is_judged_on_the_packages_before_it_whatever_the_batc
     ]
 
 
+def test_a_package_rejected_whole_in_an_earlier_batch_counts_when_its_later_line_is_screened(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P's lines of the first batch were all rejected (one bad code), so P was counted in no total there; its
+    line 3 of the next batch was still taken for a package counted before, and the day showed 0 packages."""
+    first = manifest(
+        {"package_id": "P", "line_no": "1", "hts_code": "12"},
+        {"package_id": "P", "line_no": "2"},
+    )
+    second = manifest({"package_id": "P", "line_no": "3", "declared_value": "100"})
+    screener = screening.Screener(us_pack)
+    assert screener.screen(first).lines.is_empty()
+    later = screener.screen(second)
+    assert later.lines.select("line_no", "consignee_day_packages").rows() == [(3, 1)]
+    assert screener.totals()["consignee_day_packages"].to_list() == [1]
+
+
 def test_totals_carry_across_batches_and_equal_the_whole_day(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:
