@@ -210,6 +210,7 @@ def day_totals(
         workdir / "shipper-consignee-days", risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
     )
     rejected = normalise.first_rejects([parts.source_rejects]).select("package_id")
+    suffixes = pipeline.shipper_suffixes(tables.pack)
     for first, last in parts.chunks(chunk_lines):
         # Numbered as each part numbers its lines (a package's lines are all in one part).
         lines = normalise.number_lines(parts.lines_of(first, last, DAY_INPUTS))
@@ -223,7 +224,7 @@ def day_totals(
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)
         del kept
         consignee_days.add(aggregate.consignee_day_partials(valued, PART))
-        shipper_days.add(risk.shipper_consignee_day_partials(valued, PART))
+        shipper_days.add(risk.shipper_consignee_day_partials(valued, PART, suffixes))
     totals = DayTotals(
         consignee_days=consignee_days.spanning(), shipper_consignee_days=shipper_days.spanning()
     )

@@ -537,7 +537,7 @@ def screen_candidates(
         history = _unpseudonymise_keys(history, consignee_keys, history_key)
     shipper_days = day.shipper_consignee_days if day is not None else None
     shipper_running, shipper_batch = (
-        _shipper_running(lines, wide, state, earlier) if state is not None else (None, None)
+        _shipper_running(lines, wide, state, earlier, tables) if state is not None else (None, None)
     )
     fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables, shipper_days, shipper_running)
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
@@ -560,7 +560,11 @@ def screen_candidates(
 
 
 def _shipper_running(
-    lines: pl.LazyFrame, wide: pl.DataFrame, state: RunningState, earlier: pl.Series | None
+    lines: pl.LazyFrame,
+    wide: pl.DataFrame,
+    state: RunningState,
+    earlier: pl.Series | None,
+    tables: ResolvedCache,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Incremental mode: each package's shipper-consignee-day totals up to and including it (after the
     earlier batches' and this batch's packages that came before it), and this batch's totals per key."""
@@ -577,8 +581,14 @@ def _shipper_running(
     )
     # Every line of a package names its first line's shipper (normalise.with_package_attributes).
     shippers = wide.select("shipper_name", "shipper_country").gather(packages["__arrival"])
-    keyed = packages.with_columns(risk.shipper_key(shippers))
+    keyed = packages.with_columns(risk.shipper_key(shippers, shipper_suffixes(tables.pack)))
     return running.shipper_running_totals(keyed, state.shipper_days, earlier)
+
+
+def shipper_suffixes(pack: RulePack) -> tuple[str, ...]:
+    """The legal suffixes a shipper's name is compared without (the screening-list settings'; none without)."""
+    denied = pack.risk.denied_parties
+    return tuple(denied.legal_suffixes) if denied is not None else ()
 
 
 def distinct_dates(lines: pl.DataFrame) -> list[dt.date]:

@@ -15,6 +15,7 @@ import polars as pl
 
 from screening.errors import ReasonCode
 from screening.exprs.hts import hts_prefix
+from screening.exprs.names import normalise_name
 from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
@@ -174,7 +175,12 @@ def risk_columns(
     coded = {column: _Distinct.of(text, column) for column in CODED_TEXT}
     base = _with_text(_marked_package_order(lines.select("__line", PACKAGE_KEY, *LINE_INPUTS)), text, coded)
     base = _line_values(base, tariff_dates).with_columns(
-        _text_features(coded, risk.families, denied.collect(engine="in-memory"))
+        _text_features(
+            coded,
+            risk.families,
+            denied.collect(engine="in-memory"),
+            tuple(risk.denied.legal_suffixes) if risk.denied is not None else (),
+        )
     )
     base = _package_totals(base.with_columns(mismatch_column(risk.families)), shipper_days, shipper_running)
     thresholds = days.select(
@@ -211,14 +217,17 @@ def _with_text(lines: pl.LazyFrame, text: pl.DataFrame, coded: dict[str, _Distin
 
 
 def _text_features(
-    coded: dict[str, _Distinct], families: Sequence[KeywordFamily], matches: pl.DataFrame
+    coded: dict[str, _Distinct],
+    families: Sequence[KeywordFamily],
+    matches: pl.DataFrame,
+    legal_suffixes: Sequence[str],
 ) -> list[pl.Expr]:
     """The description and party-name features per line, gathered by code (see :func:`_with_text`)."""
     descriptions = coded["description"]
     features = descriptions.gather(_description_features(descriptions, families))
     for party in ("shipper", "consignee"):
         names = coded[f"{party}_name"]
-        features += names.gather(_party_features(names, party, matches))
+        features += names.gather(_party_features(names, party, matches, legal_suffixes))
     return features
 
 
@@ -264,9 +273,11 @@ def _description_features(descriptions: _Distinct, families: Sequence[KeywordFam
     )
 
 
-def _party_features(names: _Distinct, party: str, matches: pl.DataFrame) -> pl.DataFrame:
+def _party_features(
+    names: _Distinct, party: str, matches: pl.DataFrame, legal_suffixes: Sequence[str]
+) -> pl.DataFrame:
     """Per distinct shipper or consignee name: its normal form and its best screening-list match
-    (score and a readable detail; null without a match)."""
+    (score and a readable detail; null without a match); a shipper's, the name its key holds."""
     name = f"{party}_name"
     found = matches.select(
         pl.col("party_name").alias(name),
@@ -283,6 +294,8 @@ def _party_features(names: _Distinct, party: str, matches: pl.DataFrame) -> pl.D
         ).alias(f"__{party}_detail"),
     )
     normalised = names.values.with_columns(normalised_name(pl.col(name)).alias(f"{name}_norm"))
+    if party == "shipper":
+        normalised = _shipper_key_names(normalised, legal_suffixes)
     return normalised.join(found, on=name, how="left", maintain_order="left", validate="m:1")
 
 
@@ -316,31 +329,49 @@ SHIPPER_CONSIGNEE_DAY_TOTALS = pl.Schema(
 )
 
 
+#: Per distinct shipper name: the name as the shipper key holds it (:func:`shipper_name_key`).
+_SHIPPER_KEY_NAME = "__shipper_key_name"
+
+
+def shipper_name_key(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
+    """A shipper's name as its key compares it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH``
+    and ``NORDLICHT VERSAND`` are one shipper); a name of nothing but suffixes keeps them."""
+    stripped = normalise_name(name, legal_suffixes)
+    return pl.when(stripped != "").then(stripped).otherwise(normalise_name(name, ()))
+
+
 def _shipper_key() -> pl.Expr:
-    """The shipper of a line as one key (reads ``shipper_name_norm`` and ``shipper_country``)."""
+    """The shipper of a line as one key (reads :data:`_SHIPPER_KEY_NAME` and ``shipper_country``)."""
     return pl.concat_str(
-        pl.col("shipper_name_norm"), pl.col("shipper_country").fill_null(""), separator="|"
+        pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null(""), separator="|"
     ).alias("__shipper_key")
 
 
-def shipper_key(shippers: pl.DataFrame) -> pl.Series:
+def _shipper_key_names(names: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.DataFrame:
+    """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`."""
+    return names.with_columns(
+        shipper_name_key(pl.col("shipper_name"), legal_suffixes).alias(_SHIPPER_KEY_NAME)
+    )
+
+
+def shipper_key(shippers: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.Series:
     """The shipper key (as the shipper-consignee-day totals use it) of each row of ``shippers``
     (``shipper_name``, ``shipper_country``); the names are normalised once each."""
-    names = shippers.select(pl.col("shipper_name").unique())
-    normal = names.with_columns(normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"))
+    normal = _shipper_key_names(shippers.select(pl.col("shipper_name").unique()), legal_suffixes)
     keyed = shippers.join(normal, on="shipper_name", how="left", nulls_equal=True, maintain_order="left")
     return keyed.select(_shipper_key()).to_series().alias("shipper_key")
 
 
-def shipper_consignee_day_partials(lines: pl.DataFrame, part: str) -> pl.DataFrame:
+def shipper_consignee_day_partials(
+    lines: pl.DataFrame, part: str, legal_suffixes: Sequence[str]
+) -> pl.DataFrame:
     """Packages and value (cents) per shipper-consignee-day of ``lines`` (whole packages, valued), and the
     number of parts (column ``part``) each has lines in.
 
     Partial tables of disjoint sets of packages add up to the totals of their union (see
     :func:`screening.stages.aggregate.spanning_totals`).
     """
-    names = lines.select(pl.col("shipper_name").unique())
-    normal = names.with_columns(normalised_name(pl.col("shipper_name")).alias("shipper_name_norm"))
+    normal = _shipper_key_names(lines.select(pl.col("shipper_name").unique()), legal_suffixes)
     keyed = lines.join(normal, on="shipper_name", how="left", nulls_equal=True).with_columns(_shipper_key())
     return keyed.group_by(SHIPPER_CONSIGNEE_DAY).agg(
         pl.col("package_id").n_unique().alias("shipper_consignee_day_packages"),
@@ -387,7 +418,7 @@ def _package_totals(
         pl.col("package_lines").cast(pl.Int64()),
         pl.col("shipper_consignee_day_packages").cast(pl.Int64()),
         _dollars("shipper_consignee_day_value_usd", "shipper_consignee_day_value_usd"),
-    ).drop("__shipper_key")
+    ).drop("__shipper_key", _SHIPPER_KEY_NAME)
 
 
 def _marked_package_order(lines: pl.LazyFrame) -> pl.LazyFrame:

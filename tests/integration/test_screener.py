@@ -92,8 +92,8 @@ def test_a_shipper_s_split_is_judged_on_the_packages_before_it_whatever_the_batc
     assert carried.select(
         "shipper_key", "shipper_consignee_day_packages", "shipper_consignee_day_value_cents"
     ).rows() == [
-        ("nordlicht versand gmbh|DE", 2, 90_000),
-        ("other co|DE", 1, 30_000),
+        ("NORDLICHT VERSAND|DE", 2, 90_000),
+        ("OTHER|DE", 1, 30_000),
     ]
 
 

@@ -81,6 +81,17 @@ def test_structuring_shipper_split_fires(screen_lines: Screen) -> None:
     assert {"structuring-shipper-split", "structuring-consignee-day"} <= flags(result, "P2")
 
 
+def test_structuring_shipper_split_sees_one_shipper_under_two_spellings(screen_lines: Screen) -> None:
+    """The shipper key dropped no legal suffix: "Nordlicht Versand GmbH" and "NORDLICHT VERSAND" were two
+    shippers, and the split went unflagged."""
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "500.00", "shipper_name": "Nordlicht Versand GmbH"},
+        {"package_id": "P2", "declared_value": "400.00", "shipper_name": "NORDLICHT VERSAND"},
+    )
+    assert "structuring-shipper-split" in flags(result, "P1")
+    assert "structuring-shipper-split" in flags(result, "P2")
+
+
 def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Screen) -> None:
     result = screen_lines({"declared_value": "900.00"})
     assert not {"structuring-consignee-day", "structuring-shipper-split"} & flags(result)
