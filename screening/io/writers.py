@@ -37,8 +37,21 @@ OUTPUTS: Final = ("lines", "packages", "components", "flags", "queues", "rejects
 _WRITERS = 3
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-#: This machine, in staging folder names (runs on other machines sharing the disk keep theirs).
-_HOST_ID: Final = hashlib.sha256(platform.node().encode()).hexdigest()[:8]
+
+
+def _process_space() -> str:
+    """This machine's name and its process-id space (on Linux, the pid namespace: containers with one name
+    but their own process ids differ), as text."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{platform.node()}|{namespace}"
+
+
+#: Where process ids mean the same process, in staging folder names: runs on other machines (or in other
+#: containers) sharing the disk keep their folders.
+_HOST_ID: Final = hashlib.sha256(_process_space().encode()).hexdigest()[:8]
 
 
 def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
