@@ -913,8 +913,8 @@ def _assess(
     package_duties = _materialise(assess.package_duty_components(settled_lines))
     package_frame = packages.package_rows(settled_lines, package_duties)
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
-    schedule_dates = resolved.fees["arrival_date"].unique()
-    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule_dates))
+    schedule = resolved.fees.select("arrival_date", "mode").unique()
+    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule))
     components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
         engine=IN_MEMORY
     )

@@ -162,15 +162,17 @@ def _measures(
     rules: dict[str, Scoped] = {
         r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.in_force(day)
     }
-    if origin is not None and hts is not None and mode is not None:
+    if origin is not None and hts is not None:
+        # Without a mode: what applies in any mode (the HTS scope still counts).
+        modes = [mode] if mode is not None else ["express", "postal", "cargo"]
         resolved = resolve(pack, [day])
         key = pl.LazyFrame(
             {
-                "arrival_date": [day],
-                "hts_digits": [hts_digits_of(hts)],
-                "country_of_origin": [origin],
-                "mode": [mode],
-                "usmca_claim": [False],
+                "arrival_date": [day] * len(modes),
+                "hts_digits": [hts_digits_of(hts)] * len(modes),
+                "country_of_origin": [origin] * len(modes),
+                "mode": modes,
+                "usmca_claim": [False] * len(modes),
             }
         )
         applied = measures_for_keys(key, resolved.measures, resolved.measure_scope).collect()

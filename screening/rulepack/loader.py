@@ -7,6 +7,7 @@ file and the key path (for example ``de_minimis.toml [suspensions[2].effective_t
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import os
@@ -25,6 +26,7 @@ from screening.rulepack.models import (
     DeMinimisRules,
     FeeRules,
     FxRules,
+    Measure,
     MeasureFile,
     PackMeta,
     Rule,
@@ -162,7 +164,11 @@ def load_rules(path: str | Path) -> RulePack:
 def _screening_list(root: Path, risk: RiskRules) -> pl.DataFrame:
     if risk.denied_parties is None:
         return pl.DataFrame()
-    return read_screening_list(root / risk.denied_parties.file)
+    file = root / risk.denied_parties.file
+    if not Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root)):
+        # The pack's content hash covers the pack's own files: a list elsewhere could change unseen.
+        raise RulePackError(str(file), "denied_parties.file", "screening list outside the rule pack folder")
+    return read_screening_list(file)
 
 
 def _optional_model(root: Path, name: str, model: type[M]) -> M:
@@ -460,6 +466,7 @@ def check_pack(pack: RulePack) -> None:
         _check_overlaps(str(pack.root / files[section]), section, entries, pack.root, pack.measure_files)
     for section in ("thresholds", "entry_limits"):
         _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
+    _check_stacking_ties(pack, str(pack.root / files["measures"]))
     groups = {m.stacking_group for m in pack.tariff.measures}
     for index, measure in enumerate(pack.tariff.measures):
         unknown = sorted(set(measure.not_with) - groups)
@@ -467,6 +474,75 @@ def check_pack(pack: RulePack) -> None:
             file = str(pack.root / pack.measure_files.get(measure.id, files["measures"]))
             where = f"measures[{index}].not_with (id {measure.id})"
             raise RulePackError(file, where, f"no measure has stacking group {unknown}")
+
+
+def _check_stacking_ties(pack: RulePack, file: str) -> None:
+    """Refuse two measures of one stacking group with the same priority that can meet on a line (periods,
+    origins, modes and HTS scopes overlap): "the lower priority wins" picks neither, and both were charged."""
+    by_rank: dict[tuple[str, int], list[Measure]] = {}
+    for measure in pack.tariff.measures:
+        by_rank.setdefault((measure.stacking_group, measure.priority), []).append(measure)
+    scope = pack.measure_scope
+    for (group, priority), measures in by_rank.items():
+        for a, b in itertools.combinations(measures, 2):
+            if not (_periods_meet(a, b) and _origins_meet(a, b) and set(a.modes) & set(b.modes)):
+                continue
+            shared = _shared_prefix(scope, a, b)
+            if shared is not None:
+                raise RulePackError(
+                    str(pack.root / pack.measure_files[b.id]) if b.id in pack.measure_files else file,
+                    f"measures (id {b.id})",
+                    f"stacking group {group!r} priority {priority}: {a.id} and {b.id} can both apply (e.g. HTS "
+                    f"{shared or 'any'}); give one a lower priority, or scopes that do not meet",
+                )
+
+
+def _periods_meet(a: Rule, b: Rule) -> bool:
+    return (a.effective_to is None or a.effective_to > b.effective_from) and (
+        b.effective_to is None or b.effective_to > a.effective_from
+    )
+
+
+def _origins_meet(a: Measure, b: Measure) -> bool:
+    def covered(m: Measure) -> set[str]:
+        return set(m.origins) - set(m.origins_exclude)
+
+    ca, cb = covered(a), covered(b)
+    return "*" in a.origins or "*" in b.origins or bool(ca & cb)
+
+
+def _shared_prefix(scope: pl.DataFrame, a: Measure, b: Measure) -> str | None:
+    """An HTS prefix in the scope of both measures on some day (``''``: both cover every code), else None.
+    A scope row counts over its own period within its measure's; a prefix that either measure excludes
+    whole (on any day) does not count."""
+
+    def rows(measure: Measure, kind: str) -> list[tuple[str, dt.date, dt.date | None]]:
+        found = scope.filter((pl.col("measure_id") == measure.id) & (pl.col("kind") == kind))
+        spans = []
+        for prefix, start, end in found.select("hts_prefix", "effective_from", "effective_to").iter_rows():
+            begins = max(start or measure.effective_from, measure.effective_from)
+            ends = min((d for d in (end, measure.effective_to) if d is not None), default=None)
+            spans.append((prefix, begins, ends))
+        return spans
+
+    everything = [("", dt.date.min, None)]
+    includes_a = rows(a, "include") or [(p, a.effective_from, a.effective_to) for p, _, _ in everything]
+    includes_b = rows(b, "include") or [(p, b.effective_from, b.effective_to) for p, _, _ in everything]
+    excludes = [prefix for prefix, _, _ in rows(a, "exclude") + rows(b, "exclude")]
+    by_chapter: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
+    for row in includes_b:
+        by_chapter.setdefault(row[0][:2], []).append(row)
+    for prefix, begins, ends in includes_a:
+        candidates = (
+            includes_b if prefix == "" else [*by_chapter.get(prefix[:2], []), *by_chapter.get("", [])]
+        )
+        for other, other_begins, other_ends in candidates:
+            meet = (ends is None or ends > other_begins) and (other_ends is None or other_ends > begins)
+            if meet and (prefix.startswith(other) or other.startswith(prefix)):
+                both = max(prefix, other, key=len)
+                if not any(both.startswith(x) for x in excludes):
+                    return both
+    return None
 
 
 def _check_covered(file: str, section: str, rules: list[Rule], meta: PackMeta) -> None:

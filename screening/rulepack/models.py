@@ -22,7 +22,8 @@ EntryTypeName = Literal["de-minimis", "informal", "formal", "postal"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _COUNTRY = re.compile(r"^([A-Z]{2}|\*)$")
-_HTS_PREFIX = re.compile(r"^\d{2,10}$")
+#: A chapter, heading, subheading, 8- or 10-digit line (as :data:`screening.rulepack.tables.HTS_PREFIX_PATTERN`).
+_HTS_PREFIX = re.compile(r"^(\d{2}){1,5}$")
 
 
 def _check_id(value: str) -> str:
@@ -41,12 +42,16 @@ def _check_countries(values: tuple[str, ...]) -> tuple[str, ...]:
 def _check_prefixes(values: tuple[str, ...]) -> tuple[str, ...]:
     bad = [v for v in values if not _HTS_PREFIX.match(v)]
     if bad:
-        raise ValueError(f"HTS prefixes must be 2 to 10 digits without dots: {bad}")
+        raise ValueError(f"HTS prefixes must be 2, 4, 6, 8 or 10 digits without dots: {bad}")
     return values
 
 
 RuleId = Annotated[str, AfterValidator(_check_id)]
 Countries = Annotated[tuple[str, ...], AfterValidator(_check_countries)]
+#: Countries a rule applies to: at least one (``*``: all); an empty list would make a rule that never applies.
+SomeCountries = Annotated[tuple[str, ...], AfterValidator(_check_countries), Field(min_length=1)]
+#: Modes a rule applies to: at least one.
+SomeModes = Annotated[tuple[Mode, ...], Field(min_length=1)]
 HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_check_prefixes)]
 
 
@@ -69,6 +74,8 @@ def _whole_cents(value: Decimal) -> Decimal:
 
 #: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
 NonNegative = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0)]
+#: A rate as a fraction (0.25 is 25 %), at most 10 (1,000 %): a rate written in per cent (25) is refused.
+Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
 #: A dollar amount in whole cents.
 Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
 
@@ -138,8 +145,8 @@ class Threshold(Rule):
 class Suspension(Rule):
     """A period in which de minimis is unavailable for some origins and modes."""
 
-    origins: Countries
-    modes: tuple[Mode, ...] = ALL_MODES
+    origins: SomeCountries
+    modes: SomeModes = ALL_MODES
     reason: Literal["dm-suspended-origin", "dm-suspended-all", "dm-repealed"]
     in_force_as_written: bool = Field(
         default=True,
@@ -188,18 +195,28 @@ class Fee(Rule):
     ]
     kind: Literal["flat", "ad_valorem", "unknown"]
     amount_usd: Usd | None = None
-    rate: NonNegative | None = None
+    rate: Rate | None = None
     min_usd: Usd | None = None
     max_usd: Usd | None = None
-    entry_types: tuple[EntryTypeName, ...]
-    modes: tuple[Mode, ...] = ALL_MODES
+    entry_types: tuple[EntryTypeName, ...] = Field(min_length=1)
+    modes: tuple[Mode, ...] = Field(default=ALL_MODES, min_length=1)
 
     @model_validator(mode="after")
     def _amount_matches_kind(self) -> Fee:
+        given = {
+            name for name in ("amount_usd", "rate", "min_usd", "max_usd") if getattr(self, name) is not None
+        }
+        allowed = {"flat": {"amount_usd"}, "ad_valorem": {"rate", "min_usd", "max_usd"}, "unknown": set()}[
+            self.kind
+        ]
+        if given - allowed:
+            raise ValueError(f"a {self.kind} fee takes no {', '.join(sorted(given - allowed))}")
         if self.kind == "flat" and self.amount_usd is None:
             raise ValueError("a flat fee needs amount_usd")
         if self.kind == "ad_valorem" and self.rate is None:
             raise ValueError("an ad valorem fee needs rate")
+        if self.min_usd is not None and self.max_usd is not None and self.min_usd > self.max_usd:
+            raise ValueError(f"min_usd {self.min_usd} is above max_usd {self.max_usd}")
         return self
 
 
@@ -208,7 +225,7 @@ class Scoped(Rule):
 
     component: str = Field(pattern=r"^[a-z0-9_]+$")
     heading: str | None = Field(default=None, pattern=r"^\d{4}\.\d{2}\.\d{2}$")
-    origins: Countries
+    origins: SomeCountries
     origins_exclude: Countries = ()
     hts_include: HtsPrefixes = Field(default=(), description="empty (and no include file): every HTS code")
     hts_exclude: HtsPrefixes = ()
@@ -216,7 +233,7 @@ class Scoped(Rule):
         default=None, description="CSV in the pack with an `hts_prefix` column"
     )
     hts_exclude_file: str | None = None
-    modes: tuple[Mode, ...] = ALL_MODES
+    modes: SomeModes = ALL_MODES
     usmca_exempt: bool = False
 
     @property
@@ -229,7 +246,7 @@ class Measure(Scoped):
     """An additional duty (Chapter 99) scoped by origin, HTS prefixes, mode and date."""
 
     heading: str = Field(pattern=r"^\d{4}\.\d{2}\.\d{2}$")
-    rate: NonNegative
+    rate: Rate
     rate_rule: Literal["fixed", "top_up"] = Field(
         default="fixed",
         description="top_up: max(0, rate - the line's MFN ad valorem rate), e.g. '15% all-in'",
@@ -262,10 +279,10 @@ class RateBand(Frozen):
 class PostalRegime(Rule):
     """How duty on international mail was computed in a period."""
 
-    origins: Countries
+    origins: SomeCountries
     method: Literal["flat-ad-valorem", "origin-rate", "all-duties"]
-    ad_valorem_rate: NonNegative | None = None
-    origin_rates: dict[str, NonNegative] = Field(default_factory=dict)
+    ad_valorem_rate: Rate | None = None
+    origin_rates: dict[str, Rate] = Field(default_factory=dict)
     specific_per_item_usd: Usd | None = None
     specific_bands: tuple[RateBand, ...] = ()
 

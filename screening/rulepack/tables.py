@@ -98,8 +98,17 @@ def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
 
 
 def read_fx_table(root: Path, name: str) -> pl.DataFrame:
-    """The exchange-rate table, checked: positive rates, one rate per currency and date."""
+    """The exchange-rate table, checked: every field given, ISO 4217 codes other than USD (the engine's own
+    unit), positive rates, one rate per currency and date."""
     table = read_table(root, name, FX_SCHEMA)
+    for column in ("currency", "date", "usd_per_unit"):
+        if table.get_column(column).has_nulls():
+            raise RulePackError(str(root / name), column, "a row has no value (every rate needs all three)")
+    bad = table.filter(~pl.col("currency").str.contains(r"^[A-Z]{3}$"))
+    if bad.height:
+        raise RulePackError(str(root / name), "currency", f"not an ISO 4217 code: {bad['currency'][0]!r}")
+    if table.filter(pl.col("currency") == "USD").height:
+        raise RulePackError(str(root / name), "currency", "USD is the engine's own unit: no rate row for it")
     if table.filter(pl.col("usd_per_unit") <= 0).height:
         raise RulePackError(str(root / name), "usd_per_unit", "rates must be positive")
     if table.select(pl.struct("currency", "date").is_duplicated().any()).item():
@@ -126,6 +135,11 @@ def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:
         raise RulePackError(str(file), f"{key}={overlaps[key][0]}", "periods overlap")
 
 
+#: An HTS prefix: a chapter, heading, subheading, 8-digit line or 10-digit statistical line (an odd length, such
+#: as a code whose leading zero a spreadsheet dropped, could never match).
+HTS_PREFIX_PATTERN: Final = r"^(\d{2}){1,5}$"
+#: Columns of a scope table for its readers, not read by the engine.
+_SCOPE_NOTES = ("source", "note")
 SCOPE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "hts_prefix": pl.String(),
     "effective_from": pl.Date(),
@@ -147,14 +161,24 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
         )
     except (pl.exceptions.PolarsError, OSError):
         header = []
+    unknown = sorted(set(header) - {*SCOPE_SCHEMA, *_SCOPE_NOTES})
+    if unknown:
+        raise RulePackError(
+            str(file),
+            where,
+            f"unknown columns {unknown}: a scope table has hts_prefix, effective_from, "
+            f"effective_to and, for people, {', '.join(_SCOPE_NOTES)}",
+        )
     schema = {c: t for c, t in SCOPE_SCHEMA.items() if c == "hts_prefix" or c in header}
     table = read_table(root, name, schema)
     for column in ("effective_from", "effective_to"):
         if column not in table.columns:
             table = table.with_columns(pl.lit(None, dtype=pl.Date()).alias(column))
-    bad = table.filter(~pl.col("hts_prefix").str.contains(r"^\d{2,10}$"))
+    bad = table.filter(~pl.col("hts_prefix").str.contains(HTS_PREFIX_PATTERN))
     if bad.height:
-        raise RulePackError(str(file), where, f"not an HTS prefix of 2-10 digits: {bad['hts_prefix'][0]!r}")
+        raise RulePackError(
+            str(file), where, f"not an HTS prefix of 2, 4, 6, 8 or 10 digits: {bad['hts_prefix'][0]!r}"
+        )
     inverted = table.filter(pl.col("effective_to") <= pl.col("effective_from"))
     if inverted.height:
         raise RulePackError(str(file), where, f"inverted period for prefix {inverted['hts_prefix'][0]!r}")

@@ -76,17 +76,20 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
     )
 
 
-def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule_dates: pl.Series) -> pl.LazyFrame:
+def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule: pl.DataFrame) -> pl.LazyFrame:
     """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown).
 
     ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``fees-unknown`` (a fee in force has no amount:
-    fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees for the date).
+    fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees for the date
+    and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
     per_package = fees.group_by(PACKAGE_KEY).agg(
         pl.col("amount_cents").sum().alias("fee_cents"),
         pl.col("amount_cents").is_null().any().alias("__fee_unknown"),
     )
-    has_schedule = pl.col("arrival_date").is_in(schedule_dates.implode())
+    # A fee schedule is per day and mode: the pack may hold next year's mail fee before its express fees.
+    keys = pl.struct("arrival_date", "mode")
+    has_schedule = keys.is_in(schedule.select(keys).to_series().implode())
     fee_status = (
         pl.when(pl.col("entry_type") == str(EntryType.DE_MINIMIS))
         .then(pl.lit("none-due"))

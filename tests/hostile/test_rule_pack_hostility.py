@@ -121,6 +121,25 @@ def fee(extra: str, *, ident: str = "hostile-fee", rate: str = '"0.001"') -> str
     )
 
 
+def write(name: str, text: str) -> Edit:
+    """Write file ``name`` of the pack (a new table, say); ``..`` reaches beside the pack."""
+
+    def edit(pack: Path) -> None:
+        path = pack / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    return edit
+
+
+def fx_rows(rows: str) -> Edit:
+    """The pack's exchange rates replaced by a CSV of ``rows`` (after the header)."""
+    return both(
+        write("fx/hostile.csv", "currency,date,usd_per_unit,source\n" + rows),
+        substitute("fx.toml", r'^file = "fx/usd_rates.parquet"$', 'file = "fx/hostile.csv"'),
+    )
+
+
 @dataclass(frozen=True)
 class PackCase:
     """A broken pack: which file breaks how, and what the message must name."""
@@ -437,6 +456,99 @@ CASES: tuple[PackCase, ...] = (
         ),
         "hostile.toml",
         ("9903.99.99/DE", "periods overlap", "hostile-any", "hostile-de"),
+    ),
+    PackCase(
+        "fx_rate_missing",
+        "an exchange rate row without a rate (a EUR line would be valued at nothing)",
+        fx_rows("EUR,2024-05-01,,fed\n"),
+        "hostile.csv",
+        ("usd_per_unit", "a row has no value"),
+    ),
+    PackCase(
+        "fx_rate_for_usd",
+        "a USD row in the exchange rates (USD lines were joined twice: exit 70)",
+        fx_rows("EUR,2026-05-01,1.10,fed\nUSD,2026-05-01,1,fed\n"),
+        "hostile.csv",
+        ("currency", "USD is the engine's own unit"),
+    ),
+    PackCase(
+        "fx_currency_lower_case",
+        "an exchange rate for 'eur' (EUR lines were then rejected as an unknown currency)",
+        fx_rows("eur,2026-05-01,1.10,fed\n"),
+        "hostile.csv",
+        ("currency", "not an ISO 4217 code: 'eur'"),
+    ),
+    PackCase(
+        "scope_prefix_odd_length",
+        "a scope prefix of 5 digits (a spreadsheet dropped a leading zero): it could never match",
+        both(
+            append("measures/hostile.toml", measure('hts_include_file = "measures/hostile.csv"\n')),
+            write("measures/hostile.csv", "hts_prefix\n20110\n"),
+        ),
+        "hostile.csv",
+        ("not an HTS prefix of 2, 4, 6, 8 or 10 digits: '20110'",),
+    ),
+    PackCase(
+        "scope_table_unknown_column",
+        "a scope table with a misspelled period column (effective_form): it was ignored",
+        both(
+            append("measures/hostile.toml", measure('hts_include_file = "measures/hostile2.csv"\n')),
+            write("measures/hostile2.csv", "hts_prefix,effective_form\n610910,2026-07-01\n"),
+        ),
+        "hostile2.csv",
+        ("unknown columns ['effective_form']",),
+    ),
+    PackCase(
+        "measure_rate_in_per_cent",
+        "a measure rate written in per cent (25 for 25 %: 2,500 %)",
+        append("measures/hostile.toml", measure("", rate='"25"')),
+        "hostile.toml",
+        ("hostile-measure", "rate"),
+    ),
+    PackCase(
+        "measure_without_origins",
+        "a measure for no origin at all (it could never apply)",
+        append("measures/hostile.toml", measure("").replace('origins = ["DE"]', "origins = []")),
+        "hostile.toml",
+        ("hostile-measure", "origins"),
+    ),
+    PackCase(
+        "stacking_tie",
+        "two measures of one stacking group and priority that meet on a line: both were charged",
+        append(
+            "measures/hostile.toml",
+            measure('hts_include = ["6109"]\n', ident="hostile-a")
+            + "\n"
+            + measure('hts_include = ["610910"]\n', ident="hostile-b").replace("9903.99.99", "9903.99.98"),
+        ),
+        "hostile.toml",
+        ("hostile-a and hostile-b can both apply", "610910"),
+    ),
+    PackCase(
+        "fee_minimum_above_maximum",
+        "an ad valorem fee whose minimum is above its maximum",
+        append("fees.toml", fee('min_usd = "700.00"\nmax_usd = "651.50"\n')),
+        "fees.toml",
+        ("hostile-fee", "min_usd 700.00 is above max_usd 651.50"),
+    ),
+    PackCase(
+        "fee_flat_with_a_rate",
+        "a flat fee with a rate as well (the rate was silently ignored)",
+        append("fees.toml", fee('amount_usd = "2.00"\n').replace('kind = "ad_valorem"', 'kind = "flat"')),
+        "fees.toml",
+        ("hostile-fee", "a flat fee takes no rate"),
+    ),
+    PackCase(
+        "screening_list_outside_the_pack",
+        "the screening list in a file outside the pack (its content hash would not cover it)",
+        both(
+            substitute(
+                "risk.toml", r'^file = "screening/ofac_sdn_2024-05-03.csv"$', 'file = "../outside.csv"'
+            ),
+            write("../outside.csv", "entry_id,name\nx-1,Somebody\n"),
+        ),
+        "outside.csv",
+        ("screening list outside the rule pack folder",),
     ),
     PackCase(
         "risk_condition_subquery",

@@ -220,6 +220,21 @@ def test_rules_show_for_an_origin_honours_exclusions_modes_and_gifts(us_pack: sc
     assert "$200" in insular["gift-100"].summary
 
 
+def test_rules_show_for_a_code_without_a_mode_still_applies_the_code_s_scope(
+    us_pack: screening.RulePack,
+) -> None:
+    """Without --mode, --hts was ignored: a CN t-shirt listed 33 measures and gaps (steel, aluminum
+    extrusions, ...), not the 3 that apply to it."""
+    from screening.rules_show import rules_in_force
+
+    def measures(**kwargs: str) -> set[str]:
+        entries = rules_in_force(us_pack, dt.date(2025, 6, 1), origin="CN", hts="6109.10.00.12", **kwargs)
+        return {e.rule_id for e in entries if e.kind in ("measure", "gap")}
+
+    assert measures() == measures(mode="express") | measures(mode="postal") | measures(mode="cargo")
+    assert len(measures()) < 10
+
+
 @pytest.mark.parametrize(
     ("day", "origin", "hts", "says"),
     [

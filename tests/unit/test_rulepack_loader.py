@@ -6,10 +6,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+import screening
 from screening.errors import RulePackError
 from screening.rulepack.loader import RulePack, content_hash, load_rules
+
+from ..conftest import BASE_LINE
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -423,3 +427,26 @@ def test_import_hts_never_writes_into_the_installed_pack(
     )
     assert done.exit_code == 2
     assert "rules/us: rule pack folder not found" in done.output
+
+
+def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
+    """Adding next year's mail fee alone made every express package of that year owe $0.00 in fees (the date
+    counted as having a schedule), where the pack has no express fees for it."""
+    pack = copy_pack(tmp_path)
+    edit(
+        pack,
+        "fees.toml",
+        lambda text: (
+            text
+            + '\n[[fees]]\nid = "dutiable-mail-fy2028"\ncomponent = "dutiable_mail"\nkind = "flat"\namount_usd = "7.50"\n'
+            'entry_types = ["informal"]\nmodes = ["postal"]\neffective_from = 2027-10-01\neffective_to = 2028-10-01\n'
+            'citation = { instrument = "Hypothetical FY2028 notice for tests" }\n'
+        ),
+    )
+    line = {**BASE_LINE, "arrival_date": "2027-10-01", "currency": "USD", "declared_value": "100"}
+    package = screening.screen(pl.DataFrame([line]), rules=pack).packages.row(0, named=True)
+    assert (package["fee_status"], package["fees_usd"], package["total_due_usd"]) == (
+        "no-fee-schedule",
+        None,
+        None,
+    )
