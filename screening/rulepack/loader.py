@@ -156,6 +156,7 @@ def load_rules(path: str | Path) -> RulePack:
         ),
         screening_list=_screening_list(root, risk),
     )
+    check_files(pack)  # first: a misspelt file explains the errors the other checks would give
     check_pack(pack)
     check_routing(pack)
     return pack
@@ -325,6 +326,76 @@ def content_hash(root: Path) -> str:
         path = name.encode()
         digest.update(len(path).to_bytes(8, "big") + path + len(data).to_bytes(8, "big") + data)
     return "sha256:" + digest.hexdigest()
+
+
+#: The pack's own TOML files at its root (``measures/*.toml`` and ``scenarios/*.toml`` beside them).
+PACK_FILES = (
+    "pack.toml",
+    "de_minimis.toml",
+    "fees.toml",
+    "tariff.toml",
+    "fx.toml",
+    "risk.toml",
+    "queues.toml",
+)
+#: Files for people, anywhere in a pack: never read by the engine.
+_DOCUMENT_SUFFIXES = (".md", ".txt")
+_TABLE_SUFFIXES = (".csv", ".parquet")
+
+
+def check_files(pack: RulePack) -> None:
+    """Refuse a file the pack would not read: a misspelt TOML (``risks.toml`` leaves the pack without its risk
+    rules), a TOML in another folder, a table no entry names, a file of another kind. Hidden files and
+    documentation (``*.md``, ``*.txt``, ``LICENSE*``) are left alone."""
+    referenced = {Path(name).as_posix() for name in _table_references(pack)}
+    # TOML files first: a misspelt one leaves its tables unnamed.
+    for name in sorted(_pack_files(pack.root), key=lambda n: (not n.endswith(".toml"), n)):
+        path = Path(name)
+        if any(part.startswith(".") for part in path.parts):
+            continue
+        if path.suffix in _DOCUMENT_SUFFIXES or path.name.upper().startswith("LICENSE"):
+            continue
+        if path.suffix == ".toml":
+            folder = path.parent.as_posix()
+            if (folder == "." and path.name in PACK_FILES) or folder in ("measures", "scenarios"):
+                continue
+            raise RulePackError(
+                str(pack.root / name),
+                "",
+                f"not a file the pack reads (its TOML files: {', '.join(PACK_FILES)}, "
+                "measures/*.toml, scenarios/*.toml)",
+            )
+        if path.suffix in _TABLE_SUFFIXES:
+            if name in referenced:
+                continue
+            raise RulePackError(
+                str(pack.root / name), "", "no entry of the pack names this table (a misspelt file name?)"
+            )
+        raise RulePackError(
+            str(pack.root / name), "", "not a file a rule pack holds (TOML, CSV, Parquet or documentation)"
+        )
+
+
+def _table_references(pack: RulePack) -> set[str]:
+    """Every table file an entry of the pack names (``file``, ``hts_include_file``, ... fields)."""
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, BaseModel):
+            for field in type(value).model_fields:
+                walk(getattr(value, field))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and value.endswith(_TABLE_SUFFIXES):
+            found.add(os.path.normpath(value))
+
+    for model in (pack.meta, pack.de_minimis, pack.fees, pack.tariff, pack.fx, pack.risk, pack.queues):
+        walk(model)
+    return found
 
 
 def _pack_files(root: Path) -> list[str]:
