@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from screening.errors import RulePackError
 from screening.pipeline import screen
 from screening.rulepack.loader import RulePack, read_toml
+from screening.schema import MANIFEST
 
 
 class ScenarioMeta(BaseModel):
@@ -54,15 +55,29 @@ class Outcome:
 
 
 def load_scenarios(pack: RulePack) -> list[tuple[Path, Scenario]]:
-    """Every scenario file of the pack, validated. Raises :class:`RulePackError` on a bad file."""
+    """Every scenario file of the pack, validated: known manifest columns in its lines, an id no other scenario
+    has. Raises :class:`RulePackError` on a bad file."""
     folder = pack.root / "scenarios"
     out = []
+    ids: dict[str, str] = {}
     for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
         try:
-            out.append((file, Scenario.model_validate(read_toml(folder, file.name))))
+            scenario = Scenario.model_validate(read_toml(folder, file.name))
         except ValidationError as exc:
             first = exc.errors()[0]
             raise RulePackError(str(file), ".".join(map(str, first["loc"])), first["msg"]) from exc
+        for index, line in enumerate(scenario.lines):
+            unknown = sorted(set(line) - set(MANIFEST))
+            if unknown:  # a misspelt column would be screened as an extra column, its value unused
+                raise RulePackError(str(file), f"lines[{index}]", f"not manifest columns: {unknown}")
+        if scenario.scenario.id in ids:
+            raise RulePackError(
+                str(file),
+                "scenario.id",
+                f"{scenario.scenario.id!r} is also the id in {ids[scenario.scenario.id]}",
+            )
+        ids[scenario.scenario.id] = file.name
+        out.append((file, scenario))
     return out
 
 

@@ -288,6 +288,12 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
                     tables[table] = read_prefix_table(root, table, where=where).with_columns(
                         table=pl.lit(table)
                     )
+                if kind == "include" and tables[table].is_empty():
+                    raise RulePackError(
+                        str(root / table),
+                        f"{files[rule.id]} (id {rule.id})",
+                        "an empty scope: the rule could never apply",
+                    )
                 references.append((order, rule.id, kind, table))
     schema = pl.Schema(
         {

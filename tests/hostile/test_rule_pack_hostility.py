@@ -579,6 +579,16 @@ CASES: tuple[PackCase, ...] = (
         ("not a file a rule pack holds",),
     ),
     PackCase(
+        "scope_table_empty",
+        "a measure whose include table has a header and no prefix: it could never apply",
+        both(
+            append("measures/hostile.toml", measure('hts_include_file = "measures/hostile3.csv"\n')),
+            write("measures/hostile3.csv", "hts_prefix\n"),
+        ),
+        "hostile3.csv",
+        ("hostile-measure", "an empty scope"),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -450,3 +451,27 @@ def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
         None,
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("line_key", "scenario_id", "message"),
+    [
+        ("usmca_clam", "hostile-scenario", "not manifest columns: ['usmca_clam']"),
+        ("usmca_claim", "timeline-postal-informal-entry-2026-07-24", "is also the id in"),
+    ],
+    ids=["misspelt-column", "repeated-id"],
+)
+def test_a_scenario_with_a_misspelt_column_or_a_repeated_id_is_refused(
+    tmp_path: Path, line_key: str, scenario_id: str, message: str
+) -> None:
+    """A misspelt line column was screened as an extra column (its value unused) and the scenario passed."""
+    from screening.scenarios import load_scenarios
+
+    pack = copy_pack(tmp_path)
+    (pack / "scenarios" / "zz_hostile.toml").write_text(
+        f'[scenario]\nid = "{scenario_id}"\ndescription = "test"\n\n[[lines]]\npackage_id = "P1"\n'
+        f'{line_key} = "true"\n\n[[expect]]\npackage_id = "P1"\nentry_type = "informal"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(RulePackError, match=re.escape(message)):
+        load_scenarios(load_rules(pack))
