@@ -67,11 +67,9 @@ from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
     QUEUE_LOAD_SCHEMA,
     SEEN_LINES_SCHEMA,
-    SHIPPER_DAY_SCHEMA,
     RunningState,
     consignee_day_rows,
     seen_line_table,
-    shipper_day_rows,
     state_tables,
 )
 
@@ -81,7 +79,6 @@ _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
     "seen_lines": SEEN_LINES_SCHEMA,
     "queue_load": QUEUE_LOAD_SCHEMA,
-    "shipper_days": SHIPPER_DAY_SCHEMA,
 }
 
 
@@ -97,7 +94,7 @@ class Screener:
         label: the ``source`` named in rejects; rows are numbered across batches from 1.
         pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
             keyed hashes, as :func:`screening.screen` makes them; decisions are made on the real values (the
-            running state, and a saved state file, hold the consignee and shipper keys in clear).
+            running state, and a saved state file, hold the consignee keys in clear).
     """
 
     def __init__(
@@ -243,7 +240,6 @@ class Screener:
             consignee_days=consignee_day_rows(typed["consignee_days"]),
             seen_lines=seen_line_table(typed["seen_lines"]),
             queue_load=typed["queue_load"],
-            shipper_days=shipper_day_rows(typed["shipper_days"]),
             rows_seen=counts["rows_seen"] or 0,
             batches=counts["batches"] or 0,
         )

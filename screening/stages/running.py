@@ -100,8 +100,6 @@ class RunningState:
     consignee_days: KeyedRows
     seen_lines: pl.DataFrame
     queue_load: pl.DataFrame
-    #: Packages and value from one shipper to one consignee on a day (for the structuring rules).
-    shipper_days: KeyedRows
     rows_seen: int = 0
     batches: int = 0
 
@@ -112,7 +110,6 @@ class RunningState:
             consignee_days=consignee_day_rows(),
             seen_lines=seen_line_table(pl.DataFrame(schema=SEEN_LINES_SCHEMA)),
             queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
-            shipper_days=shipper_day_rows(),
         )
 
 
@@ -282,5 +279,4 @@ def state_tables(state: RunningState) -> dict[str, pl.DataFrame]:
             "package_id", "line_no", "counted"
         ),
         "queue_load": state.queue_load.sort("queue", "port_of_entry", "arrival_date", nulls_last=True),
-        "shipper_days": state.shipper_days.table().sort(SHIPPER_DAY, nulls_last=True),
     }
