@@ -572,7 +572,7 @@ def _shipper_running(lines: pl.LazyFrame, wide: pl.DataFrame, tables: ResolvedCa
     # Every line of a package names its first line's shipper (normalise.with_package_attributes).
     shippers = wide.select("shipper_name", "shipper_country").gather(packages["__arrival"])
     keyed = packages.with_columns(risk.shipper_key(shippers, shipper_suffixes(tables.pack)))
-    return running.shipper_running_totals(keyed, running.shipper_day_rows())[0]
+    return running.shipper_running_totals(keyed)
 
 
 def shipper_suffixes(pack: RulePack) -> tuple[str, ...]:

@@ -48,17 +48,6 @@ QUEUE_LOAD_SCHEMA = pl.Schema(
 _TOTALS = [c for c in CONSIGNEE_DAY_SCHEMA if c not in CONSIGNEE_DAY]
 #: A shipper-consignee-day: the shipper (normalised name and country), the consignee, the day.
 SHIPPER_DAY = ("shipper_key", "consignee_key", "arrival_date")
-#: The carried shipper-consignee-day totals (value in cents).
-SHIPPER_DAY_SCHEMA = pl.Schema(
-    {
-        "shipper_key": pl.String(),
-        "consignee_key": pl.String(),
-        "arrival_date": pl.Date(),
-        "shipper_consignee_day_packages": pl.Int64(),
-        "shipper_consignee_day_value_cents": pl.Int64(),
-    }
-)
-_SHIPPER_TOTALS = [c for c in SHIPPER_DAY_SCHEMA if c not in SHIPPER_DAY]
 
 
 def _summed_by_consignee_day(rows: pl.DataFrame) -> pl.DataFrame:
@@ -71,19 +60,6 @@ def consignee_day_rows(table: pl.DataFrame | None = None) -> KeyedRows:
     empty = pl.DataFrame(schema=CONSIGNEE_DAY_SCHEMA)
     return KeyedRows.of(
         empty if table is None else table, CONSIGNEE_DAY, CONSIGNEE_DAY_SCHEMA, _summed_by_consignee_day
-    )
-
-
-def _summed_by_shipper_day(rows: pl.DataFrame) -> pl.DataFrame:
-    return rows.group_by(SHIPPER_DAY).agg(pl.col(_SHIPPER_TOTALS).sum())
-
-
-def shipper_day_rows(table: pl.DataFrame | None = None) -> KeyedRows:
-    """Carried shipper-consignee-day totals (``table``: rows of :data:`SHIPPER_DAY_SCHEMA`, none by default),
-    held for lookups by key; a key's totals are the sum of its rows."""
-    empty = pl.DataFrame(schema=SHIPPER_DAY_SCHEMA)
-    return KeyedRows.of(
-        empty if table is None else table, SHIPPER_DAY, SHIPPER_DAY_SCHEMA, _summed_by_shipper_day
     )
 
 
@@ -173,48 +149,17 @@ def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
     return total - before_group
 
 
-def shipper_running_totals(
-    packages: pl.DataFrame, prior: KeyedRows, earlier: pl.Series | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per package of the batch, its shipper-consignee-day's packages and value (cents) up to and including
-    it; and the batch's own totals per shipper-consignee-day (rows of :data:`SHIPPER_DAY_SCHEMA`, to add to
-    ``prior``).
+def shipper_running_totals(packages: pl.DataFrame) -> pl.DataFrame:
+    """Per package of the batch, its shipper-consignee-day's packages and value (cents) over the batch's
+    packages up to and including it (``shipper_consignee_day_packages``, ``shipper_consignee_day_value_cents``).
 
-    ``packages`` has one row per package: ``package_id``, the :data:`SHIPPER_DAY` columns, ``__arrival``
-    (its first line's arrival order) and ``__value`` (cents) beside any other columns, which the first
-    table keeps. A package of ``earlier`` (with lines in earlier batches) is counted there already.
+    ``packages`` has one row per package: the :data:`SHIPPER_DAY` columns, ``__arrival`` (its first line's
+    arrival order) and ``__value`` (cents) beside any other columns, which the result keeps.
     """
-    new_package = _new_package(earlier)
     first = pl.struct(*SHIPPER_DAY).is_first_distinct()
-    ordered = packages.sort(*SHIPPER_DAY, "__arrival", nulls_last=True).with_columns(
-        new_package.alias("__new")
-    )
-    own = ordered.with_columns(
-        _running_within(pl.col("__new"), first).alias("__packages"),
-        _running_within(pl.col("__value"), first).alias("__value_so_far"),
-    )
-    before = (
-        _summed_by_shipper_day(prior.matching(packages.select(SHIPPER_DAY)))
-        .lazy()
-        .select(*SHIPPER_DAY, *[pl.col(c).alias(f"__prior_{c}") for c in _SHIPPER_TOTALS])
-    )
-    joined = own.lazy().join(
-        before, on=list(SHIPPER_DAY), how="left", maintain_order="left", nulls_equal=True
-    )
-    running = joined.with_columns(
-        (pl.col("__prior_shipper_consignee_day_packages").fill_null(0) + pl.col("__packages")).alias(
-            "shipper_consignee_day_packages"
-        ),
-        (pl.col("__prior_shipper_consignee_day_value_cents").fill_null(0) + pl.col("__value_so_far")).alias(
-            "shipper_consignee_day_value_cents"
-        ),
-    ).drop("__new", "__packages", "__value_so_far", *[f"__prior_{c}" for c in _SHIPPER_TOTALS])
-    batch = ordered.group_by(SHIPPER_DAY).agg(
-        pl.col("__new").sum().alias("shipper_consignee_day_packages"),
-        pl.col("__value").sum().alias("shipper_consignee_day_value_cents"),
-    )
-    return running.collect(engine="in-memory"), batch.select(list(SHIPPER_DAY_SCHEMA)).cast(
-        SHIPPER_DAY_SCHEMA
+    return packages.sort(*SHIPPER_DAY, "__arrival", nulls_last=True).with_columns(
+        _running_within(_new_package(None), first).alias("shipper_consignee_day_packages"),
+        _running_within(pl.col("__value"), first).alias("shipper_consignee_day_value_cents"),
     )
 
 
