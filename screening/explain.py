@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
+from screening.io.writers import FORMULA_START_CHARS
 from screening.pipeline import read_error
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
@@ -35,7 +36,7 @@ _CSV_TYPES: dict[str, pl.DataType] = {
     "line_nos": pl.List(pl.Int64()),
 }
 #: A cell the CSV writer prefixed with ``'`` because it starts like a spreadsheet formula (after any ``'``).
-_NEUTRALISED = r"^'+[=+\-@\t\r]"
+_NEUTRALISED = rf"^'+{FORMULA_START_CHARS}"
 
 
 def _read(run: Path, name: str) -> pl.DataFrame:

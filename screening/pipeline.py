@@ -561,7 +561,6 @@ def _shipper_running(lines: pl.LazyFrame, wide: pl.DataFrame, tables: ResolvedCa
     packages = (
         lines.group_by(PACKAGE_KEY)
         .agg(
-            pl.col("package_id").first(),
             pl.col("consignee_key").first(),
             pl.col("arrival_date").first(),
             pl.col(LINE_ID).min().alias("__arrival"),

@@ -103,9 +103,11 @@ def _as_json(column: str) -> pl.Expr:
     return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}").alias(column)
 
 
-#: Text a spreadsheet would take for a formula: it starts with one of these; text that starts with ``'`` and
-#: then one of these is prefixed too, so that taking one ``'`` off always gives the original back.
-_FORMULA_START = r"^'*[=+\-@\t\r]"
+#: Text a spreadsheet would take for a formula starts with one of these characters.
+FORMULA_START_CHARS: Final = r"[=+\-@\t\r]"
+#: Text written with a ``'`` before it: a formula, and text that starts with ``'`` and then a formula character
+#: (so that taking one ``'`` off always gives the original back).
+_FORMULA_START = rf"^'*{FORMULA_START_CHARS}"
 _FORMULA = re.compile(_FORMULA_START)
 
 

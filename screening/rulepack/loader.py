@@ -602,9 +602,9 @@ def _shared_prefix(scope: pl.DataFrame, a: Measure, b: Measure) -> str | None:
             spans.append((prefix, begins, ends))
         return spans
 
-    everything = [("", dt.date.min, None)]
-    includes_a = rows(a, "include") or [(p, a.effective_from, a.effective_to) for p, _, _ in everything]
-    includes_b = rows(b, "include") or [(p, b.effective_from, b.effective_to) for p, _, _ in everything]
+    # No include entry: every code, over the measure's period.
+    includes_a = rows(a, "include") or [("", a.effective_from, a.effective_to)]
+    includes_b = rows(b, "include") or [("", b.effective_from, b.effective_to)]
     excludes = [prefix for prefix, _, _ in rows(a, "exclude") + rows(b, "exclude")]
     by_chapter: dict[str, list[tuple[str, dt.date, dt.date | None]]] = {}
     for row in includes_b:

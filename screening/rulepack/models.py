@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import polars as pl
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -22,8 +22,10 @@ EntryTypeName = Literal["de-minimis", "informal", "formal", "postal"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 _COUNTRY = re.compile(r"^([A-Z]{2}|\*)$")
-#: A chapter, heading, subheading, 8- or 10-digit line (as :data:`screening.rulepack.tables.HTS_PREFIX_PATTERN`).
-_HTS_PREFIX = re.compile(r"^(\d{2}){1,5}$")
+#: An HTS prefix: a chapter, heading, subheading, 8-digit line or 10-digit statistical line (an odd length, such
+#: as a code whose leading zero a spreadsheet dropped, could never match).
+HTS_PREFIX_PATTERN: Final = r"^(\d{2}){1,5}$"
+_HTS_PREFIX = re.compile(HTS_PREFIX_PATTERN)
 
 
 def _check_id(value: str) -> str:

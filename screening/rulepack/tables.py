@@ -10,6 +10,7 @@ import polars as pl
 
 from screening.errors import RulePackError
 from screening.exprs.parse import coerce
+from screening.rulepack.models import HTS_PREFIX_PATTERN
 
 #: Tariff-line table: one row per HTS line and period; rates as decimal strings.
 MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -135,9 +136,6 @@ def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:
         raise RulePackError(str(file), f"{key}={overlaps[key][0]}", "periods overlap")
 
 
-#: An HTS prefix: a chapter, heading, subheading, 8-digit line or 10-digit statistical line (an odd length, such
-#: as a code whose leading zero a spreadsheet dropped, could never match).
-HTS_PREFIX_PATTERN: Final = r"^(\d{2}){1,5}$"
 #: Columns of a scope table for its readers, not read by the engine.
 _SCOPE_NOTES = ("source", "note")
 SCOPE_SCHEMA: Final[dict[str, pl.DataType]] = {
