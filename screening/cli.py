@@ -238,6 +238,8 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         table.add_row(f"entry: {entry_type}", f"{n:,}")
     for status, n in counts["packages_by_duty_status"].items():
         table.add_row(f"duty: {status}", f"{n:,}")
+    for status, n in counts.get("packages_by_fee_status", {}).items():
+        table.add_row(f"fees: {status}", f"{n:,}")
     out.print(table)
     if counts["rejects_by_code"]:
         out.print(

@@ -193,7 +193,7 @@ def render_text(explained: dict[str, Any]) -> str:
         f"  entry type: {p['entry_type']}",
         f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}",
         f"  duty ${p['duty_usd'] if p['duty_usd'] is not None else '(not computed)'} ({p['duty_status']})"
-        f"   fees ${p['fees_usd'] if p['fees_usd'] is not None else '(unknown)'}"
+        f"   fees ${p['fees_usd'] if p['fees_usd'] is not None else '(unknown)'} ({p['fee_status']})"
         f"   total due ${p['total_due_usd'] if p['total_due_usd'] is not None else '(unknown)'}",
         "",
         "LINES",

@@ -900,7 +900,10 @@ def _assess(
     package_frame = packages.package_rows(settled_lines, package_duties)
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule = resolved.fees.select("arrival_date", "mode").unique()
-    package_frame = _materialise(packages.settle_fees(package_frame, fee_components, schedule))
+    unconfirmed = resolved.fees.filter(pl.col("confidence") != "confirmed").get_column("fee_rule_id").unique()
+    package_frame = _materialise(
+        packages.settle_fees(package_frame, fee_components, schedule, unconfirmed.to_list())
+    )
     components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
         engine=IN_MEMORY
     )

@@ -425,6 +425,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "max_cents": cents(fee.max_usd),
             "entry_type": entry_type,
             "mode": mode,
+            "confidence": fee.confidence,
         }
         for day in days
         for fee in pack.fees.fees
@@ -445,6 +446,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "max_cents": CENTS,
             "entry_type": pl.String(),
             "mode": pl.String(),
+            "confidence": pl.String(),
         },
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from screening.errors import DutyStatus, EntryType
@@ -76,16 +78,24 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
     )
 
 
-def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule: pl.DataFrame) -> pl.LazyFrame:
+def settle_fees(
+    packages: pl.LazyFrame,
+    fees: pl.LazyFrame,
+    schedule: pl.DataFrame,
+    unconfirmed_fees: Sequence[str] = (),
+) -> pl.LazyFrame:
     """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown).
 
-    ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``fees-unknown`` (a fee in force has no amount:
-    fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees for the date
-    and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
+    ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``assessed-unconfirmed`` (amounts charged, at
+    least one by a fee rule the pack marks unconfirmed or in conflict, ids in ``unconfirmed_fees``: such as
+    a fiscal year's amounts carried forward until its notice is read), ``fees-unknown`` (a fee in force has
+    no amount: fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees
+    for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
     per_package = fees.group_by(PACKAGE_KEY).agg(
         pl.col("amount_cents").sum().alias("fee_cents"),
         pl.col("amount_cents").is_null().any().alias("__fee_unknown"),
+        pl.col("measure_id").is_in(list(unconfirmed_fees)).any().alias("__fee_unconfirmed"),
     )
     # A fee schedule is per day and mode: the pack may hold next year's mail fee before its express fees.
     keys = pl.struct("arrival_date", "mode")
@@ -97,6 +107,8 @@ def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule: pl.DataFra
         .then(pl.lit("no-fee-schedule"))
         .when(pl.col("__fee_unknown").fill_null(False))
         .then(pl.lit("fees-unknown"))
+        .when(pl.col("__fee_unconfirmed").fill_null(False))
+        .then(pl.lit("assessed-unconfirmed"))
         .otherwise(pl.lit("assessed"))
     )
     return (
@@ -109,5 +121,5 @@ def settle_fees(packages: pl.LazyFrame, fees: pl.LazyFrame, schedule: pl.DataFra
             .alias("fees_cents")
         )
         .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
-        .drop("fee_cents", "__fee_unknown")
+        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed")
     )
