@@ -8,6 +8,7 @@ file and the key path (for example ``de_minimis.toml [suspensions[2].effective_t
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import itertools
 import os
@@ -490,8 +491,11 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
         ("queues.toml", "sampling.rates", pack.queues.sampling.rates if pack.queues.sampling else ()),
     ]
     for file, section, rules in sections:
-        for index, rule in enumerate(rules):
+        # Measures and gaps come from several files: an entry's index is its place in its own file.
+        counted: dict[str, int] = {}
+        for rule in rules:
             source = pack.measure_files.get(rule.id, file) if section in ("measures", "gaps") else file
+            index = counted[source] = counted.get(source, -1) + 1
             yield str(pack.root / source), f"{section}[{index}] (id {rule.id})", rule
 
 
@@ -544,13 +548,32 @@ def check_pack(pack: RulePack) -> None:
     for section in ("thresholds", "entry_limits"):
         _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
     _check_stacking_ties(pack, str(pack.root / files["measures"]))
+    _check_stacking_groups(pack, str(pack.root / files["measures"]))
+
+
+def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:
+    """Every group a measure names in ``not_with`` has a measure; where ``tariff.toml`` declares its
+    ``stacking_groups``, every measure's group is declared and every declared group used."""
+    declared = pack.tariff.stacking_groups
     groups = {m.stacking_group for m in pack.tariff.measures}
-    for index, measure in enumerate(pack.tariff.measures):
-        unknown = sorted(set(measure.not_with) - groups)
+    for file, where, rule in located_rules(pack):
+        if not isinstance(rule, Measure):
+            continue
+        if declared and rule.stacking_group not in declared:
+            close = difflib.get_close_matches(rule.stacking_group, list(declared), n=1)
+            raise RulePackError(
+                file,
+                where.replace("]", "].stacking_group", 1),
+                f"stacking group {rule.stacking_group!r} is not declared in tariff.toml [stacking_groups]"
+                + (f" (did you mean {close[0]!r}?)" if close else ""),
+            )
+        unknown = sorted(set(rule.not_with) - groups)
         if unknown:
-            file = str(pack.root / pack.measure_files.get(measure.id, files["measures"]))
-            where = f"measures[{index}].not_with (id {measure.id})"
-            raise RulePackError(file, where, f"no measure has stacking group {unknown}")
+            place = where.replace("]", "].not_with", 1)
+            raise RulePackError(file, place, f"no measure has stacking group {unknown}")
+    unused = sorted(set(declared) - groups)
+    if unused:
+        raise RulePackError(tariff_file, "stacking_groups", f"declared groups no measure uses: {unused}")
 
 
 def _check_stacking_ties(pack: RulePack, file: str) -> None:

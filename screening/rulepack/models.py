@@ -13,7 +13,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Final, Literal
 
 import polars as pl
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 Confidence = Literal["confirmed", "unconfirmed", "conflict"]
 Mode = Literal["express", "postal", "cargo"]
@@ -382,6 +390,11 @@ class TariffRules(MeasureFile):
 
     mfn: Table
     postal: tuple[PostalRegime, ...] = ()
+    stacking_groups: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")], str] = Field(
+        default_factory=dict,
+        description="the pack's stacking groups, each with what it holds; when given, a measure naming "
+        "another group (a typo would make a group of its own, charged beside the one meant) is refused",
+    )
 
 
 class FxRules(Frozen):

@@ -99,10 +99,17 @@ def suspension(extra: str, *, origins: str = '["DE"]', start: str = "2031-01-01"
     )
 
 
-def measure(extra: str, *, rate: str = '"0.10"', cite: bool = True, ident: str = "hostile-measure") -> str:
+def measure(
+    extra: str,
+    *,
+    rate: str = '"0.10"',
+    cite: bool = True,
+    ident: str = "hostile-measure",
+    group: str = "s301",  # a group the pack declares (its Section 301 measures are for CN goods only)
+) -> str:
     return (
         f'[[measures]]\nid = "{ident}"\ncomponent = "hostile"\nheading = "9903.99.99"\norigins = ["DE"]\n'
-        f'rate = {rate}\nstacking_group = "hostile"\neffective_from = 2031-01-01\n{extra}'
+        f'rate = {rate}\nstacking_group = "{group}"\neffective_from = 2031-01-01\n{extra}'
         + (CITE if cite else "")
     )
 
@@ -425,7 +432,29 @@ CASES: tuple[PackCase, ...] = (
         "a measure not_with a stacking group no measure has (a misspelling)",
         append("measures/hostile.toml", measure('not_with = ["s232_stele"]\n')),
         "hostile.toml",
-        ("not_with", "hostile-measure", "no measure has stacking group ['s232_stele']"),
+        ("measures[0].not_with", "hostile-measure", "no measure has stacking group ['s232_stele']"),
+    ),
+    PackCase(
+        "stacking_group_undeclared",
+        "a measure of a stacking group tariff.toml does not declare (a misspelling made a group of its own, "
+        "charged beside the one meant)",
+        append("measures/hostile.toml", measure("", group="s232_stele")),
+        "hostile.toml",
+        (
+            "measures[0].stacking_group",
+            "hostile-measure",
+            "'s232_stele' is not declared in tariff.toml",
+            "did you mean 's232_steel'?",
+        ),
+    ),
+    PackCase(
+        "stacking_group_declared_unused",
+        "a stacking group declared in tariff.toml that no measure uses",
+        substitute(
+            "tariff.toml", r"^\[stacking_groups\]$", '[stacking_groups]\nhostile_unused = "no measure"'
+        ),
+        "tariff.toml",
+        ("stacking_groups", "declared groups no measure uses: ['hostile_unused']"),
     ),
     PackCase(
         "threshold_gap",

@@ -35,7 +35,14 @@ def pack_with_measure(tmp_path: Path, scope_csv: str) -> screening.RulePack:
     (root / "measures").mkdir(exist_ok=True)
     (root / "measures" / "test.toml").write_text(MEASURE)
     (root / "measures" / "test_scope.csv").write_text(scope_csv)
+    declare_test_group(root)
     return screening.load_rules(root)
+
+
+def declare_test_group(root: Path) -> None:
+    """A pack that declares its stacking groups needs the test measures' group declared."""
+    tariff = root / "tariff.toml"
+    tariff.write_text(tariff.read_text().replace("[stacking_groups]\n", '[stacking_groups]\ntest = "test"\n'))
 
 
 def test_measure_applies_to_included_prefixes_minus_exclusions(tmp_path: Path) -> None:
@@ -103,6 +110,7 @@ def test_a_table_named_by_two_measures_scopes_both_in_declaration_order(tmp_path
     shutil.copytree(US_PACK, root)
     (root / "measures" / "test.toml").write_text(MEASURE + second)
     (root / "measures" / "test_scope.csv").write_text("hts_prefix\n6109\n6110\n")
+    declare_test_group(root)
     scope = screening.load_rules(root).measure_scope.filter(pl.col("measure_id").str.starts_with("test-duty"))
     assert scope.select("measure_id", "kind", "hts_prefix").rows() == [
         ("test-duty", "include", "6109"),
