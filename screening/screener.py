@@ -349,7 +349,7 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
         if column not in rows.columns or rows.height == 0:
             yield rows
             continue
-        ids = rows.get_column(column)
+        ids = _package_ids_as_validated(rows.get_column(column))
         # Where the trailing run of the last row's package starts (nulls are one run, as equal).
         other = ids.ne_missing(ids[rows.height - 1]).arg_true()
         start = int(other[-1]) + 1 if other.len() else 0
@@ -360,6 +360,15 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
         yield rows.slice(0, start)
     if carried is not None:
         yield carried
+
+
+def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
+    """Package ids as validation reads them: text stripped of surrounding blanks, and blank as missing (``"P5"``
+    and ``"P5 "`` are one package); other types as they are."""
+    if ids.dtype in (pl.String(), pl.Categorical()) or isinstance(ids.dtype, pl.Enum):
+        text = ids.cast(pl.String()).str.strip_chars()
+        return text.set(text == "", None)
+    return ids
 
 
 def _read_one_file(path: Path) -> pl.DataFrame:

@@ -759,3 +759,29 @@ def test_cli_batches_never_cut_a_package_whose_lines_are_together(
     columns = ["package_id", "lines", "value_usd", "entry_type", "duty_usd", "fees_usd"]
     assert outputs["batched"].select(columns).equals(outputs["whole"].select(columns))
     assert outputs["batched"].filter(pl.col("package_id") == "Y1")["entry_type"].to_list() == ["formal"]
+
+
+def test_a_batch_never_ends_between_lines_whose_package_ids_differ_by_blanks(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """Validation strips blanks around a package id, so ``"P5"`` and ``" P5 "`` are one package: a batch of
+    ``--batch-size 1`` must not end between them (its first $500 line was released de minimis)."""
+    lines = manifest(
+        {"package_id": "P5", "line_no": "1", "declared_value": "500.00"},
+        {"package_id": " P5 ", "line_no": "2", "declared_value": "400.00"},
+        {"package_id": "P6", "line_no": "1", "declared_value": "10.00"},
+        {"package_id": "", "line_no": "1", "declared_value": "10.00"},
+        {"package_id": "  ", "line_no": "1", "declared_value": "10.00"},
+    )
+    regrouped = [
+        b["package_id"].to_list() for b in whole_packages([lines.slice(i, 1) for i in range(5)], "package_id")
+    ]
+    assert regrouped == [["P5", " P5 "], ["P6"], ["", "  "]]
+    source = tmp_path / "day.parquet"
+    lines.head(3).write_parquet(source)
+    screen_files_in_batches([source], out=tmp_path / "out", batch_size=1, rules=us_pack)
+    packages = pl.read_parquet(tmp_path / "out" / "packages.parquet").sort("package_id")
+    assert packages.select("package_id", "lines", "de_minimis_reason").rows() == [
+        ("P5", 2, "dm-over-threshold"),
+        ("P6", 1, "dm-over-threshold"),  # the same consignee and day: $910
+    ]
