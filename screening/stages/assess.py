@@ -53,7 +53,8 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     A code shorter than the measure's product list can leave its scope open: no include prefix of the code
     but include entries below it (or an exclude entry below a code otherwise in scope) means the measure
     applies to some of the goods the code covers and not to others. Such a measure is kept with
-    ``undetermined`` true: its amount is unknown until the longer code is declared (never guessed).
+    ``undetermined`` true: its amount is unknown until the longer code is declared (never guessed). A zero
+    rate that changes no other measure charges nothing either way: kept at 0, ``zero_either_way`` true.
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
@@ -93,6 +94,19 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
         .filter((covered | pl.col("undetermined")) & ~excluded)
         .unique(key_and_measure, maintain_order=True)
     )
+    # A zero rate left open by a short code charges nothing either way, unless its presence changes
+    # other measures: one that another measure is not_with, or one that would displace a measure of its
+    # group that charges something. Such a measure is settled at 0 (``zero_either_way``), not left open.
+    blocking = measures.get_column("not_with").explode().drop_nulls().unique().to_list()
+    zero_rate = ((pl.col("rate") == 0) & (pl.col("rate_rule") == "fixed")).fill_null(False)
+    zero_either_way = (
+        pl.col("undetermined")
+        & ~pl.col("stacking_group").is_in(blocking)
+        & zero_rate.all().over([*MEASURE_KEY, "stacking_group"])
+    )
+    in_scope = in_scope.with_columns(zero_either_way.alias("zero_either_way")).with_columns(
+        (pl.col("undetermined") & ~pl.col("zero_either_way")).alias("undetermined")
+    )
     winners = in_scope.filter(
         pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
     )
@@ -114,6 +128,7 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
         "base",
         "gap",
         "undetermined",
+        "zero_either_way",
         "shared_content",
     )
 
@@ -394,6 +409,11 @@ SHORT_CODE_ASSUMPTION: Final = (
     "the measure lists some of the goods under the declared code and not others: whether it applies "
     "depends on the longer code, not declared"
 )
+#: Why a measure at a zero rate is settled on a line whose code is shorter than the measure's product list.
+ZERO_EITHER_WAY_ASSUMPTION: Final = (
+    "the measure lists some of the goods under the declared code and not others; at a rate of 0 it charges "
+    "nothing whether it applies or not"
+)
 #: Why a metal-content measure's amount is unknown on a line under the content duties of several metals.
 SHARED_CONTENT_ASSUMPTION: Final = (
     "the line is under the content duties of more than one metal and metal_content_share is one figure for "
@@ -591,6 +611,8 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         undetermined=pl.col("undetermined"),
         assumption=pl.when(pl.col("undetermined"))
         .then(pl.lit(SHORT_CODE_ASSUMPTION))
+        .when(pl.col("zero_either_way"))
+        .then(pl.lit(ZERO_EITHER_WAY_ASSUMPTION))
         .when(pl.col("shared_content"))
         .then(pl.lit(SHARED_CONTENT_ASSUMPTION))
         .when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
