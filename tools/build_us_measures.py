@@ -1957,11 +1957,12 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         {
             "id": "gap-s232-non-metal-content", "component": "s232", "origins": ["*"], "usmca_exempt": True,
             "hts_include_file": "s232_non_metal_content.csv", "hts_exclude": AUTO_PARTS_APPROX,
-            "effective_from": D("2025-06-04"), "effective_to": METALS_RESTRUCTURE, "confidence": "confirmed",
+            "base": "non_metal_content", "effective_from": D("2025-06-04"), "effective_to": METALS_RESTRUCTURE, "confidence": "confirmed",
             "note": ("For steel/aluminum derivatives and copper articles on a metal-content base, the NON-metal content "
                      "owes the reciprocal duty (or IEEPA CA/MX, Brazil, India) from 2025-06-04 and the Section 122 "
                      "surcharge from 2026-02-24 (9903.03.06 exempts only the 232 portion). The engine cannot apply a "
-                     "duty to value x (1 - metal_content_share), so these lines are flagged pack-incomplete. "
+                     "duty to value x (1 - metal_content_share), so these lines are flagged pack-incomplete (base "
+                     "non_metal_content: not a line whose metal_content_share is 1, which has no non-metal content). "
                      "USMCA-claimed CA/MX lines are not flagged: they owe none of those duties. Nor are the auto-parts "
                      "prefixes (hts_exclude): the auto-parts 232 (s232_autos group, from 2025-05-03, full value) "
                      "replaces the metal duties there and none of those other duties applies. Ends 2026-04-06: "

@@ -277,6 +277,12 @@ class CoverageGap(Scoped):
     it knows to be short.
     """
 
+    base: Literal["value", "non_metal_content"] = Field(
+        default="value",
+        description="what the missing duty is charged on; non_metal_content: value x (1 - "
+        "metal_content_share), so a line whose share is 1 misses nothing and is not in the gap",
+    )
+
 
 class RateBand(Frozen):
     """Per-item postal duty by the origin's rate band."""

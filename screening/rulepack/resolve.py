@@ -14,7 +14,7 @@ from decimal import Decimal
 import polars as pl
 
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import Measure, PostalRegime, Rule, Scoped
+from screening.rulepack.models import CoverageGap, Measure, PostalRegime, Rule, Scoped
 from screening.rulepack.rates import part_components
 from screening.rulepack.reference import known_countries
 from screening.schema import RATE
@@ -353,7 +353,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
     return row | {
         "rate": None,
         "rate_rule": "fixed",
-        "base": "value",
+        "base": rule.base if isinstance(rule, CoverageGap) else "value",
         "stacking_group": "gap_" + rule.id.replace("-", "_"),
         "priority": 0,
         "not_with": [],

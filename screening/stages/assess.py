@@ -594,6 +594,11 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         "rate_specific_usd",
         GOODS_CODE,
     ).join(by_goods.lazy(), on=GOODS_CODE, how="inner", maintain_order="left")
+    # A gap in the duty on the non-metal content misses nothing on a line that is all metal content.
+    all_metal = pl.col("metal_content_share") == 1
+    applied = applied.filter(
+        ~(pl.col("gap") & (pl.col("base") == "non_metal_content") & all_metal).fill_null(False)
+    )
     return applied.select(
         LINE_ROW,
         PACKAGE_KEY,
