@@ -486,6 +486,7 @@ def screen_candidates(
     if seen is not None:
         kept, earlier_copies = normalise.split_seen(kept, seen)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
+    own = normalise.own_attributes(kept)  # the rows as given, for the rejects found below
     kept = normalise.with_package_attributes(kept)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
@@ -493,10 +494,11 @@ def screen_candidates(
     seen_now = kept.select("package_id", "line_no") if state is not None else None
     # A package with a rejected line (in validation, here for want of a rate) is screened not at all.
     rated = enrich.has_rate(kept, resolved.fx)
-    fx_rejects = enrich.fx_rejects(kept.filter(~rated))
+    fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
     kept = kept.filter(rated)
     incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
-    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete)
+    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own)
+    del own
     if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))

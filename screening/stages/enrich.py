@@ -34,14 +34,17 @@ def has_rate(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.Series:
     return found.get_column("__rated").is_not_null()
 
 
-def fx_rejects(missing: pl.DataFrame) -> pl.DataFrame:
-    """``missing-fx-rate`` rejects of ``missing``, lines without a rate (:func:`has_rate`)."""
+def fx_rejects(missing: pl.DataFrame, own: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``missing-fx-rate`` rejects of ``missing``, lines without a rate (:func:`has_rate`); ``own``: see
+    :func:`~screening.stages.normalise.rejects_from_lines`."""
     message = pl.format(
         "currency {}: no exchange rate within the rule pack's staleness limit before arrival_date {}",
         pl.col("currency"),
         pl.col("arrival_date"),
     )
-    return rejects_from_lines(missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message)
+    return rejects_from_lines(
+        missing, code=RejectCode.MISSING_FX_RATE, field="currency", message=message, own=own
+    )
 
 
 def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:

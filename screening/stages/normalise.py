@@ -481,9 +481,28 @@ def _raw_json(columns: Any) -> pl.Expr:
 
 
 def rejects_from_lines(
-    lines: pl.DataFrame, *, code: RejectCode, field: str, message: pl.Expr
+    lines: pl.DataFrame,
+    *,
+    code: RejectCode,
+    field: str,
+    message: pl.Expr,
+    own: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Rejects (``rejects`` output columns) for typed candidate lines found bad later (few rows, eager)."""
+    """Rejects (``rejects`` output columns) for typed candidate lines found bad later (few rows, eager).
+
+    ``own``: the lines' own package attributes (:func:`own_attributes`), where ``lines`` carry their package's
+    (:func:`with_package_attributes`): ``raw`` shows the row as given, the message the values judged.
+    """
+    raw = {c.name: pl.col(c.name) for c in MANIFEST_COLUMNS}
+    if own is not None:
+        taken = [c for c in own.columns if c not in (SOURCE_COL, ROW_COL)]
+        lines = lines.join(
+            own.rename({c: _OWN + c for c in taken}),
+            on=[SOURCE_COL, ROW_COL],
+            how="left",
+            maintain_order="left",
+        )
+        raw |= {c: pl.col(_OWN + c) for c in taken}
     # rechunk: polars 2.1 can panic formatting strings of a freshly filtered frame ("i < self.len()").
     return lines.rechunk().select(
         pl.col(SOURCE_COL),
@@ -494,8 +513,12 @@ def rejects_from_lines(
         pl.lit(str(code)).alias("code"),
         message.alias("message"),
         pl.col(field).cast(pl.String()).alias("value"),
-        _raw_json(pl.col(c.name).cast(pl.String()) for c in MANIFEST_COLUMNS).alias("raw"),
+        _raw_json(raw[c.name].cast(pl.String()).alias(c.name) for c in MANIFEST_COLUMNS).alias("raw"),
     )
+
+
+#: Prefix of a line's own package attribute beside its package's (:func:`rejects_from_lines`).
+_OWN = "__own_"
 
 
 def number_lines(candidates: pl.DataFrame, seen: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -537,10 +560,12 @@ def first_rejects(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def split_incomplete(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_incomplete(
+    lines: pl.DataFrame, rejected: pl.DataFrame, own: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``lines`` without those of the packages in ``rejected`` (:func:`first_rejects`), and those as
     ``package-incomplete`` rejects: a package is screened whole or not at all, so none of it is decided,
-    released or charged on part of its value."""
+    released or charged on part of its value. ``own``: as in :func:`rejects_from_lines`."""
     incomplete = lines.get_column("package_id").is_in(rejected.get_column("package_id").implode())
     if not incomplete.any():
         return lines, rejects_from_lines(
@@ -565,7 +590,7 @@ def split_incomplete(lines: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.Da
         pl.col("__first_code"),
     )
     rejects = rejects_from_lines(
-        named, code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message
+        named, code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message, own=own
     )
     return lines.filter(~incomplete), rejects
 
@@ -620,6 +645,12 @@ PACKAGE_ATTRIBUTES = (
     "shipper_country",
     "country_of_export",
 )
+
+
+def own_attributes(lines: pl.DataFrame) -> pl.DataFrame:
+    """Each line's own package attributes (:data:`PACKAGE_ATTRIBUTES`), by source and row: what
+    :func:`with_package_attributes` replaces, for the ``raw`` of rejects found after it."""
+    return lines.select(SOURCE_COL, ROW_COL, *[c for c in PACKAGE_ATTRIBUTES if c in lines.columns])
 
 
 def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -430,3 +431,22 @@ def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal
     assert per_item.components.filter(pl.col("amount_usd").is_null()).select(
         "line_no", "component"
     ).rows() == [(None, "postal_specific")]
+
+
+def test_a_late_reject_shows_its_row_as_given_while_its_message_names_the_package_day(
+    screen_lines: Screen,
+) -> None:
+    """Lines take their package's date and port (its first line's) before the rate check; a reject found then
+    (``missing-fx-rate``, ``package-incomplete``) still shows its own row in ``raw``, as the input gave it."""
+    result = screen_lines(
+        {"package_id": "P1", "line_no": "1", "arrival_date": "2025-03-10", "port_of_entry": "1704"},
+        {"package_id": "P1", "line_no": "2", "arrival_date": "2025-03-11", "port_of_entry": "4701"},
+        {"package_id": "P1", "line_no": "3", "arrival_date": "2025-03-12", "currency": "RUB"},
+    )
+    rejects = {r["row"]: r for r in result.rejects.iter_rows(named=True)}
+    assert [rejects[r]["code"] for r in (1, 2, 3)] == ["package-incomplete"] * 2 + ["missing-fx-rate"]
+    raw = {row: json.loads(rejects[row]["raw"]) for row in (1, 2, 3)}
+    assert [raw[r]["arrival_date"] for r in (1, 2, 3)] == ["2025-03-10", "2025-03-11", "2025-03-12"]
+    assert raw[2]["port_of_entry"] == "4701"
+    # The rate was looked for on the package's day, and the message says so.
+    assert "before arrival_date 2025-03-10" in rejects[3]["message"]
