@@ -494,8 +494,10 @@ def rejects_from_lines(
     (:func:`with_package_attributes`): ``raw`` shows the row as given, the message the values judged.
     """
     raw = {c.name: pl.col(c.name) for c in MANIFEST_COLUMNS}
-    if own is not None:
+    if own is not None and lines.height:
         taken = [c for c in own.columns if c not in (SOURCE_COL, ROW_COL)]
+        # The few rows rejected, found by their integer row first (cheap), then joined by source and row.
+        own = own.filter(pl.col(ROW_COL).is_in(lines.get_column(ROW_COL).implode()))
         lines = lines.join(
             own.rename({c: _OWN + c for c in taken}),
             on=[SOURCE_COL, ROW_COL],
