@@ -666,11 +666,17 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                 f"Replaced from {later_top_up[code][1]} by the 15% all-in formula ({later_top_up[code][0]}). "
             )
             conf = "unconfirmed" if code != "CH" else "confirmed"
+            if conf == "unconfirmed":
+                note += (
+                    "The rate is DOMAIN.md's (3c); the end date, the framework's date of the all-in formula, is not "
+                    "in DOMAIN.md (UNCONFIRMED). "
+                )
         encoded[code] = rate
         measures.append({
             "id": f"ieepa-reciprocal-{code.lower()}-annex-i", **base, "heading": heading, "origins": [code],
             "rate": rate, "priority": 10, "effective_from": D("2025-08-07"), "effective_to": end,
-            "effective_time": "12:01 a.m. EDT", "confidence": conf, "note": note + annex_ii_note,
+            "effective_time": "12:01 a.m. EDT" + (" to 12:00 a.m. EST on 2026-02-24" if end == IEEPA_END else ""),
+            "confidence": conf, "note": note + annex_ii_note,
             "citation": cite(ANNEX_I_INSTRUMENT, ANNEX_I_URL, ["S114", "S115", "S18"], f"heading {heading}"),
         })  # fmt: skip
     for key, (heading, origins) in eu_jp.items():
@@ -1539,7 +1545,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         exclude: list[str] | None = None,
         instrument: str = p11021,
         url: str = p11021_url,
-        sources: tuple[str, ...] = ("S96", "S104"),
+        # The 2026 regime is not in DOMAIN.md: no source tag of it supports these measures (the instrument does).
+        sources: tuple[str, ...] = (),
         pinpoint: str = "",
     ) -> None:
         include_file, exclude_file = annex_files[scope]
@@ -1570,7 +1577,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "s232-metals-1a-50", "9903.82.02", ["*"], "1a", "0.50", 100,
         "Annex I-A (note 16(c)(i)-(v): articles of aluminum, derivative aluminum of (c)(ii), articles of steel, "
         "derivative steel of (c)(iv), copper articles of (c)(v)): the column 1 rate + 50% of the full value.",
-        sources=("S96", "S104", "S99"), pinpoint="(c)(i)-(v)",
+        pinpoint="(c)(i)-(v)",
     )  # fmt: skip
     annex_measure(
         "s232-metals-1b-25", "9903.82.09", ["*"], "1b", "0.25", 100,
@@ -1579,7 +1586,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "partner countries have 9903.82.22) and Proclamation 11032 moves lines between the lists (dated rows). From "
         "2028-01-01 Annex III joins I-B (Annex IV part B of Proclamation 11021: (c)(ix)/(x) into (c)(vi)/(vii)); "
         "Annex I-C is temporary to 2027-12-31 and counted as I-B afterwards (Yale's reading, UNCONFIRMED).",
-        instrument=amended, sources=("S96", "S104", "S99"), pinpoint="(c)(vi)-(viii), (xi)",
+        instrument=amended, pinpoint="(c)(vi)-(viii), (xi)",
     )  # fmt: skip
     annex_measure(
         "s232-metals-annex-3-15", "9903.82.10", ["*"], "3", "0.15", 100,
@@ -1640,13 +1647,13 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "s232-metals-ru-1a-50", "9903.82.14", ["RU"], "1a", "0.50", 5,
         "Russia, steel and copper of (c)(iii)-(v): + 50% (the general rate, own heading); Russian aluminum lines "
         "pay 9903.85.67/.68 (priority 1-2). Column 2 MFN rates for Russia are not applied by the engine.",
-        sources=("S96", "S104", "S99"), pinpoint="(c)(iii)-(v)",
+        pinpoint="(c)(iii)-(v)",
     )  # fmt: skip
     annex_measure(
         "s232-metals-ru-1b-25", "9903.82.16", ["RU"], "1b", "0.25", 5,
         "Russia, derivative steel and copper of (c)(vii)-(viii), and (c)(xi) from 2026-06-08: + 25%; Russian "
         "aluminum lines pay 9903.85.68. The U.S.-content alternative 9903.82.15 (+10%) is not applied.",
-        instrument=amended, sources=("S96", "S104", "S99"), pinpoint="(c)(vii)-(viii), (xi)",
+        instrument=amended, pinpoint="(c)(vii)-(viii), (xi)",
     )  # fmt: skip
     annex_measure(
         "s232-metals-ru-annex-3-25", "9903.82.17", ["RU"], "3", "0.25", 5,
@@ -1932,7 +1939,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "id": f"s232-wood-{code}", "component": "s232", "heading": heading, "origins": origins,
             "hts_include": UPHOLSTERED_WOOD + KITCHEN_CABINETS, "rate": rate, "stacking_group": "s232_wood",
             "priority": 10, "not_with": ["s232_autos"], "effective_from": D(start), "effective_time": "12:01 a.m. EDT",
-            "confidence": "unconfirmed" if code in ("kr", "tw") else "confirmed",
+            # The HTS lines of the capped classes are an approximation (UNCONFIRMED) for every origin.
+            "confidence": "unconfirmed",
             "note": text + " Cap on upholstered furniture and kitchen cabinets (U.S. note 37(d),(f)); replaces the 25% in the s232_wood group and continues after 2027-01-01. " + wood_note,
             "citation": cite(wood_cite[0], wood_cite[1], wood_sources, f"heading {heading}"),
         }  # fmt: skip
@@ -1986,7 +1994,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
                      "9903.82.09's 25%), as for gap-s232-autos-usmca-content. Russia, the column 2 countries and the "
                      "UK are encoded; the claim-only reductions (.01, .03, .06-.08, .13, .18/.19, .23-.26) are "
                      "charged at the default rate and said so in the measures' notes."),
-            "citation": cite(p11032, p11032_url, ["S96", "S104"], "headings 9903.82.20-9903.82.21; U.S. note 16(j)"),
+            "citation": cite(p11032, p11032_url, [], "headings 9903.82.20-9903.82.21; U.S. note 16(j)"),
         },
         {
             "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
@@ -2007,7 +2015,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "effective_from": D("2026-01-15"), "confidence": "unconfirmed",
             "note": "Section 232 semiconductors 25% from 2026-01-15 (9903.79; master_tariff_list.json, HTSUS 2026 Rev 1; not in DOMAIN.md). Scope and rules not in the data.",
             "citation": cite("Proclamation 'Adjusting Imports of Semiconductors, Semiconductor Manufacturing Equipment, and Their Derivative Products' (FR Doc 2026-01052)",
-                             "https://www.federalregister.gov/documents/2026/01/20/2026-01052/", ["S23"], "heading 9903.79"),
+                             "https://www.federalregister.gov/documents/2026/01/20/2026-01052/", [], "heading 9903.79"),
         },
         {
             "id": "gap-s232-pharmaceuticals", "component": "s232", "origins": ["*"], "hts_include": ["3003", "3004"],
@@ -2048,7 +2056,8 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
         "id": "s122-surcharge", "component": "s122", "heading": "9903.03.01", "origins": ["*"],
         "hts_exclude_file": "s122_exempt.csv", "rate": "0.10", "stacking_group": "s122", "not_with": list(S232_GROUPS),
         "usmca_exempt": True, "effective_from": D("2026-02-24"), "effective_to": D("2026-07-24"),
-        "effective_time": "12:01 a.m. EST to 12:01 a.m. EDT", "confidence": "unconfirmed",
+        # DOMAIN.md section 8 registers the rate (10% proclaimed, 15% announced) as a CONFLICT.
+        "effective_time": "12:01 a.m. EST to 12:01 a.m. EDT", "confidence": "conflict",
         "note": ("10% temporary import surcharge (Trade Act of 1974 sec. 122, 19 U.S.C. 2132). Exempt: the annex "
                  "products (9903.03.03/.04: energy, critical minerals, pharmaceuticals, certain electronics, ...) and "
                  "civil aircraft (9903.03.05), as listed in s122_exempt.csv (the Yale tracker's compilation of the "
@@ -2056,7 +2065,7 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
                  "metal-content derivatives the non-232 portion is the gap gap-s232-non-metal-content, to 2026-04-06; from then on the metals 232 is on the full value, group s232_metals); USMCA goods of "
                  "CA/MX (9903.03.07/.08, when usmca_claim is true). NOT encoded: CAFTA-DR textiles and apparel of "
                  "CR/DO/SV/GT/HN/NI (9903.03.09: no CAFTA-DR claim field), goods in transit (9903.03.02), donations "
-                 "and informational materials (9903.03.10/.11). The 15% announced on 2026-02-21 was never proclaimed "
+                 "and informational materials (9903.03.10/.11, whose use is UNCONFIRMED: DOMAIN.md 3f). The 15% announced on 2026-02-21 was never proclaimed "
                  "(CONFLICT in some sources). Its lapse on 2026-07-24 is UNCONFIRMED."),
         "citation": cite("Proclamation 'Imposing a Temporary Import Surcharge' (2026-02-20; FR Doc 2026-03824); CSMS 67844987",
                          "https://www.craneww.com/knowledge-center/trade-advisory-notices/temporary-10-import-duty-imposed-under-section-122-of-the-trade-act-of-1974",
@@ -2067,7 +2076,7 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
     # doubt is visible with their duties.
     after = {
         **measure, "id": "s122-after-2026-07-24", "rate": "0", "effective_from": D("2026-07-24"),
-        "effective_time": "12:01 a.m. EDT",
+        "effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed",
         "note": ("The lines the Section 122 surcharge covered (same scope and exemptions as s122-surcharge), from "
                  "2026-07-24 12:01 a.m. EDT, when it ended by its own terms (19 U.S.C. 2132: 150 days unless "
                  "extended by Congress). No extension or replacement was found, but that it simply lapsed is "
