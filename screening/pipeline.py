@@ -35,10 +35,10 @@ from screening.schema import (
     COMPONENT_SCHEMA,
     FLAG_SCHEMA,
     LINE_DERIVED_COLUMNS,
-    MANIFEST,
     MANIFEST_COLUMNS,
     PACKAGE_COLUMNS,
     PACKAGE_KEY,
+    PASSTHROUGH_PREFIX,
     QUEUE_SCHEMA,
     ROW_COL,
     SOURCE_COL,
@@ -513,11 +513,7 @@ def screen_candidates(
     )
     wide = kept.select(LINE_ID, *[c for c in kept.columns if c not in (LINE_ID, *DECISION_INPUTS)])
     valid = enrich.with_fx(narrow, resolved.fx)
-    passthrough = [
-        c
-        for c in kept.columns
-        if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, LINE_ID, "consignee_key")
-    ]
+    passthrough = [c for c in kept.columns if c.startswith(PASSTHROUGH_PREFIX)]
     del kept  # its columns live on in ``narrow`` (sorted) and ``wide``
     report("deciding de minimis and entry types")
     # Materialised in output order (the order of ``narrow``, which every decision step keeps): later
@@ -948,7 +944,7 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
         pl.col(ROW_COL),
         *[pl.col(c.name) for c in MANIFEST_COLUMNS],
         *derived,
-        *[pl.col(c) for c in passthrough],
+        *[pl.col(c).alias(c.removeprefix(PASSTHROUGH_PREFIX)) for c in passthrough],
     )
 
 

@@ -74,6 +74,10 @@ SOURCE_COL: Final = "source"
 ROW_COL: Final = "row"
 #: Internal column of a CSV source: null for a record read as a row, else why it cannot be one.
 MALFORMED_COL: Final = "__malformed_row"
+#: An input's own (passthrough) columns carry this prefix from validation to the ``lines`` output, so that a
+#: name the engine uses for a working column (``entry_type``, ``duty_cents``, ...) cannot meet it on the way.
+#: Input names may not start with ``__``: no input column can take one of these names.
+PASSTHROUGH_PREFIX: Final = "__pass_"
 #: Internal integer package key of the decided lines: lines are in (package_id, line_no) order and this
 #: numbers their packages 0, 1, 2, ... in that order, so grouping, joining or sorting on it is the same as on
 #: ``package_id``, without hashing or comparing strings.

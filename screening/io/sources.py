@@ -23,9 +23,11 @@ from typing import Any, Final
 import polars as pl
 import polars.selectors as cs
 import pyarrow as pa
+import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
+from screening.io.arrow_types import importable, unreadable_columns
 from screening.io.mapping import ColumnMapping
 from screening.schema import (
     LINE_DERIVED_COLUMNS,
@@ -108,6 +110,8 @@ def scan_file(path: Path) -> pl.LazyFrame:
             str(path), f"unknown file type {path.suffix!r}; use {', '.join(sorted(SUFFIXES))}"
         )
     try:
+        if kind in ("parquet", "ipc"):
+            _refuse_unreadable_types(path, kind)
         if kind == "parquet":
             return pl.scan_parquet(path)
         if kind == "ipc":
@@ -117,6 +121,25 @@ def scan_file(path: Path) -> pl.LazyFrame:
         return scan_csv(path, "\t" if kind == "tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(str(path), f"cannot be read: {_first_line(exc)}") from exc
+
+
+def _refuse_unreadable_types(path: Path, kind: str) -> None:
+    """Raise :class:`InputSchemaError` if the Parquet or Arrow IPC file has columns polars cannot read
+    (:func:`~screening.io.arrow_types.unreadable_columns`; polars would panic on them). An IPC stream is
+    read through pyarrow and converted instead."""
+    try:
+        if kind == "parquet":
+            schema = pq.read_schema(path)
+        elif is_ipc_stream(path):
+            return
+        else:
+            with pa.ipc.open_file(path) as reader:
+                schema = reader.schema
+    except (pa.ArrowException, OSError):
+        return  # polars' own reader names what is wrong with the file
+    unreadable = unreadable_columns(schema)
+    if unreadable:
+        raise InputSchemaError(str(path), "; ".join(unreadable))
 
 
 #: The first bytes of an Arrow IPC *file*; the IPC *stream* format (what a Flight stream or
@@ -215,7 +238,7 @@ def schema_frame(path: Path) -> pl.LazyFrame:
     if not is_ipc_stream(path):
         return scan_file(path)
     with pa.ipc.open_stream(path) as reader:
-        empty = reader.schema.empty_table()
+        empty = importable(reader.schema.empty_table())
     frame = pl.from_arrow(empty)
     assert isinstance(frame, pl.DataFrame)
     return frame.lazy()
@@ -240,7 +263,7 @@ def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
 
 
 def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table, rechunk=True)
+    frame = pl.from_arrow(importable(table), rechunk=True)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -509,15 +532,21 @@ def from_memory(obj: Any) -> pl.LazyFrame:
         frame = _from_arrow(obj.read_all())
     elif isinstance(obj, pa.Table | pa.RecordBatch):
         frame = _from_arrow(obj)
+    elif isinstance(obj, pl.Series | pa.Array | pa.ChunkedArray):
+        raise UsageError(f"cannot read a {type(obj).__name__} (one column): pass a table of manifest lines")
     elif hasattr(obj, "__arrow_c_stream__"):
-        frame = _from_arrow(pa.RecordBatchReader.from_stream(obj).read_all())
+        try:
+            stream = pa.RecordBatchReader.from_stream(obj)
+        except pa.ArrowException as exc:
+            raise UsageError(f"cannot read {type(obj).__name__} as a table of manifest lines: {exc}") from exc
+        frame = _from_arrow(stream.read_all())
     else:
         raise UsageError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
     return frame.rechunk().lazy()
 
 
 def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
-    frame = pl.from_arrow(data)
+    frame = pl.from_arrow(importable(data))
     assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
     return frame
 
@@ -637,7 +666,8 @@ def check_types(source: Source) -> None:
             nested
             or (name in _NUMERIC_TARGETS and not dtype.is_numeric())
             or (target == pl.Boolean() and not (dtype == pl.Boolean() or dtype.is_integer()))
-            or (target == pl.Date() and not (dtype.is_temporal() or dtype.is_numeric()))
+            # A duration or a time of day is temporal, but no date.
+            or (target == pl.Date() and not (isinstance(dtype, pl.Date | pl.Datetime) or dtype.is_numeric()))
         )
         if wrong:
             raise InputSchemaError(

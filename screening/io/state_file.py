@@ -26,11 +26,13 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
     """Write ``tables`` and ``meta`` to ``path`` atomically.
 
     Raises:
-        UsageError: the folder of ``path`` does not exist.
+        UsageError: the folder of ``path`` does not exist, or ``path`` is a folder.
     """
     target = Path(path)
     if not target.resolve().parent.is_dir():
         raise UsageError(f"{target}: the state's folder does not exist")
+    if target.is_dir():
+        raise UsageError(f"{target}: is a folder; name the state file to write (e.g. {target / 'day.state'})")
     staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex}")
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:

@@ -18,7 +18,16 @@ from screening.errors import RejectCode
 from screening.exprs.hts import is_valid_hts_code
 from screening.exprs.parse import coerce
 from screening.exprs.parties import consignee_key
-from screening.schema import MALFORMED_COL, MANIFEST, MANIFEST_COLUMNS, MODES, ROW_COL, SOURCE_COL, Column
+from screening.schema import (
+    MALFORMED_COL,
+    MANIFEST,
+    MANIFEST_COLUMNS,
+    MODES,
+    PASSTHROUGH_PREFIX,
+    ROW_COL,
+    SOURCE_COL,
+    Column,
+)
 
 PARSED = "__parsed_"
 CHECK_INDEX = "__failed_check"
@@ -442,7 +451,7 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> 
         pl.col(SOURCE_COL),
         pl.col(ROW_COL),
         *[_with_default(c) for c in MANIFEST_COLUMNS],
-        *[pl.col(c) for c in passthrough_columns(schema)],
+        *[pl.col(c).alias(PASSTHROUGH_PREFIX + c) for c in passthrough_columns(schema)],
         # Here, not later on the whole frame: a file's rows are keyed morsel by morsel, on every core.
         consignee_key(
             parsed("consignee_id"), parsed("consignee_name"), parsed("consignee_postal_code")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.compute  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.parquet  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
@@ -22,7 +24,7 @@ from screening.io import sources
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
 from screening.io.writers import _HOST_ID, csv_ready
-from screening.result import Result
+from screening.result import OUTPUTS, Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 
@@ -432,6 +434,51 @@ def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> 
         assert "order_ref" not in result.packages.columns
 
 
+#: Names the engine gives its own working columns (``entry_type`` is also a ``packages`` column): an input
+#: column of one of these names crashed the run with a duplicate-column error.
+WORKING_NAMES = (
+    "entry_type",
+    "rate_status",
+    "rate_program",
+    "rate_ad_valorem",
+    "postal_rate",
+    "postal_per_item",
+    "postal_regime_id",
+    "in_gap",
+    "mfn_applies",
+    "mfn_cents",
+    "duty_cents",
+    "component_cents",
+    "consignee_day_value_cents",
+    "value_usd_cents",
+    "threshold_rule_id",
+    "queue",
+    "risk_score",
+)
+
+
+def test_extra_columns_named_like_working_columns_pass_through(tmp_path: Path, pack: RulePack) -> None:
+    frame = manifest(3).with_columns(pl.lit("mine").alias(name) for name in WORKING_NAMES)
+    plain = screen(manifest(3), pack)
+    path = tmp_path / "m.parquet"
+    frame.write_parquet(path)
+    screened = [
+        screen(frame, pack),
+        screening.Screener(pack).screen(frame),
+        screen_to_folder_result(path, tmp_path / "out", pack),
+    ]
+    for result in screened:
+        assert result.lines.columns[-len(WORKING_NAMES) :] == list(WORKING_NAMES)
+        assert result.lines.select(WORKING_NAMES).unique().rows() == [("mine",) * len(WORKING_NAMES)]
+        assert_frame_equal(result.packages, plain.packages)
+
+
+def screen_to_folder_result(path: Path, out: Path, pack: RulePack) -> Result:
+    """The outputs of a whole-day run in parts (of one line) read back as a :class:`Result`'s frames."""
+    screening.screen_to_folder(path, out, rules=pack, part_lines=1)
+    return Result(**{name: pl.read_parquet(out / f"{name}.parquet") for name in OUTPUTS}, summary={})
+
+
 def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
     frame = manifest(currency=["USD"] * 3, declared_value=["100000000000000000", "1.00", "2.00"])
     result = screen(frame, pack)
@@ -584,3 +631,63 @@ def test_a_column_named_like_an_engine_output_column_is_refused_naming_it(tmp_pa
         assert "['value_usd']" in str(caught.value)
     with pytest.raises(InputSchemaError, match="value_usd"):
         screening.Screener(US_PACK).screen(frame)
+
+
+# --- Arrow types polars cannot import ----------------------------------------------------------------------
+
+
+def arrow_manifest(**columns: Any) -> pa.Table:
+    """Two valid lines as an Arrow table, with ``columns`` replaced."""
+    table = manifest(2).with_columns(pl.col("declared_value").cast(pl.Float64())).to_arrow()
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table
+
+
+def test_arrow_types_polars_cannot_import_are_converted_in_memory(pack: RulePack) -> None:
+    """A ``decimal256`` value and a timestamp in a fixed-offset zone made polars panic (not an Exception)."""
+    plain = screen(arrow_manifest(), pack)
+    wide_decimal = arrow_manifest(declared_value=pa.array([10, 20]).cast(pa.decimal256(40, 2)))
+    # 2025-03-10 08:00 at +05:30 is 2025-03-09 22:30 in New York: dated 2025-03-09 in the pack's zone.
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    offset = arrow_manifest(arrival_date=pa.array([dt.datetime(2025, 3, 10, 8, tzinfo=india)] * 2))
+    for source in (wide_decimal, offset):
+        for result in (screen(source, pack), screening.Screener(pack).screen(source)):
+            assert result.rejects.height == 0
+            assert result.lines.height == 2
+    assert_frame_equal(screen(wide_decimal, pack).packages, plain.packages)
+    assert screen(offset, pack).packages["arrival_date"].to_list() == [dt.date(2025, 3, 9)] * 2
+
+
+def test_a_date_beyond_year_9999_is_one_reject_not_a_crash(pack: RulePack) -> None:
+    far = arrow_manifest(arrival_date=pa.array([20157, 300_000 * 365], pa.date32()))
+    for result in (screen(far, pack), screening.Screener(pack).screen(far)):
+        assert result.lines["package_id"].to_list() == ["P0"]
+        reject = result.rejects.row(0, named=True)
+        assert (reject["row"], reject["field"], reject["code"]) == (2, "arrival_date", "invalid-date")
+        assert reject["value"] == "day 109500000 of the Unix epoch"
+
+
+def test_a_file_column_polars_cannot_read_is_refused_naming_it(tmp_path: Path, pack: RulePack) -> None:
+    india = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    path = tmp_path / "m.parquet"
+    pa.parquet.write_table(
+        arrow_manifest(arrival_date=pa.array([dt.datetime(2025, 3, 10, 8, tzinfo=india)] * 2)), path
+    )
+    with pytest.raises(
+        InputSchemaError, match=r"m\.parquet: column 'arrival_date' is a timestamp in the fixed"
+    ):
+        screen(path, pack)
+
+
+def test_wrong_calls_raise_clear_errors(tmp_path: Path, pack: RulePack) -> None:
+    with pytest.raises(UsageError, match="cannot read a Series"):
+        screen(pl.Series("a", [1]), pack)
+    with pytest.raises(UsageError, match="cannot read a ChunkedArray"):
+        screen(pa.chunked_array([["a"]]), pack)
+    with pytest.raises(UsageError, match="is a folder; name the state file"):
+        screening.Screener(pack).save_state(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    durations = manifest(2).with_columns(pl.duration(days=pl.lit(1)).alias("arrival_date"))
+    with pytest.raises(InputSchemaError, match="column 'arrival_date' has type Duration"):
+        screen(durations, pack)
