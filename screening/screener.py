@@ -340,7 +340,9 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
     """``batches`` regrouped so that a batch never ends inside a run of consecutive rows of one package:
     the rows of the last package of a batch (those after its last change of ``column``) move to the next
     batch. A package whose lines are contiguous in the file is then screened in one batch (as one entry,
-    judged once), whatever the batch size. Rows keep their order; a file without ``column`` passes as is.
+    judged once), whatever the batch size. A last package that also has rows earlier in the batch stays
+    whole in it (moving its last run would split a package the batch holds whole). Rows keep their order;
+    a file without ``column`` passes as is.
     """
     carried: pl.DataFrame | None = None
     for batch in batches:
@@ -350,11 +352,15 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
             yield rows
             continue
         ids = _package_ids_as_validated(rows.get_column(column))
+        last = ids[rows.height - 1]
         # Where the trailing run of the last row's package starts (nulls are one run, as equal).
-        other = ids.ne_missing(ids[rows.height - 1]).arg_true()
+        other = ids.ne_missing(last).arg_true()
         start = int(other[-1]) + 1 if other.len() else 0
         if start == 0:
             carried = rows  # one package so far: it goes on in the next batch
+            continue
+        if ids.head(start).eq_missing(last).any():
+            yield rows  # the last package has rows earlier in the batch: kept whole here
             continue
         carried = rows.slice(start)
         yield rows.slice(0, start)

@@ -25,6 +25,11 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             .then(False)
             .otherwise(None)
         )
+    if isinstance(dtype, pl.Decimal) and dtype.scale is not None:
+        # Digits past the type's scale are cut, not rounded: rounded there and again to the cent later,
+        # 800.0049999 became 800.005 and then 800.01 (cut, it is 800.004999: 800.00, as exact rounding gives).
+        # Cutting a non-negative value keeps every comparison with a shorter number, such as a half cent.
+        text = text.str.replace(rf"^(\+?\d*\.\d{{{dtype.scale}}})\d+$", "${1}")
     return text.cast(dtype, strict=False)
 
 
@@ -54,13 +59,21 @@ def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType, time_zo
         if source.time_zone is not None and time_zone is not None:
             expr = expr.dt.convert_time_zone(time_zone)
         return expr.dt.date()
-    if isinstance(target, pl.Decimal) and source.is_float():
-        plausible = expr.is_finite() & (expr.abs() < 1e15)
-        return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)
+    if isinstance(target, pl.Decimal):
+        return _to_decimal(expr, source, target)
     if target == pl.Boolean() and source.is_integer():
         # As in text: 1 and 0 only (a 2 or a -1 is not a yes/no answer).
         return pl.when(expr == 1).then(True).when(expr == 0).then(False).otherwise(None)
     if target.is_integer() and source.is_float():
         whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2**53)
         return pl.when(whole).then(expr).otherwise(None).cast(target, strict=False)
+    return expr.cast(target, strict=False)
+
+
+def _to_decimal(expr: pl.Expr, source: pl.DataType, target: pl.Decimal) -> pl.Expr:
+    if isinstance(source, pl.Decimal) and (source.scale or 0) > (target.scale or 0):
+        return parse_text(expr.cast(pl.String()), target)  # cut as text is (see parse_text)
+    if source.is_float():
+        plausible = expr.is_finite() & (expr.abs() < 1e15)
+        return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)
     return expr.cast(target, strict=False)

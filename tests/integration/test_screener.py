@@ -785,3 +785,33 @@ def test_a_batch_never_ends_between_lines_whose_package_ids_differ_by_blanks(
         ("P5", 2, "dm-over-threshold"),
         ("P6", 1, "dm-over-threshold"),  # the same consignee and day: $910
     ]
+
+
+def test_a_batch_holding_a_package_whole_does_not_split_it_at_its_end(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """A $500 line of A, B, then A's $400 line: the file is one batch of ``--batch-size 1000``. Moving A's last
+    run to a next batch released its first $500 as a de minimis entry of its own."""
+    lines = manifest(
+        {"package_id": "A", "line_no": "1", "declared_value": "500.00"},
+        {"package_id": "B", "line_no": "1", "declared_value": "10.00"},
+        {"package_id": "A", "line_no": "2", "declared_value": "400.00"},
+    )
+    assert [b.height for b in whole_packages([lines], "package_id")] == [3]
+    # With more to come, a contiguous last package still waits for its next lines.
+    tail = manifest({"package_id": "C", "line_no": "1"}, {"package_id": "D", "line_no": "1"})
+    assert [b["package_id"].to_list() for b in whole_packages([lines, tail], "package_id")] == [
+        ["A", "B", "A"],
+        ["C"],
+        ["D"],
+    ]
+    source = tmp_path / "day.parquet"
+    lines.write_parquet(source)
+    screen_files_in_batches([source], out=tmp_path / "out", batch_size=1000, rules=us_pack)
+    written = pl.read_parquet(tmp_path / "out" / "packages.parquet").sort("package_id")
+    in_memory = screening.Screener(us_pack).screen(lines).packages.sort("package_id")
+    assert written.select("package_id", "lines", "de_minimis_reason").rows() == [
+        ("A", 2, "dm-over-threshold"),
+        ("B", 1, "dm-over-threshold"),
+    ]
+    assert written.equals(in_memory)

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -691,3 +692,14 @@ def test_wrong_calls_raise_clear_errors(tmp_path: Path, pack: RulePack) -> None:
     durations = manifest(2).with_columns(pl.duration(days=pl.lit(1)).alias("arrival_date"))
     with pytest.raises(InputSchemaError, match="column 'arrival_date' has type Duration"):
         screen(durations, pack)
+
+
+def test_a_value_past_six_decimals_is_cut_not_rounded_twice(pack: RulePack) -> None:
+    """800.0049999 is $800.00 to the cent (half up): rounded to 6 decimals first (800.005000), it became
+    $800.01 and over the threshold, while 800.004999 stayed eligible."""
+    frame = manifest(3, declared_value=["800.0049999", "0.0049999", "800.0050000001"], currency=["USD"] * 3)
+    as_decimals = frame.with_columns(pl.col("declared_value").cast(pl.Decimal(38, 10)))
+    for source in (frame, as_decimals):
+        packages = screen(source, pack).packages.sort("package_id")
+        assert packages["value_usd"].to_list() == [Decimal("800.00"), Decimal("0.00"), Decimal("800.01")]
+        assert packages["de_minimis_reason"].to_list()[0] == "dm-eligible"
