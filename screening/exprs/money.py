@@ -33,14 +33,16 @@ def apply_rate_half_up(cents: pl.Expr, rate: pl.Expr, per: pl.Expr | None = None
     return (product + _HALF).floor().cast(pl.Int64())
 
 
-#: Decimals of a quantity × rate product (:func:`exact_product`): 6 of a quantity and 8 of a rate.
-_PRODUCT_SCALE: Final = 14
+#: Decimals of a product (:func:`exact_product`): 6 of a quantity or declared value, and up to 10 of a rate
+#: (a duty rate has 8, an exchange rate 10).
+_PRODUCT_SCALE: Final = 16
 _QUOTIENT_SCALE: Final = 20
 
 
 def exact_product(quantity: pl.Expr, rate: pl.Expr) -> pl.Expr:
     """``quantity × rate`` without rounding (polars gives a product the larger scale of the two, rounded:
-    3.694073 × 4.06055863 would come out 15.00000000 instead of 14.99999999999999)."""
+    3.694073 × 4.06055863 would come out 15.00000000 instead of 14.99999999999999, and 0.31 CAD at
+    0.7258064516 USD 0.2250000000 instead of 0.224999999996, a cent too much once rounded half up)."""
     wide = pl.Decimal(38, _PRODUCT_SCALE)
     return quantity.cast(wide) * rate.cast(wide)
 

@@ -26,11 +26,19 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             .otherwise(None)
         )
     if isinstance(dtype, pl.Decimal) and dtype.scale is not None:
-        # Digits past the type's scale are cut, not rounded: rounded there and again to the cent later,
-        # 800.0049999 became 800.005 and then 800.01 (cut, it is 800.004999: 800.00, as exact rounding gives).
-        # Cutting a non-negative value keeps every comparison with a shorter number, such as a half cent.
-        text = text.str.replace(rf"^(\+?\d*\.\d{{{dtype.scale}}})\d+$", "${1}")
+        text = _cut_past_scale(text, dtype.scale)
     return text.cast(dtype, strict=False)
+
+
+def _cut_past_scale(text: pl.Expr, scale: int) -> pl.Expr:
+    """Decimal text without its digits past ``scale`` decimals (a non-negative number in plain form only).
+
+    Cut, not rounded: rounded to the scale and again to the cent later, 800.0049999 became 800.005 and then
+    800.01; cut, it is 800.004999, and 800.00 as exact rounding gives (cutting a non-negative value keeps
+    every comparison with a shorter number, such as a half cent). A negative value is left to be refused, and
+    a number in exponent form to be parsed whole.
+    """
+    return text.str.replace(rf"^(\+?\d*\.\d{{{scale}}})\d+$", "${1}")
 
 
 def coerce(
@@ -74,6 +82,14 @@ def _to_decimal(expr: pl.Expr, source: pl.DataType, target: pl.Decimal) -> pl.Ex
     if isinstance(source, pl.Decimal) and (source.scale or 0) > (target.scale or 0):
         return parse_text(expr.cast(pl.String()), target)  # cut as text is (see parse_text)
     if source.is_float():
+        # A float is read as its shortest decimal text (2.675, 800.0049999), then cut as text is: rounded to
+        # 6 decimals first, 800.0049999 became 800.005 and a cent more; cast directly, values above about
+        # 10^10 came out a cent low.
+        # Only a float with more than 6 decimals, or too large for its 6 decimals to be exact in a float,
+        # takes the text path (the others are null there: cheap); 723347347957.975 was cast 723347347957.974912.
         plausible = expr.is_finite() & (expr.abs() < 1e15)
-        return pl.when(plausible).then(expr.round(6)).otherwise(None).cast(target, strict=False)
+        rounded = expr.round(6)
+        longer = plausible & ((rounded != expr) | (expr.abs() >= 1e9))
+        as_text = parse_text(pl.when(longer).then(expr).cast(pl.String()), target)
+        return pl.when(longer).then(as_text).when(plausible).then(rounded.cast(target, strict=False))
     return expr.cast(target, strict=False)

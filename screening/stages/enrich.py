@@ -13,7 +13,7 @@ import polars as pl
 
 from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, hts_prefix
-from screening.exprs.money import to_cents_half_up
+from screening.exprs.money import exact_product, to_cents_half_up
 from screening.exprs.parties import consignee_key
 from screening.stages.lookup import attach, dense_codes
 from screening.stages.normalise import rejects_from_lines
@@ -67,7 +67,9 @@ def add_value(lines: pl.LazyFrame) -> pl.LazyFrame:
         else lines.with_columns(consignee_key_column())
     )
     return keyed.with_columns(
-        to_cents_half_up(pl.col("declared_value") * pl.col("fx_usd_per_unit")).alias("value_usd_cents")
+        to_cents_half_up(exact_product(pl.col("declared_value"), pl.col("fx_usd_per_unit"))).alias(
+            "value_usd_cents"
+        )
     )
 
 

@@ -303,6 +303,13 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
     )
     non_finite = as_float.is_not_null() & ~as_float.is_finite()
     value = parsed("declared_value")
+    # Text in exponent form (1e3, 8.000049999e2) is not a plain decimal number (a float column is read as
+    # its shortest decimal text whatever form that takes).
+    exponent = (
+        raw.str.contains("[eE]").fill_null(False)
+        if schema.get("declared_value") == pl.String()
+        else pl.lit(False)
+    )
     return [
         Check(
             "declared_value",
@@ -313,7 +320,7 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
         Check(
             "declared_value",
             RejectCode.INVALID_VALUE,
-            value.is_null(),
+            value.is_null() | exponent,
             pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
         ),
         Check(

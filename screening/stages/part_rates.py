@@ -17,6 +17,7 @@ import polars as pl
 from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up, exact_product, to_cents_half_up
+from screening.exprs.parse import parse_text
 from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.assess import LINE_ROW, quantity_in
 from screening.stages.lookup import attach
@@ -37,7 +38,9 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *LINE_KEY,
             pair.str.extract(r"^\s*([a-z][a-z0-9-]*)\s*=").alias("part_name"),
-            pair.str.extract(r"=\s*([0-9]+(?:\.[0-9]+)?)\s*$").cast(_AMOUNT).alias("part_amount"),
+            # Cut past the 6th decimal, as declared_value is (parse_text): rounded there, then to the cent,
+            # 0.0849999 became 0.09.
+            parse_text(pair.str.extract(r"=\s*([0-9]+(?:\.[0-9]+)?)\s*$"), _AMOUNT).alias("part_amount"),
         )
         .filter(pl.col("part_name").is_not_null())
         .unique([*LINE_KEY, "part_name"], keep="first", maintain_order=True)
@@ -83,7 +86,7 @@ def part_rate_components(
     base_cents = (
         pl.when(source == "value")
         .then(pl.col("value_usd_cents"))
-        .otherwise(to_cents_half_up(pl.col("part_amount") * pl.col("fx_usd_per_unit")))
+        .otherwise(to_cents_half_up(exact_product(pl.col("part_amount"), pl.col("fx_usd_per_unit"))))
     )
     ad_valorem = pl.col("part_kind") == "ad_valorem"
     name = (

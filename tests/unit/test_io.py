@@ -699,7 +699,33 @@ def test_a_value_past_six_decimals_is_cut_not_rounded_twice(pack: RulePack) -> N
     $800.01 and over the threshold, while 800.004999 stayed eligible."""
     frame = manifest(3, declared_value=["800.0049999", "0.0049999", "800.0050000001"], currency=["USD"] * 3)
     as_decimals = frame.with_columns(pl.col("declared_value").cast(pl.Decimal(38, 10)))
-    for source in (frame, as_decimals):
+    as_floats = frame.with_columns(pl.col("declared_value").cast(pl.Float64()))
+    for source in (frame, as_decimals, as_floats):
         packages = screen(source, pack).packages.sort("package_id")
         assert packages["value_usd"].to_list() == [Decimal("800.00"), Decimal("0.00"), Decimal("800.01")]
         assert packages["de_minimis_reason"].to_list()[0] == "dm-eligible"
+
+
+def test_a_float_value_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
+    """2.675 is 2.67499999... in binary (read as 2.675: $2.68), and 723347347957.975 was cast 723347347957.974912
+    ($0.01 low)."""
+    frame = manifest(2, declared_value=["2.675", "723347347957.975"], currency=["USD"] * 2).with_columns(
+        pl.col("declared_value").cast(pl.Float64())
+    )
+    values = screen(frame, pack).packages.sort("package_id")["value_usd"].to_list()
+    assert values == [Decimal("2.68"), Decimal("723347347957.98")]
+
+
+def test_a_value_in_a_foreign_currency_is_rounded_once_from_the_exact_product(pack: RulePack) -> None:
+    """0.31 CAD at 0.7258064516 is 0.224999999996 USD: $0.22. Polars' product kept 10 decimals, rounded half to
+    even (0.2250000000), and the half-up rounding to the cent made it $0.23."""
+    frame = manifest(1, declared_value=["0.31"], currency=["CAD"], arrival_date=["2025-08-04"])
+    line = screen(frame, pack).lines.row(0, named=True)
+    assert line["fx_usd_per_unit"] == Decimal("0.7258064516")
+    assert line["value_usd"] == Decimal("0.22")
+
+
+def test_a_value_in_exponent_form_is_not_a_plain_decimal(pack: RulePack) -> None:
+    result = screen(manifest(2, declared_value=["1e3", "8.000049999e2"]), pack)
+    assert result.rejects.select("field", "code").unique().rows() == [("declared_value", "invalid-value")]
+    assert result.rejects.height == 2

@@ -101,3 +101,10 @@ def test_a_second_count_comes_only_from_part_values() -> None:
         PartComponent(0, "specific", Decimal("0.044"), "liter", "quantity"),
         PartComponent(1, "specific", Decimal("0.314"), "proof-liter", "part", "proof-liter"),
     ]
+
+
+def test_a_part_value_past_six_decimals_is_cut_not_rounded_twice(screen_lines: Screen) -> None:
+    """case=0.0849999 is $0.08 to the cent: rounded to 6 decimals first (0.085000), it was $0.09."""
+    result = screen_lines({**WATCH, "part_values": "case=0.0849999; strap=50; battery=2.00"})
+    case = result.components.filter(pl.col("component") == "mfn_part_case").row(0, named=True)
+    assert (case["base_usd"], case["amount_usd"]) == (Decimal("0.08"), Decimal("0.00"))
