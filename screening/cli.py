@@ -37,6 +37,8 @@ from screening.stages.assess import PostalMethod
 P = ParamSpec("P")
 R = TypeVar("R")
 EXIT_INTERNAL = 70
+#: Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
 
 err = Console(stderr=True)
 out = Console()
@@ -52,7 +54,11 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
         except ScreeningError as exc:
             err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            # Outputs are staged, and the staging removed on the way out: the output folder keeps a whole set.
+            err.print(Text.assemble(("interrupted", "bold red")), highlight=False)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BaseException as exc:
             first = str(exc).splitlines()[0] if str(exc) else ""

@@ -773,7 +773,7 @@ def validate_into(
         ]
         return pl.concat(rejects, how="vertical").collect(engine=IN_MEMORY)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable(sources, [c.candidates() for c in checked], exc) from exc
+        raise _unreadable(sources, [c.candidates() for c in checked], exc, writing=into) from exc
 
 
 def _partitioned(into: Path, partition: str) -> pl.PartitionBy:
@@ -810,15 +810,25 @@ def validation_rows(
 
 
 def _unreadable(
-    sources: Sequence[Source], candidates: Sequence[pl.LazyFrame], exc: BaseException
-) -> InputSchemaError:
-    """The error for a failed validation: naming the source that cannot be read (or all of them)."""
+    sources: Sequence[Source],
+    candidates: Sequence[pl.LazyFrame],
+    exc: BaseException,
+    writing: Path | None = None,
+) -> InputSchemaError | UsageError:
+    """The error for a failed validation: naming the source that cannot be read (or all of them). When every
+    source reads and the pass was ``writing`` files into a folder, the writing failed (a full disk): that
+    folder and the system's error are named, not the input."""
     for source, candidate in zip(sources, candidates, strict=True):
         try:
             # Every value decoded (a count alone reads only a Parquet file's footer), none kept.
             candidate.select(pl.all().null_count()).collect(engine="streaming")
         except (pl.exceptions.PolarsError, OSError) as per_source:
             return InputSchemaError(source.label, f"cannot be read: {read_error(per_source, source.path)}")
+    # An input error message may quote the input (names, addresses): the system's error only.
+    system_error = isinstance(exc, OSError) or "io error" in str(exc).lower()
+    if writing is not None and system_error:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return UsageError(f"{writing}: the run's temporary files cannot be written: {detail}")
     return InputSchemaError(", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}")
 
 

@@ -44,7 +44,7 @@ from screening.io.sources import (
     schema_frame,
     with_lineage,
 )
-from screening.io.state_file import read_state_file, write_state_file
+from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
 from screening.io.streaming_output import StreamingOutput
 from screening.io.writers import OUTPUTS
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
@@ -516,11 +516,29 @@ def screen_files_in_batches(
     state saved there when the file exists, and save the state there at the end.
 
     Returns the run summary and the wall time in seconds.
+
+    Raises:
+        UsageError: the state cannot be written at ``state_path`` (checked first), or another run holds it.
     """
+    if state_path is None:
+        return _screen_files(specs, out, batch_size, rules, None, progress, options)
+    check_state_path(state_path)
+    with state_lock(state_path):
+        return _screen_files(specs, out, batch_size, rules, state_path, progress, options)
+
+
+def _screen_files(
+    specs: Sequence[str | Path],
+    out: str | Path,
+    batch_size: int,
+    rules: str | Path | RulePack,
+    state_path: Path | None,
+    progress: Callable[[str], None] | None,
+    options: dict[str, Any],
+) -> tuple[dict[str, Any], float]:
+    """:func:`screen_files_in_batches` once its state is checked and held."""
     started = time.perf_counter()
     report = progress or (lambda _stage: None)
-    if state_path is not None and not state_path.resolve().parent.is_dir():
-        raise UsageError(f"{state_path}: the state's folder does not exist")
     report("loading rules")
     if state_path is not None and state_path.exists():
         screener = Screener.restore(state_path, rules, **options)

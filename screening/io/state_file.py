@@ -6,18 +6,24 @@ hidden sibling first, flushed, then renamed over the target: a crash leaves the 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
-import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from screening.errors import UsageError
+from screening.io.writers import interrupts_held, remove_stale_staging, staging_name
+
+try:
+    import fcntl
+except ImportError:  # not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 _META = "meta.json"
 
@@ -29,11 +35,9 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
         UsageError: the folder of ``path`` does not exist, or ``path`` is a folder.
     """
     target = Path(path)
-    if not target.resolve().parent.is_dir():
-        raise UsageError(f"{target}: the state's folder does not exist")
-    if target.is_dir():
-        raise UsageError(f"{target}: is a folder; name the state file to write (e.g. {target / 'day.state'})")
-    staging = target.with_name(f".{target.name}.staging-{uuid.uuid4().hex}")
+    check_state_path(target)
+    remove_stale_staging(target.resolve().parent, target.name)
+    staging = target.with_name(staging_name(target.name))
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
@@ -45,9 +49,56 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
             os.fsync(handle.fileno())
         os.replace(staging, target)
     except BaseException:
-        staging.unlink(missing_ok=True)
+        with interrupts_held():
+            staging.unlink(missing_ok=True)
         raise
     return target
+
+
+def check_state_path(path: Path) -> None:
+    """Raise :class:`UsageError` unless a state file can be written at ``path``: its folder exists and takes
+    a new file, and ``path`` is not a folder (checked before a run's work: found after it, the run's outputs
+    were published without their state)."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise UsageError(f"{path}: the state's folder does not exist")
+    if path.is_dir():
+        raise UsageError(f"{path}: is a folder; name the state file to write (e.g. {path / 'day.state'})")
+    probe = parent / staging_name(path.name)
+    try:
+        probe.touch(exist_ok=False)
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{path}: the state cannot be written there: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def state_lock(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock (a ``.<name>.lock`` file beside it) for a run that restores and saves that state.
+
+    Two runs on one state each restore the same old state and the last save wins, losing the other's lines
+    from the day's totals and its keys: the second run is refused instead. Where file locks are not
+    available (off POSIX), nothing is locked.
+
+    Raises:
+        UsageError: another run holds the lock.
+    """
+    if fcntl is None:
+        yield
+        return
+    lock = path.resolve().parent / f".{path.name}.lock"
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise UsageError(
+                f"{path}: another run is using this state (locked); run the batches that share it one after "
+                "another"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _entry(name: str) -> zipfile.ZipInfo:

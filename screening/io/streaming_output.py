@@ -25,6 +25,7 @@ from screening.io.writers import (
     PARQUET_LEVEL,
     discard,
     flush_to_disk,
+    interrupts_held,
     publish,
     staging_dir,
     write_json,
@@ -118,12 +119,13 @@ class StreamingOutput:
         return self.out
 
     def abort(self) -> None:
-        """Drop the staging folder (the previous output set stays)."""
-        with contextlib.suppress(Exception):
-            self._finish_pending()
-        self._writer_thread.shutdown()
-        for writer in self._writers.values():
-            with contextlib.suppress(OSError, pa.ArrowException):
-                writer.close()
-        self._writers.clear()
-        discard(self.staging)
+        """Drop the staging folder (the previous output set stays), whatever Ctrl-C says meanwhile."""
+        with interrupts_held():
+            with contextlib.suppress(Exception):
+                self._finish_pending()
+            self._writer_thread.shutdown()
+            for writer in self._writers.values():
+                with contextlib.suppress(OSError, pa.ArrowException):
+                    writer.close()
+            self._writers.clear()
+            discard(self.staging)

@@ -7,6 +7,7 @@ Linux (two renames elsewhere); the old set is removed afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import glob
@@ -16,8 +17,10 @@ import os
 import platform
 import re
 import shutil
+import signal
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -162,26 +165,52 @@ def staging_dir(out: Path) -> Path:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, out.name)
-        staging = parent / f"{_staging_prefix(out.name)}{_HOST_ID}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        staging = parent / staging_name(out.name)
         staging.mkdir()
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     return staging
 
 
+def staging_name(name: str) -> str:
+    """A fresh hidden name for the staging copy of ``name`` (a folder or a file), holding this machine's and
+    process's ids (:func:`remove_stale_staging`)."""
+    return f"{_staging_prefix(name)}{_HOST_ID}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
 def remove_stale_staging(parent: Path, name: str) -> list[Path]:
-    """Remove the staging folders of output ``name`` in ``parent`` left by runs on this machine whose process
-    has ended (killed during their cleanup); the folders removed. A live run's folder, another machine's (on a
-    shared disk) and one of an unknown name are left alone."""
+    """Remove the staging copies (folders or files) of ``name`` in ``parent`` left by runs on this machine
+    whose process has ended (killed during their cleanup); the paths removed. A live run's, another
+    machine's (on a shared disk) and one of an unknown name are left alone."""
     removed = []
     prefix = _staging_prefix(name)
     for path in sorted(parent.glob(f"{glob.escape(prefix)}*")):
         host, _, rest = path.name.removeprefix(prefix).partition("-")
         pid = rest.partition("-")[0]
-        if host == _HOST_ID and pid.isdigit() and path.is_dir() and not _process_alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
+        if host == _HOST_ID and pid.isdigit() and not _process_alive(int(pid)):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             removed.append(path)
     return removed
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C ignored inside the block (a cleanup), in the main thread; elsewhere, nothing changes.
+
+    One Ctrl-C during a polars query raises twice (from the query, then from the signal still pending):
+    the second one cut the cleanup that the first had started, and left its staging folder behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _staging_prefix(name: str) -> str:
@@ -234,5 +263,6 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def discard(staging: Path) -> None:
-    """Remove an unfinished staging folder (after a failure)."""
-    shutil.rmtree(staging, ignore_errors=True)
+    """Remove an unfinished staging folder (after a failure), whatever Ctrl-C says meanwhile."""
+    with interrupts_held():
+        shutil.rmtree(staging, ignore_errors=True)

@@ -27,7 +27,9 @@ import pytest
 import screening
 from screening.generate import generate_manifest
 
-from ..conftest import OUTPUT_FILES, ROOT, US_PACK
+from ..conftest import OUTPUT_FILES, ROOT, SAMPLE, US_PACK
+
+SAMPLE_MANIFEST = SAMPLE / "manifest_10k.parquet"
 
 ROWS = 200_000
 TIMEOUT = 600.0
@@ -218,3 +220,94 @@ def test_sigkill_after_the_swap_then_rerun_gives_the_same_bytes(
     assert_nothing_else_visible(tmp_path, out)
     if not killed:  # the run ended on its own before the kill: it must have cleaned up after itself
         assert not staging_folders(tmp_path)
+
+
+def _no_larger_files(limit: int) -> None:
+    """In a child: writing a file past ``limit`` bytes fails as on a full disk (EFBIG, not a signal)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_temporary_file_that_cannot_be_written_is_no_input_error(tmp_path: Path) -> None:
+    """A full disk while validation writes its files was reported as a malformed manifest (exit 3)."""
+    manifest = tmp_path / "day.parquet"
+    generate_manifest(manifest, rows=20_000, seed=7, hts_codes=_codes(US_PACK))
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "screening", "run", str(manifest), "--rules", str(US_PACK)),
+            *("--out", str(out), "--part-lines", "5000", "--quiet"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _no_larger_files(64_000),
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    message = " ".join(done.stderr.split())
+    assert "the run's temporary files cannot be written" in message
+    assert "File too large" in message
+    assert "day.parquet" not in message
+    assert not out.exists()
+    assert staging_folders(tmp_path) == []
+
+
+def test_a_state_another_run_holds_is_refused_before_any_work(tmp_path: Path) -> None:
+    from screening.io.state_file import state_lock
+    from screening.screener import screen_files_in_batches
+
+    state = tmp_path / "day.state"
+    out = tmp_path / "out"
+    with state_lock(state), pytest.raises(screening.UsageError, match="another run is using this state"):
+        screen_files_in_batches([SAMPLE_MANIFEST], out=out, batch_size=5_000, rules=US_PACK, state_path=state)
+    assert not out.exists()
+    assert not state.exists()
+
+
+def test_a_state_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found after publishing (a read-only folder), the run's outputs had no state saved, with exit 70."""
+    from screening.screener import screen_files_in_batches
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "touch", refuse)
+    out = tmp_path / "out"
+    with pytest.raises(screening.UsageError, match="the state cannot be written there: Permission denied"):
+        screen_files_in_batches(
+            [SAMPLE_MANIFEST], out=out, batch_size=5_000, rules=US_PACK, state_path=tmp_path / "day.state"
+        )
+    assert not out.exists()
+
+
+def test_a_state_save_killed_midway_leaves_a_copy_the_next_save_removes(tmp_path: Path) -> None:
+    from screening.io.writers import staging_name
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    dead_pid = int(ended.stdout)
+    # A copy named as a save of that (ended) process names it: this machine's id, then its pid.
+    name = staging_name("day.state").replace(f"-{os.getpid()}-", f"-{dead_pid}-")
+    leftover = tmp_path / name
+    leftover.write_bytes(b"half a state")
+    screening.Screener(US_PACK).save_state(tmp_path / "day.state")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.state"]
+
+
+def test_ctrl_c_during_a_cleanup_does_not_cut_it(tmp_path: Path) -> None:
+    """One Ctrl-C in a polars query raises twice: the second cut the cleanup the first had started."""
+    from screening.io.writers import interrupts_held
+
+    done = []
+    with interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        done.append(True)
+    time.sleep(0.05)  # the signal was dropped, not kept for later
+    assert done == [True]

@@ -530,3 +530,29 @@ def test_the_summary_counts_packages_whose_fees_or_total_are_unknown(tmp_path: P
     assert money["packages_with_unknown_duty"] == 0
     assert money["total_due_usd"] == f"{packages['total_due_usd'].drop_nulls().sum():.2f}"
     assert "1 packages have no total due" in done.stdout
+
+
+def test_ctrl_c_exits_130_and_leaves_no_staging(tmp_path: Path) -> None:
+    """A real SIGINT to a running batched job: exit 130 (it was 1, click's "Aborted!"), no staging left."""
+    import signal
+    import time
+
+    day = tmp_path / "day.parquet"
+    pl.concat([pl.read_parquet(SAMPLE_PARQUET)] * 8).write_parquet(day)
+    command = [sys.executable, "-m", "screening", "run", str(day), "--rules", str(US_PACK)]
+    running = subprocess.Popen(
+        [*command, "--out", str(tmp_path / "o"), "--batch-size", "2000", "--quiet"],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".o.staging-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    running.send_signal(signal.SIGINT)
+    _, stderr = running.communicate(timeout=120)
+    assert running.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert not (tmp_path / "o").exists()
+    assert list(tmp_path.glob(".o.staging-*")) == []
