@@ -26,6 +26,7 @@ from screening.errors import ScreeningError, UsageError
 from screening.explain import explain_package, render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
+from screening.io.writers import discard_unfinished
 from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
@@ -56,6 +57,7 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             # Outputs are staged, and the staging removed on the way out: the output folder keeps a whole set.
+            discard_unfinished()
             err.print(Text.assemble(("interrupted", "bold red")), highlight=False)
             sys.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):

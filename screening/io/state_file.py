@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from screening.errors import UsageError
-from screening.io.writers import interrupts_held, remove_stale_staging, staging_name
+from screening.io.writers import discard, finished, remove_stale_staging, staging_name, track_staging
 
 try:
     import fcntl
@@ -38,6 +38,7 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
     check_state_path(target)
     remove_stale_staging(target.resolve().parent, target.name)
     staging = target.with_name(staging_name(target.name))
+    track_staging(staging)
     try:
         with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
             archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
@@ -48,9 +49,9 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
         with staging.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(staging, target)
+        finished(staging)
     except BaseException:
-        with interrupts_held():
-            staging.unlink(missing_ok=True)
+        discard(staging)
         raise
     return target
 

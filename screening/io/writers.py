@@ -7,6 +7,7 @@ Linux (two renames elsewhere); the old set is removed afterwards.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import ctypes.util
@@ -167,9 +168,37 @@ def staging_dir(out: Path) -> Path:
         remove_stale_staging(parent, out.name)
         staging = parent / staging_name(out.name)
         staging.mkdir()
+        _UNFINISHED.add(staging)
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     return staging
+
+
+#: Staging copies (folders or files) this process made and has neither published nor discarded: removed by
+#: :func:`discard_unfinished` (on Ctrl-C, and at exit).
+_UNFINISHED: set[Path] = set()
+
+
+def track_staging(path: Path) -> None:
+    """Count ``path`` (a staging copy being written) among the unfinished ones until :func:`discard` or
+    :func:`finished` is called on it."""
+    _UNFINISHED.add(path)
+
+
+def finished(path: Path) -> None:
+    """``path`` is no longer an unfinished staging copy (renamed into place)."""
+    _UNFINISHED.discard(path)
+
+
+def discard_unfinished() -> None:
+    """Remove every staging copy this process left unfinished: a Ctrl-C can land in the middle of a cleanup (one
+    Ctrl-C during a polars query raises twice), and this runs once more on the way out."""
+    with interrupts_held():
+        for path in sorted(_UNFINISHED):
+            discard(path)
+
+
+atexit.register(discard_unfinished)
 
 
 def staging_name(name: str) -> str:
@@ -237,14 +266,17 @@ def publish(staging: Path, out: Path) -> None:
     check_replaceable(out)  # again: something may have appeared there while the run worked
     if not out.exists():
         os.rename(staging, out)
+        finished(staging)
         flush_to_disk(out.parent)
         return
     if _exchange(staging, out):
-        shutil.rmtree(staging)
+        shutil.rmtree(staging)  # the previous set, now at the staging path
+        finished(staging)
     else:
         retired = out.parent / f".{out.name}.retired-{uuid.uuid4().hex[:12]}"
         os.rename(out, retired)
         os.rename(staging, out)
+        finished(staging)
         shutil.rmtree(retired)
     flush_to_disk(out.parent)
 
@@ -263,6 +295,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def discard(staging: Path) -> None:
-    """Remove an unfinished staging folder (after a failure), whatever Ctrl-C says meanwhile."""
+    """Remove an unfinished staging folder or file (after a failure), whatever Ctrl-C says meanwhile."""
     with interrupts_held():
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            staging.unlink(missing_ok=True)
+        _UNFINISHED.discard(staging)
