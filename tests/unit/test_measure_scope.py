@@ -148,24 +148,33 @@ def test_a_code_shorter_than_the_scope_leaves_the_duty_open_instead_of_guessing(
     assert sorted(flagged) == ["S1", "S2"]
 
 
+def screen_short_code_under_zero_rate(tmp_path: Path, *, other: str = "") -> screening.Result:
+    """A $1,000 line of 9503.00.00 under a copy of the U.S. pack with the test measure at rate 0 listing one
+    10-digit line under it (``other``: more measures for the same file)."""
+    root = tmp_path / "us"
+    shutil.copytree(US_PACK, root)
+    (root / "measures" / "test.toml").write_text(MEASURE.replace('rate = "0.25"', 'rate = "0"') + other)
+    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n9503000073\n")
+    declare_test_group(root)
+    if other:  # its group declared too
+        tariff = root / "tariff.toml"
+        tariff.write_text(
+            tariff.read_text().replace("[stacking_groups]\n", '[stacking_groups]\ntest_other = "x"\n')
+        )
+    line = {
+        **BASE_LINE,
+        "declared_value": "1000",
+        "consignee_name": "Z",
+        "package_id": "Z",
+        "hts_code": "9503.00.00",
+    }
+    return screening.screen(pl.DataFrame([line]), rules=screening.load_rules(root))
+
+
 def test_a_zero_rate_left_open_by_a_short_code_charges_nothing_either_way(tmp_path: Path) -> None:
     """A measure at 0 that lists some goods under a short code settles at 0 (the duty is known: the other
     duties alone), with the reason; the pack's Section 122 after 2026-07-24 and HK Section 301 are such."""
-    root = tmp_path / "us"
-    shutil.copytree(US_PACK, root)
-    (root / "measures" / "test.toml").write_text(MEASURE.replace('rate = "0.25"', 'rate = "0"'))
-    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n9503000073\n")
-    declare_test_group(root)
-    rows = [
-        {
-            **BASE_LINE,
-            "declared_value": "1000",
-            "consignee_name": "Z",
-            "package_id": "Z",
-            "hts_code": "9503.00.00",
-        }
-    ]
-    result = screening.screen(pl.DataFrame(rows), rules=screening.load_rules(root))
+    result = screen_short_code_under_zero_rate(tmp_path)
     assert result.packages.select("duty_status", "duty_usd").row(0) == ("assessed", Decimal("0.00"))
     applied = result.components.filter(pl.col("measure_id") == "test-duty")
     assert applied["amount_usd"].to_list() == [Decimal("0.00")]
@@ -175,31 +184,13 @@ def test_a_zero_rate_left_open_by_a_short_code_charges_nothing_either_way(tmp_pa
 def test_a_zero_rate_that_removes_other_duties_stays_open_on_a_short_code(tmp_path: Path) -> None:
     """The same measure, but another measure is not_with its group: whether it applies decides that other
     duty, so the short code leaves the duty open."""
-    root = tmp_path / "us"
-    shutil.copytree(US_PACK, root)
     other = (
         MEASURE.replace('id = "test-duty"', 'id = "test-other"')
         .replace('heading = "9903.99.99"', 'heading = "9903.99.98"')
         .replace('stacking_group = "test"', 'stacking_group = "test_other"\nnot_with = ["test"]')
         .replace('hts_include_file = "measures/test_scope.csv"', 'hts_include = ["9503"]')
     )
-    (root / "measures" / "test.toml").write_text(MEASURE.replace('rate = "0.25"', 'rate = "0"') + other)
-    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n9503000073\n")
-    declare_test_group(root)
-    tariff = root / "tariff.toml"
-    tariff.write_text(
-        tariff.read_text().replace("[stacking_groups]\n", '[stacking_groups]\ntest_other = "x"\n')
-    )
-    rows = [
-        {
-            **BASE_LINE,
-            "declared_value": "1000",
-            "consignee_name": "Z",
-            "package_id": "Z",
-            "hts_code": "9503.00.00",
-        }
-    ]
-    result = screening.screen(pl.DataFrame(rows), rules=screening.load_rules(root))
+    result = screen_short_code_under_zero_rate(tmp_path, other=other)
     assert result.packages.select("duty_status", "duty_usd").row(0) == ("needs-longer-hts", None)
 
 
