@@ -168,7 +168,7 @@ def staging_dir(out: Path) -> Path:
         remove_stale_staging(parent, out.name)
         staging = parent / staging_name(out.name)
         staging.mkdir()
-        _UNFINISHED.add(staging)
+        track_staging(staging)
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     return staging
