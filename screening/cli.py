@@ -278,14 +278,22 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         )
         listing = risk.get("screening_list")
         if listing:
-            age = listing["age_days_at_latest_arrival"]
             out.print(
                 f"screening list {listing['source']} published {listing['published']}"
-                + (f" ({age} days before the latest arrival)" if age is not None else ""),
+                + _list_age(listing["age_days_at_latest_arrival"]),
                 highlight=False,
             )
     rules = summary["rules"]
     out.print(f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/", highlight=False)
+
+
+def _list_age(age: int | None) -> str:
+    """How the screening list's publication date stands to the latest arrival (a backfill's list is later)."""
+    if age is None:
+        return ""
+    if age < 0:
+        return f" ({-age} days after the latest arrival: a later list than the goods had)"
+    return f" ({age} days before the latest arrival)"
 
 
 @main.command("explain")

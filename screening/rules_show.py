@@ -11,9 +11,18 @@ import polars as pl
 from screening.errors import UsageError
 from screening.exprs.hts import VALID_HTS_CODE, hts_digits
 from screening.rulepack.loader import RulePack
-from screening.rulepack.models import GiftExemption, NeverEligible, Rule, Scoped, Suspension
+from screening.rulepack.models import (
+    Fee,
+    GiftExemption,
+    NeverEligible,
+    PostalRegime,
+    Rule,
+    Scoped,
+    Suspension,
+)
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
+from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import measures_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
 
@@ -81,27 +90,52 @@ def rules_in_force(
         if r.in_force(day)
     ]
     out += [
-        _entry(
-            "fee",
-            r,
-            f"{r.component} {_fee_text(r.amount_usd, r.rate, r.min_usd, r.max_usd)} on {', '.join(r.entry_types)}",
-        )
+        _entry("fee", r, f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)}")
         for r in pack.fees.fees
         if r.in_force(day) and (mode is None or mode in r.modes)
     ]
-    out += _measures(pack, day, origin=origin, hts=hts, mode=mode)
-    out += [
-        _entry(
-            "postal", r, f"{r.method}" + (f" {r.ad_valorem_rate}" if r.ad_valorem_rate is not None else "")
-        )
+    postal = [
+        r
         for r in pack.tariff.postal
         if r.in_force(day)
         and (origin is None or "*" in r.origins or origin in r.origins)
         and mode in (None, "postal")
     ]
+    duties = _measures(pack, day, origin=origin, hts=hts, mode=mode)
     if hts is not None:
-        out += _tariff_line(pack, day, hts)
+        duties += _tariff_line(pack, day, hts)
+    out += _replaced_on_mail(duties, postal, mode)
+    out += [_entry("postal", r, _postal_text(r, origin)) for r in postal]
     return out
+
+
+def _postal_text(regime: PostalRegime, origin: str | None) -> str:
+    """The regime's method and rate: for an origin-rate regime, the origin's rate (or that it has none)."""
+    if regime.method != "origin-rate":
+        rate = f" {regime.ad_valorem_rate}" if regime.ad_valorem_rate is not None else ""
+        return f"{regime.method}{rate}"
+    if origin is None:
+        rates = ", ".join(f"{code} {rate}" for code, rate in sorted(regime.origin_rates.items()))
+        return f"origin-rate ({rates}; other origins: no rate in the pack, duty not computable)"
+    own = regime.origin_rates.get(origin)
+    if own is None:
+        return f"origin-rate: no rate for {origin} in the pack (duty not computable)"
+    return f"origin-rate {own} for {origin}"
+
+
+def _replaced_on_mail(duties: list[InForce], postal: list[PostalRegime], mode: str | None) -> list[InForce]:
+    """``duties`` (measures and the tariff line), each marked as replaced when ``mode`` is postal and a flat
+    postal regime charges mail in lieu of them."""
+    flat = [r.id for r in postal if r.method in FLAT_POSTAL_METHODS]
+    if mode != "postal" or not flat:
+        return duties
+    note = f" [on mail: replaced by postal regime {', '.join(flat)}, in lieu of other duties; AD/CVD and quota goods excepted]"
+    return [
+        InForce(d.kind, d.rule_id, d.summary + note, d.confidence, d.citation, d.period)
+        if d.kind in ("measure", "tariff-line")
+        else d
+        for d in duties
+    ]
 
 
 #: Prefix lists longer than this are shortened in summaries (the pack file has them all).
@@ -144,11 +178,13 @@ def _origin_ok(rule: Suspension, origin: str | None) -> bool:
     return origin is None or "*" in rule.origins or origin in rule.origins
 
 
-def _fee_text(amount: object, rate: object, low: object, high: object) -> str:
-    if amount is not None:
-        return f"${amount}"
-    bounds = f" (min ${low}, max ${high})" if low is not None else ""
-    return f"{rate} of value{bounds}"
+def _fee_text(fee: Fee) -> str:
+    if fee.kind == "unknown":
+        return "owed, amount not known (fees and total left empty)"
+    if fee.amount_usd is not None:
+        return f"${fee.amount_usd}"
+    bounds = f" (min ${fee.min_usd}, max ${fee.max_usd})" if fee.min_usd is not None else ""
+    return f"{fee.rate} of value{bounds}"
 
 
 def _entry(kind: str, rule: Rule, summary: str) -> InForce:
@@ -202,6 +238,14 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
     key = pl.LazyFrame({"arrival_date": [day], "hts_code": [hts]}).select(
         "arrival_date", hts_digits(pl.col("hts_code")).alias("hts_digits")
     )
+    if resolved.tariff.height == 0:
+        first = pack.mfn.select(pl.col("effective_from").min()).item()
+        what = f"the pack has no tariff lines on {day} (they start {first}): duty not computable"
+        return [
+            InForce(
+                "tariff-line", "mfn", what, pack.tariff.mfn.confidence, pack.tariff.mfn.citation.render(), ""
+            )
+        ]
     found = tariff_lines_for_keys(key, resolved.tariff).collect()
     if found.height == 0:
         return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]

@@ -531,7 +531,12 @@ def check_pack(pack: RulePack) -> None:
             for origin in _expand_star(r.origins, pack)
             for mode in r.modes
         ],
-        "fees": [(f"{r.component}/{mode}", r) for r in pack.fees.fees for mode in r.modes],
+        "fees": [
+            (f"{r.component}/{mode}/{entry}", r)
+            for r in pack.fees.fees
+            for mode in r.modes
+            for entry in r.entry_types
+        ],
         "measures": [
             (f"{r.heading}/{origin}", r)
             for r in pack.tariff.measures

@@ -200,6 +200,22 @@ def test_a_truncated_parquet_file_exits_3(tmp_path: Path) -> None:
     assert "truncated.parquet" in done.stderr
 
 
+def test_a_backfill_s_summary_says_the_screening_list_is_later_than_its_goods(tmp_path: Path) -> None:
+    """A 2020 arrival screened against a list published in 2024 printed '-1584 days before the latest arrival'."""
+    manifest = tmp_path / "old.csv"
+    pl.DataFrame([{**BASE_LINE, "arrival_date": "2020-01-01", "currency": "USD"}]).write_csv(manifest)
+    done = screen("run", manifest, "--out", tmp_path / "o")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    listing = summary["risk"]["screening_list"]
+    published = dt.date.fromisoformat(listing["published"])
+    assert listing["age_days_at_latest_arrival"] == (dt.date(2020, 1, 1) - published).days < 0
+    after = (published - dt.date(2020, 1, 1)).days
+    assert f"({after} days after the latest arrival: a later list than the goods had)" in " ".join(
+        done.stdout.split()
+    )
+
+
 def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     done = screen("rules", "show", US_PACK, "--date", "2025-05-02", "--origin", "CN", "--json")
     assert done.returncode == 0, done.stderr
@@ -270,6 +286,44 @@ def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
     assert entries["mfn"]["summary"].startswith("61091000: 16.5%")
     assert entries["mfn"]["summary"].endswith("units of quantity doz., kg")
     assert entries["s122-surcharge"]["kind"] == "measure"
+
+
+def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screening.RulePack) -> None:
+    """Mail under a flat postal regime pays the regime's rate in lieu of other duties: `rules show` listed the
+    measures and MFN rate as in force and the origin-rate regime without the origin's rate."""
+    from screening.rules_show import rules_in_force
+
+    def shown(day: dt.date, **kwargs: str) -> dict[str, str]:
+        return {e.rule_id: e.summary for e in rules_in_force(us_pack, day, **kwargs)}
+
+    mail = shown(dt.date(2025, 9, 15), origin="CN", hts="6109.10.00.12", mode="postal")
+    assert mail["postal-all-ieepa-rate"] == "origin-rate 0.30 for CN"
+    assert "replaced by postal regime postal-all-ieepa-rate" in mail["s301-list4a"]
+    assert "replaced by postal regime postal-all-ieepa-rate" in mail["mfn"]
+    assert mail["dutiable-mail-postal-regime"] == "dutiable_mail $0.00 on postal"
+    express = shown(dt.date(2025, 9, 15), origin="CN", hts="6109.10.00.12", mode="express")
+    assert "replaced" not in express["s301-list4a"] + express["mfn"]
+    german = shown(dt.date(2025, 9, 15), origin="DE", mode="postal")
+    assert german["postal-all-ieepa-rate"] == "origin-rate: no rate for DE in the pack (duty not computable)"
+    # From 2026-07-24 mail pays every duty: nothing is replaced; its fees are owed but not known.
+    entry = shown(dt.date(2026, 7, 24), origin="CN", hts="6109.10.00.12", mode="postal")
+    assert "replaced" not in entry["mfn"]
+    assert entry["postal-informal-entry-fees"].startswith("postal_entry_fees owed, amount not known")
+
+
+def test_rules_show_says_when_the_pack_has_no_tariff_lines_for_the_date(us_pack: screening.RulePack) -> None:
+    """Before the tariff table starts, `rules show` said 'no tariff line' (confirmed) where a run says the
+    duty is not computable."""
+    from screening.rules_show import rules_in_force
+
+    (line,) = [
+        e for e in rules_in_force(us_pack, dt.date(2020, 1, 1), hts="6109.10.00.12") if e.rule_id == "mfn"
+    ]
+    assert (
+        line.summary
+        == "the pack has no tariff lines on 2020-01-01 (they start 2025-01-01): duty not computable"
+    )
+    assert line.confidence == us_pack.tariff.mfn.confidence
 
 
 def test_rules_show_names_the_ad_cvd_order_and_quota_class_of_a_line() -> None:

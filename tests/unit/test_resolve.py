@@ -163,6 +163,7 @@ def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
         "mpf-formal-fy2026",
         "express-consignment-fy2026",
         "dutiable-mail-fy2026",
+        "dutiable-mail-postal-regime",  # $0.00 on mail under a postal regime (unconfirmed), FY2025 to 2026-07-24
     }
     mpf = fees.filter(pl.col("component") == "mpf_informal")
     assert set(mpf["amount_cents"]) == {269}

@@ -430,6 +430,28 @@ def test_import_hts_never_writes_into_the_installed_pack(
     assert "rules/us: rule pack folder not found" in done.output
 
 
+_MAIL_FEE = (
+    '\n[[fees]]\nid = "{id}"\ncomponent = "dutiable_mail"\nkind = "flat"\namount_usd = "1.00"\n'
+    'entry_types = {entry_types}\nmodes = ["postal"]\neffective_from = 2025-01-01\neffective_to = 2025-02-01\n'
+    'citation = {{ instrument = "Hypothetical notice for tests" }}\n'
+)
+
+
+def test_fees_of_one_component_and_mode_overlap_only_on_a_shared_entry_type(tmp_path: Path) -> None:
+    """A package has one entry type: mail fees for informal entries and for postal-regime items may share days.
+    The same entry type on the same days is still refused."""
+    disjoint = copy_pack(tmp_path / "disjoint")
+    edit(disjoint, "fees.toml", append(_MAIL_FEE.format(id="mail-formal", entry_types='["formal"]')))
+    fees = {f.id: f for f in load_rules(disjoint).fees.fees}
+    assert fees["mail-formal"].entry_types == ("formal",)
+    shared = copy_pack(tmp_path / "shared")
+    edit(shared, "fees.toml", append(_MAIL_FEE.format(id="mail-both", entry_types='["formal", "informal"]')))
+    message = str(load_error(shared))
+    assert "dutiable_mail/postal/informal" in message
+    assert "dutiable-mail-fy2025" in message
+    assert "mail-both" in message
+
+
 def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
     """Adding next year's mail fee alone made every express package of that year owe $0.00 in fees (the date
     counted as having a schedule), where the pack has no express fees for it."""
