@@ -88,6 +88,9 @@ def _to_decimal(expr: pl.Expr, source: pl.DataType, target: pl.Decimal) -> pl.Ex
         # Only a float with more than 6 decimals, or too large for its 6 decimals to be exact in a float,
         # takes the text path (the others are null there: cheap); 723347347957.975 was cast 723347347957.974912.
         plausible = expr.is_finite() & (expr.abs() < 1e15)
+        if source == pl.Float32():
+            # A 32-bit float's own shortest text (799.995), not that of its 64-bit widening (799.994995...).
+            return pl.when(plausible).then(parse_text(expr.cast(pl.String()), target))
         rounded = expr.round(6)
         longer = plausible & ((rounded != expr) | (expr.abs() >= 1e9))
         as_text = parse_text(pl.when(longer).then(expr).cast(pl.String()), target)

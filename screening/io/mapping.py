@@ -68,6 +68,23 @@ class ColumnMapping(BaseModel):
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InputSchemaError(label, f"cannot be read: {exc}") from exc
         renames = {source: canonical for canonical, source in self.columns.items() if source in names}
+        # A mapped header the file lacks (a misspelling, say) would leave its column to the engine's default:
+        # refused, unless the file has the canonical column itself or the mapping gives it a default.
+        absent = {
+            canonical: source
+            for canonical, source in self.columns.items()
+            if source not in names and canonical not in names and canonical not in self.defaults
+        }
+        if absent:
+            shown = ", ".join(f"{source!r} for {canonical}" for canonical, source in sorted(absent.items()))
+            headers = [n for n in names if not n.startswith("__")]
+            listed = f"{headers[:12]}" + (f" and {len(headers) - 12} more" if len(headers) > 12 else "")
+            raise InputSchemaError(
+                label,
+                f"the mapping names header {shown}, which the file lacks (its headers: {listed}); fix the "
+                "mapping, or give the column a value under [defaults] for files without it",
+                missing=tuple(sorted(absent)),
+            )
         clashes = [c for c in renames.values() if c in names and c not in renames]
         if clashes:
             raise InputSchemaError(label, f"mapping targets {clashes} also exist as columns in the file")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import codecs
 import glob
+import io
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -117,10 +119,42 @@ def scan_file(path: Path) -> pl.LazyFrame:
         if kind == "ipc":
             return _scan_ipc(path)
         if kind == "ndjson":
-            return pl.scan_ndjson(path, infer_schema_length=None)
+            return _scan_ndjson(path)
         return scan_csv(path, "\t" if kind == "tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(str(path), f"cannot be read: {_first_line(exc)}") from exc
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _scan_ndjson(path: Path) -> pl.LazyFrame:
+    """An NDJSON file, scanned lazily; one that starts with a UTF-8 byte-order mark (which polars' reader
+    refuses) is read into memory without it."""
+    with path.open("rb") as handle:
+        starts_with_bom = handle.read(len(_UTF8_BOM)) == _UTF8_BOM
+    if starts_with_bom:
+        return pl.scan_ndjson(io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :]), infer_schema_length=None)
+    return pl.scan_ndjson(path, infer_schema_length=None)
+
+
+def ndjson_fault(path: Path) -> str | None:
+    """Where an NDJSON file that polars cannot read goes wrong: its first record that is not a JSON object,
+    by record number (blank lines not counted, as in ``rejects.row``) and line. Read only once the file
+    has failed, to name the record; None when every record parses."""
+    record = 0
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            record += 1
+            try:
+                parsed = json.loads(text)
+            except json.JSONDecodeError as exc:
+                return f"record {record:,} (line {number:,}) is not valid JSON: {exc.msg} at character {exc.colno}"
+            if not isinstance(parsed, dict):
+                return f"record {record:,} (line {number:,}) is a JSON {type(parsed).__name__}, not an object"
+    return None
 
 
 def _refuse_unreadable_types(path: Path, kind: str) -> None:
@@ -137,6 +171,7 @@ def _refuse_unreadable_types(path: Path, kind: str) -> None:
                 schema = reader.schema
     except (pa.ArrowException, OSError):
         return  # polars' own reader names what is wrong with the file
+    refuse_repeated_names(schema.names, str(path))
     unreadable = unreadable_columns(schema)
     if unreadable:
         raise InputSchemaError(str(path), "; ".join(unreadable))
@@ -211,6 +246,10 @@ class _IpcStreamReader(_IoSource):
             raise pl.exceptions.ComputeError(f"{self.path}: damaged Arrow IPC stream") from exc
 
 
+def _is_ndjson(path: Path) -> bool:
+    return SUFFIXES.get(path.suffix.lower()) == "ndjson"
+
+
 def is_csv(path: Path) -> bool:
     """Whether ``path`` is read as CSV (or TSV), with :data:`MALFORMED_COL`."""
     return SUFFIXES.get(path.suffix.lower()) in ("csv", "tsv")
@@ -234,11 +273,21 @@ def is_ipc_stream(path: Path) -> bool:
 
 def schema_frame(path: Path) -> pl.LazyFrame:
     """A frame with the columns of the file at ``path``, for its schema: as :func:`scan_file`, but an IPC
-    stream's schema is read without its rows."""
+    stream's schema is read without its rows.
+
+    Raises:
+        InputSchemaError: the file cannot be read (an IPC file that is neither an Arrow file nor a stream).
+    """
     if not is_ipc_stream(path):
         return scan_file(path)
-    with pa.ipc.open_stream(path) as reader:
-        empty = importable(reader.schema.empty_table())
+    try:
+        with pa.ipc.open_stream(path) as reader:
+            empty = importable(reader.schema.empty_table())
+    except (pa.ArrowException, OSError) as exc:
+        raise InputSchemaError(
+            str(path), f"cannot be read: not a valid Arrow IPC file or stream ({_first_line(exc)})"
+        ) from exc
+    refuse_repeated_names(empty.schema.names, str(path))
     frame = pl.from_arrow(empty)
     assert isinstance(frame, pl.DataFrame)
     return frame.lazy()
@@ -546,6 +595,7 @@ def from_memory(obj: Any) -> pl.LazyFrame:
 
 
 def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+    refuse_repeated_names(data.schema.names, "<memory>")
     frame = pl.from_arrow(importable(data))
     assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
     return frame
@@ -621,7 +671,8 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     try:
         names = set(source.frame.collect_schema().names())
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(source.label, f"cannot be read: {_first_line(exc)}") from exc
+        fault = ndjson_fault(source.path) if source.path is not None and _is_ndjson(source.path) else None
+        raise InputSchemaError(source.label, f"cannot be read: {fault or _first_line(exc)}") from exc
     repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
     if repeated:
         raise InputSchemaError(
@@ -673,6 +724,14 @@ def check_types(source: Source) -> None:
             raise InputSchemaError(
                 source.label, f"column {name!r} has type {dtype}; expected text or {target}", missing=()
             )
+
+
+def refuse_repeated_names(names: Sequence[str], label: str) -> None:
+    """Raise :class:`InputSchemaError` if Arrow data has a column name more than once (polars refuses such
+    data, or panics reading an IPC file of it)."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputSchemaError(label, f"repeated column headers {repeated}: each column must appear once")
 
 
 def _first_line(exc: BaseException) -> str:

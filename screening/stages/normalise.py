@@ -320,16 +320,17 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
         Check(
             "declared_value",
             RejectCode.INVALID_VALUE,
-            value.is_null() | exponent,
-            pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
+            # By the float too: a number past the decimal type (10^18 and up) does not parse at all.
+            ~exponent & ((value.abs() > MAX_DECLARED_VALUE) | (as_float.abs() > float(MAX_DECLARED_VALUE))),
+            pl.format(
+                "declared_value {} is implausibly large (over 10^12); check the decimal separator", raw
+            ),
         ),
         Check(
             "declared_value",
             RejectCode.INVALID_VALUE,
-            value.abs() > MAX_DECLARED_VALUE,
-            pl.format(
-                "declared_value {} is implausibly large (over 10^12); check the decimal separator", raw
-            ),
+            value.is_null() | exponent,
+            pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
         ),
         Check(
             "declared_value",

@@ -11,6 +11,7 @@ A case the engine gets wrong carries ``bug=``: its test states the right behavio
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
@@ -656,6 +658,33 @@ def _corrupted_parquet(tmp: Path) -> Path:
     return path
 
 
+def _arrow_file_with_repeated_column(tmp: Path) -> Path:
+    table = base_frame().with_columns(note=pl.lit("a")).to_arrow()
+    table = table.append_column("note", table.column("note"))
+    path = tmp / "repeated.arrow"
+    with pa.ipc.new_file(path, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _ndjson(
+    name: str, *, second: str | None = None, third: str | None = None, bom: bool = False
+) -> Callable[[Path], Path]:
+    """Three valid records as NDJSON, with the second (and third) replaced by the text given."""
+
+    def build(tmp: Path) -> Path:
+        records = [json.dumps(row) for row in base_frame().to_dicts()]
+        if second is not None:
+            records[1] = second
+        if third is not None:
+            records.insert(2, third)
+        path = tmp / name
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(records) + "\n").encode())
+        return path
+
+    return build
+
+
 def _file_in_the_way(tmp: Path) -> Path:
     blocker = tmp / "blocker.txt"
     blocker.write_text("not a folder\n")
@@ -760,6 +789,49 @@ FILE_CASES: tuple[FileCase, ...] = (
         one(write_bytes("photo.parquet", b"\x89PNG\r\n\x1a\n" + b"\0" * 100)),
         3,
         named("photo.parquet"),
+    ),
+    FileCase(
+        "empty_arrow_file",
+        "an .arrow file of 0 bytes (a half-copied file)",
+        one(write_bytes("empty.arrow", b"")),
+        3,
+        named("empty.arrow", "not a valid Arrow IPC file or stream"),
+    ),
+    FileCase(
+        "text_in_arrow_file",
+        "a line of text in a .feather file, screened in batches",
+        one(write_bytes("notes.feather", b"not arrow at all\n")),
+        3,
+        named("notes.feather", "not a valid Arrow IPC file or stream"),
+        extra=("--batch-size", "10"),
+    ),
+    FileCase(
+        "arrow_file_with_repeated_column",
+        "an Arrow IPC file with two columns named note (polars panicked reading it)",
+        one(_arrow_file_with_repeated_column),
+        3,
+        named("repeated.arrow", "repeated column headers ['note']"),
+        process=True,
+    ),
+    FileCase(
+        "ndjson_broken_record",
+        "an NDJSON file whose second record has a doubled comma",
+        one(_ndjson("broken.ndjson", second='{"package_id": "P9",, "mode": "express"}')),
+        3,
+        named("broken.ndjson", "record 2 (line 2) is not valid JSON"),
+    ),
+    FileCase(
+        "ndjson_record_not_an_object",
+        "an NDJSON file whose second record (after a blank line) is a JSON list",
+        one(_ndjson("list.ndjson", second="", third="[1, 2]")),
+        3,
+        named("list.ndjson", "record 2 (line 3) is a JSON list, not an object"),
+    ),
+    FileCase(
+        "ndjson_with_byte_order_mark",
+        "an NDJSON file that starts with a UTF-8 byte-order mark (polars' reader refused it)",
+        one(_ndjson("bom.ndjson", bom=True)),
+        0,
     ),
     FileCase(
         "unknown_suffix",

@@ -170,6 +170,35 @@ def test_mapping_onto_a_column_that_already_exists(tmp_path: Path) -> None:
         open_sources([source], ColumnMapping(columns={"package_id": "HAWB"}))
 
 
+def test_a_mapped_header_the_file_lacks_is_refused_unless_defaulted_or_canonical(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """A misspelt header (`gift = "Is_Gift"` for a column `IsGift`) was ignored: every line took the default
+    (not a gift) and owed duty."""
+    source = tmp_path / "carrier.csv"
+    manifest().with_columns(IsGift=pl.lit("true")).write_csv(source)
+    typo = ColumnMapping(columns={"gift": "Is_Gift", "quantity": "Qty"})
+    with pytest.raises(InputSchemaError, match=r"carrier\.csv") as info:
+        screen(source, pack, mapping=typo)
+    assert "the mapping names header 'Is_Gift' for gift, 'Qty' for quantity, which the file lacks" in str(
+        info.value
+    )
+    assert "'IsGift'" in str(info.value)  # the headers it has
+    assert info.value.missing == ("gift", "quantity")
+    with pytest.raises(InputSchemaError, match="Is_Gift"):
+        screening.Screener(pack, mapping=typo).screen(pl.read_csv(source))
+    # Files without the column, foreseen by a default: the default applies.
+    defaulted = ColumnMapping(columns={"gift": "Is_Gift"}, defaults={"gift": False})
+    assert screen(source, pack, mapping=defaulted).lines["gift"].to_list() == [False] * 3
+    # A file that has the canonical column itself keeps it.
+    canonical = tmp_path / "canonical.csv"
+    manifest().with_columns(gift=pl.lit("true")).write_csv(canonical)
+    gift_typo = ColumnMapping(columns={"gift": "Is_Gift"})
+    assert screen(canonical, pack, mapping=gift_typo).lines["gift"].to_list() == [True] * 3
+    right = ColumnMapping(columns={"gift": "IsGift"})
+    assert screen(source, pack, mapping=right).lines["gift"].to_list() == [True] * 3
+
+
 # --- Opening sources -------------------------------------------------------------------------------------
 
 
@@ -660,6 +689,15 @@ def test_arrow_types_polars_cannot_import_are_converted_in_memory(pack: RulePack
     assert screen(offset, pack).packages["arrival_date"].to_list() == [dt.date(2025, 3, 9)] * 2
 
 
+def test_arrow_data_with_a_repeated_column_name_is_an_input_schema_error(pack: RulePack) -> None:
+    """polars raised its own DuplicateError (not a ScreeningError) for such a table."""
+    table = arrow_manifest()
+    table = table.append_column("description", table.column("description"))
+    for run in (lambda: screen(table, pack), lambda: screening.Screener(pack).screen(table)):
+        with pytest.raises(InputSchemaError, match=r"repeated column headers \['description'\]"):
+            run()
+
+
 def test_a_date_beyond_year_9999_is_one_reject_not_a_crash(pack: RulePack) -> None:
     far = arrow_manifest(arrival_date=pa.array([20157, 300_000 * 365], pa.date32()))
     for result in (screen(far, pack), screening.Screener(pack).screen(far)):
@@ -716,6 +754,16 @@ def test_a_float_value_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
     assert values == [Decimal("2.68"), Decimal("723347347957.98")]
 
 
+def test_a_32_bit_float_value_is_read_as_its_own_shortest_decimal(pack: RulePack) -> None:
+    """A float32 799.995 was read through its 64-bit widening (799.994995...): $799.99, where the same value as
+    text or float64 is $800.00."""
+    frame = manifest(3, declared_value=["799.995", "2.675", "0.1"], currency=["USD"] * 3).with_columns(
+        pl.col("declared_value").cast(pl.Float32())
+    )
+    values = screen(frame, pack).packages.sort("package_id")["value_usd"].to_list()
+    assert values == [Decimal("800.00"), Decimal("2.68"), Decimal("0.10")]
+
+
 def test_a_value_in_a_foreign_currency_is_rounded_once_from_the_exact_product(pack: RulePack) -> None:
     """0.31 CAD at 0.7258064516 is 0.224999999996 USD: $0.22. Polars' product kept 10 decimals, rounded half to
     even (0.2250000000), and the half-up rounding to the cent made it $0.23."""
@@ -729,3 +777,19 @@ def test_a_value_in_exponent_form_is_not_a_plain_decimal(pack: RulePack) -> None
     result = screen(manifest(2, declared_value=["1e3", "8.000049999e2"]), pack)
     assert result.rejects.select("field", "code").unique().rows() == [("declared_value", "invalid-value")]
     assert result.rejects.height == 2
+
+
+def test_a_value_past_the_decimal_type_is_called_implausibly_large(pack: RulePack) -> None:
+    """Twenty digits (or uint64's largest) do not parse as a decimal at all: they were called 'not a plain decimal
+    number (no symbols or separators)', which they are."""
+    text = screen(manifest(3, declared_value=["99999999999999999999", "10000000000000", "1e300"]), pack)
+    unsigned = screen(
+        manifest(1).with_columns(pl.lit(2**64 - 1, dtype=pl.UInt64()).alias("declared_value")), pack
+    )
+    messages = [*text.rejects.sort("row")["message"], *unsigned.rejects["message"]]
+    assert [m.split(" is ", 1)[1] for m in messages] == [
+        "implausibly large (over 10^12); check the decimal separator",
+        "implausibly large (over 10^12); check the decimal separator",
+        "not a plain decimal number (no symbols or separators)",
+        "implausibly large (over 10^12); check the decimal separator",
+    ]

@@ -158,13 +158,16 @@ def test_no_fx_more_than_seven_days_after_the_table_ends(pack: RulePack) -> None
 
 def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
     fees = on(pack, D(2025, 10, 1)).fees
-    assert set(fees["fee_rule_id"]) == {
-        "mpf-informal-fy2026",
-        "mpf-formal-fy2026",
-        "express-consignment-fy2026",
-        "dutiable-mail-fy2026",
-        "dutiable-mail-postal-regime",  # $0.00 on mail under a postal regime (unconfirmed), FY2025 to 2026-07-24
-    }
+    assert (
+        set(fees["fee_rule_id"])
+        == {
+            "mpf-informal-fy2026",
+            "mpf-formal-fy2026",
+            "express-consignment-fy2026",
+            "dutiable-mail-fy2026",
+            "dutiable-mail-postal-regime",  # $0.00 on mail under a postal regime (unconfirmed), FY2025 to 2026-07-24
+        }
+    )
     mpf = fees.filter(pl.col("component") == "mpf_informal")
     assert set(mpf["amount_cents"]) == {269}
     assert set(mpf["mode"]) == {"express", "cargo"}
