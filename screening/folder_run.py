@@ -46,7 +46,7 @@ from screening.pipeline import (
     screen_inputs,
     sorted_rejects,
 )
-from screening.result import SUMMARY_PACKAGE_COLUMNS, build_summary, check_conservation
+from screening.result import SUMMARY_PACKAGE_COLUMNS, RowCover, build_summary, check_conservation
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.schema import PACKAGE_KEY, QUEUE_ORDER
 from screening.stages import route
@@ -120,6 +120,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     summary_packages = _write_packages(day, screened.package_files, by_key, staging, fmt)
     rejects = pseudonymised("rejects", sorted_rejects(screened.rejects).collect(engine=IN_MEMORY), inputs.key)
     write_frame(rejects, staging / "rejects", fmt)
+    screened.cover.add(rejects)
     summary = build_summary(
         pack=inputs.pack,
         sources=inputs.sources,
@@ -133,6 +134,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
         options=recorded_options(inputs, day.risk),
     )
     check_conservation(summary)
+    screened.cover.check({entry["source"]: int(entry["rows"]) for entry in summary["inputs"]})
     shutil.rmtree(work)
     return summary
 
@@ -170,13 +172,16 @@ class _Screened:
     package_files: list[Path]
     rejects: list[pl.DataFrame]
     line_count: int
+    cover: RowCover
 
 
 def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) -> _Screened:
     """Screen each part, appending its lines, components and flags to their files; its packages wait in
     a temporary file for the day's routing (package keys numbered across the day)."""
     inputs = day.inputs
-    screened = _Screened(queued=[], package_files=[], rejects=[parts.source_rejects], line_count=0)
+    screened = _Screened(
+        queued=[], package_files=[], rejects=[parts.source_rejects], line_count=0, cover=RowCover()
+    )
     packages_before = 0
     rejected = first_rejects([parts.source_rejects])
     with AppendingFiles() as files:
@@ -202,7 +207,9 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
             }
             for name, output in outputs.items():
                 frame = pseudonymised(name, _collected(output), inputs.key)
-                screened.line_count += frame.height if name == "lines" else 0
+                if name == "lines":
+                    screened.line_count += frame.height
+                    screened.cover.add(frame)
                 files.append(staging / name, fmt, frame)
                 del frame
             key = part.scored.schema[PACKAGE_KEY]

@@ -25,7 +25,7 @@ from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
-from screening.result import Result, build_summary
+from screening.result import Result, RowCover, build_summary
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies
@@ -164,7 +164,7 @@ def screen_inputs(inputs: RunInputs) -> Result:
         history_key=inputs.key,
     )
     inputs.report("writing outputs")
-    return collect_result(
+    result = collect_result(
         plan,
         inputs.pack,
         inputs.sources,
@@ -172,6 +172,8 @@ def screen_inputs(inputs: RunInputs) -> Result:
         key=inputs.key,
         started=inputs.started,
     )
+    check_rows_covered(result)
+    return result
 
 
 @dataclass
@@ -294,6 +296,15 @@ def collect_result(
     )
     result.check_conservation()
     return result
+
+
+def check_rows_covered(result: Result) -> None:
+    """Raise an internal error unless every row ``1..n`` of each source of a whole run is in exactly one of
+    ``result``'s lines and rejects (the summary's count check cannot see a row lost while another is doubled)."""
+    cover = RowCover()
+    cover.add(result.lines)
+    cover.add(result.rejects)
+    cover.check({entry["source"]: int(entry["rows"]) for entry in result.summary["inputs"]})
 
 
 def pseudonymised(output: str, frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:

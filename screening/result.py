@@ -27,6 +27,7 @@ from screening.io.writers import (
 )
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
+from screening.schema import ROW_COL, SOURCE_COL
 
 
 @functools.cache
@@ -90,6 +91,54 @@ def check_conservation(summary: dict[str, Any]) -> None:
             f"internal error: {counts['input_rows']} input rows but {counts['lines']} lines + "
             f"{counts['rejected']} rejects"
         )
+
+
+class RowCover:
+    """Which input rows have reached an output, by source, to check that each reached exactly one (lines or
+    rejects): a byte per row (4 MB for 4M rows), filled part by part, so a row lost while another is written
+    twice is caught, not only a wrong count."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, pl.Series] = {}
+        self._problems: list[str] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """Count the rows of ``frame`` (lines or rejects: its ``source`` and ``row`` columns)."""
+        if frame.height == 0:
+            return
+        keyed = frame.select(SOURCE_COL, (pl.col(ROW_COL).cast(pl.Int64()) - 1).alias("index"))
+        for (source,), rows in keyed.partition_by(SOURCE_COL, as_dict=True, maintain_order=True).items():
+            index = rows.get_column("index")
+            if index.null_count() or index.min() < 0:  # type: ignore[operator]
+                self._problems.append(f"{source}: an output row without a row number")
+                continue
+            seen = self._seen.get(str(source), pl.Series(dtype=pl.UInt8()))
+            top = int(index.max()) + 1  # type: ignore[arg-type]
+            if top > seen.len():
+                seen = seen.extend_constant(0, top - seen.len())
+            twice = index.filter(index.is_duplicated() | (seen.gather(index) > 0))
+            if twice.len():
+                self._problems.append(f"{source}: row {int(twice.min()) + 1} is in the outputs twice")  # type: ignore[arg-type]
+            self._seen[str(source)] = seen.scatter(index, 1)
+
+    def check(self, input_rows: dict[str, int]) -> None:
+        """Raise an internal error unless every row ``1..n`` of each source (``input_rows``: n per source)
+        reached exactly one output, and no other row did."""
+        problems = list(self._problems)
+        problems += [
+            f"{s}: output rows of a source that was not read" for s in self._seen if s not in input_rows
+        ]
+        for source, count in input_rows.items():
+            seen = self._seen.get(source, pl.Series(dtype=pl.UInt8()))
+            if seen.len() > count:
+                problems.append(f"{source}: row {seen.len()} is in the outputs, of {count} rows read")
+            missing = (seen.head(count).extend_constant(0, max(0, count - seen.len())) == 0).arg_true()
+            if missing.len():
+                problems.append(f"{source}: row {int(missing[0]) + 1} is in no output ({missing.len()} rows)")
+        if problems:
+            raise ScreeningError(
+                "internal error: input rows not in exactly one output: " + "; ".join(problems[:5])
+            )
 
 
 def file_digest(path: Path) -> str:

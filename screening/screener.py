@@ -51,6 +51,7 @@ from screening.pipeline import build_plan, check_postal_method, collect_result, 
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
     Result,
+    RowCover,
     build_summary,
     check_conservation,
     engine_version,
@@ -548,6 +549,7 @@ def _screen_files(
     dates: set[str] = set()
     rows: dict[str, int] = {}
     screened = 0
+    cover = RowCover()
     paths = expand_paths(list(specs))
     passthrough = _passthrough_schema(paths, screener.mapping)
     package_header = screener.mapping.columns.get("package_id", "package_id")
@@ -562,6 +564,8 @@ def _screen_files(
                     batch, str(path), row, from_csv=is_csv(path), started=time.perf_counter()
                 )
                 output.append(part.frames())
+                cover.add(part.lines)
+                cover.add(part.rejects)
                 dates.update(part.summary["dates_resolved"])
                 row += batch.height
                 screened += 1
@@ -588,6 +592,7 @@ def _screen_files(
             dates=dates,
         )
         check_conservation(summary)
+        cover.check(rows)
         # Outputs first: a run that fails to publish leaves the state as it was, so running the job
         # again screens its lines again instead of finding them all seen. (A failure to save the state
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)

@@ -209,7 +209,11 @@ def test_sigkill_after_the_swap_then_rerun_gives_the_same_bytes(
 ) -> None:
     out = tmp_path / "out"
     shutil.copytree(previous, out)
-    killed = kill_at(manifest, pack, out, swapped(os.stat(out).st_ino))
+    old_inode = os.stat(out).st_ino
+    killed = kill_at(manifest, pack, out, swapped(old_inode))
+    # The new set is published by renaming its folder into place, never by copying files over the old set
+    # (which a kill would leave half old, half new): the output is another folder now.
+    assert os.stat(out).st_ino != old_inode, "the output folder was written in place, not swapped"
     # Killed while removing the old set (or just done): the output is the complete new set.
     published = snapshot(out)
     assert set(published) == OUTPUT_FILES

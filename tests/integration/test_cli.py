@@ -384,6 +384,20 @@ def test_outputs_are_sorted_by_their_keys(sample_run: Path) -> None:
     assert packages.equals(packages.sort("package_id"))
     rejects = pl.read_parquet(sample_run / "rejects.parquet", columns=["source", "row"])
     assert rejects.equals(rejects.sort("source", "row"))
+    components = pl.read_parquet(
+        sample_run / "components.parquet", columns=["package_id", "line_no", "component", "measure_id"]
+    )
+    assert components.height > packages.height  # duties and fees of most packages
+    assert components.equals(components.sort(components.columns, nulls_last=True))
+    flags = pl.read_parquet(sample_run / "flags.parquet", columns=["package_id", "rule_id"])
+    assert flags["rule_id"].n_unique() > 3
+    assert flags["package_id"].is_duplicated().any()  # packages with several flags, ordered by rule id
+    assert flags.equals(flags.sort("package_id", "rule_id"))
+    queues = pl.read_parquet(
+        sample_run / "queues.parquet", columns=["queue", "port_of_entry", "arrival_date", "queue_rank"]
+    )
+    assert queues.height > 0
+    assert queues.equals(queues.sort(queues.columns, nulls_last=True))
 
 
 def test_explain_prints_the_decision_flags_queue_and_a_citation_url(tmp_path: Path) -> None:

@@ -97,6 +97,19 @@ def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Scre
     assert not {"structuring-consignee-day", "structuring-shipper-split"} & flags(result)
 
 
+def test_structuring_consignee_day_quiet_on_the_package_over_the_threshold_itself(
+    screen_lines: Screen,
+) -> None:
+    """A $900 package is over the threshold on its own (not split to stay under it): only the small package
+    beside it is flagged."""
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "900.00"},
+        {"package_id": "P2", "declared_value": "50.00", "shipper_name": "Rheinblick Handel GmbH"},
+    )
+    assert "structuring-consignee-day" not in flags(result, "P1")
+    assert "structuring-consignee-day" in flags(result, "P2")
+
+
 # --- descriptions and parties --------------------------------------------------------------------
 
 
@@ -265,9 +278,17 @@ def test_transshipment_fires(screen_lines: Screen) -> None:
     assert result.packages["queue"][0] == "origin"
 
 
-@pytest.mark.parametrize("export", ["CN", None])
-def test_transshipment_quiet(screen_lines: Screen, export: str | None) -> None:
-    result = screen_lines({"country_of_origin": "CN", "country_of_export": export, "shipper_country": "CN"})
+@pytest.mark.parametrize(
+    ("origin", "export"),
+    [("CN", "CN"), ("CN", None), ("MX", "MX"), ("VN", "VN"), ("DE", "CA")],
+    ids=["cn-direct", "cn-no-export", "mx-own-goods", "vn-own-goods", "de-via-ca"],
+)
+def test_transshipment_quiet(screen_lines: Screen, origin: str, export: str | None) -> None:
+    """Quiet for Chinese goods shipped direct, and for other origins whatever the route (only CN/HK goods
+    routed through MX, CA or VN fire)."""
+    result = screen_lines(
+        {"country_of_origin": origin, "country_of_export": export, "shipper_country": export}
+    )
     assert "transshipment-cn-hk" not in flags(result)
 
 

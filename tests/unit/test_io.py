@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -793,3 +794,33 @@ def test_a_value_past_the_decimal_type_is_called_implausibly_large(pack: RulePac
         "not a plain decimal number (no symbols or separators)",
         "implausibly large (over 10^12); check the decimal separator",
     ]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "rename-aside"])
+def test_publish_puts_the_staged_folder_itself_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exchange: bool
+) -> None:
+    """Atomic publishing renames the complete staged folder into place (with renameat2's exchange, or by moving
+    the old one aside): the output is then the staged folder itself, and no file is copied over the old set."""
+    from screening.io import writers
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("old")
+    (out / "lines.parquet").write_bytes(b"old lines")
+    staging = tmp_path / ".out.staging-test"
+    staging.mkdir()
+    (staging / "summary.json").write_text("new")
+    staged_inode = os.stat(staging).st_ino
+    if not exchange:
+        monkeypatch.setattr(writers, "_exchange", lambda _a, _b: False)
+
+    def no_copy(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a file was copied into the output")
+
+    monkeypatch.setattr(shutil, "copyfile", no_copy)
+    monkeypatch.setattr(shutil, "copy2", no_copy)
+    writers.publish(staging, out)
+    assert os.stat(out).st_ino == staged_inode
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"summary.json": "new"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
