@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from screening.errors import ScreeningError, UsageError
+from screening.errors import ScreeningError, Terminated, UsageError
 from screening.explain import explain_package, render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
@@ -40,6 +42,8 @@ R = TypeVar("R")
 EXIT_INTERNAL = 70
 #: Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
+#: Exit code of a run stopped by SIGTERM (128 + 15).
+EXIT_TERMINATED = 143
 
 err = Console(stderr=True)
 out = Console()
@@ -50,16 +54,20 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        previous = _stop_cleanly_on_sigterm()
         try:
             return command(*args, **kwargs)
         except ScreeningError as exc:
             err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             # Outputs are staged, and the staging removed on the way out: the output folder keeps a whole set.
             discard_unfinished()
-            err.print(Text.assemble(("interrupted", "bold red")), highlight=False)
-            sys.exit(EXIT_INTERRUPTED)
+            terminated = isinstance(exc, Terminated)
+            err.print(
+                Text.assemble(("terminated" if terminated else "interrupted", "bold red")), highlight=False
+            )
+            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BaseException as exc:
@@ -69,8 +77,23 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
                 highlight=False,
             )
             sys.exit(EXIT_INTERNAL)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _stop_cleanly_on_sigterm() -> signal.Handlers | Callable[..., Any] | int | None:
+    """Make SIGTERM raise :class:`Terminated` in the main thread (its default kills the process where it
+    stands, staging folders and all); the handler it replaces, None where none was replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(_signum: int, _frame: object) -> None:
+        raise Terminated
+
+    return signal.signal(signal.SIGTERM, terminate)
 
 
 #: Off a terminal (a batch job's log), progress is a plain line per stage, at most one in this many seconds.

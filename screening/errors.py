@@ -87,6 +87,11 @@ class DutyStatus(StrEnum):
     NEEDS_LONGER_HTS = "needs-longer-hts"
 
 
+class Terminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, as schedulers and ``timeout`` send): unwound as Ctrl-C is, so
+    every staged output is removed on the way out."""
+
+
 class ScreeningError(Exception):
     """Base class of every error this package raises on purpose."""
 

@@ -222,8 +222,8 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     specs = list(source) if isinstance(source, list | tuple) else [source]
     sources = open_sources(specs, column_mapping)
     check_postal_method(postal_method)
-    history_frame = read_history(history) if history else None
     key = key_bytes(pseudonymise_key)
+    history_frame = read_history(history, keyed=key is not None) if history else None
     recorded = {
         "postal_method": postal_method,
         "pseudonymised": str(pseudonymise_key is not None).lower(),

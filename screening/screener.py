@@ -118,7 +118,7 @@ class Screener:
         self.postal_method: PostalMethod = postal_method
         self.seed = seed
         self.label = label
-        self._history = read_history(history) if history else None
+        self._history = read_history(history, keyed=self._key is not None) if history else None
         self._history_sources = len(history)
         self._history_id = _history_id(history)
         self.state = RunningState.empty()
@@ -343,13 +343,18 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
     batch. A package whose lines are contiguous in the file is then screened in one batch (as one entry,
     judged once), whatever the batch size. A last package that also has rows earlier in the batch stays
     whole in it (moving its last run would split a package the batch holds whole). Rows keep their order;
-    a file without ``column`` passes as is.
+    the last batch keeps its last package (one
+    batch is read ahead to know); a file without ``column`` passes as is.
     """
     carried: pl.DataFrame | None = None
-    for batch in batches:
+    upcoming = iter(batches)
+    following = next(upcoming, None)
+    while following is not None:
+        batch, following = following, next(upcoming, None)
         rows = batch if carried is None else pl.concat([carried, batch], how="vertical_relaxed")
         carried = None
-        if column not in rows.columns or rows.height == 0:
+        # The file's last batch ends at its end: nothing is held back for a batch that will not come.
+        if column not in rows.columns or rows.height == 0 or following is None:
             yield rows
             continue
         ids = _package_ids_as_validated(rows.get_column(column))
@@ -367,6 +372,17 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
         yield rows.slice(0, start)
     if carried is not None:
         yield carried
+
+
+def _package_header(path: Path, mapping: ColumnMapping) -> str:
+    """The header of ``path``'s package ids, as its batches are read (before mapping): the mapped header
+    where the file has it, else ``package_id`` (a file already in canonical names, which the mapping leaves)."""
+    mapped = mapping.columns.get("package_id", "package_id")
+    try:
+        names = schema_frame(path).collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError, pa.ArrowException):
+        return mapped  # reading the file's batches names what is wrong with it
+    return mapped if mapped in names else "package_id"
 
 
 def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
@@ -519,10 +535,15 @@ def screen_files_in_batches(
     Returns the run summary and the wall time in seconds.
 
     Raises:
-        UsageError: the state cannot be written at ``state_path`` (checked first), or another run holds it.
+        UsageError: the state is inside ``out``, cannot be written at ``state_path`` (checked first), or
+            another run holds it.
     """
     if state_path is None:
         return _screen_files(specs, out, batch_size, rules, None, progress, options)
+    if state_path.resolve().is_relative_to(Path(out).resolve()):
+        raise UsageError(
+            f"{state_path}: the state must be kept outside the output folder {out}, which each run replaces whole"
+        )
     check_state_path(state_path)
     with state_lock(state_path):
         return _screen_files(specs, out, batch_size, rules, state_path, progress, options)
@@ -552,12 +573,12 @@ def _screen_files(
     cover = RowCover()
     paths = expand_paths(list(specs))
     passthrough = _passthrough_schema(paths, screener.mapping)
-    package_header = screener.mapping.columns.get("package_id", "package_id")
     with StreamingOutput(out, OUTPUTS) as output:
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1
-            for read in whole_packages(_file_batches(path, batch_size, screener.mapping), package_header):
+            header = _package_header(path, screener.mapping)
+            for read in whole_packages(_file_batches(path, batch_size, screener.mapping), header):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
                 part = screener._screen_rows(

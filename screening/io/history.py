@@ -11,9 +11,11 @@ from pathlib import Path
 
 import polars as pl
 
-from screening.errors import InputSchemaError
+from screening.errors import InputSchemaError, UsageError
 
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
+#: How a pseudonymised key starts (:func:`screening.io.privacy.pseudonym`).
+PSEUDONYM_PREFIX = "p:"
 
 
 def packages_file(path: Path) -> Path:
@@ -28,11 +30,13 @@ def packages_file(path: Path) -> Path:
     return path
 
 
-def read_history(paths: Sequence[str | Path]) -> pl.LazyFrame:
-    """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``.
+def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.LazyFrame:
+    """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``; ``keyed``:
+    the run reading them pseudonymises (and maps pseudonymous keys back to its own).
 
     Raises:
         InputSchemaError: a history source is missing, unreadable or lacks the needed columns.
+        UsageError: a history source's keys are all pseudonyms and the run has no key (none would match).
     """
     frames = []
     for spec in paths:
@@ -53,5 +57,11 @@ def read_history(paths: Sequence[str | Path]) -> pl.LazyFrame:
             raise InputSchemaError(
                 str(file), f"not a packages output of an earlier run (needs {', '.join(NEEDED)})"
             ) from exc
+        keys = typed.get_column("consignee_key").drop_nulls()
+        if not keyed and keys.len() and keys.str.starts_with(PSEUDONYM_PREFIX).all():
+            raise UsageError(
+                f"{spec}: its consignee keys are pseudonymised; give this run the key that history was written "
+                "with (--pseudonymise-key-env), or none of its consignees can match"
+            )
         frames.append(typed)
     return pl.concat(frames).lazy()

@@ -81,6 +81,20 @@ def _first_reached(files: Sequence[Path], seen: set[Path]) -> list[Path]:
     return once
 
 
+def _folder_files(folder: Path) -> list[Path]:
+    """The manifest files of a folder (by suffix), sorted by name.
+
+    Raises:
+        InputSchemaError: the folder holds none.
+    """
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+    if not found:
+        raise InputSchemaError(
+            str(folder), "folder holds no manifest files (.parquet, .csv, .arrow, .ndjson)"
+        )
+    return found
+
+
 def _named_files(specs: Sequence[str | Path]) -> list[Path]:
     files: list[Path] = []
     for spec in specs:
@@ -89,14 +103,11 @@ def _named_files(specs: Sequence[str | Path]) -> list[Path]:
             matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
             if not matches:
                 raise InputSchemaError(text, "no file matches this pattern")
-            files += [m for m in matches if m.is_file()]
+            # A matched folder is read as a named one is (hourly folders under ``incoming/2025-06-10*``).
+            for match in matches:
+                files += _folder_files(match) if match.is_dir() else [match] if match.is_file() else []
         elif Path(text).is_dir():
-            found = sorted(p for p in Path(text).iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
-            if not found:
-                raise InputSchemaError(
-                    text, "folder holds no manifest files (.parquet, .csv, .arrow, .ndjson)"
-                )
-            files += found
+            files += _folder_files(Path(text))
         elif Path(text).is_file():
             files.append(Path(text))
         else:
@@ -130,9 +141,13 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 
 def _scan_ndjson(path: Path) -> pl.LazyFrame:
     """An NDJSON file, scanned lazily; one that starts with a UTF-8 byte-order mark (which polars' reader
-    refuses) is read into memory without it."""
+    refuses) is read into memory without it; one without a record is an empty manifest."""
     with path.open("rb") as handle:
-        starts_with_bom = handle.read(len(_UTF8_BOM)) == _UTF8_BOM
+        head = handle.read(1 << 16)
+    if len(head) < 1 << 16 and not head.removeprefix(_UTF8_BOM).strip():
+        # No record at all (a quiet hour's file): no rows, as a header-only CSV has none.
+        return pl.LazyFrame(schema=dict.fromkeys(REQUIRED_COLUMNS, pl.String()))
+    starts_with_bom = head.startswith(_UTF8_BOM)
     if starts_with_bom:
         return pl.scan_ndjson(io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :]), infer_schema_length=None)
     return pl.scan_ndjson(path, infer_schema_length=None)

@@ -227,7 +227,7 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
 
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Ctrl-C ignored inside the block (a cleanup), in the main thread; elsewhere, nothing changes.
+    """Ctrl-C and SIGTERM ignored inside the block (a cleanup), in the main thread; elsewhere, nothing changes.
 
     One Ctrl-C during a polars query raises twice (from the query, then from the signal still pending):
     the second one cut the cleanup that the first had started, and left its staging folder behind.
@@ -235,11 +235,12 @@ def interrupts_held() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _staging_prefix(name: str) -> str:

@@ -834,6 +834,21 @@ FILE_CASES: tuple[FileCase, ...] = (
         0,
     ),
     FileCase(
+        "empty_ndjson_file",
+        "an NDJSON file of 0 bytes beside a valid CSV, in batches (a quiet hour's file)",
+        lambda tmp: [str(write_bytes("quiet.ndjson", b"")(tmp)), str(_VALID_CSV(tmp))],
+        0,
+        extra=("--batch-size", "10"),
+    ),
+    FileCase(
+        "state_inside_the_output_folder",
+        "--state inside the --out folder, which each run replaces whole",
+        one(_VALID_CSV),
+        2,
+        named("the state must be kept outside the output folder"),
+        extra=("--batch-size", "10", "--state", "{out}/day.state"),
+    ),
+    FileCase(
         "unknown_suffix",
         "a manifest named .xlsx",
         one(write_bytes("manifest.xlsx", b"PK\x03\x04")),
@@ -1056,7 +1071,8 @@ def test_hostile_file_input(case: FileCase, tmp_path: Path) -> None:
     out = case.out(tmp_path)
     before = out.read_bytes() if out.is_file() else None
     held = {p.name: p.read_bytes() for p in out.iterdir()} if out.is_dir() else None
-    done = cli("run", *inputs, "--rules", US_PACK, "--out", out, "--quiet", *case.extra, process=case.process)
+    extra = [arg.replace("{out}", str(out)) for arg in case.extra]
+    done = cli("run", *inputs, "--rules", US_PACK, "--out", out, "--quiet", *extra, process=case.process)
     assert done.returncode == case.exit_code, done.stderr[-2000:]
     if case.exit_code == 0:
         assert {p.name for p in out.iterdir()} >= {"summary.json"}

@@ -600,8 +600,15 @@ def test_the_summary_counts_packages_whose_fees_or_total_are_unknown(tmp_path: P
     assert "1 packages have no total due" in done.stdout
 
 
-def test_ctrl_c_exits_130_and_leaves_no_staging(tmp_path: Path) -> None:
-    """A real SIGINT to a running batched job: exit 130 (it was 1, click's "Aborted!"), no staging left."""
+@pytest.mark.parametrize(
+    ("signal_name", "code", "says"), [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")]
+)
+def test_a_stopped_run_exits_with_its_signal_s_code_and_leaves_no_staging(
+    tmp_path: Path, signal_name: str, code: int, says: str
+) -> None:
+    """A real SIGINT (Ctrl-C) to a running batched job: exit 130 (it was 1, click's "Aborted!"); SIGTERM, as a
+    scheduler or ``timeout`` sends: exit 143 (it killed the process where it stood, leaving its staging
+    folder). Neither leaves staging behind."""
     import signal
     import time
 
@@ -618,9 +625,9 @@ def test_ctrl_c_exits_130_and_leaves_no_staging(tmp_path: Path) -> None:
     while not list(tmp_path.glob(".o.staging-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(1.0)
-    running.send_signal(signal.SIGINT)
+    running.send_signal(getattr(signal, signal_name))
     _, stderr = running.communicate(timeout=120)
-    assert running.returncode == 130, stderr
-    assert "interrupted" in stderr
+    assert running.returncode == code, stderr
+    assert says in stderr
     assert not (tmp_path / "o").exists()
     assert list(tmp_path.glob(".o.staging-*")) == []

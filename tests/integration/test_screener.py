@@ -557,6 +557,49 @@ def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
     assert set(summary["decision_rules"]) == set(packages["de_minimis_rule_id"].drop_nulls().unique())
 
 
+def test_a_file_s_last_package_is_screened_with_its_last_batch(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """The last package of every file was held back into a batch of its own: it took a batch more per file,
+    and its shipper's earlier packages (which the shipper-split rule counts within a batch) were not beside it."""
+    lines = manifest(
+        {"package_id": "P1", "declared_value": "500.00"},
+        {"package_id": "P2", "declared_value": "500.00"},
+    )
+    assert [b["package_id"].to_list() for b in whole_packages([lines], "package_id")] == [["P1", "P2"]]
+    source = tmp_path / "day.parquet"
+    lines.write_parquet(source)
+    summary, _ = screen_files_in_batches([source], out=tmp_path / "out", batch_size=1000, rules=us_pack)
+    assert summary["options"]["batches"] == "1"
+    flags = pl.read_parquet(tmp_path / "out" / "flags.parquet")
+    assert sorted(flags.filter(pl.col("package_id") == "P2")["rule_id"]) == [
+        "structuring-consignee-day",
+        "structuring-shipper-split",
+    ]
+
+
+def test_batches_of_a_file_in_canonical_names_keep_packages_whole_under_a_mapping(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """A mapping that renames ``package_id`` (from ``HAWB``) left a file already in canonical names without its
+    regrouping: ``--batch-size 1`` split M1 into two entries."""
+    lines = manifest(
+        {"package_id": "M1", "line_no": "1", "declared_value": "500.00"},
+        {"package_id": "M1", "line_no": "2", "declared_value": "400.00"},
+        {"package_id": "M2", "line_no": "1", "declared_value": "10.00", "consignee_name": "Other Person"},
+    )
+    canonical = tmp_path / "canonical.csv"
+    lines.write_csv(canonical)
+    carrier = tmp_path / "carrier.csv"
+    lines.rename({"package_id": "HAWB"}).with_columns(pl.col("HAWB") + "C").write_csv(carrier)
+    mapping = ColumnMapping(columns={"package_id": "HAWB"})
+    screen_files_in_batches(
+        [canonical, carrier], out=tmp_path / "out", batch_size=1, rules=us_pack, mapping=mapping
+    )
+    packages = pl.read_parquet(tmp_path / "out" / "packages.parquet").sort("package_id")
+    assert packages.select("package_id", "lines").rows() == [("M1", 2), ("M1C", 2), ("M2", 1), ("M2C", 1)]
+
+
 def test_cli_batch_size_applies_the_column_mapping(tmp_path: Path) -> None:
     kcs = SAMPLE / "kcs_synthetic"
     args = [
@@ -798,12 +841,13 @@ def test_a_batch_holding_a_package_whole_does_not_split_it_at_its_end(
         {"package_id": "A", "line_no": "2", "declared_value": "400.00"},
     )
     assert [b.height for b in whole_packages([lines], "package_id")] == [3]
-    # With more to come, a contiguous last package still waits for its next lines.
+    # With more to come, a contiguous last package still waits for its next lines; the last batch keeps its own.
     tail = manifest({"package_id": "C", "line_no": "1"}, {"package_id": "D", "line_no": "1"})
-    assert [b["package_id"].to_list() for b in whole_packages([lines, tail], "package_id")] == [
+    more = manifest({"package_id": "D", "line_no": "2"}, {"package_id": "E", "line_no": "1"})
+    assert [b["package_id"].to_list() for b in whole_packages([lines, tail, more], "package_id")] == [
         ["A", "B", "A"],
         ["C"],
-        ["D"],
+        ["D", "D", "E"],
     ]
     source = tmp_path / "day.parquet"
     lines.write_parquet(source)

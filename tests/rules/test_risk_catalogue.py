@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.errors import UsageError
 
 from ..conftest import US_PACK
 
@@ -466,6 +467,13 @@ def test_pseudonymised_history_matches_when_the_same_key_is_used(
         manifest({}), rules=us_pack, history=[tmp_path / "earlier"], pseudonymise_key="k2"
     )
     assert "repeat-consignee" not in flags(other_key)
+    # Without a key, no pseudonym can match: refused rather than silently finding no repeat consignee.
+    for run in (
+        lambda: screening.screen(manifest({}), rules=us_pack, history=[tmp_path / "earlier"]),
+        lambda: screening.Screener(us_pack, history=[tmp_path / "earlier"]),
+    ):
+        with pytest.raises(UsageError, match="its consignee keys are pseudonymised"):
+            run()
 
 
 # --- the totals the structuring rules read -------------------------------------------------------

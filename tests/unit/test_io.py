@@ -225,6 +225,18 @@ def test_open_sources_with_a_folder(tmp_path: Path) -> None:
     assert [s.path for s in sources] == paths  # sorted; README.txt ignored
 
 
+def test_a_glob_reads_the_folders_it_matches(tmp_path: Path) -> None:
+    """`incoming/2025-06-10*` over hourly folders screened none of their files, without a word."""
+    hour_one = write_parts(tmp_path / "incoming" / "2025-06-10T01")
+    hour_two = write_parts(tmp_path / "incoming" / "2025-06-10T02")
+    (tmp_path / "incoming" / "2025-06-10-notes").mkdir()
+    (tmp_path / "incoming" / "2025-06-10-notes" / "notes.txt").write_text("no manifest here")
+    with pytest.raises(InputSchemaError, match="2025-06-10-notes: folder holds no manifest files"):
+        open_sources([str(tmp_path / "incoming" / "2025-06-10*")])
+    sources = open_sources([str(tmp_path / "incoming" / "2025-06-10T*")])
+    assert [s.path for s in sources] == [*hour_one, *hour_two]
+
+
 def test_open_sources_with_several_paths(tmp_path: Path) -> None:
     first, second = write_parts(tmp_path / "in")
     sources = open_sources([second, str(first)])
