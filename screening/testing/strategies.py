@@ -129,6 +129,12 @@ class Person:
     consignee_id: str | None
     street: str
 
+    @property
+    def key(self) -> str:
+        """Who this is, as the README defines one person: the filer's id, else the name and ZIP (however a
+        filer spells them)."""
+        return f"id:{self.consignee_id}" if self.consignee_id else f"name:{self.name}|{self.zip5}"
+
 
 @dataclass(frozen=True)
 class BrokenRow:
@@ -151,6 +157,8 @@ class RowLabel:
     kind: Literal["valid", "broken", "duplicate"]
     code: RejectCode | None = None
     field: str | None = None
+    #: A valid row's consignee (:attr:`Person.key`), for oracles that total a person's day themselves.
+    consignee: str | None = None
 
 
 @dataclass(frozen=True)
@@ -392,10 +400,11 @@ def _labelled_manifests(
     rows: list[Row] = []
     labels: list[RowLabel] = []
     for index in range(packages):
+        person = people[draw(pick_person)]
         lines = draw(
             _package(
                 package_id=f"PKG{index + 1:05d}",
-                person=people[draw(pick_person)],
+                person=person,
                 hts_codes=hts_codes,
                 dates=dates,
                 currencies=currencies,
@@ -406,7 +415,7 @@ def _labelled_manifests(
             )
         )
         rows += lines
-        labels += [RowLabel("valid")] * len(lines)
+        labels += [RowLabel("valid", consignee=person.key)] * len(lines)
     valid = manifest_rows(
         hts_codes=hts_codes, dates=dates, currencies=currencies, origins=origins, modes=modes, messy=messy
     )
