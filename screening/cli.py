@@ -24,12 +24,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from screening.errors import ScreeningError, Terminated, UsageError
+from screening.errors import RulePackError, ScreeningError, Terminated, UsageError
 from screening.explain import explain_package, render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.io.writers import discard_unfinished
-from screening.rulepack.hts_import import Revision, coverage, merge_revision, read_rate_lines, write_mfn_csv
+from screening.rulepack.hts_import import (
+    Revision,
+    chapters_left_out,
+    coverage,
+    ended_lines,
+    merge_revision,
+    read_rate_lines,
+    write_mfn_csv,
+)
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
 from screening.rules_show import rules_in_force
@@ -399,22 +407,41 @@ def rules_show(
 @click.option("--effective-from", "start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--pack", "pack_path", type=click.Path(path_type=Path), default="rules/us", show_default=True)
 @click.option("--replace", is_flag=True, help="Start the table afresh instead of merging into it.")
+@click.option(
+    "--allow-dropped-chapters",
+    is_flag=True,
+    help="Merge an export that lacks whole chapters the table has (their open lines end on --effective-from).",
+)
 @exits_cleanly
-def rules_import_hts(export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool) -> None:
+def rules_import_hts(
+    export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool, allow_dropped_chapters: bool
+) -> None:
     """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision."""
     if not pack_path.is_dir():  # never the pack installed with the package, which load_rules would find
         raise UsageError(f"{pack_path}: rule pack folder not found")
     loaded = load_rules(pack_path)
     revision = Revision(label, export, start.date())
     lines = read_rate_lines(export)
-    merged = merge_revision(None if replace else loaded.mfn, lines, revision)
+    dropped = [] if replace else chapters_left_out(loaded.mfn, lines)
+    if dropped and not allow_dropped_chapters:
+        raise RulePackError(
+            str(export),
+            "",
+            f"has no line in {len(dropped)} chapters the table has ({', '.join(dropped[:10])}"
+            f"{' …' if len(dropped) > 10 else ''}): a partial export would end all their lines; import the "
+            "whole schedule, or pass --allow-dropped-chapters",
+        )
+    existing = None if replace else loaded.mfn
+    merged = merge_revision(existing, lines, revision)
+    ended = 0 if existing is None else ended_lines(existing, merged)
     target = pack_path / loaded.tariff.mfn.file
     staging = target.with_name(f".{target.name}.staging")
-    write_mfn_csv(merged, staging)
+    write_mfn_csv(merged, staging, parquet=target.suffix.lower() == ".parquet")
     staging.replace(target)
     cov = coverage(lines)
     out.print(
-        f"imported {label}: {lines.height:,} rate lines; table now {merged.height:,} rows → {target}\n"
+        f"imported {label}: {lines.height:,} rate lines; {ended:,} open lines end on {start.date()}; table now "
+        f"{merged.height:,} rows → {target}\n"
         f"parse coverage (chapters 1-97, lines with a general rate): {cov.parsed:,} of {cov.rate_lines:,} "
         f"parsed ({cov.share:.2%}): {cov.computable:,} computable from value, quantity and weight "
         f"({cov.computable_share:.2%}), {cov.needs_part_values:,} need part values; "

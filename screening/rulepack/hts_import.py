@@ -148,9 +148,25 @@ def _export_rows(path: Path) -> list[dict[str, Any]]:
             rows = json.load(handle)
     except (OSError, ValueError) as exc:
         raise RulePackError(str(path), "", f"not a readable USITC JSON export: {exc}") from exc
-    if not isinstance(rows, list):
-        raise RulePackError(str(path), "", "not a USITC JSON export: expected a list of rows")
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise RulePackError(str(path), "", "not a USITC JSON export: expected a list of rows (JSON objects)")
+    if not any(row.get("htsno") for row in rows):
+        raise RulePackError(str(path), "", "not a USITC JSON export: no row has an `htsno`")
     return rows
+
+
+def ended_lines(before: pl.DataFrame, after: pl.DataFrame) -> int:
+    """How many lines open in ``before`` are closed in ``after`` (changed or gone in the new revision)."""
+    open_before = before.filter(pl.col("effective_to").is_null()).select("hts", "effective_from")
+    closed_after = after.filter(pl.col("effective_to").is_not_null()).select("hts", "effective_from")
+    return int(open_before.join(closed_after, on=["hts", "effective_from"], how="semi").height)
+
+
+def chapters_left_out(existing: pl.DataFrame, lines: pl.DataFrame) -> list[str]:
+    """The chapters with open lines in ``existing`` that the export ``lines`` has no line in: merged, every
+    such line would end (a partial export, not a revision that deletes whole chapters)."""
+    open_chapters = set(existing.filter(pl.col("effective_to").is_null())["hts"].str.slice(0, 2).to_list())
+    return sorted(open_chapters - set(lines["hts"].str.slice(0, 2).to_list()))
 
 
 def coverage(lines: pl.DataFrame) -> Coverage:
@@ -185,6 +201,14 @@ def merge_revision(existing: pl.DataFrame | None, lines: pl.DataFrame, revision:
         RulePackError: the revision is not later than every period already in the table.
     """
     start = revision.effective_from
+    if not revision.label.strip() or ";" in revision.label:
+        raise RulePackError(revision.label, "revision", "a revision label must be non-empty and hold no ';'")
+    if (
+        existing is not None
+        and existing.height
+        and existing["revision"].str.split(";").list.contains(revision.label).any()
+    ):
+        raise RulePackError(revision.label, "revision", "this revision is already in the table")
     new = _with_parsed_rates(lines).with_columns(
         effective_from=pl.lit(start, dtype=pl.Date()),
         effective_to=pl.lit(None, dtype=pl.Date()),
@@ -251,6 +275,10 @@ def _with_parsed_rates(lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_mfn_csv(table: pl.DataFrame, path: Path) -> None:
-    """Write the table as the pack's CSV (sorted, decimals as plain strings)."""
-    table.select(list(MFN_SCHEMA)).sort("hts", "effective_from").write_csv(path)
+def write_mfn_csv(table: pl.DataFrame, path: Path, *, parquet: bool = False) -> None:
+    """Write the table as the pack's CSV (sorted, decimals as plain strings), or as Parquet."""
+    ordered = table.select(list(MFN_SCHEMA)).sort("hts", "effective_from")
+    if parquet:
+        ordered.write_parquet(path)
+    else:
+        ordered.write_csv(path)

@@ -325,10 +325,14 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
 
 
 def content_hash(root: Path) -> str:
-    """SHA-256 over the relative path and bytes of every file in the pack (folders that are links
-    followed), in sorted order, each part preceded by its length so that no two packs frame alike."""
+    """SHA-256 over the relative path and bytes of every file in the pack but hidden ones (folders that are
+    links followed), in sorted order, each part preceded by its length so that no two packs frame alike."""
     digest = hashlib.sha256()
-    for name in sorted(_pack_files(root)):
+    # Hidden files (.DS_Store, editor swap files, an import's staging copy) are no part of the pack, as the
+    # file check leaves them alone: they must not change its version either (a resumed state checks it).
+    for name in sorted(
+        n for n in _pack_files(root) if not any(part.startswith(".") for part in n.split("/"))
+    ):
         data = (root / name).read_bytes()
         path = name.encode()
         digest.update(len(path).to_bytes(8, "big") + path + len(data).to_bytes(8, "big") + data)

@@ -94,6 +94,16 @@ def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
     )
     if bad_status.height:
         raise RulePackError(str(root / name), "status", f"unknown status {bad_status['status'][0]!r}")
+    for column in ("ad_valorem", "usmca_ad_valorem"):
+        # As a TOML rate is capped (models.Rate): a rate written in per cent (16.5 for 16.5%) is 100 times too big.
+        out_of_range = table.filter((pl.col(column) < 0) | (pl.col(column) > 10))
+        if out_of_range.height:
+            row = out_of_range.row(0, named=True)
+            raise RulePackError(
+                str(root / name),
+                f"hts={row['hts']}",
+                f"{column} {row[column]} is not a fraction between 0 and 10 (1,000 %): a rate written in per cent?",
+            )
     _check_table_periods(root / name, table, "hts")
     return table
 

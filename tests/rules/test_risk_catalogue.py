@@ -32,6 +32,14 @@ def test_the_catalogue_has_at_least_14_rules(us_pack: screening.RulePack) -> Non
     assert all(r.citation.instrument and r.rationale for r in us_pack.risk.rules)
 
 
+def test_a_rule_resting_on_a_proposal_never_adopted_is_unconfirmed(us_pack: screening.RulePack) -> None:
+    """README: such rules are `unconfirmed`. placeholder-party cited the NPRM ('not adopted') and defaulted to
+    confirmed."""
+    proposed = [r for r in us_pack.risk.rules if "not adopted" in r.citation.render()]
+    assert {r.id for r in proposed} >= {"vague-description", "placeholder-party"}
+    assert {r.id: r.confidence for r in proposed} == dict.fromkeys((r.id for r in proposed), "unconfirmed")
+
+
 def test_a_plain_line_raises_no_flag(screen_lines: Screen) -> None:
     result = screen_lines({"gross_weight_kg": "0.3"})
     assert flags(result) == set()

@@ -117,6 +117,31 @@ def test_content_hash_changes_when_a_table_byte_changes(pack: RulePack, tmp_path
     assert load_rules(copy).content_hash != pack.content_hash
 
 
+def test_hidden_files_leave_the_content_hash_alone(pack: RulePack, tmp_path: Path) -> None:
+    """A .DS_Store or an editor's swap file changed the pack's version, and a saved state then refused to
+    resume under the very same rules."""
+    copy = copy_pack(tmp_path)
+    (copy / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (copy / "tariff" / ".mfn.csv.swp").write_bytes(b"swap")
+    assert load_rules(copy).content_hash == pack.content_hash
+
+
+def test_a_tariff_rate_written_in_per_cent_is_refused(tmp_path: Path) -> None:
+    """16.5 for 16.5 % charged $16,500 on a $1,000 t-shirt: table rates were not capped as TOML rates are."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy,
+        "tariff/mfn.csv",
+        replace(
+            "61091000,2025-01-01,,16.5%,computable,0.16500000", "61091000,2025-01-01,,16.5%,computable,16.5"
+        ),
+    )
+    message = str(load_error(copy))
+    assert "mfn.csv" in message
+    assert "hts=61091000" in message
+    assert "a rate written in per cent?" in message
+
+
 def test_a_table_outside_the_pack_folder_is_refused(tmp_path: Path) -> None:
     # Its content would not be in the pack's hash: the rules could change under the same version.
     copy = copy_pack(tmp_path)
