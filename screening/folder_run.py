@@ -134,7 +134,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
         options=recorded_options(inputs, day.risk),
     )
     check_conservation(summary)
-    screened.cover.check({entry["source"]: int(entry["rows"]) for entry in summary["inputs"]})
+    screened.cover.check_summary(summary)
     shutil.rmtree(work)
     return summary
 

@@ -304,7 +304,7 @@ def check_rows_covered(result: Result) -> None:
     cover = RowCover()
     cover.add(result.lines)
     cover.add(result.rejects)
-    cover.check({entry["source"]: int(entry["rows"]) for entry in result.summary["inputs"]})
+    cover.check_summary(result.summary)
 
 
 def pseudonymised(output: str, frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:

@@ -121,6 +121,10 @@ class RowCover:
                 self._problems.append(f"{source}: row {int(twice.min()) + 1} is in the outputs twice")  # type: ignore[arg-type]
             self._seen[str(source)] = seen.scatter(index, 1)
 
+    def check_summary(self, summary: dict[str, Any]) -> None:
+        """:meth:`check` against the rows a run's summary says it read from each source."""
+        self.check({entry["source"]: int(entry["rows"]) for entry in summary["inputs"]})
+
     def check(self, input_rows: dict[str, int]) -> None:
         """Raise an internal error unless every row ``1..n`` of each source (``input_rows``: n per source)
         reached exactly one output, and no other row did."""

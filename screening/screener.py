@@ -342,9 +342,9 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
     the rows of the last package of a batch (those after its last change of ``column``) move to the next
     batch. A package whose lines are contiguous in the file is then screened in one batch (as one entry,
     judged once), whatever the batch size. A last package that also has rows earlier in the batch stays
-    whole in it (moving its last run would split a package the batch holds whole). Rows keep their order;
-    the last batch keeps its last package (one
-    batch is read ahead to know); a file without ``column`` passes as is.
+    whole in it (moving its last run would split a package the batch holds whole), and the last batch keeps
+    its last package (one batch is read ahead to know). Rows keep their order; a file without ``column``
+    passes as is.
     """
     carried: pl.DataFrame | None = None
     upcoming = iter(batches)
@@ -370,8 +370,6 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
             continue
         carried = rows.slice(start)
         yield rows.slice(0, start)
-    if carried is not None:
-        yield carried
 
 
 def _package_header(path: Path, mapping: ColumnMapping) -> str:
@@ -613,7 +611,7 @@ def _screen_files(
             dates=dates,
         )
         check_conservation(summary)
-        cover.check(rows)
+        cover.check_summary(summary)
         # Outputs first: a run that fails to publish leaves the state as it was, so running the job
         # again screens its lines again instead of finding them all seen. (A failure to save the state
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)

@@ -147,8 +147,7 @@ def _scan_ndjson(path: Path) -> pl.LazyFrame:
     if len(head) < 1 << 16 and not head.removeprefix(_UTF8_BOM).strip():
         # No record at all (a quiet hour's file): no rows, as a header-only CSV has none.
         return pl.LazyFrame(schema=dict.fromkeys(REQUIRED_COLUMNS, pl.String()))
-    starts_with_bom = head.startswith(_UTF8_BOM)
-    if starts_with_bom:
+    if head.startswith(_UTF8_BOM):
         return pl.scan_ndjson(io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :]), infer_schema_length=None)
     return pl.scan_ndjson(path, infer_schema_length=None)
 

@@ -343,13 +343,19 @@ def test_rules_show_names_the_ad_cvd_order_and_quota_class_of_a_line() -> None:
     assert cheese == "dm-excluded-quota: HTS 04069012 … (430 prefixes)"
 
 
-def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
-    """A partial export (two lines) would end every other open line of the table: refused unless the
-    dropped chapters are allowed, and then the ended lines are counted."""
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    """A private copy of the U.S. pack, for commands that rewrite its tables."""
     import shutil
 
-    pack = tmp_path / "us"
-    shutil.copytree(US_PACK, pack)
+    copy = tmp_path / "us"
+    shutil.copytree(US_PACK, copy)
+    return copy
+
+
+def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: Path) -> None:
+    """A partial export (two lines) would end every other open line of the table: refused unless the
+    dropped chapters are allowed, and then the ended lines are counted."""
     export = tmp_path / "export.json"
     export.write_text(
         json.dumps(
@@ -359,7 +365,7 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
             ]
         )
     )
-    before = pl.read_csv(pack / "tariff" / "mfn.csv", infer_schema=False)
+    before = pl.read_csv(pack_copy / "tariff" / "mfn.csv", infer_schema=False)
     args = [
         "rules",
         "import-hts",
@@ -369,19 +375,21 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
         "--effective-from",
         "2027-01-01",
         "--pack",
-        pack,
+        pack_copy,
     ]
     refused = screen(*args)
     assert refused.returncode == 4, refused.stdout + refused.stderr
     assert "a partial export would end all their lines" in " ".join(refused.stderr.split())
-    assert pl.read_csv(pack / "tariff" / "mfn.csv", infer_schema=False).equals(before)
+    assert pl.read_csv(pack_copy / "tariff" / "mfn.csv", infer_schema=False).equals(before)
     done = screen(*args, "--allow-dropped-chapters")
     assert done.returncode == 0, done.stdout + done.stderr
     printed = " ".join(done.stdout.split())
     assert "2 of 2 parsed (100.00%): 2 computable" in printed
     still_open = before.filter(pl.col("effective_to").is_null() & (pl.col("hts") != "95030000")).height
     assert f"{still_open:,} open lines end on 2027-01-01" in printed
-    table = pl.read_csv(pack / "tariff" / "mfn.csv", infer_schema=False).filter(pl.col("hts") == "61091000")
+    table = pl.read_csv(pack_copy / "tariff" / "mfn.csv", infer_schema=False).filter(
+        pl.col("hts") == "61091000"
+    )
     assert table.select("effective_from", "effective_to", "general").rows() == [
         ("2025-01-01", "2027-01-01", "16.5%"),
         ("2027-01-01", None, "12%"),
@@ -399,20 +407,26 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path) -> None:
         ('[{"hts_number": "6109.10.00"}]', "no row has an `htsno`"),
     ],
 )
-def test_import_hts_refuses_an_export_not_in_its_layout(tmp_path: Path, text: str, says: str) -> None:
+def test_import_hts_refuses_an_export_not_in_its_layout(
+    tmp_path: Path, pack_copy: Path, text: str, says: str
+) -> None:
     """`[]` was imported (exit 0) and ended all 11,414 open lines; a list of strings was exit 70."""
-    import shutil
-
-    pack = tmp_path / "us"
-    shutil.copytree(US_PACK, pack)
     export = tmp_path / "export.json"
     export.write_text(text)
     done = screen(
-        "rules", "import-hts", export, "--revision", "r", "--effective-from", "2027-01-01", "--pack", pack
+        "rules",
+        "import-hts",
+        export,
+        "--revision",
+        "r",
+        "--effective-from",
+        "2027-01-01",
+        "--pack",
+        pack_copy,
     )
     assert done.returncode == 4, done.stdout + done.stderr
     assert says in done.stderr
-    assert (pack / "tariff" / "mfn.csv").read_bytes() == (US_PACK / "tariff" / "mfn.csv").read_bytes()
+    assert (pack_copy / "tariff" / "mfn.csv").read_bytes() == (US_PACK / "tariff" / "mfn.csv").read_bytes()
 
 
 def test_outputs_are_sorted_by_their_keys(sample_run: Path) -> None:
