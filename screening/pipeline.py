@@ -902,7 +902,9 @@ def _assess(
     """
     lines = decided.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32()).alias(assess.LINE_ROW))
     dutiable_goods = decided.select(pl.col(enrich.GOODS_CODE).filter(pl.col("mfn_applies"))).to_series()
-    by_goods = assess.goods_measures(goods, dutiable_goods, resolved.measures, resolved.measure_scope)
+    by_goods = assess.goods_measures(
+        goods, dutiable_goods, resolved.measures, resolved.measure_scope, resolved.tariff
+    )
     measured = _materialise(assess.measure_components(lines.lazy(), by_goods))
     charged_parts = _materialise(part_rates.charged_part_components(lines.lazy(), resolved.tariff_parts))
     line_components = pl.concat(

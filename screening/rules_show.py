@@ -211,7 +211,7 @@ def _measures(
                 "usmca_claim": [False] * len(modes),
             }
         )
-        applied = measures_for_keys(key, resolved.measures, resolved.measure_scope).collect()
+        applied = measures_for_keys(key, resolved.measures, resolved.measure_scope, resolved.tariff).collect()
         wanted = set(applied["measure_id"].to_list())
     else:
         wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}

@@ -40,7 +40,9 @@ COMPONENT_COLUMNS = (
 )
 
 
-def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame) -> pl.LazyFrame:
+def measures_for_keys(
+    keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: pl.DataFrame
+) -> pl.LazyFrame:
     """Measures that apply to each distinct measure key, after stacking rules.
 
     Scope: origin listed (or ``*``) and not excluded, mode listed, an included HTS
@@ -53,8 +55,10 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     A code shorter than the measure's product list can leave its scope open: no include prefix of the code
     but include entries below it (or an exclude entry below a code otherwise in scope) means the measure
     applies to some of the goods the code covers and not to others. Such a measure is kept with
-    ``undetermined`` true: its amount is unknown until the longer code is declared (never guessed). A zero
-    rate that changes no other measure charges nothing either way: kept at 0, ``zero_either_way`` true.
+    ``undetermined`` true: its amount is unknown until the longer code is declared (never guessed), unless
+    the tariff lines in force under the code (``tariff``, per arrival date) settle it: the measure applies when
+    it applies to every one of them, and not at all when it applies to none. A zero rate that changes no
+    other measure charges nothing either way: kept at 0, ``zero_either_way`` true.
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
@@ -81,19 +85,13 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
     candidates = keys.join(by_place, on=place, how="inner", nulls_equal=True)
     hits = _scope_hits(keys.select("arrival_date", "hts_digits").unique(), scope)
     key_and_measure = [*MEASURE_KEY, "measure_id"]
-    included = pl.col("included").fill_null(False)
-    excluded = pl.col("excluded").fill_null(False)
-    covered = ~pl.col("has_include") | included
-    undetermined = ~excluded & (
-        (~covered & pl.col("include_below").fill_null(False))
-        | (covered & pl.col("exclude_below").fill_null(False))
-    )
     in_scope = (
         candidates.join(hits, on=["arrival_date", "hts_digits", "measure_id"], how="left")
-        .with_columns(undetermined.alias("undetermined"))
-        .filter((covered | pl.col("undetermined")) & ~excluded)
+        .with_columns(_scope_state())
+        .filter(pl.col("__applies") | pl.col("undetermined"))
         .unique(key_and_measure, maintain_order=True)
     )
+    in_scope = _settled_by_tariff_lines(in_scope, tariff, scope, key_and_measure)
     # A zero rate left open by a short code charges nothing either way, unless its presence changes
     # other measures: one that another measure is not_with, or one that would displace a measure of its
     # group that charges something. Such a measure is settled at 0 (``zero_either_way``), not left open.
@@ -130,6 +128,65 @@ def measures_for_keys(keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.Data
         "undetermined",
         "zero_either_way",
         "shared_content",
+    )
+
+
+def _scope_state() -> list[pl.Expr]:
+    """From a code's scope hits (:func:`_scope_hits`) and the measure's ``has_include``: ``__applies`` (the
+    measure applies to all the goods of the code) and ``undetermined`` (to some of them, not others)."""
+    included = pl.col("included").fill_null(False)
+    excluded = pl.col("excluded").fill_null(False)
+    covered = ~pl.col("has_include") | included
+    undetermined = ~excluded & (
+        (~covered & pl.col("include_below").fill_null(False))
+        | (covered & pl.col("exclude_below").fill_null(False))
+    )
+    return [(covered & ~excluded & ~undetermined).alias("__applies"), undetermined.alias("undetermined")]
+
+
+def _settled_by_tariff_lines(
+    in_scope: pl.LazyFrame, tariff: pl.DataFrame, scope: pl.DataFrame, key_and_measure: list[str]
+) -> pl.LazyFrame:
+    """Measures a short code leaves open, settled where the tariff lines in force under the code agree.
+
+    A code shorter than a measure's list covers the tariff lines that start with it. The measure applies
+    to the code when it applies to each of those lines, and not at all when it applies to none (its
+    ``undetermined`` is then cleared, or its row dropped); where the lines differ, or one line is itself
+    open (a list at 10 digits under an 8-digit line), it stays open. A code with no tariff line under it
+    stays open too.
+    """
+    open_codes = in_scope.filter(pl.col("undetermined"))
+    code_length = pl.col("hts_digits").str.len_chars()
+    codes = open_codes.select("arrival_date", "hts_digits").unique()
+    lines = tariff.lazy().select("arrival_date", pl.col("hts").alias("__line"))
+    under = pl.concat(
+        [
+            codes.filter(code_length == n).join(
+                lines.with_columns(pl.col("__line").str.slice(0, n).alias("hts_digits")),
+                on=["arrival_date", "hts_digits"],
+                how="inner",
+            )
+            for n in range(2, 10, 2)
+        ]
+    ).filter(pl.col("__line").str.len_chars() > code_length)
+    line_hits = _scope_hits(
+        under.select("arrival_date", pl.col("__line").alias("hts_digits")).unique(), scope
+    ).rename({"hts_digits": "__line"})
+    per_line = (
+        open_codes.select(*key_and_measure, "has_include")
+        .join(under, on=["arrival_date", "hts_digits"], how="inner")
+        .join(line_hits, on=["arrival_date", "__line", "measure_id"], how="left")
+        .with_columns(_scope_state())
+    )
+    verdict = per_line.group_by(key_and_measure).agg(
+        pl.col("__applies").all().alias("__all_apply"),
+        (~pl.col("__applies") & ~pl.col("undetermined")).all().alias("__none_apply"),
+    )
+    return (
+        in_scope.join(verdict, on=key_and_measure, how="left", nulls_equal=True, maintain_order="left")
+        .filter(~pl.col("__none_apply").fill_null(False))
+        .with_columns(pl.col("undetermined") & ~pl.col("__all_apply").fill_null(False))
+        .drop("__applies", "__all_apply", "__none_apply")
     )
 
 
@@ -561,11 +618,11 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
 
 
 def goods_measures(
-    goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame
+    goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame, tariff: pl.DataFrame
 ) -> pl.DataFrame:
     """The Chapter 99 measures that apply to each of the goods ``codes`` (see :func:`measures_for_keys`)."""
     chosen = goods.with_row_index(GOODS_CODE)[codes.unique()]
-    applying = measures_for_keys(chosen.select(MEASURE_KEY).unique().lazy(), measures, scope)
+    applying = measures_for_keys(chosen.select(MEASURE_KEY).unique().lazy(), measures, scope, tariff)
     return (
         chosen.lazy()
         .select(GOODS_CODE, *MEASURE_KEY)

@@ -311,3 +311,60 @@ def test_a_short_code_whose_lines_charge_alike_keeps_their_rates_on_parts_and_is
     assert got["SHORT"]["tariff_line"].startswith("780199")
     assert got["FREE"]["duty_status"] == "exempt"
     assert "hts-unknown-on-date" not in result.flags["rule_id"].to_list()
+
+
+def _test_duty_by_package(pack: screening.RulePack, codes: dict[str, str]) -> tuple[dict, dict]:
+    rows = [
+        {**BASE_LINE, "declared_value": "1000", "consignee_name": p, "package_id": p, "hts_code": c}
+        for p, c in codes.items()
+    ]
+    result = screening.screen(pl.DataFrame(rows), rules=pack)
+    assert result.rejects.is_empty()
+    status = dict(result.packages.select("package_id", "duty_status").iter_rows())
+    applied = result.components.filter(pl.col("measure_id") == "test-duty")
+    return status, dict(applied.select("package_id", "amount_usd").iter_rows())
+
+
+def test_a_short_code_whose_every_tariff_line_is_listed_is_charged_not_left_open(tmp_path: Path) -> None:
+    """2827.49 holds two 10-digit lines at 5.5 %; a list naming both covers the 6-digit code (it was left open
+    as needs-longer-hts, with an assumption that some goods under the code are listed and others not). A list
+    naming one of them leaves the code open; a list at 10 digits under an 8-digit line leaves that line open."""
+    both = pack_with_measure(tmp_path / "both", "hts_prefix\n2827491000\n2827495000\n6109100012\n")
+    status, amount = _test_duty_by_package(both, {"ALL": "2827.49", "TENUNDER": "6109.10"})
+    assert (status["ALL"], amount["ALL"]) == ("assessed", Decimal("250.00"))
+    assert (status["TENUNDER"], amount["TENUNDER"]) == ("needs-longer-hts", None)
+    one = pack_with_measure(tmp_path / "one", "hts_prefix\n2827491000\n")
+    status, amount = _test_duty_by_package(one, {"SOME": "2827.49"})
+    assert (status["SOME"], amount["SOME"]) == ("needs-longer-hts", None)
+
+
+def test_a_short_code_whose_every_tariff_line_is_excluded_owes_nothing_under_the_measure(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "us"
+    shutil.copytree(US_PACK, root)
+    excluding = MEASURE.replace('hts_exclude = ["6109100040"]', 'hts_exclude = ["2827491000", "2827495000"]')
+    (root / "measures" / "test.toml").write_text(excluding)
+    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n2827\n")
+    declare_test_group(root)
+    status, amount = _test_duty_by_package(
+        screening.load_rules(root), {"NONE": "2827.49", "OTHER": "2827.39"}
+    )
+    assert status["NONE"] == "assessed"
+    assert "NONE" not in amount
+    assert amount["OTHER"] == Decimal("250.00")
+
+
+def test_a_short_code_whose_only_tariff_line_is_on_a_chapter_99_list_is_charged(
+    us_pack: screening.RulePack,
+) -> None:
+    """0302.11 (trout) has one tariff line, 0302.11.00, on Section 301 list 3: the 6-digit code owes what the
+    8-digit one does (it was needs-longer-hts)."""
+    base = {**BASE_LINE, "arrival_date": "2025-09-10", "country_of_origin": "CN", "declared_value": "100"}
+    rows = [
+        {**base, "package_id": p, "consignee_name": p, "hts_code": c}
+        for p, c in (("SIX", "0302.11"), ("TEN", "0302.11.00.10"))
+    ]
+    result = screening.screen(pl.DataFrame(rows), rules=us_pack)
+    got = {r["package_id"]: (r["duty_status"], r["duty_usd"]) for r in result.packages.iter_rows(named=True)}
+    assert got["SIX"] == got["TEN"] == ("assessed", Decimal("55.00"))
