@@ -14,8 +14,9 @@ The DuckDB and per-row baselines read the same resolved pack tables as the engin
 suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
 engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
 and FX, then later copies of a package line) with the other lines of their packages (the engine's
-``package-incomplete``), key consignees as the engine does and choose the entry
-type by the package's value. They skip everything else the engine does (excise, quota and AD/CVD
+``package-incomplete``), key consignees as the engine does (DuckDB has no compatibility folding, NFKC, and
+strips the marks of every script, where the engine keeps those of non-Latin scripts: the generated names
+are plain Latin text) and choose the entry type by the package's value (mail is not told apart). They skip everything else the engine does (excise, quota and AD/CVD
 classes, gifts, postal regimes, specific rates, Chapter 99 measures, fees, risk, queues), which
 flatters them.
 """
@@ -118,7 +119,7 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
        CASE WHEN isfinite(m.declared_value) THEN CAST(floor(m.declared_value * fx.usd_per_unit * 100 + 0.5) AS BIGINT)
             END AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
-            ELSE 'name:' || trim(regexp_replace(lower(nfc_normalize(m.consignee_name)), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g'))
+            ELSE 'name:' || trim(regexp_replace(replace(lower(strip_accents(nfc_normalize(m.consignee_name))), 'ß', 'ss'), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g'))
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row,
@@ -213,9 +214,19 @@ _ZIP5 = re.compile(r"[0-9]{5}")
 
 
 def _name_key(name: str) -> str:
-    """The name as the engine keys it: composed (NFC), lower case, letters, marks and digits kept, the rest
-    one blank between words."""
-    text = unicodedata.normalize("NFC", name).lower()
+    """The name as the engine keys it: compatibility forms folded (NFKD), invisible format characters dropped,
+    accents off Latin letters, composed (NFC), lower case, ``ß`` as ``ss``, letters, marks and digits kept,
+    the rest one blank between words."""
+    kept_chars: list[str] = []
+    after_latin = False
+    for char in unicodedata.normalize("NFKD", name):
+        category = unicodedata.category(char)
+        if category == "Cf" or (category == "Mn" and after_latin):
+            continue
+        if category != "Mn":
+            after_latin = category.startswith("L") and "LATIN" in unicodedata.name(char, "")
+        kept_chars.append(char)
+    text = unicodedata.normalize("NFC", "".join(kept_chars)).lower().replace("ß", "ss")
     kept = "".join(c if c.isalnum() or unicodedata.category(c).startswith("M") else " " for c in text)
     return " ".join(kept.split())
 

@@ -27,7 +27,8 @@ def suffix_pattern(legal_suffixes: Sequence[str]) -> str | None:
 def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     """Canonical form of a party name: ``'Banco Nacional de Cuba, S.A.'`` → ``'BANCO NACIONAL DE CUBA'``.
 
-    Steps: Unicode NFKD with combining marks removed (``É`` → ``E``), upper case, dotted initials
+    Steps: Unicode NFKD with combining marks and invisible format characters (soft hyphen, zero-width
+    space) removed (``É`` → ``E``), upper case, dotted initials
     joined (``S.A.`` → ``SA``), apostrophes removed, every other character that is not a letter or a
     digit replaced by a blank, whole tokens in ``legal_suffixes`` (case-insensitive) dropped wherever
     they stand, blanks collapsed and stripped. A name that is nothing but suffixes becomes ``''``;
@@ -40,7 +41,7 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     cleaned = (
         expr.cast(pl.String())
         .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}+", "")
+        .str.replace_all(r"[\p{M}\p{Cf}]+", "")
         .str.to_uppercase()
         .str.replace_all(_DOTTED_PAIR, "${1}${2}")
         .str.replace_all(_APOSTROPHES, "")

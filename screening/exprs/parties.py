@@ -6,12 +6,21 @@ import polars as pl
 
 
 def normalised_name(name: pl.Expr) -> pl.Expr:
-    """Composed (Unicode NFC), lower case, punctuation to blanks, runs of blanks collapsed:
-    ``'anna  KELLER'`` → ``'anna keller'``. Combining marks stay (a decomposed ``'Zoë'`` is ``'zoë'``, and the
-    vowel signs of Devanagari names keep different names apart)."""
+    """A name folded to one spelling per person, then lower case, punctuation to blanks, runs of blanks
+    collapsed: ``'anna  KELLER'`` → ``'anna keller'``.
+
+    Folded: compatibility forms (Unicode NFKC: full-width ``Ａｎｎａ`` and the ``ﬁ`` ligature are ``anna`` and
+    ``fi``), invisible format characters dropped (a soft hyphen or zero-width space inside a word does not
+    split it), accents off Latin letters (``José García`` is ``jose garcia``) and ``ß`` as ``ss``. The marks of
+    other scripts stay (the vowel signs of Devanagari names keep different names apart). Look-alike letters of
+    other scripts (a Cyrillic ``а`` in a Latin name) are not folded."""
     return (
-        name.str.normalize("NFC")
+        name.str.normalize("NFKD")
+        .str.replace_all(r"\p{Cf}+", "")
+        .str.replace_all(r"(\p{Latin})\p{Mn}+", "${1}")
+        .str.normalize("NFC")
         .str.to_lowercase()
+        .str.replace_all("ß", "ss", literal=True)
         .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
         .str.strip_chars()
     )
@@ -19,7 +28,7 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
 
 def zip5(postal_code: pl.Expr) -> pl.Expr:
     """The first five digits of a U.S. ZIP (``'20001-4321'`` → ``'20001'``), else the code without blanks."""
-    cleaned = postal_code.str.to_uppercase().str.replace_all(r"\s", "")
+    cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
     return pl.coalesce(cleaned.str.extract(r"^([0-9]{5})", 1), cleaned)
 
 

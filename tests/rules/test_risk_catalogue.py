@@ -124,7 +124,33 @@ def test_structuring_consignee_day_quiet_on_the_package_over_the_threshold_itsel
 
 @pytest.mark.parametrize(
     "description",
-    ["gift", "Goods", "spare parts", "ACCESSORIES", "abc", "x", "-", "N/A", "123", "xyz", "a b"],
+    [
+        "gift",
+        "Goods",
+        "spare parts",
+        "ACCESSORIES",
+        "abc",
+        "x",
+        "-",
+        "N/A",
+        "123",
+        "xyz",
+        "a b",
+        # Joined or padded: each was quiet (only a whole description of one vague word fired).
+        "gift item",
+        "a gift",
+        "various items",
+        "sample goods",
+        "gifts & samples",
+        "parts & accessories",
+        "spare part",
+        "item(s)",
+        "personal effect",
+        "Geschenk",
+        "礼品",
+        "gi\u200bft",
+        "Ｇｉｆｔ",
+    ],
 )
 def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
     assert "vague-description" in flags(screen_lines({"description": description}))
@@ -141,6 +167,10 @@ def test_vague_description_fires(screen_lines: Screen, description: str) -> None
         "Tea",
         "bag",
         "手机壳",
+        "gift card holder",
+        "sample of silk fabric",
+        "parts of watches",
+        "test tubes",
     ],
 )
 def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
@@ -159,6 +189,13 @@ def test_placeholder_party_quiet(screen_lines: Screen, name: str) -> None:
 
 def test_hts_description_mismatch_fires(screen_lines: Screen) -> None:
     result = screen_lines({"description": "smartphone", "hts_code": "6109.10.00.12"})
+    assert "hts-description-mismatch" in flags(result)
+
+
+@pytest.mark.parametrize("description", ["Running Shoe", "sneaker", "boot", "earbud", "headphone"])
+def test_hts_description_mismatch_fires_on_singular_words(screen_lines: Screen, description: str) -> None:
+    """Only the plural ``shoes`` fired under chapter 95 (the default line's jigsaw code)."""
+    result = screen_lines({"description": description, "hts_code": "9506.91.00.30"})
     assert "hts-description-mismatch" in flags(result)
 
 
@@ -208,7 +245,13 @@ def test_pill_press_fires_on_a_capsule_filling_machine(screen_lines: Screen, des
 
 
 @pytest.mark.parametrize(
-    ("hts", "description"), [("8543.40.00.00", "electronic device"), ("8543.70.88.00", "disposable vape pen")]
+    ("hts", "description"),
+    [
+        ("8543.40.00.00", "electronic device"),
+        ("8543.70.88.00", "disposable vape pen"),
+        ("8543.70.88.00", "disposable va\u00adpe pen"),  # a soft hyphen hid the word
+        ("8543.70.88.00", "ＶＡＰＥ"),  # full-width letters
+    ],
 )
 def test_e_cigarette_fires(screen_lines: Screen, hts: str, description: str) -> None:
     assert "high-risk-e-cigarette" in flags(screen_lines({"hts_code": hts, "description": description}))

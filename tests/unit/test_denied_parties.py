@@ -136,7 +136,14 @@ def test_exact_match(sdn: pl.DataFrame) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Banco Nacional de Cuba, S.A.", "banco  nacional de cuba ltd", "Banco-Nacional de Cuba Inc."],
+    [
+        "Banco Nacional de Cuba, S.A.",
+        "banco  nacional de cuba ltd",
+        "Banco-Nacional de Cuba Inc.",
+        "Banco Naci\u200bonal de Cuba",  # a zero-width space inside a word (it split the word)
+        "Banco Naci\u00adonal de Cuba",  # a soft hyphen
+        "ＢＡＮＣＯ ＮＡＣＩＯＮＡＬ ＤＥ ＣＵＢＡ",
+    ],
 )
 def test_punctuation_case_and_suffix_do_not_matter(sdn: pl.DataFrame, name: str) -> None:
     assert hits(screen([name], sdn)) == {name: ("ofac-sdn-306", 1.0, "exact")}
