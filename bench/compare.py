@@ -6,10 +6,12 @@ Compares the median wall time of every benchmark of the baseline with the curren
 
 Exit codes:
     0  no benchmark slower than the baseline by more than ``threshold``;
-    1  a regression, or a benchmark of the baseline missing from the current run (a contender that
-       failed or was deselected must not pass as "no regression");
-    2  the files cannot be compared: missing or not pytest-benchmark JSON, no benchmark in common, or
-       runs over manifests of different sizes.
+    1  a regression, or a benchmark of the baseline missing from the current run or failed there (a
+       contender that failed or was deselected must not pass as "no regression"): a benchmark counts only
+       when it recorded ``extra_info["checked"]``, which each benchmark does after its checks pass
+       (pytest-benchmark keeps the timing of a benchmark whose assertion failed after the timed call);
+    2  the files cannot be compared: missing or not pytest-benchmark JSON, a median that is not a positive
+       number, no checked benchmark in common, or runs over manifests of different sizes.
 
 Runs from different machines (CPU count, processor, Python version) are compared with a warning:
 timings only compare on one machine. CI prints timings but does not gate on them: shared runners are
@@ -42,16 +44,27 @@ def load(path: Path) -> dict[str, Any]:
         raise CompareError(f"{path}: not a pytest-benchmark report (no 'benchmarks' list)")
     for entry in report["benchmarks"]:
         try:
-            float(entry["stats"]["median"])
+            median = float(entry["stats"]["median"])
             str(entry["fullname"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CompareError(f"{path}: not a pytest-benchmark report (a benchmark lacks {exc})") from exc
+        if not median > 0 or median == float("inf"):
+            raise CompareError(f"{path}: {entry['fullname']} has a median of {median} s: not a timing")
     return report
 
 
 def medians(report: dict[str, Any]) -> dict[str, float]:
-    """Median wall seconds per benchmark name."""
-    return {b["fullname"]: float(b["stats"]["median"]) for b in report["benchmarks"]}
+    """Median wall seconds per benchmark name, of the benchmarks whose checks passed."""
+    return {b["fullname"]: float(b["stats"]["median"]) for b in report["benchmarks"] if _checked(b)}
+
+
+def failed(report: dict[str, Any]) -> list[str]:
+    """The benchmarks that were timed but did not record passing their checks."""
+    return sorted(b["fullname"] for b in report["benchmarks"] if not _checked(b))
+
+
+def _checked(entry: dict[str, Any]) -> bool:
+    return (entry.get("extra_info") or {}).get("checked") is True
 
 
 def manifest_sizes(report: dict[str, Any]) -> set[int]:
@@ -102,15 +115,24 @@ def compare(
     base, now = medians(base_report), medians(now_report)
     common = set(base) & set(now)
     if not common:
-        raise CompareError("the runs have no benchmark in common")
+        raise CompareError("the runs have no checked benchmark in common")
     out = []
     if machine(base_report) != machine(now_report):
         out.append(
             f"warning: measured on different machines ({machine(base_report)} vs {machine(now_report)}): "
             "timings only compare on one machine"
         )
+    out += [
+        f"warning: {name} failed its checks in the baseline: not compared" for name in failed(base_report)
+    ]
+    now_failed = set(failed(now_report))
     missing = sorted(set(base) - set(now))
-    out += [f"missing: {name} (in the baseline, not in the current run)" for name in missing]
+    out += [
+        f"failed: {name} (its checks failed in the current run)"
+        if name in now_failed
+        else f"missing: {name} (in the baseline, not in the current run)"
+        for name in missing
+    ]
     out += [f"new: {name} (not in the baseline)" for name in sorted(set(now) - set(base))]
     found = regressions(base, now, threshold)
     out += [f"regression: {line}" for line in found]

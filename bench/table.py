@@ -7,8 +7,10 @@ the fresh-process wall time, CPU time and peak memory (whole process) come from 
 fresh process, as ``screen run`` starts. The per-row baseline runs on a slice: its time on the whole file
 is extrapolated (marked ``≈``): what it spends once per run (its pack tables, ``fixed_*`` in
 ``extra_info``) counted once, the rest scaled by the file's lines over the slice's; lines per second
-are the file's lines over that time. ``× engine`` is the
-contender's wall time over the whole-day engine's (below 1: the contender is faster).
+are the file's lines over that time. Its peak memory is the slice's own, marked ``(slice)``: a run over the
+whole file would hold more. ``× floor`` is the contender's wall time over the floor's, ``CPU × floor`` and
+``peak × floor`` the same for CPU time and peak memory (fresh processes); ``× engine`` is the contender's wall
+time over the whole-day engine's (below 1: the contender is faster).
 """
 
 from __future__ import annotations
@@ -67,19 +69,22 @@ def render(report: dict[str, Any]) -> str:
     machine = report.get("machine_info", {})
     lines_in = next(iter(rows.values()))["rows"] if rows else 0
     floor = rows.get("floor", {}).get("wall_s")
+    floor_cpu = rows.get("floor", {}).get("cpu_s")
+    floor_peak = rows.get("floor", {}).get("peak_rss_bytes")
     engine = rows.get("engine", {}).get("wall_s")
     head = [
         f"{lines_in:,} lines · {machine.get('cpu', {}).get('count', '?')} cores · "
         f"Python {machine.get('python_version', platform.python_version())} · {report.get('datetime', '')[:10]}",
         "",
-        "| contender | wall s | × floor | × engine | fresh process: wall s | CPU s | peak RSS | lines/s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| contender | wall s | × floor | × engine | fresh process: wall s | CPU s | CPU × floor | peak RSS "
+        "| peak × floor | lines/s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     body = []
     for name in ORDER:
         if name not in rows:
             # Not run, or its test failed (a contender's measurements are recorded once its checks pass).
-            body.append(f"| {LABELS[name]} | not in this report |  |  |  |  |  |  |")
+            body.append(f"| {LABELS[name]} | not in this report |  |  |  |  |  |  |  |  |")
             continue
         row = rows[name]
         approx = "≈" if row["extrapolated"] else ""
@@ -88,9 +93,13 @@ def render(report: dict[str, Any]) -> str:
             f"{approx}{row['wall_s'] / engine:.2f}×" if engine and name not in ("engine", "floor") else ""
         )
         fresh = f"{approx}{row['fresh_wall_s']:.2f}" if row["fresh_wall_s"] is not None else ""
+        cpu_ratio = f"{approx}{row['cpu_s'] / floor_cpu:.2f}" if floor_cpu else "n/a"
+        slice_ = " (slice)" if row["extrapolated"] else ""
+        peak_ratio = f"{row['peak_rss_bytes'] / floor_peak:.2f}{slice_}" if floor_peak else "n/a"
         body.append(
-            f"| {LABELS[name]} | {approx}{row['wall_s']:.2f} | {ratio} | {faster} | {fresh} | {approx}{row['cpu_s']:.2f} | "
-            f"{row['peak_rss_bytes'] / 2**30:.2f} GiB | {row['lines_per_s']:,.0f} |"
+            f"| {LABELS[name]} | {approx}{row['wall_s']:.2f} | {ratio} | {faster} | {fresh} | "
+            f"{approx}{row['cpu_s']:.2f} | {cpu_ratio} | {row['peak_rss_bytes'] / 2**30:.2f} GiB{slice_} | "
+            f"{peak_ratio} | {approx}{row['lines_per_s']:,.0f} |"
         )
     stages = next(
         (b["extra_info"]["stages"] for b in report["benchmarks"] if "stages" in b.get("extra_info", {})), None

@@ -54,5 +54,6 @@ def test_contender(
             "fixed_wall_s": fixed_wall,
             "fresh_fixed_wall_s": child["fixed_wall_s"],
             "fixed_cpu_s": child["fixed_cpu_s"],
+            "checked": True,  # last: bench.compare counts only benchmarks whose checks passed
         }
     )

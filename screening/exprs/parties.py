@@ -16,8 +16,7 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     other scripts (a Cyrillic ``а`` in a Latin name) are not folded."""
     return (
         name.str.normalize("NFKD")
-        .str.replace_all(r"\p{Cf}+", "")
-        .str.replace_all(r"(\p{Latin})\p{Mn}+", "${1}")
+        .str.replace_all(r"\p{Cf}+|(\p{Latin})\p{Mn}+", "${1}")  # one pass: a format run has no group 1
         .str.normalize("NFC")
         .str.to_lowercase()
         .str.replace_all("ß", "ss", literal=True)

@@ -34,6 +34,7 @@ def report(*entries: tuple[str, float, int]) -> dict[str, Any]:
                     "rows_processed": processed,
                     "cpu_s": median * 2,
                     "peak_rss_bytes": 2**30,
+                    "checked": True,
                 },
             }
             for name, median, processed in entries
@@ -48,8 +49,10 @@ def test_table_scales_a_sliced_baseline_to_the_whole_file_and_marks_it() -> None
     assert rows["per-row"]["extrapolated"] is True
     assert rows["engine"]["lines_per_s"] == 500
     text = render(measured)
-    assert "| screening, whole day, all outputs | 2.00 | 4.00 |  |  | 4.00 |" in text
+    assert "| screening, whole day, all outputs | 2.00 | 4.00 |  |  | 4.00 | 4.00 | 1.00 GiB | 1.00 | 500 |" in text
     assert "≈10.00 | ≈20.00 |" in text
+    # The slice's peak is its own (a whole-file run would hold more), and its lines/s extrapolated.
+    assert "| ≈20.00 | ≈20.00 | 1.00 GiB (slice) | 1.00 (slice) | ≈100 |" in text
     measured["benchmarks"][1]["extra_info"]["fresh_process_wall_s"] = 1.5
     assert "| screening, whole day, all outputs | 2.00 | 4.00 |  | 1.50 | 4.00 |" in render(measured)
 
@@ -74,7 +77,7 @@ def test_table_counts_a_sliced_baselines_fixed_cost_once() -> None:
     assert row["cpu_s"] == pytest.approx(0.3 + (2.0 - 0.3) * 10)
     assert row["fresh_wall_s"] == pytest.approx(0.4 + 0.8 * 10)
     assert row["lines_per_s"] == pytest.approx(1_000 / 8.2)
-    assert "| ≈8.20 | n/a | ≈4.10× | ≈8.40 | ≈17.30 | 1.00 GiB | 122 |" in render(measured)
+    assert "| ≈8.20 | n/a | ≈4.10× | ≈8.40 | ≈17.30 | n/a | 1.00 GiB (slice) | n/a | ≈122 |" in render(measured)
 
 
 def test_the_per_row_baseline_records_its_fixed_cost(tmp_path: Path, us_pack: screening.RulePack) -> None:
@@ -118,13 +121,37 @@ def test_regression_check_fails_when_a_benchmark_of_the_baseline_is_missing() ->
     assert compare(baseline, baseline, threshold=0.15)[0] == 0
 
 
+def test_regression_check_fails_a_benchmark_whose_checks_failed_after_its_timing() -> None:
+    """pytest-benchmark keeps the median of a benchmark whose assertion fails after the timed call (an engine
+    that lost a row): it passed as "0 regressions"."""
+    baseline = report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000))
+    broken = report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000))
+    del broken["benchmarks"][1]["extra_info"]["checked"]
+    status, lines = compare(baseline, broken, threshold=0.15)
+    assert status == 1
+    assert any(line.startswith("failed: ") and "engine" in line for line in lines)
+    status, lines = compare(broken, baseline, threshold=0.15)
+    assert status == 0
+    assert any("failed its checks in the baseline" in line for line in lines)
+
+
+def test_regression_check_refuses_a_median_that_is_no_timing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    zero = report(("floor", 0.0, 1_000))
+    (tmp_path / "zero.json").write_text(json.dumps(zero))
+    (tmp_path / "ok.json").write_text(json.dumps(report(("floor", 1.0, 1_000))))
+    assert main([str(tmp_path / "zero.json"), str(tmp_path / "ok.json")]) == 2
+    assert "median of 0.0 s" in capsys.readouterr().err
+
+
 def test_regression_check_refuses_runs_over_different_manifest_sizes() -> None:
     small = report(("floor", 1.0, 1_000))
     large = report(("floor", 0.5, 1_000))
     large["benchmarks"][0]["extra_info"]["manifest_rows"] = 200_000
     with pytest.raises(CompareError, match="different sizes"):
         compare(small, large, threshold=0.15)
-    with pytest.raises(CompareError, match="no benchmark in common"):
+    with pytest.raises(CompareError, match="no checked benchmark in common"):
         compare(small, report(("engine", 1.0, 1_000)), threshold=0.15)
 
 
