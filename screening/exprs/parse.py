@@ -11,7 +11,7 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Parse a string expression as ``dtype``; unparseable values become null.
 
     Dates must be ISO ``YYYY-MM-DD``; booleans accept true/false, yes/no, y/n, 1/0
-    in any case; numbers accept surrounding blanks.
+    in any case; numbers accept surrounding blanks, and whole numbers zero decimals (``2.0``).
     """
     text = expr.str.strip_chars()
     if dtype == pl.Date():
@@ -27,6 +27,10 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         )
     if isinstance(dtype, pl.Decimal) and dtype.scale is not None:
         text = _cut_past_scale(text, dtype.scale)
+    if dtype.is_integer():
+        # A whole number written with zero decimals (``1.0``, as spreadsheets and float columns export it) is
+        # that number, as it is in a typed file.
+        text = text.str.replace(r"^([+-]?\d+)\.0*$", "${1}")
     return text.cast(dtype, strict=False)
 
 

@@ -836,3 +836,19 @@ def test_publish_puts_the_staged_folder_itself_in_place(
     assert os.stat(out).st_ino == staged_inode
     assert {p.name: p.read_text() for p in out.iterdir()} == {"summary.json": "new"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_whole_numbers_with_zero_decimals_in_text_are_read_as_in_a_typed_file(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """A CSV's ``line_no`` of ``1.0`` (how a float column exports) rejected every line as "not a whole number",
+    where the same file as Parquet (float ``line_no``) screened them."""
+    text = manifest(2, package_id=["A", "A"], line_no=["1.0", "2.00"])
+    text.write_csv(tmp_path / "m.csv")
+    typed = text.with_columns(pl.col("line_no").cast(pl.Float64()))
+    typed.write_parquet(tmp_path / "m.parquet")
+    from_csv, from_parquet = (screen(tmp_path / name, pack) for name in ("m.csv", "m.parquet"))
+    assert from_csv.rejects.is_empty()
+    assert from_csv.lines["line_no"].to_list() == from_parquet.lines["line_no"].to_list() == [1, 2]
+    halves = screen(pl.DataFrame(manifest(1, line_no=["1.5"])), pack)
+    assert halves.rejects["code"].to_list() == ["invalid-number"]
