@@ -24,6 +24,7 @@ from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import measures_for_keys
+from screening.stages.decide import exclusions_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
 
 
@@ -77,11 +78,12 @@ def rules_in_force(
         and _origin_ok(r, origin)
         and (mode is None or mode in r.modes)
     ]
+    covering = _never_eligible_covering(pack, day, origin, hts) if hts is not None else None
     out += [
         _entry("never-eligible", r, _never_eligible_text(r, hts))
         for r in dm.never_eligible
         if r.in_force(day)
-        and (hts is None or hts_digits_of(hts).startswith(r.hts_prefixes))
+        and (covering is None or r.id in covering)
         and (origin is None or "*" in r.origins or origin in r.origins)
     ]
     out += [
@@ -146,12 +148,26 @@ def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
     """Reason, origins and HTS prefixes: the matching prefix when a code is asked for, else the list (shortened)."""
     origins = "" if "*" in rule.origins else f" from {', '.join(rule.origins)}"
     prefixes = rule.hts_prefixes
-    if hts is not None:
-        shown = [max((p for p in prefixes if hts_digits_of(hts).startswith(p)), key=len)]
+    digits = hts_digits_of(hts) if hts is not None else ""
+    if hts is not None and digits.startswith(prefixes):
+        shown = [max((p for p in prefixes if digits.startswith(p)), key=len)]
+    elif hts is not None:  # a short code whose every tariff line is in the class
+        shown = [p for p in prefixes if p.startswith(digits)][:SHOWN_PREFIXES]
     else:
         shown = list(prefixes[:SHOWN_PREFIXES])
     more = f" … ({len(prefixes):,} prefixes)" if len(prefixes) > len(shown) else ""
     return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}"
+
+
+def _never_eligible_covering(pack: RulePack, day: dt.date, origin: str | None, hts: str) -> set[str]:
+    """The never-eligible classes a run would put ``hts`` in on ``day`` (from ``origin``, else from any), as
+    :func:`~screening.stages.decide.exclusions_for_keys` judges: a short code by every tariff line under it."""
+    resolved = resolve(pack, [day])
+    keys = pl.DataFrame(
+        {"country_of_origin": [origin] if origin is not None else list(known_countries())}
+    ).with_columns(arrival_date=pl.lit(day, dtype=pl.Date()), hts_digits=pl.lit(hts_digits_of(hts)))
+    found = exclusions_for_keys(keys, resolved.never_eligible, resolved.tariff).collect()
+    return set(found["exclusion_rule_id"].to_list())
 
 
 def hts_digits_of(code: str) -> str:
@@ -198,28 +214,45 @@ def _measures(
     rules: dict[str, Scoped] = {
         r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.in_force(day)
     }
-    if origin is not None and hts is not None:
-        # Without a mode: what applies in any mode (the HTS scope still counts).
+    open_for: set[str] = set()
+    if hts is not None:
+        # Without a mode: what applies in any mode; without an origin, from any origin (the HTS scope counts).
         modes = [mode] if mode is not None else ["express", "postal", "cargo"]
+        origins = [origin] if origin is not None else list(known_countries())
         resolved = resolve(pack, [day])
-        key = pl.LazyFrame(
-            {
-                "arrival_date": [day] * len(modes),
-                "hts_digits": [hts_digits_of(hts)] * len(modes),
-                "country_of_origin": [origin] * len(modes),
-                "mode": modes,
-                "usmca_claim": [False] * len(modes),
-            }
+        key = (
+            pl.LazyFrame(
+                {
+                    "country_of_origin": origins,
+                }
+            )
+            .join(pl.LazyFrame({"mode": modes}), how="cross")
+            .with_columns(
+                arrival_date=pl.lit(day, dtype=pl.Date()),
+                hts_digits=pl.lit(hts_digits_of(hts)),
+                usmca_claim=pl.lit(False),
+            )
         )
-        applied = measures_for_keys(key, resolved.measures, resolved.measure_scope, resolved.tariff).collect()
+        applied = (
+            measures_for_keys(key, resolved.measures, resolved.measure_scope, resolved.tariff)
+            .group_by("measure_id")
+            .agg(pl.col("undetermined").all())
+            .collect()
+        )
         wanted = set(applied["measure_id"].to_list())
+        open_for = set(applied.filter(pl.col("undetermined"))["measure_id"].to_list())
     else:
         wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}
     return [
         _entry(
             "gap" if rid not in {m.id for m in pack.tariff.measures} else "measure",
             rules[rid],
-            _measure_text(rules[rid]),
+            _measure_text(rules[rid])
+            + (
+                f"; lists some of the goods under {hts} and not others: the longer code decides"
+                if rid in open_for
+                else ""
+            ),
         )
         for rid in sorted(wanted)
         if rid in rules

@@ -251,6 +251,31 @@ def test_rules_show_for_a_code_without_a_mode_still_applies_the_code_s_scope(
     assert len(measures()) < 10
 
 
+def test_rules_show_for_a_code_without_an_origin_applies_the_code_s_scope_and_says_what_it_leaves_open(
+    us_pack: screening.RulePack,
+) -> None:
+    """Without --origin, --hts was ignored: live horses listed every measure in force (steel, autos, every
+    AD/CVD gap). A measure the short code leaves open was listed as plainly in force."""
+    from screening.rules_show import rules_in_force
+
+    day = dt.date(2025, 6, 1)
+    horses = {
+        e.rule_id for e in rules_in_force(us_pack, day, hts="0101.21.00") if e.kind in ("measure", "gap")
+    }
+    assert horses
+    assert not [r for r in horses if r.startswith(("s232-", "gap-adcvd-"))]
+    from_cn = {e.rule_id for e in rules_in_force(us_pack, day, origin="CN", hts="0101.21.00")}
+    assert {r for r in from_cn if r.startswith("ieepa-")} <= horses
+    nails = {e.rule_id: e.summary for e in rules_in_force(us_pack, day, origin="CN", hts="7317.00")}
+    assert "the longer code decides" in nails["s301-list3-25"]
+    trout = {e.rule_id: e.summary for e in rules_in_force(us_pack, day, origin="CN", hts="0302.11")}
+    assert "the longer code decides" not in trout["s301-list3-25"]
+    # A subheading whose one tariff line is in a never-eligible class is in it, as a run judges it.
+    honey = {e.rule_id: e for e in rules_in_force(us_pack, day, origin="CN", hts="0409.00")}
+    assert honey["adcvd-cn-honey"].kind == "never-eligible"
+    assert "04090000" in honey["adcvd-cn-honey"].summary
+
+
 @pytest.mark.parametrize(
     ("day", "origin", "hts", "says"),
     [

@@ -49,7 +49,10 @@ def test_table_scales_a_sliced_baseline_to_the_whole_file_and_marks_it() -> None
     assert rows["per-row"]["extrapolated"] is True
     assert rows["engine"]["lines_per_s"] == 500
     text = render(measured)
-    assert "| screening, whole day, all outputs | 2.00 | 4.00 |  |  | 4.00 | 4.00 | 1.00 GiB | 1.00 | 500 |" in text
+    assert (
+        "| screening, whole day, all outputs | 2.00 | 4.00 |  |  | 4.00 | 4.00 | 1.00 GiB | 1.00 | 500 |"
+        in text
+    )
     assert "≈10.00 | ≈20.00 |" in text
     # The slice's peak is its own (a whole-file run would hold more), and its lines/s extrapolated.
     assert "| ≈20.00 | ≈20.00 | 1.00 GiB (slice) | 1.00 (slice) | ≈100 |" in text
@@ -77,7 +80,9 @@ def test_table_counts_a_sliced_baselines_fixed_cost_once() -> None:
     assert row["cpu_s"] == pytest.approx(0.3 + (2.0 - 0.3) * 10)
     assert row["fresh_wall_s"] == pytest.approx(0.4 + 0.8 * 10)
     assert row["lines_per_s"] == pytest.approx(1_000 / 8.2)
-    assert "| ≈8.20 | n/a | ≈4.10× | ≈8.40 | ≈17.30 | n/a | 1.00 GiB (slice) | n/a | ≈122 |" in render(measured)
+    assert "| ≈8.20 | n/a | ≈4.10× | ≈8.40 | ≈17.30 | n/a | 1.00 GiB (slice) | n/a | ≈122 |" in render(
+        measured
+    )
 
 
 def test_the_per_row_baseline_records_its_fixed_cost(tmp_path: Path, us_pack: screening.RulePack) -> None:
