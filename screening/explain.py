@@ -152,6 +152,8 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
                 "description",
                 "country_of_origin",
                 "value_usd",
+                "quantity",
+                "gross_weight_kg",
                 "duty_status",
                 "duty_usd",
                 "risk_flags",
@@ -200,9 +202,16 @@ def render_text(explained: dict[str, Any]) -> str:
     ]
     for line in explained["lines"]:
         flags = ", ".join(line["risk_flags"] or []) or "-"
+        # What a specific rate is charged on: the quantity (in the rate's unit; items for a rate per dozen,
+        # gross or thousand) or the gross weight (a rate per kg).
+        counts = "".join(
+            f"  {label} {line[column]}"
+            for label, column in (("quantity", "quantity"), ("gross kg", "gross_weight_kg"))
+            if line.get(column) is not None
+        )
         out.append(
             f"  {line['line_no']}. {line['hts_code']}  {line['description']!r}  origin {line['country_of_origin']}"
-            f"  value ${line['value_usd']}  duty ${line['duty_usd'] if line['duty_usd'] is not None else '?'}"
+            f"  value ${line['value_usd']}{counts}  duty ${line['duty_usd'] if line['duty_usd'] is not None else '?'}"
             f" ({line['duty_status']})  flags: {flags}"
         )
     for r in explained.get("rejected_lines", []):
@@ -272,7 +281,7 @@ def _component_lines(components: list[dict[str, Any]]) -> list[str]:
         if c["base_usd"] is not None and c["rate"] is not None:
             how = f"base ${c['base_usd']} x rate {c['rate']} = "
         elif c["rate"] is not None:  # a specific rate: dollars per unit of the line's quantity or weight
-            how = f"${c['rate']} per unit = "
+            how = f"${c['rate']} per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg) = "
         else:  # a flat fee, or an amount the pack does not give
             how = ""
         out.append(f"  {where}: {c['component']}{heading} [{c['measure_id']}]  {how}{amount}")

@@ -23,7 +23,7 @@ from screening.rulepack.models import (
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
 from screening.schema import FLAT_POSTAL_METHODS
-from screening.stages.assess import measures_for_keys
+from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import exclusions_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
 
@@ -259,6 +259,17 @@ def _measures(
     ]
 
 
+def _charged_on(unit: str | None) -> str:
+    """What the manifest must give for a specific rate per ``unit`` (nothing for an ad valorem rate)."""
+    if unit is None:
+        return ""
+    if unit == "kg":
+        return "; the specific rate is charged on gross_weight_kg"
+    if unit in UNIT_DIVISORS:
+        return f"; the specific rate is charged on quantity as a count of items (divided by {UNIT_DIVISORS[unit]})"
+    return f"; the specific rate is charged on quantity in {unit}"
+
+
 def _measure_text(rule: Scoped) -> str:
     rate = getattr(rule, "rate", None)
     heading = f" {rule.heading}" if rule.heading else ""
@@ -295,7 +306,8 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
         & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
     )["units"]
     if units.len() and units[0]:
-        usmca += f"; units of quantity {', '.join(units[0].split('|'))}"
+        usmca += f"; statistical units {', '.join(units[0].split('|'))}"
+    usmca += _charged_on(row.get("specific_unit"))
     return [
         InForce(
             "tariff-line",

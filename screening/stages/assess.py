@@ -568,7 +568,9 @@ OPEN_DUTY_ASSUMPTIONS: Final = {
         "the tariff line's rate is not one the engine computes (see the line's rate_status)"
     ),
     str(DutyStatus.NEEDS_QUANTITY): (
-        "the specific rate needs the quantity in its unit (for a rate per kg, gross_weight_kg), not given"
+        "the specific rate needs what it is charged on, not given: gross_weight_kg for a rate per kg; quantity for"
+        " every other unit, in that unit (kg of drained weight, of sugars, of content, clean kg, liters, pairs, ...)"
+        " or, for a rate per dozen, gross or thousand, the count of items"
     ),
     str(DutyStatus.NEEDS_PART_VALUES): (
         "the rate is charged on the values of parts of the article (part_values), not given"

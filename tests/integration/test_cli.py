@@ -309,8 +309,26 @@ def test_rules_show_for_one_line_names_its_tariff_line_and_measures() -> None:
     assert done.returncode == 0, done.stderr
     entries = {e["rule_id"]: e for e in json.loads(done.stdout)}
     assert entries["mfn"]["summary"].startswith("61091000: 16.5%")
-    assert entries["mfn"]["summary"].endswith("units of quantity doz., kg")
+    assert entries["mfn"]["summary"].endswith("statistical units doz., kg")
     assert entries["s122-surcharge"]["kind"] == "measure"
+
+
+@pytest.mark.parametrize(
+    ("hts", "says"),
+    [
+        ("0407.11.00.00", "charged on quantity as a count of items (divided by 12)"),  # 2.8¢/doz.
+        ("0409.00.00", "charged on gross_weight_kg"),  # 1.9¢/kg
+        ("0711.20.18.00", "charged on quantity in kg-drained-weight"),
+    ],
+)
+def test_rules_show_says_what_a_specific_rate_is_charged_on(
+    us_pack: screening.RulePack, hts: str, says: str
+) -> None:
+    """It printed "units of quantity doz." for eggs, whose rate the engine charges on a count of eggs / 12."""
+    from screening.rules_show import rules_in_force
+
+    entries = {e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="DE", hts=hts)}
+    assert entries["mfn"].summary.endswith(says)
 
 
 def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screening.RulePack) -> None:
@@ -708,3 +726,22 @@ def test_a_stopped_run_exits_with_its_signal_s_code_and_leaves_no_staging(
     assert says in stderr
     assert not (tmp_path / "o").exists()
     assert list(tmp_path.glob(".o.staging-*")) == []
+
+
+def test_explain_shows_what_a_specific_rate_was_charged_on(tmp_path: Path) -> None:
+    """Every specific rate read "$0.019 per unit" with neither the unit nor the weight it was charged on."""
+    honey = {
+        **BASE_LINE,
+        "arrival_date": "2025-06-01",
+        "hts_code": "0409.00.00",
+        "description": "natural honey",
+        "gross_weight_kg": "2.5",
+        "declared_value": "900",  # over $800: dutiable
+    }
+    frame = pl.DataFrame([honey], schema=dict.fromkeys(honey, pl.String()))
+    screening.screen(frame, rules=US_PACK).write(tmp_path / "out")
+    text = render_text(explain_package(tmp_path / "out", "P1"))
+    assert "gross kg 2.5" in text
+    specific = next(line for line in text.splitlines() if "mfn_specific" in line)
+    assert "gross kg for a rate per kg" in specific
+    assert specific.endswith("= $0.05")  # 1.9¢/kg on 2.5 kg, half up
