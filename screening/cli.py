@@ -316,6 +316,13 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             )
     rules = summary["rules"]
     out.print(f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/", highlight=False)
+    if rules.get("arrival_dates_after_facts"):
+        out.print(
+            f"[yellow]note[/]: {rules['arrival_dates_after_facts']:,} arrival date(s) after the pack's facts (as of "
+            f"{rules['facts_as_of']}; the latest {rules['latest_arrival_days_after_facts']:,} days later): they are "
+            "decided by the law as the pack knew it, without any later change",
+            highlight=False,
+        )
 
 
 def _list_age(age: int | None) -> str:
@@ -393,6 +400,13 @@ def rules_show(
     out.print(
         f"[bold]{loaded.meta.id}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)", highlight=False
     )
+    as_of = loaded.meta.facts_as_of
+    if as_of is not None and day.date() > as_of:
+        out.print(
+            f"[yellow]note[/]: the pack's facts are as of {as_of}, {(day.date() - as_of).days} days before "
+            f"{day.date()}: a later change of law is not in it",
+            highlight=False,
+        )
     for entry in entries:
         mark = "" if entry.confidence == "confirmed" else f" [yellow]{entry.confidence}[/]"
         out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.period}", highlight=False)

@@ -310,6 +310,7 @@ def build_summary(
             "content_hash": pack.content_hash,
             "fx_official": pack.fx.rates.official,
             "fx_note": "approximation of certified rates" if not pack.fx.rates.official else "certified",
+            **_facts_age(pack, dates),
         },
         "inputs": inputs,
         "options": dict(options or {}),
@@ -333,6 +334,20 @@ def build_summary(
         },
         "risk": risk_summary(facts, risk, dates),
         "decision_rules": _decision_rules(facts, citations),
+    }
+
+
+def _facts_age(pack: RulePack, dates: Sequence[dt.date]) -> dict[str, Any]:
+    """The pack's ``facts_as_of`` and how many of the run's arrival dates lie after it (decided by the law as
+    known then), with the latest's distance in days."""
+    as_of = pack.meta.facts_as_of
+    if as_of is None:
+        return {"facts_as_of": None}
+    later = sorted(d for d in dates if d > as_of)
+    return {
+        "facts_as_of": as_of.isoformat(),
+        "arrival_dates_after_facts": len(later),
+        "latest_arrival_days_after_facts": (later[-1] - as_of).days if later else 0,
     }
 
 

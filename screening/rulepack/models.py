@@ -340,6 +340,12 @@ class PackMeta(Frozen):
     jurisdiction: str = Field(pattern=r"^[A-Z]{2}$")
     covers_from: dt.date
     covers_to: dt.date | None = None
+    facts_as_of: dt.date | None = Field(
+        default=None,
+        description="the day the pack's law was last checked against its sources: arrivals after it are decided "
+        "by the rules as known then (a later executive order or ruling is not in the pack), which the run's "
+        "summary says",
+    )
     time_zone: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*$",

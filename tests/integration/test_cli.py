@@ -745,3 +745,33 @@ def test_explain_shows_what_a_specific_rate_was_charged_on(tmp_path: Path) -> No
     specific = next(line for line in text.splitlines() if "mfn_specific" in line)
     assert "gross kg for a rate per kg" in specific
     assert specific.endswith("= $0.05")  # 1.9¢/kg on 2.5 kg, half up
+
+
+def test_arrivals_after_the_pack_s_facts_are_reported_as_decided_by_the_law_as_known_then(
+    tmp_path: Path,
+) -> None:
+    """Today's arrivals are past the day the U.S. pack's law was last checked: the summary and the run say so
+    (open rules simply stayed in force, silently)."""
+    as_of = screening.load_rules(US_PACK).meta.facts_as_of
+    assert as_of is not None
+    rows = [
+        {**BASE_LINE, "package_id": "OLD", "consignee_name": "A", "arrival_date": str(as_of)},
+        {
+            **BASE_LINE,
+            "package_id": "NEW",
+            "consignee_name": "B",
+            "arrival_date": str(as_of + dt.timedelta(days=12)),
+        },
+    ]
+    manifest = tmp_path / "m.parquet"
+    pl.DataFrame(rows, schema=dict.fromkeys(BASE_LINE, pl.String())).write_parquet(manifest)
+    done = screen("run", manifest, "--out", tmp_path / "out")
+    assert done.returncode == 0, done.stderr
+    rules = json.loads((tmp_path / "out" / "summary.json").read_text())["rules"]
+    assert rules["facts_as_of"] == str(as_of)
+    assert (rules["arrival_dates_after_facts"], rules["latest_arrival_days_after_facts"]) == (1, 12)
+    assert "1 arrival date(s) after the pack's facts" in " ".join(done.stdout.split())
+    shown = screen("rules", "show", US_PACK, "--date", str(as_of + dt.timedelta(days=3)))
+    assert f"facts are as of {as_of}, 3 days before" in " ".join(shown.stdout.split())
+    before = screen("rules", "show", US_PACK, "--date", str(as_of))
+    assert "facts are as of" not in before.stdout
