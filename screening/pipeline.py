@@ -97,7 +97,12 @@ DECISION_INPUTS = (
 )
 
 #: Columns the decision stages read but do not keep; dropped before the lines are materialised.
-DECISION_SCAFFOLDING = ("fx_source", "consignee_day_gift_cents", "package_postal_item_unknown")
+DECISION_SCAFFOLDING = (
+    "fx_source",
+    "consignee_day_gift_cents",
+    "package_postal_item_unknown",
+    decide.GIFT_SENDER,
+)
 
 
 def screen(
@@ -518,7 +523,7 @@ def screen_candidates(
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
     # package group-bys and joins use the integer PACKAGE_KEY of that order.
     narrow = (
-        kept.select(LINE_ID, *DECISION_INPUTS)
+        kept.select(LINE_ID, *DECISION_INPUTS, decide.gift_sender())
         .sort(PACKAGE_ORDER)
         .with_columns(pl.col("package_id").rle_id().set_sorted().alias(PACKAGE_KEY))
     )
@@ -884,7 +889,7 @@ def _decide(
     else:
         running_totals = running.running_totals(lines.lazy(), prior, earlier)
         lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)
-    lines = decide.decide_lines(lines, facts)
+    lines = decide.decide_lines(lines, facts, resolved.gifts)
     lines = assess.add_duty_columns(lines, facts, postal_method)
     lines = part_rates.settle_part_rates(lines, resolved.tariff_parts)
     return lines.select(
@@ -938,7 +943,7 @@ def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
     facts = decide.attach_day_rules(facts, resolved.days)
     facts = decide.attach_suspensions(facts, resolved.suspensions)
     facts = decide.attach_exclusions(facts, resolved.never_eligible, resolved.tariff)
-    facts = decide.attach_gift_limits(facts, resolved.gifts)
+    facts = decide.attach_gift_rule(facts, resolved.gifts)
     facts = decide.attach_postal_regimes(facts, resolved.postal)
     facts = assess.add_goods_duty_facts(assess.select_rate_program(facts))
     facts = decide.add_goods_reasons(facts)

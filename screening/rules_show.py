@@ -69,7 +69,7 @@ def rules_in_force(
         for r in dm.thresholds
         if r.in_force(day)
     ]
-    out += [_entry("gift", r, _gift_text(r, origin)) for r in dm.gifts if r.in_force(day)]
+    out += [_entry("gift", r, _gift_text(r)) for r in dm.gifts if r.in_force(day)]
     out += [
         _entry("suspension", r, f"{r.reason} for {', '.join(r.origins)} ({', '.join(r.modes)})")
         for r in dm.suspensions
@@ -175,11 +175,9 @@ def hts_digits_of(code: str) -> str:
     return "".join(ch for ch in code if ch.isdigit())
 
 
-def _gift_text(rule: GiftExemption, origin: str | None) -> str:
-    """The gift limit (the origin's own where it has one; else every origin's limit)."""
-    if origin is not None:
-        return f"bona fide gifts up to ${rule.origin_limits.get(origin, rule.limit_usd)} per person per day"
-    others = "".join(f"; ${limit} from {code}" for code, limit in sorted(rule.origin_limits.items()))
+def _gift_text(rule: GiftExemption) -> str:
+    """The gift limit, and the higher limits of gifts sent from some countries (whatever the goods' origin)."""
+    others = "".join(f"; ${limit} sent from {code}" for code, limit in sorted(rule.sender_limits.items()))
     return f"bona fide gifts up to ${rule.limit_usd} per person per day{others}"
 
 

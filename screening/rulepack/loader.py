@@ -679,7 +679,7 @@ def _countries_of(rule: Rule) -> tuple[str, ...]:
         + tuple(getattr(rule, "origins_exclude", ()))
         + tuple(o for o in [getattr(rule, "origin", None)] if isinstance(o, str))
     )
-    keyed = {**getattr(rule, "origin_rates", {}), **getattr(rule, "origin_limits", {})}
+    keyed = {**getattr(rule, "origin_rates", {}), **getattr(rule, "sender_limits", {})}
     return named + tuple(keyed)
 
 

@@ -182,11 +182,14 @@ class NeverEligible(Rule):
 
 
 class GiftExemption(Rule):
-    """Bona fide gifts: duty-free up to an aggregate value per person per day (by origin)."""
+    """Bona fide gifts: duty-free up to an aggregate value per person per day (by the country they are sent from)."""
 
     limit_usd: Usd
-    origin_limits: dict[str, Usd] = Field(
-        default_factory=dict, description="higher limits for some origins (e.g. U.S. insular possessions)"
+    sender_limits: dict[str, Usd] = Field(
+        default_factory=dict,
+        description="higher limits for gifts sent from some countries (19 CFR 10.152: the U.S. insular "
+        "possessions); the country is the line's country_of_export, else shipper_country, not where the goods "
+        "were made",
     )
 
 

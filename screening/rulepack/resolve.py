@@ -127,24 +127,26 @@ def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
 
 
 def _gifts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    """The bona fide gift limit per (arrival_date, origin)."""
+    """The bona fide gift limit per (arrival_date, country the gift is sent from): a row per country with a
+    limit of its own and one with a null country (the limit of every other country, and of a line that does
+    not say where it was sent from)."""
     rows = [
         {
             "arrival_date": day,
-            "country_of_origin": origin,
-            "gift_limit_cents": cents(rule.origin_limits.get(origin, rule.limit_usd)),
+            "sender_country": sender,
+            "gift_limit_cents": cents(limit),
             "gift_rule_id": rule.id,
         }
         for day in days
         for rule in pack.de_minimis.gifts
         if rule.in_force(day)
-        for origin in known_countries()
+        for sender, limit in [(None, rule.limit_usd), *sorted(rule.sender_limits.items())]
     ]
     return pl.DataFrame(
         rows,
         schema={
             "arrival_date": pl.Date(),
-            "country_of_origin": pl.String(),
+            "sender_country": pl.String(),
             "gift_limit_cents": CENTS,
             "gift_rule_id": pl.String(),
         },

@@ -119,9 +119,41 @@ def attach_exclusions(
     )
 
 
-def attach_gift_limits(lines: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
-    """The bona fide gift limit in force for (arrival_date, origin)."""
-    return attach(lines, gifts.lazy(), ["arrival_date", "country_of_origin"])
+def attach_gift_rule(goods: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
+    """The bona fide gift rule in force on the arrival date (``gift_rule_id``; its limit depends on the
+    country each line is sent from: :func:`gift_limits`)."""
+    rules = gifts.select("arrival_date", "gift_rule_id").unique(
+        "arrival_date", keep="first", maintain_order=True
+    )
+    return attach(goods, rules.lazy(), ["arrival_date"])
+
+
+#: Internal line column: for a gift, the country it is sent from (``country_of_export``, else
+#: ``shipper_country``; null when neither is given), else null (:func:`gift_sender`).
+GIFT_SENDER = "__gift_sender"
+
+
+def gift_sender() -> pl.Expr:
+    """:data:`GIFT_SENDER` from the manifest's columns."""
+    sender = pl.coalesce(pl.col("country_of_export"), pl.col("shipper_country"))
+    return pl.when(pl.col("gift").fill_null(False)).then(sender).alias(GIFT_SENDER)
+
+
+def gift_limits(lines: pl.DataFrame, gifts: pl.DataFrame) -> pl.Series:
+    """Each line's bona fide gift limit (``gift_limit_cents``): that of the country the gift is sent from
+    (``country_of_export``, else ``shipper_country``; 19 CFR 10.152 keys the higher limit on where a gift is
+    sent from, not where it was made), else the general limit; null where no gift rule is in force."""
+    limits = pl.Series("gift_limit_cents", [None] * lines.height, dtype=pl.Int64())
+    is_gift = lines.get_column("gift").fill_null(False)
+    if not is_gift.any():  # only a gift line reads its limit
+        return limits
+    keys = lines.filter(is_gift).select("arrival_date", pl.col(GIFT_SENDER).alias("sender_country"))
+    general = gifts.filter(pl.col("sender_country").is_null()).drop("sender_country", "gift_rule_id")
+    limit_of = gifts.drop("gift_rule_id").filter(pl.col("sender_country").is_not_null())
+    own = keys.join(limit_of, on=["arrival_date", "sender_country"], how="left", maintain_order="left")
+    fallback = keys.join(general, on="arrival_date", how="left", maintain_order="left")["gift_limit_cents"]
+    chosen = own["gift_limit_cents"].fill_null(fallback)
+    return limits.scatter(is_gift.arg_true(), chosen)
 
 
 def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyFrame:
@@ -179,7 +211,6 @@ DECISION_GOODS_OUTPUT = ("threshold_rule_id", "postal_regime_id", "postal_rate",
 _DECISION_GOODS_INPUT = (
     "threshold_cents",
     "informal_max_cents",
-    "gift_limit_cents",
     "__base_rank",
     "__no_exclusion",
     "__barred_from_postal",
@@ -218,7 +249,7 @@ def line_reason_rank() -> tuple[pl.Expr, pl.Expr]:
     return rank.alias("__reason_rank"), source.cast(pl.Int8()).alias("__rule_source")
 
 
-def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
+def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) -> pl.DataFrame:
     """Package decisions on every line, from one aggregation per package.
 
     Adds the goods columns :data:`DECISION_GOODS_OUTPUT`, then ``de_minimis_reason`` and
@@ -229,7 +260,9 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
     :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
     goods table after :func:`add_goods_reasons`.
     """
-    with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT])
+    with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT]).with_columns(
+        gift_limits(lines, gifts)
+    )
     ranked = with_goods.with_columns(*line_reason_rank())
     packages = _package_decisions(ranked, goods)
     # The package table has one row per package in line order: a line's row there is its package's

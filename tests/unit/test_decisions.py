@@ -225,6 +225,51 @@ def test_the_gift_limit_counts_the_day_s_gifts_only(screen_lines: Screen) -> Non
     assert reasons(over) == {"G1": "dm-suspended-all", "G2": "dm-suspended-all", "B1": "dm-suspended-all"}
 
 
+def test_the_higher_gift_limit_follows_where_a_gift_is_sent_from_not_where_it_was_made(
+    screen_lines: Screen,
+) -> None:
+    """$150 gifts on 2026-03-01 (de minimis suspended): $200 for gifts sent from Guam (19 CFR 10.152), by the
+    export country, else the shipper's; a Guam-made gift sent from Germany, or one that says neither, has the
+    $100 limit. The limit was keyed on the goods' origin: the first was charged and the second passed free."""
+    gift = {"arrival_date": "2026-03-01", "declared_value": "150.00", "gift": "true"}
+    result = screen_lines(
+        {
+            **gift,
+            "package_id": "FROM_GU",
+            "consignee_name": "A",
+            "country_of_origin": "CN",
+            "country_of_export": "GU",
+        },
+        {
+            **gift,
+            "package_id": "SHIPPER_GU",
+            "consignee_name": "B",
+            "country_of_origin": "CN",
+            "shipper_country": "GU",
+        },
+        {
+            **gift,
+            "package_id": "MADE_IN_GU",
+            "consignee_name": "C",
+            "country_of_origin": "GU",
+            "country_of_export": "DE",
+        },
+        {
+            **gift,
+            "package_id": "UNSAID",
+            "consignee_name": "D",
+            "country_of_origin": "GU",
+            "shipper_country": None,
+        },
+    )
+    assert reasons(result) == {
+        "FROM_GU": "gift-exempt",
+        "SHIPPER_GU": "gift-exempt",
+        "MADE_IN_GU": "dm-suspended-all",
+        "UNSAID": "dm-suspended-all",
+    }
+
+
 def test_a_package_names_the_rule_of_its_lowest_numbered_worst_line(screen_lines: Screen) -> None:
     """Two lines with the same (worst) reason from different rules: the package names line 1's rule, in
     either order of the lines."""
