@@ -475,8 +475,10 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
     write_screening_list(entries, staging)
     staging.replace(out_file)
     aliases = int(entries["aliases"].list.len().sum())
+    weak = int(entries["weak_aliases"].list.len().sum())
     out.print(
-        f"imported {entries.height:,} entries ({aliases:,} aliases) → {out_file}\n"
+        f"imported {entries.height:,} entries ({aliases:,} aliases; {weak:,} weak aliases, kept but not screened "
+        f"on their own) → {out_file}\n"
         "set [denied_parties] file and published in the pack's risk.toml to use it",
         highlight=False,
         markup=False,

@@ -41,7 +41,7 @@ ENTITY_TYPES: Final = (*SDN_TYPES, "entity")
 #: An alias whose closing quote is missing (OFAC truncates long Remarks) is left out.
 ALIAS_PATTERN: Final = r"\b[afn]\.k\.a\. '(.*?)'(?:[;.]|$)"
 
-#: Separator of aliases inside the one ``aliases`` field of the canonical CSV.
+#: Separator of aliases inside the one ``aliases`` (and ``weak_aliases``) field of the canonical CSV.
 ALIAS_SEPARATOR: Final = " | "
 
 OFAC_SDN_SOURCE: Final = "OFAC SDN"
@@ -51,11 +51,15 @@ SCREENING_LIST_SCHEMA: Final[dict[str, pl.DataType]] = {
     "entry_id": pl.String(),
     "name": pl.String(),
     "aliases": pl.List(pl.String()),
+    "weak_aliases": pl.List(pl.String()),
     "program": pl.String(),
     "entity_type": pl.String(),
     "source": pl.String(),
 }
 REQUIRED_COLUMNS: Final = ("entry_id", "name")
+#: Columns holding a list of names: ``aliases`` are screened like the name; ``weak_aliases`` are kept to help
+#: confirm a hit made on other grounds, never matched on their own (OFAC FAQ 124).
+ALIAS_COLUMNS: Final = ("aliases", "weak_aliases")
 
 
 def read_ofac_sdn(path: str | Path) -> pl.DataFrame:
@@ -63,8 +67,10 @@ def read_ofac_sdn(path: str | Path) -> pl.DataFrame:
 
     Returns:
         One row per SDN entry: ``entry_id`` (``ofac-sdn-<ent_num>``), ``name`` (SDN_Name as published),
-        ``aliases`` (list of the Remarks' ``a.k.a.``/``f.k.a.``/``n.k.a.`` names, in order, without
-        duplicates), ``program`` (the tags joined by ``"; "``, e.g. ``IRAN; SDGT``), ``entity_type``
+        ``aliases`` (empty: OFAC publishes the strong aliases in ``alt.csv``, not read here),
+        ``weak_aliases`` (the Remarks' ``a.k.a.``/``f.k.a.``/``n.k.a.`` names, in order, without duplicates:
+        in the delimited files OFAC writes its *weak* aliases there, nicknames and generic names it does not
+        expect to be screened on their own, OFAC FAQs 122-124), ``program`` (the tags joined by ``"; "``, e.g. ``IRAN; SDGT``), ``entity_type``
         (``individual``, ``vessel``, ``aircraft`` or ``entity``) and ``source`` (``OFAC SDN``), in file
         order.
 
@@ -113,7 +119,8 @@ def read_ofac_sdn(path: str | Path) -> pl.DataFrame:
     return rows.select(
         entry_id=pl.lit("ofac-sdn-") + ent_num.str.strip_chars_start("0").replace("", "0"),
         name=pl.col("sdn_name").str.strip_chars(),
-        aliases=aliases,
+        aliases=pl.lit([], dtype=pl.List(pl.String())),
+        weak_aliases=aliases,
         program=program,
         entity_type=pl.col("sdn_type").str.strip_chars().fill_null("entity"),
         source=pl.lit(OFAC_SDN_SOURCE),
@@ -165,23 +172,24 @@ def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
 def write_screening_list(frame: pl.DataFrame, path: str | Path) -> None:
     """Write ``frame`` (canonical layout) as the pack's screening-list CSV, sorted by ``entry_id``.
 
-    ``aliases`` is written as one field, the aliases joined by ``" | "``.
+    ``aliases`` and ``weak_aliases`` are written as one field each, the aliases joined by ``" | "``.
 
     Raises:
         RulePackError: a required column is missing, or an alias contains the separator.
     """
     file = Path(path)
     table = _with_defaults(frame, file)
-    clash = table.filter(
-        pl.col("aliases").list.eval(pl.element().str.contains(ALIAS_SEPARATOR, literal=True)).list.any()
-    )
-    if clash.height:
-        raise RulePackError(
-            str(file),
-            "aliases",
-            f"entry {clash['entry_id'][0]} has an alias containing the separator {ALIAS_SEPARATOR!r}",
+    for column in ALIAS_COLUMNS:
+        clash = table.filter(
+            pl.col(column).list.eval(pl.element().str.contains(ALIAS_SEPARATOR, literal=True)).list.any()
         )
-    out = _sorted(table).with_columns(pl.col("aliases").list.join(ALIAS_SEPARATOR))
+        if clash.height:
+            raise RulePackError(
+                str(file),
+                column,
+                f"entry {clash['entry_id'][0]} has an alias containing the separator {ALIAS_SEPARATOR!r}",
+            )
+    out = _sorted(table).with_columns(pl.col(ALIAS_COLUMNS).list.join(ALIAS_SEPARATOR))
     file.parent.mkdir(parents=True, exist_ok=True)
     out.write_csv(file, line_terminator="\n")
 
@@ -189,7 +197,7 @@ def write_screening_list(frame: pl.DataFrame, path: str | Path) -> None:
 def read_screening_list(path: str | Path) -> pl.DataFrame:
     """Read a screening-list CSV written by :func:`write_screening_list` (or by hand).
 
-    ``entry_id`` and ``name`` are required; ``aliases`` defaults to ``[]``, ``program`` to null,
+    ``entry_id`` and ``name`` are required; ``aliases`` and ``weak_aliases`` default to ``[]``, ``program`` to null,
     ``entity_type`` to ``entity`` and ``source`` to the file's name. Extra columns are dropped.
 
     Returns:
@@ -206,13 +214,14 @@ def read_screening_list(path: str | Path) -> pl.DataFrame:
         raw = pl.read_csv(file, infer_schema=False, null_values=[""])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise RulePackError(str(file), "", f"not a readable CSV file: {exc}") from exc
-    if "aliases" in raw.columns:
-        raw = raw.with_columns(
-            pl.col("aliases")
-            .str.split(ALIAS_SEPARATOR)
-            .list.eval(pl.element().str.strip_chars())
-            .list.eval(pl.element().filter(pl.element() != ""))
-        )
+    raw = raw.with_columns(
+        pl.col(column)
+        .str.split(ALIAS_SEPARATOR)
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element() != ""))
+        for column in ALIAS_COLUMNS
+        if column in raw.columns
+    )
     return _sorted(_with_defaults(raw, file))
 
 
@@ -223,6 +232,7 @@ def _with_defaults(frame: pl.DataFrame, file: Path) -> pl.DataFrame:
             raise RulePackError(str(file), column, f"screening list lacks the required column {column!r}")
     defaults: dict[str, pl.Expr] = {
         "aliases": pl.lit([], dtype=pl.List(pl.String())),
+        "weak_aliases": pl.lit([], dtype=pl.List(pl.String())),
         "program": pl.lit(None, dtype=pl.String()),
         "entity_type": pl.lit("entity"),
         "source": pl.lit(file.name),

@@ -55,6 +55,7 @@ def entry_names(
     entries: pl.DataFrame, *, legal_suffixes: Sequence[str], generic_tokens: Sequence[str]
 ) -> pl.DataFrame:
     """One row per distinct (entry, normalised name or alias): the entry side of the index, built once.
+    Weak aliases (``weak_aliases``) are not in it: OFAC does not expect them to be screened on their own.
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
     ``n_tokens``, ``token_set``. Names that normalise to nothing significant are dropped.

@@ -45,6 +45,7 @@ def entries(*rows: tuple[str, str, list[str]]) -> pl.DataFrame:
             "entry_id": [r[0] for r in rows],
             "name": [r[1] for r in rows],
             "aliases": [r[2] for r in rows],
+            "weak_aliases": [[] for _ in rows],
             "program": ["TEST"] * len(rows),
             "entity_type": ["entity"] * len(rows),
             "source": ["test list"] * len(rows),
@@ -155,13 +156,20 @@ def test_reordered_individual_name_matches(sdn: pl.DataFrame) -> None:
     assert found["nasrallah hasan"] == ("ofac-sdn-2686", 1.0, "exact")
 
 
-def test_alias_matches(sdn: pl.DataFrame) -> None:
-    result = screen(["BNC", "The New Romantic Cyber Army Team"], sdn)
-    found = hits(result)
-    assert found["BNC"] == ("ofac-sdn-306", 1.0, "exact")
-    assert found["The New Romantic Cyber Army Team"] == ("ofac-sdn-27307", 1.0, "exact")
+def test_alias_matches() -> None:
+    listed = entries(("x-1", "Banco Nacional de Cuba", ["National Bank of Cuba"]))
+    result = screen(["national bank of cuba"], listed)
+    assert hits(result) == {"national bank of cuba": ("x-1", 1.0, "exact")}
     # the reported name is the entry's primary name, not the alias
-    assert result.filter(pl.col("party_name") == "BNC")["denied_name"].item() == "BANCO NACIONAL DE CUBA"
+    assert result["denied_name"].item() == "Banco Nacional de Cuba"
+
+
+@pytest.mark.parametrize("name", ["BNC", "Abu Muhammad", "Abu Hasan", "El Capitan", "Muhammad Abu"])
+def test_a_weak_alias_is_never_matched_on_its_own(sdn: pl.DataFrame, name: str) -> None:
+    """OFAC's SDN.CSV carries its weak aliases (nicknames, noms de guerre, common acronyms) in Remarks; OFAC does
+    not expect them screened alone (FAQ 124). Every consignee named Abu Muhammad got an exact, critical hit."""
+    assert hits(screen([name], sdn)) == {}
+    assert "BNC" in sdn.filter(pl.col("entry_id") == "ofac-sdn-306")["weak_aliases"].item().to_list()
 
 
 def test_partial_overlap_scores_by_dice(sdn: pl.DataFrame) -> None:
@@ -186,8 +194,9 @@ def test_unrelated_names_do_not_match(sdn: pl.DataFrame) -> None:
 
 
 def test_nulls_and_duplicates(sdn: pl.DataFrame) -> None:
-    result = screen([None, "BNC", None, "BNC", "bnc"], sdn)
-    assert result["party_name"].to_list() == ["BNC", "bnc"]
+    listed = "Banco Nacional de Cuba"
+    result = screen([None, listed, None, listed, listed.lower()], sdn)
+    assert result["party_name"].to_list() == [listed, listed.lower()]
 
 
 def test_empty_input(sdn: pl.DataFrame) -> None:

@@ -62,7 +62,8 @@ def test_sdn_entry_306_and_its_alias(sample: pl.DataFrame) -> None:
     assert entry(sample, "ofac-sdn-306") == {
         "entry_id": "ofac-sdn-306",
         "name": "BANCO NACIONAL DE CUBA",
-        "aliases": ["BNC"],
+        "aliases": [],  # strong aliases are in OFAC's alt.csv
+        "weak_aliases": ["BNC"],  # Remarks holds OFAC's weak aliases
         "program": "CUBA",
         "entity_type": "entity",
         "source": "OFAC SDN",
@@ -89,18 +90,19 @@ def test_sdn_names_are_kept_as_published(sample: pl.DataFrame) -> None:
     assert entry(sample, "ofac-sdn-173")["name"] == "ANGLO-CARIBBEAN CO., LTD."
 
 
-def test_sdn_aliases_from_remarks(sample: pl.DataFrame) -> None:
-    assert entry(sample, "ofac-sdn-4243")["aliases"] == ["ANA I", "SAND SWAN"]  # f.k.a.
-    assert entry(sample, "ofac-sdn-3754")["aliases"] == ["ABU-'UMAR"]  # quote inside the alias
+def test_sdn_weak_aliases_from_remarks(sample: pl.DataFrame) -> None:
+    assert entry(sample, "ofac-sdn-4243")["weak_aliases"] == ["ANA I", "SAND SWAN"]  # f.k.a.
+    assert entry(sample, "ofac-sdn-3754")["weak_aliases"] == ["ABU-'UMAR"]  # quote inside the alias
     # Remarks truncated by OFAC: the unterminated last alias ('WHOIS HACKIN…) is left out.
-    assert entry(sample, "ofac-sdn-27307")["aliases"] == [
+    assert entry(sample, "ofac-sdn-27307")["weak_aliases"] == [
         "HIDDEN COBRA",
         "OFFICE 91",
         "GUARDIANS OF PEACE",
         "THE NEW ROMANTIC CYBER ARMY TEAM",
     ]
-    assert entry(sample, "ofac-sdn-36")["aliases"] == []  # Remarks is -0-: empty list, not null
-    assert sample["aliases"].null_count() == 0
+    assert entry(sample, "ofac-sdn-36")["weak_aliases"] == []  # Remarks is -0-: empty list, not null
+    assert sample["weak_aliases"].null_count() == 0
+    assert sample["aliases"].list.len().sum() == 0
 
 
 def test_sdn_missing_file_raises(tmp_path: Path) -> None:
@@ -149,7 +151,7 @@ def test_round_trip(sample: pl.DataFrame, tmp_path: Path) -> None:
     assert back.schema == pl.Schema(SCREENING_LIST_SCHEMA)
     assert back.sort("entry_id").equals(sample.sort("entry_id"))
     header = path.read_text().splitlines()[0]
-    assert header == "entry_id,name,aliases,program,entity_type,source"
+    assert header == "entry_id,name,aliases,weak_aliases,program,entity_type,source"
     assert "HIDDEN COBRA | OFFICE 91 | GUARDIANS OF PEACE" in path.read_text()
 
 
@@ -172,6 +174,7 @@ def test_optional_columns_get_defaults(tmp_path: Path) -> None:
             "entry_id": "x-1",
             "name": "Acme Widgets",
             "aliases": [],
+            "weak_aliases": [],
             "program": None,
             "entity_type": "entity",
             "source": "mine.csv",
@@ -239,7 +242,7 @@ def test_pack_list_counts(pack_list: pl.DataFrame) -> None:
 def test_pack_list_entry_306(pack_list: pl.DataFrame) -> None:
     row = entry(pack_list, "ofac-sdn-306")
     assert row["name"] == "BANCO NACIONAL DE CUBA"
-    assert "BNC" in row["aliases"]  # type: ignore[operator]
+    assert "BNC" in row["weak_aliases"]  # type: ignore[operator]
 
 
 def test_pack_list_agrees_with_the_parser(sample: pl.DataFrame, pack_list: pl.DataFrame) -> None:
