@@ -810,8 +810,17 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     joined = packages.select(
         PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents"
     ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
-    ad_valorem = apply_rate_half_up(pl.col("value_cents"), pl.col("rate")).clip(
-        pl.col("min_cents"), pl.col("max_cents")
+    at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))
+    ad_valorem = at_rate.clip(pl.col("min_cents"), pl.col("max_cents"))
+    # base x rate = amount does not hold at the minimum or maximum: say which applied, and the product.
+    bound = (
+        pl.when((pl.col("kind") == "ad_valorem") & (at_rate < pl.col("min_cents")))
+        .then(pl.lit("minimum"))
+        .when((pl.col("kind") == "ad_valorem") & (at_rate > pl.col("max_cents")))
+        .then(pl.lit("maximum"))
+    )
+    bound_note = pl.format(
+        "the fee's {} of ${} applied (base x rate = ${})", bound, _dollars(ad_valorem), _dollars(at_rate)
     )
     return joined.select(
         PACKAGE_KEY,
@@ -828,5 +837,10 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         .then(ad_valorem),  # an unknown fee has no amount
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.lit(None, dtype=pl.String()),
+        assumption=pl.when(bound.is_not_null()).then(bound_note),
     )
+
+
+def _dollars(cents: pl.Expr) -> pl.Expr:
+    """Non-negative cents as dollar text with two decimals (``3358`` → ``33.58``)."""
+    return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String()).str.zfill(2))

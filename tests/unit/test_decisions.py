@@ -495,3 +495,19 @@ def test_a_late_reject_shows_its_row_as_given_while_its_message_names_the_packag
     assert raw[2]["port_of_entry"] == "4701"
     # The rate was looked for on the package's day, and the message says so.
     assert "before arrival_date 2025-03-10" in rejects[3]["message"]
+
+
+def test_a_fee_at_its_minimum_or_maximum_says_so_beside_base_and_rate(screen_lines: Screen) -> None:
+    """The MPF row read base $2,500.01 x rate 0.003464 = $33.58 (the minimum), arithmetic that does not add
+    up, with no word of the minimum; a fee between its bounds needs no note."""
+    day = {"arrival_date": "2026-01-15"}
+    result = screen_lines(
+        {**day, "package_id": "MIN", "consignee_name": "A", "declared_value": "2500.01"},
+        {**day, "package_id": "MAX", "consignee_name": "B", "declared_value": "1000000.00"},
+        {**day, "package_id": "MID", "consignee_name": "C", "declared_value": "20000.00"},
+    )
+    mpf = result.components.filter(pl.col("component") == "mpf_formal")
+    got = {r["package_id"]: (r["amount_usd"], r["assumption"]) for r in mpf.iter_rows(named=True)}
+    assert got["MIN"] == (Decimal("33.58"), "the fee's minimum of $33.58 applied (base x rate = $8.66)")
+    assert got["MAX"] == (Decimal("651.50"), "the fee's maximum of $651.50 applied (base x rate = $3464.00)")
+    assert got["MID"] == (Decimal("69.28"), None)
