@@ -943,6 +943,7 @@ def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
     facts = decide.attach_day_rules(facts, resolved.days)
     facts = decide.attach_suspensions(facts, resolved.suspensions)
     facts = decide.attach_exclusions(facts, resolved.never_eligible, resolved.tariff)
+    facts = decide.attach_partly_barred(facts, resolved.never_eligible)
     facts = decide.attach_gift_rule(facts, resolved.gifts)
     facts = decide.attach_postal_regimes(facts, resolved.postal)
     facts = assess.add_goods_duty_facts(assess.select_rate_program(facts))

@@ -374,6 +374,7 @@ DUTY_GOODS_OUTPUT = (
 )
 _DUTY_GOODS_INPUT = (
     "__flat_postal_method",
+    "__postal_undetermined",
     "__specific_offered",
     "__mfn_status",
     "__specific_by_weight",
@@ -385,6 +386,7 @@ _DUTY_GOODS_INPUT = (
 DUTY_COLUMNS = (
     "duty_status",
     "mfn_applies",
+    "postal_open",
     "postal_per_item",
     "postal_cents",
     "mfn_cents",
@@ -417,13 +419,18 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
     """The expressions of :data:`DUTY_COLUMNS` (see :func:`add_duty_columns`)."""
     dutiable = ~pl.col("de_minimis_eligible")
     postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("__flat_postal_method")
-    per_item = postal_flat & pl.lit(postal_method == "specific") & pl.col("__specific_offered")
+    # A code that covers AD/CVD or quota goods and others: whether the item may use the postal method at all
+    # is open (never guessed), so no postal duty is charged on the line.
+    postal_open = postal_flat & pl.col("__postal_undetermined")
+    per_item = postal_flat & ~postal_open & pl.lit(postal_method == "specific") & pl.col("__specific_offered")
     missing_quantity = (
         pl.col("rate_specific_usd").is_not_null() & _quantity_missing(pl.col("__specific_by_weight"))
     ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_missing(pl.col("__specific2_by_weight")))
     status = (
         pl.when(~dutiable)
         .then(_status_position(DutyStatus.EXEMPT))
+        .when(postal_open)
+        .then(_status_position(DutyStatus.NEEDS_LONGER_HTS))
         .when(per_item & pl.col("package_postal_item_unknown"))
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(per_item)
@@ -442,8 +449,9 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
     return [
         label_at(status, _STATUSES).alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
+        (dutiable & postal_open).alias("postal_open"),
         (dutiable & per_item).alias("postal_per_item"),
-        pl.when(dutiable & postal_flat & ~per_item)
+        pl.when(dutiable & postal_flat & ~postal_open & ~per_item)
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
         .alias("postal_cents"),
         pl.when(mfn_applies & pl.col("rate_ad_valorem").is_not_null())
@@ -581,6 +589,11 @@ OPEN_DUTY_ASSUMPTIONS: Final = {
 }
 #: Why a flat postal regime's duty has no amount.
 OPEN_POSTAL_ASSUMPTION: Final = "the postal regime gives no rate for the origin (or, charged per item, the package's postal item is not known)"
+#: Why the postal duty of a line whose code covers AD/CVD or quota goods and others has no amount.
+OPEN_POSTAL_BAR_ASSUMPTION: Final = (
+    "the declared code covers AD/CVD or quota goods, which cannot use the postal method, and other goods: "
+    "whether the item may be charged the postal duty depends on the longer code, not declared"
+)
 
 
 def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
@@ -613,7 +626,9 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         amount_cents=pl.lit(None, dtype=pl.Int64()),
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.when(postal_flat)
+        assumption=pl.when(postal_flat & goods_column(goods, "__postal_undetermined").cast(pl.Boolean()))
+        .then(pl.lit(OPEN_POSTAL_BAR_ASSUMPTION))
+        .when(postal_flat)
         .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
         .otherwise(pl.col("duty_status").replace_strict(OPEN_DUTY_ASSUMPTIONS, default=None)),
     )

@@ -119,6 +119,40 @@ def attach_exclusions(
     )
 
 
+#: Reasons whose goods cannot use the postal method (DOMAIN.md §1a: AD/CVD and quota goods need an entry).
+BARRED_FROM_POSTAL = (str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA))
+
+
+def attach_partly_barred(goods: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
+    """``__partly_barred``: an AD/CVD or quota class of the goods' origin lists codes below the goods' code
+    (longer codes that start with it): some of the goods the code covers may not use the postal method.
+    A code the class covers whole is in the class itself (:func:`exclusions_for_keys`)."""
+    rows = goods.collect(engine="in-memory")
+    keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()
+    barring = never_eligible.lazy().filter(pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL))
+    below = pl.concat(
+        [
+            keys.lazy()
+            .filter(pl.col("hts_digits").str.len_chars() == n)
+            .join(
+                barring.filter(pl.col("hts_prefix").str.len_chars() > n).with_columns(
+                    pl.col("hts_prefix").str.slice(0, n).alias("hts_digits")
+                ),
+                on=["arrival_date", "hts_digits"],
+                how="inner",
+            )
+            .filter((pl.col("origin") == "*") | (pl.col("origin") == pl.col("country_of_origin")))
+            for n in (6, 8)
+        ]
+    )
+    partly = below.select("arrival_date", "hts_digits", "country_of_origin").unique()
+    return attach(
+        rows.lazy(),
+        partly.with_columns(pl.lit(True).alias("__partly_barred")),
+        ["arrival_date", "hts_digits", "country_of_origin"],
+    )
+
+
 def attach_gift_rule(goods: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
     """The bona fide gift rule in force on the arrival date (``gift_rule_id``; its limit depends on the
     country each line is sent from: :func:`gift_limits`)."""
@@ -178,15 +212,14 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
     Adds ``__base_rank`` and ``__base_rule_id``: the suspension, else the exclusion, that makes any
     line of these goods ineligible (its rank in :data:`~screening.errors.REASON_PRECEDENCE`, null
     where none applies) and its rule; ``__no_exclusion``; ``__barred_from_postal`` (AD/CVD and quota
-    goods cannot use the postal method); ``__postal_mode``; ``__postal_item_unknown`` (goods a flat postal
+    goods cannot use the postal method); ``__postal_undetermined`` (the code covers such goods and others:
+    :func:`attach_partly_barred`); ``__postal_mode``; ``__postal_item_unknown`` (goods a flat postal
     regime would charge per item, with no amount per item for their origin).
     """
     suspended = pl.col("suspension_reason").is_not_null()
     excluded = pl.col("exclusion_reason").is_not_null()
     base_reason = pl.when(suspended).then(pl.col("suspension_reason")).otherwise(pl.col("exclusion_reason"))
-    barred = pl.col("exclusion_reason").is_in(
-        [str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA)]
-    )
+    barred = pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL)
     return goods.with_columns(
         base_reason.replace_strict(_RANK, return_dtype=pl.Int64()).alias("__base_rank"),
         pl.when(suspended)
@@ -196,6 +229,10 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
         .alias("__base_rule_id"),
         (~excluded).alias("__no_exclusion"),
         barred.fill_null(False).alias("__barred_from_postal"),
+        # Some goods under the code are barred from the postal method and others not: the longer code decides.
+        (pl.col("__partly_barred").fill_null(False) & ~barred.fill_null(False)).alias(
+            "__postal_undetermined"
+        ),
         (pl.col("mode") == "postal").alias("__postal_mode"),
         # Goods the regime would charge per postal item, with no amount known for their origin.
         (

@@ -60,6 +60,8 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         pl.len().cast(pl.Int64()).alias("lines"),
         pl.col("value_usd_cents").sum().alias("value_cents"),
         rank.min().alias("duty_status"),  # the worst status's rank; labelled below
+        # A line whose code leaves open whether the item may use the postal method: so are its fees.
+        pl.col("postal_open").any().alias("postal_open"),
         pl.when(pl.col("duty_cents").is_null().any())
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
@@ -89,7 +91,8 @@ def settle_fees(
     ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``assessed-unconfirmed`` (amounts charged, at
     least one by a fee rule the pack marks unconfirmed or in conflict, ids in ``unconfirmed_fees``: such as
     a fiscal year's amounts carried forward until its notice is read), ``fees-unknown`` (a fee in force has
-    no amount: fees are owed, which and how much is not known) or ``no-fee-schedule`` (the pack has no fees
+    no amount: fees are owed, which and how much is not known; or a line's code leaves open whether the
+    item may use the postal method, ``postal_open``, on which its fees depend) or ``no-fee-schedule`` (the pack has no fees
     for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
     per_package = fees.group_by(PACKAGE_KEY).agg(
@@ -105,7 +108,7 @@ def settle_fees(
         .then(pl.lit("none-due"))
         .when(~has_schedule)
         .then(pl.lit("no-fee-schedule"))
-        .when(pl.col("__fee_unknown").fill_null(False))
+        .when(pl.col("__fee_unknown").fill_null(False) | pl.col("postal_open"))
         .then(pl.lit("fees-unknown"))
         .when(pl.col("__fee_unconfirmed").fill_null(False))
         .then(pl.lit("assessed-unconfirmed"))

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.stages.assess import PostalMethod
 
 from ..conftest import BASE_LINE, US_PACK
 
@@ -511,3 +512,45 @@ def test_a_fee_at_its_minimum_or_maximum_says_so_beside_base_and_rate(screen_lin
     assert got["MIN"] == (Decimal("33.58"), "the fee's minimum of $33.58 applied (base x rate = $8.66)")
     assert got["MAX"] == (Decimal("651.50"), "the fee's maximum of $651.50 applied (base x rate = $3464.00)")
     assert got["MID"] == (Decimal("69.28"), None)
+
+
+@pytest.mark.parametrize("postal_method", ["ad-valorem", "specific"])
+def test_mail_whose_code_covers_barred_goods_and_others_is_not_charged_the_postal_duty(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], postal_method: PostalMethod
+) -> None:
+    """AD/CVD and quota goods cannot use the postal method. 7317.00 (the steel nails order covers some of its
+    lines) and 0406.10 (some lines under quota) were charged the flat postal duty as assessed; the same line
+    by express is needs-longer-hts. Now open too, with its fees (postal $0 or an entry's fee: not known)."""
+    mail = {
+        "mode": "postal",
+        "declared_value": "50.00",
+        "country_of_origin": "CN",
+        "arrival_date": "2025-09-10",
+    }
+    lines = manifest(
+        {**mail, "package_id": "NAILS", "consignee_name": "A", "hts_code": "7317.00"},
+        {
+            **mail,
+            "package_id": "CHEESE",
+            "consignee_name": "B",
+            "hts_code": "0406.10",
+            "country_of_origin": "DE",
+            "arrival_date": "2026-03-10",
+        },
+        {**mail, "package_id": "SHIRT", "consignee_name": "C", "hts_code": "6109.10"},
+    )
+    result = screening.screen(lines, rules=us_pack, postal_method=postal_method)
+    got = {r["package_id"]: r for r in result.packages.iter_rows(named=True)}
+    for open_ in ("NAILS", "CHEESE"):
+        row = got[open_]
+        assert (row["duty_status"], row["duty_usd"], row["fee_status"], row["total_due_usd"]) == (
+            "needs-longer-hts",
+            None,
+            "fees-unknown",
+            None,
+        ), open_
+        duty = result.components.filter(pl.col("package_id") == open_, pl.col("line_no").is_not_null())
+        assert duty["amount_usd"].to_list() == [None]
+        assert "cannot use the postal method" in duty["assumption"].item()
+    assert (got["SHIRT"]["duty_status"], got["SHIRT"]["entry_type"]) == ("assessed", "postal")
+    assert got["SHIRT"]["duty_usd"] > 0
