@@ -927,8 +927,13 @@ def _assess(
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule = resolved.fees.select("arrival_date", "mode").unique()
     unconfirmed = resolved.fees.filter(pl.col("confidence") != "confirmed").get_column("fee_rule_id").unique()
+    claim_noted = (
+        resolved.fees.filter(pl.col("usmca_claim_note").is_not_null()).get_column("fee_rule_id").unique()
+    )
     package_frame = _materialise(
-        packages.settle_fees(package_frame, fee_components, schedule, unconfirmed.to_list())
+        packages.settle_fees(
+            package_frame, fee_components, schedule, unconfirmed.to_list(), claim_noted.to_list()
+        )
     )
     components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
         engine=IN_MEMORY

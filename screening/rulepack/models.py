@@ -213,6 +213,13 @@ class Fee(Rule):
     max_usd: Usd | None = None
     entry_types: tuple[EntryTypeName, ...] = Field(min_length=1)
     modes: tuple[Mode, ...] = Field(default=ALL_MODES, min_length=1)
+    usmca_claim_note: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the pack does not settle about this fee on goods claimed under USMCA (such as an "
+        "exemption it does not encode): a package with a claim on CA/MX goods charged the fee reads "
+        "fee_status assessed-unconfirmed, and the fee's component carries the note",
+    )
 
     @model_validator(mode="after")
     def _amount_matches_kind(self) -> Fee:

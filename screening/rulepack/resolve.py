@@ -428,6 +428,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "entry_type": entry_type,
             "mode": mode,
             "confidence": fee.confidence,
+            "usmca_claim_note": fee.usmca_claim_note,
         }
         for day in days
         for fee in pack.fees.fees
@@ -449,6 +450,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "entry_type": pl.String(),
             "mode": pl.String(),
             "confidence": pl.String(),
+            "usmca_claim_note": pl.String(),
         },
     )
 

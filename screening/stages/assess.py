@@ -823,7 +823,7 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     """One component per fee in force for the package's date, entry type and mode (no amount for a fee of
     kind ``unknown``)."""
     joined = packages.select(
-        PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents"
+        PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents", "usmca_claimed"
     ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
     at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))
     ad_valorem = at_rate.clip(pl.col("min_cents"), pl.col("max_cents"))
@@ -852,7 +852,10 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         .then(ad_valorem),  # an unknown fee has no amount
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.when(bound.is_not_null()).then(bound_note),
+        assumption=pl.when(pl.col("usmca_claimed") & pl.col("usmca_claim_note").is_not_null())
+        .then(pl.format("USMCA claim: {}", pl.col("usmca_claim_note")))
+        .when(bound.is_not_null())
+        .then(bound_note),
     )
 
 

@@ -9,6 +9,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
+from screening.stages.assess import USMCA_ORIGINS
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -62,6 +63,10 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         rank.min().alias("duty_status"),  # the worst status's rank; labelled below
         # A line whose code leaves open whether the item may use the postal method: so are its fees.
         pl.col("postal_open").any().alias("postal_open"),
+        # A USMCA claim on CA/MX goods (a fee may say the pack does not settle it on such goods).
+        (pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS))
+        .any()
+        .alias("usmca_claimed"),
         pl.when(pl.col("duty_cents").is_null().any())
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
@@ -85,12 +90,15 @@ def settle_fees(
     fees: pl.LazyFrame,
     schedule: pl.DataFrame,
     unconfirmed_fees: Sequence[str] = (),
+    claim_noted_fees: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown).
 
     ``fee_status``: ``none-due`` (de minimis), ``assessed``, ``assessed-unconfirmed`` (amounts charged, at
     least one by a fee rule the pack marks unconfirmed or in conflict, ids in ``unconfirmed_fees``: such as
-    a fiscal year's amounts carried forward until its notice is read), ``fees-unknown`` (a fee in force has
+    a fiscal year's amounts carried forward until its notice is read; or, on a package with a USMCA claim, by
+    a fee whose ``usmca_claim_note`` says what the pack does not settle on such goods, ids in
+    ``claim_noted_fees``), ``fees-unknown`` (a fee in force has
     no amount: fees are owed, which and how much is not known; or a line's code leaves open whether the
     item may use the postal method, ``postal_open``, on which its fees depend) or ``no-fee-schedule`` (the pack has no fees
     for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
@@ -99,6 +107,7 @@ def settle_fees(
         pl.col("amount_cents").sum().alias("fee_cents"),
         pl.col("amount_cents").is_null().any().alias("__fee_unknown"),
         pl.col("measure_id").is_in(list(unconfirmed_fees)).any().alias("__fee_unconfirmed"),
+        pl.col("measure_id").is_in(list(claim_noted_fees)).any().alias("__claim_noted"),
     )
     # A fee schedule is per day and mode: the pack may hold next year's mail fee before its express fees.
     keys = pl.struct("arrival_date", "mode")
@@ -110,7 +119,10 @@ def settle_fees(
         .then(pl.lit("no-fee-schedule"))
         .when(pl.col("__fee_unknown").fill_null(False) | pl.col("postal_open"))
         .then(pl.lit("fees-unknown"))
-        .when(pl.col("__fee_unconfirmed").fill_null(False))
+        .when(
+            pl.col("__fee_unconfirmed").fill_null(False)
+            | (pl.col("usmca_claimed") & pl.col("__claim_noted").fill_null(False))
+        )
         .then(pl.lit("assessed-unconfirmed"))
         .otherwise(pl.lit("assessed"))
     )
@@ -124,5 +136,5 @@ def settle_fees(
             .alias("fees_cents")
         )
         .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
-        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed")
+        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed", "__claim_noted")
     )

@@ -554,3 +554,26 @@ def test_mail_whose_code_covers_barred_goods_and_others_is_not_charged_the_posta
         assert "cannot use the postal method" in duty["assumption"].item()
     assert (got["SHIRT"]["duty_status"], got["SHIRT"]["entry_type"]) == ("assessed", "postal")
     assert got["SHIRT"]["duty_usd"] > 0
+
+
+def test_the_mpf_on_goods_claimed_under_usmca_is_marked_unsettled(screen_lines: Screen) -> None:
+    """A $3,000 cargo entry of MX goods under a USMCA claim was charged the formal MPF as settled (assessed);
+    the exemption of originating goods is not in the pack's sources, so the fee reads unconfirmed and says why.
+    The same entry without a claim stays settled."""
+    cargo = {
+        "mode": "cargo",
+        "country_of_origin": "MX",
+        "declared_value": "3000.00",
+        "arrival_date": "2026-01-15",
+    }
+    result = screen_lines(
+        {**cargo, "package_id": "CLAIMED", "consignee_name": "A", "usmca_claim": "true"},
+        {**cargo, "package_id": "PLAIN", "consignee_name": "B", "usmca_claim": "false"},
+    )
+    status = dict(result.packages.select("package_id", "fee_status").iter_rows())
+    assert status == {"CLAIMED": "assessed-unconfirmed", "PLAIN": "assessed"}
+    mpf = result.components.filter(pl.col("component") == "mpf_formal").sort("package_id")
+    assert mpf["amount_usd"].to_list() == [Decimal("33.58"), Decimal("33.58")]
+    claimed, plain = mpf["assumption"].to_list()
+    assert claimed.startswith("USMCA claim: originating goods may be exempt from the MPF")
+    assert plain == "the fee's minimum of $33.58 applied (base x rate = $10.39)"
