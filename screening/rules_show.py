@@ -24,7 +24,7 @@ from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
-from screening.stages.decide import exclusions_for_keys
+from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
 from screening.stages.enrich import tariff_lines_for_keys
 
 
@@ -92,7 +92,7 @@ def rules_in_force(
         if r.in_force(day)
     ]
     out += [
-        _entry("fee", r, f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)}")
+        _entry("fee", r, f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)} ({', '.join(r.modes)})")
         for r in pack.fees.fees
         if r.in_force(day) and (mode is None or mode in r.modes)
     ]
@@ -106,7 +106,10 @@ def rules_in_force(
     duties = _measures(pack, day, origin=origin, hts=hts, mode=mode)
     if hts is not None:
         duties += _tariff_line(pack, day, hts)
-    out += _replaced_on_mail(duties, postal, mode)
+    barred = covering is not None and any(
+        r.id in covering and r.reason in BARRED_FROM_POSTAL for r in dm.never_eligible
+    )
+    out += _replaced_on_mail(duties, postal, mode, barred=barred)
     out += [_entry("postal", r, _postal_text(r, origin)) for r in postal]
     return out
 
@@ -125,13 +128,19 @@ def _postal_text(regime: PostalRegime, origin: str | None) -> str:
     return f"origin-rate {own} for {origin}"
 
 
-def _replaced_on_mail(duties: list[InForce], postal: list[PostalRegime], mode: str | None) -> list[InForce]:
+def _replaced_on_mail(
+    duties: list[InForce], postal: list[PostalRegime], mode: str | None, *, barred: bool = False
+) -> list[InForce]:
     """``duties`` (measures and the tariff line), each marked as replaced when ``mode`` is postal and a flat
-    postal regime charges mail in lieu of them."""
-    flat = [r.id for r in postal if r.method in FLAT_POSTAL_METHODS]
-    if mode != "postal" or not flat:
+    postal regime charges mail in lieu of them: for the regime's origins only (``postal`` holds the regimes of
+    the origin asked for, or of every origin), and not for goods barred from the postal method (``barred``)."""
+    flat = [r for r in postal if r.method in FLAT_POSTAL_METHODS]
+    if mode != "postal" or not flat or barred:
         return duties
-    note = f" [on mail: replaced by postal regime {', '.join(flat)}, in lieu of other duties; AD/CVD and quota goods excepted]"
+    regimes = "; ".join(
+        f"{r.id}" + ("" if "*" in r.origins else f" (mail from {', '.join(r.origins)})") for r in flat
+    )
+    note = f" [on mail: replaced by postal regime {regimes}, in lieu of other duties; AD/CVD and quota goods excepted]"
     return [
         InForce(d.kind, d.rule_id, d.summary + note, d.confidence, d.citation, d.period)
         if d.kind in ("measure", "tariff-line")

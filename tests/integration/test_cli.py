@@ -343,7 +343,7 @@ def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screeni
     assert mail["postal-all-ieepa-rate"] == "origin-rate 0.30 for CN"
     assert "replaced by postal regime postal-all-ieepa-rate" in mail["s301-list4a"]
     assert "replaced by postal regime postal-all-ieepa-rate" in mail["mfn"]
-    assert mail["dutiable-mail-postal-regime"] == "dutiable_mail $0.00 on postal"
+    assert mail["dutiable-mail-postal-regime"] == "dutiable_mail $0.00 on postal (postal)"
     express = shown(dt.date(2025, 9, 15), origin="CN", hts="6109.10.00.12", mode="express")
     assert "replaced" not in express["s301-list4a"] + express["mfn"]
     german = shown(dt.date(2025, 9, 15), origin="DE", mode="postal")
@@ -352,6 +352,14 @@ def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screeni
     entry = shown(dt.date(2026, 7, 24), origin="CN", hts="6109.10.00.12", mode="postal")
     assert "replaced" not in entry["mfn"]
     assert entry["postal-informal-entry-fees"].startswith("postal_entry_fees owed, amount not known")
+    # A regime for some origins says whose mail it is, where no origin is asked for (it read as every mail's).
+    any_origin = shown(dt.date(2025, 6, 1), hts="6109.10.00.12", mode="postal")
+    assert "replaced by postal regime postal-cn-hk-54 (mail from CN, HK)" in any_origin["mfn"]
+    # Goods barred from the postal method (AD/CVD honey from CN) pay their duties: nothing is replaced.
+    honey = shown(dt.date(2025, 6, 1), origin="CN", hts="0409.00.00", mode="postal")
+    assert "replaced" not in honey["mfn"]
+    # Fees say the modes they are charged on (the mail fee and the informal MPF read alike).
+    assert any_origin["dutiable-mail-fy2025"] == "dutiable_mail $7.20 on informal (postal)"
 
 
 def test_rules_show_says_when_the_pack_has_no_tariff_lines_for_the_date(us_pack: screening.RulePack) -> None:
