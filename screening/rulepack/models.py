@@ -311,6 +311,12 @@ class PostalRegime(Rule):
     origin_rates: dict[str, Rate] = Field(default_factory=dict)
     specific_per_item_usd: Usd | None = None
     specific_bands: tuple[RateBand, ...] = ()
+    usmca_claim_note: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the pack does not settle about the regime's duty on goods claimed under USMCA: the "
+        "postal duty of such a line (or item) carries the note as its assumption",
+    )
 
     @model_validator(mode="after")
     def _rate_matches_method(self) -> PostalRegime:

@@ -386,6 +386,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                         "postal_specific_offered": bool(
                             regime.specific_per_item_usd or regime.specific_bands
                         ),
+                        "postal_usmca_note": regime.usmca_claim_note,
                     }
                 )
     return pl.DataFrame(
@@ -398,6 +399,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "postal_rate": RATE,
             "postal_item_cents": CENTS,
             "postal_specific_offered": pl.Boolean(),
+            "postal_usmca_note": pl.String(),
         },
     )
 

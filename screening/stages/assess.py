@@ -374,6 +374,7 @@ DUTY_GOODS_OUTPUT = (
 )
 _DUTY_GOODS_INPUT = (
     "__flat_postal_method",
+    "postal_usmca_note",
     "__postal_undetermined",
     "__specific_offered",
     "__mfn_status",
@@ -387,6 +388,7 @@ DUTY_COLUMNS = (
     "duty_status",
     "mfn_applies",
     "postal_open",
+    "postal_claim_note",
     "postal_per_item",
     "postal_cents",
     "mfn_cents",
@@ -450,6 +452,16 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         label_at(status, _STATUSES).alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
         (dutiable & postal_open).alias("postal_open"),
+        # A USMCA claim on goods charged the postal duty: what the regime's note says the pack leaves open.
+        pl.when(
+            dutiable
+            & postal_flat
+            & ~postal_open
+            & pl.col("usmca_claim").fill_null(False)
+            & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+        )
+        .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
+        .alias("postal_claim_note"),
         (dutiable & per_item).alias("postal_per_item"),
         pl.when(dutiable & postal_flat & ~postal_open & ~per_item)
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
@@ -539,7 +551,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         amount_cents=pl.col("postal_cents"),
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.lit(None, dtype=pl.String()),
+        assumption=pl.col("postal_claim_note"),
     )
     # A postal regime that charges every duty (no flat rate) is named on each dutiable line at 0, so the
     # regime, its citation and confidence (the duty basis of postal informal entry) show with the duties.
@@ -748,7 +760,7 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         .alias("amount_cents"),
         pl.lit(False).alias("gap"),
         pl.lit(False).alias("undetermined"),
-        pl.lit(None, dtype=pl.String()).alias("assumption"),
+        pl.col("postal_claim_note").drop_nulls().first().alias("assumption"),
     )
 
 

@@ -202,6 +202,7 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
             "postal_rate",
             "postal_item_cents",
             "postal_specific_offered",
+            "postal_usmca_note",
         )
     )
 

@@ -577,3 +577,34 @@ def test_the_mpf_on_goods_claimed_under_usmca_is_marked_unsettled(screen_lines: 
     claimed, plain = mpf["assumption"].to_list()
     assert claimed.startswith("USMCA claim: originating goods may be exempt from the MPF")
     assert plain == "the fee's minimum of $33.58 applied (base x rate = $10.39)"
+
+
+@pytest.mark.parametrize(
+    ("day", "postal_method", "regime"),
+    [
+        ("2025-09-10", "ad-valorem", "postal-all-ieepa-rate"),
+        ("2025-09-10", "specific", "postal-all-ieepa-rate"),
+        ("2026-03-01", "ad-valorem", "postal-all-s122"),
+    ],
+)
+def test_a_usmca_claim_on_mail_under_a_postal_regime_says_what_the_pack_leaves_open(
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    day: str,
+    postal_method: PostalMethod,
+    regime: str,
+) -> None:
+    """By express the claim spares the goods the IEEPA CA/MX duty (and Section 122); by mail the postal duty
+    took those rates and the claim was ignored without a word. The charge stays, with the regime's note."""
+    mail = {"mode": "postal", "country_of_origin": "CA", "declared_value": "100.00", "arrival_date": day}
+    lines = manifest(
+        {**mail, "package_id": "CLAIMED", "consignee_name": "A", "usmca_claim": "true"},
+        {**mail, "package_id": "PLAIN", "consignee_name": "B", "usmca_claim": "false"},
+    )
+    result = screening.screen(lines, rules=us_pack, postal_method=postal_method)
+    postal = result.components.filter(pl.col("measure_id") == regime).sort("package_id")
+    assert postal["package_id"].to_list() == ["CLAIMED", "PLAIN"]
+    assert postal["amount_usd"].is_not_null().all()
+    claimed, plain = postal["assumption"].to_list()
+    assert claimed.startswith("USMCA claim: DOMAIN.md exempts USMCA goods")
+    assert plain is None
