@@ -2,7 +2,8 @@
 
 A scenario file (``<pack>/scenarios/*.toml``) holds ``[scenario]`` (id, description,
 citation of what it checks), ``[[lines]]`` (canonical manifest rows) and
-``[[expect]]`` (per package: any of the ``packages`` output columns, as text; ``"null"``
+``[[expect]]`` (per package: any of the ``packages`` output columns, as text, a list as a TOML array or its
+items joined by ``,``; ``"null"``
 expects an empty value). ``[scenario] postal_method`` selects the postal method.
 """
 
@@ -122,8 +123,11 @@ def _expected(value: Any) -> str | None:
 
 
 def _text(value: Any) -> str | None:
+    """A TOML value as the text :func:`as_text` makes of a column: an array as its items joined by ``,``."""
     if value is None:
         return None
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(str(_text(item)) for item in value)
     return str(value)

@@ -33,3 +33,20 @@ def test_a_wrong_expectation_is_reported(tmp_path: Path) -> None:
     pack = screening.load_rules(pack_dir)
     outcomes = {o.scenario_id: o for o in [run_scenario(pack, f, s) for f, s in load_scenarios(pack)]}
     assert outcomes["formal-entry"].mismatches == ("P1.duty_usd: expected '428.99', got '429.00'",)
+
+
+def test_a_list_column_can_be_expected_as_a_toml_array(tmp_path: Path) -> None:
+    """``risk_flags = [...]`` was compared as its Python text (``"['x', 'y']"``), so it never matched."""
+    pack_dir = tmp_path / "us"
+    shutil.copytree(US_PACK, pack_dir)
+    scenario = pack_dir / "scenarios" / "formal_entry.toml"
+    original = scenario.read_text()
+
+    def mismatches(expectation: str) -> tuple[str, ...]:
+        scenario.write_text(original + expectation)
+        pack = screening.load_rules(pack_dir)
+        (outcome,) = [run_scenario(pack, f, s) for f, s in load_scenarios(pack) if f == scenario]
+        return outcome.mismatches
+
+    assert mismatches("risk_flags = []\n") == ()  # the package raises no flag
+    assert mismatches('risk_flags = ["x", "y"]\n') == ("P1.risk_flags: expected 'x,y', got ''",)
