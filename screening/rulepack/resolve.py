@@ -383,6 +383,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                         "postal_method": regime.method,
                         "postal_rate": rate,
                         "postal_item_cents": cents(_per_item(regime, rate)),
+                        "postal_item_top_cents": cents(_top_per_item(regime)),
                         "postal_specific_offered": bool(
                             regime.specific_per_item_usd or regime.specific_bands
                         ),
@@ -398,6 +399,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "postal_method": pl.String(),
             "postal_rate": RATE,
             "postal_item_cents": CENTS,
+            "postal_item_top_cents": CENTS,
             "postal_specific_offered": pl.Boolean(),
             "postal_usmca_note": pl.String(),
         },
@@ -414,6 +416,14 @@ def _per_item(regime: PostalRegime, rate: Decimal | None) -> Decimal | None:
         if band.max_rate is None or rate < band.max_rate or (band.max_inclusive and rate == band.max_rate):
             return band.usd
     return None
+
+
+def _top_per_item(regime: PostalRegime) -> Decimal | None:
+    """The most the specific method can charge an item under ``regime`` (its flat amount, or its highest band):
+    an item that reaches it owes it whatever its other lines' rates."""
+    if regime.specific_per_item_usd is not None:
+        return regime.specific_per_item_usd
+    return max((band.usd for band in regime.specific_bands), default=None)
 
 
 def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:

@@ -754,7 +754,10 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, dtype=pl.String()).alias("heading"),
         pl.lit(None, dtype=pl.Int64()).alias("base_cents"),
         pl.lit(None, dtype=RATE).alias("rate"),
-        pl.when(pl.col("postal_item_cents").is_null().any())
+        pl.when(
+            pl.col("postal_item_cents").is_null().any()
+            & ~(pl.col("postal_item_cents").max() >= pl.col("postal_item_top_cents").max()).fill_null(False)
+        )
         .then(None)
         .otherwise(pl.col("postal_item_cents").max())
         .alias("amount_cents"),

@@ -201,6 +201,7 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
             "postal_method",
             "postal_rate",
             "postal_item_cents",
+            "postal_item_top_cents",
             "postal_specific_offered",
             "postal_usmca_note",
         )
@@ -245,7 +246,13 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
 
 
 #: Goods columns the line decisions keep (they pass to the output) and those they only read.
-DECISION_GOODS_OUTPUT = ("threshold_rule_id", "postal_regime_id", "postal_rate", "postal_item_cents")
+DECISION_GOODS_OUTPUT = (
+    "threshold_rule_id",
+    "postal_regime_id",
+    "postal_rate",
+    "postal_item_cents",
+    "postal_item_top_cents",
+)
 _DECISION_GOODS_INPUT = (
     "threshold_cents",
     "informal_max_cents",
@@ -329,6 +336,12 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
     )
 
 
+def _reaches_top_per_item() -> pl.Expr:
+    """In a package's aggregation: its lines' highest known amount per postal item is the most the regime can
+    charge an item."""
+    return pl.col("postal_item_cents").max() >= pl.col("postal_item_top_cents").max()
+
+
 def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
     """One row per package, in line order: its reason, rule, eligibility, value and postal facts."""
     first_worst = (pl.col("__reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
@@ -346,7 +359,10 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
             # Only lines charged per item count: others (no regime for their origin, a regime without an
             # amount per item) pay their own duties.
-            pl.col("__postal_item_unknown").any().alias("package_postal_item_unknown"),
+            # An item whose known lines already reach the regime's highest amount owes it whatever the rest.
+            (pl.col("__postal_item_unknown").any() & ~_reaches_top_per_item().fill_null(False)).alias(
+                "package_postal_item_unknown"
+            ),
         )
         .collect(engine="in-memory")
     )

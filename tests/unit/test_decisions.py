@@ -608,3 +608,21 @@ def test_a_usmca_claim_on_mail_under_a_postal_regime_says_what_the_pack_leaves_o
     claimed, plain = postal["assumption"].to_list()
     assert claimed.startswith("USMCA claim: DOMAIN.md exempts USMCA goods")
     assert plain is None
+
+
+def test_a_postal_item_already_at_the_regime_s_highest_amount_owes_it_whatever_its_other_lines(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Per item on 2025-09-10: CN goods (30 %) put the item in the $200 band, the most the regime charges, so a
+    DE line (no rate in the pack) cannot change it; the item was not computable. With MX goods (25 %, $160)
+    the DE line's band could still raise it: open."""
+    item = {"mode": "postal", "arrival_date": "2025-09-10", "declared_value": "40.00"}
+    lines = manifest(
+        {**item, "package_id": "TOP", "consignee_name": "A", "line_no": "1", "country_of_origin": "CN"},
+        {**item, "package_id": "TOP", "consignee_name": "A", "line_no": "2", "country_of_origin": "DE"},
+        {**item, "package_id": "BELOW", "consignee_name": "B", "line_no": "1", "country_of_origin": "MX"},
+        {**item, "package_id": "BELOW", "consignee_name": "B", "line_no": "2", "country_of_origin": "DE"},
+    )
+    result = screening.screen(lines, rules=us_pack, postal_method="specific")
+    got = {r["package_id"]: (r["duty_status"], r["duty_usd"]) for r in result.packages.iter_rows(named=True)}
+    assert got == {"TOP": ("assessed", Decimal("200.00")), "BELOW": ("not-computable", None)}
