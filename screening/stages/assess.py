@@ -638,7 +638,7 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         amount_cents=pl.lit(None, dtype=pl.Int64()),
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.when(postal_flat & goods_column(goods, "__postal_undetermined").cast(pl.Boolean()))
+        assumption=pl.when(pl.col("postal_open"))
         .then(pl.lit(OPEN_POSTAL_BAR_ASSUMPTION))
         .when(postal_flat)
         .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
