@@ -101,13 +101,16 @@ def reference_tables(manifest: Path, pack: screening.RulePack | None) -> dict[st
         "suspensions": resolved.suspensions.select("arrival_date", "country_of_origin", "mode").unique(),
         # Every tariff line (8 or 10 digits): a line's own rate governs, not its 8-digit parent's. A line
         # whose rate needs more than value (parts, or not computable) has no ad valorem rate here.
-        "mfn": resolved.tariff.select(
+        "mfn": resolved.tariff.on_days()
+        .select(
             "arrival_date",
             "hts",
             pl.when(pl.col("status") == "computable")
             .then(pl.col("ad_valorem").cast(pl.Float64()))
             .alias("ad_valorem"),
-        ).unique(["arrival_date", "hts"], keep="first"),
+        )
+        .unique(["arrival_date", "hts"], keep="first")
+        .collect(),
         "countries": pl.DataFrame({"code": list(known_countries())}),
     }
 

@@ -667,7 +667,7 @@ def _flag_lines(
         wide.select(LINE_ID, *risk.RISK_TEXT_INPUTS),
         risk_inputs,
         days=resolved.days,
-        tariff_dates=resolved.tariff["arrival_date"].unique().to_list(),
+        tariff_dates=resolved.tariff.dates_with_lines(),
         denied=_denied_matches(wide, risk_inputs, tables),
         history=history,
         shipper_days=shipper_days,

@@ -289,7 +289,7 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
     key = pl.LazyFrame({"arrival_date": [day], "hts_code": [hts]}).select(
         "arrival_date", hts_digits(pl.col("hts_code")).alias("hts_digits")
     )
-    if resolved.tariff.height == 0:
+    if resolved.tariff.lines.height == 0:
         first = pack.mfn.select(pl.col("effective_from").min()).item()
         what = f"the pack has no tariff lines on {day} (they start {first}): duty not computable"
         return [

@@ -7,6 +7,7 @@ tables on ``arrival_date`` (and origin, mode, HTS prefix) instead.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +18,7 @@ from screening.rulepack.loader import RulePack
 from screening.rulepack.models import CoverageGap, Measure, PostalRegime, Rule, Scoped
 from screening.rulepack.rates import part_components
 from screening.rulepack.reference import known_countries
+from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import RATE
 
 #: Integer cents of a decimal dollar amount from the pack (amounts are exact to the cent).
@@ -31,7 +33,7 @@ class ResolvedRules:
     suspensions: pl.DataFrame
     never_eligible: pl.DataFrame
     fx: pl.DataFrame
-    tariff: pl.DataFrame
+    tariff: TariffTable
     tariff_parts: pl.DataFrame
     measures: pl.DataFrame
     measure_scope: pl.DataFrame
@@ -233,15 +235,33 @@ def _in_force_on(day: dt.date) -> pl.Expr:
     )
 
 
-def _tariff(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    """Tariff lines in force per date, without the part-value structure (:func:`_tariff_parts`) and units."""
+def _tariff(pack: RulePack, days: list[dt.date]) -> TariffTable:
+    """Tariff lines in force per tariff period, without the part-value structure (:func:`_tariff_parts`) and
+    units. The lines in force change only where a row of the table starts or ends: days between two such
+    bounds share a period."""
     mfn = pack.mfn.drop("parts", "usmca_parts", "units")
+    bounds = sorted(
+        {*mfn["effective_from"].drop_nulls().to_list(), *mfn["effective_to"].drop_nulls().to_list()}
+    )
+    period_of = {day: bisect_right(bounds, day) for day in days}
+    first_day: dict[int, dt.date] = {}
+    for day in days:
+        first_day.setdefault(period_of[day], day)
+    period = pl.UInt32()
     frames = [
-        mfn.filter(_in_force_on(day)).with_columns(arrival_date=pl.lit(day, dtype=pl.Date())) for day in days
+        mfn.filter(_in_force_on(day)).with_columns(pl.lit(number, dtype=period).alias(TARIFF_PERIOD))
+        for number, day in first_day.items()
     ]
-    if not frames:
-        return mfn.clear().with_columns(arrival_date=pl.lit(None, dtype=pl.Date()))
-    return pl.concat(frames).drop("effective_from", "effective_to")
+    lines = (
+        pl.concat(frames)
+        if frames
+        else mfn.clear().with_columns(pl.lit(None, dtype=period).alias(TARIFF_PERIOD))
+    ).drop("effective_from", "effective_to")
+    on_days = pl.DataFrame(
+        {"arrival_date": days, TARIFF_PERIOD: [period_of[day] for day in days]},
+        schema={"arrival_date": pl.Date(), TARIFF_PERIOD: period},
+    )
+    return TariffTable(lines=lines, days=on_days)
 
 
 #: Components of the ``needs-part-values`` rates in force, one row per component.

@@ -17,6 +17,7 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up, exact_product
+from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
 from screening.stages.enrich import GOODS_CODE, HTS_TOO_SHORT, gather_goods, goods_column
 from screening.stages.lookup import attach
@@ -41,7 +42,7 @@ COMPONENT_COLUMNS = (
 
 
 def measures_for_keys(
-    keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: pl.DataFrame
+    keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
 ) -> pl.LazyFrame:
     """Measures that apply to each distinct measure key, after stacking rules.
 
@@ -145,7 +146,7 @@ def _scope_state() -> list[pl.Expr]:
 
 
 def _settled_by_tariff_lines(
-    in_scope: pl.LazyFrame, tariff: pl.DataFrame, scope: pl.DataFrame, key_and_measure: list[str]
+    in_scope: pl.LazyFrame, tariff: TariffTable, scope: pl.DataFrame, key_and_measure: list[str]
 ) -> pl.LazyFrame:
     """Measures a short code leaves open, settled where the tariff lines in force under the code agree.
 
@@ -158,12 +159,12 @@ def _settled_by_tariff_lines(
     open_codes = in_scope.filter(pl.col("undetermined"))
     code_length = pl.col("hts_digits").str.len_chars()
     codes = open_codes.select("arrival_date", "hts_digits").unique()
-    lines = tariff.lazy().select("arrival_date", pl.col("hts").alias("__line"))
+    lines = tariff.lines.lazy().select(TARIFF_PERIOD, pl.col("hts").alias("__line"))
     under = pl.concat(
         [
-            codes.filter(code_length == n).join(
+            tariff.for_keys(codes.filter(code_length == n)).join(
                 lines.with_columns(pl.col("__line").str.slice(0, n).alias("hts_digits")),
-                on=["arrival_date", "hts_digits"],
+                on=[TARIFF_PERIOD, "hts_digits"],
                 how="inner",
             )
             for n in range(2, 10, 2)
@@ -647,7 +648,7 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
 
 
 def goods_measures(
-    goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame, tariff: pl.DataFrame
+    goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
 ) -> pl.DataFrame:
     """The Chapter 99 measures that apply to each of the goods ``codes`` (see :func:`measures_for_keys`)."""
     chosen = goods.with_row_index(GOODS_CODE)[codes.unique()]

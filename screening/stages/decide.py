@@ -18,6 +18,7 @@ import polars as pl
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.labels import first_label, label_at
+from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
 from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.lookup import attach
@@ -36,7 +37,7 @@ def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.Laz
 
 
 def exclusions_for_keys(
-    keys: pl.DataFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame
+    keys: pl.DataFrame, never_eligible: pl.DataFrame, tariff: TariffTable
 ) -> pl.LazyFrame:
     """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it.
 
@@ -75,18 +76,18 @@ def _in_class(candidates: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.Lazy
 
 
 def _covering_every_line(
-    short: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame, lengths: list[int]
+    short: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: TariffTable, lengths: list[int]
 ) -> pl.LazyFrame:
     """The classes that hold every tariff line in force under each of ``short`` (codes shorter than the
     longest class prefix)."""
     key = ["arrival_date", "hts_digits", "country_of_origin"]
-    lines = tariff.lazy().select("arrival_date", pl.col("hts").alias("__line")).unique()
+    lines = tariff.lines.lazy().select(TARIFF_PERIOD, pl.col("hts").alias("__line")).unique()
     # Each short code with the tariff lines under it (codes have 6, 8 or 10 digits).
     under = pl.concat(
         [
-            short.filter(pl.col("hts_digits").str.len_chars() == n).join(
+            tariff.for_keys(short.filter(pl.col("hts_digits").str.len_chars() == n)).join(
                 lines.with_columns(hts_prefix(pl.col("__line"), n).alias("hts_digits")),
-                on=["arrival_date", "hts_digits"],
+                on=[TARIFF_PERIOD, "hts_digits"],
                 how="inner",
             )
             for n in (6, 8)
@@ -106,9 +107,7 @@ def _covering_every_line(
     )
 
 
-def attach_exclusions(
-    lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: pl.DataFrame
-) -> pl.LazyFrame:
+def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff: TariffTable) -> pl.LazyFrame:
     """Left-join the never-eligible class of each line's HTS code and origin (see :func:`exclusions_for_keys`)."""
     rows = lines.collect(engine="in-memory")
     keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()

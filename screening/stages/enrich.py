@@ -15,6 +15,7 @@ from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, hts_prefix
 from screening.exprs.money import exact_product, to_cents_half_up
 from screening.exprs.parties import consignee_key
+from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.stages.lookup import attach, dense_codes
 from screening.stages.normalise import rejects_from_lines
 
@@ -97,7 +98,7 @@ def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
 HTS_TOO_SHORT = "__hts_too_short"
 
 
-def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:
+def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFrame:
     """For each distinct (arrival_date, hts_digits), the longest tariff line in force that prefixes it.
 
     A code with no such line but shorter than lines in force under it (``6109.10`` above ``6109.10.00``) takes
@@ -106,25 +107,27 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFr
     :data:`HTS_TOO_SHORT` is true.
     """
     key = ["arrival_date", "hts_digits"]
-    candidates = keys.with_columns(
+    keyed = tariff.for_keys(keys)
+    lines = tariff.lines.lazy()
+    candidates = keyed.with_columns(
         pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in TARIFF_PREFIX_LENGTHS).alias("hts")
     ).explode("hts")
-    matched = candidates.join(tariff.lazy(), on=["arrival_date", "hts"], how="inner")
+    matched = candidates.join(lines, on=[TARIFF_PERIOD, "hts"], how="inner")
     longest = matched.sort(
         "arrival_date", "hts_digits", pl.col("hts").str.len_chars(), descending=[False, False, True]
     ).unique(key, keep="first", maintain_order=True)
-    unmatched = keys.join(longest.select(key), on=key, how="anti")
+    unmatched = keyed.join(longest.select(key), on=key, how="anti")
     below = pl.concat(
         [
             unmatched.filter(pl.col("hts_digits").str.len_chars() == n).join(
-                tariff.lazy().with_columns(hts_prefix(pl.col("hts"), n).alias("hts_digits")),
-                on=key,
+                lines.with_columns(hts_prefix(pl.col("hts"), n).alias("hts_digits")),
+                on=[TARIFF_PERIOD, "hts_digits"],
                 how="inner",
             )
             for n in (6, 8)
         ]
     ).filter(pl.col("hts").str.len_chars() > pl.col("hts_digits").str.len_chars())
-    rate = [c for c in tariff.columns if c not in ("hts", "revision", "arrival_date")]
+    rate = [c for c in tariff.lines.columns if c not in ("hts", "revision", TARIFF_PERIOD)]
     under = (
         below.sort(*key, "hts")
         .group_by(key, maintain_order=True)
@@ -133,14 +136,16 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFr
             pl.when(~pl.col(HTS_TOO_SHORT)).then(pl.col(c)).alias(c) for c in ("hts", *rate, "revision")
         )
     )
-    return pl.concat(
-        [longest.with_columns(pl.lit(False).alias(HTS_TOO_SHORT)), under], how="diagonal"
-    ).rename(
-        {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
+    return (
+        pl.concat([longest.with_columns(pl.lit(False).alias(HTS_TOO_SHORT)), under], how="diagonal")
+        .drop(TARIFF_PERIOD)
+        .rename(
+            {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
+        )
     )
 
 
-def attach_tariff(lines: pl.LazyFrame, tariff: pl.DataFrame) -> pl.LazyFrame:
+def attach_tariff(lines: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFrame:
     """Left-join the tariff line in force (null columns where the pack has none)."""
     rows = lines.collect(engine="in-memory").lazy()
     keys = rows.select("arrival_date", "hts_digits").unique()

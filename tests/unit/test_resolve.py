@@ -202,3 +202,25 @@ def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RuleP
 
 def test_no_fees_after_fy2027(pack: RulePack) -> None:
     assert on(pack, D(2027, 10, 1)).fees.height == 0
+
+
+def test_the_tariff_is_held_once_per_period_not_once_per_date(pack: RulePack) -> None:
+    """A backfill over a year of dates held a copy of the 11,414-line table per date (6 GiB at 1,000 dates);
+    dates between two revisions now share one, and each date still sees exactly the lines in force on it."""
+    year = [dt.date(2025, 1, 1) + dt.timedelta(days=n) for n in range(0, 730, 3)]
+    table = resolve(pack, year).tariff
+    periods = table.lines.get_column("tariff_period").n_unique()
+    assert periods < 10
+    assert table.days.height == len(year)
+    single = {day: resolve(pack, [day]).tariff.lines.height for day in (year[0], year[-1])}
+    assert table.lines.height <= periods * max(single.values())
+    by_day = table.on_days().collect()
+    revision = dt.date(2026, 1, 1)  # the 2026 schedule
+    around = (max(d for d in year if d < revision), min(d for d in year if d >= revision))
+    for day in (year[0], *around, year[-1]):
+        in_force = pack.mfn.filter(
+            (pl.col("effective_from") <= day)
+            & (pl.col("effective_to").is_null() | (pl.col("effective_to") > day))
+        )
+        seen = by_day.filter(pl.col("arrival_date") == day)
+        assert sorted(seen["hts"].to_list()) == sorted(in_force["hts"].to_list()), day
