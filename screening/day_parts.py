@@ -116,7 +116,7 @@ def split_day(
     ).alias(PART)
     count = len(bounds.cuts) + 1
     vocabulary = run_vocabulary(pack)
-    checked = [normalise.check_source(s.frame, vocabulary, tag=str(i)) for i, s in enumerate(sources)]
+    checked = [normalise.check_source(s.frame, vocabulary) for s in sources]
     if any(s.path is not None for s in sources):
         into = workdir / "validated"
         by_part = bounds.scattered

@@ -382,8 +382,6 @@ class CheckedSource:
     checked: pl.LazyFrame
     candidate_columns: tuple[pl.Expr, ...]
     reject_columns: tuple[pl.Expr, ...]
-    #: Distinguishes the held columns of this source from those of other sources in one frame.
-    tag: str = ""
 
     def candidates(self) -> pl.LazyFrame:
         """The rows that pass every check, typed (see :func:`split_source`)."""
@@ -395,8 +393,8 @@ class CheckedSource:
 
     def _held_text(self) -> str:
         """The column that holds a rejected row's text columns (:meth:`candidates_and_held`), as one JSON
-        object."""
-        return f"{HELD}{self.tag}_text"
+        object. Every source holds them there: a source's rows are decoded with its own columns."""
+        return f"{HELD}text"
 
     def candidates_and_held(self) -> pl.LazyFrame:
         """Every row in one frame: the candidate columns, the failed check, and for rejected rows only
@@ -422,7 +420,8 @@ class CheckedSource:
         )
 
     def rejects_from_held(self, rows: pl.LazyFrame) -> pl.LazyFrame:
-        """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held`."""
+        """The ``rejects`` rows of this source's rejected rows of :meth:`candidates_and_held` (``rows``: this
+        source's only; other sources hold their columns under the same names)."""
         text, other = self._held()
         decoded = pl.col(self._held_text()).str.json_decode(pl.Struct({name: pl.String() for name in text}))
         restored = rows.select(
@@ -438,17 +437,18 @@ class CheckedSource:
 
     def _held(self) -> tuple[list[str], dict[str, str]]:
         """The columns a reject is built from: the text ones (held together, under :meth:`_held_text`), and
-        the others, each with the name it is held under."""
+        the others, each with the name it is held under: its name and type, shared by the sources that have
+        such a column (a name per source made a thousand files' validation frame 6,000 columns wide)."""
         read = {name for expr in self.reject_columns for name in expr.meta.root_names()}
         read -= {SOURCE_COL, ROW_COL, CHECK_INDEX}
         schema = self.checked.collect_schema()
         names = sorted(read)
         text = [name for name in names if schema[name] == pl.String()]
-        return text, {name: f"{HELD}{self.tag}_{name}" for name in names if name not in text}
+        return text, {name: f"{HELD}{name}:{schema[name]}" for name in names if name not in text}
 
 
-def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> CheckedSource:
-    """Type and check one source (see :func:`split_source`); ``tag`` names its held columns apart."""
+def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
+    """Type and check one source (see :func:`split_source`)."""
     schema = frame.collect_schema()
     ordered = checks(schema, vocabulary)
     present = set(schema.names())
@@ -479,7 +479,7 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary, tag: str = "") -> 
         ).alias("value"),
         _raw_json(raw_text(c) for c in raw_columns).alias("raw"),
     )
-    return CheckedSource(checked, candidates, rejects, tag)
+    return CheckedSource(checked, candidates, rejects)
 
 
 def _with_default(column: Column) -> pl.Expr:

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 import screening
-from screening.day_parts import PART
+from screening.day_parts import PART, part_bounds, split_day
 from screening.pipeline import run_inputs, run_vocabulary, validation_rows
 from screening.stages import normalise
 
@@ -52,7 +52,7 @@ def test_validating_files_streams_every_step(us_pack: screening.RulePack) -> Non
     inputs = run_inputs(SAMPLE, rules=us_pack)
     assert len(inputs.sources) >= 2
     vocabulary = run_vocabulary(us_pack)
-    checked = [normalise.check_source(s.frame, vocabulary, tag=str(i)) for i, s in enumerate(inputs.sources)]
+    checked = [normalise.check_source(s.frame, vocabulary) for s in inputs.sources]
     part = (pl.col("package_id") >= "P").cast(pl.UInt32()).alias(PART)
     assert _marked_nodes(validation_rows(checked, columns=[part])) == []
 
@@ -62,8 +62,8 @@ def test_rows_that_pass_hold_nothing_for_a_reject(us_pack: screening.RulePack) -
     # rejected rows' held columns give back exactly the rejects the checks build directly.
     inputs = run_inputs(SAMPLE, rules=us_pack)
     vocabulary = run_vocabulary(us_pack)
-    for index, source in enumerate(inputs.sources):
-        checked = normalise.check_source(source.frame, vocabulary, tag=str(index))
+    for source in inputs.sources:
+        checked = normalise.check_source(source.frame, vocabulary)
         rows = checked.candidates_and_held().collect()
         passed = rows.filter(pl.col(normalise.CHECK_INDEX).is_null())
         rejected = rows.filter(pl.col(normalise.CHECK_INDEX).is_not_null())
@@ -76,3 +76,35 @@ def test_rows_that_pass_hold_nothing_for_a_reject(us_pack: screening.RulePack) -
         assert rejected.get_column(text).null_count() == 0
         rebuilt = checked.rejects_from_held(rejected.lazy()).collect()
         assert rebuilt.equals(checked.rejects().collect())
+
+
+def test_many_files_of_one_layout_validate_into_a_frame_of_one_width(
+    tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    """Each source held its reject columns under names of its own: 1,000 small files made a validation frame
+    6,000 columns wide (13 GiB to validate 10,000 lines). Files of one layout now share them, and a folder of
+    files screens to the lines and rejects of the same rows in one file."""
+    rows = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(400)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for number in range(40):
+        rows.slice(number * 10, 10).write_csv(folder / f"m{number:03d}.csv")
+    rows.write_csv(tmp_path / "one.csv")
+
+    def validated_width(source: Path, work: Path) -> int:
+        sources = run_inputs(source, rules=us_pack).sources
+        split_day(sources, us_pack, work, 100, part_bounds(sources, 100))
+        return max(len(pl.read_parquet_schema(f)) for f in (work / "validated").glob("*.parquet"))
+
+    assert validated_width(folder, tmp_path / "a") == validated_width(tmp_path / "one.csv", tmp_path / "b")
+    split = screening.screen(folder, rules=us_pack)
+    whole = screening.screen(tmp_path / "one.csv", rules=us_pack)
+    assert split.rejects.height == whole.rejects.height > 0
+    assert split.lines.drop("source", "row").equals(whole.lines.drop("source", "row"))
+    # The same rejects; a package's message names the file and row of its rejected line.
+    order = ("package_id", "line_no", "code")
+    assert (
+        split.rejects.drop("source", "row", "message")
+        .sort(order)
+        .equals(whole.rejects.drop("source", "row", "message").sort(order))
+    )
