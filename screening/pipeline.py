@@ -801,12 +801,20 @@ def validate_into(
                 )
         # The rejected rows, read once and split by source (one scan per source read every file each time).
         files = validated_files(into)
+        # Only what a reject is built from: all of a day's rows may be rejected.
+        kept = [
+            SOURCE_COL,
+            ROW_COL,
+            normalise.CHECK_INDEX,
+            *[c for c in schema if c.startswith(normalise.HELD)],
+        ]
         held = (
             pl.scan_parquet(files)
             .filter(pl.col(normalise.CHECK_INDEX).is_not_null())
+            .select(kept)
             .collect(engine="streaming")
             if files
-            else pl.DataFrame(schema=schema)
+            else pl.DataFrame(schema=schema).select(kept)
         )
         by_source = held.partition_by(SOURCE_COL, as_dict=True, include_key=True)
         rejects = [
