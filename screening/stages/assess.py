@@ -156,7 +156,11 @@ def _settled_by_tariff_lines(
     open (a list at 10 digits under an 8-digit line), it stays open. A code with no tariff line under it
     stays open too.
     """
+    # Materialised: it is read four times below, and most runs have no open code at all.
+    in_scope = in_scope.collect(engine="in-memory").lazy()
     open_codes = in_scope.filter(pl.col("undetermined"))
+    if open_codes.select(pl.len()).collect().item() == 0:
+        return in_scope.drop("__applies")
     code_length = pl.col("hts_digits").str.len_chars()
     codes = open_codes.select("arrival_date", "hts_digits").unique()
     lines = tariff.lines.lazy().select(TARIFF_PERIOD, pl.col("hts").alias("__line"))
