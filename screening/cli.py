@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
@@ -62,6 +62,7 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
 
     @wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _SIGTERM_RECEIVED.clear()
         previous = _stop_cleanly_on_sigterm()
         try:
             return command(*args, **kwargs)
@@ -69,16 +70,13 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
-            # Outputs are staged, and the staging removed on the way out: the output folder keeps a whole set.
-            discard_unfinished()
-            terminated = isinstance(exc, Terminated)
-            err.print(
-                Text.assemble(("terminated" if terminated else "interrupted", "bold red")), highlight=False
-            )
-            sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+            _stop(terminated=isinstance(exc, Terminated))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BaseException as exc:
+            if _SIGTERM_RECEIVED:
+                # The signal landed inside a library's callback, which turned Terminated into its own error.
+                _stop(terminated=True)
             first = str(exc).splitlines()[0] if str(exc) else ""
             err.print(
                 Text.assemble(("internal error: ", "bold red"), f"{type(exc).__name__}: {first}"),
@@ -92,6 +90,18 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _stop(*, terminated: bool) -> NoReturn:
+    """Leave as a stopped run: the staging removed (the output folder keeps a whole set), exit 143 or 130."""
+    discard_unfinished()
+    err.print(Text.assemble(("terminated" if terminated else "interrupted", "bold red")), highlight=False)
+    sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+#: Set when SIGTERM arrives: a library may catch the :class:`Terminated` raised inside one of its callbacks
+#: and raise an error of its own (polars did, building a data type), which must still exit as terminated.
+_SIGTERM_RECEIVED: list[bool] = []
+
+
 def _stop_cleanly_on_sigterm() -> signal.Handlers | Callable[..., Any] | int | None:
     """Make SIGTERM raise :class:`Terminated` in the main thread (its default kills the process where it
     stands, staging folders and all); the handler it replaces, None where none was replaced."""
@@ -99,6 +109,7 @@ def _stop_cleanly_on_sigterm() -> signal.Handlers | Callable[..., Any] | int | N
         return None
 
     def terminate(_signum: int, _frame: object) -> None:
+        _SIGTERM_RECEIVED.append(True)
         raise Terminated
 
     return signal.signal(signal.SIGTERM, terminate)

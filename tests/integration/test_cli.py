@@ -783,3 +783,33 @@ def test_arrivals_after_the_pack_s_facts_are_reported_as_decided_by_the_law_as_k
     assert f"facts are as of {as_of}, 3 days before" in " ".join(shown.stdout.split())
     before = screen("rules", "show", US_PACK, "--date", str(as_of))
     assert "facts are as of" not in before.stdout
+
+
+def test_sigterm_caught_and_rewrapped_by_a_library_still_exits_as_terminated() -> None:
+    """CI saw SIGTERM land inside a polars callback, which turned Terminated into a TypeError: exit 70 (an
+    internal error) instead of 143, the staging folder's cleanup path skipped."""
+    import os
+    import signal
+    import time
+
+    from screening.cli import EXIT_INTERNAL, EXIT_TERMINATED, exits_cleanly
+    from screening.errors import Terminated
+
+    @exits_cleanly
+    def stopped_inside_a_library() -> None:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except Terminated:
+            raise TypeError("'<unprintable str object>' is not a Polars data type") from None
+
+    @exits_cleanly
+    def failing() -> None:
+        raise TypeError("a real bug")
+
+    with pytest.raises(SystemExit) as stopped:
+        stopped_inside_a_library()
+    assert stopped.value.code == EXIT_TERMINATED
+    with pytest.raises(SystemExit) as failed:  # a later command's own error is still internal
+        failing()
+    assert failed.value.code == EXIT_INTERNAL
