@@ -25,6 +25,18 @@ from screening.stages.lookup import attach
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
 USMCA_ORIGINS = ("CA", "MX")
 
+
+def usmca_claimed() -> pl.Expr:
+    """A line's USMCA claim on CA/MX goods (a claim on goods of other origins counts for nothing)."""
+    return pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+
+
+def reaches_top_per_item() -> pl.Expr:
+    """In a package's aggregation: its lines' highest known amount per postal item is the most the regime can
+    charge an item (so the item owes it whatever its other lines' rates)."""
+    return pl.col("postal_item_cents").max() >= pl.col("postal_item_top_cents").max()
+
+
 #: Units whose specific rate is per several units of the reported quantity.
 UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
 
@@ -256,11 +268,7 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
     A USMCA claim on CA/MX goods takes the special rate of program S/S+ where the
     tariff line lists one; otherwise the column-1 general rate applies.
     """
-    usmca = (
-        pl.col("usmca_claim").fill_null(False)
-        & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
-        & pl.col("usmca_status").is_not_null()
-    )
+    usmca = usmca_claimed() & pl.col("usmca_status").is_not_null()
     general = {"status": "mfn_status"}
     return lines.with_columns(
         pl.when(usmca).then(pl.lit("usmca")).otherwise(pl.lit("mfn")).alias("rate_program"),
@@ -458,13 +466,7 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         mfn_applies.alias("mfn_applies"),
         (dutiable & postal_open).alias("postal_open"),
         # A USMCA claim on goods charged the postal duty: what the regime's note says the pack leaves open.
-        pl.when(
-            dutiable
-            & postal_flat
-            & ~postal_open
-            & pl.col("usmca_claim").fill_null(False)
-            & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
-        )
+        pl.when(dutiable & postal_flat & ~postal_open & usmca_claimed())
         .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
         .alias("postal_claim_note"),
         (dutiable & per_item).alias("postal_per_item"),
@@ -759,10 +761,7 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, dtype=pl.String()).alias("heading"),
         pl.lit(None, dtype=pl.Int64()).alias("base_cents"),
         pl.lit(None, dtype=RATE).alias("rate"),
-        pl.when(
-            pl.col("postal_item_cents").is_null().any()
-            & ~(pl.col("postal_item_cents").max() >= pl.col("postal_item_top_cents").max()).fill_null(False)
-        )
+        pl.when(pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False))
         .then(None)
         .otherwise(pl.col("postal_item_cents").max())
         .alias("amount_cents"),

@@ -20,6 +20,7 @@ from screening.exprs.hts import hts_prefix
 from screening.exprs.labels import first_label, label_at
 from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
+from screening.stages.assess import reaches_top_per_item
 from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.lookup import attach
 
@@ -335,12 +336,6 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
     )
 
 
-def _reaches_top_per_item() -> pl.Expr:
-    """In a package's aggregation: its lines' highest known amount per postal item is the most the regime can
-    charge an item."""
-    return pl.col("postal_item_cents").max() >= pl.col("postal_item_top_cents").max()
-
-
 def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
     """One row per package, in line order: its reason, rule, eligibility, value and postal facts."""
     first_worst = (pl.col("__reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
@@ -359,7 +354,7 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             # Only lines charged per item count: others (no regime for their origin, a regime without an
             # amount per item) pay their own duties.
             # An item whose known lines already reach the regime's highest amount owes it whatever the rest.
-            (pl.col("__postal_item_unknown").any() & ~_reaches_top_per_item().fill_null(False)).alias(
+            (pl.col("__postal_item_unknown").any() & ~reaches_top_per_item().fill_null(False)).alias(
                 "package_postal_item_unknown"
             ),
         )

@@ -9,7 +9,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
-from screening.stages.assess import USMCA_ORIGINS
+from screening.stages.assess import usmca_claimed
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -64,9 +64,7 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         # A line whose code leaves open whether the item may use the postal method: so are its fees.
         pl.col("postal_open").any().alias("postal_open"),
         # A USMCA claim on CA/MX goods (a fee may say the pack does not settle it on such goods).
-        (pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS))
-        .any()
-        .alias("usmca_claimed"),
+        usmca_claimed().any().alias("usmca_claimed"),
         pl.when(pl.col("duty_cents").is_null().any())
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
