@@ -115,15 +115,17 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
         """The input text of ``name`` for messages (the typed value when the input lacks the column)."""
         return raw_text(name) if name in present else parsed(name).cast(pl.String())
 
-    for name in (c.name for c in MANIFEST_COLUMNS if c.required):
-        out.append(
-            Check(
-                name,
-                RejectCode.MISSING_FIELD,
-                _missing(name, schema),
-                pl.lit(f"{name} is required but empty"),
+    required = [c.name for c in MANIFEST_COLUMNS if c.required]
+    for name in required:
+        message = pl.lit(f"{name} is required but empty")
+        if name == required[0]:
+            # A blank line of a CSV file (or a row of nothing but nulls) says so, not just its first field.
+            message = (
+                pl.when(_every_field_blank(schema))
+                .then(pl.lit(f"the row is blank (every field is empty); {name} is required"))
+                .otherwise(message)
             )
-        )
+        out.append(Check(name, RejectCode.MISSING_FIELD, _missing(name, schema), message))
     out += _parse_checks(schema)
     date = parsed("arrival_date")
     out.append(
@@ -195,6 +197,12 @@ def _missing(name: str, schema: pl.Schema) -> pl.Expr:
         # Parsed text is the stripped input, null where that is empty: null already means blank.
         return parsed(name).is_null()
     return parsed(name).is_null() & _raw_blank(name, schema)
+
+
+def _every_field_blank(schema: pl.Schema) -> pl.Expr:
+    """True where every canonical column the input has is blank."""
+    given = [c.name for c in MANIFEST_COLUMNS if c.name in schema]
+    return pl.all_horizontal([_raw_blank(name, schema) for name in given]) if given else pl.lit(True)
 
 
 def _raw_blank(name: str, schema: pl.Schema) -> pl.Expr:

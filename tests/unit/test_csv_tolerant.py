@@ -264,3 +264,22 @@ def test_the_marker_column_is_not_shown_as_one_of_the_files_columns(tmp_path: Pa
     path.write_text("tracking,amount\nA1,10\n", encoding="utf-8")
     with pytest.raises(InputSchemaError, match=r"it has \['amount', 'tracking'\]\."):
         open_sources([path])
+
+
+def test_a_blank_line_is_rejected_as_a_blank_row(tmp_path: Path, us_pack: screening.RulePack) -> None:
+    lines = [csv_line(package_id="P1"), "", ",".join([""] * len(COLUMNS)), csv_line(package_id="P2")]
+    path = write(tmp_path / "m.csv", lines)
+    result = screening.screen(path, rules=us_pack)
+    assert result.lines["package_id"].to_list() == ["P1", "P2"]
+    rejects = result.rejects.sort("row")
+    assert rejects["row"].to_list() == [2, 3]
+    assert set(rejects["field"]) == {"package_id"}
+    assert set(rejects["message"]) == {"the row is blank (every field is empty); package_id is required"}
+
+
+def test_a_row_missing_only_its_package_id_is_not_called_blank(
+    tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    path = write(tmp_path / "m.csv", [csv_line(package_id="")])
+    result = screening.screen(path, rules=us_pack)
+    assert result.rejects["message"].to_list() == ["package_id is required but empty"]
