@@ -25,7 +25,7 @@ from screening.rulepack.resolve import resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
-from screening.stages.enrich import tariff_lines_for_keys
+from screening.stages.enrich import MFN_TOO_SHORT, USMCA_TOO_SHORT, tariff_lines_for_keys
 
 
 @dataclass(frozen=True)
@@ -301,12 +301,19 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
     if found.height == 0:
         return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]
     row = found.row(0, named=True)
-    if row["tariff_line"] is None:
-        what = (
-            f"{hts} is shorter than the tariff lines under it, which charge differently: give the longer code"
-        )
+    if row[MFN_TOO_SHORT]:
+        what = f"{hts} is shorter than the tariff lines under it, whose general rates differ: give the longer code"
+        if not row[USMCA_TOO_SHORT]:
+            usmca = row["usmca_text"]
+            what += (
+                f"; under a USMCA claim on CA/MX goods every one of them charges USMCA {usmca}"
+                if usmca
+                else "; none of them has a USMCA rate"
+            )
         return [InForce("tariff-line", "mfn", what, "confirmed", "", "")]
     usmca = f"; USMCA {row['usmca_text']}" if row["usmca_text"] else ""
+    if row[USMCA_TOO_SHORT]:
+        usmca = "; USMCA rates differ between the tariff lines under it: a claim needs the longer code"
     units = pack.mfn.filter(
         (pl.col("hts") == row["tariff_line"])
         & (pl.col("effective_from") <= day)

@@ -19,16 +19,17 @@ from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up, exact_product
 from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
-from screening.stages.enrich import GOODS_CODE, HTS_TOO_SHORT, gather_goods, goods_column
+from screening.stages.enrich import (
+    GOODS_CODE,
+    HTS_TOO_SHORT,
+    USMCA_ORIGINS,
+    gather_goods,
+    goods_column,
+    usmca_claimed,
+)
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
-USMCA_ORIGINS = ("CA", "MX")
-
-
-def usmca_claimed() -> pl.Expr:
-    """A line's USMCA claim on CA/MX goods (a claim on goods of other origins counts for nothing)."""
-    return pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
 
 
 def reaches_top_per_item() -> pl.Expr:

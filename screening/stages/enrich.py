@@ -94,8 +94,29 @@ def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
 
 
 #: Internal goods column: true where the code is shorter than the tariff lines in force under it, and those
-#: lines charge differently (the longer code decides the rate; there is no tariff line).
+#: lines charge the goods' rate program differently (the longer code decides the rate; there is no tariff line).
 HTS_TOO_SHORT = "__hts_too_short"
+#: Internal columns of :func:`tariff_lines_for_keys`: true where the lines under a short code differ in their
+#: column-1 general rate, or in their USMCA (program S/S+) rate.
+MFN_TOO_SHORT = "__mfn_too_short"
+USMCA_TOO_SHORT = "__usmca_too_short"
+USMCA_ORIGINS = ("CA", "MX")
+#: The rate columns of each program, as the resolved tariff lines hold them.
+_MFN_RATE = (
+    "general",
+    "status",
+    "ad_valorem",
+    "specific_usd",
+    "specific_unit",
+    "specific2_usd",
+    "specific2_unit",
+)
+_USMCA_RATE = tuple(f"usmca_{c}" for c in ("text", *_MFN_RATE[1:]))
+
+
+def usmca_claimed() -> pl.Expr:
+    """A line's USMCA claim on CA/MX goods (a claim on goods of other origins counts for nothing)."""
+    return pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
 
 
 def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFrame:
@@ -103,8 +124,10 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFra
 
     A code with no such line but shorter than lines in force under it (``6109.10`` above ``6109.10.00``) takes
     their rate when they all charge alike (its tariff line is the first of them: lookups keyed on the tariff
-    line, such as the rates on parts, find it); when they differ, it has no tariff line and
-    :data:`HTS_TOO_SHORT` is true.
+    line, such as the rates on parts, find it). Each program is judged on its own: where the lines' general
+    rates differ, :data:`MFN_TOO_SHORT` is true and the general rate columns are null; where their USMCA
+    rates differ, :data:`USMCA_TOO_SHORT` is true and the USMCA columns are null (0201.10's lines charge
+    4.4 to 26.4 % but all are Free under USMCA). :func:`attach_tariff` decides per goods which one counts.
     """
     key = ["arrival_date", "hts_digits"]
     keyed = tariff.for_keys(keys)
@@ -127,17 +150,29 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFra
             for n in (6, 8)
         ]
     ).filter(pl.col("hts").str.len_chars() > pl.col("hts_digits").str.len_chars())
-    rate = [c for c in tariff.lines.columns if c not in ("hts", "revision", TARIFF_PERIOD)]
+    columns = tariff.lines.collect_schema().names()
+    mfn = [c for c in _MFN_RATE if c in columns]
+    usmca = [c for c in _USMCA_RATE if c in columns]
+    # The texts are not compared: lines whose rates agree may word them differently.
     under = (
         below.sort(*key, "hts")
         .group_by(key, maintain_order=True)
-        .agg(pl.all().first(), (pl.struct(rate).n_unique() > 1).alias(HTS_TOO_SHORT))
+        .agg(
+            pl.all().first(),
+            (pl.struct(c for c in mfn if c != "general").n_unique() > 1).alias(MFN_TOO_SHORT),
+            (pl.struct(c for c in usmca if c != "usmca_text").n_unique() > 1).alias(USMCA_TOO_SHORT),
+        )
         .with_columns(
-            pl.when(~pl.col(HTS_TOO_SHORT)).then(pl.col(c)).alias(c) for c in ("hts", *rate, "revision")
+            *[pl.when(~pl.col(MFN_TOO_SHORT)).then(pl.col(c)).alias(c) for c in mfn],
+            *[pl.when(~pl.col(USMCA_TOO_SHORT)).then(pl.col(c)).alias(c) for c in usmca],
         )
     )
+    settled = pl.lit(False)
     return (
-        pl.concat([longest.with_columns(pl.lit(False).alias(HTS_TOO_SHORT)), under], how="diagonal")
+        pl.concat(
+            [longest.with_columns(settled.alias(MFN_TOO_SHORT), settled.alias(USMCA_TOO_SHORT)), under],
+            how="diagonal",
+        )
         .drop(TARIFF_PERIOD)
         .rename(
             {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
@@ -145,8 +180,28 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFra
     )
 
 
+def hts_too_short() -> pl.Expr:
+    """Whether a goods' code is too short for the rate program it takes (after :func:`tariff_lines_for_keys`):
+    a USMCA claim on CA/MX goods is judged by the USMCA rates under the code, unless none of its lines has one
+    (then by the general rates, as the claim counts for nothing); other goods by the general rates."""
+    claimed = usmca_claimed()
+    return (
+        pl.when(claimed & pl.col("usmca_status").is_not_null())
+        .then(False)
+        .when(claimed & pl.col(USMCA_TOO_SHORT))
+        .then(True)
+        .otherwise(pl.col(MFN_TOO_SHORT))
+        .fill_null(False)
+    )
+
+
 def attach_tariff(lines: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFrame:
     """Left-join the tariff line in force (null columns where the pack has none)."""
     rows = lines.collect(engine="in-memory").lazy()
     keys = rows.select("arrival_date", "hts_digits").unique()
-    return attach(rows, tariff_lines_for_keys(keys, tariff), ["arrival_date", "hts_digits"])
+    attached = attach(rows, tariff_lines_for_keys(keys, tariff), ["arrival_date", "hts_digits"])
+    return (
+        attached.with_columns(hts_too_short().alias(HTS_TOO_SHORT))
+        .with_columns(pl.when(~pl.col(HTS_TOO_SHORT)).then(pl.col("tariff_line")).alias("tariff_line"))
+        .drop(MFN_TOO_SHORT, USMCA_TOO_SHORT)
+    )

@@ -9,7 +9,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
-from screening.stages.assess import usmca_claimed
+from screening.stages.enrich import usmca_claimed
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 import screening
 from screening.errors import RulePackError
+from screening.rules_show import rules_in_force
 
 from ..conftest import BASE_LINE, US_PACK
 
@@ -280,6 +282,51 @@ def test_a_six_digit_code_takes_the_tariff_lines_under_it_when_they_charge_alike
     flags = result.flags.select("package_id", "rule_id").rows()
     assert ("MANY", "duty-not-computable") in flags
     assert not [f for f in flags if f[1] == "hts-unknown-on-date"]
+
+
+def test_a_short_code_is_judged_by_the_rates_of_the_program_its_goods_take(
+    us_pack: screening.RulePack,
+) -> None:
+    """0201.10's three lines charge 4.4 ¢/kg to 26.4 % in general, and all are Free under USMCA: a USMCA claim on
+    Canadian beef was needs-longer-hts though every line it could be owes nothing. Without a claim, or on goods
+    of an origin the claim cannot cover, the general rates still differ and the longer code decides."""
+    beef = {"hts_code": "0201.10", "arrival_date": "2026-01-15", "declared_value": "900"}
+    lines = [
+        {**beef, "package_id": "CLAIM", "country_of_origin": "CA", "usmca_claim": "true"},
+        {**beef, "package_id": "NOCLAIM", "country_of_origin": "CA", "usmca_claim": "false"},
+        {**beef, "package_id": "CN", "country_of_origin": "CN", "usmca_claim": "true"},
+        {
+            **beef,
+            "package_id": "LONG",
+            "country_of_origin": "CA",
+            "usmca_claim": "true",
+            "hts_code": "0201.10.50",
+        },
+    ]
+    rows = [{**BASE_LINE, "consignee_name": r["package_id"], **r} for r in lines]
+    result = screening.screen(pl.DataFrame(rows), rules=us_pack)
+    assert result.rejects.is_empty()
+    got = {r["package_id"]: r for r in result.lines.iter_rows(named=True)}
+    assert (got["CLAIM"]["duty_status"], got["CLAIM"]["tariff_line"]) == ("assessed", "02011005")
+    assert got["CLAIM"]["duty_usd"] == got["LONG"]["duty_usd"]
+    own = result.components.filter(pl.col("package_id") == "CLAIM", pl.col("component") == "mfn")
+    assert own.select("measure_id", "amount_usd").rows() == [("usmca", Decimal("0.00"))]
+    for open_ in ("NOCLAIM", "CN"):
+        assert (got[open_]["duty_status"], got[open_]["tariff_line"], got[open_]["duty_usd"]) == (
+            "needs-longer-hts",
+            None,
+            None,
+        ), open_
+
+
+def test_rules_show_says_which_program_a_short_code_settles(us_pack: screening.RulePack) -> None:
+    [line] = [
+        r
+        for r in rules_in_force(us_pack, dt.date(2026, 1, 15), hts="0201.10", origin="CA")
+        if r.kind == "tariff-line"
+    ]
+    assert "give the longer code" in line.summary
+    assert "under a USMCA claim on CA/MX goods every one of them charges USMCA Free" in line.summary
 
 
 def test_a_short_code_whose_lines_charge_alike_keeps_their_rates_on_parts_and_is_no_unknown_code(
