@@ -229,6 +229,7 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
         .when(excluded)
         .then(pl.col("exclusion_rule_id"))
         .alias("__base_rule_id"),
+        suspended.alias("__dm_suspended"),
         (~excluded).alias("__no_exclusion"),
         barred.fill_null(False).alias("__barred_from_postal"),
         # Some goods under the code are barred from the postal method and others not: the longer code decides.
@@ -257,6 +258,7 @@ _DECISION_GOODS_INPUT = (
     "threshold_cents",
     "informal_max_cents",
     "__base_rank",
+    "__dm_suspended",
     "__no_exclusion",
     "__barred_from_postal",
     "__postal_mode",
@@ -299,7 +301,8 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
 
     Adds the goods columns :data:`DECISION_GOODS_OUTPUT`, then ``de_minimis_reason`` and
     ``de_minimis_rule_id`` (the most severe line reason, then the lowest line number),
-    ``de_minimis_eligible``, ``entry_type`` (de-minimis; formal over the informal limit; postal under
+    ``de_minimis_eligible``, ``de_minimis_suspended`` (a line of the package is under a suspension or repeal,
+    whatever its reason), ``entry_type`` (de-minimis; formal over the informal limit; postal under
     a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal)
     and ``package_postal_item_unknown``. Expects the lines in package order with
     :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
@@ -332,6 +335,7 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
         "de_minimis_rule_id",
         "package_postal_item_unknown",
         "de_minimis_eligible",
+        "de_minimis_suspended",
         "entry_type",
     )
 
@@ -351,6 +355,8 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             pl.col("value_usd_cents").sum().alias("package_value_cents"),
             pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
+            # The rule itself does not run for the package (a gift's reason outranks the suspension).
+            pl.col("__dm_suspended").any().alias("de_minimis_suspended"),
             # Only lines charged per item count: others (no regime for their origin, a regime without an
             # amount per item) pay their own duties.
             # An item whose known lines already reach the regime's highest amount owes it whatever the rest.
@@ -377,4 +383,5 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         "package_has_postal_regime",
         "package_barred_from_postal",
         "package_postal_item_unknown",
+        "de_minimis_suspended",
     )

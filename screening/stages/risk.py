@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import polars as pl
 
-from screening.errors import ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.names import normalise_name
 from screening.exprs.parties import normalised_name
@@ -23,9 +22,6 @@ from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
 from screening.stages.aggregate import PARTS_SEEN, with_day_totals
 from screening.stages.enrich import HTS_TOO_SHORT
 from screening.stages.lookup import lookup, mapped
-
-#: Reasons under which the de minimis rule itself does not run (suspended or repealed).
-NOT_IN_FORCE = (ReasonCode.SUSPENDED_ALL, ReasonCode.SUSPENDED_ORIGIN, ReasonCode.REPEALED)
 
 #: Text columns of the manifest that risk needs beside the decision columns.
 RISK_TEXT_INPUTS = (
@@ -139,6 +135,7 @@ LINE_INPUTS = (
     "consignee_day_lines",
     "de_minimis_eligible",
     "de_minimis_reason",
+    "de_minimis_suspended",
     "duty_status",
     HTS_TOO_SHORT,
 )
@@ -193,10 +190,8 @@ def risk_columns(
         ),
     )
     base = base.with_columns(
-        (
-            pl.col("threshold_usd").is_not_null()
-            & ~pl.col("de_minimis_reason").is_in([str(r) for r in NOT_IN_FORCE])
-        ).alias("de_minimis_in_force"),
+        # From the suspensions, not the reason: a gift's reason outranks a suspension.
+        (pl.col("threshold_usd").is_not_null() & ~pl.col("de_minimis_suspended")).alias("de_minimis_in_force"),
         *_denied_columns(),
     )
     base = _prior_history(base, lines, history, risk.history_days)

@@ -119,6 +119,21 @@ def test_structuring_consignee_day_quiet_on_the_package_over_the_threshold_itsel
     assert "structuring-consignee-day" in flags(result, "P2")
 
 
+def test_structuring_quiet_for_a_gift_on_a_day_the_exemption_is_suspended(screen_lines: Screen) -> None:
+    """A bona fide gift beside a $900 package on a day of the all-country suspension was flagged as
+    structuring (high, weight 30): the gift's reason (gift-exempt) hid the suspension, so the rule read the
+    $800 rule as in force. On a day it is in force, the same pair is flagged."""
+    pair = (
+        {"package_id": "P1", "declared_value": "50.00", "gift": "true"},
+        {"package_id": "P2", "declared_value": "900.00", "shipper_name": "Rheinblick Handel GmbH"},
+    )
+    suspended = screen_lines(*({**line, "arrival_date": "2025-09-10"} for line in pair))
+    assert suspended.packages.filter(pl.col("package_id") == "P1")["de_minimis_reason"].item() == "gift-exempt"
+    assert "structuring-consignee-day" not in flags(suspended, "P1")
+    in_force = screen_lines(*pair)
+    assert "structuring-consignee-day" in flags(in_force, "P1")
+
+
 # --- descriptions and parties --------------------------------------------------------------------
 
 
