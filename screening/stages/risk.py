@@ -191,7 +191,9 @@ def risk_columns(
     )
     base = base.with_columns(
         # From the suspensions, not the reason: a gift's reason outranks a suspension.
-        (pl.col("threshold_usd").is_not_null() & ~pl.col("de_minimis_suspended")).alias("de_minimis_in_force"),
+        (pl.col("threshold_usd").is_not_null() & ~pl.col("de_minimis_suspended")).alias(
+            "de_minimis_in_force"
+        ),
         *_denied_columns(),
     )
     base = _prior_history(base, lines, history, risk.history_days)

@@ -128,7 +128,9 @@ def test_structuring_quiet_for_a_gift_on_a_day_the_exemption_is_suspended(screen
         {"package_id": "P2", "declared_value": "900.00", "shipper_name": "Rheinblick Handel GmbH"},
     )
     suspended = screen_lines(*({**line, "arrival_date": "2025-09-10"} for line in pair))
-    assert suspended.packages.filter(pl.col("package_id") == "P1")["de_minimis_reason"].item() == "gift-exempt"
+    assert (
+        suspended.packages.filter(pl.col("package_id") == "P1")["de_minimis_reason"].item() == "gift-exempt"
+    )
     assert "structuring-consignee-day" not in flags(suspended, "P1")
     in_force = screen_lines(*pair)
     assert "structuring-consignee-day" in flags(in_force, "P1")
