@@ -17,6 +17,7 @@ class RejectCode(StrEnum):
 
     MALFORMED_ROW = "malformed-row"
     MISSING_FIELD = "missing-field"
+    INVALID_TEXT = "invalid-text"
     INVALID_HTS = "invalid-hts"
     UNKNOWN_COUNTRY = "unknown-country"
     UNKNOWN_CURRENCY = "unknown-currency"

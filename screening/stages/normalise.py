@@ -41,6 +41,10 @@ MAX_MEASURE = 1e12
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
+#: Text that keys a package or a person, or is matched against denied parties: where it holds U+FFFD (what a
+#: CSV's bytes that are not UTF-8 are read as), two different values can read alike.
+_IDENTITY_TEXT = ("package_id", "consignee_id", "consignee_name", "consignee_postal_code", "shipper_name")
+_REPLACEMENT_CHARACTER = "\ufffd"
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,19 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 .otherwise(message)
             )
         out.append(Check(name, RejectCode.MISSING_FIELD, _missing(name, schema), message))
+    for name in _IDENTITY_TEXT:
+        if name in present:
+            out.append(
+                Check(
+                    name,
+                    RejectCode.INVALID_TEXT,
+                    parsed(name).str.contains(_REPLACEMENT_CHARACTER, literal=True),
+                    pl.lit(
+                        f"{name} holds bytes that are not UTF-8 (read as U+FFFD), so two different values could "
+                        "read alike: save the file as UTF-8"
+                    ),
+                )
+            )
     out += _parse_checks(schema)
     date = parsed("arrival_date")
     out.append(

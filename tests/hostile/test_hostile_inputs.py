@@ -446,12 +446,36 @@ ROW_CASES: tuple[RowCase, ...] = (
     ),
     RowCase(
         "latin1_bytes",
-        "a Latin-1 encoded name (read lossily: U+FFFD replaces the bytes, the row is kept)",
+        "a Latin-1 encoded name (read as U+FFFD: Jürgen and Jörgen would read alike, one person's day)",
         write_csv(
             "latin1_bytes.csv", three(line(package_id="P2", consignee_name=_LATIN1_NAME)), encoding="latin-1"
         ),
         3,
-        check=line_value("consignee_name", "J\ufffdrgen M\ufffdller"),
+        ((2, "consignee_name", RejectCode.INVALID_TEXT),),
+    ),
+    RowCase(
+        "latin1_package_ids",
+        "two package ids that differ only in a byte that is not UTF-8 (P\\xe91, P\\xe81: one package)",
+        write_bytes(
+            "latin1_package_ids.csv",
+            "\n".join([HEADER, line(package_id="P@1"), line(package_id="P#1"), line(package_id="P3"), ""])
+            .encode()
+            .replace(b"@", b"\xe9")
+            .replace(b"#", b"\xe8"),
+        ),
+        3,
+        ((1, "package_id", RejectCode.INVALID_TEXT), (2, "package_id", RejectCode.INVALID_TEXT)),
+    ),
+    RowCase(
+        "latin1_description",
+        "a Latin-1 encoded description (read lossily: U+FFFD replaces the bytes, the row is kept)",
+        write_csv(
+            "latin1_description.csv",
+            three(line(package_id="P2", description="caf\u00e9 cup")),
+            encoding="latin-1",
+        ),
+        3,
+        check=line_value("description", "caf\ufffd cup"),
     ),
     RowCase(
         "invalid_utf8_in_hts",
