@@ -20,6 +20,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from screening.errors import InputSchemaError, UsageError
+from screening.io.headers import shown_headers
 from screening.schema import MANIFEST
 
 
@@ -77,12 +78,10 @@ class ColumnMapping(BaseModel):
         }
         if absent:
             shown = ", ".join(f"{source!r} for {canonical}" for canonical, source in sorted(absent.items()))
-            headers = [n for n in names if not n.startswith("__")]
-            listed = f"{headers[:12]}" + (f" and {len(headers) - 12} more" if len(headers) > 12 else "")
             raise InputSchemaError(
                 label,
-                f"the mapping names header {shown}, which the file lacks (its headers: {listed}); fix the "
-                "mapping, or give the column a value under [defaults] for files without it",
+                f"the mapping names header {shown}, which the file lacks (its headers: {shown_headers(names)}); "
+                "fix the mapping, or give the column a value under [defaults] for files without it",
                 missing=tuple(sorted(absent)),
             )
         clashes = [c for c in renames.values() if c in names and c not in renames]

@@ -30,6 +30,7 @@ from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import importable, unreadable_columns
+from screening.io.headers import shown_headers
 from screening.io.mapping import ColumnMapping
 from screening.schema import (
     LINE_DERIVED_COLUMNS,
@@ -690,7 +691,7 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
     if repeated:
         raise InputSchemaError(
-            source.label, f"repeated column headers {repeated}: each column must appear once"
+            source.label, f"repeated column headers ({shown_headers(repeated)}): each column must appear once"
         )
     # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
     # other input it is the input's own.
@@ -702,9 +703,7 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
-        present = sorted(names - {SOURCE_COL, ROW_COL, MALFORMED_COL})
-        shown = f"{present[:12]}" + (f" and {len(present) - 12} more" if len(present) > 12 else "")
-        hint = f"; it has {shown}" if present else "; it has no columns"
+        hint = f"; it has {shown_headers(sorted(names))}"
         raise InputSchemaError(
             source.label,
             f"not a manifest: missing required columns {list(missing)}{hint}. "
@@ -745,7 +744,9 @@ def refuse_repeated_names(names: Sequence[str], label: str) -> None:
     data, or panics reading an IPC file of it)."""
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise InputSchemaError(label, f"repeated column headers {repeated}: each column must appear once")
+        raise InputSchemaError(
+            label, f"repeated column headers ({shown_headers(repeated)}): each column must appear once"
+        )
 
 
 def _first_line(exc: BaseException) -> str:

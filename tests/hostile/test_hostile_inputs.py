@@ -834,7 +834,7 @@ FILE_CASES: tuple[FileCase, ...] = (
         "an Arrow IPC file with two columns named note (polars panicked reading it)",
         one(_arrow_file_with_repeated_column),
         3,
-        named("repeated.arrow", "repeated column headers ['note']"),
+        named("repeated.arrow", "repeated column headers (['note'])"),
         process=True,
     ),
     FileCase(

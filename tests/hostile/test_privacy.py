@@ -218,3 +218,41 @@ def test_error_messages_hold_no_names(tmp_path: Path, body: list[str]) -> None:
     )
     # Whatever the engine makes of the file (a malformed-row reject), what it prints must not quote the people in it.
     assert not leaks(done.stdout + done.stderr), done.stderr
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "screening", "run", *map(str, args), "--rules", str(US_PACK)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r"], ids=["no_header_row", "cr_line_ends"])
+def test_a_file_whose_first_row_is_data_is_refused_without_quoting_it(tmp_path: Path, line_end: str) -> None:
+    """A manifest written without its header row was refused with its first row as the "headers" it has:
+    a consignee's name and address in the message. With CR line ends the whole file was one header row."""
+    rows = [
+        _csv_line(
+            package_id="P1", consignee_name="Zebulon Quixmarm", consignee_address="742 Vexillum Terrace"
+        ),
+        _csv_line(
+            package_id="P2", consignee_name="Zebulon Quixmarm", consignee_address="742 Vexillum Terrace"
+        ),
+    ]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(line_end.join(rows if line_end == "\n" else [_header(), *rows]).encode() + b"\n")
+    done = _run(bad, "--out", tmp_path / "o")
+    assert done.returncode == 3, done.stderr
+    assert "looks like data" in done.stderr
+    assert not leaks(done.stdout + done.stderr), done.stderr
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\npackage_id = "tracking"\n', encoding="utf-8")
+    mapped = _run(bad, "--out", tmp_path / "o", "--mapping", mapping)
+    assert mapped.returncode == 3, mapped.stderr
+    assert not leaks(mapped.stdout + mapped.stderr), mapped.stderr
+
+
+def test_a_file_with_headers_still_lists_them(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("tracking,amount\nA1,10\n", encoding="utf-8")
+    done = _run(bad, "--out", tmp_path / "o")
+    assert done.returncode == 3
+    assert "it has ['amount', 'tracking']" in done.stderr

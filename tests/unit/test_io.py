@@ -707,7 +707,7 @@ def test_arrow_data_with_a_repeated_column_name_is_an_input_schema_error(pack: R
     table = arrow_manifest()
     table = table.append_column("description", table.column("description"))
     for run in (lambda: screen(table, pack), lambda: screening.Screener(pack).screen(table)):
-        with pytest.raises(InputSchemaError, match=r"repeated column headers \['description'\]"):
+        with pytest.raises(InputSchemaError, match=r"repeated column headers \(\['description'\]"):
             run()
 
 
