@@ -76,7 +76,11 @@ def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType, time_zo
     if target == pl.Boolean() and source.is_integer():
         # As in text: 1 and 0 only (a 2 or a -1 is not a yes/no answer).
         return pl.when(expr == 1).then(True).when(expr == 0).then(False).otherwise(None)
-    if target.is_integer() and source.is_float():
+    if source == pl.Float32() and target == pl.Float64():
+        # A 32-bit float is the number of its own shortest text (100.2), not of its 64-bit widening
+        # (100.19999694824219: a duty of 2.5 cents per kg on 100.2 kg came out $2.50, not $2.51).
+        expr = expr.cast(pl.String()).cast(pl.Float64(), strict=False)
+    elif target.is_integer() and source.is_float():
         whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2**53)
         return pl.when(whole).then(expr).otherwise(None).cast(target, strict=False)
     return expr.cast(target, strict=False)

@@ -852,3 +852,26 @@ def test_whole_numbers_with_zero_decimals_in_text_are_read_as_in_a_typed_file(
     assert from_csv.lines["line_no"].to_list() == from_parquet.lines["line_no"].to_list() == [1, 2]
     halves = screen(pl.DataFrame(manifest(1, line_no=["1.5"])), pack)
     assert halves.rejects["code"].to_list() == ["invalid-number"]
+
+
+def test_a_float32_weight_quantity_or_metal_share_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
+    """100.2 as a 32-bit float was widened to 100.19999694824219 kg: 2.5 cents per kg on 0712.90.20.00
+    owed $2.50, not the $2.51 of the same weight as text or a 64-bit float."""
+    text = manifest(
+        1,
+        arrival_date=["2025-06-10"],
+        mode=["cargo"],
+        hts_code=["0712.90.20.00"],
+        declared_value=["1500"],
+        currency=["USD"],
+        gross_weight_kg=["100.2"],
+        quantity=["100.2"],
+        metal_content_share=["0.3"],
+    )
+    measures = ["gross_weight_kg", "quantity", "metal_content_share"]
+    for dtype in (pl.Float64(), pl.Float32()):
+        typed = text.with_columns(pl.col(measures).cast(dtype))
+        result = screen(typed, pack)
+        assert result.lines.select(measures).row(0) == (100.2, 100.2, 0.3)
+        duties = result.components.filter(pl.col("component") == "mfn_specific")
+        assert duties["amount_usd"].to_list() == [Decimal("2.51")]
