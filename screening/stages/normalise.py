@@ -259,9 +259,10 @@ def _parse_checks(schema: pl.Schema) -> list[Check]:
             continue
         raw = raw_text(name)
         given = _given(name, schema[name])
-        out.append(
-            Check(name, code, given & parsed(name).is_null(), pl.format("{} {} " + text, pl.lit(name), raw))
-        )
+        message = pl.format("{} {} " + text, pl.lit(name), raw)
+        if name == "line_no":
+            message = _line_no_message(schema[name], message)
+        out.append(Check(name, code, given & parsed(name).is_null(), message))
     share = parsed("metal_content_share")
     out.append(
         Check(
@@ -316,6 +317,26 @@ def _parse_checks(schema: pl.Schema) -> list[Check]:
         )
     )
     return out
+
+
+def _line_no_message(dtype: pl.DataType, otherwise: pl.Expr) -> pl.Expr:
+    """The message for a ``line_no`` that does not parse: a whole number too large for a line number says
+    so (2^63 was "not a whole number"), a negative one that it must be 1 or more; ``otherwise`` else."""
+    raw = raw_text("line_no")
+    if dtype.is_float():
+        value = pl.col("line_no")
+        whole = value.is_finite() & (value == value.floor())
+        negative = value < 0
+    else:
+        whole = raw.str.contains(r"^\s*[+-]?\d+(?:\.0*)?\s*$")
+        negative = raw.str.strip_chars().str.starts_with("-")
+    return (
+        pl.when(whole & negative)
+        .then(pl.format("line_no {} must be 1 or more", raw))
+        .when(whole)
+        .then(pl.format("line_no {} is too large for a line number", raw))
+        .otherwise(otherwise)
+    )
 
 
 def _value_checks(schema: pl.Schema) -> list[Check]:

@@ -854,6 +854,28 @@ def test_whole_numbers_with_zero_decimals_in_text_are_read_as_in_a_typed_file(
     assert halves.rejects["code"].to_list() == ["invalid-number"]
 
 
+@pytest.mark.parametrize(
+    ("line_no", "shown"),
+    [
+        (pa.array([2**63], pa.uint64()), "9223372036854775808"),
+        (pa.array([2.0**60]), "1.152921504606847e+18"),
+        (pa.array(["9223372036854775808"]), "9223372036854775808"),
+    ],
+)
+def test_a_line_number_too_large_is_rejected_as_too_large_not_as_no_whole_number(
+    pack: RulePack, line_no: pa.Array, shown: str
+) -> None:
+    """2^63 and 2^60 were rejected as "not a whole number": they are whole numbers, too large for a line."""
+    table = manifest(1).to_arrow().append_column("line_no", line_no)
+    rejects = screen(table, pack).rejects
+    assert rejects.select("code", "message").row(0) == (
+        "invalid-number",
+        f"line_no {shown} is too large for a line number",
+    )
+    fraction = screen(manifest(1, line_no=["1.5"]), pack).rejects
+    assert fraction["message"].to_list() == ["line_no 1.5 is not a whole number"]
+
+
 def test_a_float32_weight_quantity_or_metal_share_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
     """100.2 as a 32-bit float was widened to 100.19999694824219 kg: 2.5 cents per kg on 0712.90.20.00
     owed $2.50, not the $2.51 of the same weight as text or a 64-bit float."""
