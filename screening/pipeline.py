@@ -225,7 +225,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     pack = rules if isinstance(rules, RulePack) else load_rules(rules)
     column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
     specs = list(source) if isinstance(source, list | tuple) else [source]
-    sources = open_sources(specs, column_mapping)
+    sources = open_sources(specs, column_mapping, time_zone=pack.meta.time_zone)
     check_postal_method(postal_method)
     key = key_bytes(pseudonymise_key)
     history_frame = read_history(history, keyed=key is not None) if history else None

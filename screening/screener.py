@@ -140,7 +140,7 @@ class Screener:
             data = _read_one_file(Path(batch))
             first_row = 1 if first_row is None else first_row  # rows of the file
             return self._screen_rows(data, label, first_row, from_csv=is_csv(Path(batch)), started=started)
-        data = from_memory(batch).collect(engine="in-memory")
+        data = from_memory(batch, time_zone=self.pack.meta.time_zone).collect(engine="in-memory")
         return self._screen_rows(data, source or self.label, first_row, from_csv=False, started=started)
 
     def _screen_rows(

@@ -1,14 +1,20 @@
 """Arrow types polars 2.1 cannot import, made importable (in memory) or named (in files).
 
 Polars panics on a ``decimal256`` column, on a timestamp whose zone is a fixed offset such as
-``+05:30`` and on a date far beyond year 9999; a panic is not an ``Exception``, so it would escape an
-embedder's handler and end a run with exit 70. In-memory Arrow data is converted first: a fixed-offset
-timestamp to UTC (the same instant: Arrow stores timestamps in UTC, the zone is metadata), a
+``+05:30``, on a date or timestamp far beyond year 9999 (DuckDB's ``'infinity'``), and, read from an Arrow
+IPC file, on run-end-encoded, interval, union and list-view columns (in memory it raises its own errors on
+them); a panic is not an ``Exception``, so it would escape an embedder's handler and end a run with exit
+70. It also reads a ``timestamp[s]`` as milliseconds by a multiplication that wraps past the range of a
+64-bit integer (second 2^61 after a date was that date). In-memory Arrow data is converted first: a
+fixed-offset timestamp to UTC (the same instant: Arrow stores timestamps in UTC, the zone is metadata), a
 ``decimal256`` to ``decimal128`` where its precision allows, else to text (validation parses decimal text
-exactly), and a date column holding a day outside years 1 to 9999 to text (the others as ISO dates, that
-day as ``day N of the Unix epoch``: an ``invalid-date`` reject naming it). A Parquet or Arrow IPC file
-is read by polars itself: its schema is checked first, and a column of the first two kinds is refused,
-naming the file, the column and the fix.
+exactly), a run-end-encoded column to its values, a list view to a list, and a date or timestamp column
+holding a value outside years 1 to 9999 to text (the others as ISO dates, a timestamp with a zone dated in
+the given zone, else its own; that value as ``day N of the Unix epoch``, ``second N of the Unix epoch``, ...:
+an ``invalid-date`` reject naming it). Interval and union columns are not converted: they are named, to be
+refused. A Parquet or Arrow IPC file is read by polars itself: its schema is checked first, and a column of
+a kind it cannot read is refused, naming the file, the column and the fix; so is a date or timestamp
+column holding a value outside years 1 to 9999, by its first such row.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ _DECIMAL128_DIGITS = 38
 #: Days since 1970-01-01 of 0001-01-01 and of 10000-01-01: the dates polars and validation read.
 _FIRST_DAY, _END_DAY = -719_162, 2_932_897
 _MS_PER_DAY = 86_400_000
+#: A timestamp's units in a day, by its unit (a ``ns`` timestamp always lies in years 1677 to 2262).
+_PER_DAY = {"s": 86_400, "ms": _MS_PER_DAY, "us": _MS_PER_DAY * 1000}
+_UNIT_NAMES = {"s": "second", "ms": "millisecond", "us": "microsecond"}
 
 #: A pyarrow Array or ChunkedArray (pyarrow is untyped here).
 Column: TypeAlias = Any
@@ -44,8 +53,14 @@ def _replacement(field: pa.Field) -> pa.DataType | None:
     return None
 
 
-def importable(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
-    """``data`` with every column polars cannot import converted (see the module); as it is otherwise."""
+def importable(data: pa.Table | pa.RecordBatch, time_zone: str | None = None) -> pa.Table | pa.RecordBatch:
+    """``data`` with every column polars cannot import converted (see the module); as it is otherwise.
+
+    A timestamp column with a zone that is converted to text is dated in ``time_zone`` (the rule pack's)
+    when given, else in its own. Interval and union columns are left as they are: :func:`unreadable_columns`
+    (``converted=True``) names them.
+    """
+    data = _decoded(data)
     fields = list(data.schema)
     wanted = [_replacement(field) for field in fields]
     if any(kind is not None for kind in wanted):
@@ -54,15 +69,52 @@ def importable(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
             for field, kind in zip(fields, wanted, strict=True)
         ]
         data = data.cast(pa.schema(converted, metadata=data.schema.metadata))
-    dates = [i for i, f in enumerate(fields) if pa.types.is_date32(f.type) or pa.types.is_date64(f.type)]
-    far = [i for i in dates if _has_far_days(data.column(i))]
+    far = [i for i, field in enumerate(data.schema) if _first_far_row(data.column(i)) is not None]
     if not far:
         return data
     table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
     for i in far:
         field = table.schema.field(i).with_type(pa.large_string())
-        table = table.set_column(i, field, _dates_as_text(table.column(i)))
+        table = table.set_column(i, field, _temporal_as_text(table.column(i), time_zone))
     return table
+
+
+def _decoded(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """``data`` with its run-end-encoded columns decoded and its list views as lists."""
+    kinds = [field.type for field in data.schema]
+    if not any(pa.types.is_run_end_encoded(k) or _is_list_view(k) for k in kinds):
+        return data
+    table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
+    for i, kind in enumerate(kinds):
+        column = table.column(i)
+        if pa.types.is_run_end_encoded(kind):
+            column = pc.run_end_decode(column)
+        elif _is_list_view(kind):
+            column = pa.chunked_array([_as_list(chunk) for chunk in _chunks(column)], _list_type(kind))
+        else:
+            continue
+        table = table.set_column(i, table.schema.field(i).with_type(column.type), column)
+    return table
+
+
+def _chunks(column: Column) -> list[Column]:
+    return list(column.chunks) if isinstance(column, pa.ChunkedArray) else [column]
+
+
+def _list_type(kind: pa.DataType) -> pa.DataType:
+    return pa.list_(kind.value_field) if pa.types.is_list_view(kind) else pa.large_list(kind.value_field)
+
+
+def _as_list(view: Column) -> Column:
+    """A list view array as a list array (pyarrow 26 casts ``[[7], [8]]`` to ``[[7], []]``)."""
+    lengths = pc.fill_null(pc.list_value_length(view), 0)
+    offsets = pc.cumulative_sum(pa.concat_arrays([pa.array([0], lengths.type), lengths]))
+    array = pa.ListArray if pa.types.is_list_view(view.type) else pa.LargeListArray
+    return array.from_arrays(offsets, view.flatten(), _list_type(view.type), mask=view.is_null())
+
+
+def _is_list_view(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_list_view(kind) or pa.types.is_large_list_view(kind))
 
 
 def _days(column: Column) -> Column:
@@ -76,24 +128,117 @@ def _in_range(days: Column) -> Column:
     return pc.and_(pc.greater_equal(days, _FIRST_DAY), pc.less(days, _END_DAY))
 
 
-def _has_far_days(column: Column) -> bool:
-    return bool(pc.any(pc.invert(_in_range(_days(column)))).as_py())
+def _near(column: Column) -> Column | None:
+    """Per value of a date or timestamp ``column``, whether it lies in years 1 to 9999 (null where null);
+    None for a column of another type, or of one that cannot leave those years (``timestamp[ns]``)."""
+    kind = column.type
+    if pa.types.is_date32(kind) or pa.types.is_date64(kind):
+        return _in_range(_days(column))
+    if pa.types.is_timestamp(kind) and kind.unit in _PER_DAY:
+        # Compared as integers of the column's unit: no conversion, so none overflows.
+        per_day = _PER_DAY[kind.unit]
+        counts = column.cast(pa.int64())
+        return pc.and_(pc.greater_equal(counts, _FIRST_DAY * per_day), pc.less(counts, _END_DAY * per_day))
+    return None
 
 
-def _dates_as_text(column: Column) -> Column:
-    days = _days(column)
-    near = _in_range(days)
+def _first_far_row(column: Column) -> int | None:
+    """The index of the first value of ``column`` (a date or timestamp) outside years 1 to 9999; None when
+    there is none, or the column is of another type."""
+    near = _near(column)
+    if near is None:
+        return None
+    far = pc.invert(near)
+    if not pc.any(far).as_py():
+        return None
+    return int(pc.index(far, True).as_py())
+
+
+def _temporal_as_text(column: Column, time_zone: str | None) -> Column:
+    """A date or timestamp column as text: ISO dates (a timestamp with a zone dated in ``time_zone``, else
+    its own), and each value outside years 1 to 9999 as its count from the Unix epoch."""
+    kind = column.type
+    near = _near(column)
+    if pa.types.is_timestamp(kind):
+        counts, unit = column.cast(pa.int64()), _UNIT_NAMES[kind.unit]
+        if kind.tz is not None and time_zone is not None:
+            column = column.cast(pa.timestamp(kind.unit, tz=time_zone))
+    else:
+        counts, unit = _days(column), "day"
     safe = pc.if_else(near, column, pa.scalar(0, column.type))
-    far = pc.binary_join_element_wise("day ", days.cast(pa.string()), " of the Unix epoch", "")
+    far = pc.binary_join_element_wise(f"{unit} ", counts.cast(pa.string()), " of the Unix epoch", "")
     return pc.if_else(near, pc.strftime(safe, format="%Y-%m-%d"), far).cast(pa.large_string())
 
 
-def unreadable_columns(schema: Iterable[pa.Field]) -> list[str]:
-    """Why each column of a file's ``schema`` cannot be read by polars, one sentence per column (none: [])."""
+def far_value_columns(data: pa.Table, *, first_row: int = 1) -> list[str]:
+    """Why each date or timestamp column of a file's ``data`` cannot be read by polars: it holds a value
+    outside years 1 to 9999 (named by its first row, counting from ``first_row``); one sentence per column
+    (none: [])."""
+    found = []
+    for field, column in zip(data.schema, data.columns, strict=True):
+        row = _first_far_row(column)
+        if row is not None:
+            found.append(
+                f"column {field.name!r} holds a {field.type} outside the years 1 to 9999 (first in row "
+                f"{row + first_row:,}), which polars cannot read: write such a value as null, or the column as "
+                "ISO dates in text (each such value is then an invalid-date reject)"
+            )
+    return found
+
+
+def temporal_columns(schema: Iterable[pa.Field]) -> list[str]:
+    """The names of the columns of ``schema`` that may hold a date or timestamp outside years 1 to 9999."""
+    return [
+        field.name
+        for field in schema
+        if pa.types.is_date32(field.type)
+        or pa.types.is_date64(field.type)
+        or (pa.types.is_timestamp(field.type) and field.type.unit in _PER_DAY)
+    ]
+
+
+#: Arrow types polars cannot read at all, in any column or nested in one, and how to write them instead.
+_UNREADABLE_KINDS = (
+    (pa.types.is_run_end_encoded, "run-end-encoded values", "write the values plainly (decoded)"),
+    (pa.types.is_interval, "intervals", "write them as text or as durations"),
+    (pa.types.is_union, "unions", "write them as text or as values of one type"),
+    (_is_list_view, "list views", "write them as lists"),
+)
+
+
+def _unreadable_kind(kind: pa.DataType) -> tuple[str, str] | None:
+    """What ``kind``, or a type nested in it, is that polars cannot read, and the fix; None: it reads."""
+    for test, what, fix in _UNREADABLE_KINDS:
+        if test(kind):
+            return what, fix
+    for i in range(kind.num_fields):
+        found = _unreadable_kind(kind.field(i).type)
+        if found is not None:
+            return found
+    return None
+
+
+def unreadable_columns(schema: Iterable[pa.Field], *, converted: bool = False) -> list[str]:
+    """Why each column of a file's ``schema`` cannot be read by polars, one sentence per column (none: []).
+
+    ``converted``: the data is converted by :func:`importable` first (in memory, an IPC stream), so only
+    the columns it cannot convert are named.
+    """
     found = []
     for field in schema:
         kind = field.type
-        if pa.types.is_timestamp(kind) and kind.tz is not None and _FIXED_OFFSET.match(kind.tz):
+        if converted and (pa.types.is_run_end_encoded(kind) or _is_list_view(kind)):
+            kind = kind.value_type
+        unreadable = _unreadable_kind(kind)
+        if unreadable is not None:
+            what, fix = unreadable
+            found.append(
+                f"column {field.name!r} has type {field.type}, and polars cannot read {what}: {fix}, or leave "
+                "the column out"
+            )
+        elif converted:
+            continue
+        elif pa.types.is_timestamp(kind) and kind.tz is not None and _FIXED_OFFSET.match(kind.tz):
             found.append(
                 f"column {field.name!r} is a timestamp in the fixed-offset zone {kind.tz!r}, which polars cannot "
                 "read: write it in UTC or a named zone (e.g. 'Asia/Kolkata'), or as a date"

@@ -13,6 +13,7 @@ instead of failing the file.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import glob
 import io
 import json
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
-from screening.io.arrow_types import importable, unreadable_columns
+from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
 from screening.io.headers import shown_headers
 from screening.io.mapping import ColumnMapping
 from screening.schema import (
@@ -174,8 +175,9 @@ def ndjson_fault(path: Path) -> str | None:
 
 def _refuse_unreadable_types(path: Path, kind: str) -> None:
     """Raise :class:`InputSchemaError` if the Parquet or Arrow IPC file has columns polars cannot read
-    (:func:`~screening.io.arrow_types.unreadable_columns`; polars would panic on them). An IPC stream is
-    read through pyarrow and converted instead."""
+    (:func:`~screening.io.arrow_types.unreadable_columns`), or a date or timestamp outside years 1 to 9999
+    (polars would panic on them). An IPC stream is read through pyarrow and converted instead (a record
+    batch holding such a date is refused as it is read)."""
     try:
         if kind == "parquet":
             schema = pq.read_schema(path)
@@ -190,6 +192,48 @@ def _refuse_unreadable_types(path: Path, kind: str) -> None:
     unreadable = unreadable_columns(schema)
     if unreadable:
         raise InputSchemaError(str(path), "; ".join(unreadable))
+    dated = temporal_columns(schema)
+    if not dated:
+        return
+    # Polars panics on a date or timestamp beyond its years; read those columns alone here to find one.
+    try:
+        if kind == "parquet":
+            dated = _unproven_in_range(pq.ParquetFile(path).metadata, dated)
+            if not dated:
+                return
+            values = pq.read_table(path, columns=dated)
+        else:
+            wanted = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(n) for n in dated])
+            with pa.memory_map(str(path)) as mapped, pa.ipc.open_file(mapped, options=wanted) as reader:
+                values = reader.read_all()
+    except (pa.ArrowException, OSError):
+        return  # polars' own reader names what is wrong with the file
+    far = far_value_columns(values)
+    if far:
+        raise InputSchemaError(str(path), "; ".join(far))
+
+
+def _unproven_in_range(metadata: pq.FileMetaData, names: Sequence[str]) -> list[str]:
+    """The columns among ``names`` whose Parquet statistics do not show every value in years 1 to 9999:
+    a minimum and a maximum in each row group that Python reads as a date or datetime (which it cannot
+    beyond those years). The others must be read to tell."""
+    unproven = []
+    for name in names:
+        found = [i for i in range(metadata.num_columns) if metadata.schema.column(i).path == name]
+        if len(found) != 1:
+            unproven.append(name)
+            continue
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(found[0]).statistics
+            try:
+                proven = stats is not None and stats.has_min_max and isinstance(stats.min, dt.date)
+                proven = proven and isinstance(stats.max, dt.date)
+            except (OverflowError, ValueError):
+                proven = False
+            if not proven:
+                unproven.append(name)
+                break
+    return unproven
 
 
 #: The first bytes of an Arrow IPC *file*; the IPC *stream* format (what a Flight stream or
@@ -255,10 +299,23 @@ class _IpcStreamReader(_IoSource):
         del columns  # a stream's record batches hold every column
         try:
             with pa.ipc.open_stream(self.path) as reader:
+                read = 0
                 for batch in reader:
-                    yield _frame(pa.Table.from_batches([batch], schema=reader.schema))
+                    table = pa.Table.from_batches([batch], schema=reader.schema)
+                    _refuse_far_values(table, self.path, read)
+                    read += table.num_rows
+                    yield _frame(table)
         except (pa.ArrowException, OSError) as exc:
             raise pl.exceptions.ComputeError(f"{self.path}: damaged Arrow IPC stream") from exc
+
+
+def _refuse_far_values(table: pa.Table, path: Path, rows_before: int) -> None:
+    """Raise :class:`InputSchemaError` if a record batch of the IPC stream at ``path`` (after ``rows_before``
+    rows) holds a date or timestamp outside years 1 to 9999: converted to text, its column would change
+    type in the middle of the stream."""
+    far = far_value_columns(table.select(temporal_columns(table.schema)), first_row=rows_before + 1)
+    if far:
+        raise InputSchemaError(str(path), "; ".join(far))
 
 
 def _is_ndjson(path: Path) -> bool:
@@ -297,12 +354,14 @@ def schema_frame(path: Path) -> pl.LazyFrame:
         return scan_file(path)
     try:
         with pa.ipc.open_stream(path) as reader:
-            empty = importable(reader.schema.empty_table())
+            schema = reader.schema
     except (pa.ArrowException, OSError) as exc:
         raise InputSchemaError(
             str(path), f"cannot be read: not a valid Arrow IPC file or stream ({_first_line(exc)})"
         ) from exc
-    refuse_repeated_names(empty.schema.names, str(path))
+    refuse_repeated_names(schema.names, str(path))
+    refuse_unconvertible(schema, str(path))
+    empty = importable(schema.empty_table())
     frame = pl.from_arrow(empty)
     assert isinstance(frame, pl.DataFrame)
     return frame.lazy()
@@ -581,21 +640,26 @@ class _CsvGrammar:
         )
 
 
-def from_memory(obj: Any) -> pl.LazyFrame:
+def from_memory(obj: Any, *, time_zone: str | None = None) -> pl.LazyFrame:
     """A lazy frame from a polars frame, a pyarrow Table/RecordBatch/RecordBatchReader or an Arrow stream.
 
     The data is made contiguous (one chunk per column): polars 2.1 panics ("i < self.len()") formatting
     strings of frames in several chunks, as tables of several record batches are. A frame already in one
-    chunk is not copied.
+    chunk is not copied. Arrow data is made importable (:func:`~screening.io.arrow_types.importable`; a
+    timestamp column with a zone that holds a value beyond year 9999 becomes dates in ``time_zone``).
+
+    Raises:
+        UsageError: ``obj`` is not a table.
+        InputSchemaError: Arrow data has a repeated column name or a column of a type polars cannot read.
     """
     if isinstance(obj, pl.LazyFrame):
         frame = obj.collect(engine="in-memory")
     elif isinstance(obj, pl.DataFrame):
         frame = obj
     elif isinstance(obj, pa.RecordBatchReader):
-        frame = _from_arrow(obj.read_all())
+        frame = _from_arrow(obj.read_all(), time_zone)
     elif isinstance(obj, pa.Table | pa.RecordBatch):
-        frame = _from_arrow(obj)
+        frame = _from_arrow(obj, time_zone)
     elif isinstance(obj, pl.Series | pa.Array | pa.ChunkedArray):
         raise UsageError(f"cannot read a {type(obj).__name__} (one column): pass a table of manifest lines")
     elif hasattr(obj, "__arrow_c_stream__"):
@@ -603,15 +667,16 @@ def from_memory(obj: Any) -> pl.LazyFrame:
             stream = pa.RecordBatchReader.from_stream(obj)
         except pa.ArrowException as exc:
             raise UsageError(f"cannot read {type(obj).__name__} as a table of manifest lines: {exc}") from exc
-        frame = _from_arrow(stream.read_all())
+        frame = _from_arrow(stream.read_all(), time_zone)
     else:
         raise UsageError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
     return frame.rechunk().lazy()
 
 
-def _from_arrow(data: pa.Table | pa.RecordBatch) -> pl.DataFrame:
+def _from_arrow(data: pa.Table | pa.RecordBatch, time_zone: str | None) -> pl.DataFrame:
     refuse_repeated_names(data.schema.names, "<memory>")
-    frame = pl.from_arrow(importable(data))
+    refuse_unconvertible(data.schema, "<memory>")
+    frame = pl.from_arrow(importable(data, time_zone))
     assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
     return frame
 
@@ -653,8 +718,12 @@ def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.Lazy
     )
 
 
-def open_sources(specs: Iterable[Any], mapping: ColumnMapping | None = None) -> list[Source]:
-    """Every input as a :class:`Source`, mapped to canonical names and checked for required columns.
+def open_sources(
+    specs: Iterable[Any], mapping: ColumnMapping | None = None, *, time_zone: str | None = None
+) -> list[Source]:
+    """Every input as a :class:`Source`, mapped to canonical names and checked for required columns;
+    ``time_zone`` (the rule pack's) dates in-memory timestamps that must be read as text
+    (:func:`from_memory`).
 
     Raises:
         InputSchemaError: a path does not exist, a file cannot be read, or it lacks required columns.
@@ -671,7 +740,7 @@ def open_sources(specs: Iterable[Any], mapping: ColumnMapping | None = None) -> 
         else:
             label = f"<memory:{memory_index}>"
             memory_index += 1
-            frame = mapping.apply(from_memory(spec), label=label)
+            frame = mapping.apply(from_memory(spec, time_zone=time_zone), label=label)
             sources.append(Source(label, None, with_lineage(frame, label)))
     if not sources:
         raise InputSchemaError("<none>", "no input given")
@@ -747,6 +816,14 @@ def refuse_repeated_names(names: Sequence[str], label: str) -> None:
         raise InputSchemaError(
             label, f"repeated column headers ({shown_headers(repeated)}): each column must appear once"
         )
+
+
+def refuse_unconvertible(schema: pa.Schema, label: str) -> None:
+    """Raise :class:`InputSchemaError` naming the columns of Arrow data (converted by
+    :func:`~screening.io.arrow_types.importable`) that polars cannot read: intervals, unions."""
+    unreadable = unreadable_columns(schema, converted=True)
+    if unreadable:
+        raise InputSchemaError(label, "; ".join(unreadable))
 
 
 def _first_line(exc: BaseException) -> str:

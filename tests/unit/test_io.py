@@ -876,6 +876,151 @@ def test_a_line_number_too_large_is_rejected_as_too_large_not_as_no_whole_number
     assert fraction["message"].to_list() == ["line_no 1.5 is not a whole number"]
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def _write_ipc_file(table: pa.Table, path: Path) -> None:
+    with pa.ipc.new_file(path, table.schema) as writer:
+        writer.write_table(table)
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        pa.array(
+            [1756468800_000000, _INT64_MAX], pa.timestamp("us", tz="UTC")
+        ),  # DuckDB 'infinity'::timestamptz
+        pa.array([1756468800_000000, -_INT64_MAX], pa.timestamp("us")),
+        pa.array([1756468800_000, _INT64_MAX], pa.timestamp("ms", tz="America/New_York")),
+        pa.array([1756468800_000, 300_000 * 365 * 86_400_000], pa.timestamp("ms")),
+        pa.array([1756468800, 1756468800 + 2**61], pa.timestamp("s")),
+    ],
+    ids=["us-utc-infinity", "us-minus-infinity", "ms-zoned", "ms-year-300000", "s-wrapping"],
+)
+def test_a_timestamp_beyond_year_9999_is_one_reject_not_a_crash(pack: RulePack, far: pa.Array) -> None:
+    """Such a timestamp made polars panic (invalid or out-of-range datetime, not an Exception); a second count
+    that overflows as milliseconds wrapped around to 2025-08-29 and was screened on that day."""
+    table = arrow_manifest(arrival_date=far)
+    for result in (screen(table, pack), screening.Screener(pack).screen(table)):
+        assert result.lines["package_id"].to_list() == ["P0"]
+        assert result.lines["arrival_date"].to_list() == [dt.date(2025, 8, 29)]
+        reject = result.rejects.row(0, named=True)
+        assert (reject["row"], reject["field"], reject["code"]) == (2, "arrival_date", "invalid-date")
+        assert reject["value"].endswith(f" {far[1].cast(pa.int64())} of the Unix epoch")
+
+
+def test_a_timestamp_column_read_as_text_dates_its_instants_in_the_pack_s_zone(pack: RulePack) -> None:
+    """03:00 UTC on 2025-08-29 arrived on 08-28 in New York, also beside an instant beyond year 9999 (the
+    column is then read as text)."""
+    instants = [dt.datetime(2025, 8, 29, 3, tzinfo=dt.UTC), dt.datetime(2025, 8, 29, 3, tzinfo=dt.UTC)]
+    plain = pa.array(instants, pa.timestamp("us", tz="UTC"))
+    far = pa.array([plain[0].value, _INT64_MAX], pa.timestamp("us", tz="UTC"))
+    assert (
+        screen(arrow_manifest(arrival_date=plain), pack).lines["arrival_date"].to_list()
+        == [dt.date(2025, 8, 28)] * 2
+    )
+    for result in (
+        screen(arrow_manifest(arrival_date=far), pack),
+        screening.Screener(pack).screen(arrow_manifest(arrival_date=far)),
+    ):
+        assert result.lines["arrival_date"].to_list() == [dt.date(2025, 8, 28)]
+        assert result.rejects["code"].to_list() == ["invalid-date"]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow", "ipc"])
+@pytest.mark.parametrize(
+    "far",
+    [
+        pa.array([20157, 300_000 * 365], pa.date32()),
+        pa.array([1756468800_000000, _INT64_MAX], pa.timestamp("us", tz="UTC")),
+    ],
+    ids=["date32", "timestamp"],
+)
+def test_a_file_with_a_date_beyond_year_9999_is_refused_naming_the_column_and_row(
+    tmp_path: Path, pack: RulePack, suffix: str, far: pa.Array
+) -> None:
+    """Polars panicked reading such a file (exit 70, the whole day lost, and no word of where)."""
+    table = arrow_manifest(arrival_date=far)
+    path = tmp_path / f"m.{suffix}"
+    if suffix == "parquet":
+        pa.parquet.write_table(table, path)
+    elif suffix == "arrow":
+        _write_ipc_file(table, path)
+    else:
+        write_ipc_stream(path, table, 1)
+    expected = r"m\.\w+: column 'arrival_date' holds a .* outside the years 1 to 9999 \(first in row 2\)"
+    for run in (lambda: screen(path, pack), lambda: screening.Screener(pack).screen(path)):
+        with pytest.raises(InputSchemaError, match=expected):
+            run()
+
+
+def _arrow_columns_polars_cannot_read() -> dict[str, pa.Array]:
+    values = pa.array([1, 2])
+    return {
+        "interval": pa.array([pa.MonthDayNano([1, 2, 3])] * 2, pa.month_day_nano_interval()),
+        "sparse-union": pa.UnionArray.from_sparse(
+            pa.array([0, 1], pa.int8()), [values, pa.array(["a", "b"])]
+        ),
+        "dense-union": pa.UnionArray.from_dense(
+            pa.array([0, 1], pa.int8()), pa.array([0, 0], pa.int32()), [values, pa.array(["a"])]
+        ),
+        "interval-in-list": pa.array(
+            [[pa.MonthDayNano([1, 2, 3])]] * 2, pa.list_(pa.month_day_nano_interval())
+        ),
+    }
+
+
+def test_run_end_encoded_and_list_view_columns_are_read_as_their_values(pack: RulePack) -> None:
+    """polars raised its own ComputeError ("+r" is still not supported) for such columns, extra ones too."""
+    plain = screen(arrow_manifest(), pack)
+    table = arrow_manifest(
+        mode=pyarrow.compute.run_end_encode(pa.array(["express", "express"])),
+        declared_value=pyarrow.compute.run_end_encode(pa.array([10.0, 20.0])),
+    )
+    table = table.append_column(
+        "parts",
+        pa.ListViewArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array([1, 1], pa.int32()), [7, 8]),
+    )
+    for result in (screen(table, pack), screening.Screener(pack).screen(table)):
+        assert result.rejects.height == 0
+        assert_frame_equal(result.packages, plain.packages)
+        assert result.lines.sort("line_no")["parts"].to_list() == [[7], [8]]
+
+
+@pytest.mark.parametrize("kind", list(_arrow_columns_polars_cannot_read()))
+def test_an_interval_or_union_column_is_refused_naming_it(tmp_path: Path, pack: RulePack, kind: str) -> None:
+    """polars raised its own ComputeError in memory and panicked reading an Arrow IPC file (exit 70)."""
+    table = arrow_manifest().append_column("extra", _arrow_columns_polars_cannot_read()[kind])
+    file, stream = tmp_path / "m.arrow", tmp_path / "m.ipc"
+    _write_ipc_file(table, file)
+    write_ipc_stream(stream, table, 1)
+    for source in (table, file, stream):
+        with pytest.raises(InputSchemaError, match=r"column 'extra' has type .*, and polars cannot read"):
+            screen(source, pack)
+        with pytest.raises(InputSchemaError, match=r"column 'extra' has type .*, and polars cannot read"):
+            screening.Screener(pack).screen(source)
+
+
+@pytest.mark.parametrize("kind", ["run-end", "list-view"])
+def test_a_file_with_a_run_end_encoded_or_list_view_column_is_refused_naming_it(
+    tmp_path: Path, pack: RulePack, kind: str
+) -> None:
+    """polars panicked reading such an Arrow IPC file ("not yet implemented", exit 70)."""
+    values = (
+        pyarrow.compute.run_end_encode(pa.array([1, 2]))
+        if kind == "run-end"
+        else pa.ListViewArray.from_arrays(pa.array([0, 1], pa.int32()), pa.array([1, 1], pa.int32()), [7, 8])
+    )
+    path = tmp_path / "m.arrow"
+    _write_ipc_file(arrow_manifest().append_column("extra", values), path)
+    with pytest.raises(
+        InputSchemaError, match=r"m\.arrow: column 'extra' has type .*, and polars cannot read"
+    ):
+        screen(path, pack)
+    stream = write_ipc_stream(tmp_path / "m.ipc", arrow_manifest().append_column("extra", values), 1)
+    assert screen(stream, pack).rejects.height == 0  # a stream is read through pyarrow, and converted
+
+
 def test_a_float32_weight_quantity_or_metal_share_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
     """100.2 as a 32-bit float was widened to 100.19999694824219 kg: 2.5 cents per kg on 0712.90.20.00
     owed $2.50, not the $2.51 of the same weight as text or a 64-bit float."""
