@@ -85,7 +85,7 @@ def screen_to_folder(
         raise UsageError(f"part_lines must be a whole number of at least 1, not {part_lines!r}")
     inputs = run_inputs(source, **options)
     target = Path(out)
-    staging = staging_dir(target)
+    staging = staging_dir(target, [source.path for source in inputs.sources if source.path is not None])
     try:
         summary = _screen_in_parts(inputs, staging, fmt, part_lines)
         write_json(summary, staging / "summary.json")

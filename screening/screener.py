@@ -571,7 +571,7 @@ def _screen_files(
     cover = RowCover()
     paths = expand_paths(list(specs))
     passthrough = _passthrough_schema(paths, screener.mapping)
-    with StreamingOutput(out, OUTPUTS) as output:
+    with StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1

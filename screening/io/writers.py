@@ -21,7 +21,7 @@ import shutil
 import signal
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -154,13 +154,26 @@ def check_replaceable(out: Path) -> None:
         )
 
 
-def staging_dir(out: Path) -> Path:
+def refuse_inputs_inside(out: Path, inputs: Sequence[Path]) -> None:
+    """Raise :class:`UsageError` if one of the files ``inputs`` lies inside the output folder ``out``, which
+    the run replaces whole (an input named like an output, ``lines.csv``, would be lost)."""
+    folder = out.resolve()
+    inside = [path for path in inputs if path.resolve().is_relative_to(folder)]
+    if inside:
+        raise UsageError(
+            f"{out}: the output folder holds the input {inside[0]}; each run replaces the folder whole: "
+            "name another folder"
+        )
+
+
+def staging_dir(out: Path, inputs: Sequence[Path] = ()) -> Path:
     """A fresh hidden folder beside ``out`` to write the new set into (``out`` must be replaceable:
-    :func:`check_replaceable`).
+    :func:`check_replaceable`, and hold none of the ``inputs``: :func:`refuse_inputs_inside`).
 
     Its name holds this machine's and process's ids, so that the next run into ``out`` can remove the staging
     folders that runs killed before their cleanup left behind (:func:`remove_stale_staging`).
     """
+    refuse_inputs_inside(out, inputs)
     check_replaceable(out.resolve())
     parent = out.resolve().parent
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -736,6 +737,24 @@ def _manifest_in_its_folder(tmp: Path) -> list[str]:
     return [str(_VALID_CSV(folder))]
 
 
+def _manifest_named_like_an_output(name: str) -> Callable[[Path], list[str]]:
+    """A manifest saved as ``day/<name>`` beside a ``summary.json``: the folder reads as an earlier output set,
+    and a run into it replaced the manifest with its own output of that name."""
+
+    def build(tmp: Path) -> list[str]:
+        folder = tmp / "day"
+        folder.mkdir()
+        source = _VALID_CSV(tmp)
+        if name.endswith(".parquet"):
+            pl.read_csv(source, infer_schema=False).write_parquet(folder / name)
+        else:
+            shutil.copy(source, folder / name)
+        (folder / "summary.json").write_text("{}\n")
+        return [str(folder / name)]
+
+    return build
+
+
 def _same_file_twice(tmp: Path) -> list[str]:
     path = _VALID_CSV(tmp)
     (tmp / "sub").mkdir()
@@ -1032,6 +1051,24 @@ FILE_CASES: tuple[FileCase, ...] = (
         _manifest_in_its_folder,
         2,
         lambda tmp: [str(tmp / "day")],
+        out=lambda tmp: tmp / "day",
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "output_folder_holds_the_input_named_like_an_output",
+        "--out naming the folder of an earlier output set that holds the manifest as lines.csv (CSV out)",
+        _manifest_named_like_an_output("lines.csv"),
+        2,
+        lambda tmp: [str(tmp / "day" / "lines.csv")],
+        out=lambda tmp: tmp / "day",
+        extra=("--format", "csv"),
+    ),
+    FileCase(
+        "output_folder_holds_the_input_named_like_an_output_batches",
+        "the same as lines.parquet, with --batch-size",
+        _manifest_named_like_an_output("lines.parquet"),
+        2,
+        lambda tmp: [str(tmp / "day" / "lines.parquet")],
         out=lambda tmp: tmp / "day",
         extra=("--batch-size", "2"),
     ),
