@@ -21,6 +21,7 @@ import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
+from screening.io.digests import history_digest
 from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
@@ -233,6 +234,8 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
         "postal_method": postal_method,
         "pseudonymised": str(pseudonymise_key is not None).lower(),
         "history_sources": str(len(history)),
+        "history": history_digest(history) or "none",
+        "mapping": column_mapping.digest() if column_mapping is not None else "none",
     }
     return RunInputs(
         pack=pack,
@@ -250,7 +253,8 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
 def recorded_options(inputs: RunInputs, risk_inputs: ResolvedRisk) -> dict[str, str]:
     """The options a run's summary records, with the seed the run used."""
     recorded = {**inputs.options, "seed": risk_inputs.seed}
-    return {name: recorded[name] for name in ("postal_method", "pseudonymised", "seed", "history_sources")}
+    names = ("postal_method", "pseudonymised", "seed", "history_sources", "history", "mapping")
+    return {name: recorded[name] for name in names}
 
 
 def check_postal_method(postal_method: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from screening.errors import ScreeningError, UsageError
+from screening.io.digests import file_digest
 from screening.io.sources import Source
 from screening.io.writers import (
     OUTPUTS,
@@ -38,6 +39,22 @@ def engine_version() -> str:
         return metadata.version("screening")
     except metadata.PackageNotFoundError:
         return "0+unknown"
+
+
+@functools.cache
+def engine_build() -> str:
+    """``sha256:`` of the code that runs: every file of this package (path and bytes), whatever its version
+    number says. Two checkouts or installs between releases share a version, not a build."""
+    return tree_digest(Path(__file__).resolve().parent)
+
+
+def tree_digest(folder: Path) -> str:
+    """``sha256:`` of every file under ``folder`` (its path there and its bytes; compiled caches left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return f"sha256:{digest.hexdigest()}"
 
 
 @dataclass(frozen=True)
@@ -143,15 +160,6 @@ class RowCover:
             raise ScreeningError(
                 "internal error: input rows not in exactly one output: " + "; ".join(problems[:5])
             )
-
-
-def file_digest(path: Path) -> str:
-    """``sha256:`` of a file's bytes, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
 
 
 #: The money columns the summary totals.
@@ -303,7 +311,7 @@ def build_summary(
         inputs.append(entry)
     facts = _PackageFacts.of(packages)
     return {
-        "engine": {"name": "screening", "version": engine_version()},
+        "engine": {"name": "screening", "version": engine_version(), "build": engine_build()},
         "rules": {
             "id": pack.meta.id,
             "name": pack.meta.name,

@@ -26,7 +26,8 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
-from screening.io.history import packages_file, read_history
+from screening.io.digests import file_digest, history_digest
+from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes
 from screening.io.sorting import write_sorted
@@ -54,8 +55,8 @@ from screening.result import (
     RowCover,
     build_summary,
     check_conservation,
+    engine_build,
     engine_version,
-    file_digest,
 )
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
@@ -120,9 +121,11 @@ class Screener:
         self.label = label
         self._history = read_history(history, keyed=self._key is not None) if history else None
         self._history_sources = len(history)
-        self._history_id = _history_id(history)
+        self._history_id = history_digest(history)
         self.state = RunningState.empty()
         self.last_risk: ResolvedRisk | None = None
+        #: Where a restored screener went on from (the state file's digest, its batches and rows), for summaries.
+        self.resumed_from: dict[str, str] = {}
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
         self._resolved = ResolvedCache(self.pack, seed=seed)
@@ -163,7 +166,12 @@ class Screener:
             cache=self._resolved,
         )
         result = collect_result(
-            plan, self.pack, [source_], options=self._options(), key=self._key, started=started
+            plan,
+            self.pack,
+            [source_],
+            options={**self._options(), **self.resumed_from},
+            key=self._key,
+            started=started,
         )
         assert plan.next_state is not None, "an incremental plan carries its next state"
         self.state = plan.next_state
@@ -184,6 +192,7 @@ class Screener:
         meta = {
             "format": STATE_FORMAT,
             "engine_version": engine_version(),
+            "engine_build": engine_build(),
             "rules_id": self.pack.meta.id,
             "rules_content_hash": self.pack.content_hash,
             "options": self._options(),
@@ -213,18 +222,24 @@ class Screener:
                 "earlier batches were decided by that version; resume with it, or screen the day again from its "
                 "first batch"
             )
+        if meta.get("engine_build") != engine_build():
+            raise UsageError(
+                f"{path}: saved by another build of screening {engine_version()} ({meta.get('engine_build')}, "
+                f"this is {engine_build()}): the day's earlier batches were decided by that code; resume with "
+                "it, or screen the day again from its first batch"
+            )
         if meta.get("rules_content_hash") != screener.pack.content_hash:
             raise UsageError(
                 f"{path}: saved under rule pack {meta.get('rules_id')} {meta.get('rules_content_hash')}, "
                 f"not {screener.pack.meta.id} {screener.pack.content_hash}"
             )
-        if meta.get("options") != screener._options():
-            raise UsageError(f"{path}: saved with options {meta.get('options')}, not {screener._options()}")
         if meta.get("history_id") != screener._history_id:
             raise UsageError(
                 f"{path}: saved with other history sources (their packages files differ): the day's earlier "
                 "batches were flagged against them"
             )
+        if meta.get("options") != screener._options():
+            raise UsageError(f"{path}: saved with options {meta.get('options')}, not {screener._options()}")
         if meta.get("pseudonym_key_id") != screener._key_id():
             raise UsageError(
                 f"{path}: saved with another pseudonymisation key (the outputs so far hold its pseudonyms)"
@@ -244,6 +259,11 @@ class Screener:
             rows_seen=counts["rows_seen"] or 0,
             batches=counts["batches"] or 0,
         )
+        screener.resumed_from = {
+            "resumed_state": file_digest(Path(path)),
+            "resumed_batches": str(screener.state.batches),
+            "resumed_rows": str(screener.state.rows_seen),
+        }
         return screener
 
     def _key_id(self) -> str | None:
@@ -259,6 +279,8 @@ class Screener:
             "pseudonymised": str(self._key is not None).lower(),
             "seed": self._seed,
             "history_sources": str(self._history_sources),
+            "history": self._history_id or "none",
+            "mapping": self.mapping.digest(),
             "mode": "incremental",
         }
 
@@ -274,15 +296,6 @@ def _typed_table(path: str | Path, name: str, table: pl.DataFrame, schema: pl.Sc
         return table.select(list(schema)).cast(schema, strict=True)
     except pl.exceptions.PolarsError as exc:
         raise UsageError(f"{path}: damaged state file (table {name}: {type(exc).__name__})") from exc
-
-
-def _history_id(history: Sequence[str | Path]) -> str | None:
-    """A digest of the history sources' packages files (None without history): a resumed job must read the
-    history its earlier batches read."""
-    if not history:
-        return None
-    digests = sorted(file_digest(packages_file(Path(source))) for source in history)
-    return "sha256:" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 def screen_batches(
@@ -466,7 +479,7 @@ def _run_summary(
         dates=[dt.date.fromisoformat(d) for d in sorted(set(dates))],
         risk=screener.last_risk,
         citations=screener.citations,
-        options={**screener._options(), "batches": str(screener.state.batches)},
+        options={**screener._options(), "batches": str(screener.state.batches), **screener.resumed_from},
     )
 
 

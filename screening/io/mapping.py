@@ -13,6 +13,8 @@ currency = "USD"
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from pathlib import Path
 
@@ -59,6 +61,14 @@ class ColumnMapping(BaseModel):
             raise UsageError(f"{path}: mapping file not found") from exc
         except (tomllib.TOMLDecodeError, ValidationError) as exc:
             raise UsageError(f"{path}: invalid column mapping: {exc}") from exc
+
+    def digest(self) -> str:
+        """``sha256:`` of the mapping's content (``none`` for a mapping that changes nothing), for summaries:
+        the same file under another mapping is another input."""
+        if not self.columns and not self.defaults:
+            return "none"
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
     def apply(self, frame: pl.LazyFrame, *, label: str) -> pl.LazyFrame:
         """Rename mapped headers to canonical names and add defaults for columns still absent."""

@@ -13,6 +13,8 @@ import pytest
 
 import screening
 from screening.explain import explain_package, render_text
+from screening.io.digests import history_digest
+from screening.result import engine_build, tree_digest
 
 from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK
 
@@ -813,3 +815,51 @@ def test_sigterm_caught_and_rewrapped_by_a_library_still_exits_as_terminated() -
     with pytest.raises(SystemExit) as failed:  # a later command's own error is still internal
         failing()
     assert failed.value.code == EXIT_INTERNAL
+
+
+def test_the_summary_records_the_code_history_and_mapping_that_made_it(tmp_path: Path) -> None:
+    """Two runs of one file and pack gave different answers under another history or column mapping (or
+    another build of one version), and their summaries could not tell why: each is now recorded."""
+    manifest = tmp_path / "m.csv"
+    pl.read_csv(SAMPLE / "handchecked" / "manifest.csv", infer_schema=False).drop("mode").write_csv(manifest)
+    summaries = {}
+    for name, mode in (("express", "express"), ("cargo", "cargo")):
+        mapping = tmp_path / f"{name}.toml"
+        mapping.write_text(f'[defaults]\nmode = "{mode}"\n', encoding="utf-8")
+        done = screen("run", manifest, "--out", tmp_path / name, "--mapping", mapping, "--json")
+        assert done.returncode == 0, done.stderr
+        summaries[name] = json.loads(done.stdout)
+    history = screen(
+        "run",
+        manifest,
+        "--out",
+        tmp_path / "with_history",
+        "--mapping",
+        tmp_path / "express.toml",
+        "--history",
+        tmp_path / "cargo",
+        "--json",
+    )
+    assert history.returncode == 0, history.stderr
+    summaries["history"] = json.loads(history.stdout)
+    express, cargo, with_history = summaries["express"], summaries["cargo"], summaries["history"]
+    assert express["engine"]["build"] == engine_build()
+    assert express["engine"]["build"].startswith("sha256:")
+    assert express["options"]["mapping"] != cargo["options"]["mapping"]
+    assert express["options"]["mapping"].startswith("sha256:")
+    assert (express["options"]["history"], with_history["options"]["history"]) == (
+        "none",
+        history_digest([tmp_path / "cargo"]),
+    )
+    assert with_history["options"]["mapping"] == express["options"]["mapping"]
+
+
+def test_a_build_digest_follows_every_file_of_the_code(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    before = tree_digest(tmp_path / "pkg")
+    (tmp_path / "pkg" / "__pycache__").mkdir()
+    (tmp_path / "pkg" / "__pycache__" / "a.pyc").write_bytes(b"cache")
+    assert tree_digest(tmp_path / "pkg") == before
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert tree_digest(tmp_path / "pkg") != before

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import screening
 from screening.cli import main
 from screening.io import sorting
+from screening.io.digests import file_digest
 from screening.io.mapping import ColumnMapping
 from screening.io.streaming_output import StreamingOutput
 from screening.schema import QUEUE_ORDER
@@ -216,6 +217,8 @@ def _parquet(frame: pl.DataFrame) -> bytes:
         (lambda meta: {**meta, "rows_seen": "12"}, {}, "rows_seen not a count"),
         (lambda meta: {**meta, "batches": -1}, {}, "batches not a count"),
         (lambda meta: {**meta, "engine_version": "0.0.1"}, {}, "saved by screening 0.0.1"),
+        (lambda meta: {**meta, "engine_build": "sha256:0ld"}, {}, "saved by another build"),
+        (lambda meta: {k: v for k, v in meta.items() if k != "engine_build"}, {}, "saved by another build"),
         (
             lambda meta: meta,
             {"seen_lines.parquet": _parquet(pl.DataFrame({"package_id": ["P"]}))},
@@ -232,6 +235,8 @@ def _parquet(frame: pl.DataFrame) -> bytes:
         "rows-seen-text",
         "batches-negative",
         "other-engine",
+        "other-build",
+        "no-build",
         "column-missing",
         "column-type",
     ],
@@ -364,7 +369,19 @@ def test_cli_state_file_lets_a_second_file_resume_the_day(tmp_path: Path) -> Non
     run([tmp_path / "a.csv", tmp_path / "b.csv"], "together")
     state = tmp_path / "day.state"
     run([tmp_path / "a.csv"], "morning", "--state", str(state))
+    saved = file_digest(state)
     run([tmp_path / "b.csv"], "afternoon", "--state", str(state))
+    # The afternoon's summary says what it went on from: the morning's state, its 2 batches and 6,000 rows.
+    morning, afternoon = (
+        json.loads((tmp_path / out / "summary.json").read_text())["options"]
+        for out in ("morning", "afternoon")
+    )
+    assert "resumed_state" not in morning
+    assert (afternoon["resumed_state"], afternoon["resumed_batches"], afternoon["resumed_rows"]) == (
+        saved,
+        "2",
+        "6000",
+    )
     together = pl.read_parquet(tmp_path / "together" / "packages.parquet")
     parts = pl.concat(
         [pl.read_parquet(tmp_path / out / "packages.parquet") for out in ("morning", "afternoon")]

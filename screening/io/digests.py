@@ -1,0 +1,27 @@
+"""Digests that record what a run read: files, and the history of earlier runs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from screening.io.history import packages_file
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:`` of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def history_digest(history: Sequence[str | Path]) -> str | None:
+    """A digest of the history sources' packages files (None without history), in any order: what a run's
+    repeat-consignee checks read, for its summary and for a resumed job (it must read the same)."""
+    if not history:
+        return None
+    digests = sorted(file_digest(packages_file(Path(source))) for source in history)
+    return "sha256:" + hashlib.sha256("\n".join(digests).encode()).hexdigest()
