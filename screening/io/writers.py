@@ -24,11 +24,14 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
 
 from screening.errors import UsageError
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 OutputFormat = Literal["parquet", "csv"]
 #: Parquet outputs: zstd at its fastest level. On the engine's outputs it writes files within a few
@@ -72,11 +75,15 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
 
 
 def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` as CSV holds it: nested columns as JSON text, categories as text, and text (headers too)
+    """``frame`` as CSV holds it: binary columns as lower-case hex, durations as ISO 8601 text (``P1DT2H``),
+    nested columns (lists, arrays, structs, maps) as JSON text, categories as text, and text (headers too)
     that starts like a spreadsheet formula prefixed with ``'``."""
     schema = frame.collect_schema()
+    texts = {c: as_text for c, t in schema.items() if (as_text := _textable(pl.col(c), t)) is not None}
+    frame = frame.with_columns(as_text.alias(c) for c, as_text in texts.items())
+    schema = frame.collect_schema()
     flat = frame.with_columns(
-        _as_json(c) for c, t in schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct)
+        _as_json(c) for c, t in schema.items() if isinstance(t, pl.List | pl.Array | pl.Struct | pl.Map)
     )
     flat = flat.with_columns(
         pl.col(c).cast(pl.String()) for c, t in schema.items() if isinstance(t, pl.Enum | pl.Categorical)
@@ -101,10 +108,82 @@ def write_frames(frames: Mapping[str, pl.DataFrame], folder: Path, fmt: OutputFo
         return [future.result() for future in futures]
 
 
+def _textable(value: pl.Expr, dtype: PolarsDataType) -> pl.Expr | None:
+    """``value`` with what neither CSV nor JSON text holds turned into text, at any depth: binary as hex,
+    durations as ISO 8601, map keys other than text as text (JSON object keys are text); None when
+    ``value`` needs no change."""
+    if isinstance(dtype, pl.Binary):
+        return value.bin.encode("hex")
+    if isinstance(dtype, pl.Duration):
+        return value.dt.to_string("iso")
+    if isinstance(dtype, pl.List | pl.Array):
+        return _textable_items(value, dtype)
+    if isinstance(dtype, pl.Struct):
+        return _textable_fields(value, dtype)
+    if isinstance(dtype, pl.Map):
+        return _textable_map(value, dtype)
+    return None
+
+
+def _textable_items(value: pl.Expr, dtype: pl.List | pl.Array) -> pl.Expr | None:
+    inner = _textable(pl.element(), dtype.inner)
+    if inner is None:
+        return None
+    return value.list.eval(inner) if isinstance(dtype, pl.List) else value.arr.eval(inner)
+
+
+def _textable_fields(value: pl.Expr, dtype: pl.Struct) -> pl.Expr | None:
+    fields = {f.name: e for f in dtype.fields if (e := _textable(pl.field(f.name), f.dtype)) is not None}
+    return value.struct.with_fields(e.alias(name) for name, e in fields.items()) if fields else None
+
+
+def _textable_map(value: pl.Expr, dtype: pl.Map) -> pl.Expr | None:
+    key = None if _text_keys(dtype) else _as_json_text(pl.field("key"), dtype.key)
+    item = _textable(pl.field("value"), dtype.value)
+    if key is None and item is None:
+        return None
+    changed = [e.alias(name) for name, e in (("key", key), ("value", item)) if e is not None]
+    entries = value.map.entries().list.eval(pl.element().struct.with_fields(changed))
+    return entries.cast(_texted(dtype))
+
+
+def _as_json_text(value: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
+    """A map key as text: nested keys as JSON, others as their text."""
+    value = texted if (texted := _textable(value, dtype)) is not None else value
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Map):
+        return _json_text(value)
+    return value.cast(pl.String())
+
+
+def _texted(dtype: PolarsDataType) -> PolarsDataType:
+    """The type of :func:`_textable`'s result."""
+    if isinstance(dtype, pl.Binary | pl.Duration):
+        return pl.String()
+    if isinstance(dtype, pl.List):
+        return pl.List(_texted(dtype.inner))
+    if isinstance(dtype, pl.Array):
+        return pl.Array(_texted(dtype.inner), dtype.shape)
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct({f.name: _texted(f.dtype) for f in dtype.fields})
+    if isinstance(dtype, pl.Map):
+        return pl.Map(dtype.key if _text_keys(dtype) else pl.String(), _texted(dtype.value))
+    return dtype
+
+
+def _text_keys(dtype: pl.Map) -> bool:
+    """Whether JSON takes the map's keys as they are (object keys are text)."""
+    return isinstance(dtype.key, pl.String | pl.Categorical | pl.Enum)
+
+
 def _as_json(column: str) -> pl.Expr:
     """A nested column as JSON text (CSV holds no nested data)."""
-    wrapped = pl.struct(pl.col(column).alias("v")).struct.json_encode()
-    return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}").alias(column)
+    return _json_text(pl.col(column)).alias(column)
+
+
+def _json_text(value: pl.Expr) -> pl.Expr:
+    """``value`` (nested) as JSON text."""
+    wrapped = pl.struct(value.alias("v")).struct.json_encode()
+    return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
 #: Text a spreadsheet would take for a formula starts with one of these characters.

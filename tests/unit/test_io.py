@@ -602,6 +602,32 @@ def test_csv_output_neutralises_a_header_named_like_a_formula(tmp_path: Path, pa
     assert result.lines.columns[-1] == '=HYPERLINK("http://x")'
 
 
+def test_csv_output_holds_binary_duration_and_map_columns_as_text(tmp_path: Path, pack: RulePack) -> None:
+    """Extra columns of binary (a UUID), duration or map type stopped a CSV write (exit 70: polars writes no
+    such column to CSV) while Parquet took them: binary is now hex, a duration ISO 8601, a map JSON."""
+    uuid = bytes(range(16))
+    extra = {
+        "parcel_uuid": pl.Series([uuid, b"=\x00", None], dtype=pl.Binary()),
+        "dwell": pl.Series([dt.timedelta(days=1, hours=2), dt.timedelta(seconds=-1.5), None]),
+        "attributes": pl.Series([{"colour": 1}, {}, None], dtype=pl.Map(pl.String(), pl.Int64())),
+        "scans": pl.Series([{7: b"\xff"}, None, None], dtype=pl.Map(pl.Int64(), pl.Binary())),
+        "tags": pl.Series([[b"\x01"], [b"\x02\x03"], None], dtype=pl.List(pl.Binary())),
+    }
+    result = screen(manifest().with_columns(**extra), pack)
+    result.write(tmp_path / "out", fmt="csv")
+    lines = pl.read_csv(tmp_path / "out" / "lines.csv", infer_schema=False).sort("package_id")
+    assert lines.select(list(extra)).rows() == [
+        (uuid.hex(), "P1DT2H", '{"colour":1}', '{"7":"ff"}', '["01"]'),
+        ("3d00", "'-PT1.5S", "{}", "null", '["0203"]'),
+        (None, None, "null", "null", "null"),
+    ]
+    # The Parquet output and the in-memory result keep the types.
+    result.write(tmp_path / "parquet")
+    assert pl.read_parquet(tmp_path / "parquet" / "lines.parquet").select(list(extra)).schema == {
+        name: column.dtype for name, column in extra.items()
+    }
+
+
 def test_unknown_output_format_raises_usage_error(tmp_path: Path, pack: RulePack) -> None:
     result = screen(manifest(), pack)
     out = tmp_path / "out"
