@@ -9,13 +9,17 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import lzma
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import UsageError
 from screening.io.writers import discard, finished, remove_stale_staging, staging_name, track_staging
@@ -111,17 +115,50 @@ def read_state_file(path: str | Path) -> tuple[dict[str, pl.DataFrame], dict[str
     """The tables and header of a state file.
 
     Raises:
-        UsageError: the file is missing or is not a state file.
+        UsageError: the file is missing or is not a state file (damaged, truncated, not a ZIP of a JSON
+            header and Parquet tables).
     """
     source = Path(path)
     try:
         with zipfile.ZipFile(source) as archive:
             meta: dict[str, Any] = json.loads(archive.read(_META))
             tables = {
-                name.removesuffix(".parquet"): pl.read_parquet(io.BytesIO(archive.read(name)))
+                name.removesuffix(".parquet"): _parquet_table(archive.read(name))
                 for name in archive.namelist()
                 if name.endswith(".parquet")
             }
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError, pl.exceptions.PolarsError) as exc:
+    except _DAMAGED as exc:
         raise UsageError(f"{source}: not a screening state file ({type(exc).__name__})") from exc
     return tables, meta
+
+
+def _parquet_table(data: bytes) -> pl.DataFrame:
+    """A table of a state file. Read by pyarrow and checked whole (text that is not UTF-8 included) before
+    polars takes it: on a damaged table polars' reader could panic or abort the process."""
+    table = pq.read_table(pa.BufferReader(data))
+    table.validate(full=True)
+    # Names are decoded here (text that is not UTF-8 raises) and metadata left behind: polars panics on either.
+    plain = pa.schema([pa.field(field.name, field.type) for field in table.schema])
+    frame = pl.from_arrow(pa.Table.from_arrays(table.columns, schema=plain))
+    assert isinstance(frame, pl.DataFrame), "a Parquet file is a table"
+    return frame
+
+
+#: What reading a damaged state file raises: the ZIP layer (a bad header, an entry's CRC, an unknown
+#: compression method or flag: NotImplementedError, RuntimeError for an encrypted entry, EOFError, zlib and
+#: lzma errors), the header (not UTF-8, not JSON: ValueError) and the tables (pyarrow's errors are OSError,
+#: ValueError or NotImplementedError; polars' own, and its panic on data pyarrow let through).
+_DAMAGED: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    pa.ArrowException,
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+)
