@@ -291,11 +291,40 @@ def _count(value: object) -> int | None:
 
 
 def _typed_table(path: str | Path, name: str, table: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """A state table with its columns and types checked (a damaged table is a :class:`UsageError`)."""
+    """A state table with its columns, types and values checked (a damaged table is a :class:`UsageError`):
+    no null where a save writes none, no negative count or value, no gift value above the value."""
     try:
-        return table.select(list(schema)).cast(schema, strict=True)
+        typed = table.select(list(schema)).cast(schema, strict=True)
     except pl.exceptions.PolarsError as exc:
         raise UsageError(f"{path}: damaged state file (table {name}: {type(exc).__name__})") from exc
+    checks = _impossible(name)
+    found = typed.select(bad.sum().alias(what) for what, bad in checks.items()).row(0, named=True)
+    problems = [f"{count:,} row{'s' * (count != 1)} with {what}" for what, count in found.items() if count]
+    if problems:
+        raise UsageError(f"{path}: damaged state file (table {name}: {'; '.join(problems)})")
+    return typed
+
+
+def _impossible(name: str) -> dict[str, pl.Expr]:
+    """What no saved state's table ``name`` holds, each as a test of a row: a restored state with negative
+    totals or null keys would change later batches' decisions."""
+    not_null = {
+        "consignee_days": list(CONSIGNEE_DAY_SCHEMA),
+        "seen_lines": list(SEEN_LINES_SCHEMA),
+        "queue_load": ["queue", "arrival_date", "queue_seen"],  # a package without a port is queued
+    }[name]
+    counts = {
+        "consignee_days": [c for c in CONSIGNEE_DAY_SCHEMA if c.startswith("consignee_day_")],
+        "seen_lines": [],
+        "queue_load": ["queue_seen"],
+    }[name]
+    checks = {f"a null {column}": pl.col(column).is_null() for column in not_null}
+    checks |= {f"a negative {column}": pl.col(column) < 0 for column in counts}
+    if name == "consignee_days":
+        checks["a gift value above the value"] = pl.col("consignee_day_gift_cents") > pl.col(
+            "consignee_day_value_cents"
+        )
+    return checks
 
 
 def screen_batches(

@@ -256,6 +256,60 @@ def test_restore_refuses_a_damaged_state_as_a_usage_error(
         screening.Screener.restore(damaged, us_pack)
 
 
+def _with_column(table: bytes, column: str, value: object) -> bytes:
+    frame = pl.read_parquet(io.BytesIO(table))
+    return _parquet(frame.with_columns(pl.lit(value, dtype=frame.schema[column]).alias(column)))
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value", "message"),
+    [
+        ("consignee_days", "consignee_day_value_cents", -150_000, "a negative consignee_day_value_cents"),
+        ("consignee_days", "consignee_day_packages", -1, "a negative consignee_day_packages"),
+        ("consignee_days", "consignee_day_gift_cents", 1_000_000, "a gift value above the value"),
+        ("consignee_days", "consignee_key", None, "a null consignee_key"),
+        ("seen_lines", "line_no", None, "a null line_no"),
+        ("queue_load", "queue_seen", -5, "a negative queue_seen"),
+    ],
+)
+def test_restore_refuses_a_state_whose_totals_are_impossible(
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    tmp_path: Path,
+    table: str,
+    column: str,
+    value: object,
+    message: str,
+) -> None:
+    """A state rewritten with a negative day total (or a null key) was restored and changed decisions: a
+    $1,500 package became dm-eligible on a day total of -$1,500 carried in. It is refused as damaged."""
+    screener = screening.Screener(us_pack)
+    first = screener.screen(
+        manifest(
+            {"package_id": "P1", "declared_value": "100", "description": "pill press", "hts_code": "8479.30"}
+        )
+    )
+    assert first.queues.height == 1  # queue_load has a row to damage
+    saved = screener.save_state(tmp_path / "day.state")
+    with zipfile.ZipFile(saved) as archive:
+        original = archive.read(f"{table}.parquet")
+    damaged = _rewritten_state(
+        saved,
+        tmp_path / "damaged.state",
+        lambda meta: meta,
+        {f"{table}.parquet": _with_column(original, column, value)},
+    )
+    with pytest.raises(
+        screening.UsageError, match=rf"damaged state file \(table {table}: 1 row with {message}[;)]"
+    ):
+        screening.Screener.restore(damaged, us_pack)
+    # The state as saved: the $1,500 package is over the threshold on the day's $1,600.
+    resumed = screening.Screener.restore(saved, us_pack).screen(
+        manifest({"package_id": "P2", "declared_value": "1500"})
+    )
+    assert resumed.packages["de_minimis_reason"].to_list() == ["dm-over-threshold"]
+
+
 def _small_state(us_pack: screening.RulePack, path: Path) -> Path:
     screener = screening.Screener(us_pack)
     screener.screen(pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(20))
