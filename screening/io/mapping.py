@@ -61,6 +61,14 @@ class ColumnMapping(BaseModel):
             raise UsageError(f"{path}: mapping file not found") from exc
         except (tomllib.TOMLDecodeError, ValidationError) as exc:
             raise UsageError(f"{path}: invalid column mapping: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"{path}: invalid column mapping: not UTF-8 text: {exc.reason} at byte {exc.start}"
+            ) from exc
+        except RecursionError as exc:
+            raise UsageError(f"{path}: invalid column mapping: arrays or tables nested too deeply") from exc
+        except OSError as exc:
+            raise UsageError(f"{path}: mapping file cannot be read: {exc.strerror or exc}") from exc
 
     def digest(self) -> str:
         """``sha256:`` of the mapping's content (``none`` for a mapping that changes nothing), for summaries:

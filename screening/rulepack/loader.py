@@ -434,6 +434,12 @@ def read_toml(root: Path, name: str) -> dict[str, Any]:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise RulePackError(str(file), "", f"malformed TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RulePackError(str(file), "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except RecursionError as exc:
+        raise RulePackError(str(file), "", "malformed TOML: arrays or tables nested too deeply") from exc
+    except OSError as exc:
+        raise RulePackError(str(file), "", f"cannot be read: {exc.strerror or exc}") from exc
 
 
 def _model(root: Path, name: str, model: type[M], *, key: str | None = None) -> M:

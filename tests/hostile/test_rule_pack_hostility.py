@@ -618,6 +618,22 @@ CASES: tuple[PackCase, ...] = (
         ("hostile-measure", "an empty scope"),
     ),
     PackCase(
+        "toml_nested_too_deeply",
+        "arrays nested 1,000 deep in a TOML file: internal error RecursionError (exit 70), naming no file",
+        append("fees.toml", "deep = " + "[" * 1_000 + "]" * 1_000 + "\n"),
+        "fees.toml",
+        ("malformed TOML", "nested too deeply"),
+    ),
+    PackCase(
+        "toml_not_utf8",
+        "a TOML file that is not UTF-8 text: internal error UnicodeDecodeError (exit 70), naming no file",
+        lambda pack: (pack / "fees.toml").write_bytes(
+            (pack / "fees.toml").read_bytes() + b'\nnote = "\xff"\n'
+        ),
+        "fees.toml",
+        ("not UTF-8 text",),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),

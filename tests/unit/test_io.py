@@ -159,6 +159,33 @@ def test_invalid_mapping_file_raises_usage_error(tmp_path: Path, text: str) -> N
     assert "mapping.toml" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"[columns]\npackage_id = " + b"[" * 1_000 + b"]" * 1_000 + b"\n", "nested too deeply"),
+        (b'[columns]\npackage_id = "\xff"\n', "not UTF-8 text"),
+    ],
+    ids=["nested-1000-deep", "not-utf8"],
+)
+def test_a_mapping_file_nested_too_deeply_or_not_utf8_is_a_usage_error(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """Arrays nested 1,000 deep (or bytes that are not UTF-8) in a ``--mapping`` file ended in an internal
+    RecursionError (UnicodeDecodeError), exit 70, naming no file."""
+    toml = tmp_path / "mapping.toml"
+    toml.write_bytes(content)
+    with pytest.raises(UsageError, match=rf"mapping\.toml: invalid column mapping: .*{message}") as info:
+        ColumnMapping.from_toml(toml)
+    assert info.value.exit_code == 2
+
+
+def test_a_mapping_path_that_is_a_folder_is_a_usage_error(tmp_path: Path) -> None:
+    """A folder given as ``--mapping`` ended in an internal IsADirectoryError (exit 70)."""
+    with pytest.raises(UsageError, match="mapping file cannot be read") as info:
+        ColumnMapping.from_toml(tmp_path)
+    assert info.value.exit_code == 2
+
+
 def test_missing_mapping_file_raises_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"nowhere\.toml"):
         ColumnMapping.from_toml(tmp_path / "nowhere.toml")

@@ -500,6 +500,19 @@ def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
     )
 
 
+def test_a_scenario_nested_too_deeply_is_a_pack_error_naming_its_file(tmp_path: Path) -> None:
+    """Arrays nested 1,000 deep in a scenario file ended ``rules check`` in an internal RecursionError (exit 70)."""
+    from screening.scenarios import load_scenarios
+
+    pack = copy_pack(tmp_path)
+    (pack / "scenarios" / "zz_deep.toml").write_text(
+        "x = " + "[" * 1_000 + "]" * 1_000 + "\n", encoding="utf-8"
+    )
+    with pytest.raises(RulePackError, match=r"zz_deep\.toml: malformed TOML: .*nested too deeply") as caught:
+        load_scenarios(load_rules(pack))
+    assert caught.value.exit_code == 4
+
+
 @pytest.mark.parametrize(
     ("line_key", "scenario_id", "message"),
     [
