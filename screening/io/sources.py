@@ -168,6 +168,8 @@ def ndjson_fault(path: Path) -> str | None:
                 parsed = json.loads(text)
             except json.JSONDecodeError as exc:
                 return f"record {record:,} (line {number:,}) is not valid JSON: {exc.msg} at character {exc.colno}"
+            except RecursionError:
+                return f"record {record:,} (line {number:,}) is not valid JSON: arrays or objects nested too deeply"
             if not isinstance(parsed, dict):
                 return f"record {record:,} (line {number:,}) is a JSON {type(parsed).__name__}, not an object"
     return None

@@ -864,6 +864,13 @@ FILE_CASES: tuple[FileCase, ...] = (
         named("broken.ndjson", "record 2 (line 2) is not valid JSON"),
     ),
     FileCase(
+        "ndjson_record_nested_too_deeply",
+        "an NDJSON file whose second record nests arrays 100,000 deep (an internal RecursionError, exit 70)",
+        one(_ndjson("deep.ndjson", second='{"package_id": ' + "[" * 100_000 + "]" * 100_000 + "}")),
+        3,
+        named("deep.ndjson", "record 2 (line 2) is not valid JSON: arrays or objects nested too deeply"),
+    ),
+    FileCase(
         "ndjson_record_not_an_object",
         "an NDJSON file whose second record (after a blank line) is a JSON list",
         one(_ndjson("list.ndjson", second="", third="[1, 2]")),
