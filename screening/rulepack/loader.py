@@ -146,7 +146,13 @@ def load_rules(path: str | Path) -> RulePack:
         fx=fx,
         mfn=mfn,
         fx_rates=fx_rates,
-        content_hash=content_hash(root),
+        content_hash=content_hash(
+            root,
+            [
+                *_referenced_tables((meta, de_minimis, fees, tariff, fx, risk, queues)),
+                *measure_files.values(),
+            ],
+        ),
         measure_scope=_measure_scope(root, tariff, measure_files),
         measure_files=measure_files,
         risk=risk,
@@ -324,15 +330,18 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
     return ordered.select(schema.names()).cast(schema).unique(maintain_order=True)
 
 
-def content_hash(root: Path) -> str:
+def content_hash(root: Path, read: Iterable[str] = ()) -> str:
     """SHA-256 over the relative path and bytes of every file in the pack but hidden ones (folders that are
-    links followed), in sorted order, each part preceded by its length so that no two packs frame alike."""
+    links followed), and of the files in ``read`` (paths relative to ``root``: what the loader read, hidden
+    or not), in sorted order, each part preceded by its length so that no two packs frame alike."""
     digest = hashlib.sha256()
     # Hidden files (.DS_Store, editor swap files, an import's staging copy) are no part of the pack, as the
     # file check leaves them alone: they must not change its version either (a resumed state checks it).
-    for name in sorted(
-        n for n in _pack_files(root) if not any(part.startswith(".") for part in n.split("/"))
-    ):
+    # A hidden file the pack names (a table `file = "tariff/.mfn.csv"`) or reads (`measures/.x.toml`) is
+    # part of its rules, and of its version.
+    shown = {n for n in _pack_files(root) if not any(part.startswith(".") for part in n.split("/"))}
+    named = {Path(n).as_posix() for n in read if (root / n).is_file()}
+    for name in sorted(shown | named):
         data = (root / name).read_bytes()
         path = name.encode()
         digest.update(len(path).to_bytes(8, "big") + path + len(data).to_bytes(8, "big") + data)
@@ -389,6 +398,13 @@ def check_files(pack: RulePack) -> None:
 
 def _table_references(pack: RulePack) -> set[str]:
     """Every table file an entry of the pack names (``file``, ``hts_include_file``, ... fields)."""
+    return _referenced_tables(
+        (pack.meta, pack.de_minimis, pack.fees, pack.tariff, pack.fx, pack.risk, pack.queues)
+    )
+
+
+def _referenced_tables(models: Iterable[object]) -> set[str]:
+    """Every table file an entry of ``models`` names (``file``, ``hts_include_file``, ... fields)."""
     found: set[str] = set()
 
     def walk(value: object) -> None:
@@ -404,7 +420,7 @@ def _table_references(pack: RulePack) -> set[str]:
         elif isinstance(value, str) and value.endswith(_TABLE_SUFFIXES):
             found.add(os.path.normpath(value))
 
-    for model in (pack.meta, pack.de_minimis, pack.fees, pack.tariff, pack.fx, pack.risk, pack.queues):
+    for model in models:
         walk(model)
     return found
 

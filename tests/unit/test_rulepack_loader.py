@@ -126,6 +126,38 @@ def test_hidden_files_leave_the_content_hash_alone(pack: RulePack, tmp_path: Pat
     assert load_rules(copy).content_hash == pack.content_hash
 
 
+def test_a_hidden_table_the_pack_names_is_in_its_content_hash(tmp_path: Path) -> None:
+    """``tariff.toml`` naming ``tariff/.mfn.csv``: the loader read its rates but the content hash left the
+    hidden file out, so editing a rate kept the pack's version (and a state saved under the old rates
+    resumed). What the pack names is hashed, hidden or not."""
+    copy = copy_pack(tmp_path)
+    (copy / "tariff" / "mfn.csv").rename(copy / "tariff" / ".mfn.csv")
+    edit(copy, "tariff.toml", replace('file = "tariff/mfn.csv"', 'file = "tariff/.mfn.csv"', 1))
+    before = load_rules(copy)
+    edit(
+        copy,
+        "tariff/.mfn.csv",
+        replace(
+            "61091000,2025-01-01,,16.5%,computable,0.16500000",
+            "61091000,2025-01-01,,16.6%,computable,0.16600000",
+        ),
+    )
+    after = load_rules(copy)
+    assert after.mfn.height == before.mfn.height
+    assert after.content_hash != before.content_hash
+
+
+def test_a_hidden_measures_file_the_loader_reads_is_in_its_content_hash(tmp_path: Path) -> None:
+    """``measures/*.toml`` takes a hidden ``measures/.s122.toml`` too: its measures were applied while the
+    content hash left it out."""
+    copy = copy_pack(tmp_path)
+    (copy / "measures" / "s122.toml").rename(copy / "measures" / ".s122.toml")
+    before = load_rules(copy)
+    assert "measures/.s122.toml" in before.measure_files.values()
+    edit(copy, "measures/.s122.toml", replace('rate = "0.10"', 'rate = "0.15"', 1))
+    assert load_rules(copy).content_hash != before.content_hash
+
+
 def test_a_tariff_rate_written_in_per_cent_is_refused(tmp_path: Path) -> None:
     """16.5 for 16.5 % charged $16,500 on a $1,000 t-shirt: table rates were not capped as TOML rates are."""
     copy = copy_pack(tmp_path)
