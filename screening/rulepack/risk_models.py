@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
+import polars as pl
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from screening.rulepack.models import Citation, Frozen, Mode, Rule, not_a_float
@@ -36,11 +37,23 @@ def _check_chapters(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _check_pattern(value: str) -> str:
+    """``value`` when polars' regex engine (Rust's ``regex``), which runs it, takes it. Python's ``re`` took
+    look-arounds and back-references that polars refuses when the run evaluates them, and refused classes
+    such as ``\\p{Han}`` that polars takes."""
     try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression: {exc}") from exc
+        pl.select(pl.lit("x").str.contains(value))
+    except pl.exceptions.PolarsError as exc:
+        raise ValueError(
+            f"invalid regular expression (Rust regex syntax, as polars runs it): {_reason(exc)}"
+        ) from exc
     return value
+
+
+def _reason(exc: Exception) -> str:
+    """The reason in a polars regex error: its ``error: ...`` line, else its first line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    said = next((line.removeprefix("error: ") for line in lines if line.startswith("error: ")), None)
+    return said or (lines[0].removeprefix("regex error: ") if lines else type(exc).__name__)
 
 
 QueueName = Annotated[str, AfterValidator(_check_queue)]

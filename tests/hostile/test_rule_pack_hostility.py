@@ -634,6 +634,18 @@ CASES: tuple[PackCase, ...] = (
         ("not UTF-8 text",),
     ),
     PackCase(
+        "keyword_pattern_polars_cannot_run",
+        "a keyword-family pattern with a look-ahead: Python's re took it, the run ended in an internal "
+        "ComputeError (exit 70) naming no file",
+        append(
+            "risk.toml",
+            "[[keyword_families]]\nname = \"hostile\"\npattern = '\\b(?=sneaker)(sneakers?|boots?)\\b'\n"
+            'chapters = ["64"]\n',
+        ),
+        "risk.toml",
+        ("].pattern", "look-around", "is not supported"),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),

@@ -158,6 +158,26 @@ def test_a_hidden_measures_file_the_loader_reads_is_in_its_content_hash(tmp_path
     assert load_rules(copy).content_hash != before.content_hash
 
 
+def test_a_keyword_pattern_is_checked_by_the_regex_engine_that_runs_it(tmp_path: Path) -> None:
+    """Keyword-family patterns run in polars (Rust regex) but were checked with Python's ``re``, which
+    refused ``\\p{Han}`` (polars takes it): such a pattern now loads and flags its family."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy,
+        "risk.toml",
+        replace(
+            r"pattern = '\b(sneakers?|boots?|sandals?|slippers?|shoes?)\b'",
+            r"pattern = '\b(shoes?|\p{Han}*鞋)\b'",
+            1,
+        ),
+    )
+    pack = load_rules(copy)
+    line = {**BASE_LINE, "hts_code": "6109.10.00.12", "description": "运动鞋"}
+    result = screening.screen(pl.DataFrame([line], schema=dict.fromkeys(line, pl.String())), rules=pack)
+    assert result.rejects.is_empty()
+    assert "hts-description-mismatch" in result.packages["risk_flags"].explode().to_list()
+
+
 def test_a_tariff_rate_written_in_per_cent_is_refused(tmp_path: Path) -> None:
     """16.5 for 16.5 % charged $16,500 on a $1,000 t-shirt: table rates were not capped as TOML rates are."""
     copy = copy_pack(tmp_path)
