@@ -128,5 +128,9 @@ def compile_condition(condition: str, columns: Mapping[str, pl.DataType]) -> pl.
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The first line of a polars error, with the reason a regex error gives on a later line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    reason = next((line for line in lines[1:] if line.startswith("error: ")), None)
+    return f"{lines[0]} {reason.removeprefix('error: ')}" if reason else lines[0]

@@ -646,6 +646,13 @@ CASES: tuple[PackCase, ...] = (
         ("].pattern", "look-around", "is not supported"),
     ),
     PackCase(
+        "risk_condition_regex_polars_cannot_run",
+        "a risk condition whose REGEXP_LIKE pattern has a look-ahead: refused, but the message gave no reason",
+        append("risk.toml", risk_rule("REGEXP_LIKE(description_norm, '(?=pill)press')")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "regex parse error", "look-around"),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),
