@@ -518,10 +518,18 @@ def screen_candidates(
     kept = kept.filter(rated)
     incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
     kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own)
+    if seen is not None:  # nor a package rejected in an earlier batch, resent or continued here
+        kept, rejected_earlier = normalise.split_rejected_earlier(kept, seen, own)
+        incomplete_rejects = pl.concat([incomplete_rejects, rejected_earlier])
     del own
     if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
+        if rejected is not None:  # packages rejected in validation: marked (line 0 is no line's number)
+            marks = rejected.filter(pl.col("package_id").is_not_null()).select(
+                "package_id", pl.lit(0, pl.Int64()).alias("line_no"), pl.lit(False).alias("counted")
+            )
+            seen_now = pl.concat([seen_now, marks.cast(seen_now.schema)])
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and

@@ -660,6 +660,26 @@ def split_incomplete(
     return lines.filter(~incomplete), rejects
 
 
+def split_rejected_earlier(
+    lines: pl.DataFrame, seen: pl.DataFrame, own: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``lines`` without those of packages rejected in an earlier batch (a ``seen`` row of theirs is not
+    ``counted``), and those as ``package-incomplete`` rejects (incremental mode): a package is screened whole
+    or not at all, so a resent or later line of it is not screened alone. ``own``: as in
+    :func:`rejects_from_lines`."""
+    rejected = seen.filter(~pl.col("counted")).get_column("package_id").unique().implode()
+    earlier = lines.get_column("package_id").is_in(rejected)
+    message = pl.format(
+        "package {} was rejected in an earlier batch; none of its lines is screened (screen the day again "
+        "with the corrected package)",
+        pl.col("package_id"),
+    )
+    rejects = rejects_from_lines(
+        lines.filter(earlier), code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message, own=own
+    )
+    return lines.filter(~earlier), rejects
+
+
 def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first (package_id, line_no) in input order; later copies become ``duplicate-line`` rejects.
 

@@ -90,11 +90,12 @@ def test_a_shipper_s_split_is_judged_on_the_batch_s_packages_before_it_not_after
         assert (package in split(prefix)) == (package == "P2")
 
 
-def test_a_package_rejected_whole_in_an_earlier_batch_counts_when_its_later_line_is_screened(
+def test_a_package_rejected_in_an_earlier_batch_is_not_screened_on_a_later_line(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:
-    """P's lines of the first batch were all rejected (one bad code), so P was counted in no total there; its
-    line 3 of the next batch was still taken for a package counted before, and the day showed 0 packages."""
+    """P's lines of the first batch were all rejected (one bad code). Its line 3 of the next batch was then
+    screened alone, as if P were worth $100 (and, before that, taken for a package counted there): a package
+    is screened whole or not at all, so its later lines are rejected too, and P counts in no total."""
     first = manifest(
         {"package_id": "P", "line_no": "1", "hts_code": "12"},
         {"package_id": "P", "line_no": "2"},
@@ -103,8 +104,32 @@ def test_a_package_rejected_whole_in_an_earlier_batch_counts_when_its_later_line
     screener = screening.Screener(us_pack)
     assert screener.screen(first).lines.is_empty()
     later = screener.screen(second)
-    assert later.lines.select("line_no", "consignee_day_packages").rows() == [(3, 1)]
-    assert screener.totals()["consignee_day_packages"].to_list() == [1]
+    assert later.lines.is_empty()
+    assert later.rejects.select("line_no", "code").rows() == [("3", "package-incomplete")]
+    assert "rejected in an earlier batch" in later.rejects["message"].item()
+    assert screener.totals().is_empty()
+
+
+def test_a_corrected_resend_of_a_rejected_package_is_not_screened_in_part(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P's line 2 had a bad code, so P was rejected whole. Resent corrected in the next batch, its line 1 was a
+    copy (seen with its package) and its line 2 was screened alone: a $900 package released as a $400 one."""
+    lines = [
+        {"package_id": "P", "line_no": "1", "declared_value": "500"},
+        {"package_id": "P", "line_no": "2", "declared_value": "400"},
+    ]
+    screener = screening.Screener(us_pack)
+    first = screener.screen(manifest(lines[0], {**lines[1], "hts_code": "6109"}))
+    assert sorted(first.rejects["code"].to_list()) == ["invalid-hts", "package-incomplete"]
+    again = screener.screen(manifest(*lines))
+    assert again.lines.is_empty()
+    assert again.packages.is_empty()
+    assert again.rejects.select("line_no", "code").sort("line_no").rows() == [
+        ("1", "duplicate-line"),
+        ("2", "package-incomplete"),
+    ]
+    assert screener.totals().is_empty()
 
 
 def test_totals_carry_across_batches_and_equal_the_whole_day(
