@@ -41,6 +41,7 @@ from screening.schema import (
     PACKAGE_KEY,
     PASSTHROUGH_PREFIX,
     QUEUE_SCHEMA,
+    REJECT_SCHEMA,
     ROW_COL,
     SOURCE_COL,
 )
@@ -435,7 +436,9 @@ def input_counts(sources: Sequence[Source]) -> pl.LazyFrame:
 
 def sorted_rejects(parts: Sequence[pl.DataFrame]) -> pl.LazyFrame:
     """The ``rejects`` output from its parts: in input order (source, then row)."""
-    return pl.concat(parts).lazy().sort(SOURCE_COL, ROW_COL)
+    out = pl.concat(parts).lazy().sort(SOURCE_COL, ROW_COL)
+    assert dict(out.collect_schema()) == REJECT_SCHEMA, "rejects columns drifted"
+    return out
 
 
 def queues_output(routed: pl.DataFrame) -> pl.DataFrame:

@@ -83,7 +83,6 @@ def _whole_cents(value: Decimal) -> Decimal:
 
 
 #: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
-NonNegative = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0)]
 #: A rate as a fraction (0.25 is 25 %), at most 10 (1,000 %): a rate written in per cent (25) is refused.
 Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
 #: A dollar amount in whole cents.

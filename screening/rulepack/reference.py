@@ -1,4 +1,4 @@
-"""Reference code lists shipped with the engine (ISO 3166-1 countries, ISO 4217 currencies)."""
+"""Reference code lists shipped with the engine (ISO 3166-1 countries)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,4 @@ from importlib import resources
 def known_countries() -> tuple[str, ...]:
     """ISO 3166-1 alpha-2 codes (from Debian iso-codes; see screening/reference/PROVENANCE.md)."""
     text = resources.files("screening.reference").joinpath("countries.csv").read_text(encoding="utf-8")
-    return tuple(line for line in text.splitlines()[1:] if line)
-
-
-@cache
-def known_currencies() -> tuple[str, ...]:
-    """ISO 4217 alphabetic codes (from Debian iso-codes)."""
-    text = resources.files("screening.reference").joinpath("currencies.csv").read_text(encoding="utf-8")
     return tuple(line for line in text.splitlines()[1:] if line)

@@ -41,19 +41,6 @@ def reaches_top_per_item() -> pl.Expr:
 #: Units whose specific rate is per several units of the reported quantity.
 UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
 
-COMPONENT_COLUMNS = (
-    PACKAGE_KEY,
-    "package_id",
-    "line_no",
-    "component",
-    "measure_id",
-    "heading",
-    "base_cents",
-    "rate",
-    "amount_cents",
-)
-
-
 def measures_for_keys(
     keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
 ) -> pl.LazyFrame:
