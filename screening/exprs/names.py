@@ -16,9 +16,20 @@ _DOTTED_PAIR = r"\b(\p{L})\.(\p{L})\b\.?"
 _APOSTROPHES = r"['\u2018\u2019\u02bc`´]"
 
 
+def normalised_words(words: Sequence[str]) -> list[str]:
+    """Words of a pack's list in the normal form of names (:func:`normalise_name`: ``S.A.`` → ``SA``,
+    ``Société`` → ``SOCIETE``), distinct and sorted, empty ones dropped: a list word written as names are
+    written would otherwise never match a normalised name."""
+    if not words:
+        return []
+    normal = pl.select(normalise_name(pl.lit(pl.Series(list(words), dtype=pl.String())), ())).to_series()
+    return sorted({word for word in normal.to_list() if word})
+
+
 def suffix_pattern(legal_suffixes: Sequence[str]) -> str | None:
-    """The regex matching any of ``legal_suffixes`` as a whole upper-case token (``None`` when empty)."""
-    words = sorted({w.strip().upper() for w in legal_suffixes if w.strip()}, key=lambda w: (-len(w), w))
+    """The regex matching any of ``legal_suffixes`` as whole tokens of a normalised name (``None`` when
+    empty)."""
+    words = sorted(normalised_words(legal_suffixes), key=lambda w: (-len(w), w))
     if not words:
         return None
     return r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"

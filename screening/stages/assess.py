@@ -41,6 +41,7 @@ def reaches_top_per_item() -> pl.Expr:
 #: Units whose specific rate is per several units of the reported quantity.
 UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
 
+
 def measures_for_keys(
     keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
 ) -> pl.LazyFrame:

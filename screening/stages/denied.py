@@ -11,7 +11,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
-from screening.exprs.names import name_tokens, normalise_name
+from screening.exprs.names import name_tokens, normalise_name, normalised_words
 
 #: Output columns of :func:`match_parties`, in order.
 DENIED_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -60,7 +60,7 @@ def entry_names(
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
     ``n_tokens``, ``token_set``. Names that normalise to nothing significant are dropped.
     """
-    generic = sorted({t.strip().upper() for t in generic_tokens if t.strip()})
+    generic = normalised_words(generic_tokens)
     variants = (
         pl.concat_list(pl.col("name"), pl.col("aliases").fill_null([]))
         if "aliases" in entries.columns
@@ -139,7 +139,7 @@ def match_parties(
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
     if max_token_entries < 1:
         raise ValueError(f"max_token_entries must be positive, got {max_token_entries}")
-    generic = sorted({t.strip().upper() for t in generic_tokens if t.strip()})
+    generic = normalised_words(generic_tokens)
     if index is None:
         index = entry_names(entries, legal_suffixes=legal_suffixes, generic_tokens=generic)
     list_names = index.lazy()

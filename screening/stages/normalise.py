@@ -675,7 +675,11 @@ def split_rejected_earlier(
         pl.col("package_id"),
     )
     rejects = rejects_from_lines(
-        lines.filter(earlier), code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message, own=own
+        lines.filter(earlier),
+        code=RejectCode.PACKAGE_INCOMPLETE,
+        field="package_id",
+        message=message,
+        own=own,
     )
     return lines.filter(~earlier), rejects
 

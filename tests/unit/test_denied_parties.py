@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from screening.exprs.names import name_tokens, normalise_name
+from screening.exprs.names import name_tokens, normalise_name, normalised_words
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import (
     DENIED_SCHEMA,
@@ -109,6 +109,16 @@ def test_legal_suffixes_come_from_the_caller() -> None:
     assert normalised(["Acme Widgets GmbH"], ["gmbh"]) == ["ACME WIDGETS"]
     # whole tokens only: CO inside COBRA and SA inside SAND stay
     assert normalised(["Hidden Cobra", "Sand Swan S.A."]) == ["HIDDEN COBRA", "SAND SWAN"]
+
+
+def test_list_words_written_as_names_are_matched_as_names_are() -> None:
+    """A pack suffix or generic word with dots or accents (``S.A.``, ``Société``) was never removed: names are
+    normalised (``SA``, ``SOCIETE``) but the list words were only upper-cased."""
+    assert normalised(["Banco Foo S.A.", "Acme Société Anonyme"], ["S.A.", "Société"]) == [
+        "BANCO FOO",
+        "ACME ANONYME",
+    ]
+    assert normalised_words(["Société", "S.A.", " ", "sa"]) == ["SA", "SOCIETE"]
 
 
 def test_name_tokens() -> None:
