@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from screening.errors import RulePackError
 from screening.pipeline import screen
-from screening.rulepack.loader import RulePack, read_toml
+from screening.rulepack.loader import RulePack, read_toml, visible_toml_files
 from screening.schema import MANIFEST
 
 
@@ -61,7 +61,7 @@ def load_scenarios(pack: RulePack) -> list[tuple[Path, Scenario]]:
     folder = pack.root / "scenarios"
     out = []
     ids: dict[str, str] = {}
-    for file in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+    for file in visible_toml_files(folder):
         try:
             scenario = Scenario.model_validate(read_toml(folder, file.name))
         except ValidationError as exc:

@@ -253,13 +253,21 @@ def _with_prefix_files(root: Path, rules: DeMinimisRules) -> DeMinimisRules:
     return rules.model_copy(update={"never_eligible": tuple(classes)})
 
 
+def visible_toml_files(folder: Path) -> list[Path]:
+    """The ``*.toml`` files of ``folder`` (none if it is absent), by name; hidden ones (an editor's lock or
+    backup, ``.#s122.toml``) are no files of the pack."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.glob("*.toml") if not path.name.startswith("."))
+
+
 def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]:
     """``tariff.toml`` plus every ``measures/*.toml`` (one file per program), merged."""
     tariff = _model(root, "tariff.toml", TariffRules)
     files = {r.id: "tariff.toml" for r in (*tariff.measures, *tariff.gaps)}
     measures, gaps = list(tariff.measures), list(tariff.gaps)
     folder = root / "measures"
-    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+    for path in visible_toml_files(folder):
         name = f"measures/{path.name}"
         extra = _model(root, name, MeasureFile)
         for rule in (*extra.measures, *extra.gaps):

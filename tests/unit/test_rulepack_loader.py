@@ -147,15 +147,17 @@ def test_a_hidden_table_the_pack_names_is_in_its_content_hash(tmp_path: Path) ->
     assert after.content_hash != before.content_hash
 
 
-def test_a_hidden_measures_file_the_loader_reads_is_in_its_content_hash(tmp_path: Path) -> None:
-    """``measures/*.toml`` takes a hidden ``measures/.s122.toml`` too: its measures were applied while the
-    content hash left it out."""
+def test_a_hidden_measures_file_is_not_read(tmp_path: Path) -> None:
+    """``measures/*.toml`` took a hidden ``measures/.s122.toml`` too (its measures applied, while the content
+    hash left it out), and an editor's lock file (``.#s122.toml``, a link to nowhere) failed the load."""
     copy = copy_pack(tmp_path)
-    (copy / "measures" / "s122.toml").rename(copy / "measures" / ".s122.toml")
-    before = load_rules(copy)
-    assert "measures/.s122.toml" in before.measure_files.values()
-    edit(copy, "measures/.s122.toml", replace('rate = "0.10"', 'rate = "0.15"', 1))
-    assert load_rules(copy).content_hash != before.content_hash
+    plain = load_rules(copy)
+    (copy / "measures" / ".#s122.toml").symlink_to(copy / "nowhere")
+    # A copy of a measures file, read, would repeat its ids (a load error).
+    shutil.copy(copy / "measures" / "s122.toml", copy / "measures" / ".s122.toml")
+    hidden = load_rules(copy)
+    assert hidden.measure_files == plain.measure_files
+    assert hidden.content_hash == plain.content_hash
 
 
 def test_a_keyword_pattern_is_checked_by_the_regex_engine_that_runs_it(tmp_path: Path) -> None:
