@@ -107,7 +107,7 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
         raise UsageError(f"{folder}: no summary.json (is this a `screen run` output folder?)")
     try:
         summary = json.loads(summary_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError) as exc:
         raise InputSchemaError(str(summary_file), f"cannot be read: {exc}") from exc
     packages = _read(folder, "packages").filter(pl.col("package_id") == package_id)
     if packages.height == 0:

@@ -146,7 +146,7 @@ def _export_rows(path: Path) -> list[dict[str, Any]]:
     try:
         with opener(path, "rt", encoding="utf-8") as handle:
             rows = json.load(handle)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise RulePackError(str(path), "", f"not a readable USITC JSON export: {exc}") from exc
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise RulePackError(str(path), "", "not a USITC JSON export: expected a list of rows (JSON objects)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -536,6 +537,26 @@ def test_explain_of_an_unknown_package_is_a_usage_error(tmp_path: Path) -> None:
     done = screen("explain", "NO-SUCH-PACKAGE", "--run", str(out))
     assert done.returncode == 2
     assert "NO-SUCH-PACKAGE" in done.stderr
+
+
+def test_json_nested_too_deeply_is_refused_not_a_crash(tmp_path: Path) -> None:
+    """A summary.json (explain) or USITC export (import-hts) nested 100,000 deep exited 70 (RecursionError)."""
+    out = tmp_path / "out"
+    assert screen("run", SAMPLE / "handchecked" / "manifest.csv", "--out", out, "--quiet").returncode == 0
+    deep = "[" * 100_000 + "]" * 100_000
+    (out / "summary.json").write_text(deep)
+    explained = screen("explain", "P1", "--run", out)
+    assert explained.returncode == 3, explained.stderr
+    assert "summary.json" in explained.stderr
+    export = tmp_path / "export.json"
+    export.write_text(deep)
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    imported = screen(
+        "rules", "import-hts", export, "--revision", "r", "--effective-from", "2027-01-01", "--pack", pack
+    )
+    assert imported.returncode == 4, imported.stderr
+    assert "export.json" in imported.stderr
 
 
 def test_explain_reads_csv_outputs_too(tmp_path: Path) -> None:
