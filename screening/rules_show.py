@@ -71,7 +71,7 @@ def rules_in_force(
     ]
     out += [_entry("gift", r, _gift_text(r)) for r in dm.gifts if r.in_force(day)]
     out += [
-        _entry("suspension", r, f"{r.reason} for {', '.join(r.origins)} ({', '.join(r.modes)})")
+        _entry("suspension", r, f"{r.reason} for {_origins_text(r)} ({', '.join(r.modes)})")
         for r in dm.suspensions
         if r.in_force(day)
         and r.in_force_as_written
@@ -198,7 +198,13 @@ def _concerns(rule: Scoped, origin: str | None, mode: str | None) -> bool:
 
 
 def _origin_ok(rule: Suspension, origin: str | None) -> bool:
-    return origin is None or "*" in rule.origins or origin in rule.origins
+    named = "*" in rule.origins or origin in rule.origins
+    return origin is None or (named and origin not in rule.origins_exclude)
+
+
+def _origins_text(rule: Suspension) -> str:
+    but = f" but {', '.join(rule.origins_exclude)}" if rule.origins_exclude else ""
+    return f"{', '.join(rule.origins)}{but}"
 
 
 def _fee_text(fee: Fee) -> str:

@@ -563,6 +563,7 @@ def check_pack(pack: RulePack) -> None:
             for r in pack.de_minimis.suspensions
             if r.in_force_as_written
             for origin in _expand_star(r.origins, pack)
+            if origin not in r.origins_exclude
             for mode in r.modes
         ],
         "fees": [

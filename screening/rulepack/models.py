@@ -155,6 +155,9 @@ class Suspension(Rule):
     """A period in which de minimis is unavailable for some origins and modes."""
 
     origins: SomeCountries
+    origins_exclude: Countries = Field(
+        default=(), description="origins the suspension leaves out (with `*`: every country but these)"
+    )
     modes: SomeModes = ALL_MODES
     reason: Literal["dm-suspended-origin", "dm-suspended-all", "dm-repealed"]
     in_force_as_written: bool = Field(

@@ -114,6 +114,7 @@ def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
         for rule in pack.de_minimis.suspensions
         if rule.in_force_as_written and rule.in_force(day)
         for origin in _expand(rule.origins)
+        if origin not in rule.origins_exclude
         for mode in rule.modes
     ]
     return pl.DataFrame(

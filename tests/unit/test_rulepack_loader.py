@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 from collections.abc import Callable
@@ -13,6 +14,7 @@ import pytest
 import screening
 from screening.errors import RulePackError
 from screening.rulepack.loader import RulePack, content_hash, load_rules
+from screening.rules_show import rules_in_force
 
 from ..conftest import BASE_LINE
 
@@ -589,3 +591,34 @@ def test_a_scenario_with_a_misspelt_column_or_a_repeated_id_is_refused(
     )
     with pytest.raises(RulePackError, match=re.escape(message)):
         load_scenarios(load_rules(pack))
+
+
+def test_a_suspension_can_leave_origins_out_for_a_what_if(tmp_path: Path) -> None:
+    """ "What if the all-country suspension had reached German goods a week later": a suspension could not
+    leave an origin out (an unknown key), so the what-if needed a rule listing 248 other countries."""
+    copy = copy_pack(tmp_path)
+    everyone = 'id = "eo14324-all"\norigins = ["*"]\n'
+    edit(copy, "de_minimis.toml", replace(everyone, everyone + 'origins_exclude = ["DE"]\n', 1))
+    # A DE-only suspension from a week later: it does not overlap the one that leaves DE out.
+    later = (
+        '\n[[suspensions]]\nid = "what-if-de-later"\norigins = ["DE"]\nreason = "dm-suspended-all"\n'
+        'effective_from = 2025-09-05\neffective_to = 2026-02-24\ncitation = { instrument = "what-if" }\n'
+    )
+    edit(copy, "de_minimis.toml", lambda text: text + later)
+    pack = load_rules(copy)
+    cases = (("DE1", "DE", "2025-09-02"), ("DE2", "DE", "2025-09-10"), ("FR1", "FR", "2025-09-02"))
+    lines = [
+        {**BASE_LINE, "package_id": p, "consignee_name": p, "country_of_origin": origin, "arrival_date": day}
+        for p, origin, day in cases
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=pack)
+    got = {
+        r["package_id"]: (r["de_minimis_reason"], r["de_minimis_rule_id"]) for r in result.packages.to_dicts()
+    }
+    assert got["DE1"][0] == "dm-eligible"
+    assert got["DE2"] == ("dm-suspended-all", "what-if-de-later")
+    assert got["FR1"] == ("dm-suspended-all", "eo14324-all")
+    shown = rules_in_force(pack, dt.date(2025, 9, 2), origin="DE")
+    assert not [r for r in shown if r.kind == "suspension"]
+    everyone_else = [r for r in rules_in_force(pack, dt.date(2025, 9, 2)) if r.rule_id == "eo14324-all"]
+    assert "* but DE" in everyone_else[0].summary
