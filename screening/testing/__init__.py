@@ -5,10 +5,11 @@ Public, so that users can property-test their own mappings, packs and pipelines:
     from hypothesis import given
     from screening.testing import manifests, load_profile
 
-Needs Hypothesis (a ``dev`` extra), not pytest. Depends only on :mod:`screening.schema` and
-:mod:`screening.errors` within this package.
+Needs Hypothesis (a ``dev`` extra), not pytest. Within this package it reads the schema, the codes and, for
+the default arrival dates (the days the bundled pack's law changes), the pack loader.
 """
 
+from screening.testing.boundaries import bundled_rule_change_dates, rule_boundaries, rule_change_dates
 from screening.testing.profiles import PROFILES, load_profile
 from screening.testing.strategies import (
     BOUNDARY_VALUES,
@@ -17,7 +18,6 @@ from screening.testing.strategies import (
     DEFAULT_CURRENCIES,
     DEFAULT_HTS_CODES,
     DEFAULT_ORIGINS,
-    RULE_CHANGE_DATES,
     Breakage,
     BrokenRow,
     DeMinimisPack,
@@ -44,7 +44,6 @@ __all__ = [
     "DEFAULT_HTS_CODES",
     "DEFAULT_ORIGINS",
     "PROFILES",
-    "RULE_CHANGE_DATES",
     "Breakage",
     "BrokenRow",
     "DeMinimisPack",
@@ -54,6 +53,7 @@ __all__ = [
     "RowLabel",
     "SuspensionSpec",
     "broken_rows",
+    "bundled_rule_change_dates",
     "de_minimis_packs",
     "declared_values",
     "labelled_manifests",
@@ -61,5 +61,7 @@ __all__ = [
     "manifest_rows",
     "manifests",
     "persons",
+    "rule_boundaries",
+    "rule_change_dates",
     "to_frame",
 ]

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from screening.errors import RejectCode
 from screening.schema import MANIFEST_COLUMNS, MODES, REQUIRED_COLUMNS
+from screening.testing.boundaries import bundled_rule_change_dates
 
 #: A manifest row: every canonical column, as text (None for an empty cell).
 Row = dict[str, str | None]
@@ -45,18 +46,6 @@ COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in MANIFEST_COLUMNS)
 DEFAULT_HTS_CODES: Final[tuple[str, ...]] = (
     "6109100012", "6110202075", "6403999065", "8517130000", "8518301000", "9503000073", "7113115000",
     "3304100000", "4202221500", "0902101050", "2204215015", "0101210010",
-)
-#: Arrival dates on and around the U.S. pack's rule changes (threshold, suspensions, fees, postal regimes,
-#: Chapter 99 measures, the repeal), plus a few ordinary days.
-RULE_CHANGE_DATES: Final[tuple[dt.date, ...]] = tuple(
-    dt.date.fromisoformat(d)
-    for d in (
-        "2016-03-10", "2019-06-12", "2024-09-30", "2024-10-01", "2025-01-01", "2025-02-03", "2025-02-04",
-        "2025-02-05", "2025-03-03", "2025-03-04", "2025-03-10", "2025-04-04", "2025-04-05", "2025-05-01",
-        "2025-05-02", "2025-05-13", "2025-05-14", "2025-08-28", "2025-08-29", "2025-09-30", "2025-10-01",
-        "2025-11-10", "2026-02-23", "2026-02-24", "2026-06-24", "2026-07-24", "2026-09-30", "2026-10-01",
-        "2027-06-30", "2027-07-01",
-    )
 )
 #: Currencies of the bundled pack (USD most often, as in real manifests).
 DEFAULT_CURRENCIES: Final[tuple[str, ...]] = ("USD", "USD", "USD", "EUR", "CNY", "GBP", "JPY", "CAD")
@@ -317,7 +306,7 @@ def _package(
 def manifest_rows(
     *,
     hts_codes: Sequence[str] = DEFAULT_HTS_CODES,
-    dates: Sequence[dt.date] = RULE_CHANGE_DATES,
+    dates: Sequence[dt.date] | None = None,
     currencies: Sequence[str] = DEFAULT_CURRENCIES,
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,
@@ -337,7 +326,7 @@ def manifest_rows(
             package_id=pair[1],
             person=pair[0],
             hts_codes=hts_codes,
-            dates=dates,
+            dates=bundled_rule_change_dates() if dates is None else dates,
             currencies=currencies,
             origins=origins,
             modes=modes,
@@ -445,7 +434,7 @@ def labelled_manifests(
     max_broken: int = 0,
     max_duplicates: int = 0,
     hts_codes: Sequence[str] = DEFAULT_HTS_CODES,
-    dates: Sequence[dt.date] = RULE_CHANGE_DATES,
+    dates: Sequence[dt.date] | None = None,
     currencies: Sequence[str] = DEFAULT_CURRENCIES,
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,
@@ -454,6 +443,9 @@ def labelled_manifests(
 ) -> st.SearchStrategy[LabelledManifest]:
     """Manifests with, for each row, what must become of it (see :class:`RowLabel`).
 
+    ``dates`` default to the days the bundled pack's law changes and the days before them
+    (:func:`~screening.testing.boundaries.bundled_rule_change_dates`).
+
     Packages have 1 to ``max_lines`` lines sharing one date, mode, origin, currency and consignee, drawn
     from at most ``max_consignees`` people (skewed: one person gets about half of the packages). Up to
     ``max_broken`` broken rows (:func:`broken_rows` with ``breakages``, package ids ``BADnnnn``) are inserted
@@ -461,6 +453,8 @@ def labelled_manifests(
     """
     if min_packages < 0 or max_packages < min_packages or max_lines < 1 or max_consignees < 1:
         raise ValueError("need 0 <= min_packages <= max_packages, max_lines >= 1 and max_consignees >= 1")
+    if dates is None:
+        dates = bundled_rule_change_dates()
     if not hts_codes or not dates or not currencies or not origins or not modes:
         raise ValueError("hts_codes, dates, currencies, origins and modes must not be empty")
     return _labelled_manifests(
@@ -489,7 +483,7 @@ def manifests(
     max_broken: int = 0,
     max_duplicates: int = 0,
     hts_codes: Sequence[str] = DEFAULT_HTS_CODES,
-    dates: Sequence[dt.date] = RULE_CHANGE_DATES,
+    dates: Sequence[dt.date] | None = None,
     currencies: Sequence[str] = DEFAULT_CURRENCIES,
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,

@@ -38,9 +38,11 @@ from screening.testing import (
     Breakage,
     DeMinimisPack,
     LabelledManifest,
+    bundled_rule_change_dates,
     de_minimis_packs,
     labelled_manifests,
     manifests,
+    rule_boundaries,
 )
 
 from ..conftest import OUTPUT_FILES as RUN_FILES
@@ -398,23 +400,6 @@ def test_idempotent_normalisation(pack: screening.RulePack, frame: pl.DataFrame,
 # --- Period invariance ---------------------------------------------------------------------------------------
 
 
-def rule_boundaries(pack: screening.RulePack) -> list[dt.date]:
-    """Every date on which a rule, tariff line or scope entry of ``pack`` starts or ends (from its coverage)."""
-    days = {pack.meta.covers_from}
-    for rule in pack.all_rules():
-        days.add(rule.effective_from)
-        if rule.effective_to is not None:
-            days.add(rule.effective_to)
-    # Dated tables (tariff lines, measure scopes, ...): every Date column. Not the exchange rates (USD only).
-    for each in dataclasses.fields(pack):
-        table = getattr(pack, each.name)
-        if isinstance(table, pl.DataFrame) and each.name != "fx_rates":
-            for column, dtype in table.schema.items():
-                if dtype == pl.Date():
-                    days.update(table[column].drop_nulls().unique().to_list())
-    return sorted(d for d in days if d >= pack.meta.covers_from)
-
-
 @st.composite
 def same_period_dates(draw: st.DrawFn, boundaries: Sequence[dt.date]) -> tuple[dt.date, dt.date]:
     """Two dates inside one period between consecutive boundaries (the last period runs 5 years)."""
@@ -555,3 +540,13 @@ def test_determinism_two_runs_write_byte_identical_outputs(
             for name in names:
                 first = (folder / "a" / fmt / name).read_bytes()
                 assert first == (folder / "b" / fmt / name).read_bytes(), f"{fmt}/{name} differs between runs"
+
+
+def test_the_default_arrival_dates_are_the_days_the_pack_s_law_changes(us_pack: screening.RulePack) -> None:
+    """The strategies' dates were a hand list that had drifted: 51 of the pack's change days (2025-08-01, CA at
+    35 %; 2026-06-08, the Section 232 annexes) and the days before them were never drawn."""
+    dates = set(bundled_rule_change_dates())
+    for day in rule_boundaries(us_pack):
+        assert day in dates
+        assert day == us_pack.meta.covers_from or day - dt.timedelta(days=1) in dates
+    assert {dt.date(2025, 7, 31), dt.date(2025, 8, 1), dt.date(2026, 6, 7), dt.date(2026, 6, 8)} <= dates
