@@ -153,14 +153,13 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFra
     columns = tariff.lines.collect_schema().names()
     mfn = [c for c in _MFN_RATE if c in columns]
     usmca = [c for c in _USMCA_RATE if c in columns]
-    # The texts are not compared: lines whose rates agree may word them differently.
     under = (
         below.sort(*key, "hts")
         .group_by(key, maintain_order=True)
         .agg(
             pl.all().first(),
-            (pl.struct(c for c in mfn if c != "general").n_unique() > 1).alias(MFN_TOO_SHORT),
-            (pl.struct(c for c in usmca if c != "usmca_text").n_unique() > 1).alias(USMCA_TOO_SHORT),
+            (_charged_as(mfn, "status", "general").n_unique() > 1).alias(MFN_TOO_SHORT),
+            (_charged_as(usmca, "usmca_status", "usmca_text").n_unique() > 1).alias(USMCA_TOO_SHORT),
         )
         .with_columns(
             *[pl.when(~pl.col(MFN_TOO_SHORT)).then(pl.col(c)).alias(c) for c in mfn],
@@ -178,6 +177,14 @@ def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFra
             {"hts": "tariff_line", "general": "mfn_text", "status": "mfn_status", "revision": "mfn_revision"}
         )
     )
+
+
+def _charged_as(columns: Sequence[str], status: str, text: str) -> pl.Expr:
+    """What a tariff line charges, to compare lines: its parsed rate, and for a rate on part values its text
+    (the formula over the parts, which the tariff lines do not hold parsed). Other texts are not compared:
+    lines whose rates agree may word them differently."""
+    formula = pl.when(pl.col(status) == "needs-part-values").then(pl.col(text))
+    return pl.struct(*[c for c in columns if c != text], formula.alias("__formula"))
 
 
 def hts_too_short() -> pl.Expr:

@@ -319,6 +319,34 @@ def test_a_short_code_is_judged_by_the_rates_of_the_program_its_goods_take(
         ), open_
 
 
+def test_a_short_code_whose_lines_charge_different_formulas_on_parts_needs_the_longer_code(
+    us_pack: screening.RulePack,
+) -> None:
+    """9102.11's watch lines charge on their parts by different formulas (9102.11.10: case 6 %, 9102.11.25: case
+    8.5 %); the formulas are not among the parsed rate columns, so for a while the short code took its first
+    line's formula and was charged $99.76, where the line it could also be charges $102.72."""
+    watch = {
+        **BASE_LINE,
+        "arrival_date": "2026-03-02",
+        "country_of_origin": "CH",
+        "declared_value": "900.00",
+        "description": "wrist watch",
+        "part_values": "case=120.00; strap=15; battery=0.40; jewel=17; movement=300",
+    }
+    lines = [
+        {**watch, "package_id": p, "consignee_name": p, "hts_code": code}
+        for p, code in (("SHORT", "9102.11"), ("LONG", "9102.11.25"))
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=us_pack)
+    got = {r["package_id"]: r for r in result.lines.iter_rows(named=True)}
+    assert (got["SHORT"]["duty_status"], got["SHORT"]["tariff_line"], got["SHORT"]["duty_usd"]) == (
+        "needs-longer-hts",
+        None,
+        None,
+    )
+    assert (got["LONG"]["duty_status"], got["LONG"]["duty_usd"]) == ("assessed", Decimal("102.72"))
+
+
 def test_rules_show_says_which_program_a_short_code_settles(us_pack: screening.RulePack) -> None:
     [line] = [
         r
