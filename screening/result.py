@@ -89,7 +89,9 @@ class Result:
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
-        staging = staging_dir(target)
+        # The files the run read (those with a digest): a run never replaces one of its inputs.
+        read = [Path(entry["source"]) for entry in self.summary.get("inputs", ()) if "sha256" in entry]
+        staging = staging_dir(target, read)
         try:
             write_frames(self.frames(), staging, fmt)
             write_json(self.summary, staging / "summary.json")

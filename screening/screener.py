@@ -305,6 +305,10 @@ def _typed_table(path: str | Path, name: str, table: pl.DataFrame, schema: pl.Sc
     return typed
 
 
+#: One cent more than the outputs' Decimal(18, 2) holds.
+_MOST_CENTS = 10**18
+
+
 def _impossible(name: str) -> dict[str, pl.Expr]:
     """What no saved state's table ``name`` holds, each as a test of a row: a restored state with negative
     totals or null keys would change later batches' decisions."""
@@ -320,6 +324,12 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
     }[name]
     checks = {f"a null {column}": pl.col(column).is_null() for column in not_null}
     checks |= {f"a negative {column}": pl.col(column) < 0 for column in counts}
+    # Beyond what the outputs' Decimal(18, 2) holds, the next batch would fail (no save writes it).
+    checks |= {
+        f"a {column} beyond 10^16 dollars": pl.col(column) >= _MOST_CENTS
+        for column in counts
+        if column.endswith("_cents")
+    }
     if name == "consignee_days":
         checks["a gift value above the value"] = pl.col("consignee_day_gift_cents") > pl.col(
             "consignee_day_value_cents"

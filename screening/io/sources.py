@@ -762,7 +762,8 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
     if repeated:
         raise InputSchemaError(
-            source.label, f"repeated column headers ({shown_headers(repeated)}): each column must appear once"
+            source.label,
+            f"repeated column headers ({shown_headers(repeated, among=names)}): each column must appear once",
         )
     # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
     # other input it is the input's own.
@@ -816,7 +817,8 @@ def refuse_repeated_names(names: Sequence[str], label: str) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputSchemaError(
-            label, f"repeated column headers ({shown_headers(repeated)}): each column must appear once"
+            label,
+            f"repeated column headers ({shown_headers(repeated, among=names)}): each column must appear once",
         )
 
 

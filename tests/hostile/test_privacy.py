@@ -238,7 +238,8 @@ def test_a_file_whose_first_row_is_data_is_refused_without_quoting_it(tmp_path: 
         ),
     ]
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(line_end.join(rows if line_end == "\n" else [_header(), *rows]).encode() + b"\n")
+    body = rows if line_end != "\r" else [_header(), *rows]
+    bad.write_bytes(line_end.join(body).encode() + b"\n")
     done = _run(bad, "--out", tmp_path / "o")
     assert done.returncode == 3, done.stderr
     assert "looks like data" in done.stderr
@@ -248,6 +249,21 @@ def test_a_file_whose_first_row_is_data_is_refused_without_quoting_it(tmp_path: 
     mapped = _run(bad, "--out", tmp_path / "o", "--mapping", mapping)
     assert mapped.returncode == 3, mapped.stderr
     assert not leaks(mapped.stdout + mapped.stderr), mapped.stderr
+
+
+def test_a_one_row_file_without_its_header_is_refused_without_quoting_it(tmp_path: Path) -> None:
+    """One data row alone: the values it repeats (the name as shipper and consignee, the country) were shown as
+    "repeated column headers", judged data-like by themselves only."""
+    row = _csv_line(
+        package_id="P1", consignee_name="Zebulon Quixmarm", shipper_name="Zebulon Quixmarm", quantity="3"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(row + "\n", encoding="utf-8")
+    done = _run(bad, "--out", tmp_path / "o")
+    assert done.returncode == 3, done.stderr
+    assert "repeated column headers" in done.stderr
+    assert "looks like data" in done.stderr
+    assert not leaks(done.stdout + done.stderr), done.stderr
 
 
 def test_a_file_with_headers_still_lists_them(tmp_path: Path) -> None:

@@ -292,6 +292,12 @@ def _with_column(table: bytes, column: str, value: object) -> bytes:
         ("consignee_days", "consignee_day_value_cents", -150_000, "a negative consignee_day_value_cents"),
         ("consignee_days", "consignee_day_packages", -1, "a negative consignee_day_packages"),
         ("consignee_days", "consignee_day_gift_cents", 1_000_000, "a gift value above the value"),
+        (
+            "consignee_days",
+            "consignee_day_value_cents",
+            2**63 - 50_000,
+            r"a consignee_day_value_cents beyond 10\^16 dollars",
+        ),
         ("consignee_days", "consignee_key", None, "a null consignee_key"),
         ("seen_lines", "line_no", None, "a null line_no"),
         ("queue_load", "queue_seen", -5, "a negative queue_seen"),

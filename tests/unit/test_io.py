@@ -559,6 +559,21 @@ def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
 # --- Writing results -------------------------------------------------------------------------------------
 
 
+def test_write_refuses_a_folder_holding_the_run_s_input(tmp_path: Path, pack: RulePack) -> None:
+    """A manifest kept as ``out/lines.csv`` beside an earlier ``summary.json`` was replaced by the run's own
+    ``lines.csv`` when ``Result.write`` wrote into ``out`` (``screen run`` already refused it)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.json").write_text("{}\n")
+    source = out / "lines.csv"
+    manifest().write_csv(source)
+    kept = source.read_bytes()
+    result = screening.screen(source, rules=pack)
+    with pytest.raises(UsageError, match="holds the input"):
+        result.write(out, fmt="csv")
+    assert source.read_bytes() == kept
+
+
 def test_write_twice_leaves_one_complete_set(tmp_path: Path, pack: RulePack) -> None:
     result = screen(manifest(), pack)
     parent = tmp_path / "work"
