@@ -1008,7 +1008,8 @@ def _assess(
 def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
     """The goods table with every goods-level lookup: tariff line and rate program, day rules,
     suspensions, exclusions, gift limits, postal regimes (row ``i`` is still goods code ``i``)."""
-    facts = enrich.attach_tariff(goods.lazy(), resolved.tariff)
+    claims = enrich.usmca_claimed(resolved.usmca_parties).alias(enrich.USMCA_CLAIMED)
+    facts = enrich.attach_tariff(goods.lazy().with_columns(claims), resolved.tariff)
     facts = decide.attach_day_rules(facts, resolved.days)
     facts = decide.attach_suspensions(facts, resolved.suspensions)
     facts = decide.attach_exclusions(facts, resolved.never_eligible, resolved.tariff)

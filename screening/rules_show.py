@@ -25,7 +25,7 @@ from screening.rulepack.resolve import resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
-from screening.stages.enrich import MFN_TOO_SHORT, USMCA_TOO_SHORT, tariff_lines_for_keys
+from screening.stages.enrich import MFN_TOO_SHORT, USMCA_CLAIMED, USMCA_TOO_SHORT, tariff_lines_for_keys
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,11 @@ def _origin_ok(rule: Suspension, origin: str | None) -> bool:
     return origin is None or (named and origin not in rule.origins_exclude)
 
 
+def _usmca_goods(pack: RulePack) -> str:
+    parties = pack.tariff.usmca.parties if pack.tariff.usmca is not None else ()
+    return f"{'/'.join(parties)} goods" if parties else "goods of a party (the pack names none)"
+
+
 def _origins_text(rule: Suspension) -> str:
     but = f" but {', '.join(rule.origins_exclude)}" if rule.origins_exclude else ""
     return f"{', '.join(rule.origins)}{but}"
@@ -243,7 +248,7 @@ def _measures(
             .with_columns(
                 arrival_date=pl.lit(day, dtype=pl.Date()),
                 hts_digits=pl.lit(hts_digits_of(hts)),
-                usmca_claim=pl.lit(False),
+                **{USMCA_CLAIMED: pl.lit(False)},
             )
         )
         applied = (
@@ -312,7 +317,7 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
         if not row[USMCA_TOO_SHORT]:
             usmca = row["usmca_text"]
             what += (
-                f"; under a USMCA claim on CA/MX goods every one of them charges USMCA {usmca}"
+                f"; under a USMCA claim on {_usmca_goods(pack)} every one of them charges USMCA {usmca}"
                 if usmca
                 else "; none of them has a USMCA rate"
             )

@@ -412,6 +412,14 @@ class MeasureFile(Frozen):
     gaps: tuple[CoverageGap, ...] = ()
 
 
+class FreeTradeParties(Frozen):
+    """The countries whose originating goods a free-trade claim covers (USMCA: Canada and Mexico)."""
+
+    parties: Countries = Field(description="a claim on goods of another origin counts for nothing")
+    citation: Citation
+    note: str | None = None
+
+
 class TariffRules(MeasureFile):
     """Contents of ``tariff.toml``: the MFN table, additional measures, gaps and postal regimes.
 
@@ -419,6 +427,9 @@ class TariffRules(MeasureFile):
     """
 
     mfn: Table
+    usmca: FreeTradeParties | None = Field(
+        default=None, description="whose goods a `usmca_claim` covers; without it, no claim counts"
+    )
     postal: tuple[PostalRegime, ...] = ()
     stacking_groups: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")], str] = Field(
         default_factory=dict,

@@ -41,6 +41,8 @@ class ResolvedRules:
     postal: pl.DataFrame
     fees: pl.DataFrame
     citations: pl.DataFrame
+    #: Origins whose goods a USMCA claim covers (none without the pack's ``[usmca]``).
+    usmca_parties: tuple[str, ...] = ()
 
 
 def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
@@ -59,6 +61,7 @@ def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
         postal=_postal(pack, days),
         fees=_fees(pack, days),
         citations=citation_table(pack),
+        usmca_parties=pack.tariff.usmca.parties if pack.tariff.usmca is not None else (),
     )
 
 

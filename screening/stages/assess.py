@@ -22,14 +22,13 @@ from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
 from screening.stages.enrich import (
     GOODS_CODE,
     HTS_TOO_SHORT,
-    USMCA_ORIGINS,
+    USMCA_CLAIMED,
     gather_goods,
     goods_column,
-    usmca_claimed,
 )
 from screening.stages.lookup import attach
 
-MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", "usmca_claim")
+MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
 
 
 def reaches_top_per_item() -> pl.Expr:
@@ -64,7 +63,7 @@ def measures_for_keys(
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
-    place = ["arrival_date", "country_of_origin", "mode", "usmca_claim"]
+    place = ["arrival_date", "country_of_origin", "mode", USMCA_CLAIMED]
     by_place = (
         keys.select(place)
         .unique()
@@ -76,11 +75,7 @@ def measures_for_keys(
             )
             & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
             & pl.col("modes").list.contains(pl.col("mode"))
-            & ~(
-                pl.col("usmca_exempt")
-                & pl.col("usmca_claim").fill_null(False)
-                & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
-            )
+            & ~(pl.col("usmca_exempt") & pl.col(USMCA_CLAIMED))
         )
         .drop("origins", "origins_exclude", "modes")
     )
@@ -257,7 +252,7 @@ def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:
     A USMCA claim on CA/MX goods takes the special rate of program S/S+ where the
     tariff line lists one; otherwise the column-1 general rate applies.
     """
-    usmca = usmca_claimed() & pl.col("usmca_status").is_not_null()
+    usmca = pl.col(USMCA_CLAIMED) & pl.col("usmca_status").is_not_null()
     general = {"status": "mfn_status"}
     return lines.with_columns(
         pl.when(usmca).then(pl.lit("usmca")).otherwise(pl.lit("mfn")).alias("rate_program"),
@@ -406,17 +401,18 @@ def add_duty_columns(
 
     ``goods`` is the goods table after :func:`add_goods_duty_facts`; the lines carry their goods code
     and package decisions. Adds the goods columns :data:`DUTY_GOODS_OUTPUT` and
-    :data:`~screening.stages.enrich.HTS_TOO_SHORT` (for the risk columns; not an output), then
-    :data:`DUTY_COLUMNS`.
+    :data:`~screening.stages.enrich.HTS_TOO_SHORT` (for the risk columns; not an output) and
+    :data:`~screening.stages.enrich.USMCA_CLAIMED` (for the fees), then :data:`DUTY_COLUMNS`.
 
     Under a flat postal regime the postal duty replaces the others: ad valorem on each
     line, or (``postal_method="specific"``, where the regime offers it) an amount per
     postal item, charged once per package by :func:`package_duty_components`.
     """
-    with_goods = gather_goods(lines, goods, [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT])
+    gathered = [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT, USMCA_CLAIMED]
+    with_goods = gather_goods(lines, goods, gathered)
     return with_goods.with_columns(
         *duty_columns(postal_method), pl.col(HTS_TOO_SHORT).fill_null(False)
-    ).select(*lines.columns, *DUTY_GOODS_OUTPUT, HTS_TOO_SHORT, *DUTY_COLUMNS)
+    ).select(*lines.columns, *DUTY_GOODS_OUTPUT, HTS_TOO_SHORT, USMCA_CLAIMED, *DUTY_COLUMNS)
 
 
 def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
@@ -455,7 +451,7 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         mfn_applies.alias("mfn_applies"),
         (dutiable & postal_open).alias("postal_open"),
         # A USMCA claim on goods charged the postal duty: what the regime's note says the pack leaves open.
-        pl.when(dutiable & postal_flat & ~postal_open & usmca_claimed())
+        pl.when(dutiable & postal_flat & ~postal_open & pl.col(USMCA_CLAIMED))
         .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
         .alias("postal_claim_note"),
         (dutiable & per_item).alias("postal_per_item"),

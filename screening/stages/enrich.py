@@ -100,7 +100,8 @@ HTS_TOO_SHORT = "__hts_too_short"
 #: column-1 general rate, or in their USMCA (program S/S+) rate.
 MFN_TOO_SHORT = "__mfn_too_short"
 USMCA_TOO_SHORT = "__usmca_too_short"
-USMCA_ORIGINS = ("CA", "MX")
+#: Internal goods column: a USMCA claim on goods of a party's origin (:func:`usmca_claimed`).
+USMCA_CLAIMED = "__usmca_claimed"
 #: The rate columns of each program, as the resolved tariff lines hold them.
 _MFN_RATE = (
     "general",
@@ -114,9 +115,10 @@ _MFN_RATE = (
 _USMCA_RATE = tuple(f"usmca_{c}" for c in ("text", *_MFN_RATE[1:]))
 
 
-def usmca_claimed() -> pl.Expr:
-    """A line's USMCA claim on CA/MX goods (a claim on goods of other origins counts for nothing)."""
-    return pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(USMCA_ORIGINS)
+def usmca_claimed(parties: Sequence[str]) -> pl.Expr:
+    """A line's USMCA claim on goods of the parties' origin (the pack's ``[usmca] parties``; a claim on goods
+    of other origins counts for nothing). The goods table holds it as :data:`USMCA_CLAIMED`."""
+    return pl.col("usmca_claim").fill_null(False) & pl.col("country_of_origin").is_in(list(parties))
 
 
 def tariff_lines_for_keys(keys: pl.LazyFrame, tariff: TariffTable) -> pl.LazyFrame:
@@ -191,7 +193,7 @@ def hts_too_short() -> pl.Expr:
     """Whether a goods' code is too short for the rate program it takes (after :func:`tariff_lines_for_keys`):
     a USMCA claim on CA/MX goods is judged by the USMCA rates under the code, unless none of its lines has one
     (then by the general rates, as the claim counts for nothing); other goods by the general rates."""
-    claimed = usmca_claimed()
+    claimed = pl.col(USMCA_CLAIMED)
     return (
         pl.when(claimed & pl.col("usmca_status").is_not_null())
         .then(False)

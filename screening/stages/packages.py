@@ -9,7 +9,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
-from screening.stages.enrich import usmca_claimed
+from screening.stages.enrich import USMCA_CLAIMED
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -64,7 +64,7 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         # A line whose code leaves open whether the item may use the postal method: so are its fees.
         pl.col("postal_open").any().alias("postal_open"),
         # A USMCA claim on CA/MX goods (a fee may say the pack does not settle it on such goods).
-        usmca_claimed().any().alias("usmca_claimed"),
+        pl.col(USMCA_CLAIMED).any().alias("usmca_claimed"),
         pl.when(pl.col("duty_cents").is_null().any())
         .then(None)
         .otherwise(pl.col("duty_cents").sum())

@@ -622,3 +622,35 @@ def test_a_suspension_can_leave_origins_out_for_a_what_if(tmp_path: Path) -> Non
     assert not [r for r in shown if r.kind == "suspension"]
     everyone_else = [r for r in rules_in_force(pack, dt.date(2025, 9, 2)) if r.rule_id == "eo14324-all"]
     assert "* but DE" in everyone_else[0].summary
+
+
+def test_whose_goods_a_usmca_claim_covers_is_pack_data(tmp_path: Path) -> None:
+    """The USMCA parties were a constant in the engine (CA, MX): a pack names them, with its citation, and a
+    claim on goods of another origin counts for nothing."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", replace('parties = ["CA", "MX"]', 'parties = ["CA"]', 1))
+    shipped, canada_only = load_rules(PACK), load_rules(copy)
+    assert shipped.tariff.usmca is not None
+    assert shipped.tariff.usmca.parties == ("CA", "MX")
+    lines = [
+        {
+            **BASE_LINE,
+            "package_id": origin,
+            "consignee_name": origin,
+            "country_of_origin": origin,
+            "shipper_country": origin,
+            "country_of_export": origin,
+            "hts_code": "6109.10.00.12",
+            "arrival_date": "2026-03-02",
+            "declared_value": "900.00",
+            "usmca_claim": "true",
+        }
+        for origin in ("CA", "MX")
+    ]
+    programs = {}
+    for name, pack in (("shipped", shipped), ("canada_only", canada_only)):
+        result = screening.screen(pl.DataFrame(lines), rules=pack)
+        mfn = result.components.filter(pl.col("component") == "mfn")
+        programs[name] = dict(mfn.select("package_id", "measure_id").iter_rows())
+    assert programs["shipped"] == {"CA": "usmca", "MX": "usmca"}
+    assert programs["canada_only"] == {"CA": "usmca", "MX": "mfn"}
