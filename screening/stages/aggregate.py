@@ -21,6 +21,17 @@ CONSIGNEE_DAY_TOTALS = pl.Schema(
 )
 
 
+def value_cents() -> pl.Expr:
+    """The value of a group of lines, in cents: what the consignee-day total adds up (every mode of
+    totalling uses it: a window, a group-by, the running totals of batches)."""
+    return pl.col("value_usd_cents").sum()
+
+
+def gift_cents() -> pl.Expr:
+    """The value of a group's bona fide gift lines, in cents (the person-day gift limit's total)."""
+    return pl.col("value_usd_cents").filter(pl.col("gift")).sum()
+
+
 def consignee_day_totals() -> list[pl.Expr]:
     """Each line's consignee-day totals: value and gift value (cents), distinct packages, lines.
 
@@ -29,8 +40,8 @@ def consignee_day_totals() -> list[pl.Expr]:
     """
     day = list(CONSIGNEE_DAY)
     return [
-        pl.col("value_usd_cents").sum().over(day).alias("consignee_day_value_cents"),
-        pl.col("value_usd_cents").filter(pl.col("gift")).sum().over(day).alias("consignee_day_gift_cents"),
+        value_cents().over(day).alias("consignee_day_value_cents"),
+        gift_cents().over(day).alias("consignee_day_gift_cents"),
         pl.col(PACKAGE_KEY).n_unique().over(day).alias("consignee_day_packages"),
         pl.len().over(day).cast(pl.Int64()).alias("consignee_day_lines"),
     ]
@@ -60,8 +71,8 @@ def consignee_day_sums() -> list[pl.Expr]:
     ``gift``): the aggregations of a group-by on :data:`CONSIGNEE_DAY`, named as
     :data:`CONSIGNEE_DAY_TOTALS`."""
     return [
-        pl.col("value_usd_cents").sum().alias("consignee_day_value_cents"),
-        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("consignee_day_gift_cents"),
+        value_cents().alias("consignee_day_value_cents"),
+        gift_cents().alias("consignee_day_gift_cents"),
         pl.col("package_id").n_unique().alias("consignee_day_packages"),
         pl.len().alias("consignee_day_lines"),
     ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from screening.stages.aggregate import CONSIGNEE_DAY, consignee_day_sums
+from screening.stages.aggregate import CONSIGNEE_DAY, consignee_day_sums, gift_cents, value_cents
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.lookup import attach
 
@@ -102,8 +102,8 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows, earlier: pl.Series | N
     arrived = lines.with_columns(pl.col(ARRIVAL).min().over("package_id").alias("__arrival"))
     per_package = arrived.group_by(*CONSIGNEE_DAY, "package_id").agg(
         pl.col("__arrival").first(),
-        pl.col("value_usd_cents").sum().alias("__value"),
-        pl.col("value_usd_cents").filter(pl.col("gift")).sum().alias("__gift"),
+        value_cents().alias("__value"),
+        gift_cents().alias("__gift"),
         pl.len().cast(pl.Int64()).alias("__lines"),
     )
     # Each consignee-day's packages side by side in arrival order: a running sum restarts at the first
