@@ -40,10 +40,16 @@ def _significant(tokens: pl.Expr, generic: list[str]) -> pl.Expr:
 
 
 def _prepare(frame: pl.LazyFrame, name: str, suffixes: Sequence[str], generic: list[str]) -> pl.LazyFrame:
-    """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens`` and ``token_set``."""
+    """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens``, ``token_set`` and ``core``
+    (every token but the generic words, single letters included, sorted: ``GRUPO W`` is not ``GRUPO``)."""
     return (
         frame.with_columns(norm=normalise_name(pl.col(name), suffixes))
-        .with_columns(tokens=_significant(name_tokens(pl.col("norm")), generic))
+        .with_columns(
+            tokens=_significant(name_tokens(pl.col("norm")), generic),
+            core=name_tokens(pl.col("norm"))
+            .list.eval(pl.element().filter(~pl.element().is_in(generic)).sort())
+            .list.join(" "),
+        )
         .with_columns(
             n_tokens=pl.col("tokens").list.len().cast(pl.Int64()),
             token_set=pl.col("tokens").list.join(" "),
@@ -58,7 +64,9 @@ def entry_names(
     Weak aliases (``weak_aliases``) are not in it: OFAC does not expect them to be screened on their own.
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
-    ``n_tokens``, ``token_set``. Names that normalise to nothing significant are dropped.
+    ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of a
+    listed name before its comma, as ``CASTRO RUZ, Fidel``; empty for others). Names that normalise to nothing
+    are dropped; a name of no significant token is matched exactly only.
     """
     generic = normalised_words(generic_tokens)
     variants = (
@@ -66,12 +74,23 @@ def entry_names(
         if "aliases" in entries.columns
         else pl.concat_list(pl.col("name"))
     )
-    names = entries.select(pl.col("entry_id").cast(pl.String()), variant=variants).explode("variant")
+    individual = (
+        pl.col("entity_type") == "individual" if "entity_type" in entries.columns else pl.lit(False)
+    ).fill_null(False)
+    names = entries.select(
+        pl.col("entry_id").cast(pl.String()), individual.alias("__individual"), variant=variants
+    ).explode("variant")
+    surname = pl.when(pl.col("__individual") & pl.col("variant").str.contains(",", literal=True)).then(
+        pl.col("variant").str.split(",").list.first()
+    )
     return (
         _prepare(names.lazy(), "variant", legal_suffixes, generic)
-        .filter(pl.col("n_tokens") > 0)
-        .select("entry_id", "norm", "tokens", "n_tokens", "token_set")
-        .unique(["entry_id", "norm"])
+        .with_columns(
+            surname=_significant(name_tokens(normalise_name(surname, legal_suffixes)), generic).fill_null([])
+        )
+        .filter(pl.col("norm") != "")
+        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "core", "surname", "__individual")
+        .unique(["entry_id", "norm"], keep="first", maintain_order=True)
         .sort("entry_id", "norm")
         .with_row_index("name_key")
         .collect()
@@ -95,15 +114,18 @@ def match_parties(
     ``program``, ``source``). Both sides are normalised with
     :func:`screening.exprs.names.normalise_name` (upper case, accents and punctuation removed,
     ``legal_suffixes`` dropped). A token is *significant* when it is not in ``generic_tokens`` and
-    has more than one character. A list name (primary or alias) with no significant token is never
-    matched, so an overlap made only of suffixes and generic words (``ACME TRADING CO LTD`` vs
-    ``SUNSHINE TRADING CO LTD``) can never match.
+    has more than one character. An overlap made only of suffixes and generic words (``ACME TRADING CO LTD``
+    vs ``SUNSHINE TRADING CO LTD``) never matches; a list name of no significant token matches exactly only.
 
     Matching, per (party, list name):
 
     - **exact**: equal normal forms → score 1.0, ``denied_match = "exact"``.
+    - **one word**: a list name of one significant token that is not an individual's, and a party of that
+      token, both with no other words but generic ones (``OOO Inkor`` and ``LIMITED LIABILITY COMPANY
+      INKOR``) → score 1.0, ``"fuzzy"``.
     - **fuzzy**: Dice coefficient over distinct significant tokens,
-      ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``. Word
+      ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``; for an
+      individual's name (``SURNAME, Given names``) a surname token among the shared ones. Word
       order never matters (``CASTRO RUZ, Fidel`` vs ``Fidel Castro Ruz`` scores 1.0).
 
     Efficiency (about 1M distinct names against 20k entries): the entry side is normalised and
@@ -149,18 +171,26 @@ def match_parties(
         "party_name",
         legal_suffixes,
         generic,
-    ).filter(pl.col("n_tokens") > 0)
+    ).filter(pl.col("norm") != "")
     # Sorted before numbering, so the key is the same wherever the plan evaluates this frame.
     parties = parties.sort("party_name").with_row_index("party_key")
 
     exact = parties.join(list_names, on="norm", how="inner").select(
         "party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact")
     )
-    same_set = (
-        parties.filter(pl.col("n_tokens") >= 2)
-        .join(list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner")
-        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
-    )
+    same_set = pl.concat(
+        [
+            parties.filter(pl.col("n_tokens") >= 2).join(
+                list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner"
+            ),
+            # A name of one significant token: the same tokens but generic words (OOO Inkor is LIMITED
+            # LIABILITY COMPANY INKOR), never an individual's (one given name names nobody).
+            parties.filter(pl.col("n_tokens") == 1).join(
+                list_names.filter((pl.col("n_tokens") == 1) & ~pl.col("__individual")), on="core", how="inner"
+            ),
+        ],
+        how="diagonal",
+    ).select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
     if prefixes is None:
         prefixes = entry_prefixes(index, threshold=threshold, max_token_entries=max_token_entries)
     fuzzy = _fuzzy(parties, index, prefixes, threshold=threshold)
@@ -297,11 +327,20 @@ def _fuzzy(
             how="inner",
         )
         .join(
-            index.lazy().select("name_key", entry_tokens="tokens", n_entry="n_tokens"),
+            index.lazy().select("name_key", "surname", entry_tokens="tokens", n_entry="n_tokens"),
             on="name_key",
             how="inner",
         )
         .with_columns(shared=shared.cast(pl.Int64()))
-        .filter((pl.col("shared") >= 2) & (2.0 * pl.col("shared") / total >= threshold))
+        .filter(
+            (pl.col("shared") >= 2)
+            & (2.0 * pl.col("shared") / total >= threshold)
+            # An individual's surname is among the shared tokens (one of them, for a double surname: Joaquin
+            # Guzman is GUZMAN LOERA, Joaquin): "Mohammad Reza" is not NAQDI, Mohammad Reza.
+            & (
+                (pl.col("surname").list.len() == 0)
+                | (pl.col("surname").list.set_intersection(pl.col("party_tokens")).list.len() > 0)
+            )
+        )
         .select("party_key", "name_key", score=2.0 * pl.col("shared") / total, kind=pl.lit("fuzzy"))
     )
