@@ -585,7 +585,8 @@ OPEN_DUTY_ASSUMPTIONS: Final = {
         " or, for a rate per dozen, gross or thousand, the count of items"
     ),
     str(DutyStatus.NEEDS_PART_VALUES): (
-        "the rate is charged on the values of parts of the article (part_values), not given"
+        "the rate is charged on parts of the article: a part's value or count (part_values), or the quantity or"
+        " gross weight one of its amounts is charged on, is not given"
     ),
     str(DutyStatus.NEEDS_LONGER_HTS): (
         "the tariff lines under the declared code charge differently: the longer code decides the rate"
@@ -738,6 +739,7 @@ def _measure_base_cents() -> pl.Expr:
 def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Duties charged per package: the postal specific amount per item (the highest band of its lines)."""
     per_item = lines.filter(pl.col("postal_per_item"))
+    unknown = pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False)
     return per_item.group_by(PACKAGE_KEY).agg(
         pl.col("package_id").first(),
         pl.lit(None, dtype=pl.Int64()).alias("line_no"),
@@ -746,13 +748,14 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, dtype=pl.String()).alias("heading"),
         pl.lit(None, dtype=pl.Int64()).alias("base_cents"),
         pl.lit(None, dtype=RATE).alias("rate"),
-        pl.when(pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False))
-        .then(None)
-        .otherwise(pl.col("postal_item_cents").max())
-        .alias("amount_cents"),
+        pl.when(unknown).then(None).otherwise(pl.col("postal_item_cents").max()).alias("amount_cents"),
         pl.lit(False).alias("gap"),
         pl.lit(False).alias("undetermined"),
-        pl.col("postal_claim_note").drop_nulls().first().alias("assumption"),
+        # An amount left open says why, as a line's open postal duty does.
+        pl.when(unknown)
+        .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
+        .otherwise(pl.col("postal_claim_note").drop_nulls().first())
+        .alias("assumption"),
     )
 
 

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 import screening
-from screening.stages.assess import PostalMethod
+from screening.stages.assess import OPEN_POSTAL_ASSUMPTION, PostalMethod
 
 from ..conftest import BASE_LINE, US_PACK
 
@@ -626,3 +626,13 @@ def test_a_postal_item_already_at_the_regime_s_highest_amount_owes_it_whatever_i
     result = screening.screen(lines, rules=us_pack, postal_method="specific")
     got = {r["package_id"]: (r["duty_status"], r["duty_usd"]) for r in result.packages.iter_rows(named=True)}
     assert got == {"TOP": ("assessed", Decimal("200.00")), "BELOW": ("not-computable", None)}
+
+
+def test_an_open_postal_amount_per_item_says_why(us_pack: screening.RulePack) -> None:
+    """Charged per item under a regime with no amount for the origin (IN mail, 2025-09-05), the package's
+    postal_specific row had no amount and no assumption; the same line's ad valorem row says why."""
+    mail = {**BASE_LINE, "mode": "postal", "arrival_date": "2025-09-05", "country_of_origin": "IN"}
+    result = screening.screen(pl.DataFrame([mail]), rules=us_pack, postal_method="specific")
+    row = result.components.filter(pl.col("component") == "postal_specific")
+    assert row["amount_usd"].to_list() == [None]
+    assert row["assumption"].item() == OPEN_POSTAL_ASSUMPTION
