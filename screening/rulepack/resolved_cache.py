@@ -8,15 +8,12 @@ frames, so a batch with the same dates reuses them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 from screening.rulepack.loader import RulePack
 from screening.rulepack.resolve import ResolvedRules, resolve
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
-
-T = TypeVar("T")
 
 
 class ResolvedCache:
@@ -28,7 +25,6 @@ class ResolvedCache:
         self._dates: tuple[dt.date, ...] | None = None
         self._rules: ResolvedRules | None = None
         self._risk: ResolvedRisk | None = None
-        self._derived: dict[str, Any] = {}
 
     def rules(self, dates: Sequence[dt.date]) -> ResolvedRules:
         """The rules in force on ``dates`` (see :func:`screening.rulepack.resolve.resolve`)."""
@@ -44,15 +40,7 @@ class ResolvedCache:
             self._risk = resolve_risk(self.pack, dates, seed=self.seed)
         return self._risk
 
-    def derived(self, name: str, build: Callable[[], T]) -> T:
-        """A table derived from the tables resolved for the current dates, built on first use."""
-        if name not in self._derived:
-            self._derived[name] = build()
-        built: T = self._derived[name]
-        return built
-
     def _forget_unless(self, dates: Sequence[dt.date]) -> None:
         key = tuple(dates)
         if key != self._dates:
             self._dates, self._rules, self._risk = key, None, None
-            self._derived.clear()
