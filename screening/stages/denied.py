@@ -39,17 +39,18 @@ def _significant(tokens: pl.Expr, generic: list[str]) -> pl.Expr:
     )
 
 
+def _core(generic: list[str]) -> pl.Expr:
+    """A normal form's tokens but the generic words, single letters included, sorted (``GRUPO W`` is not
+    ``GRUPO``): what a name of one significant token is matched on."""
+    kept = name_tokens(pl.col("norm")).list.eval(pl.element().filter(~pl.element().is_in(generic)).sort())
+    return kept.list.join(" ").alias("core")
+
+
 def _prepare(frame: pl.LazyFrame, name: str, suffixes: Sequence[str], generic: list[str]) -> pl.LazyFrame:
-    """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens``, ``token_set`` and ``core``
-    (every token but the generic words, single letters included, sorted: ``GRUPO W`` is not ``GRUPO``)."""
+    """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens`` and ``token_set``."""
     return (
         frame.with_columns(norm=normalise_name(pl.col(name), suffixes))
-        .with_columns(
-            tokens=_significant(name_tokens(pl.col("norm")), generic),
-            core=name_tokens(pl.col("norm"))
-            .list.eval(pl.element().filter(~pl.element().is_in(generic)).sort())
-            .list.join(" "),
-        )
+        .with_columns(tokens=_significant(name_tokens(pl.col("norm")), generic))
         .with_columns(
             n_tokens=pl.col("tokens").list.len().cast(pl.Int64()),
             token_set=pl.col("tokens").list.join(" "),
@@ -86,7 +87,8 @@ def entry_names(
     return (
         _prepare(names.lazy(), "variant", legal_suffixes, generic)
         .with_columns(
-            surname=_significant(name_tokens(normalise_name(surname, legal_suffixes)), generic).fill_null([])
+            _core(generic),
+            surname=_significant(name_tokens(normalise_name(surname, legal_suffixes)), generic).fill_null([]),
         )
         .filter(pl.col("norm") != "")
         .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "core", "surname", "__individual")
@@ -185,7 +187,9 @@ def match_parties(
             ),
             # A name of one significant token: the same tokens but generic words (OOO Inkor is LIMITED
             # LIABILITY COMPANY INKOR), never an individual's (one given name names nobody).
-            parties.filter(pl.col("n_tokens") == 1).join(
+            parties.filter(pl.col("n_tokens") == 1)
+            .with_columns(_core(generic))
+            .join(
                 list_names.filter((pl.col("n_tokens") == 1) & ~pl.col("__individual")), on="core", how="inner"
             ),
         ],
