@@ -124,7 +124,10 @@ class Queue(Frozen):
 
     name: QueueName
     priority: int = Field(ge=1, description="1 is the highest; a package goes to its highest-priority queue")
-    capacity_per_port_day: int = Field(ge=0)
+    capacity_per_port_day: int | Literal["unlimited"] = Field(
+        description='packages examined per port and day; "unlimited": every package routed here is examined '
+        "(a hold no staffing limit may defer, as for sanctions matches)"
+    )
     capacity_by_port: dict[str, int] = Field(default_factory=dict, description="overrides by port code")
     routes: tuple[str, ...] = Field(
         default=(), description="ids of risk rules routed here besides those naming this queue"

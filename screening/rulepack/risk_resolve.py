@@ -53,7 +53,10 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: str | None =
         schema={"rule_id": pl.String(), "queue": pl.String(), "priority": pl.Int64()},
     )
     capacities = pl.DataFrame(
-        [{"queue": q.name, "port_of_entry": None, "capacity": q.capacity_per_port_day} for q in queues.queues]
+        [
+            {"queue": q.name, "port_of_entry": None, "capacity": _capacity(q.capacity_per_port_day)}
+            for q in queues.queues
+        ]
         + [
             {"queue": q.name, "port_of_entry": port, "capacity": n}
             for q in queues.queues
@@ -99,3 +102,8 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: str | None =
         sample_rates=sample_rates,
         seed=seed if seed is not None else (sampling.seed if sampling else "screening"),
     )
+
+
+def _capacity(capacity: int | str) -> int | None:
+    """A queue's capacity per port and day; None for ``"unlimited"`` (every package routed there is targeted)."""
+    return capacity if isinstance(capacity, int) else None

@@ -97,7 +97,8 @@ def rank_in_queues(
         "queue",
         "queue_rank",
         "capacity",
-        (pl.col("queue_rank") <= pl.col("capacity")).alias("targeted"),
+        # A queue without a limit (capacity null: "unlimited") targets every package routed to it.
+        (pl.col("capacity").is_null() | (pl.col("queue_rank") <= pl.col("capacity"))).alias("targeted"),
     )
 
 

@@ -15,7 +15,7 @@ from screening.exprs.stable_hash import fnv1a64
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.stages.route import random_sample, route_packages
 
-from ..conftest import SAMPLE
+from ..conftest import BASE_LINE, SAMPLE
 
 
 def _fnv_reference(text: str) -> int:
@@ -226,3 +226,24 @@ def test_an_origin_stratum_outranks_a_mode_stratum(us_pack: screening.RulePack) 
     ).with_columns(country_of_origin=pl.lit("CN"))
     expected = [_fnv_reference(f"strata:{i}") % 1_000_000 < 8_000 for i in ids]
     assert random_sample(packages, risk).to_list() == expected
+
+
+def test_an_unlimited_queue_targets_every_package_routed_to_it(us_pack: screening.RulePack) -> None:
+    """The denied-party queue held 50 per port and day: at the same score, a 60th hit (an exact match, say) was
+    deferred behind fuzzy ones by package id, though a match must be resolved before release. It is unlimited."""
+    lines = [
+        {
+            **BASE_LINE,
+            "package_id": f"P{i:03d}",
+            "consignee_name": "Banco Nacional de Cuba",
+            "declared_value": "10",
+        }
+        for i in range(60)
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=us_pack)
+    queued = result.queues.filter(pl.col("queue") == "denied-party")
+    assert queued.height == 60
+    assert queued["capacity"].null_count() == 60
+    assert set(queued["disposition"]) == {"inspect"}
+    [queue] = [q for q in us_pack.queues.queues if q.name == "denied-party"]
+    assert queue.capacity_per_port_day == "unlimited"
