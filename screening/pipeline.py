@@ -1,10 +1,10 @@
-"""Wire the stages into one lazy plan per run, collected once.
+"""Wire the stages into lazy plans per run, materialised at marked points.
 
-The plan is collected at two checkpoints: after validation (the distinct arrival
-dates are needed to resolve the pack, DESIGN §1) and after the line decisions
-(every later output derives from them). Each checkpoint keeps the lazy plans
-shallow: a plan that joins a frame with tables derived from itself repeats work
-for every such join when it is not materialised.
+Frames are materialised where a later step needs them whole: after validation (the distinct arrival dates are
+needed to resolve the pack, DESIGN §1), after the line decisions (every later output derives from them), and
+at smaller points inside the stages (the goods table, measure keys, a frame joined with tables derived from
+itself, which a lazy plan would compute again for every such join). The engine never loops over rows in
+Python: every step is a polars plan over whole columns.
 """
 
 from __future__ import annotations
@@ -140,7 +140,6 @@ def screen(
     Returns:
         A :class:`Result` with ``lines``, ``packages``, ``components``, ``flags``, ``queues``,
         ``rejects`` and ``summary``.
-        Collects the whole plan once.
 
     Raises:
         InputSchemaError: an input cannot be read or lacks required columns.
