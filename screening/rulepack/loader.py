@@ -186,18 +186,36 @@ def _optional_model(root: Path, name: str, model: type[M]) -> M:
     return _model(root, name, model)
 
 
+#: Risk columns that read a table of the pack: a condition on one needs the table, or it could never be true.
+_COLUMNS_FROM_TABLES = {
+    "denied_party_match": ("denied_parties", "no screening list ([denied_parties])"),
+    "denied_party_score": ("denied_parties", "no screening list ([denied_parties])"),
+    "chapter_min_usd_per_kg": ("value_per_kg", "no value-per-kg table ([value_per_kg])"),
+}
+
+
 def _compile_conditions(root: Path, risk: RiskRules) -> dict[str, pl.Expr]:
-    """Compile every risk condition; refuse the pack on the first one that is not allowed."""
+    """Compile every risk condition; refuse the pack on the first one that is not allowed, or that reads a
+    column from a table the pack lacks (a rule that could never fire)."""
     compiled = {}
+    present = {
+        "denied_parties": risk.denied_parties is not None,
+        "value_per_kg": risk.value_per_kg is not None,
+    }
     for index, rule in enumerate(risk.rules):
+        where = f"rules[{index}].condition (id {rule.id})"
         try:
             compiled[rule.id] = compile_condition(rule.condition, RISK_COLUMN_TYPES)
         except ConditionError as exc:
-            raise RulePackError(
-                str(root / "risk.toml"),
-                f"rules[{index}].condition (id {rule.id})",
-                f"condition refused: {exc}",
-            ) from exc
+            raise RulePackError(str(root / "risk.toml"), where, f"condition refused: {exc}") from exc
+        for column in compiled[rule.id].meta.root_names():
+            table, what = _COLUMNS_FROM_TABLES.get(column, ("", ""))
+            if table and not present[table]:
+                raise RulePackError(
+                    str(root / "risk.toml"),
+                    where,
+                    f"reads {column}, but the pack has {what}: that column never holds a value",
+                )
     return compiled
 
 

@@ -104,8 +104,43 @@ def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
                 f"hts={row['hts']}",
                 f"{column} {row[column]} is not a fraction between 0 and 10 (1,000 %): a rate written in per cent?",
             )
+    for status, rates in (
+        ("status", ("ad_valorem", "specific_usd")),
+        ("usmca_status", ("usmca_ad_valorem", "usmca_specific_usd")),
+    ):
+        # A computable rate with no amount would be charged nothing and read as assessed.
+        unrated = table.filter(
+            (pl.col(status) == "computable") & pl.all_horizontal(pl.col(c).is_null() for c in rates)
+        )
+        if unrated.height:
+            raise RulePackError(
+                str(root / name),
+                f"hts={unrated['hts'][0]}",
+                f"{status} is computable but {' and '.join(rates)} are empty: give the rate, or another status",
+            )
+    _check_part_formulas(root / name, table)
     _check_table_periods(root / name, table, "hts")
     return table
+
+
+def _check_part_formulas(file: Path, table: pl.DataFrame) -> None:
+    """Every ``parts`` / ``usmca_parts`` value (a rate on parts of the article, JSON) is one the engine reads."""
+    from screening.rulepack.rates import part_components  # the rate parser, which imports nothing of this
+
+    for column in ("parts", "usmca_parts"):
+        for row in (
+            table.filter(pl.col(column).is_not_null()).unique(column, keep="first").iter_rows(named=True)
+        ):
+            try:
+                components = part_components(row[column])
+            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+                raise RulePackError(
+                    str(file),
+                    f"hts={row['hts']}",
+                    f"{column} is not a list of parts the engine reads: {exc!r}",
+                ) from exc
+            if not components:
+                raise RulePackError(str(file), f"hts={row['hts']}", f"{column} lists no part")
 
 
 def read_fx_table(root: Path, name: str) -> pl.DataFrame:

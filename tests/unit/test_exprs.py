@@ -294,6 +294,22 @@ def test_normalised_name_and_zip5() -> None:
     ]
 
 
+def test_a_six_digit_postal_code_is_kept_whole() -> None:
+    """Six-digit codes (IN, CN, SG, RU) were cut to five: Raj Kumar at 110001 and Raj Kumar at 110002 were one
+    person's day ($200, over a CAD 150 threshold). A ZIP+4 is still its ZIP."""
+    codes = ["110001", "110002", "200014321", "20001 4321", "20001-43", "2000"]
+    assert column(codes, pl.String(), zip5(pl.col("x"))) == [
+        "110001",
+        "110002",
+        "20001",
+        "20001",
+        "20001-43",
+        "2000",
+    ]
+    a, b = keys([None, None], ["Raj Kumar", "Raj Kumar"], ["110001", "110002"])
+    assert a != b
+
+
 def _simple_case(char: str) -> bool:
     """Letters whose upper and lower forms are single characters that map back to each other."""
     upper, lower = char.upper(), char.lower()

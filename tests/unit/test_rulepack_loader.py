@@ -654,3 +654,47 @@ def test_whose_goods_a_usmca_claim_covers_is_pack_data(tmp_path: Path) -> None:
         programs[name] = dict(mfn.select("package_id", "measure_id").iter_rows())
     assert programs["shipped"] == {"CA": "usmca", "MX": "usmca"}
     assert programs["canada_only"] == {"CA": "usmca", "MX": "mfn"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # A computable rate with no amount was charged nothing and read "assessed".
+        (
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,",
+            "61091000,2025-01-01,,16.5%,computable,,",
+            "status is computable but ad_valorem and specific_usd are empty",
+        ),
+        # A rate on parts that is not JSON passed the check and stopped the run with exit 70.
+        (
+            '2204300000,2025-01-01,,4.4¢/liter + 31.4¢/pf. liter,needs-part-values,,,,,,"[',
+            '2204300000,2025-01-01,,4.4¢/liter + 31.4¢/pf. liter,needs-part-values,,,,,,"oops[',
+            "parts is not a list of parts the engine reads",
+        ),
+    ],
+    ids=["computable-without-rate", "parts-not-json"],
+)
+def test_a_tariff_line_the_engine_cannot_charge_is_refused_when_the_pack_loads(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff/mfn.csv", replace(old, new, 1))
+    with pytest.raises(RulePackError, match=re.escape(message)) as info:
+        load_rules(copy)
+    assert "mfn.csv" in str(info.value)
+
+
+def test_a_risk_rule_reading_a_table_the_pack_lacks_is_refused(tmp_path: Path) -> None:
+    """A pack without a screening list kept its denied-party rule: it loaded, never fired, and no run said so."""
+    copy = copy_pack(tmp_path)
+    text = (copy / "risk.toml").read_text(encoding="utf-8")
+    start = text.index("[denied_parties]")
+    end = text.index("[[keyword_families]]")
+    (copy / "risk.toml").write_text(text[:start] + text[end:], encoding="utf-8")
+    shutil.rmtree(copy / "screening")
+    with pytest.raises(
+        RulePackError, match="reads denied_party_match, but the pack has no screening list"
+    ) as info:
+        load_rules(copy)
+    assert "risk.toml" in str(info.value)
+    assert "id denied-party" in str(info.value)
