@@ -327,6 +327,16 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             )
     rules = summary["rules"]
     out.print(f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/", highlight=False)
+    options = summary.get("options", {})
+    if "resumed_state" in options:  # --state: say whether the run went on from a saved day or began one
+        resumed = options["resumed_state"]
+        out.print(
+            f"state: resumed ({options['resumed_batches']} batches, {int(options['resumed_rows']):,} rows before this "
+            f"run; {resumed[:19]}…)"
+            if resumed.startswith("sha256:")
+            else "state: a new state (no saved state at that path)",
+            highlight=False,
+        )
     if rules.get("arrival_dates_after_facts"):
         out.print(
             f"[yellow]note[/]: {rules['arrival_dates_after_facts']:,} arrival date(s) after the pack's facts (as of "

@@ -126,6 +126,9 @@ class Screener:
         self.last_risk: ResolvedRisk | None = None
         #: Where a restored screener went on from (the state file's digest, its batches and rows), for summaries.
         self.resumed_from: dict[str, str] = {}
+        #: SHA-256 of the manifest files screened into this state (``screen run --batch-size --state``), so a
+        #: file screened again is refused instead of turning every line into a copy.
+        self.files_screened: list[str] = []
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
         self._resolved = ResolvedCache(self.pack, seed=seed)
@@ -200,6 +203,7 @@ class Screener:
             "history_id": self._history_id,
             "rows_seen": self.state.rows_seen,
             "batches": self.state.batches,
+            "files_screened": self.files_screened,
         }
         return write_state_file(path, state_tables(self.state), meta)
 
@@ -259,6 +263,10 @@ class Screener:
             rows_seen=counts["rows_seen"] or 0,
             batches=counts["batches"] or 0,
         )
+        files = meta.get("files_screened", [])
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise UsageError(f"{path}: damaged state file (files_screened is not a list of digests)")
+        screener.files_screened = list(files)
         screener.resumed_from = {
             "resumed_state": file_digest(Path(path)),
             "resumed_batches": str(screener.state.batches),
@@ -616,12 +624,16 @@ def _screen_files(
         screener = Screener.restore(state_path, rules, **options)
     else:
         screener = Screener(rules, **options)
+        if state_path is not None:
+            screener.resumed_from = {"resumed_state": "none (a new state)"}
     sources: list[Source] = []
     dates: set[str] = set()
     rows: dict[str, int] = {}
     screened = 0
     cover = RowCover()
     paths = expand_paths(list(specs))
+    digests = [file_digest(path) for path in paths] if state_path is not None else []
+    _refuse_files_screened(paths, digests, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping)
     with StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
@@ -669,5 +681,22 @@ def _screen_files(
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)
         output.publish(summary)
         if state_path is not None:
+            screener.files_screened += digests
             screener.save_state(state_path)
     return summary, time.perf_counter() - started
+
+
+def _refuse_files_screened(
+    paths: Sequence[Path], digests: Sequence[str], screened: Sequence[str], state_path: Path | None
+) -> None:
+    """Raise :class:`UsageError` before any output if a file's bytes were screened into the state already:
+    screened again, every line would be a ``duplicate-line`` and the hour's output folder would lose its
+    decisions (a scheduler's retry of an hour that had finished)."""
+    seen = set(screened)
+    for path, digest in zip(paths, digests, strict=True):
+        if digest in seen:
+            raise UsageError(
+                f"{path}: already screened into the state {state_path} (the same bytes, {digest[:19]}…); "
+                "screened again, each line would be a copy and the output folder would lose its decisions. "
+                "To screen it again, start from the state saved before it, or run without --state"
+            )

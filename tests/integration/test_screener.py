@@ -583,6 +583,35 @@ def test_cli_state_file_lets_a_second_file_resume_the_day(tmp_path: Path) -> Non
     assert parts.select(decision).sort("package_id").equals(together.select(decision).sort("package_id"))
 
 
+def test_an_hour_screened_again_into_its_state_is_refused_and_its_outputs_kept(tmp_path: Path) -> None:
+    """A scheduler's retry of an hour that had finished screened it again against the state that already held
+    it: every line a duplicate-line, and the hour's output folder republished with no package. The state now
+    records the files it took in, and the output says whether a run resumed a state or began one."""
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(300).write_csv(tmp_path / "h09.csv")
+    sample.slice(300, 200).write_csv(tmp_path / "h10.csv")
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+
+    def run(hour: str) -> Any:
+        args = ["run", str(tmp_path / f"{hour}.csv"), "--rules", str(US_PACK), "--out", str(tmp_path / hour)]
+        return runner.invoke(main, [*args, "--batch-size", "100", "--state", str(state)])
+
+    first = run("h09")
+    assert first.exit_code == 0, first.output
+    assert "state: a new state" in first.output
+    published = (tmp_path / "h09" / "packages.parquet").read_bytes()
+    saved = state.read_bytes()
+    again = run("h09")
+    assert again.exit_code == 2
+    assert "already screened into the state" in again.output
+    assert (tmp_path / "h09" / "packages.parquet").read_bytes() == published
+    assert state.read_bytes() == saved
+    later = run("h10")
+    assert later.exit_code == 0, later.output
+    assert "state: resumed (3 batches, 300 rows before this run" in later.output
+
+
 def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
