@@ -202,6 +202,12 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="With --batch-size: resume from this state file if it exists, and save the state there at the end.",
 )
+@click.option(
+    "--state-keep-days",
+    type=click.IntRange(min=1),
+    help="With --state: save only the state's N latest days (its latest arrival date and the days before), so "
+    "a state carried across days stays their size. Late arrivals of a forgotten day are judged without it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 @exits_cleanly
@@ -218,6 +224,7 @@ def run_command(
     batch_size: int | None,
     part_lines: int | None,
     state_path: Path | None,
+    state_keep_days: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -231,6 +238,8 @@ def run_command(
                 raise UsageError(f"environment variable {key_env} holds no pseudonymisation key")
         if state_path is not None and batch_size is None:
             raise UsageError("--state needs --batch-size")
+        if state_keep_days is not None and state_path is None:
+            raise UsageError("--state-keep-days needs --state")
         if part_lines is not None and batch_size is not None:
             raise UsageError(
                 "--part-lines applies without --batch-size only (batches are screened as they come)"
@@ -250,6 +259,7 @@ def run_command(
                 out=out_dir,
                 batch_size=batch_size,
                 state_path=state_path,
+                state_keep_days=state_keep_days,
                 progress=progress,
                 pseudonymise_key=key,
                 **common,

@@ -513,7 +513,7 @@ def screen_candidates(
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
     # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.
-    seen_now = kept.select("package_id", "line_no") if state is not None else None
+    seen_now = kept.select("package_id", "line_no", "arrival_date") if state is not None else None
     # A package with a rejected line (in validation, here for want of a rate) is screened not at all.
     rated = enrich.has_rate(kept, resolved.fx)
     fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
@@ -529,9 +529,12 @@ def screen_candidates(
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
         if rejected is not None:  # packages rejected in validation: marked (line 0 is no line's number)
             marks = rejected.filter(pl.col("package_id").is_not_null()).select(
-                "package_id", pl.lit(0, pl.Int64()).alias("line_no"), pl.lit(False).alias("counted")
+                "package_id",
+                pl.lit(0, pl.Int64()).alias("line_no"),
+                pl.lit(None, pl.Date()).alias("arrival_date"),
+                pl.lit(False).alias("counted"),
             )
-            seen_now = pl.concat([seen_now, marks.cast(seen_now.schema)])
+            seen_now = pl.concat([seen_now, marks.select(seen_now.columns).cast(seen_now.schema)])
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and

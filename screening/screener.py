@@ -76,7 +76,7 @@ from screening.stages.running import (
 )
 
 #: Version of the state file layout; a file of another version is refused.
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
     "seen_lines": SEEN_LINES_SCHEMA,
@@ -189,6 +189,12 @@ class Screener:
     def totals(self) -> pl.DataFrame:
         """The consignee-day totals seen so far (``value`` and ``gift`` in cents, packages, lines), in key order."""
         return self.state.consignee_days.table().sort("consignee_key", "arrival_date")
+
+    def forget_before(self, day: dt.date) -> None:
+        """Drop the running state's days before ``day`` (consignee-day totals, queue loads, lines seen): a state
+        carried across days stays the size of the days it keeps. A package of a forgotten day screened later is
+        judged without them, and its lines are no longer copies."""
+        self.state = self.state.forget_before(day)
 
     def save_state(self, path: str | Path) -> Path:
         """Write the running state to ``path`` (atomically), to resume with :meth:`restore`."""
@@ -322,7 +328,7 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
     totals or null keys would change later batches' decisions."""
     not_null = {
         "consignee_days": list(CONSIGNEE_DAY_SCHEMA),
-        "seen_lines": list(SEEN_LINES_SCHEMA),
+        "seen_lines": [c for c in SEEN_LINES_SCHEMA if c != "arrival_date"],  # null for a validation mark
         "queue_load": ["queue", "arrival_date", "queue_seen"],  # a package without a port is queued
     }[name]
     counts = {
@@ -582,13 +588,15 @@ def screen_files_in_batches(
     rules: str | Path | RulePack = "rules/us",
     state_path: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    state_keep_days: int | None = None,
     **options: Any,
 ) -> tuple[dict[str, Any], float]:
     """Screen manifest files batch by batch into the output folder ``out`` (``screen run --batch-size``).
 
     Outputs are Parquet files grown batch by batch and published atomically at the end, so memory
     follows one batch and the running state, not the input. With ``state_path``: start from the
-    state saved there when the file exists, and save the state there at the end.
+    state saved there when the file exists, and save the state there at the end, keeping only its
+    ``state_keep_days`` latest days when given (the latest arrival date it holds, and the days before it).
 
     Returns the run summary and the wall time in seconds.
 
@@ -596,6 +604,8 @@ def screen_files_in_batches(
         UsageError: the state is inside ``out``, cannot be written at ``state_path`` (checked first), or
             another run holds it.
     """
+    if state_keep_days is not None and (state_path is None or state_keep_days < 1):
+        raise UsageError("state_keep_days needs a state, and at least 1 day")
     if state_path is None:
         return _screen_files(specs, out, batch_size, rules, None, progress, options)
     if state_path.resolve().is_relative_to(Path(out).resolve()):
@@ -604,7 +614,7 @@ def screen_files_in_batches(
         )
     check_state_path(state_path)
     with state_lock(state_path):
-        return _screen_files(specs, out, batch_size, rules, state_path, progress, options)
+        return _screen_files(specs, out, batch_size, rules, state_path, progress, options, state_keep_days)
 
 
 def _screen_files(
@@ -615,6 +625,7 @@ def _screen_files(
     state_path: Path | None,
     progress: Callable[[str], None] | None,
     options: dict[str, Any],
+    state_keep_days: int | None = None,
 ) -> tuple[dict[str, Any], float]:
     """:func:`screen_files_in_batches` once its state is checked and held."""
     started = time.perf_counter()
@@ -633,7 +644,8 @@ def _screen_files(
     cover = RowCover()
     paths = expand_paths(list(specs))
     digests = [file_digest(path) for path in paths] if state_path is not None else []
-    _refuse_files_screened(paths, digests, screener.files_screened, state_path)
+    if state_path is not None:
+        _refuse_files_screened(paths, digests, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping)
     with StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
@@ -681,13 +693,21 @@ def _screen_files(
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)
         output.publish(summary)
         if state_path is not None:
-            screener.files_screened += digests
-            screener.save_state(state_path)
+            _save_state(screener, state_path, digests, state_keep_days)
     return summary, time.perf_counter() - started
 
 
+def _save_state(screener: Screener, path: Path, digests: Sequence[str], keep_days: int | None) -> None:
+    """Save the state after a run of files (their ``digests``), keeping its ``keep_days`` latest days."""
+    screener.files_screened += digests
+    latest = screener.state.latest_day()
+    if keep_days is not None and latest is not None:
+        screener.forget_before(latest - dt.timedelta(days=keep_days - 1))
+    screener.save_state(path)
+
+
 def _refuse_files_screened(
-    paths: Sequence[Path], digests: Sequence[str], screened: Sequence[str], state_path: Path | None
+    paths: Sequence[Path], digests: Sequence[str], screened: Sequence[str], state_path: Path
 ) -> None:
     """Raise :class:`UsageError` before any output if a file's bytes were screened into the state already:
     screened again, every line would be a ``duplicate-line`` and the hour's output folder would lose its

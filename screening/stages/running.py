@@ -9,6 +9,7 @@ whole-day totals.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
@@ -32,8 +33,11 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
     }
 )
 #: Lines already seen, so that a line repeated in a later batch is a ``duplicate-line`` reject; ``counted``:
-#: the line was screened (its package counted in the totals), not rejected with its package.
-SEEN_LINES_SCHEMA = pl.Schema({"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean()})
+#: the line was screened (its package counted in the totals), not rejected with its package; ``arrival_date``:
+#: its package's day (null for the mark of a package rejected in validation), for :meth:`RunningState.forget_before`.
+SEEN_LINES_SCHEMA = pl.Schema(
+    {"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean(), "arrival_date": pl.Date()}
+)
 #: Beside the lines seen, in memory only: a hash of the package id (a batch finds its packages by it).
 PACKAGE_HASH = "__package_hash"
 #: Packages ranked so far in each queue, port and day (later batches rank after them).
@@ -86,6 +90,24 @@ class RunningState:
             consignee_days=consignee_day_rows(),
             seen_lines=seen_line_table(pl.DataFrame(schema=SEEN_LINES_SCHEMA)),
             queue_load=pl.DataFrame(schema=QUEUE_LOAD_SCHEMA),
+        )
+
+    def latest_day(self) -> dt.date | None:
+        """The latest arrival date the state holds totals for (None before the first package)."""
+        latest = self.consignee_days.rows.get_column("arrival_date").max()
+        return latest if isinstance(latest, dt.date) else None
+
+    def forget_before(self, day: dt.date) -> RunningState:
+        """This state without the days before ``day``: their consignee-day totals, queue loads and lines seen
+        (and the marks of packages rejected in validation, which carry no day). A package of such a day
+        screened later is judged without them, and a line of it is no longer a copy."""
+        kept_days = self.consignee_days.rows.filter(pl.col("arrival_date") >= day)
+        return RunningState(
+            consignee_days=consignee_day_rows(kept_days),
+            seen_lines=self.seen_lines.filter(pl.col("arrival_date") >= day),
+            queue_load=self.queue_load.filter(pl.col("arrival_date") >= day),
+            rows_seen=self.rows_seen,
+            batches=self.batches,
         )
 
 

@@ -569,7 +569,7 @@ def test_cli_state_file_lets_a_second_file_resume_the_day(tmp_path: Path) -> Non
         json.loads((tmp_path / out / "summary.json").read_text())["options"]
         for out in ("morning", "afternoon")
     )
-    assert "resumed_state" not in morning
+    assert morning["resumed_state"] == "none (a new state)"
     assert (afternoon["resumed_state"], afternoon["resumed_batches"], afternoon["resumed_rows"]) == (
         saved,
         "2",
@@ -1098,3 +1098,40 @@ def test_a_batch_holding_a_package_whole_does_not_split_it_at_its_end(
         ("B", 1, "dm-over-threshold"),
     ]
     assert written.equals(in_memory)
+
+
+def test_a_state_kept_for_some_days_forgets_the_older_ones(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """A state carried across days kept every day: it grew with their lines, and a tracking number reused weeks
+    later was a duplicate-line. ``--state-keep-days N`` (``Screener.forget_before``) keeps the N latest days,
+    counted from the latest arrival date when the state is saved."""
+    files = {
+        "d1": ("1Z999", "2025-04-14"),
+        "d2": ("1Z999", "2025-04-15"),  # the next day: the number is still a copy
+        "d3": ("OTHER", "2025-05-04"),  # weeks later: this run's save forgets April
+        "d4": ("1Z999", "2025-05-05"),  # so the number is a new package
+    }
+    for name, (package, day) in files.items():
+        row = {"package_id": package, "arrival_date": day, "declared_value": "500", "consignee_name": name}
+        manifest(row).write_csv(tmp_path / f"{name}.csv")
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+
+    def run(name: str, *extra: str) -> Any:
+        args = ["run", str(tmp_path / f"{name}.csv"), "--rules", str(US_PACK), "--out", str(tmp_path / name)]
+        done = runner.invoke(main, [*args, "--batch-size", "10", "--state", str(state), "-q", *extra])
+        assert done.exit_code == 0, done.output
+        return done
+
+    run("d1", "--state-keep-days", "2")
+    run("d2", "--state-keep-days", "2")
+    assert pl.read_parquet(tmp_path / "d2" / "rejects.parquet")["code"].to_list() == ["duplicate-line"]
+    run("d3", "--state-keep-days", "2")
+    kept = screening.Screener.restore(state, us_pack)
+    assert kept.totals()["arrival_date"].cast(pl.String()).to_list() == ["2025-05-04"]
+    assert kept.state.seen_lines["arrival_date"].cast(pl.String()).to_list() == ["2025-05-04"]
+    run("d4", "--state-keep-days", "2")
+    assert pl.read_parquet(tmp_path / "d4" / "packages.parquet")["package_id"].to_list() == ["1Z999"]
+    alone = ["run", str(tmp_path / "d1.csv"), "--out", str(tmp_path / "x"), "--state-keep-days", "1"]
+    assert runner.invoke(main, alone).exit_code == 2
