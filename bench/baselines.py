@@ -123,7 +123,7 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
             END AS value_cents,
        CASE WHEN coalesce(trim(m.consignee_id), '') <> '' THEN 'id:' || trim(m.consignee_id)
             ELSE 'name:' || trim(regexp_replace(replace(lower(strip_accents(nfc_normalize(m.consignee_name))), 'ß', 'ss'), '[^\\p{{L}}\\p{{M}}\\p{{N}}]+', ' ', 'g'))
-                 || '|' || coalesce(CASE WHEN regexp_full_match(m.postal, '[0-9]{{5}}(-?[0-9]{{4}})?') THEN left(m.postal, 5)
+                 || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}([0-9]{{4}})?([^0-9]|$)') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row,
        coalesce(coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
@@ -213,7 +213,7 @@ class _Line(BaseModel):
 _HTS_CODE = re.compile(r"\d{6}(\d{2}){0,2}")
 #: What the engine's name key turns into blanks: anything but letters and digits (Unicode).
 _BLANKS = re.compile(r"\s")
-_ZIP5 = re.compile(r"([0-9]{5})(?:-?[0-9]{4})?")
+_ZIP5 = re.compile(r"([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)")
 
 
 def _name_key(name: str) -> str:
@@ -237,7 +237,7 @@ def _name_key(name: str) -> str:
 def _zip5(postal_code: str | None) -> str:
     """The five digits of a U.S. ZIP or ZIP+4, else the code in capitals without blanks (as the engine keys)."""
     cleaned = _BLANKS.sub("", (postal_code or "").upper())
-    found = _ZIP5.fullmatch(cleaned)
+    found = _ZIP5.match(cleaned)
     return found.group(1) if found else cleaned
 
 

@@ -527,14 +527,8 @@ def screen_candidates(
     if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
-        if rejected is not None:  # packages rejected in validation: marked (line 0 is no line's number)
-            marks = rejected.filter(pl.col("package_id").is_not_null()).select(
-                "package_id",
-                pl.lit(0, pl.Int64()).alias("line_no"),
-                pl.lit(None, pl.Date()).alias("arrival_date"),
-                pl.lit(False).alias("counted"),
-            )
-            seen_now = pl.concat([seen_now, marks.select(seen_now.columns).cast(seen_now.schema)])
+        if rejected is not None:
+            seen_now = pl.concat([seen_now, _validation_marks(rejected, seen_now)])
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
@@ -705,8 +699,12 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
     settings = risk_inputs.denied
     if settings is None:
         return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
+    listed = risk_inputs.screening_list
     key = (
         tables.pack.content_hash,
+        # The list's own content too: a pack changed in memory (dataclasses.replace) keeps its files' hash.
+        listed.height,
+        int(listed.hash_rows().sum()) if listed.height else 0,
         tuple(settings.legal_suffixes),
         tuple(settings.generic_tokens),
         settings.threshold,
@@ -936,6 +934,20 @@ def read_error(exc: BaseException, path: Path | None = None) -> str:
     if kind == "ipc":
         return "damaged data (not a valid Arrow IPC file)"
     return "malformed data (a quote that is never closed, or bad encoding)"
+
+
+def _validation_marks(rejected: pl.DataFrame, seen_now: pl.DataFrame) -> pl.DataFrame:
+    """Lines seen for the packages rejected in validation (line 0 is no line's number), so that their later
+    lines are rejected too; dated by the batch's latest day (a rejected row's own date may not read), for
+    :meth:`~screening.stages.running.RunningState.forget_before`."""
+    latest = seen_now.get_column("arrival_date").max()
+    marks = rejected.filter(pl.col("package_id").is_not_null()).select(
+        "package_id",
+        pl.lit(0, pl.Int64()).alias("line_no"),
+        pl.lit(latest, pl.Date()).alias("arrival_date"),
+        pl.lit(False).alias("counted"),
+    )
+    return marks.select(seen_now.columns).cast(seen_now.schema)
 
 
 def _decide(

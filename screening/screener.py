@@ -643,9 +643,7 @@ def _screen_files(
     screened = 0
     cover = RowCover()
     paths = expand_paths(list(specs))
-    digests = [file_digest(path) for path in paths] if state_path is not None else []
-    if state_path is not None:
-        _refuse_files_screened(paths, digests, screener.files_screened, state_path)
+    digests = _refuse_files_screened(paths, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping)
     with StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
@@ -693,25 +691,48 @@ def _screen_files(
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)
         output.publish(summary)
         if state_path is not None:
-            _save_state(screener, state_path, digests, state_keep_days)
+            _save_state(
+                screener, state_path, dict(zip(paths, digests, strict=True)), rows, dates, state_keep_days
+            )
     return summary, time.perf_counter() - started
 
 
-def _save_state(screener: Screener, path: Path, digests: Sequence[str], keep_days: int | None) -> None:
-    """Save the state after a run of files (their ``digests``), keeping its ``keep_days`` latest days."""
-    screener.files_screened += digests
-    latest = screener.state.latest_day()
-    if keep_days is not None and latest is not None:
-        screener.forget_before(latest - dt.timedelta(days=keep_days - 1))
+#: The most file digests a state keeps (the latest; hourly files for over a year).
+_FILES_KEPT = 10_000
+
+
+def _save_state(
+    screener: Screener,
+    path: Path,
+    digests: dict[Path, str],
+    rows: dict[str, int],
+    dates: set[str],
+    keep_days: int | None,
+) -> None:
+    """Save the state after a run of files (their ``digests`` and ``rows``, the arrival ``dates`` it screened).
+
+    Files of no row are not recorded (an empty hour's file may come again). With ``keep_days``, the state keeps
+    its latest days counted back from the run's latest arrival date up to tomorrow: not the state's latest,
+    and not a date past tomorrow, so that one mistyped future date does not forget every day before it.
+    """
+    taken = [digest for file, digest in digests.items() if rows.get(str(file), 0)]
+    screener.files_screened = [*screener.files_screened, *taken][-_FILES_KEPT:]
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    plausible = [day for day in map(dt.date.fromisoformat, dates) if day <= tomorrow]
+    if keep_days is not None and plausible:
+        screener.forget_before(max(plausible) - dt.timedelta(days=keep_days - 1))
     screener.save_state(path)
 
 
 def _refuse_files_screened(
-    paths: Sequence[Path], digests: Sequence[str], screened: Sequence[str], state_path: Path
-) -> None:
-    """Raise :class:`UsageError` before any output if a file's bytes were screened into the state already:
-    screened again, every line would be a ``duplicate-line`` and the hour's output folder would lose its
-    decisions (a scheduler's retry of an hour that had finished)."""
+    paths: Sequence[Path], screened: Sequence[str], state_path: Path | None
+) -> list[str]:
+    """The files' digests (none without a state); raise :class:`UsageError` before any output if a file's bytes
+    were screened into the state already: screened again, every line would be a ``duplicate-line`` and the
+    hour's output folder would lose its decisions (a scheduler's retry of an hour that had finished)."""
+    if state_path is None:
+        return []
+    digests = [file_digest(path) for path in paths]
     seen = set(screened)
     for path, digest in zip(paths, digests, strict=True):
         if digest in seen:
@@ -720,3 +741,4 @@ def _refuse_files_screened(
                 "screened again, each line would be a copy and the output folder would lose its decisions. "
                 "To screen it again, start from the state saved before it, or run without --state"
             )
+    return digests

@@ -26,10 +26,11 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
 
 
 def zip5(postal_code: pl.Expr) -> pl.Expr:
-    """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'`` → ``'20001'``), else the code without blanks
+    """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'``, ``'200014321'``, ``'20001 USA'`` →
+    ``'20001'``: five digits, then four more or none, then anything but a digit), else the code without blanks
     (a six-digit code, ``'110001'``, whole: cut to five, two neighbours' codes were one)."""
     cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
-    return pl.coalesce(cleaned.str.extract(r"^([0-9]{5})(?:-?[0-9]{4})?$", 1), cleaned)
+    return pl.coalesce(cleaned.str.extract(r"^([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)", 1), cleaned)
 
 
 def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:

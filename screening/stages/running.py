@@ -99,12 +99,14 @@ class RunningState:
 
     def forget_before(self, day: dt.date) -> RunningState:
         """This state without the days before ``day``: their consignee-day totals, queue loads and lines seen
-        (and the marks of packages rejected in validation, which carry no day). A package of such a day
-        screened later is judged without them, and a line of it is no longer a copy."""
+        (a package rejected in validation is marked with the day of its batch; a mark without a day is kept). A
+        package of such a day screened later is judged without them, and a line of it is no longer a copy."""
         kept_days = self.consignee_days.rows.filter(pl.col("arrival_date") >= day)
         return RunningState(
             consignee_days=consignee_day_rows(kept_days),
-            seen_lines=self.seen_lines.filter(pl.col("arrival_date") >= day),
+            seen_lines=self.seen_lines.filter(
+                pl.col("arrival_date").is_null() | (pl.col("arrival_date") >= day)
+            ),
             queue_load=self.queue_load.filter(pl.col("arrival_date") >= day),
             rows_seen=self.rows_seen,
             batches=self.batches,

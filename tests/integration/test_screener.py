@@ -1135,3 +1135,46 @@ def test_a_state_kept_for_some_days_forgets_the_older_ones(
     assert pl.read_parquet(tmp_path / "d4" / "packages.parquet")["package_id"].to_list() == ["1Z999"]
     alone = ["run", str(tmp_path / "d1.csv"), "--out", str(tmp_path / "x"), "--state-keep-days", "1"]
     assert runner.invoke(main, alone).exit_code == 2
+
+
+def test_keeping_days_forgets_nothing_of_the_days_kept(
+    manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """With --state-keep-days, every save forgot the packages rejected in validation (their marks had no day),
+    so BAD's second line was screened alone the next hour; one mistyped arrival date a century ahead made the
+    save forget every real day (A's resent line was screened twice); and an empty hour's file, sent again, was
+    refused as already screened."""
+    hours = {
+        "h1": [
+            {"package_id": "BAD", "line_no": "1", "declared_value": "abc"},
+            {"package_id": "A", "line_no": "1", "declared_value": "700", "consignee_name": "Ann"},
+            {"package_id": "TYPO", "arrival_date": "2125-03-10", "consignee_name": "Tim"},
+        ],
+        "h2": [
+            {"package_id": "BAD", "line_no": "2", "declared_value": "100"},
+            {"package_id": "A", "line_no": "1", "declared_value": "700", "consignee_name": "Ann"},
+        ],
+    }
+    for name, rows in hours.items():
+        manifest(*rows).write_csv(tmp_path / f"{name}.csv")
+    for name in ("e1", "e2"):
+        manifest({}).head(0).write_csv(tmp_path / f"{name}.csv")
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+
+    def run(name: str) -> Any:
+        args = ["run", str(tmp_path / f"{name}.csv"), "--rules", str(US_PACK), "--out", str(tmp_path / name)]
+        done = runner.invoke(
+            main, [*args, "--batch-size", "10", "--state", str(state), "--state-keep-days", "7"]
+        )
+        assert done.exit_code == 0, done.output
+        return done
+
+    for name in ("h1", "e1", "e2", "h2"):
+        run(name)
+    rejects = pl.read_parquet(tmp_path / "h2" / "rejects.parquet").sort("package_id")
+    assert rejects.select("package_id", "code").rows() == [
+        ("A", "duplicate-line"),
+        ("BAD", "package-incomplete"),
+    ]
+    assert pl.read_parquet(tmp_path / "h2" / "packages.parquet").is_empty()

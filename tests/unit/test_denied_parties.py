@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+import screening
 from screening.exprs.names import name_tokens, normalise_name, normalised_words
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import (
@@ -17,6 +19,8 @@ from screening.stages.denied import (
     entry_prefixes,
     match_parties,
 )
+
+from ..conftest import BASE_LINE
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK_LIST = ROOT / "rules" / "us" / "screening" / "ofac_sdn_2024-05-03.csv"
@@ -519,3 +523,25 @@ def test_a_one_word_company_is_found_under_its_legal_forms(pack_screen: Callable
         "General Technology Limited": ("exact", 1.0),
         "K M A": ("exact", 1.0),
     }
+
+
+def test_a_list_changed_in_memory_is_screened_as_changed(us_pack: screening.RulePack) -> None:
+    """The list's index is kept per process, keyed by the pack's files: a pack whose list was changed in memory
+    (``dataclasses.replace``) kept the first list's index, so its new entry was never matched."""
+    line = {**BASE_LINE, "consignee_name": "Zorblax Quintavelle"}
+    assert screening.screen(pl.DataFrame([line]), rules=us_pack).flags.is_empty()
+    entry = pl.DataFrame(
+        {
+            "entry_id": ["test-1"],
+            "name": ["QUINTAVELLE, Zorblax"],
+            "aliases": [[]],
+            "weak_aliases": [[]],
+            "program": ["TEST"],
+            "entity_type": ["individual"],
+            "source": ["test"],
+        }
+    )
+    listed = pl.concat([us_pack.screening_list, entry.cast(us_pack.screening_list.schema)])
+    changed = dataclasses.replace(us_pack, screening_list=listed)
+    flags = screening.screen(pl.DataFrame([line]), rules=changed).flags
+    assert flags["rule_id"].to_list() == ["denied-party"]
