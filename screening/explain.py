@@ -240,7 +240,8 @@ def render_text(explained: dict[str, Any]) -> str:
     for q in queues:
         out.append(
             f"  queue {q['queue']} at port {q['port_of_entry'] or '(none)'} on {q['arrival_date']}: rank {q['queue_rank']}"
-            f" of capacity {q['capacity']} → {q.get('disposition') or p['disposition']}"
+            f" of capacity {q['capacity'] if q['capacity'] is not None else 'unlimited'}"
+            f" → {q.get('disposition') or p['disposition']}"
         )
     if not queues:
         out.append(f"  no queue → {p['disposition']}")

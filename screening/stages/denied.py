@@ -39,13 +39,6 @@ def _significant(tokens: pl.Expr, generic: list[str]) -> pl.Expr:
     )
 
 
-def _core(generic: list[str]) -> pl.Expr:
-    """A normal form's tokens but the generic words, single letters included, sorted (``GRUPO W`` is not
-    ``GRUPO``): what a name of one significant token is matched on."""
-    kept = name_tokens(pl.col("norm")).list.eval(pl.element().filter(~pl.element().is_in(generic)).sort())
-    return kept.list.join(" ").alias("core")
-
-
 def _prepare(frame: pl.LazyFrame, name: str, suffixes: Sequence[str], generic: list[str]) -> pl.LazyFrame:
     """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens`` and ``token_set``."""
     return (
@@ -65,9 +58,9 @@ def entry_names(
     Weak aliases (``weak_aliases``) are not in it: OFAC does not expect them to be screened on their own.
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
-    ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of a
-    listed name before its comma, as ``CASTRO RUZ, Fidel``; empty for others). Names that normalise to nothing
-    are dropped; a name of no significant token is matched exactly only.
+    ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of its
+    primary name before the comma, as ``CASTRO RUZ, Fidel``, for its aliases too; empty for others). Names
+    that normalise to nothing are dropped; a name of fewer than two significant tokens is matched exactly only.
     """
     generic = normalised_words(generic_tokens)
     variants = (
@@ -78,20 +71,22 @@ def entry_names(
     individual = (
         pl.col("entity_type") == "individual" if "entity_type" in entries.columns else pl.lit(False)
     ).fill_null(False)
-    names = entries.select(
-        pl.col("entry_id").cast(pl.String()), individual.alias("__individual"), variant=variants
-    ).explode("variant")
-    surname = pl.when(pl.col("__individual") & pl.col("variant").str.contains(",", literal=True)).then(
-        pl.col("variant").str.split(",").list.first()
+    # An individual's surname is that of the primary name, for its aliases too (an alias in natural order,
+    # "Mohammad Reza NAQDI", has no comma to find it by).
+    primary_surname = pl.when(individual & pl.col("name").str.contains(",", literal=True)).then(
+        pl.col("name").str.split(",").list.first()
     )
+    names = entries.select(
+        pl.col("entry_id").cast(pl.String()), primary_surname.alias("__surname"), variant=variants
+    ).explode("variant")
+    surname = pl.col("__surname")
     return (
         _prepare(names.lazy(), "variant", legal_suffixes, generic)
         .with_columns(
-            _core(generic),
             surname=_significant(name_tokens(normalise_name(surname, legal_suffixes)), generic).fill_null([]),
         )
         .filter(pl.col("norm") != "")
-        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "core", "surname", "__individual")
+        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "surname")
         .unique(["entry_id", "norm"], keep="first", maintain_order=True)
         .sort("entry_id", "norm")
         .with_row_index("name_key")
@@ -122,12 +117,10 @@ def match_parties(
     Matching, per (party, list name):
 
     - **exact**: equal normal forms → score 1.0, ``denied_match = "exact"``.
-    - **one word**: a list name of one significant token that is not an individual's, and a party of that
-      token, both with no other words but generic ones (``OOO Inkor`` and ``LIMITED LIABILITY COMPANY
-      INKOR``) → score 1.0, ``"fuzzy"``.
     - **fuzzy**: Dice coefficient over distinct significant tokens,
       ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``; for an
-      individual's name (``SURNAME, Given names``) a surname token among the shared ones. Word
+      individual (``SURNAME, Given names``, its aliases too) a surname token among the shared ones, unless
+      three or more are shared at 0.9 or above. Word
       order never matters (``CASTRO RUZ, Fidel`` vs ``Fidel Castro Ruz`` scores 1.0).
 
     Efficiency (about 1M distinct names against 20k entries): the entry side is normalised and
@@ -180,21 +173,11 @@ def match_parties(
     exact = parties.join(list_names, on="norm", how="inner").select(
         "party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact")
     )
-    same_set = pl.concat(
-        [
-            parties.filter(pl.col("n_tokens") >= 2).join(
-                list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner"
-            ),
-            # A name of one significant token: the same tokens but generic words (OOO Inkor is LIMITED
-            # LIABILITY COMPANY INKOR), never an individual's (one given name names nobody).
-            parties.filter(pl.col("n_tokens") == 1)
-            .with_columns(_core(generic))
-            .join(
-                list_names.filter((pl.col("n_tokens") == 1) & ~pl.col("__individual")), on="core", how="inner"
-            ),
-        ],
-        how="diagonal",
-    ).select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
+    same_set = (
+        parties.filter(pl.col("n_tokens") >= 2)
+        .join(list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner")
+        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
+    )
     if prefixes is None:
         prefixes = entry_prefixes(index, threshold=threshold, max_token_entries=max_token_entries)
     fuzzy = _fuzzy(parties, index, prefixes, threshold=threshold)
@@ -344,6 +327,8 @@ def _fuzzy(
             & (
                 (pl.col("surname").list.len() == 0)
                 | (pl.col("surname").list.set_intersection(pl.col("party_tokens")).list.len() > 0)
+                # Three or more shared at 0.9: a long name's given part often holds the family name.
+                | ((pl.col("shared") >= 3) & (2.0 * pl.col("shared") / total >= 0.9))
             )
         )
         .select("party_key", "name_key", score=2.0 * pl.col("shared") / total, kind=pl.lit("fuzzy"))

@@ -381,53 +381,38 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
         )
 
     parties = side(pl.DataFrame({"party_name": names}).unique(), "party_name")
-    variants = table.select("entry_id", "entity_type", variant=pl.concat_list("name", "aliases")).explode(
-        "variant"
-    )
-    list_names = side(variants, "variant").with_columns(
-        # An individual's surname: the listed name's part before its comma.
-        surname=pl.when(pl.col("entity_type") == "individual")
+    # An individual's surname: the primary name's part before its comma, for its aliases too.
+    surname = (
+        pl.when((pl.col("entity_type") == "individual") & pl.col("name").str.contains(","))
         .then(
-            name_tokens(
-                normalise_name(pl.col("variant").str.split(",").list.first(), LEGAL_SUFFIXES)
-            ).list.eval(
+            name_tokens(normalise_name(pl.col("name").str.split(",").list.first(), LEGAL_SUFFIXES)).list.eval(
                 pl.element().filter(~pl.element().is_in(list(generic)) & (pl.element().str.len_chars() > 1))
             )
         )
         .otherwise(pl.lit([], dtype=pl.List(pl.String())))
     )
+    variants = table.select(
+        "entry_id", surname.alias("surname"), variant=pl.concat_list("name", "aliases")
+    ).explode("variant")
+    list_names = side(variants, "variant")
     pairs = parties.join(list_names, how="cross", suffix="_e").with_columns(
         shared=pl.col("tokens").list.set_intersection("tokens_e").list.unique().list.len(),
         total=pl.col("tokens").list.unique().list.len() + pl.col("tokens_e").list.unique().list.len(),
     )
     exact = pairs.filter((pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != ""))
-    surname_shared = (pl.col("surname").list.len() == 0) | (
-        pl.col("surname").list.set_intersection("tokens").list.len() > 0
+    surname_shared = (
+        (pl.col("surname").list.len() == 0)
+        | (pl.col("surname").list.set_intersection("tokens").list.len() > 0)
+        | ((pl.col("shared") >= 3) & (2.0 * pl.col("shared") / pl.col("total") >= 0.9))
     )
     fuzzy = pairs.filter(
         (pl.col("shared") >= 2) & (2.0 * pl.col("shared") / pl.col("total") >= threshold) & surname_shared
     ).with_columns(score=2.0 * pl.col("shared") / pl.col("total"))
-    # One significant token each, the same, and no other words but generic ones, for a name not a person's.
-    core = name_tokens(pl.col("norm")).list.eval(
-        pl.element().filter(~pl.element().is_in(list(generic))).sort()
-    )
-    single = pairs.filter(
-        (pl.col("tokens").list.unique().list.len() == 1)
-        & (pl.col("tokens_e").list.unique().list.len() == 1)
-        & (pl.col("entity_type") != "individual")
-        & (
-            core.list.join(" ")
-            == name_tokens(pl.col("norm_e"))
-            .list.eval(pl.element().filter(~pl.element().is_in(list(generic))).sort())
-            .list.join(" ")
-        )
-    ).with_columns(score=pl.lit(1.0))
     return (
         pl.concat(
             [
                 exact.select("party_name", "entry_id", score=pl.lit(1.0), rank=pl.lit(0)),
                 fuzzy.select("party_name", "entry_id", "score", rank=pl.lit(1)),
-                single.select("party_name", "entry_id", "score", rank=pl.lit(1)),
             ]
         )
         .sort(["party_name", "score", "rank", "entry_id"], descending=[False, True, False, False])
@@ -514,15 +499,31 @@ def test_legal_forms_are_no_names(pack_screen: Callable[..., dict]) -> None:
 
 
 def test_a_one_word_company_is_found_under_its_legal_forms(pack_screen: Callable[..., dict]) -> None:
-    """LIMITED LIABILITY COMPANY INKOR has one significant word: it matched only when written exactly, so
-    "OOO Inkor" and "Inkor LLC" went through; names of no significant word never matched, even exactly."""
+    """LIMITED LIABILITY COMPANY INKOR has one significant word: it matched only when written exactly, so "OOO
+    Inkor" and "Inkor LLC" went through (the legal form written out is now dropped whole); names of no
+    significant word never matched, even exactly. A one-word name is still never matched through generic words:
+    "Alfa Trading Co., Ltd" is not ALFA LOGISTICS FZCO, nor "Forest Logistics LLC" the vessel FOREST."""
     found = pack_screen("OOO Inkor", "Inkor LLC", "General Technology Limited", "K M A")
     assert {name: (kind, score) for name, (_id, score, kind) in found.items()} == {
-        "OOO Inkor": ("fuzzy", 1.0),
-        "Inkor LLC": ("fuzzy", 1.0),
+        "OOO Inkor": ("exact", 1.0),
+        "Inkor LLC": ("exact", 1.0),
         "General Technology Limited": ("exact", 1.0),
         "K M A": ("exact", 1.0),
     }
+    assert pack_screen("Alfa Trading Co., Ltd", "Forest Logistics LLC", "Fortune Trading Co., Ltd") == {}
+
+
+def test_an_alias_in_natural_order_keeps_the_listed_surname() -> None:
+    """An individual's alias without a comma ("Mohammad Reza NAQDI") had no surname, so the surname rule was
+    skipped for it and "Mohammad Reza" matched again; a long given part sharing three or more tokens at 0.9
+    still matches without the surname (it often holds the family name)."""
+    table = entries(
+        ("t-1", "NAQDI, Mohammad Reza", ["Mohammad Reza NAQDI"]),
+        ("t-2", "KHATUNI, Abd Salim Ibrahim Brukan Hamid Ismail", []),
+    ).with_columns(entity_type=pl.lit("individual"))
+    found = hits(screen(["Mohammad Reza", "Abd Salim Ibrahim Brukan Hamid Ismail"], table))
+    assert set(found) == {"Abd Salim Ibrahim Brukan Hamid Ismail"}
+    assert found["Abd Salim Ibrahim Brukan Hamid Ismail"][0] == "t-2"
 
 
 def test_a_list_changed_in_memory_is_screened_as_changed(us_pack: screening.RulePack) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -11,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import screening
+from screening.explain import explain_package, render_text
 from screening.exprs.stable_hash import fnv1a64
+from screening.rulepack.risk_models import Queue
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.stages.route import random_sample, route_packages
 
@@ -247,3 +250,17 @@ def test_an_unlimited_queue_targets_every_package_routed_to_it(us_pack: screenin
     assert set(queued["disposition"]) == {"inspect"}
     [queue] = [q for q in us_pack.queues.queues if q.name == "denied-party"]
     assert queue.capacity_per_port_day == "unlimited"
+
+
+def test_a_negative_capacity_is_refused_and_an_unlimited_one_explained(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Making capacity "unlimited" had dropped the check that a capacity is not negative (every package of such
+    a queue was deferred); explain printed "capacity None" for an unlimited queue."""
+    with pytest.raises(ValueError, match="greater than or equal to 0"):
+        Queue(name="q", priority=1, capacity_per_port_day=-5)
+    line = {**BASE_LINE, "package_id": "HIT", "consignee_name": "Banco Nacional de Cuba"}
+    result = screening.screen(pl.DataFrame([line]), rules=us_pack)
+    out = result.write(tmp_path / "run")
+    text = render_text(explain_package(out, "HIT"))
+    assert "of capacity unlimited → inspect" in text
