@@ -328,7 +328,7 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
     totals or null keys would change later batches' decisions."""
     not_null = {
         "consignee_days": list(CONSIGNEE_DAY_SCHEMA),
-        "seen_lines": [c for c in SEEN_LINES_SCHEMA if c != "arrival_date"],  # null for a validation mark
+        "seen_lines": [c for c in SEEN_LINES_SCHEMA if c != "arrival_date"],  # a mark may have no day
         "queue_load": ["queue", "arrival_date", "queue_seen"],  # a package without a port is queued
     }[name]
     counts = {

@@ -22,6 +22,7 @@ from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
 from screening.stages.enrich import (
     GOODS_CODE,
     HTS_TOO_SHORT,
+    RATE_FIELDS,
     USMCA_CLAIMED,
     gather_goods,
     goods_column,
@@ -241,9 +242,6 @@ def _in_force_on_day(rows: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("effective_from").is_null() | (pl.col("effective_from") <= day))
         & (pl.col("effective_to").is_null() | (day < pl.col("effective_to")))
     )
-
-
-RATE_FIELDS = ("status", "ad_valorem", "specific_usd", "specific_unit", "specific2_usd", "specific2_unit")
 
 
 def select_rate_program(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -77,13 +77,14 @@ def entry_names(
         pl.col("name").str.split(",").list.first()
     )
     names = entries.select(
-        pl.col("entry_id").cast(pl.String()), primary_surname.alias("__surname"), variant=variants
+        pl.col("entry_id").cast(pl.String()), primary_surname.alias("surname"), variant=variants
     ).explode("variant")
-    surname = pl.col("__surname")
     return (
         _prepare(names.lazy(), "variant", legal_suffixes, generic)
         .with_columns(
-            surname=_significant(name_tokens(normalise_name(surname, legal_suffixes)), generic).fill_null([]),
+            _significant(name_tokens(normalise_name(pl.col("surname"), legal_suffixes)), generic).fill_null(
+                []
+            )
         )
         .filter(pl.col("norm") != "")
         .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "surname")
@@ -319,17 +320,18 @@ def _fuzzy(
             how="inner",
         )
         .with_columns(shared=shared.cast(pl.Int64()))
+        .with_columns(score=2.0 * pl.col("shared") / total)
         .filter(
             (pl.col("shared") >= 2)
-            & (2.0 * pl.col("shared") / total >= threshold)
+            & (pl.col("score") >= threshold)
             # An individual's surname is among the shared tokens (one of them, for a double surname: Joaquin
             # Guzman is GUZMAN LOERA, Joaquin): "Mohammad Reza" is not NAQDI, Mohammad Reza.
             & (
                 (pl.col("surname").list.len() == 0)
                 | (pl.col("surname").list.set_intersection(pl.col("party_tokens")).list.len() > 0)
                 # Three or more shared at 0.9: a long name's given part often holds the family name.
-                | ((pl.col("shared") >= 3) & (2.0 * pl.col("shared") / total >= 0.9))
+                | ((pl.col("shared") >= 3) & (pl.col("score") >= 0.9))
             )
         )
-        .select("party_key", "name_key", score=2.0 * pl.col("shared") / total, kind=pl.lit("fuzzy"))
+        .select("party_key", "name_key", "score", kind=pl.lit("fuzzy"))
     )

@@ -102,17 +102,11 @@ MFN_TOO_SHORT = "__mfn_too_short"
 USMCA_TOO_SHORT = "__usmca_too_short"
 #: Internal goods column: a USMCA claim on goods of a party's origin (:func:`usmca_claimed`).
 USMCA_CLAIMED = "__usmca_claimed"
-#: The rate columns of each program, as the resolved tariff lines hold them.
-_MFN_RATE = (
-    "general",
-    "status",
-    "ad_valorem",
-    "specific_usd",
-    "specific_unit",
-    "specific2_usd",
-    "specific2_unit",
-)
-_USMCA_RATE = tuple(f"usmca_{c}" for c in ("text", *_MFN_RATE[1:]))
+#: A rate's parsed fields, as the resolved tariff lines hold them for each program (``usmca_`` before the
+#: USMCA ones; the general rate's status is ``status``).
+RATE_FIELDS = ("status", "ad_valorem", "specific_usd", "specific_unit", "specific2_usd", "specific2_unit")
+_MFN_RATE = ("general", *RATE_FIELDS)
+_USMCA_RATE = tuple(f"usmca_{c}" for c in ("text", *RATE_FIELDS))
 
 
 def usmca_claimed(parties: Sequence[str]) -> pl.Expr:

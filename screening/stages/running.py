@@ -34,7 +34,8 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
 )
 #: Lines already seen, so that a line repeated in a later batch is a ``duplicate-line`` reject; ``counted``:
 #: the line was screened (its package counted in the totals), not rejected with its package; ``arrival_date``:
-#: its package's day (null for the mark of a package rejected in validation), for :meth:`RunningState.forget_before`.
+#: its package's day (a package rejected in validation is marked with its batch's latest day; null when the
+#: batch had none), for :meth:`RunningState.forget_before`.
 SEEN_LINES_SCHEMA = pl.Schema(
     {"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean(), "arrival_date": pl.Date()}
 )
