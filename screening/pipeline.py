@@ -51,6 +51,7 @@ from screening.stages import (
     decide,
     denied,
     enrich,
+    entry_limits,
     normalise,
     packages,
     part_rates,
@@ -1013,7 +1014,14 @@ def _assess(
     settled_lines = settled.drop(assess.LINE_ROW, enrich.GOODS_CODE).lazy()
     package_duties = _materialise(assess.package_duty_components(settled_lines))
     package_frame = packages.package_rows(settled_lines, package_duties)
+    if entry_limits.has_chapter99_limit(resolved.days):
+        chapter99 = entry_limits.chapter99_value(lines, measured, assess.LINE_ROW, resolved.days)
+        package_frame = entry_limits.apply_chapter99_limit(package_frame, chapter99, resolved.days)
+    else:
+        package_frame = package_frame.with_columns(pl.lit(None, pl.String()).alias(entry_limits.ENTRY_NOTE))
+    package_frame = _materialise(package_frame)
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
+    package_frame = package_frame.drop(entry_limits.ENTRY_NOTE)
     schedule = resolved.fees.select("arrival_date", "mode").unique()
     unconfirmed = resolved.fees.filter(pl.col("confidence") != "confirmed").get_column("fee_rule_id").unique()
     claim_noted = (

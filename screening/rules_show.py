@@ -12,6 +12,7 @@ from screening.errors import UsageError
 from screening.exprs.hts import VALID_HTS_CODE, hts_digits
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import (
+    EntryLimit,
     Fee,
     GiftExemption,
     NeverEligible,
@@ -86,11 +87,7 @@ def rules_in_force(
         and (covering is None or r.id in covering)
         and (origin is None or "*" in r.origins or origin in r.origins)
     ]
-    out += [
-        _entry("entry-limit", r, f"informal up to ${r.informal_max_usd}")
-        for r in dm.entry_limits
-        if r.in_force(day)
-    ]
+    out += [_entry("entry-limit", r, _entry_limit_text(r)) for r in dm.entry_limits if r.in_force(day)]
     out += [
         _entry("fee", r, f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)} ({', '.join(r.modes)})")
         for r in pack.fees.fees
@@ -210,6 +207,17 @@ def _usmca_goods(pack: RulePack) -> str:
 def _origins_text(rule: Suspension) -> str:
     but = f" but {', '.join(rule.origins_exclude)}" if rule.origins_exclude else ""
     return f"{', '.join(rule.origins)}{but}"
+
+
+def _entry_limit_text(limit: EntryLimit) -> str:
+    """An entry limit in words: the informal limit, and the lower one for Chapter 99 articles when it has one."""
+    text = f"informal up to ${limit.informal_max_usd}"
+    if limit.chapter99_max_usd is None:
+        return text
+    headings = ", ".join(limit.chapter99_headings)
+    return (
+        f"{text}; up to ${limit.chapter99_max_usd} of articles charged under Chapter 99 headings {headings}"
+    )
 
 
 def _fee_text(fee: Fee) -> str:

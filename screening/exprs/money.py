@@ -51,3 +51,8 @@ def cents_to_money(cents: pl.Expr) -> pl.Expr:
     """Integer cents → exact decimal dollars (``Decimal(18, 2)``)."""
     # A product by 0.01 is exact and about three times faster than a decimal division by 100.
     return (cents.cast(pl.Decimal(18, 0)) * _CENT).cast(MONEY)
+
+
+def dollar_text(cents: pl.Expr) -> pl.Expr:
+    """Non-negative cents as dollar text with two decimals (``3358`` → ``33.58``)."""
+    return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String()).str.zfill(2))

@@ -196,9 +196,22 @@ class GiftExemption(Rule):
 
 
 class EntryLimit(Rule):
-    """The highest package value that may use an informal entry."""
+    """The highest package value that may use an informal entry; with ``chapter99_max_usd``, the lower limit for
+    the package's articles classified in the Chapter 99 headings ``chapter99_headings`` (19 CFR 143.21(a): a
+    package whose such articles are worth more needs a formal entry)."""
 
     informal_max_usd: Usd
+    chapter99_max_usd: Usd | None = None
+    chapter99_headings: tuple[Annotated[str, StringConstraints(pattern=r"^99[0-9]{2}$")], ...] = Field(
+        default=(),
+        description="four-digit Chapter 99 headings (e.g. 9903, subchapter III) the lower limit is for",
+    )
+
+    @model_validator(mode="after")
+    def _chapter99_limit_complete(self) -> EntryLimit:
+        if (self.chapter99_max_usd is None) != (not self.chapter99_headings):
+            raise ValueError("chapter99_max_usd and chapter99_headings are given together or not at all")
+        return self
 
 
 class Fee(Rule):

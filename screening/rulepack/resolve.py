@@ -11,6 +11,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 import polars as pl
 
@@ -70,7 +71,10 @@ def cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int((amount * 100).to_integral_value())
 
 
-def _in_force(rules: Sequence[Rule], day: dt.date) -> list[Rule]:
+_R = TypeVar("_R", bound=Rule)
+
+
+def _in_force(rules: Sequence[_R], day: dt.date) -> list[_R]:
     return [r for r in rules if r.in_force(day)]
 
 
@@ -82,10 +86,12 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
         rows.append(
             {
                 "arrival_date": day,
-                "threshold_cents": cents(threshold[0].amount_usd) if threshold else None,  # type: ignore[attr-defined]
+                "threshold_cents": cents(threshold[0].amount_usd) if threshold else None,
                 "threshold_rule_id": threshold[0].id if threshold else None,
-                "informal_max_cents": cents(limit[0].informal_max_usd) if limit else None,  # type: ignore[attr-defined]
+                "informal_max_cents": cents(limit[0].informal_max_usd) if limit else None,
                 "entry_limit_rule_id": limit[0].id if limit else None,
+                "chapter99_max_cents": cents(limit[0].chapter99_max_usd) if limit else None,
+                "chapter99_headings": list(limit[0].chapter99_headings) if limit else [],
             }
         )
     return pl.DataFrame(
@@ -96,6 +102,8 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "threshold_rule_id": pl.String(),
             "informal_max_cents": CENTS,
             "entry_limit_rule_id": pl.String(),
+            "chapter99_max_cents": CENTS,
+            "chapter99_headings": pl.List(pl.String()),
         },
     )
 

@@ -16,7 +16,7 @@ import polars as pl
 from screening.errors import DutyStatus, EntryType
 from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
-from screening.exprs.money import apply_rate_half_up, exact_product
+from screening.exprs.money import apply_rate_half_up, dollar_text, exact_product
 from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY, RATE
 from screening.stages.enrich import (
@@ -27,6 +27,7 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
+from screening.stages.entry_limits import ENTRY_NOTE
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -828,7 +829,14 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     """One component per fee in force for the package's date, entry type and mode (no amount for a fee of
     kind ``unknown``)."""
     joined = packages.select(
-        PACKAGE_KEY, "package_id", "arrival_date", "entry_type", "mode", "value_cents", "usmca_claimed"
+        PACKAGE_KEY,
+        "package_id",
+        "arrival_date",
+        "entry_type",
+        "mode",
+        "value_cents",
+        "usmca_claimed",
+        ENTRY_NOTE,
     ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
     at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))
     ad_valorem = at_rate.clip(pl.col("min_cents"), pl.col("max_cents"))
@@ -840,7 +848,10 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         .then(pl.lit("maximum"))
     )
     bound_note = pl.format(
-        "the fee's {} of ${} applied (base x rate = ${})", bound, _dollars(ad_valorem), _dollars(at_rate)
+        "the fee's {} of ${} applied (base x rate = ${})",
+        bound,
+        dollar_text(ad_valorem),
+        dollar_text(at_rate),
     )
     return joined.select(
         PACKAGE_KEY,
@@ -857,13 +868,18 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         .then(ad_valorem),  # an unknown fee has no amount
         gap=pl.lit(False),
         undetermined=pl.lit(False),
-        assumption=pl.when(pl.col("usmca_claimed") & pl.col("usmca_claim_note").is_not_null())
-        .then(pl.format("USMCA claim: {}", pl.col("usmca_claim_note")))
-        .when(bound.is_not_null())
-        .then(bound_note),
+        assumption=_joined_notes(
+            # Why the entry is formal when a lower limit made it so, then how the amount came out.
+            pl.col(ENTRY_NOTE),
+            pl.when(pl.col("usmca_claimed") & pl.col("usmca_claim_note").is_not_null())
+            .then(pl.format("USMCA claim: {}", pl.col("usmca_claim_note")))
+            .when(bound.is_not_null())
+            .then(bound_note),
+        ),
     )
 
 
-def _dollars(cents: pl.Expr) -> pl.Expr:
-    """Non-negative cents as dollar text with two decimals (``3358`` → ``33.58``)."""
-    return pl.format("{}.{}", cents // 100, (cents % 100).cast(pl.String()).str.zfill(2))
+def _joined_notes(*notes: pl.Expr) -> pl.Expr:
+    """The notes that are not null, joined by ``; `` (null when none is given)."""
+    joined = pl.concat_str(*notes, separator="; ", ignore_nulls=True)
+    return pl.when(joined != "").then(joined)

@@ -113,6 +113,48 @@ def test_package_over_2500_is_a_formal_entry_and_2500_is_informal(screen_lines: 
     assert entry == {"P1": "formal", "P2": "informal"}
 
 
+def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_that_clause(
+    screen_lines: Screen,
+) -> None:
+    """19 CFR 143.21(a): informal up to $2,500 "except for articles valued in excess of $250 classified in Chapter
+    99, Subchapters III and IV", a clause CBP suspended from 2025-04-30. The engine used to make every package up
+    to $2,500 informal, with the informal MPF."""
+    result = screen_lines(
+        # CN t-shirts charged Section 301 and IEEPA duties (9903): over $250 of them, formal.
+        {"package_id": "CN-OVER", "consignee_name": "A", "country_of_origin": "CN", "declared_value": "900"},
+        # $250.00 of Chapter 99 articles beside a DE line charged MFN only: informal.
+        {"package_id": "MIXED", "consignee_name": "B", "country_of_origin": "CN", "declared_value": "250.00"},
+        {"package_id": "MIXED", "line_no": "2", "consignee_name": "B", "declared_value": "700"},
+        # The DE t-shirt alone on 2025-03-10: no Chapter 99 duty yet, informal.
+        {"package_id": "DE", "consignee_name": "C", "declared_value": "900"},
+        # The same CN package on the day the clause was suspended: informal.
+        {
+            "package_id": "CN-LATER",
+            "consignee_name": "D",
+            "country_of_origin": "CN",
+            "declared_value": "900",
+            "arrival_date": "2025-04-30",
+        },
+    )
+    entry = dict(result.packages.select("package_id", "entry_type").iter_rows())
+    assert entry == {"CN-OVER": "formal", "MIXED": "informal", "DE": "informal", "CN-LATER": "informal"}
+    fees = result.components.filter(pl.col("line_no").is_null()).select(
+        "package_id", "component", "assumption"
+    )
+    formal = fees.filter(pl.col("package_id") == "CN-OVER")
+    assert formal["component"].sort().to_list() == ["express_consignment", "mpf_formal"]
+    assert all(
+        a.startswith(
+            "formal entry: its Chapter 99 articles are worth $900.00, over the $250.00 informal limit"
+        )
+        and "(informal-limit-2500)" in a
+        for a in formal["assumption"].to_list()
+    )
+    assert fees.filter(pl.col("package_id") != "CN-OVER")["assumption"].null_count() == 6
+    cn_fees = dict(result.packages.select("package_id", "fees_usd").iter_rows())
+    assert (cn_fees["CN-OVER"], cn_fees["CN-LATER"]) == (Decimal("34.02"), Decimal("3.93"))
+
+
 def test_a_package_takes_its_most_severe_line_reason(screen_lines: Screen) -> None:
     result = screen_lines(
         {"line_no": "1", "declared_value": "10"},

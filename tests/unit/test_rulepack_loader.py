@@ -235,6 +235,22 @@ def test_amounts_and_rates_that_are_not_exact_decimals_are_refused(
         load_rules(copy)
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ('chapter99_headings = ["9903", "9904"]\n', "", "given together or not at all"),
+        ('chapter99_headings = ["9903", "9904"]', 'chapter99_headings = ["9903.88"]', "should match pattern"),
+    ],
+)
+def test_a_chapter_99_entry_limit_needs_its_amount_and_four_digit_headings(
+    tmp_path: Path, old: str, new: str, says: str
+) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, "de_minimis.toml", replace(old, new, 1))
+    with pytest.raises(RulePackError, match=says):
+        load_rules(copy)
+
+
 def test_content_hash_covers_a_linked_folder(pack: RulePack, tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
     shutil.move(copy / "measures", tmp_path / "measures-elsewhere")
