@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -97,6 +98,10 @@ class Screener:
         pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
             keyed hashes, as :func:`screening.screen` makes them; decisions are made on the real values (the
             running state, and a saved state file, hold the consignee keys in clear).
+
+    One screener may be shared by threads: its calls that read or change the running state (:meth:`screen`,
+    :meth:`totals`, :meth:`forget_before`, :meth:`save_state`) take turns, so batches screened at once count
+    as if screened one after the other (in the order they got their turn).
     """
 
     def __init__(
@@ -111,6 +116,9 @@ class Screener:
         pseudonymise_key: str | bytes | None = None,
     ) -> None:
         check_postal_method(postal_method)
+        # Held while a call reads the running state and replaces it: two batches screened at once from one
+        # state would each leave a state without the other's packages.
+        self._lock = threading.RLock()
         self._key = key_bytes(pseudonymise_key)
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
         self.mapping = (ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping) or (
@@ -152,7 +160,15 @@ class Screener:
     def _screen_rows(
         self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
     ) -> Result:
-        """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine)."""
+        """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
+        another thread is screening."""
+        with self._lock:
+            return self._screen_rows_in_turn(data, label, first_row, from_csv=from_csv, started=started)
+
+    def _screen_rows_in_turn(
+        self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
+    ) -> Result:
+        """:meth:`_screen_rows` while holding the screener's lock."""
         # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
         frame = self.mapping.apply(data.rechunk().lazy(), label=label)
         first = first_row if first_row is not None else self.state.rows_seen + 1
@@ -188,16 +204,24 @@ class Screener:
 
     def totals(self) -> pl.DataFrame:
         """The consignee-day totals seen so far (``value`` and ``gift`` in cents, packages, lines), in key order."""
-        return self.state.consignee_days.table().sort("consignee_key", "arrival_date")
+        with self._lock:
+            state = self.state
+        return state.consignee_days.table().sort("consignee_key", "arrival_date")
 
     def forget_before(self, day: dt.date) -> None:
         """Drop the running state's days before ``day`` (consignee-day totals, queue loads, lines seen): a state
         carried across days stays the size of the days it keeps. A package of a forgotten day screened later is
         judged without them, and its lines are no longer copies."""
-        self.state = self.state.forget_before(day)
+        with self._lock:
+            self.state = self.state.forget_before(day)
 
     def save_state(self, path: str | Path) -> Path:
         """Write the running state to ``path`` (atomically), to resume with :meth:`restore`."""
+        with self._lock:
+            return self._save_state_in_turn(path)
+
+    def _save_state_in_turn(self, path: str | Path) -> Path:
+        """:meth:`save_state` while holding the screener's lock."""
         meta = {
             "format": STATE_FORMAT,
             "engine_version": engine_version(),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import random
+import threading
 import time
 import zipfile
 from collections import Counter
@@ -19,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import screening
+from screening import screener as screener_module
 from screening.cli import main
 from screening.io import sorting
 from screening.io.digests import file_digest
@@ -152,6 +155,43 @@ def test_totals_carry_across_batches_and_equal_the_whole_day(
         "consignee_day_packages": 3,
         "consignee_day_lines": 3,
     }
+
+
+def test_batches_screened_by_two_threads_at_once_count_as_one_after_the_other(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two threads share one screener, each screening one $500 package of one consignee and day. Each batch's
+    plan was built from the state both read before either had kept its own, so both packages came out
+    ``dm-eligible`` and the totals held one of them ($500). A batch now waits for the other: the second is
+    over the $800 threshold and the totals hold both."""
+    built = threading.Barrier(2, timeout=1)
+    real_build_plan = screener_module.build_plan
+
+    def build_plan_then_wait_for_the_other_thread(*args: Any, **kwargs: Any) -> Any:
+        plan = real_build_plan(*args, **kwargs)
+        # Forces the interleaving that the race needs: both plans built before either state is kept. Taking
+        # turns, the first batch waits here alone (up to the timeout) and the second does not wait.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            built.wait()
+        return plan
+
+    monkeypatch.setattr(screener_module, "build_plan", build_plan_then_wait_for_the_other_thread)
+    screener = screening.Screener(us_pack)
+    results: dict[str, screening.Result] = {}
+
+    def screen(package: str) -> None:
+        line = {"package_id": package, "declared_value": "500.00", "arrival_date": "2025-05-01"}
+        results[package] = screener.screen(manifest(line))
+
+    threads = [threading.Thread(target=screen, args=(package,)) for package in ("P1", "P2")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reasons = sorted(results[p].packages["de_minimis_reason"].item() for p in ("P1", "P2"))
+    assert reasons == ["dm-eligible", "dm-over-threshold"]
+    assert screener.totals()["consignee_day_value_cents"].to_list() == [100_000]
+    assert screener.state.batches == 2
 
 
 def test_a_line_seen_in_an_earlier_batch_is_a_duplicate_and_rows_count_on(

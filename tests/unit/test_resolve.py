@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
+from screening.rulepack import resolved_cache
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolve import ResolvedRules, known_countries, resolve
 
@@ -224,3 +227,37 @@ def test_the_tariff_is_held_once_per_period_not_once_per_date(pack: RulePack) ->
         )
         seen = by_day.filter(pl.col("arrival_date") == day)
         assert sorted(seen["hts"].to_list()) == sorted(in_force["hts"].to_list()), day
+
+
+def test_a_resolved_cache_used_by_two_threads_keeps_each_day_s_own_tables(
+    pack: RulePack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thread resolving 1 May while another asked for 2 May: the cache kept 2 May as its dates but 1 May's
+    tables under them (the first thread's result stored last), so every later call for 2 May got 1 May's
+    rules. Calls now take turns: the tables kept are those of the dates kept."""
+    first_resolving, second_done = threading.Event(), threading.Event()
+
+    def resolve_slowly_for_the_first_day(_pack: RulePack, days: list[dt.date]) -> Any:
+        if days == [D(2025, 5, 1)]:
+            first_resolving.set()
+            # Forces the interleaving: the other thread's call ends before this one keeps its tables.
+            # Taking turns, the other call cannot end meanwhile: this waits out the timeout.
+            second_done.wait(timeout=1)
+        return ("tables of", tuple(days))
+
+    monkeypatch.setattr(resolved_cache, "resolve", resolve_slowly_for_the_first_day)
+    cache = resolved_cache.ResolvedCache(pack)
+    got: dict[dt.date, object] = {}
+    first = threading.Thread(target=lambda: got.setdefault(D(2025, 5, 1), cache.rules([D(2025, 5, 1)])))
+    second = threading.Thread(target=lambda: got.setdefault(D(2025, 5, 2), cache.rules([D(2025, 5, 2)])))
+    first.start()
+    assert first_resolving.wait(timeout=60)
+    second.start()
+    second.join()
+    second_done.set()
+    first.join()
+    assert got == {
+        D(2025, 5, 1): ("tables of", (D(2025, 5, 1),)),
+        D(2025, 5, 2): ("tables of", (D(2025, 5, 2),)),
+    }
+    assert cache.rules([D(2025, 5, 2)]) == ("tables of", (D(2025, 5, 2),))
