@@ -10,6 +10,7 @@ Python: every step is a polars plan over whole columns.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -692,6 +693,8 @@ def _flag_lines(
 #: process (about 70 ms for the SDN list), not once per ``screen()`` call or per batch of new dates.
 _LIST_INDEXES: dict[tuple[Any, ...], tuple[pl.DataFrame, denied.EntryPrefixes]] = {}
 _LIST_INDEXES_KEPT = 4
+#: Held while :data:`_LIST_INDEXES` is looked up, built into and trimmed: runs in threads share it.
+_LIST_INDEXES_LOCK = threading.Lock()
 
 
 def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache) -> pl.LazyFrame:
@@ -710,19 +713,26 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
         tuple(settings.generic_tokens),
         settings.threshold,
     )
-    if key not in _LIST_INDEXES:
-        index = denied.entry_names(
-            risk_inputs.screening_list,
-            legal_suffixes=settings.legal_suffixes,
-            generic_tokens=settings.generic_tokens,
-        )
-        prefixes = denied.entry_prefixes(
-            index, threshold=settings.threshold, max_token_entries=denied.MAX_TOKEN_ENTRIES
-        )
-        while len(_LIST_INDEXES) >= _LIST_INDEXES_KEPT:
-            del _LIST_INDEXES[next(iter(_LIST_INDEXES))]
-        _LIST_INDEXES[key] = (index, prefixes)
-    index, prefixes = _LIST_INDEXES[key]
+    # Built under the lock: a second run of the same list waits for the first one's index instead of
+    # building its own (and eviction, a check then a delete, is never interleaved with another thread's).
+    with _LIST_INDEXES_LOCK:
+        built = _LIST_INDEXES.get(key)
+        if built is None:
+            index = denied.entry_names(
+                risk_inputs.screening_list,
+                legal_suffixes=settings.legal_suffixes,
+                generic_tokens=settings.generic_tokens,
+            )
+            built = (
+                index,
+                denied.entry_prefixes(
+                    index, threshold=settings.threshold, max_token_entries=denied.MAX_TOKEN_ENTRIES
+                ),
+            )
+            while len(_LIST_INDEXES) >= _LIST_INDEXES_KEPT:
+                _LIST_INDEXES.pop(next(iter(_LIST_INDEXES)), None)
+            _LIST_INDEXES[key] = built
+    index, prefixes = built
     names = pl.concat(
         [
             wide.select(pl.col("shipper_name").alias("party_name")),

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 import screening
+from screening import pipeline
 from screening.exprs.names import name_tokens, normalise_name, normalised_words
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import (
@@ -546,3 +550,53 @@ def test_a_list_changed_in_memory_is_screened_as_changed(us_pack: screening.Rule
     changed = dataclasses.replace(us_pack, screening_list=listed)
     flags = screening.screen(pl.DataFrame([line]), rules=changed).flags
     assert flags["rule_id"].to_list() == ["denied-party"]
+
+
+class _EvictingTogether(dict[tuple[Any, ...], Any]):
+    """A list-index cache whose evictions wait (up to a second) for one in another thread: the interleaving
+    of two runs that both found the cache full and both chose its oldest entry."""
+
+    def __init__(self, entries: dict[tuple[Any, ...], Any]) -> None:
+        super().__init__(entries)
+        self.evicting = threading.Barrier(2, timeout=1)
+
+    def _wait_for_the_other(self) -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.evicting.wait()
+
+    def __delitem__(self, key: tuple[Any, ...]) -> None:
+        self._wait_for_the_other()
+        super().__delitem__(key)
+
+    def pop(self, key: tuple[Any, ...], *default: Any) -> Any:
+        self._wait_for_the_other()
+        return super().pop(key, *default)
+
+
+def test_runs_in_threads_that_find_the_list_index_cache_full_both_screen(
+    us_pack: screening.RulePack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs at once found the kept list indexes full and each evicted the oldest: both chose the same one,
+    and the second delete raised a bare ``KeyError``. The cache is now looked up, built and trimmed under a
+    lock, and each run keeps the index it built."""
+    full = _EvictingTogether({("another pack", n): None for n in range(pipeline._LIST_INDEXES_KEPT)})
+    monkeypatch.setattr(pipeline, "_LIST_INDEXES", full)
+    line = {**BASE_LINE, "consignee_name": "Anna Keller"}
+    errors: list[BaseException] = []
+    flags: list[pl.DataFrame] = []
+
+    def run() -> None:
+        try:
+            flags.append(screening.screen(pl.DataFrame([line]), rules=us_pack).flags)
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [f.height for f in flags] == [0, 0]
+    assert len(full) == pipeline._LIST_INDEXES_KEPT
+    assert sum(key[0] != "another pack" for key in full) == 1
