@@ -9,11 +9,15 @@ Python: every step is a polars plan over whole columns.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypedDict, Unpack
@@ -795,6 +799,48 @@ def validate_sources(
     return pl.concat(kept_parts, how="diagonal_relaxed"), pl.concat(found_parts, how="vertical")
 
 
+class _MorselSetting:
+    """Polars' streaming morsel size (``POLARS_IDEAL_MORSEL_SIZE``, :meth:`pl.Config.set_streaming_chunk_size`)
+    set while runs validate (polars 2.1 has no per-query setting of it).
+
+    The setting is process-wide: while any run is inside :meth:`rows`, every streaming query of the process
+    (the caller's own too) runs in morsels of the fewest rows those runs asked for. When the last run leaves,
+    the setting is put back to what it was before the first one came (a change of it made by anyone else
+    in between is lost); no other polars setting is touched.
+    """
+
+    _NAME: Final = "POLARS_IDEAL_MORSEL_SIZE"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: Counter[int] = Counter()  # morsel rows asked for, by the runs inside
+        self._before: str | None = None
+
+    @contextlib.contextmanager
+    def rows(self, rows: int) -> Iterator[None]:
+        """Streaming queries in morsels of at most ``rows`` rows inside the block."""
+        with self._lock:
+            if not self._runs:
+                self._before = os.environ.get(self._NAME)
+            self._runs[rows] += 1
+            pl.Config.set_streaming_chunk_size(min(self._runs))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._runs[rows] -= 1
+                if not self._runs[rows]:
+                    del self._runs[rows]
+                if self._runs:
+                    pl.Config.set_streaming_chunk_size(min(self._runs))
+                else:  # as it was found, to the letter (this one setting only)
+                    pl.Config.load(json.dumps({"environment": {self._NAME: self._before}}))
+
+
+#: The morsel size of :func:`validate_into`'s passes, shared by the runs of the process.
+_VALIDATION_MORSELS = _MorselSetting()
+
+
 def validate_into(
     sources: Sequence[Source],
     checked: Sequence[normalise.CheckedSource],
@@ -817,10 +863,10 @@ def validate_into(
         # Every file of the folder in one schema: that of all the sources together.
         schema = validation_rows(checked, columns=columns).collect_schema()
         # Temporary files read back soon: fast compression, not small files. The morsel size is polars'
-        # process-wide setting, restored on leaving the block. Row groups of a morsel let a reader
-        # skip those without the rows it asks for (by their statistics).
+        # process-wide setting (:class:`_MorselSetting`), put back when the last run leaves the block. Row
+        # groups of a morsel let a reader skip those without the rows it asks for (by their statistics).
         morsel = VALIDATION_MORSEL_ROWS if partition is None else PARTITIONED_MORSEL_ROWS
-        with pl.Config(streaming_chunk_size=morsel):
+        with _VALIDATION_MORSELS.rows(morsel):
             # A few sources per pass: one pass over a thousand small files held memory for each at once
             # (13 GiB for 1,000 files of 10 lines).
             for group, start in enumerate(range(0, len(checked), SOURCES_PER_PASS)):

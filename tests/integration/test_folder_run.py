@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -139,6 +140,90 @@ def test_small_validation_morsels_keep_the_input_order_and_the_callers_polars_se
     assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "lines.parquet"), whole.lines)
     assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "packages.parquet"), whole.packages)
     assert_frame_equal(pl.read_parquet(tmp_path / "parts" / "rejects.parquet"), whole.rejects)
+
+
+def _manifest_in_parts(tmp_path: Path) -> Path:
+    """A Parquet file of 2,000 lines of the sample, screened in parts of 500 lines (a validation pass)."""
+    source = tmp_path / "manifest.parquet"
+    pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(2_000).write_parquet(source)
+    return source
+
+
+def _inside_validation(monkeypatch: pytest.MonkeyPatch, inside: Callable[[], None]) -> None:
+    """Calls ``inside()`` in each thread's first validation pass, while its morsel size is set."""
+    entered: set[int] = set()
+    real_in_schema = pipeline._in_schema
+
+    def in_schema(rows: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+        if threading.get_ident() not in entered:
+            entered.add(threading.get_ident())
+            inside()
+        return real_in_schema(rows, schema)
+
+    monkeypatch.setattr(pipeline, "_in_schema", in_schema)
+
+
+def test_a_run_in_parts_keeps_polars_settings_made_while_it_validates(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation pass set its morsel size with ``pl.Config(...)``, whose exit resets every polars setting
+    to the defaults and then to those at its entry: a setting another thread of the process made meanwhile
+    was lost. Only the morsel size is set now, and put back to the caller's own when the run ends."""
+    source = _manifest_in_parts(tmp_path)
+    seen: list[str | None] = []
+
+    def another_request_sets_a_display_option() -> None:
+        seen.append(os.environ.get("POLARS_IDEAL_MORSEL_SIZE"))
+        pl.Config.set_tbl_rows(50)
+
+    _inside_validation(monkeypatch, another_request_sets_a_display_option)
+    with pl.Config():  # the test's own settings come back after it
+        pl.Config.set_streaming_chunk_size(12_345).set_fmt_str_lengths(200)
+        screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=500)
+        assert seen in ([str(pipeline.VALIDATION_MORSEL_ROWS)], [str(pipeline.PARTITIONED_MORSEL_ROWS)])
+        assert os.environ.get("POLARS_FMT_MAX_ROWS") == "50"
+        assert os.environ.get("POLARS_FMT_STR_LEN") == "200"
+        assert os.environ.get("POLARS_IDEAL_MORSEL_SIZE") == "12345"
+
+
+def test_overlapping_runs_in_parts_put_the_morsel_size_back_as_it_was(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run A starts validating, then run B, then A ends, then B: B's ``pl.Config`` block had saved A's morsel
+    size at its entry and put it back at its exit, so the size stayed set after both runs had ended. The
+    setting now comes back to the caller's when the last run ends, whichever that is."""
+    source = _manifest_in_parts(tmp_path)
+    a_validating, b_validating, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    def inside() -> None:
+        if threading.current_thread().name == "A":
+            a_validating.set()
+            assert b_validating.wait(timeout=60)  # B starts validating while A is
+        else:
+            b_validating.set()
+            assert a_done.wait(timeout=60)  # B ends after A
+
+    _inside_validation(monkeypatch, inside)
+    errors: list[BaseException] = []
+
+    def run(out: str) -> None:
+        try:
+            screening.screen_to_folder(source, tmp_path / out, rules=us_pack, part_lines=500)
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+
+    before = os.environ.get("POLARS_IDEAL_MORSEL_SIZE")
+    a = threading.Thread(target=run, args=("a",), name="A")
+    b = threading.Thread(target=run, args=("b",), name="B")
+    a.start()
+    assert a_validating.wait(timeout=60)
+    b.start()
+    a.join()
+    a_done.set()
+    b.join()
+    assert errors == []
+    assert os.environ.get("POLARS_IDEAL_MORSEL_SIZE") == before
+    assert (tmp_path / "a" / "lines.parquet").read_bytes() == (tmp_path / "b" / "lines.parquet").read_bytes()
 
 
 def _ids_source(ids: list[str]) -> list[Source]:
