@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -224,6 +225,30 @@ def test_overlapping_runs_in_parts_put_the_morsel_size_back_as_it_was(
     assert errors == []
     assert os.environ.get("POLARS_IDEAL_MORSEL_SIZE") == before
     assert (tmp_path / "a" / "lines.parquet").read_bytes() == (tmp_path / "b" / "lines.parquet").read_bytes()
+
+
+def test_a_run_in_parts_leaves_the_process_warning_filters_alone(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writing each part's lines to files of their own, the run silenced polars' unstable-feature warning with
+    ``warnings.catch_warnings()``, which swaps the process-wide filter list (for every thread): two runs at
+    once could leave an 'ignore' filter behind. The filters every thread sees are now left as they are."""
+    source = tmp_path / "manifest.parquet"
+    frame = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False).head(2_000)
+    frame.sample(fraction=1.0, shuffle=True, seed=7).write_parquet(source)
+    filters_seen: list[list[Any]] = []
+    real_partition_by = pl.PartitionBy
+
+    def partition_by(*args: Any, **kwargs: Any) -> pl.PartitionBy:
+        filters_seen.append(list(warnings.filters))
+        return real_partition_by(*args, **kwargs)
+
+    monkeypatch.setattr(pl, "PartitionBy", partition_by)
+    before = list(warnings.filters)
+    screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=500)
+    assert filters_seen
+    assert all(filters == before for filters in filters_seen)
+    assert warnings.filters == before
 
 
 def _ids_source(ids: list[str]) -> list[Source]:
