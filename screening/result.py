@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -41,11 +41,11 @@ def engine_version() -> str:
         return "0+unknown"
 
 
-@functools.cache
 def engine_build() -> str:
-    """``sha256:`` of the code that runs: every file of this package (path and bytes), whatever its version
-    number says. Two checkouts or installs between releases share a version, not a build."""
-    return tree_digest(Path(__file__).resolve().parent)
+    """``sha256:`` of the code that runs: every file of this package (path and bytes) as it was when the
+    package was imported, whatever its version number says. Two checkouts or installs between releases share
+    a version, not a build."""
+    return _BUILD
 
 
 def tree_digest(folder: Path) -> str:
@@ -55,6 +55,11 @@ def tree_digest(folder: Path) -> str:
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return f"sha256:{digest.hexdigest()}"
+
+
+#: :func:`engine_build`, hashed at import (about 3 ms; the one thing done at import): hashed at first use,
+#: a long-running process named the files of a newer version installed after it had loaded the code.
+_BUILD: Final = tree_digest(Path(__file__).resolve().parent)
 
 
 @dataclass(frozen=True)

@@ -884,3 +884,30 @@ def test_a_build_digest_follows_every_file_of_the_code(tmp_path: Path) -> None:
     assert tree_digest(tmp_path / "pkg") == before
     (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
     assert tree_digest(tmp_path / "pkg") != before
+
+
+def test_the_build_is_that_of_the_code_imported_not_of_files_installed_after(tmp_path: Path) -> None:
+    """The build digest was hashed from the files on disk at its first use: a long-running process that had
+    imported the code, then had a newer version installed over it, named the newer files' build in its
+    summaries and saved states. The files are hashed when the package is imported."""
+    package = tmp_path / "screening"
+    shutil.copytree(ROOT / "screening", package, ignore=shutil.ignore_patterns("__pycache__"))
+    script = (
+        "import pathlib, sys, screening\n"
+        "from screening.result import engine_build, tree_digest\n"
+        "package = pathlib.Path(screening.__file__).parent\n"
+        "assert package == pathlib.Path(sys.argv[1]), package  # the copy, never the checkout\n"
+        "imported = tree_digest(package)\n"
+        "(package / 'explain.py').write_text('# a newer version of the file\\n')\n"
+        "assert tree_digest(package) != imported\n"
+        "print(engine_build() == imported)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(package)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
