@@ -277,20 +277,21 @@ def _unit_divisor(unit: pl.Expr) -> pl.Expr:
 
 
 def _quantity(by_weight: pl.Expr) -> pl.Expr:
-    """The quantity of :func:`quantity_in`, from whether the unit is by weight."""
-    return (
+    """The quantity of :func:`quantity_in`, from whether the unit is by weight; null where it is not given or
+    not above 0 (many manifests write 0 for a weight or count they do not know: a duty of $0.00 on it would
+    be a guess)."""
+    given = (
         pl.when(by_weight)
         .then(pl.col("gross_weight_kg"))
         .otherwise(pl.col("quantity"))
         .cast(pl.Decimal(24, 6))
     )
+    return pl.when(given > 0).then(given)
 
 
 def _quantity_missing(by_weight: pl.Expr) -> pl.Expr:
-    """Whether :func:`_quantity` is null: the weight for a rate by weight, else the quantity, not given."""
-    return (
-        pl.when(by_weight).then(pl.col("gross_weight_kg").is_null()).otherwise(pl.col("quantity").is_null())
-    )
+    """Whether :func:`_quantity` is null: the weight for a rate by weight, else the quantity, not given or 0."""
+    return _quantity(by_weight).is_null()
 
 
 def _specific_cents(rate: str) -> pl.Expr:

@@ -74,13 +74,9 @@ def part_rate_components(
     source = pl.col("part_source")
     part_count = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
     quantity, per = quantity_in(pl.col("part_base"))
-    count = (
-        pl.when(source == "part")
-        .then(part_count)
-        .when(source == "weight")
-        .then(pl.col("gross_weight_kg").cast(_AMOUNT))
-        .otherwise(quantity)
-    )
+    # A part rate's weight or quantity (the gross weight for a rate per kg) is missing when 0, as a
+    # specific rate's is (quantity_in).
+    count = pl.when(source == "part").then(part_count).otherwise(quantity)
     # A rate per dozen or gross is charged per that count, divided last (see apply_rate_half_up).
     count_per = pl.when(source.is_in(["part", "weight"])).then(pl.lit(1, dtype=pl.Int64())).otherwise(per)
     base_cents = (

@@ -190,6 +190,35 @@ def test_missing_quantity_for_a_specific_rate_is_not_guessed(screen_lines: Scree
     assert "quantity" in open_duty["assumption"][0]
 
 
+def test_a_weight_or_quantity_of_zero_for_a_specific_rate_counts_as_not_given(screen_lines: Screen) -> None:
+    """Many manifests write 0 for a weight or count they do not know: beef at 4.4 cents/kg with a weight of 0
+    and wine per liter with a quantity of 0 were assessed at $0.00, where a missing one needs the quantity."""
+    beef = {"hts_code": "0201.10.05", "country_of_origin": "AU", "quantity": None, "declared_value": "900"}
+    result = screen_lines(
+        {**beef, "package_id": "BEEF", "gross_weight_kg": "0"},
+        {
+            **beef,
+            "package_id": "WINE",
+            "hts_code": "2204.21.50.40",
+            "quantity": "0.0",
+            "gross_weight_kg": None,
+        },
+        {**beef, "package_id": "BEEF3", "gross_weight_kg": "3"},
+    )
+    status = dict(result.packages.select("package_id", "duty_status").iter_rows())
+    assert status == {"BEEF": "needs-quantity", "WINE": "needs-quantity", "BEEF3": "assessed"}
+    open_duty = result.components.filter(pl.col("amount_usd").is_null(), pl.col("line_no").is_not_null())
+    assert sorted(open_duty.select("package_id", "component").rows()) == [
+        ("BEEF", "mfn_specific"),
+        ("WINE", "mfn_specific"),
+    ]
+    # No specific component at $0.00 beside the open one.
+    charged = result.components.filter(
+        pl.col("component") == "mfn_specific", pl.col("amount_usd").is_not_null()
+    )
+    assert charged["package_id"].to_list() == ["BEEF3"]
+
+
 def test_a_watch_rate_on_case_strap_and_battery_values_is_queued_not_guessed(screen_lines: Screen) -> None:
     # 9102.11.10: 44¢ each + 6% on the case + 14% on the strap + 5.3% on the battery; a manifest line has
     # only the watch's value, so no part of the duty is charged and the line waits for the part values.

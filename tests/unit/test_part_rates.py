@@ -108,3 +108,12 @@ def test_a_part_value_past_six_decimals_is_cut_not_rounded_twice(screen_lines: S
     result = screen_lines({**WATCH, "part_values": "case=0.0849999; strap=50; battery=2.00"})
     case = result.components.filter(pl.col("component") == "mfn_part_case").row(0, named=True)
     assert (case["base_usd"], case["amount_usd"]) == (Decimal("0.08"), Decimal("0.00"))
+
+
+def test_a_quantity_of_zero_leaves_a_part_rate_s_specific_part_open(screen_lines: Screen) -> None:
+    """A watch of quantity 0 (what many manifests write for unknown) was assessed at 44 cents each x 0 = $0.00
+    for its specific part; it now waits for the quantity, as a missing one does."""
+    parts = "case=300; strap=50; battery=2.00"
+    zero = screen_lines({**WATCH, "quantity": "0", "part_values": parts})
+    missing = screen_lines({**WATCH, "quantity": None, "part_values": parts})
+    assert duty(zero) == duty(missing) == ("needs-part-values", None)
