@@ -772,6 +772,7 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != own)
     if reserved:
         raise InputSchemaError(source.label, _reserved_message(reserved))
+    refuse_near_canonical(names, source.label)
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
@@ -785,6 +786,39 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
 
 
 _DUPLICATED = re.compile(r"^(.*)_duplicated_\d+$")
+
+
+def refuse_near_canonical(names: Iterable[str], label: str) -> None:
+    """Raise :class:`InputSchemaError` naming the columns whose header differs from a canonical name only in
+    case or surrounding blanks (``Gift``, ``usmca_claim `` with a trailing blank).
+
+    Such a column would pass through untouched while the canonical column took its default (a gift charged
+    duty, a USMCA claim lost), as a misspelt mapped header would (:meth:`ColumnMapping.apply`); beside the
+    canonical column itself, which of the two is meant is not known.
+    """
+    present = set(names)
+    near = sorted(
+        (name, canonical)
+        for name in present
+        if name not in MANIFEST and (canonical := name.strip().lower()) in MANIFEST
+    )
+    if not near:
+        return
+    shown = "; ".join(
+        f"{name!r} beside {canonical!r} (which one holds the values?)"
+        if canonical in present
+        else f"{name!r} (it would pass through as an extra column, not be read as {canonical})"
+        for name, canonical in near
+    )
+    plural = "s differ" if len(near) > 1 else " differs"
+    raise InputSchemaError(
+        label,
+        f"{len(near)} column header{plural} from a canonical name only in case or blanks: {shown}; rename it "
+        "to the canonical name (or drop one of the two), or map it in a column mapping "
+        f"([columns] {near[0][1]} = {near[0][0]!r})",
+    )
+
+
 _NUMERIC_TARGETS = ("quantity", "declared_value", "gross_weight_kg", "metal_content_share", "line_no")
 
 

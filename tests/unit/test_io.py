@@ -29,6 +29,7 @@ from screening.io.writers import _HOST_ID, csv_ready
 from screening.result import OUTPUTS, Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
+from screening.screener import screen_files_in_batches
 
 from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE, US_PACK, write_ipc_stream
 
@@ -225,6 +226,43 @@ def test_a_mapped_header_the_file_lacks_is_refused_unless_defaulted_or_canonical
     assert screen(canonical, pack, mapping=gift_typo).lines["gift"].to_list() == [True] * 3
     right = ColumnMapping(columns={"gift": "IsGift"})
     assert screen(source, pack, mapping=right).lines["gift"].to_list() == [True] * 3
+
+
+def test_a_header_that_differs_from_a_canonical_name_only_in_case_or_blanks_is_refused(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """`Gift`, `Gross_Weight_Kg` and `usmca_claim ` (a trailing blank) passed through as extra columns while
+    `gift`, `gross_weight_kg` and `usmca_claim` took their defaults: a gift charged duty, a claim lost."""
+    near = manifest().with_columns(
+        Gift=pl.lit("yes"), Gross_Weight_Kg=pl.lit("1.0"), **{"usmca_claim ": pl.lit("yes")}
+    )
+    source = tmp_path / "carrier.csv"
+    near.write_csv(source)
+    with pytest.raises(InputSchemaError, match=r"carrier\.csv") as info:
+        screen(source, pack)
+    assert info.value.exit_code == 3
+    assert "3 column headers differ from a canonical name only in case or blanks" in str(info.value)
+    assert "'Gift'" in str(info.value)
+    assert "'Gross_Weight_Kg'" in str(info.value)
+    assert "'usmca_claim '" in str(info.value)
+    # In memory, batch by batch and file by file in batches alike.
+    with pytest.raises(InputSchemaError, match="'Gift'"):
+        screen(near, pack)
+    with pytest.raises(InputSchemaError, match="'Gift'"):
+        screening.Screener(pack).screen(near)
+    with pytest.raises(InputSchemaError, match="'Gift'"):
+        screen_files_in_batches([source], out=tmp_path / "out", batch_size=2, rules=pack)
+    # Beside the canonical column itself, which one holds the values is not known.
+    both = manifest(gift=["no"] * 3).with_columns(Gift=pl.lit("yes"))
+    with pytest.raises(InputSchemaError, match="'Gift' beside 'gift'"):
+        screen(both, pack)
+    # Mapped, the column is read.
+    mapped = ColumnMapping(
+        columns={"gift": "Gift", "gross_weight_kg": "Gross_Weight_Kg", "usmca_claim": "usmca_claim "}
+    )
+    lines = screen(source, pack, mapping=mapped).lines
+    assert lines.select("gift", "usmca_claim").unique().rows() == [(True, True)]
+    assert lines["gross_weight_kg"].to_list() == [1.0] * 3
 
 
 # --- Opening sources -------------------------------------------------------------------------------------
