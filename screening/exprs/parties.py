@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
+
+#: What exports write for a consignee id they do not have, compared lower case after stripping blanks:
+#: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>``, SQL exports ``NULL`` or ``\N``, spreadsheets
+#: ``N/A`` or ``#N/A``. Input hygiene, not law: taken as an id, one such token made one person of every
+#: consignee without an id (three people at $400 each one consignee-day over the threshold).
+MISSING_ID_TOKENS: Final = ("nan", "none", "<na>", "null", r"\n", "n/a", "#n/a")
 
 
 def normalised_name(name: pl.Expr) -> pl.Expr:
@@ -34,7 +42,9 @@ def zip5(postal_code: pl.Expr) -> pl.Expr:
 
 
 def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
-    """``id:<consignee_id>`` when given, else ``name:<normalised name>|<zip5>`` (DESIGN §4)."""
+    """``id:<consignee_id>`` when given, else ``name:<normalised name>|<zip5>`` (DESIGN §4).
+
+    An id that is blank or one of :data:`MISSING_ID_TOKENS` (``nan``, ``NULL``, ...) is not given."""
     given_id = consignee_id.str.strip_chars()
     by_name = pl.concat_str(
         pl.lit("name:"),
@@ -44,5 +54,9 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
         ignore_nulls=False,
     )
     return (
-        pl.when(given_id.is_not_null() & (given_id != "")).then(pl.lit("id:") + given_id).otherwise(by_name)
+        pl.when(
+            given_id.is_not_null() & (given_id != "") & ~given_id.str.to_lowercase().is_in(MISSING_ID_TOKENS)
+        )
+        .then(pl.lit("id:") + given_id)
+        .otherwise(by_name)
     )

@@ -74,6 +74,41 @@ def test_name_case_spacing_and_zip4_are_one_person(screen_lines: Screen) -> None
     assert set(reasons(result).values()) == {"dm-over-threshold"}
 
 
+@pytest.mark.parametrize("placeholder", ["nan", "None", " NULL ", "\\N", "n/a", "<NA>", "#N/A"])
+def test_a_placeholder_consignee_id_is_no_id_and_keeps_people_apart(
+    screen_lines: Screen, placeholder: str
+) -> None:
+    """What pandas' astype(str) and SQL exports write for a missing id (`nan`, `NULL`, `\\N`) was taken as an id:
+    three people at $400 each became one consignee-day over the threshold, owing duty."""
+    people = [("P1", "Anna Keller", "20001"), ("P2", "Bob Li", "94105"), ("P3", "Carla Diaz", "60601")]
+    result = screen_lines(
+        *(
+            {
+                "package_id": package,
+                "consignee_id": placeholder,
+                "consignee_name": name,
+                "consignee_postal_code": zip_code,
+                "declared_value": "400",
+            }
+            for package, name, zip_code in people
+        )
+    )
+    keys = dict(result.packages.select("package_id", "consignee_key").iter_rows())
+    assert keys == {"P1": "name:anna keller|20001", "P2": "name:bob li|94105", "P3": "name:carla diaz|60601"}
+    assert set(reasons(result).values()) == {"dm-eligible"}
+    # A real id still makes one person of different names.
+    same = screen_lines(
+        {
+            "package_id": "P1",
+            "consignee_id": "C-77",
+            "consignee_name": "Anna Keller",
+            "declared_value": "450",
+        },
+        {"package_id": "P2", "consignee_id": "C-77", "consignee_name": "A. Keller", "declared_value": "400"},
+    )
+    assert set(same.packages["consignee_key"]) == {"id:C-77"}
+
+
 def test_cn_origin_is_eligible_on_2025_05_01_and_suspended_on_2025_05_02(screen_lines: Screen) -> None:
     result = screen_lines(
         {"package_id": "P1", "country_of_origin": "CN", "arrival_date": "2025-05-01"},
