@@ -530,6 +530,28 @@ def test_integer_flags_are_yes_no_only_at_one_and_zero_as_in_text(pack: RulePack
     assert_frame_equal(from_integers.rejects.drop("message"), from_text.rejects.drop("message"))
 
 
+@pytest.mark.parametrize("dtype", [pl.Int32, pl.Int64, pl.UInt64])
+def test_integer_postal_codes_and_ports_get_their_leading_zeros_back(
+    pack: RulePack, dtype: pl.DataType
+) -> None:
+    """An integer column dropped leading zeros: ZIP 02134 read as 2134 split one person in two (the same person
+    written 02134 in another file), and port 0101 became 101. A six-digit foreign code stays whole."""
+    as_text = manifest(
+        4,
+        consignee_name=["Anna Keller"] * 3 + ["Bob Stone"],
+        consignee_postal_code=["02134", "02134", "00501", "110001"],
+        port_of_entry=["0101", "0101", "2704", "0901"],
+    )
+    as_integers = as_text.with_columns(pl.col("consignee_postal_code", "port_of_entry").cast(dtype))
+    lines = screen(as_integers, pack).lines
+    assert lines["consignee_postal_code"].to_list() == ["02134", "02134", "00501", "110001"]
+    assert lines["port_of_entry"].to_list() == ["0101", "0101", "2704", "0901"]
+    assert_frame_equal(screen(as_integers, pack).packages, screen(as_text, pack).packages)
+    # One person across a text file and an integer one.
+    both = screen([as_text.head(1), as_integers.slice(1, 1)], pack)
+    assert both.packages["consignee_key"].to_list() == ["name:anna keller|02134"] * 2
+
+
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
     frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
     path = tmp_path / "m.csv"
