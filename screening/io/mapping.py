@@ -13,6 +13,7 @@ currency = "USD"
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -41,6 +42,14 @@ class ColumnMapping(BaseModel):
         if unknown:
             raise ValueError(f"not canonical column names: {unknown}")
         return value
+
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _dates_as_text(cls, value: object) -> object:
+        """A TOML date or date-time (``arrival_date = 2025-09-15``, unquoted) as its ISO text, as if quoted."""
+        if not isinstance(value, dict):
+            return value
+        return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in value.items()}
 
     @field_validator("columns")
     @classmethod

@@ -121,6 +121,22 @@ def test_mapping_from_toml_gives_the_same_result(tmp_path: Path, pack: RulePack)
     assert_frame_equal(from_file.lines, from_object.lines)
 
 
+def test_a_toml_date_in_the_defaults_is_read_as_its_iso_text(tmp_path: Path, pack: RulePack) -> None:
+    """`arrival_date = 2025-09-15` (a TOML date, unquoted) was refused with a dump of four validation errors."""
+    source = tmp_path / "undated.csv"
+    manifest().drop("arrival_date").write_csv(source)
+    dated, quoted = tmp_path / "dated.toml", tmp_path / "quoted.toml"
+    dated.write_text("[defaults]\narrival_date = 2025-09-15\n", encoding="utf-8")
+    quoted.write_text('[defaults]\narrival_date = "2025-09-15"\n', encoding="utf-8")
+    assert ColumnMapping.from_toml(dated) == ColumnMapping.from_toml(quoted)
+    assert ColumnMapping.from_toml(dated).digest() == ColumnMapping.from_toml(quoted).digest()
+    result = screen(source, pack, mapping=dated)
+    assert set(result.lines["arrival_date"]) == {dt.date(2025, 9, 15)}
+    # A TOML date-time is its ISO text too.
+    stamped = ColumnMapping(defaults={"arrival_date": dt.datetime(2025, 9, 15, 10, 30)})
+    assert stamped.defaults == {"arrival_date": "2025-09-15T10:30:00"}
+
+
 def test_default_does_not_override_a_present_column(tmp_path: Path, pack: RulePack) -> None:
     source = tmp_path / "m.csv"
     manifest(mode=["postal", "postal", "postal"]).write_csv(source)
