@@ -805,17 +805,17 @@ def refuse_near_canonical(names: Iterable[str], label: str) -> None:
     if not near:
         return
     shown = "; ".join(
-        f"{name!r} beside {canonical!r} (which one holds the values?)"
+        f"{name!r} beside {canonical!r} (which one holds the values? drop or rename one)"
         if canonical in present
         else f"{name!r} (it would pass through as an extra column, not be read as {canonical})"
         for name, canonical in near
     )
-    plural = "s differ" if len(near) > 1 else " differs"
+    plural = ("s differ", "each column") if len(near) > 1 else (" differs", "the column")
     raise InputSchemaError(
         label,
-        f"{len(near)} column header{plural} from a canonical name only in case or blanks: {shown}; rename it "
-        "to the canonical name (or drop one of the two), or map it in a column mapping "
-        f"([columns] {near[0][1]} = {near[0][0]!r})",
+        f"{len(near)} column header{plural[0]} from a canonical name only in case or blanks: {shown}; rename "
+        f"{plural[1]} to its canonical name, or map it in a column mapping ([columns] {near[0][1]} = "
+        f"{near[0][0]!r})",
     )
 
 
