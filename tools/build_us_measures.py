@@ -89,7 +89,7 @@ def _toml_value(value: Any) -> str:
 KEY_ORDER = (
     "id", "component", "heading", "origins", "origins_exclude", "modes", "hts_include", "hts_include_file",
     "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with",
-    "usmca_exempt", "effective_from", "effective_to", "effective_time", "confidence", "note", "citation",
+    "usmca_exempt", "effective_from", "effective_to", "effective_time", "confidence", "assumption", "note", "citation",
 )  # fmt: skip
 
 
@@ -1530,6 +1530,15 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "Section 301 stacks. "
     )
 
+    # The no-duty cases .01 and .03 turn on the metal's weight, which no manifest field gives: a measure whose list
+    # reaches outside the metal chapters says so on each of its components.
+    metal_weight_assumption = (
+        "charged on the full value: an article with no aluminum, steel or copper (9903.82.01), or one outside "
+        "chapters 72, 73, 74 and 76 whose listed metal is under 15% of its weight (9903.82.03), owes no metals duty; "
+        "the manifest does not give the metal's weight, so this amount is overstated for such an article"
+    )
+    metal_chapters = ("72", "73", "74", "76")
+
     def annex_measure(
         mid: str,
         heading: str,
@@ -1566,8 +1575,11 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         }  # fmt: skip
         if end:
             entry["effective_to"] = end
+        entry |= {"effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed"}
+        if any(not p.startswith(metal_chapters) for p in tables[include_file].prefixes()):
+            entry["assumption"] = metal_weight_assumption
         entry |= {
-            "effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed", "note": text + " " + annex_note,
+            "note": text + " " + annex_note,
             "citation": cite(instrument, url, sources, f"heading {heading}; HTSUS subchapter III U.S. note 16{pinpoint}"),
         }  # fmt: skip
         measures.append(entry)

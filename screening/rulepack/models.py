@@ -292,6 +292,13 @@ class Measure(Scoped):
     not_with: tuple[str, ...] = Field(
         default=(), description="stacking groups whose presence on the line removes this measure"
     )
+    assumption: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the amount takes for granted that a manifest cannot show (an exclusion that needs "
+        "a fact no manifest field gives, say): every component of the measure carries it, unless a more "
+        "specific assumption of the engine applies",
+    )
 
 
 class CoverageGap(Scoped):

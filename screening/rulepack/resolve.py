@@ -359,6 +359,7 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "not_with": pl.List(pl.String()),
     "usmca_exempt": pl.Boolean(),
     "gap": pl.Boolean(),
+    "measure_assumption": pl.String(),
 }
 
 
@@ -383,6 +384,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
             "priority": rule.priority,
             "not_with": list(rule.not_with),
             "gap": False,
+            "measure_assumption": rule.assumption,
         }
     return row | {
         "rate": None,
@@ -392,6 +394,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
         "priority": 0,
         "not_with": [],
         "gap": True,
+        "measure_assumption": None,
     }
 
 

@@ -127,6 +127,7 @@ def measures_for_keys(
         "undetermined",
         "zero_either_way",
         "shared_content",
+        "measure_assumption",
     )
 
 
@@ -658,7 +659,8 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
     """The Chapter 99 components of every line the MFN duty applies to, in line order, with :data:`LINE_ROW`.
 
     ``by_goods`` is :func:`goods_measures` (for the goods of those lines): the measures are joined to the
-    lines on the integer goods code.
+    lines on the integer goods code. A component's ``assumption`` is the engine's about the line (a short
+    code, a metal share not given, a top-up it cannot compute) where one applies, else the measure's own.
     """
     dutiable = lines.filter(pl.col("mfn_applies"))
     applied = dutiable.select(
@@ -704,7 +706,8 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())
         .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed"))
         .when((pl.col("rate_rule") == "top_up") & (pl.col("rate_status") != "computable"))
-        .then(pl.lit("top-up needs the MFN rate, which is not computed for this line")),
+        .then(pl.lit("top-up needs the MFN rate, which is not computed for this line"))
+        .otherwise(pl.col("measure_assumption")),
     )
 
 

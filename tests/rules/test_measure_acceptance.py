@@ -101,6 +101,25 @@ def test_vn_t_shirt_on_2025_09_15_pays_the_annex_i_rate(screen_lines: Screen) ->
     }
 
 
+def test_a_2026_metals_duty_on_goods_outside_the_metal_chapters_says_it_may_be_overstated(
+    screen_lines: Screen,
+) -> None:
+    """9903.82.01 (no aluminum, steel or copper) and 9903.82.03 (outside chapters 72-74 and 76, listed metal
+    under 15% of the weight) owe no metals duty, and the metal's weight is no manifest field: a CN laptop was
+    charged 25% (9903.82.09) with no assumption. The measures whose lists reach outside the metal chapters now
+    say so on the component; an Annex I-A steel article (chapter 72) owes the duty and says nothing more."""
+    base = {"country_of_origin": "CN", "arrival_date": "2026-11-15", "declared_value": "1000.00"}
+    laptop = screen_lines({**base, "hts_code": "8471.30.01.00", "description": "laptop"})
+    metals = laptop.components.filter(pl.col("measure_id") == "s232-metals-1b-25").row(0, named=True)
+    assert (metals["heading"], metals["amount_usd"]) == ("9903.82.09", Decimal("250.00"))
+    assert "9903.82.01" in metals["assumption"]
+    assert "9903.82.03" in metals["assumption"]
+    assert "overstated" in metals["assumption"]
+    steel = screen_lines({**base, "hts_code": "7208.10.15.00", "description": "hot-rolled steel coil"})
+    sheet = steel.components.filter(pl.col("measure_id") == "s232-metals-1a-50").row(0, named=True)
+    assert (sheet["amount_usd"], sheet["assumption"]) == (Decimal("500.00"), None)
+
+
 @pytest.mark.parametrize(
     ("hts", "before", "on", "measure", "amount"),
     [

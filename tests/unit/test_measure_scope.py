@@ -31,11 +31,11 @@ citation = { instrument = "Test instrument (synthetic)" }
 """
 
 
-def pack_with_measure(tmp_path: Path, scope_csv: str) -> screening.RulePack:
+def pack_with_measure(tmp_path: Path, scope_csv: str, measure: str = MEASURE) -> screening.RulePack:
     root = tmp_path / "us"
     shutil.copytree(US_PACK, root)
     (root / "measures").mkdir(exist_ok=True)
-    (root / "measures" / "test.toml").write_text(MEASURE)
+    (root / "measures" / "test.toml").write_text(measure)
     (root / "measures" / "test_scope.csv").write_text(scope_csv)
     declare_test_group(root)
     return screening.load_rules(root)
@@ -63,6 +63,36 @@ def test_measure_applies_to_included_prefixes_minus_exclusions(tmp_path: Path) -
         "T3": Decimal("250.00"),
     }
     assert set(applied["citation"]) == {"Test instrument (synthetic)"}
+
+
+def test_a_measure_s_own_assumption_rides_on_its_components_unless_a_more_specific_one_applies(
+    tmp_path: Path,
+) -> None:
+    """The 2026 metals duties were charged on every listed line with no assumption, though the pack knows a
+    line may owe nothing (a fact no manifest field gives): a measure's ``assumption`` now says so on each of its
+    components, and an assumption of the engine about the line itself (a metal share not given) comes first."""
+    said = "owes nothing when the article is not what the manifest can show"
+    measure = MEASURE.replace(
+        'stacking_group = "test"', f'stacking_group = "test"\nbase = "metal_content"\nassumption = "{said}"'
+    )
+    pack = pack_with_measure(tmp_path, "hts_prefix\n6109\n", measure)
+    rows = [
+        {
+            **BASE_LINE,
+            "declared_value": "1000",
+            "package_id": p,
+            "consignee_name": p,
+            "metal_content_share": share,
+        }
+        for p, share in (("GIVEN", 0.4), ("NOT-GIVEN", None))
+    ]
+    frame = pl.DataFrame(rows).with_columns(pl.col("metal_content_share").cast(pl.Float64()))
+    result = screening.screen(frame, rules=pack)
+    applied = result.components.filter(pl.col("measure_id") == "test-duty").sort("package_id")
+    assert applied.select("package_id", "amount_usd", "assumption").rows() == [
+        ("GIVEN", Decimal("100.00"), said),
+        ("NOT-GIVEN", Decimal("250.00"), "metal content share not given: full value assumed"),
+    ]
 
 
 def test_a_malformed_prefix_table_names_the_file_and_measure(tmp_path: Path) -> None:
