@@ -88,7 +88,7 @@ def _toml_value(value: Any) -> str:
 #: Key order of every written entry (readers see id, scope, rate, period, then the record).
 KEY_ORDER = (
     "id", "component", "heading", "origins", "origins_exclude", "modes", "hts_include", "hts_include_file",
-    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with",
+    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with", "in_place_of",
     "usmca_exempt", "effective_from", "effective_to", "effective_time", "confidence", "assumption", "note", "citation",
 )  # fmt: skip
 
@@ -829,7 +829,7 @@ def build_fentanyl() -> tuple[list, list]:
     gaps = [
         {
             "id": "gap-ieepa-ca-mx-energy-potash", "component": "ieepa_fentanyl", "origins": ["CA", "MX"],
-            "hts_include": ["27", "2612", "2844", "3104"], "usmca_exempt": True,
+            "hts_include": ["27", "2612", "2844", "3104"], "in_place_of": "ieepa_fentanyl", "usmca_exempt": True,
             "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": ("Canadian energy and energy resources (crude oil, natural gas, refined products, uranium, coal, "
                      "biofuels, critical minerals as defined by 30 U.S.C. 1606(a)(3): 9903.01.13) and Canadian and "
@@ -1994,8 +1994,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         },
         {
             "id": "gap-s232-metals-1c-usmca-content", "component": "s232", "origins": ["CA", "MX"],
-            "hts_include_file": annex_files["1c"][0], "effective_from": METALS_1C, "effective_to": METALS_FOLD,
-            "confidence": "unconfirmed",
+            "hts_include_file": annex_files["1c"][0], "in_place_of": "s232_metals", "effective_from": METALS_1C,
+            "effective_to": METALS_FOLD, "confidence": "unconfirmed",
             "note": ("What stays of the former gap gap-s232-metals-annex-2026 (the annex regime is encoded as the "
                      "s232-metals-* measures from 2026-04-06). USMCA goods of Canada/Mexico on Annex I-C ((c)(xi), "
                      "mobile industrial equipment, 2026-06-08 to 2027-12-31) pay 25% on the non-U.S. content and on "
@@ -2010,7 +2010,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         },
         {
             "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
-            "hts_include": PASSENGER_VEHICLES + LIGHT_TRUCKS, "effective_from": D("2025-04-03"), "confidence": "confirmed",
+            "hts_include": PASSENGER_VEHICLES + LIGHT_TRUCKS, "in_place_of": "s232_autos", "effective_from": D("2025-04-03"),
+            "confidence": "confirmed",
             "note": "USMCA-qualifying passenger vehicles and light trucks of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03, 'certain passenger vehicles and light trucks'); the U.S. content share is not a manifest field, so CA/MX passenger vehicles and light trucks are flagged (claims cannot be told apart by a gap). Light trucks: the approximate prefixes of s232-autos-25 (8704.21/.31/.41/.51).",
             "citation": cite(autos_cite[0], autos_cite[1], ["S104"], "heading 9903.94.03"),
         },

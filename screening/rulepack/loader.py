@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from screening.errors import RulePackError
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.rulepack.models import (
+    CoverageGap,
     DeMinimisRules,
     FeeRules,
     FxRules,
@@ -610,11 +611,14 @@ def check_pack(pack: RulePack) -> None:
 
 
 def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:
-    """Every group a measure names in ``not_with`` has a measure; where ``tariff.toml`` declares its
+    """Every group a measure names in ``not_with`` (or a gap in ``in_place_of``) has a measure; where ``tariff.toml`` declares its
     ``stacking_groups``, every measure's group is declared and every declared group used."""
     declared = pack.tariff.stacking_groups
     groups = {m.stacking_group for m in pack.tariff.measures}
     for file, where, rule in located_rules(pack):
+        if isinstance(rule, CoverageGap) and rule.in_place_of is not None and rule.in_place_of not in groups:
+            place = where.replace("]", "].in_place_of", 1)
+            raise RulePackError(file, place, f"no measure has stacking group {rule.in_place_of!r}")
         if not isinstance(rule, Measure):
             continue
         if declared and rule.stacking_group not in declared:

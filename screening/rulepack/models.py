@@ -314,6 +314,14 @@ class CoverageGap(Scoped):
         description="what the missing duty is charged on; non_metal_content: value x (1 - "
         "metal_content_share), so a line whose share is 1 misses nothing and is not in the gap",
     )
+    in_place_of: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_]+$",
+        description="the stacking group whose duty the missing one is owed in place of (energy at 10% instead "
+        "of the 25% fentanyl duty, say): on a line in the gap, that group's components keep their amount and "
+        "carry an assumption naming the gap (the amount is not what is owed). The gap does not stack: the "
+        "group's measures still apply",
+    )
 
 
 class RateBand(Frozen):

@@ -360,6 +360,7 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "usmca_exempt": pl.Boolean(),
     "gap": pl.Boolean(),
     "measure_assumption": pl.String(),
+    "gap_in_place_of": pl.String(),
 }
 
 
@@ -385,6 +386,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
             "not_with": list(rule.not_with),
             "gap": False,
             "measure_assumption": rule.assumption,
+            "gap_in_place_of": None,
         }
     return row | {
         "rate": None,
@@ -395,6 +397,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
         "not_with": [],
         "gap": True,
         "measure_assumption": None,
+        "gap_in_place_of": rule.in_place_of if isinstance(rule, CoverageGap) else None,
     }
 
 

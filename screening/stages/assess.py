@@ -62,6 +62,9 @@ def measures_for_keys(
     the tariff lines in force under the code (``tariff``, per arrival date) settle it: the measure applies when
     it applies to every one of them, and not at all when it applies to none. A zero rate that changes no
     other measure charges nothing either way: kept at 0, ``zero_either_way`` true.
+
+    ``in_gap_of`` names the coverage gap on the key owed in place of the measure's stacking group (the
+    gap's ``in_place_of``), else null (see :func:`_mark_gaps_in_place`).
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
@@ -111,6 +114,7 @@ def measures_for_keys(
     applying = winners.join(groups, on=list(MEASURE_KEY), how="left").filter(
         pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0
     )
+    applying = _mark_gaps_in_place(applying)
     # One metal content share cannot be the base of the content duties of several groups (steel and
     # aluminum, say): how the share splits between them is not given.
     on_content = pl.col("base") == "metal_content"
@@ -128,7 +132,33 @@ def measures_for_keys(
         "zero_either_way",
         "shared_content",
         "measure_assumption",
+        "in_gap_of",
+        "in_gap_of_non_metal",
     )
+
+
+def _mark_gaps_in_place(applying: pl.LazyFrame) -> pl.LazyFrame:
+    """``in_gap_of``: on a key with a gap whose ``gap_in_place_of`` is the measure's stacking group, the gap's
+    id (the pack says a duty it does not encode is owed in place of the measure's); else null. A gap on the
+    value is named before one on the non-metal content, and ``in_gap_of_non_metal`` says the gap named is on
+    the non-metal content (a line that is all metal is not in it)."""
+    on_non_metal = pl.col("base") == "non_metal_content"
+    in_place = (
+        applying.filter(pl.col("gap") & pl.col("gap_in_place_of").is_not_null())
+        .sort(on_non_metal, "measure_id")
+        .group_by([*MEASURE_KEY, "gap_in_place_of"])
+        .agg(
+            pl.col("measure_id").first().alias("in_gap_of"), on_non_metal.first().alias("in_gap_of_non_metal")
+        )
+        .rename({"gap_in_place_of": "stacking_group"})
+    )
+    return applying.join(
+        in_place,
+        on=[*MEASURE_KEY, "stacking_group"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).with_columns(pl.col("in_gap_of_non_metal").fill_null(False))
 
 
 def _scope_state() -> list[pl.Expr]:
@@ -489,6 +519,12 @@ SHARED_CONTENT_ASSUMPTION: Final = (
     "the line is under the content duties of more than one metal and metal_content_share is one figure for "
     "all of them: each metal's content is not given, so this duty is not computed"
 )
+#: Why a measure's amount on a line in a coverage gap may not be what is owed (``{}``: the gap's id): the gap
+#: names the measure's stacking group as the one its duty is owed in place of (``in_place_of``).
+IN_GAP_ASSUMPTION: Final = (
+    "line in coverage gap {}: a duty the pack does not encode may be owed in place of this one, so this "
+    "amount may not be what is owed"
+)
 #: What the engine assumes under a postal regime that charges every duty (the pack names the regime).
 ALL_DUTIES_POSTAL_ASSUMPTION: Final = (
     "postal regime charging all duties: the line's duties are charged as for non-postal goods, in place of a "
@@ -701,6 +737,10 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         .then(pl.lit(ZERO_EITHER_WAY_ASSUMPTION))
         .when(pl.col("shared_content"))
         .then(pl.lit(SHARED_CONTENT_ASSUMPTION))
+        .when(
+            pl.col("in_gap_of").is_not_null() & ~(pl.col("in_gap_of_non_metal") & all_metal).fill_null(False)
+        )
+        .then(pl.format(IN_GAP_ASSUMPTION, pl.col("in_gap_of")))
         .when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
         .then(pl.lit("metal content share not given: full value assumed"))
         .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())

@@ -435,6 +435,17 @@ CASES: tuple[PackCase, ...] = (
         ("measures[0].not_with", "hostile-measure", "no measure has stacking group ['s232_stele']"),
     ),
     PackCase(
+        "gap_in_place_of_unknown_group",
+        "a coverage gap owed in place of a stacking group no measure has (a misspelling marked nothing)",
+        append(
+            "measures/hostile.toml",
+            '[[gaps]]\nid = "hostile-gap"\ncomponent = "s232"\norigins = ["*"]\nin_place_of = "s232_stele"\n'
+            f"effective_from = 2031-01-01\n{CITE}",
+        ),
+        "hostile.toml",
+        ("gaps[0].in_place_of", "hostile-gap", "no measure has stacking group 's232_stele'"),
+    ),
+    PackCase(
         "stacking_group_undeclared",
         "a measure of a stacking group tariff.toml does not declare (a misspelling made a group of its own, "
         "charged beside the one meant)",

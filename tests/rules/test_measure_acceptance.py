@@ -201,6 +201,30 @@ def test_every_ad_cvd_order_is_also_a_coverage_gap(us_pack: screening.RulePack) 
         assert gap.confidence == order.confidence
 
 
+def test_a_measure_beside_the_gap_owed_in_its_place_says_its_amount_may_not_be_owed(
+    screen_lines: Screen,
+) -> None:
+    """CA crude oil paid the 10% energy rate, a coverage gap (gap-ieepa-ca-mx-energy-potash), not the 25%
+    fentanyl duty: the line's duty was rightly open, but the 25% component showed $250.00 as a settled amount
+    with no assumption. It keeps its amount and now names the gap; a CA line outside the gap says nothing."""
+    base = {
+        "country_of_origin": "CA",
+        "arrival_date": "2025-06-01",
+        "mode": "cargo",
+        "declared_value": "1000.00",
+    }
+    crude = screen_lines({**base, "hts_code": "2709.00.20.00", "description": "crude oil", "quantity": "5"})
+    assert _package(crude)["duty_status"] == "pack-incomplete"
+    assert crude.lines["duty_usd"].to_list() == [None]
+    fentanyl = crude.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
+    assert fentanyl["amount_usd"] == Decimal("250.00")
+    assert fentanyl["assumption"].startswith("line in coverage gap gap-ieepa-ca-mx-energy-potash:")
+    assert "may not be what is owed" in fentanyl["assumption"]
+    shirt = screen_lines({**base, "description": "cotton t-shirt"})
+    outside = shirt.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
+    assert (outside["amount_usd"], outside["assumption"]) == (Decimal("250.00"), None)
+
+
 def test_an_ad_cvd_line_shows_the_duties_it_knows_and_no_total(screen_lines: Screen) -> None:
     result = screen_lines(
         {

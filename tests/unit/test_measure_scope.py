@@ -95,6 +95,39 @@ def test_a_measure_s_own_assumption_rides_on_its_components_unless_a_more_specif
     ]
 
 
+def test_a_gap_owed_in_place_of_a_group_marks_that_group_s_components_only_on_lines_in_the_gap(
+    tmp_path: Path,
+) -> None:
+    """A measure beside a gap owed in its place kept a settled-looking amount. Now its component names the gap;
+    a line that is all metal is not in a gap on the non-metal content, and its measure says nothing more."""
+    gap = (
+        '\n[[gaps]]\nid = "test-gap"\ncomponent = "test_duty"\norigins = ["DE"]\nhts_include = ["6109"]\n'
+        'base = "non_metal_content"\nin_place_of = "test"\neffective_from = 2025-01-01\n'
+        'citation = { instrument = "Test instrument (synthetic)" }\n'
+    )
+    pack = pack_with_measure(tmp_path, "hts_prefix\n6109\n", MEASURE + gap)
+    rows = [
+        {
+            **BASE_LINE,
+            "declared_value": "1000",
+            "package_id": p,
+            "consignee_name": p,
+            "metal_content_share": share,
+        }
+        for p, share in (("PART-METAL", 0.5), ("ALL-METAL", 1.0))
+    ]
+    frame = pl.DataFrame(rows).with_columns(pl.col("metal_content_share").cast(pl.Float64()))
+    result = screening.screen(frame, rules=pack)
+    assert dict(result.packages.select("package_id", "duty_status").iter_rows()) == {
+        "PART-METAL": "pack-incomplete",
+        "ALL-METAL": "assessed",
+    }
+    applied = result.components.filter(pl.col("measure_id") == "test-duty").sort("package_id")
+    assert applied["amount_usd"].to_list() == [Decimal("250.00"), Decimal("250.00")]
+    assert applied["assumption"][0] is None
+    assert applied["assumption"][1].startswith("line in coverage gap test-gap:")
+
+
 def test_a_malformed_prefix_table_names_the_file_and_measure(tmp_path: Path) -> None:
     with pytest.raises(RulePackError) as caught:
         pack_with_measure(tmp_path, "hts_prefix\n61.09\n")
