@@ -76,7 +76,11 @@ class EntryType(StrEnum):
 
 
 class DutyStatus(StrEnum):
-    """Whether a line's duty could be computed (never guessed)."""
+    """Whether a line's duty could be computed (never guessed).
+
+    ``charged-per-item``: mail charged an amount per postal item; the line has no duty of its own, the
+    package's ``postal_specific`` component holds the item's.
+    """
 
     EXEMPT = "exempt"
     ASSESSED = "assessed"
@@ -86,6 +90,7 @@ class DutyStatus(StrEnum):
     NEEDS_PART_VALUES = "needs-part-values"
     PACK_INCOMPLETE = "pack-incomplete"
     NEEDS_LONGER_HTS = "needs-longer-hts"
+    CHARGED_PER_ITEM = "charged-per-item"
 
 
 class Terminated(KeyboardInterrupt):

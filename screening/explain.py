@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from screening.errors import InputSchemaError, UsageError
+from screening.errors import DutyStatus, InputSchemaError, UsageError
 from screening.io.writers import FORMULA_START_CHARS
 from screening.pipeline import read_error
 
@@ -209,10 +209,14 @@ def render_text(explained: dict[str, Any]) -> str:
             for label, column in (("quantity", "quantity"), ("gross kg", "gross_weight_kg"))
             if line.get(column) is not None
         )
+        duty = (
+            "charged per postal item (the package's postal_specific duty)"
+            if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)
+            else f"${line['duty_usd'] if line['duty_usd'] is not None else '?'} ({line['duty_status']})"
+        )
         out.append(
             f"  {line['line_no']}. {line['hts_code']}  {line['description']!r}  origin {line['country_of_origin']}"
-            f"  value ${line['value_usd']}{counts}  duty ${line['duty_usd'] if line['duty_usd'] is not None else '?'}"
-            f" ({line['duty_status']})  flags: {flags}"
+            f"  value ${line['value_usd']}{counts}  duty {duty}  flags: {flags}"
         )
     for r in explained.get("rejected_lines", []):
         out.append(

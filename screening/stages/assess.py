@@ -4,7 +4,8 @@ Each component is rounded to the cent (half up) on its own; a line's duty is the
 sum of its components. A line whose duty cannot be computed gets a status
 (``no-tariff-line``, ``not-computable``, ``needs-part-values``, ``needs-quantity``, ``needs-longer-hts``,
 ``pack-incomplete``) and a null duty,
-never a guess.
+never a guess. Mail charged an amount per postal item is ``charged-per-item``, also with a null duty: the
+package's own component holds the item's amount.
 """
 
 from __future__ import annotations
@@ -437,7 +438,8 @@ def add_duty_columns(
 
     Under a flat postal regime the postal duty replaces the others: ad valorem on each
     line, or (``postal_method="specific"``, where the regime offers it) an amount per
-    postal item, charged once per package by :func:`package_duty_components`.
+    postal item, charged once per package by :func:`package_duty_components` (the line is then
+    ``charged-per-item``, with no duty of its own).
     """
     gathered = [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT, USMCA_CLAIMED]
     with_goods = gather_goods(lines, goods, gathered)
@@ -465,7 +467,7 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         .when(per_item & pl.col("package_postal_item_unknown"))
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(per_item)
-        .then(_status_position(DutyStatus.ASSESSED))
+        .then(_status_position(DutyStatus.CHARGED_PER_ITEM))
         .when(postal_flat & pl.col("postal_rate").is_null())
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(postal_flat)

@@ -20,9 +20,12 @@ DUTY_STATUS_ORDER = (
     DutyStatus.NEEDS_LONGER_HTS,
     DutyStatus.PACK_INCOMPLETE,
     DutyStatus.ASSESSED,
+    DutyStatus.CHARGED_PER_ITEM,
     DutyStatus.EXEMPT,
 )
-_STATUS_RANK = {str(s): i for i, s in enumerate(DUTY_STATUS_ORDER)}
+#: A line charged per postal item ranks as assessed: the package's duty is its own component's.
+_RANKS_AS = {DutyStatus.CHARGED_PER_ITEM: DutyStatus.ASSESSED}
+_STATUS_RANK = {str(s): DUTY_STATUS_ORDER.index(_RANKS_AS.get(s, s)) for s in DUTY_STATUS_ORDER}
 _STATUS_LABELS = [str(s) for s in DUTY_STATUS_ORDER]
 
 #: Package attributes are those of its lowest-numbered line.
@@ -42,6 +45,9 @@ FROM_FIRST_LINE = (
 
 def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFrame:
     """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status.
+
+    A line ``charged-per-item`` has no duty of its own and does not make the package's unknown; it ranks as
+    ``assessed`` (the package's duty is its per-item component's).
 
     ``lines`` must be sorted by package and line number, with :data:`~screening.schema.PACKAGE_KEY`:
     package attributes are its first line's.
@@ -65,7 +71,12 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
         pl.col("postal_open").any().alias("postal_open"),
         # A USMCA claim on CA/MX goods (a fee may say the pack does not settle it on such goods).
         pl.col(USMCA_CLAIMED).any().alias("usmca_claimed"),
-        pl.when(pl.col("duty_cents").is_null().any())
+        # A line charged per postal item has no duty of its own: the package's component holds it.
+        pl.when(
+            (
+                pl.col("duty_cents").is_null() & (pl.col("duty_status") != str(DutyStatus.CHARGED_PER_ITEM))
+            ).any()
+        )
         .then(None)
         .otherwise(pl.col("duty_cents").sum())
         .alias("duty_cents"),

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.explain import explain_package, render_text
 from screening.stages.assess import OPEN_POSTAL_ASSUMPTION, PostalMethod
 
 from ..conftest import BASE_LINE, US_PACK
@@ -583,6 +584,37 @@ def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal
     assert per_item.components.filter(pl.col("amount_usd").is_null()).select(
         "line_no", "component"
     ).rows() == [(None, "postal_specific")]
+
+
+def test_mail_charged_per_item_leaves_its_lines_without_a_duty_of_their_own(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Under the specific postal method a CN t-shirt line read duty 0.00 ``assessed`` while its package owed
+    $100 per item in a package-level component: the lines' duties did not add up to the package's, and
+    explain printed "duty $0.00 (assessed)". Such a line is now ``charged-per-item`` with no duty; the
+    package's duty (the item's amount plus any line charged its own duties) and total are unchanged, and no
+    risk rule takes the line for one whose duty could not be computed."""
+    common = {**BASE_LINE, "package_id": "M1", "mode": "postal", "arrival_date": "2025-06-02"}
+    lines = [
+        {**common, "country_of_origin": "CN", "declared_value": "50.00"},
+        {**common, "line_no": "2", "country_of_origin": "DE", "declared_value": "50.00"},
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=us_pack, postal_method="specific")
+    assert result.lines.sort("line_no").select("duty_status", "duty_usd").rows() == [
+        ("charged-per-item", None),
+        ("assessed", Decimal("13.25")),  # DE, no postal regime for its origin: MFN 8.25 + reciprocal 5.00
+    ]
+    package = result.packages.row(0, named=True)
+    assert (package["duty_status"], package["duty_usd"]) == ("assessed", Decimal("113.25"))
+    assert package["total_due_usd"] == package["duty_usd"] + package["fees_usd"]
+    per_item = result.components.filter(pl.col("component") == "postal_specific")
+    assert per_item.select("line_no", "amount_usd").rows() == [(None, Decimal("100.00"))]
+    assert "duty-not-computable" not in result.flags["rule_id"].to_list()
+    assert result.summary["counts"]["packages_by_duty_status"] == {"assessed": 1}
+    result.write(tmp_path / "out")
+    text = render_text(explain_package(tmp_path / "out", "M1"))
+    assert "duty charged per postal item" in text
+    assert "duty $0.00" not in text
 
 
 def test_a_late_reject_shows_its_row_as_given_while_its_message_names_the_package_day(
