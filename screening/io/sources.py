@@ -98,22 +98,35 @@ def _folder_files(folder: Path) -> list[Path]:
 
 
 def _named_files(specs: Sequence[str | Path]) -> list[Path]:
+    """The files named by ``specs``: a path that exists is read as written (a file named ``hour[09].parquet``
+    is that file), one that does not is expanded as a glob pattern when it holds ``*``, ``?`` or ``[``.
+
+    Raises:
+        InputSchemaError: a spec names nothing, or a file's name is not UTF-8 (the readers take text paths).
+    """
     files: list[Path] = []
     for spec in specs:
         text = str(spec)
-        if any(ch in text for ch in "*?["):
+        if Path(text).is_dir():
+            files += _folder_files(Path(text))
+        elif Path(text).is_file():
+            files.append(Path(text))
+        elif any(ch in text for ch in "*?["):
             matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
             if not matches:
                 raise InputSchemaError(text, "no file matches this pattern")
             # A matched folder is read as a named one is (hourly folders under ``incoming/2025-06-10*``).
             for match in matches:
                 files += _folder_files(match) if match.is_dir() else [match] if match.is_file() else []
-        elif Path(text).is_dir():
-            files += _folder_files(Path(text))
-        elif Path(text).is_file():
-            files.append(Path(text))
         else:
             raise InputSchemaError(text, "file not found")
+    for path in files:
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            # Python holds such a name with surrogate escapes, which the Parquet and Arrow readers refuse.
+            shown = repr(str(path).encode("utf-8", "surrogateescape"))
+            raise InputSchemaError(shown, "the file name is not UTF-8 text: rename the file") from None
     return files
 
 
@@ -128,7 +141,7 @@ def scan_file(path: Path) -> pl.LazyFrame:
         if kind in ("parquet", "ipc"):
             _refuse_unreadable_types(path, kind)
         if kind == "parquet":
-            return pl.scan_parquet(path)
+            return pl.scan_parquet(path, glob=False)
         if kind == "ipc":
             return _scan_ipc(path)
         if kind == "ndjson":
@@ -151,7 +164,8 @@ def _scan_ndjson(path: Path) -> pl.LazyFrame:
         return pl.LazyFrame(schema=dict.fromkeys(REQUIRED_COLUMNS, pl.String()))
     if head.startswith(_UTF8_BOM):
         return pl.scan_ndjson(io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :]), infer_schema_length=None)
-    return pl.scan_ndjson(path, infer_schema_length=None)
+    # The name escaped: polars takes it for a glob pattern (``hour[09].ndjson`` would read ``hour9.ndjson``).
+    return pl.scan_ndjson(glob.escape(str(path)), infer_schema_length=None)
 
 
 def ndjson_fault(path: Path) -> str | None:
@@ -249,7 +263,7 @@ def _scan_ipc(path: Path) -> pl.LazyFrame:
     with path.open("rb") as handle:
         magic = handle.read(len(_IPC_FILE_MAGIC))
     if magic == _IPC_FILE_MAGIC:
-        return pl.scan_ipc(path)
+        return pl.scan_ipc(path, glob=False)
     schema = schema_frame(path).collect_schema()
     return register_io_source(
         _IpcStreamReader(path), schema=schema, is_pure=True, explain_name="Arrow IPC stream"
@@ -409,7 +423,7 @@ def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
 
 
 def _polars_csv(path: Path, separator: str) -> pl.LazyFrame:
-    return pl.scan_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
+    return pl.scan_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy", glob=False)
 
 
 class _CsvReader(_IoSource):

@@ -1,0 +1,104 @@
+"""Paths an operator's system hands the engine: names with glob characters, names that are not UTF-8, an output
+folder that is a mount point, a state reached through a symbolic link, very long names, a full disk.
+
+Each is either read as named or refused before any work with the documented exit code, naming the path; none
+is an internal error (exit 70) found after the run's work.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import screening
+from screening.cli import main
+from screening.screener import screen_files_in_batches
+
+from ..conftest import US_PACK
+
+
+def _write(frame: pl.DataFrame, path: Path) -> Path:
+    if path.suffix == ".csv":
+        frame.write_csv(path)
+    elif path.suffix == ".ndjson":
+        frame.write_ndjson(path)
+    else:
+        frame.write_parquet(path)
+    return path
+
+
+def _lines(manifest: Callable[..., pl.DataFrame], count: int, prefix: str) -> pl.DataFrame:
+    return manifest(*({"package_id": f"{prefix}{n}"} for n in range(count)))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".ndjson"])
+def test_an_existing_file_with_brackets_in_its_name_is_read_as_written(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], us_pack: screening.RulePack, suffix: str
+) -> None:
+    """``hour[09].parquet`` was taken for a pattern: with ``hour9.parquet`` beside it, the run screened that
+    file instead (exit 0), and alone it was refused as "no file matches this pattern"."""
+    named = _write(_lines(manifest, 3, "B"), tmp_path / f"hour[09]{suffix}")
+    _write(_lines(manifest, 1, "N"), tmp_path / f"hour9{suffix}")
+    result = screening.screen(str(named), rules=us_pack)
+    assert [entry["source"] for entry in result.summary["inputs"]] == [str(named)]
+    assert sorted(result.packages["package_id"]) == ["B0", "B1", "B2"]
+    (tmp_path / f"hour9{suffix}").unlink()
+    alone = screening.screen(str(named), rules=us_pack)
+    assert alone.summary["counts"]["input_rows"] == 3
+
+
+def test_a_bracketed_file_is_read_as_written_in_batches(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    named = _write(_lines(manifest, 3, "B"), tmp_path / "hour[09].parquet")
+    _write(_lines(manifest, 1, "N"), tmp_path / "hour9.parquet")
+    summary, _ = screen_files_in_batches([str(named)], out=tmp_path / "out", batch_size=2, rules=US_PACK)
+    assert summary["counts"]["input_rows"] == 3
+    assert sorted(pl.read_parquet(tmp_path / "out" / "packages.parquet")["package_id"]) == ["B0", "B1", "B2"]
+
+
+def test_a_folder_with_brackets_in_its_name_is_read_as_a_folder(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], us_pack: screening.RulePack
+) -> None:
+    folder = tmp_path / "br[1]"
+    folder.mkdir()
+    _write(_lines(manifest, 2, "F"), folder / "a.parquet")
+    result = screening.screen(str(folder), rules=us_pack)
+    assert result.summary["counts"]["input_rows"] == 2
+
+
+def test_a_pattern_that_names_no_existing_path_is_still_expanded(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], us_pack: screening.RulePack
+) -> None:
+    _write(_lines(manifest, 1, "N"), tmp_path / "hour9.parquet")
+    _write(_lines(manifest, 2, "T"), tmp_path / "hour10.parquet")
+    result = screening.screen(str(tmp_path / "hour[09].parquet"), rules=us_pack)
+    assert [entry["source"] for entry in result.summary["inputs"]] == [str(tmp_path / "hour9.parquet")]
+    with pytest.raises(screening.InputSchemaError, match="no file matches this pattern"):
+        screening.screen(str(tmp_path / "hour[78].parquet"), rules=us_pack)
+
+
+def _undecodable(folder: Path, name: bytes) -> Path:
+    """``folder/name`` for a ``name`` that is not UTF-8 (as Python holds it: surrogate escapes)."""
+    return folder / os.fsdecode(name)
+
+
+def test_an_input_whose_name_is_not_utf8_is_refused_naming_it(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file named in Latin-1 (``Zoll\\xfc.parquet``) crashed the run with exit 70 (UnicodeEncodeError)."""
+    path = _undecodable(tmp_path, b"Zoll\xfc.parquet")
+    with path.open("wb") as handle:  # polars takes no such name
+        _lines(manifest, 1, "Z").write_parquet(handle)
+    for spec in (path, tmp_path):  # named, and found in its folder
+        with pytest.raises(SystemExit) as stopped:
+            main.main(["run", str(spec), "--rules", str(US_PACK), "--out", str(tmp_path / "out"), "-q"])
+        assert stopped.value.code == 3
+        message = " ".join(capsys.readouterr().err.split())
+        assert "Zoll\\xfc.parquet" in message
+        assert "not UTF-8" in message
+    assert not (tmp_path / "out").exists()
