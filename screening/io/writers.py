@@ -217,9 +217,23 @@ def flush_to_disk(path: Path) -> None:
 def check_replaceable(out: Path) -> None:
     """Raise :class:`UsageError` unless ``out`` is absent, an empty folder or an earlier output set: a run
     replaces its output folder whole, so a folder holding anything else (the manifests, the current
-    folder) is refused before any work, and nothing in it is touched."""
+    folder) is refused before any work, and nothing in it is touched. So is a folder that is a mount point
+    (a container's volume), which cannot be swapped with the new set, and a path that is not UTF-8 text,
+    which the Parquet and CSV writers cannot take."""
+    try:
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = repr(str(out).encode("utf-8", "surrogateescape"))
+        raise UsageError(
+            f"{shown}: the output folder's path is not UTF-8 text: name another folder"
+        ) from None
     if not out.exists():
         return
+    if out.is_dir() and os.path.ismount(out):
+        raise UsageError(
+            f"{out}: the output folder is a mount point, which a run cannot replace (it writes the new set "
+            f"beside the folder, then swaps the two): name a folder inside it, e.g. {out / 'screening'}"
+        )
     if not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
     entries = sorted(entry.name for entry in out.iterdir())

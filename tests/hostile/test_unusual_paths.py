@@ -102,3 +102,37 @@ def test_an_input_whose_name_is_not_utf8_is_refused_naming_it(
         assert "Zoll\\xfc.parquet" in message
         assert "not UTF-8" in message
     assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_whose_name_is_not_utf8_is_refused_before_any_work(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The run crashed with exit 70 (UnicodeEncodeError) writing its first output."""
+    source = _write(_lines(manifest, 1, "Z"), tmp_path / "day.parquet")
+    out = _undecodable(tmp_path, b"Zoll\xfc")
+    for batches in ([], ["--batch-size", "10"]):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", *batches])
+        assert stopped.value.code == 2
+        message = " ".join(capsys.readouterr().err.split())
+        assert "Zoll\\xfc" in message
+        assert "not UTF-8" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]
+
+
+def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's volume given as ``--out`` failed only after the whole run (exit 70: renaming a mount
+    point is "Device or resource busy")."""
+    source = _write(_lines(manifest, 1, "M"), tmp_path / "day.parquet")
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    mounted = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == volume or mounted(path))
+    with pytest.raises(screening.UsageError, match=r"is a mount point.*name a folder inside it"):
+        screening.screen_to_folder(str(source), volume, rules=US_PACK)
+    with pytest.raises(screening.UsageError, match="is a mount point"):
+        screen_files_in_batches([source], out=volume, batch_size=10, rules=US_PACK)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet", "volume"]
+    assert not any(volume.iterdir())
