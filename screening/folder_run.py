@@ -27,6 +27,7 @@ from screening.io.writers import (
     OutputFormat,
     discard,
     publish,
+    refused_when_full,
     staging_dir,
     write_frame,
     write_frames,
@@ -87,9 +88,10 @@ def screen_to_folder(
     target = Path(out)
     staging = staging_dir(target, [source.path for source in inputs.sources if source.path is not None])
     try:
-        summary = _screen_in_parts(inputs, staging, fmt, part_lines)
-        write_json(summary, staging / "summary.json")
-        publish(staging, target)
+        with refused_when_full(target, "the output folder"):
+            summary = _screen_in_parts(inputs, staging, fmt, part_lines)
+            write_json(summary, staging / "summary.json")
+            publish(staging, target)
     except BaseException:
         discard(staging)
         raise

@@ -22,6 +22,7 @@ from screening.io.writers import (
     OutputFormat,
     discard,
     publish,
+    refused_when_full,
     staging_dir,
     write_frames,
     write_json,
@@ -98,9 +99,10 @@ class Result:
         read = [Path(entry["source"]) for entry in self.summary.get("inputs", ()) if "sha256" in entry]
         staging = staging_dir(target, read)
         try:
-            write_frames(self.frames(), staging, fmt)
-            write_json(self.summary, staging / "summary.json")
-            publish(staging, target)
+            with refused_when_full(target, "the output folder"):
+                write_frames(self.frames(), staging, fmt)
+                write_json(self.summary, staging / "summary.json")
+                publish(staging, target)
         except BaseException:
             discard(staging)
             raise

@@ -48,7 +48,7 @@ from screening.io.sources import (
 )
 from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
 from screening.io.streaming_output import StreamingOutput
-from screening.io.writers import OUTPUTS
+from screening.io.writers import OUTPUTS, refused_when_full
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
@@ -669,7 +669,7 @@ def _screen_files(
     paths = expand_paths(list(specs))
     digests = _refuse_files_screened(paths, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping)
-    with StreamingOutput(out, OUTPUTS, paths) as output:
+    with refused_when_full(Path(out), "the output folder"), StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1

@@ -22,7 +22,15 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import UsageError
-from screening.io.writers import discard, finished, remove_stale_staging, staging_name, track_staging
+from screening.io.writers import (
+    discard,
+    finished,
+    hidden_name,
+    refused_when_full,
+    remove_stale_staging,
+    staging_name,
+    track_staging,
+)
 
 try:
     import fcntl
@@ -33,26 +41,29 @@ _META = "meta.json"
 
 
 def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Any]) -> Path:
-    """Write ``tables`` and ``meta`` to ``path`` atomically.
+    """Write ``tables`` and ``meta`` to ``path`` atomically. A ``path`` that is a symbolic link stays one: the
+    file it points to is replaced.
 
     Raises:
-        UsageError: the folder of ``path`` does not exist, or ``path`` is a folder.
+        UsageError: the folder of ``path`` does not exist, ``path`` is a folder, or the disk is full.
     """
     target = Path(path)
     check_state_path(target)
-    remove_stale_staging(target.resolve().parent, target.name)
-    staging = target.with_name(staging_name(target.name))
+    real = target.resolve()
+    remove_stale_staging(real.parent, real.name)
+    staging = real.with_name(staging_name(real.name))
     track_staging(staging)
     try:
-        with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
-            for name, frame in tables.items():
-                buffer = io.BytesIO()
-                frame.write_parquet(buffer, compression="zstd")
-                archive.writestr(_entry(f"{name}.parquet"), buffer.getvalue())
-        with staging.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(staging, target)
+        with refused_when_full(target, "the state"):
+            with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
+                archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
+                for name, frame in tables.items():
+                    buffer = io.BytesIO()
+                    frame.write_parquet(buffer, compression="zstd")
+                    archive.writestr(_entry(f"{name}.parquet"), buffer.getvalue())
+            with staging.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(staging, real)
         finished(staging)
     except BaseException:
         discard(staging)
@@ -64,12 +75,12 @@ def check_state_path(path: Path) -> None:
     """Raise :class:`UsageError` unless a state file can be written at ``path``: its folder exists and takes
     a new file, and ``path`` is not a folder (checked before a run's work: found after it, the run's outputs
     were published without their state)."""
-    parent = path.resolve().parent
-    if not parent.is_dir():
+    real = path.resolve()
+    if not real.parent.is_dir():
         raise UsageError(f"{path}: the state's folder does not exist")
     if path.is_dir():
         raise UsageError(f"{path}: is a folder; name the state file to write (e.g. {path / 'day.state'})")
-    probe = parent / staging_name(path.name)
+    probe = real.parent / staging_name(real.name)
     try:
         probe.touch(exist_ok=False)
         probe.unlink()
@@ -80,6 +91,8 @@ def check_state_path(path: Path) -> None:
 @contextlib.contextmanager
 def state_lock(path: Path) -> Iterator[None]:
     """Hold ``path``'s lock (a ``.<name>.lock`` file beside it) for a run that restores and saves that state.
+    A ``path`` that is a symbolic link is locked as the file it points to (``.<that name>.lock`` beside that
+    file), so that a run naming the link and one naming the file do not both take the state.
 
     Two runs on one state each restore the same old state and the last save wins, losing the other's lines
     from the day's totals and its keys: the second run is refused instead. Where file locks are not
@@ -91,7 +104,8 @@ def state_lock(path: Path) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    lock = path.resolve().parent / f".{path.name}.lock"
+    real = path.resolve()
+    lock = real.parent / hidden_name(real.name, "lock")
     with lock.open("a") as handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

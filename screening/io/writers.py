@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import glob
 import hashlib
 import json
@@ -313,6 +314,22 @@ def staging_name(name: str) -> str:
     return f"{_staging_prefix(name)}{_HOST_ID}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
+#: The most bytes of a name kept in the hidden names made from it (staging copies, a state's lock): with what
+#: they add (up to about 50 bytes) they stay within the 255 bytes a file name may have.
+_NAME_KEPT: Final = 180
+
+
+def hidden_name(name: str, role: str) -> str:
+    """The hidden name ``.<name>.<role>`` of a file or folder made for ``name`` (its staging copy, its lock). A
+    name longer than :data:`_NAME_KEPT` bytes is cut there and followed by ``~`` and a digest of the whole, so
+    that two long names sharing their start still get names of their own."""
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > _NAME_KEPT:
+        digest = hashlib.sha256(encoded).hexdigest()[:12]
+        name = f"{encoded[:_NAME_KEPT].decode('utf-8', 'ignore')}~{digest}"
+    return f".{name}.{role}"
+
+
 def remove_stale_staging(parent: Path, name: str) -> list[Path]:
     """Remove the staging copies (folders or files) of ``name`` in ``parent`` left by runs on this machine
     whose process has ended (killed during their cleanup); the paths removed. A live run's, another
@@ -350,7 +367,7 @@ def interrupts_held() -> Iterator[None]:
 
 
 def _staging_prefix(name: str) -> str:
-    return f".{name}.staging-"
+    return hidden_name(name, "staging-")
 
 
 def _process_alive(pid: int) -> bool:
@@ -380,7 +397,7 @@ def publish(staging: Path, out: Path) -> None:
         shutil.rmtree(staging)  # the previous set, now at the staging path
         finished(staging)
     else:
-        retired = out.parent / f".{out.name}.retired-{uuid.uuid4().hex[:12]}"
+        retired = out.parent / f"{hidden_name(out.name, 'retired-')}{uuid.uuid4().hex[:12]}"
         os.rename(out, retired)
         os.rename(staging, out)
         finished(staging)
@@ -399,6 +416,45 @@ def _exchange(a: Path, b: Path) -> bool:
         return False
     result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
     return bool(result == 0)
+
+
+#: The system's errors that say a disk takes no more: full, over quota, or made read-only.
+_NO_ROOM: Final = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+@contextlib.contextmanager
+def refused_when_full(where: Path, what: str) -> Iterator[None]:
+    """Writing files for ``where`` (``what`` it is, for the message), with a full disk reported as the
+    :class:`UsageError` it is (exit 2, as an unwritable folder is) naming ``where`` and the system's reason,
+    instead of an internal error. It is recognised in an :class:`OSError`'s errno, and in the text of the
+    errors polars and pyarrow raise for it (``No space left on device (os error 28)``), at any depth of
+    their causes. The caller removes its staging copy, as after any failure.
+    """
+    try:
+        yield
+    except UsageError:
+        raise
+    except Exception as exc:
+        reason = _no_room(exc)
+        if reason is None:
+            raise
+        raise UsageError(f"{where}: {what} cannot be written: {reason}") from exc
+
+
+def _no_room(exc: BaseException) -> str | None:
+    """The system's words when ``exc``, or an error it was raised from, says the disk takes no more."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in _NO_ROOM:
+            return os.strerror(error.errno)
+        text = str(error)
+        for number in _NO_ROOM:
+            if os.strerror(number) in text or f"os error {number})" in text:
+                return os.strerror(number)
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def discard(staging: Path) -> None:

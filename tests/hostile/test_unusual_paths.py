@@ -7,6 +7,7 @@ is an internal error (exit 70) found after the run's work.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,9 @@ import screening
 from screening.cli import main
 from screening.screener import screen_files_in_batches
 
-from ..conftest import US_PACK
+from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
+
+SAMPLE_10K = SAMPLE / "manifest_10k.parquet"
 
 
 def _write(frame: pl.DataFrame, path: Path) -> Path:
@@ -136,3 +139,111 @@ def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(
         screen_files_in_batches([source], out=volume, batch_size=10, rules=US_PACK)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet", "volume"]
     assert not any(volume.iterdir())
+
+
+def test_a_state_reached_through_a_link_is_locked_and_replaced_as_its_file(tmp_path: Path) -> None:
+    """The lock was named from the link (``.current.state.lock``), so a run naming the link and one naming the
+    file both took the state; and a save replaced the link by a file."""
+    from screening.io.state_file import state_lock
+
+    real = tmp_path / "day-0610.state"
+    screening.Screener(US_PACK).save_state(real)
+    link = tmp_path / "current.state"
+    link.symlink_to(real.name)
+    for held, taken in ((link, real), (real, link)):
+        with state_lock(held), pytest.raises(screening.UsageError, match="another run is using this state"):
+            screen_files_in_batches(
+                [SAMPLE_10K], out=tmp_path / "out", batch_size=10, rules=US_PACK, state_path=taken
+            )
+    assert not (tmp_path / "out").exists()
+    screening.Screener(US_PACK).save_state(link)
+    assert link.is_symlink()
+    assert os.readlink(link) == real.name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".day-0610.state.lock", "current.state", real.name]
+    screening.Screener.restore(link, US_PACK)
+
+
+def _full_disk(*_args: object, **_kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _full_disk_in_polars(*_args: object, **_kwargs: object) -> None:
+    raise pl.exceptions.ComputeError(
+        "parquet: File out of specification: underlying IO error: No space left on device (os error 28)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "writer", "fault"),
+    [
+        ([], "screening.io.writers.write_frame", _full_disk),
+        (["--format", "csv"], "screening.io.writers.write_frame", _full_disk),
+        (["--batch-size", "10"], "screening.io.streaming_output.StreamingOutput._write_batch", _full_disk),
+        (["--batch-size", "10"], "screening.screener.write_sorted", _full_disk_in_polars),
+        (["--part-lines", "2"], "screening.folder_run.write_sorted", _full_disk_in_polars),
+    ],
+)
+def test_a_full_disk_while_writing_outputs_exits_2_naming_the_folder(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    writer: str,
+    fault: Callable[..., None],
+) -> None:
+    """A full disk while the outputs were written was an internal error (exit 70), where the README gives
+    exit 2 for an output folder that cannot be written."""
+    source = _write(_lines(manifest, 4, "D"), tmp_path / "day.parquet")
+    monkeypatch.setattr(writer, fault)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", *options])
+    assert stopped.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"{out}: the output folder cannot be written: No space left on device" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]  # no staging left
+
+
+def test_a_full_disk_while_saving_a_state_exits_2_and_keeps_the_previous_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "day.state"
+    screening.Screener(US_PACK).save_state(state)
+    before = state.read_bytes()
+    monkeypatch.setattr(os, "fsync", _full_disk)
+    with pytest.raises(screening.UsageError, match=f"{state}: the state cannot be written: No space left"):
+        screening.Screener(US_PACK).save_state(state)
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.state"]
+
+
+def test_a_long_output_folder_name_is_written_and_replaced(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A 230-character folder name (255 are allowed) was refused "File name too long": the staging folder's
+    name added about 40 characters to it."""
+    out = tmp_path / ("o" * 230)
+    state = tmp_path / ("s" * 250)
+    for hour in range(2):  # written, then replaced
+        source = _write(_lines(manifest, 2, f"L{hour}-"), tmp_path / f"hour{hour}.parquet")
+        screening.screen_to_folder(str(source), out, rules=US_PACK, part_lines=1)
+        assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+        screen_files_in_batches([source], out=out, batch_size=1, rules=US_PACK, state_path=state)
+        assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    assert not [p.name for p in tmp_path.iterdir() if ".staging-" in p.name]
+
+
+def test_long_names_get_staging_names_of_their_own_that_a_later_run_cleans_up(tmp_path: Path) -> None:
+    from screening.io.writers import remove_stale_staging, staging_name
+
+    first, second = "x" * 240 + "-first", "x" * 240 + "-second"
+    assert staging_name(first)[:200] != staging_name(second)[:200]
+    assert max(len(staging_name(first)), len(staging_name(second))) <= 255
+    # Copies left by an ended process (no process has an id past Linux's limit, 4194304).
+    leftover = tmp_path / staging_name(first).replace(f"-{os.getpid()}-", "-4194305-")
+    leftover.mkdir()
+    kept = tmp_path / staging_name(second).replace(f"-{os.getpid()}-", "-4194305-")
+    kept.mkdir()
+    assert remove_stale_staging(tmp_path, first) == [leftover]
+    assert [p.name for p in tmp_path.iterdir()] == [kept.name]
