@@ -121,14 +121,14 @@ def split_day(
         into = workdir / "validated"
         by_part = bounds.scattered
         rejects = validate_into(sources, checked, into, columns=[part], partition=PART if by_part else None)
-        schema = pl.scan_parquet(validated_files(into)).collect_schema()
+        schema = pl.scan_parquet(validated_files(into), glob=False).collect_schema()
 
         def from_files(first: int, last: int) -> pl.LazyFrame:
             if by_part:
                 files = [f for index in range(first, last + 1) for f in validated_files(into, index)]
             else:
                 files = validated_files(into)
-            written = pl.scan_parquet(files) if files else pl.LazyFrame(schema=schema)
+            written = pl.scan_parquet(files, glob=False) if files else pl.LazyFrame(schema=schema)
             # The rows of the parts that passed every check, without what the rejects were built from.
             chosen = pl.col(normalise.CHECK_INDEX).is_null() & pl.col(PART).is_between(first, last)
             return written.filter(chosen).drop(normalise.CHECK_INDEX, cs.starts_with(normalise.HELD))
@@ -275,7 +275,7 @@ class _Partials:
         )
         self.seen.clear()
         candidates = (
-            pl.scan_parquet(self.files)
+            pl.scan_parquet(self.files, glob=False)
             .filter(pl.col(_KEY_HASH).is_in(seen.implode()))
             .drop(_KEY_HASH)
             .collect(engine=IN_MEMORY)

@@ -128,7 +128,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
         sources=inputs.sources,
         input_counts=input_counts(inputs.sources).collect(engine=IN_MEMORY),
         line_count=screened.line_count,
-        packages=pl.scan_parquet(summary_packages),
+        packages=pl.scan_parquet(summary_packages, glob=False),
         rejects=rejects,
         dates=dates,
         risk=day.risk,
@@ -238,7 +238,7 @@ def _write_packages(
     queue_rows = day.work / "queue-rows"
     with AppendingFiles() as files:
         for path in package_files:
-            sampled = pl.read_parquet(path)
+            sampled = pl.read_parquet(path, glob=False)
             routed = route.with_dispositions(sampled, route.queued_by_key(sampled, by_key))
             files.append(queue_rows, "parquet", route.queue_rows(routed))
             frame = pseudonymised(

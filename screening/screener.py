@@ -696,9 +696,9 @@ def _screen_files(
         unsorted = output.staged("queues").rename(output.staging / ".queues-unsorted.parquet")
         write_sorted([unsorted], output.staging / "queues", "parquet", QUEUE_ORDER, groups=3)
         unsorted.unlink()
-        packages = pl.scan_parquet(output.staged("packages")).select(SUMMARY_PACKAGE_COLUMNS)
-        rejects = pl.read_parquet(output.staged("rejects"), columns=["code"])
-        line_count = pl.scan_parquet(output.staged("lines")).select(pl.len()).collect().item()
+        packages = pl.scan_parquet(output.staged("packages"), glob=False).select(SUMMARY_PACKAGE_COLUMNS)
+        rejects = pl.read_parquet(output.staged("rejects"), columns=["code"], glob=False)
+        line_count = pl.scan_parquet(output.staged("lines"), glob=False).select(pl.len()).collect().item()
         summary = _run_summary(
             screener,
             sources=sources,

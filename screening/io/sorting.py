@@ -67,13 +67,18 @@ def write_sorted(
     keys = list(by[:groups])
     chunks = _chunks(source, keys, chunk_rows)
     if chunks.get_column(_ROWS).sum() <= whole_rows:
-        whole = pl.scan_parquet(list(source)).collect(engine="streaming")
+        whole = pl.scan_parquet(list(source), glob=False).collect(engine="streaming")
         return write_frame(whole.sort(by, nulls_last=True, maintain_order=True), target, fmt)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.sorting-", dir=target.parent) as folder:
         spilled = _spill(source, chunks.select(*keys, _CHUNK), keys, Path(folder))
         with AppendingFiles() as files:
             for path in spilled:
-                ordered = pl.read_ipc(path).sort([*by, _POSITION], nulls_last=True).drop(_POSITION)
+                ordered = (
+                    pl.scan_ipc(path, glob=False)
+                    .collect()
+                    .sort([*by, _POSITION], nulls_last=True)
+                    .drop(_POSITION)
+                )
                 path.unlink()
                 files.append(target, fmt, ordered)
                 del ordered
@@ -84,7 +89,7 @@ def _chunks(source: Sequence[Path], keys: list[str], chunk_rows: int) -> pl.Data
     """Each group of ``keys`` in sorted order, numbered with its chunk: the groups that start within the
     same stretch of ``chunk_rows`` sorted rows share one."""
     counted = (
-        pl.scan_parquet(list(source))
+        pl.scan_parquet(list(source), glob=False)
         .group_by(keys)
         .agg(pl.len().alias(_ROWS))
         .sort(keys, nulls_last=True)
@@ -102,7 +107,7 @@ def _spill(source: Sequence[Path], chunks: pl.DataFrame, keys: list[str], folder
     try:
         for path in source:
             for offset, count in _stretches(path):
-                rows = pl.scan_parquet(path).slice(offset, count).collect()
+                rows = pl.scan_parquet(path, glob=False).slice(offset, count).collect()
                 rows = rows.with_row_index(_POSITION, offset=position)
                 position += count
                 tagged = rows.join(chunks, on=keys, how="left", nulls_equal=True, maintain_order="left")

@@ -17,6 +17,7 @@ import pytest
 
 import screening
 from screening.cli import main
+from screening.result import OUTPUTS
 from screening.screener import screen_files_in_batches
 
 from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
@@ -247,3 +248,18 @@ def test_long_names_get_staging_names_of_their_own_that_a_later_run_cleans_up(tm
     kept.mkdir()
     assert remove_stale_staging(tmp_path, first) == [leftover]
     assert [p.name for p in tmp_path.iterdir()] == [kept.name]
+
+
+@pytest.mark.parametrize("options", [[], ["--format", "csv"], ["--batch-size", "2"]])
+def test_an_output_folder_with_brackets_in_its_name_is_written(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], options: list[str]
+) -> None:
+    """Polars took the run's own files in ``.o[1].staging-…`` for glob patterns: the batch run stopped with
+    exit 70 ("expanded paths were empty")."""
+    source = _write(_lines(manifest, 4, "O"), tmp_path / "day.parquet")
+    out = tmp_path / "o[1]"
+    with pytest.raises(SystemExit) as stopped:
+        main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", *options])
+    assert stopped.value.code == 0
+    fmt = "csv" if "csv" in options else "parquet"
+    assert {p.name for p in out.iterdir()} == {f"{n}.{fmt}" for n in OUTPUTS} | {"summary.json"}
