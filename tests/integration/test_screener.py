@@ -674,7 +674,7 @@ def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
 
     with monkeypatch.context() as patched:
         patched.setattr(StreamingOutput, "publish", disk_full)
-        with pytest.raises(OSError, match="No space left"):
+        with pytest.raises(screening.UsageError, match="No space left"):
             job("b.csv", "afternoon")
     assert state.read_bytes() == saved, "the state took in lines whose outputs were never published"
     again = job("b.csv", "afternoon")
