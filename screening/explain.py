@@ -55,8 +55,8 @@ def _read_output(file: Path) -> pl.DataFrame:
     formulas, and its columns take their output types (nested ones decoded from JSON; ``line_no`` of the
     rejects stays text, as written in the input)."""
     if file.suffix == ".parquet":
-        return pl.read_parquet(file)
-    text = pl.read_csv(file, infer_schema=False)
+        return pl.read_parquet(file, glob=False)
+    text = pl.read_csv(file, infer_schema=False, glob=False)
     text = text.rename({c: c[1:] for c in text.columns if re.match(_NEUTRALISED, c)})
     text = text.with_columns(
         pl.when(pl.col(c).str.contains(_NEUTRALISED))

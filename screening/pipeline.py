@@ -891,7 +891,7 @@ def validate_into(
             *[c for c in schema if c.startswith(normalise.HELD)],
         ]
         held = (
-            pl.scan_parquet(files)
+            pl.scan_parquet(files, glob=False)
             .filter(pl.col(normalise.CHECK_INDEX).is_not_null())
             .select(kept)
             .collect(engine="streaming")

@@ -43,9 +43,9 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
         file = packages_file(Path(spec))
         try:
             raw = (
-                pl.read_parquet(file, columns=list(NEEDED))
+                pl.read_parquet(file, columns=list(NEEDED), glob=False)
                 if file.suffix == ".parquet"
-                else pl.read_csv(file, columns=list(NEEDED), infer_schema=False)
+                else pl.read_csv(file, columns=list(NEEDED), infer_schema=False, glob=False)
             )
             typed = raw.select(
                 pl.col("consignee_key").cast(pl.String()),

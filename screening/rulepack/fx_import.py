@@ -18,7 +18,7 @@ SOURCE_LABEL = "ecb-cross"
 
 def usd_rates_from_ecb(path: Path, *, since: dt.date) -> pl.DataFrame:
     """``currency, date, usd_per_unit, source`` rows from an ECB ``eurofxref-hist.csv``."""
-    wide = pl.read_csv(path, null_values=["N/A"], infer_schema=False)
+    wide = pl.read_csv(path, null_values=["N/A"], infer_schema=False, glob=False)
     wide = wide.select([c for c in wide.columns if c.strip()])
     dated = wide.with_columns(pl.col("Date").str.to_date("%Y-%m-%d").alias("date")).filter(
         pl.col("date") >= since

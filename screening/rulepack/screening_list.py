@@ -88,6 +88,7 @@ def read_ofac_sdn(path: str | Path) -> pl.DataFrame:
             truncate_ragged_lines=True,
             infer_schema_length=0,
             encoding="utf8-lossy",
+            glob=False,
         )
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise RulePackError(str(file), "", f"not a readable SDN.CSV file: {exc}") from exc
@@ -211,7 +212,7 @@ def read_screening_list(path: str | Path) -> pl.DataFrame:
     if not file.is_file():
         raise RulePackError(str(file), "", "screening list file missing from the rule pack")
     try:
-        raw = pl.read_csv(file, infer_schema=False, null_values=[""])
+        raw = pl.read_csv(file, infer_schema=False, null_values=[""], glob=False)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise RulePackError(str(file), "", f"not a readable CSV file: {exc}") from exc
     raw = raw.with_columns(

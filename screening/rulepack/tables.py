@@ -62,9 +62,9 @@ def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.Data
         raise RulePackError(str(file), "", "table file missing from the rule pack")
     try:
         raw = (
-            pl.read_parquet(file)
+            pl.read_parquet(file, glob=False)
             if file.suffix == ".parquet"
-            else pl.read_csv(file, infer_schema=False, null_values=[""])
+            else pl.read_csv(file, infer_schema=False, null_values=[""], glob=False)
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise RulePackError(str(file), "", f"unreadable table: {exc}") from exc
@@ -200,7 +200,7 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
     file = root / name
     try:
         header = (
-            pl.read_csv(file, n_rows=0).columns if file.suffix != ".parquet" else pl.read_parquet_schema(file)
+            pl.read_csv(file, n_rows=0, glob=False).columns if file.suffix != ".parquet" else pl.read_parquet_schema(file)
         )
     except (pl.exceptions.PolarsError, OSError):
         header = []

@@ -250,12 +250,12 @@ def test_long_names_get_staging_names_of_their_own_that_a_later_run_cleans_up(tm
     assert [p.name for p in tmp_path.iterdir()] == [kept.name]
 
 
-@pytest.mark.parametrize("options", [[], ["--format", "csv"], ["--batch-size", "2"]])
+@pytest.mark.parametrize("options", [[], ["--format", "csv"], ["--batch-size", "2"], ["--part-lines", "2"]])
 def test_an_output_folder_with_brackets_in_its_name_is_written(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame], options: list[str]
 ) -> None:
     """Polars took the run's own files in ``.o[1].staging-…`` for glob patterns: the batch run stopped with
-    exit 70 ("expanded paths were empty")."""
+    exit 70 ("expanded paths were empty"), a run in parts with exit 3 blaming the input."""
     source = _write(_lines(manifest, 4, "O"), tmp_path / "day.parquet")
     out = tmp_path / "o[1]"
     with pytest.raises(SystemExit) as stopped:
@@ -263,3 +263,25 @@ def test_an_output_folder_with_brackets_in_its_name_is_written(
     assert stopped.value.code == 0
     fmt = "csv" if "csv" in options else "parquet"
     assert {p.name for p in out.iterdir()} == {f"{n}.{fmt}" for n in OUTPUTS} | {"summary.json"}
+
+
+def test_a_run_folder_and_a_pack_with_brackets_in_their_names_are_read_as_named(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``screen explain --run``, ``--history`` and a pack's own tables were read through polars' glob
+    expansion: a folder named ``o[1]`` or ``rules[2]`` matched nothing and was reported missing or damaged."""
+    source = _write(_lines(manifest, 2, "H"), tmp_path / "day.parquet")
+    pack = tmp_path / "rules[2]"
+    pack.symlink_to(US_PACK, target_is_directory=True)
+    out = tmp_path / "o[1]"
+    later = tmp_path / "later"
+    for args in (
+        ["run", str(source), "--rules", str(pack), "--out", str(out), "-q"],
+        ["run", str(source), "--rules", str(pack), "--out", str(later), "--history", str(out), "-q"],
+        ["explain", "H0", "--run", str(out)],
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(args)
+        assert stopped.value.code == 0, args
+    assert "H0" in capsys.readouterr().out
+    assert screening.load_rules(pack).content_hash == screening.load_rules(US_PACK).content_hash
