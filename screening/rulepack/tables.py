@@ -200,7 +200,9 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
     file = root / name
     try:
         header = (
-            pl.read_csv(file, n_rows=0, glob=False).columns if file.suffix != ".parquet" else pl.read_parquet_schema(file)
+            pl.read_csv(file, n_rows=0, glob=False).columns
+            if file.suffix != ".parquet"
+            else pl.read_parquet_schema(file)
         )
     except (pl.exceptions.PolarsError, OSError):
         header = []

@@ -87,8 +87,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
     Timestamps with a time zone are dated in ``time_zone`` (the pack's)."""
     exprs = []
     for column in MANIFEST_COLUMNS:
-        if column.name in _ZERO_PADDED and schema.get(column.name, pl.String()).is_integer():
-            value = _zero_padded(pl.col(column.name), _ZERO_PADDED[column.name])
+        if column.name in _ZERO_PADDED and schema.get(column.name, pl.String()).is_numeric():
+            value = _zero_padded(pl.col(column.name), _ZERO_PADDED[column.name], schema[column.name])
         elif column.name in schema:
             value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
         else:
@@ -110,8 +110,16 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
     return frame.with_columns(exprs)
 
 
-def _zero_padded(code: pl.Expr, width: int) -> pl.Expr:
-    """An integer code as text, with the leading zeros of a ``width``-digit code back (2134 → ``02134``)."""
+def _zero_padded(code: pl.Expr, width: int, dtype: pl.DataType) -> pl.Expr:
+    """A numeric code as text, with the leading zeros of a ``width``-digit code back (2134 → ``02134``). A float
+    column (what pandas makes of integers with gaps) is read so too where its value is whole (2134.0), else
+    as its text."""
+    if dtype.is_float():
+        whole = code.is_finite() & (code == code.floor())
+        as_integer = pl.when(whole).then(code).cast(pl.Int64(), strict=False)
+        return (
+            pl.when(whole).then(_zero_padded(as_integer, width, pl.Int64())).otherwise(code.cast(pl.String()))
+        )
     text = code.cast(pl.String())
     return pl.when(code.is_between(0, 10**width, closed="left")).then(text.str.zfill(width)).otherwise(text)
 

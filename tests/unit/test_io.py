@@ -568,6 +568,24 @@ def test_integer_postal_codes_and_ports_get_their_leading_zeros_back(
     assert both.packages["consignee_key"].to_list() == ["name:anna keller|02134"] * 2
 
 
+def test_whole_float_postal_codes_and_ports_get_their_leading_zeros_back(pack: RulePack) -> None:
+    """What pandas makes of an integer column with gaps: ZIP 02134 as 2134.0 was read "2134.0", another person
+    than the 02134 of a text file; a value that is not whole stays as its text."""
+    as_text = manifest(
+        3,
+        consignee_name=["Anna Keller"] * 3,
+        consignee_postal_code=["02134", None, "110001"],
+        port_of_entry=["0101", None, "2704"],
+    )
+    as_floats = as_text.with_columns(pl.col("consignee_postal_code", "port_of_entry").cast(pl.Float64()))
+    lines = screen(as_floats, pack).lines
+    assert lines["consignee_postal_code"].to_list() == ["02134", None, "110001"]
+    assert lines["port_of_entry"].to_list() == ["0101", None, "2704"]
+    assert_frame_equal(screen(as_floats, pack).packages, screen(as_text, pack).packages)
+    halves = as_floats.head(1).with_columns(pl.lit(2134.5).alias("consignee_postal_code"))
+    assert screen(halves, pack).lines["consignee_postal_code"].to_list() == ["2134.5"]
+
+
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
     frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
     path = tmp_path / "m.csv"
