@@ -300,7 +300,13 @@ def _measure_text(rule: Scoped) -> str:
     rate = getattr(rule, "rate", None)
     heading = f" {rule.heading}" if rule.heading else ""
     what = f"{rate}" if rate is not None else "not encoded (pack-incomplete)"
-    return f"{rule.component}{heading}: {what}"
+    in_place_of = getattr(rule, "in_place_of", None)
+    owed_instead = (
+        f"; owed in place of the {in_place_of} duty (which says so on the gap's lines)" if in_place_of else ""
+    )
+    assumption = getattr(rule, "assumption", None)
+    caveat = f"; assumption: {assumption}" if assumption else ""
+    return f"{rule.component}{heading}: {what}{owed_instead}{caveat}"
 
 
 def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:

@@ -239,6 +239,30 @@ def test_rules_show_for_an_origin_honours_exclusions_modes_and_gifts(us_pack: sc
     assert "$200" in insular["gift-100"].summary
 
 
+def test_rules_show_prints_a_measure_s_assumption_a_gap_s_place_and_the_chapter_99_entry_limit(
+    us_pack: screening.RulePack,
+) -> None:
+    """A broker checking one code saw neither the metals duty's caveat nor which duty a gap is owed in place
+    of; the entry limit read "informal up to $2500.00" on days its Chapter 99 clause applied."""
+    from screening.rules_show import rules_in_force
+
+    laptop = {
+        e.rule_id: e for e in rules_in_force(us_pack, dt.date(2026, 11, 15), origin="CN", hts="8471.30.0100")
+    }
+    assert "assumption: charged on the full value" in laptop["s232-metals-1b-25"].summary
+    oil = {
+        e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="CA", hts="2709.00.2000")
+    }
+    assert "owed in place of the ieepa_fentanyl duty" in oil["gap-ieepa-ca-mx-energy-potash"].summary
+    limits = {
+        e.rule_id: e.summary for e in rules_in_force(us_pack, dt.date(2025, 4, 29)) if e.kind == "entry-limit"
+    }
+    assert limits == {
+        "informal-limit-2500": "informal up to $2500.00; up to $250.00 of articles charged under Chapter 99 "
+        "headings 9903, 9904"
+    }
+
+
 def test_rules_show_for_a_code_without_a_mode_still_applies_the_code_s_scope(
     us_pack: screening.RulePack,
 ) -> None:
