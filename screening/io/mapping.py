@@ -46,9 +46,15 @@ class ColumnMapping(BaseModel):
     @field_validator("defaults", mode="before")
     @classmethod
     def _dates_as_text(cls, value: object) -> object:
-        """A TOML date or date-time (``arrival_date = 2025-09-15``, unquoted) as its ISO text, as if quoted."""
+        """A TOML date (``arrival_date = 2025-09-15``, unquoted) as its ISO text, as if quoted; a date-time is
+        refused (an arrival date is a date: as text, every line would be an ``invalid-date`` reject)."""
         if not isinstance(value, dict):
             return value
+        timed = sorted(k for k, v in value.items() if isinstance(v, dt.datetime | dt.time))
+        if timed:
+            raise ValueError(
+                f"{', '.join(timed)}: a date-time or time is not a default; give a date (2025-09-15)"
+            )
         return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in value.items()}
 
     @field_validator("columns")

@@ -198,13 +198,17 @@ class GiftExemption(Rule):
 class EntryLimit(Rule):
     """The highest package value that may use an informal entry; with ``chapter99_max_usd``, the lower limit for
     the package's articles classified in the Chapter 99 headings ``chapter99_headings`` (19 CFR 143.21(a): a
-    package whose such articles are worth more needs a formal entry)."""
+    package whose such articles are worth more needs a formal entry), or, with ``chapter99_suspended``, that
+    limit suspended (such a package keeps an informal entry, saying so with the rule's confidence)."""
 
     informal_max_usd: Usd
     chapter99_max_usd: Usd | None = None
     chapter99_headings: tuple[Annotated[str, StringConstraints(pattern=r"^99[0-9]{2}$")], ...] = Field(
         default=(),
         description="four-digit Chapter 99 headings (e.g. 9903, subchapter III) the lower limit is for",
+    )
+    chapter99_suspended: bool = Field(
+        default=False, description="the lower limit is suspended: packages over it keep an informal entry"
     )
 
     @model_validator(mode="after")

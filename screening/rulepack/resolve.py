@@ -92,6 +92,8 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                 "entry_limit_rule_id": limit[0].id if limit else None,
                 "chapter99_max_cents": cents(limit[0].chapter99_max_usd) if limit else None,
                 "chapter99_headings": list(limit[0].chapter99_headings) if limit else [],
+                "chapter99_suspended": limit[0].chapter99_suspended if limit else False,
+                "entry_limit_confidence": limit[0].confidence if limit else None,
             }
         )
     return pl.DataFrame(
@@ -104,6 +106,8 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "entry_limit_rule_id": pl.String(),
             "chapter99_max_cents": CENTS,
             "chapter99_headings": pl.List(pl.String()),
+            "chapter99_suspended": pl.Boolean(),
+            "entry_limit_confidence": pl.String(),
         },
     )
 

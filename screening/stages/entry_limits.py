@@ -1,13 +1,20 @@
 """Entry limits that depend on the duties charged: the lower informal limit for Chapter 99 articles.
 
-19 CFR 143.21(a) lets a package under the informal limit ($2,500) use an informal entry "except for articles
-valued in excess of $250 classified in Chapter 99, Subchapters III and IV". Which lines are such articles is
-known only once the Chapter 99 measures are charged, after the line decisions: a package the decisions made
-``informal`` becomes ``formal`` here, before its fees are found. The limit and its headings are the pack's
-(``entry_limits``, by date); a date whose limit has none leaves every package as it is.
+19 CFR 143.21(a) lets a package under the informal limit ($2,500) use an informal entry "except for articles valued
+in excess of $250 classified in Chapter 99, Subchapters III and IV". Which lines are such articles is known only
+once the Chapter 99 measures are charged, after the line decisions: a package the decisions made ``informal``
+becomes ``formal`` here, before its fees are found. The limit, its headings and whether it is suspended are the
+pack's (``entry_limits``, by date); a date whose limit has none leaves every package as it is.
+
+Per package (columns the fees read, dropped after them): :data:`ENTRY_NOTE` says why the entry is what it is when
+the limit decided it; :data:`ENTRY_OPEN` marks a package whose entry type depends on a Chapter 99 duty left open
+(a code too short for a measure's list, a coverage gap of a Chapter 99 kind of duty): its fees are not settled;
+:data:`ENTRY_UNCONFIRMED` marks one the limit decided under a rule the pack does not hold settled.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -15,10 +22,20 @@ from screening.errors import EntryType
 from screening.exprs.money import dollar_text
 from screening.schema import PACKAGE_KEY
 
-#: Per package: the value (cents) of its lines charged a duty under a listed Chapter 99 heading.
+#: Per package: the value (cents) of its lines charged a duty above zero under a listed Chapter 99 heading.
 CHAPTER99_CENTS = "__chapter99_cents"
-#: Per package made formal by the Chapter 99 limit: why (the fees' components carry it as their assumption).
+#: Per package: the value (cents) of its other lines whose duty of a Chapter 99 kind is open.
+CHAPTER99_OPEN_CENTS = "__chapter99_open_cents"
+#: Why the entry is what it is, where the Chapter 99 limit decided it (the fee components' assumption).
 ENTRY_NOTE = "__entry_note"
+#: The entry type depends on a Chapter 99 duty left open: the fees are not settled.
+ENTRY_OPEN = "__entry_open"
+#: The Chapter 99 limit decided the entry under a rule the pack marks unconfirmed or in conflict.
+ENTRY_UNCONFIRMED = "__entry_unconfirmed"
+#: The columns :func:`apply_chapter99_limit` adds (all null or false where no limit applies).
+ENTRY_COLUMNS = pl.Schema(
+    {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
+)
 #: The components' heading cut to the four digits of its Chapter 99 heading (``9903.88.03`` → ``9903``).
 _HEADING4 = "__heading4"
 
@@ -28,57 +45,159 @@ def has_chapter99_limit(days: pl.DataFrame) -> bool:
     return days.get_column("chapter99_max_cents").is_not_null().any()
 
 
+def chapter99_components(measures: pl.DataFrame, days: pl.DataFrame) -> list[str]:
+    """The kinds of duty (``component``) the pack charges under a listed Chapter 99 heading on any of the run's
+    dates: a coverage gap of such a kind leaves a Chapter 99 duty open (an AD/CVD gap does not)."""
+    listed = days.get_column("chapter99_headings").explode().drop_nulls().unique()
+    charged = measures.filter(pl.col("heading").str.slice(0, 4).is_in(listed.implode()))
+    return sorted(charged.get_column("component").unique().to_list())
+
+
+def with_no_limit(packages: pl.LazyFrame) -> pl.LazyFrame:
+    """``packages`` with the columns of :func:`apply_chapter99_limit`, for a run whose dates have no such limit."""
+    return packages.with_columns(
+        pl.lit(None, dtype=dtype).alias(name) for name, dtype in ENTRY_COLUMNS.items()
+    )
+
+
 def chapter99_value(
-    lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame
+    lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame, open_kinds: Sequence[str]
 ) -> pl.LazyFrame:
-    """``PACKAGE_KEY, CHAPTER99_CENTS``: per package with any, the value of its lines that ``components`` (the
-    Chapter 99 measures' components, each with its line's row ``row`` in ``lines``) charge an amount above zero
-    under a heading the entry limit in force on the line's date lists (``days``: the resolved days)."""
+    """``PACKAGE_KEY, CHAPTER99_CENTS, CHAPTER99_OPEN_CENTS`` per informal package worth more than the lowest
+    limit, with either: the value of its lines that ``components`` (the Chapter 99 measures' components, each
+    with its line's row ``row`` in ``lines``) charge an amount above zero under a heading the entry limit in
+    force on the line's date lists (``days``: the resolved days), and of its other lines with such a component
+    left without an amount, or a coverage gap of a kind in ``open_kinds`` (:func:`chapter99_components`)."""
+    # Only an informal package worth more than the lowest limit can change: its lines, from the few packages
+    # of a day that are, before the components (about two per line) are read.
+    lowest = days.get_column("chapter99_max_cents").min()
+    candidates = (
+        lines.lazy()
+        .select(row, PACKAGE_KEY, "arrival_date", "value_usd_cents", "entry_type")
+        .filter(
+            (pl.col("entry_type") == str(EntryType.INFORMAL))
+            & (pl.col("value_usd_cents").sum().over(PACKAGE_KEY) > pl.lit(lowest, dtype=pl.Int64()))
+        )
+        .drop("entry_type")
+        .collect(engine="in-memory")
+        .lazy()
+    )
     listed = (
         days.select("arrival_date", pl.col("chapter99_headings").alias(_HEADING4))
         .explode(_HEADING4)
         .drop_nulls()
         .lazy()
     )
-    charged = (
-        components.filter(pl.col("amount_cents") > 0)
-        .select(row, pl.col("heading").str.slice(0, 4).alias(_HEADING4))
-        .unique()
-        .join(lines.lazy().select(row, "arrival_date"), on=row, how="inner")
-        .join(listed, on=["arrival_date", _HEADING4], how="semi")
-        .select(row)
-        .unique()
+    dated = components.select(row, "heading", "component", "amount_cents", "gap").join(
+        candidates.select(row, "arrival_date"), on=row, how="inner"
     )
+    in_listed = dated.with_columns(pl.col("heading").str.slice(0, 4).alias(_HEADING4)).join(
+        listed, on=["arrival_date", _HEADING4], how="semi"
+    )
+    charged = in_listed.filter(pl.col("amount_cents") > 0).select(row).unique()
+    open_gaps = dated.filter(pl.col("gap") & pl.col("component").is_in(list(open_kinds))).join(
+        days.lazy().filter(pl.col("chapter99_max_cents").is_not_null()).select("arrival_date"),
+        on="arrival_date",
+        how="semi",
+    )
+    left_open = pl.concat(
+        [in_listed.filter(pl.col("amount_cents").is_null()).select(row), open_gaps.select(row)]
+    ).unique()
+    by_line = pl.concat(
+        [
+            charged.with_columns(pl.lit(True).alias("__charged")),
+            left_open.join(charged, on=row, how="anti").with_columns(pl.lit(False).alias("__charged")),
+        ]
+    )
+    value = pl.col("value_usd_cents")
     return (
-        charged.join(lines.lazy().select(row, PACKAGE_KEY, "value_usd_cents"), on=row, how="inner")
+        by_line.join(
+            candidates.select(row, PACKAGE_KEY, "arrival_date", "value_usd_cents"), on=row, how="inner"
+        )
         .group_by(PACKAGE_KEY)
-        .agg(pl.col("value_usd_cents").sum().alias(CHAPTER99_CENTS))
+        .agg(
+            pl.col("arrival_date").first(),  # a package's lines share its date (its first line's)
+            value.filter(pl.col("__charged")).sum().alias(CHAPTER99_CENTS),
+            value.filter(~pl.col("__charged")).sum().alias(CHAPTER99_OPEN_CENTS),
+        )
     )
 
 
 def apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
     """``packages`` with an ``informal`` entry made ``formal`` where its Chapter 99 articles (``value``, from
-    :func:`chapter99_value`) are worth more than the lower limit in force on its date, and :data:`ENTRY_NOTE`
-    saying so (null for the others)."""
-    limits = days.select("arrival_date", "chapter99_max_cents", "entry_limit_rule_id").lazy()
-    over = (pl.col("entry_type") == str(EntryType.INFORMAL)) & (
-        pl.col(CHAPTER99_CENTS) > pl.col("chapter99_max_cents")
-    ).fill_null(False)
-    note = pl.format(
-        "formal entry: its Chapter 99 articles are worth ${}, over the ${} informal limit for them ({})",
-        dollar_text(pl.col(CHAPTER99_CENTS)),
-        dollar_text(pl.col("chapter99_max_cents")),
-        pl.col("entry_limit_rule_id"),
+    :func:`chapter99_value`: informal packages only) are worth more than the lower limit in force on its date,
+    and the columns of :data:`ENTRY_COLUMNS`. Under a suspended limit such a package stays informal, saying so;
+    one whose charged articles are within the limit but whose open ones could take it over has its entry, and
+    fees, open. The few packages concerned are decided apart, then set beside all of them by package key."""
+    limits = days.select(
+        "arrival_date",
+        "chapter99_max_cents",
+        "chapter99_suspended",
+        "entry_limit_confidence",
+        "entry_limit_rule_id",
+    ).lazy()
+    charged = pl.col(CHAPTER99_CENTS)
+    open_value = pl.col(CHAPTER99_OPEN_CENTS)
+    limit = pl.col("chapter99_max_cents")
+    suspended = pl.col("chapter99_suspended").fill_null(False)
+    over = (charged > limit).fill_null(False)
+    made_formal = over & ~suspended
+    left_open = (~over & ~suspended & (charged + open_value > limit)).fill_null(False)
+    rule = pl.col("entry_limit_rule_id")
+    note = (
+        pl.when(made_formal)
+        .then(
+            pl.format(
+                "formal entry: its Chapter 99 articles are worth ${}, over the ${} informal limit for them ({})",
+                dollar_text(charged),
+                dollar_text(limit),
+                rule,
+            )
+        )
+        .when(over)
+        .then(
+            pl.format(
+                "informal entry: its Chapter 99 articles are worth ${}, over the ${} limit for them, which is "
+                "suspended ({})",
+                dollar_text(charged),
+                dollar_text(limit),
+                rule,
+            )
+        )
+        .when(left_open)
+        .then(
+            pl.format(
+                "entry type open: Chapter 99 articles charged ${} and ${} of articles whose Chapter 99 duty is "
+                "open, against the ${} informal limit for them ({}): the fees of an informal entry, not settled",
+                dollar_text(charged),
+                dollar_text(open_value),
+                dollar_text(limit),
+                rule,
+            )
+        )
+    )
+    decided = (
+        value.join(limits, on="arrival_date", how="inner")
+        .select(
+            PACKAGE_KEY,
+            made_formal.alias("__made_formal"),
+            note.alias(ENTRY_NOTE),
+            left_open.alias(ENTRY_OPEN),
+            (over & (pl.col("entry_limit_confidence") != "confirmed"))
+            .fill_null(False)
+            .alias(ENTRY_UNCONFIRMED),
+        )
+        .filter(pl.col(ENTRY_NOTE).is_not_null())
     )
     return (
-        packages.join(value, on=PACKAGE_KEY, how="left", maintain_order="left")
-        .join(limits, on="arrival_date", how="left", maintain_order="left")
+        packages.join(decided, on=PACKAGE_KEY, how="left", maintain_order="left")
         .with_columns(
-            pl.when(over)
+            pl.when(pl.col("__made_formal"))
             .then(pl.lit(str(EntryType.FORMAL)))
             .otherwise(pl.col("entry_type"))
             .alias("entry_type"),
-            pl.when(over).then(note).alias(ENTRY_NOTE),
+            pl.col(ENTRY_OPEN).fill_null(False),
+            pl.col(ENTRY_UNCONFIRMED).fill_null(False),
         )
-        .drop(CHAPTER99_CENTS, "chapter99_max_cents", "entry_limit_rule_id")
+        .drop("__made_formal")
     )

@@ -10,6 +10,7 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
+from screening.stages.entry_limits import ENTRY_OPEN, ENTRY_UNCONFIRMED
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -109,7 +110,9 @@ def settle_fees(
     a fee whose ``usmca_claim_note`` says what the pack does not settle on such goods, ids in
     ``claim_noted_fees``), ``fees-unknown`` (a fee in force has
     no amount: fees are owed, which and how much is not known; or a line's code leaves open whether the
-    item may use the postal method, ``postal_open``, on which its fees depend) or ``no-fee-schedule`` (the pack has no fees
+    item may use the postal method, ``postal_open``, on which its fees depend; or its entry type depends on a
+    Chapter 99 duty left open, :data:`~screening.stages.entry_limits.ENTRY_OPEN`; an entry type the Chapter 99 limit
+    decided under an unconfirmed rule, ``ENTRY_UNCONFIRMED``, is ``assessed-unconfirmed``) or ``no-fee-schedule`` (the pack has no fees
     for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
     per_package = fees.group_by(PACKAGE_KEY).agg(
@@ -126,11 +129,16 @@ def settle_fees(
         .then(pl.lit("none-due"))
         .when(~has_schedule)
         .then(pl.lit("no-fee-schedule"))
-        .when(pl.col("__fee_unknown").fill_null(False) | pl.col("postal_open"))
+        .when(
+            pl.col("__fee_unknown").fill_null(False)
+            | pl.col("postal_open")
+            | pl.col(ENTRY_OPEN).fill_null(False)
+        )
         .then(pl.lit("fees-unknown"))
         .when(
             pl.col("__fee_unconfirmed").fill_null(False)
             | (pl.col("usmca_claimed") & pl.col("__claim_noted").fill_null(False))
+            | pl.col(ENTRY_UNCONFIRMED).fill_null(False)
         )
         .then(pl.lit("assessed-unconfirmed"))
         .otherwise(pl.lit("assessed"))

@@ -186,9 +186,92 @@ def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_th
         and "(informal-limit-2500)" in a
         for a in formal["assumption"].to_list()
     )
-    assert fees.filter(pl.col("package_id") != "CN-OVER")["assumption"].null_count() == 6
+    later = fees.filter(pl.col("package_id") == "CN-LATER")["assumption"].to_list()
+    assert (
+        later
+        == [
+            "informal entry: its Chapter 99 articles are worth $900.00, over the $250.00 limit for them, which is "
+            "suspended (informal-limit-2500-ch99-clause-suspended)"
+        ]
+        * 2
+    )
+    assert fees.filter(~pl.col("package_id").is_in(["CN-OVER", "CN-LATER"]))["assumption"].null_count() == 4
     cn_fees = dict(result.packages.select("package_id", "fees_usd").iter_rows())
     assert (cn_fees["CN-OVER"], cn_fees["CN-LATER"]) == (Decimal("34.02"), Decimal("3.93"))
+
+
+def test_an_entry_the_chapter_99_limit_leaves_open_or_decides_under_an_unconfirmed_rule_says_so(
+    screen_lines: Screen,
+) -> None:
+    """A Chapter 99 duty left open (a code too short for the measure's list, a gap of a Section 232 duty) could
+    make a package formal: its fees are not settled (they were those of an informal entry, ``assessed``). The
+    clause's reading and its suspension are unconfirmed in the pack: the cargo packages they decide say so."""
+    cargo = {"mode": "cargo", "description": "aluminum article", "declared_value": "900.00"}
+    result = screen_lines(
+        {
+            **cargo,
+            "package_id": "SHORT",
+            "consignee_name": "A",
+            "arrival_date": "2025-03-20",
+            "hts_code": "7616.99",
+        },
+        {
+            **cargo,
+            "package_id": "GAP",
+            "consignee_name": "B",
+            "arrival_date": "2025-03-10",
+            "hts_code": "7607.11.30.00",
+        },
+        {
+            **cargo,
+            "package_id": "LONG",
+            "consignee_name": "C",
+            "arrival_date": "2025-03-20",
+            "hts_code": "7616.99.51.60",
+        },
+        {
+            **cargo,
+            "package_id": "SUSPENDED",
+            "consignee_name": "D",
+            "arrival_date": "2025-05-15",
+            "hts_code": "7616.99.51.60",
+        },
+        # No Chapter 99 duty on a DE t-shirt before the reciprocal tariffs (2025-04-05).
+        {
+            **cargo,
+            "package_id": "PLAIN",
+            "consignee_name": "E",
+            "arrival_date": "2025-03-20",
+            "hts_code": "6109.10.00.12",
+        },
+    )
+    got = {
+        r["package_id"]: r
+        for r in result.packages.select("package_id", "entry_type", "fee_status").to_dicts()
+    }
+    assert {p: (r["entry_type"], r["fee_status"]) for p, r in got.items()} == {
+        "SHORT": ("informal", "fees-unknown"),
+        "GAP": ("informal", "fees-unknown"),
+        "LONG": ("formal", "assessed-unconfirmed"),
+        "SUSPENDED": ("informal", "assessed-unconfirmed"),
+        "PLAIN": ("informal", "assessed"),
+    }
+    notes = dict(
+        result.components.filter(pl.col("component").str.starts_with("mpf"))
+        .select("package_id", "assumption")
+        .iter_rows()
+    )
+    assert notes["SHORT"].startswith(
+        "entry type open: Chapter 99 articles charged $0.00 and $900.00 of articles"
+    )
+    assert notes["GAP"].startswith(
+        "entry type open: Chapter 99 articles charged $0.00 and $900.00 of articles"
+    )
+    assert notes["SUSPENDED"] == (
+        "informal entry: its Chapter 99 articles are worth $900.00, over the $250.00 limit for them, which is "
+        "suspended (informal-limit-2500-ch99-clause-suspended)"
+    )
+    assert notes["PLAIN"] is None
 
 
 def test_a_package_takes_its_most_severe_line_reason(screen_lines: Screen) -> None:

@@ -132,9 +132,13 @@ def test_a_toml_date_in_the_defaults_is_read_as_its_iso_text(tmp_path: Path, pac
     assert ColumnMapping.from_toml(dated).digest() == ColumnMapping.from_toml(quoted).digest()
     result = screen(source, pack, mapping=dated)
     assert set(result.lines["arrival_date"]) == {dt.date(2025, 9, 15)}
-    # A TOML date-time is its ISO text too.
-    stamped = ColumnMapping(defaults={"arrival_date": dt.datetime(2025, 9, 15, 10, 30)})
-    assert stamped.defaults == {"arrival_date": "2025-09-15T10:30:00"}
+    # A TOML date-time is refused, naming the key: as text, every line would be an invalid-date reject.
+    with pytest.raises(ValidationError, match="arrival_date: a date-time or time is not a default"):
+        ColumnMapping(defaults={"arrival_date": dt.datetime(2025, 9, 15, 10, 30)})
+    stamped = tmp_path / "stamped.toml"
+    stamped.write_text("[defaults]\narrival_date = 2025-09-15T10:00:00\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="a date-time or time is not a default"):
+        ColumnMapping.from_toml(stamped)
 
 
 def test_default_does_not_override_a_present_column(tmp_path: Path, pack: RulePack) -> None:
