@@ -802,7 +802,7 @@ class _MorselSetting:
     """Polars' streaming morsel size (``POLARS_IDEAL_MORSEL_SIZE``, :meth:`pl.Config.set_streaming_chunk_size`)
     set while runs validate (polars 2.1 has no per-query setting of it).
 
-    The setting is process-wide: while any run is inside :meth:`rows`, every streaming query of the process
+    The setting is process-wide: while any run is inside :meth:`at_most`, every streaming query of the process
     (the caller's own too) runs in morsels of the fewest rows those runs asked for. When the last run leaves,
     the setting is put back to what it was before the first one came (a change of it made by anyone else
     in between is lost); no other polars setting is touched.
@@ -816,7 +816,7 @@ class _MorselSetting:
         self._before: str | None = None
 
     @contextlib.contextmanager
-    def rows(self, rows: int) -> Iterator[None]:
+    def at_most(self, rows: int) -> Iterator[None]:
         """Streaming queries in morsels of at most ``rows`` rows inside the block."""
         with self._lock:
             if not self._runs:
@@ -865,7 +865,7 @@ def validate_into(
         # process-wide setting (:class:`_MorselSetting`), put back when the last run leaves the block. Row
         # groups of a morsel let a reader skip those without the rows it asks for (by their statistics).
         morsel = VALIDATION_MORSEL_ROWS if partition is None else PARTITIONED_MORSEL_ROWS
-        with _VALIDATION_MORSELS.rows(morsel):
+        with _VALIDATION_MORSELS.at_most(morsel):
             # A few sources per pass: one pass over a thousand small files held memory for each at once
             # (13 GiB for 1,000 files of 10 lines).
             for group, start in enumerate(range(0, len(checked), SOURCES_PER_PASS)):
