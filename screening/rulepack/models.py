@@ -175,6 +175,11 @@ class NeverEligible(Rule):
         default=None, description="CSV in the pack with an `hts_prefix` column (added to hts_prefixes)"
     )
     origins: Countries = ("*",)
+    waived_at_most_usd: Usd | None = Field(
+        default=None,
+        description="the class does not apply to a package worth at most this (perfume containing alcohol in "
+        "a shipment of $5 or less, DOMAIN.md 2)",
+    )
 
     @model_validator(mode="after")
     def _has_prefixes(self) -> NeverEligible:

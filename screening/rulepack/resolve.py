@@ -179,6 +179,7 @@ def _never_eligible(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "origin": origin,
             "exclusion_reason": rule.reason,
             "exclusion_rule_id": rule.id,
+            "exclusion_waived_cents": cents(rule.waived_at_most_usd),
         }
         for day in days
         for rule in pack.de_minimis.never_eligible
@@ -194,6 +195,7 @@ def _never_eligible(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "origin": pl.String(),
             "exclusion_reason": pl.String(),
             "exclusion_rule_id": pl.String(),
+            "exclusion_waived_cents": CENTS,
         },
     )
 

@@ -112,11 +112,12 @@ def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff:
     """Left-join the never-eligible class of each line's HTS code and origin (see :func:`exclusions_for_keys`)."""
     rows = lines.collect(engine="in-memory")
     keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()
-    return attach(
-        rows.lazy(),
-        exclusions_for_keys(keys, never_eligible, tariff),
-        ["arrival_date", "hts_digits", "country_of_origin"],
+    # The class's waiver (``exclusion_waived_cents``: it does not apply to a package worth at most this).
+    waivers = never_eligible.select("exclusion_rule_id", "exclusion_waived_cents").unique("exclusion_rule_id")
+    found = exclusions_for_keys(keys, never_eligible, tariff).join(
+        waivers.lazy(), on="exclusion_rule_id", how="left"
     )
+    return attach(rows.lazy(), found, ["arrival_date", "hts_digits", "country_of_origin"])
 
 
 #: Reasons whose goods cannot use the postal method (DOMAIN.md §1a: AD/CVD and quota goods need an entry).
@@ -257,6 +258,7 @@ DECISION_GOODS_OUTPUT = (
 _DECISION_GOODS_INPUT = (
     "threshold_cents",
     "informal_max_cents",
+    "exclusion_waived_cents",
     "__base_rank",
     "__dm_suspended",
     "__no_exclusion",
@@ -311,6 +313,8 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
     with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT]).with_columns(
         gift_limits(lines, gifts)
     )
+    if goods.get_column("exclusion_waived_cents").is_not_null().any():
+        with_goods = with_goods.with_columns(_waived_exclusions())
     ranked = with_goods.with_columns(*line_reason_rank())
     packages = _package_decisions(ranked, goods)
     # The package table has one row per package in line order: a line's row there is its package's
@@ -338,6 +342,22 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
         "de_minimis_suspended",
         "entry_type",
     )
+
+
+def _waived_exclusions() -> list[pl.Expr]:
+    """A never-eligible class waived for a package worth at most its ``exclusion_waived_cents`` (perfume with
+    alcohol in a shipment of $5 or less): such a line's goods are no longer excluded, so its base reason is the
+    suspension alone, if any (a suspension outranks an exclusion already), and a gift may pass."""
+    waived = (
+        pl.col("value_usd_cents").sum().over(PACKAGE_KEY) <= pl.col("exclusion_waived_cents")
+    ).fill_null(False)
+    return [
+        pl.when(waived & ~pl.col("__dm_suspended"))
+        .then(None)
+        .otherwise(pl.col("__base_rank"))
+        .alias("__base_rank"),
+        (pl.col("__no_exclusion") | waived).alias("__no_exclusion"),
+    ]
 
 
 def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:

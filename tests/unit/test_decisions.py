@@ -850,9 +850,9 @@ def test_a_postal_item_already_at_the_regime_s_highest_amount_owes_it_whatever_i
 
 
 def test_an_open_postal_amount_per_item_says_why(us_pack: screening.RulePack) -> None:
-    """Charged per item under a regime with no amount for the origin (IN mail, 2025-09-05), the package's
+    """Charged per item under a regime with no amount for the origin (AU mail, 2025-09-05), the package's
     postal_specific row had no amount and no assumption; the same line's ad valorem row says why."""
-    mail = {**BASE_LINE, "mode": "postal", "arrival_date": "2025-09-05", "country_of_origin": "IN"}
+    mail = {**BASE_LINE, "mode": "postal", "arrival_date": "2025-09-05", "country_of_origin": "AU"}
     result = screening.screen(pl.DataFrame([mail]), rules=us_pack, postal_method="specific")
     row = result.components.filter(pl.col("component") == "postal_specific")
     assert row["amount_usd"].to_list() == [None]
