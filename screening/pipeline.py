@@ -1036,7 +1036,10 @@ def _decide(
     else:
         running_totals = running.running_totals(lines.lazy(), prior, earlier)
         lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)
-    lines = decide.decide_lines(lines, facts, resolved.gifts)
+    # A package continued from earlier batches: its value here is not the package's (a waiver by value is not given).
+    lines = decide.decide_lines(
+        lines, facts, resolved.gifts, continued=earlier if prior is not None else None
+    )
     lines = assess.add_duty_columns(lines, facts, postal_method)
     lines = part_rates.settle_part_rates(lines, resolved.tariff_parts)
     return lines.select(

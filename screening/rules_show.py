@@ -162,7 +162,10 @@ def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
     else:
         shown = list(prefixes[:SHOWN_PREFIXES])
     more = f" … ({len(prefixes):,} prefixes)" if len(prefixes) > len(shown) else ""
-    return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}"
+    waived = (
+        f"; not for a package worth ${rule.waived_at_most_usd} or less" if rule.waived_at_most_usd else ""
+    )
+    return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}{waived}"
 
 
 def _never_eligible_covering(pack: RulePack, day: dt.date, origin: str | None, hts: str) -> set[str]:
@@ -215,9 +218,10 @@ def _entry_limit_text(limit: EntryLimit) -> str:
     if limit.chapter99_max_usd is None:
         return text
     headings = ", ".join(limit.chapter99_headings)
-    return (
-        f"{text}; up to ${limit.chapter99_max_usd} of articles charged under Chapter 99 headings {headings}"
-    )
+    lower = f"up to ${limit.chapter99_max_usd} of articles charged under Chapter 99 headings {headings}"
+    if limit.chapter99_suspended:
+        return f"{text}; the limit of {lower} is suspended (packages over it stay informal)"
+    return f"{text}; {lower}"
 
 
 def _fee_text(fee: Fee) -> str:

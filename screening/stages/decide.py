@@ -298,7 +298,9 @@ def line_reason_rank() -> tuple[pl.Expr, pl.Expr]:
     return rank.alias("__reason_rank"), source.cast(pl.Int8()).alias("__rule_source")
 
 
-def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) -> pl.DataFrame:
+def decide_lines(
+    lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame, continued: pl.Series | None = None
+) -> pl.DataFrame:
     """Package decisions on every line, from one aggregation per package.
 
     Adds the goods columns :data:`DECISION_GOODS_OUTPUT`, then ``de_minimis_reason`` and
@@ -308,13 +310,14 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
     a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal)
     and ``package_postal_item_unknown``. Expects the lines in package order with
     :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
-    goods table after :func:`add_goods_reasons`.
+    goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines in earlier batches
+    (incremental mode), whose value here is not theirs.
     """
     with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT]).with_columns(
         gift_limits(lines, gifts)
     )
     if goods.get_column("exclusion_waived_cents").is_not_null().any():
-        with_goods = with_goods.with_columns(_waived_exclusions())
+        with_goods = with_goods.with_columns(_waived_exclusions(continued))
     ranked = with_goods.with_columns(*line_reason_rank())
     packages = _package_decisions(ranked, goods)
     # The package table has one row per package in line order: a line's row there is its package's
@@ -344,13 +347,16 @@ def decide_lines(lines: pl.DataFrame, goods: pl.DataFrame, gifts: pl.DataFrame) 
     )
 
 
-def _waived_exclusions() -> list[pl.Expr]:
+def _waived_exclusions(continued: pl.Series | None) -> list[pl.Expr]:
     """A never-eligible class waived for a package worth at most its ``exclusion_waived_cents`` (perfume with
     alcohol in a shipment of $5 or less): such a line's goods are no longer excluded, so its base reason is the
-    suspension alone, if any (a suspension outranks an exclusion already), and a gift may pass."""
+    suspension alone, if any (a suspension outranks an exclusion already), and a gift may pass. Not for a package
+    ``continued`` from earlier batches (incremental mode): its lines here are not all its value."""
     waived = (
         pl.col("value_usd_cents").sum().over(PACKAGE_KEY) <= pl.col("exclusion_waived_cents")
     ).fill_null(False)
+    if continued is not None:
+        waived = waived & ~pl.col("package_id").is_in(continued.implode())
     return [
         pl.when(waived & ~pl.col("__dm_suspended"))
         .then(None)

@@ -143,7 +143,13 @@ def apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl.
     over = (charged > limit).fill_null(False)
     made_formal = over & ~suspended
     left_open = (~over & ~suspended & (charged + open_value > limit)).fill_null(False)
-    rule = pl.col("entry_limit_rule_id")
+    # The rule, with its confidence where the pack does not hold it settled (the fee components' own
+    # confidence is their fee rule's).
+    rule = (
+        pl.when(pl.col("entry_limit_confidence") == "confirmed")
+        .then(pl.col("entry_limit_rule_id"))
+        .otherwise(pl.format("{}, {}", pl.col("entry_limit_rule_id"), pl.col("entry_limit_confidence")))
+    )
     note = (
         pl.when(made_formal)
         .then(

@@ -261,6 +261,16 @@ def test_rules_show_prints_a_measure_s_assumption_a_gap_s_place_and_the_chapter_
         "informal-limit-2500": "informal up to $2500.00; up to $250.00 of articles charged under Chapter 99 "
         "headings 9903, 9904"
     }
+    later = {
+        e.rule_id: e.summary for e in rules_in_force(us_pack, dt.date(2025, 4, 30)) if e.kind == "entry-limit"
+    }
+    assert later["informal-limit-2500-ch99-clause-suspended"].endswith(
+        "is suspended (packages over it stay informal)"
+    )
+    perfume = {
+        e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 3, 20), origin="FR", hts="3303.00.30.00")
+    }
+    assert perfume["excise-perfume-alcohol"].summary.endswith("not for a package worth $5.00 or less")
 
 
 def test_rules_show_for_a_code_without_a_mode_still_applies_the_code_s_scope(

@@ -72,6 +72,27 @@ def test_packages_are_judged_in_arrival_order_not_in_package_id_order(
     }
 
 
+def test_a_waiver_by_package_value_is_not_given_to_a_package_continued_from_an_earlier_batch(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Perfume with alcohol is never eligible unless its package is worth $5.00 or less: a $10 t-shirt in one
+    batch and $4 of perfume of the same package in the next released the perfume duty-free (the batch saw $4),
+    where the whole day excludes the $14 package."""
+    shirt = manifest({"package_id": "G", "line_no": "1", "declared_value": "10.00"})
+    perfume = manifest(
+        {"package_id": "G", "line_no": "2", "hts_code": "3303.00.30.00", "declared_value": "4.00"}
+    )
+    screener = screening.Screener(us_pack)
+    screener.screen(shirt)
+    later = screener.screen(perfume)
+    assert later.packages["de_minimis_reason"].to_list() == ["dm-excluded-excise"]
+    whole = screening.screen(pl.concat([shirt, perfume]), rules=us_pack)
+    assert whole.packages["de_minimis_reason"].to_list() == ["dm-excluded-excise"]
+    # Alone in one batch, $4 of perfume is waived.
+    alone = screening.Screener(us_pack).screen(perfume.with_columns(pl.lit("H").alias("package_id")))
+    assert alone.packages["de_minimis_reason"].to_list() == ["dm-eligible"]
+
+
 def test_a_shipper_s_split_is_judged_on_the_batch_s_packages_before_it_not_after(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:

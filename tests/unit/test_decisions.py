@@ -183,7 +183,7 @@ def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_th
         a.startswith(
             "formal entry: its Chapter 99 articles are worth $900.00, over the $250.00 informal limit"
         )
-        and "(informal-limit-2500)" in a
+        and "(informal-limit-2500, unconfirmed)" in a
         for a in formal["assumption"].to_list()
     )
     later = fees.filter(pl.col("package_id") == "CN-LATER")["assumption"].to_list()
@@ -191,7 +191,7 @@ def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_th
         later
         == [
             "informal entry: its Chapter 99 articles are worth $900.00, over the $250.00 limit for them, which is "
-            "suspended (informal-limit-2500-ch99-clause-suspended)"
+            "suspended (informal-limit-2500-ch99-clause-suspended, unconfirmed)"
         ]
         * 2
     )
@@ -269,7 +269,7 @@ def test_an_entry_the_chapter_99_limit_leaves_open_or_decides_under_an_unconfirm
     )
     assert notes["SUSPENDED"] == (
         "informal entry: its Chapter 99 articles are worth $900.00, over the $250.00 limit for them, which is "
-        "suspended (informal-limit-2500-ch99-clause-suspended)"
+        "suspended (informal-limit-2500-ch99-clause-suspended, unconfirmed)"
     )
     assert notes["PLAIN"] is None
 
