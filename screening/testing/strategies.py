@@ -4,8 +4,11 @@ Everything drawn here is invented. Manifests come as polars frames of text
 columns (as a CSV would be read) with every canonical column, and look like a
 day's express, postal and cargo traffic: many packages to few consignees (the
 same person spelt several ways), values around the de minimis threshold, and
-arrival dates around the bundled U.S. pack's rule changes. Every knob has a
-keyword argument, so tests can draw HTS codes and dates from the pack they use.
+arrival dates around the bundled U.S. pack's rule changes, a person's packages
+often meeting on one day. Ids, quantities and weights come as exports write them
+when they have none: placeholder ids (``nan``, ``NULL``, ``N/A``) and zeros.
+Every knob has a keyword argument, so tests can draw HTS codes and dates from
+the pack they use.
 
 This module depends only on :mod:`screening.schema` and :mod:`screening.errors`
 (and Hypothesis and polars): it never loads a pack or runs the engine.
@@ -42,20 +45,32 @@ COLUMNS: Final[tuple[str, ...]] = tuple(c.name for c in MANIFEST_COLUMNS)
 
 # fmt: off
 #: 10-digit HTS codes whose tariff lines are in the bundled U.S. pack (apparel, phones, toys, jewellery, a
-#: wine under an excise exclusion with a specific rate), plus one it lacks (live horses: no tariff line).
+#: wine under an excise exclusion with a specific rate per liter, honey with a specific rate per kg and an
+#: AD/CVD order from CN), plus one it lacks (live horses: no tariff line).
 DEFAULT_HTS_CODES: Final[tuple[str, ...]] = (
     "6109100012", "6110202075", "6403999065", "8517130000", "8518301000", "9503000073", "7113115000",
-    "3304100000", "4202221500", "0902101050", "2204215015", "0101210010",
+    "3304100000", "4202221500", "0902101050", "2204215015", "0409000035", "0101210010",
 )
 #: Currencies of the bundled pack (USD most often, as in real manifests).
 DEFAULT_CURRENCIES: Final[tuple[str, ...]] = ("USD", "USD", "USD", "EUR", "CNY", "GBP", "JPY", "CAD")
 #: Origins: CN-led, with HK, Europe, Asia and the USMCA partners.
 DEFAULT_ORIGINS: Final[tuple[str, ...]] = ("CN", "CN", "CN", "HK", "DE", "GB", "JP", "VN", "CA", "MX")
-#: Declared values on and around the $800 threshold and the $2,500 informal-entry limit.
+#: Declared values on and around the $800 threshold, the $250 informal-entry limit for Chapter 99 articles
+#: and the $2,500 informal-entry limit.
 BOUNDARY_VALUES: Final[tuple[str, ...]] = (
-    "0", "0.00", "0.01", "1", "99.99", "266.67", "399.99", "400.00", "799.99", "800", "800.00", "800.01",
-    "1600.00", "2499.99", "2500.00", "2500.01",
+    "0", "0.00", "0.01", "1", "99.99", "249.99", "250.00", "250.01", "266.67", "399.99", "400.00", "799.99",
+    "800", "800.00", "800.01", "1600.00", "2499.99", "2500.00", "2500.01",
 )
+#: What exports write in a ``consignee_id`` cell they have no id for (pandas' ``nan``, ``None`` and ``<NA>``,
+#: SQL's ``NULL`` and ``\N``, spreadsheets' ``N/A`` and ``#N/A``, blanks): no id, so the name and ZIP say who
+#: the consignee is (README, "consignee_id").
+PLACEHOLDER_IDS: Final[tuple[str, ...]] = (
+    "nan", "NaN", "None", "<NA>", "NULL", "null", "\\N", "N/A", "n/a", "#N/A", "", "  ",
+)
+#: Quantities and gross weights: mostly counts and kilograms, sometimes none, sometimes 0 (which exports
+#: write for "unknown": a specific rate on it is ``needs-quantity``, not $0.00).
+QUANTITIES: Final[tuple[str | None, ...]] = (None, "1", "1", "2", "3", "0.5", "0", "0.000")
+WEIGHTS: Final[tuple[str | None, ...]] = (None, "0.2", "1.5", "4", "0", "0.0")
 _FIRST: Final = ("Anna", "Ben", "Carla", "Dmitri", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas")
 _LAST: Final = ("Keller", "Brandt", "Okafor", "Lindqvist", "Nakamura", "Ibarra", "Petrov", "Moreau")
 _STREETS: Final = ("Maple St", "Oak Ave", "Cedar Rd", "Pine Ln", "Elm Dr", "Willow Way")
@@ -65,7 +80,7 @@ _SHIPPERS: Final = (
 )
 _DESCRIPTIONS: Final = (
     "cotton t-shirt", "knitted sweater", "leather boots", "smartphone", "bluetooth earphones",
-    "plush toy", "silver necklace", "face cream", "handbag", "green tea", "red wine", "gift", "parts",
+    "plush toy", "silver necklace", "face cream", "handbag", "green tea", "red wine", "honey", "gift", "parts",
 )
 _CARRIERS: Final = {"express": ("DHL", "FDX", "UPS"), "postal": ("USPS",), "cargo": ("CX", "LH", "5Y")}
 _PORTS: Final = ("4701", "2720", "3901", "5206", "1704")
@@ -109,9 +124,17 @@ BREAKAGES: Final[tuple[Breakage, ...]] = (
 )
 
 
+_PLACEHOLDER_KEYS: Final = frozenset(p.strip().lower() for p in PLACEHOLDER_IDS)
+
+
+def is_placeholder_id(consignee_id: str | None) -> bool:
+    """Whether a ``consignee_id`` cell gives no id: empty, or one of :data:`PLACEHOLDER_IDS` (any case, padded)."""
+    return consignee_id is None or consignee_id.strip().lower() in _PLACEHOLDER_KEYS
+
+
 @dataclass(frozen=True)
 class Person:
-    """An invented consignee: name, ZIP and (sometimes) a filer's stable id."""
+    """An invented consignee: name, ZIP and (sometimes) a filer's stable id, or a placeholder for none."""
 
     name: str
     zip5: str
@@ -120,9 +143,11 @@ class Person:
 
     @property
     def key(self) -> str:
-        """Who this is, as the README defines one person: the filer's id, else the name and ZIP (however a
-        filer spells them)."""
-        return f"id:{self.consignee_id}" if self.consignee_id else f"name:{self.name}|{self.zip5}"
+        """Who this is, as the README defines one person: the filer's id, else (no id, or a placeholder such as
+        ``nan``) the name and ZIP (however a filer spells them)."""
+        if is_placeholder_id(self.consignee_id):
+            return f"name:{self.name}|{self.zip5}"
+        return f"id:{self.consignee_id}"
 
 
 @dataclass(frozen=True)
@@ -184,17 +209,16 @@ def declared_values(*, max_value: int = 3000) -> st.SearchStrategy[str]:
     )
 
 
-def persons(*, with_ids: bool = True) -> st.SearchStrategy[Person]:
-    """An invented consignee; about a third carry a ``consignee_id``."""
+def persons(*, with_ids: bool = True, placeholders: bool = True) -> st.SearchStrategy[Person]:
+    """An invented consignee. About a third carry a ``consignee_id`` (none unless ``with_ids``); about one in
+    six (unless ``placeholders`` is false) writes one of :data:`PLACEHOLDER_IDS` in its place, which is no id."""
+    real_id = st.integers(1, 10**6).map(lambda n: f"C{n:09d}")
+    no_id = st.one_of(st.none(), st.sampled_from(PLACEHOLDER_IDS)) if placeholders else st.none()
     return st.builds(
         Person,
         name=st.tuples(st.sampled_from(_FIRST), st.sampled_from(_LAST)).map(" ".join),
         zip5=st.integers(min_value=1001, max_value=99950).map(lambda n: f"{n:05d}"),
-        consignee_id=(
-            st.one_of(st.none(), st.none(), st.integers(1, 10**6).map(lambda n: f"C{n:09d}"))
-            if with_ids
-            else st.none()
-        ),
+        consignee_id=(st.one_of(st.none(), no_id, real_id) if with_ids else no_id),
         street=st.tuples(st.integers(1, 999), st.sampled_from(_STREETS)).map(lambda t: f"{t[0]} {t[1]}"),
     )
 
@@ -230,6 +254,14 @@ def _variant(draw: st.DrawFn, text: str, messy: bool, *, lower: bool = True) -> 
     return draw(st.sampled_from(options))
 
 
+def _consignee_id(draw: st.DrawFn, person: Person, messy: bool) -> str | None:
+    """The person's id; for a person without one, sometimes another way of writing none (a blank, ``nan``,
+    ``NULL``, ...: the same person, keyed by name and ZIP)."""
+    if not messy or not is_placeholder_id(person.consignee_id):
+        return person.consignee_id
+    return draw(st.one_of(st.just(person.consignee_id), st.sampled_from((None, *PLACEHOLDER_IDS))))
+
+
 def _hts_text(draw: st.DrawFn, code: str, messy: bool) -> str:
     """A 10-digit code as 10, 8 or 6 digits, plain or dotted (``6109.10.00.12``)."""
     # Mostly the full code; sometimes 8 digits; rarely 6 (which no tariff line of a pack matches).
@@ -251,15 +283,15 @@ def _package(
     package_id: str,
     person: Person,
     hts_codes: Sequence[str],
-    dates: Sequence[dt.date],
+    days: st.SearchStrategy[dt.date],
     currencies: Sequence[str],
     origins: Sequence[str],
     modes: Sequence[str],
     max_lines: int,
     messy: bool,
 ) -> list[Row]:
-    """The lines of one package: one arrival date, mode, origin, currency and consignee."""
-    day = draw(st.sampled_from(dates))
+    """The lines of one package: one arrival date (from ``days``), mode, origin, currency and consignee."""
+    day = draw(days)
     mode = draw(st.sampled_from(modes))
     origin = draw(st.sampled_from(origins))
     currency = draw(st.sampled_from(currencies))
@@ -284,7 +316,7 @@ def _package(
                 "port_of_entry": port,
                 "shipper_name": shipper,
                 "shipper_country": draw(st.sampled_from((origin, None))),
-                "consignee_id": person.consignee_id,
+                "consignee_id": _consignee_id(draw, person, messy),
                 "consignee_name": name,
                 "consignee_address": draw(st.sampled_from((person.street, None))),
                 "consignee_postal_code": postal,
@@ -292,10 +324,10 @@ def _package(
                 "country_of_export": draw(st.sampled_from((origin, None))),
                 "hts_code": _hts_text(draw, draw(st.sampled_from(hts_codes)), messy),
                 "description": draw(st.sampled_from(_DESCRIPTIONS)),
-                "quantity": draw(st.sampled_from((None, "1", "1", "2", "3", "0.5"))),
+                "quantity": draw(st.sampled_from(QUANTITIES)),
                 "declared_value": draw(declared_values()),
                 "currency": _variant(draw, currency, messy),
-                "gross_weight_kg": draw(st.sampled_from((None, "0.2", "1.5", "4"))),
+                "gross_weight_kg": draw(st.sampled_from(WEIGHTS)),
                 "usmca_claim": usmca,
                 "gift": draw(st.sampled_from((None, None, "false", "no"))),
             }
@@ -326,7 +358,7 @@ def manifest_rows(
             package_id=pair[1],
             person=pair[0],
             hts_codes=hts_codes,
-            dates=bundled_rule_change_dates() if dates is None else dates,
+            days=st.sampled_from(bundled_rule_change_dates() if dates is None else dates),
             currencies=currencies,
             origins=origins,
             modes=modes,
@@ -383,6 +415,10 @@ def _labelled_manifests(
     breakages: Sequence[Breakage],
 ) -> LabelledManifest:
     people = draw(st.lists(persons(), min_size=1, max_size=max_consignees))
+    # Half of the packages arrive on one of a few busy days, so that a person's packages meet on one day (drawn
+    # from all the dates, few of them would: the consignee-day totals would mostly be a single package's).
+    busy = draw(st.lists(st.sampled_from(dates), min_size=1, max_size=2, unique=True))
+    days = st.one_of(st.sampled_from(busy), st.sampled_from(dates))
     # Skew: the first person is drawn about half the time, so a few people get many packages.
     pick_person = st.one_of(st.just(0), st.integers(0, len(people) - 1))
     packages = draw(st.integers(min_value=min_packages, max_value=max_packages))
@@ -395,7 +431,7 @@ def _labelled_manifests(
                 package_id=f"PKG{index + 1:05d}",
                 person=person,
                 hts_codes=hts_codes,
-                dates=dates,
+                days=days,
                 currencies=currencies,
                 origins=origins,
                 modes=modes,
@@ -447,9 +483,10 @@ def labelled_manifests(
     (:func:`~screening.testing.boundaries.bundled_rule_change_dates`).
 
     Packages have 1 to ``max_lines`` lines sharing one date, mode, origin, currency and consignee, drawn
-    from at most ``max_consignees`` people (skewed: one person gets about half of the packages). Up to
-    ``max_broken`` broken rows (:func:`broken_rows` with ``breakages``, package ids ``BADnnnn``) are inserted
-    anywhere, and up to ``max_duplicates`` exact copies of earlier valid rows somewhere after their original.
+    from at most ``max_consignees`` people (skewed: one person gets about half of the packages); about half
+    of the packages arrive on one of one or two busy days of the manifest. Up to ``max_broken`` broken rows
+    (:func:`broken_rows` with ``breakages``, package ids ``BADnnnn``) are inserted anywhere, and up to
+    ``max_duplicates`` exact copies of earlier valid rows somewhere after their original.
     """
     if min_packages < 0 or max_packages < min_packages or max_lines < 1 or max_consignees < 1:
         raise ValueError("need 0 <= min_packages <= max_packages, max_lines >= 1 and max_consignees >= 1")
@@ -527,7 +564,9 @@ class SuspensionSpec:
 
 @dataclass(frozen=True)
 class DeMinimisPack:
-    """A small, valid ``de_minimis.toml``: one or two thresholds, a few suspensions, an informal limit.
+    """A small, valid ``de_minimis.toml``: one or two thresholds, a few suspensions, an informal limit and,
+    sometimes, a lower informal limit for articles charged under some Chapter 99 headings (19 CFR 143.21(a)),
+    in force until ``chapter99_until`` (when a second entry limit without it takes over) or throughout.
 
     Lay :meth:`toml` over a copy of a full pack (it replaces that pack's ``de_minimis.toml``). There are
     no never-eligible classes, so the decision follows :meth:`expected_reason` exactly.
@@ -537,6 +576,9 @@ class DeMinimisPack:
     thresholds: tuple[tuple[dt.date, Decimal], ...]
     suspensions: tuple[SuspensionSpec, ...]
     informal_max_usd: Decimal
+    chapter99_max_usd: Decimal | None = None
+    chapter99_headings: tuple[str, ...] = ()
+    chapter99_until: dt.date | None = None
 
     def threshold_on(self, day: dt.date) -> tuple[str, Decimal]:
         """The id and amount of the threshold in force on ``day``."""
@@ -561,6 +603,8 @@ class DeMinimisPack:
     def boundaries(self) -> tuple[dt.date, ...]:
         """Every date on which something in this file starts or ends."""
         days = {self.covers_from, *(d for d, _ in self.thresholds)}
+        if self.chapter99_until is not None:
+            days.add(self.chapter99_until)
         for s in self.suspensions:
             days.add(s.effective_from)
             if s.effective_to is not None:
@@ -588,10 +632,27 @@ class DeMinimisPack:
                 + (f"effective_to = {s.effective_to.isoformat()}\n" if s.effective_to else "")
                 + cite
             )
+        informal = f'informal_max_usd = "{self.informal_max_usd:.2f}"\n'
+        if self.chapter99_max_usd is None:
+            parts.append(
+                f'[[entry_limits]]\nid = "informal-limit"\n{informal}'
+                f"effective_from = {self.covers_from.isoformat()}\n" + cite
+            )
+            return "\n".join(parts)
+        headings = ", ".join(f'"{h}"' for h in self.chapter99_headings)
+        until = self.chapter99_until
         parts.append(
-            f'[[entry_limits]]\nid = "informal-limit"\ninformal_max_usd = "{self.informal_max_usd:.2f}"\n'
-            f"effective_from = {self.covers_from.isoformat()}\n" + cite
+            f'[[entry_limits]]\nid = "informal-limit-chapter99"\n{informal}'
+            f'chapter99_max_usd = "{self.chapter99_max_usd:.2f}"\nchapter99_headings = [{headings}]\n'
+            f"effective_from = {self.covers_from.isoformat()}\n"
+            + (f"effective_to = {until.isoformat()}\n" if until else "")
+            + cite
         )
+        if until is not None:
+            parts.append(
+                f'[[entry_limits]]\nid = "informal-limit-chapter99-suspended"\n{informal}'
+                f"effective_from = {until.isoformat()}\n" + cite
+            )
         return "\n".join(parts)
 
 
@@ -606,7 +667,9 @@ def de_minimis_packs(
     """A small valid de minimis rule file; its changes fall inside ``window``.
 
     Thresholds: one from ``covers_from``, sometimes a second from a date in the window. Suspensions:
-    at most one per origin (so periods never overlap), some open-ended, some for some modes only.
+    at most one per origin (so periods never overlap), some open-ended, some for some modes only. About
+    half have a lower informal limit for Chapter 99 articles (``chapter99_max_usd``, ``chapter99_headings``:
+    the bundled pack's $250 for 9903 and 9904, or another), some of them suspended on a date in the window.
     """
     amounts = st.decimals(min_value=0, max_value=2000, places=2).map(lambda d: d.quantize(Decimal("0.01")))
     days = st.dates(min_value=window[0], max_value=window[1])
@@ -629,9 +692,21 @@ def de_minimis_packs(
             )
         )
     informal = draw(st.sampled_from((Decimal("2500.00"), Decimal("1000.00"), Decimal("250.00"))))
+    chapter99_max: Decimal | None = None
+    headings: tuple[str, ...] = ()
+    until: dt.date | None = None
+    if draw(st.booleans()):
+        chapter99_max = draw(st.sampled_from((Decimal("250.00"), Decimal("100.00"), Decimal("0.00"))))
+        headings = tuple(
+            sorted(draw(st.lists(st.sampled_from(("9903", "9904", "9902")), unique=True, min_size=1)))
+        )
+        until = draw(st.one_of(st.none(), days))
     return DeMinimisPack(
         covers_from=covers_from,
         thresholds=tuple(thresholds),
         suspensions=tuple(suspensions),
         informal_max_usd=informal,
+        chapter99_max_usd=chapter99_max,
+        chapter99_headings=headings,
+        chapter99_until=until,
     )
