@@ -397,6 +397,35 @@ def test_idempotent_normalisation(pack: screening.RulePack, frame: pl.DataFrame,
     assert_same_outputs(again, once)
 
 
+# --- Zero quantities ----------------------------------------------------------------------------------------
+
+#: What a specific rate is charged on: 0 there counts as not given (README, "quantity", "gross_weight_kg").
+MEASURES_OF_QUANTITY = ("quantity", "gross_weight_kg")
+
+
+@given(frame=manifests(max_packages=8))
+def test_a_zero_quantity_or_weight_decides_as_an_empty_one(
+    pack: screening.RulePack, frame: pl.DataFrame
+) -> None:
+    """Many manifests write 0 for a weight or count they do not know: every quantity and weight of 0 made empty
+    gives the same outputs (but those two columns, and the raw text of rejected rows). A specific rate on a 0
+    was charged $0.00 where an empty cell made the line ``needs-quantity``."""
+    emptied = frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars().cast(pl.Float64(), strict=False) == 0)
+        .then(None)
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in MEASURES_OF_QUANTITY
+    )
+    zero, empty = screen(frame, pack), screen(emptied, pack)
+    got = {name: getattr(zero, name) for name in OUTPUTS}
+    want = {name: getattr(empty, name) for name in OUTPUTS}
+    for outputs in (got, want):
+        outputs["lines"] = outputs["lines"].drop(*MEASURES_OF_QUANTITY)
+        outputs["rejects"] = outputs["rejects"].drop("raw")
+    assert_same_outputs(got, want)
+
+
 # --- Period invariance ---------------------------------------------------------------------------------------
 
 
