@@ -438,7 +438,7 @@ def test_unassigned_country_code_is_rejected(tmp_path: Path) -> None:
 
 def test_unassigned_country_code_in_postal_rates_is_rejected(tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
-    edit(copy, "tariff.toml", replace('BR = "0.50" }', 'BR = "0.50", XX = "0.10" }', 1))
+    edit(copy, "tariff.toml", replace('BD = "0.20" }', 'BD = "0.20", XX = "0.10" }', 1))
     message = str(load_error(copy))
     assert "tariff.toml" in message
     assert "postal-all-ieepa-rate" in message
