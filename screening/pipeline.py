@@ -1074,7 +1074,11 @@ def _assess(
     settled_lines = settled.drop(assess.LINE_ROW, enrich.GOODS_CODE).lazy()
     package_duties = _materialise(assess.package_duty_components(settled_lines))
     package_frame = packages.package_rows(settled_lines, package_duties)
-    package_frame = _materialise(_with_entry_limits(package_frame, lines, measured, resolved))
+    package_frame = _materialise(
+        entry_limits.with_entry_limits(
+            package_frame, lines, measured, assess.LINE_ROW, resolved.measures, resolved.days
+        )
+    )
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule = resolved.fees.select("arrival_date", "mode").unique()
     unconfirmed = resolved.fees.filter(pl.col("confidence") != "confirmed").get_column("fee_rule_id").unique()
@@ -1084,24 +1088,12 @@ def _assess(
     package_frame = _materialise(
         packages.settle_fees(
             package_frame, fee_components, schedule, unconfirmed.to_list(), claim_noted.to_list()
-        ).drop(entry_limits.ENTRY_COLUMNS.names())
+        )
     )
     components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
         engine=IN_MEMORY
     )
     return settled_lines, package_frame, components
-
-
-def _with_entry_limits(
-    package_frame: pl.LazyFrame, lines: pl.DataFrame, measured: pl.LazyFrame, resolved: ResolvedRules
-) -> pl.LazyFrame:
-    """The packages with the entry type the Chapter 99 limit of their date gives, and what the fees read of it
-    (:mod:`screening.stages.entry_limits`); with none on the run's dates, as they are."""
-    if not entry_limits.has_chapter99_limit(resolved.days):
-        return entry_limits.with_no_limit(package_frame)
-    open_kinds = entry_limits.chapter99_components(resolved.measures, resolved.days)
-    value = entry_limits.chapter99_value(lines, measured, assess.LINE_ROW, resolved.days, open_kinds)
-    return entry_limits.apply_chapter99_limit(package_frame, value, resolved.days)
 
 
 def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:

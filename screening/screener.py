@@ -163,39 +163,33 @@ class Screener:
         """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
         another thread is screening."""
         with self._lock:
-            return self._screen_rows_in_turn(data, label, first_row, from_csv=from_csv, started=started)
-
-    def _screen_rows_in_turn(
-        self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
-    ) -> Result:
-        """:meth:`_screen_rows` while holding the screener's lock."""
-        # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
-        frame = self.mapping.apply(data.rechunk().lazy(), label=label)
-        first = first_row if first_row is not None else self.state.rows_seen + 1
-        source_ = Source(label, None, with_lineage(frame, label, first_row=first))
-        require_columns(source_, from_csv=from_csv)
-        plan = build_plan(
-            [source_],
-            self.pack,
-            postal_method=self.postal_method,
-            seed=self.seed,
-            history=self._history,
-            history_key=self._key,
-            state=self.state,
-            cache=self._resolved,
-        )
-        result = collect_result(
-            plan,
-            self.pack,
-            [source_],
-            options={**self._options(), **self.resumed_from},
-            key=self._key,
-            started=started,
-        )
-        assert plan.next_state is not None, "an incremental plan carries its next state"
-        self.state = plan.next_state
-        self.last_risk, self.citations = plan.risk, plan.citations
-        return result
+            # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
+            frame = self.mapping.apply(data.rechunk().lazy(), label=label)
+            first = first_row if first_row is not None else self.state.rows_seen + 1
+            source_ = Source(label, None, with_lineage(frame, label, first_row=first))
+            require_columns(source_, from_csv=from_csv)
+            plan = build_plan(
+                [source_],
+                self.pack,
+                postal_method=self.postal_method,
+                seed=self.seed,
+                history=self._history,
+                history_key=self._key,
+                state=self.state,
+                cache=self._resolved,
+            )
+            result = collect_result(
+                plan,
+                self.pack,
+                [source_],
+                options={**self._options(), **self.resumed_from},
+                key=self._key,
+                started=started,
+            )
+            assert plan.next_state is not None, "an incremental plan carries its next state"
+            self.state = plan.next_state
+            self.last_risk, self.citations = plan.risk, plan.citations
+            return result
 
     def screen_all(self, batches: Iterable[Any]) -> Iterator[Result]:
         """Screen each batch in turn, yielding its result."""
@@ -218,24 +212,20 @@ class Screener:
     def save_state(self, path: str | Path) -> Path:
         """Write the running state to ``path`` (atomically), to resume with :meth:`restore`."""
         with self._lock:
-            return self._save_state_in_turn(path)
-
-    def _save_state_in_turn(self, path: str | Path) -> Path:
-        """:meth:`save_state` while holding the screener's lock."""
-        meta = {
-            "format": STATE_FORMAT,
-            "engine_version": engine_version(),
-            "engine_build": engine_build(),
-            "rules_id": self.pack.meta.id,
-            "rules_content_hash": self.pack.content_hash,
-            "options": self._options(),
-            "pseudonym_key_id": self._key_id(),
-            "history_id": self._history_id,
-            "rows_seen": self.state.rows_seen,
-            "batches": self.state.batches,
-            "files_screened": self.files_screened,
-        }
-        return write_state_file(path, state_tables(self.state), meta)
+            meta = {
+                "format": STATE_FORMAT,
+                "engine_version": engine_version(),
+                "engine_build": engine_build(),
+                "rules_id": self.pack.meta.id,
+                "rules_content_hash": self.pack.content_hash,
+                "options": self._options(),
+                "pseudonym_key_id": self._key_id(),
+                "history_id": self._history_id,
+                "rows_seen": self.state.rows_seen,
+                "batches": self.state.batches,
+                "files_screened": self.files_screened,
+            }
+            return write_state_file(path, state_tables(self.state), meta)
 
     @classmethod
     def restore(cls, path: str | Path, rules: str | Path | RulePack = "rules/us", **options: Any) -> Screener:

@@ -33,6 +33,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
 from screening.io.headers import shown_headers
 from screening.io.mapping import ColumnMapping
+from screening.io.path_names import non_utf8_name
 from screening.schema import (
     LINE_DERIVED_COLUMNS,
     MALFORMED_COL,
@@ -121,12 +122,8 @@ def _named_files(specs: Sequence[str | Path]) -> list[Path]:
         else:
             raise InputSchemaError(text, "file not found")
     for path in files:
-        try:
-            str(path).encode("utf-8")
-        except UnicodeEncodeError:
-            # Python holds such a name with surrogate escapes, which the Parquet and Arrow readers refuse.
-            shown = repr(str(path).encode("utf-8", "surrogateescape"))
-            raise InputSchemaError(shown, "the file name is not UTF-8 text: rename the file") from None
+        if (shown := non_utf8_name(path)) is not None:
+            raise InputSchemaError(shown, "the file name is not UTF-8 text: rename the file")
     return files
 
 

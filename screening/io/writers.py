@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import polars as pl
 
 from screening.errors import UsageError
+from screening.io.path_names import non_utf8_name
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -221,13 +222,8 @@ def check_replaceable(out: Path) -> None:
     folder) is refused before any work, and nothing in it is touched. So is a folder that is a mount point
     (a container's volume), which cannot be swapped with the new set, and a path that is not UTF-8 text,
     which the Parquet and CSV writers cannot take."""
-    try:
-        str(out).encode("utf-8")
-    except UnicodeEncodeError:
-        shown = repr(str(out).encode("utf-8", "surrogateescape"))
-        raise UsageError(
-            f"{shown}: the output folder's path is not UTF-8 text: name another folder"
-        ) from None
+    if (shown := non_utf8_name(out)) is not None:
+        raise UsageError(f"{shown}: the output folder's path is not UTF-8 text: name another folder")
     if not out.exists():
         return
     if out.is_dir() and os.path.ismount(out):

@@ -32,7 +32,7 @@ ENTRY_NOTE = "__entry_note"
 ENTRY_OPEN = "__entry_open"
 #: The Chapter 99 limit decided the entry under a rule the pack marks unconfirmed or in conflict.
 ENTRY_UNCONFIRMED = "__entry_unconfirmed"
-#: The columns :func:`apply_chapter99_limit` adds (all null or false where no limit applies).
+#: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
 ENTRY_COLUMNS = pl.Schema(
     {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
 )
@@ -40,12 +40,29 @@ ENTRY_COLUMNS = pl.Schema(
 _HEADING4 = "__heading4"
 
 
-def has_chapter99_limit(days: pl.DataFrame) -> bool:
-    """Whether an entry limit of the run's dates has a lower limit for Chapter 99 articles."""
-    return days.get_column("chapter99_max_cents").is_not_null().any()
+def with_entry_limits(
+    packages: pl.LazyFrame,
+    lines: pl.DataFrame,
+    components: pl.LazyFrame,
+    row: str,
+    measures: pl.DataFrame,
+    days: pl.DataFrame,
+) -> pl.LazyFrame:
+    """``packages`` with the entry type the Chapter 99 limit of their date gives and the columns of
+    :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
+    99 measures' components; ``measures`` and ``days``: the resolved tables); as they are where the run's
+    dates have no such limit."""
+    if days.get_column("chapter99_max_cents").is_null().all():
+        return packages.with_columns(
+            pl.lit(None, dtype=pl.String()).alias(ENTRY_NOTE),
+            pl.lit(False).alias(ENTRY_OPEN),
+            pl.lit(False).alias(ENTRY_UNCONFIRMED),
+        )
+    value = _chapter99_value(lines, components, row, days, _chapter99_components(measures, days))
+    return _apply_chapter99_limit(packages, value, days)
 
 
-def chapter99_components(measures: pl.DataFrame, days: pl.DataFrame) -> list[str]:
+def _chapter99_components(measures: pl.DataFrame, days: pl.DataFrame) -> list[str]:
     """The kinds of duty (``component``) the pack charges under a listed Chapter 99 heading on any of the run's
     dates: a coverage gap of such a kind leaves a Chapter 99 duty open (an AD/CVD gap does not)."""
     listed = days.get_column("chapter99_headings").explode().drop_nulls().unique()
@@ -53,21 +70,14 @@ def chapter99_components(measures: pl.DataFrame, days: pl.DataFrame) -> list[str
     return sorted(charged.get_column("component").unique().to_list())
 
 
-def with_no_limit(packages: pl.LazyFrame) -> pl.LazyFrame:
-    """``packages`` with the columns of :func:`apply_chapter99_limit`, for a run whose dates have no such limit."""
-    return packages.with_columns(
-        pl.lit(None, dtype=dtype).alias(name) for name, dtype in ENTRY_COLUMNS.items()
-    )
-
-
-def chapter99_value(
+def _chapter99_value(
     lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame, open_kinds: Sequence[str]
 ) -> pl.LazyFrame:
     """``PACKAGE_KEY, CHAPTER99_CENTS, CHAPTER99_OPEN_CENTS`` per informal package worth more than the lowest
     limit, with either: the value of its lines that ``components`` (the Chapter 99 measures' components, each
     with its line's row ``row`` in ``lines``) charge an amount above zero under a heading the entry limit in
     force on the line's date lists (``days``: the resolved days), and of its other lines with such a component
-    left without an amount, or a coverage gap of a kind in ``open_kinds`` (:func:`chapter99_components`)."""
+    left without an amount, or a coverage gap of a kind in ``open_kinds`` (:func:`_chapter99_components`)."""
     # Only an informal package worth more than the lowest limit can change: its lines, from the few packages
     # of a day that are, before the components (about two per line) are read.
     lowest = days.get_column("chapter99_max_cents").min()
@@ -123,9 +133,9 @@ def chapter99_value(
     )
 
 
-def apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
+def _apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
     """``packages`` with an ``informal`` entry made ``formal`` where its Chapter 99 articles (``value``, from
-    :func:`chapter99_value`: informal packages only) are worth more than the lower limit in force on its date,
+    :func:`_chapter99_value`: informal packages only) are worth more than the lower limit in force on its date,
     and the columns of :data:`ENTRY_COLUMNS`. Under a suspended limit such a package stays informal, saying so;
     one whose charged articles are within the limit but whose open ones could take it over has its entry, and
     fees, open. The few packages concerned are decided apart, then set beside all of them by package key."""

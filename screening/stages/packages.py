@@ -10,7 +10,7 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
-from screening.stages.entry_limits import ENTRY_OPEN, ENTRY_UNCONFIRMED
+from screening.stages.entry_limits import ENTRY_COLUMNS, ENTRY_OPEN, ENTRY_UNCONFIRMED
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -129,16 +129,12 @@ def settle_fees(
         .then(pl.lit("none-due"))
         .when(~has_schedule)
         .then(pl.lit("no-fee-schedule"))
-        .when(
-            pl.col("__fee_unknown").fill_null(False)
-            | pl.col("postal_open")
-            | pl.col(ENTRY_OPEN).fill_null(False)
-        )
+        .when(pl.col("__fee_unknown").fill_null(False) | pl.col("postal_open") | pl.col(ENTRY_OPEN))
         .then(pl.lit("fees-unknown"))
         .when(
             pl.col("__fee_unconfirmed").fill_null(False)
             | (pl.col("usmca_claimed") & pl.col("__claim_noted").fill_null(False))
-            | pl.col(ENTRY_UNCONFIRMED).fill_null(False)
+            | pl.col(ENTRY_UNCONFIRMED)
         )
         .then(pl.lit("assessed-unconfirmed"))
         .otherwise(pl.lit("assessed"))
@@ -153,5 +149,5 @@ def settle_fees(
             .alias("fees_cents")
         )
         .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
-        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed", "__claim_noted")
+        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed", "__claim_noted", *ENTRY_COLUMNS.names())
     )
