@@ -134,6 +134,8 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
     queue_rows = _read(folder, "queues").filter(pl.col("package_id") == package_id)
     queue = _rows(queue_rows)[0] if queue_rows.height else None
     rule_id = package.get("de_minimis_rule_id")
+    # A run written before packages named their entry rule has none.
+    entry_rule_id = package.get("entry_rule_id")
     return {
         "package_id": package_id,
         "package": package,
@@ -142,6 +144,11 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
             "reason": package.get("de_minimis_reason"),
             "rule_id": rule_id,
             "citation": summary.get("decision_rules", {}).get(rule_id) if rule_id else None,
+        },
+        "entry": {
+            "type": package.get("entry_type"),
+            "rule_id": entry_rule_id,
+            "citation": summary.get("decision_rules", {}).get(entry_rule_id) if entry_rule_id else None,
         },
         "lines": _rows(
             _read(folder, "lines")
@@ -179,7 +186,7 @@ def render_text(explained: dict[str, Any]) -> str:
             for r in explained["rejected"]
         ]
         return "\n".join(lines)
-    p, d = explained["package"], explained["decision"]
+    p, d, entry = explained["package"], explained["decision"], explained["entry"]
     out = [
         f"Package {p['package_id']}  arrived {p['arrival_date']} by {p['mode']}"
         f" at port {p.get('port_of_entry') or '(none)'}; origin {p['country_of_origin']}; {p['lines']} line(s)",
@@ -191,8 +198,12 @@ def render_text(explained: dict[str, Any]) -> str:
     ]
     if d["citation"]:
         out.append(f"  source: {d['citation']}")
+    out.append(
+        f"  entry type: {p['entry_type']}" + (f"  (rule {entry['rule_id']})" if entry["rule_id"] else "")
+    )
+    if entry["citation"] and entry["rule_id"] != d["rule_id"]:
+        out.append(f"  source: {entry['citation']}")
     out += [
-        f"  entry type: {p['entry_type']}",
         f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}",
         f"  duty ${p['duty_usd'] if p['duty_usd'] is not None else '(not computed)'} ({p['duty_status']})"
         f"   fees ${p['fees_usd'] if p['fees_usd'] is not None else '(unknown)'} ({p['fee_status']})"

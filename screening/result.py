@@ -193,7 +193,7 @@ class _PackageFacts:
     sampled: int
     #: Routed packages per queue and disposition.
     loads: pl.DataFrame
-    #: The de minimis rules that decided packages.
+    #: The de minimis and entry rules that decided packages.
     rule_ids: list[str]
 
     @classmethod
@@ -212,7 +212,11 @@ class _PackageFacts:
             ),
             **{c: _grouped(frame, c) for c in counted},
             "rule_ids": frame.select(
-                pl.col("de_minimis_rule_id").drop_nulls().cast(pl.String()).unique().sort()
+                pl.concat_list(pl.col("de_minimis_rule_id", "entry_rule_id").cast(pl.String()))
+                .explode()
+                .drop_nulls()
+                .unique()
+                .sort()
             ),
         }
         if routed:
@@ -279,6 +283,7 @@ SUMMARY_PACKAGE_COLUMNS = (
     "de_minimis_reason",
     "de_minimis_rule_id",
     "entry_type",
+    "entry_rule_id",
     "duty_status",
     "fee_status",
     "value_usd",
@@ -369,7 +374,7 @@ def _facts_age(pack: RulePack, dates: Sequence[dt.date]) -> dict[str, Any]:
 
 
 def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dict[str, str]:
-    """Citation of each de minimis rule that decided a package of the run (for ``screen explain``), with
+    """Citation of each de minimis and entry rule that decided a package of the run (for ``screen explain``), with
     its confidence where the pack does not hold it settled (``(confidence: unconfirmed)``)."""
     if citations is None or not facts.count:
         return {}

@@ -147,6 +147,7 @@ PACKAGE_COLUMNS: Final[tuple[str, ...]] = (
     "de_minimis_reason",
     "de_minimis_rule_id",
     "entry_type",
+    "entry_rule_id",
     "duty_status",
     "duty_usd",
     "fees_usd",

@@ -258,6 +258,7 @@ DECISION_GOODS_OUTPUT = (
 _DECISION_GOODS_INPUT = (
     "threshold_cents",
     "informal_max_cents",
+    "entry_limit_rule_id",
     "exclusion_waived_cents",
     "__base_rank",
     "__dm_suspended",
@@ -307,8 +308,9 @@ def decide_lines(
     ``de_minimis_rule_id`` (the most severe line reason, then the lowest line number),
     ``de_minimis_eligible``, ``de_minimis_suspended`` (a line of the package is under a suspension or repeal,
     whatever its reason), ``entry_type`` (de-minimis; formal over the informal limit; postal under
-    a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal)
-    and ``package_postal_item_unknown``. Expects the lines in package order with
+    a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal),
+    ``entry_rule_id`` (the rule that made it so: the de minimis rule, the postal regime, else the
+    informal-entry limit in force) and ``package_postal_item_unknown``. Expects the lines in package order with
     :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
     goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines in earlier batches
     (incremental mode), whose value here is not theirs.
@@ -327,15 +329,25 @@ def decide_lines(
     postal = (
         pl.col("__postal_mode") & pl.col("package_has_postal_regime") & ~pl.col("package_barred_from_postal")
     )
+    formal = pl.col("package_value_cents") > pl.col("informal_max_cents")
     entry_type = first_label(
         [
             (pl.col("de_minimis_eligible"), str(EntryType.DE_MINIMIS)),
-            (pl.col("package_value_cents") > pl.col("informal_max_cents"), str(EntryType.FORMAL)),
+            (formal, str(EntryType.FORMAL)),
             (postal, str(EntryType.POSTAL)),
         ],
         otherwise=str(EntryType.INFORMAL),
     )
-    return per_line.with_columns(entry_type.alias("entry_type")).select(
+    # The rule that made the entry what it is: the de minimis rule, the postal regime, else the informal-entry
+    # limit (an informal entry is one within it; none where the pack holds no limit for the date).
+    entry_rule = (
+        pl.when(pl.col("de_minimis_eligible"))
+        .then(pl.col("de_minimis_rule_id"))
+        .when(~formal.fill_null(False) & postal)
+        .then(pl.col("package_postal_regime_id"))
+        .otherwise(pl.col("entry_limit_rule_id"))
+    )
+    return per_line.with_columns(entry_type.alias("entry_type"), entry_rule.alias("entry_rule_id")).select(
         *lines.columns,
         *DECISION_GOODS_OUTPUT,
         "de_minimis_reason",
@@ -344,6 +356,7 @@ def decide_lines(
         "de_minimis_eligible",
         "de_minimis_suspended",
         "entry_type",
+        "entry_rule_id",
     )
 
 
@@ -380,6 +393,8 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             pl.col(GOODS_CODE).get(first_worst),
             pl.col("value_usd_cents").sum().alias("package_value_cents"),
             pl.col("postal_regime_id").is_not_null().any().alias("package_has_postal_regime"),
+            # The regime of its lowest-numbered line under one (lines of other origins may have none).
+            pl.col("postal_regime_id").drop_nulls().first().alias("package_postal_regime_id"),
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
             # The rule itself does not run for the package (a gift's reason outranks the suspension).
             pl.col("__dm_suspended").any().alias("de_minimis_suspended"),
@@ -407,6 +422,7 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         .alias("de_minimis_eligible"),
         "package_value_cents",
         "package_has_postal_regime",
+        "package_postal_regime_id",
         "package_barred_from_postal",
         "package_postal_item_unknown",
         "de_minimis_suspended",

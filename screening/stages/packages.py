@@ -41,6 +41,7 @@ FROM_FIRST_LINE = (
     "de_minimis_reason",
     "de_minimis_rule_id",
     "entry_type",
+    "entry_rule_id",
 )
 
 

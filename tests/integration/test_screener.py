@@ -854,7 +854,10 @@ def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
     assert summary["money"]["duty_usd"] == f"{packages['duty_usd'].drop_nulls().sum():.2f}"
     flagged = int((packages["risk_flags"].list.len() > 0).sum())
     assert summary["risk"]["packages_flagged"] == flagged
-    assert set(summary["decision_rules"]) == set(packages["de_minimis_rule_id"].drop_nulls().unique())
+    decided_by = set(packages["de_minimis_rule_id"].drop_nulls()) | set(
+        packages["entry_rule_id"].drop_nulls()
+    )
+    assert set(summary["decision_rules"]) == decided_by
 
 
 def test_a_file_s_last_package_is_screened_with_its_last_batch(

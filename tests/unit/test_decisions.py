@@ -149,6 +149,71 @@ def test_package_over_2500_is_a_formal_entry_and_2500_is_informal(screen_lines: 
     assert entry == {"P1": "formal", "P2": "informal"}
 
 
+def test_each_package_names_the_rule_that_made_its_entry_type_and_the_summary_and_explain_cite_it(
+    screen_lines: Screen, tmp_path: Path
+) -> None:
+    """The entry type is a decision too: a package used to say ``formal`` or ``postal`` without the rule that made
+    it so, and ``screen explain`` had no source for it. Now ``entry_rule_id`` is the de minimis rule of an eligible
+    package, the postal regime of mail entered under one, else the informal-entry limit in force (within it:
+    informal; over it: formal)."""
+    result = screen_lines(
+        {"package_id": "DM", "consignee_name": "A", "declared_value": "100.00", "gift": "false"},
+        {
+            "package_id": "GIFT",
+            "consignee_name": "B",
+            "declared_value": "90.00",
+            "gift": "true",
+            "shipper_name": "Aunt Abroad",
+            "arrival_date": "2025-09-01",
+        },
+        {"package_id": "FORMAL", "consignee_name": "C", "declared_value": "2500.01"},
+        {"package_id": "INFORMAL", "consignee_name": "D", "declared_value": "2500.00"},
+        {
+            "package_id": "LATER",
+            "consignee_name": "E",
+            "declared_value": "900.00",
+            "arrival_date": "2025-05-15",
+        },
+        # Mail: its first line's origin has no postal regime on the day, its second line's has (CN, 54%).
+        {
+            "package_id": "MAIL",
+            "consignee_name": "F",
+            "mode": "postal",
+            "arrival_date": "2025-05-14",
+            "declared_value": "900.00",
+        },
+        {
+            "package_id": "MAIL",
+            "line_no": "2",
+            "consignee_name": "F",
+            "mode": "postal",
+            "arrival_date": "2025-05-14",
+            "country_of_origin": "CN",
+        },
+    )
+    entries = {
+        row["package_id"]: (row["entry_type"], row["entry_rule_id"])
+        for row in result.packages.select("package_id", "entry_type", "entry_rule_id").to_dicts()
+    }
+    assert entries == {
+        "DM": ("de-minimis", "threshold-800"),
+        "GIFT": ("de-minimis", "gift-100"),
+        "FORMAL": ("formal", "informal-limit-2500"),
+        "INFORMAL": ("informal", "informal-limit-2500"),
+        "LATER": ("informal", "informal-limit-2500-ch99-clause-suspended"),
+        "MAIL": ("postal", "postal-cn-hk-54"),
+    }
+    cited = result.summary["decision_rules"]
+    assert {"informal-limit-2500", "informal-limit-2500-ch99-clause-suspended", "postal-cn-hk-54"} <= set(
+        cited
+    )
+    assert "19 CFR 143.21" in cited["informal-limit-2500"]
+    run = tmp_path / "run"
+    result.write(run)
+    text = render_text(explain_package(run, "FORMAL"))
+    assert "  entry type: formal  (rule informal-limit-2500)\n  source: 19 CFR 143.21" in text
+
+
 def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_that_clause(
     screen_lines: Screen,
 ) -> None:
