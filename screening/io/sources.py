@@ -33,7 +33,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
 from screening.io.headers import shown_headers
 from screening.io.mapping import ColumnMapping
-from screening.io.path_names import non_utf8_name
+from screening.path_names import non_utf8_name
 from screening.schema import (
     LINE_DERIVED_COLUMNS,
     MALFORMED_COL,

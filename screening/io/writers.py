@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import polars as pl
 
 from screening.errors import UsageError
-from screening.io.path_names import non_utf8_name
+from screening.path_names import non_utf8_name
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
