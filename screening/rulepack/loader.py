@@ -22,6 +22,7 @@ import polars as pl
 from pydantic import BaseModel, ValidationError
 
 from screening.errors import RulePackError
+from screening.path_names import non_utf8_name
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.rulepack.models import (
     CoverageGap,
@@ -123,10 +124,15 @@ def load_rules(path: str | Path) -> RulePack:
     """Load and validate the rule pack in folder ``path`` (the default ``rules/us``: :func:`pack_folder`).
 
     Raises:
-        RulePackError: a file is missing or malformed, a key is unknown, a value
-            does not validate, ids repeat, or periods of one key overlap.
+        RulePackError: the folder's path is not UTF-8 text (the pack's tables could not be read from it), a
+            file is missing or malformed, a key is unknown, a value does not validate, ids repeat, or periods
+            of one key overlap.
     """
     root = pack_folder(path)
+    if (shown := non_utf8_name(root)) is not None:
+        raise RulePackError(
+            shown, "", "the rule pack folder's path (--rules) is not UTF-8 text: rename the folder"
+        )
     if not root.is_dir():
         raise RulePackError(str(root), "", "rule pack folder not found")
     meta = _model(root, "pack.toml", PackMeta, key="pack")

@@ -124,6 +124,34 @@ def test_an_output_folder_whose_name_is_not_utf8_is_refused_before_any_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]
 
 
+def test_a_rule_pack_whose_path_is_not_utf8_is_refused_naming_it(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ``--rules`` folder named in Latin-1 crashed every command that loads it with exit 70 (polars'
+    "TypeError: Object does not have a .read() method" reading the pack's tables), naming nothing."""
+    pack = _undecodable(tmp_path, b"Regeln-\xfc")
+    pack.symlink_to(US_PACK, target_is_directory=True)
+    source = _write(_lines(manifest, 1, "Z"), tmp_path / "day.parquet")
+    out = tmp_path / "out"
+    for args in (
+        ["run", str(source), "--rules", str(pack), "--out", str(out), "-q"],
+        ["run", str(source), "--rules", str(pack), "--out", str(out), "-q", "--batch-size", "10"],
+        ["rules", "check", str(pack)],
+        ["rules", "show", str(pack), "--date", "2025-06-10"],
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(args)
+        assert stopped.value.code == 4, args
+        message = " ".join(capsys.readouterr().err.split())
+        assert "Regeln-\\xfc" in message
+        assert "--rules" in message
+        assert "not UTF-8" in message
+        assert "Traceback" not in message
+    assert not out.exists()
+    with pytest.raises(screening.RulePackError, match="not UTF-8"):
+        screening.load_rules(pack)
+
+
 def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
