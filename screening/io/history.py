@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
+from screening.path_names import non_utf8_name
 
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
 #: How a pseudonymised key starts (:func:`screening.io.privacy.pseudonym`).
@@ -19,7 +20,14 @@ PSEUDONYM_PREFIX = "p:"
 
 
 def packages_file(path: Path) -> Path:
-    """The packages file of a history source (a run folder's, or the file itself)."""
+    """The packages file of a history source (a run folder's, or the file itself).
+
+    Raises:
+        InputSchemaError: the source is missing, holds no packages file, or its path is not UTF-8 text (the
+            Parquet and CSV readers take text paths).
+    """
+    if (shown := non_utf8_name(path)) is not None:
+        raise InputSchemaError(shown, "the history's path (--history) is not UTF-8 text: rename it")
     if path.is_dir():
         for name in ("packages.parquet", "packages.csv"):
             if (path / name).is_file():

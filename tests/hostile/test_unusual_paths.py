@@ -124,6 +124,55 @@ def test_an_output_folder_whose_name_is_not_utf8_is_refused_before_any_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]
 
 
+def _history_folder(tmp_path: Path, manifest: Callable[..., pl.DataFrame], name: bytes) -> Path:
+    """An earlier run's output folder, renamed to ``name``."""
+    source = _write(_lines(manifest, 2, "E"), tmp_path / "earlier.parquet")
+    screening.screen_to_folder(str(source), tmp_path / "earlier", rules=US_PACK)
+    return (tmp_path / "earlier").rename(_undecodable(tmp_path, name))
+
+
+@pytest.mark.parametrize("options", [[], ["--batch-size", "10"]])
+def test_a_history_whose_path_is_not_utf8_is_refused_naming_it(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+) -> None:
+    """A ``--history`` folder or packages file named in Latin-1 crashed the run with exit 70 (polars'
+    "TypeError: Object does not have a .read() method"), naming nothing."""
+    folder = _history_folder(tmp_path, manifest, b"fr\xfcher")
+    packages = (folder / "packages.parquet").rename(_undecodable(tmp_path, b"Pakete-fr\xfcher.parquet"))
+    (folder / "packages.parquet").write_bytes(packages.read_bytes())
+    source = _write(_lines(manifest, 1, "Z"), tmp_path / "day.parquet")
+    out = tmp_path / "out"
+    for history, shown in ((folder, "fr\\xfcher"), (packages, "Pakete-fr\\xfcher.parquet")):
+        args = ["run", str(source), "--rules", str(US_PACK), "--out", str(out), "--history", str(history)]
+        with pytest.raises(SystemExit) as stopped:
+            main.main([*args, "-q", *options])
+        assert stopped.value.code == 3
+        message = " ".join(capsys.readouterr().err.split())
+        assert shown in message
+        assert "--history" in message
+        assert "not UTF-8" in message
+        assert "Traceback" not in message
+    assert not out.exists()
+
+
+def test_the_python_api_refuses_a_history_whose_path_is_not_utf8(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], us_pack: screening.RulePack
+) -> None:
+    """``screen(..., history=[...])`` and ``Screener(history=[...])`` raised polars' internal TypeError."""
+    folder = _history_folder(tmp_path, manifest, b"fr\xfcher")
+    day = _lines(manifest, 1, "Z")
+    for call in (
+        lambda: screening.screen(day, rules=us_pack, history=[folder]),
+        lambda: screening.Screener(us_pack, history=[folder]),
+    ):
+        with pytest.raises(screening.InputSchemaError, match=r"fr\\xfcher'?: .*not UTF-8") as refused:
+            call()
+        assert refused.value.exit_code == 3
+
+
 def test_a_rule_pack_whose_path_is_not_utf8_is_refused_naming_it(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
 ) -> None:
