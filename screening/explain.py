@@ -11,6 +11,7 @@ import polars as pl
 
 from screening.errors import DutyStatus, InputSchemaError, UsageError
 from screening.io.writers import FORMULA_START_CHARS
+from screening.path_names import non_utf8_name
 from screening.pipeline import read_error
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
@@ -96,10 +97,13 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
     """Everything the run decided about ``package_id``, with reasons, measures and citations.
 
     Raises:
-        UsageError: the folder is not a run output, or the package is not in it (rejected rows are
-            listed when the package id appears among the rejects).
+        UsageError: the folder is not a run output, its path is not UTF-8 text (the output readers take text
+            paths), or the package is not in it (rejected rows are listed when the package id appears among
+            the rejects).
     """
     folder = Path(run)
+    if (shown := non_utf8_name(folder)) is not None:
+        raise UsageError(f"{shown}: the run folder's path (--run) is not UTF-8 text: rename the folder")
     if not folder.is_dir():
         raise UsageError(f"{folder}: run folder not found")
     summary_file = folder / "summary.json"

@@ -201,6 +201,21 @@ def test_a_rule_pack_whose_path_is_not_utf8_is_refused_naming_it(
         screening.load_rules(pack)
 
 
+def test_explain_refuses_a_run_folder_whose_path_is_not_utf8(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``screen explain --run`` on an output folder renamed in Latin-1 crashed with exit 70 (polars'
+    "TypeError: Object does not have a .read() method" reading its packages)."""
+    folder = _history_folder(tmp_path, manifest, b"Lauf-\xfc")
+    with pytest.raises(SystemExit) as stopped:
+        main.main(["explain", "E0", "--run", str(folder)])
+    assert stopped.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert "Lauf-\\xfc" in message
+    assert "--run" in message
+    assert "not UTF-8" in message
+
+
 def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
