@@ -216,6 +216,45 @@ def test_explain_refuses_a_run_folder_whose_path_is_not_utf8(
     assert "not UTF-8" in message
 
 
+def test_a_state_and_a_mapping_whose_paths_are_not_utf8_are_used_as_named(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Python's own file calls take such names (unlike polars' and pyarrow's readers): a ``--state`` is saved,
+    locked and resumed under its own bytes, and a ``--mapping`` is read."""
+    state = _undecodable(tmp_path, b"Tag-\xfc.state")
+    mapping = _undecodable(tmp_path, b"Zuordnung-\xfc.toml")
+    mapping.write_text('[columns]\npackage_id = "Sendung"\n', encoding="utf-8")
+    summaries = []
+    for hour in range(2):
+        day = _lines(manifest, 2, f"S{hour}-").rename({"package_id": "Sendung"})
+        source = _write(day, tmp_path / f"h{hour}.parquet")
+        summary, _ = screen_files_in_batches(
+            [source],
+            out=tmp_path / f"out{hour}",
+            batch_size=1,
+            rules=US_PACK,
+            state_path=state,
+            mapping=mapping,
+        )
+        assert summary["counts"]["input_rows"] == 2
+        summaries.append(summary["options"])
+    assert summaries[0]["resumed_state"] == "none (a new state)"
+    assert summaries[1]["resumed_batches"] == summaries[0]["batches"]
+    assert summaries[1]["resumed_rows"] == "2"
+    assert sorted(os.listdir(os.fsencode(tmp_path))) == sorted(
+        [
+            b".Tag-\xfc.state.lock",
+            b"Tag-\xfc.state",
+            b"Zuordnung-\xfc.toml",
+            b"h0.parquet",
+            b"h1.parquet",
+            b"out0",
+            b"out1",
+        ]
+    )
+    assert screening.Screener.restore(state, US_PACK, mapping=mapping).totals().height >= 1
+
+
 def test_an_output_folder_that_is_a_mount_point_is_refused_before_any_work(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame], monkeypatch: pytest.MonkeyPatch
 ) -> None:
