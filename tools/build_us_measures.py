@@ -504,9 +504,27 @@ def master_adjustments(shared: Path, authority: str, name: str) -> list[tuple[st
     return out
 
 
+def subheading_of(code: str, revisions: list[Hts]) -> str:
+    """The 8-digit subheading a 10-digit list entry stands for, else the entry itself.
+
+    The tracker writes an 8-digit subheading of an annex as its 10 digits with ``00`` (0901.22.00 as
+    0901220000). Such an entry is the whole subheading where no export has that 10-digit line, or where it is
+    the subheading's only statistical line (1801.00.00.00 in 2025, split into .10 and .90 in 2026). Kept at
+    10 digits, a line declared at 8 digits read as partly listed (``needs-longer-hts``) where the subheading is
+    the tariff line.
+    """
+    subheading = code[:8]
+    if len(code) != 10 or not code.endswith("00") or not any(subheading in h.codes for h in revisions):
+        return code
+    if all(code not in h.codes or h.children[subheading] == [code] for h in revisions):
+        return subheading
+    return code
+
+
 def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in order)
-    shared: Path, out: Path, hts26: Hts, report: list[str]
+    shared: Path, out: Path, revisions: list[Hts], report: list[str]
 ) -> tuple[list, list]:
+    hts26 = revisions[-1]
     not_with = [*S232_GROUPS, "ieepa_reciprocal_exempt"]
     annex_ii_note = (
         "Annex II products (heading 9903.01.32, dated list) are exempt through the zero-rate measure "
@@ -526,6 +544,8 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             source = "yale-annex-ii"
             if len(code) > 10:
                 code, source = code[:10], "yale-annex-ii-truncated-from-" + row["hts10"]
+            elif (subheading := subheading_of(code, revisions)) != code:
+                code, source = subheading, "yale-annex-ii-subheading-written-" + code
             start = None if row["effective_date_start"] == "NA" else D(row["effective_date_start"])
             # The tracker's end date is the last exempt day (removals end 2025-07-31, 09-07, 10-13, the eves of
             # the copper, EO 14346 and wood actions); the pack's periods end on the first day without the rule.
@@ -2140,7 +2160,7 @@ def main() -> None:
     report: list[str] = []
     built = {
         "s301.toml": build_s301(args.shared, out, [hts25, hts26], report),
-        "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, hts26, report),
+        "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, [hts25, hts26], report),
         "ieepa_fentanyl.toml": build_fentanyl(),
         "s232.toml": build_s232(args.shared, out, hts25, hts26, report),
         "s122.toml": build_s122(args.shared, out, report),
