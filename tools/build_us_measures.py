@@ -521,6 +521,28 @@ def subheading_of(code: str, revisions: list[Hts]) -> str:
     return code
 
 
+def add_whole_subheadings(table: Table, revisions: list[Hts], source: str) -> int:
+    """Add to ``table`` each 8-digit subheading whose every statistical line it lists for one period (in each
+    export that has the subheading): a line declared at those 8 digits is then listed, not left open for the
+    longer code. Returns how many were added."""
+    periods: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for prefix, start, end in table.rows:
+        periods[(start, end)].add(prefix)
+    added = 0
+    for (start, end), prefixes in sorted(periods.items()):
+        for subheading in sorted({p[:8] for p in prefixes if len(p) == 10} - prefixes):
+            lines = [set(h.children[subheading]) for h in revisions if h.children.get(subheading)]
+            if lines and all(found <= prefixes for found in lines):
+                table.add(
+                    subheading,
+                    f"{source}-all-statistical-lines-of-{subheading}",
+                    D(start) if start else None,
+                    D(end) if end else None,
+                )
+                added += 1
+    return added
+
+
 def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     shared: Path, out: Path, revisions: list[Hts], report: list[str]
 ) -> tuple[list, list]:
@@ -555,8 +577,10 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                 else D(row["effective_date_end"]) + dt.timedelta(days=1)
             )
             annex.add(code, source, start, end)
+    whole = add_whole_subheadings(annex, revisions, "yale-annex-ii")
     report.append(
         f"ieepa reciprocal Annex II: {annex.write(out / 'ieepa_reciprocal_annex_ii.csv')} dated prefixes"
+        f" ({whole} subheadings whose every statistical line is listed)"
     )
     measures.append({
         "id": "ieepa-reciprocal-annex-ii", "component": "ieepa_reciprocal", "heading": "9903.01.32",
