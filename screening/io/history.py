@@ -42,6 +42,10 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
     """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``; ``keyed``:
     the run reading them pseudonymises (and maps pseudonymous keys back to its own).
 
+    One row per package and day of each source: the parts of a package screened in batches (a row each in
+    its run's ``packages``) are summed. A package that several sources hold is then counted once by the
+    reader (:func:`screening.stages.risk.consignee_history`).
+
     Raises:
         InputSchemaError: a history source is missing, unreadable or lacks the needed columns.
         UsageError: a history source's keys are all pseudonyms and the run has no key (none would match).
@@ -71,5 +75,10 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
                 f"{spec}: its consignee keys are pseudonymised; give this run the key that history was written "
                 "with (--pseudonymise-key-env), or none of its consignees can match"
             )
-        frames.append(typed)
+        # A package screened in parts has a row per part: together they are its value.
+        frames.append(
+            typed.group_by("consignee_key", "arrival_date", "package_id", maintain_order=True).agg(
+                pl.col("value_usd_cents").sum()
+            )
+        )
     return pl.concat(frames).lazy()

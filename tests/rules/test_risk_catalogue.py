@@ -586,6 +586,25 @@ def test_history_counts_a_package_once_when_two_sources_hold_it(
     assert "probe" in flags(result)
 
 
+def test_history_sums_the_parts_of_a_package_screened_in_batches(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A package whose lines came in two batches has a row per part in its run's packages ($500 and $400): the
+    history counted its first part only ($500)."""
+    pack = _probe_pack(tmp_path, "consignee_prior_value_usd = 900 AND consignee_prior_packages = 1")
+    run = tmp_path / "batches"
+    run.mkdir()
+    pl.DataFrame(
+        {
+            "package_id": ["H1", "H1"],
+            "consignee_key": ["name:anna keller|20001"] * 2,
+            "arrival_date": ["2025-03-07"] * 2,
+            "value_usd": ["500.00", "400.00"],
+        }
+    ).write_parquet(run / "packages.parquet")
+    assert "probe" in flags(screening.screen(manifest({}), rules=pack, history=[run]))
+
+
 def test_a_shipper_is_its_name_and_country(tmp_path: Path, manifest: Callable[..., pl.DataFrame]) -> None:
     """README: a shipper is its normalised name plus country: one name in two countries is two shippers."""
     pack = _probe_pack(tmp_path, "shipper_consignee_day_packages = 1")
