@@ -12,8 +12,14 @@ import polars as pl
 
 #: Dotted initials such as ``S.A.``, ``L.L.C.``, ``U.S.A.``: two single letters joined by a dot.
 _DOTTED_PAIR = r"\b(\p{L})\.(\p{L})\b\.?"
-#: Apostrophes inside words are dropped (``QA'IDA`` → ``QAIDA``, ``O'BRIEN`` → ``OBRIEN``).
-_APOSTROPHES = r"['\u2018\u2019\u02bc`´]"
+#: Apostrophes inside words are dropped (``QA'IDA`` → ``QAIDA``, ``O'BRIEN`` → ``OBRIEN``), the full-width one too.
+_APOSTROPHES = r"['\u2018\u2019\u02bc`´\uff07]"
+#: Symbols (``™``, ``℠``, ``®``, ``°``, ``+``, ``$``; ``\p{S}``) and superscript and subscript characters (``²``,
+#: ``₂``, ``ⁿ``) are blanks, taken out before Unicode folding: NFKC/NFKD spells ``™`` as ``TM`` and ``²`` as
+#: ``2``, glued to the word before (``vape™`` read ``vapetm``, ``Inkor™`` ``INKORTM``). Kept for folding: the
+#: CJK enclosed and squared forms (U+3200-U+33FF: ``㈱`` is ``(株)``, ``㎏`` is ``kg``), and fractions and other
+#: numbers (``½`` is ``1⁄2``, read ``1 2`` as ``1/2`` is). Punctuation (``&``, ``%``) is a blank later anyway.
+SYMBOLS = r"[[\p{S}\x{B2}\x{B3}\x{B9}\x{2070}-\x{209F}]--[\x{3200}-\x{33FF}]]"
 
 
 def normalised_words(words: Sequence[str]) -> list[str]:
@@ -38,9 +44,10 @@ def suffix_pattern(legal_suffixes: Sequence[str]) -> str | None:
 def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     """Canonical form of a party name: ``'Banco Nacional de Cuba, S.A.'`` → ``'BANCO NACIONAL DE CUBA'``.
 
-    Steps: Unicode NFKD with combining marks and invisible format characters (soft hyphen, zero-width
+    Steps: apostrophes removed, symbols and superscripts (:data:`SYMBOLS`: ``Inkor™`` is ``INKOR``) replaced
+    by a blank, Unicode NFKD with combining marks and invisible format characters (soft hyphen, zero-width
     space) removed (``É`` → ``E``), upper case, dotted initials
-    joined (``S.A.`` → ``SA``), apostrophes removed, every other character that is not a letter or a
+    joined (``S.A.`` → ``SA``), every other character that is not a letter or a
     digit replaced by a blank, whole tokens in ``legal_suffixes`` (case-insensitive) dropped wherever
     they stand, blanks collapsed and stripped. A name that is nothing but suffixes becomes ``''``;
     null stays null.
@@ -51,11 +58,13 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     """
     cleaned = (
         expr.cast(pl.String())
+        # apostrophes before the symbols (` and ´ are symbols) and before NFKD (which spells ´ as a blank)
+        .str.replace_all(_APOSTROPHES, "")
+        .str.replace_all(SYMBOLS, " ")
         .str.normalize("NFKD")
         .str.replace_all(r"[\p{M}\p{Cf}]+", "")
         .str.to_uppercase()
         .str.replace_all(_DOTTED_PAIR, "${1}${2}")
-        .str.replace_all(_APOSTROPHES, "")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
     )
     pattern = suffix_pattern(legal_suffixes)

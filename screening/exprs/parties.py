@@ -6,6 +6,8 @@ from typing import Final
 
 import polars as pl
 
+from screening.exprs.names import SYMBOLS
+
 #: What exports write for a consignee id they do not have, compared lower case after stripping blanks:
 #: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>``, SQL exports ``NULL`` or ``\N``, spreadsheets
 #: ``N/A`` or ``#N/A``. Input hygiene, not law: taken as an id, one such token made one person of every
@@ -17,13 +19,15 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     """A name folded to one spelling per person, then lower case, punctuation to blanks, runs of blanks
     collapsed: ``'anna  KELLER'`` → ``'anna keller'``.
 
-    Folded: compatibility forms (Unicode NFKC: full-width ``Ａｎｎａ`` and the ``ﬁ`` ligature are ``anna`` and
+    Symbols and superscripts (:data:`~screening.exprs.names.SYMBOLS`: ``™``, ``®``, ``²``) are blanks, before any
+    folding: ``vape™`` is ``vape``, not ``vapetm``. Folded: compatibility forms (Unicode NFKC: full-width ``Ａｎｎａ`` and the ``ﬁ`` ligature are ``anna`` and
     ``fi``), invisible format characters dropped (a soft hyphen or zero-width space inside a word does not
     split it), accents off Latin letters (``José García`` is ``jose garcia``) and ``ß`` as ``ss``. The marks of
     other scripts stay (the vowel signs of Devanagari names keep different names apart). Look-alike letters of
     other scripts (a Cyrillic ``а`` in a Latin name) are not folded."""
     return (
-        name.str.normalize("NFKD")
+        name.str.replace_all(SYMBOLS, " ")
+        .str.normalize("NFKD")
         .str.replace_all(r"\p{Cf}+|(\p{Latin})\p{Mn}+", "${1}")  # one pass: a format run has no group 1
         .str.normalize("NFC")
         .str.to_lowercase()

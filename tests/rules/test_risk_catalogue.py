@@ -268,6 +268,10 @@ def test_pill_press_fires_on_a_capsule_filling_machine(screen_lines: Screen, des
         ("8543.70.88.00", "disposable vape pen"),
         ("8543.70.88.00", "disposable va\u00adpe pen"),  # a soft hyphen hid the word
         ("8543.70.88.00", "ＶＡＰＥ"),  # full-width letters
+        # A trade mark sign or a superscript stuck to the word: folded to "vapetm" and "vape2", it hid the word.
+        ("3926.90.99.89", "vape™"),
+        ("3926.90.99.89", "Vape℠ pods"),
+        ("3926.90.99.89", "vape²"),
     ],
 )
 def test_e_cigarette_fires(screen_lines: Screen, hts: str, description: str) -> None:
@@ -292,6 +296,7 @@ def test_e_cigarette_quiet(screen_lines: Screen) -> None:
         ("8714.10.00.50", "rifle silencer high power"),
         ("8714.10.00.50", "pistol suppressor for car"),
         ("8421.23.00.00", "fuel filter silencer for car 1/2x28"),
+        ("8421.23.00.00", "fuel filter silencer for car ½x28"),  # a fraction is still read as 1/2
         ("8479.89.95.00", "auto conversion device"),
     ],
 )
@@ -491,7 +496,12 @@ def test_repeat_consignee_window_is_the_30_days_before_the_arrival(
 
 @pytest.mark.parametrize(
     ("field", "name"),
-    [("consignee_name", "Banco Nacional de Cuba, S.A."), ("shipper_name", "AEROCARIBBEAN AIRLINES")],
+    [
+        ("consignee_name", "Banco Nacional de Cuba, S.A."),
+        ("shipper_name", "AEROCARIBBEAN AIRLINES"),
+        ("shipper_name", "Inkor™ LLC"),  # read INKORTM: the trade mark sign hid an exact hit
+        ("shipper_name", "AEROCARIBBEAN® AIRLINES"),
+    ],
 )
 def test_denied_party_fires(screen_lines: Screen, field: str, name: str) -> None:
     result = screen_lines({field: name})

@@ -112,6 +112,25 @@ def test_normalise_name() -> None:
     ]
 
 
+def test_symbols_and_superscripts_are_blanks_and_apostrophes_are_dropped() -> None:
+    """NFKD spelt ™ as TM and ² as 2, glued to the word before: "Inkor™ LLC" read INKORTM, no hit; and it spelt
+    the ´ of "O´BRIEN" as a blank and an accent, so that apostrophe split the name. ``&`` stays a blank."""
+    assert normalised(
+        [
+            "Inkor™ LLC",
+            "Inkor℠",
+            "Inkor® Ltd",
+            "Inkor²",
+            "O´BRIEN",
+            "O`BRIEN",
+            "O＇BRIEN",
+            "AT&T",
+            "Acme +1 $5",
+            "㈱ソニー",
+        ]
+    ) == ["INKOR", "INKOR", "INKOR", "INKOR", "OBRIEN", "OBRIEN", "OBRIEN", "AT T", "ACME 1 5", "株 ソニー"]
+
+
 def test_legal_suffixes_come_from_the_caller() -> None:
     assert normalised(["Acme Widgets GmbH"], []) == ["ACME WIDGETS GMBH"]
     assert normalised(["Acme Widgets GmbH"], ["gmbh"]) == ["ACME WIDGETS"]

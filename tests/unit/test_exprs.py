@@ -416,6 +416,35 @@ def test_invisible_and_full_width_characters_do_not_make_another_person(disguise
     assert plain == other == "name:anna keller|20001"
 
 
+@pytest.mark.parametrize(
+    ("marked", "plain"),
+    [
+        ("Anna Keller™", "Anna Keller"),
+        ("Anna℠ Keller", "Anna Keller"),
+        ("Anna Keller²", "Anna Keller"),  # a superscript is no digit of the name
+        ("Anna® Keller", "Anna Keller"),
+        ("Sean O´Brien", "Sean O'Brien"),  # the acute accent sign is an apostrophe, not an accent left behind
+        ("AT&T", "AT T"),  # punctuation, as before: a blank
+        ("㈱ソニー", "(株)ソニー"),  # CJK enclosed and squared forms still fold (NFKC)
+    ],
+)
+def test_symbols_and_superscripts_are_blanks_in_the_name_key(marked: str, plain: str) -> None:
+    """NFKC spelt ™ as TM and ² as 2, glued to the word before: "Anna Keller™" was "anna kellertm", another
+    person; "O´Brien" kept a stray accent mark and was not "O'Brien"."""
+    a, b = keys([None, None], [marked, plain], ["20001", "20001"])
+    assert a == b
+
+
+def test_descriptions_read_symbols_and_superscripts_as_blanks_and_fractions_as_numbers() -> None:
+    texts = ["vape™", "cotton t-shirt 100% · 2 pcs", "rug 5 m²", "silencer ½x28"]
+    assert column(texts, pl.String(), normalised_name(pl.col("x"))) == [
+        "vape",
+        "cotton t shirt 100 2 pcs",
+        "rug 5 m",
+        "silencer 1 2x28",
+    ]
+
+
 def test_hts_codes_take_ascii_digits_only() -> None:
     frame = pl.DataFrame({"code": ["2402.20.8000", "２４０２.２０.８０００", "٢٤٠٢٢٠٨٠٠٠"]})
     valid = frame.select(is_valid_hts_code(pl.col("code")))["code"].to_list()
