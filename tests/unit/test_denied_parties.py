@@ -536,6 +536,35 @@ def test_a_one_word_company_is_found_under_its_legal_forms(pack_screen: Callable
     assert pack_screen("Alfa Trading Co., Ltd", "Forest Logistics LLC", "Fortune Trading Co., Ltd") == {}
 
 
+def test_a_legal_form_written_out_and_abbreviated_is_dropped_whole(pack_screen: Callable[..., dict]) -> None:
+    """ "Inkor Limited Liability Co." lost LIMITED and CO (each a legal form of its own) and kept LIABILITY: INKOR
+    LIABILITY was no exact hit on LIMITED LIABILITY COMPANY INKOR, while "Inkor LLC" was."""
+    names = (
+        "Inkor Limited Liability Co.",
+        "Inkor Ltd Liability Co",
+        "Inkor Ltd. Liability Company",
+        "Inkor LLC",
+    )
+    found = pack_screen(*names)
+    assert {name: (kind, score) for name, (_id, score, kind) in found.items()} == dict.fromkeys(
+        names, ("exact", 1.0)
+    )
+    assert len({entry for entry, _score, _kind in found.values()}) == 1
+
+
+@pytest.mark.parametrize(
+    "suffixes",
+    [
+        ["CO", "LIMITED", "LTD", "LIMITED LIABILITY CO", "LIMITED LIABILITY COMPANY"],
+        ["LIMITED LIABILITY CO", "LIMITED LIABILITY COMPANY", "LTD", "LIMITED", "CO"],
+    ],
+)
+def test_the_longest_legal_form_wins_whatever_the_list_order(suffixes: list[str]) -> None:
+    assert normalised(
+        ["Inkor Limited Liability Company", "Inkor Limited Liability Co.", "Limited Inkor Co Ltd"], suffixes
+    ) == ["INKOR", "INKOR", "INKOR"]
+
+
 def test_an_alias_in_natural_order_keeps_the_listed_surname() -> None:
     """An individual's alias without a comma ("Mohammad Reza NAQDI") had no surname, so the surname rule was
     skipped for it and "Mohammad Reza" matched again; a long given part sharing three or more tokens at 0.9
