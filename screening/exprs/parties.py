@@ -37,12 +37,19 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     )
 
 
+#: A U.S. ZIP or ZIP+4 in a postal code without blanks, upper case: a state or country code (2-3 letters, dots
+#: allowed: ``DC``, ``U.S.``, ``USA``) or the word ZIP/ZIPCODE and punctuation may stand before it; then five
+#: digits (group 1), then four more or none, then anything but a digit.
+ZIP_PATTERN: Final = r"^(?:(?:[A-Z]\.?){2,3}|ZIPCODE)?\p{P}*([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)"
+
+
 def zip5(postal_code: pl.Expr) -> pl.Expr:
-    """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'``, ``'200014321'``, ``'20001 USA'`` →
-    ``'20001'``: five digits, then four more or none, then anything but a digit), else the code without blanks
-    (a six-digit code, ``'110001'``, whole: cut to five, two neighbours' codes were one)."""
+    """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'``, ``'200014321'``, ``'20001 USA'``,
+    ``'DC 20001'``, ``'MA 02134-1234'``, ``'US-20001'``, ``'ZIP: 20001'`` → ``'20001'``: :data:`ZIP_PATTERN`),
+    else the code without blanks (a six-digit code, ``'110001'``, whole: cut to five, two neighbours' codes
+    were one; four digits, ``'2134'``, as written: which leading zero was lost is not guessed)."""
     cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
-    return pl.coalesce(cleaned.str.extract(r"^([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)", 1), cleaned)
+    return pl.coalesce(cleaned.str.extract(ZIP_PATTERN, 1), cleaned)
 
 
 def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:

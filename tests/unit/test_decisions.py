@@ -75,6 +75,18 @@ def test_name_case_spacing_and_zip4_are_one_person(screen_lines: Screen) -> None
     assert set(reasons(result).values()) == {"dm-over-threshold"}
 
 
+@pytest.mark.parametrize("written", ["DC 20001", "US-20001", "ZIP 20001", "DC 20001-4321", "USA 20001"])
+def test_a_state_or_country_code_before_the_zip_is_one_person(screen_lines: Screen, written: str) -> None:
+    """Only a ZIP at the start was read: "DC 20001" was another person than "20001", and two packages of $500
+    and $400 to one buyer on one day were each eligible instead of one consignee-day of $900."""
+    result = screen_lines(
+        {"package_id": "P1", "consignee_postal_code": "20001", "declared_value": "500"},
+        {"package_id": "P2", "consignee_postal_code": written, "declared_value": "400"},
+    )
+    assert set(result.packages["consignee_key"]) == {"name:anna keller|20001"}
+    assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-over-threshold"}
+
+
 @pytest.mark.parametrize("placeholder", ["nan", "None", " NULL ", "\\N", "n/a", "<NA>", "#N/A"])
 def test_a_placeholder_consignee_id_is_no_id_and_keeps_people_apart(
     screen_lines: Screen, placeholder: str

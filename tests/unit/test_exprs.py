@@ -312,6 +312,31 @@ def test_a_six_digit_postal_code_is_kept_whole() -> None:
     assert a != b
 
 
+def test_a_state_or_country_code_before_a_zip_is_dropped_and_other_codes_are_kept_whole() -> None:
+    """Only a ZIP at the start was read: "DC 20001", "MA 02134-1234" and "ZIP: 20001" were kept whole."""
+    codes = [
+        "DC 20001",
+        "US-20001",
+        "ZIP 20001",
+        "zip code: 20001",
+        "MA 02134-1234",
+        "D.C. 20001",
+        "USA 20001",
+    ]
+    assert column(codes, pl.String(), zip5(pl.col("x"))) == ["20001"] * 4 + ["02134", "20001", "20001"]
+    # Not a U.S. ZIP: foreign codes, a word before the digits, six digits or four (no leading zero is guessed).
+    others = ["SW1A 1AA", "K1A 0B1", "1234 AB", "Washington 20001", "DC 2134", "ABC 123456", "2134"]
+    assert column(others, pl.String(), zip5(pl.col("x"))) == [
+        "SW1A1AA",
+        "K1A0B1",
+        "1234AB",
+        "WASHINGTON20001",
+        "DC2134",
+        "ABC123456",
+        "2134",
+    ]
+
+
 def _simple_case(char: str) -> bool:
     """Letters whose upper and lower forms are single characters that map back to each other."""
     upper, lower = char.upper(), char.lower()
