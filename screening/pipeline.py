@@ -715,6 +715,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
         tuple(settings.legal_suffixes),
         tuple(settings.generic_tokens),
         settings.threshold,
+        tuple(settings.party_types),
     )
     # Built under the lock: a second run of the same list waits for the first one's index instead of
     # building its own (and eviction, a check then a delete, is never interleaved with another thread's).
@@ -725,6 +726,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
                 risk_inputs.screening_list,
                 legal_suffixes=settings.legal_suffixes,
                 generic_tokens=settings.generic_tokens,
+                party_types=settings.party_types,
             )
             built = (
                 index,
@@ -750,6 +752,7 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
         threshold=settings.threshold,
         index=index,
         prefixes=prefixes,
+        party_types=settings.party_types,
     )
 
 

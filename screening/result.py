@@ -30,6 +30,7 @@ from screening.io.writers import (
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
+from screening.stages.denied import party_entries
 
 
 @functools.cache
@@ -417,6 +418,9 @@ def risk_summary(facts: _PackageFacts, risk: ResolvedRisk | None, dates: Sequenc
             "file": risk.denied.file,
             "published": risk.denied.published.isoformat(),
             "entries": risk.screening_list.height,
+            # the entries shipper and consignee names are matched against (the pack's party_types)
+            "party_types": list(risk.denied.party_types),
+            "party_entries": party_entries(risk.screening_list, risk.denied.party_types).height,
             "age_days_at_latest_arrival": (latest - risk.denied.published).days if latest else None,
         }
     return summary

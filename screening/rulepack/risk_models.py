@@ -18,6 +18,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from screening.rulepack.models import Citation, Frozen, Mode, Rule, not_a_float
 
 Severity = Literal["low", "medium", "high", "critical"]
+#: A screening list's ``entity_type`` values (:data:`screening.rulepack.screening_list.ENTITY_TYPES`).
+ListEntityType = Literal["individual", "entity", "vessel", "aircraft"]
 
 _QUEUE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 _CHAPTER = re.compile(r"^\d{2}$")
@@ -100,6 +102,12 @@ class DeniedParties(Frozen):
     legal_suffixes: tuple[str, ...] = Field(description="tokens dropped before comparing (CORP, LTD, ...)")
     generic_tokens: tuple[str, ...] = Field(
         default=(), description="tokens that never count towards a match (TRADING, GROUP, ...)"
+    )
+    party_types: tuple[ListEntityType, ...] = Field(
+        default=("individual", "entity"),
+        min_length=1,
+        description="entity types of the list that shipper and consignee names are matched against: a party is a "
+        "person or an organisation, never a listed vessel or aircraft",
     )
 
 

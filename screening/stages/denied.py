@@ -51,11 +51,24 @@ def _prepare(frame: pl.LazyFrame, name: str, suffixes: Sequence[str], generic: l
     )
 
 
+def party_entries(entries: pl.DataFrame, party_types: Sequence[str]) -> pl.DataFrame:
+    """The entries of a screening list whose ``entity_type`` is one of ``party_types`` (an entry without a type,
+    or a list without the column, is an ``entity``): those shipper and consignee names are matched against."""
+    kind = pl.col("entity_type").fill_null("entity") if "entity_type" in entries.columns else pl.lit("entity")
+    return entries.filter(kind.is_in(list(party_types)))
+
+
 def entry_names(
-    entries: pl.DataFrame, *, legal_suffixes: Sequence[str], generic_tokens: Sequence[str]
+    entries: pl.DataFrame,
+    *,
+    legal_suffixes: Sequence[str],
+    generic_tokens: Sequence[str],
+    party_types: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """One row per distinct (entry, normalised name or alias): the entry side of the index, built once.
     Weak aliases (``weak_aliases``) are not in it: OFAC does not expect them to be screened on their own.
+    With ``party_types`` (the pack's, ``individual`` and ``entity``), only entries of those ``entity_type``s are
+    in it (an entry without a type is an ``entity``): a listed vessel or aircraft is never a shipper or consignee.
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
     ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of its
@@ -63,6 +76,8 @@ def entry_names(
     that normalise to nothing are dropped; a name of fewer than two significant tokens is matched exactly only.
     """
     generic = normalised_words(generic_tokens)
+    if party_types is not None:
+        entries = party_entries(entries, party_types)
     variants = (
         pl.concat_list(pl.col("name"), pl.col("aliases").fill_null([]))
         if "aliases" in entries.columns
@@ -105,6 +120,7 @@ def match_parties(
     max_token_entries: int = MAX_TOKEN_ENTRIES,
     index: pl.DataFrame | None = None,
     prefixes: EntryPrefixes | None = None,
+    party_types: Sequence[str] | None = None,
 ) -> pl.LazyFrame:
     """Screen the distinct party names in ``names`` (column ``party_name``) against ``entries``.
 
@@ -148,7 +164,8 @@ def match_parties(
     ``index``: :func:`entry_names` of ``entries`` with the same suffixes and generic words, when the
     caller keeps it from an earlier call (batches screened one after another); built here otherwise.
     ``prefixes``: :func:`entry_prefixes` of that index with the same ``threshold`` and
-    ``max_token_entries``, kept the same way.
+    ``max_token_entries``, kept the same way. ``party_types``: the ``entity_type``s matched (all when ``None``),
+    for the index built here (:func:`entry_names`).
 
     Raises:
         ValueError: ``threshold`` is not in (0, 1] or ``max_token_entries`` is not positive.
@@ -159,7 +176,9 @@ def match_parties(
         raise ValueError(f"max_token_entries must be positive, got {max_token_entries}")
     generic = normalised_words(generic_tokens)
     if index is None:
-        index = entry_names(entries, legal_suffixes=legal_suffixes, generic_tokens=generic)
+        index = entry_names(
+            entries, legal_suffixes=legal_suffixes, generic_tokens=generic, party_types=party_types
+        )
     list_names = index.lazy()
 
     parties = _prepare(

@@ -657,6 +657,13 @@ CASES: tuple[PackCase, ...] = (
         ("].pattern", "look-around", "is not supported"),
     ),
     PackCase(
+        "denied_party_types_unknown",
+        "a screening list's party_types naming a type no list has (ship)",
+        substitute("risk.toml", r"^party_types = .*$", 'party_types = ["individual", "ship"]'),
+        "risk.toml",
+        ("denied_parties.party_types[1]", "'vessel' or 'aircraft'"),
+    ),
+    PackCase(
         "risk_condition_regex_polars_cannot_run",
         "a risk condition whose REGEXP_LIKE pattern has a look-ahead: refused, but the message gave no reason",
         append("risk.toml", risk_rule("REGEXP_LIKE(description_norm, '(?=pill)press')")),

@@ -511,7 +511,16 @@ def test_denied_party_fires(screen_lines: Screen, field: str, name: str) -> None
     assert "OFAC SDN" in detail
 
 
-@pytest.mark.parametrize("name", ["Anna Keller", "Sunshine Trading Co Ltd", "Cuba Libre Cafe"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Anna Keller",
+        "Sunshine Trading Co Ltd",
+        "Cuba Libre Cafe",
+        "Fortune Co., Ltd.",  # the name of a listed vessel: a ship is never a shipper
+        "Zeus GmbH",
+    ],
+)
 def test_denied_party_quiet(screen_lines: Screen, name: str) -> None:
     assert "denied-party" not in flags(screen_lines({"shipper_name": name}))
 

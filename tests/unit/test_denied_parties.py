@@ -481,7 +481,12 @@ def pack_screen(sdn: pl.DataFrame) -> Callable[..., dict[str, tuple[str, float, 
     config = tomllib.loads((ROOT / "rules" / "us" / "risk.toml").read_text(encoding="utf-8"))[
         "denied_parties"
     ]
-    index = entry_names(sdn, legal_suffixes=config["legal_suffixes"], generic_tokens=config["generic_tokens"])
+    index = entry_names(
+        sdn,
+        legal_suffixes=config["legal_suffixes"],
+        generic_tokens=config["generic_tokens"],
+        party_types=config["party_types"],
+    )
 
     def run(*names: str) -> dict[str, tuple[str, float, str]]:
         frame = pl.LazyFrame({"party_name": list(names)})
@@ -526,12 +531,12 @@ def test_a_one_word_company_is_found_under_its_legal_forms(pack_screen: Callable
     Inkor" and "Inkor LLC" went through (the legal form written out is now dropped whole); names of no
     significant word never matched, even exactly. A one-word name is still never matched through generic words:
     "Alfa Trading Co., Ltd" is not ALFA LOGISTICS FZCO, nor "Forest Logistics LLC" the vessel FOREST."""
-    found = pack_screen("OOO Inkor", "Inkor LLC", "General Technology Limited", "K M A")
+    found = pack_screen("OOO Inkor", "Inkor LLC", "General Technology Limited", "B R C SA")
     assert {name: (kind, score) for name, (_id, score, kind) in found.items()} == {
         "OOO Inkor": ("exact", 1.0),
         "Inkor LLC": ("exact", 1.0),
         "General Technology Limited": ("exact", 1.0),
-        "K M A": ("exact", 1.0),
+        "B R C SA": ("exact", 1.0),
     }
     assert pack_screen("Alfa Trading Co., Ltd", "Forest Logistics LLC", "Fortune Trading Co., Ltd") == {}
 
@@ -563,6 +568,51 @@ def test_the_longest_legal_form_wins_whatever_the_list_order(suffixes: list[str]
     assert normalised(
         ["Inkor Limited Liability Company", "Inkor Limited Liability Co.", "Limited Inkor Co Ltd"], suffixes
     ) == ["INKOR", "INKOR", "INKOR"]
+
+
+def test_a_listed_vessel_or_aircraft_is_never_a_shipper_or_consignee(
+    pack_screen: Callable[..., dict],
+) -> None:
+    """Vessels and aircraft were matched as parties: "Fortune Co., Ltd." was a critical exact hit on the Iranian
+    vessel FORTUNE, a consignee "Dan" on the vessel DAN; the listed companies and people are still found."""
+    assert pack_screen("Fortune Co., Ltd.", "Patriot LLC", "Snow Ltd", "Zeus GmbH", "Dan") == {}
+    found = pack_screen("Inkor LLC", "AEROCARIBBEAN AIRLINES", "Joaquin Guzman Loera")
+    assert set(found) == {"Inkor LLC", "AEROCARIBBEAN AIRLINES", "Joaquin Guzman Loera"}
+
+
+def test_party_types_choose_the_entries_matched() -> None:
+    table = entries(
+        ("t-1", "FORTUNE", []), ("t-2", "FORTUNE", []), ("t-3", "ZEUS AIR", []), ("t-4", "ACME WIDGETS", [])
+    ).with_columns(entity_type=pl.Series(["vessel", "entity", "aircraft", None], dtype=pl.String()))
+    index = entry_names(
+        table,
+        legal_suffixes=LEGAL_SUFFIXES,
+        generic_tokens=GENERIC_TOKENS,
+        party_types=["individual", "entity"],
+    )
+    assert sorted(set(index["entry_id"])) == ["t-2", "t-4"]  # an entry without a type is an entity
+    frame = pl.LazyFrame({"party_name": ["Fortune Co", "Zeus Air", "Acme Widgets"]})
+    found = match_parties(
+        frame,
+        table,
+        legal_suffixes=LEGAL_SUFFIXES,
+        generic_tokens=GENERIC_TOKENS,
+        threshold=THRESHOLD,
+        party_types=["individual", "entity"],
+    ).collect()
+    assert hits(found) == {"Fortune Co": ("t-2", 1.0, "exact"), "Acme Widgets": ("t-4", 1.0, "exact")}
+    # Without party_types every entry is matched (the index of a list screened for other uses).
+    everything = entry_names(table, legal_suffixes=LEGAL_SUFFIXES, generic_tokens=GENERIC_TOKENS)
+    assert sorted(set(everything["entry_id"])) == ["t-1", "t-2", "t-3", "t-4"]
+
+
+def test_the_summary_counts_the_entries_matched_as_parties(us_pack: screening.RulePack) -> None:
+    listing = screening.screen(pl.DataFrame([BASE_LINE]), rules=us_pack).summary["risk"]["screening_list"]
+    types = us_pack.screening_list["entity_type"].value_counts()
+    count = dict(types.iter_rows())
+    assert listing["entries"] == us_pack.screening_list.height == sum(count.values())
+    assert listing["party_types"] == ["individual", "entity"]
+    assert listing["party_entries"] == count["individual"] + count["entity"] < listing["entries"]
 
 
 def test_an_alias_in_natural_order_keeps_the_listed_surname() -> None:

@@ -7,13 +7,16 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from screening.errors import RulePackError
+from screening.rulepack.risk_models import ListEntityType
 from screening.rulepack.screening_list import (
+    ENTITY_TYPES,
     SCREENING_LIST_SCHEMA,
     read_ofac_sdn,
     read_screening_list,
@@ -83,6 +86,8 @@ def test_sdn_entity_types(sample: pl.DataFrame) -> None:
     assert types["ofac-sdn-15431"] == "aircraft"
     assert types["ofac-sdn-36"] == "entity"  # SDN_Type is the -0- null marker
     assert set(types.values()) == {"individual", "vessel", "aircraft", "entity"}
+    # A pack's [denied_parties] party_types may name each type a list holds, and only those.
+    assert set(typing.get_args(ListEntityType)) == set(ENTITY_TYPES) == set(types.values())
 
 
 def test_sdn_names_are_kept_as_published(sample: pl.DataFrame) -> None:
