@@ -167,6 +167,14 @@ def test_structuring_quiet_for_a_gift_on_a_day_the_exemption_is_suspended(screen
         "礼品",
         "gi\u200bft",
         "Ｇｉｆｔ",
+        # With a count or "free": each was quiet.
+        "1 gift",
+        "Gift 1",
+        "2x gifts",
+        "gifts x 3",
+        "3 pcs samples",
+        "free sample",
+        "sample (2 units)",
     ],
 )
 def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
@@ -188,6 +196,9 @@ def test_vague_description_fires(screen_lines: Screen, description: str) -> None
         "sample of silk fabric",
         "parts of watches",
         "test tubes",
+        "2 t-shirts",
+        "free weights",
+        "iphone 15",
     ],
 )
 def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
