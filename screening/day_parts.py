@@ -214,12 +214,19 @@ def day_totals(
     for first, last in parts.chunks(chunk_lines):
         # Numbered as each part numbers its lines (a package's lines are all in one part).
         lines = normalise.number_lines(parts.lines_of(first, last, DAY_INPUTS))
-        kept = normalise.with_package_attributes(lines.filter(~normalise.later_copies(lines)))
+        later = normalise.later_copies(lines)
+        kept = lines.filter(~later)
+        conflicting = _conflicting_keys(parts, first, last, lines.get_column("package_id").filter(later))
         del lines
+        if conflicting.height:  # every version of such a line is rejected, and its package with it
+            kept = kept.join(conflicting, on=normalise.LINE_KEY, how="anti", maintain_order="left")
+        kept = normalise.with_package_attributes(kept)
         dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
         # Packages screened not at all (a line rejected, or without a rate) count toward no total.
         without_fx = kept.filter(~enrich.has_rate(kept, fx)).select(pl.col("package_id").unique())
-        incomplete = pl.concat([rejected, without_fx]).get_column("package_id")
+        incomplete = pl.concat(
+            [rejected, without_fx, conflicting.select(pl.col("package_id").unique())]
+        ).get_column("package_id")
         kept = kept.filter(~pl.col("package_id").is_in(incomplete.implode()))
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)
         del kept
@@ -229,6 +236,19 @@ def day_totals(
         consignee_days=consignee_days.spanning(), shipper_consignee_days=shipper_days.spanning()
     )
     return totals, sorted(dates)
+
+
+def _conflicting_keys(parts: DayParts, first: int, last: int, repeated: pl.Series) -> pl.DataFrame:
+    """The keys (``package_id``, ``line_no``) that parts ``first`` to ``last`` give in lines of different
+    content (:func:`~screening.stages.normalise.conflicting_keys`). ``repeated``: the packages of their lines
+    that repeat a key; only those packages (none in most days) are read whole."""
+    if not repeated.len():
+        return pl.DataFrame(schema={"package_id": pl.String(), "line_no": pl.Int64()})
+    columns = [*normalise.LINE_KEY, *normalise.LINE_CONTENT]
+    packages = parts.lines(first, last).filter(pl.col("package_id").is_in(repeated.unique().implode()))
+    # Numbered as above: a package's lines keep their order, so its unnumbered lines the same numbers.
+    whole = normalise.number_lines(packages.select(columns).collect(engine=IN_MEMORY))
+    return normalise.conflicting_keys(whole)
 
 
 #: A hash of a partial table's key columns (:class:`_Partials`).

@@ -29,6 +29,7 @@ class RejectCode(StrEnum):
     INVALID_DATE = "invalid-date"
     DATE_OUTSIDE_PACK = "date-outside-pack"
     DUPLICATE_LINE = "duplicate-line"
+    CONFLICTING_LINE = "conflicting-line"
     INVALID_MODE = "invalid-mode"
     INVALID_FLAG = "invalid-flag"
     INVALID_PART_VALUES = "invalid-part-values"

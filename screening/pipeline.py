@@ -506,10 +506,13 @@ def screen_candidates(
     shipper-consignee-day totals and the arrival dates of the whole day, instead of those of
     ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`. ``rejected``: the packages
     whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`): their other lines
-    become ``package-incomplete`` rejects.
+    become ``package-incomplete`` rejects, as do those of a package with a line given here in different
+    versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
     """
     seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
     kept, duplicate_rejects = normalise.split_duplicates(normalise.number_lines(candidates, seen))
+    # A line given in different versions is rejected (none of them is a copy): its package with it.
+    rejected = normalise.first_rejects([*([rejected] if rejected is not None else []), duplicate_rejects])
     if seen is not None:
         kept, earlier_copies = normalise.split_seen(kept, seen)
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
@@ -523,7 +526,7 @@ def screen_candidates(
     rated = enrich.has_rate(kept, resolved.fx)
     fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
     kept = kept.filter(rated)
-    incomplete = normalise.first_rejects([*([rejected] if rejected is not None else []), fx_rejects])
+    incomplete = normalise.first_rejects([rejected, fx_rejects])
     kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own)
     if seen is not None:  # nor a package rejected in an earlier batch, resent or continued here
         kept, rejected_earlier = normalise.split_rejected_earlier(kept, seen, own)
@@ -532,8 +535,7 @@ def screen_candidates(
     if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
-        if rejected is not None:
-            seen_now = pl.concat([seen_now, _validation_marks(rejected, seen_now)])
+        seen_now = pl.concat([seen_now, _validation_marks(rejected, seen_now)])
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and

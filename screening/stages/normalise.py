@@ -703,39 +703,117 @@ def split_rejected_earlier(
     return lines.filter(~earlier), rejects
 
 
+#: A line's key: a package gives each of its lines once.
+LINE_KEY: Final = ("package_id", "line_no")
+#: What two lines of one key are compared on (:func:`split_duplicates`): every other canonical field as
+#: validated (typed and cleaned: ``12.3`` and ``12.30``, ``usd`` and ``USD`` are equal). Lineage
+#: (``source``, ``row``) and passthrough columns are not the line's content.
+LINE_CONTENT: Final = tuple(c.name for c in MANIFEST_COLUMNS if c.name not in LINE_KEY)
+_LATER = "__later_copy"
+_VERSIONS = "__versions"
+_ROWS = "__rows"
+_DIFFERING = "__differing"
+
+
 def split_duplicates(candidates: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Keep the first (package_id, line_no) in input order; later copies become ``duplicate-line`` rejects.
+    """Lines whose (package_id, line_no) repeats, split off as rejects; the rest kept, in input order.
+
+    A later copy of a line (its key and its content, :data:`LINE_CONTENT`, equal to an earlier line's) is a
+    ``duplicate-line`` reject and the first is kept. Lines of one key that differ in content are not copies:
+    which of them the filer declares cannot be told, and keeping the first would let the row order choose,
+    so every line of that key is a ``conflicting-line`` reject (the rest of its package then goes as
+    ``package-incomplete``, :func:`first_rejects`). Only the lines whose hash of the key repeats are compared
+    (none in most manifests: then ``candidates`` is returned as it is).
 
     Eager on purpose: "first" is defined by the frame's row order (sources in the order given,
     rows in file order), which an in-memory frame guarantees.
     """
-    later_copy = later_copies(candidates)
-    message = pl.format(
-        "line_no {} of package {} appears more than once; the first occurrence is kept",
+    may_repeat = _may_repeat(candidates)
+    if not may_repeat.len():
+        return candidates, rejects_from_lines(
+            candidates.clear(), code=RejectCode.DUPLICATE_LINE, field="line_no", message=pl.lit("")
+        )
+    repeated = candidates[may_repeat].with_columns((~pl.struct(LINE_KEY).is_first_distinct()).alias(_LATER))
+    repeated = repeated.join(_conflicts(repeated), on=LINE_KEY, how="left", maintain_order="left")
+    conflicting = pl.col(_VERSIONS).is_not_null()
+    copy_message = pl.format(
+        "line_no {} of package {} appears more than once with the same content; the first occurrence is kept",
         pl.col("line_no"),
         pl.col("package_id"),
     )
-    rejects = rejects_from_lines(
-        candidates.filter(later_copy), code=RejectCode.DUPLICATE_LINE, field="line_no", message=message
+    conflict_message = pl.format(
+        "line_no {} of package {} is given {} times in {} different versions (they differ in {}); none of "
+        "them is screened, nor the rest of the package: send the line once",
+        pl.col("line_no"),
+        pl.col("package_id"),
+        pl.col(_ROWS),
+        pl.col(_VERSIONS),
+        pl.col(_DIFFERING),
     )
-    return candidates.filter(~later_copy), rejects
+    rejects = pl.concat(
+        [
+            rejects_from_lines(
+                repeated.filter(pl.col(_LATER) & ~conflicting),
+                code=RejectCode.DUPLICATE_LINE,
+                field="line_no",
+                message=copy_message,
+            ),
+            rejects_from_lines(
+                repeated.filter(conflicting),
+                code=RejectCode.CONFLICTING_LINE,
+                field="line_no",
+                message=conflict_message,
+            ),
+        ]
+    )
+    dropped = repeated.select(pl.col(_LATER) | conflicting).to_series()
+    rejected = pl.repeat(False, candidates.height, dtype=pl.Boolean(), eager=True).scatter(
+        may_repeat, dropped
+    )
+    return candidates.filter(~rejected), rejects
 
 
 def later_copies(candidates: pl.DataFrame) -> pl.Series:
-    """Whether each line repeats the (package_id, line_no) of a line before it (see :func:`split_duplicates`).
+    """Whether each line repeats the (package_id, line_no) of a line before it, whatever its content (a copy,
+    or another version of a line: see :func:`split_duplicates`).
 
     Equal keys have equal hashes: only the lines whose hash of the key repeats (the copies, and the
     rare lines that share a hash) can be copies, and their keys themselves decide, in input order.
     Half the time of finding the first of each key among all lines.
     """
-    key = ["package_id", "line_no"]
-    hashed = candidates.select(pl.col("package_id").hash(1) ^ pl.col("line_no").hash(2)).to_series()
-    may_repeat = hashed.is_duplicated().arg_true()
+    may_repeat = _may_repeat(candidates)
     later = pl.repeat(False, candidates.height, dtype=pl.Boolean(), eager=True)
     if may_repeat.len():
-        among = candidates.select(key)[may_repeat].select(~pl.struct(key).is_first_distinct()).to_series()
-        later = later.scatter(may_repeat, among)
+        among = candidates.select(LINE_KEY)[may_repeat].select(~pl.struct(LINE_KEY).is_first_distinct())
+        later = later.scatter(may_repeat, among.to_series())
     return later.alias("later_copy")
+
+
+def conflicting_keys(lines: pl.DataFrame) -> pl.DataFrame:
+    """The (``package_id``, ``line_no``) that ``lines`` (numbered, with :data:`LINE_CONTENT`) give in lines of
+    different content: every line of such a key is a ``conflicting-line`` reject (:func:`split_duplicates`)."""
+    return _conflicts(lines.select(*LINE_KEY, *LINE_CONTENT)[_may_repeat(lines)]).select(LINE_KEY)
+
+
+def _may_repeat(lines: pl.DataFrame) -> pl.Series:
+    """The positions of the lines whose hash of the key repeats: those that can share a key with another."""
+    hashed = lines.select(pl.col("package_id").hash(1) ^ pl.col("line_no").hash(2)).to_series()
+    return hashed.is_duplicated().arg_true()
+
+
+def _conflicts(repeated: pl.DataFrame) -> pl.DataFrame:
+    """Per key of ``repeated`` (lines whose key may repeat) given in more than one version of its content: how
+    many versions, in how many lines, and the fields that differ."""
+    per_key = repeated.group_by(LINE_KEY).agg(
+        pl.struct(LINE_CONTENT).n_unique().alias(_VERSIONS),
+        pl.len().alias(_ROWS),
+        *[(pl.col(name).n_unique() > 1).alias(name) for name in LINE_CONTENT],
+    )
+    differing = pl.concat_str(
+        [pl.when(pl.col(name)).then(pl.lit(name)) for name in LINE_CONTENT], separator=", ", ignore_nulls=True
+    )
+    conflicting = per_key.filter(pl.col(_VERSIONS) > 1)
+    return conflicting.select(*LINE_KEY, _VERSIONS, _ROWS, differing.alias(_DIFFERING))
 
 
 #: What a package has once, whatever its lines say: its lowest-numbered line's value is every line's.
@@ -784,7 +862,8 @@ def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Lines already screened in an earlier batch become ``duplicate-line`` rejects (incremental mode).
+    """Lines whose key came in an earlier batch become ``duplicate-line`` rejects (incremental mode), whatever
+    their content: only the keys are kept from one batch to the next.
 
     ``seen``: ``package_id`` and ``line_no`` of the lines screened before, at least those of the packages
     of ``kept`` (see :func:`screening.stages.running.seen_of`).
@@ -792,9 +871,10 @@ def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl
     keys = ["package_id", "line_no"]
     earlier = kept.join(seen, on=keys, how="semi", maintain_order="left")
     new = kept.join(seen, on=keys, how="anti", maintain_order="left")
+    # Not "a copy": the state keeps the keys of the lines seen, not their content, so none is compared.
     message = pl.format(
-        "line_no {} of package {} came in an earlier batch (screened or rejected there); the first "
-        "occurrence is kept",
+        "line_no {} of package {} came in an earlier batch (screened or rejected there): this one is not "
+        "screened, and its content is not compared with the earlier one's (screen the day again to correct it)",
         pl.col("line_no"),
         pl.col("package_id"),
     )

@@ -373,6 +373,30 @@ ROW_CASES: tuple[RowCase, ...] = (
         ((3, "line_no", RejectCode.DUPLICATE_LINE), (4, "line_no", RejectCode.DUPLICATE_LINE)),
     ),
     RowCase(
+        "conflicting_line",
+        "the same package and line twice, for $100.00 and for $900.00",
+        write_csv(
+            "conflicting_line.csv",
+            [line(package_id="P1"), line(package_id="P1", declared_value="900.00"), line(package_id="P3")],
+        ),
+        3,
+        ((1, "line_no", RejectCode.CONFLICTING_LINE), (2, "line_no", RejectCode.CONFLICTING_LINE)),
+    ),
+    RowCase(
+        "duplicate_line_written_differently",
+        "the same line twice, its value and currency written differently (100.00 and 100, USD and usd)",
+        write_csv(
+            "duplicate_line_written_differently.csv",
+            [
+                line(package_id="P1"),
+                line(package_id="P1", declared_value="100", currency="usd"),
+                line(package_id="P3"),
+            ],
+        ),
+        3,
+        ((2, "line_no", RejectCode.DUPLICATE_LINE),),
+    ),
+    RowCase(
         "blank_line_in_csv",
         "an empty line between two rows (counted as a row with every field empty)",
         write_csv("blank_line_in_csv.csv", [line(package_id="P1"), "", line(package_id="P3")]),

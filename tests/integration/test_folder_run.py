@@ -109,6 +109,32 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
     assert totals.shipper_consignee_days.height > 0
 
 
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_day_in_parts_counts_no_version_of_a_line_given_in_two(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame], as_file: bool
+) -> None:
+    """P1's line 1 came as $300 and as $1,900: in parts, the day's totals kept the first and added Anna's $300 to
+    P2's $600, over $800. Neither version is screened nor counted (P1 is rejected whole), in parts as in the
+    whole day: P2 is eligible at $600 (parts of one package, so Anna's day spans parts)."""
+    frame = manifest(
+        {"package_id": "P1", "declared_value": "300"},
+        {"package_id": "P2", "declared_value": "600"},
+        {"package_id": "P1", "declared_value": "1900", "description": "laptop", "hts_code": "8471.30.01.00"},
+        {"package_id": "P3", "declared_value": "50", "consignee_name": "Ben Ode"},
+    )
+    source: object = frame
+    if as_file:
+        source = tmp_path / "manifest.parquet"
+        frame.write_parquet(source)
+    whole = screening.screen(source, rules=us_pack)
+    screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=1)
+    for name in ("lines", "packages", "rejects"):
+        assert_frame_equal(_read(tmp_path / "parts" / f"{name}.parquet"), getattr(whole, name))
+    packages = whole.packages.select("package_id", "value_usd", "de_minimis_reason").rows()
+    assert packages == [("P2", Decimal("600.00"), "dm-eligible"), ("P3", Decimal("50.00"), "dm-eligible")]
+    assert whole.rejects.select("row", "code").rows() == [(1, "conflicting-line"), (3, "conflicting-line")]
+
+
 @pytest.mark.parametrize("order", ["package id order", "shuffled"])
 def test_small_validation_morsels_keep_the_input_order_and_the_callers_polars_setting(
     us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str

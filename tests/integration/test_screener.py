@@ -156,6 +156,38 @@ def test_a_corrected_resend_of_a_rejected_package_is_not_screened_in_part(
     assert screener.totals().is_empty()
 
 
+def test_a_line_given_in_two_versions_in_one_batch_is_rejected_and_its_package_stays_rejected(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P's line 1 came twice in one batch, for $500 and for $900: the first version was screened as a copy's
+    original ($500, released) whatever the other said. Both are ``conflicting-line`` now, and P stays rejected:
+    a version resent in a later batch is not screened alone. A line whose key came in an earlier batch is a
+    ``duplicate-line`` whatever it says (the state keeps keys, not content), and its message claims no copy."""
+    screener = screening.Screener(us_pack)
+    first = screener.screen(
+        manifest(
+            {"package_id": "P", "declared_value": "500"},
+            {"package_id": "P", "declared_value": "900"},
+            {"package_id": "Q", "declared_value": "100"},
+        )
+    )
+    assert first.rejects.select("row", "code").rows() == [(1, "conflicting-line"), (2, "conflicting-line")]
+    assert first.packages["package_id"].to_list() == ["Q"]
+    again = screener.screen(
+        manifest({"package_id": "P", "declared_value": "500"}, {"package_id": "Q", "declared_value": "150"})
+    )
+    assert again.lines.is_empty()
+    assert again.rejects.select("package_id", "code").rows() == [
+        ("P", "package-incomplete"),
+        ("Q", "duplicate-line"),
+    ]
+    assert "rejected in an earlier batch" in again.rejects["message"][0]
+    resent = again.rejects["message"][1]
+    assert "not compared" in resent
+    assert "first occurrence is kept" not in resent
+    assert screener.totals()["consignee_day_value_cents"].to_list() == [10_000]
+
+
 def test_totals_carry_across_batches_and_equal_the_whole_day(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:

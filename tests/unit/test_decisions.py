@@ -723,6 +723,54 @@ def test_a_package_with_a_rejected_line_is_not_screened_and_counts_toward_no_tot
     assert result.summary["counts"]["input_rows"] == result.lines.height + result.rejects.height == 7
 
 
+#: One line of P1 in two versions: the $10 t-shirt from DE, and a $1,900 laptop from CN.
+_SHIRT = {"package_id": "P1", "declared_value": "10.00"}
+_LAPTOP = {
+    "package_id": "P1",
+    "declared_value": "1900.00",
+    "country_of_origin": "CN",
+    "hts_code": "8471.30.01.00",
+    "description": "laptop",
+}
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (1, 0, 2), (2, 1, 0)])
+def test_a_line_given_in_two_versions_rejects_its_package_whatever_the_row_order(
+    screen_lines: Screen, order: tuple[int, int, int]
+) -> None:
+    """P1's line 1 came twice, as a $10 t-shirt and as a $1,900 CN laptop. Only the key was compared: the first
+    version was kept and the other called a copy, so the row order chose between a $10 dm-eligible release and
+    a $1,900 formal entry with duty. Neither version is a copy: both are ``conflicting-line`` rejects, P1's
+    other line is ``package-incomplete``, and Anna's other package is judged without P1, in any order."""
+    rows = [_SHIRT, _LAPTOP, {"package_id": "P1", "line_no": "2", "declared_value": "300"}]
+    result = screen_lines(*[rows[i] for i in order], {"package_id": "P2", "declared_value": "700"})
+    assert reasons(result) == {"P2": "dm-eligible"}
+    assert result.lines["consignee_day_value_usd"].to_list() == [Decimal("700.00")]
+    rejected = result.rejects.sort("row")["code"]
+    codes = {rows[i]["declared_value"]: code for i, code in zip(order, rejected, strict=True)}
+    assert codes == {"10.00": "conflicting-line", "1900.00": "conflicting-line", "300": "package-incomplete"}
+    conflicting = result.rejects.filter(pl.col("code") == "conflicting-line")
+    assert set(conflicting["field"]) == {"line_no"}
+    assert set(conflicting["message"]) == {
+        "line_no 1 of package P1 is given 2 times in 2 different versions (they differ in country_of_origin, "
+        "hts_code, description, declared_value); none of them is screened, nor the rest of the package: send "
+        "the line once"
+    }
+    assert result.summary["counts"]["input_rows"] == result.lines.height + result.rejects.height == 4
+
+
+def test_a_line_repeated_with_its_values_written_differently_is_a_copy(screen_lines: Screen) -> None:
+    """A repeat equal as validated (``12.3`` and ``12.30``, ``usd`` and `` USD``, a column the engine does not
+    read, where the lines stand) is a copy of the line: the first is kept, the repeat is ``duplicate-line``."""
+    result = screen_lines(
+        {"declared_value": "12.3", "currency": "usd", "note": "first"},
+        {"declared_value": "12.30", "currency": " USD", "note": "resent"},
+    )
+    assert result.lines.select("row", "declared_value").rows() == [(1, Decimal("12.3"))]
+    assert result.rejects.select("row", "field", "code").rows() == [(2, "line_no", "duplicate-line")]
+    assert "same content" in result.rejects["message"].item()
+
+
 def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal_duty_once(
     us_pack: screening.RulePack, screen_lines: Screen
 ) -> None:
