@@ -61,6 +61,10 @@ BOUNDARY_VALUES: Final[tuple[str, ...]] = (
     "0", "0.00", "0.01", "1", "99.99", "249.99", "250.00", "250.01", "266.67", "399.99", "400.00", "799.99",
     "800", "800.00", "800.01", "1600.00", "2499.99", "2500.00", "2500.01",
 )
+#: The informal-entry limits :func:`de_minimis_packs` draws (the bundled pack's $2,500 and two others).
+INFORMAL_LIMITS: Final[tuple[Decimal, ...]] = (Decimal("2500.00"), Decimal("1000.00"), Decimal("250.00"))
+#: The lower limits for Chapter 99 articles :func:`de_minimis_packs` draws (the bundled pack's $250 and two others).
+CHAPTER99_LIMITS: Final[tuple[Decimal, ...]] = (Decimal("250.00"), Decimal("100.00"), Decimal("0.00"))
 #: What exports write in a ``consignee_id`` cell they have no id for (pandas' ``nan``, ``None`` and ``<NA>``,
 #: SQL's ``NULL`` and ``\N``, spreadsheets' ``N/A`` and ``#N/A``, blanks): no id, so the name and ZIP say who
 #: the consignee is (README, "consignee_id").
@@ -289,6 +293,7 @@ def _package(
     modes: Sequence[str],
     max_lines: int,
     messy: bool,
+    values: st.SearchStrategy[str] | None = None,
 ) -> list[Row]:
     """The lines of one package: one arrival date (from ``days``), mode, origin, currency and consignee."""
     day = draw(days)
@@ -325,7 +330,7 @@ def _package(
                 "hts_code": _hts_text(draw, draw(st.sampled_from(hts_codes)), messy),
                 "description": draw(st.sampled_from(_DESCRIPTIONS)),
                 "quantity": draw(st.sampled_from(QUANTITIES)),
-                "declared_value": draw(declared_values()),
+                "declared_value": draw(declared_values() if values is None else values),
                 "currency": _variant(draw, currency, messy),
                 "gross_weight_kg": draw(st.sampled_from(WEIGHTS)),
                 "usmca_claim": usmca,
@@ -412,6 +417,7 @@ def _labelled_manifests(
     origins: Sequence[str],
     modes: Sequence[str],
     messy: bool,
+    values: st.SearchStrategy[str] | None,
     breakages: Sequence[Breakage],
 ) -> LabelledManifest:
     people = draw(st.lists(persons(), min_size=1, max_size=max_consignees))
@@ -437,6 +443,7 @@ def _labelled_manifests(
                 modes=modes,
                 max_lines=max_lines,
                 messy=messy,
+                values=values,
             )
         )
         rows += lines
@@ -475,6 +482,7 @@ def labelled_manifests(
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,
     messy: bool = True,
+    values: st.SearchStrategy[str] | None = None,
     breakages: Sequence[Breakage] = BREAKAGES,
 ) -> st.SearchStrategy[LabelledManifest]:
     """Manifests with, for each row, what must become of it (see :class:`RowLabel`).
@@ -486,7 +494,8 @@ def labelled_manifests(
     from at most ``max_consignees`` people (skewed: one person gets about half of the packages); about half
     of the packages arrive on one of one or two busy days of the manifest. Up to ``max_broken`` broken rows
     (:func:`broken_rows` with ``breakages``, package ids ``BADnnnn``) are inserted anywhere, and up to
-    ``max_duplicates`` exact copies of earlier valid rows somewhere after their original.
+    ``max_duplicates`` exact copies of earlier valid rows somewhere after their original. Declared values come
+    from ``values`` (default :func:`declared_values`): a test can put them on the limits of the pack it draws.
     """
     if min_packages < 0 or max_packages < min_packages or max_lines < 1 or max_consignees < 1:
         raise ValueError("need 0 <= min_packages <= max_packages, max_lines >= 1 and max_consignees >= 1")
@@ -507,6 +516,7 @@ def labelled_manifests(
         origins=tuple(origins),
         modes=tuple(modes),
         messy=messy,
+        values=values,
         breakages=tuple(breakages),
     )
 
@@ -525,6 +535,7 @@ def manifests(
     origins: Sequence[str] = DEFAULT_ORIGINS,
     modes: Sequence[str] = MODES,
     messy: bool = True,
+    values: st.SearchStrategy[str] | None = None,
 ) -> st.SearchStrategy[pl.DataFrame]:
     """Manifest frames (text columns, canonical order); see :func:`labelled_manifests` for the knobs."""
     return labelled_manifests(
@@ -540,6 +551,7 @@ def manifests(
         origins=origins,
         modes=modes,
         messy=messy,
+        values=values,
     ).map(lambda labelled: labelled.frame)
 
 
@@ -566,7 +578,8 @@ class SuspensionSpec:
 class DeMinimisPack:
     """A small, valid ``de_minimis.toml``: one or two thresholds, a few suspensions, an informal limit and,
     sometimes, a lower informal limit for articles charged under some Chapter 99 headings (19 CFR 143.21(a)),
-    in force until ``chapter99_until`` (when a second entry limit without it takes over) or throughout.
+    in force until ``chapter99_until`` (when a second entry limit without it, or with it suspended, takes over:
+    ``chapter99_end``) or throughout.
 
     Lay :meth:`toml` over a copy of a full pack (it replaces that pack's ``de_minimis.toml``). There are
     no never-eligible classes, so the decision follows :meth:`expected_reason` exactly.
@@ -579,6 +592,11 @@ class DeMinimisPack:
     chapter99_max_usd: Decimal | None = None
     chapter99_headings: tuple[str, ...] = ()
     chapter99_until: dt.date | None = None
+    #: What becomes of the lower limit on ``chapter99_until``: ``dropped`` (an entry limit without it follows) or
+    #: ``suspended`` (it stays, with ``chapter99_suspended = true``, as the U.S. pack's from 2025-04-30).
+    chapter99_end: Literal["dropped", "suspended"] = "dropped"
+    #: The entry limits' ``confidence`` (the U.S. pack's are ``unconfirmed``).
+    entry_limit_confidence: Literal["confirmed", "unconfirmed"] = "confirmed"
 
     def threshold_on(self, day: dt.date) -> tuple[str, Decimal]:
         """The id and amount of the threshold in force on ``day``."""
@@ -633,6 +651,8 @@ class DeMinimisPack:
                 + cite
             )
         informal = f'informal_max_usd = "{self.informal_max_usd:.2f}"\n'
+        if self.entry_limit_confidence != "confirmed":
+            informal += f'confidence = "{self.entry_limit_confidence}"\n'
         if self.chapter99_max_usd is None:
             parts.append(
                 f'[[entry_limits]]\nid = "informal-limit"\n{informal}'
@@ -640,15 +660,20 @@ class DeMinimisPack:
             )
             return "\n".join(parts)
         headings = ", ".join(f'"{h}"' for h in self.chapter99_headings)
+        clause = f'chapter99_max_usd = "{self.chapter99_max_usd:.2f}"\nchapter99_headings = [{headings}]\n'
         until = self.chapter99_until
         parts.append(
-            f'[[entry_limits]]\nid = "informal-limit-chapter99"\n{informal}'
-            f'chapter99_max_usd = "{self.chapter99_max_usd:.2f}"\nchapter99_headings = [{headings}]\n'
+            f'[[entry_limits]]\nid = "informal-limit-chapter99"\n{informal}{clause}'
             f"effective_from = {self.covers_from.isoformat()}\n"
             + (f"effective_to = {until.isoformat()}\n" if until else "")
             + cite
         )
-        if until is not None:
+        if until is not None and self.chapter99_end == "suspended":
+            parts.append(
+                f'[[entry_limits]]\nid = "informal-limit-chapter99-clause-suspended"\n{informal}{clause}'
+                f"chapter99_suspended = true\neffective_from = {until.isoformat()}\n" + cite
+            )
+        elif until is not None:
             parts.append(
                 f'[[entry_limits]]\nid = "informal-limit-chapter99-suspended"\n{informal}'
                 f"effective_from = {until.isoformat()}\n" + cite
@@ -663,13 +688,21 @@ def de_minimis_packs(
     covers_from: dt.date = dt.date(2016, 3, 10),
     window: tuple[dt.date, dt.date] = (dt.date(2025, 1, 1), dt.date(2026, 12, 31)),
     origins: Sequence[str] = ("CN", "HK", "DE", "GB", "VN"),
+    informal_limits: Sequence[Decimal] = INFORMAL_LIMITS,
+    chapter99_limits: Sequence[Decimal] = CHAPTER99_LIMITS,
+    chapter99_always: bool = False,
+    chapter99_suspensions: bool = False,
 ) -> DeMinimisPack:
     """A small valid de minimis rule file; its changes fall inside ``window``.
 
     Thresholds: one from ``covers_from``, sometimes a second from a date in the window. Suspensions:
     at most one per origin (so periods never overlap), some open-ended, some for some modes only. About
-    half have a lower informal limit for Chapter 99 articles (``chapter99_max_usd``, ``chapter99_headings``:
-    the bundled pack's $250 for 9903 and 9904, or another), some of them suspended on a date in the window.
+    half (every one with ``chapter99_always``) have a lower informal limit for Chapter 99 articles
+    (``chapter99_max_usd``, one of ``chapter99_limits``; ``chapter99_headings``: the bundled pack's 9903 and 9904,
+    or others), some of them ended on a date in the window. With ``chapter99_suspensions``, about half of those
+    that end are suspended instead (``chapter99_end``: the limit stays with ``chapter99_suspended = true``, as
+    the bundled pack's from 2025-04-30), and about half of the packs' entry limits are ``unconfirmed``. The
+    informal limit is one of ``informal_limits``.
     """
     amounts = st.decimals(min_value=0, max_value=2000, places=2).map(lambda d: d.quantize(Decimal("0.01")))
     days = st.dates(min_value=window[0], max_value=window[1])
@@ -691,16 +724,23 @@ def de_minimis_packs(
                 effective_to=None if length is None else start + dt.timedelta(days=length),
             )
         )
-    informal = draw(st.sampled_from((Decimal("2500.00"), Decimal("1000.00"), Decimal("250.00"))))
+    informal = draw(st.sampled_from(tuple(informal_limits)))
     chapter99_max: Decimal | None = None
     headings: tuple[str, ...] = ()
     until: dt.date | None = None
-    if draw(st.booleans()):
-        chapter99_max = draw(st.sampled_from((Decimal("250.00"), Decimal("100.00"), Decimal("0.00"))))
+    if chapter99_always or draw(st.booleans()):
+        chapter99_max = draw(st.sampled_from(tuple(chapter99_limits)))
         headings = tuple(
             sorted(draw(st.lists(st.sampled_from(("9903", "9904", "9902")), unique=True, min_size=1)))
         )
         until = draw(st.one_of(st.none(), days))
+    end: Literal["dropped", "suspended"] = "dropped"
+    confidence: Literal["confirmed", "unconfirmed"] = "confirmed"
+    if chapter99_suspensions:
+        if until is not None and draw(st.booleans()):
+            end = "suspended"
+        if draw(st.booleans()):
+            confidence = "unconfirmed"
     return DeMinimisPack(
         covers_from=covers_from,
         thresholds=tuple(thresholds),
@@ -709,4 +749,6 @@ def de_minimis_packs(
         chapter99_max_usd=chapter99_max,
         chapter99_headings=headings,
         chapter99_until=until,
+        chapter99_end=end,
+        entry_limit_confidence=confidence,
     )

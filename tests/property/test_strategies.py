@@ -113,3 +113,32 @@ def test_drawn_packs_have_a_chapter99_entry_limit_and_its_suspension(us_pack: sc
     assert [limit.chapter99_max_usd for limit in limits] == [small.chapter99_max_usd, None]
     assert limits[0].effective_to == limits[1].effective_from == small.chapter99_until
     check_pack(dataclasses.replace(us_pack, de_minimis=rules, content_hash="sha256:" + "0" * 64))
+
+
+def test_drawn_packs_suspend_the_chapter99_entry_limit_as_the_us_pack_does(
+    us_pack: screening.RulePack,
+) -> None:
+    """The drawn files ended the lower limit for Chapter 99 articles by dropping it, where the U.S. pack keeps it
+    with ``chapter99_suspended = true`` (and unconfirmed), which is what the engine notes and marks."""
+    drawn = _draws(de_minimis_packs(chapter99_always=True, chapter99_suspensions=True))
+    assert all(p.chapter99_max_usd is not None for p in drawn)
+    assert {p.entry_limit_confidence for p in drawn} == {"confirmed", "unconfirmed"}
+    small = next(
+        p for p in drawn if p.chapter99_end == "suspended" and p.entry_limit_confidence == "unconfirmed"
+    )
+    rules = DeMinimisRules.model_validate(tomllib.loads(small.toml()))
+    first, then = rules.entry_limits
+    assert (first.chapter99_suspended, then.chapter99_suspended) == (False, True)
+    assert first.effective_to == then.effective_from == small.chapter99_until
+    assert then.chapter99_max_usd == small.chapter99_max_usd
+    assert then.chapter99_headings == small.chapter99_headings
+    assert {first.confidence, then.confidence} == {"unconfirmed"}
+    check_pack(dataclasses.replace(us_pack, de_minimis=rules, content_hash="sha256:" + "0" * 64))
+
+
+def test_drawn_manifests_take_their_declared_values_from_the_values_knob() -> None:
+    """A test puts the values on the limits of the pack it draws ($2,500.00 and $2,500.01)."""
+    on_the_limit = ("2500.00", "2500.01")
+    drawn = _draws(labelled_manifests(values=st.sampled_from(on_the_limit)), count=20)
+    values = {v for m in drawn for v in m.frame["declared_value"].to_list()}
+    assert values == set(on_the_limit)
