@@ -7,11 +7,15 @@ for 500. See :mod:`screening.testing.profiles`.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from typing import Any
 
 import pytest
 
 import screening
+from screening.rulepack.loader import check_pack
+from screening.rulepack.models import DeMinimisRules
+from screening.testing import DeMinimisPack
 from screening.testing.profiles import load_profile
 
 load_profile()
@@ -32,3 +36,11 @@ class _QuietPack(screening.RulePack):
 def pack(us_pack: screening.RulePack) -> screening.RulePack:
     """The session's U.S. pack (``us_pack``), printed briefly in Hypothesis reports."""
     return _QuietPack(**{f.name: getattr(us_pack, f.name) for f in dataclasses.fields(us_pack)})
+
+
+def overlay(small: DeMinimisPack, base: screening.RulePack) -> screening.RulePack:
+    """``base`` with ``small``'s de_minimis.toml, validated as the loader validates it (in memory: fast)."""
+    de_minimis = DeMinimisRules.model_validate(tomllib.loads(small.toml()))
+    pack = dataclasses.replace(base, de_minimis=de_minimis, content_hash="sha256:" + "0" * 64)
+    check_pack(pack)
+    return pack

@@ -10,11 +10,9 @@ the others one.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import tempfile
-import tomllib
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +26,6 @@ import screening
 from screening.errors import RejectCode
 from screening.exprs.parties import consignee_key
 from screening.result import OUTPUTS
-from screening.rulepack.loader import check_pack
-from screening.rulepack.models import DeMinimisRules
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.stages import route
 from screening.testing import (
@@ -46,6 +42,7 @@ from screening.testing import (
 )
 
 from ..conftest import OUTPUT_FILES as RUN_FILES
+from .conftest import overlay
 
 LINEAGE = ("source", "row")
 #: The global row (0-based position in the whole manifest) that lineage maps to.
@@ -501,19 +498,11 @@ def test_period_invariance_inside_a_rule_period_of_the_us_pack(
     assert_same_outputs(decisions(screen(_on(frame, second), pack)), decisions(screen(frame, pack)))
 
 
-def _overlay(small: DeMinimisPack, base: screening.RulePack) -> screening.RulePack:
-    """``base`` with ``small``'s de_minimis.toml, validated as the loader validates it (in memory: fast)."""
-    de_minimis = DeMinimisRules.model_validate(tomllib.loads(small.toml()))
-    pack = dataclasses.replace(base, de_minimis=de_minimis, content_hash="sha256:" + "0" * 64)
-    check_pack(pack)
-    return pack
-
-
 @given(small=de_minimis_packs(), data=st.data())
 def test_period_invariance_inside_a_rule_period_of_small_packs(
     pack: screening.RulePack, small: DeMinimisPack, data: st.DataObject
 ) -> None:
-    drawn = _overlay(small, pack)
+    drawn = overlay(small, pack)
     boundaries = sorted({*rule_boundaries(drawn), *small.boundaries()})
     first, second = data.draw(same_period_dates(boundaries), label="dates")
     frame = data.draw(manifests(dates=[first], currencies=["USD"], max_packages=6), label="manifest")
@@ -532,7 +521,7 @@ def test_small_pack_decisions_follow_the_reference_oracle(
 
     The oracle totals each person's day itself, from the declared values and who the generator says each
     line's consignee is (not from the engine's totals), on days drawn around the drawn pack's boundaries."""
-    drawn = _overlay(small, pack)
+    drawn = overlay(small, pack)
     # Days the pack covers (earlier ones are rejected `date-outside-pack`, which other tests check).
     near = [
         day
