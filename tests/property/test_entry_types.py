@@ -67,6 +67,9 @@ class ExpectedEntry:
     entry_type: str
     limit: EntryLimit
     fee_schedule: bool
+    #: The rule that made the entry type (``packages.entry_rule_id``): the de minimis rule, the postal regime,
+    #: else the informal-entry limit in force.
+    rule_id: str
     decision: LimitDecision | None = None
     chapter99_usd: Decimal = Decimal(0)
     open_usd: Decimal = Decimal(0)
@@ -92,8 +95,12 @@ def entry_limit_on(pack: screening.RulePack, day: dt.date) -> EntryLimit:
     return limit
 
 
-def has_postal_regime(pack: screening.RulePack, origin: str, day: dt.date) -> bool:
-    return any(r.in_force(day) and ("*" in r.origins or origin in r.origins) for r in pack.tariff.postal)
+def postal_regime(pack: screening.RulePack, origin: str, day: dt.date) -> str | None:
+    """The id of the postal regime in force for ``origin`` on ``day``, if any."""
+    found = [
+        r.id for r in pack.tariff.postal if r.in_force(day) and ("*" in r.origins or origin in r.origins)
+    ]
+    return found[0] if found else None
 
 
 def has_fee_schedule(pack: screening.RulePack, day: dt.date, mode: str) -> bool:
@@ -140,18 +147,22 @@ def expected_entries(
         day, mode = first.day, first.mode
         limit = entry_limit_on(pack, day)
         schedule = has_fee_schedule(pack, day, mode)
-        eligible = all(
-            small.expected_reason(line.origin, mode, day, day_totals[(line.consignee, day)])[0]
-            == "dm-eligible"
-            for line in its_lines
-        )
+        reasons = [
+            small.expected_reason(line.origin, mode, day, day_totals[(line.consignee, day)])
+            for line in sorted(its_lines, key=lambda line: line.line_no)
+        ]
         value = sum((line.value_usd for line in its_lines), Decimal(0))
-        if eligible:
-            expected[package_id] = ExpectedEntry("de-minimis", limit, schedule)
+        regimes = [
+            postal_regime(pack, line.origin, day) for line in sorted(its_lines, key=lambda x: x.line_no)
+        ]
+        regime = next((r for r in regimes if r is not None), None)
+        if all(reason == "dm-eligible" for reason, _ in reasons):
+            # Every line eligible: the threshold in force is each line's rule, the lowest-numbered line's first.
+            expected[package_id] = ExpectedEntry("de-minimis", limit, schedule, reasons[0][1])
         elif value > limit.informal_max_usd:
-            expected[package_id] = ExpectedEntry("formal", limit, schedule)
-        elif mode == "postal" and any(has_postal_regime(pack, line.origin, day) for line in its_lines):
-            expected[package_id] = ExpectedEntry("postal", limit, schedule)
+            expected[package_id] = ExpectedEntry("formal", limit, schedule, limit.id)
+        elif mode == "postal" and regime is not None:
+            expected[package_id] = ExpectedEntry("postal", limit, schedule, regime)
         else:
             expected[package_id] = _informal(its_lines, limit, schedule, pack, components)
     return expected
@@ -162,18 +173,18 @@ def _informal(
 ) -> ExpectedEntry:
     """An informal package under the Chapter 99 clause of 19 CFR 143.21(a), if ``limit`` has one."""
     if limit.chapter99_max_usd is None:
-        return ExpectedEntry("informal", limit, schedule)
+        return ExpectedEntry("informal", limit, schedule, limit.id)
     charged, left_open = chapter99_lines(pack, components, limit)
     charged_usd = sum((x.value_usd for x in lines if (x.package_id, x.line_no) in charged), Decimal(0))
     open_usd = sum((x.value_usd for x in lines if (x.package_id, x.line_no) in left_open), Decimal(0))
     found = {"chapter99_usd": charged_usd, "open_usd": open_usd}
     if charged_usd > limit.chapter99_max_usd:
         if limit.chapter99_suspended:
-            return ExpectedEntry("informal", limit, schedule, "over-suspended", **found)
-        return ExpectedEntry("formal", limit, schedule, "over", **found)
+            return ExpectedEntry("informal", limit, schedule, limit.id, "over-suspended", **found)
+        return ExpectedEntry("formal", limit, schedule, limit.id, "over", **found)
     if not limit.chapter99_suspended and charged_usd + open_usd > limit.chapter99_max_usd:
-        return ExpectedEntry("informal", limit, schedule, "open", **found)
-    return ExpectedEntry("informal", limit, schedule, **found)
+        return ExpectedEntry("informal", limit, schedule, limit.id, "open", **found)
+    return ExpectedEntry("informal", limit, schedule, limit.id, **found)
 
 
 def expected_note(entry: ExpectedEntry) -> str:
@@ -258,7 +269,8 @@ CHAPTER99_LIMITS = (Decimal("250.00"), Decimal("100.00"))
 def test_every_package_s_entry_type_and_the_fee_status_it_implies_follow_the_documented_rules(
     pack: screening.RulePack, small: DeMinimisPack, data: st.DataObject
 ) -> None:
-    """``packages.entry_type`` equals the reference's for every package (module docstring); where the entry
+    """``packages.entry_type`` and the rule that made it (``entry_rule_id``) equal the reference's for every
+    package (module docstring); where the entry
     settles the fee status it is that (``none-due`` for de minimis, ``no-fee-schedule`` on a date and mode
     without fees, ``fees-unknown`` for an open entry, ``assessed-unconfirmed`` for one an unconfirmed Chapter 99
     limit decided), and the fee components say why exactly when the Chapter 99 limit decided the entry."""
@@ -287,8 +299,10 @@ def test_every_package_s_entry_type_and_the_fee_status_it_implies_follow_the_doc
     lines = read_lines(labelled.frame, (label.consignee for label in labelled.labels))
     expected = expected_entries(lines, small, drawn, result.components)
 
-    got = dict(result.packages.select("package_id", "entry_type").rows())
-    want = {package_id: entry.entry_type for package_id, entry in expected.items()}
+    got = {
+        p: (t, r) for p, t, r in result.packages.select("package_id", "entry_type", "entry_rule_id").rows()
+    }
+    want = {package_id: (entry.entry_type, entry.rule_id) for package_id, entry in expected.items()}
     assert got == want, {
         p: (got.get(p), want.get(p)) for p in want.keys() | got.keys() if got.get(p) != want.get(p)
     }
