@@ -16,10 +16,16 @@ _DOTTED_PAIR = r"\b(\p{L})\.(\p{L})\b\.?"
 _APOSTROPHES = r"['\u2018\u2019\u02bc`´\uff07]"
 #: Symbols (``™``, ``℠``, ``®``, ``°``, ``+``, ``$``; ``\p{S}``) and superscript and subscript characters (``²``,
 #: ``₂``, ``ⁿ``) are blanks, taken out before Unicode folding: NFKC/NFKD spells ``™`` as ``TM`` and ``²`` as
-#: ``2``, glued to the word before (``vape™`` read ``vapetm``, ``Inkor™`` ``INKORTM``). Kept for folding: the
-#: CJK enclosed and squared forms (U+3200-U+33FF: ``㈱`` is ``(株)``, ``㎏`` is ``kg``), and fractions and other
-#: numbers (``½`` is ``1⁄2``, read ``1 2`` as ``1/2`` is). Punctuation (``&``, ``%``) is a blank later anyway.
-SYMBOLS = r"[[\p{S}\x{B2}\x{B3}\x{B9}\x{2070}-\x{209F}]--[\x{3200}-\x{33FF}]]"
+#: ``2``, glued to the word before (``vape™`` read ``vapetm``, ``Inkor™`` ``INKORTM``). Kept for folding: symbols
+#: that stand for letters or numbers, not beside them: the enclosed and squared letters and numbers (U+2460-U+24FF,
+#: U+1F100-U+1F1FF: ``ⓥⓐⓟⓔ`` is ``vape``, ``①`` is ``1``), the letterlike symbols but ``™`` and ``℠`` (U+2100-U+214F:
+#: ``№`` is ``No``, ``℃`` is ``°C``), the CJK enclosed and squared forms (U+3200-U+33FF: ``㈱`` is ``(株)``, ``㎏``
+#: is ``kg``), and fractions and other numbers (``½`` is ``1⁄2``, read ``1 2`` as ``1/2`` is). Punctuation (``&``,
+#: ``%``) is a blank later anyway.
+SYMBOLS = (
+    r"[[[\p{S}\x{B2}\x{B3}\x{B9}\x{2070}-\x{209F}]"
+    r"--[\x{2100}-\x{214F}\x{2460}-\x{24FF}\x{3200}-\x{33FF}\x{1F100}-\x{1F1FF}]]\x{2120}\x{2122}]"
+)
 
 
 def normalised_words(words: Sequence[str]) -> list[str]:

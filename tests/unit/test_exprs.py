@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
 from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
+from screening.exprs.names import normalise_name
 from screening.exprs.parse import parse_text
 from screening.exprs.parties import consignee_key, normalised_name, zip5
 from screening.schema import MONEY, RATE
@@ -451,6 +452,8 @@ def test_invisible_and_full_width_characters_do_not_make_another_person(disguise
         ("Sean O´Brien", "Sean O'Brien"),  # the acute accent sign is an apostrophe, not an accent left behind
         ("AT&T", "AT T"),  # punctuation, as before: a blank
         ("㈱ソニー", "(株)ソニー"),  # CJK enclosed and squared forms still fold (NFKC)
+        ("Ⓐⓝⓝⓐ Keller", "Anna Keller"),  # letters written as symbols are letters (they were erased)
+        ("🄰nna Keller", "Anna Keller"),
     ],
 )
 def test_symbols_and_superscripts_are_blanks_in_the_name_key(marked: str, plain: str) -> None:
@@ -458,6 +461,21 @@ def test_symbols_and_superscripts_are_blanks_in_the_name_key(marked: str, plain:
     person; "O´Brien" kept a stray accent mark and was not "O'Brien"."""
     a, b = keys([None, None], [marked, plain], ["20001", "20001"])
     assert a == b
+
+
+def test_enclosed_letters_and_letterlike_symbols_fold_to_what_they_stand_for() -> None:
+    """Circled and squared letters are symbols (So) that stand for letters: blanking every symbol erased them, so
+    "ⓥⓐⓟⓔ pen" read "pen" (no e-cigarette flag) and "ⒾⓃⓀⓄⓇ LLC" read "" (no denied-party hit); "№" and "℃"
+    lost their letters too."""
+    texts = ["ⓥⓐⓟⓔ pen", "ⒾⓃⓀⓄⓇ LLC", "№ 5 ①", "28℃"]
+    assert column(texts, pl.String(), normalised_name(pl.col("x"))) == [
+        "vape pen",
+        "inkor llc",
+        "no 5 1",
+        "28 c",
+    ]
+    folded = column(texts[:2], pl.String(), normalise_name(pl.col("x"), ["LLC"]))
+    assert folded == ["VAPE PEN", "INKOR"]
 
 
 def test_descriptions_read_symbols_and_superscripts_as_blanks_and_fractions_as_numbers() -> None:
