@@ -510,11 +510,14 @@ def screen_candidates(
     versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
     """
     seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
-    kept, duplicate_rejects = normalise.split_duplicates(normalise.number_lines(candidates, seen))
+    kept = normalise.number_lines(candidates, seen)
+    # A line whose key came in an earlier batch first (whatever its content: the state keeps keys, not lines);
+    # the versions of a line are compared within this batch only.
+    kept, earlier_copies = normalise.split_seen(kept, seen) if seen is not None else (kept, None)
+    kept, duplicate_rejects = normalise.split_duplicates(kept)
     # A line given in different versions is rejected (none of them is a copy): its package with it.
     rejected = normalise.first_rejects([*([rejected] if rejected is not None else []), duplicate_rejects])
-    if seen is not None:
-        kept, earlier_copies = normalise.split_seen(kept, seen)
+    if earlier_copies is not None:
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     own = normalise.own_attributes(kept)  # the rows as given, for the rejects found below
     kept = normalise.with_package_attributes(kept)

@@ -188,6 +188,30 @@ def test_a_line_given_in_two_versions_in_one_batch_is_rejected_and_its_package_s
     assert screener.totals()["consignee_day_value_cents"].to_list() == [10_000]
 
 
+def test_versions_of_a_line_screened_in_an_earlier_batch_are_copies_not_conflicts(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P's line 1 was screened (and released) in batch 1; batch 2 resends it twice, for $10 and for $900, beside
+    a new line 2. Both resent rows were ``conflicting-line`` saying "none of them is screened", and line 2 was
+    ``package-incomplete``, though P had been released: a line whose key came earlier is a ``duplicate-line``
+    whatever it says (README), and line 2 is screened as the package's next part."""
+    screener = screening.Screener(us_pack)
+    first = screener.screen(manifest({"package_id": "P", "declared_value": "10"}))
+    assert first.packages["package_id"].to_list() == ["P"]
+    again = screener.screen(
+        manifest(
+            {"package_id": "P", "declared_value": "10"},
+            {"package_id": "P", "declared_value": "900"},
+            {"package_id": "P", "line_no": "2", "declared_value": "5"},
+        )
+    )
+    assert again.rejects.select("line_no", "code").rows() == [
+        ("1", "duplicate-line"),
+        ("1", "duplicate-line"),
+    ]
+    assert again.lines.select("package_id", "line_no").rows() == [("P", 2)]
+
+
 def test_totals_carry_across_batches_and_equal_the_whole_day(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:
