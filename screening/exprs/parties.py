@@ -56,7 +56,7 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
     """``id:<consignee_id>`` when given, else ``name:<normalised name>|<zip5>`` (DESIGN §4).
 
     An id that is blank or one of :data:`MISSING_ID_TOKENS` (``nan``, ``NULL``, ...) is not given."""
-    given_id = consignee_id.str.strip_chars()
+    given_id = given_consignee_id(consignee_id)
     by_name = pl.concat_str(
         pl.lit("name:"),
         normalised_name(name),
@@ -64,10 +64,10 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
         zip5(postal_code).fill_null(""),
         ignore_nulls=False,
     )
-    return (
-        pl.when(
-            given_id.is_not_null() & (given_id != "") & ~given_id.str.to_lowercase().is_in(MISSING_ID_TOKENS)
-        )
-        .then(pl.lit("id:") + given_id)
-        .otherwise(by_name)
-    )
+    return pl.when(given_id.is_not_null()).then(pl.lit("id:") + given_id).otherwise(by_name)
+
+
+def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
+    """The consignee id without blanks around it; null where it is blank or one of :data:`MISSING_ID_TOKENS`."""
+    stripped = consignee_id.str.strip_chars()
+    return pl.when((stripped != "") & ~stripped.str.to_lowercase().is_in(MISSING_ID_TOKENS)).then(stripped)

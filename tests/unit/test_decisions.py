@@ -771,6 +771,19 @@ def test_a_line_repeated_with_its_values_written_differently_is_a_copy(screen_li
     assert "same content" in result.rejects["message"].item()
 
 
+def test_a_repeat_whose_hts_code_is_dotted_otherwise_or_whose_id_is_a_placeholder_is_a_copy(
+    screen_lines: Screen,
+) -> None:
+    """``6109.10.00.12`` and ``6109100012`` are one code, and a placeholder id (``nan``) is no id, as every decision
+    reads them: such a repeat was ``conflicting-line`` and rejected its whole package."""
+    result = screen_lines(
+        {"hts_code": "6109.10.00.12", "consignee_id": ""},
+        {"hts_code": "6109100012", "consignee_id": "nan"},
+    )
+    assert result.lines.select("row", "hts_code").rows() == [(1, "6109.10.00.12")]
+    assert result.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+
+
 def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal_duty_once(
     us_pack: screening.RulePack, screen_lines: Screen
 ) -> None:
