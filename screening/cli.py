@@ -29,6 +29,7 @@ from screening.explain import explain_package, render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.io.writers import discard_unfinished
+from screening.path_names import non_utf8_name
 from screening.rulepack.hts_import import (
     Revision,
     chapters_left_out,
@@ -462,6 +463,8 @@ def rules_import_hts(
     export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool, allow_dropped_chapters: bool
 ) -> None:
     """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision."""
+    if (shown := non_utf8_name(export)) is not None:
+        raise RulePackError(shown, "", "the export's path is not UTF-8 text: rename it")
     if not pack_path.is_dir():  # never the pack installed with the package, which load_rules would find
         raise UsageError(f"{pack_path}: rule pack folder not found")
     loaded = load_rules(pack_path)
@@ -501,6 +504,10 @@ def rules_import_hts(
 @exits_cleanly
 def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
     """Convert OFAC's SDN_CSV (sdn.csv layout) into a screening-list CSV for a pack's risk.toml."""
+    if (shown := non_utf8_name(sdn_csv)) is not None:
+        raise RulePackError(shown, "", "the export's path is not UTF-8 text: rename it")
+    if (shown := non_utf8_name(out_file)) is not None:
+        raise UsageError(f"{shown}: the --out path is not UTF-8 text: rename it")
     entries = read_ofac_sdn(sdn_csv)
     staging = out_file.with_name(f".{out_file.name}.staging")
     write_screening_list(entries, staging)
@@ -538,6 +545,8 @@ def generate_command(
     """Write a SYNTHETIC manifest (seeded; streamed in chunks, so any size fits in memory)."""
     if out_file.suffix.lower() not in (".parquet", ".csv"):
         raise UsageError(f"{out_file}: the generator writes .parquet or .csv")
+    if (shown := non_utf8_name(out_file)) is not None:
+        raise UsageError(f"{shown}: the --out path is not UTF-8 text: rename it")
     pack = load_rules(rules_path)
     codes = in_pack(COMMON_HTS_CODES, pack)
     if not codes:

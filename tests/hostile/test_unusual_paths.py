@@ -216,6 +216,42 @@ def test_explain_refuses_a_run_folder_whose_path_is_not_utf8(
     assert "not UTF-8" in message
 
 
+def test_the_import_and_generate_commands_refuse_paths_that_are_not_utf8(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``rules import-sdn`` and ``rules import-hts`` given an export, and ``import-sdn`` and ``generate`` given an
+    ``--out``, whose path is not UTF-8 crashed with exit 70 (polars' "TypeError: Object does not have a .read()
+    method")."""
+    folder = _undecodable(tmp_path, b"Daten-\xfc")
+    folder.mkdir()
+    good_sdn = tmp_path / "sdn.csv"  # never read: the --out path is refused first
+    good_sdn.write_text("")
+    for args, code in (
+        (["rules", "import-sdn", str(folder / "sdn.csv"), "--out", str(tmp_path / "list.csv")], 4),
+        (["rules", "import-sdn", str(good_sdn), "--out", str(folder / "list.csv")], 2),
+        (
+            [
+                "rules",
+                "import-hts",
+                str(folder / "hts.json"),
+                "--revision",
+                "r",
+                "--effective-from",
+                "2026-01-01",
+            ],
+            4,
+        ),
+        (["generate", "--rows", "5", "--out", str(folder / "m.parquet")], 2),
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(args)
+        assert stopped.value.code == code, args
+        message = " ".join(capsys.readouterr().err.split())
+        assert "Daten-\\xfc" in message, args
+        assert "not UTF-8" in message, args
+        assert "Traceback" not in message
+
+
 def test_a_state_and_a_mapping_whose_paths_are_not_utf8_are_used_as_named(
     tmp_path: Path, manifest: Callable[..., pl.DataFrame]
 ) -> None:
