@@ -37,19 +37,34 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     )
 
 
-#: A U.S. ZIP or ZIP+4 in a postal code without blanks, upper case: a state or country code (2-3 letters, dots
-#: allowed: ``DC``, ``U.S.``, ``USA``) or the word ZIP/ZIPCODE and punctuation may stand before it; then five
-#: digits (group 1), then four more or none, then anything but a digit.
-ZIP_PATTERN: Final = r"^(?:(?:[A-Z]\.?){2,3}|ZIPCODE)?\p{P}*([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)"
+# fmt: off
+#: The codes a U.S. postal address writes before its ZIP: the USPS state, district, territory, freely associated
+#: state and armed forces codes, and the country (input hygiene: how addresses are written, not law).
+US_ADDRESS_CODES: Final = (
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+    "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH",
+    "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+    "AS", "GU", "MP", "PR", "VI", "UM", "FM", "MH", "PW", "AA", "AE", "AP", "US", "USA",
+)
+# fmt: on
+#: A U.S. ZIP or ZIP+4 in a postal code without blanks or dots, upper case: a U.S. state, territory or country
+#: code (:data:`US_ADDRESS_CODES`: ``DC``, ``U.S.``, ``USA``) or the word ZIP/ZIPCODE and punctuation may stand
+#: before it; then five digits (group 1), then four more or none, then anything but a digit. Another country's
+#: code before five digits (``FR-75001``) is not a ZIP.
+ZIP_PATTERN: Final = (
+    rf"^(?:{'|'.join(sorted(US_ADDRESS_CODES, key=len, reverse=True))}|ZIPCODE|ZIP)?"
+    r"\p{P}*([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)"
+)
 
 
 def zip5(postal_code: pl.Expr) -> pl.Expr:
     """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'``, ``'200014321'``, ``'20001 USA'``,
-    ``'DC 20001'``, ``'MA 02134-1234'``, ``'US-20001'``, ``'ZIP: 20001'`` → ``'20001'``: :data:`ZIP_PATTERN`),
-    else the code without blanks (a six-digit code, ``'110001'``, whole: cut to five, two neighbours' codes
-    were one; four digits, ``'2134'``, as written: which leading zero was lost is not guessed)."""
+    ``'DC 20001'``, ``'D.C. 20001'``, ``'MA 02134-1234'``, ``'US-20001'``, ``'ZIP: 20001'`` → ``'20001'``:
+    :data:`ZIP_PATTERN`), else the code without blanks: another country's code before five digits
+    (``'FR-75001'``) whole; a six-digit code (``'110001'``) whole (cut to five, two neighbours' codes were one);
+    four digits (``'2134'``) as written (which leading zero was lost is not guessed)."""
     cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
-    return pl.coalesce(cleaned.str.extract(ZIP_PATTERN, 1), cleaned)
+    return pl.coalesce(cleaned.str.replace_all(".", "", literal=True).str.extract(ZIP_PATTERN, 1), cleaned)
 
 
 def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:

@@ -327,6 +327,9 @@ def test_a_state_or_country_code_before_a_zip_is_dropped_and_other_codes_are_kep
     assert column(codes, pl.String(), zip5(pl.col("x"))) == ["20001"] * 4 + ["02134", "20001", "20001"]
     # Not a U.S. ZIP: foreign codes, a word before the digits, six digits or four (no leading zero is guessed).
     others = ["SW1A 1AA", "K1A 0B1", "1234 AB", "Washington 20001", "DC 2134", "ABC 123456", "2134"]
+    # Another country's code before five digits is that country's code, not a ZIP (FR-75001 read 75001).
+    foreign = ["FR-75001", "LT-01100", "BOX 12345"]
+    assert column(foreign, pl.String(), zip5(pl.col("x"))) == ["FR-75001", "LT-01100", "BOX12345"]
     assert column(others, pl.String(), zip5(pl.col("x"))) == [
         "SW1A1AA",
         "K1A0B1",
