@@ -42,9 +42,11 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
     """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``; ``keyed``:
     the run reading them pseudonymises (and maps pseudonymous keys back to its own).
 
-    One row per package and day of each source: the parts of a package screened in batches (a row each in
-    its run's ``packages``) are summed. A package that several sources hold is then counted once by the
-    reader (:func:`screening.stages.risk.consignee_history`).
+    One row per package and day of each source, with ``lines`` (its lines, null where the source has no such
+    column): the parts of a package screened in batches (a row each in its run's ``packages``) are summed. The
+    reader (:func:`screening.stages.risk.consignee_history`) counts a package that several sources hold alike
+    once (a run given twice), and sums its different parts in different sources (the hourly outputs of a run
+    in batches).
 
     Raises:
         InputSchemaError: a history source is missing, unreadable or lacks the needed columns.
@@ -54,16 +56,21 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
     for spec in paths:
         file = packages_file(Path(spec))
         try:
-            raw = (
-                pl.read_parquet(file, columns=list(NEEDED), glob=False)
+            scan = (
+                pl.scan_parquet(file, glob=False)
                 if file.suffix == ".parquet"
-                else pl.read_csv(file, columns=list(NEEDED), infer_schema=False, glob=False)
+                else pl.scan_csv(file, infer_schema=False, glob=False)
             )
+            counted = "lines" in scan.collect_schema().names()
+            raw = scan.select(*NEEDED, *(["lines"] if counted else [])).collect(engine="in-memory")
             typed = raw.select(
                 pl.col("consignee_key").cast(pl.String()),
                 pl.col("arrival_date").cast(pl.String()).str.to_date("%Y-%m-%d"),
                 pl.col("package_id").cast(pl.String()),
                 (pl.col("value_usd").cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64()).alias("value_usd_cents"),
+                (pl.col("lines").cast(pl.Int64()) if counted else pl.lit(None, dtype=pl.Int64())).alias(
+                    "lines"
+                ),
             )
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InputSchemaError(
@@ -78,7 +85,8 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
         # A package screened in parts has a row per part: together they are its value.
         frames.append(
             typed.group_by("consignee_key", "arrival_date", "package_id", maintain_order=True).agg(
-                pl.col("value_usd_cents").sum()
+                pl.col("value_usd_cents").sum(),
+                pl.col("lines").sum() if counted else pl.lit(None, dtype=pl.Int64()).alias("lines"),
             )
         )
     return pl.concat(frames).lazy()

@@ -89,12 +89,21 @@ def mismatch_column(families: Sequence[KeywordFamily]) -> pl.Expr:
 def consignee_history(current: pl.LazyFrame, history: pl.LazyFrame, days: int) -> pl.LazyFrame:
     """Per consignee-day of the run: earlier days, packages and value in the ``days`` before it."""
     pairs = current.select("consignee_key", "arrival_date").unique()
-    earlier = history.select(
-        "consignee_key",
-        pl.col("arrival_date").alias("prior_date"),
-        "package_id",
-        "value_usd_cents",
-    ).unique(subset=["consignee_key", "prior_date", "package_id"], keep="first")
+    package = ["consignee_key", "prior_date", "package_id"]
+    # One row per package and day of each source (:func:`screening.io.history.read_history`): a package several
+    # sources hold alike (its value and lines) counts once, its different parts in different sources together.
+    earlier = (
+        history.select(
+            "consignee_key",
+            pl.col("arrival_date").alias("prior_date"),
+            "package_id",
+            "value_usd_cents",
+            "lines",
+        )
+        .unique(keep="first")
+        .group_by(package)
+        .agg(pl.col("value_usd_cents").sum())
+    )
     window = (pl.col("prior_date") < pl.col("arrival_date")) & (
         pl.col("prior_date") >= pl.col("arrival_date") - pl.duration(days=days)
     )

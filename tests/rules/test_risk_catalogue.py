@@ -635,6 +635,31 @@ def test_history_sums_the_parts_of_a_package_screened_in_batches(
     assert "probe" in flags(screening.screen(manifest({}), rules=pack, history=[run]))
 
 
+def test_history_sums_the_parts_of_a_package_held_in_different_folders(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """The hourly outputs of a run in batches (``--state``): the package's first part ($500) in one folder, its
+    second ($400) in the next. Only the part of the first folder counted; one folder given twice still counts
+    once."""
+    pack = _probe_pack(tmp_path, "consignee_prior_value_usd = 900 AND consignee_prior_packages = 1")
+    folders = []
+    for hour, value in (("09", "500.00"), ("10", "400.00")):
+        folder = tmp_path / f"hour-{hour}"
+        folder.mkdir()
+        pl.DataFrame(
+            {
+                "package_id": ["H1"],
+                "consignee_key": ["name:anna keller|20001"],
+                "arrival_date": ["2025-03-07"],
+                "lines": [1],
+                "value_usd": [value],
+            }
+        ).write_parquet(folder / "packages.parquet")
+        folders.append(folder)
+    assert "probe" in flags(screening.screen(manifest({}), rules=pack, history=folders))
+    assert "probe" in flags(screening.screen(manifest({}), rules=pack, history=[*folders, folders[0]]))
+
+
 def test_a_shipper_is_its_name_and_country(tmp_path: Path, manifest: Callable[..., pl.DataFrame]) -> None:
     """README: a shipper is its normalised name plus country: one name in two countries is two shippers."""
     pack = _probe_pack(tmp_path, "shipper_consignee_day_packages = 1")
