@@ -542,7 +542,12 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
         _pick(
             ordered, lambda c: raw_text(c.field) if c.field in present else pl.lit(None, pl.String())
         ).alias("value"),
-        _raw_json(raw_text(c) for c in raw_columns).alias("raw"),
+        # Every canonical field, null where the file lacks it: one JSON shape whatever the reject (those found
+        # after validation show every field too).
+        _raw_json(
+            raw_text(c.name) if c.name in raw_columns else pl.lit(None, dtype=pl.String()).alias(c.name)
+            for c in MANIFEST_COLUMNS
+        ).alias("raw"),
     )
     return CheckedSource(checked, candidates, rejects)
 

@@ -15,6 +15,7 @@ import pytest
 
 import screening
 from screening.explain import explain_package, render_text
+from screening.schema import MANIFEST_COLUMNS
 from screening.stages.assess import OPEN_POSTAL_ASSUMPTION, PostalMethod
 
 from ..conftest import BASE_LINE, US_PACK
@@ -782,6 +783,19 @@ def test_a_repeat_whose_hts_code_is_dotted_otherwise_or_whose_id_is_a_placeholde
     )
     assert result.lines.select("row", "hts_code").rows() == [(1, "6109.10.00.12")]
     assert result.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+
+
+def test_every_reject_s_raw_names_every_canonical_field(screen_lines: Screen) -> None:
+    """A row rejected in validation (an unknown country) had in ``raw`` only the columns its file has; one rejected
+    after it (a copy) every canonical field: a warehouse loading ``raw`` saw keys come and go."""
+    result = screen_lines(
+        {"package_id": "BAD", "country_of_origin": "ZZ"},
+        {"package_id": "P1"},
+        {"package_id": "P1"},
+    )
+    assert sorted(result.rejects["code"].to_list()) == ["duplicate-line", "unknown-country"]
+    keys = [list(json.loads(raw)) for raw in result.rejects["raw"].to_list()]
+    assert keys[0] == keys[1] == [c.name for c in MANIFEST_COLUMNS]
 
 
 def test_an_open_duty_names_which_specific_rate_wants_what_and_a_per_item_postal_duty_once(
