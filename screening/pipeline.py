@@ -26,7 +26,7 @@ import polars as pl
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money
 from screening.io.digests import history_digest
-from screening.io.history import read_history
+from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
@@ -120,7 +120,7 @@ def screen(
     postal_method: PostalMethod = "ad-valorem",
     pseudonymise_key: str | bytes | None = None,
     seed: str | None = None,
-    history: Sequence[str | Path] = (),
+    history: str | Path | Sequence[str | Path] = (),
     on_stage: Callable[[str], None] | None = None,
 ) -> Result:
     """Screen manifests: decisions, duties, fees and packages for every valid line.
@@ -138,7 +138,7 @@ def screen(
             decisions are made on the real values first.
         seed: the random compliance sample's seed (default: the pack's); the same seed, pack and
             packages give the same sample on every machine.
-        history: ``packages`` outputs (files or run folders) of earlier runs, for rules that look
+        history: ``packages`` outputs (files or run folders; one path or several) of earlier runs, for rules that look
             back across days (``consignee_prior_*`` columns).
         on_stage: called with a short description as each stage starts (for progress display).
 
@@ -211,7 +211,7 @@ class RunOptions(TypedDict, total=False):
     postal_method: PostalMethod
     pseudonymise_key: str | bytes | None
     seed: str | None
-    history: Sequence[str | Path]
+    history: str | Path | Sequence[str | Path]
     on_stage: Callable[[str], None] | None
 
 
@@ -225,7 +225,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     mapping = options.get("mapping")
     postal_method = options.get("postal_method", "ad-valorem")
     pseudonymise_key = options.get("pseudonymise_key")
-    history = options.get("history", ())
+    history = history_sources(options.get("history", ()))
     report = options.get("on_stage") or _silent
     report("loading rules")
     pack = rules if isinstance(rules, RulePack) else load_rules(rules)

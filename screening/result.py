@@ -64,11 +64,12 @@ def tree_digest(folder: Path) -> str:
 _BUILD: Final = tree_digest(Path(__file__).resolve().parent)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Result:
     """Frames for each output plus the run summary.
 
-    ``summary`` is deterministic (no clock readings); ``wall_seconds`` is kept apart.
+    ``summary`` is deterministic (no clock readings); ``wall_seconds`` is kept apart. Two results are
+    compared with :meth:`equals` (``==`` is identity, as for any object holding frames).
     """
 
     lines: pl.DataFrame
@@ -83,6 +84,17 @@ class Result:
     def frames(self) -> dict[str, pl.DataFrame]:
         """The tabular outputs by name."""
         return {name: getattr(self, name) for name in OUTPUTS}
+
+    def equals(self, other: Result) -> bool:
+        """Whether ``other`` holds the same outputs (values, types and order) and the same summary."""
+        return self.summary == other.summary and all(
+            mine.equals(theirs)
+            for mine, theirs in zip(self.frames().values(), other.frames().values(), strict=True)
+        )
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{name}={frame.height:,}" for name, frame in self.frames().items())
+        return f"Result({shapes}, wall_seconds={self.wall_seconds:.2f})"
 
     def check_conservation(self) -> None:
         """Every input row is in exactly one of lines and rejects; raise an internal error otherwise."""

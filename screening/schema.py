@@ -132,6 +132,10 @@ LINE_DERIVED_COLUMNS: Final[tuple[str, ...]] = (
     "risk_flags",
 )
 
+#: Codes whose leading zeros an integer drops (ZIP 02134 stored as 2134, port 0101 as 101), with the width they
+#: are padded back to; a larger number is left as it is (a six-digit foreign postal code).
+ZERO_PADDED: Final[dict[str, int]] = {"consignee_postal_code": 5, "port_of_entry": 4}
+
 #: Columns of the ``packages`` output, in order.
 PACKAGE_COLUMNS: Final[tuple[str, ...]] = (
     "package_id",

@@ -28,7 +28,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.digests import file_digest, history_digest
-from screening.io.history import read_history
+from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes
 from screening.io.sorting import write_sorted
@@ -111,7 +111,7 @@ class Screener:
         mapping: str | Path | ColumnMapping | None = None,
         postal_method: PostalMethod = "ad-valorem",
         seed: str | None = None,
-        history: Sequence[str | Path] = (),
+        history: str | Path | Sequence[str | Path] = (),
         label: str = "<stream>",
         pseudonymise_key: str | bytes | None = None,
     ) -> None:
@@ -127,6 +127,7 @@ class Screener:
         self.postal_method: PostalMethod = postal_method
         self.seed = seed
         self.label = label
+        history = history_sources(history)
         self._history = read_history(history, keyed=self._key is not None) if history else None
         self._history_sources = len(history)
         self._history_id = history_digest(history)
@@ -147,8 +148,19 @@ class Screener:
 
         Returns the batch's :class:`Result`. Rejects name ``source`` (default: the file's path, else the
         screener's label) and rows from ``first_row`` (default: counting across all batches so far, from 1).
+
+        Raises:
+            UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more.
         """
         started = time.perf_counter()
+        if source is not None and (not isinstance(source, str) or not source.strip()):
+            raise UsageError(f"source must be a non-empty text naming the batch, not {source!r}")
+        if first_row is not None and (
+            isinstance(first_row, bool) or not isinstance(first_row, int) or first_row < 1
+        ):
+            raise UsageError(
+                f"first_row must be a whole number of 1 or more (rows count from 1), not {first_row!r}"
+            )
         if isinstance(batch, str | Path):
             label = source or str(batch)
             data = _read_one_file(Path(batch))

@@ -19,6 +19,23 @@ NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
 PSEUDONYM_PREFIX = "p:"
 
 
+def history_sources(history: str | Path | Sequence[str | Path]) -> list[str | Path]:
+    """The history sources of a ``history`` option: one path, or several.
+
+    Raises:
+        UsageError: ``history`` is neither a path nor a sequence of paths (a string is one path, not its
+            characters).
+    """
+    if isinstance(history, str | Path):
+        return [history]
+    sources = list(history) if isinstance(history, Sequence) else None
+    if sources is None or not all(isinstance(s, str | Path) for s in sources):
+        raise UsageError(
+            f"history must be a path or a list of paths (run folders or packages files), not {history!r}"
+        )
+    return sources
+
+
 def packages_file(path: Path) -> Path:
     """The packages file of a history source (a run folder's, or the file itself).
 

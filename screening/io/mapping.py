@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.headers import shown_headers
-from screening.schema import MANIFEST
+from screening.schema import MANIFEST, ZERO_PADDED
 
 
 class ColumnMapping(BaseModel):
@@ -123,7 +123,17 @@ class ColumnMapping(BaseModel):
         mapped = frame.rename(renames)
         present = set(mapped.collect_schema().names())
         return mapped.with_columns(
-            pl.lit(str(value) if not isinstance(value, bool) else str(value).lower()).alias(name)
+            pl.lit(_default_text(name, value)).alias(name)
             for name, value in self.defaults.items()
             if name not in present
         )
+
+
+def _default_text(name: str, value: str | int | float | bool) -> str:
+    """A default as the text a column of it would hold: a boolean in lower case, an integer code with the leading
+    zeros an integer drops (port ``101`` is ``0101``, as an integer column's is)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and name in ZERO_PADDED and 0 <= value < 10 ** ZERO_PADDED[name]:
+        return str(value).zfill(ZERO_PADDED[name])
+    return str(value)

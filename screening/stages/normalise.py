@@ -26,6 +26,7 @@ from screening.schema import (
     PASSTHROUGH_PREFIX,
     ROW_COL,
     SOURCE_COL,
+    ZERO_PADDED,
     Column,
 )
 
@@ -45,9 +46,6 @@ _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "c
 #: CSV's bytes that are not UTF-8 are read as), two different values can read alike.
 _IDENTITY_TEXT = ("package_id", "consignee_id", "consignee_name", "consignee_postal_code", "shipper_name")
 _REPLACEMENT_CHARACTER = "\ufffd"
-#: Codes whose leading zeros an integer column drops (ZIP 02134 stored as 2134, port 0101 as 101), with the
-#: width they are padded back to; a larger number is left as it is (a six-digit foreign postal code).
-_ZERO_PADDED: Final = {"consignee_postal_code": 5, "port_of_entry": 4}
 
 
 @dataclass(frozen=True)
@@ -87,8 +85,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
     Timestamps with a time zone are dated in ``time_zone`` (the pack's)."""
     exprs = []
     for column in MANIFEST_COLUMNS:
-        if column.name in _ZERO_PADDED and schema.get(column.name, pl.String()).is_numeric():
-            value = _zero_padded(pl.col(column.name), _ZERO_PADDED[column.name], schema[column.name])
+        if column.name in ZERO_PADDED and schema.get(column.name, pl.String()).is_numeric():
+            value = _zero_padded(pl.col(column.name), ZERO_PADDED[column.name], schema[column.name])
         elif column.name in schema:
             value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
         else:
