@@ -48,11 +48,15 @@ FX_SCHEMA: Final[dict[str, pl.DataType]] = {
 RATE_STATUSES: Final = ("computable", "needs-part-values", "not-computable")
 
 
-def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Read ``root/name`` (CSV or Parquet) and cast it to ``schema``.
+def read_table(
+    root: Path, name: str, schema: dict[str, pl.DataType], *, required: tuple[str, ...] = ()
+) -> pl.DataFrame:
+    """Read ``root/name`` (CSV or Parquet) and cast it to ``schema``. A wholly blank row (a blank line an editor
+    left) is no row; a row without a value in a ``required`` column is refused.
 
     Raises:
-        RulePackError: the file is missing, lacks columns, or has values that do not cast.
+        RulePackError: the file is missing, lacks columns, has values that do not cast, or a row lacks a
+            required value.
     """
     file = root / name
     if not Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root)):
@@ -71,20 +75,29 @@ def read_table(root: Path, name: str, schema: dict[str, pl.DataType]) -> pl.Data
     missing = [c for c in schema if c not in raw.columns]
     if missing:
         raise RulePackError(str(file), "", f"missing columns {missing}")
+    # Row numbers as the file counts them (1-based, after the header line), kept past the blank rows dropped.
+    raw = raw.with_row_index("__line", offset=2).filter(~pl.all_horizontal(pl.exclude("__line").is_null()))
     typed = raw.select(coerce(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items())
     for column, dtype in schema.items():
-        broken = raw.with_row_index("index").filter(pl.col(column).is_not_null() & typed[column].is_null())
+        broken = raw.filter(pl.col(column).is_not_null() & typed[column].is_null())
         if broken.height:
-            line = int(broken["index"][0]) + 2  # 1-based, after the header line
             raise RulePackError(
-                str(file), f"row {line}.{column}", f"value {broken[column][0]!r} is not {dtype}"
+                str(file),
+                f"row {broken['__line'][0]}.{column}",
+                f"value {broken[column][0]!r} is not {dtype}",
+            )
+    for column in required:
+        empty = raw.filter(pl.col(column).is_null())
+        if empty.height:
+            raise RulePackError(
+                str(file), f"row {empty['__line'][0]}.{column}", "a row has no value (every row needs one)"
             )
     return typed
 
 
 def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
     """The tariff-line table, checked: digits-only HTS of 6/8/10 digits, known statuses."""
-    table = read_table(root, name, MFN_SCHEMA)
+    table = read_table(root, name, MFN_SCHEMA, required=("hts", "effective_from", "status"))
     bad_hts = table.filter(~pl.col("hts").str.contains(r"^(\d{6}|\d{8}|\d{10})$"))
     if bad_hts.height:
         raise RulePackError(str(root / name), "hts", f"not 6, 8 or 10 digits: {bad_hts['hts'][0]!r}")
@@ -146,7 +159,7 @@ def _check_part_formulas(file: Path, table: pl.DataFrame) -> None:
 def read_fx_table(root: Path, name: str) -> pl.DataFrame:
     """The exchange-rate table, checked: every field given, ISO 4217 codes other than USD (the engine's own
     unit), positive rates, one rate per currency and date."""
-    table = read_table(root, name, FX_SCHEMA)
+    table = read_table(root, name, FX_SCHEMA, required=("currency", "date", "usd_per_unit"))
     for column in ("currency", "date", "usd_per_unit"):
         if table.get_column(column).has_nulls():
             raise RulePackError(str(root / name), column, "a row has no value (every rate needs all three)")
@@ -215,7 +228,7 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
             f"effective_to and, for people, {', '.join(_SCOPE_NOTES)}",
         )
     schema = {c: t for c, t in SCOPE_SCHEMA.items() if c == "hts_prefix" or c in header}
-    table = read_table(root, name, schema)
+    table = read_table(root, name, schema, required=("hts_prefix",))
     for column in ("effective_from", "effective_to"):
         if column not in table.columns:
             table = table.with_columns(pl.lit(None, dtype=pl.Date()).alias(column))
@@ -239,7 +252,7 @@ VALUE_PER_KG_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 def read_value_per_kg_table(root: Path, name: str) -> pl.DataFrame:
     """``chapter`` (2 digits, unique) and ``min_usd_per_kg`` (positive)."""
-    table = read_table(root, name, VALUE_PER_KG_SCHEMA)
+    table = read_table(root, name, VALUE_PER_KG_SCHEMA, required=("chapter", "min_usd_per_kg"))
     bad = table.filter(~pl.col("chapter").str.contains(r"^\d{2}$") | (pl.col("min_usd_per_kg") <= 0))
     if bad.height:
         raise RulePackError(

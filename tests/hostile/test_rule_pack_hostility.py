@@ -498,6 +498,22 @@ CASES: tuple[PackCase, ...] = (
         ("9903.99.99/DE", "periods overlap", "hostile-any", "hostile-de"),
     ),
     PackCase(
+        "prefix_list_row_without_prefix",
+        "a scope list with a row of no prefix (a note alone): 'rules check' said valid, then every run ended "
+        "with exit 70 comparing None with a number",
+        both(
+            write("never_eligible/hostile.csv", "hts_prefix,note\n95030000,toys\n,no code here\n"),
+            append(
+                "de_minimis.toml",
+                '\n[[never_eligible]]\nid = "hostile-list"\nreason = "dm-excluded-adcvd"\n'
+                'hts_prefixes_file = "never_eligible/hostile.csv"\norigins = ["CN"]\n'
+                f"effective_from = 2031-01-01\n{CITE}",
+            ),
+        ),
+        "hostile.csv",
+        ("row 3.hts_prefix", "a row has no value"),
+    ),
+    PackCase(
         "fx_rate_missing",
         "an exchange rate row without a rate (a EUR line would be valued at nothing)",
         fx_rows("EUR,2024-05-01,,fed\n"),

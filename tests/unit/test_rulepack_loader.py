@@ -16,7 +16,7 @@ from screening.errors import RulePackError
 from screening.rulepack.loader import RulePack, content_hash, load_rules
 from screening.rules_show import rules_in_force
 
-from ..conftest import BASE_LINE
+from ..conftest import BASE_LINE, US_PACK
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -714,3 +714,33 @@ def test_a_risk_rule_reading_a_table_the_pack_lacks_is_refused(tmp_path: Path) -
         load_rules(copy)
     assert "risk.toml" in str(info.value)
     assert "id denied-party" in str(info.value)
+
+
+def test_a_blank_line_in_a_scope_list_is_no_row(tmp_path: Path) -> None:
+    """A never-eligible list ending in a blank line (as editors leave them) passed ``rules check`` and then
+    every run ended with exit 70 (a None prefix compared with a number): a wholly blank row is no row."""
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack)
+    (pack / "never_eligible" / "new_order.csv").write_text("hts_prefix\n95030000\n\n", encoding="utf-8")
+    with (pack / "de_minimis.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            '\n[[never_eligible]]\nid = "adcvd-cn-new"\nreason = "dm-excluded-adcvd"\n'
+            'hts_prefixes_file = "never_eligible/new_order.csv"\norigins = ["CN"]\n'
+            'effective_from = 2025-03-01\ncitation = { instrument = "New AD order (test)" }\n'
+        )
+    loaded = load_rules(pack)
+    row = {
+        "package_id": "P1",
+        "arrival_date": "2025-03-10",
+        "mode": "express",
+        "shipper_name": "Shop",
+        "consignee_name": "Anna Keller",
+        "consignee_postal_code": "20001",
+        "country_of_origin": "CN",
+        "hts_code": "9503.00.00.90",
+        "description": "toy",
+        "declared_value": "10.00",
+        "currency": "USD",
+    }
+    result = screening.screen(pl.DataFrame([row]), rules=loaded)
+    assert result.packages["de_minimis_reason"].to_list() == ["dm-excluded-adcvd"]
