@@ -614,6 +614,37 @@ def check_pack(pack: RulePack) -> None:
         _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
     _check_stacking_ties(pack, str(pack.root / files["measures"]))
     _check_stacking_groups(pack, str(pack.root / files["measures"]))
+    _check_fee_entry_types(pack, str(pack.root / files["fees"]))
+
+
+def _check_fee_entry_types(pack: RulePack, file: str) -> None:
+    """An entry type a mode's fees charge keeps a fee until the mode's fees all end (a type may start later).
+
+    Fees are scheduled per day and mode: on a day some fee of a mode is in force, an entry type with no fee of
+    its own is charged nothing, ``assessed``. A fee forgotten in a new fiscal year (the formal MPF, say) would
+    make formal entries $0.00 and settled; refused instead, naming the type, the mode and the first day without.
+    """
+    fees = pack.fees.fees
+    days = sorted(
+        {f.effective_from for f in fees} | {f.effective_to for f in fees if f.effective_to is not None}
+    )
+    for mode in sorted({m for f in fees for m in f.modes}):
+        charged: set[str] = set()
+        for day in days:
+            today = {t for f in fees if mode in f.modes and f.in_force(day) for t in f.entry_types}
+            if not today:  # the mode's fees end (or have not begun): any type may start afresh later
+                charged = set()
+                continue
+            dropped = sorted(charged - today)
+            if dropped:
+                raise RulePackError(
+                    file,
+                    f"fees ({mode})",
+                    f"{', '.join(dropped)} entries by {mode} have no fee from {day} while the mode's other fees go "
+                    "on (they would be charged $0.00 as settled): add the fee for that period, or end the "
+                    "mode's other fees too",
+                )
+            charged |= today
 
 
 def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:

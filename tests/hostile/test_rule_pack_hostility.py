@@ -514,6 +514,19 @@ CASES: tuple[PackCase, ...] = (
         ("row 3.hts_prefix", "a row has no value"),
     ),
     PackCase(
+        "fee_missing_in_a_new_fiscal_year",
+        "a new fiscal year's informal MPF without its formal MPF: formal cargo entries were charged $0.00, "
+        "assessed",
+        append(
+            "fees.toml",
+            '\n[[fees]]\nid = "mpf-informal-fy2028"\ncomponent = "mpf_informal"\nkind = "flat"\n'
+            'amount_usd = "2.80"\nentry_types = ["informal"]\nmodes = ["cargo"]\n'
+            f"effective_from = 2027-10-01\neffective_to = 2028-10-01\n{CITE}",
+        ),
+        "fees.toml",
+        ("formal entries by cargo have no fee from 2027-10-01",),
+    ),
+    PackCase(
         "fx_rate_missing",
         "an exchange rate row without a rate (a EUR line would be valued at nothing)",
         fx_rows("EUR,2024-05-01,,fed\n"),

@@ -559,7 +559,9 @@ def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
         lambda text: (
             text
             + '\n[[fees]]\nid = "dutiable-mail-fy2028"\ncomponent = "dutiable_mail"\nkind = "flat"\namount_usd = "7.50"\n'
-            'entry_types = ["informal"]\nmodes = ["postal"]\neffective_from = 2027-10-01\neffective_to = 2028-10-01\n'
+            # Every entry type mail is charged a fee for (one left without is refused: fee_missing_in_a_new_fiscal_year).
+            'entry_types = ["informal", "formal", "postal"]\nmodes = ["postal"]\neffective_from = 2027-10-01\n'
+            "effective_to = 2028-10-01\n"
             'citation = { instrument = "Hypothetical FY2028 notice for tests" }\n'
         ),
     )
