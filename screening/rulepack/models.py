@@ -85,8 +85,29 @@ def _whole_cents(value: Decimal) -> Decimal:
 #: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
 #: A rate as a fraction (0.25 is 25 %), at most 10 (1,000 %): a rate written in per cent (25) is refused.
 Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
-#: A dollar amount in whole cents.
-Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
+#: A dollar amount in whole cents, at most $10^12 (the engine's money holds 18 digits; a larger amount was reported
+#: valid and then ended every run with exit 70).
+Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10**12), AfterValidator(_whole_cents)]
+#: A priority: a whole number of at most 2^31 - 1 (the engine ranks in 64-bit integers; a larger one was reported
+#: valid and then ended every run with exit 70).
+Priority = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def _a_date(value: object) -> object:
+    """A rule's date as written: a TOML date (or ISO text). A date-time or a number is refused, saying what to
+    write (a date-time was read as its UTC day, or refused as "should have zero time"; 20261215 as seconds)."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(
+            "write a date (2026-12-15), not a date-time: the day the rule applies from; the time of day the "
+            "instrument states goes in effective_time"
+        )
+    if isinstance(value, int | float):
+        raise ValueError(f"write a date (YYYY-MM-DD), not the number {value}")
+    return value
+
+
+#: A rule's effective date (:func:`_a_date`).
+RuleDate = Annotated[dt.date, BeforeValidator(_a_date)]
 
 
 class Frozen(BaseModel):
@@ -123,8 +144,8 @@ class Rule(Frozen):
     """A dated, cited entry."""
 
     id: RuleId
-    effective_from: dt.date
-    effective_to: dt.date | None = None
+    effective_from: RuleDate
+    effective_to: RuleDate | None = None
     effective_time: str | None = Field(
         default=None, description="time of day the instrument states, e.g. '12:01 a.m. EDT' (informational)"
     )
@@ -297,7 +318,7 @@ class Measure(Scoped):
     )
     base: Literal["value", "metal_content"] = "value"
     stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")
-    priority: int = Field(default=100, description="lower wins inside a stacking group")
+    priority: Priority = Field(default=100, description="lower wins inside a stacking group")
     not_with: tuple[str, ...] = Field(
         default=(), description="stacking groups whose presence on the line removes this measure"
     )

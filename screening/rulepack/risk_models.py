@@ -131,8 +131,10 @@ class Queue(Frozen):
     """An inspection queue with a daily capacity per port."""
 
     name: QueueName
-    priority: int = Field(ge=1, description="1 is the highest; a package goes to its highest-priority queue")
-    capacity_per_port_day: Annotated[int, Field(ge=0)] | Literal["unlimited"] = Field(
+    priority: int = Field(
+        ge=1, le=2**31 - 1, description="1 is the highest; a package goes to its highest-priority queue"
+    )
+    capacity_per_port_day: Annotated[int, Field(ge=0, le=2**31 - 1)] | Literal["unlimited"] = Field(
         description='packages examined per port and day; "unlimited": every package routed here is examined '
         "(a hold no staffing limit may defer, as for sanctions matches)"
     )

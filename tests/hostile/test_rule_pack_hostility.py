@@ -527,6 +527,42 @@ CASES: tuple[PackCase, ...] = (
         ("formal entries by cargo have no fee from 2027-10-01",),
     ),
     PackCase(
+        "rule_date_time",
+        "a rule dated with a date-time (an order's 12:01 a.m. EST as UTC): refused as 'should have zero time', "
+        "or at midnight UTC silently taken as that day",
+        append(
+            "de_minimis.toml",
+            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\neffective_from = 2031-01-01T05:01:00Z\n'
+            + CITE,
+        ),
+        "de_minimis.toml",
+        ("effective_from", "not a date-time", "effective_time"),
+    ),
+    PackCase(
+        "rule_date_number",
+        "a rule dated 20311215 (read as Unix seconds, refused as 'should have zero time')",
+        append(
+            "de_minimis.toml",
+            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\neffective_from = 20311215\n' + CITE,
+        ),
+        "de_minimis.toml",
+        ("effective_from", "not the number 20311215"),
+    ),
+    PackCase(
+        "measure_priority_too_large",
+        "a measure priority of 2^63: 'rules check' said valid, then every run ended with exit 70",
+        append("tariff.toml", "\n" + measure("priority = 9223372036854775808\n")),
+        "tariff.toml",
+        ("priority", "less than or equal to 2147483647"),
+    ),
+    PackCase(
+        "fee_amount_too_large",
+        "a fee of $10^20: 'rules check' said valid, then every run ended with exit 70",
+        append("fees.toml", "\n" + fee('amount_usd = "100000000000000000000.00"\n', rate='"0"')),
+        "fees.toml",
+        ("amount_usd", "less than or equal to 1000000000000"),
+    ),
+    PackCase(
         "fx_rate_missing",
         "an exchange rate row without a rate (a EUR line would be valued at nothing)",
         fx_rows("EUR,2024-05-01,,fed\n"),
