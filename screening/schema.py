@@ -78,6 +78,13 @@ MALFORMED_COL: Final = "__malformed_row"
 #: name the engine uses for a working column (``entry_type``, ``duty_cents``, ...) cannot meet it on the way.
 #: Input names may not start with ``__``: no input column can take one of these names.
 PASSTHROUGH_PREFIX: Final = "__pass_"
+
+
+def passthrough_columns(schema: pl.Schema) -> list[str]:
+    """Input columns that are neither canonical nor lineage: they pass through untouched."""
+    return [c for c in schema.names() if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, MALFORMED_COL)]
+
+
 #: Internal integer package key of the decided lines: lines are in (package_id, line_no) order and this
 #: numbers their packages 0, 1, 2, ... in that order, so grouping, joining or sorting on it is the same as on
 #: ``package_id``, without hashing or comparing strings.

@@ -28,6 +28,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.digests import file_digest, history_digest
+from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes
@@ -63,9 +64,8 @@ from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
-from screening.schema import QUEUE_ORDER, ROW_COL, SOURCE_COL
+from screening.schema import QUEUE_ORDER, ROW_COL, SOURCE_COL, passthrough_columns
 from screening.stages.assess import PostalMethod
-from screening.stages.normalise import passthrough_columns
 from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
     QUEUE_LOAD_SCHEMA,
@@ -141,6 +141,9 @@ class Screener:
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
         self._resolved = ResolvedCache(self.pack, seed=seed)
+        #: The extra columns' types of the batches screened so far: a batch whose types do not stack with
+        #: theirs is refused before it is screened (their results are stacked: :func:`screen_batches`).
+        self._extra_types = ExtraColumnTypes()
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
         """Screen one batch (a pyarrow Table or RecordBatch, a polars frame, any Arrow stream, or the path of
@@ -150,6 +153,10 @@ class Screener:
         screener's label) and rows from ``first_row`` (default: counting across all batches so far, from 1).
 
         Raises:
+            InputSchemaError: the batch cannot be read or lacks required columns, or an extra column's type
+                does not stack with the type an earlier batch of this screener gave it (a date beside an
+                integer: see :mod:`screening.io.extra_columns`); the batch is then not screened, and the
+                screener goes on as before it.
             UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more.
         """
         started = time.perf_counter()
@@ -180,6 +187,10 @@ class Screener:
             first = first_row if first_row is not None else self.state.rows_seen + 1
             source_ = Source(label, None, with_lineage(frame, label, first_row=first))
             require_columns(source_, from_csv=from_csv)
+            rows = f"rows {first:,}-{first + data.height - 1:,}" if data.height else "no rows"
+            extra_types = self._extra_types.with_input(
+                source_.frame.collect_schema(), label, f"batch {self.state.batches + 1} ({label}, {rows})"
+            )
             plan = build_plan(
                 [source_],
                 self.pack,
@@ -200,6 +211,7 @@ class Screener:
             )
             assert plan.next_state is not None, "an incremental plan carries its next state"
             self.state = plan.next_state
+            self._extra_types = extra_types
             self.last_risk, self.citations = plan.risk, plan.citations
             return result
 
@@ -498,13 +510,21 @@ def _read_one_file(path: Path) -> pl.DataFrame:
 def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Schema:
     """The columns that pass through to the outputs (neither canonical nor lineage) of all ``paths``, each
     with the type that holds it in every file (as the whole-day run stacks the files), in order of first
-    appearance. Every batch gets them all, so each output file keeps one schema from batch to batch."""
+    appearance. Every batch gets them all, so each output file keeps one schema from batch to batch.
+
+    Raises:
+        InputSchemaError: an extra column has types in two files that do not stack without changing values
+            (:class:`~screening.io.extra_columns.ExtraColumnTypes`).
+    """
     frames = []
+    types = ExtraColumnTypes()
     for path in paths:
         try:
             schema = decoded_text(mapping.apply(schema_frame(path), label=str(path))).collect_schema()
         except (pl.exceptions.PolarsError, OSError, pa.ArrowException):
             continue  # reading its batches names the file and what is wrong with it
+        # Refused before any batch, as the whole-day run refuses them: types that do not stack exactly.
+        types = types.with_input(schema, str(path))
         frames.append(pl.LazyFrame(schema={name: schema[name] for name in passthrough_columns(schema)}))
     if not frames:
         return pl.Schema()

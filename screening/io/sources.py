@@ -31,6 +31,7 @@ from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
+from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.headers import shown_headers
 from screening.io.mapping import ColumnMapping
 from screening.path_names import non_utf8_name
@@ -739,7 +740,8 @@ def open_sources(
     (:func:`from_memory`).
 
     Raises:
-        InputSchemaError: a path does not exist, a file cannot be read, or it lacks required columns.
+        InputSchemaError: a path does not exist, a file cannot be read, or it lacks required columns; or an
+            extra column has types in two inputs that do not stack (:func:`refuse_unstackable_extras`).
     """
     mapping = mapping or ColumnMapping()
     sources: list[Source] = []
@@ -759,7 +761,16 @@ def open_sources(
         raise InputSchemaError("<none>", "no input given")
     for source in sources:
         require_columns(source)
+    refuse_unstackable_extras(sources)
     return sources
+
+
+def refuse_unstackable_extras(sources: Sequence[Source]) -> None:
+    """Raise :class:`InputSchemaError` if an extra column has types in two of ``sources`` that one column of
+    ``lines`` cannot hold without changing values (:mod:`screening.io.extra_columns`); reads schemas only."""
+    types = ExtraColumnTypes()
+    for source in sources:
+        types = types.with_input(source.frame.collect_schema(), source.label)
 
 
 def require_columns(source: Source, *, from_csv: bool = False) -> None:

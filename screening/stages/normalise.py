@@ -20,7 +20,6 @@ from screening.exprs.parse import coerce
 from screening.exprs.parties import consignee_key, given_consignee_id
 from screening.schema import (
     MALFORMED_COL,
-    MANIFEST,
     MANIFEST_COLUMNS,
     MODES,
     PASSTHROUGH_PREFIX,
@@ -28,6 +27,7 @@ from screening.schema import (
     SOURCE_COL,
     ZERO_PADDED,
     Column,
+    passthrough_columns,
 )
 
 PARSED = "__parsed_"
@@ -894,8 +894,3 @@ def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl
 def canonical_present(schema: pl.Schema) -> list[str]:
     """Canonical columns the input actually has, in schema order."""
     return [c.name for c in MANIFEST_COLUMNS if c.name in schema]
-
-
-def passthrough_columns(schema: pl.Schema) -> list[str]:
-    """Input columns that are neither canonical nor lineage: they pass through untouched."""
-    return [c for c in schema.names() if c not in MANIFEST and c not in (SOURCE_COL, ROW_COL, MALFORMED_COL)]

@@ -11,6 +11,7 @@ A case the engine gets wrong carries ``bug=``: its test states the right behavio
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -804,6 +805,28 @@ def _files_with_different_extra_columns(tmp: Path) -> list[str]:
     return [str(first), str(second)]
 
 
+def _files_with_extra_columns_of_types(*types: tuple[str, pl.Expr]) -> Callable[[Path], list[str]]:
+    """Parquet files (``types``: each file's name and its extra column ``ref``), of packages of their own."""
+
+    def build(tmp: Path) -> list[str]:
+        return [
+            str(
+                write_parquet(
+                    name, lambda f, i=i, ref=ref: f.with_columns(pl.col("package_id") + str(i), ref=ref)
+                )(tmp)
+            )
+            for i, (name, ref) in enumerate(types)
+        ]
+
+    return build
+
+
+_DATE_BESIDE_INTEGER = _files_with_extra_columns_of_types(
+    ("ref_date.parquet", pl.lit(dt.date(2025, 5, 1))), ("ref_int.parquet", pl.lit(42, pl.Int32()))
+)
+_DATE_BESIDE_INTEGER_NAMED = named("ref_date.parquet", "ref_int.parquet", "'ref'", "Date", "Int32", "cast it")
+
+
 def _struct_column(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(meta=pl.struct(pl.lit(1).alias("a"), pl.lit("x").alias("b")))
 
@@ -1141,6 +1164,40 @@ FILE_CASES: tuple[FileCase, ...] = (
         "enum_extra_columns_differ_between_files_batches",
         "an extra Enum column whose categories differ between two files, with --batch-size",
         _files_with_enum_extras_of_other_categories,
+        0,
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "extra_column_types_differ_between_files",
+        "an extra column ref of dates in one Parquet file and of integers in another",
+        _DATE_BESIDE_INTEGER,
+        3,
+        _DATE_BESIDE_INTEGER_NAMED,
+    ),
+    FileCase(
+        "extra_column_types_differ_between_files_in_parts",
+        "the same, screened in parts of one line",
+        _DATE_BESIDE_INTEGER,
+        3,
+        _DATE_BESIDE_INTEGER_NAMED,
+        extra=("--part-lines", "1"),
+    ),
+    FileCase(
+        "extra_column_types_differ_between_files_batches",
+        "the same, with --batch-size",
+        _DATE_BESIDE_INTEGER,
+        3,
+        _DATE_BESIDE_INTEGER_NAMED,
+        extra=("--batch-size", "2"),
+    ),
+    FileCase(
+        "extra_column_types_stack_between_files_batches",
+        "an extra column ref of 32-bit integers, 64-bit integers and no value (Null type) in three files, with --batch-size",
+        _files_with_extra_columns_of_types(
+            ("ref_int32.parquet", pl.lit(7, pl.Int32())),
+            ("ref_int64.parquet", pl.lit(2**40)),
+            ("ref_empty.parquet", pl.lit(None)),
+        ),
         0,
         extra=("--batch-size", "2"),
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import random
@@ -23,6 +24,7 @@ from click.testing import CliRunner
 import screening
 from screening import screener as screener_module
 from screening.cli import main
+from screening.errors import InputSchemaError
 from screening.io import sorting
 from screening.io.digests import file_digest
 from screening.io.mapping import ColumnMapping
@@ -807,6 +809,42 @@ def test_screen_batches_stacks_batches_with_different_extra_columns(us_pack: scr
     from_first = combined.lines["row"] <= first.height  # rows count on across batches
     assert combined.lines.filter(from_first)["note"].to_list() == ["dock 4"] * int(from_first.sum())
     assert combined.lines.filter(~from_first)["note"].null_count() == int((~from_first).sum())
+
+
+def test_a_batch_whose_extra_column_type_does_not_stack_with_earlier_batches_is_refused_before_it_is_screened(
+    us_pack: screening.RulePack,
+) -> None:
+    """Batches were stacked to polars' supertype after all were screened: ``screen_batches`` of an integer
+    ``note`` then a list ``note`` raised a raw ``SchemaError`` at the end, and a date beside an integer came back
+    as day counts. The conflicting batch is now refused before it is screened, naming the column, both types and
+    both batches; the screener goes on as before it."""
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(12)
+    first, second = (
+        frame.head(6).with_columns(note=pl.lit(7)),
+        frame.slice(6, 6).with_columns(note=pl.lit(["a"])),
+    )
+    screener = screening.Screener(us_pack)
+    screener.screen(first)
+    refused = (
+        r"^<stream>: extra column 'note' is Int32 in batch 1 \(<stream>, rows 1-6\) but List\(String\) in "
+        r"batch 2 \(<stream>, rows 7-12\): .*cast it to one type in every input, or rename it"
+    )
+    with pytest.raises(InputSchemaError, match=refused):
+        screener.screen(second)
+    assert (screener.state.batches, screener.state.rows_seen) == (1, 6)  # not screened
+    # Wider integers stack with the first batch's: screened, as if the refused batch had not come.
+    later = screener.screen(second.with_columns(note=pl.lit(2**40)))
+    assert later.lines["row"].min() == 7
+    with pytest.raises(InputSchemaError, match=refused):
+        screening.screen_batches([first, second], rules=us_pack)
+    with pytest.raises(InputSchemaError, match=r"'note' is Date in batch 1 .* but Int32 in batch 2"):
+        screening.screen_batches(
+            [first.with_columns(note=pl.lit(dt.date(2025, 5, 1))), second.with_columns(note=pl.lit(42))],
+            rules=us_pack,
+        )
+    combined = screening.screen_batches([first, second.with_columns(note=pl.lit(2**40))], rules=us_pack)
+    assert combined.lines.schema["note"] == pl.Int64()
+    assert set(combined.lines["note"].to_list()) <= {7, 2**40}
 
 
 def test_cli_state_needs_batch_size(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 import screening
 from screening.errors import InputSchemaError, UsageError
 from screening.io import sources
+from screening.io.extra_columns import stacked_type
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
 from screening.io.writers import _HOST_ID, csv_ready
@@ -645,6 +646,103 @@ def screen_to_folder_result(path: Path, out: Path, pack: RulePack) -> Result:
     """The outputs of a whole-day run in parts (of one line) read back as a :class:`Result`'s frames."""
     screening.screen_to_folder(path, out, rules=pack, part_lines=1)
     return Result(**{name: pl.read_parquet(out / f"{name}.parquet") for name in OUTPUTS}, summary={})
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "stacked"),
+    [
+        (pl.Date(), pl.Date(), pl.Date()),
+        (pl.Null(), pl.Date(), pl.Date()),
+        (pl.List(pl.String()), pl.Null(), pl.List(pl.String())),
+        (pl.Int32(), pl.Int64(), pl.Int64()),
+        (pl.Int64(), pl.UInt64(), pl.Int128()),
+        (pl.Float32(), pl.Float64(), pl.Float64()),
+        (pl.Int32(), pl.Float32(), pl.Float64()),
+        (pl.Int16(), pl.Float32(), pl.Float32()),
+        (pl.Decimal(10, 2), pl.Decimal(20, 4), pl.Decimal(20, 4)),
+        (pl.Int64(), pl.Decimal(10, 2), pl.Decimal(38, 2)),
+        (pl.Int64(), pl.String(), pl.String()),
+        (pl.Float32(), pl.String(), pl.String()),
+        (pl.Boolean(), pl.String(), pl.String()),
+        (pl.Date(), pl.String(), pl.String()),
+        (pl.Datetime("us"), pl.String(), pl.String()),
+        # Refused: the stacked type would change values, or polars cannot stack them.
+        (pl.Date(), pl.Int32(), None),  # day counts
+        (pl.Boolean(), pl.Int64(), None),  # true as 1
+        (pl.Struct({"a": pl.String()}), pl.Int64(), None),  # 7 as {'a': '7'}
+        (pl.List(pl.String()), pl.Int32(), None),
+        (pl.Int64(), pl.Float64(), None),  # a 64-bit id loses digits past 2^53
+        (pl.Decimal(10, 2), pl.Float64(), None),
+        (pl.Date(), pl.Datetime("us"), None),
+        (pl.Datetime("us"), pl.Datetime("ms"), None),  # stacked in milliseconds
+        (pl.Datetime("us", "UTC"), pl.Datetime("us"), None),
+        (pl.Datetime("us", "UTC"), pl.String(), None),  # written with an offset, not its zone
+        (pl.Time(), pl.String(), None),  # written without its microseconds
+        (pl.Duration("us"), pl.String(), None),
+        (pl.Binary(), pl.String(), None),  # the text became binary
+        (pl.List(pl.Int32()), pl.List(pl.Int64()), None),
+    ],
+)
+def test_extra_column_types_stack_only_into_a_type_that_keeps_every_value(
+    first: pl.DataType, second: pl.DataType, stacked: pl.DataType | None
+) -> None:
+    assert stacked_type(first, second) == stacked
+    assert stacked_type(second, first) == stacked
+
+
+def test_an_extra_column_typed_differently_in_two_inputs_is_refused_not_rewritten(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """Extra columns of one name were stacked to polars' supertype whatever it did to the values: dates beside
+    integers came back as day counts (20209), a boolean as 1, an integer beside a one-field struct as
+    ``{'a': '7'}``; a list beside an integer failed with ``cannot be read: SchemaError``, naming neither the
+    column nor the types. Such inputs are refused before any work, naming the column, both types and both inputs.
+    """
+    (tmp_path / "in").mkdir()
+    manifest(2).with_columns(ref=pl.lit(dt.date(2025, 5, 1))).write_parquet(tmp_path / "in" / "a.parquet")
+    manifest(2, package_id=["Q0", "Q1"]).with_columns(ref=pl.lit(42, pl.Int32())).write_parquet(
+        tmp_path / "in" / "b.parquet"
+    )
+    refused = r"extra column 'ref' is Date in .*a\.parquet but Int32 in .*b\.parquet: .*cast it to one type"
+    with pytest.raises(InputSchemaError, match=refused) as raised:
+        screen(tmp_path / "in", pack)
+    assert raised.value.exit_code == 3
+    assert raised.value.source == f"{tmp_path / 'in' / 'a.parquet'}, {tmp_path / 'in' / 'b.parquet'}"
+    with pytest.raises(InputSchemaError, match=refused):
+        screening.screen_to_folder(tmp_path / "in", tmp_path / "out", rules=pack, part_lines=1)
+    assert not (tmp_path / "out").exists()
+    second = manifest(1, package_id=["Q0"])
+    for mine, theirs in [
+        (pl.lit(True), pl.lit(1)),
+        (pl.struct(a=pl.lit("x")), pl.lit(7)),
+        (pl.lit(7, pl.Int32()), pl.lit(["a"])),
+    ]:
+        with pytest.raises(InputSchemaError, match=r"^<memory:0>, <memory:1>: extra column 'note' is \w+"):
+            screen([manifest(1).with_columns(note=mine), second.with_columns(note=theirs)], pack)
+
+
+def test_extra_columns_whose_types_stack_keep_every_value(tmp_path: Path, pack: RulePack) -> None:
+    """Integers and floats of other widths widen, an all-empty column takes the other's type, and numbers beside
+    text become their text, as before: such runs are unchanged."""
+    first = manifest(1).with_columns(
+        count=pl.lit(7, pl.Int32()), empty=pl.lit(None), share=pl.lit(0.5, pl.Float32()), ref=pl.lit(7)
+    )
+    first.write_parquet(tmp_path / "a.parquet")
+    second = manifest(1, package_id=["Q0"]).with_columns(
+        count=pl.lit(2**40), empty=pl.lit(dt.date(2025, 5, 1)), share=pl.lit(0.1), ref=pl.lit("x")
+    )
+    second.write_csv(tmp_path / "b.csv")
+    lines = screen([tmp_path / "a.parquet", second], pack).lines
+    assert lines.select("count", "empty", "share", "ref").schema == pl.Schema(
+        {"count": pl.Int64(), "empty": pl.Date(), "share": pl.Float64(), "ref": pl.String()}
+    )
+    assert lines.sort("package_id").select("count", "empty", "share", "ref").rows() == [
+        (7, None, 0.5, "7"),
+        (2**40, dt.date(2025, 5, 1), 0.1, "x"),
+    ]
+    # A CSV file's columns are text: its ref beside the Parquet file's integer is text, as it always was.
+    beside_csv = screen([tmp_path / "a.parquet", tmp_path / "b.csv"], pack).lines.sort("package_id")
+    assert beside_csv["ref"].to_list() == ["7", "x"]
 
 
 def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
