@@ -7,6 +7,7 @@ file and the key path (for example ``de_minimis.toml [suspensions[2].effective_t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -482,7 +483,11 @@ def read_toml(root: Path, name: str) -> dict[str, Any]:
         with file.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise RulePackError(str(file), "", f"malformed TOML: {exc}") from exc
+        hint = ""
+        with contextlib.suppress(OSError), file.open("rb") as handle:
+            if handle.read(3) == b"\xef\xbb\xbf":
+                hint = " (the file starts with a byte-order mark, as 'UTF-8 with BOM' saves it: save it as UTF-8)"
+        raise RulePackError(str(file), "", f"malformed TOML: {exc}{hint}") from exc
     except UnicodeDecodeError as exc:
         raise RulePackError(str(file), "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except RecursionError as exc:

@@ -563,6 +563,13 @@ CASES: tuple[PackCase, ...] = (
         ("amount_usd", "less than or equal to 1000000000000"),
     ),
     PackCase(
+        "toml_with_byte_order_mark",
+        "a pack file saved as 'UTF-8 with BOM': 'Invalid statement (at line 1, column 1)' with no hint",
+        substitute("fees.toml", r"\A", "\ufeff"),
+        "fees.toml",
+        ("malformed TOML", "byte-order mark"),
+    ),
+    PackCase(
         "fx_rate_missing",
         "an exchange rate row without a rate (a EUR line would be valued at nothing)",
         fx_rows("EUR,2024-05-01,,fed\n"),
