@@ -49,7 +49,8 @@ def rules_in_force(
     hts: str | None = None,
     mode: str | None = None,
 ) -> list[InForce]:
-    """Every rule of ``pack`` in force on ``day`` that concerns the given origin, HTS code and mode.
+    """Every rule of ``pack`` in force on ``day`` that concerns the given origin, HTS code and mode (the risk
+    rules whatever they are: their conditions read more than these; the sampling rates of the strata that hold).
 
     Raises:
         UsageError: ``day`` is outside the dates the pack covers, or ``origin`` is not an assigned country
@@ -108,6 +109,19 @@ def rules_in_force(
     )
     out += _replaced_on_mail(duties, postal, mode, barred=barred)
     out += [_entry("postal", r, _postal_text(r, origin)) for r in postal]
+    out += [
+        _entry("risk", r, f"{r.description}: +{r.weight} ({r.severity}, queue {r.queue})")
+        for r in pack.risk.rules
+        if r.in_force(day)
+    ]
+    sampling = pack.queues.sampling
+    out += [
+        _entry("sample-rate", r, f"{r.rate} of packages by {r.mode} from {r.origin} (* is any)")
+        for r in (sampling.rates if sampling is not None else ())
+        if r.in_force(day)
+        and (mode is None or r.mode in ("*", mode))
+        and (origin is None or r.origin in ("*", origin))
+    ]
     return out
 
 

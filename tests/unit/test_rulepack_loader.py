@@ -746,3 +746,15 @@ def test_a_blank_line_in_a_scope_list_is_no_row(tmp_path: Path) -> None:
     }
     result = screening.screen(pl.DataFrame([row]), rules=loaded)
     assert result.packages["de_minimis_reason"].to_list() == ["dm-excluded-adcvd"]
+
+
+def test_rules_show_lists_the_risk_rules_and_sampling_rates_in_force(pack: RulePack) -> None:
+    """Risk rules and sampling rates are dated and cited like every other rule, but ``rules show`` never listed
+    them: a new risk rule in force from a date could not be seen in it."""
+    shown = rules_in_force(pack, dt.date(2025, 9, 15), mode="express")
+    risk = {r.rule_id: r for r in shown if r.kind == "risk"}
+    assert {rule.id for rule in pack.risk.rules if rule.in_force(dt.date(2025, 9, 15))} == set(risk)
+    assert risk["denied-party"].summary.endswith("(critical, queue denied-party)")
+    rates = {r.rule_id for r in shown if r.kind == "sample-rate"}
+    assert "sample-base" in rates
+    assert "sample-postal" not in rates  # mail's stratum does not hold for express
