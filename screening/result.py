@@ -85,11 +85,15 @@ class Result:
         """The tabular outputs by name."""
         return {name: getattr(self, name) for name in OUTPUTS}
 
-    def equals(self, other: Result) -> bool:
-        """Whether ``other`` holds the same outputs (values, types and order) and the same summary."""
-        return self.summary == other.summary and all(
-            mine.equals(theirs)
-            for mine, theirs in zip(self.frames().values(), other.frames().values(), strict=True)
+    def equals(self, other: object) -> bool:
+        """Whether ``other`` is a result holding the same outputs (values, types and order) and summary."""
+        return (
+            isinstance(other, Result)
+            and self.summary == other.summary
+            and all(
+                mine.equals(theirs)
+                for mine, theirs in zip(self.frames().values(), other.frames().values(), strict=True)
+            )
         )
 
     def __repr__(self) -> str:

@@ -115,12 +115,19 @@ def rules_in_force(
         if r.in_force(day)
     ]
     sampling = pack.queues.sampling
-    out += [
-        _entry("sample-rate", r, f"{r.rate} of packages by {r.mode} from {r.origin} (* is any)")
+    rates = [
+        r
         for r in (sampling.rates if sampling is not None else ())
         if r.in_force(day)
         and (mode is None or r.mode in ("*", mode))
         and (origin is None or r.origin in ("*", origin))
+    ]
+    if mode is not None and origin is not None and rates:
+        # The most specific stratum wins (mode and origin, then origin, then mode, then any): the package's rate.
+        rates = [min(rates, key=lambda r: (r.origin == "*", r.mode == "*"))]
+    out += [
+        _entry("sample-rate", r, f"{r.rate} of packages by {r.mode} from {r.origin} (* is any)")
+        for r in rates
     ]
     return out
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -162,12 +163,8 @@ class Screener:
         started = time.perf_counter()
         if source is not None and (not isinstance(source, str) or not source.strip()):
             raise UsageError(f"source must be a non-empty text naming the batch, not {source!r}")
-        if first_row is not None and (
-            isinstance(first_row, bool) or not isinstance(first_row, int) or first_row < 1
-        ):
-            raise UsageError(
-                f"first_row must be a whole number of 1 or more (rows count from 1), not {first_row!r}"
-            )
+        if first_row is not None:
+            first_row = _row_number(first_row)
         if isinstance(batch, str | Path):
             label = source or str(batch)
             data = _read_one_file(Path(batch))
@@ -387,6 +384,21 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
             "consignee_day_value_cents"
         )
     return checks
+
+
+def _row_number(value: object) -> int:
+    """``value`` as a row number (any integer type, numpy's too, of 1 or more).
+
+    Raises:
+        UsageError: it is not a whole number of 1 or more (a bool is not one).
+    """
+    try:
+        number = 0 if isinstance(value, bool) else operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        number = 0
+    if number < 1:
+        raise UsageError(f"first_row must be a whole number of 1 or more (rows count from 1), not {value!r}")
+    return number
 
 
 def screen_batches(

@@ -134,6 +134,8 @@ def _default_text(name: str, value: str | int | float | bool) -> str:
     zeros an integer drops (port ``101`` is ``0101``, as an integer column's is)."""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a whole float is read as its integer, as a float column's is (2134.0 is 02134)
     if isinstance(value, int) and name in ZERO_PADDED and 0 <= value < 10 ** ZERO_PADDED[name]:
         return str(value).zfill(ZERO_PADDED[name])
     return str(value)

@@ -623,15 +623,18 @@ def check_pack(pack: RulePack) -> None:
 
 
 def _check_fee_entry_types(pack: RulePack, file: str) -> None:
-    """An entry type a mode's fees charge keeps a fee until the mode's fees all end (a type may start later).
+    """An entry type a mode's fees charge keeps a fee until the mode's fees all end (a type may start later, and
+    ``postal`` entries end with the last postal regime in force).
 
     Fees are scheduled per day and mode: on a day some fee of a mode is in force, an entry type with no fee of
     its own is charged nothing, ``assessed``. A fee forgotten in a new fiscal year (the formal MPF, say) would
     make formal entries $0.00 and settled; refused instead, naming the type, the mode and the first day without.
     """
     fees = pack.fees.fees
+    regimes = pack.tariff.postal
+    dated = [*fees, *regimes]
     days = sorted(
-        {f.effective_from for f in fees} | {f.effective_to for f in fees if f.effective_to is not None}
+        {r.effective_from for r in dated} | {r.effective_to for r in dated if r.effective_to is not None}
     )
     for mode in sorted({m for f in fees for m in f.modes}):
         charged: set[str] = set()
@@ -640,6 +643,8 @@ def _check_fee_entry_types(pack: RulePack, file: str) -> None:
             if not today:  # the mode's fees end (or have not begun): any type may start afresh later
                 charged = set()
                 continue
+            if mode != "postal" or not any(r.in_force(day) for r in regimes):
+                charged.discard("postal")  # no postal regime in force: no package is a postal entry that day
             dropped = sorted(charged - today)
             if dropped:
                 raise RulePackError(

@@ -72,11 +72,18 @@ def not_a_float(value: object) -> object:
     return value
 
 
+#: The largest dollar amount a pack may state: the engine's money holds 18 digits (a larger amount was reported
+#: valid and then ended every run with exit 70).
+MAX_USD: Final = Decimal(10**12)
+
+
 def _whole_cents(value: Decimal) -> Decimal:
     try:
         cents = value.quantize(Decimal("0.01"))
     except InvalidOperation as exc:  # more digits than a decimal context holds
         raise ValueError(f"a dollar amount too large: {value}") from exc
+    if value > MAX_USD:
+        raise ValueError(f"a dollar amount too large: {value} (at most {MAX_USD})")
     if value != cents:
         raise ValueError(f"a dollar amount in whole cents: {value} has a fraction of a cent")
     return value
@@ -85,12 +92,11 @@ def _whole_cents(value: Decimal) -> Decimal:
 #: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
 #: A rate as a fraction (0.25 is 25 %), at most 10 (1,000 %): a rate written in per cent (25) is refused.
 Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
-#: A dollar amount in whole cents, at most $10^12 (the engine's money holds 18 digits; a larger amount was reported
+#: A dollar amount in whole cents, at most :data:`MAX_USD`.
+Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
+#: A priority: a whole number within ±2^31 (the engine ranks in 64-bit integers; a larger one was reported
 #: valid and then ended every run with exit 70).
-Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10**12), AfterValidator(_whole_cents)]
-#: A priority: a whole number of at most 2^31 - 1 (the engine ranks in 64-bit integers; a larger one was reported
-#: valid and then ended every run with exit 70).
-Priority = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 def _a_date(value: object) -> object:
@@ -98,8 +104,12 @@ def _a_date(value: object) -> object:
     write (a date-time was read as its UTC day, or refused as "should have zero time"; 20261215 as seconds)."""
     if isinstance(value, dt.datetime):
         raise ValueError(
-            "write a date (2026-12-15), not a date-time: the day the rule applies from; the time of day the "
-            "instrument states goes in effective_time"
+            f"write a date (2026-12-15), not a date-time ({value.isoformat()}): the time of day the instrument "
+            "states goes in effective_time"
+        )
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError(
+            f"write a date (2026-12-15), not {value!r}: a date-time's time of day goes in effective_time"
         )
     if isinstance(value, int | float):
         raise ValueError(f"write a date (YYYY-MM-DD), not the number {value}")

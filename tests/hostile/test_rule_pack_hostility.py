@@ -539,6 +539,17 @@ CASES: tuple[PackCase, ...] = (
         ("effective_from", "not a date-time", "effective_time"),
     ),
     PackCase(
+        "rule_date_quoted_date_time",
+        "a rule dated with a quoted date-time ('2031-01-01T00:00:00+05:00'): read as 2031-01-01, a day off in UTC",
+        append(
+            "de_minimis.toml",
+            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\n'
+            'effective_from = "2031-01-01T00:00:00+05:00"\n' + CITE,
+        ),
+        "de_minimis.toml",
+        ("effective_from", "write a date", "effective_time"),
+    ),
+    PackCase(
         "rule_date_number",
         "a rule dated 20311215 (read as Unix seconds, refused as 'should have zero time')",
         append(
@@ -560,7 +571,7 @@ CASES: tuple[PackCase, ...] = (
         "a fee of $10^20: 'rules check' said valid, then every run ended with exit 70",
         append("fees.toml", "\n" + fee('amount_usd = "100000000000000000000.00"\n', rate='"0"')),
         "fees.toml",
-        ("amount_usd", "less than or equal to 1000000000000"),
+        ("amount_usd", "too large", "at most 1000000000000"),
     ),
     PackCase(
         "toml_with_byte_order_mark",

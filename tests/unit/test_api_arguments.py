@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -55,6 +56,9 @@ def test_a_screener_batch_s_row_numbering_and_label_are_checked(
     assert screener.screen(manifest({}), first_row=3, source="hour-09").lines.select(
         "source", "row"
     ).rows() == [("hour-09", 3)]
+    # Any integer type (a numpy count, say) is a row number.
+    numbered = screener.screen(manifest({"package_id": "P9"}), first_row=np.int64(1001))
+    assert numbered.lines["row"].to_list() == [1001]
 
 
 def test_results_compare_with_equals_and_show_their_shapes(
@@ -67,6 +71,7 @@ def test_results_compare_with_equals_and_show_their_shapes(
     other = screening.screen(manifest({}), rules=us_pack)
     assert first.equals(again)
     assert not first.equals(other)
+    assert not first.equals(None)
     assert first != again  # identity, as for any object holding frames
     assert len({first, again}) == 2
     assert repr(first).startswith("Result(lines=2, packages=2, ")
@@ -78,6 +83,6 @@ def test_an_integer_port_default_has_its_leading_zero_as_an_integer_column_has(
     """A mapping default ``port_of_entry = 101`` gave port "101", while a column of 101 gives "0101" (README): one
     port was two queue groups depending on how it was given."""
     lines = manifest({}).drop("port_of_entry", strict=False)
-    mapped = screening.ColumnMapping(defaults={"port_of_entry": 101, "consignee_postal_code": 2134})
+    mapped = screening.ColumnMapping(defaults={"port_of_entry": 101, "consignee_postal_code": 2134.0})
     result = screening.screen(lines.drop("consignee_postal_code"), rules=us_pack, mapping=mapped)
     assert result.lines.select("port_of_entry", "consignee_postal_code").row(0) == ("0101", "02134")

@@ -758,3 +758,35 @@ def test_rules_show_lists_the_risk_rules_and_sampling_rates_in_force(pack: RuleP
     rates = {r.rule_id for r in shown if r.kind == "sample-rate"}
     assert "sample-base" in rates
     assert "sample-postal" not in rates  # mail's stratum does not hold for express
+    # For one mode and origin, the stratum that decides: the origin's outranks the mode's.
+    chosen = rules_in_force(pack, dt.date(2025, 9, 15), mode="postal", origin="CN")
+    assert [r.rule_id for r in chosen if r.kind == "sample-rate"] == ["sample-cn"]
+
+
+def test_a_postal_entry_fee_may_end_with_the_last_postal_regime(tmp_path: Path) -> None:
+    """Ending the mail regime and its fee on one day was refused ("postal entries by postal have no fee"), though
+    no package can be a postal entry once no regime is in force; a negative measure priority (lower wins) was
+    refused too when priorities got their bounds."""
+    pack = copy_pack(tmp_path)
+    edit(
+        pack,
+        "tariff.toml",
+        lambda text: text.replace(
+            'id = "postal-informal-entry"\n', 'id = "postal-informal-entry"\neffective_to = 2026-10-01\n', 1
+        ),
+    )
+    edit(pack, "fees.toml", _ending_the_postal_entry_fee)
+    edit(
+        pack,
+        "measures/ieepa_reciprocal.toml",
+        lambda text: text.replace("priority = 0\n", "priority = -1\n", 1),
+    )
+    loaded = load_rules(pack)
+    assert any(m.priority == -1 for m in loaded.tariff.measures)
+
+
+def _ending_the_postal_entry_fee(text: str) -> str:
+    """``fees.toml`` with the postal entry fee ending on 2026-10-01 (not 2027-10-01)."""
+    start = text.index('id = "postal-informal-entry-fees"')
+    end = text.index("effective_to = 2027-10-01", start)
+    return text[:end] + "effective_to = 2026-10-01" + text[end + len("effective_to = 2027-10-01") :]
