@@ -94,9 +94,11 @@ def _whole_cents(value: Decimal) -> Decimal:
 Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
 #: A dollar amount in whole cents, at most :data:`MAX_USD`.
 Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
-#: A priority: a whole number within ±2^31 (the engine ranks in 64-bit integers; a larger one was reported
-#: valid and then ended every run with exit 70).
-Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+#: The largest count or priority a pack may state (a priority of 2^63 or a queue capacity past what the engine
+#: ranks in was reported valid and then ended every run with exit 70).
+MAX_WHOLE: Final = 2**31 - 1
+#: A priority: a whole number within ±2^31.
+Priority = Annotated[int, Field(ge=-MAX_WHOLE - 1, le=MAX_WHOLE)]
 
 
 def _a_date(value: object) -> object:

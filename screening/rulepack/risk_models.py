@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import polars as pl
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from screening.rulepack.models import Citation, Frozen, Mode, Rule, not_a_float
+from screening.rulepack.models import MAX_WHOLE, Citation, Frozen, Mode, Rule, not_a_float
 
 Severity = Literal["low", "medium", "high", "critical"]
 #: A screening list's ``entity_type`` values (:data:`screening.rulepack.screening_list.ENTITY_TYPES`).
@@ -132,9 +132,9 @@ class Queue(Frozen):
 
     name: QueueName
     priority: int = Field(
-        ge=1, le=2**31 - 1, description="1 is the highest; a package goes to its highest-priority queue"
+        ge=1, le=MAX_WHOLE, description="1 is the highest; a package goes to its highest-priority queue"
     )
-    capacity_per_port_day: Annotated[int, Field(ge=0, le=2**31 - 1)] | Literal["unlimited"] = Field(
+    capacity_per_port_day: Annotated[int, Field(ge=0, le=MAX_WHOLE)] | Literal["unlimited"] = Field(
         description='packages examined per port and day; "unlimited": every package routed here is examined '
         "(a hold no staffing limit may defer, as for sanctions matches)"
     )

@@ -121,6 +121,11 @@ def never_eligible(ident: str, prefix: str) -> str:
     )
 
 
+def gift(effective_from: str) -> str:
+    """A gift rule from ``effective_from`` (as written in TOML), appended to de_minimis.toml."""
+    return f'\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\neffective_from = {effective_from}\n{CITE}'
+
+
 def fee(extra: str, *, ident: str = "hostile-fee", rate: str = '"0.001"') -> str:
     return (
         f'[[fees]]\nid = "{ident}"\ncomponent = "mpf_formal"\nkind = "ad_valorem"\nrate = {rate}\n'
@@ -530,32 +535,21 @@ CASES: tuple[PackCase, ...] = (
         "rule_date_time",
         "a rule dated with a date-time (an order's 12:01 a.m. EST as UTC): refused as 'should have zero time', "
         "or at midnight UTC silently taken as that day",
-        append(
-            "de_minimis.toml",
-            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\neffective_from = 2031-01-01T05:01:00Z\n'
-            + CITE,
-        ),
+        append("de_minimis.toml", gift("2031-01-01T05:01:00Z")),
         "de_minimis.toml",
         ("effective_from", "not a date-time", "effective_time"),
     ),
     PackCase(
         "rule_date_quoted_date_time",
         "a rule dated with a quoted date-time ('2031-01-01T00:00:00+05:00'): read as 2031-01-01, a day off in UTC",
-        append(
-            "de_minimis.toml",
-            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\n'
-            'effective_from = "2031-01-01T00:00:00+05:00"\n' + CITE,
-        ),
+        append("de_minimis.toml", gift('"2031-01-01T00:00:00+05:00"')),
         "de_minimis.toml",
         ("effective_from", "write a date", "effective_time"),
     ),
     PackCase(
         "rule_date_number",
         "a rule dated 20311215 (read as Unix seconds, refused as 'should have zero time')",
-        append(
-            "de_minimis.toml",
-            '\n[[gifts]]\nid = "hostile-gift"\nlimit_usd = "50.00"\neffective_from = 20311215\n' + CITE,
-        ),
+        append("de_minimis.toml", gift("20311215")),
         "de_minimis.toml",
         ("effective_from", "not the number 20311215"),
     ),
