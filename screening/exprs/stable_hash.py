@@ -54,3 +54,21 @@ def fnv1a64(values: pl.Series, *, prefix: str = "") -> pl.Series:
     hashes[order] = ordered
     result = pl.Series(values.name, hashes, dtype=pl.UInt64())
     return result.set(values.is_null(), None) if values.null_count() else result
+
+
+def mixed64(hashes: pl.Series) -> pl.Series:
+    """MurmurHash3's 64-bit finaliser (``fmix64``) of each hash; null stays null.
+
+    FNV-1a leaves the high bits of ids that differ only in their last characters close together: ordered by
+    the raw hash, such ids stay in clusters. The finaliser spreads every input bit over the whole word, so an
+    order by the mixed hash is as good as random, and the same everywhere.
+    """
+    values = hashes.cast(pl.UInt64()).fill_null(0).to_numpy().copy()
+    with np.errstate(over="ignore"):
+        values ^= values >> np.uint64(33)
+        values *= np.uint64(0xFF51AFD7ED558CCD)
+        values ^= values >> np.uint64(33)
+        values *= np.uint64(0xC4CEB9FE1A85EC53)
+        values ^= values >> np.uint64(33)
+    result = pl.Series(hashes.name, values, dtype=pl.UInt64())
+    return result.set(hashes.is_null(), None) if hashes.null_count() else result

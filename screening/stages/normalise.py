@@ -825,7 +825,8 @@ def _conflicts(repeated: pl.DataFrame) -> pl.DataFrame:
     return conflicting.select(*LINE_KEY, _VERSIONS, _ROWS, differing.alias(_DIFFERING))
 
 
-#: What a package has once, whatever its lines say: its lowest-numbered line's value is every line's.
+#: What a package has once, whatever its lines say: its lowest-numbered line's value is every line's (for
+#: :data:`FIRST_GIVEN_ATTRIBUTES`, that of its lowest-numbered line that gives one).
 PACKAGE_ATTRIBUTES = (
     "arrival_date",
     "mode",
@@ -842,6 +843,12 @@ PACKAGE_ATTRIBUTES = (
 )
 
 
+#: Optional attributes that stand alone (not part of the consignee's identity or of the day): a package whose
+#: first line leaves one blank takes it from its next line that gives it, so a later line's country of
+#: export still counts (a blank first line would otherwise hide a route through a third country).
+FIRST_GIVEN_ATTRIBUTES = ("carrier", "port_of_entry", "shipper_country", "country_of_export")
+
+
 def own_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     """Each line's own package attributes (:data:`PACKAGE_ATTRIBUTES`), by source and row: what
     :func:`with_package_attributes` replaces, for the ``raw`` of rejects found after it."""
@@ -850,7 +857,8 @@ def own_attributes(lines: pl.DataFrame) -> pl.DataFrame:
 
 def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     """``lines`` (numbered, without copies), in their order, each line carrying its package's attributes
-    (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line.
+    (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line (of its lowest-numbered line
+    that gives one, for :data:`FIRST_GIVEN_ATTRIBUTES`).
 
     A package arrives once, for one consignee, by one mode: a $500 line of 10 March and a $400 line of
     11 March in one package make a $900 package of 10 March, not two packages under $800 on two days.
@@ -865,9 +873,36 @@ def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     starts = package.ne_missing(package.shift(1)).fill_null(True)
     position = pl.Series(range(len(order)), dtype=order.dtype)
     first_in_order = pl.select(pl.when(starts).then(position).forward_fill()).to_series()
+    back = order.arg_sort()
     # The row of each package's first line, for each row in package order, then for each row in input order.
-    first_row = order.gather(first_in_order).gather(order.arg_sort())
-    return lines.with_columns(pl.col(present).gather(first_row))
+    first_row = order.gather(first_in_order).gather(back)
+    given = [c for c in present if c in FIRST_GIVEN_ATTRIBUTES]
+    # The last position of each row's package, in package order.
+    last_in_order = pl.select(
+        pl.when(starts.shift(-1).fill_null(True)).then(position).backward_fill()
+    ).to_series()
+    first_given = {
+        c: order.gather(
+            _first_given(lines.get_column(c).gather(order), first_in_order, last_in_order)
+        ).gather(back)
+        for c in given
+    }
+    return lines.with_columns(
+        pl.col([c for c in present if c not in given]).gather(first_row),
+        *[pl.col(c).gather(rows) for c, rows in first_given.items()],
+    )
+
+
+def _first_given(values: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
+    """For each row of ``values`` (in package order; ``first``/``last``: the positions of its package's first
+    and last row), the position of its package's first non-null value (its first row where there is none)."""
+    position = pl.int_range(values.len(), dtype=first.dtype)
+    next_given = pl.select(pl.when(values.is_not_null()).then(position).backward_fill()).to_series()
+    # The nearest value given at or after the package's first row, if it lies within the package.
+    candidate = next_given.gather(first)
+    return pl.select(
+        pl.when(candidate.is_not_null() & (candidate <= last)).then(candidate).otherwise(first)
+    ).to_series()
 
 
 def split_seen(kept: pl.DataFrame, seen: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

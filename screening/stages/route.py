@@ -12,7 +12,7 @@ from typing import cast
 
 import polars as pl
 
-from screening.exprs.stable_hash import fnv1a64
+from screening.exprs.stable_hash import fnv1a64, mixed64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
 from screening.schema import PACKAGE_KEY, QUEUE_SCHEMA
 
@@ -33,12 +33,25 @@ def assign_queues(
     """``__row, queue, queue_rank, capacity, targeted`` for every flagged package (``__row``: its row in ``packages``).
 
     ``packages`` has ``package_id, arrival_date, port_of_entry, risk_score, risk_flags``. Within a
-    queue, port and day: highest score first, then package id (a stable tie-break). ``queue_load``
-    (incremental mode) counts the packages earlier batches put in each queue, port and day: these
-    packages rank after them.
+    queue, port and day: highest score first, then the seeded tie-break (:func:`tie_break`), then package
+    id. ``queue_load`` (incremental mode) counts the packages earlier batches put in each queue, port and
+    day: these packages rank after them.
     """
     queued = chosen_queues(packages.select("package_id", *_QUEUE_INPUTS), risk)
-    return rank_in_queues(queued, risk, "package_id", queue_load).drop("package_id")
+    queued = queued.with_columns(tie_break(queued["package_id"], risk))
+    return rank_in_queues(queued, risk, [TIE_BREAK, "package_id"], queue_load).drop(TIE_BREAK, "package_id")
+
+
+#: The column of a queued package's seeded tie-break (:func:`tie_break`).
+TIE_BREAK = "__tie_break"
+
+
+def tie_break(package_ids: pl.Series, risk: ResolvedRisk) -> pl.Series:
+    """The order of packages of equal score within a queue, port and day: FNV-1a-64 of
+    ``seed:queue:package_id`` (the sample's seed, another draw than the sample's), mixed by
+    :func:`mixed64`. Package ids do not steer it: a shipper who picks ids that sort last is not thereby
+    deferred past the capacity."""
+    return mixed64(fnv1a64(package_ids, prefix=f"{risk.seed}:queue:")).alias(TIE_BREAK)
 
 
 #: What choosing a package's queue and ranking it read, besides its identity.
@@ -64,19 +77,19 @@ def chosen_queues(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
 
 
 def rank_in_queues(
-    queued: pl.DataFrame, risk: ResolvedRisk, tie_break: str, queue_load: pl.DataFrame | None = None
+    queued: pl.DataFrame, risk: ResolvedRisk, ties: list[str], queue_load: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Each of ``queued`` (:func:`chosen_queues`) by its identifying columns (those but queue, port, day and
     score), with ``queue, queue_rank, capacity, targeted``: within a queue, port and day, highest score
-    first, then ascending ``tie_break`` (unique per package); ``queue_load`` as in :func:`assign_queues`."""
+    first, then ascending ``ties`` (together unique per package); ``queue_load`` as in :func:`assign_queues`."""
     defaults = risk.capacities.filter(pl.col("port_of_entry").is_null()).select(
         "queue", pl.col("capacity").alias("__default_capacity")
     )
     by_port = risk.capacities.filter(pl.col("port_of_entry").is_not_null())
     ranked = (
         queued.sort(
-            [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "risk_score", tie_break],
-            descending=[False, False, False, True, False],
+            [*_sort_codes(queued, ["queue", "port_of_entry"]), "arrival_date", "risk_score", *ties],
+            descending=[False, False, False, True, *[False] * len(ties)],
         )
         .with_columns((pl.int_range(pl.len()).over(QUEUE_GROUP) + 1).cast(pl.Int64()).alias("queue_rank"))
         .join(
@@ -171,16 +184,23 @@ def with_dispositions(sampled: pl.DataFrame, queued: pl.DataFrame) -> pl.DataFra
 
 def queued_for_routing(sampled: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
     """What routing a day in parts keeps of each package of a part that goes to a queue: its key (unique
-    across the day, in package id order), queue, port, day and score (:func:`queues_by_key`)."""
-    queued = chosen_queues(sampled.select(PACKAGE_KEY, *_QUEUE_INPUTS), risk)
-    return queued.select(PACKAGE_KEY, "queue", "port_of_entry", "arrival_date", "risk_score")
+    across the day, in package id order), queue, port, day, score and tie-break (:func:`queues_by_key`)."""
+    queued = chosen_queues(sampled.select(PACKAGE_KEY, "package_id", *_QUEUE_INPUTS), risk)
+    return queued.select(
+        PACKAGE_KEY,
+        "queue",
+        "port_of_entry",
+        "arrival_date",
+        "risk_score",
+        tie_break(queued["package_id"], risk),
+    )
 
 
 def queues_by_key(queued: pl.DataFrame, risk: ResolvedRisk) -> pl.DataFrame:
     """``PACKAGE_KEY, queue, queue_rank, capacity, targeted`` of every queued package of a day (``queued``:
     :func:`queued_for_routing` of all its parts), in key order. The package key orders as the package id:
     the same ranks as :func:`assign_queues` over the whole day."""
-    ranked = rank_in_queues(queued, risk, PACKAGE_KEY)
+    ranked = rank_in_queues(queued, risk, [TIE_BREAK, PACKAGE_KEY]).drop(TIE_BREAK)
     return ranked.sort(PACKAGE_KEY).with_columns(pl.col(PACKAGE_KEY).set_sorted())
 
 

@@ -363,6 +363,20 @@ def test_transshipment_fires(screen_lines: Screen) -> None:
     assert result.packages["queue"][0] == "origin"
 
 
+def test_transshipment_fires_when_a_later_line_names_the_route(screen_lines: Screen) -> None:
+    # The package's first line leaves its country of export and shipper country blank; its second line gives
+    # them: the package is one shipment, taken on the route its lines name (not hidden by the blank).
+    result = screen_lines(
+        {"line_no": "1", "country_of_origin": "CN", "country_of_export": None, "shipper_country": None},
+        {"line_no": "2", "country_of_origin": "CN", "country_of_export": "MX", "shipper_country": "MX"},
+        {"line_no": "3", "country_of_origin": "CN", "country_of_export": "VN", "shipper_country": "VN"},
+    )
+    assert "transshipment-cn-hk" in flags(result)
+    lines = result.lines.sort("line_no")
+    assert lines["country_of_export"].to_list() == ["MX", "MX", "MX"]
+    assert lines["shipper_country"].to_list() == ["MX", "MX", "MX"]
+
+
 @pytest.mark.parametrize(
     ("origin", "export"),
     [("CN", "CN"), ("CN", None), ("MX", "MX"), ("VN", "VN"), ("DE", "CA")],

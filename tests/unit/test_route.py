@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import screening
 from screening.explain import explain_package, render_text
-from screening.exprs.stable_hash import fnv1a64
+from screening.exprs.stable_hash import fnv1a64, mixed64
 from screening.rulepack.risk_models import Queue
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.stages.route import random_sample, route_packages
@@ -27,6 +27,24 @@ def _fnv_reference(text: str) -> int:
     for byte in text.encode():
         value = ((value ^ byte) * 0x100000001B3) % (1 << 64)
     return value
+
+
+def _fmix64_reference(value: int) -> int:
+    """MurmurHash3's fmix64 written out (the published finaliser)."""
+    mask = (1 << 64) - 1
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & mask
+    value ^= value >> 33
+    value = (value * 0xC4CEB9FE1A85EC53) & mask
+    return value ^ (value >> 33)
+
+
+def test_the_mixer_is_fmix64() -> None:
+    values = [0, 1, 0xCBF29CE484222325, (1 << 64) - 1, None]
+    mixed = mixed64(pl.Series(values, dtype=pl.UInt64())).to_list()
+    assert mixed == [None if v is None else _fmix64_reference(v) for v in values]
+    assert mixed[0] == 0
+    assert len(set(mixed[1:4])) == 3
 
 
 def test_the_hash_is_fnv1a64_whatever_the_library_version() -> None:
@@ -76,12 +94,38 @@ def test_no_queue_holds_more_than_its_capacity_per_port_and_day(sample_run: scre
     )
 
 
-def test_ranks_follow_score_then_package_id(sample_run: screening.Result) -> None:
+def test_ranks_follow_score_then_the_seeded_tie_break(sample_run: screening.Result) -> None:
+    seed = sample_run.summary["risk"]["random_sample"]["seed"]
+    ties_broken = 0
     for _, group in sample_run.queues.group_by("queue", "port_of_entry", "arrival_date"):
         ordered = group.sort("queue_rank")
         assert ordered["queue_rank"].to_list() == list(range(1, group.height + 1))
-        keys = list(zip((-ordered["risk_score"]).to_list(), ordered["package_id"].to_list(), strict=True))
+        ids = ordered["package_id"].to_list()
+        draws = [_fmix64_reference(_fnv_reference(f"{seed}:queue:{i}")) for i in ids]
+        keys = list(zip((-ordered["risk_score"]).to_list(), draws, ids, strict=True))
         assert keys == sorted(keys)
+        ties_broken += ordered["risk_score"].is_duplicated().sum()
+    assert ties_broken > 100  # the tie-break decides real ranks in the sample
+
+
+def test_package_ids_that_sort_last_are_not_deferred_for_it(us_pack: screening.RulePack) -> None:
+    # 60 packages of one score in one queue, port and day whose capacity is 40 (SYNTHETIC lines, one consignee
+    # each): ranked by id, the 20 deferred would all be those whose ids sort last.
+    ids = [f"A{n:03d}" for n in range(30)] + [f"ZZZ{n:03d}" for n in range(30)]
+    lines = pl.DataFrame(
+        [
+            {**BASE_LINE, "package_id": i, "consignee_name": f"Consignee {i}", "description": "pill press"}
+            for i in ids
+        ]
+    )
+    queues = screening.screen(lines, rules=us_pack).queues
+    assert queues.height == 60
+    assert queues["risk_score"].n_unique() == 1
+    assert queues["queue"].n_unique() == 1
+    assert queues["capacity"].unique().to_list() == [40]
+    deferred = queues.filter(pl.col("queue_rank") > pl.col("capacity"))["package_id"]
+    assert deferred.len() == 20
+    assert 0 < deferred.str.starts_with("ZZZ").sum() < 20
 
 
 def test_each_package_goes_to_its_highest_priority_queue(
@@ -113,13 +157,23 @@ def test_reruns_and_shuffled_input_give_the_same_ranks_and_sample(
     assert again.queues.equals(sample_run.queues)
 
 
-def test_the_seed_changes_the_sample_and_nothing_else(
+def test_the_seed_changes_the_sample_and_the_order_of_ties_only(
     sample_run: screening.Result, us_pack: screening.RulePack
 ) -> None:
     other = screening.screen(SAMPLE / "manifest_10k.parquet", rules=us_pack, seed="another seed")
     assert not other.packages["random_sample"].equals(sample_run.packages["random_sample"])
-    assert other.packages.select("package_id", "risk_score", "queue", "queue_rank").equals(
-        sample_run.packages.select("package_id", "risk_score", "queue", "queue_rank")
+    assert other.packages.select("package_id", "risk_score", "queue").equals(
+        sample_run.packages.select("package_id", "risk_score", "queue")
+    )
+    assert not other.packages["queue_rank"].equals(sample_run.packages["queue_rank"])
+    # Each rank moves only among packages of its queue, port, day and score.
+    group = ["queue", "port_of_entry", "arrival_date", "risk_score"]
+    ranks = [pl.col("queue_rank").min().alias("first"), pl.col("queue_rank").max().alias("last")]
+    assert (
+        other.queues.group_by(group)
+        .agg(ranks)
+        .sort(group)
+        .equals(sample_run.queues.group_by(group).agg(ranks).sort(group))
     )
     assert other.summary["risk"]["random_sample"]["seed"] == "another seed"
 
