@@ -896,7 +896,7 @@ def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
 def _first_given(values: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
     """For each row of ``values`` (in package order; ``first``/``last``: the positions of its package's first
     and last row), the position of its package's first non-null value (its first row where there is none)."""
-    position = pl.int_range(values.len(), dtype=first.dtype)
+    position = pl.Series(range(values.len()), dtype=first.dtype)
     next_given = pl.select(pl.when(values.is_not_null()).then(position).backward_fill()).to_series()
     # The nearest value given at or after the package's first row, if it lies within the package.
     candidate = next_given.gather(first)
