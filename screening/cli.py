@@ -41,7 +41,7 @@ from screening.rulepack.hts_import import (
 )
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
-from screening.rules_show import rules_in_force
+from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
 from screening.screener import screen_files_in_batches
 from screening.stages.assess import PostalMethod
@@ -444,7 +444,14 @@ def rules_show(
         out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.period}", highlight=False)
         out.print(f"    {entry.summary}", highlight=False)
         if entry.citation:
-            out.print(f"    [dim]{entry.citation}[/]", highlight=False)
+            tags = f"; sources {', '.join(entry.sources)}" if entry.sources else ""
+            out.print(f"    [dim]{entry.citation}{tags}[/]", highlight=False)
+    shown = sources_shown(entries)
+    if shown:
+        # Each tag once (the U.S. pack's measures share theirs), whole on its line: a URL to copy.
+        out.print("[bold]sources[/] of the rules above (the pack's sources.toml)", highlight=False)
+        for tag, url in shown:
+            out.print(f"    {tag} {url}", markup=False, highlight=False, soft_wrap=True)
 
 
 @rules_group.command("import-hts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -31,7 +31,8 @@ from screening.stages.enrich import MFN_TOO_SHORT, USMCA_CLAIMED, USMCA_TOO_SHOR
 
 @dataclass(frozen=True)
 class InForce:
-    """One rule in force: what it is, what it says, and where it comes from."""
+    """One rule in force: what it is, what it says, and where it comes from (``sources``: the URL of each source
+    tag of its citation, from the pack's ``sources.toml``)."""
 
     kind: str
     rule_id: str
@@ -39,6 +40,7 @@ class InForce:
     confidence: str
     citation: str
     period: str
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def rules_in_force(
@@ -129,7 +131,29 @@ def rules_in_force(
         _entry("sample-rate", r, f"{r.rate} of packages by {r.mode} from {r.origin} (* is any)")
         for r in rates
     ]
-    return out
+    return _with_sources(pack, out)
+
+
+def _with_sources(pack: RulePack, entries: list[InForce]) -> list[InForce]:
+    """``entries``, each cited one with the URLs of its citation's source tags."""
+    cited = {rule.id: rule.citation for rule in pack.all_rules()}
+    return [
+        replace(
+            e,
+            sources=pack.source_urls(
+                pack.tariff.mfn.citation if e.kind == "tariff-line" else cited[e.rule_id]
+            ),
+        )
+        if e.citation
+        else e
+        for e in entries
+    ]
+
+
+def sources_shown(entries: list[InForce]) -> list[tuple[str, str]]:
+    """Each source tag of ``entries`` once, with its URL, in tag order (S2 before S10, S37 before S37b)."""
+    found = {tag: url for entry in entries for tag, url in entry.sources.items()}
+    return sorted(found.items(), key=lambda item: (int(re.sub(r"\D", "", item[0])), item[0]))
 
 
 def _postal_text(regime: PostalRegime, origin: str | None) -> str:

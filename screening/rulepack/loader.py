@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from screening.errors import RulePackError
 from screening.path_names import non_utf8_name
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.rulepack.models import (
+    Citation,
     CoverageGap,
     DeMinimisRules,
     FeeRules,
@@ -34,6 +35,7 @@ from screening.rulepack.models import (
     MeasureFile,
     PackMeta,
     Rule,
+    SourceList,
     TariffRules,
 )
 from screening.rulepack.reference import known_countries
@@ -71,6 +73,8 @@ class RulePack:
         conditions: each risk rule's compiled condition, by rule id.
         value_per_kg: ``chapter, min_usd_per_kg`` rows (empty without a table).
         screening_list: ``entry_id, name, aliases, program, entity_type, source`` rows (empty without one).
+        sources: source tag → URL (``sources.toml``; optional: empty without one, and then no citation may
+            name a tag).
     """
 
     root: Path
@@ -89,6 +93,7 @@ class RulePack:
     conditions: dict[str, pl.Expr] = field(default_factory=dict)
     value_per_kg: pl.DataFrame = field(default_factory=pl.DataFrame)
     screening_list: pl.DataFrame = field(default_factory=pl.DataFrame)
+    sources: dict[str, str] = field(default_factory=dict)
 
     def all_rules(self) -> Iterable[Rule]:
         """Every dated rule of the pack, in file order."""
@@ -103,6 +108,10 @@ class RulePack:
         yield from self.tariff.postal
         yield from self.risk.rules
         yield from self.queues.sampling.rates if self.queues.sampling else ()
+
+    def source_urls(self, citation: Citation) -> dict[str, str]:
+        """The URL of each source tag of ``citation``, in its order (every tag has one in a loaded pack)."""
+        return {tag: self.sources[tag] for tag in citation.sources if tag in self.sources}
 
 
 #: The pack used when none is named: ``rules/us`` below the working directory when there is one, else the
@@ -126,8 +135,8 @@ def load_rules(path: str | Path) -> RulePack:
 
     Raises:
         RulePackError: the folder's path is not UTF-8 text (the pack's tables could not be read from it), a
-            file is missing or malformed, a key is unknown, a value does not validate, ids repeat, or periods
-            of one key overlap.
+            file is missing or malformed, a key is unknown, a value does not validate, ids repeat, periods
+            of one key overlap, or a citation names a source tag that ``sources.toml`` does not list.
     """
     root = pack_folder(path)
     if (shown := non_utf8_name(root)) is not None:
@@ -170,10 +179,12 @@ def load_rules(path: str | Path) -> RulePack:
             read_value_per_kg_table(root, risk.value_per_kg.file) if risk.value_per_kg else pl.DataFrame()
         ),
         screening_list=_screening_list(root, risk),
+        sources=_source_urls(root),
     )
     check_files(pack)  # first: a misspelt file explains the errors the other checks would give
     check_pack(pack)
     check_routing(pack)
+    check_sources(pack)
     return pack
 
 
@@ -192,6 +203,78 @@ def _optional_model(root: Path, name: str, model: type[M]) -> M:
     if not (root / name).is_file():
         return model.model_validate({})
     return _model(root, name, model)
+
+
+#: The pack's list of source tags with their URLs: optional, but a pack without one may cite no tag.
+SOURCES_FILE = "sources.toml"
+
+
+def _source_urls(root: Path) -> dict[str, str]:
+    """Source tag → URL from the pack's ``sources.toml`` (empty without one)."""
+    return _model(root, SOURCES_FILE, SourceList).urls if (root / SOURCES_FILE).is_file() else {}
+
+
+def check_sources(pack: RulePack) -> None:
+    """Every source tag of every citation in the pack is listed in its ``sources.toml``; a pack without one may
+    name no tag (there would be nothing to resolve it with). The error names the citation's file and entry."""
+    listed = (pack.root / SOURCES_FILE).is_file()
+    located = {id(rule): (file, where) for file, where, rule in located_rules(pack)}
+    for name, model in _pack_models(pack):
+        for path, owner, citation in _citations(model):
+            unknown = [(i, tag) for i, tag in enumerate(citation.sources) if tag not in pack.sources]
+            if not unknown:
+                continue
+            index, tag = unknown[0]
+            file, where = str(pack.root / name), f"{path}.sources[{index}]"
+            if owner is not None and id(owner[0]) in located:
+                # The rule's own file and place in it (a measure's in its measures/*.toml), the citation below.
+                file, entry = located[id(owner[0])]
+                where = entry.replace("]", f"]{where[len(owner[1]) :]}", 1)
+            elif owner is not None:
+                where = f"{where} (id {owner[0].id})"
+            raise RulePackError(file, where, _unknown_tag(tag, pack.sources, listed=listed))
+
+
+def _unknown_tag(tag: str, sources: Mapping[str, str], *, listed: bool) -> str:
+    if not listed:
+        return f"source tag {tag!r}, but the pack has no {SOURCES_FILE}: add one giving each tag its URL, or cite no tag"
+    close = difflib.get_close_matches(tag, list(sources), n=1)
+    return f"source tag {tag!r} is not listed in {SOURCES_FILE}" + (
+        f" (did you mean {close[0]!r}?)" if close else ""
+    )
+
+
+def _pack_models(pack: RulePack) -> list[tuple[str, BaseModel]]:
+    """Each TOML file of the pack at its root with what was read from it (``measures/*.toml`` merged into
+    ``tariff.toml``'s model: :func:`located_rules` names an entry's own file)."""
+    return [
+        ("pack.toml", pack.meta),
+        ("de_minimis.toml", pack.de_minimis),
+        ("fees.toml", pack.fees),
+        ("tariff.toml", pack.tariff),
+        ("fx.toml", pack.fx),
+        ("risk.toml", pack.risk),
+        ("queues.toml", pack.queues),
+    ]
+
+
+def _citations(
+    value: object, path: str = "", owner: tuple[Rule, str] | None = None
+) -> Iterator[tuple[str, tuple[Rule, str] | None, Citation]]:
+    """Every citation in ``value`` (a model of the pack, walked field by field) with its key path and the dated
+    rule it belongs to (with that rule's key path), if any."""
+    if isinstance(value, Citation):
+        yield path, owner, value
+    elif isinstance(value, BaseModel):
+        inner = (value, path) if isinstance(value, Rule) else owner
+        for name in type(value).model_fields:
+            yield from _citations(getattr(value, name), f"{path}.{name}" if path else name, inner)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _citations(item, f"{path}.{key}", owner)
+    elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], str):
+        for index, item in enumerate(value):
+            yield from _citations(item, f"{path}[{index}]", owner)
 
 
 #: Risk columns that read a table of the pack: a condition on one needs the table, or it could never be true.
@@ -391,6 +474,7 @@ PACK_FILES = (
     "fx.toml",
     "risk.toml",
     "queues.toml",
+    SOURCES_FILE,
 )
 #: Files for people, anywhere in a pack: never read by the engine.
 _DOCUMENT_SUFFIXES = (".md", ".txt")

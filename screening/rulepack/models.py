@@ -134,7 +134,10 @@ class Citation(Frozen):
     instrument: str = Field(min_length=3)
     url: str | None = None
     pinpoint: str | None = None
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...] = Field(
+        default=(),
+        description="source tags (S01, ...) of the pack's sources.toml, which gives each one's URL",
+    )
 
     @model_validator(mode="after")
     def _names_an_instrument(self) -> Citation:
@@ -150,6 +153,55 @@ class Citation(Frozen):
         if self.url:
             parts.append(self.url)
         return "; ".join(parts)
+
+
+#: A source tag: ``S`` and digits, a lower-case letter after them at most (DOMAIN.md section 10 has S37b beside S37).
+SOURCE_TAG_PATTERN: Final = r"S[0-9]+[a-z]?"
+
+
+def _check_tag(value: str) -> str:
+    if not re.fullmatch(SOURCE_TAG_PATTERN, value):
+        raise ValueError(
+            f"source tag {value!r} must be S and digits, a lower-case letter after them at most (S01, S37b)"
+        )
+    return value
+
+
+class Source(Frozen):
+    """A document the pack's citations name by its tag (not dated: a document does not come into force)."""
+
+    tag: Annotated[str, AfterValidator(_check_tag)]
+    url: str
+
+    @model_validator(mode="after")
+    def _has_a_url(self) -> Source:
+        if not self.url.strip():
+            raise ValueError(f"source {self.tag}: url is blank")
+        if any(ch.isspace() for ch in self.url):
+            raise ValueError(f"source {self.tag}: url {self.url!r} has white space in it")
+        return self
+
+
+def _unique_tags(sources: tuple[Source, ...]) -> tuple[Source, ...]:
+    first: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        if source.tag in first:
+            raise ValueError(
+                f"duplicate source tag {source.tag!r}: sources[{first[source.tag]}] and sources[{index}]"
+            )
+        first[source.tag] = index
+    return sources
+
+
+class SourceList(Frozen):
+    """Contents of ``sources.toml``: each tag a citation's ``sources`` may name, with the document's URL."""
+
+    sources: Annotated[tuple[Source, ...], AfterValidator(_unique_tags)]
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Tag → URL, in file order."""
+        return {source.tag: source.url for source in self.sources}
 
 
 class Rule(Frozen):

@@ -133,6 +133,11 @@ def fee(extra: str, *, ident: str = "hostile-fee", rate: str = '"0.001"') -> str
     )
 
 
+def sources(entry: str) -> Edit:
+    """``entry`` (an inline table) made the first source of sources.toml."""
+    return substitute("sources.toml", r"^sources = \[$", f"sources = [\n  {entry}")
+
+
 def write(name: str, text: str) -> Edit:
     """Write file ``name`` of the pack (a new table, say); ``..`` reaches beside the pack."""
 
@@ -753,6 +758,51 @@ CASES: tuple[PackCase, ...] = (
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),
         "risk.toml",
         ("].condition", "hostile-risk", "subqueries are not allowed"),
+    ),
+    PackCase(
+        "source_tag_unknown",
+        "a citation naming a source tag sources.toml does not list (a typo: S999 for S99): it loaded silently",
+        append(
+            "measures/hostile.toml",
+            measure(
+                'citation = { instrument = "Hypothetical instrument for tests", sources = ["S96", "S999"] }\n',
+                cite=False,
+            ),
+        ),
+        "hostile.toml",
+        (
+            "measures[0].citation.sources[1] (id hostile-measure)",
+            "source tag 'S999' is not listed in sources.toml",
+            "did you mean 'S99'?",
+        ),
+    ),
+    PackCase(
+        "source_tag_duplicate",
+        "a source tag listed twice in sources.toml (with another URL)",
+        sources('{ tag = "S01", url = "https://example.org/another-document" },'),
+        "sources.toml",
+        ("sources", "duplicate source tag 'S01': sources[0] and sources[1]"),
+    ),
+    PackCase(
+        "source_tag_malformed",
+        "a source tag in sources.toml written as the notes cite it, [S12]: no citation could name it",
+        sources('{ tag = "[S12]", url = "https://example.org/document" },'),
+        "sources.toml",
+        ("sources[0].tag", "source tag '[S12]' must be S and digits"),
+    ),
+    PackCase(
+        "source_url_blank",
+        "a source in sources.toml with a blank URL",
+        sources('{ tag = "S200", url = " " },'),
+        "sources.toml",
+        ("sources[0]", "source S200: url is blank"),
+    ),
+    PackCase(
+        "source_list_missing",
+        "sources.toml deleted while the citations name tags: nothing resolves them",
+        remove("sources.toml"),
+        "de_minimis.toml",
+        ("].citation.sources[0]", "but the pack has no sources.toml"),
     ),
 )
 
