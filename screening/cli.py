@@ -39,7 +39,7 @@ from screening.rulepack.hts_import import (
     read_rate_lines,
     write_mfn_csv,
 )
-from screening.rulepack.loader import RulePack, load_rules
+from screening.rulepack.loader import RulePack, load_rules, unmatched_scope
 from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
 from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
@@ -399,6 +399,8 @@ def rules_check(pack: Path) -> None:
         f"{loaded.fx_rates.height:,} FX rates; {loaded.content_hash}",
         highlight=False,
     )
+    for line in _unmatched_scope_lines(loaded):
+        out.print(f"  [yellow]warning[/] {line}", highlight=False)
     outcomes = run_scenarios(loaded)
     failed = [o for o in outcomes if not o.passed]
     for outcome in outcomes:
@@ -409,6 +411,20 @@ def rules_check(pack: Path) -> None:
     out.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed", highlight=False)
     if failed:
         sys.exit(4)
+
+
+def _unmatched_scope_lines(pack: RulePack) -> list[str]:
+    """One line per measure or gap whose HTS list (or exclusions) has codes that match no tariff line in force on
+    their dates: how many, of how many, and the first few (the pack loads: other codes of the list match)."""
+    lines = []
+    for row in unmatched_scope(pack).to_dicts():
+        listed = "it covers" if row["kind"] == "include" else "it excludes"
+        more = ", …" if row["unmatched"] > len(row["examples"]) else ""
+        lines.append(
+            f"{row['file']} {row['measure_id']}: HTS codes that match no tariff line of its dates: "
+            f"{row['unmatched']:,} of the {row['entries']:,} {listed} ({', '.join(row['examples'])}{more})"
+        )
+    return lines
 
 
 @rules_group.command("show")

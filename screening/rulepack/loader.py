@@ -40,6 +40,7 @@ from screening.rulepack.models import (
 )
 from screening.rulepack.reference import known_countries
 from screening.rulepack.risk_models import QueueRules, RiskRules
+from screening.rulepack.scope_lines import EXAMPLES, unmatched_summary
 from screening.rulepack.screening_list import read_screening_list
 from screening.rulepack.tables import (
     read_fx_table,
@@ -704,6 +705,56 @@ def check_pack(pack: RulePack) -> None:
     _check_stacking_ties(pack, str(pack.root / files["measures"]))
     _check_stacking_groups(pack, str(pack.root / files["measures"]))
     _check_fee_entry_types(pack, str(pack.root / files["fees"]))
+    _check_dead_lists(pack)
+
+
+def unmatched_scope(pack: RulePack) -> pl.DataFrame:
+    """Per measure or gap and kind (include/exclude) whose HTS list has entries that match no tariff line in
+    force on their dates (:mod:`~screening.rulepack.scope_lines`): ``file`` (relative to the pack),
+    ``measure_id``, ``kind``, ``entries``, ``unmatched`` and ``examples`` (the first unmatched codes)."""
+    return _scope_matches(pack).filter(pl.col("unmatched") > 0)
+
+
+def _scope_matches(pack: RulePack) -> pl.DataFrame:
+    """:func:`unmatched_scope` for every measure and gap with a list, matched or not."""
+    summary = unmatched_summary(pack.measure_scope, (*pack.tariff.measures, *pack.tariff.gaps), pack.mfn)
+    return summary.select(
+        pl.col("measure_id").replace_strict(pack.measure_files, default="tariff.toml").alias("file"), pl.all()
+    )
+
+
+def _check_dead_lists(pack: RulePack) -> None:
+    """Refuse a measure or gap whose whole HTS list matches no tariff line in force on its dates (a misspelt
+    code, or a list built for another revision): it loaded silently, covered nothing, and the goods it meant
+    were assessed without it. A list of which only some codes match is left to ``rules check`` to report
+    (real annexes list codes of older revisions)."""
+    dead = _scope_matches(pack).filter(
+        (pl.col("kind") == "include") & (pl.col("unmatched") == pl.col("entries"))
+    )
+    if dead.is_empty():
+        return
+    first = dead.row(0, named=True)
+    rule = next(r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.id == first["measure_id"])
+    file, where = next((file, where) for file, where, located in located_rules(pack) if located is rule)
+    field = "hts_include_file" if rule.hts_include_file is not None else "hts_include"
+    listed = f"{field} {rule.hts_include_file}" if rule.hts_include_file is not None else field
+    listed_codes = pack.measure_scope.filter(
+        (pl.col("measure_id") == rule.id) & (pl.col("kind") == "include")
+    ).get_column("hts_prefix")
+    found = (
+        f"none of the {first['entries']:,} HTS codes of its list ({listed}) matches a tariff line in force on "
+        f"its dates (e.g. {', '.join(first['examples'])})"
+        if first["entries"]
+        else f"every HTS code of its list ({listed}) is dated outside its period (e.g. "
+        f"{', '.join(listed_codes.head(EXAMPLES))})"
+    )
+    raise RulePackError(
+        file,
+        where.replace("]", f"].{field}", 1),
+        f"{'measure' if isinstance(rule, Measure) else 'coverage gap'} {rule.id}: {found}: it would cover no "
+        "goods, and the goods it meant would be assessed without it (a misspelt code, or a list for another "
+        "HTS revision?)",
+    )
 
 
 def _check_fee_entry_types(pack: RulePack, file: str) -> None:

@@ -711,6 +711,22 @@ CASES: tuple[PackCase, ...] = (
         ("hostile-measure", "an empty scope"),
     ),
     PackCase(
+        "measure_list_matches_no_tariff_line",
+        "a measure whose HTS list holds only codes of no tariff line (of another revision, or misspelt): it "
+        "loaded, covered nothing, and the goods it meant were assessed without it",
+        both(
+            append("measures/hostile.toml", measure('hts_include_file = "measures/hostile4.csv"\n')),
+            write("measures/hostile4.csv", "hts_prefix\n39072000\n870120\n9802004000\n"),
+        ),
+        "hostile.toml",
+        (
+            "measure hostile-measure",
+            "none of the 3 HTS codes of its list (hts_include_file measures/hostile4.csv)",
+            "39072000, 870120, 9802004000",
+            "would cover no goods",
+        ),
+    ),
+    PackCase(
         "toml_nested_too_deeply",
         "arrays nested 1,000 deep in a TOML file: internal error RecursionError (exit 70), naming no file",
         append("fees.toml", "deep = " + "[" * 1_000 + "]" * 1_000 + "\n"),

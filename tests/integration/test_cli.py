@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -156,6 +158,46 @@ def test_rules_check_passes_on_the_us_pack() -> None:
     done = screen("rules", "check", US_PACK)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failed" in done.stdout
+
+
+def test_rules_check_warns_of_list_codes_that_match_no_tariff_line(tmp_path: Path) -> None:
+    """A measure listing codes of no tariff line beside codes that match loads (real annexes list codes of
+    older revisions), but nothing said so: ``rules check`` prints a warning line per measure with the count
+    and the first codes, and still passes."""
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    measure = (
+        '[[measures]]\nid = "{id}"\ncomponent = "test"\nheading = "{heading}"\norigins = ["DE"]\nrate = "0.10"\n'
+        'stacking_group = "s301"\npriority = {priority}\nhts_include = [{codes}]\neffective_from = 2026-03-01\n'
+        'citation = {{ instrument = "Hypothetical instrument for tests" }}\n'
+    )
+    (pack / "measures" / "extra.toml").write_text(
+        measure.format(
+            id="test-partial",
+            heading="9903.99.99",
+            priority=100,
+            codes='"61091000", "39072000", "9503000073", "870120"',
+        )
+        + measure.format(id="test-whole", heading="9903.99.98", priority=101, codes='"6109", "95030000"'),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "screening", "rules", "check", str(pack)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    warnings = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("warning")]
+    assert (
+        "warning measures/extra.toml test-partial: HTS codes that match no tariff line of its dates: 2 of the 4 "
+        "it covers (39072000, 870120)"
+    ) in warnings
+    # One line per measure or gap, each naming its file and id.
+    assert all(re.match(r"warning \S+\.toml [a-z0-9.-]+: HTS codes that match", line) for line in warnings)
+    assert "test-whole" not in done.stdout
 
 
 def test_generate_writes_a_seeded_manifest(tmp_path: Path) -> None:
@@ -443,7 +485,8 @@ def pack_copy(tmp_path: Path) -> Path:
 
 def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: Path) -> None:
     """A partial export (two lines) would end every other open line of the table: refused unless the
-    dropped chapters are allowed, and then the ended lines are counted."""
+    dropped chapters are allowed, and then the ended lines are counted. Dated after every measure of the pack
+    begins: a measure beginning under the two-line revision would cover no goods, and the pack be refused."""
     export = tmp_path / "export.json"
     export.write_text(
         json.dumps(
@@ -461,7 +504,7 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: 
         "--revision",
         "test-rev",
         "--effective-from",
-        "2027-01-01",
+        "2031-01-01",
         "--pack",
         pack_copy,
     ]
@@ -474,15 +517,15 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: 
     printed = " ".join(done.stdout.split())
     assert "2 of 2 parsed (100.00%): 2 computable" in printed
     still_open = before.filter(pl.col("effective_to").is_null() & (pl.col("hts") != "95030000")).height
-    assert f"{still_open:,} open lines end on 2027-01-01" in printed
+    assert f"{still_open:,} open lines end on 2031-01-01" in printed
     table = pl.read_csv(pack_copy / "tariff" / "mfn.csv", infer_schema=False).filter(
         pl.col("hts") == "61091000"
     )
     assert table.select("effective_from", "effective_to", "general").rows() == [
-        ("2025-01-01", "2027-01-01", "16.5%"),
-        ("2027-01-01", None, "12%"),
+        ("2025-01-01", "2031-01-01", "16.5%"),
+        ("2031-01-01", None, "12%"),
     ]
-    again = screen(*[a if a != "2027-01-01" else "2027-06-01" for a in args], "--allow-dropped-chapters")
+    again = screen(*[a if a != "2031-01-01" else "2031-06-01" for a in args], "--allow-dropped-chapters")
     assert again.returncode == 4
     assert "this revision is already in the table" in again.stderr
 

@@ -13,7 +13,7 @@ import pytest
 
 import screening
 from screening.errors import RulePackError
-from screening.rulepack.loader import RulePack, content_hash, load_rules
+from screening.rulepack.loader import RulePack, content_hash, load_rules, unmatched_scope
 from screening.rules_show import rules_in_force
 
 from ..conftest import BASE_LINE, US_PACK
@@ -790,3 +790,61 @@ def _ending_the_postal_entry_fee(text: str) -> str:
     start = text.index('id = "postal-informal-entry-fees"')
     end = text.index("effective_to = 2027-10-01", start)
     return text[:end] + "effective_to = 2026-10-01" + text[end + len("effective_to = 2027-10-01") :]
+
+
+def _gap(codes: str) -> str:
+    return (
+        f'\n[[gaps]]\nid = "gap-test"\ncomponent = "test"\norigins = ["DE"]\nhts_include = [{codes}]\n'
+        'effective_from = 2026-03-01\ncitation = { instrument = "Hypothetical order for tests" }\n'
+    )
+
+
+def test_a_coverage_gap_whose_list_matches_no_tariff_line_is_refused(tmp_path: Path) -> None:
+    """A gap listing only codes of no tariff line (39072000 and 870120 are in no line of the pack) marked no
+    line pack-incomplete: the goods it meant got a duty total short of the duty the pack does not encode."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", append(_gap('"39072000", "870120"')))
+    error = load_error(copy)
+    assert error.file.endswith("tariff.toml")
+    assert "hts_include" in error.key_path
+    assert "gap-test" in error.key_path
+    assert "coverage gap gap-test: none of the 2 HTS codes of its list (hts_include)" in str(error)
+    assert "e.g. 39072000, 870120" in str(error)
+
+
+def test_a_list_of_which_some_codes_match_loads_and_names_the_others(tmp_path: Path) -> None:
+    """Real annexes list codes of older revisions: the pack loads, and the codes that match nothing are
+    reported (``rules check`` prints them)."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", append(_gap('"39072000", "95030000", "870120"')))
+    found = unmatched_scope(load_rules(copy)).filter(pl.col("measure_id") == "gap-test")
+    assert found.to_dicts() == [
+        {
+            "file": "tariff.toml",
+            "measure_id": "gap-test",
+            "kind": "include",
+            "entries": 3,
+            "unmatched": 2,
+            "examples": ["39072000", "870120"],
+        }
+    ]
+
+
+def test_a_measure_whose_list_is_all_dated_outside_its_period_is_refused(tmp_path: Path) -> None:
+    """A shared list's codes that all join it after the measure ends leave the measure covering nothing."""
+    copy = copy_pack(tmp_path)
+    (copy / "measures" / "late.csv").write_text("hts_prefix,effective_from\n95030000,2027-01-01\n")
+    (copy / "measures" / "late.toml").write_text(
+        '[[measures]]\nid = "test-late"\ncomponent = "test"\nheading = "9903.99.99"\norigins = ["DE"]\n'
+        'rate = "0.10"\nstacking_group = "s301"\nhts_include_file = "measures/late.csv"\n'
+        "effective_from = 2026-03-01\neffective_to = 2026-06-01\n"
+        'citation = { instrument = "Hypothetical order for tests" }\n'
+    )
+    error = load_error(copy)
+    assert error.file.endswith("late.toml")
+    assert error.key_path == "measures[0].hts_include_file (id test-late)"
+    assert (
+        "measure test-late: every HTS code of its list (hts_include_file measures/late.csv) is dated "
+        in str(error)
+    )
+    assert "outside its period (e.g. 95030000)" in str(error)
