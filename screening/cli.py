@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
@@ -40,11 +40,16 @@ from screening.rulepack.hts_import import (
     write_mfn_csv,
 )
 from screening.rulepack.loader import RulePack, load_rules, unmatched_scope
-from screening.rulepack.screening_list import read_ofac_sdn, write_screening_list
+from screening.rulepack.risk_models import DeniedParties
+from screening.rulepack.screening_list import ENTITY_TYPES, read_ofac_sdn, write_screening_list
 from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
 from screening.screener import screen_files_in_batches
 from screening.stages.assess import PostalMethod
+from screening.stages.denied import party_entries
+
+if TYPE_CHECKING:
+    import polars as pl
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -524,13 +529,24 @@ def rules_import_hts(
 @rules_group.command("import-sdn")
 @click.argument("sdn_csv", type=click.Path(path_type=Path))
 @click.option("--out", "out_file", required=True, type=click.Path(path_type=Path), help="Screening-list CSV.")
+@click.option(
+    "--pack",
+    "pack_path",
+    type=click.Path(path_type=Path),
+    default="rules/us",
+    show_default=True,
+    help="Pack whose [denied_parties] party_types the report counts the entries matched by.",
+)
 @exits_cleanly
-def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
-    """Convert OFAC's SDN_CSV (sdn.csv layout) into a screening-list CSV for a pack's risk.toml."""
+def rules_import_sdn(sdn_csv: Path, out_file: Path, pack_path: Path) -> None:
+    """Convert OFAC's SDN_CSV (sdn.csv layout) into a screening-list CSV for a pack's risk.toml, and report its
+    entries by SDN type and how many the pack (default rules/us: the one here, else the installed U.S. pack)
+    matches shipper and consignee names against."""
     if (shown := non_utf8_name(sdn_csv)) is not None:
         raise RulePackError(shown, "", "the export's path is not UTF-8 text: rename it")
     if (shown := non_utf8_name(out_file)) is not None:
         raise UsageError(f"{shown}: the --out path is not UTF-8 text: rename it")
+    pack = load_rules(pack_path)
     entries = read_ofac_sdn(sdn_csv)
     staging = out_file.with_name(f".{out_file.name}.staging")
     write_screening_list(entries, staging)
@@ -540,9 +556,35 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path) -> None:
     out.print(
         f"imported {entries.height:,} entries ({aliases:,} aliases; {weak:,} weak aliases, kept but not screened "
         f"on their own) → {out_file}\n"
+        f"{_sdn_types_report(entries, pack)}\n"
         "set [denied_parties] file and published in the pack's risk.toml to use it",
         highlight=False,
         markup=False,
+    )
+
+
+def _sdn_types_report(entries: pl.DataFrame, pack: RulePack) -> str:
+    """Two lines: the SDN entries by type, and how many the pack matches names against (its ``[denied_parties]
+    party_types``, else their default): the others, vessels and aircraft in the U.S. pack, are never matched."""
+    counts = entries.get_column("entity_type").value_counts()
+    per_type = dict(zip(counts["entity_type"].to_list(), counts["count"].to_list(), strict=True))
+    denied = pack.risk.denied_parties
+    party_types = (
+        denied.party_types if denied is not None else DeniedParties.model_fields["party_types"].default
+    )
+    matched = party_entries(entries, party_types).height
+    left = ", ".join(
+        f"{per_type[kind]:,} {kind}" for kind in ENTITY_TYPES if kind not in party_types and kind in per_type
+    )
+    setting = (
+        "[denied_parties] party_types"
+        if denied is not None
+        else "the default party_types: no [denied_parties]"
+    )
+    return (
+        f"entries by SDN type: {', '.join(f'{per_type.get(kind, 0):,} {kind}' for kind in ENTITY_TYPES)}\n"
+        f"pack {pack.meta.id} matches {', '.join(party_types)} ({setting}): {matched:,} entries; "
+        f"{entries.height - matched:,} not matched{f' ({left})' if left else ''}"
     )
 
 

@@ -77,7 +77,8 @@ from screening.stages.running import (
     state_tables,
 )
 
-#: Version of the state file layout; a file of another version is refused.
+#: Version of the state file layout; a file of another version is refused. A header key added since
+#: (``extra_column_types``) is read where present, so a state saved without it restores as it did.
 STATE_FORMAT = 3
 _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
@@ -142,8 +143,9 @@ class Screener:
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
         self._resolved = ResolvedCache(self.pack, seed=seed)
-        #: The extra columns' types of the batches screened so far: a batch whose types do not stack with
-        #: theirs is refused before it is screened (their results are stacked: :func:`screen_batches`).
+        #: The extra columns' types of the batches screened so far (those before a save too: the state keeps
+        #: them): a batch whose types do not stack with theirs is refused before it is screened (their results
+        #: are stacked: :func:`screen_batches`, and a resumed job's outputs join the earlier ones').
         self._extra_types = ExtraColumnTypes()
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
@@ -155,9 +157,9 @@ class Screener:
 
         Raises:
             InputSchemaError: the batch cannot be read or lacks required columns, or an extra column's type
-                does not stack with the type an earlier batch of this screener gave it (a date beside an
-                integer: see :mod:`screening.io.extra_columns`); the batch is then not screened, and the
-                screener goes on as before it.
+                does not stack with the type an earlier batch of this screener (or of the state it was restored
+                from) gave it (a date beside an integer: see :mod:`screening.io.extra_columns`); the batch is
+                then not screened, and the screener goes on as before it.
             UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more.
         """
         started = time.perf_counter()
@@ -245,12 +247,14 @@ class Screener:
                 "rows_seen": self.state.rows_seen,
                 "batches": self.state.batches,
                 "files_screened": self.files_screened,
+                "extra_column_types": self._extra_types.to_json(),
             }
             return write_state_file(path, state_tables(self.state), meta)
 
     @classmethod
     def restore(cls, path: str | Path, rules: str | Path | RulePack = "rules/us", **options: Any) -> Screener:
-        """A screener that goes on from the state saved in ``path`` (same rule pack and options).
+        """A screener that goes on from the state saved in ``path`` (same rule pack and options), knowing the
+        extra columns' types of the batches screened into it.
 
         Raises:
             UsageError: the file is not a state file, or was saved under another rule pack or options.
@@ -308,6 +312,7 @@ class Screener:
         if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
             raise UsageError(f"{path}: damaged state file (files_screened is not a list of digests)")
         screener.files_screened = list(files)
+        screener._extra_types = _saved_extra_types(path, meta)
         screener.resumed_from = {
             "resumed_state": file_digest(Path(path)),
             "resumed_batches": str(screener.state.batches),
@@ -332,6 +337,19 @@ class Screener:
             "mapping": self.mapping.digest(),
             "mode": "incremental",
         }
+
+
+def _saved_extra_types(path: str | Path, meta: dict[str, Any]) -> ExtraColumnTypes:
+    """The extra columns' types of the batches screened into the state ``path`` (header ``meta``): none for a
+    state saved before states kept them (a header without ``extra_column_types``).
+
+    Raises:
+        UsageError: the header's ``extra_column_types`` is not what a save writes.
+    """
+    try:
+        return ExtraColumnTypes.from_json(meta.get("extra_column_types", []))
+    except ValueError as exc:
+        raise UsageError(f"{path}: damaged state file (extra_column_types: {exc})") from exc
 
 
 def _count(value: object) -> int | None:
@@ -519,17 +537,20 @@ def _read_one_file(path: Path) -> pl.DataFrame:
         raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, files[0])}") from exc
 
 
-def _passthrough_schema(paths: Sequence[Path], mapping: ColumnMapping) -> pl.Schema:
+def _passthrough_schema(
+    paths: Sequence[Path], mapping: ColumnMapping, earlier: ExtraColumnTypes
+) -> pl.Schema:
     """The columns that pass through to the outputs (neither canonical nor lineage) of all ``paths``, each
     with the type that holds it in every file (as the whole-day run stacks the files), in order of first
     appearance. Every batch gets them all, so each output file keeps one schema from batch to batch.
 
     Raises:
-        InputSchemaError: an extra column has types in two files that do not stack without changing values
+        InputSchemaError: an extra column has types in two files, or in a file and a batch screened into the
+            state before (``earlier``: a restored screener's), that do not stack without changing values
             (:class:`~screening.io.extra_columns.ExtraColumnTypes`).
     """
     frames = []
-    types = ExtraColumnTypes()
+    types = earlier
     for path in paths:
         try:
             schema = decoded_text(mapping.apply(schema_frame(path), label=str(path))).collect_schema()
@@ -702,7 +723,7 @@ def _screen_files(
     cover = RowCover()
     paths = expand_paths(list(specs))
     digests = _refuse_files_screened(paths, screener.files_screened, state_path)
-    passthrough = _passthrough_schema(paths, screener.mapping)
+    passthrough = _passthrough_schema(paths, screener.mapping, screener._extra_types)
     with refused_when_full(Path(out), "the output folder"), StreamingOutput(out, OUTPUTS, paths) as output:
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))

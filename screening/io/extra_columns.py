@@ -25,17 +25,22 @@ Two types stack when the type polars stacks them as holds every value of each ex
 Everything else (a date beside an integer, a boolean beside an integer, a struct or list beside anything but
 itself, timestamps of other units or zones) is refused: cast the column to one type in every input, or rename it
 in one of them.
+
+A :class:`~screening.screener.Screener`'s saved state keeps the types of the batches screened into it
+(:meth:`ExtraColumnTypes.to_json`), so a job resumed from it refuses what the screener that saved it refuses.
 """
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
 from screening.errors import InputSchemaError
+from screening.io.type_json import type_from_json, type_to_json
 from screening.schema import passthrough_columns
 
 #: Bits of each integer type (a float's mantissa holds 24 or 53 of them exactly).
@@ -150,6 +155,33 @@ class ExtraColumnTypes:
         if conflicts:
             raise _refused(schema, label, shown, conflicts)
         return ExtraColumnTypes(seen)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """These types as JSON values (a saved state's header): each column and type with its first input, in
+        the order seen (:func:`~screening.io.type_json.type_to_json`)."""
+        return [
+            {"column": name, "type": type_to_json(dtype), "input": label, "shown": shown}
+            for name, types in self.seen.items()
+            for dtype, (label, shown) in types.items()
+        ]
+
+    @classmethod
+    def from_json(cls, entries: object) -> ExtraColumnTypes:
+        """The types :meth:`to_json` wrote as ``entries``.
+
+        Raises:
+            ValueError: ``entries`` is not what :meth:`to_json` writes.
+        """
+        if not isinstance(entries, list):
+            raise ValueError("not a list")
+        seen: dict[str, dict[pl.DataType, tuple[str, str]]] = {}
+        for entry in entries:
+            match entry:
+                case {"column": str(name), "type": dtype, "input": str(label), "shown": str(shown)}:
+                    seen.setdefault(name, {})[type_from_json(dtype)] = (label, shown)
+                case _:
+                    raise ValueError(f"not a column's type and input: {reprlib.repr(entry)}")
+        return cls(seen)
 
 
 def _refused(

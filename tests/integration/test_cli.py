@@ -688,14 +688,36 @@ def test_explain_shows_every_part_of_a_package_screened_in_two_batches(tmp_path:
 
 
 def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
+    """The report counts the entries by SDN type and says how many the pack never matches names against (its
+    ``[denied_parties] party_types``: the U.S. pack's leave out vessels and aircraft), which it did not say."""
     target = tmp_path / "list.csv"
-    done = screen(
-        "rules", "import-sdn", str(ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"), "--out", str(target)
-    )
+    sdn = ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"
+    done = screen("rules", "import-sdn", str(sdn), "--out", str(target))
     assert done.returncode == 0, done.stderr
     listing = pl.read_csv(target)
     assert {"entry_id", "name", "aliases", "program"} <= set(listing.columns)
     assert "ofac-sdn-306" in listing["entry_id"].to_list()
+    report = " ".join(done.stdout.split())
+    assert "imported 13 entries" in report
+    assert "entries by SDN type: 2 individual, 3 vessel, 1 aircraft, 7 entity" in report
+    assert (
+        "pack us matches individual, entity ([denied_parties] party_types): 9 entries; 4 not matched "
+        "(3 vessel, 1 aircraft)"
+    ) in report
+    # The count follows the pack named: one that matches vessels too leaves out the aircraft only.
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    risk = (pack / "risk.toml").read_text(encoding="utf-8")
+    wide = risk.replace(
+        'party_types = ["individual", "entity"]', 'party_types = ["individual", "entity", "vessel"]'
+    )
+    assert wide != risk
+    (pack / "risk.toml").write_text(wide, encoding="utf-8")
+    done = screen("rules", "import-sdn", str(sdn), "--out", str(target), "--pack", str(pack))
+    assert done.returncode == 0, done.stderr
+    assert (
+        "matches individual, entity, vessel ([denied_parties] party_types): 12 entries; 1 not matched (1 aircraft)"
+    ) in " ".join(done.stdout.split())
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import random
+import re
 import threading
 import time
 import zipfile
@@ -366,6 +367,21 @@ def _parquet(frame: pl.DataFrame) -> bytes:
         (lambda meta: {**meta, "engine_build": "sha256:0ld"}, {}, "saved by another build"),
         (lambda meta: {k: v for k, v in meta.items() if k != "engine_build"}, {}, "saved by another build"),
         (
+            lambda meta: {**meta, "extra_column_types": {"note": "Int32"}},
+            {},
+            "extra_column_types: not a list",
+        ),
+        (
+            lambda meta: {
+                **meta,
+                "extra_column_types": [
+                    {"column": "note", "type": ["Int33"], "input": "<stream>", "shown": "b"}
+                ],
+            },
+            {},
+            r"extra_column_types: not a data type: \['Int33'\]",
+        ),
+        (
             lambda meta: meta,
             {"seen_lines.parquet": _parquet(pl.DataFrame({"package_id": ["P"]}))},
             "seen_lines",
@@ -383,6 +399,8 @@ def _parquet(frame: pl.DataFrame) -> bytes:
         "other-engine",
         "other-build",
         "no-build",
+        "extra-types-not-a-list",
+        "extra-type-unknown",
         "column-missing",
         "column-type",
     ],
@@ -845,6 +863,122 @@ def test_a_batch_whose_extra_column_type_does_not_stack_with_earlier_batches_is_
     combined = screening.screen_batches([first, second.with_columns(note=pl.lit(2**40))], rules=us_pack)
     assert combined.lines.schema["note"] == pl.Int64()
     assert set(combined.lines["note"].to_list()) <= {7, 2**40}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "types"),
+    [
+        (pl.lit(7), pl.lit(["a"]), r"Int32 in batch 1 \(<stream>, rows 1-6\) but List\(String\) in batch 2"),
+        (pl.lit(7, dtype=pl.Int128()), pl.lit(1.5), "Int128 in batch 1 .* but Float64 in batch 2"),
+        (
+            pl.struct(code=pl.lit("x").cast(pl.Enum(["x", "y"]))),
+            pl.lit(dt.date(2025, 5, 1)),
+            r"Struct\(\{'code': Enum\(categories=\['x', 'y'\]\)\}\) in batch 1 .* but Date in batch 2",
+        ),
+    ],
+    ids=["list-after-integer", "float-after-int128", "date-after-struct-of-enum"],
+)
+def test_a_restored_screener_refuses_a_batch_whose_extra_column_type_conflicts_with_one_before_the_save(
+    us_pack: screening.RulePack, tmp_path: Path, before: pl.Expr, after: pl.Expr, types: str
+) -> None:
+    """A screener restored from a state forgot the extra columns' types of the batches screened before the save:
+    an hourly job resumed from its state screened a list ``note`` after an integer one, and the hours' outputs
+    had ``note`` of other types. The state keeps them (those Parquet cannot hold too): the restored screener
+    refuses the batch as the screener that saved the state does, with the same message."""
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(12)
+    first, second = frame.head(6).with_columns(note=before), frame.slice(6, 6).with_columns(note=after)
+    screener = screening.Screener(us_pack)
+    screener.screen(first)
+    saved = screener.save_state(tmp_path / "day.state")
+    with pytest.raises(InputSchemaError) as unrestored:
+        screener.screen(second)
+    restored = screening.Screener.restore(saved, us_pack)
+    with pytest.raises(InputSchemaError, match=f"^<stream>: extra column 'note' is {types}") as refused:
+        restored.screen(second)
+    assert (str(refused.value), refused.value.source) == (str(unrestored.value), unrestored.value.source)
+    assert (restored.state.batches, restored.state.rows_seen) == (1, 6)  # not screened
+    # Saved again, the state still holds the first batch's type.
+    resaved = restored.save_state(tmp_path / "again.state")
+    with pytest.raises(InputSchemaError, match=types):
+        screening.Screener.restore(resaved, us_pack).screen(second)
+
+
+def test_a_state_saved_without_extra_column_types_still_restores(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """A state whose header has no ``extra_column_types`` (the layout before states kept them) restores with no
+    type known, as it did: a batch is checked against the batches screened after the restore only."""
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(12)
+    screener = screening.Screener(us_pack)
+    screener.screen(frame.head(6).with_columns(note=pl.lit(7)))
+    saved = screener.save_state(tmp_path / "day.state")
+    with zipfile.ZipFile(saved) as archive:
+        assert json.loads(archive.read("meta.json"))["extra_column_types"] == [
+            {
+                "column": "note",
+                "type": ["Int32"],
+                "input": "<stream>",
+                "shown": "batch 1 (<stream>, rows 1-6)",
+            }
+        ]
+    old = _rewritten_state(
+        saved,
+        tmp_path / "old.state",
+        lambda meta: {k: v for k, v in meta.items() if k != "extra_column_types"},
+        {},
+    )
+    restored = screening.Screener.restore(old, us_pack)
+    later = restored.screen(frame.slice(6, 6).with_columns(note=pl.lit(["a"])))
+    assert later.lines.schema["note"] == pl.List(pl.String())
+    assert restored.state.rows_seen == 12
+    with pytest.raises(
+        InputSchemaError, match=r"'note' is List\(String\) in batch 2 .* but Int32 in batch 3"
+    ):
+        restored.screen(frame.head(1).with_columns(note=pl.lit(7)))
+
+
+def test_cli_state_resumes_the_extra_column_types_of_earlier_hours(tmp_path: Path) -> None:
+    """``screen run --batch-size --state``: an hour whose extra column's type does not stack with an earlier
+    hour's screened into the state is refused before any work (exit 3), naming both, as one run of both files
+    refuses it; the state is left as it was, and an hour of a type that stacks is screened."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    sample.head(300).with_columns(ref=pl.lit(12_345, dtype=pl.Int64())).write_parquet(
+        tmp_path / "h09.parquet"
+    )
+    sample.slice(300, 200).with_columns(ref=pl.lit(dt.date(2025, 5, 1))).write_parquet(
+        tmp_path / "h10.parquet"
+    )
+    sample.slice(500, 200).with_columns(ref=pl.lit(7, dtype=pl.Int16())).write_parquet(
+        tmp_path / "h11.parquet"
+    )
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+
+    def run(hour: str) -> Any:
+        args = [
+            "run",
+            str(tmp_path / f"{hour}.parquet"),
+            "--rules",
+            str(US_PACK),
+            "--out",
+            str(tmp_path / hour),
+        ]
+        return runner.invoke(main, [*args, "--batch-size", "100", "--state", str(state), "-q"])
+
+    assert run("h09").exit_code == 0
+    saved = state.read_bytes()
+    refused = run("h10")
+    assert refused.exit_code == 3, refused.output
+    hours = [re.escape(str(tmp_path / f"{hour}.parquet")) for hour in ("h09", "h10")]
+    assert re.search(
+        rf"extra column 'ref' is Int64 in batch 1 \({hours[0]}, rows 1-\d+\) but Date in {hours[1]}",
+        " ".join(refused.output.split()),
+    )
+    assert not (tmp_path / "h10").exists()
+    assert state.read_bytes() == saved
+    later = run("h11")
+    assert later.exit_code == 0, later.output
+    assert pl.read_parquet(tmp_path / "h11" / "lines.parquet")["ref"].unique().to_list() == [7]
 
 
 def test_cli_state_needs_batch_size(tmp_path: Path) -> None:
