@@ -530,7 +530,11 @@ def screen_candidates(
     fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
     kept = kept.filter(rated)
     incomplete = normalise.first_rejects([rejected, fx_rejects])
-    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own)
+    # Packages counted in earlier batches (a package whose lines were all rejected there counts here).
+    counted_before = (
+        seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None
+    )
+    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own, counted_before)
     if seen is not None:  # nor a package rejected in an earlier batch, resent or continued here
         kept, rejected_earlier = normalise.split_rejected_earlier(kept, seen, own)
         incomplete_rejects = pl.concat([incomplete_rejects, rejected_earlier])
@@ -557,9 +561,7 @@ def screen_candidates(
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
     day_table = day.consignee_days if day is not None else None
-    # Packages counted in earlier batches (a package whose lines were all rejected there counts here).
-    earlier = seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None
-    decided, goods = _decide(valid, resolved, postal_method, prior, day_table, earlier)
+    decided, goods = _decide(valid, resolved, postal_method, prior, day_table, counted_before)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.
     consignee_keys = narrow["consignee_key"]
@@ -585,7 +587,7 @@ def screen_candidates(
         citations=resolved.citations,
         decided=lines,
         seen_now=seen_now,
-        earlier=earlier,
+        earlier=counted_before,
     )
 
 

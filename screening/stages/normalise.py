@@ -648,11 +648,16 @@ def first_rejects(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 
 def split_incomplete(
-    lines: pl.DataFrame, rejected: pl.DataFrame, own: pl.DataFrame | None = None
+    lines: pl.DataFrame,
+    rejected: pl.DataFrame,
+    own: pl.DataFrame | None = None,
+    screened_before: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``lines`` without those of the packages in ``rejected`` (:func:`first_rejects`), and those as
     ``package-incomplete`` rejects: a package is screened whole or not at all, so none of it is decided,
-    released or charged on part of its value. ``own``: as in :func:`rejects_from_lines`."""
+    released or charged on part of its value. ``own``: as in :func:`rejects_from_lines`.
+    ``screened_before`` (incremental mode): the packages with lines screened in an earlier batch, whose
+    message says that those lines were screened there."""
     incomplete = lines.get_column("package_id").is_in(rejected.get_column("package_id").implode())
     if not incomplete.any():
         return lines, rejects_from_lines(
@@ -669,13 +674,20 @@ def split_incomplete(
         how="left",
         maintain_order="left",
     )
-    message = pl.format(
-        "package {} has a rejected line ({} row {}: {}); none of its lines is screened",
+    cause = pl.format(
+        "package {} has a rejected line ({} row {}: {}); ",
         pl.col("package_id"),
         pl.col("__first_source"),
         pl.col("__first_row"),
         pl.col("__first_code"),
     )
+    before = pl.col("package_id").is_in(screened_before.implode()) if screened_before is not None else False
+    message = cause + pl.when(before).then(
+        pl.lit(
+            "none of its lines in this batch is screened (its lines of an earlier batch were screened there and "
+            "stand: screen the day again to judge the package whole)"
+        )
+    ).otherwise(pl.lit("none of its lines is screened"))
     rejects = rejects_from_lines(
         named, code=RejectCode.PACKAGE_INCOMPLETE, field="package_id", message=message, own=own
     )

@@ -137,6 +137,31 @@ def test_a_package_rejected_in_an_earlier_batch_is_not_screened_on_a_later_line(
     assert screener.totals().is_empty()
 
 
+def test_a_rejected_line_after_a_screened_batch_says_the_earlier_lines_stand(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P's line 1 was screened (and released) in the first batch; its lines 2 and 3 come in the next, line 3 with
+    a bad code. The reject of line 2 said that none of P's lines is screened, which the first batch's output
+    contradicts: it says the lines of this batch are not, and that those of the earlier batch stand."""
+    screener = screening.Screener(us_pack)
+    first = screener.screen(manifest({"package_id": "P", "line_no": "1", "declared_value": "500"}))
+    assert first.packages["disposition"].to_list() == ["release"]
+    later = screener.screen(
+        manifest(
+            {"package_id": "P", "line_no": "2", "declared_value": "100"},
+            {"package_id": "P", "line_no": "3", "hts_code": "12"},
+            {"package_id": "Q", "line_no": "1", "hts_code": "6109", "consignee_name": "Other Person"},
+            {"package_id": "Q", "line_no": "2", "consignee_name": "Other Person"},
+        )
+    )
+    incomplete = later.rejects.filter(pl.col("code") == "package-incomplete").sort("package_id")
+    assert incomplete["package_id"].to_list() == ["P", "Q"]
+    p_message, q_message = incomplete["message"].to_list()
+    assert "none of its lines in this batch is screened" in p_message
+    assert "its lines of an earlier batch were screened there and stand" in p_message
+    assert q_message.endswith("; none of its lines is screened")
+
+
 def test_a_corrected_resend_of_a_rejected_package_is_not_screened_in_part(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
 ) -> None:
