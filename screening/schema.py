@@ -59,7 +59,8 @@ MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
         "part_values",
         pl.String(),
         False,
-        "values (in currency) and counts of the parts a rate is charged on: 'case=12.50; battery=0.40; jewel=17'",
+        "values (in currency, of the whole line) and counts of the parts a rate is charged on: 'case=12.50; "
+        "battery=0.40; jewel=17' (jewel: of one article, charged quantity times; other counts: the line's)",
     ),
     Column("usmca_claim", pl.Boolean(), False, "USMCA preference claimed", False),
     Column("gift", pl.Boolean(), False, "bona fide gift", False),

@@ -79,6 +79,11 @@ PART_COUNTS: Final[dict[str, str]] = {
     "jewel over 7": "jewel-over-7",
 }
 
+#: ``part_values`` counts given for ONE article of the line (a "17-jewel movement"): the rate's "per jewel
+#: (over N)" is charged per article, so the engine multiplies by the line's ``quantity``. Every other count
+#: (``proof-liter``, ``kg-lead-content``) is the line's total, as the ``quantity`` beside it is.
+PER_ARTICLE_COUNTS: Final = frozenset({"jewel"})
+
 #: Parts of a good whose own value is the base of an ad valorem component.
 #: ``value`` means the whole line (``6.5% on the entire set``).
 PARTS: Final[dict[str, str]] = {
@@ -195,7 +200,8 @@ class PartComponent:
 
     ``source``: ``value`` (the line's value), ``quantity`` or ``weight`` (the line's
     ``quantity`` or ``gross_weight_kg``), or ``part`` (the ``part_values`` entry named
-    ``part``, less ``over`` for counts such as jewels over 7).
+    ``part``, less ``over`` for counts such as jewels over 7; a count of :data:`PER_ARTICLE_COUNTS`
+    is per article, times the line's ``quantity``).
     """
 
     index: int

@@ -3,7 +3,9 @@
 A tariff line whose rate is ``needs-part-values`` (see :mod:`screening.rulepack.rates`)
 is computed from the line's optional ``part_values`` column (``case=12.50;
 battery=0.40; jewel=17``: values in the line's currency, counts as numbers), beside
-its value, ``quantity`` and ``gross_weight_kg``. Every component must have its base:
+its value, ``quantity`` and ``gross_weight_kg``. Values and counts are the line's,
+except ``jewel``, the count of one article (:data:`~screening.rulepack.rates.PER_ARTICLE_COUNTS`):
+its amount is ``quantity × max(jewel − over, 0) × rate``. Every component must have its base:
 a line missing one keeps ``duty_status = needs-part-values`` and no part component is
 charged. Each component is rounded half up to the cent on its own.
 """
@@ -18,6 +20,7 @@ from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
 from screening.exprs.money import apply_rate_half_up, exact_product, to_cents_half_up
 from screening.exprs.parse import parse_text
+from screening.rulepack.rates import PER_ARTICLE_COUNTS
 from screening.schema import PACKAGE_KEY, RATE
 from screening.stages.assess import LINE_ROW, quantity_in
 from screening.stages.lookup import attach
@@ -72,11 +75,10 @@ def part_rate_components(
         tariff_parts.lazy(), on=["arrival_date", "tariff_line", "rate_program"], how="inner"
     ).join(given, on=[*LINE_KEY, "part_name"], how="left")
     source = pl.col("part_source")
-    part_count = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
     quantity, per = quantity_in(pl.col("part_base"))
     # A part rate's weight or quantity (the gross weight for a rate per kg) is missing when 0, as a
     # specific rate's is (quantity_in).
-    count = pl.when(source == "part").then(part_count).otherwise(quantity)
+    count = pl.when(source == "part").then(_part_count()).otherwise(quantity)
     # A rate per dozen or gross is charged per that count, divided last (see apply_rate_half_up).
     count_per = pl.when(source.is_in(["part", "weight"])).then(pl.lit(1, dtype=pl.Int64())).otherwise(per)
     base_cents = (
@@ -110,6 +112,22 @@ def part_rate_components(
             )
         ),
     )
+
+
+def _part_count() -> pl.Expr:
+    """The count a part's specific amount is charged on: the ``part_values`` count less the rate's "over N"
+    (not below 0), times the line's ``quantity`` for a count per article (jewels of each movement).
+
+    A count per article is missing where the quantity is (not given or 0: never assumed to be 1).
+    """
+    net = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
+    per_article = pl.col("part_name").is_in(PER_ARTICLE_COUNTS)
+    articles, _ = quantity_in(pl.lit("each"))
+    # Only a count per article is multiplied (both branches are evaluated: a large part value times a large
+    # quantity would overflow). Exact: 6 decimals of each factor, and the pack's rates per jewel have 3 more,
+    # within exact_product's 16.
+    total = exact_product(articles, pl.when(per_article).then(net))
+    return pl.when(per_article).then(total).otherwise(net)
 
 
 def settle_part_rates(lines: pl.DataFrame, tariff_parts: pl.DataFrame) -> pl.DataFrame:

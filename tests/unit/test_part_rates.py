@@ -70,10 +70,86 @@ def test_jewels_over_seven_are_counted_from_part_values(screen_lines: Screen) ->
         "quantity": "2",
     }
     result = screen_lines({**line, "part_values": "jewel=17; case=100"})
-    # 2 x 0.43 = 0.86; (17 - 7) x 0.028 = 0.28; 3.7% x 100 = 3.70 -> 4.84
-    assert duty(result) == ("assessed", Decimal("4.84"))
+    # 2 x 0.43 = 0.86; 2 x (17 - 7) x 0.028 = 0.56 (jewel is one movement's count); 3.7% x 100 = 3.70 -> 5.12
+    assert duty(result) == ("assessed", Decimal("5.12"))
     few = screen_lines({**line, "part_values": "jewel=5; case=100"})
     assert duty(few) == ("assessed", Decimal("4.56"))  # no jewel over 7: 0.86 + 0 + 3.70
+
+
+#: 9105.19.30: 43 cents each + 2.8 cents/jewel over 7 + 3.7% on the case.
+CLOCK: dict[str, Any] = {
+    "hts_code": "9105.19.30.00",
+    "country_of_origin": "CH",
+    "declared_value": "900.00",
+    "part_values": "case=300; jewel=17",
+}
+
+
+def mfn_rows(result: screening.Result) -> list[tuple[Any, ...]]:
+    parts = result.components.filter(pl.col("component").str.starts_with("mfn")).sort("component")
+    return parts.select("component", "base_usd", "rate", "amount_usd").rows()
+
+
+def test_jewels_are_counted_per_article_times_the_quantity(screen_lines: Screen) -> None:
+    """jewel=17 is one clock's movement: 2 clocks owe 2 x (17 - 7) x 2.8 cents = $0.56 (were charged $0.28)."""
+    two = screen_lines({**CLOCK, "quantity": "2"})
+    assert mfn_rows(two) == [
+        ("mfn_part_case", Decimal("300.00"), Decimal("0.037"), Decimal("11.10")),
+        ("mfn_part_jewel", None, Decimal("0.028"), Decimal("0.56")),
+        ("mfn_specific", None, Decimal("0.43"), Decimal("0.86")),
+    ]
+    assert duty(two) == ("assessed", Decimal("12.52"))  # 0.86 + 0.56 + 11.10
+    # A rate per jewel without "over" (9105.99.10: 17 cents each + 2.5% + 1 cent/jewel): 3 x 17 x 1 cent.
+    three = screen_lines({**CLOCK, "hts_code": "9105.99.10.00", "quantity": "3", "part_values": "jewel=17"})
+    jewel = three.components.filter(pl.col("component") == "mfn_part_jewel")
+    assert jewel.select("base_usd", "rate", "amount_usd").rows() == [(None, Decimal("0.01"), Decimal("0.51"))]
+
+
+def test_one_article_s_jewels_and_no_quantity_charge_no_guess(screen_lines: Screen) -> None:
+    """A quantity of 1 charges one movement's jewels; none (or 0) is never taken as 1: the line waits for it."""
+    one = screen_lines({**CLOCK, "quantity": "1"})
+    assert ("mfn_part_jewel", None, Decimal("0.028"), Decimal("0.28")) in mfn_rows(one)
+    assert duty(one) == ("assessed", Decimal("11.81"))  # 0.43 + 0.28 + 11.10
+    half = screen_lines({**CLOCK, "quantity": "2", "part_values": "case=300; jewel=17.5"})
+    # A fractional count is charged as written: 2 x 10.5 x 0.028 = 0.588, half up 0.59.
+    assert ("mfn_part_jewel", None, Decimal("0.028"), Decimal("0.59")) in mfn_rows(half)
+    for quantity in (None, "0"):
+        assert duty(screen_lines({**CLOCK, "quantity": quantity})) == ("needs-part-values", None)
+
+
+def test_only_jewels_are_per_article_other_counts_are_the_line_s(screen_lines: Screen) -> None:
+    """Proof liters and kilograms of lead content are the line's totals, as the quantity beside them is."""
+    result = screen_lines(
+        {**CLOCK, "package_id": "JEWEL", "consignee_name": "A", "quantity": "4"},
+        # 2204.30.00: 4.4 cents/liter + 31.4 cents/pf. liter; 10 liters holding 3 proof liters.
+        {
+            "package_id": "WINE",
+            "consignee_name": "B",
+            "hts_code": "2204.30.00.00",
+            "declared_value": "900.00",
+            "quantity": "10",
+            "part_values": "proof-liter=3",
+        },
+        # 2620.19.60: 0.7 cents/kg on copper content (quantity) + 0.7 cents/kg on lead content.
+        {
+            "package_id": "ASH",
+            "consignee_name": "C",
+            "hts_code": "2620.19.60.00",
+            "declared_value": "900.00",
+            "quantity": "100",
+            "part_values": "kg-lead-content=50",
+        },
+    )
+    counts = (
+        result.components.filter(
+            pl.col("component").is_in(["mfn_part_jewel", "mfn_part_proof-liter", "mfn_part_kg-lead-content"])
+        )
+        .sort("package_id")
+        .select("package_id", "amount_usd")
+        .rows()
+    )
+    # 4 x 10 x 0.028 = 1.12; 3 x 0.314 = 0.942, half up 0.94; 50 x 0.007 = 0.35.
+    assert counts == [("ASH", Decimal("0.35")), ("JEWEL", Decimal("1.12")), ("WINE", Decimal("0.94"))]
 
 
 def test_malformed_part_values_are_rejected_with_their_own_code(screen_lines: Screen) -> None:
