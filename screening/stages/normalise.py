@@ -333,7 +333,33 @@ def _parse_checks(schema: pl.Schema) -> list[Check]:
             ),
         )
     )
+    out.append(_part_values_in_range(parts))
     return out
+
+
+def _part_values_in_range(parts: pl.Expr) -> Check:
+    """A ``part_values`` number above :data:`MAX_DECLARED_VALUE`, or jewels per article times the quantity above
+    it, is a data error (and would overflow the exact duty arithmetic): refused as ``invalid-part-values``."""
+    numbers = parts.str.extract_all(r"=\s*[0-9]+(?:\.[0-9]+)?").list.eval(
+        pl.element().str.strip_chars("= \t").cast(pl.Float64())
+    )
+    jewels = (
+        parts.str.to_lowercase()
+        .str.extract(r"(?:^|;)\s*jewel\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+        .cast(pl.Float64())
+    )
+    too_large = (numbers.list.max() > MAX_DECLARED_VALUE) | (
+        jewels * parsed("quantity").fill_null(0) > MAX_DECLARED_VALUE
+    )
+    return Check(
+        "part_values",
+        RejectCode.INVALID_PART_VALUES,
+        parts.is_not_null() & too_large.fill_null(False),
+        pl.format(
+            "part_values {} holds a number above 10^12 (or jewels times the quantity above it): a data error",
+            parts,
+        ),
+    )
 
 
 def _line_no_message(dtype: pl.DataType, otherwise: pl.Expr) -> pl.Expr:

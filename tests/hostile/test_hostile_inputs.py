@@ -273,6 +273,31 @@ ROW_CASES: tuple[RowCase, ...] = (
         RejectCode.INVALID_PART_VALUES,
         "part values not name=number pairs",
     ),
+    field_case(
+        "part_values_absurd",
+        "part_values",
+        "case=99999999999999999",
+        RejectCode.INVALID_PART_VALUES,
+        "a part value of 10^17 (the run crashed converting it to cents)",
+    ),
+    RowCase(
+        "part_values_jewels_times_quantity_absurd",
+        "10^7 jewels per article times a quantity of 10^12 (part_values 'case=300; jewel=10000000'): the run "
+        "crashed multiplying them",
+        write_csv(
+            "part_values_jewels_times_quantity_absurd.csv",
+            three(
+                line(
+                    package_id="P2",
+                    hts_code="9105.19.30",
+                    part_values="case=300; jewel=10000000",
+                    quantity="1000000000000",
+                )
+            ),
+        ),
+        3,
+        ((2, "part_values", RejectCode.INVALID_PART_VALUES),),
+    ),
     field_case("mode_unknown", "mode", "sea", RejectCode.INVALID_MODE, "unknown mode"),
     # Codes
     field_case("country_unknown", "country_of_origin", "XX", RejectCode.UNKNOWN_COUNTRY, "unknown country"),
