@@ -6,6 +6,7 @@ Exit codes: 0 ran (findings and rejects are data), 2 usage, 3 input schema error
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -448,7 +449,7 @@ def rules_show(
     loaded = load_rules(pack)
     entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
     if as_json:
-        click.echo(json.dumps([vars(e) for e in entries], indent=2))
+        click.echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
         return
     out.print(
         f"[bold]{loaded.meta.id}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)", highlight=False

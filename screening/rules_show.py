@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -12,9 +14,11 @@ from screening.errors import UsageError
 from screening.exprs.hts import VALID_HTS_CODE, hts_digits
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import (
+    CoverageGap,
     EntryLimit,
     Fee,
     GiftExemption,
+    Measure,
     NeverEligible,
     PostalRegime,
     Rule,
@@ -22,7 +26,7 @@ from screening.rulepack.models import (
     Suspension,
 )
 from screening.rulepack.reference import known_countries
-from screening.rulepack.resolve import resolve
+from screening.rulepack.resolve import ResolvedRules, resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
@@ -30,9 +34,44 @@ from screening.stages.enrich import MFN_TOO_SHORT, USMCA_CLAIMED, USMCA_TOO_SHOR
 
 
 @dataclass(frozen=True)
+class Charge:
+    """How a measure (or the duty a gap leaves out) is charged, as the engine applies it.
+
+    ``rate`` is the rate as written (null for a gap); ``rate_rule`` ``fixed`` or ``top_up`` (the rate less the
+    line's MFN ad valorem rate, not below 0; null for a gap); ``rate_here`` the rate on the ``--hts`` line when
+    it is known (a top-up less that line's MFN rate; null without ``--hts``, where the code leaves the measure
+    open or the MFN rate is not computed); ``base`` ``value``, ``metal_content`` or ``non_metal_content``;
+    ``usmca_exempt``: not charged on goods claimed under USMCA; ``not_with``: the stacking groups whose duty on
+    the line removes this one; ``stacking_group`` and ``priority``: only the lowest priority of a group on a
+    line applies (null for a gap)."""
+
+    rate: str | None
+    rate_rule: str | None
+    rate_here: str | None
+    base: str
+    usmca_exempt: bool
+    not_with: tuple[str, ...]
+    stacking_group: str | None
+    priority: int | None
+
+
+@dataclass(frozen=True)
+class PostalUse:
+    """Which goods may use a postal regime: ``excludes``, the never-eligible reasons whose goods cannot (a
+    package with such goods takes an informal or formal entry); with ``--hts``, ``barred_by`` the classes that
+    bar these goods (empty: none) and ``open_by`` those that bar some of the goods a short code covers (the
+    longer code decides); both null without ``--hts``."""
+
+    excludes: tuple[str, ...]
+    barred_by: tuple[str, ...] | None
+    open_by: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class InForce:
     """One rule in force: what it is, what it says, and where it comes from (``sources``: the URL of each source
-    tag of its citation, from the pack's ``sources.toml``)."""
+    tag of its citation, from the pack's ``sources.toml``); for a measure or gap, how it is charged
+    (``charge``); for a postal regime, which goods may use it (``postal_use``)."""
 
     kind: str
     rule_id: str
@@ -41,6 +80,8 @@ class InForce:
     citation: str
     period: str
     sources: dict[str, str] = field(default_factory=dict)
+    charge: Charge | None = None
+    postal_use: PostalUse | None = None
 
 
 def rules_in_force(
@@ -106,11 +147,15 @@ def rules_in_force(
     duties = _measures(pack, day, origin=origin, hts=hts, mode=mode)
     if hts is not None:
         duties += _tariff_line(pack, day, hts)
-    barred = covering is not None and any(
-        r.id in covering and r.reason in BARRED_FROM_POSTAL for r in dm.never_eligible
-    )
-    out += _replaced_on_mail(duties, postal, mode, barred=barred)
-    out += [_entry("postal", r, _postal_text(r, origin)) for r in postal]
+    use = _postal_use(pack, day, origin, hts, covering)
+    out += _replaced_on_mail(duties, postal, mode, _postal_bar_note(pack, use, origin, hts))
+    out += [
+        replace(
+            _entry("postal", r, _postal_summary(pack, r, use, origin, hts)),
+            postal_use=use,
+        )
+        for r in postal
+    ]
     out += [
         _entry("risk", r, f"{r.description}: +{r.weight} ({r.severity}, queue {r.queue})")
         for r in pack.risk.rules
@@ -171,24 +216,120 @@ def _postal_text(regime: PostalRegime, origin: str | None) -> str:
 
 
 def _replaced_on_mail(
-    duties: list[InForce], postal: list[PostalRegime], mode: str | None, *, barred: bool = False
+    duties: list[InForce], postal: list[PostalRegime], mode: str | None, bar: str | None
 ) -> list[InForce]:
     """``duties`` (measures and the tariff line), each marked as replaced when ``mode`` is postal and a flat
     postal regime charges mail in lieu of them: for the regime's origins only (``postal`` holds the regimes of
-    the origin asked for, or of every origin), and not for goods barred from the postal method (``barred``)."""
+    the origin asked for, or of every origin), and not for goods barred from the postal method (``bar`` is
+    :func:`_postal_bar_note`: ``""`` for goods wholly barred, else what the mark adds, if anything)."""
     flat = [r for r in postal if r.method in FLAT_POSTAL_METHODS]
-    if mode != "postal" or not flat or barred:
+    if mode != "postal" or not flat or bar == "":
         return duties
     regimes = "; ".join(
         f"{r.id}" + ("" if "*" in r.origins else f" (mail from {', '.join(r.origins)})") for r in flat
     )
-    note = f" [on mail: replaced by postal regime {regimes}, in lieu of other duties; AD/CVD and quota goods excepted]"
+    words = _barred_words(BARRED_FROM_POSTAL)
+    note = (
+        f" [on mail: replaced by postal regime {regimes}, in lieu of other duties; {words} goods excepted"
+        f"{bar or ''}]"
+    )
     return [
-        InForce(d.kind, d.rule_id, d.summary + note, d.confidence, d.citation, d.period)
-        if d.kind in ("measure", "tariff-line")
-        else d
-        for d in duties
+        replace(d, summary=d.summary + note) if d.kind in ("measure", "tariff-line") else d for d in duties
     ]
+
+
+#: What goods of each never-eligible reason are, in a sentence.
+_REASON_WORDS = {
+    "dm-excluded-adcvd": "AD/CVD",
+    "dm-excluded-quota": "quota",
+    "dm-excluded-excise": "excise",
+}
+
+
+def _barred_words(reasons: tuple[str, ...] | list[str]) -> str:
+    """``('dm-excluded-adcvd', 'dm-excluded-quota')`` → ``'AD/CVD or quota'``."""
+    words = list(dict.fromkeys(_REASON_WORDS.get(r, r) for r in reasons))
+    return " or ".join(words) if len(words) < 3 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _postal_use(
+    pack: RulePack, day: dt.date, origin: str | None, hts: str | None, covering: set[str] | None
+) -> PostalUse:
+    """Which goods may use the postal regimes on ``day``, as a run decides: goods in an AD/CVD or quota class
+    (:data:`~screening.stages.decide.BARRED_FROM_POSTAL`) cannot, and a short code that covers such goods and
+    others leaves it to the longer code."""
+    if hts is None or covering is None:
+        return PostalUse(BARRED_FROM_POSTAL, None, None)
+    barring = tuple(
+        sorted(
+            r.id
+            for r in pack.de_minimis.never_eligible
+            if r.id in covering and r.reason in BARRED_FROM_POSTAL
+        )
+    )
+    return PostalUse(BARRED_FROM_POSTAL, barring, () if barring else _partly_barring(pack, day, origin, hts))
+
+
+def _partly_barring(pack: RulePack, day: dt.date, origin: str | None, hts: str) -> tuple[str, ...]:
+    """The AD/CVD and quota classes (of ``origin``, else of any) that list codes longer than ``hts`` under it,
+    as :func:`~screening.stages.decide.attach_partly_barred` finds them."""
+    digits = hts_digits_of(hts)
+    classes = resolve(pack, [day]).never_eligible.filter(
+        pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL),
+        pl.col("hts_prefix").str.len_chars() > len(digits),
+        pl.col("hts_prefix").str.starts_with(digits),
+        pl.lit(origin is None) | pl.col("origin").is_in(["*", origin or "*"]),
+    )
+    return tuple(sorted(set(classes["exclusion_rule_id"].to_list())))
+
+
+def _classes_text(pack: RulePack, ids: tuple[str, ...], origin: str | None) -> tuple[str, str]:
+    """The classes ``ids`` in words (``'AD/CVD goods of never-eligible class adcvd-cn-steel-nails'``) and,
+    without an origin asked for, the origins they are limited to (``' from CN'``; ``''`` when one is for every
+    origin)."""
+    rules = [r for r in pack.de_minimis.never_eligible if r.id in ids]
+    classes = "class" if len(ids) == 1 else "classes"
+    named = f"{_barred_words([r.reason for r in rules])} goods of never-eligible {classes} {', '.join(ids)}"
+    if origin is not None or any("*" in r.origins for r in rules):
+        return named, ""
+    return named, f" from {', '.join(sorted({c for r in rules for c in r.origins}))}"
+
+
+def _postal_bar_note(pack: RulePack, use: PostalUse, origin: str | None, hts: str | None) -> str | None:
+    """What a duty replaced on mail adds about goods barred from the postal method: ``""`` when these goods
+    are (no duty is replaced), the origins barred or the longer code deciding, else null."""
+    if use.barred_by:
+        named, origins = _classes_text(pack, use.barred_by, origin)
+        return f"; not for these goods{origins} ({named})" if origins else ""
+    if use.open_by:
+        named, origins = _classes_text(pack, use.open_by, origin)
+        return f"; some goods under {hts}{origins} are {named}: the longer code decides"
+    return None
+
+
+#: Why goods of a class barred from the postal method do not use a postal regime.
+_CANNOT_USE = "a package with them cannot use the postal method and takes an informal or formal entry"
+
+
+def _postal_summary(
+    pack: RulePack, regime: PostalRegime, use: PostalUse, origin: str | None, hts: str | None
+) -> str:
+    """The regime's method and rate (:func:`_postal_text`) and the goods that cannot use it: those it excludes
+    (no ``--hts``), these goods (marked first: the regime is not theirs), or that the longer code decides."""
+    method = _postal_text(regime, origin)
+    if use.barred_by is None:
+        words = _barred_words(use.excludes)
+        return f"{method}; not for {words} goods (never-eligible {', '.join(use.excludes)}): {_CANNOT_USE}"
+    if use.barred_by:
+        named, origins = _classes_text(pack, use.barred_by, origin)
+        return f"not for these goods{origins} ({named}: {_CANNOT_USE}); {method}"
+    if use.open_by:
+        named, origins = _classes_text(pack, use.open_by, origin)
+        return (
+            f"{method}; whether these goods may use it depends on the longer code: some goods under {hts}"
+            f"{origins} are {named}, and {_CANNOT_USE}"
+        )
+    return method
 
 
 #: Prefix lists longer than this are shortened in summaries (the pack file has them all).
@@ -318,20 +459,73 @@ def _measures(
         open_for = set(applied.filter(pl.col("undetermined"))["measure_id"].to_list())
     else:
         wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}
-    return [
-        _entry(
-            "gap" if rid not in {m.id for m in pack.tariff.measures} else "measure",
-            rules[rid],
-            _measure_text(rules[rid])
-            + (
-                f"; lists some of the goods under {hts} and not others: the longer code decides"
-                if rid in open_for
-                else ""
-            ),
+    listed = [rules[rid] for rid in sorted(wanted) if rid in rules]
+    groups = [r.stacking_group for r in listed if isinstance(r, Measure)]
+    shared = {g for g in groups if groups.count(g) > 1}
+    mfn = _mfn_ad_valorem(pack, day, hts) if hts is not None else None
+    entries = []
+    for rule in listed:
+        open_note = (
+            f"; lists some of the goods under {hts} and not others: the longer code decides"
+            if rule.id in open_for
+            else ""
         )
-        for rid in sorted(wanted)
-        if rid in rules
-    ]
+        charge = _charge(rule, None if rule.id in open_for else mfn)
+        text = _measure_text(pack, rule, charge, mfn, origin=origin, shared=shared) + open_note
+        kind = "measure" if isinstance(rule, Measure) else "gap"
+        entries.append(replace(_entry(kind, rule, text), charge=charge))
+    return entries
+
+
+def _mfn_ad_valorem(pack: RulePack, day: dt.date, hts: str) -> Decimal | str:
+    """The line's MFN ad valorem rate a top-up is charged less (the engine's ``_measure_rate``: none for a
+    rate with a specific part or one not computed), or why there is none."""
+    row = _tariff_row(resolve(pack, [day]), day, hts)
+    if row is None:
+        return "no tariff line is in force for the code, so its MFN rate is not known"
+    if row[MFN_TOO_SHORT]:
+        return "the tariff lines under the code charge different MFN rates: the longer code decides"
+    if row["specific_usd"] is not None:
+        return (
+            "the line's MFN rate has a specific part, whose ad valorem equivalent the engine does not compute"
+        )
+    if row["mfn_status"] != "computable":
+        return "the engine does not compute the line's MFN rate"
+    found: Decimal = row["ad_valorem"] if row["ad_valorem"] is not None else Decimal(0)
+    return found
+
+
+def _charge(rule: Scoped, mfn: Decimal | str | None) -> Charge:
+    """How ``rule`` is charged; ``rate_here`` from the line's MFN rate ``mfn`` (null: no line asked for, or
+    the code leaves the measure open)."""
+    if not isinstance(rule, Measure):
+        base = rule.base if isinstance(rule, CoverageGap) else "value"
+        return Charge(None, None, None, base, rule.usmca_exempt, (), None, None)
+    here: str | None = None
+    if mfn is not None and rule.rate_rule == "fixed":
+        here = str(rule.rate)
+    elif isinstance(mfn, Decimal):
+        here = _plain(max(Decimal(0), rule.rate - mfn))
+    return Charge(
+        str(rule.rate),
+        rule.rate_rule,
+        here,
+        rule.base,
+        rule.usmca_exempt,
+        rule.not_with,
+        rule.stacking_group,
+        rule.priority,
+    )
+
+
+def _plain(rate: Decimal) -> str:
+    """``Decimal('0.05000000')`` → ``'0.05'``."""
+    return f"{rate.normalize():f}"
+
+
+def _percent(rate: Decimal) -> str:
+    """``Decimal('0.15')`` → ``'15%'``."""
+    return f"{(rate * 100).normalize():f}%"
 
 
 def _charged_on(unit: str | None) -> str:
@@ -345,24 +539,92 @@ def _charged_on(unit: str | None) -> str:
     return f"; the specific rate is charged on quantity in {unit}"
 
 
-def _measure_text(rule: Scoped) -> str:
-    rate = getattr(rule, "rate", None)
+def _measure_text(
+    pack: RulePack,
+    rule: Scoped,
+    charge: Charge,
+    mfn: Decimal | str | None,
+    *,
+    origin: str | None,
+    shared: set[str],
+) -> str:
+    """A measure (or gap) as the engine charges it: the rate (a top-up as such, with the rate on the line
+    asked for), the base when it is not the value, the exemptions it declares, its place in a stacking group
+    shared with others listed, what a gap is owed in place of, and the measure's assumption."""
     heading = f" {rule.heading}" if rule.heading else ""
-    what = f"{rate}" if rate is not None else "not encoded (pack-incomplete)"
+    parts = [f"{rule.component}{heading}: {_rate_text(rule, charge, mfn)}"]
+    parts += _base_text(charge.base)
+    parties = pack.tariff.usmca.parties if pack.tariff.usmca is not None else ()
+    if charge.usmca_exempt and parties and (origin is None or origin in parties):
+        parts.append(f"not on {_usmca_goods(pack)} claimed under USMCA (usmca_claim)")
+    if charge.not_with:
+        parts.append(f"not charged on a line that also carries a duty of {_groups_text(charge.not_with)}")
+    if charge.stacking_group in shared:
+        parts.append(
+            f"stacking group {charge.stacking_group}, priority {charge.priority} (of the group's measures on a "
+            "line, the lowest priority is charged)"
+        )
     in_place_of = getattr(rule, "in_place_of", None)
-    owed_instead = (
-        f"; owed in place of the {in_place_of} duty (which says so on the gap's lines)" if in_place_of else ""
-    )
+    if in_place_of:
+        parts.append(f"owed in place of the {in_place_of} duty (which says so on the gap's lines)")
     assumption = getattr(rule, "assumption", None)
-    caveat = f"; assumption: {assumption}" if assumption else ""
-    return f"{rule.component}{heading}: {what}{owed_instead}{caveat}"
+    if assumption:
+        parts.append(f"assumption: {assumption}")
+    return "; ".join(parts)
+
+
+def _rate_text(rule: Scoped, charge: Charge, mfn: Decimal | str | None) -> str:
+    """The rate as written; a top-up as "15% all-in: 15% less the line's MFN rate", with the rate on the
+    line asked for (or why it is not computed)."""
+    if not isinstance(rule, Measure):
+        return "not encoded (pack-incomplete)"
+    if rule.rate_rule != "top_up":
+        return f"{rule.rate}"
+    rate = _percent(rule.rate)
+    text = f"{rate} all-in: {rate} less the line's MFN rate (not below 0)"
+    if isinstance(mfn, Decimal) and charge.rate_here is not None:
+        return f"{text}; here {_percent(Decimal(charge.rate_here))} (MFN {_percent(mfn)})"
+    if isinstance(mfn, str) and charge.rate_here is None:
+        return f"{text}; here not computed: {mfn}"
+    return text
+
+
+def _base_text(base: str) -> list[str]:
+    """What a measure (or a gap's missing duty) is charged on, when it is not the line's value."""
+    if base == "metal_content":
+        return [
+            "charged on the metal content (value × metal_content_share; the full value when the share is not "
+            "given)"
+        ]
+    if base == "non_metal_content":
+        return [
+            "the missing duty is on the non-metal content (value × (1 − metal_content_share)): a line that is "
+            "all metal is not in the gap"
+        ]
+    return []
+
+
+def _groups_text(groups: tuple[str, ...]) -> str:
+    """``('s232_steel', 's232_autos')`` → ``'stacking group s232_steel or s232_autos'``."""
+    if len(groups) == 1:
+        return f"stacking group {groups[0]}"
+    return f"stacking group {', '.join(groups[:-1])} or {groups[-1]}"
+
+
+def _tariff_row(resolved: ResolvedRules, day: dt.date, hts: str) -> dict[str, Any] | None:
+    """The tariff line a run gives ``hts`` on ``day`` (:func:`~screening.stages.enrich.tariff_lines_for_keys`),
+    or none."""
+    if resolved.tariff.lines.height == 0:
+        return None
+    key = pl.LazyFrame({"arrival_date": [day], "hts_code": [hts]}).select(
+        "arrival_date", hts_digits(pl.col("hts_code")).alias("hts_digits")
+    )
+    found = tariff_lines_for_keys(key, resolved.tariff).collect()
+    return found.row(0, named=True) if found.height else None
 
 
 def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
     resolved = resolve(pack, [day])
-    key = pl.LazyFrame({"arrival_date": [day], "hts_code": [hts]}).select(
-        "arrival_date", hts_digits(pl.col("hts_code")).alias("hts_digits")
-    )
     if resolved.tariff.lines.height == 0:
         first = pack.mfn.select(pl.col("effective_from").min()).item()
         what = f"the pack has no tariff lines on {day} (they start {first}): duty not computable"
@@ -371,10 +633,9 @@ def _tariff_line(pack: RulePack, day: dt.date, hts: str) -> list[InForce]:
                 "tariff-line", "mfn", what, pack.tariff.mfn.confidence, pack.tariff.mfn.citation.render(), ""
             )
         ]
-    found = tariff_lines_for_keys(key, resolved.tariff).collect()
-    if found.height == 0:
+    row = _tariff_row(resolved, day, hts)
+    if row is None:
         return [InForce("tariff-line", "mfn", f"no tariff line for {hts}", "confirmed", "", "")]
-    row = found.row(0, named=True)
     if row[MFN_TOO_SHORT]:
         what = f"{hts} is shorter than the tariff lines under it, whose general rates differ: give the longer code"
         if not row[USMCA_TOO_SHORT]:

@@ -1,0 +1,202 @@
+"""``screen rules show`` says how each measure is charged as the engine charges it: a top-up ("15% all-in") as
+15% less the line's MFN rate, a duty on the metal content, the exemptions a measure declares (a USMCA claim,
+``not_with``), and a postal regime that goods barred from the postal method cannot use. Each case is checked
+against what a run charges the same line."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+import screening
+from screening.cli import main
+
+from ..conftest import BASE_LINE, US_PACK
+
+
+def show(*args: str) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The printed text of ``rules show`` (white space folded) and its JSON entries by rule id."""
+    base = ["rules", "show", str(US_PACK), *args]
+    printed = CliRunner().invoke(main, base, env={"COLUMNS": "400"})
+    assert printed.exit_code == 0, printed.output
+    as_json = CliRunner().invoke(main, [*base, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    return " ".join(printed.stdout.split()), {e["rule_id"]: e for e in json.loads(as_json.stdout)}
+
+
+def charged(us_pack: screening.RulePack, **line: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """One line screened: its package and its components by measure id."""
+    row = {**BASE_LINE, "usmca_claim": None, "metal_content_share": None, **line}
+    result = screening.screen(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String())), rules=us_pack)
+    (package,) = result.packages.to_dicts()
+    return package, {c["measure_id"]: c for c in result.components.to_dicts()}
+
+
+@pytest.mark.parametrize(
+    ("origin", "day", "measure", "heading"),
+    [
+        ("DE", "2025-09-10", "ieepa-reciprocal-eu-all-in", "9903.02.20"),
+        ("JP", "2025-09-10", "ieepa-reciprocal-jp-all-in", "9903.02.73"),
+        ("KR", "2025-12-01", "ieepa-reciprocal-kr-all-in", "9903.02.80"),
+    ],
+)
+def test_an_all_in_rate_is_shown_as_15_percent_less_the_line_s_mfn_rate(
+    us_pack: screening.RulePack, origin: str, day: str, measure: str, heading: str
+) -> None:
+    """It printed "9903.02.20: 0.15" for a line of 10% MFN rate, which the engine charges 5%."""
+    text, entries = show("--date", day, "--origin", origin, "--hts", "6912.00.44.00", "--mode", "express")
+    assert (
+        f"ieepa_reciprocal {heading}: 15% all-in: 15% less the line's MFN rate (not below 0); here 5% (MFN 10%)"
+        in text
+    )
+    charge = entries[measure]["charge"]
+    assert (charge["rate"], charge["rate_rule"], charge["rate_here"]) == ("0.15", "top_up", "0.05")
+    _, components = charged(us_pack, arrival_date=day, country_of_origin=origin, hts_code="6912.00.44.00")
+    assert components[measure]["rate"] == Decimal(charge["rate_here"])
+    # Without a line there is no MFN rate to take off: the rule is said, no rate on a line.
+    text, entries = show("--date", day, "--origin", origin, "--mode", "express")
+    assert f"{heading}: 15% all-in: 15% less the line's MFN rate (not below 0)" in text
+    assert f"{heading}: 15% all-in: 15% less the line's MFN rate (not below 0); here" not in text
+    assert entries[measure]["charge"]["rate_here"] is None
+
+
+def test_an_all_in_rate_over_a_specific_mfn_rate_says_it_is_not_computed(us_pack: screening.RulePack) -> None:
+    text, entries = show("--date", "2025-09-10", "--origin", "JP", "--hts", "0409.00.00")
+    assert (
+        "15% all-in: 15% less the line's MFN rate (not below 0); here not computed: the line's MFN rate has a "
+        "specific part, whose ad valorem equivalent the engine does not compute" in text
+    )
+    assert entries["ieepa-reciprocal-jp-all-in"]["charge"]["rate_here"] is None
+    _, components = charged(
+        us_pack, arrival_date="2025-09-10", country_of_origin="JP", hts_code="0409.00.00", gross_weight_kg="1"
+    )
+    assert components["ieepa-reciprocal-jp-all-in"]["rate"] is None
+
+
+def test_a_duty_on_the_metal_content_says_so(us_pack: screening.RulePack) -> None:
+    """It printed "s232 9903.81.89: 0.50", which the engine charges on value x metal_content_share."""
+    text, entries = show("--date", "2026-03-10", "--origin", "CN", "--hts", "7317.00.55", "--mode", "express")
+    assert (
+        "s232 9903.81.89: 0.50; charged on the metal content (value × metal_content_share; the full value when "
+        "the share is not given)" in text
+    )
+    assert entries["s232-steel-derivatives-ch73-50"]["charge"]["base"] == "metal_content"
+    assert entries["s301-list3-25"]["charge"]["base"] == "value"
+    assert "s301 9903.88.03: 0.25 " in text + " "  # a duty on the value says nothing more
+    # The gap beside it is the duty on the rest of the value.
+    assert entries["gap-s232-non-metal-content"]["charge"]["base"] == "non_metal_content"
+    assert "the missing duty is on the non-metal content" in entries["gap-s232-non-metal-content"]["summary"]
+    _, components = charged(
+        us_pack,
+        arrival_date="2026-03-10",
+        country_of_origin="CN",
+        hts_code="7317.00.55",
+        metal_content_share="0.4",
+    )
+    assert components["s232-steel-derivatives-ch73-50"]["base_usd"] == Decimal("40.00")
+
+
+@pytest.mark.parametrize(
+    ("day", "measure", "heading"),
+    [("2025-03-10", "ieepa-fentanyl-ca-25", "9903.01.10"), ("2026-03-10", "s122-surcharge", "9903.03.01")],
+)
+def test_a_measure_exempt_under_a_usmca_claim_says_so(
+    us_pack: screening.RulePack, day: str, measure: str, heading: str
+) -> None:
+    """It listed the fentanyl duty and the Section 122 surcharge for Canada with no word that a USMCA claim
+    makes them $0."""
+    text, entries = show("--date", day, "--origin", "CA")
+    rate = entries[measure]["charge"]["rate"]
+    assert f"{heading}: {rate}; not on CA/MX goods claimed under USMCA (usmca_claim)" in text
+    assert entries[measure]["charge"]["usmca_exempt"] is True
+    line = {"arrival_date": day, "country_of_origin": "CA", "declared_value": "2000.00"}
+    _, claimed = charged(us_pack, **line, usmca_claim="true")
+    _, unclaimed = charged(us_pack, **line, usmca_claim="false")
+    assert measure in unclaimed
+    assert measure not in claimed
+
+
+def test_a_measure_says_which_duties_remove_it(us_pack: screening.RulePack) -> None:
+    """Section 232 goods are exempt from Section 122 (``not_with``): nothing said so."""
+    text, entries = show("--date", "2026-03-10", "--origin", "DE", "--mode", "express")
+    assert (
+        "s122 9903.03.01: 0.10; not charged on a line that also carries a duty of stacking group s232_steel, "
+        "s232_aluminum, s232_copper, s232_metals, s232_autos or s232_wood" in text
+    )
+    charge = entries["s122-surcharge"]["charge"]
+    assert charge["not_with"] == [
+        "s232_steel",
+        "s232_aluminum",
+        "s232_copper",
+        "s232_metals",
+        "s232_autos",
+        "s232_wood",
+    ]
+    assert (charge["stacking_group"], charge["priority"]) == ("s122", 100)
+    # A USMCA claim on German goods counts for nothing: the exemption is not said for them.
+    assert charge["usmca_exempt"] is True
+    assert "USMCA" not in entries["s122-surcharge"]["summary"]
+    # Measures of one group listed together: only the lowest priority on a line is charged.
+    assert "stacking group s232_steel, priority 100 (of the group's measures on a line" in text
+    steel = {"arrival_date": "2026-03-10", "country_of_origin": "DE", "hts_code": "7317.00.55"}
+    _, components = charged(us_pack, **steel)
+    assert "s232-steel-derivatives-ch73-50" in components
+    assert "s122-surcharge" not in components
+    _, shirt = charged(us_pack, arrival_date="2026-03-10", country_of_origin="DE")
+    assert "s122-surcharge" in shirt
+
+
+def test_a_postal_regime_says_the_goods_that_cannot_use_it(us_pack: screening.RulePack) -> None:
+    """AD/CVD steel nails from China by mail were shown the flat 10% postal regime as in force; a run gives
+    them an informal entry with all their duties."""
+    text, entries = show("--date", "2026-03-10", "--origin", "CN", "--hts", "7317.00.55", "--mode", "postal")
+    regime = entries["postal-all-s122"]
+    assert regime["summary"] == (
+        "not for these goods (AD/CVD goods of never-eligible class adcvd-cn-steel-nails: a package with them "
+        "cannot use the postal method and takes an informal or formal entry); flat-ad-valorem 0.10"
+    )
+    assert regime["summary"] in text
+    assert regime["postal_use"] == {
+        "excludes": ["dm-excluded-adcvd", "dm-excluded-quota"],
+        "barred_by": ["adcvd-cn-steel-nails"],
+        "open_by": [],
+    }
+    assert "replaced" not in entries["s301-list3-25"]["summary"]
+    package, components = charged(
+        us_pack, arrival_date="2026-03-10", country_of_origin="CN", hts_code="7317.00.55", mode="postal"
+    )
+    assert package["entry_type"] == "informal"
+    assert "postal-all-s122" not in components
+    assert "s301-list3-25" in components
+    # The same goods of another origin use it.
+    _, german = show("--date", "2026-03-10", "--origin", "DE", "--hts", "7317.00.55", "--mode", "postal")
+    assert german["postal-all-s122"]["summary"] == "flat-ad-valorem 0.10"
+    assert german["postal-all-s122"]["postal_use"]["barred_by"] == []
+    # Without an origin, the class's origin is named.
+    _, anywhere = show("--date", "2026-03-10", "--hts", "7317.00.55", "--mode", "postal")
+    assert anywhere["postal-all-s122"]["summary"].startswith("not for these goods from CN (AD/CVD goods")
+    # A short code over such goods and others: the longer code decides.
+    _, nails = show("--date", "2026-03-10", "--origin", "CN", "--hts", "7317.00", "--mode", "postal")
+    assert nails["postal-all-s122"]["summary"] == (
+        "flat-ad-valorem 0.10; whether these goods may use it depends on the longer code: some goods under "
+        "7317.00 are AD/CVD goods of never-eligible class adcvd-cn-steel-nails, and a package with them cannot "
+        "use the postal method and takes an informal or formal entry"
+    )
+    assert nails["postal-all-s122"]["postal_use"]["open_by"] == ["adcvd-cn-steel-nails"]
+    # Without --hts: which goods it excludes.
+    text, every = show("--date", "2026-03-10", "--origin", "CN", "--mode", "postal")
+    assert (
+        "flat-ad-valorem 0.10; not for AD/CVD or quota goods (never-eligible dm-excluded-adcvd, "
+        "dm-excluded-quota): a package with them cannot use the postal method and takes an informal or formal "
+        "entry" in text
+    )
+    assert every["postal-all-s122"]["postal_use"] == {
+        "excludes": ["dm-excluded-adcvd", "dm-excluded-quota"],
+        "barred_by": None,
+        "open_by": None,
+    }
