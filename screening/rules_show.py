@@ -362,7 +362,9 @@ def _never_eligible_covering(pack: RulePack, day: dt.date, origin: str | None, h
         {"country_of_origin": [origin] if origin is not None else list(known_countries())}
     ).with_columns(arrival_date=pl.lit(day, dtype=pl.Date()), hts_digits=pl.lit(hts_digits_of(hts)))
     found = exclusions_for_keys(keys, resolved.never_eligible, resolved.tariff).collect()
-    return set(found["exclusion_rule_id"].to_list())
+    return set(found["exclusion_rule_id"].to_list()) | set(
+        found["exclusion_barring_rule_id"].drop_nulls().to_list()
+    )
 
 
 def hts_digits_of(code: str) -> str:

@@ -37,10 +37,17 @@ def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.Laz
     return attach(lines, suspensions.lazy(), ["arrival_date", "country_of_origin", "mode"])
 
 
+#: Reasons whose goods cannot use the postal method (DOMAIN.md §1a: AD/CVD and quota goods need an entry).
+BARRED_FROM_POSTAL = (str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA))
+
+
 def exclusions_for_keys(
     keys: pl.DataFrame, never_eligible: pl.DataFrame, tariff: TariffTable
 ) -> pl.LazyFrame:
-    """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it.
+    """For distinct (arrival_date, hts_digits, country_of_origin): the never-eligible class that covers it
+    (``exclusion_reason``, ``exclusion_rule_id``: the first in :data:`~screening.errors.REASON_PRECEDENCE`), and
+    the first of its classes that bars the goods from the postal method (``exclusion_barring_rule_id``: AD/CVD or
+    quota goods are barred even when an excise class comes first).
 
     A class covers a code that one of its prefixes begins, and a code shorter than its prefixes (a
     subheading of 6 digits, say, for a class of 8-digit lines) when every tariff line in force under the code
@@ -60,12 +67,17 @@ def exclusions_for_keys(
     short = keys.filter(pl.col("hts_digits").str.len_chars() < max(lengths))
     if not short.is_empty():
         found.append(_covering_every_line(short.lazy(), never_eligible, tariff, lengths))
-    matched = pl.concat(found)
     rank = pl.col("exclusion_reason").replace_strict(_RANK, return_dtype=pl.Int64())
-    return (
-        matched.sort(*key, rank, "exclusion_rule_id")
+    matched = pl.concat(found).sort(*key, rank, "exclusion_rule_id")
+    barring = (
+        matched.filter(pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL))
         .unique(key, keep="first", maintain_order=True)
+        .select(*key, pl.col("exclusion_rule_id").alias("exclusion_barring_rule_id"))
+    )
+    return (
+        matched.unique(key, keep="first", maintain_order=True)
         .select(*key, "exclusion_reason", "exclusion_rule_id")
+        .join(barring, on=key, how="left", maintain_order="left", nulls_equal=True)
     )
 
 
@@ -118,10 +130,6 @@ def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff:
         waivers.lazy(), on="exclusion_rule_id", how="left"
     )
     return attach(rows.lazy(), found, ["arrival_date", "hts_digits", "country_of_origin"])
-
-
-#: Reasons whose goods cannot use the postal method (DOMAIN.md §1a: AD/CVD and quota goods need an entry).
-BARRED_FROM_POSTAL = (str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA))
 
 
 def attach_partly_barred(goods: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
@@ -222,7 +230,7 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
     suspended = pl.col("suspension_reason").is_not_null()
     excluded = pl.col("exclusion_reason").is_not_null()
     base_reason = pl.when(suspended).then(pl.col("suspension_reason")).otherwise(pl.col("exclusion_reason"))
-    barred = pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL)
+    barred = pl.col("exclusion_barring_rule_id").is_not_null()
     return goods.with_columns(
         base_reason.replace_strict(_RANK, return_dtype=pl.Int64()).alias("__base_rank"),
         pl.when(suspended)

@@ -929,6 +929,23 @@ def test_mail_whose_code_covers_barred_goods_and_others_is_not_charged_the_posta
     assert got["SHIRT"]["duty_usd"] > 0
 
 
+def test_quota_tobacco_by_mail_is_barred_from_the_postal_method_though_excise_comes_first(
+    screen_lines: Screen,
+) -> None:
+    """Leaf tobacco 2401.10.63 is in two never-eligible classes: excise (tobacco) and quota (a tariff-rate quota
+    line). The line kept only its first class, excise, and so was entered `postal` at the flat rate, though quota
+    goods cannot use the postal method (DOMAIN.md §1a). Cigarettes (excise only) stay postal."""
+    mail = {"mode": "postal", "arrival_date": "2025-10-01", "declared_value": "50", "quantity": "1"}
+    result = screen_lines(
+        {**mail, "package_id": "LEAF", "consignee_name": "A", "hts_code": "2401.10.63"},
+        {**mail, "package_id": "CIGS", "consignee_name": "B", "hts_code": "2402.20.80"},
+    )
+    got = {r["package_id"]: r for r in result.packages.iter_rows(named=True)}
+    assert got["LEAF"]["de_minimis_reason"] == got["CIGS"]["de_minimis_reason"] == "dm-suspended-all"
+    assert got["LEAF"]["entry_type"] == "informal"
+    assert got["CIGS"]["entry_type"] == "postal"
+
+
 def test_the_mpf_on_goods_claimed_under_usmca_is_marked_unsettled(screen_lines: Screen) -> None:
     """A $3,000 cargo entry of MX goods under a USMCA claim was charged the formal MPF as settled (assessed);
     the exemption of originating goods is not in the pack's sources, so the fee reads unconfirmed and says why.
