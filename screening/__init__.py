@@ -23,12 +23,14 @@ from screening.pipeline import screen
 from screening.result import Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.screener import Screener, screen_batches
+from screening.seed import PrivateSeed
 
 __all__ = [
     "ColumnMapping",
     "DutyStatus",
     "EntryType",
     "InputSchemaError",
+    "PrivateSeed",
     "ReasonCode",
     "RejectCode",
     "Result",

@@ -46,6 +46,7 @@ from screening.rulepack.screening_list import ENTITY_TYPES, read_ofac_sdn, write
 from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
 from screening.screener import screen_files_in_batches
+from screening.seed import PrivateSeed
 from screening.stages.assess import PostalMethod
 from screening.stages.denied import party_entries
 
@@ -185,7 +186,17 @@ def main() -> None:
     metavar="VAR",
     help="Replace party fields in the outputs by keyed hashes, with the key read from environment variable VAR.",
 )
-@click.option("--seed", help="Seed of the random compliance sample (default: the pack's).")
+@click.option(
+    "--seed",
+    help="Seed of the random compliance sample and the queue tie-break (default: the pack's, which is public); "
+    "recorded in the summary.",
+)
+@click.option(
+    "--seed-env",
+    metavar="VAR",
+    help="A private seed, read from environment variable VAR: the summary and the state record its "
+    "fingerprint only.",
+)
 @click.option(
     "--history",
     multiple=True,
@@ -227,6 +238,7 @@ def run_command(
     postal_method: str,
     key_env: str | None,
     seed: str | None,
+    seed_env: str | None,
     history: tuple[Path, ...],
     batch_size: int | None,
     part_lines: int | None,
@@ -238,11 +250,10 @@ def run_command(
     """Screen MANIFESTS (files, globs or folders) and write the outputs to --out."""
     with stage_progress(not quiet and not as_json) as progress:
         method: PostalMethod = "specific" if postal_method == "specific" else "ad-valorem"
-        key = None
-        if key_env is not None:
-            key = os.environ.get(key_env)
-            if not key:
-                raise UsageError(f"environment variable {key_env} holds no pseudonymisation key")
+        key = _from_environment(key_env, "pseudonymisation key")
+        if seed is not None and seed_env is not None:
+            raise UsageError("--seed and --seed-env are exclusive: give the seed one way")
+        private = _from_environment(seed_env, "seed")
         if state_path is not None and batch_size is None:
             raise UsageError("--state needs --batch-size")
         if state_keep_days is not None and state_path is None:
@@ -255,7 +266,7 @@ def run_command(
             "rules": rules_path,
             "mapping": mapping,
             "postal_method": method,
-            "seed": seed,
+            "seed": PrivateSeed(private) if private is not None else seed,
             "history": list(history),
         }
         if batch_size is not None:
@@ -285,6 +296,20 @@ def run_command(
         click.echo(json.dumps({**summary, "wall_seconds": round(wall_seconds, 3)}, indent=2))
     else:
         print_summary(summary, wall_seconds, out_dir)
+
+
+def _from_environment(variable: str | None, what: str) -> str | None:
+    """The secret held by environment ``variable`` (None when no variable is named).
+
+    Raises:
+        UsageError: the variable is unset or empty (the message names it, never a value).
+    """
+    if variable is None:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise UsageError(f"environment variable {variable} holds no {what}")
+    return value
 
 
 def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -> None:
@@ -332,7 +357,7 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         )
         out.print(
             f"risk: {risk['packages_flagged']:,} packages flagged; {dispositions}; "
-            f"random sample {risk['random_sample']['packages']:,} (seed {risk['random_sample']['seed']})",
+            f"random sample {risk['random_sample']['packages']:,} ({_seed_shown(risk['random_sample'])})",
             highlight=False,
         )
         listing = risk.get("screening_list")
@@ -361,6 +386,13 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             "decided by the law as the pack knew it, without any later change",
             highlight=False,
         )
+
+
+def _seed_shown(sample: dict[str, Any]) -> str:
+    """The sample's seed as the console shows it: a private one by its fingerprint only."""
+    if sample.get("seed_private") == "true":
+        return f"private seed, id {sample['seed_id']}"
+    return f"seed {sample['seed']}"
 
 
 def _list_age(age: int | None) -> str:

@@ -49,6 +49,7 @@ from screening.schema import (
     ROW_COL,
     SOURCE_COL,
 )
+from screening.seed import Seed, seed_record
 from screening.stages import (
     aggregate,
     assess,
@@ -119,7 +120,7 @@ def screen(
     mapping: str | Path | ColumnMapping | None = None,
     postal_method: PostalMethod = "ad-valorem",
     pseudonymise_key: str | bytes | None = None,
-    seed: str | None = None,
+    seed: Seed | None = None,
     history: str | Path | Sequence[str | Path] = (),
     on_stage: Callable[[str], None] | None = None,
 ) -> Result:
@@ -136,8 +137,9 @@ def screen(
         pseudonymise_key: when given, party fields (names, addresses, postal codes, consignee ids and
             keys) in ``lines``, ``packages`` and ``rejects`` are replaced by keyed hashes (HMAC-SHA256);
             decisions are made on the real values first.
-        seed: the random compliance sample's seed (default: the pack's); the same seed, pack and
-            packages give the same sample on every machine.
+        seed: the seed of the random compliance sample and of the queue tie-break (default: the pack's,
+            which is public); the same seed, pack and packages give the same sample on every machine. Text
+            is recorded in the summary; a :class:`~screening.PrivateSeed` is recorded by its fingerprint only.
         history: ``packages`` outputs (files or run folders; one path or several) of earlier runs, for rules that look
             back across days (``consignee_prior_*`` columns).
         on_stage: called with a short description as each stage starts (for progress display).
@@ -195,7 +197,7 @@ class RunInputs:
     pack: RulePack
     sources: list[Source]
     postal_method: PostalMethod
-    seed: str | None
+    seed: Seed | None
     history: pl.LazyFrame | None
     key: bytes | None
     report: Callable[[str], None]
@@ -210,7 +212,7 @@ class RunOptions(TypedDict, total=False):
     mapping: str | Path | ColumnMapping | None
     postal_method: PostalMethod
     pseudonymise_key: str | bytes | None
-    seed: str | None
+    seed: Seed | None
     history: str | Path | Sequence[str | Path]
     on_stage: Callable[[str], None] | None
 
@@ -256,10 +258,14 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
 
 
 def recorded_options(inputs: RunInputs, risk_inputs: ResolvedRisk) -> dict[str, str]:
-    """The options a run's summary records, with the seed the run used."""
-    recorded = {**inputs.options, "seed": risk_inputs.seed}
-    names = ("postal_method", "pseudonymised", "seed", "history_sources", "history", "mapping")
-    return {name: recorded[name] for name in names}
+    """The options a run's summary records, with the seed the run used (a private one by its fingerprint)."""
+    before = ("postal_method", "pseudonymised")
+    after = ("history_sources", "history", "mapping")
+    return {
+        **{name: inputs.options[name] for name in before},
+        **seed_record(risk_inputs.seed),
+        **{name: inputs.options[name] for name in after},
+    }
 
 
 def check_postal_method(postal_method: str) -> None:
@@ -373,7 +379,7 @@ def build_plan(
     report: Callable[[str], None] = _silent,
     *,
     postal_method: PostalMethod = "ad-valorem",
-    seed: str | None = None,
+    seed: Seed | None = None,
     history: pl.LazyFrame | None = None,
     history_key: bytes | None = None,
     state: RunningState | None = None,

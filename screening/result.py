@@ -30,6 +30,7 @@ from screening.io.writers import (
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
+from screening.seed import seed_record
 from screening.stages.denied import party_entries
 
 
@@ -422,7 +423,7 @@ def risk_summary(facts: _PackageFacts, risk: ResolvedRisk | None, dates: Sequenc
         "packages_by_disposition": facts.counts["disposition"],
         "queues": loads,
         "random_sample": {
-            "seed": risk.seed,
+            **seed_record(risk.seed),
             "packages": facts.sampled,
             "note": "chosen by FNV-1a 64 of seed:package_id; reported apart from targeted exams",
         },

@@ -15,8 +15,6 @@ line key seen, one per queue, port and day), not by the input.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import operator
 import threading
 import time
@@ -66,6 +64,7 @@ from screening.rulepack.resolved_cache import ResolvedCache
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import QUEUE_ORDER, ROW_COL, SOURCE_COL, passthrough_columns
+from screening.seed import Seed, secret_id, seed_described, seed_record
 from screening.stages.assess import PostalMethod
 from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
@@ -94,7 +93,8 @@ class Screener:
         rules: a rule-pack folder or a loaded :class:`RulePack`.
         mapping: a column-mapping TOML file or a :class:`ColumnMapping`, applied to every batch.
         postal_method: ``ad-valorem`` or ``specific`` (see :func:`screening.screen`).
-        seed: the random compliance sample's seed (default: the pack's).
+        seed: the seed of the random compliance sample and of the queue tie-break (default: the pack's); a
+            :class:`~screening.PrivateSeed` is recorded in summaries and saved states by its fingerprint only.
         history: ``packages`` outputs of earlier days, for look-back rules.
         label: the ``source`` named in rejects; rows are numbered across batches from 1.
         pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
@@ -112,7 +112,7 @@ class Screener:
         *,
         mapping: str | Path | ColumnMapping | None = None,
         postal_method: PostalMethod = "ad-valorem",
-        seed: str | None = None,
+        seed: Seed | None = None,
         history: str | Path | Sequence[str | Path] = (),
         label: str = "<stream>",
         pseudonymise_key: str | bytes | None = None,
@@ -287,6 +287,7 @@ class Screener:
                 f"{path}: saved with other history sources (their packages files differ): the day's earlier "
                 "batches were flagged against them"
             )
+        _check_seed(path, meta.get("options"), screener._seed)
         if meta.get("options") != screener._options():
             raise UsageError(f"{path}: saved with options {meta.get('options')}, not {screener._options()}")
         if meta.get("pseudonym_key_id") != screener._key_id():
@@ -325,18 +326,33 @@ class Screener:
         job must use the key its earlier batches used."""
         if self._key is None:
             return None
-        return hmac.new(self._key, b"screening state key id", hashlib.sha256).hexdigest()[:16]
+        return secret_id(self._key, b"screening state key id")
 
     def _options(self) -> dict[str, str]:
         return {
             "postal_method": self.postal_method,
             "pseudonymised": str(self._key is not None).lower(),
-            "seed": self._seed,
+            **seed_record(self._seed),
             "history_sources": str(self._history_sources),
             "history": self._history_id or "none",
             "mapping": self.mapping.digest(),
             "mode": "incremental",
         }
+
+
+def _check_seed(path: str | Path, saved: object, seed: Seed) -> None:
+    """Raise :class:`UsageError` when the state ``path`` (its saved ``options``) was sampled and ranked with
+    another seed than ``seed``: private seeds are compared by their fingerprints, and named by them only."""
+    if not isinstance(saved, dict):
+        return  # the options check names the damaged options
+    fields = ("seed", "seed_private", "seed_id")
+    recorded = {name: saved[name] for name in fields if name in saved}
+    if recorded != seed_record(seed):
+        raise UsageError(
+            f"{path}: saved with options of another seed ({seed_described(recorded)}, not "
+            f"{seed_described(seed_record(seed))}): the day's earlier batches were sampled, and their queue ties "
+            "ordered, with it"
+        )
 
 
 def _saved_extra_types(path: str | Path, meta: dict[str, Any]) -> ExtraColumnTypes:

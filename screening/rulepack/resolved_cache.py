@@ -16,12 +16,13 @@ from screening.rulepack.loader import RulePack
 from screening.rulepack.resolve import ResolvedRules, resolve
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.rulepack.risk_tables import ResolvedRisk
+from screening.seed import Seed
 
 
 class ResolvedCache:
     """Resolves ``pack`` for a list of dates, remembering the latest date list's results."""
 
-    def __init__(self, pack: RulePack, *, seed: str | None = None) -> None:
+    def __init__(self, pack: RulePack, *, seed: Seed | None = None) -> None:
         self.pack = pack
         self.seed = seed
         self._dates: tuple[dt.date, ...] | None = None

@@ -171,7 +171,10 @@ class SampleRate(Rule):
 class Sampling(Frozen):
     """Random compliance sampling: the default seed and the rates by stratum."""
 
-    seed: str = Field(min_length=1, description="mixed into the hash; `screen run --seed` overrides it")
+    seed: str = Field(
+        min_length=1,
+        description="mixed into the hash; public; `screen run --seed` or a private `--seed-env` overrides it",
+    )
     rates: tuple[SampleRate, ...] = ()
 
 

@@ -9,9 +9,10 @@ import polars as pl
 
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
+from screening.seed import Seed
 
 
-def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: str | None = None) -> ResolvedRisk:
+def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None = None) -> ResolvedRisk:
     """Risk rules in force, routing and sampling for ``dates``; ``seed`` overrides the pack's."""
     days = sorted(set(dates))
     risk, queues = pack.risk, pack.queues

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from screening.rulepack.risk_models import DeniedParties, KeywordFamily
+from screening.seed import Seed
 
 #: Sampling rates are compared in parts per million.
 PPM = 1_000_000
@@ -29,7 +30,8 @@ class ResolvedRisk:
         routes: ``rule_id, queue, priority`` (a rule's own queue and any that route it).
         capacities: ``queue, port_of_entry, capacity`` (null port: the queue's default).
         sample_rates: ``arrival_date, mode, origin, rate_ppm, sample_rule_id`` (``*`` = any).
-        seed: the sampling seed.
+        seed: the seed of the sample and the queue tie-break (text, or a private seed that outputs record by
+            its fingerprint only: :mod:`screening.seed`).
     """
 
     rules: pl.DataFrame
@@ -43,4 +45,4 @@ class ResolvedRisk:
     routes: pl.DataFrame
     capacities: pl.DataFrame
     sample_rates: pl.DataFrame
-    seed: str
+    seed: Seed

@@ -15,6 +15,7 @@ import polars as pl
 from screening.exprs.stable_hash import fnv1a64, mixed64
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
 from screening.schema import PACKAGE_KEY, QUEUE_SCHEMA
+from screening.seed import seed_text
 
 QUEUE_GROUP = ("queue", "port_of_entry", "arrival_date")
 #: A package's row number in the frame being routed.
@@ -51,7 +52,7 @@ def tie_break(package_ids: pl.Series, risk: ResolvedRisk) -> pl.Series:
     ``seed:queue:package_id`` (the sample's seed, another draw than the sample's), mixed by
     :func:`mixed64`. Package ids do not steer it: a shipper who picks ids that sort last is not thereby
     deferred past the capacity."""
-    return mixed64(fnv1a64(package_ids, prefix=f"{risk.seed}:queue:")).alias(TIE_BREAK)
+    return mixed64(fnv1a64(package_ids, prefix=f"{seed_text(risk.seed)}:queue:")).alias(TIE_BREAK)
 
 
 #: What choosing a package's queue and ranking it read, besides its identity.
@@ -127,7 +128,7 @@ def random_sample(packages: pl.DataFrame, risk: ResolvedRisk) -> pl.Series:
     # A day has few strata (dates x modes x origins): each one's rate is found once, then looked up.
     rates = _stratum_rates(keyed.select(strata).unique(), risk.sample_rates)
     found = keyed.join(rates, on=strata, how="left", maintain_order="left", nulls_equal=True)
-    bucket = (fnv1a64(found["package_id"], prefix=f"{risk.seed}:") % PPM).cast(pl.Int64())
+    bucket = (fnv1a64(found["package_id"], prefix=f"{seed_text(risk.seed)}:") % PPM).cast(pl.Int64())
     return found.select(
         (pl.Series(bucket) < pl.col("rate_ppm").fill_null(0)).fill_null(False).alias("random_sample")
     ).to_series()

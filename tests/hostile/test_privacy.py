@@ -7,6 +7,8 @@ searches everything else for them, in any letter case and in the engine's normal
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -15,7 +17,9 @@ import select
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -272,3 +276,89 @@ def test_a_file_with_headers_still_lists_them(tmp_path: Path) -> None:
     done = _run(bad, "--out", tmp_path / "o")
     assert done.returncode == 3
     assert "it has ['amount', 'tracking']" in done.stderr
+
+
+#: A private sampling seed (``--seed-env``): it must appear in nothing a run prints or writes.
+PRIVATE_SEED = "Vg4-private-sampling-seed-Xq81"
+
+
+def _stored_texts(path: Path) -> list[bytes]:
+    """A file's bytes, and the text inside it as stored before compression: each member of a state file
+    (a zip), each Parquet file's rows."""
+    texts = [path.read_bytes()]
+    if path.suffix == ".parquet":
+        texts.append(pl.read_parquet(path).write_ndjson().encode())
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            texts += [archive.read(name) for name in archive.namelist()]
+    return texts
+
+
+def _seed_runs(root: Path, manifests: list[Path], private: bool) -> list[subprocess.CompletedProcess[str]]:
+    """A whole-day run of ``manifests``, and a batched day over them resumed from its state file (the first
+    with ``--json``), with the seed given by ``--seed-env`` when ``private``, else by ``--seed``."""
+    given = ["--seed-env", "SCREEN_TEST_SEED"] if private else ["--seed", PRIVATE_SEED]
+    env = {**os.environ, "SCREEN_TEST_SEED": PRIVATE_SEED} if private else dict(os.environ)
+    state = ["--batch-size", "3000", "--state", str(root / "day.state")]
+    runs = [
+        [*map(str, manifests), "--out", str(root / "whole")],
+        [str(manifests[0]), "--out", str(root / "morning"), *state, "--json"],
+        [str(manifests[1]), "--out", str(root / "afternoon"), *state],
+    ]
+    done = []
+    for args in runs:
+        command = [sys.executable, "-m", "screening", "run", *args, "--rules", str(US_PACK), *given]
+        done.append(subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False))
+        assert done[-1].returncode == 0, done[-1].stderr
+    return done
+
+
+def _as_if_public(summary: dict[str, Any]) -> dict[str, Any]:
+    """A private-seed run's summary with the seed's record as a ``--seed`` run has it (and no state digest)."""
+    record = {"seed_private", "seed_id"}
+    options = {k: v for k, v in summary["options"].items() if k not in record and k != "resumed_state"}
+    sample = {k: v for k, v in summary["risk"]["random_sample"].items() if k not in record}
+    options["seed"] = sample["seed"] = PRIVATE_SEED
+    return {**summary, "options": options, "risk": {**summary["risk"], "random_sample": sample}}
+
+
+def test_a_private_seed_appears_in_no_output_and_samples_as_the_same_public_seed(tmp_path: Path) -> None:
+    """``--seed-env``: stdout (the printed summary and ``--json``), stderr, every output file and the state file
+    hold the seed's fingerprint, never the seed; the outputs are those of ``--seed`` with the same value."""
+    sample = pl.read_parquet(ROOT / "sample_data" / "manifest_10k.parquet")
+    ids = sample["package_id"].unique().sort()
+    morning = sample["package_id"].is_in(ids.head(ids.len() // 2).implode())
+    manifests = [tmp_path / "morning.parquet", tmp_path / "afternoon.parquet"]
+    sample.filter(morning).write_parquet(manifests[0])
+    sample.filter(~morning).write_parquet(manifests[1])
+    private = _seed_runs(tmp_path / "private", manifests, private=True)
+    public = _seed_runs(tmp_path / "public", manifests, private=False)
+    fingerprint = hmac.new(PRIVATE_SEED.encode(), b"screening seed id", hashlib.sha256).hexdigest()[:16]
+    printed = "".join(run.stdout + run.stderr for run in private)
+    assert PRIVATE_SEED not in printed
+    assert f"private seed, id {fingerprint}" in private[0].stdout
+    assert f"seed {PRIVATE_SEED}" in public[0].stdout  # a public seed is shown as before
+    files = [path for path in (tmp_path / "private").rglob("*") if path.is_file()]
+    assert {path.name for path in files} >= {
+        "day.state",
+        "summary.json",
+        "packages.parquet",
+        "queues.parquet",
+    }
+    for path in files:
+        assert not [text for text in _stored_texts(path) if PRIVATE_SEED.encode() in text], path
+    for out in ("whole", "morning", "afternoon"):
+        mine, theirs = tmp_path / "private" / out, tmp_path / "public" / out
+        for path in mine.glob("*.parquet"):
+            assert path.read_bytes() == (theirs / path.name).read_bytes(), f"{out}/{path.name}"
+        summary = json.loads((mine / "summary.json").read_text())
+        assert (
+            summary["options"]["seed_private"] == summary["risk"]["random_sample"]["seed_private"] == "true"
+        )
+        assert summary["options"]["seed_id"] == summary["risk"]["random_sample"]["seed_id"] == fingerprint
+        expected = json.loads((theirs / "summary.json").read_text())
+        expected["options"].pop("resumed_state", None)  # the digest of the state file each run went on from
+        assert _as_if_public(summary) == expected, out
+    assert json.loads(private[1].stdout)["options"]["seed_id"] == fingerprint
+    assert "state: resumed" in private[2].stdout
+    assert sum(pl.read_parquet(tmp_path / "private" / "whole" / "packages.parquet")["random_sample"]) > 0

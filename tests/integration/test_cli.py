@@ -154,6 +154,75 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     assert screen("run", SAMPLE_PARQUET, "--out", tmp_path / "o", "--format", "xlsx").returncode == 2
 
 
+def screen_with(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``screen`` with ``env`` added to the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "screening", *map(str, args)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "extra", "says"),
+    [
+        pytest.param({}, [], "environment variable SCREEN_TEST_SEED holds no seed", id="unset"),
+        pytest.param(
+            {"SCREEN_TEST_SEED": ""}, [], "environment variable SCREEN_TEST_SEED holds no seed", id="empty"
+        ),
+        pytest.param(
+            {"SCREEN_TEST_SEED": "Hj2-seed"}, ["--seed", "Hj2-seed"], "--seed and --seed-env", id="both"
+        ),
+    ],
+)
+def test_seed_env_unset_empty_or_beside_seed_is_a_usage_error(
+    tmp_path: Path, env: dict[str, str], extra: list[str], says: str
+) -> None:
+    environment = {k: v for k, v in os.environ.items() if k != "SCREEN_TEST_SEED"}
+    args = ["run", str(SAMPLE / "handchecked" / "manifest.csv"), "--out", str(tmp_path / "o"), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-m", "screening", *args, "--seed-env", "SCREEN_TEST_SEED", *extra],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_state_resumed_with_another_private_seed_is_refused_naming_neither(tmp_path: Path) -> None:
+    manifest = pl.read_csv(SAMPLE / "handchecked" / "manifest.csv", infer_schema=False)
+    ids = manifest["package_id"].unique().sort()
+    morning, afternoon = tmp_path / "morning.csv", tmp_path / "afternoon.csv"
+    manifest.filter(pl.col("package_id").is_in(ids.head(ids.len() // 2).implode())).write_csv(morning)
+    manifest.filter(~pl.col("package_id").is_in(ids.head(ids.len() // 2).implode())).write_csv(afternoon)
+    state = tmp_path / "day.state"
+
+    def run(seed: str, manifest: Path, out: str) -> subprocess.CompletedProcess[str]:
+        args = [manifest, "--out", tmp_path / out, "--batch-size", "10", "--state", state, "--quiet"]
+        return screen_with({"SCREEN_TEST_SEED": seed}, "run", *args, "--seed-env", "SCREEN_TEST_SEED")
+
+    first = run("Rt5-morning-seed", morning, "morning")
+    assert first.returncode == 0, first.stderr
+    saved = state.read_bytes()
+    refused = run("Rt5-other-seed", afternoon, "afternoon")
+    assert refused.returncode == 2
+    assert "another seed" in refused.stderr
+    assert "a private seed (id " in refused.stderr
+    assert "Rt5-" not in refused.stdout + refused.stderr
+    assert not (tmp_path / "afternoon").exists()
+    assert state.read_bytes() == saved
+    again = run("Rt5-morning-seed", afternoon, "afternoon")
+    assert again.returncode == 0, again.stderr
+
+
 def test_rules_check_passes_on_the_us_pack() -> None:
     done = screen("rules", "check", US_PACK)
     assert done.returncode == 0, done.stdout + done.stderr

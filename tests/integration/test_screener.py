@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import io
 import json
 import random
@@ -330,6 +332,46 @@ def test_saved_and_restored_state_gives_the_same_results_as_one_screener(
             assert frame.equals(getattr(have, name)), name
     assert resumed.totals().equals(straight.totals())
     assert resumed.state.rows_seen == sample.height
+
+
+def _state_texts(path: Path) -> list[bytes]:
+    """A state file's bytes, and each of its members' bytes as stored before compression."""
+    with zipfile.ZipFile(path) as archive:
+        return [path.read_bytes(), *(archive.read(name) for name in archive.namelist())]
+
+
+def test_a_state_records_a_private_seed_by_its_fingerprint_and_resumes_only_with_it(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    secret = "Wd8-state-private-seed-31"
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    batches = [sample.slice(i, 2500) for i in range(0, sample.height, 2500)]
+    public = screening.Screener(us_pack, seed=secret)
+    expected = [public.screen(b) for b in batches]
+    first = screening.Screener(us_pack, seed=screening.PrivateSeed(secret))
+    got = [first.screen(b) for b in batches[:2]]
+    path = first.save_state(tmp_path / "day.state")
+    assert not [text for text in _state_texts(path) if secret.encode() in text]
+    with zipfile.ZipFile(path) as archive:
+        options = json.loads(archive.read("meta.json"))["options"]
+    fingerprint = hmac.new(secret.encode(), b"screening seed id", hashlib.sha256).hexdigest()[:16]
+    assert "seed" not in options
+    assert (options["seed_private"], options["seed_id"]) == ("true", fingerprint)
+    resumed = screening.Screener.restore(path, us_pack, seed=screening.PrivateSeed(secret))
+    got += [resumed.screen(b) for b in batches[2:]]
+    for want, have in zip(expected, got, strict=True):
+        for name, frame in want.frames().items():
+            assert frame.equals(getattr(have, name)), name
+    other = screening.PrivateSeed("another private seed")
+    for seed in (other, None):
+        with pytest.raises(screening.UsageError, match="another seed") as refused:
+            screening.Screener.restore(path, us_pack, seed=seed)
+        assert fingerprint in str(refused.value)
+        assert secret not in str(refused.value)
+        assert "another private seed" not in str(refused.value)
+    # The same seed given in clear: the state's outputs so far record no seed; refused too.
+    with pytest.raises(screening.UsageError, match="another seed"):
+        screening.Screener.restore(path, us_pack, seed=secret)
 
 
 def test_a_saved_state_s_bytes_depend_only_on_its_content(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -176,6 +179,37 @@ def test_the_seed_changes_the_sample_and_the_order_of_ties_only(
         .equals(sample_run.queues.group_by(group).agg(ranks).sort(group))
     )
     assert other.summary["risk"]["random_sample"]["seed"] == "another seed"
+
+
+def test_a_private_seed_samples_and_ranks_as_the_same_text_and_is_recorded_by_its_fingerprint(
+    sample_run: screening.Result, us_pack: screening.RulePack
+) -> None:
+    secret = "Kq3-route-private-seed-77"
+    source = SAMPLE / "manifest_10k.parquet"
+    public = screening.screen(source, rules=us_pack, seed=secret)
+    private = screening.screen(source, rules=us_pack, seed=screening.PrivateSeed(secret))
+    for name in ("lines", "packages", "components", "flags", "queues", "rejects"):
+        assert getattr(private, name).equals(getattr(public, name)), name
+    fingerprint = hmac.new(secret.encode(), b"screening seed id", hashlib.sha256).hexdigest()[:16]
+    record = {"seed_private": "true", "seed_id": fingerprint}
+    sample = private.summary["risk"]["random_sample"]
+    assert {k: sample[k] for k in ("seed", "seed_private", "seed_id") if k in sample} == record
+    assert sample["packages"] == public.summary["risk"]["random_sample"]["packages"] > 0
+    assert {k: v for k, v in private.summary["options"].items() if k not in record} == {
+        k: v for k, v in public.summary["options"].items() if k != "seed"
+    }
+    assert {k: private.summary["options"][k] for k in record} == record
+    assert secret not in json.dumps(private.summary)
+    assert secret not in repr(screening.PrivateSeed(secret)) + str(screening.PrivateSeed(secret))
+    # The private seed is used, not the pack's: the pack's seed draws another sample.
+    assert public.summary["risk"]["random_sample"]["seed"] == secret
+    assert not sample_run.packages["random_sample"].equals(private.packages["random_sample"])
+
+
+@pytest.mark.parametrize("value", ["", 42, None])
+def test_a_private_seed_is_a_non_empty_text(value: object) -> None:
+    with pytest.raises(screening.UsageError, match="non-empty text"):
+        screening.PrivateSeed(value)  # type: ignore[arg-type]
 
 
 def test_sample_rates_follow_the_most_specific_stratum(us_pack: screening.RulePack) -> None:
