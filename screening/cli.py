@@ -40,8 +40,19 @@ from screening.rulepack.hts_import import (
     read_rate_lines,
     write_mfn_csv,
 )
-from screening.rulepack.loader import RulePack, load_rules, unmatched_scope
+from screening.rulepack.loader import (
+    RulePack,
+    dead_lists,
+    include_codes,
+    load_rules,
+    load_rules_to_import_hts,
+    pack_folder,
+    read_denied_parties,
+    unmatched_scope,
+)
+from screening.rulepack.models import Measure
 from screening.rulepack.risk_models import DeniedParties
+from screening.rulepack.scope_lines import EXAMPLES
 from screening.rulepack.screening_list import ENTITY_TYPES, read_ofac_sdn, write_screening_list
 from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
@@ -451,11 +462,12 @@ def rules_check(pack: Path) -> None:
         sys.exit(4)
 
 
-def _unmatched_scope_lines(pack: RulePack) -> list[str]:
-    """One line per measure or gap whose HTS list (or exclusions) has codes that match no tariff line in force on
-    their dates: how many, of how many, and the first few (the pack loads: other codes of the list match)."""
+def _unmatched_scope_lines(pack: RulePack, mfn: pl.DataFrame | None = None) -> list[str]:
+    """One line per measure or gap whose HTS list (or exclusions) has codes that match no tariff line of
+    ``mfn`` (default the pack's table) in force on their dates: how many, of how many, and the first few (the
+    pack loads: other codes of the list match)."""
     lines = []
-    for row in unmatched_scope(pack).to_dicts():
+    for row in unmatched_scope(pack, mfn).to_dicts():
         listed = "it covers" if row["kind"] == "include" else "it excludes"
         more = ", …" if row["unmatched"] > len(row["examples"]) else ""
         lines.append(
@@ -523,12 +535,15 @@ def rules_show(
 def rules_import_hts(
     export: Path, label: str, start: dt.datetime, pack_path: Path, replace: bool, allow_dropped_chapters: bool
 ) -> None:
-    """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision."""
+    """Merge a USITC HTSUS JSON EXPORT into the pack's tariff-line table as a new revision (refused, nothing
+    written, when a measure's or gap's HTS list would then match no tariff line in force on its dates)."""
     if (shown := non_utf8_name(export)) is not None:
         raise RulePackError(shown, "", "the export's path is not UTF-8 text: rename it")
     if not pack_path.is_dir():  # never the pack installed with the package, which load_rules would find
         raise UsageError(f"{pack_path}: rule pack folder not found")
-    loaded = load_rules(pack_path)
+    # Not load_rules: this command repairs the table that the measures' lists are checked against, so it must
+    # load a pack that fails that check alone; the merged table is checked below, before anything is written.
+    loaded = load_rules_to_import_hts(pack_path)
     revision = Revision(label, export, start.date())
     lines = read_rate_lines(export)
     dropped = [] if replace else chapters_left_out(loaded.mfn, lines)
@@ -542,6 +557,7 @@ def rules_import_hts(
         )
     existing = None if replace else loaded.mfn
     merged = merge_revision(existing, lines, revision)
+    _refuse_dead_lists(loaded, merged, revision)
     ended = 0 if existing is None else ended_lines(existing, merged)
     target = pack_path / loaded.tariff.mfn.file
     staging = target.with_name(f".{target.name}.staging")
@@ -556,6 +572,35 @@ def rules_import_hts(
         f"({cov.computable_share:.2%}), {cov.needs_part_values:,} need part values; "
         f"{cov.rate_lines - cov.parsed:,} not-computable",
         highlight=False,
+    )
+    for line in _unmatched_scope_lines(loaded, merged):
+        out.print(f"  [yellow]warning[/] {line}", highlight=False)
+
+
+def _refuse_dead_lists(pack: RulePack, merged: pl.DataFrame, revision: Revision) -> None:
+    """Refuse an import after which a measure's or gap's whole HTS list would match no tariff line in force on
+    its dates (a revision that renumbers the codes of a measure starting under it): every command, this one
+    included, would refuse the pack. Names each, its file and its codes, and how to go on."""
+    dead = dead_lists(pack, merged)
+    if dead.is_empty():
+        return
+    rules = {r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps)}
+    named = []
+    for row in dead.to_dicts():
+        rule = rules[row["measure_id"]]
+        codes = include_codes(pack, rule.id)
+        more = f", … ({codes.len():,} codes)" if codes.len() > EXAMPLES else ""
+        field = f"hts_include_file {rule.hts_include_file}" if rule.hts_include_file else "hts_include"
+        kind = "measure" if isinstance(rule, Measure) else "coverage gap"
+        named.append(f"{kind} {rule.id} in {row['file']} ({field}: {', '.join(codes.head(EXAMPLES))}{more})")
+    raise RulePackError(
+        str(revision.path),
+        "",
+        f"merged as {revision.label} from {revision.effective_from}, the tariff table would have no line in "
+        f"force on their dates that matches a code of these lists: {'; '.join(named)}. A list that matches "
+        "none covers no goods, and every command would refuse the pack: nothing was written. Add the codes "
+        "this revision gives those goods to each list first (a list may name codes of a revision not yet "
+        "imported: it then matches in part and only warns), then import again",
     )
 
 
@@ -579,7 +624,6 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path, pack_path: Path) -> None:
         raise RulePackError(shown, "", "the export's path is not UTF-8 text: rename it")
     if (shown := non_utf8_name(out_file)) is not None:
         raise UsageError(f"{shown}: the --out path is not UTF-8 text: rename it")
-    pack = load_rules(pack_path)
     entries = read_ofac_sdn(sdn_csv)
     staging = out_file.with_name(f".{out_file.name}.staging")
     write_screening_list(entries, staging)
@@ -589,19 +633,31 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path, pack_path: Path) -> None:
     out.print(
         f"imported {entries.height:,} entries ({aliases:,} aliases; {weak:,} weak aliases, kept but not screened "
         f"on their own) → {out_file}\n"
-        f"{_sdn_types_report(entries, pack)}\n"
+        f"{_sdn_types_report(entries, pack_path)}\n"
         "set [denied_parties] file and published in the pack's risk.toml to use it",
         highlight=False,
         markup=False,
     )
 
 
-def _sdn_types_report(entries: pl.DataFrame, pack: RulePack) -> str:
+def _sdn_types_report(entries: pl.DataFrame, pack_path: Path) -> str:
     """Two lines: the SDN entries by type, and how many the pack matches names against (its ``[denied_parties]
-    party_types``, else their default): the others, vessels and aircraft in the U.S. pack, are never matched."""
+    party_types``, else their default): the others, vessels and aircraft in the U.S. pack, are never matched.
+
+    Only that table of the pack's risk.toml is read, after the list is written: the pack need not load (its
+    risk.toml may already name the list being written). Where even the table does not read, the second line
+    says so in place of the count."""
     counts = entries.get_column("entity_type").value_counts()
     per_type = dict(zip(counts["entity_type"].to_list(), counts["count"].to_list(), strict=True))
-    denied = pack.risk.denied_parties
+    by_type = (
+        f"entries by SDN type: {', '.join(f'{per_type.get(kind, 0):,} {kind}' for kind in ENTITY_TYPES)}"
+    )
+    try:
+        denied = read_denied_parties(pack_path)
+    except RulePackError as exc:
+        return (
+            f"{by_type}\nnote: the pack could not be read, so the entries it matches are not counted: {exc}"
+        )
     party_types = (
         denied.party_types if denied is not None else DeniedParties.model_fields["party_types"].default
     )
@@ -615,8 +671,8 @@ def _sdn_types_report(entries: pl.DataFrame, pack: RulePack) -> str:
         else "the default party_types: no [denied_parties]"
     )
     return (
-        f"entries by SDN type: {', '.join(f'{per_type.get(kind, 0):,} {kind}' for kind in ENTITY_TYPES)}\n"
-        f"pack {pack.meta.id} matches {', '.join(party_types)} ({setting}): {matched:,} entries; "
+        f"{by_type}\n"
+        f"pack {pack_folder(pack_path)} matches {', '.join(party_types)} ({setting}): {matched:,} entries; "
         f"{entries.height - matched:,} not matched{f' ({left})' if left else ''}"
     )
 

@@ -25,6 +25,9 @@ from screening.rulepack.rates import ParsedRate, parse_general_rate, parse_speci
 from screening.rulepack.tables import MFN_SCHEMA
 
 TEXT_COLUMNS = ("general", "usmca_text")
+#: Chapters whose lines the tariff table never holds (:func:`read_rate_lines` skips them). A measure's list may
+#: still name their codes: the engine matches a list against the code declared, not against the table.
+CHAPTERS_NOT_IN_TABLE: Final = ("98", "99")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +79,7 @@ def read_rate_lines(path: Path) -> pl.DataFrame:
     for row in rows:
         code = (row.get("htsno") or "").replace(".", "")
         general = (row.get("general") or "").strip()
-        if not code or code.startswith(("98", "99")) or len(code) not in (8, 10):
+        if not code or code.startswith(CHAPTERS_NOT_IN_TABLE) or len(code) not in (8, 10):
             continue
         units = [" ".join(str(u).split()) for u in row.get("units") or [] if str(u).strip()]
         if len(code) == 10 and not general:
@@ -127,7 +130,8 @@ def tariff_rate_quota_lines(path: Path) -> list[str]:
     quota: set[str] = set()
     for index, row in enumerate(rows):
         code = codes[index]
-        if not code or code.startswith(("98", "99")) or not _IN_QUOTA.search(row.get("description") or ""):
+        description = row.get("description") or ""
+        if not code or code.startswith(CHAPTERS_NOT_IN_TABLE) or not _IN_QUOTA.search(description):
             continue
         depth = indents[index]
         start = index

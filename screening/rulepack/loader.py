@@ -39,7 +39,7 @@ from screening.rulepack.models import (
     TariffRules,
 )
 from screening.rulepack.reference import known_countries
-from screening.rulepack.risk_models import QueueRules, RiskRules
+from screening.rulepack.risk_models import DeniedParties, QueueRules, RiskRules
 from screening.rulepack.scope_lines import EXAMPLES, unmatched_summary
 from screening.rulepack.screening_list import read_screening_list
 from screening.rulepack.tables import (
@@ -137,8 +137,21 @@ def load_rules(path: str | Path) -> RulePack:
     Raises:
         RulePackError: the folder's path is not UTF-8 text (the pack's tables could not be read from it), a
             file is missing or malformed, a key is unknown, a value does not validate, ids repeat, periods
-            of one key overlap, or a citation names a source tag that ``sources.toml`` does not list.
+            of one key overlap, a measure's or gap's HTS list matches no tariff line (:func:`dead_lists`), or
+            a citation names a source tag that ``sources.toml`` does not list.
     """
+    return _load_rules(path, refuse_dead_lists=True)
+
+
+def load_rules_to_import_hts(path: str | Path) -> RulePack:
+    """:func:`load_rules`, except that a measure or gap whose HTS list matches no line of the pack's tariff
+    table is not refused: ``screen rules import-hts`` replaces that table, and checks the lists against the
+    merged one (:func:`dead_lists`) instead, so that it can repair a pack that fails that check alone."""
+    return _load_rules(path, refuse_dead_lists=False)
+
+
+def _load_rules(path: str | Path, *, refuse_dead_lists: bool) -> RulePack:
+    """:func:`load_rules`; ``refuse_dead_lists=False`` leaves out the dead-list check (:func:`dead_lists`)."""
     root = pack_folder(path)
     if (shown := non_utf8_name(root)) is not None:
         raise RulePackError(
@@ -184,6 +197,8 @@ def load_rules(path: str | Path) -> RulePack:
     )
     check_files(pack)  # first: a misspelt file explains the errors the other checks would give
     check_pack(pack)
+    if refuse_dead_lists:
+        _check_dead_lists(pack)
     check_routing(pack)
     check_sources(pack)
     return pack
@@ -581,8 +596,32 @@ def read_toml(root: Path, name: str) -> dict[str, Any]:
         raise RulePackError(str(file), "", f"cannot be read: {exc.strerror or exc}") from exc
 
 
+def read_denied_parties(path: str | Path) -> DeniedParties | None:
+    """The ``[denied_parties]`` table of the pack's ``risk.toml``, read and validated alone (the rest of the
+    pack is not loaded); None where the pack has no ``risk.toml`` or its ``risk.toml`` no such table.
+
+    Raises:
+        RulePackError: the pack folder is missing, or ``risk.toml`` or the table does not read or validate.
+    """
+    root = pack_folder(path)
+    if not root.is_dir():
+        raise RulePackError(str(root), "", "rule pack folder not found")
+    if not (root / "risk.toml").is_file():
+        return None
+    data = read_toml(root, "risk.toml")
+    return (
+        _validated(root, "risk.toml", data, DeniedParties, key="denied_parties")
+        if "denied_parties" in data
+        else None
+    )
+
+
 def _model(root: Path, name: str, model: type[M], *, key: str | None = None) -> M:
-    data = read_toml(root, name)
+    return _validated(root, name, read_toml(root, name), model, key=key)
+
+
+def _validated(root: Path, name: str, data: dict[str, Any], model: type[M], *, key: str | None = None) -> M:
+    """``data`` (pack file ``name``, or its table ``key``) validated as ``model``."""
     if key is not None:
         if key not in data:
             raise RulePackError(str(root / name), key, "missing table")
@@ -705,19 +744,35 @@ def check_pack(pack: RulePack) -> None:
     _check_stacking_ties(pack, str(pack.root / files["measures"]))
     _check_stacking_groups(pack, str(pack.root / files["measures"]))
     _check_fee_entry_types(pack, str(pack.root / files["fees"]))
-    _check_dead_lists(pack)
 
 
-def unmatched_scope(pack: RulePack) -> pl.DataFrame:
-    """Per measure or gap and kind (include/exclude) whose HTS list has entries that match no tariff line in
-    force on their dates (:mod:`~screening.rulepack.scope_lines`): ``file`` (relative to the pack),
-    ``measure_id``, ``kind``, ``entries``, ``unmatched`` and ``examples`` (the first unmatched codes)."""
-    return _scope_matches(pack).filter(pl.col("unmatched") > 0)
+def unmatched_scope(pack: RulePack, mfn: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per measure or gap and kind (include/exclude) whose HTS list has entries that match no tariff line of
+    ``mfn`` (default the pack's table) in force on their dates (:mod:`~screening.rulepack.scope_lines`):
+    ``file`` (relative to the pack), ``measure_id``, ``kind``, ``entries``, ``unmatched`` and ``examples``
+    (the first unmatched codes)."""
+    return _scope_matches(pack, mfn).filter(pl.col("unmatched") > 0)
 
 
-def _scope_matches(pack: RulePack) -> pl.DataFrame:
+def dead_lists(pack: RulePack, mfn: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The rows of :func:`unmatched_scope` whose include list matches no line of ``mfn`` (default the pack's
+    table) at all: measures and gaps that would cover no goods."""
+    return _scope_matches(pack, mfn).filter(
+        (pl.col("kind") == "include") & (pl.col("unmatched") == pl.col("entries"))
+    )
+
+
+def include_codes(pack: RulePack, rule_id: str) -> pl.Series:
+    """The HTS codes of a measure's or gap's include list, in list order."""
+    return pack.measure_scope.filter(
+        (pl.col("measure_id") == rule_id) & (pl.col("kind") == "include")
+    ).get_column("hts_prefix")
+
+
+def _scope_matches(pack: RulePack, mfn: pl.DataFrame | None = None) -> pl.DataFrame:
     """:func:`unmatched_scope` for every measure and gap with a list, matched or not."""
-    summary = unmatched_summary(pack.measure_scope, (*pack.tariff.measures, *pack.tariff.gaps), pack.mfn)
+    table = pack.mfn if mfn is None else mfn
+    summary = unmatched_summary(pack.measure_scope, (*pack.tariff.measures, *pack.tariff.gaps), table)
     return summary.select(
         pl.col("measure_id").replace_strict(pack.measure_files, default="tariff.toml").alias("file"), pl.all()
     )
@@ -728,9 +783,7 @@ def _check_dead_lists(pack: RulePack) -> None:
     code, or a list built for another revision): it loaded silently, covered nothing, and the goods it meant
     were assessed without it. A list of which only some codes match is left to ``rules check`` to report
     (real annexes list codes of older revisions)."""
-    dead = _scope_matches(pack).filter(
-        (pl.col("kind") == "include") & (pl.col("unmatched") == pl.col("entries"))
-    )
+    dead = dead_lists(pack)
     if dead.is_empty():
         return
     first = dead.row(0, named=True)
@@ -738,9 +791,7 @@ def _check_dead_lists(pack: RulePack) -> None:
     file, where = next((file, where) for file, where, located in located_rules(pack) if located is rule)
     field = "hts_include_file" if rule.hts_include_file is not None else "hts_include"
     listed = f"{field} {rule.hts_include_file}" if rule.hts_include_file is not None else field
-    listed_codes = pack.measure_scope.filter(
-        (pl.col("measure_id") == rule.id) & (pl.col("kind") == "include")
-    ).get_column("hts_prefix")
+    listed_codes = include_codes(pack, rule.id)
     found = (
         f"none of the {first['entries']:,} HTS codes of its list ({listed}) matches a tariff line in force on "
         f"its dates (e.g. {', '.join(first['examples'])})"

@@ -5,7 +5,9 @@ heading or subheading covers its lines), or the entry starts with the line (a 10
 below an 8-digit line, which a declared code of that line takes). It must match a line in force on some day
 of the entry's own dates (its rule's period, cut to the entry's period where the table gives one); an entry
 whose dates meet no revision of the tariff (a 2018 list, with lines from 2025) is matched against every
-revision instead, as the nearest the pack has.
+revision instead, as the nearest the pack has. An entry of a chapter the table never holds
+(:data:`~screening.rulepack.hts_import.CHAPTERS_NOT_IN_TABLE`: 98 and 99) counts as matched: the engine
+matches a list against the declared code, which such an entry matches whether or not the table has a line.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Final
 
 import polars as pl
 
+from screening.rulepack.hts_import import CHAPTERS_NOT_IN_TABLE
 from screening.rulepack.models import Scoped
 
 #: The open end of a period, as a date (null ``effective_to``).
@@ -29,9 +32,9 @@ _ENTRY_LENGTHS: Final = (2, 4, 6, 8, 10)
 
 def unmatched_summary(scope: pl.DataFrame, rules: Iterable[Scoped], mfn: pl.DataFrame) -> pl.DataFrame:
     """Per rule and kind (include/exclude) of ``scope``: ``entries`` (in force in the rule's dates; 0 where
-    every entry is dated outside them), ``unmatched`` (those of them that match no tariff line of ``mfn``, see
-    the module) and ``examples`` (the first :data:`EXAMPLES` unmatched, in list order). Rules in ``scope``
-    order; one plan, collected once."""
+    every entry is dated outside them), ``unmatched`` (those of them that match no tariff line of ``mfn`` and
+    are not of a chapter the table never holds, see the module) and ``examples`` (the first :data:`EXAMPLES`
+    unmatched, in list order). Rules in ``scope`` order; one plan, collected once."""
     periods = pl.DataFrame(
         [(r.id, r.effective_from, r.effective_to) for r in rules],
         schema={"measure_id": pl.String(), "rule_from": pl.Date(), "rule_to": pl.Date()},
@@ -80,7 +83,8 @@ def unmatched_summary(scope: pl.DataFrame, rules: Iterable[Scoped], mfn: pl.Data
             .alias("matched"),
         )
     )
-    unmatched = pl.col("in_force") & ~pl.col("matched")
+    outside_table = pl.col("hts_prefix").str.slice(0, 2).is_in(list(CHAPTERS_NOT_IN_TABLE))
+    unmatched = pl.col("in_force") & ~pl.col("matched") & ~outside_table
     return (
         per_entry.sort("order")
         .group_by("measure_id", "kind", maintain_order=True)

@@ -713,16 +713,17 @@ CASES: tuple[PackCase, ...] = (
     PackCase(
         "measure_list_matches_no_tariff_line",
         "a measure whose HTS list holds only codes of no tariff line (of another revision, or misspelt): it "
-        "loaded, covered nothing, and the goods it meant were assessed without it",
+        "loaded, covered nothing, and the goods it meant were assessed without it (a Chapter 98 code would be "
+        "live: the table never holds chapters 98 and 99, and the engine matches the code declared)",
         both(
             append("measures/hostile.toml", measure('hts_include_file = "measures/hostile4.csv"\n')),
-            write("measures/hostile4.csv", "hts_prefix\n39072000\n870120\n9802004000\n"),
+            write("measures/hostile4.csv", "hts_prefix\n39072000\n870120\n61099999\n"),
         ),
         "hostile.toml",
         (
             "measure hostile-measure",
             "none of the 3 HTS codes of its list (hts_include_file measures/hostile4.csv)",
-            "39072000, 870120, 9802004000",
+            "39072000, 870120, 61099999",
             "would cover no goods",
         ),
     ),

@@ -15,9 +15,11 @@ import polars as pl
 import pytest
 
 import screening
+from screening.errors import RulePackError
 from screening.explain import explain_package, render_text
 from screening.io.digests import history_digest
 from screening.result import engine_build, tree_digest
+from screening.rulepack.loader import load_rules, unmatched_scope
 
 from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK
 
@@ -557,7 +559,8 @@ def pack_copy(tmp_path: Path) -> Path:
 def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: Path) -> None:
     """A partial export (two lines) would end every other open line of the table: refused unless the
     dropped chapters are allowed, and then the ended lines are counted. Dated after every measure of the pack
-    begins: a measure beginning under the two-line revision would cover no goods, and the pack be refused."""
+    begins: a measure beginning under the two-line revision (gap-s232-wood-2027) would match no line of it,
+    and the import be refused (:func:`test_import_hts_refuses_a_revision_that_renumbers_a_lists_codes`)."""
     export = tmp_path / "export.json"
     export.write_text(
         json.dumps(
@@ -599,6 +602,83 @@ def test_import_hts_merges_a_revision_into_the_table(tmp_path: Path, pack_copy: 
     again = screen(*[a if a != "2031-01-01" else "2031-06-01" for a in args], "--allow-dropped-chapters")
     assert again.returncode == 4
     assert "this revision is already in the table" in again.stderr
+
+
+#: A 2027 revision that renumbers the codes of the wood gap beginning that day (9401.61 and 9403.40; the codes
+#: are made up for the test), with one line under the merge test's code.
+RENUMBERED_WOOD = [
+    {"htsno": "6109.10.00", "general": "12%", "special": "Free (S)", "indent": "1"},
+    {"htsno": "9401.62.00", "general": "Free", "special": "", "indent": "1"},
+    {"htsno": "9403.41.00", "general": "Free", "special": "", "indent": "1"},
+]
+
+
+def _import_2027(export: Path, pack: Path) -> subprocess.CompletedProcess[str]:
+    return screen(
+        "rules", "import-hts", export, "--revision", "r2027", "--effective-from", "2027-01-01",
+        "--pack", pack, "--allow-dropped-chapters",
+    )  # fmt: skip
+
+
+def _wood_gap_codes(pack: Path, codes: str) -> None:
+    """Set the HTS list of the U.S. pack's gap-s232-wood-2027 (from 2027-01-01) to ``codes``."""
+    file = pack / "measures" / "s232.toml"
+    text = file.read_text(encoding="utf-8")
+    start = text.index('id = "gap-s232-wood-2027"')
+    listed = text.index('hts_include = ["940161", "940340"]', start)
+    end = listed + len('hts_include = ["940161", "940340"]')
+    file.write_text(f"{text[:listed]}hts_include = [{codes}]{text[end:]}", encoding="utf-8")
+
+
+def test_import_hts_refuses_a_revision_that_renumbers_a_lists_codes(tmp_path: Path, pack_copy: Path) -> None:
+    """A revision renumbering the codes of a gap that begins on its date was imported (exit 0), and the merged
+    table left the gap matching no line: every command then refused the pack (exit 4), import-hts included.
+    Now nothing is written and the message names the gap, its file and codes, and how to go on; with the new
+    codes added to the list first the import goes through, and warns of the old codes that now match nothing."""
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(RENUMBERED_WOOD))
+    table = pack_copy / "tariff" / "mfn.csv"
+    before = table.read_bytes()
+    refused = _import_2027(export, pack_copy)
+    assert refused.returncode == 4, refused.stdout + refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert (
+        "merged as r2027 from 2027-01-01, the tariff table would have no line in force on their dates that "
+        "matches a code of these lists: coverage gap gap-s232-wood-2027 in measures/s232.toml (hts_include: "
+        "940161, 940340)."
+    ) in message
+    assert "nothing was written" in message
+    assert "Add the codes this revision gives those goods to each list first" in message
+    assert table.read_bytes() == before
+    assert not (table.parent / ".mfn.csv.staging").exists()
+    _wood_gap_codes(pack_copy, '"940161", "940340", "940162", "940341"')
+    done = _import_2027(export, pack_copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "warning measures/s232.toml gap-s232-wood-2027: HTS codes that match no tariff line of its dates: 2 of "
+        "the 4 it covers (940161, 940340)"
+    ) in " ".join(done.stdout.split())
+    merged = pl.read_csv(table, infer_schema=False).filter(pl.col("hts").str.starts_with("9401"))
+    assert merged.filter(pl.col("effective_to").is_null())["hts"].to_list() == ["94016200"]
+    load_rules(pack_copy)  # the pack loads
+
+
+def test_import_hts_repairs_a_pack_whose_only_fault_is_a_list_matching_nothing(
+    tmp_path: Path, pack_copy: Path
+) -> None:
+    """A pack whose gap lists only the codes of a revision not yet imported is refused by every command; it
+    refused the import of that revision too (exit 4), the one command that would repair it."""
+    _wood_gap_codes(pack_copy, '"940162", "940341"')
+    with pytest.raises(RulePackError, match="coverage gap gap-s232-wood-2027: none of the 2 HTS codes"):
+        load_rules(pack_copy)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(RENUMBERED_WOOD))
+    done = _import_2027(export, pack_copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "gap-s232-wood-2027" not in done.stdout  # both its codes match a line now
+    assert (
+        unmatched_scope(load_rules(pack_copy)).filter(pl.col("measure_id") == "gap-s232-wood-2027").is_empty()
+    )
 
 
 @pytest.mark.parametrize(
@@ -772,7 +852,7 @@ def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     assert "imported 13 entries" in report
     assert "entries by SDN type: 2 individual, 3 vessel, 1 aircraft, 7 entity" in report
     assert (
-        "pack us matches individual, entity ([denied_parties] party_types): 9 entries; 4 not matched "
+        "pack rules/us matches individual, entity ([denied_parties] party_types): 9 entries; 4 not matched "
         "(3 vessel, 1 aircraft)"
     ) in report
     # The count follows the pack named: one that matches vessels too leaves out the aircraft only.
@@ -789,6 +869,41 @@ def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
     assert (
         "matches individual, entity, vessel ([denied_parties] party_types): 12 entries; 1 not matched (1 aircraft)"
     ) in " ".join(done.stdout.split())
+
+
+def test_import_sdn_writes_the_list_a_pack_names_before_reading_the_pack(tmp_path: Path) -> None:
+    """import-sdn loaded the whole pack first, only for the report: when risk.toml already named the list being
+    written (the natural order when replacing it) or the pack failed to load, it exited 4 and wrote nothing.
+    The list is written first, and only risk.toml's [denied_parties] is read; where even that fails, the counts
+    per type are printed with a note."""
+    sdn = ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    risk = pack / "risk.toml"
+    text = risk.read_text(encoding="utf-8")
+    named = text.replace('file = "screening/ofac_sdn_2024-05-03.csv"', 'file = "screening/sdn_new.csv"')
+    assert named != text
+    risk.write_text(named, encoding="utf-8")
+    (pack / "tariff.toml").write_text("not = [toml", encoding="utf-8")  # and the pack does not load
+    target = pack / "screening" / "sdn_new.csv"
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert pl.read_csv(target).height == 13
+    assert (
+        "matches individual, entity ([denied_parties] party_types): 9 entries; 4 not matched (3 vessel, 1 aircraft)"
+    ) in " ".join(done.stdout.split())
+    assert f"pack{pack}matches" in "".join(done.stdout.split())  # a long path is folded across lines
+    # A [denied_parties] table that does not validate: the counts per type, and a note in place of the match.
+    risk.write_text(named.replace("threshold = 0.8", "threshold = 8"), encoding="utf-8")
+    target.unlink()
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert pl.read_csv(target).height == 13
+    report = " ".join(done.stdout.split())
+    assert "entries by SDN type: 2 individual, 3 vessel, 1 aircraft, 7 entity" in report
+    assert "note: the pack could not be read, so the entries it matches are not counted:" in report
+    assert f"{pack / 'risk.toml'}[denied_parties.threshold]" in "".join(done.stdout.split())
+    assert " matches individual" not in report
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -848,3 +849,22 @@ def test_a_measure_whose_list_is_all_dated_outside_its_period_is_refused(tmp_pat
         in str(error)
     )
     assert "outside its period (e.g. 95030000)" in str(error)
+
+
+def test_a_measure_listing_chapter_98_codes_only_loads_and_charges_their_lines(tmp_path: Path) -> None:
+    """The engine matches a list against the declared code, and the tariff table never holds chapters 98 and
+    99: a measure listing only 9802.00.40 was refused as covering no goods, although the engine charges it on a
+    line declared 9802.00.40.00 (the previous build did)."""
+    copy = copy_pack(tmp_path)
+    (copy / "measures" / "ch98.toml").write_text(
+        '[[measures]]\nid = "test-ch98"\ncomponent = "test"\nheading = "9903.99.99"\norigins = ["DE"]\n'
+        'rate = "0.10"\nstacking_group = "s301"\nhts_include = ["98020040"]\neffective_from = 2026-03-01\n'
+        'citation = { instrument = "Hypothetical instrument for tests" }\n',
+        encoding="utf-8",
+    )
+    loaded = load_rules(copy)
+    assert unmatched_scope(loaded).filter(pl.col("measure_id") == "test-ch98").is_empty()
+    line = {**BASE_LINE, "arrival_date": "2026-03-10", "hts_code": "9802.00.40.00"}
+    result = screening.screen(pl.DataFrame([line], schema=dict.fromkeys(line, pl.String())), rules=loaded)
+    charged = result.components.filter(pl.col("measure_id") == "test-ch98")
+    assert charged.select("amount_usd").rows() == [(Decimal("10.00"),)]

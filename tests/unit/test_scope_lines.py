@@ -112,3 +112,22 @@ def test_an_entry_dated_outside_its_measure_is_not_counted() -> None:
         ("m", "include"): (1, 0, []),
         ("n", "include"): (0, 0, []),  # no entry in its dates: a list that covers nothing as well
     }
+
+
+def test_codes_of_chapters_the_table_never_holds_are_matched() -> None:
+    """The engine matches a list against the declared code: a 9802.00.40 or 9903 entry covers the lines declared
+    with it although the table (chapters 1-97) has no line there. They were counted as matching nothing, so a
+    list of them alone was refused and ``rules check`` warned of 624 such entries in the U.S. pack."""
+    rows = [
+        ("m", "98020040", "include", None, None),
+        ("m", "9903880100", "include", None, None),
+        ("m", "98", "exclude", None, None),
+        ("n", "98020040", "include", None, None),
+        ("n", "61099999", "include", None, None),  # a code of chapter 61 that no line has still counts
+    ]
+    rules = (measure("m", dt.date(2025, 6, 1)), measure("n", dt.date(2025, 6, 1)))
+    assert summary(rows, *rules) == {
+        ("m", "include"): (2, 0, []),
+        ("m", "exclude"): (1, 0, []),
+        ("n", "include"): (2, 1, ["61099999"]),
+    }
