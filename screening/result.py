@@ -350,6 +350,10 @@ def build_summary(
             "content_hash": pack.content_hash,
             "fx_official": pack.fx.rates.official,
             "fx_note": "approximation of certified rates" if not pack.fx.rates.official else "certified",
+            # Where the exchange rates come from and how settled they are (``screen explain`` prints them beside
+            # a converted line; the run folder does not hold the pack).
+            "fx_citation": pack.fx.rates.citation.render(),
+            "fx_confidence": pack.fx.rates.confidence,
             **_facts_age(pack, dates),
         },
         "inputs": inputs,
@@ -374,6 +378,7 @@ def build_summary(
         },
         "risk": risk_summary(facts, risk, dates),
         "decision_rules": _decision_rules(facts, citations),
+        "decision_rule_details": _decision_rule_details(pack, facts),
     }
 
 
@@ -403,6 +408,40 @@ def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dic
         else f"{citation} (confidence: {confidence})"
         for rule_id, citation, confidence in rows.select("rule_id", "citation", "confidence").iter_rows()
     }
+
+
+#: Fields of a decision rule that ``screen explain`` prints beside its citation: its limits (threshold, gift
+#: limits by sender country, informal-entry limits), a postal regime's rates and per-item amounts, and its note.
+_DETAIL_FIELDS: Final[set[str]] = {
+    "amount_usd",
+    "limit_usd",
+    "sender_limits",
+    "informal_max_usd",
+    "chapter99_max_usd",
+    "ad_valorem_rate",
+    "origin_rates",
+    "specific_per_item_usd",
+    "specific_bands",
+    "note",
+}
+
+
+def _decision_rule_details(pack: RulePack, facts: _PackageFacts) -> dict[str, dict[str, Any]]:
+    """The limits, rates and note of each decision rule of :func:`_decision_rules` that has any (a citation that
+    says "see note" needs its note), as the pack writes them."""
+    if not facts.count:
+        return {}
+    decided = set(facts.rule_ids)
+    details = {
+        rule.id: {
+            name: value
+            for name, value in rule.model_dump(mode="json", include=_DETAIL_FIELDS).items()
+            if value not in (None, {}, [])
+        }
+        for rule in pack.all_rules()
+        if rule.id in decided
+    }
+    return {rule_id: shown for rule_id, shown in sorted(details.items()) if shown}
 
 
 def risk_summary(facts: _PackageFacts, risk: ResolvedRisk | None, dates: Sequence[dt.date]) -> dict[str, Any]:

@@ -832,10 +832,10 @@ def test_explain_shows_every_part_of_a_package_screened_in_two_batches(tmp_path:
     done = screen("run", manifest, "--out", tmp_path / "out", "--batch-size", "2", "--quiet")
     assert done.returncode == 0, done.stderr
     explained = explain_package(tmp_path / "out", "A1")
-    assert [part["lines"] for part in explained["parts"]] == [1, 1]
+    assert [part["package"]["lines"] for part in explained["parts"]] == [1, 1]
     text = render_text(explained)
     assert "screened in 2 parts" in text
-    assert text.count("part 1:") == text.count("part 2:") == 1
+    assert text.count("DECISION (part 1 of 2: line 1)") == text.count("DECISION (part 2 of 2: line 2)") == 1
 
 
 def test_import_sdn_converts_the_ofac_layout(tmp_path: Path) -> None:
@@ -944,7 +944,7 @@ def test_explain_shows_the_rejected_lines_of_a_package_and_unsettled_sources(tmp
     explained = explain_package(tmp_path / "out", "P2")
     assert [(r["line_no"], r["code"]) for r in explained["rejected_lines"]] == [("1", "duplicate-line")]
     text = render_text(explained)
-    assert "line 1 REJECTED, not screened" in text
+    assert "a copy of line 1, ignored (duplicate-line)" in text
     unsettled = {c["measure_id"] for c in explained["components"] if c["confidence"] != "confirmed"}
     assert unsettled, "the case needs a component the pack does not hold settled"
     assert "(confidence: unconfirmed)" in text

@@ -224,7 +224,11 @@ def test_each_package_names_the_rule_that_made_its_entry_type_and_the_summary_an
     run = tmp_path / "run"
     result.write(run)
     text = render_text(explain_package(run, "FORMAL"))
-    assert "  entry type: formal  (rule informal-limit-2500)\n  source: 19 CFR 143.21" in text
+    assert (
+        "  entry type: formal  (rule informal-limit-2500; informal entry up to $2500.00; Chapter 99 articles up to"
+        " $250.00; its note under RULE NOTES)"
+        "\n  source: 19 CFR 143.21"
+    ) in text
 
 
 def test_chapter_99_articles_over_250_need_a_formal_entry_until_cbp_suspended_that_clause(

@@ -1,0 +1,337 @@
+"""``screen explain``: what an analyst needs to justify each decision, read from a run's output folder."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from click.testing import CliRunner
+
+import screening
+from screening.cli import main
+from screening.explain import explain_package, render_text
+from screening.screener import screen_files_in_batches
+
+from ..conftest import BASE_LINE, US_PACK
+
+
+def _screened(tmp_path: Path, rows: list[dict[str, Any]], name: str = "out", **options: Any) -> Path:
+    """The output folder of a whole-day run of ``rows`` (overrides of the base line)."""
+    columns = dict.fromkeys([*BASE_LINE, *(c for row in rows for c in row)], pl.String())
+    frame = pl.DataFrame([{**BASE_LINE, **row} for row in rows], schema=columns)
+    out = tmp_path / name
+    screening.screen(frame, rules=US_PACK, **options).write(out)
+    return out
+
+
+def _in_batches(tmp_path: Path, rows: list[dict[str, Any]], **options: Any) -> Path:
+    """The output folder of ``screen run --batch-size 2`` over ``rows``, in file order."""
+    manifest = tmp_path / "manifest.csv"
+    pl.DataFrame([{**BASE_LINE, **row} for row in rows]).write_csv(manifest)
+    out = tmp_path / "out"
+    screen_files_in_batches([manifest], out=out, batch_size=2, rules=US_PACK, **options)
+    return out
+
+
+def _section(text: str, title: str) -> list[str]:
+    """The lines of the section headed ``title`` (up to the next blank line)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def test_each_part_of_a_split_package_has_its_own_decision_totals_score_and_routing(tmp_path: Path) -> None:
+    """A package whose lines came in two batches has a ``packages`` row per part. The explanation took part 1's
+    row for the decision, value, total due, score and routing while listing both parts' lines and flags: "1
+    line(s)" over 3 lines, a total of part 1 beside part 2's duties, part 2's e-cigarette flag under part 1's
+    score 0. Each part is now explained on its own and every line, component, flag and queue row names its part;
+    a package of mail charged per item in two batches (package-level components only) gets its components
+    split between its parts too."""
+    out = _in_batches(
+        tmp_path,
+        [
+            {"package_id": "A1", "declared_value": "900"},
+            {"package_id": "B1", "consignee_name": "Bob Keller"},
+            {
+                "package_id": "A1",
+                "line_no": "2",
+                "hts_code": "8543.40.00.00",
+                "description": "e-cigarette vape pen",
+                "country_of_origin": "CN",
+                "declared_value": "300",
+            },
+            {"package_id": "A1", "line_no": "3", "declared_value": "20"},
+            *(
+                {
+                    "package_id": package_id,
+                    "line_no": line_no,
+                    "mode": "postal",
+                    "arrival_date": "2025-09-10",
+                    "country_of_origin": "CN",
+                    "consignee_name": name,
+                }
+                for package_id, line_no, name in (("M1", "1", "Mia"), ("C1", "1", "Carl"), ("M1", "2", "Mia"))
+            ),
+        ],
+        postal_method="specific",
+    )
+    explained = explain_package(out, "A1")
+    parts = explained["parts"]
+    assert [(p["part"], p["of"], p["line_nos"]) for p in parts] == [(1, 2, [1]), (2, 2, [2, 3])]
+    assert [p["package"]["risk_score"] for p in parts] == [0, 40]
+    assert [(line["line_no"], line["part"]) for line in explained["lines"]] == [(1, 1), (2, 2), (3, 2)]
+    assert [(f["rule_id"], f["part"]) for f in explained["flags"]] == [("high-risk-e-cigarette", 2)]
+    assert [q["part"] for q in explained["queues"]] == [2]
+    assert [len(p["queues"]) for p in parts] == [0, 1]
+    for part in parts:  # each part's components add up to its own total due
+        charged = [c for c in explained["components"] if c["part"] == part["part"]]
+        assert sum(Decimal(c["amount_usd"]) for c in charged) == Decimal(part["package"]["total_due_usd"])
+    package_level = [(c["component"], c["part"]) for c in explained["components"] if c["line_no"] is None]
+    assert package_level == [
+        ("express_consignment", 1),
+        ("mpf_informal", 1),
+        ("express_consignment", 2),
+        ("mpf_formal", 2),
+    ]
+    text = render_text(explained)
+    assert "3 line(s) in 2 parts" in text
+    assert _section(text, "RISK (part 1 of 2: line 1)") == [
+        "RISK (part 1 of 2: line 1)  score 0",
+        "  no risk rule fired",
+    ]
+    risk = _section(text, "RISK (part 2 of 2: lines 2, 3)")
+    assert risk[0] == "RISK (part 2 of 2: lines 2, 3)  score 40"
+    assert "high-risk-e-cigarette" in risk[1]
+    assert _section(text, "ROUTING (part 1 of 2: line 1)")[1] == "  no queue → release"
+    assert "→ inspect" in _section(text, "ROUTING (part 2 of 2: lines 2, 3)")[1]
+    second = _section(text, "DECISION (part 2 of 2: lines 2, 3)")
+    assert f"total due ${parts[1]['package']['total_due_usd']}" in second[-1]
+    assert [line.split(".")[0].strip() for line in _section(text, "LINES (part 2 of 2: lines 2, 3)")[1:]] == [
+        "2",
+        "3",
+    ]
+    mail = explain_package(out, "M1")
+    assert [(c["component"], c["part"]) for c in mail["components"]] == [
+        ("dutiable_mail", 1),
+        ("postal_specific", 1),
+        ("dutiable_mail", 2),
+        ("postal_specific", 2),
+    ]
+    done = CliRunner().invoke(main, ["explain", "A1", "--run", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    assert [p["package"]["total_due_usd"] for p in json.loads(done.output)["parts"]] == [
+        p["package"]["total_due_usd"] for p in parts
+    ]
+
+
+def test_a_line_in_another_currency_shows_its_conversion_and_the_rates_source(tmp_path: Path) -> None:
+    """A line declared in euros showed only its dollar value; the exchange rates' source and their standing
+    (approximations, not the certified rates) were nowhere in the run's outputs."""
+    out = _screened(tmp_path, [{"currency": "EUR", "declared_value": "750"}, {"line_no": "2"}])
+    summary = json.loads((out / "summary.json").read_text())
+    assert "19 CFR 159.32-159.36" in summary["rules"]["fx_citation"]
+    assert summary["rules"]["fx_confidence"] == "unconfirmed"
+    explained = explain_package(out, "P1")
+    euro = explained["lines"][0]
+    assert (euro["currency"], euro["declared_value"], euro["fx_usd_per_unit"], euro["fx_rate_date"]) == (
+        "EUR",
+        "750.000000",
+        "1.0845000000",
+        "2025-03-10",
+    )
+    assert explained["fx"]["citation"] == summary["rules"]["fx_citation"]
+    assert (explained["fx"]["confidence"], explained["fx"]["official"]) == ("unconfirmed", False)
+    text = render_text(explained)
+    assert "value EUR 750.00 x 1.0845 (rate of 2025-03-10) = $813.38" in text
+    assert "  2. 6109.10.00.12  'cotton t-shirt'  origin DE  value $100.00  " in text  # dollars: as they were
+    fx = _section(text, "FX")
+    assert "NOT certified (approximation of certified rates)" in fx[0]
+    assert fx[1] == f"  source: {summary['rules']['fx_citation']} (confidence: unconfirmed)"
+
+
+def test_a_consignee_day_total_lists_the_packages_added_in_and_says_the_key_is_the_engine_s_reading(
+    tmp_path: Path,
+) -> None:
+    """A package judged on its consignee's day total gave the total only: not which other packages made it, how
+    the key was formed, nor that the key is the engine's reading of "one person on one day", which the law
+    does not define (DOMAIN.md section 2)."""
+    many = [{"package_id": f"Q{n:02}", "declared_value": "10"} for n in range(23)]
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": "P1", "declared_value": "300"},
+            {
+                "package_id": "P2",
+                "declared_value": "350",
+                "consignee_name": "ANNA  keller",
+                "consignee_postal_code": "20001-4321",
+            },
+            {"package_id": "P3", "declared_value": "200", "arrival_date": "2025-03-11"},
+            {"package_id": "I1", "consignee_id": "C-77", "consignee_name": "Ivo", "declared_value": "500"},
+            {"package_id": "I2", "consignee_id": "C-77", "consignee_name": "Ivo Z.", "declared_value": "400"},
+            *({**row, "consignee_name": "Many"} for row in many),
+        ],
+    )
+    explained = explain_package(out, "P1")
+    day = explained["parts"][0]["consignee_day"]
+    assert (day["value_usd"], day["own_value_usd"], day["others_count"]) == ("650.00", "300.00", 1)
+    assert [(o["package_id"], o["value_usd"]) for o in day["others"]] == [("P2", "350.00")]
+    assert day["consignee_key"] == "name:anna keller|20001"
+    assert "not defined in 19 CFR 10.151" in day["key_reading"]
+    text = render_text(explained)
+    section = _section(text, "CONSIGNEE-DAY")
+    assert (
+        section[0]
+        == "CONSIGNEE-DAY  $650.00 on 2025-03-10: this package $300.00 and 1 other package row(s) $350.00"
+    )
+    assert (
+        "no consignee id given: the consignee name normalised to 'anna keller' plus ZIP 20001" in section[1]
+    )
+    assert section[2].startswith(
+        "  ENGINE'S READING, NOT LAW: this key is the engine's reading of 'one person"
+    )
+    assert section[3] == "  + P2  $350.00"
+    by_id = explain_package(out, "I2")["parts"][0]["consignee_day"]
+    assert by_id["key_formed_from"] == "the consignee id 'C-77', as the filer gave it"
+    assert [o["package_id"] for o in by_id["others"]] == ["I1"]
+    crowded = explain_package(out, "Q00")
+    listed = crowded["parts"][0]["consignee_day"]
+    assert (listed["others_count"], len(listed["others"]), listed["others_value_usd"]) == (22, 20, "220.00")
+    assert "  + 2 more (not listed)" in render_text(crowded)
+    # A package alone on its day adds no section.
+    alone = explain_package(out, "P3")
+    assert alone["parts"][0]["consignee_day"] is None
+    assert "CONSIGNEE-DAY" not in render_text(alone)
+    # In batches a package is judged on the running total as it comes: P3 of a later batch is not in P2's
+    # total, nor listed.
+    batches = tmp_path / "batches"
+    batches.mkdir()
+    split = _in_batches(
+        batches,
+        [
+            {"package_id": "P1", "declared_value": "300"},
+            {"package_id": "P2", "declared_value": "350"},
+            {"package_id": "P3", "declared_value": "200"},
+        ],
+    )
+    assert explain_package(split, "P1")["parts"][0]["consignee_day"] is None  # the day's first: alone then
+    early = explain_package(split, "P2")["parts"][0]["consignee_day"]
+    assert (early["value_usd"], [o["package_id"] for o in early["others"]]) == ("650.00", ["P1"])
+    assert early["outside_outputs_usd"] is None
+    late = explain_package(split, "P3")["parts"][0]["consignee_day"]
+    assert (late["value_usd"], [o["package_id"] for o in late["others"]]) == ("850.00", ["P1", "P2"])
+    # A total carried in a --state from an earlier run holds packages this run's outputs do not: said so.
+    state = tmp_path / "day.state"
+    for hour, package_id in enumerate(("E1", "E2")):
+        manifest = tmp_path / f"hour{hour}.csv"
+        pl.DataFrame([{**BASE_LINE, "package_id": package_id, "declared_value": "300"}]).write_csv(manifest)
+        resumed = tmp_path / f"hour{hour}"
+        screen_files_in_batches([manifest], out=resumed, batch_size=2, rules=US_PACK, state_path=state)
+    carried = explain_package(resumed, "E2")["parts"][0]["consignee_day"]
+    assert (carried["others_count"], carried["outside_outputs_usd"]) == (0, "300.00")
+    assert "$300.00 came from packages screened before this run (into its --state)" in render_text(
+        explain_package(resumed, "E2")
+    )
+    # With history, the prior days' figures are not in the outputs: the explanation says so.
+    later = _screened(
+        tmp_path,
+        [
+            {"package_id": "N1", "arrival_date": "2025-03-12"},
+            {"package_id": "N2", "arrival_date": "2025-03-12"},
+        ],
+        name="later",
+        history=[out],
+    )
+    text = render_text(explain_package(later, "N1"))
+    assert (
+        "history (--history, 1 source(s)): the consignee's prior days are counted for the risk rules only"
+        in text
+    )
+
+
+def test_a_gift_shows_its_limit_and_a_rule_s_note_is_printed(tmp_path: Path) -> None:
+    """A gift line showed ``rule: gift-100`` without the limit that applied ($200 for gifts sent from VI); a
+    rule whose citation says "see note" had no note anywhere in the run's outputs."""
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": "G1", "gift": "true", "shipper_country": "VI", "declared_value": "150"},
+            {"package_id": "S1", "arrival_date": "2026-03-10", "consignee_name": "Sam"},
+        ],
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["decision_rule_details"]["gift-100"]["sender_limits"]["VI"] == "200.00"
+    gift = explain_package(out, "G1")
+    assert gift["decision"]["gift_limits"] == [{"line_no": 1, "sent_from": "VI", "limit_usd": "200.00"}]
+    text = render_text(gift)
+    assert "  rule: gift-100; gift limit $100.00, $200.00 for gifts sent from AS, GU, VI;" in text
+    assert "  gift limit, line 1 (sent from VI): $200.00 of gift value per person per day" in text
+    suspended = explain_package(out, "S1")
+    assert "see note" in suspended["decision"]["citation"]
+    assert suspended["decision"]["details"]["note"].startswith("After Learning Resources v. Trump")
+    notes = _section(render_text(suspended), "RULE NOTES")
+    assert notes[1].startswith("  eo-2026-02-20-all: After Learning Resources v. Trump (2026-02-20)")
+
+
+def test_a_postal_duty_per_item_shows_the_regime_s_bands_and_its_lines_origin_rates(tmp_path: Path) -> None:
+    """``postal_specific $200.00`` was printed with no band, rate or regime amounts."""
+    out = _screened(
+        tmp_path,
+        [{"mode": "postal", "arrival_date": "2025-09-10", "country_of_origin": "CN"}],
+        postal_method="specific",
+    )
+    explained = explain_package(out, "P1")
+    assert explained["entry"]["details"]["specific_bands"][-1] == {
+        "max_inclusive": False,
+        "max_rate": None,
+        "usd": "200.00",
+    }
+    postal = [c for c in explained["components"] if c["component"] == "postal_specific"]
+    assert [(c["how"], c["amount_usd"]) for c in postal] == [("per postal item", "200.00")]
+    text = render_text(explained)
+    assert "postal_specific [postal-all-ieepa-rate]  per postal item = $200.00" in text
+    assert "regime's bands by the origin's rate: under 16% $80.00; up to 25% $160.00; higher $200.00" in text
+    assert "origin rates of its lines: CN 30%" in text
+
+
+def test_a_copy_of_a_line_reads_as_a_copy_ignored(tmp_path: Path) -> None:
+    """A ``duplicate-line`` reject was printed "line 1 REJECTED, not screened" under the screened line 1."""
+    out = _screened(tmp_path, [{}, {}])
+    explained = explain_package(out, "P1")
+    assert [(r["code"], r["part"]) for r in explained["rejected_lines"]] == [("duplicate-line", 1)]
+    lines = _section(render_text(explained), "LINES")
+    assert lines[2].startswith("  a copy of line 1, ignored (duplicate-line): ")
+    assert "REJECTED" not in "\n".join(lines)
+
+
+def test_a_jewel_count_component_says_what_it_is_charged_per(tmp_path: Path) -> None:
+    """Every specific component read "per unit of the tariff line's rate (its quantity, or gross kg ...)",
+    which is wrong for a part-value rate's count (``mfn_part_jewel``: per jewel over 7)."""
+    out = _screened(
+        tmp_path,
+        [
+            {
+                "hts_code": "9105.19.30.00",
+                "country_of_origin": "CH",
+                "declared_value": "900.00",
+                "quantity": "2",
+                "part_values": "jewel=17; case=100",
+            }
+        ],
+    )
+    explained = explain_package(out, "P1")
+    how = {c["component"]: c["how"] for c in explained["components"] if c["component"].startswith("mfn")}
+    assert how["mfn_part_jewel"] == (
+        "$0.02800000 per jewel (count from part_values, less 7 where the rate says over 7, times quantity)"
+    )
+    assert how["mfn_part_case"] == "base $100.00 x rate 0.03700000"
+    assert how["mfn_specific"].startswith("$0.43000000 per unit of the tariff line's rate")
+    jewel = next(line for line in render_text(explained).splitlines() if "mfn_part_jewel" in line)
+    assert (
+        "per jewel (count from part_values, less 7 where the rate says over 7, times quantity) = $" in jewel
+    )
+    assert "per unit" not in jewel
