@@ -1076,12 +1076,14 @@ def _assess(
     by_goods = assess.goods_measures(
         goods, dutiable_goods, resolved.measures, resolved.measure_scope, resolved.tariff
     )
-    measured = _materialise(assess.measure_components(lines.lazy(), by_goods))
+    # The measures the goods are exempt from are shown (at $0.00, saying why), not summed into the duty.
+    measured, exempted = assess.split_exempt(_materialise(assess.measure_components(lines.lazy(), by_goods)))
     charged_parts = _materialise(part_rates.charged_part_components(lines.lazy(), resolved.tariff_parts))
     line_components = pl.concat(
         [
             assess.own_components(lines.lazy(), goods),
             measured.drop(assess.LINE_ROW),
+            exempted.drop(assess.LINE_ROW),
             charged_parts.drop(assess.LINE_ROW),
         ],
         how="vertical",

@@ -69,6 +69,27 @@ def cite(instrument: str, url: str, sources: Iterable[str], pinpoint: str | None
     return out
 
 
+def exemption_headings(
+    entry: dict[str, Any],
+    sources: Iterable[str],
+    *,
+    usmca: dict[str, str] | None = None,
+    not_with: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``entry`` with the headings DOMAIN.md gives goods exempt from the measure (by origin for a USMCA claim, by
+    ``not_with`` group) and the source tags those headings rest on added to its citation. Only headings
+    DOMAIN.md states, never inferred: a group or origin it gives none for is left out (its exemption still
+    shows on the line, without a heading)."""
+    out = dict(entry)
+    if usmca:
+        out["usmca_exempt_headings"] = dict(usmca)
+    if not_with:
+        out["not_with_headings"] = {g: h for g, h in not_with.items() if g in entry["not_with"]}
+    cited = out["citation"]["sources"]
+    out["citation"] = {**out["citation"], "sources": [*cited, *(t for t in sources if t not in cited)]}
+    return out
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -88,8 +109,8 @@ def _toml_value(value: Any) -> str:
 #: Key order of every written entry (readers see id, scope, rate, period, then the record).
 KEY_ORDER = (
     "id", "component", "heading", "origins", "origins_exclude", "modes", "hts_include", "hts_include_file",
-    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with", "in_place_of",
-    "usmca_exempt", "effective_from", "effective_to", "effective_time", "confidence", "assumption", "note", "citation",
+    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with",
+    "not_with_headings", "in_place_of", "usmca_exempt", "usmca_exempt_headings", "effective_from", "effective_to", "effective_time", "confidence", "assumption", "note", "citation",
 )  # fmt: skip
 
 
@@ -788,12 +809,31 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                          "https://www.mondaq.com/unitedstates/international-trade-investment/1661550/administration-implements-40-ieepa-tariffs-on-brazil",
                          ["S120", "S37", "S48"], "heading 9903.01.77"),
     })  # fmt: skip
+    # DOMAIN.md 3c: "232-covered goods were exempt from reciprocal via 9903.01.33 [S113][S99]". The Annex II
+    # heading (9903.01.32) and the India and Brazil duties' 232 headings are not in DOMAIN.md: none given.
+    s232_heading = dict.fromkeys(S232_GROUPS, "9903.01.33")
+    measures = [
+        exemption_headings(m, ["S113", "S99"], not_with=s232_heading)
+        if m["stacking_group"] == "ieepa_reciprocal"
+        else m
+        for m in measures
+    ]
     return measures, []
 
 
 # --------------------------------------------------------------------------------------------------------
 # IEEPA "fentanyl / border" duties on CA and MX (the CN/HK measures are in tariff.toml)
 # --------------------------------------------------------------------------------------------------------
+
+
+#: Why the USMCA heading of the CA fentanyl measures is written as DOMAIN.md gives it, and what reads otherwise.
+CA_USMCA_HEADING_NOTE = (
+    "A USMCA claim shows the exemption with heading 9903.01.26, as DOMAIN.md 3b gives it for USMCA goods of "
+    "Canada (usmca_exempt_headings). CONFLICT: the HTSUS text of 9903.01.26 (2025 Rev 32, 2026 Rev 10) reads "
+    "'Articles the product of Canada, as provided for in subdivision (v)(iv) of U.S. note 2' (a reciprocal-duty "
+    "subdivision), while 9903.01.14 reads 'Articles that are entered free of duty under the terms of general "
+    "note 11 ... as related to the USMCA'; which heading a claimed line reports is not settled here."
+)
 
 
 def build_fentanyl() -> tuple[list, list]:
@@ -869,6 +909,11 @@ def build_fentanyl() -> tuple[list, list]:
             "confidence": "confirmed" if origin == "CA" else "unconfirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
             "citation": cite(instrument, url, sources, f"heading {heading}"),
         }  # fmt: skip
+        if usmca and origin == "CA":
+            # DOMAIN.md 3b (and 1, 2025-08-01): USMCA goods of CA report 9903.01.26 [S116][S37b]. MX: DOMAIN.md
+            # gives no USMCA heading (none written). The HTSUS texts read otherwise (see the note): CONFLICT.
+            entry = exemption_headings(entry, ["S116", "S37b"], usmca={"CA": "9903.01.26"})
+            entry["note"] += " " + CA_USMCA_HEADING_NOTE
         measures.append(entry)
     gaps = [
         {
@@ -2128,6 +2173,13 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
                          "https://www.craneww.com/knowledge-center/trade-advisory-notices/temporary-10-import-duty-imposed-under-section-122-of-the-trade-act-of-1974",
                          ["S33", "S34", "S35", "S36"], "heading 9903.03.01"),
     }  # fmt: skip
+    # DOMAIN.md 3f: exemptions .06 Sec. 232 goods, .07 USMCA CA, .08 USMCA MX [S36][S33]; 3e: 9903.03.06 [S36][S133].
+    measure = exemption_headings(
+        measure,
+        ["S36", "S33", "S133"],
+        usmca={"CA": "9903.03.07", "MX": "9903.03.08"},
+        not_with=dict.fromkeys(S232_GROUPS, "9903.03.06"),
+    )
     # DOMAIN.md 0.6 and 0.12 ("least-sure fact 1"): no extension or replacement was found, but that the surcharge
     # simply lapsed is UNCONFIRMED. Not charged from 2026-07-24; shown at rate 0 on the lines it covered, so the
     # doubt is visible with their duties.
@@ -2153,7 +2205,9 @@ HEADER = """# {title}
 # script, not this file. Rates, dates and stacking follow ../shared/DOMAIN.md (source tags [Sn] in `sources`);
 # uncertain facts carry confidence "unconfirmed"/"conflict" with the reason in `note`.
 # stacking_group: only the lowest priority number inside a group applies to a line; not_with: the measure is
-# dropped from a line that also carries a measure of one of these groups.
+# dropped from a line that also carries a measure of one of these groups. Such a line, and a USMCA claim on goods
+# a usmca_exempt measure spares, shows the measure at $0.00 saying why; usmca_exempt_headings (by origin) and
+# not_with_headings (by group) give the exemption's heading where DOMAIN.md states one.
 """
 
 PROGRAMS = {

@@ -63,6 +63,8 @@ SomeCountries = Annotated[tuple[str, ...], AfterValidator(_check_countries), Fie
 #: Modes a rule applies to: at least one.
 SomeModes = Annotated[tuple[Mode, ...], Field(min_length=1)]
 HtsPrefixes = Annotated[tuple[str, ...], AfterValidator(_check_prefixes)]
+#: A Chapter 99 (or any HTSUS) heading as written: ``9903.03.06``.
+Heading = Annotated[str, StringConstraints(pattern=r"^\d{4}\.\d{2}\.\d{2}$")]
 
 
 def not_a_float(value: object) -> object:
@@ -386,6 +388,18 @@ class Measure(Scoped):
     not_with: tuple[str, ...] = Field(
         default=(), description="stacking groups whose presence on the line removes this measure"
     )
+    usmca_exempt_headings: dict[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")], Heading] = Field(
+        default_factory=dict,
+        description="by origin: the Chapter 99 heading that goods claimed under USMCA report for their "
+        "exemption from this measure (Section 122: CA 9903.03.07, MX 9903.03.08), as DOMAIN.md gives it; the "
+        "line's exemption component carries it (an origin without one: no heading, the text still says why)",
+    )
+    not_with_headings: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$")], Heading] = Field(
+        default_factory=dict,
+        description="by not_with group: the Chapter 99 heading that goods report for their exemption from this "
+        "measure where that group removes it (Section 232 goods from Section 122: 9903.03.06), as DOMAIN.md "
+        "gives it; a group without one: no heading, the text still says why",
+    )
     assumption: str | None = Field(
         default=None,
         min_length=1,
@@ -393,6 +407,21 @@ class Measure(Scoped):
         "a fact no manifest field gives, say): every component of the measure carries it, unless a more "
         "specific assumption of the engine applies",
     )
+
+    @model_validator(mode="after")
+    def _exemption_headings_fit(self) -> Measure:
+        if self.usmca_exempt_headings and not self.usmca_exempt:
+            raise ValueError(
+                "usmca_exempt_headings given, but usmca_exempt is false: no claim exempts the goods"
+            )
+        if "*" not in self.origins:
+            outside = sorted(set(self.usmca_exempt_headings) - set(self.origins))
+            if outside:
+                raise ValueError(f"usmca_exempt_headings for origins the measure does not list: {outside}")
+        unknown = sorted(set(self.not_with_headings) - set(self.not_with))
+        if unknown:
+            raise ValueError(f"not_with_headings for groups that are not in not_with: {unknown}")
+        return self
 
 
 class CoverageGap(Scoped):

@@ -363,7 +363,11 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "stacking_group": pl.String(),
     "priority": pl.Int64(),
     "not_with": pl.List(pl.String()),
+    # The exemption headings (Measure.not_with_headings in the order of not_with, null where none;
+    # usmca_exempt_headings by origin).
+    "not_with_headings": pl.List(pl.String()),
     "usmca_exempt": pl.Boolean(),
+    "usmca_exempt_headings": pl.List(pl.Struct({"origin": pl.String(), "heading": pl.String()})),
     "gap": pl.Boolean(),
     "measure_assumption": pl.String(),
     "gap_in_place_of": pl.String(),
@@ -390,6 +394,11 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
             "stacking_group": rule.stacking_group,
             "priority": rule.priority,
             "not_with": list(rule.not_with),
+            "not_with_headings": [rule.not_with_headings.get(group) for group in rule.not_with],
+            "usmca_exempt_headings": [
+                {"origin": origin, "heading": heading}
+                for origin, heading in sorted(rule.usmca_exempt_headings.items())
+            ],
             "gap": False,
             "measure_assumption": rule.assumption,
             "gap_in_place_of": None,
@@ -401,6 +410,8 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
         "stacking_group": "gap_" + rule.id.replace("-", "_"),
         "priority": 0,
         "not_with": [],
+        "not_with_headings": [],
+        "usmca_exempt_headings": [],
         "gap": True,
         "measure_assumption": None,
         "gap_in_place_of": rule.in_place_of if isinstance(rule, CoverageGap) else None,

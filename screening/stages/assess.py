@@ -45,7 +45,12 @@ UNIT_DIVISORS = {"dozen": 12, "dozen-pairs": 12, "gross": 144, "thousand": 1000}
 
 
 def measures_for_keys(
-    keys: pl.LazyFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
+    keys: pl.LazyFrame,
+    measures: pl.DataFrame,
+    scope: pl.DataFrame,
+    tariff: TariffTable,
+    *,
+    exemptions: bool = False,
 ) -> pl.LazyFrame:
     """Measures that apply to each distinct measure key, after stacking rules.
 
@@ -66,23 +71,26 @@ def measures_for_keys(
 
     ``in_gap_of`` names the coverage gap on the key owed in place of the measure's stacking group (the
     gap's ``in_place_of``), else null (see :func:`_mark_gaps_in_place`).
+
+    With ``exemptions``, the rows also hold the measures the key's goods are exempt from (see
+    :func:`_exempt_measures`), with ``exemption`` saying why; ``exemption`` is null on a measure that applies.
     """
     # Origin, mode and USMCA scope do not depend on the HTS code: test them once per distinct place
     # (date, origin, mode, claim), then join the measures that pass to the keys.
     place = ["arrival_date", "country_of_origin", "mode", USMCA_CLAIMED]
+    usmca_removed = (pl.col("usmca_exempt") & pl.col(USMCA_CLAIMED)).fill_null(False)
+    in_place = (
+        (pl.col("origins").list.contains(pl.col("country_of_origin")) | pl.col("origins").list.contains("*"))
+        & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
+        & pl.col("modes").list.contains(pl.col("mode"))
+    )
     by_place = (
         keys.select(place)
         .unique()
         .join(measures.lazy(), on="arrival_date", how="inner")
-        .filter(
-            (
-                pl.col("origins").list.contains(pl.col("country_of_origin"))
-                | pl.col("origins").list.contains("*")
-            )
-            & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
-            & pl.col("modes").list.contains(pl.col("mode"))
-            & ~(pl.col("usmca_exempt") & pl.col(USMCA_CLAIMED))
-        )
+        # Exempted measures are carried on (marked) only where they are asked for.
+        .filter(in_place if exemptions else in_place & ~usmca_removed)
+        .with_columns(usmca_removed.alias(_USMCA_REMOVED))
         .drop("origins", "origins_exclude", "modes")
     )
     candidates = keys.join(by_place, on=place, how="inner", nulls_equal=True)
@@ -94,7 +102,10 @@ def measures_for_keys(
         .filter(pl.col("__applies") | pl.col("undetermined"))
         .unique(key_and_measure, maintain_order=True)
     )
-    in_scope = _settled_by_tariff_lines(in_scope, tariff, scope, key_and_measure)
+    in_scope = _settled_by_tariff_lines(in_scope, tariff, scope, key_and_measure).with_columns(
+        pl.col("undetermined").alias(_OPEN)
+    )
+    kept = in_scope.filter(~pl.col(_USMCA_REMOVED))
     # A zero rate left open by a short code charges nothing either way, unless its presence changes
     # other measures: one that another measure is not_with, or one that would displace a measure of its
     # group that charges something. Such a measure is settled at 0 (``zero_either_way``), not left open.
@@ -105,36 +116,123 @@ def measures_for_keys(
         & ~pl.col("stacking_group").is_in(blocking)
         & zero_rate.all().over([*MEASURE_KEY, "stacking_group"])
     )
-    in_scope = in_scope.with_columns(zero_either_way.alias("zero_either_way")).with_columns(
+    kept = kept.with_columns(zero_either_way.alias("zero_either_way")).with_columns(
         (pl.col("undetermined") & ~pl.col("zero_either_way")).alias("undetermined")
     )
-    winners = in_scope.filter(
-        pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
-    )
+    winners = kept.filter(_first_in_group())
     groups = winners.group_by(MEASURE_KEY).agg(pl.col("stacking_group").unique().alias("groups_present"))
-    applying = winners.join(groups, on=list(MEASURE_KEY), how="left").filter(
-        pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() == 0
-    )
+    with_groups = winners.join(groups, on=list(MEASURE_KEY), how="left")
+    applying = with_groups.filter(~_blocked())
     applying = _mark_gaps_in_place(applying)
     # One metal content share cannot be the base of the content duties of several groups (steel and
     # aluminum, say): how the share splits between them is not given.
     on_content = pl.col("base") == "metal_content"
     content_groups = pl.col("stacking_group").filter(on_content).n_unique().over(MEASURE_KEY)
-    return applying.with_columns((on_content & (content_groups > 1)).alias("shared_content")).select(
-        *MEASURE_KEY,
-        "measure_id",
-        "component",
-        "heading",
-        "rate",
-        "rate_rule",
-        "base",
-        "gap",
-        "undetermined",
-        "zero_either_way",
-        "shared_content",
-        "measure_assumption",
-        "in_gap_of",
-        "in_gap_of_non_metal",
+    applied = applying.with_columns(
+        (on_content & (content_groups > 1)).alias("shared_content"),
+        pl.lit(None, dtype=pl.String()).alias("exemption"),
+        pl.lit(None, dtype=pl.String()).alias("exemption_heading"),
+    ).select(_MEASURE_COLUMNS)
+    if not exemptions:
+        return applied
+    return pl.concat([applied, _exempt_measures(in_scope, with_groups, winners)], how="vertical")
+
+
+#: Internal column: the measure is taken off the key by a USMCA claim on goods it exempts.
+_USMCA_REMOVED = "__usmca_removed"
+#: Internal column: the short code leaves the measure's scope open (before a zero rate settles it at 0).
+_OPEN = "__open"
+#: The columns of :func:`measures_for_keys`.
+_MEASURE_COLUMNS = (
+    *MEASURE_KEY,
+    "measure_id",
+    "component",
+    "heading",
+    "rate",
+    "rate_rule",
+    "base",
+    "gap",
+    "undetermined",
+    "zero_either_way",
+    "shared_content",
+    "measure_assumption",
+    "in_gap_of",
+    "in_gap_of_non_metal",
+    "exemption",
+    "exemption_heading",
+)
+#: Why a measure in scope is not charged on a line: its goods are claimed under USMCA and it exempts them.
+USMCA_EXEMPTION: Final = "exempt: USMCA claim (the measure exempts goods claimed under USMCA)"
+#: Why a measure in scope is not charged on a line: a measure of a stacking group it is ``not_with`` is on the
+#: key (``{}``: the group, then that group's measure).
+NOT_WITH_EXEMPTION: Final = "exempt: not with stacking group {} ({} is on the line)"
+
+
+def _first_in_group() -> pl.Expr:
+    """The measure has the lowest priority of its stacking group on the key (only it applies)."""
+    return pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
+
+
+def _blocked() -> pl.Expr:
+    """A group the measure is ``not_with`` is among ``groups_present`` (the key's winning groups)."""
+    return pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() > 0
+
+
+def _exempt_measures(
+    in_scope: pl.LazyFrame, with_groups: pl.LazyFrame, winners: pl.LazyFrame
+) -> pl.LazyFrame:
+    """The measures a key's goods are exempt from, in the columns of :func:`measures_for_keys`.
+
+    A measure is listed where its scope holds the goods (not left open by a short code; no coverage gap) and it
+    would come first in its stacking group, but (a) the key's USMCA claim takes it off (``usmca_exempt``), or
+    (b) a measure of a group it is ``not_with`` is on the key, itself not left open (the first such group in
+    its ``not_with`` order). ``exemption`` says why and ``exemption_heading`` is the heading the pack gives
+    goods so exempt (``usmca_exempt_headings`` for the key's origin, ``not_with_headings`` for the group), else
+    null. Read from the per-key frames (distinct keys, not lines): a few rows.
+    """
+    key_and_measure = [*MEASURE_KEY, "measure_id"]
+    settled = ~pl.col(_OPEN) & ~pl.col("gap")
+    by_claim = in_scope.filter(_first_in_group() & pl.col(_USMCA_REMOVED) & settled)
+    claim_heading = (
+        by_claim.select(*key_and_measure, pl.col("usmca_exempt_headings").alias("__heading"))
+        .explode("__heading")
+        .filter(pl.col("__heading").struct.field("origin") == pl.col("country_of_origin"))
+        .select(*key_and_measure, pl.col("__heading").struct.field("heading").alias("exemption_heading"))
+    )
+    claimed = by_claim.join(claim_heading, on=key_and_measure, how="left", nulls_equal=True).with_columns(
+        pl.lit(USMCA_EXEMPTION).alias("exemption")
+    )
+    blockers = (
+        winners.filter(settled)
+        .group_by([*MEASURE_KEY, "stacking_group"])
+        .agg(pl.col("measure_id").min().alias("__blocker"))
+        .rename({"stacking_group": "__group"})
+    )
+    by_group = with_groups.filter(_blocked() & settled)
+    first_group = (
+        by_group.select(
+            *key_and_measure,
+            pl.col("not_with").alias("__group"),
+            pl.col("not_with_headings").alias("exemption_heading"),
+        )
+        .explode("__group", "exemption_heading")
+        .join(blockers, on=[*MEASURE_KEY, "__group"], how="inner", nulls_equal=True, maintain_order="left")
+        .group_by(key_and_measure)
+        .agg(pl.all().first())
+    )
+    grouped = by_group.join(first_group, on=key_and_measure, how="inner", nulls_equal=True).with_columns(
+        pl.format(NOT_WITH_EXEMPTION, pl.col("__group"), pl.col("__blocker")).alias("exemption")
+    )
+    settled_columns = {
+        "undetermined": pl.lit(False),
+        "zero_either_way": pl.lit(False),
+        "shared_content": pl.lit(False),
+        "in_gap_of": pl.lit(None, dtype=pl.String()),
+        "in_gap_of_non_metal": pl.lit(False),
+    }
+    return pl.concat(
+        [frame.with_columns(**settled_columns).select(_MEASURE_COLUMNS) for frame in (claimed, grouped)],
+        how="vertical",
     )
 
 
@@ -681,9 +779,12 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
 def goods_measures(
     goods: pl.DataFrame, codes: pl.Series, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
 ) -> pl.DataFrame:
-    """The Chapter 99 measures that apply to each of the goods ``codes`` (see :func:`measures_for_keys`)."""
+    """The Chapter 99 measures that apply to each of the goods ``codes``, and those the goods are exempt from
+    (see :func:`measures_for_keys`)."""
     chosen = goods.with_row_index(GOODS_CODE)[codes.unique()]
-    applying = measures_for_keys(chosen.select(MEASURE_KEY).unique().lazy(), measures, scope, tariff)
+    applying = measures_for_keys(
+        chosen.select(MEASURE_KEY).unique().lazy(), measures, scope, tariff, exemptions=True
+    )
     return (
         chosen.lazy()
         .select(GOODS_CODE, *MEASURE_KEY)
@@ -694,11 +795,15 @@ def goods_measures(
 
 
 def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFrame:
-    """The Chapter 99 components of every line the MFN duty applies to, in line order, with :data:`LINE_ROW`.
+    """The Chapter 99 components of every line the MFN duty applies to, in line order, with :data:`LINE_ROW`
+    and :data:`EXEMPT`.
 
     ``by_goods`` is :func:`goods_measures` (for the goods of those lines): the measures are joined to the
     lines on the integer goods code. A component's ``assumption`` is the engine's about the line (a short
-    code, a metal share not given, a top-up it cannot compute) where one applies, else the measure's own.
+    code, a metal share not given, a top-up it cannot compute) where one applies, else the measure's own. A
+    measure the goods are exempt from is a component at rate 0 and $0.00 (:data:`EXEMPT` true), its
+    ``assumption`` saying why and its ``heading`` the exemption's (null where the pack gives none): split off
+    with :func:`split_exempt`, it is shown, not charged.
     """
     dutiable = lines.filter(pl.col("mfn_applies"))
     applied = dutiable.select(
@@ -718,6 +823,7 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
     applied = applied.filter(
         ~(pl.col("gap") & (pl.col("base") == "non_metal_content") & all_metal).fill_null(False)
     )
+    exempt = pl.col("exemption").is_not_null()
     return applied.select(
         LINE_ROW,
         PACKAGE_KEY,
@@ -725,15 +831,18 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         "line_no",
         "component",
         "measure_id",
-        "heading",
+        heading=pl.when(exempt).then(pl.col("exemption_heading")).otherwise(pl.col("heading")),
         base_cents=_measure_base_cents(),
-        rate=_measure_rate().cast(RATE),
-        amount_cents=pl.when(~pl.col("undetermined") & ~pl.col("shared_content")).then(
-            apply_rate_half_up(_measure_base_cents(), _measure_rate())
-        ),
+        rate=pl.when(exempt).then(pl.lit(0)).otherwise(_measure_rate()).cast(RATE),
+        amount_cents=pl.when(exempt)
+        .then(pl.lit(0, dtype=pl.Int64()))
+        .when(~pl.col("undetermined") & ~pl.col("shared_content"))
+        .then(apply_rate_half_up(_measure_base_cents(), _measure_rate())),
         gap=pl.col("gap"),
         undetermined=pl.col("undetermined"),
-        assumption=pl.when(pl.col("undetermined"))
+        assumption=pl.when(exempt)
+        .then(pl.col("exemption"))
+        .when(pl.col("undetermined"))
         .then(pl.lit(SHORT_CODE_ASSUMPTION))
         .when(pl.col("zero_either_way"))
         .then(pl.lit(ZERO_EITHER_WAY_ASSUMPTION))
@@ -750,7 +859,19 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         .when((pl.col("rate_rule") == "top_up") & (pl.col("rate_status") != "computable"))
         .then(pl.lit("top-up needs the MFN rate, which is not computed for this line"))
         .otherwise(pl.col("measure_assumption")),
+        **{EXEMPT: exempt},
     )
+
+
+#: Column of :func:`measure_components`: the component is a measure the line's goods are exempt from.
+EXEMPT = "__exempt"
+
+
+def split_exempt(components: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """:func:`measure_components` as the components charged (the line's duty sums them) and those the goods
+    are exempt from (shown at $0.00), each without :data:`EXEMPT`."""
+    exempt = pl.col(EXEMPT)
+    return components.filter(~exempt).drop(EXEMPT), components.filter(exempt).drop(EXEMPT)
 
 
 def _measure_rate() -> pl.Expr:

@@ -282,8 +282,103 @@ def test_lines_after_the_section_122_window_show_its_unsettled_lapse(screen_line
     assert _package(result)["duty_usd"] == Decimal("16.50")
     before = screen_lines({"arrival_date": "2026-07-23"})
     assert "s122-surcharge" in before.components["measure_id"].to_list()
+    # A USMCA claim spares CA goods (9903.03.07): the measure shows as their exemption, not as a rate of 0.
     usmca = screen_lines({"arrival_date": "2026-11-23", "country_of_origin": "CA", "usmca_claim": "true"})
-    assert "s122-after-2026-07-24" not in usmca.components["measure_id"].to_list()
+    spared = usmca.components.filter(pl.col("measure_id") == "s122-after-2026-07-24").row(0, named=True)
+    assert (spared["heading"], spared["rate"], spared["amount_usd"]) == ("9903.03.07", 0, Decimal("0.00"))
+    assert spared["assumption"].startswith("exempt: USMCA claim")
+
+
+def _duty_rows(result: screening.Result) -> list[tuple[object, ...]]:
+    """The only line's duty components: (component, measure, heading, base, rate, amount, assumption)."""
+    duty = result.components.filter(pl.col("line_no").is_not_null()).sort("component", "measure_id")
+    columns = ("component", "measure_id", "heading", "base_usd", "rate", "amount_usd", "assumption")
+    return [tuple(r) for r in duty.select(columns).iter_rows()]
+
+
+CLAIMED = "exempt: USMCA claim (the measure exempts goods claimed under USMCA)"
+
+
+def test_a_usmca_claim_shows_the_measure_it_spares_at_0_with_the_exemption_s_heading(
+    screen_lines: Screen,
+) -> None:
+    """A reviewer could not justify a duty left out: CA goods claimed under USMCA on 2025-03-10 ($900) had no
+    IEEPA CA component and nothing saying why. The 25% (9903.01.10) spares USMCA goods from 2025-03-07; DOMAIN.md
+    3b gives them heading 9903.01.26. The claimed line now shows it at 0, saying why; its duty stays 0.00 (USMCA
+    rate Free), the unclaimed line's 148.50 + 225.00. Section 122 (2026-03-10) spares USMCA goods of CA
+    (9903.03.07) and MX (9903.03.08), DOMAIN.md 3f."""
+    base = {"arrival_date": "2025-03-10", "declared_value": "900.00", "country_of_origin": "CA"}
+    claimed = screen_lines({**base, "usmca_claim": "true"})
+    assert _package(claimed)["duty_status"] == "assessed"
+    assert _package(claimed)["duty_usd"] == Decimal("0.00")
+    assert _duty_rows(claimed) == [
+        (
+            "ieepa_fentanyl",
+            "ieepa-fentanyl-ca-25",
+            "9903.01.26",
+            Decimal("900.00"),
+            0,
+            Decimal("0.00"),
+            CLAIMED,
+        ),
+        ("mfn", "usmca", "6109.10.00", Decimal("900.00"), 0, Decimal("0.00"), None),
+    ]
+    plain = screen_lines({**base, "usmca_claim": "false"})
+    assert _package(plain)["duty_usd"] == Decimal("373.50")
+    assert _duty_rows(plain) == [
+        ("ieepa_fentanyl", "ieepa-fentanyl-ca-25", "9903.01.10", Decimal("900.00"), Decimal("0.25"),
+         Decimal("225.00"), None),
+        ("mfn", "mfn", "6109.10.00", Decimal("900.00"), Decimal("0.165"), Decimal("148.50"), None),
+    ]  # fmt: skip
+    for origin, heading in (("CA", "9903.03.07"), ("MX", "9903.03.08")):
+        surcharge = screen_lines({**base, "arrival_date": "2026-03-10", "country_of_origin": origin,
+                                  "usmca_claim": "true"})  # fmt: skip
+        assert _package(surcharge)["duty_usd"] == Decimal("0.00")
+        assert _duty_rows(surcharge) == [
+            ("mfn", "usmca", "6109.10.00", Decimal("900.00"), 0, Decimal("0.00"), None),
+            ("s122", "s122-surcharge", heading, Decimal("900.00"), 0, Decimal("0.00"), CLAIMED),
+        ]
+
+
+def test_a_measure_a_stacking_rule_takes_off_shows_at_0_naming_the_group_and_the_exemption_s_heading(
+    screen_lines: Screen,
+) -> None:
+    """Section 122 is not charged on Section 232 goods (9903.03.06, DOMAIN.md 3e/3f), nor the reciprocal duty
+    (9903.01.33, DOMAIN.md 3c), nor the IEEPA MX duty (EO 14289: the 232 steel duty ranks first; DOMAIN.md gives
+    no heading). Each showed nothing; now each shows at 0 naming the group and its measure on the line, the
+    duty unchanged: CN nails (7317.00.55, 2026-03-10) stay pack-incomplete (AD/CVD order), DE and MX steel
+    coil (7208.10.15.00, MFN Free, 2025-07-01) owe the 50% steel duty alone, 450.00."""
+    nails = screen_lines({"country_of_origin": "CN", "hts_code": "7317.00.55", "description": "steel nails",
+                          "arrival_date": "2026-03-10", "declared_value": "900.00"})  # fmt: skip
+    assert (_package(nails)["duty_status"], _package(nails)["duty_usd"]) == ("pack-incomplete", None)
+    s122 = nails.components.filter(pl.col("component") == "s122")
+    assert [tuple(r) for r in s122.select("measure_id", "heading", "rate", "amount_usd", "assumption").rows()] == [
+        ("s122-surcharge", "9903.03.06", 0, Decimal("0.00"),
+         "exempt: not with stacking group s232_steel (s232-steel-derivatives-ch73-50 is on the line)"),
+    ]  # fmt: skip
+    coil = {"hts_code": "7208.10.15.00", "description": "hot-rolled steel coil", "arrival_date": "2025-07-01",
+            "declared_value": "900.00"}  # fmt: skip
+    steel = (
+        "s232",
+        "s232-steel-articles-50",
+        "9903.81.87",
+        Decimal("900.00"),
+        Decimal("0.5"),
+        Decimal("450.00"),
+        None,
+    )
+    mfn = ("mfn", "mfn", "7208.10.15.00", Decimal("900.00"), 0, Decimal("0.00"), None)
+    because = "exempt: not with stacking group s232_steel (s232-steel-articles-50 is on the line)"
+    for origin, spared in (
+        ("DE", ("ieepa_reciprocal", "ieepa-reciprocal-baseline", "9903.01.33")),
+        ("MX", ("ieepa_fentanyl", "ieepa-fentanyl-mx-25", None)),
+    ):
+        result = screen_lines({**coil, "country_of_origin": origin})
+        assert (_package(result)["duty_status"], _package(result)["duty_usd"]) == (
+            "assessed",
+            Decimal("450.00"),
+        )
+        assert _duty_rows(result) == [(*spared, Decimal("900.00"), 0, Decimal("0.00"), because), mfn, steel]
 
 
 @pytest.mark.parametrize(("day", "line"), [("2025-12-31", "0709.70.00.00"), ("2026-01-01", "0709.70.00")])

@@ -13,6 +13,7 @@ import pytest
 import screening
 from screening.errors import RulePackError
 from screening.rules_show import rules_in_force
+from screening.stages import assess
 
 from ..conftest import BASE_LINE, US_PACK
 
@@ -508,3 +509,53 @@ def test_a_short_code_whose_only_tariff_line_is_on_a_chapter_99_list_is_charged(
     result = screening.screen(pl.DataFrame(rows), rules=us_pack)
     got = {r["package_id"]: (r["duty_status"], r["duty_usd"]) for r in result.packages.iter_rows(named=True)}
     assert got["SIX"] == got["TEN"] == ("assessed", Decimal("55.00"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ('not_with_headings = { s232_steel = "9903.03.06" }', "not_with_headings for groups that are not in"),
+        ('usmca_exempt_headings = { DE = "9903.99.90" }', "usmca_exempt is false"),
+        (
+            'usmca_exempt = true\nusmca_exempt_headings = { CA = "9903.99.90" }',
+            "origins the measure does not",
+        ),
+    ],
+)
+def test_an_exemption_heading_must_be_for_a_group_or_claim_that_removes_the_measure(
+    tmp_path: Path, fields: str, said: str
+) -> None:
+    """A heading for a group the measure is not ``not_with``, or for a USMCA claim on goods it does not spare,
+    would never show: refused when the pack loads."""
+    measure = MEASURE.replace('stacking_group = "test"', f'stacking_group = "test"\n{fields}')
+    with pytest.raises(RulePackError, match=said):
+        pack_with_measure(tmp_path, "hts_prefix\n6109100012\n", measure)
+
+
+def test_a_usmca_exemption_shows_only_where_the_measure_s_list_holds_the_declared_code(
+    tmp_path: Path,
+) -> None:
+    """A USMCA claim on goods of a listed line shows the measure at 0 with the exemption's heading; an 8-digit
+    code the list covers only in part (6109.10.00: one of its statistical lines) is not known to be in scope, so
+    nothing is shown for it. Unclaimed, the listed line pays the 25%."""
+    measure = MEASURE.replace('origins = ["DE"]', 'origins = ["CA"]').replace(
+        'stacking_group = "test"',
+        'stacking_group = "test"\nusmca_exempt = true\nusmca_exempt_headings = { CA = "9903.99.90" }',
+    )
+    pack = pack_with_measure(tmp_path, "hts_prefix\n6109100012\n", measure)
+    base = {**BASE_LINE, "declared_value": "1000", "country_of_origin": "CA", "arrival_date": "2025-02-01"}
+    lines = [
+        {**base, "package_id": "LISTED", "usmca_claim": "true"},
+        {**base, "package_id": "SHORT", "usmca_claim": "true", "hts_code": "6109.10.00"},
+        {**base, "package_id": "PLAIN", "usmca_claim": "false"},
+    ]
+    rows = [{**r, "consignee_name": r["package_id"]} for r in lines]
+    result = screening.screen(pl.DataFrame(rows), rules=pack)
+    shown = result.components.filter(pl.col("measure_id") == "test-duty").sort("package_id")
+    columns = ("package_id", "heading", "rate", "amount_usd", "assumption")
+    assert [tuple(r) for r in shown.select(columns).rows()] == [
+        ("LISTED", "9903.99.90", 0, Decimal("0.00"), assess.USMCA_EXEMPTION),
+        ("PLAIN", "9903.99.99", Decimal("0.25"), Decimal("250.00"), None),
+    ]
+    statuses = dict(result.packages.select("package_id", "duty_status").iter_rows())
+    assert statuses == {"LISTED": "assessed", "SHORT": "assessed", "PLAIN": "assessed"}
