@@ -828,11 +828,11 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
 
 #: Why the USMCA heading of the CA fentanyl measures is written as DOMAIN.md gives it, and what reads otherwise.
 CA_USMCA_HEADING_NOTE = (
-    "A USMCA claim shows the exemption with heading 9903.01.26, as DOMAIN.md 3b gives it for USMCA goods of "
-    "Canada (usmca_exempt_headings). CONFLICT: the HTSUS text of 9903.01.26 (2025 Rev 32, 2026 Rev 10) reads "
-    "'Articles the product of Canada, as provided for in subdivision (v)(iv) of U.S. note 2' (a reciprocal-duty "
-    "subdivision), while 9903.01.14 reads 'Articles that are entered free of duty under the terms of general "
-    "note 11 ... as related to the USMCA'; which heading a claimed line reports is not settled here."
+    "A USMCA claim shows the exemption without a heading. CONFLICT: DOMAIN.md 3b gives 9903.01.26 for USMCA goods "
+    "of Canada, but the HTSUS text of 9903.01.26 (2025 Rev 32, 2026 Rev 10) reads 'Articles the product of "
+    "Canada, as provided for in subdivision (v)(iv) of U.S. note 2' (a reciprocal-duty subdivision), while "
+    "9903.01.14 reads 'Articles that are entered free of duty under the terms of general note 11 ... as related "
+    "to the USMCA'; which heading a claimed line reports is not settled here, so none is written."
 )
 
 
@@ -910,9 +910,8 @@ def build_fentanyl() -> tuple[list, list]:
             "citation": cite(instrument, url, sources, f"heading {heading}"),
         }  # fmt: skip
         if usmca and origin == "CA":
-            # DOMAIN.md 3b (and 1, 2025-08-01): USMCA goods of CA report 9903.01.26 [S116][S37b]. MX: DOMAIN.md
-            # gives no USMCA heading (none written). The HTSUS texts read otherwise (see the note): CONFLICT.
-            entry = exemption_headings(entry, ["S116", "S37b"], usmca={"CA": "9903.01.26"})
+            # DOMAIN.md 3b (and 1, 2025-08-01) gives 9903.01.26 for USMCA goods of CA [S116][S37b]; the HTSUS texts
+            # read otherwise (see the note): CONFLICT, so no heading is written. MX: DOMAIN.md gives none.
             entry["note"] += " " + CA_USMCA_HEADING_NOTE
         measures.append(entry)
     gaps = [

@@ -304,7 +304,8 @@ def test_a_usmca_claim_shows_the_measure_it_spares_at_0_with_the_exemption_s_hea
 ) -> None:
     """A reviewer could not justify a duty left out: CA goods claimed under USMCA on 2025-03-10 ($900) had no
     IEEPA CA component and nothing saying why. The 25% (9903.01.10) spares USMCA goods from 2025-03-07; DOMAIN.md
-    3b gives them heading 9903.01.26. The claimed line now shows it at 0, saying why; its duty stays 0.00 (USMCA
+    3b gives them heading 9903.01.26, which the HTSUS text contradicts (9903.01.14 is the USMCA heading): no
+    heading is written. The claimed line now shows it at 0, saying why; its duty stays 0.00 (USMCA
     rate Free), the unclaimed line's 148.50 + 225.00. Section 122 (2026-03-10) spares USMCA goods of CA
     (9903.03.07) and MX (9903.03.08), DOMAIN.md 3f."""
     base = {"arrival_date": "2025-03-10", "declared_value": "900.00", "country_of_origin": "CA"}
@@ -315,7 +316,7 @@ def test_a_usmca_claim_shows_the_measure_it_spares_at_0_with_the_exemption_s_hea
         (
             "ieepa_fentanyl",
             "ieepa-fentanyl-ca-25",
-            "9903.01.26",
+            None,
             Decimal("900.00"),
             0,
             Decimal("0.00"),
