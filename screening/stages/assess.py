@@ -59,7 +59,8 @@ def measures_for_keys(
     USMCA-exempt measure. Prefixes are matched by joining the key's own prefixes
     (2, 4, … 10 digits) to the scope table, so long product lists stay cheap.
     Stacking: inside a stacking group only the lowest priority applies; a measure
-    is dropped where a ``not_with`` group is present on the same key.
+    is dropped where a ``not_with`` group is present on the same key, unless each such group's measure is
+    left open by a short code: the measure is then open too (``open_block``, see :func:`_mark_open_blocks`).
 
     A code shorter than the measure's product list can leave its scope open: no include prefix of the code
     but include entries below it (or an exclude entry below a code otherwise in scope) means the measure
@@ -110,19 +111,22 @@ def measures_for_keys(
     # other measures: one that another measure is not_with, or one that would displace a measure of its
     # group that charges something. Such a measure is settled at 0 (``zero_either_way``), not left open.
     blocking = measures.get_column("not_with").explode().drop_nulls().unique().to_list()
-    zero_rate = ((pl.col("rate") == 0) & (pl.col("rate_rule") == "fixed")).fill_null(False)
     zero_either_way = (
         pl.col("undetermined")
         & ~pl.col("stacking_group").is_in(blocking)
-        & zero_rate.all().over([*MEASURE_KEY, "stacking_group"])
+        & _zero_rate().all().over([*MEASURE_KEY, "stacking_group"])
     )
     kept = kept.with_columns(zero_either_way.alias("zero_either_way")).with_columns(
         (pl.col("undetermined") & ~pl.col("zero_either_way")).alias("undetermined")
     )
     winners = kept.filter(_first_in_group())
-    groups = winners.group_by(MEASURE_KEY).agg(pl.col("stacking_group").unique().alias("groups_present"))
+    groups = winners.group_by(MEASURE_KEY).agg(
+        pl.col("stacking_group").unique().alias("groups_present"),
+        pl.col("stacking_group").filter(~pl.col(_OPEN)).unique().alias(_SETTLED_GROUPS),
+    )
     with_groups = winners.join(groups, on=list(MEASURE_KEY), how="left")
-    applying = with_groups.filter(~_blocked())
+    # A measure kept off only by groups whose measures a short code leaves open is itself open.
+    applying = _mark_open_blocks(with_groups.filter(~_blocked() | ~_blocked_settled()), winners)
     applying = _mark_gaps_in_place(applying)
     # One metal content share cannot be the base of the content duties of several groups (steel and
     # aluminum, say): how the share splits between them is not given.
@@ -132,16 +136,20 @@ def measures_for_keys(
         (on_content & (content_groups > 1)).alias("shared_content"),
         pl.lit(None, dtype=pl.String()).alias("exemption"),
         pl.lit(None, dtype=pl.String()).alias("exemption_heading"),
+        pl.lit(None, dtype=pl.String()).alias("non_metal_gap"),
     ).select(_MEASURE_COLUMNS)
     if not exemptions:
         return applied
-    return pl.concat([applied, _exempt_measures(in_scope, with_groups, winners)], how="vertical")
+    exempt = _exempt_measures(in_scope, with_groups, winners)
+    return pl.concat([_name_non_metal_duties(applied, exempt), exempt], how="vertical")
 
 
 #: Internal column: the measure is taken off the key by a USMCA claim on goods it exempts.
 _USMCA_REMOVED = "__usmca_removed"
 #: Internal column: the short code leaves the measure's scope open (before a zero rate settles it at 0).
 _OPEN = "__open"
+#: Internal column: the stacking groups on the key whose first measure's scope is settled (not left open).
+_SETTLED_GROUPS = "__settled_groups"
 #: The columns of :func:`measures_for_keys`.
 _MEASURE_COLUMNS = (
     *MEASURE_KEY,
@@ -160,12 +168,42 @@ _MEASURE_COLUMNS = (
     "in_gap_of_non_metal",
     "exemption",
     "exemption_heading",
+    "open_block",
+    "non_metal_gap",
 )
 #: Why a measure in scope is not charged on a line: its goods are claimed under USMCA and it exempts them.
 USMCA_EXEMPTION: Final = "exempt: USMCA claim (the measure exempts goods claimed under USMCA)"
 #: Why a measure in scope is not charged on a line: a measure of a stacking group it is ``not_with`` is on the
 #: key (``{}``: the group, then that group's measure).
 NOT_WITH_EXEMPTION: Final = "exempt: not with stacking group {} ({} is on the line)"
+#: Why a measure whose own scope holds the goods has no amount: a measure of a group it is ``not_with`` is on
+#: the key, but the short code leaves that measure's scope open (``{}``: the group, then that measure).
+OPEN_BLOCK_ASSUMPTION: Final = (
+    "owed unless the longer code is under stacking group {} ({} lists some of the goods under the declared code "
+    "and not others, and this measure is not with that group): depends on the longer code, not declared"
+)
+#: :data:`OPEN_BLOCK_ASSUMPTION` for a measure at a rate of 0, which charges nothing either way.
+OPEN_BLOCK_ZERO_ASSUMPTION: Final = (
+    "not with stacking group {} ({} lists some of the goods under the declared code and not others): at a rate "
+    "of 0 it charges nothing whether it applies or not"
+)
+#: An exemption from a group whose duty is on the metal content, on a line in a coverage gap on the non-metal
+#: content (``{}``: the exemption, then the gap's id).
+NON_METAL_EXEMPTION: Final = (
+    "{}, on the metal content only (that group's base); the duty on the non-metal content is not computed "
+    "(coverage gap {})"
+)
+#: What a coverage gap on the non-metal content stands for (``{}``: the measures shown exempt on the metal
+#: content, comma-separated).
+NON_METAL_GAP_ASSUMPTION: Final = (
+    "stands for the duties owed on the non-metal content (value x (1 - metal content share)), not computed: {} "
+    "(shown exempt on the metal content)"
+)
+#: :data:`NON_METAL_GAP_ASSUMPTION` where no measure of the key is exempt on the metal content.
+NON_METAL_GAP_GENERIC: Final = (
+    "stands for the duties other than the metal-content duty that may be owed on the non-metal content (value x "
+    "(1 - metal content share)), not computed"
+)
 
 
 def _first_in_group() -> pl.Expr:
@@ -173,9 +211,56 @@ def _first_in_group() -> pl.Expr:
     return pl.col("priority") == pl.col("priority").min().over([*MEASURE_KEY, "stacking_group"])
 
 
+def _zero_rate() -> pl.Expr:
+    """The measure's rate is a fixed 0."""
+    return ((pl.col("rate") == 0) & (pl.col("rate_rule") == "fixed")).fill_null(False)
+
+
 def _blocked() -> pl.Expr:
     """A group the measure is ``not_with`` is among ``groups_present`` (the key's winning groups)."""
     return pl.col("not_with").list.set_intersection(pl.col("groups_present")).list.len() > 0
+
+
+def _blocked_settled() -> pl.Expr:
+    """A group the measure is ``not_with`` has a winning measure on the key whose scope is settled."""
+    return pl.col("not_with").list.set_intersection(pl.col(_SETTLED_GROUPS)).list.len() > 0
+
+
+def _mark_open_blocks(applying: pl.LazyFrame, winners: pl.LazyFrame) -> pl.LazyFrame:
+    """``open_block``: on a measure whose own scope is settled but which a group it is ``not_with`` would keep
+    off, were that group's measure (its scope left open by a short code) to apply, why it has no amount
+    (:data:`OPEN_BLOCK_ASSUMPTION`, naming the first such group in ``not_with`` order); the measure is then
+    ``undetermined``, unless its rate is 0: it charges nothing either way (:data:`OPEN_BLOCK_ZERO_ASSUMPTION`,
+    ``zero_either_way``). Else null."""
+    key_and_measure = [*MEASURE_KEY, "measure_id"]
+    blockers = (
+        winners.filter(pl.col(_OPEN))
+        .group_by([*MEASURE_KEY, "stacking_group"])
+        .agg(pl.col("measure_id").min().alias("__blocker"))
+        .rename({"stacking_group": "__group"})
+    )
+    first_block = (
+        applying.filter(_blocked() & ~pl.col(_OPEN))
+        .select(*key_and_measure, pl.col("not_with").alias("__group"))
+        .explode("__group")
+        .join(blockers, on=[*MEASURE_KEY, "__group"], how="inner", nulls_equal=True, maintain_order="left")
+        .group_by(key_and_measure)
+        .agg(pl.col("__group").first(), pl.col("__blocker").first())
+    )
+    blocked = pl.col("__group").is_not_null()
+    return (
+        applying.join(first_block, on=key_and_measure, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            pl.when(blocked & _zero_rate())
+            .then(pl.format(OPEN_BLOCK_ZERO_ASSUMPTION, pl.col("__group"), pl.col("__blocker")))
+            .when(blocked)
+            .then(pl.format(OPEN_BLOCK_ASSUMPTION, pl.col("__group"), pl.col("__blocker")))
+            .alias("open_block"),
+            (pl.col("undetermined") | (blocked & ~_zero_rate())).alias("undetermined"),
+            (pl.col("zero_either_way") | (blocked & _zero_rate())).alias("zero_either_way"),
+        )
+        .drop("__group", "__blocker")
+    )
 
 
 def _exempt_measures(
@@ -188,7 +273,10 @@ def _exempt_measures(
     (b) a measure of a group it is ``not_with`` is on the key, itself not left open (the first such group in
     its ``not_with`` order). ``exemption`` says why and ``exemption_heading`` is the heading the pack gives
     goods so exempt (``usmca_exempt_headings`` for the key's origin, ``not_with_headings`` for the group), else
-    null. Read from the per-key frames (distinct keys, not lines): a few rows.
+    null. Where (b)'s groups are all charged on the metal content and the key is in a coverage gap on the
+    non-metal content, the exemption holds on the metal content: ``base`` is ``metal_content`` and
+    ``non_metal_gap`` names the gap (else null). Read from the per-key frames (distinct keys, not lines): a few
+    rows.
     """
     key_and_measure = [*MEASURE_KEY, "measure_id"]
     settled = ~pl.col(_OPEN) & ~pl.col("gap")
@@ -204,8 +292,12 @@ def _exempt_measures(
     )
     blockers = (
         winners.filter(settled)
+        .sort("measure_id")
         .group_by([*MEASURE_KEY, "stacking_group"])
-        .agg(pl.col("measure_id").min().alias("__blocker"))
+        .agg(
+            pl.col("measure_id").first().alias("__blocker"),
+            (pl.col("base").first() == "metal_content").alias("__on_metal"),
+        )
         .rename({"stacking_group": "__group"})
     )
     by_group = with_groups.filter(_blocked() & settled)
@@ -218,10 +310,28 @@ def _exempt_measures(
         .explode("__group", "exemption_heading")
         .join(blockers, on=[*MEASURE_KEY, "__group"], how="inner", nulls_equal=True, maintain_order="left")
         .group_by(key_and_measure)
-        .agg(pl.all().first())
+        .agg(pl.exclude("__on_metal").first(), pl.col("__on_metal").all())
     )
-    grouped = by_group.join(first_group, on=key_and_measure, how="inner", nulls_equal=True).with_columns(
-        pl.format(NOT_WITH_EXEMPTION, pl.col("__group"), pl.col("__blocker")).alias("exemption")
+    # Kept off only by groups charged on the metal content, on a key in a gap on the non-metal content: the
+    # exemption holds for the metal content alone.
+    non_metal_gaps = (
+        winners.filter(pl.col("gap") & (pl.col("base") == "non_metal_content"))
+        .group_by(MEASURE_KEY)
+        .agg(pl.col("measure_id").min().alias("__gap"))
+    )
+    grouped = (
+        by_group.join(first_group, on=key_and_measure, how="inner", nulls_equal=True)
+        .join(non_metal_gaps, on=list(MEASURE_KEY), how="left", nulls_equal=True)
+        .with_columns(
+            pl.format(NOT_WITH_EXEMPTION, pl.col("__group"), pl.col("__blocker")).alias("exemption"),
+            pl.when(pl.col("__on_metal")).then(pl.col("__gap")).alias("non_metal_gap"),
+        )
+        .with_columns(
+            pl.when(pl.col("non_metal_gap").is_not_null())
+            .then(pl.lit("metal_content"))
+            .otherwise(pl.col("base"))
+            .alias("base")
+        )
     )
     settled_columns = {
         "undetermined": pl.lit(False),
@@ -229,10 +339,39 @@ def _exempt_measures(
         "shared_content": pl.lit(False),
         "in_gap_of": pl.lit(None, dtype=pl.String()),
         "in_gap_of_non_metal": pl.lit(False),
+        "open_block": pl.lit(None, dtype=pl.String()),
     }
+    claimed = claimed.with_columns(pl.lit(None, dtype=pl.String()).alias("non_metal_gap"))
     return pl.concat(
         [frame.with_columns(**settled_columns).select(_MEASURE_COLUMNS) for frame in (claimed, grouped)],
         how="vertical",
+    )
+
+
+def _name_non_metal_duties(applied: pl.LazyFrame, exempt: pl.LazyFrame) -> pl.LazyFrame:
+    """``applied`` with the ``measure_assumption`` of each coverage gap on the non-metal content saying what it
+    stands for: the measures of its key shown exempt on the metal content (``exempt``'s ``non_metal_gap``), else
+    the duties other than the metal-content one (:data:`NON_METAL_GAP_ASSUMPTION`)."""
+    stands_for = (
+        exempt.filter(pl.col("non_metal_gap").is_not_null())
+        .group_by([*MEASURE_KEY, "non_metal_gap"])
+        .agg(pl.col("measure_id").unique().sort().str.join(", ").alias("__stands_for"))
+        .rename({"non_metal_gap": "measure_id"})
+    )
+    non_metal_gap = pl.col("gap") & (pl.col("base") == "non_metal_content")
+    return (
+        applied.join(
+            stands_for, on=[*MEASURE_KEY, "measure_id"], how="left", nulls_equal=True, maintain_order="left"
+        )
+        .with_columns(
+            pl.when(non_metal_gap & pl.col("__stands_for").is_not_null())
+            .then(pl.format(NON_METAL_GAP_ASSUMPTION, pl.col("__stands_for")))
+            .when(non_metal_gap)
+            .then(pl.coalesce(pl.col("measure_assumption"), pl.lit(NON_METAL_GAP_GENERIC)))
+            .otherwise(pl.col("measure_assumption"))
+            .alias("measure_assumption")
+        )
+        .drop("__stands_for")
     )
 
 
@@ -840,8 +979,12 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         .then(apply_rate_half_up(_measure_base_cents(), _measure_rate())),
         gap=pl.col("gap"),
         undetermined=pl.col("undetermined"),
-        assumption=pl.when(exempt)
+        assumption=pl.when(exempt & pl.col("non_metal_gap").is_not_null() & ~all_metal.fill_null(False))
+        .then(pl.format(NON_METAL_EXEMPTION, pl.col("exemption"), pl.col("non_metal_gap")))
+        .when(exempt)
         .then(pl.col("exemption"))
+        .when(pl.col("open_block").is_not_null())
+        .then(pl.col("open_block"))
         .when(pl.col("undetermined"))
         .then(pl.lit(SHORT_CODE_ASSUMPTION))
         .when(pl.col("zero_either_way"))

@@ -355,7 +355,9 @@ def test_a_measure_a_stacking_rule_takes_off_shows_at_0_naming_the_group_and_the
     s122 = nails.components.filter(pl.col("component") == "s122")
     assert [tuple(r) for r in s122.select("measure_id", "heading", "rate", "amount_usd", "assumption").rows()] == [
         ("s122-surcharge", "9903.03.06", 0, Decimal("0.00"),
-         "exempt: not with stacking group s232_steel (s232-steel-derivatives-ch73-50 is on the line)"),
+         "exempt: not with stacking group s232_steel (s232-steel-derivatives-ch73-50 is on the line), on the metal "
+         "content only (that group's base); the duty on the non-metal content is not computed (coverage gap "
+         "gap-s232-non-metal-content)"),
     ]  # fmt: skip
     coil = {"hts_code": "7208.10.15.00", "description": "hot-rolled steel coil", "arrival_date": "2025-07-01",
             "declared_value": "900.00"}  # fmt: skip
@@ -380,6 +382,84 @@ def test_a_measure_a_stacking_rule_takes_off_shows_at_0_naming_the_group_and_the
             Decimal("450.00"),
         )
         assert _duty_rows(result) == [(*spared, Decimal("900.00"), 0, Decimal("0.00"), because), mfn, steel]
+
+
+SHORT_CODE = (
+    "the measure lists some of the goods under the declared code and not others: whether it applies depends on "
+    "the longer code, not declared"
+)
+OPEN_STEEL = (
+    "owed unless the longer code is under stacking group s232_steel (s232-steel-derivatives-inclusions-50 lists "
+    "some of the goods under the declared code and not others, and this measure is not with that group): "
+    "depends on the longer code, not declared"
+)
+
+
+@pytest.mark.parametrize(
+    ("origin", "kept"),
+    [
+        ("VN", ("ieepa_reciprocal", "ieepa-reciprocal-vn-annex-i", "9903.02.69", Decimal("0.2"))),
+        ("CA", ("ieepa_fentanyl", "ieepa-fentanyl-ca-35", "9903.01.10", Decimal("0.35"))),
+    ],
+)
+def test_a_duty_kept_off_by_a_232_duty_a_short_code_leaves_open_is_shown_open(
+    screen_lines: Screen, origin: str, kept: tuple[str, str, str, Decimal]
+) -> None:
+    """A refunds analyst summing IEEPA duty by program lost these lines: 8307.10 ($1000, 2025-09-10) covers
+    8307.10.30 (on no 232 list: reciprocal 20% for VN, 9903.02.69; IEEPA CA 35%) and 8307.10.60 (steel
+    derivative inclusions, 9903.81.91). The 232 duty was shown open, and the IEEPA duty, not_with its group,
+    not at all. It is now shown open too, saying which group would keep it off; the line stays
+    needs-longer-hts with no duty."""
+    line = {"arrival_date": "2025-09-10", "hts_code": "8307.10", "description": "flexible tubing",
+            "quantity": "10", "gross_weight_kg": "2", "declared_value": "1000.00", "country_of_origin": origin,
+            "shipper_country": origin}  # fmt: skip
+    result = screen_lines(line)
+    assert (_package(result)["duty_status"], _package(result)["duty_usd"]) == ("needs-longer-hts", None)
+    assert result.lines["duty_status"].to_list() == ["needs-longer-hts"]
+    assert _duty_rows(result) == [
+        (*kept[:3], Decimal("1000.00"), kept[3], None, OPEN_STEEL),
+        ("mfn", "mfn", "8307.10.30.00", Decimal("1000.00"), Decimal("0.038"), Decimal("38.00"), None),
+        ("s232", "gap-s232-non-metal-content", None, Decimal("1000.00"), None, None, SHORT_CODE),
+        ("s232", "s232-steel-derivatives-inclusions-50", "9903.81.91", Decimal("1000.00"), Decimal("0.5"), None,
+         SHORT_CODE),
+    ]  # fmt: skip
+    settled = screen_lines({**line, "hts_code": "8307.10.30"})
+    assert _duty_rows(settled)[0] == (*kept[:3], Decimal("1000.00"), kept[3], kept[3] * 1000, None)
+
+
+def test_an_exemption_beside_the_non_metal_gap_is_on_the_metal_content(screen_lines: Screen) -> None:
+    """CN steel kitchenware (7323.93.00, $1000, 40% metal content, 2025-09-10): the 50% steel derivative duty is
+    on the $400 of metal content, and the non-metal $600 owes the reciprocal duty, which the pack does not
+    compute (gap-s232-non-metal-content). The reciprocal row claimed exemption on the full $1000; it is now
+    on the $400 and names the gap, which says what it stands for. Duties and status are unchanged."""
+    result = screen_lines({"country_of_origin": "CN", "shipper_country": "CN", "arrival_date": "2025-09-10",
+                           "hts_code": "7323.93.00", "description": "steel pot", "quantity": "10",
+                           "gross_weight_kg": "2", "declared_value": "1000.00", "metal_content_share": "0.4"})  # fmt: skip
+    assert (_package(result)["duty_status"], _package(result)["duty_usd"]) == ("pack-incomplete", None)
+    assert _duty_rows(result) == [
+        ("ieepa_fentanyl", "ieepa-fentanyl-cn-20", "9903.01.24", Decimal("1000.00"), Decimal("0.2"),
+         Decimal("200.00"), None),
+        ("ieepa_reciprocal", "ieepa-reciprocal-baseline", "9903.01.33", Decimal("400.00"), 0, Decimal("0.00"),
+         "exempt: not with stacking group s232_steel (s232-steel-derivatives-ch73-50 is on the line), on the "
+         "metal content only (that group's base); the duty on the non-metal content is not computed (coverage "
+         "gap gap-s232-non-metal-content)"),
+        ("mfn", "mfn", "7323.93.00", Decimal("1000.00"), Decimal("0.02"), Decimal("20.00"), None),
+        ("s232", "gap-s232-non-metal-content", None, Decimal("1000.00"), None, None,
+         "stands for the duties owed on the non-metal content (value x (1 - metal content share)), not "
+         "computed: ieepa-reciprocal-baseline (shown exempt on the metal content)"),
+        ("s232", "s232-steel-derivatives-ch73-50", "9903.81.89", Decimal("400.00"), Decimal("0.5"),
+         Decimal("200.00"), None),
+    ]  # fmt: skip
+    # All metal content: no gap, and the exemption holds on the whole value.
+    whole = screen_lines({"country_of_origin": "CN", "shipper_country": "CN", "arrival_date": "2025-09-10",
+                          "hts_code": "7323.93.00", "description": "steel pot", "quantity": "10",
+                          "gross_weight_kg": "2", "declared_value": "1000.00", "metal_content_share": "1"})  # fmt: skip
+    assert [r for r in _duty_rows(whole) if r[0] in ("ieepa_reciprocal", "s232")] == [
+        ("ieepa_reciprocal", "ieepa-reciprocal-baseline", "9903.01.33", Decimal("1000.00"), 0, Decimal("0.00"),
+         "exempt: not with stacking group s232_steel (s232-steel-derivatives-ch73-50 is on the line)"),
+        ("s232", "s232-steel-derivatives-ch73-50", "9903.81.89", Decimal("1000.00"), Decimal("0.5"),
+         Decimal("500.00"), None),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("day", "line"), [("2025-12-31", "0709.70.00.00"), ("2026-01-01", "0709.70.00")])
