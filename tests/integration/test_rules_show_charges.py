@@ -117,8 +117,10 @@ def test_a_measure_exempt_under_a_usmca_claim_says_so(
     line = {"arrival_date": day, "country_of_origin": "CA", "declared_value": "2000.00"}
     _, claimed = charged(us_pack, **line, usmca_claim="true")
     _, unclaimed = charged(us_pack, **line, usmca_claim="false")
-    assert measure in unclaimed
-    assert measure not in claimed
+    assert unclaimed[measure]["amount_usd"] > 0
+    # The claimed line lists it at $0 (the run shows the exemption), as rules show says.
+    assert claimed[measure]["amount_usd"] == Decimal("0.00")
+    assert claimed[measure]["assumption"].startswith("exempt: USMCA claim")
 
 
 def test_a_measure_says_which_duties_remove_it(us_pack: screening.RulePack) -> None:
@@ -146,9 +148,10 @@ def test_a_measure_says_which_duties_remove_it(us_pack: screening.RulePack) -> N
     steel = {"arrival_date": "2026-03-10", "country_of_origin": "DE", "hts_code": "7317.00.55"}
     _, components = charged(us_pack, **steel)
     assert "s232-steel-derivatives-ch73-50" in components
-    assert "s122-surcharge" not in components
+    assert components["s122-surcharge"]["amount_usd"] == Decimal("0.00")
+    assert components["s122-surcharge"]["assumption"].startswith("exempt: not with stacking group s232_steel")
     _, shirt = charged(us_pack, arrival_date="2026-03-10", country_of_origin="DE")
-    assert "s122-surcharge" in shirt
+    assert shirt["s122-surcharge"]["amount_usd"] > 0
 
 
 def test_a_postal_regime_says_the_goods_that_cannot_use_it(us_pack: screening.RulePack) -> None:
