@@ -26,7 +26,8 @@ from rich.table import Table
 from rich.text import Text
 
 from screening.errors import RulePackError, ScreeningError, Terminated, UsageError
-from screening.explain import explain_package, render_text
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.io.writers import discard_unfinished

@@ -16,7 +16,8 @@ import pytest
 
 import screening
 from screening.errors import RulePackError
-from screening.explain import explain_package, render_text
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.io.digests import history_digest
 from screening.result import engine_build, tree_digest
 from screening.rulepack.loader import load_rules, unmatched_scope

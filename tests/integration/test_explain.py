@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 import screening
 from screening.cli import main
-from screening.explain import explain_package, render_text
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.screener import screen_files_in_batches
 
 from ..conftest import BASE_LINE, US_PACK

@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 import screening
-from screening.explain import explain_package, render_text
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.schema import MANIFEST_COLUMNS
 from screening.stages.assess import OPEN_POSTAL_ASSUMPTION, PostalMethod
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import screening
-from screening.explain import explain_package, render_text
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.exprs.stable_hash import fnv1a64, mixed64
 from screening.rulepack.risk_models import Queue
 from screening.rulepack.risk_resolve import resolve_risk
