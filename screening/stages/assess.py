@@ -226,6 +226,20 @@ def _blocked_settled() -> pl.Expr:
     return pl.col("not_with").list.set_intersection(pl.col(_SETTLED_GROUPS)).list.len() > 0
 
 
+def _group_blockers(winners: pl.LazyFrame) -> pl.LazyFrame:
+    """Per key and stacking group of ``winners``: ``__group``, its first measure by id (``__blocker``: the one a
+    message names) and whether that measure is charged on the metal content (``__on_metal``)."""
+    return (
+        winners.sort("measure_id")
+        .group_by([*MEASURE_KEY, "stacking_group"])
+        .agg(
+            pl.col("measure_id").first().alias("__blocker"),
+            (pl.col("base").first() == "metal_content").alias("__on_metal"),
+        )
+        .rename({"stacking_group": "__group"})
+    )
+
+
 def _mark_open_blocks(applying: pl.LazyFrame, winners: pl.LazyFrame) -> pl.LazyFrame:
     """``open_block``: on a measure whose own scope is settled but which a group it is ``not_with`` would keep
     off, were that group's measure (its scope left open by a short code) to apply, why it has no amount
@@ -233,12 +247,7 @@ def _mark_open_blocks(applying: pl.LazyFrame, winners: pl.LazyFrame) -> pl.LazyF
     ``undetermined``, unless its rate is 0: it charges nothing either way (:data:`OPEN_BLOCK_ZERO_ASSUMPTION`,
     ``zero_either_way``). Else null."""
     key_and_measure = [*MEASURE_KEY, "measure_id"]
-    blockers = (
-        winners.filter(pl.col(_OPEN))
-        .group_by([*MEASURE_KEY, "stacking_group"])
-        .agg(pl.col("measure_id").min().alias("__blocker"))
-        .rename({"stacking_group": "__group"})
-    )
+    blockers = _group_blockers(winners.filter(pl.col(_OPEN)))
     first_block = (
         applying.filter(_blocked() & ~pl.col(_OPEN))
         .select(*key_and_measure, pl.col("not_with").alias("__group"))
@@ -290,16 +299,7 @@ def _exempt_measures(
     claimed = by_claim.join(claim_heading, on=key_and_measure, how="left", nulls_equal=True).with_columns(
         pl.lit(USMCA_EXEMPTION).alias("exemption")
     )
-    blockers = (
-        winners.filter(settled)
-        .sort("measure_id")
-        .group_by([*MEASURE_KEY, "stacking_group"])
-        .agg(
-            pl.col("measure_id").first().alias("__blocker"),
-            (pl.col("base").first() == "metal_content").alias("__on_metal"),
-        )
-        .rename({"stacking_group": "__group"})
-    )
+    blockers = _group_blockers(winners.filter(settled))
     by_group = with_groups.filter(_blocked() & settled)
     first_group = (
         by_group.select(
