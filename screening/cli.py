@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
@@ -324,6 +325,27 @@ def _from_environment(variable: str | None, what: str) -> str | None:
     return value
 
 
+#: The components :func:`print_summary` names (the largest amounts); summary.json holds them all.
+_COMPONENTS_SHOWN = 8
+
+
+def _by_component(rows: list[dict[str, Any]]) -> str:
+    """The largest amounts by component (summed over measures), and how many rows had no known amount."""
+    amounts: dict[str, Decimal] = {}
+    unknown: dict[str, int] = {}
+    for row in rows:  # one per component and measure: tens, not packages
+        component = str(row["component"])
+        amounts[component] = amounts.get(component, Decimal(0)) + Decimal(row["amount_usd"])
+        unknown[component] = unknown.get(component, 0) + int(row["unknown_amounts"])
+    ranked = sorted(amounts, key=lambda c: (-amounts[c], c))
+    shown = [
+        f"{c} ${amounts[c]:,.2f}" + (f" (+{unknown[c]:,} unknown)" if unknown[c] else "")
+        for c in ranked[:_COMPONENTS_SHOWN]
+    ]
+    rest = len(ranked) - len(shown)
+    return "by component: " + ", ".join(shown) + (f", {rest} more in summary.json" if rest > 0 else "")
+
+
 def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -> None:
     """A one-screen summary of the run."""
     counts, money = summary["counts"], summary["money"]
@@ -362,6 +384,8 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         ),
         highlight=False,
     )
+    if money.get("by_component"):
+        out.print(_by_component(money["by_component"]), highlight=False)
     risk = summary.get("risk") or {}
     if risk:
         dispositions = (

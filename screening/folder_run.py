@@ -47,7 +47,14 @@ from screening.pipeline import (
     screen_inputs,
     sorted_rejects,
 )
-from screening.result import SUMMARY_PACKAGE_COLUMNS, RowCover, build_summary, check_conservation
+from screening.result import (
+    SUMMARY_PACKAGE_COLUMNS,
+    RowCover,
+    added_totals,
+    build_summary,
+    check_conservation,
+    component_totals,
+)
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.schema import PACKAGE_KEY, QUEUE_ORDER
 from screening.stages import route
@@ -129,6 +136,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
         input_counts=input_counts(inputs.sources).collect(engine=IN_MEMORY),
         line_count=screened.line_count,
         packages=pl.scan_parquet(summary_packages, glob=False),
+        components=added_totals(screened.money),
         rejects=rejects,
         dates=dates,
         risk=day.risk,
@@ -172,6 +180,8 @@ class _Screened:
 
     queued: list[pl.DataFrame]
     package_files: list[Path]
+    #: Each part's :func:`component_totals`.
+    money: list[pl.DataFrame]
     rejects: list[pl.DataFrame]
     line_count: int
     cover: RowCover
@@ -182,7 +192,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
     a temporary file for the day's routing (package keys numbered across the day)."""
     inputs = day.inputs
     screened = _Screened(
-        queued=[], package_files=[], rejects=[parts.source_rejects], line_count=0, cover=RowCover()
+        queued=[], package_files=[], money=[], rejects=[parts.source_rejects], line_count=0, cover=RowCover()
     )
     packages_before = 0
     rejected = first_rejects([parts.source_rejects])
@@ -212,6 +222,8 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 if name == "lines":
                     screened.line_count += frame.height
                     screened.cover.add(frame)
+                elif name == "components":
+                    screened.money.append(component_totals(frame))
                 files.append(staging / name, fmt, frame)
                 del frame
             key = part.scored.schema[PACKAGE_KEY]

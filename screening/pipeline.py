@@ -30,7 +30,7 @@ from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
-from screening.result import Result, RowCover, build_summary
+from screening.result import Result, RowCover, build_summary, component_totals
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies
@@ -306,6 +306,7 @@ def collect_result(
             input_counts=input_counts,
             line_count=lines.height,
             packages=packages_out,
+            components=component_totals(components),
             rejects=rejects,
             dates=plan.dates,
             risk=plan.risk,

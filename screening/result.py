@@ -31,6 +31,7 @@ from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
 from screening.seed import seed_record
+from screening.stages.assess import EXEMPTION_PREFIX
 from screening.stages.denied import party_entries
 
 
@@ -315,6 +316,70 @@ SUMMARY_PACKAGE_COLUMNS = (
 )
 
 
+#: Columns of :func:`component_totals`: a summary's money by component and measure.
+COMPONENT_TOTAL_SCHEMA: Final = pl.Schema(
+    {
+        "component": pl.String(),
+        "measure_id": pl.String(),
+        "rows": pl.Int64(),
+        "amount_usd": pl.Decimal(38, 2),
+        "unknown_amounts": pl.Int64(),
+        "exempt_rows": pl.Int64(),
+    }
+)
+
+
+def component_totals(components: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """Per component and measure of ``components`` (a ``components`` output, or part of one): the rows that
+    charge a known amount (``rows``), their sum, the rows whose amount is not known and the rows of a measure
+    the goods are exempt from (at 0). Sorted by component and measure; add tables with :func:`added_totals`."""
+    exempt = pl.col("assumption").str.starts_with(EXEMPTION_PREFIX).fill_null(False)
+    known = pl.col("amount_usd").is_not_null()
+    return (
+        components.lazy()
+        .group_by("component", "measure_id")
+        .agg(
+            (known & ~exempt).sum().alias("rows"),
+            pl.col("amount_usd").filter(known & ~exempt).sum().alias("amount_usd"),
+            (~known).sum().alias("unknown_amounts"),
+            exempt.sum().alias("exempt_rows"),
+        )
+        .cast(COMPONENT_TOTAL_SCHEMA)
+        .select(list(COMPONENT_TOTAL_SCHEMA))
+        .sort("component", "measure_id", nulls_last=True)
+        .collect(engine="in-memory")
+    )
+
+
+def added_totals(tables: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The :func:`component_totals` of several parts of one output, added up."""
+    stacked = pl.concat([pl.DataFrame(schema=COMPONENT_TOTAL_SCHEMA), *tables], how="vertical")
+    return (
+        stacked.lazy()
+        .group_by("component", "measure_id")
+        .agg(pl.col("rows", "amount_usd", "unknown_amounts", "exempt_rows").sum())
+        .cast(COMPONENT_TOTAL_SCHEMA)
+        .sort("component", "measure_id", nulls_last=True)
+        .collect(engine="in-memory")
+    )
+
+
+def _money_by_component(totals: pl.DataFrame) -> list[dict[str, Any]]:
+    """:func:`component_totals` as JSON rows (amounts as decimal strings with cents)."""
+    return [
+        {**row, "amount_usd": f"{Decimal(row['amount_usd'] or 0):.2f}"}
+        for row in totals.select(list(COMPONENT_TOTAL_SCHEMA)).to_dicts()
+    ]
+
+
+def totals_in_summary(summary: dict[str, Any]) -> pl.DataFrame:
+    """The :func:`component_totals` a summary of :func:`build_summary` holds (a batch's, to add up)."""
+    rows = summary["money"]["by_component"]
+    return pl.DataFrame(rows, schema={**COMPONENT_TOTAL_SCHEMA, "amount_usd": pl.String()}).cast(
+        COMPONENT_TOTAL_SCHEMA
+    )
+
+
 def build_summary(
     *,
     pack: RulePack,
@@ -322,6 +387,7 @@ def build_summary(
     input_counts: pl.DataFrame,
     line_count: int,
     packages: pl.DataFrame | pl.LazyFrame,
+    components: pl.DataFrame,
     rejects: pl.DataFrame,
     dates: Sequence[dt.date],
     risk: ResolvedRisk | None = None,
@@ -331,7 +397,8 @@ def build_summary(
     """Counts, money totals and provenance. Contains no names or addresses of people.
 
     ``packages`` (the columns of :data:`SUMMARY_PACKAGE_COLUMNS` at least) may be lazy, a scan of a
-    written output: only its counts and sums are collected (streaming).
+    written output: only its counts and sums are collected (streaming). ``components`` is the run's
+    :func:`component_totals`.
     """
     rows_by_source = {str(s): int(n) for s, n in input_counts.iter_rows()}
     inputs = []
@@ -375,6 +442,7 @@ def build_summary(
             "packages_with_unknown_duty": facts.unknown_duty,
             "packages_with_unknown_fees": facts.unknown_fees,
             "packages_with_unknown_total": facts.unknown_total,
+            "by_component": _money_by_component(components),
         },
         "risk": risk_summary(facts, risk, dates),
         "decision_rules": _decision_rules(facts, citations),

@@ -54,10 +54,13 @@ from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
     Result,
     RowCover,
+    added_totals,
     build_summary,
     check_conservation,
+    component_totals,
     engine_build,
     engine_version,
+    totals_in_summary,
 )
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.resolved_cache import ResolvedCache
@@ -610,10 +613,12 @@ def _run_summary(
     rows: dict[str, int],
     line_count: int,
     packages: pl.DataFrame | pl.LazyFrame,
+    components: pl.DataFrame,
     rejects: pl.DataFrame,
     dates: Iterable[str],
 ) -> dict[str, Any]:
-    """The summary of a batched run from its outputs (``rows``: input rows per source label)."""
+    """The summary of a batched run from its outputs (``rows``: input rows per source label; ``components``:
+    their :func:`component_totals`)."""
     return build_summary(
         pack=screener.pack,
         sources=sources,
@@ -623,6 +628,7 @@ def _run_summary(
         ),
         line_count=line_count,
         packages=packages,
+        components=components,
         rejects=rejects,
         dates=[dt.date.fromisoformat(d) for d in sorted(set(dates))],
         risk=screener.last_risk,
@@ -644,6 +650,7 @@ def combine(
         return pl.concat([p.frames()[name] for p in parts], how="diagonal_relaxed")
 
     lines, packages, rejects = stacked("lines"), stacked("packages"), stacked("rejects")
+    components = stacked("components")
     queues = stacked("queues").sort(QUEUE_ORDER, nulls_last=True, maintain_order=True)
     rows: dict[str, int] = {}
     for part in parts:
@@ -658,13 +665,14 @@ def combine(
         rows=rows,
         line_count=lines.height,
         packages=packages,
+        components=component_totals(components),
         rejects=rejects,
         dates=dates,
     )
     result = Result(
         lines=lines,
         packages=packages,
-        components=stacked("components"),
+        components=components,
         flags=stacked("flags"),
         queues=queues,
         rejects=rejects.sort(SOURCE_COL, ROW_COL),
@@ -737,6 +745,7 @@ def _screen_files(
     rows: dict[str, int] = {}
     screened = 0
     cover = RowCover()
+    money: list[pl.DataFrame] = []
     paths = expand_paths(list(specs))
     digests = _refuse_files_screened(paths, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping, screener._extra_types)
@@ -754,6 +763,7 @@ def _screen_files(
                 output.append(part.frames())
                 cover.add(part.lines)
                 cover.add(part.rejects)
+                money.append(totals_in_summary(part.summary))
                 dates.update(part.summary["dates_resolved"])
                 row += batch.height
                 screened += 1
@@ -776,6 +786,7 @@ def _screen_files(
             rows=rows,
             line_count=line_count,
             packages=packages,
+            components=added_totals(money),
             rejects=rejects,
             dates=dates,
         )

@@ -171,11 +171,13 @@ _MEASURE_COLUMNS = (
     "open_block",
     "non_metal_gap",
 )
+#: How the ``assumption`` of a component row for a measure the line's goods are exempt from begins.
+EXEMPTION_PREFIX: Final = "exempt:"
 #: Why a measure in scope is not charged on a line: its goods are claimed under USMCA and it exempts them.
-USMCA_EXEMPTION: Final = "exempt: USMCA claim (the measure exempts goods claimed under USMCA)"
+USMCA_EXEMPTION: Final = f"{EXEMPTION_PREFIX} USMCA claim (the measure exempts goods claimed under USMCA)"
 #: Why a measure in scope is not charged on a line: a measure of a stacking group it is ``not_with`` is on the
 #: key (``{}``: the group, then that group's measure).
-NOT_WITH_EXEMPTION: Final = "exempt: not with stacking group {} ({} is on the line)"
+NOT_WITH_EXEMPTION: Final = EXEMPTION_PREFIX + " not with stacking group {} ({} is on the line)"
 #: Why a measure whose own scope holds the goods has no amount: a measure of a group it is ``not_with`` is on
 #: the key, but the short code leaves that measure's scope open (``{}``: the group, then that measure).
 OPEN_BLOCK_ASSUMPTION: Final = (

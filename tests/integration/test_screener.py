@@ -1153,6 +1153,18 @@ def test_cli_batch_size_writes_every_output(tmp_path: Path) -> None:
         packages["entry_rule_id"].drop_nulls()
     )
     assert set(summary["decision_rules"]) == decided_by
+    # Money by component and measure, added over the batches, agrees with the components file.
+    components = pl.read_parquet(tmp_path / "o" / "components.parquet")
+    by_component = summary["money"]["by_component"]
+    assert sum(r["rows"] + r["unknown_amounts"] + r["exempt_rows"] for r in by_component) == components.height
+    charged = components.filter(
+        pl.col("amount_usd").is_not_null() & ~pl.col("assumption").str.starts_with("exempt:").fill_null(False)
+    )
+    for row in by_component:
+        of_row = charged.filter(component=row["component"], measure_id=row["measure_id"])
+        assert row["rows"] == of_row.height
+        assert row["amount_usd"] == f"{of_row['amount_usd'].sum():.2f}"
+    assert len(by_component) > 10  # the sample's day has duties of many measures, and fees
 
 
 def test_a_file_s_last_package_is_screened_with_its_last_batch(
