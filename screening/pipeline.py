@@ -526,8 +526,7 @@ def screen_candidates(
     rejected = normalise.first_rejects([*([rejected] if rejected is not None else []), duplicate_rejects])
     if earlier_copies is not None:
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
-    own = normalise.own_attributes(kept)  # the rows as given, for the rejects found below
-    kept = normalise.with_package_attributes(kept)
+    own, kept, named = _package_attributes(kept)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
     # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.
@@ -579,7 +578,17 @@ def screen_candidates(
         history = _unpseudonymise_keys(history, consignee_keys, history_key)
     shipper_days = day.shipper_consignee_days if day is not None else None
     shipper_running = _shipper_running(lines, wide, tables) if state is not None else None
-    fired = _flag_lines(lines, wide, resolved, risk_inputs, history, tables, shipper_days, shipper_running)
+    fired = _flag_lines(
+        lines,
+        wide,
+        resolved,
+        risk_inputs,
+        history,
+        tables,
+        _own_names_by_line(wide, named),
+        shipper_days,
+        shipper_running,
+    )
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     scored = _scored(package_frame, flags).collect(engine=IN_MEMORY)
     line_flags = risk.line_risk_flags(fired)
@@ -596,6 +605,15 @@ def screen_candidates(
         seen_now=seen_now,
         earlier=counted_before,
     )
+
+
+def _package_attributes(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Each line's own package attributes (the rows as given, for the rejects found later), ``lines`` with
+    their package's (:func:`~screening.stages.normalise.with_package_attributes`), and the lines that name
+    another shipper or consignee than their package's first line (each screened against the list by its own)."""
+    own = normalise.own_attributes(lines)
+    packaged = normalise.with_package_attributes(lines)
+    return own, packaged, normalise.own_party_names(own, packaged)
 
 
 def _shipper_running(lines: pl.LazyFrame, wide: pl.DataFrame, tables: ResolvedCache) -> pl.DataFrame:
@@ -686,10 +704,12 @@ def _flag_lines(
     risk_inputs: ResolvedRisk,
     history: pl.LazyFrame | None,
     tables: ResolvedCache,
+    own_names: pl.DataFrame,
     shipper_days: pl.DataFrame | None = None,
     shipper_running: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Each line's fired risk rules (materialised: the flags feed three outputs); ``shipper_days``: the
+    """Each line's fired risk rules (materialised: the flags feed three outputs); ``own_names``: the lines
+    naming another party than their package's (:func:`_own_names_by_line`); ``shipper_days``: the
     whole day's shipper-consignee-day totals (a part of a day), else those of ``lines``; ``shipper_running``:
     each package's running totals (incremental mode)."""
     frame = risk.risk_columns(
@@ -698,12 +718,28 @@ def _flag_lines(
         risk_inputs,
         days=resolved.days,
         tariff_dates=resolved.tariff.dates_with_lines(),
-        denied=_denied_matches(wide, risk_inputs, tables),
+        denied=_denied_matches(wide, risk_inputs, tables, own_names),
+        own_names=own_names,
         history=history,
         shipper_days=shipper_days,
         shipper_running=shipper_running,
     )
     return risk.flag_lines(frame, risk_inputs)
+
+
+def _own_names_by_line(wide: pl.DataFrame, named: pl.DataFrame) -> pl.DataFrame:
+    """``named`` (:func:`~screening.stages.normalise.own_party_names`, by source and row) by line id: the
+    lines screened that name another shipper or consignee than their package's, with the names they give."""
+    names = [c for c in named.columns if c not in (SOURCE_COL, ROW_COL)]
+    if not named.height:
+        return wide.clear().select(LINE_ID, *names)
+    # The few lines, found by their integer row first (cheap), then joined by source and row.
+    rows = wide.filter(pl.col(ROW_COL).is_in(named.get_column(ROW_COL).implode())).select(
+        LINE_ID, SOURCE_COL, ROW_COL
+    )
+    return rows.join(named, on=[SOURCE_COL, ROW_COL], how="inner", maintain_order="left").select(
+        LINE_ID, *names
+    )
 
 
 #: The screening list's index and prefix tokens (:func:`_denied_matches`), by pack and settings: built once per
@@ -714,9 +750,12 @@ _LIST_INDEXES_KEPT = 4
 _LIST_INDEXES_LOCK = threading.Lock()
 
 
-def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache) -> pl.LazyFrame:
-    """Screening-list matches for the distinct shipper and consignee names of the run (the list's
-    index and prefix tokens are built once per pack and settings, :data:`_LIST_INDEXES`)."""
+def _denied_matches(
+    wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache, own_names: pl.DataFrame
+) -> pl.LazyFrame:
+    """Screening-list matches for the distinct shipper and consignee names of the run, those that lines give
+    beside their package's (``own_names``) included (the list's index and prefix tokens are built once per
+    pack and settings, :data:`_LIST_INDEXES`)."""
     settings = risk_inputs.denied
     if settings is None:
         return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
@@ -754,8 +793,9 @@ def _denied_matches(wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: Resol
     index, prefixes = built
     names = pl.concat(
         [
-            wide.select(pl.col("shipper_name").alias("party_name")),
-            wide.select(pl.col("consignee_name").alias("party_name")),
+            frame.select(pl.col(party).alias("party_name"))
+            for frame in (wide, own_names)
+            for party in ("shipper_name", "consignee_name")
         ]
     ).unique()
     return denied.match_parties(

@@ -263,8 +263,14 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn("duty_status", pl.String(), "line duty status"),
     RiskColumn("hts_in_force", pl.Boolean(), "the HTS code has a tariff line in force on the date"),
     RiskColumn("tariff_covers_date", pl.Boolean(), "the pack's tariff table covers the date"),
-    RiskColumn("denied_party_match", pl.Boolean(), "shipper or consignee matches the screening list"),
-    RiskColumn("denied_party_score", pl.Float64(), "best match score of shipper or consignee (0 to 1)"),
+    RiskColumn(
+        "denied_party_match",
+        pl.Boolean(),
+        "the shipper or consignee the line names matches the screening list",
+    ),
+    RiskColumn(
+        "denied_party_score", pl.Float64(), "best match score of the line's shipper or consignee (0 to 1)"
+    ),
 )
 #: Postal regime methods whose duty replaces every other duty of a line (ad valorem, or an amount per item).
 FLAT_POSTAL_METHODS: Final = ("flat-ad-valorem", "origin-rate")

@@ -893,6 +893,25 @@ def own_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     return lines.select(SOURCE_COL, ROW_COL, *[c for c in PACKAGE_ATTRIBUTES if c in lines.columns])
 
 
+#: The package attributes the screening list is matched against as each line gives them (:func:`own_party_names`).
+PARTY_NAMES = ("shipper_name", "consignee_name")
+
+
+def own_party_names(own: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
+    """The lines of ``lines`` (carrying their package's attributes, :func:`with_package_attributes`) whose own
+    shipper or consignee name (``own``: :func:`own_attributes` of the same rows, in the same order) is not
+    their package's: source, row and the :data:`PARTY_NAMES` as the line gives them.
+
+    The screening list is matched against every name a package gives, not only its first line's: a listed
+    shipper on line 2 is found. Few rows: most packages give one shipper and one consignee.
+    """
+    present = [c for c in PARTY_NAMES if c in own.columns]
+    differs = pl.repeat(False, own.height, dtype=pl.Boolean(), eager=True)
+    for name in present:
+        differs = differs | own.get_column(name).ne_missing(lines.get_column(name))
+    return own.select(SOURCE_COL, ROW_COL, *present).filter(differs)
+
+
 def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     """``lines`` (numbered, without copies), in their order, each line carrying its package's attributes
     (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line (of its lowest-numbered line

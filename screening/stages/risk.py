@@ -159,6 +159,7 @@ def risk_columns(
     tariff_dates: Sequence[dt.date],
     denied: pl.LazyFrame,
     history: pl.LazyFrame | None,
+    own_names: pl.DataFrame | None = None,
     shipper_days: pl.DataFrame | None = None,
     shipper_running: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
@@ -166,7 +167,9 @@ def risk_columns(
 
     ``lines`` holds the decided lines (:data:`LINE_INPUTS` and the keys), materialised; ``text`` the
     text columns of :data:`RISK_TEXT_INPUTS`, line ``i`` in row ``i``; ``denied`` is the output of
-    :func:`screening.stages.denied.match_parties` for the run's names; ``shipper_days`` (when ``lines``
+    :func:`screening.stages.denied.match_parties` for the run's names; ``own_names`` (``__line``,
+    ``shipper_name``, ``consignee_name``) the lines that name another party than their package's first line,
+    whose screening-list match is that of their own names (:func:`_own_party_matches`); ``shipper_days`` (when ``lines``
     are a part of a day) the whole day's totals of the shipper-consignee-days that span parts
     (:func:`screening.stages.aggregate.spanning_totals` of :func:`shipper_consignee_day_partials`);
     ``shipper_running`` (incremental mode) each package's running shipper-consignee-day totals
@@ -180,14 +183,17 @@ def risk_columns(
     # Numbered once: the codes gathered into the lines must match the rows of the features.
     coded = {column: _Distinct.of(text, column) for column in CODED_TEXT}
     base = _with_text(_marked_package_order(lines.select("__line", PACKAGE_KEY, *LINE_INPUTS)), text, coded)
+    matches = denied.collect(engine="in-memory")
     base = _line_values(base, tariff_dates).with_columns(
         _text_features(
             coded,
             risk.families,
-            denied.collect(engine="in-memory"),
+            matches,
             tuple(risk.denied.legal_suffixes) if risk.denied is not None else (),
         )
     )
+    if own_names is not None and own_names.height:
+        base = base.with_columns(_own_party_matches(own_names, matches))
     base = _package_totals(base.with_columns(mismatch_column(risk.families)), shipper_days, shipper_running)
     thresholds = days.select(
         "arrival_date", (pl.col("threshold_cents").cast(pl.Float64()) / 100).alias("threshold_usd")
@@ -285,8 +291,41 @@ def _party_features(
     """Per distinct shipper or consignee name: its normal form and its best screening-list match
     (score and a readable detail; null without a match); a shipper's, the name its key holds."""
     name = f"{party}_name"
-    found = matches.select(
-        pl.col("party_name").alias(name),
+    normalised = names.values.with_columns(normalised_name(pl.col(name)).alias(f"{name}_norm"))
+    if party == "shipper":
+        normalised = _shipper_key_names(normalised, legal_suffixes)
+    return normalised.join(
+        _party_matches(matches, party), on=name, how="left", maintain_order="left", validate="m:1"
+    )
+
+
+#: The per-line screening-list columns of a party (:func:`_party_matches`), shipper's and consignee's.
+_PARTY_MATCH_COLUMNS = tuple(
+    f"__{party}_{c}" for party in ("shipper", "consignee") for c in ("score", "detail")
+)
+
+
+def _own_party_matches(own_names: pl.DataFrame, matches: pl.DataFrame) -> list[pl.Expr]:
+    """The screening-list columns of the lines in ``own_names`` from the names they give themselves, not their
+    package's first line's (every other line keeps its package's): a listed party on line 2 is flagged there."""
+    own = own_names.select("__line")
+    for party in ("shipper", "consignee"):
+        name = f"{party}_name"
+        found = own_names.select(name).join(
+            _party_matches(matches, party), on=name, how="left", maintain_order="left", validate="m:1"
+        )
+        own = own.hstack(found.drop(name))
+    line = pl.col("__line")
+    return [
+        line.replace_strict(own["__line"], own[c], default=pl.col(c)).alias(c) for c in _PARTY_MATCH_COLUMNS
+    ]
+
+
+def _party_matches(matches: pl.DataFrame, party: str) -> pl.DataFrame:
+    """Per name of ``matches`` (:func:`screening.stages.denied.match_parties`) as a shipper's or a consignee's
+    (``party``): its match score and a readable detail."""
+    return matches.select(
+        pl.col("party_name").alias(f"{party}_name"),
         pl.col("denied_score").alias(f"__{party}_score"),
         pl.format(
             "{} matches {} {} '{}' [{}] ({}, score {})",
@@ -299,10 +338,6 @@ def _party_features(
             pl.col("denied_score").round(2).cast(pl.String()),
         ).alias(f"__{party}_detail"),
     )
-    normalised = names.values.with_columns(normalised_name(pl.col(name)).alias(f"{name}_norm"))
-    if party == "shipper":
-        normalised = _shipper_key_names(normalised, legal_suffixes)
-    return normalised.join(found, on=name, how="left", maintain_order="left", validate="m:1")
 
 
 def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.LazyFrame:

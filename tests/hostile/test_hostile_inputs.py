@@ -170,6 +170,18 @@ def _package_value(name: str, expected: object, package: str = "P2") -> Callable
     return check
 
 
+def _denied_party_on(package: str, line_nos: list[int]) -> Callable[[screening.Result], None]:
+    """Only ``package`` is flagged ``denied-party``, on ``line_nos``, and queued for it."""
+
+    def check(result: screening.Result) -> None:
+        denied = result.flags.filter(pl.col("rule_id") == "denied-party")
+        assert denied.select("package_id", "line_nos").rows() == [(package, line_nos)]
+        queued = result.packages.filter(pl.col("queue") == "denied-party")["package_id"].to_list()
+        assert queued == [package]
+
+    return check
+
+
 def _same_consignee_key(result: screening.Result) -> None:
     keys = result.lines.sort("package_id")["consignee_key"].to_list()
     assert keys == ["name:anna keller|20001"] * 2, keys
@@ -421,6 +433,21 @@ ROW_CASES: tuple[RowCase, ...] = (
         ),
         3,
         ((2, "line_no", RejectCode.DUPLICATE_LINE),),
+    ),
+    RowCase(
+        "listed_party_on_a_later_line",
+        "a package whose line 1 names an ordinary shipper and line 2 a listed one (OFAC SDN, exact)",
+        write_csv(
+            "listed_party_on_a_later_line.csv",
+            [
+                line(package_id="P1"),
+                line(package_id="P2"),
+                line(package_id="P2", line_no="2", shipper_name="Beijing Alite Technologies Co., Ltd."),
+                line(package_id="P3"),
+            ],
+        ),
+        4,
+        check=_denied_party_on("P2", [2]),
     ),
     RowCase(
         "blank_line_in_csv",

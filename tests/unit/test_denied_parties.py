@@ -14,6 +14,8 @@ import pytest
 
 import screening
 from screening import pipeline
+from screening.explain import explain_package
+from screening.explain_text import render_text
 from screening.exprs.names import name_tokens, normalise_name, normalised_words
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import (
@@ -698,3 +700,92 @@ def test_runs_in_threads_that_find_the_list_index_cache_full_both_screen(
     assert [f.height for f in flags] == [0, 0]
     assert len(full) == pipeline._LIST_INDEXES_KEPT
     assert sum(key[0] != "another pack" for key in full) == 1
+
+
+# --- Every line's own parties ------------------------------------------------------------------------------------
+
+#: OFAC SDN ofac-sdn-9750, an exact match; DUGIN, Aleksandr (ofac-sdn-17760), a token match.
+LISTED_SHIPPER = "Beijing Alite Technologies Co., Ltd."
+LISTED_CONSIGNEE = "Aleksandr Dugin"
+
+
+def _later_line_parties() -> pl.DataFrame:
+    """P1 names a listed shipper on line 2, P2 a listed consignee on line 2, P3 a listed shipper on line 1 only
+    (line 2 another); P4 no one listed."""
+    rows = [
+        {"package_id": "P1", "line_no": "1", "shipper_name": "Nice Shop"},
+        {"package_id": "P1", "line_no": "2", "shipper_name": LISTED_SHIPPER},
+        {"package_id": "P2", "line_no": "1", "consignee_name": "Lee Buyer"},
+        {"package_id": "P2", "line_no": "2", "consignee_name": LISTED_CONSIGNEE},
+        {"package_id": "P3", "line_no": "1", "shipper_name": LISTED_SHIPPER},
+        {"package_id": "P3", "line_no": "2", "shipper_name": "Nice Shop"},
+        {"package_id": "P4", "line_no": "1"},
+        {"package_id": "P4", "line_no": "2", "consignee_name": "Lee Buyer"},
+    ]
+    return pl.DataFrame([{**BASE_LINE, **row} for row in rows], schema=dict.fromkeys(BASE_LINE, pl.String()))
+
+
+def _denied_flags(flags: pl.DataFrame) -> list[tuple[str, list[int], str]]:
+    found = flags.filter(pl.col("rule_id") == "denied-party").sort("package_id")
+    return [(r["package_id"], r["line_nos"], r["detail"]) for r in found.iter_rows(named=True)]
+
+
+def test_a_listed_party_named_on_a_later_line_is_flagged_on_that_line(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Every line of a package carries its line 1's shipper and consignee, and only those were screened: a
+    listed shipper or consignee on line 2 was released with score 0, and ``screen explain`` showed nothing. Every
+    name any line gives is screened now, and the flag names the lines that gave it."""
+    result = screening.screen(_later_line_parties(), rules=us_pack)
+    found = _denied_flags(result.flags)
+    assert [(package, lines) for package, lines, _ in found] == [("P1", [2]), ("P2", [2]), ("P3", [1])]
+    assert "shipper matches OFAC SDN ofac-sdn-9750 " in found[0][2]
+    assert "consignee matches OFAC SDN ofac-sdn-17760 " in found[1][2]
+    queues = dict(result.packages.select("package_id", "queue").iter_rows())
+    assert [queues[p] for p in ("P1", "P2", "P3")] == ["denied-party"] * 3
+    assert queues["P4"] != "denied-party"
+    # The lines output keeps the package's names (its line 1's), as documented; the flag sits on line 2.
+    p1 = result.lines.filter(pl.col("package_id") == "P1").sort("line_no")
+    assert p1["shipper_name"].to_list() == ["Nice Shop", "Nice Shop"]
+    assert p1["risk_flags"].to_list() == [[], ["denied-party"]]
+    result.write(tmp_path / "out")
+    explained = explain_package(tmp_path / "out", "P1")
+    assert [(f["rule_id"], f["line_nos"]) for f in explained["flags"]] == [("denied-party", [2])]
+    text = render_text(explained)
+    assert "denied-party (critical, queue denied-party) on line(s) 2" in text
+    assert "match: shipper matches OFAC SDN ofac-sdn-9750 " in text
+
+
+def test_a_listed_party_is_found_whichever_row_comes_first(us_pack: screening.RulePack) -> None:
+    """Without line numbers the rows are numbered in order: swapping a package's two rows moved the listed
+    shipper from line 1 to line 2 and the package from the denied-party queue to release."""
+    rows = [
+        {"package_id": "P1", "shipper_name": LISTED_SHIPPER, "description": "wifi module"},
+        {"package_id": "P1", "shipper_name": "Nice Shop", "description": "wifi router"},
+    ]
+    columns = [c for c in BASE_LINE if c != "line_no"]
+    for order, listed_line in ((rows, 1), (rows[::-1], 2)):
+        frame = pl.DataFrame([{c: {**BASE_LINE, **row}[c] for c in columns} for row in order])
+        result = screening.screen(frame, rules=us_pack)
+        assert [(p, lines) for p, lines, _ in _denied_flags(result.flags)] == [("P1", [listed_line])]
+        assert result.packages["queue"].to_list() == ["denied-party"]
+
+
+def test_later_lines_parties_are_flagged_alike_whole_day_in_parts_and_in_batches(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """The names of every line are screened in each part and each batch as in the whole day."""
+    frame = _later_line_parties()
+    whole = screening.screen(frame, rules=us_pack)
+    path = tmp_path / "day.parquet"
+    frame.write_parquet(path)
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    assert pl.read_parquet(tmp_path / "parts" / "flags.parquet").equals(whole.flags)
+    batched = screening.Screener(us_pack)
+    flags = [batched.screen(frame.slice(start, 2)).flags for start in range(0, frame.height, 2)]
+    assert _denied_flags(pl.concat(flags)) == _denied_flags(whole.flags)
+    assert [(p, lines) for p, lines, _ in _denied_flags(whole.flags)] == [
+        ("P1", [2]),
+        ("P2", [2]),
+        ("P3", [1]),
+    ]
