@@ -74,8 +74,25 @@ EXIT_INTERRUPTED = 130
 #: Exit code of a run stopped by SIGTERM (128 + 15).
 EXIT_TERMINATED = 143
 
-err = Console(stderr=True)
-out = Console()
+
+class _Console(Console):
+    """A console that a reader may stop reading (``screen run ... | head``): the rest of its text is dropped
+    and the command goes on to its own exit code (rich's default exits 1 at once, mid-run)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _drop_writes_to(self.file)
+
+
+def _drop_writes_to(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at the null device: later writes and the flush at exit succeed."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+err = _Console(stderr=True)
+out = _Console()
 
 
 def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
@@ -92,6 +109,11 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
             _stop(terminated=isinstance(exc, Terminated))
+        except BrokenPipeError:
+            # The reader of stdout stopped reading (``| head``): what it read is what it wanted. Only text
+            # is printed after a run's outputs are published, so nothing is left half done.
+            _drop_writes_to(sys.stdout)
+            sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BaseException as exc:
@@ -236,8 +258,9 @@ def main() -> None:
 @click.option(
     "--state-keep-days",
     type=click.IntRange(min=1),
-    help="With --state: save only the state's N latest days (its latest arrival date and the days before), so "
-    "a state carried across days stays their size. Late arrivals of a forgotten day are judged without it.",
+    help="With --state: forget the days before the N days that end on this run's latest arrival date (days "
+    "after it that the state holds are kept), so a state carried across days stays their size. Late arrivals "
+    "of a forgotten day are judged without it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")

@@ -49,7 +49,7 @@ from screening.schema import (
     ROW_COL,
     SOURCE_COL,
 )
-from screening.seed import Seed, seed_record
+from screening.seed import Seed, checked_seed, seed_record
 from screening.stages import (
     aggregate,
     assess,
@@ -229,6 +229,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     pseudonymise_key = options.get("pseudonymise_key")
     history = history_sources(options.get("history", ()))
     report = options.get("on_stage") or _silent
+    seed = checked_seed(options.get("seed"))
     report("loading rules")
     pack = rules if isinstance(rules, RulePack) else load_rules(rules)
     column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
@@ -248,7 +249,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
         pack=pack,
         sources=list(sources),
         postal_method=postal_method,
-        seed=options.get("seed"),
+        seed=seed,
         history=history_frame,
         key=key,
         report=report,

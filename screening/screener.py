@@ -817,9 +817,10 @@ def _save_state(
 ) -> None:
     """Save the state after a run of files (their ``digests`` and ``rows``, the arrival ``dates`` it screened).
 
-    Files of no row are not recorded (an empty hour's file may come again). With ``keep_days``, the state keeps
-    its latest days counted back from the run's latest arrival date up to tomorrow: not the state's latest,
-    and not a date past tomorrow, so that one mistyped future date does not forget every day before it.
+    Files of no row are not recorded (an empty hour's file may come again). With ``keep_days``, the state forgets
+    the days before the ``keep_days`` days that end on the run's latest arrival date up to tomorrow (not the
+    state's latest: later days it holds are kept; not a date past tomorrow, so that one mistyped future date
+    does not forget every day before it).
     """
     taken = [digest for file, digest in digests.items() if rows.get(str(file), 0)]
     screener.files_screened = [*screener.files_screened, *taken][-_FILES_KEPT:]

@@ -54,6 +54,22 @@ class PrivateSeed:
 Seed = str | PrivateSeed
 
 
+def checked_seed(seed: object) -> Seed | None:
+    """``seed`` as given to a run: ``None`` (the pack's), a non-empty text or a :class:`PrivateSeed`.
+
+    Raises:
+        UsageError: anything else (an empty text draws a sample anyone can repeat; bytes or a number would
+            draw another sample than the text that records it).
+    """
+    if seed is None or isinstance(seed, PrivateSeed):
+        return seed
+    if not isinstance(seed, str):
+        raise UsageError(f"the seed must be a text or a screening.PrivateSeed, not {type(seed).__name__}")
+    if not seed:
+        raise UsageError("the seed is empty: give a non-empty text (or leave it out for the rule pack's own)")
+    return seed
+
+
 def seed_text(seed: Seed) -> str:
     """The text the sample and the tie-break hash (the private seed's value)."""
     return seed.value if isinstance(seed, PrivateSeed) else seed

@@ -93,9 +93,7 @@ def _folder_files(folder: Path) -> list[Path]:
     """
     found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
     if not found:
-        raise InputSchemaError(
-            str(folder), "folder holds no manifest files (.parquet, .csv, .arrow, .ndjson)"
-        )
+        raise InputSchemaError(str(folder), f"folder holds no manifest files ({', '.join(sorted(SUFFIXES))})")
     return found
 
 

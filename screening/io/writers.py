@@ -220,8 +220,8 @@ def check_replaceable(out: Path) -> None:
     """Raise :class:`UsageError` unless ``out`` is absent, an empty folder or an earlier output set: a run
     replaces its output folder whole, so a folder holding anything else (the manifests, the current
     folder) is refused before any work, and nothing in it is touched. So is a folder that is a mount point
-    (a container's volume), which cannot be swapped with the new set, and a path that is not UTF-8 text,
-    which the Parquet and CSV writers cannot take."""
+    (a container's volume), which cannot be swapped with the new set, the current folder (the shell would be
+    left in a removed one), and a path that is not UTF-8 text, which the Parquet and CSV writers cannot take."""
     if (shown := non_utf8_name(out)) is not None:
         raise UsageError(f"{shown}: the output folder's path is not UTF-8 text: name another folder")
     if not out.exists():
@@ -233,6 +233,12 @@ def check_replaceable(out: Path) -> None:
         )
     if not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder")
+    if out.resolve() == Path.cwd().resolve():
+        raise UsageError(
+            f"{out}: the output folder is the current folder, which the run would replace with the new set and "
+            f"leave the shell in a removed folder: name a folder inside it (e.g. {out / 'screening'}) or run "
+            "from its parent"
+        )
     entries = sorted(entry.name for entry in out.iterdir())
     known = {"summary.json", *(f"{name}.{ext}" for name in OUTPUTS for ext in ("parquet", "csv"))}
     others = [name for name in entries if name not in known]

@@ -9,7 +9,7 @@ import polars as pl
 
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
-from screening.seed import Seed
+from screening.seed import Seed, checked_seed
 
 
 def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None = None) -> ResolvedRisk:
@@ -101,7 +101,9 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None 
         routes=routes,
         capacities=capacities,
         sample_rates=sample_rates,
-        seed=seed if seed is not None else (sampling.seed if sampling else "screening"),
+        seed=checked
+        if (checked := checked_seed(seed)) is not None
+        else (sampling.seed if sampling else "screening"),
     )
 
 

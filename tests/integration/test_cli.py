@@ -1197,3 +1197,90 @@ def test_the_build_is_that_of_the_code_imported_not_of_files_installed_after(tmp
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("batch", [[], ["--batch-size", "100"]], ids=["whole-day", "batches"])
+def test_an_empty_public_seed_is_a_usage_error(tmp_path: Path, batch: list[str]) -> None:
+    # `--seed "$SEED"` with SEED unset: a sample anyone can draw again, recorded as if chosen.
+    done = screen_with(
+        {},
+        "run",
+        SAMPLE / "handchecked" / "manifest.csv",
+        "--out",
+        tmp_path / "o",
+        "-q",
+        "--seed",
+        "",
+        *batch,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the seed is empty" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("seed", [b"42", 4.5, 42])
+def test_a_seed_that_is_not_text_is_refused(seed: object) -> None:
+    # bytes b"42" drew another sample than "42" and was recorded as "b'42'".
+    with pytest.raises(screening.UsageError, match=r"the seed must be a text or a screening\.PrivateSeed"):
+        screening.screen(SAMPLE / "handchecked" / "manifest.csv", seed=seed)  # type: ignore[arg-type]
+    with pytest.raises(screening.UsageError, match="the seed must be a text"):
+        screening.Screener(US_PACK, seed=seed)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["rules", "show", US_PACK, "--date", "2025-05-13", "--origin", "CN"], id="rules-show"),
+        pytest.param(["run", SAMPLE / "handchecked" / "manifest.csv", "--out", "{out}", "-q"], id="run"),
+        pytest.param(
+            ["run", SAMPLE / "handchecked" / "manifest.csv", "--out", "{out}", "--json"], id="run-json"
+        ),
+    ],
+)
+def test_a_reader_that_stops_reading_stdout_is_not_a_failure(tmp_path: Path, args: list[str | Path]) -> None:
+    # `screen run ... | head -1` under `set -o pipefail`: exit 1 said the run failed, its outputs published.
+    out = tmp_path / "o"
+    command = [str(a).replace("{out}", str(out)) for a in args]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "screening", *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # before the interpreter has started: every write meets a closed pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0, stderr
+    assert "Traceback" not in stderr
+    assert "error" not in stderr
+    if args[0] == "run":
+        assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+
+
+def test_the_current_folder_is_refused_as_the_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The swap left the shell in a removed folder, where `ls` shows nothing.
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "screening",
+            "run",
+            str(SAMPLE / "handchecked" / "manifest.csv"),
+            "--out",
+            ".",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the output folder is the current folder" in done.stderr
+    assert work.is_dir()
+    assert not any(work.iterdir())

@@ -320,8 +320,10 @@ def test_a_glob_reads_the_folders_it_matches(tmp_path: Path) -> None:
     hour_two = write_parts(tmp_path / "incoming" / "2025-06-10T02")
     (tmp_path / "incoming" / "2025-06-10-notes").mkdir()
     (tmp_path / "incoming" / "2025-06-10-notes" / "notes.txt").write_text("no manifest here")
-    with pytest.raises(InputSchemaError, match="2025-06-10-notes: folder holds no manifest files"):
+    with pytest.raises(InputSchemaError, match="2025-06-10-notes: folder holds no manifest files") as refused:
         open_sources([str(tmp_path / "incoming" / "2025-06-10*")])
+    # Every suffix a folder is read for is named (the message listed four of nine).
+    assert all(suffix in str(refused.value) for suffix in (".pq", ".tsv", ".ipc", ".feather", ".jsonl"))
     sources = open_sources([str(tmp_path / "incoming" / "2025-06-10T*")])
     assert [s.path for s in sources] == [*hour_one, *hour_two]
 
