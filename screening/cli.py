@@ -555,7 +555,7 @@ def rules_show(
         )
     for entry in entries:
         mark = "" if entry.confidence == "confirmed" else f" [yellow]{entry.confidence}[/]"
-        out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.period}", highlight=False)
+        out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.dates}", highlight=False)
         out.print(f"    {entry.summary}", highlight=False)
         if entry.citation:
             tags = f"; sources {', '.join(entry.sources)}" if entry.sources else ""

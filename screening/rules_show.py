@@ -71,7 +71,11 @@ class PostalUse:
 class InForce:
     """One rule in force: what it is, what it says, and where it comes from (``sources``: the URL of each source
     tag of its citation, from the pack's ``sources.toml``); for a measure or gap, how it is charged
-    (``charge``); for a postal regime, which goods may use it (``postal_use``)."""
+    (``charge``); for a postal regime, which goods may use it (``postal_use``).
+
+    ``period`` is ``effective_from → effective_to`` as the pack writes them (the end EXCLUSIVE: the first day
+    the rule no longer holds; ``open`` without one); ``last_day`` the last day it holds (null when open);
+    ``dates`` both days inclusive, as people read them."""
 
     kind: str
     rule_id: str
@@ -79,9 +83,31 @@ class InForce:
     confidence: str
     citation: str
     period: str
+    last_day: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     charge: Charge | None = None
     postal_use: PostalUse | None = None
+
+    @property
+    def dates(self) -> str:
+        """``2025-05-02 to 2025-05-13 (last day)``, ``2025-04-09 only (one day)`` or ``from 2016-03-10, no end
+        date`` (empty for an entry without a period)."""
+        first = self.period.partition(" → ")[0]
+        return dates_text(dt.date.fromisoformat(first), self.last_day) if first else ""
+
+
+def last_day(end: dt.date | None) -> str | None:
+    """The last day a rule holds, from its exclusive ``effective_to`` (null when open-ended)."""
+    return None if end is None else (end - dt.timedelta(days=1)).isoformat()
+
+
+def dates_text(first: dt.date, last: str | None) -> str:
+    """A period with both of its days inclusive, so that a one-day rule does not read as two."""
+    if last is None:
+        return f"from {first}, no end date"
+    if last == first.isoformat():
+        return f"{first} only (one day)"
+    return f"{first} to {last} (last day)"
 
 
 def rules_in_force(
@@ -101,8 +127,8 @@ def rules_in_force(
     """
     meta = pack.meta
     if day < meta.covers_from or (meta.covers_to is not None and day >= meta.covers_to):
-        until = meta.covers_to or "open"
-        raise UsageError(f"{day} is outside the dates pack {meta.id} covers ({meta.covers_from} → {until})")
+        covered = dates_text(meta.covers_from, last_day(meta.covers_to))
+        raise UsageError(f"{day} is outside the dates pack {meta.id} covers ({covered})")
     if origin is not None and origin not in known_countries():
         raise UsageError(f"{origin!r} is not an assigned ISO 3166-1 country code")
     if hts is not None and not re.fullmatch(VALID_HTS_CODE, hts):
@@ -423,7 +449,9 @@ def _fee_text(fee: Fee) -> str:
 
 def _entry(kind: str, rule: Rule, summary: str) -> InForce:
     period = f"{rule.effective_from} → {rule.effective_to or 'open'}"
-    return InForce(kind, rule.id, summary, rule.confidence, rule.citation.render(), period)
+    return InForce(
+        kind, rule.id, summary, rule.confidence, rule.citation.render(), period, last_day(rule.effective_to)
+    )
 
 
 def _measures(

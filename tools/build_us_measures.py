@@ -682,23 +682,32 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
 
     # From 2025-08-07: Annex I of EO 14326 (headings 9903.02.02-.71), with later changes.
     eu_jp = {"EU": ("9903.02.20", list(EU27)), "JP": ("9903.02.73", ["JP"])}
-    later_top_up = {  # origin: (first heading end, top-up heading, top-up start, instrument, note)
+    # None of the three is in DOMAIN.md (3c has no CH or LI row, and KR's reads a plain 15% with no later change):
+    # the formula is the HTSUS heading text's, the date the Yale tracker's, so each is unconfirmed.
+    later_top_up = {  # origin: (top-up heading, top-up start, instrument, where the start date comes from)
         "CH": (
             "9903.02.83",
             "2025-11-14",
             "Implementing the U.S.-Switzerland-Liechtenstein framework (FR Doc 2025-23316)",
+            "tariff_programs_yale/master_tariff_list.json: Switzerland 39% -> 15% from 2025-11-14; the heading is in "
+            "the 2026 Rev 10 export, not in 2025 Rev 32",
         ),
         "LI": (
             "9903.02.88",
             "2025-11-14",
             "Implementing the U.S.-Switzerland-Liechtenstein framework (FR Doc 2025-23316)",
+            "Switzerland's date under the same framework (master_tariff_list.json has no Liechtenstein change); the "
+            "heading is in the 2026 Rev 10 export, not in 2025 Rev 32",
         ),
         "KR": (
             "9903.02.80",
             "2025-11-14",
             "Implementing the U.S.-Korea Strategic Trade and Investment Deal (FR Doc 2025-21940)",
+            "usitc_hts/revision_dates.csv rev_32: 'S. Korea floor (15%) ... legally retroactive to Nov 14'",
         ),
     }
+    #: Origins with a row of their own in DOMAIN.md 3c (the Annex I rates of the others are the HTSUS texts').
+    domain_3c = {"VN", "IN", "TH", "KR", "GB", "TW", "MY", "ID", "TR", "PK", "BD"}
     encoded: dict[str, str] = {}
     for heading, rate, codes in country_headings(hts26, "9903.02.02", "9903.02.71"):
         if len(codes) > 1:
@@ -712,6 +721,11 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             "10-05 kept the earlier rate: not detectable). "
         )
         conf = "confirmed"
+        if code not in domain_3c:
+            note += (
+                "Rate not in DOMAIN.md's table (3c: 'Rates for other countries are in [S18]'): the HTSUS heading text "
+                f"of {heading} (../shared/data/usitc_hts/hts_2026_rev_10.json.gz), which confirms it. "
+            )
         if code == "IN":
             conf = "unconfirmed"
             note += (
@@ -730,12 +744,12 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             note += (
                 f"Replaced from {later_top_up[code][1]} by the 15% all-in formula ({later_top_up[code][0]}). "
             )
-            conf = "unconfirmed" if code != "CH" else "confirmed"
-            if conf == "unconfirmed":
-                note += (
-                    "The rate is DOMAIN.md's (3c); the end date, the framework's date of the all-in formula, is not "
-                    "in DOMAIN.md (UNCONFIRMED). "
-                )
+            conf = "unconfirmed"
+            note += (
+                ("The rate is DOMAIN.md's (3c). " if code in domain_3c else "")
+                + "The end date, the date of the all-in formula, is NOT in DOMAIN.md (from ../shared/data/"
+                f"{later_top_up[code][3]}): UNCONFIRMED. "
+            )
         encoded[code] = rate
         measures.append({
             "id": f"ieepa-reciprocal-{code.lower()}-annex-i", **base, "heading": heading, "origins": [code],
@@ -762,17 +776,18 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             "citation": cite(ANNEX_I_INSTRUMENT + ("" if key == "EU" else "; EO implementing the U.S.-Japan agreement (FR Doc 2025-17908)"),
                              ANNEX_I_URL, ["S115", "S105", "S23"], f"heading {heading}"),
         })  # fmt: skip
-    for code, (heading, start, instrument) in later_top_up.items():
+    for code, (heading, start, instrument, dated_by) in later_top_up.items():
         measures.append({
             "id": f"ieepa-reciprocal-{code.lower()}-all-in", **base, "heading": heading, "origins": [code],
             "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D(start),
-            "effective_to": IEEPA_END, "confidence": "unconfirmed" if code != "CH" else "confirmed",
+            "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": (f"'15% all-in' formula for {code} from {start} (15% minus the column 1 rate, 0 where that is 15% or "
-                     "more), per the HTSUS 2026 Rev 10 heading text"
-                     + (" and master_tariff_list.json (Switzerland 39% -> 15% from 2025-11-14)." if code == "CH" else
-                        "; the date is the framework's (legally retroactive per the HTS change record), UNCONFIRMED "
-                        "in DOMAIN.md.") + " " + annex_ii_note),
-            "citation": cite(instrument, "https://hts.usitc.gov/", ["S18"], f"heading {heading}"),
+                     f"more). NOT in DOMAIN.md, so unconfirmed: the formula is the HTSUS heading text of {heading} "
+                     "(../shared/data/usitc_hts/hts_2026_rev_10.json.gz), the date from ../shared/data/"
+                     f"{dated_by}. No source tag of DOMAIN.md supports it (sources left empty; its Section 232 "
+                     "exemption heading 9903.01.33 is DOMAIN.md's, 3c [S113][S99], and says nothing of this measure). "
+                     + annex_ii_note),
+            "citation": cite(instrument, "https://hts.usitc.gov/", [], f"heading {heading}"),
         })  # fmt: skip
 
     # Cross-check against master_tariff_list.json (fork data): report differences.
@@ -788,7 +803,10 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
         "effective_from": D("2025-08-27"), "effective_to": D("2026-02-07"), "effective_time": "12:01 a.m. EDT",
         "confidence": "confirmed",
         "note": ("Additional 25% on products of India (Russian-oil order, EO 14329), on top of the 25% reciprocal "
-                 "rate (50% together); removed from 2026-02-07 (DOMAIN.md 1). Exempt: Annex II products (9903.01.86) "
+                 "rate (50% together); removed from 2026-02-07 (DOMAIN.md 1). DOMAIN.md 3c dates it 'from Aug 2025' "
+                 "and gives no heading: heading, rate and day are the HTSUS text of 9903.01.84 (../shared/data/usitc_hts: "
+                 "2025 Rev 32, '+ 25%' on goods entered 'after 12:01 a.m. eastern daylight time on August 27, 2025'; "
+                 "2026 Rev 10, 'provision terminated as of February 7, 2026'). Exempt: Annex II products (9903.01.86) "
                  "and Section 232 goods (9903.01.87); in-transit goods not detectable."),
         "citation": cite("Executive Order 14329 (2025-08-06); notice FR Doc 2025-16419; removed by EO of 2026-02-06",
                          "https://www.federalregister.gov/documents/2025/08/27/2025-16419/notice-of-implementation-of-additional-duties-on-products-of-india-pursuant-to-the-presidents",
@@ -810,10 +828,12 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                          ["S120", "S37", "S48"], "heading 9903.01.77"),
     })  # fmt: skip
     # DOMAIN.md 3c: "232-covered goods were exempt from reciprocal via 9903.01.33 [S113][S99]". The Annex II
-    # heading (9903.01.32) and the India and Brazil duties' 232 headings are not in DOMAIN.md: none given.
+    # heading (9903.01.32) and the India and Brazil duties' 232 headings are not in DOMAIN.md: none given. The tags
+    # go to a measure's own sources only where DOMAIN.md has the measure (sources given): for one it lacks
+    # (sources = []) they would seem to support a rate and date they say nothing of.
     s232_heading = dict.fromkeys(S232_GROUPS, "9903.01.33")
     measures = [
-        exemption_headings(m, ["S113", "S99"], not_with=s232_heading)
+        exemption_headings(m, ["S113", "S99"] if m["citation"]["sources"] else [], not_with=s232_heading)
         if m["stacking_group"] == "ieepa_reciprocal"
         else m
         for m in measures
@@ -880,7 +900,7 @@ def build_fentanyl() -> tuple[list, list]:
                 "Canada: 25% from 2025-03-04 (EO 14193 as amended by EO 14226), 35% from 2025-08-01 (EO of "
                 "2025-07-31, CSMS 65798609). Transshipped goods 40% (9903.01.16) cannot be detected from a "
                 "manifest and are charged the ordinary rate. Energy and potash at 10% (9903.01.13/.15) are the "
-                "gap gap-ieepa-ca-mx-energy-potash. "
+                "gap gap-ieepa-ca-energy-potash. "
             )
             instrument = "Executive Orders 14193 and 14226 (CA), as amended 2025-07-31; CSMS 65798609"
             sources = ["S116", "S117", "S37b", "S10"]
@@ -891,7 +911,7 @@ def build_fentanyl() -> tuple[list, list]:
                 "extension of 2025-07-31). DOMAIN.md marks the heading 9903.01.01 UNCONFIRMED; the HTSUS 2026 "
                 "Rev 10 text of 9903.01.01 reads '+25% ... articles the product of Mexico', which supports it; the "
                 "measure stays unconfirmed as DOMAIN.md has it. "
-                "Potash at 10% (9903.01.05) is the gap gap-ieepa-ca-mx-energy-potash. "
+                "Potash at 10% (9903.01.05) is the gap gap-ieepa-mx-potash; energy goods owe the 25%. "
             )
             instrument = "Executive Orders 14194 and 14227 (MX; 90 FR 11371), as amended"
             sources = ["S117", "S137", "S10"]
@@ -914,19 +934,34 @@ def build_fentanyl() -> tuple[list, list]:
             # read otherwise (see the note): CONFLICT, so no heading is written. MX: DOMAIN.md gives none.
             entry["note"] += " " + CA_USMCA_HEADING_NOTE
         measures.append(entry)
+    # DOMAIN.md 3b: CA "25% from 2025-03-04 (energy/potash 10%)", MX "25% from 2025-03-04 (potash 10%)": energy
+    # at 10% is Canadian only (the HTSUS Mexico heading 9903.01.01 excepts only .02-.05, and 9903.01.05 reads
+    # "Potash that is a product of Mexico"), so a Mexican chapter 27 line owes the 25%: one gap per country.
+    scope_note = "The product scope is a definition, not an HTS list, and is not in the data: "
     gaps = [
         {
-            "id": "gap-ieepa-ca-mx-energy-potash", "component": "ieepa_fentanyl", "origins": ["CA", "MX"],
+            "id": "gap-ieepa-ca-energy-potash", "component": "ieepa_fentanyl", "origins": ["CA"],
             "hts_include": ["27", "2612", "2844", "3104"], "in_place_of": "ieepa_fentanyl", "usmca_exempt": True,
             "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": ("Canadian energy and energy resources (crude oil, natural gas, refined products, uranium, coal, "
-                     "biofuels, critical minerals as defined by 30 U.S.C. 1606(a)(3): 9903.01.13) and Canadian and "
-                     "Mexican potash (9903.01.15, 9903.01.05) paid 10%, not 25/35%. The product scope is a "
-                     "definition, not an HTS list, and is not in the data: lines in chapter 27, uranium (2612, "
-                     "2844) and potassic fertilisers (3104) are flagged (critical minerals elsewhere are NOT "
-                     "flagged and are charged the full rate)."),
-            "citation": cite("Executive Orders 14193/14226 (CA) and 14194/14227 (MX), as amended", mx_url,
-                             ["S10", "S117"], "headings 9903.01.05, 9903.01.13, 9903.01.15"),
+                     "biofuels, critical minerals as defined by 30 U.S.C. 1606(a)(3): 9903.01.13) and Canadian "
+                     "potash (9903.01.15) paid 10%, not 25/35% (DOMAIN.md 3b, CA: 'energy/potash 10%'). "
+                     + scope_note + "lines in chapter 27, uranium (2612, 2844) and potassic fertilisers (3104) "
+                     "are flagged (critical minerals elsewhere are NOT flagged and are charged the full rate)."),
+            "citation": cite("Executive Orders 14193 and 14226 (CA), as amended", ca_url, ["S10", "S116", "S117"],
+                             "headings 9903.01.13, 9903.01.15"),
+        },
+        {
+            "id": "gap-ieepa-mx-potash", "component": "ieepa_fentanyl", "origins": ["MX"],
+            "hts_include": ["3104"], "in_place_of": "ieepa_fentanyl", "usmca_exempt": True,
+            "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
+            "note": ("Mexican potash paid 10%, not 25% (DOMAIN.md 3b, MX: '25% from 2025-03-04 (potash 10%)'; HTSUS "
+                     "9903.01.05, 2025 Rev 32 and 2026 Rev 10: 'Potash that is a product of Mexico', + 10%). "
+                     "Potash only: 9903.01.01 (+25%) excepts only the goods of 9903.01.02-.05 (donations, "
+                     "informational materials, USMCA, potash), so Mexican energy goods owe the 25%. "
+                     + scope_note + "potassic fertilisers (3104) are flagged."),
+            "citation": cite("Executive Orders 14194 and 14227 (MX; 90 FR 11371), as amended", mx_url,
+                             ["S10", "S117", "S137"], "heading 9903.01.05"),
         },
     ]  # fmt: skip
     return measures, gaps
@@ -993,6 +1028,15 @@ UPHOLSTERED_WOOD = ["940161"]
 KITCHEN_CABINETS = ["940340"]
 
 
+#: Where the start date of the Japanese auto rates comes from (DOMAIN.md 3e gives the rate, not the date).
+JP_DEAL_DATE = (
+    "from 2025-09-16: that date is NOT in DOMAIN.md, which gives the rate and headings without one (3e: 'JP 15% "
+    "all-in (9903.94.41/.43)'); it is the Yale tracker's (../shared/data/tariff_programs_yale/master_tariff_list.json: "
+    "Japan autos and auto_parts 15% from 2025-09-16; usitc_hts/revision_dates.csv rev_23), and the HTSUS 2025 Rev 32 "
+    "heading texts give the rate, not the date: UNCONFIRMED (FR Doc 2025-17908)."
+)
+
+
 def _in_ranges(code6: str) -> bool:
     return any(lo <= code6 <= hi for lo, hi in STEEL_ARTICLE_RANGES)
 
@@ -1005,10 +1049,12 @@ METALS_1C = D("2026-06-08")
 METALS_FOLD = D("2028-01-01")
 #: Countries of heading 9903.82.22 (Annex I-C, 15% from 2026-06-08).
 ANNEX_1C_PARTNERS = ("AR", "EC", "SV", "GT", "JP", "KR", "LI", "CH", "TW", "GB", *EU27)
-#: Derivative-steel lines of chapter 76 on the (c)(iv) list (note 16(c) as quoted from the proclamation
-#: annexes in the research notes); the rest of chapter 76 on Annex I-A is (c)(i)/(ii) aluminum.
+#: Derivative-steel lines of chapter 76 on the (c)(iv) list (note 16(c) as quoted from the proclamation's annexes
+#: when the regime was encoded: not in ../shared/data, unchecked); the rest of chapter 76 on Annex I-A is (c)(i)/(ii)
+#: aluminum.
 STEEL_LINES_OF_CH76 = ("76141010", "7616995150", "7616995175")
-#: Also on the (c)(viii) copper list (research notes: "Copper Articles 8544.42.10 8544.42.20 8544.42.90 ...").
+#: Also on the (c)(viii) copper list (as quoted from the annex, not in ../shared/data: "Copper Articles 8544.42.10
+#: 8544.42.20 8544.42.90 ...").
 ALSO_COPPER = ("85444290",)
 
 
@@ -1599,8 +1645,12 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     annex_note = (
         "Regime of Proclamation 11021 from 2026-04-06 12:01 a.m. EDT (HTSUS 2026 Rev 5, U.S. note 16; amended by "
         "Proclamation 11032 from 2026-06-08, Rev 10). NOT in DOMAIN.md (which cites 9903.81/.85 with exact lines "
-        "UNCONFIRMED): rates, headings and lists from the proclamation's annex text and the HTSUS heading texts "
-        "(research notes of 2026-12-01; CSMS texts not read). Base: FULL customs value (note 16(c): 'Headings "
+        "UNCONFIRMED), so unconfirmed: rates and headings from the HTSUS 2026 Rev 10 heading texts 9903.82.01-.26 "
+        "(../shared/data/usitc_hts/hts_2026_rev_10.json.gz), the lists from the Yale tracker's annex list "
+        "(../shared/data/tariff_programs_yale/s232_annex_products.csv), the dates from usitc_hts/revision_dates.csv "
+        "(2026_rev_5, 2026_rev_10); the wording of U.S. note 16 quoted here and the proclamation and CSMS texts are "
+        "NOT in that data (the HTSUS exports hold no U.S. notes) and are not checked. Base: FULL customs value (note "
+        "16(c): 'Headings "
         "9903.82.02-9903.82.17 apply to the full customs value'; no non-metal remainder). Scope: the Yale annex list; "
         "where prefixes of different annexes nest, the most specific listing governs (the *_exclude tables); a line "
         "on no list (incl. Annex II) owes no metals duty. APPROXIMATED: (1) 9903.82.03 (outside chapters 72, 73, 74 "
@@ -1817,7 +1867,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "0.15",
             "top_up",
             "2025-09-16",
-            "Japan: 15% all-in (15% minus the column 1 rate) from 2025-09-16 (DOMAIN.md 3e; FR Doc 2025-17908).",
+            "Japan: 15% all-in (15% minus the column 1 rate) " + JP_DEAL_DATE,
             "Implementing the U.S.-Japan agreement (FR Doc 2025-17908)",
         ),
         (
@@ -1844,7 +1894,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     for code, origins, heading, rate, rule, start, text, instrument in autos_country:
         measures.append(autos_country_deal(
             f"s232-autos-{code}", heading, origins, PASSENGER_VEHICLES, rate, rule, start,
-            "unconfirmed" if code in ("gb", "kr", "eu") else "confirmed", text + " Replaces the 25% in the s232_autos group. " + autos_note,
+            "unconfirmed", text + " Replaces the 25% in the s232_autos group. " + autos_note,
             cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], f"heading {heading}"),
         ))  # fmt: skip
 
@@ -1908,7 +1958,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "0.15",
             "top_up",
             "2025-09-16",
-            "Japan: 15% all-in (15% minus the column 1 rate, nothing added where that rate is 15% or more: 9903.94.42) from 2025-09-16 (DOMAIN.md 3e; FR Doc 2025-17908), as for Japanese vehicles. 9903.94.54/.55 (inclusion parts) follow the same rule.",
+            "Japan: 15% all-in (15% minus the column 1 rate, nothing added where that rate is 15% or more: 9903.94.42), as for Japanese vehicles, "
+            + JP_DEAL_DATE
+            + " 9903.94.54/.55 (inclusion parts) follow the same rule.",
             "Implementing the U.S.-Japan agreement (FR Doc 2025-17908)",
         ),
         (
@@ -2099,8 +2151,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         {
             "id": "gap-s232-autos-usmca-content", "component": "s232", "origins": ["CA", "MX"],
             "hts_include": PASSENGER_VEHICLES + LIGHT_TRUCKS, "in_place_of": "s232_autos", "effective_from": D("2025-04-03"),
-            "confidence": "confirmed",
-            "note": "USMCA-qualifying passenger vehicles and light trucks of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03, 'certain passenger vehicles and light trucks'); the U.S. content share is not a manifest field, so CA/MX passenger vehicles and light trucks are flagged (claims cannot be told apart by a gap). Light trucks: the approximate prefixes of s232-autos-25 (8704.21/.31/.41/.51).",
+            "confidence": "unconfirmed",
+            "note": "USMCA-qualifying passenger vehicles and light trucks of Canada/Mexico pay 25% on the non-U.S. content only (9903.94.03, 'certain passenger vehicles and light trucks'). NOT in DOMAIN.md, so unconfirmed: the HTSUS 2025 Rev 32 text of 9903.94.03 (../shared/data/usitc_hts) gives the date and base ('Effective with respect to entries on or after April 3, 2025', '+ a duty of 25% upon the value of the non-U.S. content'), but which vehicles are 'certain' is U.S. note 33(d), not in that data. The U.S. content share is not a manifest field, so CA/MX passenger vehicles and light trucks are flagged (claims cannot be told apart by a gap). Light trucks: the approximate prefixes of s232-autos-25 (8704.21/.31/.41/.51).",
             "citation": cite(autos_cite[0], autos_cite[1], ["S104"], "heading 9903.94.03"),
         },
         {

@@ -343,6 +343,33 @@ def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     assert "eo14324-all" not in entries  # starts 2025-08-29
 
 
+def test_rules_show_prints_each_rule_s_last_day_not_its_exclusive_end() -> None:
+    """The text printed `2025-05-02 → 2025-05-14` for the 120% postal regime whose last day is 2025-05-13 (DOMAIN.md
+    1a: `2025-05-02 → 05-13`), and `2025-04-09 → 2025-04-10` for a rate of one day: it now prints the days in
+    force, both inclusive. `--json` keeps `period` (the end exclusive, as the pack writes it) and adds `last_day`."""
+    printed = screen_with(
+        {"COLUMNS": "400"}, "rules", "show", US_PACK, "--date", "2025-05-13", "--origin", "CN"
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert "postal postal-cn-hk-120  2025-05-02 to 2025-05-13 (last day)" in printed.stdout
+    assert "threshold threshold-800  from 2016-03-10, no end date" in printed.stdout
+    assert "→" not in printed.stdout
+    one_day = screen_with(
+        {"COLUMNS": "400"}, "rules", "show", US_PACK, "--date", "2025-04-09", "--origin", "VN"
+    )
+    assert "ieepa-reciprocal-72-2025-04-09 conflict  2025-04-09 only (one day)" in one_day.stdout
+    as_json = screen("rules", "show", US_PACK, "--date", "2025-05-13", "--origin", "CN", "--json")
+    entries = {e["rule_id"]: e for e in json.loads(as_json.stdout)}
+    postal = entries["postal-cn-hk-120"]
+    assert (postal["period"], postal["last_day"]) == ("2025-05-02 → 2025-05-14", "2025-05-13")
+    assert (entries["threshold-800"]["period"], entries["threshold-800"]["last_day"]) == (
+        "2016-03-10 → open",
+        None,
+    )
+    refused = screen("rules", "show", US_PACK, "--date", "2010-01-01")
+    assert "outside the dates pack us covers (from 2016-03-10, no end date)" in refused.stderr
+
+
 def test_rules_show_for_an_origin_honours_exclusions_modes_and_gifts(us_pack: screening.RulePack) -> None:
     from screening.rules_show import rules_in_force
 
@@ -367,7 +394,7 @@ def test_rules_show_prints_a_measure_s_assumption_a_gap_s_place_and_the_chapter_
     oil = {
         e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="CA", hts="2709.00.2000")
     }
-    assert "owed in place of the ieepa_fentanyl duty" in oil["gap-ieepa-ca-mx-energy-potash"].summary
+    assert "owed in place of the ieepa_fentanyl duty" in oil["gap-ieepa-ca-energy-potash"].summary
     limits = {
         e.rule_id: e.summary for e in rules_in_force(us_pack, dt.date(2025, 4, 29)) if e.kind == "entry-limit"
     }

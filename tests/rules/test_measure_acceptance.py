@@ -201,10 +201,47 @@ def test_every_ad_cvd_order_is_also_a_coverage_gap(us_pack: screening.RulePack) 
         assert gap.confidence == order.confidence
 
 
+def test_a_rule_whose_facts_are_not_in_domain_md_is_unconfirmed_and_cites_no_tag_of_it(
+    us_pack: screening.RulePack,
+) -> None:
+    """pack.toml: a rule whose note says "NOT in DOMAIN.md" is unconfirmed, and one citing no DOMAIN.md tag is not
+    confirmed. The Swiss 15% all-in of 2025-11-14 was confirmed, citing S18/S113/S99 (an August 2025 source and the
+    tags of its Section 232 exemption heading, none of which supports a November fact); its 39% before it was
+    confirmed with an end date from the Yale tracker alone; the Japanese vehicle rate was confirmed from a start
+    date DOMAIN.md does not give; the USMCA-content gap's scope rests on a U.S. note the data lack."""
+    rules = {r.id: r for r in us_pack.all_rules()}
+    for rule in rules.values():
+        if "NOT in DOMAIN.md" in (rule.note or "") or not rule.citation.sources:
+            assert rule.confidence != "confirmed", rule.id
+    for rule_id in ("ieepa-reciprocal-ch-all-in", "ieepa-reciprocal-li-all-in", "ieepa-reciprocal-kr-all-in"):
+        assert rules[rule_id].citation.sources == (), rule_id
+        assert "NOT in DOMAIN.md" in (rules[rule_id].note or "")
+    for rule_id in ("ieepa-reciprocal-ch-annex-i", "s232-autos-jp", "gap-s232-autos-usmca-content"):
+        assert rules[rule_id].confidence == "unconfirmed", rule_id
+        assert "NOT in DOMAIN.md" in (rules[rule_id].note or ""), rule_id
+    # DOMAIN.md's own Annex I origins keep their tags; the exemption heading's tags stay with them.
+    assert {"S113", "S99"} <= set(rules["ieepa-reciprocal-vn-annex-i"].citation.sources)
+
+
+def test_the_cn_fentanyl_heading_records_its_conflict_with_the_htsus_texts(
+    us_pack: screening.RulePack,
+) -> None:
+    """DOMAIN.md 3b gives 9903.01.24 in every period; the HTSUS texts have 9903.01.20 (+10%, note 2(s)) and
+    9903.01.24 (+10%, note 2(u)). The heading shown stays DOMAIN.md's and the amount keeps its confidence, as for
+    Canada's 9903.01.26; the notes say which heading the texts point to."""
+    measures = {m.id: m for m in us_pack.tariff.measures}
+    for measure_id in ("ieepa-fentanyl-cn-10", "ieepa-fentanyl-cn-20"):
+        measure = measures[measure_id]
+        assert (measure.heading, measure.confidence) == ("9903.01.24", "confirmed")
+        assert "CONFLICT" in (measure.note or "")
+        assert "February's 10% was 9903.01.20" in (measure.note or "")
+    assert "9903.01.20" in (measures["ieepa-fentanyl-cn-10-nov"].note or "")
+
+
 def test_a_measure_beside_the_gap_owed_in_its_place_says_its_amount_may_not_be_owed(
     screen_lines: Screen,
 ) -> None:
-    """CA crude oil paid the 10% energy rate, a coverage gap (gap-ieepa-ca-mx-energy-potash), not the 25%
+    """CA crude oil paid the 10% energy rate, a coverage gap (gap-ieepa-ca-energy-potash), not the 25%
     fentanyl duty: the line's duty was rightly open, but the 25% component showed $250.00 as a settled amount
     with no assumption. It keeps its amount and now names the gap; a CA line outside the gap says nothing."""
     base = {
@@ -218,7 +255,7 @@ def test_a_measure_beside_the_gap_owed_in_its_place_says_its_amount_may_not_be_o
     assert crude.lines["duty_usd"].to_list() == [None]
     fentanyl = crude.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
     assert fentanyl["amount_usd"] == Decimal("250.00")
-    assert fentanyl["assumption"].startswith("line in coverage gap gap-ieepa-ca-mx-energy-potash:")
+    assert fentanyl["assumption"].startswith("line in coverage gap gap-ieepa-ca-energy-potash:")
     assert "may not be what is owed" in fentanyl["assumption"]
     shirt = screen_lines({**base, "description": "cotton t-shirt"})
     outside = shirt.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
