@@ -234,6 +234,11 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn("description_family", pl.String(), "first keyword family the description matches"),
     RiskColumn("hts_description_mismatch", pl.Boolean(), "description family's chapters exclude the HTS"),
     RiskColumn("shipper_name_norm", pl.String(), "shipper name lower-cased, punctuation to blanks"),
+    RiskColumn(
+        "shipper_legal_form",
+        pl.Boolean(),
+        "the shipper's name carries a legal form of the pack's legal_suffixes (LTD, GmbH, LLC, ...)",
+    ),
     RiskColumn("consignee_name_norm", pl.String(), "consignee name lower-cased, punctuation to blanks"),
     RiskColumn("quantity", pl.Float64(), "units"),
     RiskColumn("gross_weight_kg", pl.Float64(), "gross weight of the line"),

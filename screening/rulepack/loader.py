@@ -298,6 +298,7 @@ _COLUMNS_FROM_TABLES = {
     "denied_party_match": ("denied_parties", "no screening list ([denied_parties])"),
     "denied_party_score": ("denied_parties", "no screening list ([denied_parties])"),
     "chapter_min_usd_per_kg": ("value_per_kg", "no value-per-kg table ([value_per_kg])"),
+    "shipper_legal_form": ("denied_parties", "no legal forms ([denied_parties] legal_suffixes)"),
 }
 
 

@@ -80,6 +80,11 @@ class KeywordFamily(Frozen):
     name: str = Field(pattern=r"^[a-z0-9_\-]+$")
     pattern: Pattern = Field(description="regular expression over description_norm (lower case)")
     chapters: Chapters
+    ignore: Pattern | None = Field(
+        default=None,
+        description="phrases of description_norm blanked before `pattern` is matched: a keyword naming what the "
+        "goods serve, not the goods ('laptop bag', 'shoe rack', 'bottle caps')",
+    )
 
 
 class ValuePerKgTable(Frozen):

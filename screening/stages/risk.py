@@ -64,7 +64,7 @@ def description_columns(families: Sequence[KeywordFamily]) -> list[pl.Expr]:
     if len(families) > 62:
         raise ValueError("at most 62 keyword families")
     norm = pl.col("description_norm")
-    matches = [norm.str.contains(f.pattern).fill_null(False) for f in families]
+    matches = [_family_text(norm, f).str.contains(f.pattern).fill_null(False) for f in families]
     family = (
         pl.coalesce([pl.when(m).then(pl.lit(f.name)) for m, f in zip(matches, families, strict=True)])
         if families
@@ -75,6 +75,11 @@ def description_columns(families: Sequence[KeywordFamily]) -> list[pl.Expr]:
         *[pl.when(m).then(pl.lit(1 << i, dtype=pl.Int64())).otherwise(0) for i, m in enumerate(matches)],
     )
     return [family.alias("description_family"), mask.alias(FAMILY_MASK)]
+
+
+def _family_text(norm: pl.Expr, family: KeywordFamily) -> pl.Expr:
+    """The description as ``family`` reads it: its ``ignore`` phrases blanked ('laptop bag' names no laptop)."""
+    return norm if family.ignore is None else norm.str.replace_all(family.ignore, " ")
 
 
 def mismatch_column(families: Sequence[KeywordFamily]) -> pl.Expr:
@@ -289,11 +294,12 @@ def _party_features(
     names: _Distinct, party: str, matches: pl.DataFrame, legal_suffixes: Sequence[str]
 ) -> pl.DataFrame:
     """Per distinct shipper or consignee name: its normal form and its best screening-list match
-    (score and a readable detail; null without a match); a shipper's, the name its key holds."""
+    (score and a readable detail; null without a match); a shipper's, the name its key holds and whether it
+    carries a legal form."""
     name = f"{party}_name"
     normalised = names.values.with_columns(normalised_name(pl.col(name)).alias(f"{name}_norm"))
     if party == "shipper":
-        normalised = _shipper_key_names(normalised, legal_suffixes)
+        normalised = _shipper_key_names(normalised, legal_suffixes, legal_form=True)
     return normalised.join(
         _party_matches(matches, party), on=name, how="left", maintain_order="left", validate="m:1"
     )
@@ -370,15 +376,10 @@ SHIPPER_CONSIGNEE_DAY_TOTALS = pl.Schema(
 )
 
 
-#: Per distinct shipper name: the name as the shipper key holds it (:func:`shipper_name_key`).
+#: Per distinct shipper name: the name as the shipper key holds it (:func:`_shipper_key_names`).
 _SHIPPER_KEY_NAME = "__shipper_key_name"
-
-
-def shipper_name_key(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
-    """A shipper's name as its key compares it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH``
-    and ``NORDLICHT VERSAND`` are one shipper); a name of nothing but suffixes keeps them."""
-    stripped = normalise_name(name, legal_suffixes)
-    return pl.when(stripped != "").then(stripped).otherwise(normalise_name(name, ()))
+#: The risk column of a shipper name that carries a legal form.
+SHIPPER_LEGAL_FORM = "shipper_legal_form"
 
 
 def _shipper_key() -> pl.Expr:
@@ -388,11 +389,21 @@ def _shipper_key() -> pl.Expr:
     ).alias("__shipper_key")
 
 
-def _shipper_key_names(names: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.DataFrame:
-    """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`."""
-    return names.with_columns(
-        shipper_name_key(pl.col("shipper_name"), legal_suffixes).alias(_SHIPPER_KEY_NAME)
+def _shipper_key_names(
+    names: pl.DataFrame, legal_suffixes: Sequence[str], *, legal_form: bool = False
+) -> pl.DataFrame:
+    """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`, the name as the shipper key compares
+    it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH`` and ``NORDLICHT VERSAND`` are one
+    shipper); a name of nothing but suffixes keeps them. With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`:
+    the name carries one of ``legal_suffixes`` (dropping them changes it: ``Xinda Trading Co Ltd``)."""
+    stripped, plain = pl.col("__stripped"), pl.col("__plain")
+    named = names.with_columns(
+        normalise_name(pl.col("shipper_name"), legal_suffixes).alias("__stripped"),
+        normalise_name(pl.col("shipper_name"), ()).alias("__plain"),
     )
+    form = [(stripped != plain).fill_null(False).alias(SHIPPER_LEGAL_FORM)] if legal_form else []
+    key = pl.when(stripped != "").then(stripped).otherwise(plain).alias(_SHIPPER_KEY_NAME)
+    return named.with_columns(key, *form).drop("__stripped", "__plain")
 
 
 def shipper_key(shippers: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.Series:

@@ -719,6 +719,35 @@ def test_a_risk_rule_reading_a_table_the_pack_lacks_is_refused(tmp_path: Path) -
     assert "id denied-party" in str(info.value)
 
 
+def test_a_rule_reading_the_shipper_legal_form_needs_the_legal_suffixes(tmp_path: Path) -> None:
+    """``shipper_legal_form`` is read by the pack's ``[denied_parties]`` legal suffixes: without them a gift rule on
+    it would load and never fire."""
+    copy = copy_pack(tmp_path)
+    text = (copy / "risk.toml").read_text(encoding="utf-8")
+    without_list = text[: text.index("[denied_parties]")] + text[text.index("[[keyword_families]]") :]
+    start = without_list.index('[[rules]]\nid = "denied-party"')
+    end = without_list.index("[[rules]]", start + 1)
+    (copy / "risk.toml").write_text(without_list[:start] + without_list[end:], encoding="utf-8")
+    shutil.rmtree(copy / "screening")
+    with pytest.raises(
+        RulePackError, match=re.escape("reads shipper_legal_form, but the pack has no legal forms")
+    ) as info:
+        load_rules(copy)
+    assert "id gift-from-company" in str(info.value)
+
+
+def test_a_keyword_family_ignore_pattern_polars_cannot_run_is_refused(tmp_path: Path) -> None:
+    """``ignore`` is a regular expression run by polars, checked as ``pattern`` is (a look-ahead is refused when
+    the pack loads, not when a run evaluates it)."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy, "risk.toml", replace("ignore = '\\b(toys?|dolls?) (", "ignore = '(?=toy)\\b(toys?|dolls?) (", 1)
+    )
+    with pytest.raises(RulePackError, match="invalid regular expression") as info:
+        load_rules(copy)
+    assert "keyword_families" in str(info.value)
+
+
 def test_a_blank_line_in_a_scope_list_is_no_row(tmp_path: Path) -> None:
     """A never-eligible list ending in a blank line (as editors leave them) passed ``rules check`` and then
     every run ended with exit 70 (a None prefix compared with a number): a wholly blank row is no row."""
