@@ -511,7 +511,10 @@ def _consignee_day(
 def _key_formed(key: str) -> str:
     """How a consignee key was formed (``id:…``, ``name:…|ZIP``, or a pseudonym ``p:…``)."""
     if key.startswith("id:"):
-        return f"the consignee id {key[3:]!r}, as the filer gave it"
+        return (
+            f"the consignee id {key[3:]!r} (its letters and digits in capitals: case, blanks and punctuation "
+            "do not make another person)"
+        )
     if key.startswith("name:"):
         name, _, zip_code = key[5:].rpartition("|")
         where = f"ZIP {zip_code}" if zip_code else "no ZIP"

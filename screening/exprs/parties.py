@@ -8,11 +8,18 @@ import polars as pl
 
 from screening.exprs.names import SYMBOLS
 
-#: What exports write for a consignee id they do not have, compared lower case after stripping blanks:
-#: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>``, SQL exports ``NULL`` or ``\N``, spreadsheets
-#: ``N/A`` or ``#N/A``. Input hygiene, not law: taken as an id, one such token made one person of every
-#: consignee without an id (three people at $400 each one consignee-day over the threshold).
-MISSING_ID_TOKENS: Final = ("nan", "none", "<na>", "null", r"\n", "n/a", "#n/a")
+#: What a consignee id is compared as (:func:`given_consignee_id`): its letters and digits, in capitals, after
+#: NFKC (full-width ``Ｃ００１`` is ``C001``). Blanks and punctuation are how filers write one id (``C-001``,
+#: ``c 001``, ``C.001``), not part of it; upper case keeps the key of an id written in capitals and digits, the
+#: common form, as earlier versions wrote it.
+ID_SEPARATORS: Final = r"[^\p{L}\p{N}]+"
+#: What exports write for a consignee id they do not have, compared as ids are (:data:`ID_SEPARATORS`):
+#: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>`` (``NA``), SQL exports ``NULL`` or ``\N``
+#: (``N``), spreadsheets ``N/A`` or ``#N/A``; filers ``unknown``, ``unk``, ``TBD`` or ``n.a.`` for an id still to
+#: come. Input hygiene, not law: taken as an id, one such word made one person of every consignee without an id
+#: (three people at $400 each one consignee-day over the threshold). An id with no letter or digit (``-``,
+#: ``?``) or of zeros only (``0``, ``000-000``) is none either.
+MISSING_ID_TOKENS: Final = ("NAN", "NONE", "NULL", "NA", "N", "UNKNOWN", "UNK", "TBD")
 
 
 def normalised_name(name: pl.Expr) -> pl.Expr:
@@ -62,15 +69,30 @@ def zip5(postal_code: pl.Expr) -> pl.Expr:
     ``'DC 20001'``, ``'D.C. 20001'``, ``'MA 02134-1234'``, ``'US-20001'``, ``'ZIP: 20001'`` → ``'20001'``:
     :data:`ZIP_PATTERN`), else the code without blanks: another country's code before five digits
     (``'FR-75001'``) whole; a six-digit code (``'110001'``) whole (cut to five, two neighbours' codes were one);
-    four digits (``'2134'``) as written (which leading zero was lost is not guessed)."""
+    four digits (``'2134'``) as written (which leading zero was lost is not guessed). A code as the manifest reader
+    gives it: a whole number written as a decimal (``'2134.0'``) is its digits already (:func:`padded_code`)."""
     cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
     return pl.coalesce(cleaned.str.replace_all(".", "", literal=True).str.extract(ZIP_PATTERN, 1), cleaned)
 
 
-def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
-    """``id:<consignee_id>`` when given, else ``name:<normalised name>|<zip5>`` (DESIGN §4).
+def padded_code(code: pl.Expr, width: int, *, pad_short: bool = False) -> pl.Expr:
+    """A code given as text (trimmed), read as an integer column's code is: a whole number written as a decimal
+    (``'2134.0'``, what a float column saved as text holds) is that number, with the leading zeros of a
+    ``width``-digit code back where it is below ``10**width`` (``'02134'``; ``'110001.0'`` is ``'110001'``);
+    with ``pad_short``, so is text of fewer than ``width`` digits (port ``'101'`` is ``'0101'``). Other text is
+    returned as it is. Done before any dot is dropped: ``'2134.0'`` read as ``'21340'`` was another ZIP."""
+    digits = code.str.extract(r"^([0-9]+)\.0+$", 1)
+    if pad_short:
+        digits = pl.coalesce(digits, code.str.extract(rf"^([0-9]{{1,{width - 1}}})$", 1))
+    number = digits.str.strip_chars_start("0")
+    number = pl.when(number == "").then(pl.lit("0")).otherwise(number)
+    padded = pl.when(number.str.len_chars() <= width).then(number.str.zfill(width)).otherwise(number)
+    return pl.when(digits.is_not_null()).then(padded).otherwise(code)
 
-    An id that is blank or one of :data:`MISSING_ID_TOKENS` (``nan``, ``NULL``, ...) is not given."""
+
+def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
+    """``id:<consignee id>`` when given (as :func:`given_consignee_id` reads it: ``C-001`` and ``c001`` are
+    ``id:C001``), else ``name:<normalised name>|<zip5>`` (DESIGN §4)."""
     given_id = given_consignee_id(consignee_id)
     by_name = pl.concat_str(
         pl.lit("name:"),
@@ -83,6 +105,31 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
 
 
 def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
-    """The consignee id without blanks around it; null where it is blank or one of :data:`MISSING_ID_TOKENS`."""
-    stripped = consignee_id.str.strip_chars()
-    return pl.when((stripped != "") & ~stripped.str.to_lowercase().is_in(MISSING_ID_TOKENS)).then(stripped)
+    """The consignee id as ids are compared: its letters and digits in capitals (:data:`ID_SEPARATORS`);
+    null where it has none, is zeros only, or is one of :data:`MISSING_ID_TOKENS` (``nan``, ``N/A``, ...)."""
+    # Most ids are written so already (capitals and digits): only the others are normalised (half the time).
+    compact = (
+        pl.when(consignee_id.str.contains(r"^[0-9A-Z]+$"))
+        .then(consignee_id)
+        .otherwise(consignee_id.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, ""))
+    )
+    missing = compact.str.contains(r"^0*$") | compact.is_in(MISSING_ID_TOKENS)
+    return pl.when(~missing).then(compact)
+
+
+def history_key(key: pl.Expr) -> pl.Expr:
+    """A consignee key of an earlier run's output as this version keys the same consignee: an id key's id
+    read by :func:`given_consignee_id` (``id:C-001`` is ``id:C001``), a name key's ZIP written as a decimal
+    by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``). A key that cannot be read again stays
+    as it is: a pseudonym, a placeholder id (``id:-``, whose consignee is not known) or a ZIP whose decimal
+    point was dropped (``2134.0`` was keyed ``21340``)."""
+    old_id = given_consignee_id(key.str.strip_prefix("id:"))
+    zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+)$", 1)
+    by_name = key.str.extract(r"^(name:[^|]*\|)", 1) + zip5(padded_code(zip_code, 5))
+    return (
+        pl.when(key.str.starts_with("id:") & old_id.is_not_null())
+        .then(pl.lit("id:") + old_id)
+        .when(zip_code.is_not_null())
+        .then(by_name)
+        .otherwise(key)
+    )

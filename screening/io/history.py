@@ -1,7 +1,8 @@
 """History input: the ``packages`` outputs of earlier runs, for risk rules that look across days.
 
 A history source is a run folder (its ``packages.parquet`` or ``packages.csv``) or a packages
-file. Only ``consignee_key``, ``arrival_date``, ``package_id`` and ``value_usd`` are read.
+file. Only ``consignee_key``, ``arrival_date``, ``package_id`` and ``value_usd`` are read; a key in clear is read
+as this version keys the same consignee (:func:`screening.exprs.parties.history_key`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
+from screening.exprs.parties import history_key
 from screening.path_names import non_utf8_name
 
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
@@ -81,7 +83,8 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
             counted = "lines" in scan.collect_schema().names()
             raw = scan.select(*NEEDED, *(["lines"] if counted else [])).collect(engine="in-memory")
             typed = raw.select(
-                pl.col("consignee_key").cast(pl.String()),
+                # Keyed as this version keys (an earlier version kept the id's case and punctuation).
+                history_key(pl.col("consignee_key").cast(pl.String())).alias("consignee_key"),
                 pl.col("arrival_date").cast(pl.String()).str.to_date("%Y-%m-%d"),
                 pl.col("package_id").cast(pl.String()),
                 (pl.col("value_usd").cast(pl.Decimal(18, 2)) * 100).cast(pl.Int64()).alias("value_usd_cents"),

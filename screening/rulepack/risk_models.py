@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import polars as pl
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from screening.rulepack.models import MAX_WHOLE, Citation, Frozen, Mode, Rule, not_a_float
 
@@ -143,7 +143,9 @@ class Queue(Frozen):
         description='packages examined per port and day; "unlimited": every package routed here is examined '
         "(a hold no staffing limit may defer, as for sanctions matches)"
     )
-    capacity_by_port: dict[str, int] = Field(default_factory=dict, description="overrides by port code")
+    capacity_by_port: dict[str, int] = Field(
+        default_factory=dict, description="overrides by 4-digit port code, as runs read port_of_entry (0101)"
+    )
     routes: tuple[str, ...] = Field(
         default=(), description="ids of risk rules routed here besides those naming this queue"
     )
@@ -155,6 +157,18 @@ class Queue(Frozen):
         if bad:
             raise ValueError(f"capacities must not be negative: {bad}")
         return self
+
+    @field_validator("capacity_by_port")
+    @classmethod
+    def _port_codes(cls, capacities: dict[str, int]) -> dict[str, int]:
+        """A key that is not a 4-digit code matched no package: a run reads port 101 (or 101.0) as 0101."""
+        bad = sorted(port for port in capacities if not re.fullmatch(r"[0-9]{4}", port))
+        if bad:
+            raise ValueError(
+                f"capacity_by_port keys must be 4-digit port codes, as a run reads port_of_entry (0101, not 101; "
+                f"no package would match the others): {bad}"
+            )
+        return capacities
 
 
 class SampleRate(Rule):

@@ -17,7 +17,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, is_valid_hts_code
 from screening.exprs.parse import coerce
-from screening.exprs.parties import consignee_key, given_consignee_id
+from screening.exprs.parties import consignee_key, given_consignee_id, padded_code
 from screening.schema import (
     MALFORMED_COL,
     MANIFEST_COLUMNS,
@@ -46,6 +46,9 @@ _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "c
 #: CSV's bytes that are not UTF-8 are read as), two different values can read alike.
 _IDENTITY_TEXT = ("package_id", "consignee_id", "consignee_name", "consignee_postal_code", "shipper_name")
 _REPLACEMENT_CHARACTER = "\ufffd"
+#: Codes whose text of fewer digits than their width is padded as a number is: a U.S. port code has 4 digits
+#: (``101`` is ``0101``). A ZIP of four digits is not: other countries' postal codes have four (README).
+_PADDED_WHEN_SHORT = ("port_of_entry",)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,10 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             # Not ``replace("", None)``: twice as fast in memory, but polars 2.1's streaming engine then
             # held the whole input (validation of 4M lines peaked at 2.8 GB instead of 0.9 GB).
             value = pl.when(value == "").then(None).otherwise(value)
+        if column.name in ZERO_PADDED:
+            # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
+            # ``2134.0`` is ``02134`` whatever the column's type.
+            value = padded_code(value, ZERO_PADDED[column.name], pad_short=column.name in _PADDED_WHEN_SHORT)
         if column.name in _UPPER_FIELDS:
             value = value.str.to_uppercase()
         if column.name == "mode":

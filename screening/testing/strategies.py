@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -66,11 +67,14 @@ INFORMAL_LIMITS: Final[tuple[Decimal, ...]] = (Decimal("2500.00"), Decimal("1000
 #: The lower limits for Chapter 99 articles :func:`de_minimis_packs` draws (the bundled pack's $250 and two others).
 CHAPTER99_LIMITS: Final[tuple[Decimal, ...]] = (Decimal("250.00"), Decimal("100.00"), Decimal("0.00"))
 #: What exports write in a ``consignee_id`` cell they have no id for (pandas' ``nan``, ``None`` and ``<NA>``,
-#: SQL's ``NULL`` and ``\N``, spreadsheets' ``N/A`` and ``#N/A``, blanks): no id, so the name and ZIP say who
-#: the consignee is (README, "consignee_id").
+#: SQL's ``NULL`` and ``\N``, spreadsheets' ``N/A`` and ``#N/A``, filers' ``unknown``, ``TBD``, ``-`` and ``0``,
+#: blanks): no id, so the name and ZIP say who the consignee is (README, "consignee_id").
 PLACEHOLDER_IDS: Final[tuple[str, ...]] = (
     "nan", "NaN", "None", "<NA>", "NULL", "null", "\\N", "N/A", "n/a", "#N/A", "", "  ",
+    "-", "--", "0", "000", "unknown", "UNK", "TBD", "n.a.",
 )
+#: README: an id whose letters and digits are one of these words is none (``N`` is SQL's ``\N``).
+_NO_ID_WORDS: Final = frozenset({"NAN", "NONE", "NULL", "NA", "N", "UNKNOWN", "UNK", "TBD"})
 #: Quantities and gross weights: mostly counts and kilograms, sometimes none, sometimes 0 (which exports
 #: write for "unknown": a specific rate on it is ``needs-quantity``, not $0.00).
 QUANTITIES: Final[tuple[str | None, ...]] = (None, "1", "1", "2", "3", "0.5", "0", "0.000")
@@ -128,12 +132,19 @@ BREAKAGES: Final[tuple[Breakage, ...]] = (
 )
 
 
-_PLACEHOLDER_KEYS: Final = frozenset(p.strip().lower() for p in PLACEHOLDER_IDS)
+def id_letters_and_digits(consignee_id: str) -> str:
+    """An id as README compares ids: its letters and digits (after NFKC), in capitals (``c-001`` is ``C001``)."""
+    text = unicodedata.normalize("NFKC", consignee_id)
+    return "".join(c for c in text if unicodedata.category(c)[0] in "LN").upper()
 
 
 def is_placeholder_id(consignee_id: str | None) -> bool:
-    """Whether a ``consignee_id`` cell gives no id: empty, or one of :data:`PLACEHOLDER_IDS` (any case, padded)."""
-    return consignee_id is None or consignee_id.strip().lower() in _PLACEHOLDER_KEYS
+    """Whether a ``consignee_id`` cell gives no id (README): empty, no letter or digit, zeros only, or a word
+    for none (:data:`PLACEHOLDER_IDS` are such cells)."""
+    if consignee_id is None:
+        return True
+    compact = id_letters_and_digits(consignee_id)
+    return not compact.strip("0") or compact in _NO_ID_WORDS
 
 
 @dataclass(frozen=True)
@@ -149,9 +160,9 @@ class Person:
     def key(self) -> str:
         """Who this is, as the README defines one person: the filer's id, else (no id, or a placeholder such as
         ``nan``) the name and ZIP (however a filer spells them)."""
-        if is_placeholder_id(self.consignee_id):
+        if self.consignee_id is None or is_placeholder_id(self.consignee_id):
             return f"name:{self.name}|{self.zip5}"
-        return f"id:{self.consignee_id}"
+        return f"id:{id_letters_and_digits(self.consignee_id)}"
 
 
 @dataclass(frozen=True)
@@ -246,7 +257,10 @@ def _spelling(draw: st.DrawFn, person: Person, messy: bool) -> tuple[str, str]:
         )
     )
     plus4 = draw(st.integers(min_value=1, max_value=9999))
-    postal = draw(st.sampled_from((person.zip5, person.zip5, f"{person.zip5}-{plus4:04d}")))
+    # A float column saved as text writes the ZIP as a decimal without its leading zero (02134 as 2134.0).
+    postal = draw(
+        st.sampled_from((person.zip5, person.zip5, f"{person.zip5}-{plus4:04d}", f"{int(person.zip5)}.0"))
+    )
     return name, postal
 
 
@@ -259,11 +273,22 @@ def _variant(draw: st.DrawFn, text: str, messy: bool, *, lower: bool = True) -> 
 
 
 def _consignee_id(draw: st.DrawFn, person: Person, messy: bool) -> str | None:
-    """The person's id; for a person without one, sometimes another way of writing none (a blank, ``nan``,
-    ``NULL``, ...: the same person, keyed by name and ZIP)."""
-    if not messy or not is_placeholder_id(person.consignee_id):
-        return person.consignee_id
-    return draw(st.one_of(st.just(person.consignee_id), st.sampled_from((None, *PLACEHOLDER_IDS))))
+    """The person's id, sometimes in lower case, padded or with punctuation (``c-000000123``: the same id);
+    for a person without one, sometimes another way of writing none (a blank, ``nan``, ``NULL``, ``-``, ...:
+    the same person, keyed by name and ZIP)."""
+    given = person.consignee_id
+    if not messy:
+        return given
+    if given is None or is_placeholder_id(given):
+        return draw(st.one_of(st.just(given), st.sampled_from((None, *PLACEHOLDER_IDS))))
+    return draw(st.sampled_from((given, given, given.lower(), f"{given[:1]}-{given[1:]}", f" {given} ")))
+
+
+def _port_text(draw: st.DrawFn, port: str | None, messy: bool) -> str | None:
+    """A 4-digit port code as written, sometimes as a float column saved as text writes it (``2720.0``)."""
+    if not messy or port is None:
+        return port
+    return draw(st.sampled_from((port, port, f"{int(port)}.0")))
 
 
 def _hts_text(draw: st.DrawFn, code: str, messy: bool) -> str:
@@ -318,7 +343,7 @@ def _package(
                 "arrival_date": _variant(draw, day.isoformat(), messy, lower=False),
                 "mode": draw(st.sampled_from((mode, mode.upper(), mode.title()))) if messy else mode,
                 "carrier": carrier,
-                "port_of_entry": port,
+                "port_of_entry": _port_text(draw, port, messy),
                 "shipper_name": shipper,
                 "shipper_country": draw(st.sampled_from((origin, None))),
                 "consignee_id": _consignee_id(draw, person, messy),

@@ -496,6 +496,18 @@ CASES: tuple[PackCase, ...] = (
         ("hostile-sample", "unassigned ISO 3166-1 country codes ['ZZ']"),
     ),
     PackCase(
+        "queue_capacity_port_not_4_digits",
+        "a queue capacity for port 101, written as the port's number: a run reads port 101 as 0101, so the "
+        "capacity applied to no package",
+        append(
+            "queues.toml",
+            '[[queues]]\nname = "hostile-queue"\npriority = 99\ncapacity_per_port_day = 5\n'
+            'capacity_by_port = { "101" = 1 }\n',
+        ),
+        "queues.toml",
+        ("].capacity_by_port", "must be 4-digit port codes", "['101']"),
+    ),
+    PackCase(
         "measure_overlap_with_any_origin",
         "two measures of one heading in force together, one for every origin (*), one for DE",
         append(

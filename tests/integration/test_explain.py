@@ -197,7 +197,11 @@ def test_a_consignee_day_total_lists_the_packages_added_in_and_says_the_key_is_t
     )
     assert section[3] == "  + P2  $350.00"
     by_id = explain_package(out, "I2")["parts"][0]["consignee_day"]
-    assert by_id["key_formed_from"] == "the consignee id 'C-77', as the filer gave it"
+    assert (
+        by_id["key_formed_from"]
+        == "the consignee id 'C77' (its letters and digits in capitals: case, blanks and punctuation do not make "
+        "another person)"
+    )
     assert [o["package_id"] for o in by_id["others"]] == ["I1"]
     crowded = explain_package(out, "Q00")
     listed = crowded["parts"][0]["consignee_day"]

@@ -24,9 +24,10 @@ from polars.testing import assert_frame_equal
 
 import screening
 from screening.errors import RejectCode
-from screening.exprs.parties import consignee_key
+from screening.exprs.parties import consignee_key, padded_code
 from screening.result import OUTPUTS
 from screening.rulepack.risk_resolve import resolve_risk
+from screening.schema import ZERO_PADDED
 from screening.stages import route
 from screening.testing import (
     BREAKAGES,
@@ -320,7 +321,8 @@ def _partition_key(frame: pl.DataFrame, parts: int, seed: int) -> pl.Series:
         pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
         for c in ("consignee_id", "consignee_name", "consignee_postal_code")
     ]
-    key = consignee_key(pl.col("consignee_id"), pl.col("consignee_name"), pl.col("consignee_postal_code"))
+    postal_code = padded_code(pl.col("consignee_postal_code"), ZERO_PADDED["consignee_postal_code"])
+    key = consignee_key(pl.col("consignee_id"), pl.col("consignee_name"), postal_code)
     return frame.with_columns(clean).select((key.hash(seed=seed) % parts).fill_null(0)).to_series()
 
 

@@ -142,3 +142,18 @@ def test_drawn_manifests_take_their_declared_values_from_the_values_knob() -> No
     drawn = _draws(labelled_manifests(values=st.sampled_from(on_the_limit)), count=20)
     values = {v for m in drawn for v in m.frame["declared_value"].to_list()}
     assert values == set(on_the_limit)
+
+
+def test_drawn_manifests_write_one_id_several_ways_and_codes_as_decimals() -> None:
+    """Ids were always written as the person's (``C000000123``), ZIPs and ports as their digits: the invariants
+    never met ``c-000000123`` for one person, nor ``2134.0`` for ZIP 02134 (as a float column saved as text)."""
+    manifests = _manifests()
+    spellings: dict[str, set[str]] = {}
+    for manifest in manifests:
+        for row, person in _valid_rows(manifest):
+            if person.startswith("id:"):
+                spellings.setdefault(person, set()).add(row["consignee_id"] or "")
+    assert any(len(written) >= 2 for written in spellings.values())
+    for column in ("consignee_postal_code", "port_of_entry"):
+        written = [v for m in manifests for v in m.frame[column].to_list() if v is not None]
+        assert any(v.endswith(".0") for v in written), column

@@ -474,11 +474,11 @@ def test_duty_not_computable_quiet_when_assessed(screen_lines: Screen) -> None:
 # --- history and screening list ------------------------------------------------------------------
 
 
-def _history(tmp_path: Path, days: list[str]) -> Path:
+def _history(tmp_path: Path, days: list[str], key: str = "name:anna keller|20001") -> Path:
     history = pl.DataFrame(
         {
             "package_id": [f"H{i}" for i in range(len(days))],
-            "consignee_key": ["name:anna keller|20001"] * len(days),
+            "consignee_key": [key] * len(days),
             "arrival_date": days,
             "value_usd": ["120.00"] * len(days),
         }
@@ -493,6 +493,28 @@ def test_repeat_consignee_fires_with_history(
 ) -> None:
     run = _history(tmp_path, ["2025-03-01", "2025-03-04", "2025-03-07"])
     result = screening.screen(manifest({}), rules=us_pack, history=[run])
+    assert "repeat-consignee" in flags(result)
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ({"consignee_id": "C001"}, "id:c-001"),
+        ({"consignee_id": "c.001"}, "id:C001"),
+        ({"consignee_postal_code": "20001"}, "name:anna keller|20001.0"),
+    ],
+)
+def test_history_of_an_earlier_version_keys_its_consignees_as_this_run_does(
+    tmp_path: Path,
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    written: dict[str, str],
+    key: str,
+) -> None:
+    """An earlier version kept an id as written (``id:c-001``) and a ZIP written as a decimal (``20001.0``) in
+    its keys; read as they are, the consignee's earlier packages were another person's."""
+    run = _history(tmp_path, ["2025-03-01", "2025-03-04", "2025-03-07"], key=key)
+    result = screening.screen(manifest(written), rules=us_pack, history=[run])
     assert "repeat-consignee" in flags(result)
 
 

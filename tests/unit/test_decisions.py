@@ -89,7 +89,10 @@ def test_a_state_or_country_code_before_the_zip_is_one_person(screen_lines: Scre
     assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-over-threshold"}
 
 
-@pytest.mark.parametrize("placeholder", ["nan", "None", " NULL ", "\\N", "n/a", "<NA>", "#N/A"])
+@pytest.mark.parametrize(
+    "placeholder",
+    ["nan", "None", " NULL ", "\\N", "n/a", "<NA>", "#N/A", "-", "0", "000", "?", "unknown", "TBD", "n.a."],
+)
 def test_a_placeholder_consignee_id_is_no_id_and_keeps_people_apart(
     screen_lines: Screen, placeholder: str
 ) -> None:
@@ -121,7 +124,23 @@ def test_a_placeholder_consignee_id_is_no_id_and_keeps_people_apart(
         },
         {"package_id": "P2", "consignee_id": "C-77", "consignee_name": "A. Keller", "declared_value": "400"},
     )
-    assert set(same.packages["consignee_key"]) == {"id:C-77"}
+    assert set(same.packages["consignee_key"]) == {"id:C77"}
+
+
+def test_one_id_written_three_ways_is_one_person_over_the_threshold(screen_lines: Screen) -> None:
+    """``C-001``, ``c-001`` and ``C001`` for one person were three consignee-days of $300, each eligible: writing
+    the id another way was a way around the $800 rule. They are one consignee-day of $900."""
+    result = screen_lines(
+        *(
+            {"package_id": f"R{i}", "consignee_id": written, "declared_value": "300"}
+            for i, written in enumerate(["C-001", "c-001", "C001"], start=1)
+        )
+    )
+    assert set(result.packages["consignee_key"]) == {"id:C001"}
+    assert set(result.packages["consignee_day_value_usd"]) == {Decimal("900.00")}
+    assert reasons(result) == dict.fromkeys(["R1", "R2", "R3"], "dm-over-threshold")
+    # The lines keep the id as the filer wrote it.
+    assert result.lines.sort("package_id")["consignee_id"].to_list() == ["C-001", "c-001", "C001"]
 
 
 def test_cn_origin_is_eligible_on_2025_05_01_and_suspended_on_2025_05_02(screen_lines: Screen) -> None:
@@ -788,6 +807,9 @@ def test_a_repeat_whose_hts_code_is_dotted_otherwise_or_whose_id_is_a_placeholde
     )
     assert result.lines.select("row", "hts_code").rows() == [(1, "6109.10.00.12")]
     assert result.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+    # One id written two ways is one id.
+    spelt = screen_lines({"consignee_id": "C-001"}, {"consignee_id": " c001"})
+    assert spelt.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
 
 
 def test_every_reject_s_raw_names_every_canonical_field(screen_lines: Screen) -> None:

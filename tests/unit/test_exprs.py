@@ -15,7 +15,14 @@ from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix
 from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
 from screening.exprs.names import normalise_name
 from screening.exprs.parse import parse_text
-from screening.exprs.parties import consignee_key, normalised_name, zip5
+from screening.exprs.parties import (
+    consignee_key,
+    given_consignee_id,
+    history_key,
+    normalised_name,
+    padded_code,
+    zip5,
+)
 from screening.schema import MONEY, RATE
 
 VALUE = pl.Decimal(24, 6)  # the manifest's declared_value type
@@ -269,8 +276,76 @@ def test_different_zip_is_a_different_person() -> None:
 
 def test_consignee_id_wins_when_given() -> None:
     a, b, c = keys(["C-1", " C-1 ", "C-2"], ["Anna Keller", "Bob Stone", "Anna Keller"], ["20001"] * 3)
-    assert a == b == "id:C-1"
-    assert c == "id:C-2"
+    assert a == b == "id:C1"
+    assert c == "id:C2"
+
+
+def test_one_id_written_in_other_case_blanks_or_punctuation_is_one_person() -> None:
+    """``C-001``, ``c-001`` and ``C001`` were three consignees: three $300 packages of one person, each eligible
+    (a trivial way around the $800 rule). Ids are compared by their letters and digits, in capitals."""
+    written = ["C-001", "c-001", "C001", " c.001 ", "C 001", "C/001", "c_001", "Ｃ００１"]
+    assert set(keys(written, ["Anna Keller"] * len(written), ["20001"] * len(written))) == {"id:C001"}
+    # Other letters or digits are another id.
+    assert len(set(keys(["C001", "C0001", "D001", "C-0-1"], ["Anna Keller"] * 4, ["20001"] * 4))) == 4
+
+
+@pytest.mark.parametrize(
+    "no_id", ["-", "--", " - ", "?", "...", "0", "000", "0-0", "unknown", "UNK", "tbd", "n.a.", "N/A", "\\N"]
+)
+def test_an_id_without_letters_or_digits_zeros_or_a_word_for_none_is_no_id(no_id: str) -> None:
+    """Three strangers with consignee_id ``-`` were one consignee-day ($900, over the threshold, flagged as
+    structuring): such an id is none, and the name and ZIP say who each is."""
+    a, b = keys([no_id, no_id], ["Amy Archer", "Bo Brandt"], ["10001", "60614"])
+    assert (a, b) == ("name:amy archer|10001", "name:bo brandt|60614")
+    assert column([no_id], pl.String(), given_consignee_id(pl.col("x"))) == [None]
+
+
+def test_ids_that_contain_a_word_for_none_or_a_zero_are_ids() -> None:
+    ids = ["NA1", "0A", "10", "UNKNOWN-2", "NONE5", "N0"]
+    assert column(ids, pl.String(), given_consignee_id(pl.col("x"))) == [
+        "NA1",
+        "0A",
+        "10",
+        "UNKNOWN2",
+        "NONE5",
+        "N0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "zip_code", "port"),
+    [
+        ("2134.0", "02134", "2134"),
+        ("20001.0", "20001", "20001"),
+        ("02134.00", "02134", "2134"),
+        ("110001.0", "110001", "110001"),
+        ("0.0", "00000", "0000"),
+        ("101.0", "00101", "0101"),
+        ("101", "101", "0101"),
+        ("1", "1", "0001"),
+        ("2134", "2134", "2134"),
+        ("02134", "02134", "02134"),
+        ("2134.5", "2134.5", "2134.5"),
+        ("2134.", "2134.", "2134."),
+        ("K1A0B1", "K1A0B1", "K1A0B1"),
+        (None, None, None),
+    ],
+)
+def test_a_code_written_as_a_whole_decimal_is_that_number_padded(
+    text: str | None, zip_code: str | None, port: str | None
+) -> None:
+    """As an integer or float column's code is (``_zero_padded``): 2134 and 2134.0 are ``02134``; a port's text
+    of fewer than 4 digits is padded too."""
+    assert column([text], pl.String(), padded_code(pl.col("x"), 5)) == [zip_code]
+    assert column([text], pl.String(), padded_code(pl.col("x"), 4, pad_short=True)) == [port]
+
+
+def test_an_earlier_run_s_keys_are_read_as_this_version_keys_them() -> None:
+    """History written before ids were compared by their letters and digits keeps the id as written."""
+    old = ["id:C-001", "id:c001", "id:C001", "name:ann keller|20001.0", "name:ann keller|200014321.0"]
+    kept = ["id:-", "id:unknown", "name:ann keller|21340", "name:ann keller|", "p:0123456789abcdef0123"]
+    read = column(old + kept, pl.String(), history_key(pl.col("x")))
+    assert read == ["id:C001"] * 3 + ["name:ann keller|20001"] * 2 + kept
 
 
 @pytest.mark.parametrize("blank", [None, "", "   "])

@@ -596,6 +596,51 @@ def test_whole_float_postal_codes_and_ports_get_their_leading_zeros_back(pack: R
     assert screen(halves, pack).lines["consignee_postal_code"].to_list() == ["2134.5"]
 
 
+def test_postal_codes_and_ports_written_as_decimals_in_a_csv_read_as_in_a_parquet_file(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """A float column saved as CSV writes ``2134.0``: read as text, the dot was dropped and ZIP 02134 became
+    21340 (another ZIP), ``20001.0`` stayed itself (another person than 20001), and ports ``101`` and
+    ``101.0`` were not the ``0101`` a Parquet file of the same numbers gives."""
+    floats = manifest(
+        4,
+        consignee_name=["Anna Keller"] * 2 + ["Bob Stone"] * 2,
+        consignee_postal_code=[2134.0, 2134.0, 20001.0, 110001.0],
+        port_of_entry=[101.0, 101.0, 2720.0, 2720.0],
+    )
+    parquet, csv_file = tmp_path / "m.parquet", tmp_path / "m.csv"
+    floats.write_parquet(parquet)
+    floats.write_csv(csv_file)
+    assert "2134.0" in csv_file.read_text()
+    from_csv, from_parquet = screen(csv_file, pack), screen(parquet, pack)
+    assert from_csv.lines["consignee_postal_code"].to_list() == ["02134", "02134", "20001", "110001"]
+    assert from_csv.lines["port_of_entry"].to_list() == ["0101", "0101", "2720", "2720"]
+    assert from_csv.packages["consignee_key"].to_list() == [
+        "name:anna keller|02134",
+        "name:anna keller|02134",
+        "name:bob stone|20001",
+        "name:bob stone|110001",
+    ]
+    assert_frame_equal(from_csv.packages, from_parquet.packages)
+    # One person and one port however the number is written: as text of its digits, as a decimal, as a number.
+    texts = manifest(
+        4,
+        consignee_name=["Anna Keller"] * 4,
+        consignee_postal_code=["02134", "2134.0", " 02134.00 ", "02134"],
+        port_of_entry=["0101", "101", "101.0", "1"],
+    )
+    lines = screen(texts, pack).lines
+    assert lines["consignee_key"].unique().to_list() == ["name:anna keller|02134"]
+    assert lines["port_of_entry"].to_list() == ["0101", "0101", "0101", "0001"]
+    # Text that is not a whole number is kept as written: a four-digit ZIP is another country's code.
+    others = manifest(
+        3, consignee_postal_code=["2134", "2134.5", "K1A 0B1"], port_of_entry=["JFK", "12345", "27-20"]
+    )
+    kept = screen(others, pack).lines
+    assert kept["consignee_postal_code"].to_list() == ["2134", "2134.5", "K1A 0B1"]
+    assert kept["port_of_entry"].to_list() == ["JFK", "12345", "27-20"]
+
+
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
     frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
     path = tmp_path / "m.csv"

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from screening.rulepack.risk_models import Queue
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.stages.route import random_sample, route_packages
 
-from ..conftest import BASE_LINE, SAMPLE
+from ..conftest import BASE_LINE, SAMPLE, US_PACK
 
 
 def _fnv_reference(text: str) -> int:
@@ -353,3 +354,38 @@ def test_a_negative_capacity_is_refused_and_an_unlimited_one_explained(
     out = result.write(tmp_path / "run")
     text = render_text(explain_package(out, "HIT"))
     assert "of capacity unlimited → inspect" in text
+
+
+def test_a_port_written_101_or_101_0_is_port_0101_and_takes_its_capacity(tmp_path: Path) -> None:
+    """Ports ``0101``, ``101`` and ``101.0`` were three ports, each with a day's capacity of its own (and none
+    of them but ``0101`` the capacity ``capacity_by_port`` gave 0101): one port's queue examined three
+    packages where it can examine one."""
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    text = (pack / "queues.toml").read_text()
+    queue = 'name = "undervaluation"\npriority = 7\ncapacity_per_port_day = 30\n'
+    assert queue in text
+    (pack / "queues.toml").write_text(text.replace(queue, queue + 'capacity_by_port = { "0101" = 1 }\n'))
+    lines = [
+        {
+            **BASE_LINE,
+            "package_id": f"A{i}",
+            "consignee_name": f"Ann {i}",
+            "port_of_entry": port,
+            "declared_value": "790",
+        }
+        for i, port in enumerate(["0101", "101", "101.0"], start=1)
+    ]
+    queued = screening.screen(pl.DataFrame(lines), rules=screening.load_rules(pack)).queues
+    assert queued.select("queue", "port_of_entry", "capacity").unique().rows() == [
+        ("undervaluation", "0101", 1)
+    ]
+    assert sorted(queued["disposition"]) == ["deferred", "deferred", "inspect"]
+
+
+@pytest.mark.parametrize("port", ["101", "101.0", "JFK", "02720"])
+def test_a_capacity_for_a_port_that_is_not_a_4_digit_code_is_refused(port: str) -> None:
+    """No package's port reads as ``101`` (a run reads it ``0101``): the override applied to nothing."""
+    with pytest.raises(ValueError, match=rf"4-digit port codes.*\['{port}'\]"):
+        Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={port: 1})
+    assert Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={"0101": 1}).capacity_by_port
