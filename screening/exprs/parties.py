@@ -98,7 +98,7 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
         pl.lit("name:"),
         normalised_name(name),
         pl.lit("|"),
-        zip5(postal_code).fill_null(""),
+        zip5(given_postal_code(postal_code)).fill_null(""),
         ignore_nulls=False,
     )
     return pl.when(given_id.is_not_null()).then(pl.lit("id:") + given_id).otherwise(by_name)
@@ -117,6 +117,15 @@ def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
     return pl.when(~missing).then(compact)
 
 
+def given_postal_code(postal_code: pl.Expr) -> pl.Expr:
+    """The consignee's postal code, null where it is a placeholder as an id is (no letter or digit, zeros only,
+    or one of :data:`MISSING_ID_TOKENS`: ``N/A``, ``nan``, ``-``): an export's word for a missing ZIP split one
+    person into several (``ann|``, ``ann|N/A``, ``ann|NAN``)."""
+    compact = postal_code.str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
+    placeholder = compact.str.contains(r"^0*$") | compact.is_in(MISSING_ID_TOKENS)
+    return pl.when(~placeholder).then(postal_code)
+
+
 def history_key(key: pl.Expr) -> pl.Expr:
     """A consignee key of an earlier run's output as this version keys the same consignee: an id key's id
     read by :func:`given_consignee_id` (``id:C-001`` is ``id:C001``), a name key's ZIP written as a decimal
@@ -125,11 +134,17 @@ def history_key(key: pl.Expr) -> pl.Expr:
     point was dropped (``2134.0`` was keyed ``21340``)."""
     old_id = given_consignee_id(key.str.strip_prefix("id:"))
     zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+)$", 1)
-    by_name = key.str.extract(r"^(name:[^|]*\|)", 1) + zip5(padded_code(zip_code, 5))
+    name_part = key.str.extract(r"^(name:[^|]*\|)", 1)
+    by_name = name_part + zip5(padded_code(zip_code, 5))
+    # A placeholder ZIP (``name:ann|N/A``) was keyed as written: now it is none (``name:ann|``).
+    old_zip = key.str.extract(r"^name:[^|]*\|(.+)$", 1)
+    placeholder_zip = old_zip.is_not_null() & given_postal_code(old_zip).is_null()
     return (
         pl.when(key.str.starts_with("id:") & old_id.is_not_null())
         .then(pl.lit("id:") + old_id)
         .when(zip_code.is_not_null())
         .then(by_name)
+        .when(placeholder_zip)
+        .then(name_part)
         .otherwise(key)
     )

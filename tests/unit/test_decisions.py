@@ -89,6 +89,20 @@ def test_a_state_or_country_code_before_the_zip_is_one_person(screen_lines: Scre
     assert reasons(result) == {"P1": "dm-over-threshold", "P2": "dm-over-threshold"}
 
 
+def test_a_placeholder_zip_is_no_zip_and_one_person_stays_one(screen_lines: Screen) -> None:
+    """A ZIP left blank in one export and written `N/A`, `nan` or `-` in others made four people of one
+    consignee: four $300 packages, each eligible, where one person's $1,200 day is over the threshold."""
+    written = ["", "N/A", "nan", "-"]
+    result = screen_lines(
+        *(
+            {"package_id": f"P{i}", "consignee_postal_code": zip_code, "declared_value": "300"}
+            for i, zip_code in enumerate(written)
+        )
+    )
+    assert set(result.packages["consignee_key"]) == {"name:anna keller|"}
+    assert set(reasons(result).values()) == {"dm-over-threshold"}
+
+
 @pytest.mark.parametrize(
     "placeholder",
     ["nan", "None", " NULL ", "\\N", "n/a", "<NA>", "#N/A", "-", "0", "000", "?", "unknown", "TBD", "n.a."],

@@ -300,6 +300,20 @@ def test_an_id_without_letters_or_digits_zeros_or_a_word_for_none_is_no_id(no_id
     assert column([no_id], pl.String(), given_consignee_id(pl.col("x"))) == [None]
 
 
+def test_a_placeholder_zip_is_no_zip_in_keys_and_in_earlier_runs_keys() -> None:
+    placeholders = ["N/A", "nan", "NULL", "-", "00000", "unknown", " n.a. "]
+    assert set(keys([None] * 7, ["Ann Lee"] * 7, placeholders)) == {"name:ann lee|"}
+    # A ZIP that holds digits is a ZIP, whatever words are around it.
+    assert keys([None], ["Ann Lee"], ["DC 20001"]) == ["name:ann lee|20001"]
+    earlier = ["name:ann lee|N/A", "name:ann lee|NAN", "name:ann lee|20001", "name:ann lee|"]
+    assert column(earlier, pl.String(), history_key(pl.col("x"))) == [
+        "name:ann lee|",
+        "name:ann lee|",
+        "name:ann lee|20001",
+        "name:ann lee|",
+    ]
+
+
 def test_ids_that_contain_a_word_for_none_or_a_zero_are_ids() -> None:
     ids = ["NA1", "0A", "10", "UNKNOWN-2", "NONE5", "N0"]
     assert column(ids, pl.String(), given_consignee_id(pl.col("x"))) == [
