@@ -14,9 +14,11 @@ The DuckDB and per-row baselines read the same resolved pack tables as the engin
 suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
 engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
 and FX, then later copies of a package line) with the other lines of their packages (the engine's
-``package-incomplete``), key consignees as the engine does (DuckDB has no compatibility folding, NFKC, and
-strips the marks of every script, where the engine keeps those of non-Latin scripts: the generated names
-are plain Latin text) and choose the entry type by the package's value (mail is not told apart). They skip everything else the engine does (excise, quota and AD/CVD
+``package-incomplete``), key consignees as the engine does for the generator's data (DuckDB has no
+compatibility folding, NFKC, and strips the marks of every script, where the engine keeps those of non-Latin
+scripts: the generated names are plain Latin text; ids are taken as written, without the engine's folding of
+their case and punctuation or its placeholder words, and ZIPs without its placeholder words: the generated
+ids are capitals and digits and every line has a ZIP) and choose the entry type by the package's value (mail is not told apart). They skip everything else the engine does (excise, quota and AD/CVD
 classes, gifts, postal regimes, specific rates, Chapter 99 measures, fees, risk, queues), which
 flatters them.
 """

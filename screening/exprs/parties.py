@@ -8,10 +8,11 @@ import polars as pl
 
 from screening.exprs.names import SYMBOLS
 
-#: What a consignee id is compared as (:func:`given_consignee_id`): its letters and digits, in capitals, after
-#: NFKC (full-width ``Ｃ００１`` is ``C001``). Blanks and punctuation are how filers write one id (``C-001``,
-#: ``c 001``, ``C.001``), not part of it; upper case keeps the key of an id written in capitals and digits, the
-#: common form, as earlier versions wrote it.
+#: What a consignee id with a letter is compared as (:func:`given_consignee_id`): its letters and digits, in
+#: capitals, after NFKC (full-width ``Ｃ００１`` is ``C001``). Blanks and punctuation are how filers write one such
+#: id (``C-001``, ``c 001``, ``C.001``), not part of it; upper case keeps the key of an id written in capitals and
+#: digits, the common form, as earlier versions wrote it. An id of digits only keeps its punctuation (blanks
+#: dropped): the hyphens tell U.S. importer numbers apart (EIN ``12-3456789``, SSN ``123-45-6789``).
 ID_SEPARATORS: Final = r"[^\p{L}\p{N}]+"
 #: What exports write for a consignee id they do not have, compared as ids are (:data:`ID_SEPARATORS`):
 #: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>`` (``NA``), SQL exports ``NULL`` or ``\N``
@@ -105,24 +106,32 @@ def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) ->
 
 
 def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
-    """The consignee id as ids are compared: its letters and digits in capitals (:data:`ID_SEPARATORS`);
-    null where it has none, is zeros only, or is one of :data:`MISSING_ID_TOKENS` (``nan``, ``N/A``, ...)."""
-    # Most ids are written so already (capitals and digits): only the others are normalised (half the time).
+    """The consignee id as ids are compared: an id with a letter by its letters and digits in capitals, an id of
+    digits by its digits and punctuation (:data:`ID_SEPARATORS`); null where it has no letter or digit, is zeros
+    only, or is one of :data:`MISSING_ID_TOKENS` (``nan``, ``N/A``, ...)."""
+    # Most ids are written so already (capitals and digits): only the others are normalised (every branch of a
+    # when/then is computed for every row, so the others' text is set aside first: nulls cost nothing).
+    written_so = consignee_id.str.contains(r"^[0-9A-Z]+$")
+    folded = pl.when(~written_so).then(consignee_id).str.normalize("NFKC").str.to_uppercase()
+    letters_digits = folded.str.replace_all(ID_SEPARATORS, "")
     compact = (
-        pl.when(consignee_id.str.contains(r"^[0-9A-Z]+$"))
+        pl.when(written_so)
         .then(consignee_id)
-        .otherwise(consignee_id.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, ""))
+        .when(letters_digits.str.contains(r"\p{L}"))
+        .then(letters_digits)
+        .otherwise(folded.str.replace_all(r"[\s\p{Cf}]+", ""))
     )
-    missing = compact.str.contains(r"^0*$") | compact.is_in(MISSING_ID_TOKENS)
+    bare = pl.when(written_so).then(consignee_id).otherwise(letters_digits)
+    missing = bare.str.contains(r"^0*$") | bare.is_in(MISSING_ID_TOKENS)
     return pl.when(~missing).then(compact)
 
 
 def given_postal_code(postal_code: pl.Expr) -> pl.Expr:
-    """The consignee's postal code, null where it is a placeholder as an id is (no letter or digit, zeros only,
-    or one of :data:`MISSING_ID_TOKENS`: ``N/A``, ``nan``, ``-``): an export's word for a missing ZIP split one
-    person into several (``ann|``, ``ann|N/A``, ``ann|NAN``)."""
-    compact = postal_code.str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
-    placeholder = compact.str.contains(r"^0*$") | compact.is_in(MISSING_ID_TOKENS)
+    """The consignee's postal code, null where it is a placeholder as an id is (no letter or digit, or one of
+    :data:`MISSING_ID_TOKENS`: ``N/A``, ``nan``, ``-``): an export's word for a missing ZIP split one person into
+    several (``ann|``, ``ann|N/A``, ``ann|NAN``). Zeros stay a code (``00000-1234`` reads as ``00000``)."""
+    compact = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
+    placeholder = (compact == "") | compact.is_in(MISSING_ID_TOKENS)
     return pl.when(~placeholder).then(postal_code)
 
 

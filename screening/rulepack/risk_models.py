@@ -161,12 +161,17 @@ class Queue(Frozen):
     @field_validator("capacity_by_port")
     @classmethod
     def _port_codes(cls, capacities: dict[str, int]) -> dict[str, int]:
-        """A key that is not a 4-digit code matched no package: a run reads port 101 (or 101.0) as 0101."""
-        bad = sorted(port for port in capacities if not re.fullmatch(r"[0-9]{4}", port))
+        """A key a run never reads a port as matches no package: a run reads port 101 (or 101.0, or `` 0101 ``)
+        as 0101. Other text (``JFK``) is kept as written, by runs and here."""
+        bad = sorted(
+            port
+            for port in capacities
+            if re.fullmatch(r"[0-9]{1,3}|[0-9]+\.0+", port) or port != port.strip()
+        )
         if bad:
             raise ValueError(
-                f"capacity_by_port keys must be 4-digit port codes, as a run reads port_of_entry (0101, not 101; "
-                f"no package would match the others): {bad}"
+                f"capacity_by_port keys must be written as a run reads port_of_entry: 4-digit codes with their "
+                f"leading zeros (0101, not 101 or 101.0) and no blanks around them (no package would match): {bad}"
             )
         return capacities
 

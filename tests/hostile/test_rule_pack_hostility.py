@@ -505,7 +505,7 @@ CASES: tuple[PackCase, ...] = (
             'capacity_by_port = { "101" = 1 }\n',
         ),
         "queues.toml",
-        ("].capacity_by_port", "must be 4-digit port codes", "['101']"),
+        ("].capacity_by_port", "4-digit codes with their leading zeros", "['101']"),
     ),
     PackCase(
         "measure_overlap_with_any_origin",

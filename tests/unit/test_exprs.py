@@ -289,6 +289,20 @@ def test_one_id_written_in_other_case_blanks_or_punctuation_is_one_person() -> N
     assert len(set(keys(["C001", "C0001", "D001", "C-0-1"], ["Anna Keller"] * 4, ["20001"] * 4))) == 4
 
 
+def test_ids_of_digits_keep_their_punctuation() -> None:
+    """An EIN (``12-3456789``) and an SSN (``123-45-6789``) of two importers were one id ``123456789`` once
+    punctuation was dropped: two $500 packages one consignee-day over the threshold. Blanks are still dropped,
+    and full-width digits are digits."""
+    ein, ssn, spaced, wide = keys(
+        ["12-3456789", "123-45-6789", " 12 - 3456789 ", "１２-３４５６７８９"],
+        ["A", "B", "C", "D"],
+        ["1"] * 4,
+    )
+    assert (ein, ssn) == ("id:12-3456789", "id:123-45-6789")
+    assert spaced == wide == ein
+    assert column(["000-00-0000", "--"], pl.String(), given_consignee_id(pl.col("x"))) == [None, None]
+
+
 @pytest.mark.parametrize(
     "no_id", ["-", "--", " - ", "?", "...", "0", "000", "0-0", "unknown", "UNK", "tbd", "n.a.", "N/A", "\\N"]
 )
@@ -301,7 +315,7 @@ def test_an_id_without_letters_or_digits_zeros_or_a_word_for_none_is_no_id(no_id
 
 
 def test_a_placeholder_zip_is_no_zip_in_keys_and_in_earlier_runs_keys() -> None:
-    placeholders = ["N/A", "nan", "NULL", "-", "00000", "unknown", " n.a. "]
+    placeholders = ["N/A", "nan", "NULL", "-", "Ｎ／Ａ", "unknown", " n.a. "]
     assert set(keys([None] * 7, ["Ann Lee"] * 7, placeholders)) == {"name:ann lee|"}
     # A ZIP that holds digits is a ZIP, whatever words are around it.
     assert keys([None], ["Ann Lee"], ["DC 20001"]) == ["name:ann lee|20001"]

@@ -383,9 +383,15 @@ def test_a_port_written_101_or_101_0_is_port_0101_and_takes_its_capacity(tmp_pat
     assert sorted(queued["disposition"]) == ["deferred", "deferred", "inspect"]
 
 
-@pytest.mark.parametrize("port", ["101", "101.0", "JFK", "02720"])
-def test_a_capacity_for_a_port_that_is_not_a_4_digit_code_is_refused(port: str) -> None:
+@pytest.mark.parametrize("port", ["101", "101.0", "7", " 0101"])
+def test_a_capacity_for_a_port_as_no_run_reads_it_is_refused(port: str) -> None:
     """No package's port reads as ``101`` (a run reads it ``0101``): the override applied to nothing."""
-    with pytest.raises(ValueError, match=rf"4-digit port codes.*\['{port}'\]"):
+    with pytest.raises(ValueError, match=rf"4-digit codes with their leading zeros.*\['{port}'\]"):
         Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={port: 1})
-    assert Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={"0101": 1}).capacity_by_port
+
+
+@pytest.mark.parametrize("port", ["0101", "JFK", "02720"])
+def test_a_capacity_for_a_port_as_runs_read_it_is_taken(port: str) -> None:
+    """Port text other than 1-3 digits or a decimal is kept as written by runs (``JFK``): so is its key."""
+    queue = Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={port: 1})
+    assert queue.capacity_by_port == {port: 1}
