@@ -133,7 +133,8 @@ BREAKAGES: Final[tuple[Breakage, ...]] = (
 
 
 def id_letters_and_digits(consignee_id: str) -> str:
-    """An id as README compares ids: its letters and digits (after NFKC), in capitals (``c-001`` is ``C001``)."""
+    """An id with a letter as README compares such ids: its letters and digits (after NFKC), in capitals
+    (``c-001`` is ``C001``). The ids drawn here all have one (an id of digits keeps its punctuation)."""
     text = unicodedata.normalize("NFKC", consignee_id)
     return "".join(c for c in text if unicodedata.category(c)[0] in "LN").upper()
 
