@@ -53,7 +53,6 @@ from screening.result import (
     added_totals,
     build_summary,
     check_conservation,
-    component_totals,
 )
 from screening.rulepack.resolved_cache import ResolvedCache
 from screening.schema import PACKAGE_KEY, QUEUE_ORDER
@@ -222,8 +221,6 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 if name == "lines":
                     screened.line_count += frame.height
                     screened.cover.add(frame)
-                elif name == "components":
-                    screened.money.append(component_totals(frame))
                 files.append(staging / name, fmt, frame)
                 del frame
             key = part.scored.schema[PACKAGE_KEY]
@@ -236,6 +233,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
             sampled.write_parquet(path, compression="lz4")
             screened.package_files.append(path)
             screened.rejects.append(part.rejects)
+            screened.money.append(part.money)
             del part, sampled
     return screened
 

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final, Literal, TypedDict, Unpack
 
@@ -30,7 +31,7 @@ from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
-from screening.result import Result, RowCover, build_summary, component_totals
+from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies
@@ -64,7 +65,7 @@ from screening.stages import (
     route,
     running,
 )
-from screening.stages.assess import PostalMethod
+from screening.stages.assess import EXEMPTION_PREFIX, PostalMethod
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.running import RunningState
 
@@ -307,7 +308,7 @@ def collect_result(
             input_counts=input_counts,
             line_count=lines.height,
             packages=packages_out,
-            components=component_totals(components),
+            components=plan.money,
             rejects=rejects,
             dates=plan.dates,
             risk=plan.risk,
@@ -349,6 +350,7 @@ class Plan:
         lines: pl.LazyFrame,
         packages: pl.LazyFrame,
         components: pl.LazyFrame,
+        money: pl.DataFrame,
         flags: pl.DataFrame,
         queues: pl.DataFrame,
         rejects: pl.LazyFrame,
@@ -361,6 +363,8 @@ class Plan:
         self.lines = lines
         self.packages = packages
         self.components = components
+        #: The components' :func:`~screening.result.component_totals`.
+        self.money = money
         self.flags = flags
         self.queues = queues
         self.risk = risk
@@ -415,6 +419,7 @@ def build_plan(
         lines=screened.lines,
         packages=packages_output(routed),
         components=screened.components,
+        money=screened.money,
         flags=screened.flags,
         queues=queues_output(routed),
         rejects=sorted_rejects([source_rejects, screened.rejects]),
@@ -480,6 +485,8 @@ class Screened:
 
     lines: pl.LazyFrame
     components: pl.LazyFrame
+    #: The components' :func:`~screening.result.component_totals` (for the summary's money by component).
+    money: pl.DataFrame
     flags: pl.DataFrame
     #: The packages with their risk scores, before routing (package key from 0, in package order).
     scored: pl.DataFrame
@@ -593,9 +600,11 @@ def screen_candidates(
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     scored = _scored(package_frame, flags).collect(engine=IN_MEMORY)
     line_flags = risk.line_risk_flags(fired)
+    components_out, money = _components_output(components, resolved)
     return Screened(
         lines=_lines_output(_with_wide_columns(lines, wide, line_flags), passthrough),
-        components=_components_output(components, resolved),
+        components=components_out,
+        money=money,
         flags=_flags_output(flags),
         scored=scored,
         rejects=pl.concat([duplicate_rejects, fx_rejects, incomplete_rejects]),
@@ -1216,7 +1225,11 @@ def packages_output(routed: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.LazyFrame:
+def _components_output(
+    components: pl.DataFrame, resolved: ResolvedRules
+) -> tuple[pl.LazyFrame, pl.DataFrame]:
+    """The ``components`` output of ``components`` (lazy) and its :func:`~screening.result.component_totals`
+    (grouped on the integer codes the output is sorted by: grouping the output's strings cost ten times more)."""
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
@@ -1264,4 +1277,36 @@ def _components_output(components: pl.DataFrame, resolved: ResolvedRules) -> pl.
         pl.col("assumption"),
     )
     assert list(out.collect_schema().names()) == list(COMPONENT_SCHEMA), "components columns drifted"
-    return out
+    return out, _coded_totals(coded, distinct)
+
+
+def _coded_totals(coded: pl.DataFrame, distinct: dict[str, pl.Series]) -> pl.DataFrame:
+    """:func:`~screening.result.component_totals` of the components rows ``coded`` by :func:`_components_output`
+    (the codes of ``distinct`` component and measure ids, amounts in cents)."""
+    exempt = pl.col("assumption").str.starts_with(EXEMPTION_PREFIX).fill_null(False)
+    known = pl.col("amount_cents").is_not_null()
+    codes = ["__component_code", "__measure_id_code"]
+    grouped = (
+        coded.lazy()
+        .group_by(codes)
+        .agg(
+            (known & ~exempt).sum().alias("rows"),
+            pl.col("amount_cents").filter(known & ~exempt).sum().alias("cents"),
+            (~known).sum().alias("unknown_amounts"),
+            exempt.sum().alias("exempt_rows"),
+        )
+        .collect(engine=IN_MEMORY)
+    )
+    money = COMPONENT_TOTAL_SCHEMA["amount_usd"]
+    return (
+        grouped.with_columns(
+            distinct["component"].gather(grouped["__component_code"]).alias("component"),
+            distinct["measure_id"].gather(grouped["__measure_id_code"]).alias("measure_id"),
+            (pl.col("cents").cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"), dtype=pl.Decimal(38, 2)))
+            .cast(money)
+            .alias("amount_usd"),
+        )
+        .select(list(COMPONENT_TOTAL_SCHEMA))
+        .cast(COMPONENT_TOTAL_SCHEMA)
+        .sort("component", "measure_id", nulls_last=True)
+    )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 from polars.testing import assert_frame_equal
 
+import screening
 from screening.result import COMPONENT_TOTAL_SCHEMA, added_totals, component_totals, totals_in_summary
+from screening.rulepack.loader import RulePack
 from screening.schema import COMPONENT_SCHEMA
 from screening.stages.assess import NOT_WITH_EXEMPTION, USMCA_EXEMPTION
+
+from ..conftest import SAMPLE
 
 
 def _components(rows: list[tuple[str, str, str | None, str | None]]) -> pl.DataFrame:
@@ -78,3 +83,17 @@ def test_parts_add_up_to_the_whole_and_survive_the_summary_json() -> None:
     assert_frame_equal(added_totals([]), pl.DataFrame(schema=COMPONENT_TOTAL_SCHEMA))
     as_json = [{**row, "amount_usd": f"{row['amount_usd']:.2f}"} for row in whole.to_dicts()]
     assert_frame_equal(totals_in_summary({"money": {"by_component": as_json}}), whole)
+
+
+def test_the_summary_totals_are_those_of_the_components_output(us_pack: RulePack, tmp_path: Path) -> None:
+    """The engine adds up the components on their integer codes as it writes them; the summary must say what
+    the written ``components`` output says, in memory and in parts."""
+    source = SAMPLE / "manifest_10k.parquet"
+    whole = screening.screen(source, rules=us_pack)
+    expected = component_totals(whole.components)
+    assert expected.height > 10
+    assert_frame_equal(totals_in_summary(whole.summary), expected)
+    summary, _ = screening.screen_to_folder(source, tmp_path / "parts", rules=us_pack, part_lines=2_500)
+    assert_frame_equal(totals_in_summary(summary), expected)
+    written = pl.read_parquet(tmp_path / "parts" / "components.parquet")
+    assert_frame_equal(component_totals(written), expected)
