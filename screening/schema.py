@@ -237,7 +237,7 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn(
         "shipper_legal_form",
         pl.Boolean(),
-        "the shipper's name carries a legal form of the pack's legal_suffixes (LTD, GmbH, LLC, ...)",
+        "the shipper's name ends (or begins) with a legal form of the pack's legal_suffixes (LTD, GmbH, LLC, ...)",
     ),
     RiskColumn("consignee_name_norm", pl.String(), "consignee name lower-cased, punctuation to blanks"),
     RiskColumn("quantity", pl.Float64(), "units"),

@@ -82,3 +82,34 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
 def name_tokens(expr: pl.Expr) -> pl.Expr:
     """The blank-separated tokens of a (normalised) name as ``list[str]``; ``''`` gives ``[]``."""
     return expr.str.extract_all(r"\S+")
+
+
+#: Legal forms that are also parts of a person's name or plain words: a given name or surname (``Wang Ao``,
+#: ``Maria de Sá``, ``Nguyen Van Co``, ``Pao``, ``Sal``), initials (``KG``), a word (``Spa``, ``Est``,
+#: ``Private``). Alone, one of them is a legal form only where it is written as an abbreviation, with a dot
+#: (``Trading Co.``, ``S.A.``, ``S.p.A.``, ``Est.``); within a longer form it is one (``CO LTD``, ``GMBH CO KG``).
+NAME_LIKE_FORMS = frozenset({"AO", "CO", "EST", "KG", "PAO", "PRIVATE", "SA", "SAL", "SPA"})
+
+
+def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
+    """The legal form a party name carries, in the normal form of names (``'Xinda Trading Co., Ltd'`` →
+    ``'CO LTD'``), null where none: the run of ``legal_suffixes`` that ends the name (``GMBH CO KG``,
+    ``SA DE CV``), else one that begins it (``OOO Inkor``: a form of three letters or more, not
+    :data:`NAME_LIKE_FORMS`, as initials come first: ``A.G. Smith``). A form in the middle is no form of the
+    name's owner (``Nguyen Co Trading`` is read as no company), and a lone :data:`NAME_LIKE_FORMS` word counts
+    only when written with a dot (``Trading Co.``, not ``Wang Ao``, ``Maria de Sá``, ``Nguyen Van Co``)."""
+    words = sorted(normalised_words(legal_suffixes), key=lambda w: (-len(w), w))
+    if not words:
+        return pl.when(pl.lit(False)).then(name.cast(pl.String()))  # null, a row per name
+    one = "(?:" + "|".join(re.escape(w) for w in words) + ")"
+    run = f"{one}(?: {one})*"
+    plain = normalise_name(name, ())
+    last, first = plain.str.extract(f"(?:^| )({run})$"), plain.str.extract(f"^({run})(?: |$)")
+    name_like = pl.lit(pl.Series(sorted(NAME_LIKE_FORMS), dtype=pl.String())).implode()
+    dotted = (
+        name.cast(pl.String()).str.extract(r"([\p{L}\p{N}.]+)[^\p{L}\p{N}]*$").str.contains(".", literal=True)
+    )
+    return pl.coalesce(
+        pl.when(~last.is_in(name_like) | dotted).then(last),
+        pl.when(~first.is_in(name_like) & (first.str.len_chars() > 2)).then(first),
+    )

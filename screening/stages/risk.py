@@ -14,7 +14,7 @@ from typing import NamedTuple
 import polars as pl
 
 from screening.exprs.hts import hts_prefix
-from screening.exprs.names import normalise_name
+from screening.exprs.names import legal_form, normalise_name
 from screening.exprs.parties import normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
@@ -43,9 +43,13 @@ LINE_FLAG_SCHEMA = pl.Schema(
         "package_id": pl.String(),
         "line_no": pl.Int64(),
         "rule_id": pl.String(),
-        "__denied_detail": pl.String(),
+        "__detail": pl.String(),
     }
 )
+
+#: The risk columns whose rules' flags say what was read, and the per-line column that says it: the
+#: screening-list match, the legal form of the shipper's name.
+DETAIL_COLUMNS = {"denied_party_match": "__denied_detail", "shipper_legal_form": "__legal_form_detail"}
 
 
 def _dollars(cents: str, name: str) -> pl.Expr:
@@ -168,7 +172,8 @@ def risk_columns(
     shipper_days: pl.DataFrame | None = None,
     shipper_running: pl.DataFrame | None = None,
 ) -> pl.LazyFrame:
-    """Every whitelisted risk column per line, with ``__line``, the package key and ``__denied_detail``.
+    """Every whitelisted risk column per line, with ``__line``, the package key and the detail columns
+    (:data:`DETAIL_COLUMNS`).
 
     ``lines`` holds the decided lines (:data:`LINE_INPUTS` and the keys), materialised; ``text`` the
     text columns of :data:`RISK_TEXT_INPUTS`, line ``i`` in row ``i``; ``denied`` is the output of
@@ -220,7 +225,7 @@ def risk_columns(
     # Typed as the whitelist declares (a window's count is unsigned; the incremental totals are not): the
     # same condition must see the same values whatever the mode.
     typed = [pl.col(name).cast(dtype) for name, dtype in RISK_COLUMN_TYPES.items()]
-    return base.select("__line", PACKAGE_KEY, *typed, "__denied_detail")
+    return base.select("__line", PACKAGE_KEY, *typed, *DETAIL_COLUMNS.values())
 
 
 def _with_text(lines: pl.LazyFrame, text: pl.DataFrame, coded: dict[str, _Distinct]) -> pl.LazyFrame:
@@ -378,7 +383,7 @@ SHIPPER_CONSIGNEE_DAY_TOTALS = pl.Schema(
 
 #: Per distinct shipper name: the name as the shipper key holds it (:func:`_shipper_key_names`).
 _SHIPPER_KEY_NAME = "__shipper_key_name"
-#: The risk column of a shipper name that carries a legal form.
+#: The risk column of a shipper name that carries a legal form (:func:`~screening.exprs.names.legal_form`).
 SHIPPER_LEGAL_FORM = "shipper_legal_form"
 
 
@@ -394,16 +399,28 @@ def _shipper_key_names(
 ) -> pl.DataFrame:
     """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`, the name as the shipper key compares
     it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH`` and ``NORDLICHT VERSAND`` are one
-    shipper); a name of nothing but suffixes keeps them. With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`:
-    the name carries one of ``legal_suffixes`` (dropping them changes it: ``Xinda Trading Co Ltd``)."""
+    shipper); a name of nothing but suffixes keeps them. With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`,
+    whether the name carries a legal form where a name ends or begins (``Xinda Trading Co Ltd``; not
+    ``Wang Ao``: :func:`~screening.exprs.names.legal_form`), and the flag detail naming it."""
     stripped, plain = pl.col("__stripped"), pl.col("__plain")
     named = names.with_columns(
         normalise_name(pl.col("shipper_name"), legal_suffixes).alias("__stripped"),
         normalise_name(pl.col("shipper_name"), ()).alias("__plain"),
     )
-    form = [(stripped != plain).fill_null(False).alias(SHIPPER_LEGAL_FORM)] if legal_form else []
     key = pl.when(stripped != "").then(stripped).otherwise(plain).alias(_SHIPPER_KEY_NAME)
-    return named.with_columns(key, *form).drop("__stripped", "__plain")
+    named = named.with_columns(key).drop("__stripped", "__plain")
+    return _with_legal_form(named, legal_suffixes) if legal_form else named
+
+
+def _with_legal_form(names: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.DataFrame:
+    """``names`` with :data:`SHIPPER_LEGAL_FORM` and its flag detail (``shipper's legal form: CO LTD``), an enum:
+    gathered into every line, it costs an integer a line, not a string."""
+    form = names.select(legal_form(pl.col("shipper_name"), legal_suffixes)).to_series()
+    detail = ("shipper's legal form: " + form).alias(DETAIL_COLUMNS[SHIPPER_LEGAL_FORM])
+    return names.with_columns(
+        form.is_not_null().alias(SHIPPER_LEGAL_FORM),
+        detail.cast(pl.Enum(detail.unique().drop_nulls().sort())),
+    )
 
 
 def shipper_key(shippers: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.Series:
@@ -516,11 +533,12 @@ def _prior_history(
 
 
 def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
-    """``__line, package_id, line_no, rule_id, __denied_detail``: one row per line and rule that fired on it.
+    """``__line, package_id, line_no, rule_id, __detail``: one row per line and rule that fired on it.
 
     A rule fires on a line when its condition holds and the rule is in force on the arrival date.
     Rows come in output line order (package, line number), then catalogue order. The conditions are
-    evaluated once as booleans; only the (few) firing pairs are materialised as rows.
+    evaluated once as booleans; only the (few) firing pairs are materialised as rows. ``__detail`` says
+    what a rule read of the columns in :data:`DETAIL_COLUMNS` its condition names (null for the others).
     """
     missing = sorted(set(RISK_COLUMN_TYPES) - set(frame.collect_schema().names()))
     assert not missing, f"risk columns not derived: {missing}"
@@ -535,7 +553,7 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
         condition = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
         fires.append(condition.fill_null(False).alias(f"__fires_{index}"))
     evaluated = frame.select(
-        "__line", PACKAGE_KEY, "package_id", "line_no", "__denied_detail", *fires
+        "__line", PACKAGE_KEY, "package_id", "line_no", *DETAIL_COLUMNS.values(), *fires
     ).collect(engine="in-memory")
     keep = ["__line", PACKAGE_KEY, "package_id", "line_no"]
     # One plan for every rule (a filter each, stacked): run once, not once per rule.
@@ -543,19 +561,30 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
     fired = pl.concat(
         [
             rows.filter(pl.col(f"__fires_{index}")).select(
-                *keep, pl.lit(rule_id).alias("rule_id"), pl.lit(index, dtype=pl.Int32()).alias("__rule_order")
+                *keep,
+                pl.lit(rule_id).alias("rule_id"),
+                _rule_detail(risk.conditions[rule_id]),
+                pl.lit(index, dtype=pl.Int32()).alias("__rule_order"),
             )
             for index, rule_id in enumerate(rule_ids)
         ]
     )
-    detail = rows.filter(pl.col("__denied_detail").is_not_null()).select("__line", "__denied_detail")
     return (
         fired.sort(PACKAGE_KEY, "line_no", "__rule_order")
-        .join(detail, on="__line", how="left", maintain_order="left")
         .select(list(LINE_FLAG_SCHEMA))
         .cast(LINE_FLAG_SCHEMA)
         .collect(engine="in-memory")
     )
+
+
+def _rule_detail(condition: pl.Expr) -> pl.Expr:
+    """``__detail`` of a line a rule fired on: the details of the :data:`DETAIL_COLUMNS` its ``condition``
+    names, joined by ``; ``; null where none."""
+    named = [detail for column, detail in DETAIL_COLUMNS.items() if column in condition.meta.root_names()]
+    if not named:
+        return pl.lit(None, dtype=pl.String()).alias("__detail")
+    parts = [pl.col(detail).cast(pl.String()) for detail in named]
+    return pl.concat_str(parts, separator="; ", ignore_nulls=True).replace("", None).alias("__detail")
 
 
 def line_risk_flags(fired: pl.DataFrame) -> pl.DataFrame:
@@ -572,11 +601,11 @@ def package_flags(line_flags: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
     """
     keys = [PACKAGE_KEY, "rule_id"]
     grouped = line_flags.group_by(keys).agg(pl.col("package_id").first(), pl.col("line_no").alias("line_nos"))
-    # Few lines carry a match detail: aggregate those apart (a list per group for every group is slow).
+    # Few lines carry a detail: aggregate those apart (a list per group for every group is slow).
     details = (
-        line_flags.filter(pl.col("__denied_detail").is_not_null())
+        line_flags.filter(pl.col("__detail").is_not_null())
         .group_by(keys)
-        .agg(pl.col("__denied_detail").unique().sort().str.join("; "))
+        .agg(pl.col("__detail").unique().sort().str.join("; "))
     )
     meta = risk.rules.lazy().select("rule_id", "severity", "weight", "queue")
     joined = grouped.join(details, on=keys, how="left").join(meta, on="rule_id", how="left")
@@ -588,15 +617,8 @@ def package_flags(line_flags: pl.LazyFrame, risk: ResolvedRisk) -> pl.LazyFrame:
         "weight",
         "queue",
         "line_nos",
-        pl.when(pl.col("rule_id").is_in(_denied_rule_ids(risk)))
-        .then(pl.col("__denied_detail").replace("", None))
-        .alias("detail"),
+        pl.col("__detail").replace("", None).alias("detail"),
     )
-
-
-def _denied_rule_ids(risk: ResolvedRisk) -> list[str]:
-    """Rules whose condition names ``denied_party_match``: their flags carry the match detail."""
-    return [rid for rid, expr in risk.conditions.items() if "denied_party_match" in expr.meta.root_names()]
 
 
 def package_scores(flags: pl.LazyFrame) -> pl.LazyFrame:

@@ -282,6 +282,16 @@ def test_a_gift_shows_its_limit_and_a_rule_s_note_is_printed(tmp_path: Path) -> 
     assert notes[1].startswith("  eo-2026-02-20-all: After Learning Resources v. Trump (2026-02-20)")
 
 
+def test_a_gift_from_a_company_says_which_legal_form_was_read(tmp_path: Path) -> None:
+    """``gift-from-company`` named no token: an analyst could not tell which part of the shipper's name made it
+    a company (``Wang Ao`` was one, by AO)."""
+    gift = {"gift": "true", "declared_value": "60.00", "arrival_date": "2025-10-15"}
+    out = _screened(tmp_path, [{**gift, "package_id": "G1", "shipper_name": "Xinda Trading Co., Ltd."}])
+    text = render_text(explain_package(out, "G1"))
+    assert "gift-from-company (medium, queue documentation) on line(s) 1" in text
+    assert "      match: shipper's legal form: CO LTD" in text
+
+
 def test_a_postal_duty_per_item_shows_the_regime_s_bands_and_its_lines_origin_rates(tmp_path: Path) -> None:
     """``postal_specific $200.00`` was printed with no band, rate or regime amounts."""
     out = _screened(

@@ -816,6 +816,49 @@ def fired_on(screen: Screen, rule: str, lines: list[dict[str, Any]]) -> list[boo
             "hts-description-mismatch",
             id="keyword-as-modifier",
         ),
+        pytest.param(
+            [
+                # A vitamin's, a type's letter E before liquid: each fired (the norm reads e-liquid as e liquid).
+                ("2936.28.00.00", "Vitamin E liquid drops", False),
+                ("2106.90.99.98", "vitamin e liquid 30ml", False),
+                ("3304.99.50.00", "Vitamin E-liquid serum", False),
+                ("2106.90.99.98", "Vitamin C and E liquid", False),
+                ("8524.11.00.00", "Type E liquid crystal display", False),
+                ("3824.99.92.97", "Grade E liquid", False),
+                # The vape words still fire, spaced, hyphenated or joined.
+                ("3926.90.99.89", "e-liquid 10ml", True),
+                ("3926.90.99.89", "E liquid 10ml mint", True),
+                ("3926.90.99.89", "eliquid", True),
+                ("3926.90.99.89", "vape juice", True),
+                ("3926.90.99.89", "E-Juice 60ml", True),
+            ],
+            "high-risk-e-cigarette",
+            id="letter-e-liquids",
+        ),
+        pytest.param(
+            [
+                # Model words between the device and the accessory word, or an accessory word missing: each fired.
+                ("3926.90.99.89", "AirPods Pro 2 case", False),
+                ("3926.90.99.89", "AirPods 3 case", False),
+                ("4202.32.10.00", "iPad Pro 11 case", False),
+                ("3926.90.99.89", "iPad Air 5 case", False),
+                ("3926.90.99.89", "iPad 10th generation case", False),
+                ("3926.90.99.89", "MacBook Air M2 case", False),
+                ("4202.12.81.30", "MacBook Pro 14 sleeve", False),
+                ("4202.31.60.00", "iPhone wallet", False),
+                ("4202.31.60.00", "wallet case for iPhone 15", False),
+                ("7007.19.00.00", "iPhone 15 tempered glass", False),
+                ("3926.90.99.89", "iPhone 15 Pro Max 256GB silicone case", False),
+                # The device itself, with a case or beside one, and a charger (electronics itself): still fire.
+                ("6109.10.00.12", "iPhone 15", True),
+                ("3926.90.99.89", "iPhone 15 with case", True),
+                ("3926.90.99.89", "iPhone 15 and case", True),
+                ("3926.90.99.89", "iPhone 15 w/ case", True),
+                ("3926.90.99.89", "iPhone charger", True),
+            ],
+            "hts-description-mismatch",
+            id="accessory-after-model-words",
+        ),
     ],
 )
 def test_description_rules_after_review(
@@ -883,6 +926,42 @@ def test_gift_from_company(screen_lines: Screen) -> None:
     ]
     lines = [{**GIFT, "shipper_name": shipper, "arrival_date": date} for shipper, date, _ in cases]
     assert fired_on(screen_lines, "gift-from-company", lines) == [fires for *_, fires in cases]
+
+
+def test_gift_from_company_reads_the_legal_form_where_a_name_ends_or_begins(screen_lines: Screen) -> None:
+    """A private sender whose name holds a legal suffix as a name part (Ao, Sá, Co) was read as a company: a
+    lone name-like form counts only written with a dot, and a form only where the name ends (or begins)."""
+    cases = [
+        ("Wang Ao", False),
+        ("Maria de Sá", False),
+        ("Nguyen Van Co", False),
+        ("Sal Romano", False),
+        ("Al Noor Est", False),
+        ("Nguyen Co Trading", False),
+        # Written as abbreviations, within a longer form, or another form: companies.
+        ("Bluepeak Longda Trading Co.", True),
+        ("Lisboa Importações S.A.", True),
+        ("Müller Versand GmbH & Co. KG", True),
+        ("Ferrari Ricambi S.p.A.", True),
+        ("Siemens AG", True),
+        ("OOO Inkor", True),
+    ]
+    lines = [{**GIFT, "shipper_name": shipper} for shipper, _ in cases]
+    fired = fired_on(screen_lines, "gift-from-company", lines)
+    assert dict(zip([shipper for shipper, _ in cases], fired, strict=True)) == dict(cases)
+
+
+def test_gift_from_company_names_the_legal_form_read(screen_lines: Screen) -> None:
+    """The flag says which token made the shipper a company (``screen explain`` prints it)."""
+    result = screen_lines(
+        {**GIFT, "package_id": "P1", "shipper_name": "Shenzhen Xinda Trading Co., Ltd."},
+        {**GIFT, "package_id": "P2", "shipper_name": "Müller Versand GmbH & Co. KG", "consignee_name": "Ann"},
+    )
+    details = dict(
+        result.flags.filter(pl.col("rule_id") == "gift-from-company").select("package_id", "detail").rows()
+    )
+    assert details == {"P1": "shipper's legal form: CO LTD", "P2": "shipper's legal form: GMBH CO KG"}
+    assert result.flags.filter(pl.col("rule_id") != "gift-from-company")["detail"].is_null().all()
 
 
 def test_gift_split_shipper(screen_lines: Screen) -> None:

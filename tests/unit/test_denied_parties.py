@@ -16,7 +16,7 @@ import screening
 from screening import pipeline
 from screening.explain import explain_package
 from screening.explain_text import render_text
-from screening.exprs.names import name_tokens, normalise_name, normalised_words
+from screening.exprs.names import legal_form, name_tokens, normalise_name, normalised_words
 from screening.rulepack.screening_list import SCREENING_LIST_SCHEMA, read_screening_list
 from screening.stages.denied import (
     DENIED_SCHEMA,
@@ -789,3 +789,44 @@ def test_later_lines_parties_are_flagged_alike_whole_day_in_parts_and_in_batches
         ("P2", [2]),
         ("P3", [1]),
     ]
+
+
+def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_only_with_a_dot() -> None:
+    """A legal suffix anywhere in a name made it a company's (``Wang Ao``: AO, ``Nguyen Van Co``: CO). The form is
+    the run of suffixes ending the name (or, three letters or more and not name-like, beginning it); a lone
+    name-like form counts written as an abbreviation."""
+    suffixes = [
+        "CO",
+        "LTD",
+        "GMBH",
+        "KG",
+        "AO",
+        "SA",
+        "OOO",
+        "AG",
+        "S.A. de C.V.",
+        "LIMITED LIABILITY COMPANY",
+    ]
+    names = {
+        "Shenzhen Xinda Trading Co., Ltd": "CO LTD",
+        "Müller GmbH & Co. KG": "GMBH CO KG",
+        "Banco Norte, S.A. de C.V.": "SA DE CV",
+        "Xinda Trading Co.": "CO",
+        "Lisboa S.A.": "SA",
+        "Siemens AG": "AG",
+        "OOO Inkor": "OOO",
+        "Limited Liability Company Inkor": "LIMITED LIABILITY COMPANY",
+        "Ltd": "LTD",
+        "Wang Ao": None,
+        "Maria de Sá": None,
+        "Nguyen Van Co": None,
+        "Ao Wang": None,  # a name-like form does not begin a name either
+        "AG Smith": None,  # nor do initials
+        "Xinda Ltd Shenzhen Branch": None,  # a form in the middle is not read
+        "": None,
+        None: None,
+    }
+    frame = pl.DataFrame({"name": list(names)}, schema={"name": pl.String()})
+    read = frame.select(legal_form(pl.col("name"), suffixes)).to_series().to_list()
+    assert dict(zip(names, read, strict=True)) == names
+    assert frame.select(legal_form(pl.col("name"), ())).to_series().null_count() == len(names)
