@@ -788,6 +788,9 @@ def fired_on(screen: Screen, rule: str, lines: list[dict[str, Any]]) -> list[boo
                 # A filter without a muzzle thread, a muzzle thread without a filter: quiet.
                 ("8421.23.00.00", "oil filter 3/4-16", False),
                 ("7318.15.20.95", "wheel stud 1/2-28", False),
+                # PVC glue sold by the ounce: "solvent" beside "1/2 28 oz" read as a muzzle thread.
+                ("3506.91.50.00", "solvent cement 1/2 28 oz", False),
+                ("8421.23.00.00", "solvent kit 1/2x28", True),
             ],
             "high-risk-weapon-parts",
             id="weapon-parts",
