@@ -111,5 +111,8 @@ def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     )
     return pl.coalesce(
         pl.when(~last.is_in(name_like) | dotted).then(last),
-        pl.when(~first.is_in(name_like) & (first.str.len_chars() > 2)).then(first),
+        # A leading run of single letters is initials (``S. A. Rahman``), whatever forms they spell.
+        pl.when(
+            ~first.is_in(name_like) & (first.str.len_chars() > 2) & ~first.str.contains(r"^\p{L}( \p{L})*$")
+        ).then(first),
     )

@@ -11,8 +11,9 @@ from screening.exprs.names import SYMBOLS
 #: What a consignee id with a letter is compared as (:func:`given_consignee_id`): its letters and digits, in
 #: capitals, after NFKC (full-width ``Ｃ００１`` is ``C001``). Blanks and punctuation are how filers write one such
 #: id (``C-001``, ``c 001``, ``C.001``), not part of it; upper case keeps the key of an id written in capitals and
-#: digits, the common form, as earlier versions wrote it. An id of digits only keeps its punctuation (blanks
-#: dropped): the hyphens tell U.S. importer numbers apart (EIN ``12-3456789``, SSN ``123-45-6789``).
+#: digits, the common form, as earlier versions wrote it. An id of digits only keeps its punctuation, blanks and
+#: dashes read as one ``-`` (:func:`_digit_id`): the hyphens tell U.S. importer numbers apart (EIN
+#: ``12-3456789``, SSN ``123-45-6789``).
 ID_SEPARATORS: Final = r"[^\p{L}\p{N}]+"
 #: What exports write for a consignee id they do not have, compared as ids are (:data:`ID_SEPARATORS`):
 #: pandas' ``astype(str)`` writes ``nan``, ``None`` or ``<NA>`` (``NA``), SQL exports ``NULL`` or ``\N``
@@ -119,7 +120,7 @@ def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
         .then(consignee_id)
         .when(letters_digits.str.contains(r"\p{L}"))
         .then(letters_digits)
-        .otherwise(folded.str.replace_all(r"[\s\p{Cf}]+", ""))
+        .otherwise(_digit_id(folded))
     )
     bare = pl.when(written_so).then(consignee_id).otherwise(letters_digits)
     missing = bare.str.contains(r"^0*$") | bare.is_in(MISSING_ID_TOKENS)
@@ -133,6 +134,17 @@ def given_postal_code(postal_code: pl.Expr) -> pl.Expr:
     compact = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
     placeholder = (compact == "") | compact.is_in(MISSING_ID_TOKENS)
     return pl.when(~placeholder).then(postal_code)
+
+
+def _digit_id(folded: pl.Expr) -> pl.Expr:
+    """An id of digits (NFKC, trimmed) as compared: a whole number written as a decimal (``123456789.0``, what a
+    float column of ids holds) is its digits; runs of blanks and dashes (an en dash or a non-breaking hyphen
+    as Word writes it) are one ``-``, so ``12 3456789``, ``12 - 3456789`` and ``12–3456789`` are ``12-3456789``
+    while ``123-45-6789`` stays another id; other punctuation is kept."""
+    text = folded.str.strip_chars()
+    whole = text.str.extract(r"^([0-9]+)\.0+$", 1)
+    dashed = text.str.replace_all(r"[\s\p{Cf}\p{Pd}\x{2212}]+", "-").str.strip_chars("-")
+    return pl.coalesce(whole, dashed)
 
 
 def history_key(key: pl.Expr) -> pl.Expr:

@@ -824,6 +824,12 @@ def test_a_repeat_whose_hts_code_is_dotted_otherwise_or_whose_id_is_a_placeholde
     # One id written two ways is one id.
     spelt = screen_lines({"consignee_id": "C-001"}, {"consignee_id": " c001"})
     assert spelt.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+    # A placeholder ZIP is no ZIP, as the key reads it: a copy, not a conflict that rejected the package.
+    no_zip = screen_lines({"consignee_postal_code": None}, {"consignee_postal_code": "nan"})
+    assert no_zip.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+    # A placeholder ZIP is no ZIP, as the key reads it: a copy, not a conflict that rejected the package.
+    no_zip = screen_lines({"consignee_postal_code": None}, {"consignee_postal_code": "nan"})
+    assert no_zip.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
 
 
 def test_every_reject_s_raw_names_every_canonical_field(screen_lines: Screen) -> None:

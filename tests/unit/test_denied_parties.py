@@ -805,6 +805,7 @@ def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_on
         "OOO",
         "AG",
         "S.A. de C.V.",
+        "S. A.",
         "LIMITED LIABILITY COMPANY",
     ]
     names = {
@@ -822,6 +823,8 @@ def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_on
         "Nguyen Van Co": None,
         "Ao Wang": None,  # a name-like form does not begin a name either
         "AG Smith": None,  # nor do initials
+        "S A Rahman": None,  # initials that spell a form (the pack's "S. A.") are initials too
+        "S. A. Rahman": None,
         "Xinda Ltd Shenzhen Branch": None,  # a form in the middle is not read
         "": None,
         None: None,

@@ -291,8 +291,8 @@ def test_one_id_written_in_other_case_blanks_or_punctuation_is_one_person() -> N
 
 def test_ids_of_digits_keep_their_punctuation() -> None:
     """An EIN (``12-3456789``) and an SSN (``123-45-6789``) of two importers were one id ``123456789`` once
-    punctuation was dropped: two $500 packages one consignee-day over the threshold. Blanks are still dropped,
-    and full-width digits are digits."""
+    punctuation was dropped: two $500 packages one consignee-day over the threshold. Blanks and dashes between
+    digits are one hyphen, and full-width digits are digits."""
     ein, ssn, spaced, wide = keys(
         ["12-3456789", "123-45-6789", " 12 - 3456789 ", "１２-３４５６７８９"],
         ["A", "B", "C", "D"],
@@ -301,6 +301,17 @@ def test_ids_of_digits_keep_their_punctuation() -> None:
     assert (ein, ssn) == ("id:12-3456789", "id:123-45-6789")
     assert spaced == wide == ein
     assert column(["000-00-0000", "--"], pl.String(), given_consignee_id(pl.col("x"))) == [None, None]
+    # An EIN and an SSN written with blanks stay two ids; an en dash, a non-breaking hyphen or a minus sign, as
+    # word processors write them, is a hyphen.
+    blank_ein, blank_ssn, dash, nb_hyphen, minus = keys(
+        ["12 3456789", "123 45 6789", "12\u20133456789", "12\u20113456789", "12\u22123456789"],
+        ["A"] * 5,
+        ["1"] * 5,
+    )
+    assert (blank_ein, blank_ssn) == (ein, ssn)
+    assert dash == nb_hyphen == minus == ein
+    # An id column of whole numbers saved from floats writes 123456789.0: the number, as a ZIP's is.
+    assert keys(["123456789.0", "123456789"], ["A", "B"], ["1", "1"]) == ["id:123456789"] * 2
 
 
 @pytest.mark.parametrize(
