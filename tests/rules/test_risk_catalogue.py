@@ -791,6 +791,14 @@ def fired_on(screen: Screen, rule: str, lines: list[dict[str, Any]]) -> list[boo
                 # PVC glue sold by the ounce: "solvent" beside "1/2 28 oz" read as a muzzle thread.
                 ("3506.91.50.00", "solvent cement 1/2 28 oz", False),
                 ("8421.23.00.00", "solvent kit 1/2x28", True),
+                # Any solvent goods with a muzzle thread: each was unflagged once only a solvent kit counted.
+                ("8421.23.00.00", "Solvent catcher kit 1/2x28", True),
+                ("8421.23.00.00", "Solvent cleaning kit 1/2x28 thread", True),
+                ("8421.23.00.00", "Solvent collector 5/8x24", True),
+                ("8421.23.00.00", "aluminum solvent cleaning tube 1/2x28", True),
+                # A thread straight before a unit is a size, not a muzzle thread.
+                ("3506.91.50.00", "PVC solvent can 1/2 28 oz", False),
+                ("3814.00.50.90", "Solvent filter 5/8 24 oz bottle", False),
             ],
             "high-risk-weapon-parts",
             id="weapon-parts",
@@ -827,7 +835,14 @@ def fired_on(screen: Screen, rule: str, lines: list[dict[str, Any]]) -> list[boo
                 ("3304.99.50.00", "Vitamin E-liquid serum", False),
                 ("2106.90.99.98", "Vitamin C and E liquid", False),
                 ("8524.11.00.00", "Type E liquid crystal display", False),
-                ("3824.99.92.97", "Grade E liquid", False),
+                # Vitamin letters with a digit before the E: each fired.
+                ("2106.90.99.98", "Vitamin D3 and E liquid drops", False),
+                ("2106.90.99.98", "Vitamin B12 & E liquid", False),
+                # A grade or class of e-liquid is e-liquid: each was unflagged.
+                ("3824.99.92.97", "Premium grade e-liquid 30ml 3mg nicotine", True),
+                ("2106.90.99.98", "High grade E-Juice 60ml", True),
+                ("2106.90.99.98", "World class e-liquid mango", True),
+                ("3824.99.92.97", "Grade E liquid", True),
                 # The vape words still fire, spaced, hyphenated or joined.
                 ("3926.90.99.89", "e-liquid 10ml", True),
                 ("3926.90.99.89", "E liquid 10ml mint", True),
@@ -852,12 +867,18 @@ def fired_on(screen: Screen, rule: str, lines: list[dict[str, Any]]) -> list[boo
                 ("4202.31.60.00", "wallet case for iPhone 15", False),
                 ("7007.19.00.00", "iPhone 15 tempered glass", False),
                 ("3926.90.99.89", "iPhone 15 Pro Max 256GB silicone case", False),
+                ("4819.50.40.60", "iPhone 15 box", False),
                 # The device itself, with a case or beside one, and a charger (electronics itself): still fire.
                 ("6109.10.00.12", "iPhone 15", True),
                 ("3926.90.99.89", "iPhone 15 with case", True),
                 ("3926.90.99.89", "iPhone 15 and case", True),
                 ("3926.90.99.89", "iPhone 15 w/ case", True),
                 ("3926.90.99.89", "iPhone charger", True),
+                # The device in its box, or with its charging case: each was unflagged.
+                ("6109.10.00.12", "iPhone 14 128GB in original box", True),
+                ("6109.10.00.12", "iPhone 15 Pro Max 256GB sealed box", True),
+                ("6109.10.00.12", "AirPods Pro 2 USB-C charging case", True),
+                ("6109.10.00.12", "iPhone 15 Pro Max", True),
             ],
             "hts-description-mismatch",
             id="accessory-after-model-words",
