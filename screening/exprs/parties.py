@@ -131,9 +131,11 @@ def given_postal_code(postal_code: pl.Expr) -> pl.Expr:
     """The consignee's postal code, null where it is a placeholder as an id is (no letter or digit, or one of
     :data:`MISSING_ID_TOKENS`: ``N/A``, ``nan``, ``-``): an export's word for a missing ZIP split one person into
     several (``ann|``, ``ann|N/A``, ``ann|NAN``). Zeros stay a code (``00000-1234`` reads as ``00000``)."""
-    compact = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
+    # A code with a digit holds no placeholder word: only the others (few) are folded and compared.
+    others = pl.when(~postal_code.str.contains(r"[0-9]")).then(postal_code)
+    compact = others.str.normalize("NFKC").str.to_uppercase().str.replace_all(ID_SEPARATORS, "")
     placeholder = (compact == "") | compact.is_in(MISSING_ID_TOKENS)
-    return pl.when(~placeholder).then(postal_code)
+    return pl.when(~placeholder.fill_null(False)).then(postal_code)
 
 
 def _digit_id(folded: pl.Expr) -> pl.Expr:
