@@ -31,7 +31,7 @@ from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, open_sources
-from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary
+from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary, summed_components
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies
@@ -65,7 +65,7 @@ from screening.stages import (
     route,
     running,
 )
-from screening.stages.assess import EXEMPTION_PREFIX, PostalMethod
+from screening.stages.assess import PostalMethod
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.running import RunningState
 
@@ -1283,26 +1283,17 @@ def _components_output(
 def _coded_totals(coded: pl.DataFrame, distinct: dict[str, pl.Series]) -> pl.DataFrame:
     """:func:`~screening.result.component_totals` of the components rows ``coded`` by :func:`_components_output`
     (the codes of ``distinct`` component and measure ids, amounts in cents)."""
-    exempt = pl.col("assumption").str.starts_with(EXEMPTION_PREFIX).fill_null(False)
-    known = pl.col("amount_cents").is_not_null()
     codes = ["__component_code", "__measure_id_code"]
-    grouped = (
-        coded.lazy()
-        .group_by(codes)
-        .agg(
-            (known & ~exempt).sum().alias("rows"),
-            pl.col("amount_cents").filter(known & ~exempt).sum().alias("cents"),
-            (~known).sum().alias("unknown_amounts"),
-            exempt.sum().alias("exempt_rows"),
-        )
-        .collect(engine=IN_MEMORY)
-    )
+    grouped = summed_components(coded.lazy(), codes, "amount_cents").collect(engine=IN_MEMORY)
     money = COMPONENT_TOTAL_SCHEMA["amount_usd"]
     return (
         grouped.with_columns(
             distinct["component"].gather(grouped["__component_code"]).alias("component"),
             distinct["measure_id"].gather(grouped["__measure_id_code"]).alias("measure_id"),
-            (pl.col("cents").cast(pl.Decimal(38, 0)) * pl.lit(Decimal("0.01"), dtype=pl.Decimal(38, 2)))
+            (
+                pl.col("amount_cents").cast(pl.Decimal(38, 0))
+                * pl.lit(Decimal("0.01"), dtype=pl.Decimal(38, 2))
+            )
             .cast(money)
             .alias("amount_usd"),
         )

@@ -329,21 +329,26 @@ COMPONENT_TOTAL_SCHEMA: Final = pl.Schema(
 )
 
 
+def summed_components(components: pl.LazyFrame, by: Sequence[str], amount: str) -> pl.LazyFrame:
+    """Per ``by`` of components rows: the rows that charge a known ``amount`` (``rows``), their sum (named
+    ``amount``), the rows whose amount is not known (``unknown_amounts``) and the exempt rows (``exempt_rows``,
+    their ``assumption`` begins :data:`~screening.stages.assess.EXEMPTION_PREFIX`)."""
+    exempt = pl.col("assumption").str.starts_with(EXEMPTION_PREFIX).fill_null(False)
+    known = pl.col(amount).is_not_null()
+    return components.group_by(by).agg(
+        (known & ~exempt).sum().alias("rows"),
+        pl.col(amount).filter(known & ~exempt).sum(),
+        (~known).sum().alias("unknown_amounts"),
+        exempt.sum().alias("exempt_rows"),
+    )
+
+
 def component_totals(components: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """Per component and measure of ``components`` (a ``components`` output, or part of one): the rows that
     charge a known amount (``rows``), their sum, the rows whose amount is not known and the rows of a measure
     the goods are exempt from (at 0). Sorted by component and measure; add tables with :func:`added_totals`."""
-    exempt = pl.col("assumption").str.starts_with(EXEMPTION_PREFIX).fill_null(False)
-    known = pl.col("amount_usd").is_not_null()
     return (
-        components.lazy()
-        .group_by("component", "measure_id")
-        .agg(
-            (known & ~exempt).sum().alias("rows"),
-            pl.col("amount_usd").filter(known & ~exempt).sum().alias("amount_usd"),
-            (~known).sum().alias("unknown_amounts"),
-            exempt.sum().alias("exempt_rows"),
-        )
+        summed_components(components.lazy(), ["component", "measure_id"], "amount_usd")
         .cast(COMPONENT_TOTAL_SCHEMA)
         .select(list(COMPONENT_TOTAL_SCHEMA))
         .sort("component", "measure_id", nulls_last=True)
