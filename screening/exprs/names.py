@@ -97,7 +97,8 @@ def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     ``SA DE CV``), else one that begins it (``OOO Inkor``: a form of three letters or more, not
     :data:`NAME_LIKE_FORMS`, as initials come first: ``A.G. Smith``). A form in the middle is no form of the
     name's owner (``Nguyen Co Trading`` is read as no company), and a lone :data:`NAME_LIKE_FORMS` word counts
-    only when written with a dot (``Trading Co.``, not ``Wang Ao``, ``Maria de Sá``, ``Nguyen Van Co``)."""
+    only when written with a dot (``Trading Co.``, not ``Wang Ao``, ``Maria de Sá``, ``Nguyen Van Co``) or, for
+    S.p.A., as ``SpA``. A surname, a comma and dotted initials (``Smith, A.G.``, ``Sharma, K.K.``) are a person."""
     words = sorted(normalised_words(legal_suffixes), key=lambda w: (-len(w), w))
     if not words:
         return pl.when(pl.lit(False)).then(name.cast(pl.String()))  # null, a row per name
@@ -106,11 +107,14 @@ def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     plain = normalise_name(name, ())
     last, first = plain.str.extract(f"(?:^| )({run})$"), plain.str.extract(f"^({run})(?: |$)")
     name_like = pl.lit(pl.Series(sorted(NAME_LIKE_FORMS), dtype=pl.String())).implode()
-    dotted = (
-        name.cast(pl.String()).str.extract(r"([\p{L}\p{N}.]+)[^\p{L}\p{N}]*$").str.contains(".", literal=True)
-    )
+    written = name.cast(pl.String())
+    last_word = written.str.extract(r"([\p{L}\p{N}.]+)[^\p{L}\p{N}]*$")
+    # ``SpA`` in its own mixed case is the abbreviation of S.p.A. (no person's name is written so).
+    dotted = last_word.str.contains(".", literal=True) | (last_word == "SpA")
+    # ``Sharma, K.K.``, ``Smith, A.G.``: a surname, a comma and dotted initials name a person.
+    surname_initials = written.str.contains(r"^\s*[\p{L}'’-]+\s*,\s*(?:\p{L}\.\s*)+$")
     return pl.coalesce(
-        pl.when(~last.is_in(name_like) | dotted).then(last),
+        pl.when((~last.is_in(name_like) | dotted) & ~surname_initials).then(last),
         # A leading run of single letters is initials (``S. A. Rahman``), whatever forms they spell.
         pl.when(
             ~first.is_in(name_like) & (first.str.len_chars() > 2) & ~first.str.contains(r"^\p{L}( \p{L})*$")

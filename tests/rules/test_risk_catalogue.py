@@ -962,11 +962,15 @@ def test_gift_from_company_reads_the_legal_form_where_a_name_ends_or_begins(scre
         ("Sal Romano", False),
         ("Al Noor Est", False),
         ("Nguyen Co Trading", False),
+        ("Sharma, K.K.", False),  # a surname and dotted initials
+        ("Smith, A.G.", False),
         # Written as abbreviations, within a longer form, or another form: companies.
         ("Bluepeak Longda Trading Co.", True),
         ("Lisboa Importações S.A.", True),
         ("Müller Versand GmbH & Co. KG", True),
         ("Ferrari Ricambi S.p.A.", True),
+        ("Ferrari Ricambi SpA", True),
+        ("Toyota Tsusho K.K.", True),
         ("Siemens AG", True),
         ("OOO Inkor", True),
     ]

@@ -804,6 +804,8 @@ def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_on
         "SA",
         "OOO",
         "AG",
+        "KK",
+        "SPA",
         "S.A. de C.V.",
         "S. A.",
         "LIMITED LIABILITY COMPANY",
@@ -826,6 +828,14 @@ def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_on
         "S A Rahman": None,  # initials that spell a form (the pack's "S. A.") are initials too
         "S. A. Rahman": None,
         "Xinda Ltd Shenzhen Branch": None,  # a form in the middle is not read
+        "Ferrari SpA": "SPA",  # S.p.A. in its own mixed case
+        "Terme Spa": None,
+        "Smith, A.G.": None,  # a surname and dotted initials
+        "Sharma, K.K.": None,
+        "Sharma, K. K.": None,
+        "Sony, K.K. Trading": None,
+        "Siemens, AG": "AG",  # undotted: the form
+        "Toyota Tsusho K.K.": "KK",
         "": None,
         None: None,
     }
