@@ -56,6 +56,10 @@ COLUMN2 = ("CU", "KP", "RU", "BY")
 S232_GROUPS = ("s232_steel", "s232_aluminum", "s232_copper", "s232_metals", "s232_autos", "s232_wood")
 
 IEEPA_END = D("2026-02-24")
+#: The stacking group of the IEEPA border duties on CA and MX (EO 14289 orders them against Section 232).
+BORDER_GROUP = "ieepa_ca_mx"
+#: EO 14289's order revised (DOMAIN.md 1, 2025-06-04): Section 232 steel/aluminum over the CA/MX duties.
+STACKING_REVISED = D("2025-06-04")
 IEEPA_END_TIME = "12:00 a.m. EST on 2026-02-24 (CSMS 67834313)"
 METALS_RESTRUCTURE = D("2026-04-06")
 
@@ -862,16 +866,26 @@ def build_fentanyl() -> tuple[list, list]:
     measures: list[dict[str, Any]] = []
     border_not_with = ["s232_autos", "s232_steel", "s232_aluminum", "s232_wood"]
     stacking = (
-        "Not charged where a Section 232 autos/parts, steel/aluminum or wood duty applies (EO 14289 as amended "
-        "2025-06-04: autos > steel/aluminum > CA > MX, only the highest-priority duty; wood > CA/MX): not_with "
-        "those groups. The ordering before 2025-06-04 (EO 14289 first ranked CA/MX above steel/aluminum) is not "
-        "modelled separately. Copper 232 goods are not exempted here (DOMAIN.md is silent: UNCONFIRMED). "
+        "Stacking (EO 14289, 90 FR 18907): from 2025-06-04 not charged where a Section 232 autos/parts, "
+        "steel/aluminum or wood duty applies (EO 14289 as amended 2025-06-04: autos > steel/aluminum > CA > MX, "
+        "only the highest-priority duty; wood > CA/MX): not_with those groups. Before 2025-06-04 (EO 14289 as "
+        "first issued 2025-04-29, for entries from 2025-03-04) autos > CA/MX > steel/aluminum: this duty is not "
+        "charged where the 232 autos/parts duty applies, and the 232 steel/aluminum duty is not charged where this "
+        "one applies (the steel/aluminum measures of 2025-03-12 to 2025-06-03 are not_with group "
+        f"{BORDER_GROUP}). DOMAIN.md 1 dates the revision of the order 2025-06-04 and 3b/3e give the amended "
+        "order; the order before it is from the sources of that row (S95: the June EO 'revises the tariff "
+        "stacking hierarchy promulgated at the end of April' for goods under both; the April EO: 'items subject "
+        "to the IEEPA tariffs on Canada or Mexico will not be subject to the Section 232 tariffs on aluminum or "
+        "steel'), not stated in DOMAIN.md: the steel/aluminum measures of that period are unconfirmed. Copper 232 "
+        "goods are not exempted here (DOMAIN.md is silent: UNCONFIRMED; the charge on a Canadian copper line "
+        "keeps this measure's confidence, as one heading has one entry per origin and day). "
     )
     ca_url = "https://www.mondaq.com/canada/international-trade-investment/1662276/ieepa-tariffs-on-canada-increased-to-35"
     mx_url = "https://www.mondaq.com/uk/international-trade-investment/1677524/fentanyl-tariffs"
     periods = [
         ("ca-25-pre-usmca", "CA", "9903.01.10", "0.25", "2025-03-04", "2025-03-07", False, "12:01 a.m. EST"),
-        ("ca-25", "CA", "9903.01.10", "0.25", "2025-03-07", "2025-08-01", True, "12:01 a.m. EST"),
+        ("ca-25-to-jun-3", "CA", "9903.01.10", "0.25", "2025-03-07", "2025-06-04", True, "12:01 a.m. EST"),
+        ("ca-25", "CA", "9903.01.10", "0.25", "2025-06-04", "2025-08-01", True, "12:01 a.m. EDT"),
         (
             "ca-35",
             "CA",
@@ -883,15 +897,16 @@ def build_fentanyl() -> tuple[list, list]:
             "12:01 a.m. EDT on 2025-08-01 to " + IEEPA_END_TIME,
         ),
         ("mx-25-pre-usmca", "MX", "9903.01.01", "0.25", "2025-03-04", "2025-03-07", False, "12:01 a.m. EST"),
+        ("mx-25-to-jun-3", "MX", "9903.01.01", "0.25", "2025-03-07", "2025-06-04", True, "12:01 a.m. EST"),
         (
             "mx-25",
             "MX",
             "9903.01.01",
             "0.25",
-            "2025-03-07",
+            "2025-06-04",
             None,
             True,
-            "12:01 a.m. EST on 2025-03-07 to " + IEEPA_END_TIME,
+            "12:01 a.m. EDT on 2025-06-04 to " + IEEPA_END_TIME,
         ),
     ]
     for suffix, origin, heading, rate, start, end, usmca, time in periods:
@@ -924,7 +939,8 @@ def build_fentanyl() -> tuple[list, list]:
         )
         entry = {
             "id": f"ieepa-fentanyl-{suffix}", "component": "ieepa_fentanyl", "heading": heading, "origins": [origin],
-            "rate": rate, "stacking_group": "ieepa_fentanyl", "not_with": border_not_with, "usmca_exempt": usmca,
+            "rate": rate, "stacking_group": BORDER_GROUP,
+            "not_with": border_not_with if D(start) >= STACKING_REVISED else ["s232_autos"], "usmca_exempt": usmca,
             "effective_from": D(start), "effective_to": D(end) if end else IEEPA_END, "effective_time": time,
             "confidence": "confirmed" if origin == "CA" else "unconfirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
             "citation": cite(instrument, url, sources, f"heading {heading}"),
@@ -941,7 +957,7 @@ def build_fentanyl() -> tuple[list, list]:
     gaps = [
         {
             "id": "gap-ieepa-ca-energy-potash", "component": "ieepa_fentanyl", "origins": ["CA"],
-            "hts_include": ["27", "2612", "2844", "3104"], "in_place_of": "ieepa_fentanyl", "usmca_exempt": True,
+            "hts_include": ["27", "2612", "2844", "3104"], "in_place_of": BORDER_GROUP, "usmca_exempt": True,
             "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": ("Canadian energy and energy resources (crude oil, natural gas, refined products, uranium, coal, "
                      "biofuels, critical minerals as defined by 30 U.S.C. 1606(a)(3): 9903.01.13) and Canadian "
@@ -953,7 +969,7 @@ def build_fentanyl() -> tuple[list, list]:
         },
         {
             "id": "gap-ieepa-mx-potash", "component": "ieepa_fentanyl", "origins": ["MX"],
-            "hts_include": ["3104"], "in_place_of": "ieepa_fentanyl", "usmca_exempt": True,
+            "hts_include": ["3104"], "in_place_of": BORDER_GROUP, "usmca_exempt": True,
             "effective_from": D("2025-03-04"), "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": ("Mexican potash paid 10%, not 25% (DOMAIN.md 3b, MX: '25% from 2025-03-04 (potash 10%)'; HTSUS "
                      "9903.01.05, 2025 Rev 32 and 2026 Rev 10: 'Potash that is a product of Mexico', + 10%). "
@@ -1395,6 +1411,14 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "reciprocal, Brazil/India IEEPA and Section 122 are not_with this group. "
     )
 
+    before_revision_note = (
+        "Before 2025-06-04 (EO 14289 as first issued, for entries from 2025-03-04): autos > IEEPA CA/MX > "
+        "steel/aluminum, so this duty is not charged where the IEEPA CA or MX duty applies (not_with "
+        f"{BORDER_GROUP}; a USMCA claim that spares the goods that duty leaves them this one). The order before "
+        "the revision DOMAIN.md dates 2025-06-04 is not stated in DOMAIN.md (its source S95; see "
+        "measures/ieepa_fentanyl.toml): UNCONFIRMED. "
+    )
+
     def metal(
         mid: str,
         group: str,
@@ -1412,9 +1436,10 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     ) -> None:
         entry: dict[str, Any] = {
             "id": mid, "component": "s232", "heading": heading, "origins": origins, "hts_include_file": scope,
-            "rate": rate, "base": base_kind, "stacking_group": group, "priority": prio, "not_with": ["s232_autos"],
+            "rate": rate, "base": base_kind, "stacking_group": group, "priority": prio,
+            "not_with": ["s232_autos"] if D(start) >= STACKING_REVISED else ["s232_autos", BORDER_GROUP],
             "effective_from": D(start), "effective_to": end, "effective_time": "12:01 a.m. EDT",
-            "confidence": conf, "note": note,
+            "confidence": conf, "note": note if D(start) >= STACKING_REVISED else note + before_revision_note,
             "citation": cite(instrument, steel_url, alu_sources, f"heading {heading}; HTSUS subchapter III U.S. notes 16 and 19"),
         }  # fmt: skip
         measures.append(entry)

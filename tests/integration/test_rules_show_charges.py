@@ -103,7 +103,10 @@ def test_a_duty_on_the_metal_content_says_so(us_pack: screening.RulePack) -> Non
 
 @pytest.mark.parametrize(
     ("day", "measure", "heading"),
-    [("2025-03-10", "ieepa-fentanyl-ca-25", "9903.01.10"), ("2026-03-10", "s122-surcharge", "9903.03.01")],
+    [
+        ("2025-03-10", "ieepa-fentanyl-ca-25-to-jun-3", "9903.01.10"),
+        ("2026-03-10", "s122-surcharge", "9903.03.01"),
+    ],
 )
 def test_a_measure_exempt_under_a_usmca_claim_says_so(
     us_pack: screening.RulePack, day: str, measure: str, heading: str

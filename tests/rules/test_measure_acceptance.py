@@ -253,12 +253,16 @@ def test_a_measure_beside_the_gap_owed_in_its_place_says_its_amount_may_not_be_o
     crude = screen_lines({**base, "hts_code": "2709.00.20.00", "description": "crude oil", "quantity": "5"})
     assert _package(crude)["duty_status"] == "pack-incomplete"
     assert crude.lines["duty_usd"].to_list() == [None]
-    fentanyl = crude.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
+    fentanyl = crude.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25-to-jun-3").row(
+        0, named=True
+    )
     assert fentanyl["amount_usd"] == Decimal("250.00")
     assert fentanyl["assumption"].startswith("line in coverage gap gap-ieepa-ca-energy-potash:")
     assert "may not be what is owed" in fentanyl["assumption"]
     shirt = screen_lines({**base, "description": "cotton t-shirt"})
-    outside = shirt.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25").row(0, named=True)
+    outside = shirt.components.filter(pl.col("measure_id") == "ieepa-fentanyl-ca-25-to-jun-3").row(
+        0, named=True
+    )
     assert (outside["amount_usd"], outside["assumption"]) == (Decimal("250.00"), None)
 
 
@@ -352,7 +356,7 @@ def test_a_usmca_claim_shows_the_measure_it_spares_at_0_with_the_exemption_s_hea
     assert _duty_rows(claimed) == [
         (
             "ieepa_fentanyl",
-            "ieepa-fentanyl-ca-25",
+            "ieepa-fentanyl-ca-25-to-jun-3",
             None,
             Decimal("900.00"),
             0,
@@ -364,7 +368,7 @@ def test_a_usmca_claim_shows_the_measure_it_spares_at_0_with_the_exemption_s_hea
     plain = screen_lines({**base, "usmca_claim": "false"})
     assert _package(plain)["duty_usd"] == Decimal("373.50")
     assert _duty_rows(plain) == [
-        ("ieepa_fentanyl", "ieepa-fentanyl-ca-25", "9903.01.10", Decimal("900.00"), Decimal("0.25"),
+        ("ieepa_fentanyl", "ieepa-fentanyl-ca-25-to-jun-3", "9903.01.10", Decimal("900.00"), Decimal("0.25"),
          Decimal("225.00"), None),
         ("mfn", "mfn", "6109.10.00", Decimal("900.00"), Decimal("0.165"), Decimal("148.50"), None),
     ]  # fmt: skip
@@ -419,6 +423,42 @@ def test_a_measure_a_stacking_rule_takes_off_shows_at_0_naming_the_group_and_the
             Decimal("450.00"),
         )
         assert _duty_rows(result) == [(*spared, Decimal("900.00"), 0, Decimal("0.00"), because), mfn, steel]
+
+
+def test_before_june_4_2025_the_ca_mx_duty_takes_precedence_over_232_steel(screen_lines: Screen) -> None:
+    """EO 14289 as first issued (for entries from 2025-03-04) ranked the IEEPA CA/MX duty above Section 232
+    steel/aluminum; the revision DOMAIN.md dates 2025-06-04 reversed it. The amended order was applied on every
+    date, so Canadian or Mexican steel in May 2025 showed the IEEPA duty exempt and the 232 duty charged (a refund
+    of IEEPA duties summed $0), and a steel derivative of 40% steel content owed $129 instead of $279."""
+    coil = {"hts_code": "7208.10.15.00", "description": "hot-rolled steel coil", "arrival_date": "2025-05-01",
+            "declared_value": "900.00", "country_of_origin": "MX"}  # fmt: skip
+    because = "exempt: not with stacking group ieepa_ca_mx (ieepa-fentanyl-mx-25-to-jun-3 is on the line)"
+    assert _duty_rows(screen_lines(coil)) == [
+        ("ieepa_fentanyl", "ieepa-fentanyl-mx-25-to-jun-3", "9903.01.01", Decimal("900.00"), Decimal("0.25"),
+         Decimal("225.00"), None),
+        ("mfn", "mfn", "7208.10.15.00", Decimal("900.00"), 0, Decimal("0.00"), None),
+        ("s232", "s232-steel-articles-25", None, Decimal("900.00"), 0, Decimal("0.00"), because),
+    ]  # fmt: skip
+    # Claimed under USMCA, the goods owe no IEEPA duty, and the 232 duty is charged.
+    claimed = screen_lines({**coil, "usmca_claim": "true"})
+    assert (_package(claimed)["duty_usd"], _package(claimed)["duty_status"]) == (
+        Decimal("225.00"),
+        "assessed",
+    )
+    assert (
+        "s232-steel-articles-25"
+        in claimed.components.filter(pl.col("amount_usd") > 0)["measure_id"].to_list()
+    )
+    brackets = {"country_of_origin": "CA", "hts_code": "7326.90.86", "description": "steel brackets",
+                "declared_value": "1000.00", "metal_content_share": "0.4"}  # fmt: skip
+    derivative = screen_lines({**coil, **brackets})
+    assert (_package(derivative)["duty_usd"], _package(derivative)["duty_status"]) == (
+        Decimal("279.00"),
+        "assessed",
+    )
+    # From 2025-06-04 the order is the amended one: 232 steel, no IEEPA duty.
+    june = screen_lines({**coil, "arrival_date": "2025-06-04"})
+    assert _package(june)["duty_usd"] == Decimal("450.00")
 
 
 SHORT_CODE = (
