@@ -28,7 +28,7 @@ from screening.rulepack.models import (
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, resolve
 from screening.schema import FLAT_POSTAL_METHODS
-from screening.stages.assess import UNIT_DIVISORS, measures_for_keys
+from screening.stages.assess import EXEMPTION_PREFIX, UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
 from screening.stages.enrich import MFN_TOO_SHORT, USMCA_CLAIMED, USMCA_TOO_SHORT, tariff_lines_for_keys
 
@@ -43,7 +43,8 @@ class Charge:
     open or the MFN rate is not computed); ``base`` ``value``, ``metal_content`` or ``non_metal_content``;
     ``usmca_exempt``: not charged on goods claimed under USMCA; ``not_with``: the stacking groups whose duty on
     the line removes this one; ``stacking_group`` and ``priority``: only the lowest priority of a group on a
-    line applies (null for a gap)."""
+    line applies (null for a gap); ``exempt_here``: with ``--hts``, why the measure, in scope, is not charged on
+    those goods (a group it is ``not_with`` is on the line; null where it is charged or without ``--hts``)."""
 
     rate: str | None
     rate_rule: str | None
@@ -53,6 +54,7 @@ class Charge:
     not_with: tuple[str, ...]
     stacking_group: str | None
     priority: int | None
+    exempt_here: str | None = None
 
 
 @dataclass(frozen=True)
@@ -461,6 +463,7 @@ def _measures(
         r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.in_force(day)
     }
     open_for: set[str] = set()
+    exempt_here: dict[str, str] = {}
     if hts is not None:
         # Without a mode: what applies in any mode; without an origin, from any origin (the HTS scope counts).
         modes = [mode] if mode is not None else ["express", "postal", "cargo"]
@@ -479,14 +482,27 @@ def _measures(
                 **{USMCA_CLAIMED: pl.lit(False)},
             )
         )
+        charged = pl.col("exemption").is_null()
         applied = (
-            measures_for_keys(key, resolved.measures, resolved.measure_scope, resolved.tariff)
+            measures_for_keys(
+                key, resolved.measures, resolved.measure_scope, resolved.tariff, exemptions=True
+            )
             .group_by("measure_id")
-            .agg(pl.col("undetermined").all())
+            .agg(
+                charged.any().alias("charged"),
+                pl.col("undetermined").filter(charged).all(),
+                pl.col("exemption").drop_nulls().unique().sort().first(),
+            )
             .collect()
         )
         wanted = set(applied["measure_id"].to_list())
-        open_for = set(applied.filter(pl.col("undetermined"))["measure_id"].to_list())
+        open_for = set(applied.filter(pl.col("charged") & pl.col("undetermined"))["measure_id"].to_list())
+        # In scope but removed on every key by a stacking group it is not_with (Section 232 goods and the
+        # Section 122 surcharge): listed, saying so.
+        exempt_here = {
+            row["measure_id"]: row["exemption"].removeprefix(EXEMPTION_PREFIX).strip()
+            for row in applied.filter(~pl.col("charged")).iter_rows(named=True)
+        }
     else:
         wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}
     listed = [rules[rid] for rid in sorted(wanted) if rid in rules]
@@ -500,8 +516,11 @@ def _measures(
             if rule.id in open_for
             else ""
         )
-        charge = _charge(rule, None if rule.id in open_for else mfn)
+        charge = _charge(rule, None if rule.id in open_for or rule.id in exempt_here else mfn)
+        charge = replace(charge, exempt_here=exempt_here.get(rule.id))
         text = _measure_text(pack, rule, charge, mfn, origin=origin, shared=shared) + open_note
+        if charge.exempt_here is not None:
+            text += f"; not charged on these goods: {charge.exempt_here}"
         kind = "measure" if isinstance(rule, Measure) else "gap"
         entries.append(replace(_entry(kind, rule, text), charge=charge))
     return entries

@@ -394,7 +394,7 @@ def test_rules_show_prints_a_measure_s_assumption_a_gap_s_place_and_the_chapter_
     oil = {
         e.rule_id: e for e in rules_in_force(us_pack, dt.date(2025, 6, 1), origin="CA", hts="2709.00.2000")
     }
-    assert "owed in place of the ieepa_fentanyl duty" in oil["gap-ieepa-ca-energy-potash"].summary
+    assert "owed in place of the ieepa_ca_mx duty" in oil["gap-ieepa-ca-energy-potash"].summary
     limits = {
         e.rule_id: e.summary for e in rules_in_force(us_pack, dt.date(2025, 4, 29)) if e.kind == "entry-limit"
     }

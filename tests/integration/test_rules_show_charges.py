@@ -206,3 +206,31 @@ def test_a_postal_regime_says_the_goods_that_cannot_use_it(us_pack: screening.Ru
         "barred_by": None,
         "open_by": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("day", "origin", "hts", "exempt", "because"),
+    [
+        ("2026-03-01", "DE", "7326.90.86", "s122-surcharge", "s232-steel-derivatives-ch73-50"),
+        ("2025-05-01", "CA", "7208.51.00.30", "s232-steel-articles-25", "ieepa-fentanyl-ca-25-to-jun-3"),
+    ],
+)
+def test_a_measure_a_stacking_group_removes_from_the_goods_is_listed_saying_so(
+    us_pack: screening.RulePack, day: str, origin: str, hts: str, exempt: str, because: str
+) -> None:
+    """With ``--hts`` it listed only the measures a run charges: the Section 122 surcharge on a 232 steel
+    derivative, or the 232 steel duty on Canadian steel before 2025-06-04, were missing, while a run shows them
+    at $0 as exemptions (the README: it prints the stacking groups whose duty on the line removes a measure)."""
+    text, entries = show("--date", day, "--origin", origin, "--hts", hts, "--mode", "express")
+    charge = entries[exempt]["charge"]
+    assert charge["exempt_here"] is not None
+    assert f"({because} is on the line)" in charge["exempt_here"]
+    assert f"not charged on these goods: {charge['exempt_here']}" in text
+    assert entries[because]["charge"]["exempt_here"] is None
+    _, components = charged(
+        us_pack, arrival_date=day, country_of_origin=origin, hts_code=hts, declared_value="1000.00"
+    )
+    assert components[exempt]["amount_usd"] == Decimal("0.00")
+    # A run may say more of the line (the non-metal content's duty on a content base).
+    assert components[exempt]["assumption"].startswith("exempt: " + charge["exempt_here"])
+    assert components[because]["amount_usd"] > 0
