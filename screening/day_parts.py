@@ -191,8 +191,10 @@ def part_bounds(sources: Sequence[Source], part_lines: int) -> PartBounds:
 
 def day_totals(
     parts: DayParts, tables: ResolvedCache, workdir: Path, chunk_lines: int = TOTALS_LINES
-) -> tuple[DayTotals, list[dt.date]]:
-    """The whole day's consignee-day and shipper-consignee-day totals, and its arrival dates, from every part.
+) -> tuple[DayTotals, list[dt.date], list[dt.date]]:
+    """The whole day's consignee-day and shipper-consignee-day totals, and its arrival dates, from every part:
+    those of the lines kept (copies dropped), which the rules are resolved for, and those of the packages
+    screened (the summary's: a package rejected whole, for a line rejected or without a rate, decides nothing).
 
     Computed over the lines the decisions see: duplicates dropped, lines without an exchange rate
     left out, exactly as :func:`screening.pipeline.screen_candidates` does for each part. The narrow
@@ -203,6 +205,7 @@ def day_totals(
     # the rates of the dates kept.
     fx = tables.rules(parts.arrival_dates()).fx
     dates: set[dt.date] = set()
+    screened_dates: set[dt.date] = set()
     consignee_days = _Partials(
         workdir / "consignee-days", aggregate.CONSIGNEE_DAY, aggregate.CONSIGNEE_DAY_TOTALS
     )
@@ -228,6 +231,7 @@ def day_totals(
             [rejected, without_fx, conflicting.select(pl.col("package_id").unique())]
         ).get_column("package_id")
         kept = kept.filter(~pl.col("package_id").is_in(incomplete.implode()))
+        screened_dates.update(kept["arrival_date"].unique().drop_nulls().to_list())
         valued = enrich.add_value(enrich.with_fx(kept, fx)).collect(engine=IN_MEMORY)
         del kept
         consignee_days.add(aggregate.consignee_day_partials(valued, PART))
@@ -235,7 +239,7 @@ def day_totals(
     totals = DayTotals(
         consignee_days=consignee_days.spanning(), shipper_consignee_days=shipper_days.spanning()
     )
-    return totals, sorted(dates)
+    return totals, sorted(dates), sorted(screened_dates)
 
 
 def _conflicting_keys(parts: DayParts, first: int, last: int, repeated: pl.Series) -> pl.DataFrame:

@@ -115,7 +115,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     parts = split_day(inputs.sources, inputs.pack, work, part_lines, bounds)
     tables = ResolvedCache(inputs.pack, seed=inputs.seed)
     inputs.report("totalling consignee-days")
-    totals, dates = day_totals(parts, tables, work)
+    totals, dates, screened_dates = day_totals(parts, tables, work)
     if inputs.history is not None:
         # Every part reads it: once from its files.
         inputs.history = inputs.history.collect(engine=IN_MEMORY).lazy()
@@ -137,7 +137,7 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
         packages=pl.scan_parquet(summary_packages, glob=False),
         components=added_totals(screened.money),
         rejects=rejects,
-        dates=dates,
+        dates=screened_dates,
         risk=day.risk,
         citations=tables.rules(dates).citations,
         options=recorded_options(inputs, day.risk),

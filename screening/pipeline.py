@@ -371,6 +371,7 @@ class Plan:
         self.citations = citations
         self.rejects = rejects
         self.input_counts = input_counts
+        #: The arrival dates of the packages screened (the summary's ``dates_resolved``).
         self.dates = dates
         self.next_state = next_state
 
@@ -492,6 +493,7 @@ class Screened:
     scored: pl.DataFrame
     #: Duplicate and missing-rate rejects (the validation rejects come before).
     rejects: pl.DataFrame
+    #: The arrival dates of the packages screened here (not of those rejected: they decide nothing).
     dates: list[dt.date]
     risk: ResolvedRisk
     citations: pl.DataFrame
@@ -518,11 +520,11 @@ def screen_candidates(
     """Screen validated candidate lines (whole packages) up to routing.
 
     ``day`` and ``dates`` (a part of a day screened in parts): the consignee-day and
-    shipper-consignee-day totals and the arrival dates of the whole day, instead of those of
-    ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`. ``rejected``: the packages
-    whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`): their other lines
-    become ``package-incomplete`` rejects, as do those of a package with a line given here in different
-    versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
+    shipper-consignee-day totals and the arrival dates of the whole day (the dates the rules are resolved
+    for), instead of those of ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`.
+    ``rejected``: the packages whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`):
+    their other lines become ``package-incomplete`` rejects, as do those of a package with a line given here in
+    different versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
     """
     seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
     kept = normalise.number_lines(candidates, seen)
@@ -548,11 +550,10 @@ def screen_candidates(
     counted_before = (
         seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None
     )
-    kept, incomplete_rejects = normalise.split_incomplete(kept, incomplete, own, counted_before)
-    if seen is not None:  # nor a package rejected in an earlier batch, resent or continued here
-        kept, rejected_earlier = normalise.split_rejected_earlier(kept, seen, own)
-        incomplete_rejects = pl.concat([incomplete_rejects, rejected_earlier])
+    kept, incomplete_rejects = _split_unscreened(kept, incomplete, own, seen, counted_before)
     del own
+    # The dates decided: those of the packages screened (a package rejected whole decides nothing).
+    screened_dates = distinct_dates(kept)
     if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
@@ -608,13 +609,30 @@ def screen_candidates(
         flags=_flags_output(flags),
         scored=scored,
         rejects=pl.concat([duplicate_rejects, fx_rejects, incomplete_rejects]),
-        dates=run_dates,
+        dates=screened_dates,
         risk=risk_inputs,
         citations=resolved.citations,
         decided=lines,
         seen_now=seen_now,
         earlier=counted_before,
     )
+
+
+def _split_unscreened(
+    kept: pl.DataFrame,
+    incomplete: pl.DataFrame,
+    own: pl.DataFrame,
+    seen: pl.DataFrame | None,
+    counted_before: pl.Series | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``kept`` without the packages screened not at all, and their lines as ``package-incomplete`` rejects: a
+    package with a rejected line (``incomplete``, :func:`~screening.stages.normalise.split_incomplete`) and, in
+    incremental mode (``seen``), one rejected in an earlier batch, resent or continued here."""
+    kept, rejects = normalise.split_incomplete(kept, incomplete, own, counted_before)
+    if seen is not None:
+        kept, rejected_earlier = normalise.split_rejected_earlier(kept, seen, own)
+        rejects = pl.concat([rejects, rejected_earlier])
+    return kept, rejects
 
 
 def _package_attributes(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

@@ -477,11 +477,12 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
             # Parquet file in flight (0.17 GB read this way, for about 0.6 s more at 4M lines).
             rows = scan.select(pl.len()).collect().item()
             # A file without rows is one empty batch: a quiet hour's job still writes its (empty) outputs.
+            # Slices of at most the rows left: a batch size past 2^32 (or 2^64) overflowed the slice's length.
             for first in range(0, max(rows, 1), batch_size):
-                yield scan.slice(first, batch_size).collect()
+                yield scan.slice(first, min(batch_size, rows - first)).collect()
         else:
             read = 0
-            for batch in scan.collect_batches(chunk_size=batch_size):
+            for batch in scan.collect_batches(chunk_size=min(batch_size, _MOST_ROWS)):
                 read += 1
                 yield batch
             if not read:
@@ -601,6 +602,9 @@ def _with_passthrough(batch: pl.DataFrame, passthrough: pl.Schema) -> pl.DataFra
     return batch.with_columns(absent).select(*others, *[pl.col(n).cast(t) for n, t in passthrough.items()])
 
 
+#: A batch of more rows than any file holds (polars' largest chunk size): a larger batch size reads as this one.
+_MOST_ROWS = 2**63 - 1
+
 #: File formats read batch by batch as slices (:func:`_file_batches`): a slice reads only its own rows.
 #: Text formats are not sliced: a slice would parse the file again from its start.
 _SLICED_FORMATS = ("parquet", "ipc")
@@ -704,9 +708,12 @@ def screen_files_in_batches(
     Returns the run summary and the wall time in seconds.
 
     Raises:
-        UsageError: the state is inside ``out``, cannot be written at ``state_path`` (checked first), or
+        UsageError: ``batch_size`` is not a whole number of 1 or more (a size above a file's rows reads it
+            whole), or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or
             another run holds it.
     """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UsageError(f"batch_size must be a whole number of rows, 1 or more, not {batch_size!r}")
     if state_keep_days is not None and (state_path is None or state_keep_days < 1):
         raise UsageError("state_keep_days needs a state, and at least 1 day")
     if state_path is None:

@@ -17,7 +17,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.hts import hts_digits, is_valid_hts_code
 from screening.exprs.parse import coerce
-from screening.exprs.parties import consignee_key, given_consignee_id, given_postal_code, padded_code, zip5
+from screening.exprs.parties import consignee_key, given_consignee_id, given_postal_code, padded_code
 from screening.schema import (
     MALFORMED_COL,
     MANIFEST_COLUMNS,
@@ -851,13 +851,15 @@ def _may_repeat(lines: pl.DataFrame) -> pl.Series:
 
 def _conflicts(repeated: pl.DataFrame) -> pl.DataFrame:
     """Per key of ``repeated`` (lines whose key may repeat) given in more than one version of its content: how
-    many versions, in how many lines, and the fields that differ. An HTS code is compared by its digits and a
-    consignee id and ZIP as the one-person key reads them (a placeholder such as ``nan`` is none), as the
-    decisions read them."""
-    repeated = repeated.with_columns(
+    many versions, in how many lines, and the fields that differ. Text is compared in Unicode NFC (``Zoë``
+    written with a combining diaeresis, as macOS writes it, is ``Zoë``); an HTS code by its digits, a consignee
+    id as the one-person key reads it and a ZIP as given (``20001`` and ``20001-4321`` differ: the written line
+    would depend on the row order), a placeholder such as ``nan`` being none, as the decisions read them."""
+    text = [name for name in LINE_CONTENT if repeated.schema[name] == pl.String()]
+    repeated = repeated.with_columns(pl.col(text).str.normalize("NFC")).with_columns(
         hts_digits(pl.col("hts_code")).alias("hts_code"),
         given_consignee_id(pl.col("consignee_id")).alias("consignee_id"),
-        zip5(given_postal_code(pl.col("consignee_postal_code"))).alias("consignee_postal_code"),
+        given_postal_code(pl.col("consignee_postal_code")).alias("consignee_postal_code"),
     )
     per_key = repeated.group_by(LINE_KEY).agg(
         pl.struct(LINE_CONTENT).n_unique().alias(_VERSIONS),

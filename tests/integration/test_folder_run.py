@@ -26,8 +26,9 @@ from screening.io.appending import AppendingFile
 from screening.io.sources import Source, open_sources
 from screening.io.writers import OutputFormat
 from screening.rulepack.resolved_cache import ResolvedCache
+from screening.screener import screen_files_in_batches
 
-from ..conftest import OUTPUT_FILES, SAMPLE, US_PACK
+from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE, US_PACK
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -104,7 +105,7 @@ def test_a_day_in_many_parts_gives_the_whole_days_outputs(
     with tempfile.TemporaryDirectory() as work:
         sources = open_sources([source], None)
         parts = split_day(sources, us_pack, Path(work), 1_500, part_bounds(sources, 1_500))
-        totals, _ = day_totals(parts, ResolvedCache(us_pack), Path(work))
+        totals, _, _ = day_totals(parts, ResolvedCache(us_pack), Path(work))
     assert totals.consignee_days.height > 0
     assert totals.shipper_consignee_days.height > 0
 
@@ -133,6 +134,42 @@ def test_a_day_in_parts_counts_no_version_of_a_line_given_in_two(
     packages = whole.packages.select("package_id", "value_usd", "de_minimis_reason").rows()
     assert packages == [("P2", Decimal("600.00"), "dm-eligible"), ("P3", Decimal("50.00"), "dm-eligible")]
     assert whole.rejects.select("row", "code").rows() == [(1, "conflicting-line"), (3, "conflicting-line")]
+
+
+def test_the_arrival_dates_decided_are_those_of_the_packages_screened(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """P2 (euros a week after the pack's facts, past its last rate: ``missing-fx-rate``) and P3 (a day later, a
+    line with a bad HTS code: ``package-incomplete``) are screened not at all, yet their dates counted as decided:
+    in ``dates_resolved``, ``arrival_dates_after_facts`` (and the run's note) and the screening list's age at the
+    latest arrival. Only P1's date counts now, for the whole day, the day in parts and batches alike."""
+    as_of = us_pack.meta.facts_as_of
+    assert as_of is not None
+    late = as_of + dt.timedelta(days=7)
+    late_next = str(late + dt.timedelta(days=1))
+    frame = manifest(
+        {"package_id": "P1"},
+        {"package_id": "P2", "arrival_date": str(late), "currency": "EUR", "consignee_name": "Ben Ode"},
+        {"package_id": "P3", "arrival_date": late_next, "consignee_name": "Cy Ode", "hts_code": "12"},
+        {"package_id": "P3", "line_no": "2", "arrival_date": late_next, "consignee_name": "Cy Ode"},
+    )
+    path = tmp_path / "manifest.parquet"
+    frame.write_parquet(path)
+    whole = screening.screen(frame, rules=us_pack)
+    assert whole.rejects.select("package_id", "code").rows() == [
+        ("P2", "missing-fx-rate"),
+        ("P3", "invalid-hts"),
+        ("P3", "package-incomplete"),
+    ]
+    parts, _ = screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    batched = screening.screen_batches([frame.head(2), frame.tail(2)], rules=us_pack)
+    files, _ = screen_files_in_batches([path], out=tmp_path / "batches", batch_size=1, rules=us_pack)
+    for summary in (whole.summary, parts, batched.summary, files):
+        assert summary["dates_resolved"] == [BASE_LINE["arrival_date"]]
+        assert summary["rules"]["arrival_dates_after_facts"] == 0
+        listing = summary["risk"]["screening_list"]
+        age = dt.date.fromisoformat(BASE_LINE["arrival_date"]) - dt.date.fromisoformat(listing["published"])
+        assert listing["age_days_at_latest_arrival"] == age.days
 
 
 @pytest.mark.parametrize("order", ["package id order", "shuffled"])

@@ -1267,6 +1267,41 @@ def test_files_are_read_in_batches_of_every_row_in_order(tmp_path: Path, suffix:
         assert [b.height for b in batches] == [777] * 12 + [10_000 - 777 * 12]
 
 
+@pytest.mark.parametrize("batch_size", [2**32, 10**20])
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow", ".csv", ".ipc"])
+def test_a_batch_size_above_the_file_s_rows_reads_it_in_one_batch(
+    us_pack: screening.RulePack, tmp_path: Path, suffix: str, batch_size: int
+) -> None:
+    """``--batch-size 4294967296`` (or any size past 2^32) on a Parquet or Arrow file was an internal error (an
+    ``OverflowError`` slicing the file), on a CSV file past 2^64: a batch larger than the file is the file."""
+    source = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(300)
+    path = tmp_path / f"manifest{suffix}"
+    if suffix == ".parquet":
+        source.write_parquet(path)
+    elif suffix == ".arrow":
+        source.write_ipc(path)
+    elif suffix == ".ipc":
+        write_ipc_stream(path, source.to_arrow(), 100)
+    else:
+        source.write_csv(path)
+    assert [b.height for b in _file_batches(path, batch_size, ColumnMapping())] == [300]
+    summary, _ = screen_files_in_batches([path], out=tmp_path / "out", batch_size=batch_size, rules=us_pack)
+    assert summary["counts"]["input_rows"] == 300
+    assert summary["options"]["batches"] == "1"
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 1.5, True])
+def test_a_batch_size_that_is_not_a_whole_number_of_rows_is_refused(
+    us_pack: screening.RulePack, tmp_path: Path, batch_size: object
+) -> None:
+    """A batch size of 0 was an internal error (``range`` with a step of 0), not a usage error."""
+    path = tmp_path / "manifest.parquet"
+    pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(10).write_parquet(path)
+    with pytest.raises(screening.UsageError, match="batch_size"):
+        screen_files_in_batches([path], out=tmp_path / "out", batch_size=batch_size, rules=us_pack)  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_ipc_stream_is_screened_as_it_is_read_not_held_whole(tmp_path: Path) -> None:
     """A stream's batches come as its record batches are read: a stream cut short mid-way (a Flight transfer
     that broke) gives its first batches before the error naming the file."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -827,9 +828,53 @@ def test_a_repeat_whose_hts_code_is_dotted_otherwise_or_whose_id_is_a_placeholde
     # A placeholder ZIP is no ZIP, as the key reads it: a copy, not a conflict that rejected the package.
     no_zip = screen_lines({"consignee_postal_code": None}, {"consignee_postal_code": "nan"})
     assert no_zip.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
-    # A placeholder ZIP is no ZIP, as the key reads it: a copy, not a conflict that rejected the package.
-    no_zip = screen_lines({"consignee_postal_code": None}, {"consignee_postal_code": "nan"})
-    assert no_zip.rejects.select("row", "code").rows() == [(2, "duplicate-line")]
+
+
+#: A name in NFD (as macOS and some exports write it): ``e`` and a combining diaeresis, visibly ``ë``.
+_ZOE_NFD = unicodedata.normalize("NFD", "Zoë Müller")
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "reversed"])
+@pytest.mark.parametrize(
+    ("field", "first", "second", "code"),
+    [
+        ("consignee_postal_code", "20001", "20001-4321", "conflicting-line"),
+        ("consignee_postal_code", "20001-4321", "20001-9999", "conflicting-line"),
+        ("consignee_name", "Zoë Müller", _ZOE_NFD, "duplicate-line"),
+        ("description", "café filter", unicodedata.normalize("NFD", "café filter"), "duplicate-line"),
+    ],
+)
+def test_a_line_given_twice_written_differently_is_judged_alike_whatever_the_row_order(
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    tmp_path: Path,
+    reverse: bool,
+    field: str,
+    first: str,
+    second: str,
+    code: str,
+) -> None:
+    """``20001`` and ``20001-4321`` were compared by their five digits: a copy, the first kept, so the ZIP
+    written depended on the row order. They are two versions (``conflicting-line``, both rows), as are two
+    ZIP+4 of one ZIP. A name or description written in NFD is the same text in NFC: it was
+    ``conflicting-line`` and left the package unscreened; it is a copy. The whole day, the day in parts and
+    the Screener agree."""
+    values = [second, first] if reverse else [first, second]
+    frame = manifest(*[{field: value} for value in values], {"line_no": "2", "description": "socks"})
+    whole = screening.screen(frame, rules=us_pack)
+    if code == "conflicting-line":
+        expected = [(1, "conflicting-line"), (2, "conflicting-line"), (3, "package-incomplete")]
+        assert whole.lines.height == 0
+    else:
+        expected = [(2, "duplicate-line")]
+        assert whole.lines.sort("line_no").select("row", "line_no").rows() == [(1, 1), (3, 2)]
+        assert whole.lines.filter(pl.col("row") == 1)[field].item() == values[0]  # the first, as a copy is
+    assert whole.rejects.sort("row").select("row", "code").rows() == expected
+    batched = screening.Screener(us_pack).screen(frame)
+    assert batched.rejects.sort("row").select("row", "code").rows() == expected
+    screening.screen_to_folder(frame, tmp_path / "parts", rules=us_pack, part_lines=1)
+    parts = pl.read_parquet(tmp_path / "parts" / "rejects.parquet")
+    assert parts.sort("row").select("row", "code").rows() == expected
 
 
 def test_every_reject_s_raw_names_every_canonical_field(screen_lines: Screen) -> None:
