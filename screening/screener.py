@@ -175,8 +175,9 @@ class Screener:
             data = _read_one_file(Path(batch))
             first_row = 1 if first_row is None else first_row  # rows of the file
             return self._screen_rows(data, label, first_row, from_csv=is_csv(Path(batch)), started=started)
-        data = from_memory(batch, time_zone=self.pack.meta.time_zone).collect(engine="in-memory")
-        return self._screen_rows(data, source or self.label, first_row, from_csv=False, started=started)
+        label = source or self.label
+        data = from_memory(batch, time_zone=self.pack.meta.time_zone, label=label).collect(engine="in-memory")
+        return self._screen_rows(data, label, first_row, from_csv=False, started=started)
 
     def _screen_rows(
         self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
@@ -231,7 +232,17 @@ class Screener:
     def forget_before(self, day: dt.date) -> None:
         """Drop the running state's days before ``day`` (consignee-day totals, queue loads, lines seen): a state
         carried across days stays the size of the days it keeps. A package of a forgotten day screened later is
-        judged without them, and its lines are no longer copies."""
+        judged without them, and its lines are no longer copies.
+
+        Raises:
+            UsageError: ``day`` is not a ``datetime.date`` (a ``datetime`` is refused: compared as its midnight,
+                it forgot its own day; None forgot every day).
+        """
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise UsageError(
+                f"forget_before takes a day, a datetime.date (not a datetime or text), not {day!r}: "
+                "the state's days before it are dropped"
+            )
         with self._lock:
             self.state = self.state.forget_before(day)
 

@@ -32,14 +32,14 @@ class PrivateSeed:
     record ``seed_private`` and its fingerprint ``seed_id`` instead of it, and its ``repr`` hides it.
 
     Raises:
-        UsageError: ``value`` is not a non-empty text.
+        UsageError: ``value`` is not a text with a character other than blanks.
     """
 
     value: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.value, str) or not self.value:
-            raise UsageError("a private seed must be a non-empty text")
+        if not isinstance(self.value, str) or not self.value.strip():
+            raise UsageError("a private seed must be a non-empty text, not blanks only")
 
     @property
     def id(self) -> str:
@@ -55,18 +55,21 @@ Seed = str | PrivateSeed
 
 
 def checked_seed(seed: object) -> Seed | None:
-    """``seed`` as given to a run: ``None`` (the pack's), a non-empty text or a :class:`PrivateSeed`.
+    """``seed`` as given to a run: ``None`` (the pack's), a text other than blanks or a :class:`PrivateSeed`.
 
     Raises:
-        UsageError: anything else (an empty text draws a sample anyone can repeat; bytes or a number would
-            draw another sample than the text that records it).
+        UsageError: anything else (an empty or blank text, ``--seed "$SEED"`` with SEED unset or a blank,
+            draws a sample anyone can repeat; bytes or a number would draw another sample than the text that
+            records it).
     """
     if seed is None or isinstance(seed, PrivateSeed):
         return seed
     if not isinstance(seed, str):
         raise UsageError(f"the seed must be a text or a screening.PrivateSeed, not {type(seed).__name__}")
-    if not seed:
-        raise UsageError("the seed is empty: give a non-empty text (or leave it out for the rule pack's own)")
+    if not seed.strip():
+        raise UsageError(
+            f"the seed is empty ({seed!r}): give a text other than blanks (or leave it out for the rule pack's own)"
+        )
     return seed
 
 

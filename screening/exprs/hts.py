@@ -8,11 +8,51 @@ import polars as pl
 VALID_HTS_DIGITS = r"^[0-9]{6}([0-9]{2}){0,2}$"
 #: A valid code as written: 6, 8 or 10 digits with dots and blanks anywhere (:func:`is_valid_hts_code`).
 VALID_HTS_CODE = r"^(?:[.\s]*[0-9]){6}(?:(?:[.\s]*[0-9]){2}){0,2}[.\s]*$"
+#: The digits of a whole number that lost the leading zero of chapters 01 to 09: 5, 7 or 9 digits, the first not a
+#: zero (a valid code has 6, 8 or 10, and chapter 00 does not exist, so one zero, and only a leading one, was lost).
+LOST_LEADING_ZERO = r"^[1-9](?:[0-9]{2}){2,4}$"
+#: Bits of the integers each float type holds exactly (its mantissa's).
+_EXACT_INTEGER_BITS: dict[type[pl.DataType], int] = {pl.Float16: 11, pl.Float32: 24, pl.Float64: 53}
 
 
 def hts_digits(code: pl.Expr) -> pl.Expr:
     """``'6109.10.00.12'`` → ``'6109100012'`` (dots and blanks removed, nothing else changed)."""
     return code.str.replace_all(r"[.\s]", "")
+
+
+def hts_code_of_numbers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """An HTS code column of numbers (``dtype``: integers, floats or decimals) as the codes they write: a whole
+    number's digits (``6109100012.0`` is ``'6109100012'``), with the leading zero a number of 5, 7 or 9 digits lost
+    back (:data:`LOST_LEADING_ZERO`: ``90121`` is ``'090121'``, 0901.21 roasted coffee, not 9012.10
+    microscopes); any other value as its text (``'6109.1'``, a float too large to hold its digits exactly: no
+    code, an ``invalid-hts`` reject)."""
+    if dtype.is_float():
+        whole = code.is_finite() & (code == code.floor()) & ~beyond_exact_integers(code, dtype)
+        digits = pl.when(whole).then(code).cast(pl.Int64(), strict=False).cast(pl.String())
+        return pl.when(whole).then(_leading_zero_back(digits)).otherwise(code.cast(pl.String()))
+    text = code.cast(pl.String())  # an integer's digits, a decimal's exact text (``90121.00``)
+    digits = text.str.extract(r"^([0-9]+)(?:\.0+)?$", 1)
+    return pl.when(digits.is_not_null()).then(_leading_zero_back(digits)).otherwise(text)
+
+
+def beyond_exact_integers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Whether a float (of type ``dtype``) is too large for the float to hold every integer near it: its digits
+    past the mantissa's bits are not the ones written (a 32-bit float holds ``6109100012`` as ``6109100032``)."""
+    limit: int = 2 ** _EXACT_INTEGER_BITS[type(dtype)]
+    return code.abs() >= limit
+
+
+def hts_code_as_number(code: pl.Expr) -> pl.Expr:
+    """An HTS code given as text (trimmed) that writes a whole number as a decimal (``'6109100012.0'``,
+    ``'90121.0'``: what a float column saved as text holds) as that number's code, as
+    :func:`hts_code_of_numbers` reads the float (``'090121'``). Digits without a decimal point are the code as
+    written (``'90121'`` has 5 digits: ``invalid-hts``), as is any other text."""
+    digits = code.str.extract(r"^([0-9]+)\.0+$", 1)
+    return pl.when(digits.is_not_null()).then(_leading_zero_back(digits)).otherwise(code)
+
+
+def _leading_zero_back(digits: pl.Expr) -> pl.Expr:
+    return pl.when(digits.str.contains(LOST_LEADING_ZERO)).then(pl.lit("0") + digits).otherwise(digits)
 
 
 def is_valid_hts_code(code: pl.Expr) -> pl.Expr:

@@ -8,19 +8,22 @@ them); a panic is not an ``Exception``, so it would escape an embedder's handler
 64-bit integer (second 2^61 after a date was that date). In-memory Arrow data is converted first: a
 fixed-offset timestamp to UTC (the same instant: Arrow stores timestamps in UTC, the zone is metadata), a
 ``decimal256`` to ``decimal128`` where its precision allows, else to text (validation parses decimal text
-exactly), a run-end-encoded column to its values, a list view to a list, and a date or timestamp column
+exactly), a run-end-encoded column to its values, a list view to a list, a date or timestamp column
 holding a value outside years 1 to 9999 to text (the others as ISO dates, a timestamp with a zone dated in
 the given zone, else its own; that value as ``day N of the Unix epoch``, ``second N of the Unix epoch``, ...:
-an ``invalid-date`` reject naming it). Interval and union columns are not converted: they are named, to be
-refused. A Parquet or Arrow IPC file is read by polars itself: its schema is checked first, and a column of
-a kind it cannot read is refused, naming the file, the column and the fix; so is a date or timestamp
-column holding a value outside years 1 to 9999, by its first such row.
+an ``invalid-date`` reject naming it), a ``date64`` to a date (polars reads it as a timestamp), and, at any
+depth, an extension type to its storage type (polars keeps ``arrow.json``, which the CSV writer cannot
+write) and a decimal of negative scale to the whole numbers it holds (polars raises on its scale). Interval
+and union columns are not converted: they are named, to be refused. A Parquet or Arrow IPC file is read by
+polars itself: its schema is checked first, and a column of a kind it cannot read (a decimal of negative
+scale too) is refused, naming the file, the column and the fix; so is a date or timestamp column holding a
+value outside years 1 to 9999, by its first such row.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeAlias
 
 import pyarrow as pa
@@ -41,9 +44,53 @@ _UNIT_NAMES = {"s": "second", "ms": "millisecond", "us": "microsecond"}
 Column: TypeAlias = Any
 
 
+def _readable(kind: pa.DataType) -> pa.DataType:
+    """``kind`` with the types in it (nested in a list, map or struct too) that polars misreads made readable:
+    an extension type (``arrow.json``) as its storage type (polars keeps the extension, which neither output
+    writer can write: ``arrow.json`` to CSV), a decimal of negative scale (``decimal128(5, -2)``: polars raises
+    "Decimal scale is not a valid integer") as the integers it holds (``decimal128(7, 0)``, exact; text where
+    they need more than 38 digits)."""
+    if isinstance(kind, pa.BaseExtensionType):
+        return _readable(kind.storage_type)
+    if pa.types.is_decimal(kind) and kind.scale < 0:
+        digits = kind.precision - kind.scale
+        return pa.decimal128(digits, 0) if digits <= _DECIMAL128_DIGITS else pa.large_string()
+    fields = [kind.field(i) for i in range(kind.num_fields)]
+    readable = [field.with_type(_readable(field.type)) for field in fields]
+    return kind if readable == fields else _with_fields(kind, readable)
+
+
+def _with_fields(kind: pa.DataType, fields: list[pa.Field]) -> pa.DataType:
+    """Nested type ``kind`` with ``fields`` for its own."""
+    if pa.types.is_struct(kind):
+        return pa.struct(fields)
+    if pa.types.is_map(kind):
+        return pa.map_(*fields[0].type, kind.keys_sorted)
+    if pa.types.is_fixed_size_list(kind):
+        return pa.list_(fields[0], kind.list_size)
+    if pa.types.is_list(kind):
+        return pa.list_(fields[0])
+    if pa.types.is_large_list(kind):
+        return pa.large_list(fields[0])
+    return kind  # a type polars cannot read anyway (a union: refused by name)
+
+
+def _nested(kind: pa.DataType) -> Iterator[pa.DataType]:
+    """``kind`` and every type nested in it."""
+    yield kind
+    for i in range(kind.num_fields):
+        yield from _nested(kind.field(i).type)
+
+
+def _negative_scale(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_decimal(kind) and kind.scale < 0)
+
+
 def _replacement(field: pa.Field) -> pa.DataType | None:
     """The type ``field`` is converted to for polars, or None when polars reads it as it is."""
-    kind = field.type
+    kind = _readable(field.type)
+    if kind != field.type:
+        return _replacement(field.with_type(kind)) or kind
     if pa.types.is_timestamp(kind) and kind.tz is not None and _FIXED_OFFSET.match(kind.tz):
         return pa.timestamp(kind.unit, tz="UTC")
     if pa.types.is_decimal256(kind):
@@ -70,13 +117,26 @@ def importable(data: pa.Table | pa.RecordBatch, time_zone: str | None = None) ->
         ]
         data = data.cast(pa.schema(converted, metadata=data.schema.metadata))
     far = [i for i, field in enumerate(data.schema) if _first_far_row(data.column(i)) is not None]
-    if not far:
+    # A date64 (days counted in milliseconds) is a date: polars reads it as a timestamp.
+    days = [i for i, field in enumerate(data.schema) if pa.types.is_date64(field.type) and i not in far]
+    if not far and not days:
         return data
     table = data if isinstance(data, pa.Table) else pa.Table.from_batches([data])
     for i in far:
         field = table.schema.field(i).with_type(pa.large_string())
         table = table.set_column(i, field, _temporal_as_text(table.column(i), time_zone))
+    for i in days:
+        table = table.set_column(i, table.schema.field(i).with_type(pa.date32()), _as_date32(table.column(i)))
     return table
+
+
+def _as_date32(column: Column) -> Column:
+    """A date64 column (in years 1 to 9999) as date32: each value's day (a value that is not a whole day, out of
+    the Arrow spec, on the day it falls in, as polars dates its timestamp)."""
+    ms = column.cast(pa.int64())
+    days = pc.divide(ms, _MS_PER_DAY)  # toward zero: a day late before 1970
+    days = pc.if_else(pc.greater(pc.multiply(days, _MS_PER_DAY), ms), pc.subtract(days, 1), days)
+    return days.cast(pa.int32()).cast(pa.date32())
 
 
 def _decoded(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
@@ -242,6 +302,11 @@ def unreadable_columns(schema: Iterable[pa.Field], *, converted: bool = False) -
             found.append(
                 f"column {field.name!r} is a timestamp in the fixed-offset zone {kind.tz!r}, which polars cannot "
                 "read: write it in UTC or a named zone (e.g. 'Asia/Kolkata'), or as a date"
+            )
+        elif any(_negative_scale(inner) for inner in _nested(kind)):
+            found.append(
+                f"column {field.name!r} has type {field.type}, a decimal of negative scale, which polars cannot "
+                "read: write it with a scale of 0 or more (its values are whole numbers) or as text"
             )
         elif pa.types.is_decimal256(kind):
             found.append(

@@ -11,9 +11,11 @@ refused (:class:`InputSchemaError`, exit 3) naming the column, both types and bo
 Two types stack when the type polars stacks them as holds every value of each exactly:
 
 - the same type, or an all-empty column (Arrow's Null type) beside any type;
-- integers of any width (the wider integer, ``Int128`` for ``Int64`` beside ``UInt64``), floats of any width
-  (``Float64``), integers of up to 16 bits beside ``Float32`` and of up to 32 bits beside a float (a float holds
-  every such integer exactly; a 64-bit id beside a float would lose digits past 2^53, so it is refused);
+- integers of any width whose values the wider integer holds (``Int128`` for ``Int64`` beside ``UInt64``; a
+  ``UInt128`` beside a signed integer is refused, as ``Int128`` does not hold its values past 2^127), floats of
+  any width (``Float64``), integers of up to 8 bits beside ``Float16``, of up to 16 bits beside ``Float32`` and
+  of up to 32 bits beside a float (a float holds every such integer exactly; a 64-bit id beside a float would
+  lose digits past 2^53, so it is refused);
   decimals beside decimals and integers whose digits the stacked decimal keeps;
 - text beside a boolean, a number (integer, float or decimal), a date or a timestamp without a time zone: the
   text column holds the other's values as polars writes them (``42``, ``true``, ``1.25``, ``2025-05-01``,
@@ -43,7 +45,7 @@ from screening.errors import InputSchemaError
 from screening.io.type_json import type_from_json, type_to_json
 from screening.schema import passthrough_columns
 
-#: Bits of each integer type (a float's mantissa holds 24 or 53 of them exactly).
+#: Bits of each integer type (a float's mantissa holds 11, 24 or 53 of them exactly).
 _INTEGER_BITS: Final[Mapping[type[pl.DataType], int]] = {
     pl.Int8: 8,
     pl.UInt8: 8,
@@ -54,6 +56,7 @@ _INTEGER_BITS: Final[Mapping[type[pl.DataType], int]] = {
     pl.Int64: 64,
     pl.UInt64: 64,
     pl.Int128: 128,
+    pl.UInt128: 128,
 }
 #: Decimal digits of each integer type's largest value (a decimal holds it when its integer digits are as many).
 _INTEGER_DIGITS: Final[Mapping[type[pl.DataType], int]] = {
@@ -66,10 +69,16 @@ _INTEGER_DIGITS: Final[Mapping[type[pl.DataType], int]] = {
     pl.Int64: 19,
     pl.UInt64: 20,
     pl.Int128: 39,
+    pl.UInt128: 39,
 }
-#: The integers a float type holds exactly, by their bits (Float32's mantissa: 24 bits, Float64's: 53).
-_FLOAT_HOLDS_INTEGER_BITS: Final[Mapping[type[pl.DataType], int]] = {pl.Float32: 16, pl.Float64: 32}
-_FLOAT_BITS: Final[Mapping[type[pl.DataType], int]] = {pl.Float32: 32, pl.Float64: 64}
+#: The integers a float type holds exactly, by their bits (Float16's mantissa: 11 bits, Float32's: 24,
+#: Float64's: 53).
+_FLOAT_HOLDS_INTEGER_BITS: Final[Mapping[type[pl.DataType], int]] = {
+    pl.Float16: 8,
+    pl.Float32: 16,
+    pl.Float64: 32,
+}
+_FLOAT_BITS: Final[Mapping[type[pl.DataType], int]] = {pl.Float16: 16, pl.Float32: 32, pl.Float64: 64}
 
 
 def stacked_type(first: pl.DataType, second: pl.DataType) -> pl.DataType | None:
@@ -101,7 +110,7 @@ def _holds(stacked: pl.DataType, dtype: pl.DataType) -> bool:
             or (isinstance(dtype, pl.Datetime) and dtype.time_zone is None)
         )
     elif stacked.is_integer():
-        held = dtype.is_integer()
+        held = dtype.is_integer() and _holds_integers(stacked, dtype)
     elif stacked.is_float() and dtype.is_float():
         held = _FLOAT_BITS[kind] <= _FLOAT_BITS[type(stacked)]
     elif stacked.is_float():
@@ -114,6 +123,19 @@ def _holds(stacked: pl.DataType, dtype: pl.DataType) -> bool:
     else:
         held = False
     return held
+
+
+def _integer_bounds(dtype: pl.DataType) -> tuple[int, int]:
+    """The least and the greatest value of integer type ``dtype``."""
+    bits = _INTEGER_BITS[type(dtype)]
+    return (0, 2**bits - 1) if dtype.is_unsigned_integer() else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+
+def _holds_integers(stacked: pl.DataType, dtype: pl.DataType) -> bool:
+    """Whether integer type ``stacked`` holds every value of integer type ``dtype`` (``Int128`` does not hold a
+    ``UInt128``'s values past 2^127: stacked beside an ``Int64``, they were null)."""
+    (least, greatest), (stacked_least, stacked_greatest) = _integer_bounds(dtype), _integer_bounds(stacked)
+    return stacked_least <= least and greatest <= stacked_greatest
 
 
 @dataclass(frozen=True)
@@ -205,7 +227,8 @@ def _refused(
         ", ".join(labels),
         f"{what}. Extra columns pass through untouched: cast {'each' if len(conflicts) > 1 else 'it'} to one "
         "type in every input, or rename it in one of them (types that stack: the same type, an all-empty "
-        "column, integers or floats of other widths, integers of up to 32 bits beside floats, text beside "
+        "column, integers of other widths (not a UInt128 beside a signed integer), floats of other widths, "
+        "integers of up to 32 bits beside a Float64 (16 beside a Float32, 8 beside a Float16), text beside "
         "numbers, booleans, dates and timestamps without a zone)",
         missing=(),
     )

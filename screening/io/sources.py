@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 import polars.selectors as cs
@@ -43,6 +43,9 @@ from screening.schema import (
     ROW_COL,
     SOURCE_COL,
 )
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 #: Names of the engine's own working columns start with this; an input column may not.
 RESERVED_PREFIX: Final = "__"
@@ -135,11 +138,11 @@ def scan_file(path: Path) -> pl.LazyFrame:
         )
     try:
         if kind in ("parquet", "ipc"):
-            _refuse_unreadable_types(path, kind)
+            days = _date_columns(_refuse_unreadable_types(path, kind))
         if kind == "parquet":
-            return pl.scan_parquet(path, glob=False)
+            return _as_dates(pl.scan_parquet(path, glob=False), days)
         if kind == "ipc":
-            return _scan_ipc(path)
+            return _as_dates(_scan_ipc(path), days)
         if kind == "ndjson":
             return _scan_ndjson(path)
         return scan_csv(path, "\t" if kind == "tsv" else ",")
@@ -185,44 +188,67 @@ def ndjson_fault(path: Path) -> str | None:
     return None
 
 
-def _refuse_unreadable_types(path: Path, kind: str) -> None:
+def _date_columns(schema: pa.Schema | None) -> list[str]:
+    """The names of the date columns of a file's Arrow ``schema`` (none when it is None)."""
+    if schema is None:
+        return []
+    return [
+        field.name for field in schema if pa.types.is_date32(field.type) or pa.types.is_date64(field.type)
+    ]
+
+
+def _as_dates(frame: pl.LazyFrame, names: Sequence[str]) -> pl.LazyFrame:
+    """``frame`` with its columns among ``names`` (a file's dates, as pyarrow reads it) that polars reads as
+    timestamps as dates: an Arrow ``date64`` (days counted in milliseconds; a Parquet file keeps it as a date,
+    and the Arrow type in its metadata, which polars follows) is a date, as in-memory Arrow data has it
+    (:func:`~screening.io.arrow_types.importable`)."""
+    if not names:
+        return frame
+    schema = frame.collect_schema()
+    stamped = [name for name in names if isinstance(schema.get(name), pl.Datetime)]
+    return frame.with_columns(pl.col(name).dt.date() for name in stamped) if stamped else frame
+
+
+def _refuse_unreadable_types(path: Path, kind: str) -> pa.Schema | None:
     """Raise :class:`InputSchemaError` if the Parquet or Arrow IPC file has columns polars cannot read
     (:func:`~screening.io.arrow_types.unreadable_columns`), or a date or timestamp outside years 1 to 9999
-    (polars would panic on them). An IPC stream is read through pyarrow and converted instead (a record
-    batch holding such a date is refused as it is read)."""
+    (polars would panic on them); return the file's Arrow schema. An IPC stream is read through pyarrow and
+    converted instead (a record batch holding such a date is refused as it is read): None, as for a file
+    pyarrow cannot read (polars' reader then names what is wrong)."""
     try:
         if kind == "parquet":
             schema = pq.read_schema(path)
         elif is_ipc_stream(path):
-            return
+            return None
         else:
             with pa.ipc.open_file(path) as reader:
                 schema = reader.schema
     except (pa.ArrowException, OSError):
-        return  # polars' own reader names what is wrong with the file
+        return None  # polars' own reader names what is wrong with the file
     refuse_repeated_names(schema.names, str(path))
     unreadable = unreadable_columns(schema)
     if unreadable:
         raise InputSchemaError(str(path), "; ".join(unreadable))
     dated = temporal_columns(schema)
     if not dated:
-        return
+        return schema
     # Polars panics on a date or timestamp beyond its years; read those columns alone here to find one.
     try:
         if kind == "parquet":
             dated = _unproven_in_range(pq.ParquetFile(path).metadata, dated)
             if not dated:
-                return
+                return schema
             values = pq.read_table(path, columns=dated)
         else:
             wanted = pa.ipc.IpcReadOptions(included_fields=[schema.get_field_index(n) for n in dated])
             with pa.memory_map(str(path)) as mapped, pa.ipc.open_file(mapped, options=wanted) as reader:
                 values = reader.read_all()
     except (pa.ArrowException, OSError):
-        return  # polars' own reader names what is wrong with the file
+        return None  # polars' own reader names what is wrong with the file
     far = far_value_columns(values)
     if far:
         raise InputSchemaError(str(path), "; ".join(far))
+    return schema
 
 
 def _unproven_in_range(metadata: pq.FileMetaData, names: Sequence[str]) -> list[str]:
@@ -652,7 +678,7 @@ class _CsvGrammar:
         )
 
 
-def from_memory(obj: Any, *, time_zone: str | None = None) -> pl.LazyFrame:
+def from_memory(obj: Any, *, time_zone: str | None = None, label: str = "<memory>") -> pl.LazyFrame:
     """A lazy frame from a polars frame, a pyarrow Table/RecordBatch/RecordBatchReader or an Arrow stream.
 
     The data is made contiguous (one chunk per column): polars 2.1 panics ("i < self.len()") formatting
@@ -662,16 +688,17 @@ def from_memory(obj: Any, *, time_zone: str | None = None) -> pl.LazyFrame:
 
     Raises:
         UsageError: ``obj`` is not a table.
-        InputSchemaError: Arrow data has a repeated column name or a column of a type polars cannot read.
+        InputSchemaError: Arrow data has a repeated column name or a column of a type polars cannot read (named
+            ``label``: the input's, ``<memory:1>``, or a batch's).
     """
     if isinstance(obj, pl.LazyFrame):
         frame = obj.collect(engine="in-memory")
     elif isinstance(obj, pl.DataFrame):
         frame = obj
     elif isinstance(obj, pa.RecordBatchReader):
-        frame = _from_arrow(obj.read_all(), time_zone)
+        frame = _from_arrow(obj.read_all(), time_zone, label)
     elif isinstance(obj, pa.Table | pa.RecordBatch):
-        frame = _from_arrow(obj, time_zone)
+        frame = _from_arrow(obj, time_zone, label)
     elif isinstance(obj, pl.Series | pa.Array | pa.ChunkedArray):
         raise UsageError(f"cannot read a {type(obj).__name__} (one column): pass a table of manifest lines")
     elif hasattr(obj, "__arrow_c_stream__"):
@@ -679,22 +706,31 @@ def from_memory(obj: Any, *, time_zone: str | None = None) -> pl.LazyFrame:
             stream = pa.RecordBatchReader.from_stream(obj)
         except pa.ArrowException as exc:
             raise UsageError(f"cannot read {type(obj).__name__} as a table of manifest lines: {exc}") from exc
-        frame = _from_arrow(stream.read_all(), time_zone)
+        frame = _from_arrow(stream.read_all(), time_zone, label)
     else:
         raise UsageError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
     return frame.rechunk().lazy()
 
 
-def _from_arrow(data: pa.Table | pa.RecordBatch, time_zone: str | None) -> pl.DataFrame:
-    refuse_repeated_names(data.schema.names, "<memory>")
-    refuse_unconvertible(data.schema, "<memory>")
+def _from_arrow(data: pa.Table | pa.RecordBatch, time_zone: str | None, label: str) -> pl.DataFrame:
+    refuse_repeated_names(data.schema.names, label)
+    refuse_unconvertible(data.schema, label)
     frame = pl.from_arrow(importable(data, time_zone))
     assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
     return frame
 
 
-def decoded_text(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` with its dictionary-encoded text columns (Categorical, Enum) as plain text."""
+def decoded_text(frame: pl.LazyFrame, schema: pl.Schema | None = None) -> pl.LazyFrame:
+    """``frame`` (of ``schema``, read when not given) with its dictionary-encoded text columns (Categorical,
+    Enum) as plain text, and its Arrow extension columns (``arrow.json``, as a Parquet file of DuckDB's holds
+    JSON) as their storage type: neither output writer writes an extension type (one nested in a list or struct
+    is refused, :func:`check_types`)."""
+    schema = frame.collect_schema() if schema is None else schema
+    storage = [
+        pl.col(name).ext.storage() for name, dtype in schema.items() if isinstance(dtype, pl.BaseExtension)
+    ]
+    if storage:
+        frame = frame.with_columns(storage)
     return frame.with_columns(cs.categorical().cast(pl.String()), cs.enum().cast(pl.String()))
 
 
@@ -707,9 +743,11 @@ def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.Lazy
         InputSchemaError: the frame has a column of its own named ``source`` or ``row``.
     """
     try:
-        names = frame.collect_schema().names()
+        schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError):
-        names = []  # unreadable: reported, naming the file, where the schema is checked (require_columns)
+        # Unreadable: reported, naming the file, where the schema is checked (require_columns).
+        schema = pl.Schema()
+    names = schema.names()
     taken = [name for name in (SOURCE_COL, ROW_COL) if name in names]
     if taken:
         raise InputSchemaError(
@@ -724,7 +762,7 @@ def with_lineage(frame: pl.LazyFrame, label: str, first_row: int = 1) -> pl.Lazy
             "lines screened again?): drop or rename them",
         )
     return (
-        decoded_text(frame)
+        decoded_text(frame, schema)
         .with_row_index(ROW_COL, offset=first_row)
         .select(pl.lit(label).alias(SOURCE_COL), pl.col(ROW_COL).cast(pl.Int64()), pl.all().exclude(ROW_COL))
     )
@@ -753,7 +791,7 @@ def open_sources(
         else:
             label = f"<memory:{memory_index}>"
             memory_index += 1
-            frame = mapping.apply(from_memory(spec, time_zone=time_zone), label=label)
+            frame = mapping.apply(from_memory(spec, time_zone=time_zone, label=label), label=label)
             sources.append(Source(label, None, with_lineage(frame, label)))
     if not sources:
         raise InputSchemaError("<none>", "no input given")
@@ -843,9 +881,18 @@ _NUMERIC_TARGETS = ("quantity", "declared_value", "gross_weight_kg", "metal_cont
 
 
 def check_types(source: Source) -> None:
-    """Raise :class:`InputSchemaError` naming a canonical column whose input type cannot hold its values."""
+    """Raise :class:`InputSchemaError` naming a canonical column whose input type cannot hold its values, or an
+    extra column of a type no output can be written with (it would pass screening, then fail the run's write)."""
     schema = source.frame.collect_schema()
     for name, dtype in schema.items():
+        unwritable = _unwritable(dtype)
+        if unwritable is not None and name not in MANIFEST:
+            raise InputSchemaError(
+                source.label,
+                f"extra column {name!r} {unwritable}, which neither output writer (Parquet, CSV) can write: "
+                "convert it to text, numbers or a struct, or leave the column out",
+                missing=(),
+            )
         # A column without a single value (type Null: how Arrow writers store an all-empty column) is
         # read as missing everywhere, whatever its type should be.
         if name not in MANIFEST or dtype in (pl.String(), pl.Null()):
@@ -863,6 +910,27 @@ def check_types(source: Source) -> None:
             raise InputSchemaError(
                 source.label, f"column {name!r} has type {dtype}; expected text or {target}", missing=()
             )
+
+
+def _unwritable(dtype: pl.DataType) -> str | None:
+    """What ``dtype`` holds that cannot be written out (None: it can be): Python objects (polars ``Object``), or
+    an Arrow extension type inside a list, array or struct (one at the top is read as its storage type,
+    :func:`decoded_text`)."""
+    if dtype == pl.Object():
+        return "holds Python objects (type Object)"
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct) and _holds_extension(dtype):
+        return f"has type {dtype}, an Arrow extension type inside a list or struct"
+    return None
+
+
+def _holds_extension(dtype: PolarsDataType) -> bool:
+    if isinstance(dtype, pl.BaseExtension):
+        return True
+    if isinstance(dtype, pl.List | pl.Array):
+        return _holds_extension(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return any(_holds_extension(field.dtype) for field in dtype.fields)
+    return False
 
 
 def refuse_repeated_names(names: Sequence[str], label: str) -> None:

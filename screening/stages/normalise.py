@@ -15,7 +15,14 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import RejectCode
-from screening.exprs.hts import hts_digits, is_valid_hts_code
+from screening.exprs.hts import (
+    LOST_LEADING_ZERO,
+    beyond_exact_integers,
+    hts_code_as_number,
+    hts_code_of_numbers,
+    hts_digits,
+    is_valid_hts_code,
+)
 from screening.exprs.parse import coerce
 from screening.exprs.parties import consignee_key, given_consignee_id, given_postal_code, padded_code
 from screening.schema import (
@@ -88,8 +95,11 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
     Timestamps with a time zone are dated in ``time_zone`` (the pack's)."""
     exprs = []
     for column in MANIFEST_COLUMNS:
-        if column.name in ZERO_PADDED and schema.get(column.name, pl.String()).is_numeric():
+        numbers = schema.get(column.name, pl.String()).is_numeric()
+        if column.name in ZERO_PADDED and numbers:
             value = _zero_padded(pl.col(column.name), ZERO_PADDED[column.name], schema[column.name])
+        elif column.name == "hts_code" and numbers:
+            value = hts_code_of_numbers(pl.col(column.name), schema[column.name])
         elif column.name in schema:
             value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
         else:
@@ -107,6 +117,9 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
             # ``2134.0`` is ``02134`` whatever the column's type.
             value = padded_code(value, ZERO_PADDED[column.name], pad_short=column.name in _PADDED_WHEN_SHORT)
+        if column.name == "hts_code" and not numbers:
+            # A float column saved as text (``90121.0``) as the float itself, its lost leading zero back.
+            value = hts_code_as_number(value)
         if column.name in _UPPER_FIELDS:
             value = value.str.to_uppercase()
         if column.name == "mode":
@@ -210,14 +223,35 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 pl.format("{} {} is not an ISO 3166-1 alpha-2 country code", pl.lit(name), shown(name)),
             )
         )
-    out.append(
-        Check(
-            "hts_code",
-            RejectCode.INVALID_HTS,
-            ~is_valid_hts_code(parsed("hts_code")),
-            pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", shown("hts_code")),
+    hts_message = pl.format("hts_code {} must have 6, 8 or 10 digits (dots allowed)", shown("hts_code"))
+    # Text of 5, 7 or 9 digits may be a number's, saved as text without its leading zero: the filer can tell.
+    lost_zero = parsed("hts_code").str.contains(LOST_LEADING_ZERO)
+    hts_message = (
+        pl.when(lost_zero)
+        .then(
+            pl.format(
+                "{}; if a spreadsheet dropped its leading zero, write it as text: 0{}",
+                hts_message,
+                parsed("hts_code"),
+            )
         )
+        .otherwise(hts_message)
     )
+    hts_type = schema.get("hts_code", pl.String())
+    if hts_type.is_float():
+        coarse = pl.col("hts_code").is_finite() & beyond_exact_integers(pl.col("hts_code"), hts_type)
+        hts_message = (
+            pl.when(coarse)
+            .then(
+                pl.format(
+                    "hts_code {} is a {} too large to hold a code's digits exactly: write the codes as text",
+                    shown("hts_code"),
+                    pl.lit(str(hts_type)),
+                )
+            )
+            .otherwise(hts_message)
+        )
+    out.append(Check("hts_code", RejectCode.INVALID_HTS, ~is_valid_hts_code(parsed("hts_code")), hts_message))
     out += _value_checks(schema)
     currency = parsed("currency")
     out.append(

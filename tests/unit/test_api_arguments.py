@@ -1,9 +1,10 @@
 """Arguments of the Python API taken as documented, and refused with a UsageError when they cannot be (an
 embedding review): one history path, a Screener batch's row numbering and label, comparing results, a mapping's
-integer code default."""
+integer code default, the day a Screener forgets before, a blank seed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +87,40 @@ def test_an_integer_port_default_has_its_leading_zero_as_an_integer_column_has(
     mapped = screening.ColumnMapping(defaults={"port_of_entry": 101, "consignee_postal_code": 2134.0})
     result = screening.screen(lines.drop("consignee_postal_code"), rules=us_pack, mapping=mapped)
     assert result.lines.select("port_of_entry", "consignee_postal_code").row(0) == ("0101", "02134")
+
+
+@pytest.mark.parametrize(
+    "day",
+    [dt.datetime(2025, 8, 29, 6, 0), None, "2025-08-29", 20250829],
+    ids=["datetime", "none", "text", "number"],
+)
+def test_forget_before_takes_a_day_only(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], day: object
+) -> None:
+    """``forget_before`` took anything: a datetime (compared as its midnight) forgot its own day too, None
+    forgot every day (a resent batch was screened again, not refused as copies), text raised polars' own error.
+    Each is a UsageError now, and the state is left as it was."""
+    screener = screening.Screener(us_pack)
+    screener.screen(
+        manifest({"arrival_date": "2025-08-28"}, {"package_id": "P2", "arrival_date": "2025-08-29"})
+    )
+    kept = screener.totals()
+    with pytest.raises(UsageError, match=r"forget_before takes a day, a datetime\.date"):
+        screener.forget_before(day)  # type: ignore[arg-type]
+    assert screener.totals().equals(kept)
+    screener.forget_before(dt.date(2025, 8, 29))
+    assert screener.totals()["arrival_date"].to_list() == [dt.date(2025, 8, 29)]
+
+
+@pytest.mark.parametrize("seed", ["", " ", "\t\n"], ids=repr)
+def test_a_blank_seed_is_refused_as_an_empty_one_is(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], seed: str
+) -> None:
+    """``seed="  "`` and ``PrivateSeed("  ")`` were taken, though an empty seed is refused: a blank draws a sample
+    anyone can repeat, recorded as if chosen (``--seed "$SEED "`` with SEED unset)."""
+    with pytest.raises(UsageError, match="the seed is empty"):
+        screening.screen(manifest({}), rules=us_pack, seed=seed)
+    with pytest.raises(UsageError, match="the seed is empty"):
+        screening.Screener(us_pack, seed=seed)
+    with pytest.raises(UsageError, match="a private seed must be a non-empty text"):
+        screening.PrivateSeed(seed)

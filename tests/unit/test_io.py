@@ -641,6 +641,61 @@ def test_postal_codes_and_ports_written_as_decimals_in_a_csv_read_as_in_a_parque
     assert kept["port_of_entry"].to_list() == ["JFK", "12345", "27-20"]
 
 
+@pytest.mark.parametrize("dtype", [pl.Int64, pl.Float64, pl.Decimal(12, 2)], ids=str)
+def test_hts_codes_in_a_number_column_are_the_codes_they_write(
+    tmp_path: Path, pack: RulePack, dtype: pl.DataType
+) -> None:
+    """pandas makes numeric codes with gaps a float column: ``6109100012.0`` and ``610910.0`` were rejected
+    invalid-hts (read as their text), and ``90121.0`` (0901.21 roasted coffee, its leading zero lost) was screened
+    as 901210, microscopes; an integer column's ``90121`` was rejected. A whole number is the code it writes, one
+    of 5, 7 or 9 digits with the leading zero of chapters 01 to 09 back, as ZIPs and ports get theirs; so is such
+    a column saved as CSV (``90121.0``)."""
+    as_text = manifest(
+        5,
+        hts_code=["6109.10.00.12", "6109.10", "0901.21", "0901.21.00", "0901.21.00.20"],
+        consignee_name=["Anna Keller"] * 5,
+    )
+    as_numbers = as_text.with_columns(
+        pl.Series("hts_code", [6109100012, 610910, 90121, 9012100, 901210020]).cast(dtype)
+    )
+    csv_file = tmp_path / "m.csv"
+    as_numbers.write_csv(csv_file)
+    expected = screen(as_text, pack)
+    # An integer column saved as CSV is text of digits: see the next test.
+    for result in [screen(as_numbers, pack)] + [screen(csv_file, pack)] * (dtype != pl.Int64()):
+        assert result.rejects.is_empty()
+        assert result.lines["hts_code"].to_list() == [
+            "6109100012",
+            "610910",
+            "090121",
+            "09012100",
+            "0901210020",
+        ]
+        assert result.lines["tariff_line"].to_list() == expected.lines["tariff_line"].to_list()
+        assert result.lines["tariff_line"].to_list()[2:] == ["09012100"] * 3
+        assert_frame_equal(result.packages, expected.packages)
+        assert_frame_equal(result.components.drop("line_no"), expected.components.drop("line_no"))
+
+
+def test_hts_codes_a_number_cannot_be_are_still_invalid(pack: RulePack) -> None:
+    """Not every number is a code: a fraction (``6109.1``), 11 digits, a negative number, a float too large to
+    hold the code's digits (a 32-bit float's ``6109100012`` is ``6109100032``), or text of 5 digits without a
+    decimal point (typed, a digit may be missing anywhere: the message says how to write a lost zero back)."""
+    floats = manifest(2).with_columns(pl.Series("hts_code", [6109.1, 6109100012.0], dtype=pl.Float32()))
+    integers = manifest(2, package_id=["Q0", "Q1"]).with_columns(pl.Series("hts_code", [12345678901, -90121]))
+    text = manifest(1, package_id=["R0"], hts_code=[" 90121"])
+    rejects = screen([floats, integers, text], pack).rejects
+    assert rejects["code"].unique().to_list() == ["invalid-hts"]
+    assert rejects["message"].to_list() == [
+        "hts_code 6109.1 must have 6, 8 or 10 digits (dots allowed)",
+        "hts_code 6109100000.0 is a Float32 too large to hold a code's digits exactly: write the codes as text",
+        "hts_code 12345678901 must have 6, 8 or 10 digits (dots allowed)",
+        "hts_code -90121 must have 6, 8 or 10 digits (dots allowed)",
+        "hts_code  90121 must have 6, 8 or 10 digits (dots allowed); if a spreadsheet dropped its leading zero, "
+        "write it as text: 090121",
+    ]
+
+
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
     frame = manifest(order_ref=["A-1", "A-2", "A-3"], weight_note=["light", None, "heavy"])
     path = tmp_path / "m.csv"
@@ -716,7 +771,16 @@ def screen_to_folder_result(path: Path, out: Path, pack: RulePack) -> Result:
         (pl.Boolean(), pl.String(), pl.String()),
         (pl.Date(), pl.String(), pl.String()),
         (pl.Datetime("us"), pl.String(), pl.String()),
+        (pl.UInt128(), pl.UInt64(), pl.UInt128()),
+        (pl.Float16(), pl.Float32(), pl.Float32()),
+        (pl.Float16(), pl.Int8(), pl.Float16()),
+        (pl.Float16(), pl.UInt8(), pl.Float16()),
+        (pl.Float16(), pl.Int16(), pl.Float32()),
         # Refused: the stacked type would change values, or polars cannot stack them.
+        (pl.UInt128(), pl.Int64(), None),  # Int128: values past 2^127 were null
+        (pl.UInt128(), pl.Int8(), None),
+        (pl.Float16(), pl.Date(), None),
+        (pl.Float16(), pl.Int64(), None),
         (pl.Date(), pl.Int32(), None),  # day counts
         (pl.Boolean(), pl.Int64(), None),  # true as 1
         (pl.Struct({"a": pl.String()}), pl.Int64(), None),  # 7 as {'a': '7'}
@@ -860,6 +924,149 @@ def test_extra_columns_whose_types_stack_keep_every_value(tmp_path: Path, pack: 
     # A CSV file's columns are text: its ref beside the Parquet file's integer is text, as it always was.
     beside_csv = screen([tmp_path / "a.parquet", tmp_path / "b.csv"], pack).lines.sort("package_id")
     assert beside_csv["ref"].to_list() == ["7", "x"]
+
+
+def test_a_uint128_extra_column_beside_a_signed_one_is_refused_not_nulled(pack: RulePack) -> None:
+    """A UInt128 beside an Int64 stacked as Int128, and its values past 2^127 came out null (silently); beside a
+    UInt64 it stacks as UInt128, every value kept."""
+    big = [2**127, 2**128 - 1, 5]
+    unsigned = manifest(3).with_columns(pl.Series("ref", big, dtype=pl.UInt128()))
+    signed = manifest(3, package_id=["Q0", "Q1", "Q2"]).with_columns(pl.Series("ref", [1, 2, 3]))
+    refused = r"extra column 'ref' is UInt128 in <memory:0> but Int64 in <memory:1>"
+    with pytest.raises(InputSchemaError, match=refused):
+        screen([unsigned, signed], pack)
+    with pytest.raises(InputSchemaError, match=r"'ref' is UInt128 in batch 1 .* but Int64 in batch 2"):
+        screening.screen_batches([unsigned, signed], rules=pack)
+    wide = signed.with_columns(pl.col("ref").cast(pl.UInt64()))
+    lines = screen([unsigned, wide], pack).lines.sort("package_id")
+    assert lines.schema["ref"] == pl.UInt128()
+    assert lines["ref"].to_list() == [*big, 1, 2, 3]
+
+
+def test_a_float16_extra_column_stacks_as_floats_do(tmp_path: Path, pack: RulePack) -> None:
+    """A Float16 column beside a Float32, an integer or a date raised a bare KeyError (exit 70): it stacks beside
+    floats and 8-bit integers (a Float16 holds integers up to 2^11 exactly), and is refused beside a date."""
+    half = arrow_manifest().append_column("weight_lb", pa.array([1.5, 2048.0], pa.float16()))
+    single = arrow_manifest().append_column("weight_lb", pa.array([0.25, 3.0], pa.float32()))
+    small = arrow_manifest().append_column("weight_lb", pa.array([-128, 127], pa.int8()))
+    day = arrow_manifest().append_column("weight_lb", pa.array([dt.date(2025, 5, 1)] * 2))
+    lines = screen([half, single], pack).lines.sort("source", "row")
+    assert (lines.schema["weight_lb"], lines["weight_lb"].to_list()) == (
+        pl.Float32(),
+        [1.5, 2048.0, 0.25, 3.0],
+    )
+    screener = screening.Screener(pack)
+    screener.screen(half)
+    assert screener.screen(small).lines["weight_lb"].to_list() == [-128.0, 127.0]
+    with pytest.raises(
+        InputSchemaError, match=r"'weight_lb' is Float16 in <memory:0> but Date in <memory:1>"
+    ):
+        screen([half, day], pack)
+    with pytest.raises(InputSchemaError, match=r"'weight_lb' is Float16 in batch 1 .* but Date in batch 3"):
+        screener.screen(day)
+    screen(half, pack).write(tmp_path / "csv", fmt="csv")
+    assert pl.read_csv(tmp_path / "csv" / "lines.csv")["weight_lb"].to_list() == [1.5, 2048.0]
+
+
+def _json_column(values: list[str | None]) -> pa.Array:
+    return pa.array(values, pa.string()).cast(pa.json_())
+
+
+def test_an_extension_type_column_is_read_as_its_storage_type(tmp_path: Path, pack: RulePack) -> None:
+    """An ``arrow.json`` column (as DuckDB and pyarrow write JSON) passed through as polars' extension type, and
+    the CSV writer failed with exit 70 after the whole run; a JSON address was "malformed data". It is text now,
+    in memory, in files, nested in a list, and as a canonical column."""
+    notes = ['{"broker": "A1"}', None]
+    table = arrow_manifest().append_column("customs_notes", _json_column(notes))
+    listed = pa.ListArray.from_arrays(pa.array([0, 1, 1], pa.int32()), _json_column(['{"a": 1}']))
+    table = table.append_column("listed", listed)
+    addressed = arrow_manifest().append_column(
+        "consignee_address", _json_column(['{"street": "1 Main"}'] * 2)
+    )
+    parquet = tmp_path / "m.parquet"
+    pa.parquet.write_table(table.drop_columns(["listed"]), parquet)
+    for source in (table, parquet):
+        for result in (screen(source, pack), screening.Screener(pack).screen(source)):
+            assert result.lines.schema["customs_notes"] == pl.String()
+            assert result.lines["customs_notes"].to_list() == notes
+            result.write(tmp_path / "csv", fmt="csv")
+            assert pl.read_csv(tmp_path / "csv" / "lines.csv")["customs_notes"].to_list() == notes
+    assert screen(table, pack).lines["listed"].to_list() == [['{"a": 1}'], []]
+    assert screen(addressed, pack).lines["consignee_address"].to_list() == ['{"street": "1 Main"}'] * 2
+
+
+def test_an_extra_column_no_output_can_hold_is_refused_up_front(tmp_path: Path, pack: RulePack) -> None:
+    """A polars Object column (and an extension type inside a list, from a file) passed screening, then both
+    writers failed after the whole run (exit 70); they are refused before any work, naming the column."""
+    objects = manifest(2).with_columns(pl.Series("ref", [{"k": 1}, {"k": 2}], dtype=pl.Object()))
+    with pytest.raises(
+        InputSchemaError, match=r"^<memory:0>: extra column 'ref' holds Python objects"
+    ) as raised:
+        screen(objects, pack)
+    assert raised.value.exit_code == 3
+    with pytest.raises(InputSchemaError, match="extra column 'ref' holds Python objects"):
+        screening.Screener(pack).screen(objects)
+    listed = pa.ListArray.from_arrays(pa.array([0, 1, 1], pa.int32()), _json_column(["{}"]))
+    path = tmp_path / "m.parquet"
+    pa.parquet.write_table(arrow_manifest().append_column("listed", listed), path)
+    with pytest.raises(InputSchemaError, match=r"m\.parquet: extra column 'listed' has type List\(Extension"):
+        screen(path, pack)
+
+
+def test_a_decimal_of_negative_scale_is_read_as_the_whole_numbers_it_holds(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """``decimal128(5, -2)`` (valid Arrow: 1200 stored as 12) raised polars' ComputeError ("Decimal scale is not a
+    valid integer") from screen and Screener, and an Arrow IPC file of it "NegativeFooterLength", naming no
+    column. In memory and in a stream it is ``decimal128(7, 0)``, exact; a file is refused naming the column."""
+    totals = pa.array([Decimal("1200"), Decimal("-99900")], pa.decimal128(5, -2))
+    table = arrow_manifest().append_column("invoice_total", totals)
+    as_value = arrow_manifest(declared_value=pa.array([Decimal("100"), Decimal("200")], pa.decimal128(3, -1)))
+    stream = write_ipc_stream(tmp_path / "m.ipc", table, 1)
+    for source in (table, stream):
+        for result in (screen(source, pack), screening.Screener(pack).screen(source)):
+            assert result.lines.schema["invoice_total"] == pl.Decimal(7, 0)
+            assert result.lines["invoice_total"].to_list() == [Decimal("1200"), Decimal("-99900")]
+    assert screen(as_value, pack).lines["declared_value"].to_list() == [Decimal("100"), Decimal("200")]
+    file = tmp_path / "m.arrow"
+    _write_ipc_file(table, file)
+    with pytest.raises(
+        InputSchemaError, match=r"m\.arrow: column 'invoice_total' has type decimal128\(5, -2\), a "
+    ):
+        screen(file, pack)
+
+
+def test_a_date64_column_is_a_date_as_a_date32_is(tmp_path: Path, pack: RulePack) -> None:
+    """polars reads an Arrow ``date64`` as a millisecond timestamp: beside a ``date32`` column of another input
+    it was refused as "Datetime(ms) ... but Date"."""
+    days = [dt.date(2025, 5, 1), None]
+    long_days = arrow_manifest().append_column("cleared_on", pa.array(days, pa.date64()))
+    short_days = arrow_manifest().append_column("cleared_on", pa.array(days, pa.date32()))
+    parquet, ipc = tmp_path / "m.parquet", tmp_path / "m.arrow"
+    pa.parquet.write_table(long_days, parquet)
+    _write_ipc_file(long_days, ipc)
+    for source in (long_days, parquet, ipc):
+        lines = screen([source, short_days], pack).lines.sort("source", "row")
+        assert lines.schema["cleared_on"] == pl.Date()
+        assert lines["cleared_on"].to_list() == days * 2
+
+
+def test_a_refused_in_memory_input_is_named_by_its_label(pack: RulePack) -> None:
+    """Arrow data refused for a column type or a repeated name was named ``<memory>``, whichever of several
+    inputs it was; other refusals named ``<memory:N>``. A Screener's batch is named by its source."""
+    interval = arrow_manifest().append_column(
+        "dwell", pa.array([pa.MonthDayNano([0, 1, 0])] * 2, pa.month_day_nano_interval())
+    )
+    repeated = arrow_manifest()
+    repeated = repeated.append_column("mode", repeated.column("mode"))
+    with pytest.raises(InputSchemaError, match=r"^<memory:2>: column 'dwell' has type"):
+        screen([arrow_manifest(), arrow_manifest(), interval], pack)
+    with pytest.raises(InputSchemaError, match=r"^<memory:1>: repeated column headers"):
+        screen([arrow_manifest(), repeated], pack)
+    with pytest.raises(InputSchemaError, match=r"^hour-09: column 'dwell' has type"):
+        screening.Screener(pack).screen(interval, source="hour-09")
+    with pytest.raises(InputSchemaError, match=r"^<stream>: column 'dwell' has type"):
+        screening.Screener(pack).screen(interval)
 
 
 def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
