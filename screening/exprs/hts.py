@@ -43,11 +43,12 @@ def beyond_exact_integers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def hts_code_as_number(code: pl.Expr) -> pl.Expr:
-    """An HTS code given as text (trimmed) that writes a whole number as a decimal (``'6109100012.0'``,
-    ``'90121.0'``: what a float column saved as text holds) as that number's code, as
-    :func:`hts_code_of_numbers` reads the float (``'090121'``). Digits without a decimal point are the code as
-    written (``'90121'`` has 5 digits: ``invalid-hts``), as is any other text."""
-    digits = code.str.extract(r"^([0-9]+)\.0+$", 1)
+    """An HTS code given as text (trimmed) that writes a whole number of 5 to 10 digits as a float does, with one
+    ``.0`` (``'6109100012.0'``, ``'90121.0'``: what a float column saved as text holds), as that number's code, as
+    :func:`hts_code_of_numbers` reads the float (``'090121'``); no code's dotted form is so written (its digits
+    would be 6 to 11 with the 0). Anything else is the code as written: digits without a decimal point
+    (``'90121'`` has 5 digits: ``invalid-hts``), and a dotted code ending in zeros (``'9503.00'``, 9503.00)."""
+    digits = code.str.extract(r"^([0-9]{5,10})\.0$", 1)
     return pl.when(digits.is_not_null()).then(_leading_zero_back(digits)).otherwise(code)
 
 

@@ -661,8 +661,9 @@ def test_hts_codes_in_a_number_column_are_the_codes_they_write(
     csv_file = tmp_path / "m.csv"
     as_numbers.write_csv(csv_file)
     expected = screen(as_text, pack)
-    # An integer column saved as CSV is text of digits: see the next test.
-    for result in [screen(as_numbers, pack)] + [screen(csv_file, pack)] * (dtype != pl.Int64()):
+    # A float column saved as CSV writes one ``.0``; an integer column, digits alone (see the next test); a decimal
+    # column, ``.00``, as a dotted code may end (``9503.00``): read as written (see below).
+    for result in [screen(as_numbers, pack)] + [screen(csv_file, pack)] * (dtype == pl.Float64()):
         assert result.rejects.is_empty()
         assert result.lines["hts_code"].to_list() == [
             "6109100012",
@@ -675,6 +676,16 @@ def test_hts_codes_in_a_number_column_are_the_codes_they_write(
         assert result.lines["tariff_line"].to_list()[2:] == ["09012100"] * 3
         assert_frame_equal(result.packages, expected.packages)
         assert_frame_equal(result.components.drop("line_no"), expected.components.drop("line_no"))
+
+
+def test_a_dotted_code_ending_in_zeros_is_the_code_it_writes(pack: RulePack) -> None:
+    """A first reading of float text took any digits followed by ``.0+`` as a whole number: ``9503.00`` (toys,
+    heading 9503 subheading .00) became ``9503``, ``invalid-hts``. Only one ``.0`` after 5 to 10 digits is a
+    float's text; a dotted code keeps its digits."""
+    written = ["9503.00", "610910.00", "6109.10.0", "90121.0"]
+    result = screen(manifest(4, hts_code=written), pack)
+    assert result.rejects["message"].to_list() == ["hts_code 6109.10.0 must have 6, 8 or 10 digits (dots allowed)"]
+    assert result.lines["hts_code"].to_list() == ["950300", "61091000", "090121"]
 
 
 def test_hts_codes_a_number_cannot_be_are_still_invalid(pack: RulePack) -> None:
