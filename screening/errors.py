@@ -79,8 +79,9 @@ class EntryType(StrEnum):
 class DutyStatus(StrEnum):
     """Whether a line's duty could be computed (never guessed).
 
-    ``charged-per-item``: mail charged an amount per postal item; the line has no duty of its own, the
-    package's ``postal_specific`` component holds the item's.
+    ``charged-per-item``: mail whose flat postal duty is charged on the postal item (ad valorem on the item's
+    value, or an amount per item); the line has no duty of its own, the package's ``postal_ad_valorem`` or
+    ``postal_specific`` component holds the item's.
     """
 
     EXEMPT = "exempt"

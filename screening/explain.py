@@ -332,11 +332,11 @@ def _component_parts(
 ) -> list[int]:
     """The part of each component, in the order of the components output.
 
-    A line's component is in its line's part. A part's package-level components (fees, a postal duty per item)
-    follow its line components, in order of (component, measure id): a run of them belongs to the part whose
-    line components it follows, when that part has package-level components at all (fees are due, or a duty
-    per postal item); else, and for a run that follows another, to the next part that has them and no line
-    components.
+    A line's component is in its line's part. A part's package-level components (fees, a postal duty on the
+    item) follow its line components, in order of (component, measure id, rate): a run of them belongs to the
+    part whose line components it follows, when that part has package-level components at all (fees are due,
+    or a postal duty on the item); else, and for a run that follows another, to the next part that has them
+    and no line components.
     """
     if len(parts) == 1:
         return [1] * len(components)
@@ -346,14 +346,20 @@ def _component_parts(
     }
     assigned: list[int] = []
     latest, owner, after_line = 0, 0, False
-    last_key: tuple[str, str] | None = None
+    last_key: tuple[str, str, Decimal] | None = None
     for component in components:
         if component["line_no"] is not None:
             owner = line_part.get(component["line_no"], max(latest, 1))
             latest, after_line, last_key = max(latest, owner), True, None
             assigned.append(owner)
             continue
-        key = (str(component["component"]), str(component["measure_id"]))
+        # An item's postal duty has a row per rate of its lines' origins, in rate order (no rate: last).
+        rate = money_or_none(component["rate"])
+        key = (
+            str(component["component"]),
+            str(component["measure_id"]),
+            rate if rate is not None else Decimal("Infinity"),
+        )
         if last_key is None or key <= last_key:  # a new run of package-level components
             if not (after_line and owner in charged):
                 later = [n for n in sorted(charged - with_lines) if n > latest]

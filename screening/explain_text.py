@@ -76,7 +76,7 @@ def _render_part(explained: dict[str, Any], part: dict[str, Any]) -> list[str]:
         *_consignee_day_lines(part["consignee_day"]),
         "",
         f"LINES{tag}",
-        *_line_lines(lines, rejects),
+        *_line_lines(lines, rejects, components),
         "",
         f"DUTIES AND FEES{tag}",
         *_component_lines(components, lines, part),
@@ -185,7 +185,18 @@ def _consignee_day_lines(day: dict[str, Any] | None) -> list[str]:
     return out
 
 
-def _line_lines(lines: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> list[str]:
+def _line_lines(
+    lines: list[dict[str, Any]], rejects: list[dict[str, Any]], components: list[dict[str, Any]]
+) -> list[str]:
+    # The package's component that holds the duty of its lines charged on the postal item.
+    on_item = next(
+        (
+            c["component"]
+            for c in components
+            if c["line_no"] is None and c["component"] in ("postal_specific", "postal_ad_valorem")
+        ),
+        "postal",
+    )
     out = []
     for line in lines:
         flags = ", ".join(line["risk_flags"] or []) or "-"
@@ -197,7 +208,7 @@ def _line_lines(lines: list[dict[str, Any]], rejects: list[dict[str, Any]]) -> l
             if line.get(column) is not None
         )
         duty = (
-            "charged per postal item (the package's postal_specific duty)"
+            f"charged per postal item (the package's {on_item} duty)"
             if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)
             else f"${line['duty_usd'] if line['duty_usd'] is not None else '?'} ({line['duty_status']})"
         )
@@ -310,6 +321,8 @@ def _component_lines(
             )
         if c["component"] == "postal_specific":
             out += _postal_specific_lines(c, lines, part)
+        if c["component"] == "postal_ad_valorem" and c["line_no"] is None:
+            out.append(_postal_item_value_line(c, lines, part))
         if c.get("assumption"):
             out.append(f"      assumption: {c['assumption']}")
     return out
@@ -335,6 +348,29 @@ def _postal_specific_lines(
     if shown:
         out.append(f"      origin rates of its lines: {', '.join(shown)}")
     return out
+
+
+def _postal_item_value_line(
+    component: dict[str, Any], lines: list[dict[str, Any]], part: dict[str, Any]
+) -> str:
+    """What a postal ad valorem duty on the item was charged on: the item's lines at its rate (their origin's
+    rate, where the run's summary gives the regime's rates), valued together."""
+    entry = part["entry"]
+    details = (entry.get("details") if entry.get("rule_id") == component["measure_id"] else None) or {}
+    flat, rates = details.get("ad_valorem_rate"), details.get("origin_rates") or {}
+    rate = money_or_none(component["rate"])
+    at_rate = [
+        line
+        for line in lines
+        if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)
+        and rate is not None
+        and money_or_none(flat if flat is not None else rates.get(str(line["country_of_origin"]))) == rate
+    ]
+    if not at_rate:
+        return "      on the postal item's value (its lines at this rate, valued together)"
+    origins = ", ".join(sorted({str(line["country_of_origin"]) for line in at_rate}))
+    numbers = _line_list([int(line["line_no"]) for line in at_rate])
+    return f"      on the postal item's value: {numbers} ({origins} at {_percent(str(component['rate']))})"
 
 
 def _bands_text(bands: Iterable[dict[str, Any]]) -> str:

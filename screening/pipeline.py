@@ -1251,9 +1251,9 @@ def _components_output(
     # Citations repeat on every component row: an Enum over the pack's citations stores each once
     # (fixed categories keep the Parquet bytes deterministic).
     texts = pl.Enum(sorted(set(resolved.citations["citation"].to_list())))
-    # Output order: package_id, line_no, component, measure_id. Sorting on strings is slow, so each sort key
-    # is an integer that sorts the same way: the package key, and the codes of component and measure id in
-    # Enums of their own distinct values, sorted.
+    # Output order: package_id, line_no, component, measure_id, then rate (an item's postal duty at each of its
+    # origins' rates). Sorting on strings is slow, so each sort key is an integer that sorts the same way: the
+    # package key, and the codes of component and measure id in Enums of their own distinct values, sorted.
     distinct = {c: components[c].unique().drop_nulls().sort() for c in ("component", "measure_id")}
     codes = [
         pl.col(c).cast(pl.Enum(values)).to_physical().alias(f"__{c}_code") for c, values in distinct.items()
@@ -1279,7 +1279,7 @@ def _components_output(
         measures.get_column(c).gather(measure_codes) for c in ("citation", "confidence")
     ).lazy()
     ordered = with_citation.sort(
-        PACKAGE_KEY, "line_no", "__component_code", "__measure_id_code", nulls_last=True
+        PACKAGE_KEY, "line_no", "__component_code", "__measure_id_code", "rate", nulls_last=True
     )
     out = ordered.select(
         pl.col("package_id"),

@@ -4,8 +4,9 @@ Each component is rounded to the cent (half up) on its own; a line's duty is the
 sum of its components. A line whose duty cannot be computed gets a status
 (``no-tariff-line``, ``not-computable``, ``needs-part-values``, ``needs-quantity``, ``needs-longer-hts``,
 ``pack-incomplete``) and a null duty,
-never a guess. Mail charged an amount per postal item is ``charged-per-item``, also with a null duty: the
-package's own component holds the item's amount.
+never a guess. Mail whose flat postal duty is charged on the postal item (an amount per item, or the ad
+valorem rate on the item's value) is ``charged-per-item``, also with a null duty: the package's own
+components hold the item's amounts.
 """
 
 from __future__ import annotations
@@ -658,7 +659,7 @@ DUTY_COLUMNS = (
     "postal_open",
     "postal_claim_note",
     "postal_per_item",
-    "postal_cents",
+    "postal_item_rate",
     "mfn_cents",
     "mfn_specific_cents",
     "mfn_specific2_cents",
@@ -675,10 +676,10 @@ def add_duty_columns(
     :data:`~screening.stages.enrich.HTS_TOO_SHORT` (for the risk columns; not an output) and
     :data:`~screening.stages.enrich.USMCA_CLAIMED` (for the fees), then :data:`DUTY_COLUMNS`.
 
-    Under a flat postal regime the postal duty replaces the others: ad valorem on each
-    line, or (``postal_method="specific"``, where the regime offers it) an amount per
-    postal item, charged once per package by :func:`package_duty_components` (the line is then
-    ``charged-per-item``, with no duty of its own).
+    Under a flat postal regime the postal duty replaces the others, charged on the postal item (the package)
+    by :func:`package_duty_components`: ad valorem on the item's value (``postal_item_rate``: the rate the
+    line's value is charged at there), or (``postal_method="specific"``, where the regime offers it) an amount
+    per postal item. The line is then ``charged-per-item``, with no duty of its own.
     """
     gathered = [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT, USMCA_CLAIMED]
     with_goods = gather_goods(lines, goods, gathered)
@@ -710,7 +711,7 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         .when(postal_flat & pl.col("postal_rate").is_null())
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
         .when(postal_flat)
-        .then(_status_position(DutyStatus.ASSESSED))
+        .then(_status_position(DutyStatus.CHARGED_PER_ITEM))  # ad valorem on the item's value
         .when(pl.col("__mfn_status").is_not_null())
         .then(pl.col("__mfn_status"))
         .when(missing_quantity)
@@ -727,9 +728,10 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
         .alias("postal_claim_note"),
         (dutiable & per_item).alias("postal_per_item"),
+        # The line's value adds to the item's value charged at this rate (null: not charged so, or no rate).
         pl.when(dutiable & postal_flat & ~postal_open & ~per_item)
-        .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("postal_rate")))
-        .alias("postal_cents"),
+        .then(pl.col("postal_rate"))
+        .alias("postal_item_rate"),
         pl.when(mfn_applies & pl.col("rate_ad_valorem").is_not_null())
         .then(apply_rate_half_up(pl.col("value_usd_cents"), pl.col("rate_ad_valorem")))
         .alias("mfn_cents"),
@@ -774,7 +776,8 @@ ALL_DUTIES_POSTAL_ASSUMPTION: Final = (
 
 
 def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
-    """The components the line's own duty columns give: MFN ad valorem and specific, postal ad valorem.
+    """The components the line's own duty columns give: MFN ad valorem and specific (a flat postal duty is the
+    item's: :func:`package_duty_components`).
 
     ``goods`` is the goods table after :func:`add_goods_duty_facts` (the heading of each tariff line).
     """
@@ -809,20 +812,6 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         )
         for name, component in (("specific", "mfn_specific"), ("specific2", "mfn_specific_2"))
     )
-    postal = lines.filter(pl.col("postal_cents").is_not_null()).select(
-        PACKAGE_KEY,
-        "package_id",
-        "line_no",
-        component=pl.lit("postal_ad_valorem"),
-        measure_id=pl.col("postal_regime_id"),
-        heading=pl.lit(None, dtype=pl.String()),
-        base_cents=pl.col("value_usd_cents"),
-        rate=pl.col("postal_rate").cast(RATE),
-        amount_cents=pl.col("postal_cents"),
-        gap=pl.lit(False),
-        undetermined=pl.lit(False),
-        assumption=pl.col("postal_claim_note"),
-    )
     # A postal regime that charges every duty (no flat rate) is named on each dutiable line at 0, so the
     # regime, its citation and confidence (the duty basis of postal informal entry) show with the duties.
     all_duties = lines.filter(
@@ -844,9 +833,7 @@ def own_components(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         undetermined=pl.lit(False),
         assumption=pl.lit(ALL_DUTIES_POSTAL_ASSUMPTION),
     )
-    return pl.concat(
-        [mfn, specific, specific2, postal, all_duties, _open_own_duty(lines, goods)], how="vertical"
-    )
+    return pl.concat([mfn, specific, specific2, all_duties, _open_own_duty(lines, goods)], how="vertical")
 
 
 #: Why a line's own duty (its tariff line's rate, or its flat postal regime's) has no amount, by the line's status.
@@ -1048,10 +1035,13 @@ def _measure_base_cents() -> pl.Expr:
 
 
 def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Duties charged per package: the postal specific amount per item (the highest band of its lines)."""
+    """Duties charged on the postal item (the package) under a flat postal regime, whose lines read
+    ``charged-per-item``: the amount per item (the highest band of its lines), or the ad valorem rate on the
+    item's value (DOMAIN.md 1a, method A), rounded once. An item whose lines' origins take different rates
+    pays each rate on the value of its lines at that rate, one component per rate, in rate order."""
     per_item = lines.filter(pl.col("postal_per_item"))
     unknown = pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False)
-    return per_item.group_by(PACKAGE_KEY).agg(
+    specific = per_item.group_by(PACKAGE_KEY).agg(
         pl.col("package_id").first(),
         pl.lit(None, dtype=pl.Int64()).alias("line_no"),
         pl.lit("postal_specific").alias("component"),
@@ -1068,6 +1058,30 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(pl.col("postal_claim_note").drop_nulls().first())
         .alias("assumption"),
     )
+    on_value = (
+        lines.filter(pl.col("postal_item_rate").is_not_null())
+        .group_by(PACKAGE_KEY, "postal_regime_id", "postal_item_rate")
+        .agg(
+            pl.col("package_id").first(),
+            pl.col("value_usd_cents").sum().alias("base_cents"),
+            pl.col("postal_claim_note").sort_by("line_no").drop_nulls().first().alias("assumption"),
+        )
+        .select(
+            PACKAGE_KEY,
+            "package_id",
+            line_no=pl.lit(None, dtype=pl.Int64()),
+            component=pl.lit("postal_ad_valorem"),
+            measure_id=pl.col("postal_regime_id"),
+            heading=pl.lit(None, dtype=pl.String()),
+            base_cents=pl.col("base_cents"),
+            rate=pl.col("postal_item_rate").cast(RATE),
+            amount_cents=apply_rate_half_up(pl.col("base_cents"), pl.col("postal_item_rate")),
+            gap=pl.lit(False),
+            undetermined=pl.lit(False),
+            assumption=pl.col("assumption"),
+        )
+    )
+    return pl.concat([specific, on_value], how="vertical").sort(PACKAGE_KEY, "component", "rate")
 
 
 def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame:
@@ -1093,7 +1107,7 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
             pl.col("undetermined").any().alias("__charged_undetermined"),
         )
     )
-    own = ["mfn_cents", "mfn_specific_cents", "mfn_specific2_cents", "postal_cents"]
+    own = ["mfn_cents", "mfn_specific_cents", "mfn_specific2_cents"]
     # A sum is never null: a charged component of the line is there exactly where its sum is.
     has_component = pl.any_horizontal(*[pl.col(c).is_not_null() for c in [*own, "__charged_cents"]])
     # The own components always have an amount and are never in a gap.

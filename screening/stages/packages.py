@@ -49,12 +49,12 @@ def package_rows(lines: pl.LazyFrame, package_duties: pl.LazyFrame) -> pl.LazyFr
     """Roll lines up to packages: value, duty (null if any line's duty is unknown), worst duty status.
 
     A line ``charged-per-item`` has no duty of its own and does not make the package's unknown; it ranks as
-    ``assessed`` (the package's duty is its per-item component's).
+    ``assessed`` (the package's duty is its postal components').
 
     ``lines`` must be sorted by package and line number, with :data:`~screening.schema.PACKAGE_KEY`:
     package attributes are its first line's.
 
-    ``package_duties`` are duty components charged per package (e.g. postal per item); they add to
+    ``package_duties`` are duty components charged per package (the postal duty on the item); they add to
     the lines' duty, and an unknown one makes the package's duty unknown.
     """
     rank = pl.col("duty_status").replace_strict(_STATUS_RANK, return_dtype=pl.Int64())

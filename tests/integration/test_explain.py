@@ -350,3 +350,36 @@ def test_a_jewel_count_component_says_what_it_is_charged_per(tmp_path: Path) -> 
         "per jewel (count from part_values, less 7 where the rate says over 7, times quantity) = $" in jewel
     )
     assert "per unit" not in jewel
+
+
+def test_a_postal_item_in_parts_shows_each_part_s_duty_on_its_value_at_each_rate(tmp_path: Path) -> None:
+    """The postal ad valorem duty is charged on the item's value, a package-level row per rate of its lines'
+    origins: a package in two batches shows each part's rows in that part, both rates of part 1 in part 1
+    (a second row of one component and regime was read as the start of the next part's)."""
+    mail = {"mode": "postal", "arrival_date": "2025-09-10"}
+    item = {**mail, "package_id": "M1", "consignee_name": "Mia"}
+    other = {**mail, "package_id": "C1", "consignee_name": "Carl", "declared_value": "5"}
+    out = _in_batches(
+        tmp_path,
+        [
+            {**item, "line_no": "1", "country_of_origin": "CN", "declared_value": "0.05"},
+            {**item, "line_no": "2", "country_of_origin": "MX", "declared_value": "0.10"},
+            {**other, "line_no": "1"},
+            {**other, "line_no": "2"},
+            {**item, "line_no": "3", "country_of_origin": "MX", "declared_value": "0.10"},
+        ],
+    )
+    explained = explain_package(out, "M1")
+    postal = [
+        (c["part"], c["rate"], c["amount_usd"])
+        for c in explained["components"]
+        if c["component"] == "postal_ad_valorem"
+    ]
+    assert postal == [(1, "0.25000000", "0.03"), (1, "0.30000000", "0.02"), (2, "0.25000000", "0.03")]
+    text = render_text(explained)
+    first = _section(text, "DUTIES AND FEES (part 1 of 2: lines 1, 2)")
+    assert "      on the postal item's value: line 2 (MX at 25%)" in first
+    assert "      on the postal item's value: line 1 (CN at 30%)" in first
+    assert "      on the postal item's value: line 3 (MX at 25%)" in _section(
+        text, "DUTIES AND FEES (part 2 of 2: line 3)"
+    )

@@ -31,7 +31,7 @@ def test_a_wrong_expectation_is_reported(tmp_path: Path) -> None:
     scenario = pack_dir / "scenarios" / "formal_entry.toml"
     scenario.write_text(scenario.read_text().replace('duty_usd = "429.00"', 'duty_usd = "428.99"'))
     pack = screening.load_rules(pack_dir)
-    # Only the changed scenario is run (test_scenario_holds runs each of them; all 128 again cost 20 s).
+    # Only the changed scenario is run (test_scenario_holds runs each of them; all 129 again cost 20 s).
     outcomes = {
         o.scenario_id: o for o in [run_scenario(pack, f, s) for f, s in load_scenarios(pack) if f == scenario]
     }

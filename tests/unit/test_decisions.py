@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 import screening
 from screening.explain import explain_package
@@ -1118,3 +1119,91 @@ def test_an_open_postal_amount_per_item_says_why(us_pack: screening.RulePack) ->
     row = result.components.filter(pl.col("component") == "postal_specific")
     assert row["amount_usd"].to_list() == [None]
     assert row["assumption"].item() == OPEN_POSTAL_ASSUMPTION
+
+
+def _postal_item_lines() -> pl.DataFrame:
+    """The reviewer's two postal items: three CN lines of $0.10 under the 54% regime, two DE lines of $10.05
+    under the 10% one."""
+    common = {**BASE_LINE, "mode": "postal", "quantity": "1"}
+    rows = [
+        *(
+            {**common, "package_id": "P1", "line_no": str(n), "arrival_date": "2025-06-01"}
+            | {"country_of_origin": "CN", "declared_value": "0.10", "consignee_name": "Ann Lee"}
+            for n in (1, 2, 3)
+        ),
+        *(
+            {**common, "package_id": "P2", "line_no": str(n), "arrival_date": "2026-03-01"}
+            | {"country_of_origin": "DE", "declared_value": "10.05", "consignee_name": "Bo Li"}
+            for n in (1, 2)
+        ),
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String()))
+
+
+def test_the_flat_postal_ad_valorem_duty_is_charged_on_the_postal_item_s_value_rounded_once(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """DOMAIN.md 1a: method A is ad valorem on the postal item's value. It was charged and rounded per line, so
+    how a filer split an item into lines changed the money: three CN lines of $0.10 at 54% owed 3 x $0.05 =
+    $0.15 (the item: $0.30 x 54% = $0.162, $0.16), two DE lines of $10.05 at 10% owed 2 x $1.01 = $2.02 (the
+    item: $20.10 x 10% = $2.01). The item's duty is one package-level component, as a duty per item is, and
+    its lines read ``charged-per-item`` with no duty of their own: alike whole day, in parts and in batches."""
+    path = tmp_path / "mail.parquet"
+    _postal_item_lines().write_parquet(path)
+    whole = screening.screen(path, rules=us_pack)
+    assert whole.packages.select("package_id", "duty_status", "duty_usd", "total_due_usd").rows() == [
+        ("P1", "assessed", Decimal("0.16"), Decimal("0.16")),
+        ("P2", "assessed", Decimal("2.01"), Decimal("2.01")),
+    ]
+    postal = whole.components.filter(pl.col("component") == "postal_ad_valorem")
+    assert postal.select("package_id", "line_no", "measure_id", "base_usd", "rate", "amount_usd").rows() == [
+        ("P1", None, "postal-cn-hk-54", Decimal("0.30"), Decimal("0.54"), Decimal("0.16")),
+        ("P2", None, "postal-all-s122", Decimal("20.10"), Decimal("0.10"), Decimal("2.01")),
+    ]
+    assert set(whole.lines.select("duty_status", "duty_usd").rows()) == {("charged-per-item", None)}
+    by_component = {
+        (row["component"], row["measure_id"]): row["amount_usd"]
+        for row in whole.summary["money"]["by_component"]
+        if row["component"] == "postal_ad_valorem"
+    }
+    assert by_component == {
+        ("postal_ad_valorem", "postal-cn-hk-54"): "0.16",
+        ("postal_ad_valorem", "postal-all-s122"): "2.01",
+    }
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    for name in ("lines", "packages", "components"):
+        assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(whole, name))
+    screener = screening.Screener(us_pack)
+    batches = list(screener.screen_all(_postal_item_lines().partition_by("package_id")))
+    for name in ("lines", "packages", "components"):
+        drop = ["source", "row", "queue_rank"]
+        batched = pl.concat([getattr(b, name) for b in batches]).drop(drop, strict=False)
+        assert_frame_equal(batched, getattr(whole, name).drop(drop, strict=False))
+    whole.write(tmp_path / "out")
+    text = render_text(explain_package(tmp_path / "out", "P1"))
+    assert "duty charged per postal item (the package's postal_ad_valorem duty)" in text
+    assert "package: postal_ad_valorem [postal-cn-hk-54]  base $0.30 x rate 0.54000000 = $0.16" in text
+    assert "on the postal item's value: lines 1, 2, 3 (CN at 54%)" in text
+
+
+def test_an_item_of_several_origin_rates_pays_each_rate_on_its_lines_value_rounded_once_per_rate(
+    us_pack: screening.RulePack,
+) -> None:
+    """Under the origin's IEEPA rate (2025-09-10), an item of CN goods (30%) and MX goods (25%) pays each rate
+    on the value of its lines of that rate, rounded once per rate: CN $0.10 x 30% = $0.03 (per line it was
+    2 x $0.02) and MX $0.20 x 25% = $0.05 (per line 2 x $0.03): $0.08, where the per-line sum was $0.10."""
+    common = {**BASE_LINE, "package_id": "M1", "mode": "postal", "arrival_date": "2025-09-10"}
+    lines = [
+        {**common, "line_no": "1", "country_of_origin": "CN", "declared_value": "0.05"},
+        {**common, "line_no": "2", "country_of_origin": "MX", "declared_value": "0.10"},
+        {**common, "line_no": "3", "country_of_origin": "CN", "declared_value": "0.05"},
+        {**common, "line_no": "4", "country_of_origin": "MX", "declared_value": "0.10"},
+    ]
+    result = screening.screen(pl.DataFrame(lines), rules=us_pack)
+    assert result.packages.select("duty_status", "duty_usd").row(0) == ("assessed", Decimal("0.08"))
+    postal = result.components.filter(pl.col("component") == "postal_ad_valorem")
+    assert postal.select("line_no", "measure_id", "base_usd", "rate", "amount_usd").rows() == [
+        (None, "postal-all-ieepa-rate", Decimal("0.20"), Decimal("0.25"), Decimal("0.05")),
+        (None, "postal-all-ieepa-rate", Decimal("0.10"), Decimal("0.30"), Decimal("0.03")),
+    ]
+    assert result.lines["duty_status"].to_list() == ["charged-per-item"] * 4

@@ -728,6 +728,7 @@ WORKING_NAMES = (
     "rate_ad_valorem",
     "postal_rate",
     "postal_per_item",
+    "postal_item_rate",
     "postal_regime_id",
     "in_gap",
     "mfn_applies",
