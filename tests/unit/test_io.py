@@ -684,7 +684,9 @@ def test_a_dotted_code_ending_in_zeros_is_the_code_it_writes(pack: RulePack) -> 
     float's text; a dotted code keeps its digits."""
     written = ["9503.00", "610910.00", "6109.10.0", "90121.0"]
     result = screen(manifest(4, hts_code=written), pack)
-    assert result.rejects["message"].to_list() == ["hts_code 6109.10.0 must have 6, 8 or 10 digits (dots allowed)"]
+    assert result.rejects["message"].to_list() == [
+        "hts_code 6109.10.0 must have 6, 8 or 10 digits (dots allowed)"
+    ]
     assert result.lines["hts_code"].to_list() == ["950300", "61091000", "090121"]
 
 
