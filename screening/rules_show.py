@@ -418,6 +418,11 @@ def _origin_ok(rule: Suspension, origin: str | None) -> bool:
     return origin is None or (named and origin not in rule.origins_exclude)
 
 
+def _usmca_parties(pack: RulePack) -> list[str]:
+    """The origins whose goods a USMCA claim can concern."""
+    return list(pack.tariff.usmca.parties) if pack.tariff.usmca is not None else []
+
+
 def _usmca_goods(pack: RulePack) -> str:
     parties = pack.tariff.usmca.parties if pack.tariff.usmca is not None else ()
     return f"{'/'.join(parties)} goods" if parties else "goods of a party (the pack names none)"
@@ -476,13 +481,14 @@ def _measures(
                 }
             )
             .join(pl.LazyFrame({"mode": modes}), how="cross")
-            .with_columns(
-                arrival_date=pl.lit(day, dtype=pl.Date()),
-                hts_digits=pl.lit(hts_digits_of(hts)),
-                **{USMCA_CLAIMED: pl.lit(False)},
-            )
+            .join(pl.LazyFrame({USMCA_CLAIMED: [False, True]}), how="cross")
+            # A claim counts only on the goods of a USMCA party (as a run reads usmca_claim).
+            .filter(~pl.col(USMCA_CLAIMED) | pl.col("country_of_origin").is_in(_usmca_parties(pack)))
+            .with_columns(arrival_date=pl.lit(day, dtype=pl.Date()), hts_digits=pl.lit(hts_digits_of(hts)))
         )
-        charged = pl.col("exemption").is_null()
+        # What applies to the goods unclaimed; a claim under USMCA only says where it lifts an exemption.
+        claimed = pl.col(USMCA_CLAIMED)
+        charged = pl.col("exemption").is_null() & ~claimed
         applied = (
             measures_for_keys(
                 key, resolved.measures, resolved.measure_scope, resolved.tariff, exemptions=True
@@ -490,9 +496,11 @@ def _measures(
             .group_by("measure_id")
             .agg(
                 charged.any().alias("charged"),
+                (pl.col("exemption").is_null() & claimed).any().alias("charged_if_claimed"),
                 pl.col("undetermined").filter(charged).all(),
-                pl.col("exemption").drop_nulls().unique().sort().first(),
+                pl.col("exemption").filter(~claimed).drop_nulls().unique().sort().first(),
             )
+            .filter(pl.col("charged") | pl.col("exemption").is_not_null())
             .collect()
         )
         wanted = set(applied["measure_id"].to_list())
@@ -501,8 +509,10 @@ def _measures(
         # Section 122 surcharge): listed, saying so.
         exempt_here = {
             row["measure_id"]: row["exemption"].removeprefix(EXEMPTION_PREFIX).strip()
+            + (", unless the goods are claimed under USMCA (the claim spares them that duty)"
+               if row["charged_if_claimed"] else "")
             for row in applied.filter(~pl.col("charged")).iter_rows(named=True)
-        }
+        }  # fmt: skip
     else:
         wanted = {r.id for r in rules.values() if _concerns(r, origin, mode)}
     listed = [rules[rid] for rid in sorted(wanted) if rid in rules]

@@ -1437,9 +1437,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         entry: dict[str, Any] = {
             "id": mid, "component": "s232", "heading": heading, "origins": origins, "hts_include_file": scope,
             "rate": rate, "base": base_kind, "stacking_group": group, "priority": prio,
-            "not_with": ["s232_autos"] if D(start) >= STACKING_REVISED else ["s232_autos", BORDER_GROUP],
+            "not_with": ["s232_autos", BORDER_GROUP] if end <= STACKING_REVISED else ["s232_autos"],
             "effective_from": D(start), "effective_to": end, "effective_time": "12:01 a.m. EDT",
-            "confidence": conf, "note": note if D(start) >= STACKING_REVISED else note + before_revision_note,
+            "confidence": conf, "note": note + before_revision_note if end <= STACKING_REVISED else note,
             "citation": cite(instrument, steel_url, alu_sources, f"heading {heading}; HTSUS subchapter III U.S. notes 16 and 19"),
         }  # fmt: skip
         measures.append(entry)

@@ -31,7 +31,11 @@ def hts_code_of_numbers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         digits = pl.when(whole).then(code).cast(pl.Int64(), strict=False).cast(pl.String())
         return pl.when(whole).then(_leading_zero_back(digits)).otherwise(code.cast(pl.String()))
     text = code.cast(pl.String())  # an integer's digits, a decimal's exact text (``90121.00``)
-    digits = text.str.extract(r"^([0-9]+)(?:\.0+)?$", 1)
+    if dtype.is_integer():
+        return _leading_zero_back(text)
+    # A decimal's whole number of 5 to 10 digits is a code as an integer's is; a shorter one is a dotted code
+    # written as a decimal (``9503.00``, heading 9503 subheading .00), read as written.
+    digits = text.str.extract(r"^([0-9]{5,10})(?:\.0+)?$", 1)
     return pl.when(digits.is_not_null()).then(_leading_zero_back(digits)).otherwise(text)
 
 

@@ -98,7 +98,7 @@ def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     :data:`NAME_LIKE_FORMS`, as initials come first: ``A.G. Smith``). A form in the middle is no form of the
     name's owner (``Nguyen Co Trading`` is read as no company), and a lone :data:`NAME_LIKE_FORMS` word counts
     only when written with a dot (``Trading Co.``, not ``Wang Ao``, ``Maria de Sá``, ``Nguyen Van Co``) or, for
-    S.p.A., as ``SpA``. A surname, a comma and dotted initials (``Smith, A.G.``, ``Sharma, K.K.``) are a person."""
+    S.p.A., as ``SpA``."""
     words = sorted(normalised_words(legal_suffixes), key=lambda w: (-len(w), w))
     if not words:
         return pl.when(pl.lit(False)).then(name.cast(pl.String()))  # null, a row per name
@@ -111,10 +111,8 @@ def legal_form(name: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
     last_word = written.str.extract(r"([\p{L}\p{N}.]+)[^\p{L}\p{N}]*$")
     # ``SpA`` in its own mixed case is the abbreviation of S.p.A. (no person's name is written so).
     dotted = last_word.str.contains(".", literal=True) | (last_word == "SpA")
-    # ``Sharma, K.K.``, ``Smith, A.G.``: a surname, a comma and dotted initials name a person.
-    surname_initials = written.str.contains(r"^\s*[\p{L}'’-]+\s*,\s*(?:\p{L}\.\s*)+$")
     return pl.coalesce(
-        pl.when((~last.is_in(name_like) | dotted) & ~surname_initials).then(last),
+        pl.when(~last.is_in(name_like) | dotted).then(last),
         # A leading run of single letters is initials (``S. A. Rahman``), whatever forms they spell.
         pl.when(
             ~first.is_in(name_like) & (first.str.len_chars() > 2) & ~first.str.contains(r"^\p{L}( \p{L})*$")

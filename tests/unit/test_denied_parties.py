@@ -830,11 +830,12 @@ def test_a_legal_form_is_read_where_a_name_ends_or_begins_and_a_name_like_one_on
         "Xinda Ltd Shenzhen Branch": None,  # a form in the middle is not read
         "Ferrari SpA": "SPA",  # S.p.A. in its own mixed case
         "Terme Spa": None,
-        "Smith, A.G.": None,  # a surname and dotted initials
-        "Sharma, K.K.": None,
-        "Sharma, K. K.": None,
+        # A surname and dotted initials cannot be told from a one-word company and its dotted form: a form.
+        "Smith, A.G.": "AG",
+        "Inditex, S.A.": "SA",
+        "Ferrari, S.p.A.": "SPA",
         "Sony, K.K. Trading": None,
-        "Siemens, AG": "AG",  # undotted: the form
+        "Siemens, AG": "AG",
         "Toyota Tsusho K.K.": "KK",
         "": None,
         None: None,

@@ -687,7 +687,15 @@ def test_a_dotted_code_ending_in_zeros_is_the_code_it_writes(pack: RulePack) -> 
     assert result.rejects["message"].to_list() == [
         "hts_code 6109.10.0 must have 6, 8 or 10 digits (dots allowed)"
     ]
-    assert result.lines["hts_code"].to_list() == ["950300", "61091000", "090121"]
+    assert result.lines["hts_code"].to_list() == ["9503.00", "610910.00", "090121"]
+    # A decimal column: a whole number of 5 to 10 digits is a code (90121.00: 090121), a shorter one is a
+    # dotted code (9503.00, 8471.3000), as text.
+    decimals = manifest(3).with_columns(
+        pl.Series("hts_code", ["9503.00", "90121.00", "8471.30"]).cast(pl.Decimal(12, 4))
+    )
+    read = screen(decimals, pack)
+    assert read.rejects.is_empty()
+    assert read.lines["hts_code"].to_list() == ["9503.0000", "090121", "8471.3000"]
 
 
 def test_hts_codes_a_number_cannot_be_are_still_invalid(pack: RulePack) -> None:
