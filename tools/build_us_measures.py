@@ -917,9 +917,12 @@ def build_fentanyl() -> tuple[list, list]:
                 "manifest and are charged the ordinary rate. Energy and potash at 10% (9903.01.13/.15) are the "
                 "gap gap-ieepa-ca-energy-potash. "
             )
-            instrument = "Executive Orders 14193 and 14226 (CA), as amended 2025-07-31; CSMS 65798609"
-            sources = ["S116", "S117", "S37b", "S10"]
-            url = ca_url
+            if rate == "0.35":
+                instrument = "Executive Orders 14193 and 14226 (CA), as amended 2025-07-31; CSMS 65798609"
+                sources, url = ["S116", "S117", "S37b", "S10"], ca_url
+            else:  # the 25% of 2025-03-04 (DOMAIN.md 1: EO 14226, signed 2025-03-02) [S10][S117]
+                instrument = "Executive Orders 14193 and 14226 (CA; EO 14226 signed 2025-03-02, in force 2025-03-04)"
+                sources, url = ["S10", "S117", "S37b"], mx_url
         else:
             what = (
                 "Mexico: 25% from 2025-03-04 (EO 14194 as amended by EO 14227), unchanged to the end (90-day "
@@ -987,6 +990,8 @@ def build_fentanyl() -> tuple[list, list]:
 # Section 232 (steel, aluminum, copper, autos, wood) and the programs kept as gaps
 # --------------------------------------------------------------------------------------------------------
 
+#: DOMAIN.md's source for the 25% of 2025-03-12 (S104; S232_URL, S96, is the 50% of 2025-06-04).
+S232_25_URL = "https://www.thompsonhinesmartrade.com/category/section-232-investigations/page/2/"
 S232_URL = "https://www.strtrade.com/trade-news-resources/str-trade-report/trade-report/june/section-232-tariffs-on-steel-and-aluminum-doubled-to-50-percent"
 METALS_INSTRUMENT = "Proclamations 9704/9705 (2018) as amended by Proclamations 10895/10896 (2025-02-10, eff. 2025-03-12) and 10947 (2025-06-03, eff. 2025-06-04)"
 
@@ -1440,7 +1445,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "not_with": ["s232_autos", BORDER_GROUP] if end <= STACKING_REVISED else ["s232_autos"],
             "effective_from": D(start), "effective_to": end, "effective_time": "12:01 a.m. EDT",
             "confidence": conf, "note": note + before_revision_note if end <= STACKING_REVISED else note,
-            "citation": cite(instrument, steel_url, alu_sources, f"heading {heading}; HTSUS subchapter III U.S. notes 16 and 19"),
+            "citation": cite(instrument, steel_url if end > STACKING_REVISED else S232_25_URL, alu_sources, f"heading {heading}; HTSUS subchapter III U.S. notes 16 and 19"),
         }  # fmt: skip
         measures.append(entry)
 
@@ -1523,7 +1528,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
                 name,
                 "metal_content",
                 ["*"],
-                METALS_INSTRUMENT + "; BIS inclusions 90 FR (FR Doc 2025-15819, eff. 2025-08-18)",
+                METALS_INSTRUMENT + ("; BIS inclusions 90 FR (FR Doc 2025-15819, eff. 2025-08-18)" if end > STACKING_REVISED else ""),
                 f"Derivative aluminum articles of heading {heading} (Yale derivative list; rows dated 2025-08-18 are the BIS inclusions). "
                 + content_note
                 + period_note,
