@@ -1024,12 +1024,15 @@ def _measure_rate() -> pl.Expr:
 
 
 def _measure_base_cents() -> pl.Expr:
-    """Full value, or the metal content share of it (full value when the share is not given)."""
+    """Full value, the metal content share of it, or (a gap's) the rest of it: the non-metal content (full
+    value when the share is not given)."""
     share = pl.col("metal_content_share").cast(pl.Decimal(18, 6))
     metal = pl.when(share.is_not_null()).then(apply_rate_half_up(pl.col("value_usd_cents"), share))
     return (
         pl.when(pl.col("base") == "metal_content")
         .then(metal.otherwise(pl.col("value_usd_cents")))
+        .when(pl.col("base") == "non_metal_content")
+        .then(pl.col("value_usd_cents") - metal.otherwise(0))
         .otherwise(pl.col("value_usd_cents"))
     )
 

@@ -521,7 +521,7 @@ def test_an_exemption_beside_the_non_metal_gap_is_on_the_metal_content(screen_li
          "metal content only (that group's base); the duty on the non-metal content is not computed (coverage "
          "gap gap-s232-non-metal-content)"),
         ("mfn", "mfn", "7323.93.00", Decimal("1000.00"), Decimal("0.02"), Decimal("20.00"), None),
-        ("s232", "gap-s232-non-metal-content", None, Decimal("1000.00"), None, None,
+        ("s232", "gap-s232-non-metal-content", None, Decimal("600.00"), None, None,
          "stands for the duties owed on the non-metal content (value x (1 - metal content share)), not "
          "computed: ieepa-reciprocal-baseline (shown exempt on the metal content)"),
         ("s232", "s232-steel-derivatives-ch73-50", "9903.81.89", Decimal("400.00"), Decimal("0.5"),
