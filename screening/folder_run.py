@@ -26,6 +26,7 @@ from screening.io.sorting import write_sorted
 from screening.io.writers import (
     OutputFormat,
     discard,
+    output_lock,
     publish,
     refused_when_full,
     staging_dir,
@@ -85,6 +86,10 @@ def screen_to_folder(
     whole day's totals: the outputs are the same whatever the part size, and memory follows the part.
     The folder afterwards holds the complete new set (the same data ``screen(...).write(out)``
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
+
+    Raises:
+        UsageError: another run is writing ``out`` (:func:`~screening.io.writers.output_lock`), or it cannot
+            be replaced or written.
     """
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
@@ -92,15 +97,17 @@ def screen_to_folder(
         raise UsageError(f"part_lines must be a whole number of at least 1, not {part_lines!r}")
     inputs = run_inputs(source, **options)
     target = Path(out)
-    staging = staging_dir(target, [source.path for source in inputs.sources if source.path is not None])
-    try:
-        with refused_when_full(target, "the output folder"):
-            summary = _screen_in_parts(inputs, staging, fmt, part_lines)
-            write_json(summary, staging / "summary.json")
-            publish(staging, target)
-    except BaseException:
-        discard(staging)
-        raise
+    read = [source.path for source in inputs.sources if source.path is not None]
+    with output_lock(target, read):
+        staging = staging_dir(target, read)
+        try:
+            with refused_when_full(target, "the output folder"):
+                summary = _screen_in_parts(inputs, staging, fmt, part_lines)
+                write_json(summary, staging / "summary.json")
+                publish(staging, target)
+        except BaseException:
+            discard(staging)
+            raise
     return summary, time.perf_counter() - inputs.started
 
 

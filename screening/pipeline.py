@@ -30,7 +30,7 @@ from screening.io.digests import history_digest
 from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
-from screening.io.sources import SUFFIXES, Source, open_sources
+from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
 from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary, summed_components
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
@@ -1069,9 +1069,13 @@ def _unreadable(
 def read_error(exc: BaseException, path: Path | None = None) -> str:
     """What went wrong reading a file (at ``path``; None: data in memory), without quoting its content (it
     may hold names and addresses)."""
+    kind = SUFFIXES.get(path.suffix.lower()) if path is not None else None
+    if kind == "ndjson" and path is not None:
+        with contextlib.suppress(OSError):  # unreadable now: worded below
+            if (fault := ndjson_fault(path)) is not None:
+                return fault
     if not isinstance(exc, pl.exceptions.ComputeError):
         return type(exc).__name__
-    kind = SUFFIXES.get(path.suffix.lower()) if path is not None else None
     if kind == "parquet":
         return "damaged data (not a valid Parquet file, or a corrupted page)"
     if kind == "ipc":

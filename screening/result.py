@@ -21,6 +21,7 @@ from screening.io.writers import (
     OUTPUTS,
     OutputFormat,
     discard,
+    output_lock,
     publish,
     refused_when_full,
     staging_dir,
@@ -110,21 +111,26 @@ class Result:
         """Write every output and ``summary.json`` into folder ``out``, atomically.
 
         The folder afterwards holds the complete new set; on failure it keeps the previous one.
+
+        Raises:
+            UsageError: ``fmt`` is unknown, ``out`` cannot be replaced or written, or another run is writing
+                it (:func:`~screening.io.writers.output_lock`).
         """
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
         # The files the run read (those with a digest): a run never replaces one of its inputs.
         read = [Path(entry["source"]) for entry in self.summary.get("inputs", ()) if "sha256" in entry]
-        staging = staging_dir(target, read)
-        try:
-            with refused_when_full(target, "the output folder"):
-                write_frames(self.frames(), staging, fmt)
-                write_json(self.summary, staging / "summary.json")
-                publish(staging, target)
-        except BaseException:
-            discard(staging)
-            raise
+        with output_lock(target, read):
+            staging = staging_dir(target, read)
+            try:
+                with refused_when_full(target, "the output folder"):
+                    write_frames(self.frames(), staging, fmt)
+                    write_json(self.summary, staging / "summary.json")
+                    publish(staging, target)
+            except BaseException:
+                discard(staging)
+                raise
         return target
 
 

@@ -48,7 +48,7 @@ from screening.io.sources import (
 )
 from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
 from screening.io.streaming_output import StreamingOutput
-from screening.io.writers import OUTPUTS, refused_when_full
+from screening.io.writers import OUTPUTS, output_lock, refused_when_full
 from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
@@ -172,7 +172,7 @@ class Screener:
             first_row = _row_number(first_row)
         if isinstance(batch, str | Path):
             label = source or str(batch)
-            data = _read_one_file(Path(batch))
+            data = _read_one_file(Path(batch), self.mapping)
             first_row = 1 if first_row is None else first_row  # rows of the file
             return self._screen_rows(data, label, first_row, from_csv=is_csv(Path(batch)), started=started)
         label = source or self.label
@@ -472,7 +472,7 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
     try:
         if is_ipc_stream(path):
             # A stream cannot be sliced, nor held whole: its record batches are regrouped as they come.
-            columns = schema_frame(path)
+            columns = schema_frame(path, mapping)
             require_columns(Source(label, path, with_lineage(mapping.apply(columns, label=label), label)))
             read = 0
             for batch in ipc_stream_batches(path, batch_size):
@@ -481,7 +481,7 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
             if not read:
                 yield columns.collect()
             return
-        scan = scan_file(path)
+        scan = scan_file(path, mapping)
         require_columns(Source(label, path, with_lineage(mapping.apply(scan, label=label), label)))
         if SUFFIXES.get(path.suffix.lower()) in _SLICED_FORMATS:
             # Read batch by batch: polars' batch reader reads ahead, and held about 0.7 GB of a 4M-line
@@ -557,13 +557,14 @@ def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
     return ids
 
 
-def _read_one_file(path: Path) -> pl.DataFrame:
-    """The rows of one manifest file, as read (a batch for :meth:`Screener.screen`)."""
+def _read_one_file(path: Path, mapping: ColumnMapping) -> pl.DataFrame:
+    """The rows of one manifest file, as read (a batch for :meth:`Screener.screen`, whose ``mapping`` then
+    applies)."""
     files = expand_paths([path])
     if len(files) != 1:
         raise UsageError(f"{path}: a batch is one file; screen the {len(files)} files one by one")
     try:
-        return scan_file(files[0]).collect()
+        return scan_file(files[0], mapping).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, files[0])}") from exc
 
@@ -584,7 +585,9 @@ def _passthrough_schema(
     types = earlier
     for path in paths:
         try:
-            schema = decoded_text(mapping.apply(schema_frame(path), label=str(path))).collect_schema()
+            schema = decoded_text(
+                mapping.apply(schema_frame(path, mapping), label=str(path))
+            ).collect_schema()
         except (pl.exceptions.PolarsError, OSError, pa.ArrowException):
             continue  # reading its batches names the file and what is wrong with it
         # Refused before any batch, as the whole-day run refuses them: types that do not stack exactly.
@@ -767,7 +770,11 @@ def _screen_files(
     paths = expand_paths(list(specs))
     digests = _refuse_files_screened(paths, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping, screener._extra_types)
-    with refused_when_full(Path(out), "the output folder"), StreamingOutput(out, OUTPUTS, paths) as output:
+    with (
+        output_lock(Path(out), paths),
+        refused_when_full(Path(out), "the output folder"),
+        StreamingOutput(out, OUTPUTS, paths) as output,
+    ):
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame()))
             row = 1

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.headers import shown_headers
+from screening.rulepack.loader import byte_order_mark_hint
 from screening.schema import MANIFEST, ZERO_PADDED
 
 
@@ -74,7 +75,11 @@ class ColumnMapping(BaseModel):
                 return cls.model_validate(tomllib.load(handle))
         except FileNotFoundError as exc:
             raise UsageError(f"{path}: mapping file not found") from exc
-        except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        except tomllib.TOMLDecodeError as exc:
+            raise UsageError(
+                f"{path}: invalid column mapping: {exc}{byte_order_mark_hint(Path(path))}"
+            ) from exc
+        except ValidationError as exc:
             raise UsageError(f"{path}: invalid column mapping: {exc}") from exc
         except UnicodeDecodeError as exc:
             raise UsageError(

@@ -15,10 +15,12 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import glob
+import gzip
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import zlib
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -89,12 +91,17 @@ def _first_reached(files: Sequence[Path], seen: set[Path]) -> list[Path]:
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    """The manifest files of a folder (by suffix), sorted by name.
+    """The manifest files of a folder (by suffix), sorted by name; hidden files (``.name``: the ``._name.csv``
+    resource forks macOS copies leave, editors' swap files) are left out, as a glob's ``*`` leaves them.
 
     Raises:
         InputSchemaError: the folder holds none.
     """
-    found = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+    found = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.is_file()
+    )
     if not found:
         raise InputSchemaError(str(folder), f"folder holds no manifest files ({', '.join(sorted(SUFFIXES))})")
     return found
@@ -129,8 +136,10 @@ def _named_files(specs: Sequence[str | Path]) -> list[Path]:
     return files
 
 
-def scan_file(path: Path) -> pl.LazyFrame:
-    """A lazy scan of one file, chosen by suffix; CSV columns are read as text (validation types them)."""
+def scan_file(path: Path, mapping: ColumnMapping | None = None) -> pl.LazyFrame:
+    """A lazy scan of one file, chosen by suffix; CSV columns are read as text (validation types them), as are
+    NDJSON columns that become canonical ones (under ``mapping``) where a record holds an object or array
+    (:func:`_scan_ndjson`)."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputSchemaError(
@@ -144,7 +153,7 @@ def scan_file(path: Path) -> pl.LazyFrame:
         if kind == "ipc":
             return _as_dates(_scan_ipc(path), days)
         if kind == "ndjson":
-            return _scan_ndjson(path)
+            return _scan_ndjson(path, {*MANIFEST, *(mapping.columns.values() if mapping is not None else ())})
         return scan_csv(path, "\t" if kind == "tsv" else ",")
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputSchemaError(str(path), f"cannot be read: {_first_line(exc)}") from exc
@@ -153,39 +162,112 @@ def scan_file(path: Path) -> pl.LazyFrame:
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-def _scan_ndjson(path: Path) -> pl.LazyFrame:
+def _scan_ndjson(path: Path, canonical: Collection[str]) -> pl.LazyFrame:
     """An NDJSON file, scanned lazily; one that starts with a UTF-8 byte-order mark (which polars' reader
-    refuses) is read into memory without it; one without a record is an empty manifest."""
+    refuses) is read into memory without it; one without a record is an empty manifest.
+
+    A column of ``canonical`` (the headers that become canonical columns) that polars types as an object or
+    array, because a record holds one where a number or text belongs (``"quantity": {"value": 2}``), is read
+    as text: each record's value as its JSON text, as polars reads a column of numbers and text. The validator
+    then rejects the records whose value is no number (or date, or code), not the whole file.
+    """
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
     if len(head) < 1 << 16 and not head.removeprefix(_UTF8_BOM).strip():
         # No record at all (a quiet hour's file): no rows, as a header-only CSV has none.
         return pl.LazyFrame(schema=dict.fromkeys(REQUIRED_COLUMNS, pl.String()))
-    if head.startswith(_UTF8_BOM):
-        return pl.scan_ndjson(io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :]), infer_schema_length=None)
-    # The name escaped: polars takes it for a glob pattern (``hour[09].ndjson`` would read ``hour9.ndjson``).
-    return pl.scan_ndjson(glob.escape(str(path)), infer_schema_length=None)
+
+    def scan(texts: Sequence[str] = ()) -> pl.LazyFrame:
+        overrides = dict.fromkeys(texts, pl.String())
+        if head.startswith(_UTF8_BOM):
+            data = io.BytesIO(path.read_bytes()[len(_UTF8_BOM) :])
+            return pl.scan_ndjson(data, infer_schema_length=None, schema_overrides=overrides)
+        # The name escaped: polars takes it for a glob pattern (``hour[09].ndjson`` would read ``hour9.ndjson``).
+        return pl.scan_ndjson(glob.escape(str(path)), infer_schema_length=None, schema_overrides=overrides)
+
+    frame = scan()
+    try:
+        schema = frame.collect_schema()  # polars keeps it: the later reads of the frame do not infer it again
+    except (pl.exceptions.PolarsError, OSError):
+        return frame  # refused where the schema is read, naming the record (:func:`ndjson_fault`)
+    nested = [name for name, dtype in schema.items() if name in canonical and _nested(dtype)]
+    return scan(nested) if nested else frame
+
+
+def _nested(dtype: PolarsDataType) -> bool:
+    return isinstance(dtype, pl.List | pl.Array | pl.Struct)
 
 
 def ndjson_fault(path: Path) -> str | None:
-    """Where an NDJSON file that polars cannot read goes wrong: its first record that is not a JSON object,
-    by record number (blank lines not counted, as in ``rejects.row``) and line. Read only once the file
-    has failed, to name the record; None when every record parses."""
+    """Where an NDJSON file that polars cannot read goes wrong, by record number (blank lines not counted, as in
+    ``rejects.row``) and line: its first record that is not a JSON object, or that holds a value of a kind polars
+    cannot put in one column with the values of that key before it (an object after numbers, an array after an
+    object, 1 after true; text after anything, or anything after text, makes a text column). Read only once the
+    file has failed, to name the record; None when no record is at fault.
+
+    Raises:
+        InputSchemaError: the file is compressed, and its compressed data are cut short.
+    """
     record = 0
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
+    #: Per key, the kind of column its values so far make, and the record that made it so.
+    columns: dict[str, tuple[str, int]] = {}
+    for number, text in enumerate(_ndjson_lines(path), start=1):
+        if not text.strip():
+            continue
+        record += 1
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return (
+                f"record {record:,} (line {number:,}) is not valid JSON: {exc.msg} at character {exc.colno}"
+            )
+        except RecursionError:
+            return (
+                f"record {record:,} (line {number:,}) is not valid JSON: arrays or objects nested too deeply"
+            )
+        if not isinstance(parsed, dict):
+            return f"record {record:,} (line {number:,}) is a JSON {type(parsed).__name__}, not an object"
+        for key, value in parsed.items():
+            kind = _json_kind(value)
+            if kind is None:
                 continue
-            record += 1
-            try:
-                parsed = json.loads(text)
-            except json.JSONDecodeError as exc:
-                return f"record {record:,} (line {number:,}) is not valid JSON: {exc.msg} at character {exc.colno}"
-            except RecursionError:
-                return f"record {record:,} (line {number:,}) is not valid JSON: arrays or objects nested too deeply"
-            if not isinstance(parsed, dict):
-                return f"record {record:,} (line {number:,}) is a JSON {type(parsed).__name__}, not an object"
+            column, since = columns.setdefault(key, (kind, record))
+            if column in (kind, "text"):
+                continue
+            if kind == "text":
+                columns[key] = (kind, record)
+                continue
+            return (
+                f"record {record:,} (line {number:,}): {key!r} holds {kind} where record {since:,} holds {column}; "
+                f"give every record's {key!r} values of one kind (or text)"
+            )
     return None
+
+
+def _json_kind(value: object) -> str | None:
+    """What a parsed JSON value is, in words (None for null)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    if isinstance(value, str):
+        return "text"
+    return "true/false" if isinstance(value, bool) else "a number"
+
+
+def _ndjson_lines(path: Path) -> Iterator[str]:
+    """The lines of an NDJSON file as text (bytes that are not UTF-8 as U+FFFD), decompressed as polars'
+    reader decompresses it (:func:`decompressed`)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if compression(head) is None:
+        with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+            yield from handle
+        return
+    text = decompressed(path.read_bytes(), str(path)).decode("utf-8-sig", errors="replace")
+    yield from io.StringIO(text, newline=None)
 
 
 def _date_columns(schema: pa.Schema | None) -> list[str]:
@@ -381,15 +463,15 @@ def is_ipc_stream(path: Path) -> bool:
         return handle.read(len(_IPC_FILE_MAGIC)) != _IPC_FILE_MAGIC
 
 
-def schema_frame(path: Path) -> pl.LazyFrame:
-    """A frame with the columns of the file at ``path``, for its schema: as :func:`scan_file`, but an IPC
-    stream's schema is read without its rows.
+def schema_frame(path: Path, mapping: ColumnMapping | None = None) -> pl.LazyFrame:
+    """A frame with the columns of the file at ``path``, for its schema: as :func:`scan_file` (under
+    ``mapping``), but an IPC stream's schema is read without its rows.
 
     Raises:
         InputSchemaError: the file cannot be read (an IPC file that is neither an Arrow file nor a stream).
     """
     if not is_ipc_stream(path):
-        return scan_file(path)
+        return scan_file(path, mapping)
     try:
         with pa.ipc.open_stream(path) as reader:
             schema = reader.schema
@@ -510,6 +592,44 @@ class _CsvReader(_IoSource):
 _WELL_FORMED = pl.lit(None, dtype=pl.String()).alias(MALFORMED_COL)
 
 
+#: The compressions polars' CSV and NDJSON readers undo, known by their first bytes as polars knows them
+#: (polars-io ``utils/compression``): gzip (every member), zlib (its four usual headers) and zstd.
+_COMPRESSIONS: Final = (
+    ("gzip", (b"\x1f\x8b",)),
+    ("zlib", (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda")),
+    ("zstd", (b"\x28\xb5\x2f\xfd",)),
+)
+
+
+def compression(data: bytes) -> str | None:
+    """The compression polars' readers find at the start of ``data`` (``gzip``, ``zlib``, ``zstd``), or None."""
+    return next((name for name, magics in _COMPRESSIONS if data.startswith(magics)), None)
+
+
+def decompressed(data: bytes, label: str) -> bytes:
+    """``data`` as polars' CSV and NDJSON readers read them: decompressed where they start as gzip, zlib or
+    zstd data do, else as they are.
+
+    Raises:
+        InputSchemaError: compressed data that are cut short or damaged (naming ``label``).
+    """
+    kind = compression(data)
+    try:
+        if kind == "gzip":
+            return gzip.decompress(data)
+        if kind == "zlib":
+            return zlib.decompress(data)
+        if kind == "zstd":
+            return bytes(pa.CompressedInputStream(pa.BufferReader(data), "zstd").read())
+    except (OSError, EOFError, zlib.error, pa.ArrowException) as exc:
+        raise InputSchemaError(
+            label,
+            f"cannot be read: its {kind}-compressed data are cut short or damaged ({_first_line(exc)}); "
+            "decompress it, or copy it again",
+        ) from exc
+    return data
+
+
 def read_csv_tolerant(data: bytes, names: Sequence[str], separator: str = ",", *, label: str) -> pl.DataFrame:
     """The data rows of CSV ``data`` as text columns ``names`` plus :data:`MALFORMED_COL`, vectorised.
 
@@ -519,14 +639,17 @@ def read_csv_tolerant(data: bytes, names: Sequence[str], separator: str = ",", *
     field is null, missing trailing fields are null and an empty line is a row of nulls. A record with
     more fields than the header keeps its first ``len(names)`` fields and gets a message in
     :data:`MALFORMED_COL`. Bytes that are not UTF-8 become U+FFFD; a line break inside a quoted field
-    reads as a line feed.
+    reads as a line feed. Data compressed with gzip, zlib or zstd are decompressed first, as polars'
+    reader does (:func:`decompressed`).
 
     Records that are plain RFC 4180 with no more fields than the header (almost all, as a rule) are
     handed back to polars' reader; only the others are split here, field by field.
 
     Raises:
-        InputSchemaError: a quoted field is never closed (the rest of the file would be one field).
+        InputSchemaError: a quoted field is never closed (the rest of the file would be one field), or
+            compressed data are cut short.
     """
+    data = decompressed(data, label)
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
@@ -786,7 +909,7 @@ def open_sources(
     for spec in specs:
         if isinstance(spec, str | Path):
             for path in _first_reached(_named_files([spec]), seen):
-                frame = mapping.apply(scan_file(path), label=str(path))
+                frame = mapping.apply(scan_file(path, mapping), label=str(path))
                 sources.append(Source(str(path), path, with_lineage(frame, str(path))))
         else:
             label = f"<memory:{memory_index}>"

@@ -25,6 +25,7 @@ from screening.errors import UsageError
 from screening.io.writers import (
     discard,
     finished,
+    held_lock,
     hidden_name,
     refused_when_full,
     remove_stale_staging,
@@ -105,19 +106,14 @@ def state_lock(path: Path) -> Iterator[None]:
         yield
         return
     real = path.resolve()
-    lock = real.parent / hidden_name(real.name, "lock")
-    with lock.open("a") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise UsageError(
-                f"{path}: another run is using this state (locked); run the batches that share it one after "
-                "another"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    try:
+        handle = held_lock(real.parent / hidden_name(real.name, "lock"))
+    except BlockingIOError as exc:
+        raise UsageError(
+            f"{path}: another run is using this state (locked); run the batches that share it one after another"
+        ) from exc
+    with handle:  # closing it releases the lock
+        yield
 
 
 def _entry(name: str) -> zipfile.ZipInfo:

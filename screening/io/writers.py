@@ -25,12 +25,17 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
 
 from screening.errors import UsageError
 from screening.path_names import non_utf8_name
+
+try:
+    import fcntl
+except ImportError:  # not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -260,6 +265,69 @@ def refuse_inputs_inside(out: Path, inputs: Sequence[Path]) -> None:
             f"{out}: the output folder holds the input {inside[0]}; each run replaces the folder whole: "
             "name another folder"
         )
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, inputs: Sequence[Path] = ()) -> Iterator[None]:
+    """Hold output folder ``out``'s lock while a run writes and publishes its new set: an advisory lock on a
+    ``.<name>.lock`` file beside the folder (never in it), taken once ``out`` is found replaceable
+    (:func:`check_replaceable`) and free of the ``inputs`` (:func:`refuse_inputs_inside`), and removed when the
+    block ends. A file left by a run killed meanwhile is not held: the next run takes it.
+
+    Two runs into one folder each publish a complete set, and the last to finish would replace the other's
+    without a word, although it may have started first (yesterday's manifest over today's): the second run
+    is refused instead. Where file locks are not available (off POSIX), nothing is locked.
+
+    Raises:
+        UsageError: ``out`` cannot be replaced, holds one of ``inputs``, its folder cannot be made, or another
+            run holds its lock.
+    """
+    refuse_inputs_inside(out, inputs)
+    check_replaceable(out.resolve())
+    if fcntl is None:
+        yield
+        return
+    parent = out.resolve().parent
+    lock = parent / hidden_name(out.resolve().name, "lock")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        handle = held_lock(lock)
+    except BlockingIOError as exc:
+        raise UsageError(
+            f"{out}: another run is writing this output folder (locked); let it finish, or name another folder"
+        ) from exc
+    except OSError as exc:
+        raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
+    try:
+        yield
+    finally:
+        # Removed while held: a run that opened this file meanwhile finds it gone once it has the lock, and
+        # takes the lock of the file there now (held_lock), so that two runs never hold two files' locks.
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        handle.close()
+
+
+def held_lock(lock: Path) -> IO[str]:
+    """The open file ``lock`` (made when absent), holding its exclusive advisory lock: closing it releases the
+    lock. A file removed by the run that held it, after this one opened it, is opened again where it is now.
+
+    Raises:
+        BlockingIOError: another process (or another open of the file) holds the lock.
+        OSError: the file cannot be made or opened.
+    """
+    assert fcntl is not None, "file locks are POSIX"
+    while True:
+        handle = lock.open("a")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with contextlib.suppress(FileNotFoundError):
+                if os.path.samestat(os.fstat(handle.fileno()), os.stat(lock)):
+                    return handle
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
 
 
 def staging_dir(out: Path, inputs: Sequence[Path] = ()) -> Path:

@@ -575,6 +575,15 @@ def _pack_files(root: Path) -> list[str]:
     return files
 
 
+def byte_order_mark_hint(file: Path) -> str:
+    """What to add to a TOML file's parse error when the file starts with a UTF-8 byte-order mark, which
+    ``tomllib`` refuses as 'Invalid statement (at line 1, column 1)' (else nothing)."""
+    with contextlib.suppress(OSError), file.open("rb") as handle:
+        if handle.read(3) == b"\xef\xbb\xbf":
+            return " (the file starts with a byte-order mark, as 'UTF-8 with BOM' saves it: save it as UTF-8)"
+    return ""
+
+
 def read_toml(root: Path, name: str) -> dict[str, Any]:
     """Parse one TOML file of the pack, mapping errors to :class:`RulePackError`."""
     file = root / name
@@ -584,11 +593,7 @@ def read_toml(root: Path, name: str) -> dict[str, Any]:
         with file.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        hint = ""
-        with contextlib.suppress(OSError), file.open("rb") as handle:
-            if handle.read(3) == b"\xef\xbb\xbf":
-                hint = " (the file starts with a byte-order mark, as 'UTF-8 with BOM' saves it: save it as UTF-8)"
-        raise RulePackError(str(file), "", f"malformed TOML: {exc}{hint}") from exc
+        raise RulePackError(str(file), "", f"malformed TOML: {exc}{byte_order_mark_hint(file)}") from exc
     except UnicodeDecodeError as exc:
         raise RulePackError(str(file), "", f"not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
     except RecursionError as exc:

@@ -12,6 +12,7 @@ A case the engine gets wrong carries ``bug=``: its test states the right behavio
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import os
 import shutil
@@ -108,6 +109,35 @@ def write_bytes(name: str, data: bytes) -> Callable[[Path], Path]:
     def build(tmp: Path) -> Path:
         path = tmp / name
         path.write_bytes(data)
+        return path
+
+    return build
+
+
+def compressed(compress: Callable[[bytes], bytes], build: Callable[[Path], Path]) -> Callable[[Path], Path]:
+    """The file ``build`` writes, compressed in place (its name kept)."""
+
+    def build_compressed(tmp: Path) -> Path:
+        path = build(tmp)
+        path.write_bytes(compress(path.read_bytes()))
+        return path
+
+    return build_compressed
+
+
+def _ndjson(
+    name: str, *, second: str | None = None, third: str | None = None, bom: bool = False
+) -> Callable[[Path], Path]:
+    """Three valid records as NDJSON, with the second (and third) replaced by the text given."""
+
+    def build(tmp: Path) -> Path:
+        records = [json.dumps(row) for row in base_frame().to_dicts()]
+        if second is not None:
+            records[1] = second
+        if third is not None:
+            records.insert(2, third)
+        path = tmp / name
+        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(records) + "\n").encode())
         return path
 
     return build
@@ -238,6 +268,7 @@ def accepted_case(
     )
 
 
+_QUANTITY = {"value": 2, "unit": "pcs"}
 _FORMULAS = {
     "description": '=HYPERLINK("http://example.invalid","click")',
     "consignee_name": "+cmd|' /C calc'!A0",
@@ -596,6 +627,42 @@ ROW_CASES: tuple[RowCase, ...] = (
         check=line_value("description", 'cotton 12" shirt'),
     ),
     RowCase(
+        "gzip_csv_ragged_row",
+        "a gzip-compressed CSV named .csv with a row of 2 fields more than the header (the tolerant reader "
+        "parsed the compressed bytes: every row lost to a few garbage rows)",
+        compressed(
+            gzip.compress, write_csv("gzip_csv_ragged_row.csv", three(raw_line(package_id="P2") + ",x,y"))
+        ),
+        3,
+        ((2, None, MALFORMED_ROW),),
+    ),
+    RowCase(
+        "zstd_csv_stray_quote",
+        'a zstd-compressed CSV named .csv with a bare quote inside an unquoted field (cotton 12" shirt)',
+        compressed(
+            lambda data: bytes(pa.Codec("zstd").compress(data, asbytes=True)),
+            write_csv(
+                "zstd_csv_stray_quote.csv", three(raw_line(package_id="P2", description='cotton 12" shirt'))
+            ),
+        ),
+        3,
+        check=line_value("description", 'cotton 12" shirt'),
+    ),
+    RowCase(
+        "ndjson_object_for_a_number",
+        'an NDJSON record whose quantity is a JSON object ({"value": 2, "unit": "pcs"}) where the others give a '
+        "number: the whole file was refused (exit 3), naming no record",
+        write_bytes(
+            "object_quantity.ndjson",
+            "".join(
+                json.dumps({**row, "quantity": _QUANTITY if row["package_id"] == "P2" else 1}) + "\n"
+                for row in base_frame().to_dicts()
+            ).encode(),
+        ),
+        3,
+        ((2, "quantity", RejectCode.INVALID_NUMBER),),
+    ),
+    RowCase(
         "header_only",
         "a header and no rows",
         write_csv("header_only.csv", []),
@@ -769,24 +836,6 @@ def _arrow_file_with_repeated_column(tmp: Path) -> Path:
     return path
 
 
-def _ndjson(
-    name: str, *, second: str | None = None, third: str | None = None, bom: bool = False
-) -> Callable[[Path], Path]:
-    """Three valid records as NDJSON, with the second (and third) replaced by the text given."""
-
-    def build(tmp: Path) -> Path:
-        records = [json.dumps(row) for row in base_frame().to_dicts()]
-        if second is not None:
-            records[1] = second
-        if third is not None:
-            records.insert(2, third)
-        path = tmp / name
-        path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + ("\n".join(records) + "\n").encode())
-        return path
-
-    return build
-
-
 def _file_in_the_way(tmp: Path) -> Path:
     blocker = tmp / "blocker.txt"
     blocker.write_text("not a folder\n")
@@ -804,6 +853,15 @@ def _empty_folder(tmp: Path) -> Path:
     folder = tmp / "empty_dir"
     folder.mkdir()
     return folder
+
+
+def _folder_with_appledouble_file(tmp: Path) -> list[str]:
+    """A folder copied from macOS: a valid CSV beside its AppleDouble file ``._valid.csv`` (a resource fork)."""
+    folder = tmp / "incoming"
+    folder.mkdir()
+    _VALID_CSV(folder)
+    (folder / "._valid.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02")
+    return [str(folder)]
 
 
 def _manifest_in_its_folder(tmp: Path) -> list[str]:
@@ -977,9 +1035,41 @@ FILE_CASES: tuple[FileCase, ...] = (
         named("list.ndjson", "record 2 (line 3) is a JSON list, not an object"),
     ),
     FileCase(
+        "ndjson_extra_column_number_and_object",
+        "an NDJSON file whose extra column 'ref' holds numbers, then an object in record 3 (polars' 'SchemaError', "
+        "naming no record)",
+        one(
+            _ndjson(
+                "mixed.ndjson",
+                second=json.dumps({**LINE, "ref": 7}),
+                third=json.dumps({**LINE, "ref": {"a": 1}}),
+            )
+        ),
+        3,
+        named("mixed.ndjson", "record 3 (line 3)", "'ref' holds a JSON object", "record 2 holds a number"),
+    ),
+    FileCase(
         "ndjson_with_byte_order_mark",
         "an NDJSON file that starts with a UTF-8 byte-order mark (polars' reader refused it)",
         one(_ndjson("bom.ndjson", bom=True)),
+        0,
+    ),
+    FileCase(
+        "mapping_with_byte_order_mark",
+        "a --mapping file saved as 'UTF-8 with BOM' (it said only 'Invalid statement (at line 1, column 1)')",
+        lambda tmp: [
+            str(_VALID_CSV(tmp)),
+            "--mapping",
+            str(write_bytes("mapping.toml", b'\xef\xbb\xbf[defaults]\ncarrier = "DHL"\n')(tmp)),
+        ],
+        2,
+        named("mapping.toml", "byte-order mark", "save it as UTF-8"),
+    ),
+    FileCase(
+        "folder_with_appledouble_file",
+        "a folder copied from macOS: a valid CSV beside its hidden AppleDouble file ._valid.csv (read as a "
+        "manifest, it failed the run)",
+        _folder_with_appledouble_file,
         0,
     ),
     FileCase(

@@ -8,10 +8,14 @@ an unquoted field is a literal character.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -283,3 +287,61 @@ def test_a_row_missing_only_its_package_id_is_not_called_blank(
     path = write(tmp_path / "m.csv", [csv_line(package_id="")])
     result = screening.screen(path, rules=us_pack)
     assert result.rejects["message"].to_list() == ["package_id is required but empty"]
+
+
+# --- Compressed files: polars' reader decompresses them, and so must the tolerant one ------------------------
+
+
+def _zstd(data: bytes) -> bytes:
+    return bytes(pa.Codec("zstd").compress(data, asbytes=True))
+
+
+def _two_gzip_members(data: bytes) -> bytes:
+    cut = data.index(b"\n") + 1
+    return gzip.compress(data[:cut]) + gzip.compress(data[cut:])
+
+
+_COMPRESSIONS = [gzip.compress, zlib.compress, _zstd, _two_gzip_members]
+
+
+@pytest.mark.parametrize("compress", _COMPRESSIONS, ids=["gzip", "zlib", "zstd", "gzip-two-members"])
+def test_a_compressed_file_is_read_decompressed_as_polars_reads_it(
+    compress: Callable[[bytes], bytes],
+) -> None:
+    body = '1,2,3\n4,5,6,7\ncotton 12" shirt,b,c\n'
+    data = (HEADER + "\n" + body).encode()
+    got = read_csv_tolerant(compress(b"\xef\xbb\xbf" + data), NAMES, label="test.csv")
+    assert_frame_equal(got, tolerant(body))
+    assert got.height == 3
+
+
+@pytest.mark.parametrize("compress", _COMPRESSIONS[:3], ids=["gzip", "zlib", "zstd"])
+def test_compressed_data_cut_short_names_the_file(compress: Callable[[bytes], bytes]) -> None:
+    data = compress((HEADER + "\n" + "1,2,3\n" * 200).encode())
+    with pytest.raises(InputSchemaError, match=r"test\.csv: .*compressed .* decompress it"):
+        read_csv_tolerant(data[: len(data) // 2], NAMES, label="test.csv")
+
+
+def test_a_gzip_compressed_csv_with_a_malformed_record_loses_no_row(
+    tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    """The row count, the screened rows and the batches agree: the tolerant reader decompresses as polars does."""
+    plain = write(
+        tmp_path / "plain.csv",
+        [
+            csv_line(package_id=f"P{i}", description='12" pipe' if i == 3 else "cotton t-shirt")
+            for i in range(6)
+        ]
+        + [csv_line(package_id="P9") + ",extra"],
+    )
+    path = tmp_path / "day.csv"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    whole = screening.screen(path, rules=us_pack)
+    assert whole.summary["counts"]["input_rows"] == 7
+    assert whole.lines.height == 6
+    assert whole.rejects.select("row", "code").rows() == [(7, RejectCode.MALFORMED_ROW)]
+    assert whole.lines.filter(pl.col("package_id") == "P3")["description"].to_list() == ['12" pipe']
+    summary, _ = screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=2)
+    assert (summary["counts"]["lines"], summary["counts"]["rejected"]) == (6, 1)
+    batched = screening.screen_batches([path], rules=us_pack)
+    assert (batched.lines.height, batched.rejects.height) == (6, 1)

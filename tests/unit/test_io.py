@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +38,7 @@ from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 from screening.screener import screen_files_in_batches
 
-from ..conftest import BASE_LINE, OUTPUT_FILES, SAMPLE, US_PACK, write_ipc_stream
+from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK, write_ipc_stream
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -204,6 +207,17 @@ def test_a_mapping_file_nested_too_deeply_or_not_utf8_is_a_usage_error(
     assert info.value.exit_code == 2
 
 
+def test_a_mapping_file_saved_with_a_byte_order_mark_says_so(tmp_path: Path) -> None:
+    """A mapping saved as 'UTF-8 with BOM' (Windows Notepad) said only 'Invalid statement (at line 1, column 1)';
+    a rule-pack file with the mark gets the hint, and so does a mapping file."""
+    toml = tmp_path / "mapping.toml"
+    toml.write_bytes(b'\xef\xbb\xbf[defaults]\ncarrier = "DHL"\n')
+    with pytest.raises(
+        UsageError, match=r"mapping\.toml: invalid column mapping: .*byte-order mark.*save it as UTF-8"
+    ):
+        ColumnMapping.from_toml(toml)
+
+
 def test_a_mapping_path_that_is_a_folder_is_a_usage_error(tmp_path: Path) -> None:
     """A folder given as ``--mapping`` ended in an internal IsADirectoryError (exit 70)."""
     with pytest.raises(UsageError, match="mapping file cannot be read") as info:
@@ -314,6 +328,23 @@ def test_open_sources_with_a_folder(tmp_path: Path) -> None:
     assert [s.path for s in sources] == paths  # sorted; README.txt ignored
 
 
+def test_a_folder_leaves_its_hidden_files_out(tmp_path: Path) -> None:
+    """A folder copied from macOS holds AppleDouble files (``._a.csv``, resource forks, not CSV): taken for
+    manifests, they failed the whole run (exit 3). Hidden files are left out, as a glob's ``*`` leaves them; one
+    named is read."""
+    paths = write_parts(tmp_path / "in")
+    (tmp_path / "in" / "._a.csv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \x00\x02")
+    (tmp_path / "in" / ".b.csv.swp.csv").write_text("not a manifest", encoding="utf-8")
+    assert [s.path for s in open_sources([tmp_path / "in"])] == paths
+    assert [s.path for s in open_sources([str(tmp_path / "in*")])] == paths
+    (tmp_path / "hidden_only").mkdir()
+    (tmp_path / "hidden_only" / "._a.csv").write_bytes(b"\x00\x05\x16\x07")
+    with pytest.raises(InputSchemaError, match="hidden_only: folder holds no manifest files"):
+        open_sources([tmp_path / "hidden_only"])
+    with pytest.raises(InputSchemaError, match=r"\._a\.csv"):
+        open_sources([tmp_path / "hidden_only" / "._a.csv"])
+
+
 def test_a_glob_reads_the_folders_it_matches(tmp_path: Path) -> None:
     """`incoming/2025-06-10*` over hourly folders screened none of their files, without a word."""
     hour_one = write_parts(tmp_path / "incoming" / "2025-06-10T01")
@@ -326,6 +357,77 @@ def test_a_glob_reads_the_folders_it_matches(tmp_path: Path) -> None:
     assert all(suffix in str(refused.value) for suffix in (".pq", ".tsv", ".ipc", ".feather", ".jsonl"))
     sources = open_sources([str(tmp_path / "incoming" / "2025-06-10T*")])
     assert [s.path for s in sources] == [*hour_one, *hour_two]
+
+
+# --- NDJSON: an object or array where a canonical value belongs ---------------------------------------------
+
+
+def _ndjson_file(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def _records(n: int, **columns: list[Any]) -> list[dict[str, Any]]:
+    frame = manifest(n).to_dicts()
+    return [{**row, **{name: values[i] for name, values in columns.items()}} for i, row in enumerate(frame)]
+
+
+def test_an_ndjson_object_where_a_number_belongs_rejects_that_record_alone(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """One record's quantity given as an object refused the whole file (exit 3), naming no record: the column
+    is read as text (the object as its JSON text), and the validator rejects that row only, in every reader."""
+    quantity = {"value": 2, "unit": "pcs"}
+    path = _ndjson_file(tmp_path / "day.ndjson", _records(4, quantity=[1, 2, quantity, 1.5]))
+    result = screen(path, pack)
+    assert result.rejects.select("row", "field", "code").rows() == [(3, "quantity", "invalid-number")]
+    assert '{"value": 2, "unit": "pcs"}' in result.rejects["value"][0]
+    assert sorted(result.lines["quantity"].to_list()) == [1.0, 1.5, 2.0]
+    summary, _ = screening.screen_to_folder(path, tmp_path / "parts", rules=pack, part_lines=1)
+    assert (summary["counts"]["lines"], summary["counts"]["rejected"]) == (3, 1)
+    summary, _ = screen_files_in_batches([path], out=tmp_path / "batches", batch_size=2, rules=pack)
+    assert (summary["counts"]["lines"], summary["counts"]["rejected"]) == (3, 1)
+    assert screening.Screener(pack).screen(path).rejects["row"].to_list() == [3]
+    # Under a mapped header too.
+    mapped = _ndjson_file(tmp_path / "mapped.ndjson", _records(2, Qty=[quantity, 1]))
+    result = screen(mapped, pack, mapping=ColumnMapping(columns={"quantity": "Qty"}))
+    assert result.rejects.select("row", "field", "code").rows() == [(1, "quantity", "invalid-number")]
+
+
+def test_an_ndjson_extra_object_column_passes_through_as_it_is(tmp_path: Path, pack: RulePack) -> None:
+    path = _ndjson_file(tmp_path / "day.ndjson", _records(2, ref=[{"a": 1}, {"a": 2}]))
+    assert screen(path, pack).lines.sort("row")["ref"].to_list() == [{"a": 1}, {"a": 2}]
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "fault"),
+    [
+        (
+            "quantity",
+            [[1, 2], None, {"value": 2}],
+            "record 3 (line 3): 'quantity' holds a JSON object where record 1 holds a JSON array",
+        ),
+        (
+            "ref",
+            [7, 8, {"a": 1}],
+            "record 3 (line 3): 'ref' holds a JSON object where record 1 holds a number",
+        ),
+        ("gift", [True, None, 1], "record 3 (line 3): 'gift' holds a number where record 1 holds true/false"),
+    ],
+    ids=["array-then-object", "numbers-then-object", "true-then-a-number"],
+)
+def test_an_ndjson_column_of_objects_and_other_values_names_the_record(
+    tmp_path: Path, pack: RulePack, column: str, values: list[Any], fault: str
+) -> None:
+    """Files polars cannot read at all (its 'failed to determine supertype of struct[11] and struct[11]',
+    'SchemaError', or for true beside 1 a 'ComputeError'): the message names the first record whose value is of
+    another kind than an earlier one's. Text before them makes a text column, which polars reads."""
+    path = _ndjson_file(tmp_path / "day.ndjson", _records(3, **{column: values}))
+    with pytest.raises(InputSchemaError, match=re.escape(fault)) as info:
+        screen(path, pack)
+    assert info.value.source == str(path)
+    readable = _ndjson_file(tmp_path / "text.ndjson", _records(4, **{column: ["text", *values]}))
+    assert screen(readable, pack).summary["counts"]["input_rows"] == 4
 
 
 def test_open_sources_with_several_paths(tmp_path: Path) -> None:
@@ -1129,6 +1231,63 @@ def test_write_twice_leaves_one_complete_set(tmp_path: Path, pack: RulePack) -> 
     assert (out / "summary.json").read_bytes() == first
     assert_frame_equal(pl.read_parquet(out / "packages.parquet"), result.packages)
     assert_frame_equal(pl.read_parquet(out / "lines.parquet"), result.lines)
+
+
+@contextlib.contextmanager
+def _another_run_writing(out: Path) -> Iterator[None]:
+    """The lock a run holds on output folder ``out`` while it writes it (as another process would hold it)."""
+    with (out.parent / f".{out.name}.lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield
+
+
+def test_an_output_folder_another_run_is_writing_is_refused(tmp_path: Path, pack: RulePack) -> None:
+    """Two runs into one folder were neither locked nor detected: the one finishing last (perhaps the one
+    started first, on yesterday's manifest) silently replaced the other's set. Every writer takes the lock."""
+    source = tmp_path / "day.csv"
+    manifest().write_csv(source)
+    out = tmp_path / "out"
+    result = screen(source, pack)
+    result.write(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    writers: dict[str, Callable[[], object]] = {
+        "Result.write": lambda: result.write(out),
+        "screen_to_folder": lambda: screening.screen_to_folder(source, out, rules=pack),
+        "in parts": lambda: screening.screen_to_folder(source, out, rules=pack, part_lines=1),
+        "in batches": lambda: screen_files_in_batches([source], out=out, batch_size=2, rules=pack),
+    }
+    with _another_run_writing(out):
+        for name, write in writers.items():
+            with pytest.raises(UsageError, match="another run is writing this output folder") as info:
+                write()
+            assert info.value.exit_code == 2, name
+            assert str(out) in str(info.value), name
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "screening",
+                "run",
+                str(source),
+                "--rules",
+                str(US_PACK),
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "another run is writing this output folder" in done.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.lock", "day.csv", "out"]  # the holder's lock
+    # Once the holder is gone, a run takes the lock (the file left by a killed run blocks nothing), publishes,
+    # and removes the lock file: nothing of it is left beside the folder, nor inside the set.
+    screening.screen_to_folder(source, out, rules=pack)
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.csv", "out"]
 
 
 def test_a_write_removes_the_staging_folders_of_ended_runs_only(tmp_path: Path, pack: RulePack) -> None:
