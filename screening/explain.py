@@ -16,16 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import polars as pl
 
-from screening.errors import DutyStatus, InputSchemaError, UsageError
+from screening.errors import DutyStatus, InputSchemaError, ReasonCode, UsageError
 from screening.io.writers import FORMULA_START_CHARS
 from screening.path_names import non_utf8_name
 from screening.pipeline import read_error
+from screening.rulepack.models import Fee
 from screening.rulepack.rates import PARTS
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
@@ -72,6 +73,7 @@ _LINE_COLUMNS = (
     "quantity",
     "gross_weight_kg",
     "consignee_day_value_usd",
+    "consignee_day_gift_value_usd",
     "consignee_day_packages",
     "duty_status",
     "duty_usd",
@@ -89,6 +91,8 @@ KEY_READING: Final = (
 _NO_FEES = ("none-due", "no-fee-schedule")
 #: Part names whose value (not a count) is the base of a part-value rate: ``mfn_part_case`` is ad valorem.
 _VALUE_PARTS = frozenset(PARTS.values())
+#: The fee components (an ad valorem fee may be charged at its minimum or maximum).
+_FEE_COMPONENTS = frozenset(get_args(Fee.model_fields["component"].annotation))
 
 
 def _read(run: Path, name: str, **equal: str) -> pl.DataFrame:
@@ -281,6 +285,8 @@ def _part(
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
     entry_rule_id = package.get("entry_rule_id")
+    gift_rule = _gift_rule(summary, package)
+    gift_limits = _gift_limits(gift_rule[1] if gift_rule else None, lines)
     return {
         "part": number,
         "of": len(parts),
@@ -292,7 +298,8 @@ def _part(
             "rule_id": rule_id,
             "citation": summary.get("decision_rules", {}).get(rule_id) if rule_id else None,
             "details": summary.get("decision_rule_details", {}).get(rule_id) if rule_id else None,
-            "gift_limits": _gift_limits(summary, rule_id, lines),
+            "gift_limits": gift_limits,
+            "gift": _gift_exemption(summary, package, gift_rule, gift_limits, lines),
         },
         "entry": {
             "type": package.get("entry_type"),
@@ -414,12 +421,28 @@ def _reject_part(reject: dict[str, Any], line_part: dict[int, int]) -> int | Non
     return line_part.get(int(number)) if number.isdigit() else None
 
 
-def _gift_limits(
-    summary: dict[str, Any], rule_id: str | None, lines: list[dict[str, Any]]
-) -> list[dict[str, Any]] | None:
+def _gift_rule(summary: dict[str, Any], package: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The gift rule in force on the package's arrival date and its details, from the run's summary (which lists
+    the gift rules in force on the run's dates; one written before it did: the package's own rule, if a gift's)."""
+    details: dict[str, dict[str, Any]] = summary.get("decision_rule_details", {})
+    own = package.get("de_minimis_rule_id")
+    if own and "limit_usd" in details.get(own, {}):
+        return own, details[own]
+    day, never = str(package.get("arrival_date")), "9999-12-31"
+    return next(
+        (
+            (rule_id, rule)
+            for rule_id, rule in details.items()
+            if "limit_usd" in rule
+            and str(rule.get("effective_from", never)) <= day < str(rule.get("effective_to") or never)
+        ),
+        None,
+    )
+
+
+def _gift_limits(details: dict[str, Any] | None, lines: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """Under a gift rule, each gift line's limit: that of the country it is sent from (``country_of_export``,
     else ``shipper_country``) where the rule names one, else the rule's general limit."""
-    details = summary.get("decision_rule_details", {}).get(rule_id) if rule_id else None
     if not details or "limit_usd" not in details:
         return None
     by_sender = details.get("sender_limits") or {}
@@ -436,6 +459,58 @@ def _gift_limits(
             }
         )
     return limits
+
+
+def _gift_exemption(
+    summary: dict[str, Any],
+    package: dict[str, Any],
+    rule: tuple[str, dict[str, Any]] | None,
+    limits: list[dict[str, Any]] | None,
+    lines: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """For a part with gift lines: whether the gift exemption applied, on what consignee-day gift value, and why
+    not. A gift line passes when the consignee's gifts that day are worth no more than its limit and its goods
+    are not never-eligible; the package takes the most severe reason among its lines."""
+    gifts = [line for line in lines if line.get("gift") is True]
+    if not gifts:
+        return None
+    applied = package.get("de_minimis_reason") == str(ReasonCode.GIFT_EXEMPT)
+    # A run written before lines carried the gift value has none.
+    value = money_or_none(gifts[0].get("consignee_day_gift_value_usd"))
+    shown = f"{value:.2f}" if value is not None else None
+    if rule is None or not limits:
+        why = f"no gift rule in force on {package.get('arrival_date')} in the run's summary"
+    elif value is None:
+        why = "this run's lines do not carry the consignee-day gift value (written before they did)"
+    else:
+        day = "that day up to this package" if summary.get("options", {}).get("batches") else "that day"
+        worth = f"the consignee's gifts {day} are worth ${shown}"
+        over = [g for g in limits if value > (money_or_none(g["limit_usd"]) or Decimal(0))]
+        within = [g for g in limits if g not in over]
+        if over and not applied:
+            why = f"{worth}, over the {_limit_text(over)}"
+        elif applied:
+            why = f"{worth}, within the {_limit_text(within)}"
+        else:
+            why = (
+                f"{worth}, within the {_limit_text(within)}, but the package takes the most severe reason among"
+                f" its lines ({package.get('de_minimis_reason')}): a line that is not a gift, or goods never"
+                " eligible, which do not pass as gifts"
+            )
+    return {
+        "rule_id": rule[0] if rule else None,
+        "applied": applied,
+        "consignee_day_gift_value_usd": shown,
+        "why": why,
+    }
+
+
+def _limit_text(limits: list[dict[str, Any]]) -> str:
+    """``$100.00 limit``, or the limits of several gift lines that differ, each with its line."""
+    distinct = sorted({str(g["limit_usd"]) for g in limits})
+    if len(distinct) == 1:
+        return f"${distinct[0]} limit"
+    return "limits " + ", ".join(f"${g['limit_usd']} (line {g['line_no']})" for g in limits)
 
 
 def _fx_source(summary: dict[str, Any]) -> dict[str, Any]:
@@ -537,12 +612,28 @@ def _how(component: dict[str, Any]) -> str | None:
     if part_name is not None and part_name not in _VALUE_PARTS and rate is not None:
         return f"${rate} per {_count_text(part_name)}"
     if base is not None and rate is not None:
-        return f"base ${base} x rate {rate}"
+        equation = f"base ${base} x rate {rate}"
+        bound = _fee_bound(component)
+        return f"{bound[0]} ({equation} = ${bound[1]})" if bound is not None else equation
     if rate is not None:  # a specific rate: dollars per unit of the line's quantity or weight
         return f"${rate} per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg)"
     if name == "postal_specific":
         return "per postal item"
     return None  # a flat fee, or an amount the pack does not give
+
+
+def _fee_bound(component: dict[str, Any]) -> tuple[str, Decimal] | None:
+    """For a fee charged at its minimum or maximum (its amount is not base x rate): which, and the product
+    (half up to the cent, as the fee is computed)."""
+    if component["component"] not in _FEE_COMPONENTS:
+        return None
+    base, rate, amount = (money_or_none(component[c]) for c in ("base_usd", "rate", "amount_usd"))
+    if base is None or rate is None or amount is None:
+        return None
+    product = (base * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if amount == product:
+        return None
+    return ("minimum" if amount > product else "maximum"), product
 
 
 def _count_text(part_name: str) -> str:

@@ -103,6 +103,9 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
             f"  gift limit, line {gift['line_no']} (sent from {sender}): ${gift['limit_usd']} of gift value per"
             " person per day"
         )
+    if (gift := d.get("gift")) is not None:
+        rule = f" {gift['rule_id']}" if gift["rule_id"] else ""
+        out.append(f"  gift exemption{rule} {'applied' if gift['applied'] else 'not applied'}: {gift['why']}")
     entry_limits = _limits(entry.get("details")) if entry["rule_id"] != d["rule_id"] else []
     out.append(
         f"  entry type: {p['entry_type']}"
@@ -137,7 +140,10 @@ def _limits(details: dict[str, Any] | None) -> list[str]:
     if "informal_max_usd" in details:
         shown.append(f"informal entry up to ${details['informal_max_usd']}")
     if "chapter99_max_usd" in details:
-        shown.append(f"Chapter 99 articles up to ${details['chapter99_max_usd']}")
+        suspended = (
+            ": suspended (packages over it stay informal)" if details.get("chapter99_suspended") else ""
+        )
+        shown.append(f"Chapter 99 articles up to ${details['chapter99_max_usd']}{suspended}")
     if "note" in details:
         shown.append("its note under RULE NOTES")
     return shown

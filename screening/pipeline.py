@@ -108,7 +108,6 @@ DECISION_INPUTS = (
 #: Columns the decision stages read but do not keep; dropped before the lines are materialised.
 DECISION_SCAFFOLDING = (
     "fx_source",
-    "consignee_day_gift_cents",
     "package_postal_item_unknown",
     decide.GIFT_SENDER,
 )
@@ -1207,6 +1206,7 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
     money = {
         "value_usd": "value_usd_cents",
         "consignee_day_value_usd": "consignee_day_value_cents",
+        "consignee_day_gift_value_usd": "consignee_day_gift_cents",
         "duty_usd": "duty_cents",
     }
     # Counts as Int64 in every mode (a window's count is unsigned, the incremental totals are not).

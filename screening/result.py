@@ -29,6 +29,7 @@ from screening.io.writers import (
     write_json,
 )
 from screening.rulepack.loader import RulePack
+from screening.rulepack.models import GiftExemption
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import ROW_COL, SOURCE_COL
 from screening.seed import seed_record
@@ -456,8 +457,8 @@ def build_summary(
             "by_component": _money_by_component(components),
         },
         "risk": risk_summary(facts, risk, dates),
-        "decision_rules": _decision_rules(facts, citations),
-        "decision_rule_details": _decision_rule_details(pack, facts),
+        "decision_rules": _decision_rules(facts, pack, dates, citations),
+        "decision_rule_details": _decision_rule_details(pack, facts, dates),
     }
 
 
@@ -475,12 +476,21 @@ def _facts_age(pack: RulePack, dates: Sequence[dt.date]) -> dict[str, Any]:
     }
 
 
-def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dict[str, str]:
-    """Citation of each de minimis and entry rule that decided a package of the run (for ``screen explain``), with
-    its confidence where the pack does not hold it settled (``(confidence: unconfirmed)``)."""
+def _summary_rule_ids(facts: _PackageFacts, pack: RulePack, dates: Sequence[dt.date]) -> list[str]:
+    """The de minimis and entry rules that decided a package of the run, and the gift rules in force on its
+    arrival dates (``screen explain`` says why a gift did not pass under one: no package names it then)."""
+    gifts = [rule.id for rule in pack.de_minimis.gifts if any(rule.in_force(day) for day in dates)]
+    return sorted({*facts.rule_ids, *gifts})
+
+
+def _decision_rules(
+    facts: _PackageFacts, pack: RulePack, dates: Sequence[dt.date], citations: pl.DataFrame | None
+) -> dict[str, str]:
+    """Citation of each rule of :func:`_summary_rule_ids` (for ``screen explain``), with its confidence where the
+    pack does not hold it settled (``(confidence: unconfirmed)``)."""
     if citations is None or not facts.count:
         return {}
-    rows = citations.filter(pl.col("rule_id").is_in(facts.rule_ids)).sort("rule_id")
+    rows = citations.filter(pl.col("rule_id").is_in(_summary_rule_ids(facts, pack, dates))).sort("rule_id")
     return {
         str(rule_id): str(citation)
         if confidence in (None, "confirmed")
@@ -490,32 +500,42 @@ def _decision_rules(facts: _PackageFacts, citations: pl.DataFrame | None) -> dic
 
 
 #: Fields of a decision rule that ``screen explain`` prints beside its citation: its limits (threshold, gift
-#: limits by sender country, informal-entry limits), a postal regime's rates and per-item amounts, and its note.
+#: limits by sender country, informal-entry limits and whether the Chapter 99 one is suspended), a postal regime's
+#: rates and per-item amounts, and its note.
 _DETAIL_FIELDS: Final[set[str]] = {
     "amount_usd",
     "limit_usd",
     "sender_limits",
     "informal_max_usd",
     "chapter99_max_usd",
+    "chapter99_suspended",
     "ad_valorem_rate",
     "origin_rates",
     "specific_per_item_usd",
     "specific_bands",
     "note",
 }
+#: A rule's period, in the details of a gift rule.
+_PERIOD_FIELDS: Final[set[str]] = {"effective_from", "effective_to"}
 
 
-def _decision_rule_details(pack: RulePack, facts: _PackageFacts) -> dict[str, dict[str, Any]]:
-    """The limits, rates and note of each decision rule of :func:`_decision_rules` that has any (a citation that
-    says "see note" needs its note), as the pack writes them."""
+def _decision_rule_details(
+    pack: RulePack, facts: _PackageFacts, dates: Sequence[dt.date]
+) -> dict[str, dict[str, Any]]:
+    """The limits, rates and note of each rule of :func:`_decision_rules` that has any (a citation that says "see
+    note" needs its note), as the pack writes them (a flag only where it is set); a gift rule with its period
+    (``screen explain`` finds the one in force on a package's date)."""
     if not facts.count:
         return {}
-    decided = set(facts.rule_ids)
+    decided = set(_summary_rule_ids(facts, pack, dates))
     details = {
         rule.id: {
             name: value
-            for name, value in rule.model_dump(mode="json", include=_DETAIL_FIELDS).items()
-            if value not in (None, {}, [])
+            for name, value in rule.model_dump(
+                mode="json",
+                include=_DETAIL_FIELDS | (_PERIOD_FIELDS if isinstance(rule, GiftExemption) else set()),
+            ).items()
+            if value not in (None, {}, []) and value is not False
         }
         for rule in pack.all_rules()
         if rule.id in decided

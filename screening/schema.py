@@ -129,6 +129,7 @@ LINE_DERIVED_COLUMNS: Final[tuple[str, ...]] = (
     "fx_rate_date",
     "consignee_key",
     "consignee_day_value_usd",
+    "consignee_day_gift_value_usd",
     "consignee_day_packages",
     "consignee_day_lines",
     "de_minimis_eligible",

@@ -383,3 +383,115 @@ def test_a_postal_item_in_parts_shows_each_part_s_duty_on_its_value_at_each_rate
     assert "      on the postal item's value: line 3 (MX at 25%)" in _section(
         text, "DUTIES AND FEES (part 2 of 2: line 3)"
     )
+
+
+def test_a_suspended_chapter99_limit_reads_as_suspended(tmp_path: Path) -> None:
+    """A $900 CN t-shirt on 2025-09-15 (informal-limit-2500-ch99-clause-suspended) printed "Chapter 99 articles
+    up to $250.00" as a limit in force: the summary's rule details dropped ``chapter99_suspended``."""
+    out = _screened(
+        tmp_path, [{"arrival_date": "2025-09-15", "country_of_origin": "CN", "declared_value": "900.00"}]
+    )
+    explained = explain_package(out, "P1")
+    assert explained["entry"]["rule_id"] == "informal-limit-2500-ch99-clause-suspended"
+    assert explained["entry"]["details"]["chapter99_suspended"] is True
+    entry = next(line for line in render_text(explained).splitlines() if "entry type:" in line)
+    assert (
+        "informal entry up to $2500.00; Chapter 99 articles up to $250.00: suspended (packages over it stay"
+        " informal);" in entry
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert "chapter99_suspended" not in summary["decision_rule_details"].get("informal-limit-2500", {})
+
+
+def test_a_formal_mpf_at_its_minimum_or_maximum_says_so_in_its_equation(tmp_path: Path) -> None:
+    """``mpf_formal ... base $900.00 x rate 0.00346400 = $32.71`` was a false equation (the product is $3.12;
+    the fee's minimum applied)."""
+    cn = {"arrival_date": "2025-04-01", "country_of_origin": "CN"}
+    out = _screened(
+        tmp_path,
+        [
+            {**cn, "package_id": "LOW", "consignee_name": "Lo", "declared_value": "900.00"},
+            {**cn, "package_id": "HIGH", "consignee_name": "Hi", "declared_value": "200000.00"},
+            {**cn, "package_id": "MID", "consignee_name": "Mi", "declared_value": "20000.00"},
+        ],
+    )
+    how = {
+        package_id: next(
+            c["how"] for c in explain_package(out, package_id)["components"] if c["component"] == "mpf_formal"
+        )
+        for package_id in ("LOW", "HIGH", "MID")
+    }
+    assert how == {
+        "LOW": "minimum (base $900.00 x rate 0.00346400 = $3.12)",
+        "HIGH": "maximum (base $200000.00 x rate 0.00346400 = $692.80)",
+        "MID": "base $20000.00 x rate 0.00346400",
+    }
+    text = render_text(explain_package(out, "LOW"))
+    assert "mpf_formal [mpf-formal-fy2025]  minimum (base $900.00 x rate 0.00346400 = $3.12) = $32.71" in text
+
+
+def test_a_gift_that_loses_the_exemption_says_why(tmp_path: Path) -> None:
+    """A declared gift that was charged was never explained: a $100.01 gift had no word "gift" in its
+    explanation, and two $60 gifts to one person on one day (gifts worth $120, over the $100 limit) read like a
+    $60 gift beside a $500 purchase (exempt). Each package with gift lines now says whether the gift exemption
+    applied, and why not."""
+    gift = {"arrival_date": "2025-09-15", "gift": "true", "description": "birthday present"}
+    out = _screened(
+        tmp_path,
+        [
+            {**gift, "package_id": "GC1", "consignee_name": "Cara", "declared_value": "100.01"},
+            {**gift, "package_id": "GA1", "consignee_name": "Twin", "declared_value": "60.00"},
+            {**gift, "package_id": "GA2", "consignee_name": "Twin", "declared_value": "60.00"},
+            {**gift, "package_id": "GD1", "consignee_name": "Mix", "declared_value": "60.00"},
+            {
+                **gift,
+                "package_id": "GD2",
+                "consignee_name": "Mix",
+                "declared_value": "500.00",
+                "gift": "false",
+            },
+            {**gift, "package_id": "GM1", "consignee_name": "Max", "declared_value": "40.00"},
+            {
+                **gift,
+                "package_id": "GM1",
+                "line_no": "2",
+                "consignee_name": "Max",
+                "declared_value": "30.00",
+                "gift": "false",
+            },
+        ],
+    )
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["decision_rule_details"]["gift-100"]["limit_usd"] == "100.00"
+    over = explain_package(out, "GA1")
+    assert over["decision"]["gift"] == {
+        "rule_id": "gift-100",
+        "applied": False,
+        "consignee_day_gift_value_usd": "120.00",
+        "why": "the consignee's gifts that day are worth $120.00, over the $100.00 limit",
+    }
+    assert (
+        "  gift exemption gift-100 not applied: the consignee's gifts that day are worth $120.00, over the $100.00"
+        " limit" in _section(render_text(over), "DECISION")
+    )
+    single = render_text(explain_package(out, "GC1"))
+    assert (
+        "gift exemption gift-100 not applied: the consignee's gifts that day are worth $100.01, over"
+        in single
+    )
+    exempt = explain_package(out, "GD1")
+    assert exempt["decision"]["gift"]["applied"] is True
+    assert (
+        "  gift exemption gift-100 applied: the consignee's gifts that day are worth $60.00, within the $100.00"
+        " limit" in render_text(exempt)
+    )
+    mixed = explain_package(out, "GM1")["decision"]["gift"]
+    assert (mixed["applied"], mixed["consignee_day_gift_value_usd"]) == (False, "40.00")
+    assert mixed["why"].startswith(
+        "the consignee's gifts that day are worth $40.00, within the $100.00 limit, but the package takes the"
+        " most severe reason among its lines (dm-suspended-all)"
+    )
+    assert explain_package(out, "GD2")["decision"]["gift"] is None  # no gift line
+    done = CliRunner().invoke(main, ["explain", "GA2", "--run", str(out), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["decision"]["gift"]["applied"] is False

@@ -534,6 +534,42 @@ def test_the_gift_limit_counts_the_day_s_gifts_only(screen_lines: Screen) -> Non
     assert reasons(over) == {"G1": "dm-suspended-all", "G2": "dm-suspended-all", "B1": "dm-suspended-all"}
 
 
+def test_lines_carry_the_consignee_day_gift_value_the_gift_limit_was_judged_on(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Two $60 gifts to one person on one day were charged (gifts worth $120, over the $100 limit) and a $60 gift
+    beside a $500 purchase passed, but no output column held the gift value that decided it. ``lines`` now has
+    ``consignee_day_gift_value_usd``: the whole day's in a whole-day run and in parts, the running total up to
+    the package in batches (what each package was judged on)."""
+    day = {"arrival_date": "2025-09-15", "gift": "true"}
+    frame = manifest(
+        {**day, "package_id": "GA1", "consignee_name": "Twin", "declared_value": "60.00"},
+        {**day, "package_id": "GD1", "consignee_name": "Mix", "declared_value": "60.00"},
+        {**day, "package_id": "GD2", "consignee_name": "Mix", "declared_value": "500.00", "gift": "false"},
+        {**day, "package_id": "GA2", "consignee_name": "Twin", "declared_value": "60.00"},
+    )
+    columns = ["package_id", "consignee_day_value_usd", "consignee_day_gift_value_usd", "de_minimis_reason"]
+    whole = screening.screen(frame, rules=us_pack).lines.select(columns).sort("package_id")
+    assert whole.rows() == [
+        ("GA1", Decimal("120.00"), Decimal("120.00"), "dm-suspended-all"),
+        ("GA2", Decimal("120.00"), Decimal("120.00"), "dm-suspended-all"),
+        ("GD1", Decimal("560.00"), Decimal("60.00"), "gift-exempt"),
+        ("GD2", Decimal("560.00"), Decimal("60.00"), "dm-suspended-all"),
+    ]
+    path = tmp_path / "day.parquet"
+    frame.write_parquet(path)
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    parts = pl.read_parquet(tmp_path / "parts" / "lines.parquet").select(columns).sort("package_id")
+    assert_frame_equal(parts, whole)
+    batched = screening.screen_batches(frame.iter_slices(1), rules=us_pack).lines.select(columns)
+    assert batched.sort("package_id").rows() == [
+        ("GA1", Decimal("60.00"), Decimal("60.00"), "gift-exempt"),
+        ("GA2", Decimal("120.00"), Decimal("120.00"), "dm-suspended-all"),
+        ("GD1", Decimal("60.00"), Decimal("60.00"), "gift-exempt"),
+        ("GD2", Decimal("560.00"), Decimal("60.00"), "dm-suspended-all"),
+    ]
+
+
 def test_the_higher_gift_limit_follows_where_a_gift_is_sent_from_not_where_it_was_made(
     screen_lines: Screen,
 ) -> None:
@@ -1059,6 +1095,9 @@ def test_the_mpf_on_goods_claimed_under_usmca_is_marked_unsettled(screen_lines: 
     assert mpf["amount_usd"].to_list() == [Decimal("33.58"), Decimal("33.58")]
     claimed, plain = mpf["assumption"].to_list()
     assert claimed.startswith("USMCA claim: originating goods may be exempt from the MPF")
+    # The README's fee_status table: no fee row of such a package need read unconfirmed; the assumption says why.
+    fees = result.components.filter(pl.col("package_id") == "CLAIMED", pl.col("line_no").is_null())
+    assert fees.select("component", "confidence").rows() == [("mpf_formal", "confirmed")]
     assert plain == "the fee's minimum of $33.58 applied (base x rate = $10.39)"
 
 
