@@ -921,7 +921,9 @@ def build_fentanyl() -> tuple[list, list]:
                 instrument = "Executive Orders 14193 and 14226 (CA), as amended 2025-07-31; CSMS 65798609"
                 sources, url = ["S116", "S117", "S37b", "S10"], ca_url
             else:  # the 25% of 2025-03-04 (DOMAIN.md 1: EO 14226, signed 2025-03-02) [S10][S117]
-                instrument = "Executive Orders 14193 and 14226 (CA; EO 14226 signed 2025-03-02, in force 2025-03-04)"
+                instrument = (
+                    "Executive Orders 14193 and 14226 (CA; EO 14226 signed 2025-03-02, in force 2025-03-04)"
+                )
                 sources, url = ["S10", "S117", "S37b"], mx_url
         else:
             what = (
@@ -1528,7 +1530,12 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
                 name,
                 "metal_content",
                 ["*"],
-                METALS_INSTRUMENT + ("; BIS inclusions 90 FR (FR Doc 2025-15819, eff. 2025-08-18)" if end > STACKING_REVISED else ""),
+                METALS_INSTRUMENT
+                + (
+                    "; BIS inclusions 90 FR (FR Doc 2025-15819, eff. 2025-08-18)"
+                    if end > STACKING_REVISED
+                    else ""
+                ),
                 f"Derivative aluminum articles of heading {heading} (Yale derivative list; rows dated 2025-08-18 are the BIS inclusions). "
                 + content_note
                 + period_note,
