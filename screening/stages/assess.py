@@ -1041,7 +1041,7 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Duties charged on the postal item (the package) under a flat postal regime, whose lines read
     ``charged-per-item``: the amount per item (the highest band of its lines), or the ad valorem rate on the
     item's value (DOMAIN.md 1a, method A), rounded once. An item whose lines' origins take different rates
-    pays each rate on the value of its lines at that rate, one component per rate, in rate order."""
+    pays each rate on the value of its lines at that rate, one component per rate."""
     per_item = lines.filter(pl.col("postal_per_item"))
     unknown = pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False)
     specific = per_item.group_by(PACKAGE_KEY).agg(
@@ -1084,7 +1084,8 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
             assumption=pl.col("assumption"),
         )
     )
-    return pl.concat([specific, on_value], how="vertical").sort(PACKAGE_KEY, "component", "rate")
+    # In no order: the components output sorts every row (package, line, component, measure, rate).
+    return pl.concat([specific, on_value], how="vertical")
 
 
 def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame:
