@@ -22,12 +22,15 @@ from typing import Any, Final, get_args
 
 import polars as pl
 
-from screening.errors import DutyStatus, InputSchemaError, ReasonCode, UsageError
+from screening.errors import DutyStatus, InputSchemaError, ReasonCode, RulePackError, UsageError
 from screening.io.writers import FORMULA_START_CHARS
 from screening.path_names import non_utf8_name
 from screening.pipeline import read_error
+from screening.rulepack.loader import DEFAULT_PACK, content_hash, pack_folder, read_toml
 from screening.rulepack.models import Fee
-from screening.rulepack.rates import PARTS
+from screening.rulepack.rates import PARTS, part_components
+from screening.rulepack.tables import read_mfn_table
+from screening.stages.assess import UNIT_DIVISORS
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
 #: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
@@ -179,13 +182,17 @@ def _summary(folder: Path) -> dict[str, Any]:
     return summary
 
 
-def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
+def explain_package(run: str | Path, package_id: str, *, rules: str | Path = DEFAULT_PACK) -> dict[str, Any]:
     """Everything the run decided about ``package_id``, with reasons, measures and citations.
 
     ``parts`` holds one entry per ``packages`` row of the package (several for a package whose lines came in
     several batches), each with its decision, entry, consignee-day and queues; every line, component, flag and
     queue row names its ``part`` (1 up). The top-level ``package``, ``decision`` and ``entry`` are the first
-    part's (the whole package's when it has one part), ``queue`` the package's first queue row.
+    part's (the whole package's when it has one part), ``queue`` the package's first queue row. Each component
+    says ``how`` its amount came about and, where rounding to the cent changed it, the amount
+    ``before_rounding``. ``rules`` is the rule pack the run used (the default as :func:`screening.screen`'s),
+    read for the units of specific rates only, and only when its content hash is the one the run's summary
+    names: the run folder does not hold the pack.
 
     Raises:
         UsageError: the folder is not a run output, its path is not UTF-8 text (the output readers take text
@@ -205,7 +212,7 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
             return {"package_id": package_id, "rejected": _rows(rejects)}
         raise UsageError(f"package {package_id!r} is not in {folder}")
     part_rows = _rows(packages)
-    lines, components, flags, queues = _by_part(folder, summary, package_id, part_rows)
+    lines, components, flags, queues = _by_part(folder, summary, package_id, part_rows, rules)
     line_part = {line["line_no"]: line["part"] for line in lines}
     rejected_lines = _rows(rejects)
     for reject in rejected_lines:
@@ -232,7 +239,11 @@ def explain_package(run: str | Path, package_id: str) -> dict[str, Any]:
 
 
 def _by_part(
-    folder: Path, summary: dict[str, Any], package_id: str, part_rows: list[dict[str, Any]]
+    folder: Path,
+    summary: dict[str, Any],
+    package_id: str,
+    part_rows: list[dict[str, Any]],
+    rules: str | Path,
 ) -> tuple[list[dict[str, Any]], ...]:
     """The package's lines, components, flags and queue rows, each naming its ``part``."""
     lines_frame = _read(folder, "lines", package_id=package_id)
@@ -242,11 +253,13 @@ def _by_part(
         line["part"] = line_part[line["line_no"]]
     components = _rows(_read(folder, "components", package_id=package_id))
     per_item = {line["part"] for line in lines if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)}
+    units = _specific_units(rules, summary, lines_frame) if _has_specific(components) else {}
+    by_line = {line["line_no"]: line for line in lines}
     for component, part in zip(
         components, _component_parts(components, line_part, part_rows, per_item), strict=True
     ):
         component["part"] = part
-        component["how"] = _how(component)
+        component["how"], component["before_rounding"] = _how(component, by_line, units)
     flags = _flag_rows(_rows(_read(folder, "flags", package_id=package_id)), summary)
     for flag, part in zip(flags, _flag_parts(flags, line_part, part_rows), strict=True):
         flag["part"] = part
@@ -605,21 +618,128 @@ def _key_formed(key: str) -> str:
     return f"the key {key!r}"
 
 
-def _how(component: dict[str, Any]) -> str | None:
-    """How a component's amount came about (``base x rate``, a specific rate and what it is charged per)."""
+#: Components of a specific amount charged on the line's ``quantity`` or ``gross_weight_kg``.
+_SPECIFIC_COMPONENTS: Final = ("mfn_specific", "mfn_specific_2")
+#: Units of specific amounts by (line number, program, component), each with its amount per unit: what
+#: :func:`_specific_units` reads from the run's rule pack; ``None`` where that pack is not at hand.
+Units = dict[tuple[int, str, str], list[tuple[Decimal, str]]] | None
+
+
+def _has_specific(components: list[dict[str, Any]]) -> bool:
+    return any(c["component"] in _SPECIFIC_COMPONENTS and c["rate"] is not None for c in components)
+
+
+def _specific_units(rules: str | Path, summary: dict[str, Any], lines: pl.DataFrame) -> Units:
+    """The units of the specific amounts of the lines' tariff lines in force on their arrival dates, from the
+    tariff table of the pack ``rules`` when it is the run's (its content hash the one ``summary`` names), else
+    ``None``: a unit is never taken from another pack."""
+    root = pack_folder(rules)
+    if non_utf8_name(root) is not None or not (root / "pack.toml").is_file():
+        return None
+    try:
+        if content_hash(root) != summary.get("rules", {}).get("content_hash"):
+            return None
+        table = read_mfn_table(root, read_toml(root, "tariff.toml")["mfn"]["file"])
+    except (RulePackError, OSError, KeyError, TypeError, pl.exceptions.PolarsError):
+        return None
+    units: dict[tuple[int, str, str], list[tuple[Decimal, str]]] = {}
+    wanted = [c for c in ("line_no", "arrival_date", "tariff_line") if c in lines.columns]
+    for line in lines.select(wanted).to_dicts() if len(wanted) == 3 else []:
+        if line["tariff_line"] is None:
+            continue
+        day = dt.date.fromisoformat(str(line["arrival_date"]))
+        in_force = table.filter(
+            pl.col("hts") == line["tariff_line"],
+            pl.col("effective_from") <= day,
+            pl.col("effective_to").is_null() | (pl.col("effective_to") > day),
+        )
+        for row in in_force.to_dicts():
+            for program, prefix in (("mfn", ""), ("usmca", "usmca_")):
+                for component, amount, unit in _rate_units(row, prefix):
+                    units.setdefault((line["line_no"], program, component), []).append((amount, unit))
+    return units
+
+
+def _rate_units(row: dict[str, Any], prefix: str) -> list[tuple[str, Decimal, str]]:
+    """The specific amounts of one tariff line's rate (general, or USMCA with ``prefix`` ``usmca_``): component,
+    amount per unit and unit."""
+    if row[f"{prefix}status"] == "needs-part-values" and row[f"{prefix}parts"] is not None:
+        return [
+            ("mfn_specific", c.amount, c.base)
+            for c in part_components(row[f"{prefix}parts"])
+            if c.source in ("quantity", "weight")
+        ]
+    pairs = (("mfn_specific", "specific"), ("mfn_specific_2", "specific2"))
+    return [
+        (component, row[f"{prefix}{rate}_usd"], row[f"{prefix}{rate}_unit"])
+        for component, rate in pairs
+        if row[f"{prefix}{rate}_usd"] is not None and row[f"{prefix}{rate}_unit"] is not None
+    ]
+
+
+def _how(
+    component: dict[str, Any], lines: dict[int, dict[str, Any]], units: Units
+) -> tuple[str | None, str | None]:
+    """How a component's amount came about (``base x rate``, a specific rate on the line's quantity or weight),
+    and the amount before rounding to the cent where that differs from the amount charged."""
     name, base, rate = component["component"], component["base_usd"], component["rate"]
     part_name = name.removeprefix("mfn_part_") if name.startswith("mfn_part_") else None
     if part_name is not None and part_name not in _VALUE_PARTS and rate is not None:
-        return f"${rate} per {_count_text(part_name)}"
+        return f"${rate} per {_count_text(part_name)}", None
     if base is not None and rate is not None:
         equation = f"base ${base} x rate {rate}"
         bound = _fee_bound(component)
-        return f"{bound[0]} ({equation} = ${bound[1]})" if bound is not None else equation
+        return (f"{bound[0]} ({equation} = ${bound[1]})" if bound is not None else equation), None
+    if rate is not None and name in _SPECIFIC_COMPONENTS and component["line_no"] in lines:
+        found = _specific_how(component, lines[component["line_no"]], units)
+        if found is not None:
+            return found
     if rate is not None:  # a specific rate: dollars per unit of the line's quantity or weight
-        return f"${rate} per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg)"
+        unknown = "" if units is not None else "; the unit is in the run's rule pack, not given: --rules"
+        return (
+            f"${rate} per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg{unknown})",
+            None,
+        )
     if name == "postal_specific":
-        return "per postal item"
-    return None  # a flat fee, or an amount the pack does not give
+        return "per postal item", None
+    return None, None  # a flat fee, or an amount the pack does not give
+
+
+def _specific_how(
+    component: dict[str, Any], line: dict[str, Any], units: Units
+) -> tuple[str, str | None] | None:
+    """A specific amount as charged: ``5 (quantity) / 144 per gross x $0.144`` (``2.5 kg (gross_weight_kg) x
+    $0.207``), with the product before rounding (``$0.005``) where the amount charged differs from it; ``None``
+    where the unit is not known (another pack, or none) or the line's quantity or weight is not given."""
+    rate = Decimal(component["rate"])
+    key = (component["line_no"], component["measure_id"], component["component"])
+    found = {unit for amount, unit in (units or {}).get(key, []) if amount == rate}
+    if len(found) != 1:
+        return None
+    (unit,) = found
+    column = "gross_weight_kg" if unit == "kg" else "quantity"
+    given = line.get(column)
+    if given is None or given <= 0:
+        return None
+    quantity = Decimal(repr(given))
+    per = UNIT_DIVISORS.get(unit, 1)
+    if unit == "kg":
+        how = f"{_plain(quantity)} kg ({column}) x ${_plain(rate)}"
+    elif per > 1:
+        how = f"{_plain(quantity)} ({column}) / {per} per {unit} x ${_plain(rate)}"
+    else:
+        how = f"{_plain(quantity)} {unit} ({column}) x ${_plain(rate)}"
+    product = quantity * rate / per
+    amount = component["amount_usd"]
+    if amount is None or product == Decimal(amount):
+        return how, None
+    shown = product.quantize(Decimal("1e-8"))
+    return how, f"${_plain(shown)}" + ("" if shown == product else "…")
+
+
+def _plain(number: Decimal) -> str:
+    """``Decimal('0.14400000')`` → ``'0.144'``, ``Decimal('1500.0')`` → ``'1500'``."""
+    return f"{number.normalize():f}"
 
 
 def _fee_bound(component: dict[str, Any]) -> tuple[str, Decimal] | None:

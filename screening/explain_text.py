@@ -318,7 +318,8 @@ def _component_lines(
         where = f"line {c['line_no']}" if c["line_no"] is not None else "package"
         heading = f" {c['heading']}" if c["heading"] else ""
         amount = f"${c['amount_usd']}" if c["amount_usd"] is not None else "(not computed)"
-        how = f"{c['how']} = " if c.get("how") else ""
+        before = f"{c['before_rounding']} -> " if c.get("before_rounding") else ""
+        how = f"{c['how']} = {before}" if c.get("how") else ""
         out.append(f"  {where}: {c['component']}{heading} [{c['measure_id']}]  {how}{amount}")
         if c["citation"]:
             settled = c.get("confidence") in (None, "confirmed")

@@ -536,25 +536,34 @@ def _measures(
     return entries
 
 
-def _mfn_ad_valorem(pack: RulePack, day: dt.date, hts: str) -> Decimal | str:
-    """The line's MFN ad valorem rate a top-up is charged less (the engine's ``_measure_rate``: none for a
-    rate with a specific part or one not computed), or why there is none."""
+@dataclass(frozen=True)
+class _WithSpecific:
+    """An MFN rate with a specific part beside its ad valorem part ``ad_valorem`` (0 where it has none): a
+    top-up over it is 0 where ``ad_valorem`` alone meets the top-up's rate, else not computed."""
+
+    ad_valorem: Decimal
+
+
+#: The line's MFN rate as a top-up reads it (:func:`_mfn_ad_valorem`), or why it is not known.
+MfnForTopUp = Decimal | _WithSpecific | str
+
+
+def _mfn_ad_valorem(pack: RulePack, day: dt.date, hts: str) -> MfnForTopUp:
+    """The line's MFN ad valorem rate a top-up is charged less (the engine's ``_measure_rate``: for a rate with a
+    specific part, its ad valorem part, enough only where it meets the top-up's rate; none for a rate not
+    computed), or why there is none."""
     row = _tariff_row(resolve(pack, [day]), day, hts)
     if row is None:
         return "no tariff line is in force for the code, so its MFN rate is not known"
     if row[MFN_TOO_SHORT]:
         return "the tariff lines under the code charge different MFN rates: the longer code decides"
-    if row["specific_usd"] is not None:
-        return (
-            "the line's MFN rate has a specific part, whose ad valorem equivalent the engine does not compute"
-        )
     if row["mfn_status"] != "computable":
         return "the engine does not compute the line's MFN rate"
     found: Decimal = row["ad_valorem"] if row["ad_valorem"] is not None else Decimal(0)
-    return found
+    return found if row["specific_usd"] is None else _WithSpecific(found)
 
 
-def _charge(rule: Scoped, mfn: Decimal | str | None) -> Charge:
+def _charge(rule: Scoped, mfn: MfnForTopUp | None) -> Charge:
     """How ``rule`` is charged; ``rate_here`` from the line's MFN rate ``mfn`` (null: no line asked for, or
     the code leaves the measure open)."""
     if not isinstance(rule, Measure):
@@ -565,6 +574,8 @@ def _charge(rule: Scoped, mfn: Decimal | str | None) -> Charge:
         here = str(rule.rate)
     elif isinstance(mfn, Decimal):
         here = _plain(max(Decimal(0), rule.rate - mfn))
+    elif isinstance(mfn, _WithSpecific) and mfn.ad_valorem >= rule.rate:
+        here = "0"
     return Charge(
         str(rule.rate),
         rule.rate_rule,
@@ -602,7 +613,7 @@ def _measure_text(
     pack: RulePack,
     rule: Scoped,
     charge: Charge,
-    mfn: Decimal | str | None,
+    mfn: MfnForTopUp | None,
     *,
     origin: str | None,
     shared: set[str],
@@ -632,7 +643,7 @@ def _measure_text(
     return "; ".join(parts)
 
 
-def _rate_text(rule: Scoped, charge: Charge, mfn: Decimal | str | None) -> str:
+def _rate_text(rule: Scoped, charge: Charge, mfn: MfnForTopUp | None) -> str:
     """The rate as written; a top-up as "15% all-in: 15% less the line's MFN rate", with the rate on the
     line asked for (or why it is not computed)."""
     if not isinstance(rule, Measure):
@@ -641,11 +652,27 @@ def _rate_text(rule: Scoped, charge: Charge, mfn: Decimal | str | None) -> str:
         return f"{rule.rate}"
     rate = _percent(rule.rate)
     text = f"{rate} all-in: {rate} less the line's MFN rate (not below 0)"
+    here = _top_up_here(rule.rate, charge, mfn)
+    return f"{text}; {here}" if here is not None else text
+
+
+def _top_up_here(cap: Decimal, charge: Charge, mfn: MfnForTopUp | None) -> str | None:
+    """A top-up to ``cap`` on the line asked for: ``here 5% (MFN 10%)``, or why it is not computed."""
+    rate = _percent(cap)
     if isinstance(mfn, Decimal) and charge.rate_here is not None:
-        return f"{text}; here {_percent(Decimal(charge.rate_here))} (MFN {_percent(mfn)})"
+        return f"here {_percent(Decimal(charge.rate_here))} (MFN {_percent(mfn)})"
+    if isinstance(mfn, _WithSpecific) and charge.rate_here is not None:
+        return f"here 0% (MFN {_percent(mfn.ad_valorem)} + a specific part: at least {rate})"
+    if isinstance(mfn, _WithSpecific) and mfn.ad_valorem < cap:
+        why = (
+            "the line's MFN rate has a specific part, whose ad valorem equivalent the engine does not compute"
+        )
+        if mfn.ad_valorem > 0:
+            why += f" (its ad valorem part, {_percent(mfn.ad_valorem)}, is below {rate})"
+        return f"here not computed: {why}"
     if isinstance(mfn, str) and charge.rate_here is None:
-        return f"{text}; here not computed: {mfn}"
-    return text
+        return f"here not computed: {mfn}"
+    return None
 
 
 def _base_text(base: str) -> list[str]:

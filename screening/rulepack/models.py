@@ -380,7 +380,8 @@ class Measure(Scoped):
     rate: Rate
     rate_rule: Literal["fixed", "top_up"] = Field(
         default="fixed",
-        description="top_up: max(0, rate - the line's MFN ad valorem rate), e.g. '15% all-in'",
+        description="top_up: max(0, rate - the line's MFN ad valorem rate), e.g. '15% all-in'; over an MFN "
+        "rate with a specific part, 0 where its ad valorem part alone reaches rate, else not computed",
     )
     base: Literal["value", "metal_content"] = "value"
     stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")

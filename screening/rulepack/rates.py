@@ -12,7 +12,9 @@ named part of the good (``6% on the case``, ``5.3% on the battery``,
 - ``needs-part-values``: fully parsed, but some component is charged on the value
   of a part (watch cases, straps, batteries, movements, lead content) or on a
   second count (jewels, proof liters beside liters) that a manifest line does not
-  carry; the structure is kept in ``parts`` (JSON) and the engine queues the line;
+  carry; the structure is kept in ``parts`` (JSON) and the engine queues the line
+  until they are given (a part the rate charges "if any", a rifle's telescopic sight,
+  is marked ``if_any`` and counts as 0 when not given);
 - ``not-computable``: conditional or derived text (``The rate applicable to
   ...``, ``less ... for each degree``, ``See additional U.S. note``) keeps its
   text and is never guessed.
@@ -31,7 +33,7 @@ from typing import Final
 
 _NUMBER: Final = r"(\d+(?:\.\d+)?)"
 _AD_VALOREM: Final = re.compile(rf"^{_NUMBER}%$")
-_AD_VALOREM_ON_PART: Final = re.compile(rf"^{_NUMBER}% on (?:the )?(?:value of the )?(.+?)(?:, if any)?$")
+_AD_VALOREM_ON_PART: Final = re.compile(rf"^{_NUMBER}% on (?:the )?(?:value of the )?(.+?)(, if any)?$")
 _SPECIFIC: Final = re.compile(rf"^(?:{_NUMBER}¢|\${_NUMBER})\s*(?:/\s*(.+?)|\s(each))$")
 _CONTENT: Final = re.compile(r"^kg on (\w+) content$")
 _SPECIAL_GROUP: Final = re.compile(r"([^()]*?)\s*\(([^)]*)\)")
@@ -103,11 +105,13 @@ PARTS: Final[dict[str, str]] = {
 
 @dataclass(frozen=True, slots=True)
 class RateComponent:
-    """One part of a rate: ``amount`` per ``unit`` (specific) or a fraction of ``base``'s value."""
+    """One part of a rate: ``amount`` per ``unit`` (specific) or a fraction of ``base``'s value; ``if_any``: the
+    rate charges it on a part the article may lack ("20% on the value of the telescopic sight, if any")."""
 
     kind: str  # "ad_valorem" or "specific"
     amount: Decimal
     base: str  # ad valorem: "value" or a part of PARTS; specific: a unit of UNITS or PART_COUNTS
+    if_any: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,9 @@ def _parse_component(part: str) -> RateComponent | None:
         return RateComponent("ad_valorem", Decimal(m.group(1)) / 100, "value")
     if m := _AD_VALOREM_ON_PART.match(part):
         base = PARTS.get(m.group(2).strip().lower())
-        return None if base is None else RateComponent("ad_valorem", Decimal(m.group(1)) / 100, base)
+        if base is None:
+            return None
+        return RateComponent("ad_valorem", Decimal(m.group(1)) / 100, base, if_any=m.group(3) is not None)
     if s := _parse_specific(part):
         return RateComponent("specific", s[0], s[1])
     return None
@@ -189,7 +195,9 @@ def _flat(components: list[RateComponent]) -> ParsedRate | None:
 
 def _needs_part_values(components: list[RateComponent]) -> ParsedRate:
     structure = [
-        {"kind": c.kind, "amount": format(c.amount.normalize(), "f"), "base": c.base} for c in components
+        {"kind": c.kind, "amount": format(c.amount.normalize(), "f"), "base": c.base}
+        | ({"if_any": True} if c.if_any else {})
+        for c in components
     ]
     return ParsedRate(status="needs-part-values", parts=json.dumps(structure, separators=(",", ":")))
 
@@ -201,7 +209,8 @@ class PartComponent:
     ``source``: ``value`` (the line's value), ``quantity`` or ``weight`` (the line's
     ``quantity`` or ``gross_weight_kg``), or ``part`` (the ``part_values`` entry named
     ``part``, less ``over`` for counts such as jewels over 7; a count of :data:`PER_ARTICLE_COUNTS`
-    is per article, times the line's ``quantity``).
+    is per article, times the line's ``quantity``). ``if_any``: a part the article may lack, charged
+    on 0 when ``part_values`` does not name it.
     """
 
     index: int
@@ -211,6 +220,7 @@ class PartComponent:
     source: str
     part: str | None = None
     over: int = 0
+    if_any: bool = False
 
 
 def part_components(parts: str) -> list[PartComponent]:
@@ -225,7 +235,10 @@ def part_components(parts: str) -> list[PartComponent]:
         kind, amount, base = item["kind"], Decimal(item["amount"]), item["base"]
         if kind == "ad_valorem":
             source, part = ("value", None) if base == "value" else ("part", base)
-            out.append(PartComponent(index, kind, amount, base, source, part))
+            if_any = item.get("if_any", False)
+            if not isinstance(if_any, bool) or (if_any and part is None):
+                raise TypeError(f"if_any is true or false, on a part's value only: {item!r}")
+            out.append(PartComponent(index, kind, amount, base, source, part, if_any=if_any))
         elif base == "kg":
             out.append(PartComponent(index, kind, amount, base, "weight"))
         elif base in PART_COUNTS.values():

@@ -294,6 +294,7 @@ TARIFF_PARTS_SCHEMA: dict[str, pl.DataType] = {
     "part_source": pl.String(),
     "part_name": pl.String(),
     "part_over": pl.Int64(),
+    "part_if_any": pl.Boolean(),
 }
 
 
@@ -310,7 +311,7 @@ def _tariff_parts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
         texts = lines[column].unique().sort().to_list()
         components = pl.DataFrame(
             [
-                (text, c.index, c.kind, c.amount, c.base, c.source, c.part, c.over)
+                (text, c.index, c.kind, c.amount, c.base, c.source, c.part, c.over, c.if_any)
                 for text in texts
                 for c in part_components(text)
             ],

@@ -857,6 +857,11 @@ OPEN_DUTY_ASSUMPTIONS: Final = {
         "the tariff lines under the declared code charge differently: the longer code decides the rate"
     ),
 }
+#: Column of the lines (:func:`~screening.stages.part_rates.settle_part_rates`): what a part-value rate left
+#: open lacks, in the rate's order, e.g. ``strap (part_values), quantity``; null elsewhere.
+PARTS_MISSING: Final = "__part_values_missing"
+#: Why a part-value rate has no amount, naming what :data:`PARTS_MISSING` says is not given.
+OPEN_PART_VALUES_ASSUMPTION: Final = "the rate is charged on parts of the article: not given: {}"
 #: Why a flat postal regime's duty has no amount.
 OPEN_POSTAL_ASSUMPTION: Final = "the postal regime gives no rate for the origin (or, charged per item, the package's postal item is not known)"
 #: Why the postal duty of a line whose code covers AD/CVD or quota goods and others has no amount.
@@ -900,6 +905,10 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         .then(pl.lit(OPEN_POSTAL_BAR_ASSUMPTION))
         .when(postal_flat)
         .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
+        .when(
+            (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES)) & pl.col(PARTS_MISSING).is_not_null()
+        )
+        .then(pl.format(OPEN_PART_VALUES_ASSUMPTION, pl.col(PARTS_MISSING)))
         .otherwise(pl.col("duty_status").replace_strict(OPEN_DUTY_ASSUMPTIONS, default=None)),
     )
 
@@ -986,10 +995,10 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         .then(pl.format(IN_GAP_ASSUMPTION, pl.col("in_gap_of")))
         .when((pl.col("base") == "metal_content") & pl.col("metal_content_share").is_null())
         .then(pl.lit("metal content share not given: full value assumed"))
-        .when((pl.col("rate_rule") == "top_up") & pl.col("rate_specific_usd").is_not_null())
-        .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed"))
         .when((pl.col("rate_rule") == "top_up") & (pl.col("rate_status") != "computable"))
         .then(pl.lit("top-up needs the MFN rate, which is not computed for this line"))
+        .when((pl.col("rate_rule") == "top_up") & ~_top_up_known())
+        .then(pl.lit("top-up needs the ad valorem equivalent of a specific MFN rate: not computed"))
         .otherwise(pl.col("measure_assumption")),
         **{EXEMPT: exempt},
     )
@@ -1009,18 +1018,25 @@ def split_exempt(components: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
 def _measure_rate() -> pl.Expr:
     """A fixed rate, or a top-up to ``rate`` over the line's MFN ad valorem rate ("all-in" formulas).
 
-    A top-up over an MFN rate with a specific part, or over a rate the engine does not
-    compute (``not-computable``, ``needs-part-values``), is left null: its ad valorem
+    A top-up over an MFN rate with a specific part is 0 where the ad valorem part alone is at or
+    above ``rate`` (the specific part only adds to the MFN rate), else left null, as is one over a
+    rate the engine does not compute (``not-computable``, ``needs-part-values``): its ad valorem
     equivalent is unknown.
     """
-    top_up = (pl.col("rate") - pl.col("rate_ad_valorem").fill_null(0)).clip(lower_bound=0)
     return (
         pl.when(pl.col("rate_rule") != "top_up")
         .then(pl.col("rate"))
-        .when(pl.col("rate_specific_usd").is_null() & (pl.col("rate_status") == "computable"))
-        .then(top_up)
+        .when(_top_up_known())
+        .then((pl.col("rate") - pl.col("rate_ad_valorem").fill_null(0)).clip(lower_bound=0))
         .otherwise(None)
     )
+
+
+def _top_up_known() -> pl.Expr:
+    """Whether a top-up over the line's MFN rate is known: a computable rate, ad valorem only or with an ad
+    valorem part at or above the top-up's ``rate`` (its MFN rate is then at or above it, whatever the rest)."""
+    meets_cap = (pl.col("rate_ad_valorem") >= pl.col("rate")).fill_null(False)
+    return (pl.col("rate_status") == "computable") & (pl.col("rate_specific_usd").is_null() | meets_cap)
 
 
 def _measure_base_cents() -> pl.Expr:

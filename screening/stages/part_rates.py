@@ -5,14 +5,17 @@ is computed from the line's optional ``part_values`` column (``case=12.50;
 battery=0.40; jewel=17``: values in the line's currency, counts as numbers), beside
 its value, ``quantity`` and ``gross_weight_kg``. Values and counts are the line's,
 except ``jewel``, the count of one article (:data:`~screening.rulepack.rates.PER_ARTICLE_COUNTS`):
-its amount is ``quantity × max(jewel − over, 0) × rate``. Every component must have its base:
-a line missing one keeps ``duty_status = needs-part-values`` and no part component is
-charged. Each component is rounded half up to the cent on its own.
+its amount is ``quantity × max(jewel − over, 0) × rate``. Every component must have its base,
+but for a part the rate charges "if any" (a rifle's telescopic sight), charged on 0 when not
+given: a line missing one keeps ``duty_status = needs-part-values``, no part component is
+charged, and its open duty names what is missing. Each component is rounded half up to the
+cent on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import polars as pl
 
@@ -22,13 +25,15 @@ from screening.exprs.money import apply_rate_half_up, exact_product, to_cents_ha
 from screening.exprs.parse import parse_text
 from screening.rulepack.rates import PER_ARTICLE_COUNTS
 from screening.schema import PACKAGE_KEY, RATE
-from screening.stages.assess import LINE_ROW, quantity_in
+from screening.stages.assess import LINE_ROW, PARTS_MISSING, quantity_in
 from screening.stages.lookup import attach
 
 LINE_KEY = ("package_id", "line_no")
 #: The tariff-line status of a rate charged on parts of the good.
 PART_VALUE_STATUS = "needs-part-values"
 _AMOUNT = pl.Decimal(24, 6)
+#: Why a part the rate charges "if any" is charged on 0 (``{}``: the part's name).
+IF_ANY_ABSENT: Final = 'not in part_values: none (the rate charges it "if any")'
 
 
 def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -53,7 +58,9 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
 def part_rate_components(
     lines: pl.LazyFrame, tariff_parts: pl.DataFrame, carry: Sequence[str] = ()
 ) -> pl.LazyFrame:
-    """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is missing.
+    """Every component of every dutiable line under a part-value rate, ``amount_cents`` null where its base is
+    missing (``needs`` says what: ``case (part_values)``, ``quantity``, ``gross_weight_kg``). A part the rate
+    charges "if any" that ``part_values`` does not name is charged on 0 (``absent_if_any``).
 
     The line columns ``carry`` come first in each component.
     """
@@ -75,6 +82,24 @@ def part_rate_components(
         tariff_parts.lazy(), on=["arrival_date", "tariff_line", "rate_program"], how="inner"
     ).join(given, on=[*LINE_KEY, "part_name"], how="left")
     source = pl.col("part_source")
+    absent_if_any = pl.col("part_if_any") & pl.col("part_amount").is_null()
+    joined = joined.with_columns(
+        pl.when(absent_if_any)
+        .then(pl.lit(0, dtype=_AMOUNT))
+        .otherwise(pl.col("part_amount"))
+        .alias("part_amount"),
+        absent_if_any.alias("absent_if_any"),
+        pl.when(source == "part")
+        .then(
+            pl.when(pl.col("part_amount").is_null())
+            .then(pl.format("{} (part_values)", pl.col("part_name")))
+            .otherwise(pl.lit("quantity"))  # a count per article, without the articles
+        )
+        .when(source == "weight")
+        .then(pl.lit("gross_weight_kg"))
+        .otherwise(pl.lit("quantity"))
+        .alias("__needs"),
+    )
     quantity, per = quantity_in(pl.col("part_base"))
     # A part rate's weight or quantity (the gross weight for a rate per kg) is missing when 0, as a
     # specific rate's is (quantity_in).
@@ -94,6 +119,15 @@ def part_rate_components(
         .then(pl.format("mfn_part_{}", pl.col("part_name")))
         .otherwise(pl.lit("mfn_specific"))
     )
+    amount_cents = (
+        pl.when(ad_valorem)
+        .then(apply_rate_half_up(base_cents, pl.col("part_rate")))
+        .otherwise(
+            apply_rate_half_up(
+                pl.lit(100, dtype=pl.Int64()), exact_product(count, pl.col("part_rate")), per=count_per
+            )
+        )
+    )
     return joined.select(
         *carry,
         PACKAGE_KEY,
@@ -104,13 +138,9 @@ def part_rate_components(
         heading=dotted(pl.col("tariff_line")),
         base_cents=pl.when(ad_valorem).then(base_cents),
         rate=pl.col("part_rate").cast(RATE),
-        amount_cents=pl.when(ad_valorem)
-        .then(apply_rate_half_up(base_cents, pl.col("part_rate")))
-        .otherwise(
-            apply_rate_half_up(
-                pl.lit(100, dtype=pl.Int64()), exact_product(count, pl.col("part_rate")), per=count_per
-            )
-        ),
+        amount_cents=amount_cents,
+        needs=pl.when(amount_cents.is_null()).then(pl.col("__needs")),
+        absent_if_any=pl.col("absent_if_any"),
     )
 
 
@@ -131,12 +161,25 @@ def _part_count() -> pl.Expr:
 
 
 def settle_part_rates(lines: pl.DataFrame, tariff_parts: pl.DataFrame) -> pl.DataFrame:
-    """``duty_status`` ``assessed`` for part-value lines whose every component has its base; ``part_rate_applies``."""
+    """``duty_status`` ``assessed`` for part-value lines whose every component has its base; ``part_rate_applies``
+    and :data:`~screening.stages.assess.PARTS_MISSING` (what the others lack, in the rate's order)."""
     key = [PACKAGE_KEY, "line_no"]  # integers: the lookup runs over every line
     complete = (
         part_rate_components(lines.lazy(), tariff_parts)
         .group_by(key)
-        .agg(pl.col("amount_cents").is_not_null().all().alias("parts_complete"))
+        .agg(
+            pl.col("amount_cents").is_not_null().all().alias("parts_complete"),
+            pl.col("needs")
+            .sort_by("part_index")
+            .drop_nulls()
+            .unique(maintain_order=True)
+            .alias(PARTS_MISSING),
+        )
+        .with_columns(
+            pl.when(pl.col(PARTS_MISSING).list.len() > 0)
+            .then(pl.col(PARTS_MISSING).list.join(", "))
+            .alias(PARTS_MISSING)
+        )
     )
     applies = (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES)) & pl.col(
         "parts_complete"
@@ -163,8 +206,12 @@ def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> 
     return (
         part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts, carry=[LINE_ROW])
         .sort(*LINE_KEY, "part_index")
-        .drop("part_index")
-        .with_columns(
-            gap=pl.lit(False), undetermined=pl.lit(False), assumption=pl.lit(None, dtype=pl.String())
+        .select(
+            pl.exclude("part_index", "needs", "absent_if_any"),
+            gap=pl.lit(False),
+            undetermined=pl.lit(False),
+            assumption=pl.when(pl.col("absent_if_any")).then(
+                pl.format("{} " + IF_ANY_ABSENT, pl.col("component").str.strip_prefix("mfn_part_"))
+            ),
         )
     )

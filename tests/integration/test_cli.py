@@ -1087,8 +1087,7 @@ def test_explain_shows_what_a_specific_rate_was_charged_on(tmp_path: Path) -> No
     text = render_text(explain_package(tmp_path / "out", "P1"))
     assert "gross kg 2.5" in text
     specific = next(line for line in text.splitlines() if "mfn_specific" in line)
-    assert "gross kg for a rate per kg" in specific
-    assert specific.endswith("= $0.05")  # 1.9¢/kg on 2.5 kg, half up
+    assert specific.endswith("2.5 kg (gross_weight_kg) x $0.019 = $0.0475 -> $0.05")  # 1.9¢/kg, half up
 
 
 def test_arrivals_after_the_pack_s_facts_are_reported_as_decided_by_the_law_as_known_then(

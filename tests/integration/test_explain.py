@@ -344,12 +344,88 @@ def test_a_jewel_count_component_says_what_it_is_charged_per(tmp_path: Path) -> 
         "$0.02800000 per jewel (count from part_values, less 7 where the rate says over 7, times quantity)"
     )
     assert how["mfn_part_case"] == "base $100.00 x rate 0.03700000"
-    assert how["mfn_specific"].startswith("$0.43000000 per unit of the tariff line's rate")
+    assert how["mfn_specific"] == "2 each (quantity) x $0.43"
     jewel = next(line for line in render_text(explained).splitlines() if "mfn_part_jewel" in line)
     assert (
         "per jewel (count from part_values, less 7 where the rate says over 7, times quantity) = $" in jewel
     )
     assert "per unit" not in jewel
+
+
+def test_a_specific_rate_shows_the_quantity_or_weight_its_unit_and_divisor(tmp_path: Path) -> None:
+    """A specific rate read "$0.14400000 per unit of the tariff line's rate (its quantity, or gross kg for a rate
+    per kg) = $0.01" for 5 combs at 14.4 cents/gross: what it was charged on, and the count divided, were not
+    shown. It now shows the line's quantity or gross weight, the rate's unit and divisor, and the product before
+    rounding."""
+    day = {"arrival_date": "2026-08-17"}
+    out = _screened(
+        tmp_path,
+        [
+            # 9615.11.10: 14.4 cents/gross + 2%; 0407.11.00: 2.8 cents/doz.; 0601.10.15: 89.6 cents/1000.
+            {
+                **day,
+                "package_id": "J3",
+                "hts_code": "9615.11.10.00",
+                "declared_value": "2.00",
+                "quantity": "5",
+            },
+            {
+                **day,
+                "package_id": "P3",
+                "hts_code": "0407.11.00.00",
+                "declared_value": "20",
+                "quantity": "24",
+            },
+            {
+                **day,
+                "package_id": "P4",
+                "hts_code": "0601.10.15.00",
+                "declared_value": "20",
+                "quantity": "1500",
+            },
+            # 0402.29.50: $1.104/kg + 14.9%, on the gross weight; 6402.91.20: 90 cents/pr. + 37.5%.
+            {**day, "package_id": "K1", "hts_code": "0402.29.50.00", "gross_weight_kg": "2.5"},
+            {**day, "package_id": "B1", "hts_code": "6402.91.20.00", "quantity": "3"},
+        ],
+    )
+    expected = {
+        "J3": ("5 (quantity) / 144 per gross x $0.144", "= $0.005 -> $0.01"),
+        "P3": ("24 (quantity) / 12 per dozen x $0.028", "= $0.056 -> $0.06"),
+        "P4": ("1500 (quantity) / 1000 per thousand x $0.896", "= $1.344 -> $1.34"),
+        "K1": ("2.5 kg (gross_weight_kg) x $1.104", "= $2.76"),
+        "B1": ("3 pair (quantity) x $0.9", "= $2.70"),
+    }
+    for package_id, (how, result) in expected.items():
+        explained = explain_package(out, package_id)
+        (specific,) = [c for c in explained["components"] if c["component"] == "mfn_specific"]
+        assert specific["how"] == how
+        (printed,) = [line for line in render_text(explained).splitlines() if "mfn_specific" in line]
+        assert printed.endswith(f"[mfn]  {how} {result}"), printed
+
+
+def test_a_specific_rate_s_unit_comes_only_from_the_run_s_own_pack(tmp_path: Path) -> None:
+    """The unit is read from the rule pack whose content hash the run's summary names: from another pack (or
+    none), the component says what its rate is per without guessing the unit."""
+    combs = {
+        "arrival_date": "2026-08-17",
+        "hts_code": "9615.11.10.00",
+        "declared_value": "2.00",
+        "quantity": "5",
+    }
+    out = _screened(tmp_path, [combs])
+    other = tmp_path / "other_pack"
+    other.mkdir()
+    (other / "pack.toml").write_text("[pack]\nid = 'other'\n")
+    for rules in (other, tmp_path / "missing"):
+        explained = explain_package(out, "P1", rules=rules)
+        (specific,) = [c for c in explained["components"] if c["component"] == "mfn_specific"]
+        assert specific["how"] == (
+            "$0.14400000 per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg; the "
+            "unit is in the run's rule pack, not given: --rules)"
+        )
+    result = CliRunner().invoke(main, ["explain", "P1", "--run", str(out), "--rules", str(US_PACK)])
+    assert result.exit_code == 0, result.output
+    assert "5 (quantity) / 144 per gross x $0.144 = $0.005 -> $0.01" in result.output
 
 
 def test_a_postal_item_in_parts_shows_each_part_s_duty_on_its_value_at_each_rate(tmp_path: Path) -> None:

@@ -78,6 +78,29 @@ def test_an_all_in_rate_over_a_specific_mfn_rate_says_it_is_not_computed(us_pack
     assert components["ieepa-reciprocal-jp-all-in"]["rate"] is None
 
 
+def test_an_all_in_rate_over_a_compound_mfn_rate_at_or_above_15_percent_is_zero(
+    us_pack: screening.RulePack,
+) -> None:
+    """6402.91.20 (90 cents/pr. + 37.5%): the MFN rate is over 15% whatever the 90 cents, so the top-up is 0; it
+    said "here not computed"; 0402.29.50 ($1.104/kg + 14.9%) is below it by its ad valorem part alone."""
+    text, entries = show("--date", "2025-11-13", "--origin", "DE", "--hts", "6402.91.20.00")
+    assert (
+        "15% all-in: 15% less the line's MFN rate (not below 0); here 0% (MFN 37.5% + a specific part: at least "
+        "15%)" in text
+    )
+    assert entries["ieepa-reciprocal-eu-all-in"]["charge"]["rate_here"] == "0"
+    _, components = charged(
+        us_pack, arrival_date="2025-11-13", country_of_origin="DE", hts_code="6402.91.20.00", quantity="3"
+    )
+    assert components["ieepa-reciprocal-eu-all-in"]["rate"] == Decimal(0)
+    text, entries = show("--date", "2025-11-13", "--origin", "DE", "--hts", "0402.29.50.00")
+    assert (
+        "here not computed: the line's MFN rate has a specific part, whose ad valorem equivalent the engine does "
+        "not compute (its ad valorem part, 14.9%, is below 15%)" in text
+    )
+    assert entries["ieepa-reciprocal-eu-all-in"]["charge"]["rate_here"] is None
+
+
 def test_a_duty_on_the_metal_content_says_so(us_pack: screening.RulePack) -> None:
     """It printed "s232 9903.81.89: 0.50", which the engine charges on value x metal_content_share."""
     text, entries = show("--date", "2026-03-10", "--origin", "CN", "--hts", "7317.00.55", "--mode", "express")

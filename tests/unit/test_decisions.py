@@ -1225,6 +1225,28 @@ def test_the_flat_postal_ad_valorem_duty_is_charged_on_the_postal_item_s_value_r
     assert "on the postal item's value: lines 1, 2, 3 (CN at 54%)" in text
 
 
+def test_a_postal_item_in_another_currency_is_charged_on_the_sum_of_its_lines_usd_values(
+    screen_lines: Screen,
+) -> None:
+    """The item's value is the sum of its lines' ``value_usd`` (each converted to the cent, as the lines output
+    states it), the package's ``value_usd``: CNY 10.00 on one line is $1.38 (owes $1.66 at 120%), ten lines of
+    CNY 1.00 are 10 x $0.14 = $1.40 (owe $1.68). README: splitting does not change the money in USD only."""
+    mail = {"mode": "postal", "arrival_date": "2025-05-10", "country_of_origin": "CN", "currency": "CNY"}
+    result = screen_lines(
+        {**mail, "package_id": "X1", "declared_value": "10.00"},
+        *(
+            {**mail, "package_id": "X2", "consignee_name": "Bob", "line_no": str(n), "declared_value": "1.00"}
+            for n in range(1, 11)
+        ),
+    )
+    packages = result.packages.sort("package_id").select("package_id", "value_usd", "duty_usd").rows()
+    assert packages == [("X1", Decimal("1.38"), Decimal("1.66")), ("X2", Decimal("1.40"), Decimal("1.68"))]
+    postal = result.components.filter(pl.col("component") == "postal_ad_valorem").sort("package_id")
+    assert postal["base_usd"].to_list() == [Decimal("1.38"), Decimal("1.40")]
+    lines = result.lines.group_by("package_id").agg(pl.col("value_usd").sum()).sort("package_id")
+    assert lines["value_usd"].to_list() == postal["base_usd"].to_list()
+
+
 def test_an_item_of_several_origin_rates_pays_each_rate_on_its_lines_value_rounded_once_per_rate(
     us_pack: screening.RulePack,
 ) -> None:

@@ -7,9 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
+import pytest
 
 import screening
-from screening.rulepack.rates import PartComponent, part_components
+from screening.rulepack.rates import PartComponent, parse_general_rate, part_components
 
 Screen = Callable[..., screening.Result]
 
@@ -193,3 +194,79 @@ def test_a_quantity_of_zero_leaves_a_part_rate_s_specific_part_open(screen_lines
     zero = screen_lines({**WATCH, "quantity": "0", "part_values": parts})
     missing = screen_lines({**WATCH, "quantity": None, "part_values": parts})
     assert duty(zero) == duty(missing) == ("needs-part-values", None)
+
+
+#: 9301.90.30: 4.7% on the value of the rifle + 20% on the value of the telescopic sight, if any.
+RIFLE: dict[str, Any] = {
+    "hts_code": "9301.90.30.00",
+    "country_of_origin": "DE",
+    "arrival_date": "2026-08-17",
+    "declared_value": "500.00",
+}
+
+
+def test_a_part_the_rate_charges_if_any_counts_as_zero_when_not_given(screen_lines: Screen) -> None:
+    """A rifle without a telescopic sight owes 4.7% x $500 = $23.50: it was needs-part-values until
+    ``telescopic-sight=0`` was written, as if the rate needed a sight."""
+    result = screen_lines({**RIFLE, "part_values": "rifle=500"})
+    parts = result.components.filter(pl.col("component").str.starts_with("mfn")).sort("component")
+    assert parts.select("component", "base_usd", "amount_usd").rows() == [
+        ("mfn_part_rifle", Decimal("500.00"), Decimal("23.50")),
+        ("mfn_part_telescopic-sight", Decimal("0.00"), Decimal("0.00")),
+    ]
+    sight = parts.row(1, named=True)
+    assert sight["assumption"] == 'telescopic-sight not in part_values: none (the rate charges it "if any")'
+    assert parts.row(0, named=True)["assumption"] is None
+    given = screen_lines({**RIFLE, "part_values": "rifle=500; telescopic-sight=0"})
+    lines = [r.lines.select("duty_status", "duty_usd").row(0) for r in (result, given)]
+    assert lines == [("assessed", Decimal("23.50"))] * 2
+    with_sight = screen_lines({**RIFLE, "part_values": "rifle=400; telescopic-sight=100"})
+    assert with_sight.lines.select("duty_status", "duty_usd").row(0) == ("assessed", Decimal("38.80"))
+
+
+def test_a_part_the_rate_charges_if_any_does_not_stand_for_the_others(screen_lines: Screen) -> None:
+    """Only the sight may be absent: without the rifle's value the rate is open, as with no part values at all."""
+    for parts in ("telescopic-sight=100", None):
+        result = screen_lines({**RIFLE, "part_values": parts})
+        assert duty(result) == ("needs-part-values", None)
+
+
+def test_the_open_part_rate_names_what_is_not_given(screen_lines: Screen) -> None:
+    """The assumption said only "a part's value or count ... is not given"; it names the parts (and the quantity
+    or weight) missing, in the rate's order, not those the rate charges "if any"."""
+    result = screen_lines(
+        {**WATCH, "package_id": "W", "consignee_name": "A", "part_values": "case=300"},
+        {**RIFLE, "package_id": "R", "consignee_name": "B", "part_values": None},
+        {**CLOCK, "package_id": "C", "consignee_name": "C", "quantity": None, "part_values": "case=300"},
+    )
+    open_rows = result.components.filter(pl.col("component") == "mfn").sort("package_id")
+    prefix = "the rate is charged on parts of the article: not given: "
+    assert open_rows.select("package_id", "amount_usd", "assumption").rows() == [
+        ("C", None, prefix + "quantity, jewel (part_values)"),
+        ("R", None, prefix + "rifle (part_values)"),
+        ("W", None, prefix + "strap (part_values), battery (part_values)"),
+    ]
+
+
+def test_if_any_is_kept_from_the_rate_text() -> None:
+    rate = parse_general_rate(
+        "4.7% on the value of the rifle + 20% on the value of the telescopic sight, if any"
+    )
+    assert rate.status == "needs-part-values"
+    assert rate.parts is not None
+    assert part_components(rate.parts) == [
+        PartComponent(0, "ad_valorem", Decimal("0.047"), "rifle", "part", "rifle"),
+        PartComponent(
+            1, "ad_valorem", Decimal("0.2"), "telescopic-sight", "part", "telescopic-sight", if_any=True
+        ),
+    ]
+
+
+def test_a_malformed_if_any_is_not_a_part_the_engine_reads() -> None:
+    """``if_any`` is true or false, and only on a part's value: anything else is a pack error, not a guess."""
+    for item in (
+        '{"kind":"ad_valorem","amount":"0.2","base":"telescopic-sight","if_any":"yes"}',
+        '{"kind":"ad_valorem","amount":"0.2","base":"value","if_any":true}',
+    ):
+        with pytest.raises(TypeError, match="if_any"):
+            part_components(f"[{item}]")

@@ -150,7 +150,7 @@ def test_not_computable_rates_are_never_guessed(text: str) -> None:
             "4.7% on the value of the rifle + 20% on the value of the telescopic sight, if any",
             [
                 {"kind": "ad_valorem", "amount": "0.047", "base": "rifle"},
-                {"kind": "ad_valorem", "amount": "0.2", "base": "telescopic-sight"},
+                {"kind": "ad_valorem", "amount": "0.2", "base": "telescopic-sight", "if_any": True},
             ],
         ),
         (
