@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -50,6 +51,7 @@ from screening.rulepack.loader import (
     load_rules_to_import_hts,
     pack_folder,
     read_denied_parties,
+    short_gaps,
     unmatched_scope,
 )
 from screening.rulepack.models import Measure
@@ -185,7 +187,7 @@ def stage_progress(enabled: bool) -> Iterator[Callable[[str], None]]:
     with err.status("starting") as status:
 
         def update(stage: str) -> None:
-            status.update(f"{stage}  [dim]{time.perf_counter() - started:5.1f}s[/]")
+            status.update(f"{escape(stage)}  [dim]{time.perf_counter() - started:5.1f}s[/]")
 
         yield update
 
@@ -382,18 +384,19 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
     table.add_column("packages by decision")
     table.add_column("count", justify="right")
     for reason, n in counts["packages_by_reason"].items():
-        table.add_row(reason, f"{n:,}")
+        table.add_row(Text(reason), f"{n:,}")
     for entry_type, n in counts["packages_by_entry_type"].items():
-        table.add_row(f"entry: {entry_type}", f"{n:,}")
+        table.add_row(Text(f"entry: {entry_type}"), f"{n:,}")
     for status, n in counts["packages_by_duty_status"].items():
-        table.add_row(f"duty: {status}", f"{n:,}")
+        table.add_row(Text(f"duty: {status}"), f"{n:,}")
     for status, n in counts.get("packages_by_fee_status", {}).items():
-        table.add_row(f"fees: {status}", f"{n:,}")
+        table.add_row(Text(f"fees: {status}"), f"{n:,}")
     out.print(table)
     if counts["rejects_by_code"]:
         out.print(
             "rejects: " + ", ".join(f"{code} {n:,}" for code, n in counts["rejects_by_code"].items()),
             highlight=False,
+            markup=False,
         )
     out.print(
         f"value ${money['value_usd']}  duty ${money['duty_usd']}  fees ${money['fees_usd']}  "
@@ -406,9 +409,10 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             else ""
         ),
         highlight=False,
+        markup=False,
     )
     if money.get("by_component"):
-        out.print(_by_component(money["by_component"]), highlight=False)
+        out.print(_by_component(money["by_component"]), highlight=False, markup=False)
     risk = summary.get("risk") or {}
     if risk:
         dispositions = (
@@ -418,6 +422,7 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             f"risk: {risk['packages_flagged']:,} packages flagged; {dispositions}; "
             f"random sample {risk['random_sample']['packages']:,} ({_seed_shown(risk['random_sample'])})",
             highlight=False,
+            markup=False,
         )
         listing = risk.get("screening_list")
         if listing:
@@ -425,9 +430,14 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
                 f"screening list {listing['source']} published {listing['published']}"
                 + _list_age(listing["age_days_at_latest_arrival"]),
                 highlight=False,
+                markup=False,
             )
     rules = summary["rules"]
-    out.print(f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/", highlight=False)
+    out.print(
+        f"rules {rules['id']} {rules['content_hash'][:19]}…  outputs in {out_dir}/",
+        highlight=False,
+        markup=False,
+    )
     options = summary.get("options", {})
     if "resumed_state" in options:  # --state: say whether the run went on from a saved day or began one
         resumed = options["resumed_state"]
@@ -437,6 +447,7 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
             if resumed.startswith("sha256:")
             else "state: a new state (no saved state at that path)",
             highlight=False,
+            markup=False,
         )
     if rules.get("arrival_dates_after_facts"):
         out.print(
@@ -501,19 +512,19 @@ def rules_check(pack: Path) -> None:
     loaded = load_rules(pack)
     rules = list(loaded.all_rules())
     out.print(
-        f"[green]valid[/] {loaded.meta.id}: {len(rules)} dated rules, {loaded.mfn.height:,} tariff lines, "
+        f"[green]valid[/] {escape(loaded.meta.id)}: {len(rules)} dated rules, {loaded.mfn.height:,} tariff lines, "
         f"{loaded.fx_rates.height:,} FX rates; {loaded.content_hash}",
         highlight=False,
     )
-    for line in _unmatched_scope_lines(loaded):
-        out.print(f"  [yellow]warning[/] {line}", highlight=False)
+    for line in [*_unmatched_scope_lines(loaded), *short_gaps(loaded)]:
+        out.print(f"  [yellow]warning[/] {escape(line)}", highlight=False)
     outcomes = run_scenarios(loaded)
     failed = [o for o in outcomes if not o.passed]
     for outcome in outcomes:
         mark = "[green]pass[/]" if outcome.passed else "[red]FAIL[/]"
-        out.print(f"  {mark} {outcome.scenario_id} ({outcome.file.name})", highlight=False)
+        out.print(f"  {mark} {escape(f'{outcome.scenario_id} ({outcome.file.name})')}", highlight=False)
         for mismatch in outcome.mismatches:
-            out.print(f"       {mismatch}", highlight=False)
+            out.print(f"       {mismatch}", highlight=False, markup=False)
     out.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed", highlight=False)
     if failed:
         sys.exit(4)
@@ -553,7 +564,8 @@ def rules_show(
         click.echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
         return
     out.print(
-        f"[bold]{loaded.meta.id}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)", highlight=False
+        f"[bold]{escape(loaded.meta.id)}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)",
+        highlight=False,
     )
     as_of = loaded.meta.facts_as_of
     if as_of is not None and day.date() > as_of:
@@ -562,13 +574,14 @@ def rules_show(
             f"{day.date()}: a later change of law is not in it",
             highlight=False,
         )
+    # The pack's text as written: a citation's "[draft]" or "sec. 2[a]" is no markup (rich dropped it).
     for entry in entries:
-        mark = "" if entry.confidence == "confirmed" else f" [yellow]{entry.confidence}[/]"
-        out.print(f"[bold]{entry.kind}[/] {entry.rule_id}{mark}  {entry.dates}", highlight=False)
-        out.print(f"    {entry.summary}", highlight=False)
+        mark = "" if entry.confidence == "confirmed" else f" [yellow]{escape(entry.confidence)}[/]"
+        out.print(f"[bold]{entry.kind}[/] {escape(entry.rule_id)}{mark}  {entry.dates}", highlight=False)
+        out.print(f"    {entry.summary}", highlight=False, markup=False)
         if entry.citation:
             tags = f"; sources {', '.join(entry.sources)}" if entry.sources else ""
-            out.print(f"    [dim]{entry.citation}{tags}[/]", highlight=False)
+            out.print(Text(f"    {entry.citation}{tags}", style="dim"), highlight=False)
     shown = sources_shown(entries)
     if shown:
         # Each tag once (the U.S. pack's measures share theirs), whole on its line: a URL to copy.
@@ -629,9 +642,10 @@ def rules_import_hts(
         f"({cov.computable_share:.2%}), {cov.needs_part_values:,} need part values; "
         f"{cov.rate_lines - cov.parsed:,} not-computable",
         highlight=False,
+        markup=False,
     )
     for line in _unmatched_scope_lines(loaded, merged):
-        out.print(f"  [yellow]warning[/] {line}", highlight=False)
+        out.print(f"  [yellow]warning[/] {escape(line)}", highlight=False)
 
 
 def _refuse_dead_lists(pack: RulePack, merged: pl.DataFrame, revision: Revision) -> None:
@@ -778,7 +792,7 @@ def generate_command(
             raise UsageError(f"{out_file}: {exc}") from exc
         except OSError as exc:
             raise UsageError(f"{out_file}: cannot be written: {exc.strerror or exc}") from exc
-    out.print(f"wrote {written:,} synthetic rows to {out_file}", highlight=False)
+    out.print(f"wrote {written:,} synthetic rows to {out_file}", highlight=False, markup=False)
 
 
 def in_pack(codes: tuple[str, ...], pack: RulePack) -> list[str]:

@@ -14,6 +14,7 @@ from screening.errors import UsageError
 from screening.exprs.hts import VALID_HTS_CODE, hts_digits
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import (
+    ALL_MODES,
     CoverageGap,
     EntryLimit,
     Fee,
@@ -34,6 +35,26 @@ from screening.stages.enrich import MFN_TOO_SHORT, USMCA_CLAIMED, USMCA_TOO_SHOR
 
 
 @dataclass(frozen=True)
+class Scope:
+    """Where a measure (or gap) applies: ``origins`` (``*``: every origin) but ``origins_exclude``, in
+    ``modes``; ``hts_include``, the first codes of its HTS list in force on the date (empty: every code) of
+    ``hts_include_count``; ``hts_exclude`` and ``hts_exclude_count`` likewise for the codes it leaves out (the
+    pack file has the whole lists)."""
+
+    origins: tuple[str, ...]
+    origins_exclude: tuple[str, ...]
+    modes: tuple[str, ...]
+    hts_include: tuple[str, ...]
+    hts_include_count: int
+    hts_exclude: tuple[str, ...]
+    hts_exclude_count: int
+
+
+#: The HTS codes of a measure's list :func:`rules_in_force` shows (the count says how many more).
+SHOWN_SCOPE_CODES = 5
+
+
+@dataclass(frozen=True)
 class Charge:
     """How a measure (or the duty a gap leaves out) is charged, as the engine applies it.
 
@@ -44,7 +65,8 @@ class Charge:
     ``usmca_exempt``: not charged on goods claimed under USMCA; ``not_with``: the stacking groups whose duty on
     the line removes this one; ``stacking_group`` and ``priority``: only the lowest priority of a group on a
     line applies (null for a gap); ``exempt_here``: with ``--hts``, why the measure, in scope, is not charged on
-    those goods (a group it is ``not_with`` is on the line; null where it is charged or without ``--hts``)."""
+    those goods (a group it is ``not_with`` is on the line; null where it is charged or without ``--hts``);
+    ``scope``: the origins, modes and HTS codes it applies to (:class:`Scope`)."""
 
     rate: str | None
     rate_rule: str | None
@@ -55,6 +77,7 @@ class Charge:
     stacking_group: str | None
     priority: int | None
     exempt_here: str | None = None
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -527,8 +550,19 @@ def _measures(
             else ""
         )
         charge = _charge(rule, None if rule.id in open_for or rule.id in exempt_here else mfn)
-        charge = replace(charge, exempt_here=exempt_here.get(rule.id))
-        text = _measure_text(pack, rule, charge, mfn, origin=origin, shared=shared) + open_note
+        charge = replace(charge, exempt_here=exempt_here.get(rule.id), scope=_scope(pack, rule, day))
+        text = (
+            _measure_text(
+                pack,
+                rule,
+                charge,
+                mfn,
+                origin=origin,
+                shared=shared,
+                asked=(origin is not None, mode is not None, hts is not None),
+            )
+            + open_note
+        )
         if charge.exempt_here is not None:
             text += f"; not charged on these goods: {charge.exempt_here}"
         kind = "measure" if isinstance(rule, Measure) else "gap"
@@ -546,6 +580,60 @@ class _WithSpecific:
 
 #: The line's MFN rate as a top-up reads it (:func:`_mfn_ad_valorem`), or why it is not known.
 MfnForTopUp = Decimal | _WithSpecific | str
+
+
+def _scope(pack: RulePack, rule: Scoped, day: dt.date) -> Scope:
+    """Where ``rule`` applies on ``day``: its origins and modes, and its HTS lists (inline and tables) shortened
+    to their first :data:`SHOWN_SCOPE_CODES` codes in force that day, with their counts."""
+    rows = pack.measure_scope.filter(
+        pl.col("measure_id") == rule.id,
+        pl.col("effective_from").is_null() | (pl.col("effective_from") <= day),
+        pl.col("effective_to").is_null() | (pl.col("effective_to") > day),
+    )
+    lists = {
+        kind: rows.filter(pl.col("kind") == kind)["hts_prefix"].to_list() for kind in ("include", "exclude")
+    }
+    return Scope(
+        rule.origins,
+        rule.origins_exclude,
+        rule.modes,
+        tuple(lists["include"][:SHOWN_SCOPE_CODES]),
+        len(lists["include"]),
+        tuple(lists["exclude"][:SHOWN_SCOPE_CODES]),
+        len(lists["exclude"]),
+    )
+
+
+def _scope_text(scope: Scope, *, asked: tuple[bool, bool, bool]) -> list[str]:
+    """``['for CN, HK', 'every mode', 'HTS 6110, 6111, … (12 codes)']``: the origins, modes and HTS codes,
+    each unless ``asked`` for (``--origin``, ``--mode``, ``--hts``: the measure is listed as it covers them)."""
+    origin_asked, mode_asked, hts_asked = asked
+    parts = []
+    if not origin_asked:
+        origins = "every origin" if "*" in scope.origins else ", ".join(scope.origins)
+        but = f" but {', '.join(scope.origins_exclude)}" if scope.origins_exclude else ""
+        parts.append(f"for {origins}{but}")
+    if not mode_asked:
+        parts.append("every mode" if set(scope.modes) == set(ALL_MODES) else f"by {', '.join(scope.modes)}")
+    if not hts_asked:
+        listed = (
+            f"HTS {_codes_text(scope.hts_include, scope.hts_include_count)}"
+            if scope.hts_include_count
+            else "every HTS code"
+        )
+        left_out = (
+            f" except {_codes_text(scope.hts_exclude, scope.hts_exclude_count)}"
+            if scope.hts_exclude_count
+            else ""
+        )
+        parts.append(f"{listed}{left_out}")
+    return parts
+
+
+def _codes_text(shown: tuple[str, ...], count: int) -> str:
+    """``'6110, 6111, … (12 codes)'``; the codes alone when they are all shown."""
+    more = f", … ({count:,} codes)" if count > len(shown) else ""
+    return f"{', '.join(shown)}{more}"
 
 
 def _mfn_ad_valorem(pack: RulePack, day: dt.date, hts: str) -> MfnForTopUp:
@@ -617,10 +705,12 @@ def _measure_text(
     *,
     origin: str | None,
     shared: set[str],
+    asked: tuple[bool, bool, bool],
 ) -> str:
     """A measure (or gap) as the engine charges it: the rate (a top-up as such, with the rate on the line
-    asked for), the base when it is not the value, the exemptions it declares, its place in a stacking group
-    shared with others listed, what a gap is owed in place of, and the measure's assumption."""
+    asked for), the base when it is not the value, the exemptions it declares, its place in a stacking
+    group shared with others listed, where it applies that was not ``asked`` (:func:`_scope_text`), what a gap
+    is owed in place of, and the measure's assumption."""
     heading = f" {rule.heading}" if rule.heading else ""
     parts = [f"{rule.component}{heading}: {_rate_text(rule, charge, mfn)}"]
     parts += _base_text(charge.base)
@@ -634,6 +724,7 @@ def _measure_text(
             f"stacking group {charge.stacking_group}, priority {charge.priority} (of the group's measures on a "
             "line, the lowest priority is charged)"
         )
+    parts += _scope_text(charge.scope, asked=asked) if charge.scope is not None else []
     in_place_of = getattr(rule, "in_place_of", None)
     if in_place_of:
         parts.append(f"owed in place of the {in_place_of} duty (which says so on the gap's lines)")

@@ -704,17 +704,36 @@ def check_pack(pack: RulePack) -> None:
         unknown = sorted(set(_countries_of(rule)) - countries)
         if unknown:
             raise RulePackError(file, where, f"unassigned ISO 3166-1 country codes {unknown}")
-    files = {
-        "thresholds": "de_minimis.toml",
-        "suspensions": "de_minimis.toml",
-        "entry_limits": "de_minimis.toml",
-        "gifts": "de_minimis.toml",
-        "fees": "fees.toml",
-        "measures": "tariff.toml",
-        "postal": "tariff.toml",
-        "sampling.rates": "queues.toml",
-    }
-    keyed: dict[str, list[tuple[str, Rule]]] = {
+    files = _SECTION_FILES
+    keyed = _keyed_entries(pack)
+    for section, entries in keyed.items():
+        _check_overlaps(str(pack.root / files[section]), section, entries, pack.root, pack.measure_files)
+    meta = pack.meta
+    for section in ("thresholds", "entry_limits"):
+        rules = [r for _, r in keyed[section]]
+        _check_covered(str(pack.root / files[section]), section, rules, meta.covers_from, meta.covers_to)
+    gifts = pack.de_minimis.gifts
+    if gifts:
+        # From the first gift rule on (DOMAIN.md 2: the exemption stays): a day without one charged a gift as any
+        # other package. A pack that ends the exemption says so with a limit of 0.00.
+        start = min(g.effective_from for g in gifts)
+        _check_covered(
+            str(pack.root / files["gifts"]),
+            "gifts",
+            gifts,
+            start,
+            meta.covers_to,
+            to_end=': to end the exemption, give a gift rule of limit_usd = "0.00" from that day',
+        )
+    _check_stacking_ties(pack, str(pack.root / files["measures"]))
+    _check_stacking_groups(pack, str(pack.root / files["measures"]))
+    _check_fee_entry_types(pack, str(pack.root / files["fees"]))
+
+
+def _keyed_entries(pack: RulePack) -> dict[str, list[tuple[str, Rule]]]:
+    """Per section, each dated entry under every key it holds for (a measure per heading and origin, a fee per
+    component, mode and entry type, ...): entries of one key may not overlap."""
+    return {
         "thresholds": [("threshold", r) for r in pack.de_minimis.thresholds],
         "entry_limits": [("informal-limit", r) for r in pack.de_minimis.entry_limits],
         "gifts": [("gift", r) for r in pack.de_minimis.gifts],
@@ -743,13 +762,58 @@ def check_pack(pack: RulePack) -> None:
             (f"{r.mode}/{r.origin}", r) for r in (pack.queues.sampling.rates if pack.queues.sampling else ())
         ],
     }
-    for section, entries in keyed.items():
-        _check_overlaps(str(pack.root / files[section]), section, entries, pack.root, pack.measure_files)
-    for section in ("thresholds", "entry_limits"):
-        _check_covered(str(pack.root / files[section]), section, [r for _, r in keyed[section]], pack.meta)
-    _check_stacking_ties(pack, str(pack.root / files["measures"]))
-    _check_stacking_groups(pack, str(pack.root / files["measures"]))
-    _check_fee_entry_types(pack, str(pack.root / files["fees"]))
+
+
+#: Two entries of one key (:func:`_keyed_entries`) this many days apart or fewer are reported by
+#: :func:`short_gaps`: a rule split in two whose first part ends a day early (``effective_to`` is the first day a
+#: rule no longer holds), not a rule that ends and a new one that begins later.
+SHORT_GAP_DAYS = 7
+#: The sections :func:`short_gaps` looks at (a gap in thresholds, entry limits and gifts is refused; a sampling
+#: rate's gap falls back on a wider stratum).
+_GAP_SECTIONS = ("suspensions", "fees", "measures", "postal")
+
+
+def short_gaps(pack: RulePack) -> list[str]:
+    """One line per two entries of one key (measures of one heading and origin, postal regimes of one origin,
+    fees of one component, mode and entry type, suspensions of one origin and mode) with 1 to
+    :data:`SHORT_GAP_DAYS` days between them when neither holds: a rule split in two with the usual off-by-one.
+    The pack loads (real rules do end and begin again); ``screen rules check`` prints these as warnings."""
+    lines: dict[tuple[str, str], str] = {}
+    keyed = _keyed_entries(pack)
+    for section in _GAP_SECTIONS:
+        by_key: dict[str, list[Rule]] = {}
+        for key, rule in keyed[section]:
+            by_key.setdefault(key, []).append(rule)
+        for key, rules in by_key.items():
+            ordered = sorted(rules, key=lambda r: r.effective_from)
+            for earlier, later in itertools.pairwise(ordered):
+                end = earlier.effective_to
+                if end is None or not 0 < (later.effective_from - end).days <= SHORT_GAP_DAYS:
+                    continue
+                days = (later.effective_from - end).days
+                file = pack.measure_files.get(earlier.id, _SECTION_FILES[section])
+                # One line per pair: a rule for every origin (*) holds many keys.
+                lines.setdefault(
+                    (earlier.id, later.id),
+                    f"{file} {section} ({key}): {days} day{'s' if days > 1 else ''} with neither "
+                    f"{earlier.id} (effective_to {end}) nor {later.id} (from {later.effective_from}): "
+                    f"{days_text(end, later.effective_from)}. effective_to is the first day a rule no longer "
+                    f"holds: if {later.id} goes on from {earlier.id}, end {earlier.id} on {later.effective_from}",
+                )
+    return list(lines.values())
+
+
+#: The file each section of :func:`_keyed_entries` is read from (a measure: unless it is in ``measures/``).
+_SECTION_FILES = {
+    "thresholds": "de_minimis.toml",
+    "suspensions": "de_minimis.toml",
+    "entry_limits": "de_minimis.toml",
+    "gifts": "de_minimis.toml",
+    "fees": "fees.toml",
+    "measures": "tariff.toml",
+    "postal": "tariff.toml",
+    "sampling.rates": "queues.toml",
+}
 
 
 def unmatched_scope(pack: RulePack, mfn: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -946,22 +1010,53 @@ def _shared_prefix(scope: pl.DataFrame, a: Measure, b: Measure) -> str | None:
     return None
 
 
-def _check_covered(file: str, section: str, rules: list[Rule], meta: PackMeta) -> None:
-    """Refuse a gap in ``rules`` (not overlapping) over the dates the pack covers: a date without a
-    threshold (or informal entry limit) in force would be decided without one."""
-    ordered = sorted(rules, key=lambda r: r.effective_from)
-    day = meta.covers_from
-    for rule in ordered:
-        if meta.covers_to is not None and day >= meta.covers_to:
+def _check_covered(
+    file: str,
+    section: str,
+    rules: Sequence[Rule],
+    start: dt.date,
+    until: dt.date | None,
+    *,
+    to_end: str = "",
+) -> None:
+    """Refuse a gap in ``rules`` (in file order, not overlapping) over ``[start, until)`` (``until`` None: open):
+    a date without a threshold (informal entry limit, gift rule) in force would be decided without one. The
+    error names the entry after the gap (or the one whose end leaves it) and the days without, both inclusive;
+    ``to_end`` says how to end the rules for good, where the gap is after the last."""
+    place = {id(rule): f"{section}[{index}] (id {rule.id})" for index, rule in enumerate(rules)}
+    day, before = start, None
+    for rule in sorted(rules, key=lambda r: r.effective_from):
+        if until is not None and day >= until:
             return
         if rule.effective_from > day:
-            raise RulePackError(file, section, f"no entry in force from {day} to {rule.effective_from}")
+            split = (
+                f": effective_to is the first day a rule no longer holds, so a rule that goes on in {rule.id} "
+                f"ends on {rule.effective_from}"
+                if before is not None
+                else ""
+            )
+            raise RulePackError(
+                file,
+                place[id(rule)],
+                f"no entry in force from {day} to {rule.effective_from} "
+                f"({days_text(day, rule.effective_from)}, before {rule.id}){split}",
+            )
         if rule.effective_to is None:
             return
-        day = max(day, rule.effective_to)
-    if meta.covers_to is None or day < meta.covers_to:
-        until = meta.covers_to or "the open end of the pack"
-        raise RulePackError(file, section, f"no entry in force from {day} to {until}")
+        if rule.effective_to > day:
+            day, before = rule.effective_to, rule
+    if until is None or day < until:
+        raise RulePackError(
+            file,
+            place[id(before)].replace("]", "].effective_to", 1) if before is not None else section,
+            f"no entry in force from {day} to {until or 'the open end of the pack'}{to_end}",
+        )
+
+
+def days_text(first: dt.date, end: dt.date) -> str:
+    """The days of ``[first, end)``, both written inclusive: ``2025-09-01 only``, ``2025-09-01 to 2025-09-03``."""
+    last = end - dt.timedelta(days=1)
+    return f"{first} only" if last == first else f"{first} to {last}"
 
 
 def _countries_of(rule: Rule) -> tuple[str, ...]:

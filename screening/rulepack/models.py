@@ -91,9 +91,77 @@ def _whole_cents(value: Decimal) -> Decimal:
     return value
 
 
-#: A rate or amount: a decimal string or an integer in the files (a float is refused), at least 0.
-#: A rate as a fraction (0.25 is 25 %), at most 10 (1,000 %): a rate written in per cent (25) is refused.
-Rate = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0, le=10)]
+def percent(rate: Decimal) -> str:
+    """``Decimal('10')`` → ``'1,000 %'``."""
+    return f"{(rate * 100).normalize():,f} %"
+
+
+#: The hint every message about a rate ends with.
+FRACTIONS: Final = 'rates are fractions, written as decimal strings ("0.10" for 10 %)'
+
+
+def _rate_text(value: object) -> object:
+    """Refuse a float, and a text that is no decimal number saying what it is (``"10 %"``: pydantic said
+    "Input should be a valid decimal")."""
+    value = not_a_float(value)
+    if isinstance(value, str):
+        try:
+            Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"rate {value!r} is not a decimal number: {FRACTIONS}") from None
+    return value
+
+
+def _a_fraction(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"rate {value} is negative: {FRACTIONS}")
+    if value > 10:
+        raise ValueError(f"rate {value} is {percent(value)}, above 10 (1,000 %): {FRACTIONS}")
+    return value
+
+
+#: A rate as a fraction (0.25 is 25 %), from 0 to 10 (1,000 %): a decimal string or an integer in the files (a
+#: float is refused). Chapter 99, postal and fee rates have lower bounds of their own (:func:`check_rate_bound`).
+Rate = Annotated[Decimal, BeforeValidator(_rate_text), AfterValidator(_a_fraction)]
+#: A Chapter 99 or postal rate above this (300 %) is refused, unless its entry says ``high_rate_meant = true``: the
+#: highest the U.S. pack holds is 200 % (Section 232 aluminum of Russian origin), while 5, 7.5, 10 or 25 are
+#: rates written in per cent (10 for 10 % charged 1,000 %).
+DUTY_RATE_BOUND: Final = Decimal(3)
+#: A fee rate above this (5 %) is refused, unless its entry says ``high_rate_meant = true``: the formal MPF is
+#: 0.3464 % ("0.003464"), and "0.3464" is that rate written in per cent.
+FEE_RATE_BOUND: Final = Decimal("0.05")
+HIGH_RATE_MEANT: Final = (
+    "true when a rate above the bound for its kind (Chapter 99 and postal rates 3, fees 0.05) is meant, not "
+    "written in per cent"
+)
+
+
+def check_rate_bound(rates: dict[str, Decimal | None], bound: Decimal, *, meant: bool) -> None:
+    """Refuse a rate of ``rates`` (field name → rate) above ``bound``, as one written in per cent, unless
+    ``meant`` (the entry's ``high_rate_meant``); and ``meant`` where no rate is above it (left over from an
+    earlier rate, it would let a later per-cent mistake through)."""
+    above = {name: rate for name, rate in rates.items() if rate is not None and rate > bound}
+    if above and not meant:
+        name, rate = next(iter(above.items()))
+        raise ValueError(
+            f"{name} {rate} is {percent(rate)}: {FRACTIONS}; a rate above {bound} ({percent(bound)}) is "
+            "refused as written in per cent, unless the entry says high_rate_meant = true"
+        )
+    if meant and not above:
+        raise ValueError(f"high_rate_meant is true, but no rate is above {bound} ({percent(bound)}): drop it")
+
+
+def _no_origin_left(origins: tuple[str, ...], excluded: tuple[str, ...]) -> None:
+    """Refuse origins that ``origins_exclude`` takes every one of (a rule for no origin, that never applies)."""
+    if "*" in excluded:
+        raise ValueError("origins_exclude has '*': the rule would apply to no origin")
+    if "*" not in origins and not set(origins) - set(excluded):
+        raise ValueError(
+            f"origins_exclude {list(excluded)} leaves none of origins {list(origins)}: the rule would apply to "
+            "no origin"
+        )
+
+
 #: A dollar amount in whole cents, at most :data:`MAX_USD`.
 Usd = Annotated[Decimal, BeforeValidator(not_a_float), Field(ge=0), AfterValidator(_whole_cents)]
 #: The largest count or priority a pack may state (a priority of 2^63 or a queue capacity past what the engine
@@ -252,6 +320,11 @@ class Suspension(Rule):
         description="false for orders that were paused or superseded before taking effect; kept for the record",
     )
 
+    @model_validator(mode="after")
+    def _some_origin(self) -> Suspension:
+        _no_origin_left(self.origins, self.origins_exclude)
+        return self
+
 
 class NeverEligible(Rule):
     """Goods that can never take de minimis (excise, AD/CVD, quota), by HTS prefix and origin."""
@@ -331,6 +404,7 @@ class Fee(Rule):
         "exemption it does not encode): a package with a claim on CA/MX goods charged the fee reads "
         "fee_status assessed-unconfirmed, and the fee's component carries the note",
     )
+    high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
 
     @model_validator(mode="after")
     def _amount_matches_kind(self) -> Fee:
@@ -348,6 +422,7 @@ class Fee(Rule):
             raise ValueError("an ad valorem fee needs rate")
         if self.min_usd is not None and self.max_usd is not None and self.min_usd > self.max_usd:
             raise ValueError(f"min_usd {self.min_usd} is above max_usd {self.max_usd}")
+        check_rate_bound({"rate": self.rate}, FEE_RATE_BOUND, meant=self.high_rate_meant)
         return self
 
 
@@ -366,6 +441,11 @@ class Scoped(Rule):
     hts_exclude_file: str | None = None
     modes: SomeModes = ALL_MODES
     usmca_exempt: bool = False
+
+    @model_validator(mode="after")
+    def _some_origin(self) -> Scoped:
+        _no_origin_left(self.origins, self.origins_exclude)
+        return self
 
     @property
     def has_include(self) -> bool:
@@ -408,6 +488,7 @@ class Measure(Scoped):
         "a fact no manifest field gives, say): every component of the measure carries it, unless a more "
         "specific assumption of the engine applies",
     )
+    high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
 
     @model_validator(mode="after")
     def _exemption_headings_fit(self) -> Measure:
@@ -422,6 +503,11 @@ class Measure(Scoped):
         unknown = sorted(set(self.not_with_headings) - set(self.not_with))
         if unknown:
             raise ValueError(f"not_with_headings for groups that are not in not_with: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _rate_not_in_per_cent(self) -> Measure:
+        check_rate_bound({"rate": self.rate}, DUTY_RATE_BOUND, meant=self.high_rate_meant)
         return self
 
 
@@ -451,7 +537,7 @@ class CoverageGap(Scoped):
 class RateBand(Frozen):
     """Per-item postal duty by the origin's rate band."""
 
-    max_rate: Annotated[Decimal, BeforeValidator(not_a_float)] | None = None
+    max_rate: Rate | None = None
     max_inclusive: bool = False
     usd: Usd
 
@@ -471,6 +557,7 @@ class PostalRegime(Rule):
         description="what the pack does not settle about the regime's duty on goods claimed under USMCA: the "
         "postal duty of such a line (or item) carries the note as its assumption",
     )
+    high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
 
     @model_validator(mode="after")
     def _rate_matches_method(self) -> PostalRegime:
@@ -483,6 +570,12 @@ class PostalRegime(Rule):
         open_bands = len(limits) - len(bounded)
         if bounded != sorted(set(bounded)) or limits[: len(bounded)] != bounded or open_bands > 1:
             raise ValueError("specific_bands must rise by max_rate (the open band last)")
+        rates = {
+            "ad_valorem_rate": self.ad_valorem_rate,
+            **{f"origin_rates.{origin}": rate for origin, rate in self.origin_rates.items()},
+            **{f"specific_bands[{i}].max_rate": limit for i, limit in enumerate(limits)},
+        }
+        check_rate_bound(rates, DUTY_RATE_BOUND, meant=self.high_rate_meant)
         return self
 
 

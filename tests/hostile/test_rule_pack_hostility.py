@@ -647,6 +647,73 @@ CASES: tuple[PackCase, ...] = (
         ("hostile-measure", "origins"),
     ),
     PackCase(
+        "measure_rate_ten_per_cent",
+        "a measure rate of 10 meaning 10 %: below the old bound of 10, it was charged 1,000 %",
+        append("measures/hostile.toml", measure("", rate='"10"')),
+        "hostile.toml",
+        ("measures[0] (id hostile-measure)", "rate 10 is 1,000 %", '("0.10" for 10 %)', "high_rate_meant"),
+    ),
+    PackCase(
+        "measure_rate_per_cent_with_a_space",
+        "a measure rate '10 %': the message read 'Input should be a valid decimal', not showing the value",
+        append("measures/hostile.toml", measure("", rate='"10 %"')),
+        "hostile.toml",
+        (
+            "measures[0].rate (id hostile-measure)",
+            "rate '10 %' is not a decimal number",
+            "rates are fractions",
+        ),
+    ),
+    PackCase(
+        "postal_rate_in_per_cent",
+        "a postal regime's origin rate of 5 meaning 5 %: charged 500 % of the mail's value",
+        append(
+            "tariff.toml",
+            '[[postal]]\nid = "hostile-postal"\norigins = ["DE"]\nmethod = "origin-rate"\n'
+            f'origin_rates = {{ DE = "5" }}\neffective_from = 2031-01-01\n{CITE}',
+        ),
+        "tariff.toml",
+        ("hostile-postal", "origin_rates.DE 5 is 500 %", "rates are fractions"),
+    ),
+    PackCase(
+        "fee_rate_in_per_cent",
+        "a formal MPF rate of 0.3464 (the 0.3464 % written in per cent): charged 34.64 % of the value",
+        append("fees.toml", fee("", rate='"0.3464"')),
+        "fees.toml",
+        ("fees[", "(id hostile-fee)", "rate 0.3464 is 34.64 %", "above 0.05 (5 %)"),
+    ),
+    PackCase(
+        "suspension_origins_all_excluded",
+        "a suspension for CN and HK with origins_exclude CN and HK: a rule for no origin loaded",
+        append("de_minimis.toml", suspension('origins_exclude = ["CN", "HK"]\n', origins='["CN", "HK"]')),
+        "de_minimis.toml",
+        ("(id hostile-suspension)", "leaves none of origins ['CN', 'HK']", "would apply to no origin"),
+    ),
+    PackCase(
+        "measure_origins_all_excluded",
+        "a measure for VN with origins_exclude VN: a rule for no origin loaded",
+        append(
+            "measures/hostile.toml",
+            measure('origins_exclude = ["VN"]\n').replace('origins = ["DE"]', 'origins = ["VN"]'),
+        ),
+        "hostile.toml",
+        ("(id hostile-measure)", "leaves none of origins ['VN']", "would apply to no origin"),
+    ),
+    PackCase(
+        "gift_rule_split_with_a_gap",
+        "the gift rule split in two, the first ending 2025-09-01 (its last day 2025-08-31) and the second from "
+        "2025-09-02: a gift on 2025-09-01 was charged as any other package",
+        both(
+            substitute("de_minimis.toml", r'^id = "gift-100"$', 'id = "gift-100"\neffective_to = 2025-09-01'),
+            append(
+                "de_minimis.toml",
+                f'[[gifts]]\nid = "hostile-gift"\nlimit_usd = "100.00"\neffective_from = 2025-09-02\n{CITE}',
+            ),
+        ),
+        "de_minimis.toml",
+        ("gifts[1] (id hostile-gift)", "no entry in force from 2025-09-01 to 2025-09-02", "2025-09-01 only"),
+    ),
+    PackCase(
         "stacking_tie",
         "two measures of one stacking group and priority that meet on a line: both were charged",
         append(

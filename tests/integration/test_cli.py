@@ -272,6 +272,102 @@ def test_rules_check_warns_of_list_codes_that_match_no_tariff_line(tmp_path: Pat
     assert "test-whole" not in done.stdout
 
 
+def test_rules_check_warns_of_a_rule_split_with_days_between_its_parts(tmp_path: Path) -> None:
+    """The CN fentanyl duty split in two with the usual off-by-one (the first part's effective_to 2026-01-31, the
+    second from 2026-02-01) loaded and passed ``rules check``: the 10 % duty dropped on 2026-01-31 unseen. Real
+    measures end, so it still passes, with a warning naming both parts and the day."""
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    tariff = pack / "tariff.toml"
+    text = tariff.read_text(encoding="utf-8")
+    old = "effective_from = 2025-11-10\neffective_to = 2026-02-24\n"
+    assert text.count(old) == 1
+    tariff.write_text(text.replace(old, "effective_from = 2025-11-10\neffective_to = 2026-01-31\n"), "utf-8")
+    (pack / "measures" / "split.toml").write_text(
+        '[[measures]]\nid = "ieepa-fentanyl-cn-10-feb"\ncomponent = "ieepa_fentanyl"\nheading = "9903.01.24"\n'
+        'origins = ["CN", "HK"]\nrate = "0.10"\nstacking_group = "ieepa_fentanyl"\neffective_from = 2026-02-01\n'
+        'effective_to = 2026-02-24\ncitation = { instrument = "Hypothetical split for tests [draft]" }\n',
+        encoding="utf-8",
+    )
+    done = screen_with({"COLUMNS": "400"}, "rules", "check", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    warnings = [line.strip() for line in done.stdout.splitlines() if "day with neither" in line]
+    assert warnings == [
+        "warning tariff.toml measures (9903.01.24/CN): 1 day with neither ieepa-fentanyl-cn-10-nov (effective_to "
+        "2026-01-31) nor ieepa-fentanyl-cn-10-feb (from 2026-02-01): 2026-01-31 only. effective_to is the first "
+        "day a rule no longer holds: if ieepa-fentanyl-cn-10-feb goes on from ieepa-fentanyl-cn-10-nov, end "
+        "ieepa-fentanyl-cn-10-nov on 2026-02-01"
+    ]
+
+
+def test_rules_show_prints_bracketed_pack_text_as_written(tmp_path: Path) -> None:
+    """rich read pack text in square brackets as markup and dropped it: "[on mail: replaced by postal regime
+    …]" vanished from a measure's line, and a citation "WHAT-IF proclamation [draft]", pinpoint "sec. 2[a][i]",
+    printed as "WHAT-IF proclamation  on VN sweaters; sec. 2"."""
+    mail = screen_with(
+        {"COLUMNS": "400"},
+        *("rules", "show", US_PACK, "--date", "2026-03-01", "--origin", "VN", "--mode", "postal"),
+        *("--hts", "6110.20.20"),
+    )
+    assert mail.returncode == 0, mail.stderr
+    assert "or s232_wood [on mail: replaced by postal regime postal-all-s122, in lieu of other duties;" in (
+        mail.stdout
+    )
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    (pack / "measures" / "whatif.toml").write_text(
+        '[[measures]]\nid = "whatif-vn-sweaters"\ncomponent = "whatif_vn"\nheading = "9903.99.01"\n'
+        'origins = ["VN"]\nrate = "0.10"\nstacking_group = "s122"\npriority = 999\nhts_include = ["6110"]\n'
+        'effective_from = 2026-01-01\nnote = "[bold]not bold[/]"\n'
+        'citation = { instrument = "WHAT-IF proclamation [draft] on VN sweaters", pinpoint = "sec. 2[a][i]" }\n',
+        encoding="utf-8",
+    )
+    shown = screen_with({"COLUMNS": "400"}, "rules", "show", pack, "--date", "2026-03-01", "--origin", "VN")
+    assert shown.returncode == 0, shown.stderr
+    assert "    WHAT-IF proclamation [draft] on VN sweaters; sec. 2[a][i]\n" in shown.stdout
+
+
+def test_rules_show_gives_a_measure_s_origins_modes_and_hts_codes(tmp_path: Path) -> None:
+    """Without --origin and --hts a measure printed as "whatif_vn 9903.99.01: 0.10": where it applies was in
+    neither the text nor --json (a suspension's origins and modes were)."""
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    codes = ", ".join(f'"{c}"' for c in ("6101", "6102", "6103", "6104", "6105", "6106", "6110"))
+    (pack / "measures" / "whatif.toml").write_text(
+        '[[measures]]\nid = "whatif-knits"\ncomponent = "whatif"\nheading = "9903.99.01"\norigins = ["*"]\n'
+        'origins_exclude = ["CN", "HK"]\nmodes = ["express", "postal"]\nrate = "0.10"\nstacking_group = "s301"\n'
+        f'priority = 999\nhts_include = [{codes}]\nhts_exclude = ["610120"]\neffective_from = 2026-01-01\n'
+        'citation = { instrument = "Hypothetical instrument for tests" }\n',
+        encoding="utf-8",
+    )
+    base = ("rules", "show", pack, "--date", "2026-03-01")
+    printed = screen_with({"COLUMNS": "400"}, *base)
+    assert printed.returncode == 0, printed.stderr
+    (line,) = [
+        line for line in printed.stdout.splitlines() if line.startswith("    whatif 9903.99.01: 0.10;")
+    ]
+    assert line.endswith(
+        "; for every origin but CN, HK; by express, postal; HTS 6101, 6102, 6103, 6104, 6105, … (7 codes) "
+        "except 610120"
+    )
+    entries = {e["rule_id"]: e for e in json.loads(screen(*base, "--json").stdout)}
+    assert entries["whatif-knits"]["charge"]["scope"] == {
+        "origins": ["*"],
+        "origins_exclude": ["CN", "HK"],
+        "modes": ["express", "postal"],
+        "hts_include": ["6101", "6102", "6103", "6104", "6105"],
+        "hts_include_count": 7,
+        "hts_exclude": ["610120"],
+        "hts_exclude_count": 1,
+    }
+    # What was asked for is not repeated: the origin, the mode, the code.
+    asked = screen_with(
+        {"COLUMNS": "400"}, *base, "--origin", "VN", "--mode", "express", "--hts", "6110.20.20"
+    )
+    (line,) = [line for line in asked.stdout.splitlines() if line.startswith("    whatif 9903.99.01: 0.10")]
+    assert not re.search("origin|express|HTS", line)
+
+
 def test_generate_writes_a_seeded_manifest(tmp_path: Path) -> None:
     first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
     assert screen("generate", "--rows", "2000", "--seed", "7", "--out", first).returncode == 0

@@ -897,3 +897,185 @@ def test_a_measure_listing_chapter_98_codes_only_loads_and_charges_their_lines(t
     result = screening.screen(pl.DataFrame([line], schema=dict.fromkeys(line, pl.String())), rules=loaded)
     charged = result.components.filter(pl.col("measure_id") == "test-ch98")
     assert charged.select("amount_usd").rows() == [(Decimal("10.00"),)]
+
+
+# --- Gaps between the parts of a rule split in two --------------------------------------------------------
+
+#: The bundled gift rule ended on ``{end}`` and a copy of it from ``{start}`` (``effective_to`` is exclusive).
+_GIFT_SPLIT = """
+[[gifts]]
+id = "gift-100-b"
+limit_usd = "{limit}"
+effective_from = {start}
+citation = {{ instrument = "Hypothetical gift rule for tests" }}
+"""
+
+
+def _split_gift(tmp_path: Path, *, end: str, start: str | None, limit: str = "100.00") -> Path:
+    copy = copy_pack(tmp_path)
+    edit(copy, "de_minimis.toml", replace('id = "gift-100"\n', f'id = "gift-100"\neffective_to = {end}\n', 1))
+    if start is not None:
+        edit(copy, "de_minimis.toml", append(_GIFT_SPLIT.format(start=start, limit=limit)))
+    return copy
+
+
+def test_a_gift_rule_split_with_a_day_between_its_parts_is_refused(tmp_path: Path) -> None:
+    """gift-100 ending 2025-09-01 (its last day 2025-08-31) and a copy from 2025-09-02 loaded: a $50 gift on
+    2025-09-01 was charged as any other package ($8.25 duty) where the bundled pack exempts it."""
+    message = str(load_error(_split_gift(tmp_path, end="2025-09-01", start="2025-09-02")))
+    assert "de_minimis.toml [gifts[1] (id gift-100-b)]" in message
+    assert "no entry in force from 2025-09-01 to 2025-09-02 (2025-09-01 only, before gift-100-b)" in message
+    assert "a rule that goes on in gift-100-b ends on 2025-09-02" in message
+
+
+def test_a_gift_rule_split_where_its_parts_meet_loads(tmp_path: Path) -> None:
+    pack = load_rules(_split_gift(tmp_path, end="2025-09-01", start="2025-09-01"))
+    assert [g.id for g in pack.de_minimis.gifts] == ["gift-100", "gift-100-b"]
+
+
+def test_a_gift_exemption_ended_without_a_rule_after_it_is_refused(tmp_path: Path) -> None:
+    """The exemption stays (DOMAIN.md 2); a pack that ends it says so with a limit of 0.00, whose run then
+    charges a gift: the message says how."""
+    message = str(load_error(_split_gift(tmp_path, end="2025-06-01", start=None)))
+    assert "de_minimis.toml [gifts[0].effective_to (id gift-100)]" in message
+    assert "no entry in force from 2025-06-01 to the open end of the pack" in message
+    assert 'give a gift rule of limit_usd = "0.00" from that day' in message
+    pack = load_rules(_split_gift(tmp_path / "ended", end="2025-06-01", start="2025-06-01", limit="0.00"))
+    gift = {**BASE_LINE, "arrival_date": "2025-09-01", "declared_value": "50.00", "gift": "true"}
+    result = screening.screen(pl.DataFrame([gift]), rules=pack)
+    assert result.packages["de_minimis_reason"].to_list() == ["dm-suspended-all"]
+    assert result.packages["duty_usd"].to_list() != [Decimal("0.00")]
+
+
+def _split_measure(tmp_path: Path, *, end: str, start: str) -> Path:
+    """The CN fentanyl duty of November 2025 ended on ``end`` and going on in a copy from ``start``."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy,
+        "tariff.toml",
+        replace(
+            "effective_from = 2025-11-10\neffective_to = 2026-02-24\n",
+            f"effective_from = 2025-11-10\neffective_to = {end}\n",
+            1,
+        ),
+    )
+    (copy / "measures" / "split.toml").write_text(
+        '[[measures]]\nid = "ieepa-fentanyl-cn-10-feb"\ncomponent = "ieepa_fentanyl"\nheading = "9903.01.24"\n'
+        'origins = ["CN", "HK"]\nrate = "0.10"\nstacking_group = "ieepa_fentanyl"\n'
+        f"effective_from = {start}\neffective_to = 2026-02-24\n"
+        'citation = { instrument = "Hypothetical split for tests" }\n',
+        encoding="utf-8",
+    )
+    return copy
+
+
+def test_a_measure_split_with_a_day_between_its_parts_is_reported(tmp_path: Path) -> None:
+    """The first part ended 2026-01-31 (its last day 2026-01-30) and the second began 2026-02-01: the 10 %
+    duty silently dropped on 2026-01-31. The pack loads (measures do end), and short_gaps names the day."""
+    from screening.rulepack.loader import short_gaps
+
+    pack = load_rules(_split_measure(tmp_path, end="2026-01-31", start="2026-02-01"))
+    (line,) = short_gaps(pack)
+    assert line.startswith(
+        "tariff.toml measures (9903.01.24/CN): 1 day with neither ieepa-fentanyl-cn-10-nov"
+    )
+    assert "2026-01-31 only" in line
+    assert "end ieepa-fentanyl-cn-10-nov on 2026-02-01" in line
+    met = load_rules(_split_measure(tmp_path / "met", end="2026-02-01", start="2026-02-01"))
+    assert short_gaps(met) == []
+
+
+def test_the_bundled_pack_has_no_short_gaps(pack: RulePack) -> None:
+    from screening.rulepack.loader import short_gaps
+
+    assert short_gaps(pack) == []
+
+
+# --- Rates written in per cent, and rules for no origin -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "says"),
+    [
+        # 10 for 10 %: charged 1,000 %.
+        ("tariff.toml", 'rate = "0.10"', 'rate = "10"', "rate 10 is 1,000 %: rates are fractions"),
+        ("tariff.toml", 'rate = "0.10"', "rate = 10", "rate 10 is 1,000 %"),
+        ("tariff.toml", 'rate = "0.10"', 'rate = "7.5"', "rate 7.5 is 750 %"),
+        ("tariff.toml", 'VN = "0.20"', 'VN = "7"', "origin_rates.VN 7 is 700 %"),
+        ("tariff.toml", 'ad_valorem_rate = "0.10"', 'ad_valorem_rate = "5"', "ad_valorem_rate 5 is 500 %"),
+        ("fees.toml", 'rate = "0.003464"', 'rate = "0.3464"', "rate 0.3464 is 34.64 %"),
+    ],
+)
+def test_a_rate_written_in_per_cent_is_refused(
+    tmp_path: Path, name: str, old: str, new: str, says: str
+) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, name, replace(old, new, 1))
+    message = str(load_error(copy))
+    assert name in message
+    assert says in message
+    assert '("0.10" for 10 %)' in message
+    assert "unless the entry says high_rate_meant = true" in message
+
+
+def test_a_high_rate_that_is_meant_loads_and_is_charged(tmp_path: Path) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", replace('rate = "0.10"\n', 'rate = "3.50"\nhigh_rate_meant = true\n', 1))
+    pack = load_rules(copy)
+    assert pack.tariff.measures[0].rate == Decimal("3.50")
+    # Left over once the rate is lowered, it would let a later per-cent mistake through: refused.
+    edit(copy, "tariff.toml", replace('rate = "3.50"', 'rate = "0.50"', 1))
+    assert "high_rate_meant is true, but no rate is above 3 (300 %): drop it" in str(load_error(copy))
+
+
+def test_a_rate_that_is_not_a_number_shows_its_value(tmp_path: Path) -> None:
+    """'10 %' read "Input should be a valid decimal", not saying what was wrong with it."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff.toml", replace('rate = "0.10"', 'rate = "10 %"', 1))
+    message = str(load_error(copy))
+    assert "measures[0].rate (id ieepa-fentanyl-cn-10)" in message
+    assert "rate '10 %' is not a decimal number: rates are fractions" in message
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "entry"),
+    [
+        (
+            "de_minimis.toml",
+            'id = "eo14324-all"\norigins = ["*"]\n',
+            'id = "eo14324-all"\norigins = ["*"]\norigins_exclude = ["*"]\n',
+            "eo14324-all",
+        ),
+        (
+            "tariff.toml",
+            'origins = ["CN", "HK"]\n',
+            'origins = ["CN", "HK"]\norigins_exclude = ["HK", "CN"]\n',
+            "ieepa-fentanyl-cn-10",
+        ),
+    ],
+)
+def test_a_rule_whose_exclusions_leave_no_origin_is_refused(
+    tmp_path: Path, name: str, old: str, new: str, entry: str
+) -> None:
+    copy = copy_pack(tmp_path)
+    edit(copy, name, replace(old, new, 1))
+    message = str(load_error(copy))
+    assert f"(id {entry})" in message
+    assert "the rule would apply to no origin" in message
+
+
+def test_a_suspension_whose_exclusions_leave_no_origin_is_refused(tmp_path: Path) -> None:
+    """A suspension for CN and HK minus CN and HK loaded: a rule for no origin, which README says is refused."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy,
+        "de_minimis.toml",
+        append(
+            _SUSPENSION.format(id="nobody", origins='["CN", "HK"]', start="2031-01-01")
+            + 'origins_exclude = ["CN", "HK"]\n'
+        ),
+    )
+    message = str(load_error(copy))
+    assert "de_minimis.toml [suspensions[" in message
+    assert "(id nobody)]" in message
+    assert "origins_exclude ['CN', 'HK'] leaves none of origins ['CN', 'HK']" in message
