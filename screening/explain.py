@@ -496,7 +496,7 @@ def _gift_exemption(
     elif value is None:
         why = "this run's lines do not carry the consignee-day gift value (written before they did)"
     else:
-        day = "that day up to this package" if summary.get("options", {}).get("batches") else "that day"
+        day = "that day up to this package" if in_batches(summary) else "that day"
         worth = f"the consignee's gifts {day} are worth ${shown}"
         over = [g for g in limits if value > (money_or_none(g["limit_usd"]) or Decimal(0))]
         within = [g for g in limits if g not in over]
@@ -557,9 +557,10 @@ def _consignee_day(
     stands for, and the other packages of that consignee and day counted in it (read from ``packages``).
 
     A whole-day run judges every package of the day on the day's total. A run in batches judges each package
-    (each part) on the running total as it comes, so the rows counted are those whose own total is not above
-    this one's (a running total only grows); what they do not add up to came from packages screened before
-    this run, into its ``--state``.
+    (each part) on the running total as it comes (``running_total``), so the rows counted are those whose own
+    total is not above this one's (a running total only grows); what they do not add up to came from packages
+    screened before this run, into its ``--state``; ``day_value_usd_in_outputs`` is the largest running total of
+    that consignee-day in the run's outputs (what the day came to by its last package there).
     """
     total, own = (
         money_or_none(package.get("consignee_day_value_usd")),
@@ -586,12 +587,18 @@ def _consignee_day(
     ]
     added = sum((money_or_none(o["value_usd"]) or Decimal(0) for o in others), Decimal(0))
     options = summary.get("options", {})
+    running = in_batches(summary)
+    reached = max(
+        (money_or_none(row["consignee_day_value_usd"]) or Decimal(0) for row in rows), default=total
+    )
     return {
         "consignee_key": key,
         "key_formed_from": _key_formed(str(key)),
         "key_reading": KEY_READING,
         "arrival_date": day,
         "value_usd": f"{total:.2f}",
+        "running_total": running,
+        "day_value_usd_in_outputs": f"{max(reached, total):.2f}" if running else None,
         "own_value_usd": f"{own:.2f}",
         "packages": lines[0].get("consignee_day_packages") if lines else None,
         "others": others[:OTHERS_SHOWN],
@@ -600,6 +607,12 @@ def _consignee_day(
         "outside_outputs_usd": f"{total - own - added:.2f}" if own + added != total else None,
         "history_sources": int(options.get("history_sources") or 0),
     }
+
+
+def in_batches(summary: dict[str, Any]) -> bool:
+    """Whether the run was screened in batches (``--batch-size``, a :class:`~screening.Screener`): each package
+    judged on the running totals up to itself, not on the day's."""
+    return bool(summary.get("options", {}).get("batches"))
 
 
 def _key_formed(key: str) -> str:

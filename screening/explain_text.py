@@ -166,10 +166,22 @@ def _consignee_day_lines(day: dict[str, Any] | None) -> list[str]:
     """The consignee-day total of a part: the key, its reading, and the packages counted in it."""
     if day is None:
         return []
+    # A run in batches judged the package on the total up to itself, not on the day's.
+    running = day["running_total"]
+    scope = (
+        " up to this package (a run in batches judges each package on the running total as it comes)"
+        if running
+        else ""
+    )
     out = [
         "",
-        f"CONSIGNEE-DAY  ${day['value_usd']} on {day['arrival_date']}: this package ${day['own_value_usd']}"
-        f" and {day['others_count']} other package row(s) ${day['others_value_usd']}",
+        f"CONSIGNEE-DAY  ${day['value_usd']} on {day['arrival_date']}{scope}: this package"
+        f" ${day['own_value_usd']} and {day['others_count']} other package row(s) ${day['others_value_usd']}",
+    ]
+    reached = day["day_value_usd_in_outputs"]
+    if running and reached != day["value_usd"]:
+        out.append(f"  the day came to ${reached} by the last of its packages in this run's outputs")
+    out += [
         f"  key {day['consignee_key']}: {day['key_formed_from']}",
         f"  ENGINE'S READING, NOT LAW: this key is {day['key_reading']}",
     ]

@@ -398,9 +398,17 @@ def build_plan(
     ranks continue from earlier batches, and the plan carries the state after this batch. ``cache``
     (of ``pack`` with ``seed``) keeps resolved tables from one batch to the next.
     """
-    parts = [normalise.split_source(s.frame, run_vocabulary(pack)) for s in sources]
+    # Incremental mode dates the mark of a package rejected in validation by its rejected rows' dates.
+    dated = state is not None
+    parts = [normalise.split_source(s.frame, run_vocabulary(pack), dated=dated) for s in sources]
     report("reading and validating input")
     candidates, source_rejects = validate_sources(sources, parts)
+    rejected_days = (
+        source_rejects.select("package_id", pl.col(normalise.REJECT_DAY).alias("arrival_date"))
+        if dated
+        else None
+    )
+    source_rejects = source_rejects.drop(normalise.REJECT_DAY, strict=False)
     screened = screen_candidates(
         candidates,
         cache if cache is not None else ResolvedCache(pack, seed=seed),
@@ -410,6 +418,7 @@ def build_plan(
         history_key=history_key,
         state=state,
         rejected=normalise.first_rejects([source_rejects]),
+        rejected_days=rejected_days,
     )
     del candidates
     report("routing to queues")
@@ -515,6 +524,7 @@ def screen_candidates(
     day: DayTotals | None = None,
     dates: Sequence[dt.date] | None = None,
     rejected: pl.DataFrame | None = None,
+    rejected_days: pl.DataFrame | None = None,
 ) -> Screened:
     """Screen validated candidate lines (whole packages) up to routing.
 
@@ -524,6 +534,8 @@ def screen_candidates(
     ``rejected``: the packages whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`):
     their other lines become ``package-incomplete`` rejects, as do those of a package with a line given here in
     different versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
+    ``rejected_days`` (incremental mode): the arrival date of each row validation rejected (``package_id``,
+    ``arrival_date``; null where it does not read), which dates the marks of their packages.
     """
     seen = running.seen_of(state.seen_lines, candidates) if state is not None else None
     kept = normalise.number_lines(candidates, seen)
@@ -553,10 +565,11 @@ def screen_candidates(
     del own
     # The dates decided: those of the packages screened (a package rejected whole decides nothing).
     screened_dates = distinct_dates(kept)
-    if seen_now is not None:  # a package is screened whole or rejected whole: counted when screened
+    if seen_now is not None and state is not None:  # screened whole or rejected whole: counted when screened
         screened_packages = kept.get_column("package_id").unique().implode()
         seen_now = seen_now.with_columns(pl.col("package_id").is_in(screened_packages).alias("counted"))
-        seen_now = pl.concat([seen_now, _validation_marks(rejected, seen_now)])
+        marks = _validation_marks(rejected, seen_now, rejected_days, state.latest_day)
+        seen_now = pl.concat([seen_now, marks])
     kept = kept.with_row_index(LINE_ID)
     # Decisions run on the narrow columns they need; the wide text columns rejoin once, at output.
     # The narrow lines are put in output order here, once: every later step keeps the row order, and
@@ -1082,17 +1095,36 @@ def read_error(exc: BaseException, path: Path | None = None) -> str:
     return "malformed data (a quote that is never closed, or bad encoding)"
 
 
-def _validation_marks(rejected: pl.DataFrame, seen_now: pl.DataFrame) -> pl.DataFrame:
-    """Lines seen for the packages rejected in validation (line 0 is no line's number), so that their later
-    lines are rejected too; dated by the batch's latest day (a rejected row's own date may not read), for
-    :meth:`~screening.stages.running.RunningState.forget_before`."""
-    latest = seen_now.get_column("arrival_date").max()
-    marks = rejected.filter(pl.col("package_id").is_not_null()).select(
-        "package_id",
-        pl.lit(0, pl.Int64()).alias("line_no"),
-        pl.lit(latest, pl.Date()).alias("arrival_date"),
-        pl.lit(False).alias("counted"),
+def _validation_marks(
+    rejected: pl.DataFrame,
+    seen_now: pl.DataFrame,
+    rejected_days: pl.DataFrame | None,
+    state_latest: Callable[[], dt.date | None],
+) -> pl.DataFrame:
+    """Lines seen for the packages rejected here (line 0 is no line's number), so that their later lines are
+    rejected too, each dated for :meth:`~screening.stages.running.RunningState.forget_before` by the latest
+    date among the package's own rows of the batch (its rejected rows, ``rejected_days``, where the date
+    reads; its kept lines, ``seen_now``); where none reads, by the batch's latest readable date, else by
+    ``state_latest()`` (the state's latest day); else undated, and dropped by the next ``forget_before``.
+    A package's own date does not depend on where the batches are cut."""
+    days = [seen_now.select("package_id", "arrival_date")]
+    if rejected_days is not None:
+        days.append(rejected_days.select("package_id", pl.col("arrival_date").cast(pl.Date())))
+    rows = pl.concat(days)
+    own = rows.group_by("package_id").agg(pl.col("arrival_date").max())
+    marks = (
+        rejected.filter(pl.col("package_id").is_not_null())
+        .select("package_id")
+        .join(own, on="package_id", how="left", maintain_order="left")
     )
+    if marks.get_column("arrival_date").has_nulls():
+        latest = rows.get_column("arrival_date").max()
+        marks = marks.with_columns(
+            pl.col("arrival_date").fill_null(
+                pl.lit(latest if latest is not None else state_latest(), pl.Date())
+            )
+        )
+    marks = marks.with_columns(pl.lit(0, pl.Int64()).alias("line_no"), pl.lit(False).alias("counted"))
     return marks.select(seen_now.columns).cast(seen_now.schema)
 
 

@@ -18,7 +18,7 @@ import datetime as dt
 import operator
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +140,9 @@ class Screener:
         self.last_risk: ResolvedRisk | None = None
         #: Where a restored screener went on from (the state file's digest, its batches and rows), for summaries.
         self.resumed_from: dict[str, str] = {}
-        #: SHA-256 of the manifest files screened into this state (``screen run --batch-size --state``), so a
-        #: file screened again is refused instead of turning every line into a copy.
+        #: SHA-256 of the manifest files screened into this state (by ``screen run --batch-size --state`` or
+        #: :meth:`screen` given a path), so a file screened again is refused instead of turning every line into
+        #: a copy.
         self.files_screened: list[str] = []
         self.citations: pl.DataFrame | None = None
         self._seed = resolve_risk(self.pack, [], seed=seed).seed
@@ -158,12 +159,16 @@ class Screener:
         Returns the batch's :class:`Result`. Rejects name ``source`` (default: the file's path, else the
         screener's label) and rows from ``first_row`` (default: counting across all batches so far, from 1).
 
+        A file is recorded in the state by its SHA-256 (:attr:`files_screened`, as ``screen run --state``
+        records it; not a file of no row): the same bytes given again, by any name, are refused.
+
         Raises:
             InputSchemaError: the batch cannot be read or lacks required columns, or an extra column's type
                 does not stack with the type an earlier batch of this screener (or of the state it was restored
                 from) gave it (a date beside an integer: see :mod:`screening.io.extra_columns`); the batch is
                 then not screened, and the screener goes on as before it.
-            UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more.
+            UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more, or
+                the file was screened into the state already (the screener goes on as before it).
         """
         started = time.perf_counter()
         if source is not None and (not isinstance(source, str) or not source.strip()):
@@ -172,19 +177,33 @@ class Screener:
             first_row = _row_number(first_row)
         if isinstance(batch, str | Path):
             label = source or str(batch)
-            data = _read_one_file(Path(batch), self.mapping)
+            file = _one_file(Path(batch))
+            data = _read_one_file(Path(batch), file, self.mapping)
+            digest = _file_digest(Path(batch), file)
             first_row = 1 if first_row is None else first_row  # rows of the file
-            return self._screen_rows(data, label, first_row, from_csv=is_csv(Path(batch)), started=started)
+            return self._screen_rows(
+                data, label, first_row, from_csv=is_csv(file), started=started, file=(Path(batch), digest)
+            )
         label = source or self.label
         data = from_memory(batch, time_zone=self.pack.meta.time_zone, label=label).collect(engine="in-memory")
         return self._screen_rows(data, label, first_row, from_csv=False, started=started)
 
     def _screen_rows(
-        self, data: pl.DataFrame, label: str, first_row: int | None, *, from_csv: bool, started: float
+        self,
+        data: pl.DataFrame,
+        label: str,
+        first_row: int | None,
+        *,
+        from_csv: bool,
+        started: float,
+        file: tuple[Path, str] | None = None,
     ) -> Result:
         """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
-        another thread is screening."""
+        another thread is screening. ``file``: the path and digest of the file that is the whole batch, refused
+        when screened into the state already, else recorded in it."""
         with self._lock:
+            if file is not None:
+                refuse_screened(*file, self.files_screened, "this screener's state", _API_AGAIN)
             # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
             frame = self.mapping.apply(data.rechunk().lazy(), label=label)
             first = first_row if first_row is not None else self.state.rows_seen + 1
@@ -214,6 +233,8 @@ class Screener:
             )
             assert plan.next_state is not None, "an incremental plan carries its next state"
             self.state = plan.next_state
+            if file is not None and data.height:
+                self._took_files([file[1]])
             self._extra_types = extra_types
             self.last_risk, self.citations = plan.risk, plan.citations
             return result
@@ -228,6 +249,10 @@ class Screener:
         with self._lock:
             state = self.state
         return state.consignee_days.table().sort("consignee_key", "arrival_date")
+
+    def _took_files(self, digests: Sequence[str]) -> None:
+        """Record the ``digests`` of files screened into the state (the latest :data:`_FILES_KEPT` are kept)."""
+        self.files_screened = [*self.files_screened, *digests][-_FILES_KEPT:]
 
     def forget_before(self, day: dt.date) -> None:
         """Drop the running state's days before ``day`` (consignee-day totals, queue loads, lines seen): a state
@@ -294,7 +319,9 @@ class Screener:
         if meta.get("rules_content_hash") != screener.pack.content_hash:
             raise UsageError(
                 f"{path}: saved under rule pack {meta.get('rules_id')} {meta.get('rules_content_hash')}, "
-                f"not {screener.pack.meta.id} {screener.pack.content_hash}"
+                f"not {screener.pack.meta.id} {screener.pack.content_hash} (the hash covers every file of the "
+                "pack's folder): the day's earlier batches were decided under that pack; resume with it, or screen "
+                "the day again from its first batch"
             )
         if meta.get("history_id") != screener._history_id:
             raise UsageError(
@@ -557,16 +584,34 @@ def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
     return ids
 
 
-def _read_one_file(path: Path, mapping: ColumnMapping) -> pl.DataFrame:
-    """The rows of one manifest file, as read (a batch for :meth:`Screener.screen`, whose ``mapping`` then
-    applies)."""
+def _one_file(path: Path) -> Path:
+    """The one manifest file that ``path`` names (a batch for :meth:`Screener.screen`).
+
+    Raises:
+        UsageError: it names several files (a folder or a glob).
+        InputSchemaError: it names none.
+    """
     files = expand_paths([path])
     if len(files) != 1:
         raise UsageError(f"{path}: a batch is one file; screen the {len(files)} files one by one")
+    return files[0]
+
+
+def _read_one_file(path: Path, file: Path, mapping: ColumnMapping) -> pl.DataFrame:
+    """The rows of ``file`` (:func:`_one_file` of ``path``), as read (``mapping`` applies later, per batch)."""
     try:
-        return scan_file(files[0], mapping).collect()
+        return scan_file(file, mapping).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, files[0])}") from exc
+        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
+
+
+def _file_digest(path: Path, file: Path) -> str:
+    """The SHA-256 of ``file`` (named ``path``), as the state records it; one that cannot be read is an
+    :class:`InputSchemaError`."""
+    try:
+        return file_digest(file)
+    except OSError as exc:
+        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
 
 
 def _passthrough_schema(
@@ -723,13 +768,20 @@ def screen_files_in_batches(
 
     Raises:
         UsageError: ``batch_size`` is not a whole number of 1 or more (a size above a file's rows reads it
-            whole), or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or
-            another run holds it.
+            whole), nor ``state_keep_days`` (one that reaches before the calendar's first day forgets nothing),
+            or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or another run
+            holds it.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise UsageError(f"batch_size must be a whole number of rows, 1 or more, not {batch_size!r}")
-    if state_keep_days is not None and (state_path is None or state_keep_days < 1):
-        raise UsageError("state_keep_days needs a state, and at least 1 day")
+    if state_keep_days is not None and (
+        isinstance(state_keep_days, bool) or not isinstance(state_keep_days, int) or state_keep_days < 1
+    ):
+        raise UsageError(
+            f"state_keep_days must be a whole number of days, 1 or more, not {state_keep_days!r}"
+        )
+    if state_keep_days is not None and state_path is None:
+        raise UsageError("state_keep_days needs a state")
     if state_path is None:
         return _screen_files(specs, out, batch_size, rules, None, progress, options)
     if state_path.resolve().is_relative_to(Path(out).resolve()):
@@ -847,12 +899,12 @@ def _save_state(
     state's latest: later days it holds are kept; not a date past tomorrow, so that one mistyped future date
     does not forget every day before it).
     """
-    taken = [digest for file, digest in digests.items() if rows.get(str(file), 0)]
-    screener.files_screened = [*screener.files_screened, *taken][-_FILES_KEPT:]
+    screener._took_files([digest for file, digest in digests.items() if rows.get(str(file), 0)])
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     plausible = [day for day in map(dt.date.fromisoformat, dates) if day <= tomorrow]
-    if keep_days is not None and plausible:
-        screener.forget_before(max(plausible) - dt.timedelta(days=keep_days - 1))
+    # Days kept that reach back before the calendar's first day forget nothing (999,999 days overflowed).
+    if keep_days is not None and plausible and keep_days - 1 <= (latest := max(plausible)).toordinal() - 1:
+        screener.forget_before(latest - dt.timedelta(days=keep_days - 1))
     screener.save_state(path)
 
 
@@ -860,17 +912,31 @@ def _refuse_files_screened(
     paths: Sequence[Path], screened: Sequence[str], state_path: Path | None
 ) -> list[str]:
     """The files' digests (none without a state); raise :class:`UsageError` before any output if a file's bytes
-    were screened into the state already: screened again, every line would be a ``duplicate-line`` and the
-    hour's output folder would lose its decisions (a scheduler's retry of an hour that had finished)."""
+    were screened into the state already (:func:`refuse_screened`)."""
     if state_path is None:
         return []
     digests = [file_digest(path) for path in paths]
     seen = set(screened)
     for path, digest in zip(paths, digests, strict=True):
-        if digest in seen:
-            raise UsageError(
-                f"{path}: already screened into the state {state_path} (the same bytes, {digest[:19]}…); "
-                "screened again, each line would be a copy and the output folder would lose its decisions. "
-                "To screen it again, start from the state saved before it, or run without --state"
-            )
+        refuse_screened(path, digest, seen, f"the state {state_path}", _RUN_AGAIN)
     return digests
+
+
+#: What screening a file of the state again would do, and how to do it all the same: from ``screen run``, and
+#: from :meth:`Screener.screen`.
+_RUN_AGAIN = (
+    "screened again, each line would be a copy and the output folder would lose its decisions. To screen it "
+    "again, start from the state saved before it, or run without --state"
+)
+_API_AGAIN = (
+    "screened again, each line would be a copy (a duplicate-line reject) and no package decided. To screen it "
+    "again, restore the state saved before it, or screen it with a new Screener"
+)
+
+
+def refuse_screened(path: Path, digest: str, screened: Collection[str], state: str, again: str) -> None:
+    """Raise :class:`UsageError` if the file ``path`` (of SHA-256 ``digest``) was screened into ``state`` (its
+    files' digests ``screened``) already, as a scheduler's retry of an hour that had finished does; ``again``
+    says what that would do and how to screen it again all the same."""
+    if digest in screened:
+        raise UsageError(f"{path}: already screened into {state} (the same bytes, {digest[:19]}…); {again}")

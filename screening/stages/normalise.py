@@ -186,7 +186,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
         Check(
             "arrival_date",
             RejectCode.INVALID_DATE,
-            (date < dt.date(1900, 1, 1)) | (date >= dt.date(2200, 1, 1)),
+            ~_plausible(date),
             pl.format("arrival_date {} is not a plausible arrival date", shown("arrival_date")),
         )
     )
@@ -490,14 +490,27 @@ def _pick(ordered: Sequence[Check], value: Any) -> pl.Expr:
     return picked
 
 
-def split_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Split one source into typed candidate lines and its rejects (``rejects`` output columns).
+def split_source(
+    frame: pl.LazyFrame, vocabulary: Vocabulary, *, dated: bool = False
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Split one source into typed candidate lines and its rejects (``rejects`` output columns; with
+    ``dated``, each reject's arrival date where it reads too, as :data:`REJECT_DAY`).
 
     Candidates have the canonical names bound to typed, cleaned values, then ``source``,
     ``row``, the passthrough columns and the ``consignee_key`` (DESIGN §4). Duplicates and FX are checked later, across sources.
     """
     checked = check_source(frame, vocabulary)
-    return checked.candidates(), checked.rejects()
+    return checked.candidates(), checked.rejects(dated=dated)
+
+
+#: A rejected row's arrival date where it reads as a plausible date, else null (:meth:`CheckedSource.rejects`):
+#: incremental mode dates the mark of its package's lines seen by it.
+REJECT_DAY = "__reject_arrival_date"
+
+
+def _plausible(date: pl.Expr) -> pl.Expr:
+    """Whether a typed arrival date is a plausible one (from 1900 to 2199)."""
+    return (date >= dt.date(1900, 1, 1)) & (date < dt.date(2200, 1, 1))
 
 
 #: Prefix of the columns a rejected row keeps for its reject (:meth:`CheckedSource.candidates_and_held`).
@@ -517,9 +530,12 @@ class CheckedSource:
         """The rows that pass every check, typed (see :func:`split_source`)."""
         return self.checked.filter(pl.col(CHECK_INDEX).is_null()).select(self.candidate_columns)
 
-    def rejects(self) -> pl.LazyFrame:
-        """The rows that fail a check, as ``rejects`` rows."""
-        return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(self.reject_columns)
+    def rejects(self, *, dated: bool = False) -> pl.LazyFrame:
+        """The rows that fail a check, as ``rejects`` rows; with ``dated``, their arrival date too, where it
+        reads (:data:`REJECT_DAY`)."""
+        date = parsed("arrival_date")
+        day = [pl.when(_plausible(date)).then(date).alias(REJECT_DAY)] if dated else []
+        return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(*self.reject_columns, *day)
 
     def _held_text(self) -> str:
         """The column that holds a rejected row's text columns (:meth:`candidates_and_held`), as one JSON

@@ -34,8 +34,9 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
 )
 #: Lines already seen, so that a line repeated in a later batch is a ``duplicate-line`` reject; ``counted``:
 #: the line was screened (its package counted in the totals), not rejected with its package; ``arrival_date``:
-#: its package's day (a package rejected in validation is marked with its batch's latest day; null when the
-#: batch had none), for :meth:`RunningState.forget_before`.
+#: its package's day (a package rejected in validation is marked, as line 0, with the latest date of its own rows
+#: in the batch where one reads, else the batch's or the state's latest day; null when none is known), for
+#: :meth:`RunningState.forget_before`.
 SEEN_LINES_SCHEMA = pl.Schema(
     {"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean(), "arrival_date": pl.Date()}
 )
@@ -100,14 +101,13 @@ class RunningState:
 
     def forget_before(self, day: dt.date) -> RunningState:
         """This state without the days before ``day``: their consignee-day totals, queue loads and lines seen
-        (a package rejected in validation is marked with the day of its batch; a mark without a day is kept). A
-        package of such a day screened later is judged without them, and a line of it is no longer a copy."""
+        (a package rejected in validation is marked with its rows' day; a mark without a day, of a batch in which
+        no date read, is dropped). A package of such a day screened later is judged without them, and a line of it
+        is no longer a copy."""
         kept_days = self.consignee_days.rows.filter(pl.col("arrival_date") >= day)
         return RunningState(
             consignee_days=consignee_day_rows(kept_days),
-            seen_lines=self.seen_lines.filter(
-                pl.col("arrival_date").is_null() | (pl.col("arrival_date") >= day)
-            ),
+            seen_lines=self.seen_lines.filter(pl.col("arrival_date") >= day),
             queue_load=self.queue_load.filter(pl.col("arrival_date") >= day),
             rows_seen=self.rows_seen,
             batches=self.batches,

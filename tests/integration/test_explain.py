@@ -571,3 +571,41 @@ def test_a_gift_that_loses_the_exemption_says_why(tmp_path: Path) -> None:
     done = CliRunner().invoke(main, ["explain", "GA2", "--run", str(out), "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["decision"]["gift"]["applied"] is False
+
+
+def test_a_consignee_day_total_of_a_run_in_batches_says_it_is_the_running_total_up_to_the_package(
+    tmp_path: Path,
+) -> None:
+    """In a run in batches a package is judged on its consignee-day's running total up to itself, and
+    CONSIGNEE-DAY printed that total as if it were the day's (`$124.59 on 2025-08-25`, while the day came to
+    $5,312.89). It says it is the total up to this package, and what the day came to in the run's outputs."""
+    split = _in_batches(
+        tmp_path,
+        [
+            {"package_id": "P1", "declared_value": "300"},
+            {"package_id": "P2", "declared_value": "350"},
+            {"package_id": "P3", "declared_value": "200"},
+        ],
+    )
+    explained = explain_package(split, "P2")
+    day = explained["parts"][0]["consignee_day"]
+    assert (day["running_total"], day["value_usd"], day["day_value_usd_in_outputs"]) == (
+        True,
+        "650.00",
+        "850.00",
+    )
+    section = _section(render_text(explained), "CONSIGNEE-DAY")
+    assert section[:2] == [
+        "CONSIGNEE-DAY  $650.00 on 2025-03-10 up to this package (a run in batches judges each package on the"
+        " running total as it comes): this package $350.00 and 1 other package row(s) $300.00",
+        "  the day came to $850.00 by the last of its packages in this run's outputs",
+    ]
+    last = _section(render_text(explain_package(split, "P3")), "CONSIGNEE-DAY")
+    assert last[0].startswith("CONSIGNEE-DAY  $850.00 on 2025-03-10 up to this package (")
+    assert not last[1].startswith("  the day came to")  # the last package's total is the day's so far
+    # A whole-day run judges every package on the day's total: said as before.
+    whole = explain_package(_screened(tmp_path, [{"package_id": "P1"}, {"package_id": "P2"}]), "P1")
+    assert whole["parts"][0]["consignee_day"]["running_total"] is False
+    assert _section(render_text(whole), "CONSIGNEE-DAY")[0] == (
+        "CONSIGNEE-DAY  $200.00 on 2025-03-10: this package $100.00 and 1 other package row(s) $100.00"
+    )

@@ -395,8 +395,13 @@ def test_restore_refuses_another_pack_or_a_foreign_file(us_pack: screening.RuleP
     with zipfile.ZipFile(tmp_path / "other.state", "w") as archive:
         for name, data in members.items():
             archive.writestr(name, json.dumps(meta) if name == "meta.json" else data)
-    with pytest.raises(screening.UsageError, match="saved under rule pack"):
+    with pytest.raises(screening.UsageError, match="saved under rule pack") as refused:
         screening.Screener.restore(tmp_path / "other.state", us_pack)
+    # A way forward, as for another engine version: the day's earlier batches were decided by that pack.
+    assert str(refused.value).endswith(
+        "the day's earlier batches were decided under that pack; resume with it, or screen the day again from "
+        "its first batch"
+    )
     (tmp_path / "junk.state").write_text("not a zip")
     with pytest.raises(screening.UsageError, match="not a screening state file"):
         screening.Screener.restore(tmp_path / "junk.state", us_pack)
@@ -1585,3 +1590,152 @@ def test_keeping_days_forgets_nothing_of_the_days_kept(
         ("BAD", "package-incomplete"),
     ]
     assert pl.read_parquet(tmp_path / "h2" / "packages.parquet").is_empty()
+
+
+@pytest.mark.parametrize("batch_size", ["1", "100"])
+@pytest.mark.parametrize("beside", [0, 2])
+def test_a_package_rejected_in_validation_is_forgotten_with_its_day_however_the_batches_are_cut(
+    manifest: Callable[..., pl.DataFrame], tmp_path: Path, batch_size: str, beside: int
+) -> None:
+    """A package rejected in validation leaves a mark (line 0) so that its later lines are rejected too. The mark
+    took the latest day of its batch's kept lines: alone in its batch (an hour of bad rows, or --batch-size 1) it
+    had no day, --state-keep-days never forgot it, and the tracking number reused weeks later was rejected
+    package-incomplete, while beside valid lines it was forgotten and the reuse screened. The mark now takes the
+    rejected row's own date, however the batches are cut."""
+    others = [
+        {"package_id": f"O{n}", "arrival_date": "2025-08-25", "consignee_name": f"C{n}"}
+        for n in range(beside)
+    ]
+    hours = {
+        "h1": [{"package_id": "REUSE1", "hts_code": "61O9100012", "arrival_date": "2025-08-25"}, *others],
+        "h2": [{"package_id": "LATER", "arrival_date": "2025-09-10"}],
+        "h3": [{"package_id": "REUSE1", "arrival_date": "2025-09-15"}],
+    }
+    for name, rows in hours.items():
+        manifest(*rows).write_csv(tmp_path / f"{name}.csv")
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+    for name in hours:
+        args = ["run", str(tmp_path / f"{name}.csv"), "--rules", str(US_PACK), "--out", str(tmp_path / name)]
+        done = runner.invoke(
+            main, [*args, "--batch-size", batch_size, "--state", str(state), "--state-keep-days", "1", "-q"]
+        )
+        assert done.exit_code == 0, done.output
+    assert pl.read_parquet(tmp_path / "h1" / "rejects.parquet")["code"].to_list() == ["invalid-hts"]
+    assert pl.read_parquet(tmp_path / "h3" / "rejects.parquet").is_empty()
+    assert pl.read_parquet(tmp_path / "h3" / "packages.parquet")["package_id"].to_list() == ["REUSE1"]
+
+
+def test_a_rejected_row_whose_date_does_not_read_is_marked_with_the_batch_s_or_the_state_s_latest_day(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A rejected row's own date where it reads; else the batch's latest readable date (of its rejected rows
+    too), else the state's latest day; a mark with no day at all is dropped by ``forget_before`` (it was kept
+    for good)."""
+    screener = screening.Screener(us_pack)
+
+    def marks() -> dict[str, Any]:
+        seen = screener.state.seen_lines.filter(pl.col("line_no") == 0).sort("package_id")
+        return dict(seen.select("package_id", "arrival_date").iter_rows())
+
+    screener.screen(manifest({"package_id": "X", "arrival_date": "someday"}))
+    assert marks() == {"X": None}
+    screener.forget_before(dt.date(2025, 3, 1))
+    assert marks() == {}
+    screener.screen(manifest({"package_id": "A", "arrival_date": "2025-03-10"}))
+    screener.screen(manifest({"package_id": "X", "arrival_date": "someday"}))
+    screener.screen(
+        manifest(
+            {"package_id": "Y", "arrival_date": "someday"},
+            {"package_id": "Z", "arrival_date": "2025-03-12", "declared_value": "abc"},
+        )
+    )
+    assert marks() == {"X": dt.date(2025, 3, 10), "Y": dt.date(2025, 3, 12), "Z": dt.date(2025, 3, 12)}
+    screener.forget_before(dt.date(2025, 3, 11))
+    assert marks() == {"Y": dt.date(2025, 3, 12), "Z": dt.date(2025, 3, 12)}
+
+
+def test_keeping_more_days_than_the_calendar_holds_forgets_nothing(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """``--state-keep-days 999999`` counted back past 0001-01-01: OverflowError (exit 70) after the hour's
+    outputs were published, and the state was not saved. A count that reaches before the first date forgets
+    nothing; a count that is not a whole number of 1 or more is refused (exit 2) before any work."""
+    manifest({"package_id": "A", "declared_value": "500"}).write_csv(tmp_path / "h1.csv")
+    manifest({"package_id": "B", "declared_value": "400"}).write_csv(tmp_path / "h2.csv")
+    state = tmp_path / "day.state"
+    runner = CliRunner()
+
+    def run(name: str, keep: str) -> Any:
+        args = ["run", str(tmp_path / f"{name}.csv"), "--rules", str(US_PACK), "--out", str(tmp_path / name)]
+        return runner.invoke(
+            main, [*args, "--batch-size", "10", "--state", str(state), "--state-keep-days", keep]
+        )
+
+    assert run("h1", "999999").exit_code == 0
+    done = run("h2", str(10**30))
+    assert done.exit_code == 0, done.output
+    assert screening.Screener.restore(state, us_pack).state.rows_seen == 2
+    assert pl.read_parquet(tmp_path / "h2" / "packages.parquet")["de_minimis_reason"].to_list() == [
+        "dm-over-threshold"
+    ]
+    manifest({"package_id": "C", "declared_value": "100"}).write_csv(tmp_path / "h3.csv")
+    summary, _ = screen_files_in_batches(
+        [tmp_path / "h3.csv"],
+        out=tmp_path / "h3",
+        batch_size=10,
+        rules=us_pack,
+        state_path=state,
+        state_keep_days=10**12,
+    )
+    assert summary["counts"]["lines"] == 1
+    assert screening.Screener.restore(state, us_pack).totals()["consignee_day_packages"].to_list() == [3]
+    for bad in (0, -1, True, "7", 1.5):
+        with pytest.raises(screening.UsageError, match="state_keep_days"):
+            screen_files_in_batches(
+                [tmp_path / "h3.csv"],
+                out=tmp_path / "h4",
+                batch_size=10,
+                rules=us_pack,
+                state_path=tmp_path / "other.state",
+                state_keep_days=bad,  # type: ignore[arg-type]
+            )
+    assert not (tmp_path / "h4").exists()
+
+
+def test_a_file_screened_again_through_the_api_is_refused_as_screen_run_refuses_it(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """``Screener.screen(path)`` recorded no file in the state: an hour screened again (a retry) made every line
+    a duplicate-line, and ``screen run`` resumed from that state took the file again too. A file is recorded
+    by its SHA-256 as ``screen run --state`` records it, and screened again (or a copy of its bytes) it is
+    refused with the same UsageError (exit 2), before any row is screened."""
+    frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(200)
+    hour = tmp_path / "h05.parquet"
+    frame.write_parquet(hour)
+    screener = screening.Screener(us_pack)
+    first = screener.screen(hour)
+    assert screener.files_screened == [file_digest(hour)]
+    with pytest.raises(screening.UsageError, match="already screened into") as refused:
+        screener.screen(hour)
+    assert refused.value.exit_code == 2
+    assert str(hour) in str(refused.value)
+    (tmp_path / "copy.parquet").write_bytes(hour.read_bytes())
+    with pytest.raises(screening.UsageError, match="already screened into"):
+        screener.screen(tmp_path / "copy.parquet")
+    assert screener.state.rows_seen == first.lines.height + first.rejects.height
+    state = screener.save_state(tmp_path / "day.state")
+    with pytest.raises(screening.UsageError, match="already screened into"):
+        screening.Screener.restore(state, us_pack).screen(hour)
+    args = ["run", str(hour), "--rules", str(US_PACK), "--out", str(tmp_path / "out")]
+    again = CliRunner().invoke(main, [*args, "--batch-size", "100", "--state", str(state)])
+    assert again.exit_code == 2
+    assert "already screened into the state" in again.output
+    # The same rows given in memory are no file: their lines are copies, as before.
+    copies = screening.Screener.restore(state, us_pack).screen(frame)
+    assert copies.lines.is_empty()
+    # A file of no row is not recorded (an empty hour's file may come again).
+    frame.head(0).write_parquet(tmp_path / "empty.parquet")
+    screener.screen(tmp_path / "empty.parquet")
+    screener.screen(tmp_path / "empty.parquet")
+    assert screener.files_screened == [file_digest(hour)]

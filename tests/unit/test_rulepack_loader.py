@@ -120,6 +120,18 @@ def test_content_hash_changes_when_a_table_byte_changes(pack: RulePack, tmp_path
     assert load_rules(copy).content_hash != pack.content_hash
 
 
+def test_any_file_in_the_pack_folder_is_in_its_content_hash(pack: RulePack, tmp_path: Path) -> None:
+    """README: any change to a file of the pack folder (a notes file the engine never reads too), or a file
+    added, renamed or removed, changes the pack's version, and so makes its saved states unusable with it."""
+    copy = copy_pack(tmp_path)
+    (copy / "NOTES.md").write_text("why we changed nothing\n")
+    assert content_hash(copy) != pack.content_hash
+    (copy / "NOTES.md").rename(copy / "READ.md")
+    renamed = content_hash(copy)
+    (copy / "READ.md").unlink()
+    assert content_hash(copy) == pack.content_hash != renamed
+
+
 def test_hidden_files_leave_the_content_hash_alone(pack: RulePack, tmp_path: Path) -> None:
     """A .DS_Store or an editor's swap file changed the pack's version, and a saved state then refused to
     resume under the very same rules."""
