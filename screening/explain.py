@@ -23,7 +23,7 @@ from typing import Any, Final, get_args
 import polars as pl
 
 from screening.errors import DutyStatus, InputSchemaError, ReasonCode, RulePackError, UsageError
-from screening.io.writers import FORMULA_START_CHARS
+from screening.io.writers import FORMULA_START_CHARS, NEUTRALISED, csv_cell
 from screening.path_names import non_utf8_name
 from screening.pipeline import read_error
 from screening.rulepack.loader import DEFAULT_PACK, content_hash, pack_folder, read_toml
@@ -54,8 +54,6 @@ _CSV_TYPES: dict[str, pl.DataType] = {
     "risk_flags": pl.List(pl.String()),
     "line_nos": pl.List(pl.Int64()),
 }
-#: A cell the CSV writer prefixed with ``'`` because it starts like a spreadsheet formula (after any ``'``).
-_NEUTRALISED = rf"^'+{FORMULA_START_CHARS}"
 #: Text the CSV writer prefixes with ``'`` (see :mod:`screening.io.writers`).
 _FORMULA_LIKE = re.compile(rf"^'*{FORMULA_START_CHARS}")
 
@@ -126,14 +124,8 @@ def _read_output(file: Path, equal: dict[str, str]) -> pl.DataFrame:
         return scan.filter(*[pl.col(c) == _typed(v, schema[c]) for c, v in equal.items()]).collect()
     written = pl.scan_csv(file, infer_schema=False, glob=False)
     text = written.filter(*[pl.col(c) == _as_written(v) for c, v in equal.items()]).collect()
-    text = text.rename({c: c[1:] for c in text.columns if re.match(_NEUTRALISED, c)})
-    text = text.with_columns(
-        pl.when(pl.col(c).str.contains(_NEUTRALISED))
-        .then(pl.col(c).str.slice(1))
-        .otherwise(pl.col(c))
-        .alias(c)
-        for c in text.columns
-    )
+    text = text.rename({c: c[1:] for c in text.columns if re.match(NEUTRALISED, c)})
+    text = text.with_columns(csv_cell(pl.col(c)).alias(c) for c in text.columns)
     typed = {
         c: t
         for c, t in _CSV_TYPES.items()
@@ -616,7 +608,7 @@ def in_batches(summary: dict[str, Any]) -> bool:
 
 
 def _key_formed(key: str) -> str:
-    """How a consignee key was formed (``id:…``, ``name:…|ZIP``, or a pseudonym ``p:…``)."""
+    """How a consignee key was formed (``id:…``, ``name:…|ZIP``, ``package:…``, or a pseudonym ``p:…``)."""
     if key.startswith("id:"):
         return (
             f"the consignee id {key[3:]!r} (its letters and digits in capitals: case, blanks and punctuation "
@@ -626,6 +618,11 @@ def _key_formed(key: str) -> str:
         name, _, zip_code = key[5:].rpartition("|")
         where = f"ZIP {zip_code}" if zip_code else "no ZIP"
         return f"no consignee id given: the consignee name normalised to {name!r} plus {where}"
+    if key.startswith("package:"):
+        return (
+            "no consignee id given, and a consignee name that names no one (punctuation only, or a word for none "
+            "such as 'nan' or 'NULL'): the package is a consignee of its own"
+        )
     if key.startswith("p:"):
         return "a pseudonym of the key (a pseudonymised run): the consignee id, else the normalised name plus ZIP"
     return f"the key {key!r}"

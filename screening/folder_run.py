@@ -212,7 +212,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 _prefixed(inputs.report, label),
                 postal_method=inputs.postal_method,
                 history=inputs.history,
-                history_key=inputs.key,
+                pseudonymise_key=inputs.key,
                 day=day.totals,
                 dates=day.dates,
                 rejected=rejected,

@@ -174,7 +174,7 @@ def screen_inputs(inputs: RunInputs) -> Result:
         postal_method=inputs.postal_method,
         seed=inputs.seed,
         history=inputs.history,
-        history_key=inputs.key,
+        pseudonymise_key=inputs.key,
     )
     inputs.report("writing outputs")
     result = collect_result(
@@ -387,7 +387,7 @@ def build_plan(
     postal_method: PostalMethod = "ad-valorem",
     seed: Seed | None = None,
     history: pl.LazyFrame | None = None,
-    history_key: bytes | None = None,
+    pseudonymise_key: bytes | None = None,
     state: RunningState | None = None,
     cache: ResolvedCache | None = None,
 ) -> Plan:
@@ -415,7 +415,7 @@ def build_plan(
         report,
         postal_method=postal_method,
         history=history,
-        history_key=history_key,
+        pseudonymise_key=pseudonymise_key,
         state=state,
         rejected=normalise.first_rejects([source_rejects]),
         rejected_days=rejected_days,
@@ -519,7 +519,7 @@ def screen_candidates(
     *,
     postal_method: PostalMethod = "ad-valorem",
     history: pl.LazyFrame | None = None,
-    history_key: bytes | None = None,
+    pseudonymise_key: bytes | None = None,
     state: RunningState | None = None,
     day: DayTotals | None = None,
     dates: Sequence[dt.date] | None = None,
@@ -595,8 +595,8 @@ def screen_candidates(
     del decided, goods, valid, narrow
     report("flagging risks")
     risk_inputs = tables.risk(run_dates)
-    if history is not None and history_key:
-        history = _unpseudonymise_keys(history, consignee_keys, history_key)
+    if history is not None and pseudonymise_key:
+        history = _unpseudonymise_keys(history, consignee_keys, pseudonymise_key)
     shipper_days = day.shipper_consignee_days if day is not None else None
     shipper_running = _shipper_running(lines, wide, tables) if state is not None else None
     fired = _flag_lines(
@@ -609,6 +609,7 @@ def screen_candidates(
         _own_names_by_line(wide, named),
         shipper_days,
         shipper_running,
+        pseudonymise_key,
     )
     flags = risk.package_flags(fired.lazy(), risk_inputs).collect(engine=IN_MEMORY)
     scored = _scored(package_frame, flags).collect(engine=IN_MEMORY)
@@ -663,6 +664,7 @@ def _shipper_running(lines: pl.LazyFrame, wide: pl.DataFrame, tables: ResolvedCa
     packages = (
         lines.group_by(PACKAGE_KEY)
         .agg(
+            pl.col("package_id").first(),
             pl.col("consignee_key").first(),
             pl.col("arrival_date").first(),
             pl.col(LINE_ID).min().alias("__arrival"),
@@ -671,7 +673,11 @@ def _shipper_running(lines: pl.LazyFrame, wide: pl.DataFrame, tables: ResolvedCa
         .collect(engine=IN_MEMORY)
     )
     # Every line of a package names its first line's shipper (normalise.with_package_attributes).
-    shippers = wide.select("shipper_name", "shipper_country").gather(packages["__arrival"])
+    shippers = (
+        wide.select("shipper_name", "shipper_country")
+        .gather(packages["__arrival"])
+        .with_columns(packages["package_id"])
+    )
     keyed = packages.with_columns(risk.shipper_key(shippers, shipper_suffixes(tables.pack)))
     return running.shipper_running_totals(keyed)
 
@@ -747,18 +753,20 @@ def _flag_lines(
     own_names: pl.DataFrame,
     shipper_days: pl.DataFrame | None = None,
     shipper_running: pl.DataFrame | None = None,
+    pseudonymise_key: bytes | None = None,
 ) -> pl.DataFrame:
     """Each line's fired risk rules (materialised: the flags feed three outputs); ``own_names``: the lines
     naming another party than their package's (:func:`_own_names_by_line`); ``shipper_days``: the
     whole day's shipper-consignee-day totals (a part of a day), else those of ``lines``; ``shipper_running``:
-    each package's running totals (incremental mode)."""
+    each package's running totals (incremental mode); ``pseudonymise_key``: a screening-list match's detail
+    names the party by its pseudonym (:func:`_denied_matches`)."""
     frame = risk.risk_columns(
         lines,
         wide.select(LINE_ID, *risk.RISK_TEXT_INPUTS),
         risk_inputs,
         days=resolved.days,
         tariff_dates=resolved.tariff.dates_with_lines(),
-        denied=_denied_matches(wide, risk_inputs, tables, own_names),
+        denied=_denied_matches(wide, risk_inputs, tables, own_names, pseudonymise_key),
         own_names=own_names,
         history=history,
         shipper_days=shipper_days,
@@ -791,11 +799,17 @@ _LIST_INDEXES_LOCK = threading.Lock()
 
 
 def _denied_matches(
-    wide: pl.DataFrame, risk_inputs: ResolvedRisk, tables: ResolvedCache, own_names: pl.DataFrame
+    wide: pl.DataFrame,
+    risk_inputs: ResolvedRisk,
+    tables: ResolvedCache,
+    own_names: pl.DataFrame,
+    pseudonymise_key: bytes | None = None,
 ) -> pl.LazyFrame:
     """Screening-list matches for the distinct shipper and consignee names of the run, those that lines give
     beside their package's (``own_names``) included (the list's index and prefix tokens are built once per
-    pack and settings, :data:`_LIST_INDEXES`)."""
+    pack and settings, :data:`_LIST_INDEXES`), with the name as a flag's detail shows it
+    (:data:`~screening.stages.risk.PARTY_SHOWN`): the name read, or its pseudonym under ``pseudonymise_key``
+    (as ``lines`` shows the name)."""
     settings = risk_inputs.denied
     if settings is None:
         return pl.LazyFrame(schema=denied.DENIED_SCHEMA)
@@ -838,7 +852,7 @@ def _denied_matches(
             for party in ("shipper_name", "consignee_name")
         ]
     ).unique()
-    return denied.match_parties(
+    matches = denied.match_parties(
         names.lazy(),
         risk_inputs.screening_list,
         legal_suffixes=settings.legal_suffixes,
@@ -847,6 +861,16 @@ def _denied_matches(
         index=index,
         prefixes=prefixes,
         party_types=settings.party_types,
+    )
+    if pseudonymise_key is None:
+        return matches.with_columns(pl.col("party_name").alias(risk.PARTY_SHOWN))
+    found = matches.collect(engine=IN_MEMORY)
+    # One HMAC per distinct name matched (few), as the outputs' pseudonyms are made.
+    shown = {name: pseudonym(name, pseudonymise_key) for name in found["party_name"].unique().drop_nulls()}
+    return found.lazy().with_columns(
+        pl.col("party_name")
+        .replace_strict(shown, default=None, return_dtype=pl.String())
+        .alias(risk.PARTY_SHOWN)
     )
 
 

@@ -219,7 +219,7 @@ class Screener:
                 postal_method=self.postal_method,
                 seed=self.seed,
                 history=self._history,
-                history_key=self._key,
+                pseudonymise_key=self._key,
                 state=self.state,
                 cache=self._resolved,
             )

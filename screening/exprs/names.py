@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Final
 
 import polars as pl
 
@@ -26,6 +27,35 @@ SYMBOLS = (
     r"[[[\p{S}\x{B2}\x{B3}\x{B9}\x{2070}-\x{209F}]"
     r"--[\x{2100}-\x{214F}\x{2460}-\x{24FF}\x{3200}-\x{33FF}\x{1F100}-\x{1F1FF}]]\x{2120}\x{2122}]"
 )
+
+#: Latin letters that Unicode does not decompose, as the ASCII a name written without them has (lower case):
+#: letters with a stroke or bar and the dotless i (``ł``, ``ø``, ``đ``, ``ı``, ``ħ``, ``ŧ``), and letters
+#: transliterated as two (``ß`` as ``ss``, ``æ`` as ``ae``, ``œ`` as ``oe``, ``þ`` as ``th``), ``ð`` as ``d``.
+#: NFKD leaves them whole, so ``Łukasz Wałęsa`` and ``Lukasz Walesa`` were two people and ``OOO Inkør`` missed
+#: ``INKOR``. Input hygiene (how carriers' systems write names), not law.
+LATIN_LETTER_FOLDS: Final[dict[str, str]] = {
+    "ß": "ss",
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ı": "i",
+    "ħ": "h",
+    "ŧ": "t",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+    "ð": "d",
+}
+#: :data:`LATIN_LETTER_FOLDS` in upper case, for text already upper case: ``Ł`` as ``L``, capital ``ẞ`` as ``SS``
+#: (upper case writes ``ß`` as ``SS`` and ``ı`` as ``I`` itself).
+UPPER_LATIN_LETTER_FOLDS: Final[dict[str, str]] = {
+    **{
+        letter.upper(): ascii_text.upper()
+        for letter, ascii_text in LATIN_LETTER_FOLDS.items()
+        if len(letter.upper()) == 1 and letter.upper() != ascii_text.upper()
+    },
+    "ẞ": "SS",
+}
 
 
 def normalised_words(words: Sequence[str]) -> list[str]:
@@ -52,7 +82,8 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
 
     Steps: apostrophes removed, symbols and superscripts (:data:`SYMBOLS`: ``Inkor™`` is ``INKOR``) replaced
     by a blank, Unicode NFKD with combining marks and invisible format characters (soft hyphen, zero-width
-    space) removed (``É`` → ``E``), upper case, dotted initials
+    space) removed (``É`` → ``E``), upper case, the Latin letters Unicode does not decompose as ASCII
+    (:data:`UPPER_LATIN_LETTER_FOLDS`: ``Ø`` → ``O``, ``Æ`` → ``AE``), dotted initials
     joined (``S.A.`` → ``SA``), every other character that is not a letter or a
     digit replaced by a blank, whole tokens in ``legal_suffixes`` (case-insensitive) dropped wherever
     they stand, blanks collapsed and stripped. A name that is nothing but suffixes becomes ``''``;
@@ -70,6 +101,7 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
         .str.normalize("NFKD")
         .str.replace_all(r"[\p{M}\p{Cf}]+", "")
         .str.to_uppercase()
+        .str.replace_many(UPPER_LATIN_LETTER_FOLDS)
         .str.replace_all(_DOTTED_PAIR, "${1}${2}")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
     )

@@ -6,7 +6,7 @@ from typing import Final
 
 import polars as pl
 
-from screening.exprs.names import SYMBOLS
+from screening.exprs.names import LATIN_LETTER_FOLDS, SYMBOLS
 
 #: What a consignee id with a letter is compared as (:func:`given_consignee_id`): its letters and digits, in
 #: capitals, after NFKC (full-width ``Ｃ００１`` is ``C001``). Blanks and punctuation are how filers write one such
@@ -31,7 +31,9 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     Symbols and superscripts (:data:`~screening.exprs.names.SYMBOLS`: ``™``, ``®``, ``²``) are blanks, before any
     folding: ``vape™`` is ``vape``, not ``vapetm``. Folded: compatibility forms (Unicode NFKC: full-width ``Ａｎｎａ`` and the ``ﬁ`` ligature are ``anna`` and
     ``fi``), invisible format characters dropped (a soft hyphen or zero-width space inside a word does not
-    split it), accents off Latin letters (``José García`` is ``jose garcia``) and ``ß`` as ``ss``. The marks of
+    split it), accents off Latin letters (``José García`` is ``jose garcia``) and the Latin letters Unicode does
+    not decompose as ASCII (:data:`~screening.exprs.names.LATIN_LETTER_FOLDS`: ``Łukasz`` is ``lukasz``,
+    ``Søren`` ``soren``, ``Yılmaz`` ``yilmaz``, ``ß`` ``ss``, ``æ`` ``ae``). The marks of
     other scripts stay (the vowel signs of Devanagari names keep different names apart). Look-alike letters of
     other scripts (a Cyrillic ``а`` in a Latin name) are not folded."""
     return (
@@ -40,7 +42,7 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
         .str.replace_all(r"\p{Cf}+|(\p{Latin})\p{Mn}+", "${1}")  # one pass: a format run has no group 1
         .str.normalize("NFC")
         .str.to_lowercase()
-        .str.replace_all("ß", "ss", literal=True)
+        .str.replace_many(LATIN_LETTER_FOLDS)
         .str.replace_all(r"[^\p{L}\p{M}\p{N}]+", " ")
         .str.strip_chars()
     )
@@ -92,18 +94,45 @@ def padded_code(code: pl.Expr, width: int, *, pad_short: bool = False) -> pl.Exp
     return pl.when(digits.is_not_null()).then(padded).otherwise(code)
 
 
-def consignee_key(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
+def consignee_key(
+    consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr, *, package_id: pl.Expr
+) -> pl.Expr:
     """``id:<consignee id>`` when given (as :func:`given_consignee_id` reads it: ``C-001`` and ``c001`` are
-    ``id:C001``), else ``name:<normalised name>|<zip5>`` (DESIGN §4)."""
+    ``id:C001``), else ``name:<normalised name>|<zip5>`` (DESIGN §4), else, where the name is none either (no
+    letter or digit, or a word for none: :func:`is_no_name`), ``package:<package id>``: a consignee no one
+    named is the package's own, not one person with every other such package (three strangers named ``nan``
+    were one consignee-day over the threshold)."""
     given_id = given_consignee_id(consignee_id)
+    normal = normalised_name(name)
     by_name = pl.concat_str(
         pl.lit("name:"),
-        normalised_name(name),
+        normal,
         pl.lit("|"),
         zip5(given_postal_code(postal_code)).fill_null(""),
         ignore_nulls=False,
     )
-    return pl.when(given_id.is_not_null()).then(pl.lit("id:") + given_id).otherwise(by_name)
+    return (
+        pl.when(given_id.is_not_null())
+        .then(pl.lit("id:") + given_id)
+        .when(is_no_name(normal))
+        .then(pl.lit("package:") + package_id)
+        .otherwise(by_name)
+    )
+
+
+#: The longest of :data:`MISSING_ID_TOKENS` (``UNKNOWN``): a longer name is not one of them.
+_LONGEST_TOKEN = max(len(token) for token in MISSING_ID_TOKENS)
+
+
+def is_no_name(normal: pl.Expr) -> pl.Expr:
+    """Whether a party name in its normal form (:func:`normalised_name`, or
+    :func:`~screening.exprs.names.normalise_name`) names no one: empty (the name had no letter or digit: ``-``,
+    ``?``) or a word for none as an id is (:data:`MISSING_ID_TOKENS`, any case, blanks aside: ``nan``, ``NULL``,
+    ``\\N``, ``<NA>``, ``N/A``, ``unknown``). False for null (no name given is a reject, not a key)."""
+    # Only short names can be such a word: the others are set aside first (nulls cost nothing).
+    short = pl.when(normal.str.len_bytes() <= _LONGEST_TOKEN).then(normal)
+    compact = short.str.replace_all(" ", "", literal=True).str.to_uppercase()
+    return ((normal == "") | compact.is_in(MISSING_ID_TOKENS)).fill_null(False)
 
 
 def given_consignee_id(consignee_id: pl.Expr) -> pl.Expr:
@@ -152,9 +181,13 @@ def _digit_id(folded: pl.Expr) -> pl.Expr:
 def history_key(key: pl.Expr) -> pl.Expr:
     """A consignee key of an earlier run's output as this version keys the same consignee: an id key's id
     read by :func:`given_consignee_id` (``id:C-001`` is ``id:C001``), a name key's ZIP written as a decimal
-    by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``). A key that cannot be read again stays
-    as it is: a pseudonym, a placeholder id (``id:-``, whose consignee is not known) or a ZIP whose decimal
-    point was dropped (``2134.0`` was keyed ``21340``)."""
+    by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``), a name key's letters folded as
+    :data:`~screening.exprs.names.LATIN_LETTER_FOLDS` folds them (``name:søren|`` is ``name:soren|``). A key
+    that cannot be read again stays as it is: a pseudonym, a placeholder id (``id:-``, whose consignee is not
+    known), a placeholder name (``name:nan|``, now the package's own key: it matches no one) or a ZIP whose
+    decimal point was dropped (``2134.0`` was keyed ``21340``)."""
+    # A name key of an earlier version may hold letters now folded (``name:łukasz|``: ``name:lukasz|``).
+    key = pl.when(key.str.starts_with("name:")).then(key.str.replace_many(LATIN_LETTER_FOLDS)).otherwise(key)
     old_id = given_consignee_id(key.str.strip_prefix("id:"))
     zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+)$", 1)
     name_part = key.str.extract(r"^(name:[^|]*\|)", 1)

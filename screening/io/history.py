@@ -1,8 +1,9 @@
 """History input: the ``packages`` outputs of earlier runs, for risk rules that look across days.
 
 A history source is a run folder (its ``packages.parquet`` or ``packages.csv``) or a packages
-file. Only ``consignee_key``, ``arrival_date``, ``package_id`` and ``value_usd`` are read; a key in clear is read
-as this version keys the same consignee (:func:`screening.exprs.parties.history_key`).
+file. Only ``consignee_key``, ``arrival_date``, ``package_id`` and ``value_usd`` are read (a CSV file's cells
+without the ``'`` its writer put before text that starts like a formula); a key in clear is read as this version
+keys the same consignee (:func:`screening.exprs.parties.history_key`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.parties import history_key
+from screening.io.writers import csv_cell
 from screening.path_names import non_utf8_name
 
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
@@ -82,6 +84,10 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
             )
             counted = "lines" in scan.collect_schema().names()
             raw = scan.select(*NEEDED, *(["lines"] if counted else [])).collect(engine="in-memory")
+            if file.suffix != ".parquet":
+                # A CSV output's text that starts like a formula was written with a ``'`` before it (package
+                # ``-123`` as ``'-123``): read back as written, the same package in Parquet counted twice.
+                raw = raw.with_columns(csv_cell(pl.col(c)).alias(c) for c in raw.columns)
             typed = raw.select(
                 # Keyed as this version keys (an earlier version kept the id's case and punctuation).
                 history_key(pl.col("consignee_key").cast(pl.String())).alias("consignee_key"),

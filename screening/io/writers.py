@@ -201,8 +201,18 @@ _FORMULA_START = rf"^'*{FORMULA_START_CHARS}"
 _FORMULA = re.compile(_FORMULA_START)
 
 
+#: A cell (or header) :func:`csv_ready` prefixed with ``'``: a ``'`` or more, then a formula character.
+NEUTRALISED: Final = rf"^'+{FORMULA_START_CHARS}"
+
+
 def _formula_like(text: pl.Expr) -> pl.Expr:
     return text.str.contains(_FORMULA_START)
+
+
+def csv_cell(text: pl.Expr) -> pl.Expr:
+    """A text cell of a CSV output as the frame held it: the ``'`` that :func:`csv_ready` put before text that
+    starts like a formula taken off (``'-123`` is ``-123``, ``''=x`` is ``'=x``); other text as it is."""
+    return pl.when(text.str.contains(NEUTRALISED)).then(text.str.slice(1)).otherwise(text)
 
 
 def write_json(data: Mapping[str, Any], path: Path) -> Path:

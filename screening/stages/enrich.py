@@ -56,7 +56,10 @@ def with_fx(lines: pl.DataFrame, fx: pl.DataFrame) -> pl.LazyFrame:
 def consignee_key_column() -> pl.Expr:
     """``consignee_key`` from the consignee id, name and postal code (DESIGN §4)."""
     return consignee_key(
-        pl.col("consignee_id"), pl.col("consignee_name"), pl.col("consignee_postal_code")
+        pl.col("consignee_id"),
+        pl.col("consignee_name"),
+        pl.col("consignee_postal_code"),
+        package_id=pl.col("package_id"),
     ).alias("consignee_key")
 
 

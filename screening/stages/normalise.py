@@ -608,7 +608,10 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
         *[pl.col(c).alias(PASSTHROUGH_PREFIX + c) for c in passthrough_columns(schema)],
         # Here, not later on the whole frame: a file's rows are keyed morsel by morsel, on every core.
         consignee_key(
-            parsed("consignee_id"), parsed("consignee_name"), parsed("consignee_postal_code")
+            parsed("consignee_id"),
+            parsed("consignee_name"),
+            parsed("consignee_postal_code"),
+            package_id=parsed("package_id"),
         ).alias("consignee_key"),
     )
     raw_columns = canonical_present(schema)

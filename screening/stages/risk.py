@@ -15,7 +15,7 @@ import polars as pl
 
 from screening.exprs.hts import hts_prefix
 from screening.exprs.names import legal_form, normalise_name
-from screening.exprs.parties import normalised_name
+from screening.exprs.parties import is_no_name, normalised_name
 from screening.rulepack.risk_models import KeywordFamily
 from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import PACKAGE_KEY, RISK_COLUMN_TYPES
@@ -332,15 +332,23 @@ def _own_party_matches(own_names: pl.DataFrame, matches: pl.DataFrame) -> list[p
     ]
 
 
+#: A column of the screening-list matches beside ``party_name``: the name as a flag's detail shows it (the
+#: name read, or its pseudonym in a pseudonymised run); matches without it show ``party_name``.
+PARTY_SHOWN = "party_shown"
+
+
 def _party_matches(matches: pl.DataFrame, party: str) -> pl.DataFrame:
     """Per name of ``matches`` (:func:`screening.stages.denied.match_parties`) as a shipper's or a consignee's
-    (``party``): its match score and a readable detail."""
+    (``party``): its match score and a readable detail naming the name read (:data:`PARTY_SHOWN`) and the entry
+    it matches: a line's own name need not be the one ``lines`` shows (its package's first line's)."""
+    shown = PARTY_SHOWN if PARTY_SHOWN in matches.columns else "party_name"
     return matches.select(
         pl.col("party_name").alias(f"{party}_name"),
         pl.col("denied_score").alias(f"__{party}_score"),
         pl.format(
-            "{} matches {} {} '{}' [{}] ({}, score {})",
+            "{} '{}' matches {} {} '{}' [{}] ({}, score {})",
             pl.lit(party),
+            pl.col(shown),
             pl.col("denied_source"),
             pl.col("denied_entry_id"),
             pl.col("denied_name"),
@@ -388,10 +396,16 @@ SHIPPER_LEGAL_FORM = "shipper_legal_form"
 
 
 def _shipper_key() -> pl.Expr:
-    """The shipper of a line as one key (reads :data:`_SHIPPER_KEY_NAME` and ``shipper_country``)."""
-    return pl.concat_str(
-        pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null(""), separator="|"
-    ).alias("__shipper_key")
+    """The shipper of a line as one key (reads :data:`_SHIPPER_KEY_NAME`, ``shipper_country`` and
+    ``package_id``): a shipper no one named (a null key name) is the package's own, as such a consignee is."""
+    return (
+        pl.when(pl.col(_SHIPPER_KEY_NAME).is_null())
+        .then(pl.lit("package:") + pl.col("package_id"))
+        .otherwise(
+            pl.concat_str(pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null(""), separator="|")
+        )
+        .alias("__shipper_key")
+    )
 
 
 def _shipper_key_names(
@@ -399,7 +413,9 @@ def _shipper_key_names(
 ) -> pl.DataFrame:
     """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`, the name as the shipper key compares
     it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH`` and ``NORDLICHT VERSAND`` are one
-    shipper); a name of nothing but suffixes keeps them. With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`,
+    shipper); a name of nothing but suffixes keeps them; a name that names no one (no letter or digit, or a word
+    for none such as ``nan`` or ``NULL``: :func:`~screening.exprs.parties.is_no_name`) is null (``nan`` and
+    ``NaN`` were one shipper splitting a consignee's goods). With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`,
     whether the name carries a legal form where a name ends or begins (``Xinda Trading Co Ltd``; not
     ``Wang Ao``: :func:`~screening.exprs.names.legal_form`), and the flag detail naming it."""
     stripped, plain = pl.col("__stripped"), pl.col("__plain")
@@ -407,7 +423,14 @@ def _shipper_key_names(
         normalise_name(pl.col("shipper_name"), legal_suffixes).alias("__stripped"),
         normalise_name(pl.col("shipper_name"), ()).alias("__plain"),
     )
-    key = pl.when(stripped != "").then(stripped).otherwise(plain).alias(_SHIPPER_KEY_NAME)
+    key = (
+        pl.when(is_no_name(plain))
+        .then(pl.lit(None, dtype=pl.String()))
+        .when(stripped != "")
+        .then(stripped)
+        .otherwise(plain)
+        .alias(_SHIPPER_KEY_NAME)
+    )
     named = named.with_columns(key).drop("__stripped", "__plain")
     return _with_legal_form(named, legal_suffixes) if legal_form else named
 
@@ -425,7 +448,7 @@ def _with_legal_form(names: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.D
 
 def shipper_key(shippers: pl.DataFrame, legal_suffixes: Sequence[str]) -> pl.Series:
     """The shipper key (as the shipper-consignee-day totals use it) of each row of ``shippers``
-    (``shipper_name``, ``shipper_country``); the names are normalised once each."""
+    (``shipper_name``, ``shipper_country``, ``package_id``); the names are normalised once each."""
     normal = _shipper_key_names(shippers.select(pl.col("shipper_name").unique()), legal_suffixes)
     keyed = shippers.join(normal, on="shipper_name", how="left", nulls_equal=True, maintain_order="left")
     return keyed.select(_shipper_key()).to_series().alias("shipper_key")

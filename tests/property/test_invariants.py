@@ -322,7 +322,9 @@ def _partition_key(frame: pl.DataFrame, parts: int, seed: int) -> pl.Series:
         for c in ("consignee_id", "consignee_name", "consignee_postal_code")
     ]
     postal_code = padded_code(pl.col("consignee_postal_code"), ZERO_PADDED["consignee_postal_code"])
-    key = consignee_key(pl.col("consignee_id"), pl.col("consignee_name"), postal_code)
+    key = consignee_key(
+        pl.col("consignee_id"), pl.col("consignee_name"), postal_code, package_id=pl.col("package_id")
+    )
     return frame.with_columns(clean).select((key.hash(seed=seed) % parts).fill_null(0)).to_series()
 
 

@@ -101,6 +101,56 @@ def test_structuring_shipper_split_sees_one_shipper_under_two_spellings(screen_l
     assert "structuring-shipper-split" in flags(result, "P2")
 
 
+@pytest.mark.parametrize("no_name", ["nan", "NaN", "NULL", "\\N", "-"])
+def test_structuring_shipper_split_quiet_for_shippers_no_one_named(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], no_name: str
+) -> None:
+    """Shippers named ``nan`` and ``NaN`` (an export's word for a missing value) were one shipper splitting a
+    consignee's goods: a shipper that names no one is its package's own, in one batch (running totals) too."""
+    frame = manifest(
+        {"package_id": "P1", "declared_value": "500.00", "shipper_name": no_name},
+        {"package_id": "P2", "declared_value": "400.00", "shipper_name": no_name.upper()},
+    )
+    whole = screening.screen(frame, rules=us_pack)
+    batch = screening.Screener(us_pack).screen(frame)
+    for package in ("P1", "P2"):
+        assert "structuring-shipper-split" not in flags(whole, package) | flags(batch, package)
+        assert {"structuring-consignee-day", "placeholder-party"} <= flags(whole, package)
+
+
+@pytest.mark.parametrize(
+    ("written", "ascii_name"),
+    [
+        ("Łukasz Wałęsa", "Lukasz Walesa"),
+        ("Søren Ørsted", "Soren Orsted"),
+        ("Đặng Văn Đức", "Dang Van Duc"),
+        ("Mehmet Yılmaz", "MEHMET YILMAZ"),
+        ("Ħamrun Ŧorr", "Hamrun Torr"),
+        ("Æsa Cœur", "Aesa Coeur"),
+        ("Þóra Guðmundsdóttir", "Thora Gudmundsdottir"),
+    ],
+)
+def test_a_consignee_written_with_or_without_latin_letters_is_one_consignee_day(
+    screen_lines: Screen, written: str, ascii_name: str
+) -> None:
+    """One consignee written two ways by two carriers: $500 each, one $1,000 consignee-day over the threshold
+    (it was two eligible consignee-days: NFKD does not decompose ł, ø, đ, ı, ħ, ŧ, æ, œ, þ, ð)."""
+    result = screen_lines(
+        {"package_id": "P1", "declared_value": "500.00", "consignee_name": written},
+        {
+            "package_id": "P2",
+            "declared_value": "500.00",
+            "consignee_name": ascii_name,
+            "shipper_name": "Rheinblick Handel GmbH",
+        },
+    )
+    packages = result.packages.sort("package_id")
+    assert packages["consignee_key"].n_unique() == 1
+    assert packages["consignee_day_value_usd"].cast(pl.String()).to_list() == ["1000.00"] * 2
+    assert packages["de_minimis_reason"].to_list() == ["dm-over-threshold"] * 2
+    assert "structuring-consignee-day" in flags(result, "P1")
+
+
 def test_structuring_quiet_for_one_package_over_the_threshold(screen_lines: Screen) -> None:
     result = screen_lines({"declared_value": "900.00"})
     assert not {"structuring-consignee-day", "structuring-shipper-split"} & flags(result)
@@ -181,6 +231,14 @@ def test_vague_description_fires(screen_lines: Screen, description: str) -> None
     assert "vague-description" in flags(screen_lines({"description": description}))
 
 
+@pytest.mark.parametrize("description", ["nan", "NaN", "NULL", "null", "None", "\\N", "#N/A", "<NA>", "N/A"])
+def test_vague_description_fires_on_what_exports_write_for_a_missing_value(
+    screen_lines: Screen, description: str
+) -> None:
+    """``None``, ``N/A`` and ``\\N`` fired; ``nan``, ``NaN``, ``NULL`` and ``null`` were read as goods."""
+    assert "vague-description" in flags(screen_lines({"description": description}))
+
+
 @pytest.mark.parametrize(
     "description",
     [
@@ -205,9 +263,56 @@ def test_vague_description_quiet(screen_lines: Screen, description: str) -> None
     assert "vague-description" not in flags(screen_lines({"description": description}))
 
 
-@pytest.mark.parametrize("name", ["Mickey Mouse", "N/A", "test", "XXXX", "john doe", ".", "-", "???", "…"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mickey Mouse",
+        "N/A",
+        "test",
+        "XXXX",
+        "john doe",
+        ".",
+        "-",
+        "???",
+        "…",
+        # What exports write for a missing value: nan and \\N were read as names.
+        "nan",
+        "NaN",
+        "\\N",
+        "NULL",
+        "<NA>",
+        "#N/A",
+        "unk",
+        "TBD",
+    ],
+)
 def test_placeholder_party_fires(screen_lines: Screen, name: str) -> None:
     assert "placeholder-party" in flags(screen_lines({"consignee_name": name}))
+    assert "placeholder-party" in flags(screen_lines({"shipper_name": name}))
+
+
+def test_consignees_named_nan_are_strangers_not_one_consignee_day(screen_lines: Screen) -> None:
+    """Three people with consignee name ``nan``, no id and no ZIP, $300 each, were one key ``name:nan|``: a $900
+    consignee-day, each package over the threshold with $49.50 duty and flagged as structuring. Each is a
+    consignee of its own now, eligible, and flagged as a placeholder party."""
+    result = screen_lines(
+        *(
+            {
+                "package_id": f"P{i}",
+                "consignee_name": "nan",
+                "consignee_postal_code": "",
+                "shipper_name": f"Shop {i}",
+                "declared_value": "300.00",
+            }
+            for i in range(3)
+        )
+    )
+    packages = result.packages.sort("package_id")
+    assert packages["consignee_key"].to_list() == ["package:P0", "package:P1", "package:P2"]
+    assert packages["de_minimis_reason"].to_list() == ["dm-eligible"] * 3
+    assert packages["duty_usd"].cast(pl.String()).to_list() == ["0.00"] * 3
+    for package in ("P0", "P1", "P2"):
+        assert flags(result, package) == {"placeholder-party"}
 
 
 @pytest.mark.parametrize("name", ["Anna Keller", "Testa Rossi", "Nadia Abbot"])
@@ -556,6 +661,16 @@ def test_denied_party_fires(screen_lines: Screen, field: str, name: str) -> None
     assert result.packages["queue"][0] == "denied-party"
     detail = result.flags.filter(pl.col("rule_id") == "denied-party")["detail"][0]
     assert "OFAC SDN" in detail
+    assert detail.startswith(f"{field.removesuffix('_name')} '{name}' matches OFAC SDN ")
+
+
+def test_denied_party_fires_through_a_letter_with_a_stroke(screen_lines: Screen) -> None:
+    """``OOO Inkør`` kept its ø (NFKD does not decompose it) and missed ``LIMITED LIABILITY COMPANY INKOR``."""
+    result = screen_lines({"shipper_name": "OOO Inkør"})
+    assert "denied-party" in flags(result)
+    detail = result.flags.filter(pl.col("rule_id") == "denied-party")["detail"][0]
+    assert detail.startswith("shipper 'OOO Inkør' matches OFAC SDN ")
+    assert "'LIMITED LIABILITY COMPANY INKOR'" in detail
 
 
 @pytest.mark.parametrize(

@@ -739,8 +739,8 @@ def test_a_listed_party_named_on_a_later_line_is_flagged_on_that_line(
     result = screening.screen(_later_line_parties(), rules=us_pack)
     found = _denied_flags(result.flags)
     assert [(package, lines) for package, lines, _ in found] == [("P1", [2]), ("P2", [2]), ("P3", [1])]
-    assert "shipper matches OFAC SDN ofac-sdn-9750 " in found[0][2]
-    assert "consignee matches OFAC SDN ofac-sdn-17760 " in found[1][2]
+    assert f"shipper '{LISTED_SHIPPER}' matches OFAC SDN ofac-sdn-9750 " in found[0][2]
+    assert f"consignee '{LISTED_CONSIGNEE}' matches OFAC SDN ofac-sdn-17760 " in found[1][2]
     queues = dict(result.packages.select("package_id", "queue").iter_rows())
     assert [queues[p] for p in ("P1", "P2", "P3")] == ["denied-party"] * 3
     assert queues["P4"] != "denied-party"
@@ -753,7 +753,38 @@ def test_a_listed_party_named_on_a_later_line_is_flagged_on_that_line(
     assert [(f["rule_id"], f["line_nos"]) for f in explained["flags"]] == [("denied-party", [2])]
     text = render_text(explained)
     assert "denied-party (critical, queue denied-party) on line(s) 2" in text
-    assert "match: shipper matches OFAC SDN ofac-sdn-9750 " in text
+    assert f"match: shipper '{LISTED_SHIPPER}' matches OFAC SDN ofac-sdn-9750 " in text
+
+
+def test_a_match_s_detail_names_the_name_that_matched(us_pack: screening.RulePack) -> None:
+    """Line 2 named consignee ``Sergey Ivanov`` while line 1 named ``Anna Keller``: the flag read ``consignee
+    matches ... 'IVANOV, Sergey Borisovich' (fuzzy, score 0.8)`` and no output held the name that matched
+    (``lines`` shows the package's first line's). The detail names it; a pseudonymised run names it by the
+    pseudonym ``lines`` gives that name, never in clear."""
+    rows = [
+        {"package_id": "FZ", "line_no": "1", "consignee_name": "Anna Keller"},
+        {
+            "package_id": "FZ",
+            "line_no": "2",
+            "consignee_name": "Sergey Ivanov",
+            "description": "cotton socks",
+        },
+    ]
+    frame = pl.DataFrame([{**BASE_LINE, **row} for row in rows], schema=dict.fromkeys(BASE_LINE, pl.String()))
+    [(package, lines, detail)] = _denied_flags(screening.screen(frame, rules=us_pack).flags)
+    assert (package, lines) == ("FZ", [2])
+    assert detail.startswith(
+        "consignee 'Sergey Ivanov' matches OFAC SDN ofac-sdn-36799 'IVANOV, Sergey Borisovich'"
+    )
+    assert detail.endswith("(fuzzy, score 0.8)")
+    # Pseudonymised, with a package of Sergey Ivanov's own beside it: its lines show his name's pseudonym.
+    alone = pl.DataFrame([{**BASE_LINE, **rows[1], "package_id": "SI", "line_no": "1"}])
+    hidden = screening.screen(pl.concat([frame, alone]), rules=us_pack, pseudonymise_key="k1")
+    pseudonymous = {p: d for p, _, d in _denied_flags(hidden.flags)}["FZ"]
+    assert "Sergey Ivanov" not in pseudonymous
+    named = hidden.lines.filter(pl.col("package_id") == "SI")["consignee_name"].item()
+    assert named.startswith("p:")
+    assert pseudonymous.startswith(f"consignee '{named}' matches OFAC SDN ofac-sdn-36799 ")
 
 
 def test_a_listed_party_is_found_whichever_row_comes_first(us_pack: screening.RulePack) -> None:

@@ -29,14 +29,16 @@ import screening
 from screening.errors import InputSchemaError, UsageError
 from screening.io import sources
 from screening.io.extra_columns import stacked_type
+from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
 from screening.io.type_json import type_from_json, type_to_json
-from screening.io.writers import _HOST_ID, csv_ready
+from screening.io.writers import _HOST_ID, csv_cell, csv_ready
 from screening.result import OUTPUTS, Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 from screening.screener import screen_files_in_batches
+from screening.stages.risk import consignee_history
 
 from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK, write_ipc_stream
 
@@ -1425,10 +1427,36 @@ def test_a_row_failing_two_checks_is_rejected_for_the_first_in_the_readme_s_orde
     assert dict(rejects.select("package_id", "code").iter_rows()) == expected
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_a_csv_output_given_as_history_is_read_as_its_parquet_twin(tmp_path: Path, pack: RulePack) -> None:
+    """Package ``-123`` was written to CSV as ``'-123`` (the formula guard) and read back so: the same earlier run
+    given as Parquet and as CSV counted that package twice (3 prior packages, $300, instead of 2 and $200)."""
+    earlier = manifest(
+        2,
+        package_id=["-123", "456"],
+        arrival_date=["2025-03-01"] * 2,
+        consignee_name=["Hal Hist"] * 2,
+        declared_value=["100.00"] * 2,
+        currency=["USD"] * 2,
+    )
+    result = screen(earlier, pack)
+    result.write(tmp_path / "pq")
+    result.write(tmp_path / "csv", fmt="csv")
+    assert "'-123" in (tmp_path / "csv" / "packages.csv").read_text()
+    assert read_history([tmp_path / "csv"]).collect()["package_id"].sort().to_list() == ["-123", "456"]
+    current = pl.LazyFrame(
+        {"consignee_key": [result.packages["consignee_key"][0]], "arrival_date": [dt.date(2025, 3, 10)]}
+    )
+    for given in ([tmp_path / "pq", tmp_path / "csv"], [tmp_path / "csv", tmp_path / "csv"]):
+        prior = consignee_history(current, read_history(given), 30).collect()
+        assert prior.select("consignee_prior_packages", "consignee_prior_value_usd").row(0) == (2, 200.0)
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'-1", "''=x"])
 def test_csv_ready_quotes_every_formula_prefix(text: str) -> None:
-    ready = csv_ready(pl.LazyFrame({"cell": [text, "plain"]})).collect()
-    assert ready["cell"].to_list() == [f"'{text}", "plain"]
+    ready = csv_ready(pl.LazyFrame({"cell": [text, "plain", "'plain"]})).collect()
+    assert ready["cell"].to_list() == [f"'{text}", "plain", "'plain"]
+    # ... and a reader of the CSV gets the text back (explain, history).
+    assert ready.select(csv_cell(pl.col("cell")))["cell"].to_list() == [text, "plain", "'plain"]
 
 
 def test_a_column_named_like_an_engine_output_column_is_refused_naming_it(tmp_path: Path) -> None:
