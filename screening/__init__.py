@@ -3,7 +3,7 @@
 import screening
 result = screening.screen("manifest.parquet", rules="rules/us")
 result.packages          # polars DataFrame, one row per package
-result.write("out/")     # lines, packages, components, rejects, summary.json (atomic)
+result.write("out/")     # lines, packages, components, flags, queues, rejects, summary.json (atomic)
 screening.screen_to_folder("manifest.parquet", "out/", rules="rules/us")   # the same files, less memory
 """
 

@@ -705,10 +705,39 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path, pack_path: Path) -> None:
         f"imported {entries.height:,} entries ({aliases:,} aliases; {weak:,} weak aliases, kept but not screened "
         f"on their own) → {out_file}\n"
         f"{_sdn_types_report(entries, pack_path)}\n"
-        "set [denied_parties] file and published in the pack's risk.toml to use it",
+        f"{_sdn_next_step(out_file, pack_path)}",
         highlight=False,
         markup=False,
     )
+
+
+def _sdn_next_step(out_file: Path, pack_path: Path) -> str:
+    """What the pack needs to screen against the list written to ``out_file``: risk.toml's ``[denied_parties]``
+    naming it, and the previous list gone from the pack (a pack refuses a table no entry names: it would not
+    load). Only that table of risk.toml is read; where it does not read, the previous list is not named."""
+    root = pack_folder(pack_path)
+    try:
+        denied = read_denied_parties(pack_path)
+    except RulePackError:
+        denied = None  # the report above says why
+    written = out_file.resolve()
+    try:
+        inside: str | None = written.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        inside = None
+    previous = denied.file if denied is not None and (root / denied.file).is_file() else None
+    if previous is not None and (root / previous).resolve() == written:
+        return "the pack's risk.toml names this list: set [denied_parties] published to the date OFAC published it"
+    name = f'file = "{inside}"' if inside is not None else "file"
+    steps = f"name it in the pack's risk.toml ([denied_parties] {name}, and published: the date OFAC published it)"
+    if previous is not None:
+        steps += (
+            f", and remove the previous list, {previous}, or move it out of the pack (a pack refuses a table no "
+            "entry names)"
+        )
+    if inside is not None:
+        return f"this list is in the pack {root}, which will not load until you {steps}"
+    return f"to use it, copy it into the pack {root}, {steps}"
 
 
 def _sdn_types_report(entries: pl.DataFrame, pack_path: Path) -> str:

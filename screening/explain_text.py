@@ -50,13 +50,18 @@ def _parts_note(parts: list[dict[str, Any]]) -> list[str]:
     ]
     for part in parts:
         row = part["package"]
-        total = row["total_due_usd"] if row["total_due_usd"] is not None else "(unknown)"
         out.append(
             f"    part {part['part']} of {part['of']} ({_line_list(part['line_nos'])}): value ${row['value_usd']},"
             f" consignee-day value ${row['consignee_day_value_usd']}, {row['de_minimis_reason']},"
-            f" {row['entry_type']}, total due ${total}, risk score {row['risk_score']}, {row['disposition']}"
+            f" {row['entry_type']}, total due {_usd(row['total_due_usd'], 'unknown')}, risk score"
+            f" {row['risk_score']}, {row['disposition']}"
         )
     return [*out, ""]
+
+
+def _usd(amount: object, missing: str) -> str:
+    """A dollar amount (``$12.50``), or the words ``missing`` where it is not known (no ``$`` before them)."""
+    return f"${amount}" if amount is not None else missing
 
 
 def _line_list(numbers: list[int]) -> str:
@@ -116,9 +121,9 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     return [
         *out,
         f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}",
-        f"  duty ${p['duty_usd'] if p['duty_usd'] is not None else '(not computed)'} ({p['duty_status']})"
-        f"   fees ${p['fees_usd'] if p['fees_usd'] is not None else '(unknown)'} ({p['fee_status']})"
-        f"   total due ${p['total_due_usd'] if p['total_due_usd'] is not None else '(unknown)'}",
+        f"  duty {_usd(p['duty_usd'], 'not computed')} ({p['duty_status']})"
+        f"   fees {_usd(p['fees_usd'], 'unknown')} ({p['fee_status']})"
+        f"   total due {_usd(p['total_due_usd'], 'unknown')}",
     ]
 
 
@@ -228,7 +233,7 @@ def _line_lines(
         duty = (
             f"charged per postal item (the package's {on_item} duty)"
             if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)
-            else f"${line['duty_usd'] if line['duty_usd'] is not None else '?'} ({line['duty_status']})"
+            else f"{_usd(line['duty_usd'], 'not computed')} ({line['duty_status']})"
         )
         out.append(
             f"  {line['line_no']}. {line['hts_code']}  {line['description']!r}  origin {line['country_of_origin']}"

@@ -88,8 +88,10 @@ def screen_to_folder(
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
 
     Raises:
-        UsageError: another run is writing ``out`` (:func:`~screening.io.writers.output_lock`), or it cannot
-            be replaced or written.
+        InputSchemaError, RulePackError: as :func:`screening.screen` raises them.
+        UsageError: as :func:`screening.screen` raises it; or ``fmt`` is unknown, ``part_lines`` is not a
+            whole number of at least 1, another run is writing ``out``
+            (:func:`~screening.io.writers.output_lock`), or it cannot be replaced or written.
     """
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")

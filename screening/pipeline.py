@@ -149,8 +149,13 @@ def screen(
         ``rejects`` and ``summary``.
 
     Raises:
-        InputSchemaError: an input cannot be read or lacks required columns.
+        InputSchemaError: an input (or a ``history`` source) cannot be read or lacks required columns.
         RulePackError: the rule pack does not validate.
+        UsageError: an option is not valid: a blank or empty seed, an unknown ``postal_method``, an empty
+            ``pseudonymise_key``, a mapping file that is missing or not a valid mapping, or a ``history`` that
+            is not a path or a list of paths; or a history source whose keys are pseudonyms, in a run without
+            a key.
+        ScreeningError: (exit code 70) an input row is in neither or both of ``lines`` and ``rejects``.
     """
     inputs = run_inputs(
         source,

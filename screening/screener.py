@@ -107,6 +107,11 @@ class Screener:
     One screener may be shared by threads: its calls that read or change the running state (:meth:`screen`,
     :meth:`totals`, :meth:`forget_before`, :meth:`save_state`) take turns, so batches screened at once count
     as if screened one after the other (in the order they got their turn).
+
+    Raises:
+        RulePackError: the rule pack does not validate.
+        InputSchemaError: a ``history`` source cannot be read or lacks required columns.
+        UsageError: an option is not valid, as :func:`screening.screen` says.
     """
 
     def __init__(
@@ -296,6 +301,7 @@ class Screener:
         extra columns' types of the batches screened into it.
 
         Raises:
+            RulePackError, InputSchemaError, UsageError: as :class:`Screener` raises them.
             UsageError: the file is not a state file, or was saved under another rule pack or options.
         """
         screener = cls(rules, **options)
@@ -483,6 +489,10 @@ def screen_batches(
 
     The combined result holds every output of every batch (so its memory follows the output);
     the decisions are the incremental ones, each package judged on the totals up to itself.
+
+    Raises:
+        RulePackError, InputSchemaError, UsageError: as :class:`Screener` and :meth:`Screener.screen` raise
+            them; UsageError also where there is no batch.
     """
     started = time.perf_counter()
     screener = Screener(rules, **options)

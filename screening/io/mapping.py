@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from screening.errors import InputSchemaError, UsageError
 from screening.io.headers import shown_headers
 from screening.rulepack.loader import byte_order_mark_hint
-from screening.schema import MANIFEST, ZERO_PADDED
+from screening.schema import MALFORMED_COL, MANIFEST, ZERO_PADDED
 
 
 class ColumnMapping(BaseModel):
@@ -118,7 +118,8 @@ class ColumnMapping(BaseModel):
             shown = ", ".join(f"{source!r} for {canonical}" for canonical, source in sorted(absent.items()))
             raise InputSchemaError(
                 label,
-                f"the mapping names header {shown}, which the file lacks (its headers: {shown_headers(names)}); "
+                f"the mapping names header {shown}, which the file lacks (its headers: "
+                f"{shown_headers(names, known=set(self.columns.values()), from_text=MALFORMED_COL in names)}); "
                 "fix the mapping, or give the column a value under [defaults] for files without it",
                 missing=tuple(sorted(absent)),
             )

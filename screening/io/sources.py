@@ -940,15 +940,15 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     except (pl.exceptions.PolarsError, OSError) as exc:
         fault = ndjson_fault(source.path) if source.path is not None and _is_ndjson(source.path) else None
         raise InputSchemaError(source.label, f"cannot be read: {fault or _first_line(exc)}") from exc
+    # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
+    # other input it is the input's own. A CSV file's headers may be a row of data (no header row).
+    from_csv = from_csv or (source.path is not None and is_csv(source.path))
     repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
     if repeated:
+        shown = shown_headers(repeated, among=names, from_text=from_csv)
         raise InputSchemaError(
-            source.label,
-            f"repeated column headers ({shown_headers(repeated, among=names)}): each column must appear once",
+            source.label, f"repeated column headers ({shown}): each column must appear once"
         )
-    # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
-    # other input it is the input's own.
-    from_csv = from_csv or (source.path is not None and is_csv(source.path))
     own = MALFORMED_COL if from_csv else None
     reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != own)
     if reserved:
@@ -957,7 +957,7 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
-        hint = f"; it has {shown_headers(sorted(names))}"
+        hint = f"; it has {shown_headers(sorted(names), from_text=from_csv)}"
         raise InputSchemaError(
             source.label,
             f"not a manifest: missing required columns {list(missing)}{hint}. "
@@ -1063,7 +1063,8 @@ def refuse_repeated_names(names: Sequence[str], label: str) -> None:
     if repeated:
         raise InputSchemaError(
             label,
-            f"repeated column headers ({shown_headers(repeated, among=names)}): each column must appear once",
+            f"repeated column headers ({shown_headers(repeated, among=names, from_text=False)}): each column must "
+            "appear once",
         )
 
 

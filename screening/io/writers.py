@@ -83,8 +83,8 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
 
 def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
     """``frame`` as CSV holds it: binary columns as lower-case hex, durations as ISO 8601 text (``P1DT2H``),
-    nested columns (lists, arrays, structs, maps) as JSON text, categories as text, and text (headers too)
-    that starts like a spreadsheet formula prefixed with ``'``."""
+    nested columns (lists, arrays, structs, maps) as JSON text (a null one as an empty cell), categories as
+    text, and text (headers too) that starts like a spreadsheet formula prefixed with ``'``."""
     schema = frame.collect_schema()
     texts = {c: as_text for c, t in schema.items() if (as_text := _textable(pl.col(c), t)) is not None}
     frame = frame.with_columns(as_text.alias(c) for c, as_text in texts.items())
@@ -183,8 +183,9 @@ def _text_keys(dtype: pl.Map) -> bool:
 
 
 def _as_json(column: str) -> pl.Expr:
-    """A nested column as JSON text (CSV holds no nested data)."""
-    return _json_text(pl.col(column)).alias(column)
+    """A nested column as JSON text (CSV holds no nested data); a null as an empty cell, as every null."""
+    value = pl.col(column)
+    return pl.when(value.is_not_null()).then(_json_text(value)).alias(column)
 
 
 def _json_text(value: pl.Expr) -> pl.Expr:

@@ -132,7 +132,8 @@ def pack_folder(path: str | Path) -> Path:
 
 
 def load_rules(path: str | Path) -> RulePack:
-    """Load and validate the rule pack in folder ``path`` (the default ``rules/us``: :func:`pack_folder`).
+    """Load and validate the rule pack in folder ``path``; ``"rules/us"`` names the working directory's folder of
+    that name, or the U.S. pack installed with the package where there is none (:func:`pack_folder`).
 
     Raises:
         RulePackError: the folder's path is not UTF-8 text (the pack's tables could not be read from it), a

@@ -179,49 +179,67 @@ def _header() -> str:
     return ",".join([*BASE_LINE, "consignee_address"])
 
 
-def _csv_line(**overrides: str) -> str:
+def _csv_line(sep: str = ",", **overrides: str) -> str:
     row = {**BASE_LINE, "consignee_address": "", **overrides}
-    return ",".join(row.values())
+    return sep.join(row.values())
+
+
+#: A person's row, for the files without a header row below.
+_PERSON = {"consignee_name": "Zebulon Quixmarm", "consignee_address": "742 Vexillum Terrace"}
+#: A column mapping whose headers none of the files below have.
+_MAPPING = '[columns]\npackage_id = "HAWB"\nconsignee_name = "Receiver"\n\n[defaults]\nmode = "express"\n'
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("lines", "mapped"),
     [
         pytest.param(
             [
+                _header(),
                 _csv_line(package_id="P1"),
                 _csv_line(package_id="P2", shipper_name='"Acme', consignee_name="Zebulon Quixmarm"),
             ],
+            False,
             id="unterminated_quote",
         ),
         pytest.param(
-            [_csv_line(package_id="P1", consignee_name="Zebulon Quixmarm") + ",742 Vexillum Terrace,extra"],
+            [
+                _header(),
+                _csv_line(package_id="P1", consignee_name="Zebulon Quixmarm") + ",742 Vexillum Terrace,extra",
+            ],
+            False,
             id="ragged_row",
         ),
+        # A file without its header row, separated by other than commas: its first row, whole, was the one
+        # "header" the message listed.
+        pytest.param([_csv_line(";", package_id="P1", **_PERSON)], False, id="semicolon_no_header"),
+        pytest.param([_csv_line(";", package_id="P1", **_PERSON)], True, id="semicolon_no_header_mapped"),
+        pytest.param([_csv_line("\t", package_id="P1", **_PERSON)], False, id="tab_no_header"),
+        pytest.param([_csv_line("|", package_id="P1", **_PERSON)], True, id="pipe_no_header_mapped"),
+        # A first row of text only: no number or date among it to tell it from a header row.
+        pytest.param(["Zebulon Quixmarm,742 Vexillum Terrace,Acme"], False, id="text_row_no_header"),
+        pytest.param(["Zebulon Quixmarm,Vexillum Terrace,Acme"], False, id="letters_row_no_header"),
+        pytest.param(["Zebulon Quixmarm,Vexillum Terrace,Acme"], True, id="letters_row_no_header_mapped"),
+        pytest.param(["Zebulon Quixmarm,Zebulon Quixmarm,Acme"], False, id="repeated_name_no_header"),
     ],
 )
-def test_error_messages_hold_no_names(tmp_path: Path, body: list[str]) -> None:
+def test_error_messages_hold_no_names(
+    tmp_path: Path, us_pack: screening.RulePack, lines: list[str], mapped: bool
+) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("\n".join([_header(), *body, ""]), encoding="utf-8")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "screening",
-            "run",
-            str(bad),
-            "--rules",
-            str(US_PACK),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad.write_text("\n".join([*lines, ""]), encoding="utf-8")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(_MAPPING, encoding="utf-8")
+    done = _run(bad, "--out", tmp_path / "o", *(["--mapping", mapping] if mapped else []))
     # Whatever the engine makes of the file (a malformed-row reject), what it prints must not quote the people in it.
     assert not leaks(done.stdout + done.stderr), done.stderr
+    # The Python API refuses the same files: its errors must not quote them either.
+    if done.returncode == 0:
+        screening.screen(bad, rules=us_pack, mapping=mapping if mapped else None)
+        return
+    with pytest.raises(screening.ScreeningError) as refused:
+        screening.screen(bad, rules=us_pack, mapping=mapping if mapped else None)
+    assert not leaks(str(refused.value)), str(refused.value)
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -272,10 +290,32 @@ def test_a_one_row_file_without_its_header_is_refused_without_quoting_it(tmp_pat
 
 def test_a_file_with_headers_still_lists_them(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("tracking,amount\nA1,10\n", encoding="utf-8")
+    bad.write_text("package_id,tracking,amount\nA1,T1,10\n", encoding="utf-8")
     done = _run(bad, "--out", tmp_path / "o")
     assert done.returncode == 3
-    assert "it has ['amount', 'tracking']" in done.stderr
+    assert "it has ['amount', 'package_id', 'tracking']" in done.stderr
+
+
+def test_a_file_naming_no_known_column_shows_the_headers_spelt_like_one(tmp_path: Path) -> None:
+    """Headers of letters only, none a column the engine knows, may be a row of names: counted, but for those
+    spelt like a canonical column (``Package ID``) or a header the mapping names (``hawb``), which a user renames
+    or maps."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Package ID,hawb,Receiver\nA1,T1,10\n", encoding="utf-8")
+    done = _run(bad, "--out", tmp_path / "o")
+    assert done.returncode == 3
+    assert (
+        "it has 3 headers, none a column the engine knows: ['Package ID'] spelt like one, 2 more not shown"
+        in (done.stderr)
+    )
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(_MAPPING.replace("Receiver", "Recipient"), encoding="utf-8")
+    mapped = _run(bad, "--out", tmp_path / "o", "--mapping", mapping)
+    assert mapped.returncode == 3
+    assert (
+        "(its headers: 3 headers, none a column the engine knows: ['Package ID', 'hawb'] spelt like one, 1 more"
+        in (mapped.stderr)
+    )
 
 
 #: A private sampling seed (``--seed-env``): it must appear in nothing a run prints or writes.

@@ -1030,6 +1030,44 @@ def test_import_sdn_writes_the_list_a_pack_names_before_reading_the_pack(tmp_pat
     assert " matches individual" not in report
 
 
+def test_import_sdn_into_a_pack_says_to_remove_the_previous_list(tmp_path: Path) -> None:
+    """README's recipe (import into the pack's screening/ folder, point risk.toml at it) left the pack unloadable,
+    exit 4 "no entry of the pack names this table", on the previous list, which nothing said to remove. The
+    closing message says the pack will not load until risk.toml names the new list and the previous one is
+    gone; following it, the pack loads and screens against the new list."""
+    sdn = ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    target = pack / "screening" / "sdn_new.csv"
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())
+    assert "this list is in the pack" in said, said
+    assert 'file = "screening/sdn_new.csv"' in said, said
+    assert (
+        "remove the previous list, screening/ofac_sdn_2024-05-03.csv, or move it out of the pack" in said
+    ), said
+    risk = pack / "risk.toml"
+    text = risk.read_text(encoding="utf-8")
+    risk.write_text(
+        text.replace('file = "screening/ofac_sdn_2024-05-03.csv"', 'file = "screening/sdn_new.csv"'),
+        encoding="utf-8",
+    )
+    assert screen("rules", "check", pack).returncode == 4  # the previous list is still there
+    (pack / "screening" / "ofac_sdn_2024-05-03.csv").unlink()
+    assert screening.load_rules(pack).risk.denied_parties is not None
+    # Once risk.toml names it, only the publication date is left to set.
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    assert "the pack's risk.toml names this list" in " ".join(done.stdout.split())
+    # Written outside the pack: copy it in, name it, and remove the previous list.
+    done = screen("rules", "import-sdn", sdn, "--out", tmp_path / "list.csv")
+    said = " ".join(done.stdout.split())
+    assert "copy it into the pack" in said, said
+    assert (
+        "remove the previous list, screening/ofac_sdn_2024-05-03.csv, or move it out of the pack" in said
+    ), said
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -129,6 +129,20 @@ def test_each_part_of_a_split_package_has_its_own_decision_totals_score_and_rout
     ]
 
 
+def test_an_amount_not_known_reads_as_words_without_a_dollar_sign(tmp_path: Path) -> None:
+    """A package whose duty was not computed (a tariff line unknown on its date) read "duty $(not computed)",
+    its total "total due $(unknown)" and its line "duty $? (...)": the words now stand alone."""
+    out = _screened(
+        tmp_path, [{"arrival_date": "2025-09-02", "hts_code": "9999.99.99", "declared_value": "900"}]
+    )
+    text = render_text(explain_package(out, "P1"))
+    assert "duty not computed (no-tariff-line)" in text
+    assert "total due unknown" in text
+    assert "$(" not in text
+    assert "$?" not in text
+    assert "fees $" in text  # a known amount keeps its dollar sign
+
+
 def test_a_line_in_another_currency_shows_its_conversion_and_the_rates_source(tmp_path: Path) -> None:
     """A line declared in euros showed only its dollar value; the exchange rates' source and their standing
     (approximations, not the certified rates) were nowhere in the run's outputs."""

@@ -1349,7 +1349,8 @@ def test_csv_output_neutralises_a_header_named_like_a_formula(tmp_path: Path, pa
 
 def test_csv_output_holds_binary_duration_and_map_columns_as_text(tmp_path: Path, pack: RulePack) -> None:
     """Extra columns of binary (a UUID), duration or map type stopped a CSV write (exit 70: polars writes no
-    such column to CSV) while Parquet took them: binary is now hex, a duration ISO 8601, a map JSON."""
+    such column to CSV) while Parquet took them: binary is now hex, a duration ISO 8601, a map JSON (a null map
+    an empty cell, as every null)."""
     uuid = bytes(range(16))
     extra = {
         "parcel_uuid": pl.Series([uuid, b"=\x00", None], dtype=pl.Binary()),
@@ -1363,8 +1364,8 @@ def test_csv_output_holds_binary_duration_and_map_columns_as_text(tmp_path: Path
     lines = pl.read_csv(tmp_path / "out" / "lines.csv", infer_schema=False).sort("package_id")
     assert lines.select(list(extra)).rows() == [
         (uuid.hex(), "P1DT2H", '{"colour":1}', '{"7":"ff"}', '["01"]'),
-        ("3d00", "'-PT1.5S", "{}", "null", '["0203"]'),
-        (None, None, "null", "null", "null"),
+        ("3d00", "'-PT1.5S", "{}", None, '["0203"]'),
+        (None, None, None, None, None),
     ]
     # The Parquet output and the in-memory result keep the types.
     result.write(tmp_path / "parquet")
@@ -1457,6 +1458,30 @@ def test_csv_ready_quotes_every_formula_prefix(text: str) -> None:
     assert ready["cell"].to_list() == [f"'{text}", "plain", "'plain"]
     # ... and a reader of the CSV gets the text back (explain, history).
     assert ready.select(csv_cell(pl.col("cell")))["cell"].to_list() == [text, "plain", "'plain"]
+
+
+def test_csv_ready_writes_a_null_list_struct_or_map_as_an_empty_cell(tmp_path: Path) -> None:
+    """A null list, array, struct or map was written as the text ``null``, where every other null is an empty
+    cell; a null inside one is JSON's ``null`` still, and an empty list ``[]``."""
+    frame = pl.DataFrame(
+        {
+            "tags": pl.Series([["a"], None, [], ["b", None]], dtype=pl.List(pl.String())),
+            "pair": pl.Series([[1, 2], None, [3, None], [4, 5]], dtype=pl.Array(pl.Int64(), 2)),
+            "box": pl.Series([{"w": 1}, None, {"w": None}, {"w": 2}], dtype=pl.Struct({"w": pl.Int64()})),
+            "kv": pl.Series([{"k": 1}, None, {}, {"k": None}], dtype=pl.Map(pl.String(), pl.Int64())),
+            "note": ["x", None, "y", "z"],
+        }
+    )
+    ready = csv_ready(frame.lazy()).collect()
+    assert ready.rows() == [
+        ('["a"]', "[1,2]", '{"w":1}', '{"k":1}', "x"),
+        (None, None, None, None, None),
+        ("[]", "[3,null]", '{"w":null}', "{}", "y"),
+        ('["b",null]', "[4,5]", '{"w":2}', '{"k":null}', "z"),
+    ]
+    path = tmp_path / "nulls.csv"
+    ready.write_csv(path)
+    assert path.read_text(encoding="utf-8").splitlines()[2] == ",,,,"
 
 
 def test_a_column_named_like_an_engine_output_column_is_refused_naming_it(tmp_path: Path) -> None:
