@@ -1133,12 +1133,17 @@ def _validation_marks(
     """Lines seen for the packages rejected here (line 0 is no line's number), so that their later lines are
     rejected too, each dated for :meth:`~screening.stages.running.RunningState.forget_before` by the latest
     date among the package's own rows of the batch (its rejected rows, ``rejected_days``, where the date
-    reads; its kept lines, ``seen_now``); where none reads, by the batch's latest readable date, else by
-    ``state_latest()`` (the state's latest day); else undated, and dropped by the next ``forget_before``.
-    A package's own date does not depend on where the batches are cut."""
+    reads as one the pack covers; its kept lines, ``seen_now``); where none reads, by the batch's latest such
+    date, else by ``state_latest()`` (the state's latest day); else undated, and dropped by the next
+    ``forget_before``. A rejected row's date after the batch's latest kept line counts not (a year typo, 2052,
+    would keep the mark for good). A package's own date does not depend on where the batches are cut."""
     days = [seen_now.select("package_id", "arrival_date")]
     if rejected_days is not None:
-        days.append(rejected_days.select("package_id", pl.col("arrival_date").cast(pl.Date())))
+        rejected_day = pl.col("arrival_date").cast(pl.Date())
+        kept_latest = seen_now.get_column("arrival_date").max()
+        if kept_latest is not None:
+            rejected_day = pl.when(rejected_day <= pl.lit(kept_latest, pl.Date())).then(rejected_day)
+        days.append(rejected_days.select("package_id", rejected_day.alias("arrival_date")))
     rows = pl.concat(days)
     own = rows.group_by("package_id").agg(pl.col("arrival_date").max())
     marks = (

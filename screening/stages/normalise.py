@@ -69,6 +69,11 @@ class Vocabulary:
     #: The pack's zone: arrival timestamps with a time zone are dated there.
     time_zone: str | None = None
 
+    def covers(self, date: pl.Expr) -> pl.Expr:
+        """Whether a typed arrival date lies within the pack's coverage (else ``date-outside-pack``)."""
+        inside = date >= self.covers_from
+        return inside if self.covers_to is None else inside & (date < self.covers_to)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -190,14 +195,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             pl.format("arrival_date {} is not a plausible arrival date", shown("arrival_date")),
         )
     )
-    outside = date < vocabulary.covers_from
-    if vocabulary.covers_to is not None:
-        outside = outside | (date >= vocabulary.covers_to)
     out.append(
         Check(
             "arrival_date",
             RejectCode.DATE_OUTSIDE_PACK,
-            outside,
+            ~vocabulary.covers(date),
             pl.format(
                 "arrival_date {} is outside the rule pack's coverage (from {})",
                 date,
@@ -503,8 +505,9 @@ def split_source(
     return checked.candidates(), checked.rejects(dated=dated)
 
 
-#: A rejected row's arrival date where it reads as a plausible date, else null (:meth:`CheckedSource.rejects`):
-#: incremental mode dates the mark of its package's lines seen by it.
+#: A rejected row's arrival date where it reads as a date the pack covers, else null
+#: (:meth:`CheckedSource.rejects`): incremental mode dates the mark of its package's lines seen by it. A date
+#: outside the coverage (a year typo, ``date-outside-pack``) would forget the mark at once, or never.
 REJECT_DAY = "__reject_arrival_date"
 
 
@@ -525,6 +528,8 @@ class CheckedSource:
     checked: pl.LazyFrame
     candidate_columns: tuple[pl.Expr, ...]
     reject_columns: tuple[pl.Expr, ...]
+    #: A rejected row's arrival date where it is plausible and the pack covers it, else null (:data:`REJECT_DAY`).
+    reject_day: pl.Expr
 
     def candidates(self) -> pl.LazyFrame:
         """The rows that pass every check, typed (see :func:`split_source`)."""
@@ -532,9 +537,8 @@ class CheckedSource:
 
     def rejects(self, *, dated: bool = False) -> pl.LazyFrame:
         """The rows that fail a check, as ``rejects`` rows; with ``dated``, their arrival date too, where it
-        reads (:data:`REJECT_DAY`)."""
-        date = parsed("arrival_date")
-        day = [pl.when(_plausible(date)).then(date).alias(REJECT_DAY)] if dated else []
+        reads as a date the pack covers (:data:`REJECT_DAY`)."""
+        day = [self.reject_day.alias(REJECT_DAY)] if dated else []
         return self.checked.filter(pl.col(CHECK_INDEX).is_not_null()).select(*self.reject_columns, *day)
 
     def _held_text(self) -> str:
@@ -633,7 +637,9 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
             for c in MANIFEST_COLUMNS
         ).alias("raw"),
     )
-    return CheckedSource(checked, candidates, rejects)
+    date = parsed("arrival_date")
+    reject_day = pl.when(_plausible(date) & vocabulary.covers(date)).then(date)
+    return CheckedSource(checked, candidates, rejects, reject_day)
 
 
 def _with_default(column: Column) -> pl.Expr:

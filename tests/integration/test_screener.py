@@ -1655,6 +1655,47 @@ def test_a_rejected_row_whose_date_does_not_read_is_marked_with_the_batch_s_or_t
     assert marks() == {"Y": dt.date(2025, 3, 12), "Z": dt.date(2025, 3, 12)}
 
 
+def test_a_rejected_row_dated_outside_the_pack_or_after_the_batch_s_lines_does_not_date_its_mark(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A rejected row's own date dated its package's mark whatever the year: a 2015 typo
+    (``date-outside-pack``) was forgotten at once, so the package's other line next hour was screened alone
+    (``dm-eligible``) instead of ``package-incomplete``; a 2052 typo was never forgotten, so the tracking
+    number reused two months later was ``package-incomplete``. A rejected row's date counts only within the
+    pack's coverage and not after the batch's latest kept line; else the batch's, or the state's, latest day."""
+    screener = screening.Screener(us_pack)
+
+    def marks() -> dict[str, Any]:
+        seen = screener.state.seen_lines.filter(pl.col("line_no") == 0).sort("package_id")
+        return dict(seen.select("package_id", "arrival_date").iter_rows())
+
+    first = screener.screen(
+        manifest(
+            {"package_id": "PKG1", "arrival_date": "2015-08-25"},
+            {"package_id": "PKG2", "arrival_date": "2052-08-25", "hts_code": "61091"},
+            {"package_id": "OTHER", "arrival_date": "2025-08-25"},
+        )
+    )
+    assert first.rejects.select("package_id", "code").rows() == [
+        ("PKG1", "date-outside-pack"),
+        ("PKG2", "invalid-hts"),
+    ]
+    assert marks() == {"PKG1": dt.date(2025, 8, 25), "PKG2": dt.date(2025, 8, 25)}
+    screener.forget_before(dt.date(2025, 8, 22))
+    later = screener.screen(manifest({"package_id": "PKG1", "line_no": "2", "arrival_date": "2025-08-25"}))
+    assert later.rejects.select("package_id", "code").rows() == [("PKG1", "package-incomplete")]
+    assert later.packages.is_empty()
+    # A batch of no kept line: the state's latest day, not 2015.
+    screener.screen(manifest({"package_id": "PKG3", "arrival_date": "2015-09-01"}))
+    assert marks()["PKG3"] == dt.date(2025, 8, 25)
+    screener.screen(manifest({"package_id": "OTHER2", "arrival_date": "2025-10-29"}))
+    screener.forget_before(dt.date(2025, 10, 22))
+    assert marks() == {}
+    reused = screener.screen(manifest({"package_id": "PKG2", "arrival_date": "2025-10-30"}))
+    assert reused.rejects.is_empty()
+    assert reused.packages["package_id"].to_list() == ["PKG2"]
+
+
 def test_keeping_more_days_than_the_calendar_holds_forgets_nothing(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
 ) -> None:
