@@ -7,8 +7,9 @@ its value, ``quantity`` and ``gross_weight_kg``. Values and counts are the line'
 except ``jewel``, the count of one article (:data:`~screening.rulepack.rates.PER_ARTICLE_COUNTS`):
 its amount is ``quantity × max(jewel − over, 0) × rate``. Every component must have its base,
 but for a part the rate charges "if any" (a rifle's telescopic sight), charged on 0 when not
-given: a line missing one keeps ``duty_status = needs-part-values``, no part component is
-charged, and its open duty names what is missing. Each component is rounded half up to the
+given and ``part_values`` names no part the rate does not know (``sight=300`` may be the sight):
+a line missing one keeps ``duty_status = needs-part-values``, no part component is
+charged, and its open duty names what is missing (and the names the rate does not know). Each component is rounded half up to the
 cent on its own.
 """
 
@@ -34,6 +35,10 @@ PART_VALUE_STATUS = "needs-part-values"
 _AMOUNT = pl.Decimal(24, 6)
 #: Why a part the rate charges "if any" is charged on 0 (``{}``: the part's name).
 IF_ANY_ABSENT: Final = 'not in part_values: none (the rate charges it "if any")'
+#: A line's ``part_values`` names its rate does not charge, e.g. ``sight is not a part of this rate (its parts:
+#: rifle, telescopic-sight)``; null where it names none.
+UNKNOWN_PARTS: Final = "__unknown_parts"
+_RATE_KEY = ["arrival_date", "tariff_line", "rate_program"]
 
 
 def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
@@ -78,11 +83,14 @@ def part_rate_components(
         "part_values",
     )
     given = part_values_long(applicable)
-    joined = applicable.join(
-        tariff_parts.lazy(), on=["arrival_date", "tariff_line", "rate_program"], how="inner"
-    ).join(given, on=[*LINE_KEY, "part_name"], how="left")
+    joined = (
+        applicable.join(tariff_parts.lazy(), on=_RATE_KEY, how="inner")
+        .join(given, on=[*LINE_KEY, "part_name"], how="left")
+        .join(_unknown_parts(applicable, given, tariff_parts), on=LINE_KEY, how="left")
+    )
     source = pl.col("part_source")
-    absent_if_any = pl.col("part_if_any") & pl.col("part_amount").is_null()
+    # A name the rate does not know may be the "if any" part misspelt (sight=300): never taken as absent then.
+    absent_if_any = pl.col("part_if_any") & pl.col("part_amount").is_null() & pl.col(UNKNOWN_PARTS).is_null()
     joined = joined.with_columns(
         pl.when(absent_if_any)
         .then(pl.lit(0, dtype=_AMOUNT))
@@ -141,6 +149,38 @@ def part_rate_components(
         amount_cents=amount_cents,
         needs=pl.when(amount_cents.is_null()).then(pl.col("__needs")),
         absent_if_any=pl.col("absent_if_any"),
+        **{UNKNOWN_PARTS: pl.col(UNKNOWN_PARTS)},
+    )
+
+
+def _unknown_parts(applicable: pl.LazyFrame, given: pl.LazyFrame, tariff_parts: pl.DataFrame) -> pl.LazyFrame:
+    """Per line (:data:`LINE_KEY`) whose ``part_values`` name parts its rate does not charge, what
+    :data:`UNKNOWN_PARTS` says of them (in alphabetical order): ``sight is not a part of this rate (its parts: rifle,
+    telescopic-sight)``."""
+    rate_parts = tariff_parts.lazy().filter(pl.col("part_source") == "part")
+    known = (
+        rate_parts.sort("part_index")
+        .group_by(_RATE_KEY, maintain_order=True)
+        .agg(pl.col("part_name").unique(maintain_order=True).str.join(", ").alias("__known"))
+    )
+    unknown = (
+        given.join(applicable.select(*LINE_KEY, *_RATE_KEY), on=LINE_KEY, how="inner")
+        .join(rate_parts.select(*_RATE_KEY, "part_name"), on=[*_RATE_KEY, "part_name"], how="anti")
+        .group_by(*LINE_KEY, *_RATE_KEY, maintain_order=True)
+        .agg(pl.col("part_name").sort().alias("__unknown"))
+        .join(known, on=_RATE_KEY, how="left")
+    )
+    names = pl.col("__unknown")
+    return unknown.select(
+        *LINE_KEY,
+        pl.format(
+            "{} {} (its parts: {})",
+            names.list.join(", "),
+            pl.when(names.list.len() == 1)
+            .then(pl.lit("is not a part of this rate"))
+            .otherwise(pl.lit("are not parts of this rate")),
+            pl.col("__known").fill_null("none"),
+        ).alias(UNKNOWN_PARTS),
     )
 
 
@@ -174,12 +214,20 @@ def settle_part_rates(lines: pl.DataFrame, tariff_parts: pl.DataFrame) -> pl.Dat
             .drop_nulls()
             .unique(maintain_order=True)
             .alias(PARTS_MISSING),
+            pl.col(UNKNOWN_PARTS).first(),
         )
         .with_columns(
             pl.when(pl.col(PARTS_MISSING).list.len() > 0)
-            .then(pl.col(PARTS_MISSING).list.join(", "))
+            .then(
+                pl.concat_str(
+                    pl.col(PARTS_MISSING).list.join(", "),
+                    pl.lit("; ") + pl.col(UNKNOWN_PARTS),
+                    ignore_nulls=True,
+                )
+            )
             .alias(PARTS_MISSING)
         )
+        .drop(UNKNOWN_PARTS)
     )
     applies = (pl.col("duty_status") == str(DutyStatus.NEEDS_PART_VALUES)) & pl.col(
         "parts_complete"
@@ -207,7 +255,7 @@ def charged_part_components(lines: pl.LazyFrame, tariff_parts: pl.DataFrame) -> 
         part_rate_components(lines.filter(pl.col("part_rate_applies")), tariff_parts, carry=[LINE_ROW])
         .sort(*LINE_KEY, "part_index")
         .select(
-            pl.exclude("part_index", "needs", "absent_if_any"),
+            pl.exclude("part_index", "needs", "absent_if_any", UNKNOWN_PARTS),
             gap=pl.lit(False),
             undetermined=pl.lit(False),
             assumption=pl.when(pl.col("absent_if_any")).then(

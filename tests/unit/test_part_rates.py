@@ -231,6 +231,38 @@ def test_a_part_the_rate_charges_if_any_does_not_stand_for_the_others(screen_lin
         assert duty(result) == ("needs-part-values", None)
 
 
+def test_a_part_name_the_rate_does_not_know_leaves_an_if_any_part_open(screen_lines: Screen) -> None:
+    """``rifle=500; sight=300`` (the sight misspelt) was assessed at 4.7% x $500 = $23.50, the telescopic sight
+    "if any" charged on $0, while ``telescopic-sight=300`` owes $83.50: a name unknown to the rate may be the
+    part, so the "if any" part is not taken as absent and the line stays needs-part-values, naming the name."""
+    typo = screen_lines({**RIFLE, "declared_value": "800.00", "part_values": "rifle=500; sight=300"})
+    assert duty(typo) == ("needs-part-values", None)
+    assert typo.components.filter(pl.col("component").str.starts_with("mfn_part")).is_empty()
+    open_row = typo.components.filter(pl.col("component") == "mfn").row(0, named=True)
+    assert open_row["assumption"] == (
+        "the rate is charged on parts of the article: not given: telescopic-sight (part_values); sight is not a "
+        "part of this rate (its parts: rifle, telescopic-sight)"
+    )
+    two = screen_lines({**RIFLE, "part_values": "rifle=500; scope=300; optic=1"})
+    assert two.components.filter(pl.col("component") == "mfn")["assumption"].to_list() == [
+        "the rate is charged on parts of the article: not given: telescopic-sight (part_values); optic, scope "
+        "are not parts of this rate (its parts: rifle, telescopic-sight)"
+    ]
+    named = screen_lines(
+        {**RIFLE, "declared_value": "800.00", "part_values": "rifle=500; telescopic-sight=300"}
+    )
+    assert duty(named) == ("assessed", Decimal("83.50"))
+    # With every part named, a name more changes nothing: nothing is taken as absent.
+    extra = screen_lines({**RIFLE, "part_values": "rifle=500; telescopic-sight=0; scope=1"})
+    assert duty(extra) == ("assessed", Decimal("23.50"))
+    # A part the rate needs in any case is named missing, and the unknown name beside it.
+    watch = screen_lines({**WATCH, "part_values": "case=300; strp=50; battery=2"})
+    assert watch.components.filter(pl.col("component") == "mfn")["assumption"].to_list() == [
+        "the rate is charged on parts of the article: not given: strap (part_values); strp is not a part of this "
+        "rate (its parts: case, strap, battery)"
+    ]
+
+
 def test_the_open_part_rate_names_what_is_not_given(screen_lines: Screen) -> None:
     """The assumption said only "a part's value or count ... is not given"; it names the parts (and the quantity
     or weight) missing, in the rate's order, not those the rate charges "if any"."""
