@@ -305,6 +305,8 @@ def _part(
             "details": summary.get("decision_rule_details", {}).get(rule_id) if rule_id else None,
             "gift_limits": gift_limits,
             "gift": _gift_exemption(summary, package, gift_rule, gift_limits, lines),
+            # The package's consignee-day value is the running total up to it (a run in batches).
+            "running_total": in_batches(summary),
         },
         "entry": {
             "type": package.get("entry_type"),
@@ -545,8 +547,9 @@ def _consignee_day(
     occurrence: int,
     lines: list[dict[str, Any]],
 ) -> dict[str, Any] | None:
-    """How the consignee-day value of a part came about, when it is not the part's own value: the key, what it
-    stands for, and the other packages of that consignee and day counted in it (read from ``packages``).
+    """How the consignee-day value of a part came about, when it is not the part's own value (in a run in batches,
+    also when other packages of the key and day are in the outputs): the key, what it stands for, and the other
+    packages of that consignee and day counted in it (read from ``packages``).
 
     A whole-day run judges every package of the day on the day's total. A run in batches judges each package
     (each part) on the running total as it comes (``running_total``), so the rows counted are those whose own
@@ -559,7 +562,10 @@ def _consignee_day(
         money_or_none(package.get("value_usd")),
     )
     key, day = package.get("consignee_key"), package.get("arrival_date")
-    if total is None or own is None or total == own or key is None or day is None:
+    running = in_batches(summary)
+    # A whole-day total that is the package's own value says nothing more; a running one may, where the day's
+    # later packages are in the outputs (the first package of a day is judged on its value alone).
+    if total is None or own is None or (total == own and not running) or key is None or day is None:
         return None
     rows = _rows(
         _read(folder, "packages", consignee_key=key, arrival_date=day).select(
@@ -568,6 +574,8 @@ def _consignee_day(
     )
     mine = [i for i, row in enumerate(rows) if row["package_id"] == package["package_id"]]
     own_row = mine[occurrence - 1] if len(mine) >= occurrence else None
+    if total == own and len(rows) == (0 if own_row is None else 1):
+        return None
     others = [
         {
             "package_id": row["package_id"],
@@ -579,7 +587,6 @@ def _consignee_day(
     ]
     added = sum((money_or_none(o["value_usd"]) or Decimal(0) for o in others), Decimal(0))
     options = summary.get("options", {})
-    running = in_batches(summary)
     reached = max(
         (money_or_none(row["consignee_day_value_usd"]) or Decimal(0) for row in rows), default=total
     )

@@ -120,7 +120,8 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
         out.append(f"  source: {entry['citation']}")
     return [
         *out,
-        f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}",
+        f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}"
+        + (" (the running total up to this package)" if d.get("running_total") else ""),
         f"  duty {_usd(p['duty_usd'], 'not computed')} ({p['duty_status']})"
         f"   fees {_usd(p['fees_usd'], 'unknown')} ({p['fee_status']})"
         f"   total due {_usd(p['total_due_usd'], 'unknown')}",

@@ -237,7 +237,9 @@ def test_a_consignee_day_total_lists_the_packages_added_in_and_says_the_key_is_t
             {"package_id": "P3", "declared_value": "200"},
         ],
     )
-    assert explain_package(split, "P1")["parts"][0]["consignee_day"] is None  # the day's first: alone then
+    # The day's first: alone then, but not in the day (what the day came to is said).
+    first = explain_package(split, "P1")["parts"][0]["consignee_day"]
+    assert (first["others"], first["day_value_usd_in_outputs"]) == ([], "850.00")
     early = explain_package(split, "P2")["parts"][0]["consignee_day"]
     assert (early["value_usd"], [o["package_id"] for o in early["others"]]) == ("650.00", ["P1"])
     assert early["outside_outputs_usd"] is None
@@ -623,3 +625,48 @@ def test_a_consignee_day_total_of_a_run_in_batches_says_it_is_the_running_total_
     assert _section(render_text(whole), "CONSIGNEE-DAY")[0] == (
         "CONSIGNEE-DAY  $200.00 on 2025-03-10: this package $100.00 and 1 other package row(s) $100.00"
     )
+
+
+def test_the_first_package_of_a_consignee_day_in_a_run_in_batches_says_what_the_day_came_to(
+    tmp_path: Path,
+) -> None:
+    """The first package of a consignee-day in a run in batches has a running total of its own value: explain
+    showed no CONSIGNEE-DAY section and the DECISION line's `consignee-day value $300.00` read as the day's, which
+    came to $850.00 (SYN0000000302: $788.54 of a day of $7,521.02). The section is built whenever other packages of
+    the key and day are in the outputs, and DECISION says the value is the running total up to the package."""
+    split = _in_batches(
+        tmp_path,
+        [
+            {"package_id": "P1", "declared_value": "300"},
+            {"package_id": "P2", "declared_value": "350"},
+            {"package_id": "P3", "declared_value": "200"},
+        ],
+    )
+    explained = explain_package(split, "P1")
+    day = explained["parts"][0]["consignee_day"]
+    assert day is not None
+    assert (day["value_usd"], day["own_value_usd"], day["others_count"], day["day_value_usd_in_outputs"]) == (
+        "300.00",
+        "300.00",
+        0,
+        "850.00",
+    )
+    text = render_text(explained)
+    assert _section(text, "CONSIGNEE-DAY")[:2] == [
+        "CONSIGNEE-DAY  $300.00 on 2025-03-10 up to this package (a run in batches judges each package on the"
+        " running total as it comes): this package $300.00 and 0 other package row(s) $0.00",
+        "  the day came to $850.00 by the last of its packages in this run's outputs",
+    ]
+    assert (
+        "  value $300.00   consignee-day value $300.00 (the running total up to this package)"
+        in text.splitlines()
+    )
+    # A package alone on its day has nothing more to say; a whole-day run reads as before.
+    (tmp_path / "alone").mkdir()
+    alone = _in_batches(
+        tmp_path / "alone", [{"package_id": "Q1"}, {"package_id": "Q2", "consignee_name": "Other"}]
+    )
+    assert explain_package(alone, "Q1")["parts"][0]["consignee_day"] is None
+    whole = render_text(explain_package(_screened(tmp_path, [{"package_id": "P1"}], name="whole"), "P1"))
+    assert "CONSIGNEE-DAY" not in whole
+    assert "  value $100.00   consignee-day value $100.00" in whole.splitlines()
