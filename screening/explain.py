@@ -30,7 +30,7 @@ from screening.rulepack.loader import DEFAULT_PACK, content_hash, pack_folder, r
 from screening.rulepack.models import Fee
 from screening.rulepack.rates import PARTS, part_components
 from screening.rulepack.tables import read_mfn_table
-from screening.stages.assess import UNIT_DIVISORS
+from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
 #: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
@@ -736,22 +736,36 @@ def _specific_how(
     (unit,) = found
     column = "gross_weight_kg" if unit == "kg" else "quantity"
     given = line.get(column)
-    if given is None or given <= 0:
+    quantity = _quantity_charged(line, unit)
+    if given is None or quantity is None:
         return None
-    quantity = Decimal(repr(given))
+    # The engine charges the quantity at its scale (6 decimals): say so where that changed the figure given.
+    written = Decimal(repr(given))
+    source = column if written == quantity else f"{column} {_plain(written)}, to {quantity_scale()} decimals"
     per = UNIT_DIVISORS.get(unit, 1)
     if unit == "kg":
-        how = f"{_plain(quantity)} kg ({column}) x ${_plain(rate)}"
+        how = f"{_plain(quantity)} kg ({source}) x ${_plain(rate)}"
     elif per > 1:
-        how = f"{_plain(quantity)} ({column}) / {per} per {unit} x ${_plain(rate)}"
+        how = f"{_plain(quantity)} ({source}) / {per} per {unit} x ${_plain(rate)}"
     else:
-        how = f"{_plain(quantity)} {unit} ({column}) x ${_plain(rate)}"
+        how = f"{_plain(quantity)} {unit} ({source}) x ${_plain(rate)}"
     product = quantity * rate / per
     amount = component["amount_usd"]
     if amount is None or product == Decimal(amount):
         return how, None
     shown = product.quantize(Decimal("1e-8"))
     return how, f"${_plain(shown)}" + ("" if shown == product else "…")
+
+
+def _quantity_charged(line: dict[str, Any], unit: str) -> Decimal | None:
+    """The quantity (gross weight for kg) a specific amount in ``unit`` was charged on: the line's, read by the
+    engine's own expression (:func:`~screening.stages.assess.quantity_in`: its decimal scale and rounding), null
+    where not given or not above 0."""
+    values = {name: [line.get(name)] for name in ("quantity", "gross_weight_kg")}
+    frame = pl.DataFrame(values, schema=dict.fromkeys(values, pl.Float64()))
+    charged, _ = quantity_in(pl.lit(unit))
+    value = frame.select(charged).item()
+    return value if isinstance(value, Decimal) else None
 
 
 def _plain(number: Decimal) -> str:

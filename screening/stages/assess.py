@@ -548,16 +548,20 @@ def _unit_divisor(unit: pl.Expr) -> pl.Expr:
     return unit.replace_strict(UNIT_DIVISORS, default=1, return_dtype=pl.Int64())
 
 
+#: The exact type a quantity or gross weight is charged in: 6 decimals (2.2690215 kg is charged as 2.269022).
+_QUANTITY = pl.Decimal(24, 6)
+
+
+def quantity_scale() -> int:
+    """The decimals a quantity or gross weight is charged to (:func:`quantity_in`)."""
+    return _QUANTITY.scale
+
+
 def _quantity(by_weight: pl.Expr) -> pl.Expr:
     """The quantity of :func:`quantity_in`, from whether the unit is by weight; null where it is not given or
     not above 0 (many manifests write 0 for a weight or count they do not know: a duty of $0.00 on it would
     be a guess)."""
-    given = (
-        pl.when(by_weight)
-        .then(pl.col("gross_weight_kg"))
-        .otherwise(pl.col("quantity"))
-        .cast(pl.Decimal(24, 6))
-    )
+    given = pl.when(by_weight).then(pl.col("gross_weight_kg")).otherwise(pl.col("quantity")).cast(_QUANTITY)
     return pl.when(given > 0).then(given)
 
 

@@ -419,6 +419,25 @@ def test_a_specific_rate_shows_the_quantity_or_weight_its_unit_and_divisor(tmp_p
         assert printed.endswith(f"[mfn]  {how} {result}"), printed
 
 
+def test_a_specific_rate_shows_the_quantity_at_the_engine_s_six_decimals(tmp_path: Path) -> None:
+    """The engine charges a quantity or weight at 6 decimals: 2.2690215 kg of milk powder at $1.104/kg is
+    2.269022 x 1.104 = $2.505000288 -> $2.51. explain showed `2.2690215 kg (gross_weight_kg) x $1.104 =
+    $2.50499974… -> $2.51`, an equation whose rounding gives $2.50. It shows the quantity charged."""
+    out = _screened(
+        tmp_path,
+        [{"arrival_date": "2025-11-13", "hts_code": "0402.29.50.00", "gross_weight_kg": "2.2690215"}],
+    )
+    explained = explain_package(out, "P1")
+    (specific,) = [c for c in explained["components"] if c["component"] == "mfn_specific"]
+    assert specific["amount_usd"] == "2.51"
+    assert specific["how"] == "2.269022 kg (gross_weight_kg 2.2690215, to 6 decimals) x $1.104"
+    assert specific["before_rounding"] == "$2.50500029…"
+    (printed,) = [line for line in render_text(explained).splitlines() if "mfn_specific" in line]
+    assert printed.endswith(
+        "2.269022 kg (gross_weight_kg 2.2690215, to 6 decimals) x $1.104 = $2.50500029… -> $2.51"
+    )
+
+
 def test_a_specific_rate_s_unit_comes_only_from_the_run_s_own_pack(tmp_path: Path) -> None:
     """The unit is read from the rule pack whose content hash the run's summary names: from another pack (or
     none), the component says what its rate is per without guessing the unit."""
