@@ -483,14 +483,14 @@ def _list_age(age: int | None) -> str:
     "--rules",
     "rules_dir",
     type=click.Path(path_type=Path),
-    default="rules/us",
-    show_default=True,
-    help="The rule pack the run used (rules/us: the one here, else the installed U.S. pack), read for the units "
-    "of specific rates; a pack of another content hash than the run's is not read.",
+    default=None,
+    help="The rule pack the run used (default rules/us: the one here, else the installed U.S. pack), read for "
+    "the units of specific rates; a pack of another content hash than the run's is not read. A folder given "
+    "that is no rule pack is a usage error.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @exits_cleanly
-def explain_command(package_id: str, run_dir: Path, rules_dir: Path, as_json: bool) -> None:
+def explain_command(package_id: str, run_dir: Path, rules_dir: Path | None, as_json: bool) -> None:
     """Explain PACKAGE_ID: decision, duty and fee components, flags, queue, with rules and citations."""
     explained = explain_package(run_dir, package_id, rules=rules_dir)
     if as_json:

@@ -174,7 +174,7 @@ def _summary(folder: Path) -> dict[str, Any]:
     return summary
 
 
-def explain_package(run: str | Path, package_id: str, *, rules: str | Path = DEFAULT_PACK) -> dict[str, Any]:
+def explain_package(run: str | Path, package_id: str, *, rules: str | Path | None = None) -> dict[str, Any]:
     """Everything the run decided about ``package_id``, with reasons, measures and citations.
 
     ``parts`` holds one entry per ``packages`` row of the package (several for a package whose lines came in
@@ -182,18 +182,20 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path = DEF
     queue row names its ``part`` (1 up). The top-level ``package``, ``decision`` and ``entry`` are the first
     part's (the whole package's when it has one part), ``queue`` the package's first queue row. Each component
     says ``how`` its amount came about and, where rounding to the cent changed it, the amount
-    ``before_rounding``. ``rules`` is the rule pack the run used (the default as :func:`screening.screen`'s),
-    read for the units of specific rates only, and only when its content hash is the one the run's summary
-    names: the run folder does not hold the pack.
+    ``before_rounding``. ``rules`` is the rule pack the run used (``None``: the default, ``rules/us``, where it
+    is at hand), read for the units of specific rates only, and only when its content hash is the one the run's
+    summary names: the run folder does not hold the pack.
 
     Raises:
         UsageError: the folder is not a run output, its path is not UTF-8 text (the output readers take text
             paths), or the package is not in it (rejected rows are listed when the package id appears among
-            the rejects).
+            the rejects); ``rules`` given is no rule pack folder (not there, or no ``pack.toml`` in it).
     """
     folder = Path(run)
     if (shown := non_utf8_name(folder)) is not None:
         raise UsageError(f"{shown}: the run folder's path (--run) is not UTF-8 text: rename the folder")
+    if rules is not None:
+        _check_pack_given(pack_folder(rules))
     if not folder.is_dir():
         raise UsageError(f"{folder}: run folder not found")
     summary = _summary(folder)
@@ -235,7 +237,7 @@ def _by_part(
     summary: dict[str, Any],
     package_id: str,
     part_rows: list[dict[str, Any]],
-    rules: str | Path,
+    rules: str | Path | None,
 ) -> tuple[list[dict[str, Any]], ...]:
     """The package's lines, components, flags and queue rows, each naming its ``part``."""
     lines_frame = _read(folder, "lines", package_id=package_id)
@@ -638,27 +640,44 @@ def _key_formed(key: str) -> str:
 #: Components of a specific amount charged on the line's ``quantity`` or ``gross_weight_kg``.
 _SPECIFIC_COMPONENTS: Final = ("mfn_specific", "mfn_specific_2")
 #: Units of specific amounts by (line number, program, component), each with its amount per unit: what
-#: :func:`_specific_units` reads from the run's rule pack; ``None`` where that pack is not at hand.
-Units = dict[tuple[int, str, str], list[tuple[Decimal, str]]] | None
+#: :func:`_specific_units` reads from the run's rule pack; where that pack is not at hand, why, as the hint
+#: ends (``, not given: --rules``, ``; PATH (--rules) is not the run's pack: …``).
+Units = dict[tuple[int, str, str], list[tuple[Decimal, str]]] | str
 
 
 def _has_specific(components: list[dict[str, Any]]) -> bool:
     return any(c["component"] in _SPECIFIC_COMPONENTS and c["rate"] is not None for c in components)
 
 
-def _specific_units(rules: str | Path, summary: dict[str, Any], lines: pl.DataFrame) -> Units:
+def _check_pack_given(root: Path) -> None:
+    """Refuse a rule pack folder given (``--rules``) that is not one: silently unread, its hint said "not given"."""
+    if (shown := non_utf8_name(root)) is not None:
+        raise UsageError(f"{shown}: the rule pack's path (--rules) is not UTF-8 text: rename the folder")
+    if not (root / "pack.toml").is_file():
+        missing = "not found" if not root.is_dir() else "it has no pack.toml"
+        raise UsageError(
+            f"{root}: --rules is not a rule pack folder ({missing}): give the folder of the rule pack the run "
+            f"used, or leave --rules out (default {DEFAULT_PACK})"
+        )
+
+
+def _specific_units(rules: str | Path | None, summary: dict[str, Any], lines: pl.DataFrame) -> Units:
     """The units of the specific amounts of the lines' tariff lines in force on their arrival dates, from the
-    tariff table of the pack ``rules`` when it is the run's (its content hash the one ``summary`` names), else
-    ``None``: a unit is never taken from another pack."""
-    root = pack_folder(rules)
+    tariff table of the pack ``rules`` (``None``: the default, where it is at hand) when it is the run's (its
+    content hash the one ``summary`` names), else why not: a unit is never taken from another pack."""
+    root = pack_folder(rules if rules is not None else DEFAULT_PACK)
     if non_utf8_name(root) is not None or not (root / "pack.toml").is_file():
-        return None
+        return ", not given: --rules"
+    run_hash = str(summary.get("rules", {}).get("content_hash"))
     try:
-        if content_hash(root) != summary.get("rules", {}).get("content_hash"):
-            return None
+        if (pack_hash := content_hash(root)) != run_hash:
+            return (
+                f"; {root} (--rules) is not the run's pack: its hash {pack_hash[:15]}… is not the run's"
+                f" {run_hash[:15]}…"
+            )
         table = read_mfn_table(root, read_toml(root, "tariff.toml")["mfn"]["file"])
-    except (RulePackError, OSError, KeyError, TypeError, pl.exceptions.PolarsError):
-        return None
+    except (RulePackError, OSError, KeyError, TypeError, pl.exceptions.PolarsError) as error:
+        return f"; --rules {root}: its tariff table could not be read ({type(error).__name__})"
     units: dict[tuple[int, str, str], list[tuple[Decimal, str]]] = {}
     wanted = [c for c in ("line_no", "arrival_date", "tariff_line") if c in lines.columns]
     for line in lines.select(wanted).to_dicts() if len(wanted) == 3 else []:
@@ -712,7 +731,7 @@ def _how(
         if found is not None:
             return found
     if rate is not None:  # a specific rate: dollars per unit of the line's quantity or weight
-        unknown = "" if units is not None else "; the unit is in the run's rule pack, not given: --rules"
+        unknown = f"; the unit is in the run's rule pack{units}" if isinstance(units, str) else ""
         return (
             f"${rate} per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg{unknown})",
             None,
@@ -728,9 +747,11 @@ def _specific_how(
     """A specific amount as charged: ``5 (quantity) / 144 per gross x $0.144`` (``2.5 kg (gross_weight_kg) x
     $0.207``), with the product before rounding (``$0.005``) where the amount charged differs from it; ``None``
     where the unit is not known (another pack, or none) or the line's quantity or weight is not given."""
+    if isinstance(units, str):
+        return None
     rate = Decimal(component["rate"])
     key = (component["line_no"], component["measure_id"], component["component"])
-    found = {unit for amount, unit in (units or {}).get(key, []) if amount == rate}
+    found = {unit for amount, unit in units.get(key, []) if amount == rate}
     if len(found) != 1:
         return None
     (unit,) = found

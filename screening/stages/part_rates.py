@@ -8,9 +8,9 @@ except ``jewel``, the count of one article (:data:`~screening.rulepack.rates.PER
 its amount is ``quantity × max(jewel − over, 0) × rate``. Every component must have its base,
 but for a part the rate charges "if any" (a rifle's telescopic sight), charged on 0 when not
 given and ``part_values`` names no part the rate does not know (``sight=300`` may be the sight):
-a line missing one keeps ``duty_status = needs-part-values``, no part component is
-charged, and its open duty names what is missing (and the names the rate does not know). Each component is rounded half up to the
-cent on its own.
+a line missing one keeps ``duty_status = needs-part-values``, no part component is charged, and
+its open duty names what is missing (and the names the rate does not know). Each component is
+rounded half up to the cent on its own.
 """
 
 from __future__ import annotations

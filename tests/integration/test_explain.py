@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
 import screening
 from screening.cli import main
 from screening.explain import explain_package
 from screening.explain_text import render_text
+from screening.rulepack.loader import content_hash
 from screening.screener import screen_files_in_batches
 
 from ..conftest import BASE_LINE, US_PACK
@@ -451,16 +453,41 @@ def test_a_specific_rate_s_unit_comes_only_from_the_run_s_own_pack(tmp_path: Pat
     other = tmp_path / "other_pack"
     other.mkdir()
     (other / "pack.toml").write_text("[pack]\nid = 'other'\n")
-    for rules in (other, tmp_path / "missing"):
-        explained = explain_package(out, "P1", rules=rules)
-        (specific,) = [c for c in explained["components"] if c["component"] == "mfn_specific"]
-        assert specific["how"] == (
-            "$0.14400000 per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg; the "
-            "unit is in the run's rule pack, not given: --rules)"
-        )
+    explained = explain_package(out, "P1", rules=other)
+    (specific,) = [c for c in explained["components"] if c["component"] == "mfn_specific"]
+    run_hash = json.loads((out / "summary.json").read_text())["rules"]["content_hash"]
+    assert specific["how"] == (
+        "$0.14400000 per unit of the tariff line's rate (its quantity, or gross kg for a rate per kg; the "
+        f"unit is in the run's rule pack; {other} (--rules) is not the run's pack: its hash "
+        f"{content_hash(other)[:15]}… is not the run's {run_hash[:15]}…)"
+    )
     result = CliRunner().invoke(main, ["explain", "P1", "--run", str(out), "--rules", str(US_PACK)])
     assert result.exit_code == 0, result.output
     assert "5 (quantity) / 144 per gross x $0.144 = $0.005 -> $0.01" in result.output
+
+
+def test_explain_refuses_a_rule_pack_folder_that_is_not_there(tmp_path: Path) -> None:
+    """``--rules /nonexistent/pack`` was ignored silently and the hint said "not given: --rules": a folder given
+    that is not there (or holds no pack.toml) is a usage error (exit 2), as other usage errors are. Not given,
+    the default pack is read where it is at hand, and the hint says it was not given where it is not."""
+    combs = {
+        "arrival_date": "2026-08-17",
+        "hts_code": "9615.11.10.00",
+        "declared_value": "2.00",
+        "quantity": "5",
+    }
+    out = _screened(tmp_path, [combs])
+    (tmp_path / "empty").mkdir()
+    for missing in (tmp_path / "missing", tmp_path / "empty"):
+        with pytest.raises(screening.UsageError, match="--rules") as refused:
+            explain_package(out, "P1", rules=missing)
+        assert str(missing) in str(refused.value)
+        done = CliRunner().invoke(main, ["explain", "P1", "--run", str(out), "--rules", str(missing)])
+        assert done.exit_code == 2, done.output
+        assert "is not a rule pack folder" in done.output
+    done = CliRunner().invoke(main, ["explain", "P1", "--run", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "5 (quantity) / 144 per gross x $0.144 = $0.005 -> $0.01" in done.output
 
 
 def test_a_postal_item_in_parts_shows_each_part_s_duty_on_its_value_at_each_rate(tmp_path: Path) -> None:
