@@ -1779,8 +1779,9 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "s232-metals-annex-3-15", "9903.82.10", ["*"], "3", "0.15", 100,
         "Annex III (note 16(c)(ix)-(x)): a column 1 rate under 15% is topped up to 15% in total (9903.82.10, note "
         "16(f)); at 15% or more nothing is added (9903.82.11), which the top-up computes as 0 under this heading. "
-        "The ad valorem equivalent of a specific or compound column 1 rate is not computed (the line is left "
-        "not-computable). Proclamation 11032 moves lines from (c)(vii) to (c)(x) on 2026-06-08 (dated rows). Ends "
+        "The ad valorem equivalent of a specific or compound column 1 rate is not computed: a compound rate whose "
+        "ad valorem part alone reaches 15% adds 0; any other specific or compound rate leaves the line "
+        "not-computable. Proclamation 11032 moves lines from (c)(vii) to (c)(x) on 2026-06-08 (dated rows). Ends "
         "2028-01-01 (Annex IV part B: .07/.08/.10/.11/.12/.17 terminated; the lines then pay 9903.82.09).",
         rule="top_up", end=METALS_FOLD, instrument=amended, pinpoint="(c)(ix)-(x), (f)",
     )  # fmt: skip

@@ -797,9 +797,11 @@ def short_gaps(pack: RulePack) -> list[str]:
                 lines.setdefault(
                     (earlier.id, later.id),
                     f"{file} {section} ({key}): {days} day{'s' if days > 1 else ''} with neither "
-                    f"{earlier.id} (effective_to {end}) nor {later.id} (from {later.effective_from}): "
-                    f"{days_text(end, later.effective_from)}. effective_to is the first day a rule no longer "
-                    f"holds: if {later.id} goes on from {earlier.id}, end {earlier.id} on {later.effective_from}",
+                    f"{earlier.id} (effective_to {end}) nor {later.id} (from {later.effective_from}), "
+                    f"uncovered: {days_text(end, later.effective_from)}. effective_to is the first day a rule "
+                    f"no longer holds: if {later.id} goes on from {earlier.id}, either date may be the mistake: "
+                    f"{earlier.id}'s end (effective_to = {later.effective_from} would meet the other) or "
+                    f"{later.id}'s start (effective_from = {end})",
                 )
     return list(lines.values())
 

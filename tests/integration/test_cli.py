@@ -289,14 +289,15 @@ def test_rules_check_warns_of_a_rule_split_with_days_between_its_parts(tmp_path:
         'effective_to = 2026-02-24\ncitation = { instrument = "Hypothetical split for tests [draft]" }\n',
         encoding="utf-8",
     )
-    done = screen_with({"COLUMNS": "400"}, "rules", "check", pack)
+    done = screen_with({"COLUMNS": "600"}, "rules", "check", pack)
     assert done.returncode == 0, done.stdout + done.stderr
     warnings = [line.strip() for line in done.stdout.splitlines() if "day with neither" in line]
     assert warnings == [
         "warning tariff.toml measures (9903.01.24/CN): 1 day with neither ieepa-fentanyl-cn-10-nov (effective_to "
-        "2026-01-31) nor ieepa-fentanyl-cn-10-feb (from 2026-02-01): 2026-01-31 only. effective_to is the first "
-        "day a rule no longer holds: if ieepa-fentanyl-cn-10-feb goes on from ieepa-fentanyl-cn-10-nov, end "
-        "ieepa-fentanyl-cn-10-nov on 2026-02-01"
+        "2026-01-31) nor ieepa-fentanyl-cn-10-feb (from 2026-02-01), uncovered: 2026-01-31 only. effective_to is "
+        "the first day a rule no longer holds: if ieepa-fentanyl-cn-10-feb goes on from ieepa-fentanyl-cn-10-nov, "
+        "either date may be the mistake: ieepa-fentanyl-cn-10-nov's end (effective_to = 2026-02-01 would meet the "
+        "other) or ieepa-fentanyl-cn-10-feb's start (effective_from = 2026-01-31)"
     ]
 
 
