@@ -46,6 +46,7 @@ from screening.rulepack.hts_import import (
 from screening.rulepack.loader import (
     RulePack,
     dead_lists,
+    folder_tables,
     include_codes,
     load_rules,
     load_rules_to_import_hts,
@@ -713,8 +714,10 @@ def rules_import_sdn(sdn_csv: Path, out_file: Path, pack_path: Path) -> None:
 
 def _sdn_next_step(out_file: Path, pack_path: Path) -> str:
     """What the pack needs to screen against the list written to ``out_file``: risk.toml's ``[denied_parties]``
-    naming it, and the previous list gone from the pack (a pack refuses a table no entry names: it would not
-    load). Only that table of risk.toml is read; where it does not read, the previous list is not named."""
+    naming it, and every other list gone from the pack (a pack refuses a table no entry names: it would not
+    load): the list risk.toml names, where it is not this one, and the tables of the pack's ``screening/``
+    folder but this list. Only that table of risk.toml is read; where it does not read, the folder's tables are
+    named all the same."""
     root = pack_folder(pack_path)
     try:
         denied = read_denied_parties(pack_path)
@@ -726,15 +729,25 @@ def _sdn_next_step(out_file: Path, pack_path: Path) -> str:
     except ValueError:
         inside = None
     previous = denied.file if denied is not None and (root / denied.file).is_file() else None
-    if previous is not None and (root / previous).resolve() == written:
-        return "the pack's risk.toml names this list: set [denied_parties] published to the date OFAC published it"
+    named_here = previous is not None and (root / previous).resolve() == written
+    others = {t for t in folder_tables(root, "screening") if (root / t).resolve() != written}
+    if previous is not None and not named_here:
+        others.add(Path(previous).as_posix())
+    remove = (
+        f"remove the previous list{'s' if len(others) > 1 else ''}, {', '.join(sorted(others))}, or move "
+        f"{'them' if len(others) > 1 else 'it'} out of the pack (a pack refuses a table no entry names)"
+        if others
+        else ""
+    )
+    if named_here:
+        published = "set [denied_parties] published to the date OFAC published it"
+        if remove:
+            return f"the pack's risk.toml names this list: {published}, and {remove}: the pack will not load before"
+        return f"the pack's risk.toml names this list: {published}"
     name = f'file = "{inside}"' if inside is not None else "file"
     steps = f"name it in the pack's risk.toml ([denied_parties] {name}, and published: the date OFAC published it)"
-    if previous is not None:
-        steps += (
-            f", and remove the previous list, {previous}, or move it out of the pack (a pack refuses a table no "
-            "entry names)"
-        )
+    if remove:
+        steps += f", and {remove}"
     if inside is not None:
         return f"this list is in the pack {root}, which will not load until you {steps}"
     return f"to use it, copy it into the pack {root}, {steps}"

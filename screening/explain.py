@@ -626,14 +626,22 @@ def _key_formed(key: str) -> str:
     if key.startswith("name:"):
         name, _, zip_code = key[5:].rpartition("|")
         where = f"ZIP {zip_code}" if zip_code else "no ZIP"
+        if not name:
+            return (
+                "no consignee id given, and a consignee name that names no one (punctuation only, or a word for "
+                f"none such as 'nan' or 'N/A'): every such package at {where} is one consignee"
+            )
         return f"no consignee id given: the consignee name normalised to {name!r} plus {where}"
     if key.startswith("package:"):
         return (
-            "no consignee id given, and a consignee name that names no one (punctuation only, or a word for none "
-            "such as 'nan' or 'NULL'): the package is a consignee of its own"
+            "no consignee id given, a consignee name that names no one (punctuation only, or a word for none "
+            "such as 'nan' or 'NULL') and no ZIP: the package is a consignee of its own"
         )
     if key.startswith("p:"):
-        return "a pseudonym of the key (a pseudonymised run): the consignee id, else the normalised name plus ZIP"
+        return (
+            "a pseudonym of the key (a pseudonymised run): the consignee id, else the normalised name plus ZIP "
+            "(a name that names no one as the empty name), else, with no name and no ZIP, the package id"
+        )
     return f"the key {key!r}"
 
 

@@ -98,23 +98,26 @@ def consignee_key(
     consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr, *, package_id: pl.Expr
 ) -> pl.Expr:
     """``id:<consignee id>`` when given (as :func:`given_consignee_id` reads it: ``C-001`` and ``c001`` are
-    ``id:C001``), else ``name:<normalised name>|<zip5>`` (DESIGN §4), else, where the name is none either (no
-    letter or digit, or a word for none: :func:`is_no_name`), ``package:<package id>``: a consignee no one
-    named is the package's own, not one person with every other such package (three strangers named ``nan``
-    were one consignee-day over the threshold)."""
+    ``id:C001``), else ``name:<normalised name>|<zip5>`` (DESIGN §4). A name that names no one (no letter or
+    digit, or a word for none: :func:`is_no_name`) is the empty name: every such package at one ZIP is one
+    consignee (``name:|20001``: ``N/A`` and ``nan`` at one address add up, as a split shipment would); with no
+    ZIP either, the package is a consignee of its own, ``package:<package id>`` (three strangers named ``nan``
+    nationwide were one consignee-day over the threshold)."""
     given_id = given_consignee_id(consignee_id)
     normal = normalised_name(name)
+    no_name = is_no_name(normal)
+    zip_code = zip5(given_postal_code(postal_code)).fill_null("")
     by_name = pl.concat_str(
         pl.lit("name:"),
-        normal,
+        pl.when(no_name).then(pl.lit("")).otherwise(normal),
         pl.lit("|"),
-        zip5(given_postal_code(postal_code)).fill_null(""),
+        zip_code,
         ignore_nulls=False,
     )
     return (
         pl.when(given_id.is_not_null())
         .then(pl.lit("id:") + given_id)
-        .when(is_no_name(normal))
+        .when(no_name & (zip_code == ""))
         .then(pl.lit("package:") + package_id)
         .otherwise(by_name)
     )
@@ -184,10 +187,13 @@ def history_key(key: pl.Expr) -> pl.Expr:
     by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``), a name key's letters folded as
     :data:`~screening.exprs.names.LATIN_LETTER_FOLDS` folds them (``name:søren|`` is ``name:soren|``). A key
     that cannot be read again stays as it is: a pseudonym, a placeholder id (``id:-``, whose consignee is not
-    known), a placeholder name (``name:nan|``, now the package's own key: it matches no one) or a ZIP whose
-    decimal point was dropped (``2134.0`` was keyed ``21340``)."""
+    known), a placeholder name without a ZIP (``name:nan|``, now the package's own key: it matches no one) or
+    a ZIP whose decimal point was dropped (``2134.0`` was keyed ``21340``). A placeholder name with a ZIP is the
+    empty name (``name:nan|20001`` is ``name:|20001``, as :func:`consignee_key` keys it)."""
     # A name key of an earlier version may hold letters now folded (``name:łukasz|``: ``name:lukasz|``).
     key = pl.when(key.str.starts_with("name:")).then(key.str.replace_many(LATIN_LETTER_FOLDS)).otherwise(key)
+    placeholder_name = is_no_name(key.str.extract(r"^name:([^|]*)\|.", 1))
+    key = pl.when(placeholder_name).then(key.str.replace(r"^name:[^|]*", "name:")).otherwise(key)
     old_id = given_consignee_id(key.str.strip_prefix("id:"))
     zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+)$", 1)
     name_part = key.str.extract(r"^(name:[^|]*\|)", 1)

@@ -23,7 +23,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from screening.errors import InputSchemaError, UsageError
-from screening.io.headers import shown_headers
+from screening.io.headers import other_separator, shown_headers
 from screening.rulepack.loader import byte_order_mark_hint
 from screening.schema import MALFORMED_COL, MANIFEST, ZERO_PADDED
 
@@ -116,11 +116,17 @@ class ColumnMapping(BaseModel):
         }
         if absent:
             shown = ", ".join(f"{source!r} for {canonical}" for canonical, source in sorted(absent.items()))
+            known, from_text = set(self.columns.values()), MALFORMED_COL in names
+            # A file of another separator needs saving with commas, not another mapping (the hint says so).
+            advice = (
+                ""
+                if from_text and other_separator(names, known=known)
+                else "; fix the mapping, or give the column a value under [defaults] for files without it"
+            )
             raise InputSchemaError(
                 label,
                 f"the mapping names header {shown}, which the file lacks (its headers: "
-                f"{shown_headers(names, known=set(self.columns.values()), from_text=MALFORMED_COL in names)}); "
-                "fix the mapping, or give the column a value under [defaults] for files without it",
+                f"{shown_headers(names, known=known, from_text=from_text)}){advice}",
                 missing=tuple(sorted(absent)),
             )
         clashes = [c for c in renames.values() if c in names and c not in renames]

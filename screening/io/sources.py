@@ -34,7 +34,7 @@ from polars.io.plugins import register_io_source
 from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
 from screening.io.extra_columns import ExtraColumnTypes
-from screening.io.headers import shown_headers
+from screening.io.headers import other_separator, shown_headers
 from screening.io.mapping import ColumnMapping
 from screening.path_names import non_utf8_name
 from screening.schema import (
@@ -958,10 +958,15 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
         hint = f"; it has {shown_headers(sorted(names), from_text=from_csv)}"
+        # A file of another separator needs saving with commas, not a mapping (its one "header" is its row).
+        advice = (
+            ""
+            if from_csv and other_separator(names)
+            else " Map your headers with --mapping (see README, 'Column mapping')."
+        )
         raise InputSchemaError(
             source.label,
-            f"not a manifest: missing required columns {list(missing)}{hint}. "
-            "Map your headers with --mapping (see README, 'Column mapping').",
+            f"not a manifest: missing required columns {list(missing)}{hint}.{advice}",
             missing=missing,
         )
 

@@ -10,9 +10,12 @@ empty frame of the whitelisted columns: it must yield a boolean.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 import polars as pl
+
+from screening.exprs.parties import normalised_name
 
 #: SQL keywords a condition may use.
 KEYWORDS = frozenset(
@@ -69,6 +72,14 @@ _TOKEN = re.compile(
 )
 
 
+#: Risk columns holding a text's normal form (:func:`~screening.exprs.parties.normalised_name`): lower case,
+#: accents off Latin letters, ``ø``, ``ł``, ``æ``, ``ß``, ``ı``, ... folded as ASCII. A literal compared with one
+#: must be written in that form: ``'\bøl\b'`` never matches, the column holds ``ol``.
+NORMAL_FORM_COLUMNS = frozenset({"description_norm", "shipper_name_norm", "consignee_name_norm"})
+#: Words that end a condition's clause: a literal is compared with the columns of its own clause.
+_CLAUSE_WORDS = frozenset({"AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "END"})
+
+
 class ConditionError(ValueError):
     """A condition that is not allowed or does not compile; the message says why."""
 
@@ -102,6 +113,56 @@ def check_condition(condition: str, columns: Mapping[str, pl.DataType]) -> None:
                 raise ConditionError(f"function {text!r} is not allowed (allowed: {allowed})")
         elif text not in columns:
             raise ConditionError(f"unknown column {text!r} (not in the risk column whitelist)")
+    _refuse_folded_literals(tokens)
+
+
+def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
+    """Refuse a text literal holding a letter the normal form folds away (:func:`normal_form_faults`) in a clause
+    (between ``AND``, ``OR``, ``NOT``, ``CASE`` ...) that reads a column of :data:`NORMAL_FORM_COLUMNS`."""
+    clause: list[tuple[str, str]] = []
+    for token in [*tokens, ("word", "AND")]:
+        kind, text = token
+        if kind != "word" or text.upper() not in _CLAUSE_WORDS:
+            clause.append(token)
+            continue
+        normal = sorted({t for k, t in clause if k == "word" and t in NORMAL_FORM_COLUMNS})
+        for literal in (t[1:-1].replace("''", "'") for k, t in clause if k == "string" and normal):
+            fault = normal_form_fault(literal, ", ".join(normal))
+            if fault:
+                raise ConditionError(fault)
+        clause = []
+
+
+def normal_form_fault(text: str, columns: str) -> str | None:
+    """Why ``text``, a literal or pattern compared with ``columns`` (normal forms), is refused: it holds letters
+    the normal form writes otherwise (:func:`normal_form_faults`); ``None`` where it holds none."""
+    faults = normal_form_faults(text)
+    if not faults:
+        return None
+    letters = ", ".join(f"'{letter}' as '{folded}'" for letter, folded in faults.items())
+    written = "".join(faults.get(c, c) for c in unicodedata.normalize("NFC", text))
+    return (
+        f"the text '{text}' is compared with {columns}, a normal form, which writes {letters}: those letters "
+        f"never match there; write the text in the normal form: '{written}'"
+    )
+
+
+def normal_form_faults(text: str) -> dict[str, str]:
+    """The letters of ``text`` (NFC) other than ASCII that the normal form
+    (:func:`~screening.exprs.parties.normalised_name`) writes otherwise, each with what it writes: ``{'ø': 'o'}``
+    for ``'\\bøl\\b'``, ``{'ß': 'ss', 'É': 'e'}``. ASCII capitals are left alone (``\\B``, ``\\W`` in a
+    regular expression)."""
+    letters = sorted(
+        {
+            c
+            for c in unicodedata.normalize("NFC", text)
+            if not c.isascii() and unicodedata.category(c)[0] == "L"
+        }
+    )
+    if not letters:
+        return {}
+    folded = pl.Series(letters, dtype=pl.String()).to_frame("c").select(normalised_name(pl.col("c")))
+    return {c: f for c, f in zip(letters, folded.to_series().to_list(), strict=True) if f != c}
 
 
 def compile_condition(condition: str, columns: Mapping[str, pl.DataType]) -> pl.Expr:

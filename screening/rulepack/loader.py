@@ -561,6 +561,19 @@ def _referenced_tables(models: Iterable[object]) -> set[str]:
     return found
 
 
+def folder_tables(root: Path, folder: str) -> list[str]:
+    """The tables (CSV, Parquet) below ``folder`` of the pack at ``root``, as paths relative to ``root``, sorted;
+    hidden ones left out, as :func:`check_files` leaves them."""
+    if not (root / folder).is_dir():
+        return []
+    inside = (Path(folder) / name for name in _pack_files(root / folder))
+    return sorted(
+        path.as_posix()
+        for path in inside
+        if path.suffix in _TABLE_SUFFIXES and not any(part.startswith(".") for part in path.parts)
+    )
+
+
 def _pack_files(root: Path) -> list[str]:
     """Every file below ``root``, as paths relative to it, following linked folders (once each)."""
     files: list[str] = []

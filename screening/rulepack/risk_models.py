@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import polars as pl
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
+from screening.rulepack.conditions import normal_form_fault
 from screening.rulepack.models import MAX_WHOLE, Citation, Frozen, Mode, Rule, not_a_float
 
 Severity = Literal["low", "medium", "high", "critical"]
@@ -39,7 +40,8 @@ def _check_chapters(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _check_pattern(value: str) -> str:
-    """``value`` when polars' regex engine (Rust's ``regex``), which runs it, takes it. Python's ``re`` took
+    """``value`` when polars' regex engine (Rust's ``regex``), which runs it, takes it, and it holds no letter
+    that ``description_norm``, which it is matched against, writes otherwise (``ø``, ``é``, ``ß``). Python's ``re`` took
     look-arounds and back-references that polars refuses when the run evaluates them, and refused classes
     such as ``\\p{Han}`` that polars takes."""
     try:
@@ -48,6 +50,9 @@ def _check_pattern(value: str) -> str:
         raise ValueError(
             f"invalid regular expression (Rust regex syntax, as polars runs it): {_reason(exc)}"
         ) from exc
+    fault = normal_form_fault(value, "description_norm")
+    if fault:
+        raise ValueError(fault)
     return value
 
 

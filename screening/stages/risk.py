@@ -397,13 +397,15 @@ SHIPPER_LEGAL_FORM = "shipper_legal_form"
 
 def _shipper_key() -> pl.Expr:
     """The shipper of a line as one key (reads :data:`_SHIPPER_KEY_NAME`, ``shipper_country`` and
-    ``package_id``): a shipper no one named (a null key name) is the package's own, as such a consignee is."""
+    ``package_id``): ``<key name>|<country>``. A shipper no one named (the empty key name) is one shipper per
+    country (``|CN``: unnamed shippers of one country sending one consignee packages on a day add up, as the
+    consignee key adds unnamed consignees at one ZIP); with no country either, the package's own
+    (``package:P1``), as such a consignee is."""
+    name, country = pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null("")
     return (
-        pl.when(pl.col(_SHIPPER_KEY_NAME).is_null())
+        pl.when((name == "") & (country == ""))
         .then(pl.lit("package:") + pl.col("package_id"))
-        .otherwise(
-            pl.concat_str(pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null(""), separator="|")
-        )
+        .otherwise(pl.concat_str(name, country, separator="|"))
         .alias("__shipper_key")
     )
 
@@ -414,8 +416,8 @@ def _shipper_key_names(
     """``names`` (distinct ``shipper_name``) with :data:`_SHIPPER_KEY_NAME`, the name as the shipper key compares
     it: normalised, legal suffixes dropped (``Nordlicht Versand GmbH`` and ``NORDLICHT VERSAND`` are one
     shipper); a name of nothing but suffixes keeps them; a name that names no one (no letter or digit, or a word
-    for none such as ``nan`` or ``NULL``: :func:`~screening.exprs.parties.is_no_name`) is null (``nan`` and
-    ``NaN`` were one shipper splitting a consignee's goods). With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`,
+    for none such as ``nan`` or ``NULL``: :func:`~screening.exprs.parties.is_no_name`) is empty (``nan``,
+    ``NaN`` and ``-`` are one no-name). With ``legal_form``, also :data:`SHIPPER_LEGAL_FORM`,
     whether the name carries a legal form where a name ends or begins (``Xinda Trading Co Ltd``; not
     ``Wang Ao``: :func:`~screening.exprs.names.legal_form`), and the flag detail naming it."""
     stripped, plain = pl.col("__stripped"), pl.col("__plain")
@@ -425,7 +427,7 @@ def _shipper_key_names(
     )
     key = (
         pl.when(is_no_name(plain))
-        .then(pl.lit(None, dtype=pl.String()))
+        .then(pl.lit(""))
         .when(stripped != "")
         .then(stripped)
         .otherwise(plain)

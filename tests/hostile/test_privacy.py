@@ -318,6 +318,124 @@ def test_a_file_naming_no_known_column_shows_the_headers_spelt_like_one(tmp_path
     )
 
 
+def _misspelt_frame(extra: str) -> pl.DataFrame:
+    """A person's line, ``declared_value`` misspelt ``declard_value``, with one more column ``extra``."""
+    row = {**BASE_LINE, **_PERSON, extra: "x"}
+    row["declard_value"] = row.pop("declared_value")
+    return pl.DataFrame([row], schema=dict.fromkeys(row, pl.String()))
+
+
+def test_column_names_of_parquet_arrow_ndjson_and_frames_are_listed(tmp_path: Path) -> None:
+    """Parquet, Arrow, NDJSON and in-memory column names are names, never a row: a column ``invoice_2024`` beside a
+    misspelt ``declard_value`` hid them all behind "the file's first row looks like data", with --mapping too."""
+    frame = _misspelt_frame("invoice_2024")
+    frame.write_parquet(tmp_path / "m.parquet")
+    frame.write_ipc(tmp_path / "m.arrow")
+    frame.write_ndjson(tmp_path / "m.ndjson")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('[columns]\ndeclared_value = "Declared Value"\n', encoding="utf-8")
+    for source in (
+        frame,
+        frame.to_arrow(),
+        tmp_path / "m.parquet",
+        tmp_path / "m.arrow",
+        tmp_path / "m.ndjson",
+    ):
+        with pytest.raises(screening.ScreeningError) as refused:
+            screening.screen(source, rules=US_PACK)
+        message = str(refused.value)
+        assert "missing required columns ['declared_value']; it has ['arrival_date'" in message, message
+        assert "'declard_value'" in message
+        assert "looks like data" not in message
+    with pytest.raises(screening.ScreeningError) as mapped:
+        screening.screen(tmp_path / "m.parquet", rules=US_PACK, mapping=mapping)
+    assert "(its headers: ['package_id', 'line_no'" in str(mapped.value)
+    assert "looks like data" not in str(mapped.value)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "invoice_2024",
+        "value 2024",
+        "Incoterms 2020",
+        "Contact @ consignee",
+        "seller|marketplace",
+        "Currency (ISO 4217)",
+    ],
+)
+def test_a_header_row_is_listed_less_its_headers_that_look_like_data(tmp_path: Path, extra: str) -> None:
+    """A real header row with one header holding 3 digits, ``@`` or ``|`` was hidden whole (the misspelt
+    ``declard_value`` with it): it is listed, the misspelt header first, that header alone counted."""
+    bad = tmp_path / "bad.csv"
+    frame = _misspelt_frame(extra)
+    frame.write_csv(bad)
+    with pytest.raises(screening.ScreeningError) as refused:
+        screening.screen(bad, rules=US_PACK)
+    message = str(refused.value)
+    assert "it has ['declard_value', 'arrival_date', " in message, message
+    assert "and 1 header not shown, as it looks like data" in message
+    assert extra not in message
+    assert "may be separated" not in message
+    assert not leaks(message), message
+    mapping = tmp_path / "mapping.toml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("package_id", "HAWB", 1), encoding="utf-8")
+    mapping.write_text(
+        '[columns]\npackage_id = "HAWB"\ndeclared_value = "Declared Value"\n', encoding="utf-8"
+    )
+    with pytest.raises(screening.ScreeningError) as mapped:
+        screening.screen(bad, rules=US_PACK, mapping=mapping)
+    message = str(mapped.value)
+    assert "(its headers: ['declard_value', 'HAWB', 'line_no', " in message, message
+    assert "and 1 header not shown, as it looks like data" in message
+    assert extra not in message
+    assert not leaks(message), message
+
+
+def test_a_row_like_data_shows_the_headers_spelt_like_a_column(tmp_path: Path) -> None:
+    """A first row that looks like data (a house number) and names no known column is counted, but its headers
+    spelt like one (``Package ID``) are shown, as where no header looks like data."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Package ID,Zebulon Quixmarm,742 Vexillum Terrace\nA1,T1,10\n", encoding="utf-8")
+    with pytest.raises(screening.ScreeningError) as refused:
+        screening.screen(bad, rules=US_PACK)
+    message = str(refused.value)
+    assert "3 headers not shown, as the file's first row looks like data" in message, message
+    assert "; spelt like a column the engine knows: ['Package ID']" in message
+    assert not leaks(message), message
+
+
+def test_a_semicolon_separated_file_with_its_header_row_is_told_to_save_it_with_commas(
+    tmp_path: Path,
+) -> None:
+    """The hint said the file may be separated by ';' and to map its headers with --mapping: no option reads
+    another separator and a mapping cannot help. It says to save the file comma-separated."""
+    bad = tmp_path / "semi.csv"
+    bad.write_text(_header().replace(",", ";") + "\n" + _csv_line(";", **_PERSON) + "\n", encoding="utf-8")
+    with pytest.raises(screening.ScreeningError) as refused:
+        screening.screen(bad, rules=US_PACK)
+    message = str(refused.value)
+    assert message.endswith(
+        "a header holds ';': the file may be separated by it, not by commas: save it comma-separated (no other "
+        "separator is read)."
+    ), message
+    assert "--mapping" not in message
+    tabbed = tmp_path / "tab.csv"
+    tabbed.write_text(_header().replace(",", "\t") + "\n", encoding="utf-8")
+    with pytest.raises(screening.ScreeningError) as tab:
+        screening.screen(tabbed, rules=US_PACK)
+    assert "name a tab-separated file .tsv (it is read as such), or save it comma-separated." in str(
+        tab.value
+    )
+    assert "--mapping" not in str(tab.value)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(_MAPPING, encoding="utf-8")
+    with pytest.raises(screening.ScreeningError) as mapped:
+        screening.screen(bad, rules=US_PACK, mapping=mapping)
+    assert "save it comma-separated" in str(mapped.value)
+    assert "fix the mapping" not in str(mapped.value)
+
+
 #: A private sampling seed (``--seed-env``): it must appear in nothing a run prints or writes.
 PRIVATE_SEED = "Vg4-private-sampling-seed-Xq81"
 

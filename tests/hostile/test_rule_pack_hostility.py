@@ -849,6 +849,24 @@ CASES: tuple[PackCase, ...] = (
         ("].condition", "hostile-risk", "regex parse error", "look-around"),
     ),
     PackCase(
+        "risk_condition_letter_the_normal_form_folds",
+        "a risk condition matching description_norm with a letter its normal form folds away: "
+        "REGEXP_LIKE(description_norm, '\\bøl\\b') (Danish beer) loaded and never fired (the column holds 'ol')",
+        append("risk.toml", risk_rule("REGEXP_LIKE(description_norm, '\\bøl\\b') OR description LIKE '%ø%'")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "description_norm", "'ø' as 'o'", "'\\bol\\b'"),
+    ),
+    PackCase(
+        "keyword_pattern_letter_the_normal_form_folds",
+        "a keyword-family pattern with letters description_norm folds away ('straße|smørrebrød'): it never matched",
+        append(
+            "risk.toml",
+            '[[keyword_families]]\nname = "hostile"\npattern = \'straße|smørrebrød\'\nchapters = ["64"]\n',
+        ),
+        "risk.toml",
+        ("].pattern", "'ß' as 'ss'", "'ø' as 'o'", "'strasse|smorrebrod'"),
+    ),
+    PackCase(
         "risk_condition_subquery",
         "a risk condition with a subquery: value_usd > (SELECT 1)",
         append("risk.toml", risk_rule("value_usd > (SELECT 1)")),

@@ -1069,6 +1069,40 @@ def test_import_sdn_into_a_pack_says_to_remove_the_previous_list(tmp_path: Path)
     ), said
 
 
+def test_import_sdn_into_a_pack_naming_it_already_says_to_remove_the_previous_list(tmp_path: Path) -> None:
+    """With risk.toml already naming the new list, import-sdn said only to set ``published``; the previous list
+    left in screening/ made the pack unloadable (exit 4, "no entry of the pack names this table"). Every branch
+    names the other tables of the pack's screening/ folder to remove; following the message, the pack loads."""
+    sdn = ROOT / "tests" / "fixtures" / "ofac_sdn_sample.csv"
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    risk = pack / "risk.toml"
+    text = risk.read_text(encoding="utf-8")
+    named = text.replace('file = "screening/ofac_sdn_2024-05-03.csv"', 'file = "screening/sdn_new.csv"')
+    assert named != text
+    risk.write_text(named, encoding="utf-8")
+    (pack / "screening" / "old_list.parquet").write_bytes(b"")
+    target = pack / "screening" / "sdn_new.csv"
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = " ".join(done.stdout.split())
+    assert (
+        "the pack's risk.toml names this list: set [denied_parties] published to the date OFAC published it, and "
+        "remove the previous lists, screening/ofac_sdn_2024-05-03.csv, screening/old_list.parquet, or move them "
+        "out of the pack (a pack refuses a table no entry names): the pack will not load before"
+    ) in said, said
+    assert screen("rules", "check", pack).returncode == 4
+    (pack / "screening" / "ofac_sdn_2024-05-03.csv").unlink()
+    (pack / "screening" / "old_list.parquet").unlink()
+    assert screening.load_rules(pack).risk.denied_parties is not None
+    # Once they are gone, only the publication date is left to set.
+    done = screen("rules", "import-sdn", sdn, "--out", target, "--pack", pack)
+    said = " ".join(done.stdout.split())
+    assert said.endswith(
+        "the pack's risk.toml names this list: set [denied_parties] published to the date OFAC published it"
+    ), said
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import screening
 from screening.cli import main
-from screening.explain import explain_package
+from screening.explain import _key_formed, explain_package
 from screening.explain_text import render_text
 from screening.rulepack.loader import content_hash
 from screening.screener import screen_files_in_batches
@@ -168,6 +168,29 @@ def test_a_line_in_another_currency_shows_its_conversion_and_the_rates_source(tm
     fx = _section(text, "FX")
     assert "NOT certified (approximation of certified rates)" in fx[0]
     assert fx[1] == f"  source: {summary['rules']['fx_citation']} (confidence: unconfirmed)"
+
+
+def test_a_consignee_day_of_names_that_name_no_one_at_one_zip_says_how_its_key_was_formed(
+    tmp_path: Path,
+) -> None:
+    """Consignees ``N/A`` and ``nan`` at ZIP 20001 are one consignee (``name:|20001``): explain read "the consignee
+    name normalised to '' plus ZIP 20001"; it says the name names no one and that such packages at the ZIP are
+    one consignee. A pseudonym's description names the package-id case too."""
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": "P1", "declared_value": "300", "consignee_name": "N/A"},
+            {"package_id": "P2", "declared_value": "300", "consignee_name": "nan"},
+        ],
+    )
+    day = explain_package(out, "P1")["parts"][0]["consignee_day"]
+    assert day["consignee_key"] == "name:|20001"
+    assert day["key_formed_from"] == (
+        "no consignee id given, and a consignee name that names no one (punctuation only, or a word for none such "
+        "as 'nan' or 'N/A'): every such package at ZIP 20001 is one consignee"
+    )
+    assert "no ZIP: the package is a consignee of its own" in _key_formed("package:P1")
+    assert "with no name and no ZIP, the package id" in _key_formed("p:0123456789abcdef0123")
 
 
 def test_a_consignee_day_total_lists_the_packages_added_in_and_says_the_key_is_the_engine_s_reading(

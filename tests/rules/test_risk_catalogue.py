@@ -102,18 +102,30 @@ def test_structuring_shipper_split_sees_one_shipper_under_two_spellings(screen_l
 
 
 @pytest.mark.parametrize("no_name", ["nan", "NaN", "NULL", "\\N", "-"])
-def test_structuring_shipper_split_quiet_for_shippers_no_one_named(
+def test_structuring_shipper_split_sees_shippers_no_one_named_of_one_country_as_one(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], no_name: str
 ) -> None:
-    """Shippers named ``nan`` and ``NaN`` (an export's word for a missing value) were one shipper splitting a
-    consignee's goods: a shipper that names no one is its package's own, in one batch (running totals) too."""
+    """Shippers named ``nan``, ``NaN`` or ``-`` (no one) were each their package's own, so no unnamed shipper ever
+    split a consignee's goods: such shippers of one country are one shipper to one consignee on one day (as
+    unnamed consignees at one ZIP are one), in one batch (running totals) too; with no country either, each
+    package's own."""
     frame = manifest(
         {"package_id": "P1", "declared_value": "500.00", "shipper_name": no_name},
         {"package_id": "P2", "declared_value": "400.00", "shipper_name": no_name.upper()},
+        {"package_id": "P3", "declared_value": "500.00", "shipper_name": no_name, "shipper_country": ""},
+        {"package_id": "P4", "declared_value": "400.00", "shipper_name": "N/A", "shipper_country": ""},
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("package_id") > "P2")
+        .then(pl.lit("Bea Other"))
+        .otherwise("consignee_name")
+        .alias("consignee_name")
     )
     whole = screening.screen(frame, rules=us_pack)
     batch = screening.Screener(us_pack).screen(frame)
-    for package in ("P1", "P2"):
+    split = {"structuring-shipper-split", "structuring-consignee-day", "placeholder-party"}
+    assert split <= flags(whole, "P1") & flags(whole, "P2") & flags(batch, "P2")  # P2 brings the day over
+    for package in ("P3", "P4"):
         assert "structuring-shipper-split" not in flags(whole, package) | flags(batch, package)
         assert {"structuring-consignee-day", "placeholder-party"} <= flags(whole, package)
 
@@ -289,6 +301,37 @@ def test_vague_description_quiet(screen_lines: Screen, description: str) -> None
 def test_placeholder_party_fires(screen_lines: Screen, name: str) -> None:
     assert "placeholder-party" in flags(screen_lines({"consignee_name": name}))
     assert "placeholder-party" in flags(screen_lines({"shipper_name": name}))
+
+
+@pytest.mark.parametrize("no_name", ["N/A", "nan", "Na", "N. A.", "Unk", "Tbd", "N", "-"])
+def test_packages_split_to_one_zip_under_a_name_that_names_no_one_are_one_consignee_day(
+    screen_lines: Screen, no_name: str
+) -> None:
+    """Three $300 DE packages to ZIP 20001, consignee ``N/A`` (no id), were each keyed ``package:P0`` ...:
+    each eligible, duty $0.00, only ``placeholder-party``: a split shipment went through duty-free. Every name
+    that names no one is the empty name at its ZIP: one $900 consignee-day over the threshold ($49.50 duty
+    each), flagged as structuring."""
+    names = [no_name, "nan", "-"]
+    result = screen_lines(
+        *(
+            {
+                "package_id": f"P{i}",
+                "consignee_name": name,
+                "consignee_postal_code": "20001",
+                "declared_value": "300.00",
+            }
+            for i, name in enumerate(names)
+        )
+    )
+    packages = result.packages.sort("package_id")
+    assert packages["consignee_key"].to_list() == ["name:|20001"] * 3
+    assert packages["consignee_day_value_usd"].cast(pl.String()).to_list() == ["900.00"] * 3
+    assert packages["de_minimis_reason"].to_list() == ["dm-over-threshold"] * 3
+    assert packages["duty_usd"].cast(pl.String()).to_list() == ["49.50"] * 3
+    for package in ("P0", "P1", "P2"):
+        assert {"structuring-consignee-day", "structuring-shipper-split", "placeholder-party"} <= flags(
+            result, package
+        )
 
 
 def test_consignees_named_nan_are_strangers_not_one_consignee_day(screen_lines: Screen) -> None:

@@ -59,6 +59,37 @@ def test_refused_conditions_say_why(condition: str, reason: str) -> None:
         compile_condition(condition, RISK_COLUMN_TYPES)
 
 
+@pytest.mark.parametrize(
+    ("condition", "fault"),
+    [
+        ("REGEXP_LIKE(description_norm, '\\bøl\\b')", "'ø' as 'o'"),
+        ("shipper_name_norm LIKE '%łódź%'", "'ł' as 'l'"),
+        ("consignee_name_norm IN ('søren', 'straße')", "'ø' as 'o'"),
+        ("value_usd > 1 AND description_norm = 'café'", "'é' as 'e'"),
+        ("STARTS_WITH(description_norm, 'Æble')", "'Æ' as 'ae'"),
+    ],
+)
+def test_a_text_with_a_letter_a_normal_form_folds_away_is_refused(condition: str, fault: str) -> None:
+    """The normal forms fold ø, ł, æ, ß, ı and accents away: a pattern holding one never matched, silently."""
+    with pytest.raises(ConditionError, match="a normal form, which writes") as refused:
+        compile_condition(condition, RISK_COLUMN_TYPES)
+    assert fault in str(refused.value)
+    assert "write the text in the normal form" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "description LIKE '%øl%'",  # the text as written keeps its letters
+        "description ILIKE '%øl%' OR REGEXP_LIKE(description_norm, '\\bol\\b')",
+        "REGEXP_LIKE(description_norm, '\\B\\W+\\S')",  # ASCII capitals of a regular expression
+        "REGEXP_LIKE(description_norm, '电子烟|вейп')",  # letters of other scripts stay
+    ],
+)
+def test_texts_the_normal_forms_keep_are_taken(condition: str) -> None:
+    compile_condition(condition, RISK_COLUMN_TYPES)
+
+
 def test_nulls_count_as_false() -> None:
     expr = compile_condition("country_of_export = 'MX'", RISK_COLUMN_TYPES)
     frame = pl.DataFrame({"country_of_export": ["MX", None, "CA"]})

@@ -570,6 +570,19 @@ def test_latin_letters_unicode_does_not_decompose_fold_as_ascii_in_both_normal_f
     assert listed[0] == listed[1] == ascii_name.upper()
 
 
+def test_an_earlier_run_s_placeholder_name_keys_with_a_zip_are_read_as_the_empty_name() -> None:
+    """An earlier run keyed ``N/A`` at ZIP 20001 ``name:n a|20001``; this version keys it ``name:|20001``. Without a
+    ZIP the key is a package's own now (``package:P1``): the earlier key stays as it was, matching no one."""
+    earlier = ["name:n a|20001", "name:nan|20001.0", "name:|20001", "name:nan|", "name:nan lee|20001"]
+    assert column(earlier, pl.String(), history_key(pl.col("x"))) == [
+        "name:|20001",
+        "name:|20001",
+        "name:|20001",
+        "name:nan|",
+        "name:nan lee|20001",
+    ]
+
+
 def test_an_earlier_run_s_name_keys_are_read_with_the_letters_folded() -> None:
     """History in clear keyed before ł, ø, ı, ... were folded: read as this version keys the same people."""
     earlier = [
@@ -589,11 +602,11 @@ def test_an_earlier_run_s_name_keys_are_read_with_the_letters_folded() -> None:
 @pytest.mark.parametrize(
     "no_name", ["nan", "NaN", "NULL", "null", "None", "\\N", "<NA>", "N/A", "#N/A", "unknown", "-", "?"]
 )
-def test_a_consignee_name_that_names_no_one_keys_the_package_alone(no_name: str) -> None:
+def test_a_consignee_name_that_names_no_one_and_no_zip_keys_the_package_alone(no_name: str) -> None:
     """Three strangers named ``nan`` (pandas' word for a missing value) with no id and no ZIP were one key
     ``name:nan|``: one $900 consignee-day, each package over the threshold. A name that names no one is none, as
-    such an id is: with no id either, each package is a consignee of its own."""
-    assert keys([None, None, ""], [no_name] * 3, ["", "", "20001"]) == [
+    such an id is: with no id and no ZIP either, each package is a consignee of its own."""
+    assert keys([None, None, ""], [no_name] * 3, ["", None, "N/A"]) == [
         "package:P0",
         "package:P1",
         "package:P2",
@@ -601,6 +614,22 @@ def test_a_consignee_name_that_names_no_one_keys_the_package_alone(no_name: str)
     # An id still says who it is; a name holding such a word is a name.
     assert keys(["C-1"], [no_name], [""]) == ["id:C1"]
     assert keys([None], ["Nan Lee"], ["20001"]) == ["name:nan lee|20001"]
+
+
+@pytest.mark.parametrize(
+    "no_name",
+    ["N/A", "Nan", "Na", "N. A.", "Unk", "Tbd", "N", "-", "nan", "NULL", "\\N", "<NA>", "unknown", "?", ""],
+)
+def test_consignees_no_one_named_at_one_zip_are_one_consignee(no_name: str) -> None:
+    """Packages split to one address under ``N/A`` (no id) were each keyed ``package:<id>``, so three $300
+    packages to ZIP 20001 were each eligible: every name that names no one is the empty name, one consignee per
+    ZIP (``name:|20001``; ``20001-4321`` is that ZIP, another ZIP another consignee)."""
+    assert keys([None] * 4, [no_name, "N/A", "nan", "-"], ["20001", "20001-4321", "20001", "10001"]) == [
+        "name:|20001",
+        "name:|20001",
+        "name:|20001",
+        "name:|10001",
+    ]
 
 
 @pytest.mark.parametrize(
