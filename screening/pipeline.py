@@ -1124,6 +1124,11 @@ def read_error(exc: BaseException, path: Path | None = None) -> str:
     return "malformed data (a quote that is never closed, or bad encoding)"
 
 
+#: How many days after the latest day known a rejected row's own date may lie and still date its package's
+#: validation mark (:func:`_validation_marks`); a date further on is taken for a typo.
+MARK_DATE_GRACE_DAYS = 7
+
+
 def _validation_marks(
     rejected: pl.DataFrame,
     seen_now: pl.DataFrame,
@@ -1135,14 +1140,18 @@ def _validation_marks(
     date among the package's own rows of the batch (its rejected rows, ``rejected_days``, where the date
     reads as one the pack covers; its kept lines, ``seen_now``); where none reads, by the batch's latest such
     date, else by ``state_latest()`` (the state's latest day); else undated, and dropped by the next
-    ``forget_before``. A rejected row's date after the batch's latest kept line counts not (a year typo, 2052,
-    would keep the mark for good). A package's own date does not depend on where the batches are cut."""
+    ``forget_before``. A rejected row's date more than :data:`MARK_DATE_GRACE_DAYS` after the latest day known
+    (the batch's kept lines' and the state's) counts not (a year typo, 2052, would keep the mark for good; the
+    grace covers an hour across midnight and a batch of rejected rows only after a weekend); with no day known at
+    all, any date the pack covers counts. A package's own date does not depend on where the batches are cut."""
     days = [seen_now.select("package_id", "arrival_date")]
     if rejected_days is not None:
         rejected_day = pl.col("arrival_date").cast(pl.Date())
         kept_latest = seen_now.get_column("arrival_date").max()
-        if kept_latest is not None:
-            rejected_day = pl.when(rejected_day <= pl.lit(kept_latest, pl.Date())).then(rejected_day)
+        known = [d for d in (kept_latest, state_latest()) if isinstance(d, dt.date)]
+        if known:
+            last = max(known) + dt.timedelta(days=MARK_DATE_GRACE_DAYS)
+            rejected_day = pl.when(rejected_day <= pl.lit(last, pl.Date())).then(rejected_day)
         days.append(rejected_days.select("package_id", rejected_day.alias("arrival_date")))
     rows = pl.concat(days)
     own = rows.group_by("package_id").agg(pl.col("arrival_date").max())

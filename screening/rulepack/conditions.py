@@ -140,11 +140,26 @@ def normal_form_fault(text: str, columns: str) -> str | None:
     if not faults:
         return None
     letters = ", ".join(f"'{letter}' as '{folded}'" for letter, folded in faults.items())
-    written = "".join(faults.get(c, c) for c in unicodedata.normalize("NFC", text))
+    written = _in_normal_form(unicodedata.normalize("NFC", text), faults)
     return (
         f"the text '{text}' is compared with {columns}, a normal form, which writes {letters}: those letters "
         f"never match there; write the text in the normal form: '{written}'"
     )
+
+
+#: A run of letters other than ASCII ones (``ΣΑΚΟΣ`` in ``\\bΣΑΚΟΣ\\b``): folded as one word, as the normal form folds
+#: a word (a final sigma is ``ς``), ASCII letters left as written (``\\B``, ``\\W`` in a regular expression).
+_NON_ASCII_LETTERS = re.compile(r"(?:(?![A-Za-z])[^\W\d_])+")
+
+
+def _in_normal_form(text: str, faults: Mapping[str, str]) -> str:
+    """``text`` with each run of letters other than ASCII that holds one of ``faults`` in the normal form."""
+    runs = [m.group() for m in _NON_ASCII_LETTERS.finditer(text) if any(c in faults for c in m.group())]
+    if not runs:
+        return text
+    folded = pl.Series(runs, dtype=pl.String()).to_frame("w").select(normalised_name(pl.col("w"))).to_series()
+    as_written = dict(zip(runs, folded.to_list(), strict=True))
+    return _NON_ASCII_LETTERS.sub(lambda m: as_written.get(m.group(), m.group()), text)
 
 
 def normal_form_faults(text: str) -> dict[str, str]:

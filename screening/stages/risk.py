@@ -397,15 +397,15 @@ SHIPPER_LEGAL_FORM = "shipper_legal_form"
 
 def _shipper_key() -> pl.Expr:
     """The shipper of a line as one key (reads :data:`_SHIPPER_KEY_NAME`, ``shipper_country`` and
-    ``package_id``): ``<key name>|<country>``. A shipper no one named (the empty key name) is one shipper per
-    country (``|CN``: unnamed shippers of one country sending one consignee packages on a day add up, as the
-    consignee key adds unnamed consignees at one ZIP); with no country either, the package's own
-    (``package:P1``), as such a consignee is."""
-    name, country = pl.col(_SHIPPER_KEY_NAME), pl.col("shipper_country").fill_null("")
+    ``package_id``): ``<key name>|<country>``. A shipper no one named (the empty key name) is the package's own
+    (``package:P1``): two marketplaces that both leave the shipper blank are no evidence of one seller splitting
+    an order, so unnamed shippers never add up to a ``structuring-shipper-split`` (the consignee-day still
+    adds their packages up, and ``placeholder-party`` names the blank)."""
+    name = pl.col(_SHIPPER_KEY_NAME)
     return (
-        pl.when((name == "") & (country == ""))
+        pl.when(name == "")
         .then(pl.lit("package:") + pl.col("package_id"))
-        .otherwise(pl.concat_str(name, country, separator="|"))
+        .otherwise(pl.concat_str(name, pl.col("shipper_country").fill_null(""), separator="|"))
         .alias("__shipper_key")
     )
 

@@ -1696,6 +1696,44 @@ def test_a_rejected_row_dated_outside_the_pack_or_after_the_batch_s_lines_does_n
     assert reused.packages["package_id"].to_list() == ["PKG2"]
 
 
+def test_a_mark_s_date_is_bounded_by_the_day_known_and_not_by_the_batch_s_cut(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A 2052 typo in a batch of rejected rows only was not bounded (no kept line to bound it): its mark stayed
+    for good and the number reused two months later was ``package-incomplete``. And a package rejected on its own
+    day (08-26) beside a kept line of 08-25 was marked 08-25, beside one of 08-27 marked 08-26: forgetting before
+    08-26 then screened its next line alone in one cut and not in the other. A rejected row's date counts up to
+    ``MARK_DATE_GRACE_DAYS`` after the latest day known (the batch's kept lines' and the state's)."""
+
+    def marks(screener: screening.Screener) -> dict[str, Any]:
+        seen = screener.state.seen_lines.filter(pl.col("line_no") == 0).sort("package_id")
+        return dict(seen.select("package_id", "arrival_date").iter_rows())
+
+    screener = screening.Screener(us_pack)
+    screener.screen(manifest({"package_id": "OTHER", "arrival_date": "2025-08-25"}))
+    screener.screen(manifest({"package_id": "PKG2", "arrival_date": "2052-08-25", "hts_code": "61091"}))
+    assert marks(screener) == {"PKG2": dt.date(2025, 8, 25)}
+    screener.screen(manifest({"package_id": "OTHER2", "arrival_date": "2025-10-29"}))
+    screener.forget_before(dt.date(2025, 10, 22))
+    reused = screener.screen(manifest({"package_id": "PKG2", "arrival_date": "2025-10-30"}))
+    assert reused.rejects.is_empty()
+    assert reused.packages["package_id"].to_list() == ["PKG2"]
+    outcomes = set()
+    for other_day in ("2025-08-25", "2025-08-27"):
+        cut = screening.Screener(us_pack)
+        cut.screen(
+            manifest(
+                {"package_id": "OTHER", "arrival_date": other_day},
+                {"package_id": "P", "arrival_date": "2025-08-26", "hts_code": "61091"},
+            )
+        )
+        assert marks(cut) == {"P": dt.date(2025, 8, 26)}
+        cut.forget_before(dt.date(2025, 8, 26))
+        later = cut.screen(manifest({"package_id": "P", "line_no": "2", "arrival_date": "2025-08-26"}))
+        outcomes.add(tuple(later.rejects.select("package_id", "code").rows()))
+    assert outcomes == {(("P", "package-incomplete"),)}
+
+
 def test_keeping_more_days_than_the_calendar_holds_forgets_nothing(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.exprs.parties import normalised_name
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.schema import RISK_COLUMN_TYPES
 
@@ -75,6 +76,18 @@ def test_a_text_with_a_letter_a_normal_form_folds_away_is_refused(condition: str
         compile_condition(condition, RISK_COLUMN_TYPES)
     assert fault in str(refused.value)
     assert "write the text in the normal form" in str(refused.value)
+
+
+def test_the_normal_form_a_refusal_suggests_is_the_one_the_text_would_match() -> None:
+    """The suggestion folded letter by letter: ``ΣΑΚΟΣ`` was to be written ``σακοσ``, which the normal form
+    (``σακος``, a final sigma) never writes; a run of such letters folds as one word, as the normal form folds it,
+    and matches the normal form of the same words."""
+    with pytest.raises(ConditionError) as refused:
+        compile_condition("REGEXP_LIKE(description_norm, '\\bΣΑΚΟΣ δερμάτινος\\b')", RISK_COLUMN_TYPES)
+    suggested = str(refused.value).rpartition("write the text in the normal form: ")[2].strip("'")
+    assert suggested == "\\bσακος δερμάτινος\\b"
+    normal = pl.DataFrame({"d": ["ΣΑΚΟΣ ΔΕΡΜΆΤΙΝΟΣ"]}).select(normalised_name(pl.col("d"))).item()
+    assert pl.DataFrame({"d": [normal]}).select(pl.col("d").str.contains(suggested)).item()
 
 
 @pytest.mark.parametrize(
