@@ -802,9 +802,11 @@ def short_gaps(pack: RulePack) -> list[str]:
             ordered = sorted(rules, key=lambda r: r.effective_from)
             for earlier, later in itertools.pairwise(ordered):
                 end = earlier.effective_to
-                if end is None or not 0 < (later.effective_from - end).days <= SHORT_GAP_DAYS:
+                if end is None:
                     continue
                 days = (later.effective_from - end).days
+                if not 0 < days <= SHORT_GAP_DAYS:
+                    continue
                 file = pack.measure_files.get(earlier.id, _SECTION_FILES[section])
                 # One line per pair: a rule for every origin (*) holds many keys.
                 lines.setdefault(
