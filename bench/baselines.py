@@ -13,9 +13,10 @@
 The DuckDB and per-row baselines read the same resolved pack tables as the engine (FX, thresholds,
 suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
 engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
-and FX, then later copies of a package line) with the other lines of their packages (the engine's
-``package-incomplete``), key consignees as the engine does for the generator's data (DuckDB has no
-compatibility folding, NFKC, and strips the marks of every script, where the engine keeps those of non-Latin
+and FX, a line number below 1, then later copies of a package line) with the other lines of their packages
+(the engine's ``package-incomplete``), number a line given without a number after its package's highest
+number, in file order (as the engine does), key consignees as the engine does for the generator's data
+(DuckDB has no compatibility folding, NFKC, and strips the marks of every script, where the engine keeps those of non-Latin
 scripts: the generated names are plain Latin text; ids are taken as written, without the engine's folding of
 their case and punctuation or its placeholder words, and ZIPs without its placeholder words: the generated
 ids are capitals and digits and every line has a ZIP) and choose the entry type by the package's value (mail is not told apart). They skip everything else the engine does (excise, quota and AD/CVD
@@ -133,7 +134,8 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
          AND lower(trim(m.mode)) IN {modes}
          AND upper(trim(m.country_of_origin)) IN (SELECT code FROM countries)
          AND regexp_full_match(regexp_replace(m.hts_code, '[.\\s]', '', 'g'), '[0-9]{{6}}([0-9]{{2}}){{0,2}}')
-         AND m.declared_value >= 0 AND isfinite(m.declared_value) AND fx.usd_per_unit IS NOT NULL, false) AS ok
+         AND m.declared_value >= 0 AND isfinite(m.declared_value) AND fx.usd_per_unit IS NOT NULL
+         AND coalesce(m.line_no >= 1, true), false) AS ok
 FROM (SELECT *, regexp_replace(upper(consignee_postal_code), '\\s', '', 'g') AS postal
       FROM read_parquet('{manifest}', file_row_number = true)) m
 LEFT JOIN fx ON fx.arrival_date = m.arrival_date AND fx.currency = m.currency;
@@ -144,9 +146,14 @@ SELECT * EXCLUDE (ok) FROM read
 WHERE ok AND trim(package_id) NOT IN (
   SELECT DISTINCT trim(package_id) FROM read WHERE NOT ok AND coalesce(trim(package_id), '') <> '');
 
+-- A line without a number is numbered after its package's highest, in file order; of a line given twice,
+-- the first copy is kept.
 CREATE TEMP TABLE lines AS
-SELECT * EXCLUDE (file_row) FROM checked
-QUALIFY row_number() OVER (PARTITION BY package_id, coalesce(line_no, 1) ORDER BY file_row) = 1;
+SELECT * EXCLUDE (file_row) FROM (
+  SELECT * REPLACE (coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY package_id), 0)
+                    + row_number() OVER (PARTITION BY package_id, line_no IS NULL ORDER BY file_row)) AS line_no)
+  FROM checked)
+QUALIFY row_number() OVER (PARTITION BY package_id, line_no ORDER BY file_row) = 1;
 
 CREATE TEMP TABLE totals AS
 SELECT consignee_key, arrival_date, sum(value_cents) AS day_cents, count(DISTINCT package_id) AS day_packages
@@ -261,6 +268,7 @@ def _checked(row: dict[str, object], fx: dict[tuple[dt.date, str], float]) -> tu
         or not _HTS_CODE.fullmatch(digits)
         or rate is None
         or not 0 <= line.declared_value < float("inf")
+        or (line.line_no is not None and line.line_no < 1)
     ):
         return None
     cents = int(Decimal(line.declared_value * rate * 100 + 0.5).to_integral_value(rounding="ROUND_FLOOR"))
@@ -294,13 +302,23 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
         for row, checked in zip(rows, checked_rows, strict=True)
         if checked is None and str(row.get("package_id") or "").strip()
     }
+    # A line without a number is numbered after its package's highest, in file order.
+    highest: dict[str, int] = {}
+    for checked in checked_rows:
+        if checked is not None and checked[0].line_no is not None:
+            package_id = checked[0].package_id
+            highest[package_id] = max(highest.get(package_id, 0), checked[0].line_no)
     for checked in checked_rows:
         if checked is None or checked[0].package_id.strip() in incomplete:
             continue
         line, digits, cents = checked
-        if (line.package_id, line.line_no or 1) in seen:
+        number = line.line_no
+        if number is None:
+            number = highest[line.package_id] = highest.get(line.package_id, 0) + 1
+            line = line.model_copy(update={"line_no": number})
+        if (line.package_id, number) in seen:
             continue
-        seen.add((line.package_id, line.line_no or 1))
+        seen.add((line.package_id, number))
         given = (line.consignee_id or "").strip()
         name = _name_key(line.consignee_name)
         key = f"id:{given}" if given else f"name:{name}|{_zip5(line.consignee_postal_code)}"

@@ -6,10 +6,11 @@ Compares the median wall time of every benchmark of the baseline with the curren
 
 Exit codes:
     0  no benchmark slower than the baseline by more than ``threshold``;
-    1  a regression, or a benchmark of the baseline missing from the current run or failed there (a
-       contender that failed or was deselected must not pass as "no regression"): a benchmark counts only
-       when it recorded ``extra_info["checked"]``, which each benchmark does after its checks pass
-       (pytest-benchmark keeps the timing of a benchmark whose assertion failed after the timed call);
+    1  a regression, a benchmark of the baseline missing from the current run, or a benchmark of the current
+       run that failed, whether or not the baseline has it (a contender that failed or was deselected must
+       not pass as "no regression"): a benchmark counts only when it recorded ``extra_info["checked"]``,
+       which each benchmark does after its checks pass (pytest-benchmark keeps the timing of a benchmark
+       whose assertion failed after the timed call);
     2  the files cannot be compared: missing or not pytest-benchmark JSON, a median that is not a positive
        number, no checked benchmark in common, or runs over manifests of different sizes.
 
@@ -125,21 +126,19 @@ def compare(
     out += [
         f"warning: {name} failed its checks in the baseline: not compared" for name in failed(base_report)
     ]
-    now_failed = set(failed(now_report))
-    missing = sorted(set(base) - set(now))
-    out += [
-        f"failed: {name} (its checks failed in the current run)"
-        if name in now_failed
-        else f"missing: {name} (in the baseline, not in the current run)"
-        for name in missing
-    ]
+    # Every benchmark that failed in the current run, whether or not the baseline has it.
+    now_failed = failed(now_report)
+    out += [f"failed: {name} (its checks failed in the current run)" for name in now_failed]
+    missing = sorted(set(base) - set(now) - set(now_failed))
+    out += [f"missing: {name} (in the baseline, not in the current run)" for name in missing]
     out += [f"new: {name} (not in the baseline)" for name in sorted(set(now) - set(base))]
     found = regressions(base, now, threshold)
     out += [f"regression: {line}" for line in found]
     out.append(
-        f"{len(common)} benchmarks compared, {len(found)} regressions above {threshold:.0%}, {len(missing)} missing"
+        f"{len(common)} benchmarks compared, {len(found)} regressions above {threshold:.0%}, {len(missing)} missing, "
+        f"{len(now_failed)} failed"
     )
-    return (1 if found or missing else 0), out
+    return (1 if found or missing or now_failed else 0), out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,34 @@ def test_the_in_memory_screener_contender_accounts_for_every_row_as_the_batched_
     assert rejected > 0
 
 
+class _TimedCallError(Exception):
+    """Raised by :class:`_Timer` in place of the timed call."""
+
+
+class _Timer:
+    """A pytest-benchmark fixture that records whether DuckDB is loaded when the timed call would start."""
+
+    def __init__(self) -> None:
+        self.duckdb_loaded: list[bool] = []
+
+    def pedantic(self, *_: object, **__: object) -> None:
+        self.duckdb_loaded.append("duckdb" in sys.modules)
+        raise _TimedCallError
+
+
+def test_the_duckdb_contender_is_imported_before_its_timed_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    """``bench.baselines`` imports DuckDB inside the contender: the first timed round paid for the import."""
+    from bench import test_end_to_end
+
+    timer = _Timer()
+    monkeypatch.delitem(sys.modules, "duckdb", raising=False)
+    with pytest.raises(_TimedCallError):
+        test_end_to_end.test_contender(timer, "duckdb", tmp_path / "manifest.parquet", us_pack, tmp_path)  # type: ignore[arg-type]
+    assert timer.duckdb_loaded == [True]
+
+
 def test_regression_check_flags_only_slowdowns_beyond_the_threshold() -> None:
     baseline = medians(report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000)))
     current = medians(report(("floor", 1.1, 1_000), ("engine", 2.6, 1_000)))
@@ -138,6 +167,20 @@ def test_regression_check_fails_a_benchmark_whose_checks_failed_after_its_timing
     status, lines = compare(broken, baseline, threshold=0.15)
     assert status == 0
     assert any("failed its checks in the baseline" in line for line in lines)
+
+
+def test_regression_check_fails_a_failed_benchmark_the_baseline_lacks() -> None:
+    """A benchmark that failed its checks in the current run fails the comparison even when the baseline has no
+    such benchmark (it passed as "0 regressions", exit 0, the failure never named)."""
+    baseline = report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000))
+    current = report(("floor", 1.0, 1_000), ("engine", 2.0, 1_000), ("screener", 3.0, 1_000))
+    del current["benchmarks"][2]["extra_info"]["checked"]
+    status, lines = compare(baseline, current, threshold=0.15)
+    assert status == 1
+    assert [line for line in lines if line.startswith("failed: ")] == [
+        "failed: bench/test_end_to_end.py::test_contender[screener] (its checks failed in the current run)"
+    ]
+    assert lines[-1].endswith("0 missing, 1 failed")
 
 
 def test_regression_check_refuses_a_median_that_is_no_timing(
@@ -266,6 +309,48 @@ def test_baselines_key_consignees_as_the_engine_does(tmp_path: Path) -> None:
         decided = pl.read_parquet(tmp_path / f"{name}.parquet").sort("package_id")
         assert decided["day_cents"].to_list() == [100_000, 100_000, 50_000, 50_000], name
         assert decided["eligible"].to_list() == [False, False, True, True], name
+
+
+def test_baselines_number_lines_and_reject_line_numbers_as_the_engine_does(tmp_path: Path) -> None:
+    """Lines without a number are numbered after their package's highest number, in file order (E: $300 and $600
+    are lines 1 and 2, $900, not eligible; G: 5, 6, 7), and a package with a line numbered below 1 is rejected
+    whole (F). The baselines kept one of E's lines ($300, eligible) and answered for F."""
+    given: list[tuple[str, int | None, float]] = [
+        ("E", None, 300.0), ("E", None, 600.0), ("F", 0, 50.0), ("F", 1, 60.0),
+        ("G", None, 10.0), ("G", 5, 20.0), ("G", None, 30.0), ("H", 2, 40.0), ("H", -1, 40.0),
+    ]  # fmt: skip
+    rows = [
+        {
+            **BASE_LINE,
+            "package_id": package,
+            "line_no": line_no,
+            "consignee_name": f"Person {package}",
+            "declared_value": value,
+            "quantity": 1.0,
+            "arrival_date": dt.date(2025, 5, 1),
+            "consignee_id": None,
+        }
+        for package, line_no, value in given
+    ]
+    manifest = tmp_path / "numbers.parquet"
+    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String(), "line_no": pl.Int64()}).write_parquet(
+        manifest
+    )
+    pack = screening.load_rules(US_PACK)
+    engine = screening.screen(manifest, rules=pack).lines.sort("package_id", "line_no")
+    assert engine.select("package_id", "line_no").rows() == [("E", 1), ("E", 2), ("G", 5), ("G", 6), ("G", 7)]
+    duckdb_baseline(manifest, tmp_path, pack)
+    per_row(manifest, tmp_path, pack)
+    for name in ("duckdb", "per_row"):
+        decided = pl.read_parquet(tmp_path / f"{name}.parquet").sort("package_id", "line_no")
+        assert decided.select("package_id", "line_no", "value_cents").rows() == [
+            ("E", 1, 30_000), ("E", 2, 60_000), ("G", 5, 2_000), ("G", 6, 1_000), ("G", 7, 3_000),
+        ], name  # fmt: skip
+        assert (engine["consignee_day_value_usd"] * 100).cast(pl.Int64).to_list() == decided[
+            "day_cents"
+        ].to_list(), name
+        assert decided["eligible"].to_list() == engine["de_minimis_eligible"].to_list(), name
+        assert decided["eligible"].to_list() == [False, False, True, True, True], name
 
 
 def test_regression_check_refuses_malformed_reports_and_stage_runs_of_another_size(tmp_path: Path) -> None:
