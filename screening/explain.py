@@ -31,6 +31,7 @@ from screening.rulepack.models import Fee
 from screening.rulepack.rates import PARTS, part_components
 from screening.rulepack.tables import read_mfn_table
 from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
+from screening.stages.entry_limits import OPEN_NOTE_END, OPEN_NOTE_START
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
 #: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
@@ -212,7 +213,16 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path | Non
     for reject in rejected_lines:
         reject["part"] = _reject_part(reject, line_part)
     parts = [
-        _part(folder, summary, n, row, part_rows, [line for line in lines if line["part"] == n], queues)
+        _part(
+            folder,
+            summary,
+            n,
+            row,
+            part_rows,
+            [line for line in lines if line["part"] == n],
+            [c for c in components if c["part"] == n],
+            queues,
+        )
         for n, row in enumerate(part_rows, start=1)
     ]
     return {
@@ -285,9 +295,11 @@ def _part(
     package: dict[str, Any],
     parts: list[dict[str, Any]],
     lines: list[dict[str, Any]],
+    components: list[dict[str, Any]],
     queues: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry,
+    """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry
+    (``open``: why its entry type is open, informal or formal, as its fee components say; else None),
     consignee-day and queue rows."""
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
@@ -315,10 +327,21 @@ def _part(
             "rule_id": entry_rule_id,
             "citation": summary.get("decision_rules", {}).get(entry_rule_id) if entry_rule_id else None,
             "details": summary.get("decision_rule_details", {}).get(entry_rule_id) if entry_rule_id else None,
+            "open": _entry_open(components),
         },
         "consignee_day": _consignee_day(folder, summary, package, _occurrence(parts, number), lines),
         "queues": [q for q in queues if q["part"] == number],
     }
+
+
+def _entry_open(components: list[dict[str, Any]]) -> str | None:
+    """Why the entry type is open (informal or formal), as the part's fee components begin their assumption
+    (None when it is not)."""
+    for component in components:
+        note = component.get("assumption") or ""
+        if component["line_no"] is None and note.startswith(OPEN_NOTE_START) and OPEN_NOTE_END in note:
+            return note.removeprefix(OPEN_NOTE_START).split(OPEN_NOTE_END)[0]
+    return None
 
 
 def _occurrence(parts: list[dict[str, Any]], number: int) -> int:

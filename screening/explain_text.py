@@ -112,10 +112,14 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
         rule = f" {gift['rule_id']}" if gift["rule_id"] else ""
         out.append(f"  gift exemption{rule} {'applied' if gift['applied'] else 'not applied'}: {gift['why']}")
     entry_limits = _limits(entry.get("details")) if entry["rule_id"] != d["rule_id"] else []
+    # An entry the Chapter 99 limit leaves open: why, from its fee components (None otherwise).
+    opened = entry.get("open")
     out.append(
-        f"  entry type: {p['entry_type']}"
+        f"  entry type: {'open, informal or formal' if opened else p['entry_type']}"
         + (f"  (rule {'; '.join([entry['rule_id'], *entry_limits])})" if entry["rule_id"] else "")
     )
+    if opened:
+        out.append(f"  entry type open: {opened}")
     if entry["citation"] and entry["rule_id"] != d["rule_id"]:
         out.append(f"  source: {entry['citation']}")
     return [
@@ -123,8 +127,9 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
         f"  value ${p['value_usd']}   consignee-day value ${p['consignee_day_value_usd']}"
         + (" (the running total up to this package)" if d.get("running_total") else ""),
         f"  duty {_usd(p['duty_usd'], 'not computed')} ({p['duty_status']})"
-        f"   fees {_usd(p['fees_usd'], 'unknown')} ({p['fee_status']})"
-        f"   total due {_usd(p['total_due_usd'], 'unknown')}",
+        f"   fees {_usd(p['fees_usd'], 'unknown')} ({p['fee_status']}"
+        + (": the entry type is open)" if opened else ")")
+        + f"   total due {_usd(p['total_due_usd'], 'unknown')}",
     ]
 
 

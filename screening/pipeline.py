@@ -1240,9 +1240,7 @@ def _assess(
     package_duties = _materialise(assess.package_duty_components(settled_lines))
     package_frame = packages.package_rows(settled_lines, package_duties)
     package_frame = _materialise(
-        entry_limits.with_entry_limits(
-            package_frame, lines, measured, assess.LINE_ROW, resolved.measures, resolved.days
-        )
+        entry_limits.with_entry_limits(package_frame, lines, measured, assess.LINE_ROW, resolved.days)
     )
     fee_components = _materialise(assess.fee_components(package_frame, resolved.fees))
     schedule = resolved.fees.select("arrival_date", "mode").unique()

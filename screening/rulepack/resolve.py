@@ -83,6 +83,7 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
     for day in days:
         threshold = _in_force(pack.de_minimis.thresholds, day)
         limit = _in_force(pack.de_minimis.entry_limits, day)
+        headings = limit[0].chapter99_headings if limit else ()
         rows.append(
             {
                 "arrival_date": day,
@@ -91,7 +92,8 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                 "informal_max_cents": cents(limit[0].informal_max_usd) if limit else None,
                 "entry_limit_rule_id": limit[0].id if limit else None,
                 "chapter99_max_cents": cents(limit[0].chapter99_max_usd) if limit else None,
-                "chapter99_headings": list(limit[0].chapter99_headings) if limit else [],
+                "chapter99_headings": list(headings),
+                "chapter99_kinds": chapter99_kinds(pack, headings),
                 "chapter99_suspended": limit[0].chapter99_suspended if limit else False,
                 "entry_limit_confidence": limit[0].confidence if limit else None,
             }
@@ -106,10 +108,18 @@ def _days(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "entry_limit_rule_id": pl.String(),
             "chapter99_max_cents": CENTS,
             "chapter99_headings": pl.List(pl.String()),
+            "chapter99_kinds": pl.List(pl.String()),
             "chapter99_suspended": pl.Boolean(),
             "entry_limit_confidence": pl.String(),
         },
     )
+
+
+def chapter99_kinds(pack: RulePack, headings: Sequence[str]) -> list[str]:
+    """The kinds of duty (``component``) the pack charges under any of the Chapter 99 ``headings`` (``9903``) in
+    any period, whatever the dates screened: a coverage gap of such a kind leaves a Chapter 99 duty open, before
+    the first measure of its kind is in force too (an AD/CVD gap does not)."""
+    return sorted({m.component for m in pack.tariff.measures if m.heading[:4] in headings})
 
 
 def _expand(origins: tuple[str, ...]) -> tuple[str, ...]:

@@ -29,7 +29,7 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
-from screening.stages.entry_limits import ENTRY_NOTE
+from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -1177,7 +1177,12 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
 
 def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     """One component per fee in force for the package's date, entry type and mode (no amount for a fee of
-    kind ``unknown``)."""
+    kind ``unknown``, nor, on a package whose entry is open (:data:`ENTRY_OPEN`: informal or formal), for a fee
+    of informal entries that formal ones do not pay)."""
+    # A fee rule in force for formal entries too on the date and mode is owed on an open entry either way.
+    formal_too = (
+        (pl.col("entry_type") == str(EntryType.FORMAL)).any().over("arrival_date", "mode", "fee_rule_id")
+    )
     joined = packages.select(
         PACKAGE_KEY,
         "package_id",
@@ -1187,7 +1192,13 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         "value_cents",
         "usmca_claimed",
         ENTRY_NOTE,
-    ).join(fees.lazy(), on=["arrival_date", "entry_type", "mode"], how="inner")
+        ENTRY_OPEN,
+    ).join(
+        fees.lazy().with_columns(formal_too.alias("__formal_too")),
+        on=["arrival_date", "entry_type", "mode"],
+        how="inner",
+    )
+    not_known = pl.col(ENTRY_OPEN) & ~pl.col("__formal_too")
     at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))
     ad_valorem = at_rate.clip(pl.col("min_cents"), pl.col("max_cents"))
     # base x rate = amount does not hold at the minimum or maximum: say which applied, and the product.
@@ -1212,18 +1223,24 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         heading=pl.lit(None, dtype=pl.String()),
         base_cents=pl.when(pl.col("kind") == "ad_valorem").then(pl.col("value_cents")),
         rate=pl.col("rate").cast(RATE),
-        amount_cents=pl.when(pl.col("kind") == "flat")
+        amount_cents=pl.when(not_known)
+        .then(None)
+        .when(pl.col("kind") == "flat")
         .then(pl.col("amount_cents"))
         .when(pl.col("kind") == "ad_valorem")
         .then(ad_valorem),  # an unknown fee has no amount
         gap=pl.lit(False),
         undetermined=pl.lit(False),
         assumption=_joined_notes(
-            # Why the entry is formal when a lower limit made it so, then how the amount came out.
+            # Why the entry is formal (or open) when a lower limit made it so, then how the amount came out.
             pl.col(ENTRY_NOTE),
+            pl.when(not_known)
+            .then(pl.lit("a fee of informal entries only: its amount is not known"))
+            .when(pl.col(ENTRY_OPEN))
+            .then(pl.lit("a fee of informal and formal entries alike")),
             pl.when(pl.col("usmca_claimed") & pl.col("usmca_claim_note").is_not_null())
             .then(pl.format("USMCA claim: {}", pl.col("usmca_claim_note")))
-            .when(bound.is_not_null())
+            .when(bound.is_not_null() & ~not_known)
             .then(bound_note),
         ),
     )

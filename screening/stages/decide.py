@@ -28,8 +28,9 @@ _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
 
 
 def attach_day_rules(lines: pl.LazyFrame, days: pl.DataFrame) -> pl.LazyFrame:
-    """Threshold and informal-entry limit in force on each arrival date."""
-    return attach(lines, days.lazy(), "arrival_date")
+    """Threshold and informal-entry limit in force on each arrival date (not the Chapter 99 lists: the entry
+    limits read them from ``days``)."""
+    return attach(lines, days.lazy().drop("chapter99_headings", "chapter99_kinds"), "arrival_date")
 
 
 def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.LazyFrame:

@@ -8,13 +8,12 @@ pack's (``entry_limits``, by date); a date whose limit has none leaves every pac
 
 Per package (columns the fees read, dropped after them): :data:`ENTRY_NOTE` says why the entry is what it is when
 the limit decided it; :data:`ENTRY_OPEN` marks a package whose entry type depends on a Chapter 99 duty left open
-(a code too short for a measure's list, a coverage gap of a Chapter 99 kind of duty): its fees are not settled;
+(a code too short for a measure's list, a coverage gap of a kind of duty the pack charges under a listed heading in
+any period, the day's ``chapter99_kinds``): informal or formal, its fees are not settled;
 :data:`ENTRY_UNCONFIRMED` marks one the limit decided under a rule the pack does not hold settled.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import polars as pl
 
@@ -30,6 +29,9 @@ CHAPTER99_OPEN_CENTS = "__chapter99_open_cents"
 ENTRY_NOTE = "__entry_note"
 #: The entry type depends on a Chapter 99 duty left open: the fees are not settled.
 ENTRY_OPEN = "__entry_open"
+#: How the note of an open entry begins and ends (``screen explain`` reads why the entry is open between them).
+OPEN_NOTE_START = "entry type open: "
+OPEN_NOTE_END = ": informal or formal"
 #: The Chapter 99 limit decided the entry under a rule the pack marks unconfirmed or in conflict.
 ENTRY_UNCONFIRMED = "__entry_unconfirmed"
 #: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
@@ -41,43 +43,31 @@ _HEADING4 = "__heading4"
 
 
 def with_entry_limits(
-    packages: pl.LazyFrame,
-    lines: pl.DataFrame,
-    components: pl.LazyFrame,
-    row: str,
-    measures: pl.DataFrame,
-    days: pl.DataFrame,
+    packages: pl.LazyFrame, lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame
 ) -> pl.LazyFrame:
     """``packages`` with the entry type the Chapter 99 limit of their date gives and the columns of
     :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
-    99 measures' components; ``measures`` and ``days``: the resolved tables); as they are where the run's
-    dates have no such limit."""
+    99 measures' components; ``days``: the resolved days); as they are where the run's dates have no such
+    limit."""
     if days.get_column("chapter99_max_cents").is_null().all():
         return packages.with_columns(
             pl.lit(None, dtype=pl.String()).alias(ENTRY_NOTE),
             pl.lit(False).alias(ENTRY_OPEN),
             pl.lit(False).alias(ENTRY_UNCONFIRMED),
         )
-    value = _chapter99_value(lines, components, row, days, _chapter99_components(measures, days))
+    value = _chapter99_value(lines, components, row, days)
     return _apply_chapter99_limit(packages, value, days)
 
 
-def _chapter99_components(measures: pl.DataFrame, days: pl.DataFrame) -> list[str]:
-    """The kinds of duty (``component``) the pack charges under a listed Chapter 99 heading on any of the run's
-    dates: a coverage gap of such a kind leaves a Chapter 99 duty open (an AD/CVD gap does not)."""
-    listed = days.get_column("chapter99_headings").explode().drop_nulls().unique()
-    charged = measures.filter(pl.col("heading").str.slice(0, 4).is_in(listed.implode()))
-    return sorted(charged.get_column("component").unique().to_list())
-
-
 def _chapter99_value(
-    lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame, open_kinds: Sequence[str]
+    lines: pl.DataFrame, components: pl.LazyFrame, row: str, days: pl.DataFrame
 ) -> pl.LazyFrame:
     """``PACKAGE_KEY, CHAPTER99_CENTS, CHAPTER99_OPEN_CENTS`` per informal package worth more than the lowest
     limit, with either: the value of its lines that ``components`` (the Chapter 99 measures' components, each
     with its line's row ``row`` in ``lines``) charge an amount above zero under a heading the entry limit in
     force on the line's date lists (``days``: the resolved days), and of its other lines with such a component
-    left without an amount, or a coverage gap of a kind in ``open_kinds`` (:func:`_chapter99_components`)."""
+    left without an amount, or a coverage gap of a kind of duty the pack charges under such a heading (the day's
+    ``chapter99_kinds``, of the whole pack: the same whatever other dates are screened)."""
     # Only an informal package worth more than the lowest limit can change: its lines, from the few packages
     # of a day that are, before the components (about two per line) are read.
     lowest = days.get_column("chapter99_max_cents").min()
@@ -105,11 +95,14 @@ def _chapter99_value(
         listed, on=["arrival_date", _HEADING4], how="semi"
     )
     charged = in_listed.filter(pl.col("amount_cents") > 0).select(row).unique()
-    open_gaps = dated.filter(pl.col("gap") & pl.col("component").is_in(list(open_kinds))).join(
-        days.lazy().filter(pl.col("chapter99_max_cents").is_not_null()).select("arrival_date"),
-        on="arrival_date",
-        how="semi",
+    open_kinds = (
+        days.filter(pl.col("chapter99_max_cents").is_not_null())
+        .select("arrival_date", pl.col("chapter99_kinds").alias("component"))
+        .explode("component")
+        .drop_nulls()
+        .lazy()
     )
+    open_gaps = dated.filter(pl.col("gap")).join(open_kinds, on=["arrival_date", "component"], how="semi")
     left_open = pl.concat(
         [in_listed.filter(pl.col("amount_cents").is_null()).select(row), open_gaps.select(row)]
     ).unique()
@@ -183,8 +176,8 @@ def _apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl
         .when(left_open)
         .then(
             pl.format(
-                "entry type open: Chapter 99 articles charged ${} and ${} of articles whose Chapter 99 duty is "
-                "open, against the ${} informal limit for them ({}): the fees of an informal entry, not settled",
+                f"{OPEN_NOTE_START}Chapter 99 articles charged ${{}} and ${{}} of articles whose Chapter 99 duty "
+                f"is open, against the ${{}} informal limit for them ({{}}){OPEN_NOTE_END}",
                 dollar_text(charged),
                 dollar_text(open_value),
                 dollar_text(limit),

@@ -172,6 +172,47 @@ def test_the_arrival_dates_decided_are_those_of_the_packages_screened(
         assert listing["age_days_at_latest_arrival"] == age.days
 
 
+def test_an_entry_a_chapter_99_gap_leaves_open_is_open_whatever_other_days_the_run_holds(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A $1,000 DE steel coil of 2025-03-11 is in the gap of the Section 232 steel duty (a Chapter 99 duty, in
+    force from 2025-03-12): its entry is open, ``fees-unknown``. Screened alone, or in batches of a line, it read
+    ``assessed`` (informal fees of $2.62): the Chapter 99 kinds of duty were those of the measures in force on
+    the run's dates, and none of Section 232 was before 2025-03-12 unless a later day was in the run."""
+    coil = {
+        "package_id": "COIL",
+        "arrival_date": "2025-03-11",
+        "mode": "cargo",
+        "hts_code": "7208.36.00",
+        "description": "hot-rolled steel coil",
+        "declared_value": "1000.00",
+    }
+    shirt = {
+        "package_id": "SHIRT",
+        "arrival_date": "2025-03-12",
+        "mode": "cargo",
+        "consignee_name": "Ben Ode",
+    }
+    frame = manifest(coil, shirt)
+    path = tmp_path / "manifest.parquet"
+    frame.write_parquet(path)
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    screener = screening.Screener(us_pack)
+    runs = {
+        "alone": screening.screen(manifest(coil), rules=us_pack).packages,
+        "with a later day": screening.screen(frame, rules=us_pack).packages,
+        "in parts of a line": _read(tmp_path / "parts" / "packages.parquet"),
+        "in batches of a line": pl.concat([screener.screen(frame.slice(i, 1)).packages for i in range(2)]),
+    }
+    got = {
+        run: packages.filter(pl.col("package_id") == "COIL")
+        .select("entry_type", "fees_usd", "fee_status")
+        .row(0)
+        for run, packages in runs.items()
+    }
+    assert got == dict.fromkeys(runs, ("informal", None, "fees-unknown"))
+
+
 @pytest.mark.parametrize("order", ["package id order", "shuffled"])
 def test_small_validation_morsels_keep_the_input_order_and_the_callers_polars_setting(
     us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: str

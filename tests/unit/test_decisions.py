@@ -392,6 +392,60 @@ def test_an_entry_the_chapter_99_limit_leaves_open_or_decides_under_an_unconfirm
     assert notes["PLAIN"] is None
 
 
+def test_an_open_entry_s_fee_rows_of_informal_entries_only_have_no_amount_and_explain_says_open(
+    screen_lines: Screen, tmp_path: Path
+) -> None:
+    """A $1,000 DE steel coil by express on 2025-03-11 (the Section 232 steel duty in a gap) has its entry
+    open: its fees were unknown, yet its ``mpf_informal`` row charged $2.62, counted in ``money.by_component``
+    as a known amount, and ``screen explain`` printed ``entry type: informal``. The MPF of an informal entry,
+    which a formal one does not pay, now has no amount (an unknown amount in the summary); the express
+    consignment fee, which the pack charges on informal and formal entries alike, keeps its $1.31."""
+    result = screen_lines(
+        {
+            "package_id": "COIL",
+            "arrival_date": "2025-03-11",
+            "hts_code": "7208.36.00",
+            "description": "hot-rolled steel coil",
+            "declared_value": "1000.00",
+        }
+    )
+    assert result.packages.select("entry_type", "fees_usd", "total_due_usd", "fee_status").row(0) == (
+        "informal",
+        None,
+        None,
+        "fees-unknown",
+    )
+    fees = result.components.filter(pl.col("line_no").is_null())
+    assert dict(fees.select("component", "amount_usd").iter_rows()) == {
+        "express_consignment": Decimal("1.31"),
+        "mpf_informal": None,
+    }
+    open_note = (
+        "entry type open: Chapter 99 articles charged $0.00 and $1000.00 of articles whose Chapter 99 duty is "
+        "open, against the $250.00 informal limit for them (informal-limit-2500, unconfirmed): informal or formal"
+    )
+    assert dict(fees.select("component", "assumption").iter_rows()) == {
+        "express_consignment": f"{open_note}; a fee of informal and formal entries alike",
+        "mpf_informal": f"{open_note}; a fee of informal entries only: its amount is not known",
+    }
+    money = {row["component"]: row for row in result.summary["money"]["by_component"]}
+    assert (money["mpf_informal"]["rows"], money["mpf_informal"]["unknown_amounts"]) == (0, 1)
+    assert (money["express_consignment"]["rows"], money["express_consignment"]["amount_usd"]) == (1, "1.31")
+    assert result.summary["money"]["packages_with_unknown_fees"] == 1
+    result.write(tmp_path / "out")
+    explained = explain_package(tmp_path / "out", "COIL")
+    assert explained["entry"]["open"] == open_note.removeprefix("entry type open: ").removesuffix(
+        ": informal or formal"
+    )
+    text = render_text(explained)
+    assert "  entry type: open, informal or formal  (rule informal-limit-2500;" in text
+    assert (
+        "  entry type open: Chapter 99 articles charged $0.00 and $1000.00 of articles whose Chapter 99 duty is"
+        " open, against the $250.00 informal limit for them (informal-limit-2500, unconfirmed)"
+    ) in text.splitlines()
+    assert "fees unknown (fees-unknown: the entry type is open)" in text
+
+
 def test_a_package_takes_its_most_severe_line_reason(screen_lines: Screen) -> None:
     result = screen_lines(
         {"line_no": "1", "declared_value": "10"},
