@@ -4,7 +4,7 @@ Bad *rows* never raise: they become rows of the ``rejects`` output with a
 :class:`RejectCode`. Exceptions are for broken contracts: a file that is not a
 manifest (:class:`InputSchemaError`, exit code 3), a rule pack that does not
 validate (:class:`RulePackError`, exit code 4), a wrong call (:class:`UsageError`,
-exit code 2).
+exit code 2), an amount beyond what the outputs hold (:class:`MoneyLimitError`, exit code 70).
 """
 
 from __future__ import annotations
@@ -126,6 +126,13 @@ class InputSchemaError(ScreeningError):
         self.source = source
         self.missing = missing
         super().__init__(f"{source}: {message}")
+
+
+class MoneyLimitError(ScreeningError):
+    """A money amount (a package's or consignee-day's value, duty or total) is beyond what the outputs'
+    ``Decimal(18, 2)`` holds, $10^16: a known limit, as in ``screen run`` (exit code 70)."""
+
+    exit_code = 70
 
 
 class RulePackError(ScreeningError):

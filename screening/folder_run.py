@@ -21,6 +21,7 @@ import polars as pl
 
 from screening.day_parts import DayParts, day_totals, part_bounds, split_day
 from screening.errors import UsageError
+from screening.exprs.money import money_fits
 from screening.io.appending import AppendingFiles
 from screening.io.sorting import write_sorted
 from screening.io.writers import (
@@ -88,7 +89,7 @@ def screen_to_folder(
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
 
     Raises:
-        InputSchemaError, RulePackError: as :func:`screening.screen` raises them.
+        InputSchemaError, RulePackError, MoneyLimitError: as :func:`screening.screen` raises them.
         UsageError: as :func:`screening.screen` raises it; or ``fmt`` is unknown, ``part_lines`` is not a
             whole number of at least 1, another run is writing ``out``
             (:func:`~screening.io.writers.output_lock`), or it cannot be replaced or written.
@@ -104,7 +105,8 @@ def screen_to_folder(
         staging = staging_dir(target, read)
         try:
             with refused_when_full(target, "the output folder"):
-                summary = _screen_in_parts(inputs, staging, fmt, part_lines)
+                with money_fits():
+                    summary = _screen_in_parts(inputs, staging, fmt, part_lines)
                 write_json(summary, staging / "summary.json")
                 publish(staging, target)
         except BaseException:

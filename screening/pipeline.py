@@ -25,10 +25,10 @@ from typing import Any, Final, Literal, TypedDict, Unpack
 import polars as pl
 
 from screening.errors import InputSchemaError, UsageError
-from screening.exprs.money import cents_to_money
+from screening.exprs.money import cents_to_money, money_fits
 from screening.io.digests import history_digest
 from screening.io.history import history_sources, read_history
-from screening.io.mapping import ColumnMapping
+from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
 from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary, summed_components
@@ -154,7 +154,10 @@ def screen(
         UsageError: an option is not valid: a blank or empty seed, an unknown ``postal_method``, an empty
             ``pseudonymise_key``, a mapping file that is missing or not a valid mapping, or a ``history`` that
             is not a path or a list of paths; or a history source whose keys are pseudonyms, in a run without
-            a key.
+            a key; or ``rules`` that is neither a path nor a :class:`RulePack`, or ``mapping`` neither a path nor
+            a :class:`ColumnMapping`.
+        MoneyLimitError: (exit code 70) a money amount is beyond what the outputs' ``Decimal(18, 2)`` holds,
+            $10^16 (about ten thousand lines at the $10^12 value limit).
         ScreeningError: (exit code 70) an input row is in neither or both of ``lines`` and ``rejects``.
     """
     inputs = run_inputs(
@@ -167,7 +170,8 @@ def screen(
         history=history,
         on_stage=on_stage,
     )
-    return screen_inputs(inputs)
+    with money_fits():
+        return screen_inputs(inputs)
 
 
 def screen_inputs(inputs: RunInputs) -> Result:
@@ -237,9 +241,9 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     seed = checked_seed(options.get("seed"))
     report("loading rules")
     pack = rules if isinstance(rules, RulePack) else load_rules(rules)
-    column_mapping = ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping
+    mapped = column_mapping(mapping)
     specs = list(source) if isinstance(source, list | tuple) else [source]
-    sources = open_sources(specs, column_mapping, time_zone=pack.meta.time_zone)
+    sources = open_sources(specs, mapped, time_zone=pack.meta.time_zone)
     check_postal_method(postal_method)
     key = key_bytes(pseudonymise_key)
     history_frame = read_history(history, keyed=key is not None) if history else None
@@ -248,7 +252,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
         "pseudonymised": str(pseudonymise_key is not None).lower(),
         "history_sources": str(len(history)),
         "history": history_digest(history) or "none",
-        "mapping": column_mapping.digest() if column_mapping is not None else "none",
+        "mapping": mapped.digest() if mapped is not None else "none",
     }
     return RunInputs(
         pack=pack,

@@ -121,7 +121,11 @@ class Result:
             raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
         # The files the run read (those with a digest): a run never replaces one of its inputs.
-        read = [Path(entry["source"]) for entry in self.summary.get("inputs", ()) if "sha256" in entry]
+        read = [
+            Path(entry.get("path", entry["source"]))
+            for entry in self.summary.get("inputs", ())
+            if "sha256" in entry
+        ]
         with output_lock(target, read):
             staging = staging_dir(target, read)
             try:
@@ -417,8 +421,10 @@ def build_summary(
     for source in sources:
         entry: dict[str, Any] = {"source": source.label, "rows": rows_by_source.get(source.label, 0)}
         if source.path is not None:
-            entry["bytes"] = source.path.stat().st_size
-            entry["sha256"] = file_digest(source.path)
+            entry["bytes"] = source.path.stat().st_size if source.size is None else source.size
+            entry["sha256"] = source.digest or file_digest(source.path)
+            if str(source.path) != source.label:
+                entry["path"] = str(source.path)  # a Screener's file batch named otherwise
         inputs.append(entry)
     facts = _PackageFacts.of(packages)
     return {

@@ -26,10 +26,11 @@ import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
+from screening.exprs.money import money_fits
 from screening.io.digests import file_digest, history_digest
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.history import history_sources, read_history
-from screening.io.mapping import ColumnMapping
+from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes
 from screening.io.sorting import write_sorted
 from screening.io.sources import (
@@ -111,7 +112,8 @@ class Screener:
     Raises:
         RulePackError: the rule pack does not validate.
         InputSchemaError: a ``history`` source cannot be read or lacks required columns.
-        UsageError: an option is not valid, as :func:`screening.screen` says.
+        UsageError: an option is not valid, as :func:`screening.screen` says, or ``label`` is not a non-empty
+            text.
     """
 
     def __init__(
@@ -126,14 +128,14 @@ class Screener:
         pseudonymise_key: str | bytes | None = None,
     ) -> None:
         check_postal_method(postal_method)
+        if not isinstance(label, str) or not label.strip():
+            raise UsageError(f"label must be a non-empty text naming the batches, not {label!r}")
         # Held while a call reads the running state and replaces it: two batches screened at once from one
         # state would each leave a state without the other's packages.
         self._lock = threading.RLock()
         self._key = key_bytes(pseudonymise_key)
         self.pack = rules if isinstance(rules, RulePack) else load_rules(rules)
-        self.mapping = (ColumnMapping.from_toml(mapping) if isinstance(mapping, str | Path) else mapping) or (
-            ColumnMapping()
-        )
+        self.mapping = column_mapping(mapping) or ColumnMapping()
         self.postal_method: PostalMethod = postal_method
         self.seed = seed
         self.label = label
@@ -173,7 +175,10 @@ class Screener:
                 from) gave it (a date beside an integer: see :mod:`screening.io.extra_columns`); the batch is
                 then not screened, and the screener goes on as before it.
             UsageError: ``source`` is not a non-empty text, or ``first_row`` not a whole number of 1 or more, or
-                the file was screened into the state already (the screener goes on as before it).
+                the file was screened into the state already, or changed while it was read (the screener goes on
+                as before it).
+            MoneyLimitError: a money amount is beyond what the outputs hold, $10^16 (the screener goes on as
+                before it).
         """
         started = time.perf_counter()
         if source is not None and (not isinstance(source, str) or not source.strip()):
@@ -183,11 +188,10 @@ class Screener:
         if isinstance(batch, str | Path):
             label = source or str(batch)
             file = _one_file(Path(batch))
-            data = _read_one_file(Path(batch), file, self.mapping)
-            digest = _file_digest(Path(batch), file)
+            data, digest = _read_whole_file(Path(batch), file, self.mapping)
             first_row = 1 if first_row is None else first_row  # rows of the file
             return self._screen_rows(
-                data, label, first_row, from_csv=is_csv(file), started=started, file=(Path(batch), digest)
+                data, label, first_row, from_csv=is_csv(file), started=started, file=(file, digest)
             )
         label = source or self.label
         data = from_memory(batch, time_zone=self.pack.meta.time_zone, label=label).collect(engine="in-memory")
@@ -205,7 +209,8 @@ class Screener:
     ) -> Result:
         """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
         another thread is screening. ``file``: the path and digest of the file that is the whole batch, refused
-        when screened into the state already, else recorded in it."""
+        when screened into the state already, else recorded in it (and listed in the summary as ``screen``
+        lists a file, so that the result is not written over it)."""
         with self._lock:
             if file is not None:
                 refuse_screened(*file, self.files_screened, "this screener's state", _API_AGAIN)
@@ -228,14 +233,17 @@ class Screener:
                 state=self.state,
                 cache=self._resolved,
             )
-            result = collect_result(
-                plan,
-                self.pack,
-                [source_],
-                options={**self._options(), **self.resumed_from},
-                key=self._key,
-                started=started,
-            )
+            # The plan reads the rows in memory; the summary lists the file they were read from.
+            listed = source_ if file is None else Source(label, file[0], source_.frame, digest=file[1])
+            with money_fits():
+                result = collect_result(
+                    plan,
+                    self.pack,
+                    [listed],
+                    options={**self._options(), **self.resumed_from},
+                    key=self._key,
+                    started=started,
+                )
             assert plan.next_state is not None, "an incremental plan carries its next state"
             self.state = plan.next_state
             if file is not None and data.height:
@@ -250,7 +258,8 @@ class Screener:
             yield self.screen(batch)
 
     def totals(self) -> pl.DataFrame:
-        """The consignee-day totals seen so far (``value`` and ``gift`` in cents, packages, lines), in key order."""
+        """The consignee-day totals seen so far (``consignee_day_value_cents`` and ``consignee_day_gift_cents``,
+        packages, lines), in key order."""
         with self._lock:
             state = self.state
         return state.consignee_days.table().sort("consignee_key", "arrival_date")
@@ -277,7 +286,12 @@ class Screener:
             self.state = self.state.forget_before(day)
 
     def save_state(self, path: str | Path) -> Path:
-        """Write the running state to ``path`` (atomically), to resume with :meth:`restore`."""
+        """Write the running state to ``path`` (atomically), to resume with :meth:`restore`.
+
+        Raises:
+            UsageError: the state cannot be written at ``path``: its folder does not exist or takes no new file,
+                ``path`` is a folder, or the disk is full.
+        """
         with self._lock:
             meta = {
                 "format": STATE_FORMAT,
@@ -615,6 +629,32 @@ def _read_one_file(path: Path, file: Path, mapping: ColumnMapping) -> pl.DataFra
         raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
 
 
+def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl.DataFrame, str]:
+    """The rows of ``file`` (:func:`_one_file` of ``path``) as read, and the SHA-256 of the bytes read.
+
+    Raises:
+        InputSchemaError: it cannot be read.
+        UsageError: it changed while it was read (a producer still writing it): its digest would not be that
+            of the rows screened.
+    """
+    before = _file_digest(path, file)
+    data = _read_one_file(path, file, mapping)
+    refuse_changed(file, before, _file_digest(path, file))
+    return data, before
+
+
+def refuse_changed(path: Path, before: str, after: str) -> None:
+    """Raise :class:`UsageError` unless the file ``path`` had the SHA-256 ``after`` once read that it had
+    (``before``) when its reading began: the state records a file by its digest, so the digest must be that of
+    the rows screened (a later, longer file recorded would be refused as screened, its new rows never screened;
+    an earlier, shorter one would let the complete file be screened again, its first rows as copies)."""
+    if before != after:
+        raise UsageError(
+            f"{path}: the file changed while it was read (a producer still writing it?): nothing of it was "
+            "screened or recorded; screen it again once it is complete"
+        )
+
+
 def _file_digest(path: Path, file: Path) -> str:
     """The SHA-256 of ``file`` (named ``path``), as the state records it; one that cannot be read is an
     :class:`InputSchemaError`."""
@@ -715,7 +755,8 @@ def combine(
 ) -> Result:
     """One :class:`Result` from consecutive batch results of ``screener``.
 
-    ``sources`` (files, for their hashes in the summary) default to the labels the batches named.
+    ``sources`` (files, for their hashes in the summary) default to those the batches' summaries list: a file
+    batch's file (its bytes and digest as screened), else the label the batch named.
     """
 
     def stacked(name: str) -> pl.DataFrame:
@@ -726,11 +767,19 @@ def combine(
     components = stacked("components")
     queues = stacked("queues").sort(QUEUE_ORDER, nulls_last=True, maintain_order=True)
     rows: dict[str, int] = {}
+    files: dict[str, Source] = {}
     for part in parts:
         for entry in part.summary["inputs"]:
-            rows[entry["source"]] = rows.get(entry["source"], 0) + int(entry["rows"])
+            label = entry["source"]
+            rows[label] = rows.get(label, 0) + int(entry["rows"])
+            if "sha256" in entry and label not in files:
+                path = Path(entry.get("path", label))
+                files[label] = Source(
+                    label, path, pl.LazyFrame(), digest=entry["sha256"], size=entry["bytes"]
+                )
     known = {s.label for s in sources}
-    named = [*sources, *[Source(label, None, pl.LazyFrame()) for label in rows if label not in known]]
+    listed = [files.get(label, Source(label, None, pl.LazyFrame())) for label in rows if label not in known]
+    named = [*sources, *listed]
     dates = [d for p in parts for d in p.summary["dates_resolved"]]
     summary = _run_summary(
         screener,
@@ -780,7 +829,8 @@ def screen_files_in_batches(
         UsageError: ``batch_size`` is not a whole number of 1 or more (a size above a file's rows reads it
             whole), nor ``state_keep_days`` (one that reaches before the calendar's first day forgets nothing),
             or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or another run
-            holds it.
+            holds it, or (with a state) a file changed while it was read.
+        MoneyLimitError: a money amount is beyond what the outputs hold, $10^16.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise UsageError(f"batch_size must be a whole number of rows, 1 or more, not {batch_size!r}")
@@ -838,10 +888,12 @@ def _screen_files(
         StreamingOutput(out, OUTPUTS, paths) as output,
     ):
         for path in paths:
-            sources.append(Source(str(path), path, pl.LazyFrame()))
+            sources.append(Source(str(path), path, pl.LazyFrame(), digest=digests.get(path)))
             row = 1
             header = _package_header(path, screener.mapping)
-            for read in whole_packages(_file_batches(path, batch_size, screener.mapping), header):
+            for read in whole_packages(
+                _unchanged_batches(path, batch_size, screener.mapping, digests.get(path)), header
+            ):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
                 part = screener._screen_rows(
@@ -884,9 +936,7 @@ def _screen_files(
         # after publishing leaves the outputs of a job that a rerun repeats exactly.)
         output.publish(summary)
         if state_path is not None:
-            _save_state(
-                screener, state_path, dict(zip(paths, digests, strict=True)), rows, dates, state_keep_days
-            )
+            _save_state(screener, state_path, digests, rows, dates, state_keep_days)
     return summary, time.perf_counter() - started
 
 
@@ -918,16 +968,26 @@ def _save_state(
     screener.save_state(path)
 
 
+def _unchanged_batches(
+    path: Path, batch_size: int, mapping: ColumnMapping, digest: str | None
+) -> Iterator[pl.DataFrame]:
+    """The :func:`_file_batches` of ``path``; once they are read, :func:`refuse_changed` unless the file still has
+    the ``digest`` taken before they were (the one the state records; None: no state, nothing checked)."""
+    yield from _file_batches(path, batch_size, mapping)
+    if digest is not None:
+        refuse_changed(path, digest, _file_digest(path, path))
+
+
 def _refuse_files_screened(
     paths: Sequence[Path], screened: Sequence[str], state_path: Path | None
-) -> list[str]:
-    """The files' digests (none without a state); raise :class:`UsageError` before any output if a file's bytes
-    were screened into the state already (:func:`refuse_screened`)."""
+) -> dict[Path, str]:
+    """The files' digests, by file (none without a state); raise :class:`UsageError` before any output if a file's
+    bytes were screened into the state already (:func:`refuse_screened`)."""
     if state_path is None:
-        return []
-    digests = [file_digest(path) for path in paths]
+        return {}
+    digests = {path: file_digest(path) for path in paths}
     seen = set(screened)
-    for path, digest in zip(paths, digests, strict=True):
+    for path, digest in digests.items():
         refuse_screened(path, digest, seen, f"the state {state_path}", _RUN_AGAIN)
     return digests
 

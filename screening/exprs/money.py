@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Final
 
 import polars as pl
 
+from screening.errors import MoneyLimitError
 from screening.schema import MONEY
 
 _HALF = pl.lit(Decimal("0.5"), dtype=pl.Decimal(4, 1))
@@ -51,6 +55,27 @@ def cents_to_money(cents: pl.Expr) -> pl.Expr:
     """Integer cents → exact decimal dollars (``Decimal(18, 2)``)."""
     # A product by 0.01 is exact and about three times faster than a decimal division by 100.
     return (cents.cast(pl.Decimal(18, 0)) * _CENT).cast(MONEY)
+
+
+#: polars' error for an amount that its cast to the outputs' decimal type (:func:`cents_to_money`) cannot hold.
+_BEYOND_MONEY = re.compile(r"to `decimal\[18,\s*\d+\]` failed in column '([^']*)'")
+
+
+@contextmanager
+def money_fits() -> Iterator[None]:
+    """Raise :class:`MoneyLimitError`, naming the column and the limit, where the outputs' ``Decimal(18, 2)``
+    cannot hold an amount (polars' ``InvalidOperationError`` of that cast); any other error passes as it is."""
+    try:
+        yield
+    except pl.exceptions.InvalidOperationError as exc:
+        beyond = _BEYOND_MONEY.search(str(exc))
+        if beyond is None:
+            raise
+        raise MoneyLimitError(
+            f"{beyond.group(1)}: a money amount beyond $10^16, the most the outputs' Decimal(18, 2) holds (a "
+            "package's or consignee-day's value, duty or total: about ten thousand lines at the $10^12 value "
+            "limit); a known limit: nothing is written or recorded"
+        ) from exc
 
 
 def dollar_text(cents: pl.Expr) -> pl.Expr:

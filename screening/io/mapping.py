@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -151,3 +152,22 @@ def _default_text(name: str, value: str | int | float | bool) -> str:
     if isinstance(value, int) and name in ZERO_PADDED and 0 <= value < 10 ** ZERO_PADDED[name]:
         return str(value).zfill(ZERO_PADDED[name])
     return str(value)
+
+
+def column_mapping(mapping: object) -> ColumnMapping | None:
+    """The mapping an API call's ``mapping`` gives: a :class:`ColumnMapping` as it is, the TOML file a path names
+    read, None as none.
+
+    Raises:
+        UsageError: it is none of these (a dict of headers: give ``ColumnMapping(columns=...)``), or the file
+            is not a valid mapping (:meth:`ColumnMapping.from_toml`).
+    """
+    if mapping is None or isinstance(mapping, ColumnMapping):
+        return mapping
+    if isinstance(mapping, str | os.PathLike) and isinstance(os.fspath(mapping), str):
+        return ColumnMapping.from_toml(os.fspath(mapping))
+    hint = " (give ColumnMapping(columns={...}))" if isinstance(mapping, dict) else ""
+    raise UsageError(
+        f"mapping must be a column-mapping TOML file (a path) or a ColumnMapping, not a "
+        f"{type(mapping).__name__}{hint}"
+    )

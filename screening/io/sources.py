@@ -67,11 +67,14 @@ SUFFIXES = {
 
 @dataclass(frozen=True)
 class Source:
-    """One input: its label, the file path (None in memory), and its lazy frame."""
+    """One input: its label, the file path (None in memory), and its lazy frame; a file's ``digest`` (its
+    ``sha256:``) and ``size`` in bytes where taken as it was read (else the summary takes them)."""
 
     label: str
     path: Path | None
     frame: pl.LazyFrame
+    digest: str | None = None
+    size: int | None = None
 
 
 def expand_paths(specs: Sequence[str | Path]) -> list[Path]:
@@ -962,7 +965,7 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
         advice = (
             ""
             if from_csv and other_separator(names)
-            else " Map your headers with --mapping (see README, 'Column mapping')."
+            else " Map your headers with --mapping (mapping= in Python; see README, 'Column mapping')."
         )
         raise InputSchemaError(
             source.label,

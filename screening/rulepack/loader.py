@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from screening.errors import RulePackError
+from screening.errors import RulePackError, UsageError
 from screening.path_names import non_utf8_name
 from screening.rulepack.conditions import ConditionError, compile_condition
 from screening.rulepack.models import (
@@ -140,6 +140,7 @@ def load_rules(path: str | Path) -> RulePack:
             file is missing or malformed, a key is unknown, a value does not validate, ids repeat, periods
             of one key overlap, a measure's or gap's HTS list matches no tariff line (:func:`dead_lists`), or
             a citation names a source tag that ``sources.toml`` does not list.
+        UsageError: ``path`` is not a path (text or a path object: None, a number, bytes).
     """
     return _load_rules(path, refuse_dead_lists=True)
 
@@ -153,6 +154,8 @@ def load_rules_to_import_hts(path: str | Path) -> RulePack:
 
 def _load_rules(path: str | Path, *, refuse_dead_lists: bool) -> RulePack:
     """:func:`load_rules`; ``refuse_dead_lists=False`` leaves out the dead-list check (:func:`dead_lists`)."""
+    if not isinstance(path, str | os.PathLike) or not isinstance(os.fspath(path), str):
+        raise UsageError(f"rules must be a rule pack folder (a path) or a loaded RulePack, not {path!r}")
     root = pack_folder(path)
     if (shown := non_utf8_name(root)) is not None:
         raise RulePackError(

@@ -347,6 +347,10 @@ def test_column_names_of_parquet_arrow_ndjson_and_frames_are_listed(tmp_path: Pa
         assert "missing required columns ['declared_value']; it has ['arrival_date'" in message, message
         assert "'declard_value'" in message
         assert "looks like data" not in message
+        # The advice names the option of either way in (it named the command line's only).
+        assert message.endswith(
+            "Map your headers with --mapping (mapping= in Python; see README, 'Column mapping')."
+        )
     with pytest.raises(screening.ScreeningError) as mapped:
         screening.screen(tmp_path / "m.parquet", rules=US_PACK, mapping=mapping)
     assert "(its headers: ['package_id', 'line_no'" in str(mapped.value)

@@ -1818,3 +1818,97 @@ def test_a_file_screened_again_through_the_api_is_refused_as_screen_run_refuses_
     screener.screen(tmp_path / "empty.parquet")
     screener.screen(tmp_path / "empty.parquet")
     assert screener.files_screened == [file_digest(hour)]
+
+
+@pytest.mark.parametrize("api", ["Screener.screen", "screen_batches"])
+def test_a_file_batch_s_result_refuses_an_output_folder_that_holds_the_file(
+    us_pack: screening.RulePack, tmp_path: Path, api: str
+) -> None:
+    """A manifest named ``lines.csv`` in a folder of an earlier output set: ``screen(path).write(folder)`` refused,
+    but ``Screener(pack).screen(path).write(folder)`` and ``screen_batches([path]).write(folder)`` replaced the
+    folder, manifest and all (their summaries listed the file without its bytes and SHA-256, and a result
+    protects the inputs it has a digest of). They list it as ``screen`` does and refuse, the file kept."""
+    folder = tmp_path / "day"
+    folder.mkdir()
+    lines = folder / "lines.csv"
+    pl.read_csv(SAMPLE_CSV, infer_schema=False).head(20).write_csv(lines)
+    (folder / "summary.json").write_text("{}", encoding="utf-8")
+    result = (
+        screening.Screener(us_pack).screen(lines)
+        if api == "Screener.screen"
+        else screening.screen_batches([lines], rules=us_pack)
+    )
+    listed = {"source": str(lines), "rows": 20, "bytes": lines.stat().st_size, "sha256": file_digest(lines)}
+    assert result.summary["inputs"] == [listed]
+    with pytest.raises(screening.UsageError, match="the output folder holds the input"):
+        result.write(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["lines.csv", "summary.json"]
+    # A batch named otherwise lists the file's path beside its name; stacked with an in-memory batch, the file
+    # stays listed (the frame is no file).
+    frame = pl.read_csv(SAMPLE_CSV, infer_schema=False).slice(20, 10)
+    named = screening.screen_batches([lines, frame], rules=us_pack, label="hour-09")
+    assert named.summary["inputs"] == [listed, {"source": "hour-09", "rows": 10}]
+    screener = screening.Screener(us_pack)
+    labelled = screener.screen(lines, source="hour-09")
+    assert labelled.summary["inputs"] == [{**listed, "source": "hour-09", "path": str(lines)}]
+    with pytest.raises(screening.UsageError, match="the output folder holds the input"):
+        labelled.write(folder)
+    assert lines.is_file()
+
+
+def test_a_file_that_changes_while_the_screener_reads_it_is_refused_not_recorded(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Screener.screen(path)`` took the file's digest after reading it: a producer finishing the hour's file in
+    between left the state recording the complete file's bytes, one row screened of three, and the complete file
+    given again was refused as already screened (two rows never screened). A file that changes while it is read
+    is refused now, the state as it was; given again once complete, every row is screened."""
+    hour = tmp_path / "hour09.csv"
+    frame = pl.read_csv(SAMPLE_CSV, infer_schema=False).head(3)
+    frame.head(1).write_csv(hour)
+    read = screener_module._read_one_file
+
+    def read_then_finished(path: Path, file: Path, mapping: ColumnMapping) -> pl.DataFrame:
+        data = read(path, file, mapping)
+        frame.write_csv(hour)  # the producer finishes writing the hour's file right after the read
+        return data
+
+    monkeypatch.setattr(screener_module, "_read_one_file", read_then_finished)
+    screener = screening.Screener(us_pack)
+    with pytest.raises(screening.UsageError, match="changed while it was read") as refused:
+        screener.screen(hour)
+    assert str(refused.value).startswith(f"{hour}: ")
+    assert (screener.files_screened, screener.state.rows_seen, screener.state.batches) == ([], 0, 0)
+    monkeypatch.undo()
+    complete = screener.screen(hour)
+    assert complete.summary["counts"]["input_rows"] == 3
+    assert screener.files_screened == [file_digest(hour)]
+
+
+def test_cli_state_refuses_a_file_that_changes_while_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``screen run --state`` took a file's digest before reading it: rows a producer added while the run read the
+    file were screened but the state recorded the shorter file, so the complete file was taken again (its
+    first rows copies). The run is refused now (exit 2), nothing published and the state not saved."""
+    hour = tmp_path / "h09.csv"
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(200).write_csv(hour)
+    state = tmp_path / "day.state"
+    batches = screener_module._file_batches
+
+    def producer_goes_on(path: Path, batch_size: int, mapping: ColumnMapping) -> Any:
+        yield from batches(path, batch_size, mapping)
+        sample.head(300).write_csv(hour)  # more rows, written after the run read the file
+
+    monkeypatch.setattr(screener_module, "_file_batches", producer_goes_on)
+    with pytest.raises(screening.UsageError, match="changed while it was read"):
+        screen_files_in_batches([hour], out=tmp_path / "out", batch_size=100, rules=US_PACK, state_path=state)
+    assert not state.exists()
+    assert not (tmp_path / "out").exists()
+    monkeypatch.undo()
+    summary, _ = screen_files_in_batches(
+        [hour], out=tmp_path / "out", batch_size=100, rules=US_PACK, state_path=state
+    )
+    assert summary["counts"]["input_rows"] == 300
+    assert summary["inputs"][0]["sha256"] == file_digest(hour)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -124,3 +125,74 @@ def test_a_blank_seed_is_refused_as_an_empty_one_is(
         screening.Screener(us_pack, seed=seed)
     with pytest.raises(UsageError, match="a private seed must be a non-empty text"):
         screening.PrivateSeed(seed)
+
+
+@pytest.mark.parametrize("label", [None, 5, "", "  "], ids=repr)
+def test_a_screener_s_label_is_checked_as_a_batch_s_source_is(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], label: object
+) -> None:
+    """``Screener(pack, label=None)`` (or 5) was taken and its first batch failed with ``AssertionError: rejects
+    columns drifted``; ``label=""`` named rejects by an empty text, where ``source=""`` is refused."""
+    with pytest.raises(UsageError, match="label must be a non-empty text"):
+        screening.Screener(us_pack, label=label)  # type: ignore[arg-type]
+    rejected = screening.Screener(us_pack, label="hour-09").screen(manifest({"hts_code": "12"}))
+    assert rejected.rejects["source"].to_list() == ["hour-09"]
+
+
+def test_a_mapping_or_rules_of_another_type_is_a_usage_error(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """``mapping={"declared_value": "amount"}`` failed with ``AttributeError: 'dict' object has no attribute
+    'apply'`` (in ``screen`` and ``Screener``), and ``rules=None`` with a bare TypeError: each is a UsageError
+    now, and every documented form still works."""
+    lines = manifest({}).rename({"declared_value": "amount"})
+    mapping: Any = {"declared_value": "amount"}
+    for call in (
+        lambda: screening.screen(lines, rules=us_pack, mapping=mapping),
+        lambda: screening.Screener(us_pack, mapping=mapping),
+        lambda: screening.screen_to_folder(lines, tmp_path / "out", rules=us_pack, mapping=mapping),
+    ):
+        with pytest.raises(UsageError, match=r"mapping must be a column-mapping TOML file .* not a dict"):
+            call()
+    for rules in (None, 5, b"rules/us"):
+        with pytest.raises(UsageError, match="rules must be a rule pack folder"):
+            screening.Screener(rules)  # type: ignore[arg-type]
+        with pytest.raises(UsageError, match="rules must be a rule pack folder"):
+            screening.screen(lines, rules=rules)  # type: ignore[arg-type]
+    (tmp_path / "map.toml").write_text('[columns]\ndeclared_value = "amount"\n', encoding="utf-8")
+
+    class PackPath:
+        def __fspath__(self) -> str:
+            return str(us_pack.root)
+
+    expected = screening.screen(manifest({}), rules=us_pack).packages
+    for given in (
+        screening.ColumnMapping(columns=mapping),
+        tmp_path / "map.toml",
+        str(tmp_path / "map.toml"),
+    ):
+        assert screening.screen(lines, rules=us_pack, mapping=given).packages.equals(expected)
+        assert screening.Screener(PackPath(), mapping=given).screen(lines).packages.equals(expected)  # type: ignore[arg-type]
+
+
+def test_a_money_total_past_what_the_outputs_hold_is_a_screening_error_naming_the_limit(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """A consignee-day past $10^16 (ten thousand lines near the $10^12 value limit) raised polars' own
+    ``InvalidOperationError`` from ``screen``, ``Screener.screen`` and ``screen_to_folder``. It is a
+    ScreeningError with the command line's exit code 70 (README: a known limit), naming the limit; a screener
+    goes on as before the batch."""
+    lines = manifest({"declared_value": "999999999999"}).select(pl.all().repeat_by(10_002).explode())
+    lines = lines.with_columns(pl.format("P{}", pl.int_range(pl.len())).alias("package_id"))
+    screener = screening.Screener(us_pack)
+    for call in (
+        lambda: screening.screen(lines, rules=us_pack),
+        lambda: screener.screen(lines),
+        lambda: screening.screen_to_folder(lines, tmp_path / "out", rules=us_pack, part_lines=5_000),
+    ):
+        with pytest.raises(screening.MoneyLimitError, match=r"beyond \$10\^16") as refused:
+            call()
+        assert refused.value.exit_code == 70
+        assert "consignee_day_value" in str(refused.value)
+    assert (screener.state.rows_seen, screener.totals().height) == (0, 0)
+    assert not (tmp_path / "out").exists()
