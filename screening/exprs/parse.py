@@ -26,12 +26,48 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
             .otherwise(None)
         )
     if isinstance(dtype, pl.Decimal) and dtype.scale is not None:
-        text = _cut_past_scale(text, dtype.scale)
+        text = _cut_past_scale(plain_decimal(text), dtype.scale)
     if dtype.is_integer():
         # A whole number written with zero decimals (``1.0``, as spreadsheets and float columns export it) is
         # that number, as it is in a typed file.
         text = text.str.replace(r"^([+-]?\d+)\.0*$", "${1}")
     return text.cast(dtype, strict=False)
+
+
+#: The largest exponent of a number in exponent form read as a decimal (:func:`plain_decimal`).
+MAX_EXPONENT = 20
+_EXPONENT_FORM = r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d{1,4})$"
+_ZEROS = "0" * MAX_EXPONENT
+
+
+def plain_decimal(text: pl.Expr) -> pl.Expr:
+    """Trimmed number text with a number in exponent form (``d[.ddd]e±n``, ``n`` up to :data:`MAX_EXPONENT`)
+    written out in plain form, digit for digit (``1.5e3`` is ``1500.0``, ``8.000049999e2`` ``800.0049999``,
+    ``1e-7`` ``0.0000001``; casting such text rounded it to the scale first: ``800.005``). A number below
+    10^-20 is written as one of about 10^-21 (it reads as 0 once cut to a scale up to 20). Other text with an ``e`` (a larger exponent, or not
+    in that form) is null; text without one is returned as it is."""
+    parts = text.str.extract_groups(_EXPONENT_FORM)
+    sign, whole, fraction = parts.struct[0], parts.struct[1], parts.struct[2].fill_null("")
+    exponent = parts.struct[3].cast(pl.Int32())
+    # The decimal point's place in the digits, then in the digits padded with zeros on both sides.
+    point = (whole.str.len_chars().cast(pl.Int32()) + exponent).clip(lower_bound=-MAX_EXPONENT) + MAX_EXPONENT
+    digits = pl.concat_str(pl.lit(_ZEROS), whole, fraction, pl.lit(_ZEROS))
+    head = digits.str.slice(0, point).str.strip_chars_start("0")
+    tail = digits.str.slice(point).str.strip_chars_end("0")
+    written = pl.concat_str(
+        sign,
+        pl.when(head == "").then(pl.lit("0")).otherwise(head),
+        pl.lit("."),
+        pl.when(tail == "").then(pl.lit("0")).otherwise(tail),
+    )
+    has_exponent = text.str.contains("[eE]")
+    return (
+        pl.when(~has_exponent)
+        .then(text)
+        .when(exponent <= MAX_EXPONENT)
+        .then(written)
+        .otherwise(pl.lit(None, dtype=pl.String()))
+    )
 
 
 def _cut_past_scale(text: pl.Expr, scale: int) -> pl.Expr:

@@ -23,7 +23,7 @@ from screening.exprs.hts import (
     hts_digits,
     is_valid_hts_code,
 )
-from screening.exprs.parse import coerce
+from screening.exprs.parse import MAX_EXPONENT, coerce
 from screening.exprs.parties import consignee_key, given_consignee_id, given_postal_code, padded_code
 from screening.schema import (
     MALFORMED_COL,
@@ -46,6 +46,14 @@ PART_VALUES_PATTERN: Final = rf"^{_PART}(?:;{_PART})*;?\s*$"
 MAX_DECLARED_VALUE = 10**12
 #: Quantities and weights above this are data errors (and would overflow the exact duty arithmetic).
 MAX_MEASURE = 1e12
+#: The highest ``line_no``: lines given without one are numbered after their package's highest, which must not
+#: overflow (after 2^63 - 1 the next was -2^63, the package's first line).
+MAX_LINE_NO = 10**9
+#: A ``package_id`` that is one of these (any case, trimmed) is an export's word for none, not an id: such
+#: rows are ``missing-field`` (``NA`` and ``NaN`` merged strangers' parcels into one package). Not
+#: :data:`~screening.exprs.parties.MISSING_ID_TOKENS`, which hold short words a tracking number can be (``N``).
+NO_PACKAGE_ID: Final = ("nan", "na", "n/a", "#n/a", "<na>", "none", "null", "nil", "\\n")
+_NO_PACKAGE_ID_BYTES = max(len(token) for token in NO_PACKAGE_ID)
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
@@ -105,6 +113,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = _zero_padded(pl.col(column.name), ZERO_PADDED[column.name], schema[column.name])
         elif column.name == "hts_code" and numbers:
             value = hts_code_of_numbers(pl.col(column.name), schema[column.name])
+        elif column.name == "package_id" and schema.get(column.name, pl.String()).is_float():
+            value = _float_package_id(pl.col(column.name), schema[column.name])
         elif column.name in schema:
             value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
         else:
@@ -118,6 +128,10 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             # Not ``replace("", None)``: twice as fast in memory, but polars 2.1's streaming engine then
             # held the whole input (validation of 4M lines peaked at 2.8 GB instead of 0.9 GB).
             value = pl.when(value == "").then(None).otherwise(value)
+        if column.name == "package_id":
+            # Only short ids can be a word for none: the others are set aside first (nulls cost nothing).
+            short = pl.when(value.str.len_bytes() <= _NO_PACKAGE_ID_BYTES).then(value)
+            value = pl.when(short.str.to_lowercase().is_in(NO_PACKAGE_ID)).then(None).otherwise(value)
         if column.name in ZERO_PADDED:
             # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
             # ``2134.0`` is ``02134`` whatever the column's type.
@@ -131,6 +145,22 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = value.str.to_lowercase()
         exprs.append(value.alias(PARSED + column.name))
     return frame.with_columns(exprs)
+
+
+def _exact_whole(number: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Whether a float is a whole number its type holds exactly, as every integer below it (up to 2^53 in a
+    Float64, 2^24 in a Float32): such a float reads as the integer, larger ones may be another's rounding."""
+    bound = 2**24 if dtype == pl.Float32() else 2**53
+    return number.is_finite() & (number == number.floor()) & (number.abs() <= bound)
+
+
+def _float_package_id(package_id: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A float ``package_id`` (what pandas makes of integer ids with gaps) as text: a whole one as its integer
+    (101.0 is ``101``, as in an integer column), NaN as null (``missing-field``), others as their text (refused
+    as ``invalid-number``: not an id that can be read exactly)."""
+    whole = _exact_whole(package_id, dtype)
+    as_integer = pl.when(whole).then(package_id).cast(pl.Int64(), strict=False).cast(pl.String())
+    return pl.when(whole).then(as_integer).when(~package_id.is_nan()).then(package_id.cast(pl.String()))
 
 
 def _zero_padded(code: pl.Expr, width: int, dtype: pl.DataType) -> pl.Expr:
@@ -171,7 +201,35 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 .then(pl.lit(f"the row is blank (every field is empty); {name} is required"))
                 .otherwise(message)
             )
+        if name == "package_id" and name in present:
+            message = (
+                pl.when(_given(name, schema[name]))
+                .then(
+                    pl.format(
+                        "package_id {} is NaN or a word for none, not an id; package_id is required",
+                        shown(name),
+                    )
+                )
+                .otherwise(message)
+            )
         out.append(Check(name, RejectCode.MISSING_FIELD, _missing(name, schema), message))
+    package_type = schema.get("package_id", pl.String())
+    if package_type.is_float():
+        package_id = pl.col("package_id")
+        out.append(
+            Check(
+                "package_id",
+                RejectCode.INVALID_NUMBER,
+                package_id.is_not_nan() & ~_exact_whole(package_id, package_type),
+                pl.format(
+                    "package_id {} is a {} that is not a whole number it holds exactly (up to {}), so it cannot be "
+                    "read as an id: write the ids as text",
+                    shown("package_id"),
+                    pl.lit(str(package_type)),
+                    pl.lit("2^24" if package_type == pl.Float32() else "2^53"),
+                ),
+            )
+        )
     for name in _IDENTITY_TEXT:
         if name in present:
             out.append(
@@ -270,8 +328,9 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
 def _missing(name: str, schema: pl.Schema) -> pl.Expr:
     """True where the input gives no value for ``name``: its parsed value is null and its input is blank
     (a value that does not parse is invalid, not missing)."""
-    if name in _TEXT_FIELDS and schema.get(name) == pl.String():
-        # Parsed text is the stripped input, null where that is empty: null already means blank.
+    if name in _TEXT_FIELDS:
+        # Parsed text is the stripped input, null where that is empty (or, for a package id, NaN or a word for
+        # none): null already means blank.
         return parsed(name).is_null()
     return parsed(name).is_null() & _raw_blank(name, schema)
 
@@ -364,6 +423,16 @@ def _parse_checks(schema: pl.Schema) -> list[Check]:
             pl.format("line_no {} must be 1 or more", parsed("line_no").cast(pl.String())),
         )
     )
+    out.append(
+        Check(
+            "line_no",
+            RejectCode.INVALID_NUMBER,
+            parsed("line_no") > MAX_LINE_NO,
+            pl.format(
+                "line_no {} is above 10^9, the highest line number", parsed("line_no").cast(pl.String())
+            ),
+        )
+    )
     parts = parsed("part_values")
     out.append(
         Check(
@@ -435,13 +504,22 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
     )
     non_finite = as_float.is_not_null() & ~as_float.is_finite()
     value = parsed("declared_value")
-    # Text in exponent form (1e3, 8.000049999e2) is not a plain decimal number (a float column is read as
-    # its shortest decimal text whatever form that takes).
-    exponent = (
-        raw.str.contains("[eE]").fill_null(False)
-        if schema.get("declared_value") == pl.String()
-        else pl.lit(False)
-    )
+    # Exponent form (1.5e3, what a float column saved as text may hold) is read digit for digit (plain_decimal);
+    # past its bound it does not parse.
+    unparsed = pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw)
+    if schema.get("declared_value") == pl.String():
+        unparsed = (
+            pl.when(raw.str.contains("[eE]"))
+            .then(
+                pl.format(
+                    "declared_value {} is not a number in exponent form (d.ddde±n, n up to {}) nor a plain "
+                    "decimal number (no symbols or separators)",
+                    raw,
+                    pl.lit(MAX_EXPONENT),
+                )
+            )
+            .otherwise(unparsed)
+        )
     return [
         Check(
             "declared_value",
@@ -453,17 +531,12 @@ def _value_checks(schema: pl.Schema) -> list[Check]:
             "declared_value",
             RejectCode.INVALID_VALUE,
             # By the float too: a number past the decimal type (10^18 and up) does not parse at all.
-            ~exponent & ((value.abs() > MAX_DECLARED_VALUE) | (as_float.abs() > float(MAX_DECLARED_VALUE))),
+            (value.abs() > MAX_DECLARED_VALUE) | (as_float.abs() > float(MAX_DECLARED_VALUE)),
             pl.format(
                 "declared_value {} is implausibly large (over 10^12); check the decimal separator", raw
             ),
         ),
-        Check(
-            "declared_value",
-            RejectCode.INVALID_VALUE,
-            value.is_null() | exponent,
-            pl.format("declared_value {} is not a plain decimal number (no symbols or separators)", raw),
-        ),
+        Check("declared_value", RejectCode.INVALID_VALUE, value.is_null(), unparsed),
         Check(
             "declared_value",
             RejectCode.NEGATIVE_VALUE,

@@ -294,6 +294,13 @@ ROW_CASES: tuple[RowCase, ...] = (
     ),
     value_case("value_absurd_exponent", "1e300", RejectCode.INVALID_VALUE, "absurdly large"),
     value_case("value_absurd_digits", "10000000000000", RejectCode.INVALID_VALUE, "over 10^12"),
+    accepted_case(
+        "value_exponent_form",
+        "declared_value",
+        "8.000049999e2",
+        "declared_value in exponent form, as a float column saved as text may hold it",
+        line_value("value_usd", Decimal("800.00")),
+    ),
     value_case(
         "value_thousands_separator", "1,234.50", RejectCode.INVALID_VALUE, "with a thousands separator"
     ),
@@ -303,6 +310,13 @@ ROW_CASES: tuple[RowCase, ...] = (
         field_case("line_no_fraction", "line_no", "1.5", RejectCode.INVALID_NUMBER, "fractional line number"),
     ),
     field_case("line_no_zero", "line_no", "0", RejectCode.INVALID_NUMBER, "line number zero"),
+    field_case(
+        "line_no_past_bound",
+        "line_no",
+        "9223372036854775807",
+        RejectCode.INVALID_NUMBER,
+        "line number 2^63 - 1 (a line of its package without one, numbered after it, wrapped to -2^63)",
+    ),
     field_case("quantity_negative", "quantity", "-1", RejectCode.INVALID_NUMBER, "negative quantity"),
     field_case("quantity_infinite", "quantity", "inf", RejectCode.INVALID_NUMBER, "infinite quantity"),
     field_case("quantity_absurd", "quantity", "1e18", RejectCode.INVALID_NUMBER, "quantity of 10^18"),
@@ -422,6 +436,31 @@ ROW_CASES: tuple[RowCase, ...] = (
         ((2, "package_id", RejectCode.MISSING_FIELD),),
     ),
     field_case("package_id_blank", "package_id", "   ", RejectCode.MISSING_FIELD, "blank package_id"),
+    RowCase(
+        "package_id_nan_float",
+        "package_id Float64 NaN (Parquet; NaN ids merged strangers' parcels into one package 'NaN')",
+        write_parquet("package_id_nan_float.parquet", column("package_id", [1.0, float("nan"), 3.0])),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+    ),
+    RowCase(
+        "package_id_na_text",
+        "package_id 'NA' in two rows (an export's word for none: the two made one package 'NA')",
+        write_csv(
+            "package_id_na_text.csv",
+            [line(package_id="NA"), line(package_id="na", line_no="2"), line(package_id="N1")],
+        ),
+        3,
+        ((1, "package_id", RejectCode.MISSING_FIELD), (2, "package_id", RejectCode.MISSING_FIELD)),
+        line_value("value_usd", Decimal("100.00"), package="N1"),
+    ),
+    RowCase(
+        "package_id_whole_float",
+        "package_id Float64 101.0 (Parquet): read as 101, as an integer column's 101 is",
+        write_parquet("package_id_whole_float.parquet", column("package_id", [1.0, 101.0, 3.0])),
+        3,
+        check=line_value("package_id", "101", package="101"),
+    ),
     RowCase(
         "duplicate_line",
         "the same package and line twice",

@@ -1608,10 +1608,47 @@ def test_a_value_in_a_foreign_currency_is_rounded_once_from_the_exact_product(pa
     assert line["value_usd"] == Decimal("0.22")
 
 
-def test_a_value_in_exponent_form_is_not_a_plain_decimal(pack: RulePack) -> None:
-    result = screen(manifest(2, declared_value=["1e3", "8.000049999e2"]), pack)
-    assert result.rejects.select("field", "code").unique().rows() == [("declared_value", "invalid-value")]
-    assert result.rejects.height == 2
+def test_a_value_in_exponent_form_is_read_digit_for_digit(pack: RulePack) -> None:
+    """polars writes a small float to CSV as ``1e-7``: as text it was ``invalid-value``, as the Parquet float
+    $0.00. Exponent form is now read exactly (``8.000049999e2`` is 800.0049999, cut to $800.00; a cast would have
+    rounded it to 800.005 and $800.01); an exponent past 20 is refused."""
+    values = ["1e-7", "1.5E+03", "8.000049999e2", "2.5e-3", "1e20", "1e-21x", "5e-25"]
+    result = screen(manifest(len(values), declared_value=values, currency=["USD"] * len(values)), pack)
+    assert result.lines.sort("row").select("package_id", "value_usd").rows() == [
+        ("P0", Decimal("0.00")),
+        ("P1", Decimal("1500.00")),
+        ("P2", Decimal("800.00")),
+        ("P3", Decimal("0.00")),
+        ("P6", Decimal("0.00")),
+    ]
+    assert result.rejects.sort("row").select("package_id", "code", "message").rows() == [
+        (
+            "P4",
+            "invalid-value",
+            "declared_value 1e20 is implausibly large (over 10^12); check the decimal separator",
+        ),
+        (
+            "P5",
+            "invalid-value",
+            "declared_value 1e-21x is not a number in exponent form (d.ddde±n, n up to 20) nor a plain decimal "
+            "number (no symbols or separators)",
+        ),
+    ]
+
+
+def test_a_float_value_gives_the_same_answer_from_csv_and_parquet(pack: RulePack, tmp_path: Path) -> None:
+    """The same float column written by polars to CSV (``1e-7``, ``2.5e-5``) and to Parquet reads alike."""
+    floats = [1e-7, 2.5e-5, 1500.0, 799.995, 0.1 + 0.2, 123456.1234567, 999999999999.99]
+    frame = manifest(len(floats), currency=["USD"] * len(floats)).with_columns(
+        pl.Series("declared_value", floats)
+    )
+    frame.write_csv(tmp_path / "m.csv")
+    frame.write_parquet(tmp_path / "m.parquet")
+    assert "1e-7" in (tmp_path / "m.csv").read_text()
+    from_csv, from_parquet = (screen(tmp_path / name, pack) for name in ("m.csv", "m.parquet"))
+    assert from_csv.rejects.is_empty()
+    assert from_parquet.rejects.is_empty()
+    assert from_csv.lines["value_usd"].to_list() == from_parquet.lines["value_usd"].to_list()
 
 
 def test_a_value_past_the_decimal_type_is_called_implausibly_large(pack: RulePack) -> None:
@@ -1625,7 +1662,7 @@ def test_a_value_past_the_decimal_type_is_called_implausibly_large(pack: RulePac
     assert [m.split(" is ", 1)[1] for m in messages] == [
         "implausibly large (over 10^12); check the decimal separator",
         "implausibly large (over 10^12); check the decimal separator",
-        "not a plain decimal number (no symbols or separators)",
+        "implausibly large (over 10^12); check the decimal separator",
         "implausibly large (over 10^12); check the decimal separator",
     ]
 
@@ -1699,6 +1736,65 @@ def test_a_line_number_too_large_is_rejected_as_too_large_not_as_no_whole_number
 
 
 _INT64_MAX = 2**63 - 1
+
+
+def test_a_line_number_above_the_bound_is_refused_so_numbering_cannot_overflow(pack: RulePack) -> None:
+    """A line numbered after 2^63 - 1 wrapped to -2^63 and became the package's first line, its date and
+    consignee the package's (08-29, K9, not 08-28, K1). Line numbers above 10^9 are refused."""
+    frame = manifest(
+        3,
+        package_id=["P1", "P1", "P2"],
+        line_no=[_INT64_MAX, None, 1_000_000_000],
+        arrival_date=["2025-08-28", "2025-08-29", "2025-08-28"],
+        consignee_id=["K1", "K9", "K2"],
+    ).with_columns(pl.col("line_no").cast(pl.Int64()))
+    for result in (screen(frame, pack), screening.Screener(pack).screen(frame)):
+        assert result.lines.select("package_id", "line_no").rows() == [("P2", 1_000_000_000)]
+        rejects = result.rejects.sort("row")
+        assert rejects.select("row", "code").rows() == [(1, "invalid-number"), (2, "package-incomplete")]
+        assert rejects["message"][0] == f"line_no {_INT64_MAX} is above 10^9, the highest line number"
+
+
+def test_a_missing_or_placeholder_package_id_is_no_id(pack: RulePack) -> None:
+    """NaN ids (a float column) and ``NA`` ids (text) merged strangers' parcels into one package: $300, $400 and
+    $500 were one $1,200 package 'NaN' over the threshold. Such an id is ``missing-field``, as a blank is; a short
+    real id (``N1``, ``NAB``) stays an id."""
+    floats = manifest(3, consignee_id=["K1", "K2", "K3"]).with_columns(
+        pl.Series("package_id", [float("nan")] * 3)
+    )
+    words = ["NA", " n/a ", "None", "NULL", "#N/A", "<NA>", "nil", "\\N", "nan", "N1", "NAB"]
+    texts = manifest(len(words), package_id=words, consignee_id=[f"K{i}" for i in range(len(words))])
+    for frame, kept in ((floats, []), (texts, ["N1", "NAB"])):
+        result = screen(frame, pack)
+        assert sorted(result.packages["package_id"]) == kept
+        rejects = result.rejects.sort("row")
+        assert set(rejects.select("field", "code").rows()) == {("package_id", "missing-field")}
+        assert rejects.height == frame.height - len(kept)
+        assert rejects["message"][0].endswith("is NaN or a word for none, not an id; package_id is required")
+
+
+def test_a_float_package_id_reads_as_its_integer_or_is_refused(pack: RulePack, tmp_path: Path) -> None:
+    """Int64 101 in one file and Float64 101.0 in another were two packages, ``101`` and ``101.0``; a float id
+    past 2^53 (9.405511899223197e+21) or a fraction is no id that can be read exactly: ``invalid-number``."""
+    manifest(1, package_id=[101], declared_value=["500.00"], currency=["USD"]).write_parquet(
+        tmp_path / "a.parquet"
+    )
+    manifest(1, package_id=[101.0], line_no=[2], declared_value=["450.00"], currency=["USD"]).write_parquet(
+        tmp_path / "b.parquet"
+    )
+    both = screen([tmp_path / "a.parquet", tmp_path / "b.parquet"], pack)
+    assert both.packages.select("package_id", "lines", "value_usd").rows() == [("101", 2, Decimal("950.00"))]
+    floats = manifest(3).with_columns(pl.Series("package_id", [9405511899223197428490.0, 1.5, 2.0**53]))
+    result = screen(floats, pack)
+    assert result.lines["package_id"].to_list() == ["9007199254740992"]
+    assert result.rejects.select("package_id", "field", "code").rows() == [
+        ("9.405511899223197e+21", "package_id", "invalid-number"),
+        ("1.5", "package_id", "invalid-number"),
+    ]
+    assert result.rejects["message"][1] == (
+        "package_id 1.5 is a Float64 that is not a whole number it holds exactly (up to 2^53), so it cannot be "
+        "read as an id: write the ids as text"
+    )
 
 
 def _write_ipc_file(table: pa.Table, path: Path) -> None:
