@@ -13,9 +13,10 @@
 The DuckDB and per-row baselines read the same resolved pack tables as the engine (FX, thresholds,
 suspensions, the MFN ad valorem rate of the longest tariff line, 10 or 8 digits), drop the rows the
 engine rejects for the checks they can make (required fields, mode, origin, HTS code, value, currency
-and FX, a line number below 1, then later copies of a package line) with the other lines of their packages
-(the engine's ``package-incomplete``), number a line given without a number after its package's highest
-number, in file order (as the engine does), key consignees as the engine does for the generator's data
+and FX, a line number below 1, then a line given in two versions: a column they read differs) with the other
+lines of their packages (the engine's ``package-incomplete``), number a line given without a number after its
+package's highest number, in file order, before comparing versions (as the engine does), keep the first of a
+line's exact copies, key consignees as the engine does for the generator's data
 (DuckDB has no compatibility folding, NFKC, and strips the marks of every script, where the engine keeps those of non-Latin
 scripts: the generated names are plain Latin text; ids are taken as written, without the engine's folding of
 their case and punctuation or its placeholder words, and ZIPs without its placeholder words: the generated
@@ -129,6 +130,8 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}([0-9]{{4}})?([^0-9]|$)') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row,
+       struct_pack(m.declared_value, m.currency, m.shipper_name, m.consignee_name, m.consignee_id,
+                   m.consignee_postal_code, m.description) AS given,
        coalesce(coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
          AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
          AND lower(trim(m.mode)) IN {modes}
@@ -146,13 +149,21 @@ SELECT * EXCLUDE (ok) FROM read
 WHERE ok AND trim(package_id) NOT IN (
   SELECT DISTINCT trim(package_id) FROM read WHERE NOT ok AND coalesce(trim(package_id), '') <> '');
 
--- A line without a number is numbered after its package's highest, in file order; of a line given twice,
--- the first copy is kept.
+-- A line without a number is numbered after its package's highest, in file order.
+CREATE TEMP TABLE numbered AS
+SELECT * REPLACE (coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY package_id), 0)
+                  + row_number() OVER (PARTITION BY package_id, line_no IS NULL ORDER BY file_row)) AS line_no)
+FROM checked;
+
+-- A line given in two versions (they differ in a column read here) is screened not at all, nor the rest of its
+-- package (the engine's conflicting-line, then package-incomplete); of a line given twice alike, the first copy
+-- is kept.
 CREATE TEMP TABLE lines AS
-SELECT * EXCLUDE (file_row) FROM (
-  SELECT * REPLACE (coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY package_id), 0)
-                    + row_number() OVER (PARTITION BY package_id, line_no IS NULL ORDER BY file_row)) AS line_no)
-  FROM checked)
+SELECT * EXCLUDE (file_row, given) FROM numbered
+WHERE package_id NOT IN (
+  SELECT package_id FROM (
+    SELECT DISTINCT package_id, line_no, arrival_date, mode, country_of_origin, hts_digits, given FROM numbered)
+  GROUP BY package_id, line_no HAVING count(*) > 1)
 QUALIFY row_number() OVER (PARTITION BY package_id, line_no ORDER BY file_row) = 1;
 
 CREATE TEMP TABLE totals AS
@@ -278,6 +289,51 @@ def _checked(row: dict[str, object], fx: dict[tuple[dt.date, str], float]) -> tu
 _COUNTRIES = frozenset(known_countries())
 
 
+def _content(line: _Line, digits: str) -> tuple[object, ...]:
+    """What the baselines read of a line, beside its key (mode, origin and HTS code as they compare them): two
+    lines of one key that differ in it are two versions of the line."""
+    return (
+        line.arrival_date,
+        line.mode.strip().lower(),
+        line.country_of_origin.strip().upper(),
+        digits,
+        line.declared_value,
+        line.currency,
+        line.shipper_name,
+        line.consignee_name,
+        line.consignee_id,
+        line.consignee_postal_code,
+        line.description,
+    )
+
+
+def _numbered(
+    checked_rows: list[tuple[_Line, str, int] | None], incomplete: set[str]
+) -> list[tuple[_Line, str, int]]:
+    """The checked lines but those of ``incomplete`` packages, a line without a number numbered after its package's
+    highest, in file order; then without the packages that give a line in two versions (they differ in a field read
+    here: the engine's ``conflicting-line``, then ``package-incomplete``)."""
+    highest: dict[str, int] = {}
+    for checked in checked_rows:
+        if checked is not None and checked[0].line_no is not None:
+            package_id = checked[0].package_id
+            highest[package_id] = max(highest.get(package_id, 0), checked[0].line_no)
+    numbered: list[tuple[_Line, str, int]] = []
+    for checked in checked_rows:
+        if checked is None or checked[0].package_id.strip() in incomplete:
+            continue
+        line, digits, cents = checked
+        if line.line_no is None:
+            number = highest[line.package_id] = highest.get(line.package_id, 0) + 1
+            line = line.model_copy(update={"line_no": number})
+        numbered.append((line, digits, cents))
+    versions: dict[tuple[str, int | None], set[tuple[object, ...]]] = {}
+    for line, digits, _cents in numbered:
+        versions.setdefault((line.package_id, line.line_no), set()).add(_content(line, digits))
+    conflicting = {package_id for (package_id, _number), found in versions.items() if len(found) > 1}
+    return [numbered_line for numbered_line in numbered if numbered_line[0].package_id not in conflicting]
+
+
 def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
     """The same decisions as the DuckDB script, a pydantic model and Python loop per line."""
     started, cpu_before = time.perf_counter(), time.process_time()
@@ -292,7 +348,7 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
     FIXED_COST["per-row"] = (time.perf_counter() - started, time.process_time() - cpu_before)
     rows = pl.scan_parquet(manifest).head(PER_ROW_SLICE).collect().to_dicts()
     lines: list[tuple[_Line, str, int, str]] = []
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int | None]] = set()
     totals: dict[tuple[str, dt.date], int] = {}
     package_totals: dict[str, int] = {}
     checked_rows = [_checked(row, fx) for row in rows]
@@ -302,23 +358,10 @@ def per_row(manifest: Path, out: Path, pack: screening.RulePack | None) -> int:
         for row, checked in zip(rows, checked_rows, strict=True)
         if checked is None and str(row.get("package_id") or "").strip()
     }
-    # A line without a number is numbered after its package's highest, in file order.
-    highest: dict[str, int] = {}
-    for checked in checked_rows:
-        if checked is not None and checked[0].line_no is not None:
-            package_id = checked[0].package_id
-            highest[package_id] = max(highest.get(package_id, 0), checked[0].line_no)
-    for checked in checked_rows:
-        if checked is None or checked[0].package_id.strip() in incomplete:
-            continue
-        line, digits, cents = checked
-        number = line.line_no
-        if number is None:
-            number = highest[line.package_id] = highest.get(line.package_id, 0) + 1
-            line = line.model_copy(update={"line_no": number})
-        if (line.package_id, number) in seen:
-            continue
-        seen.add((line.package_id, number))
+    for line, digits, cents in _numbered(checked_rows, incomplete):
+        if (line.package_id, line.line_no) in seen:
+            continue  # of a line given twice alike, the first copy is kept
+        seen.add((line.package_id, line.line_no))
         given = (line.consignee_id or "").strip()
         name = _name_key(line.consignee_name)
         key = f"id:{given}" if given else f"name:{name}|{_zip5(line.consignee_postal_code)}"

@@ -31,7 +31,14 @@ from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
-from screening.result import COMPONENT_TOTAL_SCHEMA, Result, RowCover, build_summary, summed_components
+from screening.result import (
+    COMPONENT_TOTAL_SCHEMA,
+    Result,
+    RowCover,
+    build_summary,
+    read_files,
+    summed_components,
+)
 from screening.rulepack.loader import RulePack, load_rules
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, pack_currencies
@@ -324,6 +331,7 @@ def collect_result(
             options=options,
         ),
         wall_seconds=time.perf_counter() - started,
+        _inputs=read_files(sources),
     )
     result.check_conservation()
     return result

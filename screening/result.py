@@ -15,7 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import ScreeningError, UsageError
-from screening.io.digests import file_digest
+from screening.io.digests import sized_digest
 from screening.io.sources import Source
 from screening.io.writers import (
     OUTPUTS,
@@ -84,6 +84,9 @@ class Result:
     rejects: pl.DataFrame
     summary: dict[str, Any]
     wall_seconds: float = field(default=0.0, compare=False)
+    #: The files the run read, resolved as it read them (:func:`read_files`): :meth:`write` refuses a folder
+    #: that holds one, whatever the working folder is by then (the summary's paths may be relative to it).
+    _inputs: tuple[Path, ...] = field(default=(), compare=False)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The tabular outputs by name."""
@@ -120,14 +123,9 @@ class Result:
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
-        # The files the run read (those with a digest): a run never replaces one of its inputs.
-        read = [
-            Path(entry.get("path", entry["source"]))
-            for entry in self.summary.get("inputs", ())
-            if "sha256" in entry
-        ]
-        with output_lock(target, read):
-            staging = staging_dir(target, read)
+        # A run never replaces one of its inputs.
+        with output_lock(target, self._inputs):
+            staging = staging_dir(target, self._inputs)
             try:
                 with refused_when_full(target, "the output folder"):
                     write_frames(self.frames(), staging, fmt)
@@ -137,6 +135,12 @@ class Result:
                 discard(staging)
                 raise
         return target
+
+
+def read_files(sources: Sequence[Source]) -> tuple[Path, ...]:
+    """The files of ``sources`` (those read from a path), resolved against the working folder now, for a
+    :class:`Result`'s ``_inputs``."""
+    return tuple(source.path.resolve() for source in sources if source.path is not None)
 
 
 def check_conservation(summary: dict[str, Any]) -> None:
@@ -421,8 +425,9 @@ def build_summary(
     for source in sources:
         entry: dict[str, Any] = {"source": source.label, "rows": rows_by_source.get(source.label, 0)}
         if source.path is not None:
-            entry["bytes"] = source.path.stat().st_size if source.size is None else source.size
-            entry["sha256"] = source.digest or file_digest(source.path)
+            # Taken as the rows were read where the run did (a file changed or moved since is not read again).
+            read = source.read or sized_digest(source.path)
+            entry["bytes"], entry["sha256"] = read.size, read.sha256
             if str(source.path) != source.label:
                 entry["path"] = str(source.path)  # a Screener's file batch named otherwise
         inputs.append(entry)

@@ -27,7 +27,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import money_fits
-from screening.io.digests import file_digest, history_digest
+from screening.io.digests import FileDigest, file_digest, history_digest, sized_digest
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.history import history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
@@ -61,6 +61,7 @@ from screening.result import (
     component_totals,
     engine_build,
     engine_version,
+    read_files,
     totals_in_summary,
 )
 from screening.rulepack.loader import RulePack, load_rules
@@ -188,10 +189,10 @@ class Screener:
         if isinstance(batch, str | Path):
             label = source or str(batch)
             file = _one_file(Path(batch))
-            data, digest = _read_whole_file(Path(batch), file, self.mapping)
+            data, read = _read_whole_file(Path(batch), file, self.mapping)
             first_row = 1 if first_row is None else first_row  # rows of the file
             return self._screen_rows(
-                data, label, first_row, from_csv=is_csv(file), started=started, file=(file, digest)
+                data, label, first_row, from_csv=is_csv(file), started=started, file=(file, read)
             )
         label = source or self.label
         data = from_memory(batch, time_zone=self.pack.meta.time_zone, label=label).collect(engine="in-memory")
@@ -205,15 +206,17 @@ class Screener:
         *,
         from_csv: bool,
         started: float,
-        file: tuple[Path, str] | None = None,
+        file: tuple[Path, FileDigest] | None = None,
     ) -> Result:
         """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
-        another thread is screening. ``file``: the path and digest of the file that is the whole batch, refused
-        when screened into the state already, else recorded in it (and listed in the summary as ``screen``
-        lists a file, so that the result is not written over it)."""
+        another thread is screening. ``file``: the path of the file that is the whole batch and what reading it
+        found (digest and size), refused when screened into the state already, else recorded in it (and listed
+        in the summary as ``screen`` lists a file, so that the result is not written over it)."""
         with self._lock:
             if file is not None:
-                refuse_screened(*file, self.files_screened, "this screener's state", _API_AGAIN)
+                refuse_screened(
+                    file[0], file[1].sha256, self.files_screened, "this screener's state", _API_AGAIN
+                )
             # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
             frame = self.mapping.apply(data.rechunk().lazy(), label=label)
             first = first_row if first_row is not None else self.state.rows_seen + 1
@@ -234,7 +237,7 @@ class Screener:
                 cache=self._resolved,
             )
             # The plan reads the rows in memory; the summary lists the file they were read from.
-            listed = source_ if file is None else Source(label, file[0], source_.frame, digest=file[1])
+            listed = source_ if file is None else Source(label, file[0], source_.frame, read=file[1])
             with money_fits():
                 result = collect_result(
                     plan,
@@ -247,7 +250,7 @@ class Screener:
             assert plan.next_state is not None, "an incremental plan carries its next state"
             self.state = plan.next_state
             if file is not None and data.height:
-                self._took_files([file[1]])
+                self._took_files([file[1].sha256])
             self._extra_types = extra_types
             self.last_risk, self.citations = plan.risk, plan.citations
             return result
@@ -629,8 +632,9 @@ def _read_one_file(path: Path, file: Path, mapping: ColumnMapping) -> pl.DataFra
         raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
 
 
-def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl.DataFrame, str]:
-    """The rows of ``file`` (:func:`_one_file` of ``path``) as read, and the SHA-256 of the bytes read.
+def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl.DataFrame, FileDigest]:
+    """The rows of ``file`` (:func:`_one_file` of ``path``) as read, and the SHA-256 and count of the bytes read
+    (the summary lists them: the file may change or move once read).
 
     Raises:
         InputSchemaError: it cannot be read.
@@ -639,7 +643,7 @@ def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl
     """
     before = _file_digest(path, file)
     data = _read_one_file(path, file, mapping)
-    refuse_changed(file, before, _file_digest(path, file))
+    refuse_changed(file, before.sha256, _file_digest(path, file).sha256)
     return data, before
 
 
@@ -655,11 +659,11 @@ def refuse_changed(path: Path, before: str, after: str) -> None:
         )
 
 
-def _file_digest(path: Path, file: Path) -> str:
-    """The SHA-256 of ``file`` (named ``path``), as the state records it; one that cannot be read is an
-    :class:`InputSchemaError`."""
+def _file_digest(path: Path, file: Path) -> FileDigest:
+    """The SHA-256 of ``file`` (named ``path``), as the state records it, and its size; one that cannot be read is
+    an :class:`InputSchemaError`."""
     try:
-        return file_digest(file)
+        return sized_digest(file)
     except OSError as exc:
         raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
 
@@ -775,7 +779,7 @@ def combine(
             if "sha256" in entry and label not in files:
                 path = Path(entry.get("path", label))
                 files[label] = Source(
-                    label, path, pl.LazyFrame(), digest=entry["sha256"], size=entry["bytes"]
+                    label, path, pl.LazyFrame(), read=FileDigest(entry["sha256"], entry["bytes"])
                 )
     known = {s.label for s in sources}
     listed = [files.get(label, Source(label, None, pl.LazyFrame())) for label in rows if label not in known]
@@ -800,6 +804,8 @@ def combine(
         rejects=rejects.sort(SOURCE_COL, ROW_COL),
         summary=summary,
         wall_seconds=time.perf_counter() - started,
+        # The files the batches read, resolved as each was read (the summary's paths are as given).
+        _inputs=tuple(dict.fromkeys([*read_files(sources), *(f for p in parts for f in p._inputs)])),
     )
     result.check_conservation()
     return result
@@ -888,7 +894,7 @@ def _screen_files(
         StreamingOutput(out, OUTPUTS, paths) as output,
     ):
         for path in paths:
-            sources.append(Source(str(path), path, pl.LazyFrame(), digest=digests.get(path)))
+            sources.append(Source(str(path), path, pl.LazyFrame(), read=digests.get(path)))
             row = 1
             header = _package_header(path, screener.mapping)
             for read in whole_packages(
@@ -947,7 +953,7 @@ _FILES_KEPT = 10_000
 def _save_state(
     screener: Screener,
     path: Path,
-    digests: dict[Path, str],
+    digests: dict[Path, FileDigest],
     rows: dict[str, int],
     dates: set[str],
     keep_days: int | None,
@@ -959,7 +965,7 @@ def _save_state(
     state's latest: later days it holds are kept; not a date past tomorrow, so that one mistyped future date
     does not forget every day before it).
     """
-    screener._took_files([digest for file, digest in digests.items() if rows.get(str(file), 0)])
+    screener._took_files([read.sha256 for file, read in digests.items() if rows.get(str(file), 0)])
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     plausible = [day for day in map(dt.date.fromisoformat, dates) if day <= tomorrow]
     # Days kept that reach back before the calendar's first day forget nothing (999,999 days overflowed).
@@ -969,26 +975,26 @@ def _save_state(
 
 
 def _unchanged_batches(
-    path: Path, batch_size: int, mapping: ColumnMapping, digest: str | None
+    path: Path, batch_size: int, mapping: ColumnMapping, read: FileDigest | None
 ) -> Iterator[pl.DataFrame]:
     """The :func:`_file_batches` of ``path``; once they are read, :func:`refuse_changed` unless the file still has
-    the ``digest`` taken before they were (the one the state records; None: no state, nothing checked)."""
+    the digest taken before they were (``read``: the one the state records; None: no state, nothing checked)."""
     yield from _file_batches(path, batch_size, mapping)
-    if digest is not None:
-        refuse_changed(path, digest, _file_digest(path, path))
+    if read is not None:
+        refuse_changed(path, read.sha256, _file_digest(path, path).sha256)
 
 
 def _refuse_files_screened(
     paths: Sequence[Path], screened: Sequence[str], state_path: Path | None
-) -> dict[Path, str]:
-    """The files' digests, by file (none without a state); raise :class:`UsageError` before any output if a file's
-    bytes were screened into the state already (:func:`refuse_screened`)."""
+) -> dict[Path, FileDigest]:
+    """The files' digests and sizes, by file (none without a state); raise :class:`UsageError` before any output if
+    a file's bytes were screened into the state already (:func:`refuse_screened`)."""
     if state_path is None:
         return {}
-    digests = {path: file_digest(path) for path in paths}
+    digests = {path: sized_digest(path) for path in paths}
     seen = set(screened)
-    for path, digest in digests.items():
-        refuse_screened(path, digest, seen, f"the state {state_path}", _RUN_AGAIN)
+    for path, read in digests.items():
+        refuse_screened(path, read.sha256, seen, f"the state {state_path}", _RUN_AGAIN)
     return digests
 
 

@@ -5,17 +5,33 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from screening.io.history import packages_file
 
 
+class FileDigest(NamedTuple):
+    """What one reading of a file found: the ``sha256:`` of its bytes and how many bytes they were."""
+
+    sha256: str
+    size: int
+
+
 def file_digest(path: Path) -> str:
     """``sha256:`` of a file's bytes, read in 1 MiB blocks."""
+    return sized_digest(path).sha256
+
+
+def sized_digest(path: Path) -> FileDigest:
+    """The :class:`FileDigest` of a file's bytes (read once, in 1 MiB blocks: a file that grows meanwhile gives
+    the size of the bytes hashed, not its new size)."""
     digest = hashlib.sha256()
+    size = 0
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return "sha256:" + digest.hexdigest()
+            size += len(block)
+    return FileDigest("sha256:" + digest.hexdigest(), size)
 
 
 def history_digest(history: Sequence[str | Path]) -> str | None:

@@ -33,6 +33,7 @@ from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
+from screening.io.digests import FileDigest
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.headers import other_separator, shown_headers
 from screening.io.mapping import ColumnMapping
@@ -67,14 +68,13 @@ SUFFIXES = {
 
 @dataclass(frozen=True)
 class Source:
-    """One input: its label, the file path (None in memory), and its lazy frame; a file's ``digest`` (its
-    ``sha256:``) and ``size`` in bytes where taken as it was read (else the summary takes them)."""
+    """One input: its label, the file path (None in memory), and its lazy frame; a file's digest and size
+    (``read``) where taken as it was read (else the summary takes them, of the file as it is then)."""
 
     label: str
     path: Path | None
     frame: pl.LazyFrame
-    digest: str | None = None
-    size: int | None = None
+    read: FileDigest | None = None
 
 
 def expand_paths(specs: Sequence[str | Path]) -> list[Path]:

@@ -1856,6 +1856,94 @@ def test_a_file_batch_s_result_refuses_an_output_folder_that_holds_the_file(
     assert lines.is_file()
 
 
+@pytest.mark.parametrize("api", ["screen", "Screener.screen", "screen_batches"])
+def test_a_result_of_a_relative_path_refuses_its_input_s_folder_after_the_working_folder_changes(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: str
+) -> None:
+    """``screen("hour/lines.csv")`` (or a Screener's) from one folder, then ``result.write(<the hour folder>)``
+    after a change of working folder: ``write`` read the inputs' paths back from the summary's text, relative to
+    the new working folder, found none inside and replaced the folder, manifest and all. A result refuses the files
+    it read as they were resolved when it read them."""
+    folder = tmp_path / "work" / "hour"
+    folder.mkdir(parents=True)
+    lines = folder / "lines.csv"
+    pl.read_csv(SAMPLE_CSV, infer_schema=False).head(20).write_csv(lines)
+    (folder / "summary.json").write_text("{}", encoding="utf-8")
+    kept = lines.read_bytes()
+    monkeypatch.chdir(tmp_path / "work")
+    relative = "hour/lines.csv"
+    result = {
+        "screen": lambda: screening.screen(relative, rules=us_pack),
+        "Screener.screen": lambda: screening.Screener(us_pack).screen(relative),
+        "screen_batches": lambda: screening.screen_batches([relative], rules=us_pack),
+    }[api]()
+    assert result.summary["inputs"][0]["source"] == relative
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(screening.UsageError, match="the output folder holds the input"):
+        result.write(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["lines.csv", "summary.json"]
+    assert lines.read_bytes() == kept
+
+
+@pytest.mark.parametrize("change", ["moved", "grown"])
+def test_a_file_batch_s_summary_lists_the_bytes_screened_when_the_file_changes_once_read(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """``Screener.screen(path)`` took the file's size from the file once its rows were screened: an hourly file
+    archived meanwhile raised a bare FileNotFoundError (the batch lost), and one a producer appended to was listed
+    with its new size beside the digest of the bytes screened. The summary lists the bytes read, the batch taken."""
+    hour = tmp_path / "hour.csv"
+    frame = pl.read_csv(SAMPLE_CSV, infer_schema=False).head(30)
+    frame.head(20).write_csv(hour)
+    screened = hour.read_bytes()
+    plan = screener_module.build_plan
+
+    def plan_then_change(*args: Any, **kwargs: Any) -> Any:
+        built = plan(*args, **kwargs)
+        if change == "moved":
+            hour.rename(tmp_path / "archived.csv")  # another process archives the file handed over
+        else:
+            with hour.open("a", encoding="utf-8") as handle:  # the producer appends to it
+                handle.write(frame.tail(10).write_csv(include_header=False))
+        return built
+
+    monkeypatch.setattr(screener_module, "build_plan", plan_then_change)
+    screener = screening.Screener(us_pack)
+    result = screener.screen(hour)
+    digest = "sha256:" + hashlib.sha256(screened).hexdigest()
+    assert result.summary["inputs"] == [
+        {"source": str(hour), "rows": 20, "bytes": len(screened), "sha256": digest}
+    ]
+    assert (screener.files_screened, screener.state.batches) == ([digest], 1)
+
+
+def test_a_state_run_s_summary_lists_the_bytes_screened_when_the_file_moves_once_read(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``screen run --state`` kept each file's digest but took its size from the file for the summary, after the
+    batches: a file archived once read failed the run with a bare FileNotFoundError, nothing published. The size
+    is kept beside the digest as the file was hashed."""
+    hour = tmp_path / "hour.csv"
+    pl.read_csv(SAMPLE_CSV, infer_schema=False).head(20).write_csv(hour)
+    screened = hour.read_bytes()
+    sort = screener_module.write_sorted
+
+    def archive_then_sort(*args: Any, **kwargs: Any) -> Any:
+        hour.rename(tmp_path / "archived.csv")  # every batch is read: the file is archived
+        return sort(*args, **kwargs)
+
+    monkeypatch.setattr(screener_module, "write_sorted", archive_then_sort)
+    summary, _ = screen_files_in_batches(
+        [hour], out=tmp_path / "out", batch_size=7, rules=us_pack, state_path=tmp_path / "day.state"
+    )
+    digest = "sha256:" + hashlib.sha256(screened).hexdigest()
+    assert summary["inputs"] == [{"source": str(hour), "rows": 20, "bytes": len(screened), "sha256": digest}]
+    assert (
+        json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))["inputs"]
+        == summary["inputs"]
+    )
+
+
 def test_a_file_that_changes_while_the_screener_reads_it_is_refused_not_recorded(
     us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

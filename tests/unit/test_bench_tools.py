@@ -353,6 +353,52 @@ def test_baselines_number_lines_and_reject_line_numbers_as_the_engine_does(tmp_p
         assert decided["eligible"].to_list() == [False, False, True, True, True], name
 
 
+def test_baselines_reject_a_package_with_a_line_given_in_two_versions_as_the_engine_does(
+    tmp_path: Path,
+) -> None:
+    """Package J gives line 2 as $100 and as $999 (and an unnumbered $100 line): the engine rejects both versions
+    (``conflicting-line``) and the rest of J (``package-incomplete``); the baselines kept the first version, as
+    lines 2 and 3 of J. R's line 1 differs only in its description: rejected too. Exact copies (Q) are kept once,
+    and two unnumbered lines alike (T) are two lines."""
+    given: list[tuple[str, int | None, float, str]] = [
+        ("J", None, 100.0, "cotton t-shirt"), ("J", 2, 100.0, "cotton t-shirt"), ("J", 2, 999.0, "cotton t-shirt"),
+        ("Q", 1, 100.0, "cotton t-shirt"), ("Q", 1, 100.0, "cotton t-shirt"),
+        ("R", 1, 70.0, "cotton t-shirt"), ("R", 1, 70.0, "wool socks"), ("R", 2, 5.0, "cotton t-shirt"),
+        ("S", 1, 50.0, "cotton t-shirt"), ("T", None, 10.0, "cotton t-shirt"), ("T", None, 10.0, "cotton t-shirt"),
+    ]  # fmt: skip
+    rows = [
+        {
+            **BASE_LINE,
+            "package_id": package,
+            "line_no": line_no,
+            "consignee_name": f"Person {package}",
+            "declared_value": value,
+            "description": description,
+            "quantity": 1.0,
+            "arrival_date": dt.date(2025, 5, 1),
+            "consignee_id": None,
+        }
+        for package, line_no, value, description in given
+    ]
+    manifest = tmp_path / "versions.parquet"
+    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String(), "line_no": pl.Int64()}).write_parquet(
+        manifest
+    )
+    pack = screening.load_rules(US_PACK)
+    result = screening.screen(manifest, rules=pack)
+    kept = [("Q", 1, 10_000), ("S", 1, 5_000), ("T", 1, 1_000), ("T", 2, 1_000)]
+    engine = result.lines.sort("package_id", "line_no")
+    assert engine.select("package_id", "line_no", (pl.col("value_usd") * 100).cast(pl.Int64)).rows() == kept
+    assert result.rejects.filter(pl.col("code") == "conflicting-line")["package_id"].sort().to_list() == [
+        "J", "J", "R", "R",
+    ]  # fmt: skip
+    duckdb_baseline(manifest, tmp_path, pack)
+    per_row(manifest, tmp_path, pack)
+    for name in ("duckdb", "per_row"):
+        decided = pl.read_parquet(tmp_path / f"{name}.parquet").sort("package_id", "line_no")
+        assert decided.select("package_id", "line_no", "value_cents").rows() == kept, name
+
+
 def test_regression_check_refuses_malformed_reports_and_stage_runs_of_another_size(tmp_path: Path) -> None:
     (tmp_path / "odd.json").write_text(json.dumps({"benchmarks": [{"name": "x"}]}))
     (tmp_path / "ok.json").write_text(json.dumps(report(("floor", 1.0, 1_000))))
