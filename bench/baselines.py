@@ -130,8 +130,9 @@ SELECT m.package_id, m.line_no, m.arrival_date, lower(trim(m.mode)) AS mode, upp
                  || '|' || coalesce(CASE WHEN regexp_matches(m.postal, '^[0-9]{{5}}([0-9]{{4}})?([^0-9]|$)') THEN left(m.postal, 5)
                                          ELSE m.postal END, '') END AS consignee_key,
        m.file_row_number AS file_row,
-       struct_pack(m.declared_value, m.currency, m.shipper_name, m.consignee_name, m.consignee_id,
-                   m.consignee_postal_code, m.description) AS given,
+       hash(m.arrival_date, lower(trim(m.mode)), upper(trim(m.country_of_origin)),
+            regexp_replace(m.hts_code, '[.\\s]', '', 'g'), m.declared_value, m.currency, m.shipper_name,
+            m.consignee_name, m.consignee_id, m.consignee_postal_code, m.description) AS content,
        coalesce(coalesce(trim(m.package_id), '') <> '' AND coalesce(trim(m.shipper_name), '') <> ''
          AND coalesce(trim(m.consignee_name), '') <> '' AND coalesce(trim(m.description), '') <> ''
          AND lower(trim(m.mode)) IN {modes}
@@ -151,19 +152,22 @@ WHERE ok AND trim(package_id) NOT IN (
 
 -- A line without a number is numbered after its package's highest, in file order.
 CREATE TEMP TABLE numbered AS
-SELECT * REPLACE (coalesce(line_no, coalesce(max(line_no) OVER (PARTITION BY package_id), 0)
-                  + row_number() OVER (PARTITION BY package_id, line_no IS NULL ORDER BY file_row)) AS line_no)
-FROM checked;
+SELECT * FROM checked WHERE line_no IS NOT NULL
+UNION ALL
+SELECT c.* REPLACE (coalesce(h.highest, 0) + row_number() OVER (PARTITION BY c.package_id ORDER BY c.file_row)
+                    AS line_no)
+FROM checked c LEFT JOIN (
+  SELECT package_id, max(line_no) AS highest FROM checked
+  WHERE package_id IN (SELECT package_id FROM checked WHERE line_no IS NULL) GROUP BY package_id) h USING (package_id)
+WHERE c.line_no IS NULL;
 
--- A line given in two versions (they differ in a column read here) is screened not at all, nor the rest of its
--- package (the engine's conflicting-line, then package-incomplete); of a line given twice alike, the first copy
+-- A line given in two versions (they differ in a column read here: a 64-bit hash of them) is screened not at
+-- all, nor the rest of its package (the engine's conflicting-line, then package-incomplete); of a line given twice alike, the first copy
 -- is kept.
 CREATE TEMP TABLE lines AS
-SELECT * EXCLUDE (file_row, given) FROM numbered
+SELECT * EXCLUDE (file_row, content) FROM numbered
 WHERE package_id NOT IN (
-  SELECT package_id FROM (
-    SELECT DISTINCT package_id, line_no, arrival_date, mode, country_of_origin, hts_digits, given FROM numbered)
-  GROUP BY package_id, line_no HAVING count(*) > 1)
+  SELECT package_id FROM numbered GROUP BY package_id, line_no HAVING min(content) <> max(content))
 QUALIFY row_number() OVER (PARTITION BY package_id, line_no ORDER BY file_row) = 1;
 
 CREATE TEMP TABLE totals AS
