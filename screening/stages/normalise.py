@@ -54,6 +54,11 @@ MAX_LINE_NO = 10**9
 #: :data:`~screening.exprs.parties.MISSING_ID_TOKENS`, which hold short words a tracking number can be (``N``).
 NO_PACKAGE_ID: Final = ("nan", "na", "n/a", "#n/a", "<na>", "none", "null", "nil", "\\n")
 _NO_PACKAGE_ID_BYTES = max(len(token) for token in NO_PACKAGE_ID)
+#: A whole number written as a decimal (``101.0``): what a float column saved as text writes of an integer id.
+WHOLE_NUMBER_TEXT: Final = r"^-?[0-9]+\.0+$"
+#: A number in exponent form (``9.405511899223197e+21``): what a float column saved as text writes of an id too
+#: large for it to hold exactly; refused as a ``package_id`` (``invalid-number``), as the float itself is.
+EXPONENT_NUMBER_TEXT: Final = r"(?i)^-?[0-9](?:\.[0-9]+)?e[+-]?[0-9]+$"
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
@@ -132,6 +137,13 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             # Only short ids can be a word for none: the others are set aside first (nulls cost nothing).
             short = pl.when(value.str.len_bytes() <= _NO_PACKAGE_ID_BYTES).then(value)
             value = pl.when(short.str.to_lowercase().is_in(NO_PACKAGE_ID)).then(None).otherwise(value)
+            # A float (or decimal) column's whole number saved as text (``101.0``, ``101.00``) is the integer, as
+            # the float column itself reads: a resend of its lines as CSV is the same package.
+            value = (
+                pl.when(value.str.contains(WHOLE_NUMBER_TEXT))
+                .then(value.str.replace(r"\.0+$", ""))
+                .otherwise(value)
+            )
         if column.name in ZERO_PADDED:
             # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
             # ``2134.0`` is ``02134`` whatever the column's type.
@@ -148,10 +160,11 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
 
 
 def _exact_whole(number: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Whether a float is a whole number its type holds exactly, as every integer below it (up to 2^53 in a
-    Float64, 2^24 in a Float32): such a float reads as the integer, larger ones may be another's rounding."""
+    """Whether a float is a whole number its type holds exactly, as every integer below it (below 2^53 in a
+    Float64, 2^24 in a Float32): such a float reads as the integer; 2^53 itself and larger ones may be another's
+    rounding (2^53 + 1 stored in a Float64 is 2^53)."""
     bound = 2**24 if dtype == pl.Float32() else 2**53
-    return number.is_finite() & (number == number.floor()) & (number.abs() <= bound)
+    return number.is_finite() & (number == number.floor()) & (number.abs() < bound)
 
 
 def _float_package_id(package_id: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -214,6 +227,19 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             )
         out.append(Check(name, RejectCode.MISSING_FIELD, _missing(name, schema), message))
     package_type = schema.get("package_id", pl.String())
+    if "package_id" in present and not package_type.is_float():
+        out.append(
+            Check(
+                "package_id",
+                RejectCode.INVALID_NUMBER,
+                parsed("package_id").str.contains(EXPONENT_NUMBER_TEXT),
+                pl.format(
+                    "package_id {} is a number in exponent form, as a float column saved as text writes an id too "
+                    "large for it to hold exactly, so it cannot be read as an id: write the ids as text",
+                    shown("package_id"),
+                ),
+            )
+        )
     if package_type.is_float():
         package_id = pl.col("package_id")
         out.append(
@@ -222,7 +248,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 RejectCode.INVALID_NUMBER,
                 package_id.is_not_nan() & ~_exact_whole(package_id, package_type),
                 pl.format(
-                    "package_id {} is a {} that is not a whole number it holds exactly (up to {}), so it cannot be "
+                    "package_id {} is a {} that is not a whole number it holds exactly (below {}), so it cannot be "
                     "read as an id: write the ids as text",
                     shown("package_id"),
                     pl.lit(str(package_type)),

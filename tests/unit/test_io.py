@@ -1784,17 +1784,47 @@ def test_a_float_package_id_reads_as_its_integer_or_is_refused(pack: RulePack, t
     )
     both = screen([tmp_path / "a.parquet", tmp_path / "b.parquet"], pack)
     assert both.packages.select("package_id", "lines", "value_usd").rows() == [("101", 2, Decimal("950.00"))]
-    floats = manifest(3).with_columns(pl.Series("package_id", [9405511899223197428490.0, 1.5, 2.0**53]))
+    floats = manifest(4).with_columns(
+        pl.Series("package_id", [9405511899223197428490.0, 1.5, 2.0**53, 2.0**53 - 1])
+    )
     result = screen(floats, pack)
-    assert result.lines["package_id"].to_list() == ["9007199254740992"]
+    # 2^53 itself is refused: 2^53 + 1 stored in a Float64 is 2^53, so it may be another id's rounding.
+    assert result.lines["package_id"].to_list() == ["9007199254740991"]
     assert result.rejects.select("package_id", "field", "code").rows() == [
         ("9.405511899223197e+21", "package_id", "invalid-number"),
         ("1.5", "package_id", "invalid-number"),
+        ("9007199254740992", "package_id", "invalid-number"),
     ]
     assert result.rejects["message"][1] == (
-        "package_id 1.5 is a Float64 that is not a whole number it holds exactly (up to 2^53), so it cannot be "
+        "package_id 1.5 is a Float64 that is not a whole number it holds exactly (below 2^53), so it cannot be "
         "read as an id: write the ids as text"
     )
+
+
+def test_a_float_package_id_saved_as_text_reads_as_the_float_column_does(
+    pack: RulePack, tmp_path: Path
+) -> None:
+    """A Float64 id 101.0 read as ``101`` from Parquet, but the same frame saved as CSV (``101.0``) kept ``101.0``:
+    a resend of the hour's lines as CSV was a new package, its consignee-day counted twice. Text of a whole
+    number written as a decimal is the integer; an id in exponent form, as a float column writes one too large
+    to hold exactly, is ``invalid-number`` as the float is."""
+    frame = manifest(1, package_id=[101.0], line_no=[1], declared_value=["500.00"], currency=["USD"])
+    frame.write_parquet(tmp_path / "h1.parquet")
+    frame.write_csv(tmp_path / "h2.csv")
+    both = screen([tmp_path / "h1.parquet", tmp_path / "h2.csv"], pack)
+    assert both.packages.select("package_id", "lines", "value_usd").rows() == [("101", 1, Decimal("500.00"))]
+    assert both.rejects.select("source", "package_id", "code").rows() == [
+        (str(tmp_path / "h2.csv"), "101", "duplicate-line")
+    ]
+    texts = manifest(6).with_columns(
+        pl.Series("package_id", ["101.00", "-5.0", "9.405511899223197e+21", "1E22", "AB1.0", "1e5x"])
+    )
+    result = screen(texts, pack)
+    assert sorted(result.lines["package_id"].to_list()) == ["-5", "101", "1e5x", "AB1.0"]
+    assert result.rejects.select("package_id", "field", "code").rows() == [
+        ("9.405511899223197e+21", "package_id", "invalid-number"),
+        ("1E22", "package_id", "invalid-number"),
+    ]
 
 
 def _write_ipc_file(table: pa.Table, path: Path) -> None:
