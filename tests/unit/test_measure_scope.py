@@ -489,10 +489,10 @@ def test_a_short_code_whose_every_tariff_line_is_excluded_owes_nothing_under_the
     (root / "measures" / "test_scope.csv").write_text("hts_prefix\n2827\n")
     declare_test_group(root)
     status, amount = _test_duty_by_package(
-        screening.load_rules(root), {"NONE": "2827.49", "OTHER": "2827.39"}
+        screening.load_rules(root), {"EXCLUDED": "2827.49", "OTHER": "2827.39"}
     )
-    assert status["NONE"] == "assessed"
-    assert "NONE" not in amount
+    assert status["EXCLUDED"] == "assessed"
+    assert "EXCLUDED" not in amount
     assert amount["OTHER"] == Decimal("250.00")
 
 
