@@ -311,6 +311,39 @@ def test_baselines_key_consignees_as_the_engine_does(tmp_path: Path) -> None:
         assert decided["eligible"].to_list() == [False, False, True, True], name
 
 
+def _crafted_manifest(path: Path, given: list[tuple[str, int | None, float, str]]) -> Path:
+    """A one-day manifest of (package, line number, value, description) lines, one consignee per package, written
+    to ``path``."""
+    rows = [
+        {
+            **BASE_LINE,
+            "package_id": package,
+            "line_no": line_no,
+            "consignee_name": f"Person {package}",
+            "declared_value": value,
+            "description": description,
+            "quantity": 1.0,
+            "arrival_date": dt.date(2025, 5, 1),
+            "consignee_id": None,
+        }
+        for package, line_no, value, description in given
+    ]
+    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String(), "line_no": pl.Int64()}).write_parquet(
+        path
+    )
+    return path
+
+
+def _baselines(manifest: Path, pack: screening.RulePack) -> dict[str, pl.DataFrame]:
+    """What the DuckDB and per-row baselines decide on ``manifest``, sorted by package and line."""
+    duckdb_baseline(manifest, manifest.parent, pack)
+    per_row(manifest, manifest.parent, pack)
+    return {
+        name: pl.read_parquet(manifest.parent / f"{name}.parquet").sort("package_id", "line_no")
+        for name in ("duckdb", "per_row")
+    }
+
+
 def test_baselines_number_lines_and_reject_line_numbers_as_the_engine_does(tmp_path: Path) -> None:
     """Lines without a number are numbered after their package's highest number, in file order (E: $300 and $600
     are lines 1 and 2, $900, not eligible; G: 5, 6, 7), and a package with a line numbered below 1 is rejected
@@ -319,30 +352,11 @@ def test_baselines_number_lines_and_reject_line_numbers_as_the_engine_does(tmp_p
         ("E", None, 300.0), ("E", None, 600.0), ("F", 0, 50.0), ("F", 1, 60.0),
         ("G", None, 10.0), ("G", 5, 20.0), ("G", None, 30.0), ("H", 2, 40.0), ("H", -1, 40.0),
     ]  # fmt: skip
-    rows = [
-        {
-            **BASE_LINE,
-            "package_id": package,
-            "line_no": line_no,
-            "consignee_name": f"Person {package}",
-            "declared_value": value,
-            "quantity": 1.0,
-            "arrival_date": dt.date(2025, 5, 1),
-            "consignee_id": None,
-        }
-        for package, line_no, value in given
-    ]
-    manifest = tmp_path / "numbers.parquet"
-    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String(), "line_no": pl.Int64()}).write_parquet(
-        manifest
-    )
+    manifest = _crafted_manifest(tmp_path / "numbers.parquet", [(*line, "cotton t-shirt") for line in given])
     pack = screening.load_rules(US_PACK)
     engine = screening.screen(manifest, rules=pack).lines.sort("package_id", "line_no")
     assert engine.select("package_id", "line_no").rows() == [("E", 1), ("E", 2), ("G", 5), ("G", 6), ("G", 7)]
-    duckdb_baseline(manifest, tmp_path, pack)
-    per_row(manifest, tmp_path, pack)
-    for name in ("duckdb", "per_row"):
-        decided = pl.read_parquet(tmp_path / f"{name}.parquet").sort("package_id", "line_no")
+    for name, decided in _baselines(manifest, pack).items():
         assert decided.select("package_id", "line_no", "value_cents").rows() == [
             ("E", 1, 30_000), ("E", 2, 60_000), ("G", 5, 2_000), ("G", 6, 1_000), ("G", 7, 3_000),
         ], name  # fmt: skip
@@ -366,24 +380,7 @@ def test_baselines_reject_a_package_with_a_line_given_in_two_versions_as_the_eng
         ("R", 1, 70.0, "cotton t-shirt"), ("R", 1, 70.0, "wool socks"), ("R", 2, 5.0, "cotton t-shirt"),
         ("S", 1, 50.0, "cotton t-shirt"), ("T", None, 10.0, "cotton t-shirt"), ("T", None, 10.0, "cotton t-shirt"),
     ]  # fmt: skip
-    rows = [
-        {
-            **BASE_LINE,
-            "package_id": package,
-            "line_no": line_no,
-            "consignee_name": f"Person {package}",
-            "declared_value": value,
-            "description": description,
-            "quantity": 1.0,
-            "arrival_date": dt.date(2025, 5, 1),
-            "consignee_id": None,
-        }
-        for package, line_no, value, description in given
-    ]
-    manifest = tmp_path / "versions.parquet"
-    pl.DataFrame(rows, schema_overrides={"consignee_id": pl.String(), "line_no": pl.Int64()}).write_parquet(
-        manifest
-    )
+    manifest = _crafted_manifest(tmp_path / "versions.parquet", given)
     pack = screening.load_rules(US_PACK)
     result = screening.screen(manifest, rules=pack)
     kept = [("Q", 1, 10_000), ("S", 1, 5_000), ("T", 1, 1_000), ("T", 2, 1_000)]
@@ -392,10 +389,7 @@ def test_baselines_reject_a_package_with_a_line_given_in_two_versions_as_the_eng
     assert result.rejects.filter(pl.col("code") == "conflicting-line")["package_id"].sort().to_list() == [
         "J", "J", "R", "R",
     ]  # fmt: skip
-    duckdb_baseline(manifest, tmp_path, pack)
-    per_row(manifest, tmp_path, pack)
-    for name in ("duckdb", "per_row"):
-        decided = pl.read_parquet(tmp_path / f"{name}.parquet").sort("package_id", "line_no")
+    for name, decided in _baselines(manifest, pack).items():
         assert decided.select("package_id", "line_no", "value_cents").rows() == kept, name
 
 
