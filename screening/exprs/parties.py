@@ -23,6 +23,10 @@ ID_SEPARATORS: Final = r"[^\p{L}\p{N}]+"
 #: ``?``) or of zeros only (``0``, ``000-000``) is none either.
 MISSING_ID_TOKENS: Final = ("NAN", "NONE", "NULL", "NA", "N", "UNKNOWN", "UNK", "TBD")
 
+#: A name whose normal form (:func:`normalised_name`) is its lower case: ASCII letters and digits in words one blank
+#: apart, no blank before or after.
+PLAIN_NAME: Final = r"^[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$"
+
 
 def normalised_name(name: pl.Expr) -> pl.Expr:
     """A name folded to one spelling per person, then lower case, punctuation to blanks, runs of blanks
@@ -36,6 +40,17 @@ def normalised_name(name: pl.Expr) -> pl.Expr:
     ``Søren`` ``soren``, ``Yılmaz`` ``yilmaz``, ``ß`` ``ss``, ``æ`` ``ae``). The marks of
     other scripts stay (the vowel signs of Devanagari names keep different names apart). Look-alike letters of
     other scripts (a Cyrillic ``а`` in a Latin name) are not folded."""
+    # Most names are ASCII words single-spaced already (``Anna Keller``): their normal form is their lower case.
+    # Only the others take the folding steps (every branch of a when/then is computed for every row, so the plain
+    # names are set aside first: nulls cost nothing).
+    plain = name.str.contains(PLAIN_NAME)
+    folded = folded_name(pl.when(~plain).then(name))
+    return pl.when(plain).then(name.str.to_lowercase()).otherwise(folded)
+
+
+def folded_name(name: pl.Expr) -> pl.Expr:
+    """:func:`normalised_name` by its folding steps alone, for every name (:func:`normalised_name` skips them for a
+    :data:`PLAIN_NAME`, whose normal form is its lower case)."""
     return (
         name.str.replace_all(SYMBOLS, " ")
         .str.normalize("NFKD")
@@ -67,6 +82,10 @@ ZIP_PATTERN: Final = (
     r"\p{P}*([0-9]{5})(?:[0-9]{4})?(?:[^0-9]|$)"
 )
 
+#: A ZIP or ZIP+4 as most manifests write it (``20001``, ``200014321``, ``20001-4321``): its ZIP is its first five
+#: characters (:func:`zip5`).
+PLAIN_ZIP: Final = r"^[0-9]{5}(?:-?[0-9]{4})?$"
+
 
 def zip5(postal_code: pl.Expr) -> pl.Expr:
     """The five digits of a U.S. ZIP or ZIP+4 (``'20001-4321'``, ``'200014321'``, ``'20001 USA'``,
@@ -75,6 +94,16 @@ def zip5(postal_code: pl.Expr) -> pl.Expr:
     (``'FR-75001'``) whole; a six-digit code (``'110001'``) whole (cut to five, two neighbours' codes were one);
     four digits (``'2134'``) as written (which leading zero was lost is not guessed). A code as the manifest reader
     gives it: a whole number written as a decimal (``'2134.0'``) is its digits already (:func:`padded_code`)."""
+    # Most codes are a ZIP or ZIP+4 written plainly (``20001``, ``20001-4321``): their first five characters. Only
+    # the others are cleaned and matched (set aside first: the branches of a when/then are computed for every row).
+    plain = postal_code.str.contains(PLAIN_ZIP)
+    matched = matched_zip(pl.when(~plain).then(postal_code))
+    return pl.when(plain).then(postal_code.str.slice(0, 5)).otherwise(matched)
+
+
+def matched_zip(postal_code: pl.Expr) -> pl.Expr:
+    """:func:`zip5` by cleaning and :data:`ZIP_PATTERN` alone, for every code (:func:`zip5` skips them for a
+    :data:`PLAIN_ZIP`)."""
     cleaned = postal_code.str.normalize("NFKC").str.to_uppercase().str.replace_all(r"[\s\p{Cf}]", "")
     return pl.coalesce(cleaned.str.replace_all(".", "", literal=True).str.extract(ZIP_PATTERN, 1), cleaned)
 
@@ -94,6 +123,13 @@ def padded_code(code: pl.Expr, width: int, *, pad_short: bool = False) -> pl.Exp
     return pl.when(digits.is_not_null()).then(padded).otherwise(code)
 
 
+#: The columns :func:`consignee_key_inputs` computes and :func:`consignee_key_of_inputs` reads: the consignee id as
+#: compared, the name's normal form and the ZIP.
+KEY_INPUT_ID: Final = "__key_id"
+KEY_INPUT_NAME: Final = "__key_name"
+KEY_INPUT_ZIP: Final = "__key_zip"
+
+
 def consignee_key(
     consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr, *, package_id: pl.Expr
 ) -> pl.Expr:
@@ -102,11 +138,40 @@ def consignee_key(
     digit, or a word for none: :func:`is_no_name`) is the empty name: every such package at one ZIP is one
     consignee (``name:|20001``: ``N/A`` and ``nan`` at one address add up, as a split shipment would); with no
     ZIP either, the package is a consignee of its own, ``package:<package id>`` (three strangers named ``nan``
-    nationwide were one consignee-day over the threshold)."""
-    given_id = given_consignee_id(consignee_id)
-    normal = normalised_name(name)
+    nationwide were one consignee-day over the threshold).
+
+    One expression, for a few rows; over many, :func:`consignee_key_inputs` then :func:`consignee_key_of_inputs`
+    compute each input once (here the name's normal form is computed where each use of it needs it)."""
+    given_id, normal, zip_code = _key_inputs(consignee_id, name, postal_code)
+    return _key_of(given_id, normal, zip_code, package_id)
+
+
+def consignee_key_inputs(consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr) -> list[pl.Expr]:
+    """The inputs of :func:`consignee_key` as columns (:data:`KEY_INPUT_ID`, :data:`KEY_INPUT_NAME`,
+    :data:`KEY_INPUT_ZIP`), each computed once; :func:`consignee_key_of_inputs` makes the key of them."""
+    given_id, normal, zip_code = _key_inputs(consignee_id, name, postal_code)
+    return [given_id.alias(KEY_INPUT_ID), normal.alias(KEY_INPUT_NAME), zip_code.alias(KEY_INPUT_ZIP)]
+
+
+def consignee_key_of_inputs(package_id: pl.Expr) -> pl.Expr:
+    """:func:`consignee_key` of the columns of :func:`consignee_key_inputs`."""
+    return _key_of(pl.col(KEY_INPUT_ID), pl.col(KEY_INPUT_NAME), pl.col(KEY_INPUT_ZIP), package_id)
+
+
+def _key_inputs(
+    consignee_id: pl.Expr, name: pl.Expr, postal_code: pl.Expr
+) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """The consignee id as compared, the name's normal form and the ZIP ("" for none)."""
+    return (
+        given_consignee_id(consignee_id),
+        normalised_name(name),
+        zip5(given_postal_code(postal_code)).fill_null(""),
+    )
+
+
+def _key_of(given_id: pl.Expr, normal: pl.Expr, zip_code: pl.Expr, package_id: pl.Expr) -> pl.Expr:
+    """The consignee key of its inputs (:func:`_key_inputs`)."""
     no_name = is_no_name(normal)
-    zip_code = zip5(given_postal_code(postal_code)).fill_null("")
     by_name = pl.concat_str(
         pl.lit("name:"),
         pl.when(no_name).then(pl.lit("")).otherwise(normal),

@@ -24,7 +24,13 @@ from screening.exprs.hts import (
     is_valid_hts_code,
 )
 from screening.exprs.parse import MAX_EXPONENT, coerce
-from screening.exprs.parties import consignee_key, given_consignee_id, given_postal_code, padded_code
+from screening.exprs.parties import (
+    consignee_key_inputs,
+    consignee_key_of_inputs,
+    given_consignee_id,
+    given_postal_code,
+    padded_code,
+)
 from screening.schema import (
     MALFORMED_COL,
     MANIFEST_COLUMNS,
@@ -702,7 +708,11 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
     ordered = checks(schema, vocabulary)
     present = set(schema.names())
     checked = add_parsed_columns(frame, schema, vocabulary.time_zone).with_columns(
-        first_failed_check(ordered)
+        first_failed_check(ordered),
+        # Each input of the key once (a column each), for the key below.
+        *consignee_key_inputs(
+            parsed("consignee_id"), parsed("consignee_name"), parsed("consignee_postal_code")
+        ),
     )
     candidates = (
         pl.col(SOURCE_COL),
@@ -710,12 +720,7 @@ def check_source(frame: pl.LazyFrame, vocabulary: Vocabulary) -> CheckedSource:
         *[_with_default(c) for c in MANIFEST_COLUMNS],
         *[pl.col(c).alias(PASSTHROUGH_PREFIX + c) for c in passthrough_columns(schema)],
         # Here, not later on the whole frame: a file's rows are keyed morsel by morsel, on every core.
-        consignee_key(
-            parsed("consignee_id"),
-            parsed("consignee_name"),
-            parsed("consignee_postal_code"),
-            package_id=parsed("package_id"),
-        ).alias("consignee_key"),
+        consignee_key_of_inputs(package_id=parsed("package_id")).alias("consignee_key"),
     )
     raw_columns = canonical_present(schema)
     rejects = (

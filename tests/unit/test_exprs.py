@@ -16,9 +16,15 @@ from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_prod
 from screening.exprs.names import normalise_name
 from screening.exprs.parse import parse_text
 from screening.exprs.parties import (
+    PLAIN_NAME,
+    PLAIN_ZIP,
     consignee_key,
+    consignee_key_inputs,
+    consignee_key_of_inputs,
+    folded_name,
     given_consignee_id,
     history_key,
+    matched_zip,
     normalised_name,
     padded_code,
     zip5,
@@ -409,6 +415,58 @@ def test_normalised_name_and_zip5() -> None:
         "SW1A1AA",
         "20001",
     ]
+
+
+#: Text near the fast paths' edges: ASCII letters, digits and blanks (plain names and ZIPs), and what takes them
+#: off the fast path (punctuation, dashes, a trailing newline, tabs, accents, full-width digits, symbols).
+_NEAR_PLAIN = st.text(alphabet="aZ09 -.\n\t'é９™ßŁ", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names=st.lists(st.one_of(_NEAR_PLAIN, st.text(max_size=8), st.from_regex(PLAIN_NAME, fullmatch=True))))
+def test_a_plain_name_s_normal_form_is_that_of_the_folding_steps(names: list[str]) -> None:
+    """normalised_name takes a plain ASCII name's lower case instead of folding it: the same text either way."""
+    assert column(names, pl.String(), normalised_name(pl.col("x"))) == column(
+        names, pl.String(), folded_name(pl.col("x"))
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(codes=st.lists(st.one_of(_NEAR_PLAIN, st.text(max_size=8), st.from_regex(PLAIN_ZIP, fullmatch=True))))
+def test_a_plain_zip_is_read_as_the_zip_pattern_reads_it(codes: list[str]) -> None:
+    """zip5 takes a plain ZIP or ZIP+4's first five characters instead of matching it: the same ZIP either way."""
+    assert column(codes, pl.String(), zip5(pl.col("x"))) == column(
+        codes, pl.String(), matched_zip(pl.col("x"))
+    )
+
+
+def test_the_key_of_its_inputs_as_columns_is_the_key_of_one_expression() -> None:
+    """The validation pass computes the key's inputs as columns first: the keys are those of consignee_key."""
+    frame = pl.DataFrame(
+        {
+            "id": [None, "c-001", None, None, " ", None],
+            "name": ["Anna Keller", "Bo", "N/A", "n/a", "José García", "anna  KELLER"],
+            "zip": ["20001-4321", None, "20001", None, "DC 20001", "20001"],
+            "package": ["P0", "P1", "P2", "P3", "P4", "P5"],
+        }
+    )
+    inputs = (pl.col("id"), pl.col("name"), pl.col("zip"))
+    staged = frame.with_columns(consignee_key_inputs(*inputs)).select(
+        consignee_key_of_inputs(pl.col("package"))
+    )
+    whole = frame.select(consignee_key(*inputs, package_id=pl.col("package")))
+    assert (
+        staged.to_series().to_list()
+        == whole.to_series().to_list()
+        == [
+            "name:anna keller|20001",
+            "id:C001",
+            "name:|20001",
+            "package:P3",
+            "name:jose garcia|20001",
+            "name:anna keller|20001",
+        ]
+    )
 
 
 def test_a_six_digit_postal_code_is_kept_whole() -> None:
