@@ -203,6 +203,64 @@ def compile_condition(condition: str, columns: Mapping[str, pl.DataType]) -> pl.
     return expr.fill_null(False)
 
 
+#: Where the text tests of :func:`text_tests` stand in a condition: ``__text_test_<n>``.
+TEXT_TEST_PREFIX = "__text_test_"
+
+
+def text_tests(conditions: Mapping[str, str]) -> tuple[dict[str, pl.Expr], dict[str, tuple[str, pl.Expr]]]:
+    """The conditions (checked already: :func:`compile_condition`) with each ``REGEXP_LIKE(<column>, '<pattern>')``
+    over a column of :data:`NORMAL_FORM_COLUMNS` taken out: each is a boolean column of its own
+    (:data:`TEXT_TEST_PREFIX` and a number), to be computed once per distinct text, not once per line.
+
+    Returns the conditions over the risk columns and the test columns (nulls count as false, as
+    :func:`compile_condition`'s), and, by test column, the text column it reads and the test (the same SQL, compiled
+    on its own: a test's value is that of the call it stands for). A test written twice is one column.
+    """
+    tests: dict[str, tuple[str, pl.Expr]] = {}
+    columns_by_call: dict[str, str] = {}
+    split: dict[str, pl.Expr] = {}
+    for rule_id, condition in conditions.items():
+        pieces: list[str] = []
+        position = 0
+        for start, end, column in _text_test_calls(condition):
+            call = condition[start:end]
+            name = columns_by_call.setdefault(call, f"{TEXT_TEST_PREFIX}{len(columns_by_call)}")
+            tests[name] = (column, pl.sql_expr(call))
+            pieces += [condition[position:start], name]
+            position = end
+        split[rule_id] = pl.sql_expr("".join([*pieces, condition[position:]])).fill_null(False)
+    return split, tests
+
+
+def _text_test_calls(condition: str) -> list[tuple[int, int, str]]:
+    """The spans of the two-argument ``REGEXP_LIKE`` calls on a column of :data:`NORMAL_FORM_COLUMNS` with a text
+    literal, and the column of each."""
+    tokens = [
+        (match.lastgroup or "", match.group(), match.start(), match.end())
+        for match in _TOKEN.finditer(condition)
+        if match.lastgroup != "space"
+    ]
+    shape = ("word", "operator", "word", "operator", "string", "operator")
+    calls = []
+    for index in range(len(tokens) - len(shape) + 1):
+        window = tokens[index : index + len(shape)]
+        if tuple(kind for kind, *_ in window) != shape:
+            continue
+        (
+            (_, function, start, _),
+            (_, opening, *_),
+            (_, column, *_),
+            (_, comma, *_),
+            _,
+            (_, closing, _, end),
+        ) = window
+        if (function.upper(), opening, comma, closing) == ("REGEXP_LIKE", "(", ",", ")") and (
+            column in NORMAL_FORM_COLUMNS
+        ):
+            calls.append((start, end, column))
+    return calls
+
+
 def _first_line(exc: BaseException) -> str:
     """The first line of a polars error, with the reason a regex error gives on a later line."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 import polars as pl
 
+from screening.rulepack.conditions import text_tests
 from screening.rulepack.loader import RulePack
 from screening.rulepack.risk_tables import PPM, ResolvedRisk
 from screening.seed import Seed, checked_seed
@@ -87,10 +89,13 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None 
             "sample_rule_id": pl.String(),
         },
     )
+    tested, tests = _text_tests(tuple((rule.id, rule.condition) for rule in risk.rules))
     return ResolvedRisk(
         rules=rules,
         in_force=in_force,
         conditions=dict(pack.conditions),
+        tested_conditions=dict(tested),
+        text_tests=dict(tests),
         families=risk.keyword_families,
         value_per_kg=pack.value_per_kg
         if pack.value_per_kg.width
@@ -110,3 +115,12 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None 
 def _capacity(capacity: int | str) -> int | None:
     """A queue's capacity per port and day; None for ``"unlimited"`` (every package routed there is targeted)."""
     return capacity if isinstance(capacity, int) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _text_tests(
+    conditions: tuple[tuple[str, str], ...],
+) -> tuple[dict[str, pl.Expr], dict[str, tuple[str, pl.Expr]]]:
+    """:func:`~screening.rulepack.conditions.text_tests` of a pack's conditions, compiled once per process (every
+    batch of a :class:`~screening.Screener` resolves the risk rules again). The caller copies the dictionaries."""
+    return text_tests(dict(conditions))

@@ -22,6 +22,10 @@ class ResolvedRisk:
             citation, confidence``.
         in_force: ``arrival_date, rule_id`` for each rule in force on each date of the run.
         conditions: each rule's compiled boolean expression.
+        tested_conditions: each rule's condition over the risk columns and the text test columns of
+            ``text_tests`` (:func:`~screening.rulepack.conditions.text_tests`): the same value, its text tests
+            computed once per distinct text.
+        text_tests: by text test column, the normal-form text column it reads and its test.
         families: keyword families for ``description_family`` and ``hts_description_mismatch``.
         value_per_kg: ``chapter, min_usd_per_kg``.
         denied: screening-list settings (None: no screening).
@@ -37,6 +41,8 @@ class ResolvedRisk:
     rules: pl.DataFrame
     in_force: pl.DataFrame
     conditions: dict[str, pl.Expr]
+    tested_conditions: dict[str, pl.Expr]
+    text_tests: dict[str, tuple[str, pl.Expr]]
     families: tuple[KeywordFamily, ...]
     value_per_kg: pl.DataFrame
     denied: DeniedParties | None

@@ -8,7 +8,7 @@ rules' weights (each rule's contribution is a row of the ``flags`` output).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import polars as pl
@@ -200,6 +200,7 @@ def risk_columns(
             risk.families,
             matches,
             tuple(risk.denied.legal_suffixes) if risk.denied is not None else (),
+            risk.text_tests,
         )
     )
     if own_names is not None and own_names.height:
@@ -225,7 +226,7 @@ def risk_columns(
     # Typed as the whitelist declares (a window's count is unsigned; the incremental totals are not): the
     # same condition must see the same values whatever the mode.
     typed = [pl.col(name).cast(dtype) for name, dtype in RISK_COLUMN_TYPES.items()]
-    return base.select("__line", PACKAGE_KEY, *typed, *DETAIL_COLUMNS.values())
+    return base.select("__line", PACKAGE_KEY, *typed, *DETAIL_COLUMNS.values(), *risk.text_tests)
 
 
 def _with_text(lines: pl.LazyFrame, text: pl.DataFrame, coded: dict[str, _Distinct]) -> pl.LazyFrame:
@@ -243,14 +244,29 @@ def _text_features(
     families: Sequence[KeywordFamily],
     matches: pl.DataFrame,
     legal_suffixes: Sequence[str],
+    text_tests: Mapping[str, tuple[str, pl.Expr]],
 ) -> list[pl.Expr]:
-    """The description and party-name features per line, gathered by code (see :func:`_with_text`)."""
+    """The description and party-name features per line, gathered by code (see :func:`_with_text`), the conditions'
+    text tests (``text_tests``, :attr:`~screening.rulepack.risk_tables.ResolvedRisk.text_tests`) among them."""
     descriptions = coded["description"]
-    features = descriptions.gather(_description_features(descriptions, families))
+    features = descriptions.gather(
+        _with_text_tests(_description_features(descriptions, families), "description_norm", text_tests)
+    )
     for party in ("shipper", "consignee"):
         names = coded[f"{party}_name"]
-        features += names.gather(_party_features(names, party, matches, legal_suffixes))
+        party_features = _party_features(names, party, matches, legal_suffixes)
+        features += names.gather(_with_text_tests(party_features, f"{party}_name_norm", text_tests))
     return features
+
+
+def _with_text_tests(
+    features: pl.DataFrame, column: str, text_tests: Mapping[str, tuple[str, pl.Expr]]
+) -> pl.DataFrame:
+    """``features`` (a row per distinct text) with the text tests that read ``column``: once per text, not per
+    line."""
+    return features.with_columns(
+        test.alias(name) for name, (read, test) in text_tests.items() if read == column
+    )
 
 
 def _text_rows(lines: pl.LazyFrame, text: pl.DataFrame) -> pl.Series:
@@ -281,6 +297,15 @@ class _Distinct(NamedTuple):
     def gather(self, features: pl.DataFrame) -> list[pl.Expr]:
         """Each column of ``features`` (a row per row of ``values``) but the value itself, per line."""
         name = self.values.columns[0]
+        if features.height == 1:
+            # No value but null (a batch of no lines, or of none with this text): every line's code is 0. A
+            # one-row Series gathered here was taken for another one's in polars 2.1 (all-null one-row literals of
+            # other types were one common subexpression: a Boolean column read as Float64), so a scalar instead.
+            return [
+                pl.lit(features.item(0, c), dtype=features.schema[c]).alias(c)
+                for c in features.columns
+                if c != name
+            ]
         code = pl.col(f"__{name}_code")
         return [pl.lit(features.get_column(c)).gather(code).alias(c) for c in features.columns if c != name]
 
@@ -575,7 +600,8 @@ def flag_lines(frame: pl.LazyFrame, risk: ResolvedRisk) -> pl.DataFrame:
     fires = []
     for index, rule_id in enumerate(rule_ids):
         dates = pl.Series(in_force.get(rule_id, []), dtype=pl.Date())
-        condition = risk.conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
+        # Its text tests are columns already (computed once per distinct text: risk_columns).
+        condition = risk.tested_conditions[rule_id] & pl.col("arrival_date").is_in(dates.implode())
         fires.append(condition.fill_null(False).alias(f"__fires_{index}"))
     evaluated = frame.select(
         "__line", PACKAGE_KEY, "package_id", "line_no", *DETAIL_COLUMNS.values(), *fires

@@ -12,7 +12,7 @@ import pytest
 
 import screening
 from screening.exprs.parties import normalised_name
-from screening.rulepack.conditions import ConditionError, compile_condition
+from screening.rulepack.conditions import TEXT_TEST_PREFIX, ConditionError, compile_condition, text_tests
 from screening.schema import RISK_COLUMN_TYPES
 
 from ..conftest import BASE_LINE, ROOT, US_PACK
@@ -170,3 +170,54 @@ def test_duplicate_queue_priorities_are_refused(tmp_path: Path) -> None:
     (pack / "queues.toml").write_text(text.replace("priority = 3", "priority = 2", 1))
     with pytest.raises(screening.RulePackError, match="priorities must differ"):
         screening.load_rules(pack)
+
+
+def test_text_tests_are_taken_out_of_the_conditions_as_columns() -> None:
+    """A REGEXP_LIKE on a normal-form text column is a column of its own (computed once per distinct text); one
+    written twice is one column; a test on another column, or with flags, stays in the condition."""
+    tested, tests = text_tests(
+        {
+            "a": "REGEXP_LIKE(description_norm, '^gift$') OR NOT regexp_like( consignee_name_norm , 'x''s')",
+            "b": "REGEXP_LIKE(description_norm, '^gift$') AND REGEXP_LIKE(hts_code, '^61')",
+            "c": "REGEXP_LIKE(description_norm, 'a', 'i') AND value_usd > 1",
+        }
+    )
+    assert {name: column for name, (column, _) in tests.items()} == {
+        f"{TEXT_TEST_PREFIX}0": "description_norm",
+        f"{TEXT_TEST_PREFIX}1": "consignee_name_norm",
+    }
+    assert set(tested["a"].meta.root_names()) == set(tests)
+    assert set(tested["b"].meta.root_names()) == {f"{TEXT_TEST_PREFIX}0", "hts_code"}
+    assert set(tested["c"].meta.root_names()) == {"description_norm", "value_usd"}
+
+
+def test_the_us_pack_s_conditions_with_their_text_tests_as_columns_are_its_conditions() -> None:
+    """Every rule of the U.S. pack flags the same lines whether its text tests are computed in the condition or as
+    columns beside it (texts that match, texts that do not, empty texts and nulls)."""
+    pack = screening.load_rules(US_PACK)
+    conditions = {rule.id: rule.condition for rule in pack.risk.rules}
+    tested, tests = text_tests(conditions)
+    assert len(tests) >= 10, "the pack's description and party rules test their texts"
+    texts = [
+        "gift",
+        "vape pens",
+        "fentanyl powder",
+        "1 2 28 solvent trap kit",
+        "test",
+        "coffee capsule filler",
+        "",
+        "x",
+        "cotton t shirt",
+        None,
+    ]
+    frame = pl.DataFrame(schema=RISK_COLUMN_TYPES).clear(n=len(texts))
+    frame = frame.with_columns(
+        pl.Series(texts, dtype=pl.String()).alias(column)
+        for column in ("description_norm", "consignee_name_norm", "shipper_name_norm")
+    ).with_columns(pl.col("description_norm").str.len_chars().cast(pl.Int64()).alias("description_length"))
+    with_tests = frame.with_columns(test.alias(name) for name, (_, test) in tests.items())
+    for rule_id, condition in pack.conditions.items():
+        assert (
+            with_tests.select(tested[rule_id]).to_series().to_list()
+            == frame.select(condition).to_series().to_list()
+        ), rule_id
