@@ -268,8 +268,8 @@ def _by_part(
     for flag, part in zip(flags, _flag_parts(flags, line_part, part_rows), strict=True):
         flag["part"] = part
     queues = _rows(_read(folder, "queues", package_id=package_id))
-    for queue in queues:
-        queue["part"] = _queue_part(queue, part_rows)
+    for queue, part in zip(queues, _queue_parts(queues, part_rows), strict=True):
+        queue["part"] = part
     return lines, components, flags, queues
 
 
@@ -435,16 +435,18 @@ def _flag_parts(
     return assigned
 
 
-def _queue_part(queue: dict[str, Any], parts: list[dict[str, Any]]) -> int:
-    """The part a queue row ranks: the one with that queue and rank."""
-    return next(
-        (
-            n
-            for n, part in enumerate(parts, start=1)
-            if (part.get("queue"), part.get("queue_rank")) == (queue["queue"], queue["queue_rank"])
-        ),
-        1,
-    )
+def _queue_parts(queues: list[dict[str, Any]], parts: list[dict[str, Any]]) -> list[int]:
+    """The part each queue row ranks: the one whose ``packages`` row has the row's queue, port, day and rank
+    (ranks restart per queue, port and day), each part taking one row; a row matching no part goes to part 1."""
+    keys = ("queue", "port_of_entry", "arrival_date", "queue_rank")
+    waiting = {n: tuple(part.get(k) for k in keys) for n, part in enumerate(parts, start=1)}
+    assigned = []
+    for queue in queues:
+        key = tuple(queue.get(k) for k in keys)
+        part = next((n for n, own in waiting.items() if own == key), 1)
+        waiting.pop(part, None)
+        assigned.append(part)
+    return assigned
 
 
 def _reject_part(reject: dict[str, Any], line_part: dict[int, int]) -> int | None:

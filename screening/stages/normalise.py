@@ -59,7 +59,20 @@ MAX_LINE_NO = 10**9
 #: rows are ``missing-field`` (``NA`` and ``NaN`` merged strangers' parcels into one package). Not
 #: :data:`~screening.exprs.parties.MISSING_ID_TOKENS`, which hold short words a tracking number can be (``N``).
 NO_PACKAGE_ID: Final = ("nan", "na", "n/a", "#n/a", "<na>", "none", "null", "nil", "\\n")
-_NO_PACKAGE_ID_BYTES = max(len(token) for token in NO_PACKAGE_ID)
+#: A country code that is one of these is no country: :data:`NO_PACKAGE_ID` but ``NA``, Namibia's code.
+NO_COUNTRY: Final = tuple(token for token in NO_PACKAGE_ID if token != "na")
+#: The text columns that read a word for none (any case, trimmed) as no value, and the words each reads so: a
+#: float column's NaN (written ``NaN``) too. An optional column's is then not given (a port ``nan`` was a port
+#: group of its own, a country of export ``N/A`` rejected its package as ``unknown-country``); a required
+#: column's is ``missing-field``.
+NONE_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "package_id": NO_PACKAGE_ID,
+    "port_of_entry": NO_PACKAGE_ID,
+    "country_of_origin": NO_COUNTRY,
+    "shipper_country": NO_COUNTRY,
+    "country_of_export": NO_COUNTRY,
+}
+_NONE_WORD_BYTES = max(len(token) for token in NO_PACKAGE_ID)
 #: A whole number written as a decimal (``101.0``): what a float column saved as text writes of an integer id.
 WHOLE_NUMBER_TEXT: Final = r"^-?[0-9]+\.0+$"
 #: A number in exponent form (``9.405511899223197e+21``): what a float column saved as text writes of an id too
@@ -139,10 +152,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             # Not ``replace("", None)``: twice as fast in memory, but polars 2.1's streaming engine then
             # held the whole input (validation of 4M lines peaked at 2.8 GB instead of 0.9 GB).
             value = pl.when(value == "").then(None).otherwise(value)
+            value = _none_word_as_null(value, column.name)
         if column.name == "package_id":
-            # Only short ids can be a word for none: the others are set aside first (nulls cost nothing).
-            short = pl.when(value.str.len_bytes() <= _NO_PACKAGE_ID_BYTES).then(value)
-            value = pl.when(short.str.to_lowercase().is_in(NO_PACKAGE_ID)).then(None).otherwise(value)
             # A float (or decimal) column's whole number saved as text (``101.0``, ``101.00``) is the integer, as
             # the float column itself reads: a resend of its lines as CSV is the same package.
             value = (
@@ -163,6 +174,16 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = value.str.to_lowercase()
         exprs.append(value.alias(PARSED + column.name))
     return frame.with_columns(exprs)
+
+
+def _none_word_as_null(value: pl.Expr, name: str) -> pl.Expr:
+    """Column ``name``'s trimmed text with a word for none (:data:`NONE_WORDS`, any case) as null; another
+    column's as it is."""
+    if name not in NONE_WORDS:
+        return value
+    # Only short values can be a word for none: the others are set aside first (nulls cost nothing).
+    short = pl.when(value.str.len_bytes() <= _NONE_WORD_BYTES).then(value)
+    return pl.when(short.str.to_lowercase().is_in(NONE_WORDS[name])).then(None).otherwise(value)
 
 
 def _exact_whole(number: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -220,13 +241,13 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
                 .then(pl.lit(f"the row is blank (every field is empty); {name} is required"))
                 .otherwise(message)
             )
-        if name == "package_id" and name in present:
+        if name in NONE_WORDS and name in present:
+            what = "an id" if name == "package_id" else "a country code"
             message = (
                 pl.when(_given(name, schema[name]))
                 .then(
                     pl.format(
-                        "package_id {} is NaN or a word for none, not an id; package_id is required",
-                        shown(name),
+                        f"{name} {{}} is NaN or a word for none, not {what}; {name} is required", shown(name)
                     )
                 )
                 .otherwise(message)

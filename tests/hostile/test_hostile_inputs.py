@@ -375,6 +375,20 @@ ROW_CASES: tuple[RowCase, ...] = (
         "padded country",
         line_value("country_of_origin", "DE"),
     ),
+    accepted_case(
+        "country_placeholder_optional",
+        "shipper_country",
+        "N/A",
+        "optional country written as a word for none (it was `unknown-country`, rejecting the package)",
+        line_value("shipper_country", None),
+    ),
+    field_case(
+        "country_placeholder_required",
+        "country_of_origin",
+        "nan",
+        RejectCode.MISSING_FIELD,
+        "required country written as a word for none (it was `unknown-country`)",
+    ),
     field_case("currency_unknown", "currency", "ZZZ", RejectCode.UNKNOWN_CURRENCY, "unknown currency"),
     accepted_case(
         "currency_lower_case", "currency", "eur", "lower-case currency", line_value("currency", "EUR")
@@ -460,6 +474,14 @@ ROW_CASES: tuple[RowCase, ...] = (
         write_parquet("package_id_whole_float.parquet", column("package_id", [1.0, 101.0, 3.0])),
         3,
         check=line_value("package_id", "101", package="101"),
+    ),
+    RowCase(
+        "port_nan_float",
+        "port_of_entry Float64 NaN (Parquet; it was port 'NaN', a port group of its own with a queue's full "
+        "capacity): no port, as a blank is",
+        write_parquet("port_nan_float.parquet", column("port_of_entry", [101.0, float("nan"), 2704.0])),
+        3,
+        check=all_of(line_value("port_of_entry", None), line_value("port_of_entry", "0101", package="P1")),
     ),
     RowCase(
         "duplicate_line",

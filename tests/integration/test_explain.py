@@ -131,6 +131,43 @@ def test_each_part_of_a_split_package_has_its_own_decision_totals_score_and_rout
     ]
 
 
+def test_each_part_of_a_package_split_across_days_or_ports_gets_its_own_queue_row(tmp_path: Path) -> None:
+    """Queue ranks restart per queue, port and day. A package split across batches whose parts went to one
+    queue at rank 1 on two days, at one port (PX) or at two (PY), had both queue rows given to part 1 (matched
+    on queue and rank alone), and part 2 read "no queue" though its ``packages`` row was queued. Each queue row
+    now goes to the one part of its queue, port, day and rank."""
+    chem = {"hts_code": "2933.39.91.00", "description": "chem", "port_of_entry": "4701"}
+    first = [
+        {**chem, "package_id": "PX", "consignee_name": "Kai"},
+        {**chem, "package_id": "PY", "consignee_name": "Lou", "port_of_entry": "2704"},
+    ]
+    second = [
+        {**row, "line_no": "2", "arrival_date": "2025-03-11"}
+        for row in (first[0], {**first[1], "port_of_entry": "3901"})
+    ]
+    batches = [pl.DataFrame([{**BASE_LINE, **row} for row in rows]) for rows in (first, second)]
+    out = tmp_path / "out"
+    screening.screen_batches(batches, rules=US_PACK).write(out)
+    expected = {
+        "PX": [("4701", "2025-03-10"), ("4701", "2025-03-11")],
+        "PY": [("2704", "2025-03-10"), ("3901", "2025-03-11")],
+    }
+    for package_id, where in expected.items():
+        explained = explain_package(out, package_id)
+        parts = explained["parts"]
+        assert [(p["package"]["queue"], p["package"]["queue_rank"]) for p in parts] == [("narcotics", 1)] * 2
+        assert [
+            [(q["queue"], q["port_of_entry"], q["arrival_date"], q["queue_rank"]) for q in p["queues"]]
+            for p in parts
+        ] == [[("narcotics", port, day, 1)] for port, day in where]
+        assert [q["part"] for q in explained["queues"]] == [1, 2]
+        text = render_text(explained)
+        for n, (port, day) in enumerate(where, start=1):
+            routing = _section(text, f"ROUTING (part {n} of 2: line {n})")
+            assert f"at port {port} on {day}: rank 1" in routing[1], routing
+            assert not any("no queue" in line for line in routing), routing
+
+
 def test_an_amount_not_known_reads_as_words_without_a_dollar_sign(tmp_path: Path) -> None:
     """A package whose duty was not computed (a tariff line unknown on its date) read "duty $(not computed)",
     its total "total due $(unknown)" and its line "duty $? (...)": the words now stand alone."""

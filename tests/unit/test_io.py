@@ -1773,6 +1773,60 @@ def test_a_missing_or_placeholder_package_id_is_no_id(pack: RulePack) -> None:
         assert rejects["message"][0].endswith("is NaN or a word for none, not an id; package_id is required")
 
 
+def test_a_nan_or_placeholder_port_is_no_port_as_a_blank_one_is(pack: RulePack) -> None:
+    """A Float64 port column's NaN read as port ``NaN`` and text ``nan`` or ``N/A`` as ports of those names: each
+    a port group of its own with a queue's full capacity, and explain said "at port NaN". Such a port is now no
+    port (null), as a blank is, whether the column is a float or text; a real code stays a code."""
+    chem = {"hts_code": ["2933.39.91.00"] * 4, "description": ["chem"] * 4}
+    floats = manifest(4, **chem).with_columns(
+        pl.Series("port_of_entry", [101.0, float("nan"), None, float("nan")], dtype=pl.Float64())
+    )
+    words = ["nan", "NaN", " N/A ", "NULL", "None", "<NA>", "#N/A", "nil", "\\N", "na", None, "0101", "JFK"]
+    texts = manifest(
+        len(words),
+        port_of_entry=words,
+        hts_code=["2933.39.91.00"] * len(words),
+        description=["chem"] * len(words),
+    )
+    for frame, ports in (
+        (floats, ["0101", None, None, None]),
+        (texts, [None] * 11 + ["0101", "JFK"]),
+    ):
+        result = screen(frame, pack)
+        assert result.rejects.height == 0
+        assert result.lines.sort("row")["port_of_entry"].to_list() == ports
+        unported = result.queues.filter(pl.col("port_of_entry").is_null())
+        assert sorted(unported["queue_rank"]) == list(range(1, ports.count(None) + 1))
+        assert set(result.queues["port_of_entry"].drop_nulls()) == set(ports) - {None}
+
+
+def test_a_country_written_as_a_word_for_none_is_no_country(pack: RulePack) -> None:
+    """``shipper_country`` or ``country_of_export`` written ``nan``, ``NaN``, ``N/A`` or ``NULL`` rejected the
+    whole package as ``unknown-country``, though both may be left out. Such a word in an optional country column
+    is now no country (null), the package screened; in ``country_of_origin``, which is required, it is
+    ``missing-field``, saying the value is a word for none. ``NA`` is Namibia's code, not a word for none."""
+    words = ["nan", "NaN", " N/A ", "NULL", "None", "<NA>", "#N/A", "nil", "\\N"]
+    optional = manifest(
+        len(words) + 1,
+        shipper_country=[*words, "NA"],
+        country_of_export=[*reversed(words), "na"],
+    )
+    result = screen(optional, pack)
+    assert result.rejects.height == 0
+    lines = result.lines.sort("row")
+    assert lines["shipper_country"].to_list() == [None] * len(words) + ["NA"]
+    assert lines["country_of_export"].to_list() == [None] * len(words) + ["NA"]
+    required = manifest(len(words) + 1, country_of_origin=[*words, "NA"])
+    result = screen(required, pack)
+    assert result.lines["country_of_origin"].to_list() == ["NA"]
+    rejects = result.rejects.sort("row")
+    assert set(rejects.select("field", "code").rows()) == {("country_of_origin", "missing-field")}
+    assert rejects["message"].to_list() == [
+        f"country_of_origin {word} is NaN or a word for none, not a country code; country_of_origin is required"
+        for word in words
+    ]
+
+
 def test_a_float_package_id_reads_as_its_integer_or_is_refused(pack: RulePack, tmp_path: Path) -> None:
     """Int64 101 in one file and Float64 101.0 in another were two packages, ``101`` and ``101.0``; a float id
     past 2^53 (9.405511899223197e+21) or a fraction is no id that can be read exactly: ``invalid-number``."""
