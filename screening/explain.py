@@ -274,14 +274,15 @@ def _by_part(
 
 
 def _flag_rows(flags: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each flag with its rule's description, rationale, citation and confidence from the run's catalogue."""
+    """Each flag with its rule's description, rationale, citation, confidence and note from the run's catalogue
+    (a run written before the catalogue held notes: none)."""
     catalogue = summary.get("risk", {}).get("rule_catalogue", {})
     return [
         {
             **row,
             **{
                 k: catalogue.get(row["rule_id"], {}).get(k)
-                for k in ("description", "rationale", "citation", "confidence")
+                for k in ("description", "rationale", "citation", "confidence", "note")
             },
         }
         for row in flags

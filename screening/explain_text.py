@@ -34,7 +34,7 @@ def render_text(explained: dict[str, Any]) -> str:
     unplaced = [r for r in explained.get("rejected_lines", []) if r.get("part") is None]
     if unplaced:
         out += ["REJECTED LINES", *(_reject_line(r) for r in unplaced), ""]
-    out += _note_lines(parts)
+    out += _note_lines(parts, explained["flags"])
     out += _fx_lines(explained)
     out.append(f"rule pack {explained['rules']['id']} {explained['rules']['content_hash']}")
     return "\n".join(out)
@@ -160,14 +160,18 @@ def _limits(details: dict[str, Any] | None) -> list[str]:
     return shown
 
 
-def _note_lines(parts: list[dict[str, Any]]) -> list[str]:
-    """The note of each decision and entry rule of the parts, once each (a citation may say "see note")."""
+def _note_lines(parts: list[dict[str, Any]], flags: list[dict[str, Any]]) -> list[str]:
+    """The note of each decision and entry rule of the parts, then of each risk rule that fired, once each (a
+    citation may say "see note"; a risk rule's says where its cited basis was not in force)."""
     notes: dict[str, str] = {}
     for part in parts:
         for ruling in (part["decision"], part["entry"]):
             note = (ruling.get("details") or {}).get("note")
             if note and ruling["rule_id"] not in notes:
                 notes[ruling["rule_id"]] = " ".join(note.split())
+    for flag in flags:
+        if flag.get("note") and flag["rule_id"] not in notes:
+            notes[flag["rule_id"]] = " ".join(flag["note"].split())
     if not notes:
         return []
     return ["RULE NOTES", *(f"  {rule_id}: {note}" for rule_id, note in notes.items()), ""]
@@ -292,9 +296,9 @@ def _risk_lines(part: dict[str, Any], flags: list[dict[str, Any]], tag: str) -> 
             out.append(f"      match: {f['detail']}")
         out.append(f"      why: {f['rationale']}")
         settled = f.get("confidence") in (None, "confirmed")
-        out.append(
-            f"      source: {f['citation']}" + ("" if settled else f" (confidence: {f['confidence']})")
-        )
+        said = [] if settled else [f"confidence: {f['confidence']}"]
+        said += ["its note under RULE NOTES"] if f.get("note") else []
+        out.append(f"      source: {f['citation']}" + (f" ({'; '.join(said)})" if said else ""))
     return out
 
 

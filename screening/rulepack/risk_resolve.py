@@ -29,6 +29,7 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None 
                 "rationale": r.rationale,
                 "citation": r.citation.render(),
                 "confidence": r.confidence,
+                "note": r.note,
             }
             for r in risk.rules
         ],
@@ -41,6 +42,7 @@ def resolve_risk(pack: RulePack, dates: Iterable[dt.date], *, seed: Seed | None 
             "rationale": pl.String(),
             "citation": pl.String(),
             "confidence": pl.String(),
+            "note": pl.String(),
         },
     )
     in_force = pl.DataFrame(

@@ -11,7 +11,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
-from screening.exprs.names import name_tokens, normalise_name, normalised_words
+from screening.exprs.names import legal_form, name_tokens, normalise_name, normalised_words
 
 #: Output columns of :func:`match_parties`, in order.
 DENIED_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -72,7 +72,8 @@ def entry_names(
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
     ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of its
-    primary name before the comma, as ``CASTRO RUZ, Fidel``, for its aliases too; empty for others). Names
+    primary name before the comma, as ``CASTRO RUZ, Fidel``, for its aliases too; empty for others),
+    ``form_dropped`` (the name lost a legal suffix to its normal form: ``TARA LIMITED``, not ``CIMEX``). Names
     that normalise to nothing are dropped; a name of fewer than two significant tokens is matched exactly only.
     """
     generic = normalised_words(generic_tokens)
@@ -101,8 +102,12 @@ def entry_names(
                 []
             )
         )
+        .with_columns(form_dropped=pl.col("norm") != normalise_name(pl.col("variant"), ()))
         .filter(pl.col("norm") != "")
-        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "surname")
+        # A normal form that one of the entry's names reaches as written (an alias TARA of TARA LIMITED) is not
+        # one reached only by dropping a legal form.
+        .with_columns(pl.col("form_dropped").all().over("entry_id", "norm"))
+        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "surname", "form_dropped")
         .unique(["entry_id", "norm"], keep="first", maintain_order=True)
         .sort("entry_id", "norm")
         .with_row_index("name_key")
@@ -133,7 +138,10 @@ def match_parties(
 
     Matching, per (party, list name):
 
-    - **exact**: equal normal forms → score 1.0, ``denied_match = "exact"``.
+    - **exact**: equal normal forms → score 1.0, ``denied_match = "exact"``; but a normal form of one word
+      (no blank) that the list name reached by dropping a legal form matches only a party name that carries a
+      legal form too (:func:`screening.exprs.names.legal_form`: ``Tara Ltd``, ``OOO Tara``, ``Tara Co.``, not
+      ``Tara`` nor ``Tara Ao``): a first name is no company of that word (``TARA LIMITED``).
     - **fuzzy**: Dice coefficient over distinct significant tokens,
       ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``; for an
       individual (``SURNAME, Given names``, its aliases too) a surname token among the shared ones, unless
@@ -190,8 +198,17 @@ def match_parties(
     # Sorted before numbering, so the key is the same wherever the plan evaluates this frame.
     parties = parties.sort("party_name").with_row_index("party_key")
 
-    exact = parties.join(list_names, on="norm", how="inner").select(
-        "party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact")
+    # A bare one-word name is not a listed company that is that word once its legal form is dropped ("Tara" is
+    # not TARA LIMITED; "Tara Ltd" is). The exact hits are few: the legal form is read on them only.
+    bare_word_of_a_company = (
+        pl.col("form_dropped")
+        & ~pl.col("norm").str.contains(" ", literal=True)
+        & legal_form(pl.col("party_name"), legal_suffixes).is_null()
+    )
+    exact = (
+        parties.join(list_names, on="norm", how="inner")
+        .filter(~bare_word_of_a_company)
+        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact"))
     )
     same_set = (
         parties.filter(pl.col("n_tokens") >= 2)

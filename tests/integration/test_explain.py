@@ -360,6 +360,36 @@ def test_a_gift_shows_its_limit_and_a_rule_s_note_is_printed(tmp_path: Path) -> 
     assert notes[1].startswith("  eo-2026-02-20-all: After Learning Resources v. Trump (2026-02-20)")
 
 
+def test_a_flag_s_source_reads_with_its_confidence_and_its_rule_s_note(tmp_path: Path) -> None:
+    """An express package of 2025-03-10 read ``+15 hts-unknown-on-date ... source: CBP postal informal entry IFR
+    91 FR 37801`` unmarked, a basis of mail from 2026-07-24; a risk rule's note, which says where its cited basis
+    is not in force, was in no output. The catalogue now carries the notes, and explain prints them."""
+    out = _screened(tmp_path, [{"package_id": "DP1", "hts_code": "2933399100", "description": "chem"}])
+    catalogue = json.loads((out / "summary.json").read_text())["risk"]["rule_catalogue"]
+    assert catalogue["hts-unknown-on-date"]["confidence"] == "unconfirmed"
+    assert "91 FR 37801" not in catalogue["hts-unknown-on-date"]["citation"]
+    assert (
+        "screening heuristic with no cited basis before 2025-07-31"
+        in (catalogue["high-risk-opioid-precursor"]["note"])
+    )
+    assert catalogue["value-just-under-threshold"]["note"] is None
+    explained = explain_package(out, "DP1")
+    unknown = next(f for f in explained["flags"] if f["rule_id"] == "hts-unknown-on-date")
+    assert unknown["note"] == catalogue["hts-unknown-on-date"]["note"]
+    text = render_text(explained)
+    assert (
+        "      source: Harmonized Tariff Schedule of the United States (the edition in force on the arrival date,"
+        " as the pack's tariff table holds it); https://hts.usitc.gov/ (confidence: unconfirmed; its note under"
+        " RULE NOTES)"
+    ) in text
+    notes = _section(text, "RULE NOTES")
+    assert [line.split(":")[0].strip() for line in notes[1:]] == [
+        "high-risk-opioid-precursor",
+        "hts-unknown-on-date",
+    ]
+    assert notes[2].startswith("  hts-unknown-on-date: A code is checked against the HTSUS in force")
+
+
 def test_a_gift_from_a_company_says_which_legal_form_was_read(tmp_path: Path) -> None:
     """``gift-from-company`` named no token: an analyst could not tell which part of the shipper's name made it
     a company (``Wang Ao`` was one, by AO)."""

@@ -419,12 +419,22 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
     variants = table.select(
         "entry_id", surname.alias("surname"), variant=pl.concat_list("name", "aliases")
     ).explode("variant")
-    list_names = side(variants, "variant")
+    list_names = side(variants, "variant").with_columns(
+        # the list name is one word only once a legal form is dropped
+        form_dropped=pl.col("norm") != normalise_name(pl.col("variant"), ())
+    )
     pairs = parties.join(list_names, how="cross", suffix="_e").with_columns(
         shared=pl.col("tokens").list.set_intersection("tokens_e").list.unique().list.len(),
         total=pl.col("tokens").list.unique().list.len() + pl.col("tokens_e").list.unique().list.len(),
     )
-    exact = pairs.filter((pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != ""))
+    bare_word_of_a_company = (
+        pl.col("form_dropped")
+        & ~pl.col("norm").str.contains(" ")
+        & legal_form(pl.col("party_name"), LEGAL_SUFFIXES).is_null()
+    )
+    exact = pairs.filter(
+        (pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != "") & ~bare_word_of_a_company
+    )
     surname_shared = (
         (pl.col("surname").list.len() == 0)
         | (pl.col("surname").list.set_intersection("tokens").list.len() > 0)
@@ -580,6 +590,47 @@ def test_a_listed_vessel_or_aircraft_is_never_a_shipper_or_consignee(
     assert pack_screen("Fortune Co., Ltd.", "Patriot LLC", "Snow Ltd", "Zeus GmbH", "Dan") == {}
     found = pack_screen("Inkor LLC", "AEROCARIBBEAN AIRLINES", "Joaquin Guzman Loera")
     assert set(found) == {"Inkor LLC", "AEROCARIBBEAN AIRLINES", "Joaquin Guzman Loera"}
+
+
+def test_a_bare_first_name_is_no_listed_company_of_that_one_word_and_a_legal_form(
+    pack_screen: Callable[..., dict[str, tuple[str, float, str]]],
+) -> None:
+    """Consignees known by a first name only were critical exact hits on listed companies one word long once their
+    legal form was dropped: "Denise" on DENISE COMPANY, "Doris" on LIMITED LIABILITY COMPANY DORIS, "Tara" on TARA
+    LIMITED, "Lia" on LIA COMPANY. Written with a legal form the name still matches, as does a party whose listed
+    name is one word as listed; a name-like form without its dot (AO, CO, SA) is no legal form here either."""
+    assert pack_screen("Denise", "Doris", "Tara", "Lia", "Capital", "Tara Ao", "Lia Co", "Doris Sa") == {}
+    named = {
+        "Tara Ltd": "ofac-sdn-23413",
+        "Tara Limited": "ofac-sdn-23413",
+        "OOO Doris": "ofac-sdn-45961",
+        "Lia Co.": "ofac-sdn-30465",
+        "Denise Company": "ofac-sdn-17829",
+        # Both carry a legal form (LTD, S.A.L.): a match, whichever form each writes.
+        "Capital Ltd": "ofac-sdn-28539",
+        # Listed as one word, no legal form dropped: the bare name matches as before.
+        "Cimex": "ofac-sdn-535",
+        "Hizballah": "ofac-sdn-4697",
+    }
+    found = pack_screen(*named)
+    assert {name: (entry, score, kind) for name, (entry, score, kind) in found.items()} == {
+        name: (entry, 1.0, "exact") for name, entry in named.items()
+    }
+    # A generic word beside the one word names a business, not a person: still matched.
+    assert pack_screen("Hoda Shipping")["Hoda Shipping"][2] == "exact"
+
+
+def test_a_bare_name_is_held_against_the_list_name_that_matched_not_the_entry() -> None:
+    """An entry listed as a word and a legal form, with the bare word among its aliases, is matched by the bare
+    name through that alias; without the alias it is not."""
+    table = entries(("t-1", "TARA LIMITED", ["TARA"]), ("t-2", "DORIS LTD", []), ("t-3", "ACME", []))
+    found = screen(["Tara", "Doris", "Acme", "Doris Ltd", "Acme GmbH"], table)
+    assert hits(found) == {
+        "Tara": ("t-1", 1.0, "exact"),
+        "Acme": ("t-3", 1.0, "exact"),
+        "Doris Ltd": ("t-2", 1.0, "exact"),
+        "Acme GmbH": ("t-3", 1.0, "exact"),
+    }
 
 
 def test_party_types_choose_the_entries_matched() -> None:
