@@ -37,6 +37,7 @@ from screening.io.writers import (
 )
 from screening.pipeline import (
     IN_MEMORY,
+    RUN_OPTIONS,
     DayTotals,
     RunInputs,
     RunOptions,
@@ -44,6 +45,7 @@ from screening.pipeline import (
     packages_output,
     pseudonymised,
     recorded_options,
+    refuse_unknown_options,
     run_inputs,
     screen_candidates,
     screen_inputs,
@@ -89,11 +91,16 @@ def screen_to_folder(
     writes); on failure it keeps the previous one. Returns the run summary and the wall time.
 
     Raises:
+        TypeError: an option is not one of :func:`screening.screen`'s (a misspelt one), before anything is read
+            or written.
         InputSchemaError, RulePackError, MoneyLimitError: as :func:`screening.screen` raises them.
         UsageError: as :func:`screening.screen` raises it; or ``fmt`` is unknown, ``part_lines`` is not a
             whole number of at least 1, another run is writing ``out``
-            (:func:`~screening.io.writers.output_lock`), or it cannot be replaced or written.
+            (:func:`~screening.io.writers.output_lock`), it holds a manifest or the history's packages file, or it
+            cannot be replaced or written.
     """
+    # Unpack[RunOptions] is not checked when the function is called: a misspelt option was ignored.
+    refuse_unknown_options("screen_to_folder", options, ("fmt", "part_lines", *RUN_OPTIONS))
     if fmt not in ("parquet", "csv"):
         raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
     if isinstance(part_lines, bool) or not isinstance(part_lines, int) or part_lines < 1:
@@ -101,8 +108,8 @@ def screen_to_folder(
     inputs = run_inputs(source, **options)
     target = Path(out)
     read = [source.path for source in inputs.sources if source.path is not None]
-    with output_lock(target, read):
-        staging = staging_dir(target, read)
+    with output_lock(target, read, inputs.history_files):
+        staging = staging_dir(target, read, inputs.history_files)
         try:
             with refused_when_full(target, "the output folder"):
                 with money_fits():

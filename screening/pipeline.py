@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import difflib
 import json
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ import polars as pl
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import cents_to_money, money_fits
 from screening.io.digests import history_digest
-from screening.io.history import history_sources, read_history
+from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
@@ -200,6 +201,7 @@ def screen_inputs(inputs: RunInputs) -> Result:
         options=recorded_options(inputs, plan.risk),
         key=inputs.key,
         started=inputs.started,
+        history=inputs.history_files,
     )
     check_rows_covered(result)
     return result
@@ -207,14 +209,16 @@ def screen_inputs(inputs: RunInputs) -> Result:
 
 @dataclass
 class RunInputs:
-    """What a whole-day run reads, loaded and checked: the pack, the opened sources, the history, the
-    pseudonymisation key (``key``), the options the summary records, and when the run started."""
+    """What a whole-day run reads, loaded and checked: the pack, the opened sources, the history (and its
+    packages files, as named), the pseudonymisation key (``key``), the options the summary records, and when
+    the run started."""
 
     pack: RulePack
     sources: list[Source]
     postal_method: PostalMethod
     seed: Seed | None
     history: pl.LazyFrame | None
+    history_files: tuple[Path, ...]
     key: bytes | None
     report: Callable[[str], None]
     options: dict[str, str]
@@ -233,11 +237,37 @@ class RunOptions(TypedDict, total=False):
     on_stage: Callable[[str], None] | None
 
 
+#: The names of :class:`RunOptions`, in the order :func:`screen` takes them.
+RUN_OPTIONS: Final = tuple(RunOptions.__annotations__)
+
+
+def refuse_unknown_options(function: str, given: Iterable[str], known: Sequence[str]) -> None:
+    """Raise :class:`TypeError`, as Python does for an unexpected keyword argument, when ``given`` names an option
+    that is not one of ``known`` (the options of ``function``, which takes them as ``**options``): a misspelt one
+    (``postal_methd``, ``pseudonymize_key``) would otherwise be ignored and the run go on with the default.
+
+    The message names each unknown keyword (with the option it is probably meant to be) and every known one.
+    """
+    unknown = [name for name in given if name not in known]
+    if not unknown:
+        return
+    named = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        named.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    some = "an unexpected keyword argument" if len(unknown) == 1 else "unexpected keyword arguments"
+    raise TypeError(f"{function}() got {some} {', '.join(named)}; it takes {', '.join(known)}")
+
+
 def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
     """Load the pack, open the sources and the history, and check the options (arguments as :func:`screen`).
 
     The recorded options lack the ``seed`` until the run resolves it (the pack's unless given).
+
+    Raises:
+        TypeError: an option is not one of :class:`RunOptions` (before anything is read).
     """
+    refuse_unknown_options("run_inputs", options, RUN_OPTIONS)
     started = time.perf_counter()
     rules = options.get("rules", "rules/us")
     mapping = options.get("mapping")
@@ -267,6 +297,7 @@ def run_inputs(source: Any, **options: Unpack[RunOptions]) -> RunInputs:
         postal_method=postal_method,
         seed=seed,
         history=history_frame,
+        history_files=history_files(history),
         key=key,
         report=report,
         options=recorded,
@@ -299,8 +330,10 @@ def collect_result(
     options: dict[str, str],
     key: bytes | None,
     started: float,
+    history: Sequence[Path] = (),
 ) -> Result:
-    """Collect a plan's outputs into a checked :class:`Result` (pseudonymised when ``key`` is given)."""
+    """Collect a plan's outputs into a checked :class:`Result` (pseudonymised when ``key`` is given; ``history``:
+    the packages files of the run's history, which :meth:`Result.write` refuses to replace)."""
     frames = pl.collect_all(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine=IN_MEMORY
     )
@@ -332,6 +365,7 @@ def collect_result(
         ),
         wall_seconds=time.perf_counter() - started,
         _inputs=read_files(sources),
+        _history=tuple(path.resolve() for path in history),
     )
     result.check_conservation()
     return result

@@ -87,6 +87,9 @@ class Result:
     #: The files the run read, resolved as it read them (:func:`read_files`): :meth:`write` refuses a folder
     #: that holds one, whatever the working folder is by then (the summary's paths may be relative to it).
     _inputs: tuple[Path, ...] = field(default=(), compare=False)
+    #: The packages files of the history the run read, resolved likewise: :meth:`write` refuses a folder that
+    #: holds one (an earlier day's outputs, replaced by this day's).
+    _history: tuple[Path, ...] = field(default=(), compare=False)
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The tabular outputs by name."""
@@ -117,15 +120,16 @@ class Result:
         The folder afterwards holds the complete new set; on failure it keeps the previous one.
 
         Raises:
-            UsageError: ``fmt`` is unknown, ``out`` cannot be replaced or written, or another run is writing
-                it (:func:`~screening.io.writers.output_lock`).
+            UsageError: ``fmt`` is unknown, ``out`` cannot be replaced or written, holds a file the run read (a
+                manifest, or the history's packages), or another run is writing it
+                (:func:`~screening.io.writers.output_lock`).
         """
         if fmt not in ("parquet", "csv"):
             raise UsageError(f"unknown output format {fmt!r}: use 'parquet' or 'csv'")
         target = Path(out)
         # A run never replaces one of its inputs.
-        with output_lock(target, self._inputs):
-            staging = staging_dir(target, self._inputs)
+        with output_lock(target, self._inputs, self._history):
+            staging = staging_dir(target, self._inputs, self._history)
             try:
                 with refused_when_full(target, "the output folder"):
                     write_frames(self.frames(), staging, fmt)

@@ -15,6 +15,7 @@ line key seen, one per queue, port and day), not by the input.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import operator
 import threading
 import time
@@ -29,7 +30,7 @@ from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import money_fits
 from screening.io.digests import FileDigest, file_digest, history_digest, sized_digest
 from screening.io.extra_columns import ExtraColumnTypes
-from screening.io.history import history_sources, read_history
+from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes
 from screening.io.sorting import write_sorted
@@ -50,7 +51,13 @@ from screening.io.sources import (
 from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
 from screening.io.streaming_output import StreamingOutput
 from screening.io.writers import OUTPUTS, output_lock, refused_when_full
-from screening.pipeline import build_plan, check_postal_method, collect_result, read_error
+from screening.pipeline import (
+    build_plan,
+    check_postal_method,
+    collect_result,
+    read_error,
+    refuse_unknown_options,
+)
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
     Result,
@@ -81,8 +88,9 @@ from screening.stages.running import (
     state_tables,
 )
 
-#: Version of the state file layout; a file of another version is refused. A header key added since
-#: (``extra_column_types``) is read where present, so a state saved without it restores as it did.
+#: Version of the state file layout; a file of another version is refused. Header keys added since
+#: (``extra_column_types``, ``stream_rows``) are read where present, so a state saved without them restores as
+#: it did.
 STATE_FORMAT = 3
 _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
@@ -101,7 +109,9 @@ class Screener:
         seed: the seed of the random compliance sample and of the queue tie-break (default: the pack's); a
             :class:`~screening.PrivateSeed` is recorded in summaries and saved states by its fingerprint only.
         history: ``packages`` outputs of earlier days, for look-back rules.
-        label: the ``source`` named in rejects; rows are numbered across batches from 1.
+        label: the ``source`` named in the outputs of batches given in memory, whose rows are numbered on across
+            those batches from 1 (a file batch's rows are numbered from 1 in the file, and leave the count as it
+            was; a batch named by its own ``source`` is numbered on from that source's earlier batches).
         pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
             keyed hashes, as :func:`screening.screen` makes them; decisions are made on the real values (the
             running state, and a saved state file, hold the consignee keys in clear).
@@ -142,6 +152,9 @@ class Screener:
         self.label = label
         history = history_sources(history)
         self._history = read_history(history, keyed=self._key is not None) if history else None
+        #: The history's packages files, resolved now: a result's :meth:`Result.write` (and ``screen run``)
+        #: refuses a folder holding one, whatever the working folder is by then.
+        self._history_files = tuple(path.resolve() for path in history_files(history))
         self._history_sources = len(history)
         self._history_id = history_digest(history)
         self.state = RunningState.empty()
@@ -159,13 +172,18 @@ class Screener:
         #: them): a batch whose types do not stack with theirs is refused before it is screened (their results
         #: are stacked: :func:`screen_batches`, and a resumed job's outputs join the earlier ones').
         self._extra_types = ExtraColumnTypes()
+        #: The rows of the batches given in memory so far, per source named (the label's, or a batch's own
+        #: ``source``): the next such batch's rows are numbered on from them (file batches count from 1).
+        self._stream_rows: dict[str, int] = {}
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
         """Screen one batch (a pyarrow Table or RecordBatch, a polars frame, any Arrow stream, or the path of
         one manifest file, as an hourly file).
 
         Returns the batch's :class:`Result`. Rejects name ``source`` (default: the file's path, else the
-        screener's label) and rows from ``first_row`` (default: counting across all batches so far, from 1).
+        screener's label) and rows from ``first_row`` (default: a file's rows from 1; a batch in memory's on
+        from the rows of the earlier batches in memory named by the same source, from 1, whatever files came
+        between them).
 
         A file is recorded in the state by its SHA-256 (:attr:`files_screened`, as ``screen run --state``
         records it; not a file of no row): the same bytes given again, by any name, are refused.
@@ -196,7 +214,7 @@ class Screener:
             )
         label = source or self.label
         data = from_memory(batch, time_zone=self.pack.meta.time_zone, label=label).collect(engine="in-memory")
-        return self._screen_rows(data, label, first_row, from_csv=False, started=started)
+        return self._screen_rows(data, label, first_row, from_csv=False, started=started, in_memory=True)
 
     def _screen_rows(
         self,
@@ -207,11 +225,14 @@ class Screener:
         from_csv: bool,
         started: float,
         file: tuple[Path, FileDigest] | None = None,
+        in_memory: bool = False,
     ) -> Result:
         """Screen one batch of rows as read (``from_csv``: read from a CSV file by the engine), after any batch
         another thread is screening. ``file``: the path of the file that is the whole batch and what reading it
         found (digest and size), refused when screened into the state already, else recorded in it (and listed
-        in the summary as ``screen`` lists a file, so that the result is not written over it)."""
+        in the summary as ``screen`` lists a file, so that the result is not written over it). ``in_memory``: a
+        batch given in memory, whose rows count on from ``label``'s earlier such batches (numbered from there
+        unless ``first_row`` is given)."""
         with self._lock:
             if file is not None:
                 refuse_screened(
@@ -219,7 +240,8 @@ class Screener:
                 )
             # rechunk: polars 2.1 can panic formatting strings of a batch sliced from a larger buffer.
             frame = self.mapping.apply(data.rechunk().lazy(), label=label)
-            first = first_row if first_row is not None else self.state.rows_seen + 1
+            before = self._stream_rows.get(label, 0)
+            first = first_row if first_row is not None else before + 1
             source_ = Source(label, None, with_lineage(frame, label, first_row=first))
             require_columns(source_, from_csv=from_csv)
             rows = f"rows {first:,}-{first + data.height - 1:,}" if data.height else "no rows"
@@ -246,11 +268,14 @@ class Screener:
                     options={**self._options(), **self.resumed_from},
                     key=self._key,
                     started=started,
+                    history=self._history_files,
                 )
             assert plan.next_state is not None, "an incremental plan carries its next state"
             self.state = plan.next_state
             if file is not None and data.height:
                 self._took_files([file[1].sha256])
+            if in_memory and data.height:
+                self._stream_rows = {**self._stream_rows, label: before + data.height}
             self._extra_types = extra_types
             self.last_risk, self.citations = plan.risk, plan.citations
             return result
@@ -309,6 +334,7 @@ class Screener:
                 "batches": self.state.batches,
                 "files_screened": self.files_screened,
                 "extra_column_types": self._extra_types.to_json(),
+                "stream_rows": self._stream_rows,
             }
             return write_state_file(path, state_tables(self.state), meta)
 
@@ -378,6 +404,7 @@ class Screener:
             raise UsageError(f"{path}: damaged state file (files_screened is not a list of digests)")
         screener.files_screened = list(files)
         screener._extra_types = _saved_extra_types(path, meta)
+        screener._stream_rows = _saved_stream_rows(path, meta, screener.label, screener.state.rows_seen)
         screener.resumed_from = {
             "resumed_state": file_digest(Path(path)),
             "resumed_batches": str(screener.state.batches),
@@ -430,6 +457,22 @@ def _saved_extra_types(path: str | Path, meta: dict[str, Any]) -> ExtraColumnTyp
         return ExtraColumnTypes.from_json(meta.get("extra_column_types", []))
     except ValueError as exc:
         raise UsageError(f"{path}: damaged state file (extra_column_types: {exc})") from exc
+
+
+def _saved_stream_rows(path: str | Path, meta: dict[str, Any], label: str, rows_seen: int) -> dict[str, int]:
+    """The rows of the batches in memory screened into the state ``path`` (header ``meta``), per source. A state
+    saved before states kept them (a header without ``stream_rows``) numbered every batch on from all the rows
+    it held (``rows_seen``): the restoring screener's ``label`` numbers on from there, as it did.
+
+    Raises:
+        UsageError: the header's ``stream_rows`` is not what a save writes (a count per source).
+    """
+    if "stream_rows" not in meta:
+        return {label: rows_seen} if rows_seen else {}
+    saved = meta["stream_rows"]
+    if not isinstance(saved, dict) or not all(_count(rows) is not None for rows in saved.values()):
+        raise UsageError(f"{path}: damaged state file (stream_rows is not a count of rows per source)")
+    return dict(saved)
 
 
 def _count(value: object) -> int | None:
@@ -806,6 +849,7 @@ def combine(
         wall_seconds=time.perf_counter() - started,
         # The files the batches read, resolved as each was read (the summary's paths are as given).
         _inputs=tuple(dict.fromkeys([*read_files(sources), *(f for p in parts for f in p._inputs)])),
+        _history=tuple(dict.fromkeys(f for p in parts for f in p._history)),
     )
     result.check_conservation()
     return result
@@ -832,12 +876,18 @@ def screen_files_in_batches(
     Returns the run summary and the wall time in seconds.
 
     Raises:
+        TypeError: an option is neither this function's nor :class:`Screener`'s (a misspelt one), before anything
+            is read or written.
         UsageError: ``batch_size`` is not a whole number of 1 or more (a size above a file's rows reads it
             whole), nor ``state_keep_days`` (one that reaches before the calendar's first day forgets nothing),
             or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or another run
-            holds it, or (with a state) a file changed while it was read.
+            holds it, or (with a state) a file changed while it was read; or ``out`` holds a manifest or the
+            history's packages file.
         MoneyLimitError: a money amount is beyond what the outputs hold, $10^16.
     """
+    own = ("out", "batch_size", "rules", "state_path", "progress", "state_keep_days")
+    # Checked before the state's lock file is made (a Screener refuses them only once it is made).
+    refuse_unknown_options("screen_files_in_batches", options, (*own, *_screener_options()))
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise UsageError(f"batch_size must be a whole number of rows, 1 or more, not {batch_size!r}")
     if state_keep_days is not None and (
@@ -857,6 +907,12 @@ def screen_files_in_batches(
     check_state_path(state_path)
     with state_lock(state_path):
         return _screen_files(specs, out, batch_size, rules, state_path, progress, options, state_keep_days)
+
+
+def _screener_options() -> list[str]:
+    """The keyword options of :class:`Screener` (besides its ``rules``)."""
+    parameters = inspect.signature(Screener.__init__).parameters.values()
+    return [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
 def _screen_files(
@@ -889,9 +945,9 @@ def _screen_files(
     digests = _refuse_files_screened(paths, screener.files_screened, state_path)
     passthrough = _passthrough_schema(paths, screener.mapping, screener._extra_types)
     with (
-        output_lock(Path(out), paths),
+        output_lock(Path(out), paths, screener._history_files),
         refused_when_full(Path(out), "the output folder"),
-        StreamingOutput(out, OUTPUTS, paths) as output,
+        StreamingOutput(out, OUTPUTS, paths, screener._history_files) as output,
     ):
         for path in paths:
             sources.append(Source(str(path), path, pl.LazyFrame(), read=digests.get(path)))

@@ -59,6 +59,16 @@ def packages_file(path: Path) -> Path:
     return path
 
 
+def history_files(paths: Sequence[str | Path]) -> tuple[Path, ...]:
+    """The packages files of the history sources ``paths`` (:func:`packages_file`): an output folder must hold none
+    of them (a run would replace the history it read).
+
+    Raises:
+        InputSchemaError: as :func:`packages_file` raises it.
+    """
+    return tuple(packages_file(Path(path)) for path in paths)
+
+
 def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.LazyFrame:
     """Earlier runs' packages as ``consignee_key, arrival_date, package_id, value_usd_cents``; ``keyed``:
     the run reading them pseudonymises (and maps pseudonymous keys back to its own).

@@ -35,10 +35,12 @@ from screening.io.writers import (
 class StreamingOutput:
     """Parquet outputs appended per batch into a staging folder beside ``out``."""
 
-    def __init__(self, out: str | Path, names: Sequence[str], inputs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self, out: str | Path, names: Sequence[str], inputs: Sequence[Path] = (), history: Sequence[Path] = ()
+    ) -> None:
         self.out = Path(out)
         self.names = tuple(names)
-        self.staging = staging_dir(self.out, inputs)
+        self.staging = staging_dir(self.out, inputs, history)
         self._writers: dict[str, Any] = {}
         self._empty: dict[str, pl.DataFrame] = {}
         # One writing thread keeps each file's row groups in batch order.

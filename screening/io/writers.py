@@ -266,34 +266,37 @@ def check_replaceable(out: Path) -> None:
         )
 
 
-def refuse_inputs_inside(out: Path, inputs: Sequence[Path]) -> None:
-    """Raise :class:`UsageError` if one of the files ``inputs`` lies inside the output folder ``out``, which
-    the run replaces whole (an input named like an output, ``lines.csv``, would be lost)."""
+def refuse_inputs_inside(out: Path, inputs: Sequence[Path], history: Sequence[Path] = ()) -> None:
+    """Raise :class:`UsageError` if one of the files ``inputs`` (manifests), or ``history`` (the packages files
+    of the history the run read), lies inside the output folder ``out``, which the run replaces whole (an input
+    named like an output, ``lines.csv``, would be lost; an earlier day's outputs read as history, replaced by
+    this day's)."""
     folder = out.resolve()
-    inside = [path for path in inputs if path.resolve().is_relative_to(folder)]
-    if inside:
-        raise UsageError(
-            f"{out}: the output folder holds the input {inside[0]}; each run replaces the folder whole: "
-            "name another folder"
-        )
+    for what, files in (("input", inputs), ("history", history)):
+        inside = [path for path in files if path.resolve().is_relative_to(folder)]
+        if inside:
+            raise UsageError(
+                f"{out}: the output folder holds the {what} {inside[0]}; each run replaces the folder whole: "
+                "name another folder"
+            )
 
 
 @contextlib.contextmanager
-def output_lock(out: Path, inputs: Sequence[Path] = ()) -> Iterator[None]:
+def output_lock(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] = ()) -> Iterator[None]:
     """Hold output folder ``out``'s lock while a run writes and publishes its new set: an advisory lock on a
     ``.<name>.lock`` file beside the folder (never in it), taken once ``out`` is found replaceable
-    (:func:`check_replaceable`) and free of the ``inputs`` (:func:`refuse_inputs_inside`), and removed when the
-    block ends. A file left by a run killed meanwhile is not held: the next run takes it.
+    (:func:`check_replaceable`) and free of the ``inputs`` and ``history`` (:func:`refuse_inputs_inside`), and
+    removed when the block ends. A file left by a run killed meanwhile is not held: the next run takes it.
 
     Two runs into one folder each publish a complete set, and the last to finish would replace the other's
     without a word, although it may have started first (yesterday's manifest over today's): the second run
     is refused instead. Where file locks are not available (off POSIX), nothing is locked.
 
     Raises:
-        UsageError: ``out`` cannot be replaced, holds one of ``inputs``, its folder cannot be made, or another
-            run holds its lock.
+        UsageError: ``out`` cannot be replaced, holds one of ``inputs`` or ``history``, its folder cannot be made,
+            or another run holds its lock.
     """
-    refuse_inputs_inside(out, inputs)
+    refuse_inputs_inside(out, inputs, history)
     check_replaceable(out.resolve())
     if fcntl is None:
         yield
@@ -341,14 +344,14 @@ def held_lock(lock: Path) -> IO[str]:
         handle.close()
 
 
-def staging_dir(out: Path, inputs: Sequence[Path] = ()) -> Path:
+def staging_dir(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] = ()) -> Path:
     """A fresh hidden folder beside ``out`` to write the new set into (``out`` must be replaceable:
-    :func:`check_replaceable`, and hold none of the ``inputs``: :func:`refuse_inputs_inside`).
+    :func:`check_replaceable`, and hold none of the ``inputs`` and ``history``: :func:`refuse_inputs_inside`).
 
     Its name holds this machine's and process's ids, so that the next run into ``out`` can remove the staging
     folders that runs killed before their cleanup left behind (:func:`remove_stale_staging`).
     """
-    refuse_inputs_inside(out, inputs)
+    refuse_inputs_inside(out, inputs, history)
     check_replaceable(out.resolve())
     parent = out.resolve().parent
     try:

@@ -15,10 +15,12 @@ from typing import Any
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 
 import screening
 from screening import folder_run, pipeline
+from screening.cli import main
 from screening.day_parts import PartBounds, day_totals, part_bounds, split_day
 from screening.errors import UsageError
 from screening.io import sorting
@@ -544,3 +546,63 @@ def test_an_unknown_output_format_is_refused_before_any_work(tmp_path: Path) -> 
             SAMPLE / "manifest_10k.parquet", tmp_path / "out", rules=US_PACK, fmt="xlsx"
         )  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    "api", ["screen_to_folder", "screen", "Screener.screen", "screen_batches", "screen_files_in_batches"]
+)
+@pytest.mark.parametrize("given", ["folder", "packages file"])
+def test_an_output_folder_that_holds_the_run_s_history_is_refused(
+    us_pack: screening.RulePack, tmp_path: Path, api: str, given: str
+) -> None:
+    """``history=out`` with ``out`` as the output folder (day 2 read day 1's packages, then replaced day 1's folder
+    with its own set): the history is an input of the run, and the folder holds none of its inputs (README). It is
+    refused as a manifest inside the folder is, and day 1's outputs are kept."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    day2 = tmp_path / "day2.parquet"
+    sample.slice(300, 300).write_parquet(day2)
+    out = tmp_path / "out"
+    screening.screen_to_folder(sample.head(300), out, rules=us_pack)
+    kept = _folder_bytes(out)
+    history = out if given == "folder" else out / "packages.parquet"
+    call: Callable[[Path], object] = {
+        "screen_to_folder": lambda to: screening.screen_to_folder(day2, to, rules=us_pack, history=history),
+        "screen": lambda to: screening.screen(day2, rules=us_pack, history=history).write(to),
+        "Screener.screen": lambda to: screening.Screener(us_pack, history=history).screen(day2).write(to),
+        "screen_batches": lambda to: screening.screen_batches(
+            [sample.slice(300, 300)], rules=us_pack, history=[history]
+        ).write(to),
+        "screen_files_in_batches": lambda to: screen_files_in_batches(
+            [day2], out=to, batch_size=100, rules=us_pack, history=[history]
+        ),
+    }[api]
+    with pytest.raises(
+        UsageError, match=r"^.*out: the output folder holds the history .*packages\.parquet; "
+    ):
+        call(out)
+    assert _folder_bytes(out) == kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day2.parquet", "out"]  # no staging or lock left
+    call(tmp_path / "day2")  # another folder takes the run
+    assert json.loads((tmp_path / "day2" / "summary.json").read_text())["options"]["history_sources"] == "1"
+
+
+@pytest.mark.parametrize("batched", [[], ["--batch-size", "100"]], ids=["whole day", "batches"])
+def test_cli_refuses_an_output_folder_that_holds_the_history(tmp_path: Path, batched: list[str]) -> None:
+    """``screen run day2 --history out --out out`` exited 0 and replaced day 1's outputs with day 2's: exit 2 now,
+    naming the history, and day 1's folder as it was."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    sample.head(300).write_parquet(tmp_path / "day1.parquet")
+    sample.slice(300, 300).write_parquet(tmp_path / "day2.parquet")
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["run", str(tmp_path / "day1.parquet"), "--out", str(out), "-q"])
+    assert first.exit_code == 0, first.output
+    kept = _folder_bytes(out)
+    args = ["run", str(tmp_path / "day2.parquet"), "--history", str(out), "--out", str(out), *batched, "-q"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2, refused.output
+    assert f"{out}: the output folder holds the history {out / 'packages.parquet'}" in refused.output
+    assert _folder_bytes(out) == kept

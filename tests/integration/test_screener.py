@@ -891,6 +891,83 @@ def test_a_batch_can_be_a_file_path(us_pack: screening.RulePack, tmp_path: Path)
     assert later.rejects.select("source", "row").rows() == [(str(tmp_path / "hour-10.parquet"), 1)]
 
 
+def _rows(result: screening.Result) -> tuple[set[str], list[int]]:
+    """The sources and the sorted row numbers of a result's lines and rejects."""
+    rows = pl.concat([result.lines.select("source", "row"), result.rejects.select("source", "row")])
+    return set(rows["source"]), sorted(rows["row"])
+
+
+def test_a_file_batch_does_not_advance_the_row_numbers_of_the_batches_in_memory(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """A stream of 50 rows, a file of 40, a stream of 30: the second stream's rows were 91-120, counted on from the
+    file's rows, though a reject's ``row`` is the data row of its ``source`` (README): 51-80 now. A batch named by
+    ``source`` counts its own rows, and a saved state keeps the counts."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    hour = tmp_path / "hour-10.parquet"
+    sample.slice(50, 40).write_parquet(hour)
+    screener = screening.Screener(us_pack)
+    assert _rows(screener.screen(sample.head(50))) == ({"<stream>"}, list(range(1, 51)))
+    assert _rows(screener.screen(hour)) == ({str(hour)}, list(range(1, 41)))
+    assert _rows(screener.screen(sample.slice(90, 30))) == ({"<stream>"}, list(range(51, 81)))
+    assert _rows(screener.screen(sample.slice(120, 5), source="feed-b")) == ({"feed-b"}, [1, 2, 3, 4, 5])
+    assert _rows(screener.screen(sample.slice(125, 5))) == ({"<stream>"}, list(range(81, 86)))
+    assert screener.state.rows_seen == 130  # every row screened, whatever its source
+    saved = screener.save_state(tmp_path / "day.state")
+    with zipfile.ZipFile(saved) as archive:
+        assert json.loads(archive.read("meta.json"))["stream_rows"] == {"<stream>": 85, "feed-b": 5}
+    restored = screening.Screener.restore(saved, us_pack)
+    assert _rows(restored.screen(sample.slice(130, 5), source="feed-b")) == ({"feed-b"}, list(range(6, 11)))
+    assert _rows(restored.screen(sample.slice(135, 5))) == ({"<stream>"}, list(range(86, 91)))
+
+
+def test_a_restore_between_a_stream_and_a_file_numbers_the_stream_on(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Saved after a stream and a file, the next stream batch of the restored screener numbers on from the first
+    stream's rows, as one screener does."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    hour = tmp_path / "hour-10.parquet"
+    sample.slice(50, 40).write_parquet(hour)
+    straight = screening.Screener(us_pack, label="feed")
+    first = screening.Screener(us_pack, label="feed")
+    for screener in (straight, first):
+        screener.screen(sample.head(50))
+        screener.screen(hour)
+    first.save_state(tmp_path / "day.state")
+    resumed = screening.Screener.restore(tmp_path / "day.state", us_pack, label="feed")
+    want, have = straight.screen(sample.slice(90, 30)), resumed.screen(sample.slice(90, 30))
+    assert _rows(have) == ({"feed"}, list(range(51, 81)))
+    for name, frame in want.frames().items():
+        assert frame.equals(getattr(have, name)), name
+
+
+def test_a_state_saved_without_stream_rows_numbers_on_after_every_row_it_holds(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """A state whose header has no ``stream_rows`` (saved when one count numbered every batch) restores as it did:
+    the screener's batches in memory number on after all the rows it holds, so none repeats an earlier number; a
+    ``stream_rows`` that is not a count per source is a damaged state."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    hour = tmp_path / "hour-10.parquet"
+    sample.slice(50, 40).write_parquet(hour)
+    screener = screening.Screener(us_pack)
+    screener.screen(sample.head(50))
+    screener.screen(hour)
+    saved = screener.save_state(tmp_path / "day.state")
+    old = _rewritten_state(
+        saved, tmp_path / "old.state", lambda meta: {k: v for k, v in meta.items() if k != "stream_rows"}, {}
+    )
+    restored = screening.Screener.restore(old, us_pack)
+    assert _rows(restored.screen(sample.slice(90, 30))) == ({"<stream>"}, list(range(91, 121)))
+    for damaged in ({"<stream>": -1}, {"<stream>": "50"}, ["<stream>", 50], {"<stream>": True}):
+        bad = _rewritten_state(
+            saved, tmp_path / "bad.state", lambda meta, damaged=damaged: {**meta, "stream_rows": damaged}, {}
+        )
+        with pytest.raises(screening.UsageError, match=r"damaged state file \(stream_rows"):
+            screening.Screener.restore(bad, us_pack)
+
+
 def test_screen_batches_stacks_batches_with_different_extra_columns(us_pack: screening.RulePack) -> None:
     frame = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(600)
     first = frame.head(300).with_columns(note=pl.lit("dock 4"))

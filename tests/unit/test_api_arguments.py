@@ -15,6 +15,7 @@ import pytest
 
 import screening
 from screening.errors import UsageError
+from screening.screener import screen_files_in_batches
 
 
 def test_one_history_path_is_one_source_not_one_per_character(
@@ -195,4 +196,74 @@ def test_a_money_total_past_what_the_outputs_hold_is_a_screening_error_naming_th
         assert refused.value.exit_code == 70
         assert "consignee_day_value" in str(refused.value)
     assert (screener.state.rows_seen, screener.totals().height) == (0, 0)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "misspelt", "named"),
+    [
+        ("screen_to_folder", "postal_methd", "screen_to_folder"),
+        ("screen_to_folder", "pseudonymize_key", "screen_to_folder"),
+        ("screen_to_folder", "sead", "screen_to_folder"),
+        ("screen", "postal_methd", "screen"),
+        ("Screener", "postal_methd", r"Screener\.__init__"),
+        ("Screener.restore", "postal_methd", r"Screener\.__init__"),
+        ("screen_batches", "postal_methd", r"Screener\.__init__"),
+        ("screen_files_in_batches", "pseudonymize_key", "screen_files_in_batches"),
+    ],
+)
+def test_a_misspelt_option_is_a_type_error_before_anything_is_read_or_written(
+    tmp_path: Path,
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    entry: str,
+    misspelt: str,
+    named: str,
+) -> None:
+    """``screen_to_folder(..., postal_methd="specific")`` ran with the default ad valorem method (duty $9,345.52 where
+    $31,947.73 was meant), ``sead=PrivateSeed(...)`` with the pack's public seed, and ``pseudonymize_key=`` wrote the
+    consignees' names and addresses in clear: its options were read with ``dict.get``, an unknown one ignored.
+    Every entry point refuses an unknown keyword as Python does, before anything is read or written."""
+    lines = manifest({})
+    lines.write_parquet(tmp_path / "hour.parquet")
+    screening.Screener(us_pack).save_state(tmp_path / "day.state")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    out = tmp_path / "out"
+    options: dict[str, Any] = {misspelt: "specific" if misspelt == "postal_methd" else "k3y"}
+    call = {
+        "screen_to_folder": lambda: screening.screen_to_folder(lines, out, rules=us_pack, **options),
+        "screen": lambda: screening.screen(lines, rules=us_pack, **options),
+        "Screener": lambda: screening.Screener(us_pack, **options),
+        "Screener.restore": lambda: screening.Screener.restore(tmp_path / "day.state", us_pack, **options),
+        "screen_batches": lambda: screening.screen_batches([lines], rules=us_pack, **options),
+        "screen_files_in_batches": lambda: screen_files_in_batches(
+            [tmp_path / "hour.parquet"],
+            out=out,
+            batch_size=10,
+            rules=us_pack,
+            state_path=tmp_path / "day.state",
+            **options,
+        ),
+    }[entry]
+    with pytest.raises(TypeError, match=rf"^{named}\(\) got an unexpected keyword argument '{misspelt}'"):
+        call()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output folder, staging or lock file
+
+
+def test_a_misspelt_option_s_message_names_the_options_and_the_one_meant(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """The refusal says which keywords are unknown, the one probably meant, and every option the call takes."""
+    with pytest.raises(TypeError) as refused:
+        screening.screen_to_folder(
+            manifest({}),
+            tmp_path / "out",
+            pseudonymize_key="k3y",  # type: ignore[call-arg]
+            colour="red",  # type: ignore[call-arg]
+        )
+    assert str(refused.value) == (
+        "screen_to_folder() got unexpected keyword arguments 'pseudonymize_key' (did you mean "
+        "'pseudonymise_key'?), 'colour'; it takes fmt, part_lines, rules, mapping, postal_method, pseudonymise_key, "
+        "seed, history, on_stage"
+    )
     assert not (tmp_path / "out").exists()
