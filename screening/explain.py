@@ -31,7 +31,7 @@ from screening.rulepack.models import Fee
 from screening.rulepack.rates import PARTS, part_components
 from screening.rulepack.tables import read_mfn_table
 from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
-from screening.stages.entry_limits import OPEN_NOTE_END, OPEN_NOTE_START
+from screening.stages.entry_limits import FORMAL_MAIL_NOTE_START, OPEN_NOTE_END, OPEN_NOTE_START
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
 #: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
@@ -300,8 +300,9 @@ def _part(
     queues: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry
-    (``open``: why its entry type is open, informal or formal, as its fee components say; else None),
-    consignee-day and queue rows."""
+    (``open``: why its entry type is open, informal or formal, as its fee components say; ``assumed``: why mail
+    was entered formal by a choice the pack does not settle, as its components say; else None), consignee-day and
+    queue rows."""
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
     entry_rule_id = package.get("entry_rule_id")
@@ -329,6 +330,7 @@ def _part(
             "citation": summary.get("decision_rules", {}).get(entry_rule_id) if entry_rule_id else None,
             "details": summary.get("decision_rule_details", {}).get(entry_rule_id) if entry_rule_id else None,
             "open": _entry_open(components),
+            "assumed": _entry_assumed(components),
         },
         "consignee_day": _consignee_day(folder, summary, package, _occurrence(parts, number), lines),
         "queues": [q for q in queues if q["part"] == number],
@@ -342,6 +344,17 @@ def _entry_open(components: list[dict[str, Any]]) -> str | None:
         note = component.get("assumption") or ""
         if component["line_no"] is None and note.startswith(OPEN_NOTE_START) and OPEN_NOTE_END in note:
             return note.removeprefix(OPEN_NOTE_START).split(OPEN_NOTE_END)[0]
+    return None
+
+
+def _entry_assumed(components: list[dict[str, Any]]) -> str | None:
+    """Why mail was entered formal by a choice the pack does not settle, as the part's components say it (a
+    line's duty ends its assumption with the note; a fee's may go on after it): None when it was not."""
+    on_lines = [c for c in components if c["line_no"] is not None]
+    for component in [*on_lines, *(c for c in components if c["line_no"] is None)]:
+        note = component.get("assumption") or ""
+        if FORMAL_MAIL_NOTE_START in note:
+            return note.split(FORMAL_MAIL_NOTE_START, 1)[1]
     return None
 
 

@@ -120,6 +120,9 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     )
     if opened:
         out.append(f"  entry type open: {opened}")
+    # Mail entered formal over the informal limit, by a choice the pack marks unsettled.
+    if entry.get("assumed"):
+        out.append(f"  entry type assumed: {entry['assumed']}")
     if entry["citation"] and entry["rule_id"] != d["rule_id"]:
         out.append(f"  source: {entry['citation']}")
     return [

@@ -1272,14 +1272,17 @@ def _assess(
     # The measures the goods are exempt from are shown (at $0.00, saying why), not summed into the duty.
     measured, exempted = assess.split_exempt(_materialise(assess.measure_components(lines.lazy(), by_goods)))
     charged_parts = _materialise(part_rates.charged_part_components(lines.lazy(), resolved.tariff_parts))
-    line_components = pl.concat(
-        [
-            assess.own_components(lines.lazy(), goods),
-            measured.drop(assess.LINE_ROW),
-            exempted.drop(assess.LINE_ROW),
-            charged_parts.drop(assess.LINE_ROW),
-        ],
-        how="vertical",
+    line_components = assess.with_formal_mail_notes(
+        pl.concat(
+            [
+                assess.own_components(lines.lazy(), goods),
+                measured.drop(assess.LINE_ROW),
+                exempted.drop(assess.LINE_ROW),
+                charged_parts.drop(assess.LINE_ROW),
+            ],
+            how="vertical",
+        ),
+        lines,
     )
     settled = assess.settle_line_duty(lines, pl.concat([measured, charged_parts], how="vertical"))
     settled_lines = settled.drop(assess.LINE_ROW, enrich.GOODS_CODE).lazy()

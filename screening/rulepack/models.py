@@ -557,6 +557,14 @@ class PostalRegime(Rule):
         description="what the pack does not settle about the regime's duty on goods claimed under USMCA: the "
         "postal duty of such a line (or item) carries the note as its assumption",
     )
+    formal_entry_note: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the pack does not settle about mail worth more than the informal-entry limit under the "
+        "regime, which the engine enters formal and charges as such (every duty, the fees of a formal entry): "
+        "such a package's duty and fee components carry the note as their assumption, and its fee_status is "
+        "assessed-unconfirmed",
+    )
     high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
 
     @model_validator(mode="after")

@@ -454,6 +454,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                             regime.specific_per_item_usd or regime.specific_bands
                         ),
                         "postal_usmca_note": regime.usmca_claim_note,
+                        "postal_formal_note": regime.formal_entry_note,
                     }
                 )
     return pl.DataFrame(
@@ -468,6 +469,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "postal_item_top_cents": CENTS,
             "postal_specific_offered": pl.Boolean(),
             "postal_usmca_note": pl.String(),
+            "postal_formal_note": pl.String(),
         },
     )
 

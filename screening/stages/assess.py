@@ -29,7 +29,7 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
-from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN
+from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN, FORMAL_MAIL_NOTE
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -662,6 +662,7 @@ DUTY_COLUMNS = (
     "mfn_applies",
     "postal_open",
     "postal_claim_note",
+    "postal_method_note",
     "postal_per_item",
     "postal_item_rate",
     "mfn_cents",
@@ -683,7 +684,8 @@ def add_duty_columns(
     Under a flat postal regime the postal duty replaces the others, charged on the postal item (the package)
     by :func:`package_duty_components`: ad valorem on the item's value (``postal_item_rate``: the rate the
     line's value is charged at there), or (``postal_method="specific"``, where the regime offers it) an amount
-    per postal item. The line is then ``charged-per-item``, with no duty of its own.
+    per postal item. The line is then ``charged-per-item``, with no duty of its own. Asked for the specific method
+    under a regime that offers none, the item is charged ad valorem, ``postal_method_note`` saying so.
     """
     gathered = [*DUTY_GOODS_OUTPUT, *_DUTY_GOODS_INPUT, HTS_TOO_SHORT, USMCA_CLAIMED]
     with_goods = gather_goods(lines, goods, gathered)
@@ -699,7 +701,8 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
     # A code that covers AD/CVD or quota goods and others: whether the item may use the postal method at all
     # is open (never guessed), so no postal duty is charged on the line.
     postal_open = postal_flat & pl.col("__postal_undetermined")
-    per_item = postal_flat & ~postal_open & pl.lit(postal_method == "specific") & pl.col("__specific_offered")
+    specific_asked = pl.lit(postal_method == "specific")
+    per_item = postal_flat & ~postal_open & specific_asked & pl.col("__specific_offered")
     missing_quantity = (
         pl.col("rate_specific_usd").is_not_null() & _quantity_missing(pl.col("__specific_by_weight"))
     ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_missing(pl.col("__specific2_by_weight")))
@@ -731,6 +734,10 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         pl.when(dutiable & postal_flat & ~postal_open & pl.col(USMCA_CLAIMED))
         .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
         .alias("postal_claim_note"),
+        # The specific method asked for under a regime without an amount per item: charged ad valorem.
+        pl.when(dutiable & postal_flat & ~postal_open & specific_asked & ~pl.col("__specific_offered"))
+        .then(pl.format(SPECIFIC_NOT_OFFERED, pl.col("postal_regime_id")))
+        .alias("postal_method_note"),
         (dutiable & per_item).alias("postal_per_item"),
         # The line's value adds to the item's value charged at this rate (null: not charged so, or no rate).
         pl.when(dutiable & postal_flat & ~postal_open & ~per_item)
@@ -748,6 +755,8 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
     ]
 
 
+#: Why an item is charged ad valorem under ``postal_method="specific"`` (``{}``: the postal regime's id).
+SPECIFIC_NOT_OFFERED: Final = "specific method not offered by {}: ad valorem charged"
 #: Internal column: a line's position in the decided lines; the components charged beside its own
 #: duty columns carry it, so that settling them needs no join on the line's key.
 LINE_ROW = "__row"
@@ -1061,7 +1070,8 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Duties charged on the postal item (the package) under a flat postal regime, whose lines read
     ``charged-per-item``: the amount per item (the highest band of its lines), or the ad valorem rate on the
     item's value (DOMAIN.md 1a, method A), rounded once. An item whose lines' origins take different rates
-    pays each rate on the value of its lines at that rate, one component per rate."""
+    pays each rate on the value of its lines at that rate, one component per rate. An ad valorem component
+    charged where the specific method was asked for says the regime offers none (then a USMCA claim's note)."""
     per_item = lines.filter(pl.col("postal_per_item"))
     unknown = pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False)
     specific = per_item.group_by(PACKAGE_KEY).agg(
@@ -1087,7 +1097,10 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         .agg(
             pl.col("package_id").first(),
             pl.col("value_usd_cents").sum().alias("base_cents"),
-            pl.col("postal_claim_note").sort_by("line_no").drop_nulls().first().alias("assumption"),
+            _joined_notes(
+                pl.col("postal_method_note").sort_by("line_no").drop_nulls().first(),
+                pl.col("postal_claim_note").sort_by("line_no").drop_nulls().first(),
+            ).alias("assumption"),
         )
         .select(
             PACKAGE_KEY,
@@ -1106,6 +1119,25 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
     # In no order: the components output sorts every row (package, line, component, measure, rate).
     return pl.concat([specific, on_value], how="vertical")
+
+
+def with_formal_mail_notes(components: pl.LazyFrame, lines: pl.DataFrame) -> pl.LazyFrame:
+    """The line components ``components`` (duties) with each package's
+    :data:`~screening.stages.entry_limits.FORMAL_MAIL_NOTE` (``lines``: the decided lines) after their own
+    assumption: mail entered formal, and charged as such, by a choice the pack does not settle."""
+    if lines.get_column(FORMAL_MAIL_NOTE).null_count() == lines.height:  # nearly every run: no such mail
+        return components
+    notes = (
+        lines.lazy()
+        .filter(pl.col(FORMAL_MAIL_NOTE).is_not_null())
+        .select(PACKAGE_KEY, FORMAL_MAIL_NOTE)
+        .unique(PACKAGE_KEY)
+    )
+    return (
+        components.join(notes, on=PACKAGE_KEY, how="left", maintain_order="left")
+        .with_columns(_joined_notes(pl.col("assumption"), pl.col(FORMAL_MAIL_NOTE)).alias("assumption"))
+        .drop(FORMAL_MAIL_NOTE)
+    )
 
 
 def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame:

@@ -18,10 +18,12 @@ import polars as pl
 from screening.errors import DUTY_FREE_REASONS, REASON_PRECEDENCE, EntryType, ReasonCode
 from screening.exprs.hts import hts_prefix
 from screening.exprs.labels import first_label, label_at
+from screening.exprs.money import dollar_text
 from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
 from screening.stages.assess import reaches_top_per_item
 from screening.stages.enrich import GOODS_CODE, gather_goods
+from screening.stages.entry_limits import FORMAL_MAIL_NOTE, FORMAL_MAIL_NOTE_TEXT
 from screening.stages.lookup import attach
 
 _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
@@ -214,6 +216,7 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
             "postal_item_top_cents",
             "postal_specific_offered",
             "postal_usmca_note",
+            "postal_formal_note",
         )
     )
 
@@ -319,10 +322,12 @@ def decide_lines(
     whatever its reason), ``entry_type`` (de-minimis; formal over the informal limit; postal under
     a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal),
     ``entry_rule_id`` (the rule that made it so: the de minimis rule, the postal regime, else the
-    informal-entry limit in force) and ``package_postal_item_unknown``. Expects the lines in package order with
-    :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day totals; ``goods`` is the
-    goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines in earlier batches
-    (incremental mode), whose value here is not theirs.
+    informal-entry limit in force), ``package_postal_item_unknown`` and
+    :data:`~screening.stages.entry_limits.FORMAL_MAIL_NOTE` (mail under a postal regime entered formal over the
+    informal limit, where the regime notes that choice as unsettled: :func:`formal_mail_note`). Expects the
+    lines in package order with :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day
+    totals; ``goods`` is the goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines
+    in earlier batches (incremental mode), whose value here is not theirs.
     """
     with_goods = gather_goods(lines, goods, [*DECISION_GOODS_OUTPUT, *_DECISION_GOODS_INPUT]).with_columns(
         gift_limits(lines, gifts)
@@ -356,7 +361,10 @@ def decide_lines(
         .then(pl.col("package_postal_regime_id"))
         .otherwise(pl.col("entry_limit_rule_id"))
     )
-    return per_line.with_columns(entry_type.alias("entry_type"), entry_rule.alias("entry_rule_id")).select(
+    mail_note = formal_mail_note(goods, ~pl.col("de_minimis_eligible") & formal.fill_null(False) & postal)
+    return per_line.with_columns(
+        entry_type.alias("entry_type"), entry_rule.alias("entry_rule_id"), mail_note.alias(FORMAL_MAIL_NOTE)
+    ).select(
         *lines.columns,
         *DECISION_GOODS_OUTPUT,
         "de_minimis_reason",
@@ -366,6 +374,32 @@ def decide_lines(
         "de_minimis_suspended",
         "entry_type",
         "entry_rule_id",
+        FORMAL_MAIL_NOTE,
+    )
+
+
+def formal_mail_note(goods: pl.DataFrame, formal_mail: pl.Expr) -> pl.Expr:
+    """Per line, where ``formal_mail`` (a package under a postal regime, entered formal as it is worth more than
+    the informal limit) and the package's regime has a ``formal_entry_note`` (``goods``: the goods table, with each
+    regime's note): the note, with the item's value, the limit and the regime; else null."""
+    noted = goods.select("postal_regime_id", "postal_formal_note").drop_nulls().unique("postal_regime_id")
+    if noted.is_empty():  # no mail of the run is under a regime with such a note
+        return pl.lit(None, dtype=pl.String())
+    regime = pl.col("package_postal_regime_id")
+    note = regime.replace_strict(
+        noted.get_column("postal_regime_id"),
+        noted.get_column("postal_formal_note"),
+        default=None,
+        return_dtype=pl.String(),
+    )
+    return pl.when(formal_mail & note.is_not_null()).then(
+        pl.format(
+            FORMAL_MAIL_NOTE_TEXT,
+            dollar_text(pl.col("package_value_cents")),
+            dollar_text(pl.col("informal_max_cents")),
+            regime,
+            note,
+        )
     )
 
 

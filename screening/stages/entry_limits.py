@@ -11,6 +11,10 @@ the limit decided it; :data:`ENTRY_OPEN` marks a package whose entry type depend
 (a code too short for a measure's list, a coverage gap of a kind of duty the pack charges under a listed heading in
 any period, the day's ``chapter99_kinds``): informal or formal, its fees are not settled;
 :data:`ENTRY_UNCONFIRMED` marks one the limit decided under a rule the pack does not hold settled.
+
+Mail worth more than the informal limit under a postal regime is entered formal by the line decisions; where the
+regime records that choice as one it does not settle (its ``formal_entry_note``), the package's
+:data:`FORMAL_MAIL_NOTE` says so and becomes its :data:`ENTRY_NOTE`, with :data:`ENTRY_UNCONFIRMED`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ OPEN_NOTE_START = "entry type open: "
 OPEN_NOTE_END = ": informal or formal"
 #: The Chapter 99 limit decided the entry under a rule the pack marks unconfirmed or in conflict.
 ENTRY_UNCONFIRMED = "__entry_unconfirmed"
+#: Per line and package: why mail under a postal regime is entered formal (worth more than the informal limit),
+#: where the regime records that as a choice the pack does not settle; null elsewhere.
+FORMAL_MAIL_NOTE = "__formal_mail_note"
+#: How :data:`FORMAL_MAIL_NOTE` begins (``screen explain`` finds it in the components' assumption).
+FORMAL_MAIL_NOTE_START = "formal entry of mail: "
+#: :data:`FORMAL_MAIL_NOTE` after its start: the item's value, the limit, the regime and the regime's note.
+FORMAL_MAIL_NOTE_TEXT = (
+    FORMAL_MAIL_NOTE_START
+    + "the postal item is worth ${}, over the ${} informal-entry limit, while postal regime {} "
+    "is in force: {}"
+)
 #: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
 ENTRY_COLUMNS = pl.Schema(
     {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
@@ -48,15 +63,21 @@ def with_entry_limits(
     """``packages`` with the entry type the Chapter 99 limit of their date gives and the columns of
     :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
     99 measures' components; ``days``: the resolved days); as they are where the run's dates have no such
-    limit."""
+    limit. A package's :data:`FORMAL_MAIL_NOTE` (formal mail, which no Chapter 99 limit decides) is its entry's
+    note, unconfirmed; the column is dropped."""
     if days.get_column("chapter99_max_cents").is_null().all():
-        return packages.with_columns(
+        limited = packages.with_columns(
             pl.lit(None, dtype=pl.String()).alias(ENTRY_NOTE),
             pl.lit(False).alias(ENTRY_OPEN),
             pl.lit(False).alias(ENTRY_UNCONFIRMED),
         )
-    value = _chapter99_value(lines, components, row, days)
-    return _apply_chapter99_limit(packages, value, days)
+    else:
+        limited = _apply_chapter99_limit(packages, _chapter99_value(lines, components, row, days), days)
+    mail_note = pl.col(FORMAL_MAIL_NOTE)
+    return limited.with_columns(
+        pl.coalesce(pl.col(ENTRY_NOTE), mail_note).alias(ENTRY_NOTE),
+        (pl.col(ENTRY_UNCONFIRMED) | mail_note.is_not_null()).alias(ENTRY_UNCONFIRMED),
+    ).drop(FORMAL_MAIL_NOTE)
 
 
 def _chapter99_value(

@@ -23,7 +23,7 @@ from screening.exprs.hts import (
     hts_digits,
     is_valid_hts_code,
 )
-from screening.exprs.parse import MAX_EXPONENT, coerce
+from screening.exprs.parse import MAX_EXPONENT, coerce, parse_date_time_text
 from screening.exprs.parties import (
     consignee_key_inputs,
     consignee_key_of_inputs,
@@ -78,6 +78,11 @@ WHOLE_NUMBER_TEXT: Final = r"^-?[0-9]+\.0+$"
 #: A number in exponent form (``9.405511899223197e+21``): what a float column saved as text writes of an id too
 #: large for it to hold exactly; refused as a ``package_id`` (``invalid-number``), as the float itself is.
 EXPONENT_NUMBER_TEXT: Final = r"(?i)^-?[0-9](?:\.[0-9]+)?e[+-]?[0-9]+$"
+#: Why an ``arrival_date`` that does not read is ``invalid-date``: the forms text may take.
+ARRIVAL_DATE_FORMS: Final = (
+    "is not a valid ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS, T or a blank between, with optional "
+    "fractional seconds and Z or an offset ±HH:MM)"
+)
 
 _TEXT_FIELDS = tuple(c.name for c in MANIFEST_COLUMNS if c.dtype == pl.String())
 _UPPER_FIELDS = ("country_of_origin", "shipper_country", "country_of_export", "currency")
@@ -127,6 +132,14 @@ def raw_text(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String())
 
 
+def _typed(column: Column, dtype: pl.DataType, time_zone: str | None) -> pl.Expr:
+    """Input ``column`` of type ``dtype`` as its canonical type: text of ``arrival_date`` may be a date-time, dated
+    as a typed timestamp is (:func:`~screening.exprs.parse.parse_date_time_text`)."""
+    if column.name == "arrival_date" and dtype == pl.String():
+        return parse_date_time_text(pl.col(column.name), time_zone)
+    return coerce(pl.col(column.name), dtype, column.dtype, time_zone=time_zone)
+
+
 def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | None = None) -> pl.LazyFrame:
     """Add ``__parsed_<col>`` for every canonical column; absent optional columns become defaults.
     Timestamps with a time zone are dated in ``time_zone`` (the pack's)."""
@@ -140,7 +153,7 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
         elif column.name == "package_id" and schema.get(column.name, pl.String()).is_float():
             value = _float_package_id(pl.col(column.name), schema[column.name])
         elif column.name in schema:
-            value = coerce(pl.col(column.name), schema[column.name], column.dtype, time_zone=time_zone)
+            value = _typed(column, schema[column.name], time_zone)
         else:
             value = (
                 pl.lit(column.default, dtype=column.dtype)
@@ -417,7 +430,7 @@ def _given(name: str, dtype: pl.DataType) -> pl.Expr:
 def _parse_checks(schema: pl.Schema) -> list[Check]:
     """A value that is present but does not parse as its type."""
     specs = [
-        ("arrival_date", RejectCode.INVALID_DATE, "is not a valid ISO date (YYYY-MM-DD)"),
+        ("arrival_date", RejectCode.INVALID_DATE, ARRIVAL_DATE_FORMS),
         ("line_no", RejectCode.INVALID_NUMBER, "is not a whole number"),
         ("quantity", RejectCode.INVALID_NUMBER, "is not a number"),
         ("gross_weight_kg", RejectCode.INVALID_NUMBER, "is not a number"),

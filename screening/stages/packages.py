@@ -10,7 +10,7 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
-from screening.stages.entry_limits import ENTRY_COLUMNS, ENTRY_OPEN, ENTRY_UNCONFIRMED
+from screening.stages.entry_limits import ENTRY_COLUMNS, ENTRY_OPEN, ENTRY_UNCONFIRMED, FORMAL_MAIL_NOTE
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -42,6 +42,7 @@ FROM_FIRST_LINE = (
     "de_minimis_rule_id",
     "entry_type",
     "entry_rule_id",
+    FORMAL_MAIL_NOTE,
 )
 
 
@@ -113,7 +114,8 @@ def settle_fees(
     no amount: fees are owed, which and how much is not known; or a line's code leaves open whether the
     item may use the postal method, ``postal_open``, on which its fees depend; or its entry type depends on a
     Chapter 99 duty left open, :data:`~screening.stages.entry_limits.ENTRY_OPEN`; an entry type the Chapter 99 limit
-    decided under an unconfirmed rule, ``ENTRY_UNCONFIRMED``, is ``assessed-unconfirmed``) or ``no-fee-schedule`` (the pack has no fees
+    decided under an unconfirmed rule, or formal mail the pack does not settle, ``ENTRY_UNCONFIRMED``, is
+    ``assessed-unconfirmed``) or ``no-fee-schedule`` (the pack has no fees
     for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
     per_package = fees.group_by(PACKAGE_KEY).agg(

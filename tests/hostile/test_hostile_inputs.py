@@ -410,8 +410,19 @@ ROW_CASES: tuple[RowCase, ...] = (
     field_case("date_us_format", "arrival_date", "03/10/2025", RejectCode.INVALID_DATE, "U.S. date format"),
     field_case("date_compact", "arrival_date", "20250310", RejectCode.INVALID_DATE, "compact date"),
     field_case("date_dotted", "arrival_date", "10.03.2025", RejectCode.INVALID_DATE, "day-first dotted date"),
+    accepted_case(
+        "date_with_time",
+        "arrival_date",
+        "2025-03-10T12:00:00",
+        "date and time, read as a timestamp's date (it was invalid-date, where a typed timestamp was read)",
+        line_value("arrival_date", dt.date(2025, 3, 10)),
+    ),
     field_case(
-        "date_with_time", "arrival_date", "2025-03-10T12:00:00", RejectCode.INVALID_DATE, "date and time"
+        "date_with_time_zone_name",
+        "arrival_date",
+        "2025-03-10T12:00:00 EST",
+        RejectCode.INVALID_DATE,
+        "date and time with a zone's name, not an offset",
     ),
     field_case("date_impossible_day", "arrival_date", "2025-02-30", RejectCode.INVALID_DATE, "30 February"),
     field_case("date_impossible_month", "arrival_date", "2025-13-01", RejectCode.INVALID_DATE, "month 13"),

@@ -5,7 +5,8 @@ The reference ("How it decides", *Entry type*; DOMAIN.md section 4), package by 
 1. ``de-minimis`` when the package is eligible (not suspended for its origin and mode that day, the person's day
    within the threshold: the drawn pack's :meth:`~screening.testing.DeMinimisPack.expected_reason`);
 2. ``formal`` when its value is over the informal limit in force on its date ($2,500.00 is informal, $2,500.01
-   is not);
+   is not); mail so entered under a postal regime that records the choice as unsettled (its
+   ``formal_entry_note``) reads ``assessed-unconfirmed``, its fee components saying why;
 3. ``postal`` for mail whose origin has a postal duty regime of the pack that day;
 4. otherwise ``informal``, made ``formal`` when its lines charged a Chapter 99 duty (a component above zero under
    a heading the limit lists) are worth more than the limit's ``chapter99_max_usd`` together, unless the clause is
@@ -73,6 +74,8 @@ class ExpectedEntry:
     decision: LimitDecision | None = None
     chapter99_usd: Decimal = Decimal(0)
     open_usd: Decimal = Decimal(0)
+    #: Mail over the informal limit under a postal regime whose ``formal_entry_note`` leaves that choice open.
+    formal_mail: bool = False
 
 
 def read_lines(frame: pl.DataFrame, consignees: Iterable[str | None]) -> list[Line]:
@@ -160,12 +163,18 @@ def expected_entries(
             # Every line eligible: the threshold in force is each line's rule, the lowest-numbered line's first.
             expected[package_id] = ExpectedEntry("de-minimis", limit, schedule, reasons[0][1])
         elif value > limit.informal_max_usd:
-            expected[package_id] = ExpectedEntry("formal", limit, schedule, limit.id)
+            noted = mode == "postal" and regime is not None and _formal_entry_noted(pack, regime)
+            expected[package_id] = ExpectedEntry("formal", limit, schedule, limit.id, formal_mail=noted)
         elif mode == "postal" and regime is not None:
             expected[package_id] = ExpectedEntry("postal", limit, schedule, regime)
         else:
             expected[package_id] = _informal(its_lines, limit, schedule, pack, components)
     return expected
+
+
+def _formal_entry_noted(pack: screening.RulePack, regime_id: str) -> bool:
+    """Whether postal regime ``regime_id`` records the formal entry of mail over the informal limit as unsettled."""
+    return any(r.id == regime_id and r.formal_entry_note is not None for r in pack.tariff.postal)
 
 
 def _informal(
@@ -177,14 +186,17 @@ def _informal(
     charged, left_open = chapter99_lines(pack, components, limit)
     charged_usd = sum((x.value_usd for x in lines if (x.package_id, x.line_no) in charged), Decimal(0))
     open_usd = sum((x.value_usd for x in lines if (x.package_id, x.line_no) in left_open), Decimal(0))
-    found = {"chapter99_usd": charged_usd, "open_usd": open_usd}
+
+    def entry(entry_type: str, decision: LimitDecision | None = None) -> ExpectedEntry:
+        return ExpectedEntry(entry_type, limit, schedule, limit.id, decision, charged_usd, open_usd)
+
     if charged_usd > limit.chapter99_max_usd:
         if limit.chapter99_suspended:
-            return ExpectedEntry("informal", limit, schedule, limit.id, "over-suspended", **found)
-        return ExpectedEntry("formal", limit, schedule, limit.id, "over", **found)
+            return entry("informal", "over-suspended")
+        return entry("formal", "over")
     if not limit.chapter99_suspended and charged_usd + open_usd > limit.chapter99_max_usd:
-        return ExpectedEntry("informal", limit, schedule, limit.id, "open", **found)
-    return ExpectedEntry("informal", limit, schedule, limit.id, **found)
+        return entry("informal", "open")
+    return entry("informal")
 
 
 def expected_note(entry: ExpectedEntry) -> str:
@@ -213,6 +225,8 @@ def expected_fee_status(entry: ExpectedEntry) -> str | None:
     if entry.decision == "open":
         return "fees-unknown"
     if entry.decision is not None and entry.limit.confidence != "confirmed":
+        return "assessed-unconfirmed"
+    if entry.formal_mail:
         return "assessed-unconfirmed"
     return None
 
@@ -319,3 +333,5 @@ def test_every_package_s_entry_type_and_the_fee_status_it_implies_follow_the_doc
             assert all(note.startswith(expected_note(entry)) for note in notes), (package_id, entry, notes)
         else:
             assert not any("Chapter 99" in note for note in notes), (package_id, entry, notes)
+        mail_noted = [note.startswith("formal entry of mail: ") for note in notes]
+        assert all(mail_noted) if entry.formal_mail else not any(mail_noted), (package_id, entry, notes)

@@ -1214,6 +1214,139 @@ def test_an_open_postal_amount_per_item_says_why(us_pack: screening.RulePack) ->
     assert row["assumption"].item() == OPEN_POSTAL_ASSUMPTION
 
 
+def test_the_specific_postal_method_where_the_regime_offers_none_says_ad_valorem_was_charged(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """postal-all-s122 (2026-02-24 to 07-23) has no amount per item (DOMAIN.md 1a: method B "none found"): under
+    ``--postal-method specific`` its mail was charged 10% ad valorem without a word, while the summary said
+    ``postal_method: specific``. The ad valorem row now says so; a regime that offers the method charges it."""
+    mail = {"mode": "postal", "country_of_origin": "GB", "declared_value": "50.00"}
+    lines = manifest(
+        {**mail, "package_id": "P14", "consignee_name": "A", "arrival_date": "2026-02-24"},
+        {**mail, "package_id": "P15", "consignee_name": "B", "arrival_date": "2026-07-23"},
+        {**mail, "package_id": "BAND", "consignee_name": "C", "arrival_date": "2025-09-10"},
+    )
+    specific = screening.screen(lines, rules=us_pack, postal_method="specific")
+    postal = specific.components.filter(pl.col("component").str.starts_with("postal_")).sort("package_id")
+    note = "specific method not offered by postal-all-s122: ad valorem charged"
+    assert postal.select("package_id", "component", "rate", "amount_usd", "assumption").rows() == [
+        ("BAND", "postal_specific", None, Decimal("80.00"), None),
+        ("P14", "postal_ad_valorem", Decimal("0.1"), Decimal("5.00"), note),
+        ("P15", "postal_ad_valorem", Decimal("0.1"), Decimal("5.00"), note),
+    ]
+    # Under the ad valorem method nothing was asked that the regime does not offer.
+    plain = screening.screen(lines, rules=us_pack, postal_method="ad-valorem")
+    assert plain.components.filter(pl.col("component") == "postal_ad_valorem")["assumption"].is_null().all()
+    specific.write(tmp_path / "out")
+    assert f"assumption: {note}" in render_text(explain_package(tmp_path / "out", "P14"))
+
+
+def test_mail_over_the_informal_limit_under_a_postal_duty_regime_is_formal_by_an_unconfirmed_assumption(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """DOMAIN.md gives formal entry for goods over $2,500 "or when CBP requires it" (section 4), but not whether
+    mail over it leaves the postal duty method (section 1a). CN t-shirts by mail on 2025-05-05: $2,500.00 owed
+    the postal 120% ($3,000.00); $2,500.01 was entered formal and charged every duty ($4,225.01) and the formal
+    MPF with ``fee_status`` ``assessed`` and no word of the choice. The engine keeps the choice and says it is
+    the pack's UNCONFIRMED assumption: on every duty and fee row, in ``fee_status`` and in ``screen explain``.
+    Not by cargo (formal over the limit is settled there), nor under the postal informal entry of 2026-07-24,
+    which charges every duty itself and whose regime records no such assumption."""
+    shirts = {"hts_code": "6109.10.00.12", "country_of_origin": "CN", "mode": "postal"}
+    lines = manifest(
+        {
+            **shirts,
+            "package_id": "PM1",
+            "consignee_name": "A",
+            "arrival_date": "2025-05-05",
+            "declared_value": "2500.00",
+        },
+        {
+            **shirts,
+            "package_id": "PM2",
+            "consignee_name": "B",
+            "arrival_date": "2025-05-05",
+            "declared_value": "2500.01",
+        },
+        {
+            **shirts,
+            "package_id": "PM3",
+            "consignee_name": "C",
+            "arrival_date": "2025-09-10",
+            "declared_value": "2500.01",
+            "country_of_origin": "GB",
+        },
+        {
+            **shirts,
+            "package_id": "PM4",
+            "consignee_name": "D",
+            "arrival_date": "2026-03-10",
+            "declared_value": "2500.01",
+            "country_of_origin": "GB",
+        },
+        {
+            **shirts,
+            "package_id": "PX",
+            "consignee_name": "E",
+            "arrival_date": "2025-05-05",
+            "declared_value": "2500.01",
+            "mode": "cargo",
+        },
+        {
+            **shirts,
+            "package_id": "PI",
+            "consignee_name": "F",
+            "arrival_date": "2026-08-10",
+            "declared_value": "2500.01",
+            "country_of_origin": "GB",
+        },
+    )
+    result = screening.screen(lines, rules=us_pack)
+    packages = result.packages.sort("package_id")
+    assert packages.select("package_id", "entry_type", "duty_usd", "fee_status").rows() == [
+        ("PI", "formal", Decimal("412.50"), "assessed"),
+        ("PM1", "postal", Decimal("3000.00"), "assessed-unconfirmed"),
+        ("PM2", "formal", Decimal("4225.01"), "assessed-unconfirmed"),
+        ("PM3", "formal", Decimal("662.50"), "assessed-unconfirmed"),
+        ("PM4", "formal", Decimal("662.50"), "assessed-unconfirmed"),
+        ("PX", "formal", Decimal("4225.01"), "assessed"),
+    ]
+    regimes = {regime.id: regime.formal_entry_note for regime in us_pack.tariff.postal}
+    assert regimes["postal-informal-entry"] is None
+    for package_id, regime in (
+        ("PM2", "postal-cn-hk-120"),
+        ("PM3", "postal-all-ieepa-rate"),
+        ("PM4", "postal-all-s122"),
+    ):
+        pack_note = regimes[regime]
+        assert pack_note is not None
+        assert "UNCONFIRMED" in pack_note
+        assert "DOMAIN.md section 4" in pack_note
+        note = (
+            "formal entry of mail: the postal item is worth $2500.01, over the $2500.00 informal-entry limit, "
+            f"while postal regime {regime} is in force: {pack_note}"
+        )
+        rows = result.components.filter(pl.col("package_id") == package_id)
+        duties, fees = rows.filter(pl.col("line_no").is_not_null()), rows.filter(pl.col("line_no").is_null())
+        assert duties.height
+        assert fees.height
+        assert all(str(a).endswith(note) for a in duties["assumption"]), duties["assumption"].to_list()
+        assert all(str(a).startswith(note) for a in fees["assumption"]), fees["assumption"].to_list()
+    for package_id in ("PM1", "PX", "PI"):
+        notes = result.components.filter(pl.col("package_id") == package_id)["assumption"].drop_nulls()
+        assert not any("formal entry of mail" in note for note in notes), (package_id, notes.to_list())
+    result.write(tmp_path / "out")
+    explained = explain_package(tmp_path / "out", "PM2")
+    assert explained["entry"]["assumed"] is not None
+    assert explained["entry"]["assumed"].startswith("the postal item is worth $2500.01")
+    text = render_text(explained)
+    assert (
+        "entry type assumed: the postal item is worth $2500.01, over the $2500.00 informal-entry limit"
+        in text
+    )
+    assert "(assessed-unconfirmed)" in text
+    assert explain_package(tmp_path / "out", "PX")["entry"]["assumed"] is None
+
+
 def _postal_item_lines() -> pl.DataFrame:
     """The reviewer's two postal items: three CN lines of $0.10 under the 54% regime, two DE lines of $10.05
     under the 10% one."""

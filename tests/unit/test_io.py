@@ -1911,6 +1911,82 @@ def test_a_timestamp_beyond_year_9999_is_one_reject_not_a_crash(pack: RulePack, 
         assert reject["value"].endswith(f" {far[1].cast(pa.int64())} of the Unix epoch")
 
 
+#: Arrival date-times as text, each with the same instant (or wall time) as a typed timestamp and the date it is
+#: screened on in the pack's zone (America/New_York): 03:00 UTC on 2025-08-29 is still 08-28 there.
+_ZONED_TEXT = (
+    ("2025-08-29T03:00:00Z", dt.datetime(2025, 8, 29, 3, tzinfo=dt.UTC), dt.date(2025, 8, 28)),
+    ("2025-08-29T00:00:00-04:00", dt.datetime(2025, 8, 29, 4, tzinfo=dt.UTC), dt.date(2025, 8, 29)),
+    (
+        "2025-08-29 08:00:00.5+05:30",
+        dt.datetime(2025, 8, 29, 2, 30, 0, 500000, tzinfo=dt.UTC),
+        dt.date(2025, 8, 28),
+    ),
+    (
+        "2025-08-29T04:00:00.123456789Z",
+        dt.datetime(2025, 8, 29, 4, 0, 0, 123456, tzinfo=dt.UTC),
+        dt.date(2025, 8, 29),
+    ),
+)
+_NAIVE_TEXT = (
+    ("2025-08-29 00:00:00", dt.datetime(2025, 8, 29), dt.date(2025, 8, 29)),
+    ("2025-08-28T23:59:59.999", dt.datetime(2025, 8, 28, 23, 59, 59, 999000), dt.date(2025, 8, 28)),
+    ("2025-08-29T03:00:00", dt.datetime(2025, 8, 29, 3), dt.date(2025, 8, 29)),
+)
+
+
+@pytest.mark.parametrize("forms", [_ZONED_TEXT, _NAIVE_TEXT], ids=["zoned", "naive"])
+def test_an_arrival_date_time_in_text_is_dated_as_the_typed_timestamp_is(
+    tmp_path: Path, pack: RulePack, forms: tuple[tuple[str, dt.datetime, dt.date], ...]
+) -> None:
+    """``2025-08-29T03:00:00Z`` in a CSV file was ``invalid-date``, while a Parquet timestamp column of that
+    instant was screened on 2025-08-28 (README: a timestamp with a zone is dated in the pack's zone). Text with
+    an offset or ``Z`` is dated as the typed zoned timestamp, text without one as the typed naive timestamp
+    (the date it shows), in CSV and in a Parquet column of text alike."""
+    texts, instants, dates = (list(column) for column in zip(*forms, strict=True))
+    text = manifest(len(texts), arrival_date=texts)
+    typed = text.with_columns(pl.Series("arrival_date", instants))
+    assert isinstance(typed.schema["arrival_date"], pl.Datetime)
+    paths = {
+        "csv": tmp_path / "m.csv",
+        "text.parquet": tmp_path / "t.parquet",
+        "typed": tmp_path / "d.parquet",
+    }
+    text.write_csv(paths["csv"])
+    text.write_parquet(paths["text.parquet"])
+    typed.write_parquet(paths["typed"])
+    for name, path in paths.items():
+        result = screen(path, pack)
+        assert result.rejects.height == 0, (name, result.rejects.select("value", "message").rows())
+        got = result.lines.sort("package_id").select("package_id", "arrival_date").rows()
+        assert got == [(f"P{i}", day) for i, day in enumerate(dates)], name
+
+
+def test_other_arrival_date_times_in_text_stay_invalid_dates(tmp_path: Path, pack: RulePack) -> None:
+    """Text that is not an ISO date or date-time (no seconds, an hour 25, a zone name, an offset without its
+    colon, a lone ``T``) is ``invalid-date``, its message naming the forms read."""
+    texts = [
+        "2025-08-29T03:00",
+        "2025-08-29T25:00:00Z",
+        "2025-08-29T03:00:00 EST",
+        "2025-08-29T03:00:00+0530",
+        "2025-08-29T",
+        "2025-02-30T03:00:00Z",
+    ]
+    path = tmp_path / "m.csv"
+    manifest(len(texts), arrival_date=texts).write_csv(path)
+    result = screen(path, pack)
+    assert result.lines.height == 0
+    rejects = result.rejects.sort("row")
+    assert rejects.select("field", "code", "value").rows() == [
+        ("arrival_date", "invalid-date", text) for text in texts
+    ]
+    forms = (
+        "is not a valid ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS, T or a blank between, "
+        "with optional fractional seconds and Z or an offset ±HH:MM)"
+    )
+    assert rejects["message"].to_list() == [f"arrival_date {text} {forms}" for text in texts]
+
+
 def test_a_timestamp_column_read_as_text_dates_its_instants_in_the_pack_s_zone(pack: RulePack) -> None:
     """03:00 UTC on 2025-08-29 arrived on 08-28 in New York, also beside an instant beyond year 9999 (the
     column is then read as text)."""
