@@ -226,7 +226,9 @@ def text_tests(conditions: Mapping[str, str]) -> tuple[dict[str, pl.Expr], dict[
             call = condition[start:end]
             name = columns_by_call.setdefault(call, f"{TEXT_TEST_PREFIX}{len(columns_by_call)}")
             tests[name] = (column, pl.sql_expr(call))
-            pieces += [condition[position:start], name]
+            # In brackets: the call's place in the expression is kept, and no word written against its ``)``
+            # (``')OR``, ``')IS NULL``) joins the name.
+            pieces += [condition[position:start], f"({name})"]
             position = end
         split[rule_id] = pl.sql_expr("".join([*pieces, condition[position:]])).fill_null(False)
     return split, tests

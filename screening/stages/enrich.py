@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from screening.errors import RejectCode
+from screening.exprs.gather import gathered
 from screening.exprs.hts import hts_digits, hts_prefix
 from screening.exprs.money import exact_product, to_cents_half_up
 from screening.exprs.parties import consignee_key
@@ -93,7 +94,7 @@ def gather_goods(lines: pl.DataFrame, goods: pl.DataFrame, columns: Sequence[str
 
 def goods_column(goods: pl.DataFrame, name: str) -> pl.Expr:
     """Column ``name`` of the goods table for each row, by the row's goods code (an expression)."""
-    return pl.lit(goods[name]).gather(pl.col(GOODS_CODE)).alias(name)
+    return gathered(goods[name], pl.col(GOODS_CODE)).alias(name)
 
 
 #: Internal goods column: true where the code is shorter than the tariff lines in force under it, and those

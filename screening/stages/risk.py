@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from screening.exprs.gather import gathered
 from screening.exprs.hts import hts_prefix
 from screening.exprs.names import legal_form, normalise_name
 from screening.exprs.parties import is_no_name, normalised_name
@@ -297,17 +298,8 @@ class _Distinct(NamedTuple):
     def gather(self, features: pl.DataFrame) -> list[pl.Expr]:
         """Each column of ``features`` (a row per row of ``values``) but the value itself, per line."""
         name = self.values.columns[0]
-        if features.height == 1:
-            # No value but null (a batch of no lines, or of none with this text): every line's code is 0. A
-            # one-row Series gathered here was taken for another one's in polars 2.1 (all-null one-row literals of
-            # other types were one common subexpression: a Boolean column read as Float64), so a scalar instead.
-            return [
-                pl.lit(features.item(0, c), dtype=features.schema[c]).alias(c)
-                for c in features.columns
-                if c != name
-            ]
         code = pl.col(f"__{name}_code")
-        return [pl.lit(features.get_column(c)).gather(code).alias(c) for c in features.columns if c != name]
+        return [gathered(features.get_column(c), code) for c in features.columns if c != name]
 
 
 def _description_features(descriptions: _Distinct, families: Sequence[KeywordFamily]) -> pl.DataFrame:

@@ -221,3 +221,29 @@ def test_the_us_pack_s_conditions_with_their_text_tests_as_columns_are_its_condi
             with_tests.select(tested[rule_id]).to_series().to_list()
             == frame.select(condition).to_series().to_list()
         ), rule_id
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "REGEXP_LIKE(description_norm, 'vape')AND value_usd > 1",
+        "REGEXP_LIKE(description_norm, 'zzz')OR REGEXP_LIKE(description_norm, 'vape')",
+        "REGEXP_LIKE(description_norm, 'vape')IS NULL",
+        "CASE WHEN REGEXP_LIKE(description_norm, 'vape')THEN TRUE ELSE FALSE END",
+        "CASE WHEN value_usd > 1 THEN REGEXP_LIKE(description_norm, 'vape')END",
+        "REGEXP_LIKE(description_norm, 'vape')IN (TRUE)",
+        "NOT REGEXP_LIKE(description_norm, 'vape')= FALSE",
+    ],
+)
+def test_a_text_test_written_against_the_next_word_is_the_condition_as_written(condition: str) -> None:
+    """A text test's column stands in brackets where the call stood: ``')OR`` did not parse once rewritten."""
+    frame = pl.DataFrame(schema=RISK_COLUMN_TYPES).clear(n=4)
+    frame = frame.with_columns(
+        pl.Series(["vape pen", "tea", "", None], dtype=pl.String()).alias("description_norm"),
+        pl.Series([0.5, 2.0, 2.0, 2.0]).alias("value_usd"),
+    )
+    tested, tests = text_tests({"rule": condition})
+    with_tests = frame.with_columns(test.alias(name) for name, (_, test) in tests.items())
+    assert set(tests), "the call is taken out"
+    as_written = frame.select(compile_condition(condition, RISK_COLUMN_TYPES)).to_series().to_list()
+    assert with_tests.select(tested["rule"]).to_series().to_list() == as_written

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from screening.exprs.gather import gathered
 from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
 from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
 from screening.exprs.names import normalise_name
@@ -757,3 +758,21 @@ def test_hts_codes_take_ascii_digits_only() -> None:
     frame = pl.DataFrame({"code": ["2402.20.8000", "２４０２.２０.８０００", "٢٤٠٢٢٠٨٠٠٠"]})
     valid = frame.select(is_valid_hts_code(pl.col("code")))["code"].to_list()
     assert valid == [True, False, False]
+
+
+def test_all_null_columns_of_other_types_gathered_side_by_side_keep_their_types() -> None:
+    """polars 2.1's optimizer took all-null Series literals of one length for one another whatever their types: a
+    batch whose shippers had no legal form and no list match read a String feature as an Enum."""
+    index = pl.col("code")
+    columns = [
+        pl.Series("boolean", [None, None, None], dtype=pl.Boolean()),
+        pl.Series("text", [None, None, None], dtype=pl.String()),
+        pl.Series("number", [None, None, None], dtype=pl.Float64()),
+        pl.Series("kind", [None, None, None], dtype=pl.Enum([])),
+        pl.Series("given", [True, None, False], dtype=pl.Boolean()),
+    ]
+    frame = pl.LazyFrame({"code": [0, 1, 2, 0]}, schema={"code": pl.UInt32()})
+    out = frame.with_columns(gathered(values, index) for values in columns).collect(engine="in-memory")
+    assert out.schema == pl.Schema({"code": pl.UInt32(), **{values.name: values.dtype for values in columns}})
+    assert out["given"].to_list() == [True, None, False, True]
+    assert out["text"].null_count() == 4
