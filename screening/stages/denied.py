@@ -11,7 +11,7 @@ from typing import Final, NamedTuple
 
 import polars as pl
 
-from screening.exprs.names import legal_form, name_tokens, normalise_name, normalised_words
+from screening.exprs.names import name_tokens, normalise_name, normalised_words
 
 #: Output columns of :func:`match_parties`, in order.
 DENIED_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -139,9 +139,9 @@ def match_parties(
     Matching, per (party, list name):
 
     - **exact**: equal normal forms → score 1.0, ``denied_match = "exact"``; but a normal form of one word
-      (no blank) that the list name reached by dropping a legal form matches only a party name that carries a
-      legal form too (:func:`screening.exprs.names.legal_form`: ``Tara Ltd``, ``OOO Tara``, ``Tara Co.``, not
-      ``Tara`` nor ``Tara Ao``): a first name is no company of that word (``TARA LIMITED``).
+      (no blank) that the list name reached by dropping a legal form matches only a party name that reaches it
+      by dropping a legal form too, wherever it stands and however written (``Tara Ltd``, ``OOO Tara``,
+      ``Tara Ao``, ``PAO Tara``, not ``Tara``): a first name is no company of that word (``TARA LIMITED``).
     - **fuzzy**: Dice coefficient over distinct significant tokens,
       ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``; for an
       individual (``SURNAME, Given names``, its aliases too) a surname token among the shared ones, unless
@@ -199,11 +199,12 @@ def match_parties(
     parties = parties.sort("party_name").with_row_index("party_key")
 
     # A bare one-word name is not a listed company that is that word once its legal form is dropped ("Tara" is
-    # not TARA LIMITED; "Tara Ltd" is). The exact hits are few: the legal form is read on them only.
+    # not TARA LIMITED; "Tara Ltd", "Tara Ao", "PAO Tara" are). The party carries a legal form as the index reads
+    # one (form_dropped): its normal form loses words when legal forms are dropped. Read on the exact hits only.
     bare_word_of_a_company = (
         pl.col("form_dropped")
         & ~pl.col("norm").str.contains(" ", literal=True)
-        & legal_form(pl.col("party_name"), legal_suffixes).is_null()
+        & (normalise_name(pl.col("party_name"), ()) == pl.col("norm"))
     )
     exact = (
         parties.join(list_names, on="norm", how="inner")

@@ -430,7 +430,8 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
     bare_word_of_a_company = (
         pl.col("form_dropped")
         & ~pl.col("norm").str.contains(" ")
-        & legal_form(pl.col("party_name"), LEGAL_SUFFIXES).is_null()
+        # the party carries no legal form: dropping the legal forms leaves its normal form as it was
+        & (normalise_name(pl.col("party_name"), ()) == pl.col("norm"))
     )
     exact = pairs.filter(
         (pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != "") & ~bare_word_of_a_company
@@ -486,13 +487,20 @@ def test_index_and_prefix_filter_lose_no_pair(sdn: pl.DataFrame, threshold: floa
 
 
 @pytest.fixture(scope="module")
-def pack_screen(sdn: pl.DataFrame) -> Callable[..., dict[str, tuple[str, float, str]]]:
-    """Screen names with the U.S. pack's suffixes, generic words and threshold against its list."""
+def pack_config() -> dict[str, Any]:
+    """The U.S. pack's ``[denied_parties]`` table."""
     import tomllib
 
-    config = tomllib.loads((ROOT / "rules" / "us" / "risk.toml").read_text(encoding="utf-8"))[
+    config: dict[str, Any] = tomllib.loads((ROOT / "rules" / "us" / "risk.toml").read_text(encoding="utf-8"))[
         "denied_parties"
     ]
+    return config
+
+
+@pytest.fixture(scope="module")
+def pack_screen(sdn: pl.DataFrame, pack_config: dict[str, Any]) -> Callable[..., dict[str, tuple[str, float, str]]]:
+    """Screen names with the U.S. pack's suffixes, generic words and threshold against its list."""
+    config = pack_config
     index = entry_names(
         sdn,
         legal_suffixes=config["legal_suffixes"],
@@ -597,14 +605,19 @@ def test_a_bare_first_name_is_no_listed_company_of_that_one_word_and_a_legal_for
 ) -> None:
     """Consignees known by a first name only were critical exact hits on listed companies one word long once their
     legal form was dropped: "Denise" on DENISE COMPANY, "Doris" on LIMITED LIABILITY COMPANY DORIS, "Tara" on TARA
-    LIMITED, "Lia" on LIA COMPANY. Written with a legal form the name still matches, as does a party whose listed
-    name is one word as listed; a name-like form without its dot (AO, CO, SA) is no legal form here either."""
-    assert pack_screen("Denise", "Doris", "Tara", "Lia", "Capital", "Tara Ao", "Lia Co", "Doris Sa") == {}
+    LIMITED, "Lia" on LIA COMPANY. Written with a legal form, wherever it stands and however written (AO, CO, SA
+    without a dot too, as the list writes them), the name still matches, as does a party whose listed name is one
+    word as listed."""
+    assert pack_screen("Denise", "Doris", "Tara", "Lia", "Capital", "Zvezda", "Megafon") == {}
     named = {
         "Tara Ltd": "ofac-sdn-23413",
         "Tara Limited": "ofac-sdn-23413",
+        "Tara Ao": "ofac-sdn-23413",
+        "PAO Tara": "ofac-sdn-23413",
         "OOO Doris": "ofac-sdn-45961",
+        "Doris Sa": "ofac-sdn-45961",
         "Lia Co.": "ofac-sdn-30465",
+        "Lia Co": "ofac-sdn-30465",
         "Denise Company": "ofac-sdn-17829",
         # Both carry a legal form (LTD, S.A.L.): a match, whichever form each writes.
         "Capital Ltd": "ofac-sdn-28539",
@@ -618,6 +631,65 @@ def test_a_bare_first_name_is_no_listed_company_of_that_one_word_and_a_legal_for
     }
     # A generic word beside the one word names a business, not a person: still matched.
     assert pack_screen("Hoda Shipping")["Hoda Shipping"][2] == "exact"
+
+
+@pytest.mark.parametrize(
+    ("party", "entry"),
+    [
+        ("MEGAFON PAO", "ofac-sdn-42086"),
+        ("Megafon PAO", "ofac-sdn-42086"),
+        ("MAPLES SA", "ofac-sdn-19046"),
+        ("SELKBAF CO", "ofac-sdn-30393"),
+        ("KRYMTETS, AO", "ofac-sdn-25118"),
+        ("AO INFORUS", "ofac-sdn-35262"),
+        ("Inforus AO", "ofac-sdn-35262"),
+        ("PAO ZVEZDA", "ofac-sdn-26513"),
+        ("PAO Zvezda", "ofac-sdn-26513"),
+        ("Zvezda PAO", "ofac-sdn-26513"),
+        ("Zvezda SPA", "ofac-sdn-26513"),
+        ("Zvezda KG", "ofac-sdn-26513"),
+        ("Zvezda Est", "ofac-sdn-26513"),
+        ("Co Zvezda", "ofac-sdn-26513"),
+        ("SA Zvezda", "ofac-sdn-26513"),
+        ("AG & CARLON", "ofac-sdn-18087"),
+        ("AG & Carlon", "ofac-sdn-18087"),
+    ],
+)
+def test_a_party_written_as_the_list_writes_a_one_word_company_is_an_exact_hit(
+    pack_screen: Callable[..., dict[str, tuple[str, float, str]]], party: str, entry: str
+) -> None:
+    """A one-word company whose legal form has no dot or stands first (MEGAFON PAO, AO INFORUS, SELKBAF CO) was
+    no hit when a party wrote it exactly as listed: the party's form was read as ``shipper_legal_form`` reads one,
+    which takes no dotless AO, SA, CO nor a form standing first. A party carries a legal form when dropping the
+    legal forms shortens its normal form, as the list's names are read."""
+    assert pack_screen(party) == {party: (entry, 1.0, "exact")}
+
+
+def test_every_one_word_company_of_the_list_is_hit_by_its_names_written_as_listed(
+    sdn: pl.DataFrame, pack_config: dict[str, Any]
+) -> None:
+    """Each listed name that is one word once its legal form is dropped matches a party that writes it as listed."""
+    suffixes, generic = pack_config["legal_suffixes"], pack_config["generic_tokens"]
+    index = entry_names(sdn, legal_suffixes=suffixes, generic_tokens=generic, party_types=pack_config["party_types"])
+    one_word = index.filter(pl.col("form_dropped") & ~pl.col("norm").str.contains(" "))
+    written = (
+        sdn.select("entry_id", variant=pl.concat_list("name", pl.col("aliases").fill_null([])))
+        .explode("variant")
+        .with_columns(norm=normalise_name(pl.col("variant"), suffixes))
+        .join(one_word.select("entry_id", "norm"), on=["entry_id", "norm"])
+    )
+    assert written.height > 700
+    found = match_parties(
+        written.select(party_name="variant").lazy(),
+        sdn,
+        legal_suffixes=suffixes,
+        generic_tokens=generic,
+        threshold=pack_config["threshold"],
+        index=index,
+    ).collect()
+    assert written.select("variant").unique().join(found, left_on="variant", right_on="party_name", how="anti")[
+        "variant"
+    ].to_list() == []
 
 
 def test_a_bare_name_is_held_against_the_list_name_that_matched_not_the_entry() -> None:
