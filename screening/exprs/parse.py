@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 ISO_DATE = "%Y-%m-%d"
-#: An ISO 8601 date-time as text (:func:`parse_date_time_text`): date, ``T`` or a blank, ``HH:MM:SS``, optional
-#: fractional seconds, optional ``Z`` or ``±HH:MM``.
-_DATE_TIME = r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d{1,9})?(Z|[+-]\d{2}:\d{2})?$"
+#: An ISO 8601 date-time as text (:func:`parse_date_time_text`): date, ``T``, ``t`` or a blank, ``HH:MM``, seconds,
+#: optional fractional seconds (any number of digits), optional ``Z``, ``z`` or ``±HH:MM`` (RFC 3339).
+_DATE_TIME = r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$"
 
 
 def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -44,19 +44,23 @@ _ZEROS = "0" * MAX_EXPONENT
 
 
 def parse_date_time_text(expr: pl.Expr, time_zone: str | None) -> pl.Expr:
-    """The date of text that is an ISO date (``YYYY-MM-DD``) or date-time (``YYYY-MM-DDTHH:MM:SS``, ``T`` or a
-    blank between, optional fractional seconds, optional ``Z`` or ``±HH:MM``), as a typed column of it is dated
-    (:func:`coerce`): a date-time with an offset is an instant, dated in ``time_zone`` (the rule pack's; none:
-    in UTC, as a typed timestamp in a fixed-offset zone is); one without an offset gives the date it shows, as a
-    naive timestamp does. Other text, and an impossible date, time or offset, is null."""
+    """The date of text that is an ISO date (``YYYY-MM-DD``) or date-time (``YYYY-MM-DDTHH:MM:SS``, ``T``, ``t`` or
+    a blank between, optional fractional seconds of any number of digits, optional ``Z``, ``z`` or ``±HH:MM``), as
+    a typed column of it is dated (:func:`coerce`): a date-time with an offset is an instant, dated in
+    ``time_zone`` (the rule pack's; none: in UTC, as a typed timestamp in a fixed-offset zone is); one without an
+    offset gives the date it shows, as a naive timestamp does. A leap second (seconds ``60``) is read as second
+    59, the last of its minute: ``23:59:60`` stays in its day. Other text, and an impossible date, time or offset
+    (``24:00:00``), is null."""
     text = expr.str.strip_chars()
     date_only = text.str.to_date(ISO_DATE, strict=False)
     # Only text longer than a date can be a date-time: the rest (nearly every row) reach the parsers as nulls.
     parts = pl.when(text.str.len_bytes() > len("YYYY-MM-DD")).then(text).str.extract_groups(_DATE_TIME)
-    shown = pl.concat_str(parts.struct[0], pl.lit("T"), parts.struct[1]).str.to_datetime(
+    # The parser reads second 60 as the next minute's 0 (2025-08-28T23:59:60 was 08-29): a leap second is 59.
+    seconds = pl.when(parts.struct[2] == "60").then(pl.lit("59")).otherwise(parts.struct[2])
+    shown = pl.concat_str(parts.struct[0], pl.lit("T"), parts.struct[1], pl.lit(":"), seconds).str.to_datetime(
         "%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False
     )
-    zone = parts.struct[2]
+    zone = parts.struct[3].str.to_uppercase()
     hours, minutes = zone.str.slice(1, 2).cast(pl.Int64()), zone.str.slice(4, 2).cast(pl.Int64())
     sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)
     offset = (

@@ -1961,12 +1961,48 @@ def test_an_arrival_date_time_in_text_is_dated_as_the_typed_timestamp_is(
         assert got == [(f"P{i}", day) for i, day in enumerate(dates)], name
 
 
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        # A leap second is the last second of its minute: the parser read 60 as the next minute's 0 (08-29).
+        ("2025-08-28T23:59:60", dt.date(2025, 8, 28)),
+        ("2016-12-31 23:59:60", dt.date(2016, 12, 31)),
+        ("2016-12-31T23:59:60.5", dt.date(2016, 12, 31)),
+        # With an offset, an instant as second 59 is: 23:59:60 UTC is 19:59 in New York, 08-28.
+        ("2025-08-28T23:59:60Z", dt.date(2025, 8, 28)),
+        ("2025-08-29T03:59:60+00:00", dt.date(2025, 8, 28)),
+        ("2025-08-29T04:59:60+00:00", dt.date(2025, 8, 29)),
+        # RFC 3339 allows a lower-case t and z.
+        ("2025-08-29t03:00:00z", dt.date(2025, 8, 28)),
+        ("2025-08-29T03:00:00z", dt.date(2025, 8, 28)),
+        ("2025-08-29t03:00:00", dt.date(2025, 8, 29)),
+        # Any number of fractional digits: those past nanoseconds do not change the day.
+        ("2025-08-29T03:00:00.1234567891Z", dt.date(2025, 8, 28)),
+        ("2025-08-28T23:59:59.99999999999999", dt.date(2025, 8, 28)),
+    ],
+)
+def test_a_leap_second_lower_case_t_and_z_and_long_fractions_are_dated_as_they_show(
+    tmp_path: Path, pack: RulePack, text: str, day: dt.date
+) -> None:
+    """``2025-08-28T23:59:60`` was dated 2025-08-29; a lower-case ``t`` or ``z`` and more than nine fractional
+    digits were ``invalid-date``."""
+    path = tmp_path / "m.csv"
+    manifest(1, arrival_date=[text]).write_csv(path)
+    result = screen(path, pack)
+    assert result.rejects.select("code", "value").rows() == []
+    assert result.lines["arrival_date"].to_list() == [day]
+
+
 def test_other_arrival_date_times_in_text_stay_invalid_dates(tmp_path: Path, pack: RulePack) -> None:
-    """Text that is not an ISO date or date-time (no seconds, an hour 25, a zone name, an offset without its
-    colon, a lone ``T``) is ``invalid-date``, its message naming the forms read."""
+    """Text that is not an ISO date or date-time (no seconds, an hour 25 or 24, a second 61, a point without
+    digits, a zone name, an offset without its colon, a lone ``T``) is ``invalid-date``, its message naming the
+    forms read."""
     texts = [
         "2025-08-29T03:00",
         "2025-08-29T25:00:00Z",
+        "2025-08-29T24:00:00",
+        "2025-08-28T23:59:61",
+        "2025-08-29T03:00:00.Z",
         "2025-08-29T03:00:00 EST",
         "2025-08-29T03:00:00+0530",
         "2025-08-29T",
