@@ -89,8 +89,8 @@ from screening.stages.running import (
 )
 
 #: Version of the state file layout; a file of another version is refused. Header keys added since
-#: (``extra_column_types``, ``stream_rows``) are read where present, so a state saved without them restores as
-#: it did.
+#: (``extra_column_types``, ``stream_rows``) are read where present; a header without them restores as one saved
+#: before them did (a state saved by the code before them is of another build, and refused as such).
 STATE_FORMAT = 3
 _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
@@ -110,8 +110,9 @@ class Screener:
             :class:`~screening.PrivateSeed` is recorded in summaries and saved states by its fingerprint only.
         history: ``packages`` outputs of earlier days, for look-back rules.
         label: the ``source`` named in the outputs of batches given in memory, whose rows are numbered on across
-            those batches from 1 (a file batch's rows are numbered from 1 in the file, and leave the count as it
-            was; a batch named by its own ``source`` is numbered on from that source's earlier batches).
+            those batches from 1 (a file batch's rows are numbered from 1 in the file, and later batches in
+            memory named by the file's source number on after them; a batch named by its own ``source`` is
+            numbered on from that source's earlier batches).
         pseudonymise_key: when given, party fields in each batch's ``lines``, ``packages`` and ``rejects`` are
             keyed hashes, as :func:`screening.screen` makes them; decisions are made on the real values (the
             running state, and a saved state file, hold the consignee keys in clear).
@@ -173,7 +174,8 @@ class Screener:
         #: are stacked: :func:`screen_batches`, and a resumed job's outputs join the earlier ones').
         self._extra_types = ExtraColumnTypes()
         #: The rows of the batches given in memory so far, per source named (the label's, or a batch's own
-        #: ``source``): the next such batch's rows are numbered on from them (file batches count from 1).
+        #: ``source``), or a file batch's last row where higher: the next batch in memory of that source is
+        #: numbered on from them (file batches count from 1). The latest :data:`_FILES_KEPT` sources are kept.
         self._stream_rows: dict[str, int] = {}
 
     def screen(self, batch: Any, *, source: str | None = None, first_row: int | None = None) -> Result:
@@ -182,8 +184,8 @@ class Screener:
 
         Returns the batch's :class:`Result`. Rejects name ``source`` (default: the file's path, else the
         screener's label) and rows from ``first_row`` (default: a file's rows from 1; a batch in memory's on
-        from the rows of the earlier batches in memory named by the same source, from 1, whatever files came
-        between them).
+        from the rows of the earlier batches named by the same source, from 1: after those in memory, and after
+        a file's last row where it was screened under that source).
 
         A file is recorded in the state by its SHA-256 (:attr:`files_screened`, as ``screen run --state``
         records it; not a file of no row): the same bytes given again, by any name, are refused.
@@ -275,7 +277,10 @@ class Screener:
             if file is not None and data.height:
                 self._took_files([file[1].sha256])
             if in_memory and data.height:
-                self._stream_rows = {**self._stream_rows, label: before + data.height}
+                self._stream_rows = _counted(self._stream_rows, label, before + data.height)
+            elif data.height and first + data.height - 1 > before:
+                # A file batch numbers its own rows; batches in memory named by its source number on after them.
+                self._stream_rows = _counted(self._stream_rows, label, first + data.height - 1)
             self._extra_types = extra_types
             self.last_risk, self.citations = plan.risk, plan.citations
             return result
@@ -461,8 +466,9 @@ def _saved_extra_types(path: str | Path, meta: dict[str, Any]) -> ExtraColumnTyp
 
 def _saved_stream_rows(path: str | Path, meta: dict[str, Any], label: str, rows_seen: int) -> dict[str, int]:
     """The rows of the batches in memory screened into the state ``path`` (header ``meta``), per source. A state
-    saved before states kept them (a header without ``stream_rows``) numbered every batch on from all the rows
-    it held (``rows_seen``): the restoring screener's ``label`` numbers on from there, as it did.
+    saved before states kept them was saved by another build, refused before this; a header without
+    ``stream_rows`` (edited by hand) numbers the restoring screener's ``label`` on from all the rows the state
+    holds (``rows_seen``), so none repeats an earlier number.
 
     Raises:
         UsageError: the header's ``stream_rows`` is not what a save writes (a count per source).
@@ -473,6 +479,14 @@ def _saved_stream_rows(path: str | Path, meta: dict[str, Any], label: str, rows_
     if not isinstance(saved, dict) or not all(_count(rows) is not None for rows in saved.values()):
         raise UsageError(f"{path}: damaged state file (stream_rows is not a count of rows per source)")
     return dict(saved)
+
+
+def _counted(counts: dict[str, int], source: str, rows: int) -> dict[str, int]:
+    """``counts`` with ``source``'s rows set to ``rows``, that source last; the latest :data:`_FILES_KEPT` sources
+    are kept (one file source a batch: an hourly job's state does not grow without end)."""
+    counted = {name: count for name, count in counts.items() if name != source}
+    counted[source] = rows
+    return dict(list(counted.items())[-_FILES_KEPT:])
 
 
 def _count(value: object) -> int | None:

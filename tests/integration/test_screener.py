@@ -915,10 +915,43 @@ def test_a_file_batch_does_not_advance_the_row_numbers_of_the_batches_in_memory(
     assert screener.state.rows_seen == 130  # every row screened, whatever its source
     saved = screener.save_state(tmp_path / "day.state")
     with zipfile.ZipFile(saved) as archive:
-        assert json.loads(archive.read("meta.json"))["stream_rows"] == {"<stream>": 85, "feed-b": 5}
+        assert json.loads(archive.read("meta.json"))["stream_rows"] == {"<stream>": 85, str(hour): 40, "feed-b": 5}
     restored = screening.Screener.restore(saved, us_pack)
     assert _rows(restored.screen(sample.slice(130, 5), source="feed-b")) == ({"feed-b"}, list(range(6, 11)))
     assert _rows(restored.screen(sample.slice(135, 5))) == ({"<stream>"}, list(range(86, 91)))
+
+
+def test_batches_in_memory_named_by_a_file_s_source_number_on_after_its_rows(
+    us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """A file of 40 rows screened by path, then a batch in memory of 30 named by the file's path as its source: the
+    batch's rows were 1-30 again beside the file's 1-40 under one source; they are 41-70. A file screened under a
+    source after batches in memory of it numbers its own rows from 1 (README), and the next batch in memory numbers
+    on after the higher of the two. The count is kept in a saved state."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
+    hour, other = tmp_path / "hour-10.parquet", tmp_path / "hour-11.parquet"
+    sample.slice(0, 40).write_parquet(hour)
+    sample.slice(100, 20).write_parquet(other)
+    screener = screening.Screener(us_pack)
+    assert _rows(screener.screen(hour)) == ({str(hour)}, list(range(1, 41)))
+    assert _rows(screener.screen(sample.slice(40, 30), source=str(hour))) == ({str(hour)}, list(range(41, 71)))
+    # The other order: batches in memory of a source, then a file screened under it (from 1), then one in memory.
+    assert _rows(screener.screen(sample.slice(70, 10), source="feed")) == ({"feed"}, list(range(1, 11)))
+    assert _rows(screener.screen(other, source="feed")) == ({"feed"}, list(range(1, 21)))
+    assert _rows(screener.screen(sample.slice(80, 5), source="feed")) == ({"feed"}, list(range(21, 26)))
+    restored = screening.Screener.restore(screener.save_state(tmp_path / "day.state"), us_pack)
+    assert _rows(restored.screen(sample.slice(85, 5), source=str(hour))) == ({str(hour)}, list(range(71, 76)))
+    assert _rows(restored.screen(sample.slice(90, 5), source="feed")) == ({"feed"}, list(range(26, 31)))
+
+
+def test_the_row_counts_of_the_latest_sources_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file batch counts its source: a state carried across many hourly files keeps the latest sources'
+    counts (a source counted again is the latest), not one per file ever screened."""
+    monkeypatch.setattr(screener_module, "_FILES_KEPT", 3)
+    counts: dict[str, int] = {}
+    for source, rows in (("<stream>", 5), ("a", 1), ("b", 2), ("<stream>", 7), ("c", 3)):
+        counts = screener_module._counted(counts, source, rows)
+    assert counts == {"b": 2, "<stream>": 7, "c": 3}
 
 
 def test_a_restore_between_a_stream_and_a_file_numbers_the_stream_on(
@@ -945,8 +978,8 @@ def test_a_restore_between_a_stream_and_a_file_numbers_the_stream_on(
 def test_a_state_saved_without_stream_rows_numbers_on_after_every_row_it_holds(
     us_pack: screening.RulePack, tmp_path: Path
 ) -> None:
-    """A state whose header has no ``stream_rows`` (saved when one count numbered every batch) restores as it did:
-    the screener's batches in memory number on after all the rows it holds, so none repeats an earlier number; a
+    """A state whose header has no ``stream_rows`` (edited: one saved before them is another build's, refused)
+    restores as such a state did: batches in memory number on after all the rows it holds, so none repeats; a
     ``stream_rows`` that is not a count per source is a damaged state."""
     sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet")
     hour = tmp_path / "hour-10.parquet"
