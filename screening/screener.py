@@ -57,6 +57,7 @@ from screening.pipeline import (
     collect_result,
     read_error,
     refuse_unknown_options,
+    refusing_unknown_options,
 )
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
@@ -128,6 +129,7 @@ class Screener:
             text.
     """
 
+    @refusing_unknown_options("Screener")
     def __init__(
         self,
         rules: str | Path | RulePack = "rules/us",
@@ -352,6 +354,7 @@ class Screener:
             RulePackError, InputSchemaError, UsageError: as :class:`Screener` raises them.
             UsageError: the file is not a state file, or was saved under another rule pack or options.
         """
+        refuse_unknown_options("Screener.restore", options, ("rules", *_screener_options()))
         screener = cls(rules, **options)
         tables, meta = read_state_file(path)
         if not isinstance(meta, dict):
@@ -568,6 +571,7 @@ def screen_batches(
         RulePackError, InputSchemaError, UsageError: as :class:`Screener` and :meth:`Screener.screen` raise
             them; UsageError also where there is no batch.
     """
+    refuse_unknown_options("screen_batches", options, ("rules", *_screener_options()))
     started = time.perf_counter()
     screener = Screener(rules, **options)
     parts = list(screener.screen_all(batches))

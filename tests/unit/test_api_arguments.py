@@ -206,9 +206,9 @@ def test_a_money_total_past_what_the_outputs_hold_is_a_screening_error_naming_th
         ("screen_to_folder", "pseudonymize_key", "screen_to_folder"),
         ("screen_to_folder", "sead", "screen_to_folder"),
         ("screen", "postal_methd", "screen"),
-        ("Screener", "postal_methd", r"Screener\.__init__"),
-        ("Screener.restore", "postal_methd", r"Screener\.__init__"),
-        ("screen_batches", "postal_methd", r"Screener\.__init__"),
+        ("Screener", "postal_methd", "Screener"),
+        ("Screener.restore", "postal_methd", r"Screener\.restore"),
+        ("screen_batches", "postal_methd", "screen_batches"),
         ("screen_files_in_batches", "pseudonymize_key", "screen_files_in_batches"),
     ],
 )
@@ -245,7 +245,11 @@ def test_a_misspelt_option_is_a_type_error_before_anything_is_read_or_written(
             **options,
         ),
     }[entry]
-    with pytest.raises(TypeError, match=rf"^{named}\(\) got an unexpected keyword argument '{misspelt}'"):
+    meant = "postal_method" if misspelt == "postal_methd" else "pseudonymise_key" if misspelt[0] == "p" else "seed"
+    with pytest.raises(
+        TypeError,
+        match=rf"^{named}\(\) got an unexpected keyword argument '{misspelt}' \(did you mean '{meant}'\?\); it takes ",
+    ):
         call()
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no output folder, staging or lock file
 
@@ -267,3 +271,42 @@ def test_a_misspelt_option_s_message_names_the_options_and_the_one_meant(
         "seed, history, on_stage"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_every_entry_point_s_refusal_names_itself_the_option_meant_and_those_taken(
+    tmp_path: Path, us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """``screen()`` said only ``got an unexpected keyword argument 'postal_methd'``, and ``Screener``,
+    ``Screener.restore`` and ``screen_batches`` ``Screener.__init__() got ...``: each now names itself, the option
+    probably meant and every option it takes, as ``screen_to_folder`` does (README)."""
+    lines = manifest({})
+    screening.Screener(us_pack).save_state(tmp_path / "day.state")
+    screener_options = "rules, mapping, postal_method, seed, history, label, pseudonymise_key"
+    calls: dict[str, tuple[Callable[[], object], str]] = {
+        "screen": (
+            lambda: screening.screen(lines, rules=us_pack, postal_methd="specific"),  # type: ignore[call-arg]
+            "rules, mapping, postal_method, pseudonymise_key, seed, history, on_stage",
+        ),
+        "Screener": (
+            lambda: screening.Screener(us_pack, postal_methd="specific"),  # type: ignore[call-arg]
+            screener_options,
+        ),
+        "Screener.restore": (
+            lambda: screening.Screener.restore(tmp_path / "day.state", us_pack, postal_methd="specific"),
+            screener_options,
+        ),
+        "screen_batches": (
+            lambda: screening.screen_batches([lines], rules=us_pack, postal_methd="specific"),
+            screener_options,
+        ),
+    }
+    for name, (call, taken) in calls.items():
+        with pytest.raises(TypeError) as refused:
+            call()
+        assert str(refused.value) == (
+            f"{name}() got an unexpected keyword argument 'postal_methd' (did you mean 'postal_method'?); "
+            f"it takes {taken}"
+        )
+    # Their subjects are taken by keyword too.
+    assert screening.screen(source=lines, rules=us_pack).lines.height == lines.height
+    assert screening.Screener(rules=us_pack).label == "<stream>"
