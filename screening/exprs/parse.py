@@ -57,9 +57,9 @@ def parse_date_time_text(expr: pl.Expr, time_zone: str | None) -> pl.Expr:
     parts = pl.when(text.str.len_bytes() > len("YYYY-MM-DD")).then(text).str.extract_groups(_DATE_TIME)
     # The parser reads second 60 as the next minute's 0 (2025-08-28T23:59:60 was 08-29): a leap second is 59.
     seconds = pl.when(parts.struct[2] == "60").then(pl.lit("59")).otherwise(parts.struct[2])
-    shown = pl.concat_str(parts.struct[0], pl.lit("T"), parts.struct[1], pl.lit(":"), seconds).str.to_datetime(
-        "%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False
-    )
+    shown = pl.concat_str(
+        parts.struct[0], pl.lit("T"), parts.struct[1], pl.lit(":"), seconds
+    ).str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False)
     zone = parts.struct[3].str.to_uppercase()
     hours, minutes = zone.str.slice(1, 2).cast(pl.Int64()), zone.str.slice(4, 2).cast(pl.Int64())
     sign = pl.when(zone.str.starts_with("-")).then(-1).otherwise(1)

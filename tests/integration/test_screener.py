@@ -915,7 +915,11 @@ def test_a_file_batch_does_not_advance_the_row_numbers_of_the_batches_in_memory(
     assert screener.state.rows_seen == 130  # every row screened, whatever its source
     saved = screener.save_state(tmp_path / "day.state")
     with zipfile.ZipFile(saved) as archive:
-        assert json.loads(archive.read("meta.json"))["stream_rows"] == {"<stream>": 85, str(hour): 40, "feed-b": 5}
+        assert json.loads(archive.read("meta.json"))["stream_rows"] == {
+            "<stream>": 85,
+            str(hour): 40,
+            "feed-b": 5,
+        }
     restored = screening.Screener.restore(saved, us_pack)
     assert _rows(restored.screen(sample.slice(130, 5), source="feed-b")) == ({"feed-b"}, list(range(6, 11)))
     assert _rows(restored.screen(sample.slice(135, 5))) == ({"<stream>"}, list(range(86, 91)))
@@ -934,7 +938,10 @@ def test_batches_in_memory_named_by_a_file_s_source_number_on_after_its_rows(
     sample.slice(100, 20).write_parquet(other)
     screener = screening.Screener(us_pack)
     assert _rows(screener.screen(hour)) == ({str(hour)}, list(range(1, 41)))
-    assert _rows(screener.screen(sample.slice(40, 30), source=str(hour))) == ({str(hour)}, list(range(41, 71)))
+    assert _rows(screener.screen(sample.slice(40, 30), source=str(hour))) == (
+        {str(hour)},
+        list(range(41, 71)),
+    )
     # The other order: batches in memory of a source, then a file screened under it (from 1), then one in memory.
     assert _rows(screener.screen(sample.slice(70, 10), source="feed")) == ({"feed"}, list(range(1, 11)))
     assert _rows(screener.screen(other, source="feed")) == ({"feed"}, list(range(1, 21)))

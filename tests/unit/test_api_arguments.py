@@ -245,7 +245,9 @@ def test_a_misspelt_option_is_a_type_error_before_anything_is_read_or_written(
             **options,
         ),
     }[entry]
-    meant = "postal_method" if misspelt == "postal_methd" else "pseudonymise_key" if misspelt[0] == "p" else "seed"
+    meant = {"postal_methd": "postal_method", "pseudonymize_key": "pseudonymise_key", "sead": "seed"}[
+        misspelt
+    ]
     with pytest.raises(
         TypeError,
         match=rf"^{named}\(\) got an unexpected keyword argument '{misspelt}' \(did you mean '{meant}'\?\); it takes ",

@@ -498,7 +498,9 @@ def pack_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def pack_screen(sdn: pl.DataFrame, pack_config: dict[str, Any]) -> Callable[..., dict[str, tuple[str, float, str]]]:
+def pack_screen(
+    sdn: pl.DataFrame, pack_config: dict[str, Any]
+) -> Callable[..., dict[str, tuple[str, float, str]]]:
     """Screen names with the U.S. pack's suffixes, generic words and threshold against its list."""
     config = pack_config
     index = entry_names(
@@ -670,7 +672,9 @@ def test_every_one_word_company_of_the_list_is_hit_by_its_names_written_as_liste
 ) -> None:
     """Each listed name that is one word once its legal form is dropped matches a party that writes it as listed."""
     suffixes, generic = pack_config["legal_suffixes"], pack_config["generic_tokens"]
-    index = entry_names(sdn, legal_suffixes=suffixes, generic_tokens=generic, party_types=pack_config["party_types"])
+    index = entry_names(
+        sdn, legal_suffixes=suffixes, generic_tokens=generic, party_types=pack_config["party_types"]
+    )
     one_word = index.filter(pl.col("form_dropped") & ~pl.col("norm").str.contains(" "))
     written = (
         sdn.select("entry_id", variant=pl.concat_list("name", pl.col("aliases").fill_null([])))
@@ -687,9 +691,13 @@ def test_every_one_word_company_of_the_list_is_hit_by_its_names_written_as_liste
         threshold=pack_config["threshold"],
         index=index,
     ).collect()
-    assert written.select("variant").unique().join(found, left_on="variant", right_on="party_name", how="anti")[
-        "variant"
-    ].to_list() == []
+    assert (
+        written.select("variant")
+        .unique()
+        .join(found, left_on="variant", right_on="party_name", how="anti")["variant"]
+        .to_list()
+        == []
+    )
 
 
 def test_a_bare_name_is_held_against_the_list_name_that_matched_not_the_entry() -> None:
