@@ -35,6 +35,7 @@ from screening.io.writers import (
     write_frames,
     write_json,
 )
+from screening.keyword_options import refuse_unknown_options
 from screening.pipeline import (
     IN_MEMORY,
     RUN_OPTIONS,
@@ -45,7 +46,6 @@ from screening.pipeline import (
     packages_output,
     pseudonymised,
     recorded_options,
-    refuse_unknown_options,
     run_inputs,
     screen_candidates,
     screen_inputs,

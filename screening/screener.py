@@ -51,13 +51,12 @@ from screening.io.sources import (
 from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
 from screening.io.streaming_output import StreamingOutput
 from screening.io.writers import OUTPUTS, output_lock, refused_when_full
+from screening.keyword_options import refuse_unknown_options, refusing_unknown_options
 from screening.pipeline import (
     build_plan,
     check_postal_method,
     collect_result,
     read_error,
-    refuse_unknown_options,
-    refusing_unknown_options,
 )
 from screening.result import (
     SUMMARY_PACKAGE_COLUMNS,
