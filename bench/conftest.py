@@ -36,4 +36,6 @@ import sys
 from pathlib import Path
 from {generate_manifest.__module__} import COMMON_HTS_CODES, generate_manifest
 generate_manifest(Path(sys.argv[1]), rows=int(sys.argv[2]), seed=2026, hts_codes=COMMON_HTS_CODES)
+from screening.process_exit import exit_process
+exit_process(0)  # the manifest is written: skip the thread pools' teardown (screening.process_exit)
 """

@@ -34,6 +34,7 @@ from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.io.writers import discard_unfinished
 from screening.path_names import non_utf8_name
+from screening.process_exit import exit_code_of, exit_process
 from screening.rulepack.hts_import import (
     Revision,
     chapters_left_out,
@@ -843,6 +844,12 @@ def in_pack(codes: tuple[str, ...], pack: RulePack) -> list[str]:
     return [code for code in codes if code in lines or code[:8] in lines]
 
 
-def entry_point(argv: list[str] | None = None) -> Any:
-    """Console-script entry point."""
-    return main.main(args=argv, prog_name="screen")
+def entry_point(argv: list[str] | None = None) -> NoReturn:
+    """Console-script entry point: run ``screen`` and end the process with its exit status, skipping the
+    native thread pools' teardown that can abort a finished run (:mod:`screening.process_exit`)."""
+    try:
+        main.main(args=argv, prog_name="screen")
+        code = 0
+    except SystemExit as exc:
+        code = exit_code_of(exc)
+    exit_process(code)
