@@ -12,6 +12,7 @@ instead of failing the file.
 
 from __future__ import annotations
 
+import base64
 import codecs
 import datetime as dt
 import glob
@@ -311,7 +312,8 @@ def _refuse_unreadable_types(path: Path, kind: str) -> pa.Schema | None:
     except (pa.ArrowException, OSError):
         return None  # polars' own reader names what is wrong with the file
     refuse_repeated_names(schema.names, str(path))
-    unreadable = unreadable_columns(schema)
+    stored = _stored_arrow_schema(path) if kind == "parquet" else None
+    unreadable = (stored is not None and unreadable_columns(stored)) or unreadable_columns(schema)
     if unreadable:
         raise InputSchemaError(str(path), "; ".join(unreadable))
     dated = temporal_columns(schema)
@@ -334,6 +336,17 @@ def _refuse_unreadable_types(path: Path, kind: str) -> pa.Schema | None:
     if far:
         raise InputSchemaError(str(path), "; ".join(far))
     return schema
+
+
+def _stored_arrow_schema(path: Path) -> pa.Schema | None:
+    """The Arrow schema a Parquet file written by Arrow keeps in its metadata (``ARROW:schema``), which polars
+    reads the file by: pyarrow reads the file without some of it (a dictionary of timestamps as timestamps in
+    UTC); None where there is none (or it cannot be read)."""
+    try:
+        stored = (pq.read_metadata(path).metadata or {}).get(b"ARROW:schema")
+        return None if stored is None else pa.ipc.read_schema(pa.py_buffer(base64.b64decode(stored)))
+    except (pa.ArrowException, OSError, ValueError):
+        return None
 
 
 def _unproven_in_range(metadata: pq.FileMetaData, names: Sequence[str]) -> list[str]:
@@ -427,7 +440,7 @@ class _IpcStreamReader(_IoSource):
                     table = pa.Table.from_batches([batch], schema=reader.schema)
                     _refuse_far_values(table, self.path, read)
                     read += table.num_rows
-                    yield _frame(table)
+                    yield _arrow_frame(table, str(self.path))
         except (pa.ArrowException, OSError) as exc:
             raise pl.exceptions.ComputeError(f"{self.path}: damaged Arrow IPC stream") from exc
 
@@ -484,10 +497,7 @@ def schema_frame(path: Path, mapping: ColumnMapping | None = None) -> pl.LazyFra
         ) from exc
     refuse_repeated_names(schema.names, str(path))
     refuse_unconvertible(schema, str(path))
-    empty = importable(schema.empty_table())
-    frame = pl.from_arrow(empty)
-    assert isinstance(frame, pl.DataFrame)
-    return frame.lazy()
+    return _arrow_frame(schema.empty_table(), str(path)).lazy()
 
 
 def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
@@ -506,12 +516,6 @@ def ipc_stream_batches(path: Path, rows: int) -> Iterator[pl.DataFrame]:
             pending, held = [rest], rest.height
     if held:
         yield pl.concat(pending).rechunk()
-
-
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(importable(table), rechunk=True)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
@@ -841,9 +845,42 @@ def from_memory(obj: Any, *, time_zone: str | None = None, label: str = "<memory
 def _from_arrow(data: pa.Table | pa.RecordBatch, time_zone: str | None, label: str) -> pl.DataFrame:
     refuse_repeated_names(data.schema.names, label)
     refuse_unconvertible(data.schema, label)
-    frame = pl.from_arrow(importable(data, time_zone))
+    return _arrow_frame(data, label, time_zone)
+
+
+#: What reading Arrow data into polars raises where it cannot: polars' errors, its panics (a BaseException,
+#: not an Exception) and pyarrow's (a conversion).
+_ARROW_READ_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException, pa.ArrowException)
+
+
+def _arrow_frame(data: pa.Table | pa.RecordBatch, label: str, time_zone: str | None = None) -> pl.DataFrame:
+    """Arrow ``data`` made importable (:func:`~screening.io.arrow_types.importable`, in ``time_zone``) as a
+    polars frame in one chunk per column.
+
+    Raises:
+        InputSchemaError: polars cannot read it all the same (a type the conversion misses), naming ``label``
+            and the first column polars cannot read alone.
+    """
+    try:
+        frame = pl.from_arrow(importable(data, time_zone), rechunk=True)
+    except _ARROW_READ_ERRORS as exc:
+        reason = _unreadable_column(data, time_zone) or f"polars cannot read it ({_first_line(exc)})"
+        raise InputSchemaError(label, reason) from exc
     assert isinstance(frame, pl.DataFrame), "a table converts to a frame"
     return frame
+
+
+def _unreadable_column(data: pa.Table | pa.RecordBatch, time_zone: str | None) -> str | None:
+    """Why the first column of Arrow ``data`` that polars cannot read alone cannot be read; None: each can."""
+    for i, field in enumerate(data.schema):
+        try:
+            pl.from_arrow(importable(data.select([i]), time_zone))
+        except _ARROW_READ_ERRORS as exc:
+            return (
+                f"column {field.name!r} has type {field.type}, which polars cannot read ({_first_line(exc)}): "
+                "write it as text, or leave the column out"
+            )
+    return None
 
 
 def decoded_text(frame: pl.LazyFrame, schema: pl.Schema | None = None) -> pl.LazyFrame:

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet
 import pytest
 from click.testing import CliRunner
 
@@ -908,6 +909,32 @@ def _arrow_file_with_repeated_column(tmp: Path) -> Path:
     return path
 
 
+def _arrow_with_column(name: str, values: pa.Array, *, parquet: bool) -> Callable[[Path], Path]:
+    """Three valid lines with an extra column ``values`` (or ``arrival_date`` replaced), as a Parquet file or an
+    Arrow IPC stream named ``name``."""
+
+    def build(tmp: Path) -> Path:
+        table = base_frame().to_arrow()
+        if "arrival_date" in name:
+            table = table.set_column(table.schema.get_field_index("arrival_date"), "arrival_date", values)
+        else:
+            table = table.append_column("fees", values)
+        path = tmp / name
+        if parquet:
+            pa.parquet.write_table(table, path)
+        else:
+            with pa.ipc.new_stream(path, table.schema) as writer:
+                writer.write_table(table)
+        return path
+
+    return build
+
+
+#: 2025-03-10 10:00 UTC (15:30 at +05:30), three times.
+_STAMPS_AT_PLUS_0530 = pa.array([1741600800_000000] * 3, pa.int64()).cast(pa.timestamp("us", tz="+05:30"))
+_WIDE_DECIMALS = pa.array([Decimal("1.00")] * 3, pa.decimal256(40, 2))
+
+
 def _file_in_the_way(tmp: Path) -> Path:
     blocker = tmp / "blocker.txt"
     blocker.write_text("not a folder\n")
@@ -1083,6 +1110,29 @@ FILE_CASES: tuple[FileCase, ...] = (
         one(_arrow_file_with_repeated_column),
         3,
         named("repeated.arrow", "repeated column headers (['note'])"),
+        process=True,
+    ),
+    FileCase(
+        "parquet_list_of_256_bit_decimals",
+        "a Parquet file whose extra column 'fees' is a list of 256-bit decimals (polars panicked reading it: the "
+        "file check looked at top-level types only)",
+        one(
+            _arrow_with_column(
+                "fees.parquet", pa.ListArray.from_arrays([0, 1, 2, 3], _WIDE_DECIMALS), parquet=True
+            )
+        ),
+        3,
+        named("fees.parquet", "column 'fees' has type list<item: decimal256(40, 2)>", "256-bit decimals"),
+        process=True,
+    ),
+    FileCase(
+        "arrow_stream_dictionary_of_offset_timestamps",
+        "an Arrow IPC stream whose arrival_date is a dictionary of timestamps at +05:30 (polars panicked: "
+        "'unable to parse time zone')",
+        one(
+            _arrow_with_column("arrival_date.arrow", _STAMPS_AT_PLUS_0530.dictionary_encode(), parquet=False)
+        ),
+        0,
         process=True,
     ),
     FileCase(

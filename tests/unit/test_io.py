@@ -1554,6 +1554,138 @@ def test_a_file_column_polars_cannot_read_is_refused_naming_it(tmp_path: Path, p
         screen(path, pack)
 
 
+def _odd_and_plain_columns() -> dict[str, tuple[str, pa.Array, pa.Array]]:
+    """Columns of types polars cannot read, nested or dictionary-encoded or in a zone written unusually, each
+    with its column's name and the same values in a type polars reads."""
+    wide = pa.array([Decimal("10.00"), Decimal("20.00")], pa.decimal256(40, 2))
+    stamps = pa.array([1741600800_000000] * 2, pa.int64())
+    india = stamps.cast(pa.timestamp("us", tz="+05:30"))
+    utc = stamps.cast(pa.timestamp("us", tz="UTC"))
+    return {
+        "declared_value dictionary<decimal256>": (
+            "declared_value",
+            wide.dictionary_encode(),
+            wide.cast(pa.string()),
+        ),
+        "arrival_date dictionary<timestamp +05:30>": ("arrival_date", india.dictionary_encode(), utc),
+        "arrival_date timestamp Z": ("arrival_date", stamps.cast(pa.timestamp("us", tz="Z")), utc),
+        "arrival_date timestamp +05": ("arrival_date", stamps.cast(pa.timestamp("us", tz="+05")), utc),
+        "arrival_date timestamp UTC+05:30": (
+            "arrival_date",
+            stamps.cast(pa.timestamp("us", tz="UTC+05:30")),
+            utc,
+        ),
+        "extra dictionary<decimal256>": ("fee", wide.dictionary_encode(), wide.cast(pa.large_string())),
+        "extra dictionary<timestamp +05:30>": ("scanned_at", india.dictionary_encode(), utc),
+        "extra list<decimal256>": (
+            "fees",
+            pa.ListArray.from_arrays([0, 1, 2], wide),
+            pa.ListArray.from_arrays([0, 1, 2], wide.cast(pa.large_string())),
+        ),
+        "extra struct<decimal256>": (
+            "fee",
+            pa.StructArray.from_arrays([wide], ["d"]),
+            pa.StructArray.from_arrays([wide.cast(pa.large_string())], ["d"]),
+        ),
+        "extra struct<timestamp +05:30>": (
+            "scan",
+            pa.StructArray.from_arrays([india], ["at"]),
+            pa.StructArray.from_arrays([utc], ["at"]),
+        ),
+    }
+
+
+def _with_column(name: str, values: pa.Array) -> pa.Table:
+    table = arrow_manifest()
+    if name in table.column_names:
+        return table.set_column(table.schema.get_field_index(name), name, values)
+    return table.append_column(name, values)
+
+
+@pytest.mark.parametrize("case", list(_odd_and_plain_columns()))
+def test_a_nested_or_dictionary_column_polars_cannot_read_is_screened_as_its_plain_form(
+    tmp_path: Path, pack: RulePack, case: str
+) -> None:
+    """polars panicked (not an Exception: "operator does not support primitive Int256", "unable to parse time
+    zone '+05:30'") or raised its bare ComputeError naming no column on these, in memory and in an IPC stream."""
+    name, odd, plain = _odd_and_plain_columns()[case]
+    odd_table, plain_table = _with_column(name, odd), _with_column(name, plain)
+    expected = screen(plain_table, pack)
+    assert expected.rejects.height == 0
+    for entry in (lambda table: screen(table, pack), lambda table: screening.Screener(pack).screen(table)):
+        result, plain_result = entry(odd_table), entry(plain_table)
+        for output in ("lines", "packages", "rejects"):
+            assert_frame_equal(getattr(result, output), getattr(plain_result, output))
+    stream = write_ipc_stream(tmp_path / "m.ipc", odd_table, 1)
+    from_stream = screen(stream, pack)
+    assert_frame_equal(from_stream.lines.drop(SOURCE_COL), expected.lines.drop(SOURCE_COL))
+    assert_frame_equal(from_stream.packages, expected.packages)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "arrow"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "arrival_date dictionary<timestamp +05:30>",
+        "arrival_date timestamp Z",
+        "extra dictionary<decimal256>",
+        "extra list<decimal256>",
+        "extra struct<timestamp +05:30>",
+    ],
+)
+def test_a_file_with_a_nested_column_polars_cannot_read_is_refused_naming_it(
+    tmp_path: Path, pack: RulePack, case: str, suffix: str
+) -> None:
+    """The file check looked at top-level types only: polars panicked reading such a file (exit 70)."""
+    name, odd, _ = _odd_and_plain_columns()[case]
+    path = tmp_path / f"m.{suffix}"
+    if suffix == "parquet":
+        pa.parquet.write_table(_with_column(name, odd), path)
+    else:
+        _write_ipc_file(_with_column(name, odd), path)
+    for run in (lambda: screen(path, pack), lambda: screening.Screener(pack).screen(path)):
+        with pytest.raises(
+            InputSchemaError, match=rf"m\.{suffix}: column '{name}' (has type|is a timestamp)"
+        ):
+            run()
+
+
+def test_a_timestamp_in_a_zone_polars_does_not_know_is_refused_naming_it(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """polars raised its bare ComputeError ("unable to parse time zone"), naming neither input nor column."""
+    stamps = pa.array([1741600800_000000] * 2, pa.int64()).cast(pa.timestamp("us", tz="Mars/Olympus"))
+    table = _with_column("scan", pa.StructArray.from_arrays([stamps], ["at"]))
+    stream = write_ipc_stream(tmp_path / "m.ipc", table, 1)
+    expected = r"column 'scan' has type .*, and polars cannot read timestamps in a zone it does not know"
+    for run in (
+        lambda: screen(table, pack),
+        lambda: screening.Screener(pack).screen(table),
+        lambda: screen(stream, pack),
+    ):
+        with pytest.raises(InputSchemaError, match=expected):
+            run()
+
+
+def test_arrow_data_polars_fails_on_all_the_same_is_refused_naming_the_column(
+    monkeypatch: pytest.MonkeyPatch, pack: RulePack
+) -> None:
+    """A type the conversion misses made polars panic (a BaseException: it escaped an embedder's ``except
+    Exception``) or raise its own error naming no column."""
+
+    def unconverted(data: pa.Table, time_zone: str | None = None) -> pa.Table:
+        del time_zone
+        return data
+
+    monkeypatch.setattr(sources, "importable", unconverted)
+    table = _with_column("fee", pa.array([Decimal("1.00")] * 2, pa.decimal256(40, 2)))
+    for run in (lambda: screen(table, pack), lambda: screening.Screener(pack).screen(table)):
+        with pytest.raises(
+            InputSchemaError, match=r"column 'fee' has type decimal256\(40, 2\), which polars cannot"
+        ):
+            run()
+
+
 def test_wrong_calls_raise_clear_errors(tmp_path: Path, pack: RulePack) -> None:
     with pytest.raises(UsageError, match="cannot read a Series"):
         screen(pl.Series("a", [1]), pack)
