@@ -35,6 +35,7 @@ from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifes
 from screening.io.writers import discard_unfinished
 from screening.path_names import non_utf8_name
 from screening.process_exit import exit_code_of, exit_process
+from screening.result import AFTER_FACTS
 from screening.rulepack.hts_import import (
     Revision,
     chapters_left_out,
@@ -455,7 +456,7 @@ def print_summary(summary: dict[str, Any], wall_seconds: float, out_dir: Path) -
         out.print(
             f"[yellow]note[/]: {rules['arrival_dates_after_facts']:,} arrival date(s) after the pack's facts (as of "
             f"{rules['facts_as_of']}; the latest {rules['latest_arrival_days_after_facts']:,} days later): they are "
-            "decided by the law as the pack knew it, without any later change",
+            f"{AFTER_FACTS}",
             highlight=False,
         )
 

@@ -181,7 +181,9 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path | Non
     ``parts`` holds one entry per ``packages`` row of the package (several for a package whose lines came in
     several batches), each with its decision, entry, consignee-day and queues; every line, component, flag and
     queue row names its ``part`` (1 up). The top-level ``package``, ``decision`` and ``entry`` are the first
-    part's (the whole package's when it has one part), ``queue`` the package's first queue row. Each component
+    part's (the whole package's when it has one part), ``queue`` the package's first queue row. A decision's
+    ``after_facts`` (the pack's ``facts_as_of`` and ``days_after`` it) marks a package that arrived after the day
+    the pack's law was last checked: decided by the law as known then (None otherwise). Each component
     says ``how`` its amount came about and, where rounding to the cent changed it, the amount
     ``before_rounding``. ``rules`` is the rule pack the run used (``None``: the default, ``rules/us``, where it
     is at hand), read for the units of specific rates only, and only when its content hash is the one the run's
@@ -321,6 +323,7 @@ def _part(
             "details": summary.get("decision_rule_details", {}).get(rule_id) if rule_id else None,
             "gift_limits": gift_limits,
             "gift": _gift_exemption(summary, package, gift_rule, gift_limits, lines),
+            "after_facts": _after_facts(summary, package),
             # The package's consignee-day value is the running total up to it (a run in batches).
             "running_total": in_batches(summary),
         },
@@ -335,6 +338,18 @@ def _part(
         "consignee_day": _consignee_day(folder, summary, package, _occurrence(parts, number), lines),
         "queues": [q for q in queues if q["part"] == number],
     }
+
+
+def _after_facts(summary: dict[str, Any], package: dict[str, Any]) -> dict[str, Any] | None:
+    """The pack's ``facts_as_of`` and the days after it the package arrived, for one decided by the law as known
+    then (:data:`~screening.result.AFTER_FACTS`, as the run's note says); None for one of that day or before, or
+    where the run's summary names no such day."""
+    as_of = summary.get("rules", {}).get("facts_as_of")
+    arrived = package.get("arrival_date")
+    if not as_of or not arrived:
+        return None
+    days = (dt.date.fromisoformat(str(arrived)) - dt.date.fromisoformat(as_of)).days
+    return {"facts_as_of": as_of, "days_after": days} if days > 0 else None
 
 
 def _entry_open(components: list[dict[str, Any]]) -> str | None:

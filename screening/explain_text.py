@@ -8,6 +8,7 @@ from typing import Any
 
 from screening.errors import DutyStatus
 from screening.explain import money_or_none
+from screening.result import AFTER_FACTS
 
 
 def render_text(explained: dict[str, Any]) -> str:
@@ -102,6 +103,11 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     ]
     if d["citation"]:
         out.append(f"  source: {d['citation']}")
+    if (later := d.get("after_facts")) is not None:
+        out.append(
+            f"  note: arrived {later['days_after']} days after the pack's facts (as of {later['facts_as_of']}):"
+            f" {AFTER_FACTS}"
+        )
     for gift in d.get("gift_limits") or []:
         sender = gift["sent_from"] or "(not given)"
         out.append(

@@ -477,9 +477,13 @@ def build_summary(
     }
 
 
+#: How an arrival after the pack's ``facts_as_of`` was decided: the run's note and ``screen explain`` say so.
+AFTER_FACTS: Final = "decided by the law as the pack knew it, without any later change"
+
+
 def _facts_age(pack: RulePack, dates: Sequence[dt.date]) -> dict[str, Any]:
-    """The pack's ``facts_as_of`` and how many of the run's arrival dates lie after it (decided by the law as
-    known then), with the latest's distance in days."""
+    """The pack's ``facts_as_of`` and how many of the run's arrival dates lie after it (:data:`AFTER_FACTS`),
+    with the latest's distance in days."""
     as_of = pack.meta.facts_as_of
     if as_of is None:
         return {"facts_as_of": None}

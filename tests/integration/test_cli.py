@@ -449,7 +449,7 @@ def test_rules_show_prints_each_rule_s_last_day_not_its_exclusive_end() -> None:
     )
     assert printed.returncode == 0, printed.stderr
     assert "postal postal-cn-hk-120  2025-05-02 to 2025-05-13 (last day)" in printed.stdout
-    assert "threshold threshold-800  from 2016-03-10, no end date" in printed.stdout
+    assert "threshold threshold-800  from 2016-08-26, no end date" in printed.stdout
     assert "→" not in printed.stdout
     one_day = screen_with(
         {"COLUMNS": "400"}, "rules", "show", US_PACK, "--date", "2025-04-09", "--origin", "VN"
@@ -460,7 +460,7 @@ def test_rules_show_prints_each_rule_s_last_day_not_its_exclusive_end() -> None:
     postal = entries["postal-cn-hk-120"]
     assert (postal["period"], postal["last_day"]) == ("2025-05-02 → 2025-05-14", "2025-05-13")
     assert (entries["threshold-800"]["period"], entries["threshold-800"]["last_day"]) == (
-        "2016-03-10 → open",
+        "2016-08-26 → open",
         None,
     )
     refused = screen("rules", "show", US_PACK, "--date", "2010-01-01")

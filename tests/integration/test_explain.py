@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -806,3 +807,84 @@ def test_the_first_package_of_a_consignee_day_in_a_run_in_batches_says_what_the_
     whole = render_text(explain_package(_screened(tmp_path, [{"package_id": "P1"}], name="whole"), "P1"))
     assert "CONSIGNEE-DAY" not in whole
     assert "  value $100.00   consignee-day value $100.00" in whole.splitlines()
+
+
+def test_a_package_before_the_regulations_took_800_cites_the_statute_alone(tmp_path: Path) -> None:
+    """TFTEA sec. 901 set $800 from 2016-03-10; 19 CFR 10.151 read $200 until CBP Dec. 16-13 (81 FR 58831) of
+    2016-08-26 (DOMAIN.md 1). A package of 2016-05-01 read `19 CFR 10.151 (CBP Dec. 16-13, 81 FR 58831)` as its
+    source, in `screen explain` and the summary's `decision_rules`: it now cites the statute alone up to
+    2016-08-25, the regulation beside it from 2016-08-26, each package decided and charged as before."""
+    days = {"MAY": "2016-05-01", "AUG25": "2016-08-25", "AUG26": "2016-08-26"}
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": pid, "arrival_date": day, "declared_value": "500.00", "consignee_name": pid}
+            for pid, day in days.items()
+        ],
+    )
+    explained = {pid: explain_package(out, pid) for pid in days}
+    for pid, shown in explained.items():
+        package = shown["package"]
+        assert (package["de_minimis_reason"], package["entry_type"], package["total_due_usd"]) == (
+            "dm-eligible",
+            "de-minimis",
+            "0.00",
+        ), pid
+        assert shown["decision"]["details"]["amount_usd"] == "800.00"
+        assert "19 U.S.C. 1321(a)(2)(C), as amended by TFTEA sec. 901" in shown["decision"]["citation"]
+    for pid in ("MAY", "AUG25"):
+        citation = explained[pid]["decision"]["citation"]
+        assert "10.151" not in citation, citation
+        assert "58831" not in citation, citation
+        assert explained[pid]["decision"]["rule_id"] == explained["MAY"]["decision"]["rule_id"]
+    assert "19 CFR 10.151 (CBP Dec. 16-13, 81 FR 58831)" in explained["AUG26"]["decision"]["citation"]
+    assert explained["AUG26"]["decision"]["rule_id"] == "threshold-800"
+    assert explained["MAY"]["decision"]["rule_id"] != "threshold-800"
+    rules = json.loads((out / "summary.json").read_text())["decision_rules"]
+    assert "10.151" not in rules[explained["MAY"]["decision"]["rule_id"]]
+    assert "CBP Dec. 16-13" in rules["threshold-800"]
+    text = render_text(explained["MAY"])
+    source = next(line for line in text.splitlines() if line.startswith("  source: "))
+    assert "TFTEA" in source
+    assert "10.151" not in source
+
+
+def test_the_2026_order_s_citation_marks_the_ifrs_page_numbers_as_from_one_source(tmp_path: Path) -> None:
+    """DOMAIN.md 0.13, a least-sure fact: "The 91 FR page numbers come from one source [S41]". The continued
+    suspension cited `91 FR 37789 and 91 FR 37801` flatly, with no mark; the order itself is confirmed (CSMS
+    67845486), so the decision stays confirmed and the page numbers say they are UNCONFIRMED."""
+    out = _screened(tmp_path, [{"arrival_date": "2026-07-01"}])
+    shown = explain_package(out, "P1")
+    assert shown["decision"]["rule_id"] == "eo-2026-02-20-all"
+    citation = shown["decision"]["citation"]
+    assert "(confidence:" not in citation  # the order is confirmed
+    assert "91 FR 37789 and 91 FR 37801 (page numbers from one source, UNCONFIRMED;" in citation
+    assert "come from one source only" in shown["decision"]["details"]["note"]
+
+
+def test_a_package_arriving_after_the_pack_s_facts_says_it_is_decided_by_the_law_as_known_then(
+    tmp_path: Path, us_pack: screening.RulePack
+) -> None:
+    """The run's note and `summary.json` say arrivals after `facts_as_of` are decided by the law as the pack knew
+    it; `screen explain` of such a package said nothing of it. It now does, in the same words; a package of the
+    day itself is not marked."""
+    as_of = us_pack.meta.facts_as_of
+    assert as_of is not None
+    later = as_of + dt.timedelta(days=12)
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": "NEW", "arrival_date": str(later)},
+            {"package_id": "OLD", "arrival_date": str(as_of), "consignee_name": "Bob Keller"},
+        ],
+    )
+    shown = explain_package(out, "NEW")
+    assert shown["decision"]["after_facts"] == {"facts_as_of": str(as_of), "days_after": 12}
+    decision = " ".join(_section(render_text(shown), "DECISION"))
+    assert (
+        f"arrived 12 days after the pack's facts (as of {as_of}): decided by the law as the pack knew it, "
+        "without any later change" in " ".join(decision.split())
+    )
+    old = explain_package(out, "OLD")
+    assert old["decision"]["after_facts"] is None
+    assert "pack's facts" not in render_text(old)

@@ -197,8 +197,8 @@ def test_a_pack_without_a_source_list_may_name_no_tag(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     (pack / "sources.toml").unlink()
     message = load_error(pack)
-    assert "de_minimis.toml [thresholds[0].citation.sources[0] (id threshold-800)]" in message
-    assert "source tag 'S01', but the pack has no sources.toml" in message
+    assert "de_minimis.toml [thresholds[0].citation.sources[0] (id threshold-800-tftea)]" in message
+    assert "source tag 'S03', but the pack has no sources.toml" in message
 
 
 def test_a_pack_without_a_source_list_or_tags_loads(tmp_path: Path) -> None:
