@@ -20,7 +20,9 @@ import gzip
 import io
 import json
 import re
+import unicodedata
 import zlib
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -463,11 +465,30 @@ def is_csv(path: Path) -> bool:
     return SUFFIXES.get(path.suffix.lower()) in ("csv", "tsv")
 
 
+#: How pandas names a DataFrame's index in Arrow data (``pa.Table.from_pandas``, ``to_parquet``) where it is not
+#: a plain range 0, 1, 2, ... (a filtered or sampled frame's).
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+
+
 def _reserved_message(names: Sequence[str]) -> str:
-    return (
-        f"column names starting with {RESERVED_PREFIX!r} are reserved for the engine's own columns: "
-        f"rename {sorted(names)}"
-    )
+    """Why columns ``names`` (reserved: ``__``-prefixed) are refused; pandas' index columns as what they are."""
+    index = sorted(n for n in names if _PANDAS_INDEX.fullmatch(n))
+    others = sorted(n for n in names if n not in index)
+    reasons = []
+    if others:
+        reasons.append(
+            f"column names starting with {RESERVED_PREFIX!r} are reserved for the engine's own columns: "
+            f"rename {others}"
+        )
+    if index:
+        shown = f"column {index[0]!r} is" if len(index) == 1 else f"columns {index} are"
+        reasons.append(
+            f"{shown} the index of a pandas DataFrame (an index other than 0, 1, 2, ... in order, as after "
+            "filtering or sampling rows), not a manifest column: leave it out (df.reset_index(drop=True), or "
+            "pa.Table.from_pandas(df, preserve_index=False); df.to_parquet(path, index=False) for a file), or "
+            "make it a column of its own (df.reset_index())"
+        )
+    return "; ".join(reasons)
 
 
 def is_ipc_stream(path: Path) -> bool:
@@ -524,6 +545,7 @@ def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
     The header is read now (a file without one raises). The data are read when the frame is collected:
     by polars' reader, and only if that fails by :func:`read_csv_tolerant`.
     """
+    _refuse_repeated_headers(path, separator)
     names = _polars_csv(path, separator).collect_schema().names()
     reserved = [name for name in names if name.startswith(RESERVED_PREFIX)]
     if reserved:  # before MALFORMED_COL joins them (a header of that name would be taken for it)
@@ -531,6 +553,34 @@ def scan_csv(path: Path, separator: str) -> pl.LazyFrame:
     reader = _CsvReader(path, separator, names)
     schema = {**dict.fromkeys(names, pl.String()), MALFORMED_COL: pl.String()}
     return register_io_source(reader, schema=schema, is_pure=True, explain_name="CSV (tolerant)")
+
+
+def _refuse_repeated_headers(path: Path, separator: str) -> None:
+    """Raise :class:`InputSchemaError` if the header row of the CSV file at ``path`` has a header more than once.
+
+    Polars' reader names the second ``ref`` ``ref_duplicated_0``; the header row itself is read here, as a row,
+    to tell that from a column of that name. A file polars cannot read so is left to its reader to report.
+    """
+    try:
+        row = (
+            pl.scan_csv(
+                path,
+                separator=separator,
+                has_header=False,
+                infer_schema=False,
+                encoding="utf8-lossy",
+                glob=False,
+            )
+            .head(1)
+            .collect()
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        return
+    headers = ["" if h is None else h for h in row.row(0)] if row.height else []
+    repeated = sorted(h for h, times in Counter(headers).items() if times > 1)
+    if repeated:
+        shown = shown_headers(repeated, among=headers, from_text=True)
+        raise InputSchemaError(str(path), f"repeated column headers ({shown}): each column must appear once")
 
 
 def _polars_csv(path: Path, separator: str) -> pl.LazyFrame:
@@ -982,13 +1032,8 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
         raise InputSchemaError(source.label, f"cannot be read: {fault or _first_line(exc)}") from exc
     # Rows read from CSV carry the engine's MALFORMED_COL (scan_csv refused a header of that name); in any
     # other input it is the input's own. A CSV file's headers may be a row of data (no header row).
+    # (A CSV file's repeated headers were refused as it was opened, :func:`scan_csv`.)
     from_csv = from_csv or (source.path is not None and is_csv(source.path))
-    repeated = sorted({m.group(1) for n in names if (m := _DUPLICATED.match(n))})
-    if repeated:
-        shown = shown_headers(repeated, among=names, from_text=from_csv)
-        raise InputSchemaError(
-            source.label, f"repeated column headers ({shown}): each column must appear once"
-        )
     own = MALFORMED_COL if from_csv else None
     reserved = sorted(n for n in names if n.startswith(RESERVED_PREFIX) and n != own)
     if reserved:
@@ -997,7 +1042,10 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
     check_types(source)
     missing = tuple(c for c in REQUIRED_COLUMNS if c not in names)
     if missing:
-        hint = f"; it has {shown_headers(sorted(names), from_text=from_csv)}"
+        # Headers the engine does not know first: the one to map (``pakage_id``) is not cut off after 12.
+        hint = (
+            f"; it has {shown_headers(sorted(names, key=lambda n: (n in MANIFEST, n)), from_text=from_csv)}"
+        )
         # A file of another separator needs saving with commas, not a mapping (its one "header" is its row).
         advice = (
             ""
@@ -1011,12 +1059,11 @@ def require_columns(source: Source, *, from_csv: bool = False) -> None:
         )
 
 
-_DUPLICATED = re.compile(r"^(.*)_duplicated_\d+$")
-
-
 def refuse_near_canonical(names: Iterable[str], label: str) -> None:
     """Raise :class:`InputSchemaError` naming the columns whose header differs from a canonical name only in
-    case or surrounding blanks (``Gift``, ``usmca_claim `` with a trailing blank).
+    case, surrounding blanks or invisible characters (``Gift``, ``usmca_claim `` with a trailing blank,
+    ``\\ufeffgift`` with the byte-order mark a CSV file's first header keeps where read by Python's ``csv``
+    module, ``gift\\u200b`` with a zero-width space: Unicode format characters, category Cf).
 
     Such a column would pass through untouched while the canonical column took its default (a gift charged
     duty, a USMCA claim lost), as a misspelt mapped header would (:meth:`ColumnMapping.apply`); beside the
@@ -1026,7 +1073,7 @@ def refuse_near_canonical(names: Iterable[str], label: str) -> None:
     near = sorted(
         (name, canonical)
         for name in present
-        if name not in MANIFEST and (canonical := name.strip().lower()) in MANIFEST
+        if name not in MANIFEST and (canonical := _visible(name).strip().lower()) in MANIFEST
     )
     if not near:
         return
@@ -1039,10 +1086,31 @@ def refuse_near_canonical(names: Iterable[str], label: str) -> None:
     plural = ("s differ", "each column") if len(near) > 1 else (" differs", "the column")
     raise InputSchemaError(
         label,
-        f"{len(near)} column header{plural[0]} from a canonical name only in case or blanks: {shown}; rename "
-        f"{plural[1]} to its canonical name, or map it in a column mapping ([columns] {near[0][1]} = "
-        f"{near[0][0]!r})",
+        f"{len(near)} column header{plural[0]} from a canonical name only in case, blanks or invisible characters "
+        f"(a byte-order mark, a zero-width space): {shown}; rename {plural[1]} to its canonical name, or map it "
+        f"in a column mapping ([columns] {near[0][1]} = {_toml_text(near[0][0])})",
     )
+
+
+def _visible(name: str) -> str:
+    """``name`` without Unicode format characters (category Cf: a byte-order mark, a zero-width space, a soft
+    hyphen), which no one sees in a header."""
+    return "".join(c for c in name if unicodedata.category(c) != "Cf")
+
+
+def _toml_text(text: str) -> str:
+    """``text`` as a TOML basic string, a character that does not print (``\\ufeff``) as its escape."""
+    escaped = (
+        "\\" + c
+        if c in '"\\'
+        else c
+        if c.isprintable()
+        else f"\\u{ord(c):04x}"
+        if ord(c) < 0x10000
+        else f"\\U{ord(c):08x}"
+        for c in text
+    )
+    return f'"{"".join(escaped)}"'
 
 
 _NUMERIC_TARGETS = ("quantity", "declared_value", "gross_weight_kg", "metal_content_share", "line_no")

@@ -281,7 +281,10 @@ def test_a_header_that_differs_from_a_canonical_name_only_in_case_or_blanks_is_r
     with pytest.raises(InputSchemaError, match=r"carrier\.csv") as info:
         screen(source, pack)
     assert info.value.exit_code == 3
-    assert "3 column headers differ from a canonical name only in case or blanks" in str(info.value)
+    assert (
+        "3 column headers differ from a canonical name only in case, blanks or invisible characters"
+        in str(info.value)
+    )
     assert "'Gift'" in str(info.value)
     assert "'Gross_Weight_Kg'" in str(info.value)
     assert "'usmca_claim '" in str(info.value)
@@ -303,6 +306,43 @@ def test_a_header_that_differs_from_a_canonical_name_only_in_case_or_blanks_is_r
     lines = screen(source, pack, mapping=mapped).lines
     assert lines.select("gift", "usmca_claim").unique().rows() == [(True, True)]
     assert lines["gross_weight_kg"].to_list() == [1.0] * 3
+
+
+def test_a_canonical_header_with_an_invisible_character_is_refused(tmp_path: Path, pack: RulePack) -> None:
+    """``\\ufeffgift`` (a byte-order mark, as Python's csv module reads a BOM file's first header) and
+    ``gift\\u200b`` (a zero-width space) passed through as extra columns: every line a gift, screened as none.
+    ``\\ufeffpackage_id`` was a missing ``package_id``, its header cut off the list of the file's headers."""
+    gifts = manifest(gift=["true"] * 3)
+    escaped = {"\ufeffgift": r'"\ufeffgift"', "gift\u200b": r'"gift\u200b"', "gi\u00adft": r'"gi\u00adft"'}
+    for header, toml in escaped.items():
+        near = gifts.rename({"gift": header})
+        with pytest.raises(InputSchemaError, match="invisible characters") as info:
+            screen(near.to_arrow(), pack)
+        assert repr(header) in str(info.value)  # escaped: \ufeff, not an invisible character
+        with pytest.raises(InputSchemaError, match=re.escape(repr(header))):
+            screening.Screener(pack).screen(near)
+        # Mapped (a TOML basic string with the escape, as the message suggests), the column is read.
+        assert f"[columns] gift = {toml})" in str(info.value)
+        mapped = ColumnMapping(columns={"gift": header})
+        assert screen(near, pack, mapping=mapped).lines["gift"].to_list() == [True] * 3
+    source = tmp_path / "carrier.csv"
+    gifts.rename({"gift": "gift\u200b"}).write_csv(source)
+    with pytest.raises(InputSchemaError, match=r"carrier\.csv: .*'gift\\u200b'"):
+        screen(source, pack)
+    required = manifest().rename({"package_id": "\ufeffpackage_id"})
+    with pytest.raises(InputSchemaError, match=r"'\\ufeffpackage_id' \(it would pass through"):
+        screen(required.to_arrow(), pack)
+
+
+def test_a_missing_column_error_lists_the_headers_the_engine_does_not_know_first(pack: RulePack) -> None:
+    """The file's headers were listed in name order, the first 12: a misspelt ``pakage_id`` sorted after them
+    and was never shown, though it is the one header to map."""
+    misspelt = manifest(
+        carrier=["DHL"] * 3, consignee_id=["C1"] * 3, gross_weight_kg=["1"] * 3, quantity=["1"] * 3
+    ).rename({"package_id": "pakage_id"})
+    with pytest.raises(InputSchemaError, match=r"missing required columns \['package_id'\]") as info:
+        screen(misspelt.to_arrow(), pack)
+    assert "it has ['pakage_id', 'arrival_date'," in str(info.value)
 
 
 # --- Opening sources -------------------------------------------------------------------------------------
@@ -1531,6 +1571,80 @@ def test_arrow_data_with_a_repeated_column_name_is_an_input_schema_error(pack: R
     for run in (lambda: screen(table, pack), lambda: screening.Screener(pack).screen(table)):
         with pytest.raises(InputSchemaError, match=r"repeated column headers \(\['description'\]"):
             run()
+
+
+def test_a_column_named_like_a_polars_duplicate_header_is_an_extra_column(
+    tmp_path: Path, pack: RulePack
+) -> None:
+    """``ref_duplicated_0`` without a column ``ref`` was refused as "repeated column headers (['ref'])": the
+    name is how polars renames a CSV file's repeated header, but only a file whose header row repeats a name
+    has repeated headers (Arrow data's repeated names are refused as such)."""
+    extra = manifest(ref_duplicated_0=["a", "b", "c"])
+    source = tmp_path / "m.csv"
+    extra.write_csv(source)
+    both = tmp_path / "both.csv"
+    extra.with_columns(ref=pl.lit("r")).write_csv(both)  # ref and ref_duplicated_0: two names, no repeat
+    for given in (extra, extra.to_arrow(), source, both):
+        assert screen(given, pack).lines["ref_duplicated_0"].to_list() == ["a", "b", "c"]
+    assert screening.Screener(pack).screen(extra).lines["ref_duplicated_0"].to_list() == ["a", "b", "c"]
+    # A header row that repeats a name is refused, as before.
+    repeated = tmp_path / "repeated.csv"
+    text = source.read_text(encoding="utf-8").splitlines()
+    repeated.write_text(
+        "\n".join([text[0].replace("ref_duplicated_0", "ref,ref"), *(f"{row},x" for row in text[1:])]) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputSchemaError, match=r"repeated\.csv: repeated column headers \(\['ref'\]\)"):
+        screen(repeated, pack)
+    with pytest.raises(InputSchemaError, match=r"repeated column headers \(\['ref'\]\)"):
+        screen_files_in_batches([repeated], out=tmp_path / "out", batch_size=2, rules=pack)
+
+
+def _with_pandas_index(table: pa.Table) -> pa.Table:
+    """``table`` as ``pa.Table.from_pandas`` makes a DataFrame whose index is not a plain range (a filtered or
+    sampled one): its index a column ``__index_level_0__`` named in the schema's ``pandas`` metadata."""
+    index = pa.array(range(7, 7 + 2 * table.num_rows, 2))
+    metadata = {"index_columns": ["__index_level_0__"], "column_indexes": [], "columns": []}
+    return table.append_column("__index_level_0__", index).replace_schema_metadata(
+        {b"pandas": json.dumps(metadata).encode()}
+    )
+
+
+def test_a_pandas_index_column_is_refused_as_one(tmp_path: Path, pack: RulePack) -> None:
+    """A sampled pandas frame (``pa.Table.from_pandas(df.sample(frac=0.5))``, or the frame itself) was refused
+    as if its index were a column of the user's to rename: "names starting with '__' are reserved ...: rename
+    ['__index_level_0__']"."""
+    indexed = _with_pandas_index(arrow_manifest())
+    parquet = tmp_path / "sampled.parquet"
+    pa.parquet.write_table(indexed, parquet)
+    ipc = tmp_path / "sampled.arrow"
+    _write_ipc_file(indexed, ipc)
+    stream = tmp_path / "sampled_stream.arrow"
+    write_ipc_stream(stream, indexed, 1)
+    for given, label in (
+        (indexed, "<memory:0>"),
+        (parquet, "sampled.parquet"),
+        (ipc, "sampled.arrow"),
+        (stream, "sampled_stream.arrow"),
+    ):
+        with pytest.raises(InputSchemaError, match=re.escape(label)) as info:
+            screen(given, pack)
+        message = str(info.value)
+        assert "'__index_level_0__' is the index of a pandas DataFrame" in message
+        assert "reset_index(drop=True)" in message
+        assert "preserve_index=False" in message
+        assert "rename" not in message
+    with pytest.raises(InputSchemaError, match="index of a pandas DataFrame"):
+        screening.Screener(pack).screen(indexed)
+    # Beside another reserved name, each is refused for what it is.
+    both = indexed.append_column("__tmp", pa.array(["x", "y"]))
+    with pytest.raises(
+        InputSchemaError, match=r"rename \['__tmp'\]; column '__index_level_0__' is the index"
+    ):
+        screen(both, pack)
+    # Mapped to a canonical column, the index is read (it is not dropped).
+    as_line_no = ColumnMapping(columns={"line_no": "__index_level_0__"})
+    assert screen(indexed, pack, mapping=as_line_no).lines["line_no"].to_list() == [7, 9]
 
 
 def test_a_date_beyond_year_9999_is_one_reject_not_a_crash(pack: RulePack) -> None:
