@@ -78,6 +78,7 @@ from screening.rulepack.risk_tables import ResolvedRisk
 from screening.schema import QUEUE_ORDER, ROW_COL, SOURCE_COL, passthrough_columns
 from screening.seed import Seed, secret_id, seed_described, seed_record
 from screening.stages.assess import PostalMethod
+from screening.stages.normalise import package_id_as_read
 from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
     QUEUE_LOAD_SCHEMA,
@@ -663,12 +664,12 @@ def _package_header(path: Path, mapping: ColumnMapping) -> str:
 
 
 def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
-    """Package ids as validation reads them: text stripped of surrounding blanks, and blank as missing (``"P5"``
-    and ``"P5 "`` are one package); other types as they are."""
-    if ids.dtype in (pl.String(), pl.Categorical()) or isinstance(ids.dtype, pl.Enum):
-        text = ids.cast(pl.String()).str.strip_chars()
-        return text.set(text == "", None)
-    return ids
+    """Package ids as validation reads them: its own expression (:func:`~screening.stages.normalise.package_id_as_read`), on the
+    column decoded as :func:`with_lineage` decodes it. ``"101"``, ``" 101 "`` and ``"101.0"`` are one package;
+    a blank or a word for none (``NaN``) is none (nulls are one run)."""
+    column = decoded_text(ids.to_frame().lazy())
+    read = package_id_as_read(pl.col(ids.name), column.collect_schema()[ids.name])
+    return column.select(read).collect(engine="in-memory").to_series()
 
 
 def _one_file(path: Path) -> Path:

@@ -150,8 +150,9 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = _zero_padded(pl.col(column.name), ZERO_PADDED[column.name], schema[column.name])
         elif column.name == "hts_code" and numbers:
             value = hts_code_of_numbers(pl.col(column.name), schema[column.name])
-        elif column.name == "package_id" and schema.get(column.name, pl.String()).is_float():
-            value = _float_package_id(pl.col(column.name), schema[column.name])
+        elif column.name == "package_id":
+            given = pl.col(column.name) if column.name in schema else pl.lit(None, dtype=pl.String())
+            value = package_id_as_read(given, schema.get(column.name, pl.String()))
         elif column.name in schema:
             value = _typed(column, schema[column.name], time_zone)
         else:
@@ -160,20 +161,8 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
                 if column.default is not None
                 else pl.lit(None, dtype=column.dtype)
             )
-        if column.name in _TEXT_FIELDS:
-            value = value.str.strip_chars()
-            # Not ``replace("", None)``: twice as fast in memory, but polars 2.1's streaming engine then
-            # held the whole input (validation of 4M lines peaked at 2.8 GB instead of 0.9 GB).
-            value = pl.when(value == "").then(None).otherwise(value)
-            value = _none_word_as_null(value, column.name)
-        if column.name == "package_id":
-            # A float (or decimal) column's whole number saved as text (``101.0``, ``101.00``) is the integer, as
-            # the float column itself reads: a resend of its lines as CSV is the same package.
-            value = (
-                pl.when(value.str.contains(WHOLE_NUMBER_TEXT))
-                .then(value.str.replace(r"\.0+$", ""))
-                .otherwise(value)
-            )
+        if column.name in _TEXT_FIELDS and column.name != "package_id":
+            value = _cleaned_text(value, column.name)
         if column.name in ZERO_PADDED:
             # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
             # ``2134.0`` is ``02134`` whatever the column's type.
@@ -187,6 +176,29 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = value.str.to_lowercase()
         exprs.append(value.alias(PARSED + column.name))
     return frame.with_columns(exprs)
+
+
+def package_id_as_read(package_id: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """An input ``package_id`` column of type ``dtype`` (dictionary text decoded) as validation reads it, the id
+    packages are keyed by: text trimmed, blank or a word for none (:data:`NO_PACKAGE_ID`) null, a whole number
+    written as a decimal (``101.0``, ``101.00``) its integer; a float column's as :func:`_float_package_id`
+    reads it. The batch cutter (:func:`screening.screener.whole_packages`) compares ids so too."""
+    text = (
+        _float_package_id(package_id, dtype) if dtype.is_float() else coerce(package_id, dtype, pl.String())
+    )
+    text = _cleaned_text(text, "package_id")
+    # A float (or decimal) column's whole number saved as text is the integer, as the float column itself
+    # reads: a resend of its lines as CSV is the same package.
+    return pl.when(text.str.contains(WHOLE_NUMBER_TEXT)).then(text.str.replace(r"\.0+$", "")).otherwise(text)
+
+
+def _cleaned_text(value: pl.Expr, name: str) -> pl.Expr:
+    """Text column ``name``'s value trimmed, with a blank and a word for none (:func:`_none_word_as_null`) null."""
+    value = value.str.strip_chars()
+    # Not ``replace("", None)``: twice as fast in memory, but polars 2.1's streaming engine then
+    # held the whole input (validation of 4M lines peaked at 2.8 GB instead of 0.9 GB).
+    value = pl.when(value == "").then(None).otherwise(value)
+    return _none_word_as_null(value, name)
 
 
 def _none_word_as_null(value: pl.Expr, name: str) -> pl.Expr:

@@ -1598,6 +1598,102 @@ def test_a_batch_never_ends_between_lines_whose_package_ids_differ_by_blanks(
     ]
 
 
+def test_a_batch_never_ends_between_lines_whose_package_ids_validation_reads_as_one(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """Validation reads ``101.0`` (a float column saved as CSV) as package ``101``, but the batch cutter compared
+    the text: ``--batch-size 3`` ended a batch between ``101`` and ``101.0``, and released the first $500 line
+    de minimis (whole-day: one $1,000 informal entry)."""
+    bob = {"consignee_name": "Bob Ray", "consignee_postal_code": "10001"}
+    lines = manifest(
+        {"package_id": "100", "declared_value": "10.00"},
+        {"package_id": "101", "line_no": "1", "declared_value": "500.00", **bob},
+        {"package_id": "101.0", "line_no": "2", "declared_value": "500.00", **bob},
+        {"package_id": "102", "declared_value": "10.00"},
+    )
+    source = tmp_path / "day.csv"
+    lines.write_csv(source)
+    columns = ["package_id", "lines", "value_usd", "de_minimis_reason", "entry_type", "total_due_usd"]
+    whole = screening.screen(source, rules=us_pack).packages.filter(pl.col("package_id") == "101")
+    assert whole.select("lines", "de_minimis_reason").rows() == [(2, "dm-over-threshold")]
+    for size in (1, 2, 3):
+        out = tmp_path / f"batch-{size}"
+        screen_files_in_batches([source], out=out, batch_size=size, rules=us_pack)
+        batched = pl.read_parquet(out / "packages.parquet").filter(pl.col("package_id") == "101")
+        assert batched.select(columns).rows() == whole.select(columns).rows(), size
+
+
+#: Package ids as files hold them, typed as each format may type them: spellings that validation reads as one
+#: id (or as none) although their values differ.
+HOSTILE_PACKAGE_IDS: dict[str, pl.Series] = {
+    "text": pl.Series(
+        [
+            "101",
+            "101.0",
+            "101.00",
+            " 101.0 ",
+            "\u00a0101\u3000",
+            "-7.0",
+            "0101.0",
+            "101.",
+            "1.50",
+            "1e21",
+            "9.405511899223197e+21",
+            "P5",
+            "\tP5\u2003",
+            "\u2028P5\u205f",
+            "\ufeffP5",
+            "P5\u200b",
+            "",
+            "   ",
+            "\u00a0",
+            None,
+            "NaN",
+            " n/a ",
+            "NULL",
+            "\\N",
+            "<NA>",
+            "#N/A",
+            "None",
+            "nil",
+            "N1",
+            "NA1",
+        ],
+        dtype=pl.String(),
+    ),
+    "int64": pl.Series([101, 101, None, -5, 0], dtype=pl.Int64()),
+    "uint64": pl.Series([2**64 - 1, 7, None], dtype=pl.UInt64()),
+    "float64": pl.Series(
+        [101.0, 101.0, 101.5, float("nan"), None, 2.0**53, float("inf"), -0.0, 1e21], dtype=pl.Float64()
+    ),
+    "float32": pl.Series([101.0, float("nan"), 2.0**24, 0.1], dtype=pl.Float32()),
+    "decimal": pl.Series(["101.00", "101.50", None], dtype=pl.Decimal(10, 2)),
+    "categorical": pl.Series([" P5", "P5", "nan", "", "101.0", "101"], dtype=pl.Categorical()),
+    "enum": pl.Series(["P5 ", "P5", "N/A", "101.00"], dtype=pl.Enum(["P5 ", "P5", "N/A", "101.00"])),
+}
+
+
+@pytest.mark.parametrize("typed", HOSTILE_PACKAGE_IDS)
+def test_the_batch_cutter_reads_each_package_id_as_validation_does(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], typed: str
+) -> None:
+    """The ids the batch cutter compares equal, row for row, the ``package_id`` validation gives each row (that
+    of its line or its reject): a cutter that read ids otherwise could end a batch inside a package."""
+    ids = HOSTILE_PACKAGE_IDS[typed].alias("package_id")
+    lines = manifest(*({"line_no": str(n)} for n in range(1, ids.len() + 1))).with_columns(ids)
+    result = screening.screen(lines, rules=us_pack)
+    rows = [frame.select("row", "package_id") for frame in (result.lines, result.rejects)]
+    validated = pl.concat(rows).sort("row").get_column("package_id")
+    assert validated.len() == ids.len()
+    assert screener_module._package_ids_as_validated(ids).to_list() == validated.to_list()
+    # Read a row at a time, batches end where validation's package changes, and only there (but before the last
+    # row: the last batch, read with the package held back for it, keeps it).
+    regrouped = whole_packages([lines.slice(i, 1) for i in range(lines.height)], "package_id")
+    ends = pl.Series([batch.height for batch in regrouped]).cum_sum().to_list()
+    changes = validated.ne_missing(validated.shift(1)).arg_true().to_list()[1:]
+    assert ends == [*(row for row in changes if row < ids.len() - 1), ids.len()]
+
+
 def test_a_batch_holding_a_package_whole_does_not_split_it_at_its_end(
     us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
 ) -> None:
