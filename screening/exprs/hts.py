@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from screening.exprs.floats import exact_whole
+
 #: A valid code after removing dots and blanks: 6, 8 or 10 digits.
 VALID_HTS_DIGITS = r"^[0-9]{6}([0-9]{2}){0,2}$"
 #: A valid code as written: 6, 8 or 10 digits with dots and blanks anywhere (:func:`is_valid_hts_code`).
@@ -11,8 +13,6 @@ VALID_HTS_CODE = r"^(?:[.\s]*[0-9]){6}(?:(?:[.\s]*[0-9]){2}){0,2}[.\s]*$"
 #: The digits of a whole number that lost the leading zero of chapters 01 to 09: 5, 7 or 9 digits, the first not a
 #: zero (a valid code has 6, 8 or 10, and chapter 00 does not exist, so one zero, and only a leading one, was lost).
 LOST_LEADING_ZERO = r"^[1-9](?:[0-9]{2}){2,4}$"
-#: Bits of the integers each float type holds exactly (its mantissa's).
-_EXACT_INTEGER_BITS: dict[type[pl.DataType], int] = {pl.Float16: 11, pl.Float32: 24, pl.Float64: 53}
 
 
 def hts_digits(code: pl.Expr) -> pl.Expr:
@@ -27,7 +27,7 @@ def hts_code_of_numbers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     microscopes); any other value as its text (``'6109.1'``, a float too large to hold its digits exactly: no
     code, an ``invalid-hts`` reject)."""
     if dtype.is_float():
-        whole = code.is_finite() & (code == code.floor()) & ~beyond_exact_integers(code, dtype)
+        whole = exact_whole(code, dtype)
         digits = pl.when(whole).then(code).cast(pl.Int64(), strict=False).cast(pl.String())
         return pl.when(whole).then(_leading_zero_back(digits)).otherwise(code.cast(pl.String()))
     text = code.cast(pl.String())  # an integer's digits, a decimal's exact text (``90121.00``)
@@ -37,13 +37,6 @@ def hts_code_of_numbers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     # written as a decimal (``9503.00``, heading 9503 subheading .00), read as written.
     digits = text.str.extract(r"^([0-9]{5,10})(?:\.0+)?$", 1)
     return pl.when(digits.is_not_null()).then(_leading_zero_back(digits)).otherwise(text)
-
-
-def beyond_exact_integers(code: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Whether a float (of type ``dtype``) is too large for the float to hold every integer near it: its digits
-    past the mantissa's bits are not the ones written (a 32-bit float holds ``6109100012`` as ``6109100032``)."""
-    limit: int = 2 ** _EXACT_INTEGER_BITS[type(dtype)]
-    return code.abs() >= limit
 
 
 def hts_code_as_number(code: pl.Expr) -> pl.Expr:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from screening.exprs.floats import exact_whole, shortest_decimal
+
 ISO_DATE = "%Y-%m-%d"
 #: An ISO 8601 date-time as text (:func:`parse_date_time_text`): date, ``T``, ``t`` or a blank, ``HH:MM``, seconds,
 #: optional fractional seconds (any number of digits), optional ``Z``, ``z`` or ``±HH:MM`` (RFC 3339).
@@ -137,30 +139,48 @@ def coerce(
 
 def _from_typed(expr: pl.Expr, source: pl.DataType, target: pl.DataType, time_zone: str | None) -> pl.Expr:
     if target == pl.Date():
-        # Datetimes give their date; numbers are not dates (no guessing at days since 1970).
-        if not isinstance(source, pl.Datetime):
-            return pl.lit(None, dtype=pl.Date())
-        if source.time_zone is not None and time_zone is not None:
-            expr = expr.dt.convert_time_zone(time_zone)
-        return expr.dt.date()
+        return _to_date(expr, source, time_zone)
     if isinstance(target, pl.Decimal):
         return _to_decimal(expr, source, target)
+    if target.is_integer():
+        return _to_integer(expr, source, target)
     if target == pl.Boolean() and source.is_integer():
         # As in text: 1 and 0 only (a 2 or a -1 is not a yes/no answer).
         return pl.when(expr == 1).then(True).when(expr == 0).then(False).otherwise(None)
-    if source == pl.Float32() and target == pl.Float64():
-        # A 32-bit float is the number of its own shortest text (100.2), not of its 64-bit widening
+    if source.is_float() and target == pl.Float64():
+        # A narrow float is the number of its own shortest decimal (100.2), not of its 64-bit widening
         # (100.19999694824219: a duty of 2.5 cents per kg on 100.2 kg came out $2.50, not $2.51).
-        expr = expr.cast(pl.String()).cast(pl.Float64(), strict=False)
-    elif target.is_integer() and source.is_float():
-        whole = expr.is_finite() & (expr == expr.floor()) & (expr.abs() < 2**53)
-        return pl.when(whole).then(expr).otherwise(None).cast(target, strict=False)
+        return shortest_decimal(expr, source)
+    return expr.cast(target, strict=False)
+
+
+def _to_date(expr: pl.Expr, source: pl.DataType, time_zone: str | None) -> pl.Expr:
+    # Datetimes give their date; numbers are not dates (no guessing at days since 1970).
+    if not isinstance(source, pl.Datetime):
+        return pl.lit(None, dtype=pl.Date())
+    if source.time_zone is not None and time_zone is not None:
+        expr = expr.dt.convert_time_zone(time_zone)
+    return expr.dt.date()
+
+
+def _to_integer(expr: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    """A number as an integer where it is a whole one, as text is read (``2.0``, not ``1.5``); else null."""
+    if source.is_float():
+        # A whole number its type holds exactly, as a float column's package_id: a fraction, and a number from
+        # 2^bits up (2049 in a Float16 is 2048), is none.
+        return pl.when(exact_whole(expr, source)).then(expr).cast(target, strict=False)
+    if isinstance(source, pl.Decimal):
+        # A cast cut 1.50 to 1.
+        return pl.when(expr == expr.floor()).then(expr).cast(target, strict=False)
     return expr.cast(target, strict=False)
 
 
 def _to_decimal(expr: pl.Expr, source: pl.DataType, target: pl.Decimal) -> pl.Expr:
     if isinstance(source, pl.Decimal) and (source.scale or 0) > (target.scale or 0):
         return parse_text(expr.cast(pl.String()), target)  # cut as text is (see parse_text)
+    if source == pl.Float16():
+        # A 16-bit float's own shortest decimal (20.4, not 20.40625), read as the 64-bit float of it is.
+        return _to_decimal(shortest_decimal(expr, source), pl.Float64(), target)
     if source.is_float():
         # A float is read as its shortest decimal text (2.675, 800.0049999), then cut as text is: rounded to
         # 6 decimals first, 800.0049999 became 800.005 and a cent more; cast directly, values above about

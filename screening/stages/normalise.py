@@ -15,9 +15,9 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import RejectCode
+from screening.exprs.floats import beyond_exact_integers, exact_integer_bits, exact_whole, is_whole
 from screening.exprs.hts import (
     LOST_LEADING_ZERO,
-    beyond_exact_integers,
     hts_code_as_number,
     hts_code_of_numbers,
     hts_digits,
@@ -211,19 +211,11 @@ def _none_word_as_null(value: pl.Expr, name: str) -> pl.Expr:
     return pl.when(short.str.to_lowercase().is_in(NONE_WORDS[name])).then(None).otherwise(value)
 
 
-def _exact_whole(number: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Whether a float is a whole number its type holds exactly, as every integer below it (below 2^53 in a
-    Float64, 2^24 in a Float32): such a float reads as the integer; 2^53 itself and larger ones may be another's
-    rounding (2^53 + 1 stored in a Float64 is 2^53)."""
-    bound = 2**24 if dtype == pl.Float32() else 2**53
-    return number.is_finite() & (number == number.floor()) & (number.abs() < bound)
-
-
 def _float_package_id(package_id: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A float ``package_id`` (what pandas makes of integer ids with gaps) as text: a whole one as its integer
     (101.0 is ``101``, as in an integer column), NaN as null (``missing-field``), others as their text (refused
     as ``invalid-number``: not an id that can be read exactly)."""
-    whole = _exact_whole(package_id, dtype)
+    whole = exact_whole(package_id, dtype)
     as_integer = pl.when(whole).then(package_id).cast(pl.Int64(), strict=False).cast(pl.String())
     return pl.when(whole).then(as_integer).when(~package_id.is_nan()).then(package_id.cast(pl.String()))
 
@@ -233,7 +225,7 @@ def _zero_padded(code: pl.Expr, width: int, dtype: pl.DataType) -> pl.Expr:
     column (what pandas makes of integers with gaps) is read so too where its value is whole (2134.0), else
     as its text."""
     if dtype.is_float():
-        whole = code.is_finite() & (code == code.floor())
+        whole = is_whole(code, dtype)
         as_integer = pl.when(whole).then(code).cast(pl.Int64(), strict=False)
         return (
             pl.when(whole).then(_zero_padded(as_integer, width, pl.Int64())).otherwise(code.cast(pl.String()))
@@ -298,13 +290,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             Check(
                 "package_id",
                 RejectCode.INVALID_NUMBER,
-                package_id.is_not_nan() & ~_exact_whole(package_id, package_type),
+                package_id.is_not_nan() & ~exact_whole(package_id, package_type),
                 pl.format(
-                    "package_id {} is a {} that is not a whole number it holds exactly (below {}), so it cannot be "
-                    "read as an id: write the ids as text",
+                    f"package_id {{}} is a {package_type} that is not a whole number it holds exactly (below "
+                    f"2^{exact_integer_bits(package_type)}), so it cannot be read as an id: write the ids as text",
                     shown("package_id"),
-                    pl.lit(str(package_type)),
-                    pl.lit("2^24" if package_type == pl.Float32() else "2^53"),
                 ),
             )
         )
@@ -376,8 +366,11 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
         .otherwise(hts_message)
     )
     hts_type = schema.get("hts_code", pl.String())
+    invalid_hts = ~is_valid_hts_code(parsed("hts_code"))
     if hts_type.is_float():
+        # Refused even where its text reads as a code: a Float16's 61091 is 61088.0, code 610880.
         coarse = pl.col("hts_code").is_finite() & beyond_exact_integers(pl.col("hts_code"), hts_type)
+        invalid_hts = invalid_hts | coarse
         hts_message = (
             pl.when(coarse)
             .then(
@@ -389,7 +382,7 @@ def checks(schema: pl.Schema, vocabulary: Vocabulary) -> list[Check]:
             )
             .otherwise(hts_message)
         )
-    out.append(Check("hts_code", RejectCode.INVALID_HTS, ~is_valid_hts_code(parsed("hts_code")), hts_message))
+    out.append(Check("hts_code", RejectCode.INVALID_HTS, invalid_hts, hts_message))
     out += _value_checks(schema)
     currency = parsed("currency")
     out.append(
@@ -554,12 +547,27 @@ def _part_values_in_range(parts: pl.Expr) -> Check:
 
 def _line_no_message(dtype: pl.DataType, otherwise: pl.Expr) -> pl.Expr:
     """The message for a ``line_no`` that does not parse: a whole number too large for a line number says
-    so (2^63 was "not a whole number"), a negative one that it must be 1 or more; ``otherwise`` else."""
+    so (2^63 was "not a whole number"), a negative one that it must be 1 or more, a float's number from its
+    type's bound up that its type cannot hold exactly; ``otherwise`` else."""
     raw = raw_text("line_no")
     if dtype.is_float():
         value = pl.col("line_no")
-        whole = value.is_finite() & (value == value.floor())
         negative = value < 0
+        # From its type's bound up to the highest line number, a float may be another's rounding (2049 in a
+        # Float16 is 2048): said so, not "too large" (every float from the bound up is whole).
+        inexact = ~negative & beyond_exact_integers(value, dtype) & (value <= MAX_LINE_NO)
+        whole = is_whole(value, dtype) & ~inexact
+        otherwise = (
+            pl.when(inexact)
+            .then(
+                pl.format(
+                    f"line_no {{}} is a {dtype} from 2^{exact_integer_bits(dtype)} up, which it cannot tell from "
+                    "its neighbour: write line numbers as integers",
+                    raw,
+                )
+            )
+            .otherwise(otherwise)
+        )
     else:
         whole = raw.str.contains(r"^\s*[+-]?\d+(?:\.0*)?\s*$")
         negative = raw.str.strip_chars().str.starts_with("-")

@@ -776,6 +776,25 @@ ROW_CASES: tuple[RowCase, ...] = (
         ((2, "line_no", RejectCode.INVALID_NUMBER),),
     ),
     RowCase(
+        "wrong_type_line_no_decimal",
+        "line_no Decimal(10, 2) with 1.50 (Parquet; it was cut to line 1)",
+        write_parquet(
+            "wrong_type_line_no_decimal.parquet",
+            column("line_no", [Decimal("1.00"), Decimal("1.50"), Decimal("2.00")], pl.Decimal(10, 2)),
+        ),
+        3,
+        ((2, "line_no", RejectCode.INVALID_NUMBER),),
+    ),
+    RowCase(
+        "wrong_type_package_id_float16",
+        "package_id Float16 2048 (Parquet; 2049 is 2048 in a Float16: two producers' ids were one package)",
+        write_parquet(
+            "wrong_type_package_id_float16.parquet", column("package_id", [1.0, 2048.0, 2047.0], pl.Float16())
+        ),
+        3,
+        ((2, "package_id", RejectCode.INVALID_NUMBER),),
+    ),
+    RowCase(
         "wrong_type_country_as_integer",
         "country_of_origin as Int64 (Parquet)",
         write_parquet("wrong_type_country_as_integer.parquet", column("country_of_origin", [1, 2, 3])),

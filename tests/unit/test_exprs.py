@@ -6,11 +6,13 @@ import datetime as dt
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from screening.exprs.floats import shortest_decimal
 from screening.exprs.gather import gathered
 from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
 from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
@@ -776,3 +778,21 @@ def test_all_null_columns_of_other_types_gathered_side_by_side_keep_their_types(
     assert out.schema == pl.Schema({"code": pl.UInt32(), **{values.name: values.dtype for values in columns}})
     assert out["given"].to_list() == [True, None, False, True]
     assert out["text"].null_count() == 4
+
+
+def test_every_float16_reads_as_a_decimal_that_reads_back_as_it_the_shortest_but_beside_a_power_of_two() -> (
+    None
+):
+    """A Float16 is read as the decimal it was most likely written as (20.40625 as 20.4): every finite one as a
+    number that reads back as the same Float16, numpy's shortest decimal but for 2^-6 (0.015625: the nearest
+    decimal of 5 places, 0.01562, reads back as another, where 0.01563 reads back as 2^-6)."""
+    every = np.arange(2**16, dtype=np.uint16).view(np.float16)
+    finite = every[np.isfinite(every)]
+    read = pl.select(
+        shortest_decimal(pl.lit(pl.Series(finite, dtype=pl.Float16())), pl.Float16())
+    ).to_series()
+    got = read.to_numpy()
+    assert (got.astype(np.float16) == finite).all()
+    shortest = np.array([float(np.format_float_positional(value, unique=True)) for value in finite])
+    assert {abs(float(value)) for value in finite[got != shortest]} == {0.015625}
+    assert read.filter(pl.Series(finite == np.float16(20.4))).to_list() == [20.4]

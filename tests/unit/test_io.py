@@ -700,6 +700,67 @@ def test_integer_flags_are_yes_no_only_at_one_and_zero_as_in_text(pack: RulePack
     assert_frame_equal(from_integers.rejects.drop("message"), from_text.rejects.drop("message"))
 
 
+def _typed_numbers(frame: pl.DataFrame, names: list[str], dtype: pl.DataType) -> pl.DataFrame:
+    """``frame`` with the text columns ``names`` as numbers of ``dtype`` (a float through its 64-bit value)."""
+    if dtype == pl.String():
+        return frame
+    numbers = pl.col(names) if isinstance(dtype, pl.Decimal) else pl.col(names).cast(pl.Float64())
+    return frame.with_columns(numbers.cast(dtype))
+
+
+_NUMBER_TYPES = [pl.String(), pl.Float64(), pl.Float32(), pl.Float16(), pl.Decimal(10, 2), pl.Decimal(10, 1)]
+
+
+@pytest.mark.parametrize("dtype", _NUMBER_TYPES, ids=str)
+def test_a_fractional_line_no_is_invalid_number_whatever_the_column_s_type(
+    pack: RulePack, dtype: pl.DataType
+) -> None:
+    """A decimal column's line_no 1.50 was cut to line 1, and 1.9 too: a package numbered 1.5 and 2 was screened as
+    lines 1 and 2, one numbered 1, 1.5 and 2 rejected as a ``conflicting-line`` 1 (the fault never named); a
+    Float16's as well (polars 2.1 floors a Float16 to itself). As text or a 64-bit float the fraction is
+    ``invalid-number``, and the rest of its package ``package-incomplete``: now whatever the column's type.
+    Whole numbers (``2.00``) are still the line numbers they write."""
+    text = manifest(5, package_id=["P1", "P1", "P1", "P2", "P2"], line_no=["1", "1.5", "2", "1.9", "2"])
+    result = screen(_typed_numbers(text, ["line_no"], dtype), pack)
+    assert result.lines.height == 0
+    assert result.rejects.sort("row").select("row", "field", "code").rows() == [
+        (1, "package_id", "package-incomplete"),
+        (2, "line_no", "invalid-number"),
+        (3, "package_id", "package-incomplete"),
+        (4, "line_no", "invalid-number"),
+        (5, "package_id", "package-incomplete"),
+    ]
+    whole = manifest(2, package_id=["P1", "P1"], line_no=["1.0", "2"])
+    assert screen(_typed_numbers(whole, ["line_no"], dtype), pack).lines["line_no"].to_list() == [1, 2]
+
+
+@pytest.mark.parametrize(("dtype", "bits"), [(pl.Float16(), 11), (pl.Float32(), 24), (pl.Float64(), 53)])
+def test_a_float_package_id_or_line_no_from_its_type_s_exact_integers_up_is_invalid_number(
+    pack: RulePack, dtype: pl.DataType, bits: int
+) -> None:
+    """2049 and 2048 in a Float16 column are both 2048: two producers' parcels were one package ``2048`` (a
+    Float32 refused its ids from 2^24 up, which it cannot tell from their neighbours, but a Float16 was held to
+    2^53), and 1.5 was package ``1``. Every float type now refuses a package id from its own bound up (2^11 in a
+    Float16) and a fraction, and a line number too (a Float32's from 2^24 was a line); below the bound a whole
+    number is the id or line it writes."""
+    top = float(2**bits)
+    frame = manifest(4).with_columns(
+        pl.Series("package_id", [top - 1, top, 1.5, 7.0], dtype=dtype),
+        pl.Series("line_no", [1.0, 1.0, 1.0, top], dtype=dtype),
+    )
+    result = screen(frame, pack)
+    assert result.lines.select("package_id", "line_no").rows() == [(str(2**bits - 1), 1)]
+    rejects = result.rejects.sort("row")
+    assert rejects.select("row", "field", "code").rows() == [
+        (2, "package_id", "invalid-number"),
+        (3, "package_id", "invalid-number"),
+        (4, "line_no", "invalid-number"),
+    ]
+    assert f"below 2^{bits}" in rejects["message"][0]
+    if bits < 30:  # a line number from 2^53 up is above 10^9, the highest, and said so
+        assert f"2^{bits}" in rejects["message"][2], rejects["message"][2]
+
+
 @pytest.mark.parametrize("dtype", [pl.Int32, pl.Int64, pl.UInt64])
 def test_integer_postal_codes_and_ports_get_their_leading_zeros_back(
     pack: RulePack, dtype: pl.DataType
@@ -859,6 +920,19 @@ def test_hts_codes_a_number_cannot_be_are_still_invalid(pack: RulePack) -> None:
         "hts_code  90121 must have 6, 8 or 10 digits (dots allowed); if a spreadsheet dropped its leading zero, "
         "write it as text: 090121",
     ]
+
+
+@pytest.mark.parametrize(("code", "dtype"), [(61091.0, pl.Float16()), (901210000.0, pl.Float32())])
+def test_a_float_hts_code_its_type_cannot_hold_exactly_is_invalid_even_when_it_reads_as_a_code(
+    pack: RulePack, code: float, dtype: pl.DataType
+) -> None:
+    """A float too large to hold a code's digits was refused only where its text did not read as a code: a
+    Float16's 61091 (61088.0) was screened as ``610880``, a Float32's 901210000 (0901.21.00.00 without its zero,
+    stored 901209984.0) as ``9012099840``. Such a float is ``invalid-hts`` whatever its text reads as."""
+    frame = manifest(1).with_columns(pl.Series("hts_code", [code], dtype=dtype))
+    rejects = screen(frame, pack).rejects
+    assert rejects.select("field", "code").rows() == [("hts_code", "invalid-hts")]
+    assert f"is a {dtype} too large to hold a code's digits exactly" in rejects["message"][0]
 
 
 def test_extra_columns_pass_through_to_lines(tmp_path: Path, pack: RulePack) -> None:
@@ -1845,6 +1919,16 @@ def test_a_32_bit_float_value_is_read_as_its_own_shortest_decimal(pack: RulePack
     assert values == [Decimal("800.00"), Decimal("2.68"), Decimal("0.10")]
 
 
+def test_a_16_bit_float_value_is_read_as_its_own_shortest_decimal(pack: RulePack) -> None:
+    """A Float16 20.4 (20.40625) was read digit for digit, $20.41, and 249.2 (249.25) $249.25, where a Float32
+    is read as its shortest decimal: a Float16 now is too (the shortest decimal it is the nearest Float16 of)."""
+    frame = manifest(4, declared_value=["20.4", "249.2", "0.1", "16384"], currency=["USD"] * 4).with_columns(
+        pl.col("declared_value").cast(pl.Float64()).cast(pl.Float16())
+    )
+    values = screen(frame, pack).packages.sort("package_id")["value_usd"].to_list()
+    assert values == [Decimal("20.40"), Decimal("249.20"), Decimal("0.10"), Decimal("16380.00")]
+
+
 def test_a_value_in_a_foreign_currency_is_rounded_once_from_the_exact_product(pack: RulePack) -> None:
     """0.31 CAD at 0.7258064516 is 0.224999999996 USD: $0.22. Polars' product kept 10 decimals, rounded half to
     even (0.2250000000), and the half-up rounding to the cent made it $0.23."""
@@ -2381,9 +2465,12 @@ def test_a_file_with_a_run_end_encoded_or_list_view_column_is_refused_naming_it(
     assert screen(stream, pack).rejects.height == 0  # a stream is read through pyarrow, and converted
 
 
-def test_a_float32_weight_quantity_or_metal_share_is_read_as_its_shortest_decimal(pack: RulePack) -> None:
+def test_a_32_or_16_bit_float_weight_quantity_or_metal_share_is_read_as_its_shortest_decimal(
+    pack: RulePack,
+) -> None:
     """100.2 as a 32-bit float was widened to 100.19999694824219 kg: 2.5 cents per kg on 0712.90.20.00
-    owed $2.50, not the $2.51 of the same weight as text or a 64-bit float."""
+    owed $2.50, not the $2.51 of the same weight as text or a 64-bit float. A 16-bit float's 100.2 (100.1875)
+    is read as its own shortest decimal too."""
     text = manifest(
         1,
         arrival_date=["2025-06-10"],
@@ -2396,8 +2483,8 @@ def test_a_float32_weight_quantity_or_metal_share_is_read_as_its_shortest_decima
         metal_content_share=["0.3"],
     )
     measures = ["gross_weight_kg", "quantity", "metal_content_share"]
-    for dtype in (pl.Float64(), pl.Float32()):
-        typed = text.with_columns(pl.col(measures).cast(dtype))
+    for dtype in (pl.Float64(), pl.Float32(), pl.Float16()):
+        typed = text.with_columns(pl.col(measures).cast(pl.Float64()).cast(dtype))
         result = screen(typed, pack)
         assert result.lines.select(measures).row(0) == (100.2, 100.2, 0.3)
         duties = result.components.filter(pl.col("component") == "mfn_specific")
