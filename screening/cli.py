@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
@@ -80,24 +81,75 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
+#: The errors that say a console stream takes no more text: its log file's disk is full or over quota, the
+#: file is at its size limit, or the terminal is gone (EIO).
+_STREAM_LOST: Final = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
 class _Console(Console):
-    """A console that a reader may stop reading (``screen run ... | head``): the rest of its text is dropped
-    and the command goes on to its own exit code (rich's default exits 1 at once, mid-run)."""
+    """A console that a reader may stop reading (``screen run ... | head``), or whose log file's disk fills: the
+    rest of its text is dropped and the command goes on to its own exit code (rich's default exits 1 at once,
+    mid-run, on a broken pipe, and any other failed write was raised out of the print that met it). The text
+    is progress and a summary of what the outputs and ``summary.json`` hold, so a run whose text cannot be
+    written still runs: its outputs and exit code are what it owes."""
+
+    def __init__(self, *, stderr: bool = False, lost_told_on: Console | None = None) -> None:
+        super().__init__(stderr=stderr)
+        self._lost_told_on = lost_told_on
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
         _drop_writes_to(self.file)
 
+    def _check_buffer(self) -> None:
+        # Rich's one place that writes the text out; it hands a BrokenPipeError to on_broken_pipe, and raises
+        # any other failed write (a full disk under the log file) out of the print that met it.
+        try:
+            super()._check_buffer()
+        except OSError as exc:
+            if exc.errno not in _STREAM_LOST:
+                raise
+            self.on_stream_lost(exc)
+
+    def on_stream_lost(self, exc: OSError) -> None:
+        """Drop the rest of the text after a write failed with ``exc``, and say so on the other stream."""
+        self.quiet = True
+        _drop_writes_to(self.file)
+        if self._lost_told_on is not None:
+            name = "stderr" if self.stderr else "stdout"
+            self._lost_told_on.print(
+                f"screen: {name} cannot be written ({os.strerror(exc.errno or 0)}): the rest of its text is dropped",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+
 
 def _drop_writes_to(stream: Any) -> None:
-    """Point ``stream``'s file descriptor at the null device: later writes and the flush at exit succeed."""
+    """Point ``stream``'s file descriptor at the null device: later writes and the flush at exit succeed. A
+    stream without one (a test's capture) is left as it is."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError):
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, stream.fileno())
+    os.dup2(devnull, descriptor)
     os.close(devnull)
 
 
 err = _Console(stderr=True)
-out = _Console()
+out = _Console(lost_told_on=err)
+
+
+def _echo(text: str) -> None:
+    """Print ``text`` on stdout as it is (JSON, an explanation), dropped, as :class:`_Console` drops its own,
+    where stdout takes no more text."""
+    try:
+        click.echo(text)
+    except OSError as exc:
+        if exc.errno not in _STREAM_LOST:
+            raise
+        out.on_stream_lost(exc)
 
 
 def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
@@ -334,7 +386,7 @@ def run_command(
                 **common,
             )
     if as_json:
-        click.echo(json.dumps({**summary, "wall_seconds": round(wall_seconds, 3)}, indent=2))
+        _echo(json.dumps({**summary, "wall_seconds": round(wall_seconds, 3)}, indent=2))
     else:
         print_summary(summary, wall_seconds, out_dir)
 
@@ -497,9 +549,9 @@ def explain_command(package_id: str, run_dir: Path, rules_dir: Path | None, as_j
     """Explain PACKAGE_ID: decision, duty and fee components, flags, queue, with rules and citations."""
     explained = explain_package(run_dir, package_id, rules=rules_dir)
     if as_json:
-        click.echo(json.dumps(explained, indent=2, default=str))
+        _echo(json.dumps(explained, indent=2, default=str))
     else:
-        click.echo(render_text(explained))
+        _echo(render_text(explained))
 
 
 @main.group("rules")
@@ -564,7 +616,7 @@ def rules_show(
     loaded = load_rules(pack)
     entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
     if as_json:
-        click.echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
+        _echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
         return
     out.print(
         f"[bold]{escape(loaded.meta.id)}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)",

@@ -31,6 +31,7 @@ from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
 from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
+from screening.io.writers import full_file_system
 from screening.keyword_options import refuse_unknown_options, refusing_unknown_options
 from screening.result import (
     COMPONENT_TOTAL_SCHEMA,
@@ -1133,6 +1134,9 @@ def _unreadable(
     if writing is not None and system_error:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return UsageError(f"{writing}: the run's temporary files cannot be written: {detail}")
+    # Polars writing a Parquet footer on a full disk names no reason ("Invalid thrift: transport error").
+    if writing is not None and (number := full_file_system(writing)) is not None:
+        return UsageError(f"{writing}: the run's temporary files cannot be written: {os.strerror(number)}")
     return InputSchemaError(", ".join(s.label for s in sources), f"cannot be read: {read_error(exc)}")
 
 

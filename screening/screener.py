@@ -14,6 +14,7 @@ line key seen, one per queue, port and day), not by the input.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import inspect
 import operator
@@ -48,7 +49,7 @@ from screening.io.sources import (
     schema_frame,
     with_lineage,
 )
-from screening.io.state_file import check_state_path, read_state_file, state_lock, write_state_file
+from screening.io.state_file import check_state_path, read_state_file, state_file_staged, state_lock
 from screening.io.streaming_output import StreamingOutput
 from screening.io.writers import OUTPUTS, output_lock, refused_when_full
 from screening.keyword_options import refuse_unknown_options, refusing_unknown_options
@@ -327,23 +328,33 @@ class Screener:
             UsageError: the state cannot be written at ``path``: its folder does not exist or takes no new file,
                 ``path`` is a folder, or the disk is full.
         """
-        with self._lock:
-            meta = {
-                "format": STATE_FORMAT,
-                "engine_version": engine_version(),
-                "engine_build": engine_build(),
-                "rules_id": self.pack.meta.id,
-                "rules_content_hash": self.pack.content_hash,
-                "options": self._options(),
-                "pseudonym_key_id": self._key_id(),
-                "history_id": self._history_id,
-                "rows_seen": self.state.rows_seen,
-                "batches": self.state.batches,
-                "files_screened": self.files_screened,
-                "extra_column_types": self._extra_types.to_json(),
-                "stream_rows": self._stream_rows,
-            }
-            return write_state_file(path, state_tables(self.state), meta)
+        with self._state_staged(path):
+            pass
+        return Path(path)
+
+    @contextlib.contextmanager
+    def _state_staged(self, path: str | Path) -> Iterator[None]:
+        """The running state written to a hidden copy beside ``path``, which replaces ``path`` when the block
+        ends and is removed if it fails (:func:`~screening.io.state_file.state_file_staged`)."""
+        with contextlib.ExitStack() as staged:
+            with self._lock:  # written as it stands: a batch screened meanwhile waits
+                meta = {
+                    "format": STATE_FORMAT,
+                    "engine_version": engine_version(),
+                    "engine_build": engine_build(),
+                    "rules_id": self.pack.meta.id,
+                    "rules_content_hash": self.pack.content_hash,
+                    "options": self._options(),
+                    "pseudonym_key_id": self._key_id(),
+                    "history_id": self._history_id,
+                    "rows_seen": self.state.rows_seen,
+                    "batches": self.state.batches,
+                    "files_screened": self.files_screened,
+                    "extra_column_types": self._extra_types.to_json(),
+                    "stream_rows": self._stream_rows,
+                }
+                staged.enter_context(state_file_staged(path, state_tables(self.state), meta))
+            yield
 
     @classmethod
     def restore(cls, path: str | Path, rules: str | Path | RulePack = "rules/us", **options: Any) -> Screener:
@@ -1011,12 +1022,17 @@ def _screen_files(
         )
         check_conservation(summary)
         cover.check_summary(summary)
-        # Outputs first: a run that fails to publish leaves the state as it was, so running the job
-        # again screens its lines again instead of finding them all seen. (A failure to save the state
-        # after publishing leaves the outputs of a job that a rerun repeats exactly.)
-        output.publish(summary)
-        if state_path is not None:
-            _save_state(screener, state_path, digests, rows, dates, state_keep_days)
+        # The state is written before the outputs are published and replaced after: a state that cannot be
+        # written (a full disk) leaves the previous outputs and state, and a failure to publish leaves the
+        # state as it was, so running the job again screens its lines again instead of finding them all seen.
+        # (Killed between the two, the outputs are new and the state the previous one: a rerun repeats the
+        # job exactly.)
+        with (
+            _state_staged(screener, state_path, digests, rows, dates, state_keep_days)
+            if state_path is not None
+            else contextlib.nullcontext()
+        ):
+            output.publish(summary)
     return summary, time.perf_counter() - started
 
 
@@ -1024,15 +1040,17 @@ def _screen_files(
 _FILES_KEPT = 10_000
 
 
-def _save_state(
+@contextlib.contextmanager
+def _state_staged(
     screener: Screener,
     path: Path,
     digests: dict[Path, FileDigest],
     rows: dict[str, int],
     dates: set[str],
     keep_days: int | None,
-) -> None:
-    """Save the state after a run of files (their ``digests`` and ``rows``, the arrival ``dates`` it screened).
+) -> Iterator[None]:
+    """The state after a run of files (their ``digests`` and ``rows``, the arrival ``dates`` it screened),
+    written to a hidden copy that replaces ``path`` when the block (publishing the outputs) ends.
 
     Files of no row are not recorded (an empty hour's file may come again). With ``keep_days``, the state forgets
     the days before the ``keep_days`` days that end on the run's latest arrival date up to tomorrow (not the
@@ -1045,7 +1063,8 @@ def _save_state(
     # Days kept that reach back before the calendar's first day forget nothing (999,999 days overflowed).
     if keep_days is not None and plausible and keep_days - 1 <= (latest := max(plausible)).toordinal() - 1:
         screener.forget_before(latest - dt.timedelta(days=keep_days - 1))
-    screener.save_state(path)
+    with screener._state_staged(path):
+        yield
 
 
 def _unchanged_batches(

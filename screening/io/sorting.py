@@ -20,7 +20,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
 
 from screening.io.appending import AppendingFiles
-from screening.io.writers import OutputFormat, write_frame
+from screening.io.writers import OutputFormat, full_disk_named, write_frame
 
 #: Rows a chunk starts with, about (a chunk also holds the rest of the last group it starts).
 SORT_CHUNK_ROWS: Final = 250_000
@@ -69,7 +69,10 @@ def write_sorted(
     if chunks.get_column(_ROWS).sum() <= whole_rows:
         whole = pl.scan_parquet(list(source), glob=False).collect(engine="streaming")
         return write_frame(whole.sort(by, nulls_last=True, maintain_order=True), target, fmt)
-    with tempfile.TemporaryDirectory(prefix=f".{target.name}.sorting-", dir=target.parent) as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix=f".{target.name}.sorting-", dir=target.parent) as folder,
+        full_disk_named(target.parent),  # told before the folder's removal makes room again
+    ):
         spilled = _spill(source, chunks.select(*keys, _CHUNK), keys, Path(folder))
         with AppendingFiles() as files:
             for path in spilled:

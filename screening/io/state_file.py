@@ -48,6 +48,23 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
     Raises:
         UsageError: the folder of ``path`` does not exist, ``path`` is a folder, or the disk is full.
     """
+    with state_file_staged(path, tables, meta):
+        pass
+    return Path(path)
+
+
+@contextlib.contextmanager
+def state_file_staged(
+    path: str | Path, tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Any]
+) -> Iterator[None]:
+    """Write ``tables`` and ``meta`` to a hidden copy beside ``path`` (flushed to disk), then run the block: the
+    copy replaces ``path`` when the block ends, and is removed if the block fails (``path`` as it was). For a
+    state saved with something else published in the block (a run's outputs): a state that cannot be written
+    is found before, and a failure in the block leaves the previous state.
+
+    Raises:
+        UsageError: the folder of ``path`` does not exist, ``path`` is a folder, or the disk is full.
+    """
     target = Path(path)
     check_state_path(target)
     real = target.resolve()
@@ -64,12 +81,13 @@ def write_state_file(path: str | Path, tables: Mapping[str, pl.DataFrame], meta:
                     archive.writestr(_entry(f"{name}.parquet"), buffer.getvalue())
             with staging.open("rb") as handle:
                 os.fsync(handle.fileno())
+        yield
+        with refused_when_full(target, "the state"):
             os.replace(staging, real)
         finished(staging)
     except BaseException:
         discard(staging)
         raise
-    return target
 
 
 def check_state_path(path: Path) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import UsageError
 from screening.path_names import non_utf8_name
@@ -504,6 +505,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 #: The system's errors that say a disk takes no more: full, over quota, or made read-only.
 _NO_ROOM: Final = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+#: A file system with less free space than this (to an unprivileged writer) counts as full when a write to it
+#: fails: a write that fails for want of room leaves a few blocks at most (none on tmpfs, ext4 or XFS).
+FULL_BELOW_BYTES: Final = 1 << 20
 
 
 @contextlib.contextmanager
@@ -512,7 +516,10 @@ def refused_when_full(where: Path, what: str) -> Iterator[None]:
     :class:`UsageError` it is (exit 2, as an unwritable folder is) naming ``where`` and the system's reason,
     instead of an internal error. It is recognised in an :class:`OSError`'s errno, and in the text of the
     errors polars and pyarrow raise for it (``No space left on device (os error 28)``), at any depth of
-    their causes. The caller removes its staging copy, as after any failure.
+    their causes; or, for an error of the system, polars or pyarrow that names no reason (polars writing a
+    Parquet footer on a full disk says ``Invalid thrift: transport error``), by ``where``'s file system
+    being full or read-only as the error arrives (:func:`full_file_system`), before the caller removes its
+    staging copy, as after any failure.
     """
     try:
         yield
@@ -520,9 +527,49 @@ def refused_when_full(where: Path, what: str) -> Iterator[None]:
         raise
     except Exception as exc:
         reason = _no_room(exc)
+        if reason is None and _library_error(exc) and (number := full_file_system(where)) is not None:
+            reason = os.strerror(number)
         if reason is None:
             raise
         raise UsageError(f"{where}: {what} cannot be written: {reason}") from exc
+
+
+@contextlib.contextmanager
+def full_disk_named(where: Path) -> Iterator[None]:
+    """Inside the block, an error of the system, polars or pyarrow that names no reason is raised again as
+    the :class:`OSError` of a full (or read-only) disk, from it, when ``where``'s file system is so as the error
+    arrives (:func:`full_file_system`). For a block that frees room as it fails (one that removes its
+    temporary files on the way out), around the writes and inside that removal."""
+    try:
+        yield
+    except Exception as exc:
+        if _no_room(exc) is None and _library_error(exc) and (number := full_file_system(where)) is not None:
+            raise OSError(number, os.strerror(number), str(where)) from exc
+        raise
+
+
+def full_file_system(where: Path) -> int | None:
+    """``errno.ENOSPC`` when the file system that holds ``where`` (a file or folder, or the nearest folder
+    above it that exists) is full: less than :data:`FULL_BELOW_BYTES` free to an unprivileged writer, or no
+    free inode; ``errno.EROFS`` when it is mounted read-only; None otherwise, or where that cannot be told."""
+    place = where
+    while not place.exists() and place.parent != place:
+        place = place.parent
+    try:
+        system = os.statvfs(place)
+    except (OSError, AttributeError):  # AttributeError: no statvfs (off POSIX)
+        return None
+    if system.f_flag & os.ST_RDONLY:
+        return errno.EROFS
+    if system.f_bavail * system.f_frsize < FULL_BELOW_BYTES or (system.f_files and not system.f_favail):
+        return errno.ENOSPC
+    return None
+
+
+def _library_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is an error the system, polars or pyarrow raise (as a failed write does), not one of the
+    engine's own, even if raised from one of theirs (a broken invariant stays an internal error)."""
+    return isinstance(exc, OSError | pl.exceptions.PolarsError | pa.ArrowException)
 
 
 def _no_room(exc: BaseException) -> str | None:

@@ -373,6 +373,102 @@ def test_a_full_disk_while_writing_outputs_exits_2_naming_the_folder(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]  # no staging left
 
 
+#: What polars says when the disk fills while it writes a Parquet file's footer: no reason named.
+_UNNAMED = "parquet: File out of specification: Invalid thrift: transport error"
+
+
+def _unnamed_write_failure(*_args: object, **_kwargs: object) -> None:
+    raise pl.exceptions.ComputeError(_UNNAMED)
+
+
+def _file_system(*, free_blocks: int, read_only: bool = False) -> os.statvfs_result:
+    """What ``os.statvfs`` says of a file system of 4 KiB blocks with ``free_blocks`` free."""
+    flag = os.ST_RDONLY if read_only else 0
+    return os.statvfs_result((4096, 4096, 100_000, free_blocks, free_blocks, 1000, 900, 900, flag, 255))
+
+
+@pytest.mark.parametrize(
+    ("options", "writer"),
+    [
+        ([], "screening.io.writers.write_frame"),
+        (["--part-lines", "2"], "screening.folder_run.write_sorted"),
+        (["--part-lines", "2"], "polars.LazyFrame.sink_parquet"),  # the validation pass's temporary files
+        (["--batch-size", "10"], "screening.screener.write_sorted"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("system", "reason"),
+    [
+        (_file_system(free_blocks=0), "No space left on device"),
+        (_file_system(free_blocks=10**6, read_only=True), "Read-only file system"),
+    ],
+)
+def test_a_full_disk_whose_error_names_no_reason_exits_2(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    writer: str,
+    system: os.statvfs_result,
+    reason: str,
+) -> None:
+    """Polars filling the disk as it wrote a Parquet footer said only "Invalid thrift: transport error": the
+    run was an internal error (exit 70) in 7 runs of 10, not exit 2 naming the output folder."""
+    source = _write(_lines(manifest, 4, "D"), tmp_path / "day.parquet")
+    monkeypatch.setattr(writer, _unnamed_write_failure)
+    monkeypatch.setattr(os, "statvfs", lambda _path: system)
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as stopped:
+        main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", *options])
+    assert stopped.value.code == 2
+    message = " ".join(capsys.readouterr().err.split())
+    assert f"cannot be written: {reason}" in message
+    assert message.startswith(
+        (f"error: {out}: ", f"error: {tmp_path}/.out.staging-")
+    )  # or its temporary files
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.parquet"]  # no staging left
+
+
+def test_a_failed_write_with_room_left_stays_an_internal_error(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The disk is looked at only to tell why a write failed: with room on it, the failure is not called a
+    full disk."""
+    source = _write(_lines(manifest, 4, "D"), tmp_path / "day.parquet")
+    monkeypatch.setattr("screening.io.writers.write_frame", _unnamed_write_failure)
+    monkeypatch.setattr(os, "statvfs", lambda _path: _file_system(free_blocks=10**6))
+    with pytest.raises(SystemExit) as stopped:
+        main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(tmp_path / "out"), "-q"])
+    assert stopped.value.code == 70
+    assert _UNNAMED in " ".join(capsys.readouterr().err.split())
+
+
+def test_the_disk_is_looked_at_before_a_sort_removes_its_temporary_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sort that fails removes its spilled chunks, which makes room again: the disk is looked at first."""
+    from screening.io.appending import AppendingFiles
+    from screening.io.sorting import write_sorted
+
+    source = tmp_path / "rows.parquet"
+    pl.DataFrame({"key": [3, 1, 2, 5, 4]}).write_parquet(source)
+
+    def full_while_spilled(path: str | Path) -> os.statvfs_result:
+        spilled = any(".sorting-" in p.name for p in Path(path).iterdir()) if Path(path).is_dir() else False
+        return _file_system(free_blocks=0 if spilled else 10**6)
+
+    monkeypatch.setattr(AppendingFiles, "append", _unnamed_write_failure)
+    monkeypatch.setattr(os, "statvfs", full_while_spilled)
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        write_sorted([source], tmp_path / "sorted", "parquet", ["key"], groups=1, chunk_rows=2, whole_rows=0)
+    assert raised.value.errno == errno.ENOSPC
+    assert not [p for p in tmp_path.iterdir() if ".sorting-" in p.name]
+
+
 def test_a_full_disk_while_saving_a_state_exits_2_and_keeps_the_previous_state(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

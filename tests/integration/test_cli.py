@@ -1453,6 +1453,48 @@ def test_a_reader_that_stops_reading_stdout_is_not_a_failure(tmp_path: Path, arg
         assert {p.name for p in out.iterdir()} == OUTPUT_FILES
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to stand for a full disk")
+@pytest.mark.parametrize(
+    ("args", "full", "code"),
+    [
+        pytest.param(["run", "{manifest}", "--out", "{out}"], "stdout", 0, id="run-stdout"),
+        pytest.param(["run", "{manifest}", "--out", "{out}", "--json"], "stdout", 0, id="run-json-stdout"),
+        pytest.param(["run", "{manifest}", "--out", "{out}"], "both", 0, id="run-both"),
+        pytest.param(
+            ["run", "{manifest}", "--out", "{out}", "--batch-size", "5"], "both", 0, id="batches-both"
+        ),
+        pytest.param(["run", "{missing}", "--out", "{out}"], "both", 3, id="missing-input-both"),
+    ],
+)
+def test_a_log_on_a_full_disk_drops_its_text_and_the_run_keeps_its_exit_code(
+    tmp_path: Path, args: list[str], full: str, code: int
+) -> None:
+    """A cron job writing `>> log 2>&1` to a full /var: stdout full was an internal error (exit 70) after the
+    outputs were published, and stdout and stderr full exited 1 (the "internal error" print itself failed)."""
+    out = tmp_path / "o"
+    values = {"{manifest}": str(SAMPLE / "handchecked" / "manifest.csv"), "{out}": str(out)}
+    values["{missing}"] = str(tmp_path / "missing.csv")
+    command = [values.get(a, a) for a in args]
+    with open("/dev/full", "wb") as disk_full:
+        done = subprocess.run(
+            [sys.executable, "-m", "screening", *command],
+            cwd=ROOT,
+            stdout=disk_full,
+            stderr=disk_full if full == "both" else subprocess.PIPE,
+            check=False,
+        )
+    assert done.returncode == code, done.stderr
+    if full == "stdout":
+        stderr = done.stderr.decode()
+        assert "Traceback" not in stderr
+        assert "error" not in stderr
+        assert "stdout cannot be written (No space left on device): the rest of its text is dropped" in stderr
+    if code == 0:
+        assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    else:
+        assert not out.exists()
+
+
 def test_the_current_folder_is_refused_as_the_output_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -852,6 +852,44 @@ def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
     assert "duplicate-line" not in rejects["code"].to_list()
 
 
+def test_a_job_whose_state_cannot_be_saved_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a full disk the state's save failed after the outputs were published (exit 2, the previous state
+    kept): the hour's folder was out, though the README says such a failure leaves things as they were."""
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    sample.head(600).write_csv(tmp_path / "a.csv")
+    sample.slice(600, 400).write_csv(tmp_path / "b.csv")
+    state = tmp_path / "day.state"
+
+    def job(file: str, out: str) -> dict[str, Any]:
+        summary, _ = screen_files_in_batches(
+            [tmp_path / file], out=tmp_path / out, batch_size=300, rules=US_PACK, state_path=state
+        )
+        return summary
+
+    job("a.csv", "morning")
+    saved = state.read_bytes()
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def disk_full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile.ZipFile, "writestr", disk_full)  # the state's archive only
+        with pytest.raises(
+            screening.UsageError, match=f"{state}: the state cannot be written: No space left"
+        ):
+            job("b.csv", "afternoon")
+    assert state.read_bytes() == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "outputs published without their state"
+    again = job("b.csv", "afternoon")
+    rejects = pl.read_parquet(tmp_path / "afternoon" / "rejects.parquet")
+    assert again["counts"]["input_rows"] == 400
+    assert "duplicate-line" not in rejects["code"].to_list()
+    assert screening.Screener.restore(state, US_PACK).state.rows_seen == 1000
+
+
 def test_a_quiet_hour_resumes_the_state_and_writes_empty_outputs(tmp_path: Path) -> None:
     sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
     sample.head(300).write_csv(tmp_path / "a.csv")
