@@ -96,6 +96,8 @@ class _Console(Console):
     def __init__(self, *, stderr: bool = False, lost_told_on: Console | None = None) -> None:
         super().__init__(stderr=stderr)
         self._lost_told_on = lost_told_on
+        #: Set when a write failed and the rest of the text is dropped.
+        self.lost = False
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -113,6 +115,7 @@ class _Console(Console):
 
     def on_stream_lost(self, exc: OSError) -> None:
         """Drop the rest of the text after a write failed with ``exc``, and say so on the other stream."""
+        self.lost = True
         self.quiet = True
         _drop_writes_to(self.file)
         if self._lost_told_on is not None:
@@ -150,6 +153,21 @@ def _echo(text: str) -> None:
         if exc.errno not in _STREAM_LOST:
             raise
         out.on_stream_lost(exc)
+
+
+def stdout_is_its_output(command: Callable[P, R]) -> Callable[P, R]:
+    """A command whose output is its text on stdout (an explanation, the rules in force): when stdout takes no
+    more text, the command failed (exit 2), where a run's text only reports on the outputs it published."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        out.lost = False
+        result = command(*args, **kwargs)
+        if out.lost:
+            raise UsageError("stdout cannot be written: the command's output is lost")
+        return result
+
+    return wrapper
 
 
 def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
@@ -545,6 +563,7 @@ def _list_age(age: int | None) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @exits_cleanly
+@stdout_is_its_output
 def explain_command(package_id: str, run_dir: Path, rules_dir: Path | None, as_json: bool) -> None:
     """Explain PACKAGE_ID: decision, duty and fee components, flags, queue, with rules and citations."""
     explained = explain_package(run_dir, package_id, rules=rules_dir)
@@ -608,6 +627,7 @@ def _unmatched_scope_lines(pack: RulePack, mfn: pl.DataFrame | None = None) -> l
 @click.option("--mode", type=click.Choice(["express", "postal", "cargo"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 @exits_cleanly
+@stdout_is_its_output
 def rules_show(
     pack: Path, day: dt.datetime, origin: str | None, hts: str | None, mode: str | None, as_json: bool
 ) -> None:

@@ -1495,6 +1495,35 @@ def test_a_log_on_a_full_disk_drops_its_text_and_the_run_keeps_its_exit_code(
         assert not out.exists()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to stand for a full disk")
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+@pytest.mark.parametrize("command", ["explain", "rules-show"])
+def test_a_command_whose_output_is_its_text_fails_when_stdout_is_full(
+    tmp_path: Path, command: str, json_flag: list[str]
+) -> None:
+    """explain and rules show give their text and nothing else: lost on a full disk, the command failed (exit 2,
+    saying so), where a run's text only reports on outputs it published."""
+    if command == "explain":
+        run = tmp_path / "run"
+        assert screen("run", SAMPLE / "handchecked" / "manifest.csv", "--out", run, "-q").returncode == 0
+        package = pl.read_parquet(run / "packages.parquet")["package_id"][0]
+        args = ["explain", package, "--run", str(run), *json_flag]
+    else:
+        args = ["rules", "show", str(US_PACK), "--date", "2026-01-05", *json_flag]
+    with open("/dev/full", "wb") as disk_full:
+        done = subprocess.run(
+            [sys.executable, "-m", "screening", *args],
+            cwd=ROOT,
+            stdout=disk_full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert "error: stdout cannot be written: the command's output is lost" in stderr
+
+
 def test_the_current_folder_is_refused_as_the_output_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
