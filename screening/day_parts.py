@@ -212,7 +212,7 @@ def day_totals(
     shipper_days = _Partials(
         workdir / "shipper-consignee-days", risk.SHIPPER_CONSIGNEE_DAY, risk.SHIPPER_CONSIGNEE_DAY_TOTALS
     )
-    rejected = normalise.first_rejects([parts.source_rejects]).select("package_id")
+    rejected = normalise.rejected_packages([parts.source_rejects]).select(pl.col("package_id").unique())
     suffixes = pipeline.shipper_suffixes(tables.pack)
     for first, last in parts.chunks(chunk_lines):
         # Numbered as each part numbers its lines (a package's lines are all in one part).

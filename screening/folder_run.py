@@ -24,6 +24,7 @@ from screening.errors import UsageError
 from screening.exprs.money import money_fits
 from screening.io.appending import AppendingFiles
 from screening.io.sorting import write_sorted
+from screening.io.sources import refuse_changed_files
 from screening.io.writers import (
     OutputFormat,
     discard,
@@ -147,10 +148,12 @@ def _screen_in_parts(inputs: RunInputs, staging: Path, fmt: OutputFormat, part_l
     rejects = pseudonymised("rejects", sorted_rejects(screened.rejects).collect(engine=IN_MEMORY), inputs.key)
     write_frame(rejects, staging / "rejects", fmt)
     screened.cover.add(rejects)
+    counts = input_counts(inputs.sources).collect(engine=IN_MEMORY)
+    refuse_changed_files(inputs.sources)  # every row read: the summary lists the bytes screened
     summary = build_summary(
         pack=inputs.pack,
         sources=inputs.sources,
-        input_counts=input_counts(inputs.sources).collect(engine=IN_MEMORY),
+        input_counts=counts,
         line_count=screened.line_count,
         packages=pl.scan_parquet(summary_packages, glob=False),
         components=added_totals(screened.money),
@@ -212,7 +215,8 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
         queued=[], package_files=[], money=[], rejects=[parts.source_rejects], line_count=0, cover=RowCover()
     )
     packages_before = 0
-    rejected = first_rejects([parts.source_rejects])
+    labels = [source.label for source in inputs.sources]
+    rejected = first_rejects([parts.source_rejects], labels)
     with AppendingFiles() as files:
         for index in range(parts.count):
             label = f"part {index + 1} of {parts.count}: "
@@ -226,6 +230,7 @@ def _screen_parts(day: _Day, parts: DayParts, staging: Path, fmt: OutputFormat) 
                 pseudonymise_key=inputs.key,
                 day=day.totals,
                 dates=day.dates,
+                sources=labels,
                 rejected=rejected,
             )
             inputs.report(label + PART_WRITING)

@@ -30,7 +30,7 @@ from screening.io.digests import history_digest
 from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
 from screening.io.privacy import key_bytes, pseudonym, pseudonymise_frame, pseudonymise_rejects
-from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources
+from screening.io.sources import SUFFIXES, Source, ndjson_fault, open_sources, refuse_changed_files
 from screening.io.writers import full_file_system
 from screening.keyword_options import refuse_unknown_options, refusing_unknown_options
 from screening.result import (
@@ -165,7 +165,7 @@ def screen(
             ``pseudonymise_key``, a mapping file that is missing or not a valid mapping, or a ``history`` that
             is not a path or a list of paths; or a history source whose keys are pseudonyms, in a run without
             a key; or ``rules`` that is neither a path nor a :class:`RulePack`, or ``mapping`` neither a path nor
-            a :class:`ColumnMapping`.
+            a :class:`ColumnMapping`; or a file changed while it was read (a producer still writing it).
         MoneyLimitError: (exit code 70) a money amount is beyond what the outputs' ``Decimal(18, 2)`` holds,
             $10^16 (about ten thousand lines at the $10^12 value limit).
         ScreeningError: (exit code 70) an input row is in neither or both of ``lines`` and ``rejects``.
@@ -204,6 +204,7 @@ def screen_inputs(inputs: RunInputs) -> Result:
         key=inputs.key,
         started=inputs.started,
         history=inputs.history_files,
+        files_read=True,
     )
     check_rows_covered(result)
     return result
@@ -315,12 +316,17 @@ def collect_result(
     key: bytes | None,
     started: float,
     history: Sequence[Path] = (),
+    files_read: bool = False,
 ) -> Result:
     """Collect a plan's outputs into a checked :class:`Result` (pseudonymised when ``key`` is given; ``history``:
-    the packages files of the run's history, which :meth:`Result.write` refuses to replace)."""
+    the packages files of the run's history, which :meth:`Result.write` refuses to replace). ``files_read``: the
+    plan reads the files of ``sources`` (opened by :func:`open_sources`), and one that changed meanwhile is
+    refused (:func:`~screening.io.sources.refuse_changed_files`)."""
     frames = pl.collect_all(
         [plan.lines, plan.packages, plan.components, plan.rejects, plan.input_counts], engine=IN_MEMORY
     )
+    if files_read:  # every row read: the summary lists the bytes screened
+        refuse_changed_files(sources)
     lines, packages_out, components, rejects, input_counts = (
         pseudonymised(name, frame, key)
         for name, frame in zip(
@@ -452,7 +458,8 @@ def build_plan(
         history=history,
         pseudonymise_key=pseudonymise_key,
         state=state,
-        rejected=normalise.first_rejects([source_rejects]),
+        sources=[s.label for s in sources],
+        rejected=normalise.first_rejects([source_rejects], [s.label for s in sources]),
         rejected_days=rejected_days,
     )
     del candidates
@@ -558,6 +565,7 @@ def screen_candidates(
     state: RunningState | None = None,
     day: DayTotals | None = None,
     dates: Sequence[dt.date] | None = None,
+    sources: Sequence[str],
     rejected: pl.DataFrame | None = None,
     rejected_days: pl.DataFrame | None = None,
 ) -> Screened:
@@ -566,6 +574,8 @@ def screen_candidates(
     ``day`` and ``dates`` (a part of a day screened in parts): the consignee-day and
     shipper-consignee-day totals and the arrival dates of the whole day (the dates the rules are resolved
     for), instead of those of ``candidates`` alone. ``state``: incremental mode, as in :func:`build_plan`.
+    ``sources``: the run's source labels in the order given, which decides which of a package's rejected lines
+    is its first (named in its ``package-incomplete`` rejects).
     ``rejected``: the packages whose lines validation rejected (:func:`~screening.stages.normalise.first_rejects`):
     their other lines become ``package-incomplete`` rejects, as do those of a package with a line given here in
     different versions (``conflicting-line``, :func:`~screening.stages.normalise.split_duplicates`).
@@ -579,7 +589,9 @@ def screen_candidates(
     kept, earlier_copies = normalise.split_seen(kept, seen) if seen is not None else (kept, None)
     kept, duplicate_rejects = normalise.split_duplicates(kept)
     # A line given in different versions is rejected (none of them is a copy): its package with it.
-    rejected = normalise.first_rejects([*([rejected] if rejected is not None else []), duplicate_rejects])
+    rejected = normalise.first_rejects(
+        [*([rejected] if rejected is not None else []), duplicate_rejects], sources
+    )
     if earlier_copies is not None:
         duplicate_rejects = pl.concat([duplicate_rejects, earlier_copies])
     own, kept, named = _package_attributes(kept)
@@ -591,7 +603,7 @@ def screen_candidates(
     rated = enrich.has_rate(kept, resolved.fx)
     fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
     kept = kept.filter(rated)
-    incomplete = normalise.first_rejects([rejected, fx_rejects])
+    incomplete = normalise.first_rejects([rejected, fx_rejects], sources)
     # Packages counted in earlier batches (a package whose lines were all rejected there counts here).
     counted_before = (
         seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None

@@ -15,7 +15,6 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import ScreeningError, UsageError
-from screening.io.digests import sized_digest
 from screening.io.sources import Source
 from screening.io.writers import (
     OUTPUTS,
@@ -429,9 +428,12 @@ def build_summary(
     for source in sources:
         entry: dict[str, Any] = {"source": source.label, "rows": rows_by_source.get(source.label, 0)}
         if source.path is not None:
-            # Taken as the rows were read where the run did (a file changed or moved since is not read again).
-            read = source.read or sized_digest(source.path)
-            entry["bytes"], entry["sha256"] = read.size, read.sha256
+            # Taken before the rows were read (a file changed or moved since is not read again).
+            if source.read is None:
+                raise ScreeningError(
+                    f"internal error: the file {source.label} has no digest taken as it was read"
+                )
+            entry["bytes"], entry["sha256"] = source.read.size, source.read.sha256
             if str(source.path) != source.label:
                 entry["path"] = str(source.path)  # a Screener's file batch named otherwise
         inputs.append(entry)

@@ -29,7 +29,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import money_fits
-from screening.io.digests import FileDigest, file_digest, history_digest, sized_digest
+from screening.io.digests import FileDigest, file_digest, history_digest, refuse_changed, sized_digest
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
@@ -719,18 +719,6 @@ def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl
     return data, before
 
 
-def refuse_changed(path: Path, before: str, after: str) -> None:
-    """Raise :class:`UsageError` unless the file ``path`` had the SHA-256 ``after`` once read that it had
-    (``before``) when its reading began: the state records a file by its digest, so the digest must be that of
-    the rows screened (a later, longer file recorded would be refused as screened, its new rows never screened;
-    an earlier, shorter one would let the complete file be screened again, its first rows as copies)."""
-    if before != after:
-        raise UsageError(
-            f"{path}: the file changed while it was read (a producer still writing it?): nothing of it was "
-            "screened or recorded; screen it again once it is complete"
-        )
-
-
 def _file_digest(path: Path, file: Path) -> FileDigest:
     """The SHA-256 of ``file`` (named ``path``), as the state records it, and its size; one that cannot be read is
     an :class:`InputSchemaError`."""
@@ -910,7 +898,7 @@ def screen_files_in_batches(
         UsageError: ``batch_size`` is not a whole number of 1 or more (a size above a file's rows reads it
             whole), nor ``state_keep_days`` (one that reaches before the calendar's first day forgets nothing),
             or the state is inside ``out``, cannot be written at ``state_path`` (checked first), or another run
-            holds it, or (with a state) a file changed while it was read; or ``out`` holds a manifest or the
+            holds it, or a file changed while it was read; or ``out`` holds a manifest or the
             history's packages file.
         MoneyLimitError: a money amount is beyond what the outputs hold, $10^16.
     """
@@ -979,11 +967,11 @@ def _screen_files(
         StreamingOutput(out, OUTPUTS, paths, screener._history_files) as output,
     ):
         for path in paths:
-            sources.append(Source(str(path), path, pl.LazyFrame(), read=digests.get(path)))
+            sources.append(Source(str(path), path, pl.LazyFrame(), read=digests[path]))
             row = 1
             header = _package_header(path, screener.mapping)
             for read in whole_packages(
-                _unchanged_batches(path, batch_size, screener.mapping, digests.get(path)), header
+                _unchanged_batches(path, batch_size, screener.mapping, digests[path]), header
             ):
                 report(f"screening {path.name} from row {row:,}")
                 batch = _with_passthrough(read, passthrough)
@@ -1068,23 +1056,23 @@ def _state_staged(
 
 
 def _unchanged_batches(
-    path: Path, batch_size: int, mapping: ColumnMapping, read: FileDigest | None
+    path: Path, batch_size: int, mapping: ColumnMapping, read: FileDigest
 ) -> Iterator[pl.DataFrame]:
     """The :func:`_file_batches` of ``path``; once they are read, :func:`refuse_changed` unless the file still has
-    the digest taken before they were (``read``: the one the state records; None: no state, nothing checked)."""
+    the digest taken before they were (``read``: the one the summary lists and the state records)."""
     yield from _file_batches(path, batch_size, mapping)
-    if read is not None:
-        refuse_changed(path, read.sha256, _file_digest(path, path).sha256)
+    refuse_changed(path, read.sha256, _file_digest(path, path).sha256)
 
 
 def _refuse_files_screened(
     paths: Sequence[Path], screened: Sequence[str], state_path: Path | None
 ) -> dict[Path, FileDigest]:
-    """The files' digests and sizes, by file (none without a state); raise :class:`UsageError` before any output if
-    a file's bytes were screened into the state already (:func:`refuse_screened`)."""
+    """The files' digests and sizes, by file, taken before they are read (the summary lists the bytes screened);
+    with a state, raise :class:`UsageError` before any output if a file's bytes were screened into it already
+    (:func:`refuse_screened`)."""
+    digests = {path: _file_digest(path, path) for path in paths}
     if state_path is None:
-        return {}
-    digests = {path: sized_digest(path) for path in paths}
+        return digests
     seen = set(screened)
     for path, read in digests.items():
         refuse_screened(path, read.sha256, seen, f"the state {state_path}", _RUN_AGAIN)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from screening.errors import UsageError
 from screening.io.history import packages_file
 
 
@@ -32,6 +33,18 @@ def sized_digest(path: Path) -> FileDigest:
             digest.update(block)
             size += len(block)
     return FileDigest("sha256:" + digest.hexdigest(), size)
+
+
+def refuse_changed(path: Path, before: str, after: str) -> None:
+    """Raise :class:`UsageError` unless the file ``path`` had the SHA-256 ``after`` once read that it had
+    (``before``) when its reading began: a run lists a file by the digest of the bytes it screened, and a state
+    records it so (a later, longer file recorded would be refused as screened, its new rows never screened; an
+    earlier, shorter one would let the complete file be screened again, its first rows as copies)."""
+    if before != after:
+        raise UsageError(
+            f"{path}: the file changed while it was read (a producer still writing it?): nothing of it was "
+            "screened or recorded; screen it again once it is complete"
+        )
 
 
 def history_digest(history: Sequence[str | Path]) -> str | None:

@@ -36,7 +36,7 @@ from polars.io.plugins import register_io_source
 
 from screening.errors import InputSchemaError, UsageError
 from screening.io.arrow_types import far_value_columns, importable, temporal_columns, unreadable_columns
-from screening.io.digests import FileDigest
+from screening.io.digests import FileDigest, refuse_changed, sized_digest
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.headers import other_separator, shown_headers
 from screening.io.mapping import ColumnMapping
@@ -72,7 +72,8 @@ SUFFIXES = {
 @dataclass(frozen=True)
 class Source:
     """One input: its label, the file path (None in memory), and its lazy frame; a file's digest and size
-    (``read``) where taken as it was read (else the summary takes them, of the file as it is then)."""
+    (``read``), taken before its rows were read, for the summary (:func:`refuse_changed_files` checks that the
+    rows screened were those bytes)."""
 
     label: str
     path: Path | None
@@ -999,8 +1000,9 @@ def open_sources(
     for spec in specs:
         if isinstance(spec, str | Path):
             for path in _first_reached(_named_files([spec]), seen):
+                read = read_digest(str(path), path)  # before any of it is read (its header, its schema)
                 frame = mapping.apply(scan_file(path, mapping), label=str(path))
-                sources.append(Source(str(path), path, with_lineage(frame, str(path))))
+                sources.append(Source(str(path), path, with_lineage(frame, str(path)), read=read))
         else:
             label = f"<memory:{memory_index}>"
             memory_index += 1
@@ -1012,6 +1014,32 @@ def open_sources(
         require_columns(source)
     refuse_unstackable_extras(sources)
     return sources
+
+
+def read_digest(label: str, path: Path) -> FileDigest:
+    """The :func:`~screening.io.digests.sized_digest` of the file ``path`` (named ``label``).
+
+    Raises:
+        InputSchemaError: it cannot be read.
+    """
+    try:
+        return sized_digest(path)
+    except OSError as exc:
+        raise InputSchemaError(label, f"cannot be read: {type(exc).__name__}") from exc
+
+
+def refuse_changed_files(sources: Sequence[Source]) -> None:
+    """Raise :class:`UsageError` if a file of ``sources``, its rows read, no longer has the digest taken before
+    they were (:func:`~screening.io.digests.refuse_changed`: a producer still writing it): the summary would list
+    bytes the run did not screen, and the rows read may be part of a line. Hashes each file once more.
+
+    Raises:
+        UsageError: a file changed while it was read.
+        InputSchemaError: a file cannot be read now (moved or removed meanwhile).
+    """
+    for source in sources:
+        if source.path is not None and source.read is not None:
+            refuse_changed(source.path, source.read.sha256, read_digest(source.label, source.path).sha256)
 
 
 def refuse_unstackable_extras(sources: Sequence[Source]) -> None:

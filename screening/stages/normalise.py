@@ -886,13 +886,25 @@ def number_lines(candidates: pl.DataFrame, seen: pl.DataFrame | None = None) -> 
 FIRST_REJECT = ("package_id", SOURCE_COL, ROW_COL, "code")
 
 
-def first_rejects(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Per package with a rejected line (``rejects`` output rows; copies of a kept line do not count, nor rows
-    without a package id): the first such line's ``source``, ``row`` and ``code`` (sources in the order given)."""
+def rejected_packages(rejects: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """The rows of ``rejects`` (``rejects`` output rows, :data:`FIRST_REJECT` columns) that reject their package
+    whole: copies of a kept line do not, nor rows without a package id."""
     found = pl.concat([r.select(FIRST_REJECT) for r in rejects], how="vertical")
+    return found.filter(
+        pl.col("package_id").is_not_null() & (pl.col("code") != str(RejectCode.DUPLICATE_LINE))
+    )
+
+
+def first_rejects(rejects: Sequence[pl.DataFrame], sources: Sequence[str]) -> pl.DataFrame:
+    """Per package with a rejected line (:func:`rejected_packages`): the first such line's ``source``, ``row``
+    and ``code``, by the source's place in ``sources`` (the run's source labels in the order given: not by
+    name, ``z.csv`` given before ``a.csv`` comes first), then by row."""
+    place = pl.col(SOURCE_COL).replace_strict(
+        list(sources), range(len(sources)), default=None, return_dtype=pl.UInt32()
+    )
     return (
-        found.filter(pl.col("package_id").is_not_null() & (pl.col("code") != str(RejectCode.DUPLICATE_LINE)))
-        .sort(SOURCE_COL, ROW_COL)
+        rejected_packages(rejects)
+        .sort(place, pl.col(SOURCE_COL), pl.col(ROW_COL), nulls_last=True)
         .unique("package_id", keep="first", maintain_order=True)
     )
 

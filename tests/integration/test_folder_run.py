@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -606,3 +607,89 @@ def test_cli_refuses_an_output_folder_that_holds_the_history(tmp_path: Path, bat
     assert refused.exit_code == 2, refused.output
     assert f"{out}: the output folder holds the history {out / 'packages.parquet'}" in refused.output
     assert _folder_bytes(out) == kept
+
+
+def _growing_hour(tmp_path: Path) -> tuple[Path, Callable[[str], None], bytes]:
+    """A 120-row CSV file, a progress hook that appends 3 rows to it (a producer still writing it) when the run
+    first reports deciding, and the file's bytes before."""
+    sample = pl.read_csv(SAMPLE / "manifest_10k.csv", infer_schema=False)
+    hour = tmp_path / "hour.csv"
+    sample.head(120).write_csv(hour)
+    appended: list[str] = []
+
+    def producer(stage: str) -> None:
+        if not appended and "deciding" in stage:
+            with hour.open("a", encoding="utf-8") as handle:
+                handle.write(sample.slice(120, 3).write_csv(include_header=False))
+            appended.append(stage)
+
+    return hour, producer, hour.read_bytes()
+
+
+@pytest.mark.parametrize("api", ["screen", "screen_to_folder", "screen_to_folder in parts"])
+def test_a_whole_day_run_refuses_a_file_that_changes_while_it_is_read(
+    us_pack: screening.RulePack, tmp_path: Path, api: str
+) -> None:
+    """Without a state, a whole-day run hashed each file for its summary after screening it: a producer appending
+    3 rows meanwhile left ``summary.json`` listing 120 rows under the size and SHA-256 of the 123-row file
+    (21,961 bytes, not the 21,450 screened). The file is hashed before it is read and again after: a file that
+    changed is refused (a ``UsageError``, nothing written), as ``--state`` runs refuse it; given again once
+    complete, its summary lists the bytes screened."""
+    hour, producer, before = _growing_hour(tmp_path)
+    out = tmp_path / "out"
+    run: Callable[[Callable[[str], None] | None], dict[str, Any]] = {
+        "screen": lambda hook: screening.screen(hour, rules=us_pack, on_stage=hook).summary,
+        "screen_to_folder": lambda hook: screening.screen_to_folder(hour, out, rules=us_pack, on_stage=hook)[
+            0
+        ],
+        "screen_to_folder in parts": lambda hook: screening.screen_to_folder(
+            hour, out, rules=us_pack, on_stage=hook, part_lines=40
+        )[0],
+    }[api]
+    with pytest.raises(UsageError, match=r"the file changed while it was read") as refused:
+        run(producer)
+    assert str(refused.value).startswith(f"{hour}: ")
+    assert hour.read_bytes() != before
+    assert not out.exists()
+    complete = hour.read_bytes()
+    summary = run(None)
+    assert summary["inputs"] == [
+        {
+            "source": str(hour),
+            "rows": 123,
+            "bytes": len(complete),
+            "sha256": "sha256:" + hashlib.sha256(complete).hexdigest(),
+        }
+    ]
+
+
+#: What rejects P1's line 2 in the second file given (a.csv), beside line 3, valid.
+_SECOND_FILE_FAULT: dict[str, list[dict[str, str]]] = {
+    "invalid-hts": [{"line_no": "2", "hts_code": "12"}],
+    "missing-fx-rate": [{"line_no": "2", "currency": "RUB"}],
+    "conflicting-line": [{"line_no": "2"}, {"line_no": "2", "declared_value": "900.00"}],
+}
+
+
+@pytest.mark.parametrize("fault", sorted(_SECOND_FILE_FAULT))
+def test_package_incomplete_names_the_first_rejected_line_in_the_order_the_files_are_given(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame], fault: str
+) -> None:
+    """``screen run z.csv a.csv``: P1's line 1 in z.csv (given first) has a bad mode, its line 2 in a.csv is
+    rejected too. Line 3's ``package-incomplete`` named ``a.csv row 1``, the first rejected line by file name, not
+    in the order given. It names z.csv's row 1 now, in the whole day, in parts and from ``screen`` alike."""
+    z_csv, a_csv = tmp_path / "z.csv", tmp_path / "a.csv"
+    manifest({"mode": "bicycle"}).write_csv(z_csv)
+    manifest(*_SECOND_FILE_FAULT[fault], {"line_no": "3"}).write_csv(a_csv)
+    whole = screening.screen([z_csv, a_csv], rules=us_pack).rejects
+    screening.screen_to_folder([z_csv, a_csv], tmp_path / "whole", rules=us_pack)
+    screening.screen_to_folder([z_csv, a_csv], tmp_path / "parts", rules=us_pack, part_lines=1)
+    expected = f"package P1 has a rejected line ({z_csv} row 1: invalid-mode); none of its lines is screened"
+    for rejects in (
+        whole,
+        *(pl.read_parquet(tmp_path / run / "rejects.parquet") for run in ("whole", "parts")),
+    ):
+        incomplete = rejects.filter(pl.col("code") == "package-incomplete")
+        assert incomplete.select("source", "row", "message").rows() == [
+            (str(a_csv), 1 + len(_SECOND_FILE_FAULT[fault]), expected)
+        ]

@@ -2251,3 +2251,43 @@ def test_cli_state_refuses_a_file_that_changes_while_it_is_read(
     )
     assert summary["counts"]["input_rows"] == 300
     assert summary["inputs"][0]["sha256"] == file_digest(hour)
+
+
+@pytest.mark.parametrize("when", ["while read", "once read"])
+def test_a_batch_run_without_a_state_lists_the_bytes_screened_or_refuses_a_changing_file(
+    tmp_path: Path, when: str
+) -> None:
+    """``screen run --batch-size`` without ``--state`` hashed each file for its summary after screening it: 20,000
+    rows were listed under the SHA-256 of the 20,003-row file a producer had appended to meanwhile. Each file is
+    hashed before it is read, as with a state: one that changed while its batches were read is refused (nothing
+    published), one appended to once read is listed with the size and SHA-256 of the bytes screened."""
+    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
+    hour = tmp_path / "hour.csv"
+    sample.head(120).write_csv(hour)
+    screened = hour.read_bytes()
+    appended: list[str] = []
+
+    def producer(reported: str) -> None:
+        # While read: as the second batch is screened; once read: as the outputs are written.
+        second = reported.startswith("screening hour.csv from row ") and not reported.endswith(" row 1")
+        if not appended and (second if when == "while read" else reported == "writing outputs"):
+            with hour.open("a", encoding="utf-8") as handle:
+                handle.write(sample.slice(120, 3).write_csv(include_header=False))
+            appended.append(reported)
+
+    out = tmp_path / "out"
+
+    def run() -> tuple[dict[str, Any], float]:
+        return screen_files_in_batches([hour], out=out, batch_size=50, rules=US_PACK, progress=producer)
+
+    if when == "while read":
+        with pytest.raises(screening.UsageError, match="changed while it was read"):
+            run()
+        assert appended
+        assert not out.exists()
+        return
+    summary, _ = run()
+    assert appended
+    digest = "sha256:" + hashlib.sha256(screened).hexdigest()
+    assert summary["inputs"] == [{"source": str(hour), "rows": 120, "bytes": len(screened), "sha256": digest}]
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["inputs"] == summary["inputs"]
