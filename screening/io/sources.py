@@ -560,7 +560,8 @@ def _refuse_repeated_headers(path: Path, separator: str) -> None:
     """Raise :class:`InputSchemaError` if the header row of the CSV file at ``path`` has a header more than once.
 
     Polars' reader names the second ``ref`` ``ref_duplicated_0``; the header row itself is read here, as a row,
-    to tell that from a column of that name. A file polars cannot read so is left to its reader to report.
+    to tell that from a column of that name. Where polars cannot read the file's first row so (a stray quote
+    further on), a ``X_duplicated_N`` beside an ``X`` among the header names is taken for a repeated ``X``.
     """
     try:
         row = (
@@ -571,17 +572,27 @@ def _refuse_repeated_headers(path: Path, separator: str) -> None:
                 infer_schema=False,
                 encoding="utf8-lossy",
                 glob=False,
+                truncate_ragged_lines=True,  # a longer row further on must not hide the header row
             )
             .head(1)
             .collect()
         )
+        headers = ["" if h is None else h for h in row.row(0)] if row.height else []
+        repeated = sorted(h for h, times in Counter(headers).items() if times > 1)
     except (pl.exceptions.PolarsError, OSError):
-        return
-    headers = ["" if h is None else h for h in row.row(0)] if row.height else []
-    repeated = sorted(h for h, times in Counter(headers).items() if times > 1)
+        try:
+            headers = _polars_csv(path, separator).collect_schema().names()
+        except (pl.exceptions.PolarsError, OSError):
+            return  # left to the reader to report
+        renamed = (_POLARS_REPEAT.fullmatch(h) for h in headers)
+        repeated = sorted({m.group(1) for m in renamed if m is not None and m.group(1) in headers})
     if repeated:
         shown = shown_headers(repeated, among=headers, from_text=True)
         raise InputSchemaError(str(path), f"repeated column headers ({shown}): each column must appear once")
+
+
+#: How polars' CSV reader names the repeats of a header: ``ref``, ``ref_duplicated_0``, ...
+_POLARS_REPEAT = re.compile(r"(.*)_duplicated_\d+", re.DOTALL)
 
 
 def _polars_csv(path: Path, separator: str) -> pl.LazyFrame:

@@ -1319,6 +1319,36 @@ FILE_CASES: tuple[FileCase, ...] = (
         named("duplicate_header.csv", "package_id"),
     ),
     FileCase(
+        "duplicate_header_ragged_row",
+        "gift twice in the header, and a later row with a field more than the header (the header row went "
+        "unread, and the second gift passed through as gift_duplicated_0)",
+        one(
+            write_csv(
+                "duplicate_header_ragged.csv",
+                [line(package_id="P1") + ",true", line(package_id="P2") + ",true,extra"],
+                header=HEADER + ",gift",
+            )
+        ),
+        3,
+        named("duplicate_header_ragged.csv", "repeated column headers", "gift"),
+    ),
+    FileCase(
+        "duplicate_header_stray_quote",
+        'gift twice in the header, and a later row with a bare quote inside a quoted field ("red wine 5" screen)',
+        one(
+            write_csv(
+                "duplicate_header_quote.csv",
+                [
+                    line(package_id="P1") + ",true",
+                    raw_line(package_id="P2", description='"red wine 5" screen') + ",true",
+                ],
+                header=HEADER + ",gift",
+            )
+        ),
+        3,
+        named("duplicate_header_quote.csv", "repeated column headers", "gift"),
+    ),
+    FileCase(
         "wrong_type_value_boolean",
         "declared_value as a Boolean column (Parquet)",
         one(write_parquet("bool_value.parquet", column("declared_value", [True, False, None]))),
