@@ -503,7 +503,8 @@ def input_counts(sources: Sequence[Source]) -> pl.LazyFrame:
 
 
 def sorted_rejects(parts: Sequence[pl.DataFrame]) -> pl.LazyFrame:
-    """The ``rejects`` output from its parts: in input order (source, then row)."""
+    """The ``rejects`` output from its parts, sorted by source (its name, not the order the sources were given),
+    then row."""
     out = pl.concat(parts).lazy().sort(SOURCE_COL, ROW_COL)
     assert dict(out.collect_schema()) == REJECT_SCHEMA, "rejects columns drifted"
     return out
