@@ -29,7 +29,7 @@ import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.money import money_fits
-from screening.io.digests import FileDigest, file_digest, history_digest, refuse_changed, sized_digest
+from screening.io.digests import FileDigest, file_digest, history_digest, refuse_changed
 from screening.io.extra_columns import ExtraColumnTypes
 from screening.io.history import history_files, history_sources, read_history
 from screening.io.mapping import ColumnMapping, column_mapping
@@ -44,6 +44,7 @@ from screening.io.sources import (
     ipc_stream_batches,
     is_csv,
     is_ipc_stream,
+    read_digest,
     require_columns,
     scan_file,
     schema_frame,
@@ -713,19 +714,10 @@ def _read_whole_file(path: Path, file: Path, mapping: ColumnMapping) -> tuple[pl
         UsageError: it changed while it was read (a producer still writing it): its digest would not be that
             of the rows screened.
     """
-    before = _file_digest(path, file)
+    before = read_digest(str(path), file)
     data = _read_one_file(path, file, mapping)
-    refuse_changed(file, before.sha256, _file_digest(path, file).sha256)
+    refuse_changed(file, before.sha256, read_digest(str(path), file).sha256)
     return data, before
-
-
-def _file_digest(path: Path, file: Path) -> FileDigest:
-    """The SHA-256 of ``file`` (named ``path``), as the state records it, and its size; one that cannot be read is
-    an :class:`InputSchemaError`."""
-    try:
-        return sized_digest(file)
-    except OSError as exc:
-        raise InputSchemaError(str(path), f"cannot be read: {read_error(exc, file)}") from exc
 
 
 def _passthrough_schema(
@@ -1061,7 +1053,7 @@ def _unchanged_batches(
     """The :func:`_file_batches` of ``path``; once they are read, :func:`refuse_changed` unless the file still has
     the digest taken before they were (``read``: the one the summary lists and the state records)."""
     yield from _file_batches(path, batch_size, mapping)
-    refuse_changed(path, read.sha256, _file_digest(path, path).sha256)
+    refuse_changed(path, read.sha256, read_digest(str(path), path).sha256)
 
 
 def _refuse_files_screened(
@@ -1070,7 +1062,7 @@ def _refuse_files_screened(
     """The files' digests and sizes, by file, taken before they are read (the summary lists the bytes screened);
     with a state, raise :class:`UsageError` before any output if a file's bytes were screened into it already
     (:func:`refuse_screened`)."""
-    digests = {path: _file_digest(path, path) for path in paths}
+    digests = {path: read_digest(str(path), path) for path in paths}
     if state_path is None:
         return digests
     seen = set(screened)

@@ -527,7 +527,7 @@ def refused_when_full(where: Path, what: str) -> Iterator[None]:
         raise
     except Exception as exc:
         reason = _no_room(exc)
-        if reason is None and _library_error(exc) and (number := full_file_system(where)) is not None:
+        if reason is None and (number := _unnamed_full(exc, where)) is not None:
             reason = os.strerror(number)
         if reason is None:
             raise
@@ -543,7 +543,7 @@ def full_disk_named(where: Path) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        if _no_room(exc) is None and _library_error(exc) and (number := full_file_system(where)) is not None:
+        if _no_room(exc) is None and (number := _unnamed_full(exc, where)) is not None:
             raise OSError(number, os.strerror(number), str(where)) from exc
         raise
 
@@ -566,10 +566,13 @@ def full_file_system(where: Path) -> int | None:
     return None
 
 
-def _library_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is an error the system, polars or pyarrow raise (as a failed write does), not one of the
-    engine's own, even if raised from one of theirs (a broken invariant stays an internal error)."""
-    return isinstance(exc, OSError | pl.exceptions.PolarsError | pa.ArrowException)
+def _unnamed_full(exc: BaseException, where: Path) -> int | None:
+    """For an error of the system, polars or pyarrow (as a failed write raises; not one of the engine's own, even
+    if raised from one of theirs: a broken invariant stays an internal error), what :func:`full_file_system` says
+    of ``where``; None for any other error."""
+    if not isinstance(exc, OSError | pl.exceptions.PolarsError | pa.ArrowException):
+        return None
+    return full_file_system(where)
 
 
 def _no_room(exc: BaseException) -> str | None:
