@@ -66,7 +66,9 @@ class Charge:
     the line removes this one; ``stacking_group`` and ``priority``: only the lowest priority of a group on a
     line applies (null for a gap); ``exempt_here``: with ``--hts``, why the measure, in scope, is not charged on
     those goods (a group it is ``not_with`` is on the line; null where it is charged or without ``--hts``);
-    ``scope``: the origins, modes and HTS codes it applies to (:class:`Scope`)."""
+    ``scope``: the origins, modes and HTS codes it applies to (:class:`Scope`); ``heading_at_or_above_rate``: a
+    top-up's heading of goods whose MFN rate is at or above its rate (nothing added), which such a line reports
+    (null where the pack gives none)."""
 
     rate: str | None
     rate_rule: str | None
@@ -78,6 +80,7 @@ class Charge:
     priority: int | None
     exempt_here: str | None = None
     scope: Scope | None = None
+    heading_at_or_above_rate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -673,6 +676,7 @@ def _charge(rule: Scoped, mfn: MfnForTopUp | None) -> Charge:
         rule.not_with,
         rule.stacking_group,
         rule.priority,
+        heading_at_or_above_rate=rule.heading_at_or_above_rate,
     )
 
 
@@ -711,8 +715,15 @@ def _measure_text(
     asked for), the base when it is not the value, the exemptions it declares, its place in a stacking
     group shared with others listed, where it applies that was not ``asked`` (:func:`_scope_text`), what a gap
     is owed in place of, and the measure's assumption."""
-    heading = f" {rule.heading}" if rule.heading else ""
+    above = charge.heading_at_or_above_rate
+    at_or_above = above is not None and charge.rate_here is not None and Decimal(charge.rate_here) == 0
+    shown = above if at_or_above else rule.heading
+    heading = f" {shown}" if shown else ""
     parts = [f"{rule.component}{heading}: {_rate_text(rule, charge, mfn)}"]
+    if above is not None and charge.rate_here is None and isinstance(rule, Measure):
+        parts.append(
+            f"heading {above} where the line's MFN rate is {_percent(rule.rate)} or more (nothing added)"
+        )
     parts += _base_text(charge.base)
     parties = pack.tariff.usmca.parties if pack.tariff.usmca is not None else ()
     if charge.usmca_exempt and parties and (origin is None or origin in parties):

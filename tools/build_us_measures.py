@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import difflib
 import gzip
 import itertools
 import json
@@ -113,7 +114,7 @@ def _toml_value(value: Any) -> str:
 #: Key order of every written entry (readers see id, scope, rate, period, then the record).
 KEY_ORDER = (
     "id", "component", "heading", "origins", "origins_exclude", "modes", "hts_include", "hts_include_file",
-    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "base", "stacking_group", "priority", "not_with",
+    "hts_exclude", "hts_exclude_file", "rate", "rate_rule", "heading_at_or_above_rate", "base", "stacking_group", "priority", "not_with",
     "not_with_headings", "in_place_of", "usmca_exempt", "usmca_exempt_headings", "effective_from", "effective_to", "effective_time", "confidence", "assumption", "note", "citation",
 )  # fmt: skip
 
@@ -212,6 +213,57 @@ class Hts:
         pattern = re.compile(re.escape(heading) + r"(?!\d)")
         hit = {c for c, text in self.footnotes.items() if pattern.search(text)}
         return {c for c in hit if len(c) == 8}, {c for c in hit if len(c) == 10}
+
+
+#: How a top-up heading's text says which column 1 rates it is for: "less than 15 percent" (the top-up) or
+#: "equal to or greater than 15 percent" (nothing added).
+_BELOW = re.compile(r"less than (\d+) percent")
+_AT_OR_ABOVE = re.compile(r"equal to or greater than (\d+) percent")
+
+
+def heading_at_or_above(below: str, at_or_above: str, rate: str, revisions: Iterable[Hts]) -> str:
+    """``at_or_above``, checked against the HTSUS texts as the heading of goods whose column 1 rate is at or
+    above ``rate`` beside the top-up heading ``below`` (a measure's ``heading_at_or_above_rate``).
+
+    In every revision that has ``below``, its text must read "less than N percent" and its rate column N%,
+    ``at_or_above``'s "equal to or greater than N percent" with nothing added ("The duty provided in the
+    applicable subheading" or "No change"), N being ``rate``, and the two texts must otherwise be alike (the
+    same goods): a pair the data does not show is refused, never written.
+    """
+    percent = str(int(Decimal(rate) * 100))
+    found = False
+    for hts in revisions:
+        if below not in hts.ch99:
+            continue
+        found = True
+        if at_or_above not in hts.ch99:
+            raise ValueError(f"{below}: {at_or_above} is not in the same HTSUS revision")
+        (rate_below, text_below), (rate_above, text_above) = hts.ch99[below], hts.ch99[at_or_above]
+        if [m.group(1) for m in _BELOW.finditer(text_below)] != [
+            percent
+        ] or rate_below.strip() != f"{percent}%":
+            raise ValueError(
+                f"{below}: not a top-up to {percent}% for a column 1 rate under it: {text_below!r}"
+            )
+        nothing_added = rate_above.strip().lower() in (
+            "the duty provided in the applicable subheading",
+            "no change",
+        )
+        if [m.group(1) for m in _AT_OR_ABOVE.finditer(text_above)] != [percent] or not nothing_added:
+            raise ValueError(
+                f"{at_or_above}: not the heading of a column 1 rate of {percent}% or more: {text_above!r}"
+            )
+
+        def plain(text: str) -> str:
+            swapped = _AT_OR_ABOVE.sub("RATE", _BELOW.sub("RATE", text))
+            return re.sub(r"[\s.]", "", swapped).lower()
+
+        alike = difflib.SequenceMatcher(None, plain(text_below), plain(text_above)).ratio()
+        if alike < 0.97:
+            raise ValueError(f"{below} and {at_or_above} describe different goods (texts {alike:.0%} alike)")
+    if not found:
+        raise ValueError(f"{below} is in no HTSUS revision of the data")
+    return at_or_above
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -686,6 +738,15 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
 
     # From 2025-08-07: Annex I of EO 14326 (headings 9903.02.02-.71), with later changes.
     eu_jp = {"EU": ("9903.02.20", list(EU27)), "JP": ("9903.02.73", ["JP"])}
+    #: The heading of goods whose column 1 rate is 15% or more (nothing added), beside each all-in heading: the
+    #: HTSUS texts' pairs (heading_at_or_above checks them).
+    all_in_at_or_above = {
+        "9903.02.20": "9903.02.19",
+        "9903.02.73": "9903.02.72",
+        "9903.02.80": "9903.02.79",
+        "9903.02.83": "9903.02.82",
+        "9903.02.88": "9903.02.87",
+    }
     # None of the three is in DOMAIN.md (3c has no CH or LI row, and KR's reads a plain 15% with no later change):
     # the formula is the HTSUS heading text's, the date the Yale tracker's, so each is unconfirmed.
     later_top_up = {  # origin: (top-up heading, top-up start, instrument, where the start date comes from)
@@ -763,35 +824,38 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             "citation": cite(ANNEX_I_INSTRUMENT, ANNEX_I_URL, ["S114", "S115", "S18"], f"heading {heading}"),
         })  # fmt: skip
     for key, (heading, origins) in eu_jp.items():
-        what = "European Union" if key == "EU" else "Japan"
+        what = "the European Union" if key == "EU" else "Japan"
+        above = heading_at_or_above(heading, all_in_at_or_above[heading], "0.15", revisions)
         measures.append({
             "id": f"ieepa-reciprocal-{key.lower()}-all-in", **base, "heading": heading, "origins": origins,
-            "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D("2025-08-07"),
-            "effective_to": IEEPA_END, "effective_time": "12:01 a.m. EDT",
+            "rate": "0.15", "rate_rule": "top_up", "heading_at_or_above_rate": above, "priority": 10,
+            "effective_from": D("2025-08-07"), "effective_to": IEEPA_END, "effective_time": "12:01 a.m. EDT",
             "confidence": "confirmed",
-            "note": (f"'15% all-in' for products of the {what}: the reciprocal duty is 15% minus the column 1 rate "
+            "note": (f"'15% all-in' for products of {what}: the reciprocal duty is 15% minus the column 1 rate "
                      f"where that rate is below 15% (heading {heading}) and 0 where it is 15% or more (heading "
-                     f"{'9903.02.19' if key == 'EU' else '9903.02.72'}; shown under {heading} at rate 0). "
+                     f"{above}, which such a line's component reports: heading_at_or_above_rate). "
                      + ("The EU exemptions of 9903.02.74-.77 (from 2025-09-01: certain natural resources, civil "
                         "aircraft, generic pharmaceuticals) are not encoded. " if key == "EU" else
                         "The Annex I rate of 15% (9903.02.30) was replaced retroactively to 2025-08-07 by this formula "
                         "(DOMAIN.md 3c). ")
                      + annex_ii_note),
             "citation": cite(ANNEX_I_INSTRUMENT + ("" if key == "EU" else "; EO implementing the U.S.-Japan agreement (FR Doc 2025-17908)"),
-                             ANNEX_I_URL, ["S115", "S105", "S23"], f"heading {heading}"),
+                             ANNEX_I_URL, ["S115", "S105", "S23"], f"headings {heading}, {above}"),
         })  # fmt: skip
     for code, (heading, start, instrument, dated_by) in later_top_up.items():
+        above = heading_at_or_above(heading, all_in_at_or_above[heading], "0.15", revisions)
         measures.append({
             "id": f"ieepa-reciprocal-{code.lower()}-all-in", **base, "heading": heading, "origins": [code],
-            "rate": "0.15", "rate_rule": "top_up", "priority": 10, "effective_from": D(start),
-            "effective_to": IEEPA_END, "confidence": "unconfirmed",
+            "rate": "0.15", "rate_rule": "top_up", "heading_at_or_above_rate": above, "priority": 10,
+            "effective_from": D(start), "effective_to": IEEPA_END, "confidence": "unconfirmed",
             "note": (f"'15% all-in' formula for {code} from {start} (15% minus the column 1 rate, 0 where that is 15% or "
-                     f"more). NOT in DOMAIN.md, so unconfirmed: the formula is the HTSUS heading text of {heading} "
+                     f"more: heading {above}, which such a line's component reports). NOT in DOMAIN.md, so "
+                     f"unconfirmed: the formula and both headings are the HTSUS heading texts of {heading} and {above} "
                      "(../shared/data/usitc_hts/hts_2026_rev_10.json.gz), the date from ../shared/data/"
                      f"{dated_by}. No source tag of DOMAIN.md supports it (sources left empty; its Section 232 "
                      "exemption heading 9903.01.33 is DOMAIN.md's, 3c [S113][S99], and says nothing of this measure). "
                      + annex_ii_note),
-            "citation": cite(instrument, "https://hts.usitc.gov/", [], f"heading {heading}"),
+            "citation": cite(instrument, "https://hts.usitc.gov/", [], f"headings {heading}, {above}"),
         })  # fmt: skip
 
     # Cross-check against master_tariff_list.json (fork data): report differences.
@@ -1323,8 +1387,11 @@ def autos_country_deal(
     confidence: str,
     note: str,
     citation: dict[str, Any],
+    *,
+    at_or_above: str | None = None,
 ) -> dict[str, Any]:
-    """A country's rate replacing the 25% of the s232_autos group (vehicles or parts); ``rule`` fixed or top_up."""
+    """A country's rate replacing the 25% of the s232_autos group (vehicles or parts); ``rule`` fixed or top_up
+    (``at_or_above``: the heading of goods whose column 1 rate is at or above the rate, for a top-up)."""
     entry: dict[str, Any] = {
         "id": rule_id, "component": "s232", "heading": heading, "origins": origins, "hts_include": scope,
         "rate": rate, "stacking_group": "s232_autos", "priority": 10, "effective_from": D(start),
@@ -1332,7 +1399,26 @@ def autos_country_deal(
     }  # fmt: skip
     if rule == "top_up":
         entry["rate_rule"] = "top_up"
+        if at_or_above is not None:
+            entry["heading_at_or_above_rate"] = at_or_above
     return entry
+
+
+def no_at_or_above_note(heading: str) -> str:
+    """What a top-up's note says where the HTSUS texts name no heading for goods at or above its rate."""
+    return (
+        " The HTSUS texts (../shared/data/usitc_hts: 2025 Rev 32, 2026 Rev 10) name no heading of their own for "
+        f"these goods where the column 1 rate is 15% or more ({heading} alone, its rate column a bare '15%'): "
+        f"such a line reports {heading} at rate 0 (no heading_at_or_above_rate)."
+    )
+
+
+def at_or_above_note(heading: str, at_or_above: str) -> str:
+    """What a top-up's note says of the heading of goods whose column 1 rate is at or above its rate."""
+    return (
+        f" Where the column 1 rate is 15% or more nothing is added: heading {at_or_above} (the HTSUS texts' pair "
+        f"of {heading}), which such a line's component reports (heading_at_or_above_rate)."
+    )
 
 
 def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
@@ -1732,6 +1818,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         # The 2026 regime is not in DOMAIN.md: no source tag of it supports these measures (the instrument does).
         sources: tuple[str, ...] = (),
         pinpoint: str = "",
+        at_or_above: str | None = None,
     ) -> None:
         include_file, exclude_file = annex_files[scope]
         entry: dict[str, Any] = {
@@ -1744,6 +1831,10 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         entry |= {"rate": rate}
         if rule != "fixed":
             entry["rate_rule"] = rule
+        if at_or_above is not None:
+            entry["heading_at_or_above_rate"] = heading_at_or_above(
+                heading, at_or_above, rate, [hts25, hts26]
+            )
         entry |= {
             "base": "value", "stacking_group": "s232_metals", "priority": prio, "not_with": ["s232_autos"],
             "effective_from": start,
@@ -1753,9 +1844,10 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         entry |= {"effective_time": "12:01 a.m. EDT", "confidence": "unconfirmed"}
         if any(not p.startswith(metal_chapters) for p in tables[include_file].prefixes()):
             entry["assumption"] = metal_weight_assumption
+        headings = f"headings {heading}, {at_or_above}" if at_or_above else f"heading {heading}"
         entry |= {
             "note": text + " " + annex_note,
-            "citation": cite(instrument, url, sources, f"heading {heading}; HTSUS subchapter III U.S. note 16{pinpoint}"),
+            "citation": cite(instrument, url, sources, f"{headings}; HTSUS subchapter III U.S. note 16{pinpoint}"),
         }  # fmt: skip
         measures.append(entry)
 
@@ -1778,12 +1870,13 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     annex_measure(
         "s232-metals-annex-3-15", "9903.82.10", ["*"], "3", "0.15", 100,
         "Annex III (note 16(c)(ix)-(x)): a column 1 rate under 15% is topped up to 15% in total (9903.82.10, note "
-        "16(f)); at 15% or more nothing is added (9903.82.11), which the top-up computes as 0 under this heading. "
+        "16(f)); at 15% or more nothing is added: heading 9903.82.11, which such a line's component reports at "
+        "rate 0 (heading_at_or_above_rate). "
         "The ad valorem equivalent of a specific or compound column 1 rate is not computed: a compound rate whose "
         "ad valorem part alone reaches 15% adds 0; any other specific or compound rate leaves the line "
         "not-computable. Proclamation 11032 moves lines from (c)(vii) to (c)(x) on 2026-06-08 (dated rows). Ends "
         "2028-01-01 (Annex IV part B: .07/.08/.10/.11/.12/.17 terminated; the lines then pay 9903.82.09).",
-        rule="top_up", end=METALS_FOLD, instrument=amended, pinpoint="(c)(ix)-(x), (f)",
+        rule="top_up", end=METALS_FOLD, instrument=amended, pinpoint="(c)(ix)-(x), (f)", at_or_above="9903.82.11",
     )  # fmt: skip
     annex_measure(
         "s232-metals-gb-1a-25", "9903.82.04", ["GB"], "1a", "0.25", 10,
@@ -1810,7 +1903,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         "9903.82.10, 9903.94.41/.43, 9903.76.21/.22 and 9903.02.20, against 'The duty provided in the applicable "
         "subheading + 15%' of the additive 9903.82.05; secondary summaries: '15% inclusive of MFN'. No note-16 "
         "text on (c)(xi) or .22 was read: UNCONFIRMED. Temporary: ends 2028-01-01 (Proclamation 11032, to "
-        "2027-12-31). USMCA goods of CA/MX (.20/.21): gap gap-s232-metals-1c-usmca-content.",
+        "2027-12-31). USMCA goods of CA/MX (.20/.21): gap gap-s232-metals-1c-usmca-content."
+        + no_at_or_above_note("9903.82.22"),
         rule="top_up", start=METALS_1C, end=METALS_FOLD, instrument=p11032, url=p11032_url, pinpoint="(c)(xi)",
     )  # fmt: skip
     russia_alu = (
@@ -1929,11 +2023,29 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "Implementing the U.S.-Korea deal (FR Doc 2025-21940)",
         ),
     ]
+    #: The headings of JP/EU/KR vehicles and parts whose column 1 rate is 15% or more (nothing added), beside the
+    #: all-in headings (heading_at_or_above checks each pair against the HTSUS texts).
+    autos_at_or_above = {
+        "9903.94.41": "9903.94.40",
+        "9903.94.51": "9903.94.50",
+        "9903.94.61": "9903.94.60",
+        "9903.94.43": "9903.94.42",
+        "9903.94.53": "9903.94.52",
+        "9903.94.63": "9903.94.62",
+    }
     for code, origins, heading, rate, rule, start, text, instrument in autos_country:
+        above = (
+            heading_at_or_above(heading, autos_at_or_above[heading], rate, [hts25, hts26])
+            if rule == "top_up"
+            else None
+        )
+        pinpoint = f"headings {heading}, {above}" if above else f"heading {heading}"
         measures.append(autos_country_deal(
             f"s232-autos-{code}", heading, origins, PASSENGER_VEHICLES, rate, rule, start,
-            "unconfirmed", text + " Replaces the 25% in the s232_autos group. " + autos_note,
-            cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], f"heading {heading}"),
+            "unconfirmed", text + (at_or_above_note(heading, above) if above else "")
+            + " Replaces the 25% in the s232_autos group. " + autos_note,
+            cite(instrument + "; " + autos_cite[0], autos_cite[1], ["S104", "S105", "S23"], pinpoint),
+            at_or_above=above,
         ))  # fmt: skip
 
     # Light trucks of the country deals: the JP/EU/KR headings name "passenger vehicles and light trucks", with a
@@ -1996,7 +2108,7 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "0.15",
             "top_up",
             "2025-09-16",
-            "Japan: 15% all-in (15% minus the column 1 rate, nothing added where that rate is 15% or more: 9903.94.42), as for Japanese vehicles, "
+            "Japan: 15% all-in (15% minus the column 1 rate), as for Japanese vehicles, "
             + JP_DEAL_DATE
             + " 9903.94.54/.55 (inclusion parts) follow the same rule.",
             "Implementing the U.S.-Japan agreement (FR Doc 2025-17908)",
@@ -2023,10 +2135,18 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
         ),
     ]
     for code, origins, heading, rate, rule, start, text, instrument in parts_country:
+        above = (
+            heading_at_or_above(heading, autos_at_or_above[heading], rate, [hts25, hts26])
+            if rule == "top_up"
+            else None
+        )
+        pinpoint = f"headings {heading}, {above}" if above else f"heading {heading}"
         measures.append(autos_country_deal(
             f"s232-auto-parts-{code}", heading, origins, AUTO_PARTS_APPROX, rate, rule, start, "unconfirmed",
-            text + " Replaces the 25% in the s232_autos group. " + parts_note,
-            cite(instrument + "; " + parts_cite[0], parts_cite[1], parts_cite[2], f"heading {heading}"),
+            text + (at_or_above_note(heading, above) if above else "")
+            + " Replaces the 25% in the s232_autos group. " + parts_note,
+            cite(instrument + "; " + parts_cite[0], parts_cite[1], parts_cite[2], pinpoint),
+            at_or_above=above,
         ))  # fmt: skip
 
     wood_cite = (
@@ -2124,7 +2244,8 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
             "Taiwan: 15% including MFN from 2026-05-01 (master_tariff_list.json, HTSUS 2026 Rev 9; not in DOMAIN.md).",
         ),
     ]
-    for code, origins, heading, rate, rule, start, text in wood_caps:
+    for code, origins, heading, rate, rule, start, cap_text in wood_caps:
+        text = cap_text + (no_at_or_above_note(heading) if rule == "top_up" else "")
         entry = {
             "id": f"s232-wood-{code}", "component": "s232", "heading": heading, "origins": origins,
             "hts_include": UPHOLSTERED_WOOD + KITCHEN_CABINETS, "rate": rate, "stacking_group": "s232_wood",

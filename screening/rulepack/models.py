@@ -463,6 +463,12 @@ class Measure(Scoped):
         description="top_up: max(0, rate - the line's MFN ad valorem rate), e.g. '15% all-in'; over an MFN "
         "rate with a specific part, 0 where its ad valorem part alone reaches rate, else not computed",
     )
+    heading_at_or_above_rate: Heading | None = Field(
+        default=None,
+        description="top_up only: the Chapter 99 heading of goods whose column 1 rate is at or above rate (the "
+        "EU's 9903.02.19 beside 9903.02.20, say), which such a line's component reports (its top-up is 0); "
+        "none: the line reports heading",
+    )
     base: Literal["value", "metal_content"] = "value"
     stacking_group: str = Field(pattern=r"^[a-z0-9_]+$")
     priority: Priority = Field(default=100, description="lower wins inside a stacking group")
@@ -489,6 +495,22 @@ class Measure(Scoped):
         "specific assumption of the engine applies",
     )
     high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
+
+    @model_validator(mode="after")
+    def _heading_at_or_above_rate_fits(self) -> Measure:
+        if self.heading_at_or_above_rate is None:
+            return self
+        if self.rate_rule != "top_up":
+            raise ValueError(
+                "heading_at_or_above_rate given, but rate_rule is not top_up: a fixed rate is charged whatever "
+                "the column 1 rate"
+            )
+        if self.heading_at_or_above_rate == self.heading:
+            raise ValueError(
+                f"heading_at_or_above_rate {self.heading_at_or_above_rate} is the measure's heading: give the "
+                "heading of goods whose column 1 rate is at or above rate, or leave it out"
+            )
+        return self
 
     @model_validator(mode="after")
     def _exemption_headings_fit(self) -> Measure:

@@ -370,6 +370,8 @@ MEASURE_SCHEMA: dict[str, pl.DataType] = {
     "modes": pl.List(pl.String()),
     "rate": RATE,
     "rate_rule": pl.String(),
+    # The heading a top-up's line reports where its column 1 rate is at or above the rate (null: heading).
+    "heading_at_or_above_rate": pl.String(),
     "base": pl.String(),
     "stacking_group": pl.String(),
     "priority": pl.Int64(),
@@ -401,6 +403,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
         return row | {
             "rate": rule.rate,
             "rate_rule": rule.rate_rule,
+            "heading_at_or_above_rate": rule.heading_at_or_above_rate,
             "base": rule.base,
             "stacking_group": rule.stacking_group,
             "priority": rule.priority,
@@ -417,6 +420,7 @@ def _measure_row(day: dt.date, rule: Scoped) -> dict[str, object]:
     return row | {
         "rate": None,
         "rate_rule": "fixed",
+        "heading_at_or_above_rate": None,
         "base": rule.base if isinstance(rule, CoverageGap) else "value",
         "stacking_group": "gap_" + rule.id.replace("-", "_"),
         "priority": 0,

@@ -157,6 +157,7 @@ _MEASURE_COLUMNS = (
     "measure_id",
     "component",
     "heading",
+    "heading_at_or_above_rate",
     "rate",
     "rate_rule",
     "base",
@@ -981,7 +982,11 @@ def measure_components(lines: pl.LazyFrame, by_goods: pl.DataFrame) -> pl.LazyFr
         "line_no",
         "component",
         "measure_id",
-        heading=pl.when(exempt).then(pl.col("exemption_heading")).otherwise(pl.col("heading")),
+        heading=pl.when(exempt)
+        .then(pl.col("exemption_heading"))
+        .when(_at_or_above_top_up_rate())
+        .then(pl.col("heading_at_or_above_rate").fill_null(pl.col("heading")))
+        .otherwise(pl.col("heading")),
         base_cents=_measure_base_cents(),
         rate=pl.when(exempt).then(pl.lit(0)).otherwise(_measure_rate()).cast(RATE),
         amount_cents=pl.when(exempt)
@@ -1050,6 +1055,13 @@ def _top_up_known() -> pl.Expr:
     valorem part at or above the top-up's ``rate`` (its MFN rate is then at or above it, whatever the rest)."""
     meets_cap = (pl.col("rate_ad_valorem") >= pl.col("rate")).fill_null(False)
     return (pl.col("rate_status") == "computable") & (pl.col("rate_specific_usd").is_null() | meets_cap)
+
+
+def _at_or_above_top_up_rate() -> pl.Expr:
+    """A top-up whose line's MFN rate is known to be at or above its ``rate`` (the top-up is 0): the line reports
+    the measure's ``heading_at_or_above_rate`` where the pack gives one."""
+    meets_cap = (pl.col("rate_ad_valorem").fill_null(0) >= pl.col("rate")).fill_null(False)
+    return (pl.col("rate_rule") == "top_up") & _top_up_known() & meets_cap
 
 
 def _measure_base_cents() -> pl.Expr:

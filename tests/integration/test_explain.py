@@ -888,3 +888,14 @@ def test_a_package_arriving_after_the_pack_s_facts_says_it_is_decided_by_the_law
     old = explain_package(out, "OLD")
     assert old["decision"]["after_facts"] is None
     assert "pack's facts" not in render_text(old)
+
+
+def test_an_all_in_top_up_at_or_above_its_rate_shows_the_heading_of_that_rate(tmp_path: Path) -> None:
+    """An EU T-shirt (MFN 16.5%) on 2025-09-01 was explained under 9903.02.20, the heading for a column 1 rate
+    under 15%: 9903.02.19 applies (nothing added)."""
+    out = _screened(tmp_path, [{"arrival_date": "2025-09-01"}])
+    line = next(
+        line for line in render_text(explain_package(out, "P1")).splitlines() if "ieepa_reciprocal" in line
+    )
+    assert line.startswith("  line 1: ieepa_reciprocal 9903.02.19 [ieepa-reciprocal-eu-all-in]  ")
+    assert line.endswith("$0.00")

@@ -268,3 +268,28 @@ def test_a_measure_a_stacking_group_removes_from_the_goods_is_listed_saying_so(
             usmca_claim="true",
         )  # fmt: skip
         assert claimed[exempt]["amount_usd"] > 0
+
+
+def test_an_all_in_rate_shows_the_heading_of_the_line_s_mfn_rate(us_pack: screening.RulePack) -> None:
+    """An EU T-shirt (MFN 16.5%) was shown under 9903.02.20, the heading for a column 1 rate under 15%, where
+    9903.02.19 (15% or more, nothing added) is the heading a run reports."""
+    text, entries = show("--date", "2025-09-10", "--origin", "DE", "--hts", "6109.10.00.12")
+    assert (
+        "ieepa_reciprocal 9903.02.19: 15% all-in: 15% less the line's MFN rate (not below 0); here 0% (MFN 16.5%)"
+        in text
+    )
+    charge = entries["ieepa-reciprocal-eu-all-in"]["charge"]
+    assert (charge["rate_here"], charge["heading_at_or_above_rate"]) == ("0", "9903.02.19")
+    _, components = charged(us_pack, arrival_date="2025-09-10", hts_code="6109.10.00.12")
+    assert components["ieepa-reciprocal-eu-all-in"]["heading"] == "9903.02.19"
+    # Under 15%: the all-in heading; without a line, both.
+    text, _ = show("--date", "2025-09-10", "--origin", "DE", "--hts", "6912.00.44.00")
+    assert (
+        "ieepa_reciprocal 9903.02.20: 15% all-in: 15% less the line's MFN rate (not below 0); here 5%" in text
+    )
+    assert "heading 9903.02.19 where" not in text
+    text, _ = show("--date", "2025-09-10", "--origin", "DE")
+    assert (
+        "ieepa_reciprocal 9903.02.20: 15% all-in: 15% less the line's MFN rate (not below 0); heading 9903.02.19 "
+        "where the line's MFN rate is 15% or more (nothing added)" in text
+    )

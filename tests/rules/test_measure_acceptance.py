@@ -41,7 +41,8 @@ def _package(result: screening.Result) -> dict[str, object]:
 
 def test_de_t_shirt_on_2025_09_15_pays_mfn_only(screen_lines: Screen) -> None:
     """DE, $100 of 6109.10.00.12: MFN 16.5% = 16.50; the EU '15% all-in' reciprocal is 15% minus MFN,
-    floored at 0, so 0.00 (9903.02.19/.20). Duty 16.50."""
+    floored at 0, so 0.00 under 9903.02.19 (column 1 rate of 15% or more; 9903.02.20 is for a rate under 15%).
+    Duty 16.50."""
     result = screen_lines(
         {"country_of_origin": "DE", "arrival_date": "2025-09-15", "declared_value": "100.00"}
     )
@@ -50,7 +51,7 @@ def test_de_t_shirt_on_2025_09_15_pays_mfn_only(screen_lines: Screen) -> None:
     assert package["duty_usd"] == Decimal("16.50")
     assert _line_components(result) == {
         "mfn": ("mfn", "6109.10.00", Decimal("16.50")),
-        "ieepa-reciprocal-eu-all-in": ("ieepa_reciprocal", "9903.02.20", Decimal("0.00")),
+        "ieepa-reciprocal-eu-all-in": ("ieepa_reciprocal", "9903.02.19", Decimal("0.00")),
     }
 
 

@@ -84,3 +84,47 @@ def test_the_top_up_rate_is_known_where_the_ad_valorem_part_alone_meets_the_cap(
     )
     top_up = rates.select(_measure_rate().alias("top_up"))["top_up"].to_list()
     assert top_up == [Decimal("0.05"), Decimal(0), Decimal(0), None, None, None, Decimal("0.15")]
+
+
+@pytest.mark.parametrize(
+    ("line", "measure", "heading", "rate", "duty"),
+    [
+        # 6109.10.00.12, MFN 16.5%: the EU heading for a column 1 rate of 15% or more (nothing added).
+        ({"country_of_origin": "DE"}, "ieepa-reciprocal-eu-all-in", "9903.02.19", "0", "16.50"),
+        # 9503.00.00.90, MFN free: the heading for a rate under 15% (15% added).
+        (
+            {"country_of_origin": "DE", "hts_code": "9503.00.00.90"},
+            "ieepa-reciprocal-eu-all-in",
+            "9903.02.20",
+            "0.15",
+            "15.00",
+        ),
+        ({"country_of_origin": "JP"}, "ieepa-reciprocal-jp-all-in", "9903.02.72", "0", "16.50"),
+        (
+            {"country_of_origin": "KR", "arrival_date": "2025-12-01"},
+            "ieepa-reciprocal-kr-all-in",
+            "9903.02.79",
+            "0",
+            "16.50",
+        ),
+        (
+            {"country_of_origin": "CH", "arrival_date": "2025-12-01"},
+            "ieepa-reciprocal-ch-all-in",
+            "9903.02.82",
+            "0",
+            "16.50",
+        ),
+        # A compound MFN rate whose ad valorem part alone (37.5%) is over 15%: the heading of 15% or more.
+        ({**BOOTS, "country_of_origin": "DE"}, "ieepa-reciprocal-eu-all-in", "9903.02.19", "0", "77.70"),
+    ],
+)
+def test_an_all_in_top_up_reports_the_heading_of_the_line_s_mfn_rate(
+    screen_lines: Screen, line: dict[str, str], measure: str, heading: str, rate: str, duty: str
+) -> None:
+    """An EU T-shirt (MFN 16.5%) on 2025-09-01 reported 9903.02.20, the EU heading for a column 1 rate under 15%,
+    where 9903.02.19 (15% or more, nothing added) applies; the amounts were and are right."""
+    result = screen_lines({"arrival_date": "2025-09-01", "declared_value": "100.00", **line})
+    package = result.packages.row(0, named=True)
+    assert (package["duty_status"], package["duty_usd"]) == ("assessed", Decimal(duty))
+    top_up = result.components.filter(pl.col("measure_id") == measure).row(0, named=True)
+    assert (top_up["heading"], top_up["rate"]) == (heading, Decimal(rate))

@@ -532,6 +532,24 @@ def test_an_exemption_heading_must_be_for_a_group_or_claim_that_removes_the_meas
         pack_with_measure(tmp_path, "hts_prefix\n6109100012\n", measure)
 
 
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ('heading_at_or_above_rate = "9903.99.98"', "rate_rule is not top_up"),
+        ('rate_rule = "top_up"\nheading_at_or_above_rate = "9903.99.99"', "is the measure's heading"),
+        ('rate_rule = "top_up"\nheading_at_or_above_rate = "9903.9998"', "heading_at_or_above_rate"),
+    ],
+)
+def test_a_heading_at_or_above_the_rate_is_for_a_top_up_and_names_another_heading(
+    tmp_path: Path, fields: str, said: str
+) -> None:
+    """The heading of goods whose column 1 rate is at or above the rate only means something for a top-up (a
+    fixed rate is charged whatever that rate), and is another heading written as headings are: else refused."""
+    measure = MEASURE.replace('stacking_group = "test"', f'stacking_group = "test"\n{fields}')
+    with pytest.raises(RulePackError, match=said):
+        pack_with_measure(tmp_path, "hts_prefix\n6109100012\n", measure)
+
+
 def test_a_usmca_exemption_shows_only_where_the_measure_s_list_holds_the_declared_code(
     tmp_path: Path,
 ) -> None:
