@@ -491,7 +491,9 @@ def _measures(
     pack: RulePack, day: dt.date, *, origin: str | None, hts: str | None, mode: str | None
 ) -> list[InForce]:
     rules: dict[str, Scoped] = {
-        r.id: r for r in (*pack.tariff.measures, *pack.tariff.gaps) if r.in_force(day)
+        r.id: r
+        for r in (*pack.tariff.measures, *pack.tariff.gaps)
+        if r.in_force_as_written and r.in_force(day)
     }
     open_for: set[str] = set()
     exempt_here: dict[str, str] = {}

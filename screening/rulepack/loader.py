@@ -771,6 +771,7 @@ def _keyed_entries(pack: RulePack) -> dict[str, list[tuple[str, Rule]]]:
         "measures": [
             (f"{r.heading}/{origin}", r)
             for r in pack.tariff.measures
+            if r.in_force_as_written
             for origin in _expand_star(r.origins, pack)
             if origin not in r.origins_exclude
         ],
@@ -936,7 +937,9 @@ def _check_fee_entry_types(pack: RulePack, file: str) -> None:
 
 def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:
     """Every group a measure names in ``not_with`` (or a gap in ``in_place_of``) has a measure; where ``tariff.toml`` declares its
-    ``stacking_groups``, every measure's group is declared and every declared group used."""
+    ``stacking_groups``, every measure's group is declared and every declared group used. A measure not
+    ``in_force_as_written`` counts: its group still exists (a what-if that takes a measure out keeps the rest
+    of the pack as it was)."""
     declared = pack.tariff.stacking_groups
     groups = {m.stacking_group for m in pack.tariff.measures}
     for file, where, rule in located_rules(pack):
@@ -966,7 +969,7 @@ def _check_stacking_ties(pack: RulePack, file: str) -> None:
     """Refuse two measures of one stacking group with the same priority that can meet on a line (periods,
     origins, modes and HTS scopes overlap): "the lower priority wins" picks neither, and both were charged."""
     by_rank: dict[tuple[str, int], list[Measure]] = {}
-    for measure in pack.tariff.measures:
+    for measure in (m for m in pack.tariff.measures if m.in_force_as_written):
         by_rank.setdefault((measure.stacking_group, measure.priority), []).append(measure)
     scope = pack.measure_scope
     for (group, priority), measures in by_rank.items():

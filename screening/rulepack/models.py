@@ -441,6 +441,13 @@ class Scoped(Rule):
     hts_exclude_file: str | None = None
     modes: SomeModes = ALL_MODES
     usmca_exempt: bool = False
+    in_force_as_written: bool = Field(
+        default=True,
+        description="false: kept for the record, never applied (a measure struck down from its first day, an "
+        "order withdrawn before it took effect): it charges nothing, keeps no other measure off a line and "
+        "leaves no duty open, while the pack still checks it and its stacking group still counts for other "
+        "measures' not_with",
+    )
 
     @model_validator(mode="after")
     def _some_origin(self) -> Scoped:

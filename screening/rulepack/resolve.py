@@ -119,7 +119,9 @@ def chapter99_kinds(pack: RulePack, headings: Sequence[str]) -> list[str]:
     """The kinds of duty (``component``) the pack charges under any of the Chapter 99 ``headings`` (``9903``) in
     any period, whatever the dates screened: a coverage gap of such a kind leaves a Chapter 99 duty open, before
     the first measure of its kind is in force too (an AD/CVD gap does not)."""
-    return sorted({m.component for m in pack.tariff.measures if m.heading[:4] in headings})
+    return sorted(
+        {m.component for m in pack.tariff.measures if m.in_force_as_written and m.heading[:4] in headings}
+    )
 
 
 def _expand(origins: tuple[str, ...]) -> tuple[str, ...]:
@@ -346,7 +348,8 @@ def _tariff_parts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
 
 
 def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
-    """Measures in force per date; coverage gaps ride along as rate-less measures with ``gap`` true.
+    """Measures in force per date (none kept for the record, ``in_force_as_written`` false); coverage gaps ride
+    along as rate-less measures with ``gap`` true.
 
     HTS scope is not here: :attr:`ResolvedRules.measure_scope` holds the prefixes.
     """
@@ -354,7 +357,7 @@ def _measures(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
         _measure_row(day, rule)
         for day in days
         for rule in (*pack.tariff.measures, *pack.tariff.gaps)
-        if rule.in_force(day)
+        if rule.in_force_as_written and rule.in_force(day)
     ]
     return pl.DataFrame(rows, schema=MEASURE_SCHEMA)
 

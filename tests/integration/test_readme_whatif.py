@@ -8,6 +8,7 @@ row, and the differences added to +$13.00 where the package's total fell by $0.3
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import textwrap
@@ -19,6 +20,7 @@ import polars as pl
 import pytest
 
 import screening
+from screening.rules_show import rules_in_force
 
 from ..conftest import BASE_LINE, ROOT, US_PACK
 
@@ -78,3 +80,50 @@ def test_the_readme_comparison_gives_each_package_the_change_of_its_total_due(
         ("M1", "postal_ad_valorem", "postal-all-ieepa-rate", Decimal("-0.30")),
         ("M2", "postal_ad_valorem", "postal-all-ieepa-rate", Decimal("-0.50")),
     ]
+
+
+#: The IEEPA fentanyl duties on CN/HK goods (tariff.toml): struck down from their first day (DOMAIN.md 3g).
+FENTANYL_CN = ("ieepa-fentanyl-cn-10", "ieepa-fentanyl-cn-20", "ieepa-fentanyl-cn-10-nov")
+
+
+def test_a_measure_never_lawfully_in_force_is_taken_out_as_step_2_says(tmp_path: Path) -> None:
+    """A refund of a duty struck down from its first day: ending it on that day was refused (`effective_to
+    2025-02-04 must be after effective_from 2025-02-04`), and deleting it failed on what named it. Marked
+    ``in_force_as_written = false`` as step 2 says, the pack loads and a CN package of 2025-05-02 owes every other
+    duty as before, without the fentanyl one; the measure is neither charged, cited nor listed in force."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    steps = readme[readme.index("**What-ifs, refunds and backfills.**") :]
+    step_2 = " ".join(steps[steps.index("\n2. ") : steps.index("\n3. ")].split())
+    assert "never lawfully in force" in step_2
+    assert "`in_force_as_written = false`" in step_2
+    whatif = tmp_path / "rules-whatif"
+    shutil.copytree(US_PACK, whatif, ignore=shutil.ignore_patterns("scenarios"))
+    tariff = whatif / "tariff.toml"
+    text = tariff.read_text(encoding="utf-8")
+    for measure in FENTANYL_CN:
+        text = text.replace(f'id = "{measure}"\n', f'id = "{measure}"\nin_force_as_written = false\n', 1)
+    assert text.count("in_force_as_written = false") == len(FENTANYL_CN)
+    tariff.write_text(text, encoding="utf-8")
+    pack = screening.load_rules(whatif)
+    line = {**BASE_LINE, "arrival_date": "2025-05-02", "country_of_origin": "CN"}
+    manifest = pl.DataFrame([line], schema=dict.fromkeys(line, pl.String()))
+    baseline, struck = screening.screen(manifest, rules=US_PACK), screening.screen(manifest, rules=pack)
+    columns = [
+        "package_id",
+        "line_no",
+        "component",
+        "measure_id",
+        "heading",
+        "rate",
+        "amount_usd",
+        "citation",
+    ]
+    before = baseline.components.select(columns)
+    assert before.filter(pl.col("component") == "ieepa_fentanyl")["amount_usd"].to_list() == [
+        Decimal("20.00")
+    ]
+    assert struck.components.select(columns).equals(before.filter(pl.col("component") != "ieepa_fentanyl"))
+    duty = [r.packages["duty_usd"][0] for r in (baseline, struck)]
+    assert duty[0] - duty[1] == Decimal("20.00")
+    assert struck.summary["rules"]["content_hash"] != baseline.summary["rules"]["content_hash"]
+    assert not set(FENTANYL_CN) & {e.rule_id for e in rules_in_force(pack, dt.date(2025, 5, 2), origin="CN")}

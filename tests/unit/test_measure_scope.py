@@ -577,3 +577,62 @@ def test_a_usmca_exemption_shows_only_where_the_measure_s_list_holds_the_declare
     ]
     statuses = dict(result.packages.select("package_id", "duty_status").iter_rows())
     assert statuses == {"LISTED": "assessed", "SHORT": "assessed", "PLAIN": "assessed"}
+
+
+#: A zero-rate measure whose stacking group the test measure is ``not_with``, and a coverage gap, both on DE
+#: t-shirts (``{flag}``: their ``in_force_as_written``).
+KEPT_FOR_THE_RECORD = """
+[[measures]]
+id = "test-blocker"
+component = "test_duty"
+heading = "9903.99.98"
+origins = ["DE"]
+hts_include = ["6109"]
+rate = "0"
+stacking_group = "blocker"
+effective_from = 2025-01-01
+in_force_as_written = {flag}
+citation = {{ instrument = "Test instrument (synthetic)" }}
+
+[[gaps]]
+id = "test-gap"
+component = "test_duty"
+origins = ["DE"]
+hts_include = ["6109"]
+effective_from = 2025-01-01
+in_force_as_written = {flag}
+citation = {{ instrument = "Test instrument (synthetic)" }}
+"""
+
+
+@pytest.mark.parametrize("in_force", [True, False])
+def test_a_measure_or_gap_not_in_force_as_written_is_never_applied(tmp_path: Path, in_force: bool) -> None:
+    """``in_force_as_written = false`` (a measure struck down from its first day, kept for the record) was refused
+    on a measure or gap. Such a measure charges nothing and keeps no measure that is ``not_with`` its group off
+    the line; such a gap leaves no duty open. In force, the same two keep the test duty off and the line open."""
+    measure = MEASURE.replace('stacking_group = "test"', 'stacking_group = "test"\nnot_with = ["blocker"]')
+    root = tmp_path / "us"
+    shutil.copytree(US_PACK, root, ignore=shutil.ignore_patterns("scenarios"))
+    flag = "true" if in_force else "false"
+    (root / "measures" / "test.toml").write_text(measure + KEPT_FOR_THE_RECORD.format(flag=flag))
+    (root / "measures" / "test_scope.csv").write_text("hts_prefix\n6109100012\n")
+    tariff = root / "tariff.toml"
+    groups = '[stacking_groups]\ntest = "test"\nblocker = "blocker"\n'
+    tariff.write_text(tariff.read_text().replace("[stacking_groups]\n", groups))
+    pack = screening.load_rules(root)
+    result = screening.screen(pl.DataFrame([{**BASE_LINE, "declared_value": "1000"}]), rules=pack)
+    package = result.packages.row(0, named=True)
+    test_rows = result.components.filter(pl.col("measure_id").str.starts_with("test-"))
+    shown = test_rows.select("measure_id", "amount_usd", "assumption").rows()
+    if in_force:
+        assert package["duty_status"] == "pack-incomplete"
+        assert (
+            "test-duty",
+            Decimal("0.00"),
+            "exempt: not with stacking group blocker (test-blocker is on the line)",
+        ) in shown
+    else:
+        assert (package["duty_status"], package["duty_usd"]) == ("assessed", Decimal("415.00"))  # 16.5% + 25%
+        assert shown == [("test-duty", Decimal("250.00"), None)]
+    listed = {e.rule_id for e in rules_in_force(pack, dt.date(2025, 3, 10), origin="DE")}
+    assert {"test-blocker", "test-gap"} <= listed if in_force else not {"test-blocker", "test-gap"} & listed
