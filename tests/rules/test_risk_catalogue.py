@@ -237,6 +237,18 @@ def test_structuring_quiet_for_a_gift_on_a_day_the_exemption_is_suspended(screen
         "3 pcs samples",
         "free sample",
         "sample (2 units)",
+        # A plural marker, as the normal form writes it (``gift s``, ``accessory ies``): only item(s) fired.
+        "Gift(s)",
+        "Sample(s)",
+        "Part(s)",
+        "Product(s)",
+        "Accessory(ies)",
+        "Gift/s",
+        "2 gift(s)",
+        "gift(s) & sample(s)",
+        # Traditional script, as HK and TW shippers write it: only the simplified fired.
+        "禮品",
+        "禮物",
     ],
 )
 def test_vague_description_fires(screen_lines: Screen, description: str) -> None:
@@ -269,6 +281,12 @@ def test_vague_description_fires_on_what_exports_write_for_a_missing_value(
         "2 t-shirts",
         "free weights",
         "iphone 15",
+        "gift box",
+        "gift card",
+        "Gift(s) box",
+        "gift s m l",
+        "禮品盒",
+        "礼品盒",
     ],
 )
 def test_vague_description_quiet(screen_lines: Screen, description: str) -> None:
