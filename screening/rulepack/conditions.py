@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from typing import Literal
 
 import polars as pl
 
@@ -76,8 +77,15 @@ _TOKEN = re.compile(
 #: accents off Latin letters, ``ø``, ``ł``, ``æ``, ``ß``, ``ı``, ... folded as ASCII. A literal compared with one
 #: must be written in that form: ``'\bøl\b'`` never matches, the column holds ``ol``.
 NORMAL_FORM_COLUMNS = frozenset({"description_norm", "shipper_name_norm", "consignee_name_norm"})
-#: Words that end a condition's clause: a literal is compared with the columns of its own clause.
-_CLAUSE_WORDS = frozenset({"AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "END"})
+#: Words that end a condition's clause: a literal is compared with the columns of its own clause (``NOT`` does
+#: not end one: ``description_norm NOT LIKE 'acme%'`` compares its literal with the column).
+_CLAUSE_WORDS = frozenset({"AND", "OR", "CASE", "WHEN", "THEN", "ELSE", "END"})
+#: How a literal is read: as text (``=``, ``IN``, ``LIKE``, ``STARTS_WITH``), as a regular expression
+#: (``REGEXP_LIKE``, ``~``) or in any case (``ILIKE``, ``~*``, a pattern with the ``i`` flag, a clause that upper- or
+#: lower-cases, or that reads another column too, whose text may be what the literal meets).
+Reading = Literal["text", "pattern", "any case"]
+#: Functions whose arguments are values, not comparisons: ``COALESCE(description_norm, 'N/A')``.
+_VALUE_FUNCTIONS = frozenset({"COALESCE", "GREATEST", "LEAST"})
 
 
 class ConditionError(ValueError):
@@ -117,8 +125,9 @@ def check_condition(condition: str, columns: Mapping[str, pl.DataType]) -> None:
 
 
 def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
-    """Refuse a text literal holding a letter the normal form folds away (:func:`normal_form_faults`) in a clause
-    (between ``AND``, ``OR``, ``NOT``, ``CASE`` ...) that reads a column of :data:`NORMAL_FORM_COLUMNS`."""
+    """Refuse a text literal that never matches in a clause (between ``AND``, ``OR``, ``CASE`` ...) that reads a
+    column of :data:`NORMAL_FORM_COLUMNS`: one holding a letter the normal form folds away or, read as text or
+    a regular expression (:data:`Reading`), an ASCII capital (:func:`normal_form_fault`)."""
     clause: list[tuple[str, str]] = []
     for token in [*tokens, ("word", "AND")]:
         kind, text = token
@@ -126,25 +135,129 @@ def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
             clause.append(token)
             continue
         normal = sorted({t for k, t in clause if k == "word" and t in NORMAL_FORM_COLUMNS})
-        for literal in (t[1:-1].replace("''", "'") for k, t in clause if k == "string" and normal):
-            fault = normal_form_fault(literal, ", ".join(normal))
+        for literal, reading in _clause_literals(clause) if normal else []:
+            fault = normal_form_fault(literal, ", ".join(normal), reading=reading)
             if fault:
                 raise ConditionError(fault)
         clause = []
 
 
-def normal_form_fault(text: str, columns: str) -> str | None:
-    """Why ``text``, a literal or pattern compared with ``columns`` (normal forms), is refused: it holds letters
-    the normal form writes otherwise (:func:`normal_form_faults`); ``None`` where it holds none."""
-    faults = normal_form_faults(text)
-    if not faults:
-        return None
-    letters = ", ".join(f"'{letter}' as '{folded}'" for letter, folded in faults.items())
-    written = _in_normal_form(unicodedata.normalize("NFC", text), faults)
-    return (
-        f"the text '{text}' is compared with {columns}, a normal form, which writes {letters}: those letters "
-        f"never match there; write the text in the normal form: '{written}'"
+def _clause_literals(clause: list[tuple[str, str]]) -> list[tuple[str, Reading]]:
+    """The text literals of a clause, each with how it is read (:data:`Reading`)."""
+    words = {t.upper() for k, t in clause if k == "word"}
+    any_case = bool(words & {"UPPER", "LOWER"}) or any(
+        k == "word" and t.upper() not in KEYWORDS | FUNCTIONS and t not in NORMAL_FORM_COLUMNS
+        for k, t in clause
     )
+    calls: list[_Call] = []  # one per open bracket
+    found: list[tuple[str, Reading, _Call]] = []
+    previous = ("", "")
+    for kind, text in clause:
+        if text == "(":
+            calls.append(_Call(previous[1].upper() if previous[0] == "word" else ""))
+        elif text == ")" and calls:
+            calls.pop()
+        elif text == "," and calls:
+            calls[-1].argument += 1
+        elif kind == "string":
+            literal = text[1:-1].replace("''", "'")
+            call = calls[-1] if calls else _Call("")
+            reading: Reading = "any case" if any_case else "text"
+            if call.function == "REGEXP_LIKE" and call.argument == 2:
+                call.flags = literal
+                reading = "any case"
+            elif (
+                call.function in _VALUE_FUNCTIONS
+                or previous[1] in ("~*", "!~*")
+                or previous[1].upper() == "ILIKE"
+            ):
+                reading = "any case"
+            elif (call.function == "REGEXP_LIKE" and call.argument == 1) or previous[1] in ("~", "!~"):
+                reading = "any case" if any_case else "pattern"
+            found.append((literal, reading, call))
+        previous = (kind, text)
+    # A pattern read with the ``i`` (any case) or ``x`` (comments) flag: REGEXP_LIKE's flags follow the pattern.
+    return [
+        (literal, "any case" if set(call.flags) & set("ix") else reading) for literal, reading, call in found
+    ]
+
+
+class _Call:
+    """A bracket of a clause: the function it calls (``""`` for none), the argument being read, and the flags
+    given to a ``REGEXP_LIKE``."""
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+        self.argument = 0
+        self.flags = ""
+
+
+def normal_form_fault(text: str, columns: str, *, reading: Reading) -> str | None:
+    """Why ``text``, a literal or pattern compared with ``columns`` (normal forms), is refused: it holds letters
+    the normal form writes otherwise (:func:`normal_form_faults`) or, read as text or a regular expression, ASCII
+    capitals (the normal forms are lower case; a pattern's escapes, flags, group names and character classes
+    aside: :func:`pattern_capitals`); ``None`` where it holds none."""
+    text = unicodedata.normalize("NFC", text)
+    faults = normal_form_faults(text)
+    capitals: list[int] = []
+    if reading == "text":
+        capitals = [i for i, c in enumerate(text) if "A" <= c <= "Z"]
+    elif reading == "pattern":
+        capitals = pattern_capitals(text)
+    if not faults and not capitals:
+        return None
+    lowered = "".join(c.lower() if i in capitals else c for i, c in enumerate(text))
+    written = _in_normal_form(lowered, faults) if faults else lowered
+    letters = ", ".join(f"'{letter}' as '{folded}'" for letter, folded in faults.items())
+    if not capitals:
+        return (
+            f"the text '{text}' is compared with {columns}, a normal form, which writes {letters}: those letters "
+            f"never match there; write the text in the normal form: '{written}'"
+        )
+    named = ", ".join(dict.fromkeys(text[i] for i in capitals))
+    writes = f" and writes {letters}" if faults else ""
+    return (
+        f"the text '{text}' is compared with {columns}, a normal form, which is lower case{writes}: its capitals "
+        f"({named}){' and those letters' if faults else ''} never match there; write the text in lower case: "
+        f"'{written}'"
+    )
+
+
+#: What a regular expression writes with ASCII capitals that are not text: an escape (``\\B``, ``\\W``,
+#: ``\\p{Lu}``, ``\\pL``, ``\\xFF``, ``\\u00C9``), a group name (``(?P<Name>``) or flags (``(?U)``).
+_PATTERN_SYNTAX = re.compile(
+    r"\\[pP](?:\{[^}]*\}|.)|\\[xuU]\{[^}]*\}|\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}|\\."
+    r"|\(\?P?<[^>]*>|\(\?(?P<flags>[A-Za-z-]*)[:)]",
+    re.DOTALL,
+)
+
+
+def pattern_capitals(pattern: str) -> list[int]:
+    """Where a regular expression (Rust ``regex`` syntax) writes an ASCII capital as text, which never matches a
+    lower-case text: not in an escape, a group name or flags (:data:`_PATTERN_SYNTAX`), nor in a character class
+    (``[^A-Z]`` matches every lower-case letter); none in a pattern that turns case-insensitive or verbose mode on
+    (``(?i)``, ``(?x)``: its comments are not text)."""
+    capitals: list[int] = []
+    position, depth = 0, 0
+    while position < len(pattern):
+        syntax = _PATTERN_SYNTAX.match(pattern, position)
+        if syntax is not None:
+            if set(syntax.group("flags") or "") & set("ix"):
+                return []
+            position = syntax.end()
+            continue
+        char = pattern[position]
+        position += 1
+        if char == "[":
+            depth += 1
+            # A ``]`` first in a class (after ``^``) is one of its characters.
+            position += pattern.startswith("^", position)
+            position += pattern.startswith("]", position)
+        elif char == "]" and depth:
+            depth -= 1
+        elif not depth and "A" <= char <= "Z":
+            capitals.append(position - 1)
+    return capitals
 
 
 #: A run of letters other than ASCII ones (``ΣΑΚΟΣ`` in ``\\bΣΑΚΟΣ\\b``): folded as one word, as the normal form folds

@@ -41,7 +41,8 @@ def _check_chapters(values: tuple[str, ...]) -> tuple[str, ...]:
 
 def _check_pattern(value: str) -> str:
     """``value`` when polars' regex engine (Rust's ``regex``), which runs it, takes it, and it holds no letter
-    that ``description_norm``, which it is matched against, writes otherwise (``ø``, ``é``, ``ß``). Python's ``re`` took
+    that ``description_norm``, which it is matched against, writes otherwise (``ø``, ``é``, ``ß``, an ASCII capital
+    as text: :func:`~screening.rulepack.conditions.pattern_capitals`). Python's ``re`` took
     look-arounds and back-references that polars refuses when the run evaluates them, and refused classes
     such as ``\\p{Han}`` that polars takes."""
     try:
@@ -50,7 +51,7 @@ def _check_pattern(value: str) -> str:
         raise ValueError(
             f"invalid regular expression (Rust regex syntax, as polars runs it): {_reason(exc)}"
         ) from exc
-    fault = normal_form_fault(value, "description_norm")
+    fault = normal_form_fault(value, "description_norm", reading="pattern")
     if fault:
         raise ValueError(fault)
     return value

@@ -857,6 +857,14 @@ CASES: tuple[PackCase, ...] = (
         ("].condition", "hostile-risk", "description_norm", "'ø' as 'o'", "'\\bol\\b'"),
     ),
     PackCase(
+        "risk_condition_capitals_a_normal_form_never_holds",
+        "a risk condition comparing lower-case normal forms with ASCII capitals: description_norm = 'GIFT BOX' "
+        "OR shipper_name_norm LIKE 'ACME%' loaded and never fired",
+        append("risk.toml", risk_rule("description_norm = 'GIFT BOX' OR shipper_name_norm LIKE 'ACME%'")),
+        "risk.toml",
+        ("].condition", "hostile-risk", "description_norm", "which is lower case", "'gift box'"),
+    ),
+    PackCase(
         "keyword_pattern_letter_the_normal_form_folds",
         "a keyword-family pattern with letters description_norm folds away ('straße|smørrebrød'): it never matched",
         append(

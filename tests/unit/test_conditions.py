@@ -91,6 +91,76 @@ def test_the_normal_form_a_refusal_suggests_is_the_one_the_text_would_match() ->
 
 
 @pytest.mark.parametrize(
+    ("condition", "capitals", "written"),
+    [
+        ("description_norm = 'GIFT BOX'", "G, I, F, T, B, O, X", "'gift box'"),
+        ("consignee_name_norm IN ('anna keller', 'John Smith')", "J, S", "'john smith'"),
+        ("shipper_name_norm LIKE 'ACME%'", "A, C, M, E", "'acme%'"),
+        ("shipper_name_norm NOT LIKE 'ACME%'", "A, C, M, E", "'acme%'"),
+        ("value_usd > 1 AND STARTS_WITH(description_norm, 'Gift')", "G", "'gift'"),
+        ("REGEXP_LIKE(consignee_name_norm, '^MICKEY')", "M, I, C, K, E, Y", "'^mickey'"),
+        ("description_norm ~ '\\bGift\\B'", "G", "'\\bgift\\B'"),
+        ("REGEXP_LIKE(description_norm, '\\p{Lu}\\xFF[A-Z]Vape(?U)')", "V", "'\\p{Lu}\\xFF[A-Z]vape(?U)'"),
+        ("description_norm = 'Café'", "C", "'cafe'"),
+    ],
+)
+def test_an_ascii_capital_a_lower_case_normal_form_never_holds_is_refused(
+    condition: str, capitals: str, written: str
+) -> None:
+    """The normal forms are lower case: ``description_norm = 'GIFT BOX'`` or ``shipper_name_norm LIKE 'ACME%'``
+    loaded and never fired (ASCII capitals were let through for the escapes of a regular expression). Capitals
+    as text are refused; a pattern's escapes (``\\B``, ``\\p{Lu}``, ``\\xFF``), flags and classes keep theirs."""
+    with pytest.raises(ConditionError, match="a normal form, which is lower case") as refused:
+        compile_condition(condition, RISK_COLUMN_TYPES)
+    assert f"its capitals ({capitals})" in str(refused.value)
+    assert str(refused.value).endswith(f"write the text in lower case: {written}")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "description_norm ILIKE 'GIFT%'",  # any case
+        "description_norm ~* '^GIFT'",
+        "REGEXP_LIKE(description_norm, 'GIFT', 'i')",
+        "REGEXP_LIKE(description_norm, '(?i)^gift|BOX')",
+        "REGEXP_LIKE(description_norm, '(?x) ^gift  # A Comment')",
+        "UPPER(description_norm) = 'GIFT'",
+        "REGEXP_LIKE(description_norm, '[^A-Z](?P<Word>\\w+)\\pL\\u00C9\\x{1F600}')",
+        "COALESCE(description_norm, shipper_country) = 'CN'",  # the literal may meet another column
+        "COALESCE(description_norm, 'N/A') = 'n a'",  # a value, not a comparison
+        "description_norm = 'gift' AND country_of_origin IN ('CN', 'HK')",
+        "description = 'GIFT BOX'",  # the text as written
+    ],
+)
+def test_capitals_a_normal_form_text_does_not_compare_are_taken(condition: str) -> None:
+    compile_condition(condition, RISK_COLUMN_TYPES)
+
+
+def test_a_pack_with_a_capital_compared_with_a_normal_form_names_rule_and_literal(tmp_path: Path) -> None:
+    pack = _pack_with_condition(tmp_path, "description_norm = 'GIFT BOX'")
+    with pytest.raises(screening.RulePackError) as caught:
+        screening.load_rules(pack)
+    message = str(caught.value)
+    assert "risk.toml" in message
+    assert "hts-description-mismatch" in message
+    assert "'GIFT BOX'" in message
+    assert "write the text in lower case: 'gift box'" in message
+
+
+def test_a_keyword_family_pattern_with_a_capital_is_refused(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    shutil.copytree(US_PACK, pack)
+    with (pack / "risk.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            '\n[[keyword_families]]\nname = "caps"\npattern = \'\\bSneakers?\\b\'\nchapters = ["64"]\n'
+        )
+    with pytest.raises(screening.RulePackError, match="its capitals \\(S\\)") as caught:
+        screening.load_rules(pack)
+    assert "keyword_families" in str(caught.value)
+    assert "'\\bsneakers?\\b'" in str(caught.value)
+
+
+@pytest.mark.parametrize(
     "condition",
     [
         "description LIKE '%øl%'",  # the text as written keeps its letters
