@@ -141,6 +141,10 @@ LINE_DERIVED_COLUMNS: Final[tuple[str, ...]] = (
     "risk_flags",
 )
 
+#: A ``package_id`` (or ``port_of_entry``) that is one of these (any case, trimmed) is an export's word for none, not an id: such
+#: rows are ``missing-field`` (``NA`` and ``NaN`` merged strangers' parcels into one package). Not
+#: :data:`~screening.exprs.parties.MISSING_ID_TOKENS`, which hold short words a tracking number can be (``N``).
+NO_PACKAGE_ID: Final = ("nan", "na", "n/a", "#n/a", "<na>", "none", "null", "nil", "\\n")
 #: Codes whose leading zeros an integer drops (ZIP 02134 stored as 2134, port 0101 as 101), with the width they
 #: are padded back to; a larger number is left as it is (a six-digit foreign postal code).
 ZERO_PADDED: Final[dict[str, int]] = {"consignee_postal_code": 5, "port_of_entry": 4}

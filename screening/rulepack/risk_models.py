@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from screening.rulepack.conditions import normal_form_fault
 from screening.rulepack.models import MAX_WHOLE, Citation, Frozen, Mode, Rule, not_a_float
+from screening.schema import NO_PACKAGE_ID
 
 Severity = Literal["low", "medium", "high", "critical"]
 #: A screening list's ``entity_type`` values (:data:`screening.rulepack.screening_list.ENTITY_TYPES`).
@@ -168,7 +169,16 @@ class Queue(Frozen):
     @classmethod
     def _port_codes(cls, capacities: dict[str, int]) -> dict[str, int]:
         """A key a run never reads a port as matches no package: a run reads port 101 (or 101.0, or `` 0101 ``)
-        as 0101. Other text (``JFK``) is kept as written, by runs and here."""
+        as 0101, and a blank or a word for none (``N/A``, ``nan``: :data:`~screening.schema.NO_PACKAGE_ID`) as no
+        port. Other text (``JFK``) is kept as written, by runs and here."""
+        no_port = sorted(port for port in capacities if port.strip().lower() in ("", *NO_PACKAGE_ID))
+        if no_port:
+            words = ", ".join(NO_PACKAGE_ID)
+            raise ValueError(
+                f"capacity_by_port keys {no_port} are read as no port: a run reads a blank port_of_entry or a word "
+                f"for none ({words}; any case) as no port, whose packages take capacity_per_port_day, so no "
+                f"package would match; a key must be a port code as a run reads port_of_entry (0101, JFK)"
+            )
         bad = sorted(
             port
             for port in capacities

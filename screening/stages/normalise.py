@@ -35,6 +35,7 @@ from screening.schema import (
     MALFORMED_COL,
     MANIFEST_COLUMNS,
     MODES,
+    NO_PACKAGE_ID,
     PASSTHROUGH_PREFIX,
     ROW_COL,
     SOURCE_COL,
@@ -55,10 +56,6 @@ MAX_MEASURE = 1e12
 #: The highest ``line_no``: lines given without one are numbered after their package's highest, which must not
 #: overflow (after 2^63 - 1 the next was -2^63, the package's first line).
 MAX_LINE_NO = 10**9
-#: A ``package_id`` that is one of these (any case, trimmed) is an export's word for none, not an id: such
-#: rows are ``missing-field`` (``NA`` and ``NaN`` merged strangers' parcels into one package). Not
-#: :data:`~screening.exprs.parties.MISSING_ID_TOKENS`, which hold short words a tracking number can be (``N``).
-NO_PACKAGE_ID: Final = ("nan", "na", "n/a", "#n/a", "<na>", "none", "null", "nil", "\\n")
 #: A country code that is one of these is no country: :data:`NO_PACKAGE_ID` but ``NA``, Namibia's code.
 NO_COUNTRY: Final = tuple(token for token in NO_PACKAGE_ID if token != "na")
 #: The text columns that read a word for none (any case, trimmed) as no value, and the words each reads so: a

@@ -390,6 +390,16 @@ def test_a_capacity_for_a_port_as_no_run_reads_it_is_refused(port: str) -> None:
         Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={port: 1})
 
 
+@pytest.mark.parametrize("port", ["", " ", "N/A", "nan", "NaN", "NULL", "none", "nil", "#N/A", "<NA>", "\\N"])
+def test_a_capacity_for_a_word_a_run_reads_as_no_port_is_refused(port: str) -> None:
+    """A run reads a blank port or a word for none (``N/A``, ``nan``) as no port: the override for it applied to
+    nothing, silently (its packages took the queue's capacity)."""
+    with pytest.raises(ValueError, match="read as no port") as refused:
+        Queue(name="q", priority=1, capacity_per_port_day=5, capacity_by_port={port: 1, "0101": 2})
+    assert f"keys [{port!r}] are read as no port" in str(refused.value)
+    assert "a port code as a run reads port_of_entry" in str(refused.value)
+
+
 @pytest.mark.parametrize("port", ["0101", "JFK", "02720"])
 def test_a_capacity_for_a_port_as_runs_read_it_is_taken(port: str) -> None:
     """Port text other than 1-3 digits or a decimal is kept as written by runs (``JFK``): so is its key."""
