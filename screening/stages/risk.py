@@ -390,10 +390,11 @@ def _line_values(base: pl.LazyFrame, tariff_dates: Sequence[dt.date]) -> pl.Lazy
         (pl.col("tariff_line").is_not_null() | pl.col(HTS_TOO_SHORT)).alias("hts_in_force"),
         pl.col("arrival_date").is_in(list(tariff_dates)).alias("tariff_covers_date"),
     ).with_columns(
-        # To a millionth of a dollar: the division's float noise (0.35 / 0.035 = 9.999999999999998) would
-        # put a value exactly at a floor below it.
+        # To 12 significant digits: the division's float noise (a few parts in 10^16: 0.35 / 0.035 =
+        # 9.999999999999998) would put a value exactly at a floor below it, while a value below one by a part in
+        # 10^12 or more stays below (20.00 / 10.000001 = 1.9999998, which 6 decimals read as 2.0).
         pl.when(pl.col("gross_weight_kg") > 0)
-        .then((pl.col("value_usd") / pl.col("gross_weight_kg")).round(6))
+        .then((pl.col("value_usd") / pl.col("gross_weight_kg")).round_sig_figs(12))
         .alias("value_per_kg_usd"),
     )
 

@@ -502,6 +502,18 @@ def test_implausible_value_per_kg_fires(screen_lines: Screen) -> None:
     assert "implausible-value-per-kg" in flags(result)
 
 
+@pytest.mark.parametrize(
+    ("value", "weight"), [("20.00", "10.000001"), ("19.99", "10"), ("20.00", "10.0000000001")]
+)
+def test_implausible_value_per_kg_fires_just_below_the_floor(
+    screen_lines: Screen, value: str, weight: str
+) -> None:
+    """$20.00 over 10.000001 kg is $1.9999998/kg, below chapter 61's $2.00 floor: rounded to 6 decimals it was
+    $2.00 and went unflagged."""
+    result = screen_lines({"hts_code": "6109.10.00.12", "declared_value": value, "gross_weight_kg": weight})
+    assert "implausible-value-per-kg" in flags(result)
+
+
 @pytest.mark.parametrize("weight", ["0.3", None])
 def test_implausible_value_per_kg_quiet(screen_lines: Screen, weight: str | None) -> None:
     assert "implausible-value-per-kg" not in flags(
@@ -511,7 +523,13 @@ def test_implausible_value_per_kg_quiet(screen_lines: Screen, weight: str | None
 
 @pytest.mark.parametrize(
     ("hts", "value", "weight"),
-    [("7113.19.50.80", "0.35", "0.035"), ("9004.10.00.00", "5.35", "1.07"), ("7113.19.50.80", "10.00", "1")],
+    [
+        ("7113.19.50.80", "0.35", "0.035"),
+        ("9004.10.00.00", "5.35", "1.07"),
+        ("7113.19.50.80", "10.00", "1"),
+        ("6109.10.00.12", "20.00", "10"),
+        ("6109.10.00.12", "0.07", "0.035"),
+    ],
 )
 def test_implausible_value_per_kg_quiet_exactly_at_the_floor(
     screen_lines: Screen, hts: str, value: str, weight: str
