@@ -622,9 +622,13 @@ def _unmatched_scope_lines(pack: RulePack, mfn: pl.DataFrame | None = None) -> l
 @rules_group.command("show")
 @click.argument("pack", type=click.Path(path_type=Path), default="rules/us")
 @click.option("--date", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD")
-@click.option("--origin", help="ISO 3166-1 alpha-2 country of origin")
-@click.option("--hts", help="HTS code (dots allowed)")
-@click.option("--mode", type=click.Choice(["express", "postal", "cargo"]))
+@click.option("--origin", help="ISO 3166-1 alpha-2 country of origin (risk rules are not filtered)")
+@click.option("--hts", help="HTS code (dots allowed; risk rules are not filtered)")
+@click.option(
+    "--mode",
+    type=click.Choice(["express", "postal", "cargo"]),
+    help="Transport mode (risk rules are not filtered).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 @exits_cleanly
 @stdout_is_its_output
@@ -632,7 +636,11 @@ def rules_show(
     pack: Path, day: dt.datetime, origin: str | None, hts: str | None, mode: str | None, as_json: bool
 ) -> None:
     """What PACK (default rules/us: the one here, else the installed U.S. pack) has in force on --date, each
-    rule with its confidence and citation."""
+    rule with its confidence and citation.
+
+    --origin, --hts and --mode keep the rules that concern them (thresholds, suspensions, measures, fees, postal
+    regimes, sampling rates). Risk rules are listed whatever they are: where one fires is its SQL condition's
+    to decide, not a scope the pack writes."""
     loaded = load_rules(pack)
     entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
     if as_json:
@@ -649,8 +657,16 @@ def rules_show(
             f"{day.date()}: a later change of law is not in it",
             highlight=False,
         )
+    asked = [name for name, value in (("--origin", origin), ("--hts", hts), ("--mode", mode)) if value]
+    first_risk = next((e for e in entries if e.kind == "risk"), None)
     # The pack's text as written: a citation's "[draft]" or "sec. 2[a]" is no markup (rich dropped it).
     for entry in entries:
+        if entry is first_risk and asked:
+            out.print(
+                f"[yellow]note[/]: risk rules are all those in force, not filtered by {' or '.join(asked)}: "
+                "each one's condition decides where it fires",
+                highlight=False,
+            )
         mark = "" if entry.confidence == "confirmed" else f" [yellow]{escape(entry.confidence)}[/]"
         out.print(f"[bold]{entry.kind}[/] {escape(entry.rule_id)}{mark}  {entry.dates}", highlight=False)
         out.print(f"    {entry.summary}", highlight=False, markup=False)

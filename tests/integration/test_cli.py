@@ -440,6 +440,27 @@ def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     assert "eo14324-all" not in entries  # starts 2025-08-29
 
 
+def test_rules_show_says_risk_rules_are_not_filtered_by_origin_hts_or_mode() -> None:
+    """``--mode express`` still listed ``hts-code-short-postal`` and ``--origin DE`` ``transshipment-cn-hk``, with
+    nothing saying so, while every other listed kind was filtered: a risk rule carries no mode or origin, only a
+    condition, so the help and the text now say risk rules are not filtered."""
+    helped = screen("rules", "show", "--help")
+    assert "Risk rules are listed whatever they are" in " ".join(helped.stdout.split())
+    assert " ".join(helped.stdout.split()).count("risk rules are not filtered") == 3
+    args = ("rules", "show", US_PACK, "--date", "2026-08-03")
+    filtered = screen_with({"COLUMNS": "400"}, *args, "--origin", "DE", "--mode", "express")
+    assert filtered.returncode == 0, filtered.stderr
+    lines = filtered.stdout.splitlines()
+    note = lines.index(
+        "note: risk rules are all those in force, not filtered by --origin or --mode: each one's condition "
+        "decides where it fires"
+    )
+    assert lines[note + 1].startswith("risk ")
+    assert "risk hts-code-short-postal " in filtered.stdout
+    assert "risk transshipment-cn-hk " in filtered.stdout
+    assert "note: risk rules" not in screen_with({"COLUMNS": "400"}, *args).stdout
+
+
 def test_rules_show_prints_each_rule_s_last_day_not_its_exclusive_end() -> None:
     """The text printed `2025-05-02 → 2025-05-14` for the 120% postal regime whose last day is 2025-05-13 (DOMAIN.md
     1a: `2025-05-02 → 05-13`), and `2025-04-09 → 2025-04-10` for a rate of one day: it now prints the days in
