@@ -253,7 +253,7 @@ RISK_COLUMNS: Final[tuple[RiskColumn, ...]] = (
     RiskColumn(
         "value_per_kg_usd",
         pl.Float64(),
-        "line value per kg, to a millionth of a dollar (null without a weight)",
+        "line value per kg, to 12 significant digits (null without a weight)",
     ),
     RiskColumn("chapter_min_usd_per_kg", pl.Float64(), "pack's plausible minimum value per kg"),
     RiskColumn("package_value_usd", pl.Float64(), "package value in USD"),
