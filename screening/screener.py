@@ -7,8 +7,8 @@
 
 Semantics (DESIGN §4): each package is judged against everything seen that day up to and
 including itself; after the last batch the carried totals equal the whole-day totals. Lines
-repeated from an earlier batch are ``duplicate-line`` rejects, and queue ranks continue from the
-earlier batches' counts. Memory is bounded by the state (one row per consignee-day, one per
+repeated from an earlier batch that passed validation there are ``duplicate-line`` rejects, and queue
+ranks continue from the earlier batches' counts. Memory is bounded by the state (one row per consignee-day, one per
 line key seen, one per queue, port and day), not by the input.
 """
 
@@ -631,12 +631,14 @@ def _file_batches(path: Path, batch_size: int, mapping: ColumnMapping) -> Iterat
 
 def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.DataFrame]:
     """``batches`` regrouped so that a batch never ends inside a run of consecutive rows of one package:
-    the rows of the last package of a batch (those after its last change of ``column``) move to the next
+    the rows of the last package of a batch (those after the last row of another package) move to the next
     batch. A package whose lines are contiguous in the file is then screened in one batch (as one entry,
-    judged once), whatever the batch size. A last package that also has rows earlier in the batch stays
-    whole in it (moving its last run would split a package the batch holds whole), and the last batch keeps
-    its last package (one batch is read ahead to know). Rows keep their order; a file without ``column``
-    passes as is.
+    judged once), whatever the batch size. Rows without a package id (blank, a word for none: each a
+    ``missing-field`` reject) belong to no package and end no run: they travel with the package that may go
+    on after them (a blank line inside a package split it). A last package that also has rows earlier in
+    the batch stays whole in it (moving its last run would split a package the batch holds whole), and the
+    last batch keeps its last package (one batch is read ahead to know). Rows keep their order; a file
+    without ``column`` passes as is.
     """
     carried: pl.DataFrame | None = None
     upcoming = iter(batches)
@@ -650,9 +652,13 @@ def whole_packages(batches: Iterable[pl.DataFrame], column: str) -> Iterator[pl.
             yield rows
             continue
         ids = _package_ids_as_validated(rows.get_column(column))
-        last = ids[rows.height - 1]
-        # Where the trailing run of the last row's package starts (nulls are one run, as equal).
-        other = ids.ne_missing(last).arg_true()
+        given = ids.drop_nulls()
+        if given.is_empty():
+            yield rows  # no package in it (a carried batch holds one): nothing to keep whole
+            continue
+        last = given[-1]
+        # Where the trailing run of the last package starts: after the last row of another package.
+        other = (ids.is_not_null() & ids.ne_missing(last)).arg_true()
         start = int(other[-1]) + 1 if other.len() else 0
         if start == 0:
             carried = rows  # one package so far: it goes on in the next batch
@@ -678,7 +684,8 @@ def _package_header(path: Path, mapping: ColumnMapping) -> str:
 def _package_ids_as_validated(ids: pl.Series) -> pl.Series:
     """Package ids as validation reads them: its own expression (:func:`~screening.stages.normalise.package_id_as_read`), on the
     column decoded as :func:`with_lineage` decodes it. ``"101"``, ``" 101 "`` and ``"101.0"`` are one package;
-    a blank or a word for none (``NaN``) is none (nulls are one run)."""
+    a blank or a word for none (``NaN``) is none (null: a row of no package, which :func:`whole_packages` passes
+    over)."""
     column = decoded_text(ids.to_frame().lazy())
     read = package_id_as_read(pl.col(ids.name), column.collect_schema()[ids.name])
     return column.select(read).collect(engine="in-memory").to_series()

@@ -218,6 +218,24 @@ def _same_consignee_key(result: screening.Result) -> None:
     assert keys == ["name:anna keller|20001"] * 2, keys
 
 
+def _batched_as_whole_day(name: str, *sizes: int) -> Callable[[screening.Result, Path], None]:
+    """``screen run --batch-size`` of the case's file ``name``, at each of ``sizes``, writes the whole day's
+    packages, lines, components and rejects (for a file of one consignee, whose running total is the day's)."""
+
+    def check(result: screening.Result, tmp: Path) -> None:
+        for size in sizes:
+            out = tmp / f"batched-{size}"
+            args = ["run", str(tmp / name), "--rules", str(US_PACK), "--out", str(out), "-q"]
+            done = CliRunner().invoke(main, [*args, "--batch-size", str(size)], catch_exceptions=False)
+            assert done.exit_code == 0, done.output
+            for output in ("packages", "lines", "components", "rejects"):
+                batched = pl.read_parquet(out / f"{output}.parquet")
+                whole = result.frames()[output]
+                assert batched.sort(batched.columns).equals(whole.sort(whole.columns)), (size, output)
+
+    return check
+
+
 # --- The catalogue: row-level cases --------------------------------------------------------------------------
 
 
@@ -559,6 +577,47 @@ ROW_CASES: tuple[RowCase, ...] = (
         write_csv("blank_line_in_csv.csv", [line(package_id="P1"), "", line(package_id="P3")]),
         3,
         ((2, "package_id", RejectCode.MISSING_FIELD),),
+    ),
+    RowCase(
+        "blank_line_inside_package_batch_size_1",
+        "an empty line between a package's $500 and $400 lines, with --batch-size 1 (the blank row ended the "
+        "package's run: its $500 line was released de minimis as a package of its own)",
+        write_csv(
+            "blank_line_inside_package_batch_size_1.csv",
+            [line(declared_value="500.00"), "", line(line_no="2", declared_value="400.00")],
+        ),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+        check=_package_value("value_usd", Decimal("900.00"), "P1"),
+        check_outputs=_batched_as_whole_day("blank_line_inside_package_batch_size_1.csv", 1),
+    ),
+    RowCase(
+        "blank_line_inside_package_batch_size_2",
+        "the same, with --batch-size 2 (the batch [$500 line, blank row] ended inside the package)",
+        write_csv(
+            "blank_line_inside_package_batch_size_2.csv",
+            [line(declared_value="500.00"), "", line(line_no="2", declared_value="400.00")],
+        ),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+        check=_package_value("value_usd", Decimal("900.00"), "P1"),
+        check_outputs=_batched_as_whole_day("blank_line_inside_package_batch_size_2.csv", 2),
+    ),
+    RowCase(
+        "package_id_null_inside_package_batches",
+        "package_id null (Parquet) in a row between a package's $500 and $400 lines, with --batch-size 1 and 2",
+        write_parquet(
+            "package_id_null_inside_package_batches.parquet",
+            lambda frame: frame.with_columns(
+                pl.Series("package_id", ["P1", None, "P1"]),
+                pl.Series("line_no", ["1", "2", "2"]),
+                pl.Series("declared_value", ["500.00", "100.00", "400.00"]),
+            ),
+        ),
+        3,
+        ((2, "package_id", RejectCode.MISSING_FIELD),),
+        check=_package_value("value_usd", Decimal("900.00"), "P1"),
+        check_outputs=_batched_as_whole_day("package_id_null_inside_package_batches.parquet", 1, 2),
     ),
     # Text
     RowCase(

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import random
 import re
@@ -23,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from polars.testing import assert_frame_equal
 
 import screening
 from screening import screener as screener_module
@@ -183,6 +185,69 @@ def test_a_corrected_resend_of_a_rejected_package_is_not_screened_in_part(
         ("1", "duplicate-line"),
         ("2", "package-incomplete"),
     ]
+    assert screener.totals().is_empty()
+
+
+def test_the_lines_of_a_package_rejected_in_an_earlier_batch_get_the_codes_the_readme_gives(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """README (*Incremental screening*): a package rejected in a batch stays rejected, but not every later line of
+    it is a ``duplicate-line`` or ``package-incomplete``. A line that passed validation there (rejected with its
+    package, or for want of a rate) is a ``duplicate-line`` when resent; one that validation rejected there (or
+    that came in two versions) left no key in the state and is validated again: still wrong, its own code again;
+    corrected, ``package-incomplete``, as is any new line of the package."""
+    no_rate = {"arrival_date": "2026-11-20", "currency": "EUR"}  # the pack's EUR rates end 2026-10-30
+    screener = screening.Screener(us_pack)
+    first = screener.screen(
+        manifest(
+            {"package_id": "P1", "line_no": "1", "hts_code": "12"},
+            {"package_id": "P1", "line_no": "2"},
+            {"package_id": "P4", "line_no": "1", "declared_value": "10"},
+            {"package_id": "P4", "line_no": "1", "declared_value": "11"},
+            {"package_id": "P4", "line_no": "2"},
+            {"package_id": "P5", "line_no": "1", **no_rate},
+            {"package_id": "P5", "line_no": "2", "arrival_date": "2026-11-20"},
+        )
+    )
+    assert first.rejects.sort("row").select("package_id", "line_no", "code").rows() == [
+        ("P1", "1", "invalid-hts"),
+        ("P1", "2", "package-incomplete"),
+        ("P4", "1", "conflicting-line"),
+        ("P4", "1", "conflicting-line"),
+        ("P4", "2", "package-incomplete"),
+        ("P5", "1", "missing-fx-rate"),
+        ("P5", "2", "package-incomplete"),
+    ]
+    again = screener.screen(
+        manifest(
+            {"package_id": "P1", "line_no": "1", "hts_code": "12"},  # still wrong
+            {"package_id": "P1", "line_no": "2"},
+            {"package_id": "P1", "line_no": "3"},  # new
+            {"package_id": "P4", "line_no": "1", "declared_value": "10"},  # one version
+            {"package_id": "P4", "line_no": "2"},
+            {"package_id": "P5", "line_no": "1", **no_rate},
+            {"package_id": "P5", "line_no": "3", "arrival_date": "2026-11-20"},  # new
+        )
+    )
+    assert again.rejects.sort("row").select("package_id", "line_no", "code").rows() == [
+        ("P1", "1", "invalid-hts"),
+        ("P1", "2", "duplicate-line"),
+        ("P1", "3", "package-incomplete"),
+        ("P4", "1", "package-incomplete"),
+        ("P4", "2", "duplicate-line"),
+        ("P5", "1", "duplicate-line"),
+        ("P5", "3", "package-incomplete"),
+    ]
+    # The new line names the wrong line of its own batch (row 8: the rows count on from the first batch's 7).
+    new_line = again.rejects.filter(package_id="P1", line_no="3")["message"].item()
+    assert "row 8: invalid-hts" in new_line, new_line
+    corrected = screener.screen(manifest({"package_id": "P1", "line_no": "1"}))
+    assert corrected.rejects.select("package_id", "line_no", "code").rows() == [
+        ("P1", "1", "package-incomplete")
+    ]
+    assert "rejected in an earlier batch" in corrected.rejects["message"].item()
+    assert again.lines.is_empty()
+    assert corrected.lines.is_empty()
     assert screener.totals().is_empty()
 
 
@@ -1625,7 +1690,8 @@ def test_a_batch_never_ends_between_lines_whose_package_ids_differ_by_blanks(
     regrouped = [
         b["package_id"].to_list() for b in whole_packages([lines.slice(i, 1) for i in range(5)], "package_id")
     ]
-    assert regrouped == [["P5", " P5 "], ["P6"], ["", "  "]]
+    # The rows without an id after P6 go with it (a package of P6 might have gone on after them).
+    assert regrouped == [["P5", " P5 "], ["P6", "", "  "]]
     source = tmp_path / "day.parquet"
     lines.head(3).write_parquet(source)
     screen_files_in_batches([source], out=tmp_path / "out", batch_size=1, rules=us_pack)
@@ -1659,6 +1725,75 @@ def test_a_batch_never_ends_between_lines_whose_package_ids_validation_reads_as_
         screen_files_in_batches([source], out=out, batch_size=size, rules=us_pack)
         batched = pl.read_parquet(out / "packages.parquet").filter(pl.col("package_id") == "101")
         assert batched.select(columns).rows() == whole.select(columns).rows(), size
+
+
+#: Rows without a package id (validation rejects each, ``missing-field``), as a CSV file may hold them.
+ROWS_WITHOUT_PACKAGE_ID = {
+    "blank line": "",
+    "blanks only": "   ",
+    "bare commas": ",,,,",
+    "a word for none": "N/A,2,2025-03-10",
+    "nan": "nan,2,2025-03-10",
+}
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+@pytest.mark.parametrize("between", ROWS_WITHOUT_PACKAGE_ID)
+def test_a_row_without_a_package_id_inside_a_package_does_not_split_it_in_batches(
+    us_pack: screening.RulePack,
+    manifest: Callable[..., pl.DataFrame],
+    tmp_path: Path,
+    between: str,
+    size: int,
+) -> None:
+    """A blank row (or one whose package id is none) between P1's $500 and $400 lines ended the trailing run of
+    P1 in the batch cutter: ``--batch-size 2`` released the $500 line de minimis as a package of its own and
+    charged the $400 one. Batched outputs equal the whole day's (one consignee: no running total differs), the
+    row rejected once, with its own row number."""
+    lines = manifest(
+        {"package_id": "P1", "line_no": "1", "declared_value": "500.00"},
+        {"package_id": "P1", "line_no": "2", "declared_value": "400.00"},
+        {"package_id": "P2", "line_no": "1", "declared_value": "50.00", "consignee_name": "Bob Ray"},
+    )
+    rows = lines.write_csv().splitlines()
+    source = tmp_path / "day.csv"
+    source.write_text("\n".join([*rows[:2], ROWS_WITHOUT_PACKAGE_ID[between], *rows[2:]]) + "\n")
+    whole = screening.screen(source, rules=us_pack)
+    assert whole.packages.sort("package_id").select("package_id", "lines", "de_minimis_reason").rows() == [
+        ("P1", 2, "dm-over-threshold"),
+        ("P2", 1, "dm-eligible"),
+    ]
+    assert whole.rejects.select("row", "field", "code").rows() == [(2, "package_id", "missing-field")]
+    out = tmp_path / "batched"
+    run = CliRunner().invoke(
+        main,
+        ["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q", "--batch-size", str(size)],
+    )
+    assert run.exit_code == 0, run.output
+    for name in ("packages", "lines", "components", "rejects"):
+        batched = pl.read_parquet(out / f"{name}.parquet")
+        expected = whole.frames()[name]
+        assert_frame_equal(batched, expected, check_row_order=False)
+
+
+def test_the_batch_cutter_passes_over_rows_without_a_package_id(
+    manifest: Callable[..., pl.DataFrame],
+) -> None:
+    """Rows whose package id validation reads as none (blank, null, a word for none) travel with the package that
+    may go on after them: a batch ends only after a package's last line where another package follows (rows 3 and
+    8 here), whatever the batch size, and rows keep their order."""
+    ids = ["P1", "", "P1", None, "N/A", "P2", "  ", "P2", "P3", None]
+    lines = manifest(*({"line_no": str(n)} for n in range(1, len(ids) + 1))).with_columns(
+        pl.Series("package_id", ids)
+    )
+    for size, ends in ((1, [3, 8, 10]), (2, [3, 10]), (3, [3, 8, 10]), (4, [3, 10])):
+        slices = [lines.slice(i, size) for i in range(0, lines.height, size)]
+        regrouped = list(whole_packages(slices, "package_id"))
+        assert pl.Series([b.height for b in regrouped]).cum_sum().to_list() == ends, size
+        assert pl.concat(regrouped).equals(lines), size
+    # Rows without an id and no package before them hold nothing to keep whole: they are not held back.
+    blank = manifest({"line_no": "1"}, {"line_no": "2"}).with_columns(pl.Series("package_id", ["", None]))
+    assert [b.height for b in whole_packages([blank.head(1), blank.tail(1)], "package_id")] == [1, 1]
 
 
 #: Package ids as files hold them, typed as each format may type them: spellings that validation reads as one
@@ -1724,12 +1859,18 @@ def test_the_batch_cutter_reads_each_package_id_as_validation_does(
     validated = pl.concat(rows).sort("row").get_column("package_id")
     assert validated.len() == ids.len()
     assert screener_module._package_ids_as_validated(ids).to_list() == validated.to_list()
-    # Read a row at a time, batches end where validation's package changes, and only there (but before the last
-    # row: the last batch, read with the package held back for it, keeps it).
+    # Read a row at a time, batches end after a package's last line where validation reads another package next
+    # (rows it reads without one passed over: they go with the next package), and only there (but not for the
+    # last row: the last batch, read with the package held back for it, keeps it).
     regrouped = whole_packages([lines.slice(i, 1) for i in range(lines.height)], "package_id")
     ends = pl.Series([batch.height for batch in regrouped]).cum_sum().to_list()
-    changes = validated.ne_missing(validated.shift(1)).arg_true().to_list()[1:]
-    assert ends == [*(row for row in changes if row < ids.len() - 1), ids.len()]
+    given = [(row, package) for row, package in enumerate(validated.to_list()) if package is not None]
+    changes = [end + 1 for (end, before), (row, after) in itertools.pairwise(given) if before != after]
+    starts = [row for (_, before), (row, after) in itertools.pairwise(given) if before != after]
+    assert ends == [
+        *(end for end, row in zip(changes, starts, strict=True) if row < ids.len() - 1),
+        ids.len(),
+    ]
 
 
 def test_a_batch_holding_a_package_whole_does_not_split_it_at_its_end(
