@@ -84,10 +84,19 @@ def write_frame(frame: pl.DataFrame, path: Path, fmt: OutputFormat) -> Path:
 
 def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
     """``frame`` as CSV holds it: binary columns as lower-case hex, durations as ISO 8601 text (``P1DT2H``),
-    nested columns (lists, arrays, structs, maps) as JSON text (a null one as an empty cell), categories as
-    text, and text (headers too) that starts like a spreadsheet formula prefixed with ``'``."""
+    decimals as text with every digit of their scale (``210.20``), nested columns (lists, arrays, structs,
+    maps) as JSON text (a null one as an empty cell), categories as text, and text (headers too) that starts
+    like a spreadsheet formula prefixed with ``'``.
+
+    Decimals are text before they reach the CSV and JSON writers, which follow the process's display
+    setting ``pl.Config.set_trim_decimal_zeros`` (``210.2``, ``0``): a host's setting changed the files."""
     schema = frame.collect_schema()
-    texts = {c: as_text for c, t in schema.items() if (as_text := _textable(pl.col(c), t)) is not None}
+    decimals = [c for c, t in schema.items() if isinstance(t, pl.Decimal)]
+    texts = {
+        c: as_text
+        for c, t in schema.items()
+        if c not in decimals and (as_text := _textable(pl.col(c), t)) is not None
+    }
     frame = frame.with_columns(as_text.alias(c) for c, as_text in texts.items())
     schema = frame.collect_schema()
     flat = frame.with_columns(
@@ -101,6 +110,8 @@ def csv_ready(frame: pl.LazyFrame) -> pl.LazyFrame:
         for c, t in flat.collect_schema().items()
         if t == pl.String()
     )
+    # After the formula check: a negative amount (``-1.50``) is a number, not text that starts like a formula.
+    neutral = neutral.with_columns(pl.col(c).cast(pl.String()) for c in decimals)
     # A header is a cell too: an input column named like a formula passes through to the outputs.
     return neutral.rename({c: f"'{c}" for c in neutral.collect_schema().names() if _FORMULA.match(c)})
 
@@ -118,12 +129,10 @@ def write_frames(frames: Mapping[str, pl.DataFrame], folder: Path, fmt: OutputFo
 
 def _textable(value: pl.Expr, dtype: PolarsDataType) -> pl.Expr | None:
     """``value`` with what neither CSV nor JSON text holds turned into text, at any depth: binary as hex,
-    durations as ISO 8601, map keys other than text as text (JSON object keys are text); None when
-    ``value`` needs no change."""
-    if isinstance(dtype, pl.Binary):
-        return value.bin.encode("hex")
-    if isinstance(dtype, pl.Duration):
-        return value.dt.to_string("iso")
+    durations as ISO 8601, decimals as text (their writers follow a display setting), map keys other than text
+    as text (JSON object keys are text); None when ``value`` needs no change."""
+    if isinstance(dtype, pl.Binary | pl.Duration | pl.Decimal):
+        return _scalar_text(value, dtype)
     if isinstance(dtype, pl.List | pl.Array):
         return _textable_items(value, dtype)
     if isinstance(dtype, pl.Struct):
@@ -131,6 +140,14 @@ def _textable(value: pl.Expr, dtype: PolarsDataType) -> pl.Expr | None:
     if isinstance(dtype, pl.Map):
         return _textable_map(value, dtype)
     return None
+
+
+def _scalar_text(value: pl.Expr, dtype: pl.Binary | pl.Duration | pl.Decimal) -> pl.Expr:
+    if isinstance(dtype, pl.Binary):
+        return value.bin.encode("hex")
+    if isinstance(dtype, pl.Duration):
+        return value.dt.to_string("iso")
+    return value.cast(pl.String())  # every digit of the scale, whatever pl.Config says
 
 
 def _textable_items(value: pl.Expr, dtype: pl.List | pl.Array) -> pl.Expr | None:
@@ -165,7 +182,7 @@ def _as_json_text(value: pl.Expr, dtype: PolarsDataType) -> pl.Expr:
 
 def _texted(dtype: PolarsDataType) -> PolarsDataType:
     """The type of :func:`_textable`'s result."""
-    if isinstance(dtype, pl.Binary | pl.Duration):
+    if isinstance(dtype, pl.Binary | pl.Duration | pl.Decimal):
         return pl.String()
     if isinstance(dtype, pl.List):
         return pl.List(_texted(dtype.inner))

@@ -33,7 +33,7 @@ from screening.io.history import read_history
 from screening.io.mapping import ColumnMapping
 from screening.io.sources import open_sources
 from screening.io.type_json import type_from_json, type_to_json
-from screening.io.writers import _HOST_ID, csv_cell, csv_ready
+from screening.io.writers import _HOST_ID, csv_cell, csv_ready, write_frame
 from screening.result import OUTPUTS, Result
 from screening.rulepack.loader import RulePack, load_rules
 from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
@@ -1596,6 +1596,64 @@ def test_csv_ready_writes_a_null_list_struct_or_map_as_an_empty_cell(tmp_path: P
     path = tmp_path / "nulls.csv"
     ready.write_csv(path)
     assert path.read_text(encoding="utf-8").splitlines()[2] == ",,,,"
+
+
+#: Process-wide polars display settings a host may have made; none of them may change a written file.
+_HOST_DISPLAY_SETTINGS: dict[str, Callable[[], Any]] = {
+    "trim_decimal_zeros": lambda: pl.Config.set_trim_decimal_zeros(True),
+    "fmt_float_full": lambda: pl.Config.set_fmt_float("full"),
+    "float_precision": lambda: pl.Config.set_float_precision(1),
+    "thousands_separator": lambda: pl.Config.set_thousands_separator(","),
+    "decimal_separator": lambda: pl.Config.set_decimal_separator(","),
+    "fmt_str_lengths": lambda: pl.Config.set_fmt_str_lengths(3),
+    "cell_list_len": lambda: pl.Config.set_fmt_table_cell_list_len(1),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(_HOST_DISPLAY_SETTINGS))
+def test_csv_bytes_do_not_follow_a_host_polars_display_setting(setting: str, tmp_path: Path) -> None:
+    """``pl.Config.set_trim_decimal_zeros(True)`` in the host process wrote ``210.2`` for ``210.20`` and ``0``
+    for ``0.00``, at the top level and inside nested columns' JSON."""
+    money = pl.Decimal(18, 2)
+    frame = pl.DataFrame(
+        {
+            "amount": pl.Series([Decimal("210.20"), Decimal("0.00"), Decimal("-1.50")], dtype=money),
+            "rate": [0.2, 1234567.125, 1e-20],
+            "parts": pl.Series([[Decimal("1.10")], [], None], dtype=pl.List(money)),
+            "pair": pl.Series([[Decimal("2.00"), None]] * 3, dtype=pl.Array(money, 2)),
+            "box": pl.Series(
+                [{"v": Decimal("3.00"), "w": 1.0}] * 3, dtype=pl.Struct({"v": money, "w": pl.Float64()})
+            ),
+            "kv": pl.Series([{"k": Decimal("4.00")}] * 3, dtype=pl.Map(pl.String(), money)),
+            "dk": pl.Series([{Decimal("5.00"): "x"}] * 3, dtype=pl.Map(money, pl.String())),
+        }
+    )
+    plain = write_frame(frame, tmp_path / "plain", "csv").read_bytes()
+    assert plain.splitlines()[1].startswith(b'210.20,0.2,"[""1.10""]","[""2.00"",null]"')
+    assert plain.splitlines()[3].startswith(b"-1.50,")  # a number, not text taken for a formula
+    with pl.Config():
+        _HOST_DISPLAY_SETTINGS[setting]()
+        hosted = write_frame(frame, tmp_path / "hosted", "csv").read_bytes()
+    assert hosted == plain
+
+
+def test_csv_outputs_do_not_follow_trim_decimal_zeros(tmp_path: Path, pack: RulePack) -> None:
+    """``Result.write`` and ``screen_to_folder`` in CSV wrote ``210.2`` for ``210.20`` under the host's
+    ``pl.Config.set_trim_decimal_zeros(True)``: the same input, other bytes."""
+    lines = manifest(4, declared_value=["210.20", "10.00", "800.00", "5.50"])
+    written: dict[str, dict[str, bytes]] = {}
+    for mode in ("plain", "trim"):
+        with pl.Config():
+            if mode == "trim":
+                pl.Config.set_trim_decimal_zeros(True)
+            screen(lines, pack).write(tmp_path / f"write-{mode}", fmt="csv")
+            screening.screen_to_folder(lines, tmp_path / f"folder-{mode}", rules=pack, fmt="csv")
+        for how in ("write", "folder"):
+            folder = tmp_path / f"{how}-{mode}"
+            written[f"{how}-{mode}"] = {p.name: p.read_bytes() for p in sorted(folder.glob("*.csv"))}
+    assert b",0.00," in written["write-plain"]["packages.csv"]
+    for how in ("write", "folder"):
+        assert written[f"{how}-trim"] == written[f"{how}-plain"]
 
 
 def test_a_column_named_like_an_engine_output_column_is_refused_naming_it(tmp_path: Path) -> None:
