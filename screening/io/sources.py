@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import codecs
+import contextlib
 import datetime as dt
 import glob
 import gzip
@@ -880,15 +881,19 @@ def from_memory(obj: Any, *, time_zone: str | None = None, label: str = "<memory
 
     Raises:
         UsageError: ``obj`` is not a table.
-        InputSchemaError: Arrow data has a repeated column name or a column of a type polars cannot read (named
-            ``label``: the input's, ``<memory:1>``, or a batch's).
+        InputSchemaError: Arrow data has a repeated column name or a column of a type polars cannot read, or a
+            lazy frame or Arrow stream fails when read (a file it scans is missing or damaged, a cast in its plan
+            fails): named ``label`` (the input's, ``<memory:1>``, or a batch's) and the cause.
     """
     if isinstance(obj, pl.LazyFrame):
-        frame = obj.collect(engine="in-memory")
+        with _read_as_input(label):
+            frame = obj.collect(engine="in-memory")
     elif isinstance(obj, pl.DataFrame):
         frame = obj
     elif isinstance(obj, pa.RecordBatchReader):
-        frame = _from_arrow(obj.read_all(), time_zone, label)
+        with _read_as_input(label):
+            table = obj.read_all()
+        frame = _from_arrow(table, time_zone, label)
     elif isinstance(obj, pa.Table | pa.RecordBatch):
         frame = _from_arrow(obj, time_zone, label)
     elif isinstance(obj, pl.Series | pa.Array | pa.ChunkedArray):
@@ -898,10 +903,27 @@ def from_memory(obj: Any, *, time_zone: str | None = None, label: str = "<memory
             stream = pa.RecordBatchReader.from_stream(obj)
         except pa.ArrowException as exc:
             raise UsageError(f"cannot read {type(obj).__name__} as a table of manifest lines: {exc}") from exc
-        frame = _from_arrow(stream.read_all(), time_zone, label)
+        with _read_as_input(label):
+            table = stream.read_all()
+        frame = _from_arrow(table, time_zone, label)
     else:
         raise UsageError(f"cannot read {type(obj).__name__}: pass paths, Arrow or polars data")
     return frame.rechunk().lazy()
+
+
+#: What reading a lazy frame or an Arrow stream raises where its data cannot be read: polars' errors and panics,
+#: the system's (a file it scans is missing) and pyarrow's (a stream cut short).
+_STREAM_READ_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError, pa.ArrowException)
+
+
+@contextlib.contextmanager
+def _read_as_input(label: str) -> Iterator[None]:
+    """Inside the block (reading an in-memory input), a failure of its data raised as the
+    :class:`InputSchemaError` that a file that cannot be read is, naming ``label`` and the cause."""
+    try:
+        yield
+    except _STREAM_READ_ERRORS as exc:
+        raise InputSchemaError(label, f"cannot be read: {_first_line(exc)}") from exc
 
 
 def _from_arrow(data: pa.Table | pa.RecordBatch, time_zone: str | None, label: str) -> pl.DataFrame:

@@ -619,11 +619,16 @@ def test_a_wrong_call_is_a_usage_error(
 class ArrowStream:
     """An object that exposes only the Arrow PyCapsule stream interface."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table | pa.RecordBatchReader) -> None:
         self._table = table
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
         return self._table.__arrow_c_stream__(requested_schema)
+
+    @classmethod
+    def of_reader(cls, reader: pa.RecordBatchReader) -> ArrowStream:
+        """The stream of ``reader``'s batches (read when the stream is)."""
+        return cls(reader)
 
 
 def _in_memory_variants(frame: pl.DataFrame) -> dict[str, Any]:
@@ -1307,6 +1312,51 @@ def test_a_refused_in_memory_input_is_named_by_its_label(pack: RulePack) -> None
         screening.Screener(pack).screen(interval, source="hour-09")
     with pytest.raises(InputSchemaError, match=r"^<stream>: column 'dwell' has type"):
         screening.Screener(pack).screen(interval)
+
+
+def _failing_in_memory_inputs(tmp_path: Path) -> dict[str, Callable[[], Any]]:
+    """In-memory inputs whose reading fails, each made afresh (a reader is read once)."""
+    table = manifest(40).to_arrow()
+    good = tmp_path / "good.parquet"
+    manifest(40).write_parquet(good)
+    truncated = tmp_path / "truncated.parquet"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=10):
+            writer.write_batch(batch)
+    stream = sink.getvalue().to_pybytes()
+    return {
+        "missing-file": lambda: pl.scan_parquet(tmp_path / "missing.parquet"),
+        "truncated-file": lambda: pl.scan_parquet(truncated),
+        "failing-cast": lambda: manifest(3).lazy().with_columns(pl.col("package_id").cast(pl.Int64())),
+        "cut-stream": lambda: pa.ipc.open_stream(stream[: len(stream) - 300]),
+        "cut-c-stream": lambda: ArrowStream.of_reader(pa.ipc.open_stream(stream[: len(stream) - 300])),
+    }
+
+
+@pytest.mark.parametrize(
+    "kind", ["missing-file", "truncated-file", "failing-cast", "cut-stream", "cut-c-stream"]
+)
+def test_an_in_memory_input_that_fails_when_read_is_an_input_schema_error(
+    tmp_path: Path, pack: RulePack, kind: str
+) -> None:
+    """A lazy frame or Arrow stream that failed when read raised polars' or Arrow's own error
+    (``FileNotFoundError``, ``ComputeError``, ``InvalidOperationError``, ``OSError``), where the same file given
+    as a path is an :class:`InputSchemaError`; a Screener goes on as before the batch."""
+    make = _failing_in_memory_inputs(tmp_path)[kind]
+    with pytest.raises(InputSchemaError, match=r"^<memory:1>: cannot be read: \S") as caught:
+        screen([manifest(2), make()], pack)
+    assert caught.value.exit_code == 3
+    screener = screening.Screener(pack)
+    screener.screen(manifest(2))
+    before = (screener.state.batches, screener.state.rows_seen, dict(screener._stream_rows))
+    with pytest.raises(InputSchemaError, match=r"^hour-09: cannot be read: \S"):
+        screener.screen(make(), source="hour-09")
+    with pytest.raises(InputSchemaError, match=r"^<stream>: cannot be read: \S"):
+        screener.screen(make())
+    assert (screener.state.batches, screener.state.rows_seen, dict(screener._stream_rows)) == before
+    assert screener.screen(manifest(2)).lines["row"].to_list() == [3, 4]
 
 
 def test_absurd_declared_value_is_rejected_not_raised(pack: RulePack) -> None:
