@@ -401,8 +401,10 @@ def finished(path: Path) -> None:
 
 def discard_unfinished() -> None:
     """Remove every staging copy this process left unfinished: a Ctrl-C can land in the middle of a cleanup (one
-    Ctrl-C during a polars query raises twice), and this runs once more on the way out."""
-    with interrupts_held():
+    Ctrl-C during a polars query raises twice), and this runs once more on the way out (the command's exit after
+    Ctrl-C or SIGTERM, and the process's), where a signal that arrives meanwhile is dropped: the process is
+    stopping already, with its exit code."""
+    with interrupts_held(deliver=False):
         for path in sorted(_UNFINISHED):
             discard(path)
 
@@ -451,21 +453,45 @@ def remove_stale_staging(parent: Path, name: str) -> list[Path]:
 
 
 @contextlib.contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM ignored inside the block (a cleanup), in the main thread; elsewhere, nothing changes.
+def interrupts_held(*, deliver: bool = True) -> Iterator[None]:
+    """Ctrl-C and SIGTERM held off inside the block (a cleanup), in the main thread; elsewhere, nothing changes.
 
     One Ctrl-C during a polars query raises twice (from the query, then from the signal still pending):
-    the second one cut the cleanup that the first had started, and left its staging folder behind.
+    the second one cut the cleanup that the first had started, and left its staging folder behind. A signal
+    that arrives in the block is noted, and delivered to the handler that was in force before it once the
+    block ends (each kind once, in the order they came, as the system keeps a pending signal), so that a
+    host's own handler (a service's graceful shutdown) still runs. ``deliver=False``: dropped instead, for
+    a cleanup on the way out of the process, which is stopping already. A signal whose handler was not set
+    from Python (:func:`signal.getsignal` is None) is left alone: it could not be put back.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+    arrived: list[int] = []
+
+    def note(number: int, _frame: object) -> None:
+        if number not in arrived:
+            arrived.append(number)
+
+    numbers = [n for n in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(n) is not None]
+    previous = {number: signal.signal(number, note if deliver else signal.SIG_IGN) for number in numbers}
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        _deliver(arrived)
+
+
+def _deliver(numbers: Sequence[int]) -> None:
+    """Raise each signal of ``numbers`` in this process in turn (its handler runs before this returns), each
+    even if an earlier one's handler raised (Ctrl-C's does)."""
+    if not numbers:
+        return
+    try:
+        signal.raise_signal(numbers[0])
+    finally:
+        _deliver(numbers[1:])
 
 
 def _staging_prefix(name: str) -> str:

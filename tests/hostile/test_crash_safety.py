@@ -13,14 +13,16 @@ The runs use a private copy of the rule pack, so edits to ``rules/us`` during th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -305,13 +307,97 @@ def test_a_state_save_killed_midway_leaves_a_copy_the_next_save_removes(tmp_path
 
 
 def test_ctrl_c_during_a_cleanup_does_not_cut_it(tmp_path: Path) -> None:
-    """One Ctrl-C in a polars query raises twice: the second cut the cleanup the first had started."""
+    """One Ctrl-C in a polars query raises twice: the second cut the cleanup the first had started. It is
+    raised once the cleanup is done."""
     from screening.io.writers import interrupts_held
 
     done = []
-    with interrupts_held():
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)
-        done.append(True)
-    time.sleep(0.05)  # the signal was dropped, not kept for later
+
+    def cleanup() -> None:
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            done.append(True)
+
+    with pytest.raises(KeyboardInterrupt):
+        cleanup()
     assert done == [True]
+
+
+@contextlib.contextmanager
+def _host_handlers(log: list[str]) -> Iterator[None]:
+    """A host's own SIGINT and SIGTERM handlers (a service's graceful shutdown), noting each signal in
+    ``log``; the previous ones put back afterwards."""
+    previous = {
+        number: signal.signal(number, lambda n, _f: log.append(signal.Signals(n).name))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@pytest.mark.parametrize("order", [("SIGTERM", "SIGINT"), ("SIGINT", "SIGTERM")])
+def test_a_signal_during_a_cleanup_reaches_the_host_s_handler_after_it(order: tuple[str, str]) -> None:
+    """A SIGTERM that arrived while the engine removed a staging folder was ignored, lost: a service's graceful
+    shutdown never ran. Signals that arrive in the block reach the handlers in force before it once it ends,
+    each kind once, in the order they came; the host's handlers are in force again."""
+    from screening.io.writers import interrupts_held
+
+    log: list[str] = []
+    with _host_handlers(log):
+        handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+        with interrupts_held():
+            for name in (*order, order[0]):
+                os.kill(os.getpid(), getattr(signal, name))
+                time.sleep(0.02)
+            log.append("cleanup done")
+        assert log == ["cleanup done", *order]
+        assert {number: signal.getsignal(number) for number in handlers} == handlers
+
+
+def test_a_sigterm_during_a_failed_write_s_cleanup_reaches_the_host_s_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the reviewer's service saw it: ``Result.write`` stopped by Ctrl-C, a SIGTERM while it removed its
+    staging folder. The host's handler runs, after the staging folder is gone, and the Ctrl-C still reaches the
+    caller."""
+    import screening.result as result_module
+    from screening.io import writers
+
+    result = screening.screen(SAMPLE_MANIFEST, rules=US_PACK)
+    removing = shutil.rmtree
+
+    def rmtree_signalled(path: Path, *args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        log.append("staging removed")
+        removing(path, *args, **kwargs)
+
+    def stopped(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writers.shutil, "rmtree", rmtree_signalled)
+    monkeypatch.setattr(result_module, "write_frames", stopped)
+    log: list[str] = []
+    with _host_handlers(log), pytest.raises(KeyboardInterrupt):
+        result.write(tmp_path / "out")
+    assert log == ["staging removed", "SIGTERM"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cleanup_on_the_way_out_drops_a_signal() -> None:
+    """The command's exit after Ctrl-C or SIGTERM (and the process's) removes its staging copies with signals
+    dropped: the process is stopping already, with its exit code (130 or 143)."""
+    from screening.io.writers import discard_unfinished, interrupts_held
+
+    log: list[str] = []
+    with _host_handlers(log):
+        with interrupts_held(deliver=False):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+        discard_unfinished()
+        time.sleep(0.05)
+    assert log == []
