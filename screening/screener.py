@@ -277,16 +277,26 @@ class Screener:
                     history=self._history_files,
                 )
             assert plan.next_state is not None, "an incremental plan carries its next state"
-            self.state = plan.next_state
+            files_screened = self.files_screened
             if file is not None and data.height:
-                self._took_files([file[1].sha256])
+                files_screened = _with_files(files_screened, [file[1].sha256])
+            stream_rows = self._stream_rows
             if in_memory and data.height:
-                self._stream_rows = _counted(self._stream_rows, label, before + data.height)
+                stream_rows = _counted(stream_rows, label, before + data.height)
             elif data.height and first + data.height - 1 > before:
                 # A file batch numbers its own rows; batches in memory named by its source number on after them.
-                self._stream_rows = _counted(self._stream_rows, label, first + data.height - 1)
-            self._extra_types = extra_types
-            self.last_risk, self.citations = plan.risk, plan.citations
+                stream_rows = _counted(stream_rows, label, first + data.height - 1)
+            # All at once, in one call: a Ctrl-C (raised between two steps of Python, as a trace hook may raise)
+            # lands before it or after it, never with the batch counted in some attributes and not others (a
+            # retried batch's lines were taken for copies of themselves).
+            vars(self).update(
+                state=plan.next_state,
+                files_screened=files_screened,
+                _stream_rows=stream_rows,
+                _extra_types=extra_types,
+                last_risk=plan.risk,
+                citations=plan.citations,
+            )
             return result
 
     def screen_all(self, batches: Iterable[Any]) -> Iterator[Result]:
@@ -303,7 +313,7 @@ class Screener:
 
     def _took_files(self, digests: Sequence[str]) -> None:
         """Record the ``digests`` of files screened into the state (the latest :data:`_FILES_KEPT` are kept)."""
-        self.files_screened = [*self.files_screened, *digests][-_FILES_KEPT:]
+        self.files_screened = _with_files(self.files_screened, digests)
 
     def forget_before(self, day: dt.date) -> None:
         """Drop the running state's days before ``day`` (consignee-day totals, queue loads, lines seen): a state
@@ -494,6 +504,11 @@ def _saved_stream_rows(path: str | Path, meta: dict[str, Any], label: str, rows_
     if not isinstance(saved, dict) or not all(_count(rows) is not None for rows in saved.values()):
         raise UsageError(f"{path}: damaged state file (stream_rows is not a count of rows per source)")
     return dict(saved)
+
+
+def _with_files(screened: Sequence[str], digests: Sequence[str]) -> list[str]:
+    """The file digests ``screened`` with ``digests`` after them; the latest :data:`_FILES_KEPT` are kept."""
+    return [*screened, *digests][-_FILES_KEPT:]
 
 
 def _counted(counts: dict[str, int], source: str, rows: int) -> dict[str, int]:

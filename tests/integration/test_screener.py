@@ -6,16 +6,18 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import inspect
 import io
 import itertools
 import json
 import random
 import re
+import sys
 import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -364,6 +366,86 @@ def test_batches_screened_by_two_threads_at_once_count_as_one_after_the_other(
     assert reasons == ["dm-eligible", "dm-over-threshold"]
     assert screener.totals()["consignee_day_value_cents"].to_list() == [100_000]
     assert screener.state.batches == 2
+
+
+def _progress(screener: screening.Screener) -> tuple[Any, ...]:
+    """What a screener has counted: batches, rows, each source's rows, files screened, extra columns' types."""
+    return (
+        screener.state.batches,
+        screener.state.rows_seen,
+        dict(screener._stream_rows),
+        list(screener.files_screened),
+        screener._extra_types.to_json(),
+    )
+
+
+def _commit_lines() -> list[int]:
+    """The lines of code of ``Screener._screen_rows`` from its check of the plan's next state to its return:
+    where the batch is counted."""
+    code = screening.Screener._screen_rows.__code__
+    source = inspect.getsource(code).splitlines()
+    start = next(i for i, line in enumerate(source) if "plan.next_state is not None" in line)
+    end = max(i for i, line in enumerate(source) if line.strip() == "return result")
+    span = range(code.co_firstlineno + start, code.co_firstlineno + end + 1)
+    return sorted({line for *_, line in code.co_lines() if line in span})
+
+
+@contextlib.contextmanager
+def _ctrl_c_at(line: int) -> Iterator[None]:
+    """A Ctrl-C raised in ``Screener._screen_rows`` as it reaches ``line`` (once), as a pending SIGINT is raised
+    between two steps of Python; a trace hook forces it there."""
+    code = screening.Screener._screen_rows.__code__
+
+    def in_screen_rows(frame: Any, event: str, _arg: Any) -> Any:
+        if event == "line" and frame.f_lineno == line:
+            sys.settrace(None)
+            frame.f_trace = None
+            raise KeyboardInterrupt(f"Ctrl-C at line {line}")
+        return in_screen_rows
+
+    def tracer(frame: Any, _event: str, _arg: Any) -> Any:
+        return in_screen_rows if frame.f_code is code else None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        yield
+    finally:
+        sys.settrace(previous)
+
+
+@pytest.mark.parametrize("kind", ["memory", "file"])
+def test_a_batch_interrupted_as_it_is_counted_is_counted_whole_or_not_at_all(
+    us_pack: screening.RulePack, tmp_path: Path, kind: str
+) -> None:
+    """A Ctrl-C between the screener's stores of its new state (batches and rows counted) and of the rows of
+    each source (or the files screened) left it half advanced: the batch retried, its lines were copies of
+    themselves (``duplicate-line``) under the same row numbers. Wherever it lands, the batch is counted in
+    every part of the state or in none, and a batch not counted is screened as if it had not been tried."""
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(60)
+    first, second = sample.head(30), sample.tail(30)
+    batch: Any = second
+    if kind == "file":
+        batch = tmp_path / "hour-2.parquet"
+        second.write_parquet(batch)
+    straight = screening.Screener(us_pack)
+    straight.screen(first)
+    before = _progress(straight)
+    expected = straight.screen(batch)
+    after = _progress(straight)
+    assert expected.rejects.filter(pl.col("code") == "duplicate-line").is_empty()
+    outcomes = set()
+    for line in _commit_lines():
+        screener = screening.Screener(us_pack)
+        screener.screen(first)
+        with contextlib.suppress(KeyboardInterrupt), _ctrl_c_at(line):
+            screener.screen(batch)
+        progress = _progress(screener)
+        assert progress in (before, after), f"half counted after a Ctrl-C at line {line}"
+        outcomes.add(progress == after)
+        if progress == before:
+            assert screener.screen(batch).equals(expected), f"retried after a Ctrl-C at line {line}"
+    assert outcomes == {False, True}
 
 
 def test_a_line_seen_in_an_earlier_batch_is_a_duplicate_and_rows_count_on(
