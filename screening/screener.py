@@ -346,26 +346,30 @@ class Screener:
     @contextlib.contextmanager
     def _state_staged(self, path: str | Path) -> Iterator[None]:
         """The running state written to a hidden copy beside ``path``, which replaces ``path`` when the block
-        ends and is removed if it fails (:func:`~screening.io.state_file.state_file_staged`)."""
-        with contextlib.ExitStack() as staged:
-            with self._lock:  # written as it stands: a batch screened meanwhile waits
-                meta = {
-                    "format": STATE_FORMAT,
-                    "engine_version": engine_version(),
-                    "engine_build": engine_build(),
-                    "rules_id": self.pack.meta.id,
-                    "rules_content_hash": self.pack.content_hash,
-                    "options": self._options(),
-                    "pseudonym_key_id": self._key_id(),
-                    "history_id": self._history_id,
-                    "rows_seen": self.state.rows_seen,
-                    "batches": self.state.batches,
-                    "files_screened": self.files_screened,
-                    "extra_column_types": self._extra_types.to_json(),
-                    "stream_rows": self._stream_rows,
-                }
-                staged.enter_context(state_file_staged(path, state_tables(self.state), meta))
-            yield
+        ends and is removed if it fails (:func:`~screening.io.state_file.state_file_staged`).
+
+        The screener's lock is held from the copy's writing to its renaming, so that other threads' batches and
+        saves wait for both (it is re-entrant: the block may call the screener in this thread); released before
+        the renaming, an older state saved by one thread could replace a later one another thread had saved.
+        """
+        with self._lock:
+            meta = {
+                "format": STATE_FORMAT,
+                "engine_version": engine_version(),
+                "engine_build": engine_build(),
+                "rules_id": self.pack.meta.id,
+                "rules_content_hash": self.pack.content_hash,
+                "options": self._options(),
+                "pseudonym_key_id": self._key_id(),
+                "history_id": self._history_id,
+                "rows_seen": self.state.rows_seen,
+                "batches": self.state.batches,
+                "files_screened": self.files_screened,
+                "extra_column_types": self._extra_types.to_json(),
+                "stream_rows": self._stream_rows,
+            }
+            with state_file_staged(path, state_tables(self.state), meta):
+                yield
 
     @classmethod
     def restore(cls, path: str | Path, rules: str | Path | RulePack = "rules/us", **options: Any) -> Screener:

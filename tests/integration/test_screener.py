@@ -10,6 +10,7 @@ import inspect
 import io
 import itertools
 import json
+import os
 import random
 import re
 import sys
@@ -366,6 +367,45 @@ def test_batches_screened_by_two_threads_at_once_count_as_one_after_the_other(
     assert reasons == ["dm-eligible", "dm-over-threshold"]
     assert screener.totals()["consignee_day_value_cents"].to_list() == [100_000]
     assert screener.state.batches == 2
+
+
+def test_a_state_saved_by_one_thread_is_not_replaced_by_an_older_save_of_another(
+    us_pack: screening.RulePack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``save_state`` let go of the screener as soon as its copy was written, before renaming it into place: a
+    thread held up there (forced here) renamed its state of batch 1 over the state of batch 2 that the other
+    thread had screened and saved meanwhile. Saves and batches now wait for the renaming."""
+    from screening.io import state_file
+
+    sample = pl.read_parquet(SAMPLE / "manifest_10k.parquet").head(40)
+    path = tmp_path / "day.state"
+    screener = screening.Screener(us_pack)
+    screener.screen(sample.head(20))
+    renaming, overtaken = threading.Event(), threading.Event()
+
+    class HeldUpBeforeRenaming:
+        """``os`` for the state file's writer, with the first thread's renaming held up."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+        @staticmethod
+        def replace(source: Path, target: Path) -> None:
+            if threading.current_thread().name == "held-up":
+                renaming.set()
+                overtaken.wait(timeout=0.5)  # until the other thread has saved, if it can meanwhile
+            os.replace(source, target)
+
+    monkeypatch.setattr(state_file, "os", HeldUpBeforeRenaming())
+    first_save = threading.Thread(target=screener.save_state, args=(path,), name="held-up")
+    first_save.start()
+    assert renaming.wait(timeout=60)
+    screener.screen(sample.tail(20))
+    screener.save_state(path)
+    overtaken.set()
+    first_save.join()
+    saved = screening.Screener.restore(path, us_pack)
+    assert (saved.state.batches, saved.state.rows_seen) == (2, 40)
 
 
 def _progress(screener: screening.Screener) -> tuple[Any, ...]:
