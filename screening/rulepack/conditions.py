@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import polars as pl
 
+from screening.errors import DutyStatus, ReasonCode
 from screening.exprs.parties import normalised_name
+from screening.rulepack.reference import known_countries
+from screening.schema import MODES
 
 #: SQL keywords a condition may use.
 KEYWORDS = frozenset(
@@ -92,8 +96,15 @@ class ConditionError(ValueError):
     """A condition that is not allowed or does not compile; the message says why."""
 
 
-def check_condition(condition: str, columns: Mapping[str, pl.DataType]) -> None:
-    """Refuse anything but literals, operators, keywords, whitelisted columns and allowed functions."""
+def check_condition(
+    condition: str,
+    columns: Mapping[str, pl.DataType],
+    *,
+    closed: Mapping[str, ClosedColumn] | None = None,
+) -> None:
+    """Refuse anything but literals, operators, keywords, whitelisted columns and allowed functions, and a text
+    literal compared with a column that never holds it: a normal form (:data:`NORMAL_FORM_COLUMNS`) or a column
+    of ``closed`` (by default :func:`closed_columns` without keyword families)."""
     if "--" in condition or "/*" in condition:
         raise ConditionError("comments are not allowed in a condition")
     position = 0
@@ -122,6 +133,7 @@ def check_condition(condition: str, columns: Mapping[str, pl.DataType]) -> None:
         elif text not in columns:
             raise ConditionError(f"unknown column {text!r} (not in the risk column whitelist)")
     _refuse_folded_literals(tokens)
+    _refuse_values_never_held(tokens, closed_columns() if closed is None else closed)
 
 
 def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
@@ -180,6 +192,199 @@ def _clause_literals(clause: list[tuple[str, str]]) -> list[tuple[str, Reading]]
     return [
         (literal, "any case" if set(call.flags) & set("ix") else reading) for literal, reading, call in found
     ]
+
+
+#: How a literal compared with a closed column is judged: as a whole value, or as a value's start or end
+#: (a ``LIKE`` pattern's text before its first wildcard or after its last, ``STARTS_WITH``, ``ENDS_WITH``).
+Part = Literal["value", "prefix", "suffix"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedColumn:
+    """A risk column that holds only known values (or null): a code list (``values``) or a code of digits
+    (``digits``: its lengths). ``what`` says which, for a refusal."""
+
+    what: str
+    values: frozenset[str] = frozenset()
+    digits: tuple[int, ...] = ()
+
+    def admits(self, text: str, part: Part, *, any_case: bool = False) -> bool:
+        """Whether some value of the column is ``text`` (``part`` ``value``), starts with it (``prefix``) or ends
+        with it (``suffix``); letters compared in any case where ``any_case`` (``ILIKE``)."""
+        if self.digits:
+            if not re.fullmatch(r"[0-9]*", text):
+                return False
+            return len(text) in self.digits if part == "value" else len(text) <= max(self.digits)
+        values = {v.lower() for v in self.values} if any_case else self.values
+        text = text.lower() if any_case else text
+        if part == "value":
+            return text in values
+        if part == "prefix":
+            return any(v.startswith(text) for v in values)
+        return any(v.endswith(text) for v in values)
+
+    def suggestion(self, text: str) -> str | None:
+        """The value ``text`` likely means: the same letters in another case, or the digits without dots."""
+        if self.digits:
+            bare = text.replace(".", "")
+            return bare if bare != text and self.admits(bare, "value") else None
+        return next((v for v in sorted(self.values) if v.lower() == text.lower()), None)
+
+
+def closed_columns(families: Sequence[str] | None = None) -> dict[str, ClosedColumn]:
+    """The risk columns that hold only the engine's own codes, each with what it holds: the modes, the
+    assigned ISO 3166-1 alpha-2 codes (those measures take), the reason and duty status codes, the HTS code and
+    its prefixes (digits, no dots) and, where ``families`` (the pack's keyword family names) is given,
+    ``description_family``."""
+    countries = ClosedColumn(
+        "an assigned ISO 3166-1 alpha-2 code in capitals (as 'CN')", frozenset(known_countries())
+    )
+    closed = {
+        "mode": ClosedColumn(f"one of the modes {', '.join(MODES)}", frozenset(MODES)),
+        "country_of_origin": countries,
+        "country_of_export": countries,
+        "shipper_country": countries,
+        "de_minimis_reason": ClosedColumn(
+            f"one of the reason codes {', '.join(ReasonCode)}", frozenset(str(c) for c in ReasonCode)
+        ),
+        "duty_status": ClosedColumn(
+            f"one of the duty statuses {', '.join(DutyStatus)}", frozenset(str(c) for c in DutyStatus)
+        ),
+        "hts_code": ClosedColumn("6, 8 or 10 digits, without dots", digits=(6, 8, 10)),
+        "hts_chapter": ClosedColumn("2 digits (as '06' or '64')", digits=(2,)),
+        "hts_heading": ClosedColumn("4 digits, without dots (as '6404')", digits=(4,)),
+        "hts_subheading": ClosedColumn("6 digits, without dots (as '640411')", digits=(6,)),
+    }
+    if families is not None:
+        what = (
+            f"one of the pack's keyword families {', '.join(families)}"
+            if families
+            else "no value: the pack has no keyword families"
+        )
+        closed["description_family"] = ClosedColumn(what, frozenset(families))
+    return closed
+
+
+#: Words that may stand before a comparison's first operand and after its last: one binds more loosely than a
+#: comparison (``'x' || mode = 'xpostal'`` compares ``'x' || mode``, not ``mode``).
+_BEFORE_COMPARISON = frozenset({"AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE"})
+_AFTER_COMPARISON = frozenset({"AND", "OR", "WHEN", "THEN", "ELSE", "END"})
+_EQUALITY = frozenset({"=", "<>", "!="})
+
+
+def _refuse_values_never_held(tokens: list[tuple[str, str]], closed: Mapping[str, ClosedColumn]) -> None:
+    """Refuse a text literal compared with a column of ``closed`` (``=``, ``<>``, ``IN``, ``NOT IN``, ``LIKE``,
+    ``ILIKE``, ``STARTS_WITH``, ``ENDS_WITH``) that no value of the column matches: ``mode = 'expres'``,
+    ``country_of_origin IN ('CN', 'HKG')`` and ``hts_heading = '64.04'`` loaded and never fired. Only a column
+    compared as it is counts: ``LOWER(country_of_origin) = 'cn'`` is not judged."""
+
+    def word(index: int) -> str:
+        return tokens[index][1].upper() if 0 <= index < len(tokens) and tokens[index][0] == "word" else ""
+
+    def text(index: int) -> str:
+        return tokens[index][1] if 0 <= index < len(tokens) else ""
+
+    def bounded_before(index: int) -> bool:
+        return index == 0 or text(index - 1) in ("(", ",") or word(index - 1) in _BEFORE_COMPARISON
+
+    def bounded_after(index: int) -> bool:
+        return index == len(tokens) or text(index) in (")", ",") or word(index) in _AFTER_COMPARISON
+
+    def literal(index: int) -> str | None:
+        if 0 <= index < len(tokens) and tokens[index][0] == "string":
+            return tokens[index][1][1:-1].replace("''", "'")
+        return None
+
+    for index, (kind, column) in enumerate(tokens):
+        if kind != "word" or column not in closed or text(index + 1) == "(":
+            continue
+        judged: list[_Judged] = []
+        after = index + 2 if word(index + 1) == "NOT" else index + 1
+        if bounded_before(index):
+            value = literal(index + 2)
+            if text(index + 1) in _EQUALITY and value is not None and bounded_after(index + 3):
+                judged.append(_Judged(value, value, "value"))
+            elif word(after) == "IN" and text(after + 1) == "(":
+                judged += _listed(tokens, after + 2)
+            elif (
+                word(after) in ("LIKE", "ILIKE")
+                and literal(after + 1) is not None
+                and bounded_after(after + 2)
+            ):
+                judged += _like_parts(literal(after + 1) or "", any_case=word(after) == "ILIKE")
+        value = literal(index - 2)
+        if (
+            value is not None
+            and text(index - 1) in _EQUALITY
+            and bounded_before(index - 2)
+            and bounded_after(index + 1)
+        ):
+            judged.append(_Judged(value, value, "value"))
+        value = literal(index + 2)
+        if (
+            word(index - 2) in ("STARTS_WITH", "ENDS_WITH")
+            and text(index - 1) == "("
+            and text(index + 1) == ","
+            and value is not None
+            and text(index + 3) == ")"
+        ):
+            judged.append(_Judged(value, value, "prefix" if word(index - 2) == "STARTS_WITH" else "suffix"))
+        for judging in judged:
+            if not closed[column].admits(judging.text, judging.part, any_case=judging.any_case):
+                raise ConditionError(_never_held(column, closed[column], judging))
+
+
+class _Judged(NamedTuple):
+    """A literal as written compared with a closed column, and what of it is judged (:data:`Part`)."""
+
+    written: str
+    text: str
+    part: Part
+    any_case: bool = False
+
+
+def _listed(tokens: list[tuple[str, str]], start: int) -> list[_Judged]:
+    """The text literals of an ``IN`` list whose items start at ``start``; none where an item is more than one
+    token (a call, a sum: its value is not the literal)."""
+    found: list[_Judged] = []
+    for index in range(start, len(tokens) - 1, 2):
+        kind, text = tokens[index]
+        if kind not in ("string", "number", "word"):
+            return []
+        if kind == "string":
+            value = text[1:-1].replace("''", "'")
+            found.append(_Judged(value, value, "value"))
+        if tokens[index + 1][1] == ")":
+            return found
+        if tokens[index + 1][1] != ",":
+            return []
+    return []
+
+
+def _like_parts(pattern: str, *, any_case: bool) -> list[_Judged]:
+    """What a ``LIKE`` pattern asks of a value: to be the pattern (no wildcard), or to start with its text before
+    the first wildcard (``%``, ``_``) and end with its text after the last; nothing judged for a pattern with a
+    backslash (an escape)."""
+    if "\\" in pattern:
+        return []
+    pieces = re.split(r"[%_]", pattern)
+    if len(pieces) == 1:
+        return [_Judged(pattern, pattern, "value", any_case)]
+    return [_Judged(pattern, pieces[0], "prefix", any_case), _Judged(pattern, pieces[-1], "suffix", any_case)]
+
+
+def _never_held(column: str, closed: ClosedColumn, judged: _Judged) -> str:
+    """The refusal of a literal no value of ``column`` matches: the column, the literal, what it holds."""
+    if judged.part == "value":
+        suggestion = closed.suggestion(judged.text)
+        hint = f": write '{suggestion}'" if suggestion else ""
+        fault = "which never holds it"
+    else:
+        hint = ""
+        fault = f"no value of which {'starts' if judged.part == 'prefix' else 'ends'} with '{judged.text}'"
+    return (
+        f"the text '{judged.written}' is compared with {column}, {fault}: {column} holds {closed.what}{hint}"
+    )
 
 
 class _Call:
@@ -293,13 +498,19 @@ def normal_form_faults(text: str) -> dict[str, str]:
     return {c: f for c, f in zip(letters, folded.to_series().to_list(), strict=True) if f != c}
 
 
-def compile_condition(condition: str, columns: Mapping[str, pl.DataType]) -> pl.Expr:
-    """The condition as a boolean polars expression (nulls count as false).
+def compile_condition(
+    condition: str,
+    columns: Mapping[str, pl.DataType],
+    *,
+    closed: Mapping[str, ClosedColumn] | None = None,
+) -> pl.Expr:
+    """The condition as a boolean polars expression (nulls count as false); ``closed`` as
+    :func:`check_condition`'s.
 
     Raises:
         ConditionError: the condition is refused, does not parse, or is not boolean.
     """
-    check_condition(condition, columns)
+    check_condition(condition, columns, closed=closed)
     try:
         expr = pl.sql_expr(condition)
     except (pl.exceptions.PolarsError, ValueError) as exc:

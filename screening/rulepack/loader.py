@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from screening.errors import RulePackError, UsageError
 from screening.path_names import non_utf8_name
-from screening.rulepack.conditions import ConditionError, compile_condition
+from screening.rulepack.conditions import ConditionError, closed_columns, compile_condition
 from screening.rulepack.models import (
     Citation,
     CoverageGap,
@@ -307,17 +307,19 @@ _COLUMNS_FROM_TABLES = {
 
 
 def _compile_conditions(root: Path, risk: RiskRules) -> dict[str, pl.Expr]:
-    """Compile every risk condition; refuse the pack on the first one that is not allowed, or that reads a
-    column from a table the pack lacks (a rule that could never fire)."""
+    """Compile every risk condition; refuse the pack on the first one that is not allowed, that compares a
+    column with a text it never holds (:func:`~screening.rulepack.conditions.closed_columns`, the pack's keyword
+    families among them), or that reads a column from a table the pack lacks (a rule that could never fire)."""
     compiled = {}
     present = {
         "denied_parties": risk.denied_parties is not None,
         "value_per_kg": risk.value_per_kg is not None,
     }
+    closed = closed_columns([f.name for f in risk.keyword_families])
     for index, rule in enumerate(risk.rules):
         where = f"rules[{index}].condition (id {rule.id})"
         try:
-            compiled[rule.id] = compile_condition(rule.condition, RISK_COLUMN_TYPES)
+            compiled[rule.id] = compile_condition(rule.condition, RISK_COLUMN_TYPES, closed=closed)
         except ConditionError as exc:
             raise RulePackError(str(root / "risk.toml"), where, f"condition refused: {exc}") from exc
         for column in compiled[rule.id].meta.root_names():

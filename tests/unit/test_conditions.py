@@ -173,6 +173,95 @@ def test_texts_the_normal_forms_keep_are_taken(condition: str) -> None:
     compile_condition(condition, RISK_COLUMN_TYPES)
 
 
+@pytest.mark.parametrize(
+    ("condition", "column", "literal", "holds"),
+    [
+        ("country_of_origin = 'cn'", "country_of_origin", "'cn'", "ISO 3166-1 alpha-2 code in capitals"),
+        ("country_of_origin = 'CHN'", "country_of_origin", "'CHN'", "ISO 3166-1 alpha-2"),
+        ("country_of_origin IN ('CN', 'HKG')", "country_of_origin", "'HKG'", "ISO 3166-1 alpha-2"),
+        ("shipper_country NOT IN ('cn')", "shipper_country", "'cn'", "ISO 3166-1 alpha-2"),
+        ("'cn' = country_of_export", "country_of_export", "'cn'", "ISO 3166-1 alpha-2"),
+        ("mode = 'expres' AND gift", "mode", "'expres'", "one of the modes express, postal, cargo"),
+        ("mode <> 'Express'", "mode", "'Express'", "one of the modes"),
+        ("de_minimis_reason = 'dm-eligable'", "de_minimis_reason", "'dm-eligable'", "dm-eligible"),
+        ("NOT duty_status = 'asessed'", "duty_status", "'asessed'", "assessed"),
+        ("hts_chapter = '6'", "hts_chapter", "'6'", "2 digits"),
+        ("hts_heading = '64.04'", "hts_heading", "'64.04'", "4 digits"),
+        ("hts_subheading IN ('6404.11')", "hts_subheading", "'6404.11'", "6 digits"),
+        ("hts_code LIKE '6404.%'", "hts_code", "'6404.%'", "6, 8 or 10 digits"),
+        ("STARTS_WITH(mode, 'Post')", "mode", "'Post'", "one of the modes"),
+        ("COALESCE(mode = 'cargo ', FALSE)", "mode", "'cargo '", "one of the modes"),
+    ],
+)
+def test_a_text_a_closed_column_never_holds_is_refused(
+    condition: str, column: str, literal: str, holds: str
+) -> None:
+    """``country_of_origin = 'cn'``, ``mode = 'expres'``, ``hts_heading = '64.04'`` loaded and never fired (the
+    same typo in a measure is refused): a text compared with a column of codes must be one of them."""
+    with pytest.raises(ConditionError) as refused:
+        compile_condition(condition, RISK_COLUMN_TYPES)
+    message = str(refused.value)
+    assert f"the text {literal} is compared with {column}" in message
+    assert holds in message
+
+
+@pytest.mark.parametrize(
+    ("condition", "hint"),
+    [
+        ("country_of_origin = 'cn'", "write 'CN'"),
+        ("mode = 'Express'", "write 'express'"),
+        ("hts_heading = '64.04'", "write '6404'"),
+    ],
+)
+def test_a_refused_code_says_what_to_write(condition: str, hint: str) -> None:
+    with pytest.raises(ConditionError) as refused:
+        compile_condition(condition, RISK_COLUMN_TYPES)
+    assert str(refused.value).endswith(hint)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "country_of_origin IN ('CN', 'HK') AND country_of_export NOT IN ('MX', 'CA')",
+        "mode = 'postal' OR mode <> 'cargo'",
+        "mode ILIKE 'EXPRESS'",  # any case
+        "mode LIKE 'exp%' AND STARTS_WITH(mode, 'post') AND ENDS_WITH(mode, 'go')",
+        "LOWER(country_of_origin) = 'cn'",  # not the column as it is
+        "'x' || mode = 'xpostal'",  # the concatenation is compared
+        "COALESCE(shipper_country, '') NOT IN ('CN', 'HK')",
+        "COALESCE(country_of_export, shipper_country) = 'MX'",
+        "hts_chapter = '06' OR hts_heading IN ('2933', '2934') OR hts_subheading = '854340'",
+        "hts_code LIKE '6404%' OR hts_code = '6109100012'",
+        "de_minimis_reason IN ('dm-eligible', 'gift-exempt') OR duty_status LIKE 'needs-%'",
+        "CASE WHEN mode = 'postal' THEN value_usd > 50 ELSE FALSE END",
+        "description_family = 'anything'",  # the pack's families: checked when the pack loads
+    ],
+)
+def test_texts_a_closed_column_holds_are_taken(condition: str) -> None:
+    compile_condition(condition, RISK_COLUMN_TYPES)
+
+
+def test_a_keyword_family_no_family_is_named_is_refused(tmp_path: Path) -> None:
+    pack = _pack_with_condition(tmp_path, "description_family = 'shoes'")
+    with pytest.raises(screening.RulePackError) as caught:
+        screening.load_rules(pack)
+    message = str(caught.value)
+    assert "hts-description-mismatch" in message
+    assert "the text 'shoes' is compared with description_family" in message
+    assert "footwear" in message
+    screening.load_rules(_pack_with_condition(tmp_path / "ok", "description_family = 'footwear'"))
+
+
+def test_a_pack_comparing_a_mode_with_a_typo_names_rule_column_and_literal(tmp_path: Path) -> None:
+    pack = _pack_with_condition(tmp_path, "mode = 'expres' AND country_of_origin = 'CN'")
+    with pytest.raises(screening.RulePackError) as caught:
+        screening.load_rules(pack)
+    message = str(caught.value)
+    assert "risk.toml" in message
+    assert "id hts-description-mismatch" in message
+    assert "the text 'expres' is compared with mode, which never holds it" in message
+
+
 def test_nulls_count_as_false() -> None:
     expr = compile_condition("country_of_export = 'MX'", RISK_COLUMN_TYPES)
     frame = pl.DataFrame({"country_of_export": ["MX", None, "CA"]})
