@@ -21,8 +21,8 @@ from typing import Any, Final
 import polars as pl
 
 from screening.errors import RulePackError
-from screening.rulepack.rates import ParsedRate, parse_general_rate, parse_special_rate
-from screening.rulepack.tables import MFN_SCHEMA
+from screening.rulepack.rates import parse_special_rate
+from screening.rulepack.tables import MFN_SCHEMA, parsed_rates
 
 TEXT_COLUMNS = ("general", "usmca_text")
 #: Chapters whose lines the tariff table never holds (:func:`read_rate_lines` skips them). A measure's list may
@@ -176,7 +176,7 @@ def chapters_left_out(existing: pl.DataFrame, lines: pl.DataFrame) -> list[str]:
 def coverage(lines: pl.DataFrame) -> Coverage:
     """Parse coverage of a revision's rate lines (lines with a general rate text)."""
     rated = lines.filter(pl.col("general") != "")
-    parsed = _parsed_texts(rated["general"])
+    parsed = parsed_rates(rated["general"])
     statuses = rated.join(parsed, left_on="general", right_on="text")["status"]
     return Coverage(
         rate_lines=rated.height,
@@ -246,32 +246,9 @@ def merge_revision(existing: pl.DataFrame | None, lines: pl.DataFrame, revision:
     )
 
 
-def _parsed_texts(texts: pl.Series) -> pl.DataFrame:
-    """One parsed row per distinct rate text (a few hundred), to join onto the lines."""
-    distinct = [t for t in texts.unique().to_list() if t is not None]
-    parsed = [parse_general_rate(t) for t in distinct]
-    return _rate_frame(distinct, parsed)
-
-
-def _rate_frame(texts: list[str], parsed: list[ParsedRate]) -> pl.DataFrame:
-    decimal = pl.Decimal(18, 8)
-    return pl.DataFrame(
-        {
-            "text": pl.Series(texts, dtype=pl.String()),
-            "status": pl.Series([p.status for p in parsed], dtype=pl.String()),
-            "ad_valorem": pl.Series([p.ad_valorem for p in parsed], dtype=decimal),
-            "specific_usd": pl.Series([p.specific_usd for p in parsed], dtype=decimal),
-            "specific_unit": pl.Series([p.specific_unit for p in parsed], dtype=pl.String()),
-            "specific2_usd": pl.Series([p.specific2_usd for p in parsed], dtype=decimal),
-            "specific2_unit": pl.Series([p.specific2_unit for p in parsed], dtype=pl.String()),
-            "parts": pl.Series([p.parts for p in parsed], dtype=pl.String()),
-        }
-    )
-
-
 def _with_parsed_rates(lines: pl.DataFrame) -> pl.DataFrame:
-    general = _parsed_texts(lines["general"])
-    usmca = _parsed_texts(lines["usmca_text"]).rename(lambda c: c if c == "text" else f"usmca_{c}")
+    general = parsed_rates(lines["general"])
+    usmca = parsed_rates(lines["usmca_text"]).rename(lambda c: c if c == "text" else f"usmca_{c}")
     return (
         lines.join(general, left_on="general", right_on="text", how="left")
         .join(usmca, left_on="usmca_text", right_on="text", how="left")

@@ -81,6 +81,12 @@ PART_COUNTS: Final[dict[str, str]] = {
     "jewel over 7": "jewel-over-7",
 }
 
+#: Every unit a specific rate of the tariff-line table may name (the values of :data:`UNITS` and
+#: :data:`PART_COUNTS`), besides the content units :data:`CONTENT_UNIT` matches.
+SPECIFIC_UNITS: Final = frozenset(UNITS.values()) | frozenset(PART_COUNTS.values())
+#: A unit charged on a content of the good (``kg-copper-content``): "kg on copper content".
+CONTENT_UNIT: Final = r"^kg-\w+-content$"
+
 #: ``part_values`` counts given for ONE article of the line (a "17-jewel movement"): the rate's "per jewel
 #: (over N)" is charged per article, so the engine multiplies by the line's ``quantity``. Every other count
 #: (``proof-liter``, ``kg-lead-content``) is the line's total, as the ``quantity`` beside it is.

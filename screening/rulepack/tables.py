@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
@@ -11,6 +12,7 @@ import polars as pl
 from screening.errors import RulePackError
 from screening.exprs.parse import coerce
 from screening.rulepack.models import HTS_PREFIX_PATTERN
+from screening.rulepack.rates import CONTENT_UNIT, SPECIFIC_UNITS, parse_general_rate, part_components
 
 #: Tariff-line table: one row per HTS line and period; rates as decimal strings.
 MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -49,10 +51,16 @@ RATE_STATUSES: Final = ("computable", "needs-part-values", "not-computable")
 
 
 def read_table(
-    root: Path, name: str, schema: dict[str, pl.DataType], *, required: tuple[str, ...] = ()
+    root: Path,
+    name: str,
+    schema: dict[str, pl.DataType],
+    *,
+    required: tuple[str, ...] = (),
+    line_column: str | None = None,
 ) -> pl.DataFrame:
     """Read ``root/name`` (CSV or Parquet) and cast it to ``schema``. A wholly blank row (a blank line an editor
-    left) is no row; a row without a value in a ``required`` column is refused.
+    left) is no row; a row without a value in a ``required`` column is refused. With ``line_column``, the table
+    also holds each row's line in the file (1-based, the header being line 1) under that name.
 
     Raises:
         RulePackError: the file is missing, lacks columns, has values that do not cast, or a row lacks a
@@ -77,7 +85,10 @@ def read_table(
         raise RulePackError(str(file), "", f"missing columns {missing}")
     # Row numbers as the file counts them (1-based, after the header line), kept past the blank rows dropped.
     raw = raw.with_row_index("__line", offset=2).filter(~pl.all_horizontal(pl.exclude("__line").is_null()))
-    typed = raw.select(coerce(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items())
+    typed = raw.select(
+        *(coerce(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items()),
+        *([pl.col("__line").cast(pl.Int64()).alias(line_column)] if line_column else []),
+    )
     for column, dtype in schema.items():
         broken = raw.filter(pl.col(column).is_not_null() & typed[column].is_null())
         if broken.height:
@@ -96,8 +107,11 @@ def read_table(
 
 
 def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
-    """The tariff-line table, checked: digits-only HTS of 6/8/10 digits, known statuses."""
-    table = read_table(root, name, MFN_SCHEMA, required=("hts", "effective_from", "status"))
+    """The tariff-line table, checked: digits-only HTS of 6/8/10 digits, known statuses and units, and parsed
+    columns that are what the engine reads the rate texts (``general``, ``usmca_text``) as."""
+    table = read_table(
+        root, name, MFN_SCHEMA, required=("hts", "effective_from", "status"), line_column=_LINE
+    )
     bad_hts = table.filter(~pl.col("hts").str.contains(r"^(\d{6}|\d{8}|\d{10})$"))
     if bad_hts.height:
         raise RulePackError(str(root / name), "hts", f"not 6, 8 or 10 digits: {bad_hts['hts'][0]!r}")
@@ -132,14 +146,120 @@ def read_mfn_table(root: Path, name: str) -> pl.DataFrame:
                 f"{status} is computable but {' and '.join(rates)} are empty: give the rate, or another status",
             )
     _check_part_formulas(root / name, table)
+    _check_units(root / name, table)
+    _check_parsed_as_written(root / name, table)
     _check_table_periods(root / name, table, "hts")
-    return table
+    return table.drop(_LINE)
+
+
+#: The column of a row's line in the tariff-line file, while it is checked.
+_LINE: Final = "__line"
+#: The columns of a rate text's parsed form (:class:`~screening.rulepack.rates.ParsedRate`), as ``mfn.csv``
+#: holds them (``usmca_`` before each for the USMCA rate).
+PARSED_RATE_COLUMNS: Final = (
+    "status",
+    "ad_valorem",
+    "specific_usd",
+    "specific_unit",
+    "specific2_usd",
+    "specific2_unit",
+    "parts",
+)
+
+
+def parsed_rates(texts: pl.Series) -> pl.DataFrame:
+    """One row per distinct rate text of ``texts`` (a few hundred): ``text`` and its parsed form
+    (:data:`PARSED_RATE_COLUMNS`, by :func:`~screening.rulepack.rates.parse_general_rate`), to join onto lines."""
+    distinct = [t for t in texts.unique().to_list() if t is not None]
+    parsed = [parse_general_rate(t) for t in distinct]
+    decimal = pl.Decimal(18, 8)
+    return pl.DataFrame(
+        {
+            "text": pl.Series(distinct, dtype=pl.String()),
+            "status": pl.Series([p.status for p in parsed], dtype=pl.String()),
+            "ad_valorem": pl.Series([p.ad_valorem for p in parsed], dtype=decimal),
+            "specific_usd": pl.Series([p.specific_usd for p in parsed], dtype=decimal),
+            "specific_unit": pl.Series([p.specific_unit for p in parsed], dtype=pl.String()),
+            "specific2_usd": pl.Series([p.specific2_usd for p in parsed], dtype=decimal),
+            "specific2_unit": pl.Series([p.specific2_unit for p in parsed], dtype=pl.String()),
+            "parts": pl.Series([p.parts for p in parsed], dtype=pl.String()),
+        }
+    )
+
+
+def _check_units(file: Path, table: pl.DataFrame) -> None:
+    """Every unit of a specific rate is one the engine knows (:data:`~screening.rulepack.rates.SPECIFIC_UNITS`, a
+    ``kg-*-content``): any other (``kgs``, ``KG``) would be charged on the line's quantity, not its weight."""
+    for column in ("specific_unit", "specific2_unit", "usmca_specific_unit", "usmca_specific2_unit"):
+        unit = pl.col(column)
+        unknown = table.filter(
+            unit.is_not_null() & ~unit.is_in(sorted(SPECIFIC_UNITS)) & ~unit.str.contains(CONTENT_UNIT)
+        )
+        if unknown.height:
+            row = unknown.row(0, named=True)
+            raise RulePackError(
+                str(file),
+                f"row {row[_LINE]}.{column}",
+                f"unit {row[column]!r} (hts {row['hts']}) is not one the engine knows: {', '.join(sorted(SPECIFIC_UNITS))}"
+                f" or kg-<metal>-content (only kg is charged on the weight; any other unit on the quantity)",
+            )
+
+
+def _check_parsed_as_written(file: Path, table: pl.DataFrame) -> None:
+    """A row's parsed rate is what the engine reads its text as (:func:`parsed_rates`): ``screen rules show``
+    prints ``general``, a run charges ``ad_valorem``, ``specific_usd`` ...; a row that says 10% and charges 1%
+    is refused. A row without a ``general`` text is not compared; one without a ``usmca_text`` has no USMCA rate."""
+    for text, prefix in (("general", ""), ("usmca_text", "usmca_")):
+        parsed = parsed_rates(table[text]).rename(lambda c: c if c == "text" else f"__parsed_{c}")
+        joined = table.join(parsed, left_on=text, right_on="text", how="left", maintain_order="left")
+        for column in PARSED_RATE_COLUMNS:
+            written, read = pl.col(prefix + column), pl.col(f"__parsed_{column}")
+            rows = pl.col(text).is_not_null() if prefix == "" else pl.lit(True)
+            differ = joined.filter(rows & ~written.eq_missing(read))
+            if column == "parts" and differ.height:
+                differ = _parts_that_differ(differ, prefix + column, "__parsed_parts")
+            if differ.height:
+                row = differ.row(0, named=True)
+                reads = (
+                    f"which the engine reads as {prefix + column} {_shown(row[f'__parsed_{column}'])}"
+                    if row[text] is not None
+                    else "and no USMCA rate"
+                )
+                raise RulePackError(
+                    str(file),
+                    f"row {row[_LINE]}.{prefix + column}",
+                    f"{prefix + column} {_shown(row[prefix + column])} (hts {row['hts']}) disagrees with {text} "
+                    f"{_shown(row[text])}, {reads}: screen rules show prints the text, a run charges the parsed "
+                    f"rate; write the parsed form the text reads as, or correct the text",
+                )
+
+
+def _parts_that_differ(rows: pl.DataFrame, written: str, read: str) -> pl.DataFrame:
+    """The ``rows`` whose parts (JSON) differ in meaning, not only in spacing or how an amount is written: the
+    distinct pairs (a few) read as the engine reads them."""
+
+    def meaning(parts: str | None) -> object:
+        return None if parts is None else part_components(parts)
+
+    # Every written value reads (_check_part_formulas), and every parsed one is the parser's own.
+    same = [(w, r) for w, r in rows.select(written, read).unique().iter_rows() if meaning(w) == meaning(r)]
+    if not same:
+        return rows
+    kept = pl.DataFrame(same, schema={written: pl.String(), read: pl.String()}, orient="row")
+    return rows.join(kept, on=[written, read], how="anti", nulls_equal=True, maintain_order="left")
+
+
+def _shown(value: object) -> str:
+    """A table value as a message shows it: a decimal without trailing zeros, text quoted, ``empty``."""
+    if value is None:
+        return "empty"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return repr(value)
 
 
 def _check_part_formulas(file: Path, table: pl.DataFrame) -> None:
     """Every ``parts`` / ``usmca_parts`` value (a rate on parts of the article, JSON) is one the engine reads."""
-    from screening.rulepack.rates import part_components  # the rate parser, which imports nothing of this
-
     for column in ("parts", "usmca_parts"):
         for row in (
             table.filter(pl.col(column).is_not_null()).unique(column, keep="first").iter_rows(named=True)

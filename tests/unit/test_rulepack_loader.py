@@ -116,7 +116,14 @@ def test_content_hash_changes_when_one_byte_changes(pack: RulePack, tmp_path: Pa
 
 def test_content_hash_changes_when_a_table_byte_changes(pack: RulePack, tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
-    edit(copy, "tariff/mfn.csv", replace("61091000,2025-01-01,,16.5%", "61091000,2025-01-01,,16.6%"))
+    edit(
+        copy,
+        "tariff/mfn.csv",
+        replace(
+            "61091000,2025-01-01,,16.5%,computable,0.16500000",
+            "61091000,2025-01-01,,16.6%,computable,0.16600000",
+        ),
+    )
     assert load_rules(copy).content_hash != pack.content_hash
 
 
@@ -713,6 +720,114 @@ def test_a_tariff_line_the_engine_cannot_charge_is_refused_when_the_pack_loads(
     with pytest.raises(RulePackError, match=re.escape(message)) as info:
         load_rules(copy)
     assert "mfn.csv" in str(info.value)
+
+
+def _mfn_line(pack: Path, start: str) -> int:
+    """The line of ``tariff/mfn.csv`` (1: the header) that starts with ``start``."""
+    lines = (pack / "tariff" / "mfn.csv").read_text(encoding="utf-8").splitlines()
+    return next(n for n, text in enumerate(lines, start=1) if text.startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "column", "message"),
+    [
+        # A unit the engine does not know was charged on the line's quantity, not its weight.
+        (
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,kg-contents-and-container,",
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,kgs,",
+            "specific_unit",
+            "unit 'kgs' (hts 15092020) is not one the engine knows",
+        ),
+        (
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,kg-contents-and-container,",
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,KG,",
+            "specific_unit",
+            "unit 'KG' (hts 15092020) is not one the engine knows",
+        ),
+        # screen rules show printed 16.5 %, a run charged 1.65 %.
+        (
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,",
+            "61091000,2025-01-01,,16.5%,computable,0.01650000,",
+            "ad_valorem",
+            "ad_valorem 0.0165 (hts 61091000) disagrees with general '16.5%', which the engine reads as "
+            "ad_valorem 0.165",
+        ),
+        (
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,",
+            "61091000,2025-01-01,,16.5%,not-computable,0.16500000,",
+            "status",
+            "status 'not-computable' (hts 61091000) disagrees with general '16.5%'",
+        ),
+        (
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,kg-contents-and-container,",
+            "15092020,2025-01-01,,5¢/kg on contents and container,computable,,0.05000000,kg,",
+            "specific_unit",
+            "specific_unit 'kg' (hts 15092020) disagrees with general '5¢/kg on contents and container', which "
+            "the engine reads as specific_unit 'kg-contents-and-container'",
+        ),
+        (
+            '"[{""kind"":""specific"",""amount"":""0.044"",""base"":""liter""}',
+            '"[{""kind"":""specific"",""amount"":""0.44"",""base"":""liter""}',
+            "parts",
+            'parts \'[{"kind":"specific","amount":"0.44"',
+        ),
+        (
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,,,,,,Free,computable,0.00000000,",
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,,,,,,Free,computable,0.05000000,",
+            "usmca_ad_valorem",
+            "usmca_ad_valorem 0.05 (hts 61091000) disagrees with usmca_text 'Free', which the engine reads as "
+            "usmca_ad_valorem 0",
+        ),
+        # A USMCA rate without its text: a preference no one can read.
+        (
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,,,,,,Free,computable,0.00000000,",
+            "61091000,2025-01-01,,16.5%,computable,0.16500000,,,,,,,computable,0.00000000,",
+            "usmca_status",
+            "usmca_status 'computable' (hts 61091000) disagrees with usmca_text empty, and no USMCA rate",
+        ),
+    ],
+    ids=[
+        "unit-kgs",
+        "unit-KG",
+        "ad-valorem-not-the-text",
+        "status-not-the-text",
+        "unit-not-the-text",
+        "parts-not-the-text",
+        "usmca-not-the-text",
+        "usmca-without-text",
+    ],
+)
+def test_a_tariff_line_whose_parsed_rate_is_not_its_text_is_refused(
+    tmp_path: Path, old: str, new: str, column: str, message: str
+) -> None:
+    """``tariff/mfn.csv`` took a unit the engine does not know (``kgs``: charged on the quantity, not the weight)
+    and a parsed rate the ``general`` text does not read as (10 % shown, 1 % charged); the message names the
+    file, the row's line and the column."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "tariff/mfn.csv", replace(old, new, 1))
+    line = (
+        _mfn_line(copy, new.split(",", 1)[0]) if not new.startswith('"') else _mfn_line(copy, "2204300000,")
+    )
+    error = load_error(copy)
+    assert error.file.endswith("mfn.csv")
+    assert error.key_path == f"row {line}.{column}"
+    assert message in str(error)
+
+
+def test_a_tariff_line_s_parsed_rate_written_otherwise_loads(tmp_path: Path) -> None:
+    """The same rate written with other zeros or JSON spacing is the rate the text reads as; a row without a
+    ``general`` text (a pack that keeps only the parsed form) is not compared."""
+    copy = copy_pack(tmp_path)
+    for old, new in (
+        ("61091000,2025-01-01,,16.5%,computable,0.16500000,", "61091000,2025-01-01,,16.5%,computable,0.165,"),
+        ('""amount"":""0.044"",""base"":""liter""', '""amount"": ""0.0440"", ""base"": ""liter""'),
+        ("64041190,2025-01-01,,20%,computable,0.20000000,", "64041190,2025-01-01,,,computable,0.20000000,"),
+    ):
+        edit(copy, "tariff/mfn.csv", replace(old, new, 1))
+    pack = load_rules(copy)
+    rates = pack.mfn.filter(pl.col("hts").is_in(["61091000", "64041190"])).sort("hts")
+    assert rates["ad_valorem"].cast(pl.String()).to_list() == ["0.16500000", "0.20000000"]
+    assert "__line" not in pack.mfn.columns
 
 
 def test_a_risk_rule_reading_a_table_the_pack_lacks_is_refused(tmp_path: Path) -> None:
