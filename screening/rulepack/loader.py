@@ -29,6 +29,7 @@ from screening.rulepack.models import (
     Citation,
     CoverageGap,
     DeMinimisRules,
+    Fee,
     FeeRules,
     FxRules,
     Measure,
@@ -746,6 +747,7 @@ def check_pack(pack: RulePack) -> None:
         )
     _check_stacking_ties(pack, str(pack.root / files["measures"]))
     _check_stacking_groups(pack, str(pack.root / files["measures"]))
+    _check_fee_gaps(pack, keyed["fees"])
     _check_fee_entry_types(pack, str(pack.root / files["fees"]))
 
 
@@ -788,14 +790,14 @@ def _keyed_entries(pack: RulePack) -> dict[str, list[tuple[str, Rule]]]:
 #: :func:`short_gaps`: a rule split in two whose first part ends a day early (``effective_to`` is the first day a
 #: rule no longer holds), not a rule that ends and a new one that begins later.
 SHORT_GAP_DAYS = 7
-#: The sections :func:`short_gaps` looks at (a gap in thresholds, entry limits and gifts is refused; a sampling
-#: rate's gap falls back on a wider stratum).
-_GAP_SECTIONS = ("suspensions", "fees", "measures", "postal")
+#: The sections :func:`short_gaps` looks at (a gap in thresholds, entry limits and gifts is refused, and one
+#: between two fees of one key: :func:`_check_fee_gaps`; a sampling rate's gap falls back on a wider stratum).
+_GAP_SECTIONS = ("suspensions", "measures", "postal")
 
 
 def short_gaps(pack: RulePack) -> list[str]:
     """One line per two entries of one key (measures of one heading and origin, postal regimes of one origin,
-    fees of one component, mode and entry type, suspensions of one origin and mode) with 1 to
+    suspensions of one origin and mode) with 1 to
     :data:`SHORT_GAP_DAYS` days between them when neither holds: a rule split in two with the usual off-by-one.
     The pack loads (real rules do end and begin again); ``screen rules check`` prints these as warnings."""
     lines: dict[tuple[str, str], str] = {}
@@ -900,6 +902,51 @@ def _check_dead_lists(pack: RulePack) -> None:
         "goods, and the goods it meant would be assessed without it (a misspelt code, or a list for another "
         "HTS revision?)",
     )
+
+
+def _check_fee_gaps(pack: RulePack, fees: Sequence[tuple[str, Rule]]) -> None:
+    """Refuse days without a fee of one component, mode and entry type between two of its entries: a fee that
+    stops for good is the pack's to say, one that stops and resumes left its packages uncharged in between
+    (``express-consignment-fy2027`` from 2026-11-01, not 2026-10-01: no express consignment fee in October).
+    An entry that resumes a fee not charged on purpose says so (``resumes_after_gap``, with a note). A fee of ``postal``
+    entries may stop while no postal regime is in force (:func:`_check_fee_entry_types`: no package is one)."""
+    by_key: dict[str, list[Rule]] = {}
+    for key, rule in fees:
+        by_key.setdefault(key, []).append(rule)
+    where = {id(rule): (file, at) for file, at, rule in located_rules(pack)}
+    for key, rules in sorted(by_key.items()):
+        ordered = sorted(rules, key=lambda r: r.effective_from)
+        for earlier, later in itertools.pairwise(ordered):
+            end = earlier.effective_to
+            if (
+                end is None
+                or later.effective_from <= end
+                or (isinstance(later, Fee) and later.resumes_after_gap)
+            ):
+                continue
+            component, mode, entry = key.split("/")
+            if entry == "postal" and not (
+                mode == "postal"
+                and any(
+                    r.effective_from < later.effective_from
+                    and (r.effective_to is None or r.effective_to > end)
+                    for r in pack.tariff.postal
+                )
+            ):
+                continue  # no postal regime in force in the gap: no package is a postal entry on those days
+            days = (later.effective_from - end).days
+            file, at = where[id(later)]
+            raise RulePackError(
+                file,
+                at.replace("]", "].effective_from", 1),
+                f"{days} day{'s' if days > 1 else ''} without the {component} fee for {entry} entries by {mode} "
+                f"between {earlier.id} (effective_to {end}) and {later.id} (effective_from "
+                f"{later.effective_from}): {days_text(end, later.effective_from)}, whose packages would be charged "
+                f"no {component} fee. effective_to is the first day a fee no longer holds: meet the dates "
+                f"({earlier.id}'s effective_to = {later.effective_from} or {later.id}'s effective_from = {end}), "
+                f"or, if the fee was not charged on those days on purpose (it lapsed, or another component took "
+                f"its place), set resumes_after_gap = true on {later.id} and say why in its note",
+            )
 
 
 def _check_fee_entry_types(pack: RulePack, file: str) -> None:

@@ -405,6 +405,18 @@ class Fee(Rule):
         "fee_status assessed-unconfirmed, and the fee's component carries the note",
     )
     high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
+    resumes_after_gap: bool = Field(
+        default=False,
+        description="this entry resumes its component for its modes and entry types after days without it, on "
+        "purpose (the fee lapsed, or another component was charged in its place): the days between it and the "
+        "component's entry before are not refused as a fee forgotten; say why in note",
+    )
+
+    @model_validator(mode="after")
+    def _gap_explained(self) -> Fee:
+        if self.resumes_after_gap and not self.note:
+            raise ValueError("resumes_after_gap needs a note saying why the fee was not charged before it")
+        return self
 
     @model_validator(mode="after")
     def _amount_matches_kind(self) -> Fee:

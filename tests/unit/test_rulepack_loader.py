@@ -11,10 +11,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
 import screening
 from screening.errors import RulePackError
 from screening.rulepack.loader import RulePack, content_hash, load_rules, unmatched_scope
+from screening.rulepack.models import Fee
 from screening.rules_show import rules_in_force
 
 from ..conftest import BASE_LINE, US_PACK
@@ -581,7 +583,9 @@ def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
             + '\n[[fees]]\nid = "dutiable-mail-fy2028"\ncomponent = "dutiable_mail"\nkind = "flat"\namount_usd = "7.50"\n'
             # Every entry type mail is charged a fee for (one left without is refused: fee_missing_in_a_new_fiscal_year).
             'entry_types = ["informal", "formal", "postal"]\nmodes = ["postal"]\neffective_from = 2027-10-01\n'
-            "effective_to = 2028-10-01\n"
+            # Postal entries were charged postal_entry_fees in place of this fee from 2026-07-24 (a gap refused
+            # unless said: test_a_fee_missing_for_a_month_between_two_of_its_entries_is_refused).
+            'effective_to = 2028-10-01\nresumes_after_gap = true\nnote = "after the postal entry fees"\n'
             'citation = { instrument = "Hypothetical FY2028 notice for tests" }\n'
         ),
     )
@@ -592,6 +596,47 @@ def test_a_fee_schedule_is_per_day_and_mode(tmp_path: Path) -> None:
         None,
         None,
     )
+
+
+_EXPRESS_FY2027 = 'amount_usd = "1.34"\nentry_types = ["informal", "formal"]\nmodes = ["express"]\neffective_from = 2026-10-01\n'
+
+
+def _express_fee_resuming_in_november(text: str) -> str:
+    """``fees.toml`` with the FY2027 express consignment fee from 2026-11-01: none for October."""
+    assert text.count(_EXPRESS_FY2027) == 1
+    return text.replace(_EXPRESS_FY2027, _EXPRESS_FY2027.replace("2026-10-01", "2026-11-01"))
+
+
+def test_a_fee_missing_for_a_month_between_two_of_its_entries_is_refused(tmp_path: Path) -> None:
+    """``express-consignment-fy2027`` moved to 2026-11-01 passed ``rules check``: the express consignment fee
+    silently disappeared for October (only gaps of 1 to 7 days were warned of, and each entry type kept some
+    fee). A gap of any length between two entries of one component, mode and entry type is refused."""
+    pack = copy_pack(tmp_path)
+    edit(pack, "fees.toml", _express_fee_resuming_in_november)
+    error = load_error(pack)
+    assert error.file.endswith("fees.toml")
+    assert error.key_path.endswith(".effective_from (id express-consignment-fy2027)")
+    message = str(error)
+    assert "31 days without the express_consignment fee for formal entries by express" in message
+    assert "express-consignment-fy2026 (effective_to 2026-10-01)" in message
+    assert "2026-10-01 to 2026-10-31" in message
+
+
+def test_a_fee_not_charged_for_a_while_on_purpose_says_so(pack: RulePack, tmp_path: Path) -> None:
+    """The refusal's way out: the entry that resumes the fee says so (``resumes_after_gap``, with a note why), and
+    the days between charge no such fee; a fee that ends for good (every FY2027 fee ends 2027-10-01) loads as it
+    is."""
+    copy = copy_pack(tmp_path)
+    edit(copy, "fees.toml", _express_fee_resuming_in_november)
+    resumed = '\nid = "express-consignment-fy2027"\n'
+    edit(copy, "fees.toml", replace(resumed, f"{resumed}resumes_after_gap = true\n", 1))  # it has a note
+    line = {**BASE_LINE, "arrival_date": "2026-10-15", "country_of_origin": "DE", "declared_value": "100"}
+    lapsed = screening.screen(pl.DataFrame([line]), rules=load_rules(copy)).packages["fees_usd"][0]
+    charged = screening.screen(pl.DataFrame([line]), rules=pack).packages["fees_usd"][0]
+    assert charged - lapsed == Decimal("1.34")
+    fee = next(f for f in pack.fees.fees if f.id == "express-consignment-fy2027").model_dump()
+    with pytest.raises(ValidationError, match="resumes_after_gap needs a note"):
+        Fee.model_validate({**fee, "resumes_after_gap": True, "note": None})
 
 
 def test_a_scenario_nested_too_deeply_is_a_pack_error_naming_its_file(tmp_path: Path) -> None:
