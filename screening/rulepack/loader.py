@@ -797,36 +797,72 @@ _GAP_SECTIONS = ("suspensions", "measures", "postal")
 
 def short_gaps(pack: RulePack) -> list[str]:
     """One line per two entries of one key (measures of one heading and origin, postal regimes of one origin,
-    suspensions of one origin and mode) with 1 to
-    :data:`SHORT_GAP_DAYS` days between them when neither holds: a rule split in two with the usual off-by-one.
-    The pack loads (real rules do end and begin again); ``screen rules check`` prints these as warnings."""
+    suspensions of one origin and mode) with 1 to :data:`SHORT_GAP_DAYS` days between them when neither holds: a
+    rule split in two with the usual off-by-one. Measures of one stacking group and origin under two headings
+    count too (:func:`_group_gap_pairs`: a rate change that comes with a new Chapter 99 heading). The pack loads
+    (real rules do end and begin again); ``screen rules check`` prints these as warnings."""
     lines: dict[tuple[str, str], str] = {}
     keyed = _keyed_entries(pack)
+    pairs: list[tuple[str, str, Rule, Rule]] = []
     for section in _GAP_SECTIONS:
         by_key: dict[str, list[Rule]] = {}
         for key, rule in keyed[section]:
             by_key.setdefault(key, []).append(rule)
         for key, rules in by_key.items():
             ordered = sorted(rules, key=lambda r: r.effective_from)
-            for earlier, later in itertools.pairwise(ordered):
-                end = earlier.effective_to
-                if end is None:
-                    continue
-                days = (later.effective_from - end).days
-                if not 0 < days <= SHORT_GAP_DAYS:
-                    continue
-                file = pack.measure_files.get(earlier.id, _SECTION_FILES[section])
-                # One line per pair: a rule for every origin (*) holds many keys.
-                lines.setdefault(
-                    (earlier.id, later.id),
-                    f"{file} {section} ({key}): {days} day{'s' if days > 1 else ''} with neither "
-                    f"{earlier.id} (effective_to {end}) nor {later.id} (from {later.effective_from}), "
-                    f"uncovered: {days_text(end, later.effective_from)}. effective_to is the first day a rule "
-                    f"no longer holds: if {later.id} goes on from {earlier.id}, either date may be the mistake: "
-                    f"{earlier.id}'s end (effective_to = {later.effective_from} would meet the other) or "
-                    f"{later.id}'s start (effective_from = {end})",
-                )
+            pairs += [(section, key, earlier, later) for earlier, later in itertools.pairwise(ordered)]
+    pairs += [("measures", key, earlier, later) for key, earlier, later in _group_gap_pairs(pack)]
+    for section, key, earlier, later in pairs:
+        end = earlier.effective_to
+        if end is None:
+            continue
+        days = (later.effective_from - end).days
+        if not 0 < days <= SHORT_GAP_DAYS:
+            continue
+        file = pack.measure_files.get(earlier.id, _SECTION_FILES[section])
+        # One line per pair: a rule for every origin (*) holds many keys, a measure a heading and a group.
+        lines.setdefault(
+            (earlier.id, later.id),
+            f"{file} {section} ({key}): {days} day{'s' if days > 1 else ''} with neither "
+            f"{earlier.id} (effective_to {end}) nor {later.id} (from {later.effective_from}), "
+            f"uncovered: {days_text(end, later.effective_from)}. effective_to is the first day a rule "
+            f"no longer holds: if {later.id} goes on from {earlier.id}, either date may be the mistake: "
+            f"{earlier.id}'s end (effective_to = {later.effective_from} would meet the other) or "
+            f"{later.id}'s start (effective_from = {end})",
+        )
     return list(lines.values())
+
+
+def _group_gap_pairs(pack: RulePack) -> Iterator[tuple[str, Measure, Measure]]:
+    """Measures of one stacking group and origin under two headings, the later starting 1 to
+    :data:`SHORT_GAP_DAYS` days after the earlier ends (``ieepa-fentanyl-cn-10-nov`` to 2026-01-14, a new heading
+    of the group from 2026-01-15), unless a measure of one of the two headings holds on all the days between (the
+    heading went on); with the key, ``stacking group <group>/<origin>``. Two measures of one heading are
+    :func:`short_gaps`' heading-and-origin pairs."""
+    by_key: dict[str, list[Measure]] = {}
+    for rule in pack.tariff.measures:
+        if not rule.in_force_as_written:
+            continue
+        for origin in _expand_star(rule.origins, pack):
+            if origin not in rule.origins_exclude:
+                by_key.setdefault(f"stacking group {rule.stacking_group}/{origin}", []).append(rule)
+    for key, rules in by_key.items():
+        for earlier in rules:
+            end = earlier.effective_to
+            if end is None:
+                continue
+            for later in rules:
+                days = (later.effective_from - end).days
+                if later.heading == earlier.heading or not 0 < days <= SHORT_GAP_DAYS:
+                    continue
+                covered = any(
+                    other.heading in (earlier.heading, later.heading)
+                    and other.effective_from <= end
+                    and (other.effective_to is None or other.effective_to >= later.effective_from)
+                    for other in rules
+                )
+                if not covered:
+                    yield key, earlier, later
 
 
 #: The file each section of :func:`_keyed_entries` is read from (a measure: unless it is in ``measures/``).

@@ -1119,8 +1119,9 @@ def test_a_gift_exemption_ended_without_a_rule_after_it_is_refused(tmp_path: Pat
     assert result.packages["duty_usd"].to_list() != [Decimal("0.00")]
 
 
-def _split_measure(tmp_path: Path, *, end: str, start: str) -> Path:
-    """The CN fentanyl duty of November 2025 ended on ``end`` and going on in a copy from ``start``."""
+def _split_measure(tmp_path: Path, *, end: str, start: str, heading: str = "9903.01.24") -> Path:
+    """The CN fentanyl duty of November 2025 ended on ``end`` and going on in a copy from ``start`` (under
+    ``heading``, of the same stacking group)."""
     copy = copy_pack(tmp_path)
     edit(
         copy,
@@ -1132,7 +1133,7 @@ def _split_measure(tmp_path: Path, *, end: str, start: str) -> Path:
         ),
     )
     (copy / "measures" / "split.toml").write_text(
-        '[[measures]]\nid = "ieepa-fentanyl-cn-10-feb"\ncomponent = "ieepa_fentanyl"\nheading = "9903.01.24"\n'
+        f'[[measures]]\nid = "ieepa-fentanyl-cn-10-feb"\ncomponent = "ieepa_fentanyl"\nheading = "{heading}"\n'
         'origins = ["CN", "HK"]\nrate = "0.10"\nstacking_group = "ieepa_fentanyl"\n'
         f"effective_from = {start}\neffective_to = 2026-02-24\n"
         'citation = { instrument = "Hypothetical split for tests" }\n',
@@ -1160,6 +1161,25 @@ def test_a_measure_split_with_a_day_between_its_parts_is_reported(tmp_path: Path
     assert "end ieepa-fentanyl-cn-10-nov on" not in line
     met = load_rules(_split_measure(tmp_path / "met", end="2026-02-01", start="2026-02-01"))
     assert short_gaps(met) == []
+
+
+def test_a_rate_change_under_a_new_heading_with_a_day_between_is_reported(tmp_path: Path) -> None:
+    """A new order under another Chapter 99 heading of the same stacking group (9903.01.99 from 2026-01-15) after
+    the old one ended 2026-01-14 left 2026-01-14 without the duty, and no warning: gaps were keyed by heading and
+    origin. Measures of one stacking group and origin are paired too, once per gap."""
+    from screening.rulepack.loader import short_gaps
+
+    pack = load_rules(_split_measure(tmp_path, end="2026-01-14", start="2026-01-15", heading="9903.01.99"))
+    (line,) = short_gaps(pack)
+    assert line.startswith(
+        "tariff.toml measures (stacking group ieepa_fentanyl/CN): 1 day with neither ieepa-fentanyl-cn-10-nov "
+        "(effective_to 2026-01-14) nor ieepa-fentanyl-cn-10-feb (from 2026-01-15), uncovered: 2026-01-14 only."
+    )
+    same_heading = load_rules(_split_measure(tmp_path / "same", end="2026-01-14", start="2026-01-15"))
+    (line,) = short_gaps(same_heading)  # the heading's warning, not a second one for the group
+    assert line.startswith("tariff.toml measures (9903.01.24/CN): 1 day with neither")
+    met = _split_measure(tmp_path / "met", end="2026-01-15", start="2026-01-15", heading="9903.01.99")
+    assert short_gaps(load_rules(met)) == []
 
 
 def test_the_bundled_pack_has_no_short_gaps(pack: RulePack) -> None:
