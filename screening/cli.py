@@ -643,20 +643,25 @@ def rules_show(
     to decide, not a scope the pack writes."""
     loaded = load_rules(pack)
     entries = rules_in_force(loaded, day.date(), origin=origin and origin.upper(), hts=hts, mode=mode)
+    as_of = loaded.meta.facts_as_of
+    after_facts = (
+        f"[yellow]note[/]: the pack's facts are as of {as_of}, {(day.date() - as_of).days} days before "
+        f"{day.date()}: a later change of law is not in it"
+        if as_of is not None and day.date() > as_of
+        else None
+    )
     if as_json:
+        # stdout stays the list of rules (scripts parse it); the note goes where a person reading sees it.
+        if after_facts:
+            err.print(after_facts, highlight=False, soft_wrap=True)
         _echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
         return
     out.print(
         f"[bold]{escape(loaded.meta.id)}[/] in force on {day.date()} ({loaded.content_hash[:19]}…)",
         highlight=False,
     )
-    as_of = loaded.meta.facts_as_of
-    if as_of is not None and day.date() > as_of:
-        out.print(
-            f"[yellow]note[/]: the pack's facts are as of {as_of}, {(day.date() - as_of).days} days before "
-            f"{day.date()}: a later change of law is not in it",
-            highlight=False,
-        )
+    if after_facts:
+        out.print(after_facts, highlight=False)
     asked = [name for name, value in (("--origin", origin), ("--hts", hts), ("--mode", mode)) if value]
     first_risk = next((e for e in entries if e.kind == "risk"), None)
     # The pack's text as written: a citation's "[draft]" or "sec. 2[a]" is no markup (rich dropped it).

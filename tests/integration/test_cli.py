@@ -440,6 +440,23 @@ def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     assert "eo14324-all" not in entries  # starts 2025-08-29
 
 
+def test_rules_show_json_says_on_stderr_that_the_date_is_after_the_pack_s_facts() -> None:
+    """The text said a date after ``facts_as_of`` is decided by the law as known then; ``--json`` dropped the
+    note. Its stdout stays the list of rules, and the note goes to stderr."""
+    as_of = screening.load_rules(US_PACK).meta.facts_as_of
+    assert as_of is not None
+    later = as_of + dt.timedelta(days=8)
+    done = screen("rules", "show", US_PACK, "--date", later.isoformat(), "--origin", "CN", "--json")
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), list)
+    assert done.stderr.strip() == (
+        f"note: the pack's facts are as of {as_of}, 8 days before {later}: a later change of law is not in it"
+    )
+    before = screen("rules", "show", US_PACK, "--date", as_of.isoformat(), "--origin", "CN", "--json")
+    assert before.returncode == 0, before.stderr
+    assert before.stderr == ""
+
+
 def test_rules_show_says_risk_rules_are_not_filtered_by_origin_hts_or_mode() -> None:
     """``--mode express`` still listed ``hts-code-short-postal`` and ``--origin DE`` ``transshipment-cn-hk``, with
     nothing saying so, while every other listed kind was filtered: a risk rule carries no mode or origin, only a
