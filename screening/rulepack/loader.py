@@ -655,18 +655,38 @@ def _validated(root: Path, name: str, data: dict[str, Any], model: type[M], *, k
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        where, message = _describe(exc, data)
+        where, message = _describe(exc, data, key=key)
         raise RulePackError(str(root / name), f"{key}.{where}" if key else where, message) from exc
 
 
-def _describe(exc: ValidationError, data: Mapping[str, Any]) -> tuple[str, str]:
-    """The first error's key path (with the entry id when there is one) and message."""
-    first = exc.errors()[0]
+def _describe(exc: ValidationError, data: Mapping[str, Any], *, key: str | None = None) -> tuple[str, str]:
+    """The first error's key path (with the entry id when there is one) and message, naming every unknown key
+    too (a misspelt ``orgins`` is also a missing ``origins``: the first error alone hid the key written), with
+    the missing key of its entry it is likely meant for; the errors not named are counted."""
+    errors = exc.errors()
+    first = errors[0]
     path = _key_path(first["loc"])
     entry = _entry_id(data, first["loc"])
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    unknown = [e for e in errors[1:] if e["type"] == "extra_forbidden"]
+    named = "".join(f"; {_unknown_key(e, errors, key)}" for e in unknown)
+    rest = len(errors) - 1 - len(unknown)
+    more = f" (and {rest} more)" if rest else ""
     where = f"{path} (id {entry})" if entry else path
-    return where, f"{first['msg']}{more}"
+    return where, f"{first['msg']}{named}{more}"
+
+
+def _unknown_key(error: Any, errors: Sequence[Any], key: str | None) -> str:
+    """An unknown key's path, and the missing key of the same entry its name is closest to (``did you mean``)."""
+    loc = tuple(error["loc"])
+    missing = [
+        str(e["loc"][-1])
+        for e in errors
+        if e["type"] == "missing" and tuple(e["loc"][:-1]) == loc[:-1] and e["loc"]
+    ]
+    close = difflib.get_close_matches(str(loc[-1]), missing, n=1) if loc else []
+    path = _key_path(loc)
+    meant = f" (did you mean {close[0]}?)" if close else ""
+    return f"unknown key {f'{key}.{path}' if key else path}{meant}"
 
 
 def _key_path(loc: Sequence[int | str]) -> str:

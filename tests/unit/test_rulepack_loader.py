@@ -314,6 +314,25 @@ def test_unknown_key_in_a_suspension(tmp_path: Path) -> None:
     assert "eo14256-cn-hk" in message
 
 
+def test_a_misspelt_required_key_is_named_with_the_key_it_is_missing(tmp_path: Path) -> None:
+    """``orgins`` for ``origins`` read ``[measures[2].origins]: Field required (and 1 more)``: the key written
+    was hidden behind the count. The unknown key is named, with the missing key it likely means."""
+    copy = copy_pack(tmp_path)
+    edit(
+        copy,
+        "tariff.toml",
+        replace(
+            'id = "ieepa-fentanyl-cn-10-nov"\ncomponent = "ieepa_fentanyl"\nheading = "9903.01.24"\norigins',
+            'id = "ieepa-fentanyl-cn-10-nov"\ncomponent = "ieepa_fentanyl"\nheading = "9903.01.24"\norgins',
+            1,
+        ),
+    )
+    error = load_error(copy)
+    assert error.file.endswith("tariff.toml")
+    assert error.key_path == "measures[2].origins (id ieepa-fentanyl-cn-10-nov)"
+    assert str(error).endswith("Field required; unknown key measures[2].orgins (did you mean origins?)")
+
+
 def test_inverted_period(tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
     edit(
