@@ -88,7 +88,8 @@ _CLAUSE_WORDS = frozenset({"AND", "OR", "CASE", "WHEN", "THEN", "ELSE", "END"})
 #: (``REGEXP_LIKE``, ``~``) or in any case (``ILIKE``, ``~*``, a pattern with the ``i`` flag, a clause that upper- or
 #: lower-cases, or that reads another column too, whose text may be what the literal meets).
 Reading = Literal["text", "pattern", "any case"]
-#: Functions whose arguments are values, not comparisons: ``COALESCE(description_norm, 'N/A')``.
+#: Functions that may give one of their arguments: ``COALESCE(description_norm, 'N/A')`` gives ``'N/A'`` where
+#: the column is null, a text the literal compared with its result may be.
 _VALUE_FUNCTIONS = frozenset({"COALESCE", "GREATEST", "LEAST"})
 
 
@@ -139,7 +140,8 @@ def check_condition(
 def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
     """Refuse a text literal that never matches in a clause (between ``AND``, ``OR``, ``CASE`` ...) that reads a
     column of :data:`NORMAL_FORM_COLUMNS`: one holding a letter the normal form folds away or, read as text or
-    a regular expression (:data:`Reading`), an ASCII capital (:func:`normal_form_fault`)."""
+    a regular expression (:data:`Reading`), an ASCII capital (:func:`normal_form_fault`), that no value the clause
+    gives in the column's place holds either (:func:`_clause_literals`)."""
     clause: list[tuple[str, str]] = []
     for token in [*tokens, ("word", "AND")]:
         kind, text = token
@@ -147,15 +149,19 @@ def _refuse_folded_literals(tokens: list[tuple[str, str]]) -> None:
             clause.append(token)
             continue
         normal = sorted({t for k, t in clause if k == "word" and t in NORMAL_FORM_COLUMNS})
-        for literal, reading in _clause_literals(clause) if normal else []:
-            fault = normal_form_fault(literal, ", ".join(normal), reading=reading)
+        compared, values = _clause_literals(clause) if normal else ([], [])
+        for literal, reading in compared:
+            fault = normal_form_fault(literal, ", ".join(normal), reading=reading, values=values)
             if fault:
                 raise ConditionError(fault)
         clause = []
 
 
-def _clause_literals(clause: list[tuple[str, str]]) -> list[tuple[str, Reading]]:
-    """The text literals of a clause, each with how it is read (:data:`Reading`)."""
+def _clause_literals(clause: list[tuple[str, str]]) -> tuple[list[tuple[str, Reading]], list[str]]:
+    """The text literals of a clause compared with what it reads, each with how it is read (:data:`Reading`), and
+    those it gives as values, which a compared one may meet: a whole argument of a function of
+    :data:`_VALUE_FUNCTIONS` (``'N/A'`` in ``COALESCE(description_norm, 'N/A')``, not ``'gift%'`` in
+    ``COALESCE(description_norm LIKE 'gift%', FALSE)``) and a side of a ``||``."""
     words = {t.upper() for k, t in clause if k == "word"}
     any_case = bool(words & {"UPPER", "LOWER"}) or any(
         k == "word" and t.upper() not in KEYWORDS | FUNCTIONS and t not in NORMAL_FORM_COLUMNS
@@ -163,8 +169,10 @@ def _clause_literals(clause: list[tuple[str, str]]) -> list[tuple[str, Reading]]
     )
     calls: list[_Call] = []  # one per open bracket
     found: list[tuple[str, Reading, _Call]] = []
-    previous = ("", "")
-    for kind, text in clause:
+    values: list[str] = []
+    for index, (kind, text) in enumerate(clause):
+        previous = clause[index - 1] if index else ("", "")
+        following = clause[index + 1][1] if index + 1 < len(clause) else ""
         if text == "(":
             calls.append(_Call(previous[1].upper() if previous[0] == "word" else ""))
         elif text == ")" and calls:
@@ -174,24 +182,25 @@ def _clause_literals(clause: list[tuple[str, str]]) -> list[tuple[str, Reading]]
         elif kind == "string":
             literal = text[1:-1].replace("''", "'")
             call = calls[-1] if calls else _Call("")
+            if "||" in (previous[1], following) or (
+                call.function in _VALUE_FUNCTIONS and previous[1] in ("(", ",") and following in (")", ",")
+            ):
+                values.append(literal)
+                continue
             reading: Reading = "any case" if any_case else "text"
             if call.function == "REGEXP_LIKE" and call.argument == 2:
                 call.flags = literal
                 reading = "any case"
-            elif (
-                call.function in _VALUE_FUNCTIONS
-                or previous[1] in ("~*", "!~*")
-                or previous[1].upper() == "ILIKE"
-            ):
+            elif previous[1] in ("~*", "!~*") or previous[1].upper() == "ILIKE":
                 reading = "any case"
             elif (call.function == "REGEXP_LIKE" and call.argument == 1) or previous[1] in ("~", "!~"):
                 reading = "any case" if any_case else "pattern"
             found.append((literal, reading, call))
-        previous = (kind, text)
     # A pattern read with the ``i`` (any case) or ``x`` (comments) flag: REGEXP_LIKE's flags follow the pattern.
-    return [
+    compared: list[tuple[str, Reading]] = [
         (literal, "any case" if set(call.flags) & set("ix") else reading) for literal, reading, call in found
     ]
+    return compared, values
 
 
 #: How a literal compared with a closed column is judged: as a whole value, or as a value's start or end
@@ -276,7 +285,8 @@ def _refuse_values_never_held(tokens: list[tuple[str, str]], closed: Mapping[str
     """Refuse a text literal compared with a column of ``closed`` (``=``, ``<>``, ``IN``, ``NOT IN``, ``LIKE``,
     ``ILIKE``, ``STARTS_WITH``, ``ENDS_WITH``) that no value of the column matches: ``mode = 'expres'``,
     ``country_of_origin IN ('CN', 'HKG')`` and ``hts_heading = '64.04'`` loaded and never fired. Only a column
-    compared as it is counts: ``LOWER(country_of_origin) = 'cn'`` is not judged."""
+    compared as it is counts: ``LOWER(country_of_origin) = 'cn'`` is not judged, nor ``COALESCE(mode, 'none') =
+    'none'`` (the text may be the value given in the column's place)."""
 
     def word(index: int) -> str:
         return tokens[index][1].upper() if 0 <= index < len(tokens) and tokens[index][0] == "word" else ""
@@ -397,11 +407,13 @@ class _Call:
         self.flags = ""
 
 
-def normal_form_fault(text: str, columns: str, *, reading: Reading) -> str | None:
+def normal_form_fault(text: str, columns: str, *, reading: Reading, values: Sequence[str] = ()) -> str | None:
     """Why ``text``, a literal or pattern compared with ``columns`` (normal forms), is refused: it holds letters
     the normal form writes otherwise (:func:`normal_form_faults`) or, read as text or a regular expression, ASCII
     capitals (the normal forms are lower case; a pattern's escapes, flags, group names and character classes
-    aside: :func:`pattern_capitals`); ``None`` where it holds none."""
+    aside: :func:`pattern_capitals`); ``None`` where it holds none, or where ``values``, texts given in the
+    columns' place (``'EMPTY'`` in ``COALESCE(NULLIF(description_norm, ''), 'EMPTY') = 'EMPTY'``), hold each of
+    those letters: the text may meet them."""
     text = unicodedata.normalize("NFC", text)
     faults = normal_form_faults(text)
     capitals: list[int] = []
@@ -409,21 +421,24 @@ def normal_form_fault(text: str, columns: str, *, reading: Reading) -> str | Non
         capitals = [i for i, c in enumerate(text) if "A" <= c <= "Z"]
     elif reading == "pattern":
         capitals = pattern_capitals(text)
-    if not faults and not capitals:
+    given = set(unicodedata.normalize("NFC", "".join(values)))
+    if {text[i] for i in capitals} | set(faults) <= given:
         return None
     lowered = "".join(c.lower() if i in capitals else c for i, c in enumerate(text))
     written = _in_normal_form(lowered, faults) if faults else lowered
     letters = ", ".join(f"'{letter}' as '{folded}'" for letter, folded in faults.items())
+    listed = ", ".join(f"'{value}'" for value in dict.fromkeys(values))  # each once, in the order written
+    nor = f" or in {listed}, given in its place" if values else ""
     if not capitals:
         return (
             f"the text '{text}' is compared with {columns}, a normal form, which writes {letters}: those letters "
-            f"never match there; write the text in the normal form: '{written}'"
+            f"never match there{nor}; write the text in the normal form: '{written}'"
         )
     named = ", ".join(dict.fromkeys(text[i] for i in capitals))
     writes = f" and writes {letters}" if faults else ""
     return (
         f"the text '{text}' is compared with {columns}, a normal form, which is lower case{writes}: its capitals "
-        f"({named}){' and those letters' if faults else ''} never match there; write the text in lower case: "
+        f"({named}){' and those letters' if faults else ''} never match there{nor}; write the text in lower case: "
         f"'{written}'"
     )
 

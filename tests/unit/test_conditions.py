@@ -136,6 +136,84 @@ def test_capitals_a_normal_form_text_does_not_compare_are_taken(condition: str) 
     compile_condition(condition, RISK_COLUMN_TYPES)
 
 
+@pytest.mark.parametrize(
+    ("condition", "fires"),
+    [
+        # description_norm '', 'gift', null, 'n/a'
+        ("COALESCE(NULLIF(description_norm, ''), 'EMPTY') = 'EMPTY'", [True, False, True, False]),
+        ("COALESCE(description_norm, 'N/A') = 'N/A'", [False, False, True, False]),
+        ("COALESCE(description_norm, 'N/A') IN ('N/A', 'none')", [False, False, True, False]),
+        ("COALESCE(NULLIF(description_norm, ''), 'Ø') = 'Ø'", [True, False, True, False]),
+        ("STARTS_WITH(COALESCE(description_norm, 'N/A'), 'N/')", [False, False, True, False]),
+        ("REGEXP_LIKE(COALESCE(description_norm, 'NONE'), '^NONE$')", [False, False, True, False]),
+        ("GREATEST(description_norm, 'M') = 'M'", [True, False, True, False]),
+        ("description_norm || 'X' = 'giftX'", [False, True, False, False]),
+    ],
+)
+def test_a_text_compared_with_a_value_a_clause_gives_in_place_of_a_normal_form_is_taken(
+    condition: str, fires: list[bool]
+) -> None:
+    """``COALESCE(NULLIF(description_norm, ''), 'EMPTY') = 'EMPTY'`` was refused (its capitals never match the
+    normal form) though it meets the value ``COALESCE`` gives, and the hint (``'empty'``) made a rule that never
+    fired on an empty description: a text compared with a value function's or a concatenation's result is judged
+    against the normal form and the texts the clause gives in its place."""
+    frame = pl.DataFrame(schema=RISK_COLUMN_TYPES).clear(n=4)
+    frame = frame.with_columns(
+        pl.Series(["", "gift", None, "n/a"], dtype=pl.String()).alias("description_norm")
+    )
+    assert frame.select(compile_condition(condition, RISK_COLUMN_TYPES)).to_series().to_list() == fires
+
+
+@pytest.mark.parametrize(
+    ("condition", "capitals", "values", "written"),
+    [
+        ("COALESCE(description_norm, 'N/A') = 'GIFT'", "G, I, F, T", " or in 'N/A',", "'gift'"),
+        (
+            "COALESCE(NULLIF(description_norm, ''), 'empty') = 'EMPTY'",
+            "E, M, P, T, Y",
+            " or in 'empty',",
+            "'empty'",
+        ),
+        ("COALESCE(description_norm, 'N/A') IN ('N/A', 'Gift')", "G", " or in 'N/A',", "'gift'"),
+        ("COALESCE(description_norm, 'N/A') = 'N/GIFT'", "N, G, I, F, T", " or in 'N/A',", "'n/gift'"),
+        ("COALESCE(description_norm LIKE 'GIFT%', FALSE)", "G, I, F, T", "", "'gift%'"),
+        ("COALESCE(NULLIF(description_norm, 'N/A'), 'none') = 'none'", "N, A", " or in 'none',", "'n/a'"),
+    ],
+)
+def test_a_text_neither_the_normal_form_nor_a_value_given_in_its_place_holds_is_refused(
+    condition: str, capitals: str, values: str, written: str
+) -> None:
+    """A capital in neither the normal form nor a text the clause gives in its place never matches, and the
+    refusal names those texts; a text compared inside a value function's argument (``LIKE``, ``NULLIF``) is
+    compared with the normal form."""
+    with pytest.raises(ConditionError, match="a normal form, which is lower case") as refused:
+        compile_condition(condition, RISK_COLUMN_TYPES)
+    assert f"its capitals ({capitals}) never match there{values}" in str(refused.value)
+    assert str(refused.value).endswith(f"write the text in lower case: {written}")
+
+
+def test_a_pack_rule_on_a_value_given_in_place_of_an_empty_description_loads_and_fires(
+    tmp_path: Path,
+) -> None:
+    """The rule of the review, in the U.S. pack: ``rules check`` exited 4; it now loads and flags a description
+    with no letters or digits, and not a worded one."""
+    pack = _pack_with_condition(tmp_path, "COALESCE(NULLIF(description_norm, ''), 'EMPTY') = 'EMPTY'")
+    done = subprocess.run(
+        [sys.executable, "-m", "screening", "rules", "check", str(pack)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    manifest = pl.DataFrame(
+        [{**BASE_LINE, "description": "???"}, {**BASE_LINE, "package_id": "P2"}],
+        schema=dict.fromkeys(BASE_LINE, pl.String()),
+    )
+    flags = screening.screen(manifest, rules=screening.load_rules(pack)).packages.sort("package_id")
+    assert ["hts-description-mismatch" in f for f in flags["risk_flags"].to_list()] == [True, False]
+
+
 def test_a_pack_with_a_capital_compared_with_a_normal_form_names_rule_and_literal(tmp_path: Path) -> None:
     pack = _pack_with_condition(tmp_path, "description_norm = 'GIFT BOX'")
     with pytest.raises(screening.RulePackError) as caught:
@@ -239,6 +317,30 @@ def test_a_refused_code_says_what_to_write(condition: str, hint: str) -> None:
 )
 def test_texts_a_closed_column_holds_are_taken(condition: str) -> None:
     compile_condition(condition, RISK_COLUMN_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("condition", "fires"),
+    [
+        # country_of_origin 'CN', null; mode 'postal', null
+        ("COALESCE(country_of_origin, 'XX') = 'XX'", [False, True]),
+        ("COALESCE(mode, 'none') = 'none'", [False, True]),
+        ("COALESCE(mode, 'none') IN ('none', 'cargo')", [False, True]),
+        ("'XX' = COALESCE(country_of_export, country_of_origin, 'XX')", [False, True]),
+    ],
+)
+def test_a_text_compared_with_a_value_given_in_place_of_a_closed_column_is_taken(
+    condition: str, fires: list[bool]
+) -> None:
+    """The value ``COALESCE`` gives in place of a column of codes is no code of it: the text compared with the
+    result is not judged against the column's codes, and the rule fires on the null it is written for."""
+    frame = pl.DataFrame(schema=RISK_COLUMN_TYPES).clear(n=2)
+    frame = frame.with_columns(
+        pl.Series(["CN", None], dtype=pl.String()).alias("country_of_origin"),
+        pl.Series(["postal", None], dtype=pl.String()).alias("mode"),
+    )
+    flags = frame.select(compile_condition(condition, RISK_COLUMN_TYPES)).to_series().to_list()
+    assert flags == fires
 
 
 def test_a_keyword_family_no_family_is_named_is_refused(tmp_path: Path) -> None:
