@@ -183,7 +183,7 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
-            _stop(terminated=isinstance(exc, Terminated))
+            _stop(terminated=isinstance(_first_stop(exc), Terminated))
         except BrokenPipeError:
             # The reader of stdout stopped reading (``| head``): what it read is what it wanted. Only text
             # is printed after a run's outputs are published, so nothing is left half done.
@@ -206,6 +206,18 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _first_stop(exc: KeyboardInterrupt) -> KeyboardInterrupt:
+    """The first Ctrl-C or SIGTERM of those that stopped the run: a signal that arrived during the cleanup of
+    the first is delivered after it (:func:`~screening.io.writers.interrupts_held`) and replaces it as the
+    exception unwinding, the first left as its context; the first decides how the run is reported."""
+    first, context = exc, exc.__context__
+    while context is not None:
+        if isinstance(context, KeyboardInterrupt):
+            first = context
+        context = context.__context__
+    return first
 
 
 def _stop(*, terminated: bool) -> NoReturn:

@@ -1357,6 +1357,43 @@ def test_sigterm_caught_and_rewrapped_by_a_library_still_exits_as_terminated() -
     assert failed.value.code == EXIT_INTERNAL
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "code"),
+    [("SIGTERM", "SIGINT", "EXIT_TERMINATED"), ("SIGINT", "SIGTERM", "EXIT_INTERRUPTED")],
+)
+def test_the_first_signal_decides_the_exit_code_when_a_second_lands_in_the_cleanup(
+    tmp_path: Path, first: str, second: str, code: str
+) -> None:
+    """A SIGTERM that stopped a run, then a Ctrl-C while its staging folder was removed, exited 130
+    "interrupted": the cleanup hands the second signal on after it (for a host's handlers), and it replaced the
+    first as the exception unwinding. The first signal decides, as before; the staging folder is removed."""
+    import os
+    import signal
+    import time
+
+    from screening import cli
+    from screening.io import writers
+
+    @cli.exits_cleanly
+    def stopped_then_signalled_in_the_cleanup() -> None:
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        try:
+            os.kill(os.getpid(), getattr(signal, first))
+            time.sleep(5)
+        except KeyboardInterrupt:
+            with writers.interrupts_held():
+                os.kill(os.getpid(), getattr(signal, second))
+                time.sleep(0.05)
+                staging.rmdir()
+            raise
+
+    with pytest.raises(SystemExit) as stopped:
+        stopped_then_signalled_in_the_cleanup()
+    assert stopped.value.code == getattr(cli, code)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_summary_records_the_code_history_and_mapping_that_made_it(tmp_path: Path) -> None:
     """Two runs of one file and pack gave different answers under another history or column mapping (or
     another build of one version), and their summaries could not tell why: each is now recorded."""
