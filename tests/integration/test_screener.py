@@ -1008,9 +1008,9 @@ def test_an_hour_screened_again_into_its_state_is_refused_and_its_outputs_kept(t
     assert "state: resumed (3 batches, 300 rows before this run" in later.output
 
 
-def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _hourly_job(tmp_path: Path) -> tuple[Callable[[str, str], dict[str, Any]], Path]:
+    """The sample's first 600 rows as ``a.csv`` and the next 400 as ``b.csv`` in ``tmp_path``, and a job that
+    screens one of them (``job(file, out)``: its summary) in 300-line batches with the state file it returns."""
     sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
     sample.head(600).write_csv(tmp_path / "a.csv")
     sample.slice(600, 400).write_csv(tmp_path / "b.csv")
@@ -1022,6 +1022,13 @@ def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
         )
         return summary
 
+    return job, state
+
+
+def test_a_job_whose_outputs_fail_to_publish_leaves_the_state_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job, state = _hourly_job(tmp_path)
     job("a.csv", "morning")
     saved = state.read_bytes()
 
@@ -1044,17 +1051,7 @@ def test_a_job_whose_state_cannot_be_saved_publishes_nothing(
 ) -> None:
     """On a full disk the state's save failed after the outputs were published (exit 2, the previous state
     kept): the hour's folder was out, though the README says such a failure leaves things as they were."""
-    sample = pl.read_csv(SAMPLE_CSV, infer_schema=False)
-    sample.head(600).write_csv(tmp_path / "a.csv")
-    sample.slice(600, 400).write_csv(tmp_path / "b.csv")
-    state = tmp_path / "day.state"
-
-    def job(file: str, out: str) -> dict[str, Any]:
-        summary, _ = screen_files_in_batches(
-            [tmp_path / file], out=tmp_path / out, batch_size=300, rules=US_PACK, state_path=state
-        )
-        return summary
-
+    job, state = _hourly_job(tmp_path)
     job("a.csv", "morning")
     saved = state.read_bytes()
     before = sorted(p.name for p in tmp_path.iterdir())
