@@ -952,10 +952,19 @@ def in_pack(codes: tuple[str, ...], pack: RulePack) -> list[str]:
 
 def entry_point(argv: list[str] | None = None) -> NoReturn:
     """Console-script entry point: run ``screen`` and end the process with its exit status, skipping the
-    native thread pools' teardown that can abort a finished run (:mod:`screening.process_exit`)."""
+    native thread pools' teardown that can abort a finished run (:mod:`screening.process_exit`). Click's own
+    text (``--help``, ``--version``, a usage error's message) that cannot be written fails as a command whose
+    output is its text does (exit 2, one ``error:`` line), not with a traceback."""
     try:
         main.main(args=argv, prog_name="screen")
         code = 0
     except SystemExit as exc:
         code = exit_code_of(exc)
+    except OSError as exc:
+        # Click writes that text outside any command, so no command's handler meets the failed write.
+        if exc.errno not in _STREAM_LOST:
+            raise
+        lost = UsageError("stdout cannot be written: the command's output is lost")
+        err.print(Text.assemble(("error: ", "bold red"), str(lost)), highlight=False, soft_wrap=True)
+        code = lost.exit_code
     exit_process(code)

@@ -126,7 +126,7 @@ def coerce(
 
     Values that do not convert become null (and the row is rejected by the checks). A timestamp becomes a
     date as given when it has no time zone; with one, in ``time_zone`` when given (the rule pack's zone),
-    else in its own.
+    else in UTC, as text with an offset is (:func:`parse_date_time_text`).
     """
     if source == target:
         return expr
@@ -158,8 +158,10 @@ def _to_date(expr: pl.Expr, source: pl.DataType, time_zone: str | None) -> pl.Ex
     # Datetimes give their date; numbers are not dates (no guessing at days since 1970).
     if not isinstance(source, pl.Datetime):
         return pl.lit(None, dtype=pl.Date())
-    if source.time_zone is not None and time_zone is not None:
-        expr = expr.dt.convert_time_zone(time_zone)
+    if source.time_zone is not None:
+        # Under a pack without a zone, in UTC: dated in its own zone, 22:00 in Chicago was a day before the
+        # same instant written as text with its offset.
+        expr = expr.dt.convert_time_zone(time_zone or "UTC")
     return expr.dt.date()
 
 

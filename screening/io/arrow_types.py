@@ -9,7 +9,7 @@ multiplication that wraps past the range of a 64-bit integer (second 2^61 after 
 In-memory Arrow data is converted first: a dictionary of other values than text decoded (polars decodes it
 anyway; the conversions below then apply to its values), a run-end-encoded column to its values, a list view
 to a list, a date or timestamp column holding a value outside years 1 to 9999 to text (the others as ISO
-dates, a timestamp with a zone dated in the given zone, else its own; that value as ``day N of the Unix
+dates, a timestamp with a zone dated in the given zone, else in UTC; that value as ``day N of the Unix
 epoch``, ``second N of the Unix epoch``, ...: an ``invalid-date`` reject naming it), a ``date64`` to a date
 (polars reads it as a timestamp), and, at any depth (in a list, map or struct, or as a dictionary's values), a
 timestamp in an offset zone to UTC (the same instant: Arrow stores timestamps in UTC, the zone is metadata),
@@ -153,7 +153,7 @@ def importable(data: pa.Table | pa.RecordBatch, time_zone: str | None = None) ->
     """``data`` with every column polars cannot import converted (see the module); as it is otherwise.
 
     A timestamp column with a zone that is converted to text is dated in ``time_zone`` (the rule pack's)
-    when given, else in its own. Interval and union columns are left as they are: :func:`unreadable_columns`
+    when given, else in UTC. Interval and union columns are left as they are: :func:`unreadable_columns`
     (``converted=True``) names them.
     """
     data = _decoded(data)
@@ -281,14 +281,14 @@ def _first_far_row(column: Column) -> int | None:
 
 
 def _temporal_as_text(column: Column, time_zone: str | None) -> Column:
-    """A date or timestamp column as text: ISO dates (a timestamp with a zone dated in ``time_zone``, else
-    its own), and each value outside years 1 to 9999 as its count from the Unix epoch."""
+    """A date or timestamp column as text: ISO dates (a timestamp with a zone dated in ``time_zone``, else in
+    UTC), and each value outside years 1 to 9999 as its count from the Unix epoch."""
     kind = column.type
     near = _near(column)
     if pa.types.is_timestamp(kind):
         counts, unit = column.cast(pa.int64()), _UNIT_NAMES[kind.unit]
-        if kind.tz is not None and time_zone is not None:
-            column = column.cast(pa.timestamp(kind.unit, tz=time_zone))
+        if kind.tz is not None:
+            column = column.cast(pa.timestamp(kind.unit, tz=time_zone or "UTC"))
     else:
         counts, unit = _days(column), "day"
     safe = pc.if_else(near, column, pa.scalar(0, column.type))

@@ -662,7 +662,7 @@ class PackMeta(Frozen):
         default=None,
         pattern=r"^[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*$",
         description="IANA zone in which the pack's dates and effective times are read (arrival timestamps that "
-        "carry a time zone are dated there); none: such timestamps are dated in their own zone",
+        "carry a time zone, and text with an offset, are dated there); none: they are dated in UTC",
     )
     description: str = ""
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pyarrow as pa
@@ -236,6 +237,36 @@ def _batched_as_whole_day(name: str, *sizes: int) -> Callable[[screening.Result,
     return check
 
 
+def _pack_without_zone(tmp: Path) -> Path:
+    """The U.S. pack without its ``time_zone``, in ``tmp``."""
+    pack = tmp / "us_without_zone"
+    if not pack.exists():
+        shutil.copytree(US_PACK, pack)
+        toml = pack / "pack.toml"
+        toml.write_text(toml.read_text().replace('time_zone = "America/New_York"\n', ""))
+    return pack
+
+
+#: 2025-08-29 03:00 UTC: 2025-08-28 22:00 in Chicago, as text with its offset.
+_LATE_AUGUST_AT_OFFSET = "2025-08-28T22:00:00-05:00"
+
+
+def _typed_as_the_text_is(result: screening.Result, tmp: Path) -> None:
+    """The same three rows with ``arrival_date`` a typed timestamp in ``America/Chicago`` (P2 at the text's
+    instant) are dated as the text is, under the same pack."""
+    chicago = ZoneInfo("America/Chicago")
+    at = [dt.datetime(2025, 3, 10, 12, tzinfo=chicago), dt.datetime(2025, 8, 28, 22, tzinfo=chicago)]
+    frame = base_frame().with_columns(
+        pl.Series("arrival_date", [at[0], at[1], at[0]], dtype=pl.Datetime("us", "America/Chicago"))
+    )
+    path = tmp / "date_offset_typed.parquet"
+    frame.write_parquet(path)
+    typed = screening.screen(path, rules=screening.load_rules(_pack_without_zone(tmp))).packages
+    text = result.packages
+    columns = ["package_id", "arrival_date", "de_minimis_reason"]
+    assert typed.select(columns).rows() == text.select(columns).rows()
+
+
 # --- The catalogue: row-level cases --------------------------------------------------------------------------
 
 
@@ -252,6 +283,8 @@ class RowCase:
     check_outputs: Callable[[screening.Result, Path], None] | None = None
     bug: str | None = None
     message_bug: str | None = None
+    #: Builds the rule pack the case is screened with (else the U.S. pack).
+    rules: Callable[[Path], Path] | None = None
 
 
 def value_case(case_id: str, text: str, code: RejectCode, what: str) -> RowCase:
@@ -442,6 +475,23 @@ ROW_CASES: tuple[RowCase, ...] = (
         "2025-03-10T12:00:00 EST",
         RejectCode.INVALID_DATE,
         "date and time with a zone's name, not an offset",
+    ),
+    RowCase(
+        "date_offset_and_zoned_timestamp_without_pack_zone",
+        "under a pack without `time_zone`, arrival_date as text with an offset "
+        f"({_LATE_AUGUST_AT_OFFSET!r}, 03:00 UTC on 2025-08-29) and as a typed Parquet timestamp in "
+        "America/Chicago of the same instant: the text was dated in UTC (08-29), the timestamp in its own zone (08-28)",
+        write_csv(
+            "date_offset_without_pack_zone.csv",
+            three(line(package_id="P2", arrival_date=_LATE_AUGUST_AT_OFFSET)),
+        ),
+        3,
+        check=all_of(
+            line_value("arrival_date", dt.date(2025, 8, 29)),
+            line_value("de_minimis_reason", "dm-suspended-all"),
+        ),
+        check_outputs=_typed_as_the_text_is,
+        rules=_pack_without_zone,
     ),
     field_case("date_impossible_day", "arrival_date", "2025-02-30", RejectCode.INVALID_DATE, "30 February"),
     field_case("date_impossible_month", "arrival_date", "2025-13-01", RejectCode.INVALID_DATE, "month 13"),
@@ -874,6 +924,8 @@ def _params(cases: Sequence[Any], bug: Callable[[Any], str | None]) -> list[Any]
 
 def run_case(case: RowCase, tmp_path: Path, pack: screening.RulePack) -> tuple[Path, screening.Result]:
     path = case.build(tmp_path)
+    if case.rules is not None:
+        pack = screening.load_rules(case.rules(tmp_path))
     return path, screening.screen(path, rules=pack)
 
 

@@ -1599,6 +1599,31 @@ def test_a_command_whose_output_is_its_text_fails_when_stdout_is_full(
     assert "error: stdout cannot be written: the command's output is lost" in stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to stand for a full disk")
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["run", "--help"]], ids=" ".join)
+def test_click_s_own_text_on_a_full_stdout_is_one_error_line(args: list[str]) -> None:
+    """`screen --help > /dev/full` printed a traceback (OSError: No space left on device) and exited 1: it fails
+    as `screen explain` does when its text is lost."""
+    with open("/dev/full", "wb") as disk_full:
+        done = subprocess.run(
+            [sys.executable, "-m", "screening", *args],
+            cwd=ROOT,
+            stdout=disk_full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert stderr == "error: stdout cannot be written: the command's output is lost\n"
+    if args == ["--help"]:
+        # A usage error whose message stderr cannot take: its exit code, no more.
+        with open("/dev/full", "wb") as disk_full:
+            usage = subprocess.run(
+                [sys.executable, "-m", "screening", "run"], cwd=ROOT, stderr=disk_full, check=False
+            )
+        assert usage.returncode == 2
+
+
 def test_the_current_folder_is_refused_as_the_output_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

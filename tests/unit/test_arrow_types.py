@@ -148,3 +148,15 @@ def test_a_dictionary_of_dates_is_checked_for_dates_beyond_year_9999() -> None:
     )
     converted = importable(table)
     assert converted.column("arrival_date").to_pylist() == ["2025-03-10", "day 109500000 of the Unix epoch"]
+
+
+@pytest.mark.parametrize(("zone", "day"), [(None, "2025-08-29"), ("America/New_York", "2025-08-28")])
+def test_a_zoned_timestamp_column_read_as_text_is_dated_in_the_pack_s_zone_else_in_utc(
+    zone: str | None, day: str
+) -> None:
+    """03:00 UTC on 2025-08-29, in Chicago, beside a value past year 9999: dated in the pack's zone, or under a
+    pack without one in UTC, as text with an offset is (in its own zone it was 08-28)."""
+    seconds = [1_756_436_400, 300_000 * 365 * 86_400]
+    stamps = pa.array(seconds, pa.int64()).cast(pa.timestamp("s", tz="America/Chicago"))
+    converted = importable(pa.table({"arrival_date": stamps}), zone)
+    assert converted.column("arrival_date").to_pylist()[0] == day

@@ -747,13 +747,18 @@ def test_an_arrival_timestamp_with_a_time_zone_is_dated_in_the_pack_s_zone(
         ("PDT", dt.date(2025, 8, 29)),
         ("UTC", dt.date(2025, 8, 29)),
     ]
-    # A pack without a zone dates such timestamps in their own zone.
+    # A pack without a zone dates such timestamps in UTC, whatever their zone (in its own, 22:00 PDT was 08-28).
     pack = tmp_path / "us"
     shutil.copytree(US_PACK, pack)
     toml = pack / "pack.toml"
     toml.write_text(toml.read_text().replace('time_zone = "America/New_York"\n', ""))
-    own = screening.screen(aware, rules=screening.load_rules(pack)).packages
-    assert own.filter(pl.col("package_id") == "UTC")["arrival_date"].to_list() == [dt.date(2025, 8, 29)]
+    pacific = aware.with_columns(pl.col("arrival_date").dt.convert_time_zone("America/Los_Angeles"))
+    in_utc = screening.screen(pacific, rules=screening.load_rules(pack)).packages
+    assert in_utc.select("package_id", "arrival_date").rows() == [
+        ("LOCAL", dt.date(2025, 8, 29)),
+        ("PDT", dt.date(2025, 8, 29)),
+        ("UTC", dt.date(2025, 8, 29)),
+    ]
 
 
 def test_a_pack_s_time_zone_must_be_known(tmp_path: Path) -> None:
