@@ -7,6 +7,9 @@ import polars as pl
 from screening.exprs.floats import exact_whole, shortest_decimal
 
 ISO_DATE = "%Y-%m-%d"
+#: An ISO date's text, ASCII digits only: the parser alone read ``2025-08-2``, ``2025-08- 2`` and ``2025-8-29`` as
+#: dates (a date cut short in export was screened on 2 August) and ``025-08-29`` as year 25.
+_ISO_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: An ISO 8601 date-time as text (:func:`parse_date_time_text`): date, ``T``, ``t`` or a blank, ``HH:MM``, seconds,
 #: optional fractional seconds (any number of digits), optional ``Z``, ``z`` or ``±HH:MM`` (RFC 3339).
 _DATE_TIME = r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$"
@@ -15,12 +18,12 @@ _DATE_TIME = r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}):(\d{2})(?:\.\d+)?([Zz]|[+-
 def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Parse a string expression as ``dtype``; unparseable values become null.
 
-    Dates must be ISO ``YYYY-MM-DD``; booleans accept true/false, yes/no, y/n, 1/0
+    Dates must be ISO ``YYYY-MM-DD``, two-digit month and day (:func:`iso_date`); booleans accept true/false, yes/no, y/n, 1/0
     in any case; numbers accept surrounding blanks, and whole numbers zero decimals (``2.0``).
     """
     text = expr.str.strip_chars()
     if dtype == pl.Date():
-        return text.str.to_date(ISO_DATE, strict=False)
+        return iso_date(text)
     if dtype == pl.Boolean():
         lowered = text.str.to_lowercase()
         return (
@@ -54,7 +57,7 @@ def parse_date_time_text(expr: pl.Expr, time_zone: str | None) -> pl.Expr:
     59, the last of its minute: ``23:59:60`` stays in its day. Other text, and an impossible date, time or offset
     (``24:00:00``), is null."""
     text = expr.str.strip_chars()
-    date_only = text.str.to_date(ISO_DATE, strict=False)
+    date_only = iso_date(text)
     # Only text longer than a date can be a date-time: the rest (nearly every row) reach the parsers as nulls.
     parts = pl.when(text.str.len_bytes() > len("YYYY-MM-DD")).then(text).str.extract_groups(_DATE_TIME)
     # The parser reads second 60 as the next minute's 0 (2025-08-28T23:59:60 was 08-29): a leap second is 59.
@@ -76,6 +79,12 @@ def parse_date_time_text(expr: pl.Expr, time_zone: str | None) -> pl.Expr:
         instant = instant.dt.convert_time_zone(time_zone)
     timed = pl.when(zone.is_null()).then(shown.dt.date()).otherwise(instant.dt.date())
     return pl.coalesce(date_only, timed)
+
+
+def iso_date(text: pl.Expr) -> pl.Expr:
+    """The date of text written ``YYYY-MM-DD`` exactly (four-digit year, two-digit month and day, ASCII digits,
+    nothing around); other text (``2025-08-2``, ``2025-8-29``, ``2025-08- 2``) and an impossible date are null."""
+    return pl.when(text.str.contains(_ISO_DATE_TEXT)).then(text).str.to_date(ISO_DATE, strict=False)
 
 
 def plain_decimal(text: pl.Expr) -> pl.Expr:

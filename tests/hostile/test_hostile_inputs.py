@@ -493,6 +493,20 @@ ROW_CASES: tuple[RowCase, ...] = (
         check_outputs=_typed_as_the_text_is,
         rules=_pack_without_zone,
     ),
+    field_case(
+        "date_unpadded",
+        "arrival_date",
+        "2025-8-29",
+        RejectCode.INVALID_DATE,
+        "month of one digit (it was read as 2025-08-29)",
+    ),
+    field_case(
+        "date_truncated",
+        "arrival_date",
+        "2025-08-2",
+        RejectCode.INVALID_DATE,
+        "day cut to one digit (it was read as 2 August and screened on that day)",
+    ),
     field_case("date_impossible_day", "arrival_date", "2025-02-30", RejectCode.INVALID_DATE, "30 February"),
     field_case("date_impossible_month", "arrival_date", "2025-13-01", RejectCode.INVALID_DATE, "month 13"),
     field_case(

@@ -566,6 +566,12 @@ def test_consignee_key_is_invariant_under_case_and_spacing(
         ("03/10/2025", None),
         ("10.03.2025", None),
         ("20250310", None),
+        # A month or day of one digit, or a blank in it, is no ISO date (the parser read 2025-08-2 as 08-02).
+        ("2025-08-2", None),
+        ("2025-08- 2", None),
+        ("2025-8-29", None),
+        ("025-08-29", None),
+        ("\uff12\uff10\uff12\uff15-08-29", None),
         ("", None),
         (None, None),
     ],

@@ -2461,6 +2461,25 @@ def test_other_arrival_date_times_in_text_stay_invalid_dates(tmp_path: Path, pac
     assert rejects["message"].to_list() == [f"arrival_date {text} {forms}" for text in texts]
 
 
+def test_a_date_with_a_one_digit_month_or_day_is_an_invalid_date(tmp_path: Path, pack: RulePack) -> None:
+    """``2025-08-2`` (a date cut short in export), ``2025-08- 2`` and ``2025-8-29`` were read as 2 August and
+    29 August and screened on those days (``2025-08-2`` was dutiable as 08-02, de minimis as 08-02), while
+    ``2025-08-2T03:00:00Z`` was ``invalid-date``: README's ISO date is ``YYYY-MM-DD``, in a file and in a
+    mapping's default alike."""
+    texts = ["2025-08-2", "2025-08- 2", "2025-8-29", "025-08-29", "2025-08-2T03:00:00Z", "\uff12025-08-29"]
+    path = tmp_path / "m.csv"
+    manifest(len(texts), arrival_date=texts).write_csv(path)
+    result = screen(path, pack)
+    assert result.lines.height == 0
+    assert result.rejects.sort("row").select("field", "code", "value").rows() == [
+        ("arrival_date", "invalid-date", text) for text in texts
+    ]
+    undated = tmp_path / "undated.csv"
+    manifest(1).drop("arrival_date").write_csv(undated)
+    defaulted = screen(undated, pack, mapping=ColumnMapping(defaults={"arrival_date": "2025-9-15"}))
+    assert defaulted.rejects.select("field", "code").rows() == [("arrival_date", "invalid-date")]
+
+
 def test_a_timestamp_column_read_as_text_dates_its_instants_in_the_pack_s_zone(pack: RulePack) -> None:
     """03:00 UTC on 2025-08-29 arrived on 08-28 in New York, also beside an instant beyond year 9999 (the
     column is then read as text)."""
