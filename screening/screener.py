@@ -1059,18 +1059,27 @@ def _state_staged(
     written to a hidden copy that replaces ``path`` when the block (publishing the outputs) ends.
 
     Files of no row are not recorded (an empty hour's file may come again). With ``keep_days``, the state forgets
-    the days before the ``keep_days`` days that end on the run's latest arrival date up to tomorrow (not the
-    state's latest: later days it holds are kept; not a date past tomorrow, so that one mistyped future date
-    does not forget every day before it).
+    the days before the ``keep_days`` days that end on the run's latest arrival date up to tomorrow in the pack's
+    time zone (:func:`_today_in`; not the state's latest: later days it holds are kept; not a date past
+    tomorrow, so that one mistyped future date does not forget every day before it).
     """
     screener._took_files([read.sha256 for file, read in digests.items() if rows.get(str(file), 0)])
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = _today_in(screener.pack.meta.time_zone) + dt.timedelta(days=1)
     plausible = [day for day in map(dt.date.fromisoformat, dates) if day <= tomorrow]
     # Days kept that reach back before the calendar's first day forget nothing (999,999 days overflowed).
     if keep_days is not None and plausible and keep_days - 1 <= (latest := max(plausible)).toordinal() - 1:
         screener.forget_before(latest - dt.timedelta(days=keep_days - 1))
     with screener._state_staged(path):
         yield
+
+
+def _today_in(time_zone: str | None) -> dt.date:
+    """Today's date in ``time_zone`` (the rule pack's; none: UTC), the same on every host whatever its zone
+    (``TZ``): taken from the host's, the same files at the same instant forgot other days on Kiritimati than on
+    Pago Pago."""
+    now = pl.lit(dt.datetime.fromtimestamp(time.time(), dt.UTC))
+    today: dt.date = pl.select(now.dt.convert_time_zone(time_zone or "UTC").dt.date()).item()
+    return today
 
 
 def _unchanged_batches(

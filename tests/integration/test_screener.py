@@ -2103,6 +2103,54 @@ def test_keeping_days_forgets_nothing_of_the_days_kept(
     assert pl.read_parquet(tmp_path / "h2" / "packages.parquet").is_empty()
 
 
+#: 10:30 UTC on 2025-08-29: 06:30 that day in New York (the U.S. pack's zone), already 08-30 on Kiritimati (UTC+14)
+#: and still 08-28 on Pago Pago (UTC-11).
+_CLOCK = dt.datetime(2025, 8, 29, 10, 30, tzinfo=dt.UTC).timestamp()
+
+
+@pytest.mark.parametrize("host_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+def test_keeping_days_counts_tomorrow_in_the_pack_s_zone_whatever_the_host_s(
+    manifest: Callable[..., pl.DataFrame],
+    us_pack: screening.RulePack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    host_zone: str,
+) -> None:
+    """--state-keep-days counts from the latest arrival date up to tomorrow, and "tomorrow" came from the host's
+    zone (``TZ``): the same files at the same instant kept 08-29 on Pago Pago (08-31 was past tomorrow) and forgot
+    it on Kiritimati (08-31 was tomorrow). Tomorrow is now 08-30, in the pack's zone (New York) on every host."""
+    path = tmp_path / "h1.csv"
+    manifest(
+        {"package_id": "A", "arrival_date": "2025-08-29", "consignee_name": "Ann"},
+        {"package_id": "B", "arrival_date": "2025-08-31", "consignee_name": "Bob"},
+    ).write_csv(path)
+    state = tmp_path / "day.state"
+    monkeypatch.setattr(time, "time", lambda: _CLOCK)
+    monkeypatch.setenv("TZ", host_zone)
+    time.tzset()
+    try:
+        args = ["run", str(path), "--rules", str(US_PACK), "--out", str(tmp_path / "out"), "-q"]
+        done = CliRunner().invoke(
+            main, [*args, "--batch-size", "10", "--state", str(state), "--state-keep-days", "1"]
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert done.exit_code == 0, done.output
+    kept = screening.Screener.restore(state, us_pack).totals()["arrival_date"].cast(pl.String())
+    assert sorted(kept) == ["2025-08-29", "2025-08-31"]
+
+
+def test_today_is_taken_in_the_pack_s_zone_and_in_utc_without_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The day the guard of --state-keep-days counts tomorrow from: the pack's zone's, else UTC's, never the
+    host's."""
+    monkeypatch.setattr(time, "time", lambda: _CLOCK)
+    assert screener_module._today_in("America/New_York") == dt.date(2025, 8, 29)
+    assert screener_module._today_in("Pacific/Kiritimati") == dt.date(2025, 8, 30)
+    assert screener_module._today_in("Pacific/Pago_Pago") == dt.date(2025, 8, 28)
+    assert screener_module._today_in(None) == dt.date(2025, 8, 29)
+
+
 @pytest.mark.parametrize("batch_size", ["1", "100"])
 @pytest.mark.parametrize("beside", [0, 2])
 def test_a_package_rejected_in_validation_is_forgotten_with_its_day_however_the_batches_are_cut(
