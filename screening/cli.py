@@ -62,6 +62,7 @@ from screening.rulepack.models import Measure
 from screening.rulepack.risk_models import DeniedParties
 from screening.rulepack.scope_lines import EXAMPLES
 from screening.rulepack.screening_list import ENTITY_TYPES, read_ofac_sdn, write_screening_list
+from screening.rulepack.time_labels import mislabelled_eastern_times
 from screening.rules_show import rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
 from screening.screener import screen_files_in_batches
@@ -602,7 +603,7 @@ def rules_check(pack: Path) -> None:
         f"{loaded.fx_rates.height:,} FX rates; {loaded.content_hash}",
         highlight=False,
     )
-    for line in [*_unmatched_scope_lines(loaded), *short_gaps(loaded)]:
+    for line in [*_unmatched_scope_lines(loaded), *short_gaps(loaded), *mislabelled_eastern_times(loaded)]:
         out.print(f"  [yellow]warning[/] {escape(line)}", highlight=False)
     outcomes = run_scenarios(loaded)
     failed = [o for o in outcomes if not o.passed]

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # --------------------------------------------------------------------------------------------------------
 
 D = dt.date.fromisoformat
+EASTERN = ZoneInfo("America/New_York")
+
+
+def one_minute_past_midnight(day: dt.date) -> str:
+    """``12:01 a.m. EST`` or ``12:01 a.m. EDT``, as Eastern time is at that minute of ``day`` (a fixed ``EDT``
+    labelled a measure from 2025-12-05, when New York keeps standard time)."""
+    return f"12:01 a.m. {dt.datetime.combine(day, dt.time(0, 1), EASTERN).tzname()}"
+
 
 #: ISO codes of the 27 EU member states (the EU "15% all-in" formulas apply to products of the EU).
 EU27 = (
@@ -420,9 +429,7 @@ def build_s301(shared: Path, out: Path, revisions: list[Hts], report: list[str])
         }  # fmt: skip
         if end:
             entry["effective_to"] = D(end)
-        entry["effective_time"] = (
-            "12:01 a.m. EST" if D(start).month in (1, 2, 3, 11, 12) else "12:01 a.m. EDT"
-        )
+        entry["effective_time"] = one_minute_past_midnight(D(start))
         entry["confidence"] = conf
         entry["note"] = (note + " " if note else "") + common_note
         entry["citation"] = cite(
@@ -2246,10 +2253,12 @@ def build_s232(  # noqa: PLR0912, PLR0915 (one program, written out in order)
     ]
     for code, origins, heading, rate, rule, start, cap_text in wood_caps:
         text = cap_text + (no_at_or_above_note(heading) if rule == "top_up" else "")
+        day = D(start)
         entry = {
             "id": f"s232-wood-{code}", "component": "s232", "heading": heading, "origins": origins,
             "hts_include": UPHOLSTERED_WOOD + KITCHEN_CABINETS, "rate": rate, "stacking_group": "s232_wood",
-            "priority": 10, "not_with": ["s232_autos"], "effective_from": D(start), "effective_time": "12:01 a.m. EDT",
+            "priority": 10, "not_with": ["s232_autos"], "effective_from": day,
+            "effective_time": one_minute_past_midnight(day),
             # The HTS lines of the capped classes are an approximation (UNCONFIRMED) for every origin.
             "confidence": "unconfirmed",
             "note": text + " Cap on upholstered furniture and kitchen cabinets (U.S. note 37(d),(f)); replaces the 25% in the s232_wood group and continues after 2027-01-01. " + wood_note,

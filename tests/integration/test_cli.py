@@ -227,9 +227,10 @@ def test_a_state_resumed_with_another_private_seed_is_refused_naming_neither(tmp
 
 
 def test_rules_check_passes_on_the_us_pack() -> None:
-    done = screen("rules", "check", US_PACK)
+    done = screen_with({"COLUMNS": "600"}, "rules", "check", US_PACK)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 failed" in done.stdout
+    assert "New York keeps" not in done.stdout  # every EST or EDT fits its date (s232-wood-kr's did not)
 
 
 def test_rules_check_warns_of_list_codes_that_match_no_tariff_line(tmp_path: Path) -> None:
@@ -270,6 +271,52 @@ def test_rules_check_warns_of_list_codes_that_match_no_tariff_line(tmp_path: Pat
     # One line per measure or gap, each naming its file and id.
     assert all(re.match(r"warning \S+\.toml [a-z0-9.-]+: HTS codes that match", line) for line in warnings)
     assert "test-whole" not in done.stdout
+
+
+def test_rules_check_warns_of_an_eastern_time_label_that_does_not_fit_its_date(tmp_path: Path) -> None:
+    """s232-wood-kr took effect on 2025-12-05 at "12:01 a.m. EDT", when New York keeps standard time, and no
+    check said so. ``rules check`` warns of a label that does not fit its date (the date written after it, else
+    effective_from before ``to`` and effective_to after it); on the days the clocks change either fits. (The
+    U.S. pack has none: :func:`test_rules_check_passes_on_the_us_pack`.)"""
+    pack = tmp_path / "us"
+    shutil.copytree(US_PACK, pack, ignore=shutil.ignore_patterns("scenarios"))
+    measure = (
+        '[[measures]]\nid = "{id}"\ncomponent = "test"\nheading = "{heading}"\norigins = ["DE"]\nrate = "0.10"\n'
+        'stacking_group = "s301"\npriority = {priority}\neffective_from = {start}\neffective_to = {end}\n'
+        'effective_time = "{time}"\ncitation = {{ instrument = "Hypothetical instrument for tests" }}\n'
+    )
+    measures = [
+        ("test-wrong", "2026-01-05", "2026-07-01", "12:01 a.m. EDT to 12:00 a.m. EST"),
+        (
+            "test-written",
+            "2026-07-01",
+            "2026-12-24",
+            "12:01 a.m. EDT on 2026-07-01 to 12:00 a.m. EDT on 2026-12-24",
+        ),
+        ("test-changing", "2026-03-08", "2026-11-01", "12:01 a.m. EST to 12:00 a.m. EDT"),
+        ("test-right", "2026-03-09", "2026-11-02", "12:01 a.m. EDT to 12:00 a.m. EST"),
+    ]
+    (pack / "measures" / "labels.toml").write_text(
+        "".join(
+            measure.format(
+                id=mid, heading=f"9903.99.{90 + n}", priority=100 + n, start=start, end=end, time=text
+            )
+            for n, (mid, start, end, text) in enumerate(measures)
+        ),
+        encoding="utf-8",
+    )
+    done = screen_with({"COLUMNS": "600"}, "rules", "check", pack)
+    assert done.returncode == 0, done.stdout + done.stderr
+    warnings = [line.strip() for line in done.stdout.splitlines() if "New York keeps" in line]
+    season = "(daylight time from the second Sunday of March to the first Sunday of November)"
+    assert warnings == [
+        "warning measures/labels.toml measures[0] (id test-wrong): effective_time '12:01 a.m. EDT to 12:00 a.m. "
+        f"EST' says EDT on 2026-01-05, when New York keeps EST {season}",
+        "warning measures/labels.toml measures[0] (id test-wrong): effective_time '12:01 a.m. EDT to 12:00 a.m. "
+        f"EST' says EST on 2026-07-01, when New York keeps EDT {season}",
+        "warning measures/labels.toml measures[1] (id test-written): effective_time '12:01 a.m. EDT on 2026-07-01 "
+        f"to 12:00 a.m. EDT on 2026-12-24' says EDT on 2026-12-24, when New York keeps EST {season}",
+    ]
 
 
 def test_rules_check_warns_of_a_rule_split_with_days_between_its_parts(tmp_path: Path) -> None:
