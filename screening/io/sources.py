@@ -1204,8 +1204,10 @@ def check_types(source: Source) -> None:
             or (target == pl.Date() and not (isinstance(dtype, pl.Date | pl.Datetime) or dtype.is_numeric()))
         )
         if wrong:
+            # A date column also reads a timestamp's date.
+            expected = "text, a date or a timestamp" if target == pl.Date() else f"text or {target}"
             raise InputSchemaError(
-                source.label, f"column {name!r} has type {dtype}; expected text or {target}", missing=()
+                source.label, f"column {name!r} has type {dtype}; expected {expected}", missing=()
             )
 
 

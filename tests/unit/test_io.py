@@ -1995,6 +1995,22 @@ def test_wrong_calls_raise_clear_errors(tmp_path: Path, pack: RulePack) -> None:
         screen(durations, pack)
 
 
+@pytest.mark.parametrize(
+    ("column", "shown"),
+    [(pl.duration(days=pl.lit(1)), "Duration(time_unit='us')"), (pl.lit(dt.time(3)), "Time")],
+    ids=["duration", "time"],
+)
+def test_an_arrival_date_of_no_date_type_names_every_type_read(
+    pack: RulePack, column: pl.Expr, shown: str
+) -> None:
+    """A duration or time of day in arrival_date was refused as "expected text or Date", though a timestamp
+    is read too."""
+    frame = manifest(2).with_columns(column.alias("arrival_date"))
+    expected = f"column 'arrival_date' has type {shown}; expected text, a date or a timestamp"
+    with pytest.raises(InputSchemaError, match=re.escape(expected)):
+        screen(frame, pack)
+
+
 def test_a_value_past_six_decimals_is_cut_not_rounded_twice(pack: RulePack) -> None:
     """800.0049999 is $800.00 to the cent (half up): rounded to 6 decimals first (800.005000), it became
     $800.01 and over the threshold, while 800.004999 stayed eligible."""
