@@ -20,7 +20,9 @@ import glob
 import gzip
 import io
 import json
+import os
 import re
+import stat
 import unicodedata
 import zlib
 from collections import Counter
@@ -100,15 +102,19 @@ def _first_reached(files: Sequence[Path], seen: set[Path]) -> list[Path]:
 
 def _folder_files(folder: Path) -> list[Path]:
     """The manifest files of a folder (by suffix), sorted by name; hidden files (``.name``: the ``._name.csv``
-    resource forks macOS copies leave, editors' swap files) are left out, as a glob's ``*`` leaves them.
+    resource forks macOS copies leave, editors' swap files) are left out, as a glob's ``*`` leaves them, and so
+    are subfolders. Every other entry of a manifest suffix is kept, a link whose target is gone or a named pipe
+    too: :func:`_named_files` refuses it, naming it, where leaving it out would lose its rows unsaid.
 
     Raises:
-        InputSchemaError: the folder holds none.
+        InputSchemaError: the folder cannot be listed, or holds no manifest files.
     """
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputSchemaError(str(folder), f"folder cannot be read: {_os_reason(exc)}") from exc
     found = sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.is_file()
+        p for p in entries if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and not p.is_dir()
     )
     if not found:
         raise InputSchemaError(str(folder), f"folder holds no manifest files ({', '.join(sorted(SUFFIXES))})")
@@ -120,14 +126,15 @@ def _named_files(specs: Sequence[str | Path]) -> list[Path]:
     is that file), one that does not is expanded as a glob pattern when it holds ``*``, ``?`` or ``[``.
 
     Raises:
-        InputSchemaError: a spec names nothing, or a file's name is not UTF-8 (the readers take text paths).
+        InputSchemaError: a spec names nothing, a file's name is not UTF-8 (the readers take text paths), or a
+            file named, matched or in a folder is no regular file (:func:`_refuse_irregular`).
     """
     files: list[Path] = []
     for spec in specs:
         text = str(spec)
         if Path(text).is_dir():
             files += _folder_files(Path(text))
-        elif Path(text).is_file():
+        elif os.path.lexists(text):  # a file, or a link whose target is gone (refused below, naming it)
             files.append(Path(text))
         elif any(ch in text for ch in "*?["):
             matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
@@ -135,13 +142,49 @@ def _named_files(specs: Sequence[str | Path]) -> list[Path]:
                 raise InputSchemaError(text, "no file matches this pattern")
             # A matched folder is read as a named one is (hourly folders under ``incoming/2025-06-10*``).
             for match in matches:
-                files += _folder_files(match) if match.is_dir() else [match] if match.is_file() else []
+                files += _folder_files(match) if match.is_dir() else [match]
         else:
             raise InputSchemaError(text, "file not found")
     for path in files:
         if (shown := non_utf8_name(path)) is not None:
             raise InputSchemaError(shown, "the file name is not UTF-8 text: rename the file")
+        _refuse_irregular(path)
     return files
+
+
+_FILE_KINDS: Final = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_irregular(path: Path) -> None:
+    """Raise :class:`InputSchemaError` naming ``path`` unless it is a regular file (or a link to one): a link
+    whose target is gone, a link loop, or a named pipe, device or socket (``/dev/stdin``). A run reads each
+    file more than once (its digest, its columns, its rows, its digest again), which a pipe cannot give.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError) and path.is_symlink():
+            reason = f"a symbolic link to {os.readlink(path)}, which does not exist"
+        else:
+            reason = _os_reason(exc)
+        raise InputSchemaError(str(path), f"cannot be read: {reason}") from exc
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _FILE_KINDS if test(mode)), "no file")
+        raise InputSchemaError(
+            str(path),
+            f"not a regular file ({kind}): a run reads each input more than once (its digest, its columns, its "
+            "rows), so save the data to a file and name that",
+        )
+
+
+def _os_reason(exc: OSError) -> str:
+    """Why the system refused, in its words (``Permission denied``)."""
+    return exc.strerror or type(exc).__name__
 
 
 def scan_file(path: Path, mapping: ColumnMapping | None = None) -> pl.LazyFrame:
@@ -1058,7 +1101,7 @@ def read_digest(label: str, path: Path) -> FileDigest:
     try:
         return sized_digest(path)
     except OSError as exc:
-        raise InputSchemaError(label, f"cannot be read: {type(exc).__name__}") from exc
+        raise InputSchemaError(label, f"cannot be read: {_os_reason(exc)}") from exc
 
 
 def refuse_changed_files(sources: Sequence[Source]) -> None:

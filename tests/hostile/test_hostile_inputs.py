@@ -1133,6 +1133,41 @@ def _manifest_named_like_an_output(name: str) -> Callable[[Path], list[str]]:
     return build
 
 
+def _drop_folder_with(make: Callable[[Path], None]) -> Callable[[Path], list[str]]:
+    """A drop folder ``drop`` holding a valid CSV and the entry ``make`` puts there; the folder is the input."""
+
+    def build(tmp: Path) -> list[str]:
+        folder = tmp / "drop"
+        folder.mkdir()
+        _VALID_CSV(folder)
+        make(folder)
+        return [str(folder)]
+
+    return build
+
+
+def _dangling_link(folder: Path) -> None:
+    """``hour-10.parquet``: a link into an archive whose file was moved on."""
+    (folder / "hour-10.parquet").symlink_to(Path("..") / "archive" / "hour-10.parquet")
+
+
+def _link_loop(folder: Path) -> None:
+    (folder / "hour-10.parquet").symlink_to("hour-10.parquet")
+
+
+def _named_pipe(folder: Path) -> None:
+    os.mkfifo(folder / "hour-11.csv")
+
+
+def _glob_of(build: Callable[[Path], list[str]], pattern: str) -> Callable[[Path], list[str]]:
+    return lambda tmp: [str(Path(build(tmp)[0]) / pattern)]
+
+
+def _named_pipe_alone(tmp: Path) -> list[str]:
+    os.mkfifo(tmp / "hour-11.csv")
+    return [str(tmp / "hour-11.csv")]
+
+
 def _same_file_twice(tmp: Path) -> list[str]:
     path = _VALID_CSV(tmp)
     (tmp / "sub").mkdir()
@@ -1584,6 +1619,42 @@ FILE_CASES: tuple[FileCase, ...] = (
         "one file named twice (as valid.csv and sub/../valid.csv)",
         _same_file_twice,
         0,
+    ),
+    FileCase(
+        "folder_with_dangling_link",
+        "a drop folder holding a valid CSV and hour-10.parquet, a link whose target was moved away: the link was "
+        "left out unsaid and the run screened the rest (exit 0)",
+        _drop_folder_with(_dangling_link),
+        3,
+        named("drop/hour-10.parquet", "a symbolic link to", "which does not exist"),
+    ),
+    FileCase(
+        "glob_with_dangling_link",
+        "the same folder matched by a glob ('drop/*.parquet'): as above",
+        _glob_of(_drop_folder_with(_dangling_link), "*.parquet"),
+        3,
+        named("drop/hour-10.parquet", "which does not exist"),
+    ),
+    FileCase(
+        "folder_with_link_loop",
+        "a drop folder holding a valid CSV and hour-10.parquet, a link to itself: left out unsaid (exit 0)",
+        _drop_folder_with(_link_loop),
+        3,
+        named("drop/hour-10.parquet", "cannot be read", "symbolic links"),
+    ),
+    FileCase(
+        "folder_with_named_pipe",
+        "a drop folder holding a valid CSV and hour-11.csv, a named pipe (FIFO): left out unsaid (exit 0)",
+        _drop_folder_with(_named_pipe),
+        3,
+        named("drop/hour-11.csv", "not a regular file (a named pipe)"),
+    ),
+    FileCase(
+        "named_pipe_as_input",
+        'a named pipe (FIFO) named as the input: refused as "file not found"',
+        _named_pipe_alone,
+        3,
+        named("hour-11.csv", "not a regular file (a named pipe)"),
     ),
     FileCase(
         "all_empty_optional_column_parquet",

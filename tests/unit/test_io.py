@@ -387,6 +387,27 @@ def test_a_folder_leaves_its_hidden_files_out(tmp_path: Path) -> None:
         open_sources([tmp_path / "hidden_only" / "._a.csv"])
 
 
+def test_a_folder_keeps_every_entry_of_a_manifest_suffix_but_subfolders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries that are no regular file were left out unsaid (a link whose target is gone: its rows lost, exit 0);
+    they are refused naming them. A subfolder named like a manifest stays left out, and a folder that cannot be
+    listed is refused with the system's reason (it was an internal error, exit 70)."""
+    paths = write_parts(tmp_path / "in")
+    (tmp_path / "in" / "hour.parquet").mkdir()
+    assert [s.path for s in open_sources([tmp_path / "in"])] == paths
+    (tmp_path / "in" / "moved.csv").symlink_to(tmp_path / "archive" / "moved.csv")
+    with pytest.raises(InputSchemaError, match=r"moved\.csv: cannot be read: a symbolic link to .*archive"):
+        open_sources([tmp_path / "in"])
+
+    def denied(self: Path) -> Iterator[Path]:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", denied)
+    with pytest.raises(InputSchemaError, match=r"in: folder cannot be read: Permission denied"):
+        open_sources([tmp_path / "in"])
+
+
 def test_a_glob_reads_the_folders_it_matches(tmp_path: Path) -> None:
     """`incoming/2025-06-10*` over hourly folders screened none of their files, without a word."""
     hour_one = write_parts(tmp_path / "incoming" / "2025-06-10T01")
