@@ -15,7 +15,7 @@ import itertools
 import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,10 +44,12 @@ from screening.rulepack.risk_models import DeniedParties, QueueRules, RiskRules
 from screening.rulepack.scope_lines import EXAMPLES, unmatched_summary
 from screening.rulepack.screening_list import read_screening_list
 from screening.rulepack.tables import (
+    inside_pack,
     read_fx_table,
     read_mfn_table,
     read_prefix_table,
     read_value_per_kg_table,
+    refuse_outside_pack,
 )
 from screening.schema import RISK_COLUMN_TYPES
 
@@ -182,13 +184,7 @@ def _load_rules(path: str | Path, *, refuse_dead_lists: bool) -> RulePack:
         fx=fx,
         mfn=mfn,
         fx_rates=fx_rates,
-        content_hash=content_hash(
-            root,
-            [
-                *_referenced_tables((meta, de_minimis, fees, tariff, fx, risk, queues)),
-                *measure_files.values(),
-            ],
-        ),
+        content_hash="",  # taken once every check has passed (below)
         measure_scope=_measure_scope(root, tariff, measure_files),
         measure_files=measure_files,
         risk=risk,
@@ -206,16 +202,16 @@ def _load_rules(path: str | Path, *, refuse_dead_lists: bool) -> RulePack:
         _check_dead_lists(pack)
     check_routing(pack)
     check_sources(pack)
-    return pack
+    # Last: it reads every file whole, which the checks above may refuse first (a link out of the pack).
+    read = [*_referenced_tables((meta, de_minimis, fees, tariff, fx, risk, queues)), *measure_files.values()]
+    return replace(pack, content_hash=content_hash(root, read))
 
 
 def _screening_list(root: Path, risk: RiskRules) -> pl.DataFrame:
     if risk.denied_parties is None:
         return pl.DataFrame()
     file = root / risk.denied_parties.file
-    if not Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root)):
-        # The pack's content hash covers the pack's own files: a list elsewhere could change unseen.
-        raise RulePackError(str(file), "denied_parties.file", "screening list outside the rule pack folder")
+    refuse_outside_pack(root, file, "screening list", "denied_parties.file")
     return read_screening_list(file)
 
 
@@ -388,10 +384,18 @@ def _with_prefix_files(root: Path, rules: DeMinimisRules) -> DeMinimisRules:
 
 def visible_toml_files(folder: Path) -> list[Path]:
     """The ``*.toml`` files of ``folder`` (none if it is absent), by name; hidden ones (an editor's lock or
-    backup, ``.#s122.toml``) are no files of the pack."""
+    backup, ``.#s122.toml``) are no files of the pack.
+
+    Raises:
+        RulePackError: the folder cannot be listed.
+    """
     if not folder.is_dir():
         return []
-    return sorted(path for path in folder.glob("*.toml") if not path.name.startswith("."))
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:  # listed as empty, the pack would load without the folder's measures
+        raise RulePackError(str(folder), "", f"folder cannot be read: {exc.strerror or exc}") from exc
+    return sorted(path for path in entries if path.suffix == ".toml" and not path.name.startswith("."))
 
 
 def _tariff_with_measure_files(root: Path) -> tuple[TariffRules, dict[str, str]]:
@@ -473,20 +477,50 @@ def _measure_scope(root: Path, tariff: TariffRules, files: dict[str, str]) -> pl
 
 def content_hash(root: Path, read: Iterable[str] = ()) -> str:
     """SHA-256 over the relative path and bytes of every file in the pack but hidden ones (folders that are
-    links followed), and of the files in ``read`` (paths relative to ``root``: what the loader read, hidden
-    or not), in sorted order, each part preceded by its length so that no two packs frame alike."""
+    links inside the pack followed), and of the files in ``read`` (paths relative to ``root``: what the loader
+    read, hidden or not), in sorted order, each part preceded by its length so that no two packs frame alike.
+    Each file is read in blocks (a large notes file takes no more memory than a small one).
+
+    Raises:
+        RulePackError: a link leads out of the pack (:func:`_pack_files`), a file cannot be read (naming it and
+            the system's reason), or a file changed size while it was read.
+    """
     digest = hashlib.sha256()
     # Hidden files (.DS_Store, editor swap files, an import's staging copy) are no part of the pack, as the
     # file check leaves them alone: they must not change its version either (a resumed state checks it).
     # A hidden file the pack names (a table `file = "tariff/.mfn.csv"`) or reads (`measures/.x.toml`) is
     # part of its rules, and of its version.
-    shown = {n for n in _pack_files(root) if not any(part.startswith(".") for part in n.split("/"))}
+    shown = set(_pack_files(root))
     named = {Path(n).as_posix() for n in read if (root / n).is_file()}
     for name in sorted(shown | named):
-        data = (root / name).read_bytes()
-        path = name.encode()
-        digest.update(len(path).to_bytes(8, "big") + path + len(data).to_bytes(8, "big") + data)
+        for part in _framed(root, name):
+            digest.update(part)
     return "sha256:" + digest.hexdigest()
+
+
+def _framed(root: Path, name: str) -> Iterator[bytes]:
+    """The pack's file ``name`` as the content hash takes it: its path's length and bytes, then its size and
+    bytes, read in 1 MiB blocks.
+
+    Raises:
+        RulePackError: it cannot be read, or its size changed while it was read.
+    """
+    file = root / name
+    path = name.encode()
+    done = 0
+    try:
+        with file.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            yield len(path).to_bytes(8, "big") + path + size.to_bytes(8, "big")
+            while block := handle.read(1 << 20):
+                done += len(block)
+                yield block
+    except OSError as exc:
+        raise RulePackError(str(file), "", f"cannot be read: {exc.strerror or exc}") from exc
+    if done != size:
+        raise RulePackError(
+            str(file), "", f"changed while it was read ({size:,} bytes, then {done:,}): load the pack again"
+        )
 
 
 #: The pack's own TOML files at its root (``measures/*.toml`` and ``scenarios/*.toml`` beside them).
@@ -572,7 +606,7 @@ def folder_tables(root: Path, folder: str) -> list[str]:
     hidden ones left out, as :func:`check_files` leaves them."""
     if not (root / folder).is_dir():
         return []
-    inside = (Path(folder) / name for name in _pack_files(root / folder))
+    inside = (Path(folder) / name for name in _pack_files(root / folder, pack=root))
     return sorted(
         path.as_posix()
         for path in inside
@@ -580,19 +614,55 @@ def folder_tables(root: Path, folder: str) -> list[str]:
     )
 
 
-def _pack_files(root: Path) -> list[str]:
-    """Every file below ``root``, as paths relative to it, following linked folders (once each)."""
+def _pack_files(root: Path, *, pack: Path | None = None) -> list[str]:
+    """Every file below ``root`` but hidden ones (``.name``, or inside a hidden folder), as paths relative to it,
+    following linked folders inside the pack (``pack``, when ``root`` is a folder of it; once each); a hidden
+    link leading out of the pack is not followed.
+
+    Raises:
+        RulePackError: a link that is not hidden leads out of the pack folder (its content would change the
+            pack unseen; a link to ``/`` would walk the whole disk), or a folder cannot be listed.
+    """
+
+    def unlisted(error: OSError) -> None:
+        raise RulePackError(
+            str(error.filename or root), "", f"folder cannot be read: {error.strerror or error}"
+        ) from error
+
     files: list[str] = []
-    seen: set[Path] = set()
-    for folder, subfolders, names in os.walk(root, followlinks=True):
-        real = Path(folder).resolve()
+    seen: set[str] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True, onerror=unlisted):
+        real = os.path.realpath(folder)
         if real in seen:
             subfolders.clear()
             continue
         seen.add(real)
+        subfolders[:] = [name for name in subfolders if _kept(pack or root, Path(folder) / name)]
         relative = Path(folder).relative_to(root)
-        files += [(relative / n).as_posix() for n in names if (Path(folder) / n).is_file()]
+        files += [
+            (relative / n).as_posix()
+            for n in names
+            if _kept(pack or root, Path(folder) / n) and (Path(folder) / n).is_file()
+        ]
     return files
+
+
+def _kept(root: Path, path: Path) -> bool:
+    """Whether the pack's entry ``path`` is one of its files or folders: not hidden, and inside the pack.
+
+    Raises:
+        RulePackError: it is a link leading out of the pack folder.
+    """
+    if path.name.startswith("."):
+        return False
+    if path.is_symlink() and not inside_pack(root, path):
+        raise RulePackError(
+            str(path),
+            "",
+            f"a link to {os.readlink(path)}, outside the rule pack folder: the pack's files must be inside it "
+            "(its content hash covers them); copy the file or folder into the pack",
+        )
+    return True
 
 
 def byte_order_mark_hint(file: Path) -> str:
@@ -605,8 +675,10 @@ def byte_order_mark_hint(file: Path) -> str:
 
 
 def read_toml(root: Path, name: str) -> dict[str, Any]:
-    """Parse one TOML file of the pack, mapping errors to :class:`RulePackError`."""
+    """Parse one TOML file of the pack, mapping errors to :class:`RulePackError` (a file that links out of the
+    pack folder ``root`` is refused unread, :func:`~screening.rulepack.tables.refuse_outside_pack`)."""
     file = root / name
+    refuse_outside_pack(root, file, "TOML file")
     if not file.is_file():
         raise RulePackError(str(file), "", "file missing from the rule pack")
     try:
@@ -620,6 +692,10 @@ def read_toml(root: Path, name: str) -> dict[str, Any]:
         raise RulePackError(str(file), "", "malformed TOML: arrays or tables nested too deeply") from exc
     except OSError as exc:
         raise RulePackError(str(file), "", f"cannot be read: {exc.strerror or exc}") from exc
+    except MemoryError as exc:
+        raise RulePackError(
+            str(file), "", "too large to read: a TOML file of the pack is a few kilobytes"
+        ) from exc
 
 
 def read_denied_parties(path: str | Path) -> DeniedParties | None:

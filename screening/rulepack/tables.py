@@ -50,6 +50,23 @@ FX_SCHEMA: Final[dict[str, pl.DataType]] = {
 RATE_STATUSES: Final = ("computable", "needs-part-values", "not-computable")
 
 
+def inside_pack(root: Path, file: Path) -> bool:
+    """Whether ``file`` is inside the pack folder ``root`` once links are followed (a table named
+    ``measures/s122_exempt.csv`` that links to ``/srv/secret.csv`` is not)."""
+    return Path(os.path.realpath(file)).is_relative_to(os.path.realpath(root))
+
+
+def refuse_outside_pack(root: Path, file: Path, what: str, where: str = "") -> None:
+    """Raise :class:`RulePackError` naming ``file`` (``what``: "table file") unless it is inside the pack
+    folder ``root`` once links are followed: the pack's content hash covers the pack's own files, and a file
+    elsewhere could change unseen. Checked before the file is read, so another file's rows are never shown."""
+    if inside_pack(root, file):
+        return
+    written_inside = Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root))
+    through = " (through a link)" if written_inside else ""
+    raise RulePackError(str(file), where, f"{what} outside the rule pack folder{through}")
+
+
 def read_table(
     root: Path,
     name: str,
@@ -63,13 +80,12 @@ def read_table(
     also holds each row's line in the file (1-based, the header being line 1) under that name.
 
     Raises:
-        RulePackError: the file is missing, lacks columns, has values that do not cast, or a row lacks a
+        RulePackError: the file is outside the pack folder (:func:`refuse_outside_pack`), missing or
+            unreadable (naming the system's reason), lacks columns, has values that do not cast, or a row lacks a
             required value.
     """
     file = root / name
-    if not Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root)):
-        # The pack's content hash covers the pack's own files: a table elsewhere could change unseen.
-        raise RulePackError(str(file), "", "table file outside the rule pack folder")
+    refuse_outside_pack(root, file, "table file")
     if not file.is_file():
         raise RulePackError(str(file), "", "table file missing from the rule pack")
     try:
@@ -79,7 +95,10 @@ def read_table(
             else pl.read_csv(file, infer_schema=False, null_values=[""], glob=False)
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise RulePackError(str(file), "", f"unreadable table: {exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise RulePackError(str(file), "", f"unreadable table: {reason}") from exc
+    except MemoryError as exc:
+        raise RulePackError(str(file), "", "unreadable table: too large for the memory available") from exc
     missing = [c for c in schema if c not in raw.columns]
     if missing:
         raise RulePackError(str(file), "", f"missing columns {missing}")
@@ -328,9 +347,11 @@ def read_prefix_table(root: Path, name: str, *, where: str) -> pl.DataFrame:
     ``effective_to`` (half-open; empty = unbounded) for prefixes that joined or left the list later.
 
     Raises:
-        RulePackError: the file is missing, lacks the column, or holds a malformed prefix or period.
+        RulePackError: the file is outside the pack folder, is missing, lacks the column, or holds a malformed
+            prefix or period.
     """
     file = root / name
+    refuse_outside_pack(root, file, "table file")  # before its header is read
     try:
         header = (
             pl.read_csv(file, n_rows=0, glob=False).columns

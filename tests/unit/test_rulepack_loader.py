@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
 import re
 import shutil
+import subprocess
+import sys
+import tracemalloc
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -273,13 +278,111 @@ def test_a_chapter_99_entry_limit_needs_its_amount_and_four_digit_headings(
         load_rules(copy)
 
 
-def test_content_hash_covers_a_linked_folder(pack: RulePack, tmp_path: Path) -> None:
+def test_content_hash_covers_a_folder_linked_inside_the_pack(pack: RulePack, tmp_path: Path) -> None:
     copy = copy_pack(tmp_path)
-    shutil.move(copy / "measures", tmp_path / "measures-elsewhere")
-    (copy / "measures").symlink_to(tmp_path / "measures-elsewhere", target_is_directory=True)
+    shutil.move(copy / "measures", copy / ".versions")
+    (copy / "measures").symlink_to(Path(".versions"), target_is_directory=True)
     assert load_rules(copy).content_hash == pack.content_hash
     edit(copy, "measures/s122.toml", replace('rate = "0.10"', 'rate = "0.15"', 1))
     assert load_rules(copy).content_hash != pack.content_hash
+
+
+def test_a_folder_linked_from_outside_the_pack_is_refused_before_it_is_walked(tmp_path: Path) -> None:
+    """The walk followed every linked folder: ``ln -s / pack/notes/root`` walked the whole file system, then
+    failed (exit 70) on a folder it could not list. A link out of the pack is refused, naming it (its files
+    would change the pack unseen, as a table named outside it would); a hidden one is left alone, unwalked."""
+    copy = copy_pack(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "notes.txt").write_text("not the pack's\n")
+    (copy / ".cache").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    assert load_rules(copy).content_hash == load_rules(PACK).content_hash
+    (copy / "notes").mkdir()
+    (copy / "notes" / "root").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    error = load_error(copy)
+    assert error.file == str(copy / "notes" / "root")
+    assert "outside the rule pack folder" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("measures/s122_exempt.csv", "table file outside the rule pack folder (through a link)"),
+        ("screening/ofac_sdn_2024-05-03.csv", "screening list outside the rule pack folder (through a link)"),
+        ("fees.toml", "TOML file outside the rule pack folder (through a link)"),
+    ],
+)
+def test_a_pack_file_that_links_out_of_the_pack_is_refused_unread(
+    tmp_path: Path, name: str, what: str
+) -> None:
+    """The outside check compared paths as written: a table linked to a file elsewhere was read, and a line of
+    it echoed in the error ("unknown columns ['secret-line-1', 'token=abc']"). Links are followed before the
+    check, and nothing of the file is read."""
+    copy = copy_pack(tmp_path)
+    (tmp_path / "secret.csv").write_text("secret-line-1,token=abc\n")
+    (copy / name).unlink()
+    (copy / name).symlink_to(tmp_path / "secret.csv")
+    error = load_error(copy)
+    assert error.file == str(copy / name)
+    assert what in str(error)
+    assert "token" not in str(error)
+
+
+def test_content_hash_reads_each_file_in_blocks(tmp_path: Path) -> None:
+    """Each file was read whole: an 8 GB notes file in a pack failed the load with a MemoryError (exit 70). It
+    is hashed in blocks, framed as before (a pack keeps its version: summaries and states record it)."""
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "x.csv").write_bytes(b"AAA")
+    framed = (5).to_bytes(8, "big") + b"x.csv" + (3).to_bytes(8, "big") + b"AAA"
+    assert content_hash(tmp_path / "small") == "sha256:" + hashlib.sha256(framed).hexdigest()
+    with (tmp_path / "small" / "notes.txt").open("wb") as handle:
+        handle.truncate(64 << 20)  # sparse: 64 MiB of zeros that take no disk
+    tracemalloc.start()
+    try:
+        content_hash(tmp_path / "small")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"{peak:,} bytes held while hashing a 64 MiB file"
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("measures/PROVENANCE.md", "measures/PROVENANCE.md: cannot be read: Permission denied"),
+        ("measures/s122_exempt.csv", "measures/s122_exempt.csv: unreadable table: Permission denied"),
+        ("measures", "measures: folder cannot be read: Permission denied"),
+    ],
+)
+def test_an_unreadable_pack_file_is_a_pack_error_naming_it(tmp_path: Path, name: str, says: str) -> None:
+    """A pack file or folder that cannot be read was an internal error (PermissionError, exit 70), and an
+    unreadable ``measures`` folder was read as empty (its measures gone: the pack loaded without them where no
+    other check tripped). Each is a rule-pack error (exit 4) naming it and the system's reason."""
+    copy = copy_pack(tmp_path)
+    (copy / name).chmod(0)
+    manifest = tmp_path / "day.csv"
+    pl.DataFrame([BASE_LINE]).write_csv(manifest)
+    try:
+        ran = _without_permission_bypass("run", manifest, "--rules", copy, "--out", tmp_path / "out")
+    finally:
+        (copy / name).chmod(0o755)
+    assert ran.returncode == 4, ran.stderr[-2000:]
+    assert says in " ".join(ran.stderr.split()), ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+def _without_permission_bypass(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``screen ARGS`` in a process of its own in which file modes apply: as root (who reads any file), without
+    the capabilities that bypass them; skipped where they cannot be dropped."""
+    command = [sys.executable, "-m", "screening", *map(str, args)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("runs as root, and setpriv is not at hand to drop the file-permission capabilities")
+        command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+    ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    if ran.stderr.startswith("setpriv:"):
+        pytest.skip(f"cannot drop the file-permission capabilities: {ran.stderr.strip()}")
+    return ran
 
 
 def test_content_hash_frames_each_file(tmp_path: Path) -> None:
