@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -73,3 +77,18 @@ def write_ipc_stream(path: Path, table: pa.Table, batch_rows: int) -> Path:
         for batch in table.to_batches(max_chunksize=batch_rows):
             writer.write_batch(batch)
     return path
+
+
+def screen_without_permission_bypass(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``screen ARGS`` in a process of its own in which file modes apply: as root (who reads any file), without
+    the capabilities that bypass them; skipped where they cannot be dropped."""
+    command = [sys.executable, "-m", "screening", *map(str, args)]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("runs as root, and setpriv is not at hand to drop the file-permission capabilities")
+        command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
+    ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    if ran.stderr.startswith("setpriv:"):
+        pytest.skip(f"cannot drop the file-permission capabilities: {ran.stderr.strip()}")
+    return ran

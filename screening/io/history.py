@@ -44,18 +44,24 @@ def packages_file(path: Path) -> Path:
     """The packages file of a history source (a run folder's, or the file itself).
 
     Raises:
-        InputSchemaError: the source is missing, holds no packages file, or its path is not UTF-8 text (the
-            Parquet and CSV readers take text paths).
+        InputSchemaError: the source is missing, holds no packages file, its packages file cannot be read (the
+            system's reason named: ``Permission denied``), or its path is not UTF-8 text (the Parquet and CSV
+            readers take text paths).
     """
     if (shown := non_utf8_name(path)) is not None:
         raise InputSchemaError(shown, "the history's path (--history) is not UTF-8 text: rename it")
     if path.is_dir():
-        for name in ("packages.parquet", "packages.csv"):
-            if (path / name).is_file():
-                return path / name
-        raise InputSchemaError(str(path), "history folder holds no packages.parquet or packages.csv")
-    if not path.is_file():
+        found = next((path / n for n in ("packages.parquet", "packages.csv") if (path / n).is_file()), None)
+        if found is None:
+            raise InputSchemaError(str(path), "history folder holds no packages.parquet or packages.csv")
+        path = found
+    elif not path.is_file():
         raise InputSchemaError(str(path), "history file not found")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:  # else refused as "not a packages output", which it may well be
+        raise InputSchemaError(str(path), f"history file cannot be read: {exc.strerror or exc}") from exc
     return path
 
 
@@ -108,7 +114,9 @@ def read_history(paths: Sequence[str | Path], *, keyed: bool = False) -> pl.Lazy
                     "lines"
                 ),
             )
-        except (pl.exceptions.PolarsError, OSError) as exc:
+        except OSError as exc:  # unreadable since it was opened (packages_file)
+            raise InputSchemaError(str(file), f"history file cannot be read: {exc.strerror or exc}") from exc
+        except pl.exceptions.PolarsError as exc:
             raise InputSchemaError(
                 str(file), f"not a packages output of an earlier run (needs {', '.join(NEEDED)})"
             ) from exc

@@ -40,7 +40,15 @@ from screening.schema import REQUIRED_COLUMNS, ROW_COL, SOURCE_COL
 from screening.screener import screen_files_in_batches
 from screening.stages.risk import consignee_history
 
-from ..conftest import BASE_LINE, OUTPUT_FILES, ROOT, SAMPLE, US_PACK, write_ipc_stream
+from ..conftest import (
+    BASE_LINE,
+    OUTPUT_FILES,
+    ROOT,
+    SAMPLE,
+    US_PACK,
+    screen_without_permission_bypass,
+    write_ipc_stream,
+)
 
 PACK_PATH = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -1611,6 +1619,41 @@ def test_a_row_failing_two_checks_is_rejected_for_the_first_in_the_readme_s_orde
     frame = pl.DataFrame(rows, schema=dict.fromkeys(rows[0], pl.String()))
     rejects = screening.screen(frame, rules=us_pack).rejects
     assert dict(rejects.select("package_id", "code").iter_rows()) == expected
+
+
+def test_an_unreadable_history_says_it_cannot_be_read(tmp_path: Path) -> None:
+    """``--history`` naming a run whose ``packages.parquet`` could not be read said "not a packages output of an
+    earlier run (needs consignee_key, ...)", which it may well be: it says the file cannot be read, and why."""
+    (tmp_path / "set").mkdir()
+    earlier = tmp_path / "set" / "packages.parquet"
+    pl.DataFrame(
+        {
+            "consignee_key": ["k1"],
+            "arrival_date": ["2025-03-01"],
+            "package_id": ["P0"],
+            "value_usd": ["10.00"],
+        }
+    ).write_parquet(earlier)
+    day = manifest(1)
+    day.write_csv(tmp_path / "day.csv")
+    earlier.chmod(0)
+    try:
+        ran = screen_without_permission_bypass(
+            "run",
+            tmp_path / "day.csv",
+            "--history",
+            tmp_path / "set",
+            "--rules",
+            US_PACK,
+            "--out",
+            tmp_path / "out",
+        )
+    finally:
+        earlier.chmod(0o644)
+    assert ran.returncode == 3, ran.stderr[-2000:]
+    said = " ".join(ran.stderr.split())
+    assert f"{earlier}: history file cannot be read: Permission denied" in said, said
+    assert "not a packages output" not in said
 
 
 def test_a_csv_output_given_as_history_is_read_as_its_parquet_twin(tmp_path: Path, pack: RulePack) -> None:

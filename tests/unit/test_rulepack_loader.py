@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 import shutil
-import subprocess
-import sys
 import tracemalloc
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,7 +21,7 @@ from screening.rulepack.loader import RulePack, content_hash, load_rules, unmatc
 from screening.rulepack.models import Fee
 from screening.rules_show import rules_in_force
 
-from ..conftest import BASE_LINE, US_PACK
+from ..conftest import BASE_LINE, US_PACK, screen_without_permission_bypass
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 
@@ -362,27 +359,12 @@ def test_an_unreadable_pack_file_is_a_pack_error_naming_it(tmp_path: Path, name:
     manifest = tmp_path / "day.csv"
     pl.DataFrame([BASE_LINE]).write_csv(manifest)
     try:
-        ran = _without_permission_bypass("run", manifest, "--rules", copy, "--out", tmp_path / "out")
+        ran = screen_without_permission_bypass("run", manifest, "--rules", copy, "--out", tmp_path / "out")
     finally:
         (copy / name).chmod(0o755)
     assert ran.returncode == 4, ran.stderr[-2000:]
     assert says in " ".join(ran.stderr.split()), ran.stderr
     assert "Traceback" not in ran.stderr
-
-
-def _without_permission_bypass(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """``screen ARGS`` in a process of its own in which file modes apply: as root (who reads any file), without
-    the capabilities that bypass them; skipped where they cannot be dropped."""
-    command = [sys.executable, "-m", "screening", *map(str, args)]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("runs as root, and setpriv is not at hand to drop the file-permission capabilities")
-        command = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *command]
-    ran = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
-    if ran.stderr.startswith("setpriv:"):
-        pytest.skip(f"cannot drop the file-permission capabilities: {ran.stderr.strip()}")
-    return ran
 
 
 def test_content_hash_frames_each_file(tmp_path: Path) -> None:
