@@ -192,7 +192,8 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path | Non
     Raises:
         UsageError: the folder is not a run output, its path is not UTF-8 text (the output readers take text
             paths), or the package is not in it (rejected rows are listed when the package id appears among
-            the rejects); ``rules`` given is no rule pack folder (not there, or no ``pack.toml`` in it).
+            the rejects); ``rules`` given is no rule pack folder (not there, or no ``pack.toml`` in it); a run
+            published a new output set into the folder while it was read, and again while it was read anew.
     """
     folder = Path(run)
     if (shown := non_utf8_name(folder)) is not None:
@@ -201,6 +202,39 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path | Non
         _check_pack_given(pack_folder(rules))
     if not folder.is_dir():
         raise UsageError(f"{folder}: run folder not found")
+    # A run publishes a new set by swapping the folder: reads on either side of that swap would mix two sets.
+    for _ in range(2):
+        before = _set_identity(folder)
+        try:
+            explained = _explained(folder, package_id, rules)
+        except (UsageError, InputSchemaError):
+            if _set_identity(folder) == before:
+                raise
+            continue  # the set was replaced midway (its files removed, or the package not in the new one)
+        if _set_identity(folder) == before:
+            return explained
+    raise UsageError(
+        f"{folder}: a run published a new output set into the folder while it was read, twice: run `screen "
+        "explain` again once the run writing the folder is done"
+    )
+
+
+def _set_identity(folder: Path) -> tuple[int, ...] | None:
+    """What tells one output set in ``folder`` from the next: the folder's and its ``summary.json``'s device,
+    inode, size and modification time (a run publishes a new folder, swapped into place); None: not there."""
+    try:
+        here, summary = folder.stat(), (folder / "summary.json").stat()
+    except OSError:
+        return None
+    return tuple(
+        getattr(stat, name)
+        for stat in (here, summary)
+        for name in ("st_dev", "st_ino", "st_size", "st_mtime_ns")
+    )
+
+
+def _explained(folder: Path, package_id: str, rules: str | Path | None) -> dict[str, Any]:
+    """:func:`explain_package` of the run folder ``folder`` (checked), read as it is now."""
     summary = _summary(folder)
     packages = _read(folder, "packages", package_id=package_id)
     rejects = _read(folder, "rejects", package_id=package_id).drop("raw", strict=False)

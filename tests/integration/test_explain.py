@@ -40,6 +40,41 @@ def _in_batches(tmp_path: Path, rows: list[dict[str, Any]], **options: Any) -> P
     return out
 
 
+def _republishing(monkeypatch: pytest.MonkeyPatch, out: Path, values: list[str]) -> None:
+    """After each read of ``packages``, the run folder ``out`` is republished with the package declared at the next
+    of ``values`` (an hourly job publishing between two of explain's reads); none left, none is published."""
+    read = screening.explain._read
+
+    def racing(run: Path, name: str, **equal: str) -> pl.DataFrame:
+        rows = read(run, name, **equal)
+        if name == "packages" and values:
+            frame = pl.DataFrame([{**BASE_LINE, "declared_value": values.pop(0)}])
+            screening.screen(frame, rules=US_PACK).write(out)
+        return rows
+
+    monkeypatch.setattr(screening.explain, "_read", racing)
+
+
+def test_explain_never_mixes_two_output_sets_published_while_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """explain read summary.json and each output by path in turn: a run publishing the folder between two reads
+    gave the package of one set ($100) with the lines and duties of the next ($5,000). The folder is read again
+    when its set changed meanwhile; a folder republished during both reads is refused."""
+    out = _screened(tmp_path, [{"declared_value": "100.00"}])
+    package_id = BASE_LINE["package_id"]
+    _republishing(monkeypatch, out, ["5000.00"])
+    explained = explain_package(out, package_id)
+    assert explained["package"]["value_usd"] == "5000.00"
+    assert [line["value_usd"] for line in explained["lines"]] == ["5000.00"]
+    assert explained["decision"]["reason"] != "dm-eligible"
+    _republishing(monkeypatch, out, ["100.00", "5000.00"])
+    with pytest.raises(
+        screening.UsageError, match="published a new output set into the folder while it was read"
+    ):
+        explain_package(out, package_id)
+
+
 def _section(text: str, title: str) -> list[str]:
     """The lines of the section headed ``title`` (up to the next blank line)."""
     lines = text.splitlines()
