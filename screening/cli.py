@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -28,13 +29,20 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from screening.errors import RulePackError, ScreeningError, Terminated, UsageError
+from screening.errors import (
+    InputSchemaError,
+    LeftoverWarning,
+    RulePackError,
+    ScreeningError,
+    Terminated,
+    UsageError,
+)
 from screening.explain import explain_package
 from screening.explain_text import render_text
 from screening.folder_run import PART_LINES, screen_to_folder
 from screening.generate import COMMON_HTS_CODES, DEFAULT_DATES, generate_manifest
 from screening.io.writers import discard_unfinished
-from screening.path_names import non_utf8_name
+from screening.path_names import UNUSABLE_PATH, non_utf8_name, unusable_path
 from screening.process_exit import exit_code_of, exit_process
 from screening.result import AFTER_FACTS
 from screening.rulepack.hts_import import (
@@ -179,7 +187,9 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
         _SIGTERM_RECEIVED.clear()
         previous = _stop_cleanly_on_sigterm()
         try:
-            return command(*args, **kwargs)
+            with _warnings_on_stderr():
+                _refuse_unusable_paths(kwargs)
+                return command(*args, **kwargs)
         except ScreeningError as exc:
             err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
@@ -196,6 +206,11 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             if _SIGTERM_RECEIVED:
                 # The signal landed inside a library's callback, which turned Terminated into its own error.
                 _stop(terminated=True)
+            if (unusable := _unusable_path_error(exc)) is not None:
+                err.print(
+                    Text.assemble(("error: ", "bold red"), str(unusable)), highlight=False, soft_wrap=True
+                )
+                sys.exit(unusable.exit_code)
             first = str(exc).splitlines()[0] if str(exc) else ""
             err.print(
                 Text.assemble(("internal error: ", "bold red"), f"{type(exc).__name__}: {first}"),
@@ -207,6 +222,82 @@ def exits_cleanly(command: Callable[P, R]) -> Callable[P, R]:
                 signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _input_path_error(path: str, reason: str) -> ScreeningError:
+    return InputSchemaError(path, f"cannot be read: {reason}")
+
+
+def _pack_path_error(path: str, reason: str) -> ScreeningError:
+    return RulePackError(path, "", f"the rule pack's path cannot be used: {reason}")
+
+
+def _explain_pack_path_error(path: str, reason: str) -> ScreeningError:
+    return UsageError(f"{path}: the rule pack's path (--rules) cannot be used: {reason}")
+
+
+#: The commands' parameters that name inputs and rule packs, with the error (and so the exit code) that a path
+#: the system cannot look up is: their readers raise the system's own error for one. (The output, state,
+#: history and ``--run`` paths are refused so by the library.)
+_PATH_PARAMETERS: Final[dict[str, Callable[[str, str], ScreeningError]]] = {
+    "manifests": _input_path_error,
+    "rules_path": _pack_path_error,
+    "pack": _pack_path_error,
+    "pack_path": _pack_path_error,
+    "export": _pack_path_error,
+    "sdn_csv": _pack_path_error,
+    "rules_dir": _explain_pack_path_error,  # explain: a --rules that is no rule pack is a usage error
+}
+
+
+def _refuse_unusable_paths(arguments: dict[str, Any]) -> None:
+    """Raise the error of :data:`_PATH_PARAMETERS` for the first of a command's ``arguments`` that names a path
+    the system cannot look up (a name over 255 bytes, a path over 4,096, a loop of symbolic links, a folder above
+    it that may not be searched: :func:`~screening.path_names.unusable_path`)."""
+    for name, error in _PATH_PARAMETERS.items():
+        given = arguments.get(name)
+        for path in given if isinstance(given, tuple) else (given,):
+            if isinstance(path, str | Path) and (reason := unusable_path(Path(path))) is not None:
+                raise error(str(path), reason)
+
+
+def _unusable_path_error(exc: BaseException) -> UsageError | None:
+    """The usage error (exit 2) that ``exc`` is when it says a path named cannot be looked up (too long, a loop
+    of symbolic links: never an internal error), where the path's reader did not say so itself; else None."""
+    if isinstance(exc, OSError) and exc.errno in UNUSABLE_PATH:
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        return UsageError(f"{where}the path cannot be used: {exc.strerror}")
+    if isinstance(exc, RuntimeError) and str(exc).startswith("Symlink loop from "):  # Path.resolve
+        looped = str(exc).removeprefix("Symlink loop from ")
+        return UsageError(f"{looped}: the path cannot be used: {os.strerror(errno.ELOOP)}")
+    return None
+
+
+@contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """Inside the block, the library's warnings (:class:`~screening.errors.LeftoverWarning`: outputs published,
+    something left behind) printed on stderr as ``warning: ...``, each time; others as Python shows them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LeftoverWarning)
+        shown = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Any = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, LeftoverWarning):
+                err.print(
+                    Text.assemble(("warning: ", "bold yellow"), str(message)), highlight=False, soft_wrap=True
+                )
+            else:
+                shown(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def _first_stop(exc: KeyboardInterrupt) -> KeyboardInterrupt:

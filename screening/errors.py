@@ -145,3 +145,8 @@ class RulePackError(ScreeningError):
         self.key_path = key_path
         where = f"{file} [{key_path}]" if key_path else file
         super().__init__(f"{where}: {message}")
+
+
+class LeftoverWarning(UserWarning):
+    """A run published its outputs but could not remove what they replaced (the previous output set, in a
+    folder made read-only): the message names what is left and where. The run's outputs are complete."""

@@ -24,7 +24,7 @@ import polars as pl
 
 from screening.errors import DutyStatus, InputSchemaError, ReasonCode, RulePackError, UsageError
 from screening.io.writers import FORMULA_START_CHARS, NEUTRALISED, csv_cell
-from screening.path_names import non_utf8_name
+from screening.path_names import non_utf8_name, unusable_path
 from screening.pipeline import read_error
 from screening.rulepack.loader import DEFAULT_PACK, content_hash, pack_folder, read_toml
 from screening.rulepack.models import Fee
@@ -191,13 +191,16 @@ def explain_package(run: str | Path, package_id: str, *, rules: str | Path | Non
 
     Raises:
         UsageError: the folder is not a run output, its path is not UTF-8 text (the output readers take text
-            paths), or the package is not in it (rejected rows are listed when the package id appears among
-            the rejects); ``rules`` given is no rule pack folder (not there, or no ``pack.toml`` in it); a run
-            published a new output set into the folder while it was read, and again while it was read anew.
+            paths) or one the system cannot look up (a name over 255 bytes), or the package is not in it
+            (rejected rows are listed when the package id appears among the rejects); ``rules`` given is no rule
+            pack folder (not there, or no ``pack.toml`` in it); a run published a new output set into the folder
+            while it was read, and again while it was read anew.
     """
     folder = Path(run)
     if (shown := non_utf8_name(folder)) is not None:
         raise UsageError(f"{shown}: the run folder's path (--run) is not UTF-8 text: rename the folder")
+    if (reason := unusable_path(folder)) is not None:
+        raise UsageError(f"{folder}: the run folder's path (--run) cannot be used: {reason}")
     if rules is not None:
         _check_pack_given(pack_folder(rules))
     if not folder.is_dir():

@@ -50,9 +50,15 @@ from screening.io.sources import (
     schema_frame,
     with_lineage,
 )
-from screening.io.state_file import check_state_path, read_state_file, state_file_staged, state_lock
+from screening.io.state_file import (
+    check_state_path,
+    read_state_file,
+    state_file_staged,
+    state_lock,
+    state_path_resolved,
+)
 from screening.io.streaming_output import StreamingOutput
-from screening.io.writers import OUTPUTS, output_lock, refused_when_full
+from screening.io.writers import OUTPUTS, output_folder, output_lock, refused_when_full
 from screening.keyword_options import refuse_unknown_options, refusing_unknown_options
 from screening.pipeline import (
     build_plan,
@@ -935,7 +941,7 @@ def screen_files_in_batches(
         raise UsageError("state_keep_days needs a state")
     if state_path is None:
         return _screen_files(specs, out, batch_size, rules, None, progress, options)
-    if state_path.resolve().is_relative_to(Path(out).resolve()):
+    if state_path_resolved(state_path).is_relative_to(output_folder(Path(out))):
         raise UsageError(
             f"{state_path}: the state must be kept outside the output folder {out}, which each run replaces whole"
         )

@@ -16,7 +16,7 @@ import polars as pl
 from screening.errors import InputSchemaError, UsageError
 from screening.exprs.parties import history_key
 from screening.io.writers import csv_cell
-from screening.path_names import non_utf8_name
+from screening.path_names import non_utf8_name, unusable_path
 
 NEEDED = ("consignee_key", "arrival_date", "package_id", "value_usd")
 #: How a pseudonymised key starts (:func:`screening.io.privacy.pseudonym`).
@@ -46,10 +46,12 @@ def packages_file(path: Path) -> Path:
     Raises:
         InputSchemaError: the source is missing, holds no packages file, its packages file cannot be read (the
             system's reason named: ``Permission denied``), or its path is not UTF-8 text (the Parquet and CSV
-            readers take text paths).
+            readers take text paths) or one the system cannot look up (a name over 255 bytes).
     """
     if (shown := non_utf8_name(path)) is not None:
         raise InputSchemaError(shown, "the history's path (--history) is not UTF-8 text: rename it")
+    if (reason := unusable_path(path)) is not None:
+        raise InputSchemaError(str(path), f"the history's path (--history) cannot be used: {reason}")
     if path.is_dir():
         found = next((path / n for n in ("packages.parquet", "packages.csv") if (path / n).is_file()), None)
         if found is None:

@@ -27,11 +27,13 @@ from screening.io.writers import (
     finished,
     held_lock,
     hidden_name,
+    keep_access,
     refused_when_full,
     remove_stale_staging,
     staging_name,
     track_staging,
 )
+from screening.path_names import file_above, unusable_path
 
 try:
     import fcntl
@@ -60,7 +62,8 @@ def state_file_staged(
     """Write ``tables`` and ``meta`` to a hidden copy beside ``path`` (flushed to disk), then run the block: the
     copy replaces ``path`` when the block ends, and is removed if the block fails (``path`` as it was). For a
     state saved with something else published in the block (a run's outputs): a state that cannot be written
-    is found before, and a failure in the block leaves the previous state.
+    is found before, and a failure in the block leaves the previous state. The new state keeps the group and
+    permissions of the one it replaces (:func:`~screening.io.writers.keep_access`: it holds names and ZIPs).
 
     Raises:
         UsageError: the folder of ``path`` does not exist, ``path`` is a folder, or the disk is full.
@@ -74,6 +77,8 @@ def state_file_staged(
     try:
         with refused_when_full(target, "the state"):
             with zipfile.ZipFile(staging, "w", compression=zipfile.ZIP_STORED) as archive:
+                with contextlib.suppress(FileNotFoundError):
+                    keep_access(staging, real.stat())  # before its first byte
                 archive.writestr(_entry(_META), json.dumps(dict(meta), indent=2, sort_keys=True))
                 for name, frame in tables.items():
                     buffer = io.BytesIO()
@@ -92,9 +97,10 @@ def state_file_staged(
 
 def check_state_path(path: Path) -> None:
     """Raise :class:`UsageError` unless a state file can be written at ``path``: its folder exists and takes
-    a new file, and ``path`` is not a folder (checked before a run's work: found after it, the run's outputs
-    were published without their state)."""
-    real = path.resolve()
+    a new file, ``path`` is not a folder, and the system can look it up (a name of at most 255 bytes, no loop of
+    symbolic links): checked before a run's work (found after it, the run's outputs were published without
+    their state)."""
+    real = state_path_resolved(path)
     if not real.parent.is_dir():
         raise UsageError(f"{path}: the state's folder does not exist")
     if path.is_dir():
@@ -105,6 +111,23 @@ def check_state_path(path: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"{path}: the state cannot be written there: {exc.strerror or exc}") from exc
+
+
+def state_path_resolved(path: Path) -> Path:
+    """``path`` resolved (its symbolic links followed), once the system can look it up.
+
+    Raises:
+        UsageError: a name over 255 bytes, a path over 4,096, a loop of symbolic links, or a file where a folder
+            above ``path`` must be (``afile/day.state``).
+    """
+    if (reason := unusable_path(path)) is not None:
+        raise UsageError(f"{path}: the state's path cannot be used: {reason}")
+    if (blocker := file_above(path)) is not None:
+        raise UsageError(f"{path}: {blocker} is a file, not a folder: name a state file in a folder")
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:  # changed since it was looked at (RuntimeError: a loop of links)
+        raise UsageError(f"{path}: the state's path cannot be used: {exc}") from exc
 
 
 @contextlib.contextmanager
@@ -118,12 +141,13 @@ def state_lock(path: Path) -> Iterator[None]:
     available (off POSIX), nothing is locked.
 
     Raises:
-        UsageError: another run holds the lock.
+        UsageError: another run holds the lock, or the lock file cannot be opened
+            (:func:`~screening.io.writers.held_lock`).
     """
     if fcntl is None:
         yield
         return
-    real = path.resolve()
+    real = state_path_resolved(path)
     try:
         handle = held_lock(real.parent / hidden_name(real.name, "lock"))
     except BlockingIOError as exc:

@@ -20,8 +20,10 @@ import platform
 import re
 import shutil
 import signal
+import stat
 import threading
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -30,8 +32,8 @@ from typing import IO, TYPE_CHECKING, Any, Final, Literal
 import polars as pl
 import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
-from screening.errors import UsageError
-from screening.path_names import non_utf8_name
+from screening.errors import LeftoverWarning, UsageError
+from screening.path_names import file_above, non_utf8_name, unusable_path
 
 try:
     import fcntl
@@ -250,14 +252,35 @@ def flush_to_disk(path: Path) -> None:
         os.close(fd)
 
 
-def check_replaceable(out: Path) -> None:
-    """Raise :class:`UsageError` unless ``out`` is absent, an empty folder or an earlier output set: a run
-    replaces its output folder whole, so a folder holding anything else (the manifests, the current
-    folder) is refused before any work, and nothing in it is touched. So is a folder that is a mount point
-    (a container's volume), which cannot be swapped with the new set, the current folder (the shell would be
-    left in a removed one), and a path that is not UTF-8 text, which the Parquet and CSV writers cannot take."""
+def output_folder(out: Path) -> Path:
+    """``out`` resolved (its symbolic links followed), once it is a path an output folder can have.
+
+    Raises:
+        UsageError: the path is not UTF-8 text (which the Parquet and CSV writers cannot take), the system cannot
+            look it up (a name over 255 bytes, a path over 4,096, a loop of symbolic links), or a file stands
+            where a folder above it must be (``afile/out``).
+    """
     if (shown := non_utf8_name(out)) is not None:
         raise UsageError(f"{shown}: the output folder's path is not UTF-8 text: name another folder")
+    if (reason := unusable_path(out)) is not None:
+        raise UsageError(f"{out}: the output folder's path cannot be used: {reason}")
+    if (blocker := file_above(out)) is not None:
+        raise UsageError(f"{out}: {blocker} is a file, not a folder: name an output folder below a folder")
+    try:
+        return out.resolve()
+    except (OSError, RuntimeError) as exc:  # changed since it was looked at (RuntimeError: a loop of links)
+        raise UsageError(f"{out}: the output folder's path cannot be used: {exc}") from exc
+
+
+def check_replaceable(out: Path) -> None:
+    """Raise :class:`UsageError` unless ``out`` is absent, an empty folder or an earlier output set
+    (``summary.json`` and output files, each a regular file): a run replaces its output folder whole, so a
+    folder holding anything else (the manifests, a folder named like an output, ``lines.parquet/`` as a
+    dataset, the current folder) is refused before any work, and nothing in it is touched. So is a folder
+    that is a mount point (a container's volume), which cannot be swapped with the new set, the current folder
+    (the shell would be left in a removed one), and a path that is no output folder's
+    (:func:`output_folder`)."""
+    output_folder(out)
     if not out.exists():
         return
     if out.is_dir() and os.path.ismount(out):
@@ -273,10 +296,15 @@ def check_replaceable(out: Path) -> None:
             f"leave the shell in a removed folder: name a folder inside it (e.g. {out / 'screening'}) or run "
             "from its parent"
         )
-    entries = sorted(entry.name for entry in out.iterdir())
+    try:
+        entries = sorted(out.iterdir())
+    except OSError as exc:
+        raise UsageError(f"{out}: the output folder cannot be read: {exc.strerror or exc}") from exc
     known = {"summary.json", *(f"{name}.{ext}" for name in OUTPUTS for ext in ("parquet", "csv"))}
-    others = [name for name in entries if name not in known]
-    if entries and (others or "summary.json" not in entries):
+    others = [entry.name for entry in entries if entry.name not in known]
+    others += [f"{entry.name} ({kind})" for entry in entries if (kind := _not_a_file(entry, known))]
+    names = [entry.name for entry in entries]
+    if names and (others or "summary.json" not in names):
         shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "") if others else "no summary.json"
         raise UsageError(
             f"{out}: folder exists and is not an earlier output set ({shown}); its files would be replaced: "
@@ -284,12 +312,22 @@ def check_replaceable(out: Path) -> None:
         )
 
 
+def _not_a_file(entry: Path, known: set[str]) -> str | None:
+    """What ``entry``, named like an output, is when it is not a regular file (``a folder``); None otherwise."""
+    if entry.name not in known:
+        return None
+    mode = entry.lstat().st_mode
+    if stat.S_ISREG(mode):
+        return None
+    return "a folder" if stat.S_ISDIR(mode) else "a symbolic link" if stat.S_ISLNK(mode) else "not a file"
+
+
 def refuse_inputs_inside(out: Path, inputs: Sequence[Path], history: Sequence[Path] = ()) -> None:
     """Raise :class:`UsageError` if one of the files ``inputs`` (manifests), or ``history`` (the packages files
     of the history the run read), lies inside the output folder ``out``, which the run replaces whole (an input
     named like an output, ``lines.csv``, would be lost; an earlier day's outputs read as history, replaced by
     this day's)."""
-    folder = out.resolve()
+    folder = output_folder(out)
     for what, files in (("input", inputs), ("history", history)):
         inside = [path for path in files if path.resolve().is_relative_to(folder)]
         if inside:
@@ -314,22 +352,23 @@ def output_lock(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] 
         UsageError: ``out`` cannot be replaced, holds one of ``inputs`` or ``history``, its folder cannot be made,
             or another run holds its lock.
     """
+    real = output_folder(out)
     refuse_inputs_inside(out, inputs, history)
-    check_replaceable(out.resolve())
+    check_replaceable(real)
     if fcntl is None:
         yield
         return
-    parent = out.resolve().parent
-    lock = parent / hidden_name(out.resolve().name, "lock")
+    lock = real.parent / hidden_name(real.name, "lock")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        handle = held_lock(lock)
+        real.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
+    try:
+        handle = held_lock(lock, mode=0o600)
     except BlockingIOError as exc:
         raise UsageError(
             f"{out}: another run is writing this output folder (locked); let it finish, or name another folder"
         ) from exc
-    except OSError as exc:
-        raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     try:
         yield
     finally:
@@ -340,26 +379,46 @@ def output_lock(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] 
         handle.close()
 
 
-def held_lock(lock: Path) -> IO[str]:
-    """The open file ``lock`` (made when absent), holding its exclusive advisory lock: closing it releases the
-    lock. A file removed by the run that held it, after this one opened it, is opened again where it is now.
+def held_lock(lock: Path, *, mode: int = 0o666) -> IO[bytes]:
+    """The open file ``lock`` (made when absent, with ``mode`` less the process's umask), holding its exclusive
+    advisory lock: closing it releases the lock. A file removed by the run that held it, after this one opened
+    it, is opened again where it is now. It is opened for reading, which a lock needs (a file left by another
+    user, or made read-only, locks as well), and never through a symbolic link (one planted there would have
+    the run make or open the file it points to).
 
     Raises:
         BlockingIOError: another process (or another open of the file) holds the lock.
-        OSError: the file cannot be made or opened.
+        UsageError: the file cannot be made or opened (naming it and why), or it is a symbolic link, a folder or
+            anything but a file.
     """
     assert fcntl is not None, "file locks are POSIX"
+    flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     while True:
-        handle = lock.open("a")
         try:
+            handle = os.fdopen(os.open(lock, flags, mode), "rb")
+        except OSError as exc:
+            raise UsageError(f"{lock}: the lock file cannot be opened: {_lock_trouble(lock, exc)}") from exc
+        try:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise UsageError(f"{lock}: the lock file is not a file: remove it once no run uses it")
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             with contextlib.suppress(FileNotFoundError):
-                if os.path.samestat(os.fstat(handle.fileno()), os.stat(lock)):
+                if os.path.samestat(os.fstat(handle.fileno()), os.lstat(lock)):
                     return handle
         except BaseException:
             handle.close()
             raise
         handle.close()
+
+
+def _lock_trouble(lock: Path, exc: OSError) -> str:
+    """Why lock file ``lock`` could not be opened (``exc``), and what to do."""
+    if exc.errno == errno.ELOOP and lock.is_symlink():
+        return "it is a symbolic link, which no run makes: remove it once no run uses it"
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{reason} (left by another user's run, or made unreadable): remove it once no run uses it"
+    return reason
 
 
 def staging_dir(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] = ()) -> Path:
@@ -369,15 +428,18 @@ def staging_dir(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] 
     Its name holds this machine's and process's ids, so that the next run into ``out`` can remove the staging
     folders that runs killed before their cleanup left behind (:func:`remove_stale_staging`).
     """
+    real = output_folder(out)
     refuse_inputs_inside(out, inputs, history)
-    check_replaceable(out.resolve())
-    parent = out.resolve().parent
+    check_replaceable(real)
+    parent = real.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         remove_stale_staging(parent, out.name)
         staging = parent / staging_name(out.name)
         staging.mkdir()
         track_staging(staging)
+        if real.is_dir():  # the new set is as closed to others as the one it replaces, from its first byte
+            keep_access(staging, real.stat(), folder=True)
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     return staging
@@ -513,24 +575,67 @@ def _process_alive(pid: int) -> bool:
 
 
 def publish(staging: Path, out: Path) -> None:
-    """Make ``staging`` the output folder ``out`` atomically, then remove the previous set."""
-    out = out.resolve()
+    """Make ``staging`` the output folder ``out`` atomically, then remove the previous set.
+
+    The new folder and files keep the permissions and group of those they replace (:func:`keep_access`). Once
+    the new set is in place, a previous set that cannot be removed (a folder made read-only) is left as it is,
+    hidden beside the folder, with a :class:`~screening.errors.LeftoverWarning` naming it: the run published.
+    """
+    out = output_folder(out)
     check_replaceable(out)  # again: something may have appeared there while the run worked
     if not out.exists():
         os.rename(staging, out)
         finished(staging)
         flush_to_disk(out.parent)
         return
+    _keep_set_access(staging, out)
     if _exchange(staging, out):
-        shutil.rmtree(staging)  # the previous set, now at the staging path
+        _remove_replaced(staging, out)  # the previous set, now at the staging path
         finished(staging)
     else:
         retired = out.parent / f"{hidden_name(out.name, 'retired-')}{uuid.uuid4().hex[:12]}"
         os.rename(out, retired)
         os.rename(staging, out)
         finished(staging)
-        shutil.rmtree(retired)
+        _remove_replaced(retired, out)
     flush_to_disk(out.parent)
+
+
+def keep_access(path: Path, replaced: os.stat_result, *, folder: bool = False) -> None:
+    """Give ``path`` (a staging copy) the group and permissions of what it replaces (``replaced``: its
+    ``os.stat``), so that an operator's restriction of who may read the outputs or the state (``chmod 600``,
+    ``700``) outlives the run. A folder keeps its owner's read, write and search, which the next run needs to
+    remove its files. A group the process may not give is left as made."""
+    if os.stat(path).st_gid != replaced.st_gid:
+        with contextlib.suppress(OSError):
+            os.chown(path, -1, replaced.st_gid)
+    mode = stat.S_IMODE(replaced.st_mode)
+    os.chmod(path, mode | stat.S_IRWXU if folder else mode & 0o777)
+
+
+def _keep_set_access(staging: Path, out: Path) -> None:
+    """The new set in ``staging`` as closed as the set in ``out``: the folder as ``out``, each file as the file
+    of its name there (a file with none is closed by the folder)."""
+    keep_access(staging, out.stat(), folder=True)
+    for new in staging.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            old = (out / new.name).lstat()
+            if stat.S_ISREG(old.st_mode):
+                keep_access(new, old)
+
+
+def _remove_replaced(previous: Path, out: Path) -> None:
+    """Remove the set that the new one in ``out`` replaced (now at ``previous``); one that cannot be removed is
+    left there with a :class:`~screening.errors.LeftoverWarning`: the new set is in place."""
+    try:
+        shutil.rmtree(previous)
+    except OSError as exc:
+        warnings.warn(
+            f"{out}: the new set is in place, but the previous one could not be removed "
+            f"({exc.strerror or exc}): it is left at {previous}; remove it by hand",
+            LeftoverWarning,
+            stacklevel=3,
+        )
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -546,8 +651,9 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-#: The system's errors that say a disk takes no more: full, over quota, or made read-only.
-_NO_ROOM: Final = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+#: The system's errors that say a disk takes no more: full, over quota, made read-only, or a file at the size
+#: limit a process may write (``ulimit -f``).
+_NO_ROOM: Final = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG)
 #: A file system with less free space than this (to an unprivileged writer) counts as full when a write to it
 #: fails: a write that fails for want of room leaves a few blocks at most (none on tmpfs, ext4 or XFS).
 FULL_BELOW_BYTES: Final = 1 << 20

@@ -548,3 +548,92 @@ def test_a_run_folder_and_a_pack_with_brackets_in_their_names_are_read_as_named(
         assert stopped.value.code == 0, args
     assert "H0" in capsys.readouterr().out
     assert screening.load_rules(pack).content_hash == screening.load_rules(US_PACK).content_hash
+
+
+def _path_cases(tmp_path: Path) -> dict[str, Path]:
+    """Paths the system refuses to look up: a name over 255 bytes, a path over 4,096 bytes, a loop of links."""
+    (tmp_path / "loopA").symlink_to("loopB")
+    (tmp_path / "loopB").symlink_to("loopA")
+    return {
+        "long_name": tmp_path / ("n" * 300),
+        "long_path": tmp_path.joinpath(*["d" * 250] * 17) / "out",
+        "link_loop": tmp_path / "loopA",
+    }
+
+
+@pytest.mark.parametrize("case", ["long_name", "long_path", "link_loop"])
+@pytest.mark.parametrize(
+    ("role", "code"),
+    [("out", 2), ("out_in_batches", 2), ("state", 2), ("input", 3), ("history", 3), ("rules", 4), ("run", 2)],
+)
+def test_a_path_the_system_cannot_look_up_exits_with_its_code_naming_it(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    role: str,
+    code: int,
+) -> None:
+    """A name over 255 bytes (or a path over 4,096) was an internal error (exit 70, ``OSError: File name too
+    long``) wherever it was given, and a loop of symbolic links as ``--out`` or ``--state`` one too
+    (``RuntimeError: Symlink loop``): the output and state are exit 2, an input and the history 3, the pack 4."""
+    source = _write(_lines(manifest, 2, "P"), tmp_path / "day.parquet")
+    path = _path_cases(tmp_path)[case]
+    out = tmp_path / "out"
+    run = ["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q"]
+    args = {
+        "out": ["run", str(source), "--rules", str(US_PACK), "--out", str(path), "-q"],
+        "out_in_batches": ["run", str(source), "--out", str(path), "--batch-size", "1", "-q"],
+        "state": [*run, "--batch-size", "1", "--state", str(path)],
+        "input": ["run", str(path), "--rules", str(US_PACK), "--out", str(out), "-q"],
+        "history": [*run, "--history", str(path)],
+        "rules": ["run", str(source), "--rules", str(path), "--out", str(out), "-q"],
+        "run": ["explain", "P0", "--run", str(path)],
+    }[role]
+    with pytest.raises(SystemExit) as stopped:
+        main.main(args)
+    message = " ".join(capsys.readouterr().err.split())
+    assert stopped.value.code == code, message
+    assert "internal error" not in message
+    assert str(path)[:40] in message
+    if case != "link_loop" or role in ("out", "out_in_batches", "state"):
+        reason = "Too many levels of symbolic links" if case == "link_loop" else "File name too long"
+        assert reason in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["day.parquet", "loopA", "loopB"])
+
+
+def test_the_python_api_refuses_output_and_state_paths_the_system_cannot_look_up(tmp_path: Path) -> None:
+    """``screen_to_folder``, ``Result.write``, ``Screener.save_state`` and a batch run: a ``UsageError`` naming
+    the path, not an ``OSError`` or ``RuntimeError``."""
+    result = screening.screen(SAMPLE_10K, rules=US_PACK)
+    for path in _path_cases(tmp_path).values():
+        with pytest.raises(screening.UsageError, match="cannot be used"):
+            result.write(path)
+        with pytest.raises(screening.UsageError, match="cannot be used"):
+            screening.screen_to_folder(SAMPLE_10K, path, rules=US_PACK)
+        with pytest.raises(screening.UsageError, match="cannot be used"):
+            screening.Screener(US_PACK).save_state(path)
+        with pytest.raises(screening.UsageError, match="cannot be used"):
+            screen_files_in_batches([SAMPLE_10K], out=path, batch_size=5000, rules=US_PACK)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["loopA", "loopB"]
+
+
+def test_an_output_or_state_below_a_file_is_refused_naming_the_file(
+    tmp_path: Path, manifest: Callable[..., pl.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out afile/sub`` said "output folder cannot be created: File exists", and ``--state afile/day.state``
+    "the state's folder does not exist": the file in the way is named."""
+    source = _write(_lines(manifest, 2, "P"), tmp_path / "day.parquet")
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    for extra in (
+        ["--out", str(blocker / "sub")],
+        ["--out", str(blocker / "sub" / "deeper")],
+        ["--out", str(tmp_path / "out"), "--batch-size", "1", "--state", str(blocker / "day.state")],
+    ):
+        with pytest.raises(SystemExit) as stopped:
+            main.main(["run", str(source), "--rules", str(US_PACK), "-q", *extra])
+        assert stopped.value.code == 2
+        message = " ".join(capsys.readouterr().err.split())
+        assert f"{blocker} is a file, not a folder" in message, message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "day.parquet"]
