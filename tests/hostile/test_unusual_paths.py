@@ -637,3 +637,56 @@ def test_an_output_or_state_below_a_file_is_refused_naming_the_file(
         message = " ".join(capsys.readouterr().err.split())
         assert f"{blocker} is a file, not a folder" in message, message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "day.parquet"]
+
+
+def _no_larger_files(limit: int) -> None:
+    """In a child: writing a file past ``limit`` bytes fails with ``File too large`` (``ulimit -f``), not a
+    signal."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("options", [[], ["--format", "csv"], ["--batch-size", "5000"]])
+def test_a_file_size_limit_while_writing_outputs_exits_2_naming_the_folder(
+    tmp_path: Path, options: list[str]
+) -> None:
+    """``ulimit -f 200`` was an internal error (exit 70, ``File too large (os error 27)``) whole-day, in CSV and
+    with ``--batch-size`` (exit 2 in parts): a disk that takes no more, as a full one."""
+    import subprocess
+    import sys
+
+    from ..conftest import ROOT
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "screening", "run", str(SAMPLE_10K), "--rules", str(US_PACK)]
+    done = subprocess.run(
+        [*command, "--out", str(out), "-q", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _no_larger_files(150_000),
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{out}: the output folder cannot be written: File too large" in " ".join(done.stderr.split())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_size_limit_while_saving_a_state_exits_2_and_keeps_the_previous_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "day.state"
+    screening.Screener(US_PACK).save_state(state)
+    before = state.read_bytes()
+
+    def too_large(*_args: object) -> None:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+    monkeypatch.setattr(os, "fsync", too_large)
+    with pytest.raises(screening.UsageError, match=f"{state}: the state cannot be written: File too large"):
+        screening.Screener(US_PACK).save_state(state)
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["day.state"]
