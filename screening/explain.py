@@ -31,7 +31,12 @@ from screening.rulepack.models import Fee
 from screening.rulepack.rates import PARTS, part_components
 from screening.rulepack.tables import read_mfn_table
 from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
-from screening.stages.entry_limits import FORMAL_MAIL_NOTE_START, OPEN_NOTE_END, OPEN_NOTE_START
+from screening.stages.entry_limits import (
+    FORMAL_MAIL_NOTE_START,
+    OPEN_NOTE_END,
+    OPEN_NOTE_START,
+    POSTAL_BARRED_NOTE_START,
+)
 
 #: Columns of the outputs that are not text, money or dates (those read alike from Parquet and CSV): a CSV
 #: output's cells are typed back to them, so an explanation says ``false``, not ``"false"``, whatever the format.
@@ -340,8 +345,8 @@ def _part(
 ) -> dict[str, Any]:
     """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry
     (``open``: why its entry type is open, informal or formal, as its fee components say; ``assumed``: why mail
-    was entered formal by a choice the pack does not settle, as its components say; else None), consignee-day and
-    queue rows."""
+    was entered formal by a choice the pack does not settle, as its components say; ``barred``: why mail under a
+    postal regime was entered through ACE, as its fee components say; else None), consignee-day and queue rows."""
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
     entry_rule_id = package.get("entry_rule_id")
@@ -371,6 +376,7 @@ def _part(
             "details": summary.get("decision_rule_details", {}).get(entry_rule_id) if entry_rule_id else None,
             "open": _entry_open(components),
             "assumed": _entry_assumed(components),
+            "barred": _entry_barred(components),
         },
         "consignee_day": _consignee_day(folder, summary, package, _occurrence(parts, number), lines),
         "queues": [q for q in queues if q["part"] == number],
@@ -407,6 +413,16 @@ def _entry_assumed(components: list[dict[str, Any]]) -> str | None:
         note = component.get("assumption") or ""
         if FORMAL_MAIL_NOTE_START in note:
             return note.split(FORMAL_MAIL_NOTE_START, 1)[1]
+    return None
+
+
+def _entry_barred(components: list[dict[str, Any]]) -> str | None:
+    """Why mail a postal regime was in force for was entered through ACE (its barred line and class), as the
+    part's fee components say it: None when it was not."""
+    for component in components:
+        note = component.get("assumption") or ""
+        if component["line_no"] is None and POSTAL_BARRED_NOTE_START in note:
+            return note.split(POSTAL_BARRED_NOTE_START, 1)[1].split("; ", 1)[0]
     return None
 
 

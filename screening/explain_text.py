@@ -129,6 +129,9 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     # Mail entered formal over the informal limit, by a choice the pack marks unsettled.
     if entry.get("assumed"):
         out.append(f"  entry type assumed: {entry['assumed']}")
+    # Mail a postal regime was in force for, barred from it by AD/CVD or quota goods: which line and class.
+    if entry.get("barred"):
+        out.append(f"  postal method barred: {entry['barred']}")
     if entry["citation"] and entry["rule_id"] != d["rule_id"]:
         out.append(f"  source: {entry['citation']}")
     return [

@@ -1264,7 +1264,9 @@ def _assess(
     Materialised at each fan-out: risk, routing and the outputs all read these, and a lazy plan
     would recompute the joins behind them for each reader.
     """
-    lines = decided.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32()).alias(assess.LINE_ROW))
+    lines = assess.with_postal_exempt_reasons(
+        decided, goods, resolved.measures, resolved.measure_scope, resolved.tariff
+    ).with_columns(pl.int_range(pl.len(), dtype=pl.UInt32()).alias(assess.LINE_ROW))
     dutiable_goods = decided.select(pl.col(enrich.GOODS_CODE).filter(pl.col("mfn_applies"))).to_series()
     by_goods = assess.goods_measures(
         goods, dutiable_goods, resolved.measures, resolved.measure_scope, resolved.tariff

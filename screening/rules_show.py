@@ -187,7 +187,12 @@ def rules_in_force(
     ]
     out += [_entry("entry-limit", r, _entry_limit_text(r)) for r in dm.entry_limits if r.in_force(day)]
     out += [
-        _entry("fee", r, f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)} ({', '.join(r.modes)})")
+        _entry(
+            "fee",
+            r,
+            f"{r.component} {_fee_text(r)} on {', '.join(r.entry_types)} ({', '.join(r.modes)})"
+            + _MAIL_TEXT[r.mail],
+        )
         for r in pack.fees.fees
         if r.in_force(day) and (mode is None or mode in r.modes)
     ]
@@ -469,6 +474,14 @@ def _entry_limit_text(limit: EntryLimit) -> str:
     if limit.chapter99_suspended:
         return f"{text}; the limit of {lower} is suspended (packages over it stay informal)"
     return f"{text}; {lower}"
+
+
+#: Which mail a fee is for (:attr:`~screening.rulepack.models.Fee.mail`), after its entry types and modes.
+_MAIL_TEXT: dict[str, str] = {
+    "all": "",
+    "no-postal-regime": " for mail with no postal regime in force",
+    "barred-from-postal-regime": " for mail barred from the postal regime in force (AD/CVD, quota goods)",
+}
 
 
 def _fee_text(fee: Fee) -> str:

@@ -32,9 +32,11 @@ from screening.rulepack.models import (
     Fee,
     FeeRules,
     FxRules,
+    MailStanding,
     Measure,
     MeasureFile,
     PackMeta,
+    PostalRegime,
     Rule,
     SourceList,
     TariffRules,
@@ -863,10 +865,11 @@ def _keyed_entries(pack: RulePack) -> dict[str, list[tuple[str, Rule]]]:
             for mode in r.modes
         ],
         "fees": [
-            (f"{r.component}/{mode}/{entry}", r)
+            (f"{r.component}/{mode}/{entry}{standing}", r)
             for r in pack.fees.fees
             for mode in r.modes
             for entry in r.entry_types
+            for standing in _mail_standings(r, mode, entry)
         ],
         "measures": [
             (f"{r.heading}/{origin}", r)
@@ -1036,6 +1039,18 @@ def _check_dead_lists(pack: RulePack) -> None:
     )
 
 
+#: The mail a fee of informal or formal entries by post may be for (:attr:`Fee.mail`), other than all of it.
+_MAIL_STANDINGS: tuple[MailStanding, ...] = ("no-postal-regime", "barred-from-postal-regime")
+
+
+def _mail_standings(fee: Fee, mode: str, entry: str) -> tuple[str, ...]:
+    """The key suffixes of a fee's mode and entry type: for informal and formal mail, one per mail standing it is
+    for (``/no-postal-regime``, ``/barred-from-postal-regime``: a fee of all mail holds both), else none."""
+    if mode != "postal" or entry == "postal":
+        return ("",)
+    return tuple(f"/{s}" for s in _MAIL_STANDINGS if fee.mail in ("all", s))
+
+
 def _check_fee_gaps(pack: RulePack, fees: Sequence[tuple[str, Rule]]) -> None:
     """Refuse days without a fee of one component, mode and entry type between two of its entries: a fee that
     stops for good is the pack's to say, one that stops and resumes left its packages uncharged in between
@@ -1056,7 +1071,9 @@ def _check_fee_gaps(pack: RulePack, fees: Sequence[tuple[str, Rule]]) -> None:
                 or (isinstance(later, Fee) and later.resumes_after_gap)
             ):
                 continue
-            component, mode, entry = key.split("/")
+            component, mode, entry, *standing = key.split("/")
+            if standing:
+                entry = f"{entry} ({standing[0]})"
             if entry == "postal" and not (
                 mode == "postal"
                 and any(
@@ -1083,7 +1100,8 @@ def _check_fee_gaps(pack: RulePack, fees: Sequence[tuple[str, Rule]]) -> None:
 
 def _check_fee_entry_types(pack: RulePack, file: str) -> None:
     """An entry type a mode's fees charge keeps a fee until the mode's fees all end (a type may start later, and
-    ``postal`` entries end with the last postal regime in force).
+    ``postal`` entries, and mail barred from a regime, end with the last postal regime in force). By post an
+    informal or formal entry counts once per mail standing (:attr:`~screening.rulepack.models.Fee.mail`).
 
     Fees are scheduled per day and mode: on a day some fee of a mode is in force, an entry type with no fee of
     its own is charged nothing, ``assessed``. A fee forgotten in a new fiscal year (the formal MPF, say) would
@@ -1098,12 +1116,21 @@ def _check_fee_entry_types(pack: RulePack, file: str) -> None:
     for mode in sorted({m for f in fees for m in f.modes}):
         charged: set[str] = set()
         for day in days:
-            today = {t for f in fees if mode in f.modes and f.in_force(day) for t in f.entry_types}
+            today = {
+                f"{t}{standing}"
+                for f in fees
+                if mode in f.modes and f.in_force(day)
+                for t in f.entry_types
+                for standing in _mail_standings(f, mode, t)
+            }
             if not today:  # the mode's fees end (or have not begun): any type may start afresh later
                 charged = set()
                 continue
             if mode != "postal" or not any(r.in_force(day) for r in regimes):
-                charged.discard("postal")  # no postal regime in force: no package is a postal entry that day
+                # No postal regime in force: no package is a postal entry that day, nor mail barred from one.
+                charged = {
+                    t for t in charged if t != "postal" and not t.endswith("/barred-from-postal-regime")
+                }
             dropped = sorted(charged - today)
             if dropped:
                 raise RulePackError(
@@ -1117,7 +1144,7 @@ def _check_fee_entry_types(pack: RulePack, file: str) -> None:
 
 
 def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:
-    """Every group a measure names in ``not_with`` (or a gap in ``in_place_of``) has a measure; where ``tariff.toml`` declares its
+    """Every group a measure names in ``not_with`` (or a gap in ``in_place_of``, a postal regime in ``rate_of``) has a measure; where ``tariff.toml`` declares its
     ``stacking_groups``, every measure's group is declared and every declared group used. A measure not
     ``in_force_as_written`` counts: its group still exists (a what-if that takes a measure out keeps the rest
     of the pack as it was)."""
@@ -1127,6 +1154,9 @@ def _check_stacking_groups(pack: RulePack, tariff_file: str) -> None:
         if isinstance(rule, CoverageGap) and rule.in_place_of is not None and rule.in_place_of not in groups:
             place = where.replace("]", "].in_place_of", 1)
             raise RulePackError(file, place, f"no measure has stacking group {rule.in_place_of!r}")
+        if isinstance(rule, PostalRegime) and rule.rate_of is not None and rule.rate_of not in groups:
+            place = where.replace("]", "].rate_of", 1)
+            raise RulePackError(file, place, f"no measure has stacking group {rule.rate_of!r}")
         if not isinstance(rule, Measure):
             continue
         if declared and rule.stacking_group not in declared:

@@ -25,6 +25,9 @@ from pydantic import (
 
 Confidence = Literal["confirmed", "unconfirmed", "conflict"]
 Mode = Literal["express", "postal", "cargo"]
+#: Which mail a fee is for (:attr:`Fee.mail`): all, mail with no postal duty regime in force for it, or mail a
+#: regime is in force for whose goods it bars (AD/CVD, quota).
+MailStanding = Literal["all", "no-postal-regime", "barred-from-postal-regime"]
 ALL_MODES: tuple[Mode, ...] = ("express", "postal", "cargo")
 EntryTypeName = Literal["de-minimis", "informal", "formal", "postal"]
 
@@ -397,6 +400,13 @@ class Fee(Rule):
     max_usd: Usd | None = None
     entry_types: tuple[EntryTypeName, ...] = Field(min_length=1)
     modes: tuple[Mode, ...] = Field(default=ALL_MODES, min_length=1)
+    mail: MailStanding = Field(
+        default="all",
+        description="which mail of its entry types the fee is for (a fee of postal mode only, not of postal "
+        "entries): all; no-postal-regime, mail with no postal duty regime in force for it (an item CBP enters "
+        "itself); barred-from-postal-regime, mail a regime is in force for whose AD/CVD or quota goods cannot "
+        "use it (entered through ACE)",
+    )
     usmca_claim_note: str | None = Field(
         default=None,
         min_length=1,
@@ -411,6 +421,15 @@ class Fee(Rule):
         "purpose (the fee lapsed, or another component was charged in its place): the days between it and the "
         "component's entry before are not refused as a fee forgotten; say why in note",
     )
+
+    @model_validator(mode="after")
+    def _mail_of_mail_only(self) -> Fee:
+        if self.mail != "all" and (self.modes != ("postal",) or "postal" in self.entry_types):
+            raise ValueError(
+                f'mail = {self.mail!r} is for a fee of modes = ["postal"] only, on informal or formal entries '
+                "(a postal entry is mail under its regime)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _gap_explained(self) -> Fee:
@@ -606,7 +625,25 @@ class PostalRegime(Rule):
         "such a package's duty and fee components carry the note as their assumption, and its fee_status is "
         "assessed-unconfirmed",
     )
+    rate_of: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_]+$",
+        description="the stacking group of the measure whose rate this postal duty takes (postal-all-s122: s122), "
+        "with exempt_goods_note",
+    )
+    exempt_goods_note: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the pack does not settle about goods the rate_of measure exempts (its exclusion list, "
+        "a group it is not_with): the postal duty of such a line (or item) carries the note, naming the line",
+    )
     high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
+
+    @model_validator(mode="after")
+    def _rate_of_noted(self) -> PostalRegime:
+        if (self.rate_of is None) != (self.exempt_goods_note is None):
+            raise ValueError("rate_of and exempt_goods_note are given together or not at all")
+        return self
 
     @model_validator(mode="after")
     def _rate_matches_method(self) -> PostalRegime:

@@ -462,6 +462,8 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                         ),
                         "postal_usmca_note": regime.usmca_claim_note,
                         "postal_formal_note": regime.formal_entry_note,
+                        "postal_rate_of": regime.rate_of,
+                        "postal_exempt_note": regime.exempt_goods_note,
                     }
                 )
     return pl.DataFrame(
@@ -477,6 +479,8 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "postal_specific_offered": pl.Boolean(),
             "postal_usmca_note": pl.String(),
             "postal_formal_note": pl.String(),
+            "postal_rate_of": pl.String(),
+            "postal_exempt_note": pl.String(),
         },
     )
 
@@ -514,6 +518,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "max_cents": cents(fee.max_usd),
             "entry_type": entry_type,
             "mode": mode,
+            "mail": fee.mail,
             "confidence": fee.confidence,
             "usmca_claim_note": fee.usmca_claim_note,
         }
@@ -536,6 +541,7 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "max_cents": CENTS,
             "entry_type": pl.String(),
             "mode": pl.String(),
+            "mail": pl.String(),
             "confidence": pl.String(),
             "usmca_claim_note": pl.String(),
         },

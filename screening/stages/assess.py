@@ -16,6 +16,7 @@ from typing import Final, Literal
 import polars as pl
 
 from screening.errors import DutyStatus, EntryType
+from screening.exprs.gather import gathered
 from screening.exprs.hts import dotted
 from screening.exprs.labels import label_at
 from screening.exprs.money import apply_rate_half_up, dollar_text, exact_product
@@ -29,7 +30,7 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
-from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN, FORMAL_MAIL_NOTE
+from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN, FORMAL_MAIL_NOTE, MAIL_STANDING
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -878,6 +879,13 @@ PARTS_MISSING: Final = "__part_values_missing"
 OPEN_PART_VALUES_ASSUMPTION: Final = "the rate is charged on parts of the article: not given: {}"
 #: Why a flat postal regime's duty has no amount.
 OPEN_POSTAL_ASSUMPTION: Final = "the postal regime gives no rate for the origin (or, charged per item, the package's postal item is not known)"
+#: Why an item's postal duty has no amount when one of its lines (``{}``: its number) has a code that covers AD/CVD
+#: or quota goods and others: whether the whole item may use the postal method is open.
+OPEN_ITEM_ASSUMPTION: Final = (
+    "line {} leaves open whether the item may use the postal method at all (its declared code covers AD/CVD or "
+    "quota goods, which cannot, and other goods): if it may not, every duty is charged in place of the postal "
+    "duty, so this amount is not known"
+)
 #: Why the postal duty of a line whose code covers AD/CVD or quota goods and others has no amount.
 OPEN_POSTAL_BAR_ASSUMPTION: Final = (
     "the declared code covers AD/CVD or quota goods, which cannot use the postal method, and other goods: "
@@ -924,6 +932,98 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         )
         .then(pl.format(OPEN_PART_VALUES_ASSUMPTION, pl.col(PARTS_MISSING)))
         .otherwise(pl.col("duty_status").replace_strict(OPEN_DUTY_ASSUMPTIONS, default=None)),
+    )
+
+
+#: Per line: why the goods of a line charged a flat postal duty are exempt from the measure whose rate the duty
+#: takes (the regime's ``rate_of``), as ``line N: why``; null elsewhere.
+POSTAL_EXEMPT_REASON = "__postal_exempt_reason"
+#: Why a line's goods are outside the measure whose rate a postal duty takes (``{}``: the measure).
+EXCLUSION_LIST_EXEMPTION: Final = "in the exclusion list of {}"
+#: An item's postal duty on goods exempt from the measure whose rate it takes (``{}``: the lines and why, then the
+#: regime's ``exempt_goods_note``).
+EXEMPT_GOODS_ASSUMPTION: Final = "goods exempt from the measure whose rate this postal duty takes ({}): {}"
+
+
+def with_postal_exempt_reasons(
+    lines: pl.DataFrame, goods: pl.DataFrame, measures: pl.DataFrame, scope: pl.DataFrame, tariff: TariffTable
+) -> pl.DataFrame:
+    """``lines`` with :data:`POSTAL_EXEMPT_REASON` and ``postal_exempt_note`` (the regime's note) on each line
+    charged a flat postal duty (on the item's value or per item) under a regime whose rate is that of a measure
+    (``rate_of``: its stacking group) the line's goods are exempt from: on the measure's exclusion list (an
+    exclusion prefix matches a code it would otherwise cover), or kept off by a group it is ``not_with`` (see
+    :func:`measures_for_keys`; a USMCA claim has the regime's note of its own). Null elsewhere. ``goods`` is the goods
+    table; a run with no such line reads no measure."""
+    charged = pl.col("postal_item_rate").is_not_null() | pl.col("postal_per_item")
+    none = [pl.lit(None, dtype=pl.String()).alias(c) for c in (POSTAL_EXEMPT_REASON, "postal_exempt_note")]
+    if goods.get_column("postal_rate_of").is_null().all():  # nearly every run: no such regime on its dates
+        return lines.with_columns(none)
+    codes = lines.filter(charged).get_column(GOODS_CODE).unique()
+    chosen = goods.with_row_index(GOODS_CODE)[codes].filter(pl.col("postal_rate_of").is_not_null())
+    if chosen.is_empty():
+        return lines.with_columns(none)
+    keys = chosen.select(*MEASURE_KEY, "postal_rate_of").unique()
+    groups = measures.filter(~pl.col("gap")).select("arrival_date", "measure_id", "stacking_group").unique()
+    # Kept off by a group the measure is not_with (a USMCA claim's exemption is the regime's other note).
+    blocked = (
+        measures_for_keys(keys.select(MEASURE_KEY).unique().lazy(), measures, scope, tariff, exemptions=True)
+        .filter(pl.col("exemption").is_not_null() & (pl.col("exemption") != USMCA_EXEMPTION))
+        .join(groups.lazy(), on=["arrival_date", "measure_id"], how="inner")
+        .join(
+            keys.lazy().rename({"postal_rate_of": "stacking_group"}),
+            on=[*MEASURE_KEY, "stacking_group"],
+            how="semi",
+            nulls_equal=True,
+        )
+        .select(
+            *MEASURE_KEY,
+            pl.col("exemption").str.strip_prefix(EXEMPTION_PREFIX).str.strip_chars().alias("__why"),
+        )
+    )
+    # On the exclusion list of a measure of the group in force for the goods' origin and mode, which would
+    # otherwise cover the code.
+    in_place = (
+        (pl.col("origins").list.contains(pl.col("country_of_origin")) | pl.col("origins").list.contains("*"))
+        & ~pl.col("origins_exclude").list.contains(pl.col("country_of_origin"))
+        & pl.col("modes").list.contains(pl.col("mode"))
+    )
+    covered = ~pl.col("has_include") | pl.col("included").fill_null(False)
+    listed = (
+        keys.lazy()
+        .join(measures.lazy().filter(~pl.col("gap")), on="arrival_date", how="inner")
+        .filter((pl.col("stacking_group") == pl.col("postal_rate_of")) & in_place)
+        .join(
+            _scope_hits(keys.select("arrival_date", "hts_digits").unique().lazy(), scope),
+            on=["arrival_date", "hts_digits", "measure_id"],
+            how="inner",
+        )
+        .filter(pl.col("excluded").fill_null(False) & covered)
+        .select(*MEASURE_KEY, pl.format(EXCLUSION_LIST_EXEMPTION, pl.col("measure_id")).alias("__why"))
+    )
+    why = (
+        pl.concat([listed, blocked], how="vertical").group_by(MEASURE_KEY).agg(pl.col("__why").sort().first())
+    )
+    # Per goods code (row i: code i), gathered to the lines by their code.
+    by_goods = (
+        goods.lazy()
+        .with_row_index(GOODS_CODE)
+        .select(GOODS_CODE, *MEASURE_KEY)
+        .join(
+            chosen.lazy().select(GOODS_CODE, *MEASURE_KEY).join(why, on=list(MEASURE_KEY), nulls_equal=True),
+            on=[GOODS_CODE, *MEASURE_KEY],
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        .collect(engine="in-memory")
+        .get_column("__why")
+    )
+    exempt = charged & gathered(by_goods, pl.col(GOODS_CODE)).is_not_null()
+    return lines.with_columns(
+        pl.when(exempt)
+        .then(pl.format("line {}: {}", pl.col("line_no"), gathered(by_goods, pl.col(GOODS_CODE))))
+        .alias(POSTAL_EXEMPT_REASON),
+        pl.when(exempt).then(goods_column(goods, "postal_exempt_note")).alias("postal_exempt_note"),
     )
 
 
@@ -1083,7 +1183,27 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
     ``charged-per-item``: the amount per item (the highest band of its lines), or the ad valorem rate on the
     item's value (DOMAIN.md 1a, method A), rounded once. An item whose lines' origins take different rates
     pays each rate on the value of its lines at that rate, one component per rate. An ad valorem component
-    charged where the specific method was asked for says the regime offers none (then a USMCA claim's note)."""
+    charged where the specific method was asked for says the regime offers none (then a USMCA claim's note, then
+    the lines whose goods the measure the duty takes its rate from exempts, :func:`with_postal_exempt_reasons`). An
+    item with a line whose code leaves open whether the item may use the postal method at all (``postal_open``)
+    has no known postal amount: if it may not, every duty is charged in its place (:data:`OPEN_ITEM_ASSUMPTION`)."""
+    # The lines charged a flat postal duty, or leaving it open; with the item's lowest-numbered line that leaves
+    # its postal method open, if any.
+    open_line = pl.col("line_no").filter(pl.col("postal_open")).min().over(PACKAGE_KEY).alias("__open_line")
+    lines = lines.filter(
+        pl.col("postal_per_item") | pl.col("postal_item_rate").is_not_null() | pl.col("postal_open")
+    ).with_columns(open_line)
+    item_open = pl.col("__open_line").first().is_not_null()
+    open_note = pl.format(OPEN_ITEM_ASSUMPTION, pl.col("__open_line").first())
+    # Lines whose goods the measure the duty takes its rate from exempts: which, and the regime's note.
+    reasons = pl.col(POSTAL_EXEMPT_REASON).sort_by("line_no").drop_nulls()
+    exempt_note = pl.when(reasons.len() > 0).then(
+        pl.format(
+            EXEMPT_GOODS_ASSUMPTION,
+            reasons.str.join("; "),
+            pl.col("postal_exempt_note").drop_nulls().first(),
+        )
+    )
     per_item = lines.filter(pl.col("postal_per_item"))
     unknown = pl.col("postal_item_cents").is_null().any() & ~reaches_top_per_item().fill_null(False)
     specific = per_item.group_by(PACKAGE_KEY).agg(
@@ -1094,13 +1214,20 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit(None, dtype=pl.String()).alias("heading"),
         pl.lit(None, dtype=pl.Int64()).alias("base_cents"),
         pl.lit(None, dtype=RATE).alias("rate"),
-        pl.when(unknown).then(None).otherwise(pl.col("postal_item_cents").max()).alias("amount_cents"),
+        pl.when(unknown | item_open)
+        .then(None)
+        .otherwise(pl.col("postal_item_cents").max())
+        .alias("amount_cents"),
         pl.lit(False).alias("gap"),
         pl.lit(False).alias("undetermined"),
         # An amount left open says why, as a line's open postal duty does.
-        pl.when(unknown)
+        pl.when(item_open)
+        .then(open_note)
+        .when(unknown)
         .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
-        .otherwise(pl.col("postal_claim_note").drop_nulls().first())
+        .otherwise(
+            _joined_notes(pl.col("postal_claim_note").sort_by("line_no").drop_nulls().first(), exempt_note)
+        )
         .alias("assumption"),
     )
     on_value = (
@@ -1109,9 +1236,12 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
         .agg(
             pl.col("package_id").first(),
             pl.col("value_usd_cents").sum().alias("base_cents"),
+            item_open.alias("__item_open"),
             _joined_notes(
+                pl.when(item_open).then(open_note),
                 pl.col("postal_method_note").sort_by("line_no").drop_nulls().first(),
                 pl.col("postal_claim_note").sort_by("line_no").drop_nulls().first(),
+                exempt_note,
             ).alias("assumption"),
         )
         .select(
@@ -1123,7 +1253,9 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
             heading=pl.lit(None, dtype=pl.String()),
             base_cents=pl.col("base_cents"),
             rate=pl.col("postal_item_rate").cast(RATE),
-            amount_cents=apply_rate_half_up(pl.col("base_cents"), pl.col("postal_item_rate")),
+            amount_cents=pl.when(~pl.col("__item_open")).then(
+                apply_rate_half_up(pl.col("base_cents"), pl.col("postal_item_rate"))
+            ),
             gap=pl.lit(False),
             undetermined=pl.lit(False),
             assumption=pl.col("assumption"),
@@ -1220,27 +1352,34 @@ def settle_line_duty(lines: pl.DataFrame, charged: pl.LazyFrame) -> pl.DataFrame
 
 
 def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
-    """One component per fee in force for the package's date, entry type and mode (no amount for a fee of
+    """One component per fee in force for the package's date, entry type and mode, and for mail its standing
+    (:data:`~screening.stages.entry_limits.MAIL_STANDING` against the fee's ``mail``: the dutiable mail fee with no
+    postal regime in force, the informal MPF of an ACE entry for mail barred from one). No amount for a fee of
     kind ``unknown``, nor, on a package whose entry is open (:data:`ENTRY_OPEN`: informal or formal), for a fee
-    of informal entries that formal ones do not pay)."""
+    of informal entries that formal ones do not pay."""
     # A fee rule in force for formal entries too on the date and mode is owed on an open entry either way.
     formal_too = (
         (pl.col("entry_type") == str(EntryType.FORMAL)).any().over("arrival_date", "mode", "fee_rule_id")
     )
-    joined = packages.select(
-        PACKAGE_KEY,
-        "package_id",
-        "arrival_date",
-        "entry_type",
-        "mode",
-        "value_cents",
-        "usmca_claimed",
-        ENTRY_NOTE,
-        ENTRY_OPEN,
-    ).join(
-        fees.lazy().with_columns(formal_too.alias("__formal_too")),
-        on=["arrival_date", "entry_type", "mode"],
-        how="inner",
+    joined = (
+        packages.select(
+            PACKAGE_KEY,
+            "package_id",
+            "arrival_date",
+            "entry_type",
+            "mode",
+            "value_cents",
+            "usmca_claimed",
+            ENTRY_NOTE,
+            ENTRY_OPEN,
+            MAIL_STANDING,
+        )
+        .join(
+            fees.lazy().with_columns(formal_too.alias("__formal_too")),
+            on=["arrival_date", "entry_type", "mode"],
+            how="inner",
+        )
+        .filter((pl.col("mail") == "all") | (pl.col("mail") == pl.col(MAIL_STANDING)))
     )
     not_known = pl.col(ENTRY_OPEN) & ~pl.col("__formal_too")
     at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))

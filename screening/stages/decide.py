@@ -23,7 +23,13 @@ from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
 from screening.stages.assess import reaches_top_per_item
 from screening.stages.enrich import GOODS_CODE, gather_goods
-from screening.stages.entry_limits import FORMAL_MAIL_NOTE, FORMAL_MAIL_NOTE_TEXT
+from screening.stages.entry_limits import (
+    FORMAL_MAIL_NOTE,
+    FORMAL_MAIL_NOTE_TEXT,
+    MAIL_STANDING,
+    POSTAL_BARRED_NOTE,
+    POSTAL_BARRED_NOTE_TEXT,
+)
 from screening.stages.lookup import attach
 
 _RANK = {str(code): rank for rank, code in enumerate(REASON_PRECEDENCE)}
@@ -217,6 +223,8 @@ def attach_postal_regimes(lines: pl.LazyFrame, postal: pl.DataFrame) -> pl.LazyF
             "postal_specific_offered",
             "postal_usmca_note",
             "postal_formal_note",
+            "postal_rate_of",
+            "postal_exempt_note",
         )
     )
 
@@ -272,6 +280,7 @@ _DECISION_GOODS_INPUT = (
     "informal_max_cents",
     "entry_limit_rule_id",
     "exclusion_waived_cents",
+    "exclusion_barring_rule_id",
     "__base_rank",
     "__dm_suspended",
     "__no_exclusion",
@@ -321,10 +330,13 @@ def decide_lines(
     ``de_minimis_eligible``, ``de_minimis_suspended`` (a line of the package is under a suspension or repeal,
     whatever its reason), ``entry_type`` (de-minimis; formal over the informal limit; postal under
     a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal),
-    ``entry_rule_id`` (the rule that made it so: the de minimis rule, the postal regime, else the
-    informal-entry limit in force), ``package_postal_item_unknown`` and
+    ``entry_rule_id`` (the rule that made it so: the de minimis rule, the postal regime, the never-eligible
+    class that bars mail within the informal limit from the regime in force, else the informal-entry limit in
+    force), ``package_postal_item_unknown``,
     :data:`~screening.stages.entry_limits.FORMAL_MAIL_NOTE` (mail under a postal regime entered formal over the
-    informal limit, where the regime notes that choice as unsettled: :func:`formal_mail_note`). Expects the
+    informal limit, where the regime notes that choice as unsettled: :func:`formal_mail_note`),
+    :data:`~screening.stages.entry_limits.MAIL_STANDING` and
+    :data:`~screening.stages.entry_limits.POSTAL_BARRED_NOTE` (naming the lowest-numbered barred line). Expects the
     lines in package order with :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day
     totals; ``goods`` is the goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines
     in earlier batches (incremental mode), whose value here is not theirs.
@@ -343,6 +355,13 @@ def decide_lines(
     postal = (
         pl.col("__postal_mode") & pl.col("package_has_postal_regime") & ~pl.col("package_barred_from_postal")
     )
+    # Mail a regime is in force for, whose AD/CVD or quota goods cannot use it: entered through ACE.
+    barred = (
+        pl.col("__postal_mode")
+        & pl.col("package_has_postal_regime")
+        & pl.col("package_barred_from_postal")
+        & ~pl.col("de_minimis_eligible")
+    )
     formal = pl.col("package_value_cents") > pl.col("informal_max_cents")
     entry_type = first_label(
         [
@@ -359,11 +378,35 @@ def decide_lines(
         .then(pl.col("de_minimis_rule_id"))
         .when(~formal.fill_null(False) & postal)
         .then(pl.col("package_postal_regime_id"))
+        .when(~formal.fill_null(False) & barred)
+        .then(pl.col("__barring_exclusion_barring_rule_id"))
         .otherwise(pl.col("entry_limit_rule_id"))
     )
     mail_note = formal_mail_note(goods, ~pl.col("de_minimis_eligible") & formal.fill_null(False) & postal)
+    standing = (
+        pl.when(~pl.col("__postal_mode"))
+        .then(None)
+        .when(~pl.col("package_has_postal_regime"))
+        .then(pl.lit("no-postal-regime"))
+        .when(barred)
+        .then(pl.lit("barred-from-postal-regime"))
+        .otherwise(pl.lit("under-postal-regime"))
+    )
+    barred_note = pl.when(barred).then(
+        pl.format(
+            POSTAL_BARRED_NOTE_TEXT,
+            pl.col("__barring_line_no"),
+            pl.col("__barring_hts_code"),
+            pl.col("__barring_exclusion_barring_rule_id"),
+            pl.col("package_postal_regime_id"),
+        )
+    )
     return per_line.with_columns(
-        entry_type.alias("entry_type"), entry_rule.alias("entry_rule_id"), mail_note.alias(FORMAL_MAIL_NOTE)
+        entry_type.alias("entry_type"),
+        entry_rule.alias("entry_rule_id"),
+        mail_note.alias(FORMAL_MAIL_NOTE),
+        standing.alias(MAIL_STANDING),
+        barred_note.alias(POSTAL_BARRED_NOTE),
     ).select(
         *lines.columns,
         *DECISION_GOODS_OUTPUT,
@@ -375,6 +418,8 @@ def decide_lines(
         "entry_type",
         "entry_rule_id",
         FORMAL_MAIL_NOTE,
+        MAIL_STANDING,
+        POSTAL_BARRED_NOTE,
     )
 
 
@@ -439,6 +484,15 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             # The regime of its lowest-numbered line under one (lines of other origins may have none).
             pl.col("postal_regime_id").drop_nulls().first().alias("package_postal_regime_id"),
             pl.col("__barred_from_postal").any().alias("package_barred_from_postal"),
+            # The lowest-numbered line barred from the postal method: its number, code and class.
+            *[
+                pl.col(c)
+                .sort_by("line_no")
+                .filter(pl.col("__barred_from_postal").sort_by("line_no"))
+                .first()
+                .alias(f"__barring_{c}")
+                for c in ("line_no", "hts_code", "exclusion_barring_rule_id")
+            ],
             # The rule itself does not run for the package (a gift's reason outranks the suspension).
             pl.col("__dm_suspended").any().alias("de_minimis_suspended"),
             # Only lines charged per item count: others (no regime for their origin, a regime without an
@@ -467,6 +521,9 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         "package_has_postal_regime",
         "package_postal_regime_id",
         "package_barred_from_postal",
+        "__barring_line_no",
+        "__barring_hts_code",
+        "__barring_exclusion_barring_rule_id",
         "package_postal_item_unknown",
         "de_minimis_suspended",
     )

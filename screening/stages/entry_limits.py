@@ -49,6 +49,21 @@ FORMAL_MAIL_NOTE_TEXT = (
     + "the postal item is worth ${}, over the ${} informal-entry limit, while postal regime {} "
     "is in force: {}"
 )
+#: Per line and package: for mail, ``no-postal-regime`` (no postal duty regime in force for any of its lines),
+#: ``barred-from-postal-regime`` (one is, but AD/CVD or quota goods of the item cannot use it) or
+#: ``under-postal-regime``; null for other modes. Fees of postal mode choose by it (``Fee.mail``).
+MAIL_STANDING = "__mail_standing"
+#: Per line and package: why mail a postal regime is in force for is entered through ACE (its barred line and
+#: class, the regime); null elsewhere. The fee components' assumption and ``screen explain`` show it.
+POSTAL_BARRED_NOTE = "__postal_barred_note"
+#: How :data:`POSTAL_BARRED_NOTE` begins (``screen explain`` finds it in the components' assumption).
+POSTAL_BARRED_NOTE_START = "barred from the postal method: "
+#: :data:`POSTAL_BARRED_NOTE` after its start: the line number, its code, its class and the regime.
+POSTAL_BARRED_NOTE_TEXT = (
+    POSTAL_BARRED_NOTE_START
+    + "line {} ({}) is in never-eligible class {}, and AD/CVD and quota goods cannot use postal regime {} "
+    "(DOMAIN.md 1a): the item is entered through ACE, every duty charged"
+)
 #: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
 ENTRY_COLUMNS = pl.Schema(
     {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
@@ -64,7 +79,7 @@ def with_entry_limits(
     :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
     99 measures' components; ``days``: the resolved days); as they are where the run's dates have no such
     limit. A package's :data:`FORMAL_MAIL_NOTE` (formal mail, which no Chapter 99 limit decides) is its entry's
-    note, unconfirmed; the column is dropped."""
+    note, unconfirmed, and its :data:`POSTAL_BARRED_NOTE` follows the note; both columns are dropped."""
     if days.get_column("chapter99_max_cents").is_null().all():
         limited = packages.with_columns(
             pl.lit(None, dtype=pl.String()).alias(ENTRY_NOTE),
@@ -74,10 +89,17 @@ def with_entry_limits(
     else:
         limited = _apply_chapter99_limit(packages, _chapter99_value(lines, components, row, days), days)
     mail_note = pl.col(FORMAL_MAIL_NOTE)
+    # An open entry's note comes first (``screen explain`` reads it there).
+    note = pl.concat_str(
+        pl.coalesce(pl.col(ENTRY_NOTE), mail_note),
+        pl.col(POSTAL_BARRED_NOTE),
+        separator="; ",
+        ignore_nulls=True,
+    )
     return limited.with_columns(
-        pl.coalesce(pl.col(ENTRY_NOTE), mail_note).alias(ENTRY_NOTE),
+        pl.when(note != "").then(note).alias(ENTRY_NOTE),
         (pl.col(ENTRY_UNCONFIRMED) | mail_note.is_not_null()).alias(ENTRY_UNCONFIRMED),
-    ).drop(FORMAL_MAIL_NOTE)
+    ).drop(FORMAL_MAIL_NOTE, POSTAL_BARRED_NOTE)
 
 
 def _chapter99_value(
@@ -211,6 +233,7 @@ def _apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl
         .select(
             PACKAGE_KEY,
             made_formal.alias("__made_formal"),
+            pl.col("entry_limit_rule_id").alias("__limit_rule_id"),
             note.alias(ENTRY_NOTE),
             left_open.alias(ENTRY_OPEN),
             (over & (pl.col("entry_limit_confidence") != "confirmed"))
@@ -226,8 +249,13 @@ def _apply_chapter99_limit(packages: pl.LazyFrame, value: pl.LazyFrame, days: pl
             .then(pl.lit(str(EntryType.FORMAL)))
             .otherwise(pl.col("entry_type"))
             .alias("entry_type"),
+            # Made formal, its entry rule is the limit (not the class that barred mail from a postal regime).
+            pl.when(pl.col("__made_formal"))
+            .then(pl.col("__limit_rule_id"))
+            .otherwise(pl.col("entry_rule_id"))
+            .alias("entry_rule_id"),
             pl.col(ENTRY_OPEN).fill_null(False),
             pl.col(ENTRY_UNCONFIRMED).fill_null(False),
         )
-        .drop("__made_formal")
+        .drop("__made_formal", "__limit_rule_id")
     )

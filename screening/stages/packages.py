@@ -10,7 +10,14 @@ from screening.errors import DutyStatus, EntryType
 from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
-from screening.stages.entry_limits import ENTRY_COLUMNS, ENTRY_OPEN, ENTRY_UNCONFIRMED, FORMAL_MAIL_NOTE
+from screening.stages.entry_limits import (
+    ENTRY_COLUMNS,
+    ENTRY_OPEN,
+    ENTRY_UNCONFIRMED,
+    FORMAL_MAIL_NOTE,
+    MAIL_STANDING,
+    POSTAL_BARRED_NOTE,
+)
 
 #: Worst first: the package's duty status is the first of these found on its lines.
 DUTY_STATUS_ORDER = (
@@ -43,6 +50,8 @@ FROM_FIRST_LINE = (
     "entry_type",
     "entry_rule_id",
     FORMAL_MAIL_NOTE,
+    MAIL_STANDING,
+    POSTAL_BARRED_NOTE,
 )
 
 
@@ -152,5 +161,12 @@ def settle_fees(
             .alias("fees_cents")
         )
         .with_columns((pl.col("duty_cents") + pl.col("fees_cents")).alias("total_due_cents"))
-        .drop("fee_cents", "__fee_unknown", "__fee_unconfirmed", "__claim_noted", *ENTRY_COLUMNS.names())
+        .drop(
+            "fee_cents",
+            "__fee_unknown",
+            "__fee_unconfirmed",
+            "__claim_noted",
+            MAIL_STANDING,
+            *ENTRY_COLUMNS.names(),
+        )
     )

@@ -720,8 +720,13 @@ def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screeni
     # Goods barred from the postal method (AD/CVD honey from CN) pay their duties: nothing is replaced.
     honey = shown(dt.date(2025, 6, 1), origin="CN", hts="0409.00.00", mode="postal")
     assert "replaced" not in honey["mfn"]
-    # Fees say the modes they are charged on (the mail fee and the informal MPF read alike).
-    assert any_origin["dutiable-mail-fy2025"] == "dutiable_mail $7.20 on informal (postal)"
+    # Fees say the modes they are charged on (the mail fee and the informal MPF read alike), and which mail.
+    assert any_origin["dutiable-mail-fy2025"] == (
+        "dutiable_mail $7.20 on informal (postal) for mail with no postal regime in force"
+    )
+    assert any_origin["mpf-informal-mail-fy2025"] == (
+        "mpf_informal $2.62 on informal (postal) for mail barred from the postal regime in force (AD/CVD, quota goods)"
+    )
 
 
 def test_rules_show_says_when_the_pack_has_no_tariff_lines_for_the_date(us_pack: screening.RulePack) -> None:

@@ -169,11 +169,19 @@ def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
             "express-consignment-fy2026",
             "dutiable-mail-fy2026",
             "dutiable-mail-postal-regime",  # $0.00 on mail under a postal regime (unconfirmed), FY2025 to 2026-07-24
+            "mpf-informal-mail-fy2026",  # mail barred from a postal regime in force: an ACE informal entry
         }
     )
     mpf = fees.filter(pl.col("component") == "mpf_informal")
     assert set(mpf["amount_cents"]) == {269}
-    assert set(mpf["mode"]) == {"express", "cargo"}
+    assert set(mpf["mode"]) == {"express", "cargo", "postal"}
+    assert dict(mpf.select("mode", "mail").unique().iter_rows()) == {
+        "express": "all",
+        "cargo": "all",
+        "postal": "barred-from-postal-regime",
+    }
+    mail = fees.filter(pl.col("fee_rule_id") == "dutiable-mail-fy2026")
+    assert mail["mail"].to_list() == ["no-postal-regime"]
     formal = fees.filter(pl.col("component") == "mpf_formal").row(0, named=True)
     assert formal["rate"] == Decimal("0.003464")
     assert (formal["min_cents"], formal["max_cents"]) == (3358, 65150)
@@ -182,7 +190,7 @@ def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
 def test_fees_on_2025_09_30_are_fy2025(pack: RulePack) -> None:
     mpf = on(pack, D(2025, 9, 30)).fees.filter(pl.col("component") == "mpf_informal")
     assert set(mpf["amount_cents"]) == {262}
-    assert set(mpf["fee_rule_id"]) == {"mpf-informal-fy2025"}
+    assert set(mpf["fee_rule_id"]) == {"mpf-informal-fy2025", "mpf-informal-mail-fy2025"}
 
 
 def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RulePack) -> None:
@@ -192,6 +200,7 @@ def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RuleP
         "mpf-formal-fy2027",
         "express-consignment-fy2027",
         "dutiable-mail-fy2027",
+        "mpf-informal-mail-fy2027",
         "postal-informal-entry-fees",  # of unknown amount (from 2026-07-24, to the end of FY2027)
     }
     assert fees.filter(pl.col("fee_rule_id") == "postal-informal-entry-fees")["amount_cents"].to_list() == [

@@ -1380,3 +1380,32 @@ def test_a_suspension_whose_exclusions_leave_no_origin_is_refused(tmp_path: Path
     assert "de_minimis.toml [suspensions[" in message
     assert "(id nobody)]" in message
     assert "origins_exclude ['CN', 'HK'] leaves none of origins ['CN', 'HK']" in message
+
+
+def test_a_fee_for_some_mail_only_is_a_fee_of_informal_or_formal_mail(tmp_path: Path) -> None:
+    """``mail`` chooses among mail entered by CBP or through ACE: on an express fee, or on postal entries (mail
+    under its regime), it would choose nothing and is refused, naming the file and the fee."""
+    pack = copy_pack(tmp_path)
+    edit(
+        pack,
+        "fees.toml",
+        replace(
+            'modes = ["express"]\neffective_from = 2024-10-01',
+            'modes = ["express"]\nmail = "no-postal-regime"\neffective_from = 2024-10-01',
+            1,
+        ),
+    )
+    exc = load_error(pack)
+    assert exc.file.endswith("fees.toml")
+    assert "express-consignment-fy2025" in str(exc)
+    assert "mail = 'no-postal-regime' is for a fee of modes = [\"postal\"] only" in str(exc)
+
+
+def test_a_postal_regime_takes_the_rate_of_a_stacking_group_the_pack_has(tmp_path: Path) -> None:
+    """A misspelt ``rate_of`` would find no measure, and the notes on exempt goods would never show."""
+    pack = copy_pack(tmp_path)
+    edit(pack, "tariff.toml", replace('rate_of = "s122"', 'rate_of = "s112"'))
+    exc = load_error(pack)
+    assert exc.file.endswith("tariff.toml")
+    assert "postal-all-s122" in str(exc) or "rate_of" in str(exc)
+    assert "no measure has stacking group 's112'" in str(exc)
