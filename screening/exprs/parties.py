@@ -123,6 +123,21 @@ def padded_code(code: pl.Expr, width: int, *, pad_short: bool = False) -> pl.Exp
     return pl.when(digits.is_not_null()).then(padded).otherwise(code)
 
 
+#: A U.S. ZIP+4 held as a number loses its ZIP's leading zero: eight digits (``21341234``) are ``02134-1234``.
+ZIP_PLUS4_WITHOUT_ZERO: Final = r"^[0-9]{8}$"
+
+
+def zip_plus4_padded(postal_code: pl.Expr) -> pl.Expr:
+    """A postal code of eight digits (as an integer or a whole float writes it, or as text: ``21341234``) as the
+    ZIP+4 whose leading zero a number dropped, nine digits (``021341234``: ZIP 02134); other codes as they are.
+    Read after :func:`padded_code` (``21341234.0`` is ``21341234`` there)."""
+    return (
+        pl.when(postal_code.str.contains(ZIP_PLUS4_WITHOUT_ZERO))
+        .then(pl.lit("0") + postal_code)
+        .otherwise(postal_code)
+    )
+
+
 #: The columns :func:`consignee_key_inputs` computes and :func:`consignee_key_of_inputs` reads: the consignee id as
 #: compared, the name's normal form and the ZIP.
 KEY_INPUT_ID: Final = "__key_id"
@@ -249,7 +264,8 @@ def _digit_id(folded: pl.Expr) -> pl.Expr:
 def history_key(key: pl.Expr) -> pl.Expr:
     """A consignee key of an earlier run's output as this version keys the same consignee: an id key's id
     read by :func:`given_consignee_id` (``id:C-001`` is ``id:C001``), a name key's ZIP written as a decimal
-    by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``), a name key's letters folded as
+    by :func:`padded_code` (``name:ann|20001.0`` is ``name:ann|20001``), a ZIP+4 of eight digits by
+    :func:`zip_plus4_padded` (``name:ann|21341234`` is ``name:ann|02134``), a name key's letters folded as
     :data:`~screening.exprs.names.LATIN_LETTER_FOLDS` folds them (``name:søren|`` is ``name:soren|``). A key
     that cannot be read again stays as it is: a pseudonym, a placeholder id (``id:-``, whose consignee is not
     known), a placeholder name without a ZIP (``name:nan|``, now the package's own key: it matches no one) or
@@ -260,9 +276,9 @@ def history_key(key: pl.Expr) -> pl.Expr:
     placeholder_name = is_no_name(key.str.extract(r"^name:([^|]*)\|.", 1))
     key = pl.when(placeholder_name).then(key.str.replace(r"^name:[^|]*", "name:")).otherwise(key)
     old_id = given_consignee_id(key.str.strip_prefix("id:"))
-    zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+)$", 1)
+    zip_code = key.str.extract(r"^name:[^|]*\|([0-9]+\.0+|[0-9]{8})$", 1)
     name_part = key.str.extract(r"^(name:[^|]*\|)", 1)
-    by_name = name_part + zip5(padded_code(zip_code, 5))
+    by_name = name_part + zip5(zip_plus4_padded(padded_code(zip_code, 5)))
     # A placeholder ZIP (``name:ann|N/A``) was keyed as written: now it is none (``name:ann|``).
     old_zip = key.str.extract(r"^name:[^|]*\|(.+)$", 1)
     placeholder_zip = old_zip.is_not_null() & given_postal_code(old_zip).is_null()

@@ -30,6 +30,7 @@ from screening.exprs.parties import (
     given_consignee_id,
     given_postal_code,
     padded_code,
+    zip_plus4_padded,
 )
 from screening.schema import (
     MALFORMED_COL,
@@ -162,8 +163,10 @@ def add_parsed_columns(frame: pl.LazyFrame, schema: pl.Schema, time_zone: str | 
             value = _cleaned_text(value, column.name)
         if column.name in ZERO_PADDED:
             # Text (and a decimal column's values) read as the number it writes, as an integer column's is:
-            # ``2134.0`` is ``02134`` whatever the column's type.
+            # ``2134.0`` is ``02134`` whatever the column's type; a ZIP+4 of eight digits has its zero back.
             value = padded_code(value, ZERO_PADDED[column.name], pad_short=column.name in _PADDED_WHEN_SHORT)
+        if column.name == "consignee_postal_code":
+            value = zip_plus4_padded(value)
         if column.name == "hts_code" and not numbers:
             # A float column saved as text (``90121.0``) as the float itself, its lost leading zero back.
             value = hts_code_as_number(value)
@@ -1100,7 +1103,8 @@ def _conflicts(repeated: pl.DataFrame) -> pl.DataFrame:
 
 
 #: What a package has once, whatever its lines say: its lowest-numbered line's value is every line's (for
-#: :data:`FIRST_GIVEN_ATTRIBUTES`, that of its lowest-numbered line that gives one).
+#: :data:`FIRST_GIVEN_ATTRIBUTES`, that of its lowest-numbered line that gives one; for the consignee, see
+#: :data:`CONSIGNEE_ATTRIBUTES`).
 PACKAGE_ATTRIBUTES = (
     "arrival_date",
     "mode",
@@ -1121,6 +1125,12 @@ PACKAGE_ATTRIBUTES = (
 #: first line leaves one blank takes it from its next line that gives it, so a later line's country of
 #: export still counts (a blank first line would otherwise hide a route through a third country).
 FIRST_GIVEN_ATTRIBUTES = ("carrier", "port_of_entry", "shipper_country", "country_of_export")
+
+#: The consignee's identity: each field is that of the package's lowest-numbered line that gives it as the key
+#: reads it (an id, a name that names someone, a ZIP: not a blank or a placeholder), and the package's key is
+#: made of them (:func:`_package_consignee`). An id on line 2 alone still keys the package by it: keyed by line
+#: 1's name, one person's day was split (a $500 package and a $400 one, each eligible).
+CONSIGNEE_ATTRIBUTES = ("consignee_key", "consignee_id", "consignee_name", "consignee_postal_code")
 
 
 def own_attributes(lines: pl.DataFrame) -> pl.DataFrame:
@@ -1151,7 +1161,7 @@ def own_party_names(own: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
 def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     """``lines`` (numbered, without copies), in their order, each line carrying its package's attributes
     (:data:`PACKAGE_ATTRIBUTES`): those of the package's lowest-numbered line (of its lowest-numbered line
-    that gives one, for :data:`FIRST_GIVEN_ATTRIBUTES`).
+    that gives one, for :data:`FIRST_GIVEN_ATTRIBUTES` and :data:`CONSIGNEE_ATTRIBUTES`).
 
     A package arrives once, for one consignee, by one mode: a $500 line of 10 March and a $400 line of
     11 March in one package make a $900 package of 10 March, not two packages under $800 on two days.
@@ -1169,28 +1179,93 @@ def with_package_attributes(lines: pl.DataFrame) -> pl.DataFrame:
     back = order.arg_sort()
     # The row of each package's first line, for each row in package order, then for each row in input order.
     first_row = order.gather(first_in_order).gather(back)
-    given = [c for c in present if c in FIRST_GIVEN_ATTRIBUTES]
     # The last position of each row's package, in package order.
     last_in_order = pl.select(
         pl.when(starts.shift(-1).fill_null(True)).then(position).backward_fill()
     ).to_series()
-    first_given = {
-        c: order.gather(
-            _first_given(lines.get_column(c).gather(order), first_in_order, last_in_order)
-        ).gather(back)
-        for c in given
+    # Per attribute taken from a line that gives it: for each row in package order, the position of that line.
+    at = {
+        c: _first_given(lines.get_column(c).gather(order).is_not_null(), first_in_order, last_in_order)
+        for c in present
+        if c in FIRST_GIVEN_ATTRIBUTES
     }
+    key: list[pl.Series] = []
+    if "consignee_key" in present:
+        package_key, consignee_at = _package_consignee(lines, order, first_in_order, last_in_order)
+        key.append(package_key.gather(back))
+        at.update({c: rows for c, rows in consignee_at.items() if c in present})
     return lines.with_columns(
-        pl.col([c for c in present if c not in given]).gather(first_row),
-        *[pl.col(c).gather(rows) for c, rows in first_given.items()],
+        pl.col([c for c in present if c not in at and c != "consignee_key"]).gather(first_row),
+        *[pl.col(c).gather(order.gather(rows).gather(back)) for c, rows in at.items()],
+        *key,
     )
 
 
-def _first_given(values: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
-    """For each row of ``values`` (in package order; ``first``/``last``: the positions of its package's first
-    and last row), the position of its package's first non-null value (its first row where there is none)."""
-    position = pl.Series(range(values.len()), dtype=first.dtype)
-    next_given = pl.select(pl.when(values.is_not_null()).then(position).backward_fill()).to_series()
+def _package_consignee(
+    lines: pl.DataFrame, order: pl.Series, first: pl.Series, last: pl.Series
+) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """For each row in package order (``order``; ``first``/``last``: the positions of its package's first and
+    last row): its package's ``consignee_key``, and the position of the line whose ``consignee_id``,
+    ``consignee_name`` and ``consignee_postal_code`` the package takes (:data:`CONSIGNEE_ATTRIBUTES`).
+
+    Read from the lines' own keys (the only consignee column of a day's totals pass): the first id key, else a
+    name key of the first name that names someone and the first ZIP given (``name:|20001`` with no such name;
+    the first line's own key, ``package:...``, with neither)."""
+    keys = lines.get_column("consignee_key").gather(order)
+    given = pl.DataFrame({"key": keys}).select(
+        pl.col("key").str.starts_with("id:").alias("id"),
+        (pl.col("key").str.starts_with("name:") & ~pl.col("key").str.starts_with("name:|")).alias("name"),
+        (pl.col("key").str.starts_with("name:") & ~pl.col("key").str.ends_with("|")).alias("zip"),
+    )
+    is_id, named, zipped = given.get_column("id"), given.get_column("name"), given.get_column("zip")
+    id_at = _first_given(is_id, first, last)
+    name_at = _first_given(named, first, last)
+    zip_at = _first_given(zipped, first, last)
+    has_id = is_id.gather(id_at)
+    package_key = keys.gather(pl.select(pl.when(has_id).then(id_at).otherwise(first)).to_series())
+    # A name key made of two lines (few): the name of one, the ZIP of a later one, or the reverse.
+    merged = ~has_id & ((name_at != first) | (zip_at != first))
+    if merged.any():
+        parts = pl.DataFrame(
+            {
+                "name_key": keys.gather(name_at.filter(merged)),
+                "named": named.gather(name_at.filter(merged)),
+                "zip_key": keys.gather(zip_at.filter(merged)),
+                "zipped": zipped.gather(zip_at.filter(merged)),
+            }
+        )
+        made = parts.select(
+            pl.format(
+                "name:{}|{}",
+                pl.when("named")
+                .then(pl.col("name_key").str.extract(r"^name:([^|]*)\|", 1))
+                .otherwise(pl.lit("")),
+                pl.when("zipped")
+                .then(pl.col("zip_key").str.extract(r"^name:[^|]*\|(.*)$", 1))
+                .otherwise(pl.lit("")),
+            )
+        ).to_series()
+        package_key = package_key.scatter(merged.arg_true(), made)
+    # Shown on every line: an id package's name and ZIP are the first given (the key does not read them there).
+    postal = (
+        lines.get_column("consignee_postal_code").gather(order).is_not_null()
+        if "consignee_postal_code" in lines.columns
+        else pl.repeat(False, keys.len(), dtype=pl.Boolean(), eager=True)
+    )
+    rows = {
+        "consignee_id": id_at,
+        "consignee_name": _first_given(named | is_id, first, last),
+        "consignee_postal_code": _first_given(zipped | (is_id & postal), first, last),
+    }
+    return package_key.alias("consignee_key"), rows
+
+
+def _first_given(given: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
+    """For each row (in package order; ``given``: whether the row gives the value; ``first``/``last``: the
+    positions of its package's first and last row), the position of its package's first row that gives it (its
+    first row where there is none)."""
+    position = pl.Series(range(given.len()), dtype=first.dtype)
+    next_given = pl.select(pl.when(given).then(position).backward_fill()).to_series()
     # The nearest value given at or after the package's first row, if it lies within the package.
     candidate = next_given.gather(first)
     return pl.select(

@@ -258,9 +258,18 @@ def _spelling(draw: st.DrawFn, person: Person, messy: bool) -> tuple[str, str]:
         )
     )
     plus4 = draw(st.integers(min_value=1, max_value=9999))
-    # A float column saved as text writes the ZIP as a decimal without its leading zero (02134 as 2134.0).
+    # A float column saved as text writes the ZIP as a decimal without its leading zero (02134 as 2134.0); an
+    # integer column a ZIP+4 without it (02134-1234 as 21341234).
     postal = draw(
-        st.sampled_from((person.zip5, person.zip5, f"{person.zip5}-{plus4:04d}", f"{int(person.zip5)}.0"))
+        st.sampled_from(
+            (
+                person.zip5,
+                person.zip5,
+                f"{person.zip5}-{plus4:04d}",
+                f"{int(person.zip5)}.0",
+                str(int(f"{person.zip5}{plus4:04d}")),
+            )
+        )
     )
     return name, postal
 

@@ -540,6 +540,75 @@ def test_a_package_takes_the_date_consignee_and_mode_of_its_lowest_numbered_line
     )
 
 
+def test_a_package_takes_the_consignee_id_and_zip_of_its_lowest_numbered_line_that_gives_them(
+    us_pack: screening.RulePack, tmp_path: Path, manifest: Callable[..., pl.DataFrame]
+) -> None:
+    """Package A gave consignee id C-77 on its line 2 only, B on its one line: A was keyed by line 1's name and
+    ZIP, so the person's $900 day was split ($500 and $400, both eligible; 19 U.S.C. 1321(a)(2)(C)). So with a
+    ZIP on line 2 only (Z1), and a name that names no one on line 1 (N1). Each identity field is taken from the
+    lowest-numbered line that gives it, and the key made of them: whole day, in parts and in batches alike."""
+    frame = manifest(
+        {"package_id": "A", "line_no": "2", "consignee_id": "C-77", "declared_value": "250"},
+        {"package_id": "A", "line_no": "1", "consignee_id": "", "declared_value": "250"},
+        {"package_id": "B", "consignee_id": "c77", "consignee_name": "A. Lee", "declared_value": "400"},
+        {"package_id": "Z1", "consignee_name": "Bo Ng", "consignee_postal_code": "", "declared_value": "250"},
+        {
+            "package_id": "Z1",
+            "line_no": "2",
+            "consignee_name": "Bo Ng",
+            "consignee_postal_code": "30303-1111",
+            "declared_value": "250",
+        },
+        {
+            "package_id": "Z2",
+            "consignee_name": "Bo Ng",
+            "consignee_postal_code": "30303",
+            "declared_value": "400",
+        },
+        {"package_id": "N1", "consignee_name": "N/A", "consignee_postal_code": "", "declared_value": "250"},
+        {"package_id": "N1", "line_no": "2", "consignee_name": "Cy Po", "declared_value": "250"},
+        {"package_id": "N2", "consignee_name": "Cy Po", "declared_value": "400"},
+    )
+    path = tmp_path / "day.parquet"
+    frame.write_parquet(path)
+    whole = screening.screen(path, rules=us_pack)
+    assert whole.rejects.is_empty()
+    assert whole.packages.select("package_id", "consignee_key", "value_usd", "de_minimis_reason").rows() == [
+        ("A", "id:C77", Decimal("500.00"), "dm-over-threshold"),
+        ("B", "id:C77", Decimal("400.00"), "dm-over-threshold"),
+        ("N1", "name:cy po|20001", Decimal("500.00"), "dm-over-threshold"),
+        ("N2", "name:cy po|20001", Decimal("400.00"), "dm-over-threshold"),
+        ("Z1", "name:bo ng|30303", Decimal("500.00"), "dm-over-threshold"),
+        ("Z2", "name:bo ng|30303", Decimal("400.00"), "dm-over-threshold"),
+    ]
+    # Every line shows its package's consignee: each field as the line that gave it wrote it.
+    shown = whole.lines.filter(pl.col("package_id").is_in(["A", "N1", "Z1"])).sort("package_id", "line_no")
+    assert shown.select("consignee_id", "consignee_name", "consignee_postal_code").rows() == [
+        ("C-77", "Anna Keller", "20001"),
+        ("C-77", "Anna Keller", "20001"),
+        (None, "Cy Po", "20001"),
+        (None, "Cy Po", "20001"),
+        (None, "Bo Ng", "30303-1111"),
+        (None, "Bo Ng", "30303-1111"),
+    ]
+    screening.screen_to_folder(path, tmp_path / "parts", rules=us_pack, part_lines=1)
+    for name in ("lines", "packages"):
+        assert_frame_equal(pl.read_parquet(tmp_path / "parts" / f"{name}.parquet"), getattr(whole, name))
+    # In batches each package is judged on the running total up to itself; the day's totals are the same.
+    screener = screening.Screener(us_pack)
+    batched = screener.screen(path)
+    assert (
+        batched.lines.select("package_id", "line_no", "consignee_key")
+        .sort("package_id", "line_no")
+        .equals(whole.lines.select("package_id", "line_no", "consignee_key").sort("package_id", "line_no"))
+    )
+    assert screener.totals().select("consignee_key", "consignee_day_value_cents").rows() == [
+        ("id:C77", 90_000),
+        ("name:bo ng|30303", 90_000),
+        ("name:cy po|20001", 90_000),
+    ]
+
+
 def test_an_unknown_output_format_is_refused_before_any_work(tmp_path: Path) -> None:
     """``fmt="xlsx"`` wrote CSV files named ``lines.xlsx`` over the previous output set."""
     with pytest.raises(UsageError, match="unknown output format 'xlsx'"):

@@ -24,7 +24,7 @@ from polars.testing import assert_frame_equal
 
 import screening
 from screening.errors import RejectCode
-from screening.exprs.parties import consignee_key, padded_code
+from screening.exprs.parties import consignee_key, padded_code, zip_plus4_padded
 from screening.result import OUTPUTS
 from screening.rulepack.risk_resolve import resolve_risk
 from screening.schema import ZERO_PADDED
@@ -321,7 +321,9 @@ def _partition_key(frame: pl.DataFrame, parts: int, seed: int) -> pl.Series:
         pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()).alias(c)
         for c in ("consignee_id", "consignee_name", "consignee_postal_code")
     ]
-    postal_code = padded_code(pl.col("consignee_postal_code"), ZERO_PADDED["consignee_postal_code"])
+    postal_code = zip_plus4_padded(
+        padded_code(pl.col("consignee_postal_code"), ZERO_PADDED["consignee_postal_code"])
+    )
     key = consignee_key(
         pl.col("consignee_id"), pl.col("consignee_name"), postal_code, package_id=pl.col("package_id")
     )

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 
 import screening
 from screening.errors import InputSchemaError, UsageError
+from screening.exprs.parties import history_key
 from screening.io import sources
 from screening.io.extra_columns import stacked_type
 from screening.io.history import read_history
@@ -878,6 +879,41 @@ def test_postal_codes_and_ports_written_as_decimals_in_a_csv_read_as_in_a_parque
     kept = screen(others, pack).lines
     assert kept["consignee_postal_code"].to_list() == ["2134", "2134.5", "K1A 0B1"]
     assert kept["port_of_entry"].to_list() == ["JFK", "12345", "27-20"]
+
+
+def test_a_zip_plus_4_that_lost_its_leading_zero_is_its_zip(tmp_path: Path, pack: RulePack) -> None:
+    """ZIP+4 02134-1234 held as a number is 21341234: keyed ``21341234`` whole, another person than the
+    ``02134-1234`` of a text file (two $500 packages of one person's day each eligible). Eight digits, as an
+    integer, a float, a decimal written as text or digits alone, are a ZIP+4 with its zero back (``021341234``),
+    keyed by its first five; four digits stay as written (another country's code)."""
+    text = manifest(
+        6,
+        consignee_name=["Zoe Ray"] * 6,
+        consignee_postal_code=["02134-1234", "21341234", "21341234.0", " 21341234 ", "2134", "110001234"],
+        declared_value=["500.00"] * 6,
+        currency=["USD"] * 6,
+    )
+    lines = screen(text, pack).lines.sort("package_id")
+    assert lines["consignee_postal_code"].to_list() == [
+        "02134-1234",
+        "021341234",
+        "021341234",
+        "021341234",
+        "2134",
+        "110001234",
+    ]
+    assert lines["consignee_key"].to_list() == ["name:zoe ray|02134"] * 4 + [
+        "name:zoe ray|2134",
+        "name:zoe ray|11000",
+    ]
+    numbers = text.head(2).with_columns(pl.Series("consignee_postal_code", [21341234, 21341234]))
+    floats = numbers.with_columns(pl.col("consignee_postal_code").cast(pl.Float64()))
+    for frame in (numbers, floats):
+        packages = screen([text.head(1), frame.slice(1, 1)], pack).packages
+        assert packages["consignee_key"].to_list() == ["name:zoe ray|02134"] * 2
+        assert packages["de_minimis_reason"].to_list() == ["dm-over-threshold"] * 2
+    # Read back from an earlier run's output, such a key is this version's.
+    assert pl.select(history_key(pl.lit("name:zoe ray|21341234"))).item() == "name:zoe ray|02134"
 
 
 @pytest.mark.parametrize("dtype", [pl.Int64, pl.Float64, pl.Decimal(12, 2)], ids=str)
