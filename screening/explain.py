@@ -33,6 +33,7 @@ from screening.rulepack.tables import read_mfn_table
 from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
 from screening.stages.entry_limits import (
     FORMAL_MAIL_NOTE_START,
+    GIFT_ENTRY_NOTE_START,
     OPEN_NOTE_END,
     OPEN_NOTE_START,
     POSTAL_BARRED_NOTE_START,
@@ -345,8 +346,9 @@ def _part(
 ) -> dict[str, Any]:
     """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry
     (``open``: why its entry type is open, informal or formal, as its fee components say; ``assumed``: why mail
-    was entered formal by a choice the pack does not settle, as its components say; ``barred``: why mail under a
-    postal regime was entered through ACE, as its fee components say; else None), consignee-day and queue rows."""
+    was entered formal, or a gift informal, by a choice the pack does not settle, as its components say;
+    ``barred``: why mail under a postal regime was entered through ACE, as its fee components say; else None),
+    consignee-day and queue rows."""
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
     entry_rule_id = package.get("entry_rule_id")
@@ -406,13 +408,16 @@ def _entry_open(components: list[dict[str, Any]]) -> str | None:
 
 
 def _entry_assumed(components: list[dict[str, Any]]) -> str | None:
-    """Why mail was entered formal by a choice the pack does not settle, as the part's components say it (a
-    line's duty ends its assumption with the note; a fee's may go on after it): None when it was not."""
+    """Why mail was entered formal, or a gift informal, by a choice the pack does not settle, as the part's
+    components say it (a line's duty ends its assumption with the note; a fee's may go on after it): None when
+    it was not. A gift's note is given whole (``informal entry of a gift: ...``)."""
     on_lines = [c for c in components if c["line_no"] is not None]
     for component in [*on_lines, *(c for c in components if c["line_no"] is None)]:
         note = component.get("assumption") or ""
         if FORMAL_MAIL_NOTE_START in note:
             return note.split(FORMAL_MAIL_NOTE_START, 1)[1]
+        if GIFT_ENTRY_NOTE_START in note:
+            return note[note.index(GIFT_ENTRY_NOTE_START) :]
     return None
 
 

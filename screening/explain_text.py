@@ -96,9 +96,13 @@ def _render_part(explained: dict[str, Any], part: dict[str, Any]) -> list[str]:
 
 def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     p, d, entry = part["package"], part["decision"], part["entry"]
+    eligible = "eligible" if d["eligible"] in (True, "true") else "not eligible"
+    if eligible == "eligible" and p.get("entry_type") not in (None, "de-minimis"):
+        # A gift no de minimis release passes: duty-free on an entry.
+        eligible = f"duty-free, not a de minimis release (entered {p['entry_type']})"
     out = [
         f"DECISION{tag}",
-        f"  de minimis: {'eligible' if d['eligible'] in (True, 'true') else 'not eligible'}  ({d['reason']})",
+        f"  de minimis: {eligible}  ({d['reason']})",
         f"  rule: {d['rule_id']}" + "".join(f"; {shown}" for shown in _limits(d.get("details"))),
     ]
     if d["citation"]:
@@ -126,7 +130,7 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     )
     if opened:
         out.append(f"  entry type open: {opened}")
-    # Mail entered formal over the informal limit, by a choice the pack marks unsettled.
+    # Mail entered formal over the informal limit, or a gift informal, by a choice the pack marks unsettled.
     if entry.get("assumed"):
         out.append(f"  entry type assumed: {entry['assumed']}")
     # Mail a postal regime was in force for, barred from it by AD/CVD or quota goods: which line and class.

@@ -361,6 +361,15 @@ class GiftExemption(Rule):
         "possessions); the country is the line's country_of_export, else shipper_country, not where the goods "
         "were made",
     )
+    informal_entry_note: str | None = Field(
+        default=None,
+        min_length=1,
+        description="what the pack does not settle about the informal entry of a gift that no de minimis "
+        "release passes (de minimis suspended or repealed on its lines, or the person's day over the threshold), "
+        "which the engine enters informal by express and cargo and charges the fees of such an entry (mail passes "
+        "under 19 CFR 145.32): such a package's fee components carry the note as their assumption, and its "
+        "fee_status is assessed-unconfirmed",
+    )
 
 
 class EntryLimit(Rule):

@@ -159,13 +159,14 @@ def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
 def _gifts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
     """The bona fide gift limit per (arrival_date, country the gift is sent from): a row per country with a
     limit of its own and one with a null country (the limit of every other country, and of a line that does
-    not say where it was sent from)."""
+    not say where it was sent from); with the rule and its ``informal_entry_note``."""
     rows = [
         {
             "arrival_date": day,
             "sender_country": sender,
             "gift_limit_cents": cents(limit),
             "gift_rule_id": rule.id,
+            "gift_entry_note": rule.informal_entry_note,
         }
         for day in days
         for rule in pack.de_minimis.gifts
@@ -179,6 +180,7 @@ def _gifts(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "sender_country": pl.String(),
             "gift_limit_cents": CENTS,
             "gift_rule_id": pl.String(),
+            "gift_entry_note": pl.String(),
         },
     )
 

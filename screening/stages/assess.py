@@ -30,7 +30,7 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
-from screening.stages.entry_limits import ENTRY_NOTE, ENTRY_OPEN, FORMAL_MAIL_NOTE, MAIL_STANDING
+from screening.stages.entry_limits import ASSUMED_ENTRY_NOTE, ENTRY_NOTE, ENTRY_OPEN, MAIL_STANDING
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -1267,20 +1267,20 @@ def package_duty_components(lines: pl.LazyFrame) -> pl.LazyFrame:
 
 def with_formal_mail_notes(components: pl.LazyFrame, lines: pl.DataFrame) -> pl.LazyFrame:
     """The line components ``components`` (duties) with each package's
-    :data:`~screening.stages.entry_limits.FORMAL_MAIL_NOTE` (``lines``: the decided lines) after their own
+    :data:`~screening.stages.entry_limits.ASSUMED_ENTRY_NOTE` (``lines``: the decided lines) after their own
     assumption: mail entered formal, and charged as such, by a choice the pack does not settle."""
-    if lines.get_column(FORMAL_MAIL_NOTE).null_count() == lines.height:  # nearly every run: no such mail
+    if lines.get_column(ASSUMED_ENTRY_NOTE).null_count() == lines.height:  # nearly every run: no such mail
         return components
     notes = (
         lines.lazy()
-        .filter(pl.col(FORMAL_MAIL_NOTE).is_not_null())
-        .select(PACKAGE_KEY, FORMAL_MAIL_NOTE)
+        .filter(pl.col(ASSUMED_ENTRY_NOTE).is_not_null())
+        .select(PACKAGE_KEY, ASSUMED_ENTRY_NOTE)
         .unique(PACKAGE_KEY)
     )
     return (
         components.join(notes, on=PACKAGE_KEY, how="left", maintain_order="left")
-        .with_columns(_joined_notes(pl.col("assumption"), pl.col(FORMAL_MAIL_NOTE)).alias("assumption"))
-        .drop(FORMAL_MAIL_NOTE)
+        .with_columns(_joined_notes(pl.col("assumption"), pl.col(ASSUMED_ENTRY_NOTE)).alias("assumption"))
+        .drop(ASSUMED_ENTRY_NOTE)
     )
 
 

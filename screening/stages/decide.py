@@ -24,8 +24,9 @@ from screening.schema import FLAT_POSTAL_METHODS, PACKAGE_KEY
 from screening.stages.assess import reaches_top_per_item
 from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.entry_limits import (
-    FORMAL_MAIL_NOTE,
+    ASSUMED_ENTRY_NOTE,
     FORMAL_MAIL_NOTE_TEXT,
+    GIFT_ENTRY_NOTE_TEXT,
     MAIL_STANDING,
     POSTAL_BARRED_NOTE,
     POSTAL_BARRED_NOTE_TEXT,
@@ -172,9 +173,9 @@ def attach_partly_barred(goods: pl.LazyFrame, never_eligible: pl.DataFrame) -> p
 
 
 def attach_gift_rule(goods: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
-    """The bona fide gift rule in force on the arrival date (``gift_rule_id``; its limit depends on the
-    country each line is sent from: :func:`gift_limits`)."""
-    rules = gifts.select("arrival_date", "gift_rule_id").unique(
+    """The bona fide gift rule in force on the arrival date (``gift_rule_id``, ``gift_entry_note``: its
+    ``informal_entry_note``; its limit depends on the country each line is sent from: :func:`gift_limits`)."""
+    rules = gifts.select("arrival_date", "gift_rule_id", "gift_entry_note").unique(
         "arrival_date", keep="first", maintain_order=True
     )
     return attach(goods, rules.lazy(), ["arrival_date"])
@@ -200,8 +201,9 @@ def gift_limits(lines: pl.DataFrame, gifts: pl.DataFrame) -> pl.Series:
     if not is_gift.any():  # only a gift line reads its limit
         return limits
     keys = lines.filter(is_gift).select("arrival_date", pl.col(GIFT_SENDER).alias("sender_country"))
-    general = gifts.filter(pl.col("sender_country").is_null()).drop("sender_country", "gift_rule_id")
-    limit_of = gifts.drop("gift_rule_id").filter(pl.col("sender_country").is_not_null())
+    gifts = gifts.drop("gift_rule_id", "gift_entry_note")
+    general = gifts.filter(pl.col("sender_country").is_null()).drop("sender_country")
+    limit_of = gifts.filter(pl.col("sender_country").is_not_null())
     own = keys.join(limit_of, on=["arrival_date", "sender_country"], how="left", maintain_order="left")
     fallback = keys.join(general, on="arrival_date", how="left", maintain_order="left")["gift_limit_cents"]
     chosen = own["gift_limit_cents"].fill_null(fallback)
@@ -329,12 +331,13 @@ def decide_lines(
     ``de_minimis_rule_id`` (the most severe line reason, then the lowest line number),
     ``de_minimis_eligible``, ``de_minimis_suspended`` (a line of the package is under a suspension or repeal,
     whatever its reason), ``entry_type`` (de-minimis; formal over the informal limit; postal under
-    a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal),
-    ``entry_rule_id`` (the rule that made it so: the de minimis rule, the postal regime, the never-eligible
-    class that bars mail within the informal limit from the regime in force, else the informal-entry limit in
-    force), ``package_postal_item_unknown``,
-    :data:`~screening.stages.entry_limits.FORMAL_MAIL_NOTE` (mail under a postal regime entered formal over the
-    informal limit, where the regime notes that choice as unsettled: :func:`formal_mail_note`),
+    a postal regime, except that AD/CVD and quota goods cannot use the postal method; else informal: so is a
+    bona fide gift that no de minimis release passes, :func:`gift_entered_informal`), ``entry_rule_id`` (the
+    rule that made it so: the de minimis rule, the postal regime, the never-eligible class that bars mail within
+    the informal limit from the regime in force, else the informal-entry limit in force),
+    ``package_postal_item_unknown``, :data:`~screening.stages.entry_limits.ASSUMED_ENTRY_NOTE` (mail under a
+    postal regime entered formal over the informal limit, or a gift entered informal, where the pack notes that
+    entry as unsettled: :func:`formal_mail_note`, :func:`gift_entry_note`),
     :data:`~screening.stages.entry_limits.MAIL_STANDING` and
     :data:`~screening.stages.entry_limits.POSTAL_BARRED_NOTE` (naming the lowest-numbered barred line). Expects the
     lines in package order with :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day
@@ -363,9 +366,11 @@ def decide_lines(
         & ~pl.col("de_minimis_eligible")
     )
     formal = pl.col("package_value_cents") > pl.col("informal_max_cents")
+    gift_entered = gift_entered_informal()
+    released = pl.col("de_minimis_eligible") & ~gift_entered
     entry_type = first_label(
         [
-            (pl.col("de_minimis_eligible"), str(EntryType.DE_MINIMIS)),
+            (released, str(EntryType.DE_MINIMIS)),
             (formal, str(EntryType.FORMAL)),
             (postal, str(EntryType.POSTAL)),
         ],
@@ -374,7 +379,7 @@ def decide_lines(
     # The rule that made the entry what it is: the de minimis rule, the postal regime, else the informal-entry
     # limit (an informal entry is one within it; none where the pack holds no limit for the date).
     entry_rule = (
-        pl.when(pl.col("de_minimis_eligible"))
+        pl.when(released)
         .then(pl.col("de_minimis_rule_id"))
         .when(~formal.fill_null(False) & postal)
         .then(pl.col("package_postal_regime_id"))
@@ -401,10 +406,11 @@ def decide_lines(
             pl.col("package_postal_regime_id"),
         )
     )
+    assumed = pl.coalesce(mail_note, gift_entry_note(goods, gift_entered))
     return per_line.with_columns(
         entry_type.alias("entry_type"),
         entry_rule.alias("entry_rule_id"),
-        mail_note.alias(FORMAL_MAIL_NOTE),
+        assumed.alias(ASSUMED_ENTRY_NOTE),
         standing.alias(MAIL_STANDING),
         barred_note.alias(POSTAL_BARRED_NOTE),
     ).select(
@@ -417,9 +423,53 @@ def decide_lines(
         "de_minimis_suspended",
         "entry_type",
         "entry_rule_id",
-        FORMAL_MAIL_NOTE,
+        ASSUMED_ENTRY_NOTE,
         MAIL_STANDING,
         POSTAL_BARRED_NOTE,
+    )
+
+
+def gift_entered_informal() -> pl.Expr:
+    """Per line, whether its package is a bona fide gift (``gift-exempt``) that no de minimis release passes, so
+    entered informal, duty-free (19 CFR 10.152 enters gifts under informal procedures): a line under a suspension
+    or repeal of the pack (goods that then need an entry: DOMAIN.md 0.3, every express, courier and cargo parcel
+    since 2025-08-29), or the person's day over the threshold (19 U.S.C. 1321(a)(2)(C)). Not mail: 19 CFR 145.32
+    passes a gift by post without an entry."""
+    over = (pl.col("consignee_day_value_cents") > pl.col("threshold_cents")).fill_null(False)
+    return (
+        (pl.col("de_minimis_reason") == str(ReasonCode.GIFT_EXEMPT))
+        & ~pl.col("__postal_mode")
+        & (pl.col("de_minimis_suspended") | over)
+    )
+
+
+def gift_entry_note(goods: pl.DataFrame, entered: pl.Expr) -> pl.Expr:
+    """Per line, where ``entered`` (:func:`gift_entered_informal`) and the package's gift rule has an
+    ``informal_entry_note`` (``goods``: the goods table, with each gift rule's note): why the gift is entered
+    informal (the suspension in force, else the person's day over the threshold) and the note; else null."""
+    noted = goods.select("gift_rule_id", "gift_entry_note").drop_nulls().unique("gift_rule_id")
+    if noted.is_empty():  # no gift rule of the run's dates has such a note
+        return pl.lit(None, dtype=pl.String())
+    note = pl.col("de_minimis_rule_id").replace_strict(
+        noted.get_column("gift_rule_id"),
+        noted.get_column("gift_entry_note"),
+        default=None,
+        return_dtype=pl.String(),
+    )
+    why = (
+        pl.when(pl.col("de_minimis_suspended"))
+        .then(pl.format("{} is in force", pl.col("package_suspension_rule_id")))
+        .otherwise(
+            pl.format(
+                "the consignee's day is worth ${}, over the ${} threshold ({})",
+                dollar_text(pl.col("consignee_day_value_cents")),
+                dollar_text(pl.col("threshold_cents")),
+                pl.col("threshold_rule_id"),
+            )
+        )
+    )
+    return pl.when(entered & note.is_not_null()).then(
+        pl.format(GIFT_ENTRY_NOTE_TEXT, pl.col("de_minimis_rule_id"), why, note)
     )
 
 
@@ -495,6 +545,8 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             ],
             # The rule itself does not run for the package (a gift's reason outranks the suspension).
             pl.col("__dm_suspended").any().alias("de_minimis_suspended"),
+            # The goods of its lowest-numbered line under a suspension or repeal (the rule a gift's entry names).
+            pl.col(GOODS_CODE).filter(pl.col("__dm_suspended")).first().alias("__suspended_goods"),
             # Only lines charged per item count: others (no regime for their origin, a regime without an
             # amount per item) pay their own duties.
             # An item whose known lines already reach the regime's highest amount owes it whatever the rest.
@@ -526,4 +578,7 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         "__barring_exclusion_barring_rule_id",
         "package_postal_item_unknown",
         "de_minimis_suspended",
+        goods.get_column("__base_rule_id")
+        .gather(facts.get_column("__suspended_goods"))
+        .alias("package_suspension_rule_id"),
     )

@@ -12,9 +12,12 @@ the limit decided it; :data:`ENTRY_OPEN` marks a package whose entry type depend
 any period, the day's ``chapter99_kinds``): informal or formal, its fees are not settled;
 :data:`ENTRY_UNCONFIRMED` marks one the limit decided under a rule the pack does not hold settled.
 
-Mail worth more than the informal limit under a postal regime is entered formal by the line decisions; where the
-regime records that choice as one it does not settle (its ``formal_entry_note``), the package's
-:data:`FORMAL_MAIL_NOTE` says so and becomes its :data:`ENTRY_NOTE`, with :data:`ENTRY_UNCONFIRMED`.
+Mail worth more than the informal limit under a postal regime is entered formal by the line decisions, and a bona
+fide gift that no de minimis release passes (express, cargo) informal; where the pack records that entry as one it
+does not settle (the regime's ``formal_entry_note``, the gift rule's ``informal_entry_note``), the package's
+:data:`ASSUMED_ENTRY_NOTE` says so and becomes its :data:`ENTRY_NOTE`, with :data:`ENTRY_UNCONFIRMED`. Mail a postal
+regime is in force for, barred from it by AD/CVD or quota goods, is entered through ACE: its
+:data:`POSTAL_BARRED_NOTE` follows that note.
 """
 
 from __future__ import annotations
@@ -38,12 +41,13 @@ OPEN_NOTE_START = "entry type open: "
 OPEN_NOTE_END = ": informal or formal"
 #: The Chapter 99 limit decided the entry under a rule the pack marks unconfirmed or in conflict.
 ENTRY_UNCONFIRMED = "__entry_unconfirmed"
-#: Per line and package: why mail under a postal regime is entered formal (worth more than the informal limit),
-#: where the regime records that as a choice the pack does not settle; null elsewhere.
-FORMAL_MAIL_NOTE = "__formal_mail_note"
-#: How :data:`FORMAL_MAIL_NOTE` begins (``screen explain`` finds it in the components' assumption).
+#: Per line and package: why the entry is what it is where the pack records it as a choice it does not settle
+#: (mail under a postal regime entered formal, worth more than the informal limit; a gift entered informal, that
+#: no de minimis release passes); null elsewhere.
+ASSUMED_ENTRY_NOTE = "__assumed_entry_note"
+#: How :data:`ASSUMED_ENTRY_NOTE` of formal mail begins (``screen explain`` finds it in the components' assumption).
 FORMAL_MAIL_NOTE_START = "formal entry of mail: "
-#: :data:`FORMAL_MAIL_NOTE` after its start: the item's value, the limit, the regime and the regime's note.
+#: That note after its start: the item's value, the limit, the regime and the regime's note.
 FORMAL_MAIL_NOTE_TEXT = (
     FORMAL_MAIL_NOTE_START
     + "the postal item is worth ${}, over the ${} informal-entry limit, while postal regime {} "
@@ -64,6 +68,14 @@ POSTAL_BARRED_NOTE_TEXT = (
     + "line {} ({}) is in never-eligible class {}, and AD/CVD and quota goods cannot use postal regime {} "
     "(DOMAIN.md 1a): the item is entered through ACE, every duty charged"
 )
+#: How :data:`ASSUMED_ENTRY_NOTE` of a gift entered informal begins (``screen explain`` finds it in the fees').
+GIFT_ENTRY_NOTE_START = "informal entry of a gift: "
+#: That note after its start: the gift rule, why no de minimis release passes the package, and the rule's note.
+GIFT_ENTRY_NOTE_TEXT = (
+    GIFT_ENTRY_NOTE_START
+    + "{} passes it free of duty, but no de minimis release does ({}): gifts are entered under informal entry "
+    "procedures (19 CFR 10.152); {}"
+)
 #: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
 ENTRY_COLUMNS = pl.Schema(
     {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
@@ -78,8 +90,9 @@ def with_entry_limits(
     """``packages`` with the entry type the Chapter 99 limit of their date gives and the columns of
     :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
     99 measures' components; ``days``: the resolved days); as they are where the run's dates have no such
-    limit. A package's :data:`FORMAL_MAIL_NOTE` (formal mail, which no Chapter 99 limit decides) is its entry's
-    note, unconfirmed, and its :data:`POSTAL_BARRED_NOTE` follows the note; both columns are dropped."""
+    limit. A package's :data:`ASSUMED_ENTRY_NOTE` (formal mail or a gift's informal entry, which no Chapter 99
+    limit decides) is its entry's note, unconfirmed, and its :data:`POSTAL_BARRED_NOTE` follows the note; both
+    columns are dropped."""
     if days.get_column("chapter99_max_cents").is_null().all():
         limited = packages.with_columns(
             pl.lit(None, dtype=pl.String()).alias(ENTRY_NOTE),
@@ -88,18 +101,18 @@ def with_entry_limits(
         )
     else:
         limited = _apply_chapter99_limit(packages, _chapter99_value(lines, components, row, days), days)
-    mail_note = pl.col(FORMAL_MAIL_NOTE)
+    assumed = pl.col(ASSUMED_ENTRY_NOTE)
     # An open entry's note comes first (``screen explain`` reads it there).
     note = pl.concat_str(
-        pl.coalesce(pl.col(ENTRY_NOTE), mail_note),
+        pl.coalesce(pl.col(ENTRY_NOTE), assumed),
         pl.col(POSTAL_BARRED_NOTE),
         separator="; ",
         ignore_nulls=True,
     )
     return limited.with_columns(
         pl.when(note != "").then(note).alias(ENTRY_NOTE),
-        (pl.col(ENTRY_UNCONFIRMED) | mail_note.is_not_null()).alias(ENTRY_UNCONFIRMED),
-    ).drop(FORMAL_MAIL_NOTE, POSTAL_BARRED_NOTE)
+        (pl.col(ENTRY_UNCONFIRMED) | assumed.is_not_null()).alias(ENTRY_UNCONFIRMED),
+    ).drop(ASSUMED_ENTRY_NOTE, POSTAL_BARRED_NOTE)
 
 
 def _chapter99_value(

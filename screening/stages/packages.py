@@ -11,10 +11,10 @@ from screening.exprs.labels import label_at
 from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
 from screening.stages.entry_limits import (
+    ASSUMED_ENTRY_NOTE,
     ENTRY_COLUMNS,
     ENTRY_OPEN,
     ENTRY_UNCONFIRMED,
-    FORMAL_MAIL_NOTE,
     MAIL_STANDING,
     POSTAL_BARRED_NOTE,
 )
@@ -49,7 +49,7 @@ FROM_FIRST_LINE = (
     "de_minimis_rule_id",
     "entry_type",
     "entry_rule_id",
-    FORMAL_MAIL_NOTE,
+    ASSUMED_ENTRY_NOTE,
     MAIL_STANDING,
     POSTAL_BARRED_NOTE,
 )

@@ -761,6 +761,40 @@ def test_a_gift_that_loses_the_exemption_says_why(tmp_path: Path) -> None:
     assert json.loads(done.output)["decision"]["gift"]["applied"] is False
 
 
+def test_a_gift_entered_informal_says_it_is_no_de_minimis_release(tmp_path: Path) -> None:
+    """An express gift of 2025-09-15 printed ``entry type: de-minimis (rule gift-100)`` and no fees, a Section 321
+    release ACE no longer takes. It reads duty-free but not a de minimis release, entered informal, why, and that
+    the fees charged are assumed; a gift by mail is still a de minimis release."""
+    gift = {"arrival_date": "2025-09-15", "gift": "true", "declared_value": "60.00"}
+    out = _screened(
+        tmp_path,
+        [
+            {**gift, "package_id": "GX", "consignee_name": "Gail"},
+            {**gift, "package_id": "GP", "consignee_name": "Pat", "mode": "postal"},
+        ],
+    )
+    explained = explain_package(out, "GX")
+    assert explained["entry"]["assumed"].startswith(
+        "informal entry of a gift: gift-100 passes it free of duty, but no de minimis release does (eo14324-all is"
+        " in force)"
+    )
+    decision = _section(render_text(explained), "DECISION")
+    assert (
+        decision[1] == "  de minimis: duty-free, not a de minimis release (entered informal)  (gift-exempt)"
+    )
+    entry = next(i for i, line in enumerate(decision) if line.startswith("  entry type: "))
+    assert decision[entry].startswith(
+        "  entry type: informal  (rule informal-limit-2500-ch99-clause-suspended;"
+    )
+    assert decision[entry + 1].startswith(
+        "  entry type assumed: informal entry of a gift: gift-100 passes it free of duty"
+    )
+    assert "  duty $0.00 (exempt)   fees $3.93 (assessed-unconfirmed)   total due $3.93" in decision
+    mail = explain_package(out, "GP")
+    assert mail["entry"]["assumed"] is None
+    assert _section(render_text(mail), "DECISION")[1] == "  de minimis: eligible  (gift-exempt)"
+
+
 def test_a_consignee_day_total_of_a_run_in_batches_says_it_is_the_running_total_up_to_the_package(
     tmp_path: Path,
 ) -> None:

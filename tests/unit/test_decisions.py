@@ -202,9 +202,9 @@ def test_each_package_names_the_rule_that_made_its_entry_type_and_the_summary_an
     screen_lines: Screen, tmp_path: Path
 ) -> None:
     """The entry type is a decision too: a package used to say ``formal`` or ``postal`` without the rule that made
-    it so, and ``screen explain`` had no source for it. Now ``entry_rule_id`` is the de minimis rule of an eligible
-    package, the postal regime of mail entered under one, else the informal-entry limit in force (within it:
-    informal; over it: formal)."""
+    it so, and ``screen explain`` had no source for it. Now ``entry_rule_id`` is the de minimis rule of a de minimis
+    release, the postal regime of mail entered under one, else the informal-entry limit in force (within it:
+    informal, so for a gift no de minimis release passes; over it: formal)."""
     result = screen_lines(
         {"package_id": "DM", "consignee_name": "A", "declared_value": "100.00", "gift": "false"},
         {
@@ -214,6 +214,13 @@ def test_each_package_names_the_rule_that_made_its_entry_type_and_the_summary_an
             "gift": "true",
             "shipper_name": "Aunt Abroad",
             "arrival_date": "2025-09-01",
+        },
+        {
+            "package_id": "GIFT_MARCH",
+            "consignee_name": "G",
+            "declared_value": "90.00",
+            "gift": "true",
+            "shipper_name": "Aunt Abroad",
         },
         {"package_id": "FORMAL", "consignee_name": "C", "declared_value": "2500.01"},
         {"package_id": "INFORMAL", "consignee_name": "D", "declared_value": "2500.00"},
@@ -246,7 +253,8 @@ def test_each_package_names_the_rule_that_made_its_entry_type_and_the_summary_an
     }
     assert entries == {
         "DM": ("de-minimis", "threshold-800"),
-        "GIFT": ("de-minimis", "gift-100"),
+        "GIFT": ("informal", "informal-limit-2500-ch99-clause-suspended"),
+        "GIFT_MARCH": ("de-minimis", "gift-100"),
         "FORMAL": ("formal", "informal-limit-2500"),
         "INFORMAL": ("informal", "informal-limit-2500"),
         "LATER": ("informal", "informal-limit-2500-ch99-clause-suspended"),
@@ -667,6 +675,61 @@ def test_the_higher_gift_limit_follows_where_a_gift_is_sent_from_not_where_it_wa
         "MADE_IN_GU": "dm-suspended-all",
         "UNSAID": "dm-suspended-all",
     }
+
+
+def test_a_gift_no_de_minimis_release_passes_is_entered_informal_except_by_post(screen_lines: Screen) -> None:
+    """An express or cargo gift after 2025-08-29 read entry type ``de-minimis``, no fees (``none-due``): a Section
+    321 release, which ACE has rejected since then (DOMAIN.md 0.3: every parcel needs an entry; 19 CFR 10.152
+    enters gifts under informal procedures). So did a $60 gift of 2025-03-10 whose person's day came to $840, over
+    the $800 de minimis. Such a gift stays duty-free (``gift-exempt``) on an informal entry, charged the pack's
+    informal fees, which say why and that they are assumed; mail (19 CFR 145.32) and a gift within the person's
+    $800 before the suspension stay de minimis releases."""
+    gift = {"gift": "true", "declared_value": "60.00"}
+    suspended = {**gift, "arrival_date": "2025-09-15"}
+    result = screen_lines(
+        {**suspended, "package_id": "EXPRESS", "consignee_name": "Gail"},
+        {
+            **gift,
+            "package_id": "CARGO",
+            "consignee_name": "Gus",
+            "arrival_date": "2026-11-20",
+            "mode": "cargo",
+        },
+        {**suspended, "package_id": "MAIL", "consignee_name": "Pat", "mode": "postal"},
+        {**gift, "package_id": "OVER", "consignee_name": "Hal"},
+        {"package_id": "BOUGHT", "consignee_name": "Hal", "declared_value": "780.00"},
+        {**gift, "package_id": "WITHIN", "consignee_name": "Olga"},
+    )
+    decided = result.packages.select(
+        "package_id", "de_minimis_reason", "entry_type", "entry_rule_id", "duty_usd", "fees_usd", "fee_status"
+    )
+    informal = ("gift-exempt", "informal")
+    assert decided.sort("package_id").rows() == [
+        ("BOUGHT", "dm-over-threshold", "informal", "informal-limit-2500", Decimal("128.70"), Decimal("3.93"),
+         "assessed-unconfirmed"),
+        ("CARGO", *informal, "informal-limit-2500-ch99-clause-suspended", Decimal("0.00"), Decimal("2.69"),
+         "assessed-unconfirmed"),
+        ("EXPRESS", *informal, "informal-limit-2500-ch99-clause-suspended", Decimal("0.00"), Decimal("3.93"),
+         "assessed-unconfirmed"),
+        ("MAIL", "gift-exempt", "de-minimis", "gift-100", Decimal("0.00"), Decimal("0.00"), "none-due"),
+        ("OVER", *informal, "informal-limit-2500", Decimal("0.00"), Decimal("3.93"), "assessed-unconfirmed"),
+        ("WITHIN", "gift-exempt", "de-minimis", "gift-100", Decimal("0.00"), Decimal("0.00"), "none-due"),
+    ]  # fmt: skip
+    assert result.lines.filter(pl.col("package_id") == "EXPRESS")["de_minimis_eligible"].to_list() == [True]
+    fees = result.components.filter(pl.col("line_no").is_null())
+    notes = dict(fees.group_by("package_id").agg(pl.col("assumption").unique()).iter_rows())
+    assert set(notes) == {"BOUGHT", "CARGO", "EXPRESS", "OVER"}
+    assert notes["BOUGHT"] == [None]
+    for package_id, why in [
+        ("EXPRESS", "eo14324-all is in force"),
+        ("CARGO", "eo-2026-02-20-all is in force"),
+        ("OVER", "the consignee's day is worth $840.00, over the $800.00 threshold (threshold-800)"),
+    ]:
+        (note,) = notes[package_id]
+        assert note.startswith(
+            f"informal entry of a gift: gift-100 passes it free of duty, but no de minimis release does ({why})"
+        )
+        assert "UNCONFIRMED" in note, note
 
 
 def test_a_package_names_the_rule_of_its_lowest_numbered_worst_line(screen_lines: Screen) -> None:
