@@ -63,7 +63,8 @@ def load_scenarios(pack: RulePack) -> list[tuple[Path, Scenario]]:
     ids: dict[str, str] = {}
     for file in visible_toml_files(folder):
         try:
-            scenario = Scenario.model_validate(read_toml(folder, file.name))
+            # Named from the pack folder: a scenario linked to another file of the pack is inside it.
+            scenario = Scenario.model_validate(read_toml(pack.root, f"scenarios/{file.name}"))
         except ValidationError as exc:
             first = exc.errors()[0]
             raise RulePackError(str(file), ".".join(map(str, first["loc"])), first["msg"]) from exc

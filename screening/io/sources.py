@@ -107,15 +107,19 @@ def _folder_files(folder: Path) -> list[Path]:
     too: :func:`_named_files` refuses it, naming it, where leaving it out would lose its rows unsaid.
 
     Raises:
-        InputSchemaError: the folder cannot be listed, or holds no manifest files.
+        InputSchemaError: the folder cannot be listed or searched, or holds no manifest files.
     """
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputSchemaError(str(folder), f"folder cannot be read: {_os_reason(exc)}") from exc
-    found = sorted(
-        p for p in entries if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and not p.is_dir()
-    )
+    named = [p for p in entries if p.suffix.lower() in SUFFIXES and not p.name.startswith(".")]
+    try:
+        found = sorted(p for p in named if not p.is_dir())
+    except OSError as exc:  # listed but not searchable (``chmod 744``): its entries cannot be looked up
+        raise InputSchemaError(
+            str(folder), f"folder cannot be read: {_os_reason(exc)} (its entries cannot be looked up)"
+        ) from exc
     if not found:
         raise InputSchemaError(str(folder), f"folder holds no manifest files ({', '.join(sorted(SUFFIXES))})")
     return found

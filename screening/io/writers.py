@@ -364,7 +364,7 @@ def output_lock(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] 
     except OSError as exc:
         raise UsageError(f"{out}: output folder cannot be created: {exc.strerror or exc}") from exc
     try:
-        handle = held_lock(lock, mode=0o600)
+        handle = held_lock(lock)
     except BlockingIOError as exc:
         raise UsageError(
             f"{out}: another run is writing this output folder (locked); let it finish, or name another folder"
@@ -379,9 +379,10 @@ def output_lock(out: Path, inputs: Sequence[Path] = (), history: Sequence[Path] 
         handle.close()
 
 
-def held_lock(lock: Path, *, mode: int = 0o666) -> IO[bytes]:
-    """The open file ``lock`` (made when absent, with ``mode`` less the process's umask), holding its exclusive
-    advisory lock: closing it releases the lock. A file removed by the run that held it, after this one opened
+def held_lock(lock: Path) -> IO[bytes]:
+    """The open file ``lock`` (made when absent, ``0666`` less the process's umask, so that the other users a
+    shared folder's umask lets read it are refused while it is held, not left unable to open it), holding its
+    exclusive advisory lock: closing it releases the lock. A file removed by the run that held it, after this one opened
     it, is opened again where it is now. It is opened for reading, which a lock needs (a file left by another
     user, or made read-only, locks as well), and never through a symbolic link (one planted there would have
     the run make or open the file it points to).
@@ -395,7 +396,7 @@ def held_lock(lock: Path, *, mode: int = 0o666) -> IO[bytes]:
     flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     while True:
         try:
-            handle = os.fdopen(os.open(lock, flags, mode), "rb")
+            handle = os.fdopen(os.open(lock, flags, 0o666), "rb")
         except OSError as exc:
             raise UsageError(f"{lock}: the lock file cannot be opened: {_lock_trouble(lock, exc)}") from exc
         try:
@@ -417,7 +418,10 @@ def _lock_trouble(lock: Path, exc: OSError) -> str:
         return "it is a symbolic link, which no run makes: remove it once no run uses it"
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"{reason} (left by another user's run, or made unreadable): remove it once no run uses it"
+        return (
+            f"{reason}: another user's run may hold it (or it was made unreadable); remove it only once no run "
+            "uses it"
+        )
     return reason
 
 

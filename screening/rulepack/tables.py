@@ -77,7 +77,8 @@ def read_table(
 ) -> pl.DataFrame:
     """Read ``root/name`` (CSV or Parquet) and cast it to ``schema``. A wholly blank row (a blank line an editor
     left) is no row; a row without a value in a ``required`` column is refused. With ``line_column``, the table
-    also holds each row's line in the file (1-based, the header being line 1) under that name.
+    also holds each row's line in the file (1-based, the header being line 1) under that name. A timestamp with a
+    time zone in a date column is dated in its own zone (:func:`_table_column`).
 
     Raises:
         RulePackError: the file is outside the pack folder (:func:`refuse_outside_pack`), missing or
@@ -105,7 +106,7 @@ def read_table(
     # Row numbers as the file counts them (1-based, after the header line), kept past the blank rows dropped.
     raw = raw.with_row_index("__line", offset=2).filter(~pl.all_horizontal(pl.exclude("__line").is_null()))
     typed = raw.select(
-        *(coerce(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items()),
+        *(_table_column(pl.col(c), raw.schema[c], t).alias(c) for c, t in schema.items()),
         *([pl.col("__line").cast(pl.Int64()).alias(line_column)] if line_column else []),
     )
     for column, dtype in schema.items():
@@ -123,6 +124,16 @@ def read_table(
                 str(file), f"row {empty['__line'][0]}.{column}", "a row has no value (every row needs one)"
             )
     return typed
+
+
+def _table_column(column: pl.Expr, source: pl.DataType, target: pl.DataType) -> pl.Expr:
+    """A pack table's ``column`` of type ``source`` brought to ``target`` (:func:`coerce`), a timestamp with a
+    time zone dated in its own zone: a table's dates are the calendar dates its publisher wrote (a rate of
+    2016-01-04 written as local midnight in Berlin is that day's, not 2016-01-03's, as UTC would date it; UTC,
+    or the pack's zone, dates the instants of a manifest)."""
+    if target == pl.Date() and isinstance(source, pl.Datetime) and source.time_zone is not None:
+        return coerce(column.dt.replace_time_zone(None), pl.Datetime(source.time_unit), target)
+    return coerce(column, source, target)
 
 
 def read_mfn_table(root: Path, name: str) -> pl.DataFrame:

@@ -243,6 +243,7 @@ def test_a_lock_file_made_unwritable_still_locks_and_an_unreadable_one_is_named(
         assert done.returncode == 2, done.stderr
         message = " ".join(done.stderr.split())
         assert f"error: {lock}: the lock file cannot be opened: Permission denied" in message
+        assert "another user's run may hold it" in message
         lock.unlink()
     assert _packages(tmp_path / "out") == ["h10", "h11"]
 
@@ -267,9 +268,25 @@ def test_a_lock_file_planted_as_a_symbolic_link_is_refused_and_its_target_left_a
     assert not (tmp_path / "out").exists()
 
 
-def test_the_output_lock_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_the_output_lock_is_made_as_the_umask_allows_as_the_state_lock_is(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """The output lock was made ``0600`` whatever the umask: operators sharing a group folder (``2775``, umask
+    ``002``) could not open another's lock ("the lock file cannot be opened: Permission denied ... remove it"),
+    and removing it let two runs write the same folder. It is made ``0666`` less the umask, as the state lock:
+    every user who can read it is refused as the run holding it is ("another run is writing")."""
     from screening.io.writers import output_lock
 
-    with output_lock(tmp_path / "out"):
-        assert _mode(tmp_path / ".out.lock") == 0o600
+    previous = os.umask(umask)
+    try:
+        with output_lock(tmp_path / "out"):
+            assert _mode(tmp_path / ".out.lock") == mode
+            with (
+                pytest.raises(screening.UsageError, match="another run is writing this output folder"),
+                output_lock(tmp_path / "out"),
+            ):
+                pass
+    finally:
+        os.umask(previous)
     assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -1692,6 +1692,24 @@ def test_an_unreadable_history_says_it_cannot_be_read(tmp_path: Path) -> None:
     assert "not a packages output" not in said
 
 
+def test_a_folder_that_can_be_listed_but_not_searched_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    """An input folder readable but not searchable (``chmod 744``, another user's) ended in an internal error
+    (``PermissionError``, exit 70) while its entries were looked at: it is an input error (exit 3) naming the
+    folder and the system's reason."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    manifest(1).write_csv(folder / "day.csv")
+    folder.chmod(0o644)
+    try:
+        ran = screen_without_permission_bypass("run", folder, "--rules", US_PACK, "--out", tmp_path / "out")
+    finally:
+        folder.chmod(0o755)
+    assert ran.returncode == 3, ran.stderr[-2000:]
+    said = " ".join(ran.stderr.split())
+    assert f"{folder}: folder cannot be read: Permission denied" in said, said
+    assert "Traceback" not in ran.stderr
+
+
 def test_a_csv_output_given_as_history_is_read_as_its_parquet_twin(tmp_path: Path, pack: RulePack) -> None:
     """Package ``-123`` was written to CSV as ``'-123`` (the formula guard) and read back so: the same earlier run
     given as Parquet and as CSV counted that package twice (3 prior packages, $300, instead of 2 and $200)."""

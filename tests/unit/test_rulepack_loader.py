@@ -1409,3 +1409,37 @@ def test_a_postal_regime_takes_the_rate_of_a_stacking_group_the_pack_has(tmp_pat
     assert exc.file.endswith("tariff.toml")
     assert "postal-all-s122" in str(exc) or "rate_of" in str(exc)
     assert "no measure has stacking group 's112'" in str(exc)
+
+
+def test_a_scenario_file_linked_to_another_file_of_the_pack_is_read(tmp_path: Path) -> None:
+    """A scenario linked to a file elsewhere in the pack was refused as "outside the rule pack folder (through a
+    link)": the scenarios folder was taken for the pack folder. A link out of the pack is still refused."""
+    from screening.scenarios import load_scenarios
+
+    copy = copy_pack(tmp_path)
+    (copy / ".drafts").mkdir()
+    shutil.move(copy / "scenarios" / "cn_suspension.toml", copy / ".drafts" / "cn_suspension.toml")
+    (copy / "scenarios" / "cn_suspension.toml").symlink_to(Path("../.drafts/cn_suspension.toml"))
+    files = [file.name for file, _ in load_scenarios(load_rules(copy))]
+    assert "cn_suspension.toml" in files
+    (tmp_path / "elsewhere.toml").write_bytes((copy / ".drafts" / "cn_suspension.toml").read_bytes())
+    (copy / "scenarios" / "cn_suspension.toml").unlink()
+    (copy / "scenarios" / "cn_suspension.toml").symlink_to(tmp_path / "elsewhere.toml")
+    error = load_error(copy)
+    assert error.file == str(copy / "scenarios" / "cn_suspension.toml")
+    assert "outside the rule pack folder" in str(error)
+
+
+def test_a_zoned_timestamp_in_a_pack_table_is_dated_in_its_own_zone(tmp_path: Path) -> None:
+    """An FX table whose dates are timestamps at local midnight in Berlin (``datetime[us, Europe/Berlin]``) was
+    dated in UTC, each rate a day early (EUR's 2016-01-04 rate on 2016-01-03): a table's dates are the calendar
+    dates its publisher wrote, in the zone it wrote them in."""
+    copy = copy_pack(tmp_path)
+    fx = copy / "fx" / "usd_rates.parquet"
+    pl.read_parquet(fx).with_columns(
+        pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone("Europe/Berlin")
+    ).write_parquet(fx)
+    assert pl.read_parquet(fx).schema["date"] == pl.Datetime("us", "Europe/Berlin")
+    rates = load_rules(copy).fx_rates
+    assert rates.schema["date"] == pl.Date()
+    assert rates.equals(load_rules(PACK).fx_rates)
