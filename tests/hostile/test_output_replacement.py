@@ -67,6 +67,27 @@ def _rmtree_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("screening.io.writers.shutil.rmtree", refuse)
 
 
+@pytest.mark.parametrize("exchange", [True, False], ids=["swapped", "renamed_aside"])
+def test_a_run_replacing_a_set_leaves_nothing_beside_the_output_folder(
+    tmp_path: Path,
+    manifest: Callable[..., pl.DataFrame],
+    monkeypatch: pytest.MonkeyPatch,
+    exchange: bool,
+) -> None:
+    """A second ``screen run`` into one ``--out``: the replaced set (swapped to the staging path, or renamed to a
+    ``.out.retired-*`` folder where the system cannot exchange two folders) and the lock file are removed."""
+    if not exchange:
+        monkeypatch.setattr("screening.io.writers._exchange", lambda _staging, _out: False)
+    out = tmp_path / "out"
+    for prefix in ("A", "B"):
+        source = _day(manifest, tmp_path / f"{prefix}.parquet", prefix)
+        with pytest.raises(SystemExit) as stopped:
+            main.main(["run", str(source), "--rules", str(US_PACK), "--out", str(out), "-q"])
+        assert stopped.value.code == 0
+    assert _packages(out) == ["B0", "B1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["A.parquet", "B.parquet", "out"]
+
+
 def test_a_previous_set_that_cannot_be_removed_is_a_warning_once_the_new_set_is_in_place(
     tmp_path: Path,
     manifest: Callable[..., pl.DataFrame],

@@ -30,6 +30,10 @@ def reasons(result: screening.Result) -> dict[str, str]:
     return dict(result.packages.select("package_id", "de_minimis_reason").iter_rows())
 
 
+def package_values(result: screening.Result, *columns: str) -> dict[str, tuple[object, ...]]:
+    return {row[0]: row[1:] for row in result.packages.select("package_id", *columns).iter_rows()}
+
+
 def test_two_packages_same_person_same_day_over_800_are_both_over_threshold(screen_lines: Screen) -> None:
     result = screen_lines(
         {"package_id": "P1", "declared_value": "450"}, {"package_id": "P2", "declared_value": "400"}
@@ -183,10 +187,44 @@ def test_any_origin_on_2025_08_29_is_suspended_for_all(screen_lines: Screen) -> 
     assert set(reasons(result).values()) == {"dm-suspended-all"}
 
 
+def test_a_package_with_one_line_under_a_suspension_is_not_flagged_as_valued_just_under_the_threshold(
+    screen_lines: Screen,
+) -> None:
+    """DE $400 + CN $360 on 2025-06-02 (CN suspended): de minimis is not in force for the package, so $760 is
+    no value just under the $800 threshold; the same package of DE lines only is flagged."""
+    day = {"arrival_date": "2025-06-02"}
+    result = screen_lines(
+        {**day, "package_id": "P1", "line_no": "1", "declared_value": "400.00"},
+        {**day, "package_id": "P1", "line_no": "2", "declared_value": "360.00", "country_of_origin": "CN"},
+        {**day, "package_id": "P2", "line_no": "1", "declared_value": "400.00", "consignee_name": "Other"},
+        {**day, "package_id": "P2", "line_no": "2", "declared_value": "360.00", "consignee_name": "Other"},
+    )
+    assert package_values(result, "de_minimis_reason", "risk_flags") == {
+        "P1": ("dm-suspended-origin", []),
+        "P2": ("dm-eligible", ["value-just-under-threshold"]),
+    }
+
+
 def test_wine_is_excluded_as_excise(screen_lines: Screen) -> None:
     result = screen_lines({"hts_code": "2204.21.50.40", "quantity": "1", "declared_value": "20"})
     assert reasons(result) == {"P1": "dm-excluded-excise"}
     assert result.packages["de_minimis_rule_id"].to_list() == ["excise-alcohol"]
+
+
+def test_perfume_with_alcohol_in_a_package_of_exactly_5_dollars_is_waived_and_5_01_is_not(
+    screen_lines: Screen,
+) -> None:
+    """Excluded 'unless the aggregate value of the shipment is <= $5' (DOMAIN.md section 2)."""
+    result = screen_lines(
+        {"package_id": "P1", "hts_code": "3303.00.30.00", "declared_value": "5.00"},
+        {
+            "package_id": "P2",
+            "hts_code": "3303.00.30.00",
+            "declared_value": "5.01",
+            "consignee_name": "Other",
+        },
+    )
+    assert reasons(result) == {"P1": "dm-eligible", "P2": "dm-excluded-excise"}
 
 
 def test_package_over_2500_is_a_formal_entry_and_2500_is_informal(screen_lines: Screen) -> None:
@@ -463,6 +501,28 @@ def test_a_package_takes_its_most_severe_line_reason(screen_lines: Screen) -> No
     assert result.lines["de_minimis_reason"].to_list() == ["dm-excluded-excise"] * 2
 
 
+def test_a_package_with_a_line_of_unknown_duty_has_unknown_duty_and_its_worst_line_s_status(
+    screen_lines: Screen,
+) -> None:
+    """CN shirt (duty $27.00) + CN 7317.00 (a code too short to rate) on 2025-09-10: the package's duty and
+    total are unknown, not the shirt's duty alone, and its status is the worse of its lines'."""
+    day = {"arrival_date": "2025-09-10", "country_of_origin": "CN", "declared_value": "50.00"}
+    result = screen_lines({**day, "line_no": "1"}, {**day, "line_no": "2", "hts_code": "7317.00"})
+    assert result.lines.select("line_no", "duty_status").rows() == [(1, "assessed"), (2, "needs-longer-hts")]
+    assert package_values(result, "duty_status", "duty_usd", "total_due_usd") == {
+        "P1": ("needs-longer-hts", None, None)
+    }
+
+
+@pytest.mark.parametrize("order", [["1", "2"], ["2", "1"]], ids=["in_order", "line_2_first"])
+def test_a_package_s_origin_is_its_lowest_numbered_line_s_whatever_the_row_order(
+    screen_lines: Screen, order: list[str]
+) -> None:
+    origin = {"1": "DE", "2": "CN"}
+    result = screen_lines(*({"line_no": n, "country_of_origin": origin[n]} for n in order))
+    assert package_values(result, "country_of_origin") == {"P1": ("DE",)}
+
+
 def test_eligible_packages_owe_nothing_and_ineligible_ones_owe_mfn(screen_lines: Screen) -> None:
     result = screen_lines(
         {"package_id": "P1", "consignee_name": "A", "declared_value": "100"},
@@ -594,6 +654,19 @@ def test_the_gift_limit_counts_the_day_s_gifts_only(screen_lines: Screen) -> Non
         {**day, "package_id": "B1", "declared_value": "50.00"},
     )
     assert reasons(over) == {"G1": "dm-suspended-all", "G2": "dm-suspended-all", "B1": "dm-suspended-all"}
+
+
+def test_gifts_of_exactly_the_100_dollar_limit_pass_and_100_01_do_not(screen_lines: Screen) -> None:
+    """Bona fide gifts <= $100 are exempt (DOMAIN.md section 2), here while de minimis is suspended (2025-09-02)."""
+    day = {"arrival_date": "2025-09-02", "gift": "true"}
+    result = screen_lines(
+        {**day, "package_id": "G1", "declared_value": "100.00"},
+        {**day, "package_id": "G2", "declared_value": "100.01", "consignee_name": "Other"},
+    )
+    assert package_values(result, "de_minimis_reason", "duty_usd") == {
+        "G1": ("gift-exempt", Decimal("0.00")),
+        "G2": ("dm-suspended-all", Decimal("16.50")),  # MFN 16.5 % of $100.01 (over the EU all-in 15 %)
+    }
 
 
 def test_lines_carry_the_consignee_day_gift_value_the_gift_limit_was_judged_on(

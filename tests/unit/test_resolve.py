@@ -13,7 +13,7 @@ import pytest
 
 from screening.rulepack import resolved_cache
 from screening.rulepack.loader import RulePack, load_rules
-from screening.rulepack.resolve import ResolvedRules, known_countries, resolve
+from screening.rulepack.resolve import ResolvedRules, _per_item, known_countries, resolve
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 D = dt.date
@@ -214,6 +214,21 @@ def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RuleP
 
 def test_no_fees_after_fy2027(pack: RulePack) -> None:
     assert on(pack, D(2027, 10, 1)).fees.height == 0
+
+
+# --- Postal regimes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "usd"),
+    [("0.1599", "80.00"), ("0.16", "160.00"), ("0.25", "160.00"), ("0.2501", "200.00")],
+)
+def test_the_postal_amount_per_item_takes_the_band_of_the_origin_s_rate(
+    pack: RulePack, rate: str, usd: str
+) -> None:
+    """DOMAIN.md 1a: "$80 if rate <16%; $160 if 16–25%; $200 if >25%" (16 % and 25 % both in the middle band)."""
+    (regime,) = (regime for regime in pack.tariff.postal if regime.id == "postal-all-ieepa-rate")
+    assert _per_item(regime, Decimal(rate)) == Decimal(usd)
 
 
 def test_the_tariff_is_held_once_per_period_not_once_per_date(pack: RulePack) -> None:
