@@ -32,8 +32,8 @@ from screening.io.writers import (
     remove_stale_staging,
     staging_name,
     track_staging,
+    usable_resolved,
 )
-from screening.path_names import file_above, unusable_path
 
 try:
     import fcntl
@@ -120,14 +120,7 @@ def state_path_resolved(path: Path) -> Path:
         UsageError: a name over 255 bytes, a path over 4,096, a loop of symbolic links, or a file where a folder
             above ``path`` must be (``afile/day.state``).
     """
-    if (reason := unusable_path(path)) is not None:
-        raise UsageError(f"{path}: the state's path cannot be used: {reason}")
-    if (blocker := file_above(path)) is not None:
-        raise UsageError(f"{path}: {blocker} is a file, not a folder: name a state file in a folder")
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError) as exc:  # changed since it was looked at (RuntimeError: a loop of links)
-        raise UsageError(f"{path}: the state's path cannot be used: {exc}") from exc
+    return usable_resolved(path, "the state's path", "name a state file in a folder")
 
 
 @contextlib.contextmanager

@@ -262,14 +262,25 @@ def output_folder(out: Path) -> Path:
     """
     if (shown := non_utf8_name(out)) is not None:
         raise UsageError(f"{shown}: the output folder's path is not UTF-8 text: name another folder")
-    if (reason := unusable_path(out)) is not None:
-        raise UsageError(f"{out}: the output folder's path cannot be used: {reason}")
-    if (blocker := file_above(out)) is not None:
-        raise UsageError(f"{out}: {blocker} is a file, not a folder: name an output folder below a folder")
+    return usable_resolved(out, "the output folder's path", "name an output folder below a folder")
+
+
+def usable_resolved(path: Path, what: str, instead: str) -> Path:
+    """``path`` resolved (its symbolic links followed), once the system can look it up.
+
+    Raises:
+        UsageError: naming ``path`` as ``what`` where the system cannot look it up (a name over 255 bytes, a path
+            over 4,096, a loop of symbolic links), or with ``instead`` where a file stands where a folder above it
+            must be.
+    """
+    if (reason := unusable_path(path)) is not None:
+        raise UsageError(f"{path}: {what} cannot be used: {reason}")
+    if (blocker := file_above(path)) is not None:
+        raise UsageError(f"{path}: {blocker} is a file, not a folder: {instead}")
     try:
-        return out.resolve()
+        return path.resolve()
     except (OSError, RuntimeError) as exc:  # changed since it was looked at (RuntimeError: a loop of links)
-        raise UsageError(f"{out}: the output folder's path cannot be used: {exc}") from exc
+        raise UsageError(f"{path}: {what} cannot be used: {exc}") from exc
 
 
 def check_replaceable(out: Path) -> None:
