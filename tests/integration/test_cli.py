@@ -1637,18 +1637,23 @@ def test_a_command_whose_output_is_its_text_fails_when_stdout_is_full(
         args = ["explain", package, "--run", str(run), *json_flag]
     else:
         args = ["rules", "show", str(US_PACK), "--date", "2026-01-05", *json_flag]
+    done = _screen_into_a_full_stdout(args)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert "error: stdout cannot be written: the command's output is lost" in stderr
+
+
+def _screen_into_a_full_stdout(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """``screen *args`` run with its stdout on /dev/full (a full disk), its stderr captured."""
     with open("/dev/full", "wb") as disk_full:
-        done = subprocess.run(
+        return subprocess.run(
             [sys.executable, "-m", "screening", *args],
             cwd=ROOT,
             stdout=disk_full,
             stderr=subprocess.PIPE,
             check=False,
         )
-    stderr = done.stderr.decode()
-    assert done.returncode == 2, stderr
-    assert "Traceback" not in stderr
-    assert "error: stdout cannot be written: the command's output is lost" in stderr
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full to stand for a full disk")
@@ -1656,14 +1661,7 @@ def test_a_command_whose_output_is_its_text_fails_when_stdout_is_full(
 def test_click_s_own_text_on_a_full_stdout_is_one_error_line(args: list[str]) -> None:
     """`screen --help > /dev/full` printed a traceback (OSError: No space left on device) and exited 1: it fails
     as `screen explain` does when its text is lost."""
-    with open("/dev/full", "wb") as disk_full:
-        done = subprocess.run(
-            [sys.executable, "-m", "screening", *args],
-            cwd=ROOT,
-            stdout=disk_full,
-            stderr=subprocess.PIPE,
-            check=False,
-        )
+    done = _screen_into_a_full_stdout(args)
     stderr = done.stderr.decode()
     assert done.returncode == 2, stderr
     assert stderr == "error: stdout cannot be written: the command's output is lost\n"
