@@ -58,6 +58,55 @@ UPPER_LATIN_LETTER_FOLDS: Final[dict[str, str]] = {
 }
 
 
+#: Cyrillic and Greek capitals drawn as a Latin capital is, as that letter (``А`` U+0410 → ``A``, ``Τ`` U+03A4 →
+#: ``T``): read after upper-casing, so the lower-case look-alikes (``а``, ``е``, ``о``, ``р``, ``с``, ``у``, ``х``,
+#: ``і``, ``ј``, ``ѕ``, Greek ``ο``) are folded too. For denied-party matching only (``fold_confusables``): a Latin
+#: name written with one look-alike letter (``Mеgafon PAO``, ``СIMEX``) was no hit, the textbook evasion of a name
+#: screen. A name in those scripts is folded alike (``ОАО`` is ``OAO``); since the screening list is Latin, it
+#: matches nothing it did not before unless every letter of a listed word is a look-alike. Input hygiene, not law.
+CONFUSABLE_FOLDS: Final[dict[str, str]] = {
+    # Cyrillic
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "O",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "У": "Y",
+    "Х": "X",
+    "І": "I",
+    "Ӏ": "I",
+    "Ј": "J",
+    "Ѕ": "S",
+    "Һ": "H",
+    "Ү": "Y",
+    "Ԛ": "Q",
+    "Ԝ": "W",
+    # Greek
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
+}
+
+
+_CONFUSABLE_AND_LATIN_FOLDS: Final[dict[str, str]] = {**UPPER_LATIN_LETTER_FOLDS, **CONFUSABLE_FOLDS}
+
+
 def normalised_words(words: Sequence[str]) -> list[str]:
     """Words of a pack's list in the normal form of names (:func:`normalise_name`: ``S.A.`` → ``SA``,
     ``Société`` → ``SOCIETE``), distinct and sorted, empty ones dropped: a list word written as names are
@@ -77,7 +126,9 @@ def suffix_pattern(legal_suffixes: Sequence[str]) -> str | None:
     return r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b"
 
 
-def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
+def normalise_name(
+    expr: pl.Expr, legal_suffixes: Sequence[str], *, fold_confusables: bool = False
+) -> pl.Expr:
     """Canonical form of a party name: ``'Banco Nacional de Cuba, S.A.'`` → ``'BANCO NACIONAL DE CUBA'``.
 
     Steps: apostrophes removed, symbols and superscripts (:data:`SYMBOLS`: ``Inkor™`` is ``INKOR``) replaced
@@ -91,7 +142,11 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
 
     Args:
         expr: a string expression.
-        legal_suffixes: words such as ``LTD``, ``LLC``, ``GMBH`` (from rule-pack data).
+        legal_suffixes: words such as ``LTD``, ``LLC``, ``GMBH`` (from rule-pack data); a form of several words
+            (``JOINT STOCK COMPANY``) is dropped only whole.
+        fold_confusables: also write the Cyrillic and Greek letters drawn as Latin ones as those
+            (:data:`CONFUSABLE_FOLDS`: ``Mеgafon`` with a Cyrillic ``е`` is ``MEGAFON``), in the same pass as
+            the Latin folds; denied-party matching does, the shipper key does not.
     """
     cleaned = (
         expr.cast(pl.String())
@@ -101,7 +156,7 @@ def normalise_name(expr: pl.Expr, legal_suffixes: Sequence[str]) -> pl.Expr:
         .str.normalize("NFKD")
         .str.replace_all(r"[\p{M}\p{Cf}]+", "")
         .str.to_uppercase()
-        .str.replace_many(UPPER_LATIN_LETTER_FOLDS)
+        .str.replace_many(_CONFUSABLE_AND_LATIN_FOLDS if fold_confusables else UPPER_LATIN_LETTER_FOLDS)
         .str.replace_all(_DOTTED_PAIR, "${1}${2}")
         .str.replace_all(r"[^\p{L}\p{N}]+", " ")
     )

@@ -39,10 +39,22 @@ def _significant(tokens: pl.Expr, generic: list[str]) -> pl.Expr:
     )
 
 
+def _normal(name: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
+    """The normal form names are matched in: :func:`~screening.exprs.names.normalise_name` with the look-alike
+    Cyrillic and Greek letters written as the Latin ones (``Mеgafon`` with a Cyrillic ``е`` is ``MEGAFON``)."""
+    return normalise_name(name, suffixes, fold_confusables=True)
+
+
+def _words(name: pl.Expr, generic: list[str]) -> pl.Expr:
+    """The tokens of a name's normal form with no legal form dropped, generic words left out: what a surname is
+    read from and looked for in (``PAO`` and ``O`` are surnames: a person has no legal form)."""
+    return name_tokens(_normal(name, ())).list.eval(pl.element().filter(~pl.element().is_in(generic)))
+
+
 def _prepare(frame: pl.LazyFrame, name: str, suffixes: Sequence[str], generic: list[str]) -> pl.LazyFrame:
     """Add ``norm`` (normal form), ``tokens`` (significant tokens), ``n_tokens`` and ``token_set``."""
     return (
-        frame.with_columns(norm=normalise_name(pl.col(name), suffixes))
+        frame.with_columns(norm=_normal(pl.col(name), suffixes))
         .with_columns(tokens=_significant(name_tokens(pl.col("norm")), generic))
         .with_columns(
             n_tokens=pl.col("tokens").list.len().cast(pl.Int64()),
@@ -71,8 +83,12 @@ def entry_names(
     in it (an entry without a type is an ``entity``): a listed vessel or aircraft is never a shipper or consignee.
 
     Columns: ``name_key`` (UInt32), ``entry_id``, ``norm``, ``tokens`` (significant, distinct, sorted),
-    ``n_tokens``, ``token_set``, ``surname`` (an individual's significant surname tokens, the part of its
-    primary name before the comma, as ``CASTRO RUZ, Fidel``, for its aliases too; empty for others),
+    ``n_tokens``, ``token_set``, ``surname`` (an individual's surname tokens in this name, generic words left
+    out but legal forms and single letters kept (``PAO, Yu Liang``, ``O, Yong Ho``): the part of the name before
+    its comma (``CASTRO RUZ, Fidel``; an alias ``GADDAFI, Muammar`` of ``QADHAFI, Muammar`` has its own), or, in
+    an alias without one, its tokens that are not the primary name's given names (``NAQDI`` of ``Mohammad Reza
+    NAQDI``, ``NAGHDI`` of ``Reza NAGHDI``: maybe none); null where none is known: an entity, or an individual
+    named without a comma),
     ``form_dropped`` (the name lost a legal suffix to its normal form: ``TARA LIMITED``, not ``CIMEX``). Names
     that normalise to nothing are dropped; a name of fewer than two significant tokens is matched exactly only.
     """
@@ -87,28 +103,44 @@ def entry_names(
     individual = (
         pl.col("entity_type") == "individual" if "entity_type" in entries.columns else pl.lit(False)
     ).fill_null(False)
-    # An individual's surname is that of the primary name, for its aliases too (an alias in natural order,
-    # "Mohammad Reza NAQDI", has no comma to find it by).
-    primary_surname = pl.when(individual & pl.col("name").str.contains(",", literal=True)).then(
-        pl.col("name").str.split(",").list.first()
-    )
     names = entries.select(
-        pl.col("entry_id").cast(pl.String()), primary_surname.alias("surname"), variant=variants
+        pl.col("entry_id").cast(pl.String()), "name", individual.alias("individual"), variant=variants
     ).explode("variant")
+    # Each name's own surname: an alias "GADDAFI, Muammar Muhammad" of "QADHAFI, Muammar Muhammad" has its own
+    # spelling of it; an alias in natural order ("Reza NAGHDI") has no comma to find it by, so its words that
+    # are not the primary name's given names are.
+    given = pl.col("name").str.split(",").list.slice(1).list.join(" ")
+    surname = (
+        pl.when(pl.col("individual") & pl.col("variant").str.contains(",", literal=True))
+        .then(_words(pl.col("variant").str.split(",").list.first(), generic))
+        .when(pl.col("individual") & pl.col("name").str.contains(",", literal=True))
+        .then(_words(pl.col("variant"), generic).list.set_difference(_words(given, generic)))
+    )
     return (
         _prepare(names.lazy(), "variant", legal_suffixes, generic)
-        .with_columns(
-            _significant(name_tokens(normalise_name(pl.col("surname"), legal_suffixes)), generic).fill_null(
-                []
-            )
-        )
-        .with_columns(form_dropped=pl.col("norm") != normalise_name(pl.col("variant"), ()))
+        .with_columns(surname=surname)
+        .with_columns(form_dropped=pl.col("norm") != _normal(pl.col("variant"), ()))
         .filter(pl.col("norm") != "")
-        # A normal form that one of the entry's names reaches as written (an alias TARA of TARA LIMITED) is not
-        # one reached only by dropping a legal form.
-        .with_columns(pl.col("form_dropped").all().over("entry_id", "norm"))
-        .select("entry_id", "norm", "tokens", "n_tokens", "token_set", "surname", "form_dropped")
-        .unique(["entry_id", "norm"], keep="first", maintain_order=True)
+        .group_by("entry_id", "norm")
+        .agg(
+            pl.col("tokens", "n_tokens", "token_set").first(),
+            # A normal form that one of the entry's names reaches as written (an alias TARA of TARA LIMITED) is
+            # not one reached only by dropping a legal form.
+            pl.col("form_dropped").all(),
+            # Names of one normal form share their surnames ("KIM, Jong Un" and "KIM JONG, Un"); one with no
+            # surname known leaves the rule off, as that name alone would.
+            no_surname=pl.col("surname").is_null().any(),
+            surname=pl.col("surname").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+        )
+        .select(
+            "entry_id",
+            "norm",
+            "tokens",
+            "n_tokens",
+            "token_set",
+            pl.when(~pl.col("no_surname")).then("surname").alias("surname"),
+            "form_dropped",
+        )
         .sort("entry_id", "norm")
         .with_row_index("name_key")
         .collect()
@@ -143,10 +175,13 @@ def match_parties(
       by dropping a legal form too, wherever it stands and however written (``Tara Ltd``, ``OOO Tara``,
       ``Tara Ao``, ``PAO Tara``, not ``Tara``): a first name is no company of that word (``TARA LIMITED``).
     - **fuzzy**: Dice coefficient over distinct significant tokens,
-      ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``; for an
-      individual (``SURNAME, Given names``, its aliases too) a surname token among the shared ones, unless
-      three or more are shared at 0.9 or above. Word
+      ``2 * shared / (n_party + n_entry)``, with ``shared >= 2`` and ``score >= threshold``. Word
       order never matters (``CASTRO RUZ, Fidel`` vs ``Fidel Castro Ruz`` scores 1.0).
+
+    Either way, a name of a listed individual (``SURNAME, Given names`` and its aliases, :func:`entry_names`'s
+    ``surname``) matches only a party name that holds one of that name's surname tokens (as written, a legal
+    form or one letter too: ``Yu Liang`` is not ``PAO, Yu Liang``, ``Pao Yu Liang`` is), unless three or more
+    tokens are shared at 0.9 or above (a long name's given part often holds the family name).
 
     Efficiency (about 1M distinct names against 20k entries): the entry side is normalised and
     tokenised once, eagerly, into an inverted index (token → list names); party names are
@@ -204,17 +239,18 @@ def match_parties(
     bare_word_of_a_company = (
         pl.col("form_dropped")
         & ~pl.col("norm").str.contains(" ", literal=True)
-        & (normalise_name(pl.col("party_name"), ()) == pl.col("norm"))
+        & (_normal(pl.col("party_name"), ()) == pl.col("norm"))
     )
+    # Equal normal forms or token sets: every token is shared.
     exact = (
         parties.join(list_names, on="norm", how="inner")
         .filter(~bare_word_of_a_company)
-        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact"))
+        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("exact"), shared="n_tokens")
     )
     same_set = (
         parties.filter(pl.col("n_tokens") >= 2)
         .join(list_names.filter(pl.col("n_tokens") >= 2), on="token_set", how="inner")
-        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"))
+        .select("party_key", "name_key", score=pl.lit(1.0), kind=pl.lit("fuzzy"), shared="n_tokens")
     )
     if prefixes is None:
         prefixes = entry_prefixes(index, threshold=threshold, max_token_entries=max_token_entries)
@@ -231,10 +267,23 @@ def match_parties(
             pl.col("source").cast(pl.String()) if "source" in entries.columns else pl.lit(None, pl.String())
         ),
     )
+    # A listed individual's surname is among the party's words (one of them, for a double surname: Joaquin
+    # Guzman is GUZMAN LOERA, Joaquin): "Mohammad Reza" is not NAQDI, Mohammad Reza, nor "Yong Ho" O, Yong Ho.
+    # Read on the pairs found only, so a party's words are read for few names.
+    party_words = name_tokens(_normal(pl.col("party_name"), ()))
+    holds_the_surname = (
+        pl.col("surname").is_null()
+        | (pl.col("surname").list.set_intersection(party_words).list.len() > 0)
+        # Three or more shared at 0.9: a long name's given part often holds the family name.
+        | ((pl.col("shared") >= 3) & (pl.col("score") >= 0.9))
+    )
     return (
         pl.concat([exact, same_set, fuzzy], how="vertical")
         .join(parties.select("party_key", "party_name"), on="party_key", how="inner")
-        .join(list_names.select("name_key", denied_entry_id="entry_id"), on="name_key", how="inner")
+        .join(
+            list_names.select("name_key", "surname", denied_entry_id="entry_id"), on="name_key", how="inner"
+        )
+        .filter(holds_the_surname)
         .sort(
             ["party_name", "score", kind_rank, "denied_entry_id"],
             descending=[False, True, False, False],
@@ -315,7 +364,7 @@ def _fuzzy(
     a pair is a candidate exactly when it shares at least one token that is not common. Candidates
     whose sizes alone rule out ``threshold`` are dropped; the rest are scored on their full token lists
     (``list.set_intersection``), common tokens included. Pairs are keyed by one ``UInt64``
-    (``party_key * 2**32 + name_key``).
+    (``party_key * 2**32 + name_key``). The surname rule is the caller's (:func:`match_parties`).
     """
     frequency, entry_prefix = entry_side
     party_prefix = (
@@ -352,23 +401,12 @@ def _fuzzy(
             how="inner",
         )
         .join(
-            index.lazy().select("name_key", "surname", entry_tokens="tokens", n_entry="n_tokens"),
+            index.lazy().select("name_key", entry_tokens="tokens", n_entry="n_tokens"),
             on="name_key",
             how="inner",
         )
         .with_columns(shared=shared.cast(pl.Int64()))
         .with_columns(score=2.0 * pl.col("shared") / total)
-        .filter(
-            (pl.col("shared") >= 2)
-            & (pl.col("score") >= threshold)
-            # An individual's surname is among the shared tokens (one of them, for a double surname: Joaquin
-            # Guzman is GUZMAN LOERA, Joaquin): "Mohammad Reza" is not NAQDI, Mohammad Reza.
-            & (
-                (pl.col("surname").list.len() == 0)
-                | (pl.col("surname").list.set_intersection(pl.col("party_tokens")).list.len() > 0)
-                # Three or more shared at 0.9: a long name's given part often holds the family name.
-                | ((pl.col("shared") >= 3) & (pl.col("score") >= 0.9))
-            )
-        )
-        .select("party_key", "name_key", "score", kind=pl.lit("fuzzy"))
+        .filter((pl.col("shared") >= 2) & (pl.col("score") >= threshold))
+        .select("party_key", "name_key", "score", kind=pl.lit("fuzzy"), shared="shared")
     )

@@ -155,6 +155,23 @@ def test_name_tokens() -> None:
     assert frame.select(name_tokens(pl.col("x")))["x"].to_list() == [["CASTRO", "RUZ", "FIDEL"], [], None]
 
 
+def test_look_alike_letters_of_other_scripts_are_folded_for_screening_only() -> None:
+    """A Latin name written with a Cyrillic or Greek letter drawn as a Latin one (``Mеgafon`` with a Cyrillic
+    ``е``, a Cyrillic ``С`` in ``СIMEX``, Greek ``Τ`` in ``ΤARA``) kept that letter: no screening-list hit. The
+    shipper key (no ``fold_confusables``) still leaves them."""
+    names = ["Mеgafon PAO", "СIMEX", "ΤARA LΤD", "Banco Naсional", "ооо Neobit"]
+    frame = pl.DataFrame({"x": names})
+    folded = frame.select(normalise_name(pl.col("x"), ["PAO", "LTD", "OOO"], fold_confusables=True))["x"]
+    assert folded.to_list() == ["MEGAFON", "CIMEX", "TARA", "BANCO NACIONAL", "NEOBIT"]
+    assert normalised(names, ["PAO", "LTD", "OOO"]) == [
+        "MЕGAFON",
+        "СIMEX",
+        "ΤARA LΤD",
+        "BANCO NAСIONAL",
+        "ООО NEOBIT",
+    ]
+
+
 # --- Matching against the SDN list in the pack ------------------------------------------------------------
 
 
@@ -398,30 +415,44 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
     """Every party against every list name (cross join), no index and no guards: the reference."""
     generic = set(GENERIC_TOKENS)
 
+    def normal(name: pl.Expr, suffixes: Sequence[str]) -> pl.Expr:
+        return normalise_name(name, suffixes, fold_confusables=True)
+
+    def words(name: pl.Expr) -> pl.Expr:
+        """All tokens with no legal form dropped, generic words out."""
+        return name_tokens(normal(name, ())).list.eval(
+            pl.element().filter(~pl.element().is_in(list(generic)))
+        )
+
     def side(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-        return frame.with_columns(norm=normalise_name(pl.col(column), LEGAL_SUFFIXES)).with_columns(
+        return frame.with_columns(norm=normal(pl.col(column), LEGAL_SUFFIXES)).with_columns(
             tokens=name_tokens(pl.col("norm")).list.eval(
                 pl.element().filter(~pl.element().is_in(list(generic)) & (pl.element().str.len_chars() > 1))
             )
         )
 
-    parties = side(pl.DataFrame({"party_name": names}).unique(), "party_name")
-    # An individual's surname: the primary name's part before its comma, for its aliases too.
-    surname = (
-        pl.when((pl.col("entity_type") == "individual") & pl.col("name").str.contains(","))
-        .then(
-            name_tokens(normalise_name(pl.col("name").str.split(",").list.first(), LEGAL_SUFFIXES)).list.eval(
-                pl.element().filter(~pl.element().is_in(list(generic)) & (pl.element().str.len_chars() > 1))
-            )
-        )
-        .otherwise(pl.lit([], dtype=pl.List(pl.String())))
+    parties = side(pl.DataFrame({"party_name": names}).unique(), "party_name").with_columns(
+        plain=normal(pl.col("party_name"), ())
     )
     variants = table.select(
-        "entry_id", surname.alias("surname"), variant=pl.concat_list("name", "aliases")
+        "entry_id", "name", "entity_type", variant=pl.concat_list("name", "aliases")
     ).explode("variant")
-    list_names = side(variants, "variant").with_columns(
+    # An individual's surname, name by name: the part before the name's comma, else (an alias in natural order)
+    # its words that are not the primary name's given names; none for entities or a name of neither.
+    individual = pl.col("entity_type") == "individual"
+    surname = (
+        pl.when(individual & pl.col("variant").str.contains(","))
+        .then(words(pl.col("variant").str.split(",").list.first()))
+        .when(individual & pl.col("name").str.contains(","))
+        .then(
+            words(pl.col("variant")).list.set_difference(
+                words(pl.col("name").str.split(",").list.slice(1).list.join(","))
+            )
+        )
+    )
+    list_names = side(variants.with_columns(surname=surname), "variant").with_columns(
         # the list name is one word only once a legal form is dropped
-        form_dropped=pl.col("norm") != normalise_name(pl.col("variant"), ())
+        form_dropped=pl.col("norm") != normal(pl.col("variant"), ())
     )
     pairs = parties.join(list_names, how="cross", suffix="_e").with_columns(
         shared=pl.col("tokens").list.set_intersection("tokens_e").list.unique().list.len(),
@@ -431,19 +462,20 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
         pl.col("form_dropped")
         & ~pl.col("norm").str.contains(" ")
         # the party carries no legal form: dropping the legal forms leaves its normal form as it was
-        & (normalise_name(pl.col("party_name"), ()) == pl.col("norm"))
+        & (pl.col("plain") == pl.col("norm"))
+    )
+    score = 2.0 * pl.col("shared") / pl.col("total")
+    surname_held = (
+        pl.col("surname").is_null()
+        | (pl.col("surname").list.set_intersection(name_tokens(pl.col("plain"))).list.len() > 0)
+        | ((pl.col("shared") >= 3) & (score >= 0.9))
     )
     exact = pairs.filter(
-        (pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != "") & ~bare_word_of_a_company
+        (pl.col("norm") == pl.col("norm_e")) & (pl.col("norm") != "") & ~bare_word_of_a_company & surname_held
     )
-    surname_shared = (
-        (pl.col("surname").list.len() == 0)
-        | (pl.col("surname").list.set_intersection("tokens").list.len() > 0)
-        | ((pl.col("shared") >= 3) & (2.0 * pl.col("shared") / pl.col("total") >= 0.9))
+    fuzzy = pairs.filter((pl.col("shared") >= 2) & (score >= threshold) & surname_held).with_columns(
+        score=score
     )
-    fuzzy = pairs.filter(
-        (pl.col("shared") >= 2) & (2.0 * pl.col("shared") / pl.col("total") >= threshold) & surname_shared
-    ).with_columns(score=2.0 * pl.col("shared") / pl.col("total"))
     return (
         pl.concat(
             [
@@ -459,8 +491,14 @@ def brute_force(names: list[str], table: pl.DataFrame, threshold: float) -> pl.D
 
 @pytest.mark.parametrize("threshold", [0.5, 0.67, 0.8, 0.9, 1.0])
 def test_index_and_prefix_filter_lose_no_pair(sdn: pl.DataFrame, threshold: float) -> None:
-    """With the common-token guard off, the indexed search finds what a full cross join finds."""
+    """With the common-token guard off, the indexed search finds what a full cross join finds (listed people
+    with aliases and surnames that are a legal form or one letter among them)."""
     table = sdn.sample(200, seed=11)
+    people = entries(
+        ("t-1", "QADHAFI, Muammar Muhammad", ["GADDAFI, Muammar Muhammad", "Moammar KADAFI"]),
+        ("t-2", "PAO, Yu Liang", []),
+        ("t-3", "O, Yong Ho", ["Yong Ho O"]),
+    ).with_columns(entity_type=pl.lit("individual"))
     words = table.select(
         w=normalise_name(pl.col("name"), LEGAL_SUFFIXES)
         .str.split(" ")
@@ -475,6 +513,16 @@ def test_index_and_prefix_filter_lose_no_pair(sdn: pl.DataFrame, threshold: floa
             extra + " " + words.list.slice(0, 2).list.join(" "),  # two words kept, one added
         ]
     ).to_list()
+    names += [
+        "Muammar Gaddafi",
+        "Moammar Kadafi",
+        "Muammar Muhammad",
+        "Yu Liang",
+        "Pao Yu Liang",
+        "Kim Yong Ho",
+    ]
+    names += ["Yong Ho", "O Yong Ho", "Mr Yong Ho O", "Sеrgey Muammar Kadafi"]  # a Cyrillic е
+    table = pl.concat([table, people])
     expected = brute_force(names, table, threshold)
     got = screen(names, table, threshold=threshold, max_token_entries=10**9).select(
         "party_name", entry_id="denied_entry_id", score=pl.col("denied_score").round(9)
@@ -535,6 +583,52 @@ def test_common_names_are_not_hits_without_the_listed_surname(pack_screen: Calla
     assert found["Joaquin Guzman Loera"][1] == 1.0
 
 
+def test_a_surname_that_is_a_legal_form_or_one_letter_is_still_the_surname(
+    pack_screen: Callable[..., dict],
+) -> None:
+    """PAO (a legal form) and O (one letter) were dropped from "PAO, Yu Liang" and "O, Yong Ho", leaving them no
+    surname, which turned the surname rule off: "Yu Liang" was an exact, critical hit and "Kim Yong Ho" a 0.8
+    one. Such a person still needs the surname written."""
+    assert (
+        pack_screen(
+            "Yu Liang",
+            "Chen Yu Liang",
+            "Hua Chiang",
+            "Kim Yong Ho",
+            "Park Chong Ok",
+            "Lee In Chun",
+            "Kuk-Ryol Choe",
+        )
+        == {}
+    )
+    found = pack_screen("Pao Yu Liang", "Yu Liang Pao", "O Yong Ho", "Kuk-Ryol O")
+    assert {name: hit[0] for name, hit in found.items()} == {
+        "Pao Yu Liang": "ofac-sdn-11288",
+        "Yu Liang Pao": "ofac-sdn-11288",
+        "O Yong Ho": "ofac-sdn-34456",
+        "Kuk-Ryol O": "ofac-sdn-15771",
+    }
+
+
+def test_a_courtesy_title_or_attention_word_does_not_hide_a_listed_person(
+    pack_screen: Callable[..., dict],
+) -> None:
+    """Mr, Mrs, Dr and Sr counted as name words: "Mr. Sergey Ivanov" scored 0.67 where "Sergey Ivanov" is a 0.8
+    match to review. A listed name holding such a word matches as listed."""
+    titled = (
+        "Mr. Sergey Ivanov",
+        "Dr Andrey Ivanov",
+        "Mrs Tatyana Ivanova",
+        "Sr. Joaquin Guzman",
+        "Attn Ms Tatyana Ivanova",
+    )
+    untitled = ("Sergey Ivanov", "Andrey Ivanov", "Tatyana Ivanova", "Joaquin Guzman", "Tatyana Ivanova")
+    found, bare = pack_screen(*titled), pack_screen(*untitled)
+    assert [found[name] for name in titled] == [bare[name] for name in untitled]
+    assert all(score == 0.8 for _entry, score, _kind in found.values())
+    assert set(pack_screen("Mr Handyman Ltd", "MS-13")) == {"Mr Handyman Ltd", "MS-13"}
+
+
 def test_legal_forms_are_no_names(pack_screen: Callable[..., dict]) -> None:
     """C.V. and R.L. were ordinary words, so any one-word "X S. de R.L. de C.V." was a critical hit on
     "J & E S. DE R.L. DE C.V." (and "Farmacia SA de CV" on FARMACIA JERLYNE, S.A. DE C.V.)."""
@@ -577,6 +671,46 @@ def test_a_legal_form_written_out_and_abbreviated_is_dropped_whole(pack_screen: 
         names, ("exact", 1.0)
     )
     assert len({entry for entry, _score, _kind in found.values()}) == 1
+
+
+def test_a_legal_form_the_list_transliterates_is_its_abbreviation(pack_screen: Callable[..., dict]) -> None:
+    """The list writes about 250 entities with their legal form transliterated in full (AKTSIONERNOE OBSHCHESTVO
+    PASIT, OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU NEOBIT, INVERSIONES ZANZIBAR SOCIEDAD ANONIMA), which
+    the pack did not drop: "AO Pasit", "Pasit JSC", "OOO Neobit" and "Inversiones Zanzibar S.A." went through."""
+    expected = {
+        "OOO Neobit": "ofac-sdn-31414",
+        "Neobit LLC": "ofac-sdn-31414",
+        "AO Pasit": "ofac-sdn-31412",
+        "Pasit JSC": "ofac-sdn-31412",
+        "Sovkombank Strakhovanie AO": "ofac-sdn-34766",
+        "OOO VTB Foreks": "ofac-sdn-34536",
+        "Inversiones Zanzibar S.A.": "ofac-sdn-28009",
+        "High Nutrition S. de R.L.": "ofac-sdn-26470",
+    }
+    found = pack_screen(*expected)
+    assert {name: hit[0] for name, hit in found.items()} == expected
+    assert {hit[2] for hit in found.values()} == {"exact"}
+    # A bare word is still no company of that word; the form is dropped only whole.
+    assert pack_screen("Pasit", "Neobit") == {}
+    assert normalised(
+        ["Obshchestvo Pasit", "Aktsionernoe Obshchestvo Pasit"], ["AKTSIONERNOE OBSHCHESTVO"]
+    ) == [
+        "OBSHCHESTVO PASIT",
+        "PASIT",
+    ]
+
+
+def test_a_listed_name_written_with_look_alike_letters_is_found(pack_screen: Callable[..., dict]) -> None:
+    """One Cyrillic or Greek letter drawn as a Latin one hid a listed party (the textbook evasion of a name
+    screen): ``Mеgafon PAO`` with a Cyrillic ``е`` released, ``Megafon PAO`` is a critical hit."""
+    found = pack_screen("Mеgafon PAO", "СIMEX", "Sеrgey Ivanov", "Banco Naсional de Cuba", "ΤARA LΤD")
+    assert {name: hit[0] for name, hit in found.items()} == {
+        "Mеgafon PAO": "ofac-sdn-42086",
+        "СIMEX": "ofac-sdn-535",
+        "Sеrgey Ivanov": "ofac-sdn-36799",
+        "Banco Naсional de Cuba": "ofac-sdn-306",
+        "ΤARA LΤD": "ofac-sdn-23413",
+    }
 
 
 @pytest.mark.parametrize(
@@ -759,6 +893,24 @@ def test_an_alias_in_natural_order_keeps_the_listed_surname() -> None:
     found = hits(screen(["Mohammad Reza", "Abd Salim Ibrahim Brukan Hamid Ismail"], table))
     assert set(found) == {"Abd Salim Ibrahim Brukan Hamid Ismail"}
     assert found["Abd Salim Ibrahim Brukan Hamid Ismail"][0] == "t-2"
+
+
+def test_an_alias_s_own_surname_is_that_alias_s_surname() -> None:
+    """Every alias was held to the primary name's surname: "Muammar Gaddafi" (2 of 3 tokens of the alias
+    "GADDAFI, Muammar Muhammad", surname included) and "Mohammad Reza Naghdi" (the alias "Reza NAGHDI" and a
+    listed given name) were no hits, as the README promises for a person "and its aliases"."""
+    table = entries(
+        ("t-1", "QADHAFI, Muammar Muhammad", ["GADDAFI, Muammar Muhammad", "KADAFI, Moammar Mohammed"]),
+        ("t-2", "NAQDI, Mohammad Reza", ["Reza NAGHDI"]),
+    ).with_columns(entity_type=pl.lit("individual"))
+    names = ["Muammar Gaddafi", "Moammar Kadafi", "Mohammad Reza Naghdi", "Muammar Qadhafi"]
+    found = hits(screen([*names, "Muammar Muhammad", "Mohammad Reza", "Moammar Mohammed"], table))
+    assert found == {
+        "Muammar Gaddafi": ("t-1", 0.8, "fuzzy"),
+        "Moammar Kadafi": ("t-1", 0.8, "fuzzy"),
+        "Mohammad Reza Naghdi": ("t-2", 0.8, "fuzzy"),
+        "Muammar Qadhafi": ("t-1", 0.8, "fuzzy"),
+    }
 
 
 def test_a_list_changed_in_memory_is_screened_as_changed(us_pack: screening.RulePack) -> None:
