@@ -93,7 +93,8 @@ def exemption_headings(
     """``entry`` with the headings DOMAIN.md gives goods exempt from the measure (by origin for a USMCA claim, by
     ``not_with`` group) and the source tags those headings rest on added to its citation. Only headings
     DOMAIN.md states, never inferred: a group or origin it gives none for is left out (its exemption still
-    shows on the line, without a heading)."""
+    shows on the line, without a heading). The headings the HTSUS texts give where DOMAIN.md is silent
+    (informational materials, U.S. content) are written by :func:`excepted_heading`, which checks them."""
     out = dict(entry)
     if usmca:
         out["usmca_exempt_headings"] = dict(usmca)
@@ -273,6 +274,42 @@ def heading_at_or_above(below: str, at_or_above: str, rate: str, revisions: Iter
     if not found:
         raise ValueError(f"{below} is in no HTSUS revision of the data")
     return at_or_above
+
+
+#: A Chapter 99 heading or a range of them ("9903.01.26-9903.01.33", with a hyphen or an en dash).
+_HEADING_OR_RANGE = re.compile(r"(9903\.\d{2}\.\d{2})(?:\s*[-\u2013]\s*(9903\.\d{2}\.\d{2}))?")
+#: What the heading of goods that owe nothing more reads in the rate column.
+_NOTHING_ADDED = "the duty provided in the applicable subheading"
+
+
+def excepted_heading(charged: str, exempt: str, goods: str, revisions: Iterable[Hts]) -> str:
+    """``exempt``, checked against the HTSUS texts as the heading of goods ``charged`` leaves out.
+
+    In every revision that has ``charged``, its text must except ``exempt`` (named after its first "xcept", or
+    inside a range named there), and ``exempt``'s text must read ``goods`` (its words, case aside) with nothing
+    added in its rate column ("The duty provided in the applicable subheading"). A pair the data does not show
+    is refused, never written: the heading is then a fact of the data, not of this script.
+    """
+    found = False
+    for hts in revisions:
+        if charged not in hts.ch99:
+            continue
+        found = True
+        if exempt not in hts.ch99:
+            raise ValueError(f"{charged}: {exempt} is not in the same HTSUS revision")
+        text = hts.ch99[charged][1]
+        start = text.find("xcept")
+        named = [m.groups() for m in _HEADING_OR_RANGE.finditer(text[start:])] if start >= 0 else []
+        if not any(first == exempt or (last and first <= exempt <= last) for first, last in named):
+            raise ValueError(f"{charged} does not except {exempt}: {text!r}")
+        rate, description = hts.ch99[exempt]
+        if rate.strip().lower() != _NOTHING_ADDED or goods.lower() not in description.lower():
+            raise ValueError(
+                f"{exempt}: not the heading of {goods!r} with nothing added: {rate!r}, {description!r}"
+            )
+    if not found:
+        raise ValueError(f"{charged} is in no HTSUS revision of the data")
+    return exempt
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -627,22 +664,25 @@ def add_whole_subheadings(table: Table, revisions: list[Hts], source: str) -> in
     return added
 
 
-def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in order)
-    shared: Path, out: Path, revisions: list[Hts], report: list[str]
-) -> tuple[list, list]:
-    hts26 = revisions[-1]
-    not_with = [*S232_GROUPS, "ieepa_reciprocal_exempt"]
-    annex_ii_note = (
-        "Annex II products (heading 9903.01.32, dated list) are exempt through the zero-rate measure "
-        "ieepa-reciprocal-annex-ii, and Section 232 goods (9903.01.33) through not_with the s232 groups. Goods in "
-        "transit, the U.S.-content rule (9903.01.34), transshipment (+40%, 9903.02.01) and 50 U.S.C. 1702(b) "
-        "items cannot be seen in a manifest and are not encoded. For a 232 derivative on a metal-content base "
-        "the whole line is treated as 232-covered (the non-metal content's reciprocal duty is the coverage gap "
-        "gap-s232-non-metal-content)."
-    )
-    measures: list[dict[str, Any]] = []
+#: The stacking group of the zero-rate measures that mark informational materials (50 U.S.C. 1702(b)(3)): every
+#: IEEPA duty is not_with it.
+INFO_GROUP = "ieepa_informational"
+#: The stacking group of the zero-rate measure that marks products of the United States (U.S. content, 9903.01.34):
+#: the reciprocal duties are not_with it.
+US_CONTENT_GROUP = "ieepa_us_content"
+#: The rows of the tracker's Annex II list that are informational materials (heading 9903.01.31, not Annex II's
+#: 9903.01.32): chapter 49 (books, newspapers, pictures, maps, printed matter) and headings 9701-9706 (paintings,
+#: prints, sculptures, stamps, collections, antiques), which the tracker lists undated beside the annex.
+INFORMATIONAL_PREFIXES = ("49", "9701", "9702", "9703", "9704", "9705", "9706")
+#: Where the informational materials table comes from (each row keeps the tracker's own source tag too).
+INFO_FILE = "ieepa_informational_materials.csv"
 
-    # Annex II exemption list (dated), as a zero-rate measure that the reciprocal measures are not_with.
+
+def annex_ii_tables(shared: Path, revisions: list[Hts], report: list[str]) -> tuple[Table, Table]:
+    """The tracker's reciprocal exemption list (``ieepa_exempt_products.csv``), dated, split in two: the Annex II
+    products (9903.01.32) and the informational materials (9903.01.31, :data:`INFORMATIONAL_PREFIXES`), which the
+    tracker merges. An informational row must be undated (exempt from the first day of every IEEPA duty): a dated
+    one would be an annex addition this split misreads, so it is refused."""
     annex = Table()
     with (shared / "tariff_programs_yale" / "ieepa_exempt_products.csv").open() as handle:
         for row in csv.DictReader(handle):
@@ -662,9 +702,52 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
             )
             annex.add(code, source, start, end)
     whole = add_whole_subheadings(annex, revisions, "yale-annex-ii")
+    info = Table()
+    for key, source in list(annex.rows.items()):
+        prefix, start, end = key
+        if prefix.startswith(INFORMATIONAL_PREFIXES):
+            if start or end:
+                raise ValueError(
+                    f"informational material {prefix} is dated in the tracker's list ({start}, {end})"
+                )
+            info.rows[key] = source
+            del annex.rows[key]
+    listed = info.prefixes()
+    unlisted = sorted(
+        {c for h in revisions for c in h.codes if len(c) == 10 and c.startswith(INFORMATIONAL_PREFIXES)}
+        - {c for c in (c for h in revisions for c in h.codes) if any(c.startswith(p) for p in listed)}
+    )
+    report.append(
+        f"ieepa reciprocal exemption list: {whole} subheadings whose every statistical line is listed"
+    )
+    report.append(
+        f"informational materials: {len(listed)} prefixes; statistical lines of chapter 49 and 9701-9706 not "
+        f"listed: {len(unlisted)} {unlisted[:8]}"
+    )
+    return annex, info
+
+
+def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in order)
+    shared: Path, out: Path, revisions: list[Hts], annex: Table, report: list[str]
+) -> tuple[list, list]:
+    hts26 = revisions[-1]
+    not_with = [*S232_GROUPS, "ieepa_reciprocal_exempt", INFO_GROUP, US_CONTENT_GROUP]
+    annex_ii_note = (
+        "Annex II products (heading 9903.01.32, dated list) are exempt through the zero-rate measure "
+        "ieepa-reciprocal-annex-ii, Section 232 goods (9903.01.33) through not_with the s232 groups, informational "
+        "materials (50 U.S.C. 1702(b)(3); 9903.01.31) through not_with group ieepa_informational (measures/"
+        "ieepa_informational.toml) and products of the United States (U.S. content, 9903.01.34) through not_with "
+        "group ieepa_us_content (ieepa-reciprocal-us-content). Goods in transit, the U.S. content of goods of "
+        "other origins, transshipment (+40%, 9903.02.01), donations and accompanied baggage cannot be seen in a "
+        "manifest and are not encoded. For a 232 derivative on a metal-content base "
+        "the whole line is treated as 232-covered (the non-metal content's reciprocal duty is the coverage gap "
+        "gap-s232-non-metal-content)."
+    )
+    measures: list[dict[str, Any]] = []
+
+    # Annex II exemption list (dated), as a zero-rate measure that the reciprocal measures are not_with.
     report.append(
         f"ieepa reciprocal Annex II: {annex.write(out / 'ieepa_reciprocal_annex_ii.csv')} dated prefixes"
-        f" ({whole} subheadings whose every statistical line is listed)"
     )
     measures.append({
         "id": "ieepa-reciprocal-annex-ii", "component": "ieepa_reciprocal", "heading": "9903.01.32",
@@ -677,9 +760,35 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                  "their dates, e.g. agricultural products from 2025-11-13): these lines report 9903.01.32 and owe "
                  "no reciprocal duty. This zero-rate measure marks them; every reciprocal measure (and the India "
                  "Russian-oil duty, 9903.01.86) is not_with its group. The list is the Yale tracker's compilation of "
-                 "the annex (one 12-digit entry truncated to 10 digits); UNCONFIRMED against the annex text."),
+                 "the annex (one 12-digit entry truncated to 10 digits); UNCONFIRMED against the annex text. The "
+                 "tracker's list also holds chapter 49 and headings 9701-9706 (undated): informational materials, "
+                 "exempt under 9903.01.31 (50 U.S.C. 1702(b)(3)), not 9903.01.32, so they are left out of this "
+                 "list and marked by the ieepa-1702b-informational-materials measures (measures/ieepa_informational.toml)."),
         "citation": cite("Executive Order 14257 (90 FR 15041), Annex II, as amended (EO 14346 etc.); HTSUS subchapter III U.S. note 2(v)(iii)",
                          RECIP_URL, ["S18", "S111", "S113"], "heading 9903.01.32"),
+    })  # fmt: skip
+    us_content = excepted_heading(
+        "9903.01.25", "9903.01.34", "The U.S. content of articles the product of any country", revisions
+    )
+    measures.append({
+        "id": "ieepa-reciprocal-us-content", "component": "ieepa_reciprocal", "heading": us_content,
+        "origins": ["US"], "rate": "0", "stacking_group": US_CONTENT_GROUP, "priority": 0,
+        "effective_from": D("2025-04-05"), "effective_to": IEEPA_END,
+        "effective_time": "12:01 a.m. EDT on 2025-04-05 to " + IEEPA_END_TIME, "confidence": "unconfirmed",
+        "note": ("Products of the United States (country_of_origin US, returned American goods say) owe no "
+                 "reciprocal duty: heading 9903.01.34 reads 'The U.S. content of articles the product of any "
+                 "country, in which the U.S. content of the article provides at least 20 percent of the Customs "
+                 "value of the imported article' with nothing added, and 9903.01.25 and every country heading "
+                 "except 'as provided for in heading 9903.01.34' (HTSUS texts in ../shared/data/usitc_hts, 2025 Rev "
+                 "32 and 2026 Rev 10, which the build checks). A product of the United States is read as all U.S. "
+                 "content, so none of its value owes the duty: this zero-rate measure marks such lines, and every "
+                 "reciprocal measure is not_with its group. NOT in DOMAIN.md, so unconfirmed. Not encoded: the U.S. "
+                 "content of goods of other origins (no manifest field gives the share), and whether goods of Puerto "
+                 "Rico, the U.S. Virgin Islands, Guam, American Samoa or the other insular possessions count as U.S. "
+                 "goods here (DOMAIN.md and the heading texts do not say): they are charged as other origins. Section "
+                 "122 (9903.03.01) has no U.S.-content heading: U.S.-origin goods pay the surcharge."),
+        "citation": cite("Executive Order 14257 (90 FR 15041) as amended; HTSUS subchapter III U.S. note 2(v)", "https://hts.usitc.gov/",
+                         [], f"heading {us_content}"),
     })  # fmt: skip
 
     base = {"component": "ieepa_reciprocal", "stacking_group": "ieepa_reciprocal", "not_with": not_with}
@@ -874,27 +983,32 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
 
     measures.append({
         "id": "ieepa-india-russian-oil", "component": "ieepa_india", "heading": "9903.01.84", "origins": ["IN"],
-        "rate": "0.25", "stacking_group": "ieepa_india", "not_with": not_with,
+        "rate": "0.25", "stacking_group": "ieepa_india", "not_with": [*S232_GROUPS, "ieepa_reciprocal_exempt", INFO_GROUP],
+        "not_with_headings": {INFO_GROUP: excepted_heading("9903.01.84", "9903.01.89", "the product of India that are informational materials", revisions)},
         "effective_from": D("2025-08-27"), "effective_to": D("2026-02-07"), "effective_time": "12:01 a.m. EDT",
         "confidence": "confirmed",
         "note": ("Additional 25% on products of India (Russian-oil order, EO 14329), on top of the 25% reciprocal "
                  "rate (50% together); removed from 2026-02-07 (DOMAIN.md 1). DOMAIN.md 3c dates it 'from Aug 2025' "
                  "and gives no heading: heading, rate and day are the HTSUS text of 9903.01.84 (../shared/data/usitc_hts: "
                  "2025 Rev 32, '+ 25%' on goods entered 'after 12:01 a.m. eastern daylight time on August 27, 2025'; "
-                 "2026 Rev 10, 'provision terminated as of February 7, 2026'). Exempt: Annex II products (9903.01.86) "
-                 "and Section 232 goods (9903.01.87); in-transit goods not detectable."),
+                 "2026 Rev 10, 'provision terminated as of February 7, 2026'). Exempt: Annex II products (9903.01.86), "
+                 "Section 232 goods (9903.01.87) and informational materials (9903.01.89: not_with group "
+                 "ieepa_informational, the heading from the HTSUS text); in-transit goods and donations not "
+                 "detectable."),
         "citation": cite("Executive Order 14329 (2025-08-06); notice FR Doc 2025-16419; removed by EO of 2026-02-06",
                          "https://www.federalregister.gov/documents/2025/08/27/2025-16419/notice-of-implementation-of-additional-duties-on-products-of-india-pursuant-to-the-presidents",
                          ["S114", "S118", "S119"], "heading 9903.01.84"),
     })  # fmt: skip
     measures.append({
         "id": "ieepa-brazil-40", "component": "ieepa_brazil", "heading": "9903.01.77", "origins": ["BR"],
-        "rate": "0.40", "stacking_group": "ieepa_brazil", "not_with": list(S232_GROUPS),
+        "rate": "0.40", "stacking_group": "ieepa_brazil", "not_with": [*S232_GROUPS, INFO_GROUP],
+        "not_with_headings": {INFO_GROUP: excepted_heading("9903.01.77", "9903.01.80", "the product of Brazil that are informational materials", revisions)},
         "effective_from": D("2025-08-06"), "effective_to": IEEPA_END,
         "effective_time": "12:01 a.m. EDT on 2025-08-06 to " + IEEPA_END_TIME, "confidence": "unconfirmed",
         "note": ("40% on products of Brazil (EO 14323), in addition to the 10% reciprocal rate (Annex I, 9903.02.09). "
                  "master_tariff_list.json dates the combined 50% from 2025-08-07 (the Annex I date); EO 14323 and "
-                 "CSMS 65807735 give 2025-08-06 12:01 a.m. EDT, used here. Not on Section 232 goods (9903.01.83). "
+                 "CSMS 65807735 give 2025-08-06 12:01 a.m. EDT, used here. Not on Section 232 goods (9903.01.83) nor "
+                 "on informational materials (9903.01.80, the HTSUS text's heading: not_with group ieepa_informational). "
                  "The order's own exemption annex (9903.01.81: civil aircraft, energy, orange juice, wood pulp, "
                  "etc.) and the November 2025 agricultural exemptions are NOT in the data and not encoded, so "
                  "those goods are over-charged here. Ended 2026-02-24 (DOMAIN.md 3g)."),
@@ -913,12 +1027,32 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
         else m
         for m in measures
     ]
+    # The informational materials' and U.S. content's headings are the HTSUS texts' (not DOMAIN.md's: no source
+    # tag is added), checked against each measure's own heading text.
+    for m in measures:
+        if m["stacking_group"] == "ieepa_reciprocal":
+            m["not_with_headings"] = {
+                **m["not_with_headings"],
+                INFO_GROUP: excepted_heading(
+                    m["heading"], "9903.01.31", "Articles that are informational materials", revisions
+                ),
+                US_CONTENT_GROUP: excepted_heading(
+                    m["heading"], "9903.01.34", "The U.S. content of articles", revisions
+                ),
+            }
     return measures, []
 
 
 # --------------------------------------------------------------------------------------------------------
 # IEEPA "fentanyl / border" duties on CA and MX (the CN/HK measures are in tariff.toml)
 # --------------------------------------------------------------------------------------------------------
+
+
+#: The heading of informational materials beside each IEEPA border duty (the HTSUS texts': excepted_heading checks
+#: each against the duty's own heading).
+INFO_HEADING_OF = {"CN": "9903.01.22", "CA": "9903.01.12", "MX": "9903.01.03"}
+#: How those headings name the origins.
+COUNTRY_OF = {"CN": "China and Hong Kong", "CA": "Canada", "MX": "Mexico"}
 
 
 #: Why the USMCA heading of the CA fentanyl measures is written as DOMAIN.md gives it, and what reads otherwise.
@@ -931,7 +1065,7 @@ CA_USMCA_HEADING_NOTE = (
 )
 
 
-def build_fentanyl() -> tuple[list, list]:
+def build_fentanyl(revisions: list[Hts]) -> tuple[list, list]:
     # The CN/HK fentanyl measures (ieepa-fentanyl-cn-10, -cn-20, -cn-10-nov) stay in tariff.toml, where the loader
     # tests expect them; they stack with 232, 301 and the reciprocal duty (EO 14289 orders only the CA/MX duties).
     measures: list[dict[str, Any]] = []
@@ -1007,6 +1141,17 @@ def build_fentanyl() -> tuple[list, list]:
             instrument = "Executive Orders 14194 and 14227 (MX; 90 FR 11371), as amended"
             sources = ["S117", "S137", "S10"]
             url = mx_url
+        info_heading = excepted_heading(
+            heading,
+            INFO_HEADING_OF[origin],
+            f"the product of {COUNTRY_OF[origin]} that are informational materials",
+            revisions,
+        )
+        what += (
+            f"Informational materials (50 U.S.C. 1702(b)(3)) are exempt ({info_heading}, the HTSUS text's heading): "
+            f"not_with group {INFO_GROUP}. Donations ({'9903.01.11' if origin == 'CA' else '9903.01.02'}) cannot be "
+            "seen in a manifest and are charged. "
+        )
         usmca_text = (
             "USMCA-qualifying goods (usmca_claim) are exempt from 2025-03-07 (9903.01.04/.14); this period, "
             "2025-03-04 to 2025-03-06, charges them."
@@ -1016,7 +1161,8 @@ def build_fentanyl() -> tuple[list, list]:
         entry = {
             "id": f"ieepa-fentanyl-{suffix}", "component": "ieepa_fentanyl", "heading": heading, "origins": [origin],
             "rate": rate, "stacking_group": BORDER_GROUP,
-            "not_with": border_not_with if D(start) >= STACKING_REVISED else ["s232_autos"], "usmca_exempt": usmca,
+            "not_with": [*(border_not_with if D(start) >= STACKING_REVISED else ["s232_autos"]), INFO_GROUP],
+            "not_with_headings": {INFO_GROUP: info_heading}, "usmca_exempt": usmca,
             "effective_from": D(start), "effective_to": D(end) if end else IEEPA_END, "effective_time": time,
             "confidence": "confirmed" if origin == "CA" else "unconfirmed", "note": what + usmca_text + " " + stacking + "All IEEPA duties ended 2026-02-24.",
             "citation": cite(instrument, url, sources, f"heading {heading}"),
@@ -1057,6 +1203,71 @@ def build_fentanyl() -> tuple[list, list]:
         },
     ]  # fmt: skip
     return measures, gaps
+
+
+# --------------------------------------------------------------------------------------------------------
+# 50 U.S.C. 1702(b)(3): informational materials, outside every IEEPA duty
+# --------------------------------------------------------------------------------------------------------
+
+#: (id suffix, component, origins, origins excluded, the IEEPA headings whose text excepts the marker's heading,
+#: the marker's heading, how that heading's text reads, from, effective time)
+INFO_MARKERS: list[tuple[str, str, list[str], list[str], tuple[str, ...], str, str, str, str]] = [
+    ("-cn-hk", "ieepa_fentanyl", ["CN", "HK"], [], ("9903.01.20", "9903.01.24"), "9903.01.22",
+     "the product of China and Hong Kong that are informational materials", "2025-02-04", "12:01 a.m. EST"),
+    ("-ca", "ieepa_fentanyl", ["CA"], [], ("9903.01.10",), "9903.01.12",
+     "the product of Canada that are informational materials", "2025-03-04", "12:01 a.m. EST"),
+    ("-mx", "ieepa_fentanyl", ["MX"], [], ("9903.01.01",), "9903.01.03",
+     "the product of Mexico that are informational materials", "2025-03-04", "12:01 a.m. EST"),
+    ("", "ieepa_reciprocal", ["*"], ["CN", "HK", "CA", "MX", *COLUMN2], ("9903.01.25",), "9903.01.31",
+     "Articles that are informational materials", "2025-04-05", "12:01 a.m. EDT"),
+]  # fmt: skip
+
+
+def build_informational(out: Path, info: Table, revisions: list[Hts], report: list[str]) -> tuple[list, list]:
+    """Zero-rate measures that mark informational materials, one per origin set with the heading the HTSUS gives
+    them beside that origin's first IEEPA duty; every IEEPA duty is not_with their group (:data:`INFO_GROUP`)."""
+    report.append(f"informational materials: {info.write(out / INFO_FILE)} prefixes")
+    measures = []
+    # Their origins do not meet; the priorities (in list order) only say so to the loader's overlap check, which
+    # does not read origins_exclude.
+    for priority, (suffix, component, origins, excluded, charged, heading, goods, start, time) in enumerate(
+        INFO_MARKERS
+    ):
+        for duty in charged:
+            excepted_heading(duty, heading, goods, revisions)
+        who = "these origins" if origins != ["*"] else "the other origins (BR and IN included)"
+        measure = {
+            "id": "ieepa-1702b-informational-materials" + suffix, "component": component, "heading": heading,
+            "origins": origins, "hts_include_file": INFO_FILE, "rate": "0", "stacking_group": INFO_GROUP,
+            "priority": priority, "effective_from": D(start), "effective_to": IEEPA_END,
+            "effective_time": f"{time} on {start} to {IEEPA_END_TIME}", "confidence": "unconfirmed",
+            "note": (
+                "Informational materials (publications, films, posters, phonograph records, photographs, ..., "
+                "artworks and news wire feeds) owe no IEEPA duty: 50 U.S.C. 1702(b)(3) withholds from the President "
+                "the authority to regulate their importation, and the HTSUS gives them a heading of their own with "
+                f"nothing added beside each IEEPA duty: {heading} ('{goods}'), which {' and '.join(charged)} "
+                f"{'except' if len(charged) > 1 else 'excepts'} (HTSUS texts in ../shared/data/usitc_hts, 2025 Rev 32 and 2026 Rev 10, which the build "
+                f"checks). This zero-rate measure marks such lines of {who}; every IEEPA duty on them (fentanyl/border "
+                "CN/HK, CA, MX; reciprocal; Brazil 40%; India Russian-oil) is not_with its group and shows at 0 with "
+                "its own informational heading (9903.01.22, .12, .03, .31, .80, .89). NOT in DOMAIN.md as an "
+                "exemption from the duties (DOMAIN.md names 50 U.S.C. 1702(b) items as outside the de minimis "
+                "suspension, sections 0 and 2 [S38], and informational materials among the Section 122 exclusions, "
+                "3f), so unconfirmed. Scope: the rows of the Yale tracker's reciprocal exemption list in chapter 49 "
+                f"and headings 9701-9706 ({INFO_FILE}, each row's source kept), which the tracker lists undated "
+                "with the Annex II products; which of its rows are informational materials is this pack's reading "
+                "(stamps, collections and antiques of 9704-9706 included as it lists them). Films, recorded media "
+                "and other informational materials classified elsewhere (chapter 37, heading 8523) are not in the "
+                "list and are charged; donations and accompanied baggage cannot be seen in a manifest."
+            ),
+            "citation": cite(
+                "50 U.S.C. 1702(b)(3); Executive Orders 14193, 14194, 14195, 14257, 14323 and 14329, as amended",
+                "https://hts.usitc.gov/", [], f"heading {heading}",
+            ),
+        }  # fmt: skip
+        if excluded:
+            measure["origins_exclude"] = excluded
+        measures.append(measure)
+    return measures, []
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -2426,13 +2637,15 @@ HEADER = """# {title}
 # stacking_group: only the lowest priority number inside a group applies to a line; not_with: the measure is
 # dropped from a line that also carries a measure of one of these groups. Such a line, and a USMCA claim on goods
 # a usmca_exempt measure spares, shows the measure at $0.00 saying why; usmca_exempt_headings (by origin) and
-# not_with_headings (by group) give the exemption's heading where DOMAIN.md states one.
+# not_with_headings (by group) give the exemption's heading where DOMAIN.md states one (for informational materials
+# and U.S. content, where the HTSUS texts do: the build checks each against the measure's own heading text).
 """
 
 PROGRAMS = {
     "s301.toml": "Section 301 (China): Lists 1, 2, 3, 4A and the 2024 four-year-review increases.",
     "ieepa_reciprocal.toml": "IEEPA reciprocal duties (EO 14257 as amended), Brazil and India IEEPA duties: 2025-04-05 to 2026-02-24.",
     "ieepa_fentanyl.toml": "IEEPA 'fentanyl/border' duties on CA and MX, 2025-03-04 to 2026-02-24 (CN/HK: tariff.toml).",
+    "ieepa_informational.toml": "50 U.S.C. 1702(b)(3): informational materials, outside every IEEPA duty (zero-rate measures every IEEPA duty is not_with), 2025-02-04 to 2026-02-24.",
     "s232.toml": "Section 232: steel, aluminum, copper (annex regime from 2026-04-06), passenger vehicles, light trucks, auto parts, wood; other 232 programs as coverage gaps.",
     "s122.toml": "Section 122 temporary import surcharge: 2026-02-24 to 2026-07-24.",
 }
@@ -2455,10 +2668,12 @@ def main() -> None:
     hts25 = Hts(args.shared / "usitc_hts" / "hts_2025_rev_32.json.gz")
     hts26 = Hts(args.shared / "usitc_hts" / "hts_2026_rev_10.json.gz")
     report: list[str] = []
+    annex, info = annex_ii_tables(args.shared, [hts25, hts26], report)
     built = {
         "s301.toml": build_s301(args.shared, out, [hts25, hts26], report),
-        "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, [hts25, hts26], report),
-        "ieepa_fentanyl.toml": build_fentanyl(),
+        "ieepa_reciprocal.toml": build_reciprocal(args.shared, out, [hts25, hts26], annex, report),
+        "ieepa_fentanyl.toml": build_fentanyl([hts25, hts26]),
+        "ieepa_informational.toml": build_informational(out, info, [hts25, hts26], report),
         "s232.toml": build_s232(args.shared, out, hts25, hts26, report),
         "s122.toml": build_s122(args.shared, out, report),
     }

@@ -121,6 +121,94 @@ def test_a_2026_metals_duty_on_goods_outside_the_metal_chapters_says_it_may_be_o
     assert (sheet["amount_usd"], sheet["assumption"]) == (Decimal("500.00"), None)
 
 
+def test_informational_materials_owe_no_ieepa_duty_and_report_their_own_headings(
+    screen_lines: Screen,
+) -> None:
+    """50 U.S.C. 1702(b)(3) puts informational materials outside IEEPA, and the HTSUS gives them a heading beside
+    each IEEPA duty (9903.01.22 CN/HK, .12 CA, .03 MX, .31 reciprocal, .80 BR, .89 IN). A $1,000 printed book
+    (4901.99.00.93, MFN Free) on 2025-09-01 was charged the CN fentanyl 20% (200.00), CA 35%, MX 25% and BR 40%,
+    while its reciprocal exemption cited Annex II's 9903.01.32. Now every IEEPA component is 0.00 under the
+    informational heading; the CN book pays Section 301 List 4A 7.5% alone (75.00, not IEEPA), the others 0.00; a
+    CN t-shirt beside it ($100) keeps its 20% (20.00) and 10% (10.00): MFN 16.50 + 301 7.50 + 30.00 = 54.00."""
+    book = {"hts_code": "4901.99.00.93", "description": "printed book", "arrival_date": "2025-09-01",
+            "declared_value": "1000.00"}  # fmt: skip
+    origins = ("CN", "HK", "CA", "MX", "BR", "IN", "VN")
+    result = screen_lines(
+        *({**book, "package_id": o, "consignee_name": o, "country_of_origin": o} for o in origins),
+        {
+            "package_id": "CN-shirt",
+            "consignee_name": "S",
+            "country_of_origin": "CN",
+            "arrival_date": "2025-09-01",
+        },
+    )
+    duties = dict(result.packages.select("package_id", "duty_usd").iter_rows())
+    assert duties == {"CN": Decimal("75.00"), "HK": Decimal("0.00"), "CA": Decimal("0.00"), "MX": Decimal("0.00"),
+                      "BR": Decimal("0.00"), "IN": Decimal("0.00"), "VN": Decimal("0.00"),
+                      "CN-shirt": Decimal("54.00")}  # fmt: skip
+    ieepa = result.components.filter(pl.col("component").str.starts_with("ieepa_"))
+    rows = {(r["package_id"], r["measure_id"]): (r["heading"], r["amount_usd"]) for r in ieepa.to_dicts()}
+    zero = Decimal("0.00")
+    expected = {
+        ("CN", "ieepa-fentanyl-cn-20"): ("9903.01.22", zero),
+        ("CN", "ieepa-reciprocal-baseline"): ("9903.01.31", zero),
+        ("HK", "ieepa-fentanyl-cn-20"): ("9903.01.22", zero),
+        ("CA", "ieepa-fentanyl-ca-35"): ("9903.01.12", zero),
+        ("MX", "ieepa-fentanyl-mx-25"): ("9903.01.03", zero),
+        ("BR", "ieepa-brazil-40"): ("9903.01.80", zero),
+        ("BR", "ieepa-reciprocal-br-annex-i"): ("9903.01.31", zero),
+        ("IN", "ieepa-india-russian-oil"): ("9903.01.89", zero),
+        ("IN", "ieepa-reciprocal-in-annex-i"): ("9903.01.31", zero),
+        ("VN", "ieepa-reciprocal-vn-annex-i"): ("9903.01.31", zero),
+        ("CN-shirt", "ieepa-fentanyl-cn-20"): ("9903.01.24", Decimal("20.00")),
+        ("CN-shirt", "ieepa-reciprocal-baseline"): ("9903.01.25", Decimal("10.00")),
+    }
+    assert {k: v for k, v in rows.items() if k in expected} == expected
+    # The zero-rate marker of each line names the heading too; Annex II's 9903.01.32 is no longer cited.
+    markers = {k: v for k, v in rows.items() if k[1].startswith("ieepa-1702b-informational-materials")}
+    assert {package for package, _ in markers} == set(origins)
+    assert all(amount == zero for _, amount in markers.values())
+    assert markers[("CA", "ieepa-1702b-informational-materials-ca")][0] == "9903.01.12"
+    assert "9903.01.32" not in ieepa["heading"].to_list()
+
+
+def test_goods_of_united_states_origin_owe_no_reciprocal_duty_under_9903_01_34(screen_lines: Screen) -> None:
+    """9903.01.25 excepts 'as provided for in heading 9903.01.34' (the U.S. content of articles, at least 20% of
+    the value): returned American t-shirts ($1,000, 6109.10.00.12, MFN 16.5% = 165.00) on 2025-09-01 were charged
+    the 10% baseline, 100.00. A product of the United States is all U.S. content: the baseline now shows 0.00
+    under 9903.01.34, duty 165.00; the same goods of GB still pay the 10% (9903.02.66), 265.00."""
+    shirts = {"arrival_date": "2025-09-01", "declared_value": "1000.00"}
+    result = screen_lines(
+        {
+            **shirts,
+            "package_id": "US",
+            "consignee_name": "U",
+            "country_of_origin": "US",
+            "shipper_country": "GB",
+        },
+        {
+            **shirts,
+            "package_id": "GB",
+            "consignee_name": "G",
+            "country_of_origin": "GB",
+            "shipper_country": "GB",
+        },
+    )
+    duties = dict(result.packages.select("package_id", "duty_usd").iter_rows())
+    assert duties == {"US": Decimal("165.00"), "GB": Decimal("265.00")}
+    reciprocal = result.components.filter(pl.col("component") == "ieepa_reciprocal").sort(
+        "package_id", "measure_id"
+    )
+    rows = [
+        tuple(r) for r in reciprocal.select("package_id", "measure_id", "heading", "amount_usd").iter_rows()
+    ]
+    assert rows == [
+        ("GB", "ieepa-reciprocal-gb-annex-i", "9903.02.66", Decimal("100.00")),
+        ("US", "ieepa-reciprocal-baseline", "9903.01.34", Decimal("0.00")),
+        ("US", "ieepa-reciprocal-us-content", "9903.01.34", Decimal("0.00")),
+    ]
+
+
 @pytest.mark.parametrize(
     ("hts", "before", "on", "measure", "amount"),
     [
