@@ -1317,6 +1317,7 @@ def _goods_facts(goods: pl.DataFrame, resolved: ResolvedRules) -> pl.DataFrame:
     facts = enrich.attach_tariff(goods.lazy().with_columns(claims), resolved.tariff)
     facts = decide.attach_day_rules(facts, resolved.days)
     facts = decide.attach_suspensions(facts, resolved.suspensions)
+    facts = decide.attach_suspension_exceptions(facts, resolved.suspension_exceptions)
     facts = decide.attach_exclusions(facts, resolved.never_eligible, resolved.tariff)
     facts = decide.attach_partly_barred(facts, resolved.never_eligible)
     facts = decide.attach_gift_rule(facts, resolved.gifts)

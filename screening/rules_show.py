@@ -25,6 +25,7 @@ from screening.rulepack.models import (
     Rule,
     Scoped,
     Suspension,
+    SuspensionException,
 )
 from screening.rulepack.reference import known_countries
 from screening.rulepack.resolve import ResolvedRules, resolve
@@ -176,6 +177,12 @@ def rules_in_force(
         and r.in_force_as_written
         and _origin_ok(r, origin)
         and (mode is None or mode in r.modes)
+    ]
+    digits = hts_digits_of(hts) if hts is not None else None
+    out += [
+        _entry("suspension-exception", r, _exception_text(r, digits))
+        for r in dm.suspension_exceptions
+        if r.in_force(day) and (digits is None or digits.startswith(r.hts_prefixes))
     ]
     covering = _never_eligible_covering(pack, day, origin, hts) if hts is not None else None
     out += [
@@ -411,6 +418,19 @@ def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
         f"; not for a package worth ${rule.waived_at_most_usd} or less" if rule.waived_at_most_usd else ""
     )
     return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}{waived}"
+
+
+def _exception_text(rule: SuspensionException, digits: str | None) -> str:
+    """The suspensions an exception takes goods out of, and its HTS prefixes: the matching one when a code is
+    asked for (a shorter code stays suspended: :func:`~screening.stages.decide.attach_suspension_exceptions`),
+    else the list (shortened)."""
+    prefixes = rule.hts_prefixes
+    if digits is not None:
+        shown = [max((p for p in prefixes if digits.startswith(p)), key=len)]
+    else:
+        shown = list(prefixes[:SHOWN_PREFIXES])
+    more = f" … ({len(prefixes):,} prefixes)" if len(prefixes) > len(shown) else ""
+    return f"not under suspension {', '.join(rule.suspensions)}: HTS {', '.join(shown)}{more}"
 
 
 def _never_eligible_covering(pack: RulePack, day: dt.date, origin: str | None, hts: str) -> set[str]:

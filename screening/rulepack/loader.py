@@ -35,10 +35,12 @@ from screening.rulepack.models import (
     MailStanding,
     Measure,
     MeasureFile,
+    NeverEligible,
     PackMeta,
     PostalRegime,
     Rule,
     SourceList,
+    SuspensionException,
     TariffRules,
 )
 from screening.rulepack.reference import known_countries
@@ -105,6 +107,7 @@ class RulePack:
         """Every dated rule of the pack, in file order."""
         yield from self.de_minimis.thresholds
         yield from self.de_minimis.suspensions
+        yield from self.de_minimis.suspension_exceptions
         yield from self.de_minimis.never_eligible
         yield from self.de_minimis.gifts
         yield from self.de_minimis.entry_limits
@@ -169,9 +172,11 @@ def _load_rules(path: str | Path, *, refuse_dead_lists: bool) -> RulePack:
     if not root.is_dir():
         raise RulePackError(str(root), "", "rule pack folder not found")
     meta = _model(root, "pack.toml", PackMeta, key="pack")
-    de_minimis = _with_prefix_files(root, _model(root, "de_minimis.toml", DeMinimisRules))
+    de_minimis_file = _model(root, "de_minimis.toml", DeMinimisRules)
     fees = _model(root, "fees.toml", FeeRules)
     tariff, measure_files = _tariff_with_measure_files(root)
+    # After the measures folder: a prefix table may be one of its files (an unreadable folder is named as such).
+    de_minimis = _with_prefix_files(root, de_minimis_file)
     fx = _model(root, "fx.toml", FxRules)
     mfn = read_mfn_table(root, tariff.mfn.file)
     fx_rates = read_fx_table(root, fx.rates.file)
@@ -363,25 +368,43 @@ def check_routing(pack: RulePack) -> None:
 
 
 def _with_prefix_files(root: Path, rules: DeMinimisRules) -> DeMinimisRules:
-    """Never-eligible classes with their ``hts_prefixes_file`` read into ``hts_prefixes``.
+    """Never-eligible classes and suspension exceptions with their ``hts_prefixes_file`` read into
+    ``hts_prefixes``; each exception's suspensions checked to be the file's.
 
     Raises:
-        RulePackError: the table is missing or malformed, or dates its prefixes (a class is dated as a whole).
+        RulePackError: the table is missing or malformed, or dates its prefixes (a class is dated as a whole), or
+            an exception names a suspension the file does not hold.
     """
-    classes = []
-    for index, rule in enumerate(rules.never_eligible):
-        if rule.hts_prefixes_file is None:
-            classes.append(rule)
-            continue
-        where = f"de_minimis.toml never_eligible[{index}] (id {rule.id})"
-        table = read_prefix_table(root, rule.hts_prefixes_file, where=where)
-        if table.filter(pl.col("effective_from").is_not_null() | pl.col("effective_to").is_not_null()).height:
+    known = {rule.id for rule in rules.suspensions}
+    for index, exception in enumerate(rules.suspension_exceptions):
+        unknown = [s for s in exception.suspensions if s not in known]
+        if unknown:
+            where = f"de_minimis.toml suspension_exceptions[{index}] (id {exception.id})"
             raise RulePackError(
-                str(root / rule.hts_prefixes_file), where, "prefixes may not carry their own periods here"
+                str(root / "de_minimis.toml"), where, f"no suspension has the id {unknown[0]!r}"
             )
-        prefixes = tuple(dict.fromkeys([*rule.hts_prefixes, *table["hts_prefix"].to_list()]))
-        classes.append(rule.model_copy(update={"hts_prefixes": prefixes}))
-    return rules.model_copy(update={"never_eligible": tuple(classes)})
+    classes = tuple(_read_prefixes(root, "never_eligible", i, r) for i, r in enumerate(rules.never_eligible))
+    exceptions = tuple(
+        _read_prefixes(root, "suspension_exceptions", i, r) for i, r in enumerate(rules.suspension_exceptions)
+    )
+    return rules.model_copy(update={"never_eligible": classes, "suspension_exceptions": exceptions})
+
+
+_PrefixRule = TypeVar("_PrefixRule", NeverEligible, SuspensionException)
+
+
+def _read_prefixes(root: Path, section: str, index: int, rule: _PrefixRule) -> _PrefixRule:
+    """``rule`` with its ``hts_prefixes_file`` read into ``hts_prefixes`` (undated rows only)."""
+    if rule.hts_prefixes_file is None:
+        return rule
+    where = f"de_minimis.toml {section}[{index}] (id {rule.id})"
+    table: pl.DataFrame = read_prefix_table(root, rule.hts_prefixes_file, where=where)
+    if table.filter(pl.col("effective_from").is_not_null() | pl.col("effective_to").is_not_null()).height:
+        raise RulePackError(
+            str(root / rule.hts_prefixes_file), where, "prefixes may not carry their own periods here"
+        )
+    prefixes = tuple(dict.fromkeys([*rule.hts_prefixes, *table["hts_prefix"].to_list()]))
+    return rule.model_copy(update={"hts_prefixes": prefixes})
 
 
 def visible_toml_files(folder: Path) -> list[Path]:
@@ -792,6 +815,7 @@ def located_rules(pack: RulePack) -> Iterable[tuple[str, str, Rule]]:
     sections: list[tuple[str, str, Sequence[Rule]]] = [
         ("de_minimis.toml", "thresholds", pack.de_minimis.thresholds),
         ("de_minimis.toml", "suspensions", pack.de_minimis.suspensions),
+        ("de_minimis.toml", "suspension_exceptions", pack.de_minimis.suspension_exceptions),
         ("de_minimis.toml", "never_eligible", pack.de_minimis.never_eligible),
         ("de_minimis.toml", "gifts", pack.de_minimis.gifts),
         ("de_minimis.toml", "entry_limits", pack.de_minimis.entry_limits),

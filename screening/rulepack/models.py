@@ -329,6 +329,25 @@ class Suspension(Rule):
         return self
 
 
+class SuspensionException(Rule):
+    """Goods that suspensions do not reach: the 50 U.S.C. 1702(b) informational materials stay outside the
+    suspensions made under IEEPA, say. Such a line is decided as if the suspensions named were not in force."""
+
+    suspensions: tuple[RuleId, ...] = Field(
+        min_length=1, description="ids of the suspensions that leave the goods out"
+    )
+    hts_prefixes: HtsPrefixes = ()
+    hts_prefixes_file: str | None = Field(
+        default=None, description="CSV in the pack with an `hts_prefix` column (added to hts_prefixes)"
+    )
+
+    @model_validator(mode="after")
+    def _has_prefixes(self) -> SuspensionException:
+        if not self.hts_prefixes and self.hts_prefixes_file is None:
+            raise ValueError("give hts_prefixes or hts_prefixes_file")
+        return self
+
+
 class NeverEligible(Rule):
     """Goods that can never take de minimis (excise, AD/CVD, quota), by HTS prefix and origin."""
 
@@ -734,6 +753,7 @@ class DeMinimisRules(Frozen):
 
     thresholds: tuple[Threshold, ...]
     suspensions: tuple[Suspension, ...] = ()
+    suspension_exceptions: tuple[SuspensionException, ...] = ()
     never_eligible: tuple[NeverEligible, ...] = ()
     gifts: tuple[GiftExemption, ...] = ()
     entry_limits: tuple[EntryLimit, ...]

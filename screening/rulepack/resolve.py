@@ -32,6 +32,7 @@ class ResolvedRules:
 
     days: pl.DataFrame
     suspensions: pl.DataFrame
+    suspension_exceptions: pl.DataFrame
     never_eligible: pl.DataFrame
     fx: pl.DataFrame
     tariff: TariffTable
@@ -52,6 +53,7 @@ def resolve(pack: RulePack, dates: Iterable[dt.date]) -> ResolvedRules:
     return ResolvedRules(
         days=_days(pack, days),
         suspensions=_suspensions(pack, days),
+        suspension_exceptions=_suspension_exceptions(pack, days),
         never_eligible=_never_eligible(pack, days),
         fx=_fx(pack, days),
         tariff=_tariff(pack, days),
@@ -153,6 +155,36 @@ def _suspensions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "suspension_reason": pl.String(),
             "suspension_rule_id": pl.String(),
         },
+    )
+
+
+def _suspension_exceptions(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
+    """Per (arrival_date, hts_prefix, suspension_rule_id): the exception in force that takes goods of that prefix
+    out of that suspension (``suspension_exception_id``; the first in file order where two do)."""
+    rows = [
+        {
+            "arrival_date": day,
+            "hts_prefix": prefix,
+            "suspension_rule_id": suspension,
+            "suspension_exception_id": rule.id,
+        }
+        for day in days
+        for rule in pack.de_minimis.suspension_exceptions
+        if rule.in_force(day)
+        for prefix in rule.hts_prefixes
+        for suspension in rule.suspensions
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "arrival_date": pl.Date(),
+            "hts_prefix": pl.String(),
+            "suspension_rule_id": pl.String(),
+            "suspension_exception_id": pl.String(),
+        },
+    )
+    return frame.unique(
+        ["arrival_date", "hts_prefix", "suspension_rule_id"], keep="first", maintain_order=True
     )
 
 

@@ -47,6 +47,36 @@ def attach_suspensions(lines: pl.LazyFrame, suspensions: pl.DataFrame) -> pl.Laz
     return attach(lines, suspensions.lazy(), ["arrival_date", "country_of_origin", "mode"])
 
 
+#: The suspension columns an exception clears (:func:`attach_suspension_exceptions`).
+_SUSPENSION_COLUMNS = ("suspension_reason", "suspension_rule_id")
+
+
+def attach_suspension_exceptions(lines: pl.LazyFrame, exceptions: pl.DataFrame) -> pl.LazyFrame:
+    """Take the suspension off goods that an exception in force leaves out of it (their HTS code begins with one
+    of the exception's prefixes: 50 U.S.C. 1702(b) informational materials, say): ``suspension_reason`` and
+    ``suspension_rule_id`` null, ``suspension_exception_id`` the exception (the lowest id where two are), else
+    null. A code shorter than the exception's prefixes stays suspended (some goods under it may not be left
+    out: nothing is guessed). Runs after :func:`attach_suspensions`."""
+    key = ["arrival_date", "hts_digits", "suspension_rule_id"]
+    lengths = sorted(set(exceptions["hts_prefix"].str.len_chars().to_list())) or [2]
+    found = (
+        lines.select(key)
+        .unique()
+        .filter(pl.col("suspension_rule_id").is_not_null())
+        .with_columns(
+            pl.concat_list(hts_prefix(pl.col("hts_digits"), n) for n in lengths).alias("hts_prefix")
+        )
+        .explode("hts_prefix")
+        .join(exceptions.lazy(), on=["arrival_date", "hts_prefix", "suspension_rule_id"], how="inner")
+        .group_by(key)
+        .agg(pl.col("suspension_exception_id").min())
+    )
+    excepted = pl.col("suspension_exception_id").is_not_null()
+    return attach(lines, found, key).with_columns(
+        pl.when(excepted).then(None).otherwise(pl.col(c)).alias(c) for c in _SUSPENSION_COLUMNS
+    )
+
+
 #: Reasons whose goods cannot use the postal method (DOMAIN.md §1a: AD/CVD and quota goods need an entry).
 BARRED_FROM_POSTAL = (str(ReasonCode.EXCLUDED_ADCVD), str(ReasonCode.EXCLUDED_QUOTA))
 
@@ -556,14 +586,20 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         )
         .collect(engine="in-memory")
     )
-    rules = gather_goods(facts, goods, ["gift_rule_id", "__base_rule_id", "threshold_rule_id"])
+    rules = gather_goods(
+        facts, goods, ["gift_rule_id", "__base_rule_id", "threshold_rule_id", "suspension_exception_id"]
+    )
     source = pl.col("__rule_source")
+    eligible = pl.col("__reason_rank") == _RANK[str(ReasonCode.ELIGIBLE)]
     return rules.select(
         label_at(pl.col("__reason_rank"), [str(r) for r in REASON_PRECEDENCE]).alias("de_minimis_reason"),
         pl.when(source == _GIFT_RULE)
         .then(pl.col("gift_rule_id"))
         .when(source == _BASE_RULE)
         .then(pl.col("__base_rule_id"))
+        # Eligible where a suspension is in force only as an exception leaves the goods out: it decided.
+        .when(eligible)
+        .then(pl.coalesce("suspension_exception_id", "threshold_rule_id"))
         .otherwise(pl.col("threshold_rule_id"))
         .alias("de_minimis_rule_id"),
         pl.col("__reason_rank")

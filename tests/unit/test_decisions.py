@@ -187,6 +187,40 @@ def test_any_origin_on_2025_08_29_is_suspended_for_all(screen_lines: Screen) -> 
     assert set(reasons(result).values()) == {"dm-suspended-all"}
 
 
+def test_informational_materials_stay_outside_the_suspensions_for_all_countries(screen_lines: Screen) -> None:
+    """DOMAIN.md 0.2 and 2: 50 U.S.C. 1702(b) items (informational materials among them) are outside the
+    suspension. A $50 printed book (4901.99.00.93) on 2025-09-01 was suspended like any goods: an informal entry
+    with $3.93 of fees by express, the 30% postal duty by mail. Alone in its package it is eligible again, naming
+    the exception; beside a t-shirt the package stays suspended; the CN/HK suspension of 2025-05-02 (DOMAIN.md
+    silent) and the statutory repeal of 2027-07-01 still reach it; a 6-digit code stays suspended."""
+    book = {"hts_code": "4901.99.00.93", "description": "printed book", "declared_value": "50.00"}
+    cases = {
+        "VN": {"country_of_origin": "VN", "arrival_date": "2025-09-01"},
+        "CN-mail": {"country_of_origin": "CN", "arrival_date": "2025-09-01", "mode": "postal"},
+        "DE-2026": {"arrival_date": "2026-11-23"},
+        "CN-may": {"country_of_origin": "CN", "arrival_date": "2025-06-01"},
+        "DE-2027": {"arrival_date": "2027-08-01"},
+        "DE-short": {"arrival_date": "2025-09-01", "hts_code": "4901.99"},
+    }
+    result = screen_lines(
+        *({**book, "package_id": p, "consignee_name": p, **case} for p, case in cases.items()),
+        {**book, "package_id": "mixed", "consignee_name": "M", "arrival_date": "2025-09-01"},
+        {"package_id": "mixed", "line_no": "2", "consignee_name": "M", "arrival_date": "2025-09-01"},
+    )
+    exception = "1702b-informational-materials"
+    assert package_values(result, "de_minimis_reason", "de_minimis_rule_id", "entry_type") == {
+        "VN": ("dm-eligible", exception, "de-minimis"),
+        "CN-mail": ("dm-eligible", exception, "de-minimis"),
+        "DE-2026": ("dm-eligible", exception, "de-minimis"),
+        "CN-may": ("dm-suspended-origin", "eo14256-cn-hk", "informal"),
+        "DE-2027": ("dm-repealed", "obbba-repeal", "informal"),
+        "DE-short": ("dm-suspended-all", "eo14324-all", "informal"),
+        "mixed": ("dm-suspended-all", "eo14324-all", "informal"),
+    }
+    assert package_values(result, "total_due_usd")["VN"] == (Decimal("0.00"),)
+    assert package_values(result, "total_due_usd")["CN-mail"] == (Decimal("0.00"),)
+
+
 def test_a_package_with_one_line_under_a_suspension_is_not_flagged_as_valued_just_under_the_threshold(
     screen_lines: Screen,
 ) -> None:

@@ -780,6 +780,21 @@ def test_a_scenario_with_a_misspelt_column_or_a_repeated_id_is_refused(
         load_scenarios(load_rules(pack))
 
 
+def test_a_suspension_exception_names_suspensions_of_the_pack_and_shows_for_its_goods(tmp_path: Path) -> None:
+    """An exception that names no suspension of the file would leave nothing out, silently: refused, naming it.
+    ``rules show`` lists the U.S. exception for a book and not for a t-shirt."""
+    day = dt.date(2025, 9, 1)
+    shown = rules_in_force(load_rules(US_PACK), day, hts="4901.99.00.93")
+    assert [r.rule_id for r in shown if r.kind == "suspension-exception"] == ["1702b-informational-materials"]
+    shirt = rules_in_force(load_rules(US_PACK), day, hts="6109.10.00.12")
+    assert not [r for r in shirt if r.kind == "suspension-exception"]
+    copy = copy_pack(tmp_path)
+    named = 'suspensions = ["eo14324-all", "eo-2026-02-20-all"]'
+    edit(copy, "de_minimis.toml", replace(named, 'suspensions = ["eo14324-all", "eo-2026-02-20"]', 1))
+    with pytest.raises(RulePackError, match=re.escape("no suspension has the id 'eo-2026-02-20'")):
+        load_rules(copy)
+
+
 def test_a_suspension_can_leave_origins_out_for_a_what_if(tmp_path: Path) -> None:
     """ "What if the all-country suspension had reached German goods a week later": a suspension could not
     leave an origin out (an unknown key), so the what-if needed a rule listing 248 other countries."""
