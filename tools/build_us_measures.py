@@ -517,6 +517,10 @@ def build_s301(shared: Path, out: Path, revisions: list[Hts], report: list[str])
                 "covers them is UNCONFIRMED (DOMAIN.md 3a). Charged 0 (HK is a separate country of origin for duty "
                 f"purposes), shown so that the doubt is visible; if covered, the duty is that of {entry['id']}."
             ),
+            "assumption": (
+                "Hong Kong-origin coverage UNCONFIRMED (DOMAIN.md 3a): not charged; if covered, "
+                f"{(Decimal(entry['rate']) * 100).normalize():f}% as {entry['id']}"
+            ),
         }
         for entry in list(measures)
     ]
@@ -822,7 +826,7 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
         "effective_time": "12:01 a.m. EDT", "confidence": "conflict",
         "note": cn_note + annex_ii_note,
         "citation": cite("Executive Order 14259 (2025-04-08; FR Doc 2025-06378)", RECIP_URL,
-                         ["S14", "S15", "S113"], "heading 9903.01.63"),
+                         ["S18", "S14", "S15", "S113"], "heading 9903.01.63"),
     })  # fmt: skip
     measures.append({
         "id": "ieepa-reciprocal-cn-125", **base, "heading": "9903.01.63", "origins": cn, "rate": "1.25",
@@ -849,7 +853,7 @@ def build_reciprocal(  # noqa: PLR0912, PLR0915 (one program, written out in ord
                      "countries are from the HTSUS text of this heading. Goods loaded before 04-09 and entered "
                      "before 05-27 kept 10% (not detectable). " + annex_ii_note),
             "citation": cite("Executive Order 14257 (90 FR 15041), Annex I; paused by EO 14266 (2025-04-09)", RECIP_URL,
-                             ["S111", "S112", "S113"], f"heading {heading}"),
+                             ["S18", "S111", "S112", "S113"], f"heading {heading}"),
         })  # fmt: skip
 
     # From 2025-08-07: Annex I of EO 14326 (headings 9903.02.02-.71), with later changes.
@@ -2621,6 +2625,15 @@ def build_s122(shared: Path, out: Path, report: list[str]) -> tuple[list, list]:
                  "extended by Congress). No extension or replacement was found, but that it simply lapsed is "
                  "UNCONFIRMED (DOMAIN.md section 0, lines 6 and 12): charged 0, shown so that the doubt is visible; "
                  "if extended, the duty is that of s122-surcharge."),
+        # DOMAIN.md 1 dates the change of 2026-07-24 to the statute's 150-day limit [S34][S133], not the
+        # proclamation that imposed the 10%: the zero rate is cited to the limit, and says why it is 0.
+        "citation": cite("Trade Act of 1974 sec. 122 (19 U.S.C. 2132), statutory 150-day limit: the surcharge of the "
+                         "Proclamation of 2026-02-20 ends 2026-07-24 12:01 a.m. EDT unless extended by Act of Congress",
+                         "https://www.junologistics.com/customs-updates/temporary-10-import-surcharge-imposed-under-section-122",
+                         ["S34", "S133", *(t for t in measure["citation"]["sources"] if t not in ("S34", "S133"))],
+                         "heading 9903.03.01"),
+        "assumption": ("surcharge presumed lapsed on 2026-07-24 (150-day limit, 19 U.S.C. 2132; no extension found: "
+                       "UNCONFIRMED, DOMAIN.md 0.12, least-sure fact 1): not charged; if extended, 10%"),
     }  # fmt: skip
     del after["effective_to"]
     return [measure, after], []

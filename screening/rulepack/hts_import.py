@@ -144,6 +144,21 @@ def tariff_rate_quota_lines(path: Path) -> list[str]:
     return sorted(quota)
 
 
+def column2_rate_lines(path: Path) -> list[str]:
+    """Rate lines (chapters 1-97: the 8-digit lines, and the 10-digit lines with their own rate) whose column 2
+    rate text (``other``: the countries of general note 3(b)) differs from the column 1 general rate, sorted:
+    the lines on which goods of those countries owe more than the tariff table charges."""
+    lines: set[str] = set()
+    for row in _export_rows(path):
+        code = (row.get("htsno") or "").replace(".", "")
+        general = " ".join((row.get("general") or "").split())
+        if not code or code.startswith(CHAPTERS_NOT_IN_TABLE) or len(code) not in (8, 10) or not general:
+            continue
+        if " ".join((row.get("other") or "").split()) != general:
+            lines.add(code)
+    return sorted(lines)
+
+
 def _export_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a USITC JSON export (gzip or plain)."""
     opener = gzip.open if path.suffix == ".gz" else open

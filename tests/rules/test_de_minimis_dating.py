@@ -75,6 +75,8 @@ BASES: dict[str, Basis] = {
     "S39": Basis(dt.date(2026, 7, 24), conflict=True),
     "S41": Basis(dt.date(2026, 7, 24), conflict=True),
     "S45": Basis(dt.date(2026, 7, 24), conflict=True),
+    # RVIA: the June 2026 documents as proposed rules of 2026-06-23, the other side of that CONFLICT (section 8).
+    "S42": Basis(dt.date(2026, 7, 24), conflict=True),
 }
 
 #: Fees whose tags are cited for what a fee is, not for an amount: ``dutiable-mail-postal-regime`` charges 0.00

@@ -30,3 +30,20 @@ def test_a_citation_of_the_2026_ifrs_by_page_says_the_page_numbers_come_from_one
     for rule in citing:
         cited = f"{rule.citation.instrument} {rule.citation.pinpoint or ''}"
         assert re.search(r"page numbers? from one source, UNCONFIRMED", cited), rule.id
+
+
+def test_the_postal_regime_and_fees_of_the_2026_ifr_mark_the_conflict_on_its_form(
+    us_pack: screening.RulePack,
+) -> None:
+    """DOMAIN.md 8 and 0.13: most sources call the June 2026 documents interim final rules, RVIA proposed rules
+    (CONFLICT). The postal informal-entry regime and its fees exist only if 91 FR 37801 is in force, yet read
+    `unconfirmed` with no word on the form, while the risk rule citing the same rule read `conflict`. Each now reads
+    `conflict`, says why in its note and names the dissenting source."""
+    rules = {rule.id: rule for rule in us_pack.all_rules()}
+    for rule_id in ("postal-informal-entry", "postal-informal-entry-fees", "hts-code-short-postal"):
+        rule = rules[rule_id]
+        assert rule.confidence == "conflict", rule_id
+        assert "proposed rules" in (rule.note or ""), rule_id
+    for rule_id in ("postal-informal-entry", "postal-informal-entry-fees"):
+        assert "CONFLICT" in rules[rule_id].citation.instrument
+        assert "S42" in rules[rule_id].citation.sources

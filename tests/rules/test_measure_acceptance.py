@@ -378,11 +378,15 @@ def test_an_ad_cvd_line_shows_the_duties_it_knows_and_no_total(screen_lines: Scr
 
 
 def test_a_hong_kong_line_on_a_301_list_shows_the_unsettled_coverage(screen_lines: Screen) -> None:
-    """DOMAIN.md 3a: whether Section 301 covers HK-origin goods is UNCONFIRMED. Not charged, but visible."""
+    """DOMAIN.md 3a: whether Section 301 covers HK-origin goods is UNCONFIRMED. Not charged, but visible, and the
+    row says why it is 0 (its citation is the list's, which imposes 7.5%)."""
     result = screen_lines({"country_of_origin": "HK", "arrival_date": "2026-11-23"})
     components = {r["measure_id"]: r for r in result.components.to_dicts()}
     assert components["s301-list4a-hk"]["amount_usd"] == Decimal("0.00")
     assert components["s301-list4a-hk"]["confidence"] == "unconfirmed"
+    assert components["s301-list4a-hk"]["assumption"] == (
+        "Hong Kong-origin coverage UNCONFIRMED (DOMAIN.md 3a): not charged; if covered, 7.5% as s301-list4a"
+    )
     assert _package(result)["duty_usd"] == Decimal("16.50")
     china = screen_lines({"country_of_origin": "CN", "arrival_date": "2026-11-23"})
     assert "s301-list4a" in china.components["measure_id"].to_list()
@@ -390,13 +394,14 @@ def test_a_hong_kong_line_on_a_301_list_shows_the_unsettled_coverage(screen_line
 
 
 def test_a_postal_line_under_the_all_duties_regime_names_the_unsettled_regime(screen_lines: Screen) -> None:
-    """DOMAIN.md 0.13: the duty basis for mail from 2026-07-24 is UNCONFIRMED: the regime shows on the line."""
+    """DOMAIN.md 0.13: the duty basis for mail from 2026-07-24 is UNCONFIRMED, and the form of the rule that makes
+    the regime (interim final or proposed) a CONFLICT (DOMAIN.md 8): the regime shows on the line as `conflict`."""
     result = screen_lines({"mode": "postal", "arrival_date": "2026-11-23"})
     components = {r["component"]: r for r in result.components.to_dicts()}
     regime = components["postal_regime"]
     assert regime["measure_id"] == "postal-informal-entry"
     assert regime["amount_usd"] == Decimal("0.00")
-    assert regime["confidence"] == "unconfirmed"
+    assert regime["confidence"] == "conflict"
     assert components["mfn"]["amount_usd"] == Decimal("16.50")
     flat = screen_lines({"mode": "postal", "arrival_date": "2026-03-10"})
     assert "postal_regime" not in flat.components["component"].to_list()
@@ -409,6 +414,15 @@ def test_lines_after_the_section_122_window_show_its_unsettled_lapse(screen_line
     components = {r["measure_id"]: r for r in result.components.to_dicts()}
     assert components["s122-after-2026-07-24"]["amount_usd"] == Decimal("0.00")
     assert components["s122-after-2026-07-24"]["confidence"] == "unconfirmed"
+    # The row cites the statute's 150-day limit (DOMAIN.md 1, 2026-07-24), not the proclamation that imposed 10%,
+    # and says why it is 0.
+    assert str(components["s122-after-2026-07-24"]["citation"]).startswith(
+        "Trade Act of 1974 sec. 122 (19 U.S.C. 2132), statutory 150-day limit"
+    )
+    assert components["s122-after-2026-07-24"]["assumption"].startswith(
+        "surcharge presumed lapsed on 2026-07-24"
+    )
+    assert "least-sure fact 1" in components["s122-after-2026-07-24"]["assumption"]
     assert _package(result)["duty_usd"] == Decimal("16.50")
     before = screen_lines({"arrival_date": "2026-07-23"})
     assert "s122-surcharge" in before.components["measure_id"].to_list()

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from screening.rulepack.hts_import import coverage, read_rate_lines, tariff_rate_quota_lines
+from screening.rulepack.hts_import import (
+    column2_rate_lines,
+    coverage,
+    read_rate_lines,
+    tariff_rate_quota_lines,
+)
 from screening.rulepack.rates import NOT_COMPUTABLE, ParsedRate, parse_general_rate
 
 HTS_2026 = Path(__file__).resolve().parents[3] / "shared" / "data" / "usitc_hts" / "hts_2026_rev_10.json.gz"
@@ -228,6 +233,24 @@ def test_the_2026_schedule_has_its_tariff_rate_quotas_in_the_expected_chapters()
     chapters = {code[:2] for code in lines}
     assert {"02", "04", "17", "18", "52"} <= chapters  # beef, dairy, sugar, cocoa, cotton
     assert not chapters & {"61", "62", "85", "98", "99"}
+
+
+def test_column2_rate_lines_are_the_rate_lines_whose_column_2_differs_from_column_1(tmp_path: Path) -> None:
+    """Goods of the column 2 countries owe `other` in place of `general`: the lines where the two differ (a
+    10-digit line with its own rate counts; one inheriting its parent's does not; a line Free in both, or a text
+    differing only in blanks, is left out)."""
+    rows = [
+        {"htsno": "6109.10.00", "indent": "1", "general": "16.5%", "other": "90%"},
+        {"htsno": "6109.10.00.12", "indent": "2", "general": "", "other": ""},
+        {"htsno": "4901.99.00", "indent": "1", "general": "Free", "other": "Free"},
+        {"htsno": "0101.30.00.00", "indent": "1", "general": "6.8%", "other": "20%"},
+        {"htsno": "0101.90.40", "indent": "1", "general": "4.5%", "other": " 4.5% "},
+        {"htsno": "9903.01.29", "indent": "1", "general": "", "other": ""},
+        {"htsno": "9802.00.40", "indent": "1", "general": "A duty upon the value", "other": "Other"},
+    ]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(rows))
+    assert column2_rate_lines(export) == ["0101300000", "61091000"]
 
 
 def test_rate_lines_carry_their_units_of_quantity(tmp_path: Path) -> None:

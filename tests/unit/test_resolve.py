@@ -108,11 +108,23 @@ def test_first_cn_suspension_lasted_one_day(pack: RulePack) -> None:
     assert suspended(on(pack, D(2025, 2, 5)), D(2025, 2, 5)).height == 0
 
 
-def test_repealed_on_2027_07_01(pack: RulePack) -> None:
+def test_from_2027_07_01_every_shipment_stays_suspended_under_an_entry_naming_the_repeal(
+    pack: RulePack,
+) -> None:
+    """The Act repeals de minimis for commercial shipments only (DOMAIN.md 1, 2); the 1321(b) suspension has no end
+    date (DOMAIN.md 1: "indefinite ... independent of EOs"). No manifest field says which shipments are commercial,
+    so every package is decided under the suspension, whose entry cites the Act too: not `dm-repealed`, which
+    would misstate the law of a non-commercial shipment."""
     table = suspended(on(pack, D(2027, 7, 1)), D(2027, 7, 1))
-    assert set(table["suspension_reason"]) == {"dm-repealed"}
-    assert set(table["suspension_rule_id"]) == {"obbba-repeal"}
+    assert set(table["suspension_reason"]) == {"dm-suspended-all"}
+    assert set(table["suspension_rule_id"]) == {"suspension-and-repeal-2027"}
     assert set(table["country_of_origin"]) == set(known_countries())
+    rules = {rule.id: rule for rule in pack.de_minimis.suspensions}
+    assert "commercial shipments" in rules["suspension-and-repeal-2027"].citation.instrument
+    assert "S49" in rules["suspension-and-repeal-2027"].citation.sources
+    order = rules["eo-2026-02-20-all"]
+    assert "statutory repeal" not in (order.note or "")  # DOMAIN.md gives the order no end date
+    assert "no end date" in (order.note or "")
 
 
 def test_nothing_suspended_on_2025_03_10(pack: RulePack) -> None:

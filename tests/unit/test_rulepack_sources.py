@@ -129,6 +129,22 @@ def test_the_bundled_pack_lists_every_tag_its_citations_name(us_pack: screening.
     assert us_pack.source_urls(us_pack.tariff.mfn.citation) == {"S120": us_pack.sources["S120"]}
 
 
+def test_a_citation_linking_a_listed_source_names_that_source(us_pack: screening.RulePack) -> None:
+    """The 34 reciprocal measures of 2025-04-09 (and CN's 84%) linked S18's page (DOMAIN.md 3c: "Rates for other
+    countries are in [S18]") while their `sources` named S111, S112, S113 and S99 only: `rules show` printed the
+    link of a source the entry did not list. A citation whose url is a listed source's names that source."""
+    tag_of = {url: tag for tag, url in us_pack.sources.items()}
+    unnamed = [
+        (rule.id, tag_of[rule.citation.url])
+        for rule in us_pack.all_rules()
+        if rule.citation.url in tag_of and tag_of[rule.citation.url] not in rule.citation.sources
+    ]
+    assert unnamed == []
+    cited = {rule.id: rule.citation for rule in us_pack.all_rules()}
+    assert "S18" in cited["ieepa-reciprocal-72-2025-04-09"].sources
+    assert "S18" in cited["ieepa-reciprocal-cn-84"].sources
+
+
 # --- load-time check -------------------------------------------------------------------------------------------
 
 
