@@ -71,7 +71,7 @@ from screening.rulepack.risk_models import DeniedParties
 from screening.rulepack.scope_lines import EXAMPLES
 from screening.rulepack.screening_list import ENTITY_TYPES, read_ofac_sdn, write_screening_list
 from screening.rulepack.time_labels import mislabelled_eastern_times
-from screening.rules_show import rules_in_force, sources_shown
+from screening.rules_show import notes_shown, rules_in_force, sources_shown
 from screening.scenarios import run_scenarios
 from screening.screener import screen_files_in_batches
 from screening.seed import PrivateSeed
@@ -768,8 +768,9 @@ def rules_show(
         out.print(after_facts, highlight=False)
     asked = [name for name, value in (("--origin", origin), ("--hts", hts), ("--mode", mode)) if value]
     first_risk = next((e for e in entries if e.kind == "risk"), None)
+    notes = notes_shown(entries)
     # The pack's text as written: a citation's "[draft]" or "sec. 2[a]" is no markup (rich dropped it).
-    for entry in entries:
+    for entry, why in zip(entries, notes, strict=True):
         if entry is first_risk and asked:
             out.print(
                 f"[yellow]note[/]: risk rules are all those in force, not filtered by {' or '.join(asked)}: "
@@ -782,6 +783,8 @@ def rules_show(
         if entry.citation:
             tags = f"; sources {', '.join(entry.sources)}" if entry.sources else ""
             out.print(Text(f"    {entry.citation}{tags}", style="dim"), highlight=False)
+        if why is not None:
+            out.print(Text(f"    why {entry.confidence}: {why}"), highlight=False)
     shown = sources_shown(entries)
     if shown:
         # Each tag once (the U.S. pack's measures share theirs), whole on its line: a URL to copy.

@@ -304,11 +304,16 @@ def _by_part(
     per_item = {line["part"] for line in lines if line["duty_status"] == str(DutyStatus.CHARGED_PER_ITEM)}
     units = _specific_units(rules, summary, lines_frame) if _has_specific(components) else {}
     by_line = {line["line_no"]: line for line in lines}
+    # Why a component's rule is unconfirmed or in conflict: its note, from the run's summary (a run written
+    # before the summary held them: none).
+    notes: dict[str, str] = summary.get("component_rule_notes", {})
     for component, part in zip(
         components, _component_parts(components, line_part, part_rows, per_item), strict=True
     ):
         component["part"] = part
         component["how"], component["before_rounding"] = _how(component, by_line, units)
+        settled = component.get("confidence") in (None, "confirmed")
+        component["note"] = None if settled else notes.get(str(component["measure_id"]))
     flags = _flag_rows(_rows(_read(folder, "flags", package_id=package_id)), summary)
     for flag, part in zip(flags, _flag_parts(flags, line_part, part_rows), strict=True):
         flag["part"] = part

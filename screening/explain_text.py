@@ -35,7 +35,7 @@ def render_text(explained: dict[str, Any]) -> str:
     unplaced = [r for r in explained.get("rejected_lines", []) if r.get("part") is None]
     if unplaced:
         out += ["REJECTED LINES", *(_reject_line(r) for r in unplaced), ""]
-    out += _note_lines(parts, explained["flags"])
+    out += _note_lines(parts, explained["components"], explained["flags"])
     out += _fx_lines(explained)
     out.append(f"rule pack {explained['rules']['id']} {explained['rules']['content_hash']}")
     return "\n".join(out)
@@ -176,15 +176,21 @@ def _limits(details: dict[str, Any] | None) -> list[str]:
     return shown
 
 
-def _note_lines(parts: list[dict[str, Any]], flags: list[dict[str, Any]]) -> list[str]:
-    """The note of each decision and entry rule of the parts, then of each risk rule that fired, once each (a
-    citation may say "see note"; a risk rule's says where its cited basis was not in force)."""
+def _note_lines(
+    parts: list[dict[str, Any]], components: list[dict[str, Any]], flags: list[dict[str, Any]]
+) -> list[str]:
+    """The note of each decision and entry rule of the parts, then of each rule the pack marks unconfirmed or in
+    conflict that made a duty or fee (why it is so), then of each risk rule that fired, once each (a citation may
+    say "see note"; a risk rule's says where its cited basis was not in force)."""
     notes: dict[str, str] = {}
     for part in parts:
         for ruling in (part["decision"], part["entry"]):
             note = (ruling.get("details") or {}).get("note")
             if note and ruling["rule_id"] not in notes:
                 notes[ruling["rule_id"]] = " ".join(note.split())
+    for component in components:
+        if component.get("note") and component["measure_id"] not in notes:
+            notes[component["measure_id"]] = component["note"]
     for flag in flags:
         if flag.get("note") and flag["rule_id"] not in notes:
             notes[flag["rule_id"]] = " ".join(flag["note"].split())
@@ -366,9 +372,9 @@ def _component_lines(
         out.append(f"  {where}: {c['component']}{heading} [{c['measure_id']}]  {how}{amount}")
         if c["citation"]:
             settled = c.get("confidence") in (None, "confirmed")
-            out.append(
-                f"      source: {c['citation']}" + ("" if settled else f" (confidence: {c['confidence']})")
-            )
+            said = [] if settled else [f"confidence: {c['confidence']}"]
+            said += ["its note under RULE NOTES"] if c.get("note") else []
+            out.append(f"      source: {c['citation']}" + (f" ({'; '.join(said)})" if said else ""))
         if c["component"] == "postal_specific":
             out += _postal_specific_lines(c, lines, part)
         if c["component"] == "postal_ad_valorem" and c["line_no"] is None:

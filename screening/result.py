@@ -476,6 +476,25 @@ def build_summary(
         "risk": risk_summary(facts, risk, dates),
         "decision_rules": _decision_rules(facts, pack, dates, citations),
         "decision_rule_details": _decision_rule_details(pack, facts, dates),
+        "component_rule_notes": component_rule_notes(pack, components),
+    }
+
+
+def component_rule_notes(pack: RulePack, components: pl.DataFrame) -> dict[str, str]:
+    """The note of each rule that made a component of the run (``components``: its :func:`component_totals`) and
+    that the pack marks ``unconfirmed`` or ``conflict``: the measure, gap, fee or postal regime by its id, the
+    tariff table as ``mfn``. ``screen explain`` prints them beside such a component's confidence (the run
+    folder does not hold the pack)."""
+    used = set(components.get_column("measure_id").drop_nulls().to_list()) if components.height else set()
+    doubted: dict[str, tuple[str, str | None]] = {
+        rule.id: (rule.confidence, rule.note) for rule in pack.all_rules() if rule.id in used
+    }
+    if "mfn" in used:
+        doubted["mfn"] = (pack.tariff.mfn.confidence, pack.tariff.mfn.note)
+    return {
+        rule_id: " ".join(note.split())
+        for rule_id, (confidence, note) in sorted(doubted.items())
+        if confidence != "confirmed" and note
     }
 
 

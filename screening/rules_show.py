@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -28,7 +29,7 @@ from screening.rulepack.models import (
     SuspensionException,
 )
 from screening.rulepack.reference import known_countries
-from screening.rulepack.resolve import ResolvedRules, resolve
+from screening.rulepack.resolve import ResolvedRules, per_item_usd, resolve
 from screening.schema import FLAT_POSTAL_METHODS
 from screening.stages.assess import EXEMPTION_PREFIX, UNIT_DIVISORS, measures_for_keys
 from screening.stages.decide import BARRED_FROM_POSTAL, exclusions_for_keys
@@ -100,7 +101,8 @@ class PostalUse:
 class InForce:
     """One rule in force: what it is, what it says, and where it comes from (``sources``: the URL of each source
     tag of its citation, from the pack's ``sources.toml``); for a measure or gap, how it is charged
-    (``charge``); for a postal regime, which goods may use it (``postal_use``).
+    (``charge``); for a postal regime, which goods may use it (``postal_use``); ``note``, the pack's note on it
+    (why it is ``unconfirmed`` or ``conflict``, where it is), blanks run together.
 
     ``period`` is ``effective_from → effective_to`` as the pack writes them (the end EXCLUSIVE: the first day
     the rule no longer holds; ``open`` without one); ``last_day`` the last day it holds (null when open);
@@ -116,6 +118,7 @@ class InForce:
     sources: dict[str, str] = field(default_factory=dict)
     charge: Charge | None = None
     postal_use: PostalUse | None = None
+    note: str | None = None
 
     @property
     def dates(self) -> str:
@@ -268,7 +271,12 @@ def sources_shown(entries: list[InForce]) -> list[tuple[str, str]]:
 
 
 def _postal_text(regime: PostalRegime, origin: str | None) -> str:
-    """The regime's method and rate: for an origin-rate regime, the origin's rate (or that it has none)."""
+    """The regime's method and rate (for an origin-rate regime, the origin's rate, or that it has none), then its
+    per-item method where it offers one (:func:`_per_item_text`)."""
+    return _ad_valorem_text(regime, origin) + _per_item_text(regime, origin)
+
+
+def _ad_valorem_text(regime: PostalRegime, origin: str | None) -> str:
     if regime.method != "origin-rate":
         rate = f" {regime.ad_valorem_rate}" if regime.ad_valorem_rate is not None else ""
         return f"{regime.method}{rate}"
@@ -279,6 +287,32 @@ def _postal_text(regime: PostalRegime, origin: str | None) -> str:
     if own is None:
         return f"origin-rate: no rate for {origin} in the pack (duty not computable)"
     return f"origin-rate {own} for {origin}"
+
+
+#: How ``screen run`` takes a regime's per-item method instead of its ad valorem one.
+_SPECIFIC_OPTION = "--postal-method specific"
+
+
+def _per_item_text(regime: PostalRegime, origin: str | None) -> str:
+    """The regime's specific method (DOMAIN.md 1a, method B), as ``--postal-method specific`` charges it: a flat
+    amount per postal item, or bands by the origin's rate (with ``origin``, the band of its rate); ``""`` where
+    the regime offers none."""
+    if regime.specific_per_item_usd is not None:
+        return f"; or ${regime.specific_per_item_usd} per item ({_SPECIFIC_OPTION})"
+    own = regime.origin_rates.get(origin) if origin is not None else None
+    if not regime.specific_bands or (origin is not None and own is None):
+        return (
+            ""  # none offered, or the origin has no rate: no band (the ad valorem text says not computable)
+        )
+    bands, below = [], ""
+    for band in regime.specific_bands:
+        if band.max_rate is None:
+            bands.append(f"${band.usd} {below}")
+        else:
+            bands.append(f"${band.usd} {'up to' if band.max_inclusive else 'under'} {band.max_rate}")
+            below = f"over {band.max_rate}" if band.max_inclusive else f"from {band.max_rate}"
+    band_here = f": ${per_item_usd(regime, own)} for {origin}" if own is not None else ""
+    return f"; or per item by the origin's rate ({_SPECIFIC_OPTION}): {', '.join(bands)}{band_here}"
 
 
 def _replaced_on_mail(
@@ -516,8 +550,71 @@ def _fee_text(fee: Fee) -> str:
 def _entry(kind: str, rule: Rule, summary: str) -> InForce:
     period = f"{rule.effective_from} → {rule.effective_to or 'open'}"
     return InForce(
-        kind, rule.id, summary, rule.confidence, rule.citation.render(), period, last_day(rule.effective_to)
+        kind,
+        rule.id,
+        summary,
+        rule.confidence,
+        rule.citation.render(),
+        period,
+        last_day(rule.effective_to),
+        note=" ".join(rule.note.split()) if rule.note else None,
     )
+
+
+#: The kinds of entry whose note ``screen rules show`` prints, where the pack does not hold the rule settled: the
+#: rules that charge a package (duties, fees, postal regimes) and the suspensions (a decision rule's note is also
+#: in the run's summary and ``screen explain``, a risk rule's in its catalogue; ``--json`` carries every note).
+NOTED_KINDS: Final = frozenset({"suspension", "fee", "measure", "gap", "postal"})
+
+
+def note_shown(entry: InForce) -> str | None:
+    """The note ``screen rules show`` prints under ``entry``: why a rule of :data:`NOTED_KINDS` the pack marks
+    ``unconfirmed`` or ``conflict`` is so (null for a settled rule, another kind, or a rule without a note)."""
+    if entry.confidence == "confirmed" or entry.kind not in NOTED_KINDS:
+        return None
+    return entry.note
+
+
+def _shared_ending(one: str, other: str) -> int:
+    """How many characters ``one`` and ``other`` end with in common."""
+    return sum(
+        1
+        for _ in itertools.takewhile(
+            lambda pair: pair[0] == pair[1], zip(one[::-1], other[::-1], strict=False)
+        )
+    )
+
+
+#: A note ending as an earlier one does, in this many characters or more, is printed up to where they part.
+SHARED_ENDING = 200
+
+
+def notes_shown(entries: list[InForce]) -> list[str | None]:
+    """Per entry, the note ``screen rules show`` prints (:func:`note_shown`), kept short: the measures of one
+    program share long closing text (the 2026 Section 232 notes, some 1,800 characters), so a note whose ending
+    an earlier note printed already shares (:data:`SHARED_ENDING` characters or more) is printed up to there, and
+    names that note for the rest."""
+    printed: list[tuple[str, str]] = []
+    out: list[str | None] = []
+    for entry in entries:
+        note = note_shown(entry)
+        if note is None:
+            out.append(None)
+            continue
+        shared, same_as = 0, ""
+        for rule_id, earlier in printed:
+            length = _shared_ending(note, earlier)
+            if length > shared:
+                shared, same_as = length, rule_id
+        printed.append((entry.rule_id, note))
+        if shared < SHARED_ENDING:
+            out.append(note)
+            continue
+        # Part at a word: the shared ending may start inside one.
+        cut = note.find(" ", len(note) - shared)
+        head = note[: cut if cut != -1 else len(note)].rstrip()
+        out.append(f"{head} … (the rest as the note of {same_as} above)" if head else f"as {same_as} above")
+    return out
 
 
 def _measures(

@@ -489,7 +489,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
                         "postal_regime_id": regime.id,
                         "postal_method": regime.method,
                         "postal_rate": rate,
-                        "postal_item_cents": cents(_per_item(regime, rate)),
+                        "postal_item_cents": cents(per_item_usd(regime, rate)),
                         "postal_item_top_cents": cents(_top_per_item(regime)),
                         "postal_specific_offered": bool(
                             regime.specific_per_item_usd or regime.specific_bands
@@ -519,7 +519,7 @@ def _postal(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
     )
 
 
-def _per_item(regime: PostalRegime, rate: Decimal | None) -> Decimal | None:
+def per_item_usd(regime: PostalRegime, rate: Decimal | None) -> Decimal | None:
     """The specific-method duty per postal item: a flat amount, or the band of the origin's rate."""
     if regime.specific_per_item_usd is not None:
         return regime.specific_per_item_usd

@@ -700,7 +700,10 @@ def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screeni
         return {e.rule_id: e.summary for e in rules_in_force(us_pack, day, **kwargs)}
 
     mail = shown(dt.date(2025, 9, 15), origin="CN", hts="6109.10.00.12", mode="postal")
-    assert mail["postal-all-ieepa-rate"] == "origin-rate 0.30 for CN"
+    assert mail["postal-all-ieepa-rate"] == (
+        "origin-rate 0.30 for CN; or per item by the origin's rate (--postal-method specific): $80.00 under 0.16,"
+        " $160.00 up to 0.25, $200.00 over 0.25: $200.00 for CN"
+    )
     assert "replaced by postal regime postal-all-ieepa-rate" in mail["s301-list4a"]
     assert "replaced by postal regime postal-all-ieepa-rate" in mail["mfn"]
     assert mail["dutiable-mail-postal-regime"] == "dutiable_mail $0.00 on postal (postal)"

@@ -426,6 +426,38 @@ def test_a_flag_s_source_reads_with_its_confidence_and_its_rule_s_note(tmp_path:
     assert notes[2].startswith("  hts-unknown-on-date: A code is checked against the HTSUS in force")
 
 
+def test_a_duty_or_fee_in_doubt_has_its_rule_s_note_under_rule_notes(tmp_path: Path) -> None:
+    """`screen explain` printed the notes of the decision and entry rules and of flags only: a duty or fee read
+    `(confidence: conflict)` or `unconfirmed` with no word on why, and the run folder does not hold the pack. The
+    summary now carries the notes of the rules in doubt that made the run's components, and explain prints them,
+    once each; a settled rule has none."""
+    out = _screened(
+        tmp_path,
+        [
+            {"package_id": "M1", "arrival_date": "2026-08-03", "mode": "postal", "country_of_origin": "CN"},
+            {"package_id": "E1", "arrival_date": "2025-11-03", "declared_value": "900.00"},
+        ],
+    )
+    notes = json.loads((out / "summary.json").read_text())["component_rule_notes"]
+    assert notes["postal-informal-entry-fees"].startswith("Postal informal entry (from 2026-07-24)")
+    assert "s122-after-2026-07-24" in notes
+    assert "mpf-informal-fy2026" not in notes  # confirmed
+    text = render_text(explain_package(out, "M1"))
+    assert (
+        "  package: postal_entry_fees [postal-informal-entry-fees]  (not computed)\n      source: Interim final rule"
+        " 91 FR 37801"
+    ) in text
+    assert "(confidence: conflict; its note under RULE NOTES)" in text
+    rule_notes = _section(text, "RULE NOTES")
+    named = [line.split(":")[0].strip() for line in rule_notes[1:]]
+    assert named == sorted(set(named), key=named.index)  # once each
+    assert {"postal-informal-entry-fees", "s122-after-2026-07-24", "mfn"} <= set(named)
+    assert any(line.startswith("  postal-informal-entry-fees: Postal informal entry") for line in rule_notes)
+    express = render_text(explain_package(out, "E1"))
+    assert "mpf_informal [mpf-informal-fy2026]" in express
+    assert "mpf-informal-fy2026:" not in " ".join(_section(express, "RULE NOTES"))
+
+
 def test_a_gift_from_a_company_says_which_legal_form_was_read(tmp_path: Path) -> None:
     """``gift-from-company`` named no token: an analyst could not tell which part of the shipper's name made it
     a company (``Wang Ao`` was one, by AO)."""

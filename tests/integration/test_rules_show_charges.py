@@ -293,3 +293,71 @@ def test_an_all_in_rate_shows_the_heading_of_the_line_s_mfn_rate(us_pack: screen
         "ieepa_reciprocal 9903.02.20: 15% all-in: 15% less the line's MFN rate (not below 0); heading 9903.02.19 "
         "where the line's MFN rate is 15% or more (nothing added)" in text
     )
+
+
+def test_a_rule_in_doubt_shows_why_and_a_settled_one_does_not(us_pack: screening.RulePack) -> None:
+    """`measure s122-surcharge conflict` was printed with no word on the conflict (the 15% announced, never
+    proclaimed), and `--json` had no `note`: the reason behind `unconfirmed`/`conflict` was in no output."""
+    text, entries = show(
+        "--date", "2026-03-01", "--origin", "CN", "--hts", "6109.10.00.12", "--mode", "express"
+    )
+    note = entries["s122-surcharge"]["note"]
+    assert "The 15% announced on 2026-02-21 was never proclaimed (CONFLICT in some sources)." in note
+    assert f"why conflict: {note}" in text
+    # A settled rule prints no note; --json carries every note there is.
+    assert entries["mpf-informal-fy2026"]["confidence"] == "confirmed"
+    assert "why confirmed" not in text
+    assert entries["eo-2026-02-20-all"]["note"].startswith("After Learning Resources v. Trump")
+
+
+def test_notes_sharing_a_long_ending_print_it_once(us_pack: screening.RulePack) -> None:
+    """The 2026 Section 232 metals measures share some 1,800 characters of closing text: printed once, each
+    later note up to where it parts from an earlier one, naming it (--json keeps every note whole)."""
+    text, entries = show("--date", "2026-05-01", "--origin", "GB")
+    shared = "Section 301 stacks."
+    assert entries["s232-metals-gb-1a-25"]["note"].endswith(shared)
+    assert text.count(shared) < sum(1 for e in entries.values() if (e["note"] or "").endswith(shared))
+    assert "… (the rest as the note of s232-metals-" in text
+
+
+@pytest.mark.parametrize(
+    ("day", "origin", "shown"),
+    [
+        # DOMAIN.md 1a, method B: $100 per item for CN/HK mail, 2025-05-02 to 08-28.
+        ("2025-05-20", "CN", "flat-ad-valorem 0.54; or $100.00 per item (--postal-method specific)"),
+        # From 2025-08-29: $80 / $160 / $200 by the origin's effective IEEPA rate (<16%, 16-25%, >25%).
+        (
+            "2025-09-20",
+            "VN",
+            "origin-rate 0.20 for VN; or per item by the origin's rate (--postal-method specific): $80.00 under"
+            " 0.16, $160.00 up to 0.25, $200.00 over 0.25: $160.00 for VN",
+        ),
+        ("2025-09-20", "CN", "$200.00 over 0.25: $200.00 for CN"),
+        ("2026-03-10", "CN", "flat-ad-valorem 0.10; not for"),
+    ],
+)
+def test_a_postal_regime_shows_its_per_item_method(
+    us_pack: screening.RulePack, day: str, origin: str, shown: str
+) -> None:
+    """`rules show` printed only a regime's ad valorem side (`postal-cn-hk-54 | flat-ad-valorem 0.54`), though the
+    pack holds the per-item method and `--postal-method specific` charges it; the band shown is the one a run
+    charges."""
+    text, entries = show("--date", day, "--origin", origin, "--mode", "postal")
+    (postal,) = (e for e in entries.values() if e["kind"] == "postal")
+    assert shown in postal["summary"]
+    assert shown in text
+    if "$" not in shown:  # the flat 10% of 2026 offers no per-item method (DOMAIN.md 1a: none found)
+        assert "per item" not in postal["summary"]
+        return
+    amount = Decimal(shown.rsplit("$", 1)[1].split(maxsplit=1)[0])
+    screened = screening.screen(
+        pl.DataFrame(
+            [{**BASE_LINE, "arrival_date": day, "country_of_origin": origin, "mode": "postal"}],
+            schema=dict.fromkeys(BASE_LINE, pl.String()),
+        ),
+        rules=us_pack,
+        postal_method="specific",
+    )
+    assert screened.components.filter(pl.col("component") == "postal_specific")["amount_usd"].to_list() == [
+        amount
+    ]

@@ -13,7 +13,7 @@ import pytest
 
 from screening.rulepack import resolved_cache
 from screening.rulepack.loader import RulePack, load_rules
-from screening.rulepack.resolve import ResolvedRules, _per_item, known_countries, resolve
+from screening.rulepack.resolve import ResolvedRules, known_countries, per_item_usd, resolve
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "us"
 D = dt.date
@@ -240,7 +240,7 @@ def test_the_postal_amount_per_item_takes_the_band_of_the_origin_s_rate(
 ) -> None:
     """DOMAIN.md 1a: "$80 if rate <16%; $160 if 16–25%; $200 if >25%" (16 % and 25 % both in the middle band)."""
     (regime,) = (regime for regime in pack.tariff.postal if regime.id == "postal-all-ieepa-rate")
-    assert _per_item(regime, Decimal(rate)) == Decimal(usd)
+    assert per_item_usd(regime, Decimal(rate)) == Decimal(usd)
 
 
 def test_the_tariff_is_held_once_per_period_not_once_per_date(pack: RulePack) -> None:
