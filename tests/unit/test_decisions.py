@@ -192,7 +192,7 @@ def test_informational_materials_stay_outside_the_suspensions_for_all_countries(
     suspension. A $50 printed book (4901.99.00.93) on 2025-09-01 was suspended like any goods: an informal entry
     with $3.93 of fees by express, the 30% postal duty by mail. Alone in its package it is eligible again, naming
     the exception; beside a t-shirt the package stays suspended; the CN/HK suspension of 2025-05-02 (DOMAIN.md
-    silent) and the statutory repeal of 2027-07-01 still reach it; a 6-digit code stays suspended."""
+    silent) and the suspension with the repeal from 2027-07-01 still reach it; a 6-digit code stays suspended."""
     book = {"hts_code": "4901.99.00.93", "description": "printed book", "declared_value": "50.00"}
     cases = {
         "VN": {"country_of_origin": "VN", "arrival_date": "2025-09-01"},
@@ -213,7 +213,7 @@ def test_informational_materials_stay_outside_the_suspensions_for_all_countries(
         "CN-mail": ("dm-eligible", exception, "de-minimis"),
         "DE-2026": ("dm-eligible", exception, "de-minimis"),
         "CN-may": ("dm-suspended-origin", "eo14256-cn-hk", "informal"),
-        "DE-2027": ("dm-repealed", "obbba-repeal", "informal"),
+        "DE-2027": ("dm-suspended-all", "suspension-and-repeal-2027", "informal"),
         "DE-short": ("dm-suspended-all", "eo14324-all", "informal"),
         "mixed": ("dm-suspended-all", "eo14324-all", "informal"),
     }
