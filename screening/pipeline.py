@@ -551,8 +551,9 @@ class Screened:
     #: The decided lines and the new line keys (incremental mode).
     decided: pl.LazyFrame
     seen_now: pl.DataFrame | None
-    #: The packages with lines in earlier batches (incremental mode), counted there already.
-    earlier: pl.Series | None = None
+    #: Where earlier batches counted the packages with lines in them (incremental mode,
+    #: :func:`~screening.stages.running.counted_parts`).
+    counted_before: pl.DataFrame | None = None
 
 
 def screen_candidates(
@@ -598,17 +599,23 @@ def screen_candidates(
     own, kept, named = _package_attributes(kept)
     run_dates = list(dates) if dates is not None else distinct_dates(kept)
     resolved = tables.rules(run_dates)
-    # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy.
-    seen_now = kept.select("package_id", "line_no", "arrival_date") if state is not None else None
+    # Lines seen (incremental mode): those of incomplete packages too, so that a repeat is a copy; each with the
+    # consignee-day its package's part is totalled under.
+    seen_now = (
+        kept.select("package_id", "line_no", "arrival_date").with_columns(
+            running.consignee_hashes(kept.get_column("consignee_key"))
+        )
+        if state is not None
+        else None
+    )
     # A package with a rejected line (in validation, here for want of a rate) is screened not at all.
     rated = enrich.has_rate(kept, resolved.fx)
     fx_rejects = enrich.fx_rejects(kept.filter(~rated), own)
     kept = kept.filter(rated)
     incomplete = normalise.first_rejects([rejected, fx_rejects], sources)
-    # Packages counted in earlier batches (a package whose lines were all rejected there counts here).
-    counted_before = (
-        seen.filter(pl.col("counted")).get_column("package_id").unique() if seen is not None else None
-    )
+    # Packages counted in earlier batches (a package whose lines were all rejected there counts here), and where.
+    counted_parts = running.counted_parts(seen) if seen is not None else None
+    counted_before = counted_parts.get_column("package_id").unique() if counted_parts is not None else None
     kept, incomplete_rejects = _split_unscreened(kept, incomplete, own, seen, counted_before)
     del own
     # The dates decided: those of the packages screened (a package rejected whole decides nothing).
@@ -636,7 +643,7 @@ def screen_candidates(
     # stages (package roll-up, outputs) rely on it.
     prior = state.consignee_days if state is not None else None
     day_table = day.consignee_days if day is not None else None
-    decided, goods = _decide(valid, resolved, postal_method, prior, day_table, counted_before)
+    decided, goods = _decide(valid, resolved, postal_method, prior, day_table, counted_parts)
     lines, package_frame, components = _assess(decided, goods, resolved)
     # What later steps need of the narrow input; the rest is freed before the risk stage.
     consignee_keys = narrow["consignee_key"]
@@ -675,7 +682,7 @@ def screen_candidates(
         citations=resolved.citations,
         decided=lines,
         seen_now=seen_now,
-        earlier=counted_before,
+        counted_before=counted_parts,
     )
 
 
@@ -771,7 +778,7 @@ def _advance(
     rows = sum(s.frame.select(pl.len()).collect().item() for s in sources)
     decided = screened.decided.collect(engine=IN_MEMORY)
     return RunningState(
-        consignee_days=running.advance_consignee_days(state.consignee_days, decided, screened.earlier),
+        consignee_days=running.advance_consignee_days(state.consignee_days, decided, screened.counted_before),
         seen_lines=running.advance_seen_lines(state.seen_lines, screened.seen_now),
         queue_load=running.advance_queue_load(state.queue_load, routed),
         rows_seen=state.rows_seen + rows,
@@ -1213,7 +1220,11 @@ def _validation_marks(
                 pl.lit(latest if latest is not None else state_latest(), pl.Date())
             )
         )
-    marks = marks.with_columns(pl.lit(0, pl.Int64()).alias("line_no"), pl.lit(False).alias("counted"))
+    marks = marks.with_columns(
+        pl.lit(0, pl.Int64()).alias("line_no"),
+        pl.lit(False).alias("counted"),
+        pl.lit(None, pl.UInt64()).alias(running.CONSIGNEE_HASH),
+    )
     return marks.select(seen_now.columns).cast(seen_now.schema)
 
 
@@ -1223,10 +1234,11 @@ def _decide(
     postal_method: PostalMethod,
     prior: KeyedRows | None = None,
     day: pl.DataFrame | None = None,
-    earlier: pl.Series | None = None,
+    counted: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Line decisions, in the order of ``valid``; with ``prior`` (incremental mode) against running totals on top of it
-    (``earlier``: the batch's packages with lines in earlier batches, counted there already), with ``day`` (a
+    (``counted``: where earlier batches counted the batch's packages with lines there,
+    :func:`~screening.stages.running.counted_parts`), with ``day`` (a
     part of a day) against the whole day's consignee-day totals.
 
     Every lookup that depends only on the goods runs once per distinct goods of the run
@@ -1243,12 +1255,11 @@ def _decide(
     elif prior is None:
         lines = aggregate.attach_consignee_day(lines)
     else:
-        running_totals = running.running_totals(lines.lazy(), prior, earlier)
+        running_totals = running.running_totals(lines.lazy(), prior, counted)
         lines = running.attach_running(lines.lazy(), running_totals).collect(engine=IN_MEMORY)
     # A package continued from earlier batches: its value here is not the package's (a waiver by value is not given).
-    lines = decide.decide_lines(
-        lines, facts, resolved.gifts, continued=earlier if prior is not None else None
-    )
+    continued = counted.get_column("package_id") if counted is not None and prior is not None else None
+    lines = decide.decide_lines(lines, facts, resolved.gifts, continued=continued)
     lines = assess.add_duty_columns(lines, facts, postal_method)
     lines = part_rates.settle_part_rates(lines, resolved.tariff_parts)
     return lines.select(

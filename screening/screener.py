@@ -89,6 +89,7 @@ from screening.stages.assess import PostalMethod
 from screening.stages.normalise import package_id_as_read
 from screening.stages.running import (
     CONSIGNEE_DAY_SCHEMA,
+    CONSIGNEE_HASH,
     QUEUE_LOAD_SCHEMA,
     SEEN_LINES_SCHEMA,
     RunningState,
@@ -100,7 +101,7 @@ from screening.stages.running import (
 #: Version of the state file layout; a file of another version is refused. Header keys added since
 #: (``extra_column_types``, ``stream_rows``) are read where present; a header without them restores as one saved
 #: before them did (a state saved by the code before them is of another build, and refused as such).
-STATE_FORMAT = 3
+STATE_FORMAT = 4
 _TABLES = {
     "consignee_days": CONSIGNEE_DAY_SCHEMA,
     "seen_lines": SEEN_LINES_SCHEMA,
@@ -558,7 +559,8 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
     totals or null keys would change later batches' decisions."""
     not_null = {
         "consignee_days": list(CONSIGNEE_DAY_SCHEMA),
-        "seen_lines": [c for c in SEEN_LINES_SCHEMA if c != "arrival_date"],  # a mark may have no day
+        # A mark may have no day, and has no consignee.
+        "seen_lines": [c for c in SEEN_LINES_SCHEMA if c not in ("arrival_date", CONSIGNEE_HASH)],
         "queue_load": ["queue", "arrival_date", "queue_seen"],  # a package without a port is queued
     }[name]
     counts = {
@@ -574,6 +576,8 @@ def _impossible(name: str) -> dict[str, pl.Expr]:
         for column in counts
         if column.endswith("_cents")
     }
+    if name == "seen_lines":
+        checks["a counted line without its consignee"] = pl.col("counted") & pl.col(CONSIGNEE_HASH).is_null()
     if name == "consignee_days":
         checks["a gift value above the value"] = pl.col("consignee_day_gift_cents") > pl.col(
             "consignee_day_value_cents"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from screening.exprs.stable_hash import fnv1a64
 from screening.stages.aggregate import CONSIGNEE_DAY, consignee_day_sums, gift_cents, value_cents
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.lookup import attach
@@ -32,13 +33,24 @@ CONSIGNEE_DAY_SCHEMA = pl.Schema(
         "consignee_day_lines": pl.Int64(),
     }
 )
+#: The stable 64-bit hash (FNV-1a over UTF-8: the same in every run and library version, so a saved state
+#: keeps it) of the consignee key that a line seen was totalled under.
+CONSIGNEE_HASH = "consignee_hash"
 #: Lines already seen, so that a line repeated in a later batch is a ``duplicate-line`` reject; ``counted``:
 #: the line was screened (its package counted in the totals), not rejected with its package; ``arrival_date``:
 #: its package's day (a package rejected in validation is marked, as line 0, with the latest date of its own rows
 #: in the batch where one reads, else the batch's or the state's latest day; null when none is known), for
-#: :meth:`RunningState.forget_before`.
+#: :meth:`RunningState.forget_before`; :data:`CONSIGNEE_HASH`: with ``arrival_date``, the consignee-day its
+#: package's part was totalled under (null on a mark), so that a later part of the package totalled under another
+#: consignee-day counts among that one's packages too, once.
 SEEN_LINES_SCHEMA = pl.Schema(
-    {"package_id": pl.String(), "line_no": pl.Int64(), "counted": pl.Boolean(), "arrival_date": pl.Date()}
+    {
+        "package_id": pl.String(),
+        "line_no": pl.Int64(),
+        "counted": pl.Boolean(),
+        "arrival_date": pl.Date(),
+        CONSIGNEE_HASH: pl.UInt64(),
+    }
 )
 #: Beside the lines seen, in memory only: a hash of the package id (a batch finds its packages by it).
 PACKAGE_HASH = "__package_hash"
@@ -114,35 +126,47 @@ class RunningState:
         )
 
 
-def running_totals(lines: pl.LazyFrame, prior: KeyedRows, earlier: pl.Series | None = None) -> pl.LazyFrame:
+def running_totals(
+    lines: pl.LazyFrame, prior: KeyedRows, counted: pl.DataFrame | None = None
+) -> pl.LazyFrame:
     """Per consignee-day and package of the batch: the totals up to and including that package.
 
     ``lines`` has ``__line`` (arrival order), ``consignee_key``, ``arrival_date``, ``package_id``,
     ``value_usd_cents`` and ``gift``; ``prior`` holds the totals of earlier batches
-    (:func:`consignee_day_rows`); ``earlier`` the batch's packages with lines in earlier batches
-    (``package_id`` values), counted among the packages there already.
+    (:func:`consignee_day_rows`); ``counted`` where earlier batches counted the batch's packages that have lines
+    there (:func:`counted_parts`): such a package is not counted again among the packages of a consignee-day it
+    was counted in, and is counted once in another one that its lines here are totalled under.
     """
     # A package arrives with its first line, whatever that line's consignee-day: a package whose lines fall on
     # two consignee keys or dates comes, in each, where its first line came.
     arrived = lines.with_columns(pl.col(ARRIVAL).min().over("package_id").alias("__arrival"))
-    per_package = arrived.group_by(*CONSIGNEE_DAY, "package_id").agg(
-        pl.col("__arrival").first(),
-        value_cents().alias("__value"),
-        gift_cents().alias("__gift"),
-        pl.len().cast(pl.Int64()).alias("__lines"),
+    per_package = (
+        arrived.group_by(*CONSIGNEE_DAY, "package_id")
+        .agg(
+            pl.col("__arrival").first(),
+            value_cents().alias("__value"),
+            gift_cents().alias("__gift"),
+            pl.len().cast(pl.Int64()).alias("__lines"),
+        )
+        .collect(engine="in-memory")
     )
+    new_there = (~counted_there(per_package, counted)).cast(pl.Int64())
     # Each consignee-day's packages side by side in arrival order: a running sum restarts at the first
     # package of each consignee-day (segmented sums, no window groups to build).
     first = pl.struct(*CONSIGNEE_DAY).is_first_distinct()
-    cumulative = per_package.sort(*CONSIGNEE_DAY, "__arrival").with_columns(
-        _running_within(pl.col("__value"), first).alias("__value"),
-        _running_within(pl.col("__gift"), first).alias("__gift"),
-        _running_within(_new_package(earlier), first).alias("__packages"),
-        _running_within(pl.col("__lines"), first).alias("__lines"),
+    cumulative = (
+        per_package.with_columns(new_there.alias("__new"))
+        .lazy()
+        .sort(*CONSIGNEE_DAY, "__arrival")
+        .with_columns(
+            _running_within(pl.col("__value"), first).alias("__value"),
+            _running_within(pl.col("__gift"), first).alias("__gift"),
+            _running_within(pl.col("__new"), first).alias("__packages"),
+            _running_within(pl.col("__lines"), first).alias("__lines"),
+        )
     )
-    batch_days = lines.select(CONSIGNEE_DAY).collect(engine="in-memory")
     before = (
-        _summed_by_consignee_day(prior.matching(batch_days))
+        _summed_by_consignee_day(prior.matching(per_package.select(CONSIGNEE_DAY)))
         .lazy()
         .select(*CONSIGNEE_DAY, *[pl.col(c).alias(f"__prior_{c}") for c in _TOTALS])
     )
@@ -160,11 +184,33 @@ def running_totals(lines: pl.LazyFrame, prior: KeyedRows, earlier: pl.Series | N
     )
 
 
-def _new_package(earlier: pl.Series | None) -> pl.Expr:
-    """1 for a package not counted in an earlier batch, else 0 (Int64)."""
-    if earlier is None or earlier.is_empty():
-        return pl.repeat(1, pl.len(), dtype=pl.Int64())
-    return (~pl.col("package_id").is_in(earlier.implode())).cast(pl.Int64())
+def consignee_hashes(keys: pl.Series) -> pl.Series:
+    """The :data:`CONSIGNEE_HASH` of each consignee key (null for none)."""
+    return fnv1a64(keys).alias(CONSIGNEE_HASH)
+
+
+def counted_parts(seen: pl.DataFrame) -> pl.DataFrame:
+    """Where earlier batches counted the packages of ``seen`` (their lines seen, :func:`seen_of`): each package's
+    consignee-days (``package_id``, ``arrival_date``, :data:`CONSIGNEE_HASH`), once each."""
+    return (
+        seen.filter(pl.col("counted"))
+        .select("package_id", "arrival_date", CONSIGNEE_HASH)
+        .unique(maintain_order=True)
+    )
+
+
+def counted_there(rows: pl.DataFrame, counted: pl.DataFrame | None) -> pl.Series:
+    """For each of ``rows`` (``package_id`` and the :data:`CONSIGNEE_DAY` it is totalled under in this batch):
+    whether an earlier batch counted that package under that consignee-day (``counted``: :func:`counted_parts`;
+    the keys compared by their :data:`CONSIGNEE_HASH`)."""
+    if counted is None or counted.is_empty() or rows.is_empty():
+        return pl.repeat(False, rows.height, dtype=pl.Boolean(), eager=True)
+    indexed = rows.select("package_id", *CONSIGNEE_DAY).with_row_index("__row")
+    # Only the continued packages' keys are hashed (few: those whose lines came in more than one batch).
+    continued = indexed.filter(pl.col("package_id").is_in(counted.get_column("package_id").implode()))
+    hashed = continued.with_columns(consignee_hashes(continued.get_column("consignee_key")))
+    again = hashed.join(counted, on=["package_id", "arrival_date", CONSIGNEE_HASH], how="semi")
+    return indexed.get_column("__row").is_in(again.get_column("__row").implode())
 
 
 def _running_within(value: pl.Expr, starts: pl.Expr) -> pl.Expr:
@@ -183,7 +229,9 @@ def shipper_running_totals(packages: pl.DataFrame) -> pl.DataFrame:
     """
     first = pl.struct(*SHIPPER_DAY).is_first_distinct()
     return packages.sort(*SHIPPER_DAY, "__arrival", nulls_last=True).with_columns(
-        _running_within(_new_package(None), first).alias("shipper_consignee_day_packages"),
+        _running_within(pl.repeat(1, pl.len(), dtype=pl.Int64()), first).alias(
+            "shipper_consignee_day_packages"
+        ),
         _running_within(pl.col("__value"), first).alias("shipper_consignee_day_value_cents"),
     )
 
@@ -194,18 +242,23 @@ def attach_running(lines: pl.LazyFrame, running: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def advance_consignee_days(
-    prior: KeyedRows, lines: pl.DataFrame, earlier: pl.Series | None = None
+    prior: KeyedRows, lines: pl.DataFrame, counted: pl.DataFrame | None = None
 ) -> KeyedRows:
     """The carried totals after a batch whose decided lines are ``lines``: the batch's own totals are
-    added as rows of their own (a consignee-day's totals are the sum of its rows). A package of
-    ``earlier`` (with lines in earlier batches) is not counted again."""
+    added as rows of their own (a consignee-day's totals are the sum of its rows). A package that an earlier
+    batch counted under a consignee-day (``counted``: :func:`counted_parts`) is not counted there again."""
     batch = lines.group_by(CONSIGNEE_DAY).agg(consignee_day_sums())
-    again = lines.filter(pl.col("package_id").is_in(earlier.implode())) if earlier is not None else None
-    if again is not None and not again.is_empty():
-        counted = again.group_by(CONSIGNEE_DAY).agg(pl.col("package_id").n_unique().alias("__again"))
+    if counted is not None and not counted.is_empty():
+        continued = (
+            lines.filter(pl.col("package_id").is_in(counted.get_column("package_id").implode()))
+            .select(*CONSIGNEE_DAY, "package_id")
+            .unique()
+        )
+        again = continued.filter(counted_there(continued, counted))
+        counts = again.group_by(CONSIGNEE_DAY).agg(pl.len().alias("__again"))
         packages = "consignee_day_packages"
         batch = (
-            batch.join(counted, on=list(CONSIGNEE_DAY), how="left", nulls_equal=True, maintain_order="left")
+            batch.join(counts, on=list(CONSIGNEE_DAY), how="left", nulls_equal=True, maintain_order="left")
             .with_columns((pl.col(packages) - pl.col("__again").fill_null(0)).cast(batch.schema[packages]))
             .drop("__again")
         )
@@ -213,13 +266,14 @@ def advance_consignee_days(
 
 
 def seen_line_table(lines: pl.DataFrame) -> pl.DataFrame:
-    """``lines`` (``package_id``, ``line_no``) as the state holds them: with the hash of each package id."""
+    """``lines`` (the columns of :data:`SEEN_LINES_SCHEMA`) as the state holds them: with the hash of each
+    package id."""
     typed = lines.select(list(SEEN_LINES_SCHEMA)).cast(SEEN_LINES_SCHEMA)
     return typed.with_columns(pl.col("package_id").hash().alias(PACKAGE_HASH))
 
 
 def seen_of(seen: pl.DataFrame, lines: pl.DataFrame) -> pl.DataFrame:
-    """The lines seen (``package_id``, ``line_no``) of the packages of ``lines``, and perhaps a few
+    """The lines seen (the columns of :data:`SEEN_LINES_SCHEMA`) of the packages of ``lines``, and perhaps a few
     others (whose package hash is the same): a scan of integers, not of the seen package ids."""
     hashes = lines.get_column("package_id").unique().hash()
     return seen.filter(pl.col(PACKAGE_HASH).is_in(hashes.implode())).select(list(SEEN_LINES_SCHEMA))

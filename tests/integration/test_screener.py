@@ -696,6 +696,7 @@ def _with_column(table: bytes, column: str, value: object) -> bytes:
         ),
         ("consignee_days", "consignee_key", None, "a null consignee_key"),
         ("seen_lines", "line_no", None, "a null line_no"),
+        ("seen_lines", "consignee_hash", None, "a counted line without its consignee"),
         ("queue_load", "queue_seen", -5, "a negative queue_seen"),
     ],
 )
@@ -1747,6 +1748,48 @@ def test_a_package_split_across_batches_counts_once_among_the_day_s_packages(
     whole.screen(frame)
     assert screener.totals().equals(whole.totals())
     assert screener.totals()["consignee_day_packages"].to_list() == [2]
+
+
+def test_a_package_continued_under_another_consignee_day_counts_once_among_its_packages(
+    us_pack: screening.RulePack, manifest: Callable[..., pl.DataFrame], tmp_path: Path
+) -> None:
+    """P1's line 2 came in a later batch naming Bo: it was totalled among Bo's value and lines ($900, 2 lines)
+    but not his packages (1), so structuring-consignee-day stayed quiet on Q while structuring-shipper-split
+    counted P1's part. It counts once in each consignee-day it is totalled under (the state, saved and restored
+    between batches, keeps where), and not again where it was counted."""
+    bo = {"consignee_name": "Bo Ng"}
+    screener = screening.Screener(us_pack)
+    screener.screen(manifest({"package_id": "P1", "declared_value": "500"}))
+    second = screener.screen(
+        manifest(
+            {**bo, "package_id": "P1", "line_no": "2", "declared_value": "500"},
+            {**bo, "package_id": "Q", "declared_value": "400"},
+        )
+    )
+    assert second.lines.select("package_id", "consignee_day_value_usd", "consignee_day_packages").rows() == [
+        ("P1", Decimal("500.00"), 1),
+        ("Q", Decimal("900.00"), 2),
+    ]
+    flagged = second.flags.filter(pl.col("rule_id").str.starts_with("structuring"))
+    assert sorted(flagged.select("package_id", "rule_id").rows()) == [
+        ("Q", "structuring-consignee-day"),
+        ("Q", "structuring-shipper-split"),
+    ]
+    restored = screening.Screener.restore(screener.save_state(tmp_path / "day.state"), us_pack)
+    third = restored.screen(manifest({**bo, "package_id": "P1", "line_no": "3", "declared_value": "1"}))
+    fourth = restored.screen(
+        manifest({"package_id": "P1", "line_no": "4", "arrival_date": "2025-03-11", "declared_value": "1"})
+    )
+    assert third.lines["consignee_day_packages"].to_list() == [2]  # counted among Bo's already
+    assert fourth.lines["consignee_day_packages"].to_list() == [1]  # Anna's next day
+    totals = restored.totals().sort("consignee_key", "arrival_date")
+    assert totals.select(
+        "consignee_key", "arrival_date", "consignee_day_packages", "consignee_day_lines"
+    ).rows() == [
+        ("name:anna keller|20001", dt.date(2025, 3, 10), 1, 1),
+        ("name:anna keller|20001", dt.date(2025, 3, 11), 1, 1),
+        ("name:bo ng|20001", dt.date(2025, 3, 10), 2, 3),
+    ]
 
 
 def test_a_package_with_a_rejected_line_in_a_batch_is_not_screened_and_its_repeat_is_a_copy(
