@@ -32,6 +32,7 @@ from screening.rulepack.rates import PARTS, part_components
 from screening.rulepack.tables import read_mfn_table
 from screening.stages.assess import UNIT_DIVISORS, quantity_in, quantity_scale
 from screening.stages.entry_limits import (
+    ELIGIBILITY_OPEN_NOTE_START,
     FORMAL_MAIL_NOTE_START,
     GIFT_ENTRY_NOTE_START,
     OPEN_NOTE_END,
@@ -352,7 +353,9 @@ def _part(
     """One part of the package (the package itself when it has one): its ``packages`` row, decision, entry
     (``open``: why its entry type is open, informal or formal, as its fee components say; ``assumed``: why mail
     was entered formal, or a gift informal, by a choice the pack does not settle, as its components say;
-    ``barred``: why mail under a postal regime was entered through ACE, as its fee components say; else None),
+    ``barred``: why mail under a postal regime was entered through ACE, as its fee components say;
+    ``unknown_fee``: its first fee without an amount; else None; the decision's ``open``: why its de minimis
+    eligibility is left to a longer code, else None),
     consignee-day and queue rows."""
     rule_id = package.get("de_minimis_rule_id")
     # A run written before packages named their entry rule has none.
@@ -372,6 +375,7 @@ def _part(
             "details": summary.get("decision_rule_details", {}).get(rule_id) if rule_id else None,
             "gift_limits": gift_limits,
             "gift": _gift_exemption(summary, package, gift_rule, gift_limits, lines),
+            "open": _eligibility_open(components),
             "after_facts": _after_facts(summary, package),
             # The package's consignee-day value is the running total up to it (a run in batches).
             "running_total": in_batches(summary),
@@ -384,6 +388,7 @@ def _part(
             "open": _entry_open(components),
             "assumed": _entry_assumed(components),
             "barred": _entry_barred(components),
+            "unknown_fee": _unknown_fee(components),
         },
         "consignee_day": _consignee_day(folder, summary, package, _occurrence(parts, number), lines),
         "queues": [q for q in queues if q["part"] == number],
@@ -409,6 +414,26 @@ def _entry_open(components: list[dict[str, Any]]) -> str | None:
         note = component.get("assumption") or ""
         if component["line_no"] is None and note.startswith(OPEN_NOTE_START) and OPEN_NOTE_END in note:
             return note.removeprefix(OPEN_NOTE_START).split(OPEN_NOTE_END)[0]
+    return None
+
+
+def _eligibility_open(components: list[dict[str, Any]]) -> str | None:
+    """Why the package's de minimis eligibility is open (a line's code that a never-eligible class covers in
+    part), as its components' assumption says it: None when it is not."""
+    for component in components:
+        note = component.get("assumption") or ""
+        if ELIGIBILITY_OPEN_NOTE_START in note:
+            return note.split(ELIGIBILITY_OPEN_NOTE_START, 1)[1].split("; ", 1)[0]
+    return None
+
+
+def _unknown_fee(components: list[dict[str, Any]]) -> str | None:
+    """The first of the part's fee components without an amount (``postal_entry_fees
+    [postal-informal-entry-fees]``), whose assumption says why: None when each has one."""
+    for component in components:
+        fee = component["line_no"] is None and component["component"] in _FEE_COMPONENTS
+        if fee and component.get("amount_usd") is None:
+            return f"{component['component']} [{component['measure_id']}]"
     return None
 
 
@@ -601,6 +626,10 @@ def _gift_exemption(
     if not gifts:
         return None
     applied = package.get("de_minimis_reason") == str(ReasonCode.GIFT_EXEMPT)
+    # Gift lines duty-free in a package that is not (a purchase beside them): exempt from its duty.
+    on_lines = package.get("de_minimis_eligible") in (False, "false") and any(
+        g.get("duty_status") == str(DutyStatus.EXEMPT) for g in gifts
+    )
     # A run written before lines carried the gift value has none.
     value = money_or_none(gifts[0].get("consignee_day_gift_value_usd"))
     shown = f"{value:.2f}" if value is not None else None
@@ -617,15 +646,21 @@ def _gift_exemption(
             why = f"{worth}, over the {_limit_text(over)}"
         elif applied:
             why = f"{worth}, within the {_limit_text(within)}"
+        elif on_lines:
+            why = (
+                f"{worth}, within the {_limit_text(within)}: its gift lines pass free of duty, while the package"
+                f" takes the most severe reason among its other lines ({package.get('de_minimis_reason')}), and"
+                " its entry and fees with it"
+            )
         else:
             why = (
                 f"{worth}, within the {_limit_text(within)}, but the package takes the most severe reason among"
-                f" its lines ({package.get('de_minimis_reason')}): a line that is not a gift, or goods never"
-                " eligible, which do not pass as gifts"
+                f" its lines ({package.get('de_minimis_reason')}): goods never eligible (or whose declared code"
+                " leaves that open) do not pass as gifts"
             )
     return {
         "rule_id": rule[0] if rule else None,
-        "applied": applied,
+        "applied": applied or on_lines,
         "consignee_day_gift_value_usd": shown,
         "why": why,
     }

@@ -100,9 +100,12 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
     if eligible == "eligible" and p.get("entry_type") not in (None, "de-minimis"):
         # A gift no de minimis release passes: duty-free on an entry.
         eligible = f"duty-free, not a de minimis release (entered {p['entry_type']})"
+    if d.get("open"):  # a line's code that a never-eligible class covers in part: not released
+        eligible = "open, not released (the reason the class would give)"
     out = [
         f"DECISION{tag}",
         f"  de minimis: {eligible}  ({d['reason']})",
+        *([f"  de minimis open: {d['open']}"] if d.get("open") else []),
         f"  rule: {d['rule_id']}" + "".join(f"; {shown}" for shown in _limits(d.get("details"))),
     ]
     if d["citation"]:
@@ -122,6 +125,17 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
         rule = f" {gift['rule_id']}" if gift["rule_id"] else ""
         out.append(f"  gift exemption{rule} {'applied' if gift['applied'] else 'not applied'}: {gift['why']}")
     entry_limits = _limits(entry.get("details")) if entry["rule_id"] != d["rule_id"] else []
+    # Why fees are unknown, where the entry type is not open: its eligibility, or a fee without an amount.
+    why_fees = None
+    if p.get("fee_status") == "fees-unknown":
+        unknown = entry.get("unknown_fee")
+        why_fees = (
+            "de minimis eligibility is open"
+            if d.get("open")
+            else f"{unknown} has no amount, its assumption says why"
+            if unknown
+            else None
+        )
     # An entry the Chapter 99 limit leaves open: why, from its fee components (None otherwise).
     opened = entry.get("open")
     out.append(
@@ -144,7 +158,7 @@ def _decision_lines(part: dict[str, Any], tag: str) -> list[str]:
         + (" (the running total up to this package)" if d.get("running_total") else ""),
         f"  duty {_usd(p['duty_usd'], 'not computed')} ({p['duty_status']})"
         f"   fees {_usd(p['fees_usd'], 'unknown')} ({p['fee_status']}"
-        + (": the entry type is open)" if opened else ")")
+        + (": the entry type is open)" if opened else f": {why_fees})" if why_fees else ")")
         + f"   total due {_usd(p['total_due_usd'], 'unknown')}",
     ]
 

@@ -24,7 +24,7 @@ from typing import Any, Final, Literal, TypedDict, Unpack
 
 import polars as pl
 
-from screening.errors import InputSchemaError, UsageError
+from screening.errors import InputSchemaError, ReasonCode, UsageError
 from screening.exprs.money import cents_to_money, money_fits
 from screening.io.digests import history_digest
 from screening.io.history import history_files, history_sources, read_history
@@ -75,6 +75,7 @@ from screening.stages import (
     running,
 )
 from screening.stages.assess import PostalMethod
+from screening.stages.entry_limits import GIFT_LINE_RULE
 from screening.stages.keyed_rows import KeyedRows
 from screening.stages.running import RunningState
 
@@ -1310,9 +1311,15 @@ def _assess(
     claim_noted = (
         resolved.fees.filter(pl.col("usmca_claim_note").is_not_null()).get_column("fee_rule_id").unique()
     )
+    unsure = resolved.fees.filter(pl.col("may_not_be_owed")).get_column("fee_rule_id").unique()
     package_frame = _materialise(
         packages.settle_fees(
-            package_frame, fee_components, schedule, unconfirmed.to_list(), claim_noted.to_list()
+            package_frame,
+            fee_components,
+            schedule,
+            unconfirmed.to_list(),
+            claim_noted.to_list(),
+            unsure.to_list(),
         )
     )
     components = pl.concat([line_components, package_duties, fee_components], how="vertical").collect(
@@ -1347,11 +1354,24 @@ def _lines_output(lines: pl.LazyFrame, passthrough: Sequence[str]) -> pl.LazyFra
     }
     # Counts as Int64 in every mode (a window's count is unsigned, the incremental totals are not).
     counts = ("consignee_day_packages", "consignee_day_lines")
+    # A bona fide gift line that stays duty-free in a package that does not pass so shows its own decision.
+    gift_rule = pl.col(GIFT_LINE_RULE)
+    own = {
+        "de_minimis_eligible": pl.when(gift_rule.is_not_null())
+        .then(True)
+        .otherwise(pl.col("de_minimis_eligible")),
+        "de_minimis_reason": pl.when(gift_rule.is_not_null())
+        .then(pl.lit(str(ReasonCode.GIFT_EXEMPT)))
+        .otherwise(pl.col("de_minimis_reason")),
+        "de_minimis_rule_id": pl.coalesce(gift_rule, pl.col("de_minimis_rule_id")),
+    }
     derived = [
         cents_to_money(pl.col(money[c])).alias(c)
         if c in money
         else pl.col(c).cast(pl.Int64())
         if c in counts
+        else own[c].alias(c)
+        if c in own
         else pl.col(c)
         for c in LINE_DERIVED_COLUMNS
         if c not in (SOURCE_COL, ROW_COL)

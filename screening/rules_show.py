@@ -188,11 +188,13 @@ def rules_in_force(
         if r.in_force(day) and (digits is None or digits.startswith(r.hts_prefixes))
     ]
     covering = _never_eligible_covering(pack, day, origin, hts) if hts is not None else None
+    # Classes that list codes under a short code: the longer code decides (eligibility is left open).
+    partly = set(_partly_covering(pack, day, origin, hts)) - (covering or set()) if hts is not None else set()
     out += [
-        _entry("never-eligible", r, _never_eligible_text(r, hts))
+        _entry("never-eligible", r, _never_eligible_text(r, hts, partly=r.id in partly))
         for r in dm.never_eligible
         if r.in_force(day)
-        and (covering is None or r.id in covering)
+        and (covering is None or r.id in covering or r.id in partly)
         and (origin is None or "*" in r.origins or origin in r.origins)
     ]
     out += [_entry("entry-limit", r, _entry_limit_text(r)) for r in dm.entry_limits if r.in_force(day)]
@@ -373,9 +375,17 @@ def _postal_use(
 def _partly_barring(pack: RulePack, day: dt.date, origin: str | None, hts: str) -> tuple[str, ...]:
     """The AD/CVD and quota classes (of ``origin``, else of any) that list codes longer than ``hts`` under it,
     as :func:`~screening.stages.decide.attach_partly_barred` finds them."""
+    return _partly_covering(pack, day, origin, hts, BARRED_FROM_POSTAL)
+
+
+def _partly_covering(
+    pack: RulePack, day: dt.date, origin: str | None, hts: str, reasons: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """The never-eligible classes (of ``reasons``, else of any; of ``origin``, else of any) that list codes longer
+    than ``hts`` under it, as :func:`~screening.stages.decide.attach_partly_barred` finds them."""
     digits = hts_digits_of(hts)
     classes = resolve(pack, [day]).never_eligible.filter(
-        pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL),
+        pl.lit(reasons is None) | pl.col("exclusion_reason").is_in(list(reasons or ())),
         pl.col("hts_prefix").str.len_chars() > len(digits),
         pl.col("hts_prefix").str.starts_with(digits),
         pl.lit(origin is None) | pl.col("origin").is_in(["*", origin or "*"]),
@@ -436,8 +446,9 @@ def _postal_summary(
 SHOWN_PREFIXES = 12
 
 
-def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
-    """Reason, origins and HTS prefixes: the matching prefix when a code is asked for, else the list (shortened)."""
+def _never_eligible_text(rule: NeverEligible, hts: str | None, *, partly: bool = False) -> str:
+    """Reason, origins and HTS prefixes: the matching prefix when a code is asked for, else the list (shortened);
+    ``partly``: the class lists codes under the short code ``hts``, not all of it (the longer code decides)."""
     origins = "" if "*" in rule.origins else f" from {', '.join(rule.origins)}"
     prefixes = rule.hts_prefixes
     digits = hts_digits_of(hts) if hts is not None else ""
@@ -451,7 +462,13 @@ def _never_eligible_text(rule: NeverEligible, hts: str | None) -> str:
     waived = (
         f"; not for a package worth ${rule.waived_at_most_usd} or less" if rule.waived_at_most_usd else ""
     )
-    return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}{waived}"
+    part = (
+        f"; covers {hts} in part: whether these goods are in the class depends on the longer code, so a package"
+        " that would otherwise pass free of duty is not released"
+        if partly
+        else ""
+    )
+    return f"{rule.reason}{origins}: HTS {', '.join(shown)}{more}{waived}{part}"
 
 
 def _exception_text(rule: SuspensionException, digits: str | None) -> str:
@@ -539,8 +556,10 @@ _MAIL_TEXT: dict[str, str] = {
 
 
 def _fee_text(fee: Fee) -> str:
+    if fee.kind == "unknown" and fee.may_not_be_owed:
+        return "owed on some packages only, amount not known: left out of fees and total (its note says why)"
     if fee.kind == "unknown":
-        return "owed, amount not known (fees and total left empty)"
+        return "of unknown amount, its note says why (fees and total left empty)"
     if fee.amount_usd is not None:
         return f"${fee.amount_usd}"
     bounds = f" (min ${fee.min_usd}, max ${fee.max_usd})" if fee.min_usd is not None else ""

@@ -415,11 +415,13 @@ class EntryLimit(Rule):
 
 
 class Fee(Rule):
-    """A user fee (MPF, express consignment, dutiable mail) for a fiscal year; ``unknown``: fees are owed but
-    which and how much is not known (the package's fees and total are left empty)."""
+    """A user fee (MPF, express consignment, dutiable mail, harbor maintenance) for a fiscal year; ``unknown``: fees
+    are owed but which and how much is not known (the package's fees and total are left empty; the fee's
+    component has no amount, its ``note`` the component's ``assumption``: say why there), or, with
+    ``may_not_be_owed``, the fee is owed on some of the packages only, which a manifest does not tell apart."""
 
     component: Literal[
-        "mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail", "postal_entry_fees"
+        "mpf_informal", "mpf_formal", "express_consignment", "dutiable_mail", "postal_entry_fees", "hmf"
     ]
     kind: Literal["flat", "ad_valorem", "unknown"]
     amount_usd: Usd | None = None
@@ -441,6 +443,13 @@ class Fee(Rule):
         description="what the pack does not settle about this fee on goods claimed under USMCA (such as an "
         "exemption it does not encode): a package with a claim on CA/MX goods charged the fee reads "
         "fee_status assessed-unconfirmed, and the fee's component carries the note",
+    )
+    may_not_be_owed: bool = Field(
+        default=False,
+        description="a fee of kind unknown owed on some packages of its modes and entry types only, which a "
+        "manifest does not tell apart (the harbor maintenance fee: vessel cargo, not air cargo): its component has "
+        "no amount, its note saying why, and is left out of the package's fees and total, which read fee_status "
+        "assessed-unconfirmed (not fees-unknown, which would leave the total of every such package empty)",
     )
     high_rate_meant: bool = Field(default=False, description=HIGH_RATE_MEANT)
     resumes_after_gap: bool = Field(
@@ -479,6 +488,14 @@ class Fee(Rule):
             raise ValueError("a flat fee needs amount_usd")
         if self.kind == "ad_valorem" and self.rate is None:
             raise ValueError("an ad valorem fee needs rate")
+        if self.kind == "unknown" and not self.note:
+            raise ValueError(
+                "an unknown fee needs a note saying why its amount is not known (its components show it)"
+            )
+        if self.may_not_be_owed and self.kind != "unknown":
+            raise ValueError(
+                'may_not_be_owed is for a fee of kind = "unknown" (a fee charged has its amount)'
+            )
         if self.min_usd is not None and self.max_usd is not None and self.min_usd > self.max_usd:
             raise ValueError(f"min_usd {self.min_usd} is above max_usd {self.max_usd}")
         check_rate_bound({"rate": self.rate}, FEE_RATE_BOUND, meant=self.high_rate_meant)

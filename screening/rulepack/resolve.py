@@ -555,6 +555,8 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "mail": fee.mail,
             "confidence": fee.confidence,
             "usmca_claim_note": fee.usmca_claim_note,
+            "fee_note": fee.note,
+            "may_not_be_owed": fee.may_not_be_owed,
         }
         for day in days
         for fee in pack.fees.fees
@@ -578,6 +580,8 @@ def _fees(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "mail": pl.String(),
             "confidence": pl.String(),
             "usmca_claim_note": pl.String(),
+            "fee_note": pl.String(),
+            "may_not_be_owed": pl.Boolean(),
         },
     )
 

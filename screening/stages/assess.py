@@ -30,7 +30,15 @@ from screening.stages.enrich import (
     gather_goods,
     goods_column,
 )
-from screening.stages.entry_limits import ASSUMED_ENTRY_NOTE, ENTRY_NOTE, ENTRY_OPEN, MAIL_STANDING
+from screening.stages.entry_limits import (
+    ASSUMED_ENTRY_NOTE,
+    ELIGIBILITY_OPEN,
+    ENTRY_NOTE,
+    ENTRY_OPEN,
+    GIFT_LINE_RULE,
+    MAIL_STANDING,
+    OPENS_ELIGIBILITY,
+)
 from screening.stages.lookup import attach
 
 MEASURE_KEY = ("arrival_date", "hts_digits", "country_of_origin", "mode", USMCA_CLAIMED)
@@ -663,6 +671,7 @@ DUTY_COLUMNS = (
     "duty_status",
     "mfn_applies",
     "postal_open",
+    "duty_if_entered",
     "postal_claim_note",
     "postal_method_note",
     "postal_per_item",
@@ -698,20 +707,24 @@ def add_duty_columns(
 
 def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
     """The expressions of :data:`DUTY_COLUMNS` (see :func:`add_duty_columns`)."""
-    dutiable = ~pl.col("de_minimis_eligible")
+    # A bona fide gift line within the limit stays duty-free in a package that is not (GIFT_LINE_RULE).
+    dutiable = ~pl.col("de_minimis_eligible") & pl.col(GIFT_LINE_RULE).is_null()
     postal_flat = (pl.col("entry_type") == str(EntryType.POSTAL)) & pl.col("__flat_postal_method")
     # A code that covers AD/CVD or quota goods and others: whether the item may use the postal method at all
     # is open (never guessed), so no postal duty is charged on the line.
     postal_open = postal_flat & pl.col("__postal_undetermined")
+    # A code a never-eligible class covers in part, in a package that would otherwise pass free of duty: whether
+    # the package owes anything is open (never guessed), so the line's duty is not settled.
+    opens = pl.col(OPENS_ELIGIBILITY)
     specific_asked = pl.lit(postal_method == "specific")
-    per_item = postal_flat & ~postal_open & specific_asked & pl.col("__specific_offered")
+    per_item = postal_flat & ~postal_open & ~opens & specific_asked & pl.col("__specific_offered")
     missing_quantity = (
         pl.col("rate_specific_usd").is_not_null() & _quantity_missing(pl.col("__specific_by_weight"))
     ) | (pl.col("rate_specific2_usd").is_not_null() & _quantity_missing(pl.col("__specific2_by_weight")))
     status = (
         pl.when(~dutiable)
         .then(_status_position(DutyStatus.EXEMPT))
-        .when(postal_open)
+        .when(postal_open | (opens & postal_flat))
         .then(_status_position(DutyStatus.NEEDS_LONGER_HTS))
         .when(per_item & pl.col("package_postal_item_unknown"))
         .then(_status_position(DutyStatus.NOT_COMPUTABLE))
@@ -725,13 +738,24 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         .then(pl.col("__mfn_status"))
         .when(missing_quantity)
         .then(_status_position(DutyStatus.NEEDS_QUANTITY))
+        .when(opens)
+        .then(_status_position(DutyStatus.NEEDS_LONGER_HTS))
         .otherwise(_status_position(DutyStatus.ASSESSED))
     )
     mfn_applies = dutiable & ~postal_flat
+    # Its own rate computed, but owed only if the package is entered: its components keep their amounts.
+    if_entered = (
+        dutiable
+        & opens
+        & ~postal_flat
+        & pl.col("__mfn_status").is_null()
+        & ~missing_quantity.fill_null(False)
+    )
     return [
         label_at(status, _STATUSES).alias("duty_status"),
         mfn_applies.alias("mfn_applies"),
         (dutiable & postal_open).alias("postal_open"),
+        if_entered.alias("duty_if_entered"),
         # A USMCA claim on goods charged the postal duty: what the regime's note says the pack leaves open.
         pl.when(dutiable & postal_flat & ~postal_open & pl.col(USMCA_CLAIMED))
         .then(pl.format("USMCA claim: {}", pl.col("postal_usmca_note")))
@@ -742,7 +766,7 @@ def duty_columns(postal_method: PostalMethod) -> list[pl.Expr]:
         .alias("postal_method_note"),
         (dutiable & per_item).alias("postal_per_item"),
         # The line's value adds to the item's value charged at this rate (null: not charged so, or no rate).
-        pl.when(dutiable & postal_flat & ~postal_open & ~per_item)
+        pl.when(dutiable & postal_flat & ~postal_open & ~opens & ~per_item)
         .then(pl.col("postal_rate"))
         .alias("postal_item_rate"),
         pl.when(mfn_applies & pl.col("rate_ad_valorem").is_not_null())
@@ -892,6 +916,12 @@ OPEN_POSTAL_BAR_ASSUMPTION: Final = (
     "whether the item may be charged the postal duty depends on the longer code, not declared"
 )
 
+#: Why the postal duty of a line whose code a never-eligible class covers in part has no amount, in a package that
+#: would otherwise pass free of duty (the package's note on its eligibility follows).
+OPEN_ELIGIBILITY_ASSUMPTION: Final = (
+    "the declared code leaves open whether the package passes free of duty: this duty is not computed"
+)
+
 
 def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
     """A component without an amount for each dutiable line whose own duty is not computed, naming the rate (or
@@ -901,7 +931,9 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
     per_item = pl.col("postal_per_item").fill_null(False)
     # Which specific rate lacks its quantity: the first one's when it does, else the second's.
     first_missing = pl.col("rate_specific_usd").is_not_null() & pl.col("mfn_specific_cents").is_null()
-    return lines.filter(pl.col("duty_status").is_in(list(OPEN_DUTY_ASSUMPTIONS)), ~per_item).select(
+    # A line whose own rate is computed, owed only if its package is entered, keeps its components' amounts.
+    opened = pl.col("duty_status").is_in(list(OPEN_DUTY_ASSUMPTIONS)) & ~pl.col("duty_if_entered")
+    return lines.filter(opened, ~per_item).select(
         PACKAGE_KEY,
         "package_id",
         "line_no",
@@ -925,6 +957,8 @@ def _open_own_duty(lines: pl.LazyFrame, goods: pl.DataFrame) -> pl.LazyFrame:
         undetermined=pl.lit(False),
         assumption=pl.when(pl.col("postal_open"))
         .then(pl.lit(OPEN_POSTAL_BAR_ASSUMPTION))
+        .when(postal_flat & pl.col(OPENS_ELIGIBILITY))
+        .then(pl.lit(OPEN_ELIGIBILITY_ASSUMPTION))
         .when(postal_flat)
         .then(pl.lit(OPEN_POSTAL_ASSUMPTION))
         .when(
@@ -1355,8 +1389,9 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
     """One component per fee in force for the package's date, entry type and mode, and for mail its standing
     (:data:`~screening.stages.entry_limits.MAIL_STANDING` against the fee's ``mail``: the dutiable mail fee with no
     postal regime in force, the informal MPF of an ACE entry for mail barred from one). No amount for a fee of
-    kind ``unknown``, nor, on a package whose entry is open (:data:`ENTRY_OPEN`: informal or formal), for a fee
-    of informal entries that formal ones do not pay."""
+    kind ``unknown`` (its ``assumption`` the fee's note: why), nor, on a package whose entry is open
+    (:data:`ENTRY_OPEN`: informal or formal), for a fee of informal entries that formal ones do not pay, nor for
+    any fee of a package whose de minimis eligibility is open (:data:`ELIGIBILITY_OPEN`: a release pays none)."""
     # A fee rule in force for formal entries too on the date and mode is owed on an open entry either way.
     formal_too = (
         (pl.col("entry_type") == str(EntryType.FORMAL)).any().over("arrival_date", "mode", "fee_rule_id")
@@ -1372,6 +1407,7 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
             "usmca_claimed",
             ENTRY_NOTE,
             ENTRY_OPEN,
+            ELIGIBILITY_OPEN,
             MAIL_STANDING,
         )
         .join(
@@ -1381,7 +1417,8 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         )
         .filter((pl.col("mail") == "all") | (pl.col("mail") == pl.col(MAIL_STANDING)))
     )
-    not_known = pl.col(ENTRY_OPEN) & ~pl.col("__formal_too")
+    released_maybe = pl.col(ELIGIBILITY_OPEN)
+    not_known = (pl.col(ENTRY_OPEN) & ~pl.col("__formal_too")) | released_maybe
     at_rate = apply_rate_half_up(pl.col("value_cents"), pl.col("rate"))
     ad_valorem = at_rate.clip(pl.col("min_cents"), pl.col("max_cents"))
     # base x rate = amount does not hold at the minimum or maximum: say which applied, and the product.
@@ -1417,10 +1454,16 @@ def fee_components(packages: pl.LazyFrame, fees: pl.DataFrame) -> pl.LazyFrame:
         assumption=_joined_notes(
             # Why the entry is formal (or open) when a lower limit made it so, then how the amount came out.
             pl.col(ENTRY_NOTE),
-            pl.when(not_known)
+            pl.when(released_maybe)
+            .then(
+                pl.lit("a fee of an entry, which a de minimis release does not pay: its amount is not known")
+            )
+            .when(not_known)
             .then(pl.lit("a fee of informal entries only: its amount is not known"))
             .when(pl.col(ENTRY_OPEN))
             .then(pl.lit("a fee of informal and formal entries alike")),
+            # A fee of unknown amount says why (its note in the pack).
+            pl.when(pl.col("kind") == "unknown").then(pl.col("fee_note")),
             pl.when(pl.col("usmca_claimed") & pl.col("usmca_claim_note").is_not_null())
             .then(pl.format("USMCA claim: {}", pl.col("usmca_claim_note")))
             .when(bound.is_not_null() & ~not_known)

@@ -4,7 +4,10 @@ A line's own reason comes from, in precedence order: repeal or suspension for
 its origin and mode, a never-eligible class for its HTS code, or its
 consignee-day total above the threshold. A package takes the most severe
 reason of its lines (:data:`~screening.errors.REASON_PRECEDENCE`), and every
-line carries its package's decision.
+line carries its package's decision; a package that would pass free of duty but
+for a line whose code a never-eligible class covers only in part is left open (not
+released: it takes the reason that line would have in the class), and a bona fide
+gift line within the limit in a package that does not pass stays duty-free.
 
 The lookups (``attach_*``) run on the table of distinct goods
 (:func:`screening.stages.enrich.goods_codes`); :func:`decide_lines` gathers what
@@ -25,9 +28,13 @@ from screening.stages.assess import reaches_top_per_item
 from screening.stages.enrich import GOODS_CODE, gather_goods
 from screening.stages.entry_limits import (
     ASSUMED_ENTRY_NOTE,
+    ELIGIBILITY_OPEN,
+    ELIGIBILITY_OPEN_NOTE_TEXT,
     FORMAL_MAIL_NOTE_TEXT,
     GIFT_ENTRY_NOTE_TEXT,
+    GIFT_LINE_RULE,
     MAIL_STANDING,
+    OPENS_ELIGIBILITY,
     POSTAL_BARRED_NOTE,
     POSTAL_BARRED_NOTE_TEXT,
 )
@@ -173,20 +180,26 @@ def attach_exclusions(lines: pl.LazyFrame, never_eligible: pl.DataFrame, tariff:
 
 
 def attach_partly_barred(goods: pl.LazyFrame, never_eligible: pl.DataFrame) -> pl.LazyFrame:
-    """``__partly_barred``: an AD/CVD or quota class of the goods' origin lists codes below the goods' code
-    (longer codes that start with it): some of the goods the code covers may not use the postal method.
-    A code the class covers whole is in the class itself (:func:`exclusions_for_keys`)."""
+    """The never-eligible classes of the goods' origin that list codes below the goods' code (longer codes that
+    start with it): some of the goods the code covers are in the class, others may not be. A code the class covers
+    whole is in the class itself (:func:`exclusions_for_keys`).
+
+    Adds ``__partly_barred`` (such a class is an AD/CVD or quota class: some of the goods may not use the postal
+    method), ``__partly_excluded_rule_id`` and ``__partly_excluded_reason`` (the first such class of any reason, in
+    :data:`~screening.errors.REASON_PRECEDENCE` then id order: whether the goods may pass free of duty is left to
+    the longer code) and ``__partly_waived_cents`` (the lowest ``exclusion_waived_cents`` of those classes when
+    each has one, else null: a package worth at most it is outside all of them); null where no class does."""
     rows = goods.collect(engine="in-memory")
-    keys = rows.select("arrival_date", "hts_digits", "country_of_origin").unique()
-    barring = never_eligible.lazy().filter(pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL))
+    key = ["arrival_date", "hts_digits", "country_of_origin"]
+    keys = rows.select(key).unique()
     below = pl.concat(
         [
             keys.lazy()
             .filter(pl.col("hts_digits").str.len_chars() == n)
             .join(
-                barring.filter(pl.col("hts_prefix").str.len_chars() > n).with_columns(
-                    pl.col("hts_prefix").str.slice(0, n).alias("hts_digits")
-                ),
+                never_eligible.lazy()
+                .filter(pl.col("hts_prefix").str.len_chars() > n)
+                .with_columns(pl.col("hts_prefix").str.slice(0, n).alias("hts_digits")),
                 on=["arrival_date", "hts_digits"],
                 how="inner",
             )
@@ -194,12 +207,19 @@ def attach_partly_barred(goods: pl.LazyFrame, never_eligible: pl.DataFrame) -> p
             for n in (6, 8)
         ]
     )
-    partly = below.select("arrival_date", "hts_digits", "country_of_origin").unique()
-    return attach(
-        rows.lazy(),
-        partly.with_columns(pl.lit(True).alias("__partly_barred")),
-        ["arrival_date", "hts_digits", "country_of_origin"],
+    rank = pl.col("exclusion_reason").replace_strict(_RANK, return_dtype=pl.Int64())
+    waived = pl.col("exclusion_waived_cents")
+    partly = (
+        below.sort(*key, rank, "exclusion_rule_id")
+        .group_by(key, maintain_order=True)
+        .agg(
+            pl.col("exclusion_reason").is_in(BARRED_FROM_POSTAL).any().alias("__partly_barred"),
+            pl.col("exclusion_rule_id").first().alias("__partly_excluded_rule_id"),
+            pl.col("exclusion_reason").first().alias("__partly_excluded_reason"),
+            pl.when(waived.is_null().any()).then(None).otherwise(waived.min()).alias("__partly_waived_cents"),
+        )
     )
+    return attach(rows.lazy(), partly, key)
 
 
 def attach_gift_rule(goods: pl.LazyFrame, gifts: pl.DataFrame) -> pl.LazyFrame:
@@ -268,8 +288,10 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
     line of these goods ineligible (its rank in :data:`~screening.errors.REASON_PRECEDENCE`, null
     where none applies) and its rule; ``__no_exclusion``; ``__barred_from_postal`` (AD/CVD and quota
     goods cannot use the postal method); ``__postal_undetermined`` (the code covers such goods and others:
-    :func:`attach_partly_barred`); ``__postal_mode``; ``__postal_item_unknown`` (goods a flat postal
-    regime would charge per item, with no amount per item for their origin).
+    :func:`attach_partly_barred`); ``__partly_rank`` (the rank of the reason of the first never-eligible class
+    that covers the code in part, null where none does: whether the goods may pass free of duty depends on the
+    longer code); ``__postal_mode``; ``__postal_item_unknown`` (goods a flat postal regime would charge per item,
+    with no amount per item for their origin).
     """
     suspended = pl.col("suspension_reason").is_not_null()
     excluded = pl.col("exclusion_reason").is_not_null()
@@ -289,6 +311,9 @@ def add_goods_reasons(goods: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("__partly_barred").fill_null(False) & ~barred.fill_null(False)).alias(
             "__postal_undetermined"
         ),
+        pl.col("__partly_excluded_reason")
+        .replace_strict(_RANK, default=None, return_dtype=pl.Int64())
+        .alias("__partly_rank"),
         (pl.col("mode") == "postal").alias("__postal_mode"),
         # Goods the regime would charge per postal item, with no amount known for their origin.
         (
@@ -319,13 +344,20 @@ _DECISION_GOODS_INPUT = (
     "__barred_from_postal",
     "__postal_mode",
     "__postal_item_unknown",
+    "__partly_rank",
+    "__partly_waived_cents",
+    "gift_rule_id",
 )
-#: Where a line's rule id comes from: the gift limit, the suspension or exclusion, or the threshold.
-_GIFT_RULE, _BASE_RULE, _THRESHOLD_RULE = 0, 1, 2
+#: Where a line's rule id comes from: the gift limit, the suspension or exclusion, the threshold, or the
+#: never-eligible class that covers its code in part (:func:`opens_eligibility`).
+_GIFT_RULE, _BASE_RULE, _THRESHOLD_RULE, _PARTLY_RULE = 0, 1, 2, 3
 
 
-def line_reason_rank() -> tuple[pl.Expr, pl.Expr]:
-    """The rank of the line's own reason (:data:`~screening.errors.REASON_PRECEDENCE`) and where its rule comes from.
+def line_reason_rank() -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """The rank of the line's own reason (:data:`~screening.errors.REASON_PRECEDENCE`) and where its rule comes from;
+    then, for a line that :data:`OPENS_ELIGIBILITY`, the rank of the reason it would have were its goods in the
+    class that covers its code in part (its suspension's, else the class's) and where that rule comes from (null
+    for other lines).
 
     In precedence order: a bona fide gift within the person-day gift limit is duty-free whatever the
     de minimis suspension (the gift exemption is kept, DOMAIN.md §2), but not for never-eligible goods;
@@ -349,7 +381,29 @@ def line_reason_rank() -> tuple[pl.Expr, pl.Expr]:
         .otherwise(pl.lit(_RANK[str(ReasonCode.ELIGIBLE)], dtype=pl.Int64()))
     )
     source = pl.when(gift).then(_GIFT_RULE).when(has_base).then(_BASE_RULE).otherwise(_THRESHOLD_RULE)
-    return rank.alias("__reason_rank"), source.cast(pl.Int8()).alias("__rule_source")
+    opens = pl.col(OPENS_ELIGIBILITY)
+    open_rank = pl.when(opens).then(pl.coalesce(pl.col("__base_rank"), pl.col("__partly_rank")))
+    open_source = pl.when(opens).then(pl.when(has_base).then(_BASE_RULE).otherwise(_PARTLY_RULE))
+    return (
+        rank.alias("__reason_rank"),
+        source.cast(pl.Int8()).alias("__rule_source"),
+        open_rank.alias("__open_rank"),
+        open_source.cast(pl.Int8()).alias("__open_source"),
+    )
+
+
+def opens_eligibility(continued: pl.Series | None) -> pl.Expr:
+    """:data:`OPENS_ELIGIBILITY` from the goods columns gathered to the line (after :func:`_waived_exclusions`).
+    A package worth at most the waiver of every class that covers the code in part is outside them all (not for a
+    package ``continued`` from earlier batches, whose lines here are not all its value)."""
+    waived = (pl.col("value_usd_cents").sum().over(PACKAGE_KEY) <= pl.col("__partly_waived_cents")).fill_null(
+        False
+    )
+    if continued is not None:
+        waived = waived & ~pl.col("package_id").is_in(continued.implode())
+    return (pl.col("__partly_rank").is_not_null() & pl.col("__no_exclusion") & ~waived).alias(
+        OPENS_ELIGIBILITY
+    )
 
 
 def decide_lines(
@@ -369,7 +423,13 @@ def decide_lines(
     postal regime entered formal over the informal limit, or a gift entered informal, where the pack notes that
     entry as unsettled: :func:`formal_mail_note`, :func:`gift_entry_note`),
     :data:`~screening.stages.entry_limits.MAIL_STANDING` and
-    :data:`~screening.stages.entry_limits.POSTAL_BARRED_NOTE` (naming the lowest-numbered barred line). Expects the
+    :data:`~screening.stages.entry_limits.POSTAL_BARRED_NOTE` (naming the lowest-numbered barred line),
+    :data:`~screening.stages.entry_limits.ELIGIBILITY_OPEN` (the package would pass free of duty but for a line whose
+    code a never-eligible class covers in part: it takes the reason of its most severe such line, that line's class
+    or suspension, is not released, and its note is its assumed entry note),
+    :data:`~screening.stages.entry_limits.OPENS_ELIGIBILITY` (such a line of such a package) and
+    :data:`~screening.stages.entry_limits.GIFT_LINE_RULE` (a bona fide gift line within the limit in a package that
+    does not pass free of duty: its gift rule; it stays duty-free). Expects the
     lines in package order with :data:`~screening.schema.PACKAGE_KEY`, their goods code and consignee-day
     totals; ``goods`` is the goods table after :func:`add_goods_reasons`; ``continued``: the packages with lines
     in earlier batches (incremental mode), whose value here is not theirs.
@@ -379,7 +439,7 @@ def decide_lines(
     )
     if goods.get_column("exclusion_waived_cents").is_not_null().any():
         with_goods = with_goods.with_columns(_waived_exclusions(continued))
-    ranked = with_goods.with_columns(*line_reason_rank())
+    ranked = with_goods.with_columns(opens_eligibility(continued)).with_columns(*line_reason_rank())
     packages = _package_decisions(ranked, goods)
     # The package table has one row per package in line order: a line's row there is its package's
     # position (the run number of its package key), a gather instead of a join.
@@ -436,13 +496,23 @@ def decide_lines(
             pl.col("package_postal_regime_id"),
         )
     )
-    assumed = pl.coalesce(mail_note, gift_entry_note(goods, gift_entered))
+    assumed = pl.coalesce(mail_note, gift_entry_note(goods, gift_entered), pl.col("__eligibility_open_note"))
+    # A bona fide gift within the limit, in a package that does not pass free of duty (a purchase beside it):
+    # the gift article stays duty-free (19 U.S.C. 1321(a)(2)(A) exempts articles sent as gifts), its rule the
+    # gift rule's; the package's decision, entry and fees are its other lines'.
+    gift_line = (
+        (pl.col("__reason_rank") == _RANK[str(ReasonCode.GIFT_EXEMPT)])
+        & ~pl.col(OPENS_ELIGIBILITY)
+        & ~pl.col("de_minimis_eligible")
+    )
     return per_line.with_columns(
         entry_type.alias("entry_type"),
         entry_rule.alias("entry_rule_id"),
         assumed.alias(ASSUMED_ENTRY_NOTE),
         standing.alias(MAIL_STANDING),
         barred_note.alias(POSTAL_BARRED_NOTE),
+        (pl.col(OPENS_ELIGIBILITY) & pl.col(ELIGIBILITY_OPEN)).alias(OPENS_ELIGIBILITY),
+        pl.when(gift_line).then(pl.col("gift_rule_id")).alias(GIFT_LINE_RULE),
     ).select(
         *lines.columns,
         *DECISION_GOODS_OUTPUT,
@@ -456,6 +526,9 @@ def decide_lines(
         ASSUMED_ENTRY_NOTE,
         MAIL_STANDING,
         POSTAL_BARRED_NOTE,
+        ELIGIBILITY_OPEN,
+        OPENS_ELIGIBILITY,
+        GIFT_LINE_RULE,
     )
 
 
@@ -547,9 +620,23 @@ def _waived_exclusions(continued: pl.Series | None) -> list[pl.Expr]:
     ]
 
 
+#: A package's facts of its line whose code leaves its eligibility open: the line column each is taken from.
+_OPEN_FACTS = {
+    "__open_rank": "__open_rank",
+    "__open_source": "__open_source",
+    "__open_goods": GOODS_CODE,
+    "__open_line_no": "line_no",
+    "__open_hts_code": "hts_code",
+}
+
+
 def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame:
     """One row per package, in line order: its reason, rule, eligibility, value and postal facts."""
     first_worst = (pl.col("__reason_rank") * (1 << 32) + pl.col("line_no")).arg_min()
+    opens = pl.col(OPENS_ELIGIBILITY)
+    open_order = pl.col("__open_rank") * (1 << 32) + pl.col("line_no")
+    any_open = bool(lines.get_column(OPENS_ELIGIBILITY).any())
+    open_facts = _OPEN_FACTS if any_open else {}
     # On the integer package key of the sorted lines, which polars groups as slices.
     facts = (
         lines.lazy()
@@ -583,11 +670,46 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
             (pl.col("__postal_item_unknown").any() & ~reaches_top_per_item().fill_null(False)).alias(
                 "package_postal_item_unknown"
             ),
+            # The line whose code leaves open whether the package may pass free of duty: the most severe reason
+            # it would have, then the lowest line number; its rank, rule source, goods, number and code.
+            *[
+                pl.col(column).filter(opens).sort_by(open_order.filter(opens)).first().alias(fact)
+                for fact, column in open_facts.items()
+            ],
         )
         .collect(engine="in-memory")
     )
+    if not any_open:  # nearly every run: no such line
+        facts = facts.with_columns(
+            pl.lit(None, dtype=lines.schema[column]).alias(fact) for fact, column in _OPEN_FACTS.items()
+        )
+    # A package that would pass free of duty, but for a line whose code a never-eligible class covers in part:
+    # its eligibility is open, so it takes the reason that line would have in the class, and is not released.
+    duty_free = pl.col("__reason_rank").is_in([_RANK[str(r)] for r in DUTY_FREE_REASONS])
+    is_open = duty_free & pl.col("__open_rank").is_not_null()
+    facts = facts.with_columns(
+        pl.when(is_open).then(pl.col("__open_goods")).otherwise(pl.col(GOODS_CODE)).alias(GOODS_CODE),
+        pl.when(is_open)
+        .then(pl.col("__open_rank"))
+        .otherwise(pl.col("__reason_rank"))
+        .alias("__reason_rank"),
+        pl.when(is_open)
+        .then(pl.col("__open_source"))
+        .otherwise(pl.col("__rule_source"))
+        .alias("__rule_source"),
+        is_open.alias(ELIGIBILITY_OPEN),
+    )
     rules = gather_goods(
-        facts, goods, ["gift_rule_id", "__base_rule_id", "threshold_rule_id", "suspension_exception_id"]
+        facts,
+        goods,
+        [
+            "gift_rule_id",
+            "__base_rule_id",
+            "threshold_rule_id",
+            "suspension_exception_id",
+            "__partly_excluded_rule_id",
+            "__partly_excluded_reason",
+        ],
     )
     source = pl.col("__rule_source")
     eligible = pl.col("__reason_rank") == _RANK[str(ReasonCode.ELIGIBLE)]
@@ -597,6 +719,8 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         .then(pl.col("gift_rule_id"))
         .when(source == _BASE_RULE)
         .then(pl.col("__base_rule_id"))
+        .when(source == _PARTLY_RULE)
+        .then(pl.col("__partly_excluded_rule_id"))
         # Eligible where a suspension is in force only as an exception leaves the goods out: it decided.
         .when(eligible)
         .then(pl.coalesce("suspension_exception_id", "threshold_rule_id"))
@@ -605,6 +729,19 @@ def _package_decisions(lines: pl.DataFrame, goods: pl.DataFrame) -> pl.DataFrame
         pl.col("__reason_rank")
         .is_in([_RANK[str(r)] for r in DUTY_FREE_REASONS])
         .alias("de_minimis_eligible"),
+        ELIGIBILITY_OPEN,
+        # Why it is open, for its note: the line, its code, and the class that covers the code in part.
+        pl.when(pl.col(ELIGIBILITY_OPEN))
+        .then(
+            pl.format(
+                ELIGIBILITY_OPEN_NOTE_TEXT,
+                pl.col("__open_line_no"),
+                pl.col("__open_hts_code"),
+                pl.col("__partly_excluded_rule_id"),
+                pl.col("__partly_excluded_reason"),
+            )
+        )
+        .alias("__eligibility_open_note"),
         "package_value_cents",
         "package_has_postal_regime",
         "package_postal_regime_id",

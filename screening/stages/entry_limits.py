@@ -15,7 +15,9 @@ any period, the day's ``chapter99_kinds``): informal or formal, its fees are not
 Mail worth more than the informal limit under a postal regime is entered formal by the line decisions, and a bona
 fide gift that no de minimis release passes (express, cargo) informal; where the pack records that entry as one it
 does not settle (the regime's ``formal_entry_note``, the gift rule's ``informal_entry_note``), the package's
-:data:`ASSUMED_ENTRY_NOTE` says so and becomes its :data:`ENTRY_NOTE`, with :data:`ENTRY_UNCONFIRMED`. Mail a postal
+:data:`ASSUMED_ENTRY_NOTE` says so and becomes its :data:`ENTRY_NOTE`, with :data:`ENTRY_UNCONFIRMED`; so does the
+note of a package whose de minimis eligibility a short code leaves open (:data:`ELIGIBILITY_OPEN`), whose fees are
+then unknown. Mail a postal
 regime is in force for, barred from it by AD/CVD or quota goods, is entered through ACE: its
 :data:`POSTAL_BARRED_NOTE` follows that note.
 """
@@ -76,6 +78,29 @@ GIFT_ENTRY_NOTE_TEXT = (
     + "{} passes it free of duty, but no de minimis release does ({}): gifts are entered under informal entry "
     "procedures (19 CFR 10.152); {}"
 )
+#: Per line and package: the package would pass free of duty (``dm-eligible``, ``gift-exempt``) but a line's code is
+#: one a never-eligible class covers only in part (a 6-digit subheading of which some 8-digit lines are quota goods,
+#: say), so whether it may is left to the longer code: the package is not released, it takes the reason the class
+#: would give that line, and its duty and fees are open. Fees read it (dropped after them).
+ELIGIBILITY_OPEN = "__eligibility_open"
+#: How the note of such a package begins (an :data:`ASSUMED_ENTRY_NOTE`; ``screen explain`` finds it in the
+#: components' assumption).
+ELIGIBILITY_OPEN_NOTE_START = "de minimis eligibility open: "
+#: That note after its start: the line number, its code, the class and its reason.
+ELIGIBILITY_OPEN_NOTE_TEXT = (
+    ELIGIBILITY_OPEN_NOTE_START
+    + "line {} ({}) has a code that never-eligible class {} ({}) covers only in part: whether the package passes "
+    "free of duty depends on the longer code, not declared, so it is not released, and what it owes if entered "
+    "is not settled"
+)
+#: Per line: the line's code is one a never-eligible class covers only in part (some of the goods under it are in
+#: the class, others not), its goods are in no class whole and no waiver takes its package out of the class; after
+#: the line decisions, only in a package whose eligibility that leaves open (:data:`ELIGIBILITY_OPEN`).
+OPENS_ELIGIBILITY = "__opens_eligibility"
+#: Per line: the gift rule that passes a bona fide gift line within the limit free of duty in a package that does
+#: not pass so (a purchase beside it, say: the package takes its other lines' decision, entry and fees); null
+#: elsewhere. The ``lines`` output shows such a line as ``gift-exempt`` under this rule, duty-free.
+GIFT_LINE_RULE = "__gift_line_rule_id"
 #: The columns :func:`with_entry_limits` adds (null or false where no limit applies).
 ENTRY_COLUMNS = pl.Schema(
     {ENTRY_NOTE: pl.String(), ENTRY_OPEN: pl.Boolean(), ENTRY_UNCONFIRMED: pl.Boolean()}
@@ -91,7 +116,8 @@ def with_entry_limits(
     :data:`ENTRY_COLUMNS` (``lines``: the settled lines, ``row`` their row number in ``components``, the Chapter
     99 measures' components; ``days``: the resolved days); as they are where the run's dates have no such
     limit. A package's :data:`ASSUMED_ENTRY_NOTE` (formal mail or a gift's informal entry, which no Chapter 99
-    limit decides) is its entry's note, unconfirmed, and its :data:`POSTAL_BARRED_NOTE` follows the note; both
+    limit decides, or its de minimis eligibility left open: :data:`ELIGIBILITY_OPEN`) follows the Chapter 99
+    limit's note, if any, in its entry's note, unconfirmed, and its :data:`POSTAL_BARRED_NOTE` follows them; both
     columns are dropped."""
     if days.get_column("chapter99_max_cents").is_null().all():
         limited = packages.with_columns(
@@ -104,7 +130,8 @@ def with_entry_limits(
     assumed = pl.col(ASSUMED_ENTRY_NOTE)
     # An open entry's note comes first (``screen explain`` reads it there).
     note = pl.concat_str(
-        pl.coalesce(pl.col(ENTRY_NOTE), assumed),
+        pl.col(ENTRY_NOTE),
+        assumed,
         pl.col(POSTAL_BARRED_NOTE),
         separator="; ",
         ignore_nulls=True,

@@ -12,6 +12,7 @@ from screening.schema import PACKAGE_KEY
 from screening.stages.enrich import USMCA_CLAIMED
 from screening.stages.entry_limits import (
     ASSUMED_ENTRY_NOTE,
+    ELIGIBILITY_OPEN,
     ENTRY_COLUMNS,
     ENTRY_OPEN,
     ENTRY_UNCONFIRMED,
@@ -52,6 +53,7 @@ FROM_FIRST_LINE = (
     ASSUMED_ENTRY_NOTE,
     MAIL_STANDING,
     POSTAL_BARRED_NOTE,
+    ELIGIBILITY_OPEN,
 )
 
 
@@ -112,6 +114,7 @@ def settle_fees(
     schedule: pl.DataFrame,
     unconfirmed_fees: Sequence[str] = (),
     claim_noted_fees: Sequence[str] = (),
+    unsure_fees: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """``fees_cents``, ``fee_status`` and ``total_due_cents`` (null when duty or fees are unknown).
 
@@ -119,18 +122,21 @@ def settle_fees(
     least one by a fee rule the pack marks unconfirmed or in conflict, ids in ``unconfirmed_fees``: such as
     a fiscal year's amounts carried forward until its notice is read; or, on a package with a USMCA claim, by
     a fee whose ``usmca_claim_note`` says what the pack does not settle on such goods, ids in
-    ``claim_noted_fees``), ``fees-unknown`` (a fee in force has
+    ``claim_noted_fees``; or a fee that may not be owed, ids in ``unsure_fees``, without an amount and left out of
+    the fees: the harbor maintenance fee on cargo), ``fees-unknown`` (a fee in force has
     no amount: fees are owed, which and how much is not known; or a line's code leaves open whether the
     item may use the postal method, ``postal_open``, on which its fees depend; or its entry type depends on a
-    Chapter 99 duty left open, :data:`~screening.stages.entry_limits.ENTRY_OPEN`; an entry type the Chapter 99 limit
+    Chapter 99 duty left open, :data:`~screening.stages.entry_limits.ENTRY_OPEN`; or whether it passes free of duty
+    is left open by a short code, :data:`~screening.stages.entry_limits.ELIGIBILITY_OPEN`; an entry type the Chapter 99 limit
     decided under an unconfirmed rule, or formal mail the pack does not settle, ``ENTRY_UNCONFIRMED``, is
     ``assessed-unconfirmed``) or ``no-fee-schedule`` (the pack has no fees
     for the date and mode; ``schedule`` holds the ``arrival_date, mode`` pairs it has fees for).
     """
+    unsure = pl.col("measure_id").is_in(list(unsure_fees))
     per_package = fees.group_by(PACKAGE_KEY).agg(
         pl.col("amount_cents").sum().alias("fee_cents"),
-        pl.col("amount_cents").is_null().any().alias("__fee_unknown"),
-        pl.col("measure_id").is_in(list(unconfirmed_fees)).any().alias("__fee_unconfirmed"),
+        (pl.col("amount_cents").is_null() & ~unsure).any().alias("__fee_unknown"),
+        (pl.col("measure_id").is_in(list(unconfirmed_fees)) | unsure).any().alias("__fee_unconfirmed"),
         pl.col("measure_id").is_in(list(claim_noted_fees)).any().alias("__claim_noted"),
     )
     # A fee schedule is per day and mode: the pack may hold next year's mail fee before its express fees.
@@ -141,7 +147,12 @@ def settle_fees(
         .then(pl.lit("none-due"))
         .when(~has_schedule)
         .then(pl.lit("no-fee-schedule"))
-        .when(pl.col("__fee_unknown").fill_null(False) | pl.col("postal_open") | pl.col(ENTRY_OPEN))
+        .when(
+            pl.col("__fee_unknown").fill_null(False)
+            | pl.col("postal_open")
+            | pl.col(ENTRY_OPEN)
+            | pl.col(ELIGIBILITY_OPEN)
+        )
         .then(pl.lit("fees-unknown"))
         .when(
             pl.col("__fee_unconfirmed").fill_null(False)
@@ -167,6 +178,7 @@ def settle_fees(
             "__fee_unconfirmed",
             "__claim_noted",
             MAIL_STANDING,
+            ELIGIBILITY_OPEN,
             *ENTRY_COLUMNS.names(),
         )
     )

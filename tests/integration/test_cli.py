@@ -634,6 +634,29 @@ def test_rules_show_for_a_code_without_an_origin_applies_the_code_s_scope_and_sa
     honey = {e.rule_id: e for e in rules_in_force(us_pack, day, origin="CN", hts="0409.00")}
     assert honey["adcvd-cn-honey"].kind == "never-eligible"
     assert "04090000" in honey["adcvd-cn-honey"].summary
+    assert "in part" not in honey["adcvd-cn-honey"].summary
+
+
+def test_rules_show_lists_a_never_eligible_class_that_covers_a_short_code_in_part(
+    us_pack: screening.RulePack,
+) -> None:
+    """``rules show --hts 0406.90 --origin DE`` did not list quota-trq, though most lines of the subheading are in
+    it and a run leaves such a package's eligibility open (``--hts 0406.90.84`` listed it)."""
+    from screening.rules_show import rules_in_force
+
+    day = dt.date(2025, 6, 1)
+    cheese = {e.rule_id: e for e in rules_in_force(us_pack, day, origin="DE", hts="0406.90")}
+    assert cheese["quota-trq"].kind == "never-eligible"
+    assert cheese["quota-trq"].summary.startswith("dm-excluded-quota: HTS 04069006, 04069008")
+    assert "covers 0406.90 in part: whether these goods are in the class depends on the longer code" in (
+        cheese["quota-trq"].summary
+    )
+    line = {e.rule_id: e for e in rules_in_force(us_pack, day, origin="DE", hts="0406.90.84")}
+    assert "in part" not in line["quota-trq"].summary
+    # 0406.90.05.00 is outside the class: not listed.
+    assert "quota-trq" not in {
+        e.rule_id for e in rules_in_force(us_pack, day, origin="DE", hts="0406.90.05.00")
+    }
 
 
 @pytest.mark.parametrize(
@@ -716,7 +739,7 @@ def test_rules_show_for_mail_says_what_a_postal_regime_replaces(us_pack: screeni
     # From 2026-07-24 mail pays every duty: nothing is replaced; its fees are owed but not known.
     entry = shown(dt.date(2026, 7, 24), origin="CN", hts="6109.10.00.12", mode="postal")
     assert "replaced" not in entry["mfn"]
-    assert entry["postal-informal-entry-fees"].startswith("postal_entry_fees owed, amount not known")
+    assert entry["postal-informal-entry-fees"].startswith("postal_entry_fees of unknown amount")
     # A regime for some origins says whose mail it is, where no origin is asked for (it read as every mail's).
     any_origin = shown(dt.date(2025, 6, 1), hts="6109.10.00.12", mode="postal")
     assert "replaced by postal regime postal-cn-hk-54 (mail from CN, HK)" in any_origin["mfn"]

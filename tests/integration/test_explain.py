@@ -730,7 +730,7 @@ def test_a_gift_that_loses_the_exemption_says_why(tmp_path: Path) -> None:
     """A declared gift that was charged was never explained: a $100.01 gift had no word "gift" in its
     explanation, and two $60 gifts to one person on one day (gifts worth $120, over the $100 limit) read like a
     $60 gift beside a $500 purchase (exempt). Each package with gift lines now says whether the gift exemption
-    applied, and why not."""
+    applied, and why not; a gift line packed with a purchase passes on its own."""
     gift = {"arrival_date": "2025-09-15", "gift": "true", "description": "birthday present"}
     out = _screened(
         tmp_path,
@@ -781,11 +781,13 @@ def test_a_gift_that_loses_the_exemption_says_why(tmp_path: Path) -> None:
         "  gift exemption gift-100 applied: the consignee's gifts that day are worth $60.00, within the $100.00"
         " limit" in render_text(exempt)
     )
+    # A gift line beside a purchase in its package stays duty-free; the package takes the purchase's reason.
     mixed = explain_package(out, "GM1")["decision"]["gift"]
-    assert (mixed["applied"], mixed["consignee_day_gift_value_usd"]) == (False, "40.00")
-    assert mixed["why"].startswith(
-        "the consignee's gifts that day are worth $40.00, within the $100.00 limit, but the package takes the"
-        " most severe reason among its lines (dm-suspended-all)"
+    assert (mixed["applied"], mixed["consignee_day_gift_value_usd"]) == (True, "40.00")
+    assert mixed["why"] == (
+        "the consignee's gifts that day are worth $40.00, within the $100.00 limit: its gift lines pass free of"
+        " duty, while the package takes the most severe reason among its other lines (dm-suspended-all), and its"
+        " entry and fees with it"
     )
     assert explain_package(out, "GD2")["decision"]["gift"] is None  # no gift line
     done = CliRunner().invoke(main, ["explain", "GA2", "--run", str(out), "--json"])

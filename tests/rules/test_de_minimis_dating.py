@@ -70,6 +70,9 @@ BASES: dict[str, Basis] = {
     "S71": Basis(dt.date(2024, 10, 1), dt.date(2025, 10, 1)),
     "S69": Basis(dt.date(2025, 10, 1), dt.date(2026, 10, 1)),
     "S72": Basis(dt.date(2025, 10, 1), dt.date(2026, 10, 1)),
+    # The harbor maintenance fee, 19 CFR 24.24: 0.125% of vessel cargo's value (sections 3a and 4).
+    "S74": Basis(ALWAYS),
+    "S75": Basis(ALWAYS),
     # Postal informal entry IFR 91 FR 37801, from 2026-07-24; interim final or proposed rule is a CONFLICT
     # (sections 0 line 13, and 1).
     "S39": Basis(dt.date(2026, 7, 24), conflict=True),

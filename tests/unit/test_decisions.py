@@ -452,7 +452,8 @@ def test_an_entry_the_chapter_99_limit_leaves_open_or_decides_under_an_unconfirm
         "GAP": ("informal", "fees-unknown"),
         "LONG": ("formal", "assessed-unconfirmed"),
         "SUSPENDED": ("informal", "assessed-unconfirmed"),
-        "PLAIN": ("informal", "assessed"),
+        # Settled but for the harbor maintenance fee, which vessel cargo may owe (hmf-cargo: no amount).
+        "PLAIN": ("informal", "assessed-unconfirmed"),
     }
     notes = dict(
         result.components.filter(pl.col("component").str.starts_with("mpf"))
@@ -823,7 +824,8 @@ def test_a_gift_no_de_minimis_release_passes_is_entered_informal_except_by_post(
         ("WITHIN", "gift-exempt", "de-minimis", "gift-100", Decimal("0.00"), Decimal("0.00"), "none-due"),
     ]  # fmt: skip
     assert result.lines.filter(pl.col("package_id") == "EXPRESS")["de_minimis_eligible"].to_list() == [True]
-    fees = result.components.filter(pl.col("line_no").is_null())
+    # The entry's fees (not cargo's harbor maintenance fee, whose own note says it may not be owed).
+    fees = result.components.filter(pl.col("line_no").is_null(), pl.col("component") != "hmf")
     notes = dict(fees.group_by("package_id").agg(pl.col("assumption").unique()).iter_rows())
     assert set(notes) == {"BOUGHT", "CARGO", "EXPRESS", "OVER"}
     assert notes["BOUGHT"] == [None]
@@ -944,7 +946,8 @@ def test_a_subheading_is_never_eligible_when_every_tariff_line_under_it_is_in_th
     screen_lines: Screen,
 ) -> None:
     """AD/CVD honey from CN is 0409.00.00, the one tariff line of subheading 0409.00: a 6-digit code is in the
-    class. Of the six lines of 7317.00 the CN nails order names two: the subheading is not judged in it."""
+    class. Of the six lines of 7317.00 the CN nails order names two: the subheading is not judged in it, and its
+    eligibility is left open (the package is not released: it takes the class's reason and rule)."""
     result = screen_lines(
         {"package_id": "H6", "consignee_name": "A", "country_of_origin": "CN", "hts_code": "0409.00"},
         {"package_id": "H8", "consignee_name": "B", "country_of_origin": "CN", "hts_code": "0409.00.00"},
@@ -952,14 +955,160 @@ def test_a_subheading_is_never_eligible_when_every_tariff_line_under_it_is_in_th
         {"package_id": "N6", "consignee_name": "D", "country_of_origin": "CN", "hts_code": "7317.00"},
         {"package_id": "N8", "consignee_name": "E", "country_of_origin": "CN", "hts_code": "7317.00.55"},
     )
-    decided = result.packages.select("package_id", "de_minimis_reason", "de_minimis_rule_id").rows()
+    decided = result.packages.select(
+        "package_id", "de_minimis_reason", "de_minimis_rule_id", "fee_status"
+    ).rows()
     assert decided == [
-        ("DE", "dm-eligible", "threshold-800"),
-        ("H6", "dm-excluded-adcvd", "adcvd-cn-honey"),
-        ("H8", "dm-excluded-adcvd", "adcvd-cn-honey"),
-        ("N6", "dm-eligible", "threshold-800"),
-        ("N8", "dm-excluded-adcvd", "adcvd-cn-steel-nails"),
+        ("DE", "dm-eligible", "threshold-800", "none-due"),
+        ("H6", "dm-excluded-adcvd", "adcvd-cn-honey", "assessed-unconfirmed"),
+        ("H8", "dm-excluded-adcvd", "adcvd-cn-honey", "assessed-unconfirmed"),
+        ("N6", "dm-excluded-adcvd", "adcvd-cn-steel-nails", "fees-unknown"),
+        ("N8", "dm-excluded-adcvd", "adcvd-cn-steel-nails", "assessed-unconfirmed"),
     ]
+
+
+def test_a_short_code_a_never_eligible_class_covers_in_part_leaves_eligibility_open(
+    screen_lines: Screen, tmp_path: Path
+) -> None:
+    """DE cheese declared as 0406.90 on 2025-06-01 was released de minimis (dm-eligible, nothing due, no flag),
+    though most 8-digit lines of the subheading are tariff-rate quota goods, which never take de minimis (DOMAIN.md
+    2), and 0406.90.84 paid duty and fees; mail under a postal regime already left such a question open. The longer
+    code decides, so the package is not released: it takes the reason and rule the class would give the line (its
+    suspension's, for a gift after 2025-08-29), the line is ``needs-longer-hts``, the fees have no amount and say
+    why (``fees-unknown``), and the package is flagged and queued. Mail with no postal regime in force is no
+    different. A settled code (0406.90.84 in the class, 0406.90.05.00 outside it), a package ineligible anyway
+    (over the threshold) and perfume of $5 or less (whose excise class is waived: 3303.00 holds perfume without
+    alcohol too) are decided as before."""
+    cheese = {
+        "country_of_origin": "DE",
+        "arrival_date": "2025-06-01",
+        "description": "cheese",
+        "declared_value": "60.00",
+        "mode": "express",
+        "gift": "false",
+    }
+    result = screen_lines(
+        {**cheese, "package_id": "SHORT", "consignee_name": "A", "hts_code": "0406.90"},
+        {**cheese, "package_id": "MAIL", "consignee_name": "B", "hts_code": "0406.90", "mode": "postal"},
+        {**cheese, "package_id": "TRQ", "consignee_name": "C", "hts_code": "0406.90.84"},
+        {**cheese, "package_id": "OUTSIDE", "consignee_name": "D", "hts_code": "0406.90.05.00"},
+        {
+            **cheese,
+            "package_id": "OVER",
+            "consignee_name": "E",
+            "hts_code": "0406.90",
+            "declared_value": "900.00",
+        },
+        {
+            **cheese,
+            "package_id": "GIFT",
+            "consignee_name": "F",
+            "hts_code": "0406.90",
+            "gift": "true",
+            "arrival_date": "2025-09-15",
+        },
+        {
+            **cheese,
+            "package_id": "SCENT4",
+            "consignee_name": "G",
+            "hts_code": "3303.00",
+            "declared_value": "4.00",
+        },
+        {
+            **cheese,
+            "package_id": "SCENT50",
+            "consignee_name": "H",
+            "hts_code": "3303.00",
+            "declared_value": "50.00",
+        },
+    )
+    packages = result.packages.sort("package_id")
+    columns = ("package_id", "de_minimis_reason", "de_minimis_rule_id", "de_minimis_eligible", "entry_type")
+    assert packages.select(*columns, "fee_status").rows() == [
+        ("GIFT", "dm-suspended-all", "eo14324-all", False, "informal", "fees-unknown"),
+        ("MAIL", "dm-excluded-quota", "quota-trq", False, "informal", "fees-unknown"),
+        ("OUTSIDE", "dm-eligible", "threshold-800", True, "de-minimis", "none-due"),
+        ("OVER", "dm-over-threshold", "threshold-800", False, "informal", "assessed-unconfirmed"),
+        ("SCENT4", "dm-eligible", "threshold-800", True, "de-minimis", "none-due"),
+        ("SCENT50", "dm-excluded-excise", "excise-perfume-alcohol", False, "informal", "fees-unknown"),
+        ("SHORT", "dm-excluded-quota", "quota-trq", False, "informal", "fees-unknown"),
+        ("TRQ", "dm-excluded-quota", "quota-trq", False, "informal", "assessed-unconfirmed"),
+    ]
+    opened = packages.filter(pl.col("fee_status") == "fees-unknown")
+    assert opened["duty_status"].unique().to_list() == ["needs-longer-hts"]
+    assert opened.select(pl.col("fees_usd", "total_due_usd").null_count()).row(0) == (4, 4)
+    assert all("duty-not-computable" in flags for flags in opened["risk_flags"])
+    assert "release" not in opened["disposition"].to_list()
+    fees = result.components.filter(pl.col("package_id") == "SHORT", pl.col("line_no").is_null())
+    assert fees["amount_usd"].null_count() == fees.height == 2
+    note = (
+        "de minimis eligibility open: line 1 (0406.90) has a code that never-eligible class quota-trq "
+        "(dm-excluded-quota) covers only in part"
+    )
+    assert all(a.startswith(note) for a in fees["assumption"]), fees["assumption"].to_list()
+    assert all(note in a for a in result.components.filter(pl.col("package_id") == "SHORT")["assumption"])
+    result.write(tmp_path / "out")
+    explained = explain_package(tmp_path / "out", "SHORT")
+    assert explained["decision"]["open"].startswith("line 1 (0406.90) has a code that never-eligible class")
+    text = render_text(explained)
+    assert "de minimis: open, not released" in text
+    assert "fees unknown (fees-unknown: de minimis eligibility is open)" in text
+    assert explain_package(tmp_path / "out", "TRQ")["decision"]["open"] is None
+
+
+def test_a_gift_within_the_limit_stays_duty_free_beside_a_purchase_in_its_package(
+    screen_lines: Screen, tmp_path: Path
+) -> None:
+    """19 U.S.C. 1321(a)(2)(A) exempts articles sent as bona fide gifts. On 2025-09-01 a $60 gift packed with a $20
+    purchase (GB toys, express) took the package's reason (dm-suspended-all) and paid $6.00 of reciprocal duty,
+    while the same gift packed alone paid none. The gift line stays ``gift-exempt`` and duty-free; the purchase
+    line, the package's decision, entry and fees are as before. A gift over the $100 limit pays as a purchase."""
+    toys = {
+        "country_of_origin": "GB",
+        "arrival_date": "2025-09-01",
+        "hts_code": "9503.00.00.90",
+        "description": "toy",
+        "gift": "false",
+        "line_no": "1",
+    }
+    result = screen_lines(
+        {**toys, "package_id": "MIX", "consignee_name": "A", "declared_value": "60.00", "gift": "true"},
+        {**toys, "package_id": "MIX", "consignee_name": "A", "declared_value": "20.00", "line_no": "2"},
+        {**toys, "package_id": "GIFT", "consignee_name": "B", "declared_value": "60.00", "gift": "true"},
+        {**toys, "package_id": "BUY", "consignee_name": "B", "declared_value": "20.00"},
+        {**toys, "package_id": "BIG", "consignee_name": "C", "declared_value": "150.00", "gift": "true"},
+        {**toys, "package_id": "BIG", "consignee_name": "C", "declared_value": "20.00", "line_no": "2"},
+    )
+    packages = result.packages.sort("package_id")
+    assert packages.select(
+        "package_id", "de_minimis_reason", "entry_type", "duty_usd", "fees_usd", "total_due_usd"
+    ).rows() == [
+        ("BIG", "dm-suspended-all", "informal", Decimal("17.00"), Decimal("3.93"), Decimal("20.93")),
+        ("BUY", "dm-suspended-all", "informal", Decimal("2.00"), Decimal("3.93"), Decimal("5.93")),
+        ("GIFT", "gift-exempt", "informal", Decimal("0.00"), Decimal("3.93"), Decimal("3.93")),
+        ("MIX", "dm-suspended-all", "informal", Decimal("2.00"), Decimal("3.93"), Decimal("5.93")),
+    ]
+    lines = result.lines.sort("package_id", "line_no").select(
+        "package_id",
+        "line_no",
+        "de_minimis_reason",
+        "de_minimis_rule_id",
+        "de_minimis_eligible",
+        "duty_status",
+        "duty_usd",
+    )
+    assert lines.filter(pl.col("package_id").is_in(["MIX", "BIG"])).rows() == [
+        ("BIG", 1, "dm-suspended-all", "eo14324-all", False, "assessed", Decimal("15.00")),
+        ("BIG", 2, "dm-suspended-all", "eo14324-all", False, "assessed", Decimal("2.00")),
+        ("MIX", 1, "gift-exempt", "gift-100", True, "exempt", Decimal("0.00")),
+        ("MIX", 2, "dm-suspended-all", "eo14324-all", False, "assessed", Decimal("2.00")),
+    ]
+    mixed = result.components.filter(pl.col("package_id") == "MIX", pl.col("line_no").is_not_null())
+    assert mixed["line_no"].unique().to_list() == [2]
+    result.write(tmp_path / "out")
+    gift = explain_package(tmp_path / "out", "MIX")["decision"]["gift"]
+    assert gift["applied"]
+    assert "its gift lines pass free of duty, while the package takes" in gift["why"]
 
 
 def test_lines_without_numbers_are_numbered_in_input_order_within_their_package(
@@ -1319,15 +1468,66 @@ def test_the_mpf_on_goods_claimed_under_usmca_is_marked_unsettled(screen_lines: 
         {**cargo, "package_id": "PLAIN", "consignee_name": "B", "usmca_claim": "false"},
     )
     status = dict(result.packages.select("package_id", "fee_status").iter_rows())
-    assert status == {"CLAIMED": "assessed-unconfirmed", "PLAIN": "assessed"}
+    # PLAIN is settled but for the harbor maintenance fee, which vessel cargo may owe (hmf-cargo: no amount).
+    assert status == {"CLAIMED": "assessed-unconfirmed", "PLAIN": "assessed-unconfirmed"}
     mpf = result.components.filter(pl.col("component") == "mpf_formal").sort("package_id")
     assert mpf["amount_usd"].to_list() == [Decimal("33.58"), Decimal("33.58")]
     claimed, plain = mpf["assumption"].to_list()
     assert claimed.startswith("USMCA claim: originating goods may be exempt from the MPF")
     # The README's fee_status table: no fee row of such a package need read unconfirmed; the assumption says why.
     fees = result.components.filter(pl.col("package_id") == "CLAIMED", pl.col("line_no").is_null())
-    assert fees.select("component", "confidence").rows() == [("mpf_formal", "confirmed")]
+    assert fees.sort("component").select("component", "confidence", "amount_usd").rows() == [
+        ("hmf", "unconfirmed", None),
+        ("mpf_formal", "confirmed", Decimal("33.58")),
+    ]
     assert plain == "the fee's minimum of $33.58 applied (base x rate = $10.39)"
+
+
+def test_cargo_lists_the_harbor_maintenance_fee_it_may_owe(
+    screen_lines: Screen, us_pack: screening.RulePack
+) -> None:
+    """A $10,000 cargo entry of 2025-10-01 was charged the formal MPF alone, ``fee_status`` ``assessed`` (settled),
+    though the harbor maintenance fee (0.125%, 19 CFR 24.24) is owed on vessel cargo, which a manifest's cargo mode
+    does not tell from air cargo. It now lists the fee without an amount, its note saying why, left out of the fees
+    and total (``assessed-unconfirmed``): no amount is guessed."""
+    result = screen_lines(
+        {"package_id": "SEA", "mode": "cargo", "arrival_date": "2025-10-01", "declared_value": "10000.00"}
+    )
+    sea = result.packages.row(0, named=True)
+    assert (sea["entry_type"], sea["fees_usd"], sea["fee_status"]) == (
+        "formal",
+        Decimal("34.64"),
+        "assessed-unconfirmed",
+    )
+    assert sea["total_due_usd"] == sea["duty_usd"] + Decimal("34.64")
+    note = next(fee.note for fee in us_pack.fees.fees if fee.id == "hmf-cargo")
+    assert "0.125%" in str(note)
+    fees = result.components.filter(pl.col("line_no").is_null()).sort("component")
+    assert fees.select("component", "measure_id", "amount_usd", "confidence", "assumption").rows() == [
+        ("hmf", "hmf-cargo", None, "unconfirmed", note),
+        ("mpf_formal", "mpf-formal-fy2026", Decimal("34.64"), "confirmed", None),
+    ]
+
+
+def test_a_fee_of_unknown_amount_says_why(
+    screen_lines: Screen, us_pack: screening.RulePack, tmp_path: Path
+) -> None:
+    """Mail of 2026-08-03 (postal informal entry) had a fee row without an amount and without a reason, where every
+    other amount left open says why: the fee's note is its assumption, and ``screen explain`` says which fee has no
+    amount."""
+    result = screen_lines(
+        {"package_id": "PIE", "mode": "postal", "arrival_date": "2026-08-03", "declared_value": "100.00"}
+    )
+    assert result.packages.select("fees_usd", "fee_status").row(0) == (None, "fees-unknown")
+    note = next(fee.note for fee in us_pack.fees.fees if fee.id == "postal-informal-entry-fees")
+    fees = result.components.filter(pl.col("line_no").is_null())
+    assert fees.select("component", "amount_usd", "assumption").rows() == [("postal_entry_fees", None, note)]
+    result.write(tmp_path / "out")
+    text = render_text(explain_package(tmp_path / "out", "PIE"))
+    assert (
+        "fees unknown (fees-unknown: postal_entry_fees [postal-informal-entry-fees] has no amount, its assumption"
+        " says why)" in text
+    )
 
 
 @pytest.mark.parametrize(
@@ -1424,7 +1624,7 @@ def test_mail_over_the_informal_limit_under_a_postal_duty_regime_is_formal_by_an
     the postal 120% ($3,000.00); $2,500.01 was entered formal and charged every duty ($4,225.01) and the formal
     MPF with ``fee_status`` ``assessed`` and no word of the choice. The engine keeps the choice and says it is
     the pack's UNCONFIRMED assumption: on every duty and fee row, in ``fee_status`` and in ``screen explain``.
-    Not by cargo (formal over the limit is settled there), nor under the postal informal entry of 2026-07-24,
+    Not by cargo (formal over the limit is no assumption there), nor under the postal informal entry of 2026-07-24,
     which charges every duty itself and whose regime records no such assumption."""
     shirts = {"hts_code": "6109.10.00.12", "country_of_origin": "CN", "mode": "postal"}
     lines = manifest(
@@ -1483,7 +1683,7 @@ def test_mail_over_the_informal_limit_under_a_postal_duty_regime_is_formal_by_an
         ("PM2", "formal", Decimal("4225.01"), "assessed-unconfirmed"),
         ("PM3", "formal", Decimal("662.50"), "assessed-unconfirmed"),
         ("PM4", "formal", Decimal("662.50"), "assessed-unconfirmed"),
-        ("PX", "formal", Decimal("4225.01"), "assessed"),
+        ("PX", "formal", Decimal("4225.01"), "assessed-unconfirmed"),  # the harbor maintenance fee, no amount
     ]
     regimes = {regime.id: regime.formal_entry_note for regime in us_pack.tariff.postal}
     assert regimes["postal-informal-entry"] is None

@@ -182,8 +182,17 @@ def test_fees_on_2025_10_01_are_fy2026(pack: RulePack) -> None:
             "dutiable-mail-fy2026",
             "dutiable-mail-postal-regime",  # $0.00 on mail under a postal regime (unconfirmed), FY2025 to 2026-07-24
             "mpf-informal-mail-fy2026",  # mail barred from a postal regime in force: an ACE informal entry
+            "hmf-cargo",  # may be owed on vessel cargo: no amount (FY2025 to the end of FY2027)
         }
     )
+    hmf = fees.filter(pl.col("fee_rule_id") == "hmf-cargo")
+    assert hmf.select("mode", "entry_type", "kind", "amount_cents", "may_not_be_owed").sort(
+        "entry_type"
+    ).rows() == [
+        ("cargo", "formal", "unknown", None, True),
+        ("cargo", "informal", "unknown", None, True),
+    ]
+    assert "0.125%" in hmf["fee_note"][0]
     mpf = fees.filter(pl.col("component") == "mpf_informal")
     assert set(mpf["amount_cents"]) == {269}
     assert set(mpf["mode"]) == {"express", "cargo", "postal"}
@@ -214,6 +223,7 @@ def test_fy2027_fees_carry_fy2026_amounts_and_are_marked_unconfirmed(pack: RuleP
         "dutiable-mail-fy2027",
         "mpf-informal-mail-fy2027",
         "postal-informal-entry-fees",  # of unknown amount (from 2026-07-24, to the end of FY2027)
+        "hmf-cargo",
     }
     assert fees.filter(pl.col("fee_rule_id") == "postal-informal-entry-fees")["amount_cents"].to_list() == [
         None
