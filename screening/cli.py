@@ -63,6 +63,7 @@ from screening.rulepack.loader import (
     load_rules_to_import_hts,
     pack_folder,
     read_denied_parties,
+    rounded_fx_lines,
     short_gaps,
     unmatched_scope,
 )
@@ -694,7 +695,13 @@ def rules_check(pack: Path) -> None:
         f"{loaded.fx_rates.height:,} FX rates; {loaded.content_hash}",
         highlight=False,
     )
-    for line in [*_unmatched_scope_lines(loaded), *short_gaps(loaded), *mislabelled_eastern_times(loaded)]:
+    warned = [
+        *_unmatched_scope_lines(loaded),
+        *short_gaps(loaded),
+        *mislabelled_eastern_times(loaded),
+        *rounded_fx_lines(loaded),
+    ]
+    for line in warned:
         out.print(f"  [yellow]warning[/] {escape(line)}", highlight=False)
     outcomes = run_scenarios(loaded)
     failed = [o for o in outcomes if not o.passed]

@@ -16,6 +16,17 @@ import polars as pl
 MONEY: Final = pl.Decimal(18, 2)
 #: Rates in outputs and packs: exact decimal fractions (0.165 = 16.5 %).
 RATE: Final = pl.Decimal(18, 8)
+#: A declared value (and a part's value) as read: 12 decimals, the digits past them cut (a value in another
+#: currency is converted from these, :func:`screening.exprs.money.converted_cents`); 18 integer digits, though a
+#: value over 10^12 is refused.
+VALUE: Final = pl.Decimal(30, 12)
+#: Exchange rates (U.S. dollars per unit): a table whose every rate has at most 10 decimals (the bundled ECB
+#: cross rates) is held with 10; any other with 18 (:func:`screening.rulepack.tables.read_fx_table`).
+FX_RATE: Final = pl.Decimal(24, 10)
+FX_RATE_LONG: Final = pl.Decimal(32, 18)
+#: Rates are below this many dollars per unit (the pack refuses others): the conversion of a value up to
+#: 10^12 is then exact within polars' 38 digits.
+FX_RATE_BOUND: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +60,7 @@ MANIFEST_COLUMNS: Final[tuple[Column, ...]] = (
     Column("hts_code", pl.String(), True, "6 to 10 digits, dots allowed"),
     Column("description", pl.String(), True, "goods description"),
     Column("quantity", pl.Float64(), False, "units in the tariff line's unit of quantity (specific duties)"),
-    Column("declared_value", pl.Decimal(24, 6), True, "fair retail value in currency"),
+    Column("declared_value", VALUE, True, "fair retail value in currency"),
     Column("currency", pl.String(), True, "ISO 4217"),
     Column("gross_weight_kg", pl.Float64(), False, "gross weight in kilograms"),
     Column(

@@ -42,6 +42,9 @@ def parse_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return text.cast(dtype, strict=False)
 
 
+#: The decimals a float is read to without its text (:func:`_to_decimal`): those that a float below 10^9 holds
+#: exactly enough; a float with more takes the text path.
+_FLOAT_PLACES = 6
 #: The largest exponent of a number in exponent form read as a decimal (:func:`plain_decimal`).
 MAX_EXPONENT = 20
 _EXPONENT_FORM = r"^([+-]?)(\d+)(?:\.(\d*))?[eE]([+-]?\d{1,4})$"
@@ -202,8 +205,12 @@ def _to_decimal(expr: pl.Expr, source: pl.DataType, target: pl.Decimal) -> pl.Ex
         if source == pl.Float32():
             # A 32-bit float's own shortest text (799.995), not that of its 64-bit widening (799.994995...).
             return pl.when(plausible).then(parse_text(expr.cast(pl.String()), target))
-        rounded = expr.round(6)
+        rounded = expr.round(_FLOAT_PLACES)
         longer = plausible & ((rounded != expr) | (expr.abs() >= 1e9))
         as_text = parse_text(pl.when(longer).then(expr).cast(pl.String()), target)
+        # To more decimals through a decimal of 6: cast to 12 directly, 123456789.123456 came out
+        # 123456789.123456001282.
+        if (target.scale or 0) > _FLOAT_PLACES:
+            rounded = rounded.cast(pl.Decimal(38, _FLOAT_PLACES), strict=False)
         return pl.when(longer).then(as_text).when(plausible).then(rounded.cast(target, strict=False))
     return expr.cast(target, strict=False)

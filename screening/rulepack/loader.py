@@ -16,6 +16,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +55,7 @@ from screening.rulepack.tables import (
     read_prefix_table,
     read_value_per_kg_table,
     refuse_outside_pack,
+    rounded_fx_rates,
 )
 from screening.schema import RISK_COLUMN_TYPES
 
@@ -954,6 +956,30 @@ def short_gaps(pack: RulePack) -> list[str]:
             f"{later.id}'s start (effective_from = {end})",
         )
     return list(lines.values())
+
+
+def rounded_fx_lines(pack: RulePack) -> list[str]:
+    """One line when rates of the pack's exchange-rate table have more decimals than the engine holds (18):
+    how many, and the first few as given and as held (rounded half up). The pack loads; ``screen rules check``
+    prints it as a warning."""
+    file = pack.fx.rates.file
+    rounded = rounded_fx_rates(pack.root, file, pack.fx_rates)
+    if rounded.is_empty():
+        return []
+    shown = "; ".join(
+        f"{row['currency']} {row['date']} {_plain(row['given'])} held as {_plain(row['held'])}"
+        for row in rounded.head(EXAMPLES).iter_rows(named=True)
+    )
+    more = f"; … ({rounded.height:,} rates)" if rounded.height > EXAMPLES else ""
+    count = f"{rounded.height:,} rate{'s' if rounded.height > 1 else ''}"
+    return [
+        f"{file}: {count} with digits past the 18th decimal, which the engine does not hold: rounded half up "
+        f"({shown}{more})"
+    ]
+
+
+def _plain(rate: Decimal) -> str:
+    return format(rate.normalize(), "f")
 
 
 def _group_gap_pairs(pack: RulePack) -> Iterator[tuple[str, Measure, Measure]]:

@@ -279,7 +279,7 @@ def _fx(pack: RulePack, days: list[dt.date]) -> pl.DataFrame:
             "arrival_date": pl.Date(),
             "currency": pl.String(),
             "fx_rate_date": pl.Date(),
-            "fx_usd_per_unit": pl.Decimal(24, 10),
+            "fx_usd_per_unit": pack.fx_rates.schema["usd_per_unit"],
             "source": pl.String(),
         },
     )

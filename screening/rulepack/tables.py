@@ -13,6 +13,7 @@ from screening.errors import RulePackError
 from screening.exprs.parse import coerce
 from screening.rulepack.models import HTS_PREFIX_PATTERN
 from screening.rulepack.rates import CONTENT_UNIT, SPECIFIC_UNITS, parse_general_rate, part_components
+from screening.schema import FX_RATE, FX_RATE_BOUND, FX_RATE_LONG
 
 #: Tariff-line table: one row per HTS line and period; rates as decimal strings.
 MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -39,11 +40,14 @@ MFN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "revision": pl.String(),
 }
 
-#: Exchange-rate table: U.S. dollars per unit of ``currency`` on ``date``.
+#: A rate as given in the exchange-rate table: digits past the 24th decimal are not read.
+_FX_GIVEN: Final = pl.Decimal(38, 24)
+#: Exchange-rate table: U.S. dollars per unit of ``currency`` on ``date``, as given (held as :func:`read_fx_table`
+#: says).
 FX_SCHEMA: Final[dict[str, pl.DataType]] = {
     "currency": pl.String(),
     "date": pl.Date(),
-    "usd_per_unit": pl.Decimal(24, 10),
+    "usd_per_unit": _FX_GIVEN,
     "source": pl.String(),
 }
 
@@ -308,7 +312,48 @@ def _check_part_formulas(file: Path, table: pl.DataFrame) -> None:
 
 def read_fx_table(root: Path, name: str) -> pl.DataFrame:
     """The exchange-rate table, checked: every field given, ISO 4217 codes other than USD (the engine's own
-    unit), positive rates, one rate per currency and date."""
+    unit), positive rates below :data:`~screening.schema.FX_RATE_BOUND`, one rate per currency and date.
+
+    Rates are held to 10 decimals (:data:`~screening.schema.FX_RATE`) when every one has at most 10, else to 18
+    (:data:`~screening.schema.FX_RATE_LONG`; a reciprocal of a rate quoted per dollar, IDR 1/16300, has 6
+    significant digits in 10 decimals), each rounded half up from the digits given (:func:`rounded_fx_rates`
+    names those rounded; digits past the 24th are not read).
+    """
+    table = _fx_table_as_given(root, name)
+    held = _half_up(pl.col("usd_per_unit"), FX_RATE_LONG)
+    table = table.with_columns(held.alias("usd_per_unit"))
+    if table.filter(pl.col("usd_per_unit") <= 0).height:
+        raise RulePackError(
+            str(root / name), "usd_per_unit", "rates must be positive (a rate below 0.5e-18 rounds to 0)"
+        )
+    if table.select((pl.col("usd_per_unit").cast(FX_RATE) == pl.col("usd_per_unit")).all()).item():
+        table = table.with_columns(pl.col("usd_per_unit").cast(FX_RATE))
+    return table.sort("currency", "date")
+
+
+def rounded_fx_rates(pack_root: Path, name: str, held: pl.DataFrame) -> pl.DataFrame:
+    """The rows of the exchange-rate table ``name`` whose rate has more decimals than the ``held`` table (the
+    pack's, :func:`read_fx_table`) keeps: ``currency``, ``date``, ``given`` and ``held``."""
+    given = _fx_table_as_given(pack_root, name).select("currency", "date", given="usd_per_unit")
+    return (
+        given.join(held.select("currency", "date", "usd_per_unit"), on=["currency", "date"], how="inner")
+        .filter(pl.col("given") != pl.col("usd_per_unit"))
+        .select("currency", "date", "given", held="usd_per_unit")
+        .sort("currency", "date")
+    )
+
+
+def _half_up(rate: pl.Expr, target: pl.Decimal) -> pl.Expr:
+    """A rate of :data:`FX_SCHEMA`'s 24 decimals rounded half up to ``target``'s: polars' cast rounds half to even
+    (0.00302578125 to 10 decimals was 0.0030257812); half a unit of the 25th decimal added first, no rate is a
+    tie, and the nearest is the one half up gives."""
+    places = _FX_GIVEN.scale + 1
+    nudge = pl.lit(Decimal(5).scaleb(-places), dtype=pl.Decimal(places + 1, places))
+    return (rate.cast(pl.Decimal(38, places)) + nudge).cast(target)
+
+
+def _fx_table_as_given(root: Path, name: str) -> pl.DataFrame:
+    """The exchange-rate table with its rates as given (to 24 decimals), checked (:func:`read_fx_table`)."""
     table = read_table(root, name, FX_SCHEMA, required=("currency", "date", "usd_per_unit"))
     for column in ("currency", "date", "usd_per_unit"):
         if table.get_column(column).has_nulls():
@@ -320,9 +365,19 @@ def read_fx_table(root: Path, name: str) -> pl.DataFrame:
         raise RulePackError(str(root / name), "currency", "USD is the engine's own unit: no rate row for it")
     if table.filter(pl.col("usd_per_unit") <= 0).height:
         raise RulePackError(str(root / name), "usd_per_unit", "rates must be positive")
+    too_high = table.filter(pl.col("usd_per_unit") >= FX_RATE_BOUND)
+    if too_high.height:
+        row = too_high.row(0, named=True)
+        raise RulePackError(
+            str(root / name),
+            f"{row['currency']} {row['date']}",
+            f"usd_per_unit {_shown(row['usd_per_unit'])} is {FX_RATE_BOUND:,} dollars or more for one unit: no "
+            "currency is worth that (a rate written as units per dollar? the column is dollars per unit), and "
+            f"the engine converts exactly only below it",
+        )
     if table.select(pl.struct("currency", "date").is_duplicated().any()).item():
         raise RulePackError(str(root / name), "currency,date", "more than one rate for a currency and date")
-    return table.sort("currency", "date")
+    return table
 
 
 def _check_table_periods(file: Path, table: pl.DataFrame, key: str) -> None:

@@ -14,7 +14,7 @@ import polars as pl
 from screening.errors import RejectCode
 from screening.exprs.gather import gathered
 from screening.exprs.hts import hts_digits, hts_prefix
-from screening.exprs.money import exact_product, to_cents_half_up
+from screening.exprs.money import converted_cents
 from screening.exprs.parties import consignee_key
 from screening.rulepack.tariff_table import TARIFF_PERIOD, TariffTable
 from screening.stages.lookup import attach, dense_codes
@@ -65,14 +65,12 @@ def consignee_key_column() -> pl.Expr:
 
 
 def add_value(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """``value_usd_cents`` (half up); ``consignee_key`` unless already present."""
-    keyed = (
-        lines
-        if "consignee_key" in lines.collect_schema().names()
-        else lines.with_columns(consignee_key_column())
-    )
+    """``value_usd_cents`` (rounded once, half up, from the exact product of value and rate:
+    :func:`~screening.exprs.money.converted_cents`); ``consignee_key`` unless already present."""
+    schema = lines.collect_schema()
+    keyed = lines if "consignee_key" in schema.names() else lines.with_columns(consignee_key_column())
     return keyed.with_columns(
-        to_cents_half_up(exact_product(pl.col("declared_value"), pl.col("fx_usd_per_unit"))).alias(
+        converted_cents(pl.col("declared_value"), pl.col("fx_usd_per_unit"), schema["fx_usd_per_unit"]).alias(
             "value_usd_cents"
         )
     )

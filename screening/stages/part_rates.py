@@ -22,17 +22,19 @@ import polars as pl
 
 from screening.errors import DutyStatus
 from screening.exprs.hts import dotted
-from screening.exprs.money import apply_rate_half_up, exact_product, to_cents_half_up
+from screening.exprs.money import apply_rate_half_up, converted_cents, exact_product
 from screening.exprs.parse import parse_text
 from screening.rulepack.rates import PER_ARTICLE_COUNTS
-from screening.schema import PACKAGE_KEY, RATE
+from screening.schema import PACKAGE_KEY, RATE, VALUE
 from screening.stages.assess import LINE_ROW, PARTS_MISSING, quantity_in
 from screening.stages.lookup import attach
 
 LINE_KEY = ("package_id", "line_no")
 #: The tariff-line status of a rate charged on parts of the good.
 PART_VALUE_STATUS = "needs-part-values"
-_AMOUNT = pl.Decimal(24, 6)
+#: A part's count (jewels, proof liters), as a quantity is read: 6 decimals, the digits past them cut. A part's
+#: value is read as ``declared_value`` is (:data:`~screening.schema.VALUE`).
+_COUNT = pl.Decimal(24, 6)
 #: Why a part the rate charges "if any" is charged on 0 (``{}``: the part's name).
 IF_ANY_ABSENT: Final = 'not in part_values: none (the rate charges it "if any")'
 #: A line's ``part_values`` names its rate does not charge, e.g. ``sight is not a part of this rate (its parts:
@@ -42,8 +44,10 @@ _RATE_KEY = ["arrival_date", "tariff_line", "rate_program"]
 
 
 def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per line and named part: ``part_name``, ``part_amount`` (the first value of a repeated name)."""
+    """One row per line and named part: ``part_name``, ``part_amount`` (the first value of a repeated name, as a
+    value is read) and ``part_count`` (the same number as a count is read)."""
     pair = pl.col("pair")
+    number = pair.str.extract(r"=\s*([0-9]+(?:\.[0-9]+)?)\s*$")
     return (
         lines.filter(pl.col("part_values").is_not_null())
         .select(*LINE_KEY, pl.col("part_values").str.to_lowercase().str.split(";").alias("pair"))
@@ -51,9 +55,10 @@ def part_values_long(lines: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             *LINE_KEY,
             pair.str.extract(r"^\s*([a-z][a-z0-9-]*)\s*=").alias("part_name"),
-            # Cut past the 6th decimal, as declared_value is (parse_text): rounded there, then to the cent,
+            # Cut past the 12th decimal, as declared_value is (parse_text): rounded there, then to the cent,
             # 0.0849999 became 0.09.
-            parse_text(pair.str.extract(r"=\s*([0-9]+(?:\.[0-9]+)?)\s*$"), _AMOUNT).alias("part_amount"),
+            parse_text(number, VALUE).alias("part_amount"),
+            parse_text(number, _COUNT).alias("part_count"),
         )
         .filter(pl.col("part_name").is_not_null())
         .unique([*LINE_KEY, "part_name"], keep="first", maintain_order=True)
@@ -83,6 +88,7 @@ def part_rate_components(
         "part_values",
     )
     given = part_values_long(applicable)
+    rate_type = applicable.collect_schema()["fx_usd_per_unit"]
     joined = (
         applicable.join(tariff_parts.lazy(), on=_RATE_KEY, how="inner")
         .join(given, on=[*LINE_KEY, "part_name"], how="left")
@@ -92,10 +98,10 @@ def part_rate_components(
     # A name the rate does not know may be the "if any" part misspelt (sight=300): never taken as absent then.
     absent_if_any = pl.col("part_if_any") & pl.col("part_amount").is_null() & pl.col(UNKNOWN_PARTS).is_null()
     joined = joined.with_columns(
-        pl.when(absent_if_any)
-        .then(pl.lit(0, dtype=_AMOUNT))
-        .otherwise(pl.col("part_amount"))
-        .alias("part_amount"),
+        *(
+            pl.when(absent_if_any).then(pl.lit(0, dtype=dtype)).otherwise(pl.col(name)).alias(name)
+            for name, dtype in (("part_amount", VALUE), ("part_count", _COUNT))
+        ),
         absent_if_any.alias("absent_if_any"),
         pl.when(source == "part")
         .then(
@@ -117,7 +123,7 @@ def part_rate_components(
     base_cents = (
         pl.when(source == "value")
         .then(pl.col("value_usd_cents"))
-        .otherwise(to_cents_half_up(exact_product(pl.col("part_amount"), pl.col("fx_usd_per_unit"))))
+        .otherwise(converted_cents(pl.col("part_amount"), pl.col("fx_usd_per_unit"), rate_type))
     )
     ad_valorem = pl.col("part_kind") == "ad_valorem"
     name = (
@@ -190,7 +196,7 @@ def _part_count() -> pl.Expr:
 
     A count per article is missing where the quantity is (not given or 0: never assumed to be 1).
     """
-    net = (pl.col("part_amount") - pl.col("part_over").cast(_AMOUNT)).clip(lower_bound=0)
+    net = (pl.col("part_count") - pl.col("part_over").cast(_COUNT)).clip(lower_bound=0)
     per_article = pl.col("part_name").is_in(PER_ARTICLE_COUNTS)
     articles, _ = quantity_in(pl.lit("each"))
     # Only a count per article is multiplied (both branches are evaluated: a large part value times a large

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from screening.exprs.floats import shortest_decimal
 from screening.exprs.gather import gathered
 from screening.exprs.hts import VALID_HTS_DIGITS, dotted, hts_digits, hts_prefix, is_valid_hts_code
-from screening.exprs.money import apply_rate_half_up, cents_to_money, exact_product, to_cents_half_up
+from screening.exprs.money import (
+    apply_rate_half_up,
+    cents_to_money,
+    converted_cents,
+    exact_product,
+    to_cents_half_up,
+)
 from screening.exprs.names import normalise_name
 from screening.exprs.parse import parse_text
 from screening.exprs.parties import (
@@ -32,9 +38,10 @@ from screening.exprs.parties import (
     padded_code,
     zip5,
 )
-from screening.schema import MONEY, RATE
+from screening.schema import FX_RATE, FX_RATE_LONG, MONEY, RATE
+from screening.schema import VALUE as DECLARED_VALUE
 
-VALUE = pl.Decimal(24, 6)  # the manifest's declared_value type
+VALUE = pl.Decimal(24, 6)  # dollars to six decimals
 
 
 def column(values: list[object], dtype: pl.DataType, expr: pl.Expr) -> list[object]:
@@ -111,6 +118,37 @@ def test_apply_rate_half_up(cents: int, rate: str, expected: int) -> None:
 def test_apply_rate_with_a_literal_rate() -> None:
     out = column([80001], pl.Int64(), apply_rate_half_up(pl.col("x"), pl.lit(Decimal("0.165"), dtype=RATE)))
     assert out == [13200]
+
+
+@pytest.mark.parametrize(
+    ("value", "rate", "rate_type", "cents"),
+    [
+        ("654.8623454", "1.2216384187", FX_RATE, 80001),  # 800.00500010...: cut to 654.862345, 80000
+        ("654.862345", "1.2216384187", FX_RATE, 80000),  # 800.0049996...
+        ("0.31", "0.7258064516", FX_RATE, 22),  # 0.224999999996
+        ("1.5", "1.03", FX_RATE, 155),  # 1.545 exactly: half up
+        ("826234.56", "0.0030257813", FX_RATE, 250001),  # 2500.0050...
+        ("0.000000000001", "0.0000000001", FX_RATE, 0),
+        ("1000000000000", "9999.9999999999", FX_RATE, 999999999999990000),  # the largest: no overflow
+        ("999999999999.999999999999", "9999.999999999999999999", FX_RATE_LONG, 10**18),
+        ("13040100", "0.000061349693251534", FX_RATE_LONG, 80001),  # IDR at 1/16300: 800.0061...
+        ("2", "0.002500000000000000", FX_RATE_LONG, 1),  # 0.005 exactly: half up
+        ("0.999999999999", "0.000000000000000001", FX_RATE_LONG, 0),
+    ],
+)
+def test_a_converted_value_is_rounded_once_from_the_exact_product(
+    value: str, rate: str, rate_type: pl.DataType, cents: int
+) -> None:
+    """The value (12 decimals) times the rate (10 or 18), every digit of the product kept, then half up to the
+    cent: a value cut to 6 decimals first, or a product rounded to polars' scale, was a second rounding."""
+    expected = int((Decimal(value) * Decimal(rate) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert expected == cents
+    frame = pl.DataFrame(
+        {"v": [Decimal(value)], "r": [Decimal(rate)]}, schema={"v": DECLARED_VALUE, "r": rate_type}
+    )
+    out = frame.select(converted_cents(pl.col("v"), pl.col("r"), rate_type).alias("c"))
+    assert out.schema["c"] == pl.Int64()
+    assert out["c"].to_list() == [cents]
 
 
 def test_cents_to_money_is_decimal_18_2() -> None:

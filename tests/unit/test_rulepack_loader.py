@@ -17,9 +17,10 @@ from pydantic import ValidationError
 
 import screening
 from screening.errors import RulePackError
-from screening.rulepack.loader import RulePack, content_hash, load_rules, unmatched_scope
+from screening.rulepack.loader import RulePack, content_hash, load_rules, rounded_fx_lines, unmatched_scope
 from screening.rulepack.models import Fee
 from screening.rules_show import rules_in_force
+from screening.schema import FX_RATE, FX_RATE_LONG
 
 from ..conftest import BASE_LINE, US_PACK, screen_without_permission_bypass
 
@@ -1443,6 +1444,70 @@ def test_a_scenario_file_linked_to_another_file_of_the_pack_is_read(tmp_path: Pa
     error = load_error(copy)
     assert error.file == str(copy / "scenarios" / "cn_suspension.toml")
     assert "outside the rule pack folder" in str(error)
+
+
+def _with_rates(tmp_path: Path, rates: pl.DataFrame, name: str = "fx/rates.csv") -> Path:
+    """A copy of the bundled pack whose exchange-rate table is ``rates`` (written to ``name``)."""
+    copy = copy_pack(tmp_path)
+    (copy / "fx" / "usd_rates.parquet").unlink()
+    edit(copy, "fx.toml", replace('file = "fx/usd_rates.parquet"', f'file = "{name}"'))
+    if name.endswith(".csv"):
+        rates.write_csv(copy / name)
+    else:
+        rates.write_parquet(copy / name)
+    return copy
+
+
+def test_a_pack_rate_with_more_than_ten_decimals_keeps_its_digits(tmp_path: Path) -> None:
+    """IDR at 16,300 per dollar, written as its reciprocal 0.0000613496932515337423 (as fx.toml tells a pack
+    built from Treasury rates to), was cut to 10 decimals, 0.0000613496 (6 significant digits, and always low),
+    with no warning: IDR 13,040,100 came out $800.00 and eligible, where 13,040,100 / 16,300 is 800.0061,
+    $800.01. Such a table is now held to 18 decimals, rounded half up, and rules check names the rate rounded.
+    From text and from a Parquet float alike."""
+    idr = Decimal("0.0000613496932515337423")
+    held = Decimal("0.000061349693251534")
+    text = pl.DataFrame(
+        {
+            "currency": ["IDR", "EUR"],
+            "date": ["2025-03-14", "2025-03-14"],
+            "usd_per_unit": [str(idr), "1.0845"],
+            "source": ["treasury 16300 IDR per USD", "test"],
+        }
+    )
+    floats = text.with_columns(pl.col("usd_per_unit").cast(pl.Float64()))
+    for index, (rates, name) in enumerate(((text, "fx/rates.csv"), (floats, "fx/rates.parquet"))):
+        pack = load_rules(_with_rates(tmp_path / str(index), rates, name))
+        assert pack.fx_rates.schema["usd_per_unit"] == FX_RATE_LONG
+        assert pack.fx_rates.sort("currency")["usd_per_unit"].to_list() == [Decimal("1.0845"), held]
+        (warning,) = rounded_fx_lines(pack)
+        # A float is read as its shortest text (0.00006134969325153375).
+        given = format(idr if name.endswith(".csv") else Decimal(repr(float(idr))), "f")
+        assert warning == (
+            f"{name}: 1 rate with digits past the 18th decimal, which the engine does not hold: rounded half up "
+            f"(IDR 2025-03-14 {given} held as {held})"
+        )
+        line = {**BASE_LINE, "arrival_date": "2025-03-14", "country_of_origin": "ID", "shipper_country": "ID"}
+        frame = pl.DataFrame([{**line, "declared_value": "13040100", "currency": "IDR"}])
+        (row,) = screening.screen(frame, rules=pack).lines.to_dicts()
+        assert (row["fx_usd_per_unit"], row["value_usd"]) == (held, Decimal("800.01"))
+        assert row["de_minimis_reason"] == "dm-over-threshold"
+
+
+def test_a_pack_table_of_ten_decimals_is_held_to_ten_and_warns_of_nothing(us_pack: RulePack) -> None:
+    """The bundled ECB cross rates have 10 decimals: held so, and lines' fx_usd_per_unit keeps its type."""
+    assert us_pack.fx_rates.schema["usd_per_unit"] == FX_RATE
+    assert rounded_fx_lines(us_pack) == []
+
+
+def test_a_rate_of_ten_thousand_dollars_a_unit_is_refused(tmp_path: Path) -> None:
+    """A rate written as units per dollar (IDR 16300) instead of dollars per unit; the engine's conversion is
+    exact only below 10,000 dollars a unit."""
+    rates = pl.DataFrame(
+        {"currency": ["IDR"], "date": ["2025-03-14"], "usd_per_unit": ["16300"], "source": ["per dollar"]}
+    )
+    error = load_error(_with_rates(tmp_path, rates))
+    assert "usd_per_unit 16300 is 10,000 dollars or more for one unit" in str(error)
+    assert "IDR 2025-03-14" in str(error)
 
 
 def test_a_zoned_timestamp_in_a_pack_table_is_dated_in_its_own_zone(tmp_path: Path) -> None:
