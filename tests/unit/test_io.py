@@ -2180,6 +2180,48 @@ def test_a_value_in_a_foreign_currency_is_rounded_once_from_the_exact_product(pa
     assert line["value_usd"] == Decimal("0.22")
 
 
+def test_a_value_in_another_currency_is_converted_from_its_digits_past_the_sixth_decimal(
+    pack: RulePack,
+) -> None:
+    """GBP 654.8623454 at 1.2216384187 (2025-01-15) is 800.0050001 dollars: $800.01, over $800. The value was cut
+    to 654.862345 before the rate was applied (800.0049996: $800.00 and eligible), a second rounding, from text,
+    a float (a price times a quantity) and a wide decimal alike; the cut is now past the 12th decimal."""
+    # A float of 6 decimals is read without its text, through a decimal of 6 places (cast to 12 directly,
+    # 123456789.123456 was 123456789.123456001282).
+    values = ["654.8623454", "0.0000000000019", "123456789.123456"]
+    frame = manifest(3, declared_value=values, currency=["GBP"] * 3, arrival_date=["2025-01-15"] * 3)
+    as_decimals = frame.with_columns(pl.col("declared_value").cast(pl.Decimal(38, 18)))
+    as_floats = frame.with_columns(pl.col("declared_value").cast(pl.Float64()))
+    for source in (frame, as_decimals, as_floats):
+        lines = screen(source, pack).lines.sort("package_id")
+        assert lines["declared_value"].to_list() == [
+            Decimal("654.8623454"),
+            Decimal("0.000000000001"),
+            Decimal("123456789.123456"),
+        ]
+        assert lines["fx_usd_per_unit"][0] == Decimal("1.2216384187")
+        # 123456789.123456 x 1.2216384187 = 150819556.6425... dollars.
+        assert lines["value_usd"].to_list() == [Decimal("800.01"), Decimal("0.00"), Decimal("150819556.64")]
+        assert lines["de_minimis_reason"][0] == "dm-over-threshold"
+
+
+def test_a_value_at_a_bundled_rate_that_was_an_exact_tie_is_converted_at_the_half_up_rate(
+    pack: RulePack,
+) -> None:
+    """HUF on 2025-11-13 is 1.1619/384 = 0.00302578125 dollars, an exact tie the table held as 0.0030257812 (half
+    to even): HUF 826,234.56 came out $2500.00 and informal; at 0.0030257813 it is $2500.01, a formal entry."""
+    frame = manifest(
+        1,
+        declared_value=["826234.56"],
+        currency=["HUF"],
+        arrival_date=["2025-11-13"],
+        country_of_origin=["HU"],
+    )
+    result = screen(frame, pack)
+    assert result.lines["fx_usd_per_unit"].to_list() == [Decimal("0.0030257813")]
+    assert result.packages.select("value_usd", "entry_type").rows() == [(Decimal("2500.01"), "formal")]
+
+
 def test_a_value_in_exponent_form_is_read_digit_for_digit(pack: RulePack) -> None:
     """polars writes a small float to CSV as ``1e-7``: as text it was ``invalid-value``, as the Parquet float
     $0.00. Exponent form is now read exactly (``8.000049999e2`` is 800.0049999, cut to $800.00; a cast would have
