@@ -747,7 +747,8 @@ def rules_show(
     pack: Path, day: dt.datetime, origin: str | None, hts: str | None, mode: str | None, as_json: bool
 ) -> None:
     """What PACK (default rules/us: the one here, else the installed U.S. pack) has in force on --date, each
-    rule with its confidence and citation.
+    rule with its confidence and citation; first the exchange rates (the currencies converted on the date, at
+    rates of which date, those without a rate, and the table's last rate).
 
     --origin, --hts and --mode keep the rules that concern them (thresholds, suspensions, measures, fees, postal
     regimes, sampling rates). Risk rules are listed whatever they are: where one fires is its SQL condition's
@@ -785,7 +786,8 @@ def rules_show(
                 highlight=False,
             )
         mark = "" if entry.confidence == "confirmed" else f" [yellow]{escape(entry.confidence)}[/]"
-        out.print(f"[bold]{entry.kind}[/] {escape(entry.rule_id)}{mark}  {entry.dates}", highlight=False)
+        dates = f"  {entry.dates}" if entry.dates else ""
+        out.print(f"[bold]{entry.kind}[/] {escape(entry.rule_id)}{mark}{dates}", highlight=False)
         out.print(f"    {entry.summary}", highlight=False, markup=False)
         if entry.citation:
             tags = f"; sources {', '.join(entry.sources)}" if entry.sources else ""

@@ -13,6 +13,7 @@ import polars as pl
 
 from screening.errors import UsageError
 from screening.exprs.hts import VALID_HTS_CODE, hts_digits
+from screening.rulepack.fx_coverage import FxCoverage, fx_coverage
 from screening.rulepack.loader import RulePack
 from screening.rulepack.models import (
     ALL_MODES,
@@ -101,8 +102,9 @@ class PostalUse:
 class InForce:
     """One rule in force: what it is, what it says, and where it comes from (``sources``: the URL of each source
     tag of its citation, from the pack's ``sources.toml``); for a measure or gap, how it is charged
-    (``charge``); for a postal regime, which goods may use it (``postal_use``); ``note``, the pack's note on it
-    (why it is ``unconfirmed`` or ``conflict``, where it is), blanks run together.
+    (``charge``); for a postal regime, which goods may use it (``postal_use``); for the exchange-rate table
+    (kind ``fx-rates``, id its file), the currencies it converts on the date (``fx``); ``note``, the pack's note on
+    it (why it is ``unconfirmed`` or ``conflict``, where it is), blanks run together.
 
     ``period`` is ``effective_from → effective_to`` as the pack writes them (the end EXCLUSIVE: the first day
     the rule no longer holds; ``open`` without one); ``last_day`` the last day it holds (null when open);
@@ -119,6 +121,7 @@ class InForce:
     charge: Charge | None = None
     postal_use: PostalUse | None = None
     note: str | None = None
+    fx: FxCoverage | None = None
 
     @property
     def dates(self) -> str:
@@ -165,7 +168,7 @@ def rules_in_force(
         raise UsageError(f"{origin!r} is not an assigned ISO 3166-1 country code")
     if hts is not None and not re.fullmatch(VALID_HTS_CODE, hts):
         raise UsageError(f"HTS code {hts!r} must have 6, 8 or 10 digits (dots allowed)")
-    out: list[InForce] = []
+    out: list[InForce] = [_fx_entry(pack, day)]
     dm = pack.de_minimis
     out += [
         _entry("threshold", r, f"${r.amount_usd} per person per day")
@@ -250,18 +253,27 @@ def rules_in_force(
     return _with_sources(pack, out)
 
 
+def _fx_entry(pack: RulePack, day: dt.date) -> InForce:
+    """The exchange-rate table: what it converts on ``day`` (every line in another currency needs it)."""
+    table = pack.fx.rates
+    coverage = fx_coverage(pack, day)
+    return InForce(
+        "fx-rates",
+        table.file,
+        coverage.summary(),
+        table.confidence,
+        table.citation.render(),
+        "",
+        fx=coverage,
+    )
+
+
 def _with_sources(pack: RulePack, entries: list[InForce]) -> list[InForce]:
     """``entries``, each cited one with the URLs of its citation's source tags."""
     cited = {rule.id: rule.citation for rule in pack.all_rules()}
+    special = {"tariff-line": pack.tariff.mfn.citation, "fx-rates": pack.fx.rates.citation}
     return [
-        replace(
-            e,
-            sources=pack.source_urls(
-                pack.tariff.mfn.citation if e.kind == "tariff-line" else cited[e.rule_id]
-            ),
-        )
-        if e.citation
-        else e
+        replace(e, sources=pack.source_urls(special.get(e.kind) or cited[e.rule_id])) if e.citation else e
         for e in entries
     ]
 

@@ -722,7 +722,9 @@ class Table(Frozen):
 class FxTable(Table):
     """Exchange rates: ``currency, date, usd_per_unit, source`` rows."""
 
-    official: bool = Field(description="true only for rates certified under 19 CFR 159.32-159.36")
+    official: bool = Field(
+        description="true only for the rates CBP converts with (31 U.S.C. 5151; 19 CFR 159.31-159.36)"
+    )
     max_staleness_days: int = Field(default=7, ge=0)
 
 

@@ -487,6 +487,57 @@ def test_rules_show_lists_what_is_in_force_with_citations() -> None:
     assert "eo14324-all" not in entries  # starts 2025-08-29
 
 
+def test_rules_show_says_which_currencies_the_exchange_rates_convert_on_the_date(
+    us_pack: screening.RulePack,
+) -> None:
+    """`rules show --date 2026-11-09` listed every rule and said nothing of exchange rates, though on that date
+    every line in another currency is rejected missing-fx-rate (the bundled rates end on 2026-10-30). It now
+    gives the table's coverage first: the currencies converted and the date of their rates, those without a
+    rate and why, and the table's last rate, in the text and in --json (the `fx-rates` entry's `fx`)."""
+    from screening.rulepack.fx_coverage import FxCoverage
+    from screening.rules_show import rules_in_force
+
+    def coverage(day: dt.date) -> FxCoverage:
+        (entry,) = [e for e in rules_in_force(us_pack, day, origin="BG") if e.kind == "fx-rates"]
+        assert (entry.rule_id, entry.confidence) == ("fx/usd_rates.parquet", "unconfirmed")
+        assert entry.fx is not None
+        return entry.fx
+
+    late = coverage(dt.date(2026, 11, 9))
+    assert (late.converted, late.last_rate_date, late.past_last_rate, late.days_past) == (
+        (),
+        "2026-10-30",
+        True,
+        10,
+    )
+    assert late.summary().startswith("no currency but USD converts: no rate on or before 2026-11-09")
+    last_day = coverage(dt.date(2026, 11, 6))
+    assert (last_day.rate_dates, last_day.past_last_rate, len(last_day.converted)) == (
+        ("2026-10-30",),
+        True,
+        29,
+    )
+    assert "(from 2026-11-07 only USD converts)" in last_day.summary()
+    after_bgn = coverage(dt.date(2026, 1, 8))
+    assert "BGN (last rate 2025-12-31)" in after_bgn.not_converted
+    assert "EUR" in after_bgn.converted
+    assert "BGN" not in after_bgn.converted
+    early = coverage(dt.date(2017, 3, 6))
+    assert early.not_converted == ("ISK (first rate 2018-02-01)",)
+    assert (len(early.converted), early.past_last_rate) == (31, False)
+    done = screen("rules", "show", US_PACK, "--date", "2026-11-09", "--json")
+    assert done.returncode == 0, done.stderr
+    first = json.loads(done.stdout)[0]
+    assert (first["kind"], first["fx"]["last_rate_date"], first["fx"]["past_last_rate"]) == (
+        "fx-rates",
+        "2026-10-30",
+        True,
+    )
+    text = screen_with({"COLUMNS": "400"}, "rules", "show", US_PACK, "--date", "2026-11-09")
+    assert text.stdout.splitlines()[1] == "fx-rates fx/usd_rates.parquet unconfirmed"
+    assert "no currency but USD converts" in text.stdout
+
+
 def test_rules_show_json_says_on_stderr_that_the_date_is_after_the_pack_s_facts() -> None:
     """The text said a date after ``facts_as_of`` is decided by the law as known then; ``--json`` dropped the
     note. Its stdout stays the list of rules, and the note goes to stderr."""

@@ -223,13 +223,13 @@ def test_a_line_in_another_currency_shows_its_conversion_and_the_rates_source(tm
     (approximations, not the certified rates) were nowhere in the run's outputs."""
     out = _screened(tmp_path, [{"currency": "EUR", "declared_value": "750"}, {"line_no": "2"}])
     summary = json.loads((out / "summary.json").read_text())
-    assert "19 CFR 159.32-159.36" in summary["rules"]["fx_citation"]
+    assert "31 U.S.C. 5151; 19 CFR 159.31-159.36" in summary["rules"]["fx_citation"]
     assert summary["rules"]["fx_confidence"] == "unconfirmed"
     explained = explain_package(out, "P1")
     euro = explained["lines"][0]
     assert (euro["currency"], euro["declared_value"], euro["fx_usd_per_unit"], euro["fx_rate_date"]) == (
         "EUR",
-        "750.000000",
+        "750.000000000000",
         "1.0845000000",
         "2025-03-10",
     )

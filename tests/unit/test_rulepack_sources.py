@@ -264,6 +264,8 @@ def test_rules_show_gives_each_rule_the_urls_of_its_sources(us_pack: screening.R
 def _citation_tags(pack: screening.RulePack, rule_id: str) -> tuple[str, ...]:
     if rule_id == "mfn":
         return pack.tariff.mfn.citation.sources
+    if rule_id == pack.fx.rates.file:
+        return pack.fx.rates.citation.sources
     return next(r.citation.sources for r in pack.all_rules() if r.id == rule_id)
 
 
