@@ -595,7 +595,7 @@ def _entry(kind: str, rule: Rule, summary: str) -> InForce:
 #: The kinds of entry whose note ``screen rules show`` prints, where the pack does not hold the rule settled: the
 #: rules that charge a package (duties, fees, postal regimes) and the suspensions (a decision rule's note is also
 #: in the run's summary and ``screen explain``, a risk rule's in its catalogue; ``--json`` carries every note).
-NOTED_KINDS: Final = frozenset({"suspension", "fee", "measure", "gap", "postal"})
+NOTED_KINDS: Final = frozenset({"suspension", "suspension-exception", "fee", "measure", "gap", "postal"})
 
 
 def note_shown(entry: InForce) -> str | None:
@@ -640,6 +640,9 @@ def notes_shown(entries: list[InForce]) -> list[str | None]:
         printed.append((entry.rule_id, note))
         if shared < SHARED_ENDING:
             out.append(note)
+            continue
+        if shared >= len(note):  # the whole note is an earlier one's ending
+            out.append(f"as {same_as} above")
             continue
         # Part at a word: the shared ending may start inside one.
         cut = note.find(" ", len(note) - shared)

@@ -320,6 +320,27 @@ def test_notes_sharing_a_long_ending_print_it_once(us_pack: screening.RulePack) 
     assert "… (the rest as the note of s232-metals-" in text
 
 
+def test_a_note_that_is_wholly_an_earlier_ones_ending_names_that_note() -> None:
+    """A note equal to the ending of one printed before was cut at its first word (`Charged … (the rest as the
+    note of a above)`): it now reads `as a above`."""
+    from screening.rules_show import InForce, notes_shown
+
+    note = "Charged as the pack reads it; " + "the same long closing text " * 10
+    entries = [
+        InForce("measure", rule_id, "", "unconfirmed", "", "", note=text)
+        for rule_id, text in (("a", "Earlier. " + note), ("b", note))
+    ]
+    assert notes_shown(entries) == ["Earlier. " + note, "as a above"]
+
+
+def test_a_suspension_exception_in_doubt_shows_why(us_pack: screening.RulePack) -> None:
+    """The informational-materials exception to the suspension (unconfirmed) printed no reason, while the
+    suspensions beside it did."""
+    text, entries = show("--date", "2025-09-15", "--hts", "4901.99.00.93")
+    note = entries["1702b-informational-materials"]["note"]
+    assert f"why unconfirmed: {note}" in text
+
+
 @pytest.mark.parametrize(
     ("day", "origin", "shown"),
     [
