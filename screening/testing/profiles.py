@@ -26,7 +26,7 @@ _SLOW_DATA: Final = (HealthCheck.too_slow, HealthCheck.data_too_large, HealthChe
 
 settings.register_profile(
     "ci",
-    max_examples=15,
+    max_examples=8,
     derandomize=True,
     database=None,
     deadline=None,

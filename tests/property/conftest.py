@@ -1,6 +1,6 @@
 """Property tests: load the Hypothesis profile named by $HYPOTHESIS_PROFILE (default ``ci``).
 
-``ci`` is derandomized with 15 examples per test; run ``HYPOTHESIS_PROFILE=thorough pytest tests/property``
+``ci`` is derandomized with 8 examples per test; run ``HYPOTHESIS_PROFILE=thorough pytest tests/property``
 for 500. See :mod:`screening.testing.profiles`.
 """
 
