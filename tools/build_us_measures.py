@@ -231,6 +231,17 @@ _BELOW = re.compile(r"less than (\d+) percent")
 _AT_OR_ABOVE = re.compile(r"equal to or greater than (\d+) percent")
 
 
+def _revisions_with_both(heading: str, other: str, revisions: Iterable[Hts]) -> list[Hts]:
+    """The HTSUS revisions that have ``heading``, each checked to have ``other`` too; none is refused."""
+    having = [hts for hts in revisions if heading in hts.ch99]
+    if not having:
+        raise ValueError(f"{heading} is in no HTSUS revision of the data")
+    for hts in having:
+        if other not in hts.ch99:
+            raise ValueError(f"{heading}: {other} is not in the same HTSUS revision")
+    return having
+
+
 def heading_at_or_above(below: str, at_or_above: str, rate: str, revisions: Iterable[Hts]) -> str:
     """``at_or_above``, checked against the HTSUS texts as the heading of goods whose column 1 rate is at or
     above ``rate`` beside the top-up heading ``below`` (a measure's ``heading_at_or_above_rate``).
@@ -241,13 +252,7 @@ def heading_at_or_above(below: str, at_or_above: str, rate: str, revisions: Iter
     same goods): a pair the data does not show is refused, never written.
     """
     percent = str(int(Decimal(rate) * 100))
-    found = False
-    for hts in revisions:
-        if below not in hts.ch99:
-            continue
-        found = True
-        if at_or_above not in hts.ch99:
-            raise ValueError(f"{below}: {at_or_above} is not in the same HTSUS revision")
+    for hts in _revisions_with_both(below, at_or_above, revisions):
         (rate_below, text_below), (rate_above, text_above) = hts.ch99[below], hts.ch99[at_or_above]
         if [m.group(1) for m in _BELOW.finditer(text_below)] != [
             percent
@@ -271,8 +276,6 @@ def heading_at_or_above(below: str, at_or_above: str, rate: str, revisions: Iter
         alike = difflib.SequenceMatcher(None, plain(text_below), plain(text_above)).ratio()
         if alike < 0.97:
             raise ValueError(f"{below} and {at_or_above} describe different goods (texts {alike:.0%} alike)")
-    if not found:
-        raise ValueError(f"{below} is in no HTSUS revision of the data")
     return at_or_above
 
 
@@ -290,13 +293,7 @@ def excepted_heading(charged: str, exempt: str, goods: str, revisions: Iterable[
     added in its rate column ("The duty provided in the applicable subheading"). A pair the data does not show
     is refused, never written: the heading is then a fact of the data, not of this script.
     """
-    found = False
-    for hts in revisions:
-        if charged not in hts.ch99:
-            continue
-        found = True
-        if exempt not in hts.ch99:
-            raise ValueError(f"{charged}: {exempt} is not in the same HTSUS revision")
+    for hts in _revisions_with_both(charged, exempt, revisions):
         text = hts.ch99[charged][1]
         start = text.find("xcept")
         named = [m.groups() for m in _HEADING_OR_RANGE.finditer(text[start:])] if start >= 0 else []
@@ -307,8 +304,6 @@ def excepted_heading(charged: str, exempt: str, goods: str, revisions: Iterable[
             raise ValueError(
                 f"{exempt}: not the heading of {goods!r} with nothing added: {rate!r}, {description!r}"
             )
-    if not found:
-        raise ValueError(f"{charged} is in no HTSUS revision of the data")
     return exempt
 
 
